@@ -1,0 +1,124 @@
+"""Who may reach which route: every view declares it, and one hook enforces it.
+
+Each view function carries an :class:`AccessRule` set by one of the decorators below.  The
+``before_request`` hook installed by :func:`init_app` looks the rule up for the matched endpoint
+and refuses the request before the view runs.  A view without a rule is refused (fail closed),
+and ``tests/survey/test_access_matrix.py`` walks the URL map to prove every route has one.
+
+Kinds of rule:
+
+``public``
+    anyone (the sign-in page, the child's code-entry page, static files).
+``child``
+    a child holding a live participant session (set after a valid code).
+``staff(*roles)``
+    a signed-in staff member with one of ``roles``.
+``member(*roles, arg="consultation_id")``
+    as ``staff``, and a member of the consultation named by the URL argument ``arg``
+    in one of those roles.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CHILD_SESSION_KEY = "child"
+
+
+@dataclasses.dataclass(frozen=True)
+class AccessRule:
+    kind: str  # public | child | staff | member
+    roles: tuple[str, ...] = ()
+    arg: str | None = None
+
+    @property
+    def child_facing(self) -> bool:
+        return self.kind == "child"
+
+
+def _declare(rule: AccessRule) -> Callable[[F], F]:
+    def decorate(view: F) -> F:
+        view.__sauti_access__ = rule  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def public(view: F) -> F:
+    return _declare(AccessRule("public"))(view)
+
+
+def public_child_facing(view: F) -> F:
+    """Public, and seen by children (code entry, help): held to the child-facing rules."""
+    return _declare(AccessRule("public", arg="child-facing"))(view)
+
+
+def child(view: F) -> F:
+    return _declare(AccessRule("child"))(view)
+
+
+def staff(*roles: str) -> Callable[[F], F]:
+    return _declare(AccessRule("staff", roles=roles))
+
+
+def member(*roles: str, arg: str = "consultation_id") -> Callable[[F], F]:
+    return _declare(AccessRule("member", roles=roles, arg=arg))
+
+
+# Endpoints registered by Flask or extensions rather than by our blueprints.
+BUILTIN_RULES = {"static": AccessRule("public", arg="child-facing")}
+
+
+def rule_for(app: Flask, endpoint: str | None) -> AccessRule | None:
+    if endpoint is None:
+        return None
+    if endpoint in BUILTIN_RULES:
+        return BUILTIN_RULES[endpoint]
+    view = app.view_functions.get(endpoint)
+    return getattr(view, "__sauti_access__", None)
+
+
+def is_child_facing(rule: AccessRule | None) -> bool:
+    return rule is not None and (rule.kind == "child" or rule.arg == "child-facing")
+
+
+def _enforce() -> Any:
+    if request.endpoint is None:  # 404/405: nothing to protect, the error handler answers
+        return None
+    rule = rule_for(current_app, request.endpoint)
+    g.access_rule = rule
+    if rule is None:
+        current_app.logger.error("route without an access rule refused", extra={
+            "endpoint": request.endpoint})
+        abort(403)
+    if rule.kind == "public":
+        return None
+    if rule.kind == "child":
+        from survey.services.participants import current_participant
+
+        if current_participant() is None:
+            session.pop(CHILD_SESSION_KEY, None)
+            return redirect(url_for("participate.start"))
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if rule.roles and not current_user.has_role(*rule.roles):
+        abort(403)
+    if rule.kind == "member":
+        from survey.services.consultations import is_member
+
+        consultation_id = (request.view_args or {}).get(rule.arg or "")
+        if consultation_id is None or not is_member(current_user, consultation_id, rule.roles):
+            abort(403)
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_enforce)

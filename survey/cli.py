@@ -1,0 +1,248 @@
+"""The ``sauti`` command (a Flask CLI group, so ``flask --app survey ...`` works too)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+
+def _make_app() -> Flask:
+    from survey import create_app
+    from survey.instance import default_instance_path, ensure_secret_key
+
+    written = ensure_secret_key(default_instance_path())
+    if written is not None:
+        click.echo(f"Wrote a new secret key to {written}", err=True)
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Sauti: consult children safely.  Run `sauti demo` to try it on this computer."""
+
+
+def register(app: Flask) -> None:
+    """Attach Sauti's commands to ``app.cli`` (``flask db`` comes from Flask-Migrate)."""
+    app.cli.add_command(users)
+    app.cli.add_command(translate)
+    app.cli.add_command(serve)
+    app.cli.add_command(demo)
+
+
+# --------------------------------------------------------------------------- users
+@click.group()
+def users() -> None:
+    """Manage staff accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["admin", "facilitator", "analyst"]), help="Repeat for several roles.")
+@click.option("--display-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--generate-password", is_flag=True, help="Make a random password and print it once.")
+@with_appcontext
+def users_create(username: str, roles: tuple[str, ...], display_name: str,
+                 password_stdin: bool, generate_password: bool) -> None:
+    """Create a staff account with one or more roles."""
+    from survey.services import accounts
+
+    if generate_password:
+        password = secrets.token_urlsafe(12)
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.create_user(username, password, list(roles), display_name=display_name)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {accounts.normalise_username(username)} ({' '.join(roles)}).")
+    if generate_password:
+        click.echo(f"Password (shown once): {password}")
+
+
+@users.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List staff accounts and their roles."""
+    from survey.services import accounts
+
+    for user in accounts.list_users():
+        click.echo(f"{user.username}\t{user.roles}\t{'active' if user.active else 'inactive'}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True)
+@with_appcontext
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set a new password (and end the account's open sessions)."""
+    import sqlalchemy as sa
+
+    from survey.extensions import db
+    from survey.models import User
+    from survey.services import accounts
+
+    user = db.session.scalar(sa.select(User).where(User.username == accounts.normalise_username(username)))
+    if user is None:
+        raise click.ClickException(f"No account named {username!r}.")
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else click.prompt("New password", hide_input=True, confirmation_prompt=True))
+    try:
+        accounts.update_user(user, password=password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Password changed for {user.username}.")
+
+
+# --------------------------------------------------------------------------- translate
+@click.group()
+def translate() -> None:
+    """Interface translations: extract, update, compile and check the catalogues."""
+
+
+def _babel(*args: str) -> int:
+    from babel.messages.frontend import CommandLineInterface
+
+    try:
+        CommandLineInterface().run(["pybabel", "-q", *args])
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+def _paths() -> tuple[str, str, str]:
+    package = os.path.dirname(__file__)
+    root = os.path.dirname(package)
+    return (os.path.join(root, "babel.cfg"), os.path.join(package, "translations"),
+            os.path.join(package, "translations", "messages.pot"))
+
+
+def _extract(pot: str) -> None:
+    cfg, _, _ = _paths()
+    root = os.path.dirname(cfg)
+    code = _babel("extract", "-F", cfg, "-k", "_l", "--no-location", "--sort-output",
+                  "--omit-header", "-o", pot, os.path.join(root, "survey"))
+    if code:
+        raise click.ClickException("Extraction failed.")
+
+
+@translate.command("extract")
+def translate_extract() -> None:
+    """Write survey/translations/messages.pot from the code and templates."""
+    _extract(_paths()[2])
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Extract, then merge new strings into every language's catalogue."""
+    _, folder, pot = _paths()
+    _extract(pot)
+    if _babel("update", "-i", pot, "-d", folder, "--no-fuzzy-matching", "--omit-header",
+              "--ignore-pot-creation-date"):
+        raise click.ClickException("Update failed.")
+
+
+@translate.command("compile")
+def translate_compile() -> None:
+    """Compile the catalogues into the .mo files the app reads."""
+    if _babel("compile", "-d", _paths()[1], "--use-fuzzy"):
+        raise click.ClickException("Compile failed.")
+
+
+@translate.command("init")
+@click.argument("language")
+def translate_init(language: str) -> None:
+    """Start a catalogue for a new language."""
+    _, folder, pot = _paths()
+    _extract(pot)
+    if _babel("init", "-i", pot, "-d", folder, "-l", language):
+        raise click.ClickException("Init failed.")
+
+
+@translate.command("check")
+def translate_check() -> None:
+    """Fail when a catalogue or its compiled file is out of date with the code (used in CI)."""
+    from survey.translations_check import stale_catalogues
+
+    problems = stale_catalogues()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException("Catalogues are out of date: run `sauti translate update` "
+                                   "and `sauti translate compile`, then translate the new strings.")
+    click.echo("Catalogues are current.")
+
+
+# --------------------------------------------------------------------------- serving
+def lan_address() -> str:
+    """This computer's address on the local network, without sending any packet."""
+    candidates = []
+    try:
+        candidates = [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+    except OSError:
+        pass
+    for address in candidates:
+        if not address.startswith("127."):
+            return address
+    return "127.0.0.1"
+
+
+def _serve(app: Flask, host: str, port: int, lan: bool, threads: int) -> None:
+    import waitress
+
+    if lan:
+        host = "0.0.0.0"  # noqa: S104 - the --lan option exists to let the classroom's devices join
+        address = f"http://{lan_address()}:{port}/"
+        click.echo(f"Children's devices on this network can join at: {address}")
+        try:
+            import segno
+
+            segno.make(address, error="m").terminal(compact=True)
+        except Exception:  # noqa: BLE001 - a QR code is a convenience; the address is printed
+            pass
+    # waitress speaks plain HTTP, and browsers drop Secure cookies on plain HTTP away from
+    # localhost; deployments with HTTPS run gunicorn behind a proxy and keep them Secure.
+    app.config["SESSION_COOKIE_SECURE"] = False
+    if host not in ("127.0.0.1", "localhost"):
+        click.echo("Serving plain HTTP on the network: use a private Wi-Fi, or put HTTPS in front.")
+    click.echo(f"Sauti is running at http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ "  # noqa: S104
+               "(press Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="Sauti",
+                   clear_untrusted_proxy_headers=True)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--lan", is_flag=True, help="Let devices on the local network join; prints the address.")
+@click.option("--threads", default=8, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int, lan: bool, threads: int) -> None:
+    """Run the production server (waitress).  On Linux servers, prefer gunicorn (see README)."""
+    _serve(current_app._get_current_object(), host, port, lan, threads)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--lan", is_flag=True, help="Let devices on the local network join.")
+@click.option("--codes", "code_count", default=30, show_default=True, type=click.IntRange(1, 500))
+@click.option("--no-serve", is_flag=True, help="Set everything up, print it, and exit.")
+@with_appcontext
+def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> None:
+    """Set up a demonstration (database, consultation, accounts, codes) and serve it."""
+    from survey.services.demo import set_up_demo
+
+    result = set_up_demo(code_count)
+    click.echo(result.describe(f"http://{host}:{port}"))
+    if not no_serve:
+        _serve(current_app._get_current_object(), host, port, lan, threads=8)

@@ -1,0 +1,103 @@
+"""Configuration: safe defaults in code, then the instance config file, then the environment.
+
+Load order (later wins):
+
+1. :class:`DefaultConfig` below: safe for a laptop, never holds a real secret.
+2. ``<instance folder>/config.py`` (not committed): a deployment's own settings.
+3. ``SAUTI_*`` environment variables (``SAUTI_SECRET_KEY`` → ``SECRET_KEY``; values are
+   parsed as JSON where they can be, like Flask's ``from_prefixed_env``), and ``DATABASE_URL``
+   choosing the database.
+4. The mapping passed to ``create_app(config=...)`` (tests).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+#: The development key: a deployment that still uses it is refused at start (outside debug/testing).
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+
+#: UI languages that ship with translated catalogues.  Right-to-left ones are derived, not listed.
+SUPPORTED_LOCALES = ("en", "fr", "es", "ar", "sw")
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "dv", "yi", "ckb"})
+
+ROLES = ("admin", "facilitator", "analyst")
+
+
+class DefaultConfig:
+    SECRET_KEY = DEV_SECRET_KEY
+    # The SQLite file lives in the instance folder; create_app fills the path in.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+    # One session cookie, for children and staff alike (DP-04).
+    SESSION_COOKIE_NAME = "sauti"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Strict"
+    # A laptop serving a classroom over plain HTTP on its Wi-Fi cannot use Secure cookies;
+    # `sauti serve` turns this off only for --lan and says so.  Server deployments keep it on.
+    SESSION_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=2)
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+
+    # Flask-WTF: the token lives as long as the session, so a slow child never meets an
+    # expired-form error page.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_ENABLED = True
+
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = "translations"
+    SUPPORTED_LOCALES = SUPPORTED_LOCALES
+
+    # Rate limits.  memory:// works for one process; point it at Redis for several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_SWALLOW_ERRORS = False
+    SIGNIN_MAX_FAILURES = "5 per 15 minutes"
+    SIGNIN_MAX_FAILURES_PER_CLIENT = "20 per 15 minutes"
+    CODE_ATTEMPTS_PER_CLIENT = "10 per minute"
+    CODE_ATTEMPTS_GLOBAL = "600 per minute"
+
+    # Age bands: code -> (youngest, oldest).  Only the band is ever stored.
+    AGE_BANDS = {"A": (8, 10), "B": (11, 13), "C": (14, 17)}
+
+    LOG_LEVEL = "INFO"
+    LOG_JSON = True
+
+
+def environment_overrides(environ: os._Environ[str] | dict[str, str] | None = None) -> dict:
+    """Read ``SAUTI_*`` variables and ``DATABASE_URL`` into a config mapping.
+
+    Values that parse as JSON (numbers, booleans, lists) are converted, as Flask's
+    ``from_prefixed_env`` does; anything else stays a string.
+    """
+    import json
+
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    for key, raw in environ.items():
+        if not key.startswith("SAUTI_"):
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        values[key.removeprefix("SAUTI_")] = value
+    if environ.get("DATABASE_URL"):
+        values["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    if "REDIS_URL" in values and "RATELIMIT_STORAGE_URI" not in values:
+        values["RATELIMIT_STORAGE_URI"] = values["REDIS_URL"]
+    return values
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given the way Heroku-style hosts write them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url

@@ -1,0 +1,79 @@
+"""Engine set-up for the embedded SQLite default, and the one way services write.
+
+SQLite is the laptop default, so it is tuned for many children saving at once:
+WAL (readers never wait for the writer), ``busy_timeout`` so a writer waits its turn instead of
+failing, foreign keys on, and ``synchronous=FULL`` so an acknowledged answer survives a power cut.
+
+Writes go through :func:`write_transaction`, which on SQLite starts with ``BEGIN IMMEDIATE``: the
+write lock is taken up front, so two writers never both hold a read snapshot and then deadlock
+on the upgrade (the case where SQLite gives up with "database is locked" without waiting).
+Reads keep the deferred ``BEGIN`` and never block anybody.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask
+
+from survey.extensions import db
+
+_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sauti_immediate", default=False)
+
+
+def is_sqlite(url: str | sa.engine.URL) -> bool:
+    return sa.engine.make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_engine_options(app: Flask) -> dict:
+    """Engine options that make the driver leave transaction control to our listeners."""
+    return {"connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
+
+
+def configure_engine(app: Flask) -> None:
+    """Install the SQLite pragmas and transaction listeners on the app's engine."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001 - DB-API objects
+        # Let SQLAlchemy's "begin" event below emit BEGIN itself (the pysqlite driver's own
+        # implicit BEGIN would be DEFERRED and would not honour write_transaction).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[so.Session]:
+    """Run the block as one write transaction and commit it; roll back on any error.
+
+    Services own their commits through this; views never commit.  Any read transaction the
+    request had open is closed first, so that on SQLite the write starts with the lock in hand.
+    """
+    session = db.session()  # the request's Session behind the scoped proxy
+    if session.in_transaction():
+        session.commit()
+    token = _immediate.set(True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _immediate.reset(token)

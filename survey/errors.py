@@ -1,0 +1,37 @@
+"""Error pages: a clear message and the right 4xx, never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from survey.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):  # noqa: ANN202
+        messages = {
+            400: _("Something in that request was not right. Please go back and try again."),
+            403: _("You do not have access to this page."),
+            404: _("There is no page here."),
+            405: _("That action is not possible on this page."),
+            413: _("That file is too large."),
+            429: _("Too many attempts. Please wait a minute and try again."),
+        }
+        message = messages.get(error.code or 500, _("Something went wrong. Please try again."))
+        return render_template("errors/error.html", code=error.code, message=message), error.code
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):  # noqa: ANN202
+        message = _("This form was open too long or was sent twice. Please go back and try again.")
+        return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):  # noqa: ANN202
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        message = _("Something went wrong on our side. Nothing you saved has been lost.")
+        return render_template("errors/error.html", code=500, message=message), 500

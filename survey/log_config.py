@@ -1,0 +1,69 @@
+"""Structured logging to stderr, with nothing that could identify a child.
+
+Log records carry the endpoint, method, status and duration of a request: never the client
+address, user agent, query string, form data, a code or an answer.  Werkzeug's own access log
+(which prints addresses) is silenced; ``sauti serve`` runs waitress, which writes no access log.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import time
+
+from flask import Flask, g, request
+
+_configured = False
+
+
+def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    """Apply the logging configuration once per process, before any app is created."""
+    global _configured
+    if _configured:
+        return
+    formatter = (
+        {"()": "pythonjsonlogger.json.JsonFormatter",
+         "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        if json else {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    )
+    logging.config.dictConfig({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                                "formatter": "default"}},
+        "loggers": {
+            # Our loggers write once, to stderr, whatever a server adds to the root logger.
+            "sauti": {"level": level, "handlers": ["stderr"], "propagate": False},
+            "survey": {"level": level, "handlers": ["stderr"], "propagate": False},
+            # The development server's access log writes the client address: keep it quiet.
+            "werkzeug": {"level": "WARNING"},
+            "waitress": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+        },
+    })
+    _configured = True
+
+
+request_log = logging.getLogger("sauti.request")
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):  # noqa: ANN001, ANN202 - Flask response
+        started = g.get("request_started")
+        request_log.info(
+            "request",
+            extra={
+                # The endpoint names the route without its arguments (a code in a path or a
+                # query string would otherwise reach the log).
+                "endpoint": request.endpoint or "not_found",
+                "method": request.method,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+            },
+        )
+        return response

@@ -1,0 +1,169 @@
+"""Database models (SQLAlchemy 2 typed).  No commits here and no request access.
+
+What is deliberately absent: no column anywhere holds a child's name, date of birth, contact
+details, IP address, user agent or exact timestamp (BRIEF non-negotiable 2).  Children appear
+only as a :class:`Participant`: a random id, the hash of their card's code, a state and an age
+band.  ``tests/survey/test_schema_privacy.py`` checks the schema for such columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_login import UserMixin
+
+from survey.extensions import db
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class User(UserMixin, db.Model):
+    """A staff account (administrator, facilitator or analyst).  Never a child."""
+
+    __tablename__ = "staff_user"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(80), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    # Space-separated roles from survey.config.ROLES; a small team may hold several.
+    roles: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    sessions: so.Mapped[list[StaffSession]] = so.relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    memberships: so.Mapped[list[Membership]] = so.relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    # Set at sign-in or when a session is loaded: Flask-Login stores get_id() in the cookie,
+    # and what it stores is the server-side session token, not the user id (alternative tokens).
+    session_token = None  # not a column: see above
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split())
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str | None:  # Flask-Login
+        return self.session_token
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.roles}>"
+
+
+class StaffSession(db.Model):
+    """A signed-in staff session, so that sign-out and idle time-out end it on the server."""
+
+    __tablename__ = "staff_session"
+
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    last_seen_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+
+    user: so.Mapped[User] = so.relationship(back_populates="sessions")
+
+
+class Consultation(db.Model):
+    """One consultation with a group of children, run from one instrument version."""
+
+    __tablename__ = "consultation"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    instrument_id: so.Mapped[str] = so.mapped_column(sa.String(100))
+    instrument_version: so.Mapped[str] = so.mapped_column(sa.String(40))
+    instrument_hash: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    # Space-separated language codes and age-band codes offered to children.
+    languages: so.Mapped[str] = so.mapped_column(sa.String(100), default="en")
+    age_bands: so.Mapped[str] = so.mapped_column(sa.String(20), default="A B C")
+    country_profile: so.Mapped[str] = so.mapped_column(sa.String(60), default="generic")
+    consent_mode: so.Mapped[str] = so.mapped_column(sa.String(40), default="passive_opt_out")
+    facilitated: so.Mapped[bool] = so.mapped_column(default=True)
+    # draft -> open -> closed -> archived
+    state: so.Mapped[str] = so.mapped_column(sa.String(20), default="draft")
+    created_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+
+    memberships: so.Mapped[list[Membership]] = so.relationship(
+        back_populates="consultation", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def language_list(self) -> list[str]:
+        return self.languages.split()
+
+    @property
+    def band_list(self) -> list[str]:
+        return self.age_bands.split()
+
+
+class Membership(db.Model):
+    """Which staff member works on which consultation, and as what."""
+
+    __tablename__ = "membership"
+    __table_args__ = (sa.UniqueConstraint("user_id", "consultation_id", "role"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+
+    user: so.Mapped[User] = so.relationship(back_populates="memberships")
+    consultation: so.Mapped[Consultation] = so.relationship(back_populates="memberships")
+
+
+class Participant(db.Model):
+    """A code card and the child who uses it: no identity, only a state and an age band."""
+
+    __tablename__ = "participant"
+
+    # Random, so insertion order cannot be recovered from ids (DP-02).
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    # HMAC of the normalised code, keyed with the app secret: indexable, never reversible.
+    code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    # issued -> assented -> answering -> completed | withdrawn | declined | expired
+    state: so.Mapped[str] = so.mapped_column(sa.String(20), default="issued")
+    band: so.Mapped[str | None] = so.mapped_column(sa.String(4))
+    issued_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+
+
+class AuditEvent(db.Model):
+    """Staff actions (who did what to which object, when).  Never children's answers."""
+
+    __tablename__ = "audit_event"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
+    actor_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    actor_name: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    action: so.Mapped[str] = so.mapped_column(sa.String(60))
+    target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")

@@ -1,0 +1,82 @@
+"""Consultations and who works on them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from survey.database import write_transaction
+from survey.extensions import db
+from survey.models import Consultation, Membership, User
+from survey.services import audit
+
+
+class ConsultationError(ValueError):
+    """A consultation request that cannot be carried out; the message is for the user."""
+
+
+def is_member(user: User, consultation_id: int, roles: tuple[str, ...] = ()) -> bool:
+    query = sa.select(Membership.id).where(
+        Membership.user_id == user.id, Membership.consultation_id == consultation_id
+    )
+    if roles:
+        query = query.where(Membership.role.in_(roles))
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def consultations_for(user: User, role: str) -> list[Consultation]:
+    return list(
+        db.session.scalars(
+            sa.select(Consultation)
+            .join(Membership)
+            .where(Membership.user_id == user.id, Membership.role == role)
+            .order_by(Consultation.id.desc())
+        )
+    )
+
+
+def create_consultation(
+    *, title: str, instrument_id: str, instrument_version: str, instrument_hash: str = "",
+    languages: list[str], age_bands: list[str], country_profile: str = "generic",
+    consent_mode: str = "passive_opt_out", facilitated: bool = True, actor: User | None = None,
+) -> Consultation:
+    if not title.strip():
+        raise ConsultationError("A consultation needs a title.")
+    with write_transaction() as session:
+        consultation = Consultation(
+            title=title.strip()[:200], instrument_id=instrument_id,
+            instrument_version=instrument_version, instrument_hash=instrument_hash,
+            languages=" ".join(languages), age_bands=" ".join(age_bands),
+            country_profile=country_profile, consent_mode=consent_mode, facilitated=facilitated,
+        )
+        session.add(consultation)
+        session.flush()
+        audit.record(actor, "consultation.create", f"consultation:{consultation.id}")
+    return consultation
+
+
+def add_member(consultation: Consultation, user: User, role: str, *, actor: User | None = None) -> None:
+    if role not in ("facilitator", "analyst"):
+        raise ConsultationError("Members are facilitators or analysts.")
+    if not user.has_role(role):
+        raise ConsultationError(f"{user.username} does not hold the {role} role.")
+    with write_transaction() as session:
+        exists = session.scalar(
+            sa.select(Membership.id).where(
+                Membership.user_id == user.id,
+                Membership.consultation_id == consultation.id,
+                Membership.role == role,
+            )
+        )
+        if exists is None:
+            session.add(Membership(user_id=user.id, consultation_id=consultation.id, role=role))
+            audit.record(actor, "membership.add", f"consultation:{consultation.id} user:{user.username} {role}")
+
+
+def set_state(consultation: Consultation, state: str, *, actor: User | None = None) -> None:
+    allowed = {"draft": {"open"}, "open": {"closed"}, "closed": {"open", "archived"}, "archived": set()}
+    if state not in allowed.get(consultation.state, set()):
+        raise ConsultationError(f"A {consultation.state} consultation cannot become {state}.")
+    with write_transaction() as session:
+        consultation = session.merge(consultation)
+        consultation.state = state
+        audit.record(actor, f"consultation.{state}", f"consultation:{consultation.id}")

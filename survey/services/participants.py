@@ -1,0 +1,101 @@
+"""Code cards and the child's session.  A participant is a random id, a code hash and a state."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, g, session
+from limits import parse as parse_limit
+from limits.errors import StorageError
+
+from consent.codes import InvalidCode, format_code, hash_code, new_codes
+from survey.access import CHILD_SESSION_KEY
+from survey.database import write_transaction
+from survey.extensions import db, limiter
+from survey.models import Consultation, Participant, User
+from survey.services import audit
+
+# States in which the card's code lets a child (back) in.
+RESUMABLE_STATES = frozenset({"issued", "assented", "answering"})
+
+
+class CodeRefused(Exception):
+    """The code is unknown, used up, or belongs to a consultation that is not open."""
+
+
+class CodeAttemptsThrottled(Exception):
+    """Too many code attempts from this client or overall; try again in a minute."""
+
+
+def code_hash(code: str) -> str:
+    """Keyed hash of the normalised code (app secret as pepper): indexable, not reversible."""
+    return hash_code(code, current_app.config["SECRET_KEY"])
+
+
+def issue_codes(consultation: Consultation, count: int, *, actor: User | None = None) -> list[str]:
+    """Create ``count`` code cards and return the codes; they are never shown again."""
+    if not 1 <= count <= 2000:
+        raise ValueError("Codes are issued 1 to 2,000 at a time.")
+    codes = new_codes(count)
+    with write_transaction() as db_session:
+        db_session.add_all(
+            Participant(consultation_id=consultation.id, code_hash=code_hash(code)) for code in codes
+        )
+        audit.record(actor, "codes.issue", f"consultation:{consultation.id} count:{count}")
+    return [format_code(code) for code in codes]
+
+
+def _check_code_rate(client_key: str) -> None:
+    try:
+        for limit_text, key in (
+            (current_app.config["CODE_ATTEMPTS_PER_CLIENT"], f"code:client:{client_key}"),
+            (current_app.config["CODE_ATTEMPTS_GLOBAL"], "code:global"),
+        ):
+            if not limiter.limiter.hit(parse_limit(limit_text), key):
+                raise CodeAttemptsThrottled
+    except StorageError as exc:
+        # Fail closed: without the shared counter we cannot bound guessing.
+        raise CodeAttemptsThrottled from exc
+
+
+def enter_code(code: str, client_key: str) -> Participant:
+    """Check a card's code and start the child's session on this device."""
+    _check_code_rate(client_key)
+    try:
+        hashed = code_hash(code)
+    except InvalidCode as error:
+        raise CodeRefused from error
+    participant = db.session.scalar(
+        sa.select(Participant)
+        .join(Consultation)
+        .where(Participant.code_hash == hashed, Consultation.state == "open")
+    )
+    if participant is None or participant.state not in RESUMABLE_STATES:
+        raise CodeRefused
+    session.clear()
+    session.permanent = True
+    session[CHILD_SESSION_KEY] = participant.id
+    return participant
+
+
+def current_participant() -> Participant | None:
+    """The participant of this request's child session, if it is still live."""
+    if "participant" in g:
+        return g.participant
+    participant_id = session.get(CHILD_SESSION_KEY)
+    participant = None
+    if isinstance(participant_id, str):
+        participant = db.session.scalar(
+            sa.select(Participant)
+            .join(Consultation)
+            .where(Participant.id == participant_id, Consultation.state == "open")
+        )
+        if participant is not None and participant.state not in RESUMABLE_STATES:
+            participant = None
+    g.participant = participant
+    return participant
+
+
+def leave() -> None:
+    """Forget the child's session on this device (quick exit, stop, end)."""
+    session.pop(CHILD_SESSION_KEY, None)
+    g.pop("participant", None)

@@ -1,0 +1,24 @@
+"""Template globals: the current language, its direction, and the language switcher."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from flask_babel import get_locale
+
+from survey.access import is_child_facing
+from survey.i18n import LANGUAGE_NAMES, text_direction
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def _globals() -> dict:
+        locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+        return {
+            "current_locale": locale,
+            "text_direction": text_direction(locale),
+            "interface_languages": [
+                (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["SUPPORTED_LOCALES"]
+            ],
+            "child_facing": is_child_facing(g.get("access_rule")),
+            "quick_exit_url": current_app.config.get("QUICK_EXIT_URL") or "",
+        }

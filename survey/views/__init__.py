@@ -1,0 +1,11 @@
+"""Blueprints.  Views are thin: parse the request, call a service, render or redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    from survey.views import admin, auth, facilitate, participate, reports, staff
+
+    return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, admin.bp)
