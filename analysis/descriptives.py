@@ -1,0 +1,253 @@
+"""Counts, percentages and 95 % Wilson intervals (A-03, B1, B2).
+
+Valid denominators exclude "I'd rather not say", "I don't know" and skips; those two
+reserved codes are reported on their own rows (``kind`` = ``"rns"`` / ``"dk"``) as a share of
+everyone who answered the item. A multi-select choice is a percentage of the respondents
+who chose at least one substantive option, and the table carries that denominator.
+
+The counting engine is one ``numpy.bincount`` over integer codes (no ``pd.crosstab``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .frames import RESERVED, RNS, ItemMeta, _as_codebook, infer_codebook
+
+__all__ = ["count_codes", "frequencies", "proportion_ci"]
+
+
+def proportion_ci(count, nobs, conf: float = 0.95, method: str = "wilson"):
+    """Confidence interval for a binomial proportion, vectorised.
+
+    Parameters
+    ----------
+    count, nobs : array_like
+        Successes and trials. ``nobs == 0`` gives NaN.
+    conf : float
+        Confidence level.
+    method : {"wilson", "exact"}
+        Wilson score interval (default) or Clopper-Pearson. Wald is not offered (B1).
+
+    Returns
+    -------
+    (low, high) : tuple of ndarray
+
+    Examples
+    --------
+    >>> low, high = proportion_ci(7, 50)
+    >>> print(f"{float(low):.4f} {float(high):.4f}")
+    0.0695 0.2619
+    >>> low, high = proportion_ci(0, 12)
+    >>> print(f"{float(low):.4f} {float(high):.4f}")
+    0.0000 0.2425
+    """
+    k = np.asarray(count, dtype=float)
+    n = np.asarray(nobs, dtype=float)
+    alpha = 1.0 - conf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "wilson":
+            z = special.ndtri(1 - alpha / 2)
+            p = k / n
+            z2n = z * z / n
+            denom = 1 + z2n
+            centre = (p + z2n / 2) / denom
+            half = z * np.sqrt(p * (1 - p) / n + z2n / (4 * n)) / denom
+            low, high = centre - half, centre + half
+            low = np.where(k == 0, 0.0, low)
+            high = np.where(k == n, 1.0, high)
+        elif method == "exact":
+            low = np.where(k == 0, 0.0, stats.beta.ppf(alpha / 2, k, n - k + 1))
+            high = np.where(k == n, 1.0, stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
+        else:
+            raise ValueError("method must be 'wilson' or 'exact' (Wald is not allowed)")
+        bad = n <= 0
+        low = np.where(bad, np.nan, np.clip(low, 0, 1))
+        high = np.where(bad, np.nan, np.clip(high, 0, 1))
+    return low, high
+
+
+def _codes(s: pd.Series) -> tuple[np.ndarray, list]:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.codes.to_numpy().astype(np.int64), list(s.cat.categories)
+    codes, uniques = pd.factorize(s, sort=True)
+    return codes.astype(np.int64), list(uniques)
+
+
+def count_codes(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[list]]:
+    """Counts of every combination of categorical codes, as a dense N-d array.
+
+    Rows with a missing value in any column are left out.
+
+    Examples
+    --------
+    >>> a = pd.Series(pd.Categorical(["x", "y", "x", None]))
+    >>> b = pd.Series(pd.Categorical(["u", "u", "v", "v"]))
+    >>> arr, cats = count_codes([a, b])
+    >>> arr.tolist(), cats
+    ([[1, 1], [1, 0]], [['x', 'y'], ['u', 'v']])
+    """
+    codes, cats = zip(*(_codes(s) for s in columns), strict=True)
+    shape = tuple(max(len(c), 1) for c in cats)
+    valid = np.ones(len(codes[0]), dtype=bool)
+    for c in codes:
+        valid &= c >= 0
+    flat = np.zeros(len(codes[0]), dtype=np.int64)
+    for c, size in zip(codes, shape, strict=True):
+        flat = flat * size + c
+    if not valid.all():
+        flat = flat[valid]
+    counts = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
+    return counts, [list(c) for c in cats]
+
+
+def _by_list(by) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def frequencies(
+    long: pd.DataFrame,
+    items: Iterable[str] | None = None,
+    by: str | Sequence[str] | None = None,
+    codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None,
+    conf: float = 0.95,
+    method: str = "wilson",
+) -> pd.DataFrame:
+    """Frequency table of every item (optionally by group) with Wilson intervals.
+
+    Parameters
+    ----------
+    long : DataFrame
+        Long frame (:func:`analysis.frames.make_long`).
+    items : iterable of str, optional
+        Items to tabulate (default: every non-text item in the codebook / data).
+    by : str or list of str, optional
+        Respondent columns to break down by (e.g. ``"band"`` or ``["band", "gender"]``).
+        Rows with a missing group value are left out of that breakdown.
+    codebook : mapping, optional
+        Item metadata; choices with zero count are listed.
+    conf : float
+        Confidence level of the intervals.
+    method : {"wilson", "exact"}
+        Interval method.
+
+    Returns
+    -------
+    DataFrame
+        ``item, [by...], answer, kind, count, denominator, percent, ci_low, ci_high`` where
+        ``kind`` is ``"valid"`` for substantive choices (denominator: respondents with a
+        substantive answer), ``"rns"`` / ``"dk"`` for the reserved codes (denominator:
+        respondents who answered the item at all). ``percent`` is 0-100, the interval too.
+
+    Examples
+    --------
+    >>> from analysis.frames import make_long
+    >>> long = make_long(pd.DataFrame({
+    ...     "response_id": [1, 2, 3, 4, 4, 5],
+    ...     "item": ["q", "q", "q", "m", "m", "m"],
+    ...     "answer": ["yes", "no", "_rns", "a", "b", "b"]}),
+    ...     codebook=[ItemMeta("q", "single", ("yes", "no")),
+    ...               ItemMeta("m", "multi", ("a", "b"))])
+    >>> t = frequencies(long)
+    >>> t[["item", "answer", "kind", "count", "denominator", "percent"]]
+      item answer   kind  count  denominator  percent
+    0    q    yes  valid      1            2     50.0
+    1    q     no  valid      1            2     50.0
+    2    q   _rns    rns      1            3     33.3
+    3    q    _dk     dk      0            3      0.0
+    4    m      a  valid      1            2     50.0
+    5    m      b  valid      2            2    100.0
+    6    m   _rns    rns      0            2      0.0
+    7    m    _dk     dk      0            2      0.0
+    """
+    cb = _as_codebook(codebook, long) or infer_codebook(long)
+    by = _by_list(by)
+    wanted = list(items) if items is not None else [
+        i for i in long["item"].cat.categories if i in cb and cb[i].type != "text"
+    ]
+    counts, cats = count_codes([long["item"], *(long[b] for b in by), long["answer"]])
+    item_cats, group_cats, answer_cats = cats[0], cats[1:-1], cats[-1]
+    gshape = tuple(len(g) for g in group_cats)
+    ng = int(np.prod(gshape)) if by else 1
+    counts = counts.reshape(len(item_cats), ng, len(answer_cats))
+    a_index = {a: j for j, a in enumerate(answer_cats)}
+    groups = list(np.ndindex(gshape)) if by else [()]
+    frames = []
+    for item in wanted:
+        if item not in item_cats:
+            continue
+        meta = cb.get(item) or ItemMeta(item)
+        i = item_cats.index(item)
+        choices = list(meta.choices) or [
+            a for a in answer_cats if a not in RESERVED and counts[i, :, a_index[a]].sum() > 0
+        ]
+        codes = choices + list(RESERVED)
+        idx = np.array([a_index.get(c, -1) for c in codes])
+        block = np.where(idx >= 0, counts[i][:, np.maximum(idx, 0)], 0)  # (ng, ncodes)
+        nsub = len(choices)
+        if meta.type == "multi":
+            valid_n, any_n = _multi_denominators(long, item, by, group_cats, ng)
+        else:
+            valid_n = block[:, :nsub].sum(axis=1)
+            any_n = block.sum(axis=1)
+        den = np.concatenate(
+            [np.repeat(valid_n[:, None], nsub, 1), np.repeat(any_n[:, None], len(RESERVED), 1)],
+            axis=1,
+        )
+        kind = ["valid"] * nsub + ["rns" if c == RNS else "dk" for c in RESERVED]
+        rows = {
+            "item": np.repeat(item, ng * len(codes)),
+            **{
+                b: np.repeat([group_cats[k][g[k]] for g in groups], len(codes))
+                for k, b in enumerate(by)
+            },
+            "answer": np.tile(codes, ng),
+            "kind": np.tile(kind, ng),
+            "count": block.ravel(),
+            "denominator": den.ravel(),
+        }
+        frames.append(pd.DataFrame(rows))
+    if not frames:
+        return pd.DataFrame(
+            columns=["item", *by, "answer", "kind", "count", "denominator", "percent",
+                     "ci_low", "ci_high"]
+        )
+    out = pd.concat(frames, ignore_index=True)
+    k = out["count"].to_numpy(dtype=float)
+    n = out["denominator"].to_numpy(dtype=float)
+    low, high = proportion_ci(k, n, conf=conf, method=method)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["percent"] = np.round(np.where(n > 0, 100 * k / n, np.nan), 1)
+    out["ci_low"] = np.round(100 * low, 1)
+    out["ci_high"] = np.round(100 * high, 1)
+    out["count"] = out["count"].astype(np.int64)
+    out["denominator"] = out["denominator"].astype(np.int64)
+    return out
+
+
+def _multi_denominators(long, item, by, group_cats, ng):
+    """Respondents with >= 1 substantive choice, and with any answer, per group."""
+    sel = (long["item"] == item).to_numpy() & long["answer"].notna().to_numpy()
+    sub = long.loc[sel]
+    rid, _ = pd.factorize(sub["response_id"])
+    g = np.zeros(len(sub), dtype=np.int64)
+    ok = np.ones(len(sub), dtype=bool)
+    for k, b in enumerate(by):
+        c = sub[b].cat.codes.to_numpy().astype(np.int64)
+        ok &= c >= 0
+        g = g * len(group_cats[k]) + np.maximum(c, 0)
+    is_sub = ~sub["answer"].isin(RESERVED).to_numpy()
+    out = []
+    for mask in (is_sub & ok, ok):
+        key = g[mask] * (rid.max() + 1 if len(rid) else 1) + rid[mask]
+        uniq = np.unique(key)
+        gg = uniq // (rid.max() + 1 if len(rid) else 1)
+        out.append(np.bincount(gg, minlength=ng))
+    return out[0], out[1]
+

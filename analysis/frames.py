@@ -1,0 +1,604 @@
+"""Tidy frames of responses: the long schema, the wide pivot and the readers.
+
+The **long frame** has one row per answer: ``response_id``, ``consultation``, ``item``,
+``answer`` (a choice *code*, never a label) and the respondent's ``band``, ``gender``,
+``disability``, ``disability_method``, ``setting``, ``language`` and ``site``. A
+multi-select answer is one row per chosen code; a ranked item carries the position in an
+optional ``rank`` column. A row whose ``answer`` is missing records an item that was shown
+and skipped. "I'd rather not say" (:data:`RNS`) and "I don't know" (:data:`DK`) are distinct,
+stored codes and are never turned into missing values.
+
+All text columns are pandas ``Categorical``; the answer categories come from the item
+metadata (:class:`ItemMeta`) when it is given, so empty categories still appear in tables.
+
+Examples
+--------
+>>> long = make_long(pd.DataFrame({
+...     "response_id": [1, 1, 2, 2, 2],
+...     "item": ["q1", "q2", "q1", "q2", "q2"],
+...     "answer": ["yes", "tv", "_rns", "tv", "radio"],
+...     "band": ["A", "A", "B", "B", "B"]}),
+...     codebook={"q1": ItemMeta("q1", "single", ("yes", "no")),
+...               "q2": ItemMeta("q2", "multi", ("tv", "radio"))})
+>>> wide = to_wide(long)
+>>> wide[["band", "q1", "q2/tv", "q2/radio"]].reset_index()
+   response_id band    q1  q2/tv  q2/radio
+0            1    A   yes   True     False
+1            2    B  _rns   True      True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DK",
+    "LONG_COLUMNS",
+    "RESERVED",
+    "RESPONDENT_COLUMNS",
+    "RNS",
+    "ItemMeta",
+    "codebook_from_instrument",
+    "infer_codebook",
+    "make_long",
+    "read_database",
+    "read_export",
+    "substantive",
+    "to_wide",
+    "write_parquet",
+]
+
+#: "I'd rather not say" (same code as ``instruments.model.RATHER_NOT_SAY``).
+RNS = "_rns"
+#: "I don't know" (same code as ``instruments.model.DONT_KNOW``).
+DK = "_dk"
+#: The reserved codes, in report order.
+RESERVED: tuple[str, ...] = (RNS, DK)
+
+#: Columns that describe the respondent (constant within a ``response_id``).
+RESPONDENT_COLUMNS: tuple[str, ...] = (
+    "response_id",
+    "consultation",
+    "band",
+    "gender",
+    "disability",
+    "disability_method",
+    "setting",
+    "language",
+    "site",
+)
+#: The long frame's columns, in order (``rank`` is optional and comes last).
+LONG_COLUMNS: tuple[str, ...] = (
+    "response_id",
+    "consultation",
+    "item",
+    "answer",
+    "band",
+    "gender",
+    "disability",
+    "disability_method",
+    "setting",
+    "language",
+    "site",
+)
+_ITEM_TYPES = ("single", "multi", "scale", "rank", "text")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ItemMeta:
+    """What the analysis needs to know about one item.
+
+    Parameters
+    ----------
+    name : str
+        Item name as stored in the long frame's ``item`` column.
+    type : {"single", "multi", "scale", "rank", "text"}
+        ``scale`` is an ordered single choice (Likert); its ``choices`` run low to high.
+    choices : tuple of str
+        Substantive choice codes in display order (never the reserved codes).
+    labels : mapping, optional
+        Code -> label for display; codes without a label are shown as the code.
+    label : str, optional
+        The question text for headings.
+    sensitive : bool
+        Percentages near 0 or 100 are coded "<5 %" / ">95 %" (A11 d).
+    bands : tuple of str
+        Bands the item is asked in; empty means "all bands".
+    positive : tuple of str
+        Codes that count as a positive rating (Lundy indicators, % agree).
+    neutral : str or None
+        The neutral code of a scale item, split around zero in diverging charts.
+    domain : str
+        The domain code (CX, TR, AW, ... EV, DM).
+
+    Examples
+    --------
+    >>> m = ItemMeta("EV1", "scale", ("1", "2", "3"), positive=("3",), neutral="2")
+    >>> m.ordinal
+    True
+    >>> m.label_of("3")
+    '3'
+    """
+
+    name: str
+    type: str = "single"
+    choices: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    label: str = ""
+    sensitive: bool = False
+    bands: tuple[str, ...] = ()
+    positive: tuple[str, ...] = ()
+    neutral: str | None = None
+    domain: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in _ITEM_TYPES:
+            raise ValueError(f"item {self.name!r}: type {self.type!r} is not one of {_ITEM_TYPES}")
+        object.__setattr__(self, "choices", tuple(str(c) for c in self.choices))
+        bad = set(self.choices) & set(RESERVED)
+        if bad:
+            raise ValueError(
+                f"item {self.name!r}: {sorted(bad)} are reserved codes the engine adds; "
+                "remove them from the choice list"
+            )
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError(f"item {self.name!r}: duplicate choice codes")
+
+    @property
+    def ordinal(self) -> bool:
+        """True for scale items (their choices are ordered low to high)."""
+        return self.type == "scale"
+
+    def label_of(self, code: str) -> str:
+        """The display label of ``code`` (the code itself when unlabelled)."""
+        defaults = {RNS: "I'd rather not say", DK: "I don't know"}
+        return str(self.labels.get(code, defaults.get(code, code)))
+
+
+def _as_codebook(
+    codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None, frame: Any = None
+) -> dict:
+    if codebook is None:
+        attrs = getattr(frame, "attrs", None) or {}
+        return dict(attrs.get("codebook") or {})
+    if isinstance(codebook, Mapping):
+        return dict(codebook)
+    return {m.name: m for m in codebook}
+
+
+def infer_codebook(long: pd.DataFrame) -> dict[str, ItemMeta]:
+    """Item metadata guessed from data: items with several rows per respondent are multi.
+
+    Prefer the instrument's metadata (:func:`codebook_from_instrument`); this is the
+    fallback for an export read without one. Choices are the observed non-reserved codes,
+    sorted; an item whose codes are all integers is taken as a ``scale``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"response_id": [1, 1, 2], "item": ["m", "m", "s"],
+    ...                    "answer": ["a", "b", "3"]})
+    >>> cb = infer_codebook(df)
+    >>> cb["m"].type, cb["s"].type, cb["s"].choices
+    ('multi', 'scale', ('3',))
+    """
+    out = {}
+    ans = long["answer"].astype("string")
+    dup = long.duplicated(["response_id", "item"], keep=False)
+    multi = set(long.loc[dup, "item"].astype(str))
+    if "rank" in long.columns:
+        ranked = set(long.loc[long["rank"].notna(), "item"].astype(str))
+    else:
+        ranked = set()
+    for item, codes in ans.groupby(long["item"].astype(str), sort=True):
+        codes = sorted({c for c in codes.dropna().unique() if c not in RESERVED})
+        numeric = bool(codes) and all(re.fullmatch(r"-?\d+", c) for c in codes)
+        if numeric:
+            codes = sorted(codes, key=int)
+        if item in ranked:
+            kind = "rank"
+        elif item in multi:
+            kind = "multi"
+        else:
+            kind = "scale" if numeric else "single"
+        out[item] = ItemMeta(item, kind, tuple(codes))
+    return out
+
+
+def codebook_from_instrument(instrument: Any) -> dict[str, ItemMeta]:
+    """Adapter from an ``instruments`` model to :class:`ItemMeta` (duck-typed).
+
+    Reads ``instrument.items()`` (or walks ``sections -> pages -> items``), each item's
+    ``name``, ``type``, ``choices`` (or a choice-list name resolved through
+    ``instrument.choices``), ``sensitivity`` and ``min_band``. Kept small on purpose: it is
+    the only place that knows the instrument model.
+    """
+    items = []
+    if callable(getattr(instrument, "items", None)):
+        items = list(instrument.items())
+    else:
+        for section in getattr(instrument, "sections", ()):
+            for page in getattr(section, "pages", ()):
+                items.extend(getattr(page, "items", ()))
+    lists = getattr(instrument, "choices", {}) or {}
+    mapping = {
+        "select_one": "single",
+        "select_multiple": "multi",
+        "rank": "rank",
+        "likert": "scale",
+        "range": "scale",
+        "text": "text",
+    }
+    out = {}
+    for it in items:
+        kind = mapping.get(str(getattr(it, "type", "")))
+        if kind is None:
+            continue
+        choices = getattr(it, "choices", None)
+        if isinstance(choices, str):
+            choices = lists.get(choices, ())
+        codes, labels = [], {}
+        for ch in choices or ():
+            code = str(getattr(ch, "name", ch))
+            codes.append(code)
+            lab = getattr(ch, "label", None)
+            if lab is not None:
+                labels[code] = lab.get_for("en") if hasattr(lab, "get_for") else str(lab)
+        sens = getattr(it, "sensitivity", 0)
+        out[it.name] = ItemMeta(
+            it.name,
+            kind,
+            tuple(codes),
+            labels=labels,
+            sensitive=int(sens) >= 2,
+            domain=str(getattr(it, "domain", "") or ""),
+        )
+    return out
+
+
+def _categorical(values: pd.Series, categories: Sequence[str] | None) -> pd.Series:
+    if isinstance(values.dtype, pd.CategoricalDtype) and categories is None:
+        return values
+    s = values.astype("string") if not isinstance(values.dtype, pd.CategoricalDtype) else values
+    if categories is None:
+        cats = sorted(pd.unique(s.dropna().astype(str)))
+    else:
+        cats = list(categories)
+        seen = set(pd.unique(s.dropna().astype(str)))
+        extra = sorted(seen - set(cats))
+        cats = cats + extra
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.cat.set_categories([str(c) for c in cats]) if list(s.cat.categories) != cats \
+            else s
+    return pd.Series(pd.Categorical(s, categories=cats), index=values.index, name=values.name)
+
+
+def make_long(
+    df: pd.DataFrame,
+    codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None,
+    categories: Mapping[str, Sequence[str]] | None = None,
+    validate: bool = True,
+) -> pd.DataFrame:
+    """Coerce a frame to the long schema with categorical dtypes.
+
+    Parameters
+    ----------
+    df : DataFrame
+        At least ``response_id``, ``item`` and ``answer``; the other schema columns are
+        added as missing when absent. Extra columns other than ``rank`` are dropped.
+    codebook : mapping of item -> ItemMeta, optional
+        Fixes the item order and the answer categories (choices + reserved codes).
+    categories : mapping of column -> list, optional
+        Category order for respondent columns (e.g. ``{"band": ["A", "B", "C"]}``).
+    validate : bool
+        With a codebook, raise ``ValueError`` for an answer code that is not a choice of
+        its item (vectorised check).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`LONG_COLUMNS` (+ ``rank``), all categorical except ``response_id``.
+        The codebook travels in ``attrs["codebook"]`` so later calls need not repeat it.
+    """
+    missing = {"response_id", "item", "answer"} - set(df.columns)
+    if missing:
+        raise ValueError(f"the long frame needs columns {sorted(missing)}")
+    cb = _as_codebook(codebook)
+    categories = dict(categories or {})
+    out = {}
+    for col in LONG_COLUMNS:
+        if col == "response_id":
+            out[col] = df[col].to_numpy()
+            continue
+        s = df[col] if col in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
+        if col == "item":
+            cats = list(cb) if cb else categories.get("item")
+            out[col] = _categorical(s, cats)
+        elif col == "answer":
+            if cb:
+                cats = []
+                for meta in cb.values():
+                    cats.extend(c for c in meta.choices if c not in cats)
+                cats.extend(RESERVED)
+            else:
+                cats = categories.get("answer")
+            out[col] = _categorical(s, cats)
+        else:
+            out[col] = _categorical(s, categories.get(col))
+    long = pd.DataFrame(out, index=pd.RangeIndex(len(df)))
+    if "rank" in df.columns:
+        long["rank"] = pd.to_numeric(df["rank"], errors="raise").to_numpy(dtype=float)
+    if cb and validate:
+        _validate_codes(long, cb)
+    if cb:
+        long.attrs["codebook"] = cb
+    return long
+
+
+def _validate_codes(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> None:
+    items = list(long["item"].cat.categories)
+    answers = list(long["answer"].cat.categories)
+    unknown_items = sorted(set(items) - set(cb))
+    if unknown_items and (long["item"].isin(unknown_items)).any():
+        raise ValueError(f"items {unknown_items[:5]} are not in the codebook")
+    pos = {a: j for j, a in enumerate(answers)}
+    ok = np.zeros((len(items) + 1, len(answers) + 1), dtype=bool)
+    ok[:, -1] = True  # missing answer = shown and skipped
+    for i, it in enumerate(items):
+        meta = cb.get(it)
+        if meta is None:
+            continue
+        allowed = meta.choices + RESERVED if meta.type != "text" else tuple(answers)
+        for code in allowed:
+            if code in pos:
+                ok[i, pos[code]] = True
+    ic = long["item"].cat.codes.to_numpy()
+    ac = long["answer"].cat.codes.to_numpy()
+    bad = ~ok[ic, ac]
+    if bad.any():
+        first = np.flatnonzero(bad)[:3]
+        pairs = [(items[ic[j]], answers[ac[j]]) for j in first]
+        raise ValueError(f"{int(bad.sum())} answers are not choices of their item, e.g. {pairs}")
+
+
+def substantive(codes: Iterable[str]) -> list[str]:
+    """The codes that are not reserved.
+
+    >>> substantive(["yes", "_rns", "no", "_dk"])
+    ['yes', 'no']
+    """
+    return [c for c in codes if c not in RESERVED]
+
+
+def to_wide(
+    long: pd.DataFrame, codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None
+) -> pd.DataFrame:
+    """One row per response: respondent columns, then one column per item.
+
+    Single and scale items become a categorical column (choices + reserved codes; missing
+    when skipped). Multi-select items become one boolean column per code, named
+    ``"item/code"`` (reserved codes included); ranked items one float column per code
+    holding the rank. Vectorised (no Python loop over rows).
+
+    Parameters
+    ----------
+    long : DataFrame
+        A frame from :func:`make_long`.
+    codebook : mapping, optional
+        Item metadata; inferred with :func:`infer_codebook` when absent.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``response_id`` (sorted).
+    """
+    cb = _as_codebook(codebook, long) or infer_codebook(long)
+    rid_codes, rids = pd.factorize(long["response_id"], sort=True)
+    n = len(rids)
+    last = np.empty(n, dtype=np.int64)
+    last[rid_codes] = np.arange(len(long))
+    cols: dict[str, Any] = {}
+    for col in RESPONDENT_COLUMNS[1:]:
+        s = long[col]
+        cols[col] = s.iloc[last].reset_index(drop=True) if col in long else None
+    items = list(long["item"].cat.categories)
+    answers = list(long["answer"].cat.categories)
+    ic = long["item"].cat.codes.to_numpy()
+    ac = long["answer"].cat.codes.to_numpy()
+    has_rank = "rank" in long.columns
+    for i, item in enumerate(items):
+        meta = cb.get(item)
+        if meta is None or meta.type == "text":
+            continue
+        sel = ic == i
+        r = rid_codes[sel]
+        a = ac[sel]
+        codes = list(meta.choices) + list(RESERVED)
+        lut = np.full(len(answers) + 1, -1, dtype=np.int16)
+        for j, code in enumerate(codes):
+            if code in answers:
+                lut[answers.index(code)] = j
+        mapped = lut[a]  # -1 for missing answer (code -1 indexes the sentinel at the end)
+        if meta.type in ("single", "scale"):
+            arr = np.full(n, -1, dtype=np.int16)
+            arr[r] = mapped
+            cols[item] = pd.Categorical.from_codes(arr, categories=codes)
+        elif meta.type == "multi":
+            for j, code in enumerate(codes):
+                arr = np.zeros(n, dtype=bool)
+                arr[r[mapped == j]] = True
+                cols[f"{item}/{code}"] = arr
+        elif meta.type == "rank":
+            rk = long["rank"].to_numpy()[sel] if has_rank else np.full(sel.sum(), np.nan)
+            for j, code in enumerate(meta.choices):
+                arr = np.full(n, np.nan)
+                m = mapped == j
+                arr[r[m]] = rk[m]
+                cols[f"{item}/{code}"] = arr
+    wide = pd.DataFrame({k: v for k, v in cols.items() if v is not None})
+    wide.index = pd.Index(rids, name="response_id")
+    wide.attrs["codebook"] = cb
+    return wide
+
+
+def read_export(
+    path: str | Path,
+    codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None,
+    categories: Mapping[str, Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """Read a long-format Sauti export (``.csv`` or ``.parquet``) into the long schema.
+
+    CSV cells are read as strings (no type guessing, so ``"007"`` stays a code); Parquet is
+    read through DuckDB (no pyarrow needed).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        if "rank" in df.columns:
+            df["rank"] = pd.to_numeric(df["rank"])
+    elif suffix in (".parquet", ".pq"):
+        import duckdb
+
+        with duckdb.connect() as con:
+            df = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
+    else:
+        raise ValueError(f"{path.name}: expected a .csv or .parquet export")
+    return make_long(df, codebook=codebook, categories=categories)
+
+
+def write_parquet(long: pd.DataFrame, path: str | Path) -> Path:
+    """Write a long frame as a Parquet snapshot through DuckDB (fast reload later)."""
+    import duckdb
+
+    path = Path(path)
+    with duckdb.connect() as con:
+        con.register("snapshot_frame", long)
+        con.execute(f"COPY snapshot_frame TO '{_sql_path(path)}' (FORMAT parquet)")
+    return path
+
+
+def _sql_path(path: Path) -> str:
+    text = str(path)
+    if "'" in text:
+        raise ValueError("snapshot path must not contain a quote")
+    return text
+
+
+def _ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"{name!r} is not a plain SQL identifier")
+    return f'"{name}"'
+
+
+def read_database(
+    source: Any,
+    answers_table: str = "answer",
+    respondents_table: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    consultation: Any = None,
+    codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None,
+    categories: Mapping[str, Sequence[str]] | None = None,
+    chunksize: int = 250_000,
+) -> pd.DataFrame:
+    """Read the long frame from the survey database, in column chunks.
+
+    The answers table is read in chunks with ``pandas.read_sql`` and each chunk is turned
+    into categoricals at once (memory stays near the final frame's size); respondent
+    attributes come from a second, small query and are joined by integer codes, never by
+    a Python loop and never by a join inside SQLite.
+
+    Parameters
+    ----------
+    source : DB-API connection, SQLAlchemy engine/connection, or URL string
+        A string is turned into an engine with ``sqlalchemy.create_engine``.
+    answers_table : str
+        Table with one row per answer (``response_id``, ``item``, ``answer`` [, ``rank``]
+        and, when ``respondents_table`` is None, the respondent columns too).
+    respondents_table : str, optional
+        Table with one row per response and the respondent columns.
+    columns : mapping, optional
+        Canonical column name -> database column name, for both tables.
+    consultation : optional
+        Only rows whose consultation column equals this value.
+    chunksize : int
+        Rows per chunk.
+    """
+    cmap = {c: c for c in (*LONG_COLUMNS, "rank")}
+    cmap.update(columns or {})
+    engine = source
+    if isinstance(source, str):
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(source)
+
+    def select(table: str, wanted: Sequence[str], filt: bool) -> tuple[str, list]:
+        cols = ", ".join(f"{_ident(cmap[c])} AS {_ident(c)}" for c in wanted)
+        sql = f"SELECT {cols} FROM {_ident(table)}"  # noqa: S608 - identifiers validated
+        params: list = []
+        if filt and consultation is not None:
+            sql += f" WHERE {_ident(cmap['consultation'])} = ?"
+            params.append(consultation)
+        return sql, params
+
+    def read(sql: str, params: list) -> Iterable[pd.DataFrame]:
+        if not hasattr(engine, "cursor") or isinstance(source, str) or \
+                type(engine).__module__.startswith("sqlalchemy"):
+            import sqlalchemy as sa
+
+            named = sql.replace("?", ":p0") if params else sql
+            return pd.read_sql(sa.text(named), engine, params={"p0": params[0]} if params else None,
+                               chunksize=chunksize)
+        return pd.read_sql(sql, engine, params=params or None, chunksize=chunksize)
+
+    probe_cols = _table_columns(engine, answers_table, read)
+    wanted = ["response_id", "item", "answer"]
+    if "rank" in cmap and cmap["rank"] in probe_cols:
+        wanted.append("rank")
+    if respondents_table is None:
+        wanted += [c for c in RESPONDENT_COLUMNS[1:] if cmap[c] in probe_cols]
+    has_consultation_col = cmap["consultation"] in probe_cols
+    sql, params = select(answers_table, wanted, respondents_table is None and has_consultation_col)
+    parts = []
+    for chunk in read(sql, params):
+        for c in chunk.columns:
+            if c not in ("response_id", "rank"):
+                chunk[c] = chunk[c].astype("string").astype("category")
+        parts.append(chunk)
+    if parts:
+        from pandas.api.types import union_categoricals
+
+        data = {}
+        for c in parts[0].columns:
+            if isinstance(parts[0][c].dtype, pd.CategoricalDtype):
+                data[c] = union_categoricals([p[c] for p in parts], ignore_order=True)
+            else:
+                data[c] = np.concatenate([p[c].to_numpy() for p in parts])
+        ans = pd.DataFrame(data)
+    else:
+        ans = pd.DataFrame(columns=wanted)
+    if respondents_table is not None:
+        rcols = _table_columns(engine, respondents_table, read)
+        rwanted = [c for c in RESPONDENT_COLUMNS if cmap[c] in rcols]
+        rsql, rparams = select(respondents_table, rwanted, "consultation" in rwanted)
+        resp = pd.concat(list(read(rsql, rparams)), ignore_index=True)
+        codes = pd.Index(resp["response_id"]).get_indexer(ans["response_id"])
+        keep = codes >= 0  # answers of responses outside the filter are dropped
+        ans = ans.loc[keep].reset_index(drop=True)
+        codes = codes[keep]
+        for c in rwanted[1:]:
+            ans[c] = resp[c].astype("string").astype("category").iloc[codes].to_numpy()
+    return make_long(ans, codebook=codebook, categories=categories)
+
+
+def _table_columns(engine: Any, table: str, read) -> set[str]:
+    sql = f"SELECT * FROM {_ident(table)} WHERE 1 = 0"  # noqa: S608 - identifier validated
+    frames = list(read(sql, []))
+    return set(frames[0].columns) if frames else set()

@@ -1,0 +1,161 @@
+"""Synthetic consultations for tests, demos and the benchmark (vectorised, seeded).
+
+Examples
+--------
+>>> long = synthetic_long(200, n_items=6, seed=1)
+>>> sorted(long["item"].cat.categories)[:3]
+['q01', 'q02', 'q03']
+>>> int(long["response_id"].nunique())
+200
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .frames import DK, RNS, ItemMeta, make_long
+
+__all__ = ["DEMOGRAPHICS", "synthetic_codebook", "synthetic_long"]
+
+#: Respondent categories and their probabilities in the synthetic data.
+DEMOGRAPHICS: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
+    "band": (("A", "B", "C"), (0.3, 0.4, 0.3)),
+    "gender": (("girl", "boy", "another", RNS), (0.48, 0.48, 0.02, 0.02)),
+    "disability": (("no", "yes", RNS), (0.85, 0.12, 0.03)),
+    "disability_method": (("self_id",), (1.0,)),
+    "setting": (("school", "community", "online"), (0.7, 0.2, 0.1)),
+    "language": (("en", "sw", "fr"), (0.5, 0.35, 0.15)),
+}
+
+_L5 = ("1", "2", "3", "4", "5")
+_L5_LABELS = {"1": "Very hard", "2": "Hard", "3": "Not sure", "4": "Easy", "5": "Very easy"}
+
+
+def synthetic_codebook(n_items: int = 30) -> dict[str, ItemMeta]:
+    """A codebook mixing scale (L5), yes/no/not-sure, multi-select and one ranked item.
+
+    Item ``q01``... ``q{n}``: every 5th item is multi-select, every 7th yes/no, the 10th
+    is ranked, the rest are 5-point scales with neutral "3" and positive "4", "5".
+    """
+    cb = {}
+    for i in range(1, n_items + 1):
+        name = f"q{i:02d}"
+        if i == 10:
+            cb[name] = ItemMeta(name, "rank", ("chat", "phone", "teacher", "app"),
+                                label="Rank these ways to ask for help")
+        elif i % 5 == 0:
+            cb[name] = ItemMeta(name, "multi", ("phone", "chat", "sms", "app", "box"),
+                                label=f"Which would you use? ({name})")
+        elif i % 7 == 0:
+            cb[name] = ItemMeta(name, "single", ("yes", "no", "not_sure"),
+                                label=f"Have you heard of it? ({name})", sensitive=i == 14)
+        else:
+            cb[name] = ItemMeta(name, "scale", _L5, labels=_L5_LABELS,
+                                label=f"How easy would it be? ({name})",
+                                positive=("4", "5"), neutral="3",
+                                domain="EV" if i > n_items - 3 else "TR")
+    return cb
+
+
+def _draw(rng, n, probs):
+    return rng.choice(len(probs), size=n, p=np.asarray(probs) / np.sum(probs)).astype(np.int16)
+
+
+def synthetic_long(
+    n_respondents: int = 2000,
+    n_items: int = 30,
+    n_sites: int = 12,
+    seed: int = 0,
+    skip_rate: float = 0.04,
+    rns_rate: float = 0.03,
+    dk_rate: float = 0.02,
+    icc: float = 0.08,
+) -> pd.DataFrame:
+    """A realistic long frame: several sites, all bands, reserved codes and skips.
+
+    Scale answers come from a latent normal with a site effect (intraclass correlation
+    ``icc`` on the latent scale) plus a band shift, cut at fixed thresholds.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_respondents)
+    cb = synthetic_codebook(n_items)
+    resp = {k: _draw(rng, n, p) for k, (_, p) in DEMOGRAPHICS.items()}
+    site = rng.integers(0, n_sites, n).astype(np.int16)
+    site_effect = rng.normal(0, np.sqrt(icc), n_sites)[site]
+    band_shift = np.array([0.3, 0.0, -0.3])[resp["band"]]
+    answers_cats = []
+    for m in cb.values():
+        answers_cats.extend(c for c in m.choices if c not in answers_cats)
+    answers_cats.extend([RNS, DK])
+    a_pos = {a: j for j, a in enumerate(answers_cats)}
+    rid_parts, item_parts, ans_parts, rank_parts = [], [], [], []
+    cuts = np.array([-1.3, -0.5, 0.2, 1.0])
+    for i, (_, meta) in enumerate(cb.items()):
+        u = rng.random(n)
+        shown = u >= skip_rate
+        rns = shown & (u < skip_rate + rns_rate)
+        dk = shown & ~rns & (u < skip_rate + rns_rate + dk_rate)
+        subst = shown & ~rns & ~dk
+        if meta.type == "scale":
+            z = site_effect + band_shift + rng.normal(0, np.sqrt(1 - icc), n)
+            lvl = np.searchsorted(cuts, z)
+            codes = np.array([a_pos[c] for c in meta.choices])[lvl]
+            ids = np.flatnonzero(subst)
+            rid_parts.append(ids)
+            ans_parts.append(codes[ids])
+            n_rows = len(ids)
+        elif meta.type == "single":
+            lvl = _draw(rng, n, (0.5, 0.3, 0.2))
+            codes = np.array([a_pos[c] for c in meta.choices])[lvl]
+            ids = np.flatnonzero(subst)
+            rid_parts.append(ids)
+            ans_parts.append(codes[ids])
+            n_rows = len(ids)
+        elif meta.type == "multi":
+            n_rows = 0
+            probs = (0.5, 0.4, 0.2, 0.15, 0.05)
+            any_chosen = np.zeros(n, dtype=bool)
+            for code, p in zip(meta.choices, probs, strict=True):
+                chosen = subst & (rng.random(n) < p)
+                any_chosen |= chosen
+                ids = np.flatnonzero(chosen)
+                rid_parts.append(ids)
+                ans_parts.append(np.full(len(ids), a_pos[code]))
+                n_rows += len(ids)
+            subst = any_chosen
+        else:  # rank: each respondent ranks the top 2 or 3 of 4 options
+            n_rows = 0
+            scores = rng.random((n, len(meta.choices))) + np.array([0.6, 0.3, 0.2, 0.0])
+            order = np.argsort(-scores, axis=1)
+            depth = np.where(rng.random(n) < 0.5, 2, 3)
+            for pos in range(3):
+                ids = np.flatnonzero(subst & (depth > pos))
+                rid_parts.append(ids)
+                ans_parts.append(np.array([a_pos[c] for c in meta.choices])[order[ids, pos]])
+                rank_parts.append((len(rid_parts) - 1, pos + 1))
+                n_rows += len(ids)
+        for mask, code in ((rns, RNS), (dk, DK)):
+            ids = np.flatnonzero(mask)
+            rid_parts.append(ids)
+            ans_parts.append(np.full(len(ids), a_pos[code]))
+            n_rows += len(ids)
+        item_parts.append(np.full(n_rows, i, dtype=np.int16))
+    rank_of_part = dict(rank_parts)
+    ranks = np.concatenate(
+        [np.full(len(p), rank_of_part.get(j, np.nan)) for j, p in enumerate(rid_parts)]
+    )
+    rid = np.concatenate(rid_parts)
+    df = pd.DataFrame({
+        "response_id": rid.astype(np.int64) + 1,
+        "consultation": pd.Categorical.from_codes(np.zeros(len(rid), np.int8), ["demo"]),
+        "item": pd.Categorical.from_codes(np.concatenate(item_parts), list(cb)),
+        "answer": pd.Categorical.from_codes(
+            np.concatenate(ans_parts).astype(np.int16), answers_cats
+        ),
+    })
+    for k, (cats, _) in DEMOGRAPHICS.items():
+        df[k] = pd.Categorical.from_codes(resp[k][rid], list(cats))
+    df["site"] = pd.Categorical.from_codes(site[rid], [f"S{j + 1:02d}" for j in range(n_sites)])
+    df["rank"] = ranks
+    return make_long(df, codebook=cb, validate=False)
