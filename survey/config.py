@@ -54,6 +54,9 @@ class DefaultConfig:
     BABEL_TRANSLATION_DIRECTORIES = "translations"
     SUPPORTED_LOCALES = SUPPORTED_LOCALES
 
+    # argon2id parameters (argon2-cffi's defaults, RFC 9106 low-memory profile).
+    ARGON2_PARAMETERS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+
     # Rate limits.  memory:// works for one process; point it at Redis for several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -29,9 +29,9 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _role_choices() -> list[tuple[str, str]]:
+def _role_choices() -> list[SelectChoice]:
     labels = {"admin": _l("Administrator"), "facilitator": _l("Facilitator"), "analyst": _l("Analyst")}
-    return [(role, labels[role]) for role in ROLES]
+    return [SelectChoice(role, labels[role]) for role in ROLES]
 
 
 class NewUserForm(FlaskForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import datetime as dt
 import hashlib
 import secrets
@@ -11,19 +12,31 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from limits import parse as parse_limit
-from limits.errors import StorageError
 
 from survey.config import ROLES
 from survey.database import write_transaction
-from survey.extensions import db, limiter
+from survey.extensions import db
 from survey.models import StaffSession, User, utcnow
 from survey.services import audit
+from survey.throttle import ThrottleUnavailable, allowed, hit
 
-# argon2id with argon2-cffi's current defaults (RFC 9106 "low memory" profile).  Hashes made
-# with weaker parameters are upgraded at the next successful sign-in.
-password_hasher = PasswordHasher()
-_DUMMY_HASH = password_hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _hasher_for(parameters: tuple[tuple[str, int], ...]) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(**dict(parameters))
+    # Unknown usernames are checked against this, so they cost as much time as known ones.
+    return hasher, hasher.hash(secrets.token_urlsafe(16))
+
+
+def password_hasher() -> PasswordHasher:
+    """argon2id with the configured parameters (default: argon2-cffi's RFC 9106 low-memory
+    profile).  Hashes made with weaker parameters are upgraded at the next sign-in."""
+    return _hasher_for(tuple(sorted(current_app.config["ARGON2_PARAMETERS"].items())))[0]
+
+
+def _dummy_hash() -> str:
+    return _hasher_for(tuple(sorted(current_app.config["ARGON2_PARAMETERS"].items())))[1]
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -34,10 +47,6 @@ class AccountError(ValueError):
 
 class SigninThrottled(Exception):
     """Too many failed sign-ins for this account name or this client."""
-
-
-class ThrottleUnavailable(Exception):
-    """The shared rate-limit store cannot be reached: sign-in is refused, never unlimited."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +88,7 @@ def create_user(
             raise AccountError(f"The username {name!r} is taken.")
         user = User(
             username=name, display_name=display_name.strip()[:120],
-            password_hash=password_hasher.hash(password), roles=role_text,
+            password_hash=password_hasher().hash(password), roles=role_text,
         )
         session.add(user)
         session.flush()
@@ -99,7 +108,7 @@ def update_user(
             changes.append(f"roles:{user.roles}")
         if password:
             validate_password(password)
-            user.password_hash = password_hasher.hash(password)
+            user.password_hash = password_hasher().hash(password)
             changes.append("password")
         if active is not None and active != user.active:
             if not active and actor is not None and actor.id == user.id:
@@ -125,20 +134,14 @@ def _throttle_keys(username: str, client_key: str) -> list[tuple[str, str]]:
 
 
 def _check_throttle(username: str, client_key: str) -> None:
-    try:
-        for limit_text, key in _throttle_keys(username, client_key):
-            if not limiter.limiter.test(parse_limit(limit_text), key):
-                raise SigninThrottled
-    except StorageError as exc:
-        raise ThrottleUnavailable from exc
+    for limit_text, key in _throttle_keys(username, client_key):
+        if not allowed(limit_text, key):
+            raise SigninThrottled
 
 
 def _count_failure(username: str, client_key: str) -> None:
-    try:
-        for limit_text, key in _throttle_keys(username, client_key):
-            limiter.limiter.hit(parse_limit(limit_text), key)
-    except StorageError as exc:
-        raise ThrottleUnavailable from exc
+    for limit_text, key in _throttle_keys(username, client_key):
+        hit(limit_text, key)
 
 
 def sign_in(username: str, password: str, client_key: str) -> SigninResult:
@@ -146,14 +149,15 @@ def sign_in(username: str, password: str, client_key: str) -> SigninResult:
 
     An unknown user and a wrong password take the same time and give the same answer
     (``SigninResult(None)``); after repeated failures for the name or the client,
-    :class:`SigninThrottled` is raised whatever the password.
+    :class:`SigninThrottled` is raised whatever the password, and
+    :class:`~survey.throttle.ThrottleUnavailable` when the store cannot count.
     """
     _check_throttle(username, client_key)
     name = normalise_username(username)
     user = db.session.scalar(sa.select(User).where(User.username == name))
-    stored = user.password_hash if user is not None else _DUMMY_HASH
+    stored = user.password_hash if user is not None else _dummy_hash()
     try:
-        password_hasher.verify(stored, password)
+        password_hasher().verify(stored, password)
         ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False
@@ -165,8 +169,8 @@ def sign_in(username: str, password: str, client_key: str) -> SigninResult:
     token = secrets.token_urlsafe(32)
     with write_transaction() as session:
         user = session.merge(user)
-        if password_hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = password_hasher.hash(password)
+        if password_hasher().check_needs_rehash(user.password_hash):
+            user.password_hash = password_hasher().hash(password)
         session.add(StaffSession(token_hash=_hash_token(token), user_id=user.id))
         audit.record(user, "signin", f"user:{user.username}")
     user.session_token = token

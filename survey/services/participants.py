@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, g, session
-from limits import parse as parse_limit
-from limits.errors import StorageError
 
 from consent.codes import InvalidCode, format_code, hash_code, new_codes
 from survey.access import CHILD_SESSION_KEY
 from survey.database import write_transaction
-from survey.extensions import db, limiter
+from survey.extensions import db
 from survey.models import Consultation, Participant, User
 from survey.services import audit
+from survey.throttle import ThrottleUnavailable, hit
 
 # States in which the card's code lets a child (back) in.
 RESUMABLE_STATES = frozenset({"issued", "assented", "answering"})
@@ -50,9 +49,9 @@ def _check_code_rate(client_key: str) -> None:
             (current_app.config["CODE_ATTEMPTS_PER_CLIENT"], f"code:client:{client_key}"),
             (current_app.config["CODE_ATTEMPTS_GLOBAL"], "code:global"),
         ):
-            if not limiter.limiter.hit(parse_limit(limit_text), key):
+            if not hit(limit_text, key):
                 raise CodeAttemptsThrottled
-    except StorageError as exc:
+    except ThrottleUnavailable as exc:
         # Fail closed: without the shared counter we cannot bound guessing.
         raise CodeAttemptsThrottled from exc
 

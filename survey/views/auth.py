@@ -12,6 +12,7 @@ from survey.access import public, staff
 from survey.extensions import _client_key
 from survey.forms import SignInForm
 from survey.services import accounts
+from survey.throttle import ThrottleUnavailable
 
 bp = Blueprint("auth", __name__, url_prefix="/staff")
 
@@ -36,7 +37,7 @@ def sign_in():
         except accounts.SigninThrottled:
             flash(_("Too many failed sign-ins. Wait 15 minutes and try again."), "error")
             status = 429
-        except accounts.ThrottleUnavailable:
+        except ThrottleUnavailable:
             flash(_("Sign-in is unavailable just now. Please try again in a few minutes."), "error")
             status = 503
         else:

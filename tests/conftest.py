@@ -1,0 +1,240 @@
+"""Fixtures: an app per test on a migrated database, clients for each kind of visitor, factories.
+
+The database is SQLite by default.  With ``DATABASE_URL`` set to a PostgreSQL URL (as CI does on
+its second run) every test runs against the real server instead: the schema is migrated once per
+test run into a private schema, and each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from survey import create_app
+from survey.config import normalise_database_url
+from survey.extensions import db
+
+TEST_SECRET = "test-secret-key-not-for-production"
+STRONG_PASSWORD = "correct horse battery staple"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return normalise_database_url(url) if url.startswith(("postgres", "postgresql")) else None
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """A PostgreSQL URL whose connections see only ``schema`` (psycopg passes ``options`` on)."""
+    return str(sa.engine.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}))
+
+
+def base_config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SESSION_COOKIE_SECURE": False,
+        # Cheap hashing keeps the suite fast; test_auth checks the production parameters.
+        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    }
+
+
+def migrate_database(url: str, instance_path: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(base_config(url), instance_path=str(instance_path))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@dataclasses.dataclass
+class TestDatabase:
+    """Where a test's app keeps its data, and how it is emptied afterwards."""
+
+    backend: str
+    template: Path | None = None  # SQLite: a migrated file copied for each test
+    url: str | None = None  # PostgreSQL: the per-run schema
+
+    def url_for(self, tmp_path: Path) -> str:
+        if self.backend == "sqlite":
+            target = tmp_path / "sauti.sqlite"
+            shutil.copy(self.template, target)
+            return f"sqlite:///{target}"
+        return self.url
+
+    def reset(self, app: Flask) -> None:
+        if self.backend != "postgresql":
+            return
+        with app.app_context():
+            tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(scope="session")
+def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    postgres = _postgres_url()
+    folder = tmp_path_factory.mktemp("db-template")
+    if postgres is None:
+        template = folder / "template.sqlite"
+        migrate_database(f"sqlite:///{template}", folder / "instance")
+        yield TestDatabase("sqlite", template=template)
+        return
+    schema = f"sauti_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(postgres)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = with_search_path(postgres, schema)
+    try:
+        migrate_database(url, folder / "instance")
+        yield TestDatabase("postgresql", url=url)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
+
+
+@pytest.fixture
+def make_app(test_database: TestDatabase, tmp_path: Path) -> Iterator:
+    """Build an app on this test's database, with config overrides."""
+    apps: list[Flask] = []
+    url = test_database.url_for(tmp_path)
+
+    def factory(**overrides: object) -> Flask:
+        app = create_app({**base_config(url), **overrides}, instance_path=str(tmp_path / "instance"))
+        apps.append(app)
+        return app
+
+    yield factory
+    if apps:
+        test_database.reset(apps[0])
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+# ----------------------------------------------------------------------------- factories
+@pytest.fixture
+def make_user(app: Flask):
+    from survey.services import accounts
+
+    def factory(username: str, *roles: str, password: str = STRONG_PASSWORD):
+        with app.app_context():
+            user = accounts.create_user(username, password, list(roles))
+            return user.id
+
+    return factory
+
+
+@pytest.fixture
+def make_consultation(app: Flask):
+    from survey.services import consultations
+
+    def factory(title: str = "Consultation", *, state: str = "open", members=()):
+        from survey.models import User
+
+        with app.app_context():
+            consultation = consultations.create_consultation(
+                title=title, instrument_id="demo", instrument_version="1",
+                languages=["en"], age_bands=["A", "B", "C"],
+            )
+            for user_id, role in members:
+                consultations.add_member(consultation, db.session.get(User, user_id), role)
+            if state != "draft":
+                consultations.set_state(consultation, "open")
+            if state in ("closed", "archived"):
+                consultations.set_state(consultation, "closed")
+            if state == "archived":
+                consultations.set_state(consultation, "archived")
+            return consultation.id
+
+    return factory
+
+
+@pytest.fixture
+def issue_codes(app: Flask):
+    from survey.models import Consultation
+    from survey.services import participants
+
+    def factory(consultation_id: int, count: int = 1) -> list[str]:
+        with app.app_context():
+            return participants.issue_codes(db.session.get(Consultation, consultation_id), count)
+
+    return factory
+
+
+def sign_in(client: FlaskClient, username: str, password: str = STRONG_PASSWORD):
+    return client.post("/staff/sign-in", data={"username": username, "password": password})
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@dataclasses.dataclass
+class World:
+    """Two consultations and one client per kind of visitor."""
+
+    consultation: int
+    other_consultation: int
+    user_ids: dict[str, int]
+    clients: dict[str, FlaskClient]
+
+
+VISITORS = ("anonymous", "child", "facilitator", "other_facilitator", "analyst", "admin")
+
+
+@pytest.fixture
+def world(app: Flask, make_user, make_consultation, issue_codes) -> World:
+    ids = {
+        "facilitator": make_user("fiona", "facilitator"),
+        "other_facilitator": make_user("omar", "facilitator"),
+        "analyst": make_user("ana", "analyst"),
+        "admin": make_user("ada", "admin"),
+    }
+    consultation = make_consultation(
+        "Ours", members=[(ids["facilitator"], "facilitator"), (ids["analyst"], "analyst")]
+    )
+    other = make_consultation("Theirs", members=[(ids["other_facilitator"], "facilitator")])
+    clients = {}
+    for visitor in VISITORS:
+        clients[visitor] = app.test_client()
+    for visitor, username in (("facilitator", "fiona"), ("other_facilitator", "omar"),
+                              ("analyst", "ana"), ("admin", "ada")):
+        response = sign_in(clients[visitor], username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+    code = issue_codes(consultation, 1)[0]
+    response = clients["child"].post("/", data={"code": code})
+    assert response.status_code == 302 and response.location.endswith("/p/")
+    return World(consultation, other, ids, clients)

@@ -1,0 +1,109 @@
+"""Every route in the URL map, against every kind of visitor, agrees with its declared rule."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from survey.access import AccessRule, rule_for
+from tests.conftest import VISITORS, World
+
+ROLE_OF = {"facilitator": "facilitator", "other_facilitator": "facilitator",
+           "analyst": "analyst", "admin": "admin"}
+
+
+def expected_allowed(rule: AccessRule, visitor: str) -> bool:
+    if rule.kind == "public":
+        return True
+    if rule.kind == "child":
+        return visitor == "child"
+    role = ROLE_OF.get(visitor)
+    if role is None:
+        return False
+    if rule.roles and role not in rule.roles:
+        return False
+    if rule.kind == "member":
+        # URLs are built for "our" consultation: the other facilitator is not a member of it.
+        return visitor in ("facilitator", "analyst") and role in rule.roles
+    return True
+
+
+def url_arguments(world: World, arguments: set[str]) -> dict:
+    values = {"consultation_id": world.consultation, "user_id": world.user_ids["facilitator"],
+              "filename": "css/sauti.css"}
+    missing = arguments - values.keys()
+    assert not missing, f"teach this test a value for URL arguments {missing}"
+    return {name: values[name] for name in arguments}
+
+
+def was_refused(response, rule: AccessRule) -> bool:
+    location = response.headers.get("Location", "")
+    if response.status_code == 403:
+        return True
+    if response.status_code in (301, 302, 303):
+        if rule.kind == "child":
+            return location in ("/", "http://localhost/")
+        return "/staff/sign-in?next=" in location
+    return False
+
+
+def all_routes(app: Flask):
+    for url_rule in app.url_map.iter_rules():
+        for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
+            yield url_rule, method
+
+
+def test_every_route_declares_who_may_reach_it(app: Flask) -> None:
+    undeclared = [r.endpoint for r in app.url_map.iter_rules() if rule_for(app, r.endpoint) is None]
+    assert undeclared == []
+
+
+def test_every_route_against_every_visitor(app: Flask, world: World) -> None:
+    checked = 0
+    problems = []
+    for url_rule, method in all_routes(app):
+        rule = rule_for(app, url_rule.endpoint)
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(url_rule.endpoint, **url_arguments(world, set(url_rule.arguments)))
+        # Quick exit and sign-out end the visitor's session: they are checked last, each on a
+        # visitor of its own, so that they do not sign the other checks out.
+        if url_rule.endpoint in ("participate.leave", "auth.sign_out"):
+            continue
+        for visitor in VISITORS:
+            response = world.clients[visitor].open(url, method=method)
+            allowed = expected_allowed(rule, visitor)
+            refused = was_refused(response, rule)
+            response.close()  # static files are streamed from an open file
+            if response.status_code >= 500 or allowed == refused:
+                problems.append((method, url, visitor, response.status_code,
+                                 response.headers.get("Location")))
+            checked += 1
+    assert problems == []
+    assert checked >= len(VISITORS) * 10
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_session_ending_routes(app: Flask, world: World, visitor: str) -> None:
+    client = world.clients[visitor]
+    sign_out = client.post("/staff/sign-out")
+    rule = rule_for(app, "auth.sign_out")
+    assert was_refused(sign_out, rule) != expected_allowed(rule, visitor)
+    leave = client.post("/leave")
+    assert leave.status_code == 303 and leave.location.endswith("/notes")
+
+
+def test_child_session_reaches_no_staff_route(world: World) -> None:
+    child = world.clients["child"]
+    for path in ("/staff/", "/admin/users", f"/facilitate/{world.consultation}/",
+                 f"/reports/{world.consultation}/"):
+        response = child.get(path)
+        assert response.status_code == 302 and "/staff/sign-in" in response.location
+
+
+def test_facilitator_of_another_consultation_is_refused(world: World) -> None:
+    response = world.clients["other_facilitator"].get(f"/facilitate/{world.consultation}/")
+    assert response.status_code == 403
+    own = world.clients["other_facilitator"].get(f"/facilitate/{world.other_consultation}/")
+    assert own.status_code == 200
