@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request, session
+from flask_babel import lazy_gettext as _l
 
 from survey.config import RTL_LANGUAGES
 
@@ -34,3 +35,23 @@ def select_locale() -> str:
 
 def text_direction(locale: str) -> str:
     return "rtl" if locale.split("_")[0].split("-")[0] in RTL_LANGUAGES else "ltr"
+
+
+#: Words staff see for participant and consultation states (the stored values stay English codes).
+STATE_LABELS = {
+    "issued": _l("code issued"),
+    "assented": _l("said yes"),
+    "answering": _l("answering"),
+    "completed": _l("finished"),
+    "withdrawn": _l("withdrew"),
+    "declined": _l("said no"),
+    "expired": _l("expired"),
+    "draft": _l("draft"),
+    "open": _l("open"),
+    "closed": _l("closed"),
+    "archived": _l("archived"),
+}
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))

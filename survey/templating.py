@@ -6,7 +6,7 @@ from flask import Flask, current_app, g
 from flask_babel import get_locale
 
 from survey.access import is_child_facing
-from survey.i18n import LANGUAGE_NAMES, text_direction
+from survey.i18n import LANGUAGE_NAMES, state_label, text_direction
 
 
 def init_app(app: Flask) -> None:
@@ -21,4 +21,5 @@ def init_app(app: Flask) -> None:
             ],
             "child_facing": is_child_facing(g.get("access_rule")),
             "quick_exit_url": current_app.config.get("QUICK_EXIT_URL") or "",
+            "state_label": state_label,
         }

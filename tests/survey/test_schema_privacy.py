@@ -1,0 +1,50 @@
+"""No table can hold what identifies a child (BRIEF non-negotiable 2; DP-01, C-10)."""
+
+from __future__ import annotations
+
+import re
+
+from survey.extensions import db
+
+# Columns that would identify a person or pin down when they answered.  Staff tables may hold a
+# staff username and times of staff actions; children's tables may hold neither.
+IDENTIFYING = re.compile(
+    r"(^|_)(name|first_?name|last_?name|surname|dob|birth|email|phone|mobile|address|ip|ip_address|"
+    r"user_?agent|referr?er|geo|latitude|longitude|location|fingerprint)(_|$)", re.I)
+STAFF_TABLES = {"staff_user", "staff_session", "audit_event", "membership"}
+
+
+def test_children_tables_hold_no_identifying_columns() -> None:
+    findings = []
+    for table in db.metadata.sorted_tables:
+        if table.name in STAFF_TABLES:
+            continue
+        for column in table.columns:
+            if IDENTIFYING.search(column.name):
+                findings.append(f"{table.name}.{column.name}")
+    assert findings == []
+
+
+def test_children_tables_keep_dates_not_times() -> None:
+    import sqlalchemy as sa
+
+    timed = [
+        f"{table.name}.{column.name}"
+        for table in db.metadata.sorted_tables if table.name not in STAFF_TABLES
+        for column in table.columns if isinstance(column.type, sa.DateTime)
+    ]
+    assert timed == []
+
+
+def test_participant_ids_are_random_not_sequential(app, make_consultation, issue_codes) -> None:
+    import uuid
+
+    import sqlalchemy as sa
+
+    from survey.models import Participant
+
+    consultation = make_consultation()
+    issue_codes(consultation, 5)
+    with app.app_context():
+        ids = list(db.session.scalars(sa.select(Participant.id)))
+    assert len(ids) == 5 and all(uuid.UUID(i).version == 4 for i in ids)
