@@ -1,0 +1,793 @@
+"""Country (jurisdiction) profiles: consent rules, helplines, quick exit, retention (C-01, S-01).
+
+A profile is a YAML file validated against :data:`PROFILE_SCHEMA` (JSON Schema 2020-12) and
+then against rules a schema cannot express (a waiver needs its ethics reference and the
+substitute protection described, and so on).  Every problem names the field and the fix.
+
+Three profiles ship, all marked ``is_example: true``: ``generic``, ``example-ke`` (a
+Kenya-like worked example) and ``example-uk`` (a UK-like one).  Their values are examples to
+replace with ones checked by local counsel, ethics and safeguarding leads (§9.1): **they are
+not legal advice**.  Because they are examples, :func:`helplines_fresh` lets a demo open with
+them years from now, with the plain warning :data:`EXAMPLE_HELPLINES_WARNING`; a real profile
+(``is_example: false``) cannot open a consultation once any helpline was last verified more
+than 90 days ago.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import yaml
+
+__all__ = [
+    "CountryProfile",
+    "DEFAULT_MAX_HELPLINE_AGE_DAYS",
+    "EXAMPLE_HELPLINES_WARNING",
+    "FreshnessResult",
+    "Helpline",
+    "MandatoryReporting",
+    "ParentalPermission",
+    "PermissionMode",
+    "PROFILE_SCHEMA",
+    "ProfileError",
+    "ProfileProblem",
+    "ReportingStatus",
+    "RetentionDefaults",
+    "StaleHelpline",
+    "bundled_profiles",
+    "helplines_fresh",
+    "load_profile",
+    "profile_from_mapping",
+    "profile_from_yaml",
+    "profile_schema",
+]
+
+#: Helplines last verified longer ago than this block a consultation from opening (S-01).
+DEFAULT_MAX_HELPLINE_AGE_DAYS = 90
+
+#: Shown (to facilitators, and on the demo's help panel) whenever an example profile is used.
+EXAMPLE_HELPLINES_WARNING = (
+    "These helplines are examples to replace: this is an example country profile. "
+    "Check every number with the helpline itself and record the date before a real "
+    "consultation."
+)
+
+
+class PermissionMode(StrEnum):
+    """How parents' or guardians' permission is obtained (§3.3, C-01)."""
+
+    ACTIVE_OPT_IN = "active_opt_in"
+    """A signed paper form must be seen for each card before the child may continue."""
+    PASSIVE_OPT_OUT = "passive_opt_out"
+    """Parents were told and could opt out; the school withholds those children's cards."""
+    WAIVED_WITH_SUBSTITUTE_PROTECTION = "waived_with_substitute_protection"
+    """An ethics committee waived permission and approved a substitute protection."""
+    NOT_REQUIRED_FROM_AGE = "not_required_from_age"
+    """Permission is not required from a stated age; below it ``below_age_mode`` applies."""
+
+
+class ReportingStatus(StrEnum):
+    """Who is a mandated reporter of child abuse in the jurisdiction (§4.1)."""
+
+    NONE = "none"
+    SOME_ROLES = "some_roles"
+    EVERYONE = "everyone"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Helpline:
+    """One entry of the verified helpline directory (§4.2).
+
+    Attributes
+    ----------
+    name, number, hours : str
+        As shown on the help panel; ``number`` is text ("116 111", "0800 1111").
+    languages : tuple of str
+        Language codes the helpline answers in.
+    last_verified : date
+        When someone last checked the entry with the helpline itself.
+    verified_by : str or None
+        Who checked (a role, not a personal name, is enough).
+    url, text : str or None
+        Web/chat address and SMS/chat details, where offered.
+    free : bool or None
+        Free to call from a mobile phone, if known.
+    age_range : str or None
+    """
+
+    name: str
+    number: str
+    hours: str
+    languages: tuple[str, ...]
+    last_verified: date
+    verified_by: str | None = None
+    url: str | None = None
+    text: str | None = None
+    free: bool | None = None
+    age_range: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParentalPermission:
+    """The permission rule of a profile.
+
+    Attributes
+    ----------
+    mode : PermissionMode
+    ethics_reference : str or None
+        Required for ``waived_with_substitute_protection``.
+    substitute_protection : str or None
+        The protection that replaces permission (child advocate, assent monitor...); required
+        for ``waived_with_substitute_protection``.
+    not_required_from_age : int or None
+        The age from which permission is not required (mode ``not_required_from_age`` only).
+    below_age_mode : PermissionMode or None
+        For ``not_required_from_age``: the rule below that age (``active_opt_in`` or
+        ``passive_opt_out``).
+    """
+
+    mode: PermissionMode
+    ethics_reference: str | None = None
+    substitute_protection: str | None = None
+    not_required_from_age: int | None = None
+    below_age_mode: PermissionMode | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MandatoryReporting:
+    """Mandatory-reporting notes; they decide the assent's confidentiality wording (§3.4.8)."""
+
+    status: ReportingStatus
+    roles: tuple[str, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionDefaults:
+    """Retention defaults a consultation starts from (DP-06).
+
+    Attributes
+    ----------
+    incomplete_days : int
+        Incomplete and quick-exited responses are deleted this many days after last activity.
+    raw_responses_days : int
+        Raw responses are deleted this many days after the consultation closes.
+    """
+
+    incomplete_days: int = 7
+    raw_responses_days: int = 365
+
+
+@dataclass(frozen=True, slots=True)
+class CountryProfile:
+    """A validated, immutable country profile.  Build one with :func:`load_profile`.
+
+    Attributes
+    ----------
+    id, name : str
+    is_example : bool
+        Shipped example whose values must be replaced before real use.
+    permission : ParentalPermission
+    own_consent_age : int
+        From this age the child's own consent suffices (default 16).
+    helplines : tuple of Helpline
+        At least one.
+    quick_exit_url : str
+        Neutral https address the quick exit goes to.
+    disclosure_protocol : str
+        Reference to the jurisdiction's disclosure protocol document (S-10), shown in
+        facilitator mode.
+    mandatory_reporting : MandatoryReporting
+    retention : RetentionDefaults
+    school_name_as_site_code : bool
+        Whether a facilitator may record the school's name as the site code (default no:
+        use a neutral code).
+    languages : tuple of str
+    data_protection_basis : str or None
+        The lawful basis for processing, kept apart from the ethics rules (§3.2).
+    gdpr_art8_age : int or None
+        GDPR Art. 8 age where consent is the lawful basis (13-16).
+    notes : str
+        Free notes for the people who maintain the profile.
+    """
+
+    id: str
+    name: str
+    is_example: bool
+    permission: ParentalPermission
+    helplines: tuple[Helpline, ...]
+    quick_exit_url: str
+    disclosure_protocol: str
+    own_consent_age: int = 16
+    mandatory_reporting: MandatoryReporting = field(
+        default_factory=lambda: MandatoryReporting(ReportingStatus.UNKNOWN)
+    )
+    retention: RetentionDefaults = field(default_factory=RetentionDefaults)
+    school_name_as_site_code: bool = False
+    languages: tuple[str, ...] = ("en",)
+    data_protection_basis: str | None = None
+    gdpr_art8_age: int | None = None
+    notes: str = ""
+
+    @property
+    def permission_mode(self) -> PermissionMode:
+        """Shortcut for ``permission.mode``."""
+        return self.permission.mode
+
+
+# --------------------------------------------------------------------------- schema
+
+_TEXT = {"type": "string", "minLength": 1}
+_LANG = {"type": "string", "pattern": r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"}
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+#: The JSON Schema (2020-12) of a profile file.  ``description`` holds the fix shown on errors.
+PROFILE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Sauti country profile",
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "id", "name", "is_example", "permission", "own_consent_age", "helplines",
+        "quick_exit_url", "mandatory_reporting", "retention", "disclosure_protocol",
+    ],
+    "properties": {
+        "schema_version": {"const": 1, "description": "use schema_version: 1"},
+        "id": {
+            "type": "string", "pattern": r"^[a-z][a-z0-9_-]{1,40}$",
+            "description": "a short lower-case id such as 'generic' or 'example-ke'",
+        },
+        "name": {**_TEXT, "description": "the profile's display name"},
+        "is_example": {
+            "type": "boolean",
+            "description": "true only for shipped examples; false for a profile in real use",
+        },
+        "notes": {"type": "string"},
+        "languages": {"type": "array", "items": _LANG, "minItems": 1,
+                      "description": "language codes such as en, fr, sw"},
+        "permission": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["mode"],
+            "description": "parental permission: mode plus the fields that mode needs",
+            "properties": {
+                "mode": {
+                    "enum": [m.value for m in PermissionMode],
+                    "description": "one of: " + ", ".join(m.value for m in PermissionMode),
+                },
+                "ethics_reference": {"type": ["string", "null"]},
+                "substitute_protection": {"type": ["string", "null"]},
+                "not_required_from_age": {
+                    "type": ["integer", "null"], "minimum": 8, "maximum": 18,
+                    "description": "an age in whole years between 8 and 18",
+                },
+                "below_age_mode": {
+                    "enum": ["active_opt_in", "passive_opt_out", None],
+                    "description": "active_opt_in or passive_opt_out",
+                },
+            },
+        },
+        "own_consent_age": {
+            "type": "integer", "minimum": 8, "maximum": 18,
+            "description": "the age from which a child's own consent suffices (default 16)",
+        },
+        "data_protection": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "basis": {"type": ["string", "null"]},
+                "gdpr_art8_age": {
+                    "type": ["integer", "null"], "minimum": 13, "maximum": 16,
+                    "description": "GDPR Art. 8 allows ages 13 to 16 only",
+                },
+            },
+        },
+        "helplines": {
+            "type": "array", "minItems": 1,
+            "description": "at least one helpline is needed for the help panel (S-01)",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "number", "hours", "languages", "last_verified"],
+                "properties": {
+                    "name": _TEXT,
+                    "number": {
+                        "type": "string", "pattern": r"^\+?[0-9][0-9 ()\-]{1,24}$",
+                        "description": "the number as text in quotes, digits and spaces only, "
+                                       "e.g. \"116 111\"",
+                    },
+                    "hours": {**_TEXT, "description": "opening hours, e.g. '24 hours'"},
+                    "languages": {"type": "array", "items": _LANG, "minItems": 1,
+                                  "description": "language codes the helpline answers in"},
+                    "last_verified": {
+                        **_DATE,
+                        "description": "the date someone last checked the entry, YYYY-MM-DD",
+                    },
+                    "verified_by": {"type": ["string", "null"]},
+                    "url": {"type": ["string", "null"]},
+                    "text": {"type": ["string", "null"]},
+                    "free": {"type": ["boolean", "null"]},
+                    "age_range": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "quick_exit_url": {
+            "type": "string",
+            "description": "a neutral https:// address such as https://www.bbc.co.uk/weather",
+        },
+        "mandatory_reporting": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["status"],
+            "properties": {
+                "status": {
+                    "enum": [s.value for s in ReportingStatus],
+                    "description": "one of: " + ", ".join(s.value for s in ReportingStatus),
+                },
+                "roles": {"type": "array", "items": _TEXT},
+                "notes": {"type": "string"},
+            },
+        },
+        "retention": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["incomplete_days", "raw_responses_days"],
+            "properties": {
+                "incomplete_days": {
+                    "type": "integer", "minimum": 1, "maximum": 30,
+                    "description": "days before incomplete responses are deleted "
+                                   "(1-30; 7 recommended)",
+                },
+                "raw_responses_days": {
+                    "type": "integer", "minimum": 1, "maximum": 3650,
+                    "description": "days after closing before raw responses are deleted",
+                },
+            },
+        },
+        "school_name_as_site_code": {"type": "boolean"},
+        "disclosure_protocol": {
+            **_TEXT,
+            "description": "reference to the disclosure protocol document (S-10)",
+        },
+    },
+}
+
+_VALIDATOR = jsonschema.Draft202012Validator(PROFILE_SCHEMA)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileProblem:
+    """One problem in a profile: the field (dotted path), what is wrong and how to fix it."""
+
+    field: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" + (f"; fix: {self.fix}" if self.fix else "")
+
+
+class ProfileError(ValueError):
+    """A profile failed validation.  :attr:`problems` lists every problem found."""
+
+    def __init__(self, problems: list[ProfileProblem], source: str = "profile") -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{source} is not a valid country profile:\n{lines}")
+
+
+def _path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
+    where = _path(err.absolute_path)
+    fix = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
+    v = err.validator
+    if v == "required":
+        missing = [p for p in err.validator_value if p not in err.instance]
+        prefix = "" if where == "(top level)" else where + "."
+        out = []
+        for name in missing:
+            sub = err.schema.get("properties", {}).get(name, {})
+            out.append(
+                ProfileProblem(prefix + name, "is missing", sub.get("description", "add it"))
+            )
+        return out
+    if v == "additionalProperties":
+        known = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(known))
+        prefix = "" if where == "(top level)" else where + "."
+        return [
+            ProfileProblem(prefix + str(x), "is not a known field",
+                           "check the spelling; known fields: " + ", ".join(known))
+            for x in extra
+        ]
+    if v == "type":
+        want = err.validator_value
+        want = " or ".join(want) if isinstance(want, list) else want
+        got = type(err.instance).__name__
+        hint = fix
+        if want == "string" and isinstance(err.instance, int | float):
+            hint = "put the value in quotes so it is read as text" + (f" ({fix})" if fix else "")
+        return [ProfileProblem(where, f"must be {want}, not {got}", hint)]
+    if v == "enum":
+        allowed = ", ".join(str(x) for x in err.validator_value if x is not None)
+        return [ProfileProblem(where, f"{err.instance!r} is not allowed", f"use one of: {allowed}")]
+    if v in ("minimum", "maximum"):
+        return [ProfileProblem(where, f"{err.instance!r} is out of range", fix)]
+    if v == "minItems":
+        return [ProfileProblem(where, "is empty", fix or "add at least one entry")]
+    if v == "minLength":
+        return [ProfileProblem(where, "is empty", fix or "fill it in")]
+    if v == "pattern":
+        return [ProfileProblem(where, f"{err.instance!r} is not in the expected form", fix)]
+    return [ProfileProblem(where, err.message, fix)]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
+    problems: list[ProfileProblem] = []
+    perm = data.get("permission", {})
+    mode = perm.get("mode")
+    if mode == PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
+        if _blank(perm.get("ethics_reference")):
+            problems.append(ProfileProblem(
+                "permission.ethics_reference",
+                "is required when permission is waived",
+                "give the reference of the ethics committee decision that waived permission",
+            ))
+        if _blank(perm.get("substitute_protection")):
+            problems.append(ProfileProblem(
+                "permission.substitute_protection",
+                "is required when permission is waived",
+                "describe the protection that replaces parental permission "
+                "(e.g. an independent assent monitor or child advocate), as approved",
+            ))
+    if mode == PermissionMode.NOT_REQUIRED_FROM_AGE:
+        if perm.get("not_required_from_age") is None:
+            problems.append(ProfileProblem(
+                "permission.not_required_from_age",
+                "is required for mode not_required_from_age",
+                "give the age (whole years) from which permission is not required",
+            ))
+        if perm.get("below_age_mode") is None:
+            problems.append(ProfileProblem(
+                "permission.below_age_mode",
+                "is required for mode not_required_from_age",
+                "say how permission is obtained below that age: active_opt_in or "
+                "passive_opt_out",
+            ))
+    else:
+        for key in ("not_required_from_age", "below_age_mode"):
+            if perm.get(key) is not None:
+                problems.append(ProfileProblem(
+                    f"permission.{key}",
+                    f"only applies to mode not_required_from_age, but mode is {mode}",
+                    "remove it, or change the mode",
+                ))
+    url = data.get("quick_exit_url")
+    if isinstance(url, str):
+        parts = urlsplit(url.strip())
+        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+            problems.append(ProfileProblem(
+                "quick_exit_url",
+                f"{url!r} is not a neutral https:// address",
+                "use a full https:// address of a neutral site, e.g. "
+                "https://www.bbc.co.uk/weather",
+            ))
+    rep = data.get("mandatory_reporting", {})
+    if rep.get("status") == ReportingStatus.SOME_ROLES and not rep.get("roles"):
+        problems.append(ProfileProblem(
+            "mandatory_reporting.roles",
+            "is empty but status is some_roles",
+            "list the roles that must report (e.g. teachers, health workers)",
+        ))
+    ret = data.get("retention", {})
+    inc, raw = ret.get("incomplete_days"), ret.get("raw_responses_days")
+    if isinstance(inc, int) and isinstance(raw, int) and raw < inc:
+        problems.append(ProfileProblem(
+            "retention.raw_responses_days",
+            f"({raw}) is shorter than incomplete_days ({inc})",
+            "keep raw responses at least as long as incomplete ones",
+        ))
+    for i, h in enumerate(data.get("helplines") or []):
+        if isinstance(h, dict) and isinstance(h.get("last_verified"), str):
+            try:
+                date.fromisoformat(h["last_verified"])
+            except ValueError:
+                problems.append(ProfileProblem(
+                    f"helplines[{i}].last_verified",
+                    f"{h['last_verified']!r} is not a real date",
+                    "write the date as YYYY-MM-DD",
+                ))
+    return problems
+
+
+def _dates_to_text(value: Any) -> Any:
+    # YAML reads 2026-11-01 as a date; the schema checks text, so turn dates back into ISO text.
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _dates_to_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_to_text(v) for v in value]
+    return value
+
+
+def _opt_text(value: Any) -> str | None:
+    return None if _blank(value) else str(value).strip()
+
+
+def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") -> CountryProfile:
+    """Validate a mapping (a parsed profile file) and build a :class:`CountryProfile`.
+
+    Raises
+    ------
+    ProfileError
+        Listing every problem, each with its field and fix.
+
+    Examples
+    --------
+    >>> profile_from_mapping({"id": "x"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    consent.profiles.ProfileError: profile is not a valid country profile:
+      - name: is missing; fix: the profile's display name
+    ...
+    """
+    if not isinstance(data, Mapping):
+        raise ProfileError(
+            [ProfileProblem("(top level)", "is not a mapping of fields",
+                            "start from consent/profiles/generic.yaml")],
+            source,
+        )
+    data = _dates_to_text(dict(data))
+    problems: list[ProfileProblem] = []
+    for err in sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        problems.extend(_schema_problem(err))
+    if not problems:
+        problems.extend(_rule_problems(data))
+    if problems:
+        raise ProfileError(problems, source)
+
+    perm = data["permission"]
+    below = perm.get("below_age_mode")
+    rep = data["mandatory_reporting"]
+    dp = data.get("data_protection") or {}
+    return CountryProfile(
+        id=data["id"],
+        name=data["name"].strip(),
+        is_example=data["is_example"],
+        permission=ParentalPermission(
+            mode=PermissionMode(perm["mode"]),
+            ethics_reference=_opt_text(perm.get("ethics_reference")),
+            substitute_protection=_opt_text(perm.get("substitute_protection")),
+            not_required_from_age=perm.get("not_required_from_age"),
+            below_age_mode=PermissionMode(below) if below else None,
+        ),
+        helplines=tuple(
+            Helpline(
+                name=h["name"].strip(),
+                number=h["number"].strip(),
+                hours=h["hours"].strip(),
+                languages=tuple(h["languages"]),
+                last_verified=date.fromisoformat(h["last_verified"]),
+                verified_by=_opt_text(h.get("verified_by")),
+                url=_opt_text(h.get("url")),
+                text=_opt_text(h.get("text")),
+                free=h.get("free"),
+                age_range=_opt_text(h.get("age_range")),
+            )
+            for h in data["helplines"]
+        ),
+        quick_exit_url=data["quick_exit_url"].strip(),
+        disclosure_protocol=data["disclosure_protocol"].strip(),
+        own_consent_age=data["own_consent_age"],
+        mandatory_reporting=MandatoryReporting(
+            ReportingStatus(rep["status"]), tuple(rep.get("roles") or ()), rep.get("notes") or ""
+        ),
+        retention=RetentionDefaults(**data["retention"]),
+        school_name_as_site_code=data.get("school_name_as_site_code", False),
+        languages=tuple(data.get("languages") or ("en",)),
+        data_protection_basis=_opt_text(dp.get("basis")),
+        gdpr_art8_age=dp.get("gdpr_art8_age"),
+        notes=data.get("notes") or "",
+    )
+
+
+def profile_from_yaml(text: str, *, source: str = "profile") -> CountryProfile:
+    """Parse and validate a profile from YAML text (see :func:`profile_from_mapping`)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ProfileError(
+            [ProfileProblem("(file)", f"is not valid YAML: {exc}", "fix the YAML syntax")],
+            source,
+        ) from None
+    return profile_from_mapping(data if data is not None else {}, source=source)
+
+
+def _bundled_dir():
+    return resources.files("consent") / "profiles"
+
+
+@functools.cache
+def _bundled() -> tuple[CountryProfile, ...]:
+    out = []
+    for entry in sorted(_bundled_dir().iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml") and not entry.name.startswith("_"):
+            profile = profile_from_yaml(entry.read_text("utf-8"), source=entry.name)
+            if profile.id != entry.name.removesuffix(".yaml"):
+                raise ProfileError(
+                    [ProfileProblem("id", f"{profile.id!r} differs from the file name",
+                                    "make the id equal to the file name without .yaml")],
+                    entry.name,
+                )
+            out.append(profile)
+    return tuple(out)
+
+
+def bundled_profiles() -> dict[str, CountryProfile]:
+    """The profiles shipped with Sauti, by id (all are examples to replace).
+
+    Examples
+    --------
+    >>> sorted(bundled_profiles())
+    ['example-ke', 'example-uk', 'generic']
+    >>> all(p.is_example for p in bundled_profiles().values())
+    True
+    """
+    return {p.id: p for p in _bundled()}
+
+
+def load_profile(path_or_id: str | Path) -> CountryProfile:
+    """Load a profile from a YAML file, or a bundled profile by id.
+
+    Parameters
+    ----------
+    path_or_id : str or Path
+        A path to a ``.yaml``/``.yml`` file, or the id of a bundled profile.
+
+    Raises
+    ------
+    ProfileError
+        The file is not a valid profile (every problem listed).
+    LookupError
+        No such file or bundled profile.
+
+    Examples
+    --------
+    >>> load_profile("generic").permission_mode.value
+    'active_opt_in'
+    """
+    p = Path(path_or_id)
+    if isinstance(path_or_id, Path) or p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.is_file():
+            raise LookupError(f"no profile file at {str(p)!r}")
+        text = p.read_text(encoding="utf-8")
+        profile = profile_from_yaml(text, source=str(p))
+        return profile
+    profiles = bundled_profiles()
+    try:
+        return profiles[str(path_or_id)]
+    except KeyError:
+        raise LookupError(
+            f"no bundled profile {str(path_or_id)!r}; bundled: {', '.join(sorted(profiles))}; "
+            "or give the path of a .yaml file"
+        ) from None
+
+
+# --------------------------------------------------------------------------- freshness
+
+
+@dataclass(frozen=True, slots=True)
+class StaleHelpline:
+    """A helpline whose verification is too old (or dated in the future)."""
+
+    name: str
+    number: str
+    last_verified: date
+    age_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class FreshnessResult:
+    """Whether a consultation may open as far as the helpline directory is concerned (S-01).
+
+    Attributes
+    ----------
+    ok : bool
+        ``False`` blocks opening.  Truthiness follows ``ok``.
+    stale : tuple of StaleHelpline
+        Entries verified more than ``max_age_days`` ago.
+    future : tuple of StaleHelpline
+        Entries whose verification date is after ``today`` (a typo, most likely).
+    warnings : tuple of str
+        Plain-language messages for the facilitator or administrator.
+    is_example : bool
+        The profile is a shipped example.
+    """
+
+    ok: bool
+    stale: tuple[StaleHelpline, ...] = ()
+    future: tuple[StaleHelpline, ...] = ()
+    warnings: tuple[str, ...] = ()
+    is_example: bool = False
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def helplines_fresh(
+    profile: CountryProfile, today: date, max_age_days: int = DEFAULT_MAX_HELPLINE_AGE_DAYS
+) -> FreshnessResult:
+    """Check that every helpline was verified within ``max_age_days`` days of ``today``.
+
+    Exactly ``max_age_days`` days old is still fresh; one day more is stale.  A shipped example
+    profile (``is_example``) is always allowed, with :data:`EXAMPLE_HELPLINES_WARNING`, so a
+    demo keeps working on a fresh install years from now.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> result = helplines_fresh(load_profile("generic"), date(2040, 1, 1))
+    >>> result.ok, "examples to replace" in result.warnings[0]
+    (True, True)
+    """
+    if max_age_days < 0:
+        raise ValueError("max_age_days must not be negative")
+    stale, future = [], []
+    for h in profile.helplines:
+        age = (today - h.last_verified).days
+        entry = StaleHelpline(h.name, h.number, h.last_verified, age)
+        if age < 0:
+            future.append(entry)
+        elif age > max_age_days:
+            stale.append(entry)
+    warnings: list[str] = []
+    for s in stale:
+        warnings.append(
+            f"{s.name} ({s.number}) was last verified on {s.last_verified.isoformat()}, "
+            f"{s.age_days} days ago (the limit is {max_age_days}): call or check it, then "
+            "update last_verified in the profile."
+        )
+    for s in future:
+        warnings.append(
+            f"{s.name} ({s.number}) has last_verified {s.last_verified.isoformat()}, which is "
+            "after today: correct the date."
+        )
+    if profile.is_example:
+        return FreshnessResult(
+            True, tuple(stale), tuple(future), (EXAMPLE_HELPLINES_WARNING, *warnings), True
+        )
+    if not profile.helplines:
+        warnings.append("The profile lists no helpline: add at least one.")
+    ok = not stale and not future and bool(profile.helplines)
+    return FreshnessResult(ok, tuple(stale), tuple(future), tuple(warnings), False)
+
+
+def profile_schema() -> dict[str, Any]:
+    """A deep copy of :data:`PROFILE_SCHEMA` (e.g. to publish for editors)."""
+    return copy.deepcopy(PROFILE_SCHEMA)
