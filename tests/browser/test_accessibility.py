@@ -1,0 +1,84 @@
+"""Every page passes axe-core's WCAG 2.2 AA rules in a real browser and loads nothing from outside."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.conftest import STRONG_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+           "resultTypes": ["violations"]}
+
+
+def _violations(page) -> list[str]:
+    results = Axe().run(page, options=WCAG_AA)
+    return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in results.response["violations"]]
+
+
+def _sign_in(page, username: str) -> None:
+    page.goto("/staff/sign-in")
+    page.fill("#username", username)
+    page.fill("#password", STRONG_PASSWORD)
+    page.click("button[type=submit]")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_child_pages_pass_axe(page, world, issue_codes, language: str) -> None:
+    code = issue_codes(world.consultation, 1)[0]
+    problems = {}
+    for path in (f"/?lang={language}", "/help", "/notes"):
+        page.goto(path)
+        problems[path] = _violations(page)
+    page.goto("/")
+    page.fill("#code", code)
+    page.click("form:not([data-quick-exit]) button[type=submit]")
+    page.wait_for_url("**/p/")
+    problems["/p/"] = _violations(page)
+    # A wrong code shows an error message that must be accessible too.
+    page.goto("/")
+    page.fill("#code", "AAAA-BBBB-CCCC")
+    page.click("form:not([data-quick-exit]) button[type=submit]")
+    problems["/ (error)"] = _violations(page)
+    assert {path: found for path, found in problems.items() if found} == {}
+    assert page.outside_requests == []
+
+
+def test_staff_pages_pass_axe(page, world) -> None:
+    problems = {"/staff/sign-in": None}
+    page.goto("/staff/sign-in")
+    problems["/staff/sign-in"] = _violations(page)
+    _sign_in(page, "ada")
+    for path in ("/staff/", "/admin/users", f"/admin/users/{world.user_ids['facilitator']}"):
+        page.goto(path)
+        problems[path] = _violations(page)
+    page.goto("/staff/sign-in")
+    page.context.clear_cookies()
+    _sign_in(page, "fiona")
+    for path in (f"/facilitate/{world.consultation}/", "/no-such-page"):
+        page.goto(path)
+        problems[path] = _violations(page)
+    assert {path: found for path, found in problems.items() if found} == {}
+    assert page.outside_requests == []
+
+
+def test_quick_exit_by_keyboard_replaces_history(page, world, issue_codes) -> None:
+    code = issue_codes(world.consultation, 1)[0]
+    page.goto("/")
+    page.fill("#code", code)
+    page.click("form:not([data-quick-exit]) button[type=submit]")
+    page.wait_for_url("**/p/")
+    # The quick exit is the first thing a keyboard reaches.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Leave this page quickly"
+    page.locator("body").click()
+    for _ in range(3):
+        page.keyboard.press("Shift")
+    page.wait_for_url("**/notes")
+    # Back does not return to the survey, and the session is gone.
+    page.go_back()
+    assert "/p/" not in page.url
+    page.goto("/p/")
+    assert page.url.endswith("/")
