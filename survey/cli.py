@@ -203,12 +203,9 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int) -> None:
         host = "0.0.0.0"  # noqa: S104 - the --lan option exists to let the classroom's devices join
         address = f"http://{lan_address()}:{port}/"
         click.echo(f"Children's devices on this network can join at: {address}")
-        try:
-            import segno
+        import segno
 
-            segno.make(address, error="m").terminal(compact=True)
-        except Exception:  # noqa: BLE001 - a QR code is a convenience; the address is printed
-            pass
+        segno.make(address, error="m").terminal(compact=True)
     # waitress speaks plain HTTP, and browsers drop Secure cookies on plain HTTP away from
     # localhost; deployments with HTTPS run gunicorn behind a proxy and keep them Secure.
     app.config["SESSION_COOKIE_SECURE"] = False

@@ -16,7 +16,7 @@ import os
 from datetime import timedelta
 
 #: The development key: a deployment that still uses it is refused at start (outside debug/testing).
-DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - the key create_app refuses
 
 #: UI languages that ship with translated catalogues.  Right-to-left ones are derived, not listed.
 SUPPORTED_LOCALES = ("en", "fr", "es", "ar", "sw")
@@ -65,6 +65,11 @@ class DefaultConfig:
     SIGNIN_MAX_FAILURES_PER_CLIENT = "20 per 15 minutes"
     CODE_ATTEMPTS_PER_CLIENT = "10 per minute"
     CODE_ATTEMPTS_GLOBAL = "600 per minute"
+
+    # The country profile of pages seen before a child has entered a code (consent/profiles/).
+    DEFAULT_COUNTRY_PROFILE = "generic"
+    # Where the quick exit goes.  Empty: the consultation's country profile decides.
+    QUICK_EXIT_URL = ""
 
     # Age bands: code -> (youngest, oldest).  Only the band is ever stored.
     AGE_BANDS = {"A": (8, 10), "B": (11, 13), "C": (14, 17)}

@@ -153,6 +153,8 @@ class Participant(db.Model):
     band: so.Mapped[str | None] = so.mapped_column(sa.String(4))
     issued_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
+    consultation: so.Mapped[Consultation] = so.relationship()
+
 
 class AuditEvent(db.Model):
     """Staff actions (who did what to which object, when).  Never children's answers."""

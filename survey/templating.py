@@ -7,19 +7,25 @@ from flask_babel import get_locale
 
 from survey.access import is_child_facing
 from survey.i18n import LANGUAGE_NAMES, state_label, text_direction
+from survey.services.participants import current_participant
+from survey.services.safeguarding import help_context
 
 
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict:
         locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-        return {
+        child_facing = is_child_facing(g.get("access_rule"))
+        values = {
             "current_locale": locale,
             "text_direction": text_direction(locale),
             "interface_languages": [
                 (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["SUPPORTED_LOCALES"]
             ],
-            "child_facing": is_child_facing(g.get("access_rule")),
-            "quick_exit_url": current_app.config.get("QUICK_EXIT_URL") or "",
+            "child_facing": child_facing,
             "state_label": state_label,
         }
+        if child_facing:
+            participant = current_participant()
+            values.update(help_context(participant.consultation if participant else None))
+        return values

@@ -46,6 +46,8 @@ def base_config(url: str) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SESSION_COOKIE_SECURE": False,
+        # Tests never leave 127.0.0.1: the quick exit lands on Sauti's own neutral page.
+        "QUICK_EXIT_URL": "/notes",
         # Cheap hashing keeps the suite fast; test_auth checks the production parameters.
         "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
     }

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import hashlib
 import secrets
 
@@ -18,8 +18,7 @@ from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import StaffSession, User, utcnow
 from survey.services import audit
-from survey.throttle import ThrottleUnavailable, allowed, hit
-
+from survey.throttle import allowed, hit
 
 
 @functools.cache

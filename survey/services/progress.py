@@ -17,5 +17,5 @@ def participation_counts(consultation_id: int) -> dict[str, int]:
         .group_by(Participant.state)
     ).all()
     counts = dict.fromkeys(PARTICIPANT_STATES, 0)
-    counts.update({state: n for state, n in rows})
+    counts.update(dict(rows))
     return counts

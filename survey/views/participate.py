@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from survey.access import child, public_child_facing
 from survey.extensions import _client_key
 from survey.forms import CodeForm
 from survey.services import participants
+from survey.services.safeguarding import help_context
 
 bp = Blueprint("participate", __name__)
 
@@ -47,8 +48,10 @@ def welcome():
 @public_child_facing
 def leave():
     """Quick exit and "stop for now": forget this device's session, go somewhere neutral."""
+    participant = participants.current_participant()
+    target = help_context(participant.consultation if participant else None)["quick_exit_url"]
     participants.leave()
-    return redirect(current_app.config.get("QUICK_EXIT_URL") or url_for("participate.neutral"), code=303)
+    return redirect(target or url_for("participate.neutral"), code=303)
 
 
 @bp.route("/notes")

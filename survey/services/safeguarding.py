@@ -1,0 +1,28 @@
+"""What every child-facing page needs from the country profile: helplines and the quick exit."""
+
+from __future__ import annotations
+
+import functools
+
+from flask import current_app
+
+from consent.profiles import CountryProfile, load_profile
+from survey.models import Consultation
+
+
+@functools.lru_cache(maxsize=32)
+def country_profile(profile_id: str) -> CountryProfile:
+    """A profile by bundled id or file path, parsed once per process (pages read it often)."""
+    return load_profile(profile_id)
+
+
+def help_context(consultation: Consultation | None) -> dict:
+    """Template values for the help panel and the quick exit of a child-facing page."""
+    profile_id = consultation.country_profile if consultation else current_app.config["DEFAULT_COUNTRY_PROFILE"]
+    profile = country_profile(profile_id)
+    return {
+        "helplines": profile.helplines,
+        "helplines_are_examples": profile.is_example,
+        # A deployment may pin one address (e.g. an internal page where there is no internet).
+        "quick_exit_url": current_app.config.get("QUICK_EXIT_URL") or profile.quick_exit_url,
+    }
