@@ -195,3 +195,30 @@ def test_admin_cannot_lock_themselves_out(app, make_user) -> None:
     response = admin.post(f"/admin/users/{ada}", data={"roles": ["admin"]})
     assert response.status_code == 400
     assert admin.get("/staff/").status_code == 200
+
+
+def test_sign_in_throttling_is_shared_through_redis(make_app) -> None:
+    """Two app instances (two workers) count failures in the one Redis on 127.0.0.1."""
+    import uuid
+
+    from survey.services import accounts
+
+    redis = "redis://127.0.0.1:6379/15"
+    first, second = make_app(RATELIMIT_STORAGE_URI=redis), make_app(RATELIMIT_STORAGE_URI=redis)
+    name = f"user{uuid.uuid4().hex[:8]}"
+    with first.app_context():
+        accounts.create_user(name, STRONG_PASSWORD, ["analyst"])
+    for worker in (first, second, first, second, first):
+        assert sign_in(worker.test_client(), name, "wrong password!").status_code == 401
+    assert sign_in(second.test_client(), name).status_code == 429
+    # The count lives in Redis itself (not in a worker's memory), so every worker sees it.
+    import hashlib
+
+    import redis as redis_client
+
+    name_key = hashlib.sha256(name.encode()).hexdigest()[:32]
+    connection = redis_client.Redis.from_url(redis)
+    keys = connection.keys(f"*signin-fail:name:{name_key}*")
+    assert len(keys) == 1 and int(connection.get(keys[0])) == 5
+    connection.delete(*keys)
+    connection.close()
