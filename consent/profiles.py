@@ -329,6 +329,8 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "mandatory_reporting": {
             "type": "object",
             "additionalProperties": False,
+            "description": "who must report abuse: status (none, some_roles, everyone, "
+                           "unknown), roles and notes",
             "required": ["status"],
             "properties": {
                 "status": {
@@ -342,6 +344,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "retention": {
             "type": "object",
             "additionalProperties": False,
+            "description": "incomplete_days (7 recommended) and raw_responses_days",
             "required": ["incomplete_days", "raw_responses_days"],
             "properties": {
                 "incomplete_days": {
@@ -449,7 +452,11 @@ def _blank(value: Any) -> bool:
 
 def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
     problems: list[ProfileProblem] = []
-    perm = data.get("permission", {})
+    def section(name: str) -> Mapping[str, Any]:
+        value = data.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    perm = section("permission")
     mode = perm.get("mode")
     if mode == PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
         if _blank(perm.get("ethics_reference")):
@@ -497,14 +504,14 @@ def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
                 "use a full https:// address of a neutral site, e.g. "
                 "https://www.bbc.co.uk/weather",
             ))
-    rep = data.get("mandatory_reporting", {})
+    rep = section("mandatory_reporting")
     if rep.get("status") == ReportingStatus.SOME_ROLES and not rep.get("roles"):
         problems.append(ProfileProblem(
             "mandatory_reporting.roles",
             "is empty but status is some_roles",
             "list the roles that must report (e.g. teachers, health workers)",
         ))
-    ret = data.get("retention", {})
+    ret = section("retention")
     inc, raw = ret.get("incomplete_days"), ret.get("raw_responses_days")
     if isinstance(inc, int) and isinstance(raw, int) and raw < inc:
         problems.append(ProfileProblem(
@@ -512,7 +519,8 @@ def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
             f"({raw}) is shorter than incomplete_days ({inc})",
             "keep raw responses at least as long as incomplete ones",
         ))
-    for i, h in enumerate(data.get("helplines") or []):
+    helplines = data.get("helplines")
+    for i, h in enumerate(helplines if isinstance(helplines, list) else []):
         if isinstance(h, dict) and isinstance(h.get("last_verified"), str):
             try:
                 date.fromisoformat(h["last_verified"])
@@ -567,8 +575,9 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
     problems: list[ProfileProblem] = []
     for err in sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         problems.extend(_schema_problem(err))
-    if not problems:
-        problems.extend(_rule_problems(data))
+    problems = list(dict.fromkeys(problems))  # jsonschema reports "required" once per field
+    reported = {p.field for p in problems}
+    problems.extend(p for p in _rule_problems(data) if p.field not in reported)
     if problems:
         raise ProfileError(problems, source)
 
