@@ -1,0 +1,129 @@
+"""Clustering by site: one-way ANOVA ICC and the design effect (B9).
+
+``deff = 1 + (m - 1) * ICC`` with ``m`` the mean cluster size (Kish). The ICC is the one-way
+random-effects ICC(1) with the unequal-cluster-size correction ``n0``:
+
+.. math:: ICC = \\frac{MSB - MSW}{MSB + (n_0 - 1) MSW}, \\quad
+          n_0 = \\frac{N - \\sum n_j^2 / N}{J - 1}
+
+Examples
+--------
+>>> r = icc_oneway([9, 2, 5, 8, 6, 1, 3, 2, 8, 4, 6, 8, 7, 1, 2, 6, 10, 5, 6, 9, 6, 2, 4, 7],
+...                [1] * 4 + [2] * 4 + [3] * 4 + [4] * 4 + [5] * 4 + [6] * 4)
+>>> round(r.icc, 2)  # Shrout & Fleiss (1979), Table 4: ICC(1,1) = .17
+0.17
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .frames import ItemMeta, _as_codebook
+
+__all__ = ["DesignEffect", "ICCResult", "design_effect", "design_effects", "icc_oneway"]
+
+
+@dataclass(frozen=True)
+class ICCResult:
+    """One-way ANOVA intraclass correlation."""
+
+    icc: float
+    msb: float
+    msw: float
+    n0: float
+    groups: int
+    n: int
+    statistic: float
+    pvalue: float
+
+
+@dataclass(frozen=True)
+class DesignEffect:
+    """Design effect of a clustered estimate."""
+
+    deff: float
+    icc: float
+    mean_cluster_size: float
+    n: int
+    n_effective: float
+    clusters: int
+
+
+def icc_oneway(values, groups) -> ICCResult:
+    """ICC(1) from a one-way ANOVA of ``values`` by ``groups`` (NaN values dropped)."""
+    y = np.asarray(values, dtype=float)
+    g = np.asarray(groups)
+    keep = ~np.isnan(y)
+    if not pd.isna(g).all():
+        keep &= ~pd.isna(g)
+    y, g = y[keep], g[keep]
+    codes, uniq = pd.factorize(g)
+    J = len(uniq)
+    N = len(y)
+    if J < 2 or N <= J:
+        nan = float("nan")
+        return ICCResult(nan, nan, nan, nan, J, N, nan, nan)
+    nj = np.bincount(codes, minlength=J).astype(float)
+    sums = np.bincount(codes, weights=y, minlength=J)
+    means = sums / nj
+    grand = y.mean()
+    ssb = float((nj * (means - grand) ** 2).sum())
+    ssw = float(((y - means[codes]) ** 2).sum())
+    msb = ssb / (J - 1)
+    msw = ssw / (N - J)
+    n0 = (N - (nj**2).sum() / N) / (J - 1)
+    denom = msb + (n0 - 1) * msw
+    icc = (msb - msw) / denom if denom > 0 else float("nan")
+    F = msb / msw if msw > 0 else float("inf")
+    p = float(stats.f.sf(F, J - 1, N - J)) if np.isfinite(F) else 0.0
+    return ICCResult(float(icc), msb, msw, float(n0), J, N, float(F), p)
+
+
+def design_effect(values, clusters, truncate: bool = True) -> DesignEffect:
+    """Kish design effect ``1 + (m - 1) ICC`` of the mean of ``values`` under clustering.
+
+    A negative ICC estimate is truncated at 0 (deff = 1) unless ``truncate=False``.
+
+    Examples
+    --------
+    >>> d = design_effect([1, 1, 1, 0, 0, 0], ["a", "a", "a", "b", "b", "b"])
+    >>> d.icc, d.deff, d.n_effective
+    (1.0, 3.0, 2.0)
+    """
+    r = icc_oneway(values, clusters)
+    icc = max(r.icc, 0.0) if truncate and not np.isnan(r.icc) else r.icc
+    m = r.n / r.groups if r.groups else float("nan")
+    deff = 1 + (m - 1) * icc
+    return DesignEffect(float(deff), float(icc), float(m), r.n, float(r.n / deff), r.groups)
+
+
+def design_effects(
+    wide: pd.DataFrame,
+    items: Iterable[str] | None = None,
+    cluster: str = "site",
+    codebook: Mapping[str, ItemMeta] | None = None,
+) -> pd.DataFrame:
+    """Design effect of each scale item's headline indicator (% positive) by ``cluster``.
+
+    Returns ``item, indicator, n, clusters, mean_cluster_size, icc, deff, n_effective``.
+    """
+    cb = _as_codebook(codebook, wide)
+    wanted = list(items) if items is not None else [
+        i for i, m in cb.items() if m.type == "scale" and m.positive and i in wide.columns
+    ]
+    rows = []
+    for item in wanted:
+        meta = cb[item]
+        s = wide[item].astype(object)
+        valid = s.isin(meta.choices)
+        y = s[valid].isin(meta.positive).astype(float)
+        d = design_effect(y.to_numpy(), wide.loc[valid, cluster].astype(object).to_numpy())
+        rows.append((item, "% positive", d.n, d.clusters, d.mean_cluster_size, d.icc, d.deff,
+                     d.n_effective))
+    return pd.DataFrame(rows, columns=["item", "indicator", "n", "clusters",
+                                       "mean_cluster_size", "icc", "deff", "n_effective"])
