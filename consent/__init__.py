@@ -21,6 +21,10 @@ storage_policy
     What may never be stored for children; date coarsening; age to band.
 codes
     Participation and withdrawal codes: generation, normalisation, keyed hashing.
+events
+    The consent events the consent store keeps (version, type, method, outcome, date).
+opening
+    Every consent-side check before a consultation opens, and the text versions to bind.
 bands
     Age bands.
 """
@@ -40,6 +44,19 @@ from consent.codes import (
     new_participation_code,
     new_withdrawal_code,
     normalize_code,
+)
+from consent.events import (
+    ConsentEvent,
+    ConsentEventType,
+    ConsentMethod,
+    assent_event,
+    withdrawal_event,
+)
+from consent.opening import (
+    OpeningCheck,
+    check_opening,
+    check_permission_choice,
+    consultation_permission,
 )
 from consent.permission import (
     CardAction,
@@ -67,6 +84,7 @@ from consent.profiles import (
     RetentionDefaults,
     StaleHelpline,
     bundled_profiles,
+    helplines_for,
     helplines_fresh,
     load_profile,
     profile_from_mapping,
@@ -132,6 +150,10 @@ __all__ = [
     "ALPHABET", "CODE_LENGTH", "CodeKind", "InvalidCode", "code_entropy_bits", "format_code",
     "hash_code", "is_valid_code", "new_code", "new_codes", "new_participation_code",
     "new_withdrawal_code", "normalize_code",
+    # events
+    "ConsentEvent", "ConsentEventType", "ConsentMethod", "assent_event", "withdrawal_event",
+    # opening
+    "OpeningCheck", "check_opening", "check_permission_choice", "consultation_permission",
     # permission
     "CardAction", "CardActionRefused", "CardState", "PermissionCounts", "PermissionDecision",
     "PermissionReason", "apply_card_action", "effective_mode", "may_proceed_to_assent",
@@ -140,7 +162,7 @@ __all__ = [
     "EXAMPLE_HELPLINES_WARNING", "CountryProfile", "FreshnessResult", "Helpline",
     "MandatoryReporting", "ParentalPermission", "PermissionMode", "ProfileError",
     "ProfileProblem", "ReportingStatus", "RetentionDefaults", "StaleHelpline",
-    "bundled_profiles", "helplines_fresh", "load_profile", "profile_from_mapping",
+    "bundled_profiles", "helplines_for", "helplines_fresh", "load_profile", "profile_from_mapping",
     "profile_from_yaml", "profile_schema",
     # states
     "Event", "State", "TransitionRefused", "allowed_events", "may_store_answers", "transition",

@@ -26,7 +26,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from consent.bands import Band
-from consent.profiles import CountryProfile, PermissionMode
+from consent.profiles import CountryProfile, ParentalPermission, PermissionMode
 
 __all__ = [
     "CARD_ACTIONS",
@@ -79,11 +79,15 @@ class CardActionRefused(Exception):
     """A card action that is not allowed in this state or permission mode."""
 
 
-def effective_mode(profile: CountryProfile, *, min_age: int) -> PermissionMode | None:
+def effective_mode(
+    profile: CountryProfile, *, min_age: int, permission: ParentalPermission | None = None
+) -> PermissionMode | None:
     """The permission rule that applies to a child whose age is at least ``min_age``.
 
     Returns ``None`` when no guardian permission is needed: the child has reached the profile's
     own-consent age, permission is not required from that age, or it was waived.
+    ``permission`` is the consultation's own rule when it differs from the profile's (see
+    :func:`consent.opening.consultation_permission`).
 
     Examples
     --------
@@ -93,7 +97,7 @@ def effective_mode(profile: CountryProfile, *, min_age: int) -> PermissionMode |
     >>> effective_mode(load_profile("generic"), min_age=16) is None
     True
     """
-    perm = profile.permission
+    perm = permission or profile.permission
     if min_age >= profile.own_consent_age:
         return None
     if perm.mode is PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
@@ -177,6 +181,7 @@ def may_proceed_to_assent(
     *,
     age: int | None = None,
     band: Band | None = None,
+    permission: ParentalPermission | None = None,
 ) -> PermissionDecision:
     """Decide whether a child holding a card may go on to the assent screen.
 
@@ -190,6 +195,8 @@ def may_proceed_to_assent(
     card_state : CardState
     age : int, optional
     band : Band, optional
+    permission : ParentalPermission, optional
+        The consultation's rule, if it differs from the profile's.
 
     Raises
     ------
@@ -211,13 +218,14 @@ def may_proceed_to_assent(
     if age is None and band is None:
         raise ValueError("give the child's age or band")
     min_age = age if age is not None else band.min_age  # type: ignore[union-attr]
-    mode = effective_mode(profile, min_age=min_age)
+    perm = permission or profile.permission
+    mode = effective_mode(profile, min_age=min_age, permission=perm)
     if card_state is CardState.WITHHELD:
         return PermissionDecision(False, PermissionReason.WITHHELD, mode)
     if mode is None:
         if min_age >= profile.own_consent_age:
             reason = PermissionReason.OWN_CONSENT_AGE
-        elif profile.permission.mode is PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
+        elif perm.mode is PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
             reason = PermissionReason.WAIVED
         else:
             reason = PermissionReason.NOT_REQUIRED

@@ -45,6 +45,7 @@ __all__ = [
     "RetentionDefaults",
     "StaleHelpline",
     "bundled_profiles",
+    "helplines_for",
     "helplines_fresh",
     "load_profile",
     "profile_from_mapping",
@@ -795,6 +796,20 @@ def helplines_fresh(
         warnings.append("The profile lists no helpline: add at least one.")
     ok = not stale and not future and bool(profile.helplines)
     return FreshnessResult(ok, tuple(stale), tuple(future), tuple(warnings), False)
+
+
+def helplines_for(profile: CountryProfile, language: str) -> tuple[Helpline, ...]:
+    """The profile's helplines for a help panel in ``language``: those answering in it first.
+
+    Every helpline is kept (a child may still call one in another language); the order is
+    otherwise the profile's.
+
+    Examples
+    --------
+    >>> [h.name for h in helplines_for(load_profile("example-ke"), "sw")]
+    ['Childline Kenya']
+    """
+    return tuple(sorted(profile.helplines, key=lambda h: language not in h.languages))
 
 
 def profile_schema() -> dict[str, Any]:

@@ -179,3 +179,16 @@ def test_counts_only():
     assert [f.name for f in dataclasses.fields(PermissionCounts)] == [
         "issued", "permission_seen", "withheld"
     ]
+
+
+def test_consultation_rule_overrides_the_profile():
+    from consent.opening import consultation_permission
+
+    stricter = consultation_permission(PASSIVE, "active_opt_in")
+    assert may_proceed_to_assent(PASSIVE, "issued", age=12).allowed
+    decision = may_proceed_to_assent(PASSIVE, "issued", age=12, permission=stricter)
+    assert decision.reason is PermissionReason.AWAITING_PERMISSION
+    waived = consultation_permission(ACTIVE, "waived_with_substitute_protection",
+                                     ethics_reference="REC", substitute_protection="monitor")
+    decision = may_proceed_to_assent(ACTIVE, "issued", age=9, permission=waived)
+    assert decision.reason is PermissionReason.WAIVED

@@ -50,7 +50,8 @@ def test_table_covers_every_state_and_event():
     assert len(CASES) == len(State) * len(Event) == 70
 
 
-@pytest.mark.parametrize(("state", "event", "expected"), CASES, ids=[f"{s}-{e}" for s, e, _ in CASES])
+@pytest.mark.parametrize(("state", "event", "expected"), CASES,
+                         ids=[f"{s}-{e}" for s, e, _ in CASES])
 def test_every_pair(state, event, expected):
     if expected is None:
         with pytest.raises(TransitionRefused) as info:

@@ -1,0 +1,351 @@
+"""Opening a consultation: every consent-side check in one call (S-01, C-01, C-04, C-06, P-02).
+
+The facilitator's or administrator's "Open" action calls :func:`check_opening` with the
+consultation's settings.  It checks, without touching a database:
+
+* the helpline directory is fresh (examples allowed with a warning);
+* the permission mode chosen for the consultation is the profile's or stricter, or carries the
+  ethics approval that allows it (waiver: plus the substitute protection; passive opt-out:
+  the approval reference, §3.3);
+* identified mode has an ethics reference (§4.1);
+* for every language and band offered, the child information sheet and assent script exist,
+  pass :func:`~consent.texts.lint_assent` for the mode, and render with the consultation's
+  values (P-02: audience, scope of influence, feedback date, cut-off date);
+* the guardian letter and reply form exist (where permission is needed) and pass their lint;
+* in a real consultation every bound text is ``approved`` (a demo may pass
+  ``require_approved=False`` and gets warnings instead).
+
+It returns the exact text versions to bind (:class:`~consent.texts.TextRef` per document),
+which the app stores on the consultation and checks again at enrolment
+(:func:`~consent.texts.check_binding`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from consent.bands import DEFAULT_BANDS, Band, band_by_code
+from consent.permission import effective_mode
+from consent.profiles import (
+    DEFAULT_MAX_HELPLINE_AGE_DAYS,
+    CountryProfile,
+    ParentalPermission,
+    PermissionMode,
+    helplines_fresh,
+)
+from consent.texts import (
+    ConfidentialityMode,
+    ConsentText,
+    Issue,
+    MissingValues,
+    TextKind,
+    TextRef,
+    TextStatus,
+    TextStore,
+    lint_assent,
+    lint_guardian,
+    render_text,
+)
+
+__all__ = [
+    "OpeningCheck",
+    "check_opening",
+    "check_permission_choice",
+    "consultation_permission",
+]
+
+# How protective each mode is for the youngest children (higher is stricter).
+_STRICTNESS = {
+    PermissionMode.ACTIVE_OPT_IN: 3,
+    PermissionMode.NOT_REQUIRED_FROM_AGE: 2,
+    PermissionMode.PASSIVE_OPT_OUT: 1,
+    PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION: 0,
+}
+
+
+def consultation_permission(
+    profile: CountryProfile,
+    mode: PermissionMode | str | None = None,
+    *,
+    ethics_reference: str | None = None,
+    substitute_protection: str | None = None,
+    not_required_from_age: int | None = None,
+    below_age_mode: PermissionMode | str | None = None,
+) -> ParentalPermission:
+    """The permission rule of one consultation: the profile's, unless a mode is chosen.
+
+    Check the result with :func:`check_permission_choice` before opening.
+
+    Examples
+    --------
+    >>> from consent.profiles import load_profile
+    >>> consultation_permission(load_profile("generic")).mode.value
+    'active_opt_in'
+    >>> consultation_permission(load_profile("generic"), "passive_opt_out",
+    ...                         ethics_reference="REC-7").ethics_reference
+    'REC-7'
+    """
+    if mode is None:
+        return profile.permission
+    return ParentalPermission(
+        PermissionMode(mode),
+        ethics_reference=(ethics_reference or "").strip() or None,
+        substitute_protection=(substitute_protection or "").strip() or None,
+        not_required_from_age=not_required_from_age,
+        below_age_mode=PermissionMode(below_age_mode) if below_age_mode else None,
+    )
+
+
+def check_permission_choice(
+    profile: CountryProfile, permission: ParentalPermission
+) -> list[Issue]:
+    """Problems with a consultation's permission rule, given its country profile.
+
+    Examples
+    --------
+    >>> from consent.profiles import load_profile
+    >>> generic = load_profile("generic")   # active opt-in
+    >>> [i.code for i in check_permission_choice(generic,
+    ...     consultation_permission(generic, "passive_opt_out"))]
+    ['ethics_reference_missing']
+    """
+    issues: list[Issue] = []
+    mode = permission.mode
+    looser = _STRICTNESS[mode] < _STRICTNESS[profile.permission.mode]
+    if not permission.ethics_reference and (
+        looser or mode in (PermissionMode.PASSIVE_OPT_OUT,
+                           PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION)
+    ):
+        why = (f"{mode.value} is less protective than the profile's "
+               f"{profile.permission.mode.value}" if looser
+               else f"{mode.value} needs a documented ethics approval (§3.3)")
+        issues.append(Issue(
+            "ethics_reference_missing",
+            f"{why}: record the ethics approval reference for this consultation",
+            "permission",
+        ))
+    if mode is PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION and not (
+        permission.substitute_protection
+    ):
+        issues.append(Issue(
+            "substitute_protection_missing",
+            "a waiver of parental permission needs the substitute protection described "
+            "(e.g. an independent assent monitor or child advocate)",
+            "permission",
+        ))
+    if mode is PermissionMode.NOT_REQUIRED_FROM_AGE and (
+        permission.not_required_from_age is None or permission.below_age_mode is None
+    ):
+        issues.append(Issue(
+            "permission_incomplete",
+            "not_required_from_age needs the age and the rule below it (below_age_mode)",
+            "permission",
+        ))
+    return issues
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningCheck:
+    """The result of :func:`check_opening`.  Truthiness follows ``ok``.
+
+    Attributes
+    ----------
+    ok : bool
+        ``False`` blocks opening.
+    problems : tuple of Issue
+        Each blocking problem; ``element`` holds the text id or the setting concerned.
+    warnings : tuple of str
+        Shown to the facilitator (e.g. example helplines, draft texts in a demo).
+    bindings : mapping of str to TextRef
+        The exact versions to store on the consultation, keyed
+        ``"<kind>/<language>/<band or ->"`` (e.g. ``"assent_script/en/B"``).
+    permission : ParentalPermission
+    """
+
+    ok: bool
+    problems: tuple[Issue, ...]
+    warnings: tuple[str, ...]
+    bindings: Mapping[str, TextRef] = field(default_factory=dict)
+    permission: ParentalPermission | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _slot(kind: TextKind, language: str, band: str | None) -> str:
+    return f"{kind.value}/{language}/{band or '-'}"
+
+
+def check_opening(
+    *,
+    profile: CountryProfile,
+    today: date,
+    texts: TextStore,
+    languages: Iterable[str],
+    bands: Iterable[str | Band],
+    values: Mapping[str, object],
+    mode: ConfidentialityMode | str = ConfidentialityMode.ANONYMOUS,
+    permission: ParentalPermission | None = None,
+    require_approved: bool = True,
+    max_helpline_age_days: int = DEFAULT_MAX_HELPLINE_AGE_DAYS,
+    all_bands: Iterable[Band] = DEFAULT_BANDS,
+) -> OpeningCheck:
+    """Run every consent-side check before a consultation opens to children.
+
+    Parameters
+    ----------
+    profile : CountryProfile
+    today : date
+        The opening date (never read from the clock here).
+    texts : TextStore
+        Where text versions live (e.g. :func:`~consent.texts.bundled_texts`).
+    languages, bands : iterables
+        What the consultation offers children (band codes or :class:`Band`).
+    values : mapping
+        The consultation's placeholder values (:data:`~consent.texts.PLACEHOLDERS`).
+    mode : ConfidentialityMode
+    permission : ParentalPermission, optional
+        The consultation's rule (:func:`consultation_permission`); the profile's by default.
+    require_approved : bool
+        ``True`` for a real consultation: every bound text must be ``approved``.
+    max_helpline_age_days : int
+    all_bands : iterable of Band
+        The band definitions the codes refer to.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from consent.profiles import load_profile
+    >>> from consent.texts import bundled_texts
+    >>> values = dict(organisation="Org", independent_contact="the ethics board",
+    ...     contact="0700 000", minutes=15, pages=8, audience="the council",
+    ...     influence_scope="school posters, not the law", feedback_date=date(2027, 3, 1),
+    ...     cutoff_date=date(2027, 1, 15), helpline="116 111", session_date=date(2026, 12, 3),
+    ...     return_by_date=date(2026, 12, 1), ethics_reference="REC-1")
+    >>> check = check_opening(profile=load_profile("generic"), today=date(2026, 11, 29),
+    ...     texts=bundled_texts(), languages=["en"], bands=["A", "B", "C"], values=values,
+    ...     require_approved=False)
+    >>> check.ok, sorted(check.bindings)[0]
+    (True, 'assent_script/en/A')
+    >>> check_opening(profile=load_profile("generic"), today=date(2026, 11, 29),
+    ...     texts=bundled_texts(), languages=["en"], bands=["B"], values=values).ok
+    False
+    """
+    mode = ConfidentialityMode(mode)
+    known_bands = tuple(all_bands)
+    band_objs = [b if isinstance(b, Band) else band_by_code(b, known_bands) for b in bands]
+    languages = list(dict.fromkeys(languages))
+    permission = permission or profile.permission
+    problems: list[Issue] = []
+    warnings: list[str] = []
+    bindings: dict[str, TextRef] = {}
+
+    fresh = helplines_fresh(profile, today, max_helpline_age_days)
+    warnings.extend(fresh.warnings)
+    if not fresh.ok:
+        problems.append(Issue(
+            "helplines_stale",
+            "the helpline directory must be verified within "
+            f"{max_helpline_age_days} days before children can take part: "
+            + " ".join(fresh.warnings),
+            "helplines",
+        ))
+    problems.extend(check_permission_choice(profile, permission))
+    if mode is ConfidentialityMode.IDENTIFIED and not str(
+        values.get("ethics_reference") or ""
+    ).strip():
+        problems.append(Issue(
+            "ethics_reference_missing",
+            "identified mode needs an ethics approval: fill in ethics_reference",
+            "mode",
+        ))
+    if not languages:
+        problems.append(Issue("no_language", "offer at least one language", "languages"))
+    if not band_objs:
+        problems.append(Issue("no_band", "offer at least one age band", "bands"))
+
+    def bind(kind: TextKind, language: str, band: str | None) -> ConsentText | None:
+        slot = _slot(kind, language, band)
+        try:
+            text = texts.latest(kind, language, band)
+        except LookupError:
+            problems.append(Issue(
+                "text_missing", f"there is no {kind.value} text in {language!r}"
+                + (f" for band {band}" if band else "") + ": write or import one", slot,
+            ))
+            return None
+        bindings[slot] = text.ref
+        if text.status is not TextStatus.APPROVED:
+            message = (f"{text.text_id} is {text.status.value}, not approved"
+                       + (f" ({text.note})" if text.note else ""))
+            if require_approved:
+                problems.append(Issue(
+                    "text_not_approved",
+                    message + ": have it reviewed and approved before a real consultation",
+                    text.text_id,
+                ))
+            else:
+                warnings.append(message)
+        return text
+
+    def rendered_ok(text: ConsentText, permission_mode: str | None = None) -> None:
+        try:
+            render_text(text, values, mode=mode, permission_mode=permission_mode)
+        except MissingValues as exc:
+            problems.append(Issue("missing_value", f"{text.text_id}: {exc}", text.text_id))
+
+    for language in languages:
+        for band in band_objs:
+            for kind in (TextKind.CHILD_INFORMATION, TextKind.ASSENT_SCRIPT):
+                text = bind(kind, language, band.code)
+                if text is None:
+                    continue
+                for issue in lint_assent(text, mode):
+                    if issue.severity == "error":
+                        problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}",
+                                              text.text_id))
+                rendered_ok(text)
+
+    youngest = min((b.min_age for b in band_objs), default=None)
+    needs_guardian = youngest is not None and effective_mode(
+        profile, min_age=youngest, permission=permission
+    ) is not None
+    if needs_guardian and languages:
+        pm = permission.mode.value
+        if permission.mode is PermissionMode.NOT_REQUIRED_FROM_AGE:
+            pm = permission.below_age_mode.value if permission.below_age_mode else pm
+        for kind in (TextKind.GUARDIAN_INFORMATION, TextKind.GUARDIAN_CONSENT_FORM):
+            found = [lang for lang in languages if _has(texts, kind, lang)]
+            if not found:
+                problems.append(Issue(
+                    "text_missing",
+                    f"guardians need a {kind.value} text in one of {', '.join(languages)}",
+                    kind.value,
+                ))
+                continue
+            for lang in languages:
+                if lang not in found:
+                    warnings.append(f"no {kind.value} in {lang!r}: guardians get "
+                                    f"{', '.join(found)}")
+                    continue
+                text = bind(kind, lang, None)
+                if text is None:  # pragma: no cover - _has said it exists
+                    continue
+                for issue in lint_guardian(text, pm):
+                    if issue.severity == "error":
+                        problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}",
+                                              text.text_id))
+                rendered_ok(text, pm)
+
+    return OpeningCheck(not problems, tuple(problems), tuple(dict.fromkeys(warnings)),
+                        dict(sorted(bindings.items())), permission)
+
+
+def _has(texts: TextStore, kind: TextKind, language: str) -> bool:
+    try:
+        texts.latest(kind, language, None)
+    except LookupError:
+        return False
+    return True
