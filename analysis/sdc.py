@@ -312,7 +312,7 @@ def local_suppression(
     keys = list(keys)
     imp = list(importance) if importance is not None else [1] * len(keys)
     out = frame.copy()
-    log = {key: 0 for key in keys}
+    log = dict.fromkeys(keys, 0)
     for _ in range(max_rounds):
         fk, _ = frequency_counts(out, keys)
         bad = np.flatnonzero(fk < k)
