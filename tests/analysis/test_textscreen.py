@@ -1,0 +1,125 @@
+"""Free-text screener: a labelled corpus, offline, and the review gate."""
+
+import itertools
+import socket
+import time
+
+import pytest
+
+from analysis.disclosure import DisclosureError
+from analysis.textscreen import (
+    ReleasedQuote,
+    ScreenedText,
+    release_quote,
+    screen_text,
+    screen_texts,
+)
+
+NAMES = ["Amina", "Wanjiru", "Otieno", "Chidi", "Fatuma", "Baraka", "Lucía", "João"]
+SCHOOLS = ["Kibera Hope Academy", "St Mary's Primary", "Escola Viva"]
+PHONES = ["0712 345 678", "+254 712 345 678", "07123 456789", "+44 7700 900123",
+          "0800-123-4567", "+33 6 12 34 56 78", "(020) 7946 0958"]
+EMAILS = ["amina.k@mail.com", "big_boi99@yahoo.co.uk", "x+y@school.ac.ke"]
+URLS = ["https://tiktok.com/@bigboi.99", "www.example.org/page", "instagram.com/wanjiru_k"]
+HANDLES = ["@amina_2011", "@bigboi.99", "@chidi.o"]
+TEMPLATES = {
+    "PHONE": ["call me on {}", "nipigie {}", "appelle-moi au {}", "mi número es {}",
+              "meu número {} ok"],
+    "EMAIL": ["write to {}", "niandikie {}", "écris à {} stp"],
+    "URL": ["see {} for my videos", "angalia {}"],
+    "HANDLE": ["follow me {}", "DM {} on insta"],
+    "NAME": ["my friend {} told a teacher", "{} helped me", "I would tell {} first",
+             "rafiki yangu {} alisema", "mon amie {} m'a aidé"],
+    "SCHOOL": ["at {} we have a worry box", "{} should have posters"],
+}
+VALUES = {"PHONE": PHONES, "EMAIL": EMAILS, "URL": URLS, "HANDLE": HANDLES, "NAME": NAMES,
+          "SCHOOL": SCHOOLS}
+
+
+def corpus():
+    out = []
+    for kind, temps in TEMPLATES.items():
+        for t, v, pre in itertools.product(temps, VALUES[kind], ("", "Sorry, ", "ok so ")):
+            out.append((pre + t.format(v), kind, v))
+    return out
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    def refuse(*a, **k):
+        raise OSError("network used by the screener")
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_labelled_corpus_recall(offline):
+    data = corpus()
+    assert len(data) >= 200
+    hits = {k: [0, 0] for k in TEMPLATES}
+    for text, kind, value in data:
+        s = screen_text(text, names=NAMES, schools=SCHOOLS)
+        hits[kind][1] += 1
+        if value.lower() not in s.redacted.lower() and s.pii:
+            hits[kind][0] += 1
+    for kind, (ok, n) in hits.items():
+        need = 0.99 if kind in ("PHONE", "EMAIL", "URL", "HANDLE") else 0.95
+        assert ok / n >= need, f"{kind}: {ok}/{n}"
+
+
+def test_patterns_in_several_languages():
+    cases = {
+        "my name is Grace and I am in class 7B": ("NAME", "CLASS"),
+        "naitwa Baraka, darasa 6": ("NAME", "CLASS"),
+        "je m'appelle Zoé": ("NAME",),
+        "me llamo Carla": ("NAME",),
+        "meu nome é Pedro": ("NAME",),
+        "Mr Otieno is kind": ("NAME",),
+        "mwalimu Kamau anasaidia": ("NAME",),
+        "I live at 12 Acacia Road": ("ADDRESS",),
+        "P.O. Box 4521 Nairobi": ("ADDRESS",),
+        "j'habite 5 rue des Lilas": ("ADDRESS",),
+        "SW1A 1AA is my postcode": ("POSTCODE",),
+        "born 12/03/2012": ("DATE",),
+    }
+    for text, kinds in cases.items():
+        s = screen_text(text)
+        for k in kinds:
+            assert k in s.pii, (text, s.redacted)
+    assert screen_text("Grace is a nice word and 116 111 is the helpline").pii == ()
+
+
+def test_concerns_flagged_before_redaction():
+    for text, lang in [("my uncle touched me", "en"), ("baba ananipiga kila siku", "sw"),
+                       ("il me frappe", "fr"), ("mi padrastro me pega", "es"),
+                       ("ele me bate", "pt"), ("I want to kill myself", "en")]:
+        s = screen_text(text)
+        assert s.safeguarding and any(c.startswith(lang) for c in s.concerns), text
+    assert not screen_text("I would use the chat because it is private").safeguarding
+
+
+def test_release_requires_screening_review_and_rules():
+    ok = screen_text("A chat that answers quickly and does not ask my name")
+    q = release_quote(ok, released=True, reviewer="dsl-1", band="B")
+    assert isinstance(q, ReleasedQuote) and "<" not in q.text
+    with pytest.raises(DisclosureError, match="reviewed"):
+        release_quote(ok, released=False, reviewer="dsl-1", band="B")
+    with pytest.raises(DisclosureError, match="band A"):
+        release_quote(ok, released=True, reviewer="dsl-1", band="A")
+    with pytest.raises(DisclosureError, match="safeguarding"):
+        release_quote(screen_text("he hurts me"), released=True, reviewer="x", band="C")
+    with pytest.raises(DisclosureError, match="25 words"):
+        release_quote(screen_text("word " * 30), released=True, reviewer="x", band="C")
+    with pytest.raises(DisclosureError, match="screened"):
+        release_quote("raw text", released=True, reviewer="x", band="C")
+    with pytest.raises(TypeError):
+        ScreenedText("x", (), (), 1)
+    with pytest.raises(TypeError):
+        ReleasedQuote("x", "B", "r")
+
+
+def test_throughput_at_least_500_per_second():
+    texts = [t for t, _, _ in corpus()] * 5
+    start = time.perf_counter()
+    df = screen_texts(texts, names=NAMES, schools=SCHOOLS)
+    rate = len(texts) / (time.perf_counter() - start)
+    assert len(df) == len(texts) and rate >= 500, rate
