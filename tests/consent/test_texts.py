@@ -515,3 +515,48 @@ def test_kinds():
     assert {k.value for k in TextKind} == {
         "child_information", "assent_script", "guardian_information", "guardian_consent_form"
     }
+
+
+# ---------------------------------------------------------------- translations
+
+
+def _shape(text: ConsentText):
+    shape = []
+    for s in text.sections:
+        items = [b for b in s.blocks if isinstance(b, ComprehensionItem)]
+        choices = [b.value for b in s.blocks if hasattr(b, "value")]
+        shape.append((s.element, s.variant, len(items), tuple(choices)))
+    return shape
+
+
+def test_translations_have_the_same_structure_as_english(registry):
+    translated = [t for t in registry if t.language != "en"]
+    assert {t.language for t in translated} == {"fr", "es", "sw", "ar"}
+    for t in translated:
+        english = registry.latest(t.kind, "en", t.band)
+        assert _shape(t) == _shape(english), t.text_id
+        assert "review" in t.note.lower() or "relire" in t.note.lower() \
+            or "revis" in t.note.lower(), t.text_id
+
+
+@pytest.mark.parametrize("language", ["fr", "es"])
+def test_full_sets_in_french_and_spanish(registry, language):
+    for kind in ("child_information", "assent_script"):
+        for band in "ABC":
+            assert registry.latest(kind, language, band)
+    assert registry.latest("guardian_information", language, None)
+    assert registry.latest("guardian_consent_form", language, None)
+
+
+@pytest.mark.parametrize("language", ["sw", "ar"])
+def test_partial_drafts_are_marked_draft(registry, language):
+    texts = [t for t in registry if t.language == language]
+    assert texts and all(t.status is TextStatus.DRAFT for t in texts)
+    assert all("DRAFT" in t.note for t in texts)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_dates_render_in_each_language(registry, language):
+    t = registry.latest("child_information", language, "B")
+    text = render_text(t, VALUES).plain_text
+    assert "2027" in text and "{" not in text
