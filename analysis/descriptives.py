@@ -228,6 +228,7 @@ def frequencies(
     out["ci_high"] = np.round(100 * high, 1)
     out["count"] = out["count"].astype(np.int64)
     out["denominator"] = out["denominator"].astype(np.int64)
+    out.attrs["codebook"] = {i: cb[i] for i in wanted if i in cb}
     return out
 
 

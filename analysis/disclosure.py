@@ -347,6 +347,7 @@ def disclose(
     n_column: str = "n",
     value_columns: Sequence[str] | None = None,
     meta: Mapping[str, Any] | None = None,
+    margins: bool = True,
 ) -> ReleasedTable:
     """The disclosure-control gate: the only way to make a :class:`ReleasedTable`.
 
@@ -371,6 +372,10 @@ def disclose(
         For ``kind="estimates"``: the denominator and the estimate columns to hide.
     meta : mapping, optional
         Context stored with the release.
+    margins : bool
+        Counts only: publish row/column totals (and protect cells against them). Use
+        ``False`` only for stages that are not parts of a whole (a participation funnel);
+        then only primary suppression applies and no total is shown.
 
     Returns
     -------
@@ -386,7 +391,7 @@ def disclose(
             kind = "counts"
     meta = dict(meta or {})
     if kind == "counts":
-        return _disclose_counts(table, policy, title, sensitive, meta)
+        return _disclose_counts(table, policy, title, sensitive, meta, margins)
     if kind == "frequencies":
         return _disclose_frequencies(table, policy, title, codebook, meta, sensitive)
     if kind == "estimates":
@@ -395,7 +400,7 @@ def disclose(
     raise ValueError("kind must be 'counts', 'frequencies' or 'estimates'")
 
 
-def _disclose_counts(table, policy, title, sensitive, meta) -> ReleasedTable:
+def _disclose_counts(table, policy, title, sensitive, meta, margins=True) -> ReleasedTable:
     one_d = isinstance(table, pd.Series)
     frame = table.to_frame().T if one_d else table
     if one_d:
@@ -413,10 +418,16 @@ def _disclose_counts(table, policy, title, sensitive, meta) -> ReleasedTable:
         extreme = (share < policy.sensitive_low) | (share > policy.sensitive_high)
         extreme[:, -1] = False
         primary |= extreme & (ext[:, -1:] > 0)
-    mask = secondary_suppression(ext, primary) if primary.any() else primary
+    if margins:
+        mask = secondary_suppression(ext, primary) if primary.any() else primary
+    else:
+        mask = primary
     released = pd.DataFrame(ext, columns=[*map(str, frame.columns), "Total"],
                             index=[*map(str, frame.index), "Total"]).astype("Int64")
     released = released.mask(mask)
+    if not margins:
+        released = released.iloc[:-1, :-1]
+        mask, primary = mask[:-1, :-1], primary[:-1, :-1]
     if one_d:
         released = released.iloc[:1]
         mask_shown = mask[:1]
@@ -434,6 +445,7 @@ def _disclose_counts(table, policy, title, sensitive, meta) -> ReleasedTable:
 
 def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> ReleasedTable:
     cb = _as_codebook(codebook, freq)
+    meta.setdefault("codebook", cb)
     group_cols = [c for c in freq.columns if c not in
                   ("item", "answer", "kind", "count", "denominator", "percent", "ci_low",
                    "ci_high")]
