@@ -106,6 +106,9 @@ from consent.storage_policy import (
     classify_field,
     coarsen_to_date,
     forbidden_columns,
+    join_paths,
+    normalize_station_label,
+    site_code_problem,
 )
 from consent.texts import (
     ASSENT_ELEMENTS,
@@ -139,6 +142,7 @@ from consent.withdrawal import (
     WithdrawalOutcome,
     reaffirmation_decision,
     retention_decision,
+    retention_until,
     stop_and_delete,
     withdraw_by_code,
 )
@@ -168,7 +172,7 @@ __all__ = [
     "Event", "State", "TransitionRefused", "allowed_events", "may_store_answers", "transition",
     # storage policy
     "FieldKind", "Finding", "age_to_band", "classify_field", "coarsen_to_date",
-    "forbidden_columns",
+    "forbidden_columns", "join_paths", "normalize_station_label", "site_code_problem",
     # texts
     "ASSENT_ELEMENTS", "P02_PLACEHOLDERS", "PLACEHOLDERS", "CheckOutcome",
     "ConfidentialityMode", "ConsentText", "ImmutableTextError", "Issue", "MissingValues",
@@ -177,6 +181,6 @@ __all__ = [
     "lint_guardian", "render_text",
     # withdrawal
     "DataKind", "RetentionDecision", "RetentionReason", "WithdrawalDecision",
-    "WithdrawalOutcome", "reaffirmation_decision", "retention_decision", "stop_and_delete",
+    "WithdrawalOutcome", "reaffirmation_decision", "retention_decision", "retention_until", "stop_and_delete",
     "withdraw_by_code",
 ]

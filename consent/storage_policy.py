@@ -28,6 +28,7 @@ from consent.bands import DEFAULT_BANDS, Band
 
 __all__ = [
     "FORBIDDEN_RULES",
+    "JoinPath",
     "FieldKind",
     "Finding",
     "ForbiddenRule",
@@ -35,6 +36,9 @@ __all__ = [
     "classify_field",
     "coarsen_to_date",
     "forbidden_columns",
+    "join_paths",
+    "normalize_station_label",
+    "site_code_problem",
 ]
 
 
@@ -372,4 +376,141 @@ def age_to_band(age: int, bands: Sequence[Band] = DEFAULT_BANDS) -> Band | None:
     for band in bands:
         if band.contains(age):
             return band
+    return None
+
+
+# --------------------------------------------------------------------------- join paths (C-10)
+
+JoinPath = tuple[str, ...]
+
+
+def join_paths(
+    foreign_keys: Iterable[tuple[str, str]],
+    source: str,
+    targets: Iterable[str],
+    *,
+    ignore: Iterable[str] = (),
+    max_length: int = 8,
+) -> list[JoinPath]:
+    """Every join path (over foreign keys, either direction) from ``source`` to a target table.
+
+    The app's schema test passes its foreign keys as ``(table, referenced table)`` pairs and
+    asserts that no path leads from the answers to the consent records or to anything that
+    identifies a person (C-10, DP-01).  Tables that identify nobody and are shared by many
+    rows, such as the consent-text versions both sides may reference, go in ``ignore``: a
+    join through a text version links every child who saw it, so it reveals nothing.
+
+    Parameters
+    ----------
+    foreign_keys : iterable of (table, referenced table)
+    source : str
+    targets : iterable of str
+    ignore : iterable of str
+        Tables a path may not pass through.
+    max_length : int
+        Longest path (in tables) explored.
+
+    Returns
+    -------
+    list of tuple of str
+        Simple paths, shortest first; empty when no join path exists.
+
+    Examples
+    --------
+    >>> fks = [("answer", "participant"), ("consent_event", "participant"),
+    ...        ("participant", "consultation"), ("consent_event", "consent_text"),
+    ...        ("participant", "consent_text")]
+    >>> join_paths(fks, "answer", ["consent_event"], ignore=["consent_text", "consultation"])
+    [('answer', 'participant', 'consent_event')]
+    """
+    blocked = set(ignore)
+    goal = set(targets)
+    graph: dict[str, set[str]] = {}
+    for a, b in foreign_keys:
+        if a == b:
+            continue
+        graph.setdefault(a, set()).add(b)
+        graph.setdefault(b, set()).add(a)
+    found: list[JoinPath] = []
+    stack: list[JoinPath] = [(source,)]
+    while stack:
+        path = stack.pop()
+        here = path[-1]
+        if here in goal and len(path) > 1:
+            found.append(path)
+            continue
+        if len(path) >= max_length:
+            continue
+        for nxt in sorted(graph.get(here, ()), reverse=True):
+            if nxt in path or (nxt in blocked and nxt not in goal):
+                continue
+            stack.append(path + (nxt,))
+    return sorted(set(found), key=lambda p: (len(p), p))
+
+
+# --------------------------------------------------------------------------- labels and codes
+
+_LABEL_CHARS = re.compile(r"^[0-9A-Za-z][0-9A-Za-z \-]*$")
+
+
+def normalize_station_label(text: str, *, max_length: int = 8) -> str:
+    """Check and tidy the seat or station label a child enters for "talk to someone" (S-07).
+
+    The label is shown on the facilitator's live view, so it must never be a name.  Accepted:
+    up to ``max_length`` letters, digits, spaces and hyphens, containing a digit (``"Seat 4"``,
+    ``"T3"``) or no longer than two characters (``"B"``).  Anything else is refused.
+
+    Raises
+    ------
+    ValueError
+        With a reason the page can turn into "use the number on your table".
+
+    Examples
+    --------
+    >>> normalize_station_label("  seat 4 ")
+    'SEAT 4'
+    >>> normalize_station_label("Amina")
+    Traceback (most recent call last):
+    ...
+    ValueError: a seat label is a number or one or two letters, never a name
+    """
+    label = " ".join(str(text).split()).upper()
+    if not label or len(label) > max_length or not _LABEL_CHARS.match(label):
+        raise ValueError(
+            f"a seat label is up to {max_length} letters and numbers, like 'T3' or 'Seat 4'"
+        )
+    if len(label) > 2 and not any(ch.isdigit() for ch in label):
+        raise ValueError("a seat label is a number or one or two letters, never a name")
+    return label
+
+
+_SCHOOL_WORDS = frozenset({
+    "school", "academy", "primary", "secondary", "college", "high", "grammar", "shule",
+    "msingi", "sekondari", "ecole", "école", "lycee", "lycée", "collège",
+    "escuela", "colegio", "liceo", "instituto", "مدرسة",
+})
+
+
+def site_code_problem(code: str, *, school_name_allowed: bool = False) -> str | None:
+    """A reason to refuse a site code, or ``None`` if it is fine.
+
+    A site code labels where a session happened (e.g. ``"NRB-07"``).  Unless the country
+    profile's ``school_name_as_site_code`` allows it, a code that looks like a school's name is
+    refused: with small groups, a school name plus age band can point to individual children.
+
+    Examples
+    --------
+    >>> site_code_problem("NRB-07") is None
+    True
+    >>> site_code_problem("Kilimani Primary School")
+    "this looks like a school's name; use a neutral code such as 'SITE-07'"
+    """
+    value = " ".join(str(code).split())
+    if not value:
+        return "the site code is empty"
+    if len(value) > 40:
+        return "keep the site code short (40 characters at most)"
+    words = {w.lower() for w in re.split(r"[^\w]+", value) if w}
+    if not school_name_allowed and words & _SCHOOL_WORDS:
+        return "this looks like a school's name; use a neutral code such as 'SITE-07'"
     return None

@@ -18,7 +18,7 @@ child-facing wording "until {cutoff_date}".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from consent.states import ANSWERING_STATES, Event, State, transition
@@ -33,6 +33,7 @@ __all__ = [
     "WithdrawalOutcome",
     "reaffirmation_decision",
     "retention_decision",
+    "retention_until",
     "stop_and_delete",
     "withdraw_by_code",
 ]
@@ -266,3 +267,20 @@ def retention_decision(
             transition(state, Event.EXPIRE),
         )
     return RetentionDecision(RetentionReason.KEEP)
+
+
+def retention_until(closed_on: date, raw_responses_days: int) -> date:
+    """The last day raw responses are kept: ``raw_responses_days`` after the close date.
+
+    Pass the profile's (or the consultation's) ``retention.raw_responses_days``; the result is
+    the ``retention_until`` of :func:`retention_decision`.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> retention_until(date(2026, 12, 3), 365)
+    datetime.date(2027, 12, 3)
+    """
+    if raw_responses_days < 1:
+        raise ValueError("raw_responses_days must be at least 1")
+    return closed_on + timedelta(days=raw_responses_days)

@@ -13,6 +13,9 @@ from consent.storage_policy import (
     classify_field,
     coarsen_to_date,
     forbidden_columns,
+    join_paths,
+    normalize_station_label,
+    site_code_problem,
 )
 
 # A fake schema, as the app's test would build it from SQLAlchemy metadata:
@@ -206,3 +209,62 @@ def test_band_helpers():
         Band("A", 10, 8)
     with pytest.raises(ValueError):
         Band("", 8, 10)
+
+
+# ---------------------------------------------------------------- join paths (C-10)
+
+SEPARATED = [
+    ("answer", "response"), ("response", "consultation"), ("response", "consent_text"),
+    ("consent_event", "consent_text"), ("consent_event", "consultation"),
+    ("card", "consultation"), ("session_log", "consultation"),
+]
+
+
+def test_no_join_path_when_stores_are_separate():
+    assert join_paths(SEPARATED, "answer", ["consent_event"],
+                      ignore=["consultation", "consent_text"]) == []
+
+
+def test_shared_tables_are_paths_unless_ignored():
+    paths = join_paths(SEPARATED, "answer", ["consent_event"])
+    assert ("answer", "response", "consent_text", "consent_event") in paths
+    assert ("answer", "response", "consultation", "consent_event") in paths
+    assert paths == sorted(paths, key=lambda p: (len(p), p))
+
+
+def test_a_foreign_key_between_the_stores_is_found():
+    linked = [*SEPARATED, ("consent_event", "card"), ("response", "card")]
+    paths = join_paths(linked, "answer", ["consent_event"], ignore=["consultation",
+                                                                  "consent_text"])
+    assert paths == [("answer", "response", "card", "consent_event")]
+
+
+def test_direction_does_not_matter_and_limits_apply():
+    assert join_paths([("b", "a")], "a", ["b"]) == [("a", "b")]
+    chain = [(f"t{i}", f"t{i + 1}") for i in range(10)]
+    assert join_paths(chain, "t0", ["t10"]) == []  # longer than max_length
+    assert join_paths(chain, "t0", ["t10"], max_length=11)
+    assert join_paths([("a", "a")], "a", ["a"]) == []
+
+
+@pytest.mark.parametrize(("typed", "label"), [("4", "4"), ("b", "B"), (" seat 12 ", "SEAT 12"),
+                                              ("t-3", "T-3"), ("AB", "AB")])
+def test_station_labels(typed, label):
+    assert normalize_station_label(typed) == label
+
+
+@pytest.mark.parametrize("typed", ["Amina", "john", "", "   ", "Table twelve 12", "4; drop",
+                                   "<b>1</b>"])
+def test_station_labels_refuse_names_and_junk(typed):
+    with pytest.raises(ValueError):
+        normalize_station_label(typed)
+
+
+@pytest.mark.parametrize(("code", "allowed", "ok"), [
+    ("NRB-07", False, True), ("SITE 3", False, True),
+    ("Kilimani Primary School", False, False), ("Shule ya Msingi Olympic", False, False),
+    ("École Jules Ferry", False, False), ("Kilimani Primary School", True, True),
+    ("", False, False), ("x" * 41, True, False),
+])
+def test_site_codes(code, allowed, ok):
+    assert (site_code_problem(code, school_name_allowed=allowed) is None) is ok

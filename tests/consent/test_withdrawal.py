@@ -144,3 +144,12 @@ def test_retention_date(state):
         assert on.reason is RetentionReason.INCOMPLETE_WINDOW_PASSED
     else:
         assert on.reason is RetentionReason.KEEP
+
+
+def test_retention_until():
+    from consent.withdrawal import retention_until
+
+    assert retention_until(date(2026, 12, 3), 365) == date(2027, 12, 3)
+    assert retention_until(date(2028, 2, 28), 1) == date(2028, 2, 29)
+    with pytest.raises(ValueError):
+        retention_until(date(2026, 12, 3), 0)
