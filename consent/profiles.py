@@ -693,7 +693,9 @@ def load_profile(path_or_id: str | Path) -> CountryProfile:
     'active_opt_in'
     """
     p = Path(path_or_id)
-    if isinstance(path_or_id, Path) or p.suffix in (".yaml", ".yml") or p.exists():
+    as_text = str(path_or_id)
+    if (isinstance(path_or_id, Path) or p.suffix in (".yaml", ".yml")
+            or "/" in as_text or "\\" in as_text):
         if not p.is_file():
             raise LookupError(f"no profile file at {str(p)!r}")
         text = p.read_text(encoding="utf-8")

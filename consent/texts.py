@@ -808,6 +808,19 @@ class RenderedText:
         return tuple(b for s in self.sections for b in s.blocks
                      if isinstance(b, ComprehensionItem))
 
+    def prompt(self, element: str) -> tuple[str, ...]:
+        """The paragraphs of one section, e.g. the question above the ``[choice]`` buttons.
+
+        Examples
+        --------
+        >>> t = ConsentText("assent_script", "en", "A", 1, "T",
+        ...                 "[choice]\\nDo you want to take part?\\n> yes: Yes\\n> no: No\\n")
+        >>> render_text(t, {}).prompt("choice")
+        ('Do you want to take part?',)
+        """
+        return tuple(b.text for s in self.section(element) for b in s.blocks
+                     if isinstance(b, Paragraph))
+
     def choices(self, element: str = "choice") -> tuple[Choice, ...]:
         """The buttons of ``[choice]`` (assent) or ``[reaffirmation]`` (the end question)."""
         return tuple(b for s in self.section(element) for b in s.blocks if isinstance(b, Choice))

@@ -106,6 +106,12 @@ def test_load_by_id_and_by_path(tmp_path):
     assert load_profile(str(path)).id == "testland"
 
 
+def test_an_id_is_not_mistaken_for_a_file(tmp_path, monkeypatch):
+    (tmp_path / "generic").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load_profile("generic").id == "generic"
+
+
 def test_load_unknown():
     with pytest.raises(LookupError, match="bundled: example-ke, example-uk, generic"):
         load_profile("atlantis")

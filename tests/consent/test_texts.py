@@ -556,7 +556,18 @@ def test_partial_drafts_are_marked_draft(registry, language):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_dates_render_in_each_language(registry, language):
-    t = registry.latest("child_information", language, "B")
-    text = render_text(t, VALUES).plain_text
-    assert "2027" in text and "{" not in text
+@pytest.mark.parametrize("mode", list(ConfidentialityMode))
+def test_p02_values_shown_in_every_language(registry, language, mode):
+    from babel.dates import format_date
+
+    for t in registry:
+        if t.language != language or not t.kind.is_child_facing:
+            continue
+        r = render_text(t, VALUES, mode=mode)
+        text = r.plain_text
+        for key in ("audience", "influence_scope"):
+            assert VALUES[key] in text, (t.text_id, key)
+        for key in ("feedback_date", "cutoff_date"):
+            assert format_date(VALUES[key], "long", locale=language) in text, (t.text_id, key)
+        assert "{" not in text
+        assert r.prompt("choice") and r.prompt("reaffirmation")
