@@ -326,6 +326,43 @@ class ConsentText:
         """The parsed body."""
         return parse_body(self.body)
 
+    def to_record(self) -> dict[str, object]:
+        """A plain dict for a database row or JSON (``content_hash`` included).
+
+        Examples
+        --------
+        >>> t = ConsentText("guardian_information", "en", None, 1, "Letter", "[contact]\\nHi\\n")
+        >>> ConsentText.from_record(t.to_record()) == t
+        True
+        """
+        return {
+            "kind": self.kind.value, "language": self.language, "band": self.band,
+            "version": self.version, "title": self.title, "body": self.body,
+            "status": self.status.value, "note": self.note, "content_hash": self.content_hash,
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> ConsentText:
+        """Rebuild a text from :meth:`to_record` output, refusing a body changed behind our back.
+
+        Raises
+        ------
+        TextVersionMismatch
+            If the stored ``content_hash`` does not match the stored content (someone edited
+            the row instead of creating a new version).
+        """
+        fields_ = {k: record[k] for k in ("kind", "language", "band", "version", "title", "body")}
+        text = cls(**fields_, status=record.get("status", "draft"),  # type: ignore[arg-type]
+                   note=record.get("note") or "")  # type: ignore[arg-type]
+        stored = record.get("content_hash")
+        if stored is not None and stored != text.content_hash:
+            raise TextVersionMismatch(
+                f"{text.text_id}: stored hash {str(stored)[:12]}… does not match its content "
+                f"({text.content_hash[:12]}…); the row was edited in place: restore it and "
+                "create a new version instead"
+            )
+        return text
+
 
 # --------------------------------------------------------------------------- parsing
 

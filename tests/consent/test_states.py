@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consent.states import (
     FINAL_STATES,
@@ -100,3 +102,29 @@ def test_refused_error_lists_allowed_events():
 def test_unknown_values_are_value_errors(state, event):
     with pytest.raises(ValueError):
         transition(state, event)
+
+
+# ---------------------------------------------------------------- random journeys
+
+
+@given(st.lists(st.sampled_from(list(Event)), max_size=25))
+def test_random_journeys_keep_the_invariants(events):
+    state = State.ISSUED
+    assented = False
+    for event in events:
+        try:
+            new = transition(state, event)
+        except TransitionRefused:
+            assert (state, event) not in TRANSITIONS
+            continue
+        if event is Event.ASSENT_YES:
+            assented = True
+        # answers can only ever be stored after an explicit assent_yes (C-02)
+        if may_store_answers(new):
+            assert assented
+        # nothing leaves a final state
+        assert state not in FINAL_STATES
+        # completion needs the end re-affirmation "Yes"
+        if new is State.COMPLETED and state is not State.COMPLETED:
+            assert event is Event.COMPLETE
+        state = new

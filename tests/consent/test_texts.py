@@ -571,3 +571,14 @@ def test_p02_values_shown_in_every_language(registry, language, mode):
             assert format_date(VALUES[key], "long", locale=language) in text, (t.text_id, key)
         assert "{" not in text
         assert r.prompt("choice") and r.prompt("reaffirmation")
+
+
+def test_records_round_trip_and_detect_edits_in_place(registry):
+    for t in registry:
+        assert ConsentText.from_record(t.to_record()) == t
+    record = registry.latest("child_information", "en", "B").to_record()
+    record["body"] = record["body"].replace("You can say no.", "You should say yes.")
+    with pytest.raises(TextVersionMismatch, match="edited in place"):
+        ConsentText.from_record(record)
+    record.pop("content_hash")
+    assert ConsentText.from_record(record).version == 1  # no stored hash: nothing to compare
