@@ -1,1 +1,131 @@
-"""placeholder"""
+"""Sauti instruments: the model, native YAML format, XLSForm import/export,
+the expression language, validation and the bundled consultations.
+
+Pure Python: importing this package never imports Flask or ``survey``.
+
+Examples
+--------
+>>> import instruments
+>>> inst = instruments.load_bundled()
+>>> [p.name for p in inst.pages_for_band("A")][:3]
+['CX1', 'TR1', 'TR3']
+>>> instruments.validate(inst).ok
+True
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from instruments.bundled import bundled_names, load_bundled
+from instruments.errors import (
+    ExpressionError,
+    InstrumentError,
+    Issue,
+    IssueCode,
+    Report,
+    Severity,
+)
+from instruments.expressions import evaluate, evaluate_bool, parse
+from instruments.loading import LoadResult
+from instruments.model import (
+    DEFAULT_BANDS,
+    DONT_KNOW,
+    NO_NAMES_NOTICE,
+    RATHER_NOT_SAY,
+    RESERVED_CODES,
+    AgeBand,
+    Choice,
+    Direction,
+    Instrument,
+    Item,
+    ItemType,
+    Language,
+    LanguageStatus,
+    Media,
+    Page,
+    Section,
+    Sensitivity,
+    Settings,
+    Text,
+    band_at_least,
+    band_for_age,
+    matrix_key,
+)
+from instruments.native import dump_native, load_native
+from instruments.preview import preview_text
+from instruments.validate import estimate_minutes, validate
+from instruments.xlsform import export_xlsform, import_xlsform
+
+__all__ = [
+    "DEFAULT_BANDS",
+    "DONT_KNOW",
+    "NO_NAMES_NOTICE",
+    "RATHER_NOT_SAY",
+    "RESERVED_CODES",
+    "AgeBand",
+    "Choice",
+    "Direction",
+    "ExpressionError",
+    "Instrument",
+    "InstrumentError",
+    "Issue",
+    "IssueCode",
+    "Item",
+    "ItemType",
+    "Language",
+    "LanguageStatus",
+    "LoadResult",
+    "Media",
+    "Page",
+    "Report",
+    "Section",
+    "Sensitivity",
+    "Settings",
+    "Severity",
+    "Text",
+    "band_at_least",
+    "band_for_age",
+    "bundled_names",
+    "dump_native",
+    "estimate_minutes",
+    "evaluate",
+    "evaluate_bool",
+    "export_xlsform",
+    "import_xlsform",
+    "load_bundled",
+    "load_instrument",
+    "load_native",
+    "matrix_key",
+    "parse",
+    "preview_text",
+    "validate",
+]
+
+
+def load_instrument(path: str | os.PathLike, **kwargs) -> LoadResult:
+    """Load a native (.yaml/.yml) or XLSForm (.xlsx/.xls/.csv/.md) file by extension.
+
+    Raises
+    ------
+    InstrumentError
+        ``FILE_TYPE_UNSUPPORTED`` for other extensions, else the loader's codes.
+
+    Examples
+    --------
+    >>> load_instrument("form.pdf")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    instruments.errors.InstrumentError: error FILE_TYPE_UNSUPPORTED at form.pdf: ...
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return load_native(Path(path), **kwargs)
+    if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".md"):
+        return import_xlsform(Path(path), **kwargs)
+    raise InstrumentError.single(
+        IssueCode.FILE_TYPE_UNSUPPORTED, Path(path).name,
+        f"'{suffix or 'no extension'}' is not an instrument format.",
+        "Use a native .yaml file or an XLSForm (.xlsx, .xls, .csv, .md).",
+    )

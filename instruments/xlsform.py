@@ -1,0 +1,1289 @@
+"""XLSForm import (through pyxform) and export (to .xlsx with openpyxl).
+
+Import pipeline (each step its own function):
+
+1. :func:`_read_source` - bytes and file type, size limit (``MAX_XLSFORM_BYTES``);
+2. :func:`_precheck` - before any parser runs: zip entry count, uncompressed
+   size and compression ratio (zip bombs), ``<!DOCTYPE``/``<!ENTITY`` in any
+   XML part (XXE, billion laughs), worksheet row and cell counts; line counts
+   for CSV and Markdown; row counts for ``.xls``;
+3. ``pyxform.xls2json_backends.get_xlsform`` - the sheets as raw rows;
+4. :func:`_screen_rows` - repeats (rejected), unsupported types and metadata
+   (dropped, with a warning listing the rows), ``required`` (dropped with a
+   warning, or an error with ``strict_required=True``), duplicate choice
+   names (an error naming the row), unknown columns (warning);
+5. ``pyxform.xls2json.workbook_to_json`` and ``pyxform.builder`` - pyxform's
+   own checks, errors mapped to ``XLSFORM_INVALID`` with the row;
+6. :class:`_Converter` - the pyxform dict becomes an
+   :class:`~instruments.model.Instrument`; validation issues get sheet, row
+   and column locations.
+
+Any failure is an :class:`~instruments.errors.InstrumentError`; nothing else
+escapes, whatever the file holds.
+
+Mapping
+-------
+* a top-level group is a section; a ``field-list`` group is one page; an
+  item outside a field-list group is a page of its own; top-level items
+  outside groups form an implicit section (``grouped=False``);
+* a ``table-list`` group whose select_one children share a list and are named
+  ``<group>_<row>`` is a matrix item (answers keyed ``<group>_<row>``);
+* ``select_one`` with appearance ``likert`` is a likert item;
+* ``label::English (en)`` gives the language code ``en`` (also bare names such
+  as ``label::French``); the plain ``label`` column is the default language;
+* Sauti's own columns: ``sensitivity`` (S0-S3), ``min_band``, ``max_band``,
+  ``research_only``, ``max_choices``, ``allow_dont_know``, ``shared``,
+  ``band_choices`` (``A=faces3 B=agree5``), ``matrix_rows`` (matrix row list),
+  ``minutes``, ``label_A::...``/``hint_A::...`` (band variants),
+  ``notice::...`` and ``skippable`` (on a section's begin group row),
+  ``alt::...`` (choices sheet), and ``sauti_*`` settings columns.
+
+Examples
+--------
+>>> md = '''
+... | survey |
+... | | type | name | label | relevant | sensitivity |
+... | | select_one yn | likes | Do you like school? | | S1 |
+... | | text | why | Why? | ${likes} = 'yes' | |
+... | choices |
+... | | list_name | name | label |
+... | | yn | yes | Yes |
+... | | yn | no | No |
+... '''
+>>> result = import_xlsform(md)
+>>> inst = result.instrument
+>>> [i.name for i in inst.items], inst.item("likes").sensitivity.name
+(['likes', 'why'], 'S1')
+>>> inst.item("why").relevance
+"${likes} = 'yes'"
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from instruments.errors import InstrumentError, Issue, IssueCode, Report, Severity
+from instruments.loading import LoadResult, finish_load
+from instruments.model import (
+    DEFAULT_BANDS,
+    DEFAULT_TIME_BUDGET,
+    RTL_LANGUAGES,
+    AgeBand,
+    Choice,
+    Instrument,
+    Item,
+    ItemType,
+    Language,
+    Media,
+    Page,
+    Section,
+    Sensitivity,
+    Settings,
+    Text,
+    matrix_key,
+)
+
+__all__ = [
+    "MAX_CELLS",
+    "MAX_ROWS",
+    "MAX_XLSFORM_BYTES",
+    "export_xlsform",
+    "import_xlsform",
+]
+
+#: Largest upload accepted, in bytes.
+MAX_XLSFORM_BYTES = 10 * 1024 * 1024
+#: Largest total uncompressed size of an .xlsx, in bytes.
+MAX_UNCOMPRESSED_BYTES = 60 * 1024 * 1024
+#: Highest compression ratio accepted for one .xlsx part.
+MAX_COMPRESSION_RATIO = 200
+#: Most zip entries in an .xlsx.
+MAX_ZIP_ENTRIES = 500
+#: Most rows in any sheet.
+MAX_ROWS = 5000
+#: Most cells in any sheet.
+MAX_CELLS = 400_000
+
+E, W = Severity.ERROR, Severity.WARNING
+FIX_XLSFORM = "See https://xlsform.org/en/ for the expected layout."
+
+_SUPPORTED_TYPES = {
+    "select_one", "select one", "select_multiple", "select multiple", "select all that apply",
+    "rank", "text", "string", "integer", "int", "decimal", "range", "note", "calculate",
+}
+_GROUP_BEGIN = {"begin group", "begin_group"}
+_GROUP_END = {"end group", "end_group"}
+_REPEAT = {"begin repeat", "begin_repeat", "end repeat", "end_repeat", "begin looped group",
+           "end looped group", "looped group"}
+_KNOWN_SURVEY_COLUMNS = {
+    "type", "name", "label", "hint", "relevant", "relevance", "constraint",
+    "constraint_message", "constraint message", "required", "appearance", "choice_filter",
+    "choice filter", "default", "calculation", "parameters", "media", "image", "audio",
+    "sensitivity", "min_band", "max_band", "research_only", "max_choices", "allow_dont_know",
+    "shared", "band_choices", "matrix_rows", "minutes", "notice", "skippable",
+    "sauti_context",
+}
+_KNOWN_CHOICE_COLUMNS = {"list_name", "list name", "name", "label", "media", "image", "audio",
+                         "alt"}
+_LANG_RE = re.compile(r"^\s*(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)\s*$")
+_KNOWN_LANGUAGE_NAMES = {
+    "english": "en", "french": "fr", "français": "fr", "francais": "fr", "spanish": "es",
+    "español": "es", "espanol": "es", "arabic": "ar", "العربية": "ar", "swahili": "sw",
+    "kiswahili": "sw", "portuguese": "pt", "português": "pt", "hindi": "hi", "bengali": "bn",
+    "russian": "ru", "chinese": "zh", "german": "de", "deutsch": "de", "italian": "it",
+    "amharic": "am", "somali": "so", "hausa": "ha", "yoruba": "yo", "igbo": "ig", "zulu": "zu",
+    "ukrainian": "uk", "turkish": "tr", "urdu": "ur", "farsi": "fa", "persian": "fa",
+    "dari": "prs", "pashto": "ps", "nepali": "ne", "burmese": "my", "tagalog": "tl",
+    "indonesian": "id", "kinyarwanda": "rw", "luganda": "lg", "tigrinya": "ti", "oromo": "om",
+}
+_FIELD_COLUMNS = {
+    "relevance": "relevant", "label": "label", "hint": "hint", "constraint": "constraint",
+    "constraint_message": "constraint_message", "choice_filter": "choice_filter",
+    "calculation": "calculation", "choices": "type", "min_band": "min_band",
+    "max_band": "max_band", "sensitivity": "sensitivity", "max_choices": "max_choices",
+    "parameters": "parameters", "rows": "matrix_rows", "band_choices": "band_choices",
+    "label_bands": "label_<band>", "hint_bands": "hint_<band>",
+}
+_TRUE = {"yes", "true", "true()", "1", "y"}
+_FALSE = {"", "no", "false", "false()", "0", "n"}
+_MAX_SELECTED_RE = re.compile(r"^\s*count-selected\(\s*\.\s*\)\s*<=\s*(\d+)\s*$")
+
+
+# ---------------------------------------------------------------------------
+# 1. reading
+# ---------------------------------------------------------------------------
+def _err(code: IssueCode, location: str, message: str, fix: str = FIX_XLSFORM) -> InstrumentError:
+    return InstrumentError.single(code, location, message, fix)
+
+
+def _read_source(
+    source: str | os.PathLike | bytes | BinaryIO, file_type: str | None
+) -> tuple[bytes, str, str]:
+    """Return (data, file_type, origin)."""
+    origin = "<upload>"
+    if isinstance(source, str) and "\n" in source:
+        data = source.encode("utf-8")
+        file_type = file_type or "md"
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        origin = path.name
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise _err(IssueCode.FILE_UNREADABLE, origin,
+                       f"The file cannot be read: {exc.strerror}.", "Check the path.") from None
+        if size > MAX_XLSFORM_BYTES:
+            raise _too_large(origin, size)
+        data = path.read_bytes()
+        file_type = file_type or path.suffix.lower().lstrip(".")
+    elif isinstance(source, bytes | bytearray):
+        data = bytes(source)
+    else:
+        try:
+            data = source.read(MAX_XLSFORM_BYTES + 1)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a clear error
+            raise _err(IssueCode.FILE_UNREADABLE, origin, f"The upload cannot be read: {exc}.",
+                       "Upload the file again.") from None
+        origin = Path(getattr(source, "name", "") or "<upload>").name
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+    if len(data) > MAX_XLSFORM_BYTES:
+        raise _too_large(origin, len(data))
+    if not data.strip():
+        raise _err(IssueCode.FILE_UNREADABLE, origin, "The file is empty.",
+                   "Upload an XLSForm (.xlsx, .xls, .csv or .md).")
+    file_type = (file_type or _sniff(data)).lower().lstrip(".")
+    if file_type == "xlsm":
+        file_type = "xlsx"
+    if file_type not in ("xlsx", "xls", "csv", "md"):
+        raise _err(IssueCode.FILE_TYPE_UNSUPPORTED, origin,
+                   f"'.{file_type}' files are not XLSForms.",
+                   "Upload .xlsx, .xls, .csv or .md (or a native .yaml instrument).")
+    return data, file_type, origin
+
+
+def _too_large(origin: str, size: int) -> InstrumentError:
+    return _err(IssueCode.FILE_TOO_LARGE, origin,
+                f"The file is {size:,} bytes; the limit is {MAX_XLSFORM_BYTES:,}.",
+                "Remove unused sheets, images and formatting, or split the form.")
+
+
+def _sniff(data: bytes) -> str:
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "xls"
+    head = data[:2000].lstrip()
+    if head.startswith(b"|") or b"\n|" in head[:200]:
+        return "md"
+    return "csv"
+
+
+# ---------------------------------------------------------------------------
+# 2. pre-checks, before any parser sees the data
+# ---------------------------------------------------------------------------
+def _precheck(data: bytes, file_type: str, origin: str) -> None:
+    if file_type == "xlsx":
+        _precheck_xlsx(data, origin)
+    elif file_type == "xls":
+        _precheck_xls(data, origin)
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _err(IssueCode.FILE_UNREADABLE, origin,
+                       f"The file is not UTF-8 text (byte {exc.start}).",
+                       "Save the CSV/Markdown file as UTF-8.") from None
+        lines = text.count("\n") + 1
+        if lines > MAX_ROWS * 3:
+            raise _err(IssueCode.TOO_MANY_ROWS, origin,
+                       f"The file has {lines:,} lines; the limit is {MAX_ROWS * 3:,}.",
+                       "Remove unused rows or split the form.")
+        if "\x00" in text:
+            raise _err(IssueCode.FILE_UNREADABLE, origin, "The file contains binary data.",
+                       "Upload the XLSForm itself, saved as .xlsx, .csv or .md.")
+
+
+def _precheck_xlsx(data: bytes, origin: str) -> None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise _err(IssueCode.FILE_UNREADABLE, origin,
+                   f"The file is not a readable .xlsx workbook ({exc}).",
+                   "Open it in a spreadsheet program and save it again as .xlsx.") from None
+    if len(infos) > MAX_ZIP_ENTRIES:
+        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
+                   f"The workbook has {len(infos)} parts; the limit is {MAX_ZIP_ENTRIES}.",
+                   "Save the form as a plain .xlsx without embedded objects.")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
+                   f"The workbook unpacks to {total:,} bytes; the limit is "
+                   f"{MAX_UNCOMPRESSED_BYTES:,} (a zip bomb?).",
+                   "Upload the real form; remove huge or hidden sheets.")
+    for info in infos:
+        ratio = info.file_size // max(1, info.compress_size)
+        if info.file_size > 1_000_000 and ratio > MAX_COMPRESSION_RATIO:
+            raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
+                       f"The part {info.filename} is compressed {ratio}:1, which only zip "
+                       "bombs do.", "Upload the real form.")
+    names = {i.filename for i in infos}
+    if "xl/workbook.xml" not in names:
+        raise _err(IssueCode.FILE_UNREADABLE, origin, "The file is a zip but not an .xlsx "
+                   "workbook (no xl/workbook.xml).", "Save the form as .xlsx.")
+    try:
+        for info in infos:
+            if not info.filename.endswith((".xml", ".rels", ".vml")):
+                continue
+            _scan_xml_part(archive, info, origin)
+    except InstrumentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - corrupt archives raise many kinds
+        raise _err(IssueCode.FILE_UNREADABLE, origin,
+                   f"The workbook is damaged ({type(exc).__name__}).",
+                   "Open it in a spreadsheet program and save it again.") from None
+
+
+def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str) -> None:
+    is_sheet = info.filename.startswith("xl/worksheets/")
+    rows = cells = 0
+    tail = b""
+    read = 0
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(1 << 16)
+            if not chunk:
+                break
+            read += len(chunk)
+            if read > MAX_UNCOMPRESSED_BYTES:
+                raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
+                           f"The part {info.filename} unpacks beyond the size limit.",
+                           "Upload the real form.")
+            window = tail + chunk
+            upper = window.upper()
+            if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+                raise _err(IssueCode.XML_UNSAFE, origin,
+                           f"The part {info.filename} declares a DTD or entities, which "
+                           "spreadsheets never need (an XXE or entity-expansion attack?).",
+                           "Save the form again from a spreadsheet program.")
+            if is_sheet:
+                rows += window.count(b"<row ") + window.count(b"<row>") - (
+                    tail.count(b"<row ") + tail.count(b"<row>"))
+                cells += window.count(b"<c ") + window.count(b"<c>") - (
+                    tail.count(b"<c ") + tail.count(b"<c>"))
+                if rows > MAX_ROWS or cells > MAX_CELLS:
+                    raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {info.filename}",
+                               f"A sheet has more than {MAX_ROWS:,} rows or {MAX_CELLS:,} "
+                               "cells.", "Delete unused rows (including formatted empty "
+                               "rows) or split the form.")
+            tail = chunk[-16:]
+
+
+def _precheck_xls(data: bytes, origin: str) -> None:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        try:
+            for index in range(book.nsheets):
+                sheet = book.sheet_by_index(index)
+                if sheet.nrows > MAX_ROWS or sheet.nrows * sheet.ncols > MAX_CELLS:
+                    raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, sheet {sheet.name}",
+                               f"The sheet has {sheet.nrows:,} rows; the limit is {MAX_ROWS:,}.",
+                               "Delete unused rows or split the form.")
+                book.unload_sheet(index)
+        finally:
+            book.release_resources()
+    except InstrumentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - xlrd raises many kinds on bad files
+        raise _err(IssueCode.FILE_UNREADABLE, origin,
+                   f"The file is not a readable .xls workbook ({type(exc).__name__}: {exc}).",
+                   "Open it in a spreadsheet program and save it as .xlsx.") from None
+
+
+# ---------------------------------------------------------------------------
+# 3-4. raw rows and screening
+# ---------------------------------------------------------------------------
+def _base_type(raw: str) -> str:
+    text = re.sub(r"\s+", " ", str(raw).strip().lower())
+    for prefix in ("select all that apply", "select one", "select multiple"):
+        if text.startswith(prefix):
+            return prefix
+    return text.split(" ")[0] if not text.startswith(("begin ", "end ", "looped ")) else text
+
+
+def _rows_text(rows: Iterable[int]) -> str:
+    rows = sorted(set(rows))
+    shown = ", ".join(str(r) for r in rows[:20])
+    return shown + (f" and {len(rows) - 20} more" if len(rows) > 20 else "")
+
+
+def _column_base(header: str) -> str:
+    return str(header).split("::")[0].strip().lower()
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in _TRUE
+
+
+def _screen_rows(
+    definition: Any, origin: str, strict_required: bool, band_codes: Iterable[str]
+) -> tuple[list[Issue], list[Issue]]:
+    """Check and clean the raw rows in place. Returns (errors, warnings)."""
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+    survey = list(definition.survey or [])
+    choices = list(definition.choices or [])
+    for sheet, rows in (("survey", survey), ("choices", choices)):
+        if len(rows) > MAX_ROWS:
+            raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {sheet} sheet",
+                       f"The {sheet} sheet has {len(rows):,} rows; the limit is {MAX_ROWS:,}.",
+                       "Delete unused rows or split the form.")
+    if not survey:
+        raise _err(IssueCode.MISSING_SHEET, origin,
+                   "The form has no 'survey' sheet (or it is empty).",
+                   "Add a sheet called 'survey' with type, name and label columns.")
+    bands = {b.lower() for b in band_codes}
+    repeats, unsupported, required = [], defaultdict(list), []
+    unknown_columns: dict[str, list[int]] = defaultdict(list)
+    for index, row in enumerate(survey):
+        rownum = index + 2
+        raw_type = row.get("type")
+        if raw_type is None:
+            continue
+        base = _base_type(raw_type)
+        if base in _REPEAT or base.startswith(("begin repeat", "begin_repeat")):
+            repeats.append(rownum)
+            continue
+        if base not in _SUPPORTED_TYPES and base not in _GROUP_BEGIN | _GROUP_END:
+            unsupported[str(raw_type).split()[0]].append(rownum)
+            survey[index] = {}
+            continue
+        if "required" in row:
+            if str(row["required"]).strip().lower() not in _FALSE:
+                required.append(rownum)
+            row = dict(row)
+            row.pop("required")
+            survey[index] = row
+        for header in row:
+            base_col = _column_base(header)
+            if base_col in _KNOWN_SURVEY_COLUMNS:
+                continue
+            match = re.match(r"^(label|hint)_(\w+)$", base_col)
+            if match and match.group(2) in bands:
+                continue
+            unknown_columns[str(header)].append(rownum)
+    if repeats:
+        errors.append(Issue(
+            IssueCode.REPEAT_UNSUPPORTED, E, f"{origin}, survey sheet, rows {_rows_text(repeats)}",
+            "Repeats (begin_repeat/end_repeat) are not supported: a consultation asks each "
+            "child one set of questions.",
+            "Replace the repeat with a fixed list of items, or a select_multiple."))
+    for raw_type, rows in unsupported.items():
+        warnings.append(Issue(
+            IssueCode.UNSUPPORTED_TYPE, W,
+            f"{origin}, survey sheet, column type, rows {_rows_text(rows)}",
+            f"The type '{raw_type}' is not supported (Sauti asks children no dates, locations, "
+            "photos, recordings or device metadata); these rows were left out.",
+            "Remove the rows, or replace them with a supported type."))
+    if required:
+        location = f"{origin}, survey sheet, column required, rows {_rows_text(required)}"
+        if strict_required:
+            errors.append(Issue(
+                IssueCode.REQUIRED_ITEM, E, location,
+                "Items are marked required, but nothing a child answers may be mandatory "
+                "(S-04).", "Clear the 'required' column."))
+        else:
+            warnings.append(Issue(
+                IssueCode.REQUIRED_DROPPED, W, location,
+                "'required' was dropped: nothing a child answers may be mandatory (S-04); "
+                "every item offers \"I'd rather not say\".",
+                "Clear the 'required' column to silence this warning."))
+    for header, rows in unknown_columns.items():
+        warnings.append(Issue(
+            IssueCode.UNSUPPORTED_COLUMN, W,
+            f"{origin}, survey sheet, column {header}, rows {_rows_text(rows)}",
+            f"The column '{header}' is not used by Sauti and was ignored.",
+            "Remove the column if it is not needed."))
+    seen: dict[tuple[str, str], int] = {}
+    for index, row in enumerate(choices):
+        rownum = index + 2
+        list_name = row.get("list_name", row.get("list name"))
+        name = row.get("name")
+        if list_name is None or name is None:
+            continue
+        key = (str(list_name), str(name))
+        if key in seen:
+            errors.append(Issue(
+                IssueCode.DUPLICATE_CHOICE, E,
+                f"{origin}, choices sheet, row {rownum}, column name",
+                f"The choice '{name}' appears twice in the list '{list_name}' (rows "
+                f"{seen[key]} and {rownum}); answers would be ambiguous.",
+                "Give each choice in a list its own name."))
+        else:
+            seen[key] = rownum
+    definition.survey = survey
+    return errors, warnings
+
+
+# ---------------------------------------------------------------------------
+# 6. pyxform dict -> model
+# ---------------------------------------------------------------------------
+def _lang_code(key: str, default_code: str) -> tuple[str, str]:
+    """(code, name) for a pyxform language key such as ``'English (en)'``."""
+    if key == "default":
+        return default_code, ""
+    match = _LANG_RE.match(key)
+    if match:
+        name = match.group("name")
+        code = match.group("code")
+        return code, "" if name == code else name
+    lowered = key.strip().lower()
+    if lowered in _KNOWN_LANGUAGE_NAMES:
+        return _KNOWN_LANGUAGE_NAMES[lowered], key.strip()
+    slug = re.sub(r"[^a-z]", "", lowered)[:8] or "xx"
+    return slug, key.strip()
+
+
+def _parse_pairs(value: Any) -> dict[str, str]:
+    """``"A=faces3 B=agree5"`` -> ``{"A": "faces3", "B": "agree5"}``."""
+    pairs = {}
+    for part in str(value or "").replace(",", " ").split():
+        if "=" in part:
+            key, _, val = part.partition("=")
+            pairs[key.strip()] = val.strip()
+    return pairs
+
+
+class _Converter:
+    """Turns pyxform's dict into an Instrument, collecting issues by row."""
+
+    def __init__(self, form: dict, definition: Any, default_language: str, origin: str):
+        self.form = form
+        self.origin = origin
+        self.errors: list[Issue] = []
+        self.warnings: list[Issue] = []
+        self.rows: dict[str, int] = {}
+        for index, row in enumerate(definition.survey or []):
+            if row.get("name") is not None and str(row.get("name")) not in self.rows:
+                self.rows[str(row["name"])] = index + 2
+        self.choice_rows: dict[tuple[str, str], int] = {}
+        for index, row in enumerate(definition.choices or []):
+            list_name = row.get("list_name", row.get("list name"))
+            if list_name is not None and row.get("name") is not None:
+                self.choice_rows.setdefault((str(list_name), str(row["name"])), index + 2)
+        self.settings_row = dict((definition.settings or [{}])[0] or {})
+        default_key = self.settings_row.get("default_language") or form.get("default_language")
+        if default_key and default_key != "default":
+            self.default_code, _ = _lang_code(str(default_key), default_language)
+        else:
+            self.default_code = default_language
+        self.lang_names: dict[str, str] = {}
+        self.lang_order: list[str] = []
+        self.bands = self._bands()
+        self.band_lookup = {b.code.lower(): b.code for b in self.bands}
+        self.extra_lists: dict[str, tuple[Choice, ...]] = {}
+        self.matrix_group_names: set[str] = set()
+
+    # helpers ---------------------------------------------------------------
+    def _see_lang(self, key: str) -> str:
+        code, name = _lang_code(key, self.default_code)
+        if code not in self.lang_order:
+            self.lang_order.append(code)
+        if name and not self.lang_names.get(code):
+            self.lang_names[code] = name
+        return code
+
+    def text(self, value: Any) -> Text:
+        if value is None:
+            return Text()
+        if isinstance(value, Mapping):
+            return Text({self._see_lang(str(k)): str(v) for k, v in value.items()
+                         if v not in (None, "")})
+        self._see_lang("default")
+        return Text({self.default_code: str(value)})
+
+    def where(self, name: str, column: str | None = None) -> str:
+        row = self.rows.get(name)
+        text = f"{self.origin}, survey sheet"
+        if row:
+            text += f", row {row}"
+        if column:
+            text += f", column {column}"
+        return text + f" ({name})"
+
+    def error(self, code: IssueCode, name: str, column: str, message: str, fix: str) -> None:
+        self.errors.append(Issue(code, E, self.where(name, column), message, fix))
+
+    def _bands(self) -> tuple[AgeBand, ...]:
+        spec = self.settings_row.get("sauti_bands")
+        if not spec:
+            return DEFAULT_BANDS
+        bands = []
+        for code, ages in _parse_pairs(spec).items():
+            low, _, high = ages.partition("-")
+            try:
+                bands.append(AgeBand(code, int(low), int(high)))
+            except ValueError:
+                self.errors.append(Issue(
+                    IssueCode.INVALID_BAND, E, f"{self.origin}, settings sheet, sauti_bands",
+                    f"'{code}={ages}' is not a band.", "Write e.g. A=8-10 B=11-13 C=14-17."))
+        return tuple(bands) or DEFAULT_BANDS
+
+    def band(self, value: Any, name: str, column: str) -> str | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip()
+        return self.band_lookup.get(text.lower(), text)
+
+    def band_texts(self, node: Mapping, prefix: str) -> dict[str, Text]:
+        out = {}
+        for key, value in node.items():
+            match = re.match(rf"^{prefix}_(\w+)$", str(key), re.I)
+            if match and match.group(1).lower() in self.band_lookup:
+                out[self.band_lookup[match.group(1).lower()]] = self.text(value)
+        return out
+
+    # items -----------------------------------------------------------------
+    def item(self, node: Mapping) -> Item | None:
+        name = str(node.get("name"))
+        kind = node.get("type")
+        bind = node.get("bind") or {}
+        control = node.get("control") or {}
+        appearance = control.get("appearance")
+        tokens = str(appearance or "").split()
+        type_map = {
+            "select one": ItemType.SELECT_ONE, "select all that apply": ItemType.SELECT_MULTIPLE,
+            "rank": ItemType.RANK, "text": ItemType.TEXT, "integer": ItemType.INTEGER,
+            "decimal": ItemType.DECIMAL, "range": ItemType.RANGE, "note": ItemType.NOTE,
+            "calculate": ItemType.CALCULATE,
+        }
+        if kind not in type_map:
+            self.warnings.append(Issue(
+                IssueCode.UNSUPPORTED_TYPE, W, self.where(name, "type"),
+                f"The type '{kind}' is not supported; the row was left out.",
+                "Use a supported type."))
+            return None
+        item_type = type_map[kind]
+        if item_type is ItemType.SELECT_ONE and "likert" in tokens:
+            item_type = ItemType.LIKERT
+            tokens = [t for t in tokens if t != "likert"]
+        appearance = " ".join(tokens) or None
+        sensitivity = Sensitivity.S0
+        if node.get("sensitivity") not in (None, ""):
+            try:
+                sensitivity = Sensitivity.parse(node["sensitivity"])
+            except ValueError:
+                self.error(IssueCode.INVALID_SENSITIVITY, name, "sensitivity",
+                           f"'{node['sensitivity']}' is not a sensitivity level.",
+                           "Use S0, S1, S2 or S3.")
+        max_choices = None
+        constraint = bind.get("constraint")
+        if node.get("max_choices") not in (None, ""):
+            try:
+                max_choices = int(str(node["max_choices"]).strip())
+                if max_choices < 1:
+                    raise ValueError
+            except ValueError:
+                self.error(IssueCode.MAX_CHOICES_INVALID, name, "max_choices",
+                           f"'{node['max_choices']}' is not a whole number above 0.",
+                           "Write e.g. 3.")
+                max_choices = None
+        if item_type is ItemType.SELECT_MULTIPLE and constraint:
+            match = _MAX_SELECTED_RE.match(str(constraint))
+            if match and (max_choices is None or int(match.group(1)) == max_choices):
+                max_choices = int(match.group(1))
+                constraint = None
+        minutes = None
+        if node.get("minutes") not in (None, ""):
+            try:
+                minutes = float(node["minutes"])
+            except ValueError:
+                self.warnings.append(Issue(
+                    IssueCode.UNSUPPORTED_COLUMN, W, self.where(name, "minutes"),
+                    f"'{node['minutes']}' is not a number of minutes; ignored.",
+                    "Write e.g. 1.5."))
+        media = node.get("media") or {}
+        parameters = node.get("parameters") or {}
+        if item_type is ItemType.RANGE:
+            parameters = {k: v for k, v in parameters.items() if k in ("start", "end", "step")}
+        return Item(
+            name=name,
+            type=item_type,
+            label=self.text(node.get("label")),
+            hint=self.text(node.get("hint")),
+            label_bands=self.band_texts(node, "label"),
+            hint_bands=self.band_texts(node, "hint"),
+            shared=str(node.get("shared", "")).strip().lower() not in _FALSE - {""},
+            choices=node.get("list_name") or node.get("itemset") if item_type.has_choices
+            else None,
+            band_choices={self.band_lookup.get(k.lower(), k): v
+                          for k, v in _parse_pairs(node.get("band_choices")).items()},
+            rows=None,
+            relevance=bind.get("relevant"),
+            constraint=constraint,
+            constraint_message=self.text(bind.get("jr:constraintMsg")),
+            choice_filter=node.get("choice_filter"),
+            appearance=appearance,
+            default=None if node.get("default") is None else str(node.get("default")),
+            calculation=bind.get("calculate"),
+            parameters={k: str(v) for k, v in parameters.items()},
+            min_band=self.band(node.get("min_band"), name, "min_band"),
+            max_band=self.band(node.get("max_band"), name, "max_band"),
+            sensitivity=sensitivity,
+            research_only=_truthy(node.get("research_only", "")),
+            media=Media(audio=self.text(media.get("audio")), image=self.text(media.get("image"))),
+            max_choices=max_choices,
+            allow_dont_know=_truthy(node.get("allow_dont_know", "")),
+            minutes=minutes,
+        )
+
+    def matrix(self, group: Mapping) -> Item | None:
+        """A table-list group of select_ones named <group>_<row>, else None.
+
+        pyxform expands ``table-list`` into a ``field-list`` group holding a
+        generated note (the group label), a reserved label row and the rows.
+        """
+        name = str(group.get("name"))
+        control = group.get("control") or {}
+        all_children = list(group.get("children", []))
+        generated = [c for c in all_children
+                     if str(c.get("name", "")).startswith("generated_table_list_label_")]
+        reserved = [c for c in all_children
+                    if str(c.get("name", "")).startswith("reserved_name_for_field_list_labels_")]
+        if "table-list" not in str(control.get("appearance") or "").split() and not reserved:
+            return None
+        label = group.get("label") or (generated[0].get("label") if generated else None)
+        children = [c for c in all_children if c not in generated and c not in reserved
+                    and "label" not in str((c.get("control") or {}).get("appearance") or "")
+                    .split()]
+        if not children or any(c.get("type") != "select one" for c in children):
+            return None
+        lists = {c.get("list_name") or c.get("itemset") for c in children}
+        prefix = f"{name}_"
+        if len(lists) != 1 or not all(str(c.get("name")).startswith(prefix) for c in children):
+            return None
+        rows_list = group.get("matrix_rows")
+        row_names = [str(c["name"])[len(prefix):] for c in children]
+        known_rows = self.form.get("choices", {}).get(rows_list) if rows_list else None
+        if not known_rows or [str(r.get("name")) for r in known_rows] != row_names:
+            rows_list = f"{name}_rows"
+            while rows_list in self.form.get("choices", {}):
+                rows_list += "_"
+            self.extra_lists[rows_list] = tuple(
+                Choice(row, self.text(c.get("label"))) for row, c in zip(row_names, children,
+                                                                      strict=True))
+        group = dict(group, label=label)
+        first = self.item(dict(children[0], name=name, label=group.get("label"),
+                               hint=group.get("hint"), bind=group.get("bind") or {},
+                               control={"appearance": None},
+                               **{k: v for k, v in group.items()
+                                  if k in ("sensitivity", "min_band", "max_band",
+                                           "research_only", "allow_dont_know", "shared",
+                                           "band_choices", "minutes")
+                                  or re.match(r"^(label|hint)_", str(k))}))
+        if first is None:  # pragma: no cover - children are select one
+            return None
+        self.matrix_group_names.add(name)
+        for child in children:
+            self.rows.setdefault(str(child["name"]), self.rows.get(name, 0))
+        return replace(first, type=ItemType.MATRIX, rows=rows_list, relevance=(
+            (group.get("bind") or {}).get("relevant")), appearance=None,
+            media=Media(**{k: self.text(v) for k, v in (group.get("media") or {}).items()
+                           if k in ("audio", "image")}))
+
+    # structure ---------------------------------------------------------------
+    def _flatten(self, children: Iterable[Mapping], relevance: str | None) -> list[Item]:
+        items: list[Item] = []
+        for child in children:
+            if str(child.get("name", "")).startswith("reserved_name_for_field_list_labels_"):
+                continue  # pyxform's table-list header row
+            if child.get("type") == "group":
+                if child.get("label"):
+                    self.warnings.append(Issue(
+                        IssueCode.UNSUPPORTED_COLUMN, W, self.where(str(child["name"]), "label"),
+                        "A group nested inside a page was flattened; its label is not shown.",
+                        "Move the label to a note item."))
+                inner = (child.get("bind") or {}).get("relevant")
+                items += self._flatten(child.get("children", []), _and(relevance, inner))
+                continue
+            item = self.item(child)
+            if item is not None:
+                if relevance:
+                    item = replace(item, relevance=_and(relevance, item.relevance))
+                items.append(item)
+        return items
+
+    def _pages(self, children: Iterable[Mapping], relevance: str | None) -> list[Page]:
+        pages: list[Page] = []
+        for child in children:
+            name = str(child.get("name"))
+            if child.get("type") == "group":
+                matrix = self.matrix(child)
+                group_rel = (child.get("bind") or {}).get("relevant")
+                appearance = str((child.get("control") or {}).get("appearance") or "").split()
+                if matrix is not None:
+                    pages.append(Page(name, (matrix,), relevance=relevance))
+                elif "field-list" in appearance or "table-list" in appearance:
+                    items = self._flatten(child.get("children", []), None)
+                    if items:
+                        pages.append(Page(name, tuple(items), self.text(child.get("label")),
+                                          _and(relevance, group_rel)))
+                else:
+                    if child.get("label"):
+                        self.warnings.append(Issue(
+                            IssueCode.UNSUPPORTED_COLUMN, W, self.where(name, "label"),
+                            "A group nested inside a section was merged into the section; its "
+                            "label is not shown.", "Move the label to a note item."))
+                    pages += self._pages(child.get("children", []), _and(relevance, group_rel))
+                continue
+            item = self.item(child)
+            if item is not None:
+                if relevance:
+                    item = replace(item, relevance=_and(relevance, item.relevance))
+                pages.append(Page(item.name, (item,)))
+        return pages
+
+    def sections(self) -> tuple[Section, ...]:
+        sections: list[Section] = []
+        loose: list[Page] = []
+        used = {str(c.get("name")) for c in self.form.get("children", [])}
+
+        def flush():
+            if loose:
+                name = "main"
+                n = 1
+                while name in used:
+                    n += 1
+                    name = f"main_{n}"
+                used.add(name)
+                sections.append(Section(name, tuple(loose), grouped=False))
+                loose.clear()
+
+        for child in self.form.get("children", []):
+            control = child.get("control") or {}
+            if child.get("type") == "group" and control.get("bodyless"):
+                continue  # pyxform's meta group
+            if _truthy(child.get("sauti_context", "")):
+                continue  # placeholder for an engine context value such as ${_setting}
+            if child.get("type") != "group":
+                loose.extend(self._pages([child], None))
+                continue
+            flush()
+            name = str(child["name"])
+            appearance = str(control.get("appearance") or "").split()
+            relevance = (child.get("bind") or {}).get("relevant")
+            common = {
+                "title": self.text(child.get("label")),
+                "notice": self.text(child.get("notice")),
+                "skippable": _truthy(child.get("skippable", "")),
+                "relevance": relevance,
+            }
+            matrix = self.matrix(child)
+            if matrix is not None:
+                common["title"] = Text()
+                sections.append(Section(name, (Page(name, (replace(matrix, relevance=None),)),),
+                                        **common))
+            elif "field-list" in appearance or "table-list" in appearance:
+                items = tuple(self._flatten(child.get("children", []), None))
+                sections.append(Section(name, (Page(name, items, common["title"]),), **common))
+            else:
+                sections.append(Section(name, tuple(self._pages(child.get("children", []),
+                                                                  None)), **common))
+        flush()
+        return tuple(s for s in sections if s.pages)
+
+    def choice_lists(self) -> dict[str, tuple[Choice, ...]]:
+        lists: dict[str, tuple[Choice, ...]] = {}
+        for list_name, choices in (self.form.get("choices") or {}).items():
+            out = []
+            for choice in choices:
+                media = choice.get("media") or {}
+                extra = {k: str(v) for k, v in choice.items()
+                         if k not in ("name", "label", "media", "alt") and not isinstance(v, dict)}
+                out.append(Choice(
+                    name=str(choice.get("name")),
+                    label=self.text(choice.get("label")),
+                    media=Media(audio=self.text(media.get("audio")),
+                                image=self.text(media.get("image"))),
+                    alt=self.text(choice.get("alt")),
+                    extra=extra,
+                ))
+            lists[str(list_name)] = tuple(out)
+        lists.update(self.extra_lists)
+        return lists
+
+    def settings_text(self, prefix: str) -> Text:
+        values = {}
+        for key, value in self.settings_row.items():
+            if str(key).startswith(prefix + "::") and value not in (None, ""):
+                values[str(key).split("::", 1)[1]] = value
+        return self.text(values) if values else Text()
+
+    def instrument(self, fallback_id: str) -> Instrument:
+        sections = self.sections()
+        choice_lists = self.choice_lists()
+        row = self.settings_row
+        title = self.settings_text("sauti_title")
+        if not title and (row.get("form_title") or self.form.get("title")):
+            title = Text({self.default_code: str(row.get("form_title") or self.form["title"])})
+        description = self.settings_text("sauti_description")
+        statuses = _parse_pairs(row.get("sauti_languages"))
+        if self.default_code not in self.lang_order:
+            self.lang_order.insert(0, self.default_code)
+        order = [self.default_code] + [c for c in self.lang_order if c != self.default_code]
+        languages = []
+        for code in order:
+            status = statuses.get(code, "draft")
+            if status not in {"draft", "translated", "back_translated", "tested", "approved"}:
+                status = "draft"
+            direction = "rtl" if code.split("-")[0] in RTL_LANGUAGES else "ltr"
+            languages.append(Language(code, self.lang_names.get(code, ""), direction, status))
+        budget = {k: int(v) for k, v in _parse_pairs(row.get("sauti_time_budget")).items()
+                  if v.isdigit()} or dict(DEFAULT_TIME_BUDGET)
+        mode = str(row.get("sauti_mode") or "consultation")
+        settings = Settings(
+            default_language=self.default_code,
+            mode=mode if mode in ("consultation", "research") else "consultation",
+            ethics_reference=row.get("sauti_ethics_reference") or None,
+            bands=self.bands,
+            time_budget=budget,
+            audio_fallback="tts" if str(row.get("sauti_audio_fallback", "")).lower() == "tts"
+            else "none",
+        )
+        return Instrument(
+            id=str(row.get("form_id") or self.form.get("id_string") or fallback_id),
+            version=str(row.get("version") or self.form.get("version") or "1"),
+            title=title,
+            description=description,
+            languages=tuple(languages),
+            settings=settings,
+            sections=sections,
+            choice_lists=choice_lists,
+        )
+
+    def relocate(self, issue: Issue) -> Issue:
+        """Rewrite a validator location to sheet, row and column."""
+        loc = issue.location
+        match = re.match(r"^item ([^,]+)(?:, (\w+)(?:\[(\w+)\])?)?$", loc)
+        if match:
+            name, field, band = match.groups()
+            column = _FIELD_COLUMNS.get(field or "", field)
+            if column and band and "<band>" in column:
+                column = column.replace("<band>", band)
+            return replace(issue, location=self.where(name, column))
+        match = re.match(r"^(section|page) ([^,]+)(?:, (\w+))?$", loc)
+        if match:
+            kind, name, field = match.groups()
+            if name in self.rows:
+                return replace(issue, location=self.where(name, _FIELD_COLUMNS.get(field or "",
+                                                                                  field)))
+        match = re.match(r"^choice list ([^,]+), choice ([^,]+)", loc)
+        if match:
+            row = self.choice_rows.get((match.group(1), match.group(2)))
+            if row:
+                return replace(issue, location=f"{self.origin}, choices sheet, row {row} "
+                                               f"({match.group(1)}/{match.group(2)})")
+        return replace(issue, location=f"{self.origin}: {loc}")
+
+
+def _and(first: str | None, second: str | None) -> str | None:
+    if not first:
+        return second
+    if not second:
+        return first
+    return f"({first}) and ({second})"
+
+
+def _pyxform_issue(exc: Exception, origin: str) -> Issue:
+    message = str(exc).strip() or type(exc).__name__
+    match = re.search(r"\[row\s*:\s*(\d+)\]", message)
+    sheet = "choices" if "choices" in message.lower() and "sheet" in message.lower() else "survey"
+    location = f"{origin}, {sheet} sheet" + (f", row {match.group(1)}" if match else "")
+    message = re.sub(r"\[row\s*:\s*\d+\]\s*", "", message)
+    return Issue(IssueCode.XLSFORM_INVALID, E, location, message, FIX_XLSFORM)
+
+
+def import_xlsform(
+    source: str | os.PathLike | bytes | BinaryIO,
+    *,
+    file_type: str | None = None,
+    default_language: str = "en",
+    strict_required: bool = False,
+    check: bool = True,
+) -> LoadResult:
+    """Import an XLSForm (.xlsx, .xls, .csv or Markdown) as an instrument.
+
+    Parameters
+    ----------
+    source : path, bytes, binary file or str
+        A path; the file's bytes or a binary file object; or Markdown text
+        (a ``str`` containing a newline).
+    file_type : {"xlsx", "xls", "csv", "md"}, optional
+        Forces the reader; by default taken from the extension or the content.
+    default_language : str
+        The language code of unlabelled ``label``/``hint`` columns when the
+        settings sheet names no ``default_language``.
+    strict_required : bool
+        ``required`` on an item is reported and dropped with a
+        ``REQUIRED_DROPPED`` warning by default (forms from KoboToolbox often
+        have it); with ``strict_required=True`` it is a ``REQUIRED_ITEM`` error.
+    check : bool
+        Validate the result; structural errors raise.
+
+    Returns
+    -------
+    LoadResult
+
+    Raises
+    ------
+    InstrumentError
+        For any unreadable, unsafe or invalid form; every issue names the
+        sheet, row and column and the fix.
+    """
+    data, kind, origin = _read_source(source, file_type)
+    _precheck(data, kind, origin)
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json_backends import get_xlsform
+
+    try:
+        definition = get_xlsform(io.BytesIO(data), file_type=f".{kind}")
+    except PyXFormError as exc:
+        raise InstrumentError([_pyxform_issue(exc, origin)]) from None
+    except Exception as exc:  # noqa: BLE001 - hostile files make readers raise anything
+        raise _err(IssueCode.FILE_UNREADABLE, origin,
+                   f"The {kind} file cannot be read ({type(exc).__name__}).",
+                   "Open it in a spreadsheet program and save it again as .xlsx.") from None
+    bands = DEFAULT_BANDS
+    settings_row = (definition.settings or [{}])[0] or {}
+    if settings_row.get("sauti_bands"):
+        bands = tuple(AgeBand(k, 0, 0) for k in _parse_pairs(settings_row["sauti_bands"]))
+    errors, warnings = _screen_rows(definition, origin, strict_required,
+                                    [b.code for b in bands])
+    if errors:
+        raise InstrumentError(errors)
+    form = _run_pyxform(definition, origin, warnings)
+    converter = _Converter(form, definition, default_language, origin)
+    try:
+        instrument = converter.instrument(Path(origin).stem if origin != "<upload>" else "form")
+    except InstrumentError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise _err(IssueCode.XLSFORM_INVALID, origin,
+                   f"The form could not be converted: {exc}.", FIX_XLSFORM) from None
+    if converter.errors:
+        raise InstrumentError(converter.errors)
+    warnings += converter.warnings
+    try:
+        result = finish_load(instrument, warnings, check=check)
+    except InstrumentError as exc:
+        raise InstrumentError([converter.relocate(i) for i in exc.issues]) from None
+    report = Report(tuple(converter.relocate(i) for i in result.report.issues))
+    return LoadResult(result.instrument, result.warnings, report)
+
+
+def _run_pyxform(definition: Any, origin: str, warnings: list[Issue]) -> dict:
+    from pyxform.builder import create_survey_element_from_dict
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json import workbook_to_json
+
+    messages: list[str] = []
+    try:
+        form = workbook_to_json(definition, fallback_form_name="data", warnings=messages)
+        create_survey_element_from_dict(form)
+    except PyXFormError as exc:
+        raise InstrumentError([_pyxform_issue(exc, origin)]) from None
+    except RecursionError:
+        raise _err(IssueCode.XLSFORM_INVALID, origin, "Groups are nested too deeply.",
+                   "Flatten the groups.") from None
+    except Exception as exc:  # noqa: BLE001 - pyxform may raise other errors on odd input
+        raise _err(IssueCode.XLSFORM_INVALID, origin,
+                   f"pyxform could not read the form ({type(exc).__name__}: {exc}).",
+                   FIX_XLSFORM) from None
+    for message in messages:
+        for line in str(message).splitlines():
+            if not line.strip() or "is missing the survey column" in line and "default" in line:
+                continue
+            warnings.append(Issue(IssueCode.PYXFORM_WARNING, W, origin, line.strip(),
+                                  FIX_XLSFORM))
+    return form
+
+
+# ---------------------------------------------------------------------------
+# export
+# ---------------------------------------------------------------------------
+def _lang_header(inst: Instrument, code: str) -> str:
+    try:
+        name = inst.language(code).name or code
+    except KeyError:
+        name = code
+    return f"{name} ({code})"
+
+
+def _pairs(mapping: Mapping[str, str]) -> str | None:
+    return " ".join(f"{k}={v}" for k, v in mapping.items()) or None
+
+
+class _Sheet:
+    """Rows with a growing header."""
+
+    def __init__(self, first: list[str]):
+        self.header = list(first)
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        clean = {k: v for k, v in row.items() if v not in (None, "", {})}
+        for key in clean:
+            if key not in self.header:
+                self.header.append(key)
+        self.rows.append(clean)
+
+    def write(self, ws) -> None:
+        ws.append(self.header)
+        for row in self.rows:
+            ws.append([row.get(h) for h in self.header])
+
+
+def _texts(inst: Instrument, prefix: str, text: Text) -> dict[str, str]:
+    return {f"{prefix}::{_lang_header(inst, code)}": value for code, value in text.items()}
+
+
+def _item_row(inst: Instrument, item: Item) -> dict[str, Any]:
+    if item.type is ItemType.LIKERT:
+        type_text = f"select_one {item.choices}"
+        appearance = " ".join(filter(None, [item.appearance, "likert"]))
+    elif item.type is ItemType.SELECT_MULTIPLE:
+        type_text, appearance = f"select_multiple {item.choices}", item.appearance
+    elif item.type in (ItemType.SELECT_ONE, ItemType.RANK):
+        type_text, appearance = f"{item.type.value} {item.choices}", item.appearance
+    else:
+        type_text, appearance = item.type.value, item.appearance
+    row: dict[str, Any] = {"type": type_text, "name": item.name}
+    row.update(_texts(inst, "label", item.label))
+    row.update(_texts(inst, "hint", item.hint))
+    for band, text in item.label_bands.items():
+        row.update(_texts(inst, f"label_{band}", text))
+    for band, text in item.hint_bands.items():
+        row.update(_texts(inst, f"hint_{band}", text))
+    row.update(_texts(inst, "media::audio", item.media.audio))
+    row.update(_texts(inst, "media::image", item.media.image))
+    constraint = item.constraint
+    if item.max_choices is not None and item.type is ItemType.SELECT_MULTIPLE and not constraint:
+        constraint = f"count-selected(.) <= {item.max_choices}"
+    row.update({
+        "relevant": item.relevance, "constraint": constraint, "appearance": appearance,
+        "choice_filter": item.choice_filter, "default": item.default,
+        "calculation": item.calculation,
+        "parameters": " ".join(f"{k}={v}" for k, v in item.parameters.items()) or None,
+        "sensitivity": item.sensitivity.name if item.sensitivity else None,
+        "min_band": item.min_band, "max_band": item.max_band,
+        "research_only": "yes" if item.research_only else None,
+        "max_choices": item.max_choices,
+        "allow_dont_know": "yes" if item.allow_dont_know else None,
+        "shared": None if item.shared else "no",
+        "band_choices": _pairs(item.band_choices),
+        "minutes": item.minutes,
+    })
+    row.update(_texts(inst, "constraint_message", item.constraint_message))
+    return row
+
+
+def _matrix_rows(inst: Instrument, item: Item) -> list[dict[str, Any]]:
+    head = _item_row(inst, item)
+    group = {k: v for k, v in head.items()
+             if k not in ("type", "constraint", "choice_filter", "default", "calculation",
+                          "parameters", "max_choices", "appearance")}
+    group.update({"type": "begin_group", "appearance": "table-list", "matrix_rows": item.rows})
+    rows = [group]
+    for row_choice in inst.rows_for(item):
+        child = {"type": f"select_one {item.choices}",
+                 "name": matrix_key(item.name, row_choice.name)}
+        child.update(_texts(inst, "label", row_choice.label))
+        if item.band_choices:
+            child["band_choices"] = _pairs(item.band_choices)
+        rows.append(child)
+    rows.append({"type": "end_group"})
+    return rows
+
+
+def _page_rows(inst: Instrument, page: Page, section: Section | None) -> list[dict[str, Any]]:
+    if len(page.items) == 1 and page.items[0].name == page.name and not page.title and (
+        not page.relevance
+    ):
+        item = page.items[0]
+        return _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [
+            _item_row(inst, item)]
+    head: dict[str, Any] = {"type": "begin_group", "name": page.name, "appearance": "field-list",
+                            "relevant": page.relevance}
+    head.update(_texts(inst, "label", page.title))
+    rows = [head]
+    for item in page.items:
+        rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [
+            _item_row(inst, item)]
+    rows.append({"type": "end_group"})
+    return rows
+
+
+def _section_rows(inst: Instrument, section: Section) -> list[dict[str, Any]]:
+    extra: dict[str, Any] = {"skippable": "yes" if section.skippable else None}
+    extra.update(_texts(inst, "notice", section.notice))
+    if not section.grouped:
+        rows = []
+        for page in section.pages:
+            rows += _page_rows(inst, page, section)
+        return rows
+    if len(section.pages) == 1 and section.pages[0].name == section.name:
+        page = section.pages[0]
+        if len(page.items) == 1 and page.items[0].name == page.name and (
+            page.items[0].type is ItemType.MATRIX
+        ):
+            rows = _matrix_rows(inst, page.items[0])
+            rows[0].update(extra)
+            rows[0]["relevant"] = section.relevance
+            return rows
+        head = {"type": "begin_group", "name": section.name, "appearance": "field-list",
+                "relevant": _and(section.relevance, page.relevance)}
+        head.update(_texts(inst, "label", page.title or section.title))
+        head.update(extra)
+        rows = [head]
+        for item in page.items:
+            rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [
+                _item_row(inst, item)]
+        return [*rows, {"type": "end_group"}]
+    head = {"type": "begin_group", "name": section.name, "relevant": section.relevance}
+    head.update(_texts(inst, "label", section.title))
+    head.update(extra)
+    rows = [head]
+    for page in section.pages:
+        rows += _page_rows(inst, page, section)
+    return [*rows, {"type": "end_group"}]
+
+
+def _context_names(inst: Instrument) -> set[str]:
+    from instruments.expressions import CONTEXT_NAMES, ExpressionError, parse
+
+    used: set[str] = set()
+    texts = [s.relevance for s in inst.sections] + [p.relevance for p in inst.pages]
+    for item in inst.items:
+        texts += [item.relevance, item.constraint, item.choice_filter, item.calculation]
+    for text in texts:
+        if text:
+            try:
+                used |= parse(text).references & CONTEXT_NAMES
+            except ExpressionError:
+                continue
+    return used
+
+
+def export_xlsform(instrument: Instrument, target: str | os.PathLike | BinaryIO) -> None:
+    """Write ``instrument`` as an XLSForm workbook (.xlsx).
+
+    The file opens in KoboToolbox and ODK (pyxform accepts it); Sauti's own
+    columns carry what XLSForm lacks (sensitivity, bands, band variants,
+    notices, language status), so importing the file again gives an
+    instrument equal in meaning (and, for native instruments, equal).
+
+    Examples
+    --------
+    >>> import io
+    >>> from instruments import load_bundled
+    >>> buffer = io.BytesIO()
+    >>> export_xlsform(load_bundled(), buffer)
+    >>> again = import_xlsform(buffer.getvalue()).instrument
+    >>> again.content_hash == load_bundled().content_hash
+    True
+    """
+    from openpyxl import Workbook
+
+    inst = instrument
+    survey = _Sheet(["type", "name"])
+    for name in sorted(_context_names(inst)):
+        # pyxform needs every ${name} to exist; the engine supplies these values
+        survey.add({"type": "calculate", "name": name, "calculation": "''",
+                    "sauti_context": "yes"})
+    for section in inst.sections:
+        for row in _section_rows(inst, section):
+            survey.add(row)
+    choices = _Sheet(["list_name", "name"])
+    for list_name, items in inst.choice_lists.items():
+        for choice in items:
+            row: dict[str, Any] = {"list_name": list_name, "name": choice.name}
+            row.update(_texts(inst, "label", choice.label))
+            row.update(_texts(inst, "media::image", choice.media.image))
+            row.update(_texts(inst, "media::audio", choice.media.audio))
+            row.update(_texts(inst, "alt", choice.alt))
+            row.update(choice.extra)
+            choices.add(row)
+    settings = _Sheet(["form_title", "form_id", "version", "default_language"])
+    s = inst.settings
+    settings_row: dict[str, Any] = {
+        "form_title": inst.title.get_for(s.default_language) or inst.id,
+        "form_id": inst.id, "version": inst.version,
+        "default_language": _lang_header(inst, s.default_language),
+        "sauti_languages": " ".join(f"{lang.code}={lang.status.value}"
+                                    for lang in inst.languages),
+        "sauti_mode": s.mode, "sauti_ethics_reference": s.ethics_reference,
+        "sauti_audio_fallback": s.audio_fallback,
+        "sauti_bands": " ".join(f"{b.code}={b.min_age}-{b.max_age}" for b in s.bands),
+        "sauti_time_budget": _pairs(s.time_budget),
+    }
+    settings_row.update(_texts(inst, "sauti_title", inst.title))
+    settings_row.update(_texts(inst, "sauti_description", inst.description))
+    settings.add(settings_row)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "survey"
+    survey.write(sheet)
+    choices.write(workbook.create_sheet("choices"))
+    settings.write(workbook.create_sheet("settings"))
+    workbook.save(target)
