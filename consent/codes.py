@@ -98,12 +98,27 @@ def new_code(length: int = CODE_LENGTH) -> str:
 
 
 def new_participation_code() -> str:
-    """Return a fresh participation code (canonical form); see :func:`new_code`."""
+    """Return a fresh participation code (canonical form); see :func:`new_code`.
+
+    Examples
+    --------
+    >>> is_valid_code(new_participation_code())
+    True
+    """
     return new_code()
 
 
 def new_withdrawal_code() -> str:
-    """Return a fresh withdrawal code (canonical form); see :func:`new_code`."""
+    """Return a fresh withdrawal code (canonical form); see :func:`new_code`.
+
+    Store only ``hash_code(code, secret, kind=CodeKind.WITHDRAWAL)``; print the code on the
+    card's tear-off.
+
+    Examples
+    --------
+    >>> len(format_code(new_withdrawal_code()))
+    14
+    """
     return new_code()
 
 

@@ -201,6 +201,12 @@ class CountryProfile:
         GDPR Art. 8 age where consent is the lawful basis (13-16).
     notes : str
         Free notes for the people who maintain the profile.
+
+    Examples
+    --------
+    >>> uk = load_profile("example-uk")
+    >>> uk.permission_mode.value, uk.own_consent_age, uk.helplines[0].number
+    ('passive_opt_out', 16, '0800 1111')
     """
 
     id: str
@@ -628,7 +634,14 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
 
 
 def profile_from_yaml(text: str, *, source: str = "profile") -> CountryProfile:
-    """Parse and validate a profile from YAML text (see :func:`profile_from_mapping`)."""
+    """Parse and validate a profile from YAML text (see :func:`profile_from_mapping`).
+
+    Examples
+    --------
+    >>> text = (_bundled_dir() / "generic.yaml").read_text("utf-8")
+    >>> profile_from_yaml(text.replace("is_example: true", "is_example: false")).is_example
+    False
+    """
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -815,5 +828,12 @@ def helplines_for(profile: CountryProfile, language: str) -> tuple[Helpline, ...
 
 
 def profile_schema() -> dict[str, Any]:
-    """A deep copy of :data:`PROFILE_SCHEMA` (e.g. to publish for editors)."""
+    """A deep copy of :data:`PROFILE_SCHEMA` (e.g. to publish for editors).
+
+    Examples
+    --------
+    >>> import json
+    >>> json.loads(json.dumps(profile_schema()))["title"]
+    'Sauti country profile'
+    """
     return copy.deepcopy(PROFILE_SCHEMA)
