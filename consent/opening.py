@@ -33,6 +33,7 @@ from consent.profiles import (
     CountryProfile,
     ParentalPermission,
     PermissionMode,
+    ReportingStatus,
     helplines_fresh,
 )
 from consent.texts import (
@@ -261,6 +262,14 @@ def check_opening(
             "identified mode needs an ethics approval: fill in ethics_reference",
             "mode",
         ))
+    status = profile.mandatory_reporting.status
+    if mode is ConfidentialityMode.ANONYMOUS and status in (ReportingStatus.EVERYONE,
+                                                          ReportingStatus.SOME_ROLES):
+        warnings.append(
+            "In this country some adults must report abuse they learn of. If an adult runs "
+            "the session in person, use facilitated mode so children are told what happens "
+            "if they tell that adult something (§4.1, §9.6)."
+        )
     if not languages:
         problems.append(Issue("no_language", "offer at least one language", "languages"))
     if not band_objs:

@@ -673,6 +673,14 @@ def lint_assent(
             "privacy",
         ))
     for s in privacy:
+        if s.variant == "anonymous" and "anonymous" in required:
+            if "helpline" not in _section_placeholders(s):
+                issues.append(Issue(
+                    "missing_placeholder",
+                    "[privacy anonymous] must say where help is, since nobody can come to "
+                    "help: add {helpline}",
+                    "privacy",
+                ))
         if s.variant in ("in_person", "identified") and s.variant in required:
             if "reporting_role" not in _section_placeholders(s):
                 issues.append(Issue(

@@ -194,3 +194,15 @@ def test_bindings_refuse_a_later_edit():
         check_binding(ref, reg.latest("child_information", "en", "A"))
     assert edited.version == 2
     assert reg.resolve(ref).version == 1
+
+
+def test_mandated_reporters_and_anonymous_mode_warns():
+    from consent.profiles import MandatoryReporting, ReportingStatus
+
+    profile = real_profile(mandatory_reporting=MandatoryReporting(
+        ReportingStatus.SOME_ROLES, ("teachers",)))
+    check = run(profile=profile, mode="anonymous")
+    assert check.ok
+    assert any("facilitated mode" in w for w in check.warnings)
+    assert not any("facilitated mode" in w for w in run(profile=profile,
+                                                         mode="facilitated").warnings)

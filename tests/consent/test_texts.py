@@ -582,3 +582,14 @@ def test_records_round_trip_and_detect_edits_in_place(registry):
         ConsentText.from_record(record)
     record.pop("content_hash")
     assert ConsentText.from_record(record).version == 1  # no stored hash: nothing to compare
+
+
+def test_anonymous_wording_must_point_to_help():
+    body = reference_body()
+    start = body.index("[privacy anonymous]")
+    end = body.index("[privacy in_person]")
+    section = body[start:end]
+    body = body.replace(section, section.replace("{helpline}", "a helpline"))
+    issues = lint_assent(body, "anonymous")
+    assert [(i.code, i.element) for i in issues] == [("missing_placeholder", "privacy")]
+    assert lint_assent(body, "identified") == []
