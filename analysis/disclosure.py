@@ -346,6 +346,7 @@ def disclose(
     codebook: Mapping[str, ItemMeta] | None = None,
     n_column: str = "n",
     value_columns: Sequence[str] | None = None,
+    count_column: str | None = None,
     meta: Mapping[str, Any] | None = None,
     margins: bool = True,
 ) -> ReleasedTable:
@@ -370,6 +371,10 @@ def disclose(
         Item metadata for ``kind="frequencies"``.
     n_column, value_columns : str, list of str
         For ``kind="estimates"``: the denominator and the estimate columns to hide.
+    count_column : str, optional
+        For ``kind="estimates"`` of a proportion: its numerator. A numerator of 1..k-1 is
+        suppressed like a count (the estimate and the numerator are hidden), since
+        estimate x denominator would give it back.
     meta : mapping, optional
         Context stored with the release.
     margins : bool
@@ -396,7 +401,7 @@ def disclose(
         return _disclose_frequencies(table, policy, title, codebook, meta, sensitive)
     if kind == "estimates":
         return _disclose_estimates(table, policy, title, n_column, value_columns, meta,
-                                   sensitive)
+                                   sensitive, count_column)
     raise ValueError("kind must be 'counts', 'frequencies' or 'estimates'")
 
 
@@ -544,7 +549,9 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
          full["denominator"] < policy.min_denominator,
          full["denominator"] < policy.flag_denominator],
         [SUPPRESSED, UNRELIABLE, "()"], "")
-    disp = data[["item", *group_cols, "answer", "kind"]].copy().astype(object)
+    disp = data[["item", *group_cols]].copy().astype(object)
+    disp["answer"] = [(cb.get(i) or ItemMeta(str(i))).label_of(a)
+                      for i, a in zip(data["item"], data["answer"], strict=True)]
     disp["n"] = data["count"].map(_fmt_count)
     disp["of"] = data["denominator"].map(_fmt_count)
     texts = []
@@ -569,7 +576,8 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
                          _GATE)
 
 
-def _disclose_estimates(frame, policy, title, n_column, value_columns, meta, sensitive):
+def _disclose_estimates(frame, policy, title, n_column, value_columns, meta, sensitive,
+                        count_column=None):
     if n_column not in frame.columns:
         raise DisclosureError(f"an estimates table needs its denominator column {n_column!r}")
     n = pd.to_numeric(frame[n_column])
@@ -578,17 +586,27 @@ def _disclose_estimates(frame, policy, title, n_column, value_columns, meta, sen
     ]
     small = n < policy.k
     unreliable = n < policy.min_denominator
+    values = [c for c in values if c != count_column]
+    small_num = pd.Series(False, index=frame.index)
+    if count_column is not None:
+        cnum = pd.to_numeric(frame[count_column])
+        small_num = (cnum >= 1) & (cnum < policy.k)
     data = frame.copy()
     for col in values:
-        data[col] = data[col].astype("Float64").mask(unreliable)
+        data[col] = data[col].astype("Float64").mask(unreliable | small_num)
+    if count_column is not None:
+        data[count_column] = pd.to_numeric(frame[count_column]).astype("Int64").mask(
+            small_num | small)
     data[n_column] = n.astype("Int64").mask(small)
-    data["flag"] = np.select([small, unreliable, n < policy.flag_denominator],
+    data["flag"] = np.select([small | small_num, unreliable, n < policy.flag_denominator],
                              [SUPPRESSED, UNRELIABLE, "()"], "")
     disp = data.astype(object).where(data.notna(), SUPPRESSED)
     for col in values:
         disp[col] = [
-            (UNRELIABLE if u else (f"({v:.2f})" if f == "()" else f"{v:.2f}"))
+            (SUPPRESSED if f == SUPPRESSED else UNRELIABLE if u else
+             (f"({v:.2f})" if f == "()" else f"{v:.2f}"))
             for v, u, f in zip(data[col], unreliable, data["flag"], strict=True)
         ]
     return ReleasedTable(data, disp, "estimates", title, policy, sensitive,
-                         policy.footnotes(sensitive), int(small.sum()), 0, meta, _GATE)
+                         policy.footnotes(sensitive), int((small | small_num).sum()), 0, meta,
+                         _GATE)

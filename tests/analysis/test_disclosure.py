@@ -237,5 +237,14 @@ def test_estimates_gate():
                         "n": [8, 24, 30, 80]})
     rel = disclose(est, kind="estimates", value_columns=["mean_rank"])
     assert pd.isna(rel.data.loc[0, "n"]) and pd.isna(rel.data.loc[1, "mean_rank"])
-    assert rel.display["mean_rank"].tolist() == ["*", "*", "(2.50)", "3.00"]
+    assert rel.display["mean_rank"].tolist() == ["s", "*", "(2.50)", "3.00"]
     assert rel.data["flag"].tolist() == ["s", "*", "()", ""]
+
+
+def test_estimates_gate_hides_small_numerators():
+    est = pd.DataFrame({"band": ["A", "B", "C"], "positive": [3, 30, 0], "n": [60, 60, 60]})
+    est["pct"] = 100 * est["positive"] / est["n"]
+    rel = disclose(est, kind="estimates", value_columns=["pct"], count_column="positive")
+    assert pd.isna(rel.data.loc[0, "pct"]) and pd.isna(rel.data.loc[0, "positive"])
+    assert rel.data.loc[1, "pct"] == 50 and rel.data.loc[2, "pct"] == 0
+    assert rel.display.loc[0, "pct"] == "s"
