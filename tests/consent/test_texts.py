@@ -539,8 +539,8 @@ def test_translations_have_the_same_structure_as_english(registry):
             or "revis" in t.note.lower(), t.text_id
 
 
-@pytest.mark.parametrize("language", ["fr", "es"])
-def test_full_sets_in_french_and_spanish(registry, language):
+@pytest.mark.parametrize("language", ["fr", "es", "sw"])
+def test_full_sets_in_french_spanish_and_kiswahili(registry, language):
     for kind in ("child_information", "assent_script"):
         for band in "ABC":
             assert registry.latest(kind, language, band)
@@ -549,7 +549,7 @@ def test_full_sets_in_french_and_spanish(registry, language):
 
 
 @pytest.mark.parametrize("language", ["sw", "ar"])
-def test_partial_drafts_are_marked_draft(registry, language):
+def test_unreviewed_drafts_are_marked_draft(registry, language):
     texts = [t for t in registry if t.language == language]
     assert texts and all(t.status is TextStatus.DRAFT for t in texts)
     assert all("DRAFT" in t.note for t in texts)
