@@ -1,0 +1,249 @@
+"""Exports: XLSX workbooks of released tables, CSV, and de-identified microdata + codebook.
+
+Every cell is formula-safe: text starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return is written with a leading apostrophe in CSV and as a plain string cell in
+XLSX (never a formula; xlsxwriter's formula/URL detection is off). Only
+:class:`~analysis.disclosure.ReleasedTable` and
+:class:`~analysis.sdc.ReleasedMicrodata` objects can be exported.
+
+Examples
+--------
+>>> neutralise("=HYPERLINK(\\"http://x\\")")
+'\\'=HYPERLINK("http://x")'
+>>> neutralise("-5"), neutralise(-5), neutralise("ok")
+("'-5", -5, 'ok')
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .disclosure import ReleasedTable, require_released
+from .frames import RESERVED, ItemMeta
+from .sdc import ReleasedMicrodata
+
+__all__ = [
+    "codebook_frame",
+    "neutralise",
+    "write_csv",
+    "write_microdata",
+    "write_report_xlsx",
+    "write_xlsx",
+]
+
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Make one cell value safe for spreadsheets (numbers pass through unchanged)."""
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\']", " ", title or "table").strip()[:28] or "table"
+    name, i = base, 2
+    while name.lower() in used:
+        name = f"{base[:25]} {i}"
+        i += 1
+    used.add(name.lower())
+    return name
+
+
+def _write_cell(ws, r: int, c: int, value: Any, fmt=None) -> None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        ws.write_blank(r, c, None, fmt)
+    elif isinstance(value, bool | np.bool_):
+        ws.write_boolean(r, c, bool(value), fmt)
+    elif isinstance(value, int | float | np.integer | np.floating):
+        ws.write_number(r, c, float(value), fmt)
+    else:
+        ws.write_string(r, c, str(value), fmt)  # a string cell, never a formula
+
+
+def _write_frame(ws, df: pd.DataFrame, row0: int, fmts, index: bool) -> int:
+    cols = ([df.index.name or ""] if index else []) + [str(c) for c in df.columns]
+    for j, c in enumerate(cols):
+        _write_cell(ws, row0, j, c, fmts["head"])
+    for i, (idx, row) in enumerate(df.iterrows(), start=1):
+        vals = ([str(idx)] if index else []) + list(row)
+        for j, v in enumerate(vals):
+            if isinstance(v, str) and re.fullmatch(r"-?\d+", v):
+                v = int(v)  # released counts shown as text become numbers again
+            _write_cell(ws, row0 + i, j, v)
+    ws.set_column(0, max(0, len(cols) - 1), 14)
+    return row0 + len(df) + 1
+
+
+def _workbook(path: Path):
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                           "strings_to_urls": False,
+                                           "strings_to_numbers": False,
+                                           "nan_inf_to_errors": True})
+
+
+def write_xlsx(
+    path: str | Path,
+    tables: Sequence[ReleasedTable],
+    notes: Mapping[str, str] | None = None,
+    sdc_log: pd.DataFrame | None = None,
+) -> Path:
+    """One sheet per released table (title, table, footnotes) + Notes and SDC log sheets.
+
+    Raises ``TypeError`` when any table did not pass :func:`~analysis.disclosure.disclose`.
+    """
+    tables = [require_released(t, "write_xlsx") for t in tables]
+    path = Path(path)
+    wb = _workbook(path)
+    fmts = {"head": wb.add_format({"bold": True, "bg_color": "#EEF3F8", "border": 1}),
+            "title": wb.add_format({"bold": True, "font_size": 12}),
+            "note": wb.add_format({"italic": True, "font_color": "#444444"})}
+    used: set[str] = set()
+    log_rows = []
+    for t in tables:
+        ws = wb.add_worksheet(_sheet_name(t.title, used))
+        ws.write_string(0, 0, t.title, fmts["title"])
+        disp = t.display
+        end = _write_frame(ws, disp, 2, fmts, index=t.kind == "counts")
+        for k, note in enumerate(t.notes):
+            ws.write_string(end + 1 + k, 0, note, fmts["note"])
+        log_rows.append((t.title, t.kind, t.policy.k, t.n_primary, t.n_secondary))
+    ws = wb.add_worksheet(_sheet_name("Notes", used))
+    rows = list((notes or {}).items()) or [("notes", "")]
+    _write_frame(ws, pd.DataFrame(rows, columns=["topic", "note"]), 0, fmts, index=False)
+    ws = wb.add_worksheet(_sheet_name("SDC log", used))
+    log = pd.DataFrame(log_rows, columns=["table", "kind", "k", "primary suppressions",
+                                          "secondary suppressions"])
+    end = _write_frame(ws, log, 0, fmts, index=False)
+    if sdc_log is not None:
+        _write_frame(ws, sdc_log, end + 2, fmts, index=False)
+    wb.close()
+    return path
+
+
+def write_report_xlsx(report, path: str | Path) -> Path:
+    """All released tables of a :class:`~analysis.report.ProgrammeReport` in one workbook."""
+    from .report import CAVEAT
+
+    return write_xlsx(path, report.released_tables(),
+                      notes={"Title": report.title, "Generated": report.generated_on,
+                             "About these results": CAVEAT})
+
+
+def write_csv(path: str | Path, table: ReleasedTable) -> Path:
+    """A released table's display form as CSV, formula-neutralised."""
+    t = require_released(table, "write_csv")
+    path = Path(path)
+    disp = t.display.reset_index() if t.kind == "counts" else t.display
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow([neutralise(str(c)) for c in disp.columns])
+        for row in disp.itertuples(index=False):
+            w.writerow([neutralise("" if pd.isna(v) else str(v)) for v in row])
+        for note in t.notes:
+            w.writerow([neutralise(note)])
+    return path
+
+
+def codebook_frame(
+    codebook: Mapping[str, ItemMeta],
+    columns: Iterable[str],
+    classes: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Data dictionary of exported columns: variable, item, label, type, values, class.
+
+    ``classes`` tags each variable ``quasi_identifier | sensitive | other`` (A6); the
+    default tags the respondent columns as quasi-identifiers and sensitive items as
+    sensitive.
+    """
+    qi = {"band", "gender", "disability", "disability_method", "setting", "language", "site"}
+    rows = []
+    for col in columns:
+        item, _, code = str(col).partition("/")
+        meta = codebook.get(item)
+        if meta is None:
+            cls = (classes or {}).get(col, "quasi_identifier" if col in qi else "other")
+            rows.append((col, "", col, "respondent", "", cls))
+            continue
+        if code:
+            values = "True = chosen" if meta.type == "multi" else "rank (1 = first)"
+            label = f"{meta.label or item}: {meta.label_of(code)}"
+        else:
+            values = "; ".join(f"{c} = {meta.label_of(c)}" for c in (*meta.choices, *RESERVED))
+            label = meta.label or item
+        cls = (classes or {}).get(col, "sensitive" if meta.sensitive else "other")
+        rows.append((col, item, label, meta.type, values, cls))
+    return pd.DataFrame(rows, columns=["variable", "item", "label", "type", "values", "class"])
+
+
+def write_microdata(
+    released: ReleasedMicrodata,
+    directory: str | Path,
+    codebook: Mapping[str, ItemMeta],
+    fmt: str = "csv",
+    stem: str = "sauti_export",
+) -> list[Path]:
+    """Write a de-identified export and its codebook (and the risk report) to ``directory``.
+
+    Formats: ``csv`` (formula-neutralised), ``xlsx`` (data, codebook and risk sheets) or
+    ``parquet`` (through DuckDB; the codebook is written as CSV next to it).
+    """
+    if not isinstance(released, ReleasedMicrodata):
+        raise TypeError("write_microdata accepts only the result of release_microdata()")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    data = released.frame
+    cbf = codebook_frame(codebook, [c for c in data.columns if c != "record"])
+    risk = released.risk.summary()
+    out = []
+    if fmt == "xlsx":
+        path = directory / f"{stem}.xlsx"
+        wb = _workbook(path)
+        head = wb.add_format({"bold": True})
+        fmts = {"head": head}
+        for name, frame in (("data", data), ("codebook", cbf), ("risk", risk)):
+            ws = wb.add_worksheet(name)
+            _write_frame(ws, frame.astype(object).where(frame.notna(), None), 0, fmts,
+                         index=False)
+        wb.close()
+        return [path]
+    if fmt == "csv":
+        path = directory / f"{stem}.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow([neutralise(str(c)) for c in data.columns])
+            for row in data.itertuples(index=False):
+                w.writerow([neutralise("" if pd.isna(v) else (v if not isinstance(v, str)
+                                                               else v)) for v in row])
+        out.append(path)
+    elif fmt == "parquet":
+        import duckdb
+
+        path = directory / f"{stem}.parquet"
+        with duckdb.connect() as con:
+            con.register("export_frame", data)
+            if "'" in str(path):
+                raise ValueError("export path must not contain a quote")
+            con.execute(f"COPY export_frame TO '{path}' (FORMAT parquet)")
+        out.append(path)
+    else:
+        raise ValueError("fmt must be 'csv', 'xlsx' or 'parquet'")
+    for name, frame in (("codebook", cbf), ("risk", risk)):
+        p = directory / f"{stem}_{name}.csv"
+        with p.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(list(frame.columns))
+            for row in frame.itertuples(index=False):
+                w.writerow([neutralise("" if pd.isna(v) else v) for v in row])
+        out.append(p)
+    return out
