@@ -32,6 +32,7 @@ The twelve assent elements of §3.4 are the tags of :data:`ASSENT_ELEMENTS`;
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -1249,9 +1250,14 @@ def bundled_texts() -> TextRegistry:
     >>> reg.latest("child_information", "en", "A").language
     'en'
     """
+    return TextRegistry(_bundled_files())
+
+
+@functools.cache
+def _bundled_files() -> tuple[ConsentText, ...]:
+    # Texts are immutable, so the parsed files are shared; each registry is new.
     root = resources.files("consent") / "texts"
-    texts = [
-        parse_text_file(entry.read_text("utf-8"), source=entry.name)
-        for entry in sorted(_walk(root), key=lambda e: e.name)
-    ]
-    return TextRegistry(texts)
+    return tuple(
+        parse_text_file(entry.read_text("utf-8"), source=f"{entry.parent.name}/{entry.name}")
+        for entry in sorted(_walk(root), key=lambda e: (e.parent.name, e.name))
+    )
