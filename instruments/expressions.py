@@ -168,6 +168,9 @@ def _tokenize(text: str) -> list[_Tok]:
     return tokens
 
 
+_PATH_OPS = ("..", "/", "|", "[", "]", "@")
+_PATH_MESSAGE = "'{}' (XPath paths, unions and predicates) is not supported; use ${{name}} references"
+
 # AST nodes are tuples: (kind, ...). kinds: lit, ref, self, bare, neg, bin, call
 _Node = tuple
 
@@ -213,6 +216,8 @@ class _Parser:
             raise ExpressionError("the expression is empty", self.text, 0)
         node = self.parse_or()
         if self.tok.kind != "end":
+            if self.tok.kind == "op" and self.tok.value in _PATH_OPS:
+                raise self.error(_PATH_MESSAGE.format(self.tok.value))
             raise self.error(f"unexpected {self.tok.value!r}")
         return node
 
@@ -294,11 +299,8 @@ class _Parser:
                 self.advance()
                 self.uses_self = True
                 return ("self",)
-            if tok.value in ("..", "/", "|", "[", "]", "@"):
-                raise self.error(
-                    f"{tok.value!r} (XPath paths, unions and predicates) is not supported; "
-                    "use ${name} references"
-                )
+            if tok.value in _PATH_OPS:
+                raise self.error(_PATH_MESSAGE.format(tok.value))
             if tok.kind == "end":  # pragma: no cover
                 raise self.error("the expression ends too early")
             raise self.error(f"unexpected {tok.value!r}")

@@ -131,8 +131,6 @@ _KNOWN_SURVEY_COLUMNS = {
     "shared", "band_choices", "matrix_rows", "minutes", "notice", "skippable",
     "sauti_context",
 }
-_KNOWN_CHOICE_COLUMNS = {"list_name", "list name", "name", "label", "media", "image", "audio",
-                         "alt"}
 _LANG_RE = re.compile(r"^\s*(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)\s*$")
 _KNOWN_LANGUAGE_NAMES = {
     "english": "en", "french": "fr", "français": "fr", "francais": "fr", "spanish": "es",
@@ -154,6 +152,7 @@ _FIELD_COLUMNS = {
 }
 _TRUE = {"yes", "true", "true()", "1", "y"}
 _FALSE = {"", "no", "false", "false()", "0", "n"}
+_ALT_RE = re.compile(r"^alt_([A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)$")
 _MAX_SELECTED_RE = re.compile(r"^\s*count-selected\(\s*\.\s*\)\s*<=\s*(\d+)\s*$")
 
 
@@ -655,6 +654,10 @@ class _Converter:
                     "Write e.g. 1.5."))
         media = node.get("media") or {}
         parameters = node.get("parameters") or {}
+        relevance = bind.get("relevant")
+        if relevance and name not in self.rows:
+            # a row pyxform generated (or_other): its relevance uses a relative path
+            relevance = re.sub(r"\.\./([A-Za-z_][A-Za-z0-9_.\-]*)", r"${\1}", relevance)
         if item_type is ItemType.RANGE:
             parameters = {k: v for k, v in parameters.items() if k in ("start", "end", "step")}
         return Item(
@@ -670,7 +673,7 @@ class _Converter:
             band_choices={self.band_lookup.get(k.lower(), k): v
                           for k, v in _parse_pairs(node.get("band_choices")).items()},
             rows=None,
-            relevance=bind.get("relevant"),
+            relevance=relevance,
             constraint=constraint,
             constraint_message=self.text(bind.get("jr:constraintMsg")),
             choice_filter=node.get("choice_filter"),
@@ -850,13 +853,20 @@ class _Converter:
             for choice in choices:
                 media = choice.get("media") or {}
                 extra = {k: str(v) for k, v in choice.items()
-                         if k not in ("name", "label", "media", "alt") and not isinstance(v, dict)}
+                         if k not in ("name", "label", "media", "alt") and not isinstance(v, dict)
+                         and not _ALT_RE.match(str(k))}
+                alt = self.text(choice.get("alt"))
+                alt = Text(dict(alt, **{_ALT_RE.match(str(k)).group(1): str(v)
+                                        for k, v in choice.items() if _ALT_RE.match(str(k))}))
+                for code in alt:
+                    if code not in self.lang_order:
+                        self.lang_order.append(code)
                 out.append(Choice(
                     name=str(choice.get("name")),
                     label=self.text(choice.get("label")),
                     media=Media(audio=self.text(media.get("audio")),
                                 image=self.text(media.get("image"))),
-                    alt=self.text(choice.get("alt")),
+                    alt=alt,
                     extra=extra,
                 ))
             lists[str(list_name)] = tuple(out)
@@ -902,7 +912,7 @@ class _Converter:
             else "none",
         )
         return Instrument(
-            id=str(row.get("form_id") or self.form.get("id_string") or fallback_id),
+            id=str(row.get("form_id") or fallback_id),
             version=str(row.get("version") or self.form.get("version") or "1"),
             title=title,
             description=description,
@@ -948,7 +958,8 @@ def _and(first: str | None, second: str | None) -> str | None:
 def _pyxform_issue(exc: Exception, origin: str) -> Issue:
     message = str(exc).strip() or type(exc).__name__
     match = re.search(r"\[row\s*:\s*(\d+)\]", message)
-    sheet = "choices" if "choices" in message.lower() and "sheet" in message.lower() else "survey"
+    named = re.search(r"on the '(\w+)' sheet", message, re.I)
+    sheet = named.group(1).lower() if named else "survey"
     location = f"{origin}, {sheet} sheet" + (f", row {match.group(1)}" if match else "")
     message = re.sub(r"\[row\s*:\s*\d+\]\s*", "", message)
     return Issue(IssueCode.XLSFORM_INVALID, E, location, message, FIX_XLSFORM)
@@ -1012,12 +1023,15 @@ def import_xlsform(
                                     [b.code for b in bands])
     if errors:
         raise InstrumentError(errors)
-    form = _run_pyxform(definition, origin, warnings)
+    form = _run_pyxform(definition, origin, warnings, _fallback_id(origin))
     converter = _Converter(form, definition, default_language, origin)
     try:
-        instrument = converter.instrument(Path(origin).stem if origin != "<upload>" else "form")
+        instrument = converter.instrument(_fallback_id(origin))
     except InstrumentError:
         raise
+    except RecursionError:
+        raise _err(IssueCode.XLSFORM_INVALID, origin, "Groups are nested too deeply.",
+                   "Flatten the groups.") from None
     except (ValueError, TypeError, KeyError) as exc:
         raise _err(IssueCode.XLSFORM_INVALID, origin,
                    f"The form could not be converted: {exc}.", FIX_XLSFORM) from None
@@ -1032,14 +1046,19 @@ def import_xlsform(
     return LoadResult(result.instrument, result.warnings, report)
 
 
-def _run_pyxform(definition: Any, origin: str, warnings: list[Issue]) -> dict:
+def _fallback_id(origin: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.\-]", "_", Path(origin).stem) if origin != "<upload>" else ""
+    return stem if re.match(r"^[A-Za-z_]", stem) else "form"
+
+
+def _run_pyxform(definition: Any, origin: str, warnings: list[Issue], fallback: str) -> dict:
     from pyxform.builder import create_survey_element_from_dict
     from pyxform.errors import PyXFormError
     from pyxform.xls2json import workbook_to_json
 
     messages: list[str] = []
     try:
-        form = workbook_to_json(definition, fallback_form_name="data", warnings=messages)
+        form = workbook_to_json(definition, fallback_form_name=fallback, warnings=messages)
         create_survey_element_from_dict(form)
     except PyXFormError as exc:
         raise InstrumentError([_pyxform_issue(exc, origin)]) from None
@@ -1261,7 +1280,9 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike | BinaryIO)
             row.update(_texts(inst, "label", choice.label))
             row.update(_texts(inst, "media::image", choice.media.image))
             row.update(_texts(inst, "media::audio", choice.media.audio))
-            row.update(_texts(inst, "alt", choice.alt))
+            # one plain column per language: pyxform cannot put translated custom
+            # columns of the choices sheet into an XForm
+            row.update({f"alt_{code}": text for code, text in choice.alt.items()})
             row.update(choice.extra)
             choices.add(row)
     settings = _Sheet(["form_title", "form_id", "version", "default_language"])
