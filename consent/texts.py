@@ -1212,7 +1212,12 @@ def parse_text_file(content: str, *, source: str = "text") -> ConsentText:
         head, body = content[4:].split("\n---\n", 1)
     except ValueError:
         raise ValueError(f"{source}: the front matter needs a closing '---' line") from None
-    meta = yaml.safe_load(head) or {}
+    try:
+        meta = yaml.safe_load(head) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{source}: the front matter is not valid YAML: {exc}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{source}: the front matter must be 'key: value' lines")
     unknown = set(meta) - {"kind", "language", "band", "version", "title", "status", "note"}
     if unknown:
         raise ValueError(f"{source}: unknown front matter keys {sorted(unknown)}")
