@@ -10,7 +10,9 @@ Kinds of rule:
 ``public``
     anyone (the sign-in page, the child's code-entry page, static files).
 ``child``
-    a child holding a live participant session (set after a valid code).
+    a child holding a live participant session (set after a valid code);
+``child_assented``
+    as ``child``, and the child has said Yes (the consent gate: questions and answers only here).
 ``staff(*roles)``
     a signed-in staff member with one of ``roles``.
 ``member(*roles, arg="consultation_id")``
@@ -26,6 +28,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
+
+from consent.states import ANSWERING_STATES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,7 +65,13 @@ def public_child_facing(view: F) -> F:
 
 
 def child(view: F) -> F:
+    """A child with a live session, before or after assent (age, information, stop)."""
     return _declare(AccessRule("child"))(view)
+
+
+def child_assented(view: F) -> F:
+    """A child who has said Yes: the only rule under which answers can be reached or stored."""
+    return _declare(AccessRule("child", arg="assented"))(view)
 
 
 def staff(*roles: str) -> Callable[[F], F]:
@@ -103,9 +113,13 @@ def _enforce() -> Any:
     if rule.kind == "child":
         from survey.services.participants import current_participant
 
-        if current_participant() is None:
+        participant = current_participant()
+        if participant is None:
             session.pop(CHILD_SESSION_KEY, None)
             return redirect(url_for("participate.start"))
+        if rule.arg == "assented" and participant.state not in ANSWERING_STATES:
+            # The consent gate: no page of questions, and no answer, before an affirmative assent.
+            return redirect(url_for("participate.welcome"))
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()

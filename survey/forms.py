@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectChoice, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -22,6 +30,38 @@ class CodeForm(FlaskForm):
     code = StringField(_l("Your code"), validators=[DataRequired(), Length(max=64)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters",
                                   "spellcheck": "false", "inputmode": "text"})
+    seat = StringField(_l("Your seat or table number, if the adult asks for it (never your name)"),
+                       validators=[Optional(), Length(max=20)], render_kw={"autocomplete": "off"})
+
+
+class AgeForm(FlaskForm):
+    """How old are you?  Only the age band is kept, never the age."""
+
+    age = RadioField(_l("How old are you?"), validators=[DataRequired()], validate_choice=False)
+
+    @classmethod
+    def for_bands(cls, bands: list[str]) -> AgeForm:
+        from flask import current_app
+
+        limits = current_app.config["AGE_BANDS"]
+        ages = sorted({a for band in bands for a in range(limits[band][0], limits[band][1] + 1)})
+        form = cls()
+        form.age.choices = [SelectChoice(str(a), str(a)) for a in ages] + [
+            SelectChoice("rns", _l("I'd rather not say"))]
+        form.bands = bands
+        form.limits = limits
+        return form
+
+    def validate_age(self, field) -> None:  # noqa: ANN001 - WTForms inline validator
+        if field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("Please choose your age, or \"I'd rather not say\"."))
+
+    def band_for_answer(self) -> str:
+        if self.age.data == "rns":
+            # Without an age, the youngest band: it sees the fewest sensitive questions.
+            return min(self.bands, key=lambda b: self.limits[b][0])
+        age = int(self.age.data)
+        return next(b for b in self.bands if self.limits[b][0] <= age <= self.limits[b][1])
 
 
 class MultiCheckboxField(SelectMultipleField):

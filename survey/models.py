@@ -100,6 +100,23 @@ class Consultation(db.Model):
     country_profile: so.Mapped[str] = so.mapped_column(sa.String(60), default="generic")
     consent_mode: so.Mapped[str] = so.mapped_column(sa.String(40), default="passive_opt_out")
     facilitated: so.Mapped[bool] = so.mapped_column(default=True)
+    # A shared device (tablet passed round, school laptop): nothing kept in the browser, and
+    # every ending returns to a neutral start screen.
+    shared_device: so.Mapped[bool] = so.mapped_column(default=False)
+    # school | community | online
+    setting: so.Mapped[str] = so.mapped_column(sa.String(20), default="school")
+    site_code: so.Mapped[str] = so.mapped_column(sa.String(60), default="")
+    research_mode: so.Mapped[bool] = so.mapped_column(default=False)
+    ethics_reference: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # What children are told before they choose (P-01, P-02).
+    organisation: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    purpose: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    audience: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    influence_scope: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    feedback_due: so.Mapped[dt.date | None] = so.mapped_column()
+    analysis_cutoff: so.Mapped[dt.date | None] = so.mapped_column()
+    retention_until: so.Mapped[dt.date | None] = so.mapped_column()
     # draft -> open -> closed -> archived
     state: so.Mapped[str] = so.mapped_column(sa.String(20), default="draft")
     created_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
@@ -151,9 +168,85 @@ class Participant(db.Model):
     # issued -> assented -> answering -> completed | withdrawn | declined | expired
     state: so.Mapped[str] = so.mapped_column(sa.String(20), default="issued")
     band: so.Mapped[str | None] = so.mapped_column(sa.String(4))
+    # Keyed hash of the withdrawal code on the card's tear-off (C-09).
+    withdrawal_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
+    language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
+    # A seat or station label the child may give in facilitated sessions, never a name.
+    seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+    # Where to resume: the index of the page among those shown to this child.
+    page_index: so.Mapped[int] = so.mapped_column(default=0)
     issued_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    last_active_on: so.Mapped[dt.date | None] = so.mapped_column()
 
     consultation: so.Mapped[Consultation] = so.relationship()
+    answers: so.Mapped[list[Answer]] = so.relationship(
+        back_populates="participant", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class AssentEvent(db.Model):
+    """An affirmative assent: which text version the child saw, and the date (C-02, C-06).
+
+    Consent records live here, apart from answers; a "No" stores no event, only the card's
+    ``declined`` state, which is a count.
+    """
+
+    __tablename__ = "assent_event"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    participant_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    text_id: so.Mapped[str] = so.mapped_column(sa.String(80))
+    text_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    outcome: so.Mapped[str] = so.mapped_column(sa.String(10))
+    method: so.Mapped[str] = so.mapped_column(sa.String(20), default="screen")
+    recorded_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+
+
+class Answer(db.Model):
+    """One item's answer: a choice code, a number, text, or a JSON list for multi/rank/matrix."""
+
+    __tablename__ = "answer"
+    __table_args__ = (sa.UniqueConstraint("participant_id", "item"),)
+
+    # Random ids: the order answers were saved in cannot be read back (DP-02).
+    id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
+    participant_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    item: so.Mapped[str] = so.mapped_column(sa.String(120))
+    value: so.Mapped[str] = so.mapped_column(sa.Text)
+    saved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+
+    participant: so.Mapped[Participant] = so.relationship(back_populates="answers")
+
+
+class PageSave(db.Model):
+    """A page submission already applied: a repeated POST of the same token stores nothing twice."""
+
+    __tablename__ = "page_save"
+
+    token: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    participant_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    digest: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+
+class InstrumentVersion(db.Model):
+    """An instrument version stored in the database, in the native YAML format."""
+
+    __tablename__ = "instrument_version"
+    __table_args__ = (sa.UniqueConstraint("instrument_id", "version"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    instrument_id: so.Mapped[str] = so.mapped_column(sa.String(100))
+    version: so.Mapped[str] = so.mapped_column(sa.String(40))
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    document: so.Mapped[str] = so.mapped_column(sa.Text)
+    approved: so.Mapped[bool] = so.mapped_column(default=False)
+    created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
 
 class AuditEvent(db.Model):

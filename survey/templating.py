@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, request
 from flask_babel import get_locale
 
-from survey.access import is_child_facing
+from survey.access import is_child_facing, rule_for
 from survey.i18n import LANGUAGE_NAMES, state_label, text_direction
 from survey.services.participants import current_participant
 from survey.services.safeguarding import help_context
@@ -15,7 +15,9 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict:
         locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-        child_facing = is_child_facing(g.get("access_rule"))
+        # From the endpoint, not from the access hook: an error raised before the hook ran
+        # (a CSRF failure, say) must still get the child's page layout.
+        child_facing = is_child_facing(rule_for(current_app, request.endpoint))
         values = {
             "current_locale": locale,
             "text_direction": text_direction(locale),
@@ -28,4 +30,5 @@ def init_app(app: Flask) -> None:
         if child_facing:
             participant = current_participant()
             values.update(help_context(participant.consultation if participant else None))
+            values["in_child_session"] = participant is not None
         return values

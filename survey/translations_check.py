@@ -5,9 +5,43 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from pathlib import Path
 
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
+
+
+def _compiled(po_path: str, language: str) -> tuple[bytes, list[str], list[str]]:
+    """The .mo bytes for a catalogue, with its untranslated and fuzzy message ids."""
+    with open(po_path, "rb") as handle:
+        catalog = read_po(handle, locale=language)
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue(), untranslated, fuzzy
+
+
+def _messages(mo: bytes) -> dict:
+    return {m.id: m.string for m in read_mo(io.BytesIO(mo)) if m.id}
+
+
+def _catalogues(folder: str):  # noqa: ANN202
+    for language in sorted(os.listdir(folder)):
+        po_path = os.path.join(folder, language, "LC_MESSAGES", "messages.po")
+        if os.path.exists(po_path):
+            yield language, po_path
+
+
+def compile_catalogues() -> list[str]:
+    """Write every language's messages.mo (exactly what :func:`stale_catalogues` expects)."""
+    from survey.cli import _paths
+
+    written = []
+    for language, po_path in _catalogues(_paths()[1]):
+        Path(po_path[:-3] + ".mo").write_bytes(_compiled(po_path, language)[0])
+        written.append(language)
+    return written
 
 
 def stale_catalogues() -> list[str]:
@@ -22,21 +56,14 @@ def stale_catalogues() -> list[str]:
         if _babel("update", "--check", "-i", pot, "-d", folder, "--no-fuzzy-matching",
                   "--omit-header", "--ignore-pot-creation-date"):
             problems.append("a catalogue lacks strings that the code now uses (or keeps removed ones)")
-    for language in sorted(os.listdir(folder)):
-        po_path = os.path.join(folder, language, "LC_MESSAGES", "messages.po")
-        if not os.path.exists(po_path):
-            continue
-        with open(po_path, "rb") as handle:
-            catalog = read_po(handle, locale=language)
-        untranslated = [m.id for m in catalog if m.id and not m.string]
+    for language, po_path in _catalogues(folder):
+        compiled, untranslated, fuzzy = _compiled(po_path, language)
         if untranslated:
             problems.append(f"{language}: {len(untranslated)} untranslated, e.g. {untranslated[0]!r}")
-        fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
         if fuzzy:
             problems.append(f"{language}: {len(fuzzy)} fuzzy, e.g. {fuzzy[0]!r}")
-        buffer = io.BytesIO()
-        write_mo(buffer, catalog, use_fuzzy=False)
-        mo_path = po_path[:-3] + ".mo"
-        if not os.path.exists(mo_path) or open(mo_path, "rb").read() != buffer.getvalue():
+        mo_path = Path(po_path[:-3] + ".mo")
+        # Compare messages, not bytes: a header-less catalogue gets today's date in its metadata.
+        if not mo_path.exists() or _messages(mo_path.read_bytes()) != _messages(compiled):
             problems.append(f"{language}: messages.mo is not compiled from messages.po")
     return problems

@@ -8,6 +8,7 @@ test run into a private schema, and each test starts from empty tables.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import re
 import shutil
@@ -161,13 +162,22 @@ def make_user(app: Flask):
 def make_consultation(app: Flask):
     from survey.services import consultations
 
-    def factory(title: str = "Consultation", *, state: str = "open", members=()):
+    def factory(title: str = "Consultation", *, state: str = "open", members=(), bands=("A", "B", "C"),
+                languages=("en", "fr"), **details):
         from survey.models import User
+        from survey.services import instrument_store
+        from tests.factories import make_test_instrument
 
         with app.app_context():
+            instrument = make_test_instrument()
+            instrument_store.store(instrument, approved=True)
+            defaults = {"organisation": "Test organisation", "contact": "the test team",
+                        "audience": "the county council", "influence_scope": "how help works",
+                        "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31)}
             consultation = consultations.create_consultation(
-                title=title, instrument_id="demo", instrument_version="1",
-                languages=["en"], age_bands=["A", "B", "C"],
+                title=title, instrument_id=instrument.id, instrument_version=instrument.version,
+                instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
+                details={**defaults, **details},
             )
             for user_id, role in members:
                 consultations.add_member(consultation, db.session.get(User, user_id), role)
@@ -188,9 +198,13 @@ def issue_codes(app: Flask):
     from survey.services import participants
 
     def factory(consultation_id: int, count: int = 1) -> list[str]:
+        return [card.code for card in issue_cards(consultation_id, count)]
+
+    def issue_cards(consultation_id: int, count: int = 1):
         with app.app_context():
             return participants.issue_codes(db.session.get(Consultation, consultation_id), count)
 
+    factory.cards = issue_cards
     return factory
 
 

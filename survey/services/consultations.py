@@ -10,6 +10,13 @@ from survey.models import Consultation, Membership, User
 from survey.services import audit
 
 
+DETAIL_FIELDS = frozenset({
+    "organisation", "contact", "purpose", "audience", "influence_scope", "feedback_due",
+    "analysis_cutoff", "retention_until", "site_code", "setting", "shared_device", "research_mode",
+    "ethics_reference",
+})
+
+
 class ConsultationError(ValueError):
     """A consultation request that cannot be carried out; the message is for the user."""
 
@@ -38,7 +45,9 @@ def create_consultation(
     *, title: str, instrument_id: str, instrument_version: str, instrument_hash: str = "",
     languages: list[str], age_bands: list[str], country_profile: str = "generic",
     consent_mode: str = "passive_opt_out", facilitated: bool = True, actor: User | None = None,
+    details: dict | None = None,
 ) -> Consultation:
+    """Create a draft consultation.  ``details`` sets further columns (purpose, audience, dates...)."""
     if not title.strip():
         raise ConsultationError("A consultation needs a title.")
     with write_transaction() as session:
@@ -48,6 +57,10 @@ def create_consultation(
             languages=" ".join(languages), age_bands=" ".join(age_bands),
             country_profile=country_profile, consent_mode=consent_mode, facilitated=facilitated,
         )
+        for name, value in (details or {}).items():
+            if name not in DETAIL_FIELDS:
+                raise ConsultationError(f"Unknown consultation detail {name!r}.")
+            setattr(consultation, name, value)
         session.add(consultation)
         session.flush()
         audit.record(actor, "consultation.create", f"consultation:{consultation.id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import secrets
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from flask_migrate import upgrade
 
 from survey.extensions import db
 from survey.models import Consultation, User
-from survey.services import accounts, consultations, participants
+from survey.services import accounts, consultations, instrument_store, participants
 
 DEMO_TITLE = "Demo: how should reporting work for children?"
 DEMO_USERS = (("demo-facilitator", "facilitator"), ("demo-analyst", "analyst"))
@@ -19,7 +20,7 @@ DEMO_USERS = (("demo-facilitator", "facilitator"), ("demo-analyst", "analyst"))
 @dataclasses.dataclass
 class DemoResult:
     consultation: Consultation
-    codes: list[str]
+    cards: list[participants.CodeCard]
     new_credentials: dict[str, str]
     existing_users: list[str]
     instrument_note: str
@@ -32,21 +33,28 @@ class DemoResult:
         for name in self.existing_users:
             lines.append(f"  {name} already exists (new password: sauti users set-password {name})")
         lines += ["", f"Staff sign in at {base_url}/staff/sign-in",
-                  f"Children start at {base_url}/ with one of these codes (shown once):"]
-        lines += [f"  {code}" for code in self.codes]
+                  f"Children start at {base_url}/ with one of these codes (shown once;",
+                  "the second code of each card withdraws a finished response):"]
+        lines += [f"  {card.code}    withdrawal: {card.withdrawal_code}" for card in self.cards]
         return "\n".join(lines)
 
 
-def _demo_instrument() -> tuple[str, str, str, list[str], str]:
-    """The bundled consultation when the instruments package ships it."""
-    try:
-        from instruments import load_bundled
-
-        instrument = load_bundled("reporting-mechanisms")
-    except (ImportError, LookupError):
-        return "demo", "0", "", ["en"], "a small demo instrument"
-    languages = [lang.code for lang in instrument.languages if lang.status == "approved"] or ["en"]
-    return instrument.id, str(instrument.version), instrument.content_hash, languages, "bundled instrument"
+def _demo_details() -> dict:
+    """What the children are told about the demo consultation (P-01 fields)."""
+    today = dt.date.today()
+    return {
+        "organisation": "the Sauti demonstration team",
+        "contact": "the adult who gave you your card",
+        "purpose": "To learn how children would like to ask for help if something online or offline "
+                   "makes them feel unsafe.",
+        "audience": "the people who run help services in this area",
+        "influence_scope": "how help services explain themselves to children and how you can reach "
+                           "them; not the law, and not decisions about any one person",
+        "feedback_due": today + dt.timedelta(days=60),
+        "analysis_cutoff": today + dt.timedelta(days=30),
+        "retention_until": today + dt.timedelta(days=365),
+        "site_code": "DEMO-1",
+    }
 
 
 def set_up_demo(code_count: int = 30) -> DemoResult:
@@ -64,14 +72,18 @@ def set_up_demo(code_count: int = 30) -> DemoResult:
             existing.append(username)
         users[role] = user
     consultation = db.session.scalar(sa.select(Consultation).where(Consultation.title == DEMO_TITLE))
-    instrument_id, version, content_hash, languages, note = _demo_instrument()
+    stored = instrument_store.store_bundled()
+    instrument = instrument_store.instrument_for_version(stored)
+    languages = [language.code for language in instrument.approved_languages] or ["en"]
+    note = f"{instrument.title.get_for('en') or instrument.id}, version {instrument.version}"
     if consultation is None:
         consultation = consultations.create_consultation(
-            title=DEMO_TITLE, instrument_id=instrument_id, instrument_version=version,
-            instrument_hash=content_hash, languages=languages, age_bands=["A", "B", "C"],
+            title=DEMO_TITLE, instrument_id=instrument.id, instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash, languages=languages, age_bands=["A", "B", "C"],
+            details=_demo_details(),
         )
         for role, user in users.items():
             consultations.add_member(consultation, user, role)
         consultations.set_state(consultation, "open")
-    codes = participants.issue_codes(consultation, code_count)
-    return DemoResult(consultation, codes, credentials, existing, note)
+    cards = participants.issue_codes(consultation, code_count)
+    return DemoResult(consultation, cards, credentials, existing, note)

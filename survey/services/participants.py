@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import sqlalchemy as sa
 from flask import current_app, g, session
 
-from consent.codes import InvalidCode, format_code, hash_code, new_codes
+from consent.codes import CodeKind, InvalidCode, format_code, hash_code, new_codes
+from consent.states import Event, State, transition
 from survey.access import CHILD_SESSION_KEY
 from survey.database import write_transaction
 from survey.extensions import db
@@ -30,17 +33,32 @@ def code_hash(code: str) -> str:
     return hash_code(code, current_app.config["SECRET_KEY"])
 
 
-def issue_codes(consultation: Consultation, count: int, *, actor: User | None = None) -> list[str]:
-    """Create ``count`` code cards and return the codes; they are never shown again."""
+@dataclasses.dataclass(frozen=True)
+class CodeCard:
+    """What is printed on one card: the code, and the withdrawal code on its tear-off."""
+
+    code: str
+    withdrawal_code: str
+
+
+def withdrawal_hash(code: str) -> str:
+    return hash_code(code, current_app.config["SECRET_KEY"], kind=CodeKind.WITHDRAWAL)
+
+
+def issue_codes(consultation: Consultation, count: int, *, actor: User | None = None) -> list[CodeCard]:
+    """Create ``count`` code cards; their codes are returned once and stored only as hashes."""
     if not 1 <= count <= 2000:
         raise ValueError("Codes are issued 1 to 2,000 at a time.")
-    codes = new_codes(count)
+    codes = new_codes(2 * count)
+    cards = [CodeCard(format_code(a), format_code(b)) for a, b in zip(codes[::2], codes[1::2], strict=True)]
     with write_transaction() as db_session:
         db_session.add_all(
-            Participant(consultation_id=consultation.id, code_hash=code_hash(code)) for code in codes
+            Participant(consultation_id=consultation.id, code_hash=code_hash(card.code),
+                        withdrawal_hash=withdrawal_hash(card.withdrawal_code))
+            for card in cards
         )
         audit.record(actor, "codes.issue", f"consultation:{consultation.id} count:{count}")
-    return [format_code(code) for code in codes]
+    return cards
 
 
 def _check_code_rate(client_key: str) -> None:
@@ -56,7 +74,7 @@ def _check_code_rate(client_key: str) -> None:
         raise CodeAttemptsThrottled from exc
 
 
-def enter_code(code: str, client_key: str) -> Participant:
+def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participant:
     """Check a card's code and start the child's session on this device."""
     _check_code_rate(client_key)
     try:
@@ -70,9 +88,16 @@ def enter_code(code: str, client_key: str) -> Participant:
     )
     if participant is None or participant.state not in RESUMABLE_STATES:
         raise CodeRefused
+    seat_label = " ".join(seat_label.split())[:20]
+    if seat_label and participant.consultation.facilitated and seat_label != participant.seat_label:
+        with write_transaction() as db_session:
+            db_session.merge(participant).seat_label = seat_label
+    language = session.get("lang")
     session.clear()
     session.permanent = True
     session[CHILD_SESSION_KEY] = participant.id
+    if language:
+        session["lang"] = language
     return participant
 
 
@@ -92,6 +117,16 @@ def current_participant() -> Participant | None:
             participant = None
     g.participant = participant
     return participant
+
+
+def quick_exit(participant: Participant | None) -> None:
+    """Quick exit: before assent it counts as a No (nothing else is kept); after, the answers
+    so far stay as an incomplete response that the retention rules delete later (§4.4)."""
+    if participant is not None and participant.state == State.ISSUED:
+        with write_transaction() as db_session:
+            record = db_session.merge(participant)
+            record.state = transition(State(record.state), Event.QUICK_EXIT).value
+    leave()
 
 
 def leave() -> None:

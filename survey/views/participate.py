@@ -1,17 +1,35 @@
-"""The child's side: enter a code, then the consultation.  Neutral words in titles and paths."""
+"""The child's side: code, age, information and assent, questions, the end.  Neutral words only.
+
+Views stay thin: they read the form, call :mod:`survey.services.journey`, and render or redirect.
+Who may reach each route is declared with the decorators of :mod:`survey.access`, where the
+consent gate lives (``@child_assented``).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+import secrets
 
-from survey.access import child, public_child_facing
-from survey.extensions import _client_key
-from survey.forms import CodeForm
-from survey.services import participants
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from consent.states import State
+from consent.texts import check_answer
+from survey.access import child, child_assented, public_child_facing
+from survey.extensions import _client_key, csrf
+from survey.forms import AgeForm, CodeForm
+from survey.pages.builder import build_page_form, form_data_for, stored_value_for
+from survey.services import journey, participants
+from survey.services.instrument_store import instrument_for
 from survey.services.safeguarding import help_context
 
 bp = Blueprint("participate", __name__)
+
+
+def _locale() -> str:
+    return str(get_locale())
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -22,7 +40,7 @@ def start():
     status = 200
     if form.validate_on_submit():
         try:
-            participants.enter_code(form.code.data, _client_key())
+            participants.enter_code(form.code.data, _client_key(), seat_label=form.seat.data or "")
         except participants.CodeAttemptsThrottled:
             form.code.errors.append(_("Too many tries. Please wait a minute, or ask the adult with you."))
             status = 429
@@ -41,16 +59,225 @@ def start():
 @bp.route("/p/")
 @child
 def welcome():
-    return render_template("participate/welcome.html", participant=participants.current_participant())
+    """Send the child to where they are in their journey (also how a closed tab resumes)."""
+    participant = participants.current_participant()
+    journey.set_language(participant, _locale())
+    if participant.band is None:
+        return redirect(url_for("participate.age"))
+    if participant.state == State.ISSUED:
+        return redirect(url_for("participate.about"))
+    return redirect(url_for("participate.page", index=participant.page_index))
+
+
+@bp.route("/p/age", methods=["GET", "POST"])
+@child
+def age():
+    participant = participants.current_participant()
+    bands = participant.consultation.band_list
+    if len(bands) == 1:
+        journey.set_band(participant, bands[0])
+        return redirect(url_for("participate.welcome"))
+    form = AgeForm.for_bands(bands)
+    if form.validate_on_submit():
+        journey.set_band(participant, form.band_for_answer())
+        return redirect(url_for("participate.welcome"))
+    return render_template("participate/age.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/p/about", methods=["GET", "POST"])
+@child
+def about():
+    participant = participants.current_participant()
+    if participant.band is None:
+        return redirect(url_for("participate.age"))
+    if participant.state != State.ISSUED:
+        return redirect(url_for("participate.welcome"))
+    shown = journey.information_text(participant, _locale())
+    questions = shown.comprehension_items
+    chosen: dict[int, int] = {}
+    explanations: dict[int, str] = {}
+    if request.method == "POST":
+        for number, item in enumerate(questions):
+            raw = request.form.get(f"check_{number}", "")
+            if raw.isdigit() and int(raw) < len(item.options):
+                chosen[number] = int(raw)
+                outcome = check_answer(item, int(raw))
+                if not outcome.correct:
+                    explanations[number] = outcome.explain_again or ""
+        decision = request.form.get("decision")
+        already_explained = request.form.get("explained") == "1"
+        # A wrong answer explains again, once; it never stops the child from choosing.
+        if decision in ("yes", "no") and (not explanations or already_explained):
+            journey.record_assent(participant, decision == "yes", shown)
+            if decision == "yes":
+                return redirect(url_for("participate.welcome"))
+            participants.leave()
+            return redirect(url_for("participate.declined"))
+    return render_template("participate/about.html", shown=shown, questions=questions,
+                           chosen=chosen, explanations=explanations)
+
+
+@bp.route("/p/declined")
+@public_child_facing
+def declined():
+    return render_template("participate/declined.html")
+
+
+def _page_view(index: int):
+    participant = participants.current_participant()
+    instrument = instrument_for(participant.consultation)
+    stored = journey.answers_of(participant)
+    plan = journey.plan(participant, instrument, stored)
+    if index not in plan.shown:
+        # Out of range, or not relevant any more: go to the nearest page that is shown.
+        following = plan.next_after(index - 1) if index >= 0 else None
+        if following is None:
+            return redirect(url_for("participate.end"))
+        return redirect(url_for("participate.page", index=following))
+    lang = journey.content_language(participant, _locale())
+    page = plan.all_pages[index]
+    items = journey.relevant_items(page, journey.expression_values(instrument, stored))
+    form_class, specs = build_page_form(items, instrument, lang, participant.band)
+    status = 200
+    note = None
+    if request.method == "POST":
+        form = form_class()
+        csrf_ok = True
+        if current_app.config["WTF_CSRF_ENABLED"]:
+            try:
+                validate_csrf(request.form.get("csrf_token"))
+            except (ValidationError, CSRFError):
+                csrf_ok = False
+        if not csrf_ok:
+            # The page comes back with the child's answers in place; nothing is lost.
+            note = _("Sorry, that did not go through. Please press the button again.")
+            status = 400
+        elif request.form.get("nav") == "skip_section":
+            section_end = _end_of_section(instrument, plan, index)
+            nxt = plan.next_after(section_end)
+            journey.move_to(participant, nxt if nxt is not None else index)
+            return redirect(url_for("participate.page", index=nxt) if nxt is not None
+                            else url_for("participate.end"))
+        elif form.validate():
+            values = {spec.item.name: stored_value_for(spec, form) for spec in specs
+                      if spec.kind != "note"}
+            going_back = request.form.get("nav") == "back"
+            # Relevance may change with this page's answers: plan again with them.
+            merged = {**stored, **{k: v for k, v in values.items() if v is not None}}
+            new_plan = journey.plan(participant, instrument, merged)
+            target = new_plan.previous_before(index) if going_back else new_plan.next_after(index)
+            token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
+            try:
+                journey.save_page(participant, token, index, values, target)
+            except journey.PageConflict:
+                abort(409)
+            if target is None:
+                return redirect(url_for("participate.end") if not going_back else
+                                url_for("participate.page", index=index))
+            return redirect(url_for("participate.page", index=target))
+        else:
+            status = 400
+    else:
+        data = {}
+        for spec in specs:
+            data.update(form_data_for(spec, stored.get(spec.item.name)))
+        form = form_class(formdata=None, data=data)
+    section = instrument.section_of(page.name)
+    first_of_section = _first_shown_of_section(instrument, plan, index)
+    return render_template(
+        "participate/page.html", form=form, specs=specs, index=index, page=page,
+        position=plan.position(index), total=len(plan.shown), note=note,
+        page_token=secrets.token_hex(16), lang=lang,
+        section_notice=(section.notice.get_for(lang, (instrument.settings.default_language,))
+                        if first_of_section and section.notice else None),
+        skippable=bool(first_of_section and section.skippable),
+        has_previous=plan.previous_before(index) is not None,
+    ), status
+
+
+def _end_of_section(instrument, plan, index: int) -> int:  # noqa: ANN001
+    names = {p.name for p in instrument.section_of(plan.all_pages[index].name).pages}
+    last = index
+    for i, page in enumerate(plan.all_pages):
+        if page.name in names:
+            last = max(last, i)
+    return last
+
+
+def _first_shown_of_section(instrument, plan, index: int) -> bool:  # noqa: ANN001
+    names = {p.name for p in instrument.section_of(plan.all_pages[index].name).pages}
+    earlier = [i for i in plan.shown if i < index and plan.all_pages[i].name in names]
+    return not earlier
+
+
+@bp.route("/p/q/<int:index>", methods=["GET", "POST"])
+@child_assented
+@csrf.exempt  # checked inside, so that a stale token re-shows the page instead of an error
+def page(index: int):
+    return _page_view(index)
+
+
+@bp.route("/p/end", methods=["GET", "POST"])
+@child_assented
+def end():
+    participant = participants.current_participant()
+    if request.method == "POST" and request.form.get("decision") in ("yes", "no"):
+        keep = request.form["decision"] == "yes"
+        journey.finish(participant, keep)
+        participants.leave()
+        return redirect(url_for("participate.done", kept="1" if keep else "0"))
+    shown = journey.information_text(participant, _locale())
+    return render_template("participate/end.html", choices=shown.choices("reaffirmation"))
+
+
+@bp.route("/p/done")
+@public_child_facing
+def done():
+    return render_template("participate/done.html", kept=request.args.get("kept") == "1")
+
+
+@bp.route("/p/stop", methods=["GET", "POST"])
+@child
+def stop():
+    participant = participants.current_participant()
+    if request.method == "POST":
+        choice = request.form.get("choice")
+        if choice == "delete":
+            if participant.state == State.ISSUED:
+                participants.leave()
+            else:
+                journey.stop_and_delete(participant)
+                participants.leave()
+            return redirect(url_for("participate.stopped", deleted="1"))
+        if choice == "later":
+            participants.leave()
+            return redirect(url_for("participate.stopped", deleted="0"))
+        if choice == "continue":
+            return redirect(url_for("participate.welcome"))
+    return render_template("participate/stop.html", answering=participant.state != State.ISSUED)
+
+
+@bp.route("/p/stopped")
+@public_child_facing
+def stopped():
+    return render_template("participate/stopped.html", deleted=request.args.get("deleted") == "1")
+
+
+@bp.route("/p/upset")
+@public_child_facing
+def upset():
+    """A calm screen with help; nothing is stored about why the child came here."""
+    return render_template("participate/upset.html", in_session=participants.current_participant() is not None)
 
 
 @bp.route("/leave", methods=["POST"])
 @public_child_facing
 def leave():
-    """Quick exit and "stop for now": forget this device's session, go somewhere neutral."""
+    """Quick exit: forget this device's session, go somewhere neutral."""
     participant = participants.current_participant()
     target = help_context(participant.consultation if participant else None)["quick_exit_url"]
-    participants.leave()
+    participants.quick_exit(participant)
+    session.pop("lang", None)
     return redirect(target or url_for("participate.neutral"), code=303)
 
 

@@ -18,6 +18,13 @@ def _violations(page) -> list[str]:
     return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in results.response["violations"]]
 
 
+def _enter_code(page, code: str) -> None:
+    page.goto("/")
+    page.fill("#code", code)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/p/age")
+
+
 def _sign_in(page, username: str) -> None:
     page.goto("/staff/sign-in")
     page.fill("#username", username)
@@ -32,11 +39,31 @@ def test_child_pages_pass_axe(page, world, issue_codes, language: str) -> None:
     for path in (f"/?lang={language}", "/help", "/notes"):
         page.goto(path)
         problems[path] = _violations(page)
-    page.goto("/")
-    page.fill("#code", code)
-    page.click("form:not([data-quick-exit]) button[type=submit]")
-    page.wait_for_url("**/p/")
-    problems["/p/"] = _violations(page)
+    _enter_code(page, code)
+    problems["/p/age"] = _violations(page)
+    page.check("input[name=age][value='12']")
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/p/about")
+    problems["/p/about"] = _violations(page)
+    page.check("#check_0_1")  # a wrong answer: the explanation comes back, accessibly
+    page.click("button[name=decision][value=yes]")
+    problems["/p/about (explained)"] = _violations(page)
+    page.click("button[name=decision][value=yes]")
+    page.wait_for_url("**/p/q/0")
+    problems["/p/q/0"] = _violations(page)
+    page.check("input[name=q_who][value=helpline]")
+    page.click("button[name=nav][value=next]")
+    page.wait_for_url("**/p/q/1")
+    problems["/p/q/1"] = _violations(page)
+    page.click("button[name=nav][value=next]")
+    page.wait_for_url("**/p/q/2")
+    problems["/p/q/2 (matrix, rank)"] = _violations(page)
+    for path in ("/p/stop", "/p/upset", "/p/end"):
+        page.goto(path)
+        problems[path] = _violations(page)
+    page.click("button[name=decision][value=yes]")
+    page.wait_for_url("**/p/done*")
+    problems["/p/done"] = _violations(page)
     # A wrong code shows an error message that must be accessible too.
     page.goto("/")
     page.fill("#code", "AAAA-BBBB-CCCC")
@@ -66,10 +93,7 @@ def test_staff_pages_pass_axe(page, world) -> None:
 
 def test_quick_exit_by_keyboard_replaces_history(page, world, issue_codes) -> None:
     code = issue_codes(world.consultation, 1)[0]
-    page.goto("/")
-    page.fill("#code", code)
-    page.click("form:not([data-quick-exit]) button[type=submit]")
-    page.wait_for_url("**/p/")
+    _enter_code(page, code)
     # The quick exit is the first thing a keyboard reaches.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent").strip() == "Leave this page quickly"
@@ -80,5 +104,5 @@ def test_quick_exit_by_keyboard_replaces_history(page, world, issue_codes) -> No
     # Back does not return to the survey, and the session is gone.
     page.go_back()
     assert "/p/" not in page.url
-    page.goto("/p/")
+    page.goto("/p/age")
     assert page.url.endswith("/")

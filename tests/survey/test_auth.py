@@ -208,9 +208,16 @@ def test_sign_in_throttling_is_shared_through_redis(make_app) -> None:
     name = f"user{uuid.uuid4().hex[:8]}"
     with first.app_context():
         accounts.create_user(name, STRONG_PASSWORD, ["analyst"])
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.1"  # this run's own client key
+
+    def client(worker):  # noqa: ANN001, ANN202
+        test_client = worker.test_client()
+        test_client.environ_base["REMOTE_ADDR"] = address
+        return test_client
+
     for worker in (first, second, first, second, first):
-        assert sign_in(worker.test_client(), name, "wrong password!").status_code == 401
-    assert sign_in(second.test_client(), name).status_code == 429
+        assert sign_in(client(worker), name, "wrong password!").status_code == 401
+    assert sign_in(client(second), name).status_code == 429
     # The count lives in Redis itself (not in a worker's memory), so every worker sees it.
     import hashlib
 

@@ -40,9 +40,10 @@ def test_demo_sets_everything_up(app, runner) -> None:
     result = runner.invoke(args=["demo", "--no-serve", "--codes", "5"])
     assert result.exit_code == 0, result.output
     assert "demo-facilitator  password:" in result.output
-    codes = [line.strip() for line in result.output.splitlines() if line.startswith("  ") and
-             len(line.strip()) == 14 and line.strip().count("-") == 2]
-    assert len(codes) == 5
+    cards = [line.split() for line in result.output.splitlines() if "withdrawal:" in line]
+    codes = [card[0] for card in cards]
+    assert len(codes) == 5 and all(len(code) == 14 and code.count("-") == 2 for code in codes)
+    assert len({card[2] for card in cards} | set(codes)) == 10  # ten different codes
     with app.app_context():
         consultation = db.session.scalar(sa.select(Consultation))
         assert consultation.state == "open"

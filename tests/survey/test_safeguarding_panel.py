@@ -22,7 +22,7 @@ def test_child_in_a_session_sees_their_consultations_profile(app, world) -> None
     with app.app_context():
         db.session.get(Consultation, world.consultation).country_profile = "example-ke"
         db.session.commit()
-    html = world.clients["child"].get("/p/").get_data(as_text=True)
+    html = world.clients["child"].get("/p/age").get_data(as_text=True)
     for helpline in load_profile("example-ke").helplines:
         assert helpline.number in html
 

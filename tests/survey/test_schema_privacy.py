@@ -11,7 +11,7 @@ from survey.extensions import db
 IDENTIFYING = re.compile(
     r"(^|_)(name|first_?name|last_?name|surname|dob|birth|email|phone|mobile|address|ip|ip_address|"
     r"user_?agent|referr?er|geo|latitude|longitude|location|fingerprint)(_|$)", re.I)
-STAFF_TABLES = {"staff_user", "staff_session", "audit_event", "membership"}
+STAFF_TABLES = {"staff_user", "staff_session", "audit_event", "membership", "instrument_version"}
 
 
 def test_children_tables_hold_no_identifying_columns() -> None:

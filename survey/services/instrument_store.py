@@ -1,0 +1,57 @@
+"""Instruments kept in the database (native YAML), parsed once per process."""
+
+from __future__ import annotations
+
+import functools
+
+import sqlalchemy as sa
+
+from instruments import dump_native, load_bundled, load_native
+from instruments.model import Instrument
+from survey.database import write_transaction
+from survey.extensions import db
+from survey.models import Consultation, InstrumentVersion
+
+
+class InstrumentMissing(LookupError):
+    """A consultation names an instrument version that is not stored."""
+
+
+def store(instrument: Instrument, *, approved: bool = False) -> InstrumentVersion:
+    """Keep an instrument version; storing the same version twice needs the same content."""
+    existing = db.session.scalar(sa.select(InstrumentVersion).where(
+        InstrumentVersion.instrument_id == instrument.id, InstrumentVersion.version == instrument.version))
+    if existing is not None:
+        if existing.content_hash != instrument.content_hash:
+            raise ValueError(f"{instrument.id} version {instrument.version} is already stored with "
+                             "different content; give the changed instrument a new version.")
+        return existing
+    with write_transaction() as session:
+        record = InstrumentVersion(instrument_id=instrument.id, version=instrument.version,
+                                   content_hash=instrument.content_hash,
+                                   document=dump_native(instrument), approved=approved)
+        session.add(record)
+    return record
+
+
+@functools.lru_cache(maxsize=16)
+def _parse(content_hash: str, document: str) -> Instrument:
+    # Keyed by the content hash: a page request never parses YAML after the first time.
+    return load_native(document).instrument
+
+
+def instrument_for_version(record: InstrumentVersion) -> Instrument:
+    return _parse(record.content_hash, record.document)
+
+
+def instrument_for(consultation: Consultation) -> Instrument:
+    record = db.session.scalar(sa.select(InstrumentVersion).where(
+        InstrumentVersion.instrument_id == consultation.instrument_id,
+        InstrumentVersion.version == consultation.instrument_version))
+    if record is None:
+        raise InstrumentMissing(f"{consultation.instrument_id} {consultation.instrument_version}")
+    return instrument_for_version(record)
+
+
+def store_bundled(name: str = "reporting-mechanisms") -> InstrumentVersion:
+    return store(load_bundled(name), approved=True)

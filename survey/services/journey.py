@@ -1,0 +1,273 @@
+"""The child's journey after the code: age band, assent, pages of answers, the end, stopping.
+
+Every step goes through the participant state machine of :mod:`consent.states`; answers are
+stored only in the states it allows (:func:`consent.states.may_store_answers`), whatever route
+asked.  Nothing here records a time of day, an address or anything typed outside answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+
+from consent.states import Event, State, TransitionRefused, may_store_answers, transition
+from consent.texts import ConfidentialityMode, RenderedText, TextKind, bundled_texts, render_text
+from instruments.expressions import evaluate_bool
+from instruments.model import RESERVED_CODES, Instrument, Page
+from survey.database import write_transaction
+from survey.extensions import db
+from survey.models import Answer, AssentEvent, Consultation, PageSave, Participant, utcnow
+from survey.services.instrument_store import instrument_for
+from survey.services.safeguarding import country_profile
+
+
+class PageConflict(Exception):
+    """The same page token came back with different answers (a replayed, altered request)."""
+
+
+class NotAllowed(Exception):
+    """The participant's state does not allow this step."""
+
+
+def today() -> dt.date:
+    return utcnow().date()
+
+
+def _apply(participant: Participant, event: Event) -> None:
+    try:
+        participant.state = transition(State(participant.state), event).value
+    except TransitionRefused as error:
+        raise NotAllowed(str(error)) from error
+
+
+# ----------------------------------------------------------------------------- band and language
+def bands_offered(consultation: Consultation) -> list[str]:
+    return consultation.band_list
+
+
+def set_band(participant: Participant, band: str) -> None:
+    if band not in participant.consultation.band_list:
+        raise NotAllowed("That age group is not part of this consultation.")
+    with write_transaction() as session:
+        session.merge(participant).band = band
+
+
+def set_language(participant: Participant, language: str) -> None:
+    if language in participant.consultation.language_list and language != participant.language:
+        with write_transaction() as session:
+            session.merge(participant).language = language
+
+
+def content_language(participant: Participant, interface_locale: str) -> str:
+    """The instrument language for this child: their choice when the consultation offers it."""
+    offered = participant.consultation.language_list
+    if interface_locale in offered:
+        return interface_locale
+    if participant.language in offered:
+        return participant.language
+    return offered[0]
+
+
+# ----------------------------------------------------------------------------- assent
+def text_values(consultation: Consultation, instrument: Instrument, band: str) -> dict[str, object]:
+    profile = country_profile(consultation.country_profile)
+    helpline = profile.helplines[0]
+    pages = len(instrument.pages_for_band(band, research_allowed(consultation)))
+    from instruments.validate import estimate_minutes
+
+    return {
+        "organisation": consultation.organisation,
+        "independent_contact": consultation.contact,
+        "contact": consultation.contact,
+        "minutes": max(1, round(estimate_minutes(instrument, band, research_allowed(consultation)))),
+        "pages": pages,
+        "audience": consultation.audience,
+        "influence_scope": consultation.influence_scope,
+        "feedback_date": consultation.feedback_due,
+        "cutoff_date": consultation.analysis_cutoff,
+        "helpline": f"{helpline.name} ({helpline.number})",
+        "reporting_role": "our safeguarding lead",
+    }
+
+
+@functools.cache
+def _texts():
+    # The bundled texts are read from files once per process, not on every page.
+    return bundled_texts()
+
+
+def information_text(participant: Participant, lang: str) -> RenderedText:
+    """The child information screen for this child's band, in their language where it exists."""
+    consultation = participant.consultation
+    registry = _texts()
+    try:
+        text = registry.latest(TextKind.CHILD_INFORMATION, lang, participant.band)
+    except LookupError:
+        text = registry.latest(TextKind.CHILD_INFORMATION, consultation.language_list[0], participant.band)
+    instrument = instrument_for(consultation)
+    return render_text(text, text_values(consultation, instrument, participant.band),
+                       mode=ConfidentialityMode.ANONYMOUS, locale=lang)
+
+
+def record_assent(participant: Participant, yes: bool, shown: RenderedText) -> None:
+    """Yes stores an assent event (text version, date, outcome); No stores only the state."""
+    with write_transaction() as session:
+        participant = session.merge(participant)
+        _apply(participant, Event.ASSENT_YES if yes else Event.ASSENT_NO)
+        if yes:
+            session.add(AssentEvent(participant_id=participant.id, text_id=shown.text_id,
+                                    text_hash=shown.content_hash, outcome="yes"))
+        participant.last_active_on = today()
+
+
+# ----------------------------------------------------------------------------- pages
+@dataclasses.dataclass(frozen=True)
+class PagePlan:
+    """The pages this child is shown, given the band and the answers so far."""
+
+    all_pages: tuple[Page, ...]
+    shown: tuple[int, ...]  # indexes into all_pages whose items are relevant
+
+    def next_after(self, index: int) -> int | None:
+        return next((i for i in self.shown if i > index), None)
+
+    def previous_before(self, index: int) -> int | None:
+        return next((i for i in reversed(self.shown) if i < index), None)
+
+    def position(self, index: int) -> int:
+        """How many shown pages come before this one (for the progress bar)."""
+        return sum(1 for i in self.shown if i < index)
+
+
+def answers_of(participant: Participant) -> dict[str, str]:
+    rows = db.session.execute(sa.select(Answer.item, Answer.value).where(
+        Answer.participant_id == participant.id))
+    return dict(rows.all())
+
+
+def expression_values(instrument: Instrument, stored: Mapping[str, str]) -> dict[str, object]:
+    """Stored answers as the expression language expects them (lists for multi-selects)."""
+    values: dict[str, object] = {}
+    for name, value in stored.items():
+        if value in RESERVED_CODES or not value.startswith(("[", "{")):
+            values[name] = value
+        else:
+            decoded = json.loads(value)
+            values[name] = " ".join(decoded) if isinstance(decoded, list) else decoded
+    return values
+
+
+def relevant_items(page: Page, values: Mapping[str, object]) -> tuple:
+    if page.relevance and not evaluate_bool(page.relevance, values):
+        return ()
+    return tuple(item for item in page.items
+                 if not item.relevance or evaluate_bool(item.relevance, values))
+
+
+def plan(participant: Participant, instrument: Instrument, stored: Mapping[str, str]) -> PagePlan:
+    pages = instrument.pages_for_band(participant.band, research_allowed(participant.consultation))
+    values = expression_values(instrument, stored)
+    shown = tuple(i for i, page in enumerate(pages) if relevant_items(page, values))
+    return PagePlan(pages, shown)
+
+
+def _digest(values: Mapping[str, str | None]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def save_page(participant: Participant, token: str, page_index: int, values: Mapping[str, str | None],
+              next_index: int | None) -> bool:
+    """Store one page's answers once, whatever number of times it is posted.
+
+    ``values`` maps item names to the stored value, or None for an item left empty (its old
+    answer, if any, is removed: the child has cleared it).  Returns False when the token was
+    already applied (a double click or a reload), True when this call stored the page.
+    Raises :class:`PageConflict` when the token comes back with different answers.
+    """
+    digest = _digest(values)
+    with write_transaction() as session:
+        participant = session.merge(participant)
+        if not may_store_answers(State(participant.state)):
+            raise NotAllowed("answers can only be stored after an affirmative assent")
+        seen = session.get(PageSave, token)
+        if seen is not None:
+            if seen.digest != digest or seen.participant_id != participant.id:
+                raise PageConflict
+            return False
+        session.add(PageSave(token=token, participant_id=participant.id, digest=digest))
+        if participant.state == State.ASSENTED:
+            _apply(participant, Event.START_ANSWERING)
+        _apply(participant, Event.SAVE_PAGE)
+        upsert = _upsert_statement(session)
+        for item, value in values.items():
+            if value is None:
+                session.execute(sa.delete(Answer).where(Answer.participant_id == participant.id,
+                                                        Answer.item == item))
+            else:
+                session.execute(upsert.values(id=_new_id(), participant_id=participant.id, item=item,
+                                              value=value, saved_on=today()))
+        participant.page_index = page_index if next_index is None else next_index
+        participant.last_active_on = today()
+    return True
+
+
+def _new_id() -> str:
+    from survey.models import new_uuid
+
+    return new_uuid()
+
+
+def _upsert_statement(session):  # noqa: ANN001, ANN202 - a dialect-specific insert
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(Answer)
+    return statement.on_conflict_do_update(
+        index_elements=[Answer.participant_id, Answer.item],
+        set_={"value": statement.excluded.value, "saved_on": statement.excluded.saved_on})
+
+
+def move_to(participant: Participant, page_index: int) -> None:
+    with write_transaction() as session:
+        session.merge(participant).page_index = page_index
+
+
+# ----------------------------------------------------------------------------- ending
+def finish(participant: Participant, keep: bool) -> None:
+    """The end question: Yes completes the response; No deletes it (C-08)."""
+    with write_transaction() as session:
+        participant = session.merge(participant)
+        if participant.state == State.ASSENTED:
+            _apply(participant, Event.START_ANSWERING)
+        _apply(participant, Event.COMPLETE if keep else Event.REAFFIRM_NO)
+        if not keep:
+            _delete_everything(session, participant)
+
+
+def stop_and_delete(participant: Participant) -> None:
+    """"Stop and delete my answers": every row of this participant, in one transaction (C-07)."""
+    with write_transaction() as session:
+        participant = session.merge(participant)
+        _apply(participant, Event.WITHDRAW)
+        _delete_everything(session, participant)
+
+
+def _delete_everything(session, participant: Participant) -> None:  # noqa: ANN001
+    for model in (Answer, PageSave, AssentEvent):
+        session.execute(sa.delete(model).where(model.participant_id == participant.id))
+    participant.band = None
+    participant.language = None
+    participant.seat_label = ""
+    participant.page_index = 0
+
+
+def research_allowed(consultation: Consultation) -> bool:
+    return consultation.research_mode and bool(consultation.ethics_reference.strip())

@@ -1,0 +1,270 @@
+"""The child's journey: code → age → information and assent → pages → the end, with nothing lost."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from survey.extensions import db
+from survey.models import Answer, AssentEvent, PageSave, Participant
+
+
+def _answers(app) -> dict[str, str]:
+    with app.app_context():
+        return dict(db.session.execute(sa.select(Answer.item, Answer.value)).all())
+
+
+def _participant(app) -> Participant:
+    with app.app_context():
+        return db.session.scalars(sa.select(Participant)).first()
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="page_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
+def consultation(make_consultation):
+    return make_consultation()
+
+
+@pytest.fixture
+def child(app, consultation, issue_codes):
+    client = app.test_client()
+    code = issue_codes(consultation, 1)[0]
+    assert client.post("/", data={"code": code}).status_code == 302
+    client.code = code
+    return client
+
+
+def _assent(child, age: str = "12"):
+    assert child.get("/p/").location.endswith("/p/age")
+    assert child.post("/p/age", data={"age": age}).status_code == 302
+    assert child.get("/p/").location.endswith("/p/about")
+    response = child.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def _post_page(child, index: int, data: dict, nav: str = "next"):
+    page = child.get(f"/p/q/{index}")
+    assert page.status_code == 200, page.status_code
+    return child.post(f"/p/q/{index}", data={**data, "page_token": _token(page.get_data(as_text=True)),
+                                              "nav": nav})
+
+
+def test_information_screen_tells_the_child_what_p02_requires(child) -> None:
+    child.post("/p/age", data={"age": "9"})
+    html = child.get("/p/about").get_data(as_text=True)
+    for value in ("the county council", "how help works", "2027", "January 31"):
+        assert value in html
+    # Read-aloud is an enhancement: the button stays hidden unless a script can speak.
+    assert "Read this to me" in html
+
+
+def test_whole_journey_stores_answers_with_codes_and_only_the_band(app, child) -> None:
+    _assent(child, age="12")
+    participant = _participant(app)
+    assert participant.state == "assented" and participant.band == "B"
+    with app.app_context():
+        event = db.session.scalars(sa.select(AssentEvent)).one()
+        assert event.outcome == "yes" and len(event.text_hash) == 64 and "/en/B/" in event.text_id
+
+    response = _post_page(child, 0, {"q_who": "helpline", "q_feel": "_rns"})
+    assert response.location.endswith("/p/q/1")
+    page = child.get("/p/q/1").get_data(as_text=True)
+    assert "Why a helpline?" in page  # relevant because of the answer on page 1
+    assert "Please don&#39;t write names" in page or "Please don't write names" in page
+    response = _post_page(child, 1, {"q_ways": ["phone", "chat"], "q_why_helpline": "they listen",
+                                     "q_ideas": "", "rns_ideas": "y"})
+    assert response.location.endswith("/p/q/2")
+    html = child.get("/p/q/2").get_data(as_text=True)
+    assert "harder things" in html and "Skip this part" in html
+    response = _post_page(child, 2, {"q_grid__safe": "4", "q_grid__easy": "_dk", "q_order__1": "chat",
+                                     "q_order__2": "phone"})
+    # Page 4 is for band C only: a child in band B goes straight to the end.
+    assert response.location.endswith("/p/end")
+    assert child.post("/p/end", data={"decision": "yes"}).location.endswith("/p/done?kept=1")
+
+    answers = _answers(app)
+    assert answers["who"] == "helpline"
+    assert answers["feel"] == "_rns"
+    assert answers["ways"] == '["phone", "chat"]'
+    assert answers["why_helpline"] == "they listen"
+    assert answers["ideas"] == "_rns"
+    assert answers["order"] == '["chat", "phone"]'
+    assert "older" not in answers
+    assert _participant(app).state == "completed"
+    # The session is over: the device keeps nothing that leads back in.
+    assert child.get("/p/").location.endswith("/")
+
+
+def test_no_stores_nothing_but_the_declined_state(app, child, issue_codes) -> None:
+    child.post("/p/age", data={"age": "15"})
+    response = child.post("/p/about", data={"decision": "no"})
+    assert response.location.endswith("/p/declined")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AssentEvent)) == 0
+    assert _participant(app).state == "declined"
+    # The code cannot be used again.
+    assert app.test_client().post("/", data={"code": child.code}).status_code == 400
+
+
+def test_a_wrong_comprehension_answer_explains_again_and_never_blocks(app, child) -> None:
+    child.post("/p/age", data={"age": "10"})
+    first = child.post("/p/about", data={"check_0": "1", "check_1": "0", "decision": "yes"})
+    assert first.status_code == 200
+    html = first.get_data(as_text=True)
+    assert 'class="explain"' in html and 'name="explained" value="1"' in html
+    assert _participant(app).state == "issued"
+    again = child.post("/p/about", data={"check_0": "1", "check_1": "0", "decision": "yes", "explained": "1"})
+    assert again.status_code == 302 and _participant(app).state == "assented"
+
+
+def test_no_child_route_stores_an_answer_before_assent(app, child) -> None:
+    """Walk every child-facing route with a session that has not said Yes."""
+    from survey.access import is_child_facing, rule_for
+
+    child.post("/p/age", data={"age": "12"})
+    posted = 0
+    for url_rule in app.url_map.iter_rules():
+        if not is_child_facing(rule_for(app, url_rule.endpoint)) or url_rule.endpoint in (
+                "participate.leave", "participate.stop", "static"):
+            continue
+        path = url_rule.rule.replace("<int:index>", "0")
+        for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
+            response = child.open(path, method=method, data={
+                "q_who": "friend", "q_feel": "4", "page_token": "t" * 32, "nav": "next", "decision": "maybe"})
+            assert response.status_code < 500
+            posted += 1
+    assert posted >= 10
+    assert _answers(app) == {}
+    assert _participant(app).state == "issued"
+
+
+def test_double_submit_stores_once_and_an_altered_replay_gets_409(app, child) -> None:
+    _assent(child)
+    token = _token(child.get("/p/q/0").get_data(as_text=True))
+    data = {"q_who": "friend", "q_feel": "4", "page_token": token, "nav": "next"}
+    cookie = child.get_cookie("sauti").value
+    statuses: list[int] = []
+
+    def post() -> None:
+        client = app.test_client()
+        client.set_cookie("sauti", cookie)
+        statuses.append(client.post("/p/q/0", data=data).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [302] * 10
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 2
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PageSave)) == 1
+    altered = child.post("/p/q/0", data={**data, "q_who": "parent"})
+    assert altered.status_code == 409
+    assert _answers(app)["who"] == "friend"
+
+
+def test_back_reload_and_changing_an_answer_keep_one_answer_per_item(app, child) -> None:
+    _assent(child)
+    _post_page(child, 0, {"q_who": "friend", "q_feel": "2"})
+    page = child.get("/p/q/0").get_data(as_text=True)
+    assert re.search(r'value="friend"[^>]*checked|checked[^>]*value="friend"', page)
+    _post_page(child, 0, {"q_who": "parent", "q_feel": "2"})
+    assert _answers(app) == {"who": "parent", "feel": "2"}
+    # Clearing an answer removes it: a skipped question is stored as nothing.
+    _post_page(child, 0, {"q_feel": "2"})
+    assert _answers(app) == {"feel": "2"}
+
+
+def test_switching_language_keeps_answers(app, child) -> None:
+    _assent(child)
+    _post_page(child, 0, {"q_who": "friend", "q_feel": "5"})
+    french = child.get("/p/q/0?lang=fr").get_data(as_text=True)
+    assert "Qui (fr)?" in french and 'lang="fr"' in french
+    assert re.search(r'value="friend"[^>]*checked|checked[^>]*value="friend"', french)
+    assert _answers(app) == {"who": "friend", "feel": "5"}
+
+
+def test_a_child_who_closes_the_tab_resumes_where_they_left(app, child) -> None:
+    _assent(child)
+    _post_page(child, 0, {"q_who": "friend"})
+    later = app.test_client()
+    assert later.post("/", data={"code": child.code.lower().replace("-", " ")}).status_code == 302
+    assert later.get("/p/").location.endswith("/p/q/1")
+
+
+def test_stop_and_delete_removes_every_row(app, child) -> None:
+    _assent(child)
+    _post_page(child, 0, {"q_who": "friend"})
+    response = child.post("/p/stop", data={"choice": "delete"})
+    assert response.location.endswith("/p/stopped?deleted=1")
+    with app.app_context():
+        for model in (Answer, AssentEvent, PageSave):
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0
+    participant = _participant(app)
+    assert participant.state == "withdrawn" and participant.band is None
+
+
+def test_end_question_no_deletes_the_response(app, child) -> None:
+    _assent(child)
+    _post_page(child, 0, {"q_who": "friend"})
+    assert child.post("/p/end", data={"decision": "no"}).location.endswith("/p/done?kept=0")
+    assert _answers(app) == {}
+    assert _participant(app).state == "withdrawn"
+
+
+def test_too_many_choices_is_a_clear_message_and_nothing_is_lost(app, child) -> None:
+    _assent(child)
+    _post_page(child, 0, {"q_who": "friend"})
+    response = _post_page(child, 1, {"q_ways": ["phone", "chat", "person"]})
+    assert response.status_code == 400 and "up to 2" in response.get_data(as_text=True)
+    assert _answers(app) == {"who": "friend"}
+
+
+def test_an_expired_form_token_reshows_the_page_with_the_answers(make_app, make_user, make_consultation,
+                                                                 issue_codes) -> None:
+    app = make_app(WTF_CSRF_ENABLED=True)
+    consultation = make_consultation()
+    code = issue_codes(consultation, 1)[0]
+    client = app.test_client()
+
+    def token_of(path: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+    client.post("/", data={"code": code, "csrf_token": token_of("/")})
+    client.post("/p/age", data={"age": "12", "csrf_token": token_of("/p/age")})
+    client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes",
+                                  "csrf_token": token_of("/p/about")})
+    page = client.get("/p/q/0").get_data(as_text=True)
+    response = client.post("/p/q/0", data={"q_who": "parent", "csrf_token": "expired-token",
+                                           "page_token": _token(page), "nav": "next"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "please press the button again" in html.lower()
+    assert re.search(r'value="parent"[^>]*checked|checked[^>]*value="parent"', html)
+    assert _answers(app) == {}
+
+
+DENY_LIST = ("abuse", "exploitation", "sexual", "report", "violence")
+
+
+def test_child_facing_titles_and_addresses_are_neutral(app, child) -> None:
+    _assent(child)
+    paths = ["/", "/help", "/p/upset", "/p/stop", "/p/q/0", "/p/q/1", "/p/q/2", "/p/end", "/notes"]
+    for path in paths:
+        html = child.get(path).get_data(as_text=True)
+        title = re.search(r"<title>(.*?)</title>", html, re.S).group(1).lower()
+        assert not any(word in title for word in DENY_LIST), (path, title)
+        assert not any(word in path for word in DENY_LIST)
+    from survey.access import is_child_facing, rule_for
+
+    for url_rule in app.url_map.iter_rules():
+        if is_child_facing(rule_for(app, url_rule.endpoint)):
+            assert not any(word in url_rule.rule.lower() for word in DENY_LIST), url_rule.rule
