@@ -9,7 +9,6 @@ from survey.extensions import db
 from survey.models import Consultation, Membership, User
 from survey.services import audit
 
-
 DETAIL_FIELDS = frozenset({
     "organisation", "contact", "purpose", "audience", "influence_scope", "feedback_due",
     "analysis_cutoff", "retention_until", "site_code", "setting", "shared_device", "research_mode",

@@ -8,8 +8,8 @@ asked.  Nothing here records a time of day, an address or anything typed outside
 from __future__ import annotations
 
 import dataclasses
-import functools
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
