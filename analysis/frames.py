@@ -45,7 +45,9 @@ __all__ = [
     "RESPONDENT_COLUMNS",
     "RNS",
     "ItemMeta",
+    "codebook_from_dict",
     "codebook_from_instrument",
+    "codebook_to_dict",
     "infer_codebook",
     "make_long",
     "read_database",
@@ -602,3 +604,31 @@ def _table_columns(engine: Any, table: str, read) -> set[str]:
     sql = f"SELECT * FROM {_ident(table)} WHERE 1 = 0"  # noqa: S608 - identifier validated
     frames = list(read(sql, []))
     return set(frames[0].columns) if frames else set()
+
+
+def codebook_to_dict(codebook: Mapping[str, ItemMeta]) -> dict[str, dict]:
+    """A JSON-ready form of a codebook (see :func:`codebook_from_dict`).
+
+    >>> d = codebook_to_dict({"q": ItemMeta("q", "scale", ("1", "2"), neutral=None)})
+    >>> codebook_from_dict(d)["q"].choices
+    ('1', '2')
+    """
+    out = {}
+    for name, m in codebook.items():
+        out[name] = {"type": m.type, "choices": list(m.choices), "labels": dict(m.labels),
+                     "label": m.label, "sensitive": m.sensitive, "bands": list(m.bands),
+                     "positive": list(m.positive), "neutral": m.neutral, "domain": m.domain}
+    return out
+
+
+def codebook_from_dict(data: Mapping[str, Mapping[str, Any]]) -> dict[str, ItemMeta]:
+    """Build a codebook from :func:`codebook_to_dict` output (e.g. read from JSON)."""
+    out = {}
+    for name, d in data.items():
+        out[name] = ItemMeta(
+            name, d.get("type", "single"), tuple(d.get("choices", ())),
+            labels=dict(d.get("labels", {})), label=d.get("label", ""),
+            sensitive=bool(d.get("sensitive", False)), bands=tuple(d.get("bands", ())),
+            positive=tuple(d.get("positive", ())), neutral=d.get("neutral"),
+            domain=d.get("domain", ""))
+    return out

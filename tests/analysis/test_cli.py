@@ -1,0 +1,35 @@
+"""The analysis command line, end to end on a synthetic export."""
+
+import json
+
+import openpyxl
+
+from analysis.cli import main
+
+
+def test_demo_then_report(tmp_path, capsys):
+    export = tmp_path / "export.csv"
+    cb = tmp_path / "codebook.json"
+    assert main(["demo", "--out", str(export), "--codebook", str(cb), "--n", "700"]) == 0
+    inputs = tmp_path / "inputs.json"
+    inputs.write_text(json.dumps({"funnel": {"invited": 900, "completed": 650},
+                                  "safeguarding": {"talk to someone": 3}}))
+    out = tmp_path / "report.html"
+    xlsx = tmp_path / "report.xlsx"
+    assert main(["report", "--input", str(export), "--codebook", str(cb), "--out", str(out),
+                 "--xlsx", str(xlsx), "--inputs", str(inputs), "--title", "Demo"]) == 0
+    html = out.read_text()
+    assert "<h1>Demo</h1>" in html and "not recorded" in html
+    assert openpyxl.load_workbook(xlsx).sheetnames[-1] == "SDC log"
+    err = capsys.readouterr().err
+    assert "wrote" in err and "s]" in err  # progress lines
+    assert main(["risk", "--input", str(export), "--codebook", str(cb)]) == 0
+    assert "global risk" in capsys.readouterr().out
+
+
+def test_report_refuses_low_k(tmp_path, capsys):
+    export = tmp_path / "e.csv"
+    main(["demo", "--out", str(export), "--n", "100"])
+    assert main(["report", "--input", str(export), "--out", str(tmp_path / "r.html"),
+                 "--k", "3"]) == 2
+    assert "minimum of 5" in capsys.readouterr().err
