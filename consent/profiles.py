@@ -235,7 +235,7 @@ class CountryProfile:
 
 # --------------------------------------------------------------------------- schema
 
-_TEXT = {"type": "string", "minLength": 1}
+_TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
 _LANG = {"type": "string", "pattern": r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"}
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
@@ -424,7 +424,7 @@ def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
         return out
     if v == "additionalProperties":
         known = sorted(err.schema.get("properties", {}))
-        extra = sorted(set(err.instance) - set(known))
+        extra = sorted((str(k) for k in err.instance if k not in known), key=str)
         prefix = "" if where == "(top level)" else where + "."
         return [
             ProfileProblem(prefix + str(x), "is not a known field",
@@ -449,6 +449,8 @@ def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
     if v == "minLength":
         return [ProfileProblem(where, "is empty", fix or "fill it in")]
     if v == "pattern":
+        if isinstance(err.instance, str) and not err.instance.strip():
+            return [ProfileProblem(where, "is blank", fix or "fill it in")]
         return [ProfileProblem(where, f"{err.instance!r} is not in the expected form", fix)]
     return [ProfileProblem(where, err.message, fix)]
 
@@ -644,7 +646,7 @@ def profile_from_yaml(text: str, *, source: str = "profile") -> CountryProfile:
     """
     try:
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. a date like 2026-13-45
         raise ProfileError(
             [ProfileProblem("(file)", f"is not valid YAML: {exc}", "fix the YAML syntax")],
             source,

@@ -1214,7 +1214,7 @@ def parse_text_file(content: str, *, source: str = "text") -> ConsentText:
         raise ValueError(f"{source}: the front matter needs a closing '---' line") from None
     try:
         meta = yaml.safe_load(head) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
         raise ValueError(f"{source}: the front matter is not valid YAML: {exc}") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{source}: the front matter must be 'key: value' lines")

@@ -217,6 +217,8 @@ RULES = [
     ("is-example-missing", _set("is_example", DELETE), "is_example", "true only for shipped"),
     ("is-example-text", _set("is_example", "yes"), "is_example", "must be boolean"),
     ("bad-id", _set("id", "Test Land"), "id", "lower-case id"),
+    ("blank-name", _set("name", "   "), "name", "is blank"),
+    ("blank-helpline-name", _set("helplines.0.name", " "), "helplines[0].name", "is blank"),
     ("unknown-top-field", _set("helpline", []), "helpline", "known fields"),
     ("school-name-flag-type", _set("school_name_as_site_code", "no"), "school_name_as_site_code",
      "must be boolean"),

@@ -70,8 +70,8 @@ json_values = st.recursive(
 
 @given(st.dictionaries(st.sampled_from(
     ["id", "name", "is_example", "permission", "own_consent_age", "helplines",
-     "quick_exit_url", "mandatory_reporting", "retention", "disclosure_protocol", "other"]),
-    json_values, max_size=10))
+     "quick_exit_url", "mandatory_reporting", "retention", "disclosure_protocol", "other"])
+    | st.integers(), json_values, max_size=10))
 @settings(max_examples=200, deadline=None)
 def test_profile_validation_only_raises_profile_error(data):
     try:
@@ -82,7 +82,8 @@ def test_profile_validation_only_raises_profile_error(data):
             assert p.field and p.message
 
 
-@pytest.mark.parametrize("text", ["", "\x00", "id: [", "- 1\n- 2", "a: b: c", "!!python/object:os.system x",
+@pytest.mark.parametrize("text", ["", "\x00", "id: [", "last_verified: 2026-13-45", "1: 2",
+                                  "- 1\n- 2", "a: b: c", "!!python/object:os.system x",
                                   "&a [*a]"])
 def test_profile_yaml_junk(text):
     with pytest.raises(ProfileError):
@@ -96,6 +97,7 @@ def test_yaml_tags_are_not_executed():
 
 
 @pytest.mark.parametrize("content", ["", "---\n", "---\n---\n", "---\n: :\n---\nbody",
+                                     "---\nkind: x\nd: 2026-13-45\n---\nb",
                                      "---\nkind: nope\nlanguage: en\nversion: 1\ntitle: t\n---\nb"])
 def test_text_file_junk(content):
     with pytest.raises(ValueError):
