@@ -54,7 +54,6 @@ STRUCTURAL_CODES = frozenset(
     {
         IssueCode.DUPLICATE_NAME,
         IssueCode.INVALID_NAME,
-        IssueCode.UNKNOWN_TYPE,
         IssueCode.MISSING_CHOICE_LIST,
         IssueCode.EMPTY_CHOICE_LIST,
         IssueCode.DUPLICATE_CHOICE,
@@ -678,7 +677,7 @@ def validate(
     lint : bool
         Also run the authoring lint (translations, band variants, audio,
         time budget, scales, wording). Structural and safeguarding checks
-        always run.
+        always run; the lint is skipped while structural errors remain.
 
     Returns
     -------
@@ -701,7 +700,8 @@ def validate(
     issues += _check_expressions(instrument)
     issues += _check_safeguarding(instrument, research_mode, ethics_reference)
     launch = tuple(launch_languages)
-    if lint:
+    broken = any(i.code in STRUCTURAL_CODES for i in issues if i.severity is Severity.ERROR)
+    if lint and not broken:
         issues += _check_translations(instrument, launch)
         issues += _check_design(instrument, research_mode)
     elif launch:
