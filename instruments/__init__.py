@@ -55,6 +55,14 @@ from instruments.model import (
 )
 from instruments.native import dump_native, load_native
 from instruments.preview import preview_text
+from instruments.runtime import (
+    calculate_all,
+    check_answer,
+    context,
+    is_relevant,
+    visible_choices,
+    visible_items,
+)
 from instruments.validate import estimate_minutes, validate
 from instruments.xlsform import export_xlsform, import_xlsform
 
@@ -88,12 +96,16 @@ __all__ = [
     "band_at_least",
     "band_for_age",
     "bundled_names",
+    "calculate_all",
+    "check_answer",
+    "context",
     "dump_native",
     "estimate_minutes",
     "evaluate",
     "evaluate_bool",
     "export_xlsform",
     "import_xlsform",
+    "is_relevant",
     "load_bundled",
     "load_instrument",
     "load_native",
@@ -101,6 +113,8 @@ __all__ = [
     "parse",
     "preview_text",
     "validate",
+    "visible_choices",
+    "visible_items",
 ]
 
 

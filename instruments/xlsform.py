@@ -471,8 +471,31 @@ def _screen_rows(
                 "Give each choice in a list its own name."))
         else:
             seen[key] = rownum
+    if _add_context_rows(survey):
+        header = dict((definition.survey_header or [{}])[0] or {})
+        for key in ("type", "name", "calculation", "sauti_context"):
+            header.setdefault(key, None)
+        definition.survey_header = [header]
     definition.survey = survey
     return errors, warnings
+
+
+def _add_context_rows(survey: list[dict]) -> bool:
+    """pyxform insists every ${name} exists: give engine context values such as
+    ${_setting} a placeholder calculate row (after the real rows, so row numbers stay)."""
+    from instruments.expressions import CONTEXT_NAMES
+
+    defined = {str(row.get("name")) for row in survey if row.get("name") is not None}
+    used: set[str] = set()
+    for row in survey:
+        for value in row.values():
+            if isinstance(value, str) and "${_" in value:
+                used |= {m for m in re.findall(r"\$\{\s*(_[A-Za-z]+)\s*\}", value)
+                         if m in CONTEXT_NAMES}
+    for name in sorted(used - defined):
+        survey.append({"type": "calculate", "name": name, "calculation": "''",
+                       "sauti_context": "yes"})
+    return bool(used - defined)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,224 @@
+"""What the survey engine asks at run time: which items and choices to show,
+whether an answer is acceptable, and the calculated values.
+
+All functions are pure; ``answers`` maps item names (and matrix row keys) to
+stored values: a choice name, a list of choice names, a number or text, or a
+reserved code (:data:`~instruments.model.RATHER_NOT_SAY`,
+:data:`~instruments.model.DONT_KNOW`). Context values such as ``_setting`` or
+``_band`` may be merged in with :func:`context`.
+
+Examples
+--------
+>>> from instruments import load_bundled
+>>> inst = load_bundled()
+>>> answers = {"TR1": ["parent", "friend"], **context(band="B", setting="school")}
+>>> page = next(p for p in inst.pages_for_band("B") if p.name == "TR2")
+>>> [i.name for i in visible_items(inst, page, answers, "B")]
+['TR2']
+>>> [c.name for c in visible_choices(inst, inst.item("TR2"), "B", answers)]
+['parent', 'friend']
+>>> check_answer(inst, inst.item("TR1"), ["parent", "friend", "teacher", "police"], answers)
+'Choose at most 3.'
+>>> check_answer(inst, inst.item("TR1"), "_rns", answers) is None
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from instruments.errors import ExpressionError
+from instruments.expressions import evaluate, evaluate_bool, to_number
+from instruments.model import (
+    DONT_KNOW,
+    RATHER_NOT_SAY,
+    RESERVED_CODES,
+    Choice,
+    Instrument,
+    Item,
+    ItemType,
+    Page,
+    Section,
+)
+
+__all__ = [
+    "MAX_TEXT_LENGTH",
+    "calculate_all",
+    "check_answer",
+    "context",
+    "is_relevant",
+    "visible_choices",
+    "visible_items",
+]
+
+#: Longest open-text answer accepted (characters).
+MAX_TEXT_LENGTH = 2000
+
+_MESSAGES = {
+    "choice": "Choose one of the options shown.",
+    "max": "Choose at most {n}.",
+    "number": "Write a whole number.",
+    "decimal": "Write a number.",
+    "range": "Choose a value from {start} to {end}.",
+    "long": "Please write a shorter answer (at most {n} characters).",
+    "constraint": "This answer does not look right. Please check it.",
+    "dk": "\"I don't know\" is not offered for this question.",
+    "reserved": "\"I'd rather not say\" cannot be combined with other answers.",
+}
+
+
+def context(
+    band: str | None = None,
+    lang: str | None = None,
+    setting: str | None = None,
+    mode: str | None = None,
+) -> dict[str, str]:
+    """Context values expressions may read as ``${_band}``, ``${_lang}``,
+    ``${_setting}`` (school / community / online / other) and ``${_mode}``.
+
+    >>> context(band="A", setting="school")
+    {'_band': 'A', '_setting': 'school'}
+    """
+    values = {"_band": band, "_lang": lang, "_setting": setting, "_mode": mode}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def is_relevant(target: Item | Page | Section, answers: Mapping[str, Any]) -> bool:
+    """Evaluate the target's own relevance (true when it has none)."""
+    return evaluate_bool(target.relevance, answers)
+
+
+def visible_items(
+    instrument: Instrument,
+    page: Page,
+    answers: Mapping[str, Any],
+    band: str,
+    research_mode: bool = False,
+) -> tuple[Item, ...]:
+    """Items of ``page`` to show now: band rules (S-08), then section, page
+    and item relevance. Calculate items are never shown. An empty result
+    means the engine skips the page."""
+    try:
+        section = instrument.section_of(page.name)
+    except KeyError:
+        section = None
+    if section is not None and not is_relevant(section, answers):
+        return ()
+    if not is_relevant(page, answers):
+        return ()
+    allowed = set(instrument.items_for_band(band, research_mode))
+    return tuple(
+        item for item in page.items
+        if item in allowed and item.type is not ItemType.CALCULATE and is_relevant(item, answers)
+    )
+
+
+def visible_choices(
+    instrument: Instrument, item: Item, band: str | None, answers: Mapping[str, Any]
+) -> tuple[Choice, ...]:
+    """The item's choices for ``band``, filtered by its ``choice_filter``.
+
+    Inside the filter, bare names read the choice's ``name`` and extra
+    columns (XLSForm convention), e.g. ``selected(${TR1}, name)``.
+    """
+    choices = instrument.choices_for(item, band)
+    if not item.choice_filter:
+        return choices
+    return tuple(
+        c for c in choices
+        if evaluate_bool(item.choice_filter, answers, choice={**c.extra, "name": c.name})
+    )
+
+
+def _message(instrument: Instrument, item: Item, lang: str | None) -> str:
+    default = instrument.settings.default_language
+    return item.constraint_message.get_for(lang, (default,)) or _MESSAGES["constraint"]
+
+
+def check_answer(
+    instrument: Instrument,
+    item: Item,
+    value: Any,
+    answers: Mapping[str, Any] | None = None,
+    band: str | None = None,
+    lang: str | None = None,
+) -> str | None:
+    """``None`` when ``value`` is acceptable for ``item``, else a message.
+
+    Nothing is required: an empty value and "I'd rather not say" are always
+    accepted; "I don't know" only when the item allows it. Then the type
+    (choice names, whole numbers, range bounds, text length), ``max_choices``
+    and the ``constraint`` (with ``.`` bound to the value) are checked. The
+    messages are plain English except the instrument's own
+    ``constraint_message``; the engine may translate the defaults.
+    """
+    answers = dict(answers or {})
+    if value is None or value == "" or value == [] or value == RATHER_NOT_SAY:
+        return None
+    if value == DONT_KNOW:
+        return None if item.allow_dont_know else _MESSAGES["dk"]
+    kind = item.type
+    if kind in (ItemType.SELECT_ONE, ItemType.LIKERT, ItemType.MATRIX):
+        names = {c.name for c in visible_choices(instrument, item, band, answers)}
+        if str(value) not in names:
+            return _MESSAGES["choice"]
+    elif kind in (ItemType.SELECT_MULTIPLE, ItemType.RANK):
+        chosen = value.split() if isinstance(value, str) else [str(v) for v in value]
+        if any(v in RESERVED_CODES for v in chosen):
+            return _MESSAGES["reserved"]
+        names = {c.name for c in visible_choices(instrument, item, band, answers)}
+        if not set(chosen) <= names or len(set(chosen)) != len(chosen):
+            return _MESSAGES["choice"]
+        if item.max_choices is not None and len(chosen) > item.max_choices:
+            return _MESSAGES["max"].format(n=item.max_choices)
+    elif kind in (ItemType.INTEGER, ItemType.DECIMAL, ItemType.RANGE):
+        number = to_number(value)
+        if math.isnan(number) or math.isinf(number):
+            return _MESSAGES["number" if kind is ItemType.INTEGER else "decimal"]
+        if kind is ItemType.INTEGER and not number.is_integer():
+            return _MESSAGES["number"]
+        if kind is ItemType.RANGE:
+            start = float(item.parameters.get("start", 0))
+            end = float(item.parameters.get("end", 10))
+            step = float(item.parameters.get("step", 1))
+            steps = (number - start) / step if step else 0
+            if not start <= number <= end or not math.isclose(steps, round(steps)):
+                return _MESSAGES["range"].format(start=f"{start:g}", end=f"{end:g}")
+    elif kind is ItemType.TEXT and len(str(value)) > MAX_TEXT_LENGTH:
+        return _MESSAGES["long"].format(n=MAX_TEXT_LENGTH)
+    if item.constraint:
+        try:
+            ok = evaluate_bool(item.constraint, answers, current=value)
+        except ExpressionError:
+            ok = False
+        if not ok:
+            return _message(instrument, item, lang)
+    return None
+
+
+def calculate_all(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Values of the calculate items, in order (each sees the ones before it).
+
+    >>> from instruments import import_xlsform
+    >>> md = '''
+    ... | survey |
+    ... | | type | name | label | calculation |
+    ... | | integer | a | A | |
+    ... | | calculate | twice | | ${a} * 2 |
+    ... '''
+    >>> calculate_all(import_xlsform(md).instrument, {"a": 4})
+    {'twice': 8.0}
+    """
+    values: dict[str, Any] = {}
+    merged = dict(answers)
+    for item in instrument.items:
+        if item.type is ItemType.CALCULATE and item.calculation:
+            try:
+                result = evaluate(item.calculation, merged)
+            except ExpressionError:
+                result = ""
+            values[item.name] = result
+            merged[item.name] = result
+    return values
