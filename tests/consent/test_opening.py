@@ -206,3 +206,12 @@ def test_mandated_reporters_and_anonymous_mode_warns():
     assert any("facilitated mode" in w for w in check.warnings)
     assert not any("facilitated mode" in w for w in run(profile=profile,
                                                          mode="facilitated").warnings)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "sw", "ar"])
+@pytest.mark.parametrize("mode", ["anonymous", "facilitated"])
+def test_every_bundled_language_opens_a_demo(language, mode):
+    check = run(profile=GENERIC, texts=bundled_texts(), languages=[language],
+                require_approved=False, mode=mode)
+    assert check.ok, check.problems
+    assert len(check.bindings) == 8
