@@ -30,6 +30,8 @@ def main() -> None:
 def register(app: Flask) -> None:
     """Attach Sauti's commands to ``app.cli`` (``flask db`` comes from Flask-Migrate)."""
     app.cli.add_command(users)
+    app.cli.add_command(instruments_group)
+    app.cli.add_command(retention)
     app.cli.add_command(translate)
     app.cli.add_command(serve)
     app.cli.add_command(demo)
@@ -101,6 +103,127 @@ def users_set_password(username: str, password_stdin: bool) -> None:
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Password changed for {user.username}.")
+
+
+# --------------------------------------------------------------------------- instruments
+@click.group("instruments")
+def instruments_group() -> None:
+    """Instruments: validate, import, export and preview (XLSForm or Sauti's YAML)."""
+
+
+def _load_file(path: str):  # noqa: ANN202
+    from instruments import InstrumentError, load_instrument
+
+    try:
+        return load_instrument(path)
+    except InstrumentError as error:
+        for issue in error.issues:
+            click.echo(str(issue), err=True)
+        raise click.ClickException(f"{path} cannot be read ({len(error.issues)} problem(s) above).") from error
+    except OSError as error:
+        raise click.ClickException(f"{path}: {error.strerror or error}") from error
+
+
+@instruments_group.command("validate")
+@click.argument("path", type=click.Path(dir_okay=False))
+def instruments_validate(path: str) -> None:
+    """Check a file: exit 0 when valid, else print the coded issues and exit 1."""
+    result = _load_file(path)
+    for issue in result.issues:
+        click.echo(str(issue))
+    errors = [i for i in result.issues if i.severity.value == "error"]
+    click.echo(f"{result.instrument.id} {result.instrument.version}: {len(errors)} error(s), "
+               f"{len(result.issues) - len(errors)} warning(s).")
+    if errors:
+        raise SystemExit(1)
+
+
+@instruments_group.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--approve", is_flag=True, help="Mark the version approved (only if it has no errors).")
+@with_appcontext
+def instruments_import(path: str, approve: bool) -> None:
+    """Store a new instrument version in the database."""
+    from survey.services import instrument_store
+
+    result = _load_file(path)
+    errors = [i for i in result.issues if i.severity.value == "error"]
+    for issue in result.issues:
+        click.echo(str(issue), err=True)
+    if approve and errors:
+        raise click.ClickException("A version with errors cannot be approved; fix them and import again.")
+    try:
+        record = instrument_store.store(result.instrument, approved=approve)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Stored {record.instrument_id} version {record.version} ({record.content_hash[:12]}).")
+
+
+@instruments_group.command("export")
+@click.argument("instrument_id")
+@click.option("--version", "version", default=None, help="Default: the newest stored version.")
+@click.option("--format", "fmt", type=click.Choice(["xlsform", "yaml"]), default="yaml", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output "
+              "for yaml, ID-VERSION.xlsx for xlsform).")
+@with_appcontext
+def instruments_export(instrument_id: str, version: str | None, fmt: str, output: str | None) -> None:
+    """Write a stored instrument as Sauti YAML or as an XLSForm for KoboToolbox and ODK."""
+    from instruments import dump_native, export_xlsform
+    from survey.services import instrument_store
+
+    try:
+        record = instrument_store.find(instrument_id, version)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    instrument = instrument_store.instrument_for_version(record)
+    if fmt == "yaml":
+        text = dump_native(instrument)
+        if output:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            click.echo(text, nl=False)
+        return
+    target = output or f"{instrument.id}-{instrument.version}.xlsx"
+    export_xlsform(instrument, target)
+    click.echo(f"Wrote {target}")
+
+
+@instruments_group.command("preview")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--band", default="B", show_default=True)
+@click.option("--lang", default=None, help="Default: the instrument's default language.")
+@click.option("--research", is_flag=True, help="Include research-only items.")
+def instruments_preview(path: str, band: str, lang: str | None, research: bool) -> None:
+    """Show the pages a child in BAND sees, as text."""
+    from instruments import preview_text
+
+    instrument = _load_file(path).instrument
+    if band not in instrument.settings.band_codes:
+        bands = ", ".join(instrument.settings.band_codes)
+        raise click.ClickException(f"No band {band!r}; this instrument has {bands}.")
+    click.echo(preview_text(instrument, band, lang, research))
+
+
+# --------------------------------------------------------------------------- retention
+@click.group()
+def retention() -> None:
+    """Delete what may no longer be kept (run daily, e.g. from cron)."""
+
+
+@retention.command("run")
+@with_appcontext
+def retention_run() -> None:
+    """Delete incomplete responses after the profile's window and everything after the retention date.
+
+    A daily cron line:  15 2 * * *  cd /srv/sauti && .venv/bin/sauti retention run
+    """
+    import datetime as dt
+
+    from survey.services.retention import run_retention
+
+    counts = run_retention(dt.date.today())
+    click.echo("Deleted: " + (", ".join(f"{n} ({reason})" for reason, n in counts.items()) or "nothing"))
 
 
 # --------------------------------------------------------------------------- translate

@@ -34,6 +34,11 @@ class CodeForm(FlaskForm):
                        validators=[Optional(), Length(max=20)], render_kw={"autocomplete": "off"})
 
 
+class WithdrawForm(FlaskForm):
+    code = StringField(_l("The code on the part you tore off"), validators=[DataRequired(), Length(max=64)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+
+
 class AgeForm(FlaskForm):
     """How old are you?  Only the age band is kept, never the age."""
 

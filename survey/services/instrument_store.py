@@ -40,6 +40,18 @@ def _parse(content_hash: str, document: str) -> Instrument:
     return load_native(document).instrument
 
 
+def find(instrument_id: str, version: str | None = None) -> InstrumentVersion:
+    """A stored version, or the newest one stored for ``instrument_id``."""
+    query = sa.select(InstrumentVersion).where(InstrumentVersion.instrument_id == instrument_id)
+    if version is not None:
+        query = query.where(InstrumentVersion.version == version)
+    record = db.session.scalar(query.order_by(InstrumentVersion.id.desc()).limit(1))
+    if record is None:
+        raise LookupError(f"No stored instrument {instrument_id!r}" + (f" version {version!r}" if version else "")
+                          + "; `sauti instruments import FILE` stores one.")
+    return record
+
+
 def instrument_for_version(record: InstrumentVersion) -> Instrument:
     return _parse(record.content_hash, record.document)
 

@@ -16,8 +16,10 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from consent.codes import InvalidCode
 from consent.states import Event, State, TransitionRefused, may_store_answers, transition
 from consent.texts import ConfidentialityMode, RenderedText, TextKind, bundled_texts, render_text
+from consent.withdrawal import WithdrawalOutcome, withdraw_by_code
 from instruments.expressions import evaluate_bool
 from instruments.model import RESERVED_CODES, Instrument, Page
 from survey.database import write_transaction
@@ -267,6 +269,32 @@ def _delete_everything(session, participant: Participant) -> None:  # noqa: ANN0
     participant.language = None
     participant.seat_label = ""
     participant.page_index = 0
+
+
+def withdraw_with_code(code: str) -> WithdrawalOutcome:
+    """The withdrawal code from the card's tear-off (C-09): deletes until the analysis cut-off.
+
+    An unknown code and a card with nothing to delete get the same outcome, so the page does
+    not reveal which codes exist.
+    """
+    from survey.services.participants import withdrawal_hash
+
+    try:
+        hashed = withdrawal_hash(code)
+    except InvalidCode:
+        return WithdrawalOutcome.NOTHING_TO_DELETE
+    participant = db.session.scalar(sa.select(Participant).where(Participant.withdrawal_hash == hashed))
+    if participant is None:
+        return WithdrawalOutcome.NOTHING_TO_DELETE
+    cutoff = participant.consultation.analysis_cutoff or dt.date.max
+    decision = withdraw_by_code(participant.state, cutoff=cutoff, today=today())
+    if decision.deletes:
+        with write_transaction() as session:
+            participant = session.merge(participant)
+            _delete_everything(session, participant)
+            participant.state = decision.new_state.value
+            participant.withdrawal_hash = None  # nothing is left for the code to reach
+    return decision.outcome
 
 
 def research_allowed(consultation: Consultation) -> bool:

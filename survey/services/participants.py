@@ -61,6 +61,11 @@ def issue_codes(consultation: Consultation, count: int, *, actor: User | None = 
     return cards
 
 
+def count_code_attempt(client_key: str) -> None:
+    """Count one guess at any kind of code (card or withdrawal) against the shared limits."""
+    _check_code_rate(client_key)
+
+
 def _check_code_rate(client_key: str) -> None:
     try:
         for limit_text, key in (

@@ -19,7 +19,7 @@ from consent.states import State
 from consent.texts import check_answer
 from survey.access import child, child_assented, public_child_facing
 from survey.extensions import _client_key, csrf
-from survey.forms import AgeForm, CodeForm
+from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
 from survey.services import journey, participants
 from survey.services.instrument_store import instrument_for
@@ -268,6 +268,26 @@ def stopped():
 def upset():
     """A calm screen with help; nothing is stored about why the child came here."""
     return render_template("participate/upset.html", in_session=participants.current_participant() is not None)
+
+
+@bp.route("/change", methods=["GET", "POST"])
+@public_child_facing
+def withdraw():
+    """The withdrawal code from the card's tear-off: delete a finished response."""
+    form = WithdrawForm()
+    outcome = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            participants.count_code_attempt(_client_key())
+        except participants.CodeAttemptsThrottled:
+            form.code.errors.append(_("Too many tries. Please wait a minute, or ask the adult with you."))
+            status = 429
+        else:
+            outcome = journey.withdraw_with_code(form.code.data).value
+    elif form.is_submitted():
+        status = 400
+    return render_template("participate/withdraw.html", form=form, outcome=outcome), status
 
 
 @bp.route("/leave", methods=["POST"])

@@ -95,3 +95,28 @@ def test_sauti_serve_runs_a_real_server(tmp_path) -> None:
         server.wait(timeout=10)
         server.stdout.close()
         server.stderr.close()
+
+
+def test_instruments_validate_import_export_preview(app, runner, tmp_path) -> None:
+    from instruments.bundled import __file__ as bundled_init
+
+    bundled = str(__import__("pathlib").Path(bundled_init).parent / "reporting-mechanisms.yaml")
+    valid = runner.invoke(args=["instruments", "validate", bundled])
+    assert valid.exit_code == 0 and "0 error(s)" in valid.output
+    broken = tmp_path / "broken.md"
+    broken.write_text("| survey |        |      |       |\n|        | type   | name | label |\n"
+                      "|        | select_one nowhere | q1 | Pick |\n")
+    refused = runner.invoke(args=["instruments", "validate", str(broken)])
+    assert refused.exit_code != 0
+    imported = runner.invoke(args=["instruments", "import", bundled, "--approve"])
+    assert imported.exit_code == 0 and "Stored reporting-mechanisms" in imported.output
+    target = tmp_path / "out.xlsx"
+    exported = runner.invoke(args=["instruments", "export", "reporting-mechanisms", "--format", "xlsform",
+                                   "-o", str(target)])
+    assert exported.exit_code == 0 and target.stat().st_size > 1000
+    again = runner.invoke(args=["instruments", "validate", str(target)])
+    assert again.exit_code == 0, again.output
+    preview = runner.invoke(args=["instruments", "preview", bundled, "--band", "A", "--lang", "en"])
+    assert preview.exit_code == 0 and "(band A, en)" in preview.output
+    missing = runner.invoke(args=["instruments", "export", "nothing-here"])
+    assert missing.exit_code != 0 and "No stored instrument" in missing.output
