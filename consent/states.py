@@ -1,14 +1,17 @@
 """The participant state machine: one code card's journey, as pure data.
 
-::
+Allowed transitions (every other pair is refused)::
 
-    issued ──assent_yes──▶ assented ──start_answering / save_page──▶ answering
-      │  │                    │                                         │
-      │  └─assent_no / quick_exit──▶ declined                           │
-      │                       ├──complete (end re-affirmation "Yes")────┼──▶ completed
-      │                       ├──withdraw / reaffirm_no──────────────────┼──▶ withdrawn
-      └──expire──▶ expired ◀──┴──expire (incomplete, after retention)────┘
-                                                   completed ──withdraw_by_code──▶ withdrawn
+    from                  event                          to
+    issued                assent_yes                     assented
+    issued                assent_no, quick_exit          declined
+    issued                expire                         expired
+    assented, answering   start_answering, save_page     answering
+    assented, answering   complete                       completed
+    assented, answering   withdraw, reaffirm_no          withdrawn
+    assented, answering   quick_exit                     (unchanged)
+    assented, answering   expire                         expired
+    completed             withdraw_by_code               withdrawn
 
 Rules worth stating (C-02, C-07, C-08, C-09, §4.4):
 
