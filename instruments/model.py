@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -752,16 +753,21 @@ class Instrument:
         is shown. Language status, version and ethics/approval metadata are
         left out, so approving a translation does not change the hash.
         """
-        from instruments.native import instrument_to_dict
+        return _content_hash(self)
 
-        data = instrument_to_dict(self)
-        data.pop("version", None)
-        data.pop("description", None)
-        for lang in data.get("languages", []):
-            lang.pop("status", None)
-            lang.pop("name", None)
-        settings = data.get("settings", {})
-        for key in ("ethics_reference", "mode", "time_budget"):
-            settings.pop(key, None)
-        blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+@functools.lru_cache(maxsize=64)
+def _content_hash(instrument: Instrument) -> str:
+    from instruments.native import instrument_to_dict
+
+    data = instrument_to_dict(instrument)
+    data.pop("version", None)
+    data.pop("description", None)
+    for lang in data.get("languages", []):
+        lang.pop("status", None)
+        lang.pop("name", None)
+    settings = data.get("settings", {})
+    for key in ("ethics_reference", "mode", "time_budget"):
+        settings.pop(key, None)
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
