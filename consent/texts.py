@@ -51,6 +51,7 @@ from consent.profiles import PermissionMode
 __all__ = [
     "ASSENT_ELEMENTS",
     "AssentElement",
+    "CONTENT_HINTS",
     "BulletList",
     "CheckOutcome",
     "Choice",
@@ -724,7 +725,46 @@ def lint_assent(
                     "choice_incomplete",
                     f"[{tag}] needs a '> {v}: ...' button line", tag,
                 ))
+    if isinstance(text, ConsentText):
+        issues.extend(_content_warnings(text.language, sections))
     return _ordered(issues)
+
+
+#: Words the English wording of an element must contain (any word of each group), checked as
+#: warnings: tags prove an element is there; these catch an element that lost its substance.
+CONTENT_HINTS: Mapping[str, Mapping[str, tuple[tuple[str, ...], ...]]] = {
+    "en": {
+        "your_choice": (("say no",), ("stop",), ("skip",), ("cross", "annoyed", "angry"),
+                        ("marks",), ("parent", "carer", "grown-up")),
+        "no_right_answers": (("right",), ("wrong",)),
+        "who_sees": (("teacher",), ("not",)),
+        "might_worry": (("upset",), ("skip",), ("stop",)),
+    },
+}
+
+
+def _content_warnings(language: str, sections: Iterable[Section]) -> list[Issue]:
+    hints = CONTENT_HINTS.get(language.split("-")[0])
+    if not hints:
+        return []
+    texts: dict[str, str] = {}
+    for s in sections:
+        if s.element in hints:
+            texts[s.element] = texts.get(s.element, "") + " " + " ".join(
+                x for b in s.blocks for x in _block_strings(b)).lower()
+    issues = []
+    for tag, groups in hints.items():
+        if tag not in texts:
+            continue  # reported as missing already
+        for group in groups:
+            if not any(word in texts[tag] for word in group):
+                issues.append(Issue(
+                    "element_content_weak",
+                    f"[{tag}] does not mention {' / '.join(repr(w) for w in group)}; check it "
+                    "still says what §3.4 asks",
+                    tag, "warning",
+                ))
+    return issues
 
 
 _PRIVACY_HINT = {

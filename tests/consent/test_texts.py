@@ -593,3 +593,22 @@ def test_anonymous_wording_must_point_to_help():
     issues = lint_assent(body, "anonymous")
     assert [(i.code, i.element) for i in issues] == [("missing_placeholder", "privacy")]
     assert lint_assent(body, "identified") == []
+
+
+@pytest.mark.parametrize(("element", "phrase", "replacement"), [
+    ("your_choice", "say no", "answer"),
+    ("your_choice", "skip any question you don't want to answer", "take your time"),
+    ("your_choice", "Nobody will be cross with you, and it won't affect your marks",
+     "It is fine"),
+    ("who_sees", "Your teacher, your classmates", "Your classmates"),
+])
+def test_english_content_hints_warn(element, phrase, replacement):
+    text = bundled_texts().latest("child_information", "en", "B")
+    assert phrase in text.body
+    edited = ConsentText(text.kind, "en", "B", 2, text.title, text.body.replace(phrase, replacement))
+    issues = lint_assent(edited)
+    assert issues and all(i.severity == "warning" and i.code == "element_content_weak"
+                          for i in issues)
+    assert {i.element for i in issues} == {element}
+    # a raw string (no language) gets no content hints
+    assert lint_assent(edited.body) == []
