@@ -81,7 +81,8 @@ def _codes(s: pd.Series) -> tuple[np.ndarray, list]:
 def count_codes(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[list]]:
     """Counts of every combination of categorical codes, as a dense N-d array.
 
-    Rows with a missing value in any column are left out.
+    Rows with a missing value in any column are left out. One pass of in-place integer
+    arithmetic and a single ``numpy.bincount`` (missing values go to a slot that is dropped).
 
     Examples
     --------
@@ -91,18 +92,26 @@ def count_codes(columns: Sequence[pd.Series]) -> tuple[np.ndarray, list[list]]:
     >>> arr.tolist(), cats
     ([[1, 1], [1, 0]], [['x', 'y'], ['u', 'v']])
     """
-    codes, cats = zip(*(_codes(s) for s in columns), strict=True)
-    shape = tuple(max(len(c), 1) for c in cats)
-    valid = np.ones(len(codes[0]), dtype=bool)
-    for c in codes:
-        valid &= c >= 0
-    flat = np.zeros(len(codes[0]), dtype=np.int64)
-    for c, size in zip(codes, shape, strict=True):
-        flat = flat * size + c
-    if not valid.all():
-        flat = flat[valid]
-    counts = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
-    return counts, [list(c) for c in cats]
+    codes, cats = [], []
+    for s in columns:
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes.append(s.cat.codes.to_numpy())
+            cats.append(list(s.cat.categories))
+        else:
+            c, u = pd.factorize(s, sort=True)
+            codes.append(c)
+            cats.append(list(u))
+    shape = tuple(len(c) + 1 for c in cats)  # slot 0 = missing
+    total = int(np.prod(shape))
+    flat = codes[0].astype(np.int64 if total >= 2**31 else np.int32)
+    flat += 1
+    for c, size in zip(codes[1:], shape[1:], strict=True):
+        flat *= size
+        flat += c
+        flat += 1
+    counts = np.bincount(flat, minlength=total).reshape(shape)
+    counts = counts[(slice(1, None),) * len(shape)]
+    return counts, cats
 
 
 def _by_list(by) -> list[str]:
@@ -233,22 +242,27 @@ def frequencies(
 
 
 def _multi_denominators(long, item, by, group_cats, ng):
-    """Respondents with >= 1 substantive choice, and with any answer, per group."""
-    sel = (long["item"] == item).to_numpy() & long["answer"].notna().to_numpy()
-    sub = long.loc[sel]
-    rid, _ = pd.factorize(sub["response_id"])
-    g = np.zeros(len(sub), dtype=np.int64)
-    ok = np.ones(len(sub), dtype=bool)
+    """Respondents with >= 1 substantive choice, and with any answer, per group (bitmaps)."""
+    from .frames import respondent_codes
+
+    rid, ids = respondent_codes(long)
+    ic = long["item"].cat.codes.to_numpy()
+    i = list(long["item"].cat.categories).index(item)
+    ac = long["answer"].cat.codes.to_numpy()
+    answers = list(long["answer"].cat.categories)
+    reserved = np.array([a in RESERVED for a in answers] + [False])
+    g = np.zeros(len(long), dtype=np.int64)
+    ok = np.ones(len(long), dtype=bool)
     for k, b in enumerate(by):
-        c = sub[b].cat.codes.to_numpy().astype(np.int64)
+        c = long[b].cat.codes.to_numpy()
         ok &= c >= 0
         g = g * len(group_cats[k]) + np.maximum(c, 0)
-    is_sub = ~sub["answer"].isin(RESERVED).to_numpy()
+    sel = (ic == i) & (ac >= 0) & ok
+    resp_group = np.full(len(ids), -1, dtype=np.int64)
+    resp_group[rid[sel]] = g[sel]
     out = []
-    for mask in (is_sub & ok, ok):
-        key = g[mask] * (rid.max() + 1 if len(rid) else 1) + rid[mask]
-        uniq = np.unique(key)
-        gg = uniq // (rid.max() + 1 if len(rid) else 1)
-        out.append(np.bincount(gg, minlength=ng))
+    for mask in (sel & ~reserved[ac], sel):
+        flag = np.zeros(len(ids), dtype=bool)
+        flag[rid[mask]] = True
+        out.append(np.bincount(resp_group[flag], minlength=ng))
     return out[0], out[1]
-

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .frames import DK, RNS, ItemMeta, _as_codebook, infer_codebook
+from .frames import DK, RNS, ItemMeta, _as_codebook, infer_codebook, respondent_codes
 
 __all__ = ["item_diagnostics"]
 
@@ -48,34 +48,32 @@ def item_diagnostics(
         skip or "rather not say" rate exceeds ``flag``.
     """
     cb = _as_codebook(codebook, long) or infer_codebook(long)
-    rid_codes, _ = pd.factorize(long["response_id"])
+    rid_codes, ids = respondent_codes(long)
     g_codes = long[by].cat.codes.to_numpy().astype(np.int64)
     groups = list(long[by].cat.categories)
     G = len(groups)
-    n_resp = len(np.unique(rid_codes)) if len(rid_codes) else 0
-    # respondents per group
-    first = np.full(n_resp, -1, dtype=np.int64)
+    first = np.full(len(ids), -1, dtype=np.int64)
     first[rid_codes] = g_codes
-    per_group = np.bincount(first[first >= 0], minlength=G)
+    seen = np.zeros(len(ids), dtype=bool)
+    seen[rid_codes] = True
+    per_group = np.bincount(first[seen & (first >= 0)], minlength=G)
     items = list(long["item"].cat.categories)
     i_codes = long["item"].cat.codes.to_numpy().astype(np.int64)
-    answers = long["answer"]
-    kind = np.zeros(len(long), dtype=np.int64)  # 0 substantive, 1 rns, 2 dk, 3 missing
-    kind[(answers == RNS).to_numpy()] = 1
-    kind[(answers == DK).to_numpy()] = 2
-    kind[answers.isna().to_numpy()] = 3
-    ok = g_codes >= 0
-    # distinct (respondent, item, kind) so that multi-select rows count once
-    key = ((rid_codes.astype(np.int64) * len(items) + i_codes) * 4 + kind)[ok]
-    multi = np.array([cb.get(i, ItemMeta(i)).type == "multi" for i in items])
-    is_multi_row = multi[i_codes[ok]]
-    uniq = np.concatenate([key[~is_multi_row], np.unique(key[is_multi_row])])
-    k = uniq % 4
-    item_of = (uniq // 4) % len(items)
-    rid_of = uniq // 4 // len(items)
-    grp = first[rid_of]
-    counts = np.bincount((item_of * G + grp) * 4 + k, minlength=len(items) * G * 4)
-    counts = counts.reshape(len(items), G, 4)
+    answers = list(long["answer"].cat.categories)
+    # kind of each answer code: 0 substantive, 1 rns, 2 dk; code -1 (missing) -> 3
+    kind_of = np.array([1 if a == RNS else 2 if a == DK else 0 for a in answers] + [3])
+    kind = kind_of[long["answer"].cat.codes.to_numpy()]
+    ok = (g_codes >= 0) & (i_codes >= 0)
+    # one row per (respondent, item, kind) except multi-select choices: bincount the rows,
+    # then recount substantive answers of multi-select items with a respondent bitmap
+    flat = ((i_codes * G + g_codes) * 4 + kind)[ok]
+    counts = np.bincount(flat, minlength=len(items) * G * 4).reshape(len(items), G, 4)
+    multi = [j for j, it in enumerate(items) if cb.get(it, ItemMeta(it)).type == "multi"]
+    for j in multi:
+        sel = ok & (i_codes == j) & (kind == 0)
+        chose = np.zeros(len(ids), dtype=bool)
+        chose[rid_codes[sel]] = True
+        counts[j, :, 0] = np.bincount(first[chose & (first >= 0)], minlength=G)
     rows = []
     for i, item in enumerate(items):
         meta = cb.get(item) or ItemMeta(item)

@@ -52,6 +52,7 @@ __all__ = [
     "make_long",
     "read_database",
     "read_export",
+    "respondent_codes",
     "substantive",
     "to_wide",
     "write_parquet",
@@ -165,15 +166,45 @@ class ItemMeta:
         return str(self.labels.get(code, defaults.get(code, code)))
 
 
+class _Codebook(dict):
+    """A codebook dict that pandas can "deep-copy" for free (its ItemMeta are frozen)."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 def _as_codebook(
     codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None, frame: Any = None
 ) -> dict:
     if codebook is None:
         attrs = getattr(frame, "attrs", None) or {}
-        return dict(attrs.get("codebook") or {})
+        return _Codebook(attrs.get("codebook") or {})
     if isinstance(codebook, Mapping):
-        return dict(codebook)
-    return {m.name: m for m in codebook}
+        return _Codebook(codebook)
+    return _Codebook({m.name: m for m in codebook})
+
+
+def respondent_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Dense integer codes of ``response_id`` and the id of each code, hashing only if needed.
+
+    Categorical ids use their codes; small non-negative integer ids are their own codes.
+    Returns ``(codes, ids)`` with ``ids[codes] == response_id``; some ids may be unused.
+
+    >>> codes, ids = respondent_codes(pd.DataFrame({"response_id": [3, 1, 3]}))
+    >>> codes.tolist(), len(ids)
+    ([3, 1, 3], 4)
+    """
+    s = frame["response_id"]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return (s.cat.codes.to_numpy().astype(np.int64, copy=False),
+                np.asarray(s.cat.categories))
+    values = s.to_numpy()
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if lo >= 0 and hi < 4 * len(values) + 1024:
+            return values.astype(np.int64, copy=False), np.arange(hi + 1)
+    codes, uniq = pd.factorize(s, sort=True)
+    return codes.astype(np.int64), np.asarray(uniq)
 
 
 def infer_codebook(long: pd.DataFrame) -> dict[str, ItemMeta]:
@@ -306,7 +337,8 @@ def make_long(
     Returns
     -------
     DataFrame
-        Columns :data:`LONG_COLUMNS` (+ ``rank``), all categorical except ``response_id``.
+        Columns :data:`LONG_COLUMNS` (+ ``rank``), all categorical; ``response_id`` stays
+        integer when it is, otherwise it becomes categorical (hashed once, here).
         The codebook travels in ``attrs["codebook"]`` so later calls need not repeat it.
     """
     missing = {"response_id", "item", "answer"} - set(df.columns)
@@ -317,7 +349,11 @@ def make_long(
     out = {}
     for col in LONG_COLUMNS:
         if col == "response_id":
-            out[col] = df[col].to_numpy()
+            ids = df[col]
+            if ids.dtype.kind in "iu" or isinstance(ids.dtype, pd.CategoricalDtype):
+                out[col] = ids.to_numpy() if ids.dtype.kind in "iu" else ids.array
+            else:  # string ids (UUIDs): hash once here, integer codes everywhere after
+                out[col] = pd.Categorical(ids.astype("string"))
             continue
         s = df[col] if col in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
         if col == "item":
@@ -402,8 +438,13 @@ def to_wide(
         Indexed by ``response_id`` (sorted).
     """
     cb = _as_codebook(codebook, long) or infer_codebook(long)
-    rid_codes, rids = pd.factorize(long["response_id"], sort=True)
-    n = len(rids)
+    rc, all_ids = respondent_codes(long)
+    present = np.zeros(len(all_ids), dtype=bool)
+    present[rc] = True
+    remap = np.cumsum(present) - 1
+    rid_codes = remap[rc]
+    n = int(present.sum())
+    rids = all_ids[present]
     last = np.empty(n, dtype=np.int64)
     last[rid_codes] = np.arange(len(long))
     cols: dict[str, Any] = {}
@@ -415,13 +456,17 @@ def to_wide(
     ic = long["item"].cat.codes.to_numpy()
     ac = long["answer"].cat.codes.to_numpy()
     has_rank = "rank" in long.columns
+    order = np.argsort(ic, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(ic[ic >= 0], minlength=len(items)))])
+    n_missing_item = int((ic < 0).sum())
+    order = order[n_missing_item:]  # rows without an item sort first (code -1)
     for i, item in enumerate(items):
+        blk = order[bounds[i]:bounds[i + 1]]
         meta = cb.get(item)
         if meta is None or meta.type == "text":
             continue
-        sel = ic == i
-        r = rid_codes[sel]
-        a = ac[sel]
+        r = rid_codes[blk]
+        a = ac[blk]
         codes = list(meta.choices) + list(RESERVED)
         lut = np.full(len(answers) + 1, -1, dtype=np.int16)
         for j, code in enumerate(codes):
@@ -438,7 +483,7 @@ def to_wide(
                 arr[r[mapped == j]] = True
                 cols[f"{item}/{code}"] = arr
         elif meta.type == "rank":
-            rk = long["rank"].to_numpy()[sel] if has_rank else np.full(sel.sum(), np.nan)
+            rk = long["rank"].to_numpy()[blk] if has_rank else np.full(len(blk), np.nan)
             for j, code in enumerate(meta.choices):
                 arr = np.full(n, np.nan)
                 m = mapped == j
