@@ -10,15 +10,45 @@ The counting engine is one ``numpy.bincount`` over integer codes (no ``pd.crosst
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .frames import RESERVED, RNS, ItemMeta, _as_codebook, infer_codebook
+from .frames import RESERVED, RNS, ItemMeta, _as_codebook, _Codebook, infer_codebook
 
-__all__ = ["count_codes", "frequencies", "proportion_ci"]
+__all__ = ["count_codes", "frame_counts", "frequencies", "proportion_ci", "shared_counts"]
+
+_CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("counts", default=None)
+
+
+@contextlib.contextmanager
+def shared_counts():
+    """Within this block, identical count cubes of the same frame are computed once.
+
+    The report builder wraps its work in it: frequencies, crosstabs, rank tests and the
+    Lundy indicators by band all reuse one ``item x band x answer`` cube.
+    """
+    token = _CACHE.set({})
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
+def frame_counts(frame: pd.DataFrame, columns: Sequence[str]):
+    """:func:`count_codes` of ``frame[columns]``, memoised inside :func:`shared_counts`."""
+    cache = _CACHE.get()
+    key = (id(frame), len(frame), tuple(columns))
+    if cache is not None and key in cache:
+        return cache[key][1]
+    result = count_codes([frame[c] for c in columns])
+    if cache is not None:
+        cache[key] = (frame, result)  # keep the frame alive so its id is not reused
+    return result
 
 
 def proportion_ci(count, nobs, conf: float = 0.95, method: str = "wilson"):
@@ -180,7 +210,7 @@ def frequencies(
     wanted = list(items) if items is not None else [
         i for i in long["item"].cat.categories if i in cb and cb[i].type != "text"
     ]
-    counts, cats = count_codes([long["item"], *(long[b] for b in by), long["answer"]])
+    counts, cats = frame_counts(long, ["item", *by, "answer"])
     item_cats, group_cats, answer_cats = cats[0], cats[1:-1], cats[-1]
     gshape = tuple(len(g) for g in group_cats)
     ng = int(np.prod(gshape)) if by else 1
@@ -237,7 +267,7 @@ def frequencies(
     out["ci_high"] = np.round(100 * high, 1)
     out["count"] = out["count"].astype(np.int64)
     out["denominator"] = out["denominator"].astype(np.int64)
-    out.attrs["codebook"] = {i: cb[i] for i in wanted if i in cb}
+    out.attrs["codebook"] = _Codebook({i: cb[i] for i in wanted if i in cb})
     return out
 
 

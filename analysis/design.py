@@ -57,13 +57,15 @@ class DesignEffect:
 def icc_oneway(values, groups) -> ICCResult:
     """ICC(1) from a one-way ANOVA of ``values`` by ``groups`` (NaN values dropped)."""
     y = np.asarray(values, dtype=float)
-    g = np.asarray(groups)
-    keep = ~np.isnan(y)
-    if not pd.isna(g).all():
-        keep &= ~pd.isna(g)
-    y, g = y[keep], g[keep]
-    codes, uniq = pd.factorize(g)
-    J = len(uniq)
+    if isinstance(groups, pd.Series) and isinstance(groups.dtype, pd.CategoricalDtype):
+        codes = groups.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes, _ = pd.factorize(np.asarray(groups))
+    keep = ~np.isnan(y) & (codes >= 0)
+    y, codes = y[keep], codes[keep]
+    present = np.bincount(codes) > 0 if len(codes) else np.zeros(0, bool)
+    codes = (np.cumsum(present) - 1)[codes] if len(codes) else codes
+    J = int(present.sum())
     N = len(y)
     if J < 2 or N <= J:
         nan = float("nan")
@@ -117,12 +119,16 @@ def design_effects(
         i for i, m in cb.items() if m.type == "scale" and m.positive and i in wide.columns
     ]
     rows = []
+    clusters = wide[cluster]
     for item in wanted:
         meta = cb[item]
-        s = wide[item].astype(object)
-        valid = s.isin(meta.choices)
-        y = s[valid].isin(meta.positive).astype(float)
-        d = design_effect(y.to_numpy(), wide.loc[valid, cluster].astype(object).to_numpy())
+        s = wide[item]
+        cats = list(s.cat.categories)
+        valid_lut = np.array([c in meta.choices for c in cats] + [False])
+        pos_lut = np.array([c in meta.positive for c in cats] + [False], dtype=float)
+        codes = s.cat.codes.to_numpy()
+        y = np.where(valid_lut[codes], pos_lut[codes], np.nan)
+        d = design_effect(y, clusters)
         rows.append((item, "% positive", d.n, d.clusters, d.mean_cluster_size, d.icc, d.deff,
                      d.n_effective))
     return pd.DataFrame(rows, columns=["item", "indicator", "n", "clusters",

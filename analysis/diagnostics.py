@@ -49,7 +49,7 @@ def item_diagnostics(
     """
     cb = _as_codebook(codebook, long) or infer_codebook(long)
     rid_codes, ids = respondent_codes(long)
-    g_codes = long[by].cat.codes.to_numpy().astype(np.int64)
+    g_codes = long[by].cat.codes.to_numpy()
     groups = list(long[by].cat.categories)
     G = len(groups)
     first = np.full(len(ids), -1, dtype=np.int64)
@@ -58,19 +58,26 @@ def item_diagnostics(
     seen[rid_codes] = True
     per_group = np.bincount(first[seen & (first >= 0)], minlength=G)
     items = list(long["item"].cat.categories)
-    i_codes = long["item"].cat.codes.to_numpy().astype(np.int64)
+    i_codes = long["item"].cat.codes.to_numpy()
     answers = list(long["answer"].cat.categories)
     # kind of each answer code: 0 substantive, 1 rns, 2 dk; code -1 (missing) -> 3
     kind_of = np.array([1 if a == RNS else 2 if a == DK else 0 for a in answers] + [3])
-    kind = kind_of[long["answer"].cat.codes.to_numpy()]
-    ok = (g_codes >= 0) & (i_codes >= 0)
+    kind = kind_of.astype(np.int8)[long["answer"].cat.codes.to_numpy()]
     # one row per (respondent, item, kind) except multi-select choices: bincount the rows,
     # then recount substantive answers of multi-select items with a respondent bitmap
-    flat = ((i_codes * G + g_codes) * 4 + kind)[ok]
-    counts = np.bincount(flat, minlength=len(items) * G * 4).reshape(len(items), G, 4)
+    # slot 0 of each dimension takes the missing codes (-1), dropped after counting
+    flat = long["item"].cat.codes.to_numpy().astype(np.int32)
+    flat += 1
+    flat *= G + 1
+    flat += long[by].cat.codes.to_numpy()
+    flat += 1
+    flat *= 4
+    flat += kind.astype(np.int32)
+    counts = np.bincount(flat, minlength=(len(items) + 1) * (G + 1) * 4)
+    counts = counts.reshape(len(items) + 1, G + 1, 4)[1:, 1:]
     multi = [j for j, it in enumerate(items) if cb.get(it, ItemMeta(it)).type == "multi"]
     for j in multi:
-        sel = ok & (i_codes == j) & (kind == 0)
+        sel = (i_codes == j) & (kind == 0) & (g_codes >= 0)
         chose = np.zeros(len(ids), dtype=bool)
         chose[rid_codes[sel]] = True
         counts[j, :, 0] = np.bincount(first[chose & (first >= 0)], minlength=G)

@@ -242,7 +242,7 @@ def infer_codebook(long: pd.DataFrame) -> dict[str, ItemMeta]:
         else:
             kind = "scale" if numeric else "single"
         out[item] = ItemMeta(item, kind, tuple(codes))
-    return out
+    return _Codebook(out)
 
 
 def codebook_from_instrument(instrument: Any) -> dict[str, ItemMeta]:
@@ -376,7 +376,7 @@ def make_long(
     if cb and validate:
         _validate_codes(long, cb)
     if cb:
-        long.attrs["codebook"] = cb
+        long.attrs["codebook"] = _Codebook(cb)
     return long
 
 
@@ -491,7 +491,7 @@ def to_wide(
                 cols[f"{item}/{code}"] = arr
     wide = pd.DataFrame({k: v for k, v in cols.items() if v is not None})
     wide.index = pd.Index(rids, name="response_id")
-    wide.attrs["codebook"] = cb
+    wide.attrs["codebook"] = _Codebook(cb)
     return wide
 
 

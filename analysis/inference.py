@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .descriptives import count_codes
+from .descriptives import frame_counts
 from .frames import RESERVED, ItemMeta, _as_codebook, infer_codebook
 
 __all__ = [
@@ -233,7 +233,7 @@ def _contingency_test(t: np.ndarray, correction: bool = False):
 
 def _item_group_tables(long, by, items, codebook, include_reserved=False):
     cb = _as_codebook(codebook, long) or infer_codebook(long)
-    counts, cats = count_codes([long["item"], long[by], long["answer"]])
+    counts, cats = frame_counts(long, ["item", by, "answer"])
     item_cats, group_cats, answer_cats = cats
     a_pos = {a: j for j, a in enumerate(answer_cats)}
     out = {}

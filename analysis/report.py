@@ -29,7 +29,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from . import charts
-from .descriptives import frequencies
+from .descriptives import frequencies, shared_counts
 from .design import design_effects
 from .diagnostics import item_diagnostics
 from .disclosure import DisclosurePolicy, ReleasedTable, disclose
@@ -353,6 +353,11 @@ def build_report(
     charts_on : bool
         Draw charts (off for a fast tables-only run).
     """
+    with shared_counts():
+        return _build_report(long, inputs, codebook, policy, charts_on)
+
+
+def _build_report(long, inputs, codebook, policy, charts_on) -> ProgrammeReport:
     inputs = inputs or ReportInputs()
     policy = policy or DisclosurePolicy()
     cb = _as_codebook(codebook, long) or infer_codebook(long)
