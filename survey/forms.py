@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
@@ -13,7 +14,7 @@ from wtforms import (
     StringField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from survey.config import ROLES
@@ -32,6 +33,10 @@ class CodeForm(FlaskForm):
                                   "spellcheck": "false", "inputmode": "text"})
     seat = StringField(_l("Your seat or table number, if the adult asks for it (never your name)"),
                        validators=[Optional(), Length(max=20)], render_kw={"autocomplete": "off"})
+
+
+class CodeCardsForm(FlaskForm):
+    count = IntegerField(_l("How many cards?"), default=30, validators=[DataRequired(), NumberRange(1, 500)])
 
 
 class WithdrawForm(FlaskForm):

@@ -185,17 +185,19 @@ class Participant(db.Model):
 
 
 class AssentEvent(db.Model):
-    """An affirmative assent: which text version the child saw, and the date (C-02, C-06).
+    """An affirmative assent: which text version a child saw, and the date (C-02, C-06).
 
-    Consent records live here, apart from answers; a "No" stores no event, only the card's
-    ``declined`` state, which is a count.
+    Kept apart from answers with no link to the participant (C-10): the participant's
+    ``assented`` state is the gate, and this record documents that the gate was passed with
+    this exact text.  A "No" stores no event, only the card's ``declined`` state (a count), and
+    a later withdrawal leaves the record (it holds nothing the child said).
     """
 
     __tablename__ = "assent_event"
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
-    participant_id: so.Mapped[str] = so.mapped_column(
-        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
     )
     text_id: so.Mapped[str] = so.mapped_column(sa.String(80))
     text_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
@@ -232,6 +234,25 @@ class PageSave(db.Model):
         sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
     )
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+
+class Signal(db.Model):
+    """"I'd like to talk to someone": a seat label and a time for the facilitator, nothing else.
+
+    Deliberately not linked to the participant, so no path leads from a signal to answers (S-07).
+    """
+
+    __tablename__ = "signal"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+    # Minutes are enough for "a child at table 3 asked two minutes ago".
+    raised_at: so.Mapped[dt.datetime] = so.mapped_column(default=lambda: utcnow().replace(second=0, microsecond=0))
+    # open -> acknowledged -> resolved
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
 
 
 class InstrumentVersion(db.Model):

@@ -31,4 +31,5 @@ def init_app(app: Flask) -> None:
             participant = current_participant()
             values.update(help_context(participant.consultation if participant else None))
             values["in_child_session"] = participant is not None
+            values["facilitated_session"] = participant is not None and participant.consultation.facilitated
         return values

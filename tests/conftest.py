@@ -174,10 +174,11 @@ def make_consultation(app: Flask):
             defaults = {"organisation": "Test organisation", "contact": "the test team",
                         "audience": "the county council", "influence_scope": "how help works",
                         "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31)}
+            facilitated = details.pop("facilitated", True)
             consultation = consultations.create_consultation(
                 title=title, instrument_id=instrument.id, instrument_version=instrument.version,
                 instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
-                details={**defaults, **details},
+                facilitated=facilitated, details={**defaults, **details},
             )
             for user_id, role in members:
                 consultations.add_member(consultation, db.session.get(User, user_id), role)

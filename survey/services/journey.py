@@ -123,7 +123,7 @@ def record_assent(participant: Participant, yes: bool, shown: RenderedText) -> N
         participant = session.merge(participant)
         _apply(participant, Event.ASSENT_YES if yes else Event.ASSENT_NO)
         if yes:
-            session.add(AssentEvent(participant_id=participant.id, text_id=shown.text_id,
+            session.add(AssentEvent(consultation_id=participant.consultation_id, text_id=shown.text_id,
                                     text_hash=shown.content_hash, outcome="yes"))
         participant.last_active_on = today()
 
@@ -263,7 +263,8 @@ def stop_and_delete(participant: Participant) -> None:
 
 
 def _delete_everything(session, participant: Participant) -> None:  # noqa: ANN001
-    for model in (Answer, PageSave, AssentEvent):
+    # Consent records stay: they are not linked to the participant and hold nothing said.
+    for model in (Answer, PageSave):
         session.execute(sa.delete(model).where(model.participant_id == participant.id))
     participant.band = None
     participant.language = None

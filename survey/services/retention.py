@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from consent.withdrawal import RetentionReason, retention_decision
 from survey.database import write_transaction
 from survey.extensions import db
-from survey.models import Answer, AssentEvent, Consultation, PageSave, Participant
+from survey.models import Answer, Consultation, PageSave, Participant
 from survey.services.safeguarding import country_profile
 
 log = logging.getLogger("sauti.retention")
@@ -36,7 +36,7 @@ def run_retention(today: dt.date) -> dict[str, int]:
                 continue
             with write_transaction() as session:
                 record = session.merge(participant)
-                for model in (Answer, PageSave, AssentEvent):
+                for model in (Answer, PageSave):
                     session.execute(sa.delete(model).where(model.participant_id == record.id))
                 if decision.reason is RetentionReason.RETENTION_DATE_PASSED:
                     session.delete(record)

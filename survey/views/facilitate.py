@@ -1,13 +1,21 @@
-"""The facilitator's view of a consultation: progress by state, never answers."""
+"""The facilitator's side of a consultation: progress by stage, signals, code cards.  Never answers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import datetime as dt
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from survey.access import member
 from survey.extensions import db
+from survey.forms import CodeCardsForm
 from survey.models import Consultation
+from survey.services import facilitation, participants
+from survey.services.code_cards import code_cards_pdf
 from survey.services.progress import participation_counts
+from survey.services.safeguarding import country_profile
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -17,6 +25,50 @@ bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 def overview(consultation_id: int):
     consultation = db.get_or_404(Consultation, consultation_id)
     return render_template(
-        "staff/facilitate.html", consultation=consultation,
+        "staff/facilitate.html", consultation=consultation, form=CodeCardsForm(),
         counts=participation_counts(consultation_id),
     )
+
+
+@bp.route("/<int:consultation_id>/live")
+@member("facilitator")
+def live(consultation_id: int):
+    """Refreshes itself every 15 seconds (a meta refresh: no script needed)."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    return render_template(
+        "staff/live.html", consultation=consultation, counts=participation_counts(consultation_id),
+        signals=facilitation.signals(consultation_id), now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    )
+
+
+@bp.route("/<int:consultation_id>/signals/<int:signal_id>", methods=["POST"])
+@member("facilitator")
+def signal(consultation_id: int, signal_id: int):
+    try:
+        facilitation.update_signal(consultation_id, signal_id, request.form.get("status", ""),
+                                   current_user._get_current_object())
+    except facilitation.SignalError as error:
+        flash(str(error), "error")
+        return redirect(url_for("facilitate.live", consultation_id=consultation_id)), 303
+    return redirect(url_for("facilitate.live", consultation_id=consultation_id), code=303)
+
+
+@bp.route("/<int:consultation_id>/codes", methods=["POST"])
+@member("facilitator")
+def codes(consultation_id: int):
+    """A new sheet of code cards as a PDF: the only time these codes are shown in full."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    form = CodeCardsForm()
+    if not form.validate_on_submit():
+        flash(_("Choose between 1 and 500 cards."), "error")
+        return render_template("staff/facilitate.html", consultation=consultation, form=form,
+                               counts=participation_counts(consultation_id)), 400
+    cards = participants.issue_codes(consultation, form.count.data, actor=current_user._get_current_object())
+    pdf = code_cards_pdf(
+        cards, start_url=url_for("participate.start", _external=True).rstrip("/"),
+        withdraw_url=url_for("participate.withdraw", _external=True),
+        profile=country_profile(consultation.country_profile), title=consultation.title,
+    )
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="code-cards-{consultation_id}.pdf"',
+        "Cache-Control": "no-store"})

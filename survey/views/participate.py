@@ -21,7 +21,7 @@ from survey.access import child, child_assented, public_child_facing
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
-from survey.services import journey, participants
+from survey.services import facilitation, journey, participants
 from survey.services.instrument_store import instrument_for
 from survey.services.safeguarding import help_context
 
@@ -261,6 +261,17 @@ def stop():
 @public_child_facing
 def stopped():
     return render_template("participate/stopped.html", deleted=request.args.get("deleted") == "1")
+
+
+@bp.route("/p/talk", methods=["POST"])
+@child
+def talk():
+    """"I'd like to talk to someone": the facilitator sees this child's seat label, nothing else."""
+    participant = participants.current_participant()
+    if not participant.consultation.facilitated:
+        return redirect(url_for("participate.help_page"))
+    facilitation.raise_signal(participant)
+    return render_template("participate/talk.html", seat=participant.seat_label)
 
 
 @bp.route("/p/upset")

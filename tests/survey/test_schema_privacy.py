@@ -11,7 +11,8 @@ from survey.extensions import db
 IDENTIFYING = re.compile(
     r"(^|_)(name|first_?name|last_?name|surname|dob|birth|email|phone|mobile|address|ip|ip_address|"
     r"user_?agent|referr?er|geo|latitude|longitude|location|fingerprint)(_|$)", re.I)
-STAFF_TABLES = {"staff_user", "staff_session", "audit_event", "membership", "instrument_version"}
+# Staff records, plus signals: a seat label and a minute for the facilitator, linked to no participant.
+STAFF_TABLES = {"staff_user", "staff_session", "audit_event", "membership", "instrument_version", "signal"}
 
 
 def test_children_tables_hold_no_identifying_columns() -> None:
@@ -48,3 +49,27 @@ def test_participant_ids_are_random_not_sequential(app, make_consultation, issue
     with app.app_context():
         ids = list(db.session.scalars(sa.select(Participant.id)))
     assert len(ids) == 5 and all(uuid.UUID(i).version == 4 for i in ids)
+
+
+def _child_tables() -> dict:
+    return {table.name: [(c.name, type(c.type).__name__) for c in table.columns]
+            for table in db.metadata.sorted_tables if table.name not in STAFF_TABLES}
+
+
+def test_consent_policy_finds_nothing_forbidden_in_childrens_tables() -> None:
+    """The same check, by consent.storage_policy's independent list of forbidden data."""
+    from consent.storage_policy import forbidden_columns
+
+    assert forbidden_columns(_child_tables()) == []
+
+
+def test_no_join_path_leads_from_an_answer_to_a_consent_record_or_a_person() -> None:
+    """C-10: consent records are apart from responses; staff identities are out of reach."""
+    from consent.storage_policy import join_paths
+
+    foreign_keys = [(table.name, fk.column.table.name)
+                    for table in db.metadata.sorted_tables for fk in table.foreign_keys]
+    # A consultation is shared by every child in it: a join through it links no one to anyone.
+    paths = join_paths(foreign_keys, "answer", ["assent_event", "signal", "staff_user", "audit_event"],
+                       ignore=["consultation"])
+    assert paths == []

@@ -7,7 +7,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Answer, AssentEvent, Consultation, Participant
+from survey.models import Answer, Consultation, Participant
 from tests.survey.test_journey import _answers, _assent, _post_page
 
 
@@ -87,5 +87,5 @@ def test_retention_expires_incomplete_responses_and_removes_everything_after_the
     result = runner.invoke(args=["retention", "run"])
     assert "retention_date_passed" in result.output
     with app.app_context():
-        for model in (Answer, AssentEvent, Participant):
+        for model in (Answer, Participant):
             assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0

@@ -1,12 +1,12 @@
-"""Child journey: assent events, answers, page saves, stored instruments, consultation details.
+"""Child journey: assent events, answers, page saves, signals, stored instruments, consultation details.
 
 Columns added to existing tables carry a server default so that databases with data upgrade.
 
-child journey: assent events, answers, page saves, stored instruments, consultation details
+child journey
 
-Revision ID: 5479e8452ef4
+Revision ID: 929f7a496a8b
 Revises: 378d057a8f3e
-Create Date: 2026-11-29 06:54:49.091772
+Create Date: 2026-11-29 07:15:30.617213
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '5479e8452ef4'
+revision = '929f7a496a8b'
 down_revision = '378d057a8f3e'
 branch_labels = None
 depends_on = None
@@ -33,6 +33,32 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_instrument_version')),
     sa.UniqueConstraint('instrument_id', 'version', name=op.f('uq_instrument_version_instrument_id'))
     )
+    op.create_table('assent_event',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('consultation_id', sa.Integer(), nullable=False),
+    sa.Column('text_id', sa.String(length=80), nullable=False),
+    sa.Column('text_hash', sa.String(length=64), nullable=False),
+    sa.Column('outcome', sa.String(length=10), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('recorded_on', sa.Date(), nullable=False),
+    sa.ForeignKeyConstraint(['consultation_id'], ['consultation.id'], name=op.f('fk_assent_event_consultation_id_consultation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assent_event'))
+    )
+    with op.batch_alter_table('assent_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assent_event_consultation_id'), ['consultation_id'], unique=False)
+
+    op.create_table('signal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consultation_id', sa.Integer(), nullable=False),
+    sa.Column('seat_label', sa.String(length=20), nullable=False),
+    sa.Column('raised_at', sa.DateTime(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['consultation_id'], ['consultation.id'], name=op.f('fk_signal_consultation_id_consultation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_signal'))
+    )
+    with op.batch_alter_table('signal', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_signal_consultation_id'), ['consultation_id'], unique=False)
+
     op.create_table('answer',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('participant_id', sa.String(length=36), nullable=False),
@@ -45,20 +71,6 @@ def upgrade():
     )
     with op.batch_alter_table('answer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_answer_participant_id'), ['participant_id'], unique=False)
-
-    op.create_table('assent_event',
-    sa.Column('id', sa.String(length=36), nullable=False),
-    sa.Column('participant_id', sa.String(length=36), nullable=False),
-    sa.Column('text_id', sa.String(length=80), nullable=False),
-    sa.Column('text_hash', sa.String(length=64), nullable=False),
-    sa.Column('outcome', sa.String(length=10), nullable=False),
-    sa.Column('method', sa.String(length=20), nullable=False),
-    sa.Column('recorded_on', sa.Date(), nullable=False),
-    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_assent_event_participant_id_participant'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_assent_event'))
-    )
-    with op.batch_alter_table('assent_event', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_assent_event_participant_id'), ['participant_id'], unique=False)
 
     op.create_table('page_save',
     sa.Column('token', sa.String(length=64), nullable=False),
@@ -125,13 +137,17 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_page_save_participant_id'))
 
     op.drop_table('page_save')
-    with op.batch_alter_table('assent_event', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assent_event_participant_id'))
-
-    op.drop_table('assent_event')
     with op.batch_alter_table('answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_answer_participant_id'))
 
     op.drop_table('answer')
+    with op.batch_alter_table('signal', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_signal_consultation_id'))
+
+    op.drop_table('signal')
+    with op.batch_alter_table('assent_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assent_event_consultation_id'))
+
+    op.drop_table('assent_event')
     op.drop_table('instrument_version')
     # ### end Alembic commands ###

@@ -1,0 +1,50 @@
+"""The facilitator's live view: counts by stage and "talk to someone" signals by seat label."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from survey.database import write_transaction
+from survey.extensions import db
+from survey.models import Participant, Signal, User
+from survey.services import audit
+
+SIGNAL_STATES = ("open", "acknowledged", "resolved")
+
+
+class SignalError(ValueError):
+    """A signal change that is not possible."""
+
+
+def raise_signal(participant: Participant) -> None:
+    """A child asks to talk to someone: the facilitator sees the seat label, never answers."""
+    with write_transaction() as session:
+        session.add(Signal(consultation_id=participant.consultation_id, seat_label=participant.seat_label))
+
+
+def signals(consultation_id: int, *, include_resolved: bool = False) -> list[Signal]:
+    query = sa.select(Signal).where(Signal.consultation_id == consultation_id)
+    if not include_resolved:
+        query = query.where(Signal.status != "resolved")
+    return list(db.session.scalars(query.order_by(Signal.raised_at, Signal.id)))
+
+
+def update_signal(consultation_id: int, signal_id: int, status: str, actor: User) -> None:
+    if status not in SIGNAL_STATES[1:]:
+        raise SignalError("A signal can be acknowledged or resolved.")
+    with write_transaction() as session:
+        signal = session.get(Signal, signal_id)
+        # The consultation comes from the URL the access rule checked: a facilitator cannot
+        # reach another consultation's signals by changing the signal number.
+        if signal is None or signal.consultation_id != consultation_id:
+            raise SignalError("There is no such signal in this consultation.")
+        signal.status = status
+        audit.record(actor, f"signal.{status}", f"consultation:{consultation_id} signal:{signal_id}")
+
+
+def signal_counts(consultation_id: int) -> dict[str, int]:
+    rows = db.session.execute(sa.select(Signal.status, sa.func.count()).where(
+        Signal.consultation_id == consultation_id).group_by(Signal.status))
+    counts = dict.fromkeys(SIGNAL_STATES, 0)
+    counts.update(dict(rows.all()))
+    return counts

@@ -1,0 +1,108 @@
+"""The facilitator's side: signals by seat label, the live view, code cards."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import sqlalchemy as sa
+
+from survey.extensions import db
+from survey.models import Participant, Signal
+from tests.conftest import World, sign_in
+
+
+def _child_at_seat(app, consultation: int, issue_codes, seat: str):
+    client = app.test_client()
+    code = issue_codes(consultation, 1)[0]
+    assert client.post("/", data={"code": code, "seat": seat}).status_code == 302
+    return client
+
+
+def test_talk_to_someone_reaches_only_this_consultations_facilitator(app, world: World, issue_codes) -> None:
+    child = _child_at_seat(app, world.consultation, issue_codes, "Table  3")
+    page = child.get("/p/age").get_data(as_text=True)
+    assert "I&#39;d like to talk to someone" in page or "I'd like to talk to someone" in page
+    response = child.post("/p/talk")
+    assert response.status_code == 200 and "Table 3" in response.get_data(as_text=True)
+
+    live = world.clients["facilitator"].get(f"/facilitate/{world.consultation}/live")
+    html = live.get_data(as_text=True)
+    assert live.status_code == 200 and "Table 3" in html and 'http-equiv="refresh"' in html
+    assert world.clients["other_facilitator"].get(f"/facilitate/{world.consultation}/live").status_code == 403
+    with app.app_context():
+        signal = db.session.scalars(sa.select(Signal)).one()
+        assert set(Signal.__table__.columns.keys()) == {"id", "consultation_id", "seat_label", "raised_at", "status"}
+    # Another consultation's facilitator cannot act on it through their own consultation's address.
+    world.clients["other_facilitator"].post(
+        f"/facilitate/{world.other_consultation}/signals/{signal.id}", data={"status": "resolved"})
+    with app.app_context():
+        assert db.session.get(Signal, signal.id).status == "open"
+    world.clients["facilitator"].post(f"/facilitate/{world.consultation}/signals/{signal.id}",
+                                      data={"status": "acknowledged"})
+    world.clients["facilitator"].post(f"/facilitate/{world.consultation}/signals/{signal.id}",
+                                      data={"status": "resolved"})
+    with app.app_context():
+        assert db.session.get(Signal, signal.id).status == "resolved"
+    assert "Table 3" not in world.clients["facilitator"].get(
+        f"/facilitate/{world.consultation}/live").get_data(as_text=True)
+
+
+def test_the_seat_label_is_short_and_never_reaches_self_completion(app, make_consultation, issue_codes) -> None:
+    consultation = make_consultation(facilitated=False)
+    long = app.test_client().post("/", data={"code": issue_codes(consultation, 1)[0],
+                                             "seat": "Amina Mwangi sitting at the back row"})
+    assert long.status_code == 400 and "20 characters" in long.get_data(as_text=True)
+    child = _child_at_seat(app, consultation, issue_codes, "Table 3")
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(Participant.seat_label))) == {""}
+    assert child.post("/p/talk").location.endswith("/help")
+
+
+def _pdf_text(pdf: bytes) -> str:
+    text = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            text.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            continue
+    return "\n".join(text)
+
+
+def test_code_cards_pdf_holds_working_codes(app, world: World) -> None:
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Participant))
+    response = world.clients["facilitator"].post(f"/facilitate/{world.consultation}/codes", data={"count": "12"})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    pdf = response.data
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type /Page\b", pdf)) == 2  # 10 cards a page
+    codes = sorted(set(re.findall(r"[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}", _pdf_text(pdf))))
+    assert len(codes) == 24  # a code and a withdrawal code per card
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == before + 12
+    entered = []
+    for number, code in enumerate(codes):
+        child = app.test_client()
+        child.environ_base["REMOTE_ADDR"] = f"10.0.0.{number + 1}"  # one device each: no throttling
+        entered.append(child.post("/", data={"code": code}).status_code)
+    assert entered.count(302) == 12
+    # Analysts cannot print cards; nor can a facilitator of another consultation.
+    analyst = world.clients["analyst"].post(f"/facilitate/{world.consultation}/codes", data={"count": "1"})
+    assert analyst.status_code == 403
+    assert world.clients["other_facilitator"].post(
+        f"/facilitate/{world.consultation}/codes", data={"count": "1"}).status_code == 403
+
+
+def test_code_card_count_is_checked(world: World) -> None:
+    response = world.clients["facilitator"].post(f"/facilitate/{world.consultation}/codes", data={"count": "9999"})
+    assert response.status_code == 400 and "between 1 and 500" in response.get_data(as_text=True)
+
+
+def test_facilitator_sign_in_reaches_the_consultation(app, make_user, make_consultation) -> None:
+    fiona = make_user("fiona", "facilitator")
+    consultation = make_consultation("Ours", members=[(fiona, "facilitator")])
+    client = app.test_client()
+    sign_in(client, "fiona")
+    home = client.get("/staff/").get_data(as_text=True)
+    assert f"/facilitate/{consultation}/" in home
