@@ -502,8 +502,11 @@ def read_export(
 ) -> pd.DataFrame:
     """Read a long-format Sauti export (``.csv`` or ``.parquet``) into the long schema.
 
-    CSV cells are read as strings (no type guessing, so ``"007"`` stays a code); Parquet is
-    read through DuckDB (no pyarrow needed).
+    CSV cells are read as strings (no type guessing, so ``"007"`` stays a code). Parquet is
+    read through DuckDB (no pyarrow needed): a snapshot from :func:`write_parquet` stores
+    integer codes and its categories in the file's metadata, so it loads without parsing
+    strings; any other Parquet file has its text columns turned into DuckDB ENUMs, which
+    arrive in pandas as categoricals.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -512,23 +515,74 @@ def read_export(
         if "rank" in df.columns:
             df["rank"] = pd.to_numeric(df["rank"])
     elif suffix in (".parquet", ".pq"):
-        import duckdb
-
-        with duckdb.connect() as con:
-            df = con.execute("SELECT * FROM read_parquet(?)", [str(path)]).df()
+        df = _read_parquet(path)
     else:
         raise ValueError(f"{path.name}: expected a .csv or .parquet export")
     return make_long(df, codebook=codebook, categories=categories)
 
 
+_KV_KEY = "sauti_categories"
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import json
+
+    import duckdb
+
+    src = _sql_path(path)
+    with duckdb.connect() as con:
+        kv = dict(con.execute("SELECT key, value FROM parquet_kv_metadata(?)",
+                              [src]).fetchall())
+        meta = kv.get(_KV_KEY.encode()) or kv.get(_KV_KEY)
+        if meta is not None:
+            cats = json.loads(meta.decode() if isinstance(meta, bytes) else meta)
+            df = con.execute(f"SELECT * FROM read_parquet('{src}')").df()  # noqa: S608
+            for col, values in cats.items():
+                df[col] = pd.Categorical.from_codes(df[col].to_numpy(), categories=values)
+            return df
+        cols = con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{src}')"  # noqa: S608 - path checked
+        ).fetchall()
+        select = []
+        for i, (name, typ, *_) in enumerate(cols):
+            q = '"' + str(name).replace('"', '""') + '"'
+            if typ == "VARCHAR" and name != "response_id":
+                vals = [r[0] for r in con.execute(
+                    f"SELECT DISTINCT {q} FROM read_parquet('{src}') "  # noqa: S608
+                    f"WHERE {q} IS NOT NULL ORDER BY 1").fetchall()]
+                if vals:
+                    lit = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
+                    con.execute(f"CREATE TYPE enum_{i} AS ENUM ({lit})")
+                    select.append(f"CAST({q} AS enum_{i}) AS {q}")
+                    continue
+            select.append(q)
+        return con.execute(
+            f"SELECT {', '.join(select)} FROM read_parquet('{src}')"  # noqa: S608
+        ).df()
+
+
 def write_parquet(long: pd.DataFrame, path: str | Path) -> Path:
-    """Write a long frame as a Parquet snapshot through DuckDB (fast reload later)."""
+    """Write a long frame as a Parquet snapshot through DuckDB (fast reload later).
+
+    Categorical columns are stored as their integer codes, with the categories in the
+    file's key-value metadata; :func:`read_export` restores them without string parsing.
+    """
+    import json
+
     import duckdb
 
     path = Path(path)
+    frame = long.copy(deep=False)
+    cats = {}
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype):
+            cats[col] = [str(c) for c in frame[col].cat.categories]
+            frame[col] = frame[col].cat.codes
+    meta = json.dumps(cats).replace("'", "''")
     with duckdb.connect() as con:
-        con.register("snapshot_frame", long)
-        con.execute(f"COPY snapshot_frame TO '{_sql_path(path)}' (FORMAT parquet)")
+        con.register("snapshot_frame", frame)
+        con.execute(f"COPY snapshot_frame TO '{_sql_path(path)}' "
+                    f"(FORMAT parquet, KV_METADATA {{{_KV_KEY}: '{meta}'}})")
     return path
 
 

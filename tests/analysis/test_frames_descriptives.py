@@ -179,3 +179,20 @@ def test_read_database_dbapi_and_url(tmp_path):
     con.close()
     with pytest.raises(ValueError, match="identifier"):
         read_database(sqlite3.connect(db), "answer; DROP TABLE x", codebook=CB)
+
+
+def test_parquet_snapshot_keeps_codes_and_foreign_parquet_reads(tmp_path):
+    import duckdb
+
+    long = synthetic_long(400, n_items=6, seed=9)
+    back = read_export(write_parquet(long, tmp_path / "s.parquet"))
+    for col in ("item", "answer", "band", "site"):
+        assert back[col].astype(object).tolist() == long[col].astype(object).tolist()
+    # a Parquet file from elsewhere (plain strings) is read through DuckDB ENUMs
+    plain = long.astype(dict.fromkeys(("item", "answer", "band", "gender"), "string"))
+    con = duckdb.connect()
+    con.register("p", plain[["response_id", "item", "answer", "band", "gender"]])
+    con.execute(f"COPY p TO '{tmp_path / 'plain.parquet'}' (FORMAT parquet)")
+    back = read_export(tmp_path / "plain.parquet", codebook=long.attrs["codebook"])
+    assert isinstance(back["answer"].dtype, pd.CategoricalDtype)
+    assert back["answer"].astype(object).tolist() == long["answer"].astype(object).tolist()
