@@ -912,9 +912,18 @@ class _Converter:
             title = Text({self.default_code: str(row.get("form_title") or self.form["title"])})
         description = self.settings_text("sauti_description")
         statuses = _parse_pairs(row.get("sauti_languages"))
+        declared: list[str] = list(statuses)
+        for key, value in row.items():
+            if str(key).startswith("sauti_language::") and value not in (None, ""):
+                code, name = _lang_code(str(key).split("::", 1)[1], self.default_code)
+                statuses[code] = str(value).strip()
+                if name and not self.lang_names.get(code):
+                    self.lang_names[code] = name
+                declared.append(code)
         if self.default_code not in self.lang_order:
             self.lang_order.insert(0, self.default_code)
-        order = [self.default_code] + [c for c in self.lang_order if c != self.default_code]
+        seen = [c for c in declared + self.lang_order if c != self.default_code]
+        order = [self.default_code] + list(dict.fromkeys(seen))
         languages = []
         for code in order:
             status = statuses.get(code, "draft")
@@ -1314,13 +1323,13 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike | BinaryIO)
         "form_title": inst.title.get_for(s.default_language) or inst.id,
         "form_id": inst.id, "version": inst.version,
         "default_language": _lang_header(inst, s.default_language),
-        "sauti_languages": " ".join(f"{lang.code}={lang.status.value}"
-                                    for lang in inst.languages),
         "sauti_mode": s.mode, "sauti_ethics_reference": s.ethics_reference,
         "sauti_audio_fallback": s.audio_fallback,
         "sauti_bands": " ".join(f"{b.code}={b.min_age}-{b.max_age}" for b in s.bands),
         "sauti_time_budget": _pairs(s.time_budget),
     }
+    settings_row.update({f"sauti_language::{_lang_header(inst, lang.code)}": lang.status.value
+                         for lang in inst.languages})
     settings_row.update(_texts(inst, "sauti_title", inst.title))
     settings_row.update(_texts(inst, "sauti_description", inst.description))
     settings.add(settings_row)
