@@ -566,3 +566,34 @@ def test_export_is_a_real_xlsform_pyxform_accepts(tmp_path):
     result = convert(str(path), validate=False)
     assert "<h:html" in result.xform
     assert "CH2_helpline" in result.xform
+
+
+# ----------------------------------------------------------------------------
+# real legacy .xls files (BIFF8 in OLE2, written by tests/instruments/xls_writer.py)
+# ----------------------------------------------------------------------------
+def test_real_xls_file_imports_like_the_xlsx(tmp_path):
+    from .xls_writer import ole_wrap, xls_bytes
+
+    sheets = {
+        "survey": [["type", "name", "label::English (en)", "label::Kiswahili (sw)", "relevant"],
+                   ["select_one yn", "likes", "Do you like school?", "Unapenda shule?", None],
+                   ["text", "why", "Why?", "Kwa nini?", "${likes} = 'yes'"]],
+        "choices": [["list_name", "name", "label::English (en)", "label::Kiswahili (sw)"],
+                    ["yn", "yes", "Yes", "Ndiyo"], ["yn", "no", "No", "Hapana"]],
+    }
+    path = tmp_path / "form.xls"
+    path.write_bytes(ole_wrap(xls_bytes(sheets)))
+    from_xls = load_instrument(path).instrument
+    xlsx = tmp_path / "form.xlsx"
+    xlsx.write_bytes(workbook_bytes(sheets))
+    assert from_xls == load_instrument(xlsx).instrument
+    assert from_xls.item("likes").label_for("sw") == "Unapenda shule?"
+    # bytes without a name are recognised by their OLE2 signature
+    assert import_xlsform(path.read_bytes()).instrument.items == from_xls.items
+
+
+def test_xls_with_too_many_rows_is_refused_before_pyxform():
+    from .xls_writer import ole_wrap, xls_bytes
+
+    rows = [["type", "name", "label"]] + [["note", f"n{i}", "x"] for i in range(MAX_ROWS + 5)]
+    _refused(ole_wrap(xls_bytes({"survey": rows})), IssueCode.TOO_MANY_ROWS)
