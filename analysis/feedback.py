@@ -102,8 +102,12 @@ def findings_from(
     meta = cb.get(item) or ItemMeta(item)
     d = rel.data[(rel.data["item"] == item) & (rel.data["kind"] == "valid")]
     d = d[d["percent"].notna()].sort_values("percent", ascending=False).head(top)
-    return [template.format(share=out_of_ten(float(r.percent)),
-                            answer=meta.label_of(r.answer).lower()) for r in d.itertuples()]
+    out = []
+    for r in d.itertuples():
+        text = template.format(share=out_of_ten(float(r.percent)),
+                               answer=meta.label_of(r.answer).lower())
+        out.append(text[:1].upper() + text[1:])
+    return out
 
 
 @dataclass(frozen=True)

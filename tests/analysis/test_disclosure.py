@@ -248,3 +248,17 @@ def test_estimates_gate_hides_small_numerators():
     assert pd.isna(rel.data.loc[0, "pct"]) and pd.isna(rel.data.loc[0, "positive"])
     assert rel.data.loc[1, "pct"] == 50 and rel.data.loc[2, "pct"] == 0
     assert rel.display.loc[0, "pct"] == "s"
+
+
+def test_differencing_guard_a13():
+    from analysis.disclosure import DifferencingGuard
+
+    g = DifferencingGuard()
+    g.publish({}, 120)
+    with pytest.raises(DisclosureError, match="expose 4"):
+        g.publish({"disability": ["no"]}, 116)
+    g.publish({"disability": ["no"]}, 100)  # the other group has 20: fine
+    with pytest.raises(DisclosureError):
+        g.publish({"disability": ["no"], "band": ["A"]}, 97)  # 3 by difference with 100
+    g.publish({"band": ["A"]}, 40)  # not nested in the disability population
+    g.publish({"disability": ["no"]}, 100)  # the same number again differs by 0

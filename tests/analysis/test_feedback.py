@@ -45,7 +45,8 @@ def test_findings_use_released_numbers_only():
     rel = disclose(frequencies(long, items=["q07"]))
     (f,) = findings_from(rel, "q07", "{share} of you said {answer}.")
     top = rel.data[rel.data["kind"] == "valid"].sort_values("percent").iloc[-1]
-    assert f == f"{out_of_ten(top.percent)} of you said {top.answer}."
+    expected = f"{out_of_ten(top.percent)} of you said {top.answer}."
+    assert f == expected[:1].upper() + expected[1:]
     with pytest.raises(TypeError):
         findings_from(frequencies(long, items=["q07"]), "q07", "{share}")
 
