@@ -39,6 +39,10 @@ class CodeCardsForm(FlaskForm):
     count = IntegerField(_l("How many cards?"), default=30, validators=[DataRequired(), NumberRange(1, 500)])
 
 
+class CardActionForm(FlaskForm):
+    card = IntegerField(_l("Card number"), validators=[DataRequired(), NumberRange(1, 100000)])
+
+
 class WithdrawForm(FlaskForm):
     code = StringField(_l("The code on the part you tore off"), validators=[DataRequired(), Length(max=64)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})

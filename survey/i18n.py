@@ -50,6 +50,8 @@ STATE_LABELS = {
     "open": _l("open"),
     "closed": _l("closed"),
     "archived": _l("archived"),
+    "permission_seen": _l("form seen"),
+    "withheld": _l("withheld"),
 }
 
 

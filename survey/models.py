@@ -98,7 +98,8 @@ class Consultation(db.Model):
     languages: so.Mapped[str] = so.mapped_column(sa.String(100), default="en")
     age_bands: so.Mapped[str] = so.mapped_column(sa.String(20), default="A B C")
     country_profile: so.Mapped[str] = so.mapped_column(sa.String(60), default="generic")
-    consent_mode: so.Mapped[str] = so.mapped_column(sa.String(40), default="passive_opt_out")
+    # The guardian-permission mode; empty means the country profile's own rule.
+    consent_mode: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
     facilitated: so.Mapped[bool] = so.mapped_column(default=True)
     # A shared device (tablet passed round, school laptop): nothing kept in the browser, and
     # every ending returns to a neutral start screen.
@@ -114,6 +115,11 @@ class Consultation(db.Model):
     audience: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     influence_scope: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # Someone outside the team a child or parent can go to with a concern.
+    independent_contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # The exact consent-text versions bound when the consultation opened (C-06), as JSON:
+    # {"child_information/en/B": {"text_id": ..., "content_hash": ...}, ...}
+    text_bindings: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
     feedback_due: so.Mapped[dt.date | None] = so.mapped_column()
     analysis_cutoff: so.Mapped[dt.date | None] = so.mapped_column()
     retention_until: so.Mapped[dt.date | None] = so.mapped_column()
@@ -168,6 +174,10 @@ class Participant(db.Model):
     # issued -> assented -> answering -> completed | withdrawn | declined | expired
     state: so.Mapped[str] = so.mapped_column(sa.String(20), default="issued")
     band: so.Mapped[str | None] = so.mapped_column(sa.String(4))
+    # The number printed on the card, so a facilitator can mark a card without any name.
+    card_number: so.Mapped[int] = so.mapped_column(default=0)
+    # Guardian permission for this card: issued | permission_seen | withheld (consent.permission).
+    permission: so.Mapped[str] = so.mapped_column(sa.String(20), default="issued")
     # Keyed hash of the withdrawal code on the card's tear-off (C-09).
     withdrawal_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     language: so.Mapped[str | None] = so.mapped_column(sa.String(12))

@@ -163,7 +163,9 @@ def make_consultation(app: Flask):
     from survey.services import consultations
 
     def factory(title: str = "Consultation", *, state: str = "open", members=(), bands=("A", "B", "C"),
-                languages=("en", "fr"), **details):
+                languages=("en", "fr"), country_profile="example-uk", **details):
+        """A consultation on the test instrument.  The default profile (example-uk) uses passive
+        opt-out, so cards need no marking; pass country_profile="generic" for active opt-in."""
         from survey.models import User
         from survey.services import instrument_store
         from tests.factories import make_test_instrument
@@ -172,18 +174,21 @@ def make_consultation(app: Flask):
             instrument = make_test_instrument()
             instrument_store.store(instrument, approved=True)
             defaults = {"organisation": "Test organisation", "contact": "the test team",
-                        "audience": "the county council", "influence_scope": "how help works",
+                        "independent_contact": "the ethics board", "audience": "the county council",
+                        "ethics_reference": "REC-TEST-1",
+                        "influence_scope": "how help works",
                         "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31)}
             facilitated = details.pop("facilitated", True)
             consultation = consultations.create_consultation(
                 title=title, instrument_id=instrument.id, instrument_version=instrument.version,
                 instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
-                facilitated=facilitated, details={**defaults, **details},
+                facilitated=facilitated, country_profile=country_profile, details={**defaults, **details},
             )
             for user_id, role in members:
                 consultations.add_member(consultation, db.session.get(User, user_id), role)
             if state != "draft":
-                consultations.set_state(consultation, "open")
+                # The bundled consent texts are drafts until reviewed: open as a demo would.
+                consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
             if state in ("closed", "archived"):
                 consultations.set_state(consultation, "closed")
             if state == "archived":

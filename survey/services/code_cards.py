@@ -55,7 +55,7 @@ def code_cards_pdf(cards, start_url: str, withdraw_url: str, profile: CountryPro
         pdf.set_text_color(0, 0, 0)
         pdf.set_font("Helvetica", size=9)
         pdf.set_xy(x + 4, y + 3)
-        pdf.cell(60, 5, "Your code:")
+        pdf.cell(60, 5, f"Card {card.number}   Your code:" if card.number else "Your code:")
         pdf.set_font("Courier", style="B", size=16)
         pdf.set_xy(x + 4, y + 9)
         pdf.cell(60, 8, card.code)

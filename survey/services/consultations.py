@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from survey.database import write_transaction
@@ -10,7 +12,7 @@ from survey.models import Consultation, Membership, User
 from survey.services import audit
 
 DETAIL_FIELDS = frozenset({
-    "organisation", "contact", "purpose", "audience", "influence_scope", "feedback_due",
+    "organisation", "contact", "independent_contact", "purpose", "audience", "influence_scope", "feedback_due",
     "analysis_cutoff", "retention_until", "site_code", "setting", "shared_device", "research_mode",
     "ethics_reference",
 })
@@ -43,7 +45,7 @@ def consultations_for(user: User, role: str) -> list[Consultation]:
 def create_consultation(
     *, title: str, instrument_id: str, instrument_version: str, instrument_hash: str = "",
     languages: list[str], age_bands: list[str], country_profile: str = "generic",
-    consent_mode: str = "passive_opt_out", facilitated: bool = True, actor: User | None = None,
+    consent_mode: str = "", facilitated: bool = True, actor: User | None = None,
     details: dict | None = None,
 ) -> Consultation:
     """Create a draft consultation.  ``details`` sets further columns (purpose, audience, dates...)."""
@@ -84,8 +86,41 @@ def add_member(consultation: Consultation, user: User, role: str, *, actor: User
             audit.record(actor, "membership.add", f"consultation:{consultation.id} user:{user.username} {role}")
 
 
+class OpeningRefused(ConsultationError):
+    """The consent checks refuse to open the consultation; ``problems`` say what to fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("This consultation cannot open yet:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+def open_consultation(consultation: Consultation, *, today: dt.date, actor: User | None = None,
+                      demo: bool = False) -> tuple[str, ...]:
+    """Open a consultation to children after every consent-side check; returns the warnings.
+
+    The helplines must be verified (example profiles pass with a warning), the permission rule
+    must be allowed, and every consent text must lint clean, render with the consultation's
+    values and (outside a demo) be approved.  The exact text versions are bound (C-06).
+    """
+    from survey.services.consent_rules import bindings_json, opening_check
+    from survey.services.instrument_store import instrument_for
+
+    if consultation.state not in ("draft", "closed"):
+        raise ConsultationError(f"A {consultation.state} consultation cannot be opened.")
+    check = opening_check(consultation, instrument_for(consultation), today, demo=demo)
+    if not check.ok:
+        raise OpeningRefused([str(problem) for problem in check.problems])
+    with write_transaction() as session:
+        record = session.merge(consultation)
+        record.text_bindings = bindings_json(check)
+        record.state = "open"
+        audit.record(actor, "consultation.open", f"consultation:{record.id}")
+    return tuple(check.warnings)
+
+
 def set_state(consultation: Consultation, state: str, *, actor: User | None = None) -> None:
-    allowed = {"draft": {"open"}, "open": {"closed"}, "closed": {"open", "archived"}, "archived": set()}
+    """Close and archive (opening goes through :func:`open_consultation`, which checks consent)."""
+    allowed = {"open": {"closed"}, "closed": {"archived"}}
     if state not in allowed.get(consultation.state, set()):
         raise ConsultationError(f"A {consultation.state} consultation cannot become {state}.")
     with write_transaction() as session:

@@ -13,7 +13,7 @@ from survey.extensions import db
 from survey.models import Consultation, User
 from survey.services import accounts, consultations, instrument_store, participants
 
-DEMO_TITLE = "Demo: how should reporting work for children?"
+DEMO_TITLE = "Demo: how children would like to ask for help"
 DEMO_USERS = (("demo-facilitator", "facilitator"), ("demo-analyst", "analyst"))
 
 
@@ -24,9 +24,13 @@ class DemoResult:
     new_credentials: dict[str, str]
     existing_users: list[str]
     instrument_note: str
+    warnings: tuple[str, ...] = ()
 
     def describe(self, base_url: str) -> str:
         lines = [f"Demo consultation: {self.consultation.title} ({self.instrument_note})", ""]
+        if self.warnings:
+            lines += ["Before a real consultation:"] + [f"  ! {w}" for w in self.warnings] + [
+                "  ! The demo's code cards are marked as having guardian permission.", ""]
         if self.new_credentials:
             lines.append("Staff accounts (passwords are shown once; write them down):")
             lines += [f"  {name}  password: {password}" for name, password in self.new_credentials.items()]
@@ -45,6 +49,7 @@ def _demo_details() -> dict:
     return {
         "organisation": "the Sauti demonstration team",
         "contact": "the adult who gave you your card",
+        "independent_contact": "the demonstration's safeguarding lead (replace with a real, independent contact)",
         "purpose": "To learn how children would like to ask for help if something online or offline "
                    "makes them feel unsafe.",
         "audience": "the people who run help services in this area",
@@ -84,6 +89,8 @@ def set_up_demo(code_count: int = 30) -> DemoResult:
         )
         for role, user in users.items():
             consultations.add_member(consultation, user, role)
-        consultations.set_state(consultation, "open")
-    cards = participants.issue_codes(consultation, code_count)
-    return DemoResult(consultation, cards, credentials, existing, note)
+        warnings = consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
+    else:
+        warnings = ()
+    cards = participants.issue_codes(consultation, code_count, permission_seen=True)
+    return DemoResult(consultation, cards, credentials, existing, note, warnings)

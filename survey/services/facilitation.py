@@ -48,3 +48,37 @@ def signal_counts(consultation_id: int) -> dict[str, int]:
     counts = dict.fromkeys(SIGNAL_STATES, 0)
     counts.update(dict(rows.all()))
     return counts
+
+
+class CardError(ValueError):
+    """A card action that is not possible; the message is for the facilitator."""
+
+
+def card_states(consultation_id: int) -> list[tuple[int, str, str]]:
+    """(card number, permission state, participant state) for every card, in card order."""
+    rows = db.session.execute(sa.select(Participant.card_number, Participant.permission, Participant.state)
+                              .where(Participant.consultation_id == consultation_id)
+                              .order_by(Participant.card_number))
+    return [tuple(row) for row in rows.all()]
+
+
+def apply_card(consultation_id: int, card_number: int, action: str, actor: User) -> str:
+    """Mark a card's guardian permission (active opt-in: form seen; passive: withheld)."""
+    from consent.permission import CardActionRefused, apply_card_action
+    from survey.models import Consultation
+    from survey.services.consent_rules import permission_rule
+
+    with write_transaction() as session:
+        participant = session.scalar(sa.select(Participant).where(
+            Participant.consultation_id == consultation_id, Participant.card_number == card_number))
+        if participant is None:
+            raise CardError(f"There is no card number {card_number} in this consultation.")
+        if action == "undo" and participant.state != "issued":
+            raise CardError("This card has already been used; its permission can no longer change.")
+        mode = permission_rule(session.get(Consultation, consultation_id)).mode
+        try:
+            participant.permission = apply_card_action(participant.permission, action, mode).value
+        except (CardActionRefused, ValueError) as error:
+            raise CardError(str(error)) from error
+        audit.record(actor, f"card.{action}", f"consultation:{consultation_id} card:{card_number}")
+        return participant.permission

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -18,15 +17,15 @@ import sqlalchemy as sa
 
 from consent.codes import InvalidCode
 from consent.states import Event, State, TransitionRefused, may_store_answers, transition
-from consent.texts import ConfidentialityMode, RenderedText, TextKind, bundled_texts, render_text
+from consent.texts import RenderedText, TextKind, render_text
 from consent.withdrawal import WithdrawalOutcome, withdraw_by_code
 from instruments.expressions import evaluate_bool
 from instruments.model import RESERVED_CODES, Instrument, Page
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Answer, AssentEvent, Consultation, PageSave, Participant, utcnow
+from survey.services.consent_rules import bound_text, confidentiality_mode, research_allowed, text_values
 from survey.services.instrument_store import instrument_for
-from survey.services.safeguarding import country_profile
 
 
 class PageConflict(Exception):
@@ -77,44 +76,13 @@ def content_language(participant: Participant, interface_locale: str) -> str:
 
 
 # ----------------------------------------------------------------------------- assent
-def text_values(consultation: Consultation, instrument: Instrument, band: str) -> dict[str, object]:
-    profile = country_profile(consultation.country_profile)
-    helpline = profile.helplines[0]
-    pages = len(instrument.pages_for_band(band, research_allowed(consultation)))
-    from instruments.validate import estimate_minutes
-
-    return {
-        "organisation": consultation.organisation,
-        "independent_contact": consultation.contact,
-        "contact": consultation.contact,
-        "minutes": max(1, round(estimate_minutes(instrument, band, research_allowed(consultation)))),
-        "pages": pages,
-        "audience": consultation.audience,
-        "influence_scope": consultation.influence_scope,
-        "feedback_date": consultation.feedback_due,
-        "cutoff_date": consultation.analysis_cutoff,
-        "helpline": f"{helpline.name} ({helpline.number})",
-        "reporting_role": "our safeguarding lead",
-    }
-
-
-@functools.cache
-def _texts():
-    # The bundled texts are read from files once per process, not on every page.
-    return bundled_texts()
-
-
 def information_text(participant: Participant, lang: str) -> RenderedText:
-    """The child information screen for this child's band, in their language where it exists."""
+    """The child information screen for this child's band, in the version the consultation bound."""
     consultation = participant.consultation
-    registry = _texts()
-    try:
-        text = registry.latest(TextKind.CHILD_INFORMATION, lang, participant.band)
-    except LookupError:
-        text = registry.latest(TextKind.CHILD_INFORMATION, consultation.language_list[0], participant.band)
+    text = bound_text(consultation, TextKind.CHILD_INFORMATION, lang, participant.band)
     instrument = instrument_for(consultation)
     return render_text(text, text_values(consultation, instrument, participant.band),
-                       mode=ConfidentialityMode.ANONYMOUS, locale=lang)
+                       mode=confidentiality_mode(consultation), locale=lang)
 
 
 def record_assent(participant: Participant, yes: bool, shown: RenderedText) -> None:
@@ -296,7 +264,3 @@ def withdraw_with_code(code: str) -> WithdrawalOutcome:
             participant.state = decision.new_state.value
             participant.withdrawal_hash = None  # nothing is left for the code to reach
     return decision.outcome
-
-
-def research_allowed(consultation: Consultation) -> bool:
-    return consultation.research_mode and bool(consultation.ethics_reference.strip())

@@ -39,22 +39,32 @@ class CodeCard:
 
     code: str
     withdrawal_code: str
+    number: int = 0
 
 
 def withdrawal_hash(code: str) -> str:
     return hash_code(code, current_app.config["SECRET_KEY"], kind=CodeKind.WITHDRAWAL)
 
 
-def issue_codes(consultation: Consultation, count: int, *, actor: User | None = None) -> list[CodeCard]:
-    """Create ``count`` code cards; their codes are returned once and stored only as hashes."""
+def issue_codes(consultation: Consultation, count: int, *, actor: User | None = None,
+                permission_seen: bool = False) -> list[CodeCard]:
+    """Create ``count`` code cards; their codes are returned once and stored only as hashes.
+
+    ``permission_seen`` marks every new card as having guardian permission (the demo only;
+    real consultations mark cards one by one on the cards screen).
+    """
     if not 1 <= count <= 2000:
         raise ValueError("Codes are issued 1 to 2,000 at a time.")
     codes = new_codes(2 * count)
-    cards = [CodeCard(format_code(a), format_code(b)) for a, b in zip(codes[::2], codes[1::2], strict=True)]
     with write_transaction() as db_session:
+        first = (db_session.scalar(sa.select(sa.func.max(Participant.card_number)).where(
+            Participant.consultation_id == consultation.id)) or 0) + 1
+        cards = [CodeCard(format_code(a), format_code(b), number)
+                 for number, a, b in zip(range(first, first + count), codes[::2], codes[1::2], strict=True)]
         db_session.add_all(
             Participant(consultation_id=consultation.id, code_hash=code_hash(card.code),
-                        withdrawal_hash=withdrawal_hash(card.withdrawal_code))
+                        withdrawal_hash=withdrawal_hash(card.withdrawal_code), card_number=card.number,
+                        permission="permission_seen" if permission_seen else "issued")
             for card in cards
         )
         audit.record(actor, "codes.issue", f"consultation:{consultation.id} count:{count}")

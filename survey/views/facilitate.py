@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from survey.access import member
 from survey.extensions import db
-from survey.forms import CodeCardsForm
+from survey.forms import CardActionForm, CodeCardsForm
 from survey.models import Consultation
 from survey.services import facilitation, participants
 from survey.services.code_cards import code_cards_pdf
@@ -51,6 +51,36 @@ def signal(consultation_id: int, signal_id: int):
         flash(str(error), "error")
         return redirect(url_for("facilitate.live", consultation_id=consultation_id)), 303
     return redirect(url_for("facilitate.live", consultation_id=consultation_id), code=303)
+
+
+@bp.route("/<int:consultation_id>/cards", methods=["GET", "POST"])
+@member("facilitator")
+def cards(consultation_id: int):
+    """Guardian permission by card number: no names, only card states and counts."""
+    from consent.permission import permission_counts
+    from survey.services.consent_rules import permission_rule
+
+    consultation = db.get_or_404(Consultation, consultation_id)
+    form = CardActionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            facilitation.apply_card(consultation_id, form.card.data, request.form.get("action", ""),
+                                    current_user._get_current_object())
+        except facilitation.CardError as error:
+            form.card.errors.append(str(error))
+            status = 400
+        else:
+            flash(_("Card %(n)s updated.", n=form.card.data), "info")
+            return redirect(url_for("facilitate.cards", consultation_id=consultation_id), code=303)
+    elif form.is_submitted():
+        status = 400
+    states = facilitation.card_states(consultation_id)
+    return render_template(
+        "staff/cards.html", consultation=consultation, form=form, cards=states,
+        counts=permission_counts(permission for _number, permission, _state in states),
+        mode=permission_rule(consultation).mode.value,
+    ), status
 
 
 @bp.route("/<int:consultation_id>/codes", methods=["POST"])

@@ -16,12 +16,13 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from consent.states import State
-from consent.texts import check_answer
+from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
 from survey.services import facilitation, journey, participants
+from survey.services.consent_rules import may_proceed
 from survey.services.instrument_store import instrument_for
 from survey.services.safeguarding import help_context
 
@@ -92,7 +93,17 @@ def about():
         return redirect(url_for("participate.age"))
     if participant.state != State.ISSUED:
         return redirect(url_for("participate.welcome"))
-    shown = journey.information_text(participant, _locale())
+    if not may_proceed(participant):
+        # No guardian permission recorded for this card (or it was withheld): the same calm
+        # message either way, and nothing is stored.
+        return render_template("participate/wait.html")
+    try:
+        shown = journey.information_text(participant, _locale())
+    except (TextVersionMismatch, LookupError):
+        # The text the consultation was opened with has changed or gone (C-06): enrol nobody.
+        current_app.logger.error("bound consent text unavailable",
+                                 extra={"consultation": participant.consultation_id})
+        return render_template("participate/wait.html"), 409
     questions = shown.comprehension_items
     chosen: dict[int, int] = {}
     explanations: dict[int, str] = {}

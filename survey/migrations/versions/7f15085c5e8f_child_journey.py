@@ -1,12 +1,13 @@
-"""Child journey: assent events, answers, page saves, signals, stored instruments, consultation details.
+"""Child journey: assent events, answers, page saves, signals, stored instruments, card numbers
+and permission, consultation details and text bindings.
 
 Columns added to existing tables carry a server default so that databases with data upgrade.
 
 child journey
 
-Revision ID: 929f7a496a8b
+Revision ID: 7f15085c5e8f
 Revises: 378d057a8f3e
-Create Date: 2026-11-29 07:15:30.617213
+Create Date: 2026-11-29 07:19:04.875759
 
 """
 from alembic import op
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '929f7a496a8b'
+revision = '7f15085c5e8f'
 down_revision = '378d057a8f3e'
 branch_labels = None
 depends_on = None
@@ -93,11 +94,15 @@ def upgrade():
         batch_op.add_column(sa.Column('audience', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('influence_scope', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('contact', sa.String(length=200), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('independent_contact', sa.String(length=200), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('text_bindings', sa.Text(), nullable=False, server_default='{}'))
         batch_op.add_column(sa.Column('feedback_due', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('analysis_cutoff', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('retention_until', sa.Date(), nullable=True))
 
     with op.batch_alter_table('participant', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('card_number', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('permission', sa.String(length=20), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('withdrawal_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('language', sa.String(length=12), nullable=True))
         batch_op.add_column(sa.Column('seat_label', sa.String(length=20), nullable=False, server_default=''))
@@ -117,11 +122,15 @@ def downgrade():
         batch_op.drop_column('seat_label')
         batch_op.drop_column('language')
         batch_op.drop_column('withdrawal_hash')
+        batch_op.drop_column('permission')
+        batch_op.drop_column('card_number')
 
     with op.batch_alter_table('consultation', schema=None) as batch_op:
         batch_op.drop_column('retention_until')
         batch_op.drop_column('analysis_cutoff')
         batch_op.drop_column('feedback_due')
+        batch_op.drop_column('text_bindings')
+        batch_op.drop_column('independent_contact')
         batch_op.drop_column('contact')
         batch_op.drop_column('influence_scope')
         batch_op.drop_column('audience')
