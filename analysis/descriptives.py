@@ -20,7 +20,14 @@ from scipy import special, stats
 
 from .frames import RESERVED, RNS, ItemMeta, _as_codebook, _Codebook, infer_codebook
 
-__all__ = ["count_codes", "frame_counts", "frequencies", "proportion_ci", "shared_counts"]
+__all__ = [
+    "count_codes",
+    "frame_counts",
+    "frequencies",
+    "likert_summary",
+    "proportion_ci",
+    "shared_counts",
+]
 
 _CACHE: contextvars.ContextVar[dict | None] = contextvars.ContextVar("counts", default=None)
 
@@ -296,3 +303,61 @@ def _multi_denominators(long, item, by, group_cats, ng):
         flag[rid[mask]] = True
         out.append(np.bincount(resp_group[flag], minlength=ng))
     return out[0], out[1]
+
+
+def likert_summary(
+    long: pd.DataFrame,
+    items: Iterable[str] | None = None,
+    by: str | Sequence[str] | None = None,
+    codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None,
+    center: float | None = None,
+) -> pd.DataFrame:
+    """% low / neutral / high, mean and SD of scale items, like R ``likert::summary``.
+
+    Levels are scored 1..L in choice order (an ordinal approximation); reserved codes and
+    skips are left out. ``center`` runs from 1.5 to L - 0.5 in steps of 0.5 (default
+    (L + 1) / 2); a whole-number centre makes that level "neutral".
+
+    Returns
+    -------
+    DataFrame
+        ``item, [by...], low, neutral, high, mean, sd, n`` (percentages 0-100; SD with
+        n - 1 in the denominator, as R's ``sd``).
+
+    Examples
+    --------
+    >>> from analysis.frames import make_long
+    >>> long = make_long(pd.DataFrame({"response_id": range(6), "item": "q",
+    ...                                "answer": ["1", "2", "3", "3", "5", "_rns"]}),
+    ...                  codebook=[ItemMeta("q", "scale", ("1", "2", "3", "4", "5"))])
+    >>> likert_summary(long).round(2).to_dict("records")
+    [{'item': 'q', 'low': 40.0, 'neutral': 40.0, 'high': 20.0, 'mean': 2.8, 'sd': 1.48, 'n': 5}]
+    """
+    cb = _as_codebook(codebook, long) or infer_codebook(long)
+    by = _by_list(by)
+    wanted = list(items) if items is not None else [i for i, m in cb.items() if m.ordinal]
+    freq = frequencies(long, items=wanted, by=by or None, codebook=cb)
+    freq = freq[freq["kind"] == "valid"]
+    rows = []
+    for keys, block in freq.groupby(["item", *by], sort=False, observed=True):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        meta = cb[keys[0]]
+        L = len(meta.choices)
+        c = block.set_index("answer")["count"].reindex(list(meta.choices)).fillna(0).to_numpy(
+            dtype=float)
+        n = c.sum()
+        ctr = (L + 1) / 2 if center is None else float(center)
+        if not (1.5 <= ctr <= L - 0.5) or (ctr * 2) % 1:
+            raise ValueError(f"center must be 1.5 .. {L - 0.5} in steps of 0.5")
+        score = np.arange(1, L + 1, dtype=float)
+        if n:
+            low = 100 * c[score < ctr].sum() / n
+            neutral = 100 * c[score == ctr].sum() / n
+            high = 100 * c[score > ctr].sum() / n
+            mean = float((score * c).sum() / n)
+            sd = float(np.sqrt(((score - mean) ** 2 * c).sum() / (n - 1))) if n > 1 else np.nan
+        else:
+            low = neutral = high = mean = sd = np.nan
+        rows.append((*keys, low, neutral, high, mean, sd, int(n)))
+    return pd.DataFrame(rows, columns=["item", *by, "low", "neutral", "high", "mean", "sd",
+                                       "n"])

@@ -244,8 +244,11 @@ def _item_group_tables(long, by, items, codebook, include_reserved=False):
         codes = list(meta.choices) + (list(RESERVED) if include_reserved else [])
         idx = [a_pos[c] for c in codes if c in a_pos]
         block = counts[item_cats.index(item)][:, idx]
-        out[item] = (pd.DataFrame(block, index=pd.Index(group_cats, name=by),
-                                  columns=[c for c in codes if c in a_pos]), meta)
+        table = pd.DataFrame(block, index=pd.Index(group_cats, name=by),
+                             columns=[c for c in codes if c in a_pos])
+        # children who would rather not say their gender (etc.) are not a comparison group
+        table = table[~table.index.isin(RESERVED)]
+        out[item] = (table, meta)
     return out
 
 
@@ -259,7 +262,8 @@ def crosstab(
     """Cross-tabulate one single-choice item by a respondent column and test association.
 
     Chi-square is used when Cochran's rule holds (no expected count below 1 and at most
-    20 % below 5); otherwise Fisher's exact test. Empty rows/columns are dropped first.
+    20 % below 5); otherwise Fisher's exact test. Empty rows/columns are dropped first, and
+    so are groups coded "I'd rather not say" / "I don't know" in ``by``.
 
     Examples
     --------

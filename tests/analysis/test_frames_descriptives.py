@@ -196,3 +196,26 @@ def test_parquet_snapshot_keeps_codes_and_foreign_parquet_reads(tmp_path):
     back = read_export(tmp_path / "plain.parquet", codebook=long.attrs["codebook"])
     assert isinstance(back["answer"].dtype, pd.CategoricalDtype)
     assert back["answer"].astype(object).tolist() == long["answer"].astype(object).tolist()
+
+
+def test_likert_summary_hand_computed_and_numpy():
+    from analysis.descriptives import likert_summary
+
+    long = synthetic_long(1200, n_items=4, seed=12)
+    out = likert_summary(long, items=["q01"], by="band").set_index("band")
+    sub = long[(long["item"] == "q01") & long["answer"].isin(list("12345"))]
+    for band, g in sub.groupby("band", observed=True):
+        x = g["answer"].astype(str).astype(int).to_numpy()
+        row = out.loc[band]
+        assert row["n"] == len(x)
+        assert row["mean"] == pytest.approx(x.mean())
+        assert row["sd"] == pytest.approx(x.std(ddof=1))
+        assert row["low"] == pytest.approx(100 * (x < 3).mean())
+        assert row["neutral"] == pytest.approx(100 * (x == 3).mean())
+        assert row["high"] == pytest.approx(100 * (x > 3).mean())
+    # a centre between levels has no neutral category
+    out = likert_summary(long, items=["q01"], center=2.5)
+    assert out.loc[0, "neutral"] == 0 and out.loc[0, "low"] + out.loc[0, "high"] == pytest.approx(
+        100)
+    with pytest.raises(ValueError):
+        likert_summary(long, items=["q01"], center=5)
