@@ -161,6 +161,19 @@ def save_page(participant: Participant, token: str, page_index: int, values: Map
     Raises :class:`PageConflict` when the token comes back with different answers.
     """
     digest = _digest(values)
+    try:
+        return _save_page_once(participant, token, digest, page_index, values, next_index)
+    except sa.exc.IntegrityError:
+        # Another request with the same token committed first (a double click reaching two
+        # workers at once): it stored the page; this one stores nothing.
+        seen = db.session.get(PageSave, token)
+        if seen is None or seen.digest != digest or seen.participant_id != participant.id:
+            raise PageConflict from None
+        return False
+
+
+def _save_page_once(participant: Participant, token: str, digest: str, page_index: int,
+                    values: Mapping[str, str | None], next_index: int | None) -> bool:
     with write_transaction() as session:
         participant = session.merge(participant)
         if not may_store_answers(State(participant.state)):
@@ -170,7 +183,9 @@ def save_page(participant: Participant, token: str, page_index: int, values: Map
             if seen.digest != digest or seen.participant_id != participant.id:
                 raise PageConflict
             return False
+        # Flushed first: a concurrent twin fails here, before touching any answer.
         session.add(PageSave(token=token, participant_id=participant.id, digest=digest))
+        session.flush()
         if participant.state == State.ASSENTED:
             _apply(participant, Event.START_ANSWERING)
         _apply(participant, Event.SAVE_PAGE)
