@@ -102,7 +102,7 @@ __all__ = [
 #: Largest upload accepted, in bytes.
 MAX_XLSFORM_BYTES = 10 * 1024 * 1024
 #: Largest total uncompressed size of an .xlsx, in bytes.
-MAX_UNCOMPRESSED_BYTES = 60 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 30 * 1024 * 1024
 #: Highest compression ratio accepted for one .xlsx part.
 MAX_COMPRESSION_RATIO = 200
 #: Most zip entries in an .xlsx.
@@ -110,7 +110,7 @@ MAX_ZIP_ENTRIES = 500
 #: Most rows in any sheet.
 MAX_ROWS = 5000
 #: Most cells in any sheet.
-MAX_CELLS = 400_000
+MAX_CELLS = 150_000
 
 E, W = Severity.ERROR, Severity.WARNING
 FIX_XLSFORM = "See https://xlsform.org/en/ for the expected layout."
