@@ -6,18 +6,26 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     IntegerField,
     PasswordField,
     RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
     ValidationError,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from survey.config import ROLES
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class SignInForm(FlaskForm):
@@ -34,9 +42,64 @@ class CodeForm(FlaskForm):
     seat = StringField(_l("Your seat or table number, if the adult asks for it (never your name)"),
                        validators=[Optional(), Length(max=20)], render_kw={"autocomplete": "off"})
 
+    def validate_seat(self, field) -> None:  # noqa: ANN001 - WTForms inline validator
+        from consent.storage_policy import normalize_station_label
+
+        if field.data and field.data.strip():
+            try:
+                field.data = normalize_station_label(field.data)
+            except ValueError as error:
+                raise ValidationError(_l("Use the number on your seat or table, like T3 or Seat 4, "
+                                         "never a name.")) from error
+
 
 class CodeCardsForm(FlaskForm):
     count = IntegerField(_l("How many cards?"), default=30, validators=[DataRequired(), NumberRange(1, 500)])
+
+
+class ConsultationForm(FlaskForm):
+    """A new consultation: what children are told, where, and under which rules (P-01)."""
+
+    title = StringField(_l("Title (for staff)"), validators=[DataRequired(), Length(max=200)])
+    instrument = SelectField(_l("Questionnaire"), validators=[DataRequired()], validate_choice=False)
+    languages = MultiCheckboxField(_l("Languages offered to children"), validators=[DataRequired()],
+                                   validate_choice=False)
+    age_bands = MultiCheckboxField(_l("Age groups"), validators=[DataRequired()], choices=[
+        SelectChoice("A", _l("8 to 10")), SelectChoice("B", _l("11 to 13")), SelectChoice("C", _l("14 to 17"))])
+    country_profile = SelectField(_l("Country profile (consent rules and helplines)"), validators=[DataRequired()],
+                                  validate_choice=False)
+    consent_mode = SelectField(_l("Guardian permission"), choices=[
+        SelectChoice("", _l("As the country profile says")),
+        SelectChoice("active_opt_in", _l("Guardians say yes first (opt-in)")),
+        SelectChoice("passive_opt_out", _l("Guardians may say no (opt-out; needs ethics approval)")),
+    ], validate_choice=True)
+    ethics_reference = StringField(_l("Ethics approval reference"), validators=[Optional(), Length(max=200)])
+    setting = SelectField(_l("Setting"), choices=[
+        SelectChoice("school", _l("School")), SelectChoice("community", _l("Community group")),
+        SelectChoice("online", _l("Online"))])
+    site_code = StringField(_l("Site code (not a school name)"), validators=[Optional(), Length(max=60)])
+    facilitated = BooleanField(_l("An adult runs the session in the room"), default=True)
+    shared_device = BooleanField(_l("Children share devices"))
+    organisation = StringField(_l("Who is asking (your organisation)"), validators=[DataRequired(), Length(max=200)])
+    contact = StringField(_l("How children can ask questions later"), validators=[DataRequired(), Length(max=200)])
+    independent_contact = StringField(_l("Someone outside the team to contact with a concern"),
+                                      validators=[DataRequired(), Length(max=200)])
+    purpose = TextAreaField(_l("Why you are asking"), validators=[DataRequired(), Length(max=2000)])
+    audience = TextAreaField(_l("Who will hear the results (decision-makers)"),
+                             validators=[DataRequired(), Length(max=2000)])
+    influence_scope = TextAreaField(_l("What the answers can change, and what they cannot"),
+                                    validators=[DataRequired(), Length(max=2000)])
+    feedback_due = DateField(_l("When children will hear back"), validators=[DataRequired()])
+    analysis_cutoff = DateField(_l("Last day a child can withdraw their answers"), validators=[DataRequired()])
+    retention_until = DateField(_l("Delete all answers after"), validators=[DataRequired()])
+
+    def validate_analysis_cutoff(self, field) -> None:  # noqa: ANN001
+        if self.feedback_due.data and field.data and field.data > self.feedback_due.data:
+            raise ValidationError(_l("The withdrawal cut-off must come before children hear back."))
+
+    def validate_retention_until(self, field) -> None:  # noqa: ANN001
+        if self.analysis_cutoff.data and field.data and field.data < self.analysis_cutoff.data:
+            raise ValidationError(_l("Answers cannot be deleted before the withdrawal cut-off."))
 
 
 class CardActionForm(FlaskForm):
@@ -76,11 +139,6 @@ class AgeForm(FlaskForm):
             return min(self.bands, key=lambda b: self.limits[b][0])
         age = int(self.age.data)
         return next(b for b in self.bands if self.limits[b][0] <= age <= self.limits[b][1])
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _role_choices() -> list[SelectChoice]:

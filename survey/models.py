@@ -265,6 +265,19 @@ class Signal(db.Model):
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
 
 
+class TextApproval(db.Model):
+    """An administrator approved this exact consent-text version (kind, language, band, hash)."""
+
+    __tablename__ = "text_approval"
+    __table_args__ = (sa.UniqueConstraint("text_id", "content_hash"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    text_id: so.Mapped[str] = so.mapped_column(sa.String(80))
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    approved_by: so.Mapped[str] = so.mapped_column(sa.String(80))
+    approved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+
+
 class InstrumentVersion(db.Model):
     """An instrument version stored in the database, in the native YAML format."""
 

@@ -11,14 +11,27 @@ import datetime as dt
 import functools
 import json
 
+import sqlalchemy as sa
+
 from consent.bands import band_by_code
 from consent.opening import OpeningCheck, check_opening, consultation_permission
 from consent.permission import PermissionDecision, may_proceed_to_assent
 from consent.profiles import ParentalPermission
-from consent.texts import ConfidentialityMode, ConsentText, TextKind, TextRef, TextRegistry, bundled_texts
+from consent.texts import (
+    ConfidentialityMode,
+    ConsentText,
+    TextKind,
+    TextRef,
+    TextRegistry,
+    TextStatus,
+    bundled_texts,
+)
 from instruments.model import Instrument
 from instruments.validate import estimate_minutes
-from survey.models import Consultation, Participant
+from survey.database import write_transaction
+from survey.extensions import db
+from survey.models import Consultation, Participant, TextApproval, User
+from survey.services import audit
 from survey.services.safeguarding import country_profile
 
 
@@ -26,6 +39,27 @@ from survey.services.safeguarding import country_profile
 def text_registry() -> TextRegistry:
     """The bundled consent texts, read from files once per process."""
     return bundled_texts()
+
+
+def approved_registry() -> TextRegistry:
+    """The bundled texts, with the versions administrators approved marked ``approved``."""
+    registry = TextRegistry(list(text_registry()))
+    for text_id, content_hash in db.session.execute(sa.select(TextApproval.text_id, TextApproval.content_hash)):
+        # An approval binds to the exact content: a text changed since is not approved.
+        if text_id in registry and registry.get(text_id).content_hash == content_hash:
+            registry.with_status(text_id, TextStatus.APPROVED)
+    return registry
+
+
+def approve_text(text_id: str, actor: User) -> None:
+    """Record an administrator's approval of one exact text version (its current hash)."""
+    text = text_registry().get(text_id)
+    with write_transaction() as session:
+        exists = session.scalar(sa.select(TextApproval.id).where(
+            TextApproval.text_id == text_id, TextApproval.content_hash == text.content_hash))
+        if exists is None:
+            session.add(TextApproval(text_id=text_id, content_hash=text.content_hash, approved_by=actor.username))
+            audit.record(actor, "text.approve", f"text:{text_id}")
 
 
 def permission_rule(consultation: Consultation) -> ParentalPermission:
@@ -77,7 +111,7 @@ def text_values(consultation: Consultation, instrument: Instrument, band: str | 
 
 def opening_check(consultation: Consultation, instrument: Instrument, today: dt.date, *, demo: bool) -> OpeningCheck:
     return check_opening(
-        profile=country_profile(consultation.country_profile), today=today, texts=text_registry(),
+        profile=country_profile(consultation.country_profile), today=today, texts=approved_registry(),
         languages=consultation.language_list, bands=consultation.band_list,
         values=text_values(consultation, instrument), mode=confidentiality_mode(consultation),
         permission=permission_rule(consultation), require_approved=not demo,

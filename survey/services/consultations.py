@@ -127,3 +127,34 @@ def set_state(consultation: Consultation, state: str, *, actor: User | None = No
         consultation = session.merge(consultation)
         consultation.state = state
         audit.record(actor, f"consultation.{state}", f"consultation:{consultation.id}")
+
+
+def create_from_form(data: dict, *, actor: User) -> Consultation:
+    """Create a draft consultation from the staff form and make its creator its facilitator."""
+    from consent.storage_policy import site_code_problem
+    from survey.services import instrument_store
+    from survey.services.safeguarding import country_profile
+
+    try:
+        record = instrument_store.resolve_choice(data["instrument"])
+        profile = country_profile(data["country_profile"])
+    except LookupError as error:
+        raise ConsultationError(str(error)) from error
+    problem = site_code_problem(data.get("site_code") or "", school_name_allowed=profile.school_name_as_site_code)
+    if data.get("site_code") and problem:
+        raise ConsultationError(problem)
+    instrument = instrument_store.instrument_for_version(record)
+    approved = {language.code for language in instrument.approved_languages}
+    refused = [code for code in data["languages"] if code not in approved]
+    if refused:
+        raise ConsultationError(f"These languages are not approved in this questionnaire: {', '.join(refused)}.")
+    details = {name: data[name] for name in DETAIL_FIELDS if name in data and name != "research_mode"}
+    consultation = create_consultation(
+        title=data["title"], instrument_id=record.instrument_id, instrument_version=record.version,
+        instrument_hash=record.content_hash, languages=list(data["languages"]), age_bands=list(data["age_bands"]),
+        country_profile=profile.id, consent_mode=data.get("consent_mode") or "",
+        facilitated=bool(data.get("facilitated")), actor=actor, details=details,
+    )
+    if actor.has_role("facilitator"):
+        add_member(consultation, actor, "facilitator", actor=actor)
+    return consultation

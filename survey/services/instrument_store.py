@@ -67,3 +67,31 @@ def instrument_for(consultation: Consultation) -> Instrument:
 
 def store_bundled(name: str = "reporting-mechanisms") -> InstrumentVersion:
     return store(load_bundled(name), approved=True)
+
+
+def offered() -> list[tuple[str, str]]:
+    """Approved instrument versions a consultation can use, as (key, label); the bundled
+    consultations are offered too and stored when first chosen."""
+    from instruments import bundled_names
+
+    records = db.session.scalars(sa.select(InstrumentVersion).where(InstrumentVersion.approved.is_(True))
+                                 .order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)).all()
+    options = [(f"{r.instrument_id}@{r.version}", f"{r.instrument_id} {r.version}") for r in records]
+    stored = {(r.instrument_id, r.version) for r in records}
+    for name in bundled_names():
+        instrument = load_bundled(name)
+        if (instrument.id, instrument.version) not in stored:
+            title = instrument.title.get_for("en") or instrument.id
+            options.append((f"bundled:{name}", f"{title} ({instrument.id} {instrument.version}, bundled)"))
+    return options
+
+
+def resolve_choice(key: str) -> InstrumentVersion:
+    """The stored version behind a key from :func:`offered` (storing a bundled one if needed)."""
+    if key.startswith("bundled:"):
+        return store_bundled(key.removeprefix("bundled:"))
+    instrument_id, _, version = key.partition("@")
+    record = find(instrument_id, version)
+    if not record.approved:
+        raise LookupError("That questionnaire version is not approved.")
+    return record

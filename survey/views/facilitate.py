@@ -7,10 +7,12 @@ import datetime as dt
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
-from survey.access import member
+from survey.access import member, staff
 from survey.extensions import db
-from survey.forms import CardActionForm, CodeCardsForm
+from survey.forms import CardActionForm, CodeCardsForm, ConsultationForm
+from survey.i18n import LANGUAGE_NAMES
 from survey.models import Consultation
 from survey.services import facilitation, participants
 from survey.services.code_cards import code_cards_pdf
@@ -18,6 +20,61 @@ from survey.services.progress import participation_counts
 from survey.services.safeguarding import country_profile
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@staff("facilitator", "admin")
+def new():
+    """Create a draft consultation: what children will be told, and under which rules."""
+    from consent.profiles import bundled_profiles
+    from survey.services import consultations, instrument_store
+
+    form = ConsultationForm()
+    form.instrument.choices = [SelectChoice(key, label) for key, label in instrument_store.offered()]
+    form.country_profile.choices = [SelectChoice(p.id, p.name) for p in bundled_profiles().values()]
+    form.languages.choices = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            consultation = consultations.create_from_form(form.data, actor=current_user._get_current_object())
+        except consultations.ConsultationError as error:
+            flash(str(error), "error")
+            status = 400
+        else:
+            flash(_("Draft consultation created. Check it, then open it for children."), "info")
+            if current_user.has_role("facilitator"):
+                return redirect(url_for("facilitate.overview", consultation_id=consultation.id))
+            return redirect(url_for("staff.home"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("staff/new_consultation.html", form=form), status
+
+
+@bp.route("/<int:consultation_id>/state", methods=["POST"])
+@member("facilitator")
+def change_state(consultation_id: int):
+    """Open (after the consent checks) or close the consultation."""
+    from survey.services import consultations
+
+    consultation = db.get_or_404(Consultation, consultation_id)
+    actor = current_user._get_current_object()
+    try:
+        if request.form.get("to") == "open":
+            for warning in consultations.open_consultation(consultation, today=dt.date.today(), actor=actor):
+                flash(warning, "info")
+            flash(_("The consultation is open: children with a code can take part."), "info")
+        elif request.form.get("to") == "closed":
+            consultations.set_state(consultation, "closed", actor=actor)
+            flash(_("The consultation is closed."), "info")
+        else:
+            return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
+    except consultations.OpeningRefused as refused:
+        for problem in refused.problems:
+            flash(problem, "error")
+        return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
+    except consultations.ConsultationError as error:
+        flash(str(error), "error")
+    return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
 
 
 @bp.route("/<int:consultation_id>/")

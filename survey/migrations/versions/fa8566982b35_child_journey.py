@@ -5,9 +5,9 @@ Columns added to existing tables carry a server default so that databases with d
 
 child journey
 
-Revision ID: 7f15085c5e8f
+Revision ID: fa8566982b35
 Revises: 378d057a8f3e
-Create Date: 2026-11-29 07:19:04.875759
+Create Date: 2026-11-29 07:25:12.988340
 
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7f15085c5e8f'
+revision = 'fa8566982b35'
 down_revision = '378d057a8f3e'
 branch_labels = None
 depends_on = None
@@ -33,6 +33,15 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_instrument_version')),
     sa.UniqueConstraint('instrument_id', 'version', name=op.f('uq_instrument_version_instrument_id'))
+    )
+    op.create_table('text_approval',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('text_id', sa.String(length=80), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('approved_by', sa.String(length=80), nullable=False),
+    sa.Column('approved_on', sa.Date(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_text_approval')),
+    sa.UniqueConstraint('text_id', 'content_hash', name=op.f('uq_text_approval_text_id'))
     )
     op.create_table('assent_event',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -158,5 +167,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_assent_event_consultation_id'))
 
     op.drop_table('assent_event')
+    op.drop_table('text_approval')
     op.drop_table('instrument_version')
     # ### end Alembic commands ###
