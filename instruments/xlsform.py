@@ -1140,9 +1140,14 @@ class _Sheet:
         self.rows.append(clean)
 
     def write(self, ws) -> None:
-        ws.append(self.header)
-        for row in self.rows:
-            ws.append([row.get(h) for h in self.header])
+        for r, values in enumerate([self.header] + [[row.get(h) for h in self.header]
+                                                     for row in self.rows], start=1):
+            for c, value in enumerate(values, start=1):
+                if value is None:
+                    continue
+                cell = ws.cell(row=r, column=c, value=value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # text, never a formula
 
 
 def _texts(inst: Instrument, prefix: str, text: Text) -> dict[str, str]:

@@ -131,7 +131,10 @@ def test_too_large_and_binary(tmp_path):
 # --- property: any instrument built from the model survives dump -> load ---------
 _names = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
 # words joined by single spaces: XLSForm readers collapse runs of whitespace
-_word = st.text(alphabet=st.characters(categories=("L", "N", "P")), min_size=1, max_size=8)
+# and pyxform straightens typographic quotes (‘ ’ “ ”)
+_word = st.text(alphabet=st.characters(categories=("L", "N", "P"),
+                                       exclude_characters="\u2018\u2019\u201c\u201d"),
+                min_size=1, max_size=8)
 _words = st.lists(_word, min_size=1, max_size=4).map(" ".join)
 _texts = st.builds(lambda en, fr: Text(en=en, fr=fr), _words, st.one_of(st.none(), _words))
 

@@ -597,3 +597,23 @@ def test_xls_with_too_many_rows_is_refused_before_pyxform():
 
     rows = [["type", "name", "label"]] + [["note", f"n{i}", "x"] for i in range(MAX_ROWS + 5)]
     _refused(ole_wrap(xls_bytes({"survey": rows})), IssueCode.TOO_MANY_ROWS)
+
+
+def test_text_starting_with_equals_is_exported_as_text_not_a_formula(tmp_path):
+    md = """
+| survey |
+| | type | name | label |
+| | select_one yn | q | =1+1 is two? |
+| choices |
+| | list_name | name | label |
+| | yn | yes | =HYPERLINK("http://x") |
+| | yn | no | No |
+"""
+    inst = import_xlsform(md).instrument
+    path = tmp_path / "eq.xlsx"
+    export_xlsform(inst, path)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path)["choices"]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert import_xlsform(path).instrument == inst
