@@ -23,6 +23,8 @@ b'\\x89PNG'
 from __future__ import annotations
 
 import io
+import textwrap
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -85,22 +87,30 @@ class ChartResult:
         """The chart as PNG bytes (Agg canvas, no pyplot)."""
         buf = io.BytesIO()
         FigureCanvasAgg(self.figure)
-        self.figure.savefig(buf, format="png", dpi=dpi)
+        with warnings.catch_warnings():  # layout hints only; the figure is still drawn
+            warnings.filterwarnings("ignore", message="constrained_layout not applied")
+            self.figure.savefig(buf, format="png", dpi=dpi)
         return buf.getvalue()
 
     def to_svg(self) -> str:
         """The chart as an SVG string (for self-contained HTML)."""
         buf = io.StringIO()
-        self.figure.savefig(buf, format="svg")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="constrained_layout not applied")
+            self.figure.savefig(buf, format="svg")
         return buf.getvalue()
 
 
-def _figure(n_rows: int, width: float = 8.0) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, max(1.8, 0.45 * n_rows + 1.2)), layout="constrained")
+def _figure(n_rows: int, width: float = 9.0) -> tuple[Figure, object]:
+    fig = Figure(figsize=(width, max(2.0, 0.6 * n_rows + 1.4)), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
+
+
+def _wrap(text: str, width: int = 40, lines: int = 3) -> str:
+    return textwrap.fill(str(text), width=width, max_lines=lines, placeholder="...")
 
 
 def _row_label(item_label: str, group: str | None, n, flag: str) -> str:
@@ -108,7 +118,7 @@ def _row_label(item_label: str, group: str | None, n, flag: str) -> str:
     n_text = f"n={int(n)}" if pd.notna(n) else "n=s"
     if flag == "()":
         n_text = f"({n_text})"
-    return f"{text} [{n_text}]"
+    return _wrap(f"{text} [{n_text}]")
 
 
 def likert_chart(
@@ -182,7 +192,7 @@ def likert_chart(
     if rows:
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(rows[0][2]),
                   frameon=False, fontsize="small")
-    ax.set_title(title or rel.title, loc="left")
+    ax.set_title(_wrap(title or rel.title, 70, 2), loc="left")
     data = pd.DataFrame(drawn, columns=["row", "answer", "percent", "left"])
     parts = []
     for label, _, levels, pct, meta in rows:
@@ -242,14 +252,14 @@ def bar_chart(
                         fmt="none", ecolor="#333333", capsize=3, linewidth=0.8)
         ax.text(r.percent + 1, y + 0.25, f"{r.percent:.0f} %", fontsize="small")
         shown.append((label, float(r.percent)))
-    ax.set_yticks(range(len(d)), [meta.label_of(a) for a in d["answer"]])
+    ax.set_yticks(range(len(d)), [_wrap(meta.label_of(a), 30, 2) for a in d["answer"]])
     ax.invert_yaxis()
     ax.set_xlim(0, 105)
     ax.set_xlabel("% of children who answered")
     den = d["denominator"].dropna()
     n_text = f"n = {int(den.iloc[0])}" if len(den) else "n = s"
     head = title or meta.label or item
-    ax.set_title(f"{head} ({n_text})", loc="left")
+    ax.set_title(_wrap(f"{head} ({n_text})", 70, 2), loc="left")
     alt = (f"Bar chart: {head}, {n_text}"
            + (" (children could choose more than one)" if meta.type == "multi" else "")
            + ". " + "; ".join(f"{lab} {p:.0f} %" for lab, p in shown) + ".")

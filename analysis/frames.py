@@ -53,6 +53,7 @@ __all__ = [
     "read_database",
     "read_export",
     "respondent_codes",
+    "split_band_variants",
     "substantive",
     "to_wide",
     "write_parquet",
@@ -121,6 +122,9 @@ class ItemMeta:
         The neutral code of a scale item, split around zero in diverging charts.
     domain : str
         The domain code (CX, TR, AW, ... EV, DM).
+    band_choices : mapping of band -> tuple of str
+        Bands that answer from another choice list (e.g. a 3-point face scale for band A);
+        :func:`split_band_variants` turns them into items of their own.
 
     Examples
     --------
@@ -141,6 +145,8 @@ class ItemMeta:
     positive: tuple[str, ...] = ()
     neutral: str | None = None
     domain: str = ""
+    band_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False,
+                                                        hash=False)
 
     def __post_init__(self) -> None:
         if self.type not in _ITEM_TYPES:
@@ -245,55 +251,135 @@ def infer_codebook(long: pd.DataFrame) -> dict[str, ItemMeta]:
     return _Codebook(out)
 
 
-def codebook_from_instrument(instrument: Any) -> dict[str, ItemMeta]:
-    """Adapter from an ``instruments`` model to :class:`ItemMeta` (duck-typed).
+def _scale_meta(name, kind, codes, labels, **kw) -> ItemMeta:
+    """Scale defaults: the middle level is neutral, the levels above it are positive."""
+    if kind == "scale" and codes:
+        L = len(codes)
+        kw.setdefault("neutral", codes[L // 2] if L % 2 else None)
+        kw.setdefault("positive", tuple(codes[(L + 1) // 2:]))
+    return ItemMeta(name, kind, tuple(codes), labels=labels, **kw)
 
-    Reads ``instrument.items()`` (or walks ``sections -> pages -> items``), each item's
-    ``name``, ``type``, ``choices`` (or a choice-list name resolved through
-    ``instrument.choices``), ``sensitivity`` and ``min_band``. Kept small on purpose: it is
-    the only place that knows the instrument model.
+
+def codebook_from_instrument(instrument: Any, language: str = "en") -> dict[str, ItemMeta]:
+    """Adapter from an ``instruments.model.Instrument`` to analysis metadata.
+
+    The one place that knows the instrument model (read duck-typed, so analysis does not
+    import ``instruments``): ``items``, ``choices_for(item)``, ``rows_for(item)``,
+    ``choice_lists``, ``settings.band_codes`` and each item's ``name``, ``type``,
+    ``label``, ``band_choices``, ``min_band``/``max_band`` and ``sensitivity``.
+    Select-one -> ``single``, select-multiple -> ``multi``, likert/range -> ``scale``,
+    rank -> ``rank``, text -> ``text``; each matrix row becomes a scale item
+    ``<item>_<row>``. Sensitivity S2 and above marks an item sensitive; the domain is the
+    letters of the item name (``EV1`` -> ``EV``).
     """
-    items = []
-    if callable(getattr(instrument, "items", None)):
-        items = list(instrument.items())
-    else:
-        for section in getattr(instrument, "sections", ()):
-            for page in getattr(section, "pages", ()):
-                items.extend(getattr(page, "items", ()))
-    lists = getattr(instrument, "choices", {}) or {}
-    mapping = {
-        "select_one": "single",
-        "select_multiple": "multi",
-        "rank": "rank",
-        "likert": "scale",
-        "range": "scale",
-        "text": "text",
-    }
-    out = {}
-    for it in items:
-        kind = mapping.get(str(getattr(it, "type", "")))
-        if kind is None:
-            continue
-        choices = getattr(it, "choices", None)
-        if isinstance(choices, str):
-            choices = lists.get(choices, ())
+    mapping = {"select_one": "single", "select_multiple": "multi", "rank": "rank",
+               "likert": "scale", "range": "scale", "text": "text", "matrix": "scale"}
+    lists = getattr(instrument, "choice_lists", {}) or {}
+    items = instrument.items() if callable(getattr(instrument, "items", None)) else \
+        getattr(instrument, "items", ())
+    settings = getattr(instrument, "settings", None)
+    band_codes = tuple(getattr(settings, "band_codes", ()) or ())
+
+    def text_of(t) -> str:
+        if t is None:
+            return ""
+        if hasattr(t, "get_for"):
+            return t.get_for(language, fallback=("en",)) or ""
+        return str(t)
+
+    def codes_and_labels(choices):
         codes, labels = [], {}
         for ch in choices or ():
             code = str(getattr(ch, "name", ch))
             codes.append(code)
-            lab = getattr(ch, "label", None)
-            if lab is not None:
-                labels[code] = lab.get_for("en") if hasattr(lab, "get_for") else str(lab)
+            labels[code] = text_of(getattr(ch, "label", None)) or code
+        return codes, labels
+
+    out: dict[str, ItemMeta] = {}
+    for it in items:
+        kind = mapping.get(str(getattr(it, "type", "")))
+        if kind is None:
+            continue
+        if hasattr(instrument, "choices_for"):
+            choices = instrument.choices_for(it)
+        else:
+            choices = lists.get(getattr(it, "choices", None) or "", ())
+        codes, labels = codes_and_labels(choices)
+        band_choices = {}
+        for band, list_name in dict(getattr(it, "band_choices", {}) or {}).items():
+            bc, bl = codes_and_labels(lists.get(list_name, ()))
+            if tuple(bc) != tuple(codes):
+                band_choices[str(band)] = tuple(bc)
+                labels = {**bl, **labels}
+        shown = tuple(b for b in band_codes if not hasattr(it, "shown_to")
+                      or it.shown_to(b, settings.bands))
         sens = getattr(it, "sensitivity", 0)
-        out[it.name] = ItemMeta(
-            it.name,
-            kind,
-            tuple(codes),
-            labels=labels,
-            sensitive=int(sens) >= 2,
-            domain=str(getattr(it, "domain", "") or ""),
-        )
-    return out
+        common = {"label": text_of(getattr(it, "label", None)),
+                  "sensitive": int(sens) >= 2, "bands": shown if shown != band_codes else (),
+                  "domain": re.sub(r"[^A-Za-z].*$", "", it.name),
+                  "band_choices": band_choices}
+        if str(getattr(it, "type", "")) == "matrix" and hasattr(instrument, "rows_for"):
+            for row in instrument.rows_for(it):
+                key = f"{it.name}_{row.name}"
+                row_common = dict(common, label=f"{common['label']} - {text_of(row.label)}")
+                out[key] = _scale_meta(key, "scale", codes, labels, **row_common)
+            continue
+        out[it.name] = _scale_meta(it.name, kind, codes, labels, **common)
+    return _Codebook(out)
+
+
+def split_band_variants(
+    long: pd.DataFrame, codebook: Mapping[str, ItemMeta] | None = None
+) -> tuple[pd.DataFrame, dict[str, ItemMeta]]:
+    """Give band-specific choice lists items of their own (``EV1`` -> ``EV1[A]`` for band A).
+
+    A 3-point face scale for 8-10 year olds and a 5-point scale for older children cannot
+    be pooled, so the band-A answers become item ``EV1[A]`` with its own (scale) metadata;
+    everything downstream then treats it as an ordinary item. Vectorised: only the item
+    codes change.
+
+    Examples
+    --------
+    >>> cb = {"EV1": ItemMeta("EV1", "scale", ("no", "bit", "some", "most", "all"),
+    ...                       band_choices={"A": ("no", "bit", "lot")})}
+    >>> long = make_long(pd.DataFrame({"response_id": [1, 2], "band": ["A", "B"],
+    ...                                "item": "EV1", "answer": ["lot", "most"]}), cb)
+    >>> long2, cb2 = split_band_variants(long)
+    >>> long2["item"].astype(str).tolist(), cb2["EV1[A]"].choices, cb2["EV1[A]"].positive
+    (['EV1[A]', 'EV1'], ('no', 'bit', 'lot'), ('lot',))
+    """
+    cb = _as_codebook(codebook, long)
+    if not any(m.band_choices for m in cb.values()):
+        return long, cb
+    items = list(long["item"].cat.categories)
+    bands = list(long["band"].cat.categories)
+    new_items = list(items)
+    new_cb: dict[str, ItemMeta] = {}
+    codes = long["item"].cat.codes.to_numpy().copy()
+    band_codes = long["band"].cat.codes.to_numpy()
+    for name, meta in cb.items():
+        base = ItemMeta(meta.name, meta.type, meta.choices, labels=meta.labels,
+                        label=meta.label, sensitive=meta.sensitive, bands=meta.bands,
+                        positive=meta.positive, neutral=meta.neutral, domain=meta.domain)
+        new_cb[name] = base
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for band, cs in meta.band_choices.items():
+            groups.setdefault(tuple(cs), []).append(band)
+        for cs, bs in groups.items():
+            vname = f"{name}[{'/'.join(bs)}]"
+            kw = {"label": meta.label, "sensitive": meta.sensitive, "bands": tuple(bs),
+                  "domain": meta.domain}
+            new_cb[vname] = _scale_meta(vname, meta.type, list(cs), dict(meta.labels), **kw)
+            if name not in items:
+                continue
+            new_items.append(vname)
+            b_idx = [bands.index(b) for b in bs if b in bands]
+            mask = (codes == items.index(name)) & np.isin(band_codes, b_idx)
+            codes[mask] = len(new_items) - 1
+    out = long.copy(deep=False)
+    out["item"] = pd.Categorical.from_codes(codes, categories=new_items)
+    out.attrs["codebook"] = _Codebook(new_cb)
+    return out, _Codebook(new_cb)
 
 
 def _categorical(values: pd.Series, categories: Sequence[str] | None) -> pd.Series:
@@ -364,6 +450,8 @@ def make_long(
                 cats = []
                 for meta in cb.values():
                     cats.extend(c for c in meta.choices if c not in cats)
+                    for cs in meta.band_choices.values():
+                        cats.extend(c for c in cs if c not in cats)
                 cats.extend(RESERVED)
             else:
                 cats = categories.get("answer")
@@ -393,7 +481,8 @@ def _validate_codes(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> None:
         meta = cb.get(it)
         if meta is None:
             continue
-        allowed = meta.choices + RESERVED if meta.type != "text" else tuple(answers)
+        variants = tuple(c for cs in meta.band_choices.values() for c in cs)
+        allowed = meta.choices + variants + RESERVED if meta.type != "text" else tuple(answers)
         for code in allowed:
             if code in pos:
                 ok[i, pos[code]] = True

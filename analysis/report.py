@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -33,7 +32,7 @@ from .descriptives import frequencies, shared_counts
 from .design import design_effects
 from .diagnostics import item_diagnostics
 from .disclosure import DisclosurePolicy, ReleasedTable, disclose
-from .frames import ItemMeta, _as_codebook, infer_codebook, to_wide
+from .frames import ItemMeta, _as_codebook, infer_codebook, split_band_variants, to_wide
 from .inference import compare_groups, crosstabs
 from .ranking import borda, rank_frame
 from .textscreen import ReleasedQuote
@@ -184,19 +183,28 @@ def _lundy(long, cb, inputs, policy) -> Section:
         ev = [i for i, m in cb.items() if m.domain == "EV" and m.type == "scale"]
         if ev:
             items = dict(zip(("Space", "Voice", "Audience", "Influence"), ev, strict=False))
-    present = {e: i for e, i in items.items() if i in cb and i in set(long["item"].cat.categories)}
+    item_cats = set(long["item"].cat.categories)
+    present = {e: i for e, i in items.items() if i in cb and i in item_cats}
     rows = [(e, items[e], None) for e in items if e not in present]
     if present:
-        freq = frequencies(long, items=list(present.values()), by="band", codebook=cb)
+        variants = {e: [i] + [v for v in cb if v.startswith(f"{i}[")] for e, i in present.items()}
+        wanted = [v for vs in variants.values() for v in vs if v in item_cats]
+        freq = frequencies(long, items=wanted, by="band", codebook=cb)
         out = []
-        for element, item in present.items():
-            meta = cb[item]
-            pos = set(meta.positive) or set(meta.choices[-1:])
-            f = freq[(freq["item"] == item) & (freq["kind"] == "valid")]
-            for band, g in f.groupby("band", observed=True, sort=False):
-                num = int(g.loc[g["answer"].isin(pos), "count"].sum())
-                n = int(g["denominator"].iloc[0])
-                out.append((element, item, band, num, n, 100 * num / n if n else np.nan))
+        for element, names in variants.items():
+            for band, g in freq[freq["kind"] == "valid"].groupby("band", observed=True,
+                                                                  sort=False):
+                num = n = 0
+                for name in names:
+                    meta = cb[name]
+                    pos = set(meta.positive) or set(meta.choices[-1:])
+                    f = g[g["item"] == name]
+                    if f.empty or int(f["denominator"].iloc[0]) == 0:
+                        continue
+                    num += int(f.loc[f["answer"].isin(pos), "count"].sum())
+                    n += int(f["denominator"].iloc[0])
+                if n:  # bands the item was not asked in are left out
+                    out.append((element, present[element], band, num, n, 100 * num / n))
         est = pd.DataFrame(out, columns=["element", "item", "band", "positive", "n",
                                          "% positive"])
         sec.blocks.append(disclose(est, policy, kind="estimates", value_columns=["% positive"],
@@ -265,11 +273,14 @@ def _items(long, wide, cb, inputs, policy, with_charts) -> list[Section]:
         domains.setdefault(cb[i].domain or "Items", []).append(i)
     for dom, items in domains.items():
         sec = Section(f"Results: {dom}")
-        dom_scale = [i for i in items if cb[i].type == "scale"]
-        if with_charts and dom_scale:
-            rel = disclose(freq[freq["item"].isin(dom_scale)], policy,
-                           codebook={i: cb[i] for i in dom_scale}, title=f"{dom} scale items")
-            sec.blocks.append(charts.likert_chart(rel, {i: cb[i] for i in dom_scale},
+        scales: dict[tuple, list[str]] = {}
+        for i in items:
+            if cb[i].type == "scale":
+                scales.setdefault(cb[i].choices, []).append(i)
+        for same in scales.values() if with_charts else ():  # one chart per answer scale
+            rel = disclose(freq[freq["item"].isin(same)], policy,
+                           codebook={i: cb[i] for i in same}, title=f"{dom} scale items")
+            sec.blocks.append(charts.likert_chart(rel, {i: cb[i] for i in same},
                                                   title=f"{dom}: how children answered"))
         for item in items:
             meta = cb[item]
@@ -361,6 +372,7 @@ def _build_report(long, inputs, codebook, policy, charts_on) -> ProgrammeReport:
     inputs = inputs or ReportInputs()
     policy = policy or DisclosurePolicy()
     cb = _as_codebook(codebook, long) or infer_codebook(long)
+    long, cb = split_band_variants(long, cb)  # e.g. band A's face scale is its own item
     wide = to_wide(long, cb)
     method = Section("About these results", [_record(
         "Method", ("", ""),

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .frames import DK, RNS, ItemMeta, make_long
 
-__all__ = ["DEMOGRAPHICS", "synthetic_codebook", "synthetic_long"]
+__all__ = ["DEMOGRAPHICS", "synthetic_codebook", "synthetic_from_codebook", "synthetic_long"]
 
 #: Respondent categories and their probabilities in the synthetic data.
 DEMOGRAPHICS: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
@@ -159,3 +159,75 @@ def synthetic_long(
     df["site"] = pd.Categorical.from_codes(site[rid], [f"S{j + 1:02d}" for j in range(n_sites)])
     df["rank"] = ranks
     return make_long(df, codebook=cb, validate=False)
+
+
+def synthetic_from_codebook(
+    codebook: dict[str, ItemMeta],
+    n_respondents: int = 2000,
+    n_sites: int = 8,
+    seed: int = 0,
+    bands: tuple[str, ...] = ("A", "B", "C"),
+) -> pd.DataFrame:
+    """Random answers for any codebook (e.g. the bundled instrument's), band rules obeyed.
+
+    Items are asked only in their ``bands``; band-specific choice lists are used for those
+    bands; about 4 % skip, 3 % "rather not say", 2 % "don't know". Text items get no rows.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_respondents)
+    demo = {k: _draw(rng, n, p) for k, (_, p) in DEMOGRAPHICS.items()}
+    band = rng.integers(0, len(bands), n)
+    site = rng.integers(0, n_sites, n)
+    rid_parts, item_parts, ans_parts, rank_parts = [], [], [], []
+    for name, meta in codebook.items():
+        if meta.type == "text":
+            continue
+        asked = np.isin(np.array(bands)[band], meta.bands) if meta.bands else np.ones(n, bool)
+        u = rng.random(n)
+        skip = u < 0.04
+        rns = ~skip & (u < 0.07)
+        dk = ~skip & ~rns & (u < 0.09)
+        subst = asked & ~skip & ~rns & ~dk
+        for mask, code in ((asked & rns, RNS), (asked & dk, DK)):
+            ids = np.flatnonzero(mask)
+            rid_parts.append(ids)
+            item_parts.append(np.full(len(ids), name, dtype=object))
+            ans_parts.append(np.full(len(ids), code, dtype=object))
+            rank_parts.append(np.full(len(ids), np.nan))
+        for b_i, b in enumerate(bands):
+            choices = np.array(meta.band_choices.get(b, meta.choices), dtype=object)
+            if not len(choices):
+                continue
+            sel = subst & (band == b_i)
+            if meta.type == "multi":
+                for c in choices:
+                    ids = np.flatnonzero(sel & (rng.random(n) < 0.3))
+                    rid_parts.append(ids)
+                    item_parts.append(np.full(len(ids), name, dtype=object))
+                    ans_parts.append(np.full(len(ids), c, dtype=object))
+                    rank_parts.append(np.full(len(ids), np.nan))
+            elif meta.type == "rank":
+                ids = np.flatnonzero(sel)
+                order = np.argsort(rng.random((len(ids), len(choices))), axis=1)
+                for pos in range(min(3, len(choices))):
+                    rid_parts.append(ids)
+                    item_parts.append(np.full(len(ids), name, dtype=object))
+                    ans_parts.append(choices[order[:, pos]])
+                    rank_parts.append(np.full(len(ids), pos + 1.0))
+            else:
+                ids = np.flatnonzero(sel)
+                w = np.linspace(1.0, 2.0, len(choices))
+                pick = rng.choice(len(choices), size=len(ids), p=w / w.sum())
+                rid_parts.append(ids)
+                item_parts.append(np.full(len(ids), name, dtype=object))
+                ans_parts.append(choices[pick])
+                rank_parts.append(np.full(len(ids), np.nan))
+    rid = np.concatenate(rid_parts)
+    df = pd.DataFrame({"response_id": rid + 1, "item": np.concatenate(item_parts),
+                       "answer": np.concatenate(ans_parts), "rank": np.concatenate(rank_parts)})
+    for k, (cats, _) in DEMOGRAPHICS.items():
+        df[k] = np.array(cats, dtype=object)[demo[k][rid]]
+    df["band"] = np.array(bands, dtype=object)[band[rid]]
+    df["site"] = np.array([f"S{j + 1:02d}" for j in range(n_sites)], dtype=object)[site[rid]]
+    df["consultation"] = "demo"
+    return make_long(df, codebook=codebook, categories={"band": list(bands)})
