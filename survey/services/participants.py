@@ -109,7 +109,9 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
             db_session.merge(participant).seat_label = seat_label
     language = session.get("lang")
     session.clear()
-    session.permanent = True
+    # On a shared device the cookie ends with the browser; elsewhere it lasts up to 2 hours
+    # so that a child who closes the tab can come back.
+    session.permanent = not participant.consultation.shared_device
     session[CHILD_SESSION_KEY] = participant.id
     if language:
         session["lang"] = language

@@ -236,7 +236,8 @@ def end():
         keep = request.form["decision"] == "yes"
         journey.finish(participant, keep)
         participants.leave()
-        return redirect(url_for("participate.done", kept="1" if keep else "0"))
+        shared = {"shared": "1"} if participant.consultation.shared_device else {}
+        return redirect(url_for("participate.done", kept="1" if keep else "0", **shared))
     shown = journey.information_text(participant, _locale())
     return render_template("participate/end.html", choices=shown.choices("reaffirmation"))
 
@@ -244,7 +245,8 @@ def end():
 @bp.route("/p/done")
 @public_child_facing
 def done():
-    return render_template("participate/done.html", kept=request.args.get("kept") == "1")
+    return render_template("participate/done.html", kept=request.args.get("kept") == "1",
+                           shared=request.args.get("shared") == "1")
 
 
 @bp.route("/p/stop", methods=["GET", "POST"])
@@ -318,6 +320,9 @@ def leave():
     """Quick exit: forget this device's session, go somewhere neutral."""
     participant = participants.current_participant()
     target = help_context(participant.consultation if participant else None)["quick_exit_url"]
+    if participant is not None and participant.consultation.shared_device:
+        # A shared tablet goes back to the start screen, ready for the next child.
+        target = url_for("participate.start")
     participants.quick_exit(participant)
     session.pop("lang", None)
     return redirect(target or url_for("participate.neutral"), code=303)

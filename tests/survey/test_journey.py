@@ -270,3 +270,20 @@ def test_child_facing_titles_and_addresses_are_neutral(app, child) -> None:
     for url_rule in app.url_map.iter_rules():
         if is_child_facing(rule_for(app, url_rule.endpoint)):
             assert not any(word in url_rule.rule.lower() for word in DENY_LIST), url_rule.rule
+
+
+def test_shared_devices_keep_nothing_and_return_to_the_start(app, make_consultation, issue_codes) -> None:
+    consultation = make_consultation(shared_device=True)
+    child = app.test_client()
+    child.post("/", data={"code": issue_codes(consultation, 1)[0]})
+    cookie = child.get_cookie("sauti")
+    assert cookie.expires is None  # a browser-session cookie, gone when the browser closes
+    _assent(child)
+    _post_page(child, 0, {"q_who": "friend"})
+    done = child.post("/p/end", data={"decision": "yes"}, follow_redirects=True)
+    assert 'http-equiv="refresh"' in done.get_data(as_text=True)
+    assert child.get("/p/").location.endswith("/")
+    # A quick exit on a shared device lands on the start screen for the next child.
+    other = app.test_client()
+    other.post("/", data={"code": issue_codes(consultation, 1)[0]})
+    assert other.post("/leave").location == "/"
