@@ -79,6 +79,7 @@ MAX_LENGTH = 4000
 MAX_DEPTH = 60
 MAX_REGEX_LENGTH = 300
 MAX_STRING_LENGTH = 100_000
+MAX_REGEX_INPUT = 1_000
 
 #: Context values the engine supplies and expressions may reference as ``${_band}`` etc.
 CONTEXT_NAMES = frozenset({"_band", "_lang", "_setting", "_mode"})
@@ -559,10 +560,20 @@ def _selection(value: Any) -> list[str]:
     return value.split()
 
 
+# a group ending in a quantifier that is itself quantified, e.g. (a+)+ or (\d{1,3})*: the
+# commonest shape behind catastrophic backtracking (ReDoS) on a child's typed answer. This is
+# a heuristic, not a proof; input to regex() is also capped at MAX_REGEX_INPUT characters.
+_NESTED_REPEAT_RE = re.compile(r"(?:[+*]|\})\??\)(?:[+*]|\{\d*,)")
+
+
 def _compile_regex(pattern: str, text: str = "") -> re.Pattern:
     if len(pattern) > MAX_REGEX_LENGTH:
         raise ExpressionError(f"regex() patterns are limited to {MAX_REGEX_LENGTH} characters",
                               text)
+    if _NESTED_REPEAT_RE.search(pattern):
+        raise ExpressionError(
+            f"regex pattern {pattern!r} repeats a group that itself repeats; such patterns "
+            "can take very long on some answers", text)
     try:
         return _cached_regex(pattern)
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
@@ -675,7 +686,7 @@ def _call(name: str, args: tuple, env: _Env) -> Any:  # noqa: C901 - a flat disp
         text = to_string(values[0] if values else env.current)
         return float(len(text))
     if name == "regex":
-        text = to_string(values[0])[:MAX_STRING_LENGTH]
+        text = to_string(values[0])[:MAX_REGEX_INPUT]
         return _compile_regex(to_string(values[1])).search(text) is not None
     if name == "coalesce":
         first = to_string(values[0])

@@ -201,6 +201,8 @@ def test_empty_relevance_is_true():
         ("1 2", "unexpected"),
         ("and 1", "needs something on its left"),
         ("regex(., '(')", "invalid regex"),
+        ("regex(., '^(a+)+$')", "repeats a group"),
+        ("regex(., '(\\d{1,3})*x')", "repeats a group"),
         ("'unterminated", "unexpected character"),
         ("#", "unexpected character"),
         ("(" * 200 + "1" + ")" * 200, "nests deeper"),
@@ -211,6 +213,17 @@ def test_empty_relevance_is_true():
 def test_syntax_errors_raise_expression_error(text, message):
     with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse(text)
+
+
+def test_safe_regexes_are_allowed_and_fast():
+    import time
+
+    start = time.perf_counter()
+    assert evaluate("regex(., '^[a-z]+(-[a-z]+)?$')", {}, current="abc-def") is True
+    assert evaluate("regex(., '^(ab)+$')", {}, current="ab" * 1000) is True
+    with pytest.raises(ExpressionError):
+        evaluate("regex(., ${p})", {"p": "(a+)+$"}, current="a" * 40 + "b")
+    assert time.perf_counter() - start < 1
 
 
 def test_error_reports_position():
