@@ -127,8 +127,8 @@ def _validator():
 def _text(value: Any, default_language: str) -> Text:
     if value is None:
         return Text()
-    if isinstance(value, str):
-        return Text({default_language: value})
+    if isinstance(value, str | int):
+        return Text({default_language: str(value)})
     return Text({str(k): str(v) for k, v in value.items()})
 
 

@@ -441,6 +441,7 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
         yield from run(item.constraint, _loc(item, "constraint"), allow_self=True)
         yield from run(item.choice_filter, _loc(item, "choice_filter"), allow_bare=True,
                        owner=item)
+        yield from _check_filter_columns(inst, item)
         yield from run(item.calculation, _loc(item, "calculation"), owner=item)
         if item.relevance:
             try:
@@ -453,6 +454,25 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
                              f"The relevance depends on later item(s) {', '.join(later)}.",
                              "Move the item after the items it depends on.")
     yield from _cycles(graph)
+
+
+def _check_filter_columns(inst: Instrument, item: Item) -> Iterator[Issue]:
+    """Bare names in a choice filter must be columns of the item's choices."""
+    if not item.choice_filter:
+        return
+    try:
+        bare = expressions.parse(item.choice_filter).bare_names
+    except expressions.ExpressionError:
+        return
+    columns = {"name"}
+    for list_name in {item.choices, *item.band_choices.values()} - {None}:
+        for choice in inst.choice_lists.get(list_name, ()):
+            columns |= set(choice.extra)
+    for name in sorted(bare - columns):
+        yield _issue(IssueCode.UNKNOWN_REFERENCE, E, _loc(item, "choice_filter"),
+                     f"The choice filter reads '{name}', which is not a column of the choices "
+                     f"(known: {', '.join(sorted(columns))}).",
+                     f"Add a '{name}' column to the choices sheet or fix the filter.")
 
 
 def _cycles(graph: dict[str, set[str]]) -> Iterator[Issue]:

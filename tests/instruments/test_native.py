@@ -35,6 +35,7 @@ choice_lists:
     - {name: yes, label: {en: Yes, "no": Ja}}
     - {name: no, label: {en: No, "no": Nei}}
     - {name: 1, label: One}
+    - {name: 2, label: 2}
 sections:
   - name: main
     items:
@@ -46,7 +47,8 @@ def test_minimal_file_loads_and_yes_no_stay_strings():
     inst = load_native(MINIMAL).instrument
     assert inst.version == "3"
     assert inst.language_codes == ("en", "no")
-    assert [c.name for c in inst.choice_lists["yn"]] == ["yes", "no", "1"]
+    assert [c.name for c in inst.choice_lists["yn"]] == ["yes", "no", "1", "2"]
+    assert inst.choice_lists["yn"][3].label == {"en": "2"}
     assert inst.choice_lists["yn"][0].label == {"en": "Yes", "no": "Ja"}
     # a plain string is the default language
     assert inst.item("q1").label == {"en": "Do you like school?"}

@@ -314,6 +314,17 @@ def test_xlsform_issues_name_sheet_row_and_column():
     assert issue.fix
 
 
+def test_choice_filter_columns_must_exist():
+    d = base()
+    d["choice_lists"]["yn"][0]["extra"] = {"group": "a"}
+    items(d)[0]["choice_filter"] = "group = 'a'"
+    assert IssueCode.UNKNOWN_REFERENCE not in report_codes(d)
+    items(d)[0]["choice_filter"] = "grp = 'a' and name != 'no'"
+    report = validate(instrument_from_dict(d))
+    issue = report.by_code(IssueCode.UNKNOWN_REFERENCE)[0]
+    assert "'grp'" in issue.message and "group" in issue.message
+
+
 def test_time_estimate_and_grade_level():
     inst = instrument_from_dict(base())
     assert 0 < estimate_minutes(inst, "A") < 2
