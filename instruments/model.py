@@ -42,6 +42,7 @@ __all__ = [
     "OTHER",
     "RATHER_NOT_SAY",
     "RESERVED_CODES",
+    "RESERVED_LABELS",
     "AgeBand",
     "Choice",
     "Direction",
@@ -362,6 +363,14 @@ class Choice:
         found = self.label.get_for(lang, (default_language, *sorted(self.label)))
         return found if found is not None else self.name
 
+
+#: Labels of the reserved answers, for instrument languages the app has no catalogue for.
+RESERVED_LABELS: Mapping[str, Text] = FrozenMap({
+    RATHER_NOT_SAY: Text(en="I'd rather not say", fr="Je préfère ne pas répondre",
+                         es="Prefiero no decirlo", ar="أفضّل ألا أجيب", sw="Sipendi kusema"),
+    DONT_KNOW: Text(en="I don't know", fr="Je ne sais pas", es="No lo sé", ar="لا أعرف",
+                    sw="Sijui"),
+})
 
 #: The notice every open-text item shows (child-participation.md §6.4 rule 3).
 NO_NAMES_NOTICE = Text(

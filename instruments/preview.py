@@ -5,13 +5,12 @@ from __future__ import annotations
 from instruments.model import (
     DONT_KNOW,
     RATHER_NOT_SAY,
+    RESERVED_LABELS,
     Instrument,
     ItemType,
 )
 
 __all__ = ["preview_text"]
-
-_RESERVED_LABELS = {RATHER_NOT_SAY: "I'd rather not say", DONT_KNOW: "I don't know"}
 
 
 def preview_text(
@@ -64,7 +63,8 @@ def preview_text(
                 if item.max_choices:
                     lines.append(f"    (pick up to {item.max_choices})")
                 if item.type.answerable:
-                    if item.allow_dont_know:
-                        lines.append(f"    ( ) {_RESERVED_LABELS[DONT_KNOW]}")
-                    lines.append(f"    ( ) {_RESERVED_LABELS[RATHER_NOT_SAY]}")
+                    codes = [DONT_KNOW] if item.allow_dont_know else []
+                    for code in [*codes, RATHER_NOT_SAY]:
+                        text = RESERVED_LABELS[code].get_for(lang, (default, "en"))
+                        lines.append(f"    ( ) {text}")
     return "\n".join(lines) + "\n"

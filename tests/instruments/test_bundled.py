@@ -159,3 +159,4 @@ def test_preview_lists_pages(inst):
     assert "[skip this part]" in text
     assert "BA4" not in text and "AF4" not in text
     assert "BA4" in preview_text(inst, "C", "en", research_mode=True)
+    assert "Je préfère ne pas répondre" in text and "Je ne sais pas" in text
