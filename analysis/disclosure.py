@@ -89,6 +89,9 @@ class DisclosurePolicy:
         shown in parentheses.
     sensitive_low, sensitive_high : float
         Percent bounds coded as "<low %" / ">high %" for sensitive items.
+    protection : float, optional
+        Required width of the interval an intruder can derive for a primary-suppressed
+        cell from the published totals (default: k).
 
     Examples
     --------
@@ -105,6 +108,12 @@ class DisclosurePolicy:
     flag_denominator: int = 50
     sensitive_low: float = 5.0
     sensitive_high: float = 95.0
+    protection: float | None = None
+
+    @property
+    def min_interval(self) -> float:
+        """Width an intruder's interval for a primary cell must reach (default k)."""
+        return float(self.k if self.protection is None else self.protection)
 
     def __post_init__(self) -> None:
         if int(self.k) < MIN_K:
@@ -223,8 +232,60 @@ def _bridges(mask: np.ndarray) -> list[tuple[int, int]]:
     return sorted(out)
 
 
+def suppression_intervals(
+    values: np.ndarray, mask: np.ndarray, cells: Sequence[tuple[int, int]] | None = None
+) -> dict[tuple[int, int], tuple[float, float]]:
+    """What an intruder can learn: [min, max] of each suppressed cell by linear programming.
+
+    ``values`` has the margins as its last row and column; every row and column sum is
+    taken as published, every unsuppressed cell as known, all cells as non-negative.
+    """
+    from scipy.optimize import linprog
+
+    values = np.asarray(values, dtype=float)
+    R, C = values.shape
+    var = {tuple(x): k for k, x in enumerate(np.argwhere(mask))}
+    if not var:
+        return {}
+    A, b = [], []
+    for i in range(R):  # row i: interior cells - total cell = 0
+        row, rhs = np.zeros(len(var)), 0.0
+        for j in range(C):
+            coef = -1.0 if j == C - 1 else 1.0
+            if (i, j) in var:
+                row[var[(i, j)]] += coef
+            else:
+                rhs -= coef * values[i, j]
+        if row.any():
+            A.append(row)
+            b.append(rhs)
+    for j in range(C):
+        col, rhs = np.zeros(len(var)), 0.0
+        for i in range(R):
+            coef = -1.0 if i == R - 1 else 1.0
+            if (i, j) in var:
+                col[var[(i, j)]] += coef
+            else:
+                rhs -= coef * values[i, j]
+        if col.any():
+            A.append(col)
+            b.append(rhs)
+    out = {}
+    for cell in cells if cells is not None else list(var):
+        c = np.zeros(len(var))
+        c[var[tuple(cell)]] = 1
+        lo = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
+        hi = linprog(-c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
+        out[tuple(cell)] = (float(lo.fun), float(-hi.fun))
+    return out
+
+
 def secondary_suppression(
-    values: np.ndarray, primary: np.ndarray, cost: np.ndarray | None = None
+    values: np.ndarray,
+    primary: np.ndarray,
+    cost: np.ndarray | None = None,
+    protection: float = 0,
+    start: np.ndarray | None = None,
 ) -> np.ndarray:
     """Complementary suppression for a table whose every row and column sums are known.
 
@@ -241,6 +302,14 @@ def secondary_suppression(
         Cells that must be suppressed.
     cost : ndarray, optional
         Cost of suppressing each cell (default: the value, zeros and margins dearer).
+    protection : float
+        Minimum width of every primary cell's feasible interval (A11: the threshold k).
+        After the cycle rule holds, an LP audit (:func:`suppression_intervals`) finds the
+        primary cells an intruder could pin down more narrowly, and a further cycle through
+        each, with cells large enough to widen it, is suppressed (best effort: a table too
+        small to give that much cover keeps its widest possible pattern).
+    start : ndarray of bool, optional
+        Cells already suppressed (default: ``primary``).
 
     Returns
     -------
@@ -256,7 +325,7 @@ def secondary_suppression(
            [0, 0, 0]])
     """
     values = np.asarray(values, dtype=float)
-    mask = np.asarray(primary, dtype=bool).copy()
+    mask = np.asarray(primary if start is None else start, dtype=bool) | np.asarray(primary)
     R, C = values.shape
     if cost is None:
         big = float(values.max() if values.size else 1) + 1
@@ -265,6 +334,41 @@ def secondary_suppression(
         cost[:, -1] += 2 * big
     if R < 2 or C < 2:
         raise ValueError("secondary_suppression needs a table with margins (>= 2 x 2)")
+    mask = _close_cycles(values, mask, cost)
+    if protection <= 0:
+        return mask
+    primary = np.asarray(primary, dtype=bool)
+    # adding suppression only widens intervals, so a cell found wide enough stays so
+    pending = [tuple(x) for x in np.argwhere(primary & mask)]
+    for _ in range(R * C):
+        narrow = [(c, lo, hi) for c, (lo, hi) in
+                  suppression_intervals(values, mask, pending).items()
+                  if hi - lo < protection - 1e-9]
+        pending = [c for c, _, _ in narrow]
+        if not narrow:
+            break
+        (i, j), lo, hi = narrow[0]
+        need = protection - (hi - lo)
+        extra = np.where(mask, 0.0, cost)
+        # a new cycle (i,j) -> (i,j2) -> (i2,j2) -> (i2,j) whose cells next to (i,j) can
+        # absorb at least `need`; already-suppressed cells are free
+        big = (values >= need) | mask
+        total = extra[i, :][None, :] + extra + extra[:, j][:, None]
+        ok = big[i, :][None, :] & big[:, j][:, None] & (values > 0)
+        ok[i, :] = False
+        ok[:, j] = False
+        new = ok & ~(mask[i, :][None, :] & mask & mask[:, j][:, None])
+        if not new.any():
+            break  # nothing left to add: keep the best pattern found
+        total = np.where(new, total, np.inf)
+        i2, j2 = np.unravel_index(np.argmin(total), total.shape)
+        mask[i, j2] = mask[i2, j2] = mask[i2, j] = True
+        mask = _close_cycles(values, mask, cost)
+    return mask
+
+
+def _close_cycles(values: np.ndarray, mask: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    R, C = values.shape
     for _ in range(R * C):
         bridges = _bridges(mask)
         if not bridges:
@@ -278,6 +382,7 @@ def secondary_suppression(
         i2, j2 = np.unravel_index(np.argmin(total), total.shape)
         mask[i, j2] = mask[i2, j2] = mask[i2, j] = True
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
+
 
 
 def _with_margins(counts: np.ndarray) -> np.ndarray:
@@ -425,7 +530,8 @@ def _disclose_counts(table, policy, title, sensitive, meta, margins=True) -> Rel
         extreme[:, -1] = False
         primary |= extreme & (ext[:, -1:] > 0)
     if margins:
-        mask = secondary_suppression(ext, primary) if primary.any() else primary
+        mask = secondary_suppression(ext, primary, protection=policy.min_interval) \
+            if primary.any() else primary
     else:
         mask = primary
     released = pd.DataFrame(ext, columns=[*map(str, frame.columns), "Total"],
@@ -492,8 +598,10 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
         m1, m2 = prim1.copy(), prim2.copy()
         linked = meta_i.type != "multi"
         for _ in range(20):
-            m1 = secondary_suppression(ext1, m1) if m1.any() else m1
-            m2 = secondary_suppression(ext2, m2) if m2.any() else m2
+            m1 = secondary_suppression(ext1, prim1, protection=policy.min_interval, start=m1) \
+                if m1.any() else m1
+            m2 = secondary_suppression(ext2, prim2, protection=policy.min_interval, start=m2) \
+                if m2.any() else m2
             if not linked:
                 break
             # the substantive denominators appear in both tables

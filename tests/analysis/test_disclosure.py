@@ -103,6 +103,7 @@ def test_a11_fixture_3x3_needs_complementary_suppression():
     for (i, j), (lo, hi) in bounds.items():
         assert lo <= ext[i, j] + 1e-9 and ext[i, j] <= hi + 1e-9
         assert hi - lo >= 1 - 1e-9, f"cell {(i, j)} recoverable: [{lo}, {hi}]"
+    assert bounds[(0, 0)][1] - bounds[(0, 0)][0] >= 10
     assert rel.n_primary == 1 and rel.n_secondary >= 3
 
 
@@ -114,7 +115,7 @@ def test_zero_is_shown_and_k_is_configurable():
     assert disclose(t, DisclosurePolicy(k=5)).data.notna().all().all()
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(60))
 def test_no_masked_cell_recoverable_from_margins_random(seed):
     rng = np.random.default_rng(seed)
     R, C = rng.integers(2, 6), rng.integers(2, 6)
@@ -127,6 +128,8 @@ def test_no_masked_cell_recoverable_from_margins_random(seed):
     for (i, j), (lo, hi) in bounds.items():
         assert lo - 1e-7 <= ext[i, j] <= hi + 1e-7
         assert hi - lo >= 1 - 1e-7, f"seed {seed}: cell {(i, j)}={ext[i, j]} in [{lo}, {hi}]"
+        if primary[i, j]:  # A11: a small cell's interval is at least k wide
+            assert hi - lo >= 10 - 1e-7, f"seed {seed}: {(i, j)}={ext[i, j]} in [{lo}, {hi}]"
 
 
 def test_one_dimensional_series():
@@ -209,6 +212,7 @@ def test_frequencies_gate_protects_linked_tables():
         row[v] = 1.0
         A_eq.append(row)
         b_eq.append(val)
+    widths = []
     for v in range(n_vars):
         if v in pub:
             continue
@@ -219,6 +223,9 @@ def test_frequencies_gate_protects_linked_tables():
         true = truth.ravel()[v]
         assert lo - 1e-7 <= true <= hi + 1e-7
         assert hi - lo >= 1 - 1e-7, f"cell {divmod(v, C)} = {true} recoverable"
+        if 1 <= true < 10:
+            widths.append(hi - lo)
+    assert min(widths) >= 10, widths
 
 
 def test_frequencies_gate_on_synthetic_by_site_is_attack_proof():
