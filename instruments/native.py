@@ -379,8 +379,14 @@ def _read_text(source: str | os.PathLike | bytes) -> tuple[str, str]:
         data = source
         origin = "<bytes>"
     elif isinstance(source, str) and ("\n" in source or not source.strip()):
-        data = source.encode("utf-8")
         origin = "<text>"
+        try:
+            data = source.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InstrumentError.single(
+                IssueCode.FILE_UNREADABLE, origin,
+                f"The text holds an invalid character at position {exc.start}.",
+                "Save the file as UTF-8.") from None
     else:
         path = Path(source)
         origin = path.name

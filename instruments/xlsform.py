@@ -169,7 +169,7 @@ def _read_source(
     """Return (data, file_type, origin)."""
     origin = "<upload>"
     if isinstance(source, str) and "\n" in source:
-        data = source.encode("utf-8")
+        data = _encode(source, origin)
         file_type = file_type or "md"
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
@@ -193,7 +193,7 @@ def _read_source(
                        "Upload the file again.") from None
         origin = Path(getattr(source, "name", "") or "<upload>").name
         if isinstance(data, str):
-            data = data.encode("utf-8")
+            data = _encode(data, origin)
     if len(data) > MAX_XLSFORM_BYTES:
         raise _too_large(origin, len(data))
     if not data.strip():
@@ -207,6 +207,15 @@ def _read_source(
                    f"'.{file_type}' files are not XLSForms.",
                    "Upload .xlsx, .xls, .csv or .md (or a native .yaml instrument).")
     return data, file_type, origin
+
+
+def _encode(text: str, origin: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _err(IssueCode.FILE_UNREADABLE, origin,
+                   f"The text holds an invalid character at position {exc.start}.",
+                   "Save the form as UTF-8 text.") from None
 
 
 def _too_large(origin: str, size: int) -> InstrumentError:

@@ -617,3 +617,50 @@ def test_text_starting_with_equals_is_exported_as_text_not_a_formula(tmp_path):
     sheet = load_workbook(path)["choices"]
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     assert import_xlsform(path).instrument == inst
+
+
+# ----------------------------------------------------------------------------
+# fuzzing: any markdown form either imports or raises InstrumentError
+# ----------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_cell = st.one_of(
+    st.sampled_from([
+        "", "text", "integer", "note", "select_one yn", "select_multiple yn", "rank yn",
+        "begin_group", "end_group", "begin_repeat", "calculate", "range", "date",
+        "select_one nope", "q1", "q2", "g", "${q1} = 'yes'", "${q9}", ". > 3", "S2", "S9", "B",
+        "Z", "yes", "field-list", "table-list", "likert", "start=1 end=5", "1 + ", "((",
+    ]),
+    st.text(alphabet=st.characters(exclude_characters="|\n\r"), max_size=12),
+)
+
+
+_typed_row = st.tuples(
+    st.sampled_from(["text", "integer", "decimal", "note", "select_one yn", "select_multiple yn",
+                     "rank yn", "begin_group", "end_group", "range", "calculate",
+                     "select_one yn or_other", "date", "begin_repeat", "end_repeat"]),
+    st.sampled_from(["q1", "q2", "q3", "g", "g_a", "g_b", "1x", ""]),
+    st.sampled_from(["Label", "", "Étiquette", "سؤال"]),
+    st.sampled_from(["", "${q1} = 'yes'", "${q2} > 1", "${q3}", "${q9}", "selected(${q1}, 'no')",
+                     "(", ". > 1", "count-selected(${q2}) > 1"]),
+    st.sampled_from(["", "S0", "S2", "S3", "x"]),
+    st.sampled_from(["", "field-list", "table-list", "likert", "minimal"]),
+).map(list)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(_typed_row, st.lists(_cell, min_size=6, max_size=6)),
+                min_size=1, max_size=8),
+       st.booleans())
+def test_fuzzed_markdown_forms_never_crash(rows, with_choices):
+    header = "| | type | name | label | relevant | sensitivity | appearance |"
+    body = "\n".join("| | " + " | ".join(c.strip() for c in row) + " |" for row in rows)
+    md = f"| survey |\n{header}\n{body}\n"
+    if with_choices:
+        md += "| choices |\n| | list_name | name | label |\n| | yn | yes | Yes |\n| | yn | no | No |\n"
+    try:
+        result = import_xlsform(md)
+    except InstrumentError:
+        return
+    assert result.instrument.items is not None
