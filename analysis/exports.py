@@ -30,7 +30,9 @@ from .frames import RESERVED, ItemMeta
 from .sdc import ReleasedMicrodata
 
 __all__ = [
+    "DEFAULT_MERGES",
     "codebook_frame",
+    "export_deidentified",
     "neutralise",
     "write_csv",
     "write_microdata",
@@ -247,3 +249,62 @@ def write_microdata(
                 w.writerow([neutralise("" if pd.isna(v) else v) for v in row])
         out.append(p)
     return out
+
+
+#: Merge rules applied to the respondent columns before a microdata release (B.3).
+DEFAULT_MERGES = {
+    "gender": {"another": "another or rather not say", "_rns": "another or rather not say"},
+    "disability": {"_rns": "no answer", "_dk": "no answer"},
+}
+
+
+def export_deidentified(
+    long: pd.DataFrame,
+    directory: str | Path,
+    fmt: str = "csv",
+    keys: Sequence[str] = ("band", "gender", "disability", "site"),
+    codebook: Mapping[str, ItemMeta] | None = None,
+    policy=None,
+    merges: Mapping[str, Mapping[str, str]] | None = None,
+    suppress: bool = True,
+    seed: int | None = None,
+    keep: Sequence[str] = ("disability_method",),
+) -> tuple[list[Path], ReleasedMicrodata]:
+    """De-identified record-level export with codebook and risk report, in one call.
+
+    Steps: wide frame (free text never included) -> merge rare categories of the key
+    variables (``merges``, then anything still under k is merged) -> optional local
+    suppression to k-anonymity -> :func:`~analysis.sdc.release_microdata` (refuses if the
+    limits still fail) -> :func:`write_microdata`. Respondent columns that are neither
+    ``keys`` nor in ``keep`` are dropped, so nothing identifying leaves unchecked. Returns
+    the files and the release.
+    """
+    from .frames import _as_codebook, infer_codebook, to_wide
+    from .sdc import MicrodataPolicy, local_suppression, merge_rare, release_microdata
+
+    policy = policy or MicrodataPolicy()
+    cb = _as_codebook(codebook, long) or infer_codebook(long)
+    wide = to_wide(long, cb).reset_index(drop=True)
+    text_cols = [c for c in wide.columns if c.split("/")[0] in cb and
+                 cb[c.split("/")[0]].type == "text"]
+    keys = [k for k in keys if k in wide.columns and wide[k].notna().any()]
+    rules = DEFAULT_MERGES if merges is None else merges
+    log = []
+    for k in keys:
+        wide[k], steps = merge_rare(wide[k], policy.k, rules.get(k))
+        log += [f"{k}: {s}" for s in steps]
+    if suppress:
+        wide, sup = local_suppression(wide, keys, k=policy.k,
+                                      importance=list(range(len(keys), 0, -1)))
+        log += [f"{k}: {n} values suppressed" for k, n in sup.items() if n]
+    from .frames import RESPONDENT_COLUMNS
+
+    unchecked = [c for c in RESPONDENT_COLUMNS[1:] if c in wide.columns and c not in keys
+                 and c not in keep]
+    released = release_microdata(wide, keys, policy, drop=text_cols + unchecked, seed=seed)
+    files = write_microdata(released, directory, cb, fmt=fmt)
+    if log:
+        p = Path(directory) / "sauti_export_treatment_log.csv"
+        pd.DataFrame({"step": log}).to_csv(p, index=False)
+        files.append(p)
+    return files, released

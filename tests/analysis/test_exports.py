@@ -11,6 +11,7 @@ import pytest
 from analysis.disclosure import disclose
 from analysis.exports import (
     codebook_frame,
+    export_deidentified,
     neutralise,
     write_csv,
     write_microdata,
@@ -114,3 +115,27 @@ def test_report_workbook(tmp_path):
     wb = openpyxl.load_workbook(path)
     assert len(wb.sheetnames) == len(rep.released_tables()) + 2
     assert "SDC log" in wb.sheetnames
+
+
+def test_export_deidentified_end_to_end(tmp_path):
+    from analysis.sdc import risk_report
+    from analysis.synthetic import synthetic_long
+
+    from analysis.disclosure import DisclosureError
+
+    long = synthetic_long(3000, n_items=6, n_sites=10, seed=8)
+    # with the site as a key, 3,000 children spread over ~270 keys: global risk > 3 %
+    with pytest.raises(DisclosureError, match="global risk"):
+        export_deidentified(long, tmp_path / "refused", seed=1)
+    files, rel = export_deidentified(long, tmp_path, fmt="csv", seed=1,
+                                     keys=("band", "gender", "disability"))
+    names = [f.name for f in files]
+    assert names[:3] == ["sauti_export.csv", "sauti_export_codebook.csv",
+                         "sauti_export_risk.csv"]
+    assert "sauti_export_treatment_log.csv" in names
+    data = pd.read_csv(files[0], dtype=str)
+    assert len(data) == 3000 and "response_id" not in data.columns
+    assert "site" not in data.columns and "language" not in data.columns  # not risk-checked
+    assert "another or rather not say" in set(data["gender"].dropna())
+    rep = risk_report(rel.frame, ["band", "gender", "disability"])
+    assert rep.k_violations[5] == 0 and rep.global_risk < 0.03
