@@ -649,7 +649,7 @@ _typed_row = st.tuples(
 ).map(list)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(_typed_row, st.lists(_cell, min_size=6, max_size=6)),
                 min_size=1, max_size=8),
        st.booleans())
