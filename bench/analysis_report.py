@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis.charts import likert_chart  # noqa: E402
-from analysis.descriptives import frame_counts, frequencies  # noqa: E402
+from analysis.descriptives import frame_counts, frequencies, shared_counts  # noqa: E402
 from analysis.disclosure import disclose  # noqa: E402
 from analysis.exports import write_report_xlsx  # noqa: E402
 from analysis.frames import read_export, to_wide, write_parquet  # noqa: E402
@@ -106,11 +106,13 @@ def main(argv=None) -> int:
 
     # --- the statistics pass (90 tables: 30 items x overall/band/gender) -------------------
     def stats_pass():
-        f0 = frequencies(long)
-        f1 = frequencies(long, by="band")
-        f2 = frequencies(long, by="gender")
-        ct = crosstabs(long, ["band", "gender", "site"])
-        cg = compare_groups(long, ["band", "gender"])
+        # as in the report: the count cubes are shared between tables and tests
+        with shared_counts():
+            f0 = frequencies(long)
+            f1 = frequencies(long, by="band")
+            f2 = frequencies(long, by="gender")
+            ct = crosstabs(long, ["band", "gender", "site"])
+            cg = compare_groups(long, ["band", "gender"])
         return f0, f1, f2, ct, cg
 
     t_stats, (f0, f1, f2, ct, cg) = timed(stats_pass)
@@ -129,6 +131,7 @@ def main(argv=None) -> int:
     con.execute("CREATE TABLE long_all AS SELECT * FROM long_all_view")
     t_duck_stats, _ = timed(duck_stats, repeat=3)
     res["duckdb_same_groupbys_s"] = round(t_duck_stats, 3)
+    res["statistics_ratio_vs_duckdb_groupbys"] = round(t_stats / t_duck_stats, 2)
     print(f"statistics {t_stats:.2f} s ({res['statistics_tables']} tables and tests); "
           f"DuckDB same group-bys {t_duck_stats:.2f} s", flush=True)
 
@@ -182,6 +185,7 @@ def main(argv=None) -> int:
     res["targets"] = {
         "full_report_under_30s": res["full_report_html_xlsx_s"] < 30,
         "aggregation_within_2x_duckdb": res["aggregation"]["ratio_vs_duckdb_view"] <= 2,
+        "statistics_within_2x_duckdb": res["statistics_ratio_vs_duckdb_groupbys"] <= 2,
         "peak_under_4gb": res["peak_rss_mb"] < 4096,
     }
     print(json.dumps(res, indent=2))

@@ -118,10 +118,9 @@ def test_report_workbook(tmp_path):
 
 
 def test_export_deidentified_end_to_end(tmp_path):
+    from analysis.disclosure import DisclosureError
     from analysis.sdc import risk_report
     from analysis.synthetic import synthetic_long
-
-    from analysis.disclosure import DisclosureError
 
     long = synthetic_long(3000, n_items=6, n_sites=10, seed=8)
     # with the site as a key, 3,000 children spread over ~270 keys: global risk > 3 %
