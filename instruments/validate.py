@@ -628,6 +628,13 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
                 yield _issue(IssueCode.LIKERT_SCALE, W, _loc(item, f"scale[{band}]"),
                              "The youngest band's scale should show faces with the text.",
                              "Use a 3-point list whose choices have face images.")
+    # a pre-filled answer is one the child did not give
+    for item in inst.items:
+        if item.default not in (None, "") and item.type.answerable:
+            yield _issue(IssueCode.DEFAULT_ANSWER, W, _loc(item, "default"),
+                         "A default pre-fills an answer the child did not choose; Sauti "
+                         "stores only answers children give (S-04).",
+                         "Remove the default.")
     # D-02 wording (English only)
     if "en" in inst.language_codes:
         yield from _check_wording(inst)

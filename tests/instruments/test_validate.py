@@ -180,6 +180,7 @@ TRIGGERS = {
     IssueCode.LANGUAGE_NOT_APPROVED: lambda: _mutate(_two_languages("translated"))(
         launch_languages=["fr"]),
     IssueCode.NO_APPROVED_LANGUAGE: _mutate(lambda d: d["languages"][0].update(status="draft")),
+    IssueCode.DEFAULT_ANSWER: _mutate(lambda d: items(d)[1].update(default="fun")),
     # reading native files
     IssueCode.SCHEMA_INVALID: _native_codes("sauti: 1\nid: x\n"),
     IssueCode.YAML_INVALID: _native_codes("sauti: 1\nid: [x\n"),
