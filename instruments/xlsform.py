@@ -526,6 +526,23 @@ def _lang_code(key: str, default_code: str) -> tuple[str, str]:
     return slug, key.strip()
 
 
+def _first_label_language(definition: Any, fallback: str) -> str:
+    """The language of the first label column, when the settings name none.
+
+    A form with only ``label::Français (fr)`` columns is French, not English.
+    """
+    headers: list[str] = []
+    for row in (definition.survey_header or [])[:1]:
+        headers += [str(k) for k in (row or {})]
+    for row in definition.survey or []:
+        headers += [str(k) for k in row if str(k) not in headers]
+    for header in headers:
+        base, _, lang = header.partition("::")
+        if base.strip().lower() == "label":
+            return _lang_code(lang, fallback)[0] if lang else fallback
+    return fallback
+
+
 def _parse_pairs(value: Any) -> dict[str, str]:
     """``"A=faces3 B=agree5"`` -> ``{"A": "faces3", "B": "agree5"}``."""
     pairs = {}
@@ -558,7 +575,7 @@ class _Converter:
         if default_key and default_key != "default":
             self.default_code, _ = _lang_code(str(default_key), default_language)
         else:
-            self.default_code = default_language
+            self.default_code = _first_label_language(definition, default_language)
         self.lang_names: dict[str, str] = {}
         self.lang_order: list[str] = []
         self.bands = self._bands()

@@ -196,6 +196,18 @@ def test_x1_multilingual_with_audio():
     assert all(lang.status is LanguageStatus.DRAFT for lang in inst.languages)
 
 
+def test_form_with_only_translated_labels_takes_its_first_language_as_default():
+    md = """
+| survey |
+| | type | name | label::Français (fr) | label::Wolof (wo) |
+| | text | q | Qu'est-ce qui aide ? | Lan moo lay dimbali? |
+"""
+    inst = import_xlsform(md).instrument
+    assert inst.settings.default_language == "fr"
+    assert inst.language_codes == ("fr", "wo")
+    assert inst.item("q").label_for("en", None, "fr") == "Qu'est-ce qui aide ?"
+
+
 def test_x2_groups_become_sections_and_field_lists_pages():
     inst = import_xlsform(GROUPS).instrument
     assert [s.name for s in inst.sections] == ["warmup", "hard", "end"]
