@@ -5,6 +5,7 @@ Examples
 ``python -m analysis.cli demo --out export.csv --codebook codebook.json``
 ``python -m analysis.cli report --input export.csv --codebook codebook.json --out report.html``
 ``python -m analysis.cli risk --input export.csv --keys band gender site``
+``python -m analysis.cli export --input export.csv --out-dir out --format xlsx``
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, type=Path, help="report .html (or a directory)")
     r.add_argument("--codebook", type=Path, help="codebook JSON (default: inferred)")
     r.add_argument("--xlsx", type=Path, help="also write the tables to this .xlsx")
+    r.add_argument("--pdf", type=Path, help="also write the report to this .pdf")
     r.add_argument("--title", default="Consultation report")
     r.add_argument("--inputs", type=Path,
                    help="JSON with programme records (funnel, gc12, influence_log, ...)")
@@ -42,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--codebook", type=Path)
     d.add_argument("--n", type=int, default=2000)
     d.add_argument("--seed", type=int, default=0)
+    e = sub.add_parser("export", help="de-identified export with codebook and risk report")
+    e.add_argument("--input", required=True, type=Path)
+    e.add_argument("--codebook", type=Path)
+    e.add_argument("--out-dir", required=True, type=Path)
+    e.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv")
+    e.add_argument("--keys", nargs="+", default=["band", "gender", "disability"])
+    e.add_argument("--k", type=int, default=5)
     k = sub.add_parser("risk", help="quasi-identifier risk report (sdcMicro measures)")
     k.add_argument("--input", required=True, type=Path)
     k.add_argument("--codebook", type=Path)
@@ -77,6 +86,26 @@ def _report(args) -> int:
     if args.xlsx:
         write_report_xlsx(rep, args.xlsx)
         _progress(f"wrote {args.xlsx}", start)
+    if args.pdf:
+        from .report import write_report_pdf
+
+        write_report_pdf(rep, args.pdf)
+        _progress(f"wrote {args.pdf}", start)
+    return 0
+
+
+def _export(args) -> int:
+    from .exports import export_deidentified
+    from .sdc import MicrodataPolicy
+
+    start = time.perf_counter()
+    long, cb = _load(args)
+    _progress(f"read {len(long):,} answers", start)
+    files, rel = export_deidentified(long, args.out_dir, fmt=args.format, keys=args.keys,
+                                     codebook=cb, policy=MicrodataPolicy(k=args.k))
+    for f in files:
+        _progress(f"wrote {f}", start)
+    print(f"global risk {rel.risk.global_risk:.3%}; {rel.risk.n} records")
     return 0
 
 
@@ -110,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"report": _report, "demo": _demo, "risk": _risk}[args.command](args)
+        commands = {"report": _report, "demo": _demo, "risk": _risk, "export": _export}
+        return commands[args.command](args)
     except (ValueError, FileNotFoundError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

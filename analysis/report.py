@@ -47,6 +47,7 @@ __all__ = [
     "build_report",
     "render_html",
     "write_html",
+    "write_report_pdf",
 ]
 
 NOT_RECORDED = "not recorded"
@@ -493,3 +494,71 @@ def write_html(report: ProgrammeReport, path: str | Path) -> Path:
     path.write_text(render_html(report), encoding="utf-8")
     return path
 
+
+
+def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: int = 28) -> Path:
+    """The report as a PDF (matplotlib ``PdfPages``; no pyplot, no system libraries).
+
+    One page per chart, tables split over pages of ``rows_per_page`` rows; the caveat and
+    the method notes come first. Only released blocks are accepted, as for HTML.
+    """
+    import textwrap
+
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+
+    def text_page(pdf, title, paragraphs):
+        fig = Figure(figsize=(8.27, 11.69))
+        fig.text(0.08, 0.94, title, fontsize=16, weight="bold", va="top")
+        y = 0.88
+        for p in paragraphs:
+            wrapped = textwrap.fill(p, 95)
+            fig.text(0.08, y, wrapped, fontsize=10, va="top")
+            y -= 0.025 * (wrapped.count("\n") + 2)
+        pdf.savefig(fig)
+
+    def table_pages(pdf, title, df, notes, index):
+        if index:
+            df = df.reset_index()
+        cells = df.astype(object).where(df.notna(), "").astype(str)
+        cells = cells.map(lambda v: textwrap.shorten(v, 60, placeholder="..."))
+        for start in range(0, max(len(cells), 1), rows_per_page):
+            part = cells.iloc[start:start + rows_per_page]
+            fig = Figure(figsize=(8.27, 11.69))
+            ax = fig.add_axes((0.05, 0.08, 0.9, 0.82))
+            ax.axis("off")
+            fig.text(0.05, 0.95, textwrap.fill(title, 80), fontsize=12, weight="bold",
+                     va="top")
+            if len(part):
+                tab = ax.table(cellText=part.to_numpy(), colLabels=[str(c) for c in part.columns],
+                               loc="upper left", cellLoc="left")
+                tab.auto_set_font_size(False)
+                tab.set_fontsize(7)
+                tab.scale(1, 1.25)
+            if notes:
+                fig.text(0.05, 0.04, textwrap.fill(" ".join(notes), 120), fontsize=7)
+            pdf.savefig(fig)
+
+    with PdfPages(path) as pdf:
+        text_page(pdf, report.title, [f"Generated {report.generated_on} from the answers of "
+                                      f"{report.n_respondents} children.", CAVEAT])
+        for section in report.sections:
+            for block in section.blocks:
+                if isinstance(block, ReleasedTable):
+                    disp = block.display
+                    table_pages(pdf, f"{section.title}: {block.title}", disp,
+                                _used_notes(disp, block.notes), block.kind == "counts")
+                elif isinstance(block, charts.ChartResult):
+                    pdf.savefig(block.figure)
+                elif isinstance(block, ProgrammeRecord):
+                    df = pd.DataFrame(list(block.rows), columns=list(block.columns))
+                    table_pages(pdf, f"{section.title}: {block.title}", df,
+                                [block.note] if block.note else [], False)
+                elif isinstance(block, ReleasedQuote):
+                    text_page(pdf, section.title, [f'"{block.text}" (band {block.band})'])
+                else:
+                    raise TypeError("the report renders only released blocks, not "
+                                    f"{type(block).__name__}")
+    return path

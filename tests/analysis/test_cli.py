@@ -33,3 +33,14 @@ def test_report_refuses_low_k(tmp_path, capsys):
     assert main(["report", "--input", str(export), "--out", str(tmp_path / "r.html"),
                  "--k", "3"]) == 2
     assert "minimum of 5" in capsys.readouterr().err
+
+
+def test_export_command(tmp_path, capsys):
+    export = tmp_path / "e.csv"
+    main(["demo", "--out", str(export), "--n", "2500"])
+    assert main(["export", "--input", str(export), "--out-dir", str(tmp_path / "out"),
+                 "--format", "xlsx"]) == 0
+    assert (tmp_path / "out" / "sauti_export.xlsx").exists()
+    assert "global risk" in capsys.readouterr().out
+    assert main(["export", "--input", str(export), "--out-dir", str(tmp_path / "o2"),
+                 "--keys", "band", "gender", "site"]) == 2  # too risky: refused

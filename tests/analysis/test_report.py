@@ -81,3 +81,18 @@ def test_every_table_block_is_released(report):
     for s in report.sections:
         for b in s.blocks:
             assert isinstance(b, ReleasedTable | ChartResult | ProgrammeRecord | ReleasedQuote)
+
+
+def test_pdf_report(report, tmp_path):
+    from analysis.report import write_report_pdf
+
+    path = write_report_pdf(report, tmp_path / "report.pdf")
+    data = path.read_bytes()
+    assert data[:5] == b"%PDF-"
+    from analysis.charts import ChartResult
+    n_charts = sum(isinstance(b, ChartResult) for s in report.sections for b in s.blocks)
+    assert data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") >= n_charts
+    bad = ProgrammeReport("x", "2026-11-29", DisclosurePolicy(),
+                          [Section("raw", [pd.DataFrame({"a": [3]})])], 1)
+    with pytest.raises(TypeError):
+        write_report_pdf(bad, tmp_path / "bad.pdf")
