@@ -64,7 +64,7 @@ from instruments.runtime import (
     visible_choices,
     visible_items,
 )
-from instruments.validate import estimate_minutes, validate
+from instruments.validate import approve_language, estimate_minutes, validate
 from instruments.xlsform import export_xlsform, import_xlsform
 
 __all__ = [
@@ -95,6 +95,7 @@ __all__ = [
     "Settings",
     "Severity",
     "Text",
+    "approve_language",
     "band_at_least",
     "band_for_age",
     "bundled_names",

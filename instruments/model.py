@@ -746,6 +746,20 @@ class Instrument:
         """Languages that may launch (status ``approved``)."""
         return tuple(lang for lang in self.languages if lang.approved)
 
+    def with_language_status(self, code: str, status: LanguageStatus | str) -> Instrument:
+        """A copy with one language's status changed (the content hash stays the same).
+
+        Use :func:`instruments.validate.approve_language` to approve with the checks.
+        """
+        self.language(code)  # KeyError when absent
+        languages = tuple(
+            Language(lang.code, lang.name, lang.direction, LanguageStatus(status))
+            if lang.code == code else lang
+            for lang in self.languages
+        )
+        return Instrument(self.id, self.version, self.title, languages, self.settings,
+                          self.sections, self.choice_lists, self.description)
+
     def label(self, item: Item | str, lang: str, band: str | None = None) -> str:
         """Shortcut for ``item.label_for(lang, band, settings.default_language)``."""
         if isinstance(item, str):

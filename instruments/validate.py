@@ -40,6 +40,7 @@ from instruments.model import (
 
 __all__ = [
     "JARGON_WORDS",
+    "approve_language",
     "READING_TARGETS",
     "STRUCTURAL_CODES",
     "estimate_minutes",
@@ -735,3 +736,39 @@ def validate(
         issues += [i for i in _check_translations(instrument, launch)
                    if i.code in (IssueCode.LANGUAGE_NOT_APPROVED, IssueCode.LANGUAGE_UNKNOWN)]
     return Report(tuple(issues))
+
+
+def approve_language(
+    instrument: Instrument,
+    code: str,
+    *,
+    research_mode: bool | None = None,
+    ethics_reference: str | None = None,
+) -> Instrument:
+    """Return the instrument with ``code`` approved, if nothing blocks it (D-07).
+
+    Raises
+    ------
+    InstrumentError
+        Carrying the approval blockers (errors, missing translations, band
+        variants, audio without a text-to-speech fallback, time budget ...)
+        as they would stand once the language is approved.
+
+    Examples
+    --------
+    >>> from instruments import load_bundled
+    >>> approved = approve_language(load_bundled(), "en")
+    >>> approved.language("en").approved
+    True
+    """
+    from instruments.errors import InstrumentError
+
+    candidate = instrument.with_language_status(code, LanguageStatus.APPROVED)
+    report = validate(candidate, launch_languages=[code], research_mode=research_mode,
+                      ethics_reference=ethics_reference)
+    blockers = [i for i in report.approval_blockers
+                if i.severity is Severity.ERROR
+                or not i.location.startswith("language ") or i.location == f"language {code}"]
+    if blockers:
+        raise InstrumentError(blockers)
+    return candidate

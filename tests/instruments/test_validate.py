@@ -343,3 +343,24 @@ def test_report_helpers():
     assert report.warnings and not report.errors
     assert "NEGATION" in report.format()
     assert report.issues[0].to_dict()["code"] in {c.value for c in IssueCode}
+
+
+def test_approve_language_checks_the_blockers():
+    from instruments import approve_language, load_bundled
+
+    inst = load_bundled()
+    # the French text is complete, and text-to-speech covers audio: it could be approved
+    approved = approve_language(inst, "fr")
+    assert approved.language("fr").approved
+    assert approved.content_hash == inst.content_hash
+    d = base()
+    _two_languages("translated")(d)
+    with pytest.raises(InstrumentError) as info:
+        approve_language(instrument_from_dict(d), "fr")
+    assert IssueCode.MISSING_TRANSLATION in info.value.codes
+    d["settings"]["audio_fallback"] = "none"
+    with pytest.raises(InstrumentError) as info:
+        approve_language(instrument_from_dict(base() | {"settings": {}}), "en")
+    assert info.value.code is IssueCode.MISSING_AUDIO
+    with pytest.raises(KeyError):
+        approve_language(inst, "de")
