@@ -16,8 +16,9 @@ Kinds of rule:
 ``staff(*roles)``
     a signed-in staff member with one of ``roles``.
 ``member(*roles, arg="consultation_id")``
-    as ``staff``, and a member of the consultation named by the URL argument ``arg``
-    in one of those roles.
+    a signed-in member of the consultation named by the URL argument ``arg`` in one of those
+    membership roles (facilitator, analyst, safeguarding), still holding the account role that
+    membership needs.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def _enforce() -> Any:
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
-    if rule.roles and not current_user.has_role(*rule.roles):
+    if rule.kind == "staff" and rule.roles and not current_user.has_role(*rule.roles):
         abort(403)
     if rule.kind == "member":
         from survey.services.consultations import is_member

@@ -89,6 +89,9 @@ class ConsultationForm(FlaskForm):
                              validators=[DataRequired(), Length(max=2000)])
     influence_scope = TextAreaField(_l("What the answers can change, and what they cannot"),
                                     validators=[DataRequired(), Length(max=2000)])
+    screening_deny_list = TextAreaField(
+        _l("Names to remove from open answers (teachers, local places; separated by spaces)"),
+        validators=[Optional(), Length(max=4000)])
     feedback_due = DateField(_l("When children will hear back"), validators=[DataRequired()])
     analysis_cutoff = DateField(_l("Last day a child can withdraw their answers"), validators=[DataRequired()])
     retention_until = DateField(_l("Delete all answers after"), validators=[DataRequired()])

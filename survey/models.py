@@ -94,6 +94,9 @@ class Consultation(db.Model):
     instrument_id: so.Mapped[str] = so.mapped_column(sa.String(100))
     instrument_version: so.Mapped[str] = so.mapped_column(sa.String(40))
     instrument_hash: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    # Names the screening removes from open answers (class lists are never stored: staff may
+    # type the first names that are likely to come up, such as teachers' or local places').
+    screening_deny_list: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     # Space-separated language codes and age-band codes offered to children.
     languages: so.Mapped[str] = so.mapped_column(sa.String(100), default="en")
     age_bands: so.Mapped[str] = so.mapped_column(sa.String(20), default="A B C")
@@ -262,6 +265,27 @@ class Signal(db.Model):
     # Minutes are enough for "a child at table 3 asked two minutes ago".
     raised_at: so.Mapped[dt.datetime] = so.mapped_column(default=lambda: utcnow().replace(second=0, microsecond=0))
     # open -> acknowledged -> resolved
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
+
+
+class ConcernFlag(db.Model):
+    """A screened open answer that matched a concern term, for the safeguarding lead (S-06).
+
+    Linked to the consultation only: the lead can act on the situation described, never trace
+    which child wrote it.  The excerpt is already redacted of personal information.
+    """
+
+    __tablename__ = "concern_flag"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    item: so.Mapped[str] = so.mapped_column(sa.String(120))
+    excerpt: so.Mapped[str] = so.mapped_column(sa.Text)
+    concerns: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
+    flagged_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    # open -> reviewed
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
 
 

@@ -12,7 +12,8 @@ from survey.models import Consultation, Membership, User
 from survey.services import audit
 
 DETAIL_FIELDS = frozenset({
-    "organisation", "contact", "independent_contact", "purpose", "audience", "influence_scope", "feedback_due",
+    "organisation", "contact", "independent_contact", "screening_deny_list", "purpose", "audience",
+    "influence_scope", "feedback_due",
     "analysis_cutoff", "retention_until", "site_code", "setting", "shared_device", "research_mode",
     "ethics_reference",
 })
@@ -22,13 +23,18 @@ class ConsultationError(ValueError):
     """A consultation request that cannot be carried out; the message is for the user."""
 
 
+#: The account roles a membership role needs (a lead who loses the role loses the access).
+MEMBERSHIP_NEEDS = {"facilitator": ("facilitator",), "analyst": ("analyst",),
+                    "safeguarding": ("facilitator", "admin")}
+
+
 def is_member(user: User, consultation_id: int, roles: tuple[str, ...] = ()) -> bool:
-    query = sa.select(Membership.id).where(
+    query = sa.select(Membership.role).where(
         Membership.user_id == user.id, Membership.consultation_id == consultation_id
     )
     if roles:
         query = query.where(Membership.role.in_(roles))
-    return db.session.scalar(query.limit(1)) is not None
+    return any(user.has_role(*MEMBERSHIP_NEEDS.get(role, (role,))) for role in db.session.scalars(query))
 
 
 def consultations_for(user: User, role: str) -> list[Consultation]:
@@ -69,9 +75,9 @@ def create_consultation(
 
 
 def add_member(consultation: Consultation, user: User, role: str, *, actor: User | None = None) -> None:
-    if role not in ("facilitator", "analyst"):
-        raise ConsultationError("Members are facilitators or analysts.")
-    if not user.has_role(role):
+    if role not in ("facilitator", "analyst", "safeguarding"):
+        raise ConsultationError("Members are facilitators, analysts or the safeguarding lead.")
+    if not user.has_role(*MEMBERSHIP_NEEDS[role]):
         raise ConsultationError(f"{user.username} does not hold the {role} role.")
     with write_transaction() as session:
         exists = session.scalar(
@@ -156,5 +162,7 @@ def create_from_form(data: dict, *, actor: User) -> Consultation:
         facilitated=bool(data.get("facilitated")), actor=actor, details=details,
     )
     if actor.has_role("facilitator"):
+        # The creator runs it and, until someone else is named, is its safeguarding lead.
         add_member(consultation, actor, "facilitator", actor=actor)
+        add_member(consultation, actor, "safeguarding", actor=actor)
     return consultation

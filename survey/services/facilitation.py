@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from survey.database import write_transaction
 from survey.extensions import db
-from survey.models import Participant, Signal, User
+from survey.models import ConcernFlag, Participant, Signal, User
 from survey.services import audit
 
 SIGNAL_STATES = ("open", "acknowledged", "resolved")
@@ -82,3 +82,16 @@ def apply_card(consultation_id: int, card_number: int, action: str, actor: User)
             raise CardError(str(error)) from error
         audit.record(actor, f"card.{action}", f"consultation:{consultation_id} card:{card_number}")
         return participant.permission
+
+
+def concern_flags(consultation_id: int) -> list[ConcernFlag]:
+    return list(db.session.scalars(sa.select(ConcernFlag).where(ConcernFlag.consultation_id == consultation_id)
+                                   .order_by(ConcernFlag.status, ConcernFlag.id)))
+
+
+def review_concern(consultation_id: int, flag_id: int, actor: User) -> None:
+    with write_transaction() as session:
+        flag = session.get(ConcernFlag, flag_id)
+        if flag is not None and flag.consultation_id == consultation_id:
+            flag.status = "reviewed"
+            audit.record(actor, "concern.review", f"consultation:{consultation_id} flag:{flag_id}")

@@ -20,10 +20,10 @@ from consent.states import Event, State, TransitionRefused, may_store_answers, t
 from consent.texts import RenderedText, TextKind, render_text
 from consent.withdrawal import WithdrawalOutcome, withdraw_by_code
 from instruments.expressions import evaluate_bool
-from instruments.model import RESERVED_CODES, Instrument, Page
+from instruments.model import RESERVED_CODES, Instrument, ItemType, Page
 from survey.database import write_transaction
 from survey.extensions import db
-from survey.models import Answer, AssentEvent, Consultation, PageSave, Participant, utcnow
+from survey.models import Answer, AssentEvent, ConcernFlag, Consultation, PageSave, Participant, utcnow
 from survey.services.consent_rules import bound_text, confidentiality_mode, research_allowed, text_values
 from survey.services.instrument_store import instrument_for
 
@@ -151,18 +151,44 @@ def _digest(values: Mapping[str, str | None]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
+def screen_open_answers(participant: Participant, instrument: Instrument,
+                        values: Mapping[str, str | None]) -> tuple[dict[str, str | None], list[ConcernFlag]]:
+    """Screen open-text answers before they are stored (S-06).
+
+    Personal information (names on the consultation's deny-list, phone numbers, e-mail and
+    street addresses, handles) is replaced by ``<KIND>`` tokens, so it is never stored; answers
+    that match a concern term also go, redacted and with no link to the child, to the
+    safeguarding queue.
+    """
+    from analysis.textscreen import screen_text
+
+    names = participant.consultation.screening_deny_list.split()
+    screened: dict[str, str | None] = dict(values)
+    flags = []
+    for name, value in values.items():
+        if value is None or value in RESERVED_CODES or instrument.item(name).type is not ItemType.TEXT:
+            continue
+        result = screen_text(value, names=names)
+        screened[name] = result.redacted
+        if result.safeguarding:
+            flags.append(ConcernFlag(consultation_id=participant.consultation_id, item=name,
+                                     excerpt=result.redacted, concerns=" ".join(result.concerns)[:400]))
+    return screened, flags
+
+
 def save_page(participant: Participant, token: str, page_index: int, values: Mapping[str, str | None],
-              next_index: int | None) -> bool:
+              next_index: int | None, flags: list | None = None) -> bool:
     """Store one page's answers once, whatever number of times it is posted.
 
     ``values`` maps item names to the stored value, or None for an item left empty (its old
-    answer, if any, is removed: the child has cleared it).  Returns False when the token was
+    answer, if any, is removed: the child has cleared it).  ``flags`` are concern flags from
+    :func:`screen_open_answers`, stored in the same transaction.  Returns False when the token was
     already applied (a double click or a reload), True when this call stored the page.
     Raises :class:`PageConflict` when the token comes back with different answers.
     """
     digest = _digest(values)
     try:
-        return _save_page_once(participant, token, digest, page_index, values, next_index)
+        return _save_page_once(participant, token, digest, page_index, values, next_index, flags or [])
     except sa.exc.IntegrityError:
         # Another request with the same token committed first (a double click reaching two
         # workers at once): it stored the page; this one stores nothing.
@@ -173,7 +199,7 @@ def save_page(participant: Participant, token: str, page_index: int, values: Map
 
 
 def _save_page_once(participant: Participant, token: str, digest: str, page_index: int,
-                    values: Mapping[str, str | None], next_index: int | None) -> bool:
+                    values: Mapping[str, str | None], next_index: int | None, flags: list) -> bool:
     with write_transaction() as session:
         participant = session.merge(participant)
         if not may_store_answers(State(participant.state)):
@@ -197,6 +223,7 @@ def _save_page_once(participant: Participant, token: str, digest: str, page_inde
             else:
                 session.execute(upsert.values(id=_new_id(), participant_id=participant.id, item=item,
                                               value=value, saved_on=today()))
+        session.add_all(flags)
         participant.page_index = page_index if next_index is None else next_index
         participant.last_active_on = today()
     return True

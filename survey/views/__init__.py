@@ -6,6 +6,6 @@ from flask import Blueprint
 
 
 def blueprints() -> tuple[Blueprint, ...]:
-    from survey.views import admin, auth, facilitate, participate, reports, staff
+    from survey.views import admin, auth, facilitate, participate, reports, safeguarding, staff
 
-    return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, admin.bp)
+    return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, safeguarding.bp, admin.bp)

@@ -81,9 +81,12 @@ def change_state(consultation_id: int):
 @member("facilitator")
 def overview(consultation_id: int):
     consultation = db.get_or_404(Consultation, consultation_id)
+    from survey.services.consultations import is_member
+
     return render_template(
         "staff/facilitate.html", consultation=consultation, form=CodeCardsForm(),
         counts=participation_counts(consultation_id),
+        safeguarding_lead=is_member(current_user, consultation_id, ("safeguarding",)),
     )
 
 

@@ -172,6 +172,8 @@ def _page_view(index: int):
         elif form.validate():
             values = {spec.item.name: stored_value_for(spec, form) for spec in specs
                       if spec.kind != "note"}
+            # Open answers are screened before storing: no personal information reaches the database.
+            values, flags = journey.screen_open_answers(participant, instrument, values)
             going_back = request.form.get("nav") == "back"
             # Relevance may change with this page's answers: plan again with them.
             merged = {**stored, **{k: v for k, v in values.items() if v is not None}}
@@ -179,7 +181,7 @@ def _page_view(index: int):
             target = new_plan.previous_before(index) if going_back else new_plan.next_after(index)
             token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
             try:
-                journey.save_page(participant, token, index, values, target)
+                journey.save_page(participant, token, index, values, target, flags)
             except journey.PageConflict:
                 abort(409)
             if target is None:

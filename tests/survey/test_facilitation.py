@@ -24,11 +24,11 @@ def test_talk_to_someone_reaches_only_this_consultations_facilitator(app, world:
     page = child.get("/p/age").get_data(as_text=True)
     assert "I&#39;d like to talk to someone" in page or "I'd like to talk to someone" in page
     response = child.post("/p/talk")
-    assert response.status_code == 200 and "Table 3" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "TABLE 3" in response.get_data(as_text=True)
 
     live = world.clients["facilitator"].get(f"/facilitate/{world.consultation}/live")
     html = live.get_data(as_text=True)
-    assert live.status_code == 200 and "Table 3" in html and 'http-equiv="refresh"' in html
+    assert live.status_code == 200 and "TABLE 3" in html and 'http-equiv="refresh"' in html
     assert world.clients["other_facilitator"].get(f"/facilitate/{world.consultation}/live").status_code == 403
     with app.app_context():
         signal = db.session.scalars(sa.select(Signal)).one()
@@ -44,7 +44,7 @@ def test_talk_to_someone_reaches_only_this_consultations_facilitator(app, world:
                                       data={"status": "resolved"})
     with app.app_context():
         assert db.session.get(Signal, signal.id).status == "resolved"
-    assert "Table 3" not in world.clients["facilitator"].get(
+    assert "TABLE 3" not in world.clients["facilitator"].get(
         f"/facilitate/{world.consultation}/live").get_data(as_text=True)
 
 
@@ -106,3 +106,9 @@ def test_facilitator_sign_in_reaches_the_consultation(app, make_user, make_consu
     sign_in(client, "fiona")
     home = client.get("/staff/").get_data(as_text=True)
     assert f"/facilitate/{consultation}/" in home
+
+
+def test_a_name_is_refused_as_a_seat_label(app, make_consultation, issue_codes) -> None:
+    consultation = make_consultation()
+    response = app.test_client().post("/", data={"code": issue_codes(consultation, 1)[0], "seat": "Amina"})
+    assert response.status_code == 400 and "never a name" in response.get_data(as_text=True)

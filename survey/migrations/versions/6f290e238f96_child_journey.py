@@ -5,9 +5,9 @@ Columns added to existing tables carry a server default so that databases with d
 
 child journey
 
-Revision ID: fa8566982b35
+Revision ID: 6f290e238f96
 Revises: 378d057a8f3e
-Create Date: 2026-11-29 07:25:12.988340
+Create Date: 2026-11-29 07:30:47.456823
 
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'fa8566982b35'
+revision = '6f290e238f96'
 down_revision = '378d057a8f3e'
 branch_labels = None
 depends_on = None
@@ -57,6 +57,20 @@ def upgrade():
     with op.batch_alter_table('assent_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assent_event_consultation_id'), ['consultation_id'], unique=False)
 
+    op.create_table('concern_flag',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consultation_id', sa.Integer(), nullable=False),
+    sa.Column('item', sa.String(length=120), nullable=False),
+    sa.Column('excerpt', sa.Text(), nullable=False),
+    sa.Column('concerns', sa.String(length=400), nullable=False),
+    sa.Column('flagged_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['consultation_id'], ['consultation.id'], name=op.f('fk_concern_flag_consultation_id_consultation'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_concern_flag'))
+    )
+    with op.batch_alter_table('concern_flag', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_concern_flag_consultation_id'), ['consultation_id'], unique=False)
+
     op.create_table('signal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('consultation_id', sa.Integer(), nullable=False),
@@ -93,6 +107,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_page_save_participant_id'), ['participant_id'], unique=False)
 
     with op.batch_alter_table('consultation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('screening_deny_list', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('shared_device', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('setting', sa.String(length=20), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('site_code', sa.String(length=60), nullable=False, server_default=''))
@@ -150,6 +165,7 @@ def downgrade():
         batch_op.drop_column('site_code')
         batch_op.drop_column('setting')
         batch_op.drop_column('shared_device')
+        batch_op.drop_column('screening_deny_list')
 
     with op.batch_alter_table('page_save', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_page_save_participant_id'))
@@ -163,6 +179,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_signal_consultation_id'))
 
     op.drop_table('signal')
+    with op.batch_alter_table('concern_flag', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_concern_flag_consultation_id'))
+
+    op.drop_table('concern_flag')
     with op.batch_alter_table('assent_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assent_event_consultation_id'))
 
