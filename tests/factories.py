@@ -29,6 +29,8 @@ def make_test_instrument(version: str = "1") -> Instrument:
                          choices="who", allow_dont_know=True),
                     Item(name="feel", type="likert", label=Text(en="Telling someone is a good idea."),
                          choices="agree", band_choices={"A": "faces"}),
+                    Item(name="feel_help", type="note", relevance="${feel} = '1' or ${feel} = 'sad'",
+                         label=Text(en="Thank you for telling us. You can talk to someone at any time.")),
                 )),
                 Page("p2", (
                     Item(name="ways", type="select_multiple", label=Text(en="Which ways?"), choices="ways",
@@ -36,6 +38,8 @@ def make_test_instrument(version: str = "1") -> Instrument:
                     Item(name="why_helpline", type="text", label=Text(en="Why a helpline?"),
                          relevance="${who} = 'helpline'"),
                     Item(name="ideas", type="text", label=Text(en="Any ideas?")),
+                    Item(name="times", type="integer", label=Text(en="How many people could you tell?"),
+                         constraint=". <= 20", constraint_message=Text(en="Please write a number up to 20.")),
                 )),
             )),
             Section("second", (

@@ -32,6 +32,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from instruments.model import DONT_KNOW, RATHER_NOT_SAY, Instrument, Item, ItemType, matrix_key
+from instruments.runtime import visible_choices
 
 TEXT_MAX_LENGTH = 500
 RNS_LABEL = _l("I'd rather not say")
@@ -72,15 +73,17 @@ class PageContext:
     instrument: Instrument
     lang: str
     band: str
+    answers: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def default_language(self) -> str:
         return self.instrument.settings.default_language
 
     def choices(self, item: Item) -> list[SelectChoice]:
+        # visible_choices applies the band's list and the item's choice_filter.
         return [
             SelectChoice(choice.name, choice.label_for(self.lang, self.default_language))
-            for choice in self.instrument.choices_for(item, self.band)
+            for choice in visible_choices(self.instrument, item, self.band, self.answers)
         ]
 
 
@@ -205,8 +208,8 @@ KIND_OF = {
 }
 
 
-def build_page_form(items: tuple[Item, ...], instrument: Instrument, lang: str, band: str
-                    ) -> tuple[type[PageForm], tuple[FieldSpec, ...]]:
+def build_page_form(items: tuple[Item, ...], instrument: Instrument, lang: str, band: str,
+                    answers: Mapping[str, Any] | None = None) -> tuple[type[PageForm], tuple[FieldSpec, ...]]:
     """A new form class for ``items`` and how to draw each item.
 
     Examples
@@ -220,7 +223,7 @@ def build_page_form(items: tuple[Item, ...], instrument: Instrument, lang: str, 
     >>> specs[0].kind, specs[0].fields
     ('radio', ('q_q1',))
     """
-    ctx = PageContext(instrument, lang, band)
+    ctx = PageContext(instrument, lang, band, answers or {})
     attributes: dict[str, Field] = {}
     specs = []
     for item in items:

@@ -19,8 +19,8 @@ from consent.codes import InvalidCode
 from consent.states import Event, State, TransitionRefused, may_store_answers, transition
 from consent.texts import RenderedText, TextKind, render_text
 from consent.withdrawal import WithdrawalOutcome, withdraw_by_code
-from instruments.expressions import evaluate_bool
 from instruments.model import RESERVED_CODES, Instrument, ItemType, Page
+from instruments.runtime import check_answer, context, visible_items
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Answer, AssentEvent, ConcernFlag, Consultation, PageSave, Participant, utcnow
@@ -133,18 +133,45 @@ def expression_values(instrument: Instrument, stored: Mapping[str, str]) -> dict
     return values
 
 
-def relevant_items(page: Page, values: Mapping[str, object]) -> tuple:
-    if page.relevance and not evaluate_bool(page.relevance, values):
-        return ()
-    return tuple(item for item in page.items
-                 if not item.relevance or evaluate_bool(item.relevance, values))
+def relevant_items(instrument: Instrument, participant: Participant, page: Page,
+                   values: Mapping[str, object], lang: str | None = None) -> tuple:
+    """The items of ``page`` shown now: band rules, then section, page and item relevance, with
+    the session context (band, language, setting) that expressions may read."""
+    consultation = participant.consultation
+    answers = {**values, **context(band=participant.band, lang=lang or participant.language,
+                                   setting=consultation.setting,
+                                   mode="research" if research_allowed(consultation) else "consultation")}
+    return visible_items(instrument, page, answers, participant.band, research_allowed(consultation))
 
 
 def plan(participant: Participant, instrument: Instrument, stored: Mapping[str, str]) -> PagePlan:
     pages = instrument.pages_for_band(participant.band, research_allowed(participant.consultation))
     values = expression_values(instrument, stored)
-    shown = tuple(i for i, page in enumerate(pages) if relevant_items(page, values))
+    shown = tuple(i for i, page in enumerate(pages) if relevant_items(instrument, participant, page, values))
     return PagePlan(pages, shown)
+
+
+def constraint_errors(instrument: Instrument, participant: Participant, specs, form, stored: Mapping[str, str],
+                      lang: str) -> bool:  # noqa: ANN001 - page specs and form
+    """Check the instrument's own constraints; put each message on its field.  True if any failed.
+
+    Type, choice and maximum checks are the form's own (with translated messages); here only
+    the instrument's ``constraint`` expressions, whose messages the instrument translates.
+    """
+    from survey.pages.builder import stored_value_for
+
+    posted = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
+    answers = expression_values(instrument, {**stored, **{k: v for k, v in posted.items() if v is not None}})
+    failed = False
+    for spec in specs:
+        if not spec.item.constraint or not spec.fields:
+            continue
+        value = answers.get(spec.item.name)
+        message = check_answer(instrument, spec.item, value, answers, participant.band, lang)
+        if message:
+            form[spec.fields[0]].errors = [*form[spec.fields[0]].errors, message]
+            failed = True
+    return failed
 
 
 def _digest(values: Mapping[str, str | None]) -> str:

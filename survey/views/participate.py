@@ -147,8 +147,9 @@ def _page_view(index: int):
         return redirect(url_for("participate.page", index=following))
     lang = journey.content_language(participant, _locale())
     page = plan.all_pages[index]
-    items = journey.relevant_items(page, journey.expression_values(instrument, stored))
-    form_class, specs = build_page_form(items, instrument, lang, participant.band)
+    values_so_far = journey.expression_values(instrument, stored)
+    items = journey.relevant_items(instrument, participant, page, values_so_far, lang)
+    form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
     status = 200
     note = None
     if request.method == "POST":
@@ -169,7 +170,7 @@ def _page_view(index: int):
             journey.move_to(participant, nxt if nxt is not None else index)
             return redirect(url_for("participate.page", index=nxt) if nxt is not None
                             else url_for("participate.end"))
-        elif form.validate():
+        elif form.validate() and not journey.constraint_errors(instrument, participant, specs, form, stored, lang):
             values = {spec.item.name: stored_value_for(spec, form) for spec in specs
                       if spec.kind != "note"}
             # Open answers are screened before storing: no personal information reaches the database.
@@ -184,6 +185,13 @@ def _page_view(index: int):
                 journey.save_page(participant, token, index, values, target, flags)
             except journey.PageConflict:
                 abort(409)
+            shown_now = {item.name for item in items}
+            relevant_after = journey.relevant_items(instrument, participant, page,
+                                                    journey.expression_values(instrument, merged), lang)
+            if not going_back and any(item.name not in shown_now for item in relevant_after):
+                # These answers bring in something more on this page (a follow-up question, or
+                # a help note after "not good"): show the page again before moving on.
+                return redirect(url_for("participate.page", index=index))
             if target is None:
                 return redirect(url_for("participate.end") if not going_back else
                                 url_for("participate.page", index=index))

@@ -287,3 +287,22 @@ def test_shared_devices_keep_nothing_and_return_to_the_start(app, make_consultat
     other = app.test_client()
     other.post("/", data={"code": issue_codes(consultation, 1)[0]})
     assert other.post("/leave").location == "/"
+
+
+def test_an_answer_that_brings_in_help_on_the_same_page_shows_it_first(app, child) -> None:
+    _assent(child)
+    response = _post_page(child, 0, {"q_who": "friend", "q_feel": "1"})
+    assert response.location.endswith("/p/q/0")
+    html = child.get("/p/q/0").get_data(as_text=True)
+    assert "You can talk to someone at any time" in html
+    assert _post_page(child, 0, {"q_who": "friend", "q_feel": "1"}).location.endswith("/p/q/1")
+
+
+def test_the_instruments_own_constraint_is_checked_with_its_message(app, child) -> None:
+    _assent(child)
+    _post_page(child, 0, {"q_who": "friend"})
+    refused = _post_page(child, 1, {"q_times": "50"})
+    assert refused.status_code == 400 and "Please write a number up to 20." in refused.get_data(as_text=True)
+    assert "times" not in _answers(app)
+    accepted = _post_page(child, 1, {"q_times": "3"})
+    assert accepted.status_code == 302 and _answers(app)["times"] == "3"
