@@ -20,7 +20,7 @@ from consent.states import Event, State, TransitionRefused, may_store_answers, t
 from consent.texts import RenderedText, TextKind, render_text
 from consent.withdrawal import WithdrawalOutcome, withdraw_by_code
 from instruments.model import RESERVED_CODES, Instrument, ItemType, Page
-from instruments.runtime import check_answer, context, visible_items
+from instruments.runtime import check_answer, context, is_relevant
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Answer, AssentEvent, ConcernFlag, Consultation, PageSave, Participant, utcnow
@@ -135,13 +135,21 @@ def expression_values(instrument: Instrument, stored: Mapping[str, str]) -> dict
 
 def relevant_items(instrument: Instrument, participant: Participant, page: Page,
                    values: Mapping[str, object], lang: str | None = None) -> tuple:
-    """The items of ``page`` shown now: band rules, then section, page and item relevance, with
-    the session context (band, language, setting) that expressions may read."""
+    """The items of ``page`` shown now: section, page and item relevance, with the session
+    context (band, language, setting) that expressions may read.
+
+    ``page`` comes from ``pages_for_band``, so band rules (S-08) and research-only items are
+    already applied; this is :func:`instruments.runtime.visible_items` without re-deriving the
+    band's item set, which would cost more than the rest of a page request.
+    """
     consultation = participant.consultation
     answers = {**values, **context(band=participant.band, lang=lang or participant.language,
                                    setting=consultation.setting,
                                    mode="research" if research_allowed(consultation) else "consultation")}
-    return visible_items(instrument, page, answers, participant.band, research_allowed(consultation))
+    if not is_relevant(instrument.section_of(page.name), answers) or not is_relevant(page, answers):
+        return ()
+    return tuple(item for item in page.items
+                 if item.type is not ItemType.CALCULATE and is_relevant(item, answers))
 
 
 def plan(participant: Participant, instrument: Instrument, stored: Mapping[str, str]) -> PagePlan:

@@ -1,0 +1,180 @@
+"""Load benchmark: simulated children answering the bundled consultation on a real server.
+
+Starts ``sauti serve`` (waitress, SQLite by default; set DATABASE_URL for PostgreSQL) on
+127.0.0.1, then lets N children work through code → age → assent → pages, each waiting 1-3 s
+between pages as a child would.  Prints latency percentiles and save throughput, checks that
+every acknowledged page save is in the database, and writes bench/results/survey_load.json.
+
+    .venv/bin/python bench/survey_load.py --children 500 --pages 8
+
+Quality bar (BRIEF): 500 children, p95 <= 300 ms, p99 <= 1 s, 0 lost answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import random
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PAGE_TOKEN = re.compile(r'name="page_token" value="([^"]+)"')
+RADIO = re.compile(r'<input[^>]*type="radio"[^>]*name="(q_[^"]+)"[^>]*value="([^"_][^"]*)"'
+                   r'|<input[^>]*name="(q_[^"]+)"[^>]*type="radio"[^>]*value="([^"_][^"]*)"')
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return None
+
+
+class Child:
+    def __init__(self, base: str, code: str, latencies: list, lock: threading.Lock) -> None:
+        self.base, self.code, self.latencies, self.lock = base, code, latencies, lock
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+        self.saves = 0
+        self.errors: list[str] = []
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        started = time.perf_counter()
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=30) as response:
+                status, text, location = response.status, response.read().decode(), ""
+        except urllib.error.HTTPError as error:
+            status, text, location = error.code, error.read().decode(), error.headers.get("Location", "")
+        elapsed = time.perf_counter() - started
+        with self.lock:
+            self.latencies.append((elapsed, data is not None and path.startswith("/p/q/")))
+        if status >= 500:
+            self.errors.append(f"{status} {path}")
+        return status, text, location
+
+    def run(self, pages: int, think: tuple[float, float]) -> None:
+        _, html, _ = self.request("/")
+        self.request("/", {"code": self.code, "csrf_token": TOKEN.search(html).group(1)})
+        _, html, _ = self.request("/p/age")
+        self.request("/p/age", {"age": random.choice(["9", "12", "15"]), "csrf_token": TOKEN.search(html).group(1)})
+        _, html, _ = self.request("/p/about")
+        self.request("/p/about", {"check_0": "0", "check_1": "0", "decision": "yes",
+                                  "csrf_token": TOKEN.search(html).group(1)})
+        index = 0
+        for _ in range(pages):
+            time.sleep(random.uniform(*think))
+            status, html, location = self.request(f"/p/q/{index}")
+            if status in (301, 302, 303):
+                match = re.search(r"/p/q/(\d+)", location)
+                if not match:
+                    break
+                index = int(match.group(1))
+                status, html, location = self.request(f"/p/q/{index}")
+            if status != 200 or not PAGE_TOKEN.search(html):
+                self.errors.append(f"page {index}: {status}")
+                break
+            data = {"csrf_token": TOKEN.search(html).group(1), "page_token": PAGE_TOKEN.search(html).group(1),
+                    "nav": "next"}
+            for match in RADIO.finditer(html):
+                name, value = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+                data.setdefault(name, value)
+            status, _, location = self.request(f"/p/q/{index}", data)
+            if status == 302:
+                self.saves += 1
+                match = re.search(r"/p/q/(\d+)", location)
+                if not match:
+                    break
+                index = int(match.group(1))
+            else:
+                self.errors.append(f"save {index}: {status}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--children", type=int, default=500)
+    parser.add_argument("--pages", type=int, default=8)
+    parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
+    parser.add_argument("--threads", type=int, default=32, help="waitress worker threads")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "survey_load.json"))
+    args = parser.parse_args(argv)
+
+    instance = tempfile.mkdtemp(prefix="sauti-load-")
+    env = {**os.environ, "SAUTI_INSTANCE_PATH": instance, "SAUTI_CODE_ATTEMPTS_PER_CLIENT": json.dumps(
+        "100000 per minute"), "SAUTI_CODE_ATTEMPTS_GLOBAL": json.dumps("100000 per minute")}
+    env.setdefault("DATABASE_URL", f"sqlite:///{instance}/sauti.sqlite")
+    sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
+    setup = subprocess.run([*sauti, "demo", "--no-serve", "--codes", str(args.children)], env=env,
+                           capture_output=True, text=True, check=True)
+    codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
+    port = free_port()
+    server = subprocess.Popen([*sauti, "serve", "--port", str(port), "--threads", str(args.threads)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1).close()  # noqa: S310 - our own server on 127.0.0.1
+            break
+        except OSError:
+            time.sleep(0.2)
+    latencies: list[tuple[float, bool]] = []
+    lock = threading.Lock()
+    children = [Child(base, code, latencies, lock) for code in codes]
+    threads = [threading.Thread(target=c.run, args=(args.pages, tuple(args.think))) for c in children]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+        time.sleep(0.01)  # children arrive over a few seconds, not in one instant
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    server.terminate()
+    server.wait(timeout=20)
+
+    acknowledged = sum(c.saves for c in children)
+    stored = None
+    if env["DATABASE_URL"].startswith("sqlite"):
+        with sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
+            stored = connection.execute("SELECT COUNT(*) FROM page_save").fetchone()[0]
+    all_ms = sorted(ms * 1000 for ms, _ in latencies)
+    save_ms = sorted(ms * 1000 for ms, is_save in latencies if is_save)
+
+    def pct(values: list[float], q: float) -> float:
+        return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else float("nan")
+
+    result = {
+        "children": len(children), "pages_each": args.pages, "think_seconds": list(args.think),
+        "database": env["DATABASE_URL"].split(":")[0], "waitress_threads": args.threads,
+        "requests": len(all_ms), "elapsed_s": round(elapsed, 1),
+        "p50_ms": pct(all_ms, 0.50), "p95_ms": pct(all_ms, 0.95), "p99_ms": pct(all_ms, 0.99),
+        "save_p95_ms": pct(save_ms, 0.95), "page_saves_acknowledged": acknowledged,
+        "page_saves_in_database": stored, "lost_saves": None if stored is None else acknowledged - stored,
+        "errors_5xx": sum(len(c.errors) for c in children), "saves_per_s_mean": round(acknowledged / elapsed, 1),
+        "cpu_count": os.cpu_count(),
+    }
+    print(json.dumps(result, indent=2))
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0 if result["errors_5xx"] == 0 and not result["lost_saves"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
