@@ -32,6 +32,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(instruments_group)
     app.cli.add_command(retention)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(translate)
     app.cli.add_command(serve)
     app.cli.add_command(demo)
@@ -224,6 +226,42 @@ def retention_run() -> None:
 
     counts = run_retention(dt.date.today())
     click.echo("Deleted: " + (", ".join(f"{n} ({reason})" for reason, n in counts.items()) or "nothing"))
+
+
+# --------------------------------------------------------------------------- backup
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(target: str) -> None:
+    """Write a consistent copy of the database (safe while children are answering)."""
+    from survey.extensions import db
+    from survey.services.backup import BackupError, backup
+
+    try:
+        size = backup(db.engine.url, target)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {target} ({size:,} bytes). Keep it encrypted and off the laptop.")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(source: str, yes: bool) -> None:
+    """Replace the database with a backup.  Stop `sauti serve` first."""
+    from survey.extensions import db
+    from survey.services.backup import BackupError, restore
+
+    if not yes:
+        click.confirm("This replaces everything in the database with the backup. Continue?", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        restore(db.engine.url, source)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored from {source}.")
 
 
 # --------------------------------------------------------------------------- translate

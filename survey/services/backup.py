@@ -1,0 +1,108 @@
+"""Backups: SQLite through its online backup API (safe while children are answering), PostgreSQL
+through pg_dump.  A restore refuses a file that is damaged or is not a Sauti database."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import subprocess  # noqa: S404 - pg_dump/pg_restore, run with fixed arguments and no shell
+import tempfile
+from pathlib import Path
+
+import sqlalchemy as sa
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot be done; the message says why."""
+
+
+def _sqlite_path(url: sa.engine.URL) -> str:
+    if not url.database or url.database == ":memory:":
+        raise BackupError("An in-memory database cannot be backed up.")
+    return url.database
+
+
+def _check_sqlite_file(path: str) -> None:
+    """Refuse a truncated or foreign file: integrity check, then Sauti's own tables."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"{path} is not a readable SQLite database ({error}).") from error
+    if result != "ok":
+        raise BackupError(f"{path} is damaged: {result}.")
+    if not {"alembic_version", "answer", "participant", "consultation"} <= tables:
+        raise BackupError(f"{path} is not a Sauti database.")
+
+
+def backup(url: sa.engine.URL, target: str) -> int:
+    """Write a consistent copy of the database to ``target``; returns its size in bytes."""
+    target_path = Path(target)
+    if target_path.exists():
+        raise BackupError(f"{target} exists; choose a new file name so no backup is overwritten.")
+    if url.get_backend_name() == "sqlite":
+        source = sqlite3.connect(_sqlite_path(url), timeout=30)
+        destination = sqlite3.connect(target)
+        try:
+            # The online backup API copies pages while writers keep going: every transaction
+            # committed before it finishes is in the copy, consistently.
+            source.backup(destination, pages=1024)
+        finally:
+            destination.close()
+            source.close()
+        _check_sqlite_file(target)
+    elif url.get_backend_name() == "postgresql":
+        _run(["pg_dump", "--format=custom", "--no-owner", *_schema_args(url), f"--file={target}", _libpq_url(url)])
+    else:
+        raise BackupError(f"Backups of {url.get_backend_name()} are not supported.")
+    return target_path.stat().st_size
+
+
+def restore(url: sa.engine.URL, source: str) -> None:
+    """Replace the database with a backup (stop the server first)."""
+    if not Path(source).is_file():
+        raise BackupError(f"There is no backup file at {source}.")
+    if url.get_backend_name() == "sqlite":
+        _check_sqlite_file(source)
+        live = _sqlite_path(url)
+        # Copy into a temporary file beside the live one, then swap: a failure leaves the
+        # live database as it was.
+        folder = os.path.dirname(os.path.abspath(live))
+        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".restoring")
+        os.close(handle)
+        shutil.copyfile(source, temporary)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(live + suffix):
+                os.remove(live + suffix)
+        os.replace(temporary, live)
+    elif url.get_backend_name() == "postgresql":
+        _run(["pg_restore", "--list", source])  # refuses a truncated or foreign file first
+        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+              f"--dbname={_libpq_url(url)}", source])
+    else:
+        raise BackupError(f"Restores of {url.get_backend_name()} are not supported.")
+
+
+def _schema_args(url: sa.engine.URL) -> list[str]:
+    """A deployment that keeps Sauti in its own schema (``options=-csearch_path=...``) backs up that schema."""
+    options = url.query.get("options", "")
+    options = options if isinstance(options, str) else " ".join(options)
+    for part in options.split():
+        if part.startswith("-csearch_path="):
+            return [f"--schema={part.split('=', 1)[1].split(',')[0]}"]
+    return []
+
+
+def _libpq_url(url: sa.engine.URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _run(command: list[str]) -> None:
+    if shutil.which(command[0]) is None:
+        raise BackupError(f"{command[0]} is not installed (it comes with the PostgreSQL client).")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise BackupError(f"{command[0]} failed: {result.stderr.strip()[:500]}")
