@@ -1,0 +1,171 @@
+"""Kill -9 the real server three times while children save pages: no acknowledged answer is lost.
+
+SQLite runs under waitress (`sauti serve`), PostgreSQL under gunicorn with two workers.  Every
+page save that got its "302 Found" must be in the database afterwards, exactly once, and
+SQLite's integrity check must pass.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import _postgres_url, with_search_path
+
+pytestmark = pytest.mark.slow
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+PAGE_TOKEN = re.compile(r'name="page_token" value="([^"]+)"')
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Child:
+    def __init__(self, base: str, code: str) -> None:
+        self.base, self.code = base, code
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                  _NoRedirect)
+        self.acknowledged: list[str] = []
+
+    def call(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=10) as response:
+                return response.status, response.read().decode(), ""
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), error.headers.get("Location", "")
+
+    def form(self, path: str, data: dict) -> tuple[int, str]:
+        status, html, _ = self.call(path)
+        status, _, location = self.call(path, {**data, "csrf_token": TOKEN.search(html).group(1)})
+        return status, location
+
+    def run(self, stop: threading.Event) -> None:
+        stage = 0
+        index = 0
+        while not stop.is_set():
+            try:
+                if stage == 0:
+                    self.form("/", {"code": self.code})
+                    self.form("/p/age", {"age": "12"})
+                    self.form("/p/about", {"check_0": "0", "check_1": "0", "decision": "yes"})
+                    stage = 1
+                status, html, location = self.call(f"/p/q/{index}")
+                if status != 200:
+                    match = re.search(r"/p/q/(\d+)", location)
+                    index = int(match.group(1)) if match else 0
+                    if not match:
+                        stage = 0 if location.endswith("/") else stage
+                        time.sleep(0.1)
+                    continue
+                token = PAGE_TOKEN.search(html).group(1)
+                status, _, location = self.call(f"/p/q/{index}", {
+                    "csrf_token": TOKEN.search(html).group(1), "page_token": token, "nav": "next"})
+                if status == 302:
+                    self.acknowledged.append(token)
+                    match = re.search(r"/p/q/(\d+)", location)
+                    index = int(match.group(1)) if match else 0
+            except (OSError, AttributeError):
+                time.sleep(0.2)  # the server is down, or a page came back half-written: try again
+
+
+def _start(command: list[str], env: dict, base: str) -> subprocess.Popen:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/", timeout=1).close()  # noqa: S310 - 127.0.0.1
+            return process
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not start")
+
+
+def test_kill_nine_three_times_loses_no_acknowledged_answer(tmp_path) -> None:
+    instance = tmp_path / "instance"
+    postgres = _postgres_url()
+    schema = None
+    if postgres:
+        schema = f"sauti_kill_{os.getpid()}"
+        engine = sa.create_engine(postgres)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = with_search_path(postgres, schema)
+    else:
+        url = f"sqlite:///{tmp_path / 'sauti.sqlite'}"
+    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(instance), "DATABASE_URL": url,
+           "SAUTI_CODE_ATTEMPTS_PER_CLIENT": '"100000 per minute"', "SAUTI_CODE_ATTEMPTS_GLOBAL": '"100000 per minute"'}
+    sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
+    setup = subprocess.run([*sauti, "demo", "--no-serve", "--codes", "12"], env=env, capture_output=True,
+                           text=True, check=True, timeout=180)
+    codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    if postgres:
+        command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "survey:create_app()"]
+        env["SAUTI_SESSION_COOKIE_SECURE"] = "false"
+    else:
+        command = [*sauti, "serve", "--port", str(port), "--threads", "8"]
+    server = _start(command, env, base)
+    children = [_Child(base, code) for code in codes]
+    stop = threading.Event()
+    threads = [threading.Thread(target=child.run, args=(stop,)) for child in children]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(3):
+            time.sleep(2.5)
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+            server = _start(command, env, base)
+        time.sleep(2.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+    acknowledged = [token for child in children for token in child.acknowledged]
+    assert len(acknowledged) >= 20, "the load did too little to prove anything"
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        stored = set(connection.exec_driver_sql("SELECT token FROM page_save").scalars())
+        duplicates = connection.exec_driver_sql(
+            "SELECT COUNT(*) FROM (SELECT participant_id, item FROM answer GROUP BY participant_id, item "
+            "HAVING COUNT(*) > 1) AS twice").scalar()
+    engine.dispose()
+    assert set(acknowledged) <= stored
+    assert len(acknowledged) == len(set(acknowledged)) and duplicates == 0
+    if postgres:
+        engine = sa.create_engine(postgres)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
+    else:
+        with sqlite3.connect(tmp_path / "sauti.sqlite") as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
