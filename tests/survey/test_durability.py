@@ -7,6 +7,7 @@ SQLite's integrity check must pass.
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import os
 import re
@@ -88,7 +89,7 @@ class _Child:
                     self.acknowledged.append(token)
                     match = re.search(r"/p/q/(\d+)", location)
                     index = int(match.group(1)) if match else 0
-            except (OSError, AttributeError):
+            except (OSError, AttributeError, http.client.HTTPException):
                 time.sleep(0.2)  # the server is down, or a page came back half-written: try again
 
 
@@ -114,6 +115,7 @@ def test_kill_nine_three_times_loses_no_acknowledged_answer(tmp_path) -> None:
         engine = sa.create_engine(postgres)
         with engine.begin() as connection:
             connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        engine.dispose()
         url = with_search_path(postgres, schema)
     else:
         url = f"sqlite:///{tmp_path / 'sauti.sqlite'}"
