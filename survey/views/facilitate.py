@@ -143,6 +143,41 @@ def cards(consultation_id: int):
     ), status
 
 
+@bp.route("/<int:consultation_id>/letter")
+@member("facilitator")
+def letter(consultation_id: int):
+    """The guardian information letter and reply slip, in the consultation's bound versions, to print."""
+    from consent.texts import TextKind, render_text
+    from survey.services.consent_rules import bound_text, permission_rule, text_values
+    from survey.services.instrument_store import instrument_for
+
+    consultation = db.get_or_404(Consultation, consultation_id)
+    language = request.args.get("language", consultation.language_list[0])
+    if language not in consultation.language_list:
+        language = consultation.language_list[0]
+    session_date = _date_arg("session_date", dt.date.today() + dt.timedelta(days=7))
+    return_by = _date_arg("return_by", dt.date.today() + dt.timedelta(days=5))
+    values = {**text_values(consultation, instrument_for(consultation)),
+              "session_date": session_date, "return_by_date": return_by}
+    documents = []
+    for kind in (TextKind.GUARDIAN_INFORMATION, TextKind.GUARDIAN_CONSENT_FORM):
+        try:
+            text = bound_text(consultation, kind, language, None)
+        except LookupError:
+            continue
+        documents.append(render_text(text, values, permission_mode=permission_rule(consultation).mode,
+                                     locale=language))
+    return render_template("staff/letter.html", consultation=consultation, documents=documents,
+                           language=language, session_date=session_date, return_by=return_by)
+
+
+def _date_arg(name: str, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return default
+
+
 @bp.route("/<int:consultation_id>/codes", methods=["POST"])
 @member("facilitator")
 def codes(consultation_id: int):

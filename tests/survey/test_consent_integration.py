@@ -89,3 +89,16 @@ def test_active_opt_in_needs_the_form_seen_before_assent(app, world, make_consul
     # Once used, the card's permission can no longer be undone.
     undo = facilitator.post(f"/facilitate/{consultation}/cards", data={"card": str(cards[0].number), "action": "undo"})
     assert undo.status_code == 400
+
+
+def test_guardian_letter_prints_the_bound_versions_with_the_consultations_values(world) -> None:
+    page = world.clients["facilitator"].get(
+        f"/facilitate/{world.consultation}/letter?session_date=2027-02-03&return_by=2027-01-30")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for value in ("the county council", "REC-TEST-1", "the ethics board", "2027"):
+        assert value in html
+    # example-uk uses passive opt-out: the slip is the one for guardians who say no.
+    assert html.count('class="printable"') == 2
+    assert world.clients["other_facilitator"].get(f"/facilitate/{world.consultation}/letter").status_code == 403
+    assert world.clients["analyst"].get(f"/facilitate/{world.consultation}/letter").status_code == 403
