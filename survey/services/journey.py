@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from analysis.textscreen import screen_text  # imported with the app, not on a child's first answer
 from consent.codes import InvalidCode
 from consent.states import Event, State, TransitionRefused, may_store_answers, transition
 from consent.texts import RenderedText, TextKind, render_text
@@ -195,8 +196,6 @@ def screen_open_answers(participant: Participant, instrument: Instrument,
     that match a concern term also go, redacted and with no link to the child, to the
     safeguarding queue.
     """
-    from analysis.textscreen import screen_text
-
     names = participant.consultation.screening_deny_list.split()
     screened: dict[str, str | None] = dict(values)
     flags = []

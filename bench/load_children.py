@@ -1,13 +1,16 @@
-"""Load benchmark: simulated children answering the bundled consultation on a real server.
+"""Load benchmark: simulated children taking the bundled consultation on a real server.
 
 Starts ``sauti serve`` (waitress, SQLite by default; set DATABASE_URL for PostgreSQL) on
-127.0.0.1, then lets N children work through code → age → assent → pages, each waiting 1-3 s
-between pages as a child would.  Prints latency percentiles and save throughput, checks that
-every acknowledged page save is in the database, and writes bench/results/survey_load.json.
+127.0.0.1, then lets N children (band C, age 15) work through code → age → assent → every page
+→ the end, each waiting 1-3 s between pages as a child would.  Prints completed surveys, page
+saves per second and p50/p95/p99 latency per request type, checks in the database that every
+acknowledged page save is stored exactly once, and writes bench/results/load_children.json.
 
-    .venv/bin/python bench/survey_load.py --children 500 --pages 8
+    .venv/bin/python bench/load_children.py                      # 500 children, 1-3 s think time
+    .venv/bin/python bench/load_children.py --throughput          # no think time, 64 connections
 
-Quality bar (BRIEF): 500 children, p95 <= 300 ms, p99 <= 1 s, 0 lost answers.
+Targets (issue 5): 0 lost or duplicated answers, 0 server errors, p95 <= 300 ms and p99 <= 1 s
+with 500 children; >= 200 page saves per second in throughput mode.
 """
 
 from __future__ import annotations
@@ -59,17 +62,20 @@ class Child:
         except urllib.error.HTTPError as error:
             status, text, location = error.code, error.read().decode(), error.headers.get("Location", "")
         elapsed = time.perf_counter() - started
+        kind = ("save" if data is not None else "page") if path.startswith("/p/q/") else (
+            path.strip("/").replace("/", "_") or "start") + ("_post" if data is not None else "")
         with self.lock:
-            self.latencies.append((elapsed, data is not None and path.startswith("/p/q/")))
+            self.latencies.append((elapsed, kind))
         if status >= 500:
             self.errors.append(f"{status} {path}")
         return status, text, location
 
     def run(self, pages: int, think: tuple[float, float]) -> None:
+        self.completed = False
         _, html, _ = self.request("/")
         self.request("/", {"code": self.code, "csrf_token": TOKEN.search(html).group(1)})
         _, html, _ = self.request("/p/age")
-        self.request("/p/age", {"age": random.choice(["9", "12", "15"]), "csrf_token": TOKEN.search(html).group(1)})
+        self.request("/p/age", {"age": "15", "csrf_token": TOKEN.search(html).group(1)})
         _, html, _ = self.request("/p/about")
         self.request("/p/about", {"check_0": "0", "check_1": "0", "decision": "yes",
                                   "csrf_token": TOKEN.search(html).group(1)})
@@ -96,6 +102,11 @@ class Child:
                 self.saves += 1
                 match = re.search(r"/p/q/(\d+)", location)
                 if not match:
+                    if location.endswith("/p/end"):
+                        _, html, _ = self.request("/p/end")
+                        status, _, _ = self.request("/p/end", {"decision": "yes",
+                                                               "csrf_token": TOKEN.search(html).group(1)})
+                        self.completed = status == 302
                     break
                 index = int(match.group(1))
             else:
@@ -111,11 +122,17 @@ def free_port() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=500)
-    parser.add_argument("--pages", type=int, default=8)
+    parser.add_argument("--pages", type=int, default=100, help="stop after this many pages (default: all)")
+    parser.add_argument("--throughput", action="store_true",
+                        help="no think time, 64 children at once: the maximum page saves per second")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
     parser.add_argument("--threads", type=int, default=32, help="waitress worker threads")
-    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "survey_load.json"))
+    parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
+    if args.throughput:
+        args.children, args.think = 64, (0.0, 0.0)
+    output = args.output or str(ROOT / "bench" / "results" /
+                                ("load_children_throughput.json" if args.throughput else "load_children.json"))
 
     instance = tempfile.mkdtemp(prefix="sauti-load-")
     env = {**os.environ, "SAUTI_INSTANCE_PATH": instance, "SAUTI_CODE_ATTEMPTS_PER_CLIENT": json.dumps(
@@ -150,12 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     server.wait(timeout=20)
 
     acknowledged = sum(c.saves for c in children)
-    stored = None
+    stored = duplicated = None
     if env["DATABASE_URL"].startswith("sqlite"):
         with sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///")) as connection:
             stored = connection.execute("SELECT COUNT(*) FROM page_save").fetchone()[0]
+            duplicated = connection.execute(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM answer GROUP BY participant_id, item HAVING COUNT(*) > 1)"
+            ).fetchone()[0]
     all_ms = sorted(ms * 1000 for ms, _ in latencies)
-    save_ms = sorted(ms * 1000 for ms, is_save in latencies if is_save)
+    by_kind: dict[str, list[float]] = {}
+    for seconds, kind in latencies:
+        by_kind.setdefault(kind, []).append(seconds * 1000)
 
     def pct(values: list[float], q: float) -> float:
         return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else float("nan")
@@ -165,13 +187,17 @@ def main(argv: list[str] | None = None) -> int:
         "database": env["DATABASE_URL"].split(":")[0], "waitress_threads": args.threads,
         "requests": len(all_ms), "elapsed_s": round(elapsed, 1),
         "p50_ms": pct(all_ms, 0.50), "p95_ms": pct(all_ms, 0.95), "p99_ms": pct(all_ms, 0.99),
-        "save_p95_ms": pct(save_ms, 0.95), "page_saves_acknowledged": acknowledged,
+        "by_request_type": {kind: {"n": len(v), "p50_ms": pct(sorted(v), 0.5), "p95_ms": pct(sorted(v), 0.95),
+                                   "p99_ms": pct(sorted(v), 0.99)} for kind, v in sorted(by_kind.items())},
+        "surveys_completed": sum(1 for c in children if getattr(c, "completed", False)),
+        "page_saves_acknowledged": acknowledged,
         "page_saves_in_database": stored, "lost_saves": None if stored is None else acknowledged - stored,
+        "duplicated_answers": duplicated,
         "errors_5xx": sum(len(c.errors) for c in children), "saves_per_s_mean": round(acknowledged / elapsed, 1),
         "cpu_count": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))
-    Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    Path(output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0 if result["errors_5xx"] == 0 and not result["lost_saves"] else 1
 
 
