@@ -24,24 +24,18 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from instruments.model import DONT_KNOW, RATHER_NOT_SAY, Instrument, Item, ItemType, matrix_key
 from instruments.runtime import visible_choices
+from survey.forms import MultiCheckboxField
 
 TEXT_MAX_LENGTH = 500
 RNS_LABEL = _l("I'd rather not say")
 DK_LABEL = _l("I don't know")
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class PageForm(FlaskForm):
