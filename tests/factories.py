@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from instruments.model import Choice, Instrument, Item, Language, Page, Section, Text
+from instruments.model import Choice, Instrument, Item, Language, Media, Page, Section, Text
 
 
 def _choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
@@ -15,7 +15,9 @@ def make_test_instrument(version: str = "1") -> Instrument:
         id="test-instrument", version=version, title=Text(en="Test", fr="Test (fr)"),
         languages=(Language("en", "English", status="approved"), Language("fr", "Français", status="approved")),
         choice_lists={
-            "who": _choices(("friend", "A friend"), ("parent", "A parent"), ("helpline", "A helpline")),
+            "who": (*_choices(("friend", "A friend"), ("parent", "A parent")),
+                    Choice("helpline", Text(en="A helpline", fr="A helpline (fr)"),
+                           media=Media(image=Text(en="pictograms/helpline.svg")), alt=Text(en="A telephone"))),
             "faces": _choices(("sad", "Not good"), ("meh", "Okay"), ("happy", "Good")),
             "agree": _choices(("1", "Strongly disagree"), ("2", "Disagree"), ("3", "Not sure"),
                               ("4", "Agree"), ("5", "Strongly agree")),

@@ -16,8 +16,10 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     Field,
@@ -29,7 +31,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional, ValidationError
 
-from instruments.model import DONT_KNOW, RATHER_NOT_SAY, Instrument, Item, ItemType, matrix_key
+from instruments.model import DONT_KNOW, RATHER_NOT_SAY, Choice, Instrument, Item, ItemType, matrix_key
 from instruments.runtime import visible_choices
 from survey.forms import MultiCheckboxField
 
@@ -75,10 +77,19 @@ class PageContext:
 
     def choices(self, item: Item) -> list[SelectChoice]:
         # visible_choices applies the band's list and the item's choice_filter.
-        return [
-            SelectChoice(choice.name, choice.label_for(self.lang, self.default_language))
-            for choice in visible_choices(self.instrument, item, self.band, self.answers)
-        ]
+        return [SelectChoice(choice.name, self.label(choice))
+                for choice in visible_choices(self.instrument, item, self.band, self.answers)]
+
+    def label(self, choice: Choice) -> str | Markup:
+        """The choice's words, with its pictogram (and the pictogram's alt text) when it has one."""
+        text = choice.label_for(self.lang, self.default_language)
+        image = choice.media.image.get_for(self.lang, (self.default_language, *sorted(choice.media.image)))
+        if not image:
+            return text
+        alt = choice.alt.get_for(self.lang, (self.default_language,)) or ""
+        source = url_for("participate.media", filename=image)
+        return Markup('<img class="pictogram" src="{}" alt="{}" width="48" height="48"> {}').format(
+            source, alt, text)
 
 
 def field_name(item: Item, row: str | None = None) -> str:

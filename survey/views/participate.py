@@ -7,14 +7,26 @@ consent gate lives (``@child_assented``).
 
 from __future__ import annotations
 
+import os
 import secrets
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+import instruments.bundled
 from consent.states import State
 from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
@@ -27,6 +39,9 @@ from survey.services.instrument_store import instrument_for
 from survey.services.safeguarding import help_context
 
 bp = Blueprint("participate", __name__)
+
+#: Where the bundled consultations keep their pictograms (media paths in the YAML are relative to it).
+BUNDLED_MEDIA = os.path.dirname(instruments.bundled.__file__)
 
 
 def _locale() -> str:
@@ -336,6 +351,15 @@ def leave():
     participants.quick_exit(participant)
     session.pop("lang", None)
     return redirect(target or url_for("participate.neutral"), code=303)
+
+
+@bp.route("/media/<path:filename>")
+@public_child_facing
+def media(filename: str):
+    """Pictograms shipped with the bundled consultations (SVG, served from this server only)."""
+    if not filename.endswith(".svg"):
+        abort(404)
+    return send_from_directory(BUNDLED_MEDIA, filename, mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.route("/notes")

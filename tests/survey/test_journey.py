@@ -306,3 +306,17 @@ def test_the_instruments_own_constraint_is_checked_with_its_message(app, child) 
     assert "times" not in _answers(app)
     accepted = _post_page(child, 1, {"q_times": "3"})
     assert accepted.status_code == 302 and _answers(app)["times"] == "3"
+
+
+def test_pictograms_show_with_alt_text_from_this_server(app, child) -> None:
+    _assent(child)
+    html = child.get("/p/q/0").get_data(as_text=True)
+    match = re.search(r'<img class="pictogram" src="([^"]+)" alt="A telephone"', html)
+    assert match and match.group(1) == "/media/pictograms/helpline.svg"
+    image = child.get(match.group(1))
+    assert image.status_code == 200 and image.mimetype == "image/svg+xml" and b"<svg" in image.data
+    image.close()
+    for probe in ("/media/../../pyproject.toml", "/media/reporting-mechanisms.yaml", "/media/pictograms/none.svg"):
+        response = child.get(probe)
+        assert response.status_code == 404
+        response.close()
