@@ -16,3 +16,14 @@ def record(actor: User | None, action: str, target: str = "") -> None:
             target=target[:200],
         )
     )
+
+
+def recent(*, page: int = 1, per_page: int = 50, action: str = "") -> tuple[list[AuditEvent], bool]:
+    """A page of audit events, newest first; ``action`` filters by prefix (e.g. ``signin``)."""
+    import sqlalchemy as sa
+
+    query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
+    rows = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page + 1)))
+    return rows[:per_page], len(rows) > per_page

@@ -92,3 +92,16 @@ def text(text_id: str):
         flash(_("Approved %(text)s.", text=text_id), "info")
         return redirect(url_for("admin.texts"), code=303)
     return render_template("admin/text.html", text=registry.get(text_id))
+
+
+@bp.route("/audit")
+@staff("admin")
+def audit_log():
+    """Staff actions, newest first (never anything children answered)."""
+    from survey.services.audit import recent
+
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    events, more = recent(page=page, per_page=50, action=request.args.get("action", "")[:60])
+    return render_template("admin/audit.html", events=events, page=page, more=more,
+                           action=request.args.get("action", "")[:60])

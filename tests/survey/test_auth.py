@@ -229,3 +229,15 @@ def test_sign_in_throttling_is_shared_through_redis(make_app) -> None:
     assert len(keys) == 1 and int(connection.get(keys[0])) == 5
     connection.delete(*keys)
     connection.close()
+
+
+def test_audit_log_shows_staff_actions_to_admins_only(app, world) -> None:
+    world.clients["facilitator"].post(f"/facilitate/{world.consultation}/codes", data={"count": "2"})
+    page = world.clients["admin"].get("/admin/audit")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "codes.issue" in html and "signin" in html and "fiona" in html
+    filtered = world.clients["admin"].get("/admin/audit?action=codes").get_data(as_text=True)
+    assert "codes.issue" in filtered and "user.create" not in filtered
+    assert world.clients["analyst"].get("/admin/audit").status_code == 403
+    assert world.clients["admin"].get("/admin/audit?page=abc&action=%25").status_code == 200
