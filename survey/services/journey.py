@@ -281,6 +281,29 @@ def _upsert_statement(session):  # noqa: ANN001, ANN202 - a dialect-specific ins
         set_={"value": statement.excluded.value, "saved_on": statement.excluded.saved_on})
 
 
+def submit_page(participant: Participant, instrument: Instrument, page: Page, index: int, shown_items: tuple,
+                stored: Mapping[str, str], values: Mapping[str, str | None], *, token: str, going_back: bool,
+                lang: str) -> int | None:
+    """Screen, store and route one submitted page; the index of the page to show next.
+
+    ``None`` means there is no page that way (the end, or the first page when going back).
+    When the answers bring something new onto this same page (a follow-up question, or a help
+    note after "not good"), the same page comes back before the child moves on.
+    """
+    # Open answers are screened before storing: no personal information reaches the database.
+    values, flags = screen_open_answers(participant, instrument, values)
+    merged = {**stored, **{name: value for name, value in values.items() if value is not None}}
+    new_plan = plan(participant, instrument, merged)  # relevance may change with these answers
+    target = new_plan.previous_before(index) if going_back else new_plan.next_after(index)
+    save_page(participant, token, index, values, target, flags)
+    if not going_back:
+        shown_now = {item.name for item in shown_items}
+        after = relevant_items(instrument, participant, page, expression_values(instrument, merged), lang)
+        if any(item.name not in shown_now for item in after):
+            return index
+    return target
+
+
 def move_to(participant: Participant, page_index: int) -> None:
     with write_transaction() as session:
         session.merge(participant).page_index = page_index

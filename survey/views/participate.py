@@ -186,30 +186,17 @@ def _page_view(index: int):
             return redirect(url_for("participate.page", index=nxt) if nxt is not None
                             else url_for("participate.end"))
         elif form.validate() and not journey.constraint_errors(instrument, participant, specs, form, stored, lang):
-            values = {spec.item.name: stored_value_for(spec, form) for spec in specs
-                      if spec.kind != "note"}
-            # Open answers are screened before storing: no personal information reaches the database.
-            values, flags = journey.screen_open_answers(participant, instrument, values)
+            values = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
             going_back = request.form.get("nav") == "back"
-            # Relevance may change with this page's answers: plan again with them.
-            merged = {**stored, **{k: v for k, v in values.items() if v is not None}}
-            new_plan = journey.plan(participant, instrument, merged)
-            target = new_plan.previous_before(index) if going_back else new_plan.next_after(index)
             token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
             try:
-                journey.save_page(participant, token, index, values, target, flags)
+                target = journey.submit_page(participant, instrument, page, index, items, stored, values,
+                                             token=token, going_back=going_back, lang=lang)
             except journey.PageConflict:
                 abort(409)
-            shown_now = {item.name for item in items}
-            relevant_after = journey.relevant_items(instrument, participant, page,
-                                                    journey.expression_values(instrument, merged), lang)
-            if not going_back and any(item.name not in shown_now for item in relevant_after):
-                # These answers bring in something more on this page (a follow-up question, or
-                # a help note after "not good"): show the page again before moving on.
-                return redirect(url_for("participate.page", index=index))
             if target is None:
-                return redirect(url_for("participate.end") if not going_back else
-                                url_for("participate.page", index=index))
+                return redirect(url_for("participate.page", index=index) if going_back
+                                else url_for("participate.end"))
             return redirect(url_for("participate.page", index=target))
         else:
             status = 400
