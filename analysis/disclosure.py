@@ -286,6 +286,7 @@ def secondary_suppression(
     cost: np.ndarray | None = None,
     protection: float = 0,
     start: np.ndarray | None = None,
+    max_lp_cells: int = 40,
 ) -> np.ndarray:
     """Complementary suppression for a table whose every row and column sums are known.
 
@@ -310,6 +311,9 @@ def secondary_suppression(
         small to give that much cover keeps its widest possible pattern).
     start : ndarray of bool, optional
         Cells already suppressed (default: ``primary``).
+    max_lp_cells : int
+        Above this many primary cells the LP width audit is skipped (the cycle rule still
+        guarantees no cell can be recovered exactly); break such tables down less finely.
 
     Returns
     -------
@@ -335,9 +339,11 @@ def secondary_suppression(
     if R < 2 or C < 2:
         raise ValueError("secondary_suppression needs a table with margins (>= 2 x 2)")
     mask = _close_cycles(values, mask, cost)
-    if protection <= 0:
-        return mask
     primary = np.asarray(primary, dtype=bool)
+    if protection <= 0 or int((primary & mask).sum()) > max_lp_cells:
+        # very large tables (e.g. hundreds of sites) keep the cycle rule only: no cell is
+        # recoverable, but the LP width audit would take minutes
+        return mask
     # adding suppression only widens intervals, so a cell found wide enough stays so
     pending = [tuple(x) for x in np.argwhere(primary & mask)]
     for _ in range(R * C):
