@@ -89,12 +89,21 @@ class ConsultationForm(FlaskForm):
                              validators=[DataRequired(), Length(max=2000)])
     influence_scope = TextAreaField(_l("What the answers can change, and what they cannot"),
                                     validators=[DataRequired(), Length(max=2000)])
+    session_pin = PasswordField(_l("Session PIN (4 to 8 digits, asked when a session starts)"),
+                                validators=[Optional(), Length(min=4, max=8)],
+                                render_kw={"inputmode": "numeric", "autocomplete": "new-password"})
     screening_deny_list = TextAreaField(
         _l("Names to remove from open answers (teachers, local places; separated by spaces)"),
         validators=[Optional(), Length(max=4000)])
     feedback_due = DateField(_l("When children will hear back"), validators=[DataRequired()])
     analysis_cutoff = DateField(_l("Last day a child can withdraw their answers"), validators=[DataRequired()])
     retention_until = DateField(_l("Delete all answers after"), validators=[DataRequired()])
+
+    def validate_session_pin(self, field) -> None:  # noqa: ANN001
+        if self.facilitated.data and not field.data:
+            raise ValidationError(_l("A facilitated consultation needs a session PIN."))
+        if field.data and not field.data.isdigit():
+            raise ValidationError(_l("A session PIN is 4 to 8 digits."))
 
     def validate_analysis_cutoff(self, field) -> None:  # noqa: ANN001
         if self.feedback_due.data and field.data and field.data > self.feedback_due.data:
@@ -103,6 +112,28 @@ class ConsultationForm(FlaskForm):
     def validate_retention_until(self, field) -> None:  # noqa: ANN001
         if self.analysis_cutoff.data and field.data and field.data < self.analysis_cutoff.data:
             raise ValidationError(_l("Answers cannot be deleted before the withdrawal cut-off."))
+
+
+class SessionStartForm(FlaskForm):
+    pin = PasswordField(_l("Session PIN"), validators=[DataRequired(), Length(max=8)],
+                        render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    checklist = MultiCheckboxField(_l("Safe-space checklist"), validate_choice=False, choices=[
+        SelectChoice("screens_private", _l("Children cannot see each other's screens")),
+        SelectChoice("alternative_activity", _l("Another activity is ready for children who say no")),
+        SelectChoice("help_cards", _l("Help cards with the helpline are ready to hand out")),
+        SelectChoice("referral_contact", _l("I can reach the safeguarding lead during the session")),
+    ])
+    trained_on = DateField(_l("Date of my safeguarding training"), validators=[Optional()])
+
+
+class SessionCloseForm(FlaskForm):
+    number_present = IntegerField(_l("How many children were present"), validators=[Optional(), NumberRange(0, 1000)])
+    incident = BooleanField(_l("A child disclosed harm or was at risk, and was referred"))
+    referral_category = SelectField(_l("Referred to"), validate_choice=True, choices=[
+        SelectChoice("", _l("(no referral)")), SelectChoice("safeguarding_lead", _l("The safeguarding lead")),
+        SelectChoice("helpline", _l("A helpline")), SelectChoice("health", _l("Health services")),
+        SelectChoice("police", _l("The police")), SelectChoice("other", _l("Another service")),
+    ])
 
 
 class CardActionForm(FlaskForm):

@@ -120,6 +120,8 @@ class Consultation(db.Model):
     contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     # Someone outside the team a child or parent can go to with a concern.
     independent_contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # argon2 hash of the PIN a facilitator enters to start a session with children (F-01).
+    session_pin_hash: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
     # The exact consent-text versions bound when the consultation opened (C-06), as JSON:
     # {"child_information/en/B": {"text_id": ..., "content_hash": ...}, ...}
     text_bindings: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
@@ -247,6 +249,34 @@ class PageSave(db.Model):
         sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
     )
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+
+class FacilitationSession(db.Model):
+    """One facilitated session with a group, and its non-identifying log (F-01, F-03).
+
+    Kept apart from responses: no link to any participant; the log holds counts, a setting and
+    a referral category, never free text.
+    """
+
+    __tablename__ = "facilitation_session"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    facilitator_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
+    started_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    training_attested_on: so.Mapped[dt.date]
+    # The safe-space checklist items confirmed at the start, space-separated.
+    checklist: so.Mapped[str] = so.mapped_column(sa.String(200))
+    # open -> closed
+    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="open")
+    closed_on: so.Mapped[dt.date | None] = so.mapped_column()
+    number_present: so.Mapped[int | None] = so.mapped_column()
+    incident: so.Mapped[bool] = so.mapped_column(default=False)
+    referral_category: so.Mapped[str] = so.mapped_column(sa.String(30), default="")
+    # Counts at closing, as JSON: by band, declined, stopped early, completed, signals.
+    summary: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
 
 
 class Signal(db.Model):

@@ -27,6 +27,7 @@ from survey.extensions import db
 
 TEST_SECRET = "test-secret-key-not-for-production"
 STRONG_PASSWORD = "correct horse battery staple"
+SESSION_PIN = "2468"
 
 
 def _postgres_url() -> str | None:
@@ -166,7 +167,7 @@ def make_consultation(app: Flask):
                 languages=("en", "fr"), country_profile="example-uk", **details):
         """A consultation on the test instrument.  The default profile (example-uk) uses passive
         opt-out, so cards need no marking; pass country_profile="generic" for active opt-in."""
-        from survey.models import User
+        from survey.models import Consultation, User
         from survey.services import instrument_store
         from tests.factories import make_test_instrument
 
@@ -189,6 +190,15 @@ def make_consultation(app: Flask):
             if state != "draft":
                 # The bundled consent texts are drafts until reviewed: open as a demo would.
                 consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
+                if facilitated:
+                    # Codes work in a facilitated consultation only during a session.
+                    from survey.services import sessions
+
+                    record = db.session.get(Consultation, consultation.id)
+                    sessions.set_pin(record, SESSION_PIN)
+                    sessions.start(db.session.get(Consultation, consultation.id), pin=SESSION_PIN,
+                                   checklist=list(sessions.CHECKLIST), trained_on=dt.date.today(),
+                                   today=dt.date.today(), actor=None)
             if state in ("closed", "archived"):
                 consultations.set_state(consultation, "closed")
             if state == "archived":

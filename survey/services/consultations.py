@@ -161,6 +161,10 @@ def create_from_form(data: dict, *, actor: User) -> Consultation:
         country_profile=profile.id, consent_mode=data.get("consent_mode") or "",
         facilitated=bool(data.get("facilitated")), actor=actor, details=details,
     )
+    if data.get("session_pin"):
+        from survey.services.sessions import set_pin
+
+        set_pin(consultation, data["session_pin"], actor)
     if actor.has_role("facilitator"):
         # The creator runs it and, until someone else is named, is its safeguarding lead.
         add_member(consultation, actor, "facilitator", actor=actor)

@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 
 from survey.extensions import db
 from survey.models import Consultation, User
-from survey.services import accounts, consultations, instrument_store, participants
+from survey.services import accounts, consultations, instrument_store, participants, sessions
 
 DEMO_TITLE = "Demo: how children would like to ask for help"
 DEMO_USERS = (("demo-facilitator", "facilitator"), ("demo-analyst", "analyst"))
@@ -25,17 +25,21 @@ class DemoResult:
     existing_users: list[str]
     instrument_note: str
     warnings: tuple[str, ...] = ()
+    session_pin: str | None = None
 
     def describe(self, base_url: str) -> str:
         lines = [f"Demo consultation: {self.consultation.title} ({self.instrument_note})", ""]
         if self.warnings:
             lines += ["Before a real consultation:"] + [f"  ! {w}" for w in self.warnings] + [
-                "  ! The demo's code cards are marked as having guardian permission.", ""]
+                "  ! The demo's code cards are marked as having guardian permission, and the demo",
+                "    facilitator's safe-space checklist and training are taken as confirmed.", ""]
         if self.new_credentials:
             lines.append("Staff accounts (passwords are shown once; write them down):")
             lines += [f"  {name}  password: {password}" for name, password in self.new_credentials.items()]
         for name in self.existing_users:
             lines.append(f"  {name} already exists (new password: sauti users set-password {name})")
+        if self.session_pin:
+            lines.append(f"A session is running (session PIN, shown once: {self.session_pin}).")
         lines += ["", f"Staff sign in at {base_url}/staff/sign-in",
                   f"Children start at {base_url}/ with one of these codes (shown once;",
                   "the second code of each card withdraws a finished response):"]
@@ -92,5 +96,17 @@ def set_up_demo(code_count: int = 30) -> DemoResult:
         warnings = consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
     else:
         warnings = ()
+    pin = _start_demo_session(consultation, users["facilitator"])
     cards = participants.issue_codes(consultation, code_count, permission_seen=True)
-    return DemoResult(consultation, cards, credentials, existing, note, warnings)
+    return DemoResult(consultation, cards, credentials, existing, note, warnings, pin)
+
+
+def _start_demo_session(consultation: Consultation, facilitator: User) -> str | None:
+    """A running session, so that the demo's children can use their codes at once."""
+    if sessions.open_session(consultation.id) is not None:
+        return None
+    pin = f"{secrets.randbelow(10**6):06d}"
+    sessions.set_pin(consultation, pin, facilitator)
+    sessions.start(db.session.get(Consultation, consultation.id), pin=pin, checklist=list(sessions.CHECKLIST),
+                   trained_on=dt.date.today(), today=dt.date.today(), actor=facilitator)
+    return pin

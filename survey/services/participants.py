@@ -24,6 +24,10 @@ class CodeRefused(Exception):
     """The code is unknown, used up, or belongs to a consultation that is not open."""
 
 
+class SessionNotStarted(Exception):
+    """A facilitated consultation takes codes only while its facilitator has a session open."""
+
+
 class CodeAttemptsThrottled(Exception):
     """Too many code attempts from this client or overall; try again in a minute."""
 
@@ -103,6 +107,11 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
     )
     if participant is None or participant.state not in RESUMABLE_STATES:
         raise CodeRefused
+    if participant.consultation.facilitated:
+        from survey.services.sessions import open_session
+
+        if open_session(participant.consultation_id) is None:
+            raise SessionNotStarted
     seat_label = " ".join(seat_label.split())[:20]
     if seat_label and participant.consultation.facilitated and seat_label != participant.seat_label:
         with write_transaction() as db_session:

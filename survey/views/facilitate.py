@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from survey.access import member, staff
 from survey.extensions import db
-from survey.forms import CardActionForm, CodeCardsForm, ConsultationForm
+from survey.forms import CardActionForm, CodeCardsForm, ConsultationForm, SessionCloseForm, SessionStartForm
 from survey.i18n import LANGUAGE_NAMES
 from survey.models import Consultation
 from survey.services import facilitation, participants
@@ -88,6 +88,62 @@ def overview(consultation_id: int):
         counts=participation_counts(consultation_id),
         safeguarding_lead=is_member(current_user, consultation_id, ("safeguarding",)),
     )
+
+
+@bp.route("/<int:consultation_id>/session", methods=["GET", "POST"])
+@member("facilitator")
+def session_mode(consultation_id: int):
+    """Start a session (PIN, checklist, training), read the scripts, close it with its log."""
+    from survey.services import sessions
+
+    consultation = db.get_or_404(Consultation, consultation_id)
+    running = sessions.open_session(consultation_id)
+    start_form, close_form = SessionStartForm(prefix="start"), SessionCloseForm(prefix="close")
+    status = 200
+    actor = current_user._get_current_object()
+    try:
+        if running is None and start_form.validate_on_submit():
+            sessions.start(consultation, pin=start_form.pin.data, checklist=start_form.checklist.data or [],
+                           trained_on=start_form.trained_on.data, today=dt.date.today(), actor=actor)
+            flash(_("The session has started: children can now use their codes."), "info")
+            return redirect(url_for("facilitate.session_mode", consultation_id=consultation_id), code=303)
+        if running is not None and close_form.validate_on_submit():
+            sessions.close(consultation, number_present=close_form.number_present.data,
+                           incident=close_form.incident.data, referral_category=close_form.referral_category.data,
+                           today=dt.date.today(), actor=actor)
+            flash(_("The session is closed and its log is kept."), "info")
+            return redirect(url_for("facilitate.session_mode", consultation_id=consultation_id), code=303)
+        if request.method == "POST":
+            status = 400
+    except sessions.SessionError as error:
+        flash(str(error), "error")
+        status = 400
+    language = request.args.get("language", consultation.language_list[0])
+    return render_template(
+        "staff/session.html", consultation=consultation, running=running, start_form=start_form,
+        close_form=close_form, scripts=_scripts(consultation, language), language=language,
+        profile=country_profile(consultation.country_profile), history=sessions.sessions(consultation_id),
+    ), status
+
+
+def _scripts(consultation: Consultation, language: str) -> list:
+    """The read-aloud assent scripts for each band, in the session language (F-02)."""
+    from consent.texts import TextKind, render_text
+    from survey.services.consent_rules import bound_text, confidentiality_mode, text_values
+    from survey.services.instrument_store import instrument_for
+
+    if language not in consultation.language_list:
+        language = consultation.language_list[0]
+    instrument = instrument_for(consultation)
+    scripts = []
+    for band in consultation.band_list:
+        try:
+            text = bound_text(consultation, TextKind.ASSENT_SCRIPT, language, band)
+        except LookupError:
+            continue
+        scripts.append(render_text(text, text_values(consultation, instrument, band),
+                                   mode=confidentiality_mode(consultation), locale=language))
+    return scripts
 
 
 @bp.route("/<int:consultation_id>/live")

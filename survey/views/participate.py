@@ -60,6 +60,9 @@ def start():
         except participants.CodeAttemptsThrottled:
             form.code.errors.append(_("Too many tries. Please wait a minute, or ask the adult with you."))
             status = 429
+        except participants.SessionNotStarted:
+            form.code.errors.append(_("The session has not started yet. Please wait for the adult running it."))
+            status = 409
         except participants.CodeRefused:
             form.code.errors.append(
                 _("We could not find that code. Check the letters on your card and try again.")

@@ -5,9 +5,9 @@ Columns added to existing tables carry a server default so that databases with d
 
 child journey
 
-Revision ID: 6f290e238f96
+Revision ID: 2a39d65cfc0d
 Revises: 378d057a8f3e
-Create Date: 2026-11-29 07:30:47.456823
+Create Date: 2026-11-29 07:53:25.601600
 
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6f290e238f96'
+revision = '2a39d65cfc0d'
 down_revision = '378d057a8f3e'
 branch_labels = None
 depends_on = None
@@ -71,6 +71,26 @@ def upgrade():
     with op.batch_alter_table('concern_flag', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_concern_flag_consultation_id'), ['consultation_id'], unique=False)
 
+    op.create_table('facilitation_session',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('consultation_id', sa.Integer(), nullable=False),
+    sa.Column('facilitator_id', sa.Integer(), nullable=True),
+    sa.Column('started_on', sa.Date(), nullable=False),
+    sa.Column('training_attested_on', sa.Date(), nullable=False),
+    sa.Column('checklist', sa.String(length=200), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('closed_on', sa.Date(), nullable=True),
+    sa.Column('number_present', sa.Integer(), nullable=True),
+    sa.Column('incident', sa.Boolean(), nullable=False),
+    sa.Column('referral_category', sa.String(length=30), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['consultation_id'], ['consultation.id'], name=op.f('fk_facilitation_session_consultation_id_consultation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['facilitator_id'], ['staff_user.id'], name=op.f('fk_facilitation_session_facilitator_id_staff_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_facilitation_session'))
+    )
+    with op.batch_alter_table('facilitation_session', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_facilitation_session_consultation_id'), ['consultation_id'], unique=False)
+
     op.create_table('signal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('consultation_id', sa.Integer(), nullable=False),
@@ -119,6 +139,7 @@ def upgrade():
         batch_op.add_column(sa.Column('influence_scope', sa.Text(), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('contact', sa.String(length=200), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('independent_contact', sa.String(length=200), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('session_pin_hash', sa.String(length=255), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('text_bindings', sa.Text(), nullable=False, server_default='{}'))
         batch_op.add_column(sa.Column('feedback_due', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('analysis_cutoff', sa.Date(), nullable=True))
@@ -154,6 +175,7 @@ def downgrade():
         batch_op.drop_column('analysis_cutoff')
         batch_op.drop_column('feedback_due')
         batch_op.drop_column('text_bindings')
+        batch_op.drop_column('session_pin_hash')
         batch_op.drop_column('independent_contact')
         batch_op.drop_column('contact')
         batch_op.drop_column('influence_scope')
@@ -179,6 +201,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_signal_consultation_id'))
 
     op.drop_table('signal')
+    with op.batch_alter_table('facilitation_session', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_facilitation_session_consultation_id'))
+
+    op.drop_table('facilitation_session')
     with op.batch_alter_table('concern_flag', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_concern_flag_consultation_id'))
 
