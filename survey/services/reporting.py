@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import secrets
 import tempfile
 from collections.abc import Mapping
@@ -32,6 +33,8 @@ from analysis.report import ProgrammeReport, ReportInputs, build_report
 from survey.extensions import db
 from survey.models import ConcernFlag, Consultation, Participant, Signal
 from survey.services.instrument_store import instrument_for
+
+log = logging.getLogger("sauti.reporting")
 
 #: Only children who reached the end count as responses.
 RESPONSE_STATE = "completed"
@@ -56,6 +59,10 @@ FORMATS = {
 
 class NotEnoughResponses(LookupError):
     """Fewer completed responses than the disclosure threshold: nothing is released."""
+
+
+class ReportFailed(RuntimeError):
+    """The report could not be built; nothing is released (the error is logged)."""
 
 
 def policy() -> DisclosurePolicy:
@@ -204,6 +211,9 @@ def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Item
     expanded["response_id"] = expanded["response_id"].astype(str).map(dict(zip(ids, order, strict=True)))
     expanded["response_id"] = expanded["response_id"].astype(np.int64)
     expanded["consultation"] = str(consultation.id)
+    for column in ("site", "setting"):  # an unset site code is missing, not a category of its own
+        if column in expanded:
+            expanded[column] = expanded[column].astype("string").replace("", pd.NA)
     expanded = _respondent_items(expanded)
     bands = tuple(instrument.settings.band_codes)
     long = make_long(expanded, codebook=cb, categories={"band": bands})
@@ -221,6 +231,7 @@ class ProgrammeView:
     report: ProgrammeReport | None
     codebook: dict[str, ItemMeta] | None = None
     long: pd.DataFrame | None = None
+    failed: bool = False  # enough responses, but the report could not be built
 
     @property
     def enough(self) -> bool:
@@ -242,7 +253,12 @@ def programme_view(consultation: Consultation, charts: bool = True) -> Programme
         funnel=_report_funnel(consultation.id),
         safeguarding=safeguarding_counts(consultation.id),
     )
-    report = build_report(long, inputs, codebook=cb, policy=pol, charts_on=charts)
+    try:
+        report = build_report(long, inputs, codebook=cb, policy=pol, charts_on=charts)
+    except (TypeError, ValueError, ArithmeticError):
+        # Fail closed: a table the gate could not finish is never shown half-protected.
+        log.exception("the programme report could not be built", extra={"consultation": consultation.id})
+        return ProgrammeView(pol, released_funnel, completed, None, failed=True)
     return ProgrammeView(pol, released_funnel, completed, report, cb, long)
 
 
@@ -336,6 +352,8 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
         out = Path(folder)
         if kind == "report":
             view = programme_view(consultation, charts=fmt != "xlsx")
+            if view.failed:
+                raise ReportFailed(consultation.id)
             if view.report is None:
                 raise NotEnoughResponses(consultation.id)
             if fmt == "html":
@@ -355,5 +373,5 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
         return files[0].read_bytes()
 
 
-__all__ = ["FORMATS", "DisclosureError", "NotEnoughResponses", "ProgrammeView", "funnel", "funnel_counts",
-           "long_frame", "programme_view", "read_answers", "render_download"]
+__all__ = ["FORMATS", "DisclosureError", "NotEnoughResponses", "ProgrammeView", "ReportFailed", "funnel",
+           "funnel_counts", "long_frame", "page_sections", "programme_view", "read_answers", "render_download"]

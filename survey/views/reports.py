@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, Response, abort, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -38,6 +40,7 @@ def overview(consultation_id: int):
         "staff/reports.html", consultation=consultation, view=view, sections=sections,
         funnel_rows=_funnel_rows(view.funnel), k=view.policy.k,
         suppressed=bool(view.funnel.n_primary),
+        feedback_overdue=bool(consultation.feedback_due and consultation.feedback_due < dt.date.today()),
     )
 
 
@@ -53,6 +56,11 @@ def _download(consultation_id: int, kind: str, fmt: str) -> Response:
                      k=reporting.policy().k)
         return Response(render_template("staff/report_unavailable.html", consultation=consultation,
                                         message=message), status=409)
+    except reporting.ReportFailed:
+        message = _l("The results could not be prepared this time, so nothing was released. The participation "
+                     "numbers are still correct. Please tell your Sauti administrator.")
+        return Response(render_template("staff/report_unavailable.html", consultation=consultation,
+                                        message=message), status=503)
     except reporting.DisclosureError:
         message = _l("The de-identified export was refused: some children would still be too easy to "
                      "recognise from their age band and other details. The report and its tables are "

@@ -1,0 +1,309 @@
+"""The analyst's programme view: counts, small-cell suppression, downloads, access and audit."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from survey.extensions import db
+from survey.models import AuditEvent, Consultation, Participant
+from tests.conftest import World
+from tests.survey.test_journey import _assent, _post_page
+
+ROUTES = ("/", "/report.html", "/report.pdf", "/report.xlsx", "/export.csv", "/export.xlsx", "/codebook.csv")
+# (age, who, feel, ways, grid_safe, order): band A is 8-10, B 11-13, C 14-17.  Band A children
+# leave the scale question empty (band A answers it on a face scale of its own).
+CHILDREN = [
+    ("9", "friend", None, ["phone"], "4", ["chat", "phone"]),
+    ("10", "parent", None, ["chat", "person"], "4", ["person"]),
+] + [
+    ("12", "friend" if i < 8 else "parent", "4" if i < 9 else "5", ["phone"] if i < 10 else ["chat", "person"],
+     "4" if i < 10 else "2", ["chat", "phone"] if i < 10 else ["person"])
+    for i in range(11)
+] + [
+    ("15", "friend" if i < 3 else "helpline", "4", ["phone", "person"], "4", ["chat"]) for i in range(5)
+]
+#: Spread-out answers with a small band: every cell small (see the xfail test at the end).
+SPREAD = [("9", "friend", "happy", ["phone"], "4", ["chat"]), ("10", "parent", "sad", ["chat"], "2", ["phone"])] + [
+    ("12", ("friend", "parent", "helpline")[i % 3], str(1 + i % 5), [("phone", "chat", "person")[i % 3]],
+     str(1 + (i * 2) % 5), [("chat", "phone", "person")[i % 3]]) for i in range(16)
+]
+
+
+def _answers_for(index: int, spec) -> dict:
+    _age, who, feel, ways, grid_safe, order = spec
+    if index == 0:
+        return {"q_who": who, **({"q_feel": feel} if feel else {})}
+    if index == 1:
+        return {"q_ways": ways, "q_ideas": "", "q_times": "3"}
+    if index == 2:
+        data = {"q_grid_safe": grid_safe, "q_grid_easy": "3"}
+        data.update({f"q_order__{n}": code for n, code in enumerate(order, start=1)})
+        return data
+    return {"q_older": "2"}
+
+
+def complete_child(app, code: str, spec, address: str) -> None:
+    child = app.test_client()
+    child.environ_base["REMOTE_ADDR"] = address  # code entry is rate-limited per client
+    assert child.post("/", data={"code": code}).status_code == 302
+    _assent(child, age=spec[0])
+    index = 0
+    for _ in range(6):
+        response = _post_page(child, index, _answers_for(index, spec))
+        assert response.status_code == 302, response.get_data(as_text=True)
+        if response.location.endswith("/p/end"):
+            break
+        index = int(response.location.rstrip("/").rsplit("/", 1)[1])
+    assert child.post("/p/end", data={"decision": "yes"}).location.endswith("/p/done?kept=1")
+
+
+def decline_child(app, code: str, address: str) -> None:
+    child = app.test_client()
+    child.environ_base["REMOTE_ADDR"] = address  # code entry is rate-limited per client
+    assert child.post("/", data={"code": code}).status_code == 302
+    child.post("/p/age", data={"age": "12"})
+    assert child.post("/p/about", data={"decision": "no"}).location.endswith("/p/declined")
+
+
+@pytest.fixture
+def answered(app, world: World, issue_codes) -> World:
+    """18 children complete our consultation (2 in band A, 11 in B, 5 in C) and one says no;
+    3 complete the other consultation, whose answers must never show up in ours."""
+    codes = issue_codes(world.consultation, len(CHILDREN) + 1)
+    for n, (code, spec) in enumerate(zip(codes, CHILDREN, strict=False)):
+        complete_child(app, code, spec, f"10.1.0.{n + 1}")
+    decline_child(app, codes[-1], "10.1.1.1")
+    for n, code in enumerate(issue_codes(world.other_consultation, 3)):
+        complete_child(app, code, CHILDREN[2], f"10.2.0.{n + 1}")
+    return world
+
+
+@pytest.fixture
+def answered_many(app, world: World, issue_codes) -> World:
+    """36 children of one band complete our consultation: enough for a de-identified record-level
+    export, whose global re-identification risk (one over the records in each key class) must stay
+    under 3 %."""
+    children = [("12", *spec[1:]) for spec in CHILDREN * 2]
+    for n, (code, spec) in enumerate(zip(issue_codes(world.consultation, len(children)), children, strict=True)):
+        complete_child(app, code, spec, f"10.4.{n // 200}.{n % 200 + 1}")
+    return world
+
+
+def _db_counts(app, consultation_id: int) -> dict[str, int]:
+    with app.app_context():
+        rows = dict(db.session.execute(
+            sa.select(Participant.state, sa.func.count())
+            .where(Participant.consultation_id == consultation_id).group_by(Participant.state)).all())
+        bands = dict(db.session.execute(
+            sa.select(Participant.band, sa.func.count())
+            .where(Participant.consultation_id == consultation_id, Participant.state == "completed")
+            .group_by(Participant.band)).all())
+    return {"issued": sum(rows.values()), "completed": rows.get("completed", 0),
+            "declined": rows.get("declined", 0), **{f"band {b}": n for b, n in bands.items()}}
+
+
+def _row(html: str, label: str) -> list[str]:
+    match = re.search(r'<tr><th scope="row">' + re.escape(label) + r"</th>(.*?)</tr>", html)
+    assert match, f"no row {label!r}"
+    return re.findall(r"<td>(.*?)</td>", match.group(1))
+
+
+def _table(html: str, caption: str) -> str:
+    match = re.search(r"<caption>" + re.escape(caption) + r"</caption>(.*?)</table>", html, re.S)
+    assert match, f"no table {caption!r}"
+    return match.group(1)
+
+
+def test_the_page_counts_match_the_database_and_small_cells_are_hidden(app, answered: World) -> None:
+    expected = _db_counts(app, answered.consultation)
+    assert expected["completed"] == 18 and expected["band A"] == 2 and expected["declined"] == 1
+    response = answered.clients["analyst"].get(f"/reports/{answered.consultation}/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    funnel = _table(html, "Children at each stage")
+    assert _row(funnel, "Cards issued") == [str(expected["issued"])]
+    assert _row(funnel, "Completed") == [str(expected["completed"])]
+    assert _row(funnel, "Said no (declined)") == ["s"]  # 1 child: hidden
+    assert "Results from 18 children" in html
+    assert "not chosen at random" in html  # the convenience-sample caveat
+    assert "Feedback to children is due on 2027-03-01." in html
+    bands = _table(html, "Children by band")
+    header = re.findall(r'<th scope="col">(.*?)</th>', bands)[1:]
+    by_band = dict(zip(header, _row(bands, "children"), strict=True))
+    assert by_band["A"] == "s"  # 2 children in band A: never shown as "2"
+    assert "2" not in by_band.values()
+    assert by_band["Total"] == str(expected["completed"])
+    # B (11) and C (5) are hidden too: with the total shown, either would give A away.
+    assert by_band["B"] == "s" and by_band["C"] == "s"
+    assert "data:image/png;base64," in html and 'alt="' in html
+    for host in ("http://", "https://"):
+        assert f'src="{host}' not in html
+    # Downloads are offered, and the answers of the other consultation are not counted.
+    assert f"/reports/{answered.consultation}/report.pdf" in html
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_long_frame_reads_only_this_consultations_completed_answers(app, answered: World) -> None:
+    from survey.services import reporting
+
+    with app.app_context():
+        consultation = db.session.get(Consultation, answered.consultation)
+        long, codebook = reporting.long_frame(consultation)
+    assert long["response_id"].nunique() == 18
+    assert long["response_id"].dtype.kind == "i"  # participant ids never reach the analysis
+    assert set(long["band"].dropna().astype(str)) == {"A", "B", "C"}
+    # JSON answers became analysis rows: multi-select one per code, rank with positions,
+    # matrix rows as items of their own.
+    assert codebook["ways"].type == "multi" and codebook["order"].type == "rank"
+    ways = long[long["item"] == "ways"]["answer"].astype(str).value_counts()
+    assert ways.to_dict() == pd.Series([w for spec in CHILDREN for w in spec[3]]).value_counts().to_dict()
+    order = long[long["item"] == "order"]
+    first = order[order["rank"] == 1]["answer"].astype(str).value_counts()
+    assert first.to_dict() == pd.Series([spec[5][0] for spec in CHILDREN]).value_counts().to_dict()
+    second = order[order["rank"] == 2]["answer"].astype(str).value_counts()
+    assert second.to_dict() == pd.Series([spec[5][1] for spec in CHILDREN if len(spec[5]) > 1]).value_counts().to_dict()
+    grid = long[long["item"] == "grid_safe"]["answer"].astype(str)
+    assert grid.value_counts().to_dict() == pd.Series([spec[4] for spec in CHILDREN]).value_counts().to_dict()
+    assert (long[long["item"] == "grid_easy"]["answer"].astype(str) == "3").sum() == len(CHILDREN)
+    assert "ideas" not in set(long["item"].astype(str))  # free text stays out
+
+
+def test_downloads_parse_carry_no_identifiers_and_are_audited(app, answered_many: World) -> None:
+    answered = answered_many
+    import openpyxl
+
+    analyst = answered.clients["analyst"]
+    base = f"/reports/{answered.consultation}"
+    with app.app_context():
+        secrets_ = [p.id for p in db.session.scalars(sa.select(Participant))]
+        secrets_ += [p.code_hash for p in db.session.scalars(sa.select(Participant))]
+    expected_types = {"report.html": "text/html", "report.pdf": "application/pdf",
+                      "report.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      "export.csv": "text/csv",
+                      "export.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      "codebook.csv": "text/csv"}
+    for name, mimetype in expected_types.items():
+        response = analyst.get(f"{base}/{name}")
+        assert response.status_code == 200, (name, response.get_data(as_text=True)[:500])
+        assert response.mimetype == mimetype
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Content-Disposition"].startswith("attachment;")
+        body = response.get_data()
+        if name.endswith(".xlsx"):
+            book = openpyxl.load_workbook(io.BytesIO(body))
+            text = " ".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                            for c in row if c is not None)
+            if name == "export.xlsx":
+                assert {"data", "codebook"} <= set(book.sheetnames)
+        elif name.endswith(".csv"):
+            frame = pd.read_csv(io.BytesIO(body), dtype=str)
+            text = frame.to_csv()
+            assert len(frame) > 0
+            if name == "export.csv":
+                assert len(frame) == 36 and "record" in frame.columns
+            else:
+                assert "variable" in frame.columns
+        elif name.endswith(".pdf"):
+            assert body.startswith(b"%PDF")
+            text = body.decode("latin-1")
+        else:
+            text = body.decode("utf-8")
+            assert "not chosen at random" in text and "<img src='data:image/png" in text
+        for secret in secrets_:
+            assert secret not in text, name
+    with app.app_context():
+        targets = sorted(db.session.scalars(sa.select(AuditEvent.target)
+                                            .where(AuditEvent.action == "report.download")))
+    assert targets == sorted(f"consultation:{answered.consultation} {name}" for name in expected_types)
+
+
+def test_facilitators_are_refused_every_reports_route(world: World) -> None:
+    for route in ROUTES:
+        url = f"/reports/{world.consultation}{route}"
+        for visitor in ("facilitator", "other_facilitator"):
+            assert world.clients[visitor].get(url).status_code == 403, (visitor, url)
+        assert world.clients["analyst"].get(f"/reports/{world.other_consultation}{route}").status_code == 403
+        assert world.clients["anonymous"].get(url).status_code == 302
+
+
+def test_unknown_formats_are_404(world: World) -> None:
+    analyst = world.clients["analyst"]
+    for route in ("report.csv", "report.docx", "export.pdf", "export.html", "codebook.xlsx"):
+        assert analyst.get(f"/reports/{world.consultation}/{route}").status_code == 404, route
+
+
+def test_under_the_threshold_the_page_says_so_and_offers_nothing(app, world: World, issue_codes) -> None:
+    for n, code in enumerate(issue_codes(world.consultation, 3)):
+        complete_child(app, code, CHILDREN[n], f"10.3.0.{n + 1}")
+    analyst = world.clients["analyst"]
+    response = analyst.get(f"/reports/{world.consultation}/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Fewer than 10 children have completed" in html
+    assert "Children by band" not in html and "data:image/png" not in html and "report.pdf" not in html
+    funnel = _table(html, "Children at each stage")
+    assert _row(funnel, "Completed") == ["s"]  # 3 completed: hidden
+    for route in ROUTES[1:]:
+        refused = analyst.get(f"/reports/{world.consultation}{route}")
+        assert refused.status_code == 409, route
+        assert "attachment" not in refused.headers.get("Content-Disposition", "")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "report.download")) == 0
+
+
+def test_an_empty_consultation_renders(world: World) -> None:
+    response = world.clients["analyst"].get(f"/reports/{world.consultation}/")
+    assert response.status_code == 200
+    assert "Fewer than 10 children" in response.get_data(as_text=True)
+
+
+def test_a_record_level_export_too_risky_for_few_children_is_refused_plainly(app, answered: World) -> None:
+    analyst = answered.clients["analyst"]
+    for route in ("export.csv", "export.xlsx", "codebook.csv"):
+        response = analyst.get(f"/reports/{answered.consultation}/{route}")
+        assert response.status_code == 409, route
+        assert "too easy to recognise" in response.get_data(as_text=True)
+    assert analyst.get(f"/reports/{answered.consultation}/report.xlsx").status_code == 200
+    with app.app_context():
+        targets = list(db.session.scalars(sa.select(AuditEvent.target)
+                                          .where(AuditEvent.action == "report.download")))
+    assert targets == [f"consultation:{answered.consultation} report.xlsx"]
+
+
+def test_when_the_report_cannot_be_built_nothing_is_released_and_nothing_breaks(app, answered: World,
+                                                                                 monkeypatch) -> None:
+    from survey.services import reporting
+
+    def broken(*_args, **_kwargs):
+        raise TypeError("simulated failure inside the analysis package")
+
+    monkeypatch.setattr(reporting, "build_report", broken)
+    analyst = answered.clients["analyst"]
+    response = analyst.get(f"/reports/{answered.consultation}/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Results not available" in html and "Children by band" not in html
+    assert _row(_table(html, "Children at each stage"), "Completed") == ["18"]
+    for route in ("report.html", "report.pdf", "report.xlsx"):
+        assert analyst.get(f"/reports/{answered.consultation}/{route}").status_code == 503
+
+
+def test_spread_out_answers_with_a_small_band_never_break_the_page(app, world: World, issue_codes) -> None:
+    for n, (code, spec) in enumerate(zip(issue_codes(world.consultation, len(SPREAD)), SPREAD, strict=True)):
+        complete_child(app, code, spec, f"10.5.0.{n + 1}")
+    response = world.clients["analyst"].get(f"/reports/{world.consultation}/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    if "Results not available" in html:
+        # Known problem in analysis/disclosure.py (suppression_intervals): when a table's row and
+        # its total are all suppressed (e.g. band A's face-scale item answered by 2 children) the
+        # intruder LP is unbounded, linprog returns fun=None and the gate raises TypeError.  The page
+        # fails closed until that is fixed.
+        pytest.xfail("analysis: unbounded intruder LP in suppression_intervals raises TypeError")
+    assert "Results from 18 children" in html
