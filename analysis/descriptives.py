@@ -225,6 +225,7 @@ def frequencies(
     a_index = {a: j for j, a in enumerate(answer_cats)}
     groups = list(np.ndindex(gshape)) if by else [()]
     frames = []
+    multi_dens = None
     for item in wanted:
         if item not in item_cats:
             continue
@@ -238,7 +239,10 @@ def frequencies(
         block = np.where(idx >= 0, counts[i][:, np.maximum(idx, 0)], 0)  # (ng, ncodes)
         nsub = len(choices)
         if meta.type == "multi":
-            valid_n, any_n = _multi_denominators(long, item, by, group_cats, ng)
+            if multi_dens is None:
+                multi = [i for i in wanted if (cb.get(i) or ItemMeta(i)).type == "multi"]
+                multi_dens = _multi_denominators(long, multi, by, group_cats, ng)
+            valid_n, any_n = multi_dens[item]
         else:
             valid_n = block[:, :nsub].sum(axis=1)
             any_n = block.sum(axis=1)
@@ -278,31 +282,53 @@ def frequencies(
     return out
 
 
-def _multi_denominators(long, item, by, group_cats, ng):
-    """Respondents with >= 1 substantive choice, and with any answer, per group (bitmaps)."""
+def _multi_denominators(long, items, by, group_cats, ng):
+    """Per multi-select item and group: children with >= 1 substantive choice, and with any
+    answer. One pass for all items: a (respondent x item) bitmap, no hashing."""
     from .frames import respondent_codes
 
-    rid, ids = respondent_codes(long)
-    ic = long["item"].cat.codes.to_numpy()
-    i = list(long["item"].cat.categories).index(item)
-    ac = long["answer"].cat.codes.to_numpy()
-    answers = list(long["answer"].cat.categories)
-    reserved = np.array([a in RESERVED for a in answers] + [False])
-    g = np.zeros(len(long), dtype=np.int64)
-    ok = np.ones(len(long), dtype=bool)
+    item_cats = list(long["item"].cat.categories)
+    pos = {it: k for k, it in enumerate(items) if it in item_cats}
+    cache = _CACHE.get()
+    key = (id(long), len(long), "multi-rows", tuple(items))
+    if cache is not None and key in cache:
+        rows, rid, m, ac, n_ids = cache[key][1]
+    else:
+        lut = np.full(len(item_cats) + 1, -1, dtype=np.int64)
+        for it, k in pos.items():
+            lut[item_cats.index(it)] = k
+        m = lut[long["item"].cat.codes.to_numpy()]
+        ac = long["answer"].cat.codes.to_numpy()
+        rows = np.flatnonzero((m >= 0) & (ac >= 0))
+        rid_all, ids = respondent_codes(long)
+        rid, m, ac, n_ids = rid_all[rows], m[rows], ac[rows], len(ids)
+        if cache is not None:
+            cache[key] = (long, (rows, rid, m, ac, n_ids))
+    g = np.zeros(len(rows), dtype=np.int64)
+    ok = np.ones(len(rows), dtype=bool)
     for k, b in enumerate(by):
-        c = long[b].cat.codes.to_numpy()
+        c = long[b].cat.codes.to_numpy()[rows]
         ok &= c >= 0
         g = g * len(group_cats[k]) + np.maximum(c, 0)
-    sel = (ic == i) & (ac >= 0) & ok
-    resp_group = np.full(len(ids), -1, dtype=np.int64)
-    resp_group[rid[sel]] = g[sel]
-    out = []
-    for mask in (sel & ~reserved[ac], sel):
-        flag = np.zeros(len(ids), dtype=bool)
-        flag[rid[mask]] = True
-        out.append(np.bincount(resp_group[flag], minlength=ng))
-    return out[0], out[1]
+    resp_group = np.full(n_ids, -1, dtype=np.int64)
+    resp_group[rid[ok]] = g[ok]
+    answers = list(long["answer"].cat.categories)
+    reserved = np.array([a in RESERVED for a in answers])[ac]
+    n_items = max(len(items), 1)
+    out = {}
+    res = []
+    for mask in (ok & ~reserved, ok):
+        bits = np.zeros(n_ids * n_items, dtype=bool)
+        bits[rid[mask] * n_items + m[mask]] = True
+        on = np.flatnonzero(bits)
+        r, k = on // n_items, on % n_items
+        res.append(np.bincount(k * ng + resp_group[r], minlength=n_items * ng)
+                   .reshape(n_items, ng))
+    for it, k in pos.items():
+        out[it] = (res[0][k], res[1][k])
+    for it in items:
+        out.setdefault(it, (np.zeros(ng, np.int64), np.zeros(ng, np.int64)))
+    return out
 
 
 def likert_summary(
