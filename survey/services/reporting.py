@@ -220,6 +220,21 @@ def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Item
     return long, cb
 
 
+def export_frame(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> tuple[pd.DataFrame, dict[str, ItemMeta]]:
+    """The long frame for a record-level export: demographic (``DM``) items left out.
+
+    Gender and disability leave only as the respondent columns the microdata gate risk-checks
+    (merged, locally suppressed); as items they would carry the suppressed values back out, and
+    the other demographic items (an exact age, say) are quasi-identifiers no one checked.
+    """
+    dropped = {name for name, meta in cb.items() if meta.domain == "DM"} | set(RESPONDENT_ITEMS.values())
+    kept = {name: meta for name, meta in cb.items() if name not in dropped}
+    out = long[~long["item"].isin(list(dropped))].copy()
+    out["item"] = out["item"].cat.remove_unused_categories()
+    out.attrs["codebook"] = kept
+    return out, kept
+
+
 # ----------------------------------------------------------------------------- the report
 @dataclasses.dataclass
 class ProgrammeView:
@@ -361,7 +376,7 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
             if fmt == "pdf":
                 return write_report_pdf(view.report, out / "report.pdf").read_bytes()
             return write_report_xlsx(view.report, out / "report.xlsx").read_bytes()
-        long, cb = long_frame(consultation)
+        long, cb = export_frame(*long_frame(consultation))
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
         files, released = export_deidentified(long, out, fmt="xlsx" if fmt == "xlsx" else "csv",

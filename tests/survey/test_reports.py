@@ -148,6 +148,14 @@ def test_the_page_counts_match_the_database_and_small_cells_are_hidden(app, answ
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_the_page_is_translated(world: World) -> None:
+    analyst = world.clients["analyst"]
+    french = analyst.get(f"/reports/{world.consultation}/?lang=fr").get_data(as_text=True)
+    assert "Enfants à chaque étape" in french and "Pas encore assez de réponses" in french
+    arabic = analyst.get(f"/reports/{world.consultation}/?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in arabic and "Children at each stage" not in arabic
+
+
 def test_the_long_frame_reads_only_this_consultations_completed_answers(app, answered: World) -> None:
     from survey.services import reporting
 
@@ -307,3 +315,18 @@ def test_spread_out_answers_with_a_small_band_never_break_the_page(app, world: W
         # fails closed until that is fixed.
         pytest.xfail("analysis: unbounded intruder LP in suppression_intervals raises TypeError")
     assert "Results from 18 children" in html
+
+
+def test_record_level_exports_leave_demographic_items_to_the_checked_key_columns() -> None:
+    from analysis.frames import ItemMeta, make_long
+    from survey.services.reporting import export_frame
+
+    cb = {"DM1": ItemMeta("DM1", "single", ("9", "10"), domain="DM"),
+          "DM2": ItemMeta("DM2", "single", ("girl", "boy"), domain="DM"),
+          "TR1": ItemMeta("TR1", "multi", ("friend", "parent"), domain="TR")}
+    long = make_long(pd.DataFrame({"response_id": [1, 1, 1, 2], "item": ["DM1", "DM2", "TR1", "TR1"],
+                                   "answer": ["9", "girl", "friend", "parent"], "gender": ["girl"] * 3 + [None]}),
+                     codebook=cb)
+    out, kept = export_frame(long, cb)
+    assert list(kept) == ["TR1"] and list(out["item"].cat.categories) == ["TR1"]
+    assert len(out) == 2 and "gender" in out.columns
