@@ -390,7 +390,11 @@ def _categorical(values: pd.Series, categories: Sequence[str] | None) -> pd.Seri
         cats = sorted(pd.unique(s.dropna().astype(str)))
     else:
         cats = list(categories)
-        seen = set(pd.unique(s.dropna().astype(str)))
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            used = np.unique(s.cat.codes.to_numpy())
+            seen = {str(s.cat.categories[c]) for c in used if c >= 0}
+        else:
+            seen = set(pd.unique(s.dropna().astype(str)))
         extra = sorted(seen - set(cats))
         cats = cats + extra
     if isinstance(s.dtype, pd.CategoricalDtype):
