@@ -143,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
                            capture_output=True, text=True, check=True)
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
     port = free_port()
+    server_log = open(os.path.join(instance, "server.log"), "w")  # noqa: SIM115 - closed after the run
     server = subprocess.Popen([*sauti, "serve", "--port", str(port), "--threads", str(args.threads)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=server_log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -165,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     server.terminate()
     server.wait(timeout=20)
+    server_log.close()
+    errors_logged = [line for line in open(os.path.join(instance, "server.log"), encoding="utf-8")
+                     if '"levelname": "ERROR"' in line]
+    for line in errors_logged[:5]:
+        print(line[:2000], file=sys.stderr)
 
     acknowledged = sum(c.saves for c in children)
     stored = duplicated = None
@@ -193,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         "page_saves_acknowledged": acknowledged,
         "page_saves_in_database": stored, "lost_saves": None if stored is None else acknowledged - stored,
         "duplicated_answers": duplicated,
-        "errors_5xx": sum(len(c.errors) for c in children), "saves_per_s_mean": round(acknowledged / elapsed, 1),
+        "errors_5xx": sum(len(c.errors) for c in children),
+        "server_errors_logged": len(errors_logged),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "saves_per_s_mean": round(acknowledged / elapsed, 1),
         "cpu_count": os.cpu_count(),
     }
     print(json.dumps(result, indent=2))
