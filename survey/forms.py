@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     DateField,
@@ -133,6 +134,14 @@ class SessionCloseForm(FlaskForm):
         SelectChoice("", _l("(no referral)")), SelectChoice("safeguarding_lead", _l("The safeguarding lead")),
         SelectChoice("helpline", _l("A helpline")), SelectChoice("health", _l("Health services")),
         SelectChoice("police", _l("The police")), SelectChoice("other", _l("Another service")),
+    ])
+
+
+class InstrumentUploadForm(FlaskForm):
+    file = FileField(_l("Questionnaire file (XLSForm .xlsx, .xls, .csv, .md, or Sauti .yaml)"), validators=[
+        FileRequired(),
+        FileAllowed(["xlsx", "xls", "csv", "md", "yaml", "yml"], _l("Choose an XLSForm or a Sauti YAML file.")),
+        FileSize(max_size=10 * 1024 * 1024, message=_l("The file is larger than 10 MB.")),
     ])
 
 

@@ -95,3 +95,58 @@ def resolve_choice(key: str) -> InstrumentVersion:
     if not record.approved:
         raise LookupError("That questionnaire version is not approved.")
     return record
+
+
+class UploadRefused(Exception):
+    """An uploaded instrument that cannot be stored or approved; ``issues`` say why and how to fix it."""
+
+    def __init__(self, message: str, issues: tuple = ()) -> None:
+        super().__init__(message)
+        self.issues = issues
+
+
+def upload(file, *, actor) -> tuple[InstrumentVersion, tuple]:  # noqa: ANN001 - a Werkzeug FileStorage and a User
+    """Read an uploaded file through the instruments loader (size and row limits, defused XML),
+    store it unapproved, and return the record with the validation issues to show."""
+    import os
+    import tempfile
+
+    from instruments import InstrumentError, load_instrument
+    from survey.services import audit
+
+    suffix = os.path.splitext(file.filename or "")[1].lower()
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "upload" + suffix)
+        file.save(path)
+        try:
+            result = load_instrument(path)
+        except InstrumentError as error:
+            raise UploadRefused("The file cannot be used; the problems are listed below.", error.issues) from error
+    try:
+        record = store(result.instrument, approved=False)
+    except ValueError as error:
+        raise UploadRefused(str(error), result.issues) from error
+    with write_transaction():
+        audit.record(actor, "instrument.upload", f"instrument:{record.instrument_id} {record.version}")
+    return record, result.issues
+
+
+def approve(record_id: int, *, actor) -> None:  # noqa: ANN001 - a staff User
+    """Approve a stored version for consultations, unless its validation finds errors."""
+    from instruments import validate
+    from survey.services import audit
+
+    record = db.session.get(InstrumentVersion, record_id)
+    if record is None:
+        raise UploadRefused("There is no such questionnaire version.")
+    report = validate(instrument_for_version(record))
+    if report.errors:
+        raise UploadRefused(f"{len(report.errors)} error(s) must be fixed before approval.", report.errors)
+    with write_transaction() as session:
+        session.merge(record).approved = True
+        audit.record(actor, "instrument.approve", f"instrument:{record.instrument_id} {record.version}")
+
+
+def stored_versions() -> list[InstrumentVersion]:
+    return list(db.session.scalars(sa.select(InstrumentVersion).order_by(
+        InstrumentVersion.instrument_id, InstrumentVersion.id.desc())))

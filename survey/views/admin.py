@@ -105,3 +105,43 @@ def audit_log():
     events, more = recent(page=page, per_page=50, action=request.args.get("action", "")[:60])
     return render_template("admin/audit.html", events=events, page=page, more=more,
                            action=request.args.get("action", "")[:60])
+
+
+@bp.route("/instruments", methods=["GET", "POST"])
+@staff("admin")
+def instruments():
+    """Upload an XLSForm or a Sauti YAML file, read its validation report, approve a version."""
+    from survey.forms import InstrumentUploadForm
+    from survey.services import instrument_store
+
+    form = InstrumentUploadForm()
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            record, report = instrument_store.upload(form.file.data, actor=current_user._get_current_object())
+        except instrument_store.UploadRefused as refused:
+            report = refused.issues
+            flash(str(refused), "error")
+            status = 400
+        else:
+            flash(_("Stored %(id)s version %(version)s. Read the report, then approve it.",
+                    id=record.instrument_id, version=record.version), "info")
+    elif form.is_submitted():
+        status = 400
+    return render_template("admin/instruments.html", form=form, report=report,
+                           records=instrument_store.stored_versions()), status
+
+
+@bp.route("/instruments/<int:record_id>/approve", methods=["POST"])
+@staff("admin")
+def approve_instrument(record_id: int):
+    from survey.services import instrument_store
+
+    try:
+        instrument_store.approve(record_id, actor=current_user._get_current_object())
+    except instrument_store.UploadRefused as refused:
+        flash(str(refused), "error")
+    else:
+        flash(_("Approved: consultations can now use this version."), "info")
+    return redirect(url_for("admin.instruments"), code=303)

@@ -27,7 +27,7 @@ queries = st.dictionaries(st.sampled_from(["code", "lang", "next", "kept", "shar
 def _concrete_paths(app, world: World) -> list[tuple[str, str]]:
     values = {"consultation_id": world.consultation, "user_id": world.user_ids["facilitator"],
               "filename": "css/sauti.css", "index": 0, "signal_id": 1, "text_id": "child_information/en/A/v1",
-              "flag_id": 1, "fmt": "html"}
+              "flag_id": 1, "fmt": "html", "record_id": 1}
     paths = []
     with app.test_request_context():
         from flask import url_for
