@@ -272,11 +272,18 @@ def suppression_intervals(
             b.append(rhs)
     out = {}
     for cell in cells if cells is not None else list(var):
+        if not A:  # nothing published constrains the hidden cells
+            out[tuple(cell)] = (0.0, float("inf"))
+            continue
         c = np.zeros(len(var))
         c[var[tuple(cell)]] = 1
         lo = linprog(c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
         hi = linprog(-c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
-        out[tuple(cell)] = (float(lo.fun), float(-hi.fun))
+        # An unbounded maximum (a hidden row total, say) means the intruder learns no upper
+        # bound at all: the widest possible interval, which protects the cell.
+        low = float(lo.fun) if lo.status == 0 else 0.0
+        high = float(-hi.fun) if hi.status == 0 else float("inf")
+        out[tuple(cell)] = (low, high)
     return out
 
 

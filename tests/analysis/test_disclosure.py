@@ -284,3 +284,14 @@ def test_large_table_is_fast_and_still_not_recoverable():
     for (i, j), (lo, hi) in bounds.items():
         assert lo - 1e-7 <= ext[i, j] <= hi + 1e-7
         assert hi - lo >= 1 - 1e-7
+
+
+def test_unbounded_intruder_interval_counts_as_protected() -> None:
+    """A hidden row whose total is hidden too: no upper bound can be derived, and no crash."""
+    import numpy as np
+
+    from analysis.disclosure import suppression_intervals
+
+    values = np.array([[4, 3, 3, 4, 3, 17]] * 2)
+    intervals = suppression_intervals(values, np.ones((2, 6), bool))
+    assert all(low == 0.0 and high == float("inf") for low, high in intervals.values())
