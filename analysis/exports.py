@@ -253,7 +253,8 @@ def write_microdata(
 
 #: Merge rules applied to the respondent columns before a microdata release (B.3).
 DEFAULT_MERGES = {
-    "gender": {"another": "another or rather not say", "_rns": "another or rather not say"},
+    "gender": {"another": "another or rather not say", "another_way": "another or rather not say",
+               "_rns": "another or rather not say"},
     "disability": {"_rns": "no answer", "_dk": "no answer"},
 }
 
