@@ -134,6 +134,19 @@ def expression_values(instrument: Instrument, stored: Mapping[str, str]) -> dict
     return values
 
 
+_SECTIONS: dict[int, dict] = {}
+
+
+def _section_of(instrument: Instrument, page_name: str):  # noqa: ANN202 - an instruments Section
+    """The section holding a page, from a map built once per (cached, long-lived) instrument."""
+    sections = _SECTIONS.get(id(instrument))
+    if sections is None or sections.get("__instrument__") is not instrument:
+        sections = {page.name: section for section in instrument.sections for page in section.pages}
+        sections["__instrument__"] = instrument
+        _SECTIONS[id(instrument)] = sections
+    return sections[page_name]
+
+
 def relevant_items(instrument: Instrument, participant: Participant, page: Page,
                    values: Mapping[str, object], lang: str | None = None) -> tuple:
     """The items of ``page`` shown now: section, page and item relevance, with the session
@@ -147,7 +160,7 @@ def relevant_items(instrument: Instrument, participant: Participant, page: Page,
     answers = {**values, **context(band=participant.band, lang=lang or participant.language,
                                    setting=consultation.setting,
                                    mode="research" if research_allowed(consultation) else "consultation")}
-    if not is_relevant(instrument.section_of(page.name), answers) or not is_relevant(page, answers):
+    if not is_relevant(_section_of(instrument, page.name), answers) or not is_relevant(page, answers):
         return ()
     return tuple(item for item in page.items
                  if item.type is not ItemType.CALCULATE and is_relevant(item, answers))
