@@ -33,6 +33,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(instruments_group)
     app.cli.add_command(retention)
     app.cli.add_command(backup_command)
+    app.cli.add_command(report_command)
+    app.cli.add_command(export_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(translate)
     app.cli.add_command(serve)
@@ -226,6 +228,60 @@ def retention_run() -> None:
 
     counts = run_retention(dt.date.today())
     click.echo("Deleted: " + (", ".join(f"{n} ({reason})" for reason, n in counts.items()) or "nothing"))
+
+
+# --------------------------------------------------------------------------- reports
+def _write_download(consultation_id: int, kind: str, fmt: str, out: str) -> None:
+    import os
+
+    from analysis.disclosure import DisclosureError
+    from survey.database import write_transaction
+    from survey.extensions import db
+    from survey.models import Consultation
+    from survey.services import audit, reporting
+
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise click.ClickException(f"There is no consultation {consultation_id}.")
+    click.echo(f"Preparing the {kind} of consultation {consultation_id} ({fmt})...", err=True)
+    try:
+        data = reporting.render_download(consultation, kind, fmt)
+    except reporting.NotEnoughResponses as error:
+        raise click.ClickException(f"Fewer than {reporting.policy().k} children have completed this "
+                                   "consultation: nothing can be released yet.") from error
+    except DisclosureError as error:
+        raise click.ClickException(f"The disclosure checks refused the {kind}: {error}") from error
+    except reporting.ReportFailed as error:
+        raise click.ClickException("The report could not be prepared; nothing was released.") from error
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, f"consultation-{consultation_id}-{kind}.{fmt}")
+    with open(path, "wb") as handle:
+        handle.write(data)
+    with write_transaction():
+        audit.record(None, f"{kind}.cli", f"consultation:{consultation_id} {kind}.{fmt}")
+    click.echo(f"Wrote {path} ({len(data):,} bytes).")
+
+
+@click.command("report")
+@click.argument("consultation_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "xlsx"]), default="html", show_default=True)
+@click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False))
+@with_appcontext
+def report_command(consultation_id: int, fmt: str, out: str) -> None:
+    """The programme report of a consultation, with disclosure control applied."""
+    _write_download(consultation_id, "report", fmt, out)
+
+
+@click.command("export")
+@click.argument("consultation_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False))
+@with_appcontext
+def export_command(consultation_id: int, fmt: str, out: str) -> None:
+    """The de-identified answers (and codebook), refused when children would be too easy to recognise."""
+    _write_download(consultation_id, "export", fmt, out)
+    if fmt == "csv":
+        _write_download(consultation_id, "codebook", "csv", out)
 
 
 # --------------------------------------------------------------------------- backup

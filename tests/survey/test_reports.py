@@ -327,3 +327,22 @@ def test_record_level_exports_leave_demographic_items_to_the_checked_key_columns
     out, kept = export_frame(long, cb)
     assert list(kept) == ["TR1"] and list(out["item"].cat.categories) == ["TR1"]
     assert len(out) == 2 and "gender" in out.columns
+
+
+def test_sauti_report_and_export_commands(app, runner, answered_many: World, tmp_path) -> None:
+    consultation = answered_many.consultation
+    report = runner.invoke(args=["report", str(consultation), "--format", "xlsx", "--out", str(tmp_path)])
+    assert report.exit_code == 0, report.output
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(tmp_path / f"consultation-{consultation}-report.xlsx")
+    assert workbook.sheetnames
+    exported = runner.invoke(args=["export", str(consultation), "--format", "csv", "--out", str(tmp_path)])
+    assert exported.exit_code == 0, exported.output
+    frame = pd.read_csv(tmp_path / f"consultation-{consultation}-export.csv")
+    assert len(frame) > 0 and not any("participant" in column for column in frame.columns)
+    assert (tmp_path / f"consultation-{consultation}-codebook.csv").exists()
+    too_few = runner.invoke(args=["report", str(answered_many.other_consultation), "--out", str(tmp_path)])
+    assert too_few.exit_code != 0 and "Fewer than" in too_few.output
+    missing = runner.invoke(args=["report", "9999", "--out", str(tmp_path)])
+    assert missing.exit_code != 0 and "no consultation 9999" in missing.output
