@@ -106,3 +106,24 @@ def test_quick_exit_by_keyboard_replaces_history(page, world, issue_codes) -> No
     assert "/p/" not in page.url
     page.goto("/p/age")
     assert page.url.endswith("/")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_child_pages_fit_a_320_px_phone_without_sideways_scrolling(browser, live_server, world, issue_codes,
+                                                                   language: str) -> None:
+    context = browser.new_context(base_url=live_server, viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    widths = {}
+    page.goto(f"/?lang={language}")
+    widths["/"] = page.evaluate("document.documentElement.scrollWidth")
+    _enter_code(page, issue_codes(world.consultation, 1)[0])
+    page.check("input[name=age][value='12']")
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/p/about")
+    page.click("button[name=decision][value=yes]")
+    page.wait_for_url("**/p/q/0")
+    for path in ("/p/q/0", "/p/q/1", "/p/q/2", "/help", "/p/stop"):
+        page.goto(path)
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert {path: width for path, width in widths.items() if width > 320} == {}
