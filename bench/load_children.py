@@ -126,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput", action="store_true",
                         help="no think time, 64 children at once: the maximum page saves per second")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0))
-    parser.add_argument("--threads", type=int, default=32, help="waitress worker threads")
+    parser.add_argument("--threads", type=int, default=32, help="worker threads (per process)")
+    parser.add_argument("--server", choices=["waitress", "gunicorn"], default="waitress",
+                        help="waitress (`sauti serve`, one process) or gunicorn with --workers processes")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     if args.throughput:
@@ -144,8 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
     port = free_port()
     server_log = open(os.path.join(instance, "server.log"), "w")  # noqa: SIM115 - closed after the run
-    server = subprocess.Popen([*sauti, "serve", "--port", str(port), "--threads", str(args.threads)], env=env,
-                              stdout=server_log, stderr=subprocess.STDOUT)
+    if args.server == "gunicorn":
+        env["SAUTI_SESSION_COOKIE_SECURE"] = "false"
+        command = [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "--threads", str(args.threads),
+                   "-b", f"127.0.0.1:{port}", "survey:create_app()"]
+    else:
+        command = [*sauti, "serve", "--port", str(port), "--threads", str(args.threads)]
+    server = subprocess.Popen(command, env=env, stdout=server_log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -190,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {
         "children": len(children), "pages_each": args.pages, "think_seconds": list(args.think),
-        "database": env["DATABASE_URL"].split(":")[0], "waitress_threads": args.threads,
+        "database": env["DATABASE_URL"].split(":")[0], "server": args.server, "threads": args.threads,
+        "workers": args.workers if args.server == "gunicorn" else 1,
         "requests": len(all_ms), "elapsed_s": round(elapsed, 1),
         "p50_ms": pct(all_ms, 0.50), "p95_ms": pct(all_ms, 0.95), "p99_ms": pct(all_ms, 0.99),
         "by_request_type": {kind: {"n": len(v), "p50_ms": pct(sorted(v), 0.5), "p95_ms": pct(sorted(v), 0.95),
