@@ -24,7 +24,7 @@ from instruments.model import RESERVED_CODES, Instrument, ItemType, Page
 from instruments.runtime import check_answer, context, is_relevant
 from survey.database import write_transaction
 from survey.extensions import db
-from survey.models import Answer, AssentEvent, ConcernFlag, Consultation, PageSave, Participant, utcnow
+from survey.models import Answer, AssentEvent, ConcernFlag, PageSave, Participant, new_uuid, utcnow
 from survey.services.consent_rules import bound_text, confidentiality_mode, research_allowed, text_values
 from survey.services.instrument_store import instrument_for
 
@@ -49,10 +49,6 @@ def _apply(participant: Participant, event: Event) -> None:
 
 
 # ----------------------------------------------------------------------------- band and language
-def bands_offered(consultation: Consultation) -> list[str]:
-    return consultation.band_list
-
-
 def set_band(participant: Participant, band: str) -> None:
     if band not in participant.consultation.band_list:
         raise NotAllowed("That age group is not part of this consultation.")
@@ -268,18 +264,12 @@ def _save_page_once(participant: Participant, token: str, digest: str, page_inde
                 session.execute(sa.delete(Answer).where(Answer.participant_id == participant.id,
                                                         Answer.item == item))
             else:
-                session.execute(upsert.values(id=_new_id(), participant_id=participant.id, item=item,
+                session.execute(upsert.values(id=new_uuid(), participant_id=participant.id, item=item,
                                               value=value, saved_on=today()))
         session.add_all(flags)
         participant.page_index = page_index if next_index is None else next_index
         participant.last_active_on = today()
     return True
-
-
-def _new_id() -> str:
-    from survey.models import new_uuid
-
-    return new_uuid()
 
 
 def _upsert_statement(session):  # noqa: ANN001, ANN202 - a dialect-specific insert
