@@ -2,10 +2,10 @@
 
 Times loading, the statistics, disclosure control, charts and the whole report (HTML +
 XLSX), and the same core aggregation (answer counts by item x gender) in DuckDB on the same
-data in the same run. Prints the figures and writes bench/results/analysis_report.json.
+data in the same run. Prints the figures and writes bench/results/analysis_scale.json.
 
 Run alone (it uses ~3 GB and both cores for DuckDB):
-    .venv/bin/python bench/analysis_report.py [--n 1000000]
+    .venv/bin/python bench/analysis_scale.py [--n 1000000]
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" /
-                    "analysis_report.json")
+                    "analysis_scale.json")
     args = ap.parse_args(argv)
     res: dict = {"n_respondents": args.n, "n_items": 30, "python": platform.python_version(),
                  "machine": platform.machine(), "cores": __import__("os").cpu_count()}
