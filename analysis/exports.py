@@ -188,6 +188,40 @@ def codebook_frame(
     return pd.DataFrame(rows, columns=["variable", "item", "label", "type", "values", "class"])
 
 
+def spss_names(columns: Sequence[str]) -> list[str]:
+    """Column names SPSS accepts (letters, digits, _, at most 64 characters), kept distinct.
+
+    Examples
+    --------
+    >>> spss_names(["TR1/friend", "TR1/parent", "1st", "band"])
+    ['TR1_friend', 'TR1_parent', 'v_1st', 'band']
+    """
+    out: list[str] = []
+    for column in columns:
+        name = re.sub(r"[^A-Za-z0-9_]", "_", str(column))
+        if not name or not name[0].isalpha():
+            name = "v_" + name
+        name = name[:64]
+        base, n = name, 1
+        while name in out:
+            n += 1
+            name = f"{base[:60]}_{n}"
+        out.append(name)
+    return out
+
+
+def _write_sav(data: pd.DataFrame, path: Path) -> None:
+    """SPSS .sav: categorical codes as strings, the original column names as variable labels."""
+    import pyreadstat
+
+    frame = pd.DataFrame({
+        name: (data[column].astype("string").fillna("").astype(object)
+               if not pd.api.types.is_numeric_dtype(data[column]) else data[column])
+        for name, column in zip(spss_names(data.columns), data.columns, strict=True)
+    })
+    pyreadstat.write_sav(frame, str(path), column_labels=[str(c) for c in data.columns])
+
+
 def write_microdata(
     released: ReleasedMicrodata,
     directory: str | Path,
@@ -197,8 +231,9 @@ def write_microdata(
 ) -> list[Path]:
     """Write a de-identified export and its codebook (and the risk report) to ``directory``.
 
-    Formats: ``csv`` (formula-neutralised), ``xlsx`` (data, codebook and risk sheets) or
-    ``parquet`` (through DuckDB; the codebook is written as CSV next to it).
+    Formats: ``csv`` (formula-neutralised), ``xlsx`` (data, codebook and risk sheets),
+    ``sav`` (SPSS, through pyreadstat) or ``parquet`` (through DuckDB); for ``csv``, ``sav``
+    and ``parquet`` the codebook is written as CSV next to the data.
     """
     if not isinstance(released, ReleasedMicrodata):
         raise TypeError("write_microdata accepts only the result of release_microdata()")
@@ -228,6 +263,10 @@ def write_microdata(
                 w.writerow([neutralise("" if pd.isna(v) else (v if not isinstance(v, str)
                                                                else v)) for v in row])
         out.append(path)
+    elif fmt == "sav":
+        path = directory / f"{stem}.sav"
+        _write_sav(data, path)
+        out.append(path)
     elif fmt == "parquet":
         import duckdb
 
@@ -239,7 +278,7 @@ def write_microdata(
             con.execute(f"COPY export_frame TO '{path}' (FORMAT parquet)")
         out.append(path)
     else:
-        raise ValueError("fmt must be 'csv', 'xlsx' or 'parquet'")
+        raise ValueError("fmt must be 'csv', 'xlsx', 'sav' or 'parquet'")
     for name, frame in (("codebook", cbf), ("risk", risk)):
         p = directory / f"{stem}_{name}.csv"
         with p.open("w", newline="", encoding="utf-8") as fh:

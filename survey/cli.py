@@ -274,13 +274,14 @@ def report_command(consultation_id: int, fmt: str, out: str) -> None:
 
 @click.command("export")
 @click.argument("consultation_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "parquet"]), default="xlsx",
+              show_default=True)
 @click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False))
 @with_appcontext
 def export_command(consultation_id: int, fmt: str, out: str) -> None:
     """The de-identified answers (and codebook), refused when children would be too easy to recognise."""
     _write_download(consultation_id, "export", fmt, out)
-    if fmt == "csv":
+    if fmt != "xlsx":  # the workbook carries its codebook on a sheet of its own
         _write_download(consultation_id, "codebook", "csv", out)
 
 

@@ -52,7 +52,8 @@ FORMATS = {
     "report": {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
     "export": {"csv": "text/csv; charset=utf-8",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "sav": "application/x-spss-sav", "parquet": "application/vnd.apache.parquet"},
     "codebook": {"csv": "text/csv; charset=utf-8"},
 }
 
@@ -379,7 +380,7 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
         long, cb = export_frame(*long_frame(consultation))
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
-        files, released = export_deidentified(long, out, fmt="xlsx" if fmt == "xlsx" else "csv",
+        files, released = export_deidentified(long, out, fmt="csv" if kind == "codebook" else fmt,
                                               codebook=cb, policy=MicrodataPolicy(k=pol.k))
         if kind == "codebook":
             columns = [c for c in released.frame.columns if c != "record"]

@@ -138,3 +138,24 @@ def test_export_deidentified_end_to_end(tmp_path):
     assert "another or rather not say" in set(data["gender"].dropna())
     rep = risk_report(rel.frame, ["band", "gender", "disability"])
     assert rep.k_violations[5] == 0 and rep.global_risk < 0.03
+
+
+def test_spss_export_reads_back_with_pyreadstat(tmp_path):
+    import pyreadstat
+
+    rng = np.random.default_rng(1)
+    n = 400
+    df = pd.DataFrame({"band": rng.choice(["A", "B"], n), "gender": rng.choice(["girl", "boy"], n),
+                       "site": rng.choice(["x", "y"], n), "TR1/friend": rng.choice(["0", "1"], n),
+                       "q1": rng.choice(["yes", "no", "_rns"], n)})
+    cb = {"q1": ItemMeta("q1", "single", ("yes", "no"), label="Heard of it?")}
+    rel = release_microdata(df, ["band", "gender", "site"], seed=3)
+    files = write_microdata(rel, tmp_path / "sav", cb, fmt="sav")
+    assert [f.name for f in files] == ["sauti_export.sav", "sauti_export_codebook.csv", "sauti_export_risk.csv"]
+    back, meta = pyreadstat.read_sav(str(files[0]))
+    assert len(back) == n
+    # SPSS names are plain; the original names travel as variable labels.
+    assert "TR1_friend" in back.columns
+    assert meta.column_names_to_labels["TR1_friend"] == "TR1/friend"
+    released = rel.frame.reset_index(drop=True)
+    assert list(back["q1"]) == list(released["q1"].astype(str))

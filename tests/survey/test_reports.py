@@ -342,6 +342,17 @@ def test_sauti_report_and_export_commands(app, runner, answered_many: World, tmp
     frame = pd.read_csv(tmp_path / f"consultation-{consultation}-export.csv")
     assert len(frame) > 0 and not any("participant" in column for column in frame.columns)
     assert (tmp_path / f"consultation-{consultation}-codebook.csv").exists()
+    for fmt in ("sav", "parquet"):
+        result = runner.invoke(args=["export", str(consultation), "--format", fmt, "--out", str(tmp_path / fmt)])
+        assert result.exit_code == 0, result.output
+    import pyreadstat
+
+    spss, _meta = pyreadstat.read_sav(str(tmp_path / "sav" / f"consultation-{consultation}-export.sav"))
+    import duckdb
+
+    parquet_rows = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [
+        str(tmp_path / "parquet" / f"consultation-{consultation}-export.parquet")]).fetchone()[0]
+    assert len(spss) == parquet_rows == len(frame)
     too_few = runner.invoke(args=["report", str(answered_many.other_consultation), "--out", str(tmp_path)])
     assert too_few.exit_code != 0 and "Fewer than" in too_few.output
     missing = runner.invoke(args=["report", "9999", "--out", str(tmp_path)])
