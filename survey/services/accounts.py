@@ -178,23 +178,24 @@ def sign_in(username: str, password: str, client_key: str) -> SigninResult:
 
 def load_session(token: str) -> User | None:
     """Return the user of a live session, or None when it was ended or has been idle too long."""
-    record = db.session.get(StaffSession, _hash_token(token))
+    key = _hash_token(token)
+    record = db.session.get(StaffSession, key)
     if record is None:
         return None
     now = utcnow()
     if now - record.last_seen_at > current_app.config["STAFF_IDLE_TIMEOUT"] or not record.user.active:
         with write_transaction() as session:
-            session.execute(sa.delete(StaffSession).where(StaffSession.token_hash == record.token_hash))
+            session.execute(sa.delete(StaffSession).where(StaffSession.token_hash == key))
         return None
     if now - record.last_seen_at > dt.timedelta(seconds=30):
         # Refresh at most twice a minute: idle time is measured in minutes, writes are not free.
         with write_transaction() as session:
             session.execute(
                 sa.update(StaffSession)
-                .where(StaffSession.token_hash == record.token_hash)
+                .where(StaffSession.token_hash == key)
                 .values(last_seen_at=now)
             )
-        record = db.session.get(StaffSession, _hash_token(token))
+        record = db.session.get(StaffSession, key)  # signed out meanwhile in another request?
         if record is None:
             return None
     user = record.user

@@ -118,7 +118,7 @@ def answers_of(participant: Participant) -> dict[str, str]:
     return dict(rows.all())
 
 
-def expression_values(instrument: Instrument, stored: Mapping[str, str]) -> dict[str, object]:
+def expression_values(stored: Mapping[str, str]) -> dict[str, object]:
     """Stored answers as the expression language expects them (lists for multi-selects)."""
     values: dict[str, object] = {}
     for name, value in stored.items():
@@ -164,7 +164,7 @@ def relevant_items(instrument: Instrument, participant: Participant, page: Page,
 
 def plan(participant: Participant, instrument: Instrument, stored: Mapping[str, str]) -> PagePlan:
     pages = instrument.pages_for_band(participant.band, research_allowed(participant.consultation))
-    values = expression_values(instrument, stored)
+    values = expression_values(stored)
     shown = tuple(i for i, page in enumerate(pages) if relevant_items(instrument, participant, page, values))
     return PagePlan(pages, shown)
 
@@ -179,7 +179,7 @@ def constraint_errors(instrument: Instrument, participant: Participant, specs, f
     from survey.pages.builder import stored_value_for
 
     posted = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
-    answers = expression_values(instrument, {**stored, **{k: v for k, v in posted.items() if v is not None}})
+    answers = expression_values({**stored, **{k: v for k, v in posted.items() if v is not None}})
     failed = False
     for spec in specs:
         if not spec.item.constraint or not spec.fields:
@@ -301,7 +301,7 @@ def submit_page(participant: Participant, instrument: Instrument, page: Page, in
     save_page(participant, token, index, values, target, flags)
     if not going_back:
         shown_now = {item.name for item in shown_items}
-        after = relevant_items(instrument, participant, page, expression_values(instrument, merged), lang)
+        after = relevant_items(instrument, participant, page, expression_values(merged), lang)
         if any(item.name not in shown_now for item in after):
             return index
     return target

@@ -77,10 +77,6 @@ def issue_codes(consultation: Consultation, count: int, *, actor: User | None = 
 
 def count_code_attempt(client_key: str) -> None:
     """Count one guess at any kind of code (card or withdrawal) against the shared limits."""
-    _check_code_rate(client_key)
-
-
-def _check_code_rate(client_key: str) -> None:
     try:
         for limit_text, key in (
             (current_app.config["CODE_ATTEMPTS_PER_CLIENT"], f"code:client:{client_key}"),
@@ -95,7 +91,7 @@ def _check_code_rate(client_key: str) -> None:
 
 def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participant:
     """Check a card's code and start the child's session on this device."""
-    _check_code_rate(client_key)
+    count_code_attempt(client_key)
     try:
         hashed = code_hash(code)
     except InvalidCode as error:

@@ -66,12 +66,9 @@ def change_state(consultation_id: int):
         elif request.form.get("to") == "closed":
             consultations.set_state(consultation, "closed", actor=actor)
             flash(_("The consultation is closed."), "info")
-        else:
-            return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
     except consultations.OpeningRefused as refused:
         for problem in refused.problems:
             flash(problem, "error")
-        return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
     except consultations.ConsultationError as error:
         flash(str(error), "error")
     return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)

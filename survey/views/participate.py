@@ -165,7 +165,7 @@ def _page_view(index: int):
         return redirect(url_for("participate.page", index=following))
     lang = journey.content_language(participant, _locale())
     page = plan.all_pages[index]
-    values_so_far = journey.expression_values(instrument, stored)
+    values_so_far = journey.expression_values(stored)
     items = journey.relevant_items(instrument, participant, page, values_so_far, lang)
     form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
     status = 200
