@@ -15,10 +15,10 @@ Kinds of rule:
     as ``child``, and the child has said Yes (the consent gate: questions and answers only here).
 ``staff(*roles)``
     a signed-in staff member with one of ``roles``.
-``member(*roles, arg="consultation_id")``
+``member(*roles, arg="consultation_id", admins=False)``
     a signed-in member of the consultation named by the URL argument ``arg`` in one of those
     membership roles (facilitator, analyst, safeguarding), still holding the account role that
-    membership needs.
+    membership needs; with ``admins=True`` an administrator too (programme records).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class AccessRule:
     kind: str  # public | child | staff | member
     roles: tuple[str, ...] = ()
     arg: str | None = None
+    admins: bool = False  # member rules only: administrators pass without membership
 
     @property
     def child_facing(self) -> bool:
@@ -79,8 +80,8 @@ def staff(*roles: str) -> Callable[[F], F]:
     return _declare(AccessRule("staff", roles=roles))
 
 
-def member(*roles: str, arg: str = "consultation_id") -> Callable[[F], F]:
-    return _declare(AccessRule("member", roles=roles, arg=arg))
+def member(*roles: str, arg: str = "consultation_id", admins: bool = False) -> Callable[[F], F]:
+    return _declare(AccessRule("member", roles=roles, arg=arg, admins=admins))
 
 
 # Endpoints registered by Flask or extensions rather than by our blueprints.
@@ -126,7 +127,7 @@ def _enforce() -> Any:
         return current_app.login_manager.unauthorized()
     if rule.kind == "staff" and rule.roles and not current_user.has_role(*rule.roles):
         abort(403)
-    if rule.kind == "member":
+    if rule.kind == "member" and not (rule.admins and current_user.has_role("admin")):
         from survey.services.consultations import is_member
 
         consultation_id = (request.view_args or {}).get(rule.arg or "")
