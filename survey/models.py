@@ -128,6 +128,10 @@ class Consultation(db.Model):
     feedback_due: so.Mapped[dt.date | None] = so.mapped_column()
     analysis_cutoff: so.Mapped[dt.date | None] = so.mapped_column()
     retention_until: so.Mapped[dt.date | None] = so.mapped_column()
+    # The feedback tracker (P-04): when children actually heard back, and in which formats
+    # (e.g. "feedback sheet, class visit"); overdue = due date passed with no date here.
+    feedback_given_on: so.Mapped[dt.date | None] = so.mapped_column()
+    feedback_formats: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
     # draft -> open -> closed -> archived
     state: so.Mapped[str] = so.mapped_column(sa.String(20), default="draft")
     created_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
@@ -360,3 +364,101 @@ class AuditEvent(db.Model):
     actor_name: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
     action: so.Mapped[str] = so.mapped_column(sa.String(60))
     target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+
+
+# ----------------------------------------------------------------------------- programme records
+# What the programme team records about a consultation (P-03, P-04, P-06, A-04, A-05).  None of
+# these tables holds anything a child said: staff write them, and the audit log keeps who
+# changed what.  Staff are named by username text, not by a key, so no join path leads from
+# them to a staff account and the records survive an account's removal.
+
+
+class ChecklistAnswer(db.Model):
+    """One answer of the Lundy process checklist or the GC12 self-assessment (P-06)."""
+
+    __tablename__ = "checklist_answer"
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "checklist", "question"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    # lundy | gc12
+    checklist: so.Mapped[str] = so.mapped_column(sa.String(10))
+    # The key of the question or requirement (survey.services.programme.LUNDY_QUESTIONS, GC12).
+    question: so.Mapped[str] = so.mapped_column(sa.String(40))
+    # yes | partly | no
+    status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    evidence: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    updated_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+
+
+class InfluenceEntry(db.Model):
+    """One child-derived recommendation and what was decided about it (P-03)."""
+
+    __tablename__ = "influence_entry"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    recommendation: so.Mapped[str] = so.mapped_column(sa.Text)
+    # The released finding it comes from, in the team's words (never a child's quote).
+    source_finding: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # pending | accepted | partly | rejected
+    decision: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending")
+    reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    owner: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    decided_on: so.Mapped[dt.date | None] = so.mapped_column()
+    recorded_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    recorded_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+
+
+class FeedbackSheetRecord(db.Model):
+    """The staff-written parts of one child-friendly feedback sheet, and its sign-off (A-05).
+
+    "What you told us" is not stored: it is computed from released tables whenever the sheet
+    is shown.  Editing a released sheet returns it to draft, so a release always covers the
+    exact text that was signed off.
+    """
+
+    __tablename__ = "feedback_sheet"
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "band", "language"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    band: so.Mapped[str] = so.mapped_column(sa.String(4))
+    language: so.Mapped[str] = so.mapped_column(sa.String(12))
+    # One point per line.
+    will_change: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # One point per line, "what | why".
+    cant_change: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    next_update: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    # draft | released
+    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="draft")
+    updated_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    # The sign-off record (analysis.feedback.SignOff), set when the sheet is released.
+    reviewer: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
+    reviewer_role: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    signed_on: so.Mapped[dt.date | None] = so.mapped_column()
+    trauma_screen_done: so.Mapped[bool] = so.mapped_column(default=False)
+    readability_override: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+
+
+class StoredProfile(db.Model):
+    """A country profile uploaded by an administrator (YAML, validated by consent.profiles).
+
+    Takes precedence over a bundled profile of the same id; consultations name profiles by id.
+    """
+
+    __tablename__ = "country_profile_document"
+
+    profile_id: so.Mapped[str] = so.mapped_column(sa.String(60), primary_key=True)
+    document: so.Mapped[str] = so.mapped_column(sa.Text)
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    updated_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
