@@ -11,9 +11,15 @@ from survey.models import Consultation
 
 
 @functools.lru_cache(maxsize=32)
-def country_profile(profile_id: str) -> CountryProfile:
-    """A profile by bundled id or file path, parsed once per process (pages read it often)."""
+def _bundled_or_file(profile_id: str) -> CountryProfile:
     return load_profile(profile_id)
+
+
+def country_profile(profile_id: str) -> CountryProfile:
+    """A profile an administrator uploaded, else a bundled id or file path (each parsed once)."""
+    from survey.services.profile_store import stored
+
+    return stored(profile_id) or _bundled_or_file(profile_id)
 
 
 def help_context(consultation: Consultation | None) -> dict:

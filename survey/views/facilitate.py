@@ -26,12 +26,11 @@ bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 @staff("facilitator", "admin")
 def new():
     """Create a draft consultation: what children will be told, and under which rules."""
-    from consent.profiles import bundled_profiles
-    from survey.services import consultations, instrument_store
+    from survey.services import consultations, instrument_store, profile_store
 
     form = ConsultationForm()
     form.instrument.choices = [SelectChoice(key, label) for key, label in instrument_store.offered()]
-    form.country_profile.choices = [SelectChoice(p.id, p.name) for p in bundled_profiles().values()]
+    form.country_profile.choices = [SelectChoice(pid, name) for pid, name in profile_store.choices()]
     form.languages.choices = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
     status = 200
     if form.validate_on_submit():
