@@ -111,6 +111,12 @@ MAX_ZIP_ENTRIES = 500
 MAX_ROWS = 5000
 #: Most cells in any sheet.
 MAX_CELLS = 150_000
+#: Longest cell (a label or hint longer than this is an attack or a mistake).
+MAX_CELL_CHARS = 10_000
+#: Longest line in a CSV or Markdown form.
+MAX_LINE_CHARS = 100_000
+#: Parts that carry code or other files: a questionnaire never needs them.
+_ACTIVE_PARTS = re.compile(r"(^|/)(vbaProject[^/]*\.bin|vbaData\.xml|activeX/|embeddings/)", re.IGNORECASE)
 
 E, W = Severity.ERROR, Severity.WARNING
 FIX_XLSFORM = "See https://xlsform.org/en/ for the expected layout."
@@ -258,6 +264,11 @@ def _precheck(data: bytes, file_type: str, origin: str) -> None:
         if "\x00" in text:
             raise _err(IssueCode.FILE_UNREADABLE, origin, "The file contains binary data.",
                        "Upload the XLSForm itself, saved as .xlsx, .csv or .md.")
+        longest = max(len(line) for line in text.splitlines() or [""])
+        if longest > MAX_LINE_CHARS:
+            raise _err(IssueCode.FILE_UNREADABLE, origin,
+                       f"A line has {longest:,} characters; the limit is {MAX_LINE_CHARS:,}.",
+                       "Shorten the long labels or hints.")
 
 
 def _precheck_xlsx(data: bytes, origin: str) -> None:
@@ -284,6 +295,8 @@ def _precheck_xlsx(data: bytes, origin: str) -> None:
             raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
                        f"The part {info.filename} is compressed {ratio}:1, which only zip "
                        "bombs do.", "Upload the real form.")
+    for info in infos:
+        _check_member(info, origin)
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
         raise _err(IssueCode.FILE_UNREADABLE, origin, "The file is a zip but not an .xlsx "
@@ -299,6 +312,25 @@ def _precheck_xlsx(data: bytes, origin: str) -> None:
         raise _err(IssueCode.FILE_UNREADABLE, origin,
                    f"The workbook is damaged ({type(exc).__name__}).",
                    "Open it in a spreadsheet program and save it again.") from None
+
+
+def _check_member(info: zipfile.ZipInfo, origin: str) -> None:
+    """Refuse parts no spreadsheet program writes: escaping names, links, macros, embedded files."""
+    name = info.filename
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
+                   f"The workbook holds a part with an unsafe name ({name[:80]!r}).",
+                   "Upload a workbook saved by a spreadsheet program.")
+    if info.create_system == 3 and ((info.external_attr >> 16) & 0o170000) == 0o120000:
+        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
+                   f"The part {name[:80]} is a symbolic link, which workbooks never hold.",
+                   "Upload a workbook saved by a spreadsheet program.")
+    if _ACTIVE_PARTS.search(name):
+        kind = "macros" if "vba" in name.lower() else "embedded objects or controls"
+        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
+                   f"The workbook contains {kind} ({name[:80]}); questionnaires never need them.",
+                   "Save the form as a plain .xlsx without macros or embedded objects.")
 
 
 def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str) -> None:
@@ -318,6 +350,10 @@ def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str)
                            "Upload the real form.")
             window = tail + chunk
             upper = window.upper()
+            if info.filename == "[Content_Types].xml" and b"MACROENABLED" in upper:
+                raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
+                           "The workbook is macro-enabled; questionnaires never need macros.",
+                           "Save the form as a plain .xlsx workbook.")
             if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
                 raise _err(IssueCode.XML_UNSAFE, origin,
                            f"The part {info.filename} declares a DTD or entities, which "
@@ -384,6 +420,14 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in _TRUE
 
 
+def _longest_text(value: Any) -> int:
+    if isinstance(value, Mapping):
+        return max((_longest_text(v) for v in value.values()), default=0)
+    if isinstance(value, list | tuple):
+        return max((_longest_text(v) for v in value), default=0)
+    return len(value) if isinstance(value, str) else 0
+
+
 def _screen_rows(
     definition: Any, origin: str, strict_required: bool, band_codes: Iterable[str]
 ) -> tuple[list[Issue], list[Issue]]:
@@ -397,6 +441,14 @@ def _screen_rows(
             raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {sheet} sheet",
                        f"The {sheet} sheet has {len(rows):,} rows; the limit is {MAX_ROWS:,}.",
                        "Delete unused rows or split the form.")
+    for sheet, rows in (("survey", survey), ("choices", choices),
+                        ("settings", list(definition.settings or []))):
+        for index, row in enumerate(rows):
+            longest = _longest_text(row)
+            if longest > MAX_CELL_CHARS:
+                raise _err(IssueCode.XLSFORM_INVALID, f"{origin}, {sheet} sheet, row {index + 2}",
+                           f"A cell has {longest:,} characters; the limit is {MAX_CELL_CHARS:,}.",
+                           "Shorten the label or hint; long explanations belong in a notice.")
     if not survey:
         raise _err(IssueCode.MISSING_SHEET, origin,
                    "The form has no 'survey' sheet (or it is empty).",
