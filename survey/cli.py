@@ -418,9 +418,24 @@ def lan_address() -> str:
     return "127.0.0.1"
 
 
-def _serve(app: Flask, host: str, port: int, lan: bool, threads: int) -> None:
-    import waitress
+def default_workers() -> int:
+    """Worker processes for `sauti serve`: one per core, two at most on a laptop.
 
+    Two processes let a 2-core laptop use both cores for a classroom; more than the cores only
+    adds context switches.  Windows and machines without gunicorn get one waitress process.
+    """
+    if sys.platform == "win32" or not _has_gunicorn():
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def _has_gunicorn() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gunicorn") is not None
+
+
+def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: int = 1) -> None:
     if lan:
         host = "0.0.0.0"  # noqa: S104 - the --lan option exists to let the classroom's devices join
         address = f"http://{lan_address()}:{port}/"
@@ -428,26 +443,82 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int) -> None:
         import segno
 
         segno.make(address, error="m").terminal(compact=True)
-    # waitress speaks plain HTTP, and browsers drop Secure cookies on plain HTTP away from
-    # localhost; deployments with HTTPS run gunicorn behind a proxy and keep them Secure.
+    # waitress and gunicorn here speak plain HTTP, and browsers drop Secure cookies on plain
+    # HTTP away from localhost; deployments with HTTPS put a proxy in front and keep them Secure.
     app.config["SESSION_COOKIE_SECURE"] = False
     if host not in ("127.0.0.1", "localhost"):
         click.echo("Serving plain HTTP on the network: use a private Wi-Fi, or put HTTPS in front.")
-    click.echo(f"Sauti is running at http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ "  # noqa: S104
-               "(press Ctrl+C to stop)")
+    shown = "127.0.0.1" if host == "0.0.0.0" else host  # noqa: S104
+    if workers > 1 and sys.platform != "win32" and _has_gunicorn():
+        click.echo(f"Sauti is running at http://{shown}:{port}/ with {workers} worker processes "
+                   "(press Ctrl+C to stop)")
+        _serve_gunicorn(app, host, port, threads, workers)
+        return
+    if workers > 1:
+        click.echo("Several workers need gunicorn (Linux or macOS: pip install gunicorn); "
+                   "serving with one process.")
+    import waitress
+
+    click.echo(f"Sauti is running at http://{shown}:{port}/ (press Ctrl+C to stop)")
+    # Every phone keeps a connection open between pages: allow a whole school's worth (waitress's
+    # default of 100 would make the 101st child wait; select() on Windows stops near 512).
     waitress.serve(app, host=host, port=port, threads=threads, ident="Sauti",
-                   clear_untrusted_proxy_headers=True)
+                   clear_untrusted_proxy_headers=True,
+                   connection_limit=500 if sys.platform == "win32" else 1000)
+
+
+def _serve_gunicorn(app: Flask, host: str, port: int, threads: int, workers: int) -> None:
+    """Several processes (gunicorn's threaded workers) sharing one listening socket.
+
+    The app is built once and forked: each worker drops the database connections it inherited
+    (a SQLite or PostgreSQL connection must never cross a fork).  SQLite in WAL mode takes
+    several processes; writes queue on ``BEGIN IMMEDIATE`` with the busy timeout.  Without a
+    shared rate-limit store (Redis), each worker counts code guesses on its own, so the limits
+    are divided between the workers (:mod:`survey.throttle`) and never add up to more.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    from survey.extensions import db
+
+    app.config["THROTTLE_WORKERS"] = workers
+    with app.app_context():
+        db.engine.dispose()
+
+    def post_fork(_server, _worker) -> None:  # noqa: ANN001 - gunicorn's arbiter and worker
+        with app.app_context():
+            db.engine.dispose(close=False)
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {
+                "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
+                "workers": workers, "threads": threads, "worker_class": "gthread",
+                # Children's phones keep their connection open between pages.
+                "keepalive": 5, "preload_app": True, "post_fork": post_fork,
+                "accesslog": None, "errorlog": "-", "loglevel": "warning",
+                "proc_name": "sauti", "forwarded_allow_ips": "",
+            }.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    Server().run()
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--lan", is_flag=True, help="Let devices on the local network join; prints the address.")
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker process.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (gunicorn, Linux and macOS).  Default: one per core, at most 2; "
+                   "1 (waitress) on Windows or without gunicorn.")
 @with_appcontext
-def serve(host: str, port: int, lan: bool, threads: int) -> None:
-    """Run the production server (waitress).  On Linux servers, prefer gunicorn (see README)."""
-    _serve(current_app._get_current_object(), host, port, lan, threads)
+def serve(host: str, port: int, lan: bool, threads: int, workers: int | None) -> None:
+    """Run the production server: gunicorn workers where available, else waitress."""
+    _serve(current_app._get_current_object(), host, port, lan, threads,
+           default_workers() if workers is None else workers)
 
 
 @click.command()

@@ -8,8 +8,11 @@ store cannot be reached, :class:`ThrottleUnavailable` is raised: callers refuse 
 
 from __future__ import annotations
 
+from flask import current_app
+from limits import RateLimitItem
 from limits import parse as parse_limit
 from limits.errors import StorageError
+from limits.storage import MemoryStorage
 
 from survey.extensions import limiter
 
@@ -23,10 +26,24 @@ def _errors() -> tuple[type[BaseException], ...]:
     return (StorageError, *(backend if isinstance(backend, tuple) else (backend,)))
 
 
+def _limit(text: str) -> RateLimitItem:
+    """The limit this process enforces.
+
+    Several worker processes (`sauti serve --workers N`) without a shared store each count in
+    their own memory; each then allows 1/N of the configured amount (at least one), so together
+    they allow no more than the configured limit.
+    """
+    item = parse_limit(text)
+    workers = int(current_app.config.get("THROTTLE_WORKERS", 1) or 1)
+    if workers > 1 and isinstance(limiter.storage, MemoryStorage):
+        return type(item)(max(1, item.amount // workers), item.multiples, item.namespace)
+    return item
+
+
 def allowed(limit: str, key: str) -> bool:
     """Whether one more attempt under ``key`` stays within ``limit`` (counts nothing)."""
     try:
-        return limiter.limiter.test(parse_limit(limit), key)
+        return limiter.limiter.test(_limit(limit), key)
     except _errors() as error:
         raise ThrottleUnavailable from error
 
@@ -34,6 +51,6 @@ def allowed(limit: str, key: str) -> bool:
 def hit(limit: str, key: str) -> bool:
     """Count one attempt; return False when it goes over ``limit``."""
     try:
-        return limiter.limiter.hit(parse_limit(limit), key)
+        return limiter.limiter.hit(_limit(limit), key)
     except _errors() as error:
         raise ThrottleUnavailable from error
