@@ -162,21 +162,32 @@ def codebook_frame(
     columns: Iterable[str],
     classes: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Data dictionary of exported columns: variable, item, label, type, values, class.
+    """Data dictionary of exported columns: variable, item, label, type, values, class, metadata.
 
     ``classes`` tags each variable ``quasi_identifier | sensitive | other`` (A6); the
     default tags the respondent columns as quasi-identifiers and sensitive items as
-    sensitive.
+    sensitive. ``metadata`` is the item's full :class:`~analysis.frames.ItemMeta` as JSON
+    (choices, labels, positive and neutral codes, domain, bands), so that a report built
+    from the export file (:func:`analysis.exportfile.read_sauti_export`) treats every item
+    exactly as the report built from the database does.
     """
+    import json
+
+    from .frames import codebook_to_dict
+
     qi = {"band", "gender", "disability", "disability_method", "setting", "language", "site"}
     rows = []
+    as_json: dict[str, str] = {}
     for col in columns:
         item, _, code = str(col).partition("/")
         meta = codebook.get(item)
         if meta is None:
             cls = (classes or {}).get(col, "quasi_identifier" if col in qi else "other")
-            rows.append((col, "", col, "respondent", "", cls))
+            rows.append((col, "", col, "respondent", "", cls, ""))
             continue
+        if item not in as_json:
+            as_json[item] = json.dumps(codebook_to_dict({item: meta})[item], ensure_ascii=False,
+                                       separators=(",", ":"))
         if code:
             values = "True = chosen" if meta.type == "multi" else "rank (1 = first)"
             label = f"{meta.label or item}: {meta.label_of(code)}"
@@ -184,8 +195,9 @@ def codebook_frame(
             values = "; ".join(f"{c} = {meta.label_of(c)}" for c in (*meta.choices, *RESERVED))
             label = meta.label or item
         cls = (classes or {}).get(col, "sensitive" if meta.sensitive else "other")
-        rows.append((col, item, label, meta.type, values, cls))
-    return pd.DataFrame(rows, columns=["variable", "item", "label", "type", "values", "class"])
+        rows.append((col, item, label, meta.type, values, cls, as_json[item]))
+    return pd.DataFrame(rows, columns=["variable", "item", "label", "type", "values", "class",
+                                       "metadata"])
 
 
 def spss_names(columns: Sequence[str]) -> list[str]:

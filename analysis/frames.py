@@ -560,7 +560,10 @@ def to_wide(
             continue
         r = rid_codes[blk]
         a = ac[blk]
-        codes = list(meta.choices) + list(RESERVED)
+        # Band-specific choice lists (a face scale for band A) keep their codes: without
+        # them an export taken before split_band_variants would lose those answers.
+        extra = [c for cs in meta.band_choices.values() for c in cs if c not in meta.choices]
+        codes = list(meta.choices) + list(dict.fromkeys(extra)) + list(RESERVED)
         lut = np.full(len(answers) + 1, -1, dtype=np.int16)
         for j, code in enumerate(codes):
             if code in answers:
@@ -577,7 +580,7 @@ def to_wide(
                 cols[f"{item}/{code}"] = arr
         elif meta.type == "rank":
             rk = long["rank"].to_numpy()[blk] if has_rank else np.full(len(blk), np.nan)
-            for j, code in enumerate(meta.choices):
+            for j, code in enumerate(codes[:len(codes) - len(RESERVED)]):
                 arr = np.full(n, np.nan)
                 m = mapped == j
                 arr[r[m]] = rk[m]
@@ -810,6 +813,8 @@ def codebook_to_dict(codebook: Mapping[str, ItemMeta]) -> dict[str, dict]:
         out[name] = {"type": m.type, "choices": list(m.choices), "labels": dict(m.labels),
                      "label": m.label, "sensitive": m.sensitive, "bands": list(m.bands),
                      "positive": list(m.positive), "neutral": m.neutral, "domain": m.domain}
+        if m.band_choices:
+            out[name]["band_choices"] = {b: list(cs) for b, cs in m.band_choices.items()}
     return out
 
 
@@ -822,5 +827,6 @@ def codebook_from_dict(data: Mapping[str, Mapping[str, Any]]) -> dict[str, ItemM
             labels=dict(d.get("labels", {})), label=d.get("label", ""),
             sensitive=bool(d.get("sensitive", False)), bands=tuple(d.get("bands", ())),
             positive=tuple(d.get("positive", ())), neutral=d.get("neutral"),
-            domain=d.get("domain", ""))
+            domain=d.get("domain", ""),
+            band_choices={str(b): tuple(cs) for b, cs in dict(d.get("band_choices") or {}).items()})
     return out

@@ -262,13 +262,80 @@ def _write_download(consultation_id: int, kind: str, fmt: str, out: str) -> None
     click.echo(f"Wrote {path} ({len(data):,} bytes).")
 
 
+def _report_from_export(path: str, codebook: str | None, fmt: str, out: str) -> None:
+    """The programme report from a Sauti export file, through the same disclosure gate."""
+    import os
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from analysis.disclosure import DisclosureError
+    from analysis.exportfile import read_sauti_export
+    from analysis.exports import write_report_xlsx
+    from analysis.report import ReportInputs, build_report, render_html, write_report_pdf
+    from survey.services import reporting
+
+    start = time.perf_counter()
+
+    def progress(message: str) -> None:
+        click.echo(f"[{time.perf_counter() - start:5.1f} s] {message}", err=True)
+
+    source = Path(path)
+    progress(f"Reading {source.name}...")
+    try:
+        long, cb = read_sauti_export(source, codebook)
+    except ValueError as error:
+        raise click.ClickException(f"This file cannot be used for a report: {error}") from error
+    pol = reporting.policy()  # the same threshold as reports from the database
+    children = int(long["response_id"].nunique())
+    progress(f"Read {len(long):,} answers of {children:,} children and {len(cb)} items.")
+    if children < pol.k:
+        raise click.ClickException(f"Fewer than {pol.k} children in this file: nothing can be "
+                                   "released.")
+    progress("Computing the statistics, disclosure control" + (" and charts..." if fmt != "xlsx" else "..."))
+    try:
+        report = build_report(long, ReportInputs(title=f"Report from {source.name}"), codebook=cb,
+                              policy=pol, charts_on=fmt != "xlsx")
+    except DisclosureError as error:
+        raise click.ClickException(f"The disclosure checks refused the report: {error}") from error
+    except (TypeError, ValueError, ArithmeticError) as error:
+        raise click.ClickException(f"The report could not be prepared from this file: {error}") from error
+    os.makedirs(out, exist_ok=True)
+    target = os.path.join(out, f"{source.stem}-report.{fmt}")
+    progress(f"Writing the {fmt.upper()}...")
+    if fmt == "html":
+        data = render_html(report).encode("utf-8")
+    else:
+        with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
+            writer = write_report_pdf if fmt == "pdf" else write_report_xlsx
+            data = writer(report, Path(folder) / f"report.{fmt}").read_bytes()
+    with open(target, "wb") as handle:
+        handle.write(data)
+    progress("Done.")
+    click.echo(f"Wrote {target} ({len(data):,} bytes).")
+
+
 @click.command("report")
-@click.argument("consultation_id", type=int)
+@click.argument("consultation_id", type=int, required=False)
+@click.option("--from-export", "from_export", type=click.Path(dir_okay=False),
+              help="Build the report from a Sauti export file (.csv, .xlsx, .sav or .parquet) "
+                   "instead of the database.")
+@click.option("--codebook", type=click.Path(dir_okay=False),
+              help="The export's codebook CSV (default: the one next to the file, or the workbook's "
+                   "codebook sheet).")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "xlsx"]), default="html", show_default=True)
 @click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False))
 @with_appcontext
-def report_command(consultation_id: int, fmt: str, out: str) -> None:
-    """The programme report of a consultation, with disclosure control applied."""
+def report_command(consultation_id: int | None, from_export: str | None, codebook: str | None,
+                   fmt: str, out: str) -> None:
+    """The programme report of a consultation (or of an export file), with disclosure control applied."""
+    if (consultation_id is None) == (from_export is None):
+        raise click.UsageError("Give either a CONSULTATION_ID or --from-export FILE.")
+    if from_export is not None:
+        _report_from_export(from_export, codebook, fmt, out)
+        return
+    if codebook is not None:
+        raise click.UsageError("--codebook goes with --from-export.")
     _write_download(consultation_id, "report", fmt, out)
 
 
