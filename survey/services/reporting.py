@@ -264,10 +264,14 @@ def programme_view(consultation: Consultation, charts: bool = True) -> Programme
     long, cb = long_frame(consultation)
     if int(long["response_id"].nunique()) < pol.k:  # completed, but too few with any answer
         return ProgrammeView(pol, released_funnel, completed, None)
+    from survey.services.programme import report_inputs
+
     inputs = ReportInputs(
         title=consultation.title, consultation=str(consultation.id),
         funnel=_report_funnel(consultation.id),
         safeguarding=safeguarding_counts(consultation.id),
+        # The Lundy checklist, GC12 self-assessment, influence log and feedback tracker.
+        **report_inputs(consultation),
     )
     try:
         report = build_report(long, inputs, codebook=cb, policy=pol, charts_on=charts)

@@ -6,6 +6,7 @@ from flask import Blueprint
 
 
 def blueprints() -> tuple[Blueprint, ...]:
-    from survey.views import admin, auth, facilitate, participate, reports, safeguarding, staff
+    from survey.views import admin, auth, facilitate, participate, profiles, programme, reports, safeguarding, staff
 
-    return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, safeguarding.bp, admin.bp)
+    return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, programme.bp, safeguarding.bp, admin.bp,
+            profiles.bp)

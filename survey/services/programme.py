@@ -1,0 +1,550 @@
+"""Programme records of a consultation, and the overview across consultations (issue 6 item 5).
+
+What the programme team records about a consultation: the Lundy process checklist and the
+General Comment 12 self-assessment (P-06), the influence log (P-03), the feedback tracker
+(P-04) and the child-friendly feedback sheets with their sign-off (A-05).  None of it is about
+what a child said; every change is written to the audit log in the same transaction.
+
+The records feed the programme report through :func:`report_inputs`; the feedback sheet's
+"What you told us" is computed here from tables released by :func:`analysis.disclosure.disclose`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from survey.database import write_transaction
+from survey.extensions import db
+from survey.models import (
+    AuditEvent,
+    ChecklistAnswer,
+    Consultation,
+    FeedbackSheetRecord,
+    InfluenceEntry,
+    Membership,
+    Participant,
+    User,
+)
+from survey.services import audit
+
+STATUSES = {"yes": _l("Yes"), "partly": _l("Partly"), "no": _l("No")}
+DECISIONS = {"pending": _l("Pending"), "accepted": _l("Accepted"), "partly": _l("Partly accepted"),
+             "rejected": _l("Not accepted")}
+#: Decisions that need a reason children can be told (P-03: "not" without a reason is refused).
+NEEDS_REASON = frozenset({"partly", "rejected"})
+
+#: The Lundy checklist questions (reference §2.2, after the Scottish Government's Article 12 study).
+LUNDY_QUESTIONS: dict[str, tuple[str, object]] = {
+    "space_sought": ("Space", _l("Were children's views actively sought?")),
+    "space_safe": ("Space", _l("Was there a safe space where children could express themselves freely?")),
+    "space_inclusive": ("Space", _l("Were steps taken so that all children could take part, including "
+                                    "shy children and those who find it hard to express themselves?")),
+    "voice_information": ("Voice", _l("Was information presented so that children understood what they "
+                                      "needed to form a view?")),
+    "voice_voluntary": ("Voice", _l("Did children know that they did not have to take part?")),
+    "voice_options": ("Voice", _l("Did children have a range of ways to express their views?")),
+    "audience_process": ("Audience", _l("Is there a process for communicating children's views to the "
+                                        "people who decide?")),
+    "audience_known": ("Audience", _l("Do children know who their views are being communicated to?")),
+    "audience_access": ("Audience", _l("Can children reach someone with the power to make decisions?")),
+    "influence_considered": ("Influence", _l("Were the views considered by those with the power to make "
+                                             "changes?")),
+    "influence_serious": ("Influence", _l("Are there procedures to make sure the views are taken "
+                                          "seriously?")),
+    "influence_feedback": ("Influence", _l("Have children received feedback explaining the reasons for "
+                                           "the decisions taken?")),
+}
+#: The nine basic requirements of General Comment No. 12, paragraph 134.
+GC12_REQUIREMENTS: dict[str, object] = {
+    "a": _l("(a) Transparent and informative"),
+    "b": _l("(b) Voluntary"),
+    "c": _l("(c) Respectful"),
+    "d": _l("(d) Relevant"),
+    "e": _l("(e) Child-friendly"),
+    "f": _l("(f) Inclusive"),
+    "g": _l("(g) Supported by training"),
+    "h": _l("(h) Safe and sensitive to risk"),
+    "i": _l("(i) Accountable"),
+}
+CHECKLISTS = {"lundy": LUNDY_QUESTIONS, "gc12": GC12_REQUIREMENTS}
+MAX_TEXT = 4000
+
+
+class ProgrammeError(ValueError):
+    """A programme record that cannot be saved; the message is for the user."""
+
+
+def _actor_name(actor: User | None) -> str:
+    return actor.username if actor is not None else ""
+
+
+def _text(value: str | None, limit: int = MAX_TEXT) -> str:
+    return (value or "").strip()[:limit]
+
+
+# ----------------------------------------------------------------------------- checklists
+def question_label(checklist: str, key: str) -> str:
+    entry = CHECKLISTS[checklist][key]
+    return str(entry[1] if isinstance(entry, tuple) else entry)
+
+
+def checklist_answers(consultation_id: int, checklist: str) -> dict[str, ChecklistAnswer]:
+    rows = db.session.scalars(sa.select(ChecklistAnswer).where(
+        ChecklistAnswer.consultation_id == consultation_id, ChecklistAnswer.checklist == checklist))
+    return {row.question: row for row in rows}
+
+
+def save_checklist(consultation: Consultation, checklist: str, answers: Mapping[str, tuple[str, str]],
+                   *, actor: User | None) -> dict[str, str]:
+    """Save a checklist's answers ({question: (status, evidence)}); returns problems by question.
+
+    A question left without a status stays unanswered; a status needs evidence (P-06: "with
+    evidence notes").  Nothing is saved when any answer has a problem.
+    """
+    if checklist not in CHECKLISTS:
+        raise ProgrammeError(_("There is no such checklist."))
+    problems: dict[str, str] = {}
+    clean: dict[str, tuple[str, str]] = {}
+    for key in CHECKLISTS[checklist]:
+        status, evidence = answers.get(key, ("", ""))
+        status, evidence = (status or "").strip(), _text(evidence)
+        if not status and not evidence:
+            continue
+        if status not in STATUSES:
+            problems[key] = _("Choose yes, partly or no.")
+        elif not evidence:
+            problems[key] = _("Say what shows this (the evidence), in a sentence or two.")
+        else:
+            clean[key] = (status, evidence)
+    if problems:
+        return problems
+    changed = []
+    with write_transaction() as session:
+        existing = {row.question: row for row in session.scalars(sa.select(ChecklistAnswer).where(
+            ChecklistAnswer.consultation_id == consultation.id, ChecklistAnswer.checklist == checklist))}
+        for key in CHECKLISTS[checklist]:
+            row = existing.get(key)
+            if key not in clean:
+                if row is not None:
+                    session.delete(row)
+                    changed.append(key)
+                continue
+            status, evidence = clean[key]
+            if row is None:
+                row = ChecklistAnswer(consultation_id=consultation.id, checklist=checklist, question=key)
+                session.add(row)
+            elif (row.status, row.evidence) == (status, evidence):
+                continue
+            row.status, row.evidence = status, evidence
+            row.updated_on, row.updated_by = dt.date.today(), _actor_name(actor)
+            changed.append(key)
+        if changed:
+            audit.record(actor, f"programme.{checklist}",
+                         f"consultation:{consultation.id} " + " ".join(changed))
+    return {}
+
+
+# ----------------------------------------------------------------------------- influence log
+def influence_entries(consultation_id: int) -> list[InfluenceEntry]:
+    return list(db.session.scalars(sa.select(InfluenceEntry).where(
+        InfluenceEntry.consultation_id == consultation_id).order_by(InfluenceEntry.id)))
+
+
+def _influence_values(data: Mapping[str, object]) -> dict:
+    recommendation = _text(str(data.get("recommendation") or ""))
+    decision = str(data.get("decision") or "pending")
+    reason = _text(str(data.get("reason") or ""))
+    decided_on = data.get("decided_on")
+    if not recommendation:
+        raise ProgrammeError(_("Write the recommendation that came from the children's views."))
+    if decision not in DECISIONS:
+        raise ProgrammeError(_("Choose a decision: pending, accepted, partly accepted or not accepted."))
+    if decision in NEEDS_REASON and not reason:
+        raise ProgrammeError(_("A recommendation that is not (or only partly) accepted needs the reason, "
+                               "so that children can be told why."))
+    if decision != "pending" and decided_on is None:
+        decided_on = dt.date.today()
+    if decided_on is not None and decided_on > dt.date.today():
+        raise ProgrammeError(_("The decision date cannot be in the future."))
+    return {"recommendation": recommendation, "source_finding": _text(str(data.get("source_finding") or "")),
+            "decision": decision, "reason": reason, "owner": _text(str(data.get("owner") or ""), 120),
+            "decided_on": decided_on if decision != "pending" else None}
+
+
+def add_influence(consultation: Consultation, data: Mapping[str, object], *, actor: User | None) -> int:
+    values = _influence_values(data)
+    with write_transaction() as session:
+        entry = InfluenceEntry(consultation_id=consultation.id, recorded_by=_actor_name(actor), **values)
+        session.add(entry)
+        session.flush()
+        audit.record(actor, "programme.influence.add",
+                     f"consultation:{consultation.id} entry:{entry.id} {values['decision']}")
+        return entry.id
+
+
+def update_influence(entry: InfluenceEntry, data: Mapping[str, object], *, actor: User | None) -> None:
+    values = _influence_values(data)
+    with write_transaction() as session:
+        entry = session.merge(entry)
+        for name, value in values.items():
+            setattr(entry, name, value)
+        audit.record(actor, "programme.influence.update",
+                     f"consultation:{entry.consultation_id} entry:{entry.id} {values['decision']}")
+
+
+def delete_influence(entry: InfluenceEntry, *, actor: User | None) -> None:
+    with write_transaction() as session:
+        entry = session.merge(entry)
+        audit.record(actor, "programme.influence.delete", f"consultation:{entry.consultation_id} entry:{entry.id}")
+        session.delete(entry)
+
+
+def influence_counts(consultation_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Decisions per consultation, in one query."""
+    out: dict[int, dict[str, int]] = {cid: dict.fromkeys(DECISIONS, 0) for cid in consultation_ids}
+    if not consultation_ids:
+        return out
+    rows = db.session.execute(
+        sa.select(InfluenceEntry.consultation_id, InfluenceEntry.decision, sa.func.count())
+        .where(InfluenceEntry.consultation_id.in_(list(consultation_ids)))
+        .group_by(InfluenceEntry.consultation_id, InfluenceEntry.decision))
+    for cid, decision, n in rows:
+        out[cid][decision] = int(n)
+    return out
+
+
+# ----------------------------------------------------------------------------- feedback tracker
+def feedback_overdue(consultation: Consultation, today: dt.date | None = None) -> bool:
+    """P-04: the due date has passed and no feedback date is recorded."""
+    today = today or dt.date.today()
+    return bool(consultation.feedback_due and consultation.feedback_due < today
+                and consultation.feedback_given_on is None)
+
+
+def save_tracker(consultation: Consultation, *, given_on: dt.date | None, formats: str,
+                 actor: User | None) -> None:
+    if given_on is not None and given_on > dt.date.today():
+        raise ProgrammeError(_("The date feedback was given cannot be in the future."))
+    with write_transaction() as session:
+        record = session.merge(consultation)
+        record.feedback_given_on = given_on
+        record.feedback_formats = _text(formats, 200)
+        audit.record(actor, "programme.feedback_tracker",
+                     f"consultation:{record.id} given:{given_on.isoformat() if given_on else '-'}")
+
+
+def closed_on(consultation_id: int) -> dt.date | None:
+    """When the consultation was closed, from the audit log (the consultation keeps no date)."""
+    at = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)).where(
+        AuditEvent.action == "consultation.closed", AuditEvent.target == f"consultation:{consultation_id}"))
+    return at.date() if at is not None else None
+
+
+# ----------------------------------------------------------------------------- report inputs
+def report_inputs(consultation: Consultation) -> dict:
+    """The programme records as :class:`analysis.report.ReportInputs` keyword arguments.
+
+    The report is written in English, so the labels are taken in English whatever the page's
+    language; missing records are left out and the report says "not recorded".
+    """
+    with force_locale("en"):
+        lundy = checklist_answers(consultation.id, "lundy")
+        lundy_rows = {f"{LUNDY_QUESTIONS[k][0]}: {question_label('lundy', k)}":
+                      f"{lundy[k].status}: {lundy[k].evidence}" for k in LUNDY_QUESTIONS if k in lundy}
+        gc12 = checklist_answers(consultation.id, "gc12")
+        gc12_rows = {question_label("gc12", k): (gc12[k].status, gc12[k].evidence)
+                     for k in GC12_REQUIREMENTS if k in gc12}
+        log = [{"recommendation": e.recommendation, "decision": e.decision, "reason": e.reason,
+                "date": e.decided_on.isoformat() if e.decided_on else None, "owner": e.owner}
+               for e in influence_entries(consultation.id)]
+    feedback = {"closed_on": closed_on(consultation.id), "feedback_on": consultation.feedback_given_on,
+                "formats": consultation.feedback_formats or None}
+    return {"lundy_checklist": lundy_rows or None, "gc12": gc12_rows or None,
+            "influence_log": log or None, "feedback": feedback}
+
+
+# ----------------------------------------------------------------------------- overview
+@dataclasses.dataclass(frozen=True)
+class OverviewRow:
+    consultation: Consultation
+    funnel: tuple[tuple[str, str], ...]  # (stage, released value)
+    suppressed: bool
+    overdue: bool
+    influence: dict[str, int]
+    sheets_released: int
+    sheets_total: int
+    analyst: bool  # the viewer is its analyst (the results page is theirs to see)
+
+
+def visible_consultations(user: User) -> list[Consultation]:
+    """Administrators see every consultation; analysts those they are analysts of."""
+    query = sa.select(Consultation).order_by(Consultation.id.desc())
+    if not user.has_role("admin"):
+        query = query.join(Membership).where(Membership.user_id == user.id, Membership.role == "analyst")
+    return list(db.session.scalars(query))
+
+
+def overview(user: User, today: dt.date | None = None) -> list[OverviewRow]:
+    from survey.services import reporting
+
+    consultations = visible_consultations(user)
+    ids = [c.id for c in consultations]
+    influence = influence_counts(ids)
+    sheets = {cid: [0, 0] for cid in ids}
+    if ids:
+        for cid, state, n in db.session.execute(
+                sa.select(FeedbackSheetRecord.consultation_id, FeedbackSheetRecord.state, sa.func.count())
+                .where(FeedbackSheetRecord.consultation_id.in_(ids))
+                .group_by(FeedbackSheetRecord.consultation_id, FeedbackSheetRecord.state)):
+            sheets[cid][1] += int(n)
+            if state == "released":
+                sheets[cid][0] += int(n)
+    analyst_of = set()
+    if ids:
+        analyst_of = set(db.session.scalars(sa.select(Membership.consultation_id).where(
+            Membership.user_id == user.id, Membership.role == "analyst", Membership.consultation_id.in_(ids))))
+    pol = reporting.policy()
+    rows = []
+    for c in consultations:
+        released = reporting.funnel(c.id, pol)
+        row = released.display.iloc[0]
+        rows.append(OverviewRow(
+            c, tuple((str(stage), str(row[stage])) for stage in released.display.columns),
+            bool(released.n_primary), feedback_overdue(c, today), influence[c.id],
+            sheets[c.id][0], sheets[c.id][1], c.id in analyst_of and user.has_role("analyst")))
+    return rows
+
+
+# ----------------------------------------------------------------------------- feedback sheets
+def sheet_record(consultation_id: int, band: str, language: str) -> FeedbackSheetRecord | None:
+    return db.session.scalar(sa.select(FeedbackSheetRecord).where(
+        FeedbackSheetRecord.consultation_id == consultation_id, FeedbackSheetRecord.band == band,
+        FeedbackSheetRecord.language == language))
+
+
+def sheet_records(consultation_id: int) -> dict[tuple[str, str], FeedbackSheetRecord]:
+    rows = db.session.scalars(sa.select(FeedbackSheetRecord).where(
+        FeedbackSheetRecord.consultation_id == consultation_id))
+    return {(r.band, r.language): r for r in rows}
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def cant_change_pairs(text: str) -> list[tuple[str, str]]:
+    """ "what | why" lines as pairs; raises :class:`ProgrammeError` when a reason is missing."""
+    pairs = []
+    for line in _lines(text):
+        what, _sep, why = line.partition("|")
+        if not what.strip() or not why.strip():
+            raise ProgrammeError(_("Write each thing that can't change yet on its own line as "
+                                   "“what | why”, for example: “New phones at school | the budget is "
+                                   "decided next year”."))
+        pairs.append((what.strip(), why.strip()))
+    return pairs
+
+
+def save_sheet(consultation: Consultation, band: str, language: str, *, will_change: str, cant_change: str,
+               next_update: str, actor: User | None) -> FeedbackSheetRecord:
+    """Save the staff-written parts of a sheet; a changed released sheet goes back to draft."""
+    if band not in consultation.band_list or language not in consultation.language_list:
+        raise ProgrammeError(_("This consultation has no such age group or language."))
+    cant_change_pairs(cant_change)  # refuse a line without its reason
+    values = {"will_change": "\n".join(_lines(_text(will_change))),
+              "cant_change": "\n".join(_lines(_text(cant_change))), "next_update": _text(next_update, 1000)}
+    with write_transaction() as session:
+        record = session.scalar(sa.select(FeedbackSheetRecord).where(
+            FeedbackSheetRecord.consultation_id == consultation.id, FeedbackSheetRecord.band == band,
+            FeedbackSheetRecord.language == language))
+        if record is None:
+            record = FeedbackSheetRecord(consultation_id=consultation.id, band=band, language=language)
+            session.add(record)
+        changed = any(getattr(record, k) != v for k, v in values.items())
+        for name, value in values.items():
+            setattr(record, name, value)
+        if changed and record.state == "released":
+            # The sign-off covered other words: the new text needs its own.
+            record.state, record.reviewer, record.reviewer_role = "draft", "", ""
+            record.signed_on, record.trauma_screen_done, record.readability_override = None, False, ""
+        record.updated_on, record.updated_by = dt.date.today(), _actor_name(actor)
+        audit.record(actor, "feedback.edit", f"consultation:{consultation.id} sheet:{band}/{language}")
+        session.flush()
+        return record
+
+
+_SHARE = {"hardly anyone": _l("Hardly anyone"), "almost everyone": _l("Almost everyone")}
+
+
+def _share_words(english: str) -> str:
+    """analysis.feedback.out_of_ten's English words in the sheet's language."""
+    if english.lower() in _SHARE:
+        return str(_SHARE[english.lower()])
+    k = english.split()[1]  # "about 7 out of 10"
+    return _("About %(k)s out of 10", k=k)
+
+
+def told_us(consultation: Consultation, band: str, language: str, top: int = 5) -> list[str]:
+    """Up to ``top`` findings for one band, from tables released by the disclosure gate.
+
+    The band's children must number at least k; only shares the gate released are used, in
+    words ("about 7 out of 10"), never counts.  Question and answer wording is the
+    instrument's (as stored).
+    """
+    from analysis.descriptives import frequencies
+    from analysis.disclosure import disclose
+    from analysis.feedback import findings_from
+    from analysis.frames import split_band_variants
+    from survey.services import reporting
+
+    pol = reporting.policy()
+    completed = db.session.scalar(sa.select(sa.func.count()).select_from(Participant).where(
+        Participant.consultation_id == consultation.id, Participant.band == band,
+        Participant.state == reporting.RESPONSE_STATE)) or 0
+    if completed < pol.k:
+        return []
+    long, cb = reporting.long_frame(consultation)
+    long = long[long["band"].astype("string") == band]
+    if int(long["response_id"].nunique()) < pol.k:
+        return []
+    long, cb = split_band_variants(long, cb)
+    items = [name for name, meta in cb.items() if meta.type in ("single", "scale") and meta.domain != "DM"
+             and name in set(long["item"].astype(str))]
+    if not items:
+        return []
+    freq = frequencies(long, items=items, codebook=cb)
+    released = disclose(freq, pol, codebook={i: cb[i] for i in items}, title=f"Feedback band {band}")
+    found = []
+    for item in items:
+        for line in findings_from(released, item, "{share}\x1f{answer}", {i: cb[i] for i in items}):
+            share, answer = line.split("\x1f", 1)
+            pct = released.data[(released.data["item"] == item) & (released.data["kind"] == "valid")]["percent"].max()
+            found.append((float(pct), item, share, answer))
+    found.sort(key=lambda f: -f[0])
+    out = []
+    with force_locale(language):
+        for _pct, item, share, answer in found[:top]:
+            out.append(_("%(share)s of you answered “%(answer)s” to “%(question)s”.",
+                         share=_share_words(share), answer=answer, question=cb[item].label or item))
+    return out
+
+
+def _helplines(consultation: Consultation, language: str) -> list[tuple[str, str]]:
+    from consent.profiles import helplines_for
+    from survey.services.safeguarding import country_profile
+
+    return [(h.name, h.number) for h in helplines_for(country_profile(consultation.country_profile), language)]
+
+
+def build_sheet(consultation: Consultation, record: FeedbackSheetRecord, findings: Sequence[str] | None = None):
+    """The :class:`analysis.feedback.FeedbackSheet` for a record (released if it was signed off).
+
+    Raises :class:`ProgrammeError` naming the missing parts.
+    """
+    from analysis.feedback import SignOff, feedback_sheet, release_feedback
+
+    findings = told_us(consultation, record.band, record.language) if findings is None else findings
+    with force_locale(record.language):
+        title = _("What you told us, and what happens next")
+    try:
+        sheet = feedback_sheet(band=record.band, language=record.language, told_us=list(findings),
+                               will_change=_lines(record.will_change),
+                               cant_change=cant_change_pairs(record.cant_change),
+                               next_update=record.next_update.strip(),
+                               helplines=_helplines(consultation, record.language), title=title)
+    except ValueError as error:
+        raise ProgrammeError(_("The sheet is not complete yet: %(parts)s.",
+                               parts=str(error).split(": ", 1)[-1])) from error
+    if record.state == "released":
+        sheet = release_feedback(sheet, SignOff(record.reviewer, record.reviewer_role, record.signed_on,
+                                                record.trauma_screen_done, record.readability_override))
+    return sheet
+
+
+def release_sheet(consultation: Consultation, record: FeedbackSheetRecord, *, reviewer: str, role: str,
+                  trauma_screen_done: bool, readability_override: str, actor: User | None) -> None:
+    """Sign a sheet off and mark it released (:func:`analysis.feedback.release_feedback` decides)."""
+    from analysis.disclosure import DisclosureError
+    from analysis.feedback import SignOff, release_feedback
+
+    if record.state == "released":
+        raise ProgrammeError(_("This sheet is already released. Change its text to sign it off again."))
+    sheet = build_sheet(consultation, record)
+    signoff = SignOff(_text(reviewer, 120), _text(role, 80), dt.date.today(), bool(trauma_screen_done),
+                      _text(readability_override, 1000))
+    try:
+        release_feedback(sheet, signoff)
+    except DisclosureError as error:
+        message = str(error)
+        if "trauma" in message:
+            raise ProgrammeError(_("Confirm that a person has screened the sheet for anything that could "
+                                   "upset or harm a child (the trauma screen).")) from error
+        if "readability" in message:
+            raise ProgrammeError(_("The sheet reads above this age group's level. Simplify the text, or "
+                                   "write why it is acceptable.")) from error
+        raise ProgrammeError(_("Name the person who reviewed and signed off the sheet.")) from error
+    with write_transaction() as session:
+        record = session.merge(record)
+        record.state = "released"
+        record.reviewer, record.reviewer_role, record.signed_on = signoff.reviewer, signoff.role, signoff.on
+        record.trauma_screen_done, record.readability_override = True, signoff.readability_override
+        audit.record(actor, "feedback.release",
+                     f"consultation:{consultation.id} sheet:{record.band}/{record.language} by:{signoff.reviewer}")
+
+
+def sheet_pdf(sheet) -> bytes:
+    """The sheet as an A4 PDF (matplotlib, no pyplot): large text, the same five parts.
+
+    analysis renders the sheet's HTML; it has no PDF of the sheet yet, so it is drawn here from
+    the same :class:`FeedbackSheet` (the text is already released and escaped by nothing: PDF).
+    """
+    import io
+    import textwrap
+
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    from analysis.feedback import HEADINGS
+
+    heads = HEADINGS.get(sheet.language, HEADINGS["en"])
+    parts = [(heads[0], [f"• {t}" for t in sheet.told_us]), (heads[1], [f"• {t}" for t in sheet.will_change]),
+             (heads[2], [f"• {a}: {b}" for a, b in sheet.cant_change]), (heads[3], [sheet.next_update]),
+             (heads[4], [f"{n}: {num}" for n, num in sheet.helplines])]
+    buffer = io.BytesIO()
+    with PdfPages(buffer) as pdf:
+        fig = Figure(figsize=(8.27, 11.69))
+        y = 0.95
+
+        def new_page():
+            nonlocal fig, y
+            pdf.savefig(fig)
+            fig, y = Figure(figsize=(8.27, 11.69)), 0.95
+
+        if not sheet.released:
+            fig.text(0.08, y, "DRAFT - not signed off, do not share with children", fontsize=11,
+                     color="white", backgroundcolor="#D55E00", va="top")
+            y -= 0.04
+        fig.text(0.08, y, textwrap.fill(sheet.title, 40), fontsize=20, weight="bold", color="#0072B2", va="top")
+        y -= 0.03 * (textwrap.fill(sheet.title, 40).count("\n") + 1) + 0.03
+        for heading, lines in parts:
+            if y < 0.15:
+                new_page()
+            fig.text(0.08, y, heading, fontsize=15, weight="bold", va="top")
+            y -= 0.045
+            for line in lines:
+                wrapped = textwrap.fill(line, 62)
+                height = 0.026 * (wrapped.count("\n") + 1) + 0.01
+                if y - height < 0.05:
+                    new_page()
+                fig.text(0.1, y, wrapped, fontsize=13, va="top")
+                y -= height
+            y -= 0.02
+        pdf.savefig(fig)
+    return buffer.getvalue()
