@@ -268,6 +268,7 @@ def test_stop_and_delete_leaves_nothing(app, new_phone, bundled_consultation, is
     page.click("button[name=choice][value=delete]")
     page.wait_for_url("**/p/stopped*")
     assert "Everything you answered has been deleted" in page.content()
+    assert _violations(page) == []
     answers = stored_answers(app)
     assert len(answers) == 1 and answers == stored_answers(app)
     assert "withdrawn" in participant_states(app)
@@ -290,6 +291,7 @@ def test_quick_exit_by_button_and_by_keyboard(app, new_phone, bundled_consultati
         # A neutral screen: no survey words, no help panel, nothing about the consultation.
         text = page.locator("body").inner_text()
         assert "survey" not in text.lower() and "Childline" not in text and "Bundled" not in text
+        assert _violations(page) == []
         page.go_back()
         assert "/p/q/" not in page.url
         page.goto("/p/")
