@@ -394,8 +394,9 @@ def _share_words(english: str) -> str:
 def told_us(consultation: Consultation, band: str, language: str, top: int = 5) -> list[str]:
     """Up to ``top`` findings for one band, from tables released by the disclosure gate.
 
-    The band's children must number at least k; only shares the gate released are used, in
-    words ("about 7 out of 10"), never counts.  Question and answer wording is the
+    Only shares the gate released are used, in words ("about 7 out of 10"), never counts; the
+    gate hides percentages of fewer than ``min_denominator`` children (25 by default), so a
+    smaller band gets no findings at all.  Question and answer wording is the
     instrument's (as stored).
     """
     from analysis.descriptives import frequencies
@@ -408,7 +409,7 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     completed = db.session.scalar(sa.select(sa.func.count()).select_from(Participant).where(
         Participant.consultation_id == consultation.id, Participant.band == band,
         Participant.state == reporting.RESPONSE_STATE)) or 0
-    if completed < pol.k:
+    if completed < max(pol.k, pol.min_denominator):  # the gate would hide every share
         return []
     long, cb = reporting.long_frame(consultation)
     long = long[long["band"].astype("string") == band]
@@ -426,13 +427,15 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
         for line in findings_from(released, item, "{share}\x1f{answer}", {i: cb[i] for i in items}):
             share, answer = line.split("\x1f", 1)
             pct = released.data[(released.data["item"] == item) & (released.data["kind"] == "valid")]["percent"].max()
-            found.append((float(pct), item, share, answer))
+            if float(pct) >= 10:  # the bigger answers were hidden: "hardly anyone chose X" says nothing
+                found.append((float(pct), item, share, answer))
     found.sort(key=lambda f: -f[0])
     out = []
     with force_locale(language):
         for _pct, item, share, answer in found[:top]:
             out.append(_("%(share)s of you answered “%(answer)s” to “%(question)s”.",
-                         share=_share_words(share), answer=answer, question=cb[item].label or item))
+                         share=_share_words(share), answer=answer,
+                         question=(cb[item].label or item).rstrip(". ")))
     return out
 
 

@@ -84,6 +84,14 @@ def _policy_k() -> int:
     return policy().k
 
 
+def _min_children() -> int:
+    """How many children of a band the disclosure gate needs before it shows any share."""
+    from survey.services.reporting import policy
+
+    pol = policy()
+    return max(pol.k, pol.min_denominator)
+
+
 # ----------------------------------------------------------------------------- records
 def _records_page(consultation: Consultation, *, status: int = 200, problems: dict | None = None,
                   posted: dict | None = None, influence_form: InfluenceForm | None = None,
@@ -227,7 +235,7 @@ def _sheet_page(consultation, band, language, *, form=None, signoff_form=None, s
                            band_label=BAND_LABELS.get(band, band), language_name=LANGUAGE_NAMES.get(language, language),
                            record=record, form=form,
                            signoff_form=signoff_form, sheet=sheet, findings=findings, problem=problem,
-                           k=_policy_k()), status
+                           min_children=_min_children()), status
 
 
 @bp.route("/<int:consultation_id>/feedback/<band>/<language>", methods=["GET", "POST"])
