@@ -145,7 +145,8 @@ def _scripts(consultation: Consultation, language: str) -> list:
 @bp.route("/<int:consultation_id>/live")
 @member("facilitator")
 def live(consultation_id: int):
-    """Refreshes itself every 15 seconds (a meta refresh: no script needed)."""
+    """Reloads itself every 15 seconds (a small script with a pause button; without scripts,
+    the facilitator reloads it with its "Refresh now" link)."""
     consultation = db.get_or_404(Consultation, consultation_id)
     return render_template(
         "staff/live.html", consultation=consultation, counts=participation_counts(consultation_id),

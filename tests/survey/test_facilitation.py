@@ -28,7 +28,7 @@ def test_talk_to_someone_reaches_only_this_consultations_facilitator(app, world:
 
     live = world.clients["facilitator"].get(f"/facilitate/{world.consultation}/live")
     html = live.get_data(as_text=True)
-    assert live.status_code == 200 and "TABLE 3" in html and 'http-equiv="refresh"' in html
+    assert live.status_code == 200 and "TABLE 3" in html and "js/live-refresh.js" in html
     assert world.clients["other_facilitator"].get(f"/facilitate/{world.consultation}/live").status_code == 403
     with app.app_context():
         signal = db.session.scalars(sa.select(Signal)).one()
