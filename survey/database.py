@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
+import threading
 from collections.abc import Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows: one waitress process, the thread lock is enough
+    fcntl = None
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -23,6 +30,27 @@ from flask import Flask
 from survey.extensions import db
 
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sauti_immediate", default=False)
+
+# SQLite writers take turns here before BEGIN IMMEDIATE.  SQLite's busy handler polls with
+# growing sleeps and no queue, so with many writers contending an unlucky one can lose every
+# retry until busy_timeout runs out ("database is locked", a 500): a saturated server showed
+# exactly that.  Threads of a process queue on a lock, and processes (`sauti serve --workers`)
+# on a blocking flock() beside the database file, which the kernel hands over at once.
+_sqlite_writer = threading.Lock()
+_lock_files: dict[tuple[int, str], int] = {}
+
+
+def _process_lock(database: str | None) -> int | None:
+    """A lock file descriptor for ``database``, opened in this process (never inherited)."""
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    key = (os.getpid(), database)
+    if key not in _lock_files:
+        try:
+            _lock_files[key] = os.open(database + "-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:  # a read-only folder: rely on the busy timeout alone
+            return None
+    return _lock_files[key]
 
 
 def is_sqlite(url: str | sa.engine.URL) -> bool:
@@ -68,7 +96,20 @@ def write_transaction() -> Iterator[so.Session]:
     session = db.session()  # the request's Session behind the scoped proxy
     if session.in_transaction():
         session.commit()
+    bind = session.get_bind()
+    queue = not _immediate.get() and bind.dialect.name == "sqlite"
+    lock_fd = None
     token = _immediate.set(True)
+    if queue:
+        _sqlite_writer.acquire()
+        try:
+            lock_fd = _process_lock(bind.url.database)
+            if lock_fd is not None:
+                fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        except BaseException:
+            _sqlite_writer.release()
+            _immediate.reset(token)
+            raise
     try:
         yield session
         session.commit()
@@ -77,3 +118,7 @@ def write_transaction() -> Iterator[so.Session]:
         raise
     finally:
         _immediate.reset(token)
+        if queue:
+            if lock_fd is not None:
+                fcntl.flock(lock_fd, fcntl.LOCK_UN)
+            _sqlite_writer.release()
