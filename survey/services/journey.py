@@ -125,8 +125,12 @@ def expression_values(stored: Mapping[str, str]) -> dict[str, object]:
         if value in RESERVED_CODES or not value.startswith(("[", "{")):
             values[name] = value
         else:
-            decoded = json.loads(value)
-            values[name] = " ".join(decoded) if isinstance(decoded, list) else decoded
+            try:
+                decoded = json.loads(value)
+            except ValueError:  # an open answer that merely starts with "[" or "{"
+                values[name] = value
+                continue
+            values[name] = " ".join(map(str, decoded)) if isinstance(decoded, list) else decoded
     return values
 
 
