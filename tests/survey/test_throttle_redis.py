@@ -1,0 +1,172 @@
+"""Throttling shared across real server processes through Redis, and failing closed without it.
+
+Two `sauti serve` processes on 127.0.0.1 share one database and one Redis (127.0.0.1:6379,
+database 13, emptied first).  Requests alternate between them, so a limit that each process
+kept in its own memory would let twice as many attempts through: the test shows the combined
+limit holds (10 code guesses a minute per client; 5 failed sign-ins per name).  Then a server
+whose Redis is a closed port refuses sign-in with a clear message (503) and refuses every code,
+even a real one: never unlimited.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import ExitStack
+
+import pytest
+import redis
+
+from tests.conftest import STRONG_PASSWORD, _postgres_url, with_search_path
+from tests.survey.test_durability import _free_port
+
+pytestmark = pytest.mark.slow
+
+REDIS_DB = 13
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SAUTI = [sys.executable, "-c", "from survey.cli import main; main()"]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        return None
+
+
+class _Browser:
+    """One device: its own cookies; forms are fetched first for their CSRF token."""
+
+    def __init__(self) -> None:
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                                  _NoRedirect)
+
+    def call(self, url: str, data: dict | None = None) -> tuple[int, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(url, data=body, timeout=20) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def form(self, url: str, data: dict) -> tuple[int, str]:
+        _, html = self.call(url)
+        match = TOKEN.search(html)
+        return self.call(url, {**data, "csrf_token": match.group(1) if match else ""})
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    """A database with the demo consultation (its session open, codes issued) and one staff user."""
+    tmp_path = tmp_path_factory.mktemp("throttle")
+    postgres = _postgres_url()
+    schema = f"sauti_throttle_{os.getpid()}" if postgres else None
+    if postgres:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(postgres)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        engine.dispose()
+        url = with_search_path(postgres, schema)
+    else:
+        url = f"sqlite:///{tmp_path / 'sauti.sqlite'}"
+    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
+           "SAUTI_SESSION_COOKIE_SECURE": "false"}
+    setup = subprocess.run([*SAUTI, "demo", "--no-serve", "--codes", "3"], env=env, capture_output=True, text=True,
+                           check=True, timeout=180)
+    codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
+    subprocess.run([*SAUTI, "users", "create", "fiona", "--role", "facilitator", "--password-stdin"], env=env,
+                   input=STRONG_PASSWORD + "\n", capture_output=True, text=True, check=True, timeout=60)
+    yield env, codes
+    if postgres:
+        engine = sa.create_engine(postgres)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
+
+
+def _serve(stack: ExitStack, env: dict, storage: str) -> str:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([*SAUTI, "serve", "--port", str(port), "--workers", "1"],
+                               env={**env, "SAUTI_RATELIMIT_STORAGE_URI": storage}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def stop() -> None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+    stack.callback(stop)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/notes", timeout=1).close()  # noqa: S310 - 127.0.0.1
+            return base
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not start")
+
+
+def _wrong_code(n: int) -> str:
+    return f"ZZZZZ-{n:05d}"[:11]
+
+
+def test_limits_hold_across_two_processes_sharing_redis(database) -> None:
+    env, codes = database
+    storage = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    store = redis.Redis.from_url(storage)
+    store.flushdb()
+    with ExitStack() as stack:
+        servers = [_serve(stack, env, storage), _serve(stack, env, storage)]
+
+        # Code guesses: 30 from one device, alternating between the two processes.
+        statuses = []
+        for n in range(30):
+            status, _ = _Browser().form(servers[n % 2] + "/", {"code": _wrong_code(n)})
+            statuses.append(status)
+        evaluated = [s for s in statuses if s != 429]
+        assert len(evaluated) == 10, statuses  # 10 a minute per client, together, not 10 per process
+        assert statuses[10:] == [429] * 20
+        assert any(key.startswith(b"LIMITER/sauti/code:client:") or b"code:client:" in key for key in store.keys())
+
+        # Sign-in failures for one name, alternating: the sixth attempt is refused on either
+        # process, even with the right password.
+        sign_ins = [_Browser().form(servers[n % 2] + "/staff/sign-in",
+                                    {"username": "fiona", "password": "wrong password!!"})[0] for n in range(5)]
+        assert sign_ins == [401] * 5
+        for base in servers:
+            status, html = _Browser().form(base + "/staff/sign-in", {"username": "fiona", "password": STRONG_PASSWORD})
+            assert status == 429 and "Too many failed sign-ins" in html
+        # Another name is not locked out by fiona's failures (the per-name limit is per name).
+        assert _Browser().form(servers[1] + "/staff/sign-in",
+                               {"username": "nobody", "password": "wrong password!!"})[0] == 401
+    store.flushdb()
+    store.close()
+
+
+def test_with_redis_down_sign_in_and_codes_are_refused_never_unlimited(database) -> None:
+    env, codes = database
+    with ExitStack() as stack:
+        closed = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+        base = _serve(stack, env, closed)
+        for _ in range(3):
+            status, html = _Browser().form(base + "/staff/sign-in", {"username": "fiona", "password": STRONG_PASSWORD})
+            assert status == 503 and "Sign-in is unavailable just now" in html
+        refused = [_Browser().form(base + "/", {"code": _wrong_code(n)})[0] for n in range(25)]
+        assert refused == [429] * 25
+        # Even a real code is refused while guesses cannot be counted.
+        assert _Browser().form(base + "/", {"code": codes[0]})[0] == 429
+        # The child-facing page says so plainly.
+        _, html = _Browser().form(base + "/", {"code": codes[0]})
+        assert "try again" in html.lower() or "wait" in html.lower()
