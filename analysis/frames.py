@@ -632,19 +632,19 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         meta = kv.get(_KV_KEY.encode()) or kv.get(_KV_KEY)
         if meta is not None:
             cats = json.loads(meta.decode() if isinstance(meta, bytes) else meta)
-            df = con.execute(f"SELECT * FROM read_parquet('{src}')").df()  # noqa: S608
+            df = con.execute(f"SELECT * FROM read_parquet('{src}')").df()  # noqa: S608 # nosec B608 - _sql_path
             for col, values in cats.items():
                 df[col] = pd.Categorical.from_codes(df[col].to_numpy(), categories=values)
             return df
         cols = con.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{src}')"  # noqa: S608 - path checked
+            f"DESCRIBE SELECT * FROM read_parquet('{src}')"  # noqa: S608 # nosec B608 - path checked
         ).fetchall()
         select = []
         for i, (name, typ, *_) in enumerate(cols):
             q = '"' + str(name).replace('"', '""') + '"'
             if typ == "VARCHAR" and name != "response_id":
                 vals = [r[0] for r in con.execute(
-                    f"SELECT DISTINCT {q} FROM read_parquet('{src}') "  # noqa: S608
+                    f"SELECT DISTINCT {q} FROM read_parquet('{src}') "  # noqa: S608 # nosec B608 - quoted name, checked path
                     f"WHERE {q} IS NOT NULL ORDER BY 1").fetchall()]
                 if vals:
                     lit = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
@@ -653,7 +653,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
                     continue
             select.append(q)
         return con.execute(
-            f"SELECT {', '.join(select)} FROM read_parquet('{src}')"  # noqa: S608
+            f"SELECT {', '.join(select)} FROM read_parquet('{src}')"  # noqa: S608 # nosec B608 - quoted names
         ).df()
 
 
@@ -738,7 +738,7 @@ def read_database(
 
     def select(table: str, wanted: Sequence[str], filt: bool) -> tuple[str, list]:
         cols = ", ".join(f"{_ident(cmap[c])} AS {_ident(c)}" for c in wanted)
-        sql = f"SELECT {cols} FROM {_ident(table)}"  # noqa: S608 - identifiers validated
+        sql = f"SELECT {cols} FROM {_ident(table)}"  # noqa: S608 # nosec B608 - identifiers validated
         params: list = []
         if filt and consultation is not None:
             sql += f" WHERE {_ident(cmap['consultation'])} = ?"
@@ -796,7 +796,7 @@ def read_database(
 
 
 def _table_columns(engine: Any, table: str, read) -> set[str]:
-    sql = f"SELECT * FROM {_ident(table)} WHERE 1 = 0"  # noqa: S608 - identifier validated
+    sql = f"SELECT * FROM {_ident(table)} WHERE 1 = 0"  # noqa: S608 # nosec B608 - identifier validated
     frames = list(read(sql, []))
     return set(frames[0].columns) if frames else set()
 

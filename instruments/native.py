@@ -450,7 +450,7 @@ def load_native(source: str | os.PathLike | bytes, *, check: bool = True) -> Loa
     """
     text, origin = _read_text(source)
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 # nosec B506 - _Loader is a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{origin}, line {mark.line + 1}, column {mark.column + 1}" if mark else origin

@@ -504,7 +504,7 @@ def _has_gunicorn() -> bool:
 
 def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: int = 1) -> None:
     if lan:
-        host = "0.0.0.0"  # noqa: S104 - the --lan option exists to let the classroom's devices join
+        host = "0.0.0.0"  # noqa: S104 # nosec B104 - --lan exists to let the classroom's devices join
         address = f"http://{lan_address()}:{port}/"
         click.echo(f"Children's devices on this network can join at: {address}")
         import segno
@@ -515,7 +515,7 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: i
     app.config["SESSION_COOKIE_SECURE"] = False
     if host not in ("127.0.0.1", "localhost"):
         click.echo("Serving plain HTTP on the network: use a private Wi-Fi, or put HTTPS in front.")
-    shown = "127.0.0.1" if host == "0.0.0.0" else host  # noqa: S104
+    shown = "127.0.0.1" if host == "0.0.0.0" else host  # noqa: S104 # nosec B104 - a comparison, no bind
     if workers > 1 and sys.platform != "win32" and _has_gunicorn():
         click.echo(f"Sauti is running at http://{shown}:{port}/ with {workers} worker processes "
                    "(press Ctrl+C to stop)")

@@ -119,7 +119,7 @@ def read_answers(consultation_id: int) -> pd.DataFrame:
     """
     cid = int(consultation_id)  # an integer literal: the view cannot take bound parameters
     view_sql = (
-        f"CREATE TEMPORARY VIEW {_VIEW} AS "  # noqa: S608 - fixed names and an int
+        f"CREATE TEMPORARY VIEW {_VIEW} AS "  # noqa: S608 # nosec B608 - fixed names and an int
         "SELECT a.participant_id AS participant_id, a.item AS item, a.value AS value, "
         "p.band AS band, p.language AS language, c.setting AS setting, c.site_code AS site_code, "
         "p.consultation_id AS consultation_id "
