@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from .disclosure import ReleasedTable, require_released
 from .frames import ItemMeta, _as_codebook
@@ -61,6 +62,9 @@ BRBG = {
     7: ("#8c510a", "#d8b365", "#f6e8c3", "#d9d9d9", "#c7eae5", "#5ab4ac", "#01665e"),
 }
 NOT_SHOWN = "not shown (small numbers)"
+#: Funnel stages where children left (drawn in a second colour).
+_LEFT_STAGES = ("opt-out", "declined", "stopped", "quick exit", "withdrew")
+_THOUSANDS = FuncFormatter(lambda x, _pos: f"{x:,.0f}")
 
 
 def diverging_colors(n: int) -> tuple[str, ...]:
@@ -102,7 +106,8 @@ class ChartResult:
 
 
 def _figure(n_rows: int, width: float = 9.0) -> tuple[Figure, object]:
-    fig = Figure(figsize=(width, max(2.0, 0.6 * n_rows + 1.4)), layout="constrained")
+    # About 0.4 inch a bar: tall enough for two lines of label, short enough to read at a glance.
+    fig = Figure(figsize=(width, max(1.8, 0.4 * n_rows + 1.2)), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
@@ -115,7 +120,7 @@ def _wrap(text: str, width: int = 40, lines: int = 3) -> str:
 
 def _row_label(item_label: str, group: str | None, n, flag: str) -> str:
     text = item_label if not group else f"{item_label} - {group}"
-    n_text = f"n={int(n)}" if pd.notna(n) else "n=s"
+    n_text = f"n={int(n):,}" if pd.notna(n) else "n=s"
     if flag == "()":
         n_text = f"({n_text})"
     return _wrap(f"{text} [{n_text}]")
@@ -257,9 +262,10 @@ def bar_chart(
     ax.set_xlim(0, 105)
     ax.set_xlabel("% of children who answered")
     den = d["denominator"].dropna()
-    n_text = f"n = {int(den.iloc[0])}" if len(den) else "n = s"
+    n_text = f"n = {int(den.iloc[0]):,}" if len(den) else "n = s"
     head = title or meta.label or item
-    ax.set_title(_wrap(f"{head} ({n_text})", 70, 2), loc="left")
+    # "(n = 1,615)" stays on one line (no-break spaces).
+    ax.set_title(_wrap(f"{head} ({n_text.replace(' ', chr(0xA0))})", 70, 2), loc="left")
     alt = (f"Bar chart: {head}, {n_text}"
            + (" (children could choose more than one)" if meta.type == "multi" else "")
            + ". " + "; ".join(f"{lab} {p:.0f} %" for lab, p in shown) + ".")
@@ -283,12 +289,17 @@ def funnel_chart(released: ReleasedTable, title: str = "Participation") -> Chart
             ax.text(0, y, " s", va="center")
             parts.append(f"{stage} s")
             continue
-        ax.barh(y, float(v), color=OKABE_ITO[y % len(OKABE_ITO)], gid=str(stage))
-        ax.text(float(v), y, f" {int(v)}", va="center", fontsize="small")
-        parts.append(f"{stage} {int(v)}")
+        # One colour for the stages children pass through, another for those who left: the
+        # bars are steps of one path, not categories to tell apart.
+        left = any(w in str(stage) for w in _LEFT_STAGES)
+        ax.barh(y, float(v), color=OKABE_ITO[5] if left else OKABE_ITO[0], gid=str(stage))
+        ax.text(float(v), y, f" {int(v):,}", va="center", fontsize="small")
+        parts.append(f"{stage} {int(v):,}")
     ax.set_yticks(range(len(row)), [str(s) for s in row.index])
     ax.invert_yaxis()
     ax.set_xlim(0, float(top) * 1.15 if pd.notna(top) and top > 0 else 1)
+    ax.xaxis.set_major_formatter(_THOUSANDS)
+    ax.set_xlabel("children")
     ax.set_title(title, loc="left")
     alt = f"Bar chart: {title}. " + "; ".join(parts) + "."
     return ChartResult(fig, alt, row.to_frame("count"))
@@ -313,10 +324,21 @@ def breakdown_chart(released: ReleasedTable, title: str = "") -> ChartResult:
                 ax.text(0, y, " s", va="center", fontsize="x-small")
     for g, r in t.iterrows():
         parts.append(f"{g}: " + ", ".join(
-            f"{c} {'s' if pd.isna(v) else int(v)}" for c, v in r.items()))
+            f"{c} {'s' if pd.isna(v) else format(int(v), ',')}" for c, v in r.items()))
     ax.set_yticks(np.arange(len(t)) + 0.4 - width / 2, [str(i) for i in t.index])
     ax.invert_yaxis()
-    ax.legend(frameon=False, fontsize="small")
+    # Legend from explicit swatches (a category hidden everywhere draws no bar to copy a
+    # colour from), below the bars so it never covers one; "s" marks hidden cells.
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=OKABE_ITO[j % len(OKABE_ITO)], label=str(c)) for j, c in enumerate(t.columns)]
+    ax.legend(handles=handles, frameon=False, fontsize="small", loc="upper center",
+              bbox_to_anchor=(0.5, -0.12 - 0.6 / max(1.0, fig.get_figheight())),
+              ncol=min(len(handles), 5))
+    top, bottom = -width / 2 - 0.15, len(t) - 1 + (len(t.columns) - 0.5) * width + 0.15
+    ax.set_ylim(bottom, top)
+    ax.xaxis.set_major_formatter(_THOUSANDS)
+    ax.set_xlabel("children")
     ax.set_title(title or rel.title, loc="left")
     alt = f"Grouped bar chart: {title or rel.title}. " + "; ".join(parts) + "."
     return ChartResult(fig, alt, t)

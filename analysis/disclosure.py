@@ -63,7 +63,8 @@ UNRELIABLE = "*"
 _GATE = object()
 
 FOOTNOTES = {
-    "s": "s: suppressed, a small number or a cell hidden to protect one.",
+    "s": ("s: hidden to protect children's privacy - a count from 1 to {k_1}, or another cell "
+          "hidden so that such a count cannot be worked out from the totals."),
     "*": "*: not shown, based on fewer than {min_den} children.",
     "()": "( ): based on {min_den} to {flag_den_1} children; read with care.",
     "sens": "Shares under {low:g} % or over {high:g} % are shown as '<{low:g} %' / '>{high:g} %'.",
@@ -128,7 +129,7 @@ class DisclosurePolicy:
 
     def footnotes(self, sensitive: bool = False) -> tuple[str, ...]:
         """The standard footnotes for a table released under this policy."""
-        fmt = {"min_den": self.min_denominator, "flag_den_1": self.flag_denominator - 1,
+        fmt = {"k_1": self.k - 1, "min_den": self.min_denominator, "flag_den_1": self.flag_denominator - 1,
                "low": self.sensitive_low, "high": self.sensitive_high}
         keys = ["s", "*", "()"] + (["sens"] if sensitive else [])
         return tuple(FOOTNOTES[k].format(**fmt) for k in keys)

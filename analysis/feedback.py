@@ -29,6 +29,7 @@ from .textscreen import ReleasedQuote
 
 __all__ = [
     "BAND_GRADE",
+    "SHARE_WORDS",
     "FeedbackSheet",
     "SignOff",
     "feedback_sheet",
@@ -54,14 +55,29 @@ HEADINGS = {
 }
 
 
-def out_of_ten(percent: float) -> str:
-    """A percentage as simple words for children ("about 7 out of 10")."""
+#: "about k out of 10", "hardly anyone", "almost everyone" per language.
+SHARE_WORDS = {
+    "en": ("about {k} out of 10", "hardly anyone", "almost everyone"),
+    "sw": ("karibu {k} kati ya 10", "karibu hakuna mtu", "karibu kila mtu"),
+    "fr": ("environ {k} sur 10", "presque personne", "presque tout le monde"),
+    "es": ("unos {k} de cada 10", "casi nadie", "casi todos"),
+    "ar": ("حوالي {k} من كل 10", "لا أحد تقريبًا", "الجميع تقريبًا"),
+}
+
+
+def out_of_ten(percent: float, language: str = "en") -> str:
+    """A percentage as simple words for children ("about 7 out of 10").
+
+    >>> out_of_ten(68.0, "sw"), out_of_ten(2.0, "fr")
+    ('karibu 7 kati ya 10', 'presque personne')
+    """
+    some, none, everyone = SHARE_WORDS.get(language, SHARE_WORDS["en"])
     k = int(round(percent / 10))
     if k <= 0:
-        return "hardly anyone"
+        return none
     if k >= 10:
-        return "almost everyone"
-    return f"about {k} out of 10"
+        return everyone
+    return some.format(k=k)
 
 
 def _syllables(word: str) -> int:
@@ -91,6 +107,7 @@ def findings_from(
     template: str,
     codebook: Mapping[str, ItemMeta] | None = None,
     top: int = 1,
+    language: str = "en",
 ) -> list[str]:
     """Short findings from a released frequency table (hidden numbers are never used).
 
@@ -104,10 +121,22 @@ def findings_from(
     d = d[d["percent"].notna()].sort_values("percent", ascending=False).head(top)
     out = []
     for r in d.itertuples():
-        text = template.format(share=out_of_ten(float(r.percent)),
-                               answer=meta.label_of(r.answer).lower())
+        text = template.format(share=out_of_ten(float(r.percent), language),
+                               answer=_lower_first(meta.label_of(r.answer)))
         out.append(text[:1].upper() + text[1:])
     return out
+
+
+def _lower_first(label: str) -> str:
+    """A label inside a sentence: "A friend" -> "a friend", but "I'm not sure" and "TV" stay.
+
+    >>> _lower_first("A friend"), _lower_first("I'm not sure"), _lower_first("TV")
+    ('a friend', "I'm not sure", 'TV')
+    """
+    if not label or (label[0] == "I" and (len(label) == 1 or not label[1].isalpha())) \
+            or (label[:2].isalpha() and label[:2].isupper()):
+        return label
+    return label[0].lower() + label[1:]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,15 +408,16 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:
 margin:2rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}
 h1{font-size:1.7rem}h2{font-size:1.3rem;margin-top:2.2rem;border-bottom:2px solid #0072B2}
 h3{font-size:1.05rem}table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.9rem}
-th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:right}
-th:first-child,td:first-child{text-align:left}thead th{background:#eef3f8}
+th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:top}
+.num{text-align:right;white-space:nowrap}.date{white-space:nowrap}
+thead th{background:#eef3f8}tbody th{text-align:left}
 .caveat{background:#fff8e1;border-left:4px solid #E69F00;padding:.6rem 1rem}
 .notes{font-size:.8rem;color:#444}figure{margin:1rem 0}figcaption{font-size:.85rem}
 img{max-width:100%;height:auto}blockquote{border-left:4px solid #009E73;margin-left:0;
 padding-left:1rem}
 </style></head><body>
 <h1>{{ report.title }}</h1>
-<p>Generated {{ report.generated_on }} from the answers of {{ report.n_respondents }} children.</p>
+<p>Generated {{ report.generated_on }} from the answers of {{ "{:,}".format(report.n_respondents) }} children.</p>
 <p class="caveat">{{ caveat }}</p>
 {% for s in report.sections %}
 <section><h2>{{ s.title }}</h2>{% if s.intro %}<p>{{ s.intro }}</p>{% endif %}
@@ -440,14 +442,87 @@ def _used_notes(df: pd.DataFrame, notes: Sequence[str]) -> list[str]:
     return used
 
 
+#: Column names of the statistics frames as a reader would say them (HTML and PDF only).
+HEADERS = {
+    "p_adjusted": "p (adjusted)", "p_value": "p", "effect_size": "effect size",
+    "cramers_v": "Cramér's V", "skip_rate": "% skipped", "rns_rate": "% rather not say",
+    "dk_rate": "% don't know", "eligible": "shown to", "borda_score": "Borda score",
+    "mean_rank": "mean rank", "pct_first": "% ranked first", "n_ranked": "children who ranked",
+    "icc": "ICC", "deff": "design effect", "clusters": "sites", "mean_cluster_size":
+    "children per site", "n_effective": "effective n", "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+}
+_RATES = {"skip_rate", "rns_rate", "dk_rate"}  # proportions shown as percentages
+_PERCENTS = {"% positive", "pct_first", "percent"}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_NUMBER = re.compile(r"^([(<>]?)(-?\d+(?:\.\d+)?)( ?%?\)?)$")
+
+
+def _format_cell(column: str, value: Any) -> tuple[str, bool]:
+    """One released cell as text, and whether it is numeric (right-aligned).
+
+    Markers ("s", "*", "<5 %") are kept as they are; counts get thousands separators,
+    percentages one decimal, p-values three ("<0.001"), rates become percentages.
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "", False
+    text = str(value)
+    if text in ("s", "*", "-"):
+        return text, True
+    m = _NUMBER.match(text.strip())
+    if not m:
+        return text, text[:1] in "<>" and text.rstrip().endswith("%")
+    pre, num, post = m.groups()
+    x = float(num)
+    if column in _RATES:
+        out = f"{100 * x:.0f} %"
+    elif column in _PERCENTS or post.strip(" )") == "%":
+        out = f"{x:.1f} %"
+    elif column.startswith("p_") or column == "p":
+        out = "<0.001" if x < 0.001 and pre != "<" else f"{x:.3f}"
+    elif "." not in num:
+        out = f"{int(num):,}"
+    elif abs(x) >= 1000:
+        out = f"{x:,.0f}"
+    else:
+        out = f"{x:.2f}"
+    if pre == "(":
+        out = f"({out})"
+    elif pre in "<>" and pre:
+        out = pre + out
+    return out, True
+
+
+def _present(df: pd.DataFrame) -> pd.DataFrame:
+    """Drop an all-empty reliability ``flag`` column (nothing to explain)."""
+    if "flag" in df.columns and df["flag"].fillna("").astype(str).str.strip().eq("").all():
+        df = df.drop(columns="flag")
+    return df
+
+
 def _table_html(df: pd.DataFrame, caption: str, notes: Sequence[str], index: bool) -> str:
     esc = escape
-    head = "".join(f"<th scope='col'>{esc(str(c))}</th>" for c in
-                   ([df.index.name or ""] if index else []) + list(df.columns))
+    df = _present(df)
+    columns = [str(c) for c in df.columns]
+    formatted = [[_format_cell(c, v) for c, v in zip(columns, row, strict=True)]
+                 for row in df.itertuples(index=False)]
+    # A column is right-aligned (header too) when every filled cell in it is a number.
+    numeric = [all(num for text, num in (r[j] for r in formatted) if text) and
+               any(text for text, _ in (r[j] for r in formatted)) for j in range(len(columns))]
+    head = ("<th scope='col'>" + esc(str(df.index.name or "")) + "</th>" if index else "") + "".join(
+        f"<th scope='col'{' class=num' if numeric[j] else ''}>{esc(HEADERS.get(c, c))}</th>"
+        for j, c in enumerate(columns))
     body = []
-    for idx, row in df.iterrows():
-        cells = ([f"<th scope='row'>{esc(str(idx))}</th>"] if index else []) + [
-            f"<td>{esc('' if pd.isna(v) else str(v))}</td>" for v in row]
+    for idx, row in zip(df.index, formatted, strict=True):
+        cells = [f"<th scope='row'>{esc(str(idx))}</th>"] if index else []
+        for j, (text, _num) in enumerate(row):
+            if numeric[j]:
+                cls = " class='num'"
+            elif _DATE.match(text):
+                cls = " class='date'"
+            else:
+                cls = ""
+            cells.append(f"<td{cls}>{esc(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = "".join(f"<div>{esc(n)}</div>" for n in notes)
     return (f"<h3>{esc(caption)}</h3><table><thead><tr>{head}</tr></thead>"

@@ -83,7 +83,7 @@ def test_bar_chart_multi_select(long):
     for r in d.itertuples():
         if pd.notna(r.percent):
             assert widths[r.answer] == pytest.approx(r.percent)
-    assert f"n = {int(d['denominator'].iloc[0])}" in chart.alt_text
+    assert f"n = {int(d['denominator'].iloc[0]):,}" in chart.alt_text
     assert "more than one" in chart.alt_text
 
 

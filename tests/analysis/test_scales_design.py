@@ -148,3 +148,25 @@ def test_item_diagnostics_fixture():
     assert d.loc[("m", "A"), ["answered", "skipped", "rns"]].tolist() == [5, 4, 1]
     assert d.loc[("m", "A"), "flag"]
     assert ("c", "A") not in d.index and d.loc[("c", "B"), "skip_rate"] == 0
+
+
+def test_design_effect_against_anova_icc_and_cluster_robust_variance():
+    """deff = 1 + (m - 1) ICC with the ICC worked out here from statsmodels' one-way ANOVA
+    (balanced sites), and close to the ratio of statsmodels' cluster-robust to simple-random-
+    sampling variance of the mean, its definition (B9: Var_cluster / Var_SRS)."""
+    rng = np.random.default_rng(21)
+    J, m = 60, 25
+    g = np.repeat(np.arange(J), m)
+    y = (rng.normal(0, 0.5, J)[g] + rng.normal(0, 1, J * m) > 0.3).astype(float)  # % positive
+    frame = pd.DataFrame({"y": y, "g": g})
+    table = sm.stats.anova_lm(smf.ols("y ~ C(g)", data=frame).fit())
+    msb, msw = table.loc["C(g)", "mean_sq"], table.loc["Residual", "mean_sq"]
+    icc = (msb - msw) / (msb + (m - 1) * msw)
+    d = design_effect(y, g)
+    assert d.icc == pytest.approx(icc, rel=1e-10)
+    assert d.deff == pytest.approx(1 + (m - 1) * icc, rel=1e-10)
+    assert d.n_effective == pytest.approx(J * m / d.deff)
+    naive = smf.ols("y ~ 1", data=frame).fit()
+    robust = smf.ols("y ~ 1", data=frame).fit(cov_type="cluster", cov_kwds={"groups": g})
+    ratio = robust.bse.iloc[0] ** 2 / naive.bse.iloc[0] ** 2
+    assert d.deff > 2 and ratio == pytest.approx(d.deff, rel=0.15)
