@@ -86,7 +86,8 @@ def _actor_name(actor: User | None) -> str:
 
 
 def _text(value: str | None, limit: int = MAX_TEXT) -> str:
-    return (value or "").strip()[:limit]
+    # NUL is not text (and PostgreSQL refuses it in a string).
+    return (value or "").replace("\x00", "").strip()[:limit]
 
 
 # ----------------------------------------------------------------------------- checklists
