@@ -36,6 +36,7 @@ __all__ = ["EXPORT_SUFFIXES", "read_codebook_file", "read_sauti_export", "unneut
 #: File types a Sauti export comes in.
 EXPORT_SUFFIXES = (".csv", ".xlsx", ".sav", ".parquet")
 _NEUTRALISED = re.compile(r"^'(?=[=+\-@\t\r])")
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _TRUE = {"true", "1", "1.0", "yes"}
 _FALSE = {"false", "0", "0.0", "no", ""}
 
@@ -158,7 +159,8 @@ def _xlsx_sheet(path: Path, sheet: str) -> pd.DataFrame:
             return str(v)
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
-        return str(v)
+        # Control characters travel as OOXML escapes ("_x000D_" for a carriage return).
+        return _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), str(v))
 
     return pd.DataFrame([[text(v) for v in r] for r in rows[1:]], columns=header, dtype=object)
 

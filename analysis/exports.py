@@ -51,7 +51,10 @@ def neutralise(value: Any) -> Any:
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\']", " ", title or "table").strip()[:28] or "table"
+    # Excel forbids []:*?/\ and a leading apostrophe; a leading = + - @ goes too, so that no
+    # sheet name reads like a formula either.
+    base = re.sub(r"[\[\]:*?/\\']", " ", title or "table")
+    base = base.lstrip("=+-@ \t\r").strip()[:28] or "table"
     name, i = base, 2
     while name.lower() in used:
         name = f"{base[:25]} {i}"
@@ -227,11 +230,11 @@ def _write_sav(data: pd.DataFrame, path: Path) -> None:
     import pyreadstat
 
     frame = pd.DataFrame({
-        name: (data[column].astype("string").fillna("").astype(object)
+        name: (data[column].astype("string").fillna("").astype(object).map(neutralise)
                if not pd.api.types.is_numeric_dtype(data[column]) else data[column])
         for name, column in zip(spss_names(data.columns), data.columns, strict=True)
     })
-    pyreadstat.write_sav(frame, str(path), column_labels=[str(c) for c in data.columns])
+    pyreadstat.write_sav(frame, str(path), column_labels=[neutralise(str(c)) for c in data.columns])
 
 
 def write_microdata(
@@ -283,8 +286,14 @@ def write_microdata(
         import duckdb
 
         path = directory / f"{stem}.parquet"
+        # Text is neutralised here too: a Parquet file is often opened through a spreadsheet.
+        safe = pd.DataFrame({
+            neutralise(str(c)): (data[c].astype("string").map(neutralise, na_action="ignore")
+                                 if not (pd.api.types.is_numeric_dtype(data[c])
+                                         or pd.api.types.is_bool_dtype(data[c])) else data[c])
+            for c in data.columns})
         with duckdb.connect() as con:
-            con.register("export_frame", data)
+            con.register("export_frame", safe)
             if "'" in str(path):
                 raise ValueError("export path must not contain a quote")
             con.execute(f"COPY export_frame TO '{path}' (FORMAT parquet)")
@@ -357,6 +366,6 @@ def export_deidentified(
     files = write_microdata(released, directory, cb, fmt=fmt)
     if log:
         p = Path(directory) / "sauti_export_treatment_log.csv"
-        pd.DataFrame({"step": log}).to_csv(p, index=False)
+        pd.DataFrame({"step": [neutralise(step) for step in log]}).to_csv(p, index=False)
         files.append(p)
     return files, released
