@@ -103,7 +103,17 @@ def _configure_login(app: Flask, login_manager) -> None:  # noqa: ANN001
 
 
 def _register_blueprints(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
     from survey.views import blueprints
 
+    class DatabaseInteger(IntegerConverter):
+        """``<int:...>`` that no database integer can overflow: a larger number is simply no match (404)."""
+
+        def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003 - werkzeug's signature
+            kwargs.setdefault("max", 2**31 - 1)  # INTEGER on PostgreSQL
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseInteger
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
