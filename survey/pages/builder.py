@@ -12,11 +12,14 @@ allows it, "I don't know" (``_dk``), kept apart from the scale.  Nothing is requ
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from babel.support import Translations
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -29,6 +32,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.i18n import messages_path
 from wtforms.validators import Length, Optional, ValidationError
 
 from instruments.model import DONT_KNOW, RATHER_NOT_SAY, Choice, Instrument, Item, ItemType, matrix_key
@@ -40,6 +44,12 @@ RNS_LABEL = _l("I'd rather not say")
 DK_LABEL = _l("I don't know")
 
 
+@functools.lru_cache(maxsize=16)
+def _wtforms_translations(locale: str) -> Translations:
+    # Flask-WTF would read WTForms' catalogue from disk on every request; it never changes.
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class PageForm(FlaskForm):
     """Base of every page form: the page token makes a repeated POST harmless."""
 
@@ -47,6 +57,9 @@ class PageForm(FlaskForm):
         # The survey view checks the CSRF token itself, so an expired token re-shows the page
         # with the child's answers instead of an error page.
         csrf = False
+
+        def get_translations(self, form: FlaskForm) -> Translations:  # noqa: ARG002 - WTForms' signature
+            return _wtforms_translations(str(get_locale()))
 
 
 @dataclasses.dataclass(frozen=True)

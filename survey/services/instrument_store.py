@@ -1,13 +1,20 @@
-"""Instruments kept in the database (native YAML), parsed once per process."""
+"""Instruments kept in the database (native YAML), parsed once per process.
+
+A stored version never changes (:func:`store` refuses new content under an old version), so
+what a child's request needs of it, the parsed instrument and its pages for a band, is worked
+out once per process and kept: a page request neither reads the document nor parses it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import threading
 
 import sqlalchemy as sa
 
 from instruments import dump_native, load_bundled, load_native
-from instruments.model import Instrument
+from instruments.model import Instrument, Item, ItemType, Page, Section
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Consultation, InstrumentVersion
@@ -56,13 +63,76 @@ def instrument_for_version(record: InstrumentVersion) -> Instrument:
     return _parse(record.content_hash, record.document)
 
 
+#: (database, instrument id, version, content hash) -> the parsed instrument.  Keyed by the
+#: engine too, so that two databases in one process (tests) never share an entry.
+_BY_VERSION: dict[tuple[int, str, str, str], Instrument] = {}
+_CACHE_SIZE = 32
+
+
 def instrument_for(consultation: Consultation) -> Instrument:
+    """The instrument version a consultation was opened with.
+
+    Consultations record the content hash of their version; once that version has been read
+    and its hash checked, it comes from memory.
+    """
+    key = (id(db.engine), consultation.instrument_id, consultation.instrument_version,
+           consultation.instrument_hash)
+    cached = _BY_VERSION.get(key) if consultation.instrument_hash else None
+    if cached is not None:
+        return cached
     record = db.session.scalar(sa.select(InstrumentVersion).where(
         InstrumentVersion.instrument_id == consultation.instrument_id,
         InstrumentVersion.version == consultation.instrument_version))
     if record is None:
         raise InstrumentMissing(f"{consultation.instrument_id} {consultation.instrument_version}")
-    return instrument_for_version(record)
+    instrument = instrument_for_version(record)
+    if consultation.instrument_hash and record.content_hash == consultation.instrument_hash:
+        if len(_BY_VERSION) >= _CACHE_SIZE:
+            _BY_VERSION.clear()
+        _BY_VERSION[key] = instrument
+    return instrument
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BandView:
+    """An instrument as one age band sees it, with the look-ups a page request needs."""
+
+    instrument: Instrument
+    pages: tuple[Page, ...]  # Instrument.pages_for_band: band rules (S-08) already applied
+    sections: tuple[Section, ...]  # the section of each page, by index
+    section_pages: tuple[frozenset[str], ...]  # the names of all pages of that section
+    shown_items: tuple[tuple[Item, ...], ...]  # each page's items but calculations
+    has_relevance: tuple[bool, ...]  # whether a page's section, the page or an item has relevance
+    items: dict[str, Item]  # every item of the instrument, by name
+
+
+_VIEWS: dict[tuple[int, str, bool], BandView] = {}
+_VIEWS_LOCK = threading.Lock()
+
+
+def band_view(instrument: Instrument, band: str, research_mode: bool = False) -> BandView:
+    """The pages a band sees, worked out once per (instrument, band, mode) in this process."""
+    key = (id(instrument), band, research_mode)
+    view = _VIEWS.get(key)
+    if view is not None and view.instrument is instrument:
+        return view
+    pages = instrument.pages_for_band(band, research_mode)
+    section_by_page = {page.name: section for section in instrument.sections for page in section.pages}
+    sections = tuple(section_by_page[page.name] for page in pages)
+    view = BandView(
+        instrument, pages, sections,
+        section_pages=tuple(frozenset(p.name for p in section.pages) for section in sections),
+        shown_items=tuple(tuple(item for item in page.items if item.type is not ItemType.CALCULATE)
+                          for page in pages),
+        has_relevance=tuple(bool(sections[i].relevance or page.relevance
+                                 or any(item.relevance for item in page.items))
+                            for i, page in enumerate(pages)),
+        items={item.name: item for item in instrument.items})
+    with _VIEWS_LOCK:
+        if len(_VIEWS) >= 4 * _CACHE_SIZE:
+            _VIEWS.clear()
+        _VIEWS[key] = view  # identity is checked on reading, so a reused id() is harmless
+    return view
 
 
 def store_bundled(name: str = "reporting-mechanisms") -> InstrumentVersion:

@@ -20,13 +20,13 @@ from consent.codes import InvalidCode
 from consent.states import Event, State, TransitionRefused, may_store_answers, transition
 from consent.texts import RenderedText, TextKind, render_text
 from consent.withdrawal import WithdrawalOutcome, withdraw_by_code
-from instruments.model import RESERVED_CODES, Instrument, ItemType, Page
+from instruments.model import RESERVED_CODES, Instrument, Item, ItemType, Page
 from instruments.runtime import check_answer, context, is_relevant
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Answer, AssentEvent, ConcernFlag, PageSave, Participant, new_uuid, utcnow
 from survey.services.consent_rules import bound_text, confidentiality_mode, research_allowed, text_values
-from survey.services.instrument_store import instrument_for
+from survey.services.instrument_store import BandView, band_view, instrument_for
 
 
 class PageConflict(Exception):
@@ -100,6 +100,7 @@ class PagePlan:
 
     all_pages: tuple[Page, ...]
     shown: tuple[int, ...]  # indexes into all_pages whose items are relevant
+    view: BandView | None = dataclasses.field(default=None, compare=False)
 
     def next_after(self, index: int) -> int | None:
         return next((i for i in self.shown if i > index), None)
@@ -110,6 +111,18 @@ class PagePlan:
     def position(self, index: int) -> int:
         """How many shown pages come before this one (for the progress bar)."""
         return sum(1 for i in self.shown if i < index)
+
+    def section_of(self, index: int):  # noqa: ANN201 - an instruments Section
+        return self.view.sections[index]
+
+    def end_of_section(self, index: int) -> int:
+        """The last page (shown or not) of the section holding page ``index``."""
+        names = self.view.section_pages[index]
+        return max([index, *(i for i, page in enumerate(self.all_pages) if page.name in names)])
+
+    def first_shown_of_section(self, index: int) -> bool:
+        names = self.view.section_pages[index]
+        return not any(i < index and self.all_pages[i].name in names for i in self.shown)
 
 
 def answers_of(participant: Participant) -> dict[str, str]:
@@ -134,43 +147,45 @@ def expression_values(stored: Mapping[str, str]) -> dict[str, object]:
     return values
 
 
-_SECTIONS: dict[int, dict] = {}
+def view_for(participant: Participant, instrument: Instrument) -> BandView:
+    """The instrument as this child's band sees it (computed once per process and band)."""
+    return band_view(instrument, participant.band, research_allowed(participant.consultation))
 
 
-def _section_of(instrument: Instrument, page_name: str):  # noqa: ANN202 - an instruments Section
-    """The section holding a page, from a map built once per (cached, long-lived) instrument."""
-    sections = _SECTIONS.get(id(instrument))
-    if sections is None or sections.get("__instrument__") is not instrument:
-        sections = {page.name: section for section in instrument.sections for page in section.pages}
-        sections["__instrument__"] = instrument
-        _SECTIONS[id(instrument)] = sections
-    return sections[page_name]
-
-
-def relevant_items(instrument: Instrument, participant: Participant, page: Page,
-                   values: Mapping[str, object], lang: str | None = None) -> tuple:
-    """The items of ``page`` shown now: section, page and item relevance, with the session
-    context (band, language, setting) that expressions may read.
-
-    ``page`` comes from ``pages_for_band``, so band rules (S-08) and research-only items are
-    already applied; this is :func:`instruments.runtime.visible_items` without re-deriving the
-    band's item set, which would cost more than the rest of a page request.
-    """
+def _with_context(participant: Participant, values: Mapping[str, object], lang: str | None) -> dict[str, object]:
+    """Answers plus the session context (band, language, setting) that expressions may read."""
     consultation = participant.consultation
-    answers = {**values, **context(band=participant.band, lang=lang or participant.language,
-                                   setting=consultation.setting,
-                                   mode="research" if research_allowed(consultation) else "consultation")}
-    if not is_relevant(_section_of(instrument, page.name), answers) or not is_relevant(page, answers):
+    return {**values, **context(band=participant.band, lang=lang or participant.language,
+                                setting=consultation.setting,
+                                mode="research" if research_allowed(consultation) else "consultation")}
+
+
+def _shown_items(view: BandView, index: int, answers: Mapping[str, object]) -> tuple[Item, ...]:
+    items = view.shown_items[index]
+    if not view.has_relevance[index]:
+        return items  # nothing on this page depends on answers
+    if not is_relevant(view.sections[index], answers) or not is_relevant(view.pages[index], answers):
         return ()
-    return tuple(item for item in page.items
-                 if item.type is not ItemType.CALCULATE and is_relevant(item, answers))
+    return tuple(item for item in items if is_relevant(item, answers))
+
+
+def relevant_items(instrument: Instrument, participant: Participant, index: int,
+                   values: Mapping[str, object], lang: str | None = None) -> tuple[Item, ...]:
+    """The items of page ``index`` (of the band's pages) shown now: section, page and item
+    relevance, with the session context (band, language, setting) that expressions may read.
+
+    The band's pages come from ``pages_for_band``, so band rules (S-08) and research-only items
+    are already applied; this is :func:`instruments.runtime.visible_items` without re-deriving
+    the band's item set on every request.
+    """
+    return _shown_items(view_for(participant, instrument), index, _with_context(participant, values, lang))
 
 
 def plan(participant: Participant, instrument: Instrument, stored: Mapping[str, str]) -> PagePlan:
-    pages = instrument.pages_for_band(participant.band, research_allowed(participant.consultation))
-    values = expression_values(stored)
-    shown = tuple(i for i, page in enumerate(pages) if relevant_items(instrument, participant, page, values))
-    return PagePlan(pages, shown)
+    view = view_for(participant, instrument)
+    answers = _with_context(participant, expression_values(stored), None)
+    shown = tuple(i for i in range(len(view.pages)) if _shown_items(view, i, answers))
+    return PagePlan(view.pages, shown, view)
 
 
 def constraint_errors(instrument: Instrument, participant: Participant, specs, form, stored: Mapping[str, str],
@@ -182,6 +197,8 @@ def constraint_errors(instrument: Instrument, participant: Participant, specs, f
     """
     from survey.pages.builder import stored_value_for
 
+    if not any(spec.item.constraint and spec.fields for spec in specs):
+        return False
     posted = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
     answers = expression_values({**stored, **{k: v for k, v in posted.items() if v is not None}})
     failed = False
@@ -210,10 +227,11 @@ def screen_open_answers(participant: Participant, instrument: Instrument,
     safeguarding queue.
     """
     names = participant.consultation.screening_deny_list.split()
+    items = view_for(participant, instrument).items
     screened: dict[str, str | None] = dict(values)
     flags = []
     for name, value in values.items():
-        if value is None or value in RESERVED_CODES or instrument.item(name).type is not ItemType.TEXT:
+        if value is None or value in RESERVED_CODES or items[name].type is not ItemType.TEXT:
             continue
         result = screen_text(value, names=names)
         screened[name] = result.redacted
@@ -248,7 +266,7 @@ def save_page(participant: Participant, token: str, page_index: int, values: Map
 def _save_page_once(participant: Participant, token: str, digest: str, page_index: int,
                     values: Mapping[str, str | None], next_index: int | None, flags: list) -> bool:
     with write_transaction() as session:
-        participant = session.merge(participant)
+        participant = session.merge(participant)  # read again under the write lock
         if not may_store_answers(State(participant.state)):
             raise NotAllowed("answers can only be stored after an affirmative assent")
         seen = session.get(PageSave, token)
@@ -256,23 +274,26 @@ def _save_page_once(participant: Participant, token: str, digest: str, page_inde
             if seen.digest != digest or seen.participant_id != participant.id:
                 raise PageConflict
             return False
-        # Flushed first: a concurrent twin fails here, before touching any answer.
         session.add(PageSave(token=token, participant_id=participant.id, digest=digest))
-        session.flush()
         if participant.state == State.ASSENTED:
             _apply(participant, Event.START_ANSWERING)
         _apply(participant, Event.SAVE_PAGE)
-        upsert = _upsert_statement(session)
-        for item, value in values.items():
-            if value is None:
-                session.execute(sa.delete(Answer).where(Answer.participant_id == participant.id,
-                                                        Answer.item == item))
-            else:
-                session.execute(upsert.values(id=new_uuid(), participant_id=participant.id, item=item,
-                                              value=value, saved_on=today()))
-        session.add_all(flags)
         participant.page_index = page_index if next_index is None else next_index
         participant.last_active_on = today()
+        # Flushed first (one INSERT, one UPDATE): a concurrent twin fails here, before touching
+        # any answer.
+        session.flush()
+        cleared = [item for item, value in values.items() if value is None]
+        if cleared:
+            session.execute(sa.delete(Answer.__table__).where(Answer.participant_id == participant.id,
+                                                              Answer.item.in_(cleared)))
+        saved_on = today()
+        rows = [{"id": new_uuid(), "participant_id": participant.id, "item": item, "value": value,
+                 "saved_on": saved_on} for item, value in values.items() if value is not None]
+        if rows:
+            # One upsert for the whole page (executemany), not one statement per item.
+            session.connection().execute(_upsert_statement(session), rows)
+        session.add_all(flags)
     return True
 
 
@@ -282,13 +303,13 @@ def _upsert_statement(session):  # noqa: ANN001, ANN202 - a dialect-specific ins
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(Answer)
+    statement = insert(Answer.__table__)
     return statement.on_conflict_do_update(
         index_elements=[Answer.participant_id, Answer.item],
         set_={"value": statement.excluded.value, "saved_on": statement.excluded.saved_on})
 
 
-def submit_page(participant: Participant, instrument: Instrument, page: Page, index: int, shown_items: tuple,
+def submit_page(participant: Participant, instrument: Instrument, index: int, shown_items: tuple,
                 stored: Mapping[str, str], values: Mapping[str, str | None], *, token: str, going_back: bool,
                 lang: str) -> int | None:
     """Screen, store and route one submitted page; the index of the page to show next.
@@ -302,13 +323,13 @@ def submit_page(participant: Participant, instrument: Instrument, page: Page, in
     merged = {**stored, **{name: value for name, value in values.items() if value is not None}}
     new_plan = plan(participant, instrument, merged)  # relevance may change with these answers
     target = new_plan.previous_before(index) if going_back else new_plan.next_after(index)
-    save_page(participant, token, index, values, target, flags)
+    stay = False
     if not going_back:
         shown_now = {item.name for item in shown_items}
-        after = relevant_items(instrument, participant, page, expression_values(merged), lang)
-        if any(item.name not in shown_now for item in after):
-            return index
-    return target
+        after = relevant_items(instrument, participant, index, expression_values(merged), lang)
+        stay = any(item.name not in shown_now for item in after)
+    save_page(participant, token, index, values, target, flags)
+    return index if stay else target
 
 
 def move_to(participant: Participant, page_index: int) -> None:

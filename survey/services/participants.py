@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import current_app, g, session
 
 from consent.codes import CodeKind, InvalidCode, format_code, hash_code, new_codes
@@ -130,9 +131,11 @@ def current_participant() -> Participant | None:
     participant_id = session.get(CHILD_SESSION_KEY)
     participant = None
     if isinstance(participant_id, str):
+        # The consultation comes in the same query (it is read on every child's request).
         participant = db.session.scalar(
             sa.select(Participant)
-            .join(Consultation)
+            .join(Participant.consultation)
+            .options(so.contains_eager(Participant.consultation))
             .where(Participant.id == participant_id, Consultation.state == "open")
         )
         if participant is not None and participant.state not in RESUMABLE_STATES:

@@ -166,7 +166,7 @@ def _page_view(index: int):
     lang = journey.content_language(participant, _locale())
     page = plan.all_pages[index]
     values_so_far = journey.expression_values(stored)
-    items = journey.relevant_items(instrument, participant, page, values_so_far, lang)
+    items = journey.relevant_items(instrument, participant, index, values_so_far, lang)
     form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
     status = 200
     note = None
@@ -183,8 +183,7 @@ def _page_view(index: int):
             note = _("Sorry, that did not go through. Please press the button again.")
             status = 400
         elif request.form.get("nav") == "skip_section":
-            section_end = _end_of_section(instrument, plan, index)
-            nxt = plan.next_after(section_end)
+            nxt = plan.next_after(plan.end_of_section(index))
             journey.move_to(participant, nxt if nxt is not None else index)
             return redirect(url_for("participate.page", index=nxt) if nxt is not None
                             else url_for("participate.end"))
@@ -193,7 +192,7 @@ def _page_view(index: int):
             going_back = request.form.get("nav") == "back"
             token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
             try:
-                target = journey.submit_page(participant, instrument, page, index, items, stored, values,
+                target = journey.submit_page(participant, instrument, index, items, stored, values,
                                              token=token, going_back=going_back, lang=lang)
             except journey.PageConflict:
                 abort(409)
@@ -208,8 +207,8 @@ def _page_view(index: int):
         for spec in specs:
             data.update(form_data_for(spec, stored.get(spec.item.name)))
         form = form_class(formdata=None, data=data)
-    section = instrument.section_of(page.name)
-    first_of_section = _first_shown_of_section(instrument, plan, index)
+    section = plan.section_of(index)
+    first_of_section = plan.first_shown_of_section(index)
     return render_template(
         "participate/page.html", form=form, specs=specs, index=index, page=page,
         position=plan.position(index), total=len(plan.shown), note=note,
@@ -219,21 +218,6 @@ def _page_view(index: int):
         skippable=bool(first_of_section and section.skippable),
         has_previous=plan.previous_before(index) is not None,
     ), status
-
-
-def _end_of_section(instrument, plan, index: int) -> int:  # noqa: ANN001
-    names = {p.name for p in instrument.section_of(plan.all_pages[index].name).pages}
-    last = index
-    for i, page in enumerate(plan.all_pages):
-        if page.name in names:
-            last = max(last, i)
-    return last
-
-
-def _first_shown_of_section(instrument, plan, index: int) -> bool:  # noqa: ANN001
-    names = {p.name for p in instrument.section_of(plan.all_pages[index].name).pages}
-    earlier = [i for i in plan.shown if i < index and plan.all_pages[i].name in names]
-    return not earlier
 
 
 @bp.route("/p/q/<int:index>", methods=["GET", "POST"])
