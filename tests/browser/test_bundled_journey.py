@@ -352,3 +352,21 @@ def test_works_with_javascript_turned_off(app, new_phone, bundled_consultation, 
     page.wait_for_url("**/notes")
     page.goto("/p/")
     assert page.url.endswith("/")
+
+
+def test_shared_device_returns_to_the_start_and_keeps_nothing(app, new_phone, bundled_consultation,
+                                                              issue_codes) -> None:
+    page = new_phone()
+    child = _start(page, issue_codes(bundled_consultation(shared_device=True), 1)[0])
+    _answer_pages(child, 1)
+    page.goto("/p/end")
+    child.keep_answers()
+    assert page.locator("h1").inner_text() == "Thank you!"
+    assert _violations(page) == []
+    # The screen will go back to the start for the next child; a slow reader can stop that.
+    notice = page.locator("[data-return-to]")
+    assert notice.is_visible()
+    notice.locator("button").click()
+    assert not notice.is_visible()
+    page.goto("/p/")
+    assert page.url.endswith("/")  # the device holds no session any more
