@@ -397,14 +397,14 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
 
     Only shares the gate released are used, in words ("about 7 out of 10"), never counts; the
     gate hides percentages of fewer than ``min_denominator`` children (25 by default), so a
-    smaller band gets no findings at all.  Question and answer wording is the
-    instrument's (as stored).
+    smaller band gets no findings at all.
     """
     from analysis.descriptives import frequencies
     from analysis.disclosure import disclose
     from analysis.feedback import findings_from
-    from analysis.frames import split_band_variants
+    from analysis.frames import codebook_from_instrument, split_band_variants
     from survey.services import reporting
+    from survey.services.instrument_store import instrument_for
 
     pol = reporting.policy()
     completed = db.session.scalar(sa.select(sa.func.count()).select_from(Participant).where(
@@ -423,9 +423,13 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
         return []
     freq = frequencies(long, items=items, codebook=cb)
     released = disclose(freq, pol, codebook={i: cb[i] for i in items}, title=f"Feedback band {band}")
+    # Question and answer wording in the sheet's language, where the instrument has it
+    # ("feel[A]", band A's own scale, reads its wording from "feel").
+    local = codebook_from_instrument(instrument_for(consultation), language)
+    wording = {i: local.get(i.split("[")[0], cb[i]) for i in items}
     found = []
     for item in items:
-        for line in findings_from(released, item, "{share}\x1f{answer}", {i: cb[i] for i in items}):
+        for line in findings_from(released, item, "{share}\x1f{answer}", wording):
             share, answer = line.split("\x1f", 1)
             pct = released.data[(released.data["item"] == item) & (released.data["kind"] == "valid")]["percent"].max()
             if float(pct) >= 10:  # the bigger answers were hidden: "hardly anyone chose X" says nothing
@@ -436,7 +440,7 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
         for _pct, item, share, answer in found[:top]:
             out.append(_("%(share)s of you answered “%(answer)s” to “%(question)s”.",
                          share=_share_words(share), answer=answer,
-                         question=(cb[item].label or item).rstrip(". ")))
+                         question=(wording[item].label or item).rstrip(". ")))
     return out
 
 
