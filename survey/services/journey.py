@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -125,10 +126,13 @@ class PagePlan:
         return not any(i < index and self.all_pages[i].name in names for i in self.shown)
 
 
+@functools.cache
+def _answers_query() -> sa.Select:
+    return sa.select(Answer.item, Answer.value).where(Answer.participant_id == sa.bindparam("participant_id"))
+
+
 def answers_of(participant: Participant) -> dict[str, str]:
-    rows = db.session.execute(sa.select(Answer.item, Answer.value).where(
-        Answer.participant_id == participant.id))
-    return dict(rows.all())
+    return dict(db.session.execute(_answers_query(), {"participant_id": participant.id}).all())
 
 
 def expression_values(stored: Mapping[str, str]) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -124,6 +125,15 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
     return participant
 
 
+@functools.cache
+def _live_participant() -> sa.Select:
+    """Built once: every child's request runs it.  The consultation comes in the same query."""
+    return (sa.select(Participant)
+            .join(Participant.consultation)
+            .options(so.contains_eager(Participant.consultation))
+            .where(Participant.id == sa.bindparam("participant_id"), Consultation.state == "open"))
+
+
 def current_participant() -> Participant | None:
     """The participant of this request's child session, if it is still live."""
     if "participant" in g:
@@ -131,13 +141,7 @@ def current_participant() -> Participant | None:
     participant_id = session.get(CHILD_SESSION_KEY)
     participant = None
     if isinstance(participant_id, str):
-        # The consultation comes in the same query (it is read on every child's request).
-        participant = db.session.scalar(
-            sa.select(Participant)
-            .join(Participant.consultation)
-            .options(so.contains_eager(Participant.consultation))
-            .where(Participant.id == participant_id, Consultation.state == "open")
-        )
+        participant = db.session.scalar(_live_participant(), {"participant_id": participant_id})
         if participant is not None and participant.state not in RESUMABLE_STATES:
             participant = None
     g.participant = participant
