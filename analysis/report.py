@@ -558,7 +558,7 @@ def render_html(report: ProgrammeReport) -> str:
     tpl = env.from_string(_TEMPLATE)
 
     def render(block):
-        return Markup(_render_block(block))  # noqa: S704 - _render_block escapes every value
+        return Markup(_render_block(block))  # noqa: S704 # nosec B704 - _render_block escapes every value
 
     return tpl.render(report=report, caveat=CAVEAT, render=render)
 
