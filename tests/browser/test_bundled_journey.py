@@ -358,7 +358,6 @@ def test_shared_device_returns_to_the_start_and_keeps_nothing(app, new_phone, bu
                                                               issue_codes) -> None:
     page = new_phone()
     child = _start(page, issue_codes(bundled_consultation(shared_device=True), 1)[0])
-    _answer_pages(child, 1)
     page.goto("/p/end")
     child.keep_answers()
     assert page.locator("h1").inner_text() == "Thank you!"

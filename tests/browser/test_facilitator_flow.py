@@ -179,6 +179,12 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         assert page.locator("text=Refresh now").count() == 1  # and without scripts, a link
         signal = page.locator("li.signal")
         assert signal.count() == 1 and "TABLE 4" in signal.inner_text() and "new" in signal.inner_text()
+        # The child's state is counted: one said yes (and is answering), the other eleven cards unused.
+        stages = dict(page.locator("table:has(caption:text('Children by stage')) tbody tr").evaluate_all(
+            "rows => rows.map(r => [r.querySelector('th').textContent.trim(),"
+            " r.querySelector('td').textContent.trim()])"))
+        assert stages.get("code issued") == "11", stages
+        assert "1" in (stages.get("said yes"), stages.get("answering")), stages
         live_text = page.locator("main").inner_text()
         assert "Mobile phone" not in live_text  # counts and seats, never answers
         assert _violations(page) == []
