@@ -381,17 +381,6 @@ def save_sheet(consultation: Consultation, band: str, language: str, *, will_cha
         return record
 
 
-_SHARE = {"hardly anyone": _l("Hardly anyone"), "almost everyone": _l("Almost everyone")}
-
-
-def _share_words(english: str) -> str:
-    """analysis.feedback.out_of_ten's English words in the sheet's language."""
-    if english.lower() in _SHARE:
-        return str(_SHARE[english.lower()])
-    k = english.split()[1]  # "about 7 out of 10"
-    return _("About %(k)s out of 10", k=k)
-
-
 def told_us(consultation: Consultation, band: str, language: str, top: int = 5) -> list[str]:
     """Up to ``top`` findings for one band, from tables released by the disclosure gate.
 
@@ -429,7 +418,8 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     wording = {i: local.get(i.split("[")[0], cb[i]) for i in items}
     found = []
     for item in items:
-        for line in findings_from(released, item, "{share}\x1f{answer}", wording):
+        # The share in words of the sheet's language (analysis.feedback.SHARE_WORDS).
+        for line in findings_from(released, item, "{share}\x1f{answer}", wording, language=language):
             share, answer = line.split("\x1f", 1)
             pct = released.data[(released.data["item"] == item) & (released.data["kind"] == "valid")]["percent"].max()
             if float(pct) >= 10:  # the bigger answers were hidden: "hardly anyone chose X" says nothing
@@ -439,7 +429,7 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     with force_locale(language):
         for _pct, item, share, answer in found[:top]:
             out.append(_("%(share)s of you answered “%(answer)s” to “%(question)s”.",
-                         share=_share_words(share), answer=answer,
+                         share=share, answer=answer,
                          question=(wording[item].label or item).rstrip(". ")))
     return out
 
