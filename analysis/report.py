@@ -454,6 +454,7 @@ HEADERS = {
 }
 _RATES = {"skip_rate", "rns_rate", "dk_rate"}  # proportions shown as percentages
 _PERCENTS = {"% positive", "pct_first", "percent"}
+_NUM_CLASS = " class='num'"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^([(<>]?)(-?\d+(?:\.\d+)?)( ?%?\)?)$")
 
@@ -509,8 +510,8 @@ def _table_html(df: pd.DataFrame, caption: str, notes: Sequence[str], index: boo
     # A column is right-aligned (header too) when every filled cell in it is a number.
     numeric = [all(num for text, num in (r[j] for r in formatted) if text) and
                any(text for text, _ in (r[j] for r in formatted)) for j in range(len(columns))]
-    head = ("<th scope='col'>" + esc(str(df.index.name or "")) + "</th>" if index else "") + "".join(
-        f"<th scope='col'{' class=num' if numeric[j] else ''}>{esc(HEADERS.get(c, c))}</th>"
+    head = (f"<th scope='col'>{esc(str(df.index.name or ''))}</th>" if index else "") + "".join(
+        f"<th scope='col'{_NUM_CLASS if numeric[j] else ''}>{esc(HEADERS.get(c, c))}</th>"
         for j, c in enumerate(columns))
     body = []
     for idx, row in zip(df.index, formatted, strict=True):
@@ -572,68 +573,198 @@ def write_html(report: ProgrammeReport, path: str | Path) -> Path:
 
 
 def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: int = 28) -> Path:
-    """The report as a PDF (matplotlib ``PdfPages``; no pyplot, no system libraries).
+    """The report as an A4 PDF (matplotlib ``PdfPages``; no pyplot, no system libraries).
 
-    One page per chart, tables split over pages of ``rows_per_page`` rows; the caveat and
-    the method notes come first. Only released blocks are accepted, as for HTML.
+    Blocks flow down the pages like the HTML report: section headings, tables (formatted as in
+    the HTML, long text wrapped, split across pages with the header repeated) and charts. The
+    caveat and the method notes come first. Only released blocks are accepted, as for HTML.
+    ``rows_per_page`` is kept for compatibility; tables now fill the page.
     """
-    import textwrap
-
     from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
 
     path = Path(path)
-
-    def text_page(pdf, title, paragraphs):
-        fig = Figure(figsize=(8.27, 11.69))
-        fig.text(0.08, 0.94, title, fontsize=16, weight="bold", va="top")
-        y = 0.88
-        for p in paragraphs:
-            wrapped = textwrap.fill(p, 95)
-            fig.text(0.08, y, wrapped, fontsize=10, va="top")
-            y -= 0.025 * (wrapped.count("\n") + 2)
-        pdf.savefig(fig)
-
-    def table_pages(pdf, title, df, notes, index):
-        if index:
-            df = df.reset_index()
-        cells = df.astype(object).where(df.notna(), "").astype(str)
-        cells = cells.map(lambda v: textwrap.shorten(v, 60, placeholder="..."))
-        for start in range(0, max(len(cells), 1), rows_per_page):
-            part = cells.iloc[start:start + rows_per_page]
-            fig = Figure(figsize=(8.27, 11.69))
-            ax = fig.add_axes((0.05, 0.08, 0.9, 0.82))
-            ax.axis("off")
-            fig.text(0.05, 0.95, textwrap.fill(title, 80), fontsize=12, weight="bold",
-                     va="top")
-            if len(part):
-                tab = ax.table(cellText=part.to_numpy(), colLabels=[str(c) for c in part.columns],
-                               loc="upper left", cellLoc="left")
-                tab.auto_set_font_size(False)
-                tab.set_fontsize(7)
-                tab.scale(1, 1.25)
-            if notes:
-                fig.text(0.05, 0.04, textwrap.fill(" ".join(notes), 120), fontsize=7)
-            pdf.savefig(fig)
-
     with PdfPages(path) as pdf:
-        text_page(pdf, report.title, [f"Generated {report.generated_on} from the answers of "
-                                      f"{report.n_respondents} children.", CAVEAT])
+        doc = _PdfFlow(pdf)
+        doc.title(report.title)
+        doc.paragraph(f"Generated {report.generated_on} from the answers of "
+                      f"{report.n_respondents:,} children.")
+        doc.paragraph(CAVEAT, box=True)
         for section in report.sections:
+            doc.heading(section.title)
+            if section.intro:
+                doc.paragraph(section.intro)
             for block in section.blocks:
                 if isinstance(block, ReleasedTable):
                     disp = block.display
-                    table_pages(pdf, f"{section.title}: {block.title}", disp,
-                                _used_notes(disp, block.notes), block.kind == "counts")
+                    if block.kind == "frequencies" and "item" in disp and disp["item"].nunique() == 1:
+                        disp = disp.drop(columns="item")
+                    doc.table(block.title, disp, _used_notes(disp, block.notes),
+                              block.kind == "counts")
                 elif isinstance(block, charts.ChartResult):
-                    pdf.savefig(block.figure)
+                    doc.chart(block)
                 elif isinstance(block, ProgrammeRecord):
                     df = pd.DataFrame(list(block.rows), columns=list(block.columns))
-                    table_pages(pdf, f"{section.title}: {block.title}", df,
-                                [block.note] if block.note else [], False)
+                    doc.table(block.title, df, [block.note] if block.note else [], False)
                 elif isinstance(block, ReleasedQuote):
-                    text_page(pdf, section.title, [f'"{block.text}" (band {block.band})'])
+                    doc.paragraph(f'"{block.text}" (band {block.band})')
                 else:
                     raise TypeError("the report renders only released blocks, not "
                                     f"{type(block).__name__}")
+        doc.finish()
     return path
+
+
+class _PdfFlow:
+    """A4 pages filled top to bottom (positions in inches from the top-left corner)."""
+
+    W, H, MARGIN = 8.27, 11.69, 0.7
+    FONT, LINE, PAD = 8.0, 0.15, 0.05
+    CHAR = 0.062  # average width of a character at 8 pt (DejaVu Sans), inches
+
+    def __init__(self, pdf) -> None:
+        self.pdf = pdf
+        self.fig = None
+        self.y = 0.0
+        self.page = 0
+
+    # -- pages
+    def _new_page(self) -> None:
+        from matplotlib.figure import Figure
+
+        self.finish()
+        self.fig = Figure(figsize=(self.W, self.H))
+        self.page += 1
+        self.y = self.MARGIN
+        self.fig.text(0.5, 0.3 / self.H, str(self.page), ha="center", fontsize=7, color="#555555")
+
+    def finish(self) -> None:
+        if self.fig is not None:
+            self.pdf.savefig(self.fig)
+            self.fig = None
+
+    def _room(self, height: float) -> None:
+        if self.fig is None or self.y + height > self.H - self.MARGIN:
+            self._new_page()
+
+    def _text(self, x: float, y: float, text: str, **kw) -> None:
+        self.fig.text(x / self.W, 1 - y / self.H, text, va="top", **kw)
+
+    # -- blocks
+    def title(self, text: str) -> None:
+        self._room(0.6)
+        self._text(self.MARGIN, self.y, text, fontsize=16, weight="bold")
+        self.y += 0.5
+
+    def heading(self, text: str) -> None:
+        self._room(1.2)  # never a heading alone at the foot of a page
+        self.y += 0.1
+        self._text(self.MARGIN, self.y, text, fontsize=12, weight="bold", color="#0b3d66")
+        self.y += 0.3
+
+    def paragraph(self, text: str, box: bool = False) -> None:
+        import textwrap
+
+        width = int((self.W - 2 * self.MARGIN) / (self.CHAR * 1.15))
+        lines = textwrap.wrap(text, width) or [""]
+        height = len(lines) * self.LINE * 1.25 + 0.1
+        self._room(height)
+        kw = {"bbox": {"facecolor": "#fff8e1", "edgecolor": "#E69F00", "pad": 4}} if box else {}
+        self._text(self.MARGIN, self.y, "\n".join(lines), fontsize=9, linespacing=1.4, **kw)
+        self.y += height + (0.1 if box else 0)
+
+    def chart(self, chart) -> None:
+        import io
+
+        from matplotlib.image import imread
+
+        img = imread(io.BytesIO(chart.to_png(dpi=100)))
+        h_px, w_px = img.shape[:2]
+        width = min(self.W - 2 * self.MARGIN, w_px / 100)
+        height = width * h_px / w_px
+        if height > self.H - 2 * self.MARGIN:
+            height = self.H - 2 * self.MARGIN
+            width = height * w_px / h_px
+        self._room(height + 0.15)
+        ax = self.fig.add_axes((self.MARGIN / self.W, 1 - (self.y + height) / self.H,
+                                width / self.W, height / self.H))
+        ax.imshow(img)
+        ax.axis("off")
+        self.y += height + 0.15
+
+    def table(self, caption: str, df: pd.DataFrame, notes: Sequence[str], index: bool) -> None:
+        import textwrap
+
+        df = _present(df)
+        columns = ([str(df.index.name or "")] if index else []) + [str(c) for c in df.columns]
+        header = [HEADERS.get(c, c) for c in columns]
+        rows = []
+        for idx, row in zip(df.index, df.itertuples(index=False), strict=True):
+            cells = [_format_cell(c, v)[0] for c, v in zip(df.columns.astype(str), row, strict=True)]
+            rows.append(([str(idx)] if index else []) + cells)
+        numeric = [j >= (1 if index else 0) and all(
+            _format_cell(columns[j], r[j])[1] for r in rows if r[j]) and any(r[j] for r in rows)
+            for j in range(len(columns))]
+        # Column widths from the text they hold, squeezed to the page; long text wraps.
+        want = [max([len(header[j])] + [len(r[j]) for r in rows]) + 2 for j in range(len(columns))]
+        budget = (self.W - 2 * self.MARGIN) / self.CHAR
+        chars = list(want)
+        while sum(chars) > budget:
+            j = max(range(len(chars)), key=lambda k: chars[k])
+            if chars[j] <= 8:
+                break
+            chars[j] -= 1
+        widths = [c * self.CHAR for c in chars]
+
+        def wrap(text: str, j: int) -> list[str]:
+            return textwrap.wrap(text, max(4, chars[j] - 2)) or [""]
+
+        head_lines = [wrap(h, j) for j, h in enumerate(header)]
+        head_h = max(len(h) for h in head_lines) * self.LINE + 2 * self.PAD
+        body = [[wrap(t, j) for j, t in enumerate(r)] for r in rows]
+        heights = [max(len(c) for c in r) * self.LINE + 2 * self.PAD for r in body]
+        self._room(0.3 + head_h + (heights[0] if heights else 0))
+        self._text(self.MARGIN, self.y, caption, fontsize=9.5, weight="bold")
+        self.y += 0.28
+
+        def draw_row(cells, height, bold=False, shade=None):
+            x = self.MARGIN
+            if shade:
+                self.fig.patches.append(_rect(self, x, self.y, sum(widths), height, shade))
+            for j, lines in enumerate(cells):
+                align = "right" if numeric[j] else "left"
+                tx = x + widths[j] - self.PAD if align == "right" else x + self.PAD
+                self._text(tx, self.y + self.PAD, "\n".join(lines), fontsize=self.FONT, ha=align,
+                           weight="bold" if bold else "normal", linespacing=1.25)
+                x += widths[j]
+            self.fig.lines.append(_hline(self, self.MARGIN, self.y + height, sum(widths)))
+            self.y += height
+
+        draw_row(head_lines, head_h, bold=True, shade="#eef3f8")
+        for cells, height in zip(body, heights, strict=True):
+            if self.y + height > self.H - self.MARGIN:
+                self._new_page()
+                self._text(self.MARGIN, self.y, caption + " (continued)", fontsize=9.5, weight="bold")
+                self.y += 0.28
+                draw_row(head_lines, head_h, bold=True, shade="#eef3f8")
+            draw_row(cells, height)
+        for note in notes:
+            lines = textwrap.wrap(note, int((self.W - 2 * self.MARGIN) / (self.CHAR * 0.9)))
+            self._room(len(lines) * 0.13 + 0.05)
+            self._text(self.MARGIN, self.y + 0.05, "\n".join(lines), fontsize=7, color="#444444")
+            self.y += len(lines) * 0.13 + 0.05
+        self.y += 0.2
+
+
+def _hline(flow: _PdfFlow, x: float, y: float, width: float):
+    from matplotlib.lines import Line2D
+
+    return Line2D([x / flow.W, (x + width) / flow.W], [1 - y / flow.H] * 2, linewidth=0.4,
+                  color="#bbbbbb", transform=flow.fig.transFigure, figure=flow.fig)
+
+
+def _rect(flow: _PdfFlow, x: float, y: float, width: float, height: float, colour: str):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x / flow.W, 1 - (y + height) / flow.H), width / flow.W, height / flow.H,
+                     facecolor=colour, edgecolor="none", transform=flow.fig.transFigure,
+                     figure=flow.fig)

@@ -117,6 +117,7 @@ def test_every_chart_has_alt_text_and_numbers_are_formatted(html, page):
         assert img.get("src", "").startswith("data:image/png;base64,")
         assert len(img.get("alt", "").strip()) > 20, img.get("alt")
     assert "from the answers of 2,000 children" in html
+    assert "&lt;th" not in html and "&lt;td" not in html  # no markup escaped twice
     assert html.count("s: hidden to protect children&#39;s privacy") >= 2
     # Percentages carry one decimal and a % sign; p-values three decimals; no raw proportions.
     percents = [t for cap, col, t in page.cells if col == "percent" and t not in ("s", "*", "")]
