@@ -72,6 +72,10 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         sign_in(page, "fiona")
         page.click("text=Create a consultation")
         page.wait_for_url("**/facilitate/new")
+        problems = {"new": _violations(page)}
+        page.click("main form button[type=submit]")  # nothing filled in: every problem explained
+        assert page.locator(".errors").count() >= 5
+        problems["new (errors)"] = _violations(page)
 
         # ------------------------------------------------------------ the consultation form
         today = dt.date.today()
@@ -98,6 +102,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         page.wait_for_url(re.compile(r".*/facilitate/\d+/$"))
         assert "Draft consultation created" in flashes(page)
         overview = page.url
+        problems["overview"] = _violations(page)
 
         # ------------------------------------------------------------ opening needs approved texts
         page.click("button[name=to][value=open]")
@@ -110,6 +115,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         sign_in(reviewer, "ada")
         reviewer.click("text=Review and approve consent and assent texts")
         reviewer.wait_for_url("**/admin/texts")
+        problems["texts"] = _violations(reviewer)
         rows = reviewer.locator("tbody tr").evaluate_all(
             "rows => rows.map(r => [r.querySelector('a').getAttribute('href'),"
             " ...Array.from(r.querySelectorAll('td')).slice(1).map(td => td.textContent.trim())])")
@@ -118,6 +124,8 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         assert len(needed) >= 3
         for href in needed:
             reviewer.goto(href)
+            if href == needed[0]:
+                problems["text"] = _violations(reviewer)
             reviewer.click("main form button[type=submit]")
             reviewer.wait_for_url("**/admin/texts")
             assert "Approved" in flashes(reviewer)
@@ -143,6 +151,9 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         assert _violations(page) == []
 
         # ------------------------------------------------------------ print code cards
+        for path in ("cards", "letter"):
+            page.goto(overview + path)
+            problems[path] = _violations(page)
         page.goto(overview)
         page.fill("#count", "12")
         with page.expect_download() as download_info:
@@ -216,6 +227,9 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         late.fill("#code", re.findall(rf"Your code:\n({CODE})", text)[1])
         late.click("main button[type=submit]")
         assert "The session has not started yet" in late.locator("main").inner_text()
+
+        problems["session (closed, with log)"] = _violations(page)
+        assert {name: found for name, found in problems.items() if found} == {}
 
         # ------------------------------------------------------------ the facilitator's role ends here
         consultation_id = re.search(r"/facilitate/(\d+)/", overview).group(1)
