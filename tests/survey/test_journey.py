@@ -320,3 +320,15 @@ def test_pictograms_show_with_alt_text_from_this_server(app, child) -> None:
         response = child.get(probe)
         assert response.status_code == 404
         response.close()
+
+
+def test_open_answers_that_look_like_json_are_kept_as_text(app, make_consultation, issue_codes) -> None:
+    """An answer such as "{{7*7}}" or "[maybe" is text, not JSON: saving and the next pages work."""
+    child = app.test_client()
+    child.post("/", data={"code": issue_codes(make_consultation(), 1)[0]})
+    _assent(child)
+    assert _post_page(child, 0, {"q_who": "friend"}).status_code == 302
+    assert _post_page(child, 1, {"q_ideas": "{{7*7}} [maybe"}).status_code == 302
+    assert _post_page(child, 2, {}).status_code == 302  # relevance is evaluated over the stored text
+    with app.app_context():
+        assert db.session.scalar(sa.select(Answer.value).where(Answer.item == "ideas")) == "{{7*7}} [maybe"
