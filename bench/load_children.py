@@ -1,10 +1,10 @@
 """Load benchmark: simulated children taking the bundled consultation on a real server.
 
 Starts ``sauti serve`` (SQLite by default; set DATABASE_URL for PostgreSQL) on 127.0.0.1, then
-lets N children (band C, age 15) work through code -> age -> assent -> every page -> the end,
-each waiting 1-3 s between pages as a child would.  Each child is one keep-alive connection, as a
-phone's browser is; the generator is one asyncio process with a small HTTP/1.1 client, so that
-it takes little of the CPU it shares with the server.
+lets N children (band C, age 15), arriving over the first 30 s, work through code -> age ->
+assent -> every page -> the end, each reading every screen for 1-3 s before answering it.
+Each child is one keep-alive connection, as a phone's browser is; the generator is one asyncio
+process with a small HTTP/1.1 client, so that it takes little of the CPU it shares with the server.
 
 It prints completed surveys, page saves per second, p50/p95/p99 latency per request type and
 errors (with the first server errors from the server's log, which is kept), then checks in the
@@ -162,11 +162,15 @@ class Child:
             self.http.close()
 
     async def _run(self, think: tuple[float, float]) -> None:
+        # Every screen is read before it is answered: the think time comes before each POST.
         _, _, html = await self.request("start", "/")
+        await asyncio.sleep(random.uniform(*think))
         await self.request("start_post", "/", {"code": self.code, "csrf_token": TOKEN.search(html).group(1)})
         _, _, html = await self.request("age", "/p/age")
+        await asyncio.sleep(random.uniform(*think))
         await self.request("age_post", "/p/age", {"age": "15", "csrf_token": TOKEN.search(html).group(1)})
         _, _, html = await self.request("about", "/p/about")
+        await asyncio.sleep(random.uniform(*think))
         await self.request("about_post", "/p/about", {"check_0": "0", "check_1": "0", "decision": "yes",
                                                       "csrf_token": TOKEN.search(html).group(1)})
         index = 0
@@ -198,10 +202,30 @@ class Child:
                 continue
             if location.endswith("/p/end"):
                 _, _, html = await self.request("end", "/p/end")
+                await asyncio.sleep(random.uniform(*think))
                 status, _, _ = await self.request("end_post", "/p/end", {
                     "decision": "yes", "csrf_token": TOKEN.search(html).group(1)})
                 self.completed = status in (302, 303)
             return
+
+
+def server_cpu_seconds(pid: int) -> float | None:
+    """CPU time used so far by the server process and its workers (Linux /proc; else None)."""
+    if not os.path.isdir("/proc"):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # the server, or one of its workers
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def free_port() -> int:
@@ -279,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="no think time, 64 connections at once: the maximum page saves per second")
     parser.add_argument("--connections", type=int, default=64, help="connections in throughput mode")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
-    parser.add_argument("--ramp", type=float, default=5.0, help="seconds over which the children arrive")
+    parser.add_argument("--ramp", type=float, default=30.0,
+                        help="seconds over which the children arrive (a class does not type 500 codes at once)")
     parser.add_argument("--threads", type=int, default=8, help="server threads per worker process")
     parser.add_argument("--workers", type=int, default=None,
                         help="server worker processes (default: sauti serve's own default)")
@@ -329,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)  # let every worker finish starting
         stats: dict = {"latency": []}
         children = [Child(code, Connection("127.0.0.1", port), stats) for code in codes[:args.children]]
-        cpu_before = os.times()
+        cpu_before, server_before = os.times(), server_cpu_seconds(server.pid)
         if args.throughput:
             # 64 connections, each taking children through one after another, no think time.
             async def lane(lane_children: list[Child]) -> None:
@@ -344,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = asyncio.run(run_lanes())
         else:
             elapsed = asyncio.run(drive(children, tuple(args.think), args.ramp))
-        cpu_after = os.times()
+        cpu_after, server_after = os.times(), server_cpu_seconds(server.pid)
     finally:
         server.terminate()
         try:
@@ -393,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
         "client_errors": len(client_errors),
         "server_errors_logged": len(errors_logged),
         "database_locked_logged": sum("database is locked" in line for line in log_lines),
+        "server_cpu_s": None if server_before is None else round(server_after - server_before, 1),
+        "server_cpu_ms_per_request": None if server_before is None or not all_ms else round(
+            1000 * (server_after - server_before) / len(all_ms), 2),
         "generator_cpu_s": round((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system), 1),
         "load_average_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),
