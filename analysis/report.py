@@ -32,7 +32,7 @@ from . import charts
 from .descriptives import frequencies, shared_counts
 from .design import design_effects
 from .diagnostics import item_diagnostics
-from .disclosure import DisclosurePolicy, ReleasedTable, disclose
+from .disclosure import SUPPRESSED, UNRELIABLE, DisclosurePolicy, ReleasedTable, disclose
 from .frames import ItemMeta, _as_codebook, infer_codebook, split_band_variants, to_wide
 from .inference import compare_groups, crosstabs
 from .ranking import borda, rank_frame
@@ -453,6 +453,7 @@ HEADERS = {
     "ci_high": "95% CI high",
 }
 _RATES = {"skip_rate", "rns_rate", "dk_rate"}  # proportions shown as percentages
+_WHOLE = {"n_effective"}  # estimates shown as whole numbers
 _PERCENTS = {"% positive", "pct_first", "percent"}
 _NUM_CLASS = " class='num'"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -480,18 +481,52 @@ def _format_cell(column: str, value: Any) -> tuple[str, bool]:
     elif column in _PERCENTS or post.strip(" )") == "%":
         out = f"{x:.1f} %"
     elif column.startswith("p_") or column == "p":
-        out = "<0.001" if x < 0.001 and pre != "<" else f"{x:.3f}"
+        # Released p-values are already rounded: keep their digits; a zero means "below
+        # half the last digit" (0.00 -> "<0.005"), never an exact 0.
+        places = len(num.partition(".")[2])
+        if places > 3:  # a raw value (see _precise)
+            out = "<0.001" if x < 0.001 else f"{x:.3f}"
+        else:
+            out = f"<{0.5 * 10 ** -places:.{places + 1}f}" if x == 0 and places else num
+    elif column == "icc":
+        out = f"{x:.3f}"
+    elif column in _WHOLE:
+        out = f"{round(x):,}"
     elif "." not in num:
         out = f"{int(num):,}"
     elif abs(x) >= 1000:
         out = f"{x:,.0f}"
     else:
         out = f"{x:.2f}"
+    if out.startswith("-") and float(out.replace(",", "")) == 0:
+        out = out[1:]  # "-0.00" is a rounded zero
     if pre == "(":
         out = f"({out})"
     elif pre in "<>" and pre:
         out = pre + out
     return out, True
+
+
+def _precise(block: ReleasedTable) -> pd.DataFrame:
+    """The display of an estimates table with its released values unrounded where shown.
+
+    The gate's display rounds every estimate to 2 decimals, which turns an ICC of 0.004 into
+    0.00 beside a design effect of 1.62; the page formats the released value itself instead
+    (cells the gate hid or flagged keep their marker or brackets).
+    """
+    disp = block.display
+    if block.kind != "estimates":
+        return disp
+    disp = disp.copy()
+    for col in disp.columns:
+        if col not in block.data.columns or not pd.api.types.is_float_dtype(block.data[col]):
+            continue
+        raw = block.data[col]
+        shown = disp[col].astype(str)
+        keep = raw.notna() & ~shown.isin([SUPPRESSED, UNRELIABLE])
+        disp[col] = [(f"({float(v):.10f})" if t.startswith("(") else f"{float(v):.10f}") if k else t
+                     for v, t, k in zip(raw, shown, keep, strict=True)]
+    return disp
 
 
 def _present(df: pd.DataFrame) -> pd.DataFrame:
@@ -534,7 +569,7 @@ def _table_html(df: pd.DataFrame, caption: str, notes: Sequence[str], index: boo
 def _render_block(block) -> str:
     esc = escape
     if isinstance(block, ReleasedTable):
-        disp = block.display
+        disp = _precise(block)
         if block.kind == "frequencies" and disp["item"].nunique() == 1:
             disp = disp.drop(columns="item")
         return _table_html(disp, block.title, _used_notes(disp, block.notes),
@@ -595,7 +630,7 @@ def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: i
                 doc.paragraph(section.intro)
             for block in section.blocks:
                 if isinstance(block, ReleasedTable):
-                    disp = block.display
+                    disp = _precise(block)
                     if block.kind == "frequencies" and "item" in disp and disp["item"].nunique() == 1:
                         disp = disp.drop(columns="item")
                     doc.table(block.title, disp, _used_notes(disp, block.notes),

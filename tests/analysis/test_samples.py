@@ -124,7 +124,8 @@ def test_every_chart_has_alt_text_and_numbers_are_formatted(html, page):
     assert percents and all(re.fullmatch(r"\(?(<|>)?\d+\.\d %\)?|<5 %|>95 %", t) for t in percents), \
         percents[:5]
     p_values = [t for _, col, t in page.cells if col == "p (adjusted)" and t not in ("s", "*", "")]
-    assert p_values and all(re.fullmatch(r"<0\.001|\d\.\d{3}", t) for t in p_values)
+    assert p_values and all(re.fullmatch(r"<0\.0+5|[01]\.\d+", t) for t in p_values), p_values[:5]
+    assert not [t for _, _, t in page.cells if re.fullmatch(r"-0(\.0+)?", t)]
     assert not [c for c in page.cells if c[1] in ("skip_rate", "p_adjusted", "effect_size")]
 
 
