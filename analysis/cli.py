@@ -29,9 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Reports and exports with disclosure control.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("report", help="programme report from an export file")
-    r.add_argument("--input", required=True, type=Path, help="long-format export (.csv/.parquet)")
+    r.add_argument("--input", required=True, type=Path,
+                   help="long-format file (.csv/.parquet) or a sauti export (.csv/.xlsx/.sav/.parquet)")
     r.add_argument("--out", required=True, type=Path, help="report .html (or a directory)")
-    r.add_argument("--codebook", type=Path, help="codebook JSON (default: inferred)")
+    r.add_argument("--codebook", type=Path,
+                   help="codebook JSON (long files) or the export's codebook CSV (default: found "
+                        "next to the export, or inferred)")
     r.add_argument("--xlsx", type=Path, help="also write the tables to this .xlsx")
     r.add_argument("--pdf", type=Path, help="also write the report to this .pdf")
     r.add_argument("--title", default="Consultation report")
@@ -58,12 +61,39 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _is_wide_export(path: Path, codebook: Path | None) -> bool:
+    """A record-level Sauti export (one row per child) rather than a long-format file."""
+    if codebook is not None and codebook.suffix.lower() == ".json":
+        return False
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".sav"):
+        return True
+    if suffix == ".csv" and path.is_file():
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().strip().split(",")
+        return "record" in header and "item" not in header
+    if suffix in (".parquet", ".pq") and path.is_file():
+        import duckdb
+
+        with duckdb.connect() as con:
+            names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                               [str(path)]).fetchall()]
+        return "record" in names and "item" not in names
+    return False
+
+
 def _load(args):
     from .frames import codebook_from_dict, read_export
 
+    codebook = getattr(args, "codebook", None)
+    if _is_wide_export(args.input, codebook):
+        # ``sauti export`` files: CSV/XLSX/SPSS/Parquet with their codebook (CSV or sheet).
+        from .exportfile import read_sauti_export
+
+        return read_sauti_export(args.input, codebook)
     cb = None
-    if getattr(args, "codebook", None):
-        cb = codebook_from_dict(json.loads(args.codebook.read_text(encoding="utf-8")))
+    if codebook:
+        cb = codebook_from_dict(json.loads(codebook.read_text(encoding="utf-8")))
     return read_export(args.input, codebook=cb), cb
 
 

@@ -44,3 +44,19 @@ def test_export_command(tmp_path, capsys):
     assert "global risk" in capsys.readouterr().out
     assert main(["export", "--input", str(export), "--out-dir", str(tmp_path / "o2"),
                  "--keys", "band", "gender", "site"]) == 2  # too risky: refused
+
+
+def test_report_from_a_sauti_export_file(tmp_path, capsys):
+    from analysis.exports import export_deidentified
+    from analysis.sdc import MicrodataPolicy
+    from analysis.synthetic import synthetic_codebook, synthetic_long
+
+    files, _ = export_deidentified(synthetic_long(800, n_items=8, n_sites=3, seed=2), tmp_path, fmt="sav",
+                                   codebook=synthetic_codebook(8), policy=MicrodataPolicy(k=10), seed=1)
+    out = tmp_path / "report.html"
+    assert main(["report", "--input", str(files[0]), "--out", str(out), "--no-charts"]) == 0
+    html = out.read_text()
+    assert "q01: How easy would it be? (q01)" in html and "from the answers of 800 children" in html
+    (tmp_path / "broken.sav").write_bytes(b"not spss")
+    assert main(["report", "--input", str(tmp_path / "broken.sav"), "--out", str(out)]) == 2
+    assert "not a readable SPSS" in capsys.readouterr().err
