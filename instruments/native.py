@@ -59,6 +59,9 @@ __all__ = ["MAX_NATIVE_BYTES", "dump_native", "instrument_from_dict", "instrumen
 
 #: Largest native file accepted (bytes).
 MAX_NATIVE_BYTES = 5 * 1024 * 1024
+#: Deepest nesting of [ ] and { } accepted (an instrument needs a handful; a hostile file
+#: nests tens of thousands deep to make the parser recurse for seconds).
+MAX_FLOW_DEPTH = 64
 FORMAT_VERSION = 1
 
 
@@ -426,6 +429,28 @@ def _json_path(parts) -> str:
     return path or "(top level)"
 
 
+def _flow_depth(text: str) -> int:
+    """The deepest [ ]/{ } nesting outside quotes and comments, in one pass before parsing."""
+    depth = deepest = 0
+    quote = ""
+    comment = False
+    for char in text:
+        if comment:
+            comment = char != "\n"
+        elif quote:
+            quote = "" if char in (quote, "\n") else quote  # an apostrophe in plain text ends with its line
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def load_native(source: str | os.PathLike | bytes, *, check: bool = True) -> LoadResult:
     """Load a native YAML instrument from a path, bytes or YAML text.
 
@@ -449,6 +474,10 @@ def load_native(source: str | os.PathLike | bytes, *, check: bool = True) -> Loa
         ``FILE_UNREADABLE`` or structural validation codes.
     """
     text, origin = _read_text(source)
+    if _flow_depth(text) > MAX_FLOW_DEPTH:
+        raise InstrumentError.single(
+            IssueCode.YAML_INVALID, origin,
+            f"The YAML nests brackets more than {MAX_FLOW_DEPTH} deep.", "Flatten the file.")
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 # nosec B506 - _Loader is a SafeLoader subclass
     except yaml.YAMLError as exc:

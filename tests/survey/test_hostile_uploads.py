@@ -5,7 +5,7 @@ through the web upload at /admin/instruments (an administrator signed in) and th
 `sauti instruments validate`, in a child process forked from this one (so imports are already
 paid for) whose address space is capped at its size on entry + 512 MB (RLIMIT_AS) and whose peak
 resident memory (VmHWM, reset on entry) is measured.  Pass: a 4xx page naming the problem, a
-non-zero exit with the same kind of message, each step under 5 s and under 512 MB more memory.
+non-zero exit with the same kind of message, each step under 5 s of CPU and 512 MB more memory.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ import pytest
 
 from tests.conftest import sign_in
 
+# Each step may use 5 s of CPU (measured as process time, so a machine busy with other work does
+# not fail the test) and 512 MB more memory; a child that answers nothing in 90 s has hung.
 SECONDS = 5.0
+WALL_SECONDS = 90
 MEGABYTES = 512
 SURVEY = [("type", "name", "label"), ("select_one yn", "q1", "Would you tell a friend?"),
           ("text", "q2", "What would help?")]
@@ -309,6 +312,11 @@ def markdown_huge(path: Path) -> None:
     path.write_text("| survey |\n| | type | name | label |\n" + "".join(row.format(i) for i in range(120_000)))
 
 
+def catastrophic_regex(path: Path) -> None:
+    path.write_text("| survey |\n| | type | name | label | constraint |\n"
+                    "| | text | q1 | Your word | regex(., '^(a+)+$') |\n")
+
+
 def oversized(path: Path) -> None:
     path.write_bytes(b"| survey |\n" + b"|" * (17 * 1024 * 1024))
 
@@ -347,8 +355,9 @@ CASES: dict[str, tuple[Callable, str, tuple[str, ...]]] = {
     ".png renamed .xlsx": (png_renamed, "form.xlsx", ("xlsx",)),
     "YAML billion laughs (anchors)": (yaml_billion_laughs, "form.yaml", ("aliases",)),
     "YAML python tags": (yaml_python_tags, "form.yaml", ("python",)),
-    "YAML nested 50,000 deep": (yaml_deep_nesting, "form.yaml", ("yaml",)),
+    "YAML nested 50,000 deep": (yaml_deep_nesting, "form.yaml", ("nests",)),
     "huge Markdown form": (markdown_huge, "form.md", ("lines",)),
+    "catastrophic regex in a constraint": (catastrophic_regex, "form.md", ("repeats",)),
     "file over the size limit": (oversized, "form.md", ("large",)),
 }
 
@@ -371,16 +380,16 @@ def _measured(step: Callable[[], tuple]) -> dict:
         peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (_memory_kb("VmSize") * 1024 + MEGABYTES * 1024 * 1024, hard))
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         outcome = step()
     except MemoryError:
         outcome = ("MemoryError", "")
-    seconds = time.perf_counter() - started
+    seconds, wall = time.process_time() - cpu_started, time.perf_counter() - started
     resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     peak = _memory_kb("VmHWM") if peak_before is None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     grown = peak - (resident if peak_before is None else min(peak_before, peak))
-    return {"outcome": outcome, "seconds": seconds, "megabytes": grown / 1024}
+    return {"outcome": outcome, "seconds": seconds, "wall": wall, "megabytes": grown / 1024}
 
 
 def _child(app, client, path: str, filename: str, results) -> None:  # noqa: ANN001
@@ -415,10 +424,10 @@ def _run_case(app, client, path: Path, filename: str) -> dict:  # noqa: ANN001
     process = context.Process(target=_child, args=(app, client, str(path), filename, results))
     process.start()
     try:
-        report = json.loads(results.get(timeout=4 * SECONDS + 20))
+        report = json.loads(results.get(timeout=WALL_SECONDS))
     except Exception:  # noqa: BLE001 - a hung or killed child is the failure being tested for
-        report = {"web": {"outcome": ("no answer", ""), "seconds": float("inf"), "megabytes": 0},
-                  "cli": {"outcome": ("no answer", ""), "seconds": float("inf"), "megabytes": 0}}
+        hung = {"outcome": ("no answer", ""), "seconds": float("inf"), "wall": float("inf"), "megabytes": 0}
+        report = {"web": hung, "cli": hung}
     process.join(10)
     if process.is_alive():
         process.kill()
@@ -473,13 +482,14 @@ def test_every_hostile_file_is_refused_quickly_and_within_memory(app, admin, lis
             worst["megabytes"] = max(worst["megabytes"], report[step]["megabytes"])
             if report[step]["seconds"] > SECONDS or report[step]["megabytes"] > MEGABYTES:
                 problems.append(f"{step} took {report[step]['seconds']:.1f} s and {report[step]['megabytes']:.0f} MB")
-        print(f"{name}: web {web_status} {report['web']['seconds']:.2f} s {report['web']['megabytes']:.0f} MB; "
-              f"cli {cli_status} {report['cli']['seconds']:.2f} s {report['cli']['megabytes']:.0f} MB")
+        print(f"{name}: web {web_status} {report['web']['seconds']:.2f} s CPU ({report['web']['wall']:.2f} s), "
+              f"{report['web']['megabytes']:.0f} MB; cli {cli_status} {report['cli']['seconds']:.2f} s CPU, "
+              f"{report['cli']['megabytes']:.0f} MB")
         if problems:
             failures.append((name, problems))
     with pytest.raises(BlockingIOError):
         listener.accept()  # no XXE ever called home
-    print(f"{len(CASES)} hostile files; worst {worst['seconds']:.2f} s, {worst['megabytes']:.0f} MB more memory")
+    print(f"{len(CASES)} hostile files; worst {worst['seconds']:.2f} s CPU, {worst['megabytes']:.0f} MB more memory")
     assert failures == [], "\n".join(f"{name}: {'; '.join(problems)}" for name, problems in failures)
     assert len(CASES) >= 20
     # Nothing hostile was stored.
