@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import got_request_exception
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from werkzeug.routing import IntegerConverter, PathConverter
 
 from tests.conftest import sign_in
 
@@ -65,8 +66,8 @@ header_names = st.sampled_from(["Accept-Language", "X-Forwarded-For", "X-Real-IP
 headers = st.dictionaries(header_names, latin, max_size=4)
 
 
-def _argument_strategy(name: str, converter: str, ids: list[int]):  # noqa: ANN202
-    if converter == "IntegerConverter":
+def _argument_strategy(name: str, converter: object, ids: list[int]):  # noqa: ANN202
+    if isinstance(converter, IntegerConverter):
         return st.sampled_from(ids) | st.integers(0, 2**70)
     known = KNOWN_TEXT.get(name, [])
     return (st.sampled_from(known) | text) if known else text
@@ -76,8 +77,8 @@ def _routes(app, ids: list[int]) -> list[tuple[str, str, object]]:  # noqa: ANN0
     """(endpoint, method, a strategy for its concrete path) for every rule in the URL map."""
     routes = []
     for rule in app.url_map.iter_rules():
-        parts = {name: _argument_strategy(name, type(conv).__name__, ids) for name, conv in rule._converters.items()}
-        path_like = {name for name, conv in rule._converters.items() if type(conv).__name__ == "PathConverter"}
+        parts = {name: _argument_strategy(name, conv, ids) for name, conv in rule._converters.items()}
+        path_like = {name for name, conv in rule._converters.items() if isinstance(conv, PathConverter)}
         template = rule.rule
 
         def build(arguments: dict, template: str = template, path_like: set = frozenset(path_like)) -> str:

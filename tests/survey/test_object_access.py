@@ -21,6 +21,7 @@ import zlib
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.routing import IntegerConverter
 
 from survey.access import rule_for
 from survey.extensions import db
@@ -62,7 +63,7 @@ def _argument_sets(rule, consultation_id: int, object_id: int) -> list[dict]:  #
     for name, converter in rule._converters.items():
         if name == "consultation_id":
             options = [consultation_id]
-        elif type(converter).__name__ == "IntegerConverter":
+        elif isinstance(converter, IntegerConverter):
             options = [object_id]
         else:
             options = TEXT_VALUES.get(name, ["x"])
