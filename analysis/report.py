@@ -409,7 +409,7 @@ margin:2rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}
 h1{font-size:1.7rem}h2{font-size:1.3rem;margin-top:2.2rem;border-bottom:2px solid #0072B2}
 h3{font-size:1.05rem}table{border-collapse:collapse;margin:.6rem 0 1.2rem;font-size:.9rem}
 th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:top}
-.num{text-align:right;white-space:nowrap}.date{white-space:nowrap}
+.num{text-align:right}td.num,.date{white-space:nowrap}
 thead th{background:#eef3f8}tbody th{text-align:left}
 .caveat{background:#fff8e1;border-left:4px solid #E69F00;padding:.6rem 1rem}
 .notes{font-size:.8rem;color:#444}figure{margin:1rem 0}figcaption{font-size:.85rem}
