@@ -9,8 +9,9 @@ Writes, for a synthetic consultation of ``--n`` children (:mod:`analysis.samples
 * ``report-pdf-<page>.png`` from the PDF (``pdftoppm`` from poppler-utils, when installed);
 * ``feedback-<band>-<lang>.html`` / ``.png`` for bands A, B, C in English and Kiswahili.
 
-Without ``--full`` only the first report slices and the feedback sheets are kept small enough
-(< 300 KB each) to commit; ``--full`` renders every slice of the report and every PDF page.
+Without ``--full`` only the first report slices, two PDF pages and the feedback sheets are
+rendered (each PNG < 300 KB, small enough to commit); ``--full`` renders every slice of the
+report and every PDF page. The .html and .pdf are removed afterwards unless ``--keep-sources``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--full", action="store_true", help="every report slice and PDF page")
+    ap.add_argument("--keep-sources", action="store_true",
+                    help="keep the rendered .html and .pdf next to the PNGs (several MB)")
     args = ap.parse_args(argv)
 
     from analysis.feedback import render_feedback_html
@@ -99,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     for png in pngs:
         print(f"{png.relative_to(out)}\t{png.stat().st_size / 1024:.0f} KB")
+    if not args.keep_sources:
+        for source in [*out.glob("*.html"), out / "report.pdf"]:
+            source.unlink(missing_ok=True)
     print(f"[{time.perf_counter() - start:5.1f} s] done", file=sys.stderr)
     return 0
 
