@@ -543,9 +543,13 @@ def _serve_gunicorn(app: Flask, host: str, port: int, threads: int, workers: int
     shared rate-limit store (Redis), each worker counts code guesses on its own, so the limits
     are divided between the workers (:mod:`survey.throttle`) and never add up to more.
     """
+    import gunicorn.http.wsgi
     from gunicorn.app.base import BaseApplication
 
     from survey.extensions import db
+
+    # The same Server header as waitress gives: no server name and version to look up.
+    gunicorn.http.wsgi.SERVER = "Sauti"
 
     app.config["THROTTLE_WORKERS"] = workers
     with app.app_context():
