@@ -87,6 +87,8 @@ def choices() -> list[tuple[str, str]]:
 
 def document(profile_id: str) -> str | None:
     """The YAML text of a profile: the uploaded one, else the bundled file."""
+    if "\x00" in profile_id:  # no profile id holds one, and PostgreSQL refuses NUL in a query
+        return None
     row = db.session.get(StoredProfile, profile_id)
     if row is not None:
         return row.document
