@@ -1,0 +1,70 @@
+"""`sauti serve --workers N`: several processes on one SQLite file, limits that never add up."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from survey.throttle import hit
+
+
+def test_each_worker_enforces_its_share_of_a_limit_kept_in_memory(make_app) -> None:
+    app = make_app(THROTTLE_WORKERS=2)
+    with app.test_request_context():
+        allowed = sum(hit("10 per minute", "code:client:test") for _ in range(20))
+    assert allowed == 5  # two workers, each 5: never more than the 10 configured
+
+
+def test_one_process_enforces_the_whole_limit(make_app) -> None:
+    app = make_app()
+    with app.test_request_context():
+        assert sum(hit("10 per minute", "code:client:test") for _ in range(20)) == 10
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts worker processes through /proc")
+def test_sauti_serve_runs_two_worker_processes(tmp_path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
+    sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
+    subprocess.run([*sauti, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    server = subprocess.Popen([*sauti, "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 40
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:  # noqa: S310
+                    assert response.status == 200
+                    assert response.headers["Server"] == "Sauti"
+                    assert "csrf_token" in response.read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        assert len(_children_of(server.pid)) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        server.stdout.close()
