@@ -61,7 +61,9 @@ CAVEAT = (
     "questions, which are reported separately."
 )
 _RESERVED_LABELS = {"_rns": "rather not say", "_dk": "don't know"}
-LUNDY_DEFAULT = {"Space": "EV1", "Voice": "EV2a", "Audience": "EV3a", "Influence": "EV3b"}
+#: The bundled instrument's evaluation items (child-participation.md §8): feeling safe, getting to
+#: say what they wanted, knowing who will hear, expecting it to help.
+LUNDY_DEFAULT = {"Space": "EV1", "Voice": "EV2b", "Audience": "EV3", "Influence": "EV3b"}
 FUNNEL_ORDER = ("invited", "parent opt-outs", "declined assent", "assented", "started",
                 "completed", "stopped early", "quick exits", "withdrew after submitting")
 
@@ -90,7 +92,7 @@ class ReportInputs:
     funnel : mapping of stage -> count
         Stages of :data:`FUNNEL_ORDER` (others allowed); missing stages are "not recorded".
     lundy_items : mapping of Lundy element -> item name
-        Evaluation items whose % positive is the indicator (default EV1, EV2a, EV3a, EV3b).
+        Evaluation items whose % positive is the indicator (default EV1, EV2b, EV3, EV3b).
     lundy_checklist : mapping of question -> answer/evidence
     gc12 : mapping of requirement -> (yes | partly | no, evidence)
     influence_log : list of mappings with recommendation, decision, reason, date, owner
@@ -199,7 +201,9 @@ def _lundy(long, cb, inputs, policy) -> Section:
                 num = n = 0
                 for name in names:
                     meta = cb[name]
-                    pos = set(meta.positive) or set(meta.choices[-1:])
+                    # A yes/no item counts "yes"; a scale without marked levels its top level.
+                    pos = set(meta.positive) or (
+                        {"yes"} if "yes" in meta.choices else set(meta.choices[-1:]))
                     f = g[g["item"] == name]
                     if f.empty or int(f["denominator"].iloc[0]) == 0:
                         continue

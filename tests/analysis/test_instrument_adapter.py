@@ -52,3 +52,21 @@ def test_full_report_on_the_bundled_instrument(codebook):
     assert set(table["band"]) == {"A", "B", "C"}  # band A counted through EV1[A]
     assert table["% positive"].notna().all()
     assert "EV1[A]" in html and len(re.findall(r"<figure>", html)) > 10
+
+
+def test_lundy_indicators_on_the_bundled_instrument_use_its_evaluation_items(codebook):
+    long = synthetic_from_codebook(codebook, 1500, seed=5)
+    rep = build_report(long, ReportInputs(title="Reporting mechanisms"), codebook=codebook)
+    lundy = next(s for s in rep.sections if s.title.startswith("Quality"))
+    assert [b.title for b in lundy.blocks] == ["Lundy indicators"]  # nothing "not recorded"
+    table = lundy.blocks[0].data
+    assert set(table["element"]) == {"Space", "Voice", "Audience", "Influence"}
+    # Audience is the yes/no item EV3: its indicator is the share of "yes" among valid answers.
+    answers = long[long["item"] == "EV3"]
+    for band, group in answers.groupby("band", observed=True):
+        valid = group[~group["answer"].isin(["_rns", "_dk"]) & group["answer"].notna()]
+        if len(valid) < 50:
+            continue
+        expected = 100 * (valid["answer"] == "yes").mean()
+        row = table[(table["element"] == "Audience") & (table["band"] == band)]
+        assert abs(float(row["% positive"].iloc[0]) - expected) < 0.51
