@@ -678,9 +678,12 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
     disp["n"] = data["count"].map(_fmt_count)
     disp["of"] = data["denominator"].map(_fmt_count)
     texts = []
-    for (p, n_true, hidden, dh, coded, sens) in zip(
+    for (p, n_true, hidden, dh, coded, sens, kind) in zip(
             full["percent"], full["denominator"], full["hidden"], full["den_hidden"],
-            full["coded"], full["sensitive"], strict=True):
+            full["coded"], full["sensitive"], full["kind"], strict=True):
+        # "<5 %" coding is for the sensitive answers themselves; a count of "I'd rather not
+        # say" shown beside "<5 %" would only contradict it.
+        sens = sens and kind == "valid"
         if dh:
             texts.append(SUPPRESSED)
         elif hidden and not coded:

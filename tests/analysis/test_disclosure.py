@@ -295,3 +295,17 @@ def test_unbounded_intruder_interval_counts_as_protected() -> None:
     values = np.array([[4, 3, 3, 4, 3, 17]] * 2)
     intervals = suppression_intervals(values, np.ones((2, 6), bool))
     assert all(low == 0.0 and high == float("inf") for low, high in intervals.values())
+
+
+def test_sensitive_coding_hides_the_count_it_codes_and_leaves_reserved_answers_exact():
+    cb = {"BA1": ItemMeta("BA1", "single", ("yes", "no", "maybe"), sensitive=True)}
+    answers = ["yes"] * 12 + ["no"] * 380 + ["maybe"] * 17
+    df = pd.DataFrame({"response_id": range(len(answers)), "item": "BA1", "band": "C",
+                       "answer": answers})
+    freq = frequencies(make_long(df, cb), items=["BA1"], codebook=cb)
+    shown = disclose(freq, DisclosurePolicy(), kind="frequencies", codebook=cb).display
+    rows = {r["answer"]: r for _, r in shown.iterrows()}
+    # 12 of 409 is 2.9 %: coded "<5 %" and its count is not printed beside it
+    assert rows["yes"]["percent"] == "<5 %" and rows["yes"]["n"] != "12" and rows["yes"]["95% CI"] == ""
+    # nobody chose "rather not say": an exact 0.0 %, not a "<5 %" that contradicts its count 0
+    assert rows["I'd rather not say"]["n"] == "0" and rows["I'd rather not say"]["percent"] == "0.0 %"
