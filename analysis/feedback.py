@@ -52,7 +52,15 @@ HEADINGS = {
     "fr": ("Ce que vous nous avez dit", "Ce qui va changer",
            "Ce qui ne peut pas encore changer, et pourquoi", "Quand vous aurez de nos nouvelles",
            "Où trouver de l'aide", "Merci d'avoir participé"),
+    "es": ("Lo que nos dijisteis", "Lo que va a cambiar", "Lo que aún no puede cambiar, y por qué",
+           "Cuándo volveréis a saber de nosotros", "Dónde encontrar ayuda",
+           "Gracias por participar"),
+    "ar": ("ما قلتموه لنا", "ما الذي سيتغيّر", "ما لا يمكن أن يتغيّر بعد، ولماذا",
+           "متى ستسمعون منّا مرة أخرى", "أين تجد المساعدة", "شكرًا لمشاركتكم"),
 }
+
+#: Languages written right to left (the sheet's page direction).
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "dv", "yi", "ckb"})
 
 
 #: "about k out of 10", "hardly anyone", "almost everyone" per language.
@@ -253,13 +261,14 @@ def render_feedback_html(sheet: FeedbackSheet) -> str:
     helps = "<ul class='help'>" + "".join(
         f"<li>{esc(n)}: <strong>{esc(num)}</strong></li>" for n, num in sheet.helplines
     ) + "</ul>"
-    return f"""<!doctype html><html lang="{esc(sheet.language)}"><head><meta charset="utf-8">
+    direction = "rtl" if sheet.language.split("_")[0] in RTL_LANGUAGES else "ltr"
+    return f"""<!doctype html><html lang="{esc(sheet.language)}" dir="{direction}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(sheet.title)}</title>
 <style>body{{font-family:system-ui,sans-serif;font-size:1.35rem;line-height:1.5;max-width:42rem;
 margin:1.5rem auto;padding:0 1rem;color:#111}}h1{{color:#0072B2}}h2{{margin-top:1.6rem;
 border-bottom:3px solid #E69F00}}.help{{background:#e8f4fb;padding:1rem 2rem;border-radius:8px}}
-.draft{{background:#D55E00;color:#fff;padding:.5rem}}blockquote{{border-left:6px solid #009E73;
-margin-left:0;padding-left:1rem}}</style></head><body>{status}
+.draft{{background:#D55E00;color:#fff;padding:.5rem}}blockquote{{border-inline-start:6px solid #009E73;
+margin-inline-start:0;padding-inline-start:1rem}}</style></head><body>{status}
 <h1>{esc(sheet.title)}</h1>
 <h2>{esc(h[0])}</h2>{ul(sheet.told_us)}{quotes}
 <h2>{esc(h[1])}</h2>{ul(sheet.will_change)}

@@ -27,10 +27,6 @@ from .report import ProgrammeReport, ReportInputs, build_report
 
 __all__ = ["SampleConsultation", "sample_consultation", "sample_feedback", "sample_report"]
 
-#: The Lundy indicators of the bundled instrument's evaluation items.
-LUNDY_ITEMS = {"Space": "EV1", "Voice": "EV2b", "Audience": "EV2", "Influence": "EV3b"}
-
-
 @dataclass
 class SampleConsultation:
     long: pd.DataFrame
@@ -76,7 +72,6 @@ def sample_inputs(title: str = "How children want to ask for help (sample)") -> 
         funnel={"invited": 2650, "parent opt-outs": 61, "declined assent": 118,
                 "assented": 2352, "started": 2290, "completed": 2000, "stopped early": 290,
                 "quick exits": 7, "withdrew after submitting": 4},
-        lundy_items=LUNDY_ITEMS,
         lundy_checklist={
             "Space: were children invited in a safe, inclusive way?":
                 "yes - sessions in school halls and a community centre; adapted cards for band A",

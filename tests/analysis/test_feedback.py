@@ -90,3 +90,15 @@ def test_structure_and_quotes_rules():
         sheet(quotes=["raw text"])
     sw = sheet(language="sw")
     assert "Mlichotuambia" in render_feedback_html(sw)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "ar", "sw"])
+def test_every_interface_language_has_its_own_headings_and_direction(language):
+    s = feedback_sheet(language=language, **{k: v for k, v in sheet().__dict__.items()
+                                            if k in ("band", "told_us", "will_change", "cant_change",
+                                                     "next_update", "helplines")})
+    html = render_feedback_html(s)
+    assert f'lang="{language}"' in html
+    assert ('dir="rtl"' in html) == (language == "ar")
+    if language != "en":  # never the English headings on another language's sheet
+        assert "What you told us" not in html and "Where to get help" not in html

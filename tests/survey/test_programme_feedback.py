@@ -52,7 +52,7 @@ def test_band_findings_in_words(app, answered_many: World) -> None:  # noqa: F81
         "will_change": "Chaque classe aura une carte d'aide.", "cant_change": "Une ligne | Trop cher.",
         "next_update": "En juin."}).status_code == 302
     french = analyst.get(f"/programme/{cid}/feedback/B/fr/sheet.html").get_data(as_text=True)
-    assert '<html lang="fr">' in french and "Ce que vous nous avez dit" in french
+    assert '<html lang="fr" dir="ltr">' in french and "Ce que vous nous avez dit" in french
     assert "Qui (fr)?" in french and "a friend (fr)" in french  # the instrument's French wording
     assert re.search(r"(Environ \d+ sur 10|Presque tout le monde) ", french)  # and French share words
 
