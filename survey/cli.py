@@ -606,4 +606,4 @@ def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> No
     result = set_up_demo(code_count)
     click.echo(result.describe(f"http://{host}:{port}"))
     if not no_serve:
-        _serve(current_app._get_current_object(), host, port, lan, threads=8)
+        _serve(current_app._get_current_object(), host, port, lan, threads=8, workers=default_workers())
