@@ -202,6 +202,12 @@ def make_consultation(app: Flask):
             if state in ("closed", "archived"):
                 consultations.set_state(consultation, "closed")
             if state == "archived":
+                from survey.services import programme
+
+                for checklist, questions in programme.CHECKLISTS.items():  # P-06, before archiving
+                    programme.save_checklist(consultation, checklist,
+                                             dict.fromkeys(questions, ("yes", "recorded by the test")),
+                                             actor=None)
                 consultations.set_state(consultation, "archived")
             return consultation.id
 

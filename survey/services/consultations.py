@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from survey.database import write_transaction
 from survey.extensions import db
@@ -129,6 +130,18 @@ def set_state(consultation: Consultation, state: str, *, actor: User | None = No
     allowed = {"open": {"closed"}, "closed": {"archived"}}
     if state not in allowed.get(consultation.state, set()):
         raise ConsultationError(f"A {consultation.state} consultation cannot become {state}.")
+    if state == "archived":
+        # P-06 asks for the Lundy checklist and the GC12 self-assessment before closing; they are
+        # required here instead, because closing is how a self-completion consultation stops
+        # taking children, and that must never wait for paperwork.
+        from survey.services.programme import incomplete_checklists
+
+        missing = incomplete_checklists(consultation.id)
+        if missing:
+            raise ConsultationError(_(
+                "Before archiving, complete the Lundy process checklist and the General Comment 12 "
+                "self-assessment on the programme page (%(count)s questions unanswered).",
+                count=sum(missing.values())))
     with write_transaction() as session:
         consultation = session.merge(consultation)
         consultation.state = state

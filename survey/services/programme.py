@@ -103,6 +103,17 @@ def checklist_answers(consultation_id: int, checklist: str) -> dict[str, Checkli
     return {row.question: row for row in rows}
 
 
+def incomplete_checklists(consultation_id: int) -> dict[str, int]:
+    """Questions still unanswered per checklist ({"lundy": 2, ...}; complete ones left out)."""
+    missing = {}
+    for checklist, questions in CHECKLISTS.items():
+        answered = checklist_answers(consultation_id, checklist)
+        left = sum(1 for key in questions if key not in answered)
+        if left:
+            missing[checklist] = left
+    return missing
+
+
 def save_checklist(consultation: Consultation, checklist: str, answers: Mapping[str, tuple[str, str]],
                    *, actor: User | None) -> dict[str, str]:
     """Save a checklist's answers ({question: (status, evidence)}); returns problems by question.

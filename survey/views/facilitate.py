@@ -65,6 +65,9 @@ def change_state(consultation_id: int):
         elif request.form.get("to") == "closed":
             consultations.set_state(consultation, "closed", actor=actor)
             flash(_("The consultation is closed."), "info")
+        elif request.form.get("to") == "archived":
+            consultations.set_state(consultation, "archived", actor=actor)
+            flash(_("The consultation is archived."), "info")
     except consultations.OpeningRefused as refused:
         for problem in refused.problems:
             flash(problem, "error")

@@ -195,3 +195,26 @@ def test_programme_records_reach_the_report(app, answered: World) -> None:  # no
         assert text in html, text
     page = analyst.get(f"/reports/{cid}/").get_data(as_text=True)
     assert "Posters with the helpline number" in page
+
+
+def test_archiving_waits_for_both_checklists_but_closing_never_does(app, world: World) -> None:
+    from survey.services.programme import CHECKLISTS
+
+    facilitator, analyst = world.clients["facilitator"], world.clients["analyst"]
+    state_url = f"/facilitate/{world.consultation}/state"
+    # Closing is never held up: it is how a consultation stops taking children.
+    assert facilitator.post(state_url, data={"to": "closed"}).status_code == 303
+    refused = facilitator.post(state_url, data={"to": "archived"}, follow_redirects=True)
+    assert "Before archiving, complete the Lundy process checklist" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Consultation, world.consultation).state == "closed"
+    for checklist, questions in CHECKLISTS.items():
+        answers = {}
+        for key in questions:
+            answers[f"status-{key}"], answers[f"evidence-{key}"] = "partly", "Noted at the review meeting"
+        assert analyst.post(f"/programme/{world.consultation}/checklist/{checklist}", data=answers).status_code == 302
+    done = facilitator.post(state_url, data={"to": "archived"}, follow_redirects=True)
+    assert "The consultation is archived." in done.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Consultation, world.consultation).state == "archived"
+    assert [e[1] for e in _audit(app, "consultation.")][-2:] == ["consultation.closed", "consultation.archived"]
