@@ -64,6 +64,15 @@ _RESERVED_LABELS = {"_rns": "rather not say", "_dk": "don't know"}
 #: The bundled instrument's evaluation items (child-participation.md §8): feeling safe, getting to
 #: say what they wanted, knowing who will hear, expecting it to help.
 LUNDY_DEFAULT = {"Space": "EV1", "Voice": "EV2b", "Audience": "EV3", "Influence": "EV3b"}
+#: Headings for the default question bank's domains (child-participation.md §6.2); another
+#: instrument's domain codes are shown as they are.
+DOMAIN_TITLES = {
+    "CX": "Context: devices and private access", "TR": "Trusted people and who children would tell",
+    "AW": "Awareness of help and reporting routes", "CH": "Channel preferences and features",
+    "BA": "Barriers to telling or reporting", "TC": "Trust, confidentiality and control",
+    "AF": "What should happen after reporting", "ID": "Design ideas and information",
+    "EV": "Children's evaluation of the consultation", "DM": "About the children who took part",
+}
 FUNNEL_ORDER = ("invited", "parent opt-outs", "declined assent", "assented", "started",
                 "completed", "stopped early", "quick exits", "withdrew after submitting")
 
@@ -278,7 +287,7 @@ def _items(long, wide, cb, inputs, policy, with_charts) -> list[Section]:
     for i in scale + select:
         domains.setdefault(cb[i].domain or "Items", []).append(i)
     for dom, items in domains.items():
-        sec = Section(f"Results: {dom}")
+        sec = Section(f"Results: {DOMAIN_TITLES.get(dom, dom)}")
         scales: dict[tuple, list[str]] = {}
         for i in items:
             if cb[i].type == "scale":

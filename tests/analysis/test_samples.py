@@ -91,6 +91,8 @@ def test_the_sample_report_has_every_section(page):
                     "Clustering by site"):
         assert section in page.h2, section
     assert sum(h.startswith("Results: ") for h in page.h2) >= 5
+    # the bundled instrument's domains are named, not shown as codes
+    assert "Results: Barriers to telling or reporting" in page.h2 and "Results: BA" not in page.h2
     assert {"Participation funnel", "Children by band and gender", "Lundy indicators",
             "Influence log", "GC12 self-assessment", "Safeguarding signals"} <= set(page.h3)
 
