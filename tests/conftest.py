@@ -7,11 +7,13 @@ test run into a private schema, and each test starts from empty tables.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import re
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +40,33 @@ def _postgres_url() -> str | None:
 def with_search_path(url: str, schema: str) -> str:
     """A PostgreSQL URL whose connections see only ``schema`` (psycopg passes ``options`` on)."""
     return str(sa.engine.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on just now (for a server in a subprocess)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def scratch_database_url(folder: Path, prefix: str) -> Iterator[str]:
+    """A database for a server started in a subprocess: ``folder/sauti.sqlite``, or, when the
+    tests run on PostgreSQL, a fresh schema there, dropped afterwards."""
+    postgres = _postgres_url()
+    if not postgres:
+        yield f"sqlite:///{folder / 'sauti.sqlite'}"
+        return
+    schema = f"{prefix}_{os.getpid()}"
+    engine = sa.create_engine(postgres)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield with_search_path(postgres, schema)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
 
 
 def base_config(url: str) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import Consultation, Participant, User
+from tests.conftest import free_port
 
 
 def test_users_create_and_list(app, runner) -> None:
@@ -59,14 +59,8 @@ def test_demo_sets_everything_up(app, runner) -> None:
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 7
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_sauti_serve_runs_a_real_server(tmp_path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
     env.pop("SAUTI_SECRET_KEY", None)

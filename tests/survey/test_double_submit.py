@@ -18,8 +18,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _postgres_url, with_search_path
-from tests.survey.test_durability import PAGE_TOKEN, TOKEN, _Child, _free_port, _start
+from tests.conftest import _postgres_url, free_port, scratch_database_url
+from tests.survey.test_durability import PAGE_TOKEN, TOKEN, _Child, _start
 
 pytestmark = pytest.mark.slow
 
@@ -37,22 +37,18 @@ def _radios(html: str) -> dict[str, list[str]]:
 @pytest.fixture
 def server(tmp_path):
     postgres = _postgres_url()
-    schema = f"sauti_double_{os.getpid()}" if postgres else None
-    if postgres:
-        engine = sa.create_engine(postgres)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        engine.dispose()
-        url = with_search_path(postgres, schema)
-    else:
-        url = f"sqlite:///{tmp_path / 'sauti.sqlite'}"
+    with scratch_database_url(tmp_path, "sauti_double") as url:
+        yield from _serve_demo(tmp_path, url, postgres)
+
+
+def _serve_demo(tmp_path, url: str, postgres: str | None):
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
            "SAUTI_SESSION_COOKIE_SECURE": "false"}
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
     setup = subprocess.run([*sauti, "demo", "--no-serve", "--codes", "2"], env=env, capture_output=True, text=True,
                            check=True, timeout=180)
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     if postgres:
         command = [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}",
@@ -65,11 +61,6 @@ def server(tmp_path):
     engine.dispose()
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=20)
-    if postgres:
-        engine = sa.create_engine(postgres)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        engine.dispose()
 
 
 def test_ten_concurrent_identical_posts_store_once_and_an_altered_replay_gets_409(server) -> None:

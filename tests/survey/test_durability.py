@@ -12,7 +12,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,11 +20,12 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _postgres_url, with_search_path
+from tests.conftest import _postgres_url, free_port, scratch_database_url
 
 pytestmark = pytest.mark.slow
 
@@ -36,12 +36,6 @@ PAGE_TOKEN = re.compile(r'name="page_token" value="([^"]+)"')
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
         return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class _Child:
@@ -106,26 +100,22 @@ def _start(command: list[str], env: dict, base: str) -> subprocess.Popen:
     raise AssertionError("the server did not start")
 
 
-def test_kill_nine_three_times_loses_no_acknowledged_answer(tmp_path) -> None:
+@pytest.fixture
+def scratch_url(tmp_path) -> Iterator[str]:
+    with scratch_database_url(tmp_path, "sauti_kill") as url:
+        yield url
+
+
+def test_kill_nine_three_times_loses_no_acknowledged_answer(tmp_path, scratch_url: str) -> None:
     instance = tmp_path / "instance"
-    postgres = _postgres_url()
-    schema = None
-    if postgres:
-        schema = f"sauti_kill_{os.getpid()}"
-        engine = sa.create_engine(postgres)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        engine.dispose()
-        url = with_search_path(postgres, schema)
-    else:
-        url = f"sqlite:///{tmp_path / 'sauti.sqlite'}"
+    postgres, url = _postgres_url(), scratch_url
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(instance), "DATABASE_URL": url,
            "SAUTI_CODE_ATTEMPTS_PER_CLIENT": '"100000 per minute"', "SAUTI_CODE_ATTEMPTS_GLOBAL": '"100000 per minute"'}
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
     setup = subprocess.run([*sauti, "demo", "--no-serve", "--codes", "12"], env=env, capture_output=True,
                            text=True, check=True, timeout=180)
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     if postgres:
         command = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "survey:create_app()"]
@@ -171,11 +161,6 @@ def test_kill_nine_three_times_loses_no_acknowledged_answer(tmp_path) -> None:
     engine.dispose()
     assert set(acknowledged) <= stored
     assert len(acknowledged) == len(set(acknowledged)) and duplicates == 0
-    if postgres:
-        engine = sa.create_engine(postgres)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        engine.dispose()
-    else:
+    if not postgres:
         with sqlite3.connect(tmp_path / "sauti.sqlite") as connection:
             assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

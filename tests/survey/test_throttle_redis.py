@@ -25,8 +25,7 @@ from contextlib import ExitStack
 import pytest
 import redis
 
-from tests.conftest import STRONG_PASSWORD, _postgres_url, with_search_path
-from tests.survey.test_durability import _free_port
+from tests.conftest import STRONG_PASSWORD, free_port, scratch_database_url
 
 pytestmark = pytest.mark.slow
 
@@ -67,18 +66,11 @@ class _Browser:
 def database(tmp_path_factory):
     """A database with the demo consultation (its session open, codes issued) and one staff user."""
     tmp_path = tmp_path_factory.mktemp("throttle")
-    postgres = _postgres_url()
-    schema = f"sauti_throttle_{os.getpid()}" if postgres else None
-    if postgres:
-        import sqlalchemy as sa
+    with scratch_database_url(tmp_path, "sauti_throttle") as url:
+        yield _demo_database(tmp_path, url)
 
-        engine = sa.create_engine(postgres)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        engine.dispose()
-        url = with_search_path(postgres, schema)
-    else:
-        url = f"sqlite:///{tmp_path / 'sauti.sqlite'}"
+
+def _demo_database(tmp_path, url: str) -> tuple[dict, list[str]]:
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
            "SAUTI_SESSION_COOKIE_SECURE": "false"}
     setup = subprocess.run([*SAUTI, "demo", "--no-serve", "--codes", "3"], env=env, capture_output=True, text=True,
@@ -86,16 +78,11 @@ def database(tmp_path_factory):
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
     subprocess.run([*SAUTI, "users", "create", "fiona", "--role", "facilitator", "--password-stdin"], env=env,
                    input=STRONG_PASSWORD + "\n", capture_output=True, text=True, check=True, timeout=60)
-    yield env, codes
-    if postgres:
-        engine = sa.create_engine(postgres)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        engine.dispose()
+    return env, codes
 
 
 def _serve(stack: ExitStack, env: dict, storage: str) -> str:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen([*SAUTI, "serve", "--port", str(port), "--workers", "1"],
                                env={**env, "SAUTI_RATELIMIT_STORAGE_URI": storage}, stdout=subprocess.DEVNULL,
@@ -164,7 +151,7 @@ def test_limits_hold_across_two_processes_sharing_redis(database) -> None:
 def test_with_redis_down_sign_in_and_codes_are_refused_never_unlimited(database) -> None:
     env, codes = database
     with ExitStack() as stack:
-        closed = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+        closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
         base = _serve(stack, env, closed)
         for _ in range(3):
             status, html = _Browser().form(base + "/staff/sign-in", {"username": "fiona", "password": STRONG_PASSWORD})
