@@ -49,6 +49,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_serving(url: str, seconds: float = 30) -> None:
+    """Return once ``url`` answers (a server started in a subprocess); fail after ``seconds``."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 - 127.0.0.1 only
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"the server did not start: {url}")
+
+
 @contextlib.contextmanager
 def scratch_database_url(folder: Path, prefix: str) -> Iterator[str]:
     """A database for a server started in a subprocess: ``folder/sauti.sqlite``, or, when the

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _postgres_url, free_port, scratch_database_url
+from tests.conftest import _postgres_url, free_port, scratch_database_url, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -90,14 +90,8 @@ class _Child:
 def _start(command: list[str], env: dict, base: str) -> subprocess.Popen:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/", timeout=1).close()  # noqa: S310 - 127.0.0.1
-            return process
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not start")
+    wait_until_serving(base + "/")
+    return process
 
 
 @pytest.fixture

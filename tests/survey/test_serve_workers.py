@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import urllib.request
 import pytest
 
 from survey.throttle import hit
+from tests.conftest import free_port
 
 
 def test_each_worker_enforces_its_share_of_a_limit_kept_in_memory(make_app) -> None:
@@ -42,9 +42,7 @@ def _children_of(pid: int) -> list[int]:
 
 @pytest.mark.skipif(sys.platform != "linux", reason="counts worker processes through /proc")
 def test_sauti_serve_runs_two_worker_processes(tmp_path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]

@@ -16,7 +16,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +24,7 @@ from contextlib import ExitStack
 import pytest
 import redis
 
-from tests.conftest import STRONG_PASSWORD, free_port, scratch_database_url
+from tests.conftest import STRONG_PASSWORD, free_port, scratch_database_url, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
@@ -97,14 +96,8 @@ def _serve(stack: ExitStack, env: dict, storage: str) -> str:
             process.wait(timeout=10)
 
     stack.callback(stop)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/notes", timeout=1).close()  # noqa: S310 - 127.0.0.1
-            return base
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not start")
+    wait_until_serving(base + "/notes", seconds=60)
+    return base
 
 
 def _wrong_code(n: int) -> str:
