@@ -40,6 +40,8 @@ class DefaultConfig:
     # `sauti serve` turns this off only for --lan and says so.  Server deployments keep it on.
     SESSION_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=2)
+    # The cookie is re-issued every few minutes by survey._configure_session_refresh instead.
+    SESSION_REFRESH_EACH_REQUEST = False
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
 
     # Flask-WTF: the token lives as long as the session, so a slow child never meets an

@@ -269,40 +269,84 @@ def save_page(participant: Participant, token: str, page_index: int, values: Map
 
 def _save_page_once(participant: Participant, token: str, digest: str, page_index: int,
                     values: Mapping[str, str | None], next_index: int | None, flags: list) -> bool:
+    # Core statements on the write transaction's connection: this runs for every page of every
+    # child, and the ORM's flush and reloads were a quarter of a busy server's time.
+    participant_id, seen_state = participant.id, State(participant.state)  # read before the write
+    saved_on = today()
     with write_transaction() as session:
-        participant = session.merge(participant)  # read again under the write lock
-        if not may_store_answers(State(participant.state)):
-            raise NotAllowed("answers can only be stored after an affirmative assent")
-        seen = session.get(PageSave, token)
-        if seen is not None:
-            if seen.digest != digest or seen.participant_id != participant.id:
-                raise PageConflict
-            return False
-        session.add(PageSave(token=token, participant_id=participant.id, digest=digest))
-        if participant.state == State.ASSENTED:
-            _apply(participant, Event.START_ANSWERING)
-        _apply(participant, Event.SAVE_PAGE)
-        participant.page_index = page_index if next_index is None else next_index
-        participant.last_active_on = today()
-        # Flushed first (one INSERT, one UPDATE): a concurrent twin fails here, before touching
-        # any answer.
-        session.flush()
+        connection = session.connection()
+        # The page token's primary key makes a second save of the same page fail here, before
+        # anything else is written (save_page then tells a replay from a conflict).
+        connection.execute(_page_save_insert(), {"token": token, "participant_id": participant_id,
+                                                 "digest": digest})
+        _advance(connection, participant_id, seen_state,
+                 page_index if next_index is None else next_index, saved_on)
         cleared = [item for item, value in values.items() if value is None]
         if cleared:
-            session.execute(sa.delete(Answer.__table__).where(Answer.participant_id == participant.id,
-                                                              Answer.item.in_(cleared)))
-        saved_on = today()
-        rows = [{"id": new_uuid(), "participant_id": participant.id, "item": item, "value": value,
+            connection.execute(sa.delete(Answer.__table__).where(Answer.participant_id == participant_id,
+                                                                 Answer.item.in_(cleared)))
+        rows = [{"id": new_uuid(), "participant_id": participant_id, "item": item, "value": value,
                  "saved_on": saved_on} for item, value in values.items() if value is not None]
         if rows:
             # One upsert for the whole page (executemany), not one statement per item.
-            session.connection().execute(_upsert_statement(session), rows)
+            connection.execute(_upsert_statement(connection.dialect.name), rows)
         session.add_all(flags)
     return True
 
 
-def _upsert_statement(session):  # noqa: ANN001, ANN202 - a dialect-specific insert
-    dialect = session.get_bind().dialect.name
+def _advance(connection: sa.Connection, participant_id: str, seen_state: State, page_index: int,
+             saved_on: dt.date) -> None:
+    """Move the participant through SAVE_PAGE (after START_ANSWERING the first time).
+
+    Optimistic: the update applies only if the stored state is still the one this request saw.
+    If another request moved it meanwhile (a page saved in a second tab), the stored state is
+    read and the transition tried once more from there; a state that no longer takes answers
+    (stopped, withdrawn, finished) raises :class:`NotAllowed` and nothing of the page is kept.
+    """
+    state = seen_state
+    for _attempt in (1, 2):
+        if not may_store_answers(state):
+            raise NotAllowed("answers can only be stored after an affirmative assent")
+        new_state = _next_state(state, Event.START_ANSWERING) if state == State.ASSENTED else state
+        new_state = _next_state(new_state, Event.SAVE_PAGE)
+        moved = connection.execute(_participant_update(), {
+            "participant_id": participant_id, "seen_state": state.value, "state": new_state.value,
+            "page_index": page_index, "last_active_on": saved_on})
+        if moved.rowcount == 1:
+            return
+        stored = connection.execute(sa.select(Participant.__table__.c.state).where(
+            Participant.__table__.c.id == participant_id)).scalar_one_or_none()
+        if stored is None:
+            break
+        state = State(stored)
+    raise NotAllowed("the participant's state changed while the page was being saved")
+
+
+def _next_state(state: State, event: Event) -> State:
+    try:
+        return transition(state, event)
+    except TransitionRefused as error:
+        raise NotAllowed(str(error)) from error
+
+
+@functools.cache
+def _page_save_insert() -> sa.Insert:
+    return sa.insert(PageSave.__table__).values(
+        token=sa.bindparam("token"), participant_id=sa.bindparam("participant_id"),
+        digest=sa.bindparam("digest"))
+
+
+@functools.cache
+def _participant_update() -> sa.Update:
+    table = Participant.__table__
+    return (sa.update(table)
+            .where(table.c.id == sa.bindparam("participant_id"), table.c.state == sa.bindparam("seen_state"))
+            .values(state=sa.bindparam("state"), page_index=sa.bindparam("page_index"),
+                    last_active_on=sa.bindparam("last_active_on")))
+
+
+@functools.cache
+def _upsert_statement(dialect: str):  # noqa: ANN202 - a dialect-specific insert
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:

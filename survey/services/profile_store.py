@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import time
 from importlib import resources
 
 import sqlalchemy as sa
@@ -55,12 +56,27 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+#: How long a worker process keeps a profile it has read.  Every child-facing page shows the
+#: helplines, so reading the profile row on each request cost a query per page under load; an
+#: upload shows everywhere within this many seconds (at once in the process that stored it).
+STORED_PROFILE_TTL_S = 30.0
+
+_RECENT: dict[tuple[int, str], tuple[float, CountryProfile | None]] = {}
+
+
 def stored(profile_id: str) -> CountryProfile | None:
     """The uploaded profile with this id, or None.  Parsed once per stored version."""
+    key = (id(db.engine), profile_id)  # two databases in one process (tests) never share an entry
+    now = time.monotonic()
+    recent = _RECENT.get(key)
+    if recent is not None and recent[0] > now:
+        return recent[1]
     row = db.session.get(StoredProfile, profile_id)
-    if row is None:
-        return None
-    return _parsed(row.document, row.content_hash)
+    profile = None if row is None else _parsed(row.document, row.content_hash)
+    if len(_RECENT) > 256:
+        _RECENT.clear()
+    _RECENT[key] = (now + STORED_PROFILE_TTL_S, profile)
+    return profile
 
 
 def entries() -> list[ProfileEntry]:
@@ -106,6 +122,7 @@ def _store(profile: CountryProfile, text: str, actor: User | None, action: str, 
         row.document, row.content_hash = text, _hash(text)
         row.updated_on, row.updated_by = dt.date.today(), actor.username if actor is not None else ""
         audit.record(actor, action, f"profile:{profile.id} {detail}".strip())
+    _RECENT.clear()
 
 
 def upload(data: bytes, *, actor: User | None) -> CountryProfile:

@@ -196,6 +196,10 @@ def _page_view(index: int):
                                              token=token, going_back=going_back, lang=lang)
             except journey.PageConflict:
                 abort(409)
+            except journey.NotAllowed:
+                # Stopped or finished in another tab meanwhile: nothing of this page was kept;
+                # the journey's start sends the child wherever their state now allows.
+                return redirect(url_for("participate.welcome"))
             if target is None:
                 return redirect(url_for("participate.page", index=index) if going_back
                                 else url_for("participate.end"))
