@@ -70,7 +70,7 @@ def _register_extensions(app: Flask) -> None:
     from survey import access, errors, headers, log_config
     from survey.database import configure_engine
     from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from survey.i18n import select_locale
+    from survey.i18n import install_template_gettext, select_locale
 
     db.init_app(app)
     with app.app_context():
@@ -79,6 +79,7 @@ def _register_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     limiter.init_app(app)
     # Attempts are counted by survey/throttle.py under keys of its own and no route declares a
     # limit, so Flask-Limiter's per-request check would evaluate nothing on every request.

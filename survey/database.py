@@ -83,7 +83,9 @@ def configure_engine(app: Flask) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        # Straight to the driver: every request begins at least one transaction, and going
+        # through SQLAlchemy's statement execution for a bare BEGIN cost about 0.1 ms each.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
 @contextlib.contextmanager
