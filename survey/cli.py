@@ -485,21 +485,38 @@ def lan_address() -> str:
     return "127.0.0.1"
 
 
+#: Threads per worker process that run the app (Granian's "blocking threads").  Python code
+#: holds the GIL, so two threads already keep a worker's core busy (measured best for page
+#: saves) and more only contend for the lock.  But a slow request (a PDF report, a large
+#: export, a wait for SQLite's write lock) holds its thread throughout: with two, two such
+#: requests would stall every child on that worker.  Four leave two threads for children's
+#: pages while two slow requests run, at a small cost in contention.
+DEFAULT_THREADS = 4
+
+#: Connections one worker process holds open at once.  Granian does not even accept a
+#: connection beyond its "backpressure" (by default 1024 / workers), and every phone keeps its
+#: connection open between pages: a whole school's worth, on any one worker.
+CONNECTIONS_PER_WORKER = 1000
+
+
 def default_workers() -> int:
     """Worker processes for `sauti serve`: one per core, two at most on a laptop.
 
     Two processes let a 2-core laptop use both cores for a classroom; more than the cores only
-    adds context switches.  Windows and machines without gunicorn get one waitress process.
+    adds context switches.  Granian runs one worker on Windows; without Granian, one waitress
+    process serves.
     """
-    if sys.platform == "win32" or not _has_gunicorn():
+    if sys.platform == "win32" or not _has_granian():
         return 1
     return max(1, min(2, os.cpu_count() or 1))
 
 
-def _has_gunicorn() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("gunicorn") is not None
+def _has_granian() -> bool:
+    try:
+        import granian  # noqa: F401
+    except ImportError:  # no wheel for this platform, or a broken install
+        return False
+    return True
 
 
 def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: int = 1) -> None:
@@ -510,23 +527,30 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: i
         import segno
 
         segno.make(address, error="m").terminal(compact=True)
-    # waitress and gunicorn here speak plain HTTP, and browsers drop Secure cookies on plain
-    # HTTP away from localhost; deployments with HTTPS put a proxy in front and keep them Secure.
-    app.config["SESSION_COOKIE_SECURE"] = False
     if host not in ("127.0.0.1", "localhost"):
         click.echo("Serving plain HTTP on the network: use a private Wi-Fi, or put HTTPS in front.")
     shown = "127.0.0.1" if host == "0.0.0.0" else host  # noqa: S104 # nosec B104 - a comparison, no bind
-    if workers > 1 and sys.platform != "win32" and _has_gunicorn():
-        click.echo(f"Sauti is running at http://{shown}:{port}/ with {workers} worker processes "
-                   "(press Ctrl+C to stop)")
-        _serve_gunicorn(app, host, port, threads, workers)
+    if not _has_granian():
+        if workers > 1:
+            click.echo("Several workers need Granian (pip install granian); serving with one process.")
+        click.echo(f"Sauti is running at http://{shown}:{port}/ (press Ctrl+C to stop)")
+        _serve_waitress(app, host, port, threads)
         return
-    if workers > 1:
-        click.echo("Several workers need gunicorn (Linux or macOS: pip install gunicorn); "
-                   "serving with one process.")
+    if workers > 1 and sys.platform == "win32":
+        click.echo("Granian runs one worker process on Windows; serving with one.")
+        workers = 1
+    several = f" with {workers} worker processes" if workers > 1 else ""
+    click.echo(f"Sauti is running at http://{shown}:{port}/{several} (press Ctrl+C to stop)")
+    _serve_granian(app, host, port, threads, workers)
+
+
+def _serve_waitress(app: Flask, host: str, port: int, threads: int) -> None:
+    """One process, where Granian cannot be imported."""
     import waitress
 
-    click.echo(f"Sauti is running at http://{shown}:{port}/ (press Ctrl+C to stop)")
+    # waitress speaks plain HTTP, and browsers drop Secure cookies on plain HTTP away from
+    # localhost; deployments with HTTPS put a proxy in front and keep them Secure.
+    app.config["SESSION_COOKIE_SECURE"] = False
     # Every phone keeps a connection open between pages: allow a whole school's worth (waitress's
     # default of 100 would make the 101st child wait; select() on Windows stops near 512).
     waitress.serve(app, host=host, port=port, threads=threads, ident="Sauti",
@@ -534,60 +558,88 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: i
                    connection_limit=500 if sys.platform == "win32" else 1000)
 
 
-def _serve_gunicorn(app: Flask, host: str, port: int, threads: int, workers: int) -> None:
-    """Several processes (gunicorn's threaded workers) sharing one listening socket.
+def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int) -> None:
+    """Granian: worker processes sharing one listening socket, each building its own app.
 
-    The app is built once and forked: each worker drops the database connections it inherited
-    (a SQLite or PostgreSQL connection must never cross a fork).  SQLite in WAL mode takes
-    several processes; writes queue on ``BEGIN IMMEDIATE`` with the busy timeout.  Without a
-    shared rate-limit store (Redis), each worker counts code guesses on its own, so the limits
-    are divided between the workers (:mod:`survey.throttle`) and never add up to more.
+    The workers build the app with :func:`survey.wsgi.create_served_app` from the environment,
+    so this process passes its instance folder and the serve-time settings there: the session
+    cookie loses Secure (Granian here speaks plain HTTP, and browsers drop Secure cookies on
+    plain HTTP away from localhost; deployments with HTTPS put a proxy in front and keep them
+    Secure), and ``THROTTLE_WORKERS`` tells :mod:`survey.throttle` how many processes count
+    code guesses each in its own memory when there is no shared store (Redis), so the limits
+    are divided between them and never add up to more.  SQLite in WAL mode takes several
+    processes; writes queue on ``BEGIN IMMEDIATE`` behind a lock file.
+
+    Granian writes no access log (it would write client addresses), trusts no forwarding
+    header (``REMOTE_ADDR`` is always the connection's peer), and its own log goes through
+    :func:`survey.log_config.logging_config` at WARNING.
     """
-    import gunicorn.http.wsgi
-    from gunicorn.app.base import BaseApplication
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.log import LogLevels
+    from granian.server import MPServer
 
     from survey.extensions import db
+    from survey.log_config import logging_config
+    from survey.wsgi import create_served_app
 
-    # The same Server header as waitress gives: no server name and version to look up.
-    gunicorn.http.wsgi.SERVER = "Sauti"
-
-    app.config["THROTTLE_WORKERS"] = workers
+    os.environ["SAUTI_INSTANCE_PATH"] = app.instance_path
+    os.environ["SAUTI_SESSION_COOKIE_SECURE"] = "false"
+    # On a free-threaded Python, Granian's workers are threads of one process sharing one memory.
+    os.environ["SAUTI_THROTTLE_WORKERS"] = str(workers if Granian is MPServer else 1)
+    # Workers are forked on Linux: no database connection of this process may cross the fork.
     with app.app_context():
         db.engine.dispose()
+    _allow_open_files(CONNECTIONS_PER_WORKER + 256)  # per process: each worker has its own
 
-    def post_fork(_server, _worker) -> None:  # noqa: ANN001 - gunicorn's arbiter and worker
-        with app.app_context():
-            db.engine.dispose(close=False)
+    server = Granian(
+        "survey.wsgi:create_served_app", address=host, port=port, interface=Interfaces.WSGI,
+        workers=workers, blocking_threads=threads, backpressure=CONNECTIONS_PER_WORKER,
+        # Browsers speak HTTP/2 only over TLS, which a proxy in front would terminate.
+        http=HTTPModes.http1, websockets=False,
+        # A worker that dies (killed, out of memory) is replaced, as gunicorn's arbiter did;
+        # without this, Granian would shut the whole server down.
+        respawn_failed_workers=True,
+        log_level=LogLevels.warning, log_access=False,
+        log_dictconfig=logging_config(app.config["LOG_LEVEL"], app.config["LOG_JSON"]),
+    )
+    # The loader is called in each worker; passing the function itself (not a "module:name"
+    # string) spares Granian putting the current folder first on the workers' import path.
+    server.serve(target_loader=create_served_app, wrap_loader=False)
 
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            for key, value in {
-                "bind": [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"],
-                "workers": workers, "threads": threads, "worker_class": "gthread",
-                # Children's phones keep their connection open between pages.
-                "keepalive": 5, "preload_app": True, "post_fork": post_fork,
-                "accesslog": None, "errorlog": "-", "loglevel": "warning",
-                "proc_name": "sauti", "forwarded_allow_ips": "",
-            }.items():
-                self.cfg.set(key, value)
 
-        def load(self) -> Flask:
-            return app
+def _allow_open_files(wanted: int) -> None:
+    """Raise the open-file limit of this process and the workers it starts towards ``wanted``.
 
-    Server().run()
+    Every kept-alive connection is an open file; laptops often start at 1024 (Linux) or 256
+    (macOS), below a school's worth of phones.  Only the soft limit moves, never past the hard one.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit on sockets
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):  # macOS refuses more than OPEN_MAX: keep what there is
+        pass
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--lan", is_flag=True, help="Let devices on the local network join; prints the address.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Threads per worker process.")
+@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 64),
+              help="Threads per worker process that run the app.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (gunicorn, Linux and macOS).  Default: one per core, at most 2; "
-                   "1 (waitress) on Windows or without gunicorn.")
+              help="Worker processes (Granian).  Default: one per core, at most 2; "
+                   "1 on Windows, or (waitress) without Granian.")
 @with_appcontext
 def serve(host: str, port: int, lan: bool, threads: int, workers: int | None) -> None:
-    """Run the production server: gunicorn workers where available, else waitress."""
+    """Run the production server: Granian worker processes, or waitress without Granian."""
     _serve(current_app._get_current_object(), host, port, lan, threads,
            default_workers() if workers is None else workers)
 
@@ -606,4 +658,5 @@ def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> No
     result = set_up_demo(code_count)
     click.echo(result.describe(f"http://{host}:{port}"))
     if not no_serve:
-        _serve(current_app._get_current_object(), host, port, lan, threads=8, workers=default_workers())
+        _serve(current_app._get_current_object(), host, port, lan, threads=DEFAULT_THREADS,
+               workers=default_workers())

@@ -2,7 +2,9 @@
 
 Log records carry the endpoint, method, status and duration of a request: never the client
 address, user agent, query string, form data, a code or an answer.  Werkzeug's own access log
-(which prints addresses) is silenced; ``sauti serve`` runs waitress, which writes no access log.
+(which prints addresses) is silenced, and so are the servers' own: ``sauti serve`` runs Granian
+with its access log off (and its loggers at WARNING even if someone turns the access log on), or
+waitress, which writes no access log.  Granian's workers apply :func:`logging_config` too.
 """
 
 from __future__ import annotations
@@ -16,17 +18,15 @@ from flask import Flask, g, request
 _configured = False
 
 
-def configure_logging(level: str = "INFO", json: bool = True) -> None:
-    """Apply the logging configuration once per process, before any app is created."""
-    global _configured
-    if _configured:
-        return
+def logging_config(level: str = "INFO", json: bool = True) -> dict:
+    """The ``logging.config.dictConfig`` mapping: JSON lines to stderr, servers' loggers quiet."""
     formatter = (
         {"()": "pythonjsonlogger.json.JsonFormatter",
          "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"}
         if json else {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     )
-    logging.config.dictConfig({
+    quiet = {"level": "WARNING", "handlers": ["stderr"], "propagate": False}
+    return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
@@ -38,9 +38,21 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             "survey": {"level": level, "handlers": ["stderr"], "propagate": False},
             # The development server's access log writes the client address: keep it quiet.
             "werkzeug": {"level": "WARNING"},
-            "waitress": {"level": "WARNING", "handlers": ["stderr"], "propagate": False},
+            "waitress": dict(quiet),
+            # Granian: "_granian" is its server log (Python and Rust; startup chatter at INFO),
+            # "granian.access" its access log, which writes the client address.
+            "_granian": dict(quiet),
+            "granian.access": dict(quiet),
         },
-    })
+    }
+
+
+def configure_logging(level: str = "INFO", json: bool = True) -> None:
+    """Apply the logging configuration once per process, before any app is created."""
+    global _configured
+    if _configured:
+        return
+    logging.config.dictConfig(logging_config(level, json))
     _configured = True
 
 

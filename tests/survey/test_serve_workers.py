@@ -1,4 +1,5 @@
-"""`sauti serve --workers N`: several processes on one SQLite file, limits that never add up."""
+"""`sauti serve --workers N`: several Granian worker processes on one SQLite file, limits that
+never add up."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from survey.throttle import hit
 from tests.conftest import free_port
+from tests.survey.test_throttle_redis import _Browser, _wrong_code
 
 
 def test_each_worker_enforces_its_share_of_a_limit_kept_in_memory(make_app) -> None:
@@ -62,6 +64,10 @@ def test_sauti_serve_runs_two_worker_processes(tmp_path) -> None:
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.3)
         assert len(_children_of(server.pid)) == 2
+        # The workers learnt that they are two (THROTTLE_WORKERS, through the environment): each
+        # allows half of the 10 code guesses a minute per client, so together never more than 10.
+        statuses = [_Browser().form(f"http://127.0.0.1:{port}/", {"code": _wrong_code(n)})[0] for n in range(30)]
+        assert 5 <= sum(status != 429 for status in statuses) <= 10, statuses
     finally:
         server.terminate()
         server.wait(timeout=20)

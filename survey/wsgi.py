@@ -1,0 +1,40 @@
+"""The app as Granian's worker processes build it (``sauti serve``, or Granian run by hand).
+
+Granian's workers are separate processes (forked on Linux, spawned on macOS and Windows) that
+each build the app by calling :func:`create_served_app`.  It builds it the way the ``sauti``
+command does, with :func:`survey.create_app`, which reads everything from the environment:
+``SAUTI_INSTANCE_PATH`` (the instance folder, with the secret key), ``DATABASE_URL`` and the
+other ``SAUTI_*`` settings.  ``sauti serve`` puts its serve-time settings there before starting
+Granian, so every worker gets them:
+
+- ``SAUTI_INSTANCE_PATH``: the instance folder the command used;
+- ``SAUTI_SESSION_COOKIE_SECURE=false``: the server speaks plain HTTP (see ``survey.cli._serve``);
+- ``SAUTI_THROTTLE_WORKERS``: the number of worker processes, among which
+  :mod:`survey.throttle` divides the code-guess limits when there is no shared (Redis) store.
+
+Run by hand behind an HTTPS proxy (README, "Deploying on a server")::
+
+    granian --interface wsgi --factory survey.wsgi:create_served_app
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+#: The ``Server`` header: no server name or version for anyone to look up.  Granian would
+#: otherwise send "granian"; a header the app sets replaces it.
+SERVER_HEADER = "Sauti"
+
+
+def create_served_app() -> Flask:
+    """Build the app for one server worker process."""
+    from survey import create_app
+
+    app = create_app()
+
+    @app.after_request
+    def _server_header(response: Response) -> Response:
+        response.headers["Server"] = SERVER_HEADER
+        return response
+
+    return app
