@@ -22,10 +22,15 @@ def country_profile(profile_id: str) -> CountryProfile:
     return stored(profile_id) or _bundled_or_file(profile_id)
 
 
+def help_context_source(consultation: Consultation | None) -> CountryProfile:
+    """The country profile a child-facing page takes its helplines and quick exit from."""
+    return country_profile(consultation.country_profile if consultation
+                           else current_app.config["DEFAULT_COUNTRY_PROFILE"])
+
+
 def help_context(consultation: Consultation | None) -> dict:
     """Template values for the help panel and the quick exit of a child-facing page."""
-    profile_id = consultation.country_profile if consultation else current_app.config["DEFAULT_COUNTRY_PROFILE"]
-    profile = country_profile(profile_id)
+    profile = help_context_source(consultation)
     return {
         "helplines": profile.helplines,
         "helplines_are_examples": profile.is_example,

@@ -23,7 +23,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms import ValidationError
 
 import instruments.bundled
@@ -33,10 +33,11 @@ from survey.access import child, child_assented, public_child_facing
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
+from survey.pages.cache import PAGE_TOKEN_SLOT, rendered_pages, untouched
 from survey.services import facilitation, journey, participants
 from survey.services.consent_rules import may_proceed
 from survey.services.instrument_store import instrument_for
-from survey.services.safeguarding import help_context
+from survey.services.safeguarding import help_context, help_context_source
 
 bp = Blueprint("participate", __name__)
 
@@ -167,6 +168,28 @@ def _page_view(index: int):
     page = plan.all_pages[index]
     values_so_far = journey.expression_values(stored)
     items = journey.relevant_items(instrument, participant, index, values_so_far, lang)
+    section = plan.section_of(index)
+    first_of_section = plan.first_shown_of_section(index)
+    layout = {
+        "index": index, "page": page, "position": plan.position(index), "total": len(plan.shown), "lang": lang,
+        "section_notice": (section.notice.get_for(lang, (instrument.settings.default_language,))
+                           if first_of_section and section.notice else None),
+        "skippable": bool(first_of_section and section.skippable),
+        "has_previous": plan.previous_before(index) is not None,
+    }
+    kept = None
+    if request.method == "GET" and untouched(items, stored) and "_flashes" not in session:
+        # A page nobody has answered yet looks the same for every child at this point.
+        profile = help_context_source(participant.consultation)
+        config = current_app.config
+        kept = ((id(plan.view), _locale(), participant.consultation.facilitated, request.script_root,
+                 config.get("QUICK_EXIT_URL"), tuple(config["SUPPORTED_LOCALES"]),
+                 tuple(item.name for item in items), *(layout[k] for k in layout if k != "page")),
+                (plan.view, profile))
+        html = rendered_pages.get(kept[0], sources=kept[1], csrf=generate_csrf(),
+                                  page_token=secrets.token_hex(16))
+        if html is not None:
+            return html
     form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
     status = 200
     note = None
@@ -211,17 +234,13 @@ def _page_view(index: int):
         for spec in specs:
             data.update(form_data_for(spec, stored.get(spec.item.name)))
         form = form_class(formdata=None, data=data)
-    section = plan.section_of(index)
-    first_of_section = plan.first_shown_of_section(index)
-    return render_template(
-        "participate/page.html", form=form, specs=specs, index=index, page=page,
-        position=plan.position(index), total=len(plan.shown), note=note,
-        page_token=secrets.token_hex(16), lang=lang,
-        section_notice=(section.notice.get_for(lang, (instrument.settings.default_language,))
-                        if first_of_section and section.notice else None),
-        skippable=bool(first_of_section and section.skippable),
-        has_previous=plan.previous_before(index) is not None,
-    ), status
+    if kept is not None:
+        html = render_template("participate/page.html", form=form, specs=specs, note=None,
+                               page_token=PAGE_TOKEN_SLOT, **layout)
+        rendered_pages.keep(kept[0], html, sources=kept[1], csrf=generate_csrf())
+        return html.replace(PAGE_TOKEN_SLOT, secrets.token_hex(16)), status
+    return render_template("participate/page.html", form=form, specs=specs, note=note,
+                           page_token=secrets.token_hex(16), **layout), status
 
 
 @bp.route("/p/q/<int:index>", methods=["GET", "POST"])
