@@ -2,8 +2,8 @@
 and a replay of the used page token with different answers gets 409.
 
 tests/survey/test_journey.py checks the same through the Flask test client; here the requests
-go over real sockets to `sauti serve` (waitress, 8 threads) on SQLite, or to gunicorn with two
-worker processes on PostgreSQL, so the ten arrive truly concurrently, across processes too.
+go over real sockets to `sauti serve --workers 2 --threads 8` (two Granian worker processes) on
+SQLite or PostgreSQL, so the ten arrive truly concurrently, across processes too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _postgres_url, free_port, scratch_database_url
+from tests.conftest import free_port, scratch_database_url
 from tests.survey.test_durability import PAGE_TOKEN, TOKEN, _Child, _start
 
 pytestmark = pytest.mark.slow
@@ -36,12 +36,11 @@ def _radios(html: str) -> dict[str, list[str]]:
 
 @pytest.fixture
 def server(tmp_path):
-    postgres = _postgres_url()
     with scratch_database_url(tmp_path, "sauti_double") as url:
-        yield from _serve_demo(tmp_path, url, postgres)
+        yield from _serve_demo(tmp_path, url)
 
 
-def _serve_demo(tmp_path, url: str, postgres: str | None):
+def _serve_demo(tmp_path, url: str):
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
            "SAUTI_SESSION_COOKIE_SECURE": "false"}
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
@@ -50,11 +49,7 @@ def _serve_demo(tmp_path, url: str, postgres: str | None):
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    if postgres:
-        command = [sys.executable, "-m", "gunicorn", "-w", "2", "--threads", "8", "-b", f"127.0.0.1:{port}",
-                   "survey:create_app()"]
-    else:
-        command = [*sauti, "serve", "--port", str(port), "--threads", "8", "--workers", "1"]
+    command = [*sauti, "serve", "--port", str(port), "--workers", "2", "--threads", "8"]
     process = _start(command, env, base)
     engine = sa.create_engine(url)
     yield base, codes, engine
