@@ -1,9 +1,11 @@
 """Throttling shared across real server processes through Redis, and failing closed without it.
 
-Two `sauti serve` processes on 127.0.0.1 share one database and one Redis (127.0.0.1:6379,
-database 13, emptied first).  Requests alternate between them, so a limit that each process
-kept in its own memory would let twice as many attempts through: the test shows the combined
-limit holds (10 code guesses a minute per client; 5 failed sign-ins per name).  Then a server
+Two `sauti serve --workers 1` servers (one Granian worker process each) on 127.0.0.1 share one
+database and one Redis (127.0.0.1:6379, database 13, emptied first).  Requests alternate between
+them, so a limit that each process kept in its own memory would let twice as many attempts
+through: the test shows the combined limit holds (10 code guesses a minute per client; 5 failed
+sign-ins per name), and that forged X-Forwarded-For / X-Real-IP headers make no new client
+(the server passes the connection's own address, whatever the headers say).  Then a server
 whose Redis is a closed port refuses sign-in with a clear message (503) and refuses every code,
 even a real one: never unlimited.
 """
