@@ -498,6 +498,9 @@ DEFAULT_THREADS = 4
 #: connection open between pages: a whole school's worth, on any one worker.
 CONNECTIONS_PER_WORKER = 1000
 
+#: Seconds a stopping worker process may take to finish its requests before it is killed.
+WORKERS_KILL_TIMEOUT_S = 10
+
 
 def default_workers() -> int:
     """Worker processes for `sauti serve`: one per core, two at most on a laptop.
@@ -600,6 +603,10 @@ def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int)
         # A worker that dies (killed, out of memory) is replaced, as gunicorn's arbiter did;
         # without this, Granian would shut the whole server down.
         respawn_failed_workers=True,
+        # On stopping, a worker gets this long to finish its requests, then is killed: a worker
+        # that was still building the app when the stop signal came never stops by itself
+        # (Granian 2.8), and Ctrl+C would otherwise wait for ever.
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT_S,
         log_level=LogLevels.warning, log_access=False,
         log_dictconfig=logging_config(app.config["LOG_LEVEL"], app.config["LOG_JSON"]),
     )
