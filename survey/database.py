@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 try:
     import fcntl
-except ImportError:  # Windows: one waitress process, the thread lock is enough
+except ImportError:  # Windows: one server process (Granian or waitress), the thread lock is enough
     fcntl = None
 
 import sqlalchemy as sa
