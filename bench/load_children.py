@@ -1,8 +1,9 @@
 """Load benchmark: simulated children taking the bundled consultation on a real server.
 
-Starts ``sauti serve`` (SQLite by default; set DATABASE_URL for PostgreSQL) on 127.0.0.1, then
-lets N children (band C, age 15), arriving over the first 30 s, work through code -> age ->
-assent -> every page -> the end, each reading every screen for 1-3 s before answering it.
+Starts ``sauti serve`` (Granian; SQLite by default, set DATABASE_URL for PostgreSQL) on
+127.0.0.1, then lets N children (band C, age 15), arriving over the first 30 s, work through
+code -> age -> assent -> every page -> the end, each reading every screen for 1-3 s before
+answering it.
 Each child is one keep-alive connection, as a phone's browser is; the generator is one asyncio
 process with a small HTTP/1.1 client, so that it takes little of the CPU it shares with the server.
 
@@ -13,7 +14,7 @@ writes bench/results/load_children*.json.
 
     .venv/bin/python bench/load_children.py                      # 500 children, 1-3 s think time
     .venv/bin/python bench/load_children.py --throughput          # no think time, 64 connections
-    .venv/bin/python bench/load_children.py --workers 1           # one waitress process
+    .venv/bin/python bench/load_children.py --workers 1           # one Granian worker process
 
 Targets (issue 5): 0 lost or duplicated answers, 0 server errors, p95 <= 300 ms and p99 <= 1 s
 with 500 children; >= 200 page saves per second in throughput mode.
@@ -305,11 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--ramp", type=float, default=30.0,
                         help="seconds over which the children arrive (a class does not type 500 codes at once)")
-    parser.add_argument("--threads", type=int, default=8, help="server threads per worker process")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="threads running the app per server worker process (sauti serve's own default is 4)")
     parser.add_argument("--workers", type=int, default=None,
                         help="server worker processes (default: sauti serve's own default)")
     parser.add_argument("--server", choices=["sauti", "waitress"], default="sauti",
-                        help="sauti: `sauti serve` as a facilitator runs it; waitress: `sauti serve --workers 1`")
+                        help="sauti: `sauti serve` as a facilitator runs it; waitress (an old name): "
+                             "`sauti serve --workers 1`, one Granian worker process (sauti serve runs waitress "
+                             "only where Granian cannot be imported)")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     if args.server == "waitress":
