@@ -229,6 +229,12 @@ def server_cpu_seconds(pid: int) -> float | None:
     return total
 
 
+def default_threads() -> int:
+    from survey.cli import DEFAULT_THREADS
+
+    return DEFAULT_THREADS
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -306,8 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--ramp", type=float, default=30.0,
                         help="seconds over which the children arrive (a class does not type 500 codes at once)")
-    parser.add_argument("--threads", type=int, default=8,
-                        help="threads running the app per server worker process (sauti serve's own default is 4)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads running the app per server worker process (default: sauti serve's own)")
     parser.add_argument("--workers", type=int, default=None,
                         help="server worker processes (default: sauti serve's own default)")
     parser.add_argument("--server", choices=["sauti", "waitress"], default="sauti",
@@ -341,7 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log_path = os.path.join(instance, "server.log")
     server_log = open(log_path, "w")  # noqa: SIM115 - closed after the run
-    command = [*sauti, "serve", "--port", str(port), "--threads", str(args.threads)]
+    command = [*sauti, "serve", "--port", str(port)]
+    if args.threads is not None:
+        command += ["--threads", str(args.threads)]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
     server = subprocess.Popen(command, env=env, stdout=server_log, stderr=subprocess.STDOUT)
@@ -404,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         "connections": args.connections if args.throughput else len(children),
         "database": env["DATABASE_URL"].split(":")[0],
         "server": "sauti serve" + (f" --workers {args.workers}" if args.workers else " (default workers)"),
-        "threads_per_worker": args.threads,
+        "threads_per_worker": args.threads or default_threads(),
         "requests": len(all_ms), "elapsed_s": round(elapsed, 1),
         "requests_per_s": round(len(all_ms) / elapsed, 1),
         "p50_ms": pct(all_ms, 0.50), "p95_ms": pct(all_ms, 0.95), "p99_ms": pct(all_ms, 0.99),
