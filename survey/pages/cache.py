@@ -7,17 +7,18 @@ no message is drawn once and then reused.  What differs per child and per reques
 token and the page token, is put in on the way out.
 
 Only untouched pages are kept: a page showing an earlier answer, an error or a note, or whose
-choices depend on earlier answers (``choice_filter``), is drawn every time.  Each entry keeps
+choices depend on earlier answers (``choice_filter``), is drawn every time.  The page's form
+class (which holds no answers) is kept the same way for every page without a choice filter.  Each entry keeps
 the instrument view and country profile it was drawn from and is used only while they are the
 very same objects, so a new instrument version or an uploaded profile never shows a stale page.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from markupsafe import Markup
 
@@ -33,15 +34,52 @@ PAGE_TOKEN_SLOT = Markup("<page-token>")
 #: languages and three age bands, with room to spare.
 MAX_PAGES = 1024
 
-
-@dataclasses.dataclass(frozen=True)
-class KeptPage:
-    html: str
-    sources: tuple[object, ...]  # the objects it was drawn from; reused only while they are current
+T = TypeVar("T")
 
 
-class RenderedPages:
-    """A bounded, thread-safe map from a page's description to its drawn HTML.
+class _Kept:
+    """A bounded, thread-safe map whose entries are valid only while their source objects are.
+
+    Each entry keeps the objects it was made from (an instrument view, a country profile); it
+    is used only while the caller passes the very same objects, so a new instrument version or
+    an uploaded profile never brings back something made from the old one.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[tuple[object, ...], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _get(self, key: Hashable, sources: tuple[object, ...]) -> Any:  # noqa: ANN401 - whatever was kept
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            kept_sources, value = entry
+            if len(kept_sources) != len(sources) or any(
+                    a is not b for a, b in zip(kept_sources, sources, strict=True)):
+                del self._entries[key]  # made from an older instrument or profile
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    def _keep(self, key: Hashable, value: Any, sources: tuple[object, ...]) -> None:  # noqa: ANN401
+        with self._lock:
+            self._entries[key] = (sources, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class RenderedPages(_Kept):
+    """Drawn question pages, with stand-ins for the tokens.
 
     Examples
     --------
@@ -55,36 +93,50 @@ class RenderedPages:
     """
 
     def __init__(self, max_pages: int = MAX_PAGES) -> None:
-        self.max_pages = max_pages
-        self._pages: OrderedDict[Hashable, KeptPage] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(max_pages)
 
     def get(self, key: Hashable, *, sources: tuple[object, ...], csrf: str, page_token: str) -> str | None:
-        with self._lock:
-            kept = self._pages.get(key)
-            if kept is None:
-                return None
-            if len(kept.sources) != len(sources) or any(a is not b for a, b in zip(kept.sources, sources, strict=True)):
-                del self._pages[key]  # drawn from an older instrument or profile
-                return None
-            self._pages.move_to_end(key)
-        return kept.html.replace(CSRF_SLOT, csrf).replace(PAGE_TOKEN_SLOT, page_token)
+        html = self._get(key, sources)
+        if html is None:
+            return None
+        return html.replace(CSRF_SLOT, csrf).replace(PAGE_TOKEN_SLOT, page_token)
 
     def keep(self, key: Hashable, html: str, *, sources: tuple[object, ...], csrf: str) -> None:
         """Keep ``html``, drawn with ``PAGE_TOKEN_SLOT`` as its page token and ``csrf`` as its token."""
-        kept = KeptPage(html.replace(csrf, CSRF_SLOT) if csrf else html, sources)
-        with self._lock:
-            self._pages[key] = kept
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.max_pages:
-                self._pages.popitem(last=False)
+        self._keep(key, html.replace(csrf, CSRF_SLOT) if csrf else html, sources)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
 
-    def __len__(self) -> int:
-        return len(self._pages)
+class BuiltForms(_Kept):
+    """Page form classes and their field specs, built once per page, language and band.
+
+    A form class holds no answers (each request makes its own instance), so pages whose
+    choices do not depend on earlier answers share one.
+
+    Examples
+    --------
+    >>> forms = BuiltForms(max_forms=4)
+    >>> view = object()
+    >>> forms.get_or_build(("p", 1), sources=(view,), build=lambda: "built")
+    'built'
+    >>> forms.get_or_build(("p", 1), sources=(view,), build=lambda: "built again")
+    'built'
+    """
+
+    def __init__(self, max_forms: int = MAX_PAGES) -> None:
+        super().__init__(max_forms)
+
+    def get_or_build(self, key: Hashable, *, sources: tuple[object, ...],
+                     build: Callable[[], T]) -> T:
+        value = self._get(key, sources)
+        if value is None:
+            value = build()
+            self._keep(key, value, sources)
+        return value
+
+
+def fixed_choices(items: Iterable[Item]) -> bool:
+    """Whether the choices of ``items`` are the same whatever was answered before (no filter)."""
+    return not any(item.choice_filter for item in items)
 
 
 def untouched(items: Iterable[Item], stored: Mapping[str, str]) -> bool:
@@ -100,5 +152,6 @@ def untouched(items: Iterable[Item], stored: Mapping[str, str]) -> bool:
     return not any(item.name in stored or item.choice_filter for item in items)
 
 
-#: The pages this process keeps.
+#: The pages and page forms this process keeps.
 rendered_pages = RenderedPages()
+built_forms = BuiltForms()

@@ -33,7 +33,7 @@ from survey.access import child, child_assented, public_child_facing
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
-from survey.pages.cache import PAGE_TOKEN_SLOT, rendered_pages, untouched
+from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
 from survey.services import facilitation, journey, participants
 from survey.services.consent_rules import may_proceed
 from survey.services.instrument_store import instrument_for
@@ -190,7 +190,13 @@ def _page_view(index: int):
                                   page_token=secrets.token_hex(16))
         if html is not None:
             return html
-    form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
+    if fixed_choices(items):
+        form_class, specs = built_forms.get_or_build(
+            (id(plan.view), index, lang, request.script_root, tuple(item.name for item in items)),
+            sources=(plan.view,),
+            build=lambda: build_page_form(items, instrument, lang, participant.band, values_so_far))
+    else:
+        form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
     status = 200
     note = None
     if request.method == "POST":
