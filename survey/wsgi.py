@@ -19,7 +19,10 @@ Run by hand behind an HTTPS proxy (README, "Deploying on a server")::
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
+import time
 
 from flask import Flask, Response
 
@@ -44,4 +47,18 @@ def create_served_app() -> Flask:
         response.headers["Server"] = SERVER_HEADER
         return response
 
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="sauti-parent-watch",
+                     daemon=True).start()
     return app
+
+
+def _stop_when_orphaned(parent: int, every_s: float = 1.0) -> None:
+    """End this worker when the server process that started it is gone.
+
+    Granian's workers outlive a main process killed outright (SIGKILL, an out-of-memory kill)
+    and would go on answering on the port, so a restarted server would share it with workers
+    of the old one.  Exiting at once loses nothing acknowledged: a save commits before its reply.
+    """
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    os._exit(0)

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from survey.throttle import hit
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_serving
 from tests.survey.test_throttle_redis import _Browser, _wrong_code
 
 
@@ -72,3 +72,36 @@ def test_sauti_serve_runs_two_worker_processes(tmp_path) -> None:
         server.terminate()
         server.wait(timeout=20)
         server.stdout.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="finds worker processes through /proc")
+def test_workers_stop_when_the_server_process_is_killed_outright(tmp_path) -> None:
+    """A main process killed with SIGKILL must not leave workers answering on the port."""
+    port = free_port()
+    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
+    sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
+    subprocess.run([*sauti, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    server = subprocess.Popen([*sauti, "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/", seconds=40)
+        workers = _children_of(server.pid)
+        assert len(workers) == 2
+    finally:
+        server.kill()
+        server.wait(timeout=20)
+    deadline = time.monotonic() + 15
+    while any(os.path.exists(f"/proc/{pid}") and not _is_zombie(pid) for pid in workers):
+        assert time.monotonic() < deadline, "the workers went on running without their server"
+        time.sleep(0.2)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)  # noqa: S310
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
