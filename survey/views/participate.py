@@ -180,12 +180,7 @@ def _page_view(index: int):
     kept = None
     if request.method == "GET" and untouched(items, stored) and "_flashes" not in session:
         # A page nobody has answered yet looks the same for every child at this point.
-        profile = help_context_source(participant.consultation)
-        config = current_app.config
-        kept = ((id(plan.view), _locale(), participant.consultation.facilitated, request.script_root,
-                 config.get("QUICK_EXIT_URL"), tuple(config["SUPPORTED_LOCALES"]),
-                 tuple(item.name for item in items), *(layout[k] for k in layout if k != "page")),
-                (plan.view, profile))
+        kept = _kept_page(participant, plan, items, layout)
         html = rendered_pages.get(kept[0], sources=kept[1], csrf=generate_csrf(),
                                   page_token=secrets.token_hex(16))
         if html is not None:
@@ -247,6 +242,20 @@ def _page_view(index: int):
         return html.replace(PAGE_TOKEN_SLOT, secrets.token_hex(16)), status
     return render_template("participate/page.html", form=form, specs=specs, note=note,
                            page_token=secrets.token_hex(16), **layout), status
+
+
+def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:  # noqa: ANN001
+    """The key of an untouched question page among the kept pages, and the objects it is drawn from.
+
+    The key holds everything the page's templates read besides the tokens: the band's view of
+    the instrument and the page's items, the interface language, the layout values, and what
+    the child-facing frame shows (help panel, quick exit, "talk to someone", languages).
+    """
+    config = current_app.config
+    key = (id(plan.view), _locale(), participant.consultation.facilitated, request.script_root,
+           config.get("QUICK_EXIT_URL"), tuple(config["SUPPORTED_LOCALES"]),
+           tuple(item.name for item in items), *(value for name, value in layout.items() if name != "page"))
+    return key, (plan.view, help_context_source(participant.consultation))
 
 
 @bp.route("/p/q/<int:index>", methods=["GET", "POST"])
