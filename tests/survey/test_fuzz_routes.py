@@ -1,7 +1,7 @@
 """Arbitrary input to every route in the URL map: never a 500, never an uncaught exception.
 
 For each route and method, hypothesis draws SAUTI_FUZZ_EXAMPLES requests (default 25 for a quick
-local run; CI sets 1,000 on SQLite): path parameters (known ids, huge numbers, arbitrary text),
+local run; CI sets 200, on SQLite and on PostgreSQL): path parameters (known ids, huge numbers, arbitrary text),
 form data (the app's own field names with arbitrary values, participation codes, arbitrary
 names), raw bodies under arbitrary content types, query strings and headers (cookies,
 forwarded-for, languages, anything), each from one of four visitors (a child, an anonymous
