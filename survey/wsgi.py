@@ -23,6 +23,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Mapping
 
 from flask import Flask, Response
 
@@ -47,8 +48,36 @@ def create_served_app() -> Flask:
         response.headers["Server"] = SERVER_HEADER
         return response
 
+    app.wsgi_app = _without_process_environment(app.wsgi_app, os.environ)
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="sauti-parent-watch",
                      daemon=True).start()
+    return app
+
+
+#: What a request's WSGI environ legitimately holds besides ``HTTP_*`` headers and ``wsgi.*``.
+REQUEST_KEYS = frozenset({
+    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
+    "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "REQUEST_URI",
+    "RAW_URI", "GATEWAY_INTERFACE", "SERVER_SOFTWARE",
+})
+
+
+def _without_process_environment(wsgi_app: Callable, process_environment: Mapping[str, str]) -> Callable:
+    """Drop the server process's environment variables from every request's environ.
+
+    Granian copies the whole process environment into each request, as CGI did: the secret key,
+    DATABASE_URL with its password, and any ``HTTP_*`` variable (``HTTP_PROXY``), which would look
+    like a header the client sent.  Nothing in Sauti reads them there; removing them keeps an error
+    page, a log line or a future debugging aid from ever showing them.
+    """
+    names = tuple(name for name in process_environment
+                  if name not in REQUEST_KEYS and not name.startswith("wsgi."))
+
+    def app(environ: dict, start_response: Callable):  # noqa: ANN202 - a WSGI iterable
+        for name in names:
+            environ.pop(name, None)
+        return wsgi_app(environ, start_response)
+
     return app
 
 

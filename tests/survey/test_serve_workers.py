@@ -105,3 +105,23 @@ def _is_zombie(pid: int) -> bool:
             return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_requests_never_carry_the_server_process_environment() -> None:
+    """Granian copies the process environment into every request: the served app drops it."""
+    from survey.wsgi import _without_process_environment
+
+    seen: dict = {}
+
+    def inner(environ, start_response):  # noqa: ANN001, ANN202 - a WSGI app
+        seen.update(environ)
+        start_response("200 OK", [])
+        return [b""]
+
+    process = {"SAUTI_SECRET_KEY": "s3cret", "DATABASE_URL": "postgresql://u:pw@db/x", "HTTP_PROXY": "http://evil",
+               "PATH_INFO": "/from-the-environment", "HOME": "/root"}
+    request = {**process, "REQUEST_METHOD": "GET", "PATH_INFO": "/p/q/1", "HTTP_HOST": "127.0.0.1",
+               "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http"}
+    _without_process_environment(inner, process)(request, lambda *_: None)
+    assert not {"SAUTI_SECRET_KEY", "DATABASE_URL", "HTTP_PROXY", "HOME"} & set(seen)
+    assert seen["PATH_INFO"] == "/p/q/1" and seen["HTTP_HOST"] == "127.0.0.1" and seen["REQUEST_METHOD"] == "GET"
