@@ -42,15 +42,20 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="counts worker processes through /proc")
-def test_sauti_serve_runs_two_worker_processes(tmp_path) -> None:
-    port = free_port()
+def _serve_two_workers(tmp_path, port: int) -> subprocess.Popen:  # noqa: ANN001 - pytest's tmp_path
+    """`sauti serve --workers 2` on a fresh SQLite file (its output kept in ``server.stdout``)."""
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
     subprocess.run([*sauti, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-    server = subprocess.Popen([*sauti, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen([*sauti, "serve", "--port", str(port), "--workers", "2"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts worker processes through /proc")
+def test_sauti_serve_runs_two_worker_processes(tmp_path) -> None:
+    port = free_port()
+    server = _serve_two_workers(tmp_path, port)
     try:
         deadline = time.monotonic() + 40
         while True:
@@ -78,12 +83,7 @@ def test_sauti_serve_runs_two_worker_processes(tmp_path) -> None:
 def test_workers_stop_when_the_server_process_is_killed_outright(tmp_path) -> None:
     """A main process killed with SIGKILL must not leave workers answering on the port."""
     port = free_port()
-    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
-    sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
-    subprocess.run([*sauti, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-    server = subprocess.Popen([*sauti, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = _serve_two_workers(tmp_path, port)
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/", seconds=40)
         workers = _children_of(server.pid)
@@ -91,6 +91,7 @@ def test_workers_stop_when_the_server_process_is_killed_outright(tmp_path) -> No
     finally:
         server.kill()
         server.wait(timeout=20)
+        server.stdout.close()
     deadline = time.monotonic() + 15
     while any(os.path.exists(f"/proc/{pid}") and not _is_zombie(pid) for pid in workers):
         assert time.monotonic() < deadline, "the workers went on running without their server"
