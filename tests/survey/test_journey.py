@@ -332,3 +332,24 @@ def test_open_answers_that_look_like_json_are_kept_as_text(app, make_consultatio
     assert _post_page(child, 2, {}).status_code == 302  # relevance is evaluated over the stored text
     with app.app_context():
         assert db.session.scalar(sa.select(Answer.value).where(Answer.item == "ideas")) == "{{7*7}} [maybe"
+
+
+def test_a_save_racing_a_stop_in_another_tab_keeps_nothing_and_is_no_error(app, child, monkeypatch) -> None:
+    """The child stops (another tab) after this request passed the consent gate, before its write."""
+    from survey.services import journey
+
+    _assent(child, age="12")
+    page = child.get("/p/q/0").get_data(as_text=True)
+    screen = journey.screen_open_answers
+
+    def stopped_meanwhile(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        with db.engine.begin() as connection:  # the other tab's stop, committed first
+            connection.execute(sa.update(Participant).values(state="withdrawn"))
+        return screen(*args, **kwargs)
+
+    monkeypatch.setattr(journey, "screen_open_answers", stopped_meanwhile)
+    response = child.post("/p/q/0", data={"q_who": "friend", "page_token": _token(page), "nav": "next"})
+    assert response.status_code == 302 and response.location.endswith("/p/")
+    assert _answers(app) == {}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PageSave)) == 0
