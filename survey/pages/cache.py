@@ -8,16 +8,17 @@ token and the page token, is put in on the way out.
 
 Only untouched pages are kept: a page showing an earlier answer, an error or a note, or whose
 choices depend on earlier answers (``choice_filter``), is drawn every time.  The page's form
-class (which holds no answers) is kept the same way for every page without a choice filter.  Each entry keeps
-the instrument view and country profile it was drawn from and is used only while they are the
-very same objects, so a new instrument version or an uploaded profile never shows a stale page.
+class (which holds no answers) is kept the same way for every page without a choice filter.
+Each entry keeps the instrument view and country profile it was drawn from and is used only
+while they are the very same objects, so a new instrument version or an uploaded profile never
+shows a stale page.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from markupsafe import Markup
@@ -139,7 +140,7 @@ def fixed_choices(items: Iterable[Item]) -> bool:
     return not any(item.choice_filter for item in items)
 
 
-def untouched(items: Iterable[Item], stored: Mapping[str, str]) -> bool:
+def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:
     """Whether a page of ``items`` can come from the kept pages: none answered, none filtered.
 
     Examples
@@ -149,7 +150,7 @@ def untouched(items: Iterable[Item], stored: Mapping[str, str]) -> bool:
     >>> untouched([q], {}), untouched([q], {"q1": "yes"})
     (True, False)
     """
-    return not any(item.name in stored or item.choice_filter for item in items)
+    return fixed_choices(items) and not any(item.name in stored for item in items)
 
 
 #: The pages and page forms this process keeps.
