@@ -486,12 +486,13 @@ def lan_address() -> str:
 
 
 #: Threads per worker process that run the app (Granian's "blocking threads").  Python code
-#: holds the GIL, so two threads already keep a worker's core busy (measured best for page
-#: saves) and more only contend for the lock.  But a slow request (a PDF report, a large
-#: export, a wait for SQLite's write lock) holds its thread throughout: with two, two such
-#: requests would stall every child on that worker.  Four leave two threads for children's
-#: pages while two slow requests run, at a small cost in contention.
-DEFAULT_THREADS = 4
+#: holds the GIL, so threads of one worker take turns on its core, and every turn costs the
+#: waiting threads up to the switch interval.  Measured on 2 cores (bench/load_children.py):
+#: two threads saved 213-252 pages a second against 188-212 with four, and kept 500 children's
+#: p99 at 0.9 s instead of 2.0 s while an analyst downloaded the PDF report every 10 s.  One
+#: thread is faster still, but a slow request (a report, an export) would then stall every
+#: child on that worker until it finished; two leave a thread for the children.
+DEFAULT_THREADS = 2
 
 #: Connections one worker process holds open at once.  Granian does not even accept a
 #: connection beyond its "backpressure" (by default 1024 / workers), and every phone keeps its
