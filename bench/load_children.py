@@ -15,6 +15,7 @@ writes bench/results/load_children*.json.
     .venv/bin/python bench/load_children.py                      # 500 children, 1-3 s think time
     .venv/bin/python bench/load_children.py --throughput          # no think time, 64 connections
     .venv/bin/python bench/load_children.py --workers 1           # one Granian worker process
+    .venv/bin/python bench/load_children.py --reports-every 5     # and an analyst downloading the PDF report
 
 Targets (issue 5): 0 lost or duplicated answers, 0 server errors, p95 <= 300 ms and p99 <= 1 s
 with 500 children; >= 200 page saves per second in throughput mode.
@@ -210,6 +211,48 @@ class Child:
             return
 
 
+class Analyst:
+    """Programme staff downloading the consultation's PDF report now and then while children answer.
+
+    A report is the slowest request Sauti serves; this shows what it does to the children's
+    pages on the same server (``--reports-every``).
+    """
+
+    def __init__(self, username: str, password: str, connection: Connection, every_s: float) -> None:
+        self.username, self.password, self.http, self.every_s = username, password, connection, every_s
+        self.latency_ms: list[float] = []  # reports received
+        self.not_yet = 0
+        self.errors: list[str] = []
+
+    async def run(self, children_done: asyncio.Event) -> None:
+        try:
+            _, _, html = await self.http.request("GET", "/staff/sign-in")
+            status, _, _ = await self.http.request("POST", "/staff/sign-in", {
+                "username": self.username, "password": self.password, "csrf_token": TOKEN.search(html).group(1)})
+            _, _, home = await self.http.request("GET", "/staff/")
+            found = re.search(r"/reports/(\d+)/", home)
+            if status not in (302, 303) or found is None:
+                self.errors.append(f"analyst: could not sign in and find the consultation (HTTP {status})")
+                return
+            while not children_done.is_set():
+                started = time.perf_counter()
+                status, _, body = await self.http.request("GET", f"/reports/{found.group(1)}/report.pdf")
+                if status == 409:
+                    self.not_yet += 1  # too few children have finished for a report to be released
+                elif status != 200 or not body.startswith("%PDF"):
+                    self.errors.append(f"analyst report: HTTP {status}")
+                else:
+                    self.latency_ms.append((time.perf_counter() - started) * 1000)
+                try:
+                    await asyncio.wait_for(children_done.wait(), timeout=self.every_s)
+                except TimeoutError:
+                    pass
+        except (OSError, asyncio.IncompleteReadError, ValueError, AttributeError) as error:
+            self.errors.append(f"analyst: {type(error).__name__}: {error}")
+        finally:
+            self.http.close()
+
+
 def server_cpu_seconds(pid: int) -> float | None:
     """CPU time used so far by the server process and its workers (Linux /proc; else None)."""
     if not os.path.isdir("/proc"):
@@ -241,7 +284,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def drive(children: list[Child], think: tuple[float, float], ramp_s: float) -> float:
+async def drive(children: list[Child], think: tuple[float, float], ramp_s: float,
+                analyst: Analyst | None = None) -> float:
     started = time.perf_counter()
 
     async def arrive(number: int, child: Child) -> None:
@@ -249,8 +293,21 @@ async def drive(children: list[Child], think: tuple[float, float], ramp_s: float
         await asyncio.sleep(ramp_s * number / max(1, len(children)))
         await child.run(think)
 
-    await asyncio.gather(*(arrive(n, c) for n, c in enumerate(children)))
+    await _with_analyst(asyncio.gather(*(arrive(n, c) for n, c in enumerate(children))), analyst)
     return time.perf_counter() - started
+
+
+async def _with_analyst(children_running: asyncio.Future, analyst: Analyst | None) -> None:
+    if analyst is None:
+        await children_running
+        return
+    children_done = asyncio.Event()
+    downloads = asyncio.ensure_future(analyst.run(children_done))
+    try:
+        await children_running
+    finally:
+        children_done.set()
+        await downloads
 
 
 def check_database(url: str, secret: str, children: list[Child]) -> dict:
@@ -320,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="sauti: `sauti serve` as a facilitator runs it; waitress (an old name): "
                              "`sauti serve --workers 1`, one Granian worker process (sauti serve runs waitress "
                              "only where Granian cannot be imported)")
+    parser.add_argument("--reports-every", type=float, default=None, metavar="SECONDS",
+                        help="an analyst downloads the PDF report every SECONDS while the children answer")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     if args.server == "waitress":
@@ -340,10 +399,12 @@ def main(argv: list[str] | None = None) -> int:
     env.setdefault("DATABASE_URL", f"sqlite:///{instance}/sauti.sqlite")
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
     codes: list[str] = []
+    analyst_password = None
     while len(codes) < args.children:  # `sauti demo` issues at most 500 cards at a time
         setup = subprocess.run([*sauti, "demo", "--no-serve", "--codes", str(min(500, args.children - len(codes)))],
                                env=env, capture_output=True, text=True, check=True)
         codes += [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
+        analyst_password = analyst_password or re.search(r"demo-analyst\s+password: (\S+)", setup.stdout).group(1)
     port = free_port()
     log_path = os.path.join(instance, "server.log")
     server_log = open(log_path, "w")  # noqa: SIM115 - closed after the run
@@ -366,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)  # let every worker finish starting
         stats: dict = {"latency": []}
         children = [Child(code, Connection("127.0.0.1", port), stats) for code in codes[:args.children]]
+        analyst = None if args.reports_every is None else Analyst(
+            "demo-analyst", analyst_password, Connection("127.0.0.1", port), args.reports_every)
         cpu_before, server_before = os.times(), server_cpu_seconds(server.pid)
         if args.throughput:
             # 64 connections, each taking children through one after another, no think time.
@@ -375,12 +438,13 @@ def main(argv: list[str] | None = None) -> int:
 
             async def run_lanes() -> float:
                 started = time.perf_counter()
-                await asyncio.gather(*(lane(children[i::args.connections]) for i in range(args.connections)))
+                await _with_analyst(asyncio.gather(*(lane(children[i::args.connections])
+                                                     for i in range(args.connections))), analyst)
                 return time.perf_counter() - started
 
             elapsed = asyncio.run(run_lanes())
         else:
-            elapsed = asyncio.run(drive(children, tuple(args.think), args.ramp))
+            elapsed = asyncio.run(drive(children, tuple(args.think), args.ramp, analyst))
         cpu_after, server_after = os.times(), server_cpu_seconds(server.pid)
     finally:
         server.terminate()
@@ -395,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
                      or "database is locked" in line]
     for line in errors_logged[:5]:
         print("server log:", line[:3000], file=sys.stderr)
-    client_errors = [e for c in children for e in c.errors]
+    client_errors = [e for c in children for e in c.errors] + (analyst.errors if analyst else [])
     for error in client_errors[:10]:
         print("client:", error, file=sys.stderr)
 
@@ -422,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
         "by_request_type": {kind: {"n": len(v), "p50_ms": pct(sorted(v), 0.5), "p95_ms": pct(sorted(v), 0.95),
                                    "p99_ms": pct(sorted(v), 0.99), "max_ms": round(max(v), 1)}
                             for kind, v in sorted(by_kind.items())},
+        **({} if analyst is None else {"analyst_pdf_reports": {
+            "every_s": args.reports_every, "received": len(analyst.latency_ms),
+            "refused_too_few_finished": analyst.not_yet,
+            "p50_ms": pct(sorted(analyst.latency_ms), 0.5),
+            "max_ms": round(max(analyst.latency_ms), 1) if analyst.latency_ms else None}}),
         "surveys_completed": sum(1 for c in children if c.completed),
         "page_saves_acknowledged": acknowledged,
         "page_saves_per_s": round(acknowledged / elapsed, 1),
