@@ -76,6 +76,10 @@ class DefaultConfig:
     # Age bands: code -> (youngest, oldest).  Only the band is ever stored.
     AGE_BANDS = {"A": (8, 10), "B": (11, 13), "C": (14, 17)}
 
+    # Reports and exports in a helper process at a lower CPU priority (survey/services/offload.py),
+    # so that children's pages never wait for them; the served app (survey/wsgi.py) turns it on.
+    OFFLOAD_HEAVY_WORK = False
+
     LOG_LEVEL = "INFO"
     LOG_JSON = True
 

@@ -36,6 +36,8 @@ def create_served_app() -> Flask:
     from survey import create_app
 
     app = create_app()
+    if "SAUTI_OFFLOAD_HEAVY_WORK" not in os.environ:
+        app.config["OFFLOAD_HEAVY_WORK"] = True  # reports never hold up children's pages
     # Python's default switch interval (5 ms) is left alone: 1 ms measured worse under load (four
     # threads a worker then take turns five times as often; README, "Performance").
 

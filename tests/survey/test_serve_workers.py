@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from survey.throttle import hit
 from tests.conftest import free_port, wait_until_serving
 from tests.survey.test_throttle_redis import _Browser, _wrong_code
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_each_worker_enforces_its_share_of_a_limit_kept_in_memory(make_app) -> None:
@@ -126,3 +129,41 @@ def test_requests_never_carry_the_server_process_environment() -> None:
     _without_process_environment(inner, process)(request, lambda *_: None)
     assert not {"SAUTI_SECRET_KEY", "DATABASE_URL", "HTTP_PROXY", "HOME"} & set(seen)
     assert seen["PATH_INFO"] == "/p/q/1" and seen["HTTP_HOST"] == "127.0.0.1" and seen["REQUEST_METHOD"] == "GET"
+
+
+def test_the_helper_process_ends_when_its_server_worker_dies(tmp_path) -> None:
+    """A worker killed outright (no shutdown) must not leave its helper behind, holding memory."""
+    script = tmp_path / "worker.py"
+    script.write_text(
+        "import os\n"
+        "from survey import create_app\n"
+        "from survey.services import offload\n"
+        "if __name__ == '__main__':  # the helper is spawned, and imports this file again\n"
+        f"    app = create_app({{'TESTING': True, 'SECRET_KEY': 'x' * 40, 'OFFLOAD_HEAVY_WORK': True, "
+        f"'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/unused.sqlite'}}, instance_path={str(tmp_path)!r})\n"
+        "    with app.app_context():\n"
+        "        print(offload.run(os.getpid), flush=True)\n"
+        "    os._exit(0)  # as a SIGKILLed worker: no atexit, no pool shutdown\n")
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        # Not subprocess.run: a helper left behind would keep its stdout open for ever.
+        worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=stderr,
+                                  text=True, cwd=ROOT)
+        line = worker.stdout.readline()
+        worker.stdout.close()
+        assert worker.wait(timeout=120) == 0, (tmp_path / "stderr.txt").read_text()
+    helper = int(line)
+    deadline = time.monotonic() + 20
+    while os.path.exists(f"/proc/{helper}") and not _is_zombie(helper):
+        assert time.monotonic() < deadline, "the report helper went on running without its worker"
+        time.sleep(0.1)
+
+
+def test_the_served_app_sends_reports_to_the_helper_process(monkeypatch, tmp_path) -> None:
+    from survey.wsgi import create_served_app
+
+    monkeypatch.setenv("SAUTI_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SAUTI_SECRET_KEY", "k" * 40)
+    monkeypatch.delenv("SAUTI_OFFLOAD_HEAVY_WORK", raising=False)
+    assert create_served_app().config["OFFLOAD_HEAVY_WORK"] is True
+    monkeypatch.setenv("SAUTI_OFFLOAD_HEAVY_WORK", "false")
+    assert create_served_app().config["OFFLOAD_HEAVY_WORK"] is False
