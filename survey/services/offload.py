@@ -4,8 +4,9 @@ A programme report costs seconds of CPU whatever the number of answers (a disclo
 a chart for every item; the PDF about 10 s on a 2-core laptop).  Run inside a server worker, it
 holds that worker's interpreter lock for those seconds, and every child's page served by the
 same worker waits its turn: with an analyst downloading the PDF report every 10 s, 500
-children's p99 rose from 0.09 s to 0.9-2 s (``bench/load_children.py --reports-every 10``).  In a
-process of its own, at ``nice`` 10, the report takes only the CPU the children leave.
+children's slowest pages took 2.1-2.8 s, against 0.7-0.8 s with the report in a process of its
+own (``bench/load_children.py --reports-every 10``), where, at ``nice`` 10, it takes the CPU the
+children leave.
 
 The served app turns this on (``OFFLOAD_HEAVY_WORK``, set by :mod:`survey.wsgi`); the ``sauti``
 command and a single test client run the work in place.  The helper is started on first use,
