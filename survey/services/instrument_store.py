@@ -14,6 +14,7 @@ import threading
 import sqlalchemy as sa
 
 from instruments import dump_native, load_bundled, load_native
+from instruments.expressions import parse
 from instruments.model import Instrument, Item, ItemType, Page, Section
 from survey.database import write_transaction
 from survey.extensions import db
@@ -104,6 +105,12 @@ class BandView:
     shown_items: tuple[tuple[Item, ...], ...]  # each page's items but calculations
     has_relevance: tuple[bool, ...]  # whether a page's section, the page or an item has relevance
     items: dict[str, Item]  # every item of the instrument, by name
+    #: The answer and context names that any relevance on these pages reads, and whether one of
+    #: them calls ``today()``: together with the date, all a child's page plan depends on.
+    relevance_inputs: tuple[str, ...] = ()
+    relevance_uses_today: bool = False
+    #: Page plans already worked out, by the values of ``relevance_inputs`` (see journey.plan).
+    plans: dict = dataclasses.field(default_factory=dict)
 
 
 _VIEWS: dict[tuple[int, str, bool], BandView] = {}
@@ -119,6 +126,8 @@ def band_view(instrument: Instrument, band: str, research_mode: bool = False) ->
     pages = instrument.pages_for_band(band, research_mode)
     section_by_page = {page.name: section for section in instrument.sections for page in section.pages}
     sections = tuple(section_by_page[page.name] for page in pages)
+    expressions = [parse(target.relevance) for target in (*sections, *pages, *(i for p in pages for i in p.items))
+                   if target.relevance]
     view = BandView(
         instrument, pages, sections,
         section_pages=tuple(frozenset(p.name for p in section.pages) for section in sections),
@@ -127,7 +136,9 @@ def band_view(instrument: Instrument, band: str, research_mode: bool = False) ->
         has_relevance=tuple(bool(sections[i].relevance or page.relevance
                                  or any(item.relevance for item in page.items))
                             for i, page in enumerate(pages)),
-        items={item.name: item for item in instrument.items})
+        items={item.name: item for item in instrument.items},
+        relevance_inputs=tuple(sorted(set().union(*(e.references for e in expressions)))),
+        relevance_uses_today=any("today" in e.text for e in expressions))
     with _VIEWS_LOCK:
         if len(_VIEWS) >= 4 * _CACHE_SIZE:
             _VIEWS.clear()

@@ -128,11 +128,14 @@ class PagePlan:
 
 @functools.cache
 def _answers_query() -> sa.Select:
-    return sa.select(Answer.item, Answer.value).where(Answer.participant_id == sa.bindparam("participant_id"))
+    table = Answer.__table__
+    return sa.select(table.c.item, table.c.value).where(table.c.participant_id == sa.bindparam("participant_id"))
 
 
 def answers_of(participant: Participant) -> dict[str, str]:
-    return dict(db.session.execute(_answers_query(), {"participant_id": participant.id}).all())
+    # On the session's connection, with table columns: every child request runs this, and the
+    # ORM's execution path cost three times the query itself (0.19 against 0.06 ms).
+    return dict(db.session.connection().execute(_answers_query(), {"participant_id": participant.id}).all())
 
 
 def expression_values(stored: Mapping[str, str]) -> dict[str, object]:
@@ -185,11 +188,33 @@ def relevant_items(instrument: Instrument, participant: Participant, index: int,
     return _shown_items(view_for(participant, instrument), index, _with_context(participant, values, lang))
 
 
+#: Page plans kept per band view; past this many (children's answer combinations that relevance
+#: reads) the view's plans start afresh.
+PLANS_KEPT = 4096
+
+
 def plan(participant: Participant, instrument: Instrument, stored: Mapping[str, str]) -> PagePlan:
+    """Which of the band's pages this child is shown, given the answers stored so far.
+
+    Every page request needs the plan (progress bar, Back and Next), and working it out means
+    evaluating every relevance of every page.  It depends only on the values relevance reads
+    (``view.relevance_inputs``) and, if an expression calls ``today()``, the date, so a plan is
+    worked out once per combination of those and kept with the band's view.
+    """
     view = view_for(participant, instrument)
     answers = _with_context(participant, expression_values(stored), None)
+    key = tuple(repr(answers.get(name)) for name in view.relevance_inputs)
+    if view.relevance_uses_today:
+        key += (today(),)
+    found = view.plans.get(key)
+    if found is not None:
+        return found
     shown = tuple(i for i in range(len(view.pages)) if _shown_items(view, i, answers))
-    return PagePlan(view.pages, shown, view)
+    worked_out = PagePlan(view.pages, shown, view)
+    if len(view.plans) >= PLANS_KEPT:
+        view.plans.clear()
+    view.plans[key] = worked_out
+    return worked_out
 
 
 def constraint_errors(instrument: Instrument, participant: Participant, specs, form, stored: Mapping[str, str],
@@ -283,8 +308,7 @@ def _save_page_once(participant: Participant, token: str, digest: str, page_inde
                  page_index if next_index is None else next_index, saved_on)
         cleared = [item for item, value in values.items() if value is None]
         if cleared:
-            connection.execute(sa.delete(Answer.__table__).where(Answer.participant_id == participant_id,
-                                                                 Answer.item.in_(cleared)))
+            connection.execute(_answers_delete(), {"participant_id": participant_id, "items": cleared})
         rows = [{"id": new_uuid(), "participant_id": participant_id, "item": item, "value": value,
                  "saved_on": saved_on} for item, value in values.items() if value is not None]
         if rows:
@@ -334,6 +358,13 @@ def _page_save_insert() -> sa.Insert:
     return sa.insert(PageSave.__table__).values(
         token=sa.bindparam("token"), participant_id=sa.bindparam("participant_id"),
         digest=sa.bindparam("digest"))
+
+
+@functools.cache
+def _answers_delete() -> sa.Delete:
+    table = Answer.__table__
+    return sa.delete(table).where(table.c.participant_id == sa.bindparam("participant_id"),
+                                  table.c.item.in_(sa.bindparam("items", expanding=True)))
 
 
 @functools.cache

@@ -85,3 +85,49 @@ def test_band_views_are_kept_per_instrument_band_and_mode() -> None:
     other = make_test_instrument("2")  # an equal but distinct instrument gets its own view
     assert instrument_store.band_view(other, "C") is not view
     assert instrument_store.band_view(other, "C").instrument is other
+
+
+def _reference_plan(instrument, band: str, answers: dict) -> tuple[str, ...]:  # noqa: ANN001 - an Instrument
+    """The pages shown, by the instruments package's own rule (visible_items), page by page."""
+    from instruments.runtime import visible_items
+
+    return tuple(page.name for page in instrument.pages_for_band(band)
+                 if visible_items(instrument, page, answers, band))
+
+
+def test_a_kept_page_plan_is_the_plan_worked_out_afresh_for_every_answer_relevance_reads() -> None:
+    """Plans are kept by the values relevance reads: every combination of those values (and the
+    setting, which the bundled instrument's relevance also reads) gives the pages that the
+    instruments package's visible_items shows, whether the plan was kept or new."""
+    import itertools
+
+    from instruments import load_bundled
+    from instruments.runtime import context
+    from survey.models import Participant
+    from survey.services import journey
+
+    instrument = load_bundled("reporting-mechanisms")
+    view = instrument_store.band_view(instrument, "C")
+    assert {"TR1", "BA1", "EV5", "_setting"} <= set(view.relevance_inputs)
+    options = {  # for each input relevance reads: a value that makes it true, one that does not, none
+        "TR1": [None, '["adult"]', '["adult", "friend"]'], "CH1": [None, '["other"]', '["teacher"]'],
+        "BA1": [None, '["other"]', '["other", "shame"]'], "AF3": [None, "yes", "no"],
+        "EV5": [None, "not_good", "_rns", "good"]}
+    assert set(options) <= set(view.relevance_inputs)
+    for setting in ("school", "community"):
+        consultation = Consultation(setting=setting, research_mode=False, ethics_reference="",
+                                    languages="en", age_bands="C")
+        participant = Participant(band="C", language="en", consultation=consultation)
+        combinations = list(itertools.product(*options.values()))
+        for first_pass in (True, False):  # worked out, then kept
+            for values in combinations:
+                stored = {name: value for name, value in zip(options, values, strict=True) if value is not None}
+                kept = journey.plan(participant, instrument, stored)
+                answers = {**journey.expression_values(stored), **context(band="C", lang="en", setting=setting,
+                                                                             mode="consultation")}
+                assert tuple(kept.all_pages[i].name for i in kept.shown) == _reference_plan(instrument, "C", answers)
+                if not first_pass:
+                    assert journey.plan(participant, instrument, stored) is kept
+        # An answer relevance does not read leaves the plan as it was.
+        plain = journey.plan(participant, instrument, {})
+        assert journey.plan(participant, instrument, {"TR2": "3", "ideas": "more posters"}) is plain
