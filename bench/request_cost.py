@@ -1,0 +1,179 @@
+"""CPU time of one child's requests inside the served app, without an HTTP server or other load.
+
+The load benchmark (``load_children.py``) says how the whole server copes; this says what each of
+a child's requests costs the app itself, which is what decides the former on a 2-core machine.
+It builds the app as a server worker does (:func:`survey.wsgi.create_served_app`), on a fresh
+instance folder with ``sauti demo`` data, and takes N children through the bundled band-C
+consultation with Werkzeug's test client.  Only the time inside the app's WSGI callable is counted
+(the test client's own work is not), as CPU time of the calling thread.
+
+    .venv/bin/python bench/request_cost.py                # 60 children, figures per request type
+    .venv/bin/python bench/request_cost.py --profile 40   # and the 40 costliest functions (cProfile)
+    .venv/bin/python bench/request_cost.py --instructions # instructions per request (needs valgrind)
+
+The machine's speed drifts by up to 40 % over minutes on shared virtual machines: compare two
+builds in alternating runs, not against a figure from another hour.  ``--instructions`` does not
+drift: it runs this script twice under valgrind's cachegrind (1 child, then 11, after the same
+warm-up) and divides the difference in instructions executed by the requests of the 10 extra
+children, so two builds can be compared at any time, on any load (about two minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from load_children import PAGE_PATH, PAGE_TOKEN, TOKEN, answers_on  # noqa: E402
+
+
+class TimedApp:
+    """A WSGI wrapper adding the CPU time of each call (response body included) to a list by kind."""
+
+    def __init__(self, app, profiler: cProfile.Profile | None) -> None:  # noqa: ANN001 - a WSGI callable
+        self.app, self.profiler = app, profiler
+        self.kind = "other"
+        self.times: dict[str, list[float]] = {}
+
+    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204 - WSGI
+        if self.profiler:
+            self.profiler.enable()
+        started = time.thread_time()
+        body = b"".join(self.app(environ, start_response))
+        self.times.setdefault(self.kind, []).append(time.thread_time() - started)
+        if self.profiler:
+            self.profiler.disable()
+        return [body]
+
+
+def take_survey(client, timed: TimedApp, code: str) -> int:  # noqa: ANN001 - a Werkzeug test client
+    """One child from the code to the end; the number of pages saved."""
+    def get(kind: str, path: str):  # noqa: ANN202
+        timed.kind = kind
+        return client.get(path)
+
+    def post(kind: str, path: str, form: dict):  # noqa: ANN202
+        timed.kind = kind
+        return client.post(path, data=form)
+
+    html = get("start", "/").text
+    post("start_post", "/", {"code": code, "csrf_token": TOKEN.search(html).group(1)})
+    html = get("age", "/p/age").text
+    post("age_post", "/p/age", {"age": "15", "csrf_token": TOKEN.search(html).group(1)})
+    html = get("about", "/p/about").text
+    post("about_post", "/p/about", {"check_0": "0", "check_1": "0", "decision": "yes",
+                                    "csrf_token": TOKEN.search(html).group(1)})
+    index, saved = 0, 0
+    for _ in range(200):
+        response = get("page", f"/p/q/{index}")
+        if response.status_code in (302, 303):
+            index = int(PAGE_PATH.search(response.headers["Location"]).group(1))
+            response = get("page", f"/p/q/{index}")
+        html = response.text
+        form = {"csrf_token": TOKEN.search(html).group(1), "page_token": PAGE_TOKEN.search(html).group(1),
+                "nav": "next", **answers_on(html)}
+        response = post("save", f"/p/q/{index}", form)
+        if response.status_code not in (302, 303):
+            raise SystemExit(f"save of page {index} answered {response.status_code}")
+        saved += 1
+        match = PAGE_PATH.search(response.headers["Location"])
+        if not match:
+            break
+        index = int(match.group(1))
+    html = get("end", "/p/end").text
+    post("end_post", "/p/end", {"decision": "yes", "csrf_token": TOKEN.search(html).group(1)})
+    return saved
+
+
+def count_instructions(output: str) -> int:
+    """Instructions per request: this script under cachegrind with 1 and with 11 children."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    counts, requests = {}, {}
+    for children in (1, 11):
+        with tempfile.TemporaryDirectory() as folder:
+            figures = os.path.join(folder, "figures.json")
+            run = subprocess.run(
+                ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                 sys.executable, __file__, "--children", str(children), "--warm-up", "2", "--output", figures],
+                env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True, check=True)
+            counts[children] = int(re.search(r"I\s+refs:\s+([\d,]+)", run.stderr).group(1).replace(",", ""))
+            result = json.loads(Path(figures).read_text())
+            requests[children] = sum(kind["requests"] for kind in result["per_request_type"].values())
+    per_request = (counts[11] - counts[1]) / (requests[11] - requests[1])
+    print(f"{per_request / 1e6:.3f} million instructions per request "
+          f"({requests[11] - requests[1]} requests of 10 children)")
+    Path(output).write_text(json.dumps({"instructions_per_request": round(per_request),
+                                        "requests_counted": requests[11] - requests[1]}, indent=2) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--children", type=int, default=60)
+    parser.add_argument("--warm-up", type=int, default=5, help="children taken through first, not counted")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also print the N functions with the most cumulative time (cProfile)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="instructions executed per request, counted by valgrind (see above)")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "request_cost.json"))
+    args = parser.parse_args(argv)
+    if args.instructions:
+        return count_instructions(args.output)
+
+    instance = tempfile.mkdtemp(prefix="sauti-cost-")
+    os.environ.update({"SAUTI_INSTANCE_PATH": instance, "SAUTI_SECRET_KEY": secrets.token_urlsafe(32),
+                       "SAUTI_SESSION_COOKIE_SECURE": "false",
+                       "SAUTI_CODE_ATTEMPTS_PER_CLIENT": json.dumps("100000 per minute"),
+                       "SAUTI_CODE_ATTEMPTS_GLOBAL": json.dumps("100000 per minute")})
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{instance}/sauti.sqlite")
+    setup = subprocess.run([sys.executable, "-c", "from survey.cli import main; main()", "demo", "--no-serve",
+                            "--codes", str(args.children + args.warm_up)],
+                           capture_output=True, text=True, check=True)
+    codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
+
+    from survey.wsgi import create_served_app
+
+    app = create_served_app()
+    app.logger.disabled = True
+    profiler = cProfile.Profile() if args.profile else None
+    timed = TimedApp(app.wsgi_app, None)
+    app.wsgi_app = timed
+    for code in codes[:args.warm_up]:
+        take_survey(app.test_client(), timed, code)
+    timed.times.clear()
+    timed.profiler = profiler
+    pages = sum(take_survey(app.test_client(), timed, code) for code in codes[args.warm_up:])
+
+    summary = {kind: {"requests": len(values), "mean_ms": round(1000 * statistics.fmean(values), 3),
+                      "median_ms": round(1000 * statistics.median(values), 3)}
+               for kind, values in sorted(timed.times.items())}
+    every = [value for values in timed.times.values() for value in values]
+    result = {"children": len(codes) - args.warm_up, "pages_saved": pages, "database": "sqlite",
+              "per_request_type": summary, "mean_ms_all_requests": round(1000 * statistics.fmean(every), 3)}
+    for kind, figures in summary.items():
+        print(f"{kind:11s} {figures['requests']:6d} requests  mean {figures['mean_ms']:7.3f} ms  "
+              f"median {figures['median_ms']:7.3f} ms")
+    print(f"all requests: mean {result['mean_ms_all_requests']:.3f} ms")
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
