@@ -125,27 +125,67 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
     return participant
 
 
+def _row_class(model: type, name: str, *, extra: tuple[tuple[str, type], ...] = (),
+               properties: tuple[str, ...] = ()) -> type:
+    """A frozen dataclass with one field per column of ``model`` (same names, same order), plus
+    ``extra`` fields and the model's own read-only ``properties``."""
+    columns = [(prop.key, object) for prop in sa.inspect(model).column_attrs]
+    namespace = {prop: model.__dict__[prop] for prop in properties}
+    cls = dataclasses.make_dataclass(name, [*columns, *extra], frozen=True, slots=True, namespace=namespace)
+    cls.__doc__ = f"A {model.__name__} row as one request read it: read-only, in no ORM session."
+    return cls
+
+
+#: What a child's request reads of their consultation (``band_list`` and ``language_list`` are
+#: the model's own properties).  Services take it wherever they take a Consultation to read.
+ConsultationRow = _row_class(Consultation, "ConsultationRow", properties=("band_list", "language_list"))
+#: What a child's request reads of the participant, with their consultation.  To change the
+#: participant, a service loads the ORM record inside its write transaction (:func:`record_of`).
+ParticipantRow = _row_class(Participant, "ParticipantRow", extra=(("consultation", ConsultationRow),))
+
+
 @functools.cache
 def _live_participant() -> sa.Select:
     """Built once: every child's request runs it.  The consultation comes in the same query."""
-    return (sa.select(Participant)
-            .join(Participant.consultation)
-            .options(so.contains_eager(Participant.consultation))
-            .where(Participant.id == sa.bindparam("participant_id"), Consultation.state == "open"))
+    participant, consultation = Participant.__table__, Consultation.__table__
+    return (sa.select(*(participant.c[field.name] for field in dataclasses.fields(ParticipantRow)
+                        if field.name != "consultation"),
+                      *(consultation.c[field.name] for field in dataclasses.fields(ConsultationRow)))
+            .join_from(participant, consultation, participant.c.consultation_id == consultation.c.id)
+            .where(participant.c.id == sa.bindparam("participant_id"), consultation.c.state == "open"))
 
 
-def current_participant() -> Participant | None:
-    """The participant of this request's child session, if it is still live."""
+def current_participant() -> ParticipantRow | None:
+    """The participant of this request's child session, if it is still live.
+
+    Read as plain rows, not ORM objects: every child's request starts here, and loading two
+    mapped objects cost more than the rest of a question page's database work together.
+    """
     if "participant" in g:
         return g.participant
     participant_id = session.get(CHILD_SESSION_KEY)
     participant = None
     if isinstance(participant_id, str):
-        participant = db.session.scalar(_live_participant(), {"participant_id": participant_id})
-        if participant is not None and participant.state not in RESUMABLE_STATES:
-            participant = None
+        row = db.session.connection().execute(_live_participant(), {"participant_id": participant_id}).first()
+        if row is not None and row[_STATE_COLUMN] in RESUMABLE_STATES:
+            participant = ParticipantRow(*row[:_PARTICIPANT_COLUMNS], ConsultationRow(*row[_PARTICIPANT_COLUMNS:]))
     g.participant = participant
     return participant
+
+
+_PARTICIPANT_COLUMNS = len(dataclasses.fields(ParticipantRow)) - 1
+_STATE_COLUMN = [field.name for field in dataclasses.fields(ParticipantRow)].index("state")
+
+
+def record_of(db_session: so.Session, participant: Participant | ParticipantRow) -> Participant:
+    """The participant's ORM record in ``db_session`` (inside a write transaction), to change it.
+
+    Raises LookupError when the participant is gone (deleted meanwhile by retention).
+    """
+    record = db_session.get(Participant, participant.id)
+    if record is None:
+        raise LookupError("the participant no longer exists")
+    return record
 
 
 def quick_exit(participant: Participant | None) -> None:
@@ -153,7 +193,7 @@ def quick_exit(participant: Participant | None) -> None:
     so far stay as an incomplete response that the retention rules delete later (§4.4)."""
     if participant is not None and participant.state == State.ISSUED:
         with write_transaction() as db_session:
-            record = db_session.merge(participant)
+            record = record_of(db_session, participant)
             record.state = transition(State(record.state), Event.QUICK_EXIT).value
     leave()
 
