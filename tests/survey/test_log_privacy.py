@@ -78,3 +78,30 @@ def test_markers_typed_into_child_facing_fields_never_reach_the_logs(app, world:
     assert "request" in logs  # the request log did run
     assert marker not in logs
     assert not re.search(r"\b(198\.51\.100\.23|203\.0\.113\.99|127\.0\.0\.1)\b", logs)
+
+
+def test_the_request_log_keeps_refused_failed_and_slow_requests_and_every_request_at_debug(app, caplog) -> None:
+    from survey import log_config
+
+    client = app.test_client()
+    with caplog.at_level(logging.INFO, logger="sauti.request"):
+        assert client.get("/").status_code == 200
+        assert client.get("/no-such-page").status_code == 404
+    lines = [(r.levelname, r.status) for r in caplog.records if r.name == "sauti.request"]
+    assert lines == [("INFO", 404)]  # a page opened as it should is not worth a line
+
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="sauti.request"):
+        assert client.get("/").status_code == 200
+    assert [(r.levelname, r.status, r.endpoint) for r in caplog.records
+            if r.name == "sauti.request"] == [("DEBUG", 200, "participate.start")]
+
+    caplog.clear()
+    previous = log_config.SLOW_REQUEST_MS
+    log_config.SLOW_REQUEST_MS = 0  # every request now counts as slow
+    try:
+        with caplog.at_level(logging.INFO, logger="sauti.request"):
+            assert client.get("/").status_code == 200
+    finally:
+        log_config.SLOW_REQUEST_MS = previous
+    assert [(r.levelname, r.status) for r in caplog.records if r.name == "sauti.request"] == [("INFO", 200)]
