@@ -130,10 +130,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="also print the N functions with the most cumulative time (cProfile)")
     parser.add_argument("--instructions", action="store_true",
                         help="instructions executed per request, counted by valgrind (see above)")
-    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "request_cost.json"))
+    parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
+    results = ROOT / "bench" / "results"
     if args.instructions:
-        return count_instructions(args.output)
+        return count_instructions(args.output or str(results / "request_cost_instructions.json"))
+    args.output = args.output or str(results / "request_cost.json")
 
     instance = tempfile.mkdtemp(prefix="sauti-cost-")
     os.environ.update({"SAUTI_INSTANCE_PATH": instance, "SAUTI_SECRET_KEY": secrets.token_urlsafe(32),
