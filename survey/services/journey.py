@@ -43,7 +43,7 @@ def today() -> dt.date:
     return utcnow().date()
 
 
-def _apply(participant: Participant | ParticipantRow, event: Event) -> None:
+def _apply(participant: Participant, event: Event) -> None:
     try:
         participant.state = transition(State(participant.state), event).value
     except TransitionRefused as error:
@@ -438,7 +438,7 @@ def stop_and_delete(participant: Participant | ParticipantRow) -> None:
         _delete_everything(session, participant)
 
 
-def _delete_everything(session, participant: Participant | ParticipantRow) -> None:  # noqa: ANN001
+def _delete_everything(session, participant: Participant) -> None:  # noqa: ANN001
     # Consent records stay: they are not linked to the participant and hold nothing said.
     for model in (Answer, PageSave):
         session.execute(sa.delete(model).where(model.participant_id == participant.id))

@@ -353,3 +353,27 @@ def test_a_save_racing_a_stop_in_another_tab_keeps_nothing_and_is_no_error(app, 
     assert _answers(app) == {}
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PageSave)) == 0
+
+
+def test_a_childs_request_reads_the_participant_and_consultation_as_stored(app, child) -> None:
+    """current_participant reads plain rows; every column matches the ORM record, and the row
+    cannot be changed by accident (services change the record inside a write transaction)."""
+    import dataclasses
+
+    from survey.models import Consultation
+    from survey.services import participants
+
+    assert child.get("/p/").status_code == 302  # the journey's start records the language
+    with child:
+        assert child.get("/help").status_code == 200
+        row = participants.current_participant()
+        record = db.session.get(Participant, row.id)
+        for column in sa.inspect(Participant).column_attrs:
+            assert getattr(row, column.key) == getattr(record, column.key), column.key
+        consultation = db.session.get(Consultation, record.consultation_id)
+        for column in sa.inspect(Consultation).column_attrs:
+            assert getattr(row.consultation, column.key) == getattr(consultation, column.key), column.key
+        assert row.consultation.band_list == consultation.band_list
+        assert row.consultation.language_list == consultation.language_list
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            row.state = "completed"
