@@ -31,6 +31,8 @@ def test_assent_then_stop_and_delete(app, page, world, issue_codes) -> None:
     # A wrong comprehension answer explains again; the choice stays open.
     page.check("#check_0_1")
     page.click("button[name=decision][value=yes]")
+    # The page comes back at the same address: wait for it to load rather than for the URL.
+    page.wait_for_load_state()
     assert page.locator(".explain").count() == 1
     page.click("button[name=decision][value=yes]")
     page.wait_for_url("**/p/q/0")
