@@ -142,6 +142,9 @@ ConsultationRow = _row_class(Consultation, "ConsultationRow", properties=("band_
 #: What a child's request reads of the participant, with their consultation.  To change the
 #: participant, a service loads the ORM record inside its write transaction (:func:`record_of`).
 ParticipantRow = _row_class(Participant, "ParticipantRow", extra=(("consultation", ConsultationRow),))
+# Where a row of _live_participant() splits: the participant's columns, then the consultation's.
+_PARTICIPANT_COLUMNS = len(dataclasses.fields(ParticipantRow)) - 1
+_STATE_COLUMN = [field.name for field in dataclasses.fields(ParticipantRow)].index("state")
 
 
 @functools.cache
@@ -171,10 +174,6 @@ def current_participant() -> ParticipantRow | None:
             participant = ParticipantRow(*row[:_PARTICIPANT_COLUMNS], ConsultationRow(*row[_PARTICIPANT_COLUMNS:]))
     g.participant = participant
     return participant
-
-
-_PARTICIPANT_COLUMNS = len(dataclasses.fields(ParticipantRow)) - 1
-_STATE_COLUMN = [field.name for field in dataclasses.fields(ParticipantRow)].index("state")
 
 
 def record_of(db_session: so.Session, participant: Participant | ParticipantRow) -> Participant:
