@@ -32,6 +32,7 @@ import yaml
 __all__ = [
     "CountryProfile",
     "DEFAULT_MAX_HELPLINE_AGE_DAYS",
+    "DEFAULT_SAFEGUARDING_DAYS",
     "EXAMPLE_HELPLINES_WARNING",
     "FreshnessResult",
     "Helpline",
@@ -55,6 +56,11 @@ __all__ = [
 
 #: Helplines last verified longer ago than this block a consultation from opening (S-01).
 DEFAULT_MAX_HELPLINE_AGE_DAYS = 90
+
+#: Days a resolved concern record is kept when a profile does not say (``retention.safeguarding_days``):
+#: long enough for the safeguarding lead to check the referral was taken up, short enough that a
+#: child's words do not outlive the need.  The organisation's own case file is the lasting record.
+DEFAULT_SAFEGUARDING_DAYS = 30
 
 #: Shown (to facilitators, and on the demo's help panel) whenever an example profile is used.
 EXAMPLE_HELPLINES_WARNING = (
@@ -164,10 +170,20 @@ class RetentionDefaults:
         Incomplete and quick-exited responses are deleted this many days after last activity.
     raw_responses_days : int
         Raw responses are deleted this many days after the consultation closes.
+    safeguarding_days : int
+        A concern record (the safeguarding lead's note of a flagged open answer) is deleted this
+        many days after the lead resolves it; an unresolved one is never deleted by the clock
+        (default :data:`DEFAULT_SAFEGUARDING_DAYS`).
+
+    Examples
+    --------
+    >>> RetentionDefaults().safeguarding_days
+    30
     """
 
     incomplete_days: int = 7
     raw_responses_days: int = 365
+    safeguarding_days: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +367,8 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "retention": {
             "type": "object",
             "additionalProperties": False,
-            "description": "incomplete_days (7 recommended) and raw_responses_days",
+            "description": "incomplete_days (7 recommended), raw_responses_days and, optionally, "
+                           "safeguarding_days (30 if left out)",
             "required": ["incomplete_days", "raw_responses_days"],
             "properties": {
                 "incomplete_days": {
@@ -362,6 +379,11 @@ PROFILE_SCHEMA: dict[str, Any] = {
                 "raw_responses_days": {
                     "type": "integer", "minimum": 1, "maximum": 3650,
                     "description": "days after closing before raw responses are deleted",
+                },
+                "safeguarding_days": {
+                    "type": "integer", "minimum": 0, "maximum": 3650,
+                    "description": "days a concern record is kept after the safeguarding lead "
+                                   "resolves it (0-3650; 30 if left out)",
                 },
             },
         },

@@ -31,6 +31,7 @@ __all__ = [
     "RetentionReason",
     "WithdrawalDecision",
     "WithdrawalOutcome",
+    "concern_record_expired",
     "reaffirmation_decision",
     "retention_decision",
     "retention_until",
@@ -52,16 +53,25 @@ class DataKind(StrEnum):
     """The withdrawal code's hash: once the response is gone, the code has nothing to reach."""
     BROWSER_SESSION = "browser_session"
     """The child's server-side session (the cookie is cleared too)."""
+    ASSENT_EVENTS = "assent_events"
+    """The record that the child said yes to a text version: it goes with what it documented."""
+    SIGNALS = "signals"
+    """The child's "I'd like to talk to someone" signals that the facilitator has resolved.
+
+    One still open or acknowledged stays until resolved: the child asked for a person, and
+    deleting their answers must not take that request away from the facilitator."""
 
 
 #: Deleted in one transaction whenever a participant's answers are deleted.
 DELETE_ON_WITHDRAWAL: frozenset[DataKind] = frozenset(DataKind)
 
-#: Kept after a withdrawal, because they hold nothing the child said and only feed counts:
-#: the card's state (``withdrawn``) and the consent events (assent "yes" plus the withdrawal
-#: event: text version, date, outcome).  Screened free-text concern flags already sent to the
-#: safeguarding queue carry no link to the participant, so they cannot be found to delete.
-KEPT_AFTER_WITHDRAWAL: tuple[str, ...] = ("card_state", "consent_events")
+#: Kept after a withdrawal: the card's state (``withdrawn``, a count with no content), a signal
+#: the facilitator has not yet resolved (see :attr:`DataKind.SIGNALS`), and the safeguarding
+#: lead's concern record of a flagged open answer, which holds only a redacted excerpt, the
+#: concern categories, the date and, in a facilitated session, the session and seat label.  It
+#: is not linked to the participant; :func:`concern_record_expired` says when it goes.  The
+#: child is told that such a short note may be kept so that someone can help.
+KEPT_AFTER_WITHDRAWAL: tuple[str, ...] = ("card_state", "unresolved_signal", "concern_record")
 
 
 class WithdrawalOutcome(StrEnum):
@@ -284,3 +294,25 @@ def retention_until(closed_on: date, raw_responses_days: int) -> date:
     if raw_responses_days < 1:
         raise ValueError("raw_responses_days must be at least 1")
     return closed_on + timedelta(days=raw_responses_days)
+
+
+def concern_record_expired(resolved_on: date | None, *, today: date, safeguarding_days: int) -> bool:
+    """Whether a concern record must now be deleted (the profile's ``retention.safeguarding_days``).
+
+    A concern is kept while the safeguarding lead has not resolved it, whatever its age (a
+    child's disclosure is never lost to a clock), and for ``safeguarding_days`` days after the
+    day it was resolved (inclusive), so the lead can check the referral was taken up.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> concern_record_expired(None, today=date(2030, 1, 1), safeguarding_days=30)
+    False
+    >>> concern_record_expired(date(2027, 1, 1), today=date(2027, 1, 31), safeguarding_days=30)
+    False
+    >>> concern_record_expired(date(2027, 1, 1), today=date(2027, 2, 1), safeguarding_days=30)
+    True
+    """
+    if safeguarding_days < 0:
+        raise ValueError("safeguarding_days must not be negative")
+    return resolved_on is not None and (today - resolved_on).days > safeguarding_days

@@ -11,6 +11,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from survey.services import retention_schedule
+
 
 def _make_app() -> Flask:
     from survey import create_app
@@ -524,6 +526,7 @@ def _has_granian() -> bool:
 
 
 def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: int = 1) -> None:
+    retention_schedule.enable(app, here=not _has_granian())  # daily, without cron (README, "Retention")
     if lan:
         host = "0.0.0.0"  # noqa: S104 # nosec B104 - --lan exists to let the classroom's devices join
         address = f"http://{lan_address()}:{port}/"

@@ -80,6 +80,12 @@ class DefaultConfig:
     # so that children's pages never wait for them; the served app (survey/wsgi.py) turns it on.
     OFFLOAD_HEAVY_WORK = False
 
+    # `sauti serve` and `sauti demo` turn this on: the server runs the retention rules at start and
+    # again whenever the date (UTC) has changed, looking every RETENTION_CHECK_SECONDS
+    # (survey/services/retention_schedule.py).  SAUTI_RETENTION_SCHEDULE=false leaves it to cron.
+    RETENTION_SCHEDULE = False
+    RETENTION_CHECK_SECONDS = 600
+
     LOG_LEVEL = "INFO"
     LOG_JSON = True
 

@@ -2,7 +2,9 @@
 
 SQLite is the laptop default, so it is tuned for many children saving at once:
 WAL (readers never wait for the writer), ``busy_timeout`` so a writer waits its turn instead of
-failing, foreign keys on, and ``synchronous=FULL`` so an acknowledged answer survives a power cut.
+failing, foreign keys on, ``synchronous=FULL`` so an acknowledged answer survives a power cut, and
+``secure_delete`` so a deleted answer is overwritten with zeros rather than left readable in the
+file's free space (the retention run's checkpoint then empties the write-ahead log).
 
 Writes go through :func:`write_transaction`, which on SQLite starts with ``BEGIN IMMEDIATE``: the
 write lock is taken up front, so two writers never both hold a read snapshot and then deadlock
@@ -79,6 +81,7 @@ def configure_engine(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

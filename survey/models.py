@@ -223,6 +223,7 @@ class AssentEvent(db.Model):
     outcome: so.Mapped[str] = so.mapped_column(sa.String(10))
     method: so.Mapped[str] = so.mapped_column(sa.String(20), default="screen")
     recorded_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    holder_tag: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
 
 class Answer(db.Model):
@@ -286,7 +287,8 @@ class FacilitationSession(db.Model):
 class Signal(db.Model):
     """"I'd like to talk to someone": a seat label and a time for the facilitator, nothing else.
 
-    Deliberately not linked to the participant, so no path leads from a signal to answers (S-07).
+    Deliberately not linked to the participant, so no path leads from a signal to answers (S-07);
+    ``holder_tag`` (as on :class:`AssentEvent`) lets the child's own deletion find it.
     """
 
     __tablename__ = "signal"
@@ -300,13 +302,17 @@ class Signal(db.Model):
     raised_at: so.Mapped[dt.datetime] = so.mapped_column(default=lambda: utcnow().replace(second=0, microsecond=0))
     # open -> acknowledged -> resolved
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
+    holder_tag: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
 
 class ConcernFlag(db.Model):
     """A screened open answer that matched a concern term, for the safeguarding lead (S-06).
 
-    Linked to the consultation only: the lead can act on the situation described, never trace
-    which child wrote it.  The excerpt is already redacted of personal information.
+    It keeps only what the lead needs to help: the concern categories, the date, the question,
+    the redacted excerpt and, in a facilitated session, the session and the seat label the child
+    gave.  It is not linked to the participant, so it outlives the child's stop-and-delete (the
+    child is told a short note may be kept so that someone can help), and it is deleted
+    ``retention.safeguarding_days`` after the lead resolves it (:mod:`survey.services.retention`).
     """
 
     __tablename__ = "concern_flag"
@@ -319,8 +325,12 @@ class ConcernFlag(db.Model):
     excerpt: so.Mapped[str] = so.mapped_column(sa.Text)
     concerns: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
     flagged_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
-    # open -> reviewed
+    # open -> reviewed (resolved by the lead on resolved_on)
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
+    resolved_on: so.Mapped[dt.date | None] = so.mapped_column()
+    session_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("facilitation_session.id", ondelete="SET NULL"))
+    seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
 
 
 class TextApproval(db.Model):

@@ -34,6 +34,7 @@ SERVER_HEADER = "Sauti"
 def create_served_app() -> Flask:
     """Build the app for one server worker process."""
     from survey import create_app
+    from survey.services import retention_schedule
 
     app = create_app()
     if "SAUTI_OFFLOAD_HEAVY_WORK" not in os.environ:
@@ -47,6 +48,7 @@ def create_served_app() -> Flask:
         return response
 
     app.wsgi_app = _without_process_environment(app.wsgi_app, os.environ)
+    retention_schedule.start(app)  # when `sauti serve` turned it on; one worker runs it
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="sauti-parent-watch",
                      daemon=True).start()
     return app

@@ -6,8 +6,9 @@ import sqlalchemy as sa
 
 from survey.database import write_transaction
 from survey.extensions import db
-from survey.models import ConcernFlag, Participant, Signal, User
+from survey.models import ConcernFlag, Participant, Signal, User, utcnow
 from survey.services import audit
+from survey.services.retention import holder_tag
 
 SIGNAL_STATES = ("open", "acknowledged", "resolved")
 
@@ -19,7 +20,8 @@ class SignalError(ValueError):
 def raise_signal(participant: Participant) -> None:
     """A child asks to talk to someone: the facilitator sees the seat label, never answers."""
     with write_transaction() as session:
-        session.add(Signal(consultation_id=participant.consultation_id, seat_label=participant.seat_label))
+        session.add(Signal(consultation_id=participant.consultation_id, seat_label=participant.seat_label,
+                           holder_tag=holder_tag(participant.id)))
 
 
 def signals(consultation_id: int, *, include_resolved: bool = False) -> list[Signal]:
@@ -94,4 +96,5 @@ def review_concern(consultation_id: int, flag_id: int, actor: User) -> None:
         flag = session.get(ConcernFlag, flag_id)
         if flag is not None and flag.consultation_id == consultation_id:
             flag.status = "reviewed"
+            flag.resolved_on = utcnow().date()  # kept retention.safeguarding_days from here
             audit.record(actor, "concern.review", f"consultation:{consultation_id} flag:{flag_id}")

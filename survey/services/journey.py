@@ -29,6 +29,7 @@ from survey.models import Answer, AssentEvent, ConcernFlag, PageSave, Participan
 from survey.services.consent_rules import bound_text, confidentiality_mode, research_allowed, text_values
 from survey.services.instrument_store import BandView, band_view, instrument_for
 from survey.services.participants import ParticipantRow, record_of
+from survey.services.retention import concern_context, delete_childs_records, holder_tag
 
 
 class PageConflict(Exception):
@@ -91,7 +92,8 @@ def record_assent(participant: Participant | ParticipantRow, yes: bool, shown: R
         _apply(participant, Event.ASSENT_YES if yes else Event.ASSENT_NO)
         if yes:
             session.add(AssentEvent(consultation_id=participant.consultation_id, text_id=shown.text_id,
-                                    text_hash=shown.content_hash, outcome="yes"))
+                                    text_hash=shown.content_hash, outcome="yes",
+                                    holder_tag=holder_tag(participant.id)))
         participant.last_active_on = today()
 
 
@@ -316,6 +318,8 @@ def _save_page_once(participant: Participant | ParticipantRow, token: str, diges
         if rows:
             # One upsert for the whole page (executemany), not one statement per item.
             connection.execute(_upsert_statement(connection.dialect.name), rows)
+        if flags:
+            concern_context(session, participant, flags)
         session.add_all(flags)
     return True
 
@@ -439,13 +443,7 @@ def stop_and_delete(participant: Participant | ParticipantRow) -> None:
 
 
 def _delete_everything(session, participant: Participant) -> None:  # noqa: ANN001
-    # Consent records stay: they are not linked to the participant and hold nothing said.
-    for model in (Answer, PageSave):
-        session.execute(sa.delete(model).where(model.participant_id == participant.id))
-    participant.band = None
-    participant.language = None
-    participant.seat_label = ""
-    participant.page_index = 0
+    delete_childs_records(session, participant)
 
 
 def withdraw_with_code(code: str) -> WithdrawalOutcome:

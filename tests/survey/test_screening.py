@@ -45,7 +45,8 @@ def test_concerns_reach_the_safeguarding_lead_with_no_link_to_the_child(app, mak
         flag = db.session.scalars(sa.select(ConcernFlag)).one()
         assert flag.consultation_id == consultation and flag.status == "open"
         assert set(ConcernFlag.__table__.columns.keys()) == {
-            "id", "consultation_id", "item", "excerpt", "concerns", "flagged_on", "status"}
+            "id", "consultation_id", "item", "excerpt", "concerns", "flagged_on", "status",
+            "resolved_on", "session_id", "seat_label"}
     client = app.test_client()
     sign_in(client, "sam")
     page = client.get(f"/safeguarding/{consultation}/")
@@ -53,6 +54,7 @@ def test_concerns_reach_the_safeguarding_lead_with_no_link_to_the_child(app, mak
     client.post(f"/safeguarding/{consultation}/{flag.id}")
     with app.app_context():
         assert db.session.get(ConcernFlag, flag.id).status == "reviewed"
+        assert db.session.get(ConcernFlag, flag.id).resolved_on is not None
         assert db.session.scalars(sa.select(Membership.role)).all() == ["safeguarding"]
     # A facilitator who is not this consultation's lead cannot see the queue.
     make_user("fiona", "facilitator")
