@@ -31,6 +31,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import time
 
 import sqlalchemy as sa
 from flask import current_app
@@ -59,6 +60,10 @@ CHILDREN_TABLES = ("answer", "page_save", "participant", "assent_event", "signal
 #: How long ``VACUUM FULL`` may wait for its table lock before it gives up until the next run:
 #: children's saves queue behind a waiting lock, so the wait is kept short.
 VACUUM_LOCK_TIMEOUT = "5s"
+
+#: SQLite's checkpoint: how long each attempt waits for readers (ms), and how many attempts.
+CHECKPOINT_WAIT_MS = 500
+CHECKPOINT_ATTEMPTS = 5
 
 
 def holder_tag(participant_id: str) -> str:
@@ -198,9 +203,21 @@ def make_deleted_unreadable() -> None:
         if engine.dialect.name == "sqlite":
             # On the driver's connection, outside any transaction (a checkpoint cannot pass a
             # read snapshot this connection holds).
+            # A TRUNCATE checkpoint waits for readers to finish: a short wait, a few times,
+            # rather than the server's 10 s busy timeout holding up children's saves.
             connection = engine.raw_connection()
             try:
-                busy = connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                driver = connection.driver_connection
+                (restore,) = driver.execute("PRAGMA busy_timeout").fetchone()
+                driver.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+                try:
+                    for attempt in range(CHECKPOINT_ATTEMPTS):
+                        busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                        if not (busy and busy[0]):
+                            break
+                        time.sleep(attempt + 1)
+                finally:
+                    driver.execute(f"PRAGMA busy_timeout = {int(restore)}")
             finally:
                 connection.close()
             if busy and busy[0]:
