@@ -268,8 +268,8 @@ def check_opening(
         problems.append(Issue(
             "helplines_stale",
             f"Children must be shown helplines checked in the last {days} days. {details} "
-            "An administrator records each check under Country profiles; then open the "
-            "consultation again.",
+            "When an administrator has recorded the new checks under Country profiles, open "
+            "the consultation again.",
             "helplines",
         ))
     problems.extend(check_permission_choice(profile, permission))
