@@ -559,8 +559,15 @@ _AGE_WORDS_RE = re.compile(
     r"|\bumri\b|kuzaliwa|ulizaliwa"  # sw
     r"|عمر|تاريخ الميلاد|ولدت|وُلدت|سنة ميلاد",  # ar
     re.I)
+# An open question that asks the child's own age or birth (not one that merely says "your age").
+_AGE_QUESTION_RE = re.compile(
+    r"\bhow old\b|\bbirth|\bborn\b|what is your age"  # en
+    r"|quel âge|naissance|es-tu né"  # fr
+    r"|cu[aá]ntos años|naciste|nacimiento"  # es
+    r"|umri gani|kuzaliwa|ulizaliwa"  # sw
+    r"|كم عمرك|الميلاد|ولدت|وُلدت",  # ar
+    re.I)
 _NUMERIC_TYPES = (ItemType.INTEGER, ItemType.DECIMAL, ItemType.RANGE)
-_AGE_TEXT_TYPES = (*_NUMERIC_TYPES, ItemType.TEXT)
 
 
 def _numeric_choices(inst: Instrument, item: Item) -> bool:
@@ -594,6 +601,8 @@ def asks_exact_age(inst: Instrument, item: Item) -> bool:
     True
     >>> asks_exact_age(inst, Item("times", "integer", Text(en="How many times?")))
     False
+    >>> asks_exact_age(inst, Item("q", "text", Text(en="What would help a child your age?")))
+    False
     >>> any(asks_exact_age(inst, item) for item in inst.items)
     False
     """
@@ -603,8 +612,10 @@ def asks_exact_age(inst: Instrument, item: Item) -> bool:
     about_age = bool(_AGE_NAME_RE.search(item.name)) or any(_AGE_WORDS_RE.search(w) for w in wording)
     if not about_age:
         return False
-    if item.type in _AGE_TEXT_TYPES:
+    if item.type in _NUMERIC_TYPES:
         return True
+    if item.type is ItemType.TEXT:
+        return bool(_AGE_NAME_RE.search(item.name)) or any(_AGE_QUESTION_RE.search(w) for w in wording)
     # a list of single ages (or of birth years) pins the age down as well as a number does
     return item.type.has_choices and _numeric_choices(inst, item)
 

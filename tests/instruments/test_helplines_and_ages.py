@@ -147,6 +147,7 @@ def _with(item: Item, choices: dict | None = None, **settings):
     (Item("child_age", "decimal", Text(en="Your age")), None),
     (Item("q8", "text", Text(en="When were you born?")), None),
     (Item("q7", "text", Text(en="What is your date of birth?")), None),
+    (Item("q5", "text", Text(fr="Quel âge as-tu ?", en="Tell us about you")), None),
     (Item("DM1", "select_one", Text(en="How old are you?"), choices="ages"), {"ages": _ages("8", "9", "10")}),
     (Item("yob", "select_one", Text(en="Which year were you born?"), choices="years"),
      {"years": _ages("2012", "2013", "2014")}),
@@ -173,6 +174,7 @@ def test_an_item_asking_the_exact_age_is_refused_outside_research_mode(item, cho
     (Item("times", "integer", Text(en="How many times?")), None),
     (Item("BA4", "likert", Text(en="Would a young person your age tell someone?"), choices="yn"), None),
     (Item("older", "integer", Text(en="How many people could you tell?")), None),
+    (Item("idea", "text", Text(en="What would help a young person your age to tell?")), None),
 ])
 def test_questions_that_keep_no_exact_age_pass(item, choices) -> None:
     inst = _with(item, choices)
