@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from html.parser import HTMLParser
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 RESERVED = ("_rns", "_dk")
+_ADDRESSES = itertools.count()
 OPEN_ANSWER = "A chat line that is open at night would help"
 
 
@@ -67,8 +69,9 @@ class Walk:
     end_status: int = 0
 
 
-def answers_for(html: str, age: int, choose: dict[str, str] | None = None) -> dict[str, object]:
-    """The form data a child who answers everything sends for this page."""
+def answers_for(html: str, age: int, choose: dict[str, str] | None = None, pick: int = 0) -> dict[str, object]:
+    """The form data a child who answers everything sends for this page (option ``pick`` of
+    each question, counting round; the first by default)."""
     choose = choose or {}
     page = _Inputs()
     page.feed(html)
@@ -80,11 +83,11 @@ def answers_for(html: str, age: int, choose: dict[str, str] | None = None) -> di
         elif str(age) in offered:
             data[name] = str(age)  # a list of ages: the child picks their own
         elif offered:
-            data[name] = offered[0]
+            data[name] = offered[pick % len(offered)]
     for name, values in page.checkboxes.items():
         offered = [v for v in values if v not in RESERVED]
         if offered:
-            data[name] = [offered[0]]
+            data[name] = [offered[pick % len(offered)]]
     ranks: dict[str, list[str]] = {}
     for name, values in page.selects.items():
         base = name.split("__")[0]
@@ -104,6 +107,8 @@ def answers_for(html: str, age: int, choose: dict[str, str] | None = None) -> di
 def enter(app: Flask, code: str, age: int, language: str = "en") -> FlaskClient:
     """Enter the code, give the age and say yes, as a child does."""
     client = app.test_client()
+    n = next(_ADDRESSES)
+    client.environ_base["REMOTE_ADDR"] = f"10.16.{n // 200}.{n % 200 + 1}"  # code entry is throttled per client
     assert client.post(f"/?lang={language}", data={"code": code}).status_code == 302
     assert client.post("/p/age", data={"age": str(age)}).status_code == 302
     about = client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes"})
@@ -115,8 +120,8 @@ def enter(app: Flask, code: str, age: int, language: str = "en") -> FlaskClient:
 
 
 def walk(client: FlaskClient, age: int, *, choose: dict[str, str] | None = None,
-         language: str | None = None, limit: int = 200) -> Walk:
-    """Answer every page until the end; returns the pages' HTML in order."""
+         language: str | None = None, pick: int = 0, finish: bool = True, limit: int = 200) -> Walk:
+    """Answer every page, then say the answers may be used; returns the pages' HTML in order."""
     seen = Walk()
     suffix = f"?lang={language}" if language else ""
     location = "/p/q/0"
@@ -125,11 +130,16 @@ def walk(client: FlaskClient, age: int, *, choose: dict[str, str] | None = None,
         assert response.status_code == 200, (location, response.status_code)
         html = response.get_data(as_text=True)
         seen.pages.append(html)
-        posted = client.post(location, data=answers_for(html, age, choose))
+        posted = client.post(location, data=answers_for(html, age, choose, pick))
         assert posted.status_code == 302, (location, posted.status_code, posted.get_data(as_text=True)[:800])
         location = posted.location.removeprefix("http://localhost")
         if not location.startswith("/p/q/"):
-            seen.end_status = client.get(location).status_code
+            end = client.get(location)
+            seen.end_status = end.status_code
+            seen.pages.append(end.get_data(as_text=True))
+            if finish:  # "yes, you can use my answers"
+                done = client.post(location, data={"decision": "yes"})
+                assert done.status_code == 302 and "/p/done" in done.location, done.status_code
             return seen
     raise AssertionError("the walk did not reach the end")
 
