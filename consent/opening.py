@@ -3,7 +3,9 @@
 The facilitator's or administrator's "Open" action calls :func:`check_opening` with the
 consultation's settings.  It checks, without touching a database:
 
-* the helpline directory is fresh (examples allowed with a warning);
+* the country profile is a real one (``is_example: false``), and every helpline was checked
+  within the profile's interval of the real date; only a demonstration (``demo=True``) may
+  open on an example profile, whose stale helplines are then warnings;
 * the permission mode chosen for the consultation is the profile's or stricter, or carries the
   ethics approval that allows it (waiver: plus the substitute protection; passive opt-out:
   the approval reference, §3.3);
@@ -29,7 +31,7 @@ from datetime import date
 from consent.bands import DEFAULT_BANDS, Band, band_by_code
 from consent.permission import effective_mode
 from consent.profiles import (
-    DEFAULT_MAX_HELPLINE_AGE_DAYS,
+    EXAMPLE_HELPLINES_WARNING,
     CountryProfile,
     ParentalPermission,
     PermissionMode,
@@ -190,8 +192,9 @@ def check_opening(
     mode: ConfidentialityMode | str = ConfidentialityMode.ANONYMOUS,
     permission: ParentalPermission | None = None,
     require_approved: bool = True,
-    max_helpline_age_days: int = DEFAULT_MAX_HELPLINE_AGE_DAYS,
+    max_helpline_age_days: int | None = None,
     all_bands: Iterable[Band] = DEFAULT_BANDS,
+    demo: bool = False,
 ) -> OpeningCheck:
     """Run every consent-side check before a consultation opens to children.
 
@@ -199,7 +202,7 @@ def check_opening(
     ----------
     profile : CountryProfile
     today : date
-        The opening date (never read from the clock here).
+        The opening date: pass the real date (it is never read from the clock here).
     texts : TextStore
         Where text versions live (e.g. :func:`~consent.texts.bundled_texts`).
     languages, bands : iterables
@@ -211,9 +214,13 @@ def check_opening(
         The consultation's rule (:func:`consultation_permission`); the profile's by default.
     require_approved : bool
         ``True`` for a real consultation: every bound text must be ``approved``.
-    max_helpline_age_days : int
+    max_helpline_age_days : int, optional
+        How old a helpline check may be; the profile's ``helpline_check_days`` by default.
     all_bands : iterable of Band
         The band definitions the codes refer to.
+    demo : bool
+        A demonstration: it may open on an example profile, whose stale helplines are then
+        warnings.  A real consultation never opens on an example profile.
 
     Examples
     --------
@@ -225,14 +232,15 @@ def check_opening(
     ...     influence_scope="school posters, not the law", feedback_date=date(2027, 3, 1),
     ...     cutoff_date=date(2027, 1, 15), helpline="116 111", session_date=date(2026, 12, 3),
     ...     return_by_date=date(2026, 12, 1), ethics_reference="REC-1")
-    >>> check = check_opening(profile=load_profile("generic"), today=date(2026, 11, 29),
+    >>> check = check_opening(profile=load_profile("generic"), today=date(2040, 11, 29),
     ...     texts=bundled_texts(), languages=["en"], bands=["A", "B", "C"], values=values,
-    ...     require_approved=False)
+    ...     require_approved=False, demo=True)
     >>> check.ok, sorted(check.bindings)[0]
     (True, 'assent_script/en/A')
-    >>> check_opening(profile=load_profile("generic"), today=date(2026, 11, 29),
-    ...     texts=bundled_texts(), languages=["en"], bands=["B"], values=values).ok
-    False
+    >>> refused = check_opening(profile=load_profile("generic"), today=date(2026, 11, 29),
+    ...     texts=bundled_texts(), languages=["en"], bands=["B"], values=values)
+    >>> refused.ok, refused.problems[0].code
+    (False, 'example_profile')
     """
     mode = ConfidentialityMode(mode)
     known_bands = tuple(all_bands)
@@ -243,14 +251,25 @@ def check_opening(
     warnings: list[str] = []
     bindings: dict[str, TextRef] = {}
 
+    if profile.is_example and not demo:
+        problems.append(Issue(
+            "example_profile",
+            f"The country profile \"{profile.name}\" is an example: its helplines and rules "
+            "have not been checked for a real consultation. Choose your organisation's own "
+            "country profile for this consultation, or ask an administrator to add one under "
+            "Country profiles (marked as not an example, with every helpline checked).",
+            "country_profile",
+        ))
     fresh = helplines_fresh(profile, today, max_helpline_age_days)
     warnings.extend(fresh.warnings)
-    if not fresh.ok:
+    if not fresh.ok and not (demo and profile.is_example):
+        days = profile.helpline_check_days if max_helpline_age_days is None else max_helpline_age_days
+        details = " ".join(w for w in fresh.warnings if w != EXAMPLE_HELPLINES_WARNING)
         problems.append(Issue(
             "helplines_stale",
-            "the helpline directory must be verified within "
-            f"{max_helpline_age_days} days before children can take part: "
-            + " ".join(fresh.warnings),
+            f"Children must be shown helplines checked in the last {days} days. {details} "
+            "When an administrator has recorded the new checks under Country profiles, open "
+            "the consultation again.",
             "helplines",
         ))
     problems.extend(check_permission_choice(profile, permission))

@@ -7,10 +7,12 @@ substitute protection described, and so on).  Every problem names the field and 
 Three profiles ship, all marked ``is_example: true``: ``generic``, ``example-ke`` (a
 Kenya-like worked example) and ``example-uk`` (a UK-like one).  Their values are examples to
 replace with ones checked by local counsel, ethics and safeguarding leads (§9.1): **they are
-not legal advice**.  Because they are examples, :func:`helplines_fresh` lets a demo open with
-them years from now, with the plain warning :data:`EXAMPLE_HELPLINES_WARNING`; a real profile
-(``is_example: false``) cannot open a consultation once any helpline was last verified more
-than 90 days ago.
+not legal advice**.  Only a demonstration may open on an example profile (see
+:func:`consent.opening.check_opening`); a real consultation needs a profile with
+``is_example: false`` whose every helpline was checked within the profile's
+``helpline_check_days`` (90 unless the profile says otherwise) of the real date.
+:func:`helplines_fresh` applies that date rule to every profile, examples included: an
+example is no fresher than its dates.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "DEFAULT_MAX_HELPLINE_AGE_DAYS",
     "DEFAULT_SAFEGUARDING_DAYS",
     "EXAMPLE_HELPLINES_WARNING",
+    "HELPLINE_PLACEHOLDERS",
     "FreshnessResult",
     "Helpline",
     "MandatoryReporting",
@@ -46,6 +49,8 @@ __all__ = [
     "RetentionDefaults",
     "StaleHelpline",
     "bundled_profiles",
+    "helpline_label",
+    "helpline_placeholders",
     "helplines_for",
     "helplines_fresh",
     "load_profile",
@@ -54,7 +59,8 @@ __all__ = [
     "profile_schema",
 ]
 
-#: Helplines last verified longer ago than this block a consultation from opening (S-01).
+#: Helplines last verified longer ago than this block a consultation from opening (S-01),
+#: unless a profile sets its own ``helpline_check_days``.
 DEFAULT_MAX_HELPLINE_AGE_DAYS = 90
 
 #: Days a resolved concern record is kept when a profile does not say (``retention.safeguarding_days``):
@@ -211,6 +217,9 @@ class CountryProfile:
         Whether a facilitator may record the school's name as the site code (default no:
         use a neutral code).
     languages : tuple of str
+    helpline_check_days : int
+        How many days a helpline check stays valid: a consultation cannot open once any
+        helpline was last verified longer ago (default 90).
     data_protection_basis : str or None
         The lawful basis for processing, kept apart from the ethics rules (§3.2).
     gdpr_art8_age : int or None
@@ -239,6 +248,7 @@ class CountryProfile:
     retention: RetentionDefaults = field(default_factory=RetentionDefaults)
     school_name_as_site_code: bool = False
     languages: tuple[str, ...] = ("en",)
+    helpline_check_days: int = DEFAULT_MAX_HELPLINE_AGE_DAYS
     data_protection_basis: str | None = None
     gdpr_art8_age: int | None = None
     notes: str = ""
@@ -315,6 +325,10 @@ PROFILE_SCHEMA: dict[str, Any] = {
                     "description": "GDPR Art. 8 allows ages 13 to 16 only",
                 },
             },
+        },
+        "helpline_check_days": {
+            "type": "integer", "minimum": 1, "maximum": 365,
+            "description": "how many days a helpline check stays valid (1-365; 90 if left out)",
         },
         "helplines": {
             "type": "array", "minItems": 1,
@@ -651,6 +665,7 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
         retention=RetentionDefaults(**data["retention"]),
         school_name_as_site_code=data.get("school_name_as_site_code", False),
         languages=tuple(data.get("languages") or ("en",)),
+        helpline_check_days=data.get("helpline_check_days", DEFAULT_MAX_HELPLINE_AGE_DAYS),
         data_protection_basis=_opt_text(dp.get("basis")),
         gdpr_art8_age=dp.get("gdpr_art8_age"),
         notes=data.get("notes") or "",
@@ -790,21 +805,27 @@ class FreshnessResult:
 
 
 def helplines_fresh(
-    profile: CountryProfile, today: date, max_age_days: int = DEFAULT_MAX_HELPLINE_AGE_DAYS
+    profile: CountryProfile, today: date, max_age_days: int | None = None
 ) -> FreshnessResult:
     """Check that every helpline was verified within ``max_age_days`` days of ``today``.
 
-    Exactly ``max_age_days`` days old is still fresh; one day more is stale.  A shipped example
-    profile (``is_example``) is always allowed, with :data:`EXAMPLE_HELPLINES_WARNING`, so a
-    demo keeps working on a fresh install years from now.
+    ``max_age_days`` defaults to the profile's ``helpline_check_days``.  Exactly that many days
+    old is still fresh; one day more is stale.  The rule is the same for a shipped example
+    profile (``is_example``), which also gets :data:`EXAMPLE_HELPLINES_WARNING`: whether a
+    demonstration may still open on it is decided by :func:`consent.opening.check_opening`.
+    Pass the real date: nothing here reads the clock.
 
     Examples
     --------
     >>> from datetime import date
     >>> result = helplines_fresh(load_profile("generic"), date(2040, 1, 1))
     >>> result.ok, "examples to replace" in result.warnings[0]
-    (True, True)
+    (False, True)
+    >>> helplines_fresh(load_profile("generic"), date(2026, 12, 1)).ok
+    True
     """
+    if max_age_days is None:
+        max_age_days = profile.helpline_check_days
     if max_age_days < 0:
         raise ValueError("max_age_days must not be negative")
     stale, future = [], []
@@ -815,26 +836,22 @@ def helplines_fresh(
             future.append(entry)
         elif age > max_age_days:
             stale.append(entry)
-    warnings: list[str] = []
+    warnings: list[str] = [EXAMPLE_HELPLINES_WARNING] if profile.is_example else []
     for s in stale:
         warnings.append(
-            f"{s.name} ({s.number}) was last verified on {s.last_verified.isoformat()}, "
-            f"{s.age_days} days ago (the limit is {max_age_days}): call or check it, then "
-            "update last_verified in the profile."
+            f"{s.name} ({s.number}) was last checked on {s.last_verified.isoformat()}, "
+            f"{s.age_days} days ago; a check counts for {max_age_days} days. Call or check "
+            "the helpline, then record the date of the check in the country profile."
         )
     for s in future:
         warnings.append(
-            f"{s.name} ({s.number}) has last_verified {s.last_verified.isoformat()}, which is "
-            "after today: correct the date."
-        )
-    if profile.is_example:
-        return FreshnessResult(
-            True, tuple(stale), tuple(future), (EXAMPLE_HELPLINES_WARNING, *warnings), True
+            f"{s.name} ({s.number}) was checked on {s.last_verified.isoformat()}, which is "
+            "after today: correct the date of the check in the country profile."
         )
     if not profile.helplines:
-        warnings.append("The profile lists no helpline: add at least one.")
+        warnings.append("The country profile lists no helpline: add at least one.")
     ok = not stale and not future and bool(profile.helplines)
-    return FreshnessResult(ok, tuple(stale), tuple(future), tuple(warnings), False)
+    return FreshnessResult(ok, tuple(stale), tuple(future), tuple(warnings), profile.is_example)
 
 
 def helplines_for(profile: CountryProfile, language: str) -> tuple[Helpline, ...]:
@@ -849,6 +866,38 @@ def helplines_for(profile: CountryProfile, language: str) -> tuple[Helpline, ...
     ['Childline Kenya']
     """
     return tuple(sorted(profile.helplines, key=lambda h: language not in h.languages))
+
+
+#: What an instrument's ``{helpline}`` and ``{helplines}`` placeholders become (see
+#: :mod:`instruments.placeholders`); filled by :func:`helpline_placeholders`.
+HELPLINE_PLACEHOLDERS = ("helpline", "helplines")
+
+
+def helpline_label(helpline: Helpline) -> str:
+    """A helpline as children read it in a sentence: "Name (number)".
+
+    Examples
+    --------
+    >>> helpline_label(load_profile("example-ke").helplines[0])
+    'Childline Kenya (116)'
+    """
+    return f"{helpline.name} ({helpline.number})"
+
+
+def helpline_placeholders(profile: CountryProfile, language: str) -> dict[str, str]:
+    """The values of the ``{helpline}`` and ``{helplines}`` placeholders for ``language``.
+
+    ``helpline`` is the first of :func:`helplines_for` (one answering in the language comes
+    first); ``helplines`` lists them all, separated by commas.
+
+    Examples
+    --------
+    >>> helpline_placeholders(load_profile("example-uk"), "en")
+    {'helpline': 'Childline (0800 1111)', 'helplines': 'Childline (0800 1111)'}
+    """
+    ordered = helplines_for(profile, language)
+    labels = [helpline_label(h) for h in ordered]
+    return {"helpline": labels[0] if labels else "", "helplines": ", ".join(labels)}
 
 
 def profile_schema() -> dict[str, Any]:

@@ -85,6 +85,12 @@ class IssueCode(enum.StrEnum):
     S3_NEEDS_RESEARCH = "S3_NEEDS_RESEARCH"
     SENSITIVE_LAST_SECTION = "SENSITIVE_LAST_SECTION"
     SENSITIVE_WITHOUT_NOTICE = "SENSITIVE_WITHOUT_NOTICE"
+    # what children are shown and what is kept (issue 16): helplines come from the country
+    # profile through placeholders; only the age band is kept outside research mode
+    PHONE_NUMBER = "PHONE_NUMBER"
+    UNKNOWN_PLACEHOLDER = "UNKNOWN_PLACEHOLDER"
+    PLACEHOLDER_MISMATCH = "PLACEHOLDER_MISMATCH"
+    EXACT_AGE = "EXACT_AGE"
     # child-friendly design (D-01 .. D-09)
     MISSING_TRANSLATION = "MISSING_TRANSLATION"
     MISSING_BAND_VARIANT = "MISSING_BAND_VARIANT"

@@ -37,10 +37,13 @@ from instruments.model import (
     Text,
     matrix_key,
 )
+from instruments.placeholders import PLACEHOLDERS, phone_numbers_in, placeholders_in
 
 __all__ = [
     "JARGON_WORDS",
     "approve_language",
+    "asks_exact_age",
+    "child_facing_texts",
     "READING_TARGETS",
     "STRUCTURAL_CODES",
     "estimate_minutes",
@@ -362,7 +365,7 @@ def _check_languages(inst: Instrument) -> Iterator[Issue]:
                      f"The default language '{inst.settings.default_language}' is not declared.",
                      "Add it to languages or change default_language.")
     unknown: dict[str, list[str]] = {}
-    for where, text in _all_texts(inst):
+    for where, text in child_facing_texts(inst):
         for lang in text:
             if lang not in declared:
                 unknown.setdefault(lang, []).append(where)
@@ -381,8 +384,16 @@ def _few(places: Sequence[str], n: int = 5) -> str:
     return shown + (f"; and {len(places) - n} more" if len(places) > n else "")
 
 
-def _all_texts(inst: Instrument) -> Iterator[tuple[str, Text]]:
-    """Every child-facing text, with its location."""
+def child_facing_texts(inst: Instrument) -> Iterator[tuple[str, Text]]:
+    """Every child-facing text, with its location (titles, notices, labels, hints, band
+    variants, constraint messages, choices and their alt texts).
+
+    Examples
+    --------
+    >>> from instruments import load_bundled
+    >>> dict(child_facing_texts(load_bundled()))["item EV5_help, label"]["en"][:26]
+    'Thank you for telling us. '
+    """
     yield "title", inst.title
     for section in inst.sections:
         yield f"section {section.name}, title", section.title
@@ -538,9 +549,128 @@ def _check_safeguarding(
                          "set skippable.")
 
 
+# Words that make a question about the child's age or birth, in the shipped languages.
+_AGE_NAME_RE = re.compile(r"(^|[_.\-])(age|ages|age_years|years_old|dob|birth\w*|born|yob)"
+                          r"([_.\-0-9]|$)", re.I)
+_AGE_WORDS_RE = re.compile(
+    r"\bhow old\b|\bage\b|\bbirth|\bborn\b|\bbirthday\b"  # en
+    r"|\bâge\b|\bnaissance\b|\bes-tu né|\bné\(e\)"  # fr
+    r"|\bedad\b|cu[aá]ntos años|\bnaciste\b|\bnacimiento\b"  # es
+    r"|\bumri\b|kuzaliwa|ulizaliwa"  # sw
+    r"|عمر|تاريخ الميلاد|ولدت|وُلدت|سنة ميلاد",  # ar
+    re.I)
+# An open question that asks the child's own age or birth (not one that merely says "your age").
+_AGE_QUESTION_RE = re.compile(
+    r"\bhow old\b|\bbirth|\bborn\b|what is your age"  # en
+    r"|quel âge|naissance|es-tu né"  # fr
+    r"|cu[aá]ntos años|naciste|nacimiento"  # es
+    r"|umri gani|kuzaliwa|ulizaliwa"  # sw
+    r"|كم عمرك|الميلاد|ولدت|وُلدت",  # ar
+    re.I)
+_NUMERIC_TYPES = (ItemType.INTEGER, ItemType.DECIMAL, ItemType.RANGE)
+
+
+def _numeric_choices(inst: Instrument, item: Item) -> bool:
+    """Whether the item's options are single numbers (a list of ages, not of age groups)."""
+    lists = {item.choices, *item.band_choices.values()} - {None}
+    for list_name in lists:
+        choices = [c for c in inst.choice_lists.get(list_name, ()) if c.name not in RESERVED_CODES]
+        if len(choices) >= 2 and all(
+            c.name.strip().isdigit() or (c.label_for(inst.settings.default_language) or "").strip().isdigit()
+            for c in choices
+        ):
+            return True
+    return False
+
+
+def asks_exact_age(inst: Instrument, item: Item) -> bool:
+    """Whether ``item`` asks a child's age in years or their date of birth.
+
+    Only the age band may be kept for children (D-01; BRIEF non-negotiable 2): the band comes
+    from the age a child gives on entering their code, and the age itself is never stored.  An
+    item asks the exact age when its name or wording is about age or birth (in any shipped
+    language) and the answer is a number, a list of single numbers or free text.  Asking for an
+    age *group* (options such as "8-10") is allowed.
+
+    Examples
+    --------
+    >>> from instruments.model import Item, Text
+    >>> from instruments import load_bundled
+    >>> inst = load_bundled()
+    >>> asks_exact_age(inst, Item("q", "integer", Text(en="How old are you?")))
+    True
+    >>> asks_exact_age(inst, Item("times", "integer", Text(en="How many times?")))
+    False
+    >>> asks_exact_age(inst, Item("q", "text", Text(en="What would help a child your age?")))
+    False
+    >>> any(asks_exact_age(inst, item) for item in inst.items)
+    False
+    """
+    if not item.type.answerable:
+        return False
+    wording = [value for _where, text in item.texts() for value in text.values()]
+    about_age = bool(_AGE_NAME_RE.search(item.name)) or any(_AGE_WORDS_RE.search(w) for w in wording)
+    if not about_age:
+        return False
+    if item.type in _NUMERIC_TYPES:
+        return True
+    if item.type is ItemType.TEXT:
+        return bool(_AGE_NAME_RE.search(item.name)) or any(_AGE_QUESTION_RE.search(w) for w in wording)
+    # a list of single ages (or of birth years) pins the age down as well as a number does
+    return item.type.has_choices and _numeric_choices(inst, item)
+
+
+def _check_kept_age(
+    inst: Instrument, research_mode: bool | None, ethics_reference: str | None
+) -> Iterator[Issue]:
+    research = inst.settings.mode == "research" if research_mode is None else research_mode
+    ethics = ethics_reference or inst.settings.ethics_reference
+    for item in inst.items:
+        if asks_exact_age(inst, item) and not item.research_only and not (research and ethics):
+            yield _issue(IssueCode.EXACT_AGE, E, _loc(item),
+                         f"The item {item.name} asks a child's exact age or date of birth; only "
+                         "the age group may be kept (the age a child gives at the start is "
+                         "turned into the age group and not stored).",
+                         "Remove the item, ask for an age group instead, or mark it "
+                         "research_only so it is asked only in research mode with an ethics "
+                         "approval reference.")
+
+
+def _check_child_texts(inst: Instrument) -> Iterator[Issue]:
+    """Child-facing text holds no phone number and only known placeholders, in every language."""
+    known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+    for where, text in child_facing_texts(inst):
+        used: dict[str, frozenset[str]] = {}
+        for lang, value in text.items():
+            for number in phone_numbers_in(value):
+                yield _issue(IssueCode.PHONE_NUMBER, E, where,
+                             f"The '{lang}' text of {where} has \"{number}\", which looks like a "
+                             "phone number. Helpline numbers differ between countries and "
+                             "change, so they come from the consultation's country profile.",
+                             "Write {helpline} (or {helplines}) where the number goes: Sauti "
+                             "fills in the country profile's checked helplines when the page is "
+                             "shown. If it is not a phone number, write it in words.")
+            names = placeholders_in(value)
+            for name in names:
+                if name not in PLACEHOLDERS:
+                    yield _issue(IssueCode.UNKNOWN_PLACEHOLDER, E, where,
+                                 f"The '{lang}' text of {where} has {{{name}}}, which is not a "
+                                 f"placeholder Sauti knows (known: {known}).",
+                                 "Correct the spelling, or write the words themselves.")
+            used[lang] = frozenset(names)
+        if len(set(used.values())) > 1:
+            default = inst.settings.default_language
+            base = used.get(default, next(iter(used.values())))
+            differing = sorted(lang for lang, names in used.items() if names != base)
+            yield _issue(IssueCode.PLACEHOLDER_MISMATCH, W, where,
+                         f"The placeholders of {where} differ between languages "
+                         f"({', '.join(differing)} differ from '{default}').",
+                         "Use the same placeholders in every translation.", True)
+
+
 def _check_translations(inst: Instrument, launch: Iterable[str]) -> Iterator[Issue]:
     default = inst.settings.default_language
-    texts = [(where, t) for where, t in _all_texts(inst) if default in t]
+    texts = [(where, t) for where, t in child_facing_texts(inst) if default in t]
     for lang in inst.languages:
         if lang.code == default:
             continue
@@ -727,6 +857,8 @@ def validate(
     issues += _check_labels(instrument)
     issues += _check_expressions(instrument)
     issues += _check_safeguarding(instrument, research_mode, ethics_reference)
+    issues += _check_kept_age(instrument, research_mode, ethics_reference)
+    issues += _check_child_texts(instrument)
     launch = tuple(launch_languages)
     broken = any(i.code in STRUCTURAL_CODES for i in issues if i.severity is Severity.ERROR)
     if lint and not broken:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from consent.bands import band_by_code
 from consent.opening import OpeningCheck, check_opening, consultation_permission
 from consent.permission import PermissionDecision, may_proceed_to_assent
-from consent.profiles import ParentalPermission
+from consent.profiles import ParentalPermission, helpline_label
 from consent.texts import (
     ConfidentialityMode,
     ConsentText,
@@ -100,7 +100,7 @@ def text_values(consultation: Consultation, instrument: Instrument, band: str | 
         "influence_scope": consultation.influence_scope,
         "feedback_date": consultation.feedback_due,
         "cutoff_date": consultation.analysis_cutoff,
-        "helpline": f"{helpline.name} ({helpline.number})",
+        "helpline": helpline_label(helpline),
         "reporting_role": profile.mandatory_reporting.roles[0] if profile.mandatory_reporting.roles
         else "our safeguarding lead",
         "ethics_reference": consultation.ethics_reference or "-",
@@ -114,7 +114,7 @@ def opening_check(consultation: Consultation, instrument: Instrument, today: dt.
         profile=country_profile(consultation.country_profile), today=today, texts=approved_registry(),
         languages=consultation.language_list, bands=consultation.band_list,
         values=text_values(consultation, instrument), mode=confidentiality_mode(consultation),
-        permission=permission_rule(consultation), require_approved=not demo,
+        permission=permission_rule(consultation), require_approved=not demo, demo=demo,
     )
 
 

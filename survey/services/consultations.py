@@ -94,29 +94,70 @@ def add_member(consultation: Consultation, user: User, role: str, *, actor: User
 
 
 class OpeningRefused(ConsultationError):
-    """The consent checks refuse to open the consultation; ``problems`` say what to fix."""
+    """The consent checks refuse to open the consultation; ``problems`` say, in plain words,
+    what is wrong and what to do."""
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("This consultation cannot open yet:\n" + "\n".join(f"- {p}" for p in problems))
 
 
-def open_consultation(consultation: Consultation, *, today: dt.date, actor: User | None = None,
+#: The instrument checks that depend on the consultation's research mode and ethics reference:
+#: what may be asked (S3 items) and what may be kept (an exact age) outside research mode.
+RESEARCH_GATED = frozenset({"S3_NEEDS_RESEARCH", "EXACT_AGE"})
+
+
+def research_problems(consultation: Consultation, instrument) -> list[str]:  # noqa: ANN001 - an Instrument
+    """What the questionnaire asks that this consultation may not (plain words, with the fix).
+
+    An item asking a child's exact age or birth date, or an S3 item, is allowed only when it is
+    research-only or the consultation runs in research mode with an ethics reference.
+    """
+    from instruments import validate
+    from survey.services.consent_rules import research_allowed
+
+    research = research_allowed(consultation)
+    report = validate(instrument, research_mode=research,
+                      ethics_reference=consultation.ethics_reference if research else None, lint=False)
+    problems = []
+    for issue in report.errors:
+        if issue.code == "EXACT_AGE":
+            name = issue.location.removeprefix("item ")
+            problems.append(_(
+                "The questionnaire asks children their exact age or date of birth (question "
+                "%(name)s), but only the age group may be kept. Use a questionnaire without that "
+                "question, or run the consultation in research mode with an ethics approval "
+                "reference.", name=name))
+        elif issue.code == "S3_NEEDS_RESEARCH":
+            name = issue.location.removeprefix("item ").split(",")[0]
+            problems.append(_(
+                "The questionnaire has a very sensitive question (%(name)s) that may only be asked "
+                "in research mode with an ethics approval reference. Use another questionnaire "
+                "version, or run the consultation in research mode.", name=name))
+    return problems
+
+
+def open_consultation(consultation: Consultation, *, today: dt.date | None = None, actor: User | None = None,
                       demo: bool = False) -> tuple[str, ...]:
     """Open a consultation to children after every consent-side check; returns the warnings.
 
-    The helplines must be verified (example profiles pass with a warning), the permission rule
-    must be allowed, and every consent text must lint clean, render with the consultation's
-    values and (outside a demo) be approved.  The exact text versions are bound (C-06).
+    The country profile must be a real one (only a demo may use an example profile) with every
+    helpline checked within the profile's interval of ``today`` (the real date unless a test
+    passes one); the permission rule must be allowed; every consent text must lint clean, render
+    with the consultation's values and (outside a demo) be approved; and the questionnaire may
+    not ask an exact age (or an S3 question) unless the consultation runs in research mode with
+    an ethics reference.  The exact text versions are bound (C-06).
     """
     from survey.services.consent_rules import bindings_json, opening_check
     from survey.services.instrument_store import instrument_for
 
     if consultation.state not in ("draft", "closed"):
         raise ConsultationError(f"A {consultation.state} consultation cannot be opened.")
-    check = opening_check(consultation, instrument_for(consultation), today, demo=demo)
-    if not check.ok:
-        raise OpeningRefused([str(problem) for problem in check.problems])
+    instrument = instrument_for(consultation)
+    check = opening_check(consultation, instrument, today or dt.date.today(), demo=demo)
+    problems = [problem.message for problem in check.problems] + research_problems(consultation, instrument)
+    if problems:
+        raise OpeningRefused(problems)
     with write_transaction() as session:
         record = session.merge(consultation)
         record.text_bindings = bindings_json(check)

@@ -405,7 +405,7 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     from analysis.feedback import findings_from
     from analysis.frames import codebook_from_instrument, split_band_variants
     from survey.services import reporting
-    from survey.services.instrument_store import instrument_for
+    from survey.services.placeholders import instrument_for_children
 
     pol = reporting.policy()
     completed = db.session.scalar(sa.select(sa.func.count()).select_from(Participant).where(
@@ -426,7 +426,7 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     released = disclose(freq, pol, codebook={i: cb[i] for i in items}, title=f"Feedback band {band}")
     # Question and answer wording in the sheet's language, where the instrument has it
     # ("feel[A]", band A's own scale, reads its wording from "feel").
-    local = codebook_from_instrument(instrument_for(consultation), language)
+    local = codebook_from_instrument(instrument_for_children(consultation), language)  # {helpline} filled
     wording = {i: local.get(i.split("[")[0], cb[i]) for i in items}
     found = []
     for item in items:

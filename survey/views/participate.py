@@ -36,7 +36,7 @@ from survey.pages.builder import build_page_form, form_data_for, stored_value_fo
 from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
 from survey.services import facilitation, journey, participants
 from survey.services.consent_rules import may_proceed
-from survey.services.instrument_store import instrument_for
+from survey.services.placeholders import instrument_for_children
 from survey.services.safeguarding import help_context, help_context_source
 
 bp = Blueprint("participate", __name__)
@@ -155,7 +155,7 @@ def declined():
 
 def _page_view(index: int):
     participant = participants.current_participant()
-    instrument = instrument_for(participant.consultation)
+    instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
     stored = journey.answers_of(participant)
     plan = journey.plan(participant, instrument, stored)
     if index not in plan.shown:

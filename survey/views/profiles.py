@@ -60,7 +60,7 @@ def _detail_page(profile_id: str, form: VerifyForm | None = None, *, status: int
         abort(404)
     return render_template("admin/profile.html", entry=entry, form=form or VerifyForm(formdata=None),
                            fresh=helplines_fresh(entry.profile, dt.date.today()), error_index=index,
-                           message=message, max_age=DEFAULT_MAX_HELPLINE_AGE_DAYS), status
+                           message=message, max_age=entry.profile.helpline_check_days), status
 
 
 @bp.route("/<profile_id>")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zlib
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,22 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
             reviewer.click("main form button[type=submit]")
             reviewer.wait_for_url("**/admin/texts")
             assert "Approved" in flashes(reviewer)
+
+        # The UK-like profile is an example: a real consultation does not open on it (issue 16),
+        # and the facilitator is told in plain words what to do.
+        page.click("button[name=to][value=open]")
+        page.wait_for_url(overview)
+        refused = flashes(page)
+        assert "is an example" in refused and "Country profiles" in refused and "is_example" not in refused
+        # The administrator uploads the organisation's checked profile under the same id.
+        checked = tmp_path / "profile.yaml"
+        checked.write_text((resources.files("consent") / "profiles" / "example-uk.yaml").read_text("utf-8")
+                           .replace("is_example: true", "is_example: false")
+                           .replace("last_verified: 2026-11-29", f"last_verified: {today.isoformat()}"), "utf-8")
+        reviewer.goto("/admin/profiles/")
+        reviewer.set_input_files("input[type=file]", str(checked))
+        reviewer.click("main form button[type=submit]")
+        reviewer.wait_for_url("**/admin/profiles/example-uk")
 
         page.click("button[name=to][value=open]")
         page.wait_for_url(overview)

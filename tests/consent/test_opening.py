@@ -74,10 +74,42 @@ def test_stale_helplines_block(days, ok):
 
 def test_demo_opens_with_examples_and_drafts_but_says_so():
     check = run(profile=GENERIC, texts=bundled_texts(), require_approved=False,
-                today=TODAY + timedelta(days=3650))
+                today=TODAY + timedelta(days=3650), demo=True)
     assert check.ok
     assert any("examples to replace" in w.lower() for w in check.warnings)
     assert any("draft, not approved" in w for w in check.warnings)
+    assert any("days ago" in w for w in check.warnings)  # the stale dates are still said
+
+
+@pytest.mark.parametrize("pid", ["generic", "example-ke", "example-uk"])
+@pytest.mark.parametrize("days_later", [0, 1, 91, 3650])
+def test_a_real_consultation_never_opens_on_an_example_profile(pid, days_later):
+    """Issue 16: every bundled example profile is refused outside a demo, at any date, even
+    with approved texts and freshly checked helplines, with plain words and what to do."""
+    check = run(profile=load_profile(pid), today=TODAY + timedelta(days=days_later))
+    assert not check.ok
+    assert "example_profile" in codes(check)
+    message = next(i.message for i in check.problems if i.code == "example_profile")
+    assert "is an example" in message and "Choose your organisation's own country profile" in message
+    assert "is_example" not in message and ".yaml" not in message
+
+
+@pytest.mark.parametrize("pid", ["generic", "example-ke", "example-uk"])
+def test_example_helplines_age_like_any_others(pid):
+    """Outside a demo, an example profile's old helpline checks block as well (the real date
+    decides: the bundled checks are dated 2026-11-29)."""
+    late = TODAY + timedelta(days=load_profile(pid).helpline_check_days + 1)
+    assert "helplines_stale" in codes(run(profile=load_profile(pid), today=late))
+    assert "helplines_stale" not in codes(run(profile=load_profile(pid), today=TODAY))
+
+
+def test_the_profile_sets_how_long_a_helpline_check_counts():
+    strict = real_profile(31, helpline_check_days=30)
+    assert codes(run(profile=strict)) == ["helplines_stale"]
+    message = run(profile=strict).problems[0].message
+    assert "checked in the last 30 days" in message and "Country profiles" in message
+    assert "(helplines_stale)" not in message and "last_verified" not in message
+    assert run(profile=real_profile(31, helpline_check_days=31)).ok
 
 
 def test_draft_texts_block_a_real_consultation():
@@ -212,6 +244,6 @@ def test_mandated_reporters_and_anonymous_mode_warns():
 @pytest.mark.parametrize("mode", ["anonymous", "facilitated"])
 def test_every_bundled_language_opens_a_demo(language, mode):
     check = run(profile=GENERIC, texts=bundled_texts(), languages=[language],
-                require_approved=False, mode=mode)
+                require_approved=False, mode=mode, demo=True)
     assert check.ok, check.problems
     assert len(check.bindings) == 8

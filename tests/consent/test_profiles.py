@@ -319,7 +319,7 @@ def test_freshness_boundary(age_days, ok):
         assert result.stale == () and result.warnings == ()
     else:
         assert result.stale[0].age_days == age_days
-        assert "update last_verified" in result.warnings[0]
+        assert "record the date of the check" in result.warnings[0]
 
 
 def test_freshness_custom_limit():
@@ -345,14 +345,30 @@ def test_future_verification_date_blocks():
 
 @pytest.mark.parametrize("pid", ["generic", "example-ke", "example-uk"])
 @pytest.mark.parametrize("years", [0, 1, 10, 30])
-def test_example_profiles_open_with_a_plain_warning(pid, years):
+def test_example_profiles_are_fresh_only_while_their_checks_are(pid, years):
+    """Issue 16: an example profile no longer passes the helpline check at any date."""
     today = TODAY + timedelta(days=365 * years)
     result = helplines_fresh(load_profile(pid), today)
-    assert result.ok and result.is_example
+    assert result.is_example
+    assert result.ok is (years == 0)
     assert result.warnings[0] == EXAMPLE_HELPLINES_WARNING
     assert "these helplines are examples to replace" in result.warnings[0].lower()
     if years:
-        assert result.stale  # stale is still reported, it just does not block
+        assert result.stale and "days ago" in result.warnings[1]
+
+
+def test_the_check_interval_is_the_profiles():
+    data = valid()
+    data["helpline_check_days"] = 30
+    data["helplines"][0]["last_verified"] = (TODAY - timedelta(days=31)).isoformat()
+    profile = profile_from_mapping(data)
+    assert profile.helpline_check_days == 30
+    assert not helplines_fresh(profile, TODAY).ok
+    assert helplines_fresh(profile, TODAY - timedelta(days=1)).ok
+    assert load_profile("generic").helpline_check_days == 90
+    data["helpline_check_days"] = 0
+    with pytest.raises(ProfileError, match="helpline_check_days"):
+        profile_from_mapping(data)
 
 
 def test_freshness_does_not_read_the_clock():

@@ -34,8 +34,10 @@ BANK = {
     "ID1": ("ABC", "S0"), "ID2": ("ABC", "S0"),
     "EV1": ("ABC", "S1"), "EV2": ("ABC", "S0"), "EV3": ("ABC", "S0"), "EV4": ("ABC", "S0"),
     "EV5": ("ABC", "S1"),
-    "DM1": ("ABC", "S0"), "DM2": ("ABC", "S1"), "DM3": ("ABC", "S1"), "DM4": ("ABC", "S1"),
+    "DM2": ("ABC", "S1"), "DM3": ("ABC", "S1"), "DM4": ("ABC", "S1"),
 }
+# DM1 (the age) is not asked: the age group comes from the age given at the start, and only the
+# group is kept (issue 16).
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +51,10 @@ def test_bundled_names():
         load_bundled("nope")
 
 
-def test_34_core_and_4_demographic_items(inst):
+def test_34_core_and_3_demographic_items(inst):
     ids = [i.name for i in inst.items if re.fullmatch(r"[A-Z]{2}\d", i.name)]
-    assert len(ids) == 38 == len(set(ids))
+    assert len(ids) == 37 == len(set(ids))
+    assert "DM1" not in ids
     assert len([i for i in ids if not i.startswith("DM")]) == 34
     assert set(ids) == set(BANK)
 

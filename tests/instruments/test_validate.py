@@ -132,6 +132,11 @@ def _xlsx_codes(data):
 
 _XLSX = workbook_bytes(SIMPLE_SHEETS)
 
+def _two_languages_placeholder(d):
+    d["languages"].append({"code": "fr", "name": "Français", "status": "translated"})
+    items(d)[1]["label"] = {"en": "Would you call {helpline}?", "fr": "Appellerais-tu ?"}
+
+
 TRIGGERS = {
     # structure
     IssueCode.DUPLICATE_NAME: _mutate(_duplicate),
@@ -160,6 +165,12 @@ TRIGGERS = {
     IssueCode.S3_NEEDS_RESEARCH: _mutate(lambda d: items(d)[0].update(sensitivity="S3")),
     IssueCode.SENSITIVE_LAST_SECTION: _mutate(lambda d: items(d)[0].update(sensitivity="S2")),
     IssueCode.SENSITIVE_WITHOUT_NOTICE: _mutate(_sensitive_block),
+    # helplines and ages (issue 16; more in test_helplines_and_ages.py)
+    IssueCode.PHONE_NUMBER: _mutate(lambda d: items(d)[1].update(label="Call 116 111?")),
+    IssueCode.UNKNOWN_PLACEHOLDER: _mutate(lambda d: items(d)[1].update(label="Call {hotline}?")),
+    IssueCode.PLACEHOLDER_MISMATCH: _mutate(_two_languages_placeholder),
+    IssueCode.EXACT_AGE: _mutate(lambda d: items(d).append(
+        {"name": "age", "type": "integer", "label": "How old are you?"})),
     # lint
     IssueCode.MISSING_TRANSLATION: _mutate(_two_languages("translated")),
     IssueCode.MISSING_BAND_VARIANT: _mutate(lambda d: items(d)[1].update(shared=False)),

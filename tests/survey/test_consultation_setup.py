@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+from importlib import resources
+
 import sqlalchemy as sa
 
 from survey.extensions import db
@@ -76,6 +80,15 @@ def test_once_an_admin_approves_the_texts_the_consultation_opens(app, make_user)
     needed = [t.text_id for t in text_registry() if t.language == "en" and t.band in ("B", None)]
     for text_id in needed:
         assert admin.post(f"/admin/texts/{text_id}").status_code == 303
+    # The generic profile is an example: a real consultation needs the organisation's own
+    # (issue 16).  The administrator uploads a checked copy under the same id, and it opens.
+    refused = facilitator.post(f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True)
+    assert "is an example" in refused.get_data(as_text=True)
+    real = ((resources.files("consent") / "profiles" / "generic.yaml").read_text("utf-8")
+            .replace("is_example: true", "is_example: false")
+            .replace("last_verified: 2026-11-29", f"last_verified: {dt.date.today().isoformat()}"))
+    assert admin.post("/admin/profiles/", data={"file": (io.BytesIO(real.encode()), "generic.yaml")},
+                      content_type="multipart/form-data").status_code == 302
     opened = facilitator.post(f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True)
     assert "The consultation is open" in opened.get_data(as_text=True)
     with app.app_context():

@@ -115,7 +115,7 @@ def test_recording_a_helpline_check_lets_a_stale_profile_open(app, world: World,
     from survey.services import consultations
 
     with app.app_context():
-        with pytest.raises(consultations.OpeningRefused, match="last verified"):
+        with pytest.raises(consultations.OpeningRefused, match="was last checked on"):
             consultations.open_consultation(db.session.get(Consultation, cid), today=dt.date.today(), demo=True)
     future = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     refused = admin.post("/admin/profiles/test-land/helplines/0/verified", data={"verified_on": future})
