@@ -124,7 +124,9 @@ def _schema_args(url: sa.engine.URL) -> list[str]:
 def _libpq_url(url: sa.engine.URL) -> str:
     """The connection URL for pg_dump/pg_restore, without the password: a command line is
     visible to every user of the machine (``ps``); the password goes in the environment."""
-    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    without_password = sa.engine.URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                                            database=url.database, query=url.query)
+    return without_password.render_as_string(hide_password=False)
 
 
 def _run(command: list[str], url: sa.engine.URL | None = None) -> None:

@@ -242,10 +242,11 @@ def _page_view(index: int):
                 # Stopped or finished in another tab meanwhile: nothing of this page was kept;
                 # the journey's start sends the child wherever their state now allows.
                 return redirect(url_for("participate.welcome"))
-            if target is None:
-                return redirect(url_for("participate.page", index=index) if going_back
-                                else url_for("participate.end"))
-            return redirect(url_for("participate.page", index=target))
+            else:
+                if target is None:
+                    return redirect(url_for("participate.page", index=index) if going_back
+                                    else url_for("participate.end"))
+                return redirect(url_for("participate.page", index=target))
         else:
             status = 400
     else:
