@@ -522,7 +522,7 @@ def lan_address() -> str:
     return "127.0.0.1"
 
 
-#: Threads per worker process that run the app (Granian's "blocking threads").  Python code
+#: Threads per worker process that run the app (survey.serving.BufferedFront's pool).  Python code
 #: holds the GIL, so threads of one worker take turns on its core, and every turn costs the
 #: waiting threads up to the switch interval.  Measured on 2 cores (bench/load_children.py):
 #: two threads saved 213-252 pages a second against 188-212 with four, and kept 500 children's
@@ -607,7 +607,10 @@ def _serve_waitress(app: Flask, host: str, port: int, threads: int) -> None:
 def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int) -> None:
     """Granian: worker processes sharing one listening socket, each building its own app.
 
-    The workers build the app with :func:`survey.wsgi.create_served_app` from the environment,
+    Each worker runs :func:`survey.serving.create_served_front` (Granian's RSGI interface): the
+    front reads every request whole before one of ``threads`` app threads sees it, so slow
+    clients cannot hold those threads.  It builds the app with
+    :func:`survey.wsgi.create_served_app` from the environment,
     so this process passes its instance folder and the serve-time settings there: the session
     cookie loses Secure (Granian here speaks plain HTTP, and browsers drop Secure cookies on
     plain HTTP away from localhost; deployments with HTTPS put a proxy in front and keep them
@@ -616,8 +619,8 @@ def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int)
     are divided between them and never add up to more.  SQLite in WAL mode takes several
     processes; writes queue on ``BEGIN IMMEDIATE`` behind a lock file.
 
-    Granian writes no access log (it would write client addresses), trusts no forwarding
-    header (``REMOTE_ADDR`` is always the connection's peer), and its own log goes through
+    Granian writes no access log (it would write client addresses), no forwarding header is
+    trusted unless ``TRUSTED_PROXIES`` says so (:mod:`survey.serving`), and Granian's own log goes through
     :func:`survey.log_config.logging_config` at WARNING.
     """
     from granian import Granian

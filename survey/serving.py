@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -127,12 +128,18 @@ class BufferedFront:
         except _Refused as refused:
             proto.response_bytes(refused.status, _CLOSE, refused.message)
             return
+        except RuntimeError:  # Granian's ProtocolClosed/ProtocolError: the client went away
+            return
         if len(body) > self.max_body:
             proto.response_bytes(413, _CLOSE, b"Request body too large.\n")
             return
         environ = self._environ(scope, headers, body, client, port)
         loop = asyncio.get_running_loop()
-        status, response_headers, content = await loop.run_in_executor(self.pool, self._call, environ)
+        try:
+            status, response_headers, content = await loop.run_in_executor(self.pool, self._call, environ)
+        except Exception:  # the app handles its own errors; this is a broken response, never a hang
+            _log.exception("the application raised instead of answering")
+            status, response_headers, content = 500, _CLOSE, b"Something went wrong on our side.\n"
         proto.response_bytes(status, response_headers, content)
 
     def _client(self, peer: str, headers: list[tuple[str, str]]) -> str:
@@ -218,6 +225,7 @@ class BufferedFront:
         return started[0], started[1], b"".join(chunks)
 
 
+_log = logging.getLogger("survey.serving")
 _CLOSE = [("content-type", "text/plain; charset=utf-8"), ("connection", "close")]
 
 
