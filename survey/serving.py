@@ -130,9 +130,6 @@ class BufferedFront:
             return
         except RuntimeError:  # Granian's ProtocolClosed/ProtocolError: the client went away
             return
-        if len(body) > self.max_body:
-            proto.response_bytes(413, _CLOSE, b"Request body too large.\n")
-            return
         environ = self._environ(scope, headers, body, client, port)
         loop = asyncio.get_running_loop()
         try:
@@ -152,7 +149,7 @@ class BufferedFront:
     async def _read_body(self, proto, client: str, declared: int | None) -> bytes:  # noqa: ANN001
         if declared == 0:
             return b""
-        reading = asyncio.ensure_future(proto())
+        reading = asyncio.ensure_future(self._collect(proto))
         try:
             return await asyncio.wait_for(asyncio.shield(reading), self.slow_after_s)
         except TimeoutError:
@@ -169,6 +166,16 @@ class BufferedFront:
             self.slow[client] -= 1
             if not self.slow[client]:
                 del self.slow[client]
+
+    async def _collect(self, proto) -> bytes:  # noqa: ANN001
+        """The body's chunks as they come, refused (413) as soon as they pass ``max_body``."""
+        chunks, size = [], 0
+        async for chunk in proto:
+            size += len(chunk)
+            if size > self.max_body:
+                raise _Refused(413, b"Request body too large.\n")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _environ(self, scope, headers: list[tuple[str, str]], body: bytes, client: str,  # noqa: ANN001
                  port: str) -> dict:

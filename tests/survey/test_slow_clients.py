@@ -141,3 +141,33 @@ def test_one_address_holds_at_most_four_slow_bodies(server) -> None:
     assert all(connection.closed_after < 4 for connection in refused)
     for connection in slow:
         connection.stop.set()
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        sock.sendall(request)
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            part = sock.recv(4096)
+            if not part:
+                break
+            reply += part
+        return reply
+
+
+def test_bodies_whole_chunked_or_too_large(server) -> None:
+    # Declared larger than MAX_CONTENT_LENGTH (16 MB): refused before a byte of it is read.
+    started = time.monotonic()
+    reply = _raw(server, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: 17000000\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5
+    # A chunked body reaches the app whole: a wrong code, so the form was read (400).
+    body = b"code=ZZZZ-ZZZZ-ZZZZ"
+    reply = _raw(server, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                         + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    # Headers and status come back once: no doubled Content-Length from the front.
+    with urllib.request.urlopen(f"http://127.0.0.1:{server}/help", timeout=10) as response:  # noqa: S310
+        assert len(response.headers.get_all("Content-Length")) == 1
+        assert response.headers["Server"] == "Sauti"
