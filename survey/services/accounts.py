@@ -181,11 +181,17 @@ def _budgets(username: str, client_key: str, known_device: bool) -> list[_Budget
     return budgets
 
 
+def _duration(name: str) -> dt.timedelta:
+    """A duration setting: a timedelta, or seconds (as ``SAUTI_*`` environment variables give)."""
+    value = current_app.config[name]
+    return value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=float(value))
+
+
 def _delay(budget: _Budget, failures: int) -> dt.timedelta | None:
     if failures < budget.free:
         return None
     delay = budget.first_delay * 2 ** min(failures - budget.free, 20)
-    return min(delay, current_app.config["SIGNIN_MAX_DELAY"])
+    return min(delay, _duration("SIGNIN_MAX_DELAY"))
 
 
 def _check_throttle(username: str, client_key: str, known_device: bool) -> None:
@@ -198,7 +204,7 @@ def _check_throttle(username: str, client_key: str, known_device: bool) -> None:
 
 def _count_failure(username: str, client_key: str, known_device: bool) -> None:
     now = utcnow()
-    memory = current_app.config["SIGNIN_FAILURE_MEMORY"]
+    memory = _duration("SIGNIN_FAILURE_MEMORY")
     account = _account_key(username)
     for _attempt in range(3):  # two processes inserting the same new key: the loser retries
         try:
@@ -308,7 +314,7 @@ def load_session(token: str) -> User | None:
         return None
     now = utcnow()
     if (now - record.last_seen_at > current_app.config["STAFF_IDLE_TIMEOUT"]
-            or now - record.created_at > current_app.config["STAFF_SESSION_LIFETIME"]
+            or now - record.created_at > _duration("STAFF_SESSION_LIFETIME")
             or not record.user.active):
         with write_transaction() as session:
             session.execute(sa.delete(StaffSession).where(StaffSession.token_hash == key))
