@@ -171,3 +171,25 @@ def test_bodies_whole_chunked_or_too_large(server) -> None:
     with urllib.request.urlopen(f"http://127.0.0.1:{server}/help", timeout=10) as response:  # noqa: S310
         assert len(response.headers.get_all("Content-Length")) == 1
         assert response.headers["Server"] == "Sauti"
+
+
+def test_headers_sent_a_byte_at_a_time_are_cut_off(server) -> None:
+    from survey.serving import HEADER_READ_TIMEOUT_MS
+
+    with socket.create_connection(("127.0.0.1", server), timeout=1) as sock:
+        started = time.monotonic()
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        closed = False
+        while time.monotonic() - started < 40:
+            try:
+                sock.sendall(b"X")
+                if sock.recv(1024) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = True
+                break
+        # Granian's own limit (30 s by default) was in force before; now 10 s.
+        assert closed and time.monotonic() - started < HEADER_READ_TIMEOUT_MS / 1000 + 5
