@@ -93,7 +93,7 @@ class BufferedFront:
 
     :param wsgi_app: the Flask app (any WSGI callable).
     :param threads: threads that run ``wsgi_app``; requests wait for one on the event loop.
-    :param max_body: larger bodies are refused (413) without being read.
+    :param max_body: larger bodies are not read (the app refuses them, 413).
     :param trusted_proxies: as ``TRUSTED_PROXIES``: which address counts as the client's for
         the slow-body limit.
     """
@@ -120,17 +120,19 @@ class BufferedFront:
         client, port = _split_address(scope.client)
         client = self._client(client, headers)
         declared = _content_length(headers)
-        if declared is not None and declared > self.max_body:
-            proto.response_bytes(413, _CLOSE, b"Request body too large.\n")
-            return
+        too_large = declared is not None and declared > self.max_body
         try:
-            body = await self._read_body(proto, client, declared)
+            # A body declared too large is not read: the app sees its length and answers with its
+            # own "too large" page (413) without touching the body.
+            body = b"" if too_large else await self._read_body(proto, client, declared)
         except _Refused as refused:
             proto.response_bytes(refused.status, _CLOSE, refused.message)
             return
         except RuntimeError:  # Granian's ProtocolClosed/ProtocolError: the client went away
             return
         environ = self._environ(scope, headers, body, client, port)
+        if too_large:
+            environ["CONTENT_LENGTH"] = str(declared)
         loop = asyncio.get_running_loop()
         try:
             status, response_headers, content = await loop.run_in_executor(self.pool, self._call, environ)

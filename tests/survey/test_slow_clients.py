@@ -161,6 +161,7 @@ def test_bodies_whole_chunked_or_too_large(server) -> None:
     reply = _raw(server, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                          b"Content-Length: 17000000\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5
+    assert b"connection: close" in reply.lower()
     # A chunked body reaches the app whole: a wrong code, so the form was read (400).
     body = b"code=ZZZZ-ZZZZ-ZZZZ"
     reply = _raw(server, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
