@@ -42,7 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
             "Sauti refuses to start with the development secret key. Set SAUTI_SECRET_KEY, or run "
             "`sauti init` once to write a random key into the instance folder."
         )
-    os.makedirs(app.instance_path, exist_ok=True)
+    from survey.instance import make_private_folder
+
+    make_private_folder(app.instance_path)
     _configure_database(app)
     _register_extensions(app)
     _register_blueprints(app)
@@ -84,7 +86,7 @@ def _without_per_request_limiter_hooks(app: Flask, limiter) -> None:  # noqa: AN
 
 
 def _register_extensions(app: Flask) -> None:
-    from survey import access, errors, headers, log_config
+    from survey import access, errors, headers, log_config, serving
     from survey.database import configure_engine
     from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
     from survey.i18n import install_template_gettext, select_locale
@@ -104,6 +106,7 @@ def _register_extensions(app: Flask) -> None:
     log_config.init_app(app)
     access.init_app(app)
     headers.init_app(app)
+    serving.init_app(app)
     errors.init_app(app)
 
     from survey.templating import init_app as init_templating

@@ -111,6 +111,43 @@ def users_set_password(username: str, password_stdin: bool) -> None:
     click.echo(f"Password changed for {user.username}.")
 
 
+def _user_named(username: str):  # noqa: ANN202 - a User
+    import sqlalchemy as sa
+
+    from survey.extensions import db
+    from survey.models import User
+    from survey.services import accounts
+
+    user = db.session.scalar(sa.select(User).where(User.username == accounts.normalise_username(username)))
+    if user is None:
+        raise click.ClickException(f"No account named {username!r}.")
+    return user
+
+
+@users.command("unlock")
+@click.argument("username")
+@with_appcontext
+def users_unlock(username: str) -> None:
+    """End the wait after failed sign-ins, for every device."""
+    from survey.services import accounts
+
+    user = _user_named(username)
+    accounts.unlock(user)
+    click.echo(f"{user.username} can sign in again at once.")
+
+
+@users.command("sign-out")
+@click.argument("username")
+@with_appcontext
+def users_sign_out(username: str) -> None:
+    """End the account's sessions on every device."""
+    from survey.services import accounts
+
+    user = _user_named(username)
+    ended = accounts.sign_out_everywhere(user)
+    click.echo(f"Ended {ended} session(s) of {user.username}.")
+
+
 # --------------------------------------------------------------------------- instruments
 @click.group("instruments")
 def instruments_group() -> None:
@@ -487,7 +524,7 @@ def lan_address() -> str:
     return "127.0.0.1"
 
 
-#: Threads per worker process that run the app (Granian's "blocking threads").  Python code
+#: Threads per worker process that run the app (survey.serving.BufferedFront's pool).  Python code
 #: holds the GIL, so threads of one worker take turns on its core, and every turn costs the
 #: waiting threads up to the switch interval.  Measured on 2 cores (bench/load_children.py):
 #: two threads saved 213-252 pages a second against 188-212 with four, and kept 500 children's
@@ -558,17 +595,25 @@ def _serve_waitress(app: Flask, host: str, port: int, threads: int) -> None:
     # waitress speaks plain HTTP, and browsers drop Secure cookies on plain HTTP away from
     # localhost; deployments with HTTPS put a proxy in front and keep them Secure.
     app.config["SESSION_COOKIE_SECURE"] = False
+    app.config["SESSION_COOKIE_NAME"] = app.config["SESSION_COOKIE_NAME"].removeprefix("__Host-")
     # Every phone keeps a connection open between pages: allow a whole school's worth (waitress's
     # default of 100 would make the 101st child wait; select() on Windows stops near 512).
-    waitress.serve(app, host=host, port=port, threads=threads, ident="Sauti",
-                   clear_untrusted_proxy_headers=True,
+    # waitress reads each body in its own event loop before a thread sees it (no slow-body
+    # stall, unlike Granian's WSGI interface: survey/serving.py) and drops connections idle for
+    # channel_timeout.  Forwarding headers reach the app only when TRUSTED_PROXIES says a proxy
+    # is there (survey.serving.init_app applies them).
+    waitress.serve(app, host=host, port=port, threads=threads, ident="Sauti", channel_timeout=30,
+                   clear_untrusted_proxy_headers=not app.config.get("TRUSTED_PROXIES"),
                    connection_limit=500 if sys.platform == "win32" else 1000)
 
 
 def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int) -> None:
     """Granian: worker processes sharing one listening socket, each building its own app.
 
-    The workers build the app with :func:`survey.wsgi.create_served_app` from the environment,
+    Each worker runs :func:`survey.serving.create_served_front` (Granian's RSGI interface): the
+    front reads every request whole before one of ``threads`` app threads sees it, so slow
+    clients cannot hold those threads.  It builds the app with
+    :func:`survey.wsgi.create_served_app` from the environment,
     so this process passes its instance folder and the serve-time settings there: the session
     cookie loses Secure (Granian here speaks plain HTTP, and browsers drop Secure cookies on
     plain HTTP away from localhost; deployments with HTTPS put a proxy in front and keep them
@@ -577,33 +622,38 @@ def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int)
     are divided between them and never add up to more.  SQLite in WAL mode takes several
     processes; writes queue on ``BEGIN IMMEDIATE`` behind a lock file.
 
-    Granian writes no access log (it would write client addresses), trusts no forwarding
-    header (``REMOTE_ADDR`` is always the connection's peer), and its own log goes through
+    Granian writes no access log (it would write client addresses), no forwarding header is
+    trusted unless ``TRUSTED_PROXIES`` says so (:mod:`survey.serving`), and Granian's own log goes through
     :func:`survey.log_config.logging_config` at WARNING.
     """
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import MPServer
 
     from survey.extensions import db
     from survey.log_config import logging_config
-    from survey.wsgi import create_served_app
+    from survey.serving import HEADER_READ_TIMEOUT_MS, create_served_front
 
     os.environ["SAUTI_INSTANCE_PATH"] = app.instance_path
     os.environ["SAUTI_SESSION_COOKIE_SECURE"] = "false"
     # On a free-threaded Python, Granian's workers are threads of one process sharing one memory.
     os.environ["SAUTI_THROTTLE_WORKERS"] = str(workers if Granian is MPServer else 1)
+    os.environ["SAUTI_SERVE_THREADS"] = str(threads)
     # Workers are forked on Linux: no database connection of this process may cross the fork.
     with app.app_context():
         db.engine.dispose()
     _allow_open_files(CONNECTIONS_PER_WORKER + 256)  # per process: each worker has its own
 
     server = Granian(
-        "survey.wsgi:create_served_app", address=host, port=port, interface=Interfaces.WSGI,
-        workers=workers, blocking_threads=threads, backpressure=CONNECTIONS_PER_WORKER,
+        # RSGI, not WSGI: survey.serving.BufferedFront reads every body on the event loop within
+        # a deadline before a thread runs the app (Granian's WSGI body read has no time limit).
+        "survey.serving:create_served_front", address=host, port=port, interface=Interfaces.RSGI,
+        workers=workers, backpressure=CONNECTIONS_PER_WORKER,
         # Browsers speak HTTP/2 only over TLS, which a proxy in front would terminate.
         http=HTTPModes.http1, websockets=False,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         # A worker that dies (killed, out of memory) is replaced, as gunicorn's arbiter did;
         # without this, Granian would shut the whole server down.
         respawn_failed_workers=True,
@@ -616,7 +666,7 @@ def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int)
     )
     # The loader is called in each worker; passing the function itself (not a "module:name"
     # string) spares Granian putting the current folder first on the workers' import path.
-    server.serve(target_loader=create_served_app, wrap_loader=False)
+    server.serve(target_loader=create_served_front, wrap_loader=False)
 
 
 def _allow_open_files(wanted: int) -> None:

@@ -43,6 +43,10 @@ class DefaultConfig:
     # The cookie is re-issued every few minutes by survey._configure_session_refresh instead.
     SESSION_REFRESH_EACH_REQUEST = False
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+    # However active, a staff session ends this long after sign-in (OWASP ASVS 7.3.2).
+    STAFF_SESSION_LIFETIME = timedelta(hours=12)
+    # Reverse proxies in front that set X-Forwarded-For/-Proto (0: none; survey/serving.py).
+    TRUSTED_PROXIES = 0
 
     # Flask-WTF: the token lives as long as the session, so a slow child never meets an
     # expired-form error page.
@@ -63,10 +67,18 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SWALLOW_ERRORS = False
-    SIGNIN_MAX_FAILURES = "5 per 15 minutes"
-    SIGNIN_MAX_FAILURES_PER_CLIENT = "20 per 15 minutes"
-    CODE_ATTEMPTS_PER_CLIENT = "10 per minute"
-    CODE_ATTEMPTS_GLOBAL = "600 per minute"
+    # Failed staff sign-ins, counted in the database (survey/services/accounts.py): free
+    # failures per account from one client, per client, and per account from devices it has
+    # never signed in from; then waits that double, up to SIGNIN_MAX_DELAY.
+    SIGNIN_MAX_FAILURES = 5
+    SIGNIN_MAX_FAILURES_PER_CLIENT = 20
+    SIGNIN_MAX_FAILURES_PER_ACCOUNT = 20
+    SIGNIN_MAX_DELAY = timedelta(minutes=15)
+    SIGNIN_FAILURE_MEMORY = timedelta(hours=1)
+    # Wrong codes only (right ones cost nothing, so a class behind one address all gets in):
+    # per client, and server-wide this much for each open consultation.
+    CODE_FAILURES_PER_CLIENT = "10 per minute"
+    CODE_FAILURES_PER_CONSULTATION = "300 per minute"
 
     # The country profile of pages seen before a child has entered a code (consent/profiles/).
     DEFAULT_COUNTRY_PROFILE = "generic"

@@ -55,6 +55,26 @@ def _process_lock(database: str | None) -> int | None:
     return _lock_files[key]
 
 
+def _make_files_private(database: str | None) -> None:
+    """The database file, and its WAL and shared-memory files, readable by this user only.
+
+    SQLite creates ``-wal`` and ``-shm`` with the permissions of the database file, so creating
+    the database 0600 before the first connection covers all three; files left by an older
+    version are tightened.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    from survey.instance import make_private_file
+
+    try:
+        make_private_file(database)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(database + suffix):
+                make_private_file(database + suffix)
+    except OSError:  # a folder we cannot write: SQLite will say so on connecting
+        pass
+
+
 def is_sqlite(url: str | sa.engine.URL) -> bool:
     return sa.engine.make_url(url).get_backend_name() == "sqlite"
 
@@ -70,6 +90,7 @@ def configure_engine(app: Flask) -> None:
     if engine.dialect.name != "sqlite":
         return
     busy_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    _make_files_private(engine.url.database)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001 - DB-API objects
@@ -127,3 +148,27 @@ def write_transaction() -> Iterator[so.Session]:
             if lock_fd is not None:
                 fcntl.flock(lock_fd, fcntl.LOCK_UN)
             _sqlite_writer.release()
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether ``error`` (from a write) means the disk or the database is full.
+
+    SQLite says SQLITE_FULL ("database or disk is full"), PostgreSQL SQLSTATE 53100 (disk_full),
+    and a file write ENOSPC.  Nothing was committed; the same write can succeed once space is
+    freed, so callers answer 503 and keep what the person typed.
+    """
+    import errno
+    import sqlite3
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        code = getattr(error, "sqlite_errorcode", 0) or 0
+        if isinstance(error, sqlite3.Error) and code & 0xFF == sqlite3.SQLITE_FULL:
+            return True
+        if getattr(error, "sqlstate", None) == "53100" or getattr(error, "pgcode", None) == "53100":
+            return True
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from survey.database import is_storage_full
 from survey.extensions import db
 
 
@@ -32,6 +33,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):  # noqa: ANN202
         db.session.rollback()
+        if is_storage_full(error):
+            # Nothing was written; the same step works once there is space again.
+            app.logger.error("storage full: a write was refused")
+            message = _("The server is busy for a moment. Please go back and try again in a minute.")
+            response = render_template("errors/error.html", code=503, message=message), 503
+            return (*response, {"Retry-After": "60"})
         app.logger.exception("unhandled error")
         message = _("Something went wrong on our side. Nothing you saved has been lost.")
         return render_template("errors/error.html", code=500, message=message), 500

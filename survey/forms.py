@@ -24,6 +24,21 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from survey.config import ROLES
 
 
+class ShortTextField(StringField):
+    """A text box for something short (a code, a seat label): a value longer than ``max_length``
+    is refused with a short message and never shown back, so a megabyte typed into it does not
+    come back as a megabyte page."""
+
+    def __init__(self, label=None, validators=(), *, max_length: int, **kwargs) -> None:  # noqa: ANN001
+        self.max_length = max_length
+        too_long = Length(max=max_length, message=_l("That is too long. Check what you typed and try again."))
+        super().__init__(label, [*validators, too_long], **kwargs)
+
+    def _value(self) -> str:
+        value = super()._value()
+        return "" if len(value) > self.max_length else value
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -37,11 +52,11 @@ class SignInForm(FlaskForm):
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Your code"), validators=[DataRequired(), Length(max=64)],
+    code = ShortTextField(_l("Your code"), validators=[DataRequired()], max_length=64,
                        render_kw={"autocomplete": "off", "autocapitalize": "characters",
                                   "spellcheck": "false", "inputmode": "text"})
-    seat = StringField(_l("Your seat or table number, if the adult asks for it (never your name)"),
-                       validators=[Optional(), Length(max=20)], render_kw={"autocomplete": "off"})
+    seat = ShortTextField(_l("Your seat or table number, if the adult asks for it (never your name)"),
+                          validators=[Optional()], max_length=20, render_kw={"autocomplete": "off"})
 
     def validate_seat(self, field) -> None:  # noqa: ANN001 - WTForms inline validator
         from consent.storage_policy import normalize_station_label
@@ -150,7 +165,7 @@ class CardActionForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    code = StringField(_l("The code on the part you tore off"), validators=[DataRequired(), Length(max=64)],
+    code = ShortTextField(_l("The code on the part you tore off"), validators=[DataRequired()], max_length=64,
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
 
 

@@ -472,3 +472,21 @@ class StoredProfile(db.Model):
     content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     updated_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+
+
+class SigninFailure(db.Model):
+    """Failed staff sign-ins under one key (an account, an account from one client, or one
+    client), kept in the database so that every worker process counts the same failures.
+
+    The key is a keyed hash (HMAC with the app's secret key): no username or address is stored.
+    Rows are deleted once their failures are forgotten (survey/services/accounts.py).
+    """
+
+    __tablename__ = "signin_failure"
+
+    key: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    # The account's own key, so an administrator's unlock can find every row of the account.
+    account_key: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    failures: so.Mapped[int] = so.mapped_column(default=0)
+    last_failure_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    blocked_until: so.Mapped[dt.datetime | None] = so.mapped_column()

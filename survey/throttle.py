@@ -1,9 +1,10 @@
 """Counting attempts in the rate-limit store (memory for one process, Redis for several).
 
-Sign-in and code entry count their own attempts here, rather than through route decorators,
-because they count failures (sign-in) or every guess (codes) under keys of their own.  When the
-store cannot be reached, :class:`ThrottleUnavailable` is raised: callers refuse the attempt
-(fail closed) instead of letting guesses through uncounted.
+Code entry counts its wrong codes here, rather than through route decorators, under keys of its
+own (survey/services/participants.py).  When the store cannot be reached,
+:class:`ThrottleUnavailable` is raised: callers refuse the attempt (fail closed) instead of
+letting guesses through uncounted.  Failed staff sign-ins are counted in the database instead
+(survey/services/accounts.py), so that every worker sees one count without Redis.
 """
 
 from __future__ import annotations

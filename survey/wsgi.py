@@ -12,9 +12,10 @@ Granian, so every worker gets them:
 - ``SAUTI_THROTTLE_WORKERS``: the number of worker processes, among which
   :mod:`survey.throttle` divides the code-guess limits when there is no shared (Redis) store.
 
-Run by hand behind an HTTPS proxy (README, "Deploying on a server")::
+Run by hand behind an HTTPS proxy (README, "Deploying on a server"; docs/deploy.md), through the
+front that reads each request whole before the app sees it (:mod:`survey.serving`)::
 
-    granian --interface wsgi --factory survey.wsgi:create_served_app
+    granian --interface rsgi --factory survey.serving:create_served_front
 """
 
 from __future__ import annotations

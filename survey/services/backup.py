@@ -38,26 +38,51 @@ def _check_sqlite_file(path: str) -> None:
         raise BackupError(f"{path} is not a Sauti database.")
 
 
+def _create_private(target: str) -> None:
+    """Create ``target`` empty, readable by this user only (0600), refusing an existing file.
+
+    A backup holds every child's answers: it must never be readable by other accounts of the
+    machine, not even for the moment between its creation and a chmod.
+    """
+    try:
+        handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise BackupError(f"{target} exists; choose a new file name so no backup is overwritten.") from None
+    except OSError as error:
+        raise BackupError(f"{target} cannot be created ({error.strerror}).") from error
+    os.close(handle)
+    os.chmod(target, 0o600)  # whatever the umask
+
+
 def backup(url: sa.engine.URL, target: str) -> int:
-    """Write a consistent copy of the database to ``target``; returns its size in bytes."""
+    """Write a consistent copy of the database to ``target`` (mode 0600); returns its size in bytes."""
     target_path = Path(target)
-    if target_path.exists():
-        raise BackupError(f"{target} exists; choose a new file name so no backup is overwritten.")
-    if url.get_backend_name() == "sqlite":
-        source = sqlite3.connect(_sqlite_path(url), timeout=30)
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise BackupError(f"Backups of {url.get_backend_name()} are not supported.")
+    live = _sqlite_path(url) if url.get_backend_name() == "sqlite" else None
+    _create_private(target)
+    if live is not None:
+        source = sqlite3.connect(live, timeout=30)
         destination = sqlite3.connect(target)
         try:
             # The online backup API copies pages while writers keep going: every transaction
             # committed before it finishes is in the copy, consistently.
             source.backup(destination, pages=1024)
+        except sqlite3.Error as error:
+            destination.close()
+            target_path.unlink(missing_ok=True)
+            raise BackupError(f"The backup could not be written ({error}).") from error
         finally:
             destination.close()
             source.close()
         _check_sqlite_file(target)
     elif url.get_backend_name() == "postgresql":
-        _run(["pg_dump", "--format=custom", "--no-owner", *_schema_args(url), f"--file={target}", _libpq_url(url)])
-    else:
-        raise BackupError(f"Backups of {url.get_backend_name()} are not supported.")
+        try:
+            _run(["pg_dump", "--format=custom", "--no-owner", *_schema_args(url), f"--file={target}",
+                  _libpq_url(url)], url)
+        except BackupError:
+            target_path.unlink(missing_ok=True)
+            raise
     return target_path.stat().st_size
 
 
@@ -79,9 +104,9 @@ def restore(url: sa.engine.URL, source: str) -> None:
                 os.remove(live + suffix)
         os.replace(temporary, live)
     elif url.get_backend_name() == "postgresql":
-        _run(["pg_restore", "--list", source])  # refuses a truncated or foreign file first
+        _run(["pg_restore", "--list", source], url)  # refuses a truncated or foreign file first
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              f"--dbname={_libpq_url(url)}", source])
+              f"--dbname={_libpq_url(url)}", source], url)
     else:
         raise BackupError(f"Restores of {url.get_backend_name()} are not supported.")
 
@@ -97,12 +122,20 @@ def _schema_args(url: sa.engine.URL) -> list[str]:
 
 
 def _libpq_url(url: sa.engine.URL) -> str:
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+    """The connection URL for pg_dump/pg_restore, without the password: a command line is
+    visible to every user of the machine (``ps``); the password goes in the environment."""
+    without_password = sa.engine.URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                                            database=url.database, query=url.query)
+    return without_password.render_as_string(hide_password=False)
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], url: sa.engine.URL | None = None) -> None:
     if shutil.which(command[0]) is None:
         raise BackupError(f"{command[0]} is not installed (it comes with the PostgreSQL client).")
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    environment = dict(os.environ)
+    if url is not None and url.password:
+        # libpq reads PGPASSWORD; a process's environment is readable only by its own user.
+        environment["PGPASSWORD"] = str(url.password)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=environment)  # noqa: S603
     if result.returncode != 0:
         raise BackupError(f"{command[0]} failed: {result.stderr.strip()[:500]}")

@@ -8,6 +8,7 @@ import functools
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, g, session
+from limits import parse as parse_limit
 
 from consent.codes import CodeKind, InvalidCode, format_code, hash_code, new_codes
 from consent.states import Event, State, transition
@@ -16,7 +17,7 @@ from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Consultation, Participant, User
 from survey.services import audit
-from survey.throttle import ThrottleUnavailable, hit
+from survey.throttle import ThrottleUnavailable, allowed, hit
 
 # States in which the card's code lets a child (back) in.
 RESUMABLE_STATES = frozenset({"issued", "assented", "answering"})
@@ -77,26 +78,64 @@ def issue_codes(consultation: Consultation, count: int, *, actor: User | None = 
     return cards
 
 
-def count_code_attempt(client_key: str) -> None:
-    """Count one guess at any kind of code (card or withdrawal) against the shared limits."""
+class CodeCheckUnavailable(Exception):
+    """Wrong codes cannot be counted just now (the shared store is down): no code is checked."""
+
+
+def _failure_limits(client_key: str) -> list[tuple[str, str]]:
+    """The failed-tries budgets a wrong code counts against.
+
+    Only failures count: a class behind one school address (NAT, or the reverse proxy in
+    front) enters thirty right codes in a minute, and right codes cost nobody anything.  The
+    per-client budget stops one device; the server-wide budget, which grows with the number of
+    open consultations (``CODE_FAILURES_PER_CONSULTATION`` each), bounds guessing from many
+    addresses, so that the chance of hitting any card of a consultation stays below
+    cards × budget × lifetime / code space (docs/SECURITY.md).
+    """
+    config = current_app.config
+    per_consultation = parse_limit(config["CODE_FAILURES_PER_CONSULTATION"])
+    open_count = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Consultation).where(Consultation.state == "open")) or 0
+    overall = f"{per_consultation.amount * max(1, open_count)} per {per_consultation.multiples} " \
+              f"{per_consultation.GRANULARITY.name}"
+    return [(config["CODE_FAILURES_PER_CLIENT"], f"code:client:{client_key}"), (overall, "code:global")]
+
+
+def _check_budget(client_key: str) -> None:
     try:
-        for limit_text, key in (
-            (current_app.config["CODE_ATTEMPTS_PER_CLIENT"], f"code:client:{client_key}"),
-            (current_app.config["CODE_ATTEMPTS_GLOBAL"], "code:global"),
-        ):
-            if not hit(limit_text, key):
+        for limit_text, key in _failure_limits(client_key):
+            if not allowed(limit_text, key):
                 raise CodeAttemptsThrottled
     except ThrottleUnavailable as exc:
-        # Fail closed: without the shared counter we cannot bound guessing.
-        raise CodeAttemptsThrottled from exc
+        # Fail closed: without the shared counter no code is checked at all.
+        raise CodeCheckUnavailable from exc
+
+
+def count_code_failure(client_key: str) -> None:
+    """Count one wrong code (card or withdrawal) against the failed-tries budgets."""
+    try:
+        for limit_text, key in _failure_limits(client_key):
+            hit(limit_text, key)
+    except ThrottleUnavailable as exc:
+        raise CodeCheckUnavailable from exc
+
+
+def check_code_budget(client_key: str) -> None:
+    """Raise :class:`CodeAttemptsThrottled` when this client or the server has used up its
+    failed tries, and :class:`CodeCheckUnavailable` when they cannot be counted."""
+    _check_budget(client_key)
 
 
 def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participant:
-    """Check a card's code and start the child's session on this device."""
-    count_code_attempt(client_key)
+    """Check a card's code and start the child's session on this device.
+
+    A wrong code counts against the failed-tries budgets; a right one does not.
+    """
+    _check_budget(client_key)
     try:
         hashed = code_hash(code)
     except InvalidCode as error:
+        count_code_failure(client_key)
         raise CodeRefused from error
     participant = db.session.scalar(
         sa.select(Participant)
@@ -104,6 +143,7 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
         .where(Participant.code_hash == hashed, Consultation.state == "open")
     )
     if participant is None or participant.state not in RESUMABLE_STATES:
+        count_code_failure(client_key)
         raise CodeRefused
     if participant.consultation.facilitated:
         from survey.services.sessions import open_session

@@ -57,7 +57,26 @@ def edit_user(user_id: int):
             return redirect(url_for("admin.users"))
     elif form.is_submitted():
         status = 400
-    return render_template("admin/edit_user.html", form=form, user=user), status
+    return render_template("admin/edit_user.html", form=form, user=user,
+                           waiting=accounts.is_waiting(user)), status
+
+
+@bp.route("/users/<int:user_id>/sign-out-everywhere", methods=["POST"])
+@staff("admin")
+def sign_out_user_everywhere(user_id: int):
+    user = db.get_or_404(User, user_id)
+    accounts.sign_out_everywhere(user, actor=current_user._get_current_object())
+    flash(_("%(name)s is signed out on every device.", name=user.username), "info")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@staff("admin")
+def unlock_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    accounts.unlock(user, actor=current_user._get_current_object())
+    flash(_("%(name)s can sign in again at once.", name=user.username), "info")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 class _UserFormData:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -30,6 +31,7 @@ import instruments.bundled
 from consent.states import State
 from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
+from survey.database import is_storage_full
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
@@ -43,6 +45,10 @@ bp = Blueprint("participate", __name__)
 
 #: Where the bundled consultations keep their pictograms (media paths in the YAML are relative to it).
 BUNDLED_MEDIA = os.path.dirname(instruments.bundled.__file__)
+
+
+def UNAVAILABLE_MESSAGE() -> str:  # noqa: N802 - a message, translated when shown
+    return _("Codes cannot be checked just now. Please try again in a minute.")
 
 
 def _locale() -> str:
@@ -61,6 +67,9 @@ def start():
         except participants.CodeAttemptsThrottled:
             form.code.errors.append(_("Too many tries. Please wait a minute, or ask the adult with you."))
             status = 429
+        except participants.CodeCheckUnavailable:
+            form.code.errors.append(UNAVAILABLE_MESSAGE())
+            status = 503
         except participants.SessionNotStarted:
             form.code.errors.append(_("The session has not started yet. Please wait for the adult running it."))
             status = 409
@@ -220,14 +229,24 @@ def _page_view(index: int):
                                              token=token, going_back=going_back, lang=lang)
             except journey.PageConflict:
                 abort(409)
+            except sa.exc.DBAPIError as error:
+                if not is_storage_full(error):
+                    raise
+                # Nothing of this page was stored (full disk): the page comes back with the
+                # child's answers in place, to send again in a moment.
+                current_app.logger.error("storage full: a page could not be saved")
+                note = _("Sorry, your answers could not be saved just now. Please wait a moment "
+                         "and press the button again.")
+                status = 503
             except journey.NotAllowed:
                 # Stopped or finished in another tab meanwhile: nothing of this page was kept;
                 # the journey's start sends the child wherever their state now allows.
                 return redirect(url_for("participate.welcome"))
-            if target is None:
-                return redirect(url_for("participate.page", index=index) if going_back
-                                else url_for("participate.end"))
-            return redirect(url_for("participate.page", index=target))
+            else:
+                if target is None:
+                    return redirect(url_for("participate.page", index=index) if going_back
+                                    else url_for("participate.end"))
+                return redirect(url_for("participate.page", index=target))
         else:
             status = 400
     else:
@@ -340,12 +359,17 @@ def withdraw():
     status = 200
     if form.validate_on_submit():
         try:
-            participants.count_code_attempt(_client_key())
+            # Every withdrawal code counts as a failed try: the page does not tell whether a
+            # code exists, and a child sends one at most once.
+            participants.check_code_budget(_client_key())
+            participants.count_code_failure(_client_key())
+            outcome = journey.withdraw_with_code(form.code.data).value
         except participants.CodeAttemptsThrottled:
             form.code.errors.append(_("Too many tries. Please wait a minute, or ask the adult with you."))
             status = 429
-        else:
-            outcome = journey.withdraw_with_code(form.code.data).value
+        except participants.CodeCheckUnavailable:
+            form.code.errors.append(UNAVAILABLE_MESSAGE())
+            status = 503
     elif form.is_submitted():
         status = 400
     return render_template("participate/withdraw.html", form=form, outcome=outcome), status

@@ -64,6 +64,10 @@ def test_every_route_declares_who_may_reach_it(app: Flask) -> None:
     assert undeclared == []
 
 
+#: Routes that end a session (the visitor's own, or the facilitator's): checked on their own.
+SESSION_ENDING = ("participate.leave", "auth.sign_out", "auth.sign_out_everywhere", "admin.sign_out_user_everywhere")
+
+
 def test_every_route_against_every_visitor(app: Flask, world: World) -> None:
     checked = 0
     problems = []
@@ -75,7 +79,7 @@ def test_every_route_against_every_visitor(app: Flask, world: World) -> None:
             url = url_for(url_rule.endpoint, **url_arguments(world, set(url_rule.arguments)))
         # Quick exit and sign-out end the visitor's session: they are checked last, each on a
         # visitor of its own, so that they do not sign the other checks out.
-        if url_rule.endpoint in ("participate.leave", "auth.sign_out"):
+        if url_rule.endpoint in SESSION_ENDING:
             continue
         for visitor in VISITORS:
             response = world.clients[visitor].open(url, method=method)
@@ -98,6 +102,17 @@ def test_session_ending_routes(app: Flask, world: World, visitor: str) -> None:
     assert was_refused(sign_out, rule) != expected_allowed(rule, visitor)
     leave = client.post("/leave")
     assert leave.status_code == 303 and leave.location.endswith("/notes")
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_sign_out_everywhere_routes(app: Flask, world: World, visitor: str) -> None:
+    client = world.clients[visitor]
+    others = client.post(f"/admin/users/{world.user_ids['facilitator']}/sign-out-everywhere")
+    rule = rule_for(app, "admin.sign_out_user_everywhere")
+    assert was_refused(others, rule) != expected_allowed(rule, visitor)
+    own = client.post("/staff/sign-out-everywhere")
+    rule = rule_for(app, "auth.sign_out_everywhere")
+    assert was_refused(own, rule) != expected_allowed(rule, visitor)
 
 
 def test_child_session_reaches_no_staff_route(world: World) -> None:
