@@ -1,7 +1,7 @@
 """Failed staff sign-ins counted in the database (shared by every worker process)
 
 Revision ID: 7c41e2a9d0b3
-Revises: 5fef8aba637b
+Revises: 9c4e2d7a1b30
 Create Date: 2026-12-04 19:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '7c41e2a9d0b3'
-down_revision = '5fef8aba637b'
+down_revision = '9c4e2d7a1b30'
 branch_labels = None
 depends_on = None
 
