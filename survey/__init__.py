@@ -43,6 +43,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
             "`sauti init` once to write a random key into the instance folder."
         )
     os.makedirs(app.instance_path, exist_ok=True)
+    # The release rules (analysis.release_rules) are read once: a threshold below its minimum
+    # stops the app here with a plain message, never silently raised (issue 15).
+    from analysis.release_rules import rules_from_config
+
+    app.extensions["sauti_release_rules"] = rules_from_config(app.config)
     _configure_database(app)
     _register_extensions(app)
     _register_blueprints(app)
