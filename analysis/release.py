@@ -888,8 +888,12 @@ def test_rows(release: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def release_to_report(release: Mapping[str, Any], title: str = "Consultation report",
-                      number: int | None = None):
-    """The programme report of a release: every number is a published cell of the release."""
+                      number: int | None = None, records: Sequence[Any] = ()):
+    """The programme report of a release: every number is a published cell of the release.
+
+    ``records`` are further sections that hold no answers (the programme records of
+    :func:`analysis.report.programme_sections`), added after the participation section.
+    """
     from .disclosure import DisclosurePolicy, released_from_release
     from .report import DOMAIN_TITLES, ProgrammeRecord, ProgrammeReport, Section
 
@@ -921,6 +925,7 @@ def release_to_report(release: Mapping[str, Any], title: str = "Consultation rep
         who.blocks.append(released_from_release(disp, "Participation funnel", policy,
                                                 [note_s] if (disp == "s").any().any() else []))
     sections.append(who)
+    sections.extend(records)
     heads = [(it["question"], headline_text(it) or "No figure: the answers were too spread out or too few.")
              for it in release["items"]]
     sections.append(Section("Headlines", [ProgrammeRecord("One line per question", ("question", "headline"),

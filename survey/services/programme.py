@@ -399,7 +399,7 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     class of 25 gets findings), in words ("about 7 out of 10"), never counts; nothing when no
     release has been made yet.  Every share is a published cell of the release.
     """
-    from analysis.feedback import findings_from_release
+    from analysis.feedback import _lower_first, findings_from_release
     from survey.services import releases, reporting
 
     latest = releases.latest(consultation.id)
@@ -411,10 +411,10 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     with force_locale(language):
         for share, item, cell in findings_from_release(content, band, language, top):
             meta = reporting._meta_for(local, item["item"])
-            answer = reporting._cell_label(cell, meta)
+            answer = _lower_first(reporting._cell_label(cell, meta))
             question = (meta.label if meta is not None and meta.label else item["question"]).rstrip(". ")
             out.append(_("%(share)s of you answered “%(answer)s” to “%(question)s”.",
-                         share=share, answer=answer, question=question))
+                         share=share[:1].upper() + share[1:], answer=answer, question=question))
     return out
 
 

@@ -31,7 +31,8 @@ class ReleaseFailed(RuntimeError):
     """The release could not be built; nothing was stored (the error is logged)."""
 
 
-__all__ = ["ReleaseFailed", "ReleaseRefused", "content_of", "latest", "ledger", "make_release", "release_on_close", "rules"]
+__all__ = ["ReleaseFailed", "ReleaseRefused", "content_of", "latest", "ledger", "make_release", "release_on_close",
+           "rules"]
 
 
 def rules() -> ReleaseRules:

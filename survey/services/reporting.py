@@ -418,6 +418,7 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
     tests = test_rows(content)
     if tests:
         parts.append(("groups", str(_("Differences between groups"))))
+    parts.append(("programme", str(_("Programme records"))))
     if part not in dict(parts):
         part = "summary"
     local = _local_codebook(consultation, language)
@@ -439,6 +440,22 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
             rows = tuple((row["label"] if dim != "all" else str(_("All children")), f"{row['count']:,}")
                          for row in tab["rows"])
             tables.append(TableView(str(caption), (str(_("Group")), str(_("Children"))), rows))
+        return ResultsOverview(**common, tables=tuple(tables))
+    if part == "programme":
+        from analysis.report import ProgrammeRecord
+
+        tables = []
+        for section in programme_records(consultation):
+            for block in section.blocks:
+                if isinstance(block, ProgrammeRecord):
+                    tables.append(TableView(block.title, tuple(block.columns),
+                                            tuple(tuple(str(v) for v in row) for row in block.rows),
+                                            (block.note,) if block.note else ()))
+                elif isinstance(block, ReleasedTable):
+                    disp = block.display
+                    tables.append(TableView(block.title, (str(_("Signal")), *map(str, disp.columns)),
+                                            tuple((str(i), *map(str, r)) for i, r in zip(disp.index, disp.to_numpy(),
+                                                                                           strict=True))))
         return ResultsOverview(**common, tables=tuple(tables))
     if part == "groups":
         rows = tuple((_meta_for(local, t["item"]).label if _meta_for(local, t["item"]) else t["question"],
@@ -473,7 +490,20 @@ def release_report(consultation: Consultation):
     latest = releases.latest(consultation.id)
     if latest is None:
         raise NotEnoughResponses(consultation.id)
-    return release_to_report(releases.content_of(latest), title=consultation.title, number=latest.number)
+    return release_to_report(releases.content_of(latest), title=consultation.title, number=latest.number,
+                             records=programme_records(consultation))
+
+
+def programme_records(consultation: Consultation) -> list:
+    """The report sections that hold no answers (checklists, influence log, feedback, safeguarding
+    counts): current records, not part of a release."""
+    from analysis.report import ReportInputs, programme_sections
+    from survey.services.programme import report_inputs
+    from survey.services.releases import rules
+
+    inputs = ReportInputs(title=consultation.title, safeguarding=safeguarding_counts(consultation.id),
+                          **report_inputs(consultation))
+    return programme_sections(inputs, rules().policy())
 
 
 def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
