@@ -24,7 +24,7 @@ The thresholds and where they come from:
 Examples
 --------
 >>> rules = rules_from_config({})
->>> rules.k, rules.k_low, rules.min_denominator
+>>> rules.k, rules.low, rules.min_denominator
 (10, 10, 25)
 >>> rules.k_for(sensitive=False), rules_from_config({"DISCLOSURE_K_LOW": "5"}).k_for(sensitive=False)
 (10, 5)

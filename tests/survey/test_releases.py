@@ -106,9 +106,11 @@ def test_the_ledger_holds_every_published_table_as_published(app, world: World, 
         assert rel.made_by == "ana" and rel.audience == "programme team" and rel.reason == "analyst"
         assert rel.n_children == 30
         content = json.loads(rel.content)
-        tables = {t.key: t for t in db.session.scalars(sa.select(ReleaseTable).where(ReleaseTable.release_id == rel.id))}
+        stored = db.session.scalars(sa.select(ReleaseTable).where(ReleaseTable.release_id == rel.id))
+        tables = {t.key: t for t in stored}
         assert "item:EV1" in tables and "participation:all" in tables
-        assert json.loads(tables["item:EV1"].cells) == next(i for i in content["items"] if i["item"] == "EV1")["cells"]
+        ev1 = next(i for i in content["items"] if i["item"] == "EV1")
+        assert json.loads(tables["item:EV1"].cells) == ev1["cells"]
         assert json.loads(rel.rules)["k"] == 10
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.action == "release.make")) == 1
