@@ -793,27 +793,40 @@ def _audit_item(name, per_rel, releases, used, groups, monotone, pinned) -> None
 
 
 def _protect_pinned(release, previous, wide, dims, cb, rules) -> None:
-    """Hide what the intruder pins (and a partner in its row), until nothing is pinned."""
-    truth = {}
+    """Hide what the intruder pins -- in this release or, through this one, in an earlier one --
+    until nothing is pinned; a question still pinned after that is withheld."""
+    here = len(previous)
     for _ in range(6):
-        found = [p for p in intruder_audit([*previous, release]) if p["release"] == len(previous)]
+        found = intruder_audit([*previous, release])
         if not found:
             return
         for p in found:
-            it = next(i for i in release["items"] if i["item"] == p["item"])
-            if not truth.get(it["item"]):
-                truth[it["item"]] = True
+            it = next((i for i in release["items"] if i["item"] == p["item"]), None)
+            if it is None:
+                continue
+            source = release if p["release"] == here else previous[p["release"]]
+            old = next((i for i in source["items"] if i["item"] == p["item"]), None)
+            codes = set()
+            for c in (old or {}).get("cells", ()):
+                if c["label"] == p["cell"]:
+                    codes = set(c["codes"])
             shown = [c for c in it["cells"] if c["count"] is not None]
-            # hide the largest shown cell (the pinned cell's partner), so the pair stays wide
-            if shown:
-                part = max(shown, key=lambda c: c["count"])
+            # the cells of this release that bound the pinned one, else the largest shown
+            targets = [c for c in shown if set(c["codes"]) & codes] if p["release"] != here else []
+            if not targets and shown:
+                targets = [max(shown, key=lambda c: c["count"])]
+            for c in targets:
+                c["count"] = c["percent"] = c["coded"] = None
+            still = [c for c in it["cells"] if c["count"] is not None]
+            if it["type"] != "multi" and sum(c["count"] is None for c in it["cells"]) == 1 and still:
+                part = max(still, key=lambda c: c["count"])
                 part["count"] = part["percent"] = part["coded"] = None
             it["breakdowns"] = []
-            it["headline"] = _headline(it["cells"], it["headline"]["kind"] if it["headline"] else "said")
-    # still pinned after several rounds: withhold those questions entirely
+            kind = it["headline"]["kind"] if it.get("headline") else ("chose" if it["type"] == "multi" else "said")
+            it["headline"] = _headline(it["cells"], kind)
     for p in intruder_audit([*previous, release]):
-        if p["release"] == len(previous):
-            it = next(i for i in release["items"] if i["item"] == p["item"])
+        it = next((i for i in release["items"] if i["item"] == p["item"]), None)
+        if it is not None and not it.get("withheld"):
             _hide_item(it)
             release["withheld"].append(it["item"])
 

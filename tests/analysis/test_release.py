@@ -203,3 +203,25 @@ def test_the_2000_release_is_fast(cb) -> None:
     assert intruder_audit([rel]) == []
     assert time.perf_counter() - start < 20
     assert np.mean([len(it["breakdowns"]) > 0 for it in rel["items"]]) > 0.5
+
+
+def test_a_new_release_that_would_pin_an_earlier_hidden_cell_is_protected() -> None:
+    """Counts only grow between releases: a "no answer" of 0 now would pin the hidden one before."""
+    import pandas as pd
+
+    from analysis.frames import make_long
+    cb = {"q": ItemMeta("q", "single", ("yes", "no", "unsure"), label="Heard of it?")}
+
+    def frame(answers):
+        return make_long(pd.DataFrame({"response_id": range(1, len(answers) + 1), "item": "q",
+                                       "answer": answers, "band": "B"}), cb)
+
+    r1 = build_release(frame(["yes"] * 22 + ["no"] * 6 + ["_rns"] * 2), cb, ReleaseRules())
+    assert {c["label"]: c["count"] for c in r1["items"][0]["cells"]} == {
+        "yes": 22, "no": None, "unsure": 0, "No answer": None}
+    later = frame(["yes"] * 22 + ["no"] * 8 + ["no"] * 10)  # 10 new children; nobody left unanswered
+    raw = build_release(later, cb, ReleaseRules(), previous=[r1], audit=False)
+    assert intruder_audit([r1, raw]), "the unprotected release pins the earlier hidden cells"
+    safe = build_release(later, cb, ReleaseRules(), previous=[r1])
+    assert intruder_audit([r1, safe]) == []
+    assert any(c["count"] is not None for c in safe["items"][0]["cells"])
