@@ -378,7 +378,7 @@ def release_list(consultation_id: int) -> None:
     from survey.services import releases
 
     for r in releases.ledger(consultation_id):
-        click.echo(f"{r.number}\t{r.made_at:%Y-%m-%d %H:%M}\t{r.made_by or '-'}\t{r.audience}\t{r.reason}\t"
+        click.echo(f"{r.number}\t{r.made_on:%Y-%m-%d}\t{r.made_by or '-'}\t{r.audience}\t{r.reason}\t"
                    f"{r.n_children}")
 
 

@@ -481,7 +481,8 @@ class Release(db.Model):
         sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
     )
     number: so.Mapped[int] = so.mapped_column()
-    made_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    # A date, like every other date stored beside children's answers (no time of day).
+    made_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     made_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
     # Who the release is for (e.g. "programme team"), and why it was made (analyst | closed | cli).
     audience: so.Mapped[str] = so.mapped_column(sa.String(120), default="programme team")

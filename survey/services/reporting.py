@@ -410,7 +410,7 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
     if latest is None:
         return ResultsOverview(pol.k, released_funnel, completed, None, (), "summary")
     content = releases.content_of(latest)
-    info = ReleaseInfo(latest.number, latest.made_at.date().isoformat(), latest.made_by, latest.reason,
+    info = ReleaseInfo(latest.number, latest.made_on.isoformat(), latest.made_by, latest.reason,
                        latest.n_children)
     domains = list(dict.fromkeys(it["domain"] or "items" for it in content["items"]))
     parts = [("summary", str(_("Headlines"))), ("participation", str(_("Who took part")))]

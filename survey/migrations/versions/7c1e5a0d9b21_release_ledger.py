@@ -20,7 +20,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('consultation_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('made_at', sa.DateTime(), nullable=False),
+    sa.Column('made_on', sa.Date(), nullable=False),
     sa.Column('made_by', sa.String(length=80), nullable=False),
     sa.Column('audience', sa.String(length=120), nullable=False),
     sa.Column('reason', sa.String(length=20), nullable=False),
