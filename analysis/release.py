@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -583,9 +584,17 @@ def _difference_checks(release, previous, k) -> None:
             tab["rows"] = [] if tab["dim"] != "all" else tab["rows"]
             release["withheld"].append(f"participation by {tab['dim']}")
     release["participation"] = [t for t in release["participation"] if t["rows"]]
-    for it in release["items"]:
+    for n, it in enumerate(release["items"]):
         if risky(it["population"], it["total"]):
-            _hide_item(it)
+            # Not updated: the last published version stays (it tells nothing new); none: withheld.
+            earlier = next((i for old in reversed(previous) for i in old["items"]
+                            if i["item"] == it["item"] and not i.get("withheld")), None)
+            if earlier is not None:
+                carried = json.loads(json.dumps(earlier))
+                carried["carried"] = True
+                release["items"][n] = carried
+            else:
+                _hide_item(it)
             release["withheld"].append(it["item"])
             continue
         keep = []
@@ -660,7 +669,8 @@ def intruder_audit(releases: Sequence[Mapping[str, Any]], monotone: bool = True,
                 names.append(it["item"])
     pinned: list[dict[str, Any]] = []
     for name in names:
-        per_rel = [next((it for it in rel["items"] if it["item"] == name), None) for rel in releases]
+        per_rel = [next((it for it in rel["items"] if it["item"] == name and not it.get("carried")), None)
+                   for rel in releases]
         if not any(it is not None and any(c["count"] is None for c in it["cells"]) for it in per_rel):
             continue
         try:
@@ -802,7 +812,7 @@ def _protect_pinned(release, previous, wide, dims, cb, rules) -> None:
             return
         for p in found:
             it = next((i for i in release["items"] if i["item"] == p["item"]), None)
-            if it is None:
+            if it is None or it.get("carried"):
                 continue
             source = release if p["release"] == here else previous[p["release"]]
             old = next((i for i in source["items"] if i["item"] == p["item"]), None)
@@ -826,7 +836,7 @@ def _protect_pinned(release, previous, wide, dims, cb, rules) -> None:
             it["headline"] = _headline(it["cells"], kind)
     for p in intruder_audit([*previous, release]):
         it = next((i for i in release["items"] if i["item"] == p["item"]), None)
-        if it is not None and not it.get("withheld"):
+        if it is not None and not it.get("withheld") and not it.get("carried"):
             _hide_item(it)
             release["withheld"].append(it["item"])
 

@@ -282,6 +282,7 @@ class ItemView:
     cells: tuple[CellView, ...]
     breakdowns: tuple[TableView, ...]
     withheld: bool = False
+    carried: bool = False  # the numbers of an earlier release (too few new answers to update)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -390,7 +391,7 @@ def _item_view(it: Mapping[str, Any], local: Mapping[str, ItemMeta], note: str) 
                                       for c in row["cells"]), f"{row['total']:,}") for row in bd["rows"])
         tables.append(TableView(str(_("By %(dim)s", dim=_dim_label(bd["dim"]))), header, rows))
     return ItemView(it["item"], question, head, int(it["total"]), tuple(cells), tuple(tables),
-                    bool(it.get("withheld")))
+                    bool(it.get("withheld")), bool(it.get("carried")))
 
 
 def _dim_label(dim: str) -> str:
