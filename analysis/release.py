@@ -27,10 +27,12 @@ What a release holds, and the rules that make it safe by construction
 
 Checks against the ledger (A13): a release is refused while fewer than ``k`` new children
 have finished since the last one, and a table whose population changed by 1 to k-1 children
-since an earlier release is withheld. Then :func:`intruder_audit` (integer programming over
-this release and every earlier one, assuming counts only grow between releases) looks for any
-hidden cell it can pin to one value; such cells and a partner are hidden too, until nothing is
-pinned.
+since an earlier release is withheld (a question keeps its last published numbers). Inside the
+release, :class:`~analysis.disclosure.DifferencingGuard` leaves out any table whose group is
+nested in another published group and differs from it by 1 to k-1 children. Then
+:func:`intruder_audit` (integer programming over this release and every earlier one,
+assuming counts only grow between releases) looks for any hidden cell it can pin to one value;
+such cells and a partner are hidden too, until nothing is pinned.
 
 Examples
 --------
@@ -393,6 +395,7 @@ def build_release(
         "funnel": _funnel(funnel, k), "withheld": withheld,
     }
     _difference_checks(release, previous, k)
+    _nested_population_checks(release, rules)
     if audit:
         _protect_pinned(release, previous, wide, dims, cb, rules)
     _finish(release)
@@ -603,6 +606,55 @@ def _difference_checks(release, previous, k) -> None:
                 release["withheld"].append(f"{it['item']} by {bd['dim']}")
             else:
                 keep.append(bd)
+        it["breakdowns"] = keep
+
+
+def _nested_population_checks(release, rules) -> None:
+    """Within the release: no two published groups, one inside the other, may differ by 1 to k-1
+    children (:class:`~analysis.disclosure.DifferencingGuard`); a table that would is left out."""
+    from .disclosure import DifferencingGuard, DisclosureError
+
+    guard = DifferencingGuard(rules.policy())
+    seen: dict[tuple, int] = {}
+
+    def publish_all(rows) -> bool:
+        fresh = {}
+        for pop, n in rows:
+            key = _pkey(pop)
+            if key in seen or key in fresh:
+                continue
+            fresh[key] = (pop, n)
+        try:
+            for pop, n in fresh.values():
+                guard.check(pop, n)
+        except DisclosureError:
+            return False
+        for key, (pop, n) in fresh.items():
+            guard.publish(pop, n)
+            seen[key] = n
+        return True
+
+    publish_all([({}, release["n"])])
+    kept = []
+    for tab in release["participation"]:
+        if publish_all([(r["population"], r["count"]) for r in tab["rows"]]):
+            kept.append(tab)
+        else:
+            release["withheld"].append(f"participation by {tab['dim']}")
+    release["participation"] = kept
+    for it in release["items"]:
+        if it.get("carried"):
+            continue
+        if not publish_all([(it["population"], it["total"])]):
+            _hide_item(it)
+            release["withheld"].append(it["item"])
+            continue
+        keep = []
+        for bd in it["breakdowns"]:
+            if publish_all([(r["population"], r["total"]) for r in bd["rows"]]):
+                keep.append(bd)
+            else:
+                release["withheld"].append(f"{it['item']} by {bd['dim']}")
         it["breakdowns"] = keep
 
 

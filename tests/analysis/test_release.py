@@ -233,3 +233,29 @@ def test_a_new_release_that_would_pin_an_earlier_hidden_cell_is_protected() -> N
     safe = build_release(later, cb, ReleaseRules(), previous=[r1])
     assert intruder_audit([r1, safe]) == []
     assert any(c["count"] is not None for c in safe["items"][0]["cells"])
+
+
+def test_a_breakdown_that_differs_from_a_published_group_by_a_few_children_is_left_out() -> None:
+    """The DifferencingGuard at work inside one release: boys asked a question of the older age
+    groups (47) against all boys (50) would expose the 3 boys of the youngest group."""
+    import pandas as pd
+
+    from analysis.frames import make_long
+    cb = {"q": ItemMeta("q", "single", ("yes", "no"), label="Heard of it?", bands=("B", "C")),
+          "p": ItemMeta("p", "single", ("yes", "no"), label="Feel safe?")}
+    kids = ([("A", "girl")] * 20 + [("A", "boy")] * 3 + [("B", "girl")] * 15 + [("B", "boy")] * 23
+            + [("C", "girl")] * 15 + [("C", "boy")] * 24)
+    rows = []
+    for rid, (band, gender) in enumerate(kids, start=1):
+        rows.append((rid, "p", "yes" if rid % 2 else "no", band, gender))
+        if band != "A":
+            rows.append((rid, "q", "yes" if rid % 3 else "no", band, gender))
+    long = make_long(pd.DataFrame(rows, columns=["response_id", "item", "answer", "band", "gender"]), cb,
+                     categories={"band": ["A", "B", "C"]})
+    rel = build_release(long, cb, ReleaseRules(), bands=("A", "B", "C"))
+    q = next(it for it in rel["items"] if it["item"] == "q")
+    p = next(it for it in rel["items"] if it["item"] == "p")
+    assert [bd["dim"] for bd in p["breakdowns"]] == ["band", "gender"]  # all boys (50): fine
+    assert "gender" not in [bd["dim"] for bd in q["breakdowns"]]  # 47 of 50 boys: left out
+    assert "q by gender" in rel["withheld"]
+    assert intruder_audit([rel]) == []
