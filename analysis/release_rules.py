@@ -118,6 +118,13 @@ class ReleaseRules:
         return DisclosurePolicy(k=k, min_denominator=max(self.min_denominator, k),
                                 flag_denominator=max(self.flag_denominator, self.min_denominator, k))
 
+    def microdata_policy(self):
+        """The record-level export gate (:class:`~analysis.sdc.MicrodataPolicy`): k-anonymity of
+        at least ``microdata_k`` and never weaker than the table threshold ``k``."""
+        from .sdc import MicrodataPolicy
+
+        return MicrodataPolicy(k=max(int(self.k), int(self.microdata_k)))
+
     def as_dict(self) -> dict[str, int]:
         """The rules as stored with a release (so a release says what it was made under)."""
         return {"k": int(self.k), "k_low": self.low, "min_denominator": int(self.min_denominator),

@@ -516,7 +516,6 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
     """
     from analysis.exports import codebook_frame, export_deidentified, neutralise, write_report_xlsx
     from analysis.report import render_html, write_report_pdf
-    from analysis.sdc import MicrodataPolicy
     from survey.services import releases
 
     if fmt not in FORMATS.get(kind, {}):
@@ -543,7 +542,7 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
         files, released = export_deidentified(long, out, fmt="csv" if kind == "codebook" else fmt,
-                                              codebook=cb, policy=MicrodataPolicy(k=pol.microdata_k))
+                                              codebook=cb, policy=pol.microdata_policy())
         if kind == "codebook":
             columns = [c for c in released.frame.columns if c != "record"]
             frame = codebook_frame(cb, columns).astype(object).map(neutralise)
