@@ -403,9 +403,17 @@ def build_release(
 
 
 def _funnel(funnel, k):
+    """Participation stages, counts from 1 to k-1 hidden. Children who said yes either finished,
+    withdrew or stopped: when "withdrew" is hidden, "assented" is hidden too, or the difference
+    with "completed" would give it back once nobody is still answering."""
     if not funnel:
         return []
-    return [{"stage": str(s), "count": None if 0 < int(v) < k else int(v)} for s, v in funnel.items()]
+    out = [{"stage": str(s), "count": None if 0 < int(v) < k else int(v)} for s, v in funnel.items()]
+    stages = {row["stage"]: row for row in out}
+    withdrew = stages.get("withdrew after submitting")
+    if withdrew is not None and withdrew["count"] is None and "assented" in stages:
+        stages["assented"]["count"] = None
+    return out
 
 
 def _item_release(name, meta, wide, rows, dims, elig_bands, asked, groups_of, rules):
