@@ -259,3 +259,12 @@ def test_a_breakdown_that_differs_from_a_published_group_by_a_few_children_is_le
     assert "gender" not in [bd["dim"] for bd in q["breakdowns"]]  # 47 of 50 boys: left out
     assert "q by gender" in rel["withheld"]
     assert intruder_audit([rel]) == []
+
+
+def test_the_release_funnel_hides_small_stages_and_what_gives_them_back(cb) -> None:
+    long = skewed_from_codebook(cb, 30, seed=3, bands=("B",))
+    funnel = {"invited": 40, "declined assent": 2, "assented": 33, "completed": 30, "withdrew after submitting": 3}
+    rel = build_release(long, cb, ReleaseRules(), bands=BANDS, funnel=funnel)
+    shown = {row["stage"]: row["count"] for row in rel["funnel"]}
+    assert shown == {"invited": 40, "declined assent": None, "assented": None, "completed": 30,
+                     "withdrew after submitting": None}
