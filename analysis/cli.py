@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from .release_rules import DEFAULT_K, MICRODATA_K, MIN_K
+
 __all__ = ["build_parser", "main"]
 
 
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--title", default="Consultation report")
     r.add_argument("--inputs", type=Path,
                    help="JSON with programme records (funnel, gc12, influence_log, ...)")
-    r.add_argument("--k", type=int, default=10, help="suppress counts below k (min 5)")
+    r.add_argument("--k", type=int, default=DEFAULT_K, help=f"suppress counts below k (min {MIN_K})")
     r.add_argument("--no-charts", action="store_true")
     d = sub.add_parser("demo", help="write a synthetic export for trying things out")
     d.add_argument("--out", required=True, type=Path)
@@ -53,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out-dir", required=True, type=Path)
     e.add_argument("--format", choices=["csv", "xlsx", "parquet"], default="csv")
     e.add_argument("--keys", nargs="+", default=["band", "gender", "disability"])
-    e.add_argument("--k", type=int, default=5)
+    e.add_argument("--k", type=int, default=MICRODATA_K)
     k = sub.add_parser("risk", help="quasi-identifier risk report (sdcMicro measures)")
     k.add_argument("--input", required=True, type=Path)
     k.add_argument("--codebook", type=Path)
@@ -98,18 +100,20 @@ def _load(args):
 
 
 def _report(args) -> int:
-    from .disclosure import DisclosurePolicy
     from .exports import write_report_xlsx
-    from .report import ReportInputs, build_report, write_html
+    from .release import build_release, release_to_report
+    from .release_rules import ReleaseRules
+    from .report import ReportInputs, programme_sections, write_html
 
     start = time.perf_counter()
+    rules = ReleaseRules(k=args.k)  # refused below the minimum, never raised silently
     long, cb = _load(args)
     _progress(f"read {len(long):,} answers", start)
     extra = json.loads(args.inputs.read_text(encoding="utf-8")) if args.inputs else {}
     inputs = ReportInputs(title=args.title, **extra)
-    rep = build_report(long, inputs, codebook=cb, policy=DisclosurePolicy(k=args.k),
-                       charts_on=not args.no_charts)
-    _progress("statistics, disclosure control and charts done", start)
+    release = build_release(long, cb, rules, funnel=inputs.funnel)
+    rep = release_to_report(release, title=args.title, records=programme_sections(inputs, rules.policy()))
+    _progress("release built and checked (disclosure control and intruder audit)", start)
     out = args.out / "report.html" if args.out.is_dir() else args.out
     write_html(rep, out)
     _progress(f"wrote {out}", start)

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .frames import DK, RNS, ItemMeta, _as_codebook
+from .release_rules import DEFAULT_FLAG_DENOMINATOR, DEFAULT_K, DEFAULT_MIN_DENOMINATOR, MIN_K
 
 __all__ = [
     "MIN_K",
@@ -50,12 +51,12 @@ __all__ = [
     "ReleasedTable",
     "disclose",
     "format_percent",
+    "released_from_release",
     "require_released",
     "secondary_suppression",
 ]
 
-#: The smallest threshold the gate accepts.
-MIN_K = 5
+# MIN_K (the smallest threshold the gate accepts) is owned by analysis.release_rules.
 #: Marker shown for a suppressed count or estimate.
 SUPPRESSED = "s"
 #: Marker for an estimate whose denominator is under the reliability minimum.
@@ -104,9 +105,9 @@ class DisclosurePolicy:
     analysis.disclosure.DisclosureError: k=3 is below the minimum of 5 ...
     """
 
-    k: int = 10
-    min_denominator: int = 25
-    flag_denominator: int = 50
+    k: int = DEFAULT_K
+    min_denominator: int = DEFAULT_MIN_DENOMINATOR
+    flag_denominator: int = DEFAULT_FLAG_DENOMINATOR
     sensitive_low: float = 5.0
     sensitive_high: float = 95.0
     protection: float | None = None
@@ -798,3 +799,16 @@ class DifferencingGuard:
         """Check, then record a published population size."""
         self.check(filt, n)
         self._published.append((self._norm(filt), int(n)))
+
+
+def released_from_release(display: pd.DataFrame, title: str, policy: DisclosurePolicy,
+                          notes: Sequence[str] = (), meta: Mapping[str, Any] | None = None) -> ReleasedTable:
+    """Wrap a table of :mod:`analysis.release` (its cells already protected) for the renderers.
+
+    ``display`` holds the published text of every cell ("s" for a hidden one); nothing in it
+    is recomputed here, so the report shows exactly what the release published.
+    """
+    if not isinstance(display, pd.DataFrame):
+        raise TypeError("released_from_release needs the release table's display frame")
+    return ReleasedTable(display.copy(), display.copy(), "counts", title, policy, False, tuple(notes),
+                         int((display == SUPPRESSED).to_numpy().sum()), 0, dict(meta or {}), _GATE)

@@ -34,6 +34,7 @@ __all__ = [
     "SignOff",
     "feedback_sheet",
     "findings_from",
+    "findings_from_release",
     "out_of_ten",
     "reading_grade",
     "release_feedback",
@@ -276,3 +277,39 @@ margin-inline-start:0;padding-inline-start:1rem}}</style></head><body>{status}
 <h2>{esc(h[3])}</h2><p>{esc(sheet.next_update)}</p>
 <h2>{esc(h[4])}</h2>{helps}
 </body></html>"""
+
+
+def findings_from_release(release: Mapping, band: str, language: str = "en", top: int = 5) -> list[tuple]:
+    """The biggest published shares of a release for one band's sheet: ``(share words, item, cell)``.
+
+    Questions the band was asked (all age groups together, as published: a class of 25 is
+    enough), answers that are not "no answer" or "other", shares of at least 10 % (a smaller
+    one says nothing to a child). Only published cells are used (see :mod:`analysis.release`).
+
+    >>> rel = {"items": [{"item": "q", "asked_bands": ["B"], "domain": "TR", "cells": [
+    ...     {"label": "Yes", "codes": ["yes"], "count": 20, "percent": 67, "other": False}]}]}
+    >>> [(s, c["label"]) for s, _, c in findings_from_release(rel, "B")]
+    [('about 7 out of 10', 'Yes')]
+    """
+    found = []
+    for item in release.get("items", ()):
+        if item.get("domain") == "DM" or item.get("withheld"):
+            continue
+        asked = item.get("asked_bands") or []
+        if asked and band not in asked:
+            continue
+        for cell in item["cells"]:
+            if cell["count"] is None or cell.get("percent") is None or cell.get("other") or "_none" in cell["codes"]:
+                continue
+            if cell["percent"] >= 10:
+                found.append((cell["percent"], item, cell))
+    found.sort(key=lambda f: -f[0])
+    seen, out = set(), []
+    for pct, item, cell in found:
+        if item["item"] in seen:
+            continue
+        seen.add(item["item"])
+        out.append((out_of_ten(float(pct), language), item, cell))
+        if len(out) >= top:
+            break
+    return out

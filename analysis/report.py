@@ -46,6 +46,7 @@ __all__ = [
     "ReportInputs",
     "Section",
     "build_report",
+    "programme_sections",
     "render_html",
     "write_html",
     "write_report_pdf",
@@ -257,6 +258,12 @@ def _programme_sections(inputs) -> list[Section]:
          ("days from close to feedback", days), ("formats", fb.get("formats"))],
         "Target: feedback within 8 weeks of closing.")]))
     return out
+
+
+def programme_sections(inputs: ReportInputs, policy: DisclosurePolicy) -> list[Section]:
+    """The report's sections that hold no answers: process checklist, GC12, influence log,
+    feedback loop, and the safeguarding counts (small counts hidden)."""
+    return [*_programme_sections(inputs), _safeguarding(inputs, policy)]
 
 
 def _safeguarding(inputs, policy) -> Section:

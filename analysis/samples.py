@@ -62,7 +62,7 @@ def sample_consultation(n: int = 2000, seed: int = 7, language: str = "en") -> S
     swap = np.where(long["response_id"] % 2 == 0, "girl", "boy")
     long["gender"] = long["gender"].astype(object).where(~another, swap).astype(
         long["gender"].dtype)
-    return SampleConsultation(long, cb, DisclosurePolicy(k=10))
+    return SampleConsultation(long, cb, DisclosurePolicy())  # the default rules (analysis.release_rules)
 
 
 def sample_inputs(title: str = "How children want to ask for help (sample)") -> ReportInputs:

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .release_rules import MICRODATA_K, PARTNER_K
+
 __all__ = [
     "MicrodataPolicy",
     "ReleasedMicrodata",
@@ -343,13 +345,13 @@ def local_suppression(
 class MicrodataPolicy:
     """Limits for a microdata export (A9): public k >= 5, partner/internal k >= 3."""
 
-    k: int = 5
+    k: int = MICRODATA_K
     max_global_risk: float = 0.03
     l_min: int = 2
     level: str = "public"
 
     def __post_init__(self) -> None:
-        floor = 5 if self.level == "public" else 3
+        floor = MICRODATA_K if self.level == "public" else PARTNER_K
         if self.k < floor:
             raise ValueError(f"k={self.k} is below the {floor} required for {self.level} files")
 

@@ -16,7 +16,8 @@ import pandas as pd
 
 from .frames import DK, RNS, ItemMeta, make_long
 
-__all__ = ["DEMOGRAPHICS", "synthetic_codebook", "synthetic_from_codebook", "synthetic_long"]
+__all__ = ["DEMOGRAPHICS", "skewed_from_codebook", "synthetic_codebook", "synthetic_from_codebook",
+           "synthetic_long"]
 
 #: Respondent categories and their probabilities in the synthetic data.
 DEMOGRAPHICS: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
@@ -228,6 +229,88 @@ def synthetic_from_codebook(
     for k, (cats, _) in DEMOGRAPHICS.items():
         df[k] = np.array(cats, dtype=object)[demo[k][rid]]
     df["band"] = np.array(bands, dtype=object)[band[rid]]
+    df["site"] = np.array([f"S{j + 1:02d}" for j in range(n_sites)], dtype=object)[site[rid]]
+    df["consultation"] = "demo"
+    return make_long(df, codebook=codebook, categories={"band": list(bands)})
+
+
+def skewed_from_codebook(
+    codebook: dict[str, ItemMeta],
+    n_respondents: int = 30,
+    seed: int = 0,
+    bands: tuple[str, ...] = ("B",),
+    n_sites: int = 1,
+    none_rate: float = 0.06,
+) -> pd.DataFrame:
+    """Realistically skewed answers (a class, a school, a district) for any codebook.
+
+    Real consultations are not uniform: most children pick one or two answers of a
+    question and a few pick the rest. Each item gets a random popularity order and shares
+    falling geometrically (about 45 %, 25 %, 14 % ... of answers); scale items lean to one
+    end; multi-select choices are picked by 55 %, 35 %, 20 % ... of children; about
+    ``none_rate`` skip, say "rather not say" or "don't know". A class is one age group
+    (``bands=("B",)``); gender is girl/boy with 3 % another answer or rather not say.
+
+    >>> from analysis.frames import ItemMeta
+    >>> cb = {"q": ItemMeta("q", "single", ("yes", "no"))}
+    >>> int(skewed_from_codebook(cb, 30, seed=1)["response_id"].nunique())
+    30
+    """
+    rng = np.random.default_rng(seed)
+    n = int(n_respondents)
+    band = rng.integers(0, len(bands), n)
+    gender = rng.choice(4, size=n, p=(0.49, 0.48, 0.015, 0.015))
+    site = rng.integers(0, n_sites, n)
+    rid_parts, item_parts, ans_parts, rank_parts = [], [], [], []
+
+    def put(ids, name, codes, ranks=None):
+        rid_parts.append(ids)
+        item_parts.append(np.full(len(ids), name, dtype=object))
+        ans_parts.append(np.asarray(codes, dtype=object))
+        rank_parts.append(np.full(len(ids), np.nan) if ranks is None else ranks)
+
+    for name, meta in codebook.items():
+        if meta.type == "text":
+            continue
+        asked = np.isin(np.array(bands)[band], meta.bands) if meta.bands else np.ones(n, bool)
+        u = rng.random(n)
+        none = u < none_rate
+        rns = none & (u < none_rate / 3)
+        dk = none & ~rns & (u < 2 * none_rate / 3)
+        put(np.flatnonzero(asked & rns), name, np.full(int((asked & rns).sum()), RNS))
+        put(np.flatnonzero(asked & dk), name, np.full(int((asked & dk).sum()), DK))
+        subst = asked & ~none
+        for b_i, b in enumerate(bands):
+            choices = np.array(meta.band_choices.get(b, meta.choices), dtype=object)
+            m = len(choices)
+            if not m:
+                continue
+            sel = np.flatnonzero(subst & (band == b_i))
+            if meta.type == "multi":
+                popular = rng.permutation(m)
+                rates = 0.55 * 0.65 ** np.arange(m)
+                for rank_i, j in enumerate(popular):
+                    ids = sel[rng.random(len(sel)) < rates[rank_i]]
+                    put(ids, name, np.full(len(ids), choices[j]))
+                continue
+            if meta.type == "scale":
+                w = 0.55 ** np.arange(m)
+                w = w[::-1] if rng.random() < 0.6 else w  # most lean to the positive end
+            else:
+                w = 0.55 ** np.arange(m)
+                w = w[rng.permutation(m)]
+            if meta.type == "rank":
+                order = np.array([rng.choice(m, size=m, replace=False, p=w / w.sum()) for _ in sel])
+                for pos in range(min(3, m)):
+                    put(sel, name, choices[order[:, pos]] if len(sel) else [], np.full(len(sel), pos + 1.0))
+                continue
+            pick = rng.choice(m, size=len(sel), p=w / w.sum())
+            put(sel, name, choices[pick])
+    rid = np.concatenate(rid_parts)
+    df = pd.DataFrame({"response_id": rid + 1, "item": np.concatenate(item_parts),
+                       "answer": np.concatenate(ans_parts), "rank": np.concatenate(rank_parts)})
+    df["band"] = np.array(bands, dtype=object)[band[rid]]
+    df["gender"] = np.array(("girl", "boy", "another", RNS), dtype=object)[gender[rid]]
     df["site"] = np.array([f"S{j + 1:02d}" for j in range(n_sites)], dtype=object)[site[rid]]
     df["consultation"] = "demo"
     return make_long(df, codebook=codebook, categories={"band": list(bands)})

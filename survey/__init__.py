@@ -45,6 +45,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
     from survey.instance import make_private_folder
 
     make_private_folder(app.instance_path)
+    # The release rules (analysis.release_rules) are read once: a threshold below its minimum
+    # stops the app here with a plain message, never silently raised (issue 15).
+    from analysis.release_rules import rules_from_config
+
+    app.extensions["sauti_release_rules"] = rules_from_config(app.config)
     _configure_database(app)
     _register_extensions(app)
     _register_blueprints(app)

@@ -36,6 +36,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(retention)
     app.cli.add_command(backup_command)
     app.cli.add_command(report_command)
+    app.cli.add_command(release_group)
     app.cli.add_command(export_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(translate)
@@ -287,7 +288,8 @@ def _write_download(consultation_id: int, kind: str, fmt: str, out: str) -> None
         data = reporting.render_download(consultation, kind, fmt)
     except reporting.NotEnoughResponses as error:
         raise click.ClickException(f"Fewer than {reporting.policy().k} children have completed this "
-                                   "consultation: nothing can be released yet.") from error
+                                   "consultation, or no release has been made yet (sauti release make): "
+                                   "nothing can be released yet.") from error
     except DisclosureError as error:
         raise click.ClickException(f"The disclosure checks refused the {kind}: {error}") from error
     except reporting.ReportFailed as error:
@@ -311,8 +313,9 @@ def _report_from_export(path: str, codebook: str | None, fmt: str, out: str) -> 
     from analysis.disclosure import DisclosureError
     from analysis.exportfile import read_sauti_export
     from analysis.exports import write_report_xlsx
-    from analysis.report import ReportInputs, build_report, render_html, write_report_pdf
-    from survey.services import reporting
+    from analysis.release import ReleaseRefused, build_release, release_to_report
+    from analysis.report import render_html, write_report_pdf
+    from survey.services import releases, reporting
 
     start = time.perf_counter()
 
@@ -331,10 +334,12 @@ def _report_from_export(path: str, codebook: str | None, fmt: str, out: str) -> 
     if children < pol.k:
         raise click.ClickException(f"Fewer than {pol.k} children in this file: nothing can be "
                                    "released.")
-    progress("Computing the statistics, disclosure control" + (" and charts..." if fmt != "xlsx" else "..."))
+    progress("Building a protected release of the tables...")
     try:
-        report = build_report(long, ReportInputs(title=f"Report from {source.name}"), codebook=cb,
-                              policy=pol, charts_on=fmt != "xlsx")
+        release = build_release(long, cb, releases.rules())
+        report = release_to_report(release, title=f"Report from {source.name}")
+    except ReleaseRefused as error:
+        raise click.ClickException(f"No release can be made from this file: {error}") from error
     except DisclosureError as error:
         raise click.ClickException(f"The disclosure checks refused the report: {error}") from error
     except (TypeError, ValueError, ArithmeticError) as error:
@@ -376,6 +381,44 @@ def report_command(consultation_id: int | None, from_export: str | None, codeboo
     if codebook is not None:
         raise click.UsageError("--codebook goes with --from-export.")
     _write_download(consultation_id, "report", fmt, out)
+
+
+@click.group("release")
+def release_group() -> None:
+    """Frozen releases of a consultation's results (what analysts, reports and feedback sheets show)."""
+
+
+@release_group.command("make")
+@click.argument("consultation_id", type=int)
+@click.option("--for", "audience", default="programme team", show_default=True, help="Who the release is for.")
+@with_appcontext
+def release_make(consultation_id: int, audience: str) -> None:
+    """Make a new release now, checked against every earlier release of the consultation."""
+    from survey.extensions import db
+    from survey.models import Consultation
+    from survey.services import releases
+
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise click.ClickException(f"There is no consultation {consultation_id}.")
+    try:
+        release = releases.make_release(consultation, None, reason="cli", audience=audience)
+    except releases.ReleaseRefused as refused:
+        raise click.ClickException(f"No release was made: {refused}") from refused
+    click.echo(f"Release {release.number} of consultation {consultation_id}: {release.n_children:,} children, "
+               f"{len(release.tables)} tables.")
+
+
+@release_group.command("list")
+@click.argument("consultation_id", type=int)
+@with_appcontext
+def release_list(consultation_id: int) -> None:
+    """The release ledger of a consultation: when, by whom, for whom, from how many children."""
+    from survey.services import releases
+
+    for r in releases.ledger(consultation_id):
+        click.echo(f"{r.number}\t{r.made_on:%Y-%m-%d}\t{r.made_by or '-'}\t{r.audience}\t{r.reason}\t"
+                   f"{r.n_children}")
 
 
 @click.command("export")

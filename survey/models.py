@@ -490,3 +490,51 @@ class SigninFailure(db.Model):
     failures: so.Mapped[int] = so.mapped_column(default=0)
     last_failure_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     blocked_until: so.Mapped[dt.datetime | None] = so.mapped_column()
+
+
+class Release(db.Model):
+    """One frozen release of a consultation's results (the release ledger, issue 15).
+
+    Pages, reports and feedback sheets show a release, never the live answers.  ``content`` is
+    the JSON of :func:`analysis.release.build_release`: every published table exactly as it was
+    published, so a release is reproducible and the next one can be checked against it.  Staff
+    metadata only: nothing here identifies a child.
+    """
+
+    __tablename__ = "release"
+    __table_args__ = (sa.UniqueConstraint("consultation_id", "number"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    number: so.Mapped[int] = so.mapped_column()
+    # A date, like every other date stored beside children's answers (no time of day).
+    made_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    made_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    # Who the release is for (e.g. "programme team"), and why it was made (analyst | closed | cli).
+    audience: so.Mapped[str] = so.mapped_column(sa.String(120), default="programme team")
+    reason: so.Mapped[str] = so.mapped_column(sa.String(20), default="analyst")
+    n_children: so.Mapped[int] = so.mapped_column(default=0)
+    rules: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
+    content: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
+
+    tables: so.Mapped[list[ReleaseTable]] = so.relationship(
+        back_populates="release", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class ReleaseTable(db.Model):
+    """One table published in a release: its population, size and released cells (JSON)."""
+
+    __tablename__ = "release_table"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    release_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("release.id", ondelete="CASCADE"), index=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(200))
+    title: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    population: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
+    n: so.Mapped[int] = so.mapped_column(default=0)
+    cells: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
+
+    release: so.Mapped[Release] = so.relationship(back_populates="tables")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -187,6 +188,14 @@ def set_state(consultation: Consultation, state: str, *, actor: User | None = No
         consultation = session.merge(consultation)
         consultation.state = state
         audit.record(actor, f"consultation.{state}", f"consultation:{consultation.id}")
+    if state == "closed":
+        # Closing freezes the results in a release (issue 15); it never stops the closing.
+        from survey.services.releases import release_on_close
+
+        try:
+            release_on_close(consultation, actor)
+        except Exception:  # noqa: BLE001 - closing must succeed; the analyst can release later
+            logging.getLogger("sauti.releases").exception("the release on close failed")
 
 
 def create_from_form(data: dict, *, actor: User) -> Consultation:

@@ -6,7 +6,7 @@ General Comment 12 self-assessment (P-06), the influence log (P-03), the feedbac
 what a child said; every change is written to the audit log in the same transaction.
 
 The records feed the programme report through :func:`report_inputs`; the feedback sheet's
-"What you told us" is computed here from tables released by :func:`analysis.disclosure.disclose`.
+"What you told us" is computed here from the latest release (:mod:`survey.services.releases`): published cells only.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from survey.models import (
     FeedbackSheetRecord,
     InfluenceEntry,
     Membership,
-    Participant,
     User,
 )
 from survey.services import audit
@@ -394,55 +393,28 @@ def save_sheet(consultation: Consultation, band: str, language: str, *, will_cha
 
 
 def told_us(consultation: Consultation, band: str, language: str, top: int = 5) -> list[str]:
-    """Up to ``top`` findings for one band, from tables released by the disclosure gate.
+    """Up to ``top`` findings for one band's sheet, from the latest release (issue 15).
 
-    Only shares the gate released are used, in words ("about 7 out of 10"), never counts; the
-    gate hides percentages of fewer than ``min_denominator`` children (25 by default), so a
-    smaller band gets no findings at all.
+    The headline shares of the questions this band was asked, over all the children asked (so a
+    class of 25 gets findings), in words ("about 7 out of 10"), never counts; nothing when no
+    release has been made yet.  Every share is a published cell of the release.
     """
-    from analysis.descriptives import frequencies
-    from analysis.disclosure import disclose
-    from analysis.feedback import findings_from
-    from analysis.frames import codebook_from_instrument, split_band_variants
-    from survey.services import reporting
-    from survey.services.placeholders import instrument_for_children
+    from analysis.feedback import _lower_first, findings_from_release
+    from survey.services import releases, reporting
 
-    pol = reporting.policy()
-    completed = db.session.scalar(sa.select(sa.func.count()).select_from(Participant).where(
-        Participant.consultation_id == consultation.id, Participant.band == band,
-        Participant.state == reporting.RESPONSE_STATE)) or 0
-    if completed < max(pol.k, pol.min_denominator):  # the gate would hide every share
+    latest = releases.latest(consultation.id)
+    if latest is None:
         return []
-    long, cb = reporting.long_frame(consultation)
-    long = long[long["band"].astype("string") == band]
-    if int(long["response_id"].nunique()) < pol.k:
-        return []
-    long, cb = split_band_variants(long, cb)
-    items = [name for name, meta in cb.items() if meta.type in ("single", "scale") and meta.domain != "DM"
-             and name in set(long["item"].astype(str))]
-    if not items:
-        return []
-    freq = frequencies(long, items=items, codebook=cb)
-    released = disclose(freq, pol, codebook={i: cb[i] for i in items}, title=f"Feedback band {band}")
-    # Question and answer wording in the sheet's language, where the instrument has it
-    # ("feel[A]", band A's own scale, reads its wording from "feel").
-    local = codebook_from_instrument(instrument_for_children(consultation), language)  # {helpline} filled
-    wording = {i: local.get(i.split("[")[0], cb[i]) for i in items}
-    found = []
-    for item in items:
-        # The share in words of the sheet's language (analysis.feedback.SHARE_WORDS).
-        for line in findings_from(released, item, "{share}\x1f{answer}", wording, language=language):
-            share, answer = line.split("\x1f", 1)
-            pct = released.data[(released.data["item"] == item) & (released.data["kind"] == "valid")]["percent"].max()
-            if float(pct) >= 10:  # the bigger answers were hidden: "hardly anyone chose X" says nothing
-                found.append((float(pct), item, share, answer))
-    found.sort(key=lambda f: -f[0])
+    content = releases.content_of(latest)
+    local = reporting._local_codebook(consultation, language)
     out = []
     with force_locale(language):
-        for _pct, item, share, answer in found[:top]:
+        for share, item, cell in findings_from_release(content, band, language, top):
+            meta = reporting._meta_for(local, item["item"])
+            answer = _lower_first(reporting._cell_label(cell, meta))
+            question = (meta.label if meta is not None and meta.label else item["question"]).rstrip(". ")
             out.append(_("%(share)s of you answered “%(answer)s” to “%(question)s”.",
-                         share=share, answer=answer,
-                         question=(wording[item].label or item).rstrip(". ")))
+                         share=share[:1].upper() + share[1:], answer=answer, question=question))
     return out
 
 

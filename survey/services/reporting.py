@@ -25,14 +25,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from analysis.disclosure import DisclosureError, DisclosurePolicy, ReleasedTable, disclose
 from analysis.frames import RESERVED, ItemMeta, codebook_from_instrument, make_long, read_database
-from analysis.report import ProgrammeReport, ReportInputs, build_report
 from survey.extensions import db
 from survey.models import ConcernFlag, Consultation, Participant, Signal
 from survey.services.instrument_store import instrument_for
+from survey.services.placeholders import instrument_for_children
 
 log = logging.getLogger("sauti.reporting")
 
@@ -40,7 +41,6 @@ log = logging.getLogger("sauti.reporting")
 RESPONSE_STATE = "completed"
 #: States a child reaches only after saying Yes (withdrawal comes after assent).
 ASSENTED_STATES = ("assented", "answering", "completed", "withdrawn")
-DEFAULT_K = 10
 #: Items of the bundled instruments that describe the child, copied to the respondent columns.
 RESPONDENT_ITEMS = {"gender": "DM2", "disability": "DM3b"}
 #: The temporary view that gives :func:`read_database` one consultation's completed answers.
@@ -67,9 +67,10 @@ class ReportFailed(RuntimeError):
 
 
 def policy() -> DisclosurePolicy:
-    """The disclosure policy: config ``DISCLOSURE_K`` (``SAUTI_DISCLOSURE_K``; default 10), never below 5."""
-    k = int(current_app.config.get("DISCLOSURE_K", DEFAULT_K) or DEFAULT_K)
-    return DisclosurePolicy(k=max(k, 5), min_denominator=max(25, k), flag_denominator=max(50, k))
+    """The table gate's policy from the deployment's release rules (:mod:`analysis.release_rules`)."""
+    from survey.services.releases import rules
+
+    return rules().policy()
 
 
 # ----------------------------------------------------------------------------- counts
@@ -95,6 +96,14 @@ def funnel(consultation_id: int, pol: DisclosurePolicy | None = None) -> Release
                     title="Participation funnel")
 
 
+def _report_funnel(consultation_id: int) -> dict[str, int]:
+    """The funnel stages a release publishes (counts from 1 to k-1 hidden by the release)."""
+    counts = funnel_counts(consultation_id)
+    return {"invited": counts["issued"], "declined assent": counts["declined"],
+            "assented": counts["assented"], "completed": counts["completed"],
+            "withdrew after submitting": counts["withdrawn"]}
+
+
 def safeguarding_counts(consultation_id: int) -> dict[str, int]:
     signals = db.session.scalar(sa.select(sa.func.count()).select_from(Signal)
                                 .where(Signal.consultation_id == consultation_id)) or 0
@@ -106,7 +115,7 @@ def safeguarding_counts(consultation_id: int) -> dict[str, int]:
 # ----------------------------------------------------------------------------- the frame
 def codebook_for(consultation: Consultation) -> dict[str, ItemMeta]:
     """The instrument's items as analysis metadata, free text left out (never released unread)."""
-    cb = codebook_from_instrument(instrument_for(consultation))
+    cb = codebook_from_instrument(instrument_for_children(consultation))  # {helpline} filled
     return {name: meta for name, meta in cb.items() if meta.type != "text"}
 
 
@@ -236,151 +245,231 @@ def export_frame(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> tuple[pd.Dat
     return out, kept
 
 
-# ----------------------------------------------------------------------------- the report
-@dataclasses.dataclass
-class ProgrammeView:
-    """What the overview page shows: the released funnel and, with enough responses, the report."""
+# ----------------------------------------------------------------------------- the results page
+# Everything below reads a stored release (survey.services.releases), never the live answers:
+# asking again shows the same numbers until an analyst (or closing) makes a new release.
 
-    policy: DisclosurePolicy
-    funnel: ReleasedTable
-    completed: int
-    report: ProgrammeReport | None
-    codebook: dict[str, ItemMeta] | None = None
-    long: pd.DataFrame | None = None
-    failed: bool = False  # enough responses, but the report could not be built
-
-    @property
-    def enough(self) -> bool:
-        return self.report is not None
-
-
-def programme_view(consultation: Consultation, charts: bool = True) -> ProgrammeView:
-    """The funnel, and the report when at least k children completed (else no tables)."""
-    pol = policy()
-    released_funnel = funnel(consultation.id, pol)
-    completed = funnel_counts(consultation.id)["completed"]
-    if completed < pol.k:
-        return ProgrammeView(pol, released_funnel, completed, None)
-    long, cb = long_frame(consultation)
-    if int(long["response_id"].nunique()) < pol.k:  # completed, but too few with any answer
-        return ProgrammeView(pol, released_funnel, completed, None)
-    from survey.services.programme import report_inputs
-
-    inputs = ReportInputs(
-        title=consultation.title, consultation=str(consultation.id),
-        funnel=_report_funnel(consultation.id),
-        safeguarding=safeguarding_counts(consultation.id),
-        # The Lundy checklist, GC12 self-assessment, influence log and feedback tracker (A-04).
-        **report_inputs(consultation),
-    )
-    # Everything is read: end the read transaction before the seconds of analysis.  On SQLite an
-    # open snapshot keeps the write-ahead log from being checkpointed, so it grows with every
-    # child's save and the checkpoint that finally copies it back holds up their saves (measured:
-    # 5 -> 87 MB during one PDF report with 500 children answering).
-    db.session.commit()
-    try:
-        report = build_report(long, inputs, codebook=cb, policy=pol, charts_on=charts)
-    except (TypeError, ValueError, ArithmeticError):
-        # Fail closed: a table the gate could not finish is never shown half-protected.
-        log.exception("the programme report could not be built", extra={"consultation": consultation.id})
-        return ProgrammeView(pol, released_funnel, completed, None, failed=True)
-    return ProgrammeView(pol, released_funnel, completed, report, cb, long)
-
-
-def _report_funnel(consultation_id: int) -> dict[str, int]:
-    counts = funnel_counts(consultation_id)
-    return {"invited": counts["issued"], "declined assent": counts["declined"],
-            "assented": counts["assented"], "completed": counts["completed"],
-            "withdrew after submitting": counts["withdrawn"]}
+DOMAIN_TITLES = {
+    "CX": _l("Devices and private access"), "TR": _l("Trusted people"),
+    "AW": _l("Knowing where to get help"), "CH": _l("Ways to ask for help"),
+    "BA": _l("What stops children telling"), "TC": _l("Trust and control"),
+    "AF": _l("What should happen next"), "ID": _l("Ideas and information"),
+    "EV": _l("What children thought of the consultation"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
-class PageTable:
+class CellView:
+    label: str
+    count: str
+    percent: str
+    value: int | None  # the published percentage, for the bar (None: no bar)
+
+
+@dataclasses.dataclass(frozen=True)
+class TableView:
     caption: str
     header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]  # the first cell of each row is its header
+    rows: tuple[tuple[str, ...], ...]
     notes: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
-class PageChart:
-    src: str  # a data: URI made on this server (the CSP allows img-src 'self' data:)
-    alt: str
-    caption: str = ""
+class ItemView:
+    item: str
+    question: str
+    headline: str | None
+    total: int
+    cells: tuple[CellView, ...]
+    breakdowns: tuple[TableView, ...]
+    withheld: bool = False
+    carried: bool = False  # the numbers of an earlier release (too few new answers to update)
 
 
 @dataclasses.dataclass(frozen=True)
-class PageSection:
-    title: str
-    intro: str
-    blocks: tuple[PageTable | PageChart, ...]
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-
-
-def _table(frame: pd.DataFrame, caption: str, notes: tuple[str, ...], index: bool) -> PageTable:
-    if index:
-        frame = frame.reset_index().rename(columns={"index": ""})
-    header = tuple(str(c) for c in frame.columns)
-    rows = tuple(tuple(_cell(v) for v in row) for row in frame.itertuples(index=False))
-    return PageTable(caption, header, rows, notes)
-
-
-def page_sections(report: ProgrammeReport) -> list[PageSection]:
-    """The report's released blocks, ready for the page template (tables as text, charts as PNG)."""
-    import base64
-
-    from analysis.charts import ChartResult
-    from analysis.report import ProgrammeRecord
-
-    out = []
-    for section in report.sections:
-        blocks: list[PageTable | PageChart] = []
-        for block in section.blocks:
-            if isinstance(block, ReleasedTable):
-                display = block.display
-                if block.kind == "frequencies" and "item" in display and display["item"].nunique() == 1:
-                    display = display.drop(columns="item")
-                cells = {str(v) for v in display.to_numpy().ravel()}
-                notes = tuple(n for n in block.notes if n[:1] not in "s*(" or n[:1] in cells
-                              or (n.startswith("(") and any(c.startswith("(") for c in cells)))
-                blocks.append(_table(display, block.title, notes, index=block.kind == "counts"))
-            elif isinstance(block, ChartResult):
-                png = base64.b64encode(block.to_png(dpi=90)).decode("ascii")
-                blocks.append(PageChart(f"data:image/png;base64,{png}", block.alt_text, block.caption))
-            elif isinstance(block, ProgrammeRecord):
-                frame = pd.DataFrame(list(block.rows), columns=list(block.columns))
-                blocks.append(_table(frame, block.title, (block.note,) if block.note else (), index=False))
-            # Quotes are not shown here: free text is released only after review.
-        out.append(PageSection(section.title, section.intro, tuple(blocks)))
-    return out
+class ReleaseInfo:
+    number: int
+    made_on: str
+    made_by: str
+    reason: str
+    n_children: int
 
 
 @dataclasses.dataclass(frozen=True)
 class ResultsOverview:
-    """What the results page shows, small enough to come back from the helper process."""
+    """What the results page shows: the live funnel, and one part of the latest release."""
 
-    policy: DisclosurePolicy
+    k: int
     funnel: ReleasedTable
     completed: int
-    failed: bool
-    n_respondents: int | None  # None: fewer than k completed, no results shown
-    sections: tuple[PageSection, ...]
+    release: ReleaseInfo | None
+    parts: tuple[tuple[str, str], ...]
+    part: str
+    headlines: tuple[tuple[str, str, str, str | None], ...] = ()  # (part, item, question, headline)
+    items: tuple[ItemView, ...] = ()
+    tables: tuple[TableView, ...] = ()
+    new_children: int = 0  # finished since the latest release
 
     @property
     def enough(self) -> bool:
-        return self.n_respondents is not None
+        return self.release is not None
+
+    @property
+    def can_release(self) -> bool:
+        return self.completed >= self.k and (self.release is None or self.new_children >= self.k)
 
 
-def results_overview(consultation_id: int) -> ResultsOverview:
-    """The results page's content for one consultation (run through :mod:`survey.services.offload`)."""
-    view = programme_view(_consultation(consultation_id))
-    report = view.report
-    return ResultsOverview(view.policy, view.funnel, view.completed, view.failed,
-                           None if report is None else report.n_respondents,
-                           tuple(page_sections(report)) if report is not None else ())
+def share_phrase(tenths: int) -> str:
+    if tenths <= 0:
+        return _("Fewer than 1 in 10")
+    if tenths >= 10:
+        return _("Almost all")
+    return _("About %(n)s in 10", n=tenths)
+
+
+def headline_sentence(headline: Mapping[str, Any] | None, answer: str) -> str | None:
+    """The plain-language headline in the page's language ("About 7 in 10 children said ...")."""
+    if not headline:
+        return None
+    share = share_phrase(int(headline["tenths"]))
+    pct = headline.get("coded") or f"{headline['percent']} %"
+    if headline["kind"] == "chose":
+        return _("%(share)s children chose “%(answer)s” (%(percent)s).", share=share, answer=answer, percent=pct)
+    if headline["kind"] == "first":
+        return _("%(share)s children put “%(answer)s” first (%(percent)s).", share=share, answer=answer,
+                 percent=pct)
+    return _("%(share)s children said “%(answer)s” (%(percent)s).", share=share, answer=answer, percent=pct)
+
+
+def _local_codebook(consultation: Consultation, language: str) -> dict[str, ItemMeta]:
+    try:
+        return codebook_from_instrument(instrument_for_children(consultation), language)
+    except Exception:  # noqa: BLE001 - wording only: the release's own English labels stay
+        return {}
+
+
+def _cell_label(cell: Mapping[str, Any], meta: ItemMeta | None) -> str:
+    from analysis.release import NONE
+
+    codes = list(cell["codes"])
+    if codes == [NONE]:
+        return _("No answer")
+    if cell.get("other") or str(cell["label"]).startswith("Other answers"):
+        return _("Other answers or no answer") if NONE in codes else _("Other answers")
+    if meta is None or any(c not in meta.choices and c not in meta.labels for c in codes):
+        return str(cell["label"])
+    if len(codes) == 1:
+        return meta.label_of(codes[0])
+    first, last = meta.label_of(codes[0]), meta.label_of(codes[-1])
+    if len(codes) == 2:
+        return _("%(first)s or %(second)s", first=first, second=last)
+    return _("%(first)s to %(last)s", first=first, last=last)
+
+
+def _meta_for(local: Mapping[str, ItemMeta], item: str) -> ItemMeta | None:
+    return local.get(item) or local.get(item.split("[")[0])
+
+
+def _item_view(it: Mapping[str, Any], local: Mapping[str, ItemMeta], note: str) -> ItemView:
+    meta = _meta_for(local, it["item"])
+    question = (meta.label if meta is not None and meta.label else it["question"])
+    if "[" in it["item"]:
+        question += " " + _("(age group %(band)s)", band=it["item"].split("[")[1].rstrip("]"))
+    cells = []
+    for c in it["cells"]:
+        pct = c.get("coded") or ("" if c.get("percent") is None else f"{c['percent']} %")
+        cells.append(CellView(_cell_label(c, meta), "s" if c["count"] is None else f"{c['count']:,}",
+                              "" if c["count"] is None else pct,
+                              None if c["count"] is None or c.get("percent") is None else int(c["percent"])))
+    head = None
+    if it.get("headline"):
+        best = next((c for c in it["cells"] if c["label"] == it["headline"]["answer"]), None)
+        head = headline_sentence(it["headline"], _cell_label(best, meta) if best else it["headline"]["answer"])
+    tables = []
+    for bd in it["breakdowns"]:
+        header = (str(_("Group")), *(_cell_label(c, meta) for c in bd["rows"][0]["cells"]), str(_("Children asked")))
+        rows = tuple((row["label"], *(f"{c['count']:,}" + (f" ({c['percent']} %)" if c["percent"] is not None else "")
+                                      for c in row["cells"]), f"{row['total']:,}") for row in bd["rows"])
+        tables.append(TableView(str(_("By %(dim)s", dim=_dim_label(bd["dim"]))), header, rows))
+    return ItemView(it["item"], question, head, int(it["total"]), tuple(cells), tuple(tables),
+                    bool(it.get("withheld")), bool(it.get("carried")))
+
+
+def _dim_label(dim: str) -> str:
+    return {"band": _("age group"), "gender": _("gender"), "site": _("site")}.get(dim, dim)
+
+
+def results_overview(consultation_id: int, part: str = "summary", language: str = "en") -> ResultsOverview:
+    """The results page's content: the live funnel, and the requested part of the latest release."""
+    from analysis.release import test_rows
+    from survey.services import releases
+
+    consultation = _consultation(consultation_id)
+    pol = releases.rules()
+    released_funnel = funnel(consultation_id, pol.policy())
+    completed = funnel_counts(consultation_id)["completed"]
+    latest = releases.latest(consultation_id)
+    if latest is None:
+        return ResultsOverview(pol.k, released_funnel, completed, None, (), "summary")
+    content = releases.content_of(latest)
+    info = ReleaseInfo(latest.number, latest.made_on.isoformat(), latest.made_by, latest.reason,
+                       latest.n_children)
+    domains = list(dict.fromkeys(it["domain"] or "items" for it in content["items"]))
+    parts = [("summary", str(_("Headlines"))), ("participation", str(_("Who took part")))]
+    parts += [(d.lower(), str(DOMAIN_TITLES.get(d, d))) for d in domains]
+    tests = test_rows(content)
+    if tests:
+        parts.append(("groups", str(_("Differences between groups"))))
+    parts.append(("programme", str(_("Programme records"))))
+    if part not in dict(parts):
+        part = "summary"
+    local = _local_codebook(consultation, language)
+    note = str(_("s: a small number, hidden so that nobody can be recognised."))
+    new = max(completed - latest.n_children, 0)
+    common = {"k": pol.k, "funnel": released_funnel, "completed": completed, "release": info, "parts": tuple(parts),
+                  "part": part, "new_children": new}
+    if part == "summary":
+        heads = []
+        for it in content["items"]:
+            view = _item_view(it, local, note)
+            heads.append(((it["domain"] or "items").lower(), it["item"], view.question, view.headline))
+        return ResultsOverview(**common, headlines=tuple(heads))
+    if part == "participation":
+        tables = []
+        for tab in content["participation"]:
+            dim = tab["dim"]
+            caption = _("Children who took part") if dim == "all" else _("Children by %(dim)s", dim=_dim_label(dim))
+            rows = tuple((row["label"] if dim != "all" else str(_("All children")), f"{row['count']:,}")
+                         for row in tab["rows"])
+            tables.append(TableView(str(caption), (str(_("Group")), str(_("Children"))), rows))
+        return ResultsOverview(**common, tables=tuple(tables))
+    if part == "programme":
+        from analysis.report import ProgrammeRecord
+
+        tables = []
+        for section in programme_records(consultation):
+            for block in section.blocks:
+                if isinstance(block, ProgrammeRecord):
+                    tables.append(TableView(block.title, tuple(block.columns),
+                                            tuple(tuple(str(v) for v in row) for row in block.rows),
+                                            (block.note,) if block.note else ()))
+                elif isinstance(block, ReleasedTable):
+                    disp = block.display
+                    tables.append(TableView(block.title, (str(_("Signal")), *map(str, disp.columns)),
+                                            tuple((str(i), *map(str, r)) for i, r in zip(disp.index, disp.to_numpy(),
+                                                                                           strict=True))))
+        return ResultsOverview(**common, tables=tuple(tables))
+    if part == "groups":
+        rows = tuple((_meta_for(local, t["item"]).label if _meta_for(local, t["item"]) else t["question"],
+                      _dim_label({"age group": "band"}.get(t["by"], t["by"])), f"{t['n']:,}", f"{t['statistic']:.2f}",
+                      "<0.001" if t["p_adjusted"] < 0.001 else f"{t['p_adjusted']:.3f}", f"{t['cramers_v']:.2f}")
+                     for t in tests)
+        header = (str(_("Question")), str(_("By")), str(_("Children")), "χ²", str(_("p (adjusted)")), "Cramér's V")
+        return ResultsOverview(**common, tables=(TableView(str(_("Tests of the published breakdowns")), header, rows,
+                                                           (str(_("Computed from the published numbers only.")),)),))
+    items = tuple(_item_view(it, local, note) for it in content["items"]
+                  if (it["domain"] or "items").lower() == part)
+    return ResultsOverview(**common, items=items)
 
 
 def download(consultation_id: int, kind: str, fmt: str) -> bytes:
@@ -395,39 +484,66 @@ def _consultation(consultation_id: int) -> Consultation:
     return consultation
 
 
-def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
-    """The bytes of one download (report html/pdf/xlsx, de-identified export, its codebook).
+def release_report(consultation: Consultation):
+    """The programme report of the latest release (:class:`analysis.report.ProgrammeReport`)."""
+    from analysis.release import release_to_report
+    from survey.services import releases
 
-    Raises :class:`NotEnoughResponses` under the threshold and
-    :class:`analysis.disclosure.DisclosureError` when the microdata gate refuses the export.
+    latest = releases.latest(consultation.id)
+    if latest is None:
+        raise NotEnoughResponses(consultation.id)
+    return release_to_report(releases.content_of(latest), title=consultation.title, number=latest.number,
+                             records=programme_records(consultation))
+
+
+def programme_records(consultation: Consultation) -> list:
+    """The report sections that hold no answers (checklists, influence log, feedback, safeguarding
+    counts): current records, not part of a release."""
+    from analysis.report import ReportInputs, programme_sections
+    from survey.services.programme import report_inputs
+    from survey.services.releases import rules
+
+    inputs = ReportInputs(title=consultation.title, safeguarding=safeguarding_counts(consultation.id),
+                          **report_inputs(consultation))
+    return programme_sections(inputs, rules().policy())
+
+
+def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
+    """The bytes of one download (report html/pdf/xlsx of the latest release, de-identified export,
+    its codebook).
+
+    Raises :class:`NotEnoughResponses` when there is no release (or too few children for an
+    export) and :class:`analysis.disclosure.DisclosureError` when the microdata gate refuses.
     """
     from analysis.exports import codebook_frame, export_deidentified, neutralise, write_report_xlsx
     from analysis.report import render_html, write_report_pdf
-    from analysis.sdc import MicrodataPolicy
+    from survey.services import releases
 
     if fmt not in FORMATS.get(kind, {}):
         raise KeyError(f"{kind}.{fmt}")
-    pol = policy()
+    pol = releases.rules()
+    if kind == "report":
+        try:
+            report = release_report(consultation)
+        except (TypeError, ValueError, KeyError) as error:
+            log.exception("the release report could not be rendered", extra={"consultation": consultation.id})
+            raise ReportFailed(consultation.id) from error
+        with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
+            out = Path(folder)
+            if fmt == "html":
+                return render_html(report).encode("utf-8")
+            if fmt == "pdf":
+                return write_report_pdf(report, out / "report.pdf").read_bytes()
+            return write_report_xlsx(report, out / "report.xlsx").read_bytes()
     if funnel_counts(consultation.id)["completed"] < pol.k:
         raise NotEnoughResponses(consultation.id)
     with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
         out = Path(folder)
-        if kind == "report":
-            view = programme_view(consultation, charts=fmt != "xlsx")
-            if view.failed:
-                raise ReportFailed(consultation.id)
-            if view.report is None:
-                raise NotEnoughResponses(consultation.id)
-            if fmt == "html":
-                return render_html(view.report).encode("utf-8")
-            if fmt == "pdf":
-                return write_report_pdf(view.report, out / "report.pdf").read_bytes()
-            return write_report_xlsx(view.report, out / "report.xlsx").read_bytes()
         long, cb = export_frame(*long_frame(consultation))
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
         files, released = export_deidentified(long, out, fmt="csv" if kind == "codebook" else fmt,
-                                              codebook=cb, policy=MicrodataPolicy(k=pol.k))
+                                              codebook=cb, policy=pol.microdata_policy())
         if kind == "codebook":
             columns = [c for c in released.frame.columns if c != "record"]
             frame = codebook_frame(cb, columns).astype(object).map(neutralise)
@@ -435,6 +551,6 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
         return files[0].read_bytes()
 
 
-__all__ = ["FORMATS", "DisclosureError", "NotEnoughResponses", "ProgrammeView", "ReportFailed", "ResultsOverview",
-           "download", "funnel", "funnel_counts", "long_frame", "page_sections", "programme_view", "read_answers",
-           "render_download", "results_overview"]
+__all__ = ["FORMATS", "DisclosureError", "NotEnoughResponses", "ReportFailed", "ResultsOverview", "download",
+           "funnel", "funnel_counts", "long_frame", "read_answers", "release_report", "render_download",
+           "results_overview"]

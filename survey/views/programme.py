@@ -85,11 +85,10 @@ def _policy_k() -> int:
 
 
 def _min_children() -> int:
-    """How many children of a band the disclosure gate needs before it shows any share."""
-    from survey.services.reporting import policy
+    """How many children a release needs before it shows any share (analysis.release_rules)."""
+    from survey.services.releases import rules
 
-    pol = policy()
-    return max(pol.k, pol.min_denominator)
+    return rules().min_denominator
 
 
 # ----------------------------------------------------------------------------- records

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -34,14 +35,56 @@ def _funnel_rows(released) -> list[tuple[str, str]]:
 @member("analyst")
 def overview(consultation_id: int):
     consultation = db.get_or_404(Consultation, consultation_id)
-    # Seconds of CPU: done by the helper process, so children's pages on this worker never wait.
-    view = offload.run(reporting.results_overview, consultation_id)
+    # Read from the latest stored release (no analysis on this request): one part at a time.
+    part = (request.args.get("part") or "summary")[:40]
+    view = reporting.results_overview(consultation_id, part, language=str(get_locale() or "en"))
     return render_template(
-        "staff/reports.html", consultation=consultation, view=view, sections=view.sections,
-        funnel_rows=_funnel_rows(view.funnel), k=view.policy.k,
+        "staff/reports.html", consultation=consultation, view=view,
+        funnel_rows=_funnel_rows(view.funnel), k=view.k,
         suppressed=bool(view.funnel.n_primary),
         feedback_overdue=bool(consultation.feedback_due and consultation.feedback_due < dt.date.today()),
     )
+
+
+@bp.route("/<int:consultation_id>/release", methods=["POST"])
+@member("analyst")
+def make_release(consultation_id: int):
+    """Freeze the results now (a new release in the ledger), checked against the earlier ones."""
+    from survey.services import releases
+
+    db.get_or_404(Consultation, consultation_id)
+    try:
+        number = offload.run(_make_release, consultation_id, current_user.id)
+    except releases.ReleaseRefused as refused:
+        flash(_l("No new release was made: %(reason)s", reason=_refusal(refused)), "error")
+        return redirect(url_for("reports.overview", consultation_id=consultation_id), code=303)
+    except releases.ReleaseFailed:
+        flash(_l("The results could not be prepared this time, so nothing was released. The participation "
+                 "numbers are still correct. Please tell your Sauti administrator."), "error")
+        return redirect(url_for("reports.overview", consultation_id=consultation_id), code=303)
+    flash(_l("Release %(number)s is ready. Everyone on the team now sees these results.", number=number), "success")
+    return redirect(url_for("reports.overview", consultation_id=consultation_id), code=303)
+
+
+def _refusal(refused: Exception) -> str:
+    from survey.services import releases
+
+    k = releases.rules().k
+    text = str(refused)
+    if "new children" in text:
+        return str(_l("at least %(k)s more children must finish after the last release, so that nobody's "
+                      "answers can be worked out by comparing the two.", k=k))
+    return str(_l("at least %(k)s children must finish first.", k=k))
+
+
+def _make_release(consultation_id: int, user_id: int) -> int:
+    """Run in the helper process: build and store the release, return its number."""
+    from survey.models import User
+    from survey.services import releases
+
+    consultation = db.session.get(Consultation, consultation_id)
+    actor = db.session.get(User, user_id)
+    return releases.make_release(consultation, actor).number
 
 
 def _download(consultation_id: int, kind: str, fmt: str) -> Response:
@@ -51,9 +94,9 @@ def _download(consultation_id: int, kind: str, fmt: str) -> Response:
     try:
         body = offload.run(reporting.download, consultation_id, kind, fmt)
     except reporting.NotEnoughResponses:
-        message = _l("Fewer than %(k)s children have completed this consultation, so there is nothing "
-                     "that can be downloaded yet without risking that someone is recognised.",
-                     k=reporting.policy().k)
+        message = _l("There is no release of these results yet (or fewer than %(k)s children have "
+                     "completed this consultation), so there is nothing that can be downloaded without "
+                     "risking that someone is recognised.", k=reporting.policy().k)
         return Response(render_template("staff/report_unavailable.html", consultation=consultation,
                                         message=message), status=409)
     except reporting.ReportFailed:

@@ -56,7 +56,7 @@ def test_report_from_a_sauti_export_file(tmp_path, capsys):
     out = tmp_path / "report.html"
     assert main(["report", "--input", str(files[0]), "--out", str(out), "--no-charts"]) == 0
     html = out.read_text()
-    assert "q01: How easy would it be? (q01)" in html and "from the answers of 800 children" in html
+    assert "How easy would it be? (q01)" in html and "from the answers of 800 children" in html
     (tmp_path / "broken.sav").write_bytes(b"not spss")
     assert main(["report", "--input", str(tmp_path / "broken.sav"), "--out", str(out)]) == 2
     assert "not a readable SPSS" in capsys.readouterr().err

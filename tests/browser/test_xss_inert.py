@@ -237,7 +237,12 @@ def test_payloads_stay_inert_everywhere(app, browser, live_server, make_user, is
             visited += 1
         assert visited >= 15
         page.goto(f"/reports/{cid}/")
+        page.click("text=Make a new release now")
+        page.wait_for_url(f"**/reports/{cid}/")
         assert page.locator("main table").count() >= 2, "the results page shows no tables"
+        for href in page.locator("nav.results-parts a").evaluate_all("a => a.map(x => x.getAttribute('href'))"):
+            page.goto(href)  # every part of the release: the hostile labels stay text
+            inspect(page, href)
         page.goto(f"/safeguarding/{cid}/")
         assert page.locator("main tbody tr").count() >= 1, "the concern is not in the queue"
         page.goto(f"/facilitate/{cid}/live")

@@ -186,6 +186,9 @@ def test_programme_records_reach_the_report(app, answered: World) -> None:  # no
                                                       "owner": "Programme lead"})
     analyst.post(f"/programme/{cid}/tracker", data={"given_on": dt.date.today().isoformat(),
                                                     "formats": "feedback sheet"})
+    from tests.survey.test_reports import release
+
+    assert release(analyst, cid).status_code == 303
     report = analyst.get(f"/reports/{cid}/report.html")
     assert report.status_code == 200
     html = report.get_data(as_text=True)
@@ -193,7 +196,7 @@ def test_programme_records_reach_the_report(app, answered: World) -> None:  # no
                  "(h) Safe and sensitive to risk", "Posters with the helpline number", "No budget before June",
                  "rejected: 1", "feedback sheet"):
         assert text in html, text
-    page = analyst.get(f"/reports/{cid}/").get_data(as_text=True)
+    page = analyst.get(f"/reports/{cid}/?part=programme").get_data(as_text=True)
     assert "Posters with the helpline number" in page
 
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import AuditEvent, FeedbackSheetRecord
 from tests.conftest import World
-from tests.survey.test_reports import answered, answered_many  # noqa: F401 - fixtures
+from tests.survey.test_reports import answered, answered_many, release  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def released_many(answered_many: World) -> World:  # noqa: F811
+    """36 children, and the results released (findings come from the latest release)."""
+    assert release(answered_many.clients["analyst"], answered_many.consultation).status_code == 303
+    return answered_many
 
 SIMPLE = {"will_change": "Every class gets a help card.\nWe will tell the head.",
           "cant_change": "A new phone line | It costs too much this year.",
@@ -26,10 +34,13 @@ def _sheet(client, cid: int, band: str = "B", language: str = "en"):
 def test_findings_come_only_from_shares_the_gate_released(app, answered: World) -> None:  # noqa: F811
     analyst = answered.clients["analyst"]
     cid = answered.consultation
-    # 11 children in band B: at least k, but percentages of fewer than 25 are hidden, so none.
+    # No release yet: no findings.  Then a release of 18 children: percentages of fewer than
+    # 25 children asked are not published, so still none.
+    assert "of you answered" not in _sheet(analyst, cid, "B").get_data(as_text=True)
+    assert release(analyst, cid).status_code == 303
     band_b = _sheet(analyst, cid, "B").get_data(as_text=True)
     assert "of you answered" not in band_b
-    assert "at least 25 children of the group" in band_b
+    assert "at least 25 children were asked the question" in band_b
     # Without findings the sheet is incomplete: it cannot be downloaded, let alone released.
     assert analyst.post(f"/programme/{cid}/feedback/B/en", data=SIMPLE).status_code == 302
     assert "what you told us" in _sheet(analyst, cid, "B").get_data(as_text=True)
@@ -39,15 +50,15 @@ def test_findings_come_only_from_shares_the_gate_released(app, answered: World) 
     assert _sheet(analyst, cid, "Z").status_code == 404
 
 
-def test_band_findings_in_words(app, answered_many: World) -> None:  # noqa: F811
-    page = _sheet(answered_many.clients["analyst"], answered_many.consultation, "B").get_data(as_text=True)
+def test_band_findings_in_words(app, released_many: World) -> None:
+    page = _sheet(released_many.clients["analyst"], released_many.consultation, "B").get_data(as_text=True)
     findings = re.findall(r"<li>([^<]*of you answered[^<]*)</li>", page)  # 36 children in band B
     assert 1 <= len(findings) <= 5
     assert all(re.match(r"(About \d+ out of 10|Almost everyone|Hardly anyone) of you answered “", f)
                for f in findings), findings
     assert not re.search(r"\b36\b", " ".join(findings))  # shares in words, never counts
     # A French sheet is a French document, whatever the analyst's own language.
-    analyst, cid = answered_many.clients["analyst"], answered_many.consultation
+    analyst, cid = released_many.clients["analyst"], released_many.consultation
     assert analyst.post(f"/programme/{cid}/feedback/B/fr", data={
         "will_change": "Chaque classe aura une carte d'aide.", "cant_change": "Une ligne | Trop cher.",
         "next_update": "En juin."}).status_code == 302
@@ -57,9 +68,9 @@ def test_band_findings_in_words(app, answered_many: World) -> None:  # noqa: F81
     assert re.search(r"(Environ \d+ sur 10|Presque tout le monde) ", french)  # and French share words
 
 
-def test_sheet_is_released_only_after_a_complete_sign_off(app, answered_many: World) -> None:  # noqa: F811
-    analyst = answered_many.clients["analyst"]
-    cid = answered_many.consultation
+def test_sheet_is_released_only_after_a_complete_sign_off(app, released_many: World) -> None:
+    analyst = released_many.clients["analyst"]
+    cid = released_many.consultation
     url = f"/programme/{cid}/feedback/B/en"
     bad = analyst.post(url, data={**SIMPLE, "cant_change": "A new phone line"})
     assert bad.status_code == 400 and "what | why" in bad.get_data(as_text=True)
@@ -121,11 +132,11 @@ def _warnings(app, cid: int) -> tuple[str, ...]:
         return programme.build_sheet(consultation, record).warnings
 
 
-def test_an_unfinished_sheet_cannot_be_downloaded_or_released(app, answered_many: World) -> None:  # noqa: F811
-    analyst = answered_many.clients["analyst"]
-    url = f"/programme/{answered_many.consultation}/feedback/B/en"
+def test_an_unfinished_sheet_cannot_be_downloaded_or_released(app, released_many: World) -> None:
+    analyst = released_many.clients["analyst"]
+    url = f"/programme/{released_many.consultation}/feedback/B/en"
     assert analyst.post(url, data={**SIMPLE, "will_change": ""}).status_code == 302
-    page = _sheet(analyst, answered_many.consultation, "B").get_data(as_text=True)
+    page = _sheet(analyst, released_many.consultation, "B").get_data(as_text=True)
     assert "The sheet is not complete yet" in page and "what will change" in page
     assert analyst.get(f"{url}/sheet.html").status_code == 409
     refused = analyst.post(f"{url}/release", data={"reviewer": "Dana", "trauma_screen_done": "y"})

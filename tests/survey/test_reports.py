@@ -114,6 +114,11 @@ def _row(html: str, label: str) -> list[str]:
     return re.findall(r"<td>(.*?)</td>", match.group(1))
 
 
+def release(client, consultation_id: int):
+    """The analyst's "Make a new release now" button."""
+    return client.post(f"/reports/{consultation_id}/release")
+
+
 def _table(html: str, caption: str) -> str:
     match = re.search(r"<caption>" + re.escape(caption) + r"</caption>(.*?)</table>", html, re.S)
     assert match, f"no table {caption!r}"
@@ -130,29 +135,35 @@ def test_the_page_counts_match_the_database_and_small_cells_are_hidden(app, answ
     assert _row(funnel, "Cards issued") == [str(expected["issued"])]
     assert _row(funnel, "Completed") == [str(expected["completed"])]
     assert _row(funnel, "Said no (declined)") == ["s"]  # 1 child: hidden
-    assert "Results from 18 children" in html
+    assert "No results have been released yet" in html and "Make a new release now" in html
+    assert f"/reports/{answered.consultation}/report.pdf" not in html  # nothing to download before a release
+    made = release(answered.clients["analyst"], answered.consultation)
+    assert made.status_code == 303
+    html = answered.clients["analyst"].get(f"/reports/{answered.consultation}/").get_data(as_text=True)
+    assert "Release 1, made on" in html and "from the answers of 18 children" in html
     assert "not chosen at random" in html  # the convenience-sample caveat
     assert "Feedback to children is due on 2027-03-01." in html
-    bands = _table(html, "Children by band")
-    header = re.findall(r'<th scope="col">(.*?)</th>', bands)[1:]
-    by_band = dict(zip(header, _row(bands, "children"), strict=True))
-    assert by_band["A"] == "s"  # 2 children in band A: never shown as "2"
-    assert "2" not in by_band.values()
-    assert by_band["Total"] == str(expected["completed"])
-    # B (11) and C (5) are hidden too: with the total shown, either would give A away.
-    assert by_band["B"] == "s" and by_band["C"] == "s"
-    assert "data:image/png;base64," in html and 'alt="' in html
+    who = answered.clients["analyst"].get(f"/reports/{answered.consultation}/?part=participation")
+    page = who.get_data(as_text=True)
+    assert _row(_table(page, "Children who took part"), "All children") == ["18"]
+    # A (2), B (11) and C (5): merging A into B still leaves C under 10, so no age-group table
+    assert "Children by age group" not in page
     for host in ("http://", "https://"):
         assert f'src="{host}' not in html
     # Downloads are offered, and the answers of the other consultation are not counted.
     assert f"/reports/{answered.consultation}/report.pdf" in html
-    assert response.headers["Cache-Control"] == "no-store"
+    assert who.headers["Cache-Control"] == "no-store"
+    # Every count on every part of the page is 0, at least 10, or hidden.
+    for slug in re.findall(r"\?part=([a-z_]+)", html):
+        part = answered.clients["analyst"].get(f"/reports/{answered.consultation}/?part={slug}").get_data(as_text=True)
+        for cell in re.findall(r"<td>([0-9,]+)</td>", part):
+            assert int(cell.replace(",", "")) == 0 or int(cell.replace(",", "")) >= 10, (slug, cell)
 
 
 def test_the_page_is_translated(world: World) -> None:
     analyst = world.clients["analyst"]
     french = analyst.get(f"/reports/{world.consultation}/?lang=fr").get_data(as_text=True)
-    assert "Enfants à chaque étape" in french and "Pas encore assez de réponses" in french
+    assert "Enfants à chaque étape" in french and "Aucun résultat n’a encore été publié" in french
     arabic = analyst.get(f"/reports/{world.consultation}/?lang=ar").get_data(as_text=True)
     assert 'dir="rtl"' in arabic and "Children at each stage" not in arabic
 
@@ -191,6 +202,7 @@ def test_downloads_parse_carry_no_identifiers_and_are_audited(app, answered_many
     with app.app_context():
         secrets_ = [p.id for p in db.session.scalars(sa.select(Participant))]
         secrets_ += [p.code_hash for p in db.session.scalars(sa.select(Participant))]
+    assert release(analyst, answered.consultation).status_code == 303
     expected_types = {"report.html": "text/html", "report.pdf": "application/pdf",
                       "report.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                       "export.csv": "text/csv",
@@ -222,7 +234,7 @@ def test_downloads_parse_carry_no_identifiers_and_are_audited(app, answered_many
             text = body.decode("latin-1")
         else:
             text = body.decode("utf-8")
-            assert "not chosen at random" in text and "<img src='data:image/png" in text
+            assert "not chosen at random" in text and "Headlines" in text
         for secret in secrets_:
             assert secret not in text, name
     with app.app_context():
@@ -253,8 +265,10 @@ def test_under_the_threshold_the_page_says_so_and_offers_nothing(app, world: Wor
     response = analyst.get(f"/reports/{world.consultation}/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "Fewer than 10 children have completed" in html
-    assert "Children by band" not in html and "data:image/png" not in html and "report.pdf" not in html
+    assert "No results have been released yet" in html and "Make a new release now" not in html
+    assert "report.pdf" not in html
+    release(analyst, world.consultation)  # refused: too few children
+    assert "report.pdf" not in analyst.get(f"/reports/{world.consultation}/").get_data(as_text=True)
     funnel = _table(html, "Children at each stage")
     assert _row(funnel, "Completed") == ["s"]  # 3 completed: hidden
     for route in ROUTES[1:]:
@@ -269,11 +283,12 @@ def test_under_the_threshold_the_page_says_so_and_offers_nothing(app, world: Wor
 def test_an_empty_consultation_renders(world: World) -> None:
     response = world.clients["analyst"].get(f"/reports/{world.consultation}/")
     assert response.status_code == 200
-    assert "Fewer than 10 children" in response.get_data(as_text=True)
+    assert "No results have been released yet" in response.get_data(as_text=True)
 
 
 def test_a_record_level_export_too_risky_for_few_children_is_refused_plainly(app, answered: World) -> None:
     analyst = answered.clients["analyst"]
+    release(analyst, answered.consultation)
     for route in ("export.csv", "export.xlsx", "codebook.csv"):
         response = analyst.get(f"/reports/{answered.consultation}/{route}")
         assert response.status_code == 409, route
@@ -287,32 +302,34 @@ def test_a_record_level_export_too_risky_for_few_children_is_refused_plainly(app
 
 def test_when_the_report_cannot_be_built_nothing_is_released_and_nothing_breaks(app, answered: World,
                                                                                  monkeypatch) -> None:
-    from survey.services import reporting
+    from survey.services import releases
 
     def broken(*_args, **_kwargs):
         raise TypeError("simulated failure inside the analysis package")
 
-    monkeypatch.setattr(reporting, "build_report", broken)
+    monkeypatch.setattr(releases, "build_release", broken)
     analyst = answered.clients["analyst"]
-    response = analyst.get(f"/reports/{answered.consultation}/")
-    assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    assert "Results not available" in html and "Children by band" not in html
+    made = release(analyst, answered.consultation)
+    assert made.status_code == 303
+    html = analyst.get(f"/reports/{answered.consultation}/").get_data(as_text=True)
+    assert "could not be prepared" in html and "No results have been released yet" in html
     assert _row(_table(html, "Children at each stage"), "Completed") == ["18"]
+    with app.app_context():
+        assert releases.latest(answered.consultation) is None
     for route in ("report.html", "report.pdf", "report.xlsx"):
-        assert analyst.get(f"/reports/{answered.consultation}/{route}").status_code == 503
+        assert analyst.get(f"/reports/{answered.consultation}/{route}").status_code == 409
 
 
 def test_spread_out_answers_with_a_small_band_never_break_the_page(app, world: World, issue_codes) -> None:
     for n, (code, spec) in enumerate(zip(issue_codes(world.consultation, len(SPREAD)), SPREAD, strict=True)):
         complete_child(app, code, spec, f"10.5.0.{n + 1}")
+    assert release(world.clients["analyst"], world.consultation).status_code == 303
     response = world.clients["analyst"].get(f"/reports/{world.consultation}/")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    # A table whose row and total are both hidden gives the intruder no upper bound; the gate
-    # treats that as protected instead of failing (analysis.disclosure.suppression_intervals).
-    assert "Results not available" not in html
-    assert "Results from 18 children" in html
+    assert "from the answers of 18 children" in html
+    for slug in re.findall(r"\?part=([a-z_]+)", html):
+        assert world.clients["analyst"].get(f"/reports/{world.consultation}/?part={slug}").status_code == 200
 
 
 def test_record_level_exports_leave_demographic_items_to_the_checked_key_columns() -> None:
@@ -332,6 +349,14 @@ def test_record_level_exports_leave_demographic_items_to_the_checked_key_columns
 
 def test_sauti_report_and_export_commands(app, runner, answered_many: World, tmp_path) -> None:
     consultation = answered_many.consultation
+    before = runner.invoke(args=["report", str(consultation), "--format", "xlsx", "--out", str(tmp_path)])
+    assert before.exit_code != 0 and "no release has been made yet" in before.output
+    made = runner.invoke(args=["release", "make", str(consultation)])
+    assert made.exit_code == 0 and "Release 1 of consultation" in made.output, made.output
+    again = runner.invoke(args=["release", "make", str(consultation)])
+    assert again.exit_code != 0 and "at least 10 new children" in again.output
+    listed = runner.invoke(args=["release", "list", str(consultation)])
+    assert listed.output.startswith("1\t") and "\tcli\t36" in listed.output
     report = runner.invoke(args=["report", str(consultation), "--format", "xlsx", "--out", str(tmp_path)])
     assert report.exit_code == 0, report.output
     import openpyxl
@@ -367,6 +392,7 @@ def test_the_served_app_makes_reports_in_a_helper_process_at_lower_priority(app,
 
     analyst = answered.clients["analyst"]
     base = f"/reports/{answered.consultation}"
+    release(analyst, answered.consultation)
     in_place = {route: analyst.get(base + route) for route in ("/", "/report.html", "/export.csv")}
     assert in_place["/export.csv"].status_code == 409  # too few children for record-level data
     app.config["OFFLOAD_HEAVY_WORK"] = True
@@ -383,7 +409,7 @@ def test_the_served_app_makes_reports_in_a_helper_process_at_lower_priority(app,
             if route == "/export.csv":  # the gate's refusal crossed the processes as itself
                 assert "too easy to recognise" in offloaded.get_data(as_text=True)
         page = analyst.get(base + "/").get_data(as_text=True)
-        assert "Results from 18 children" in page and "data:image/png" in page
+        assert "from the answers of 18 children" in page
         assert _table(page, "Children at each stage") == _table(in_place["/"].get_data(as_text=True),
                                                                  "Children at each stage")
     finally:
