@@ -156,7 +156,8 @@ def test_on_a_lan_without_internet_the_exit_lands_on_the_neutral_page_here(
         assert page.title() == "Notes" and outside == [] and problems == []
         text = page.locator("body").inner_text().lower()
         assert not any(word in text for word in ("sauti", "survey", "question", "help", "leave"))
-        assert _violations(page) == []
+        if javascript:  # axe runs as a script in the page
+            assert _violations(page) == []
         _assert_no_question_after(page, question)
 
         # Leaving before saying yes or no is not a No: the card takes the child back in later.
