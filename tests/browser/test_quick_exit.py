@@ -111,7 +111,7 @@ def test_the_quick_exit_reaches_the_profiles_neutral_site(app, browser, live_ser
     context, page, outside, problems = _device(browser, live_server, javascript=javascript)
     try:
         question = _to_question(page, code)
-        page.click("a[data-quick-exit]")
+        page.click(".quick-exit-button")
         page.wait_for_url(destination)
         assert outside == [destination]  # the navigation really went there ...
         assert problems == []  # ... and no policy of the page stood in its way
@@ -151,7 +151,7 @@ def test_on_a_lan_without_internet_the_exit_lands_on_the_neutral_page_here(
     context, page, outside, problems = _device(browser, live_server, javascript=javascript, internet=False)
     try:
         question = _to_question(page, codes[0])
-        page.click("a[data-quick-exit]")
+        page.click(".quick-exit-button")
         page.wait_for_url("**/notes")
         assert page.title() == "Notes" and outside == [] and problems == []
         text = page.locator("body").inner_text().lower()
@@ -165,7 +165,7 @@ def test_on_a_lan_without_internet_the_exit_lands_on_the_neutral_page_here(
         page.fill("#code", codes[1])
         page.click("main button[type=submit]")
         page.wait_for_url(re.compile(r".*/p/(age|about)$"))
-        page.click("a[data-quick-exit]")
+        page.click(".quick-exit-button")
         page.wait_for_url("**/notes")
         page.goto("/")
         page.fill("#code", codes[1])
