@@ -208,6 +208,9 @@ class CountryProfile:
         At least one.
     quick_exit_url : str
         Neutral https address the quick exit goes to.
+    quick_exit_local : bool
+        Send the quick exit to the neutral page the Sauti server serves itself instead
+        (where children's devices have no internet; default no).
     disclosure_protocol : str
         Reference to the jurisdiction's disclosure protocol document (S-10), shown in
         facilitator mode.
@@ -252,6 +255,7 @@ class CountryProfile:
     data_protection_basis: str | None = None
     gdpr_art8_age: int | None = None
     notes: str = ""
+    quick_exit_local: bool = False
 
     @property
     def permission_mode(self) -> PermissionMode:
@@ -362,6 +366,11 @@ PROFILE_SCHEMA: dict[str, Any] = {
         "quick_exit_url": {
             "type": "string",
             "description": "a neutral https:// address such as https://www.bbc.co.uk/weather",
+        },
+        "quick_exit_local": {
+            "type": "boolean",
+            "description": "true to send the quick exit to a neutral page on the Sauti server "
+                           "itself (where there is no internet), else leave it out",
         },
         "mandatory_reporting": {
             "type": "object",
@@ -657,6 +666,7 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
             for h in data["helplines"]
         ),
         quick_exit_url=data["quick_exit_url"].strip(),
+        quick_exit_local=data.get("quick_exit_local", False),
         disclosure_protocol=data["disclosure_protocol"].strip(),
         own_consent_age=data["own_consent_age"],
         mandatory_reporting=MandatoryReporting(

@@ -4,7 +4,8 @@ Allowed transitions (every other pair is refused)::
 
     from                  event                          to
     issued                assent_yes                     assented
-    issued                assent_no, quick_exit          declined
+    issued                assent_no                      declined
+    issued                quick_exit                     (unchanged)
     issued                expire                         expired
     assented, answering   start_answering, save_page     answering
     assented, answering   complete                       completed
@@ -16,7 +17,9 @@ Allowed transitions (every other pair is refused)::
 Rules worth stating (C-02, C-07, C-08, C-09, §4.4):
 
 * only ``assent_yes`` leaves ``issued`` towards answering; silence, closing or a quick exit
-  before assent is not assent (``quick_exit`` from ``issued`` records a decline);
+  before assent is not assent, and not a No either: ``quick_exit`` from ``issued`` changes
+  nothing, so the card still works when the child comes back (only ``assent_no`` records a
+  decline: a child who fled a page has decided nothing);
 * answers may be stored only in ``assented`` and ``answering`` (:func:`may_store_answers`);
 * a quick exit after assent is *not* a withdrawal: the response stays incomplete and the
   retention rules delete it (``expire``) after the incomplete-response window (7 days default);
@@ -89,7 +92,7 @@ _S, _E = State, Event
 _TABLE: dict[tuple[State, Event], State] = {
     (_S.ISSUED, _E.ASSENT_YES): _S.ASSENTED,
     (_S.ISSUED, _E.ASSENT_NO): _S.DECLINED,
-    (_S.ISSUED, _E.QUICK_EXIT): _S.DECLINED,
+    (_S.ISSUED, _E.QUICK_EXIT): _S.ISSUED,
     (_S.ISSUED, _E.EXPIRE): _S.EXPIRED,
     (_S.ASSENTED, _E.START_ANSWERING): _S.ANSWERING,
     (_S.ASSENTED, _E.SAVE_PAGE): _S.ANSWERING,

@@ -6,6 +6,8 @@ import os
 import secrets
 import socket
 import sys
+import threading
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
@@ -605,10 +607,58 @@ def _has_granian() -> bool:
     return True
 
 
+#: Seconds ``--lan`` waits to learn whether the quick exit's neutral site can be reached.
+REACH_TIMEOUT_S = 3.0
+
+
+def outside_reachable(url: str, timeout: float = REACH_TIMEOUT_S) -> bool:
+    """Whether this computer can open a connection to ``url``'s host within ``timeout`` seconds.
+
+    Only a TCP connection is opened and closed again: no request, nothing about anyone is sent.
+    The attempt runs in a thread, so that a name lookup with no network cannot hold start-up.
+    """
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    reached: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            with socket.create_connection((parts.hostname, parts.port or 443), timeout=timeout):
+                reached.append(True)
+        except (OSError, ValueError):
+            pass
+
+    thread = threading.Thread(target=attempt, name="sauti-reach", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return bool(reached)
+
+
+def _quick_exit_for_lan(app: Flask) -> None:
+    """With ``--lan`` and no internet, send the quick exit to this server's own neutral page.
+
+    A quick exit to a site nobody can reach would leave a child on the browser's "This site
+    can't be reached" page, which shows where they were.  The setting goes into the environment
+    too, for Granian's worker processes, which build their own app.
+    """
+    from survey.services.safeguarding import help_context_source
+
+    if app.config.get("QUICK_EXIT_LOCAL"):
+        return
+    url = app.config.get("QUICK_EXIT_URL") or help_context_source(None).quick_exit_url
+    if url.startswith("/") or outside_reachable(url):
+        return
+    app.config["QUICK_EXIT_LOCAL"] = True
+    os.environ["SAUTI_QUICK_EXIT_LOCAL"] = "true"
+    click.echo("No internet here: the quick exit goes to a neutral page on this computer.")
+
+
 def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: int = 1) -> None:
     retention_schedule.enable(app, here=not _has_granian())  # daily, without cron (README, "Retention")
     if lan:
         host = "0.0.0.0"  # noqa: S104 # nosec B104 - --lan exists to let the classroom's devices join
+        _quick_exit_for_lan(app)
         address = f"http://{lan_address()}:{port}/"
         click.echo(f"Children's devices on this network can join at: {address}")
         import segno

@@ -84,6 +84,9 @@ class DefaultConfig:
     DEFAULT_COUNTRY_PROFILE = "generic"
     # Where the quick exit goes.  Empty: the consultation's country profile decides.
     QUICK_EXIT_URL = ""
+    # True: the quick exit goes to the neutral page this server serves (/notes), for a room with
+    # no internet.  `sauti serve --lan` / `sauti demo --lan` set it when the outside is unreachable.
+    QUICK_EXIT_LOCAL = False
 
     # Age bands: code -> (youngest, oldest).  Only the band is ever stored.
     AGE_BANDS = {"A": (8, 10), "B": (11, 13), "C": (14, 17)}

@@ -56,9 +56,13 @@ class CardError(ValueError):
     """A card action that is not possible; the message is for the facilitator."""
 
 
-def card_states(consultation_id: int) -> list[tuple[int, str, str]]:
-    """(card number, permission state, participant state) for every card, in card order."""
-    rows = db.session.execute(sa.select(Participant.card_number, Participant.permission, Participant.state)
+def card_states(consultation_id: int) -> list[tuple[int, str]]:
+    """(card number, guardian permission) for every card, in card order.
+
+    Only what handing cards out needs: cards are matched to named guardian slips, so a card's
+    participant state would tell the facilitator what that child decided.
+    """
+    rows = db.session.execute(sa.select(Participant.card_number, Participant.permission)
                               .where(Participant.consultation_id == consultation_id)
                               .order_by(Participant.card_number))
     return [tuple(row) for row in rows.all()]

@@ -7,11 +7,11 @@ import functools
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, g, session
+from flask import current_app, g, session, url_for
 from limits import parse as parse_limit
 
 from consent.codes import CodeKind, InvalidCode, format_code, hash_code, new_codes
-from consent.states import Event, State, transition
+from consent.states import Event, transition
 from survey.access import CHILD_SESSION_KEY
 from survey.database import write_transaction
 from survey.extensions import db
@@ -227,14 +227,36 @@ def record_of(db_session: so.Session, participant: Participant | ParticipantRow)
     return record
 
 
-def quick_exit(participant: Participant | None) -> None:
-    """Quick exit: before assent it counts as a No (nothing else is kept); after, the answers
-    so far stay as an incomplete response that the retention rules delete later (§4.4)."""
-    if participant is not None and participant.state == State.ISSUED:
-        with write_transaction() as db_session:
-            record = record_of(db_session, participant)
-            record.state = transition(State(record.state), Event.QUICK_EXIT).value
+def quick_exit(participant: Participant | ParticipantRow | None) -> None:
+    """Quick exit: end the child's session on this device, and nothing else.
+
+    Nothing is written: before assent a quick exit is not a No, so the card still works when
+    the child comes back; after it, the answers so far stay as an incomplete response that
+    the retention rules delete later (§4.4).  :mod:`consent.states` owns that rule.
+    """
+    if participant is not None:
+        transition(participant.state, Event.QUICK_EXIT)  # the table: the state stays as it was
     leave()
+
+
+def quick_exit_destination(participant: ParticipantRow | None) -> str:
+    """Where the quick exit sends this device: a neutral site, or Sauti's own neutral page.
+
+    In order: a shared tablet goes back to the start screen, ready for the next child; with no
+    internet (``QUICK_EXIT_LOCAL``, set by ``sauti serve --lan`` when the outside cannot be
+    reached) or where the country profile says so (``quick_exit_local``), the neutral page this
+    server serves; else the deployment's pinned ``QUICK_EXIT_URL``, else the profile's site.
+    """
+    from survey.services.safeguarding import help_context_source
+
+    consultation = participant.consultation if participant is not None else None
+    if consultation is not None and consultation.shared_device:
+        return url_for("participate.start")
+    config = current_app.config
+    profile = help_context_source(consultation)
+    if config.get("QUICK_EXIT_LOCAL") or profile.quick_exit_local:
+        return url_for("participate.neutral")
+    return config.get("QUICK_EXIT_URL") or profile.quick_exit_url
 
 
 def leave() -> None:

@@ -16,7 +16,7 @@ from survey.i18n import LANGUAGE_NAMES
 from survey.models import Consultation
 from survey.services import facilitation, participants
 from survey.services.code_cards import code_cards_pdf
-from survey.services.progress import participation_counts
+from survey.services.progress import decision_counts, live_counts, session_summary
 from survey.services.safeguarding import country_profile
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
@@ -84,7 +84,7 @@ def overview(consultation_id: int):
 
     return render_template(
         "staff/facilitate.html", consultation=consultation, form=CodeCardsForm(),
-        counts=participation_counts(consultation_id),
+        live=live_counts(consultation_id), decisions=decision_counts(consultation_id),
         safeguarding_lead=is_member(current_user, consultation_id, ("safeguarding",)),
     )
 
@@ -122,6 +122,7 @@ def session_mode(consultation_id: int):
         "staff/session.html", consultation=consultation, running=running, start_form=start_form,
         close_form=close_form, scripts=_scripts(consultation, language), language=language,
         profile=country_profile(consultation.country_profile), history=sessions.sessions(consultation_id),
+        session_summary=session_summary,
     ), status
 
 
@@ -152,7 +153,7 @@ def live(consultation_id: int):
     the facilitator reloads it with its "Refresh now" link)."""
     consultation = db.get_or_404(Consultation, consultation_id)
     return render_template(
-        "staff/live.html", consultation=consultation, counts=participation_counts(consultation_id),
+        "staff/live.html", consultation=consultation, live=live_counts(consultation_id),
         signals=facilitation.signals(consultation_id), now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
     )
 
@@ -172,7 +173,7 @@ def signal(consultation_id: int, signal_id: int):
 @bp.route("/<int:consultation_id>/cards", methods=["GET", "POST"])
 @member("facilitator")
 def cards(consultation_id: int):
-    """Guardian permission by card number: no names, only card states and counts."""
+    """Guardian permission by card number: no names, and nothing a child decided (see services.progress)."""
     from consent.permission import permission_counts
     from survey.services.consent_rules import permission_rule
 
@@ -194,7 +195,7 @@ def cards(consultation_id: int):
     states = facilitation.card_states(consultation_id)
     return render_template(
         "staff/cards.html", consultation=consultation, form=form, cards=states,
-        counts=permission_counts(permission for _number, permission, _state in states),
+        counts=permission_counts(permission for _number, permission in states),
         mode=permission_rule(consultation).mode.value,
     ), status
 
@@ -243,7 +244,8 @@ def codes(consultation_id: int):
     if not form.validate_on_submit():
         flash(_("Choose between 1 and 500 cards."), "error")
         return render_template("staff/facilitate.html", consultation=consultation, form=form,
-                               counts=participation_counts(consultation_id)), 400
+                               live=live_counts(consultation_id),
+                               decisions=decision_counts(consultation_id)), 400
     cards = participants.issue_codes(consultation, form.count.data, actor=current_user._get_current_object())
     pdf = code_cards_pdf(
         cards, start_url=url_for("participate.start", _external=True).rstrip("/"),

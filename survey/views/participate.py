@@ -39,7 +39,7 @@ from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rend
 from survey.services import facilitation, journey, participants
 from survey.services.consent_rules import may_proceed
 from survey.services.placeholders import instrument_for_children
-from survey.services.safeguarding import help_context, help_context_source
+from survey.services.safeguarding import help_context_source
 
 bp = Blueprint("participate", __name__)
 
@@ -375,18 +375,23 @@ def withdraw():
     return render_template("participate/withdraw.html", form=form, outcome=outcome), status
 
 
-@bp.route("/leave", methods=["POST"])
+@bp.route("/leave", methods=["GET", "POST"])
 @public_child_facing
+@csrf.exempt  # it only ever ends this device's own child session: nothing for a forged request to gain
 def leave():
-    """Quick exit: forget this device's session, go somewhere neutral."""
+    """Quick exit: a plain link.  Forget this device's child session, go somewhere neutral.
+
+    A GET, so that it works without JavaScript and without a form token, and so that the
+    page's ``form-action 'self'`` cannot stop the redirect to another host (that directive
+    covers form submissions only).  It changes nothing but this browser's own session cookie,
+    which a cross-site request does not even carry (``SameSite=Strict``).  POST is still
+    answered the same way, for a page that was open before this changed.
+    """
     participant = participants.current_participant()
-    target = help_context(participant.consultation if participant else None)["quick_exit_url"]
-    if participant is not None and participant.consultation.shared_device:
-        # A shared tablet goes back to the start screen, ready for the next child.
-        target = url_for("participate.start")
+    target = participants.quick_exit_destination(participant)
     participants.quick_exit(participant)
     session.pop("lang", None)
-    return redirect(target or url_for("participate.neutral"), code=303)
+    return redirect(target, code=303)
 
 
 @bp.route("/media/<path:filename>")
@@ -401,7 +406,8 @@ def media(filename: str):
 @bp.route("/notes")
 @public_child_facing
 def neutral():
-    """The neutral page a quick exit lands on when no outside address is configured."""
+    """The neutral page a quick exit lands on where there is no internet (``--lan`` offline) or
+    the country profile asks for it: nothing on it names this site, a survey or a child."""
     return render_template("participate/neutral.html")
 
 

@@ -282,7 +282,7 @@ def test_quick_exit_by_button_and_by_keyboard(app, new_phone, bundled_consultati
         page = new_phone()
         _answer_pages(_start(page, code, lang="ar" if how == "keyboard" else None), 1)
         if how == "button":
-            page.click("button.quick-exit-button")
+            page.click(".quick-exit-button")
         else:
             page.locator("main").click(position={"x": 5, "y": 5})
             for _ in range(3):
@@ -347,8 +347,8 @@ def test_works_with_javascript_turned_off(app, new_phone, bundled_consultation, 
     stored = _only_child(app)
     assert stored and stored == {item: value for item, value in expected_answers(instrument, child.given).items()
                                  if item in stored}
-    # Without scripts the quick exit is a plain form post that still lands somewhere neutral.
-    page.click("button.quick-exit-button")
+    # Without scripts the quick exit is a plain link that still lands somewhere neutral.
+    page.click(".quick-exit-button")
     page.wait_for_url("**/notes")
     page.goto("/p/")
     assert page.url.endswith("/")

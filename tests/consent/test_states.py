@@ -26,7 +26,7 @@ ISS, ASS, ANS, COM, WDR, DEC, EXP = (
 # deliberately not derived from TRANSITIONS, so the table checks the implementation.
 # columns:  assent_yes assent_no start save complete reaffirm_no withdraw by_code quick_exit expire
 EXPECTED = {
-    ISS: (ASS, DEC, R,   R,   R,   R,   R,   R,   DEC, EXP),
+    ISS: (ASS, DEC, R,   R,   R,   R,   R,   R,   ISS, EXP),
     ASS: (R,   R,   ANS, ANS, COM, WDR, WDR, R,   ASS, EXP),
     ANS: (R,   R,   ANS, ANS, COM, WDR, WDR, R,   ANS, EXP),
     COM: (R,   R,   R,   R,   R,   R,   R,   WDR, R,   R),

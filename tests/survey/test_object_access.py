@@ -205,7 +205,7 @@ def test_the_session_identifier_changes_when_a_childs_code_is_accepted(app, make
     consultation = make_consultation()
     code = issue_codes(consultation, 1)[0]
     child = app.test_client()
-    child.get("/")
+    child.get("/?lang=en")  # the language choice is kept in the session: a cookie before the code
     child.post("/", data={"code": "WRONGCODE1"})  # something in the session before the code
     planted = child.get_cookie("sauti")
     assert child.post("/", data={"code": code}).status_code == 302

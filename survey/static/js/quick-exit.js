@@ -1,24 +1,23 @@
-// Quick exit: the button works without this script (a POST that forgets the session and
-// redirects).  With it, the page is blanked at once, Shift pressed three times within five
-// seconds triggers the exit, and history is replaced so Back does not return here.
+// Quick exit: the button is a plain link to /leave, which ends the child's session and
+// redirects somewhere neutral, with or without this script.  With it, the page is blanked at
+// once, Shift pressed three times within five seconds does the same, and the navigation
+// replaces this page in the history, so Back does not return here.
 (function () {
   "use strict";
-  var form = document.querySelector("form[data-quick-exit]");
-  if (!form) { return; }
+  var link = document.querySelector("a[data-quick-exit]");
+  if (!link) { return; }
+  var leaving = false;
   function leave(event) {
     if (event) { event.preventDefault(); }
+    if (leaving) { return; }
+    leaving = true;
+    document.documentElement.style.background = "#fff";
     document.body.style.visibility = "hidden";
     document.title = "";
-    var data = new FormData(form);
-    var done = function () { window.location.replace(form.dataset.neutral || "/notes"); };
-    if (window.fetch) {
-      fetch(form.action, {method: "POST", body: data, credentials: "same-origin", redirect: "manual"})
-        .then(done, done);
-    } else {
-      form.submit();
-    }
+    window.location.replace(link.href);
   }
-  form.addEventListener("submit", leave);
+  // Also for a click meant to open a new tab: this page must not stay open.
+  link.addEventListener("click", leave);
   var presses = [];
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Shift" || event.repeat) { return; }
@@ -29,6 +28,6 @@
   });
   // A page restored from the back-forward cache must not show the survey again.
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted) { window.location.reload(); }
+    if (event.persisted) { leaving = false; window.location.reload(); }
   });
 })();
