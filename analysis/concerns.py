@@ -131,7 +131,7 @@ class _Rule:
     ordered: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RuleSet:
     """One language's compiled rules (from :func:`rules_for`)."""
 
@@ -147,8 +147,13 @@ class RuleSet:
         """Whether the text is written in this language's script at all (else no rule can match)."""
         return self.script.search(folded) is not None
 
-    def find(self, text: str, *, folded: bool = False) -> list[Concern]:
-        """The rules of this language that ``text`` matches (``folded``: already :func:`fold`-ed)."""
+    def find(self, text: str, *, folded: bool = False, guard: re.Pattern | None = None) -> list[Concern]:
+        """The rules of this language that ``text`` matches (``folded``: already :func:`fold`-ed).
+
+        ``guard`` replaces this language's guard terms (:func:`find_concerns` passes those of
+        every language in the same script: "if someone touched me" is English, but "touch" and
+        "me" are French words too).
+        """
         tokens = words(text, self.apostrophe, self.replace, folded=folded)
         if not tokens:
             return []
@@ -164,7 +169,8 @@ class RuleSet:
                               for m in rx.finditer(joined)]
             return cache[key]
 
-        guards = spans(self.guard) if self.guard is not None else []
+        guard = self.guard if guard is None else guard
+        guards = spans(guard) if guard is not None else []
         found = []
         for rule in self.rules:
             hits = []
@@ -292,6 +298,18 @@ def _all_rules() -> tuple[RuleSet, ...]:
     return tuple(rules_for(lang) for lang in rule_languages())
 
 
+@functools.lru_cache(maxsize=16)
+def _shared_guards(rule_sets: tuple[RuleSet, ...]) -> dict[str, re.Pattern | None]:
+    """Per script, one pattern of every guard term of the rule sets written in it."""
+    by_script: dict[str, list[str]] = {}
+    for rule_set in rule_sets:
+        patterns = by_script.setdefault(rule_set.script.pattern, [])
+        if rule_set.guard is not None:
+            patterns.append(rule_set.guard.pattern)
+    return {script: re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+            for script, patterns in by_script.items()}
+
+
 def find_concerns(text: str, rule_sets: Iterable[RuleSet] | None = None) -> tuple[Concern, ...]:
     """Every rule, of every language, that ``text`` matches (empty: no concern).
 
@@ -303,9 +321,11 @@ def find_concerns(text: str, rule_sets: Iterable[RuleSet] | None = None) -> tupl
     """
     found: list[Concern] = []
     folded = fold(text)
-    for rule_set in _all_rules() if rule_sets is None else rule_sets:
+    rule_sets = _all_rules() if rule_sets is None else tuple(rule_sets)
+    guards = _shared_guards(rule_sets)
+    for rule_set in rule_sets:
         if rule_set.applies(folded):
-            found.extend(rule_set.find(folded, folded=True))
+            found.extend(rule_set.find(folded, folded=True, guard=guards[rule_set.script.pattern]))
     return tuple(dict.fromkeys(found))
 
 
