@@ -29,8 +29,8 @@ Every language's rules are applied to every answer in its script: children mix l
 
 Examples
 --------
->>> [c.label for c in find_concerns("my uncle touches my private parts")]
-['en:sexual_touch']
+>>> sorted({c.category for c in find_concerns("my uncle touches my private parts")})
+['sexual_abuse']
 >>> find_concerns("i would tell my teacher because she is kind")
 ()
 >>> fold("ÉLÈVE"), fold("أَحْـــمَد"), fold("مدرسة")

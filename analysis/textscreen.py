@@ -158,7 +158,7 @@ def parse_name_list(text: str | None) -> list[str]:
 
     Examples
     --------
-    >>> parse_name_list("Mrs Achieng, Mr Otieno Kamau\nKibera Hope Academy; ")
+    >>> parse_name_list("Mrs Achieng, Mr Otieno Kamau\\nKibera Hope Academy; ")
     ['Mrs Achieng', 'Achieng', 'Mr Otieno Kamau', 'Otieno Kamau', 'Kibera Hope Academy']
     """
     names: list[str] = []

@@ -166,3 +166,31 @@ def test_names_of_several_words_and_titles_are_removed_before_storing(app, make_
     for leaked in ("Achieng", "Otieno", "Kibera", "Amina", "Wanjiru", "Baraka"):
         assert leaked not in stored, stored
     assert "<NAME>" in stored and "<SCHOOL>" not in stored
+
+
+def test_stored_lists_of_names_keep_their_meaning_after_the_upgrade() -> None:
+    """Lists stored before names could have several words were split on spaces: the migration
+    puts each of their words on its own line, so "Amina Baraka" still removes both names."""
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    import survey
+    from analysis.textscreen import parse_name_list
+
+    path = Path(survey.__file__).parent / "migrations" / "versions" / "b7d41c2e9a10_names_to_remove_one_a_line.py"
+    spec = importlib.util.spec_from_file_location("names_one_a_line", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE consultation (id INTEGER PRIMARY KEY, "
+                                   "screening_deny_list TEXT NOT NULL DEFAULT '')"))
+        connection.execute(sa.text("INSERT INTO consultation VALUES (1, 'Amina Baraka  Otieno,'), (2, '')"))
+        with Operations.context(MigrationContext.configure(connection)):
+            migration.upgrade()
+        stored = dict(connection.execute(sa.text("SELECT id, screening_deny_list FROM consultation")).all())
+    assert stored == {1: "Amina\nBaraka\nOtieno", 2: ""}
+    assert parse_name_list(stored[1]) == ["Amina", "Baraka", "Otieno"]
