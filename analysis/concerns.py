@@ -23,7 +23,8 @@ word may start or end with ``*`` (any letters there: stems, Swahili verb prefixe
 clitics), or the term may be ``re:`` and a regular expression over the folded words joined by
 single spaces.  A rule fires when each element of its ``all`` list (a group's name or a list of
 terms) matches within ``window`` words of the others (in that order if ``ordered``), and no
-``guard`` term (hypothetical or denial: "if someone", "never") stands just before the match.
+``guard`` term (hypothetical or denial: "if someone", "never") stands just before the match, nor
+a ``denials`` term between the words it pairs ("ne m'ont jamais frappé").
 Every language's rules are applied to every answer in its script: children mix languages
 (Sheng, franglais) and the session language says little.
 
@@ -142,6 +143,7 @@ class RuleSet:
     guard: re.Pattern | None
     guard_reach: int
     script: re.Pattern
+    denial: re.Pattern | None = None
 
     def applies(self, folded: str) -> bool:
         """Whether the text is written in this language's script at all (else no rule can match)."""
@@ -171,6 +173,7 @@ class RuleSet:
 
         guard = self.guard if guard is None else guard
         guards = spans(guard) if guard is not None else []
+        denials = spans(self.denial) if self.denial is not None else []
         found = []
         for rule in self.rules:
             hits = []
@@ -179,11 +182,12 @@ class RuleSet:
                 if not hits[-1]:
                     break
             else:
-                if self._fires(rule, hits, guards):
+                if self._fires(rule, hits, guards, denials):
                     found.append(Concern(self.language, rule.id, rule.category))
         return found
 
-    def _fires(self, rule: _Rule, hits: list[list[tuple[int, int]]], guards: list[tuple[int, int]]) -> bool:
+    def _fires(self, rule: _Rule, hits: list[list[tuple[int, int]]], guards: list[tuple[int, int]],
+               denials: list[tuple[int, int]]) -> bool:
         for combo in itertools.islice(itertools.product(*hits), 2000):
             first = min(start for start, _ in combo)
             last = max(end for _, end in combo)
@@ -194,6 +198,8 @@ class RuleSet:
             if rule.guarded and any(first - self.guard_reach <= g_end < first
                                     for _, g_end in guards):
                 continue
+            if rule.guarded and len(combo) > 1 and any(first < d_start < last for d_start, _ in denials):
+                continue  # "ne m'ont jamais frappé": a denial between the words the rule pairs
             return True
         return False
 
@@ -275,9 +281,11 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
     script = data.get("script", "latin")
     if script not in _SCRIPTS:
         raise ValueError(f"{language}: script must be one of {', '.join(_SCRIPTS)}")
+    denials = data.get("denials") or []
     return RuleSet(language, apostrophe, replace, tuple(rules),
                    _compile(guard_terms, apostrophe, replace) if guard_terms else None,
-                   int(data.get("guard_reach", 3)), _SCRIPTS[script])
+                   int(data.get("guard_reach", 3)), _SCRIPTS[script],
+                   _compile(denials, apostrophe, replace) if denials else None)
 
 
 def rule_languages() -> tuple[str, ...]:

@@ -54,6 +54,20 @@ def test_recall_and_false_positives_on_the_labelled_sentences(language: str) -> 
     assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, score.false_alarms
 
 
+@pytest.mark.parametrize("language", ["en", "fr", "es", "ar", "sw"])
+def test_the_sentences_written_while_tuning_stay_within_the_bounds_too(language: str) -> None:
+    rows = labelled_dev(language)
+    score = evaluate((is_concern, text) for is_concern, _, text in rows)
+    assert score.recall >= RECALL_AT_LEAST, score.missed
+    assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, score.false_alarms
+
+
+def labelled_dev(language: str) -> list[tuple[bool, str, str]]:
+    with open(DATA / "dev" / f"{language}.tsv", encoding="utf-8", newline="") as handle:
+        return [(row["label"] == "concern", row["category"], row["text"])
+                for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+
+
 @pytest.mark.parametrize("text, category", [
     # the findings of issue 16, word for word
     ("my uncle touches my private parts and I want to end my life", "sexual_abuse"),
