@@ -32,6 +32,7 @@ from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
+from survey.i18n import text_direction
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
 from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
 from survey.services import facilitation, journey, participants
@@ -280,6 +281,7 @@ def concern_noted():
               else url_for("participate.welcome"))
     shown = journey.information_text(participant, _locale())
     return render_template("participate/noted.html", onward=onward, privacy=shown.section("privacy"),
+                           privacy_lang=shown.language, privacy_dir=text_direction(shown.language),
                            facilitated=participant.consultation.facilitated)
 
 
