@@ -130,6 +130,9 @@ class _Rule:
     window: int
     guarded: bool
     ordered: bool
+    #: the elements in the order their matches are looked for: the longest lists (acts) first,
+    #: pronoun lists last, so that an answer with no act is passed over after one search
+    probe_order: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,19 +179,14 @@ class RuleSet:
         denials = spans(self.denial) if self.denial is not None else []
         found = []
         for rule in self.rules:
-            hits = []
-            for rx in rule.elements:
-                hits.append(spans(rx))
-                if not hits[-1]:
-                    break
-            else:
-                if self._fires(rule, hits, guards, denials):
-                    found.append(Concern(self.language, rule.id, rule.category))
+            if all(spans(rule.elements[i]) for i in rule.probe_order) and self._fires(
+                    rule, [spans(rx) for rx in rule.elements], guards, denials):
+                found.append(Concern(self.language, rule.id, rule.category))
         return found
 
     def _fires(self, rule: _Rule, hits: list[list[tuple[int, int]]], guards: list[tuple[int, int]],
                denials: list[tuple[int, int]]) -> bool:
-        for combo in itertools.islice(itertools.product(*hits), 2000):
+        for combo in self._near(rule.window, hits):
             first = min(start for start, _ in combo)
             last = max(end for _, end in combo)
             if last - first > rule.window:
@@ -202,6 +200,17 @@ class RuleSet:
                 continue  # "ne m'ont jamais frappé": a denial between the words the rule pairs
             return True
         return False
+
+    @staticmethod
+    def _near(window: int, hits: list[list[tuple[int, int]]]) -> Iterable[tuple[tuple[int, int], ...]]:
+        """Combinations of one match per element, each within ``window`` words of the first element's
+        match (so that a long answer is searched in full, not only its first combinations)."""
+        for anchor in hits[0]:
+            low, high = anchor[0] - window, anchor[1] + window
+            near = [[h for h in element if h[0] >= low and h[1] <= high] for element in hits[1:]]
+            if all(near):
+                for rest in itertools.islice(itertools.product(*near), 200):
+                    yield (anchor, *rest)
 
 
 def _term_pattern(term: str, apostrophe: str, replace: Mapping[str, tuple[str, ...]]) -> str:
@@ -273,10 +282,10 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
         elements = raw.get("all") or [raw.get("any")]
         if elements == [None]:
             raise ValueError(f"{where}: a rule needs 'all' or 'any'")
-        rules.append(_Rule(raw["id"], raw["category"],
-                           tuple(_element(e, groups, apostrophe, replace, where) for e in elements),
-                           int(raw.get("window", 8)), bool(raw.get("guard", True)),
-                           bool(raw.get("ordered", False))))
+        compiled = tuple(_element(e, groups, apostrophe, replace, where) for e in elements)
+        order = tuple(sorted(range(len(compiled)), key=lambda i: -compiled[i].pattern.count("|")))
+        rules.append(_Rule(raw["id"], raw["category"], compiled, int(raw.get("window", 8)),
+                           bool(raw.get("guard", True)), bool(raw.get("ordered", False)), order))
     guard_terms = data.get("guards") or []
     script = data.get("script", "latin")
     if script not in _SCRIPTS:
