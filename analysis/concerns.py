@@ -147,6 +147,8 @@ class RuleSet:
     guard_reach: int
     script: re.Pattern
     denial: re.Pattern | None = None
+    #: every rule's first-searched element in one pattern: no match, no rule can fire
+    trigger: re.Pattern | None = None
 
     def applies(self, folded: str) -> bool:
         """Whether the text is written in this language's script at all (else no rule can match)."""
@@ -163,6 +165,8 @@ class RuleSet:
         if not tokens:
             return []
         joined = " ".join(tokens)
+        if self.trigger is not None and self.trigger.search(joined) is None:
+            return []  # most answers: one search, and nothing of this language's rules is there
         starts = list(itertools.accumulate((len(t) + 1 for t in tokens[:-1]), initial=0))
         cache: dict[int, list[tuple[int, int]]] = {}
 
@@ -291,10 +295,12 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
     if script not in _SCRIPTS:
         raise ValueError(f"{language}: script must be one of {', '.join(_SCRIPTS)}")
     denials = data.get("denials") or []
+    firsts = dict.fromkeys(rule.elements[rule.probe_order[0]].pattern for rule in rules)
     return RuleSet(language, apostrophe, replace, tuple(rules),
                    _compile(guard_terms, apostrophe, replace) if guard_terms else None,
                    int(data.get("guard_reach", 3)), _SCRIPTS[script],
-                   _compile(denials, apostrophe, replace) if denials else None)
+                   _compile(denials, apostrophe, replace) if denials else None,
+                   re.compile("|".join(f"(?:{p})" for p in firsts)) if firsts else None)
 
 
 def rule_languages() -> tuple[str, ...]:
