@@ -1,15 +1,18 @@
 """Free-text screening: personal information and safeguarding concerns (S-06, A15, A16).
 
-Offline, regex and deny-list based (no model downloads, no network). The screener:
+Offline, rule and deny-list based (no model downloads, no network). The screener:
 
-1. looks for **concerns** first (a multilingual keyword list: harm, abuse, self-harm,
-   exploitation) so the safeguarding signal survives redaction; flagged answers go to the
-   designated safeguarding lead, never into reports;
+1. looks for **concerns** first, with the concern rules of every shipped language
+   (:mod:`analysis.concerns`, rule files in ``analysis/screening/``: sexual abuse, online sexual
+   exploitation, grooming, physical abuse, self-harm and suicidal thoughts, neglect, trafficking
+   and forced work, threats), so the safeguarding signal survives redaction; flagged answers go
+   to the designated safeguarding lead, never into reports;
 2. redacts personal information: e-mail, URL, social handles (dots and underscores),
-   phone numbers (7+ digits), postcodes, street addresses, dates, class codes, names after
-   "my name is" / "naitwa" / "je m'appelle" / "me llamo" / "meu nome é" and titles
-   ("Mr", "Mwalimu", "Madame" ...), and the consultation's deny-lists (children's first
-   names held in memory, staff, schools, places) -> ``<EMAIL>``, ``<NAME>`` ...
+   phone numbers (7+ digits), postcodes, street addresses, dates, class codes, full names after
+   "my name is" / "naitwa" / "je m'appelle" / "me llamo" / "اسمي" and after titles ("Mr",
+   "Mrs", "Dr", "Teacher", "Mwalimu", "Bw", "Bi", "M.", "Mme", "Sr", "Sra", "الأستاذ", "السيد"
+   ...), and the consultation's deny-lists (names of one or several words: staff, schools,
+   places; see :func:`parse_name_list`) -> ``<EMAIL>``, ``<NAME>`` ...
 
 Free text is released only through :func:`release_quote`: screened by this module, reviewed
 by a person (the reviewer's decision is passed in), with no concern flag, from band B or C,
@@ -23,24 +26,27 @@ Examples
 'Text me on <PHONE> or <EMAIL>, my name is <NAME>'
 >>> sorted(s.pii)
 ['EMAIL', 'NAME', 'PHONE']
->>> screen_text("he hurts me at home").concerns
-('en:hurt',)
+>>> screen_text("he hurts me at home").categories
+('physical_abuse',)
+>>> screen_text("I told Mr Otieno Kamau, my name is Amina Wanjiru").redacted
+'I told Mr <NAME>, my name is <NAME>'
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .concerns import RuleSet, find_concerns
 from .disclosure import DisclosureError
 
 __all__ = [
-    "CONCERN_TERMS",
     "ReleasedQuote",
     "ScreenedText",
+    "parse_name_list",
     "release_quote",
     "screen_text",
     "screen_texts",
@@ -48,26 +54,123 @@ __all__ = [
 
 _GATE = object()
 
-#: Concern keywords by language (stems; matched case-insensitively at word starts).
-CONCERN_TERMS: dict[str, tuple[str, ...]] = {
-    "en": ("abuse", "abusing", "rape", "molest", "hurt", "hit me",
-           "hits me", "beat me", "beats me", "touched me", "touches me", "touching me",
-           "kill myself", "suicide", "self harm", "self-harm", "cut myself", "want to die",
-           "nude", "naked", "sextort", "blackmail", "groom", "scared to go home",
-           "afraid to go home", "forced me", "threaten"),
-    "sw": ("ananipiga", "wananipiga", "kunipiga", "ubakaji", "kubaka", "kunibaka",
-           "ananigusa", "kunigusa", "unyanyasaji", "kunyanyaswa", "kujiua", "nataka kufa",
-           "uchi", "picha za uchi", "ananitishia", "kunitishia", "dhuluma"),
-    "fr": ("abus", "viol", "violé", "me frappe", "me bat", "me touche", "attouchement",
-           "me suicider", "suicide", "me tuer", "envie de mourir", "nue", "chantage",
-           "menace", "harcèle"),
-    "es": ("abuso", "violación", "violó", "me pega", "me golpea", "me toca", "tocamiento",
-           "suicid", "matarme", "quiero morir", "desnud", "chantaje", "amenaz", "acoso"),
-    "pt": ("abuso", "estupro", "violência", "me bate", "me toca", "suicíd", "me matar",
-           "quero morrer", "nua", "pelad", "chantagem", "ameaç", "assédio"),
-}
+#: Titles after which the next word is a name in any case ("mr otieno", "السيد احمد").
+TITLES_ANY_CASE = (
+    "mr", "mrs", "ms", "mx", "dr", "prof", "bw", "bi", "mwl", "tr", "mme", "mlle", "sr", "sra", "srta",
+    "السيد", "السيدة", "الأستاذ", "الأستاذة", "الاستاذ", "الاستاذة", "أستاذ", "أستاذة", "استاذ", "استاذة",
+    "الشيخ", "الشيخة", "الدكتور", "الدكتورة", "دكتور", "دكتورة", "أبلة", "ابلة", "مستر", "مس", "المعلمة",
+    "المعلم", "المدرس", "المدرسة", "الأخت", "الأخ",
+)
+#: Titles that are also ordinary words ("my teacher said"): a name follows only when capitalised.
+TITLES_CAPITALISED = (
+    "teacher", "mister", "miss", "madam", "sir", "coach", "pastor", "doctor", "aunty", "auntie", "uncle",
+    "mwalimu", "bwana", "mama", "baba", "madame", "monsieur", "mademoiselle", "maître", "maitre", "maîtresse",
+    "maitresse", "docteur", "m", "señor", "senor", "señora", "senora", "señorita", "senorita", "profesor",
+    "profesora", "profe", "maestro", "maestra", "don", "doña", "dona", "senhor", "senhora", "professor",
+    "professora",
+)
+#: Phrases after which a child gives their own name (the first word is a name in any case).
+NAME_INTRODUCTIONS = (
+    "my name is", "my names are", "my name's", "i am called", "i'm called", "im called", "jina langu ni",
+    "majina yangu ni", "naitwa", "ninaitwa", "je m'appelle", "je m’appelle", "jm'appelle", "jmapelle",
+    "mon nom est", "mon prénom est", "me llamo", "mi nombre es", "meu nome é", "me chamo", "اسمي", "إسمي",
+    "انا اسمي", "أنا اسمي",
+)
+#: Words that end a name (so "my name is amina and I ..." keeps "and I").
+_NAME_STOP = frozenset("""
+and i im i'm am from in at of the a to is was my me we you he she they it na ni niko nina nimesoma ya wa kwa
+et je suis de du le la les un une y yo soy tengo el los las con e eu sou do da و انا أنا من في عمري
+قال قالت قالي يقول لطيف لطيفة كويس كويسة منيح منيحة بيساعد يساعد ساعدني هو هي كان كانت جدا كثير مع على عن لا ما
+هذا هذه اللي الذي التي
+but or so age aged years year old grade class std form darasa miaka ans años anos
+""".split())
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
-_NAME_WORD = r"([A-ZÀ-ÖØ-Þ][\w'’-]+)"
+
+def _title_regex(titles: Iterable[str]) -> re.Pattern:
+    alternatives = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(titles, key=len, reverse=True))
+    return re.compile(r"(?<![\w.])(?:" + alternatives + r")(?:\.|(?=\s))\s*", re.IGNORECASE)
+
+
+_ANY_CASE_RE = _title_regex(TITLES_ANY_CASE)
+_CAPITALISED_RE = _title_regex(TITLES_CAPITALISED)
+_INTRODUCTION_RE = re.compile(r"(?<!\w)(?:" + "|".join(
+    re.escape(p).replace(r"\ ", r"\s+") for p in sorted(NAME_INTRODUCTIONS, key=len, reverse=True)) + r")\s*[:,-]?\s*",
+    re.IGNORECASE)
+
+
+def _caseless(word: str) -> bool:
+    return word[0].lower() == word[0].upper()
+
+
+def _name_after(text: str, start: int, *, first_any_case: bool, lowercase_more: bool) -> int:
+    """The end of the name (of up to three words) that starts at ``start``, or ``start`` if none.
+
+    The first word counts in any case when ``first_any_case``; later words when capitalised (or,
+    in a caseless script such as Arabic, when not a common word), and lowercase words too when
+    ``lowercase_more`` ("my name is amina wanjiru").
+    """
+    end, count, pos = start, 0, start
+    while count < 3:
+        m = _WORD.match(text, pos)
+        if m is None or m.group(0).lower().strip("'’-") in _NAME_STOP:
+            break
+        word = m.group(0)
+        if _caseless(word):
+            ok = count == 0 and first_any_case or count > 0 and not word.startswith("و")
+        elif word[0].isupper():
+            ok = True
+        else:
+            ok = first_any_case and (count == 0 or lowercase_more)
+        if not ok:
+            break
+        end, count = m.end(), count + 1
+        gap = re.match(r"[ \t]+", text[end:])
+        if gap is None:
+            break
+        pos = end + gap.end()
+    return end
+
+
+def _redact_introduced_names(text: str) -> str:
+    """Names after titles and after "my name is": the title stays, the name becomes ``<NAME>``."""
+    spans = []
+    for rx, any_case, more in ((_INTRODUCTION_RE, True, True), (_ANY_CASE_RE, True, False),
+                               (_CAPITALISED_RE, False, False)):
+        for m in rx.finditer(text):
+            end = _name_after(text, m.end(), first_any_case=any_case, lowercase_more=more)
+            if end > m.end():
+                spans.append((m.end(), end))
+    out, last = [], 0
+    for start, end in sorted(spans):
+        if start < last:
+            continue
+        out.append(text[last:start] + "<NAME>")
+        last = end
+    return "".join(out) + text[last:]
+
+
+def parse_name_list(text: str | None) -> list[str]:
+    """The names a facilitator listed: one a line, or separated by commas or semicolons.
+
+    A name may have several words ("Mrs Achieng", "Kibera Hope Academy"); a name given with a
+    title is also removed without it.
+
+    Examples
+    --------
+    >>> parse_name_list("Mrs Achieng, Mr Otieno Kamau\\nKibera Hope Academy; ")
+    ['Mrs Achieng', 'Achieng', 'Mr Otieno Kamau', 'Otieno Kamau', 'Kibera Hope Academy']
+    """
+    names: list[str] = []
+    for entry in re.split(r"[\n\r,;،]+", text or ""):
+        entry = " ".join(entry.split())
+        if not entry:
+            continue
+        names.append(entry)
+        m = _ANY_CASE_RE.match(entry) or _CAPITALISED_RE.match(entry)
+        if m and entry[m.end():].strip():
+            names.append(entry[m.end():].strip())
+    return list(dict.fromkeys(names))
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("URL", re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|co|"
@@ -87,11 +190,6 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("DATE", re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")),
     ("CLASS", re.compile(r"\b(?:year|grade|class|std|standard|form|darasa|classe|grado|curso|"
                          r"turma|série)\s*\d+\s?[A-Za-z]?\b", re.IGNORECASE)),
-    ("NAME", re.compile(
-        r"(?i:\b(?:my name is|i am called|i'm called|call me|jina langu ni|naitwa|"
-        r"je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|meu nome é|me chamo|"
-        r"mr|mrs|ms|miss|sir|teacher|mwalimu|bwana|bi|madame|monsieur|mme|m\.|señor|señora|"
-        r"sr|sra|profesor|professora?|senhor|senhora|dona)\.?\s+)" + _NAME_WORD)),
 ]
 
 
@@ -106,14 +204,17 @@ class ScreenedText:
     pii : tuple of str
         Kinds of personal information found.
     concerns : tuple of str
-        Concern terms matched, as ``"lang:term"``; non-empty means safeguarding review.
+        Concern rules matched, as ``"lang:rule"``; non-empty means safeguarding review.
     words : int
+    categories : tuple of str
+        The kinds of concern (:data:`analysis.concerns.CATEGORIES`), in the order found.
     """
 
     redacted: str
     pii: tuple[str, ...]
     concerns: tuple[str, ...]
     words: int
+    categories: tuple[str, ...] = ()
     _gate: object = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -126,24 +227,13 @@ class ScreenedText:
         return bool(self.concerns)
 
 
-def _concern_regex(terms: Mapping[str, Iterable[str]]) -> list[tuple[str, re.Pattern]]:
-    out = []
-    for lang, words in terms.items():
-        for w in words:
-            out.append((f"{lang}:{w.strip()}",
-                        re.compile(r"(?<!\w)" + re.escape(w.strip()), re.IGNORECASE)))
-    return out
-
-
-_DEFAULT_CONCERNS = _concern_regex(CONCERN_TERMS)
-
-
 def _deny_regex(words: Iterable[str]) -> re.Pattern | None:
     words = sorted({w.strip() for w in words if w and w.strip()}, key=len, reverse=True)
     if not words:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)",
-                      re.IGNORECASE)
+    # a name of several words matches whatever spaces or line breaks stand between its words
+    return re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(re.escape(part) for part in w.split())
+                                               for w in words) + r")(?!\w)", re.IGNORECASE)
 
 
 def screen_text(
@@ -151,7 +241,7 @@ def screen_text(
     names: Iterable[str] = (),
     schools: Iterable[str] = (),
     places: Iterable[str] = (),
-    concern_terms: Mapping[str, Iterable[str]] | None = None,
+    rule_sets: Iterable[RuleSet] | None = None,
 ) -> ScreenedText:
     """Screen one free-text answer (see the module notes).
 
@@ -159,14 +249,15 @@ def screen_text(
     ----------
     text : str
     names, schools, places : iterable of str
-        Deny-lists for this consultation (first names from the consent register are held
-        in memory only, never stored with responses).
-    concern_terms : mapping, optional
-        Language -> terms, replacing :data:`CONCERN_TERMS`.
+        Deny-lists for this consultation, each entry one name of one or more words (first names
+        from the consent register are held in memory only, never stored with responses).
+    rule_sets : iterable of RuleSet, optional
+        Replaces the shipped concern rules (:func:`analysis.concerns.rules_for`).
     """
     text = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
-    concerns_re = _DEFAULT_CONCERNS if concern_terms is None else _concern_regex(concern_terms)
-    concerns = tuple(dict.fromkeys(label for label, rx in concerns_re if rx.search(text)))
+    found_concerns = find_concerns(text, rule_sets)
+    concerns = tuple(c.label for c in found_concerns)
+    categories = tuple(dict.fromkeys(c.category for c in found_concerns))
     out = text
     found: list[str] = []
     deny = [(kind, _deny_regex(words)) for kind, words in
@@ -175,16 +266,15 @@ def screen_text(
     # then the deny-lists, then the remaining patterns
     steps = _PATTERNS[:4] + [(k, rx) for k, rx in deny if rx is not None] + _PATTERNS[4:]
     for kind, rx in steps:
-        if kind == "NAME" and rx.groups:
-            def repl(m: re.Match) -> str:
-                return m.group(0)[: m.start(1) - m.start(0)] + "<NAME>"
-            new = rx.sub(repl, out)
-        else:
-            new = rx.sub(f"<{kind}>", out)
+        new = rx.sub(f"<{kind}>", out)
         if new != out:
             found.append(kind)
             out = new
-    return ScreenedText(out, tuple(dict.fromkeys(found)), concerns, len(text.split()), _GATE)
+    new = _redact_introduced_names(out)
+    if new != out:
+        found.append("NAME")
+        out = new
+    return ScreenedText(out, tuple(dict.fromkeys(found)), concerns, len(text.split()), categories, _GATE)
 
 
 def screen_texts(texts: Iterable[str], **kwargs) -> pd.DataFrame:

@@ -109,7 +109,7 @@ class ConsultationForm(FlaskForm):
                                 validators=[Optional(), Length(min=4, max=8)],
                                 render_kw={"inputmode": "numeric", "autocomplete": "new-password"})
     screening_deny_list = TextAreaField(
-        _l("Names to remove from open answers (teachers, local places; separated by spaces)"),
+        _l("Names to remove from open answers (teachers, local places): one a line, or separated by commas"),
         validators=[Optional(), Length(max=4000)])
     feedback_due = DateField(_l("When children will hear back"), validators=[DataRequired()])
     analysis_cutoff = DateField(_l("Last day a child can withdraw their answers"), validators=[DataRequired()])

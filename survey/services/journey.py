@@ -13,10 +13,11 @@ import functools
 import hashlib
 import json
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from analysis.textscreen import screen_text  # imported with the app, not on a child's first answer
+from analysis.textscreen import parse_name_list, screen_text  # imported with the app, not on a child's first answer
 from consent.codes import InvalidCode
 from consent.states import Event, State, TransitionRefused, may_store_answers, transition
 from consent.texts import RenderedText, TextKind, render_text
@@ -256,10 +257,10 @@ def screen_open_answers(participant: Participant | ParticipantRow, instrument: I
 
     Personal information (names on the consultation's deny-list, phone numbers, e-mail and
     street addresses, handles) is replaced by ``<KIND>`` tokens, so it is never stored; answers
-    that match a concern term also go, redacted and with no link to the child, to the
+    that match a concern rule also go, redacted and with no link to the child, to the
     safeguarding queue.
     """
-    names = participant.consultation.screening_deny_list.split()
+    names = parse_name_list(participant.consultation.screening_deny_list)
     items = view_for(participant, instrument).items
     screened: dict[str, str | None] = dict(values)
     flags = []
@@ -394,14 +395,23 @@ def _upsert_statement(dialect: str):  # noqa: ANN202 - a dialect-specific insert
         set_={"value": statement.excluded.value, "saved_on": statement.excluded.saved_on})
 
 
+class Submitted(NamedTuple):
+    """Where a submitted page leads, and whether one of its answers was sent to the safeguarding lead."""
+
+    target: int | None
+    concern: bool
+
+
 def submit_page(participant: Participant | ParticipantRow, instrument: Instrument, index: int, shown_items: tuple,
                 stored: Mapping[str, str], values: Mapping[str, str | None], *, token: str, going_back: bool,
-                lang: str) -> int | None:
+                lang: str) -> Submitted:
     """Screen, store and route one submitted page; the index of the page to show next.
 
-    ``None`` means there is no page that way (the end, or the first page when going back).
-    When the answers bring something new onto this same page (a follow-up question, or a help
-    note after "not good"), the same page comes back before the child moves on.
+    A ``None`` target means there is no page that way (the end, or the first page when going
+    back).  When the answers bring something new onto this same page (a follow-up question, or
+    a help note after "not good"), the same page comes back before the child moves on.
+    ``concern`` is true when an answer of this page went to the safeguarding queue (the child
+    then sees what happens next before going on).
     """
     # Open answers are screened before storing: no personal information reaches the database.
     values, flags = screen_open_answers(participant, instrument, values)
@@ -414,7 +424,9 @@ def submit_page(participant: Participant | ParticipantRow, instrument: Instrumen
         after = relevant_items(instrument, participant, index, expression_values(merged), lang)
         stay = any(item.name not in shown_now for item in after)
     save_page(participant, token, index, values, target, flags)
-    return index if stay else target
+    # A replayed page (a double click) stores nothing again, but its answer did go to the lead:
+    # the browser shows the last response, so that one says so too.
+    return Submitted(index if stay else target, bool(flags))
 
 
 def move_to(participant: Participant | ParticipantRow, page_index: int) -> None:

@@ -34,6 +34,7 @@ from survey.access import child, child_assented, public_child_facing
 from survey.database import is_storage_full
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
+from survey.i18n import text_direction
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
 from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
 from survey.services import facilitation, journey, participants
@@ -225,8 +226,8 @@ def _page_view(index: int):
             going_back = request.form.get("nav") == "back"
             token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
             try:
-                target = journey.submit_page(participant, instrument, index, items, stored, values,
-                                             token=token, going_back=going_back, lang=lang)
+                submitted = journey.submit_page(participant, instrument, index, items, stored, values,
+                                                token=token, going_back=going_back, lang=lang)
             except journey.PageConflict:
                 abort(409)
             except sa.exc.DBAPIError as error:
@@ -243,10 +244,14 @@ def _page_view(index: int):
                 # the journey's start sends the child wherever their state now allows.
                 return redirect(url_for("participate.welcome"))
             else:
+                target = submitted.target
                 if target is None:
-                    return redirect(url_for("participate.page", index=index) if going_back
-                                    else url_for("participate.end"))
-                return redirect(url_for("participate.page", index=target))
+                    target = index if going_back else "end"
+                if submitted.concern:
+                    # What the child wrote went to the safeguarding lead: say so, calmly, before going on.
+                    return redirect(url_for("participate.concern_noted", then=target))
+                return redirect(url_for("participate.end") if target == "end"
+                                else url_for("participate.page", index=target))
         else:
             status = 400
     else:
@@ -282,6 +287,21 @@ def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) 
 @csrf.exempt  # checked inside, so that a stale token re-shows the page instead of an error
 def page(index: int):
     return _page_view(index)
+
+
+@bp.route("/p/noted")
+@child_assented
+def concern_noted():
+    """After an answer that went to the safeguarding lead: thanks, what happens next, who can help."""
+    participant = participants.current_participant()
+    then = request.args.get("then", "")
+    onward = (url_for("participate.end") if then == "end"
+              else url_for("participate.page", index=int(then)) if then.isdigit() and len(then) < 4
+              else url_for("participate.welcome"))
+    shown = journey.information_text(participant, _locale())
+    return render_template("participate/noted.html", onward=onward, privacy=shown.section("privacy"),
+                           privacy_lang=shown.language, privacy_dir=text_direction(shown.language),
+                           facilitated=participant.consultation.facilitated)
 
 
 @bp.route("/p/end", methods=["GET", "POST"])

@@ -1,0 +1,164 @@
+"""Concern screening (issue 16): every interface language has rules; written disclosures are
+flagged and ordinary answers about reporting are not; the text is folded before matching."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+import survey
+from analysis.concerns import CATEGORIES, evaluate, find_concerns, fold, parse_rules, rule_languages, rules_for, words
+from analysis.textscreen import parse_name_list, screen_text
+
+DATA = Path(__file__).parent / "data" / "screening"
+RECALL_AT_LEAST = 0.95
+FALSE_POSITIVES_AT_MOST = 0.10
+
+
+def interface_languages() -> list[str]:
+    """English (the source language) and every catalogue under survey/translations/."""
+    folder = Path(survey.__file__).parent / "translations"
+    return sorted({"en"} | {p.name for p in folder.iterdir() if p.is_dir()})
+
+
+def labelled(language: str) -> list[tuple[bool, str, str]]:
+    with open(DATA / f"{language}.tsv", encoding="utf-8", newline="") as handle:
+        return [(row["label"] == "concern", row["category"], row["text"])
+                for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+
+
+def test_every_interface_language_has_concern_rules_and_an_evaluation_set() -> None:
+    languages = interface_languages()
+    assert {"en", "fr", "es", "ar", "sw"} <= set(languages)
+    missing = [lang for lang in languages if lang not in rule_languages()]
+    assert missing == [], f"no concern rules (analysis/screening/<lang>.yaml) for {missing}"
+    for lang in languages:
+        assert rules_for(lang).rules, lang
+        assert (DATA / f"{lang}.tsv").exists(), f"no labelled sentences for {lang}"
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "ar", "sw"])
+def test_recall_and_false_positives_on_the_labelled_sentences(language: str) -> None:
+    rows = labelled(language)
+    concerns = [row for row in rows if row[0]]
+    ordinary = [row for row in rows if not row[0]]
+    assert len(rows) >= 60 and len(concerns) >= 25 and len(ordinary) >= 25
+    # the disclosures cover every category of concern
+    assert {category for _, category, _ in concerns} == set(CATEGORIES)
+    score = evaluate((is_concern, text) for is_concern, _, text in rows)
+    print(f"\n{language}: recall {score.recall:.1%} ({score.concerns}), "
+          f"false positives {score.false_positive_rate:.1%} ({score.ordinary})")
+    assert score.recall >= RECALL_AT_LEAST, score.missed
+    assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, score.false_alarms
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es", "ar", "sw"])
+def test_the_sentences_written_while_tuning_stay_within_the_bounds_too(language: str) -> None:
+    rows = labelled_dev(language)
+    score = evaluate((is_concern, text) for is_concern, _, text in rows)
+    assert score.recall >= RECALL_AT_LEAST, score.missed
+    assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, score.false_alarms
+
+
+def labelled_dev(language: str) -> list[tuple[bool, str, str]]:
+    with open(DATA / "dev" / f"{language}.tsv", encoding="utf-8", newline="") as handle:
+        return [(row["label"] == "concern", row["category"], row["text"])
+                for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)]
+
+
+@pytest.mark.parametrize("text, category", [
+    # the findings of issue 16, word for word
+    ("my uncle touches my private parts and I want to end my life", "sexual_abuse"),
+    ("my uncle touches my private parts and I want to end my life", "self_harm"),
+    ("my stepdad comes into my room at night and does things", "sexual_abuse"),
+    ("a man keeps asking me to send photos of my body", "online_exploitation"),
+    ("he said he will share my photos with everyone if I don't send more", "online_exploitation"),
+    ("عمي يلمسني وبدي موت", "sexual_abuse"),
+    ("ابي يضربني كل يوم", "physical_abuse"),
+    ("أريد أن أنتحر", "self_harm"),
+    ("طلب مني صور عارية", "online_exploitation"),
+])
+def test_the_disclosures_of_the_issue_are_flagged(text: str, category: str) -> None:
+    screened = screen_text(text)
+    assert screened.safeguarding and category in screened.categories, screened.concerns
+
+
+def test_folding_case_accents_arabic_letters_diacritics_tatweel_and_repeats() -> None:
+    assert fold("ÉCOLE Niño") == "ecole nino"
+    # alef forms, ta marbuta, alef maqsura, diacritics and tatweel
+    assert fold("أَنَا إِلى آمنة مدرسةٌ عـــلى") == fold("انا الي امنه مدرسه علي")
+    assert words("pleeeease he hiiiits meee") == ["please", "he", "hits", "me"]
+    assert words("I'm gonna kms", replace=rules_for("en").replace) == ["i", "am", "going", "to", "kil", "myself"]
+    # the same disclosure, however it is spelt
+    for variant in ("he HITS me", "he hiiits meee", "hé hits mé", "He hits me!!!"):
+        assert "physical_abuse" in screen_text(variant).categories, variant
+    for variant in ("ابي يضربني", "أبي يَضْرِبُنِي", "ابي يضـــربني", "ابي يضرررربني"):
+        assert "physical_abuse" in screen_text(variant).categories, variant
+
+
+def test_text_speak_sheng_and_mixed_languages() -> None:
+    for text in ("sum1 on snap wants pics of me wiv no clothes", "im gonna kms", "u cant tell ur mum its our secret",
+                 "uncle ananitouch kwa private parts", "jamaa wa insta ananiitisha nudes", "dadi hunichapa daily",
+                 "jsuis frappée par mon beau pere", "kiero morirme xq nadie me kiere"):
+        assert screen_text(text).safeguarding, text
+
+
+def test_hypotheticals_advice_and_denials_are_not_disclosures() -> None:
+    for text in ("if someone touched me i would tell my mum", "my dad never hits me",
+                 "children should learn what abuse is", "if a stranger asks for nudes block them",
+                 "si quelqu un me frappe je le dis a la maitresse", "kama mtu akikupiga mwambie mwalimu",
+                 "اذا حدا ضربك احكي للمعلم", "si alguien te pide fotos bloquealo"):
+        assert not screen_text(text).safeguarding, text
+
+
+def test_a_rule_file_is_checked_when_read() -> None:
+    with pytest.raises(ValueError, match="category"):
+        parse_rules({"rules": [{"id": "x", "category": "other", "all": [["hit"]]}]}, "xx")
+    with pytest.raises(ValueError, match="no group named"):
+        parse_rules({"rules": [{"id": "x", "category": "threats", "all": ["NOPE"]}]}, "xx")
+    custom = parse_rules({"groups": {"ME": ["me"]}, "rules": [
+        {"id": "bonk", "category": "physical_abuse", "all": [["bonk*"], "ME"], "window": 2}]}, "xx")
+    assert [c.label for c in find_concerns("he bonks me", [custom])] == ["xx:bonk"]
+    assert find_concerns("he bonks the ball at me", [custom]) == ()
+
+
+@pytest.mark.parametrize("text, leaked", [
+    ("Mr Otieno is kind", "Otieno"),
+    ("mr otieno helped me", "otieno"),
+    ("I told Mr. Otieno Kamau", "Kamau"),
+    ("my name is Amina Wanjiru", "Wanjiru"),
+    ("my name is amina wanjiru and i am 9", "wanjiru"),
+    ("Mrs Achieng helped", "Achieng"),
+    ("Ms Njeri and Miss Wambui", "Wambui"),
+    ("Dr Mwangi", "Mwangi"),
+    ("Teacher Otieno listens", "Otieno"),
+    ("mwalimu Kamau anasaidia", "Kamau"),
+    ("Bw Mwangi na Bi Halima", "Halima"),
+    ("M. Dupont est gentil", "Dupont"),
+    ("Mme Durand m'écoute", "Durand"),
+    ("je m'appelle Zoé Martin", "Martin"),
+    ("el Sr. Gómez y la Sra. López", "López"),
+    ("me llamo Carla Pérez y tengo 11", "Pérez"),
+    ("الأستاذ أحمد لطيف", "أحمد"),
+    ("السيد محمود يساعدنا", "محمود"),
+    ("اسمي أمينة", "أمينة"),
+])
+def test_names_after_titles_and_introductions_are_removed(text: str, leaked: str) -> None:
+    screened = screen_text(text)
+    assert leaked not in screened.redacted and "NAME" in screened.pii, screened.redacted
+
+
+def test_ordinary_words_after_titles_are_kept() -> None:
+    for text in ("the teacher said no", "I miss my mum", "mwalimu wangu ni mpole", "my teacher is kind"):
+        assert screen_text(text).redacted == text
+
+
+def test_the_facilitators_list_takes_names_of_several_words() -> None:
+    assert parse_name_list("Mrs Achieng\nKibera Hope Academy, Baraka;Otieno") == [
+        "Mrs Achieng", "Achieng", "Kibera Hope Academy", "Baraka", "Otieno"]
+    assert parse_name_list("") == [] and parse_name_list(None) == []
+    names = parse_name_list("Mrs Achieng\nKibera Hope Academy")
+    redacted = screen_text("Achieng and mrs  achieng said Kibera Hope\nAcademy is far", names=names).redacted
+    assert "chieng" not in redacted and "Kibera" not in redacted and "far" in redacted
