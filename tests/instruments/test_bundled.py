@@ -96,7 +96,8 @@ def test_youngest_band_reads_at_its_target(inst):
     for item in inst.items_for_band("A"):
         for code in inst.language_codes:
             # a band-A wording exists in every language where it exists in English
-            assert item.label_for(code, "A") != item.label_for(code) or item.label_for("en", "A") == item.label_for("en")
+            has_own = item.label_for("en", "A") != item.label_for("en")
+            assert not has_own or item.label_for(code, "A") != item.label_for(code), (item.name, code)
         if item.type is ItemType.TEXT:
             # a text box takes words, not drawings
             assert "draw" not in item.label_for("en", "A").lower()
