@@ -28,6 +28,9 @@ pytestmark = pytest.mark.browser
 WIDTH, HEIGHT = 360, 740
 HEADER_LIMIT = HEIGHT / 5  # 148 px
 YES_LIMIT = 1500  # about two screens
+#: In a facilitated session the header has a third row ("I'd like to talk to someone"), and the
+#: information names two limits of privacy; French, Spanish and Swahili run longer than English.
+YES_LIMIT_FACILITATED = 1650
 MATRIX_LIMIT = 2400  # about three screens for the 7-row matrix, help panel included (3,174-3,512 px before)
 
 #: Scrolls the page from top to bottom in small steps; at each step lists every input, label,
@@ -185,6 +188,18 @@ def test_youngest_band_reaches_yes_within_two_screens(app, new_phone, bundled_co
     assert _violations(page) == []
 
 
+def test_youngest_band_reaches_yes_in_every_language_in_a_session(app, new_phone, bundled_consultation,
+                                                                 issue_codes) -> None:
+    languages = ("en", "fr", "es", "ar", "sw")
+    consultation = bundled_consultation(languages=languages, facilitated=True)
+    tops = {}
+    for lang, code in zip(languages, issue_codes(consultation, len(languages)), strict=True):
+        page = _phone(new_phone)
+        _to_about(page, code, age="9", lang=lang)
+        tops[lang] = _top_of(page, "button[name=decision][value=yes]")
+    assert {lang: top for lang, top in tops.items() if top > YES_LIMIT_FACILITATED} == {}, tops
+
+
 def test_youngest_band_information_keeps_every_part_without_javascript(app, new_phone, bundled_consultation,
                                                                        issue_codes) -> None:
     import sqlalchemy as sa
@@ -259,3 +274,20 @@ def test_a_reserved_answer_clears_the_other_choices(app, new_phone, bundled_cons
     assert page.locator("textarea[name=q_ID2]").input_value() == ""
     page.locator("textarea[name=q_ID2]").press_sequentially("Help")
     assert not page.locator("input[name=rns_ID2]").is_checked()
+
+
+def test_header_fits_in_every_shipped_language(app, new_phone, bundled_consultation, issue_codes) -> None:
+    """The longest header: a facilitated session (with "I'd like to talk to someone"), each language."""
+    languages = ("en", "fr", "es", "ar", "sw")
+    consultation = bundled_consultation(languages=languages, facilitated=True)
+    codes = issue_codes(consultation, len(languages))
+    heights = {}
+    for lang, code in zip(languages, codes, strict=True):
+        page = _phone(new_phone)
+        _to_about(page, code, age="12", lang=lang)
+        page.click("button[name=decision][value=yes]")
+        page.wait_for_url("**/p/q/*")
+        assert page.locator("html").get_attribute("lang") == lang
+        heights[lang] = page.evaluate(_HEADER_BOTTOM_JS)
+        _shot(page, f"header-{lang}")
+    assert {lang: h for lang, h in heights.items() if h > HEADER_LIMIT} == {}, heights
