@@ -51,6 +51,7 @@ from consent.profiles import PermissionMode
 __all__ = [
     "ASSENT_ELEMENTS",
     "AssentElement",
+    "FIRST_SHOWN",
     "CONTENT_HINTS",
     "BulletList",
     "CheckOutcome",
@@ -187,6 +188,12 @@ ASSENT_ELEMENTS: tuple[AssentElement, ...] = (
     AssentElement(12, ("reaffirmation",), "the end question: are you happy for us to use your "
                   "answers?"),
 )
+
+#: The parts of the child information a child sees before the understanding check and the Yes
+#: or No: what it is about, that it is their choice, who sees the answers and the limits of
+#: privacy.  The other elements stay one tap away ("Tell me more") on the same page, so the
+#: choice is within about two phone screens (issue 16).
+FIRST_SHOWN: tuple[str, ...] = ("what_about", "your_choice", "who_sees", "privacy")
 
 #: Sections of the guardian documents (checked by :func:`lint_guardian`).
 GUARDIAN_ELEMENTS: Mapping[TextKind, tuple[str, ...]] = {
@@ -926,6 +933,24 @@ class RenderedText:
                 elif isinstance(b, BulletList):
                     out.extend(f"• {item}" for item in b.items)
         return tuple(out)
+
+    def first_and_more(self, *, exclude: Iterable[str] = ("understanding_check", "choice", "reaffirmation",
+                                                            "facilitator_note"),
+                       first: Iterable[str] = FIRST_SHOWN) -> tuple[tuple[Section, ...], tuple[Section, ...]]:
+        """The information sections split into those shown first and the rest, each in text order.
+
+        Examples
+        --------
+        >>> t = ConsentText("child_information", "en", "A", 1, "T",
+        ...                 "[who_we_are]\\nWe are us.\\n[your_choice]\\nYou choose.\\n")
+        >>> shown, more = render_text(t, {}).first_and_more()
+        >>> [s.element for s in shown], [s.element for s in more]
+        (['your_choice'], ['who_we_are'])
+        """
+        skip, wanted = set(exclude), set(first)
+        kept = [s for s in self.sections if s.element not in skip]
+        return (tuple(s for s in kept if s.element in wanted),
+                tuple(s for s in kept if s.element not in wanted))
 
     @property
     def plain_text(self) -> str:

@@ -6,7 +6,10 @@ registry maps each item type to a function that makes its fields; ``stored_value
 submitted form back into the values stored for each item.
 
 Every answerable item gets "I'd rather not say" (stored as ``_rns``) and, where the instrument
-allows it, "I don't know" (``_dk``), kept apart from the scale.  Nothing is required.
+allows it, "I don't know" (``_dk``), kept apart from the scale.  Nothing is required.  A reserved
+answer stands alone: a submission that pairs it with another choice (or with a written answer) is
+refused with a message and the page comes back with what the child gave, rather than one of the
+two being kept silently.
 """
 
 from __future__ import annotations
@@ -101,8 +104,8 @@ class PageContext:
             return text
         alt = choice.alt.get_for(self.lang, (self.default_language,)) or ""
         source = url_for("participate.media", filename=image)
-        return Markup('<img class="pictogram" src="{}" alt="{}" width="48" height="48"> {}').format(
-            source, alt, text)
+        return Markup('<img class="pictogram" src="{}" alt="{}" width="48" height="48"> '
+                      '<span class="choice-text">{}</span>').format(source, alt, text)
 
 
 def field_name(item: Item, row: str | None = None) -> str:
@@ -112,6 +115,29 @@ def field_name(item: Item, row: str | None = None) -> str:
 def _reserved(item: Item) -> list[SelectChoice]:
     extra = [SelectChoice(DONT_KNOW, DK_LABEL)] if item.allow_dont_know else []
     return [*extra, SelectChoice(RATHER_NOT_SAY, RNS_LABEL)]
+
+
+def _alone_message(reserved: str) -> str:
+    label = RNS_LABEL if reserved == RATHER_NOT_SAY else DK_LABEL
+    return _l("\u201c%(answer)s\u201d can't go with other answers. Please choose it on its own, "
+              "or untick it.", answer=label)
+
+
+def _reserved_alone(_form: Any, field: Field) -> None:
+    """A reserved answer ("I'd rather not say", "I don't know") stands alone (D-03)."""
+    chosen = [v for v in field.data or [] if v not in (None, "")]
+    reserved = [v for v in (RATHER_NOT_SAY, DONT_KNOW) if v in chosen]
+    if reserved and len(chosen) > 1:
+        raise ValidationError(_alone_message(reserved[0]))
+
+
+def _rather_not_say_alone(*names: str) -> Callable[[Any, Field], None]:
+    """A ticked "I'd rather not say" next to an answer written or chosen in ``names`` is refused."""
+    def check(form: Any, field: Field) -> None:
+        if field.data and any((form[name].data or "").strip() for name in names):
+            raise ValidationError(_alone_message(RATHER_NOT_SAY))
+
+    return check
 
 
 def _choice_in(valid: set[str]) -> Callable[[Any, Field], None]:
@@ -130,7 +156,7 @@ def _select_one(item: Item, ctx: PageContext) -> dict[str, Field]:
 
 def _select_multiple(item: Item, ctx: PageContext) -> dict[str, Field]:
     choices = ctx.choices(item) + _reserved(item)
-    validators: list[Any] = [Optional(), _choice_in({c.value for c in choices})]
+    validators: list[Any] = [Optional(), _choice_in({c.value for c in choices}), _reserved_alone]
     if item.max_choices:
         limit = item.max_choices
 
@@ -152,7 +178,7 @@ def _rank(item: Item, ctx: PageContext) -> dict[str, Field]:
         fields[f"{field_name(item)}__{position}"] = SelectField(
             choices=blank + choices, validators=[Optional(), _choice_in({c.value for c in choices})],
             validate_choice=False)
-    fields["rns_" + item.name] = BooleanField(RNS_LABEL)
+    fields["rns_" + item.name] = BooleanField(RNS_LABEL, validators=[_rather_not_say_alone(*fields)])
     return fields
 
 
@@ -160,7 +186,7 @@ def _text(item: Item, ctx: PageContext) -> dict[str, Field]:
     return {
         field_name(item): TextAreaField(validators=[Optional(), Length(max=TEXT_MAX_LENGTH)],
                                         render_kw={"maxlength": TEXT_MAX_LENGTH, "rows": 4}),
-        "rns_" + item.name: BooleanField(RNS_LABEL),
+        "rns_" + item.name: BooleanField(RNS_LABEL, validators=[_rather_not_say_alone(field_name(item))]),
     }
 
 
@@ -179,7 +205,7 @@ def _number(decimal: bool) -> Callable[[Item, PageContext], dict[str, Field]]:
         return {
             field_name(item): StringField(validators=[Optional(), Length(max=30), is_number],
                                           render_kw={"inputmode": "decimal" if decimal else "numeric"}),
-            "rns_" + item.name: BooleanField(RNS_LABEL),
+            "rns_" + item.name: BooleanField(RNS_LABEL, validators=[_rather_not_say_alone(field_name(item))]),
         }
 
     return make

@@ -324,6 +324,7 @@ def test_switching_language_mid_survey_keeps_answers(app, new_phone, bundled_con
     _answer_pages(child, 3)
     before = stored_answers(app)
     at = page.url
+    page.click("details.language-menu summary")  # the languages fold into one button
     page.click("nav.languages a[hreflang=ar]")
     page.wait_for_url(re.compile(r".*/p/q/\d+\?lang=ar$"))
     assert page.url.split("?")[0] == at
@@ -333,6 +334,7 @@ def test_switching_language_mid_survey_keeps_answers(app, new_phone, bundled_con
     page.wait_for_url(re.compile(r".*/p/q/\d+$"))
     assert page.locator("html").get_attribute("dir") == "rtl"  # the choice is remembered
     _assert_shows_given(page, child)
+    page.click("details.language-menu summary")
     page.click("nav.languages a[hreflang=en]")
     page.wait_for_url("**?lang=en")
     assert page.locator("html").get_attribute("dir") == "ltr"

@@ -90,6 +90,22 @@ def test_passes_its_own_lint_with_zero_errors(inst):
     assert not validate(inst, launch_languages=["fr"]).ok
 
 
+def test_youngest_band_reads_at_its_target(inst):
+    """Issue 16: no item reaches 8-10-year-olds above the lint's grade target, in any language."""
+    report = validate(inst)
+    too_hard = [f"{issue.location}: {issue.message}" for issue in report.issues
+                if issue.code is IssueCode.READING_LEVEL and re.search(r"\bA \(grade", issue.message)]
+    assert too_hard == []
+    for item in inst.items_for_band("A"):
+        for code in inst.language_codes:
+            # a band-A wording exists in every language where it exists in English
+            has_own = item.label_for("en", "A") != item.label_for("en")
+            assert not has_own or item.label_for(code, "A") != item.label_for(code), (item.name, code)
+        if item.type is ItemType.TEXT:
+            # a text box takes words, not drawings
+            assert "draw" not in item.label_for("en", "A").lower()
+
+
 def test_languages_and_statuses(inst):
     status = {lang.code: lang.status for lang in inst.languages}
     assert status == {"en": LanguageStatus.APPROVED, "fr": LanguageStatus.TRANSLATED,

@@ -79,7 +79,7 @@ def test_instrument_navigation():
     assert [s.name for s in inst.sections_for_band("A")][0] == "devices"
     assert "CH2_helpline" in inst.answer_names()
     assert inst.approved_languages[0].code == "en"
-    assert inst.label("TR1", "en", "A").startswith("If something made you feel scared")
+    assert inst.label("TR1", "en", "A").startswith("What if something made you feel scared")
 
 
 def test_content_hash_tracks_what_children_see_only():

@@ -16,8 +16,11 @@
     document.title = "";
     window.location.replace(link.href);
   }
-  // Also for a click meant to open a new tab: this page must not stay open.
-  link.addEventListener("click", leave);
+  // Also for a click meant to open a new tab: this page must not stay open.  The help panel at
+  // the foot of the page has a second link, as the top one scrolls away on a long page.
+  Array.prototype.forEach.call(
+    document.querySelectorAll("a[data-quick-exit], a[data-quick-exit-also]"),
+    function (each) { each.addEventListener("click", leave); });
   var presses = [];
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Shift" || event.repeat) { return; }

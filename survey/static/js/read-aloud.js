@@ -10,7 +10,11 @@
     slot.hidden = false;
     button.addEventListener("click", function () {
       window.speechSynthesis.cancel();
-      var utterance = new SpeechSynthesisUtterance(target.innerText);
+      // The button may sit inside what it reads: its own words are not read out.
+      slot.hidden = true;
+      var words = target.innerText;
+      slot.hidden = false;
+      var utterance = new SpeechSynthesisUtterance(words);
       utterance.lang = document.documentElement.lang || "en";
       utterance.rate = 0.9;
       window.speechSynthesis.speak(utterance);
