@@ -221,6 +221,12 @@ def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Item
     return long, cb
 
 
+def export_items(cb: Mapping[str, ItemMeta]) -> dict[str, ItemMeta]:
+    """The items a record-level export carries: all but the demographic (``DM``) ones."""
+    dropped = {name for name, meta in cb.items() if meta.domain == "DM"} | set(RESPONDENT_ITEMS.values())
+    return {name: meta for name, meta in cb.items() if name not in dropped}
+
+
 def export_frame(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> tuple[pd.DataFrame, dict[str, ItemMeta]]:
     """The long frame for a record-level export: demographic (``DM``) items left out.
 
@@ -228,9 +234,8 @@ def export_frame(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> tuple[pd.Dat
     (merged, locally suppressed); as items they would carry the suppressed values back out, and
     the other demographic items (an exact age, say) are quasi-identifiers no one checked.
     """
-    dropped = {name for name, meta in cb.items() if meta.domain == "DM"} | set(RESPONDENT_ITEMS.values())
-    kept = {name: meta for name, meta in cb.items() if name not in dropped}
-    out = long[~long["item"].isin(list(dropped))].copy()
+    kept = export_items(cb)
+    out = long[long["item"].isin(list(kept))].copy()
     out["item"] = out["item"].cat.remove_unused_categories()
     out.attrs["codebook"] = kept
     return out, kept
@@ -398,15 +403,25 @@ def _consultation(consultation_id: int) -> Consultation:
 def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
     """The bytes of one download (report html/pdf/xlsx, de-identified export, its codebook).
 
-    Raises :class:`NotEnoughResponses` under the threshold and
-    :class:`analysis.disclosure.DisclosureError` when the microdata gate refuses the export.
+    The codebook holds no data and is never refused. A record-level export passes the
+    microdata risk check, and when it holds sensitive (S2/S3) items it also needs a current
+    approval (:mod:`survey.services.export_approvals`, DP-07).
+
+    Raises :class:`NotEnoughResponses` under the threshold,
+    :class:`~survey.services.export_approvals.ApprovalRequired` for a sensitive export without
+    an approval and :class:`analysis.disclosure.DisclosureError` when the microdata gate
+    refuses the export.
     """
-    from analysis.exports import codebook_frame, export_deidentified, neutralise, write_report_xlsx
+    from analysis.exports import export_codebook, export_deidentified, neutralise, write_report_xlsx
     from analysis.report import render_html, write_report_pdf
     from analysis.sdc import MicrodataPolicy
+    from survey.services import export_approvals
 
     if fmt not in FORMATS.get(kind, {}):
         raise KeyError(f"{kind}.{fmt}")
+    if kind == "codebook":  # the instrument's variables, no answer: nothing to protect
+        frame = export_codebook(export_items(codebook_for(consultation))).astype(object).map(neutralise)
+        return frame.to_csv(index=False).encode("utf-8")
     pol = policy()
     if funnel_counts(consultation.id)["completed"] < pol.k:
         raise NotEnoughResponses(consultation.id)
@@ -423,15 +438,12 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
             if fmt == "pdf":
                 return write_report_pdf(view.report, out / "report.pdf").read_bytes()
             return write_report_xlsx(view.report, out / "report.xlsx").read_bytes()
+        export_approvals.require(consultation.id, export_items(codebook_for(consultation)))
         long, cb = export_frame(*long_frame(consultation))
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
-        files, released = export_deidentified(long, out, fmt="csv" if kind == "codebook" else fmt,
-                                              codebook=cb, policy=MicrodataPolicy(k=pol.k))
-        if kind == "codebook":
-            columns = [c for c in released.frame.columns if c != "record"]
-            frame = codebook_frame(cb, columns).astype(object).map(neutralise)
-            return frame.to_csv(index=False).encode("utf-8")
+        files, _released = export_deidentified(long, out, fmt=fmt, codebook=cb,
+                                               policy=MicrodataPolicy(k=pol.k))
         return files[0].read_bytes()
 
 
