@@ -135,6 +135,15 @@ class ChartResult:
             self.figure.savefig(buf, format="png", dpi=dpi)
         return buf.getvalue()
 
+    def to_pdf(self) -> bytes:
+        """The chart as a one-page vector PDF (text shaped by matplotlib, Arabic included)."""
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="constrained_layout not applied")
+            self.figure.savefig(buf, format="pdf", metadata={"Creator": None, "Producer": None,
+                                                             "CreationDate": None})
+        return buf.getvalue()
+
     def to_svg(self) -> str:
         """The chart as an SVG string (for self-contained HTML)."""
         buf = io.StringIO()

@@ -2,9 +2,10 @@
 
 Built on `fpdf2 <https://py-pdf.github.io/fpdf2/>`_: text is laid out with the font's real
 metrics (so headings and cells wrap instead of running off the page), tables repeat their
-header row on every page they cross, charts are embedded as vector graphics (the matplotlib
-figure saved as SVG), and text is shaped with HarfBuzz (``uharfbuzz``), so Arabic is joined,
-written right to left and extracted from the PDF in reading order.
+header row on every page they cross, charts are vector graphics (the matplotlib figure saved
+as a one-page PDF and laid on the page with pypdf), and text is shaped with HarfBuzz
+(``uharfbuzz``), so Arabic is joined, written right to left and extracted from the PDF in
+reading order.
 
 The font is DejaVu Sans as shipped inside matplotlib (``mpl-data/fonts/ttf``; Bitstream Vera
 licence), which covers Latin, Kiswahili and Arabic: nothing to install on the machine, and
@@ -25,7 +26,6 @@ b'%PDF-'
 from __future__ import annotations
 
 import io
-import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,7 +45,6 @@ _FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSan
 INK, ACCENT, HEAD_FILL, RULE, MUTED = (26, 26, 26), (11, 61, 102), (232, 239, 246), (190, 190, 190), (85, 85, 85)
 BOX_FILL, BOX_RULE = (255, 248, 225), (230, 159, 0)
 _RTL_BIDI = {"R", "AL"}
-_METADATA = re.compile(r"<metadata>.*?</metadata>", re.S)
 _LANG_TAGS = {"ar": ("arab", "ara"), "fa": ("arab", "fas"), "ur": ("arab", "urd"),
               "he": ("hebr", "iwr")}
 
@@ -118,10 +117,8 @@ class PdfDocument:
         pdf = _Fpdf(title, footer, self.rtl)
         for style, name in _FONT_FILES.items():
             pdf.add_font(FONT, style, str(FONT_DIR / name))
-        script, lang = _LANG_TAGS.get(code, (None, None))
-        # HarfBuzz shaping for every run of text (ligatures, Arabic joining, bidi order).
-        pdf.set_text_shaping(use_shaping_engine=True, direction="rtl" if self.rtl else None,
-                             script=script, language=lang)
+        self._script = _LANG_TAGS.get(code, (None, None))
+        self._shaping: bool | None = None
         pdf.set_margins(18, 16, 18)
         pdf.set_auto_page_break(True, margin=16)
         pdf.set_title(title)
@@ -129,10 +126,31 @@ class PdfDocument:
         pdf.set_creator("Sauti")
         pdf.set_font(FONT, "", base_size)
         pdf.set_text_color(*INK)
-        pdf.add_page()
         self.pdf = pdf
+        self._shape(self.rtl)
+        pdf.add_page()
+        self._overlays: list[tuple[int, float, float, float, float, bytes]] = []
 
     # -- helpers
+    def _shape(self, needed: bool) -> None:
+        """HarfBuzz shaping (joining, bidi order) on for text that needs it, off for the rest.
+
+        Latin, Cyrillic and Greek text is set as it is (DejaVu's widths), which keeps a long
+        report fast; any text with a complex or right-to-left script, and every text of a
+        right-to-left document, goes through the shaping engine.
+        """
+        needed = needed or self.rtl
+        if needed == self._shaping:
+            return
+        if needed:
+            script, lang = self._script
+            self.pdf.set_text_shaping(use_shaping_engine=True,
+                                      direction="rtl" if self.rtl else None,
+                                      script=script, language=lang)
+        else:
+            self.pdf.set_text_shaping(False)
+        self._shaping = needed
+
     def _block_align(self, text: str) -> str:
         """Paragraph alignment: the page direction, unless the text itself is the other way."""
         if self.rtl:
@@ -147,6 +165,7 @@ class PdfDocument:
     def _write(self, text: str, size: float, style: str = "", colour=INK, height: float | None = None,
                fill: bool = False) -> None:
         pdf = self.pdf
+        self._shape(_complex(text))
         pdf.set_font(FONT, style, size)
         pdf.set_text_color(*colour)
         pdf.multi_cell(0, height or size * 0.5, text, align=self._block_align(text), fill=fill,
@@ -154,6 +173,7 @@ class PdfDocument:
         pdf.set_text_color(*INK)
 
     def _lines(self, text: str, size: float, style: str = "", width: float | None = None) -> int:
+        self._shape(_complex(text))
         self.pdf.set_font(FONT, style, size)
         return len(self.pdf.multi_cell(width or self.pdf.epw, size * 0.5, text, dry_run=True,
                                        output="LINES"))
@@ -241,6 +261,8 @@ class PdfDocument:
             self._keep(size * 0.5 * 6 + 10)  # the caption, the header and a row or two
             self._write(caption, self.size + 0.5, "B")
             pdf.ln(1)
+        self._shape(any(_complex(str(t)) for t in columns) or
+                    any(_complex(str(t)) for r in rows for t in r))
         widths = self._column_widths(columns, rows, size, bold_first=row_headers,
                                      numeric=numeric)
         if sum(widths) > pdf.epw - 0.01:  # float rounding: fpdf2 refuses a hair too wide
@@ -309,14 +331,15 @@ class PdfDocument:
 
         ``chart`` is a :class:`analysis.charts.ChartResult`. When every number of the chart
         was hidden (``chart.empty``), no empty axes are drawn: ``empty_sentence`` (or the
-        chart's own) says what is hidden.
+        chart's own) says what is hidden. Otherwise the space is kept here and the figure,
+        saved by matplotlib as a one-page PDF (its text shaped and embedded), is laid on
+        the page when the document is written (:meth:`output`).
         """
         if getattr(chart, "empty", False):
             self.paragraph(empty_sentence or chart.empty_text(), style="I", colour=MUTED)
             return
         pdf = self.pdf
-        fig = chart.figure
-        w_in, h_in = fig.get_size_inches()
+        w_in, h_in = chart.figure.get_size_inches()
         width = min(pdf.epw, w_in * 25.4 * 0.78)
         height = width * h_in / w_in
         room = pdf.h - pdf.t_margin - pdf.b_margin - 12
@@ -324,13 +347,10 @@ class PdfDocument:
             height = room
             width = height * w_in / h_in
         self._keep(height + 6)
-        # matplotlib leaves the fill of its text glyphs unset (black in SVG), so the graphics
-        # state must be black when the drawing is replayed; its <metadata> block is dropped.
-        svg = _METADATA.sub("", chart.to_svg()).encode("utf-8")
         x = pdf.l_margin if not self.rtl else pdf.w - pdf.r_margin - width
-        pdf.set_fill_color(0, 0, 0)
-        pdf.set_draw_color(0, 0, 0)
-        pdf.image(io.BytesIO(svg), x=x, w=width, h=height)
+        y = pdf.get_y()
+        self._overlays.append((pdf.page_no() - 1, x, y, width, height, chart.to_pdf()))
+        pdf.set_y(y + height + 1)
         if chart.caption:
             self.note(chart.caption)
         pdf.ln(3)
@@ -342,13 +362,41 @@ class PdfDocument:
         self.pdf.add_page()
 
     def output(self) -> bytes:
-        """The finished PDF as bytes."""
-        return bytes(self.pdf.output())
+        """The finished PDF as bytes (charts laid on their pages with pypdf)."""
+        data = bytes(self.pdf.output())
+        if not self._overlays:
+            return data
+        from pypdf import PdfReader, PdfWriter, Transformation
+
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+        pt = 72 / 25.4
+        for page_index, x, y, width, height, figure in self._overlays:
+            chart_page = PdfReader(io.BytesIO(figure)).pages[0]
+            page = writer.pages[page_index]
+            scale = width * pt / float(chart_page.mediabox.width)
+            bottom = float(page.mediabox.height) - (y + height) * pt
+            page.merge_transformed_page(
+                chart_page, Transformation().scale(scale, scale).translate(x * pt, bottom))
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.write_bytes(self.output())
         return path
+
+
+def _complex(text: str) -> bool:
+    """Whether ``text`` holds a character beyond Latin, Greek and Cyrillic (shaping needed).
+
+    Hebrew to the South and South-East Asian scripts (U+0590-U+1CFF) and the Hebrew and
+    Arabic presentation forms (U+FB1D-U+FEFF); punctuation such as bullets and quotes is not.
+
+    >>> _complex("\u2022 Girls: 45 %"), _complex("Élève"), _complex("ما قلتموه")
+    (False, False, True)
+    """
+    return any(0x0590 <= ord(ch) <= 0x1CFF or 0xFB1D <= ord(ch) <= 0xFEFF for ch in text)
 
 
 def _has_strong_ltr(text: str) -> bool:

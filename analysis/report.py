@@ -458,7 +458,8 @@ def _used_notes(df: pd.DataFrame, notes: Sequence[str]) -> list[str]:
 #: Column names of the statistics frames as a reader would say them (HTML and PDF only).
 HEADERS = {
     "p_adjusted": "p (adjusted)", "p_value": "p", "effect_size": "effect size",
-    "cramers_v": "Cramér's V", "skip_rate": "% skipped", "rns_rate": "% rather not say",
+    "cramers_v": "Cramér's V", "cramers_v_corrected": "Cramér's V (bias-corrected)",
+    "skip_rate": "% skipped", "rns_rate": "% rather not say",
     "dk_rate": "% don't know", "eligible": "shown to", "borda_score": "Borda score",
     "mean_rank": "mean rank", "pct_first": "% ranked first", "n_ranked": "children who ranked",
     "icc": "ICC", "deff": "design effect", "clusters": "sites", "mean_cluster_size":

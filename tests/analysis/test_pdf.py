@@ -16,8 +16,7 @@ from pypdf import PdfReader
 
 from analysis.charts import breakdown_chart, funnel_chart
 from analysis.disclosure import DisclosurePolicy, disclose
-from analysis.feedback import feedback_sheet, render_feedback_pdf
-from analysis.pdf import PdfDocument
+from analysis.feedback import feedback_sheet
 from analysis.report import write_report_pdf
 from analysis.samples import sample_consultation, sample_report
 
@@ -65,6 +64,8 @@ def test_report_pdf_draws_charts_as_vectors(small_report_pdf):
 
 
 def test_table_header_repeats_on_every_page():
+    from analysis.pdf import PdfDocument
+
     doc = PdfDocument(title="Long table")
     rows = [[f"group {i:03d}", f"{i * 7:,}", "a longer description that wraps in its cell"]
             for i in range(160)]
@@ -78,6 +79,8 @@ def test_table_header_repeats_on_every_page():
 
 
 def test_long_heading_wraps_inside_the_page():
+    from analysis.pdf import PdfDocument
+
     doc = PdfDocument()
     long = ("Results: what children said should happen after they report something that made "
             "them feel unsafe online or offline, by age group and setting")
@@ -99,6 +102,8 @@ def test_long_heading_wraps_inside_the_page():
 
 
 def test_arabic_feedback_sheet_is_extractable_in_reading_order():
+    from analysis.feedback import render_feedback_pdf
+
     sheet = feedback_sheet(
         band="C", language="ar",
         told_us=["حوالي 7 من كل 10 منكم لديهم شخص بالغ يثقون به."],

@@ -17,10 +17,11 @@ import pytest
 from scipy import stats
 from scipy.stats.contingency import association
 
+from analysis import design, frames, inference
 from analysis.descriptives import frequencies, likert_summary
-from analysis.design import design_effect, kish_deff
-from analysis.frames import ItemMeta, from_wide, make_long, to_wide
-from analysis.inference import cramers_v, cramers_v_corrected, crosstabs
+from analysis.design import design_effect
+from analysis.frames import ItemMeta, make_long, to_wide
+from analysis.inference import cramers_v, crosstabs
 
 SIZES = [40, 5, 5, 5, 5]
 
@@ -30,13 +31,13 @@ def test_kish_deff_formula_for_unequal_sites():
     m = np.array(SIZES, float)
     cv = m.std(ddof=0) / m.mean()
     expected = 1 + ((cv**2 + 1) * m.mean() - 1) * icc  # Kish (1965); Eldridge et al. (2006)
-    assert kish_deff(SIZES, icc) == pytest.approx(expected)
-    assert kish_deff(SIZES, icc) == pytest.approx(1 + (sum(m**2) / m.sum() - 1) * icc)
+    assert design.kish_deff(SIZES, icc) == pytest.approx(expected)
+    assert design.kish_deff(SIZES, icc) == pytest.approx(1 + (sum(m**2) / m.sum() - 1) * icc)
     # The mean-size formula (1 + (m - 1) * icc = 2.1) overstated the effective sample ~2x.
     n = m.sum()
-    assert n / kish_deff(SIZES, icc) == pytest.approx(16.07, abs=0.01)
+    assert n / design.kish_deff(SIZES, icc) == pytest.approx(16.07, abs=0.01)
     assert n / (1 + (m.mean() - 1) * icc) == pytest.approx(28.57, abs=0.01)
-    assert kish_deff([12] * 5, icc) == pytest.approx(1 + 11 * icc)  # equal sites
+    assert design.kish_deff([12] * 5, icc) == pytest.approx(1 + 11 * icc)  # equal sites
 
 
 def test_kish_deff_matches_a_simulation_of_clustered_answers():
@@ -47,7 +48,7 @@ def test_kish_deff_matches_a_simulation_of_clustered_answers():
     site_effect = rng.normal(0, math.sqrt(icc), (reps, len(SIZES)))[:, sites]
     y = site_effect + rng.normal(0, math.sqrt(1 - icc), (reps, len(sites)))
     simulated = y.mean(axis=1).var() / (1 / len(sites))
-    assert simulated == pytest.approx(kish_deff(SIZES, icc), rel=0.05)
+    assert simulated == pytest.approx(design.kish_deff(SIZES, icc), rel=0.05)
     assert abs(simulated - (1 + (np.mean(SIZES) - 1) * icc)) > 1  # the old formula is far off
 
 
@@ -58,7 +59,7 @@ def test_design_effect_uses_site_sizes():
     y = np.array([effect[s] for s in sites]) + rng.normal(0, 1, len(sites))
     d = design_effect(y, sites)
     assert d.icc > 0
-    assert d.deff == pytest.approx(kish_deff(SIZES, d.icc))
+    assert d.deff == pytest.approx(design.kish_deff(SIZES, d.icc))
     assert d.n_effective == pytest.approx(len(y) / d.deff)
     assert d.cluster_size_cv == pytest.approx(np.std(SIZES) / np.mean(SIZES))
 
@@ -81,8 +82,8 @@ def _bergsma(t: np.ndarray) -> float:
 def test_cramers_v_plain_and_bias_corrected(table):
     t = np.array(table)
     assert cramers_v(t) == pytest.approx(association(t, method="cramer", correction=False))
-    assert cramers_v_corrected(t) == pytest.approx(_bergsma(t))
-    assert cramers_v_corrected(t) < cramers_v(t)
+    assert inference.cramers_v_corrected(t) == pytest.approx(_bergsma(t))
+    assert inference.cramers_v_corrected(t) < cramers_v(t)
 
 
 def test_bias_corrected_v_is_near_zero_without_association():
@@ -93,7 +94,7 @@ def test_bias_corrected_v_is_near_zero_without_association():
         if (t.sum(0) == 0).any() or (t.sum(1) == 0).any():
             continue
         plain.append(cramers_v(t))
-        corrected.append(cramers_v_corrected(t))
+        corrected.append(inference.cramers_v_corrected(t))
     assert np.mean(plain) > 0.15  # plain V of independent data is far from 0
     assert np.mean(corrected) < np.mean(plain) / 2
 
@@ -149,10 +150,10 @@ def test_from_wide_round_trip_and_tool_layouts():
                           "q2/phone": [0, 0, 1]})
     want = frequencies(original, codebook=cb)
     for wide in (spaced, split):
-        long = from_wide(wide, codebook=cb)
+        long = frames.from_wide(wide, codebook=cb)
         pd.testing.assert_frame_equal(frequencies(long, codebook=cb), want)
         assert list(to_wide(long, cb)["band"]) == ["A", "B", "B"]
     with pytest.raises(ValueError, match="repeats"):
-        from_wide(pd.concat([spaced, spaced]), codebook=cb)
+        frames.from_wide(pd.concat([spaced, spaced]), codebook=cb)
     with pytest.raises(ValueError, match="not choices of their item"):
-        from_wide(spaced.assign(q1=["maybe", "yes", "no"]), codebook=cb)
+        frames.from_wide(spaced.assign(q1=["maybe", "yes", "no"]), codebook=cb)
