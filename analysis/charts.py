@@ -121,10 +121,16 @@ class ChartResult:
         return values.empty or bool(values.isna().all().all())
 
     def empty_text(self) -> str:
-        """The sentence a report prints in place of a chart with nothing to draw."""
-        name = self.title or "This chart"
-        return (f"{name}: no chart is drawn, because every number in it comes from a group "
-                "too small to show without risking that a child could be recognised.")
+        """The sentence a report prints in place of a chart with nothing to draw.
+
+        It starts in English words (a left-to-right sentence), the chart's title quoted
+        inside, so that a title in Arabic does not turn the sentence around.
+        """
+        reason = ("every number in it comes from a group too small to show without risking "
+                  "that a child could be recognised.")
+        if not self.title:
+            return f"This chart is not drawn: {reason}"
+        return f"No chart is drawn for \u201c{self.title}\u201d: {reason}"
 
     def to_png(self, dpi: int = 110) -> bytes:
         """The chart as PNG bytes (Agg canvas, no pyplot)."""

@@ -257,12 +257,18 @@ class PdfDocument:
         size = self.size - 1
         n = len(columns)
         numeric = list(numeric or [False] * n)
+        shaped = (any(_complex(str(t)) for t in columns) or
+                  any(_complex(str(t)) for r in rows for t in r))
+        self._shape(shaped)
+        # A wide table is set smaller (down to 6.5 pt) before any word is broken.
+        while size > 6.5 and sum(self._column_widths(columns, rows, size, row_headers, numeric,
+                                                     minimum_only=True)) > pdf.epw:
+            size -= 0.5
         if caption:
             self._keep(size * 0.5 * 6 + 10)  # the caption, the header and a row or two
             self._write(caption, self.size + 0.5, "B")
             pdf.ln(1)
-        self._shape(any(_complex(str(t)) for t in columns) or
-                    any(_complex(str(t)) for r in rows for t in r))
+            self._shape(shaped)  # the caption set it for its own text
         widths = self._column_widths(columns, rows, size, bold_first=row_headers,
                                      numeric=numeric)
         if sum(widths) > pdf.epw - 0.01:  # float rounding: fpdf2 refuses a hair too wide
@@ -297,7 +303,8 @@ class PdfDocument:
         pdf.ln(3)
 
     def _column_widths(self, columns, rows, size, bold_first: bool = False,
-                       numeric: Sequence[bool] | None = None) -> list[float]:
+                       numeric: Sequence[bool] | None = None,
+                       minimum_only: bool = False) -> list[float]:
         """Automatic table layout, as browsers do it: every column gets at least its minimum
         (its longest word; a whole number, which never wraps, for a numeric column) and the
         rest of the page is shared in proportion to how much more each column would like."""
@@ -318,6 +325,8 @@ class PdfDocument:
                             max((pdf.get_string_width(w) for w in text.split()), default=0))
             natural.append(max(want + pad, 8.0))
             minimum.append(max(min(least + pad, 45.0), 8.0))
+        if minimum_only:
+            return minimum
         room = pdf.epw
         if sum(natural) <= room:
             return natural

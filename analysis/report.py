@@ -20,6 +20,7 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -594,7 +595,8 @@ def _render_block(block, names: _Names | None = None) -> str:
     if isinstance(block, charts.ChartResult):
         if block.empty:
             return f"<p class='notes'>{esc(block.empty_text())}</p>"
-        png = base64.b64encode(block.to_png()).decode("ascii")
+        with _readable_chart_title(block, names) if names is not None else nullcontext():
+            png = base64.b64encode(block.to_png()).decode("ascii")
         cap = f"<figcaption>{esc(block.caption)}</figcaption>" if block.caption else ""
         return (f"<figure><img src='data:image/png;base64,{png}' alt='{esc(block.alt_text)}'>"
                 f"{cap}</figure>")
@@ -663,7 +665,8 @@ def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: i
                           notes=_used_notes(disp, block.notes), row_headers=block.kind == "counts")
             elif isinstance(block, charts.ChartResult):
                 name = _readable_title(block.title, names) if block.title else ""
-                doc.chart(block, replace(block, title=name).empty_text() if name else "")
+                with _readable_chart_title(block, names):
+                    doc.chart(block, replace(block, title=name).empty_text() if name else "")
             elif isinstance(block, ProgrammeRecord):
                 df = pd.DataFrame(list(block.rows), columns=list(block.columns))
                 columns, rows, numeric = _table_cells(df, False)
@@ -672,6 +675,21 @@ def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: i
             else:
                 doc.paragraph(f"\u201c{block.text}\u201d (age group {block.band})", style="I")
     return doc.save(path)
+
+
+@contextmanager
+def _readable_chart_title(chart: charts.ChartResult, names: _Names):
+    """Draw the chart with its heading in words ("TR: how..." -> "How..."), then put it back."""
+    axes = chart.figure.axes[:1]
+    before = axes[0].get_title(loc="left") if axes else ""
+    after = _readable_title(before, names) if before else before
+    if after != before:
+        axes[0].set_title(after, loc="left")
+    try:
+        yield
+    finally:
+        if after != before:
+            axes[0].set_title(before, loc="left")
 
 
 def _block_display(block: ReleasedTable) -> pd.DataFrame:

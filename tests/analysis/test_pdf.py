@@ -52,7 +52,7 @@ def test_report_has_no_negative_zero_and_no_empty_chart(small_report_pdf):
     text = "\n".join(_pages(data))
     assert not re.search(r"(?<![\w.])[-\u2212]0(?![\d.,])", text)
     # Every chart of 40 children is hidden: each is replaced by a sentence saying so.
-    assert "no chart is drawn" in text
+    assert "No chart is drawn for" in text
 
 
 def test_report_pdf_draws_charts_as_vectors(small_report_pdf):
