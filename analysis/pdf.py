@@ -165,6 +165,7 @@ class PdfDocument:
     def _write(self, text: str, size: float, style: str = "", colour=INK, height: float | None = None,
                fill: bool = False) -> None:
         pdf = self.pdf
+        style = _style_for(text, style)
         self._shape(_complex(text))
         pdf.set_font(FONT, style, size)
         pdf.set_text_color(*colour)
@@ -173,6 +174,7 @@ class PdfDocument:
         pdf.set_text_color(*INK)
 
     def _lines(self, text: str, size: float, style: str = "", width: float | None = None) -> int:
+        style = _style_for(text, style)
         self._shape(_complex(text))
         self.pdf.set_font(FONT, style, size)
         return len(self.pdf.multi_cell(width or self.pdf.epw, size * 0.5, text, dry_run=True,
@@ -217,7 +219,7 @@ class PdfDocument:
             x = pdf.l_margin if not self.rtl else pdf.w - pdf.r_margin
             pdf.line(x, y, x, y + height)
             pdf.set_xy(pdf.l_margin + 3, y + 2)
-            pdf.set_font(FONT, style, size)
+            pdf.set_font(FONT, _style_for(text, style), size)
             pdf.multi_cell(pdf.epw - 6, size * 0.5, text, align=self._block_align(text),
                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_y(y + height)
@@ -406,6 +408,15 @@ def _complex(text: str) -> bool:
     (False, False, True)
     """
     return any(0x0590 <= ord(ch) <= 0x1CFF or 0xFB1D <= ord(ch) <= 0xFEFF for ch in text)
+
+
+def _style_for(text: str, style: str) -> str:
+    """DejaVu Sans Oblique has no Arabic or Hebrew: such text is set upright.
+
+    >>> _style_for("A quote", "I"), _style_for("ما قلتموه", "BI")
+    ('I', 'B')
+    """
+    return style.replace("I", "") if _complex(text) else style
 
 
 def _has_strong_ltr(text: str) -> bool:

@@ -140,3 +140,13 @@ def test_count_axes_never_show_negative_zero():
     assert chart.empty
     funnel = funnel_chart(disclose(pd.Series({"invited": 40, "started": 38}), margins=False))
     assert not funnel.empty
+
+
+def test_arabic_in_an_italic_sentence_is_not_dropped():
+    """DejaVu Sans Oblique has no Arabic: such text is set upright rather than left out."""
+    from analysis.pdf import PdfDocument
+
+    doc = PdfDocument()
+    doc.paragraph("No chart is drawn for \u201cما قلتموه لنا\u201d: every number is hidden.", style="I")
+    text = "\n".join(_pages(doc.output()))
+    assert "ما قلتموه لنا" in text
