@@ -613,10 +613,9 @@ def render_html(report: ProgrammeReport) -> str:
     """The report as one self-contained HTML page (inline CSS and PNG charts, no links)."""
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     tpl = env.from_string(_TEMPLATE)
-    names = _readable_names(report)
 
     def render(block):
-        return Markup(_render_block(block, names))  # noqa: S704 # nosec B704 - _render_block escapes every value
+        return Markup(_render_block(block))  # noqa: S704 # nosec B704 - _render_block escapes every value
 
     return tpl.render(report=report, caveat=CAVEAT, render=render)
 

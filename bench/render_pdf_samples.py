@@ -6,7 +6,8 @@ For each size (synthetic children answering the bundled instrument, :mod:`analys
 and each language (English, Arabic: the question and answer texts of the report, the whole
 feedback sheet), writes ``report-<n>-<lang>.pdf`` and ``feedback-<n>-<band>-<lang>.pdf``, and
 PNGs of their pages with ``pdftoppm`` (poppler-utils: ``apt-get install -y poppler-utils``).
-``--pages`` limits the report pages rendered (default: the first 6 and the last 2).
+Without ``--all-pages`` only the report's first 6 and last 2 pages are rendered. The PDFs are
+left next to the PNGs (not committed; see the folder's .gitignore).
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.png"):
-        old.unlink()
     for n in args.sizes:
         for lang in args.languages:
+            for old in [*out.glob(f"report-{n}-{lang}-*.png"), *out.glob(f"feedback-{n}-*-{lang}-*.png")]:
+                old.unlink()
             t = time.perf_counter()
             sample = sample_consultation(n=n, language=lang)
             report = sample_report(sample)
