@@ -228,12 +228,28 @@ class PdfDocument:
         pdf.ln(2)
 
     def bullets(self, items: Sequence[str], size: float | None = None) -> None:
-        """A bulleted list (the bullet sits on the reading side of each line)."""
+        """A bulleted list with a hanging indent (the bullet on the reading side)."""
         size = size or self.size
+        pdf = self.pdf
+        indent, height = size * 0.45, size * 0.55
         for item in items:
-            self._write(f"\u2022 {item}", size, height=size * 0.55)
-            self.pdf.ln(1)
-        self.pdf.ln(1)
+            self._shape(_complex(item))
+            pdf.set_font(FONT, "", size)
+            pdf.set_text_color(*INK)
+            self._keep(height * 2)
+            y = pdf.get_y()
+            if self.rtl:
+                pdf.set_xy(pdf.w - pdf.r_margin - indent, y)
+                pdf.cell(indent, height, "\u2022", align="R")
+                pdf.set_xy(pdf.l_margin, y)
+            else:
+                pdf.set_xy(pdf.l_margin, y)
+                pdf.cell(indent, height, "\u2022")
+                pdf.set_xy(pdf.l_margin + indent, y)
+            pdf.multi_cell(pdf.epw - indent, height, item, align=self._block_align(item),
+                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(1)
+        pdf.ln(1)
 
     def note(self, text: str) -> None:
         """Small grey print under a table or chart."""
