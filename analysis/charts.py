@@ -64,7 +64,30 @@ BRBG = {
 NOT_SHOWN = "not shown (small numbers)"
 #: Funnel stages where children left (drawn in a second colour).
 _LEFT_STAGES = ("opt-out", "declined", "stopped", "quick exit", "withdrew")
-_THOUSANDS = FuncFormatter(lambda x, _pos: f"{x:,.0f}")
+
+
+def _count_tick(x: float, _pos=None) -> str:
+    """A count axis tick: whole numbers with thousands separators, never "-0".
+
+    >>> [_count_tick(v) for v in (-0.04, -0.0, 1234.0, 0.4)]
+    ['0', '0', '1,234', '0']
+    """
+    text = f"{x:,.0f}"
+    return "0" if text in ("-0", "0") else text
+
+
+_THOUSANDS = FuncFormatter(_count_tick)
+
+
+def _count_axis(ax) -> None:
+    """Whole-number ticks on a count axis (no "0, 0, 0, 1" on a small or empty chart)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.xaxis.set_major_formatter(_THOUSANDS)
+    lo, hi = ax.get_xlim()
+    if lo < 0:
+        ax.set_xlim(0, max(hi, 1))
 
 
 def diverging_colors(n: int) -> tuple[str, ...]:
@@ -86,6 +109,28 @@ class ChartResult:
     alt_text: str
     data: pd.DataFrame
     caption: str = ""
+    title: str = ""
+
+    @property
+    def empty(self) -> bool:
+        """True when the chart draws no number (every one was hidden or there were none).
+
+        A report shows :meth:`empty_text` instead of empty axes.
+        """
+        values = self.data.select_dtypes("number")
+        return values.empty or bool(values.isna().all().all())
+
+    def empty_text(self) -> str:
+        """The sentence a report prints in place of a chart with nothing to draw.
+
+        It starts in English words (a left-to-right sentence), the chart's title quoted
+        inside, so that a title in Arabic does not turn the sentence around.
+        """
+        reason = ("every number in it comes from a group too small to show without risking "
+                  "that a child could be recognised.")
+        if not self.title:
+            return f"This chart is not drawn: {reason}"
+        return f"No chart is drawn for \u201c{self.title}\u201d: {reason}"
 
     def to_png(self, dpi: int = 110) -> bytes:
         """The chart as PNG bytes (Agg canvas, no pyplot)."""
@@ -94,6 +139,15 @@ class ChartResult:
         with warnings.catch_warnings():  # layout hints only; the figure is still drawn
             warnings.filterwarnings("ignore", message="constrained_layout not applied")
             self.figure.savefig(buf, format="png", dpi=dpi)
+        return buf.getvalue()
+
+    def to_pdf(self) -> bytes:
+        """The chart as a one-page vector PDF (text shaped by matplotlib, Arabic included)."""
+        buf = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="constrained_layout not applied")
+            self.figure.savefig(buf, format="pdf", metadata={"Creator": None, "Producer": None,
+                                                             "CreationDate": None})
         return buf.getvalue()
 
     def to_svg(self) -> str:
@@ -208,7 +262,7 @@ def likert_chart(
     if hidden:
         alt += f" Not shown (small numbers): {', '.join(hidden)}."
         caption = f"{NOT_SHOWN}: {', '.join(hidden)}"
-    return ChartResult(fig, alt, data, caption)
+    return ChartResult(fig, alt, data, caption, title or rel.title)
 
 
 def _split(levels, pct, meta):
@@ -272,7 +326,8 @@ def bar_chart(
     if hidden:
         alt += f" Not shown (small numbers): {', '.join(hidden)}."
     data = pd.DataFrame(shown, columns=["answer", "percent"])
-    return ChartResult(fig, alt, data, f"{NOT_SHOWN}: {', '.join(hidden)}" if hidden else "")
+    return ChartResult(fig, alt, data, f"{NOT_SHOWN}: {', '.join(hidden)}" if hidden else "",
+                       head)
 
 
 def funnel_chart(released: ReleasedTable, title: str = "Participation") -> ChartResult:
@@ -298,11 +353,11 @@ def funnel_chart(released: ReleasedTable, title: str = "Participation") -> Chart
     ax.set_yticks(range(len(row)), [str(s) for s in row.index])
     ax.invert_yaxis()
     ax.set_xlim(0, float(top) * 1.15 if pd.notna(top) and top > 0 else 1)
-    ax.xaxis.set_major_formatter(_THOUSANDS)
+    _count_axis(ax)
     ax.set_xlabel("children")
     ax.set_title(title, loc="left")
     alt = f"Bar chart: {title}. " + "; ".join(parts) + "."
-    return ChartResult(fig, alt, row.to_frame("count"))
+    return ChartResult(fig, alt, row.to_frame("count"), title=title)
 
 
 def breakdown_chart(released: ReleasedTable, title: str = "") -> ChartResult:
@@ -337,11 +392,11 @@ def breakdown_chart(released: ReleasedTable, title: str = "") -> ChartResult:
               ncol=min(len(handles), 5))
     top, bottom = -width / 2 - 0.15, len(t) - 1 + (len(t.columns) - 0.5) * width + 0.15
     ax.set_ylim(bottom, top)
-    ax.xaxis.set_major_formatter(_THOUSANDS)
+    _count_axis(ax)
     ax.set_xlabel("children")
     ax.set_title(title or rel.title, loc="left")
     alt = f"Grouped bar chart: {title or rel.title}. " + "; ".join(parts) + "."
-    return ChartResult(fig, alt, t)
+    return ChartResult(fig, alt, t, title=title or rel.title)
 
 
 def ranking_chart(
@@ -374,4 +429,4 @@ def ranking_chart(
     ax.set_xlabel("Borda score (higher = ranked higher)")
     ax.set_title(title or rel.title, loc="left")
     alt = f"Bar chart of ranking scores: {title or rel.title}. " + "; ".join(parts) + "."
-    return ChartResult(fig, alt, d[["option", value]])
+    return ChartResult(fig, alt, d[["option", value]], title=title or rel.title)

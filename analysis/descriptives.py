@@ -342,7 +342,8 @@ def likert_summary(
 
     Levels are scored 1..L in choice order (an ordinal approximation); reserved codes and
     skips are left out. ``center`` runs from 1.5 to L - 0.5 in steps of 0.5 (default
-    (L + 1) / 2); a whole-number centre makes that level "neutral".
+    (L + 1) / 2); a whole-number centre makes that level "neutral". With a half-step centre
+    (an even scale by default) there is no neutral level and ``neutral`` is NA, not 0.
 
     Returns
     -------
@@ -358,6 +359,8 @@ def likert_summary(
     ...                  codebook=[ItemMeta("q", "scale", ("1", "2", "3", "4", "5"))])
     >>> likert_summary(long).round(2).to_dict("records")
     [{'item': 'q', 'low': 40.0, 'neutral': 40.0, 'high': 20.0, 'mean': 2.8, 'sd': 1.48, 'n': 5}]
+    >>> bool(likert_summary(long, center=2.5)["neutral"].isna().all())
+    True
     """
     cb = _as_codebook(codebook, long) or infer_codebook(long)
     by = _by_list(by)
@@ -378,7 +381,9 @@ def likert_summary(
         score = np.arange(1, L + 1, dtype=float)
         if n:
             low = 100 * c[score < ctr].sum() / n
-            neutral = 100 * c[score == ctr].sum() / n
+            # A half-step centre (every even scale by default) has no neutral level: the
+            # share is not 0 %, it does not exist (NA, as R likert's summary).
+            neutral = 100 * c[score == ctr].sum() / n if float(ctr).is_integer() else np.nan
             high = 100 * c[score > ctr].sum() / n
             mean = float((score * c).sum() / n)
             sd = float(np.sqrt(((score - mean) ** 2 * c).sum() / (n - 1))) if n > 1 else np.nan

@@ -1,7 +1,18 @@
 """Clustering by site: one-way ANOVA ICC and the design effect (B9).
 
-``deff = 1 + (m - 1) * ICC`` with ``m`` the mean cluster size (Kish). The ICC is the one-way
-random-effects ICC(1) with the unequal-cluster-size correction ``n0``:
+The design effect allows for sites of unequal size (Kish 1965; Eldridge, Ashby & Kerry 2006,
+*Int J Epidemiol* 35:1292):
+
+.. math:: deff = 1 + \\left((cv^2 + 1)\\,\\bar m - 1\\right) ICC
+
+with :math:`\\bar m` the mean site size and :math:`cv` the coefficient of variation of the site
+sizes (standard deviation over the sites, ``ddof=0``, divided by the mean), which equals
+``1 + (sum(m_j**2) / N - 1) * ICC``: exactly the variance of the overall mean of N children
+under a random-intercept model over its variance for N independent children. With equal sites
+it is the familiar ``1 + (m - 1) * ICC``; the mean-size formula alone understates it when
+sites differ (sites of 40, 5, 5, 5, 5 children and ICC 0.1: 3.73, not 2.10, so the effective
+sample is 16 children, not 29). The ICC is the one-way random-effects ICC(1) with the
+unequal-cluster-size correction ``n0``:
 
 .. math:: ICC = \\frac{MSB - MSW}{MSB + (n_0 - 1) MSW}, \\quad
           n_0 = \\frac{N - \\sum n_j^2 / N}{J - 1}
@@ -25,7 +36,8 @@ from scipy import stats
 
 from .frames import ItemMeta, _as_codebook
 
-__all__ = ["DesignEffect", "ICCResult", "design_effect", "design_effects", "icc_oneway"]
+__all__ = ["DesignEffect", "ICCResult", "design_effect", "design_effects", "icc_oneway",
+           "kish_deff"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,7 @@ class DesignEffect:
     n: int
     n_effective: float
     clusters: int
+    cluster_size_cv: float = 0.0
 
 
 def icc_oneway(values, groups) -> ICCResult:
@@ -86,10 +99,33 @@ def icc_oneway(values, groups) -> ICCResult:
     return ICCResult(float(icc), msb, msw, float(n0), J, N, float(F), p)
 
 
-def design_effect(values, clusters, truncate: bool = True) -> DesignEffect:
-    """Kish design effect ``1 + (m - 1) ICC`` of the mean of ``values`` under clustering.
+def kish_deff(sizes, icc: float) -> float:
+    """Design effect for clusters of unequal ``sizes``: ``1 + ((cv**2 + 1) * mean - 1) * icc``.
 
-    A negative ICC estimate is truncated at 0 (deff = 1) unless ``truncate=False``.
+    ``cv`` is the coefficient of variation of the sizes (``ddof=0``); see the module notes.
+
+    Examples
+    --------
+    >>> round(kish_deff([40, 5, 5, 5, 5], 0.1), 4)  # the mean-size formula gives 2.1
+    3.7333
+    >>> kish_deff([10, 10, 10], 0.2)  # equal sizes: 1 + (m - 1) * icc
+    2.8
+    """
+    m = np.asarray(sizes, dtype=float)
+    m = m[m > 0]
+    if len(m) == 0 or np.isnan(icc):
+        return float("nan")
+    mean = m.mean()
+    cv = m.std(ddof=0) / mean
+    return float(1 + ((cv**2 + 1) * mean - 1) * icc)
+
+
+def design_effect(values, clusters, truncate: bool = True) -> DesignEffect:
+    """Design effect of the mean of ``values`` under clustering, for unequal cluster sizes.
+
+    ``deff = 1 + ((cv**2 + 1) * m - 1) * ICC`` (:func:`kish_deff`), counting only children
+    with an answer. A negative ICC estimate is truncated at 0 (deff = 1) unless
+    ``truncate=False``.
 
     Examples
     --------
@@ -97,11 +133,21 @@ def design_effect(values, clusters, truncate: bool = True) -> DesignEffect:
     >>> d.icc, d.deff, d.n_effective
     (1.0, 3.0, 2.0)
     """
-    r = icc_oneway(values, clusters)
+    y = np.asarray(values, dtype=float)
+    r = icc_oneway(y, clusters)
     icc = max(r.icc, 0.0) if truncate and not np.isnan(r.icc) else r.icc
     m = r.n / r.groups if r.groups else float("nan")
-    deff = 1 + (m - 1) * icc
-    return DesignEffect(float(deff), float(icc), float(m), r.n, float(r.n / deff), r.groups)
+    if isinstance(clusters, pd.Series) and isinstance(clusters.dtype, pd.CategoricalDtype):
+        codes = clusters.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes, _ = pd.factorize(np.asarray(clusters))
+    keep = ~np.isnan(y) & (codes >= 0)
+    sizes = np.bincount(codes[keep]) if keep.any() else np.zeros(0)
+    sizes = sizes[sizes > 0]
+    deff = kish_deff(sizes, icc) if len(sizes) else float("nan")
+    cv = float(sizes.std(ddof=0) / sizes.mean()) if len(sizes) else float("nan")
+    return DesignEffect(float(deff), float(icc), float(m), r.n, float(r.n / deff), r.groups,
+                        cv)
 
 
 def design_effects(

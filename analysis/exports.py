@@ -30,10 +30,15 @@ from .frames import RESERVED, ItemMeta
 from .sdc import ReleasedMicrodata
 
 __all__ = [
+    "DEFAULT_KEYS",
+    "DEFAULT_KEEP",
     "DEFAULT_MERGES",
     "codebook_frame",
+    "export_codebook",
+    "export_columns",
     "export_deidentified",
     "neutralise",
+    "sensitive_items",
     "write_csv",
     "write_microdata",
     "write_report_xlsx",
@@ -311,6 +316,77 @@ def write_microdata(
     return out
 
 
+#: The key (quasi-identifier) variables a record-level export is risk-checked on.
+DEFAULT_KEYS: tuple[str, ...] = ("band", "gender", "disability", "site")
+#: Respondent columns kept beside the keys (not identifying on their own).
+DEFAULT_KEEP: tuple[str, ...] = ("disability_method",)
+
+
+def export_columns(
+    codebook: Mapping[str, ItemMeta],
+    keys: Sequence[str] = DEFAULT_KEYS,
+    keep: Sequence[str] = DEFAULT_KEEP,
+) -> list[str]:
+    """The variables a record-level export can hold, worked out from the codebook alone.
+
+    Respondent columns (``keys`` and ``keep``), then one column per single or scale item,
+    one ``item/code`` column per choice (and reserved code) of a multi-select item, and one
+    per choice of a ranked item; free-text items never leave. The same names as
+    :func:`analysis.frames.to_wide`, without looking at a single answer.
+
+    Examples
+    --------
+    >>> cb = {"q1": ItemMeta("q1", "single", ("yes", "no")),
+    ...       "q2": ItemMeta("q2", "multi", ("tv", "radio")), "q3": ItemMeta("q3", "text")}
+    >>> export_columns(cb, keys=("band",), keep=())
+    ['band', 'q1', 'q2/tv', 'q2/radio', 'q2/_rns', 'q2/_dk']
+    """
+    out = list(dict.fromkeys([*keys, *keep]))
+    for item, meta in codebook.items():
+        if meta.type == "text":
+            continue
+        extra = [c for cs in meta.band_choices.values() for c in cs if c not in meta.choices]
+        codes = [*meta.choices, *dict.fromkeys(extra)]
+        if meta.type == "multi":
+            out += [f"{item}/{c}" for c in (*codes, *RESERVED)]
+        elif meta.type == "rank":
+            out += [f"{item}/{c}" for c in codes]
+        else:
+            out.append(item)
+    return out
+
+
+def export_codebook(
+    codebook: Mapping[str, ItemMeta],
+    keys: Sequence[str] = DEFAULT_KEYS,
+    keep: Sequence[str] = DEFAULT_KEEP,
+) -> pd.DataFrame:
+    """The codebook of a record-level export: every variable it can hold, and no data.
+
+    Built from the item metadata only, so it never depends on (or reveals) an answer and is
+    never refused, however few children took part. A released export may hold fewer columns
+    (a variable hidden entirely by the risk check is dropped); its own codebook is written
+    next to it by :func:`write_microdata`.
+
+    Examples
+    --------
+    >>> cb = {"q1": ItemMeta("q1", "single", ("yes", "no"), label="Do you feel safe?")}
+    >>> export_codebook(cb, keys=("band",), keep=())[["variable", "label"]].values.tolist()
+    [['band', 'band'], ['q1', 'Do you feel safe?']]
+    """
+    return codebook_frame(codebook, export_columns(codebook, keys, keep))
+
+
+def sensitive_items(codebook: Mapping[str, ItemMeta]) -> list[str]:
+    """Items a record-level export would carry that are sensitive (S2/S3: DP-07 approval).
+
+    >>> sensitive_items({"a": ItemMeta("a", sensitive=True), "b": ItemMeta("b"),
+    ...                  "c": ItemMeta("c", "text", sensitive=True)})
+    ['a']
+    """
+    return [item for item, meta in codebook.items() if meta.sensitive and meta.type != "text"]
+
+
 #: Merge rules applied to the respondent columns before a microdata release (B.3).
 DEFAULT_MERGES = {
     "gender": {"another": "another or rather not say", "another_way": "another or rather not say",
@@ -323,13 +399,13 @@ def export_deidentified(
     long: pd.DataFrame,
     directory: str | Path,
     fmt: str = "csv",
-    keys: Sequence[str] = ("band", "gender", "disability", "site"),
+    keys: Sequence[str] = DEFAULT_KEYS,
     codebook: Mapping[str, ItemMeta] | None = None,
     policy=None,
     merges: Mapping[str, Mapping[str, str]] | None = None,
     suppress: bool = True,
     seed: int | None = None,
-    keep: Sequence[str] = ("disability_method",),
+    keep: Sequence[str] = DEFAULT_KEEP,
 ) -> tuple[list[Path], ReleasedMicrodata]:
     """De-identified record-level export with codebook and risk report, in one call.
 

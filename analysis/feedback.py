@@ -39,6 +39,7 @@ __all__ = [
     "reading_grade",
     "release_feedback",
     "render_feedback_html",
+    "render_feedback_pdf",
 ]
 
 #: Readability targets (Flesch-Kincaid grade) per band (D-02).
@@ -59,6 +60,9 @@ HEADINGS = {
     "ar": ("ما قلتموه لنا", "ما الذي سيتغيّر", "ما لا يمكن أن يتغيّر بعد، ولماذا",
            "متى ستسمعون منّا مرة أخرى", "أين تجد المساعدة", "شكرًا لمشاركتكم"),
 }
+
+#: The draft warning printed at the top of an unreleased sheet (staff read it, not children).
+DRAFT_NOTICE = "DRAFT - not signed off, do not share with children"
 
 #: Languages written right to left (the sheet's page direction).
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "dv", "yi", "ckb"})
@@ -253,8 +257,7 @@ def render_feedback_html(sheet: FeedbackSheet) -> str:
     def ul(items):
         return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
 
-    status = ("" if sheet.released else
-              "<p class='draft'>DRAFT - not signed off, do not share with children</p>")
+    status = "" if sheet.released else f"<p class='draft'>{DRAFT_NOTICE}</p>"
     quotes = "".join(f"<blockquote>&ldquo;{esc(q.text)}&rdquo;</blockquote>"
                      for q in sheet.quotes)
     cant = "<ul>" + "".join(f"<li><strong>{esc(a)}</strong> {esc(b)}</li>"
@@ -313,3 +316,38 @@ def findings_from_release(release: Mapping, band: str, language: str = "en", top
         if len(out) >= top:
             break
     return out
+
+
+def render_feedback_pdf(sheet: FeedbackSheet) -> bytes:
+    """The sheet as an A4 PDF (:mod:`analysis.pdf`): large text, the same five parts as the HTML.
+
+    Arabic and other right-to-left languages are shaped and set right to left; the text is
+    extractable in reading order.
+
+    >>> s = feedback_sheet(band="B", told_us=["Most of you would tell a friend."],
+    ...                    will_change=["A new chat."], cant_change=[("A free phone", "No money yet")],
+    ...                    next_update="In June.", helplines=[("Child helpline", "116 111")])
+    >>> render_feedback_pdf(s)[:5]
+    b'%PDF-'
+    """
+    from .pdf import PdfDocument
+
+    h = HEADINGS.get(sheet.language, HEADINGS["en"])
+    doc = PdfDocument(title=sheet.title, language=sheet.language, base_size=14)
+    if not sheet.released:
+        doc.paragraph(DRAFT_NOTICE, size=11, style="B", box=True)
+    doc.title(sheet.title, size=22)
+    doc.heading(h[0])
+    doc.bullets(sheet.told_us)
+    for q in sheet.quotes:
+        doc.paragraph(f"\u201c{q.text}\u201d", style="I")
+    doc.heading(h[1])
+    doc.bullets(sheet.will_change)
+    doc.heading(h[2])
+    doc.bullets([f"{a} {b}" if a.rstrip()[-1:] in ".!?:\u061f" else f"{a}: {b}"
+                 for a, b in sheet.cant_change])
+    doc.heading(h[3])
+    doc.paragraph(sheet.next_update)
+    doc.heading(h[4])
+    doc.bullets([f"{n}: {num}" for n, num in sheet.helplines])
+    return doc.output()

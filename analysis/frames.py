@@ -48,6 +48,7 @@ __all__ = [
     "codebook_from_dict",
     "codebook_from_instrument",
     "codebook_to_dict",
+    "from_wide",
     "infer_codebook",
     "make_long",
     "read_database",
@@ -434,6 +435,9 @@ def make_long(
     missing = {"response_id", "item", "answer"} - set(df.columns)
     if missing:
         raise ValueError(f"the long frame needs columns {sorted(missing)}")
+    # Rows are matched by position: a repeated index (frames concatenated from several
+    # exports, or a filtered frame) would otherwise be aligned label by label.
+    df = df.reset_index(drop=True)
     cb = _as_codebook(codebook)
     categories = dict(categories or {})
     out = {}
@@ -470,6 +474,128 @@ def make_long(
     if cb:
         long.attrs["codebook"] = _Codebook(cb)
     return long
+
+
+def from_wide(
+    wide: pd.DataFrame,
+    items: Sequence[str] | None = None,
+    *,
+    id_column: str = "response_id",
+    codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None,
+    multi_separator: str = " ",
+    column_separator: str = "/",
+    missing: Iterable[str] = ("", "n/a", "NA"),
+    validate: bool = True,
+) -> pd.DataFrame:
+    """The long frame of a wide table from another tool (KoboToolbox, ODK, a spreadsheet).
+
+    One row per child, one column per question, as most survey tools export. Each item
+    becomes rows of ``item, answer``; the respondent columns (:data:`RESPONDENT_COLUMNS`
+    present in ``wide``) are copied to every row. The result is :func:`make_long`'s.
+
+    * A **single-choice or scale** column holds one code per child.
+    * A **multi-select** item (``type="multi"`` in the codebook) is either one column of
+      codes separated by ``multi_separator`` (``"phone tablet"``, as KoboToolbox's and ODK's
+      exports) or one true/false column per choice named ``<item><column_separator><code>``
+      (``CX1/phone``, their "split" option); each chosen code is one row.
+    * Empty cells (NaN, None or one of ``missing``) are skips: the item was shown and not
+      answered, a row with a missing answer. Give only the items a child was shown if that
+      matters; a tool's wide table cannot tell "not shown" from "skipped".
+    * "I'd rather not say" and "I don't know" must already be the reserved codes ``_rns``
+      and ``_dk``; recode a tool's own codes for them first.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        One row per child.
+    items : list of str, optional
+        Item columns to take (default: the codebook's items present in ``wide``, else every
+        column that is neither ``id_column`` nor a respondent column).
+    id_column : str
+        The column identifying the child (copied to ``response_id``; default the row
+        number when absent).
+    codebook : mapping or list of ItemMeta, optional
+        Item types and choices (validated by :func:`make_long` unless ``validate=False``).
+
+    Examples
+    --------
+    >>> wide = pd.DataFrame({"_id": [11, 12, 13], "band": ["B", "B", "C"],
+    ...                      "TR3": ["yes", None, "_rns"],
+    ...                      "CX1": ["phone tablet", "phone", ""]})
+    >>> cb = [ItemMeta("TR3", "single", ("yes", "no")),
+    ...       ItemMeta("CX1", "multi", ("phone", "tablet", "computer"))]
+    >>> long = from_wide(wide, id_column="_id", codebook=cb)
+    >>> [(int(r), i, a if isinstance(a, str) else None)
+    ...  for r, i, a in long[["response_id", "item", "answer"]].itertuples(index=False)]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [(11, 'TR3', 'yes'), (12, 'TR3', None), (13, 'TR3', '_rns'),
+     (11, 'CX1', 'phone'), (11, 'CX1', 'tablet'), (12, 'CX1', 'phone'), (13, 'CX1', None)]
+    """
+    cb = _as_codebook(codebook)
+    missing = set(missing)
+    ids = (wide[id_column] if id_column in wide.columns
+           else pd.Series(np.arange(1, len(wide) + 1), index=wide.index))
+    ids = ids.reset_index(drop=True)
+    if ids.isna().any():
+        raise ValueError(f"every row needs a {id_column!r}")
+    if ids.duplicated().any():
+        raise ValueError(f"{id_column!r} repeats: a wide table has one row per child")
+    wide = wide.reset_index(drop=True)
+    resp = [c for c in RESPONDENT_COLUMNS if c != "response_id" and c in wide.columns]
+    split = {}  # item -> {code: column} for one-column-per-choice multi-selects
+    for col in wide.columns:
+        item, sep, code = str(col).partition(column_separator)
+        if sep and item in cb and cb[item].type == "multi":
+            split.setdefault(item, {})[code] = col
+    if items is None:
+        taken = set(resp) | {id_column}
+        items = ([i for i in cb if i in wide.columns or i in split] if cb else
+                 [c for c in wide.columns if c not in taken])
+    frames = []
+    for item in items:
+        meta = cb.get(item) if cb else None
+        if item in split and item not in wide.columns:
+            cols = split[item]
+            chosen = pd.DataFrame({code: wide[col].map(_truthy) for code, col in cols.items()})
+            rows = [(i, code) for i, r in enumerate(chosen.itertuples(index=False))
+                    for code, on in zip(cols, r, strict=True) if on]
+            rows += [(i, None) for i in np.flatnonzero(~chosen.any(axis=1).to_numpy())]
+            rows.sort(key=lambda t: t[0])
+            pos, answers = [r[0] for r in rows], [r[1] for r in rows]
+        elif item in wide.columns:
+            values = wide[item].astype("string").str.strip()
+            values = values.mask(values.isin(missing))
+            if meta is not None and meta.type == "multi":
+                parts = values.str.split(multi_separator if multi_separator != " " else None)
+                pos, answers = [], []
+                for i, p in enumerate(parts):
+                    codes = [c for c in p if c] if isinstance(p, list) else []
+                    if codes:
+                        pos += [i] * len(codes)
+                        answers += codes
+                    else:
+                        pos.append(i)
+                        answers.append(None)
+            else:
+                pos = list(range(len(wide)))
+                answers = [None if pd.isna(v) else str(v) for v in values]
+        else:
+            raise KeyError(f"item {item!r} is not a column of the wide table")
+        f = pd.DataFrame({"response_id": ids.to_numpy()[pos], "item": item, "answer": answers})
+        for c in resp:
+            f[c] = wide[c].astype("string").to_numpy()[pos]
+        frames.append(f)
+    if not frames:
+        raise ValueError("no item columns to take")
+    return make_long(pd.concat(frames, ignore_index=True), codebook=cb or None,
+                     validate=validate)
+
+
+def _truthy(v) -> bool:
+    """A one-hot cell as true/false ("1", 1, True, "TRUE", "yes" are chosen)."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return False
+    return str(v).strip().lower() in ("1", "1.0", "true", "yes", "y", "x")
 
 
 def _validate_codes(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> None:

@@ -30,6 +30,7 @@ __all__ = [
     "adjust_pvalues",
     "compare_groups",
     "cramers_v",
+    "cramers_v_corrected",
     "crosstab",
     "crosstabs",
     "fisher_exact_rxc",
@@ -54,9 +55,13 @@ class CrosstabResult:
         p-value of the test named in ``test``.
     dof : int
     cramers_v : float
+        Plain Cramér's V (as ``scipy.stats.contingency.association(method="cramer")``).
     n : int
     min_expected : float
     share_expected_below_5 : float
+    cramers_v_corrected : float
+        Bias-corrected Cramér's V (Bergsma 2013); plain V is biased upwards in small or
+        sparse tables (it is above 0 even when there is no association).
     """
 
     table: pd.DataFrame
@@ -68,6 +73,7 @@ class CrosstabResult:
     n: int
     min_expected: float
     share_expected_below_5: float
+    cramers_v_corrected: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,38 @@ def cramers_v(table) -> float:
     e = _expected(t)
     chi2 = float(((t - e) ** 2 / e).sum())
     return math.sqrt(chi2 / (t.sum() * (min(t.shape) - 1)))
+
+
+def cramers_v_corrected(table) -> float:
+    """Bias-corrected Cramér's V (Bergsma 2013, *J Korean Stat Soc* 42:323-328).
+
+    With :math:`\\varphi^2 = \\chi^2 / n` (Pearson, no continuity correction) for an
+    r x k table:
+
+    .. math:: \\tilde\\varphi^2 = \\max\\left(0, \\varphi^2 - \\frac{(k-1)(r-1)}{n-1}\\right),\\;
+              \\tilde r = r - \\frac{(r-1)^2}{n-1},\\; \\tilde k = k - \\frac{(k-1)^2}{n-1},\\;
+              \\tilde V = \\sqrt{\\frac{\\tilde\\varphi^2}{\\min(\\tilde k - 1, \\tilde r - 1)}}
+
+    Examples
+    --------
+    >>> round(cramers_v_corrected([[10, 20], [30, 5]]), 4)  # plain V: 0.5367
+    0.5261
+    >>> cramers_v_corrected([[5, 5], [5, 5]])
+    0.0
+    """
+    t = np.asarray(table, dtype=float)
+    t = t[t.sum(1) > 0][:, t.sum(0) > 0]
+    n = t.sum()
+    if t.size == 0 or min(t.shape) < 2 or n < 2:
+        return float("nan")
+    e = _expected(t)
+    phi2 = float(((t - e) ** 2 / e).sum()) / n
+    r, k = t.shape
+    phi2 = max(0.0, phi2 - (k - 1) * (r - 1) / (n - 1))
+    r_t = r - (r - 1) ** 2 / (n - 1)
+    k_t = k - (k - 1) ** 2 / (n - 1)
+    denom = min(k_t - 1, r_t - 1)
+    return math.sqrt(phi2 / denom) if denom > 0 else float("nan")
 
 
 def _log_table_prob(t: np.ndarray) -> float:
@@ -213,22 +251,24 @@ def _contingency_test(t: np.ndarray, correction: bool = False):
     t = t[t.sum(1) > 0][:, t.sum(0) > 0]
     n = int(t.sum())
     if t.size == 0 or min(t.shape) < 2:
-        return "none", float("nan"), float("nan"), 0, float("nan"), n, float("nan"), float("nan")
+        return "none", float("nan"), float("nan"), 0, float("nan"), n, float("nan"), float("nan"), \
+            float("nan")
     e = _expected(t)
     chi = stats.chi2_contingency(t, correction=correction)
     v = cramers_v(t)
+    vc = cramers_v_corrected(t)
     min_e = float(e.min())
     share5 = float((e < 5).mean())
     if min_e >= 1 and share5 <= 0.2:
         return "chi-square", float(chi.statistic), float(chi.pvalue), int(chi.dof), v, n, \
-            min_e, share5
+            min_e, share5, vc
     if t.shape == (2, 2):
         p = float(stats.fisher_exact(t).pvalue)
         test = "fisher"
     else:
         p, how = fisher_exact_rxc(t)
         test = "fisher" if how == "exact" else "fisher-montecarlo"
-    return test, float(chi.statistic), p, int(chi.dof), v, n, min_e, share5
+    return test, float(chi.statistic), p, int(chi.dof), v, n, min_e, share5, vc
 
 
 def _item_group_tables(long, by, items, codebook, include_reserved=False):
@@ -281,8 +321,8 @@ def crosstab(
 
 
 def _result(table: pd.DataFrame) -> CrosstabResult:
-    test, stat, p, dof, v, n, min_e, share5 = _contingency_test(table.to_numpy())
-    return CrosstabResult(table, test, stat, p, dof, v, n, min_e, share5)
+    test, stat, p, dof, v, n, min_e, share5, vc = _contingency_test(table.to_numpy())
+    return CrosstabResult(table, test, stat, p, dof, v, n, min_e, share5, vc)
 
 
 def crosstabs(
@@ -295,7 +335,7 @@ def crosstabs(
     """Crosstab tests for many single/scale items and breakdowns, from one counting pass each.
 
     Returns a tidy frame ``item, by, test, statistic, dof, pvalue, p_adjusted, cramers_v,
-    n, min_expected`` with p-values adjusted across the whole frame (``adjust``: "fdr_bh"
+    cramers_v_corrected, n, min_expected`` with p-values adjusted across the whole frame (``adjust``: "fdr_bh"
     or "holm"; B5: BH across a report section).
     """
     cb = _as_codebook(codebook, long) or infer_codebook(long)
@@ -307,10 +347,10 @@ def crosstabs(
     for b in bys:
         for item, (table, _) in _item_group_tables(long, b, wanted, cb).items():
             r = _result(table)
-            rows.append((item, b, r.test, r.statistic, r.dof, r.pvalue, r.cramers_v, r.n,
-                         r.min_expected))
+            rows.append((item, b, r.test, r.statistic, r.dof, r.pvalue, r.cramers_v,
+                         r.cramers_v_corrected, r.n, r.min_expected))
     out = pd.DataFrame(rows, columns=["item", "by", "test", "statistic", "dof", "pvalue",
-                                      "cramers_v", "n", "min_expected"])
+                                      "cramers_v", "cramers_v_corrected", "n", "min_expected"])
     out.insert(6, "p_adjusted", adjust_pvalues(out["pvalue"].to_numpy(), adjust))
     return out
 

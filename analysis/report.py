@@ -20,7 +20,8 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -465,7 +466,8 @@ def _used_notes(df: pd.DataFrame, notes: Sequence[str]) -> list[str]:
 #: Column names of the statistics frames as a reader would say them (HTML and PDF only).
 HEADERS = {
     "p_adjusted": "p (adjusted)", "p_value": "p", "effect_size": "effect size",
-    "cramers_v": "Cramér's V", "skip_rate": "% skipped", "rns_rate": "% rather not say",
+    "cramers_v": "Cramér's V", "cramers_v_corrected": "Cramér's V (bias-corrected)",
+    "skip_rate": "% skipped", "rns_rate": "% rather not say",
     "dk_rate": "% don't know", "eligible": "shown to", "borda_score": "Borda score",
     "mean_rank": "mean rank", "pct_first": "% ranked first", "n_ranked": "children who ranked",
     "icc": "ICC", "deff": "design effect", "clusters": "sites", "mean_cluster_size":
@@ -477,6 +479,8 @@ _WHOLE = {"n_effective"}  # estimates shown as whole numbers
 _PERCENTS = {"% positive", "pct_first", "percent"}
 _NUM_CLASS = " class='num'"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: An item name as instruments write them (EV1, TR4b, TR4[A]): a code, not words for a reader.
+_ITEM_CODE = re.compile(r"[A-Z]{1,4}\d+[a-z]?(\[[^\]]+\])?")
 _NUMBER = re.compile(r"^([(<>]?)(-?\d+(?:\.\d+)?)( ?%?\)?)$")
 
 
@@ -586,16 +590,20 @@ def _table_html(df: pd.DataFrame, caption: str, notes: Sequence[str], index: boo
             + (f"<div class='notes'>{note}</div>" if note else ""))
 
 
-def _render_block(block) -> str:
+def _render_block(block, names: _Names | None = None) -> str:
     esc = escape
     if isinstance(block, ReleasedTable):
-        disp = _precise(block)
-        if block.kind == "frequencies" and disp["item"].nunique() == 1:
-            disp = disp.drop(columns="item")
-        return _table_html(disp, block.title, _used_notes(disp, block.notes),
+        disp = _block_display(block)
+        title = block.title
+        if names is not None:
+            disp, title = _readable(disp, names), _readable_title(title, names)
+        return _table_html(disp, title, _used_notes(disp, block.notes),
                            index=block.kind == "counts")
     if isinstance(block, charts.ChartResult):
-        png = base64.b64encode(block.to_png()).decode("ascii")
+        if block.empty:
+            return f"<p class='notes'>{esc(block.empty_text())}</p>"
+        with _readable_chart_title(block, names) if names is not None else nullcontext():
+            png = base64.b64encode(block.to_png()).decode("ascii")
         cap = f"<figcaption>{esc(block.caption)}</figcaption>" if block.caption else ""
         return (f"<figure><img src='data:image/png;base64,{png}' alt='{esc(block.alt_text)}'>"
                 f"{cap}</figure>")
@@ -626,200 +634,164 @@ def write_html(report: ProgrammeReport, path: str | Path) -> Path:
     return path
 
 
-
 def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: int = 28) -> Path:
-    """The report as an A4 PDF (matplotlib ``PdfPages``; no pyplot, no system libraries).
+    """The report as an A4 PDF, drawn by the one PDF renderer (:mod:`analysis.pdf`).
 
-    Blocks flow down the pages like the HTML report: section headings, tables (formatted as in
-    the HTML, long text wrapped, split across pages with the header repeated) and charts. The
-    caveat and the method notes come first. Only released blocks are accepted, as for HTML.
-    ``rows_per_page`` is kept for compatibility; tables now fill the page.
+    Blocks flow down the pages like the HTML report: the caveat first, then each section's
+    heading, tables (formatted as in the HTML; questions and answers by their text, not their
+    codes; the header row repeated on every page a table crosses) and charts (vector
+    graphics; a chart whose every number is hidden is replaced by a sentence saying so).
+    Only released blocks are accepted, as for HTML. ``rows_per_page`` is kept for
+    compatibility; tables fill the page.
     """
-    from matplotlib.backends.backend_pdf import PdfPages
+    from .pdf import PdfDocument
 
-    path = Path(path)
-    with PdfPages(path) as pdf:
-        doc = _PdfFlow(pdf)
-        doc.title(report.title)
-        doc.paragraph(f"Generated {report.generated_on} from the answers of "
-                      f"{report.n_respondents:,} children.")
-        doc.paragraph(CAVEAT, box=True)
-        for section in report.sections:
-            doc.heading(section.title)
-            if section.intro:
-                doc.paragraph(section.intro)
-            for block in section.blocks:
-                if isinstance(block, ReleasedTable):
-                    disp = _precise(block)
-                    if block.kind == "frequencies" and "item" in disp and disp["item"].nunique() == 1:
-                        disp = disp.drop(columns="item")
-                    doc.table(block.title, disp, _used_notes(disp, block.notes),
-                              block.kind == "counts")
-                elif isinstance(block, charts.ChartResult):
-                    doc.chart(block)
-                elif isinstance(block, ProgrammeRecord):
-                    df = pd.DataFrame(list(block.rows), columns=list(block.columns))
-                    doc.table(block.title, df, [block.note] if block.note else [], False)
-                elif isinstance(block, ReleasedQuote):
-                    doc.paragraph(f'"{block.text}" (band {block.band})')
-                else:
-                    raise TypeError("the report renders only released blocks, not "
-                                    f"{type(block).__name__}")
-        doc.finish()
-    return path
-
-
-class _PdfFlow:
-    """A4 pages filled top to bottom (positions in inches from the top-left corner)."""
-
-    W, H, MARGIN = 8.27, 11.69, 0.7
-    FONT, LINE, PAD = 8.0, 0.15, 0.05
-    CHAR = 0.062  # average width of a character at 8 pt (DejaVu Sans), inches
-
-    def __init__(self, pdf) -> None:
-        self.pdf = pdf
-        self.fig = None
-        self.y = 0.0
-        self.page = 0
-
-    # -- pages
-    def _new_page(self) -> None:
-        from matplotlib.figure import Figure
-
-        self.finish()
-        self.fig = Figure(figsize=(self.W, self.H))
-        self.page += 1
-        self.y = self.MARGIN
-        self.fig.text(0.5, 0.3 / self.H, str(self.page), ha="center", fontsize=7, color="#555555")
-
-    def finish(self) -> None:
-        if self.fig is not None:
-            self.pdf.savefig(self.fig)
-            self.fig = None
-
-    def _room(self, height: float) -> None:
-        if self.fig is None or self.y + height > self.H - self.MARGIN:
-            self._new_page()
-
-    def _text(self, x: float, y: float, text: str, **kw) -> None:
-        self.fig.text(x / self.W, 1 - y / self.H, text, va="top", **kw)
-
-    # -- blocks
-    def title(self, text: str) -> None:
-        self._room(0.6)
-        self._text(self.MARGIN, self.y, text, fontsize=16, weight="bold")
-        self.y += 0.5
-
-    def heading(self, text: str) -> None:
-        self._room(1.2)  # never a heading alone at the foot of a page
-        self.y += 0.1
-        self._text(self.MARGIN, self.y, text, fontsize=12, weight="bold", color="#0b3d66")
-        self.y += 0.3
-
-    def paragraph(self, text: str, box: bool = False) -> None:
-        import textwrap
-
-        width = int((self.W - 2 * self.MARGIN) / (self.CHAR * 1.15))
-        lines = textwrap.wrap(text, width) or [""]
-        height = len(lines) * self.LINE * 1.25 + 0.1
-        self._room(height)
-        kw = {"bbox": {"facecolor": "#fff8e1", "edgecolor": "#E69F00", "pad": 4}} if box else {}
-        self._text(self.MARGIN, self.y, "\n".join(lines), fontsize=9, linespacing=1.4, **kw)
-        self.y += height + (0.1 if box else 0)
-
-    def chart(self, chart) -> None:
-        import io
-
-        from matplotlib.image import imread
-
-        img = imread(io.BytesIO(chart.to_png(dpi=100)))
-        h_px, w_px = img.shape[:2]
-        width = min(self.W - 2 * self.MARGIN, w_px / 100)
-        height = width * h_px / w_px
-        if height > self.H - 2 * self.MARGIN:
-            height = self.H - 2 * self.MARGIN
-            width = height * w_px / h_px
-        self._room(height + 0.15)
-        ax = self.fig.add_axes((self.MARGIN / self.W, 1 - (self.y + height) / self.H,
-                                width / self.W, height / self.H))
-        ax.imshow(img)
-        ax.axis("off")
-        self.y += height + 0.15
-
-    def table(self, caption: str, df: pd.DataFrame, notes: Sequence[str], index: bool) -> None:
-        import textwrap
-
-        df = _present(df)
-        columns = ([str(df.index.name or "")] if index else []) + [str(c) for c in df.columns]
-        header = [HEADERS.get(c, c) for c in columns]
-        rows = []
-        for idx, row in zip(df.index, df.itertuples(index=False), strict=True):
-            cells = [_format_cell(c, v)[0] for c, v in zip(df.columns.astype(str), row, strict=True)]
-            rows.append(([str(idx)] if index else []) + cells)
-        numeric = [j >= (1 if index else 0) and all(
-            _format_cell(columns[j], r[j])[1] for r in rows if r[j]) and any(r[j] for r in rows)
-            for j in range(len(columns))]
-        # Column widths from the text they hold, squeezed to the page; long text wraps.
-        want = [max([len(header[j])] + [len(r[j]) for r in rows]) + 2 for j in range(len(columns))]
-        budget = (self.W - 2 * self.MARGIN) / self.CHAR
-        chars = list(want)
-        while sum(chars) > budget:
-            j = max(range(len(chars)), key=lambda k: chars[k])
-            if chars[j] <= 8:
-                break
-            chars[j] -= 1
-        widths = [c * self.CHAR for c in chars]
-
-        def wrap(text: str, j: int) -> list[str]:
-            return textwrap.wrap(text, max(4, chars[j] - 2)) or [""]
-
-        head_lines = [wrap(h, j) for j, h in enumerate(header)]
-        head_h = max(len(h) for h in head_lines) * self.LINE + 2 * self.PAD
-        body = [[wrap(t, j) for j, t in enumerate(r)] for r in rows]
-        heights = [max(len(c) for c in r) * self.LINE + 2 * self.PAD for r in body]
-        self._room(0.3 + head_h + (heights[0] if heights else 0))
-        self._text(self.MARGIN, self.y, caption, fontsize=9.5, weight="bold")
-        self.y += 0.28
-
-        def draw_row(cells, height, bold=False, shade=None):
-            x = self.MARGIN
-            if shade:
-                self.fig.patches.append(_rect(self, x, self.y, sum(widths), height, shade))
-            for j, lines in enumerate(cells):
-                align = "right" if numeric[j] else "left"
-                tx = x + widths[j] - self.PAD if align == "right" else x + self.PAD
-                self._text(tx, self.y + self.PAD, "\n".join(lines), fontsize=self.FONT, ha=align,
-                           weight="bold" if bold else "normal", linespacing=1.25)
-                x += widths[j]
-            self.fig.lines.append(_hline(self, self.MARGIN, self.y + height, sum(widths)))
-            self.y += height
-
-        draw_row(head_lines, head_h, bold=True, shade="#eef3f8")
-        for cells, height in zip(body, heights, strict=True):
-            if self.y + height > self.H - self.MARGIN:
-                self._new_page()
-                self._text(self.MARGIN, self.y, caption + " (continued)", fontsize=9.5, weight="bold")
-                self.y += 0.28
-                draw_row(head_lines, head_h, bold=True, shade="#eef3f8")
-            draw_row(cells, height)
-        for note in notes:
-            lines = textwrap.wrap(note, int((self.W - 2 * self.MARGIN) / (self.CHAR * 0.9)))
-            self._room(len(lines) * 0.13 + 0.05)
-            self._text(self.MARGIN, self.y + 0.05, "\n".join(lines), fontsize=7, color="#444444")
-            self.y += len(lines) * 0.13 + 0.05
-        self.y += 0.2
+    for section in report.sections:  # refuse before drawing anything
+        for block in section.blocks:
+            if not isinstance(block, ReleasedTable | charts.ChartResult | ProgrammeRecord |
+                              ReleasedQuote):
+                raise TypeError("the report renders only released blocks, not "
+                                f"{type(block).__name__}")
+    names = _readable_names(report)
+    doc = PdfDocument(title=report.title, footer=f"Generated {report.generated_on}")
+    doc.title(report.title)
+    doc.paragraph(f"Generated {report.generated_on} from the answers of "
+                  f"{report.n_respondents:,} children.")
+    doc.paragraph(CAVEAT, box=True)
+    for section in report.sections:
+        doc.heading(section.title)
+        if section.intro:
+            doc.paragraph(section.intro)
+        for block in section.blocks:
+            if isinstance(block, ReleasedTable):
+                disp = _readable(_block_display(block), names)
+                caption = _readable_title(block.title, names)
+                columns, rows, numeric = _table_cells(disp, block.kind == "counts")
+                doc.table(columns, rows, numeric=numeric, caption=caption,
+                          notes=_used_notes(disp, block.notes), row_headers=block.kind == "counts")
+            elif isinstance(block, charts.ChartResult):
+                name = _readable_title(block.title, names) if block.title else ""
+                with _readable_chart_title(block, names):
+                    doc.chart(block, replace(block, title=name).empty_text() if name else "")
+            elif isinstance(block, ProgrammeRecord):
+                df = pd.DataFrame(list(block.rows), columns=list(block.columns))
+                columns, rows, numeric = _table_cells(df, False)
+                doc.table(columns, rows, numeric=numeric, caption=block.title,
+                          notes=[block.note] if block.note else [])
+            else:
+                doc.paragraph(f"\u201c{block.text}\u201d (age group {block.band})", style="I")
+    return doc.save(path)
 
 
-def _hline(flow: _PdfFlow, x: float, y: float, width: float):
-    from matplotlib.lines import Line2D
+@contextmanager
+def _readable_chart_title(chart: charts.ChartResult, names: _Names):
+    """Draw the chart with its heading in words ("TR: how..." -> "How..."), then put it back."""
+    axes = chart.figure.axes[:1]
+    before = axes[0].get_title(loc="left") if axes else ""
+    after = _readable_title(before, names) if before else before
+    if after != before:
+        axes[0].set_title(after, loc="left")
+    try:
+        yield
+    finally:
+        if after != before:
+            axes[0].set_title(before, loc="left")
 
-    return Line2D([x / flow.W, (x + width) / flow.W], [1 - y / flow.H] * 2, linewidth=0.4,
-                  color="#bbbbbb", transform=flow.fig.transFigure, figure=flow.fig)
+
+def _block_display(block: ReleasedTable) -> pd.DataFrame:
+    disp = _precise(block)
+    if block.kind == "frequencies" and "item" in disp and disp["item"].nunique() == 1:
+        disp = disp.drop(columns="item")
+    return disp
 
 
-def _rect(flow: _PdfFlow, x: float, y: float, width: float, height: float, colour: str):
-    from matplotlib.patches import Rectangle
+def _table_cells(df: pd.DataFrame, index: bool) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Header texts, formatted rows and which columns are numeric (shared by HTML and PDF)."""
+    df = _present(df)
+    columns = [str(c) for c in df.columns]
+    formatted = [[_format_cell(c, v) for c, v in zip(columns, row, strict=True)]
+                 for row in df.itertuples(index=False)]
+    numeric = [all(num for text, num in (r[j] for r in formatted) if text) and
+               any(text for text, _ in (r[j] for r in formatted)) for j in range(len(columns))]
+    header = [HEADERS.get(c, c) for c in columns]
+    rows = [[text for text, _ in r] for r in formatted]
+    if index:
+        header = [str(df.index.name or "")] + header
+        rows = [[str(i)] + r for i, r in zip(df.index, rows, strict=True)]
+        numeric = [False] + numeric
+    return header, rows, numeric
 
-    return Rectangle((x / flow.W, 1 - (y + height) / flow.H), width / flow.W, height / flow.H,
-                     facecolor=colour, edgecolor="none", transform=flow.fig.transFigure,
-                     figure=flow.fig)
+
+#: Codes of the respondent columns (band, gender, ...) as a reader would say them, for
+#: breakdowns the report's codebook does not describe.
+ATTRIBUTE_LABELS = {"another_way": "another way", "another": "another way",
+                    "_rns": "rather not say", "_dk": "don't know"}
+
+
+@dataclass(frozen=True)
+class _Names:
+    items: Mapping[str, str]
+    answers: Mapping[str, Mapping[str, str]]
+    codes: Mapping[str, str]
+
+
+def _readable_names(report: ProgrammeReport) -> _Names:
+    """Question texts and answer labels from the codebooks the released tables carry."""
+    items: dict[str, str] = {}
+    answers: dict[str, dict[str, str]] = {}
+    seen: dict[str, set[str]] = {}
+    codebooks = [getattr(report, "codebook", None) or {}]
+    codebooks += [b.meta.get("codebook") or {} for b in report.released_tables()]
+    for cb in codebooks:
+        for name, meta in cb.items():
+            if not isinstance(meta, ItemMeta):
+                continue
+            label = meta.label or ""
+            m = re.match(r"^(.*)\[([^\]]+)\]$", name)
+            if label and m:
+                label = f"{label} (age group {m.group(2)})"
+            if label:
+                items.setdefault(name, label)
+            answers.setdefault(name, {c: meta.label_of(c) for c in meta.choices})
+            for code in meta.choices:
+                seen.setdefault(code, set()).add(meta.label_of(code))
+    # A code that means one thing everywhere (never a bare number) is relabelled anywhere.
+    codes = {c: next(iter(labs)) for c, labs in seen.items()
+             if len(labs) == 1 and not c.isdigit() and next(iter(labs)) != c}
+    codes = {**{k: v for k, v in ATTRIBUTE_LABELS.items() if k not in codes}, **codes}
+    return _Names(items, answers, codes)
+
+
+def _readable(df: pd.DataFrame, names: _Names) -> pd.DataFrame:
+    """A display table with item codes as question texts and answer codes as their labels."""
+    df = df.copy()
+    answer_item = None
+    if "answer" in df.columns:
+        if "item" in df.columns:
+            df["answer"] = [names.answers.get(str(i), {}).get(str(a), names.codes.get(str(a), a))
+                            for i, a in zip(df["item"], df["answer"], strict=True)]
+        else:
+            answer_item = next((i for i in names.answers if set(map(str, df["answer"])) <=
+                                set(names.answers[i]) | {"_rns", "_dk", "I'd rather not say",
+                                                         "I don't know"}), None)
+            lookup = names.answers.get(answer_item, {}) if answer_item else {}
+            df["answer"] = [lookup.get(str(a), names.codes.get(str(a), a)) for a in df["answer"]]
+    for col in ("item", "option"):
+        if col in df.columns:
+            df[col] = [names.items.get(str(v), names.codes.get(str(v), v)) for v in df[col]]
+    for col in df.columns:
+        if col in ("item", "answer", "option") or pd.api.types.is_numeric_dtype(df[col]):
+            continue
+        if col in ("by", "band", "gender", "group", "element", "stage", "level"):
+            df[col] = [names.codes.get(str(v), v) for v in df[col]]
+    df.columns = [names.codes.get(str(c), c) for c in df.columns]
+    df.index = pd.Index([names.codes.get(str(i), i) for i in df.index], name=df.index.name)
+    return df
+
+
+def _readable_title(title: str, names: _Names) -> str:
+    """"EV1: How safe did you feel?" -> "How safe did you feel?" (the code says nothing)."""
+    code, sep, rest = title.partition(": ")
+    if sep and rest and (code in names.items or code in DOMAIN_TITLES or _ITEM_CODE.fullmatch(code)):
+        return rest[:1].upper() + rest[1:]
+    return title

@@ -296,6 +296,9 @@ def _write_download(consultation_id: int, kind: str, fmt: str, out: str) -> None
         raise click.ClickException(f"The disclosure checks refused the {kind}: {error}") from error
     except reporting.ReportFailed as error:
         raise click.ClickException("The report could not be prepared; nothing was released.") from error
+    except PermissionError as error:  # export_approvals.ApprovalRequired
+        raise click.ClickException("This export holds answers to sensitive questions: an administrator must "
+                                   "first record who approves it and why (Results, export approval).") from error
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, f"consultation-{consultation_id}-{kind}.{fmt}")
     with open(path, "wb") as handle:

@@ -538,3 +538,23 @@ class ReleaseTable(db.Model):
     cells: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
 
     release: so.Mapped[Release] = so.relationship(back_populates="tables")
+
+
+class ExportApproval(db.Model):
+    """Approval of record-level exports that hold answers to sensitive (S2/S3) questions (DP-07).
+
+    Who approved, why and when (the day; the audit log's ``export.approve`` event has the
+    time); the export is allowed until ``valid_until``.  Staff are named by username text, as in the other
+    programme records.
+    """
+
+    __tablename__ = "export_approval"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    approved_by: so.Mapped[str] = so.mapped_column(sa.String(80))
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+    approved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    valid_until: so.Mapped[dt.date] = so.mapped_column()

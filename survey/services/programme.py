@@ -20,7 +20,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from survey.config import RTL_LANGUAGES
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import (
@@ -481,70 +480,9 @@ def release_sheet(consultation: Consultation, record: FeedbackSheetRecord, *, re
                      f"consultation:{consultation.id} sheet:{record.band}/{record.language} by:{signoff.reviewer}")
 
 
-def display_lines(text: str, width: int) -> list[str]:
-    """``text`` wrapped to ``width`` characters (matplotlib >= 3.11 shapes and orders each line,
-    Arabic included, so lines are wrapped on the logical text and drawn as they are).
-
-    >>> display_lines("What will change", 10)
-    ['What will', 'change']
-    """
-    import textwrap
-
-    return textwrap.wrap(text, width) or [""]
-
-
 def sheet_pdf(sheet) -> bytes:
-    """The sheet as an A4 PDF (matplotlib, no pyplot): large text, the same five parts.
+    """The sheet as an A4 PDF: the same renderer as the programme report
+    (:func:`analysis.feedback.render_feedback_pdf`; Arabic shaped and right to left)."""
+    from analysis.feedback import render_feedback_pdf
 
-    analysis renders the sheet's HTML; it has no PDF of the sheet yet, so it is drawn here from
-    the same :class:`FeedbackSheet` (the text is already released and escaped by nothing: PDF).
-    Right-to-left languages are right-aligned.
-    """
-    import io
-
-    from matplotlib.backends.backend_pdf import PdfPages
-    from matplotlib.figure import Figure
-
-    from analysis.feedback import HEADINGS
-
-    language = sheet.language
-    rtl = language.split("_")[0] in RTL_LANGUAGES
-    x_text, x_item, align = (0.92, 0.90, "right") if rtl else (0.08, 0.10, "left")
-    heads = HEADINGS.get(language, HEADINGS["en"])
-    parts = [(heads[0], [f"• {t}" for t in sheet.told_us]), (heads[1], [f"• {t}" for t in sheet.will_change]),
-             (heads[2], [f"• {a}: {b}" for a, b in sheet.cant_change]), (heads[3], [sheet.next_update]),
-             (heads[4], [f"{n}: {num}" for n, num in sheet.helplines])]
-    buffer = io.BytesIO()
-    with PdfPages(buffer) as pdf:
-        fig = Figure(figsize=(8.27, 11.69))
-        y = 0.95
-
-        def new_page():
-            nonlocal fig, y
-            pdf.savefig(fig)
-            fig, y = Figure(figsize=(8.27, 11.69)), 0.95
-
-        def draw(x: float, text: str, width: int, line_height: float, **style) -> float:
-            lines = display_lines(text, width)
-            fig.text(x, y, "\n".join(lines), va="top", ha=align, multialignment=align, **style)
-            return line_height * len(lines)
-
-        if not sheet.released:
-            fig.text(x_text, y, "DRAFT - not signed off, do not share with children", fontsize=11,
-                     color="white", backgroundcolor="#D55E00", va="top", ha=align)
-            y -= 0.04
-        y -= draw(x_text, sheet.title, 40, 0.03, fontsize=20, weight="bold", color="#0072B2") + 0.03
-        for heading, lines in parts:
-            if y < 0.15:
-                new_page()
-            draw(x_text, heading, 60, 0.045, fontsize=15, weight="bold")
-            y -= 0.045
-            for line in lines:
-                height = 0.026 * len(display_lines(line, 62)) + 0.01
-                if y - height < 0.05:
-                    new_page()
-                draw(x_item, line, 62, 0.026, fontsize=13)
-                y -= height
-            y -= 0.02
-        pdf.savefig(fig)
-    return buffer.getvalue()
+    return render_feedback_pdf(sheet)

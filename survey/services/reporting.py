@@ -230,6 +230,12 @@ def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Item
     return long, cb
 
 
+def export_items(cb: Mapping[str, ItemMeta]) -> dict[str, ItemMeta]:
+    """The items a record-level export carries: all but the demographic (``DM``) ones."""
+    dropped = {name for name, meta in cb.items() if meta.domain == "DM"} | set(RESPONDENT_ITEMS.values())
+    return {name: meta for name, meta in cb.items() if name not in dropped}
+
+
 def export_frame(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> tuple[pd.DataFrame, dict[str, ItemMeta]]:
     """The long frame for a record-level export: demographic (``DM``) items left out.
 
@@ -237,9 +243,8 @@ def export_frame(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> tuple[pd.Dat
     (merged, locally suppressed); as items they would carry the suppressed values back out, and
     the other demographic items (an exact age, say) are quasi-identifiers no one checked.
     """
-    dropped = {name for name, meta in cb.items() if meta.domain == "DM"} | set(RESPONDENT_ITEMS.values())
-    kept = {name: meta for name, meta in cb.items() if name not in dropped}
-    out = long[~long["item"].isin(list(dropped))].copy()
+    kept = export_items(cb)
+    out = long[long["item"].isin(list(kept))].copy()
     out["item"] = out["item"].cat.remove_unused_categories()
     out.attrs["codebook"] = kept
     return out, kept
@@ -512,15 +517,24 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
     """The bytes of one download (report html/pdf/xlsx of the latest release, de-identified export,
     its codebook).
 
+    The codebook holds no data and is never refused. A record-level export passes the
+    microdata risk check, and when it holds sensitive (S2/S3) items it also needs a current
+    approval (:mod:`survey.services.export_approvals`, DP-07).
+
     Raises :class:`NotEnoughResponses` when there is no release (or too few children for an
-    export) and :class:`analysis.disclosure.DisclosureError` when the microdata gate refuses.
+    export), :class:`~survey.services.export_approvals.ApprovalRequired` for a sensitive export
+    without an approval and :class:`analysis.disclosure.DisclosureError` when the microdata gate
+    refuses the export.
     """
-    from analysis.exports import codebook_frame, export_deidentified, neutralise, write_report_xlsx
+    from analysis.exports import export_codebook, export_deidentified, neutralise, write_report_xlsx
     from analysis.report import render_html, write_report_pdf
-    from survey.services import releases
+    from survey.services import export_approvals, releases
 
     if fmt not in FORMATS.get(kind, {}):
         raise KeyError(f"{kind}.{fmt}")
+    if kind == "codebook":  # the instrument's variables, no answer: nothing to protect
+        frame = export_codebook(export_items(codebook_for(consultation))).astype(object).map(neutralise)
+        return frame.to_csv(index=False).encode("utf-8")
     pol = releases.rules()
     if kind == "report":
         try:
@@ -537,17 +551,13 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
             return write_report_xlsx(report, out / "report.xlsx").read_bytes()
     if funnel_counts(consultation.id)["completed"] < pol.k:
         raise NotEnoughResponses(consultation.id)
+    export_approvals.require(consultation.id, export_items(codebook_for(consultation)))
     with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
         out = Path(folder)
         long, cb = export_frame(*long_frame(consultation))
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
-        files, released = export_deidentified(long, out, fmt="csv" if kind == "codebook" else fmt,
-                                              codebook=cb, policy=pol.microdata_policy())
-        if kind == "codebook":
-            columns = [c for c in released.frame.columns if c != "record"]
-            frame = codebook_frame(cb, columns).astype(object).map(neutralise)
-            return frame.to_csv(index=False).encode("utf-8")
+        files, _released = export_deidentified(long, out, fmt=fmt, codebook=cb, policy=pol.microdata_policy())
         return files[0].read_bytes()
 
 

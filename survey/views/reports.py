@@ -8,12 +8,15 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
 
-from survey.access import member
+from survey.access import member, staff
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Consultation
-from survey.services import audit, offload, reporting
+from survey.services import audit, export_approvals, offload, reporting
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -104,14 +107,25 @@ def _download(consultation_id: int, kind: str, fmt: str) -> Response:
                      "numbers are still correct. Please tell your Sauti administrator.")
         return Response(render_template("staff/report_unavailable.html", consultation=consultation,
                                         message=message), status=503)
+    except export_approvals.ApprovalRequired:
+        message = _l("This export holds children's answers to sensitive questions, so an administrator "
+                     "must first record who approves it and why. The report, its tables and the codebook "
+                     "are available without approval.")
+        return Response(render_template("staff/report_unavailable.html", consultation=consultation,
+                                        message=message, approval_link=True), status=403)
     except reporting.DisclosureError:
         message = _l("The de-identified export was refused: some children would still be too easy to "
                      "recognise from their age band and other details. The report and its tables are "
                      "still available.")
         return Response(render_template("staff/report_unavailable.html", consultation=consultation,
                                         message=message), status=409)
+    target = f"consultation:{consultation_id} {kind}.{fmt}"
+    if kind == "export":
+        approval = export_approvals.current(consultation_id)
+        if approval is not None:
+            target += f" approval:{approval.id}"
     with write_transaction():
-        audit.record(current_user, "report.download", f"consultation:{consultation_id} {kind}.{fmt}")
+        audit.record(current_user, "report.download", target)
     response = Response(body, mimetype=reporting.FORMATS[kind][fmt].split(";")[0])
     response.headers["Content-Type"] = reporting.FORMATS[kind][fmt]
     response.headers["Content-Disposition"] = (
@@ -136,3 +150,33 @@ def export(consultation_id: int, fmt: str):
 @member("analyst")
 def codebook(consultation_id: int, fmt: str):
     return _download(consultation_id, "codebook", fmt)
+
+
+class ApprovalForm(FlaskForm):
+    reason = TextAreaField(_l("Why the export is needed, who will use it and how it will be kept safe"),
+                           validators=[DataRequired(), Length(max=2000)])
+
+
+def _approval_page(consultation: Consultation, form: ApprovalForm, status: int = 200, problem: str = ""):
+    return render_template(
+        "staff/export_approval.html", consultation=consultation, form=form, problem=problem,
+        approvals=export_approvals.approvals(consultation.id),
+        current=export_approvals.current(consultation.id), days=export_approvals.APPROVAL_DAYS,
+    ), status
+
+
+@bp.route("/<int:consultation_id>/export-approval", methods=["GET", "POST"])
+@staff("admin")
+def export_approval(consultation_id: int):
+    """Administrators record who approves sensitive record-level exports, and why (DP-07)."""
+    consultation = db.get_or_404(Consultation, consultation_id)
+    form = ApprovalForm()
+    if form.validate_on_submit():
+        try:
+            export_approvals.approve(consultation, reason=form.reason.data,
+                                     actor=current_user._get_current_object())
+        except export_approvals.ApprovalError as error:
+            return _approval_page(consultation, form, 400, str(error))
+        flash(_l("Approval recorded."), "info")
+        return redirect(url_for("reports.export_approval", consultation_id=consultation_id))
+    return _approval_page(consultation, form, 400 if form.errors else 200)

@@ -215,7 +215,7 @@ def test_likert_summary_hand_computed_and_numpy():
         assert row["high"] == pytest.approx(100 * (x > 3).mean())
     # a centre between levels has no neutral category
     out = likert_summary(long, items=["q01"], center=2.5)
-    assert out.loc[0, "neutral"] == 0 and out.loc[0, "low"] + out.loc[0, "high"] == pytest.approx(
+    assert pd.isna(out.loc[0, "neutral"]) and out.loc[0, "low"] + out.loc[0, "high"] == pytest.approx(
         100)
     with pytest.raises(ValueError):
         likert_summary(long, items=["q01"], center=5)

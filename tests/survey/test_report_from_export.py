@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import World
-from tests.survey.test_reports import answered_many  # noqa: F401 - a fixture
+from tests.survey.test_reports import answered_many, approve_exports  # noqa: F401 - a fixture
 
 
 def _sheets(path) -> dict[str, list[tuple]]:
@@ -30,6 +30,7 @@ def test_report_from_each_export_format_matches_the_database_report(
         app, runner, answered_many: World, tmp_path) -> None:  # noqa: F811
     consultation = answered_many.consultation
     assert runner.invoke(args=["release", "make", str(consultation)]).exit_code == 0
+    approve_exports(answered_many)  # the test instrument has S2 items (DP-07)
     db_report = runner.invoke(args=["report", str(consultation), "--format", "xlsx", "--out", str(tmp_path)])
     assert db_report.exit_code == 0, db_report.output
     want = _sheets(tmp_path / f"consultation-{consultation}-report.xlsx")

@@ -95,6 +95,14 @@ def answered_many(app, world: World, issue_codes) -> World:
     return world
 
 
+def approve_exports(world: World) -> None:
+    """An administrator records the approval that sensitive record-level exports need (DP-07)."""
+    response = world.clients["admin"].post(
+        f"/reports/{world.consultation}/export-approval",
+        data={"reason": "The university partner analyses the answers for the ministry briefing."})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
 def _db_counts(app, consultation_id: int) -> dict[str, int]:
     with app.app_context():
         rows = dict(db.session.execute(
@@ -203,6 +211,7 @@ def test_downloads_parse_carry_no_identifiers_and_are_audited(app, answered_many
         secrets_ = [p.id for p in db.session.scalars(sa.select(Participant))]
         secrets_ += [p.code_hash for p in db.session.scalars(sa.select(Participant))]
     assert release(analyst, answered.consultation).status_code == 303
+    approve_exports(answered)
     expected_types = {"report.html": "text/html", "report.pdf": "application/pdf",
                       "report.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                       "export.csv": "text/csv",
@@ -240,7 +249,8 @@ def test_downloads_parse_carry_no_identifiers_and_are_audited(app, answered_many
     with app.app_context():
         targets = sorted(db.session.scalars(sa.select(AuditEvent.target)
                                             .where(AuditEvent.action == "report.download")))
-    assert targets == sorted(f"consultation:{answered.consultation} {name}" for name in expected_types)
+    assert targets == sorted(f"consultation:{answered.consultation} {name}"
+                             + (" approval:1" if name.startswith("export") else "") for name in expected_types)
 
 
 def test_facilitators_are_refused_every_reports_route(world: World) -> None:
@@ -272,6 +282,8 @@ def test_under_the_threshold_the_page_says_so_and_offers_nothing(app, world: Wor
     funnel = _table(html, "Children at each stage")
     assert _row(funnel, "Completed") == ["s"]  # 3 completed: hidden
     for route in ROUTES[1:]:
+        if route == "/codebook.csv":  # no data in it: never refused (test_export_approval.py)
+            continue
         refused = analyst.get(f"/reports/{world.consultation}{route}")
         assert refused.status_code == 409, route
         assert "attachment" not in refused.headers.get("Content-Disposition", "")
@@ -289,7 +301,8 @@ def test_an_empty_consultation_renders(world: World) -> None:
 def test_a_record_level_export_too_risky_for_few_children_is_refused_plainly(app, answered: World) -> None:
     analyst = answered.clients["analyst"]
     release(analyst, answered.consultation)
-    for route in ("export.csv", "export.xlsx", "codebook.csv"):
+    approve_exports(answered)  # approved, yet still behind the risk check
+    for route in ("export.csv", "export.xlsx"):
         response = analyst.get(f"/reports/{answered.consultation}/{route}")
         assert response.status_code == 409, route
         assert "too easy to recognise" in response.get_data(as_text=True)
@@ -363,6 +376,9 @@ def test_sauti_report_and_export_commands(app, runner, answered_many: World, tmp
 
     workbook = openpyxl.load_workbook(tmp_path / f"consultation-{consultation}-report.xlsx")
     assert workbook.sheetnames
+    refused = runner.invoke(args=["export", str(consultation), "--format", "csv", "--out", str(tmp_path)])
+    assert refused.exit_code != 0 and "sensitive questions" in refused.output
+    approve_exports(answered_many)
     exported = runner.invoke(args=["export", str(consultation), "--format", "csv", "--out", str(tmp_path)])
     assert exported.exit_code == 0, exported.output
     frame = pd.read_csv(tmp_path / f"consultation-{consultation}-export.csv")
@@ -393,6 +409,7 @@ def test_the_served_app_makes_reports_in_a_helper_process_at_lower_priority(app,
     analyst = answered.clients["analyst"]
     base = f"/reports/{answered.consultation}"
     release(analyst, answered.consultation)
+    approve_exports(answered)
     in_place = {route: analyst.get(base + route) for route in ("/", "/report.html", "/export.csv")}
     assert in_place["/export.csv"].status_code == 409  # too few children for record-level data
     app.config["OFFLOAD_HEAVY_WORK"] = True
