@@ -27,6 +27,7 @@ import textwrap
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ __all__ = [
     "funnel_chart",
     "likert_chart",
     "ranking_chart",
+    "release_item_chart",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe qualitative palette.
@@ -328,6 +330,50 @@ def bar_chart(
     data = pd.DataFrame(shown, columns=["answer", "percent"])
     return ChartResult(fig, alt, data, f"{NOT_SHOWN}: {', '.join(hidden)}" if hidden else "",
                        head)
+
+
+def release_item_chart(item: Mapping[str, Any]) -> ChartResult:
+    """Horizontal bars of one question of a release: each published share, hidden answers named.
+
+    Draws only what the release published (:mod:`analysis.release`): a hidden count gets no bar
+    and no percentage, only the words "hidden (small number)"; a sensitive share published as
+    "<5 %" or ">95 %" is drawn at that bound, never at its exact value.
+
+    >>> item = {"question": "Would you tell a friend?", "total": 30, "cells": [
+    ...     {"label": "Yes", "count": 21, "percent": 70, "coded": None},
+    ...     {"label": "No", "count": None, "percent": None, "coded": None}]}
+    >>> chart = release_item_chart(item)
+    >>> chart.data.to_dict("records"), chart.caption
+    ([{'answer': 'Yes', 'percent': 70.0}], 'not shown (small numbers): No')
+    """
+    cells = list(item["cells"])
+    fig, ax = _figure(len(cells))
+    shown, hidden = [], []
+    for y, cell in enumerate(cells):
+        label = str(cell["label"])
+        if cell.get("count") is None or cell.get("percent") is None:
+            ax.text(1, y, "hidden (small number)", va="center", fontsize="small", color="#444444")
+            hidden.append(label)
+            continue
+        coded = cell.get("coded")
+        value = float(cell["percent"])
+        if coded:  # a sensitive share near 0 or 100 is published as a bound only
+            value = 0.0 if coded.startswith("<") else 95.0
+        ax.barh(y, value, color=OKABE_ITO[0])
+        ax.text(value + 1, y, coded or f"{value:.0f} %", va="center", fontsize="small")
+        shown.append((label, value))
+    ax.set_yticks(range(len(cells)), [_wrap(str(c["label"]), 30, 2) for c in cells])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 110)
+    ax.set_xlabel("% of the children asked")
+    head = str(item["question"])
+    asked = f"{int(item['total']):,}\u00a0children asked"
+    ax.set_title(_wrap(f"{head} ({asked})", 70, 2), loc="left")
+    alt = f"Bar chart: {head}, {asked}. " + "; ".join(f"{lab} {p:.0f} %" for lab, p in shown) + "."
+    if hidden:
+        alt += f" Not shown (small numbers): {', '.join(hidden)}."
+    data = pd.DataFrame(shown, columns=["answer", "percent"])
+    return ChartResult(fig, alt, data, f"{NOT_SHOWN}: {', '.join(hidden)}" if hidden else "", head)
 
 
 def funnel_chart(released: ReleasedTable, title: str = "Participation") -> ChartResult:

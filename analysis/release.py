@@ -971,12 +971,15 @@ def test_rows(release: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def release_to_report(release: Mapping[str, Any], title: str = "Consultation report",
-                      number: int | None = None, records: Sequence[Any] = ()):
+                      number: int | None = None, records: Sequence[Any] = (), charts: bool = False):
     """The programme report of a release: every number is a published cell of the release.
 
     ``records`` are further sections that hold no answers (the programme records of
     :func:`analysis.report.programme_sections`), added after the participation section.
+    ``charts`` adds a bar chart of each question's published shares after its table
+    (:func:`analysis.charts.release_item_chart`: hidden answers get no bar, only words).
     """
+    from .charts import release_item_chart
     from .disclosure import DisclosurePolicy, released_from_release
     from .report import DOMAIN_TITLES, ProgrammeRecord, ProgrammeReport, Section
 
@@ -1025,6 +1028,8 @@ def release_to_report(release: Mapping[str, Any], title: str = "Consultation rep
             notes = [note_s] if any(t[0] == "s" for t in texts) else []
             sec.blocks.append(released_from_release(
                 disp, f"{it['question']} ({it['total']:,} children asked)", policy, notes))
+            if charts and any(c["count"] is not None for c in it["cells"]):
+                sec.blocks.append(release_item_chart(it))
             for bd in it["breakdowns"]:
                 cols = [c["label"] for c in bd["rows"][0]["cells"]]
                 disp = pd.DataFrame(

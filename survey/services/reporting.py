@@ -489,8 +489,9 @@ def _consultation(consultation_id: int) -> Consultation:
     return consultation
 
 
-def release_report(consultation: Consultation):
-    """The programme report of the latest release (:class:`analysis.report.ProgrammeReport`)."""
+def release_report(consultation: Consultation, charts: bool = False):
+    """The programme report of the latest release (:class:`analysis.report.ProgrammeReport`),
+    with a chart of each question's published shares where ``charts``."""
     from analysis.release import release_to_report
     from survey.services import releases
 
@@ -498,7 +499,7 @@ def release_report(consultation: Consultation):
     if latest is None:
         raise NotEnoughResponses(consultation.id)
     return release_to_report(releases.content_of(latest), title=consultation.title, number=latest.number,
-                             records=programme_records(consultation))
+                             records=programme_records(consultation), charts=charts)
 
 
 def programme_records(consultation: Consultation) -> list:
@@ -538,7 +539,7 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
     pol = releases.rules()
     if kind == "report":
         try:
-            report = release_report(consultation)
+            report = release_report(consultation, charts=fmt != "xlsx")
         except (TypeError, ValueError, KeyError) as error:
             log.exception("the release report could not be rendered", extra={"consultation": consultation.id})
             raise ReportFailed(consultation.id) from error

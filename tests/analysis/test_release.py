@@ -268,3 +268,30 @@ def test_the_release_funnel_hides_small_stages_and_what_gives_them_back(cb) -> N
     shown = {row["stage"]: row["count"] for row in rel["funnel"]}
     assert shown == {"invited": 40, "declined assent": None, "assented": None, "completed": 30,
                      "withdrew after submitting": None}
+
+
+def test_the_report_charts_draw_only_published_shares(cb, tmp_path) -> None:
+    """Issue 15: charts show what is released and say plainly what is hidden: no bar, and no
+    percentage, for a hidden count; every drawn share is a published one."""
+    from analysis.charts import ChartResult
+    from analysis.report import write_report_pdf
+
+    _, rel = _release(cb, 30, ("B",))
+    rep = release_to_report(rel, "Class", charts=True)
+    drawn = [b for s in rep.sections for b in s.blocks if isinstance(b, ChartResult)]
+    by_question = {it["question"]: it for it in rel["items"]}
+    assert len(drawn) >= len(rel["items"]) // 2
+    hidden_named = 0
+    for chart in drawn:
+        item = by_question[chart.title]
+        published = {c["label"]: c for c in item["cells"] if c["count"] is not None}
+        for row in chart.data.itertuples():
+            cell = published[row.answer]  # a drawn bar is a published cell
+            assert cell["coded"] or row.percent == cell["percent"]
+        hidden = [c["label"] for c in item["cells"] if c["count"] is None]
+        assert not set(chart.data["answer"]) & set(hidden)
+        if hidden:
+            hidden_named += 1
+            assert all(label in chart.caption and label in chart.alt_text for label in hidden)
+    assert hidden_named, "a class of 30 has some hidden answer to name"
+    assert write_report_pdf(rep, tmp_path / "r.pdf").read_bytes()[:5] == b"%PDF-"
