@@ -321,7 +321,17 @@ def _precheck_xlsx(data: bytes, origin: str) -> list[Issue]:
         for info in infos:
             if not info.filename.endswith((".xml", ".rels", ".vml")):
                 continue
+            if info.filename.startswith("xl/worksheets/"):
+                continue  # after the small parts: their row limit depends on the sheet's name
             if _scan_xml_part(archive, info, origin) and not macros:
+                macros = [info.filename]
+        survey_parts = _survey_parts(archive, names)
+        for info in infos:
+            if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
+                continue
+            survey = info.filename in survey_parts
+            if _scan_xml_part(archive, info, origin, MAX_ROWS + 1 if survey else MAX_CHOICE_ROWS,
+                              "survey sheet" if survey else "") and not macros:
                 macros = [info.filename]
     except InstrumentError:
         raise
@@ -356,7 +366,30 @@ def _check_member(info: zipfile.ZipInfo, origin: str) -> None:
                    "Save the form as a plain .xlsx without embedded objects.")
 
 
-def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str) -> bool:
+def _survey_parts(archive: zipfile.ZipFile, names: set[str]) -> set[str]:
+    """The worksheet part(s) of the sheet called ``survey`` (its rows are limited before any
+    parser reads them). Called once every small part has been checked for DTDs and size."""
+    from defusedxml import ElementTree
+
+    rels_name = "xl/_rels/workbook.xml.rels"
+    if rels_name not in names:
+        return set()
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read(rels_name))
+    targets = {r.get("Id"): str(r.get("Target") or "") for r in rels}
+    parts = set()
+    for sheet in book.iter():
+        if not str(sheet.tag).endswith("}sheet") or str(sheet.get("name", "")).strip().lower() != (
+                "survey"):
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+        target = targets.get(rid, "")
+        parts.add(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+    return parts
+
+
+def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str,
+                   max_rows: int = MAX_CHOICE_ROWS, sheet: str = "") -> bool:
     """Refuse DTDs, entities and oversized sheets; True when the part says "macro-enabled"."""
     macro_enabled = False
     is_sheet = info.filename.startswith("xl/worksheets/")
@@ -387,10 +420,10 @@ def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str)
                     tail.count(b"<row ") + tail.count(b"<row>"))
                 cells += window.count(b"<c ") + window.count(b"<c>") - (
                     tail.count(b"<c ") + tail.count(b"<c>"))
-                if (rows > MAX_CHOICE_ROWS or cells > MAX_CELLS
+                if (rows > max_rows or cells > MAX_CELLS
                         or cells > MAX_CELLS_PER_ROW * max(rows, 1)):
-                    raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {info.filename}",
-                               f"A sheet has more than {MAX_CHOICE_ROWS:,} rows, "
+                    raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {sheet or info.filename}",
+                               f"A sheet has more than {max_rows - bool(sheet):,} rows, "
                                f"{MAX_CELLS:,} cells or {MAX_CELLS_PER_ROW:,} cells in a row.",
                                "Delete unused rows and columns (including formatted empty "
                                "ones) or split the form.")

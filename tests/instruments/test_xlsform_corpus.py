@@ -78,6 +78,19 @@ def test_a_long_location_list_is_read_and_a_longer_one_refused_with_the_row():
     assert f"row {MAX_CHOICE_ROWS + 2}" in issue.location
 
 
+def test_a_long_survey_sheet_is_refused_before_any_parser_reads_it():
+    # the choices sheet may be long; the survey sheet keeps its limit, checked in the raw XML
+    rows = [["type", "name", "label"]] + [["text", f"q{i}", "Why?"] for i in range(20_000)]
+    data = workbook_bytes({"choices": YN, "survey": rows})
+    started = time.process_time()
+    with pytest.raises(InstrumentError) as refused:
+        import_xlsform(data, file_type="xlsx")
+    assert time.process_time() - started < 1
+    issue = refused.value.issues[0]
+    assert issue.code is IssueCode.TOO_MANY_ROWS and "survey sheet" in issue.location
+    assert "5,000 rows" in issue.message
+
+
 def _macro_enabled(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         types = archive.read("[Content_Types].xml").replace(
