@@ -1217,6 +1217,7 @@ class _Converter:
 
     def relocate(self, issue: Issue) -> Issue:
         """Rewrite a validator location to sheet, row and column."""
+        issue = _explain_function(issue)
         loc = issue.location
         match = re.match(r"^item ([^,]+)(?:, (\w+)(?:\[(\w+)\])?)?$", loc)
         if match:
@@ -1238,6 +1239,33 @@ class _Converter:
                 return replace(issue, location=f"{self.origin}, choices sheet, row {row} "
                                                f"({match.group(1)}/{match.group(2)})")
         return replace(issue, location=f"{self.origin}: {loc}")
+
+
+#: Functions of ODK forms that read what Sauti never has: attached files, the device, the
+#: server. The fix says what to do instead.
+_FOREIGN_FUNCTIONS = {
+    "pulldata": "it reads a CSV file attached to the form, which Sauti does not take; put "
+                "the values in the form (a choice list or a calculate row) instead",
+    "instance": "it reads an attached or external list; use a choice list on the choices sheet",
+    "digest": "it computes a checksum on the device; remove it",
+    "uuid": "it makes an identifier on the device; Sauti gives each answer sheet its own",
+    "random": "Sauti does not randomise in expressions; remove it",
+    "randomize": "Sauti does not randomise in expressions; remove it",
+    "now": "Sauti records no times from children; remove it",
+    "property": "it reads the device's properties; remove it",
+    "position": "it reads a position in a repeat, and Sauti has no repeats; remove it",
+    "indexed-repeat": "Sauti has no repeats; remove it",
+}
+
+
+def _explain_function(issue: Issue) -> Issue:
+    """An expression using a function Sauti cannot run: say which, why, and what to do."""
+    match = re.match(r"^unknown function ([\w:\-]+)\(\)", issue.message)
+    if not match:
+        return issue
+    name = match.group(1)
+    why = _FOREIGN_FUNCTIONS.get(name, "Sauti cannot run it")
+    return replace(issue, fix=f"Rewrite the expression without {name}(): {why}.")
 
 
 def _and(first: str | None, second: str | None) -> str | None:

@@ -151,3 +151,14 @@ def test_a_choice_filter_may_read_a_column_left_empty_in_its_list():
 
     shown = visible_choices(result.instrument, result.instrument.item("ok"), "B", {"region": "n"})
     assert [c.name for c in shown] == ["yes", "no"]
+
+
+def test_a_function_sauti_cannot_run_is_refused_saying_what_to_do():
+    sheets = {"survey": [["type", "name", "label", "calculation"], ["text", "hh", "Household?", None],
+                         ["calculate", "size", None, "pulldata('households', 'size', 'id', ${hh})"]]}
+    with pytest.raises(InstrumentError) as refused:
+        import_xlsform(workbook_bytes(sheets), file_type="xlsx")
+    issue = refused.value.issues[0]
+    assert "row 3" in issue.location and "column calculation" in issue.location
+    assert "pulldata()" in issue.message
+    assert "without pulldata()" in issue.fix and "attached" in issue.fix
