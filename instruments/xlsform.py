@@ -93,6 +93,7 @@ from instruments.model import (
 
 __all__ = [
     "MAX_CELLS",
+    "MAX_CHOICE_ROWS",
     "MAX_ROWS",
     "MAX_XLSFORM_BYTES",
     "export_xlsform",
@@ -107,16 +108,23 @@ MAX_UNCOMPRESSED_BYTES = 30 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 #: Most zip entries in an .xlsx.
 MAX_ZIP_ENTRIES = 500
-#: Most rows in any sheet.
+#: Most rows on the survey sheet (questions a child is asked).
 MAX_ROWS = 5000
+#: Most rows on the choices sheet, and in any one worksheet: long location lists are common.
+MAX_CHOICE_ROWS = 50_000
 #: Most cells in any sheet.
-MAX_CELLS = 150_000
+MAX_CELLS = 400_000
+#: Most cells per row, on average over a sheet (a form has tens of columns, not thousands).
+MAX_CELLS_PER_ROW = 1_000
 #: Longest cell (a label or hint longer than this is an attack or a mistake).
 MAX_CELL_CHARS = 10_000
 #: Longest line in a CSV or Markdown form.
 MAX_LINE_CHARS = 100_000
-#: Parts that carry code or other files: a questionnaire never needs them.
-_ACTIVE_PARTS = re.compile(r"(^|/)(vbaProject[^/]*\.bin|vbaData\.xml|activeX/|embeddings/)", re.IGNORECASE)
+#: Parts that carry other files or controls: a questionnaire never needs them.
+_ACTIVE_PARTS = re.compile(r"(^|/)(activeX/|embeddings/)", re.IGNORECASE)
+#: Macro parts: never run or read (the sheets are read as plain data), only reported.
+_MACRO_PARTS = re.compile(r"(^|/)(vbaProject[^/]*\.bin|vbaData\.xml|vbaProjectSignature[^/]*)$",
+                          re.IGNORECASE)
 
 E, W = Severity.ERROR, Severity.WARNING
 FIX_XLSFORM = "See https://xlsform.org/en/ for the expected layout."
@@ -244,11 +252,13 @@ def _sniff(data: bytes) -> str:
 # ---------------------------------------------------------------------------
 # 2. pre-checks, before any parser sees the data
 # ---------------------------------------------------------------------------
-def _precheck(data: bytes, file_type: str, origin: str) -> None:
+def _precheck(data: bytes, file_type: str, origin: str) -> list[Issue]:
+    """Refuse hostile files; return warnings (macros ignored) for readable ones."""
     if file_type == "xlsx":
-        _precheck_xlsx(data, origin)
-    elif file_type == "xls":
+        return _precheck_xlsx(data, origin)
+    if file_type == "xls":
         _precheck_xls(data, origin)
+        return []
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -257,9 +267,9 @@ def _precheck(data: bytes, file_type: str, origin: str) -> None:
                        f"The file is not UTF-8 text (byte {exc.start}).",
                        "Save the CSV/Markdown file as UTF-8.") from None
         lines = text.count("\n") + 1
-        if lines > MAX_ROWS * 3:
+        if lines > _MAX_TEXT_LINES:
             raise _err(IssueCode.TOO_MANY_ROWS, origin,
-                       f"The file has {lines:,} lines; the limit is {MAX_ROWS * 3:,}.",
+                       f"The file has {lines:,} lines; the limit is {_MAX_TEXT_LINES:,}.",
                        "Remove unused rows or split the form.")
         if "\x00" in text:
             raise _err(IssueCode.FILE_UNREADABLE, origin, "The file contains binary data.",
@@ -269,9 +279,14 @@ def _precheck(data: bytes, file_type: str, origin: str) -> None:
             raise _err(IssueCode.FILE_UNREADABLE, origin,
                        f"A line has {longest:,} characters; the limit is {MAX_LINE_CHARS:,}.",
                        "Shorten the long labels or hints.")
+    return []
 
 
-def _precheck_xlsx(data: bytes, origin: str) -> None:
+#: Lines in a CSV or Markdown form: every sheet's rows, headers and sheet names.
+_MAX_TEXT_LINES = MAX_ROWS + MAX_CHOICE_ROWS + 1_000
+
+
+def _precheck_xlsx(data: bytes, origin: str) -> list[Issue]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -298,6 +313,7 @@ def _precheck_xlsx(data: bytes, origin: str) -> None:
     for info in infos:
         _check_member(info, origin)
     names = {i.filename for i in infos}
+    macros = sorted(n for n in names if _MACRO_PARTS.search(n))
     if "xl/workbook.xml" not in names:
         raise _err(IssueCode.FILE_UNREADABLE, origin, "The file is a zip but not an .xlsx "
                    "workbook (no xl/workbook.xml).", "Save the form as .xlsx.")
@@ -305,13 +321,30 @@ def _precheck_xlsx(data: bytes, origin: str) -> None:
         for info in infos:
             if not info.filename.endswith((".xml", ".rels", ".vml")):
                 continue
-            _scan_xml_part(archive, info, origin)
+            if info.filename.startswith("xl/worksheets/"):
+                continue  # after the small parts: their row limit depends on the sheet's name
+            if _scan_xml_part(archive, info, origin) and not macros:
+                macros = [info.filename]
+        survey_parts = _survey_parts(archive, names)
+        for info in infos:
+            if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
+                continue
+            survey = info.filename in survey_parts
+            if _scan_xml_part(archive, info, origin, MAX_ROWS + 1 if survey else MAX_CHOICE_ROWS,
+                              "survey sheet" if survey else "") and not macros:
+                macros = [info.filename]
     except InstrumentError:
         raise
     except Exception as exc:  # noqa: BLE001 - corrupt archives raise many kinds
         raise _err(IssueCode.FILE_UNREADABLE, origin,
                    f"The workbook is damaged ({type(exc).__name__}).",
                    "Open it in a spreadsheet program and save it again.") from None
+    if not macros:
+        return []
+    return [Issue(IssueCode.UNSUPPORTED_COLUMN, W, origin,
+                  "The workbook is macro-enabled; its macros were ignored (never run) and "
+                  "only its sheets were read.",
+                  "Nothing to do; to silence this, save the form as a plain .xlsx workbook.")]
 
 
 def _check_member(info: zipfile.ZipInfo, origin: str) -> None:
@@ -327,13 +360,38 @@ def _check_member(info: zipfile.ZipInfo, origin: str) -> None:
                    f"The part {name[:80]} is a symbolic link, which workbooks never hold.",
                    "Upload a workbook saved by a spreadsheet program.")
     if _ACTIVE_PARTS.search(name):
-        kind = "macros" if "vba" in name.lower() else "embedded objects or controls"
         raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                   f"The workbook contains {kind} ({name[:80]}); questionnaires never need them.",
-                   "Save the form as a plain .xlsx without macros or embedded objects.")
+                   f"The workbook contains embedded objects or controls ({name[:80]}); "
+                   "questionnaires never need them.",
+                   "Save the form as a plain .xlsx without embedded objects.")
 
 
-def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str) -> None:
+def _survey_parts(archive: zipfile.ZipFile, names: set[str]) -> set[str]:
+    """The worksheet part(s) of the sheet called ``survey`` (its rows are limited before any
+    parser reads them). Called once every small part has been checked for DTDs and size."""
+    from defusedxml import ElementTree
+
+    rels_name = "xl/_rels/workbook.xml.rels"
+    if rels_name not in names:
+        return set()
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read(rels_name))
+    targets = {r.get("Id"): str(r.get("Target") or "") for r in rels}
+    parts = set()
+    for sheet in book.iter():
+        if not str(sheet.tag).endswith("}sheet") or str(sheet.get("name", "")).strip().lower() != (
+                "survey"):
+            continue
+        rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+        target = targets.get(rid, "")
+        parts.add(target.lstrip("/") if target.startswith("/") else f"xl/{target}")
+    return parts
+
+
+def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str,
+                   max_rows: int = MAX_CHOICE_ROWS, sheet: str = "") -> bool:
+    """Refuse DTDs, entities and oversized sheets; True when the part says "macro-enabled"."""
+    macro_enabled = False
     is_sheet = info.filename.startswith("xl/worksheets/")
     rows = cells = 0
     tail = b""
@@ -351,9 +409,7 @@ def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str)
             window = tail + chunk
             upper = window.upper()
             if info.filename == "[Content_Types].xml" and b"MACROENABLED" in upper:
-                raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                           "The workbook is macro-enabled; questionnaires never need macros.",
-                           "Save the form as a plain .xlsx workbook.")
+                macro_enabled = True
             if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
                 raise _err(IssueCode.XML_UNSAFE, origin,
                            f"The part {info.filename} declares a DTD or entities, which "
@@ -364,12 +420,15 @@ def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str)
                     tail.count(b"<row ") + tail.count(b"<row>"))
                 cells += window.count(b"<c ") + window.count(b"<c>") - (
                     tail.count(b"<c ") + tail.count(b"<c>"))
-                if rows > MAX_ROWS or cells > MAX_CELLS:
-                    raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {info.filename}",
-                               f"A sheet has more than {MAX_ROWS:,} rows or {MAX_CELLS:,} "
-                               "cells.", "Delete unused rows (including formatted empty "
-                               "rows) or split the form.")
+                if (rows > max_rows or cells > MAX_CELLS
+                        or cells > MAX_CELLS_PER_ROW * max(rows, 1)):
+                    raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {sheet or info.filename}",
+                               f"A sheet has more than {max_rows - bool(sheet):,} rows, "
+                               f"{MAX_CELLS:,} cells or {MAX_CELLS_PER_ROW:,} cells in a row.",
+                               "Delete unused rows and columns (including formatted empty "
+                               "ones) or split the form.")
             tail = chunk[-16:]
+    return macro_enabled
 
 
 def _precheck_xls(data: bytes, origin: str) -> None:
@@ -380,10 +439,11 @@ def _precheck_xls(data: bytes, origin: str) -> None:
         try:
             for index in range(book.nsheets):
                 sheet = book.sheet_by_index(index)
-                if sheet.nrows > MAX_ROWS or sheet.nrows * sheet.ncols > MAX_CELLS:
+                if sheet.nrows > MAX_CHOICE_ROWS or sheet.nrows * sheet.ncols > MAX_CELLS:
                     raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, sheet {sheet.name}",
-                               f"The sheet has {sheet.nrows:,} rows; the limit is {MAX_ROWS:,}.",
-                               "Delete unused rows or split the form.")
+                               f"The sheet has {sheet.nrows:,} rows and {sheet.ncols:,} columns; "
+                               f"the limits are {MAX_CHOICE_ROWS:,} rows and {MAX_CELLS:,} "
+                               "cells.", "Delete unused rows or split the form.")
                 book.unload_sheet(index)
         finally:
             book.release_resources()
@@ -436,11 +496,15 @@ def _screen_rows(
     warnings: list[Issue] = []
     survey = list(definition.survey or [])
     choices = list(definition.choices or [])
-    for sheet, rows in (("survey", survey), ("choices", choices)):
-        if len(rows) > MAX_ROWS:
-            raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {sheet} sheet",
-                       f"The {sheet} sheet has {len(rows):,} rows; the limit is {MAX_ROWS:,}.",
-                       "Delete unused rows or split the form.")
+    for sheet, rows, limit, fix in (
+        ("survey", survey, MAX_ROWS, "Delete unused rows or split the form."),
+        ("choices", choices, MAX_CHOICE_ROWS, "Delete unused rows, or keep only the places "
+         "the consultation needs in a long list."),
+    ):
+        if len(rows) > limit:
+            raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {sheet} sheet, row {limit + 2}",
+                       f"The {sheet} sheet has {len(rows):,} rows; the limit is {limit:,}.",
+                       fix)
     for sheet, rows in (("survey", survey), ("choices", choices),
                         ("settings", list(definition.settings or []))):
         for index, row in enumerate(rows):
@@ -455,6 +519,7 @@ def _screen_rows(
                    "Add a sheet called 'survey' with type, name and label columns.")
     bands = {b.lower() for b in band_codes}
     repeats, unsupported, required = [], defaultdict(list), []
+    dropped: dict[str, int] = {}
     unknown_columns: dict[str, list[int]] = defaultdict(list)
     for index, row in enumerate(survey):
         rownum = index + 2
@@ -467,6 +532,8 @@ def _screen_rows(
             continue
         if base not in _SUPPORTED_TYPES and base not in _GROUP_BEGIN | _GROUP_END:
             unsupported[str(raw_type).split()[0]].append(rownum)
+            if row.get("name") not in (None, ""):
+                dropped[str(row["name"]).strip()] = rownum
             survey[index] = {}
             continue
         if "required" in row:
@@ -515,6 +582,8 @@ def _screen_rows(
             f"{origin}, survey sheet, column {header}, rows {_rows_text(rows)}",
             f"The column '{header}' is not used by Sauti and was ignored.",
             "Remove the column if it is not needed."))
+    settings_row = (definition.settings or [{}])[0] or {}
+    allow_duplicates = _truthy(settings_row.get("allow_choice_duplicates", ""))
     seen: dict[tuple[str, str], int] = {}
     for index, row in enumerate(choices):
         rownum = index + 2
@@ -523,22 +592,113 @@ def _screen_rows(
         if list_name is None or name is None:
             continue
         key = (str(list_name), str(name))
-        if key in seen:
+        if key not in seen:
+            seen[key] = rownum
+            continue
+        where = f"{origin}, choices sheet, row {rownum}, column name"
+        first = choices[seen[key] - 2]
+        differs = sorted(str(k) for k in set(row) | set(first)
+                         if _column_base(k) not in ("list_name", "list name", "name", "label")
+                         and not _column_base(k).startswith(("label", "media", "image",
+                                                             "audio", "alt"))
+                         and str(row.get(k) or "") != str(first.get(k) or ""))
+        if not allow_duplicates:
             errors.append(Issue(
-                IssueCode.DUPLICATE_CHOICE, E,
-                f"{origin}, choices sheet, row {rownum}, column name",
+                IssueCode.DUPLICATE_CHOICE, E, where,
                 f"The choice '{name}' appears twice in the list '{list_name}' (rows "
                 f"{seen[key]} and {rownum}); answers would be ambiguous.",
-                "Give each choice in a list its own name."))
+                "Give each choice in a list its own name, or allow repeated names with "
+                "allow_choice_duplicates = yes on the settings sheet."))
+        elif differs:
+            errors.append(Issue(
+                IssueCode.DUPLICATE_CHOICE, E,
+                f"{origin}, choices sheet, row {rownum}, column {differs[0]}",
+                f"The choice '{name}' appears twice in the list '{list_name}' (rows "
+                f"{seen[key]} and {rownum}) with different values in the column "
+                f"'{differs[0]}'; Sauti keeps one choice per name, so one of them would be "
+                "lost.", f"Give the choice on row {rownum} its own name (for example "
+                f"'{name}_{rownum}')."))
         else:
-            seen[key] = rownum
-    if _add_context_rows(survey):
+            # pyxform allows it (allow_choice_duplicates): both rows store the same answer
+            warnings.append(Issue(
+                IssueCode.DUPLICATE_CHOICE, W, where,
+                f"The choice '{name}' appears again in the list '{list_name}' (rows "
+                f"{seen[key]} and {rownum}); the settings allow it and both give the same "
+                f"answer, so row {rownum} was merged into row {seen[key]} and its label is "
+                "not shown.", "Remove the repeated row, or give it its own name."))
+            choices[index] = {}
+    definition.choices = choices
+    _qualify_reused_names(survey, origin, warnings)
+    placeholders = _placeholders_for_dropped(survey, dropped, origin, warnings)
+    if _add_context_rows(survey) or placeholders:
         header = dict((definition.survey_header or [{}])[0] or {})
         for key in ("type", "name", "calculation", "sauti_context"):
             header.setdefault(key, None)
         definition.survey_header = [header]
     definition.survey = survey
     return errors, warnings
+
+
+_REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
+
+
+def _qualify_reused_names(survey: list[dict], origin: str, warnings: list[Issue]) -> None:
+    """pyxform accepts one name in different groups (each is its group's own); Sauti keys an
+    answer by the item's name alone, so a name met again is qualified with its group's name."""
+    path: list[str] = []
+    taken = {str(row.get("name")).strip() for row in survey if row.get("name") is not None}
+    first: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for index, row in enumerate(survey):
+        if row.get("type") is None:
+            continue
+        base = _base_type(row["type"])
+        name = str(row.get("name") or "").strip()
+        if base in _GROUP_END:
+            if path:
+                path.pop()
+            continue
+        if not name:
+            continue
+        if name in first and first[name][1] != tuple(path):
+            group = path[-1] if path else "main"
+            new = f"{group}_{name}"
+            while new in taken:
+                new += "_"
+            taken.add(new)
+            survey[index] = dict(row, name=new)
+            warnings.append(Issue(
+                IssueCode.DUPLICATE_NAME, W, f"{origin}, survey sheet, row {index + 2}, column name",
+                f"The name '{name}' is also used on row {first[name][0]} in another group; "
+                f"this one is called '{new}' in Sauti (answers are kept by name, and "
+                f"${{{name}}} means the one on row {first[name][0]}).",
+                f"Give the item its own name (for example '{new}') to silence this."))
+        elif name not in first:
+            first[name] = (index + 2, tuple(path))
+        if base in _GROUP_BEGIN:
+            path.append(name)
+
+
+def _placeholders_for_dropped(survey: list[dict], dropped: Mapping[str, int], origin: str,
+                              warnings: list[Issue]) -> bool:
+    """A label may show ${today} or ${deviceid}, rows Sauti leaves out: pyxform would find
+    them, so keep an empty value under that name (a label shows nothing there) and say so.
+    An expression that reads one is refused later, by the validator, with its row."""
+    used: dict[str, list[int]] = defaultdict(list)
+    for index, row in enumerate(survey):
+        for key, value in row.items():
+            if isinstance(value, str) and "${" in value:
+                for ref in _REF_RE.findall(value):
+                    if ref in dropped and _column_base(key) in ("label", "hint"):
+                        used[ref].append(index + 2)
+    for name, rows in used.items():
+        survey.append({"type": "calculate", "name": name, "calculation": "''",
+                       "sauti_context": "yes"})
+        warnings.append(Issue(
+            IssueCode.UNSUPPORTED_TYPE, W, f"{origin}, survey sheet, column label, "
+            f"row{'s' if len(set(rows)) > 1 else ''} {_rows_text(rows)}",
+            f"The text shows ${{{name}}}, which is row {dropped[name]}, left out; it shows "
+            "nothing there.", f"Remove ${{{name}}} from the text."))
+    return bool(used)
 
 
 def _add_context_rows(survey: list[dict]) -> bool:
@@ -618,7 +778,10 @@ class _Converter:
             if row.get("name") is not None and str(row.get("name")) not in self.rows:
                 self.rows[str(row["name"])] = index + 2
         self.choice_rows: dict[tuple[str, str], int] = {}
+        self.choice_columns: set[str] = {str(k) for row in (definition.choices_header or [])[:1]
+                                         for k in (row or {})}
         for index, row in enumerate(definition.choices or []):
+            self.choice_columns |= {str(k) for k in row}
             list_name = row.get("list_name", row.get("list name"))
             if list_name is not None and row.get("name") is not None:
                 self.choice_rows.setdefault((str(list_name), str(row["name"])), index + 2)
@@ -947,11 +1110,31 @@ class _Converter:
         flush()
         return tuple(s for s in sections if s.pages)
 
+    def _filter_columns(self) -> set[str]:
+        """Choices-sheet columns that a choice filter reads by bare name."""
+        from instruments.expressions import ExpressionError, parse
+
+        found: set[str] = set()
+        stack = list(self.form.get("children", []))
+        while stack:
+            node = stack.pop()
+            stack += node.get("children", []) or []
+            if node.get("choice_filter"):
+                try:
+                    found |= set(parse(str(node["choice_filter"])).bare_names)
+                except ExpressionError:
+                    continue
+        return found & self.choice_columns - {"name", "label", "list_name", "list name"}
+
     def choice_lists(self) -> dict[str, tuple[Choice, ...]]:
         lists: dict[str, tuple[Choice, ...]] = {}
+        # A filter column left empty on every row of a list is still a column (pyxform reads
+        # it as ''): keep it, so that "filter = ${x}" shows no choice rather than failing.
+        filter_columns = self._filter_columns()
         for list_name, choices in (self.form.get("choices") or {}).items():
             out = []
             for choice in choices:
+                choice = {**dict.fromkeys(filter_columns, ""), **choice}
                 media = choice.get("media") or {}
                 extra = {k: str(v) for k, v in choice.items()
                          if k not in ("name", "label", "media", "alt") and not isinstance(v, dict)
@@ -1034,6 +1217,7 @@ class _Converter:
 
     def relocate(self, issue: Issue) -> Issue:
         """Rewrite a validator location to sheet, row and column."""
+        issue = _explain_function(issue)
         loc = issue.location
         match = re.match(r"^item ([^,]+)(?:, (\w+)(?:\[(\w+)\])?)?$", loc)
         if match:
@@ -1055,6 +1239,33 @@ class _Converter:
                 return replace(issue, location=f"{self.origin}, choices sheet, row {row} "
                                                f"({match.group(1)}/{match.group(2)})")
         return replace(issue, location=f"{self.origin}: {loc}")
+
+
+#: Functions of ODK forms that read what Sauti never has: attached files, the device, the
+#: server. The fix says what to do instead.
+_FOREIGN_FUNCTIONS = {
+    "pulldata": "it reads a CSV file attached to the form, which Sauti does not take; put "
+                "the values in the form (a choice list or a calculate row) instead",
+    "instance": "it reads an attached or external list; use a choice list on the choices sheet",
+    "digest": "it computes a checksum on the device; remove it",
+    "uuid": "it makes an identifier on the device; Sauti gives each answer sheet its own",
+    "random": "Sauti does not randomise in expressions; remove it",
+    "randomize": "Sauti does not randomise in expressions; remove it",
+    "now": "Sauti records no times from children; remove it",
+    "property": "it reads the device's properties; remove it",
+    "position": "it reads a position in a repeat, and Sauti has no repeats; remove it",
+    "indexed-repeat": "Sauti has no repeats; remove it",
+}
+
+
+def _explain_function(issue: Issue) -> Issue:
+    """An expression using a function Sauti cannot run: say which, why, and what to do."""
+    match = re.match(r"^unknown function ([\w:\-]+)\(\)", issue.message)
+    if not match:
+        return issue
+    name = match.group(1)
+    why = _FOREIGN_FUNCTIONS.get(name, "Sauti cannot run it")
+    return replace(issue, fix=f"Rewrite the expression without {name}(): {why}.")
 
 
 def _and(first: str | None, second: str | None) -> str | None:
@@ -1113,7 +1324,7 @@ def import_xlsform(
         sheet, row and column and the fix.
     """
     data, kind, origin = _read_source(source, file_type)
-    _precheck(data, kind, origin)
+    precheck_warnings = _precheck(data, kind, origin)
     from pyxform.errors import PyXFormError
     from pyxform.xls2json_backends import get_xlsform
 
@@ -1131,6 +1342,7 @@ def import_xlsform(
         bands = tuple(AgeBand(k, 0, 0) for k in _parse_pairs(settings_row["sauti_bands"]))
     errors, warnings = _screen_rows(definition, origin, strict_required,
                                     [b.code for b in bands])
+    warnings[:0] = precheck_warnings
     if errors:
         raise InstrumentError(errors)
     form = _run_pyxform(definition, origin, warnings, _fallback_id(origin))

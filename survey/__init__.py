@@ -6,11 +6,12 @@ import functools
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from survey.config import DEV_SECRET_KEY, DefaultConfig, environment_overrides
+
+if TYPE_CHECKING:  # the command line imports this package: Flask loads with create_app
+    from flask import Flask
 
 __all__ = ["create_app"]
 
@@ -26,6 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
     :param instance_path: the folder holding ``config.py`` and the SQLite file; defaults to
         ``$SAUTI_INSTANCE_PATH`` or ``./instance``.
     """
+    from flask import Flask
+
     from survey.log_config import configure_logging
 
     instance_path = instance_path or os.environ.get("SAUTI_INSTANCE_PATH") or os.path.abspath("instance")

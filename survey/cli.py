@@ -1,19 +1,27 @@
-"""The ``sauti`` command (a Flask CLI group, so ``flask --app survey ...`` works too)."""
+"""The ``sauti`` command (its commands also join ``app.cli``, so ``flask --app survey ...`` works too).
+
+The command line answers at once: this module imports only click at load time. Each
+command imports what it uses, and only commands marked :func:`with_appcontext` build
+the Flask application (``sauti --help`` or ``sauti instruments validate`` never do).
+Flask's own commands (``db`` from Flask-Migrate, ``run``, ``shell``, ``routes``) are
+looked up in the application only when one of them is asked for.
+"""
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import socket
 import sys
 import threading
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
 
-from survey.services import retention_schedule
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _make_app() -> Flask:
@@ -26,24 +34,72 @@ def _make_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False, load_dotenv=False)
+def with_appcontext(f):  # noqa: ANN001, ANN201 - a click callback decorator
+    """Run the command inside the application, building it only now (Flask's own
+    ``with_appcontext``, but Flask is imported when the command runs, not when it loads)."""
+
+    @click.pass_context
+    def decorator(ctx: click.Context, /, *args, **kwargs):  # noqa: ANN202
+        from flask import current_app
+        from flask.cli import ScriptInfo
+
+        if not current_app:
+            info = ctx.find_object(ScriptInfo) or ScriptInfo(create_app=_make_app,
+                                                             set_debug_flag=False)
+            ctx.with_resource(info.load_app().app_context())
+        return ctx.invoke(f, *args, **kwargs)
+
+    return functools.update_wrapper(decorator, f)
+
+
+#: Commands that Flask and Flask-Migrate add to the application, with their help line.
+_FLASK_COMMANDS = {
+    "db": "Database migrations (Flask-Migrate): upgrade, downgrade, current, history.",
+    "routes": "Show the routes for the app.",
+    "run": "Run a development server.",
+    "shell": "Run a shell in the app context.",
+}
+
+
+class _SautiGroup(click.Group):
+    """Sauti's commands without the application; Flask's commands through it, on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_FLASK_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in _FLASK_COMMANDS:
+            return command
+        from flask.cli import FlaskGroup, ScriptInfo
+
+        if not isinstance(ctx.obj, ScriptInfo):
+            ctx.obj = ScriptInfo(create_app=_make_app, set_debug_flag=False)
+        return FlaskGroup(create_app=_make_app, load_dotenv=False,
+                          set_debug_flag=False).get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+            elif command is None:
+                rows.append((name, _FLASK_COMMANDS[name]))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_SautiGroup)
 def main() -> None:
     """Sauti: consult children safely.  Run `sauti demo` to try it on this computer."""
 
 
 def register(app: Flask) -> None:
     """Attach Sauti's commands to ``app.cli`` (``flask db`` comes from Flask-Migrate)."""
-    app.cli.add_command(users)
-    app.cli.add_command(instruments_group)
-    app.cli.add_command(retention)
-    app.cli.add_command(backup_command)
-    app.cli.add_command(report_command)
-    app.cli.add_command(release_group)
-    app.cli.add_command(export_command)
-    app.cli.add_command(restore_command)
-    app.cli.add_command(translate)
-    app.cli.add_command(serve)
-    app.cli.add_command(demo)
+    for command in _COMMANDS:
+        app.cli.add_command(command)
 
 
 # --------------------------------------------------------------------------- users
@@ -658,6 +714,8 @@ def _quick_exit_for_lan(app: Flask) -> None:
 
 
 def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: int = 1) -> None:
+    from survey.services import retention_schedule
+
     retention_schedule.enable(app, here=not _has_granian())  # daily, without cron (README, "Retention")
     if lan:
         host = "0.0.0.0"  # noqa: S104 # nosec B104 - --lan exists to let the classroom's devices join
@@ -797,6 +855,8 @@ def _allow_open_files(wanted: int) -> None:
 @with_appcontext
 def serve(host: str, port: int, lan: bool, threads: int, workers: int | None) -> None:
     """Run the production server: Granian worker processes, or waitress without Granian."""
+    from flask import current_app
+
     _serve(current_app._get_current_object(), host, port, lan, threads,
            default_workers() if workers is None else workers)
 
@@ -810,6 +870,8 @@ def serve(host: str, port: int, lan: bool, threads: int, workers: int | None) ->
 @with_appcontext
 def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> None:
     """Set up a demonstration (database, consultation, accounts, codes) and serve it."""
+    from flask import current_app
+
     from survey.services.demo import set_up_demo
 
     result = set_up_demo(code_count)
@@ -817,3 +879,9 @@ def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> No
     if not no_serve:
         _serve(current_app._get_current_object(), host, port, lan, threads=DEFAULT_THREADS,
                workers=default_workers())
+
+
+_COMMANDS = (users, instruments_group, retention, backup_command, report_command, release_group,
+             export_command, restore_command, translate, serve, demo)
+for _command in _COMMANDS:
+    main.add_command(_command)

@@ -155,7 +155,7 @@ class SessionCloseForm(FlaskForm):
 class InstrumentUploadForm(FlaskForm):
     file = FileField(_l("Questionnaire file (XLSForm .xlsx, .xls, .csv, .md, or Sauti .yaml)"), validators=[
         FileRequired(),
-        FileAllowed(["xlsx", "xls", "csv", "md", "yaml", "yml"], _l("Choose an XLSForm or a Sauti YAML file.")),
+        FileAllowed(["xlsx", "xlsm", "xls", "csv", "md", "yaml", "yml"], _l("Choose an XLSForm or a Sauti YAML file.")),
         FileSize(max_size=10 * 1024 * 1024, message=_l("The file is larger than 10 MB.")),
     ])
 

@@ -39,6 +39,7 @@ from wtforms.i18n import messages_path
 from wtforms.validators import Length, Optional, ValidationError
 
 from instruments.model import DONT_KNOW, RATHER_NOT_SAY, Choice, Instrument, Item, ItemType, matrix_key
+from instruments.references import show_answers
 from instruments.runtime import visible_choices
 from survey.forms import MultiCheckboxField
 
@@ -149,7 +150,25 @@ def _choice_in(valid: set[str]) -> Callable[[Any, Field], None]:
     return check
 
 
+def _is_dropdown(item: Item) -> bool:
+    """XLSForm's ``minimal`` appearance: the choices in a drop-down list."""
+    return item.type is ItemType.SELECT_ONE and "minimal" in (item.appearance or "").split()
+
+
+def _dropdown(item: Item, ctx: PageContext) -> dict[str, Field]:
+    # "I'd rather not say" stays a box of its own beside the list, as for text answers.
+    choices = ctx.choices(item) + [c for c in _reserved(item) if c.value == DONT_KNOW]
+    return {
+        field_name(item): SelectField(choices=[SelectChoice("", _l("(choose)")), *choices],
+                                      validators=[Optional(), _choice_in({c.value for c in choices})],
+                                      validate_choice=False),
+        "rns_" + item.name: BooleanField(RNS_LABEL),
+    }
+
+
 def _select_one(item: Item, ctx: PageContext) -> dict[str, Field]:
+    if _is_dropdown(item):
+        return _dropdown(item, ctx)
     choices = ctx.choices(item) + _reserved(item)
     return {field_name(item): RadioField(choices=choices, validators=[Optional()], validate_choice=False)}
 
@@ -278,9 +297,12 @@ def build_page_form(items: tuple[Item, ...], instrument: Instrument, lang: str, 
         rows = tuple((row.name, row.label_for(lang, ctx.default_language))
                      for row in instrument.rows_for(item)) if item.type is ItemType.MATRIX else ()
         specs.append(FieldSpec(
-            item=item, kind=KIND_OF.get(item.type, "note"),
-            label=item.label_for(lang, band, ctx.default_language),
-            hint=item.hint_for(lang, band, ctx.default_language),
+            item=item, kind="dropdown" if _is_dropdown(item) else KIND_OF.get(item.type, "note"),
+            # ${name} in the words shows the child's earlier answer (as XLSForm does)
+            label=show_answers(item.label_for(lang, band, ctx.default_language), instrument,
+                               ctx.answers, lang, band),
+            hint=show_answers(item.hint_for(lang, band, ctx.default_language), instrument,
+                              ctx.answers, lang, band),
             notice=item.notice_for(lang, ctx.default_language),
             fields=tuple(name for name in made if not name.startswith("rns_")),
             rns_field=("rns_" + item.name) if "rns_" + item.name in made else None,

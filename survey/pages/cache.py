@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from markupsafe import Markup
 
 from instruments.model import Item
+from instruments.references import has_answer_references
 
 #: Stand-ins for the per-request values in a kept page.  Neither can appear in a page otherwise:
 #: templates escape every "<" that comes from data (so the page token's stand-in is passed to
@@ -136,8 +137,17 @@ class BuiltForms(_Kept):
 
 
 def fixed_choices(items: Iterable[Item]) -> bool:
-    """Whether the choices of ``items`` are the same whatever was answered before (no filter)."""
-    return not any(item.choice_filter for item in items)
+    """Whether ``items`` look the same whatever was answered before: no choice filter, and no
+    earlier answer shown in their words (``${name}``, which is one child's own)."""
+    return not any(item.choice_filter or _shows_answers(item) for item in items)
+
+
+def _shows_answers(item: Item) -> bool:
+    texts = [*item.label.values(), *item.hint.values()]
+    for variants in (item.label_bands, item.hint_bands):
+        for text in variants.values():
+            texts += text.values()
+    return any(has_answer_references(t) for t in texts)
 
 
 def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:

@@ -226,12 +226,14 @@ def _with_macros(base: bytes) -> bytes:
     return _rewrite(data, replace={"[Content_Types].xml": types})
 
 
-def macros_named_xlsx(path: Path) -> None:
-    path.write_bytes(_with_macros(_workbook()))
-
-
 def macros_xlsm(path: Path) -> None:
     path.write_bytes(_with_macros(_workbook()))
+
+
+def macro_part_zip_bomb(path: Path) -> None:
+    # macros are ignored, never unpacked past the limits: a huge vbaProject.bin is still a bomb
+    data = _with_macros(_workbook())
+    path.write_bytes(_rewrite(data, replace={"xl/vbaProject.bin": b"\0" * (40 * 1024 * 1024)}))
 
 
 def many_rows(path: Path) -> None:
@@ -337,8 +339,7 @@ CASES: dict[str, tuple[Callable, str, tuple[str, ...]]] = {
     "../ member names": (path_traversal, "form.xlsx", ("name",)),
     "absolute member name": (absolute_member, "form.xlsx", ("name",)),
     "symlink member": (symlink_member, "form.xlsx", ("link",)),
-    "macros in a .xlsx": (macros_named_xlsx, "form.xlsx", ("macro",)),
-    "macro-enabled .xlsm": (macros_xlsm, "form.xlsm", ("macro", "choose an xlsform")),
+    "zip bomb in a macro-enabled workbook's macros": (macro_part_zip_bomb, "form.xlsm", ("zip bomb",)),
     "100,000-row sheet": (many_rows, "form.xlsx", ("rows",)),
     "200,000-column row": (many_columns, "form.xlsx", ("cells",)),
     "1 MB cell": (huge_cell, "form.xlsx", ("characters",)),
@@ -508,6 +509,20 @@ def test_the_untampered_workbook_these_files_start_from_is_accepted(app, admin) 
                           content_type="multipart/form-data")
     assert response.status_code == 200 and "hostile" in response.get_data(as_text=True)
     assert not _active_parts(_workbook())
+
+
+def test_a_macro_enabled_workbook_is_read_with_its_macros_ignored(app, admin, tmp_path) -> None:
+    # Issue 19: pyxform reads .xlsm forms; the macros are never run, only the sheets are read.
+    path = tmp_path / "form.xlsm"
+    macros_xlsm(path)
+    response = admin.post("/admin/instruments", data={"file": (io.BytesIO(path.read_bytes()), "form.xlsm")},
+                          content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "hostile" in page and "macros were ignored" in page
+    from survey.cli import instruments_validate
+
+    result = app.test_cli_runner().invoke(instruments_validate, [str(path)])
+    assert result.exit_code == 0 and "macros were ignored" in result.output
 
 
 def _active_parts(data: bytes) -> list[str]:
