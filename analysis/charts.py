@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -155,9 +156,11 @@ class ChartResult:
     def to_svg(self) -> str:
         """The chart as an SVG string (for self-contained HTML)."""
         buf = io.StringIO()
-        with warnings.catch_warnings():
+        # The same chart gives the same bytes (no date, ids from a fixed salt): a report made
+        # twice, or in the helper process, is identical.
+        with warnings.catch_warnings(), matplotlib.rc_context({"svg.hashsalt": "sauti"}):
             warnings.filterwarnings("ignore", message="constrained_layout not applied")
-            self.figure.savefig(buf, format="svg")
+            self.figure.savefig(buf, format="svg", metadata={"Date": None})
         return buf.getvalue()
 
 
