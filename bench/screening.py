@@ -1,7 +1,8 @@
 """Recall and false-positive rate of the concern rules on the labelled sentences, per language.
 
 Reads tests/analysis/data/screening/<lang>.tsv (label, category, text: written before the rules)
-and tests/analysis/data/screening/dev/<lang>.tsv (sentences written later, while tuning them),
+tests/analysis/data/screening/dev/<lang>.tsv (sentences written later, while tuning them) and
+tests/analysis/data/screening/heldout/<lang>.tsv (written by a reviewer who never saw the rules),
 screens each sentence with every shipped rule file (analysis/screening/*.yaml), prints recall on
 the disclosures and the false-positive rate on the ordinary answers per language and set, and
 writes bench/results/screening.json.
@@ -37,7 +38,7 @@ def main() -> None:
     parser.add_argument("--show", action="store_true", help="print the sentences missed or wrongly flagged")
     args = parser.parse_args()
     results: dict[str, dict] = {}
-    for name, folder in (("evaluation", DATA), ("development", DATA / "dev")):
+    for name, folder in (("evaluation", DATA), ("development", DATA / "dev"), ("held-out", DATA / "heldout")):
         print(f"{name} set ({folder.relative_to(ROOT)})")
         for path in sorted(folder.glob("*.tsv")):
             language = path.stem
