@@ -562,20 +562,18 @@ def _present(df: pd.DataFrame) -> pd.DataFrame:
 
 def _table_html(df: pd.DataFrame, caption: str, notes: Sequence[str], index: bool) -> str:
     esc = escape
-    df = _present(df)
-    columns = [str(c) for c in df.columns]
-    formatted = [[_format_cell(c, v) for c, v in zip(columns, row, strict=True)]
-                 for row in df.itertuples(index=False)]
-    # A column is right-aligned (header too) when every filled cell in it is a number.
-    numeric = [all(num for text, num in (r[j] for r in formatted) if text) and
-               any(text for text, _ in (r[j] for r in formatted)) for j in range(len(columns))]
-    head = (f"<th scope='col'>{esc(str(df.index.name or ''))}</th>" if index else "") + "".join(
-        f"<th scope='col'{_NUM_CLASS if numeric[j] else ''}>{esc(HEADERS.get(c, c))}</th>"
-        for j, c in enumerate(columns))
+    # The same texts and numeric columns as the PDF (:func:`_table_cells`); a numeric column is
+    # right-aligned, header too.
+    header, rows, numeric = _table_cells(df, index)
+    head = "".join(f"<th scope='col'{_NUM_CLASS if num else ''}>{esc(h)}</th>"
+                   for h, num in zip(header, numeric, strict=True))
     body = []
-    for idx, row in zip(df.index, formatted, strict=True):
-        cells = [f"<th scope='row'>{esc(str(idx))}</th>"] if index else []
-        for j, (text, _num) in enumerate(row):
+    for row in rows:
+        cells = []
+        for j, text in enumerate(row):
+            if index and j == 0:
+                cells.append(f"<th scope='row'>{esc(text)}</th>")
+                continue
             if numeric[j]:
                 cls = " class='num'"
             elif _DATE.match(text):
