@@ -558,3 +558,24 @@ class ExportApproval(db.Model):
     reason: so.Mapped[str] = so.mapped_column(sa.Text)
     approved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     valid_until: so.Mapped[dt.date] = so.mapped_column()
+
+
+class WrittenAnswerRead(db.Model):
+    """The safeguarding lead has read this written answer as it now stands.
+
+    Screening catches most disclosures but not all (a child may describe what happened without a
+    word any rule knows), so every written answer also waits in the lead's reading list until it
+    has been read.  The digest is of the value that was read: an answer the child changes after
+    that is unread again.  The row goes with the answer (a child's deletion removes both).
+    """
+
+    __tablename__ = "written_answer_read"
+
+    answer_id: so.Mapped[str] = so.mapped_column(
+        sa.ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True
+    )
+    consultation_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    value_digest: so.Mapped[str] = so.mapped_column(sa.String(64))
+    read_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())

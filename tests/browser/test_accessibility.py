@@ -73,7 +73,14 @@ def test_child_pages_pass_axe(page, world, issue_codes, language: str) -> None:
     assert page.outside_requests == []
 
 
-def test_staff_pages_pass_axe(page, world) -> None:
+def test_staff_pages_pass_axe(page, app, world) -> None:
+    from survey.extensions import db
+    from survey.models import Consultation, User
+    from survey.services import consultations
+
+    with app.app_context():  # fiona is also this consultation's safeguarding lead
+        consultations.add_member(db.session.get(Consultation, world.consultation),
+                                 db.session.get(User, world.user_ids["facilitator"]), "safeguarding")
     problems = {"/staff/sign-in": None}
     page.goto("/staff/sign-in")
     problems["/staff/sign-in"] = _violations(page)
@@ -84,7 +91,8 @@ def test_staff_pages_pass_axe(page, world) -> None:
     page.goto("/staff/sign-in")
     page.context.clear_cookies()
     _sign_in(page, "fiona")
-    for path in (f"/facilitate/{world.consultation}/", "/no-such-page"):
+    for path in (f"/facilitate/{world.consultation}/", f"/safeguarding/{world.consultation}/",
+                 f"/safeguarding/{world.consultation}/written", "/no-such-page"):
         page.goto(path)
         problems[path] = _violations(page)
     assert {path: found for path, found in problems.items() if found} == {}

@@ -69,9 +69,10 @@ class Walk:
     end_status: int = 0
 
 
-def answers_for(html: str, age: int, choose: dict[str, str] | None = None, pick: int = 0) -> dict[str, object]:
+def answers_for(html: str, age: int, choose: dict[str, str] | None = None, pick: int = 0,
+                written: str = OPEN_ANSWER) -> dict[str, object]:
     """The form data a child who answers everything sends for this page (option ``pick`` of
-    each question, counting round; the first by default)."""
+    each question, counting round; the first by default; ``written`` in every text box)."""
     choose = choose or {}
     page = _Inputs()
     page.feed(html)
@@ -98,7 +99,7 @@ def answers_for(html: str, age: int, choose: dict[str, str] | None = None, pick:
             data[name] = left[0]
             used.append(left[0])
     for name in page.texts:
-        data[name] = OPEN_ANSWER
+        data[name] = written
     for name in page.numbers:
         data[name] = "3"
     return data
@@ -120,7 +121,8 @@ def enter(app: Flask, code: str, age: int, language: str = "en") -> FlaskClient:
 
 
 def walk(client: FlaskClient, age: int, *, choose: dict[str, str] | None = None,
-         language: str | None = None, pick: int = 0, finish: bool = True, limit: int = 200) -> Walk:
+         language: str | None = None, pick: int = 0, finish: bool = True, limit: int = 200,
+         written: str = OPEN_ANSWER) -> Walk:
     """Answer every page, then say the answers may be used; returns the pages' HTML in order."""
     seen = Walk()
     suffix = f"?lang={language}" if language else ""
@@ -130,7 +132,7 @@ def walk(client: FlaskClient, age: int, *, choose: dict[str, str] | None = None,
         assert response.status_code == 200, (location, response.status_code)
         html = response.get_data(as_text=True)
         seen.pages.append(html)
-        posted = client.post(location, data=answers_for(html, age, choose, pick))
+        posted = client.post(location, data=answers_for(html, age, choose, pick, written))
         assert posted.status_code == 302, (location, posted.status_code, posted.get_data(as_text=True)[:800])
         location = posted.location.removeprefix("http://localhost")
         if not location.startswith("/p/q/"):
