@@ -16,6 +16,8 @@ writes bench/results/load_children*.json.
     .venv/bin/python bench/load_children.py --throughput          # no think time, 64 connections
     .venv/bin/python bench/load_children.py --workers 1           # one Granian worker process
     .venv/bin/python bench/load_children.py --reports-every 5     # and an analyst downloading the PDF report
+    .venv/bin/python bench/load_children.py --server-cpus 1       # a slower laptop: the server on one core,
+                                                                  # the generator on the others
 
 Targets (issue 5): 0 lost or duplicated answers, 0 server errors, p95 <= 300 ms and p99 <= 1 s
 with 500 children; >= 200 page saves per second in throughput mode.
@@ -27,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import platform
 import random
 import re
 import secrets
@@ -360,6 +363,28 @@ def pct(values: list[float], q: float) -> float | None:
     return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else None
 
 
+def split_cpus(server_cpus: int | None) -> tuple[set[int] | None, set[int] | None]:
+    """The CPUs for the server and for the load generator when the server is pinned to ``server_cpus``."""
+    if server_cpus is None:
+        return None, None
+    available = sorted(os.sched_getaffinity(0))
+    if not 0 < server_cpus < len(available):
+        raise SystemExit(f"--server-cpus must be between 1 and {len(available) - 1} on this machine "
+                         f"({len(available)} CPUs available): the generator needs at least one of its own")
+    return set(available[:server_cpus]), set(available[server_cpus:])
+
+
+def cpu_model() -> str:
+    """The processor's model name as Linux reports it (figures mean little without it)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=500)
@@ -379,8 +404,12 @@ def main(argv: list[str] | None = None) -> int:
                              "only where Granian cannot be imported)")
     parser.add_argument("--reports-every", type=float, default=None, metavar="SECONDS",
                         help="an analyst downloads the PDF report every SECONDS while the children answer")
+    parser.add_argument("--server-cpus", type=int, default=None, metavar="N",
+                        help="pin the server (and its workers) to the first N CPUs and this generator to the "
+                             "others, to see how a slower laptop copes (for example 1 on a 2-core machine)")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
+    server_cpus, generator_cpus = split_cpus(args.server_cpus)
     if args.server == "waitress":
         args.workers = 1
     if args.throughput:
@@ -413,7 +442,12 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--threads", str(args.threads)]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
-    server = subprocess.Popen(command, env=env, stdout=server_log, stderr=subprocess.STDOUT)
+    # The affinity is set in the child before exec, so every worker process the server starts inherits it.
+    pin_server = None if server_cpus is None else (lambda: os.sched_setaffinity(0, server_cpus))
+    server = subprocess.Popen(command, env=env, stdout=server_log, stderr=subprocess.STDOUT,
+                              preexec_fn=pin_server)  # noqa: PLW1509 - only sched_setaffinity, no threads yet
+    if generator_cpus is not None:
+        os.sched_setaffinity(0, generator_cpus)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -505,6 +539,9 @@ def main(argv: list[str] | None = None) -> int:
         "generator_cpu_s": round((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system), 1),
         "load_average_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "server_cpus": sorted(server_cpus) if server_cpus is not None else "all",
+        "generator_cpus": sorted(generator_cpus) if generator_cpus is not None else "all",
         "server_log": log_path,
     }
     print(json.dumps(result, indent=2))
