@@ -58,6 +58,14 @@ class SautiApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+    def _register_pagination_header(self) -> None:
+        # The header is JSON text: documented as a string (an object schema would be read as the
+        # "simple" comma-separated form by clients and checkers).
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata as JSON text: total, total_pages, first_page, last_page, page, "
+                           "previous_page, next_page", "schema": {"type": "string"}}, lazy=True)
+
+
 docs = Blueprint("api-docs", __name__, url_prefix=PREFIX)
 
 

@@ -78,8 +78,12 @@ def _file(body: bytes, mimetype: str, tag: str, filename: str) -> Response:
 
 
 def _file_docs(blueprint: Blueprint, media: str, description: str) -> Callable[[F], F]:
-    schema = {"type": "string"} if media.startswith("text/") or "yaml" in media else \
-        {"type": "string", "contentMediaType": media}
+    if "yaml" in media:  # a YAML document (a mapping); clients parse it as YAML
+        schema: dict[str, str] = {"type": "object"}
+    elif media.startswith("text/"):
+        schema = {"type": "string"}
+    else:
+        schema = {"type": "string", "contentMediaType": media.split(";")[0]}
 
     def decorate(view: F) -> F:
         view = blueprint.alt_response(304, response=_RESPONSE_NAMES[304])(view)
@@ -95,8 +99,8 @@ def _file_docs(blueprint: Blueprint, media: str, description: str) -> Callable[[
 @meta.response(200, schemas.TokenInfo)
 def token_info():
     """Which token this is, whose, and the scopes that count now."""
-    from survey.models import ApiToken
     from survey.extensions import db
+    from survey.models import ApiToken
 
     me = caller()
     record = db.session.get(ApiToken, me.token_id)
