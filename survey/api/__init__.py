@@ -18,7 +18,7 @@ from flask_smorest import Api
 from flask_smorest.spec import prepare_response
 
 from survey.access import public
-from survey.api.problems import MEDIA_TYPE, PREFIX, ProblemSchema, is_api_request
+from survey.api.problems import MEDIA_TYPE, PREFIX, ProblemSchema, is_api_request, problem
 
 log = logging.getLogger("sauti.api")
 
@@ -124,8 +124,9 @@ def _after_api_request(response):  # noqa: ANN001, ANN202 - a Response
     try:
         api_tokens.note_use(g.get("api_caller"), request.endpoint or "unmatched", g.get("api_audit_ids", ""),
                             response.status_code)
-    except Exception:  # noqa: BLE001 - the answer stands; the failure is logged
-        log.warning("an API call could not be recorded in the audit log", exc_info=True)
+    except Exception:  # noqa: BLE001 - fail closed: no answer leaves without its audit record
+        log.warning("an API call could not be recorded in the audit log: answered 503", exc_info=True)
+        return problem(503, headers={"Retry-After": "60"})
     return response
 
 

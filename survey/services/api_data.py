@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -129,9 +130,9 @@ def table(user: User, consultation_id: int, number: int, key: str) -> dict[str, 
                                                             ReleaseTable.key == key))
     if found is None:
         raise NotFound(key)
-    population = releases_json(found.population)
+    population = _json(found.population)
     return {"key": found.key, "title": found.title, "n": found.n, "population": population,
-            "rows": table_rows(found.key, population, found.n, releases_json(found.cells))}
+            "rows": table_rows(found.key, population, found.n, _json(found.cells))}
 
 
 def all_rows(user: User, consultation_id: int, number: int) -> list[dict[str, Any]]:
@@ -139,13 +140,11 @@ def all_rows(user: User, consultation_id: int, number: int) -> list[dict[str, An
     release = _release(user, consultation_id, number)
     rows: list[dict[str, Any]] = []
     for found in _tables(release):
-        rows.extend(table_rows(found.key, releases_json(found.population), found.n, releases_json(found.cells)))
+        rows.extend(table_rows(found.key, _json(found.population), found.n, _json(found.cells)))
     return rows
 
 
-def releases_json(text: str) -> Any:  # noqa: ANN401 - JSON
-    import json
-
+def _json(text: str) -> Any:  # noqa: ANN401 - JSON
     return json.loads(text)
 
 

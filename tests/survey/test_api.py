@@ -232,6 +232,21 @@ def test_every_call_is_in_the_audit_log_with_ids_only(app, api: ApiWorld) -> Non
     assert not any(secret in text for secret in ("10.9.8.7", "agent-007", "secret-query", "sauti_"))
 
 
+def test_a_call_that_cannot_be_audited_is_not_answered(app, api: ApiWorld) -> None:
+    client = app.test_client()
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("ALTER TABLE audit_event RENAME TO audit_event_away")
+    try:
+        refused = client.get(f"{API}/consultations/{api.consultation}", headers=bearer(api.tokens["releases"]))
+    finally:
+        with app.app_context():
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("ALTER TABLE audit_event_away RENAME TO audit_event")
+    assert refused.status_code == 503 and refused.mimetype == "application/problem+json"
+    assert "funnel" not in refused.get_data(as_text=True)
+
+
 # ----------------------------------------------------------------------------- ETags and pagination
 def test_etags_answer_304_and_lists_are_paginated(app, api: ApiWorld) -> None:
     client = app.test_client()
