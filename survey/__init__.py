@@ -166,3 +166,6 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseInteger
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
+    from survey import api
+
+    api.init_app(app)  # /api/v1/: released results for dashboards (issue 23)

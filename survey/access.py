@@ -19,6 +19,9 @@ Kinds of rule:
     a signed-in member of the consultation named by the URL argument ``arg`` in one of those
     membership roles (facilitator, analyst, safeguarding), still holding the account role that
     membership needs; with ``admins=True`` an administrator too (programme records).
+``api_token(*scopes)``
+    an API call carrying a live personal access token with every one of ``scopes``
+    (:mod:`survey.api.auth`); the staff session cookie counts for nothing here.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ CHILD_SESSION_KEY = "child"
 
 @dataclasses.dataclass(frozen=True)
 class AccessRule:
-    kind: str  # public | child | staff | member
+    kind: str  # public | child | staff | member | token
     roles: tuple[str, ...] = ()
     arg: str | None = None
     admins: bool = False  # member rules only: administrators pass without membership
@@ -84,6 +87,11 @@ def member(*roles: str, arg: str = "consultation_id", admins: bool = False) -> C
     return _declare(AccessRule("member", roles=roles, arg=arg, admins=admins))
 
 
+def api_token(*scopes: str) -> Callable[[F], F]:
+    """An API call with a token holding ``scopes`` (survey/api/auth.py checks it)."""
+    return _declare(AccessRule("token", roles=scopes))
+
+
 # Endpoints registered by Flask or extensions rather than by our blueprints.
 BUILTIN_RULES = {"static": AccessRule("public", arg="child-facing")}
 
@@ -112,6 +120,10 @@ def _enforce() -> Any:
         abort(403)
     if rule.kind == "public":
         return None
+    if rule.kind == "token":
+        from survey.api.auth import enforce
+
+        return enforce(rule.roles)
     if rule.kind == "child":
         from survey.services.participants import current_participant
 

@@ -79,6 +79,8 @@ class DefaultConfig:
     # per client, and server-wide this much for each open consultation.
     CODE_FAILURES_PER_CLIENT = "10 per minute"
     CODE_FAILURES_PER_CONSULTATION = "300 per minute"
+    # Calls per API token (survey/api/auth.py), counted in the same store.
+    API_RATE_LIMIT = "120 per minute"
 
     # The country profile of pages seen before a child has entered a code (consent/profiles/).
     DEFAULT_COUNTRY_PROFILE = "generic"

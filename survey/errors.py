@@ -12,8 +12,12 @@ from survey.extensions import db
 
 
 def init_app(app: Flask) -> None:
+    from survey.api import problems
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):  # noqa: ANN202
+        if problems.is_api_request():  # the API answers in problem details (RFC 9457)
+            return problems.from_http_exception(error)
         messages = {
             400: _("Something in that request was not right. Please go back and try again."),
             403: _("You do not have access to this page."),
@@ -27,6 +31,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):  # noqa: ANN202
+        if problems.is_api_request():
+            return problems.problem(400)
         message = _("This form was open too long or was sent twice. Please go back and try again.")
         return render_template("errors/error.html", code=400, message=message), 400
 
@@ -36,9 +42,13 @@ def init_app(app: Flask) -> None:
         if is_storage_full(error):
             # Nothing was written; the same step works once there is space again.
             app.logger.error("storage full: a write was refused")
+            if problems.is_api_request():
+                return problems.problem(503, headers={"Retry-After": "60"})
             message = _("The server is busy for a moment. Please go back and try again in a minute.")
             response = render_template("errors/error.html", code=503, message=message), 503
             return (*response, {"Retry-After": "60"})
         app.logger.exception("unhandled error")
+        if problems.is_api_request():
+            return problems.problem(500)
         message = _("Something went wrong on our side. Nothing you saved has been lost.")
         return render_template("errors/error.html", code=500, message=message), 500

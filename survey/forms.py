@@ -219,3 +219,14 @@ class EditUserForm(FlaskForm):
     password = PasswordField(_l("New password (leave empty to keep)"),
                              validators=[Optional(), Length(min=12, max=256)],
                              render_kw={"autocomplete": "new-password"})
+
+
+class ApiTokenForm(FlaskForm):
+    """A new personal access token for the API (survey/services/api_tokens.py)."""
+
+    name = StringField(_l("Name (what will use it, e.g. “Power BI dashboard”)"),
+                       validators=[DataRequired(), Length(max=80)])
+    scopes = MultiCheckboxField(_l("What the token may read"), validators=[DataRequired()], choices=[])
+    days = SelectField(_l("Lasts for"), coerce=int, default=90, choices=[
+        SelectChoice(7, _l("7 days")), SelectChoice(30, _l("30 days")), SelectChoice(90, _l("90 days")),
+        SelectChoice(365, _l("1 year"))])

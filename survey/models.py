@@ -579,3 +579,33 @@ class WrittenAnswerRead(db.Model):
     )
     value_digest: so.Mapped[str] = so.mapped_column(sa.String(64))
     read_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+
+
+class ApiToken(db.Model):
+    """A personal access token for the API (issue 23), created by a staff member in the console.
+
+    Only the SHA-256 of the token is kept (the token itself is shown once, when it is made);
+    ``prefix`` is its first characters, so its owner can tell tokens apart.  A token acts for its
+    owner with at most its ``scopes`` (space-separated, :data:`survey.services.api_tokens.SCOPES`)
+    and never more than the owner's current roles allow; it stops working at ``expires_on``, on
+    revocation, or when the account is disabled.
+    """
+
+    __tablename__ = "api_token"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    prefix: so.Mapped[str] = so.mapped_column(sa.String(16))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
+    scopes: so.Mapped[str] = so.mapped_column(sa.String(120))
+    created_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    expires_on: so.Mapped[dt.date] = so.mapped_column()
+    revoked_on: so.Mapped[dt.date | None] = so.mapped_column()
+    last_used_on: so.Mapped[dt.date | None] = so.mapped_column()
+
+    user: so.Mapped[User] = so.relationship()
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())

@@ -22,8 +22,13 @@ def _compiled(po_path: str, language: str) -> tuple[bytes, list[str], list[str]]
     return buffer.getvalue(), untranslated, fuzzy
 
 
+def _frozen(value):  # noqa: ANN001, ANN202 - a message id or string: text, or a list for plural forms
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _messages(mo: bytes) -> dict:
-    return {m.id: m.string for m in read_mo(io.BytesIO(mo)) if m.id}
+    # Plural messages (ngettext) come back with lists of forms, which cannot be dict keys.
+    return {_frozen(m.id): _frozen(m.string) for m in read_mo(io.BytesIO(mo)) if m.id}
 
 
 def _catalogues(folder: str):  # noqa: ANN202

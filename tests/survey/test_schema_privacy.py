@@ -11,10 +11,10 @@ from survey.extensions import db
 IDENTIFYING = re.compile(
     r"(^|_)(name|first_?name|last_?name|surname|dob|birth|email|phone|mobile|address|ip|ip_address|"
     r"user_?agent|referr?er|geo|latitude|longitude|location|fingerprint)(_|$)", re.I)
-# Staff records (failed staff sign-ins among them), plus signals: a seat label and a minute for the
+# Staff records (failed staff sign-ins and API tokens among them), plus signals: a seat label and a minute for the
 # facilitator, linked to no participant.
 STAFF_TABLES = {"staff_user", "staff_session", "audit_event", "membership", "instrument_version", "signal",
-                "signin_failure"}
+                "signin_failure", "api_token"}
 
 
 def test_children_tables_hold_no_identifying_columns() -> None:

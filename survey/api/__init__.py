@@ -1,0 +1,151 @@
+"""The API for dashboards and other tools (issue 23): ``/api/v1/``, released results only.
+
+Built with flask-smorest (see docs/api.md for why): marshmallow schemas describe each response,
+and the OpenAPI 3.1 document is generated from the views' decorators.  This module binds it to
+the app: the spec (served at ``/api/v1/openapi.json``, and as a plain HTML page at
+``/api/v1/docs``, with nothing loaded from another host), problem+json errors for API requests
+only (:mod:`survey.api.problems`), CSRF exemption for the token-authenticated blueprints, and
+one audit record per call (:func:`survey.services.api_tokens.note_use`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
+from flask_smorest import Api
+from flask_smorest.spec import prepare_response
+
+from survey.access import public
+from survey.api.problems import MEDIA_TYPE, PREFIX, ProblemSchema, is_api_request, problem
+
+log = logging.getLogger("sauti.api")
+
+DESCRIPTION = """Released results of Sauti consultations, for dashboards (Power BI, Excel, R, Python).
+
+The API serves **releases** only: the frozen, checked snapshots of results that the results page
+shows, never live answers.  Every number it serves is a number of a release.  Record-level answers
+leave only through the gated de-identified export.
+
+Authenticate with a personal access token made on the console's *API tokens* page:
+`Authorization: Bearer sauti_...`.  Each operation names the scope it needs (`releases:read`,
+`records:read`, `admin`).  Errors are problem details (RFC 9457).  Lists are paginated (`page`,
+`page_size`; the `X-Pagination` header tells the totals) and responses carry an `ETag`
+(send it back in `If-None-Match` to get 304 Not Modified)."""
+
+
+class SautiApi(Api):
+    """flask-smorest's Api with problem+json errors, documented as such, and no error handler of
+    its own (it would answer every page of the app in JSON: survey/errors.py asks first)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        return None
+
+    def _register_responses(self) -> None:
+        import http
+
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "An error, as problem details (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+    def _register_pagination_header(self) -> None:
+        # The header is JSON text: documented as a string (an object schema would be read as the
+        # "simple" comma-separated form by clients and checkers).
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata as JSON text: total, total_pages, first_page, last_page, page, "
+                           "previous_page, next_page", "schema": {"type": "string"}}, lazy=True)
+
+
+docs = Blueprint("api-docs", __name__, url_prefix=PREFIX)
+
+
+@docs.route("/openapi.json")
+@public
+def openapi_json():
+    return jsonify(spec_dict())
+
+
+@docs.route("/docs")
+@public
+def documentation():
+    """The OpenAPI document as a plain HTML page (no script, nothing from another host)."""
+    return render_template("api/docs.html", spec=spec_dict(), operations=_operations(spec_dict()))
+
+
+def spec_dict() -> dict[str, Any]:
+    cached = current_app.extensions.get("sauti_api_spec")
+    if cached is None:
+        cached = current_app.extensions["sauti_api"].spec.to_dict()
+        current_app.extensions["sauti_api_spec"] = cached
+    return cached
+
+
+def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each operation of the document, by tag then path, with what a reader needs."""
+    out = []
+    for path, item in spec.get("paths", {}).items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            params = [p if "$ref" not in p else spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+                      for p in op.get("parameters", [])]
+            scopes = [s for sec in op.get("security", []) for s in next(iter(sec.values()), [])]
+            responses = []
+            for status, resp in op.get("responses", {}).items():
+                if "$ref" in resp:
+                    resp = spec["components"]["responses"][resp["$ref"].rsplit("/", 1)[1]]
+                responses.append((str(status), resp.get("description", ""), sorted(resp.get("content", {}))))
+            out.append({"tag": (op.get("tags") or [""])[0], "method": method.upper(), "path": path,
+                        "summary": op.get("summary", ""), "description": op.get("description", ""),
+                        "scopes": scopes, "parameters": params, "responses": responses,
+                        "anchor": op.get("operationId") or f"{method}-{path}"})
+    return sorted(out, key=lambda o: (o["tag"], o["path"], o["method"]))
+
+
+def _after_api_request(response):  # noqa: ANN001, ANN202 - a Response
+    if not is_api_request():
+        return response
+    response.headers.setdefault("Cache-Control", "private, no-cache")
+    response.vary.add("Authorization")
+    if request.blueprint == "api-docs":
+        return response
+    from survey.services import api_tokens
+
+    try:
+        api_tokens.note_use(g.get("api_caller"), request.endpoint or "unmatched", g.get("api_audit_ids", ""),
+                            response.status_code)
+    except Exception:  # noqa: BLE001 - fail closed: no answer leaves without its audit record
+        log.warning("an API call could not be recorded in the audit log: answered 503", exc_info=True)
+        return problem(503, headers={"Retry-After": "60"})
+    return response
+
+
+def init_app(app: Flask) -> None:
+    from survey.api.views import BLUEPRINTS
+    from survey.extensions import csrf
+
+    app.config.setdefault("API_TITLE", "Sauti API")
+    app.config.setdefault("API_VERSION", "1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    api = SautiApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
+    api.spec.components.security_scheme("bearerAuth", {
+        "type": "http", "scheme": "bearer",
+        "description": "A personal access token from the console's API tokens page (scopes: releases:read, "
+                       "records:read, admin)."})
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+        # Token-authenticated only: the API never reads the session cookie CSRF rides on.
+        csrf.exempt(blueprint)
+    app.register_blueprint(docs)
+    app.extensions["sauti_api"] = api
+    app.after_request(_after_api_request)
