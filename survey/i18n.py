@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 
@@ -22,6 +22,8 @@ LANGUAGE_NAMES = {
 
 def select_locale() -> str:
     """An explicit ``?lang=`` choice, then the session's, then Accept-Language, then the default."""
+    if not has_request_context():  # a command or a background job: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["SUPPORTED_LOCALES"]
     explicit = request.args.get("lang", "")
     if explicit in supported:
