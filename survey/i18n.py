@@ -85,6 +85,11 @@ STATE_LABELS = {
     "archived": _l("archived"),
     "permission_seen": _l("form seen"),
     "withheld": _l("withheld"),
+    # guardian-permission rules (consent.profiles.PermissionMode)
+    "active_opt_in": _l("guardians say yes first (opt-in)"),
+    "passive_opt_out": _l("guardians may say no (opt-out)"),
+    "not_required_from_age": _l("not needed from a set age"),
+    "waived_with_substitute_protection": _l("waived by an ethics committee, with another protection"),
 }
 
 

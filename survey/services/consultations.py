@@ -275,8 +275,17 @@ def _checked_settings(data: dict) -> dict:
         "languages": " ".join(data["languages"]), "age_bands": " ".join(data["age_bands"]),
         "country_profile": profile.id, "consent_mode": data.get("consent_mode") or "",
         "facilitated": bool(data.get("facilitated")),
-        **{name: data[name] for name in DETAIL_FIELDS if name in data and name != "research_mode"},
+        **{name: _blank_as_empty(name, data[name]) for name in DETAIL_FIELDS
+           if name in data and name != "research_mode"},
     }
+
+
+#: Detail fields that are dates (an empty one stays empty); the others are text or flags.
+DATE_FIELDS = frozenset({"feedback_due", "analysis_cutoff", "retention_until"})
+
+
+def _blank_as_empty(name: str, value: object) -> object:
+    return "" if value is None and name not in DATE_FIELDS and name != "shared_device" else value
 
 
 def create_from_form(data: dict, *, actor: User) -> Consultation:

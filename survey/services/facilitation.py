@@ -109,4 +109,4 @@ def open_concern_counts(consultation_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(sa.select(ConcernFlag.consultation_id, sa.func.count()).where(
         ConcernFlag.consultation_id.in_(consultation_ids), ConcernFlag.status == "open")
         .group_by(ConcernFlag.consultation_id))
-    return dict(rows.tuples())
+    return {consultation_id: count for consultation_id, count in rows}  # noqa: C416 - rows, not pairs

@@ -68,6 +68,12 @@ def _describe(kind: str, language: str, band: str | None) -> str:
              band=f" {phrase}" if phrase else "", language=language_name(language))
 
 
+def text_name(text_id: str) -> str:
+    """A consent text in plain words ("the information for children aged 8 to 10, in English")."""
+    parts = _text_parts(text_id)
+    return _describe(*parts) if parts else _("a consent text")
+
+
 def _text_parts(element: str | None) -> tuple[str, str, str | None] | None:
     """(kind, language, band) from a text id (``kind/lang/band/vN``) or a slot (``kind/lang/band``)."""
     parts = (element or "").split("/")
