@@ -212,6 +212,7 @@ def overview(consultation_id: int):
         live=live_counts(consultation_id), decisions=decision_counts(consultation_id),
         safeguarding_lead=permits(current_user, consultation_id, ("safeguarding",)),
         can_facilitate=permits(current_user, consultation_id, ("facilitator",)),
+        cards_unreachable=cards_unreachable(),
         steps=checklist(consultation, today=dt.date.today()), fix_link=fix_link,
         administrators=_administrators(), language_name=_language_name,
     )
@@ -482,11 +483,32 @@ def codes(consultation_id: int):
         flash(_("Choose between 1 and 500 cards."), "error")
         return overview(consultation_id), 400
     cards = participants.issue_codes(consultation, form.count.data, actor=current_user._get_current_object())
+    start_url, withdraw_url = _card_addresses()
     pdf = code_cards_pdf(
-        cards, start_url=url_for("participate.start", _external=True).rstrip("/"),
-        withdraw_url=url_for("participate.withdraw", _external=True),
+        cards, start_url=start_url, withdraw_url=withdraw_url,
         profile=country_profile(consultation.country_profile), title=consultation.title,
     )
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="code-cards-{consultation_id}.pdf"',
         "Cache-Control": "no-store"})
+
+
+def _card_addresses() -> tuple[str, str]:
+    """Where the cards send children: the configured public address (``--lan`` sets it) or the
+    address this page was asked on."""
+    from flask import current_app
+
+    public = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    start, withdraw = url_for("participate.start"), url_for("participate.withdraw")
+    if public:
+        return (public + start).rstrip("/"), public + withdraw
+    return (url_for("participate.start", _external=True).rstrip("/"),
+            url_for("participate.withdraw", _external=True))
+
+
+def cards_unreachable() -> bool:
+    """Whether printed cards would point phones at this computer's own loopback address."""
+    from flask import current_app
+
+    return not current_app.config.get("PUBLIC_URL") and request.host.split(":")[0] in (
+        "127.0.0.1", "localhost", "[::1]")
