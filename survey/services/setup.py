@@ -87,6 +87,20 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+#: The consultation's details a consent text needs (consent.texts.PLACEHOLDERS), as the
+#: settings page names them.
+DETAIL_NAMES = {
+    "organisation": lambda: _("who is asking"),
+    "contact": lambda: _("how children can ask questions later"),
+    "independent_contact": lambda: _("someone outside the team to contact with a concern"),
+    "audience": lambda: _("who will hear the results"),
+    "influence_scope": lambda: _("what the answers can change, and what they cannot"),
+    "feedback_date": lambda: _("when children will hear back"),
+    "cutoff_date": lambda: _("the last day a child can withdraw their answers"),
+    "ethics_reference": lambda: _("the ethics approval reference"),
+}
+
+
 def plain_problem(issue, consultation: Consultation) -> Step:  # noqa: ANN001 - a consent.texts.Issue
     """One problem of ``consent.opening.check_opening`` as a step in plain words."""
     from survey.services.safeguarding import country_profile
@@ -100,12 +114,10 @@ def plain_problem(issue, consultation: Consultation) -> Step:  # noqa: ANN001 - 
             "settings, or ask an administrator to add one under Country profiles.", name=profile.name),
             "settings")
     if code == "helplines_stale":
+        # consent.opening writes this one in plain words already: the interval, and each stale
+        # helpline with the date of its last check.
         profile = country_profile(consultation.country_profile)
-        return Step(_(
-            "The helplines of the country profile “%(name)s” have not been checked recently enough: "
-            "children must be shown numbers that were checked lately. An administrator calls or "
-            "checks each helpline and records the date under Country profiles.", name=profile.name),
-            "profile", profile.id, admin_only=True)
+        return Step(issue.message, "profile", profile.id, admin_only=True)
     if code == "ethics_reference_missing":
         return Step(_(
             "The guardian permission rule you chose needs an ethics approval reference. Add the "
@@ -134,9 +146,12 @@ def plain_problem(issue, consultation: Consultation) -> Step:  # noqa: ANN001 - 
             "%(what)s has not been approved yet. An administrator reads it and approves it before "
             "children see it.", what=_capital(what)), "text", element or "", admin_only=True)
     if code == "missing_value":
+        missing = [DETAIL_NAMES[name]() for name in re.findall(r"(?:text: |; )([a-z_]+): ", issue.message)
+                   if name in DETAIL_NAMES]
         return Step(_(
-            "%(what)s needs details that are not filled in yet (who is asking, who will hear the "
-            "results, the dates). Fill them in in the settings.", what=_capital(what)), "settings")
+            "%(what)s needs details that are not filled in yet: %(details)s. Fill them in in the settings.",
+            what=_capital(what), details=", ".join(missing) or _("who is asking, who will hear the results, "
+                                                                 "the dates")), "settings")
     return Step(_(
         "%(what)s has a problem that must be corrected before children see it. An administrator "
         "can see what is wrong on its review page.", what=_capital(what)),
