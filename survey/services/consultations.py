@@ -91,8 +91,7 @@ def add_member(consultation: Consultation, user: User, role: str, *, actor: User
         raise ConsultationError(_(
             "%(name)s cannot be the %(role)s: their account is not a %(needed)s account. An "
             "administrator can change that under Users.", name=user.display_name or user.username,
-            role=role_label(role), needed=_(" or ").join(role_label(r) if r != "admin" else _("administrator")
-                                                         for r in MEMBERSHIP_NEEDS[role])))
+            role=role_label(role), needed=role_label(MEMBERSHIP_NEEDS[role][0])))
     with write_transaction() as session:
         exists = session.scalar(
             sa.select(Membership.id).where(

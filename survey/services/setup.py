@@ -65,7 +65,7 @@ def _describe(kind: str, language: str, band: str | None) -> str:
     """E.g. "the information for children aged 11 to 13, in English"."""
     phrase = band_phrase(band)
     return _("%(document)s%(band)s, in %(language)s", document=document_name(kind),
-             band=f" {phrase}" if phrase else "", language=language_name(language))
+             band=(" " + phrase) if phrase else "", language=language_name(language))
 
 
 def text_name(text_id: str) -> str:

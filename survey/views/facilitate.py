@@ -39,6 +39,11 @@ def _person(user) -> str:  # noqa: ANN001 - a User
     return f"{user.display_name} ({user.username})" if user.display_name else user.username
 
 
+def _account_roles(user) -> str:  # noqa: ANN001 - a User
+    names = {"admin": _("administrator"), "facilitator": _("facilitator"), "analyst": _("analyst")}
+    return ", ".join(names.get(role, role) for role in sorted(user.role_set))
+
+
 def _setup_choices(form: ConsultationForm) -> ConsultationForm:
     """Fill the set-up form's lists: questionnaires, profiles, languages, and the people who may
     hold each team role."""
@@ -214,7 +219,7 @@ def overview(consultation_id: int):
         can_facilitate=permits(current_user, consultation_id, ("facilitator",)),
         cards_unreachable=cards_unreachable(),
         steps=checklist(consultation, today=dt.date.today()), fix_link=fix_link,
-        administrators=_administrators(), language_name=_language_name,
+        administrators=_administrators(), language_name=_language_name, band_names=_band_names(),
     )
 
 
@@ -235,7 +240,7 @@ def team(consultation_id: int, form: TeamMemberForm | None = None, status: int =
     form = form or TeamMemberForm()
     people = {u.id: u for role in ("facilitator", "analyst", "safeguarding")
               for u in consultations.eligible_staff(role)}
-    form.user.choices = [SelectChoice(str(u.id), _person(u))
+    form.user.choices = [SelectChoice(str(u.id), f"{_person(u)}: {_account_roles(u)}")
                          for u in sorted(people.values(), key=lambda u: u.username)]
     return render_template(
         "staff/team.html", consultation=consultation, form=form, members=consultations.team(consultation_id),

@@ -108,7 +108,7 @@ def test_a_facilitator_creates_staffs_and_opens_a_consultation_and_the_analyst_s
         page.wait_for_url("**/team")
         problems["team"] = _violations(page)
         shot(page, "03-team")
-        page.select_option("#user", label="ana")
+        page.select_option("#user", label="ana: analyst")
         page.select_option("#role", "analyst")
         page.click("text=Add to the team")
         page.wait_for_url("**/team")
