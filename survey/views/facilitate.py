@@ -365,7 +365,7 @@ def session_mode(consultation_id: int):
         "staff/session.html", consultation=consultation, running=running, start_form=start_form,
         close_form=close_form, scripts=_scripts(consultation, language), language=language,
         profile=country_profile(consultation.country_profile), history=sessions.sessions(consultation_id),
-        session_summary=session_summary,
+        session_summary=session_summary, language_name=_language_name,
     ), status
 
 
@@ -468,7 +468,8 @@ def letter(consultation_id: int):
         documents.append(render_text(text, values, permission_mode=permission_rule(consultation).mode,
                                      locale=language))
     return render_template("staff/letter.html", consultation=consultation, documents=documents,
-                           language=language, session_date=session_date, return_by=return_by)
+                           language=language, session_date=session_date, return_by=return_by,
+                           language_name=_language_name)
 
 
 def _date_arg(name: str, default: dt.date) -> dt.date:

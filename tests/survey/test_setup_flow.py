@@ -157,6 +157,16 @@ def test_the_checklist_says_what_blocks_opening_and_links_to_each_fix(app, peopl
     assert "The consultation is open" in opened.get_data(as_text=True)
 
 
+def test_refusals_of_open_for_children_read_as_plain_sentences(app, people) -> None:
+    """What issue 17 found: "error: [child_information/en/B/v1] ... (text_not_approved)"."""
+    fiona = people["fiona"]
+    consultation = _create(app, fiona, session_pin="1357")
+    refused = fiona.post(f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True)
+    flashes = re.findall(r'class="flash[^"]*"[^>]*>(.*?)<', refused.get_data(as_text=True), re.S)
+    assert len(flashes) >= 3 and any("approved" in f for f in flashes)
+    assert {f: developer_words(f) for f in flashes if developer_words(f)} == {}
+
+
 def _user_id(app, username: str) -> int:  # noqa: ANN001
     with app.app_context():
         return db.session.scalar(sa.select(User.id).where(User.username == username))
@@ -340,6 +350,10 @@ def test_the_console_of_a_realistic_setup_shows_no_developer_words(app, people) 
         everything.update({f"{name} {url}": found for url, found in walked.items() if found})
         assert len(walked) >= 5, (name, sorted(walked))
     assert everything == {}, "\n".join(f"{k}: {v}" for k, v in everything.items())
+    # Languages are named, never shown as codes (the letter's and the preview's pickers).
+    for path in (f"/facilitate/{consultation}/letter", f"/facilitate/{consultation}/preview"):
+        options = re.findall(r'<option value="en"[^>]*>([^<]*)<', fiona.get(path).get_data(as_text=True))
+        assert options == ["English"], (path, options)
 
 
 def _child_takes_part(app, consultation: int, facilitator) -> None:  # noqa: ANN001
