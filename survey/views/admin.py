@@ -15,6 +15,13 @@ from survey.services import accounts
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+@bp.route("/")
+@staff("admin")
+def index():
+    """The administration pages are listed on the staff home page."""
+    return redirect(url_for("staff.home"))
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @staff("admin")
 def users():
