@@ -161,11 +161,10 @@ def change_state(consultation_id: int):
         elif request.form.get("to") == "archived":
             consultations.set_state(consultation, "archived", actor=actor)
             flash(_("The consultation is archived."), "info")
-    except consultations.OpeningRefused as refused:
+    except consultations.OpeningRefused:
+        # The steps themselves are the checklist on the page this redirects to (the same list).
         flash(_("This consultation cannot open yet. The checklist below says what is missing and where to "
-                "fix it:"), "error")
-        for problem in refused.problems:
-            flash(problem, "error")
+                "fix it."), "error")
     except consultations.ConsultationError as error:
         flash(str(error), "error")
     return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
