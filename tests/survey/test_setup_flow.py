@@ -381,3 +381,21 @@ def _child_takes_part(app, consultation: int, facilitator) -> None:  # noqa: ANN
             break
         index = int(moved.location.rstrip("/").rsplit("/", 1)[1])
     assert child.post("/p/end", data={"decision": "yes"}).status_code == 302
+
+
+def test_opening_warnings_are_plain_words(app) -> None:
+    """The warnings shown when a consultation opens (a demo's draft texts, a guardian text in
+    fewer languages, mandatory reporting) lose their text ids and section references."""
+    from survey.services.setup import plain_warning
+
+    warnings = ["child_information/en/B/v1 is draft, not approved (Written by the maintainers.)",
+                "no guardian_information in 'sw': guardians get en, fr",
+                "In this country some adults must report abuse they learn of. If an adult runs the "
+                "session in person, use facilitated mode so children are told what happens if they "
+                "tell that adult something (§4.1, §9.6)."]
+    with app.test_request_context():
+        shown = [plain_warning(warning) for warning in warnings]
+    assert shown[0].startswith("The information for children aged 11 to 13, in English is not approved yet")
+    assert "parents and carers get it in English, French" in shown[1] and "Swahili" in shown[1]
+    assert "An adult runs the session in the room" in shown[2]
+    assert [developer_words(text) for text in shown] == [[], [], []]
