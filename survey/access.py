@@ -16,12 +16,15 @@ Kinds of rule:
 ``staff(*roles)``
     a signed-in staff member with one of ``roles``.
 ``member(*roles, arg="consultation_id", admins=False)``
-    a signed-in member of the consultation named by the URL argument ``arg`` in one of those
-    membership roles (facilitator, analyst, safeguarding), still holding the account role that
-    membership needs; with ``admins=True`` an administrator too (programme records).
+    a signed-in member of the consultation's team named by the URL argument ``arg`` in one of
+    those team roles (owner, facilitator, analyst, safeguarding), still holding the account role
+    that team role needs; with ``admins=True`` an administrator too (programme records, the team).
 ``api_token(*scopes)``
     an API call carrying a live personal access token with every one of ``scopes``
     (:mod:`survey.api.auth`); the staff session cookie counts for nothing here.
+
+The team check itself is :func:`permits`, the one place that says who may do what on a
+consultation; views and templates that show or hide a link ask it too.
 """
 
 from __future__ import annotations
@@ -38,6 +41,42 @@ from consent.states import ANSWERING_STATES
 F = TypeVar("F", bound=Callable[..., Any])
 
 CHILD_SESSION_KEY = "child"
+
+#: The roles on a consultation's team.  The owner runs the team (adds and removes members, as an
+#: administrator can); facilitators run sessions; analysts see results; the safeguarding lead
+#: reviews concerns.
+TEAM_ROLES = ("owner", "facilitator", "analyst", "safeguarding")
+#: The account roles each team role needs: someone who loses the account role loses the access.
+MEMBERSHIP_NEEDS = {"owner": ("facilitator", "admin"), "facilitator": ("facilitator",),
+                    "analyst": ("analyst",), "safeguarding": ("facilitator", "admin")}
+
+
+def team_roles(user: Any, consultation_id: int) -> frozenset[str]:
+    """The team roles ``user`` holds on the consultation and may use (account role still held)."""
+    import sqlalchemy as sa
+
+    from survey.extensions import db
+    from survey.models import Membership
+
+    if not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
+        return frozenset()
+    held = db.session.scalars(sa.select(Membership.role).where(
+        Membership.user_id == user.id, Membership.consultation_id == consultation_id))
+    return frozenset(role for role in held if user.has_role(*MEMBERSHIP_NEEDS.get(role, (role,))))
+
+
+def permits(user: Any, consultation_id: int, roles: tuple[str, ...] = (), *, admins: bool = False) -> bool:
+    """Whether ``user`` may act on the consultation in one of the team ``roles`` (any role when
+    empty); with ``admins`` an administrator may too.  The one role check of the application."""
+    if admins and getattr(user, "is_authenticated", False) and user.has_role("admin"):
+        return True
+    held = team_roles(user, consultation_id)
+    return bool(held.intersection(roles) if roles else held)
+
+
+def may_manage_team(user: Any, consultation_id: int) -> bool:
+    """An administrator or the consultation's owner adds and removes team members."""
+    return permits(user, consultation_id, ("owner",), admins=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,11 +178,9 @@ def _enforce() -> Any:
         return current_app.login_manager.unauthorized()
     if rule.kind == "staff" and rule.roles and not current_user.has_role(*rule.roles):
         abort(403)
-    if rule.kind == "member" and not (rule.admins and current_user.has_role("admin")):
-        from survey.services.consultations import is_member
-
+    if rule.kind == "member":
         consultation_id = (request.view_args or {}).get(rule.arg or "")
-        if consultation_id is None or not is_member(current_user, consultation_id, rule.roles):
+        if consultation_id is None or not permits(current_user, consultation_id, rule.roles, admins=rule.admins):
             abort(403)
     return None
 

@@ -713,6 +713,15 @@ def _quick_exit_for_lan(app: Flask) -> None:
     click.echo("No internet here: the quick exit goes to a neutral page on this computer.")
 
 
+def _public_url(app: Flask, address: str) -> None:
+    """Print ``address`` on code cards (unless set already); into the environment too, for
+    Granian's worker processes, which build their own app."""
+    if app.config.get("PUBLIC_URL"):
+        return
+    app.config["PUBLIC_URL"] = address
+    os.environ["SAUTI_PUBLIC_URL"] = address
+
+
 def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: int = 1) -> None:
     from survey.services import retention_schedule
 
@@ -721,6 +730,7 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: i
         host = "0.0.0.0"  # noqa: S104 # nosec B104 - --lan exists to let the classroom's devices join
         _quick_exit_for_lan(app)
         address = f"http://{lan_address()}:{port}/"
+        _public_url(app, address.rstrip("/"))
         click.echo(f"Children's devices on this network can join at: {address}")
         import segno
 
@@ -875,7 +885,13 @@ def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> No
     from survey.services.demo import set_up_demo
 
     result = set_up_demo(code_count)
-    click.echo(result.describe(f"http://{host}:{port}"))
+    if lan:
+        # The cards and this listing carry the address children's devices can reach.
+        address = f"http://{lan_address()}:{port}"
+        _public_url(current_app._get_current_object(), address)
+        click.echo(result.describe(address, lan=True))
+    else:
+        click.echo(result.describe(f"http://{host}:{port}"))
     if not no_serve:
         _serve(current_app._get_current_object(), host, port, lan, threads=DEFAULT_THREADS,
                workers=default_workers())

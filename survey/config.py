@@ -27,6 +27,9 @@ ROLES = ("admin", "facilitator", "analyst")
 
 class DefaultConfig:
     SECRET_KEY = DEV_SECRET_KEY
+    # Where children's devices reach this server (printed on code cards), e.g. the address
+    # ``sauti serve --lan`` / ``sauti demo --lan`` prints; empty: the address the page was asked on.
+    PUBLIC_URL = ""
     # The SQLite file lives in the instance folder; create_app fills the path in.
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}

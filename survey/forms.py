@@ -111,12 +111,21 @@ class ConsultationForm(FlaskForm):
     screening_deny_list = TextAreaField(
         _l("Names to remove from open answers (teachers, local places): one a line, or separated by commas"),
         validators=[Optional(), Length(max=4000)])
+    # The team (choices set by the view from the accounts that may hold each role).
+    facilitators = MultiCheckboxField(_l("Other facilitators (they run sessions with children)"),
+                                      validate_choice=True, choices=[])
+    analysts = MultiCheckboxField(_l("Analysts (they see the results)"), validate_choice=True, choices=[])
+    safeguarding_lead = SelectField(_l("Safeguarding lead (reviews concerns children raise)"),
+                                    validate_choice=True, choices=[], default="")
     feedback_due = DateField(_l("When children will hear back"), validators=[DataRequired()])
     analysis_cutoff = DateField(_l("Last day a child can withdraw their answers"), validators=[DataRequired()])
     retention_until = DateField(_l("Delete all answers after"), validators=[DataRequired()])
 
+    #: Set by the settings page when the consultation already has a PIN (blank keeps it).
+    has_pin = False
+
     def validate_session_pin(self, field) -> None:  # noqa: ANN001
-        if self.facilitated.data and not field.data:
+        if self.facilitated.data and not field.data and not self.has_pin:
             raise ValidationError(_l("A facilitated consultation needs a session PIN."))
         if field.data and not field.data.isdigit():
             raise ValidationError(_l("A session PIN is 4 to 8 digits."))
@@ -128,6 +137,18 @@ class ConsultationForm(FlaskForm):
     def validate_retention_until(self, field) -> None:  # noqa: ANN001
         if self.analysis_cutoff.data and field.data and field.data < self.analysis_cutoff.data:
             raise ValidationError(_l("Answers cannot be deleted before the withdrawal cut-off."))
+
+
+class TeamMemberForm(FlaskForm):
+    """Add someone to a consultation's team (choices set by the view)."""
+
+    user = SelectField(_l("Person"), validators=[DataRequired()], validate_choice=True, choices=[])
+    role = SelectField(_l("Role on this consultation"), validators=[DataRequired()], choices=[
+        SelectChoice("analyst", _l("Analyst: sees the results")),
+        SelectChoice("facilitator", _l("Facilitator: runs sessions with children")),
+        SelectChoice("safeguarding", _l("Safeguarding lead: reviews concerns children raise")),
+        SelectChoice("owner", _l("Owner: changes the team")),
+    ])
 
 
 class SessionStartForm(FlaskForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 
@@ -22,6 +22,8 @@ LANGUAGE_NAMES = {
 
 def select_locale() -> str:
     """An explicit ``?lang=`` choice, then the session's, then Accept-Language, then the default."""
+    if not has_request_context():  # a command or a background job: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["SUPPORTED_LOCALES"]
     explicit = request.args.get("lang", "")
     if explicit in supported:
@@ -83,6 +85,11 @@ STATE_LABELS = {
     "archived": _l("archived"),
     "permission_seen": _l("form seen"),
     "withheld": _l("withheld"),
+    # guardian-permission rules (consent.profiles.PermissionMode)
+    "active_opt_in": _l("guardians say yes first (opt-in)"),
+    "passive_opt_out": _l("guardians may say no (opt-out)"),
+    "not_required_from_age": _l("not needed from a set age"),
+    "waived_with_substitute_protection": _l("waived by an ethics committee, with another protection"),
 }
 
 

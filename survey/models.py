@@ -150,7 +150,7 @@ class Consultation(db.Model):
 
 
 class Membership(db.Model):
-    """Which staff member works on which consultation, and as what."""
+    """The consultation's team: which staff member works on it, and as what."""
 
     __tablename__ = "membership"
     __table_args__ = (sa.UniqueConstraint("user_id", "consultation_id", "role"),)
@@ -162,7 +162,11 @@ class Membership(db.Model):
     consultation_id: so.Mapped[int] = so.mapped_column(
         sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
     )
+    # owner | facilitator | analyst | safeguarding (survey.access.TEAM_ROLES)
     role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    # Who put this person on the team, and on which day (the audit log has the full history).
+    added_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="", server_default="")
+    added_on: so.Mapped[dt.date | None] = so.mapped_column(default=lambda: utcnow().date())
 
     user: so.Mapped[User] = so.relationship(back_populates="memberships")
     consultation: so.Mapped[Consultation] = so.relationship(back_populates="memberships")

@@ -14,7 +14,10 @@ from survey.models import Consultation, User
 from survey.services import accounts, consultations, instrument_store, participants, sessions
 
 DEMO_TITLE = "Demo: how children would like to ask for help"
-DEMO_USERS = (("demo-facilitator", "facilitator"), ("demo-analyst", "analyst"))
+DEMO_USERS = (("demo-facilitator", "facilitator"), ("demo-analyst", "analyst"), ("demo-admin", "admin"))
+#: The demo consultation's team: the facilitator owns and runs it and is its safeguarding lead.
+DEMO_TEAM = (("facilitator", "owner"), ("facilitator", "facilitator"), ("facilitator", "safeguarding"),
+             ("analyst", "analyst"))
 
 
 @dataclasses.dataclass
@@ -27,7 +30,7 @@ class DemoResult:
     warnings: tuple[str, ...] = ()
     session_pin: str | None = None
 
-    def describe(self, base_url: str) -> str:
+    def describe(self, base_url: str, *, lan: bool = False) -> str:
         lines = [f"Demo consultation: {self.consultation.title} ({self.instrument_note})", ""]
         if self.warnings:
             lines += ["Before a real consultation:"] + [f"  ! {w}" for w in self.warnings] + [
@@ -44,6 +47,10 @@ class DemoResult:
                   f"Children start at {base_url}/ with one of these codes (shown once;",
                   "the second code of each card withdraws a finished response):"]
         lines += [f"  {card.code}    withdrawal: {card.withdrawal_code}" for card in self.cards]
+        if not lan:
+            lines += ["", "Phones and tablets cannot reach this address: 127.0.0.1 is this computer itself.",
+                      "To let children's devices join over the room's Wi-Fi, run `sauti demo --lan`: it",
+                      "prints this computer's network address (and a QR code), and the code cards carry it."]
         return "\n".join(lines)
 
 
@@ -91,8 +98,8 @@ def set_up_demo(code_count: int = 30) -> DemoResult:
             instrument_hash=instrument.content_hash, languages=languages, age_bands=["A", "B", "C"],
             details=_demo_details(),
         )
-        for role, user in users.items():
-            consultations.add_member(consultation, user, role)
+        for account, role in DEMO_TEAM:
+            consultations.add_member(consultation, users[account], role)
         warnings = consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
     else:
         warnings = ()

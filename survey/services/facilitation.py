@@ -102,3 +102,11 @@ def review_concern(consultation_id: int, flag_id: int, actor: User) -> None:
             flag.status = "reviewed"
             flag.resolved_on = utcnow().date()  # kept retention.safeguarding_days from here
             audit.record(actor, "concern.review", f"consultation:{consultation_id} flag:{flag_id}")
+
+
+def open_concern_counts(consultation_ids: list[int]) -> dict[int, int]:
+    """How many concerns still wait for the safeguarding lead, per consultation."""
+    rows = db.session.execute(sa.select(ConcernFlag.consultation_id, sa.func.count()).where(
+        ConcernFlag.consultation_id.in_(consultation_ids), ConcernFlag.status == "open")
+        .group_by(ConcernFlag.consultation_id))
+    return {consultation_id: count for consultation_id, count in rows}  # noqa: C416 - rows, not pairs

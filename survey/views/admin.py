@@ -15,6 +15,13 @@ from survey.services import accounts
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+@bp.route("/")
+@staff("admin")
+def index():
+    """The administration pages are listed on the staff home page."""
+    return redirect(url_for("staff.home"))
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @staff("admin")
 def users():
@@ -108,7 +115,9 @@ def text(text_id: str):
         abort(404)
     if request.method == "POST":
         approve_text(text_id, current_user._get_current_object())
-        flash(_("Approved %(text)s.", text=text_id), "info")
+        from survey.services.setup import text_name
+
+        flash(_("Approved: %(text)s.", text=text_name(text_id)), "info")
         return redirect(url_for("admin.texts"), code=303)
     return render_template("admin/text.html", text=registry.get(text_id))
 

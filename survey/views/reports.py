@@ -20,6 +20,13 @@ from survey.services import audit, export_approvals, offload, reporting
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
+
+@bp.route("/")
+@staff()
+def index():
+    """The consultations this person analyses are listed on the staff home page."""
+    return redirect(url_for("staff.home"))
+
 FUNNEL_LABELS = {
     "issued": _l("Cards issued"),
     "assented": _l("Said yes (assented)"),

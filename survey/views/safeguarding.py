@@ -7,12 +7,23 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from survey.access import member
+from survey.access import member, staff
 from survey.extensions import db
 from survey.models import Consultation
 from survey.services import facilitation, written_answers
 
 bp = Blueprint("safeguarding", __name__, url_prefix="/safeguarding")
+
+
+@bp.route("/")
+@staff()
+def index():
+    """The consultations this person is the safeguarding lead of, with what waits in each queue."""
+    from survey.services.consultations import consultations_for
+
+    leading = consultations_for(current_user, "safeguarding")
+    return render_template("staff/safeguarding_index.html", consultations=leading,
+                           waiting=facilitation.open_concern_counts([c.id for c in leading]))
 
 
 @bp.route("/<int:consultation_id>/")

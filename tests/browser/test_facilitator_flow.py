@@ -108,7 +108,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         # ------------------------------------------------------------ opening needs approved texts
         page.click("button[name=to][value=open]")
         page.wait_for_url(overview)
-        refused = flashes(page)
+        refused = flashes(page) + page.locator("section.checklist").inner_text()
         assert "approved" in refused.lower()
         assert page.locator("button[name=to][value=open]").count() == 1  # still a draft
 
@@ -135,7 +135,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         # and the facilitator is told in plain words what to do.
         page.click("button[name=to][value=open]")
         page.wait_for_url(overview)
-        refused = flashes(page)
+        refused = flashes(page) + page.locator("section.checklist").inner_text()
         assert "is an example" in refused and "Country profiles" in refused and "is_example" not in refused
         # The administrator uploads the organisation's checked profile under the same id.
         checked = tmp_path / "profile.yaml"

@@ -48,7 +48,8 @@ def test_demo_sets_everything_up(app, runner) -> None:
         consultation = db.session.scalar(sa.select(Consultation))
         assert consultation.state == "open"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 5
-        assert {u.username for u in db.session.scalars(sa.select(User))} == {"demo-facilitator", "demo-analyst"}
+        assert {u.username for u in db.session.scalars(sa.select(User))} == {"demo-facilitator", "demo-analyst",
+                                                                               "demo-admin"}
     # A printed code lets a child in.
     client = app.test_client()
     assert client.post("/", data={"code": codes[0].lower()}).status_code == 302

@@ -34,7 +34,7 @@ def test_a_real_consultation_cannot_open_on_draft_texts(app, make_consultation) 
 def test_missing_p01_values_refuse_opening(app, make_consultation) -> None:
     consultation = make_consultation(state="draft", languages=("en",), audience="")
     with app.app_context():
-        with pytest.raises(consultations.OpeningRefused, match="audience"):
+        with pytest.raises(consultations.OpeningRefused, match="who will hear the results"):
             consultations.open_consultation(db.session.get(Consultation, consultation),
                                             today=dt.date.today(), demo=True)
 

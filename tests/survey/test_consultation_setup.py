@@ -34,7 +34,7 @@ def test_facilitator_creates_a_draft_and_the_checks_decide_opening(app, make_use
     with app.app_context():
         consultation = db.session.scalars(sa.select(Consultation)).one()
         assert consultation.state == "draft" and consultation.site_code == "NRB-07"
-        assert sorted(db.session.scalars(sa.select(Membership.role))) == ["facilitator", "safeguarding"]
+        assert sorted(db.session.scalars(sa.select(Membership.role))) == ["facilitator", "owner", "safeguarding"]
     # The bundled consent texts are drafts until someone approves them: opening is refused,
     # and the facilitator is told exactly why.
     refused = client.post(f"/facilitate/{consultation.id}/state", data={"to": "open"}, follow_redirects=True)

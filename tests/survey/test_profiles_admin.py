@@ -44,8 +44,8 @@ def test_only_administrators_reach_country_profiles(world: World) -> None:
 
 def test_the_list_shows_each_profiles_rules(world: World) -> None:
     html = world.clients["admin"].get("/admin/profiles/").get_data(as_text=True)
-    for text in ("example-ke", "example-uk", "generic", "passive_opt_out", "active_opt_in", "0800 1111",
-                 "incomplete: 7"):
+    for text in ("example-ke", "example-uk", "generic", "guardians may say no (opt-out)",
+                 "guardians say yes first (opt-in)", "0800 1111", "incomplete: 7"):
         assert text in html, text
     detail = world.clients["admin"].get("/admin/profiles/example-uk")
     assert detail.status_code == 200 and "Childline" in detail.get_data(as_text=True)
