@@ -1,0 +1,115 @@
+"""Repeats on a child's pages (issue 19): "add another", "that's all", repeat_count, Back.
+
+The form is a real XLSForm (``tests/instruments/data/repeats/friends.md``), imported and
+stored as an administrator's upload is; the child goes through it with the test client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from instruments import import_xlsform
+from survey.extensions import db
+from survey.models import Answer
+
+FORMS = Path(__file__).parents[1] / "instruments" / "data" / "repeats"
+
+
+@pytest.fixture
+def consultation(app):
+    from survey.services import consultations, instrument_store
+
+    instrument = import_xlsform(FORMS / "friends.md").instrument
+    today = dt.date.today()
+    with app.app_context():
+        instrument_store.store(instrument, approved=True)
+        consultation = consultations.create_consultation(
+            title="Repeats", instrument_id=instrument.id, instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash, languages=["en"], age_bands=["B"],
+            facilitated=False, country_profile="example-uk",
+            details={"organisation": "Test organisation", "contact": "the test team",
+                     "independent_contact": "the ethics board", "audience": "the county council",
+                     "influence_scope": "how help works", "setting": "community",
+                     "ethics_reference": "REC-TEST-1", "feedback_due": today + dt.timedelta(days=60),
+                     "analysis_cutoff": today + dt.timedelta(days=30)})
+        consultations.open_consultation(consultation, today=today, demo=True)
+        return consultation.id
+
+
+@pytest.fixture
+def child(app, consultation, issue_codes):
+    client = app.test_client()
+    assert client.post("/", data={"code": issue_codes(consultation, 1)[0]}).status_code == 302
+    assert client.get("/p/age").status_code == 302  # one age group: nothing to ask
+    response = client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes"})
+    assert response.status_code == 302
+    return client
+
+
+def _token(body: str) -> str:
+    return re.search(r'name="page_token" value="([^"]+)"', body).group(1)
+
+
+def _post(child, location: str, data: dict, nav: str = "next") -> str:
+    page = child.get(location)
+    assert page.status_code == 200, (location, page.status_code)
+    response = child.post(location, data={**data, "nav": nav, "page_token": _token(page.get_data(as_text=True))})
+    assert response.status_code == 302, (location, response.get_data(as_text=True)[:500])
+    return response.location.removeprefix("http://localhost")
+
+
+def _answers(app) -> set[tuple[str, int, int, str]]:
+    with app.app_context():
+        rows = db.session.execute(sa.select(Answer.item, Answer.parent_instance, Answer.instance, Answer.value))
+        return {tuple(row) for row in rows}
+
+
+def test_a_child_adds_two_friends_says_thats_all_and_goes_back_without_losing_anything(app, child):
+    assert _post(child, "/p/q/0", {"q_n": "2"}) == "/p/q/1/1"
+    first = child.get("/p/q/1/1").get_data(as_text=True)
+    assert "A friend you talk to (1)" in first
+    # relevance inside the repeat reads this instance's own answer
+    assert _post(child, "/p/q/1/1", {"q_online": "yes"}) == "/p/q/2/1"
+    assert _post(child, "/p/q/2/1", {"q_often": "daily"}) == "/p/more/2/1"
+    more = child.get("/p/more/2/1").get_data(as_text=True)
+    assert "Add another" in more and re.search(r"That(&#39;|')s all", more)
+    assert _post(child, "/p/more/2/1", {}, nav="add") == "/p/q/1/2"
+    assert "A friend you talk to (2)" in child.get("/p/q/1/2").get_data(as_text=True)
+    # the second friend is not online: the follow-up is skipped for this instance only
+    assert _post(child, "/p/q/1/2", {"q_online": "no"}) == "/p/more/2/2"
+    # Back from "add another" returns to the friend's page, with the answer in place
+    assert _post(child, "/p/more/2/2", {}, nav="back") == "/p/q/1/2"
+    assert re.search(r'checked[^>]*value="no"', child.get("/p/q/1/2").get_data(as_text=True))
+    assert _post(child, "/p/q/1/2", {"q_online": "no"}) == "/p/more/2/2"
+    # "that's all": on to the repeat whose count is an earlier answer (2 places)
+    assert _post(child, "/p/more/2/2", {}, nav="done") == "/p/q/3/1"
+    assert _post(child, "/p/q/3/1", {"q_safe": "yes"}) == "/p/q/3/2"
+    assert _post(child, "/p/q/3/2", {"q_safe": "no"}) == "/p/q/4"
+    # Back across the repeats walks every instance in turn
+    assert _post(child, "/p/q/4", {}, nav="back") == "/p/q/3/2"
+    assert _post(child, "/p/q/3/2", {"q_safe": "no"}, nav="back") == "/p/q/3/1"
+    assert _post(child, "/p/q/3/1", {"q_safe": "yes"}, nav="back") == "/p/more/2/2"
+    assert _answers(app) == {
+        ("n", 0, 0, "2"), ("online", 0, 1, "yes"), ("often", 0, 1, "daily"), ("friends", 0, 0, "2"),
+        ("online", 0, 2, "no"), ("safe", 0, 1, "yes"), ("safe", 0, 2, "no")}
+
+
+def test_the_maximum_ends_the_adding_and_no_instance_past_it_is_reachable(app, child):
+    location = _post(child, "/p/q/0", {"q_n": "0"})
+    for number in (1, 2, 3):
+        assert location == f"/p/q/1/{number}"
+        location = _post(child, location, {"q_online": "no"})
+        if number < 3:
+            assert location == f"/p/more/2/{number}"
+            location = _post(child, location, {}, nav="add")
+    # the third friend is the most the form allows: no "add another", and no places (n = 0)
+    assert location == "/p/q/4"
+    assert child.get("/p/more/2/3").status_code == 302
+    assert child.get("/p/q/1/4").status_code == 302
+    assert child.get("/p/q/1/x").status_code == 404
+    assert ("friends", 0, 0, "3") in _answers(app)
