@@ -113,3 +113,46 @@ def test_the_maximum_ends_the_adding_and_no_instance_past_it_is_reachable(app, c
     assert child.get("/p/q/1/4").status_code == 302
     assert child.get("/p/q/1/x").status_code == 404
     assert ("friends", 0, 0, "3") in _answers(app)
+
+
+def test_the_export_has_a_table_per_repeat_linked_to_each_record(app, consultation, issue_codes):
+    """40 completed responses (enough for a record-level export): each friend and place is a row
+    of its repeat's sheet, pointing at its child's record, as KoboToolbox lays them out."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from survey.models import Consultation, Participant
+    from survey.services import reporting
+
+    cards = issue_codes.cards(consultation, 40)
+    expected_friends = expected_places = 0
+    with app.app_context():
+        for number, card in enumerate(cards):
+            participant = db.session.scalar(sa.select(Participant).where(Participant.card_number == card.number,
+                                                                         Participant.consultation_id == consultation))
+            participant.state, participant.band = "completed", "B"
+            friends, places = number % 3 + 1, number % 2
+            rows = [("n", 0, 0, str(places)), ("friends", 0, 0, str(friends)), ("liked", 0, 0, "yes")]
+            rows += [("online", 0, k, "yes" if k == 1 else "no") for k in range(1, friends + 1)]
+            rows += [("often", 0, 1, "weekly")]
+            rows += [("safe", 0, k, "yes") for k in range(1, places + 1)]
+            db.session.add_all(Answer(participant_id=participant.id, item=item, parent_instance=parent,
+                                      instance=instance, value=value) for item, parent, instance, value in rows)
+            expected_friends += friends
+            expected_places += places
+        db.session.commit()
+        data = reporting.render_download(db.session.get(Consultation, consultation), "export", "xlsx")
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    assert book.sheetnames[:3] == ["data", "friends", "places"]
+    main = list(book["data"].values)
+    assert "liked" in main[0] and "online" not in main[0] and "friends" not in main[0]
+    assert main[0][0] == "record" and "_response" not in main[0]
+    friends = list(book["friends"].values)
+    assert friends[0] == ("_index", "_parent_table_name", "_parent_index", "instance", "online", "often")
+    assert len(friends) - 1 == expected_friends
+    assert {row[1] for row in friends[1:]} == {"data"}
+    assert {row[2] for row in friends[1:]} == set(range(1, 41))  # every record has its friends
+    assert sorted(row[5] for row in friends[1:] if row[5]) == ["weekly"] * 40
+    places = list(book["places"].values)
+    assert len(places) - 1 == expected_places and {row[6 - 2] for row in places[1:]} == {"yes"}
