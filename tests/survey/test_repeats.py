@@ -156,3 +156,21 @@ def test_the_export_has_a_table_per_repeat_linked_to_each_record(app, consultati
     assert sorted(row[5] for row in friends[1:] if row[5]) == ["weekly"] * 40
     places = list(book["places"].values)
     assert len(places) - 1 == expected_places and {row[6 - 2] for row in places[1:]} == {"yes"}
+
+
+def test_the_plan_of_a_repeat_inside_a_repeat_asks_each_inner_instance_of_each_outer_one():
+    """rooms (repeat_count 2) holds things (the child adds them): every step in order, with
+    "add another" after the last thing of each room."""
+    from survey.services.instrument_store import band_view
+    from survey.services.journey import _repeat_plan
+
+    inst = import_xlsform(FORMS / "nested.md").instrument
+    view = band_view(inst, "B")
+    shared, thing, how_many = range(3)
+    plan = _repeat_plan(view, {"things#2": "2", "thing#2.2": "kite"})
+    assert plan.steps == (
+        (shared, (1,), False), (thing, (1, 1), False), (how_many, (1, 1), True),
+        (shared, (2,), False), (thing, (2, 1), False), (thing, (2, 2), False), (how_many, (2, 2), False),
+        (how_many, (2, 2), True))
+    assert plan.step_after((how_many, (1, 1), True)) == (shared, (2,), False)
+    assert plan.step_before((shared, (2,), False)) == (how_many, (1, 1), True)
