@@ -83,6 +83,8 @@ MAX_REGEX_INPUT = 1_000
 
 #: Context values the engine supplies and expressions may reference as ``${_band}`` etc.
 CONTEXT_NAMES = frozenset({"_band", "_lang", "_setting", "_mode"})
+#: Where the engine puts the number of the repeat instance being answered: ``position(..)``.
+POSITION = "_position"
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _TOKEN_RE = re.compile(
@@ -317,6 +319,11 @@ class _Parser:
 
     def parse_call(self, name_tok: _Tok) -> _Node:
         name = name_tok.value
+        if name == "position" and [t.value for t in self.tokens[self.index:self.index + 3]] == [
+                "(", "..", ")"]:
+            # XLSForm's number of the repeat instance being answered (1 outside repeats)
+            self.index += 3
+            return ("position",)
         if name not in FUNCTIONS:
             raise self.error(
                 f"unknown function {name}(); supported: {', '.join(sorted(FUNCTIONS))}", name_tok
@@ -636,6 +643,8 @@ def _eval(node: _Node, env: _Env) -> Any:
         return _normalise(env.answers.get(node[1]))
     if kind == "self":
         return _normalise(env.current)
+    if kind == "position":
+        return float(env.answers.get(POSITION) or 1)
     if kind == "bare":
         if env.choice is None:
             return ""

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from instruments.errors import ExpressionError
-from instruments.expressions import evaluate, evaluate_bool, to_number
+from instruments.expressions import POSITION, evaluate, evaluate_bool, to_number
 from instruments.model import (
     DONT_KNOW,
     RATHER_NOT_SAY,
@@ -238,7 +238,7 @@ def instance_values(answers: Mapping[str, Any], path: tuple[int, ...]) -> dict[s
 
     >>> answers = {"n": "2", "age#1": "9", "age#2": "11", "toy#2.1": "ball"}
     >>> instance_values(answers, (2,))
-    {'n': '2', 'age': '11'}
+    {'n': '2', 'age': '11', '_position': 2}
     >>> instance_values(answers, (2, 1))["toy"]
     'ball'
     """
@@ -254,6 +254,8 @@ def instance_values(answers: Mapping[str, Any], path: tuple[int, ...]) -> dict[s
             inner.setdefault(len(where), {})[name] = value
     for depth in sorted(inner):
         out.update(inner[depth])
+    if path:
+        out[POSITION] = path[-1]  # position(..)
     return out
 
 

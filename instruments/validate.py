@@ -495,7 +495,8 @@ def _check_repeats(inst: Instrument) -> Iterator[Issue]:
             for problem in problems:
                 yield _issue(IssueCode.EXPRESSION_SYNTAX, E, f"{where}, count",
                              f"{problem} in {repeat.count!r}.", "Correct the expression.")
-        if not any(page.repeat == repeat.name for page in inst.pages):
+        if not any(page.repeat in known and repeat.name in
+                   (r.name for r in inst.repeat_chain(page.repeat)) for page in inst.pages):
             yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, where,
                          "The repeat asks no question.", "Add items to the repeat, or remove it.")
     chains = []

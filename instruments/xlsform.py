@@ -905,6 +905,14 @@ class _Converter:
                 "Use a supported type."))
             return None
         item_type = type_map[kind]
+        source = str(node.get("itemset") or node.get("list_name") or "")
+        if item_type.has_choices and source.startswith("${"):
+            self.error(IssueCode.MISSING_CHOICE_LIST, name, "type",
+                       f"The choices come from the answers given in a repeat ({source}); Sauti's "
+                       "choice lists are fixed, written on the choices sheet.",
+                       "Write the choices on the choices sheet and name that list, or ask with "
+                       "a text question.")
+            return None
         if item_type is ItemType.SELECT_ONE and "likert" in tokens:
             item_type = ItemType.LIKERT
             tokens = [t for t in tokens if t != "likert"]
@@ -1343,7 +1351,8 @@ _FOREIGN_FUNCTIONS = {
     "randomize": "Sauti does not randomise in expressions; remove it",
     "now": "Sauti records no times from children; remove it",
     "property": "it reads the device's properties; remove it",
-    "position": "Sauti numbers a repeat's instances itself and shows the number; remove it",
+    "position": "only position(..), the number of the repeat instance, is supported; write "
+                "position(..) or remove it",
     "indexed-repeat": "an expression in Sauti reads the answers of its own repeat instance; "
                       "remove it",
 }
