@@ -131,6 +131,7 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "today": (0, 0),
     "once": (1, 1),
     "jr:choice-name": (2, 2),
+    "indexed-repeat": (3, 5),
 }
 
 
@@ -317,6 +318,10 @@ class _Parser:
             return ("bare", tok.value)
         raise self.error("the expression ends too early" if tok.kind == "end" else "unexpected")
 
+    @staticmethod
+    def _other_refs(args: list, skip: _Node) -> list:
+        return [a for a in args if a is not skip and a[0] == "ref"]
+
     def parse_call(self, name_tok: _Tok) -> _Node:
         name = name_tok.value
         if name == "position" and [t.value for t in self.tokens[self.index:self.index + 3]] == [
@@ -344,6 +349,16 @@ class _Parser:
         if len(args) < low or (high is not None and len(args) > high):
             expected = str(low) if low == high else f"{low}..{high if high is not None else 'n'}"
             raise self.error(f"{name}() takes {expected} argument(s), got {len(args)}", name_tok)
+        if name == "indexed-repeat":
+            # indexed-repeat(${item}, ${repeat}, n[, ${inner repeat}, m]): the answer of one
+            # instance; the repeats are named, not read, so they are no references
+            if len(args) == 4 or args[0][0] != "ref" or any(a[0] != "ref" for a in args[1::2]):
+                raise self.error("indexed-repeat() takes ${item}, ${repeat}, a number "
+                                 "(and ${inner repeat}, a number)", name_tok)
+            for repeat in args[1::2]:
+                if not any(repeat[1] == other[1] for other in self._other_refs(args, repeat)):
+                    self.refs.discard(repeat[1])
+            return ("indexed", args[0][1], tuple(args[2::2]))
         if name == "regex" and args[1][0] == "lit":
             _compile_regex(str(args[1][1]), self.text)
         return ("call", name, tuple(args))
@@ -645,6 +660,12 @@ def _eval(node: _Node, env: _Env) -> Any:
         return _normalise(env.current)
     if kind == "position":
         return float(env.answers.get(POSITION) or 1)
+    if kind == "indexed":
+        numbers = [to_number(_eval(n, env)) for n in node[2]]
+        if any(math.isnan(n) or math.isinf(n) or n < 1 for n in numbers):
+            return ""
+        key = f"{node[1]}#{'.'.join(str(int(n)) for n in numbers)}"
+        return _normalise(env.answers.get(key))
     if kind == "bare":
         if env.choice is None:
             return ""

@@ -231,14 +231,15 @@ def calculate_all(instrument: Instrument, answers: Mapping[str, Any]) -> dict[st
 def instance_values(answers: Mapping[str, Any], path: tuple[int, ...]) -> dict[str, Any]:
     """The answers an expression in repeat instance ``path`` reads.
 
-    Answers outside repeats keep their names; the answers of the instance (and, in a repeat
-    inside another, of the outer instance) are added under their bare names, so that
-    ``${age}`` in a repeat means this instance's ``age`` (XLSForm's relative reference).
-    Answers of other instances are left out.
+    Every answer keeps its key; the answers of the instance (and, in a repeat inside another,
+    of the outer instance) are added under their bare names, so that ``${age}`` in a repeat
+    means this instance's ``age`` (XLSForm's relative reference), and ``position(..)`` its
+    number. Other instances are read only through ``indexed-repeat()``.
 
     >>> answers = {"n": "2", "age#1": "9", "age#2": "11", "toy#2.1": "ball"}
-    >>> instance_values(answers, (2,))
-    {'n': '2', 'age': '11', '_position': 2}
+    >>> values = instance_values(answers, (2,))
+    >>> values["age"], values["_position"], "toy" in values
+    ('11', 2, False)
     >>> instance_values(answers, (2, 1))["toy"]
     'ball'
     """
@@ -246,8 +247,8 @@ def instance_values(answers: Mapping[str, Any], path: tuple[int, ...]) -> dict[s
     out: dict[str, Any] = {}
     inner: dict[int, dict[str, Any]] = {}
     for key, value in answers.items():
+        out[key] = value  # every answer under its own key (indexed-repeat reads them)
         if "#" not in key:
-            out[key] = value
             continue
         name, where = split_instance_key(key)
         if where and where == path[:len(where)]:

@@ -905,11 +905,16 @@ class _Converter:
                 "Use a supported type."))
             return None
         item_type = type_map[kind]
+        if (item_type in (ItemType.INTEGER, ItemType.DECIMAL, ItemType.TEXT) and bind.get("calculate")
+                and not node.get("label")):
+            # a question with a calculation and no label asks nothing: ODK shows only its value
+            item_type = ItemType.CALCULATE
         source = str(node.get("itemset") or node.get("list_name") or "")
         if item_type.has_choices and source.startswith("${"):
             self.error(IssueCode.MISSING_CHOICE_LIST, name, "type",
-                       f"The choices come from the answers given in a repeat ({source}); Sauti's "
-                       "choice lists are fixed, written on the choices sheet.",
+                       f"The choices come from the answers given in a repeat ({source}): they "
+                       "would be the child's own words, which Sauti never offers back as "
+                       "choices; its choice lists are fixed, written on the choices sheet.",
                        "Write the choices on the choices sheet and name that list, or ask with "
                        "a text question.")
             return None
@@ -1353,8 +1358,6 @@ _FOREIGN_FUNCTIONS = {
     "property": "it reads the device's properties; remove it",
     "position": "only position(..), the number of the repeat instance, is supported; write "
                 "position(..) or remove it",
-    "indexed-repeat": "an expression in Sauti reads the answers of its own repeat instance; "
-                      "remove it",
 }
 
 
