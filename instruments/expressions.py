@@ -85,6 +85,8 @@ MAX_REGEX_INPUT = 1_000
 CONTEXT_NAMES = frozenset({"_band", "_lang", "_setting", "_mode"})
 #: Where the engine puts the number of the repeat instance being answered: ``position(..)``.
 POSITION = "_position"
+#: Where the engine puts the whole instance path (``(2, 1)``): ``sum()`` stays within it.
+INSTANCE_PATH = "_path"
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _TOKEN_RE = re.compile(
@@ -132,6 +134,8 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "once": (1, 1),
     "jr:choice-name": (2, 2),
     "indexed-repeat": (3, 5),
+    "sum": (1, 1),
+    "count": (1, 1),
 }
 
 
@@ -349,6 +353,11 @@ class _Parser:
         if len(args) < low or (high is not None and len(args) > high):
             expected = str(low) if low == high else f"{low}..{high if high is not None else 'n'}"
             raise self.error(f"{name}() takes {expected} argument(s), got {len(args)}", name_tok)
+        if name in ("sum", "count"):
+            # over a repeat's instances: sum(${amount}), count(${name}) of the answered ones
+            if args[0][0] != "ref":
+                raise self.error(f"{name}() takes one ${{item}} asked in a repeat", name_tok)
+            return ("aggregate", name, args[0][1])
         if name == "indexed-repeat":
             # indexed-repeat(${item}, ${repeat}, n[, ${inner repeat}, m]): the answer of one
             # instance; the repeats are named, not read, so they are no references
@@ -660,6 +669,19 @@ def _eval(node: _Node, env: _Env) -> Any:
         return _normalise(env.current)
     if kind == "position":
         return float(env.answers.get(POSITION) or 1)
+    if kind == "aggregate":
+        prefix = ".".join(str(n) for n in env.answers.get(INSTANCE_PATH) or ())
+        values = []
+        for key, value in env.answers.items():
+            name, sep, where = str(key).partition("#")
+            if sep and name == node[2] and (not prefix or where == prefix
+                                              or where.startswith(prefix + ".")):
+                values.append(_normalise(value))
+        answered = [v for v in values if v not in ("", None) and v not in RESERVED_CODES]
+        if node[1] == "count":
+            return float(len(answered))
+        numbers = [to_number(v) for v in answered]
+        return float(sum(n for n in numbers if not math.isnan(n)))
     if kind == "indexed":
         numbers = [to_number(_eval(n, env)) for n in node[2]]
         if any(math.isnan(n) or math.isinf(n) or n < 1 for n in numbers):

@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from instruments.errors import ExpressionError
-from instruments.expressions import POSITION, evaluate, evaluate_bool, to_number
+from instruments.expressions import INSTANCE_PATH, POSITION, evaluate, evaluate_bool, to_number
 from instruments.model import (
     DONT_KNOW,
     RATHER_NOT_SAY,
@@ -257,6 +257,7 @@ def instance_values(answers: Mapping[str, Any], path: tuple[int, ...]) -> dict[s
         out.update(inner[depth])
     if path:
         out[POSITION] = path[-1]  # position(..)
+        out[INSTANCE_PATH] = path  # sum() and count() over the instances inside this one
     return out
 
 

@@ -1143,15 +1143,24 @@ class _Converter:
             self.error(IssueCode.REPEAT_UNSUPPORTED, name, "repeat_count",
                        f"The repeat is asked {count} times; the most is {MAX_REPEATS}.",
                        f"Write a repeat_count of at most {MAX_REPEATS}.")
-        self.repeats.append(Repeat(name, self.text(node.get("label")),
-                                   None if count in (None, "") else str(count), maximum, parent))
+        repeat = Repeat(name, self.text(node.get("label")),
+                        None if count in (None, "") else str(count), maximum, parent)
+        self.repeats.append(repeat)
         group_rel = (node.get("bind") or {}).get("relevant")
         appearance = str((node.get("control") or {}).get("appearance") or "").split()
         if "field-list" in appearance:
             items = self._flatten(node.get("children", []), None)
-            return [Page(name, tuple(items), Text(), _and(relevance, group_rel), name)] if items \
+            pages = [Page(name, tuple(items), Text(), _and(relevance, group_rel), name)] if items \
                 else []
-        return self._pages(node.get("children", []), _and(relevance, group_rel), name)
+        else:
+            pages = self._pages(node.get("children", []), _and(relevance, group_rel), name)
+        if not pages:
+            self.repeats.remove(repeat)
+            self.warnings.append(Issue(
+                IssueCode.UNSUPPORTED_TYPE, W, self.where(name, "type"),
+                "The repeat asks no question (it holds no row Sauti shows); it was left out.",
+                "Add questions to the repeat, or remove its begin repeat and end repeat rows."))
+        return pages
 
     def sections(self) -> tuple[Section, ...]:
         sections: list[Section] = []
@@ -1449,6 +1458,7 @@ def import_xlsform(
     if errors:
         raise InstrumentError(errors)
     form = _run_pyxform(definition, origin, warnings, _fallback_id(origin))
+    _rewrite_absolute_paths(form)
     converter = _Converter(form, definition, default_language, origin)
     try:
         instrument = converter.instrument(_fallback_id(origin))
@@ -1469,6 +1479,46 @@ def import_xlsform(
         raise InstrumentError([converter.relocate(i) for i in exc.issues]) from None
     report = Report(tuple(converter.relocate(i) for i in result.report.issues))
     return LoadResult(result.instrument, result.warnings, report)
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w\])'\".])/(?:[A-Za-z_][\w.\-]*/)+([A-Za-z_][\w.\-]*)(?![\w\[(/])")
+_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
+
+
+def _rewrite_absolute_paths(form: dict) -> None:
+    """Older forms write ``/data/group/q1`` where XLSForm now writes ``${q1}``: such a path to
+    one of the form's own rows becomes the reference (text in quotes is left alone)."""
+    names: set[str] = set()
+    stack = [form]
+    while stack:
+        node = stack.pop()
+        if node.get("name") is not None:
+            names.add(str(node["name"]))
+        stack += node.get("children", []) or []
+
+    def fix(text: Any) -> Any:
+        if not isinstance(text, str) or "/" not in text:
+            return text
+        parts = _QUOTED.split(text)
+        for i in range(0, len(parts), 2):  # outside quotes
+            parts[i] = _ABSOLUTE_PATH.sub(
+                lambda m: f"${{{m.group(1)}}}" if m.group(1) in names else m.group(0), parts[i])
+        return "".join(parts)
+
+    stack = list(form.get("children", []))
+    while stack:
+        node = stack.pop()
+        stack += node.get("children", []) or []
+        bind = node.get("bind")
+        if isinstance(bind, dict):
+            for key in ("relevant", "constraint", "calculate"):
+                if key in bind:
+                    bind[key] = fix(bind[key])
+        if "choice_filter" in node:
+            node["choice_filter"] = fix(node["choice_filter"])
+        control = node.get("control")
+        if isinstance(control, dict) and "jr:count" in control:
+            control["jr:count"] = fix(control["jr:count"])
 
 
 def _fallback_id(origin: str) -> str:
