@@ -1364,6 +1364,10 @@ _FOREIGN_FUNCTIONS = {
     "random": "Sauti does not randomise in expressions; remove it",
     "randomize": "Sauti does not randomise in expressions; remove it",
     "now": "Sauti records no times from children; remove it",
+    "decimal-date-time": "Sauti records no times from children; remove it",
+    "decimal-time": "Sauti records no times from children; remove it",
+    "format-date-time": "Sauti records no times from children; remove it",
+    "date-time": "Sauti records no times from children; remove it",
     "property": "it reads the device's properties; remove it",
     "position": "only position(..), the number of the repeat instance, is supported; write "
                 "position(..) or remove it",
