@@ -344,7 +344,7 @@ def _repeat_heading(instrument, page, path: tuple[int, ...], lang: str) -> str |
     for repeat, number in zip(chain, path, strict=False):
         title = repeat.title.get_for(lang, (instrument.settings.default_language, *sorted(repeat.title)))
         parts.append(_("%(title)s (%(number)s)", title=title, number=number) if title
-                     else _("Number %(number)s", number=number))
+                     else _("Number %(n)s", n=number))
     return " · ".join(parts)
 
 
