@@ -194,7 +194,7 @@ def expression_values(stored: Mapping[str, str]) -> dict[str, object]:
     """Stored answers as the expression language expects them (lists for multi-selects)."""
     values: dict[str, object] = {}
     for name, value in stored.items():
-        if value in RESERVED_CODES or not value.startswith(("[", "{")):
+        if not isinstance(value, str) or value in RESERVED_CODES or not value.startswith(("[", "{")):
             values[name] = value
         else:
             try:
