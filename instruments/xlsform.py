@@ -894,7 +894,8 @@ class _Converter:
         tokens = str(appearance or "").split()
         type_map = {
             "select one": ItemType.SELECT_ONE, "select all that apply": ItemType.SELECT_MULTIPLE,
-            "rank": ItemType.RANK, "text": ItemType.TEXT, "integer": ItemType.INTEGER,
+            "rank": ItemType.RANK, "text": ItemType.TEXT, "string": ItemType.TEXT,
+            "integer": ItemType.INTEGER, "int": ItemType.INTEGER,
             "decimal": ItemType.DECIMAL, "range": ItemType.RANGE, "note": ItemType.NOTE,
             "calculate": ItemType.CALCULATE,
         }
@@ -917,6 +918,13 @@ class _Converter:
                        "choices; its choice lists are fixed, written on the choices sheet.",
                        "Write the choices on the choices sheet and name that list, or ask with "
                        "a text question.")
+            return None
+        if item_type.has_choices and "search(" in str(appearance or "").replace(" ", ""):
+            self.error(IssueCode.MISSING_CHOICE_LIST, name, "appearance",
+                       f"The choices come from a file attached to the form ({appearance}), which "
+                       "Sauti does not take.",
+                       "Write the choices on the choices sheet and remove search() from the "
+                       "appearance.")
             return None
         if item_type is ItemType.SELECT_ONE and "likert" in tokens:
             item_type = ItemType.LIKERT
@@ -967,8 +975,11 @@ class _Converter:
         return Item(
             name=name,
             type=item_type,
-            label=self.text(node.get("label")),
-            hint=self.text(node.get("hint")),
+            # a question with only a hint (pyxform takes either) shows the hint as its words
+            label=self.text(node.get("label") or (node.get("hint") if item_type.answerable
+                                                  else None)),
+            hint=self.text(node.get("hint") if node.get("label") or not item_type.answerable
+                           else None),
             label_bands=self.band_texts(node, "label"),
             hint_bands=self.band_texts(node, "hint"),
             shared=str(node.get("shared", "")).strip().lower() not in _FALSE - {""},
@@ -1476,6 +1487,11 @@ def import_xlsform(
                    f"The form could not be converted: {exc}.", FIX_XLSFORM) from None
     if converter.errors:
         raise InstrumentError(converter.errors)
+    if not instrument.sections:
+        raise _err(IssueCode.XLSFORM_INVALID, f"{origin}, survey sheet",
+                   "Nothing is left to ask: every row is of a kind Sauti leaves out (device "
+                   "data, dates, locations, photos or recordings).",
+                   "Add questions of the kinds Sauti asks (select, text, number, note).")
     warnings += converter.warnings
     try:
         result = finish_load(instrument, warnings, check=check)

@@ -135,3 +135,51 @@ def test_the_validator_refuses_scattered_pages_unknown_repeats_and_clashing_name
     clash = replace(inst, repeats=(replace(inst.repeats[0], name="n"), inst.repeats[1]))
     assert IssueCode.DUPLICATE_NAME in validate(clash).codes()
     assert not validate(inst).errors
+
+
+def test_position_indexed_repeat_sum_and_count_read_the_instances():
+    from instruments.expressions import evaluate
+
+    answers = {"n": "2", "age#1": "9", "age#2": "12", "toy#2.1": "ball", "toy#2.2": "_rns",
+               "legs#1.1": "4", "legs#2.1": "2", "legs#2.2": "100"}
+    inside = instance_values(answers, (2,))
+    assert evaluate("position(..)", inside) == 2
+    assert evaluate("indexed-repeat(${age}, ${kids}, position(..) - 1)", inside) == "9"
+    assert evaluate("sum(${age})", instance_values(answers, ())) == 21
+    assert evaluate("sum(${legs})", inside) == 102  # only inside this outer instance
+    assert evaluate("count(${toy})", inside) == 1  # "rather not say" is no answer
+
+
+def test_forms_as_people_write_them_import(tmp_path):
+    """pyxform's ways of writing things that Sauti reads the same way (issue 19, the corpus)."""
+    sheets = {"survey": [["type", "name", "label", "hint", "relevant", "calculation"],
+                         ["string", "nick", "Your nickname?", None, None, None],
+                         ["integer", "n", None, "How many pets?", None, None],
+                         ["integer", "twice", None, None, None, "/data/n * 2"],
+                         ["text", "why", "Why?", None, "/data/n > 0 and ${nick} != '/a/b'", None]]}
+    inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
+    assert inst.item("nick").type.value == "text"
+    assert inst.item("n").label["en"] == "How many pets?" and not inst.item("n").hint
+    assert inst.item("twice").type.value == "calculate" and inst.item("twice").calculation == "${n} * 2"
+    assert inst.item("why").relevance == "${n} > 0 and ${nick} != '/a/b'"
+
+
+def test_what_sauti_cannot_take_is_refused_saying_why():
+    search = {"survey": [["type", "name", "label", "appearance"],
+                         ["select_one c1", "fruit", "Fruit?", "search('fruits')"]],
+              "choices": [["list_name", "name", "label"], ["c1", "id", "label"]]}
+    with pytest.raises(InstrumentError) as refused:
+        import_xlsform(workbook_bytes(search), file_type="xlsx")
+    (issue,) = refused.value.issues
+    assert "column appearance" in issue.location and "attached" in issue.message
+    nothing = {"survey": [["type", "name", "label"], ["deviceid", "deviceid", None],
+                          ["start", "start", None]]}
+    with pytest.raises(InstrumentError) as refused:
+        import_xlsform(workbook_bytes(nothing), file_type="xlsx")
+    assert "Nothing is left to ask" in refused.value.issues[0].message
+    timed = {"survey": [["type", "name", "label", "calculation"],
+                        ["calculate", "seed", None, "once(decimal-date-time(now()))"],
+                        ["text", "q", "Q", None]]}
+    with pytest.raises(InstrumentError) as refused:
+        import_xlsform(workbook_bytes(timed), file_type="xlsx")
+    assert "no times" in refused.value.issues[0].fix
