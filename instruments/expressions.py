@@ -162,7 +162,9 @@ def _tokenize(text: str) -> list[_Tok]:
             name = match.group("refname")
             if "#" in name:
                 raise ExpressionError(
-                    f"${{{name}}} (last-saved references) is not supported", text, pos
+                    f"${{{name}}} reads the answers last saved on this device, which would be "
+                    "another child's: Sauti never does that (last-saved references are not "
+                    "supported)", text, pos
                 )
             if not _REF_NAME_RE.match(name):
                 raise ExpressionError(f"invalid reference ${{{name}}}", text, pos)

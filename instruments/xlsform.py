@@ -1387,6 +1387,9 @@ _FOREIGN_FUNCTIONS = {
 
 def _explain_function(issue: Issue) -> Issue:
     """An expression using a function Sauti cannot run: say which, why, and what to do."""
+    if "answers last saved on this device" in issue.message:
+        return replace(issue, fix="Remove the ${last-saved#...} reference; ask the question "
+                                  "instead.")
     match = re.match(r"^unknown function ([\w:\-]+)\(\)", issue.message)
     if not match:
         return issue
