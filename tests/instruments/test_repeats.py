@@ -183,3 +183,21 @@ def test_what_sauti_cannot_take_is_refused_saying_why():
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(timed), file_type="xlsx")
     assert "no times" in refused.value.issues[0].fix
+
+
+CORPUS = Path(__file__).parent / "data" / "corpus" / "pyxform"
+CORPUS_REPEATS = sorted(p for p in CORPUS.glob("*.md") if "begin repeat" in p.read_text().replace("_", " "))
+
+
+@pytest.mark.parametrize("path", CORPUS_REPEATS, ids=[p.stem for p in CORPUS_REPEATS])
+def test_every_corpus_form_with_repeats_round_trips_or_is_refused_with_a_location(path):
+    """The public forms with repeats: each imports and survives export and import unchanged, or
+    is refused with its sheet and row (never a crash)."""
+    try:
+        inst = import_xlsform(path).instrument
+    except InstrumentError as refused:
+        assert all(issue.location and issue.fix for issue in refused.issues)
+        return
+    buffer = io.BytesIO()
+    export_xlsform(inst, buffer)
+    assert import_xlsform(buffer.getvalue(), file_type="xlsx").instrument == inst
