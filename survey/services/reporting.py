@@ -14,10 +14,12 @@ random order as soon as the frame is read, so neither the page nor a download ca
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 import secrets
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -61,7 +63,9 @@ FORMATS = {
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
     "export": {"csv": "text/csv; charset=utf-8",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               "sav": "application/x-spss-sav", "parquet": "application/vnd.apache.parquet"},
+               "sav": "application/x-spss-sav", "parquet": "application/vnd.apache.parquet",
+               # one CSV file per table (the answers, each repeat, the codebook), as ODK Central exports
+               "zip": "application/zip"},
     "codebook": {"csv": "text/csv; charset=utf-8"},
 }
 
@@ -609,9 +613,16 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
         repeats, parents = export_repeats(consultation, id_map)
-        files, _released = export_deidentified(long, out, fmt=fmt, codebook=cb, policy=pol.microdata_policy(),
-                                               repeats=repeats or None, repeat_parents=parents)
-        return files[0].read_bytes()
+        files, _released = export_deidentified(long, out, fmt="csv" if fmt == "zip" else fmt, codebook=cb,
+                                               policy=pol.microdata_policy(), repeats=repeats or None,
+                                               repeat_parents=parents)
+        if fmt != "zip":
+            return files[0].read_bytes()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in files:
+                archive.write(path, path.name)
+        return buffer.getvalue()
 
 
 __all__ = ["FORMATS", "DisclosureError", "NotEnoughResponses", "ReportFailed", "ResultsOverview", "download",

@@ -143,6 +143,7 @@ def test_the_export_has_a_table_per_repeat_linked_to_each_record(app, consultati
             expected_places += places
         db.session.commit()
         data = reporting.render_download(db.session.get(Consultation, consultation), "export", "xlsx")
+        zipped = reporting.render_download(db.session.get(Consultation, consultation), "export", "zip")
     book = load_workbook(io.BytesIO(data), read_only=True)
     assert book.sheetnames[:3] == ["data", "friends", "places"]
     main = list(book["data"].values)
@@ -155,7 +156,16 @@ def test_the_export_has_a_table_per_repeat_linked_to_each_record(app, consultati
     assert {row[2] for row in friends[1:]} == set(range(1, 41))  # every record has its friends
     assert sorted(row[5] for row in friends[1:] if row[5]) == ["weekly"] * 40
     places = list(book["places"].values)
-    assert len(places) - 1 == expected_places and {row[6 - 2] for row in places[1:]} == {"yes"}
+    assert len(places) - 1 == expected_places and {row[4] for row in places[1:]} == {"yes"}
+    # the same tables as CSV files in one archive, as ODK Central exports them
+    import csv
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
+        names = archive.namelist()
+        rows = list(csv.reader(io.StringIO(archive.read("sauti_export_repeat_friends.csv").decode())))
+    assert names[:3] == ["sauti_export.csv", "sauti_export_repeat_friends.csv", "sauti_export_repeat_places.csv"]
+    assert rows[0][:3] == ["_index", "_parent_table_name", "_parent_index"] and len(rows) - 1 == expected_friends
 
 
 def test_the_plan_of_a_repeat_inside_a_repeat_asks_each_inner_instance_of_each_outer_one():
