@@ -410,10 +410,11 @@ def concern_noted():
     participant = participants.current_participant()
     then = request.args.get("then", "")
     index, _sep, rest = then.partition(":")
-    more, path = rest.endswith("more"), _parse_path(rest.removesuffix(":more").removesuffix("more")) if rest else ()
+    is_more = rest.endswith("more")
+    path = _parse_path(rest.removesuffix(":more").removesuffix("more")) if rest else ()
     onward = (url_for("participate.end") if then == "end"
-              else _step_url((int(index), path, more)) if index.isdigit() and len(index) < 4 and path is not None
-              and (path or not more)
+              else _step_url((int(index), path, is_more)) if index.isdigit() and len(index) < 4 and path is not None
+              and (path or not is_more)
               else url_for("participate.welcome"))
     shown = journey.information_text(participant, _locale())
     return render_template("participate/noted.html", onward=onward, privacy=shown.section("privacy"),

@@ -184,3 +184,11 @@ def test_the_plan_of_a_repeat_inside_a_repeat_asks_each_inner_instance_of_each_o
         (how_many, (2, 2), True))
     assert plan.step_after((how_many, (1, 1), True)) == (shared, (2,), False)
     assert plan.step_before((shared, (2,), False)) == (how_many, (1, 1), True)
+
+
+def test_after_a_concern_the_child_goes_on_to_the_same_repeat_instance(child):
+    """The calm page after an answer sent to the safeguarding lead leads back into the repeat."""
+    for then, onward in (("1:2", "/p/q/1/2"), ("2:2:more", "/p/more/2/2"), ("4", "/p/q/4"),
+                         ("1:x", "/p/"), ("end", "/p/end")):
+        html = child.get(f"/p/noted?then={then}").get_data(as_text=True)
+        assert f'href="{onward}"' in html, then
