@@ -325,7 +325,8 @@ def add_instance(participant: Participant | ParticipantRow, plan: PagePlan, step
     number = path[-1] + 1
     if number > repeat.maximum:
         return plan.step_after(step)
-    save_page(participant, token, index, {instance_key(repeat.name, path[:-1]): str(number)}, index)
+    first_page = next(i for i, chain in enumerate(plan.view.repeat_chains) if repeat.name in chain)
+    save_page(participant, token, index, {instance_key(repeat.name, path[:-1]): str(number)}, first_page)
     return first_step_of(plan_for(participant), (*path[:-1], number))
 
 

@@ -96,6 +96,11 @@ def welcome():
         return redirect(url_for("participate.age"))
     if participant.state == State.ISSUED:
         return redirect(url_for("participate.about"))
+    last = session.get(REPEAT_STEP_KEY)
+    if isinstance(last, list) and len(last) == 2 and last[0] == participant.id:
+        step = _step_from_text(last[1])
+        if step is not None and step[0] == participant.page_index:
+            return redirect(_step_url(step))  # back in the repeat instance the child was answering
     return redirect(url_for("participate.page", index=participant.page_index))
 
 
@@ -191,6 +196,26 @@ def _then(step) -> str:  # noqa: ANN001 - a journey Step, or "end"
     return f"{index}" + (f":{_path_text(path)}" if path else "") + (":more" if more else "")
 
 
+def _step_from_text(text: str):  # noqa: ANN202 - a journey Step or None
+    """The inverse of :func:`_then` (``None`` for anything else)."""
+    index, _sep, rest = str(text).partition(":")
+    is_more = rest.endswith("more")
+    path = _parse_path(rest.removesuffix(":more").removesuffix("more")) if rest else ()
+    if not index.isdigit() or len(index) > 3 or path is None or (is_more and not path):
+        return None
+    return int(index), path, is_more
+
+
+#: The repeat instance this device's child was last shown, so that a closed tab resumes there
+#: (the participant keeps only the page's number). Forgotten when the child's session ends.
+REPEAT_STEP_KEY = "repeat_step"
+
+
+def _remember_step(participant, step) -> None:  # noqa: ANN001
+    if step[1]:
+        session[REPEAT_STEP_KEY] = [participant.id, _then(step)]
+
+
 def _page_view(index: int, path: tuple[int, ...] = ()):
     participant = participants.current_participant()
     instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
@@ -208,6 +233,7 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
             return redirect(url_for("participate.end"))
         return redirect(_step_url(following))
     stored = journey.step_values(all_stored, path)
+    _remember_step(participant, step)
     lang = journey.content_language(participant, _locale())
     page = plan.all_pages[index]
     values_so_far = journey.expression_values(stored)
@@ -363,6 +389,7 @@ def more(index: int, path: str):
         # Already answered (another was added, or the maximum reached): back to the journey.
         following = next((s for s in plan.steps if s[0] >= index), None)
         return redirect(_step_url(following) if following is not None else url_for("participate.end"))
+    _remember_step(participant, step)
     instrument = plan.view.instrument
     repeat = journey.more_step_repeat(plan, step)
     lang = journey.content_language(participant, _locale())
@@ -409,12 +436,8 @@ def concern_noted():
     """After an answer that went to the safeguarding lead: thanks, what happens next, who can help."""
     participant = participants.current_participant()
     then = request.args.get("then", "")
-    index, _sep, rest = then.partition(":")
-    is_more = rest.endswith("more")
-    path = _parse_path(rest.removesuffix(":more").removesuffix("more")) if rest else ()
-    onward = (url_for("participate.end") if then == "end"
-              else _step_url((int(index), path, is_more)) if index.isdigit() and len(index) < 4 and path is not None
-              and (path or not is_more)
+    step = _step_from_text(then)
+    onward = (url_for("participate.end") if then == "end" else _step_url(step) if step is not None
               else url_for("participate.welcome"))
     shown = journey.information_text(participant, _locale())
     return render_template("participate/noted.html", onward=onward, privacy=shown.section("privacy"),

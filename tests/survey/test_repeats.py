@@ -192,3 +192,14 @@ def test_after_a_concern_the_child_goes_on_to_the_same_repeat_instance(child):
                          ("1:x", "/p/"), ("end", "/p/end")):
         html = child.get(f"/p/noted?then={then}").get_data(as_text=True)
         assert f'href="{onward}"' in html, then
+
+
+def test_a_closed_tab_resumes_in_the_repeat_instance_the_child_was_answering(app, child):
+    _post(child, "/p/q/0", {"q_n": "0"})
+    _post(child, "/p/q/1/1", {"q_online": "no"})
+    _post(child, "/p/more/2/1", {}, nav="add")
+    assert child.get("/p/q/1/2").status_code == 200
+    assert child.get("/p/").location.endswith("/p/q/1/2")  # not the first friend again
+    child.get("/leave")  # quick exit: the device forgets where the child was
+    with child.session_transaction() as session:
+        assert "repeat_step" not in session
