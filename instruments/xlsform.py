@@ -1349,6 +1349,11 @@ class _Converter:
             if column and band and "<band>" in column:
                 column = column.replace("<band>", band)
             return replace(issue, location=self.where(name, column))
+        match = re.match(r"^repeat ([^,]+)(?:, (\w+))?$", loc)
+        if match and match.group(1) in self.rows:
+            column = {"count": "repeat_count", "maximum": "max_repeats"}.get(match.group(2) or "",
+                                                                            "type")
+            return replace(issue, location=self.where(match.group(1), column))
         match = re.match(r"^(section|page) ([^,]+)(?:, (\w+))?$", loc)
         if match:
             kind, name, field = match.groups()

@@ -201,3 +201,15 @@ def test_every_corpus_form_with_repeats_round_trips_or_is_refused_with_a_locatio
     buffer = io.BytesIO()
     export_xlsform(inst, buffer)
     assert import_xlsform(buffer.getvalue(), file_type="xlsx").instrument == inst
+
+
+def test_a_repeat_count_sauti_cannot_read_is_refused_with_its_row_and_column():
+    sheets = {"survey": [["type", "name", "label", "repeat_count"],
+                         ["integer", "n", "How many?", None],
+                         ["begin_repeat", "pets", "A pet", "pulldata('pets', 'n', 'id', ${n})"],
+                         ["text", "pet", "Which pet?", None],
+                         ["end_repeat", None, None, None]]}
+    with pytest.raises(InstrumentError) as refused:
+        import_xlsform(workbook_bytes(sheets), file_type="xlsx")
+    locations = [i.location for i in refused.value.issues]
+    assert any("row 3, column" in loc and "(pets)" in loc for loc in locations), locations
