@@ -964,7 +964,7 @@ class _Converter:
                     IssueCode.UNSUPPORTED_COLUMN, W, self.where(name, "minutes"),
                     f"'{node['minutes']}' is not a number of minutes; ignored.",
                     "Write e.g. 1.5."))
-        media = node.get("media") or {}
+        media = _media_of(node)
         parameters = node.get("parameters") or {}
         relevance = bind.get("relevant")
         if relevance and name not in self.rows:
@@ -1057,7 +1057,7 @@ class _Converter:
             self.rows.setdefault(str(child["name"]), self.rows.get(name, 0))
         return replace(first, type=ItemType.MATRIX, rows=rows_list, relevance=(
             (group.get("bind") or {}).get("relevant")), appearance=None,
-            media=Media(**{k: self.text(v) for k, v in (group.get("media") or {}).items()
+            media=Media(**{k: self.text(v) for k, v in _media_of(group).items()
                            if k in ("audio", "image")}))
 
     # structure ---------------------------------------------------------------
@@ -1257,7 +1257,7 @@ class _Converter:
             out = []
             for choice in choices:
                 choice = {**dict.fromkeys(filter_columns, ""), **choice}
-                media = choice.get("media") or {}
+                media = _media_of(choice)
                 extra = {k: str(v) for k, v in choice.items()
                          if k not in ("name", "label", "media", "alt") and not isinstance(v, dict)
                          and not _ALT_RE.match(str(k))}
@@ -1401,6 +1401,13 @@ def _explain_function(issue: Issue) -> Issue:
     name = match.group(1)
     why = _FOREIGN_FUNCTIONS.get(name, "Sauti cannot run it")
     return replace(issue, fix=f"Rewrite the expression without {name}(): {why}.")
+
+
+def _media_of(node: Mapping) -> Mapping:
+    """The media of a row: ``media::audio`` and ``media::image`` columns. A bare ``media`` column
+    (which pyxform ignores) gives a plain text instead of a mapping, and is ignored too."""
+    media = node.get("media")
+    return media if isinstance(media, Mapping) else {}
 
 
 def _and(first: str | None, second: str | None) -> str | None:

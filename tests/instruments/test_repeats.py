@@ -213,3 +213,11 @@ def test_a_repeat_count_sauti_cannot_read_is_refused_with_its_row_and_column():
         import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     locations = [i.location for i in refused.value.issues]
     assert any("row 3, column" in loc and "(pets)" in loc for loc in locations), locations
+
+
+def test_a_bare_media_column_is_ignored_as_pyxform_ignores_it():
+    """Found by the corpus (pyxform's test_sheet_columns): it crashed the importer."""
+    sheets = {"survey": [["type", "name", "label", "media"], ["text", "c", "C", "m.png"]],
+              "choices": [["list_name", "name", "label", "media"], ["l", "a", "A", "a.png"]]}
+    inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
+    assert not inst.item("c").media and inst.choice_lists["l"][0].media == inst.item("c").media
