@@ -38,6 +38,7 @@ __all__ = [
     "export_columns",
     "export_deidentified",
     "neutralise",
+    "repeat_tables",
     "sensitive_items",
     "write_csv",
     "write_microdata",
@@ -242,18 +243,72 @@ def _write_sav(data: pd.DataFrame, path: Path) -> None:
     pyreadstat.write_sav(frame, str(path), column_labels=[neutralise(str(c)) for c in data.columns])
 
 
+def repeat_tables(
+    frames: Mapping[str, pd.DataFrame],
+    record_of: Mapping[Any, int],
+    parents: Mapping[str, str | None] | None = None,
+    main: str = "data",
+) -> dict[str, pd.DataFrame]:
+    """Repeat frames laid out as KoboToolbox exports them: a table per repeat, one row per
+    instance, ``_index`` numbering the rows, ``_parent_table_name`` and ``_parent_index``
+    pointing at the row it belongs to (the record of the main table, or the outer repeat's row).
+
+    ``frames`` come from :func:`analysis.frames.repeat_frames`; ``record_of`` maps each
+    response id to its record number in the released main table (instances of responses
+    without one are left out); ``parents`` maps a nested repeat to its outer repeat. Response
+    ids and instance numbers stay out: only the record and ``_index`` numbers link the tables.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"response_id": [7, 7, 9], "parent_instance": 0,
+    ...                       "instance": [1, 2, 1], "legs": ["4", "2", None]})
+    >>> repeat_tables({"pets": frame}, {7: 2, 9: 1})["pets"]
+       _index _parent_table_name  _parent_index  instance legs
+    0       1               data              1         1  NaN
+    1       2               data              2         1    4
+    2       3               data              2         2    2
+    """
+    parents = dict(parents or {})
+    out: dict[str, pd.DataFrame] = {}
+    index_of: dict[str, dict[tuple, int]] = {}
+    for name in sorted(frames, key=lambda n: parents.get(n) is not None):
+        frame = frames[name].copy()
+        frame["_record"] = frame["response_id"].map(record_of)
+        frame = frame[frame["_record"].notna()].copy()
+        frame["_record"] = frame["_record"].astype(np.int64)
+        frame = frame.sort_values(["_record", "parent_instance", "instance"]).reset_index(drop=True)
+        frame.insert(0, "_index", np.arange(1, len(frame) + 1))
+        parent = parents.get(name)
+        if parent is not None and parent in index_of:
+            lookup = index_of[parent]
+            frame["_parent_index"] = [lookup.get((rec, outer), pd.NA) for rec, outer in
+                                      zip(frame["_record"], frame["parent_instance"], strict=True)]
+            frame["_parent_table_name"] = parent
+        else:
+            frame["_parent_index"] = frame["_record"]
+            frame["_parent_table_name"] = main
+        index_of[name] = {(rec, inst): idx for rec, inst, idx in
+                          zip(frame["_record"], frame["instance"], frame["_index"], strict=True)}
+        items = [c for c in frames[name].columns if c not in ("response_id", "parent_instance", "instance")]
+        out[name] = frame[["_index", "_parent_table_name", "_parent_index", "instance", *items]]
+    return {name: out[name] for name in frames if name in out}
+
+
 def write_microdata(
     released: ReleasedMicrodata,
     directory: str | Path,
     codebook: Mapping[str, ItemMeta],
     fmt: str = "csv",
     stem: str = "sauti_export",
+    repeats: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[Path]:
     """Write a de-identified export and its codebook (and the risk report) to ``directory``.
 
     Formats: ``csv`` (formula-neutralised), ``xlsx`` (data, codebook and risk sheets),
     ``sav`` (SPSS, through pyreadstat) or ``parquet`` (through DuckDB); for ``csv``, ``sav``
-    and ``parquet`` the codebook is written as CSV next to the data.
+    and ``parquet`` the codebook is written as CSV next to the data. ``repeats`` (from
+    :func:`repeat_tables`) add a sheet per repeat to ``xlsx``, and a CSV file per repeat
+    (``<stem>_<repeat>.csv``) otherwise.
     """
     if not isinstance(released, ReleasedMicrodata):
         raise TypeError("write_microdata accepts only the result of release_microdata()")
@@ -268,7 +323,11 @@ def write_microdata(
         wb = _workbook(path)
         head = wb.add_format({"bold": True})
         fmts = {"head": head}
-        for name, frame in (("data", data), ("codebook", cbf), ("risk", risk)):
+        used = {"data", "codebook", "risk"}
+        sheets = [("data", data), *((_sheet_name(name, used), frame)
+                                    for name, frame in (repeats or {}).items()),
+                  ("codebook", cbf), ("risk", risk)]
+        for name, frame in sheets:
             ws = wb.add_worksheet(name)
             _write_frame(ws, frame.astype(object).where(frame.notna(), None), 0, fmts,
                          index=False)
@@ -305,7 +364,9 @@ def write_microdata(
         out.append(path)
     else:
         raise ValueError("fmt must be 'csv', 'xlsx', 'sav' or 'parquet'")
-    for name, frame in (("codebook", cbf), ("risk", risk)):
+    extra = [(re.sub(r"[^A-Za-z0-9_.-]", "_", f"repeat_{name}"), frame)
+             for name, frame in (repeats or {}).items()]
+    for name, frame in (*extra, ("codebook", cbf), ("risk", risk)):
         p = directory / f"{stem}_{name}.csv"
         with p.open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
@@ -406,6 +467,8 @@ def export_deidentified(
     suppress: bool = True,
     seed: int | None = None,
     keep: Sequence[str] = DEFAULT_KEEP,
+    repeats: Mapping[str, pd.DataFrame] | None = None,
+    repeat_parents: Mapping[str, str | None] | None = None,
 ) -> tuple[list[Path], ReleasedMicrodata]:
     """De-identified record-level export with codebook and risk report, in one call.
 
@@ -415,13 +478,21 @@ def export_deidentified(
     limits still fail) -> :func:`write_microdata`. Respondent columns that are neither
     ``keys`` nor in ``keep`` are dropped, so nothing identifying leaves unchecked. Returns
     the files and the release.
+
+    ``repeats`` (from :func:`analysis.frames.repeat_frames`, with the long frame's response
+    ids) are written as one table per repeat linked to the released records
+    (:func:`repeat_tables`); ``repeat_parents`` names the outer repeat of a nested one.
     """
     from .frames import _as_codebook, infer_codebook, to_wide
     from .sdc import MicrodataPolicy, local_suppression, merge_rare, release_microdata
 
     policy = policy or MicrodataPolicy()
     cb = _as_codebook(codebook, long) or infer_codebook(long)
-    wide = to_wide(long, cb).reset_index(drop=True)
+    wide = to_wide(long, cb)
+    responses = wide.index.to_numpy()
+    wide = wide.reset_index(drop=True)
+    if repeats:
+        wide["_response"] = responses  # kept only to link the repeat tables, then dropped
     text_cols = [c for c in wide.columns if c.split("/")[0] in cb and
                  cb[c.split("/")[0]].type == "text"]
     keys = [k for k in keys if k in wide.columns and wide[k].notna().any()]
@@ -439,7 +510,12 @@ def export_deidentified(
     unchecked = [c for c in RESPONDENT_COLUMNS[1:] if c in wide.columns and c not in keys
                  and c not in keep]
     released = release_microdata(wide, keys, policy, drop=text_cols + unchecked, seed=seed)
-    files = write_microdata(released, directory, cb, fmt=fmt)
+    tables = None
+    if repeats:
+        record_of = dict(zip(released.frame["_response"], released.frame["record"], strict=True))
+        del released.frame["_response"]  # the frame is the release's own; the link leaves with it
+        tables = repeat_tables(repeats, record_of, repeat_parents)
+    files = write_microdata(released, directory, cb, fmt=fmt, repeats=tables)
     if log:
         p = Path(directory) / "sauti_export_treatment_log.csv"
         pd.DataFrame({"step": [neutralise(step) for step in log]}).to_csv(p, index=False)

@@ -53,6 +53,8 @@ __all__ = [
     "make_long",
     "read_database",
     "read_export",
+    "repeat_frames",
+    "repeat_item_names",
     "respondent_codes",
     "split_band_variants",
     "substantive",
@@ -955,4 +957,118 @@ def codebook_from_dict(data: Mapping[str, Mapping[str, Any]]) -> dict[str, ItemM
             positive=tuple(d.get("positive", ())), neutral=d.get("neutral"),
             domain=d.get("domain", ""),
             band_choices={str(b): tuple(cs) for b, cs in dict(d.get("band_choices") or {}).items()})
+    return out
+
+
+def repeat_item_names(instrument: Any) -> set[str]:
+    """Every answer name asked in a repeat's instances (matrix rows expanded).
+
+    Their answers belong to an instance, not to the response: they are left out of the long
+    frame and read by :func:`repeat_frames`.
+    """
+    names: set[str] = set()
+    for page in getattr(instrument, "pages", ()):
+        if getattr(page, "repeat", None) is None:
+            continue
+        for item in page.items:
+            names.add(item.name)
+            if str(getattr(item.type, "value", item.type)) == "matrix":
+                names |= {f"{item.name}_{row.name}" for row in instrument.rows_for(item)}
+    return names
+
+
+def _stored_code(value: Any) -> Any:
+    """A stored value as an export shows it: a multi-select's JSON list as codes joined by
+    spaces (as ODK and KoboToolbox export them), anything else as it is."""
+    if isinstance(value, str) and value.startswith("["):
+        import json
+
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(decoded, list):
+            return " ".join(str(v) for v in decoded)
+    return value
+
+
+def repeat_frames(instrument: Any, answers: pd.DataFrame, *,
+                  include_text: bool = False) -> dict[str, pd.DataFrame]:
+    """One frame per repeat: one row per instance, linked to its response.
+
+    Parameters
+    ----------
+    instrument : instruments.model.Instrument
+        Gives the repeats, their items and their nesting.
+    answers : DataFrame
+        Stored answers with ``response_id``, ``item``, ``parent_instance``, ``instance`` and
+        ``answer`` (as stored: a code, a number, text or a JSON list). Rows outside repeats are
+        ignored; a row under a repeat's own name is the number of instances the child added.
+    include_text : bool
+        Keep open-text items (never released unread: off by default).
+
+    Returns
+    -------
+    dict
+        Repeat name -> frame with ``response_id``, ``parent_instance`` (the outer instance of
+        a repeat inside another, else 0), ``instance`` and one column per item, sorted. An
+        instance the child added but left unanswered is a row of missing values.
+
+    Examples
+    --------
+    >>> from instruments import import_xlsform
+    >>> inst = import_xlsform('''
+    ... | survey |
+    ... | | type | name | label |
+    ... | | begin_repeat | pets | A pet |
+    ... | | integer | legs | How many legs? |
+    ... | | end_repeat | | |
+    ... ''').instrument
+    >>> stored = pd.DataFrame({"response_id": [7, 7, 7, 8], "item": ["legs", "legs", "pets", "legs"],
+    ...                        "parent_instance": 0, "instance": [1, 2, 0, 1],
+    ...                        "answer": ["4", "2", "3", "_rns"]})
+    >>> repeat_frames(inst, stored)["pets"]
+       response_id  parent_instance  instance  legs
+    0            7                0         1     4
+    1            7                0         2     2
+    2            7                0         3  <NA>
+    3            8                0         1  _rns
+    """
+    out: dict[str, pd.DataFrame] = {}
+    repeats = tuple(getattr(instrument, "repeats", ()))
+    if not repeats:
+        return out
+    df = answers.copy()
+    for column in ("parent_instance", "instance"):
+        df[column] = pd.to_numeric(df[column], errors="coerce").fillna(0).astype(np.int64)
+    for repeat in repeats:
+        items = [item for item in instrument.repeat_items(repeat.name)
+                 if str(getattr(item.type, "value", item.type)) not in ("note", "calculate")
+                 and (include_text or str(getattr(item.type, "value", item.type)) != "text")]
+        names = [item.name for item in items]
+        nested = repeat.parent is not None
+        rows = df[df["item"].isin(names) & (df["instance"] > 0)
+                  & ((df["parent_instance"] > 0) == nested)]
+        keys = rows[["response_id", "parent_instance", "instance"]]
+        # instances added with "add another" and left unanswered still count
+        counted = df[(df["item"] == repeat.name)]
+        extra = []
+        for response, outer, stored in counted[["response_id", "instance", "answer"]].itertuples(index=False):
+            number = pd.to_numeric(stored, errors="coerce")
+            if pd.notna(number):
+                for n in range(1, int(min(number, repeat.maximum)) + 1):
+                    extra.append((response, int(outer) if nested else 0, n))
+        keys = pd.concat([keys, pd.DataFrame(extra, columns=keys.columns)], ignore_index=True)
+        frame = keys.drop_duplicates().sort_values(["response_id", "parent_instance", "instance"])
+        frame = frame.reset_index(drop=True)
+        if len(rows):
+            wide = rows.assign(answer=rows["answer"].map(_stored_code)).pivot_table(
+                index=["response_id", "parent_instance", "instance"], columns="item", values="answer",
+                aggfunc="first")
+            frame = frame.merge(wide.reset_index(), how="left",
+                                on=["response_id", "parent_instance", "instance"])
+        for name in names:
+            frame[name] = (frame[name] if name in frame else pd.Series(pd.NA, index=frame.index))
+            frame[name] = frame[name].astype("string")
+        out[repeat.name] = frame[["response_id", "parent_instance", "instance", *names]]
     return out

@@ -83,6 +83,10 @@ MAX_REGEX_INPUT = 1_000
 
 #: Context values the engine supplies and expressions may reference as ``${_band}`` etc.
 CONTEXT_NAMES = frozenset({"_band", "_lang", "_setting", "_mode"})
+#: Where the engine puts the number of the repeat instance being answered: ``position(..)``.
+POSITION = "_position"
+#: Where the engine puts the whole instance path (``(2, 1)``): ``sum()`` stays within it.
+INSTANCE_PATH = "_path"
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _TOKEN_RE = re.compile(
@@ -129,6 +133,9 @@ FUNCTIONS: dict[str, tuple[int, int | None]] = {
     "today": (0, 0),
     "once": (1, 1),
     "jr:choice-name": (2, 2),
+    "indexed-repeat": (3, 5),
+    "sum": (1, 1),
+    "count": (1, 1),
 }
 
 
@@ -155,7 +162,9 @@ def _tokenize(text: str) -> list[_Tok]:
             name = match.group("refname")
             if "#" in name:
                 raise ExpressionError(
-                    f"${{{name}}} (last-saved references) is not supported", text, pos
+                    f"${{{name}}} reads the answers last saved on this device, which would be "
+                    "another child's: Sauti never does that (last-saved references are not "
+                    "supported)", text, pos
                 )
             if not _REF_NAME_RE.match(name):
                 raise ExpressionError(f"invalid reference ${{{name}}}", text, pos)
@@ -315,8 +324,17 @@ class _Parser:
             return ("bare", tok.value)
         raise self.error("the expression ends too early" if tok.kind == "end" else "unexpected")
 
+    @staticmethod
+    def _other_refs(args: list, skip: _Node) -> list:
+        return [a for a in args if a is not skip and a[0] == "ref"]
+
     def parse_call(self, name_tok: _Tok) -> _Node:
         name = name_tok.value
+        if name == "position" and [t.value for t in self.tokens[self.index:self.index + 3]] == [
+                "(", "..", ")"]:
+            # XLSForm's number of the repeat instance being answered (1 outside repeats)
+            self.index += 3
+            return ("position",)
         if name not in FUNCTIONS:
             raise self.error(
                 f"unknown function {name}(); supported: {', '.join(sorted(FUNCTIONS))}", name_tok
@@ -337,6 +355,21 @@ class _Parser:
         if len(args) < low or (high is not None and len(args) > high):
             expected = str(low) if low == high else f"{low}..{high if high is not None else 'n'}"
             raise self.error(f"{name}() takes {expected} argument(s), got {len(args)}", name_tok)
+        if name in ("sum", "count"):
+            # over a repeat's instances: sum(${amount}), count(${name}) of the answered ones
+            if args[0][0] != "ref":
+                raise self.error(f"{name}() takes one ${{item}} asked in a repeat", name_tok)
+            return ("aggregate", name, args[0][1])
+        if name == "indexed-repeat":
+            # indexed-repeat(${item}, ${repeat}, n[, ${inner repeat}, m]): the answer of one
+            # instance; the repeats are named, not read, so they are no references
+            if len(args) == 4 or args[0][0] != "ref" or any(a[0] != "ref" for a in args[1::2]):
+                raise self.error("indexed-repeat() takes ${item}, ${repeat}, a number "
+                                 "(and ${inner repeat}, a number)", name_tok)
+            for repeat in args[1::2]:
+                if not any(repeat[1] == other[1] for other in self._other_refs(args, repeat)):
+                    self.refs.discard(repeat[1])
+            return ("indexed", args[0][1], tuple(args[2::2]))
         if name == "regex" and args[1][0] == "lit":
             _compile_regex(str(args[1][1]), self.text)
         return ("call", name, tuple(args))
@@ -636,6 +669,27 @@ def _eval(node: _Node, env: _Env) -> Any:
         return _normalise(env.answers.get(node[1]))
     if kind == "self":
         return _normalise(env.current)
+    if kind == "position":
+        return float(env.answers.get(POSITION) or 1)
+    if kind == "aggregate":
+        prefix = ".".join(str(n) for n in env.answers.get(INSTANCE_PATH) or ())
+        values = []
+        for key, value in env.answers.items():
+            name, sep, where = str(key).partition("#")
+            if sep and name == node[2] and (not prefix or where == prefix
+                                              or where.startswith(prefix + ".")):
+                values.append(_normalise(value))
+        answered = [v for v in values if v not in ("", None) and v not in RESERVED_CODES]
+        if node[1] == "count":
+            return float(len(answered))
+        numbers = [to_number(v) for v in answered]
+        return float(sum(n for n in numbers if not math.isnan(n)))
+    if kind == "indexed":
+        numbers = [to_number(_eval(n, env)) for n in node[2]]
+        if any(math.isnan(n) or math.isinf(n) or n < 1 for n in numbers):
+            return ""
+        key = f"{node[1]}#{'.'.join(str(int(n)) for n in numbers)}"
+        return _normalise(env.answers.get(key))
     if kind == "bare":
         if env.choice is None:
             return ""

@@ -36,8 +36,11 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_BANDS",
+    "DEFAULT_MAX_REPEATS",
     "DEFAULT_TIME_BUDGET",
     "DONT_KNOW",
+    "MAX_REPEATS",
+    "MAX_REPEAT_DEPTH",
     "NO_NAMES_NOTICE",
     "OTHER",
     "RATHER_NOT_SAY",
@@ -54,13 +57,16 @@ __all__ = [
     "LanguageStatus",
     "Media",
     "Page",
+    "Repeat",
     "Section",
     "Sensitivity",
     "Settings",
     "Text",
     "band_at_least",
     "band_for_age",
+    "instance_key",
     "matrix_key",
+    "split_instance_key",
 ]
 
 #: Stored when a child chooses "I'd rather not say" (or skips on purpose).
@@ -513,6 +519,8 @@ class Page:
     items: tuple[Item, ...] = ()
     title: Text = field(default_factory=Text)
     relevance: str | None = None
+    #: The innermost repeat this page belongs to (``None`` outside repeats).
+    repeat: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "items", tuple(self.items))
@@ -522,6 +530,84 @@ class Page:
     def sensitivity(self) -> Sensitivity:
         """The highest item sensitivity on the page."""
         return max((i.sensitivity for i in self.items), default=Sensitivity.S0)
+
+
+#: Instances a child may add to a repeat when its form names no maximum.
+DEFAULT_MAX_REPEATS = 10
+#: The most instances any repeat may have (a higher maximum or count is cut to this).
+MAX_REPEATS = 50
+#: Repeats inside repeats: a repeat may hold one more (a household's members), no deeper.
+MAX_REPEAT_DEPTH = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """A set of pages asked once per instance (an XLSForm ``begin repeat`` group).
+
+    The pages that belong to it say so in :attr:`Page.repeat`; they follow one another.
+    ``count`` (XLSForm ``repeat_count``: a number or an expression) fixes the number of
+    instances; without it the child adds instances ("add another", "that's all") up to
+    ``maximum``. ``parent`` names the repeat this one sits in (one level of nesting).
+    Answers of an instance are kept under :func:`instance_key`.
+
+    Examples
+    --------
+    >>> r = Repeat("friends", title=Text(en="A friend"), maximum=3)
+    >>> r.child_controlled, r.depth_in(())
+    (True, 1)
+    """
+
+    name: str
+    title: Text = field(default_factory=Text)
+    count: str | None = None
+    maximum: int = DEFAULT_MAX_REPEATS
+    parent: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "title", _text(self.title))
+        object.__setattr__(self, "maximum", max(1, min(int(self.maximum), MAX_REPEATS)))
+        if self.count is not None:
+            object.__setattr__(self, "count", str(self.count).strip() or None)
+
+    @property
+    def child_controlled(self) -> bool:
+        """True when the child decides how many instances there are."""
+        return self.count is None
+
+    def depth_in(self, repeats: Iterable[Repeat]) -> int:
+        """1 for a repeat at the top, 2 for a repeat inside another, and so on."""
+        parents = {r.name: r.parent for r in repeats}
+        depth, parent = 1, self.parent
+        while parent is not None and depth <= len(parents) + 1:
+            depth, parent = depth + 1, parents.get(parent)
+        return depth
+
+
+def instance_key(name: str, path: Iterable[int] = ()) -> str:
+    """The key of an answer given in a repeat instance: ``name#2`` (``name#2.1`` nested).
+
+    Outside repeats (an empty ``path``) the key is the name itself.
+
+    >>> instance_key("age", (2,)), instance_key("age", (2, 1)), instance_key("age")
+    ('age#2', 'age#2.1', 'age')
+    """
+    path = tuple(path)
+    return f"{name}#{'.'.join(str(int(n)) for n in path)}" if path else name
+
+
+def split_instance_key(key: str) -> tuple[str, tuple[int, ...]]:
+    """The inverse of :func:`instance_key`.
+
+    >>> split_instance_key("age#2.1"), split_instance_key("age")
+    (('age', (2, 1)), ('age', ()))
+    """
+    name, sep, rest = key.partition("#")
+    if not sep:
+        return key, ()
+    try:
+        return name, tuple(int(n) for n in rest.split("."))
+    except ValueError:
+        return key, ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,8 +701,10 @@ class Instrument:
     sections: tuple[Section, ...] = ()
     choice_lists: FrozenMap = field(default_factory=FrozenMap)
     description: Text = field(default_factory=Text)
+    repeats: tuple[Repeat, ...] = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "repeats", tuple(self.repeats))
         object.__setattr__(self, "version", str(self.version))
         object.__setattr__(self, "title", _text(self.title))
         object.__setattr__(self, "description", _text(self.description))
@@ -677,7 +765,7 @@ class Instrument:
         for page in self.pages:
             kept = tuple(i for i in page.items if self._visible(i, band, research_mode))
             if kept:
-                result.append(Page(page.name, kept, page.title, page.relevance))
+                result.append(Page(page.name, kept, page.title, page.relevance, page.repeat))
         return tuple(result)
 
     def sections_for_band(self, band: str, research_mode: bool = False) -> tuple[Section, ...]:
@@ -689,13 +777,42 @@ class Instrument:
             for page in section.pages:
                 kept = tuple(i for i in page.items if self._visible(i, band, research_mode))
                 if kept:
-                    pages.append(Page(page.name, kept, page.title, page.relevance))
+                    pages.append(Page(page.name, kept, page.title, page.relevance, page.repeat))
             if pages:
                 result.append(
                     Section(section.name, tuple(pages), section.title, section.notice,
                             section.skippable, section.relevance, section.grouped)
                 )
         return tuple(result)
+
+    # repeats ----------------------------------------------------------------------
+    def repeat(self, name: str) -> Repeat:
+        """The :class:`Repeat` called ``name`` (``KeyError`` if absent)."""
+        for repeat in self.repeats:
+            if repeat.name == name:
+                return repeat
+        raise KeyError(name)
+
+    def repeat_chain(self, name: str | None) -> tuple[Repeat, ...]:
+        """The repeats from the outermost down to ``name`` (empty for ``None``)."""
+        chain: list[Repeat] = []
+        while name is not None and len(chain) <= len(self.repeats):
+            repeat = self.repeat(name)
+            chain.insert(0, repeat)
+            name = repeat.parent
+        return tuple(chain)
+
+    def repeat_of(self, item: Item | str) -> str | None:
+        """The innermost repeat holding an item, by name (``None`` outside repeats)."""
+        name = item.name if isinstance(item, Item) else item
+        for page in self.pages:
+            if any(i.name == name for i in page.items):
+                return page.repeat
+        raise KeyError(name)
+
+    def repeat_items(self, name: str) -> tuple[Item, ...]:
+        """The items asked in each instance of a repeat (not those of a repeat inside it)."""
+        return tuple(item for page in self.pages if page.repeat == name for item in page.items)
 
     def _check_band(self, band: str) -> None:
         if band not in self.settings.band_codes:
@@ -758,7 +875,7 @@ class Instrument:
             for lang in self.languages
         )
         return Instrument(self.id, self.version, self.title, languages, self.settings,
-                          self.sections, self.choice_lists, self.description)
+                          self.sections, self.choice_lists, self.description, self.repeats)
 
     def label(self, item: Item | str, lang: str, band: str | None = None) -> str:
         """Shortcut for ``item.label_for(lang, band, settings.default_language)``."""

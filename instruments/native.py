@@ -41,6 +41,7 @@ from instruments.errors import InstrumentError, Issue, IssueCode, Severity
 from instruments.loading import LoadResult, finish_load
 from instruments.model import (
     DEFAULT_BANDS,
+    DEFAULT_MAX_REPEATS,
     DEFAULT_TIME_BUDGET,
     AgeBand,
     Choice,
@@ -49,6 +50,7 @@ from instruments.model import (
     Language,
     Media,
     Page,
+    Repeat,
     Section,
     Settings,
     Text,
@@ -192,6 +194,7 @@ def _section(data: Mapping, lang: str) -> Section:
                 items=tuple(_item(i, lang) for i in p["items"]),
                 title=_text(p.get("title"), lang),
                 relevance=p.get("relevance"),
+                repeat=p.get("repeat"),
             )
             for p in data["pages"]
         )
@@ -246,6 +249,12 @@ def instrument_from_dict(data: Mapping) -> Instrument:
         settings=settings,
         sections=tuple(_section(s, default_language) for s in data["sections"]),
         choice_lists=choice_lists,
+        repeats=tuple(
+            Repeat(name=str(r["name"]), title=_text(r.get("title"), default_language),
+                   count=None if r.get("count") is None else str(r["count"]),
+                   maximum=int(r.get("maximum", DEFAULT_MAX_REPEATS)), parent=r.get("parent"))
+            for r in data.get("repeats") or ()
+        ),
     )
 
 
@@ -313,6 +322,7 @@ def _section_to_dict(section: Section) -> dict:
         out["grouped"] = False
     simple = all(
         len(p.items) == 1 and p.items[0].name == p.name and not p.title and not p.relevance
+        and not p.repeat
         for p in section.pages
     )
     if simple:
@@ -323,6 +333,7 @@ def _section_to_dict(section: Section) -> dict:
             page_out: dict[str, Any] = {"name": page.name}
             _put(page_out, "title", page.title)
             _put(page_out, "relevance", page.relevance)
+            _put(page_out, "repeat", page.repeat)
             page_out["items"] = [_item_to_dict(i) for i in page.items]
             pages.append(page_out)
         out["pages"] = pages
@@ -355,6 +366,16 @@ def instrument_to_dict(instrument: Instrument) -> dict:
         for name, choices in instrument.choice_lists.items()
     }
     out["sections"] = [_section_to_dict(s) for s in instrument.sections]
+    if instrument.repeats:
+        repeats = []
+        for repeat in instrument.repeats:
+            r_out: dict[str, Any] = {"name": repeat.name}
+            _put(r_out, "title", repeat.title)
+            _put(r_out, "count", repeat.count)
+            r_out["maximum"] = repeat.maximum
+            _put(r_out, "parent", repeat.parent)
+            repeats.append(r_out)
+        out["repeats"] = repeats
     return out
 
 

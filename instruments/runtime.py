@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from instruments.errors import ExpressionError
-from instruments.expressions import evaluate, evaluate_bool, to_number
+from instruments.expressions import INSTANCE_PATH, POSITION, evaluate, evaluate_bool, to_number
 from instruments.model import (
     DONT_KNOW,
     RATHER_NOT_SAY,
@@ -40,7 +40,9 @@ from instruments.model import (
     Item,
     ItemType,
     Page,
+    Repeat,
     Section,
+    split_instance_key,
 )
 
 __all__ = [
@@ -48,6 +50,8 @@ __all__ = [
     "calculate_all",
     "check_answer",
     "context",
+    "instance_count",
+    "instance_values",
     "is_relevant",
     "visible_choices",
     "visible_items",
@@ -222,3 +226,64 @@ def calculate_all(instrument: Instrument, answers: Mapping[str, Any]) -> dict[st
             values[item.name] = result
             merged[item.name] = result
     return values
+
+
+def instance_values(answers: Mapping[str, Any], path: tuple[int, ...]) -> dict[str, Any]:
+    """The answers an expression in repeat instance ``path`` reads.
+
+    Every answer keeps its key; the answers of the instance (and, in a repeat inside another,
+    of the outer instance) are added under their bare names, so that ``${age}`` in a repeat
+    means this instance's ``age`` (XLSForm's relative reference), and ``position(..)`` its
+    number. Other instances are read only through ``indexed-repeat()``.
+
+    >>> answers = {"n": "2", "age#1": "9", "age#2": "11", "toy#2.1": "ball"}
+    >>> values = instance_values(answers, (2,))
+    >>> values["age"], values["_position"], "toy" in values
+    ('11', 2, False)
+    >>> instance_values(answers, (2, 1))["toy"]
+    'ball'
+    """
+    path = tuple(path)
+    out: dict[str, Any] = {}
+    inner: dict[int, dict[str, Any]] = {}
+    for key, value in answers.items():
+        out[key] = value  # every answer under its own key (indexed-repeat reads them)
+        if "#" not in key:
+            continue
+        name, where = split_instance_key(key)
+        if where and where == path[:len(where)]:
+            inner.setdefault(len(where), {})[name] = value
+    for depth in sorted(inner):
+        out.update(inner[depth])
+    if path:
+        out[POSITION] = path[-1]  # position(..)
+        out[INSTANCE_PATH] = path  # sum() and count() over the instances inside this one
+    return out
+
+
+def instance_count(repeat: Repeat, values: Mapping[str, Any]) -> int:
+    """How many instances a repeat has, given the values at its place in the form.
+
+    With ``count`` (XLSForm ``repeat_count``) its value, from 0 to the repeat's maximum
+    (a reserved answer or nothing counts as 0); without it, the number the child reached with
+    "add another", stored under the repeat's own name (1 before any), up to the maximum.
+
+    >>> instance_count(Repeat("kids", count="${n}", maximum=5), {"n": "3"})
+    3
+    >>> instance_count(Repeat("kids", count="${n}", maximum=5), {"n": "40"})
+    5
+    >>> instance_count(Repeat("kids"), {}), instance_count(Repeat("kids"), {"kids": "4"})
+    (1, 4)
+    """
+    if repeat.count is not None:
+        try:
+            number = to_number(evaluate(repeat.count, values))
+        except ExpressionError:
+            number = 0.0
+        if math.isnan(number) or math.isinf(number):
+            return 0
+        return max(0, min(int(number), repeat.maximum))
+    number = to_number(values.get(repeat.name, 1))
+    if math.isnan(number) or math.isinf(number):
+        return 1
+    return max(1, min(int(number), repeat.maximum))

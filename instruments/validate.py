@@ -58,6 +58,7 @@ STRUCTURAL_CODES = frozenset(
     {
         IssueCode.DUPLICATE_NAME,
         IssueCode.INVALID_NAME,
+        IssueCode.REPEAT_UNSUPPORTED,
         IssueCode.MISSING_CHOICE_LIST,
         IssueCode.EMPTY_CHOICE_LIST,
         IssueCode.DUPLICATE_CHOICE,
@@ -468,6 +469,53 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
     yield from _cycles(graph)
 
 
+def _check_repeats(inst: Instrument) -> Iterator[Issue]:
+    """Repeats: known names, their pages together, one level of nesting, a usable count."""
+    from instruments.model import MAX_REPEAT_DEPTH
+
+    known = {r.name for r in inst.repeats}
+    item_names = {i.name for i in inst.items}
+    for repeat in inst.repeats:
+        where = f"repeat {repeat.name}"
+        if repeat.name in item_names:
+            yield _issue(IssueCode.DUPLICATE_NAME, E, where,
+                         f"The repeat '{repeat.name}' has the name of an item.",
+                         "Rename the repeat.")
+        if repeat.parent is not None and repeat.parent not in known:
+            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, where,
+                         f"The repeat sits in '{repeat.parent}', which is not a repeat.",
+                         "Name an existing repeat as its parent.")
+        elif repeat.depth_in(inst.repeats) > MAX_REPEAT_DEPTH:
+            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, where,
+                         "A repeat sits inside a repeat inside another repeat; Sauti takes one "
+                         "repeat inside another, no deeper.",
+                         "Move the innermost repeat out, or ask its questions once.")
+        if repeat.count is not None and not repeat.count.isdigit():
+            problems = expressions.check(repeat.count, item_names | set(inst.answer_names()))
+            for problem in problems:
+                yield _issue(IssueCode.EXPRESSION_SYNTAX, E, f"{where}, count",
+                             f"{problem} in {repeat.count!r}.", "Correct the expression.")
+        if not any(page.repeat in known and repeat.name in
+                   (r.name for r in inst.repeat_chain(page.repeat)) for page in inst.pages):
+            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, where,
+                         "The repeat asks no question.", "Add items to the repeat, or remove it.")
+    chains = []
+    for page in inst.pages:
+        if page.repeat is not None and page.repeat not in known:
+            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, f"page {page.name}",
+                         f"The page belongs to '{page.repeat}', which is not a repeat.",
+                         "Declare the repeat, or take the page out of it.")
+            chains.append(())
+            continue
+        chains.append(tuple(r.name for r in inst.repeat_chain(page.repeat)))
+    for repeat in inst.repeats:
+        places = [i for i, chain in enumerate(chains) if repeat.name in chain]
+        if places and places[-1] - places[0] + 1 != len(places):
+            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, f"repeat {repeat.name}",
+                         f"The pages of the repeat '{repeat.name}' are not together.",
+                         "Keep every page of a repeat next to one another.")
+
+
 def _check_filter_columns(inst: Instrument, item: Item) -> Iterator[Issue]:
     """Bare names in a choice filter must be columns of the item's choices."""
     if not item.choice_filter:
@@ -856,6 +904,7 @@ def validate(
     issues += _check_languages(instrument)
     issues += _check_labels(instrument)
     issues += _check_expressions(instrument)
+    issues += _check_repeats(instrument)
     issues += _check_safeguarding(instrument, research_mode, ethics_reference)
     issues += _check_kept_age(instrument, research_mode, ethics_reference)
     issues += _check_child_texts(instrument)

@@ -74,7 +74,10 @@ from instruments.errors import InstrumentError, Issue, IssueCode, Report, Severi
 from instruments.loading import LoadResult, finish_load
 from instruments.model import (
     DEFAULT_BANDS,
+    DEFAULT_MAX_REPEATS,
     DEFAULT_TIME_BUDGET,
+    MAX_REPEAT_DEPTH,
+    MAX_REPEATS,
     RTL_LANGUAGES,
     AgeBand,
     Choice,
@@ -84,6 +87,7 @@ from instruments.model import (
     Language,
     Media,
     Page,
+    Repeat,
     Section,
     Sensitivity,
     Settings,
@@ -135,15 +139,16 @@ _SUPPORTED_TYPES = {
 }
 _GROUP_BEGIN = {"begin group", "begin_group"}
 _GROUP_END = {"end group", "end_group"}
-_REPEAT = {"begin repeat", "begin_repeat", "end repeat", "end_repeat", "begin looped group",
-           "end looped group", "looped group"}
+_REPEAT_BEGIN = {"begin repeat", "begin_repeat"}
+_REPEAT_END = {"end repeat", "end_repeat"}
+_LOOPED = {"begin looped group", "end looped group", "looped group"}
 _KNOWN_SURVEY_COLUMNS = {
     "type", "name", "label", "hint", "relevant", "relevance", "constraint",
     "constraint_message", "constraint message", "required", "appearance", "choice_filter",
     "choice filter", "default", "calculation", "parameters", "media", "image", "audio",
     "sensitivity", "min_band", "max_band", "research_only", "max_choices", "allow_dont_know",
     "shared", "band_choices", "matrix_rows", "minutes", "notice", "skippable",
-    "sauti_context",
+    "sauti_context", "repeat_count", "max_repeats",
 }
 _LANG_RE = re.compile(r"^\s*(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)\s*$")
 _KNOWN_LANGUAGE_NAMES = {
@@ -527,10 +532,11 @@ def _screen_rows(
         if raw_type is None:
             continue
         base = _base_type(raw_type)
-        if base in _REPEAT or base.startswith(("begin repeat", "begin_repeat")):
+        if base in _LOOPED or base.startswith("begin looped"):
             repeats.append(rownum)
             continue
-        if base not in _SUPPORTED_TYPES and base not in _GROUP_BEGIN | _GROUP_END:
+        if base not in _SUPPORTED_TYPES and base not in _GROUP_BEGIN | _GROUP_END | (
+                _REPEAT_BEGIN | _REPEAT_END):
             unsupported[str(raw_type).split()[0]].append(rownum)
             if row.get("name") not in (None, ""):
                 dropped[str(row["name"]).strip()] = rownum
@@ -553,9 +559,9 @@ def _screen_rows(
     if repeats:
         errors.append(Issue(
             IssueCode.REPEAT_UNSUPPORTED, E, f"{origin}, survey sheet, rows {_rows_text(repeats)}",
-            "Repeats (begin_repeat/end_repeat) are not supported: a consultation asks each "
-            "child one set of questions.",
-            "Replace the repeat with a fixed list of items, or a select_multiple."))
+            "Looped groups are not supported.",
+            "Write the looped group as begin repeat/end repeat rows, or as a fixed list of "
+            "items."))
     for raw_type, rows in unsupported.items():
         warnings.append(Issue(
             IssueCode.UNSUPPORTED_TYPE, W,
@@ -653,7 +659,7 @@ def _qualify_reused_names(survey: list[dict], origin: str, warnings: list[Issue]
             continue
         base = _base_type(row["type"])
         name = str(row.get("name") or "").strip()
-        if base in _GROUP_END:
+        if base in _GROUP_END | _REPEAT_END:
             if path:
                 path.pop()
             continue
@@ -674,7 +680,7 @@ def _qualify_reused_names(survey: list[dict], origin: str, warnings: list[Issue]
                 f"Give the item its own name (for example '{new}') to silence this."))
         elif name not in first:
             first[name] = (index + 2, tuple(path))
-        if base in _GROUP_BEGIN:
+        if base in _GROUP_BEGIN | _REPEAT_BEGIN:
             path.append(name)
 
 
@@ -797,6 +803,27 @@ class _Converter:
         self.band_lookup = {b.code.lower(): b.code for b in self.bands}
         self.extra_lists: dict[str, tuple[Choice, ...]] = {}
         self.matrix_group_names: set[str] = set()
+        self.repeats: list[Repeat] = []
+        self.repeat_counts: dict[str, str] = {}
+        self.generated_counts: set[str] = set()
+        self._find_generated_counts(form.get("children", []))
+
+    def _find_generated_counts(self, children: Iterable[Mapping]) -> None:
+        """pyxform turns a fixed ``repeat_count`` (or an expression) into a calculate row of its
+        own, ``<repeat>_count``, before the repeat: the count goes back onto the repeat."""
+        children = list(children)
+        calculations = {str(c.get("name")): (c.get("bind") or {}).get("calculate")
+                        for c in children if c.get("type") == "calculate"}
+        for child in children:
+            if child.get("type") == "repeat":
+                count = str((child.get("control") or {}).get("jr:count") or "")
+                match = re.fullmatch(r"\$\{([^}]+)\}", count.strip())
+                if match and match.group(1) not in self.rows and match.group(1) in calculations:
+                    self.generated_counts.add(match.group(1))
+                    self.repeat_counts[str(child.get("name"))] = str(
+                        calculations[match.group(1)]).strip()
+            if child.get("children"):
+                self._find_generated_counts(child["children"])
 
     # helpers ---------------------------------------------------------------
     def _see_lang(self, key: str) -> str:
@@ -867,7 +894,8 @@ class _Converter:
         tokens = str(appearance or "").split()
         type_map = {
             "select one": ItemType.SELECT_ONE, "select all that apply": ItemType.SELECT_MULTIPLE,
-            "rank": ItemType.RANK, "text": ItemType.TEXT, "integer": ItemType.INTEGER,
+            "rank": ItemType.RANK, "text": ItemType.TEXT, "string": ItemType.TEXT,
+            "integer": ItemType.INTEGER, "int": ItemType.INTEGER,
             "decimal": ItemType.DECIMAL, "range": ItemType.RANGE, "note": ItemType.NOTE,
             "calculate": ItemType.CALCULATE,
         }
@@ -878,6 +906,26 @@ class _Converter:
                 "Use a supported type."))
             return None
         item_type = type_map[kind]
+        if (item_type in (ItemType.INTEGER, ItemType.DECIMAL, ItemType.TEXT) and bind.get("calculate")
+                and not node.get("label")):
+            # a question with a calculation and no label asks nothing: ODK shows only its value
+            item_type = ItemType.CALCULATE
+        source = str(node.get("itemset") or node.get("list_name") or "")
+        if item_type.has_choices and source.startswith("${"):
+            self.error(IssueCode.MISSING_CHOICE_LIST, name, "type",
+                       f"The choices come from the answers given in a repeat ({source}): they "
+                       "would be the child's own words, which Sauti never offers back as "
+                       "choices; its choice lists are fixed, written on the choices sheet.",
+                       "Write the choices on the choices sheet and name that list, or ask with "
+                       "a text question.")
+            return None
+        if item_type.has_choices and "search(" in str(appearance or "").replace(" ", ""):
+            self.error(IssueCode.MISSING_CHOICE_LIST, name, "appearance",
+                       f"The choices come from a file attached to the form ({appearance}), which "
+                       "Sauti does not take.",
+                       "Write the choices on the choices sheet and remove search() from the "
+                       "appearance.")
+            return None
         if item_type is ItemType.SELECT_ONE and "likert" in tokens:
             item_type = ItemType.LIKERT
             tokens = [t for t in tokens if t != "likert"]
@@ -916,7 +964,7 @@ class _Converter:
                     IssueCode.UNSUPPORTED_COLUMN, W, self.where(name, "minutes"),
                     f"'{node['minutes']}' is not a number of minutes; ignored.",
                     "Write e.g. 1.5."))
-        media = node.get("media") or {}
+        media = _media_of(node)
         parameters = node.get("parameters") or {}
         relevance = bind.get("relevant")
         if relevance and name not in self.rows:
@@ -927,8 +975,11 @@ class _Converter:
         return Item(
             name=name,
             type=item_type,
-            label=self.text(node.get("label")),
-            hint=self.text(node.get("hint")),
+            # a question with only a hint (pyxform takes either) shows the hint as its words
+            label=self.text(node.get("label") or (node.get("hint") if item_type.answerable
+                                                  else None)),
+            hint=self.text(node.get("hint") if node.get("label") or not item_type.answerable
+                           else None),
             label_bands=self.band_texts(node, "label"),
             hint_bands=self.band_texts(node, "hint"),
             shared=str(node.get("shared", "")).strip().lower() not in _FALSE - {""},
@@ -1006,7 +1057,7 @@ class _Converter:
             self.rows.setdefault(str(child["name"]), self.rows.get(name, 0))
         return replace(first, type=ItemType.MATRIX, rows=rows_list, relevance=(
             (group.get("bind") or {}).get("relevant")), appearance=None,
-            media=Media(**{k: self.text(v) for k, v in (group.get("media") or {}).items()
+            media=Media(**{k: self.text(v) for k, v in _media_of(group).items()
                            if k in ("audio", "image")}))
 
     # structure ---------------------------------------------------------------
@@ -1015,6 +1066,13 @@ class _Converter:
         for child in children:
             if str(child.get("name", "")).startswith("reserved_name_for_field_list_labels_"):
                 continue  # pyxform's table-list header row
+            if child.get("type") == "repeat":
+                self.error(IssueCode.REPEAT_UNSUPPORTED, str(child.get("name")), "type",
+                           "A repeat sits inside a group shown as one page (field-list); a "
+                           "page cannot hold a repeat.",
+                           "Move the begin repeat/end repeat rows out of the field-list group, "
+                           "or remove the group's field-list appearance.")
+                continue
             if child.get("type") == "group":
                 if child.get("label"):
                     self.warnings.append(Issue(
@@ -1031,34 +1089,88 @@ class _Converter:
                 items.append(item)
         return items
 
-    def _pages(self, children: Iterable[Mapping], relevance: str | None) -> list[Page]:
+    def _pages(self, children: Iterable[Mapping], relevance: str | None,
+               repeat: str | None = None) -> list[Page]:
         pages: list[Page] = []
         for child in children:
             name = str(child.get("name"))
+            if name in self.generated_counts:
+                continue  # pyxform's calculate holding a repeat's fixed count
+            if child.get("type") == "repeat":
+                pages += self._repeat(child, relevance, repeat)
+                continue
             if child.get("type") == "group":
                 matrix = self.matrix(child)
                 group_rel = (child.get("bind") or {}).get("relevant")
                 appearance = str((child.get("control") or {}).get("appearance") or "").split()
                 if matrix is not None:
-                    pages.append(Page(name, (matrix,), relevance=relevance))
+                    pages.append(Page(name, (matrix,), relevance=relevance, repeat=repeat))
                 elif "field-list" in appearance or "table-list" in appearance:
                     items = self._flatten(child.get("children", []), None)
                     if items:
                         pages.append(Page(name, tuple(items), self.text(child.get("label")),
-                                          _and(relevance, group_rel)))
+                                          _and(relevance, group_rel), repeat))
                 else:
                     if child.get("label"):
                         self.warnings.append(Issue(
                             IssueCode.UNSUPPORTED_COLUMN, W, self.where(name, "label"),
                             "A group nested inside a section was merged into the section; its "
                             "label is not shown.", "Move the label to a note item."))
-                    pages += self._pages(child.get("children", []), _and(relevance, group_rel))
+                    pages += self._pages(child.get("children", []), _and(relevance, group_rel),
+                                         repeat)
                 continue
             item = self.item(child)
             if item is not None:
                 if relevance:
                     item = replace(item, relevance=_and(relevance, item.relevance))
-                pages.append(Page(item.name, (item,)))
+                pages.append(Page(item.name, (item,), repeat=repeat))
+        return pages
+
+    def _repeat(self, node: Mapping, relevance: str | None, parent: str | None) -> list[Page]:
+        """A ``begin repeat`` group: its pages carry the repeat's name (one level of nesting)."""
+        name = str(node.get("name"))
+        chain = [r for r in self.repeats if r.name == parent]
+        depth = 1 + (chain[0].depth_in(self.repeats) if chain else 0)
+        if depth > MAX_REPEAT_DEPTH:
+            self.error(IssueCode.REPEAT_UNSUPPORTED, name, "type",
+                       f"The repeat '{name}' sits inside the repeat '{parent}', which is itself "
+                       "inside a repeat; Sauti takes one repeat inside another, no deeper.",
+                       f"Move the rows of '{name}' out of '{parent}' (end repeat before its "
+                       "begin repeat), or ask its questions once, without begin repeat.")
+            return []
+        count = self.repeat_counts.get(name, (node.get("control") or {}).get("jr:count"))
+        maximum = DEFAULT_MAX_REPEATS
+        raw_max = node.get("max_repeats")
+        if raw_max not in (None, ""):
+            try:
+                maximum = int(str(raw_max).strip())
+                if not 1 <= maximum <= MAX_REPEATS:
+                    raise ValueError
+            except ValueError:
+                self.error(IssueCode.REPEAT_UNSUPPORTED, name, "max_repeats",
+                           f"'{raw_max}' is not a number of times from 1 to {MAX_REPEATS}.",
+                           "Write e.g. 5.")
+        if count is not None and str(count).strip().isdigit() and int(count) > MAX_REPEATS:
+            self.error(IssueCode.REPEAT_UNSUPPORTED, name, "repeat_count",
+                       f"The repeat is asked {count} times; the most is {MAX_REPEATS}.",
+                       f"Write a repeat_count of at most {MAX_REPEATS}.")
+        repeat = Repeat(name, self.text(node.get("label")),
+                        None if count in (None, "") else str(count), maximum, parent)
+        self.repeats.append(repeat)
+        group_rel = (node.get("bind") or {}).get("relevant")
+        appearance = str((node.get("control") or {}).get("appearance") or "").split()
+        if "field-list" in appearance:
+            items = self._flatten(node.get("children", []), None)
+            pages = [Page(name, tuple(items), Text(), _and(relevance, group_rel), name)] if items \
+                else []
+        else:
+            pages = self._pages(node.get("children", []), _and(relevance, group_rel), name)
+        if not pages:
+            self.repeats.remove(repeat)
+            self.warnings.append(Issue(
+                IssueCode.UNSUPPORTED_TYPE, W, self.where(name, "type"),
+                "The repeat asks no question (it holds no row Sauti shows); it was left out.",
+                "Add questions to the repeat, or remove its begin repeat and end repeat rows."))
         return pages
 
     def sections(self) -> tuple[Section, ...]:
@@ -1083,6 +1195,16 @@ class _Converter:
                 continue  # pyxform's meta group
             if _truthy(child.get("sauti_context", "")):
                 continue  # placeholder for an engine context value such as ${_setting}
+            if child.get("type") == "repeat":
+                flush()
+                relevance = (child.get("bind") or {}).get("relevant")
+                pages = self._repeat(dict(child, bind={k: v for k, v in (
+                    child.get("bind") or {}).items() if k != "relevant"}), None, None)
+                sections.append(Section(str(child["name"]), tuple(pages),
+                                        self.text(child.get("label")),
+                                        self.text(child.get("notice")),
+                                        _truthy(child.get("skippable", "")), relevance))
+                continue
             if child.get("type") != "group":
                 loose.extend(self._pages([child], None))
                 continue
@@ -1135,7 +1257,7 @@ class _Converter:
             out = []
             for choice in choices:
                 choice = {**dict.fromkeys(filter_columns, ""), **choice}
-                media = choice.get("media") or {}
+                media = _media_of(choice)
                 extra = {k: str(v) for k, v in choice.items()
                          if k not in ("name", "label", "media", "alt") and not isinstance(v, dict)
                          and not _ALT_RE.match(str(k))}
@@ -1213,6 +1335,7 @@ class _Converter:
             settings=settings,
             sections=sections,
             choice_lists=choice_lists,
+            repeats=tuple(self.repeats),
         )
 
     def relocate(self, issue: Issue) -> Issue:
@@ -1226,6 +1349,11 @@ class _Converter:
             if column and band and "<band>" in column:
                 column = column.replace("<band>", band)
             return replace(issue, location=self.where(name, column))
+        match = re.match(r"^repeat ([^,]+)(?:, (\w+))?$", loc)
+        if match and match.group(1) in self.rows:
+            column = {"count": "repeat_count", "maximum": "max_repeats"}.get(match.group(2) or "",
+                                                                            "type")
+            return replace(issue, location=self.where(match.group(1), column))
         match = re.match(r"^(section|page) ([^,]+)(?:, (\w+))?$", loc)
         if match:
             kind, name, field = match.groups()
@@ -1252,20 +1380,34 @@ _FOREIGN_FUNCTIONS = {
     "random": "Sauti does not randomise in expressions; remove it",
     "randomize": "Sauti does not randomise in expressions; remove it",
     "now": "Sauti records no times from children; remove it",
+    "decimal-date-time": "Sauti records no times from children; remove it",
+    "decimal-time": "Sauti records no times from children; remove it",
+    "format-date-time": "Sauti records no times from children; remove it",
+    "date-time": "Sauti records no times from children; remove it",
     "property": "it reads the device's properties; remove it",
-    "position": "it reads a position in a repeat, and Sauti has no repeats; remove it",
-    "indexed-repeat": "Sauti has no repeats; remove it",
+    "position": "only position(..), the number of the repeat instance, is supported; write "
+                "position(..) or remove it",
 }
 
 
 def _explain_function(issue: Issue) -> Issue:
     """An expression using a function Sauti cannot run: say which, why, and what to do."""
+    if "answers last saved on this device" in issue.message:
+        return replace(issue, fix="Remove the ${last-saved#...} reference; ask the question "
+                                  "instead.")
     match = re.match(r"^unknown function ([\w:\-]+)\(\)", issue.message)
     if not match:
         return issue
     name = match.group(1)
     why = _FOREIGN_FUNCTIONS.get(name, "Sauti cannot run it")
     return replace(issue, fix=f"Rewrite the expression without {name}(): {why}.")
+
+
+def _media_of(node: Mapping) -> Mapping:
+    """The media of a row: ``media::audio`` and ``media::image`` columns. A bare ``media`` column
+    (which pyxform ignores) gives a plain text instead of a mapping, and is ignored too."""
+    media = node.get("media")
+    return media if isinstance(media, Mapping) else {}
 
 
 def _and(first: str | None, second: str | None) -> str | None:
@@ -1346,6 +1488,7 @@ def import_xlsform(
     if errors:
         raise InstrumentError(errors)
     form = _run_pyxform(definition, origin, warnings, _fallback_id(origin))
+    _rewrite_absolute_paths(form)
     converter = _Converter(form, definition, default_language, origin)
     try:
         instrument = converter.instrument(_fallback_id(origin))
@@ -1359,6 +1502,11 @@ def import_xlsform(
                    f"The form could not be converted: {exc}.", FIX_XLSFORM) from None
     if converter.errors:
         raise InstrumentError(converter.errors)
+    if not instrument.sections:
+        raise _err(IssueCode.XLSFORM_INVALID, f"{origin}, survey sheet",
+                   "Nothing is left to ask: every row is of a kind Sauti leaves out (device "
+                   "data, dates, locations, photos or recordings).",
+                   "Add questions of the kinds Sauti asks (select, text, number, note).")
     warnings += converter.warnings
     try:
         result = finish_load(instrument, warnings, check=check)
@@ -1366,6 +1514,46 @@ def import_xlsform(
         raise InstrumentError([converter.relocate(i) for i in exc.issues]) from None
     report = Report(tuple(converter.relocate(i) for i in result.report.issues))
     return LoadResult(result.instrument, result.warnings, report)
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w\])'\".])/(?:[A-Za-z_][\w.\-]*/)+([A-Za-z_][\w.\-]*)(?![\w\[(/])")
+_QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
+
+
+def _rewrite_absolute_paths(form: dict) -> None:
+    """Older forms write ``/data/group/q1`` where XLSForm now writes ``${q1}``: such a path to
+    one of the form's own rows becomes the reference (text in quotes is left alone)."""
+    names: set[str] = set()
+    stack = [form]
+    while stack:
+        node = stack.pop()
+        if node.get("name") is not None:
+            names.add(str(node["name"]))
+        stack += node.get("children", []) or []
+
+    def fix(text: Any) -> Any:
+        if not isinstance(text, str) or "/" not in text:
+            return text
+        parts = _QUOTED.split(text)
+        for i in range(0, len(parts), 2):  # outside quotes
+            parts[i] = _ABSOLUTE_PATH.sub(
+                lambda m: f"${{{m.group(1)}}}" if m.group(1) in names else m.group(0), parts[i])
+        return "".join(parts)
+
+    stack = list(form.get("children", []))
+    while stack:
+        node = stack.pop()
+        stack += node.get("children", []) or []
+        bind = node.get("bind")
+        if isinstance(bind, dict):
+            for key in ("relevant", "constraint", "calculate"):
+                if key in bind:
+                    bind[key] = fix(bind[key])
+        if "choice_filter" in node:
+            node["choice_filter"] = fix(node["choice_filter"])
+        control = node.get("control")
+        if isinstance(control, dict) and "jr:count" in control:
+            control["jr:count"] = fix(control["jr:count"])
 
 
 def _fallback_id(origin: str) -> str:
@@ -1520,14 +1708,50 @@ def _page_rows(inst: Instrument, page: Page, section: Section | None) -> list[di
     return rows
 
 
+def _repeat_head(inst: Instrument, repeat: Repeat) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "type": "begin_repeat", "name": repeat.name, "repeat_count": repeat.count,
+        "max_repeats": None if repeat.maximum == DEFAULT_MAX_REPEATS else repeat.maximum}
+    row.update(_texts(inst, "label", repeat.title))
+    return row
+
+
+def _pages_rows(inst: Instrument, pages: Iterable[Page], section: Section) -> list[dict[str, Any]]:
+    """Rows of pages in order, with begin_repeat/end_repeat where their repeats change."""
+    rows: list[dict[str, Any]] = []
+    current: list[str] = []
+    for page in pages:
+        chain = [r.name for r in inst.repeat_chain(page.repeat)]
+        while current and current != chain[:len(current)]:
+            rows.append({"type": "end_repeat"})
+            current.pop()
+        while len(current) < len(chain):
+            repeat = inst.repeat(chain[len(current)])
+            rows.append(_repeat_head(inst, repeat))
+            current.append(repeat.name)
+        if page.name == page.repeat and not page.title:
+            # a repeat shown as one page (field-list): its items sit right in the repeat
+            rows[-1].update({"appearance": "field-list", "relevant": page.relevance})
+            for item in page.items:
+                rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [
+                    _item_row(inst, item)]
+            continue
+        rows += _page_rows(inst, page, section)
+    rows += [{"type": "end_repeat"} for _ in current]
+    return rows
+
+
 def _section_rows(inst: Instrument, section: Section) -> list[dict[str, Any]]:
     extra: dict[str, Any] = {"skippable": "yes" if section.skippable else None}
     extra.update(_texts(inst, "notice", section.notice))
-    if not section.grouped:
-        rows = []
-        for page in section.pages:
-            rows += _page_rows(inst, page, section)
+    if any(r.name == section.name and r.parent is None for r in inst.repeats):
+        # a repeat at the top of the form
+        rows = _pages_rows(inst, section.pages, section)
+        rows[0].update(extra)
+        rows[0]["relevant"] = _and(section.relevance, rows[0].get("relevant"))
         return rows
+    if not section.grouped:
+        return _pages_rows(inst, section.pages, section)
     if len(section.pages) == 1 and section.pages[0].name == section.name:
         page = section.pages[0]
         if len(page.items) == 1 and page.items[0].name == page.name and (
@@ -1549,9 +1773,7 @@ def _section_rows(inst: Instrument, section: Section) -> list[dict[str, Any]]:
     head = {"type": "begin_group", "name": section.name, "relevant": section.relevance}
     head.update(_texts(inst, "label", section.title))
     head.update(extra)
-    rows = [head]
-    for page in section.pages:
-        rows += _page_rows(inst, page, section)
+    rows = [head, *_pages_rows(inst, section.pages, section)]
     return [*rows, {"type": "end_group"}]
 
 

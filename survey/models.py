@@ -231,10 +231,16 @@ class AssentEvent(db.Model):
 
 
 class Answer(db.Model):
-    """One item's answer: a choice code, a number, text, or a JSON list for multi/rank/matrix."""
+    """One item's answer: a choice code, a number, text, or a JSON list for multi/rank/matrix.
+
+    An answer given in a repeat's instance carries its number (``instance`` from 1; 0 outside
+    repeats) and, in a repeat inside another, the outer instance's number
+    (``parent_instance``). A repeat the child sizes keeps its number of instances as an
+    answer under the repeat's own name.
+    """
 
     __tablename__ = "answer"
-    __table_args__ = (sa.UniqueConstraint("participant_id", "item"),)
+    __table_args__ = (sa.UniqueConstraint("participant_id", "item", "parent_instance", "instance"),)
 
     # Random ids: the order answers were saved in cannot be read back (DP-02).
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
@@ -244,6 +250,8 @@ class Answer(db.Model):
     item: so.Mapped[str] = so.mapped_column(sa.String(120))
     value: so.Mapped[str] = so.mapped_column(sa.Text)
     saved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
+    instance: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    parent_instance: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
 
     participant: so.Mapped[Participant] = so.relationship(back_populates="answers")
 

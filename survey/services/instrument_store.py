@@ -111,6 +111,8 @@ class BandView:
     relevance_uses_today: bool = False
     #: Page plans already worked out, by the values of ``relevance_inputs`` (see journey.plan).
     plans: dict = dataclasses.field(default_factory=dict)
+    #: The repeats each page is asked in, outermost first (empty outside repeats).
+    repeat_chains: tuple[tuple[str, ...], ...] = ()
 
 
 _VIEWS: dict[tuple[int, str, bool], BandView] = {}
@@ -138,7 +140,9 @@ def band_view(instrument: Instrument, band: str, research_mode: bool = False) ->
                             for i, page in enumerate(pages)),
         items={item.name: item for item in instrument.items},
         relevance_inputs=tuple(sorted(set().union(*(e.references for e in expressions)))),
-        relevance_uses_today=any("today" in e.text for e in expressions))
+        relevance_uses_today=any("today" in e.text for e in expressions),
+        repeat_chains=tuple(tuple(r.name for r in instrument.repeat_chain(page.repeat)) for page in pages)
+        if instrument.repeats else ())
     with _VIEWS_LOCK:
         if len(_VIEWS) >= 4 * _CACHE_SIZE:
             _VIEWS.clear()

@@ -262,4 +262,5 @@ def quick_exit_destination(participant: ParticipantRow | None) -> str:
 def leave() -> None:
     """Forget the child's session on this device (quick exit, stop, end)."""
     session.pop(CHILD_SESSION_KEY, None)
+    session.pop("repeat_step", None)  # where the child was in a repeat (views.participate)
     g.pop("participant", None)

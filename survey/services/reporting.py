@@ -14,10 +14,12 @@ random order as soon as the frame is read, so neither the page nor a download ca
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 import secrets
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,9 +31,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from analysis.disclosure import DisclosureError, DisclosurePolicy, ReleasedTable, disclose
-from analysis.frames import RESERVED, ItemMeta, codebook_from_instrument, make_long, read_database
+from analysis.frames import (
+    RESERVED,
+    ItemMeta,
+    codebook_from_instrument,
+    make_long,
+    read_database,
+    repeat_frames,
+    repeat_item_names,
+)
 from survey.extensions import db
-from survey.models import ConcernFlag, Consultation, Participant, Signal
+from survey.models import Answer, ConcernFlag, Consultation, Participant, Signal
 from survey.services.instrument_store import instrument_for
 from survey.services.placeholders import instrument_for_children
 
@@ -53,7 +63,9 @@ FORMATS = {
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
     "export": {"csv": "text/csv; charset=utf-8",
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               "sav": "application/x-spss-sav", "parquet": "application/vnd.apache.parquet"},
+               "sav": "application/x-spss-sav", "parquet": "application/vnd.apache.parquet",
+               # one CSV file per table (the answers, each repeat, the codebook), as ODK Central exports
+               "zip": "application/zip"},
     "codebook": {"csv": "text/csv; charset=utf-8"},
 }
 
@@ -113,10 +125,16 @@ def safeguarding_counts(consultation_id: int) -> dict[str, int]:
 
 
 # ----------------------------------------------------------------------------- the frame
-def codebook_for(consultation: Consultation) -> dict[str, ItemMeta]:
-    """The instrument's items as analysis metadata, free text left out (never released unread)."""
-    cb = codebook_from_instrument(instrument_for_children(consultation))  # {helpline} filled
-    return {name: meta for name, meta in cb.items() if meta.type != "text"}
+def codebook_for(consultation: Consultation, *, repeats: bool = False) -> dict[str, ItemMeta]:
+    """The instrument's items as analysis metadata, free text left out (never released unread).
+
+    Items asked in a repeat's instances describe an instance, not a child: they are left out
+    (the export's repeat tables carry them) unless ``repeats`` is true.
+    """
+    instrument = instrument_for_children(consultation)  # {helpline} filled
+    cb = codebook_from_instrument(instrument)
+    left_out = set() if repeats else repeat_item_names(instrument)
+    return {name: meta for name, meta in cb.items() if meta.type != "text" and name not in left_out}
 
 
 def read_answers(consultation_id: int) -> pd.DataFrame:
@@ -134,7 +152,7 @@ def read_answers(consultation_id: int) -> pd.DataFrame:
         "p.consultation_id AS consultation_id "
         "FROM answer a JOIN participant p ON p.id = a.participant_id "
         "JOIN consultation c ON c.id = p.consultation_id "
-        f"WHERE p.consultation_id = {cid} AND p.state = '{RESPONSE_STATE}'"
+        f"WHERE p.consultation_id = {cid} AND p.state = '{RESPONSE_STATE}' AND a.instance = 0"
     )
     with db.engine.connect() as connection:
         connection.exec_driver_sql(f"DROP VIEW IF EXISTS {_VIEW}")
@@ -144,6 +162,19 @@ def read_answers(consultation_id: int) -> pd.DataFrame:
         finally:
             connection.exec_driver_sql(f"DROP VIEW IF EXISTS {_VIEW}")
             connection.rollback()
+
+
+def read_repeat_answers(consultation_id: int, names: set[str]) -> pd.DataFrame:
+    """The completed responses' answers given in repeat instances, and the numbers of instances
+    children added (rows under a repeat's name), as :func:`analysis.frames.repeat_frames` reads them."""
+    answer, participant = Answer.__table__, Participant.__table__
+    query = (sa.select(answer.c.participant_id.label("response_id"), answer.c.item, answer.c.parent_instance,
+                       answer.c.instance, answer.c.value.label("answer"))
+             .join(participant, participant.c.id == answer.c.participant_id)
+             .where(participant.c.consultation_id == int(consultation_id), participant.c.state == RESPONSE_STATE,
+                    sa.or_(answer.c.instance > 0, answer.c.item.in_(sorted(names)))))
+    rows = db.session.execute(query).all()
+    return pd.DataFrame(rows, columns=["response_id", "item", "parent_instance", "instance", "answer"])
 
 
 def _decode(value: str) -> Any:
@@ -210,6 +241,12 @@ def _respondent_items(long: pd.DataFrame) -> pd.DataFrame:
 
 def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, ItemMeta]]:
     """The tidy long frame of this consultation's completed responses, and its codebook."""
+    long, cb, _ids = _long_frame(consultation)
+    return long, cb
+
+
+def _long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, ItemMeta], dict[str, int]]:
+    """:func:`long_frame`, and the random integer that replaced each participant id."""
     instrument = instrument_for(consultation)
     cb = codebook_for(consultation)
     types = {item.name: str(getattr(item.type, "value", item.type)) for item in instrument.items}
@@ -218,7 +255,8 @@ def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Item
     # Participant ids stop here: integers in a random order take their place.
     ids = pd.unique(expanded["response_id"].astype(str))
     order = np.random.default_rng(secrets.randbits(64)).permutation(len(ids)) + 1
-    expanded["response_id"] = expanded["response_id"].astype(str).map(dict(zip(ids, order, strict=True)))
+    id_map = dict(zip(ids, order, strict=True))
+    expanded["response_id"] = expanded["response_id"].astype(str).map(id_map)
     expanded["response_id"] = expanded["response_id"].astype(np.int64)
     expanded["consultation"] = str(consultation.id)
     for column in ("site", "setting"):  # an unset site code is missing, not a category of its own
@@ -227,7 +265,21 @@ def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Item
     expanded = _respondent_items(expanded)
     bands = tuple(instrument.settings.band_codes)
     long = make_long(expanded, codebook=cb, categories={"band": bands})
-    return long, cb
+    return long, cb, id_map
+
+
+def export_repeats(consultation: Consultation, id_map: Mapping[str, int]) -> tuple[dict[str, pd.DataFrame],
+                                                                                    dict[str, str | None]]:
+    """The repeat frames of the completed responses (one row per instance, free text left out),
+    keyed by the long frame's response ids, and each repeat's outer repeat."""
+    instrument = instrument_for_children(consultation)
+    if not instrument.repeats:
+        return {}, {}
+    raw = read_repeat_answers(consultation.id, {r.name for r in instrument.repeats})
+    raw["response_id"] = raw["response_id"].astype(str).map(id_map)
+    raw = raw[raw["response_id"].notna()]
+    frames = repeat_frames(instrument, raw)
+    return frames, {r.name: r.parent for r in instrument.repeats}
 
 
 def export_items(cb: Mapping[str, ItemMeta]) -> dict[str, ItemMeta]:
@@ -552,14 +604,25 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
             return write_report_xlsx(report, out / "report.xlsx").read_bytes()
     if funnel_counts(consultation.id)["completed"] < pol.k:
         raise NotEnoughResponses(consultation.id)
-    export_approvals.require(consultation.id, export_items(codebook_for(consultation)))
+    # Items asked in repeats leave in the repeat tables: their sensitivity counts too.
+    export_approvals.require(consultation.id, export_items(codebook_for(consultation, repeats=True)))
     with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
         out = Path(folder)
-        long, cb = export_frame(*long_frame(consultation))
+        long, cb, id_map = _long_frame(consultation)
+        long, cb = export_frame(long, cb)
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
-        files, _released = export_deidentified(long, out, fmt=fmt, codebook=cb, policy=pol.microdata_policy())
-        return files[0].read_bytes()
+        repeats, parents = export_repeats(consultation, id_map)
+        files, _released = export_deidentified(long, out, fmt="csv" if fmt == "zip" else fmt, codebook=cb,
+                                               policy=pol.microdata_policy(), repeats=repeats or None,
+                                               repeat_parents=parents)
+        if fmt != "zip":
+            return files[0].read_bytes()
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in files:
+                archive.write(path, path.name)
+        return buffer.getvalue()
 
 
 __all__ = ["FORMATS", "DisclosureError", "NotEnoughResponses", "ReportFailed", "ResultsOverview", "download",

@@ -96,6 +96,11 @@ def welcome():
         return redirect(url_for("participate.age"))
     if participant.state == State.ISSUED:
         return redirect(url_for("participate.about"))
+    last = session.get(REPEAT_STEP_KEY)
+    if isinstance(last, list) and len(last) == 2 and last[0] == participant.id:
+        step = _step_from_text(last[1])
+        if step is not None and step[0] == participant.page_index:
+            return redirect(_step_url(step))  # back in the repeat instance the child was answering
     return redirect(url_for("participate.page", index=participant.page_index))
 
 
@@ -163,29 +168,85 @@ def declined():
     return render_template("participate/declined.html")
 
 
-def _page_view(index: int):
+def _step_url(step) -> str:  # noqa: ANN001 - a journey Step
+    """The address of one screen: a page, a page in a repeat's instance, or "add another"."""
+    index, path, more = step
+    if more:
+        return url_for("participate.more", index=index, path=_path_text(path))
+    if path:
+        return url_for("participate.page_in_repeat", index=index, path=_path_text(path))
+    return url_for("participate.page", index=index)
+
+
+def _path_text(path: tuple[int, ...]) -> str:
+    return ".".join(str(n) for n in path)
+
+
+def _parse_path(text: str) -> tuple[int, ...] | None:
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 2 or not all(p.isdigit() and 0 < len(p) < 4 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _then(step) -> str:  # noqa: ANN001 - a journey Step, or "end"
+    if step == "end":
+        return "end"
+    index, path, more = step
+    return f"{index}" + (f":{_path_text(path)}" if path else "") + (":more" if more else "")
+
+
+def _step_from_text(text: str):  # noqa: ANN202 - a journey Step or None
+    """The inverse of :func:`_then` (``None`` for anything else)."""
+    index, _sep, rest = str(text).partition(":")
+    is_more = rest.endswith("more")
+    path = _parse_path(rest.removesuffix(":more").removesuffix("more")) if rest else ()
+    if not index.isdigit() or len(index) > 3 or path is None or (is_more and not path):
+        return None
+    return int(index), path, is_more
+
+
+#: The repeat instance this device's child was last shown, so that a closed tab resumes there
+#: (the participant keeps only the page's number). Forgotten when the child's session ends.
+REPEAT_STEP_KEY = "repeat_step"
+
+
+def _remember_step(participant, step) -> None:  # noqa: ANN001
+    if step[1]:
+        session[REPEAT_STEP_KEY] = [participant.id, _then(step)]
+
+
+def _page_view(index: int, path: tuple[int, ...] = ()):
     participant = participants.current_participant()
     instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
-    stored = journey.answers_of(participant)
-    plan = journey.plan(participant, instrument, stored)
-    if index not in plan.shown:
+    all_stored = journey.answers_of(participant)
+    plan = journey.plan(participant, instrument, all_stored)
+    step = (index, path, False)
+    if step not in plan.steps:
         # Out of range, or not relevant any more: go to the nearest page that is shown.
-        following = plan.next_after(index - 1) if index >= 0 else None
+        following = plan.step_after((index - 1, path, False)) if index >= 0 else None
+        if path and following is not None and following[0] < index:
+            following = None
+        if following is None and path:
+            following = next((s for s in plan.steps if s[0] >= index), None)
         if following is None:
             return redirect(url_for("participate.end"))
-        return redirect(url_for("participate.page", index=following))
+        return redirect(_step_url(following))
+    stored = journey.step_values(all_stored, path)
+    _remember_step(participant, step)
     lang = journey.content_language(participant, _locale())
     page = plan.all_pages[index]
     values_so_far = journey.expression_values(stored)
     items = journey.relevant_items(instrument, participant, index, values_so_far, lang)
     section = plan.section_of(index)
-    first_of_section = plan.first_shown_of_section(index)
+    first_of_section = plan.first_shown_of_section(index) and not path
     layout = {
-        "index": index, "page": page, "position": plan.position(index), "total": len(plan.shown), "lang": lang,
+        "index": index, "page": page, "position": plan.step_position(step), "total": len(plan.steps), "lang": lang,
         "section_notice": (section.notice.get_for(lang, (instrument.settings.default_language,))
                            if first_of_section and section.notice else None),
         "skippable": bool(first_of_section and section.skippable),
-        "has_previous": plan.previous_before(index) is not None,
+        "has_previous": plan.step_before(step) is not None,
+        "repeat_heading": _repeat_heading(instrument, page, path, lang), "path": path,
     }
     kept = None
     if request.method == "GET" and untouched(items, stored) and "_flashes" not in session:
@@ -217,17 +278,18 @@ def _page_view(index: int):
             note = _("Sorry, that did not go through. Please press the button again.")
             status = 400
         elif request.form.get("nav") == "skip_section":
-            nxt = plan.next_after(plan.end_of_section(index))
-            journey.move_to(participant, nxt if nxt is not None else index)
-            return redirect(url_for("participate.page", index=nxt) if nxt is not None
-                            else url_for("participate.end"))
+            nxt = plan.step_after((plan.end_of_section(index), (), True))
+            while nxt is not None and nxt[0] <= plan.end_of_section(index):
+                nxt = plan.step_after(nxt)
+            journey.move_to(participant, nxt[0] if nxt is not None else index)
+            return redirect(_step_url(nxt) if nxt is not None else url_for("participate.end"))
         elif form.validate() and not journey.constraint_errors(instrument, participant, specs, form, stored, lang):
             values = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
             going_back = request.form.get("nav") == "back"
             token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
             try:
-                submitted = journey.submit_page(participant, instrument, index, items, stored, values,
-                                                token=token, going_back=going_back, lang=lang)
+                submitted = journey.submit_page(participant, instrument, index, items, all_stored, values,
+                                                token=token, going_back=going_back, lang=lang, path=path)
             except journey.PageConflict:
                 abort(409)
             except sa.exc.DBAPIError as error:
@@ -246,12 +308,11 @@ def _page_view(index: int):
             else:
                 target = submitted.target
                 if target is None:
-                    target = index if going_back else "end"
+                    target = step if going_back else "end"
                 if submitted.concern:
                     # What the child wrote went to the safeguarding lead: say so, calmly, before going on.
-                    return redirect(url_for("participate.concern_noted", then=target))
-                return redirect(url_for("participate.end") if target == "end"
-                                else url_for("participate.page", index=target))
+                    return redirect(url_for("participate.concern_noted", then=_then(target)))
+                return redirect(url_for("participate.end") if target == "end" else _step_url(target))
         else:
             status = 400
     else:
@@ -289,14 +350,94 @@ def page(index: int):
     return _page_view(index)
 
 
+@bp.route("/p/q/<int:index>/<path>", methods=["GET", "POST"])
+@child_assented
+@csrf.exempt  # checked inside, so that a stale token re-shows the page instead of an error
+def page_in_repeat(index: int, path: str):
+    """A page asked once per instance of a repeat: ``path`` is the instance (``2``, or ``2.1``)."""
+    parsed = _parse_path(path)
+    if parsed is None:
+        abort(404)
+    return _page_view(index, parsed)
+
+
+def _repeat_heading(instrument, page, path: tuple[int, ...], lang: str) -> str | None:  # noqa: ANN001
+    """"A friend (2)": which instance of which repeat the child is answering about."""
+    if not path or page.repeat is None:
+        return None
+    chain = instrument.repeat_chain(page.repeat)
+    parts = []
+    for repeat, number in zip(chain, path, strict=False):
+        title = repeat.title.get_for(lang, (instrument.settings.default_language, *sorted(repeat.title)))
+        parts.append(_("%(title)s (%(number)s)", title=title, number=number) if title
+                     else _("Number %(n)s", n=number))
+    return " · ".join(parts)
+
+
+@bp.route("/p/more/<int:index>/<path>", methods=["GET", "POST"])
+@child_assented
+@csrf.exempt  # checked inside, so that a stale token re-shows the page instead of an error
+def more(index: int, path: str):
+    """After the last instance of a repeat the child sizes: "Add another" or "That's all"."""
+    parsed = _parse_path(path)
+    if parsed is None:
+        abort(404)
+    participant = participants.current_participant()
+    plan = journey.plan_for(participant)
+    step = (index, parsed, True)
+    if step not in plan.steps:
+        # Already answered (another was added, or the maximum reached): back to the journey.
+        following = next((s for s in plan.steps if s[0] >= index), None)
+        return redirect(_step_url(following) if following is not None else url_for("participate.end"))
+    _remember_step(participant, step)
+    instrument = plan.view.instrument
+    repeat = journey.more_step_repeat(plan, step)
+    lang = journey.content_language(participant, _locale())
+    title = repeat.title.get_for(lang, (instrument.settings.default_language, *sorted(repeat.title)))
+    status, note = 200, None
+    if request.method == "POST":
+        csrf_ok = True
+        if current_app.config["WTF_CSRF_ENABLED"]:
+            try:
+                validate_csrf(request.form.get("csrf_token"))
+            except (ValidationError, CSRFError):
+                csrf_ok = False
+        nav = request.form.get("nav")
+        if not csrf_ok:
+            note = _("Sorry, that did not go through. Please press the button again.")
+            status = 400
+        elif nav == "back":
+            before = plan.step_before(step)
+            return redirect(_step_url(before) if before is not None else _step_url(step))
+        elif nav == "done":
+            after = plan.step_after(step)
+            journey.move_to(participant, after[0] if after is not None else index)
+            return redirect(_step_url(after) if after is not None else url_for("participate.end"))
+        elif nav == "add":
+            token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
+            try:
+                target = journey.add_instance(participant, plan, step, token)
+            except journey.PageConflict:
+                abort(409)
+            except journey.NotAllowed:
+                return redirect(url_for("participate.welcome"))
+            return redirect(_step_url(target) if target is not None else url_for("participate.end"))
+        else:
+            status = 400
+    return render_template("participate/more.html", title=title, count=parsed[-1], maximum=repeat.maximum,
+                           position=plan.step_position(step), total=len(plan.steps),
+                           has_previous=plan.step_before(step) is not None, note=note,
+                           page_token=secrets.token_hex(16)), status
+
+
 @bp.route("/p/noted")
 @child_assented
 def concern_noted():
     """After an answer that went to the safeguarding lead: thanks, what happens next, who can help."""
     participant = participants.current_participant()
     then = request.args.get("then", "")
-    onward = (url_for("participate.end") if then == "end"
-              else url_for("participate.page", index=int(then)) if then.isdigit() and len(then) < 4
+    step = _step_from_text(then)
+    onward = (url_for("participate.end") if then == "end" else _step_url(step) if step is not None
               else url_for("participate.welcome"))
     shown = journey.information_text(participant, _locale())
     return render_template("participate/noted.html", onward=onward, privacy=shown.section("privacy"),

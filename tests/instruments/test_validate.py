@@ -212,7 +212,9 @@ TRIGGERS = {
         "| choices |\n| | list_name | name | label |\n| | yn | yes | Yes |\n"),
     IssueCode.REPEAT_UNSUPPORTED: _xlsform_codes(
         "| survey |\n| | type | name | label |\n| | begin_repeat | r | R |\n"
-        "| | text | t | T |\n| | end_repeat | | |\n"),
+        "| | begin_repeat | r2 | R2 |\n| | begin_repeat | r3 | R3 |\n"
+        "| | text | t | T |\n| | end_repeat | | |\n| | end_repeat | | |\n"
+        "| | end_repeat | | |\n"),
     IssueCode.UNSUPPORTED_TYPE: _xlsform_codes(
         "| survey |\n| | type | name | label |\n| | date | d | When? |\n| | note | n | Hi |\n"),
     IssueCode.UNSUPPORTED_COLUMN: _xlsform_codes(

@@ -135,9 +135,12 @@ LIKERT_MATRIX = """
 REPEATS = """
 | survey |
 | | type | name | label |
-| | integer | n | How many friends? |
-| | begin_repeat | friend | Friend |
-| | text | fname | Name |
+| | begin_repeat | home | Home |
+| | begin_repeat | room | Room |
+| | begin_repeat | shelf | Shelf |
+| | text | thing | Thing |
+| | end_repeat | | |
+| | end_repeat | | |
 | | end_repeat | | |
 """
 
@@ -261,13 +264,13 @@ def test_x5_likert_and_matrix():
     assert "ways_phone" in inst.answer_names() and "ways_chat" in inst.answer_names()
 
 
-def test_x6_repeats_are_rejected_with_rows():
+def test_x6_a_repeat_in_a_repeat_in_a_repeat_is_refused_with_its_row():
     with pytest.raises(InstrumentError) as info:
         import_xlsform(REPEATS)
     issue = info.value.issues[0]
     assert issue.code is IssueCode.REPEAT_UNSUPPORTED
-    assert "survey sheet" in issue.location and "rows 3, 5" in issue.location
-    assert issue.fix
+    assert "survey sheet, row 4, column type (shelf)" in issue.location
+    assert "end repeat" in issue.fix
 
 
 def test_x7_duplicate_choice_names_name_the_row():

@@ -41,7 +41,8 @@ def url_arguments(world: World, arguments: set[str]) -> dict:
               "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic",
               # the API and its tokens
               "number": 1, "key": "participation:all", "instrument_id": "test", "version": "1", "token_id": 1,
-              "membership_id": 999999}  # no such member: nobody is removed mid-walk
+              "membership_id": 999999,  # no such member: nobody is removed mid-walk
+              "path": "1"}  # a repeat instance
     missing = arguments - values.keys()
     assert not missing, f"teach this test a value for URL arguments {missing}"
     return {name: values[name] for name in arguments}
