@@ -36,7 +36,9 @@ def url_arguments(world: World, arguments: set[str]) -> dict:
               "filename": "css/sauti.css", "index": 0, "signal_id": 1,
               "text_id": "child_information/en/A/v1", "flag_id": 1, "fmt": "html", "record_id": 1,
               # programme records and country profiles
-              "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic"}
+              "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic",
+              # read-aloud audio
+              "name": "0" * 24 + ".opus", "instrument_id": "reporting-mechanisms", "file_name": "AW1.ogg"}
     missing = arguments - values.keys()
     assert not missing, f"teach this test a value for URL arguments {missing}"
     return {name: values[name] for name in arguments}

@@ -1,0 +1,327 @@
+"""Read-aloud (issue 20, D-04): a play control beside every child-facing text, audio made offline.
+
+The bundled consultation is walked as children walk it, in each shipped language and age group,
+and every text on every question page must have its control, linked to a shipped file (or, for
+the words that depend on the consultation, to one made on this host from exactly those words).
+Every shipped file must decode and last about as long as its words take to say.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import shutil
+import struct
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from instruments import load_bundled
+from instruments.audio import VOICES, audio_name, duration_range, instrument_texts, spoken
+from survey.services import audio
+from tests.survey.child_walk import cards, enter, open_bundled, walk
+
+LANGUAGES = ("en", "fr", "es", "ar", "sw")
+AGES = {"A": 9, "B": 12, "C": 15}
+LISTEN = {"en": "Listen", "fr": "Écouter", "es": "Escuchar", "ar": "استمع", "sw": "Sikiliza"}
+HELPLINE_WORDS = re.compile(r"\d{3}|Test organisation")
+
+
+@dataclasses.dataclass
+class Control:
+    src: str | None  # the audio's address; None: the browser's voice only
+    preload: str | None
+    button_name: str
+    text: str  # data-text, for the browser's voice
+
+
+@dataclasses.dataclass
+class Slot:
+    """A text on the page that must have a play control: where it is, and the control after it."""
+
+    what: str
+    words: str
+    control: Control | None = None
+
+
+class _Page(HTMLParser):
+    """The page's texts that must be heard (questions, options, rows, notices, paragraphs of the
+    information text) and the play control found with each."""
+
+    WANTED = {"legend", "label", "p", "li", "h1"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slots: list[Slot] = []
+        self.controls: list[Control] = []
+        self._stack: list[tuple[str, dict]] = []
+        self._words: list[list[str]] = []
+        self._in_listen = 0
+        self._control: Control | None = None
+        self._button = False
+        self._open_choice: Slot | None = None
+        self._last: Slot | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = {k: v or "" for k, v in attrs}
+        classes = a.get("class", "").split()
+        if tag == "span" and "listen" in classes:
+            self._in_listen += 1
+            self._control = Control(None, None, "", a.get("data-text", ""))
+            return
+        if self._in_listen:
+            if tag == "audio":
+                assert "controls" in a, "without scripts the audio control must show"
+                self._control.src, self._control.preload = a.get("src"), a.get("preload")
+            if tag == "button":
+                assert "hidden" in a, "the button shows only where scripts run"
+                self._button = True
+            if tag == "span":
+                self._in_listen += 1
+            return
+        if tag in self.WANTED and not {"hint", "counter", "progress-text"} & set(classes):
+            # (a hint is spoken with its question; the letters counter and "page 2 of 9" are not texts)
+            self._stack.append((tag, dict(a)))
+            self._words.append([])
+        if tag == "div" and "choice" in classes:
+            self._open_choice = Slot("option", "")
+            self.slots.append(self._open_choice)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in_listen:
+            if tag == "button":
+                self._button = False
+            if tag == "span":
+                self._in_listen -= 1
+                if not self._in_listen:
+                    self.controls.append(self._control)
+                    if self._open_choice is not None and self._open_choice.control is None:
+                        self._open_choice.control = self._control
+                    elif self._stack:  # inside the paragraph it reads
+                        self._stack[-1][1]["control"] = self._control
+                    elif self._last is not None and self._last.control is None:  # just after it
+                        self._last.control = self._control
+                    self._control = None
+            return
+        if tag == "div" and self._open_choice is not None:
+            self._open_choice = None
+        if self._stack and self._stack[-1][0] == tag:
+            _, attrs = self._stack.pop()
+            words = spoken(" ".join(self._words.pop()))
+            if self._words:
+                self._words[-1].append(words)
+            if tag == "label" and self._open_choice is not None:
+                self._open_choice.words = words
+                self._last = self._open_choice
+            elif words:
+                self._last = Slot(tag, words, attrs.get("control"))
+                self.slots.append(self._last)
+
+    def handle_data(self, data: str) -> None:
+        if self._in_listen:
+            if self._button:
+                self._control.button_name += data
+            return
+        if self._words:
+            self._words[-1].append(data)
+
+
+def read_page(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+def _main(html: str) -> str:
+    """The page's own content (the header and help panel are checked once, separately)."""
+    start = html.index("<main")
+    return html[start:html.index("</main>", start)]
+
+
+def _question_slots(page: _Page) -> list[Slot]:
+    # Every question, option, row, notice and note.
+    return [s for s in page.slots if s.what in ("legend", "label", "option", "p")]
+
+
+def _is_shipped_or_noted(library, src: str) -> tuple[bool, str | None]:
+    name = src.rsplit("/", 1)[-1]
+    if name in audio.shipped().paths:
+        return True, None
+    note = library.pending / (name[:-5] + ".txt")
+    assert note.is_file(), f"{src} is neither shipped nor noted to be made"
+    return False, note.read_text(encoding="utf-8").partition("\t")[2]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_of_the_bundled_consultation_offers_a_play_control_for_each_text(app, language) -> None:
+    consultation = open_bundled(app, country_profile="example-ke", languages=LANGUAGES)
+    codes = cards(app, consultation, len(AGES))
+    library = app.extensions["sauti_audio"]
+    for (band, age), code in zip(AGES.items(), codes, strict=True):
+        client = enter(app, code, age, language)
+        walked = walk(client, age, language=language)
+        assert len(walked.pages) > 10
+        for number, html in enumerate(walked.pages[:-1]):
+            page = read_page(_main(html))
+            slots = _question_slots(page)
+            assert slots, (band, number)
+            for slot in slots:
+                assert slot.control is not None, (language, band, number, slot)
+                assert slot.control.button_name == LISTEN[language]
+                assert slot.control.src and slot.control.src.startswith("/audio/"), slot
+                assert slot.control.preload == "none"  # fetched only when the child presses play
+                shipped, words = _is_shipped_or_noted(library, slot.control.src)
+                # Only words filled in from the consultation's country profile are made here.
+                assert shipped or HELPLINE_WORDS.search(words), (language, band, slot.words, words)
+            # The help panel (helplines of the country profile) and the header: heard too.
+            panel = read_page(html[html.index('<aside class="help-panel"'):])
+            assert len(panel.controls) == 2 and all(c.src for c in panel.controls)
+        end = read_page(_main(walked.pages[-1]))
+        assert all(s.control is not None for s in end.slots if s.what in ("p", "h1", "h2")), language
+
+
+def test_the_information_and_assent_text_is_spoken_from_the_words_on_the_screen(app) -> None:
+    consultation = open_bundled(app, country_profile="example-uk", languages=LANGUAGES)
+    library = app.extensions["sauti_audio"]
+    for language, code in zip(("en", "ar"), cards(app, consultation, 2), strict=True):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.99.0.{len(language)}{ord(language[0]) % 9}"
+        assert client.post(f"/?lang={language}", data={"code": code}).status_code == 302
+        assert client.post("/p/age", data={"age": "9"}).status_code == 302
+        html = client.get("/p/about").get_data(as_text=True)
+        page = read_page(_main(html))
+        paragraphs = [s for s in page.slots if s.what == "p" and s.control is not None]
+        assert len(paragraphs) >= 5
+        for slot in paragraphs:
+            _, words = _is_shipped_or_noted(library, slot.control.src)
+            if words is not None:  # made here from the words shown, placeholders filled
+                assert words == slot.words and "{" not in words
+        spoken_here = {_is_shipped_or_noted(library, s.control.src)[1] for s in paragraphs} - {None}
+        assert any("Test organisation" in words for words in spoken_here)
+        # The first press makes the file from those words, once, and serves it as immutable.
+        src = next(s.control.src for s in paragraphs if "Test organisation" in s.words)
+        response = client.get(src)
+        assert response.status_code == 200 and response.mimetype == "audio/ogg"
+        assert response.data[:4] == b"OggS"
+        assert "immutable" in response.headers["Cache-Control"]
+        assert (library.made / src.rsplit("/", 1)[-1]).is_file()
+        assert client.get(src).data == response.data
+
+
+def test_a_text_with_the_childs_own_answer_is_never_written_to_disk(app) -> None:
+    from flask import render_template_string
+
+    from instruments.model import Item, Text
+
+    item = Item(name="nick", type="text", label=Text(en="Hello ${pet}, what helps?"))
+    with app.test_request_context("/"):
+        html = render_template_string("{{ listen('Hello Rex, what helps?', lang='en', item=item) }}", item=item)
+    assert "<audio" not in html and 'data-text="Hello Rex, what helps?"' in html
+    assert not library_notes(app)
+
+
+def library_notes(app) -> list[Path]:
+    pending = app.extensions["sauti_audio"].pending
+    return list(pending.glob("*.txt")) if pending.is_dir() else []
+
+
+def test_audio_addresses_are_refused_unless_they_name_a_file(client) -> None:
+    assert client.get("/audio/../../config.py").status_code == 404
+    assert client.get("/audio/" + "0" * 24 + ".opus").status_code == 404  # never noted
+    assert client.get("/audio/recorded/x/en/..%2Fsecret.ogg").status_code == 404
+
+
+# --------------------------------------------------------------------------- the shipped files
+def _ogg_duration(data: bytes) -> float:
+    """Seconds of an Ogg Opus file: the last page's granule position less the pre-skip, at 48 kHz."""
+    pre_skip = struct.unpack_from("<H", data, data.index(b"OpusHead") + 10)[0]
+    last = data.rindex(b"OggS")
+    granule = struct.unpack_from("<q", data, last + 6)[0]
+    return (granule - pre_skip) / 48000
+
+
+def test_every_shipped_audio_file_decodes_and_lasts_as_long_as_its_words() -> None:
+    sizes = audio.shipped_sizes()
+    assert set(sizes) == set(LANGUAGES)
+    listing = []
+    for language in LANGUAGES:
+        folder = audio.SHIPPED / language
+        rows = audio.read_index(folder / audio.INDEX)
+        assert rows and {p.name for p in folder.glob("*.opus")} == {name for name, _ in rows}
+        for name, words in rows:
+            assert name == audio_name(words, VOICES[language])  # named by its words and voice
+            data = (folder / name).read_bytes()
+            low, high = duration_range(words, VOICES[language])
+            assert low <= _ogg_duration(data) <= high, (language, words, _ogg_duration(data))
+            listing.append(f"file '{folder / name}'")
+    # Every file decodes: one ffmpeg run over all of them, stopping at the first error.
+    with io.StringIO("\n".join(listing)) as text:
+        result = subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-f", "concat", "-safe", "0",
+                                 "-protocol_whitelist", "file,pipe", "-i", "-", "-f", "null", "-"],
+                                input=text.read().encode(), capture_output=True, timeout=300, check=False)
+    assert result.returncode == 0 and not result.stderr, result.stderr[-500:]
+    # ffprobe agrees with the durations read above (one file per language).
+    for language in LANGUAGES:
+        path = next((audio.SHIPPED / language).glob("*.opus"))
+        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_name,channels",
+                                "-of", "default=nw=1", str(path)], capture_output=True, text=True, check=True)
+        assert "codec_name=opus" in probe.stdout and "channels=1" in probe.stdout
+        seconds = float(re.search(r"duration=([\d.]+)", probe.stdout).group(1))
+        assert abs(seconds - _ogg_duration(path.read_bytes())) < 0.05
+
+
+def test_the_shipped_audio_covers_every_text_of_the_bundled_consultation() -> None:
+    instrument = load_bundled()
+    for language in LANGUAGES:
+        names = {name for name, _ in audio.read_index(audio.SHIPPED / language / audio.INDEX)}
+        for one in instrument_texts(instrument, language):
+            assert audio_name(one.text, VOICES[language]) in names, (language, one)
+    rows = {row.language: row for row in audio.coverage(instrument)}
+    assert all(not row.missing for row in rows.values())
+
+
+def test_the_build_is_deterministic_and_a_missing_synthesizer_is_said_plainly(runner, tmp_path, monkeypatch) -> None:
+    text = "Do you know a free phone line for children?"
+    first = audio.synthesize(text, VOICES["en"])
+    assert first == audio.synthesize(text, VOICES["en"])  # same words and voice, same bytes
+    shipped = audio.SHIPPED / "en" / audio_name(text, VOICES["en"])
+    if shipped.is_file():
+        assert shipped.read_bytes() == first  # rebuilding never changes the shipped files
+    report = audio.build_language([instrument_texts(load_bundled(), "en")[0]], VOICES["en"], tmp_path)
+    again = audio.build_language([instrument_texts(load_bundled(), "en")[0]], VOICES["en"], tmp_path)
+    assert (report.made, again.made, again.kept) == (1, 0, 1)
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither espeak-ng nor opusenc on it
+    result = runner.invoke(args=["instruments", "audio", "build", "reporting-mechanisms"])
+    assert result.exit_code != 0
+    assert "espeak-ng and opusenc are not installed" in result.output
+    assert "apt-get install espeak-ng opus-tools" in result.output
+
+
+def test_validate_reports_texts_without_audio(runner, tmp_path) -> None:
+    from instruments import dump_native
+    from tests.factories import make_test_instrument
+
+    path = tmp_path / "test.yaml"
+    path.write_text(dump_native(make_test_instrument()), encoding="utf-8")
+    from click.testing import CliRunner
+
+    from survey.cli import main
+
+    result = CliRunner().invoke(main, ["instruments", "validate", str(path)])
+    assert "AUDIO en:" in result.output and "have no shipped audio" in result.output
+    bundled = tmp_path / "bundled.yaml"
+    bundled.write_text(dump_native(load_bundled()), encoding="utf-8")
+    result = CliRunner().invoke(main, ["instruments", "validate", str(bundled)])
+    assert "AUDIO" not in result.output
+
+
+def test_shipped_audio_is_small(capsys) -> None:
+    """Mono Opus at 24 kbit/s: the size per language, printed for the closing note."""
+    sizes = audio.shipped_sizes()
+    for language, (files, size) in sizes.items():
+        print(f"{language}: {files} files, {size / 1024:.0f} KiB")  # noqa: T201
+        assert size < 3 * 1024 * 1024
+    assert shutil.which("ffprobe")
