@@ -1,9 +1,9 @@
 """Read-aloud: the play control beside each child-facing text, and the audio it plays.
 
-``listen(text, ...)`` (a template global) draws a plain ``<audio controls preload="none">``,
-which works without JavaScript and fetches nothing until pressed, and a hidden button named
-"Listen" in the page's language that ``static/js/read-aloud.js`` shows instead (one tap plays;
-where no file can be had it reads the words with the browser's speech synthesis).  ``said(text)``
+``listen(text, ...)`` (a template global) draws a plain ``<audio controls preload="none">``
+named "Listen" in the page's language, which works without JavaScript and fetches nothing until
+pressed; ``static/js/read-aloud.js`` puts a "Listen" button of that name in its place (one tap
+plays; where no file can be had it reads the words with the browser's speech synthesis).  ``said(text)``
 is the text followed by its control.  Nothing plays by itself.
 
 Audio is served from this host only (:mod:`survey.services.audio` says where each file comes
@@ -82,14 +82,13 @@ def listen(text: object, lang: str | None = None, item: Item | None = None, key:
     lang = lang or str(get_locale())
     src, recorded = source_of(words, lang, key=key, instrument=instrument, personal=personal)
     name = _("Listen")
-    button = Markup('<button type="button" class="listen-button" hidden><span class="visually-hidden">{}</span>'
-                    "</button>").format(name)
-    marks = Markup(' data-recorded=""') if recorded else Markup("")
     if src is None:
-        # Read by the browser's own voice only; without scripts the words are on the screen.
-        return Markup('<span class="listen" lang="{}" data-text="{}">{}</span>').format(lang, words, button)
-    return Markup('<span class="listen"{}><audio controls preload="none" src="{}" aria-label="{}"></audio>{}'
-                  "</span>").format(marks, src, name, button)
+        # Read by the browser's own voice only (read-aloud.js); without scripts the words are on the screen.
+        return Markup('<span class="listen" lang="{}" data-text="{}" data-label="{}"></span>').format(lang, words, name)
+    # read-aloud.js puts a "Listen" button (named by aria-label) in place of the native control.
+    marks = Markup(" data-recorded") if recorded else Markup("")
+    return Markup('<audio class="listen" controls preload="none" src="{}" aria-label="{}"{}></audio>').format(
+        src, name, marks)
 
 
 @bp.app_template_global("question_text")

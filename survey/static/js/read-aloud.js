@@ -1,9 +1,9 @@
 // Read aloud.  An enhancement only: without scripts each text has a plain audio control that
 // fetches nothing until pressed, and the page is complete without either.
-//  - Each ".listen" slot: its native audio control gives way to one "Listen" button; one tap
-//    plays (a second tap stops); nothing plays by itself.  Where the file cannot be had, or
-//    the slot has no file (a text with the child's own earlier answer), the browser's own
-//    speech synthesis reads the words, where it has a voice for the language.
+//  - Each ".listen" control: the native audio control gives way to one "Listen" button (named
+//    by the server, in the page's language); one tap plays (a second tap stops); nothing plays
+//    by itself.  Where the file cannot be had, or there is none (a text with the child's own
+//    earlier answer), the browser's own speech synthesis reads the words, where it has a voice.
 //  - "Read this to me" on the information page reads the whole block with that voice.
 // Nothing is sent anywhere (no microphone); the audio comes from this server only.
 (function () {
@@ -41,35 +41,41 @@
     speech.speak(utterance);
   }
 
-  // The words beside a slot, for the speech fallback: its holder's text without the controls.
-  function wordsNear(slot) {
-    if (slot.hasAttribute("data-text")) { return slot.getAttribute("data-text"); }
-    var holder = slot.parentNode, copy = holder.cloneNode(true);
-    copy.querySelectorAll(".listen, input, select, textarea, ul.errors").forEach(function (n) { n.remove(); });
-    var before = slot.previousElementSibling;
-    if (holder.tagName === "FIELDSET" || holder.classList.contains("field") || holder.classList.contains("item")) {
-      copy = before ? before.cloneNode(true) : copy;  // the legend or label just before
-    }
+  // The words beside a control, for the speech fallback: its holder's text without the controls
+  // (the legend or label just before it, where it follows one).
+  function wordsNear(control) {
+    if (control.hasAttribute("data-text")) { return control.getAttribute("data-text"); }
+    var before = control.previousElementSibling;
+    var holder = before && /^(LEGEND|LABEL|P)$/.test(before.tagName) ? before : control.parentNode;
+    var copy = holder.cloneNode(true);
+    copy.querySelectorAll(".listen, .listen-button, input, select, textarea, ul.errors").forEach(function (n) { n.remove(); });
     return (copy.textContent || "").replace(/\s+/g, " ").trim();
   }
 
-  document.querySelectorAll(".listen").forEach(function (slot) {
-    var audio = slot.querySelector("audio");
-    var button = slot.querySelector(".listen-button");
-    var lang = langOf(slot);
-    if (!button) { return; }
+  // Each control: <audio class="listen" controls preload="none" aria-label="Listen"> (a file), or
+  // <span class="listen" data-text data-label> (the browser's voice only).
+  document.querySelectorAll(".listen").forEach(function (control) {
+    var audio = control.tagName === "AUDIO" ? control : null;
+    var lang = langOf(control);
     if (!audio && !hasVoice(lang)) { return; }  // no file and no voice: the words stay on screen
+    var button = document.createElement("button");
+    var name = document.createElement("span");
+    button.type = "button";
+    button.className = "listen-button";
+    name.className = "visually-hidden";
+    name.textContent = control.getAttribute(audio ? "aria-label" : "data-label") || "Listen";
+    button.appendChild(name);
+    control.parentNode.insertBefore(button, control);
     if (audio) {
       audio.controls = false;
       audio.hidden = true;
       audio.addEventListener("ended", function () { button.classList.remove("playing"); playing = null; });
     }
-    button.hidden = false;
     button.addEventListener("click", function () {
       var again = button.classList.contains("playing");
       stopAll();
       if (again) { return; }  // a second tap stops
-      if (!audio || audio.getAttribute("data-failed")) { say(wordsNear(slot), lang, button); return; }
+      if (!audio || audio.getAttribute("data-failed")) { say(wordsNear(control), lang, button); return; }
       button.classList.add("playing");
       playing = audio;
       audio.currentTime = 0;
@@ -80,7 +86,7 @@
           audio.setAttribute("data-failed", "1");
           button.classList.remove("playing");
           playing = null;
-          if (hasVoice(lang)) { say(wordsNear(slot), lang, button); }
+          if (hasVoice(lang)) { say(wordsNear(control), lang, button); }
         });
       }
     });
@@ -95,7 +101,7 @@
       button.addEventListener("click", function () {
         stopAll();
         // The button may sit inside what it reads: its own words (and the play controls) are not read out.
-        var controls = [slot].concat(Array.prototype.slice.call(target.querySelectorAll(".listen")));
+        var controls = [slot].concat(Array.prototype.slice.call(target.querySelectorAll(".listen, .listen-button")));
         var shown = controls.map(function (n) { var was = n.hidden; n.hidden = true; return was; });
         var words = target.innerText;
         controls.forEach(function (n, i) { n.hidden = shown[i]; });
