@@ -279,7 +279,8 @@ def coverage(instrument: Instrument, library: Library | None = None,
 class Library:
     """The audio of one application: its instance folder, recordings and the shipped files."""
 
-    def __init__(self, instance_path: str) -> None:
+    def __init__(self, instance_path: str, rescan_seconds: float = RESCAN_SECONDS) -> None:
+        self.rescan_seconds = rescan_seconds
         self.made = Path(instance_path) / "audio"
         self.pending = self.made / "pending"
         self.recordings = Path(instance_path) / "recordings"
@@ -351,7 +352,7 @@ class Library:
         key = (instrument_id, lang)
         now = time.monotonic()
         seen = self._scanned.get(key)
-        if seen is not None and now - seen[0] < RESCAN_SECONDS:
+        if seen is not None and now - seen[0] < self.rescan_seconds:
             return self._recorded.get(key, {})
         found: dict[str, Path] = {}
         if folder.is_dir():
@@ -438,7 +439,8 @@ def _sound_bytes(data: bytes, suffix: str) -> bool:
 
 def init_app(app) -> None:  # noqa: ANN001
     """One :class:`Library` per application, on ``app.extensions['sauti_audio']``."""
-    app.extensions["sauti_audio"] = Library(app.instance_path)
+    app.extensions["sauti_audio"] = Library(app.instance_path,
+                                            float(app.config.get("AUDIO_RESCAN_SECONDS", RESCAN_SECONDS)))
 
 
 def library() -> Library:

@@ -9,6 +9,7 @@ Every shipped file must decode and last about as long as its words take to say.
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import struct
 import subprocess
@@ -323,3 +324,57 @@ def test_validate_reports_texts_without_audio(runner, tmp_path) -> None:
     bundled.write_text(dump_native(load_bundled()), encoding="utf-8")
     result = CliRunner().invoke(main, ["instruments", "validate", str(bundled)])
     assert "AUDIO en:" not in result.output and "AUDIO sw:" not in result.output
+
+
+# --------------------------------------------------------------------------- human recordings
+def test_a_recording_uploaded_or_dropped_in_replaces_the_synthetic_voice(make_app, make_user, tmp_path) -> None:
+    from instruments.audio import item_key
+    from tests.conftest import sign_in
+    from tests.survey.child_walk import _Inputs
+
+    app = make_app(AUDIO_RESCAN_SECONDS=0)
+    consultation = open_bundled(app, country_profile="example-ke", languages=("en",))
+    child = enter(app, cards(app, consultation, 1)[0], 12)
+    first = child.get("/p/q/0").get_data(as_text=True)
+    inputs = _Inputs()
+    inputs.feed(first)
+    question, options = next(iter({**inputs.radios, **inputs.checkboxes}.items()))
+    item = load_bundled().item(question.removeprefix("q_"))
+    option_key = f"{item.name}.{options[0]}"
+    make_user("ada", "admin")
+    admin = app.test_client()
+    sign_in(admin, "ada")
+    console = admin.get("/admin/instruments/reporting-mechanisms/audio?language=en")
+    assert console.status_code == 200 and f'value="{option_key}"' in console.get_data(as_text=True)
+
+    voice = audio.synthesize("Hello, this is a person reading.", VOICES["en"])
+    refused = admin.post("/admin/instruments/reporting-mechanisms/audio", content_type="multipart/form-data",
+                         data={"language": "en", "key": option_key, "file": (io.BytesIO(b"not sound"), "a.ogg")})
+    assert refused.status_code == 400 and "not a sound file" in refused.get_data(as_text=True)
+    unknown = admin.post("/admin/instruments/reporting-mechanisms/audio", content_type="multipart/form-data",
+                         data={"language": "en", "key": "nope", "file": (io.BytesIO(voice), "a.ogg")})
+    assert unknown.status_code == 400
+    kept = admin.post("/admin/instruments/reporting-mechanisms/audio", content_type="multipart/form-data",
+                      data={"language": "en", "key": option_key, "file": (io.BytesIO(voice), "reading.opus")})
+    assert kept.status_code == 303
+    # Dropped in by hand, named by the question's key.
+    folder = Path(app.instance_path) / "recordings" / "reporting-mechanisms" / "en"
+    (folder / f"{item_key(item, 'B')}.ogg").write_bytes(voice)
+
+    page = read_page(child.get("/p/q/0").get_data(as_text=True))
+    recorded = [c for c in page.controls if c.src and "/audio/recorded/" in c.src]
+    assert {c.src.split("?")[0].rsplit("/", 1)[-1] for c in recorded} == {f"{option_key}.opus",
+                                                                          f"{item_key(item, 'B')}.ogg"}
+    html = child.get("/p/q/0").get_data(as_text=True)
+    assert html.count(" data-recorded") == 2  # labelled as recordings
+    with child.get(recorded[0].src) as response:
+        assert response.status_code == 200 and response.data == voice
+        assert "immutable" in response.headers["Cache-Control"]
+    listing = admin.get("/admin/instruments/reporting-mechanisms/audio?language=en").get_data(as_text=True)
+    assert listing.count("<strong>recording</strong>") == 2
+
+    removed = admin.post("/admin/instruments/reporting-mechanisms/audio",
+                         data={"language": "en", "key": option_key, "action": "delete"})
+    assert removed.status_code == 303
+    html = child.get("/p/q/0").get_data(as_text=True)
+    assert html.count(" data-recorded") == 1
