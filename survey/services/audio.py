@@ -63,7 +63,7 @@ _LANG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 
 # The child-facing interface texts with a play control, written ``said(_("..."))`` or
 # ``listen(_("..."))`` in the templates: the build speaks them in every language.
-_SAID_RE = re.compile(r"""(?:said|listen)\(_\("((?:[^"\\]|\\.)*)"\)""")
+_SAID_RE = re.compile(r"""(?:said|listen)\(_\("((?:[^"\\]|\\.)*)"\)\)""")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: The reserved answers beside every question (``survey.pages.builder``), spoken with them.
 RESERVED_ANSWERS = ("I'd rather not say", "I don't know")

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from consent.texts import BulletList, Paragraph
 from instruments.audio import item_key, question_text, spoken, voice_for
 from instruments.model import Item
 from instruments.references import has_answer_references
@@ -94,6 +95,26 @@ def listen(text: object, lang: str | None = None, item: Item | None = None, key:
 @bp.app_template_global("question_text")
 def _question_text(label: object, hint: object = None) -> str:
     return question_text(_plain(label), _plain(hint))
+
+
+@bp.app_template_global()
+def spoken_sections(sections: object, title: str = "") -> str:
+    """The words of a rendered consent text's sections, as shown: the title, then each paragraph,
+    and each list's entries (for one play control that reads them all)."""
+    parts = [title] if title else []
+    for section in sections:
+        for block in section.blocks:
+            if isinstance(block, BulletList):
+                parts.append(". ".join(block.items))
+            elif isinstance(block, Paragraph):
+                parts.append(block.text)
+    return spoken(" ".join(p.strip() for p in parts if p and p.strip()))
+
+
+@bp.app_template_global()
+def spoken_questions(questions: object) -> str:
+    """The comprehension questions of a consent text with their answers, as shown."""
+    return spoken(" ".join(f"{q.question} " + " ".join(f"{o.text}." for o in q.options) for q in questions))
 
 
 @bp.app_template_global()

@@ -198,18 +198,27 @@ def test_the_information_and_assent_text_is_spoken_from_the_words_on_the_screen(
         client.environ_base["REMOTE_ADDR"] = f"10.99.0.{len(language)}{ord(language[0]) % 9}"
         assert client.post(f"/?lang={language}", data={"code": code}).status_code == 302
         assert client.post("/p/age", data={"age": "9"}).status_code == 302
-        html = client.get("/p/about").get_data(as_text=True)
-        page = read_page(_main(html))
-        paragraphs = [s for s in page.slots if s.what == "p" and s.control is not None]
+        html = _main(client.get("/p/about").get_data(as_text=True))
+        first, more = html.split('<details class="more-information">', 1)
+        # What a child reads before choosing: heard in one go from the title's control, word for word.
+        top = read_page(first)
+        title = next(s for s in top.slots if s.what == "h1")
+        _, heard = _is_shipped_or_noted(library, title.control.src)
+        shown = [s.words for s in top.slots if s.what in ("p", "li") and s.control is None]
+        assert len(shown) >= 4 and heard.startswith(title.words)
+        for words in shown:
+            assert words in heard, words
+        assert "{" not in heard and "0800 1111" in heard  # the country profile's helpline, filled in
+        # "Tell me more": each paragraph has its own control, made from exactly its words.
+        paragraphs = [s for s in read_page(more.split("</details>")[0]).slots if s.what == "p" and s.control]
         assert len(paragraphs) >= 5
         for slot in paragraphs:
             _, words = _is_shipped_or_noted(library, slot.control.src)
-            if words is not None:  # made here from the words shown, placeholders filled
-                assert words == slot.words and "{" not in words
-        spoken_here = {_is_shipped_or_noted(library, s.control.src)[1] for s in paragraphs} - {None}
-        assert any("Test organisation" in words for words in spoken_here)
+            assert words is None or (words == slot.words and "{" not in words)
+        said = [_is_shipped_or_noted(library, s.control.src)[1] for s in paragraphs]
+        assert any("Test organisation" in (words or "") for words in said)
         # The first press makes the file from those words, once, and serves it as immutable.
-        src = next(s.control.src for s in paragraphs if "Test organisation" in s.words)
+        src = title.control.src
         with client.get(src) as response:
             assert response.status_code == 200 and response.mimetype == "audio/ogg"
             assert response.data[:4] == b"OggS"

@@ -46,7 +46,7 @@
   function wordsNear(control) {
     if (control.hasAttribute("data-text")) { return control.getAttribute("data-text"); }
     var before = control.previousElementSibling;
-    var holder = before && /^(LEGEND|LABEL|P)$/.test(before.tagName) ? before : control.parentNode;
+    var holder = before && /^(LEGEND|LABEL|P|H1|H2)$/.test(before.tagName) ? before : control.parentNode;
     var copy = holder.cloneNode(true);
     copy.querySelectorAll(".listen, .listen-button, input, select, textarea, ul.errors").forEach(function (n) { n.remove(); });
     return (copy.textContent || "").replace(/\s+/g, " ").trim();
@@ -65,7 +65,18 @@
     name.className = "visually-hidden";
     name.textContent = control.getAttribute(audio ? "aria-label" : "data-label") || "Listen";
     button.appendChild(name);
-    control.parentNode.insertBefore(button, control);
+    var before = control.previousElementSibling;
+    if (before && /^(LEGEND|H1|H2)$/.test(before.tagName)) {
+      // At the end of the question or heading it reads, so it takes no line of its own; a
+      // question keeps its own words as its name.
+      if (before.tagName === "LEGEND" && !before.parentNode.hasAttribute("aria-label")) {
+        before.parentNode.setAttribute("aria-label", before.textContent.replace(/\s+/g, " ").trim());
+      }
+      before.appendChild(document.createTextNode(" "));
+      before.appendChild(button);
+    } else {
+      control.parentNode.insertBefore(button, control);
+    }
     if (audio) {
       audio.controls = false;
       audio.hidden = true;
