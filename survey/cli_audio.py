@@ -84,6 +84,8 @@ def audio_build(instrument_id: str, languages: tuple[str, ...]) -> None:
         total += report.bytes
         click.echo(f"{lang}: {report.files} texts, {report.made} made, {report.kept} unchanged, "
                    f"{report.removed} removed; {report.bytes / 1024:.0f} KiB")
+    if bundled:
+        (audio.SHIPPED / audio.TOOLS).write_text(audio.synthesizer_versions() + "\n", encoding="utf-8")
     click.echo(f"Total {total / 1024:.0f} KiB in {audio.SHIPPED if bundled else current_app.instance_path}.")
 
 

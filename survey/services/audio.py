@@ -85,6 +85,24 @@ def synthesizer_problem() -> str | None:
             "Children's browsers read the words aloud instead where they have a voice.")
 
 
+#: The versions the shipped files were made with (the bytes depend on them).
+TOOLS = "TOOLS.txt"
+
+
+def synthesizer_versions() -> str:
+    """espeak-ng's and opusenc's versions, e.g. ``espeak-ng 1.51; opusenc opus-tools 0.2 (libopus 1.3.1)``."""
+    found = []
+    for command in (["espeak-ng", "--version"], ["opusenc", "--version"]):
+        path = shutil.which(command[0])
+        if path is None:
+            found.append(f"{command[0]} missing")
+            continue
+        out = subprocess.run([path, *command[1:]], capture_output=True, text=True, timeout=30, check=False)  # noqa: S603 # nosec B603
+        first = (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else command[0]
+        found.append(re.sub(r"\s+Data at:.*$", "", first).strip())
+    return "; ".join(found)
+
+
 def synthesize(text: str, voice: Voice) -> bytes:
     """``text`` spoken by ``voice``: Ogg Opus, mono, 24 kbit/s, the same bytes every time.
 

@@ -147,7 +147,10 @@ def test_every_page_of_the_bundled_consultation_offers_a_play_control_for_each_t
             page = read_page(_main(html))
             slots = _question_slots(page)
             assert slots, (band, number)
+            heard = {slot.words for slot in slots if slot.control is not None}
             for slot in slots:
+                if slot.control is None and slot.what == "option" and slot.words in heard:
+                    continue  # a matrix's scale, heard in its first row
                 assert slot.control is not None, (language, band, number, slot)
                 assert slot.control.name == LISTEN[language]
                 assert slot.control.src and slot.control.src.startswith("/audio/"), slot
@@ -304,9 +307,10 @@ def test_the_build_is_deterministic_and_a_missing_synthesizer_is_said_plainly(ru
     text = "Do you know a free phone line for children?"
     first = audio.synthesize(text, VOICES["en"])
     assert first == audio.synthesize(text, VOICES["en"])  # same words and voice, same bytes
-    shipped = audio.SHIPPED / "en" / audio_name(text, VOICES["en"])
-    if shipped.is_file():
-        assert shipped.read_bytes() == first  # rebuilding never changes the shipped files
+    shipped = audio.SHIPPED / "en" / audio_name(instrument_texts(load_bundled(), "en")[0].text, VOICES["en"])
+    made_with = (audio.SHIPPED / audio.TOOLS).read_text(encoding="utf-8").strip()
+    if made_with == audio.synthesizer_versions():  # rebuilding with the same tools changes no file
+        assert shipped.read_bytes() == audio.synthesize(instrument_texts(load_bundled(), "en")[0].text, VOICES["en"])
     report = audio.build_language([instrument_texts(load_bundled(), "en")[0]], VOICES["en"], tmp_path)
     again = audio.build_language([instrument_texts(load_bundled(), "en")[0]], VOICES["en"], tmp_path)
     assert (report.made, again.made, again.kept) == (1, 0, 1)

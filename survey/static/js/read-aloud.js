@@ -59,12 +59,10 @@
     var lang = langOf(control);
     if (!audio && !hasVoice(lang)) { return; }  // no file and no voice: the words stay on screen
     var button = document.createElement("button");
-    var name = document.createElement("span");
     button.type = "button";
     button.className = "listen-button";
-    name.className = "visually-hidden";
-    name.textContent = control.getAttribute(audio ? "aria-label" : "data-label") || "Listen";
-    button.appendChild(name);
+    // Named, not labelled with text: the heading or question it sits in keeps its own words.
+    button.setAttribute("aria-label", control.getAttribute(audio ? "aria-label" : "data-label") || "Listen");
     var before = control.previousElementSibling;
     if (before && /^(LEGEND|H1|H2)$/.test(before.tagName)) {
       // At the end of the question or heading it reads, so it takes no line of its own; a
@@ -72,7 +70,6 @@
       if (before.tagName === "LEGEND" && !before.parentNode.hasAttribute("aria-label")) {
         before.parentNode.setAttribute("aria-label", before.textContent.replace(/\s+/g, " ").trim());
       }
-      before.appendChild(document.createTextNode(" "));
       before.appendChild(button);
     } else {
       control.parentNode.insertBefore(button, control);
