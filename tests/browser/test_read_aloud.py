@@ -41,3 +41,13 @@ def test_one_tap_on_listen_plays_the_audio_and_nothing_plays_before(page, bundle
     assert page.evaluate("document.querySelector('main .listen-button').classList.contains('playing')"
                          " || document.querySelector('main audio.listen').ended")
     assert page.outside_requests == []
+
+
+def test_the_recordings_console_passes_axe(page, world) -> None:
+    from tests.browser.test_accessibility import _sign_in
+
+    _sign_in(page, "ada")
+    for language in ("en", "ar"):
+        page.goto(f"/admin/instruments/reporting-mechanisms/audio?language={language}")
+        assert page.locator("h1").inner_text().startswith("Read-aloud audio")
+        assert _violations(page) == [], language

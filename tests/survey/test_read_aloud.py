@@ -386,6 +386,9 @@ def test_a_recording_uploaded_or_dropped_in_replaces_the_synthetic_voice(make_ap
     listing = admin.get("/admin/instruments/reporting-mechanisms/audio?language=en").get_data(as_text=True)
     assert listing.count("<strong>recording</strong>") == 2
 
+    status = app.test_cli_runner().invoke(args=["instruments", "audio", "status", "reporting-mechanisms"])
+    assert "en: " in status.output and ", 2 recorded, 0 without audio" in status.output, status.output
+
     removed = admin.post("/admin/instruments/reporting-mechanisms/audio",
                          data={"language": "en", "key": option_key, "action": "delete"})
     assert removed.status_code == 303
