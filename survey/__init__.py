@@ -120,6 +120,9 @@ def _register_extensions(app: Flask) -> None:
     from survey.templating import init_app as init_templating
 
     init_templating(app)
+    from survey.services import audio
+
+    audio.init_app(app)
 
 
 #: A permanent session's cookie is re-issued (new expiry) when it is this old, not on every

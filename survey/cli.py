@@ -233,6 +233,13 @@ def instruments_validate(path: str) -> None:
     result = _load_file(path)
     for issue in result.issues:
         click.echo(str(issue))
+    from survey.services.audio import coverage  # read-aloud: texts without a shipped audio file
+
+    for row in coverage(result.instrument):
+        if row.missing:
+            click.echo(f"AUDIO {row.language}: {len(row.missing)} of {row.texts} texts have no shipped audio "
+                       + ("(`sauti instruments audio status ID` counts recordings and files made here)."
+                          if row.voice else "and there is no voice for this language (the browser reads them)."))
     errors = [i for i in result.issues if i.severity.value == "error"]
     click.echo(f"{result.instrument.id} {result.instrument.version}: {len(errors)} error(s), "
                f"{len(result.issues) - len(errors)} warning(s).")
@@ -305,6 +312,11 @@ def instruments_preview(path: str, band: str, lang: str | None, research: bool) 
         bands = ", ".join(instrument.settings.band_codes)
         raise click.ClickException(f"No band {band!r}; this instrument has {bands}.")
     click.echo(preview_text(instrument, band, lang, research))
+
+
+from survey.cli_audio import audio_group  # noqa: E402 - `sauti instruments audio`
+
+instruments_group.add_command(audio_group)
 
 
 # --------------------------------------------------------------------------- retention

@@ -18,6 +18,7 @@ def blueprints() -> tuple[Blueprint, ...]:
         staff,
         tokens,
     )
+    from survey.views.audio import bp as audio_bp  # read-aloud: the play controls, the audio, the console
 
     return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, programme.bp, safeguarding.bp, admin.bp,
-            profiles.bp, tokens.bp)
+            profiles.bp, tokens.bp, audio_bp)

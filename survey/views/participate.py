@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -37,7 +38,7 @@ from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.i18n import text_direction
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
 from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
-from survey.services import facilitation, journey, participants
+from survey.services import audio, facilitation, journey, participants
 from survey.services.consent_rules import may_proceed
 from survey.services.placeholders import instrument_for_children
 from survey.services.safeguarding import help_context_source
@@ -235,6 +236,7 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
     stored = journey.step_values(all_stored, path)
     _remember_step(participant, step)
     lang = journey.content_language(participant, _locale())
+    g.audio_lang, g.audio_instrument, g.audio_band = lang, instrument.id, participant.band  # for the play controls
     page = plan.all_pages[index]
     values_so_far = journey.expression_values(stored)
     items = journey.relevant_items(instrument, participant, index, values_so_far, lang)
@@ -338,6 +340,7 @@ def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) 
     """
     config = current_app.config
     key = (id(plan.view), _locale(), participant.consultation.facilitated, request.script_root,
+           audio.library().generation(participant.consultation.instrument_id, layout["lang"]),
            config.get("QUICK_EXIT_URL"), tuple(config["SUPPORTED_LOCALES"]),
            tuple(item.name for item in items), *(value for name, value in layout.items() if name != "page"))
     return key, (plan.view, help_context_source(participant.consultation))

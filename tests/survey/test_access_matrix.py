@@ -40,9 +40,11 @@ def url_arguments(world: World, arguments: set[str]) -> dict:
               # programme records and country profiles
               "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic",
               # the API and its tokens
-              "number": 1, "key": "participation:all", "instrument_id": "test", "version": "1", "token_id": 1,
+              "number": 1, "key": "participation:all", "version": "1", "token_id": 1,
               "membership_id": 999999,  # no such member: nobody is removed mid-walk
-              "path": "1"}  # a repeat instance
+              "path": "1",  # a repeat instance
+              # read-aloud audio (and the API's instrument downloads)
+              "name": "0" * 24 + ".opus", "instrument_id": "reporting-mechanisms", "file_name": "AW1.ogg"}
     missing = arguments - values.keys()
     assert not missing, f"teach this test a value for URL arguments {missing}"
     return {name: values[name] for name in arguments}
