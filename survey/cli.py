@@ -867,14 +867,19 @@ def serve(host: str, port: int, lan: bool, threads: int, workers: int | None) ->
 @click.option("--lan", is_flag=True, help="Let devices on the local network join.")
 @click.option("--codes", "code_count", default=30, show_default=True, type=click.IntRange(1, 500))
 @click.option("--no-serve", is_flag=True, help="Set everything up, print it, and exit.")
+@click.option("--languages", default="", metavar="CODES",
+              help="Comma-separated, e.g. en,sw,ar: the shipped translations are approved for the demo only.")
 @with_appcontext
-def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> None:
+def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool, languages: str) -> None:
     """Set up a demonstration (database, consultation, accounts, codes) and serve it."""
     from flask import current_app
 
-    from survey.services.demo import set_up_demo
+    from survey.services.demo import DemoLanguageError, set_up_demo
 
-    result = set_up_demo(code_count)
+    try:
+        result = set_up_demo(code_count, [code.strip() for code in languages.split(",") if code.strip()])
+    except DemoLanguageError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(result.describe(f"http://{host}:{port}"))
     if not no_serve:
         _serve(current_app._get_current_object(), host, port, lan, threads=DEFAULT_THREADS,

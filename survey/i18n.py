@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 
@@ -21,8 +21,12 @@ LANGUAGE_NAMES = {
 
 
 def select_locale() -> str:
-    """An explicit ``?lang=`` choice, then the session's, then Accept-Language, then the default."""
-    supported = current_app.config["SUPPORTED_LOCALES"]
+    """An explicit ``?lang=`` choice, then the session's, then Accept-Language, then the default,
+    among the languages this request may use (:func:`offered_locales`); outside a request (the
+    command line), the default."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    supported = offered_locales()
     explicit = request.args.get("lang", "")
     if explicit in supported:
         session[LOCALE_SESSION_KEY] = explicit
@@ -31,7 +35,32 @@ def select_locale() -> str:
     if remembered in supported:
         return remembered
     best = request.accept_languages.best_match(supported)
-    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return best or (default if default in supported else supported[0])
+
+
+def offered_locales() -> list[str]:
+    """The languages this request may be shown in.
+
+    A child in a consultation gets only the consultation's languages (each one checked, when the
+    consultation opened, to have every text a child reads); a child-facing page before a code is
+    entered offers the languages of the open consultations; staff pages offer every catalogue.
+    """
+    if "_sauti_offered" in g:
+        return g._sauti_offered
+    supported = list(current_app.config["SUPPORTED_LOCALES"])
+    offered = supported
+    from survey.access import is_child_facing, rule_for
+
+    if request.endpoint and is_child_facing(rule_for(current_app, request.endpoint)):
+        from survey.services.participants import current_participant, open_consultation_languages
+
+        participant = current_participant()
+        languages = (participant.consultation.language_list if participant is not None
+                     else open_consultation_languages())
+        offered = [code for code in languages if code in supported] or offered
+    g._sauti_offered = offered
+    return offered
 
 
 def _request_translations():  # noqa: ANN202 - babel.support.Translations

@@ -151,12 +151,14 @@ def open_consultation(consultation: Consultation, *, today: dt.date | None = Non
     """
     from survey.services.consent_rules import bindings_json, opening_check
     from survey.services.instrument_store import instrument_for
+    from survey.services.translations import language_problems
 
     if consultation.state not in ("draft", "closed"):
         raise ConsultationError(f"A {consultation.state} consultation cannot be opened.")
     instrument = instrument_for(consultation)
     check = opening_check(consultation, instrument, today or dt.date.today(), demo=demo)
-    problems = [problem.message for problem in check.problems] + research_problems(consultation, instrument)
+    problems = ([problem.message for problem in check.problems] + research_problems(consultation, instrument)
+                + language_problems(consultation, instrument, demo=demo))
     if problems:
         raise OpeningRefused(problems)
     with write_transaction() as session:
@@ -213,10 +215,16 @@ def create_from_form(data: dict, *, actor: User) -> Consultation:
     if data.get("site_code") and problem:
         raise ConsultationError(problem)
     instrument = instrument_store.instrument_for_version(record)
-    approved = {language.code for language in instrument.approved_languages}
-    refused = [code for code in data["languages"] if code not in approved]
-    if refused:
-        raise ConsultationError(f"These languages are not approved in this questionnaire: {', '.join(refused)}.")
+    # A language still in review may be chosen for a draft: the consultation opens in it only
+    # once everything a child reads in it is there and approved (translations.language_problems).
+    absent = [code for code in data["languages"] if code not in instrument.language_codes]
+    if absent:
+        from survey.services.translations import language_name
+
+        raise ConsultationError(_(
+            "This questionnaire has no %(languages)s version. Its languages are: %(offered)s.",
+            languages=", ".join(language_name(code) for code in absent),
+            offered=", ".join(language_name(code, instrument) for code in instrument.language_codes)))
     details = {name: data[name] for name in DETAIL_FIELDS if name in data and name != "research_mode"}
     consultation = create_consultation(
         title=data["title"], instrument_id=record.instrument_id, instrument_version=record.version,
