@@ -97,6 +97,15 @@ def text_direction(locale: str) -> str:
     return "rtl" if locale.split("_")[0].split("-")[0] in RTL_LANGUAGES else "ltr"
 
 
+def isolated(value: str, language: str | None) -> str:
+    """``value`` set apart (Unicode first-strong isolate) inside a right-to-left text, so that a
+    left-to-right run in it, such as "Childline (0800 1111)", keeps its own order and its
+    brackets; unchanged in a left-to-right language."""
+    if language and text_direction(language) == "rtl" and value:
+        return "\u2068" + value + "\u2069"
+    return value
+
+
 #: Words staff see for participant and consultation states (the stored values stay English codes).
 STATE_LABELS = {
     "issued": _l("code issued"),

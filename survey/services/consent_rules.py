@@ -71,6 +71,7 @@ def text_values(consultation: Consultation, instrument: Instrument, band: str | 
     from flask_babel import gettext as _
 
     from consent.profiles import helplines_for
+    from survey.i18n import isolated
     from survey.services.translations import wording_in
 
     profile = country_profile(consultation.country_profile)
@@ -89,7 +90,7 @@ def text_values(consultation: Consultation, instrument: Instrument, band: str | 
         "pages": pages,
         "feedback_date": consultation.feedback_due,
         "cutoff_date": consultation.analysis_cutoff,
-        "helpline": helpline_label(helpline),
+        "helpline": isolated(helpline_label(helpline), language),
         "reporting_role": reporting_role,
         "ethics_reference": consultation.ethics_reference or "-",
         "session_date": consultation.created_on,

@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 
 from survey.extensions import db
@@ -141,6 +142,24 @@ def approve_for_demo(instrument, record, languages: list[str], bands: list[str])
     return [f"{', '.join(labelled)}: the shipped questionnaire translations and consent texts are approved "
             "for this demonstration only. They are not reviewed, and cannot open a real consultation "
             "until a reviewer approves them (Translations, or sauti instruments approve-language)."]
+
+
+def example_text_values(language: str) -> dict[str, object]:
+    """The demo consultation's values for the consent texts' placeholders, in ``language``: how a
+    text reads with real words in it (the review pages show texts filled in with these)."""
+    from consent.profiles import helpline_label, helplines_for
+    from survey.i18n import isolated
+    from survey.services.safeguarding import country_profile
+
+    details = _demo_details()
+    words = {name: details[name] for name in ("organisation", "contact", "independent_contact", "audience",
+                                              "influence_scope")}
+    words.update(DEMO_WORDING.get(language, {}))
+    helpline = helplines_for(country_profile("generic"), language)[0]
+    return {**words, "minutes": 15, "pages": 12, "feedback_date": details["feedback_due"],
+            "cutoff_date": details["analysis_cutoff"], "helpline": isolated(helpline_label(helpline), language),
+            "reporting_role": _("our safeguarding lead"), "ethics_reference": "-",
+            "session_date": dt.date.today(), "return_by_date": dt.date.today()}
 
 
 def set_up_demo(code_count: int = 30, languages: list[str] | None = None) -> DemoResult:

@@ -272,6 +272,12 @@ def wording_in(consultation, language: str | None) -> dict[str, str]:  # noqa: A
     return words
 
 
+def given_wording(consultation, language: str) -> dict[str, str]:  # noqa: ANN001
+    """What has been written in ``language`` so far (nothing filled in from another language)."""
+    given = _wording(consultation).get(language) or {}
+    return {name: str(given.get(name) or "") for name in CHILD_WORDING}
+
+
 def missing_wording(consultation, language: str) -> list[str]:  # noqa: ANN001
     """The fields a consultation has not yet given in ``language``."""
     if language == consultation.language_list[0]:
