@@ -184,7 +184,8 @@ def test_po_files_go_out_to_translators_and_come_back_as_a_new_version(app, runn
     assert exported.exit_code == 0, exported.output
     po = target.read_bytes()
     assert b'msgctxt "title"' in po and b'msgstr "Watoto wanapaswa kuombaje msaada?"' in po
-    target.write_bytes(po.replace(b'msgstr "Watoto wanapaswa kuombaje msaada?"', b'msgstr "Watoto waombe msaada vipi?"'))
+    old, new = b'msgstr "Watoto wanapaswa kuombaje msaada?"', b'msgstr "Watoto waombe msaada vipi?"'
+    target.write_bytes(po.replace(old, new))
     imported = runner.invoke(args=["instruments", "import-language", "reporting-mechanisms", "sw", str(target),
                                    "--version", "1.1.1-sw", "--by", "Juma Otieno"])
     assert imported.exit_code == 0 and "1 changed text(s)" in imported.output
