@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
             "interface_languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in offered_locales()],
             "child_facing": child_facing,
             "state_label": state_label,
+            "language_name": lambda code: LANGUAGE_NAMES.get(code, code),
         }
         if child_facing:
             participant = current_participant()
