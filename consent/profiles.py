@@ -927,7 +927,7 @@ def helplines_missing_language(profile: CountryProfile, language: str) -> tuple[
     --------
     >>> helplines_missing_language(load_profile("example-ke"), "sw")
     ()
-    >>> helplines_missing_language(load_profile("example-ke"), "fr")
+    >>> helplines_missing_language(load_profile("example-ke"), "pt")
     ('Childline Kenya',)
     """
     base = profile.languages[0] if profile.languages else "en"

@@ -28,7 +28,7 @@ def demo(app):
     from survey.services.demo import set_up_demo
 
     with app.app_context():
-        result = set_up_demo(code_count=len(AGES) * len(TRANSLATED) + 2, languages=["en", *TRANSLATED])
+        result = set_up_demo(code_count=len(AGES) * len(TRANSLATED) + 1, languages=["en", *TRANSLATED])
         return [card.code for card in result.cards]
 
 
@@ -71,19 +71,29 @@ def _walk(app, code: str, language: str, age: int) -> list[tuple[str, str]]:  # 
     done = client.post("/p/end", data={"decision": "yes"})
     assert done.status_code == 302
     _page(client, done.location.removeprefix("http://localhost"), language, seen)
+    for after in ("/change", "/p/stopped?deleted=1", "/p/declined"):  # the withdrawal code, other endings
+        _page(client, after, language, seen)
     return seen
 
 
-@pytest.mark.parametrize("language", TRANSLATED)
-def test_every_page_of_every_age_group_is_in_the_chosen_language(app, demo, language) -> None:
+def test_every_page_of_every_age_group_is_in_the_chosen_language(app, demo) -> None:
     codes = iter(demo)
     problems = {}
-    for band, age in AGES.items():
-        pages = _walk(app, next(codes), language, age)
-        assert len(pages) > 12
-        for url, html in pages:
-            assert re.search(rf'<html lang="{language}" dir="(rtl|ltr)"', html), url
-            found = foreign_in(visible_text(html, language), language)
-            if found:
-                problems[f"{band} {url}"] = found
+    for language in TRANSLATED:
+        for band, age in AGES.items():
+            pages = _walk(app, next(codes), language, age)
+            assert len(pages) > 12
+            for url, html in pages:
+                assert re.search(rf'<html lang="{language}" dir="(rtl|ltr)"', html), (language, url)
+                found = foreign_in(visible_text(html, language), language)
+                if found:
+                    problems[f"{language} {band} {url}"] = found
     assert not problems, problems
+
+
+def test_the_help_panel_keeps_a_helpline_number_in_order_in_arabic(app, demo) -> None:
+    # Right to left, "116 111" would read "111 116" without an isolate around it.
+    page = _walk(app, demo[-1], "ar", 12)[2][1]  # the information page
+    assert 'dir="ltr">116 111</a>' in page
+    assert "\u2066116 111\u2069" in page  # inside the translated opening hours
+    assert "\u2068" in page and "\u2069" in page  # the {helpline} placeholder, set apart
