@@ -86,17 +86,19 @@ SW_WORDS = {"sw": {"organisation": "Mikono ya Msaada", "contact": "timu", "indep
                    "audience": "baraza", "influence_scope": "jinsi madawati ya msaada yanavyofanya kazi"}}
 
 
-def test_a_consultation_cannot_open_in_a_language_with_anything_missing(app, tmp_path) -> None:
+def test_a_consultation_cannot_open_in_a_language_with_anything_missing(app) -> None:
     # Kiswahili on a Kenyan profile whose helpline is written in English and Kiswahili only, with
     # nothing translated of the consultation's own words and the shipped Kiswahili
     # questionnaire still in review.
     from importlib import resources
 
+    from survey.services import profile_store
+
     kenya = (resources.files("consent") / "profiles" / "example-ke.yaml").read_text("utf-8")
     kept = [line for line in kenya.splitlines() if not line.strip().startswith(("fr:", "es:", "ar:"))]
-    profile = tmp_path / "kenya.yaml"
-    profile.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    consultation = _draft(app, languages=("en", "sw", "fr"), country_profile=str(profile))
+    with app.app_context():
+        profile_store.upload("\n".join(kept).replace("id: example-ke", "id: kenya-two").encode(), actor=None)
+    consultation = _draft(app, languages=("en", "sw", "fr"), country_profile="kenya-two")
     problems = " ".join(_problems(app, consultation, demo=True))
     assert "The Kiswahili questionnaire is translated, not approved" in problems
     assert "own words in another language" in problems and "Who will hear the results" in problems
