@@ -125,7 +125,7 @@ def approve_for_demo(instrument, record, languages: list[str], bands: list[str])
     from survey.services import translations
     from survey.services.consent_rules import text_registry
 
-    labelled = []
+    labelled, texts = [], 0
     for code in languages:
         if not translations.language_state(instrument, code, demo=True).approved_for(demo=True):
             translations.set_language_state(record, code, "approved", by=DEMO_REVIEWER, demo_only=True,
@@ -136,12 +136,18 @@ def approve_for_demo(instrument, record, languages: list[str], bands: list[str])
                 text = text_registry().latest(kind, code, band)
                 if not translations.text_state(text, demo=True).approved_for(demo=True):
                     translations.set_text_state(text.text_id, "approved", by=DEMO_REVIEWER, demo_only=True,
-                                                note="sauti demo --languages")
-    if not labelled:
-        return []
-    return [f"{', '.join(labelled)}: the shipped questionnaire translations and consent texts are approved "
-            "for this demonstration only. They are not reviewed, and cannot open a real consultation "
-            "until a reviewer approves them (Translations, or sauti instruments approve-language)."]
+                                                note="sauti demo")
+                    texts += 1
+    notes = []
+    if labelled:
+        notes.append(f"{', '.join(labelled)}: the shipped questionnaire translations are approved for this "
+                     "demonstration only. They are not reviewed, and cannot open a real consultation until a "
+                     "reviewer approves them (Translations, or sauti instruments approve-language).")
+    if texts:
+        notes.append("The children's information and assent texts are approved for this demonstration only; "
+                     "a reviewer approves each one before a real consultation (Translations, or sauti texts "
+                     "approve).")
+    return notes
 
 
 def example_text_values(language: str) -> dict[str, object]:

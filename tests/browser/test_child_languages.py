@@ -5,9 +5,9 @@ The consultation is the one ``sauti demo --languages en,sw,ar`` runs (bundled qu
 consent texts and generic country profile as shipped).  On each page the visible text (and the
 alt and aria-label texts), with every "Tell me more" opened, is checked for words of Sauti's
 other languages (:mod:`tests.language_words`); only what is marked with its own ``lang`` (the
-language menu's "English") may be in another language.  One age group each here; every page of
-every age group in every shipped language is checked without a browser in
-tests/survey/test_child_languages.py.
+language menu's "English") may be in another language.  The youngest age group here (the
+oldest goes right to left in test_bundled_journey.py); every page of every age group in every
+shipped language is checked without a browser in tests/survey/test_child_languages.py.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def test_a_child_completes_the_consultation_entirely_in_kiswahili(app, new_phone
 
 def test_a_child_completes_the_consultation_entirely_in_arabic(app, new_phone, demo_codes) -> None:
     page = new_phone()
-    tour = _complete(page, demo_codes[1], "ar", "rtl", age="15")
+    tour = _complete(page, demo_codes[1], "ar", "rtl", age="9")
     assert tour.foreign == {} and tour.pages > 15
     # The helpline number keeps its own order inside the right-to-left page.
     number = page.locator(".helplines a[href^='tel:']").first
