@@ -28,7 +28,7 @@ def demo(app):
     from survey.services.demo import set_up_demo
 
     with app.app_context():
-        result = set_up_demo(code_count=len(AGES) * len(TRANSLATED) + 1, languages=["en", *TRANSLATED])
+        result = set_up_demo(code_count=len(AGES) * len(TRANSLATED), languages=["en", *TRANSLATED])
         return [card.code for card in result.cards]
 
 
@@ -88,12 +88,10 @@ def test_every_page_of_every_age_group_is_in_the_chosen_language(app, demo) -> N
                 found = foreign_in(visible_text(html, language), language)
                 if found:
                     problems[f"{language} {band} {url}"] = found
+            if language == "ar":
+                # Right to left, "116 111" would read "111 116" without an isolate around it.
+                about = dict(pages)["/p/about"]
+                assert 'dir="ltr">116 111</a>' in about  # the help panel's number
+                assert "\u2066116 111\u2069" in about  # inside the translated opening hours
+                assert "\u2068" in about and "\u2069" in about  # the {helpline} placeholder, set apart
     assert not problems, problems
-
-
-def test_the_help_panel_keeps_a_helpline_number_in_order_in_arabic(app, demo) -> None:
-    # Right to left, "116 111" would read "111 116" without an isolate around it.
-    page = _walk(app, demo[-1], "ar", 12)[2][1]  # the information page
-    assert 'dir="ltr">116 111</a>' in page
-    assert "\u2066116 111\u2069" in page  # inside the translated opening hours
-    assert "\u2068" in page and "\u2069" in page  # the {helpline} placeholder, set apart
