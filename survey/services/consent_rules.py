@@ -80,7 +80,8 @@ def text_values(consultation: Consultation, instrument: Instrument, band: str | 
     bands = [band] if band else consultation.band_list
     pages = max(len(instrument.pages_for_band(b, research)) for b in bands)
     minutes = max(estimate_minutes(instrument, b, research) for b in bands)
-    words = wording_in(consultation, language)
+    # Each filled-in value is set apart in a right-to-left text (a contact number keeps its order).
+    words = {name: isolated(value, language) for name, value in wording_in(consultation, language).items()}
     with force_locale(language or consultation.language_list[0]):
         reporting_role = (profile.mandatory_reporting.roles[0] if profile.mandatory_reporting.roles
                           else _("our safeguarding lead"))
