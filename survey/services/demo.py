@@ -185,7 +185,10 @@ def set_up_demo(code_count: int = 30, languages: list[str] | None = None) -> Dem
     stored = instrument_store.store_bundled()
     instrument = instrument_store.instrument_for_version(stored)
     languages = demo_languages(instrument, languages)
-    title = DEMO_TITLE if languages == ["en"] else f"{DEMO_TITLE} ({', '.join(languages)})"
+    from survey.services.translations import language_name
+
+    title = (DEMO_TITLE if languages == ["en"]
+             else f"{DEMO_TITLE} ({', '.join(language_name(code, instrument) for code in languages)})")
     consultation = db.session.scalar(sa.select(Consultation).where(Consultation.title == title))
     note = f"{instrument.title.get_for('en') or instrument.id}, version {instrument.version}"
     bands = ["A", "B", "C"]
