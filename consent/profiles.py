@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from importlib import resources
@@ -52,6 +52,7 @@ __all__ = [
     "helpline_label",
     "helpline_placeholders",
     "helplines_for",
+    "helplines_missing_language",
     "helplines_fresh",
     "load_profile",
     "profile_from_mapping",
@@ -129,6 +130,30 @@ class Helpline:
     text: str | None = None
     free: bool | None = None
     age_range: str | None = None
+    #: ``(language, name, hours)`` for each language other than the profile's first one, in
+    #: which the help panel shows the helpline (``translations:`` in the profile file).
+    translations: tuple[tuple[str, str, str], ...] = ()
+
+    def in_language(self, language: str) -> Helpline:
+        """The helpline as a page in ``language`` shows it (its name and hours translated).
+
+        Examples
+        --------
+        >>> ke = load_profile("example-ke").helplines[0]
+        >>> ke.in_language("sw").hours
+        'Saa 24'
+        >>> ke.in_language("xx").hours
+        '24 hours'
+        """
+        for code, name, hours in self.translations:
+            if code == language:
+                return replace(self, name=name, hours=hours)
+        return self
+
+    def written_in(self, language: str, base_language: str) -> bool:
+        """True when the name and hours can be shown in ``language`` (the profile's first
+        language, or a translation given)."""
+        return language == base_language or any(code == language for code, _, _ in self.translations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +385,16 @@ PROFILE_SCHEMA: dict[str, Any] = {
                     "text": {"type": ["string", "null"]},
                     "free": {"type": ["boolean", "null"]},
                     "age_range": {"type": ["string", "null"]},
+                    "translations": {
+                        "type": "object",
+                        "description": "the name and hours in each other language children use, "
+                                       "e.g. sw: {name: ..., hours: Saa 24}",
+                        "propertyNames": _LANG,
+                        "additionalProperties": {
+                            "type": "object", "additionalProperties": False,
+                            "properties": {"name": _TEXT, "hours": _TEXT},
+                        },
+                    },
                 },
             },
         },
@@ -662,6 +697,10 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
                 text=_opt_text(h.get("text")),
                 free=h.get("free"),
                 age_range=_opt_text(h.get("age_range")),
+                translations=tuple(
+                    (code, (words.get("name") or h["name"]).strip(), (words.get("hours") or h["hours"]).strip())
+                    for code, words in sorted((h.get("translations") or {}).items())
+                ),
             )
             for h in data["helplines"]
         ),
@@ -865,17 +904,34 @@ def helplines_fresh(
 
 
 def helplines_for(profile: CountryProfile, language: str) -> tuple[Helpline, ...]:
-    """The profile's helplines for a help panel in ``language``: those answering in it first.
+    """The profile's helplines for a help panel in ``language``: those answering in it first,
+    each with its name and hours in that language where the profile gives them.
 
     Every helpline is kept (a child may still call one in another language); the order is
     otherwise the profile's.
 
     Examples
     --------
-    >>> [h.name for h in helplines_for(load_profile("example-ke"), "sw")]
-    ['Childline Kenya']
+    >>> [(h.name, h.hours) for h in helplines_for(load_profile("example-ke"), "sw")]
+    [('Childline Kenya', 'Saa 24')]
     """
-    return tuple(sorted(profile.helplines, key=lambda h: language not in h.languages))
+    return tuple(h.in_language(language)
+                 for h in sorted(profile.helplines, key=lambda h: language not in h.languages))
+
+
+def helplines_missing_language(profile: CountryProfile, language: str) -> tuple[str, ...]:
+    """Names of the helplines whose name and hours the profile does not give in ``language``
+    (they are written in the profile's first language; others need ``translations``).
+
+    Examples
+    --------
+    >>> helplines_missing_language(load_profile("example-ke"), "sw")
+    ()
+    >>> helplines_missing_language(load_profile("example-ke"), "pt")
+    ('Childline Kenya',)
+    """
+    base = profile.languages[0] if profile.languages else "en"
+    return tuple(h.name for h in profile.helplines if not h.written_in(language, base))
 
 
 #: What an instrument's ``{helpline}`` and ``{helplines}`` placeholders become (see

@@ -250,10 +250,13 @@ def instruments_validate(path: str) -> None:
 @instruments_group.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--approve", is_flag=True, help="Mark the version approved (only if it has no errors).")
+@click.option("--approve-language", "approve_languages", multiple=True, metavar="LANG",
+              help="Also approve this language (repeat for more); needs --reviewer.")
+@click.option("--reviewer", default="", help="Who reviewed the languages approved with --approve-language.")
 @with_appcontext
-def instruments_import(path: str, approve: bool) -> None:
+def instruments_import(path: str, approve: bool, approve_languages: tuple[str, ...], reviewer: str) -> None:
     """Store a new instrument version in the database."""
-    from survey.services import instrument_store
+    from survey.services import instrument_store, translations
 
     result = _load_file(path)
     errors = [i for i in result.issues if i.severity.value == "error"]
@@ -261,11 +264,31 @@ def instruments_import(path: str, approve: bool) -> None:
         click.echo(str(issue), err=True)
     if approve and errors:
         raise click.ClickException("A version with errors cannot be approved; fix them and import again.")
+    if approve_languages and not reviewer.strip():
+        raise click.ClickException("--approve-language needs --reviewer NAME (who reviewed the translation).")
     try:
         record = instrument_store.store(result.instrument, approved=approve)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Stored {record.instrument_id} version {record.version} ({record.content_hash[:12]}).")
+    for language in approve_languages:
+        try:
+            translations.set_language_state(record, language, "approved", by=reviewer)
+        except translations.TranslationRefused as error:
+            raise click.ClickException(f"{language}: {error}") from error
+        click.echo(f"Approved {translations.language_name(language)}, reviewed by {reviewer.strip()}.")
+    instrument = translations.effective_instrument(instrument_store.instrument_for_version(record))
+    ready = [translations.language_name(lang.code, instrument) for lang in instrument.approved_languages]
+    if not record.approved:
+        click.echo("Before consultations can use it, approve this version (--approve, or Questionnaires "
+                   "in the console).")
+    if ready:
+        click.echo(f"Consultations can open in: {', '.join(ready)}.")
+    else:
+        click.echo("No language of this version is approved yet, so no consultation can open in it. "
+                   "After a reviewer has read a language, approve it with:\n"
+                   f"  sauti instruments approve-language {record.instrument_id} LANGUAGE --version "
+                   f"{record.version} --reviewer NAME")
 
 
 @instruments_group.command("export")
@@ -889,14 +912,19 @@ def serve(host: str, port: int, lan: bool, threads: int, workers: int | None) ->
 @click.option("--lan", is_flag=True, help="Let devices on the local network join.")
 @click.option("--codes", "code_count", default=30, show_default=True, type=click.IntRange(1, 500))
 @click.option("--no-serve", is_flag=True, help="Set everything up, print it, and exit.")
+@click.option("--languages", default="", metavar="CODES",
+              help="Comma-separated, e.g. en,sw,ar: the shipped translations are approved for the demo only.")
 @with_appcontext
-def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> None:
+def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool, languages: str) -> None:
     """Set up a demonstration (database, consultation, accounts, codes) and serve it."""
     from flask import current_app
 
-    from survey.services.demo import set_up_demo
+    from survey.services.demo import DemoLanguageError, set_up_demo
 
-    result = set_up_demo(code_count)
+    try:
+        result = set_up_demo(code_count, [code.strip() for code in languages.split(",") if code.strip()])
+    except DemoLanguageError as error:
+        raise click.ClickException(str(error)) from error
     if lan:
         # The cards and this listing carry the address children's devices can reach.
         address = f"http://{lan_address()}:{port}"
@@ -909,7 +937,9 @@ def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool) -> No
                workers=default_workers())
 
 
+from survey.cli_translations import texts_group  # noqa: E402 - adds to instruments_group
+
 _COMMANDS = (users, instruments_group, retention, backup_command, report_command, release_group,
-             export_command, restore_command, translate, serve, demo)
+             export_command, restore_command, translate, serve, demo, texts_group)
 for _command in _COMMANDS:
     main.add_command(_command)

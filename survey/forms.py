@@ -54,7 +54,7 @@ class SignInForm(FlaskForm):
 class CodeForm(FlaskForm):
     code = ShortTextField(_l("Your code"), validators=[DataRequired()], max_length=64,
                        render_kw={"autocomplete": "off", "autocapitalize": "characters",
-                                  "spellcheck": "false", "inputmode": "text"})
+                                  "spellcheck": "false", "inputmode": "text", "dir": "ltr"})
     seat = ShortTextField(_l("Your seat or table number, if the adult asks for it (never your name)"),
                           validators=[Optional()], max_length=20, render_kw={"autocomplete": "off"})
 
@@ -187,7 +187,8 @@ class CardActionForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     code = ShortTextField(_l("The code on the part you tore off"), validators=[DataRequired()], max_length=64,
-                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                                  "dir": "ltr"})
 
 
 class AgeForm(FlaskForm):

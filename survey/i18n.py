@@ -21,10 +21,12 @@ LANGUAGE_NAMES = {
 
 
 def select_locale() -> str:
-    """An explicit ``?lang=`` choice, then the session's, then Accept-Language, then the default."""
-    if not has_request_context():  # a command or a background job: the default language
+    """An explicit ``?lang=`` choice, then the session's, then Accept-Language, then the default,
+    among the languages this request may use (:func:`offered_locales`); outside a request (the
+    command line), the default."""
+    if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    supported = current_app.config["SUPPORTED_LOCALES"]
+    supported = offered_locales()
     explicit = request.args.get("lang", "")
     if explicit in supported:
         session[LOCALE_SESSION_KEY] = explicit
@@ -33,7 +35,32 @@ def select_locale() -> str:
     if remembered in supported:
         return remembered
     best = request.accept_languages.best_match(supported)
-    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return best or (default if default in supported else supported[0])
+
+
+def offered_locales() -> list[str]:
+    """The languages this request may be shown in.
+
+    A child in a consultation gets only the consultation's languages (each one checked, when the
+    consultation opened, to have every text a child reads); a child-facing page before a code is
+    entered offers the languages of the open consultations; staff pages offer every catalogue.
+    """
+    if "_sauti_offered" in g:
+        return g._sauti_offered
+    supported = list(current_app.config["SUPPORTED_LOCALES"])
+    offered = supported
+    from survey.access import is_child_facing, rule_for
+
+    if request.endpoint and is_child_facing(rule_for(current_app, request.endpoint)):
+        from survey.services.participants import current_participant, open_consultation_languages
+
+        participant = current_participant()
+        languages = (participant.consultation.language_list if participant is not None
+                     else open_consultation_languages())
+        offered = [code for code in languages if code in supported] or offered
+    g._sauti_offered = offered
+    return offered
 
 
 def _request_translations():  # noqa: ANN202 - babel.support.Translations
@@ -68,6 +95,15 @@ def install_template_gettext(app: Flask) -> None:
 
 def text_direction(locale: str) -> str:
     return "rtl" if locale.split("_")[0].split("-")[0] in RTL_LANGUAGES else "ltr"
+
+
+def isolated(value: str, language: str | None) -> str:
+    """``value`` set apart (Unicode first-strong isolate) inside a right-to-left text, so that a
+    left-to-right run in it, such as "Childline (0800 1111)", keeps its own order and its
+    brackets; unchanged in a left-to-right language."""
+    if language and text_direction(language) == "rtl" and value:
+        return "\u2068" + value + "\u2069"
+    return value
 
 
 #: Words staff see for participant and consultation states (the stored values stay English codes).

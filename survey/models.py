@@ -120,6 +120,10 @@ class Consultation(db.Model):
     contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     # Someone outside the team a child or parent can go to with a concern.
     independent_contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    # Those words in the consultation's other languages (its first language is the columns'
+    # own), as JSON: {"sw": {"audience": ..., "influence_scope": ...}, ...}; see
+    # survey.services.translations (a consultation opens in a language only with them).
+    wording: so.Mapped[str] = so.mapped_column(sa.Text, default="{}", server_default="{}")
     # argon2 hash of the PIN a facilitator enters to start a session with children (F-01).
     session_pin_hash: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
     # The exact consent-text versions bound when the consultation opened (C-06), as JSON:
@@ -621,3 +625,24 @@ class ApiToken(db.Model):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(self.scopes.split())
+
+
+class TranslationStep(db.Model):
+    """One step of a translation's review (D-07): a questionnaire language or a consent text
+    reached ``state`` (draft, translated, back_translated, reviewed, approved), said by whom and
+    when.  The latest step for the exact content (``content_hash``) is the translation's state;
+    a ``demo_only`` approval counts for a demonstration consultation and never for a real one.
+    The rules live in :mod:`survey.services.translations`; the audit log has each step too."""
+
+    __tablename__ = "translation_step"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    # "questionnaire:<instrument id>@<version>" or "consent:<text id>"
+    subject: so.Mapped[str] = so.mapped_column(sa.String(200), index=True)
+    language: so.Mapped[str] = so.mapped_column(sa.String(12))
+    content_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    state: so.Mapped[str] = so.mapped_column(sa.String(20))
+    demo_only: so.Mapped[bool] = so.mapped_column(default=False)
+    by: so.Mapped[str] = so.mapped_column(sa.String(80))
+    at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
+    note: so.Mapped[str] = so.mapped_column(sa.String(500), default="")

@@ -6,7 +6,7 @@ from flask import Flask, current_app, request
 from flask_babel import get_locale
 
 from survey.access import is_child_facing, rule_for
-from survey.i18n import LANGUAGE_NAMES, state_label, text_direction
+from survey.i18n import LANGUAGE_NAMES, offered_locales, state_label, text_direction
 from survey.services.participants import current_participant
 from survey.services.safeguarding import help_context
 
@@ -21,15 +21,15 @@ def init_app(app: Flask) -> None:
         values = {
             "current_locale": locale,
             "text_direction": text_direction(locale),
-            "interface_languages": [
-                (code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["SUPPORTED_LOCALES"]
-            ],
+            # A child sees only the languages they may use here (their consultation's), by name.
+            "interface_languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in offered_locales()],
             "child_facing": child_facing,
             "state_label": state_label,
+            "language_name": lambda code: LANGUAGE_NAMES.get(code, code),
         }
         if child_facing:
             participant = current_participant()
-            values.update(help_context(participant.consultation if participant else None))
+            values.update(help_context(participant.consultation if participant else None, locale))
             values["in_child_session"] = participant is not None
             values["facilitated_session"] = participant is not None and participant.consultation.facilitated
         return values

@@ -213,10 +213,13 @@ def make_consultation(app: Flask):
         opt-out, so cards need no marking; pass country_profile="generic" for active opt-in."""
         from survey.models import Consultation, User
         from survey.services import instrument_store
-        from tests.factories import make_test_instrument
+        from survey.services.translations import set_wording
+        from tests.factories import consultation_wording, make_test_instrument
 
         with app.app_context():
-            instrument = make_test_instrument()
+            extra = [code for code in languages if code not in ("en", "fr")]
+            instrument = make_test_instrument("1-" + "-".join(extra) if extra else "1",
+                                              ("en", "fr", *extra))
             instrument_store.store(instrument, approved=True)
             defaults = {"organisation": "Test organisation", "contact": "the test team",
                         "independent_contact": "the ethics board", "audience": "the county council",
@@ -229,6 +232,8 @@ def make_consultation(app: Flask):
                 instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
                 facilitated=facilitated, country_profile=country_profile, details={**defaults, **details},
             )
+            for code, words in consultation_wording(languages, {**defaults, **details}).items():
+                set_wording(consultation, code, words)
             for user_id, role in members:
                 consultations.add_member(consultation, db.session.get(User, user_id), role)
             if state != "draft":

@@ -9,8 +9,41 @@ def _choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
     return tuple(Choice(name, Text(en=label, fr=f"{label} (fr)")) for name, label in pairs)
 
 
-def make_test_instrument(version: str = "1") -> Instrument:
-    """A small instrument with every kind of item the pages draw, relevance and a sensitive block."""
+def make_test_instrument(version: str = "1", languages: tuple[str, ...] = ("en", "fr")) -> Instrument:
+    """A small instrument with every kind of item the pages draw, relevance and a sensitive block.
+
+    Every text is given in each of ``languages`` (the English with the language code after it
+    where no wording is written here), so that a consultation can open in them (issue 17).
+    """
+    return _in_languages(_test_instrument(version), languages)
+
+
+def _in_languages(instrument: Instrument, languages: tuple[str, ...]) -> Instrument:
+    from instruments.native import instrument_from_dict, instrument_to_dict
+    from instruments.translation_files import text_nodes
+
+    data = instrument_to_dict(instrument)
+    codes = frozenset(instrument.language_codes)
+    names = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية", "sw": "Kiswahili"}
+    for _, text in list(text_nodes(data, codes)):
+        for code in languages:
+            if code != "en" and "en" in text and not text.get(code):
+                text[code] = f"{text['en']} ({code})"
+    data["languages"] = [{"code": code, "name": names.get(code, code), "status": "approved",
+                          "direction": "rtl" if code == "ar" else "ltr"} for code in languages]
+    return instrument_from_dict(data)
+
+
+def consultation_wording(languages, details: dict) -> dict[str, dict[str, str]]:  # noqa: ANN001
+    """The consultation's own words in its other languages (test wording: the first
+    language's words with the language code after them)."""
+    from survey.services.translations import CHILD_WORDING
+
+    return {code: {name: f"{details.get(name) or ''} ({code})" for name in CHILD_WORDING}
+            for code in list(languages)[1:]}
+
+
+def _test_instrument(version: str) -> Instrument:
     return Instrument(
         id="test-instrument", version=version, title=Text(en="Test", fr="Test (fr)"),
         languages=(Language("en", "English", status="approved"), Language("fr", "Français", status="approved")),

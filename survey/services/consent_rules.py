@@ -11,8 +11,6 @@ import datetime as dt
 import functools
 import json
 
-import sqlalchemy as sa
-
 from consent.bands import band_by_code
 from consent.opening import OpeningCheck, check_opening, consultation_permission
 from consent.permission import PermissionDecision, may_proceed_to_assent
@@ -23,15 +21,11 @@ from consent.texts import (
     TextKind,
     TextRef,
     TextRegistry,
-    TextStatus,
     bundled_texts,
 )
 from instruments.model import Instrument
 from instruments.validate import estimate_minutes
-from survey.database import write_transaction
-from survey.extensions import db
-from survey.models import Consultation, Participant, TextApproval, User
-from survey.services import audit
+from survey.models import Consultation, Participant
 from survey.services.safeguarding import country_profile
 
 
@@ -41,25 +35,12 @@ def text_registry() -> TextRegistry:
     return bundled_texts()
 
 
-def approved_registry() -> TextRegistry:
-    """The bundled texts, with the versions administrators approved marked ``approved``."""
-    registry = TextRegistry(list(text_registry()))
-    for text_id, content_hash in db.session.execute(sa.select(TextApproval.text_id, TextApproval.content_hash)):
-        # An approval binds to the exact content: a text changed since is not approved.
-        if text_id in registry and registry.get(text_id).content_hash == content_hash:
-            registry.with_status(text_id, TextStatus.APPROVED)
-    return registry
+def approved_registry(*, demo: bool = False) -> TextRegistry:
+    """The bundled texts, each marked ``approved`` exactly when its review says so (the review
+    steps are kept by :mod:`survey.services.translations`)."""
+    from survey.services.translations import reviewed_registry
 
-
-def approve_text(text_id: str, actor: User) -> None:
-    """Record an administrator's approval of one exact text version (its current hash)."""
-    text = text_registry().get(text_id)
-    with write_transaction() as session:
-        exists = session.scalar(sa.select(TextApproval.id).where(
-            TextApproval.text_id == text_id, TextApproval.content_hash == text.content_hash))
-        if exists is None:
-            session.add(TextApproval(text_id=text_id, content_hash=text.content_hash, approved_by=actor.username))
-            audit.record(actor, "text.approve", f"text:{text_id}")
+    return reviewed_registry(text_registry(), demo=demo)
 
 
 def permission_rule(consultation: Consultation) -> ParentalPermission:
@@ -82,27 +63,36 @@ def research_allowed(consultation: Consultation) -> bool:
     return consultation.research_mode and bool(consultation.ethics_reference.strip())
 
 
-def text_values(consultation: Consultation, instrument: Instrument, band: str | None = None) -> dict[str, object]:
-    """The placeholder values of the consent texts (consent.texts.PLACEHOLDERS)."""
+def text_values(consultation: Consultation, instrument: Instrument, band: str | None = None,
+                language: str | None = None) -> dict[str, object]:
+    """The placeholder values of the consent texts (consent.texts.PLACEHOLDERS), in ``language``
+    where the consultation gives its words in it (:func:`survey.services.translations.wording_in`)."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from consent.profiles import helplines_for
+    from survey.i18n import isolated
+    from survey.services.translations import wording_in
+
     profile = country_profile(consultation.country_profile)
-    helpline = profile.helplines[0]
+    helpline = helplines_for(profile, language)[0] if language else profile.helplines[0]
     research = research_allowed(consultation)
     bands = [band] if band else consultation.band_list
     pages = max(len(instrument.pages_for_band(b, research)) for b in bands)
     minutes = max(estimate_minutes(instrument, b, research) for b in bands)
+    # Each filled-in value is set apart in a right-to-left text (a contact number keeps its order).
+    words = {name: isolated(value, language) for name, value in wording_in(consultation, language).items()}
+    with force_locale(language or consultation.language_list[0]):
+        reporting_role = (profile.mandatory_reporting.roles[0] if profile.mandatory_reporting.roles
+                          else _("our safeguarding lead"))
     return {
-        "organisation": consultation.organisation,
-        "independent_contact": consultation.independent_contact,
-        "contact": consultation.contact,
+        **words,
         "minutes": max(1, round(minutes)),
         "pages": pages,
-        "audience": consultation.audience,
-        "influence_scope": consultation.influence_scope,
         "feedback_date": consultation.feedback_due,
         "cutoff_date": consultation.analysis_cutoff,
-        "helpline": helpline_label(helpline),
-        "reporting_role": profile.mandatory_reporting.roles[0] if profile.mandatory_reporting.roles
-        else "our safeguarding lead",
+        "helpline": isolated(helpline_label(helpline), language),
+        "reporting_role": reporting_role,
         "ethics_reference": consultation.ethics_reference or "-",
         "session_date": consultation.created_on,
         "return_by_date": consultation.created_on,
@@ -111,7 +101,7 @@ def text_values(consultation: Consultation, instrument: Instrument, band: str | 
 
 def opening_check(consultation: Consultation, instrument: Instrument, today: dt.date, *, demo: bool) -> OpeningCheck:
     return check_opening(
-        profile=country_profile(consultation.country_profile), today=today, texts=approved_registry(),
+        profile=country_profile(consultation.country_profile), today=today, texts=approved_registry(demo=demo),
         languages=consultation.language_list, bands=consultation.band_list,
         values=text_values(consultation, instrument), mode=confidentiality_mode(consultation),
         permission=permission_rule(consultation), require_approved=not demo, demo=demo,

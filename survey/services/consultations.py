@@ -250,7 +250,7 @@ def _checked_settings(data: dict) -> dict:
     from consent.storage_policy import site_code_problem
     from survey.services import instrument_store
     from survey.services.safeguarding import country_profile
-    from survey.services.setup import language_name
+    from survey.services.translations import language_name
 
     try:
         record = instrument_store.resolve_choice(data["instrument"])
@@ -261,13 +261,14 @@ def _checked_settings(data: dict) -> dict:
     if data.get("site_code") and problem:
         raise ConsultationError(problem)
     instrument = instrument_store.instrument_for_version(record)
-    approved = {language.code for language in instrument.approved_languages}
-    refused = [code for code in data["languages"] if code not in approved]
-    if refused:
+    # A language still in review may be chosen for a draft: the consultation opens in it only
+    # once everything a child reads in it is there and approved (translations.language_steps).
+    absent = [code for code in data["languages"] if code not in instrument.language_codes]
+    if absent:
         raise ConsultationError(_(
-            "This questionnaire is not approved in %(languages)s yet. Choose only languages it is "
-            "approved in, or ask an administrator to approve the translation.",
-            languages=", ".join(language_name(code) for code in refused)))
+            "This questionnaire has no %(languages)s version. Its languages are: %(offered)s.",
+            languages=", ".join(language_name(code) for code in absent),
+            offered=", ".join(language_name(code, instrument) for code in instrument.language_codes)))
     return {
         "title": (data.get("title") or "").strip()[:200], "instrument_id": record.instrument_id,
         "instrument_version": record.version, "instrument_hash": record.content_hash,

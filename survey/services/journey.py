@@ -82,7 +82,7 @@ def information_text(participant: Participant | ParticipantRow, lang: str) -> Re
     consultation = participant.consultation
     text = bound_text(consultation, TextKind.CHILD_INFORMATION, lang, participant.band)
     instrument = instrument_for(consultation)
-    return render_text(text, text_values(consultation, instrument, participant.band),
+    return render_text(text, text_values(consultation, instrument, participant.band, text.language),
                        mode=confidentiality_mode(consultation), locale=lang)
 
 

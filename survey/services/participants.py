@@ -264,3 +264,13 @@ def leave() -> None:
     session.pop(CHILD_SESSION_KEY, None)
     session.pop("repeat_step", None)  # where the child was in a repeat (views.participate)
     g.pop("participant", None)
+
+
+def open_consultation_languages() -> list[str]:
+    """The languages of the consultations open to children, in their order (for the language
+    menu of the start page, before a code says which consultation a child is in)."""
+    languages: dict[str, None] = {}
+    for row in db.session.scalars(sa.select(Consultation.languages).where(Consultation.state == "open")
+                                  .order_by(Consultation.id)):
+        languages.update(dict.fromkeys(row.split()))
+    return list(languages)

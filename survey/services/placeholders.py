@@ -31,7 +31,10 @@ def filled_for(instrument: Instrument, profile: CountryProfile) -> Instrument:
     kept = _FILLED.get(key)
     if kept is not None and kept[0] is instrument and kept[1] is profile:
         return kept[2]
-    values = {code: helpline_placeholders(profile, code) for code in instrument.language_codes}
+    from survey.i18n import isolated
+
+    values = {code: {name: isolated(value, code) for name, value in helpline_placeholders(profile, code).items()}
+              for code in instrument.language_codes}
     filled = fill_instrument(instrument, values)
     with _LOCK:
         if len(_FILLED) >= _KEPT:

@@ -28,11 +28,14 @@ def help_context_source(consultation: Consultation | None) -> CountryProfile:
                            else current_app.config["DEFAULT_COUNTRY_PROFILE"])
 
 
-def help_context(consultation: Consultation | None) -> dict:
-    """Template values for the help panel and the quick exit of a child-facing page."""
+def help_context(consultation: Consultation | None, language: str | None = None) -> dict:
+    """Template values for the help panel and the quick exit of a child-facing page; the
+    helplines' names and hours in ``language`` where the profile gives them."""
+    from consent.profiles import helplines_for
+
     profile = help_context_source(consultation)
     return {
-        "helplines": profile.helplines,
+        "helplines": helplines_for(profile, language) if language else profile.helplines,
         "helplines_are_examples": profile.is_example,
         # A deployment may pin one address (e.g. an internal page where there is no internet).
         "quick_exit_url": current_app.config.get("QUICK_EXIT_URL") or profile.quick_exit_url,

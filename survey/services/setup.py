@@ -26,7 +26,10 @@ from survey.access import team_roles
 from survey.models import Consultation
 
 #: The console pages a step can point to (``fix``); ``target`` names the text or profile.
-FIX_PAGES = ("settings", "team", "text", "texts", "profile", "profiles", "preview")
+FIX_PAGES = ("settings", "team", "text", "texts", "profile", "profiles", "preview", "translations", "wording")
+
+#: Fixing pages only an administrator reaches.
+ADMIN_PAGES = frozenset({"text", "texts", "profile", "profiles", "translations"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,11 +184,16 @@ def opening_steps(consultation: Consultation, *, today: dt.date, demo: bool = Fa
     from survey.services.consent_rules import opening_check
     from survey.services.consultations import research_problems
     from survey.services.instrument_store import instrument_for
+    from survey.services.translations import language_steps
 
     instrument = instrument_for(consultation)
     check = opening_check(consultation, instrument, today, demo=demo)
     steps = [plain_problem(issue, consultation) for issue in check.problems]
     steps += [Step(message, "settings") for message in research_problems(consultation, instrument)]
+    # Every language must be complete and approved: a child never meets a page in two languages.
+    steps += [Step(message, fix, consultation.country_profile if fix == "profile" else "",
+                   admin_only=fix in ADMIN_PAGES)
+              for message, fix in language_steps(consultation, instrument, demo=demo)]
     return list(dict.fromkeys(steps)), check
 
 

@@ -17,8 +17,9 @@ def blueprints() -> tuple[Blueprint, ...]:
         safeguarding,
         staff,
         tokens,
+        translations,
     )
     from survey.views.audio import bp as audio_bp  # read-aloud: the play controls, the audio, the console
 
     return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, programme.bp, safeguarding.bp, admin.bp,
-            profiles.bp, tokens.bp, audio_bp)
+            profiles.bp, tokens.bp, translations.bp, audio_bp)

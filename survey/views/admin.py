@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -98,28 +98,16 @@ class _UserFormData:
 @staff("admin")
 def texts():
     """Consent and assent texts: read each version, then approve it for real consultations."""
-    from survey.services.consent_rules import approved_registry
-
-    registry = approved_registry()
-    rows = sorted(registry, key=lambda t: (t.language, t.kind.value, t.band or "", t.version))
-    return render_template("admin/texts.html", texts=rows)
+    return redirect(url_for("translations.index"))
 
 
 @bp.route("/texts/<path:text_id>", methods=["GET", "POST"])
 @staff("admin")
 def text(text_id: str):
-    from survey.services.consent_rules import approve_text, approved_registry
+    """One text beside its source, as a child reads it; its review steps with who and when."""
+    from survey.views.translations import review_text
 
-    registry = approved_registry()
-    if text_id not in registry:
-        abort(404)
-    if request.method == "POST":
-        approve_text(text_id, current_user._get_current_object())
-        from survey.services.setup import text_name
-
-        flash(_("Approved: %(text)s.", text=text_name(text_id)), "info")
-        return redirect(url_for("admin.texts"), code=303)
-    return render_template("admin/text.html", text=registry.get(text_id))
+    return review_text(text_id)
 
 
 @bp.route("/audit")

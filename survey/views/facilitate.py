@@ -188,6 +188,10 @@ def fix_link(step, consultation: Consultation) -> str | None:  # noqa: ANN001 - 
         return url_for("profiles.detail", profile_id=step.target)
     if step.fix == "profiles":
         return url_for("profiles.index")
+    if step.fix == "translations":
+        return url_for("translations.index")
+    if step.fix == "wording":
+        return url_for("translations.wording", consultation_id=consultation.id)
     return url_for("facilitate.preview", consultation_id=consultation.id) if permits(
         current_user, consultation.id, SETUP_ROLES, admins=True) else None
 
@@ -383,7 +387,7 @@ def _scripts(consultation: Consultation, language: str) -> list:
             text = bound_text(consultation, TextKind.ASSENT_SCRIPT, language, band)
         except LookupError:
             continue
-        scripts.append(render_text(text, text_values(consultation, instrument, band),
+        scripts.append(render_text(text, text_values(consultation, instrument, band, text.language),
                                    mode=confidentiality_mode(consultation), locale=language))
     return scripts
 
@@ -456,7 +460,7 @@ def letter(consultation_id: int):
         language = consultation.language_list[0]
     session_date = _date_arg("session_date", dt.date.today() + dt.timedelta(days=7))
     return_by = _date_arg("return_by", dt.date.today() + dt.timedelta(days=5))
-    values = {**text_values(consultation, instrument_for(consultation)),
+    values = {**text_values(consultation, instrument_for(consultation), language=language),
               "session_date": session_date, "return_by_date": return_by}
     documents = []
     for kind in (TextKind.GUARDIAN_INFORMATION, TextKind.GUARDIAN_CONSENT_FORM):

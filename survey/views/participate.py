@@ -35,7 +35,7 @@ from survey.access import child, child_assented, public_child_facing
 from survey.database import is_storage_full
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
-from survey.i18n import text_direction
+from survey.i18n import offered_locales, text_direction
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
 from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
 from survey.services import audio, facilitation, journey, participants
@@ -341,7 +341,7 @@ def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) 
     config = current_app.config
     key = (id(plan.view), _locale(), participant.consultation.facilitated, request.script_root,
            audio.library().generation(participant.consultation.instrument_id, layout["lang"]),
-           config.get("QUICK_EXIT_URL"), tuple(config["SUPPORTED_LOCALES"]),
+           config.get("QUICK_EXIT_URL"), tuple(offered_locales()),
            tuple(item.name for item in items), *(value for name, value in layout.items() if name != "page"))
     return key, (plan.view, help_context_source(participant.consultation))
 

@@ -96,6 +96,11 @@ def bundled_consultation(app):
                 title="Bundled", instrument_id=instrument.id, instrument_version=instrument.version,
                 instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
                 facilitated=facilitated, country_profile="example-uk", details={**defaults, **details})
+            from survey.services.translations import set_wording
+            from tests.factories import consultation_wording
+
+            for code, words in consultation_wording(languages, {**defaults, **details}).items():
+                set_wording(consultation, code, words)
             consultations.open_consultation(consultation, today=today, demo=True)
             if facilitated:
                 record = db.session.get(Consultation, consultation.id)

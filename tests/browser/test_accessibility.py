@@ -33,8 +33,9 @@ def _sign_in(page, username: str) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_child_pages_pass_axe(page, world, issue_codes, language: str) -> None:
-    code = issue_codes(world.consultation, 1)[0]
+def test_child_pages_pass_axe(page, make_consultation, issue_codes, language: str) -> None:
+    # A child is offered only the consultation's languages (issue 17): this one offers Arabic.
+    code = issue_codes(make_consultation("Ours", languages=("en", "ar")), 1)[0]
     problems = {}
     for path in (f"/?lang={language}", "/help", "/notes"):
         page.goto(path)
@@ -44,6 +45,7 @@ def test_child_pages_pass_axe(page, world, issue_codes, language: str) -> None:
     page.check("input[name=age][value='12']")
     page.click("main button[type=submit]")
     page.wait_for_url("**/p/about")
+    assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     problems["/p/about"] = _violations(page)
     page.check("#check_0_1")  # a wrong answer: the explanation comes back, accessibly
     page.click("button[name=decision][value=yes]")
@@ -117,14 +119,15 @@ def test_quick_exit_by_keyboard_replaces_history(page, world, issue_codes) -> No
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_child_pages_fit_a_320_px_phone_without_sideways_scrolling(browser, live_server, world, issue_codes,
-                                                                   language: str) -> None:
+def test_child_pages_fit_a_320_px_phone_without_sideways_scrolling(browser, live_server, make_consultation,
+                                                                   issue_codes, language: str) -> None:
+    consultation = make_consultation("Ours", languages=("en", "ar"))
     context = browser.new_context(base_url=live_server, viewport={"width": 320, "height": 640})
     page = context.new_page()
     widths = {}
     page.goto(f"/?lang={language}")
     widths["/"] = page.evaluate("document.documentElement.scrollWidth")
-    _enter_code(page, issue_codes(world.consultation, 1)[0])
+    _enter_code(page, issue_codes(consultation, 1)[0])
     page.check("input[name=age][value='12']")
     page.click("main button[type=submit]")
     page.wait_for_url("**/p/about")

@@ -114,22 +114,24 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
 
         reviewer = admin.new_page()
         sign_in(reviewer, "ada")
-        reviewer.click("text=Review and approve consent and assent texts")
-        reviewer.wait_for_url("**/admin/texts")
+        reviewer.click("text=Translations: review and approve questionnaire languages and consent texts")
+        reviewer.wait_for_url("**/admin/translations/")
         problems["texts"] = _violations(reviewer)
-        rows = reviewer.locator("tbody tr").evaluate_all(
+        rows = reviewer.locator("table:has(caption:text-is('Every version')) tbody tr").evaluate_all(
             "rows => rows.map(r => [r.querySelector('a').getAttribute('href'),"
             " ...Array.from(r.querySelectorAll('td')).slice(1).map(td => td.textContent.trim())])")
         needed = [href for href, language, band, _version, status in rows
-                  if language == "en" and band in ("B", "-") and status != "approved"]
+                  if language == "English" and band in ("B", "-") and status != "approved"]
         assert len(needed) >= 3
         for href in needed:
             reviewer.goto(href)
             if href == needed[0]:
                 problems["text"] = _violations(reviewer)
-            reviewer.click("main form button[type=submit]")
-            reviewer.wait_for_url("**/admin/texts")
-            assert "Approved" in flashes(reviewer)
+            # The reviewer's name is recorded with the approval (issue 17).
+            reviewer.fill("#by", "Ada Okafor")
+            reviewer.click("main form.review-step button[type=submit]")
+            reviewer.wait_for_url(f"**{href}")
+            assert "Recorded: approved, by Ada Okafor." in flashes(reviewer)
 
         # The UK-like profile is an example: a real consultation does not open on it (issue 16),
         # and the facilitator is told in plain words what to do.
@@ -251,7 +253,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         consultation_id = re.search(r"/facilitate/(\d+)/", overview).group(1)
         response = page.goto(f"/reports/{consultation_id}/")
         assert response.status == 403
-        response = page.goto("/admin/texts")
+        response = page.goto("/admin/translations/")
         assert response.status == 403
     finally:
         staff.close()

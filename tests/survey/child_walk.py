@@ -165,6 +165,14 @@ def open_bundled(app: Flask, *, country_profile: str, bands=("A", "B", "C"),
             title="Bundled", instrument_id=instrument.id, instrument_version=instrument.version,
             instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
             country_profile=country_profile, facilitated=True, details=values)
+        # The shipped translations are drafts: approved here for a demonstration only.
+        from survey.services.demo import approve_for_demo
+        from survey.services.translations import set_wording
+        from tests.factories import consultation_wording
+
+        approve_for_demo(instrument, stored, list(languages), list(bands))
+        for code, words in consultation_wording(languages, values).items():
+            set_wording(consultation, code, words)
         consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
         record = db.session.get(Consultation, consultation.id)
         sessions.set_pin(record, "246810")

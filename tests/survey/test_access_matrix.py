@@ -36,7 +36,8 @@ def expected_allowed(rule: AccessRule, visitor: str) -> bool:
 def url_arguments(world: World, arguments: set[str]) -> dict:
     values = {"consultation_id": world.consultation, "user_id": world.user_ids["facilitator"],
               "filename": "css/sauti.css", "index": 0, "signal_id": 1,
-              "text_id": "child_information/en/A/v1", "flag_id": 1, "answer_id": "an-answer", "fmt": "html", "record_id": 1,
+              "text_id": "child_information/en/A/v1", "flag_id": 1, "answer_id": "an-answer", "fmt": "html",
+              "record_id": 1,
               # programme records and country profiles
               "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic",
               # the API and its tokens
