@@ -689,7 +689,9 @@ class FieldPackage(db.Model):
     code_key: so.Mapped[str] = so.mapped_column(sa.String(64))
     expires_on: so.Mapped[dt.date] = so.mapped_column()
     imported_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
-    # The device id once the central server registered this laptop's key.
+    # The enrolment token, kept only until the central server registered this laptop's key.
+    enrol_token: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    # The device id (from this laptop's key), and whether the central server registered it.
     device_id: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
     registered: so.Mapped[bool] = so.mapped_column(default=False)
     # The newest bundle made, and the newest the central server confirmed with a signed receipt.
