@@ -591,8 +591,8 @@ def _insert_new(session, table: sa.Table, rows: list[dict], key: str) -> int:  #
 def _synced(session, global_ids: list[str]) -> dict[str, str]:  # noqa: ANN001
     found: dict[str, str] = {}
     for chunk in _chunks(global_ids):
-        found.update((gid, local) for gid, local in session.execute(
-            sa.select(SyncedRecord.global_id, SyncedRecord.local_id).where(SyncedRecord.global_id.in_(chunk))))
+        found.update(session.execute(sa.select(SyncedRecord.global_id, SyncedRecord.local_id)
+                                     .where(SyncedRecord.global_id.in_(chunk))).all())
     return found
 
 

@@ -7,6 +7,7 @@ from flask import Blueprint
 
 def blueprints() -> tuple[Blueprint, ...]:
     from survey.views import admin, auth, facilitate, participate, profiles, programme, reports, safeguarding, staff
+    from survey.views import sync as sync_views
 
     return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, programme.bp, safeguarding.bp, admin.bp,
-            profiles.bp)
+            profiles.bp, sync_views.bp)

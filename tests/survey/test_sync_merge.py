@@ -7,9 +7,9 @@ through real servers and the ``sauti sync`` commands.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 import json
 import shutil
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
@@ -174,7 +174,7 @@ def test_bundles_merge_once_withdrawal_wins_and_a_card_serves_one_device(central
     assert from_b.counts["cards_used_elsewhere"] == 1 and from_b.counts["participants_completed"] == 1
     with central.app_context():
         per_card = Counter(pid for pid, _item in _central_answers(central, cid))
-        devices = {pid: dev for pid, dev in db.session.execute(sa.select(FieldCard.participant_id, FieldCard.device_id))}
+        devices = dict(db.session.execute(sa.select(FieldCard.participant_id, FieldCard.device_id)).all())
         assert len(per_card) == 4 and len(set(filter(None, devices.values()))) == 2
         actions = [e.action for e in db.session.scalars(sa.select(AuditEvent))]
         assert actions.count("sync.import") == 3  # the replay was not imported again
@@ -196,8 +196,8 @@ def test_a_withdrawal_on_the_central_server_wins_over_answers_arriving_later(cen
     result = _import(central, _export(laptop, package_id))
     assert result.counts["withdrawn_before_arrival"] == 1
     with central.app_context():
-        states = {number: state for number, state in db.session.execute(
-            sa.select(Participant.card_number, Participant.state).where(Participant.consultation_id == cid))}
+        states = dict(db.session.execute(
+            sa.select(Participant.card_number, Participant.state).where(Participant.consultation_id == cid)).all())
         assert states[1] == "withdrawn" and states[2] == "completed"
         kept = {pid for pid, _ in _central_answers(central, cid)}
         withdrawn_id = db.session.scalar(sa.select(Participant.id).where(Participant.card_number == 1))
