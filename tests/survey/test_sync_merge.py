@@ -284,3 +284,27 @@ def test_concerns_alone_go_first_and_the_receipt_lets_the_laptop_delete_its_copy
 
 
 
+
+
+def test_synced_answers_reach_the_release_with_sites_as_a_disaggregation_small_sites_hidden(
+        central, make_consultation, make_laptop) -> None:
+    """Part 5: the release ledger reads synced answers like central ones; a site is a group
+    that the disclosure rules suppress when small (here 2 children beside 11)."""
+    from survey.services import releases, reporting
+
+    cid = make_consultation()
+    big, small = _package(central, cid, "school-big", cards=11), _package(central, cid, "school-small", cards=2)
+    for made, name in ((big, "big"), (small, "small")):
+        laptop = make_laptop(name)
+        package_id = _provision(laptop, made)
+        for card in made.cards:
+            walk(enter(laptop, card.code, 12), 12)
+        _import(central, _export(laptop, package_id))
+    with central.app_context():
+        consultation = db.session.get(Consultation, cid)
+        long, _cb = reporting.long_frame(consultation)
+        per_site = long.groupby("site", observed=True)["response_id"].nunique().to_dict()
+        assert per_site == {"school-big": 11, "school-small": 2}
+        release = releases.make_release(consultation, None)
+        assert release.n_children == 13
+        assert "school-small" not in release.content  # two children: never a group of their own
