@@ -609,7 +609,7 @@ class FieldCard(db.Model):
     """Central: a code card assigned to a site, with its code hashes under the site's key.
 
     The field package carries these hashes (the laptop checks typed codes against them); the
-    participant row keeps the central server's own hashes.  ``device_id`` is the laptop whose
+    participant row keeps the central server's own hashes.  ``laptop_id`` is the laptop whose
     bundle first used the card: the central server is the authority, so no other device's
     answers for the card are accepted.
     """
@@ -625,17 +625,17 @@ class FieldCard(db.Model):
     site: so.Mapped[str] = so.mapped_column(sa.String(60), index=True)
     code_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     withdrawal_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
-    device_id: so.Mapped[str | None] = so.mapped_column(sa.String(32))
+    laptop_id: so.Mapped[str | None] = so.mapped_column(sa.String(32))
 
 
 class SyncImport(db.Model):
     """Central: one bundle imported from a device, with the counts of what it changed."""
 
     __tablename__ = "sync_import"
-    __table_args__ = (sa.UniqueConstraint("device_id", "sequence"),)
+    __table_args__ = (sa.UniqueConstraint("laptop_id", "sequence"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    device_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("sync_device.id", ondelete="CASCADE"))
+    laptop_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("sync_device.id", ondelete="CASCADE"))
     sequence: so.Mapped[int] = so.mapped_column()
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
     imported_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
@@ -663,7 +663,7 @@ class SyncUpload(db.Model):
     __tablename__ = "sync_upload"
 
     id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
-    device_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("sync_device.id", ondelete="CASCADE"))
+    laptop_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("sync_device.id", ondelete="CASCADE"))
     size: so.Mapped[int] = so.mapped_column()
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
     received: so.Mapped[int] = so.mapped_column(default=0)
@@ -692,7 +692,7 @@ class FieldPackage(db.Model):
     # The enrolment token, kept only until the central server registered this laptop's key.
     enrol_token: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
     # The device id (from this laptop's key), and whether the central server registered it.
-    device_id: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
+    laptop_id: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
     registered: so.Mapped[bool] = so.mapped_column(default=False)
     # The newest bundle made, and the newest the central server confirmed with a signed receipt.
     sequence: so.Mapped[int] = so.mapped_column(default=0)

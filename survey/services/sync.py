@@ -30,7 +30,7 @@ The merging rules (one place):
 * a withdrawal made anywhere wins: a card withdrawn centrally (or by an earlier bundle) keeps
   no answers that arrive later, and a withdrawal in a bundle deletes what the central server held;
 * a card is used on one device only: the first bundle that used it names its device
-  (``FieldCard.device_id``); another device's answers for it are refused (counted), and that
+  (``FieldCard.laptop_id``); another device's answers for it are refused (counted), and that
   laptop learns at its next pull (:func:`device_status`);
 * a bundle is refused whole, changing nothing, when it is changed, from an unknown or revoked
   device, for another consultation, or older than the newest imported from that device (the
@@ -355,7 +355,7 @@ def device_status(device: SyncDevice) -> bytes:
     """What a laptop must learn at its next pull, signed: cards used elsewhere or withdrawn."""
     package = db.session.get(SyncPackage, device.package_id)
     rows = db.session.execute(
-        sa.select(FieldCard.participant_id, FieldCard.device_id, Participant.state)
+        sa.select(FieldCard.participant_id, FieldCard.laptop_id, Participant.state)
         .join(Participant, Participant.id == FieldCard.participant_id)
         .where(FieldCard.consultation_id == package.consultation_id, FieldCard.site == package.site)).all()
     withdrawn, elsewhere = [], []
@@ -419,7 +419,7 @@ def import_bundle(data: bytes, *, actor: User | None = None) -> Imported:
     if not isinstance(sequence, int) or sequence < 1:
         raise SyncRefused("This bundle cannot be read.")
     digest = fmt.digest(data)
-    earlier = db.session.scalar(sa.select(SyncImport).where(SyncImport.device_id == device.id,
+    earlier = db.session.scalar(sa.select(SyncImport).where(SyncImport.laptop_id == device.id,
                                                             SyncImport.sequence == sequence))
     if earlier is not None:
         if earlier.digest != digest:
@@ -504,14 +504,14 @@ def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: in
                 counts["cards_unknown"] += 1
                 continue
             card, participant = found
-            if state == State.ISSUED.value and card.device_id != device.id:
+            if state == State.ISSUED.value and card.laptop_id != device.id:
                 continue  # not used on this laptop: nothing to say about it
-            if card.device_id is None:
+            if card.laptop_id is None:
                 if participant.state != State.ISSUED.value and participant.state not in EMPTY_STATES:
                     counts["cards_used_elsewhere"] += 1  # used on the central server itself
                     continue
-                card.device_id = device.id
-            elif card.device_id != device.id:
+                card.laptop_id = device.id
+            elif card.laptop_id != device.id:
                 counts["cards_used_elsewhere"] += 1
                 continue
             if participant.state in EMPTY_STATES:
@@ -563,7 +563,7 @@ def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: in
         _merge_audit(session, device, package, payload.get("audit", []), counts)
         locked.last_sequence = sequence
         result = {key: int(value) for key, value in sorted(counts.items()) if value}
-        session.add(SyncImport(device_id=device.id, sequence=sequence, digest=digest, counts=json.dumps(result)))
+        session.add(SyncImport(laptop_id=device.id, sequence=sequence, digest=digest, counts=json.dumps(result)))
         audit.record(actor, "sync.import", f"consultation:{package.consultation_id} site:{package.site} "
                      f"bundle:{sequence} " + " ".join(f"{k}:{v}" for k, v in result.items()))
     return result
@@ -677,7 +677,7 @@ def start_upload(device: SyncDevice, size: int, digest: str) -> SyncUpload:
     if not isinstance(size, int) or not 0 < size <= MAX_BUNDLE_BYTES or not isinstance(digest, str) \
             or len(digest) != 64:
         raise SyncRefused("This bundle is too large, or its description cannot be read.")
-    upload = db.session.scalar(sa.select(SyncUpload).where(SyncUpload.device_id == device.id,
+    upload = db.session.scalar(sa.select(SyncUpload).where(SyncUpload.laptop_id == device.id,
                                                            SyncUpload.digest == digest, SyncUpload.size == size))
     if upload is not None:
         path = _upload_path(upload.id)
@@ -687,7 +687,7 @@ def start_upload(device: SyncDevice, size: int, digest: str) -> SyncUpload:
                 handle.truncate(upload.received)
         return upload
     with write_transaction() as session:
-        upload = SyncUpload(id=secrets.token_hex(16), device_id=device.id, size=size, digest=digest)
+        upload = SyncUpload(id=secrets.token_hex(16), laptop_id=device.id, size=size, digest=digest)
         session.add(upload)
     from survey.instance import make_private_file
 
@@ -822,7 +822,7 @@ def import_package(data: bytes, *, enrol_token: str, fingerprint: str = "", cent
                                site=str(content["site"]), central_url=central_url or content["central"].get("url", ""),
                                central_sign_key=sign_key.hex(), central_box_key=str(content["central"]["box"]),
                                code_key=str(content["code_key"]), expires_on=_date(content["expires_on"]),
-                               enrol_token=enrol_token, device_id=fmt.device_id(key.verify_key.encode()))
+                               enrol_token=enrol_token, laptop_id=fmt.device_id(key.verify_key.encode()))
         session.add(package)
         for username in facilitators:
             user = session.scalar(sa.select(User).where(User.username == username))
@@ -864,7 +864,7 @@ def registration_request(package: FieldPackage) -> bytes:
 
 def accept_registration(package: FieldPackage, data: bytes) -> None:
     content = _central_document(package, data)
-    if content.get("kind") != "registered" or content.get("device") != package.device_id:
+    if content.get("kind") != "registered" or content.get("device") != package.laptop_id:
         raise SyncRefused("The central server's answer does not match this laptop.")
     with write_transaction() as session:
         record = session.get(FieldPackage, package.id)
@@ -882,7 +882,7 @@ def _central_document(package: FieldPackage, data: bytes) -> dict:
 
 def device_request(package: FieldPackage, content: dict) -> bytes:
     """A request to the central server, signed by this laptop's device key."""
-    return fmt.sign_request(device_key(package.id), {**content, "device": package.device_id,
+    return fmt.sign_request(device_key(package.id), {**content, "device": package.laptop_id,
                                                      "at": int(utcnow().timestamp())})
 
 
@@ -957,7 +957,7 @@ def export_bundle(package: FieldPackage, *, concerns_only: bool = False) -> Expo
         record = session.get(FieldPackage, package.id)
         record.sequence += 1
         sequence = record.sequence
-        header = {"v": 1, "device": record.device_id, "package": record.id,
+        header = {"v": 1, "device": record.laptop_id, "package": record.id,
                   "consultation": record.central_consultation_id, "sequence": sequence, "site": record.site,
                   "made_on": today().isoformat(), "kind": "concerns" if concerns_only else "full"}
         if not record.registered:

@@ -43,7 +43,7 @@ def package(package_id: str) -> ResponseReturnValue:
         return _signed(sync.package_document(package_id[:36], request.headers.get("X-Sauti-Enrol", ""),
                                              _central_url()))
     except sync.SyncRefused as error:
-        return _refused(error, 403)
+        return _refused(error, 404)
 
 
 @bp.route("/devices", methods=["POST"])
@@ -52,7 +52,7 @@ def register() -> ResponseReturnValue:
     try:
         return _signed(sync.register_request(request.get_data()))
     except sync.SyncRefused as error:
-        return _refused(error, 403)
+        return _refused(error)
 
 
 @bp.route("/status", methods=["POST"])
@@ -62,7 +62,7 @@ def status() -> ResponseReturnValue:
         device, _content = sync.signed_device_request(request.get_data())
         return _signed(sync.device_status(device))
     except sync.SyncRefused as error:
-        return _refused(error, 403)
+        return _refused(error)
 
 
 @bp.route("/uploads", methods=["POST"])
@@ -72,7 +72,7 @@ def start_upload() -> ResponseReturnValue:
         device, content = sync.signed_device_request(request.get_data())
         upload = sync.start_upload(device, content.get("size"), content.get("digest"))
     except sync.SyncRefused as error:
-        return _refused(error, 403)
+        return _refused(error)
     return jsonify(upload=upload.id, received=upload.received)
 
 

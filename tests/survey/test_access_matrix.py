@@ -36,7 +36,9 @@ def url_arguments(world: World, arguments: set[str]) -> dict:
               "filename": "css/sauti.css", "index": 0, "signal_id": 1,
               "text_id": "child_information/en/A/v1", "flag_id": 1, "fmt": "html", "record_id": 1,
               # programme records and country profiles
-              "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic"}
+              "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic",
+              # field laptops' endpoints (issue 22)
+              "package_id": "no-such-package", "upload_id": "no-such-upload"}
     missing = arguments - values.keys()
     assert not missing, f"teach this test a value for URL arguments {missing}"
     return {name: values[name] for name in arguments}

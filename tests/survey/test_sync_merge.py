@@ -174,7 +174,7 @@ def test_bundles_merge_once_withdrawal_wins_and_a_card_serves_one_device(central
     assert from_b.counts["cards_used_elsewhere"] == 1 and from_b.counts["participants_completed"] == 1
     with central.app_context():
         per_card = Counter(pid for pid, _item in _central_answers(central, cid))
-        devices = dict(db.session.execute(sa.select(FieldCard.participant_id, FieldCard.device_id)).all())
+        devices = dict(db.session.execute(sa.select(FieldCard.participant_id, FieldCard.laptop_id)).all())
         assert len(per_card) == 4 and len(set(filter(None, devices.values()))) == 2
         actions = [e.action for e in db.session.scalars(sa.select(AuditEvent))]
         assert actions.count("sync.import") == 3  # the replay was not imported again

@@ -35,7 +35,7 @@ def upgrade():
     sa.Column('expires_on', sa.Date(), nullable=False),
     sa.Column('imported_on', sa.Date(), nullable=False),
     sa.Column('enrol_token', sa.String(length=64), nullable=False),
-    sa.Column('device_id', sa.String(length=32), nullable=False),
+    sa.Column('laptop_id', sa.String(length=32), nullable=False),
     sa.Column('registered', sa.Boolean(), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('confirmed', sa.Integer(), nullable=False),
@@ -80,7 +80,7 @@ def upgrade():
     sa.Column('site', sa.String(length=60), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('withdrawal_hash', sa.String(length=64), nullable=True),
-    sa.Column('device_id', sa.String(length=32), nullable=True),
+    sa.Column('laptop_id', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['consultation_id'], ['consultation.id'], name=op.f('fk_field_card_consultation_id_consultation'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], name=op.f('fk_field_card_participant_id_participant'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('participant_id', name=op.f('pk_field_card'))
@@ -103,23 +103,23 @@ def upgrade():
     )
     op.create_table('sync_import',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('device_id', sa.String(length=32), nullable=False),
+    sa.Column('laptop_id', sa.String(length=32), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('imported_on', sa.Date(), nullable=False),
     sa.Column('counts', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['device_id'], ['sync_device.id'], name=op.f('fk_sync_import_device_id_sync_device'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['laptop_id'], ['sync_device.id'], name=op.f('fk_sync_import_laptop_id_sync_device'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_import')),
-    sa.UniqueConstraint('device_id', 'sequence', name=op.f('uq_sync_import_device_id'))
+    sa.UniqueConstraint('laptop_id', 'sequence', name=op.f('uq_sync_import_laptop_id'))
     )
     op.create_table('sync_upload',
     sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('device_id', sa.String(length=32), nullable=False),
+    sa.Column('laptop_id', sa.String(length=32), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('received', sa.Integer(), nullable=False),
     sa.Column('started_on', sa.Date(), nullable=False),
-    sa.ForeignKeyConstraint(['device_id'], ['sync_device.id'], name=op.f('fk_sync_upload_device_id_sync_device'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['laptop_id'], ['sync_device.id'], name=op.f('fk_sync_upload_laptop_id_sync_device'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_upload'))
     )
     with op.batch_alter_table('participant', schema=None) as batch_op:
