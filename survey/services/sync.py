@@ -540,8 +540,7 @@ def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: in
         rows = [{"id": str(a["id"]), "participant_id": str(a["participant"]), "item": str(a["item"])[:120],
                  "value": str(a["value"]), "saved_on": _date(a.get("saved_on")) or today()}
                 for a in answers if str(a.get("participant")) in accepted]
-        if rows:
-            session.execute(sa.insert(Answer), rows)
+        _insert_rows(session, Answer.__table__, rows)
         counts["answers"] = len(rows)
         counts["answers_refused"] = len(answers) - len(rows)
         saves = [{"token": str(s["token"])[:64], "participant_id": str(s["participant"]),
@@ -583,9 +582,25 @@ def _insert_new(session, table: sa.Table, rows: list[dict], key: str) -> int:  #
         if row[key] not in seen and row[key] not in kept:
             fresh.append(row)
             kept.add(row[key])
-    if fresh:
-        session.execute(sa.insert(table), fresh)
+    _insert_rows(session, table, fresh)
     return len(fresh)
+
+
+def _insert_rows(session, table: sa.Table, rows: list[dict]) -> None:  # noqa: ANN001
+    """Insert ``rows`` fast: PostgreSQL's COPY (one statement per row, even pipelined, took
+    10 s for a 2,000-child bundle's 86,000 answers), SQLite's executemany."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(sa.insert(table), rows)
+        return
+    names = [column.name for column in table.columns if column.name in rows[0]]
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(
+            f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row(tuple(row[name] for name in names))
 
 
 def _synced(session, global_ids: list[str]) -> dict[str, str]:  # noqa: ANN001
