@@ -219,3 +219,13 @@ class EditUserForm(FlaskForm):
     password = PasswordField(_l("New password (leave empty to keep)"),
                              validators=[Optional(), Length(min=12, max=256)],
                              render_kw={"autocomplete": "new-password"})
+
+
+class BundleUploadForm(FlaskForm):
+    """A field laptop's bundle brought on a USB stick (issue 22: `sauti sync export`)."""
+
+    file = FileField(_l("Bundle file from a field laptop (.sauti)"), validators=[
+        FileRequired(),
+        FileSize(max_size=15 * 1024 * 1024, message=_l("The file is larger than 15 MB: import it with "
+                                                         "`sauti sync import` on the server.")),
+    ])

@@ -326,6 +326,25 @@ def devices() -> list[tuple[SyncDevice, SyncPackage]]:
         SyncPackage, SyncPackage.id == SyncDevice.package_id).order_by(SyncPackage.site)))
 
 
+def recent_imports(limit: int = 50) -> list[tuple[SyncImport, str, dict]]:
+    """The newest imports: the import, its site, and its counts."""
+    rows = db.session.execute(sa.select(SyncImport, SyncPackage.site)
+                              .join(SyncDevice, SyncDevice.id == SyncImport.laptop_id)
+                              .join(SyncPackage, SyncPackage.id == SyncDevice.package_id)
+                              .order_by(SyncImport.id.desc()).limit(limit)).all()
+    return [(row, site, json.loads(row.counts)) for row, site in rows]
+
+
+def receipt_for_import(import_id: int) -> tuple[bytes, int]:
+    """The signed receipt of an import again (for a bundle that came by hand), and its number."""
+    record = db.session.get(SyncImport, import_id)
+    if record is None:
+        raise SyncRefused("No such import.")
+    device = db.session.get(SyncDevice, record.laptop_id)
+    package = db.session.get(SyncPackage, device.package_id)
+    return _receipt(device, package, record.sequence, record.digest, json.loads(record.counts)), record.sequence
+
+
 def _check_clock(request: dict) -> None:
     at = request.get("at")
     if not isinstance(at, int | float) or abs(utcnow().timestamp() - at) > REQUEST_SKEW_S:

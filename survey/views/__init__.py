@@ -10,4 +10,4 @@ def blueprints() -> tuple[Blueprint, ...]:
     from survey.views import sync as sync_views
 
     return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, programme.bp, safeguarding.bp, admin.bp,
-            profiles.bp, sync_views.bp)
+            profiles.bp, sync_views.bp, sync_views.console)

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from survey.access import public
+from survey.access import public, staff
 from survey.extensions import csrf
 from survey.services import sync
 
 bp = Blueprint("sync", __name__, url_prefix="/sync/api")
 csrf.exempt(bp)
+#: The administrators' page: laptops, imports, and a bundle brought on a USB stick.
+console = Blueprint("sync_console", __name__, url_prefix="/admin/field-laptops")
 
 _BYTES = "application/octet-stream"
 
@@ -102,3 +106,53 @@ def finish_upload(upload_id: str) -> ResponseReturnValue:
         return _refused(error, 422)
     return jsonify(receipt=base64.b64encode(imported.receipt).decode(), counts=imported.counts,
                    already=imported.already)
+
+
+# ----------------------------------------------------------------------------- the console
+@console.route("/", methods=["GET", "POST"])
+@staff("admin")
+def laptops() -> ResponseReturnValue:
+    """Registered field laptops, their imports, and an upload for a bundle carried by hand."""
+    from survey.forms import BundleUploadForm
+
+    form = BundleUploadForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            imported = sync.import_bundle(form.file.data.read(), actor=current_user._get_current_object())
+        except sync.SyncRefused as error:
+            flash(str(error), "error")
+            status = 400
+        else:
+            counts = ", ".join(f"{k} {v}" for k, v in imported.counts.items()) or _("nothing new")
+            flash((_("Already imported: %(counts)s.", counts=counts) if imported.already
+                   else _("Imported: %(counts)s.", counts=counts))
+                  + " " + _("Download the receipt below and take it back to the laptop."), "info")
+            return redirect(url_for("sync_console.laptops"), code=303)
+    elif form.is_submitted():
+        status = 400
+    return render_template("admin/field_laptops.html", form=form, laptops=sync.devices(),
+                           imports=sync.recent_imports()), status
+
+
+@console.route("/imports/<int:import_id>/receipt")
+@staff("admin")
+def receipt(import_id: int) -> ResponseReturnValue:
+    try:
+        data, sequence = sync.receipt_for_import(import_id)
+    except sync.SyncRefused:
+        return jsonify(error=_("No such import.")), 404
+    return Response(data, mimetype="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="bundle-{sequence}.receipt"', "Cache-Control": "no-store"})
+
+
+@console.route("/<device_id>/revoke", methods=["POST"])
+@staff("admin")
+def revoke(device_id: str) -> ResponseReturnValue:
+    try:
+        sync.revoke_device(device_id[:32], actor=current_user._get_current_object())
+    except sync.SyncRefused:
+        flash(_("No such laptop."), "error")
+    else:
+        flash(_("The laptop's key is revoked: its bundles are refused from now on."), "info")
+    return redirect(url_for("sync_console.laptops"), code=303)

@@ -38,7 +38,8 @@ def url_arguments(world: World, arguments: set[str]) -> dict:
               # programme records and country profiles
               "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic",
               # field laptops' endpoints (issue 22)
-              "package_id": "no-such-package", "upload_id": "no-such-upload"}
+              "package_id": "no-such-package", "upload_id": "no-such-upload", "import_id": 1,
+              "device_id": "no-such-laptop"}
     missing = arguments - values.keys()
     assert not missing, f"teach this test a value for URL arguments {missing}"
     return {name: values[name] for name in arguments}

@@ -308,3 +308,36 @@ def test_synced_answers_reach_the_release_with_sites_as_a_disaggregation_small_s
         release = releases.make_release(consultation, None)
         assert release.n_children == 13
         assert "school-small" not in release.content  # two children: never a group of their own
+
+
+def test_an_administrator_imports_a_bundle_in_the_console_and_downloads_its_receipt(
+        central, make_consultation, make_laptop, make_user) -> None:
+    import io
+
+    from tests.conftest import sign_in
+
+    cid = make_consultation()
+    made = _package(central, cid, cards=1)
+    laptop = make_laptop()
+    package_id = _provision(laptop, made)
+    walk(enter(laptop, made.cards[0].code, 12), 12)
+    data = _export(laptop, package_id)
+    make_user("ada", "admin")
+    make_user("fiona", "facilitator")
+    admin, facilitator = central.test_client(), central.test_client()
+    sign_in(admin, "ada")
+    sign_in(facilitator, "fiona")
+    assert facilitator.post("/admin/field-laptops/", data={"file": (io.BytesIO(data), "b.sauti")}).status_code == 403
+    flipped = bytearray(data)
+    flipped[-10] ^= 0x01
+    refused = admin.post("/admin/field-laptops/", data={"file": (io.BytesIO(bytes(flipped)), "b.sauti")})
+    assert refused.status_code == 400 and "changed or damaged" in refused.get_data(as_text=True)
+    done = admin.post("/admin/field-laptops/", data={"file": (io.BytesIO(data), "b.sauti")}, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert done.status_code == 200 and "Imported: " in page and "school-1" in page
+    with central.app_context():
+        import_id = db.session.scalar(sa.select(SyncImport.id))
+    receipt = admin.get(f"/admin/field-laptops/imports/{import_id}/receipt")
+    assert receipt.status_code == 200
+    with laptop.app_context():
+        assert sync.accept_receipt(sync.package_named(package_id), receipt.data)["sequence"] == 1
