@@ -169,15 +169,22 @@ def test_bundles_merge_once_withdrawal_wins_and_a_card_serves_one_device(central
     # An overlapping later bundle (everything again, plus nothing new) changes nothing.
     _import(central, _export(laptop_a, package_a))
     assert len(_central_answers(central, cid)) == expected_a
+    # A child withdraws on laptop A with the tear-off code: the next bundle deletes centrally.
+    withdraw = laptop_a.test_client().post("/change", data={"code": made.cards[1].withdrawal_code})
+    assert withdraw.status_code == 200
+    assert _import(central, _export(laptop_a, package_a)).counts["withdrawals"] == 1
+    with laptop_a.app_context():
+        expected_a = db.session.scalar(sa.select(sa.func.count()).select_from(Answer))
+    assert len(_central_answers(central, cid)) == expected_a
     # Laptop B's answers for the card laptop A used first are refused; its own card is taken.
     from_b = _import(central, _export(laptop_b, package_b))
     assert from_b.counts["cards_used_elsewhere"] == 1 and from_b.counts["participants_completed"] == 1
     with central.app_context():
         per_card = Counter(pid for pid, _item in _central_answers(central, cid))
         devices = dict(db.session.execute(sa.select(FieldCard.participant_id, FieldCard.laptop_id)).all())
-        assert len(per_card) == 4 and len(set(filter(None, devices.values()))) == 2
+        assert len(per_card) == 3 and len(set(filter(None, devices.values()))) == 2  # one withdrawn
         actions = [e.action for e in db.session.scalars(sa.select(AuditEvent))]
-        assert actions.count("sync.import") == 3  # the replay was not imported again
+        assert actions.count("sync.import") == 4  # the replay was not imported again
         imports = db.session.scalars(sa.select(AuditEvent.target).where(AuditEvent.action == "sync.import")).all()
         assert all("answer" not in target.split(":", 1)[0] for target in imports)
 
@@ -239,6 +246,12 @@ def test_a_bundle_changed_replayed_out_of_order_revoked_or_for_another_consultat
     with pytest.raises(sync.SyncRefused, match="another consultation"):
         _import(central, forged)
     assert other_made.package_id  # the other consultation has its own package and device slot
+    # A laptop that never registered (its enrolment code is wrong) is refused.
+    stranger = make_laptop("stranger")
+    with stranger.app_context():
+        sync.import_package(other_made.data, enrol_token="not-the-code", fingerprint=other_made.fingerprint)
+    with pytest.raises(sync.SyncRefused, match="enrolment code is wrong"):
+        _import(central, _export(stranger, other_made.package_id))
     with central.app_context():
         sync.revoke_device(header["device"])
     with pytest.raises(sync.SyncRefused, match="revoked"):
