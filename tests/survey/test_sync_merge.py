@@ -187,6 +187,17 @@ def test_bundles_merge_once_withdrawal_wins_and_a_card_serves_one_device(central
         assert actions.count("sync.import") == 4  # the replay was not imported again
         imports = db.session.scalars(sa.select(AuditEvent.target).where(AuditEvent.action == "sync.import")).all()
         assert all("answer" not in target.split(":", 1)[0] for target in imports)
+    with laptop_b.app_context():
+        device_b = sync.package_named(package_b).laptop_id
+    with central.app_context():
+        status_b = sync.device_status(db.session.get(sync.SyncDevice, device_b))
+    # Laptop B learns at its next pull that the card laptop A used is taken (its code stops working
+    # there) and that the one withdrawn is withdrawn.
+    with laptop_b.app_context():
+        assert sync.apply_status(sync.package_named(package_b), status_b) == {"used_elsewhere": 1, "withdrawn": 1}
+    taken = laptop_b.test_client()
+    taken.environ_base["REMOTE_ADDR"] = "10.99.0.1"
+    assert taken.post("/", data={"code": codes[0]}).status_code != 302
 
 
 def test_a_withdrawal_on_the_central_server_wins_over_answers_arriving_later(central, make_consultation,
