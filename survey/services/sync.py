@@ -77,6 +77,7 @@ from survey.models import (
     SyncPackage,
     SyncUpload,
     User,
+    new_uuid,
     utcnow,
 )
 from survey.services import audit
@@ -556,9 +557,13 @@ def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: in
         ids = sorted(accepted)
         for chunk in _chunks(ids):
             session.execute(sa.delete(Answer).where(Answer.participant_id.in_(chunk)))
-        rows = [{"id": str(a["id"]), "participant_id": str(a["participant"]), "item": str(a["item"])[:120],
-                 "value": str(a["value"]), "saved_on": _date(a.get("saved_on")) or today()}
-                for a in answers if str(a.get("participant")) in accepted]
+        # Answers travel as [participant, item, value, saved_on]: their key is participant and
+        # item, and the central server gives each its own random id (DP-02).
+        try:
+            rows = [{"id": new_uuid(), "participant_id": str(a[0]), "item": str(a[1])[:120], "value": str(a[2]),
+                     "saved_on": _date(a[3]) or today()} for a in answers if str(a[0]) in accepted]
+        except (TypeError, IndexError, KeyError) as error:
+            raise SyncRefused("This bundle cannot be read.") from error
         _insert_rows(session, Answer.__table__, rows)
         counts["answers"] = len(rows)
         counts["answers_refused"] = len(answers) - len(rows)
@@ -960,11 +965,10 @@ def _collect(package: FieldPackage, concerns_only: bool) -> tuple[dict, list[str
          "page_index": p.page_index, "last_active_on": p.last_active_on.isoformat() if p.last_active_on else None,
          "permission": p.permission} for p in participants if p.state != State.ISSUED.value]
     used = [p["id"] for p in payload["participants"]]
-    answers = db.session.execute(sa.select(Answer.id, Answer.participant_id, Answer.item, Answer.value,
+    answers = db.session.execute(sa.select(Answer.participant_id, Answer.item, Answer.value,
                                            Answer.saved_on).join(Participant)
                                  .where(Participant.consultation_id == cid)).all()
-    payload["answers"] = [{"id": a.id, "participant": a.participant_id, "item": a.item, "value": a.value,
-                           "saved_on": a.saved_on.isoformat()} for a in answers]
+    payload["answers"] = [[pid, item, value, saved_on.isoformat()] for pid, item, value, saved_on in answers]
     saves = db.session.execute(sa.select(PageSave.token, PageSave.participant_id, PageSave.digest).join(Participant)
                                .where(Participant.consultation_id == cid)).all()
     payload["page_saves"] = [{"token": s.token, "participant": s.participant_id, "digest": s.digest} for s in saves]
