@@ -710,8 +710,9 @@ class FieldBundle(db.Model):
     sequence: so.Mapped[int] = so.mapped_column()
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
     made_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
-    # JSON lists: participants whose response was finished (or ended) in this bundle, and the
-    # concern records it carried; deleted here ``field_copy_days`` after the receipt.
+    # JSON: [participant, state] of the responses this bundle carried finished (or ended), and
+    # the concern records it carried; deleted here ``field_copy_days`` after the receipt (a
+    # participant only if still in the state sent: a later withdrawal waits for its bundle).
     finished: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
     concerns: so.Mapped[str] = so.mapped_column(sa.Text, default="[]")
     receipt: so.Mapped[str] = so.mapped_column(sa.Text, default="")

@@ -744,7 +744,7 @@ def put_chunk(upload_id: str, offset: int, chunk: bytes) -> int:
     if len(chunk) > UPLOAD_CHUNK_MAX or offset + len(chunk) > upload.size:
         raise SyncRefused("This piece does not fit the bundle described.")
     path = _upload_path(upload.id)
-    with open(path, "r+b") as handle:
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+b") as handle:
         handle.seek(offset)
         handle.write(chunk)
         handle.truncate()
@@ -771,7 +771,10 @@ def finish_upload(upload_id: str) -> Imported:
     if upload.received != upload.size:
         raise UploadOffset(upload.received)
     path = _upload_path(upload.id)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = b""
     try:
         if fmt.digest(data) != upload.digest:
             raise SyncRefused("The bundle was damaged on the way: send it again.")
@@ -980,7 +983,7 @@ def _collect(package: FieldPackage, concerns_only: bool) -> tuple[dict, list[str
     entries = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
     payload["audit"] = [{"id": e.id, "at": e.at.isoformat(), "actor_name": e.actor_name, "action": e.action,
                          "target": e.target} for e in entries]
-    ended = [p["id"] for p in payload["participants"] if p["state"] in ENDED_STATES]
+    ended = [[p["id"], p["state"]] for p in payload["participants"] if p["state"] in ENDED_STATES]
     counts.update(participants=len(used), answers=len(answers), assent_events=len(events), audit_entries=len(entries))
     return payload, ended, [c.id for c in concerns], counts
 
@@ -1090,8 +1093,11 @@ def purge_confirmed(on: dt.date) -> dict[str, int]:
         if bundle.confirmed_on + dt.timedelta(days=days) > on:
             continue
         with write_transaction() as session:
-            for chunk in _chunks(json.loads(bundle.finished)):
+            sent = dict(json.loads(bundle.finished))
+            for chunk in _chunks(list(sent)):
                 for participant in session.scalars(sa.select(Participant).where(Participant.id.in_(chunk))):
+                    if participant.state != sent[participant.id]:
+                        continue  # changed since (a withdrawal here): kept until a bundle carries it
                     delete_childs_records(session, participant)
                     session.delete(participant)
                     counts["participants"] += 1

@@ -277,8 +277,8 @@ def test_concerns_alone_go_first_and_the_receipt_lets_the_laptop_delete_its_copy
     made = _package(central, cid, cards=2)
     laptop = make_laptop()
     package_id = _provision(laptop, made)
-    client = enter(laptop, made.cards[0].code, 12)
-    walk(client, 12)
+    walk(enter(laptop, made.cards[0].code, 12), 12)
+    walk(enter(laptop, made.cards[1].code, 12), 12)
     with laptop.app_context():
         db.session.add(ConcernFlag(consultation_id=sync.package_named(package_id).consultation_id, item="q",
                                    excerpt="someone hurts me", concerns="abuse"))
@@ -293,9 +293,13 @@ def test_concerns_alone_go_first_and_the_receipt_lets_the_laptop_delete_its_copy
         sync.accept_receipt(package, full.receipt)
         # Not yet: the profile's field_copy_days (7) after the receipt.
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) > 0
+    # The second child withdraws here after the receipt: their card is kept until a bundle carries it.
+    assert laptop.test_client().post("/change", data={"code": made.cards[1].withdrawal_code}).status_code == 200
+    with laptop.app_context():
         assert sync.purge_confirmed(dt.date.today() + dt.timedelta(days=7)) == {"participants": 1, "concerns": 1}
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AssentEvent)) == 0
+        assert db.session.scalar(sa.select(Participant.state).where(Participant.card_number == 2)) == "withdrawn"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ConcernFlag)) == 0
         assert all(b.purged for b in db.session.scalars(sa.select(FieldBundle)))
         # A receipt signed by anyone else is refused.
@@ -303,11 +307,11 @@ def test_concerns_alone_go_first_and_the_receipt_lets_the_laptop_delete_its_copy
                                    fmt.new_central_keys().signing)
         with pytest.raises(sync.SyncRefused, match="signature"):
             sync.accept_receipt(package, forged)
+    assert _import(central, _export(laptop, package_id)).counts["withdrawals"] == 1
     with central.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ConcernFlag)) == 1
-
-
-
+        assert len(_central_answers(central, cid)) > 0  # the first child's, kept centrally
+        assert db.session.scalar(sa.select(Participant.state).where(Participant.card_number == 2)) == "withdrawn"
 
 
 def test_synced_answers_reach_the_release_with_sites_as_a_disaggregation_small_sites_hidden(
