@@ -69,6 +69,10 @@ DEFAULT_MAX_HELPLINE_AGE_DAYS = 90
 #: child's words do not outlive the need.  The organisation's own case file is the lasting record.
 DEFAULT_SAFEGUARDING_DAYS = 30
 
+#: Days a field laptop keeps its copy of children's records after the central server confirmed
+#: it holds them (``retention.field_copy_days``): time to check the central copy, no longer.
+DEFAULT_FIELD_COPY_DAYS = 7
+
 #: Shown (to facilitators, and on the demo's help panel) whenever an example profile is used.
 EXAMPLE_HELPLINES_WARNING = (
     "These helplines are examples to replace: this is an example country profile. "
@@ -205,16 +209,22 @@ class RetentionDefaults:
         A concern record (the safeguarding lead's note of a flagged open answer) is deleted this
         many days after the lead resolves it; an unresolved one is never deleted by the clock
         (default :data:`DEFAULT_SAFEGUARDING_DAYS`).
+    field_copy_days : int
+        A field laptop deletes its copy of a child's records this many days after the central
+        server's signed receipt covers them (0: at once; default :data:`DEFAULT_FIELD_COPY_DAYS`).
 
     Examples
     --------
     >>> RetentionDefaults().safeguarding_days
     30
+    >>> RetentionDefaults().field_copy_days
+    7
     """
 
     incomplete_days: int = 7
     raw_responses_days: int = 365
     safeguarding_days: int = 30
+    field_copy_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,6 +452,11 @@ PROFILE_SCHEMA: dict[str, Any] = {
                     "type": "integer", "minimum": 0, "maximum": 3650,
                     "description": "days a concern record is kept after the safeguarding lead "
                                    "resolves it (0-3650; 30 if left out)",
+                },
+                "field_copy_days": {
+                    "type": "integer", "minimum": 0, "maximum": 90,
+                    "description": "days a field laptop keeps children's records after the central "
+                                   "server confirmed it holds them (0-90; 7 if left out)",
                 },
             },
         },

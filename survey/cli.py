@@ -938,8 +938,9 @@ def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool, langu
 
 
 from survey.cli_translations import texts_group  # noqa: E402 - adds to instruments_group
+from survey.sync.cli import sync_group  # noqa: E402 - its commands use with_appcontext, defined above
 
 _COMMANDS = (users, instruments_group, retention, backup_command, report_command, release_group,
-             export_command, restore_command, translate, serve, demo, texts_group)
+             export_command, restore_command, translate, serve, demo, texts_group, sync_group)
 for _command in _COMMANDS:
     main.add_command(_command)

@@ -252,3 +252,13 @@ class ApiTokenForm(FlaskForm):
     days = SelectField(_l("Lasts for"), coerce=int, default=90, choices=[
         SelectChoice(7, _l("7 days")), SelectChoice(30, _l("30 days")), SelectChoice(90, _l("90 days")),
         SelectChoice(365, _l("1 year"))])
+
+
+class BundleUploadForm(FlaskForm):
+    """A field laptop's bundle brought on a USB stick (issue 22: `sauti sync export`)."""
+
+    file = FileField(_l("Bundle file from a field laptop (.sauti)"), validators=[
+        FileRequired(),
+        FileSize(max_size=15 * 1024 * 1024, message=_l("The file is larger than 15 MB: import it with "
+                                                         "`sauti sync import` on the server.")),
+    ])

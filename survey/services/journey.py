@@ -597,17 +597,22 @@ def withdraw_with_code(code: str) -> WithdrawalOutcome:
     An unknown code and a card with nothing to delete get the same outcome, so the page does
     not reveal which codes exist.
     """
-    from survey.services.participants import withdrawal_hash
+    from consent.codes import CodeKind
+    from survey.services.participants import code_hashes
+    from survey.services.sync import withdraw_field_card
 
     try:
-        hashed = withdrawal_hash(code)
+        hashed = code_hashes(code, CodeKind.WITHDRAWAL)
     except InvalidCode:
         return WithdrawalOutcome.NOTHING_TO_DELETE
-    participant = db.session.scalar(sa.select(Participant).where(Participant.withdrawal_hash == hashed))
+    participant = db.session.scalar(sa.select(Participant).where(Participant.withdrawal_hash.in_(hashed)))
     if participant is None:
         return WithdrawalOutcome.NOTHING_TO_DELETE
     cutoff = participant.consultation.analysis_cutoff or dt.date.max
     decision = withdraw_by_code(participant.state, cutoff=cutoff, today=today())
+    if not decision.deletes and today() <= cutoff and withdraw_field_card(participant):
+        # A card out on a field laptop: its answers may still be on their way (withdrawal wins).
+        return WithdrawalOutcome.DELETED
     if decision.deletes:
         with write_transaction() as session:
             participant = session.merge(participant)

@@ -15,7 +15,7 @@ from consent.states import Event, transition
 from survey.access import CHILD_SESSION_KEY
 from survey.database import write_transaction
 from survey.extensions import db
-from survey.models import Consultation, Participant, User
+from survey.models import Consultation, FieldCard, Participant, User, new_uuid
 from survey.services import audit
 from survey.throttle import ThrottleUnavailable, allowed, hit
 
@@ -53,12 +53,25 @@ def withdrawal_hash(code: str) -> str:
     return hash_code(code, current_app.config["SECRET_KEY"], kind=CodeKind.WITHDRAWAL)
 
 
+def code_hashes(code: str, kind: CodeKind = CodeKind.PARTICIPATION) -> list[str]:
+    """Every hash a typed code may be stored under here: the app's own, and on a field laptop
+    those under each imported site's key (:func:`survey.services.sync.field_code_keys`).
+
+    Raises :class:`consent.codes.InvalidCode` for a string that cannot be a code.
+    """
+    from survey.services.sync import field_code_keys
+
+    return [hash_code(code, key, kind=kind) for key in (current_app.config["SECRET_KEY"], *field_code_keys())]
+
+
 def issue_codes(consultation: Consultation, count: int, *, actor: User | None = None,
-                permission_seen: bool = False) -> list[CodeCard]:
+                permission_seen: bool = False, site: str = "", field_key: bytes | None = None) -> list[CodeCard]:
     """Create ``count`` code cards; their codes are returned once and stored only as hashes.
 
     ``permission_seen`` marks every new card as having guardian permission (the demo only;
-    real consultations mark cards one by one on the cards screen).
+    real consultations mark cards one by one on the cards screen).  ``site`` assigns the cards
+    to a site; with ``field_key`` (the site's key, :mod:`survey.services.sync`) their hashes
+    under that key are kept too, for the field laptops of the site.
     """
     if not 1 <= count <= 2000:
         raise ValueError("Codes are issued 1 to 2,000 at a time.")
@@ -68,13 +81,20 @@ def issue_codes(consultation: Consultation, count: int, *, actor: User | None = 
             Participant.consultation_id == consultation.id)) or 0) + 1
         cards = [CodeCard(format_code(a), format_code(b), number)
                  for number, a, b in zip(range(first, first + count), codes[::2], codes[1::2], strict=True)]
-        db_session.add_all(
-            Participant(consultation_id=consultation.id, code_hash=code_hash(card.code),
-                        withdrawal_hash=withdrawal_hash(card.withdrawal_code), card_number=card.number,
-                        permission="permission_seen" if permission_seen else "issued")
-            for card in cards
-        )
-        audit.record(actor, "codes.issue", f"consultation:{consultation.id} count:{count}")
+        records = [Participant(id=new_uuid(), consultation_id=consultation.id, code_hash=code_hash(card.code),
+                               withdrawal_hash=withdrawal_hash(card.withdrawal_code), card_number=card.number,
+                               permission="permission_seen" if permission_seen else "issued", site=site)
+                   for card in cards]
+        db_session.add_all(records)
+        if field_key is not None:
+            db_session.flush()
+            db_session.add_all(
+                FieldCard(participant_id=record.id, consultation_id=consultation.id, site=site,
+                          code_hash=hash_code(card.code, field_key),
+                          withdrawal_hash=hash_code(card.withdrawal_code, field_key, kind=CodeKind.WITHDRAWAL))
+                for record, card in zip(records, cards, strict=True))
+        audit.record(actor, "codes.issue", f"consultation:{consultation.id} count:{count}"
+                     + (f" site:{site}" if site else ""))
     return cards
 
 
@@ -133,14 +153,14 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
     """
     _check_budget(client_key)
     try:
-        hashed = code_hash(code)
+        hashed = code_hashes(code)
     except InvalidCode as error:
         count_code_failure(client_key)
         raise CodeRefused from error
     participant = db.session.scalar(
         sa.select(Participant)
         .join(Consultation)
-        .where(Participant.code_hash == hashed, Consultation.state == "open")
+        .where(Participant.code_hash.in_(hashed), Consultation.state == "open")
     )
     if participant is None or participant.state not in RESUMABLE_STATES:
         count_code_failure(client_key)

@@ -148,7 +148,10 @@ def read_answers(consultation_id: int) -> pd.DataFrame:
     view_sql = (
         f"CREATE TEMPORARY VIEW {_VIEW} AS "  # noqa: S608 # nosec B608 - fixed names and an int
         "SELECT a.participant_id AS participant_id, a.item AS item, a.value AS value, "
-        "p.band AS band, p.language AS language, c.setting AS setting, c.site_code AS site_code, "
+        # A field card's site (issue 22) before the consultation's own site code: synced answers
+        # are disaggregated by site, and small sites suppressed, like any other group.
+        "p.band AS band, p.language AS language, c.setting AS setting, "
+        "COALESCE(NULLIF(p.site, ''), c.site_code) AS site_code, "
         "p.consultation_id AS consultation_id "
         "FROM answer a JOIN participant p ON p.id = a.participant_id "
         "JOIN consultation c ON c.id = p.consultation_id "

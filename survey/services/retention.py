@@ -119,6 +119,9 @@ def run_retention(today: dt.date) -> dict[str, int]:
         _participants(consultation, today, retention.incomplete_days, counts)
         _safeguarding_records(consultation, today, retention.safeguarding_days, counts)
         _unlink_after_cutoff(consultation, today, counts)
+    from survey.services.sync import purge_confirmed  # a field laptop's copy, once the centre holds it
+
+    counts.update({f"field_copy_{kind}": n for kind, n in purge_confirmed(today).items()})
     db.session.commit()  # end the read transaction before the storage clean-up
     make_deleted_unreadable()
     log.info("retention run", extra={"deleted": dict(counts)})

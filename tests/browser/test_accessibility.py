@@ -87,7 +87,7 @@ def test_staff_pages_pass_axe(page, app, world) -> None:
     page.goto("/staff/sign-in")
     problems["/staff/sign-in"] = _violations(page)
     _sign_in(page, "ada")
-    for path in ("/staff/", "/admin/users", f"/admin/users/{world.user_ids['facilitator']}"):
+    for path in ("/staff/", "/admin/users", f"/admin/users/{world.user_ids['facilitator']}", "/admin/field-laptops/"):
         page.goto(path)
         problems[path] = _violations(page)
     page.goto("/staff/sign-in")

@@ -45,7 +45,10 @@ def url_arguments(world: World, arguments: set[str]) -> dict:
               "membership_id": 999999,  # no such member: nobody is removed mid-walk
               "path": "1",  # a repeat instance
               # read-aloud audio (and the API's instrument downloads)
-              "name": "0" * 24 + ".opus", "instrument_id": "reporting-mechanisms", "file_name": "AW1.ogg"}
+              "name": "0" * 24 + ".opus", "instrument_id": "reporting-mechanisms", "file_name": "AW1.ogg",
+              # field laptops' endpoints (issue 22)
+              "package_id": "no-such-package", "upload_id": "no-such-upload", "import_id": 1,
+              "device_id": "no-such-laptop"}
     missing = arguments - values.keys()
     assert not missing, f"teach this test a value for URL arguments {missing}"
     return {name: values[name] for name in arguments}
