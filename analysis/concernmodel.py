@@ -58,7 +58,7 @@ NGRAMS = (2, 5)
 #: Threshold defaults written into the model file by :func:`fit` (chosen by cross-validation:
 #: see bench/screening.py).
 FLAG_AT = 0.7
-KEEP_RULE_AT = 0.2
+KEEP_RULE_AT = 0.1
 #: Regularisation of the logistic regression (inverse strength) and the n-gram document count
 #: below which an n-gram is left out.
 C = 10.0
