@@ -77,14 +77,19 @@ def features(text: str, *, folded: bool = False) -> list[str]:
     """
     tokens = words(text, folded=folded)
     out: list[str] = []
-    low, high = NGRAMS
     for token in tokens:
-        padded = f" {token} "
-        for n in range(low, min(high, len(padded)) + 1):
-            out.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+        out.extend(_letters(token))
     out.extend("w|" + t for t in tokens)
     out.extend(f"w|{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
     return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _letters(token: str) -> tuple[str, ...]:
+    """The character n-grams of one word (the same words come back in answer after answer)."""
+    padded = f" {token} "
+    low, high = NGRAMS
+    return tuple(padded[i:i + n] for n in range(low, min(high, len(padded)) + 1) for i in range(len(padded) - n + 1))
 
 
 def pieces(text: str) -> list[str]:
