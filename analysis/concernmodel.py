@@ -57,7 +57,7 @@ WINDOW = 25
 NGRAMS = (2, 5)
 #: Threshold defaults written into the model file by :func:`fit` (chosen by cross-validation:
 #: see bench/screening.py).
-FLAG_AT = 0.7
+FLAG_AT = 0.65
 KEEP_RULE_AT = 0.1
 #: Regularisation of the logistic regression (inverse strength) and the n-gram document count
 #: below which an n-gram is left out.

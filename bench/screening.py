@@ -117,8 +117,8 @@ def main() -> None:
                                   for lang, f in figures.items()}
     if args.sweep:
         print("leave one set out, other thresholds (recall / false positives per set)")
-        for flag_at in (0.5, 0.6, 0.7, 0.8, 0.9):
-            for keep in (0.0, 0.1, 0.2, 0.3):
+        for flag_at in (0.5, 0.6, 0.65, 0.7, 0.8, 0.9):
+            for keep in (0.0, 0.1, 0.2):
                 line = []
                 for name, rows in sets.items():
                     d = [ConcernModel({}, 0.0, flag_at, keep).decide(p, rule, hypo)
@@ -126,6 +126,7 @@ def main() -> None:
                     f = score([(lang, label, text, x) for (lang, label, text), x in zip(rows, d, strict=True)])["all"]
                     line.append(f"{name} {f['recall']:.2f}/{f['false_positive_rate']:.2f}")
                 print(f"  flag_at {flag_at} keep_rule_at {keep}: " + "  ".join(line))
+                results.setdefault("sweep_leave_one_set_out", {})[f"flag_at {flag_at} keep_rule_at {keep}"] = line
     results["timing"] = timing()
     print(f"screen_text: {results['timing']['ms_per_answer']} ms an answer over {results['timing']['answers']} answers")
     out = ROOT / "bench" / "results" / "screening.json"
