@@ -83,6 +83,10 @@ _LETTERS = str.maketrans({"ة": "ه", "ى": "ي", "ـ": None, "ک": "ك", "ی": 
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
 _REPEATS = re.compile(r"([^\W\d])\1+")
 _WORD = re.compile(r"\w+")
+#: Words in nearly every answer: an element that matches one of them ("me", "he", "mimi") is looked
+#: for last, so that an answer without the rarer words of a rule is passed over after one search.
+_COMMON_WORDS = ("i me my he she they you we it the a to and is was je moi il elle on le la les de et yo mi "
+                 "el ella que y ni na wa ya mimi yeye wao انا هو هي في من على")
 #: The script a rule file's words are written in (a text with no letter of it is skipped).
 _SCRIPTS = {"latin": re.compile(r"[a-z]"), "arabic": re.compile(r"[\u0600-\u06ff]")}
 
@@ -302,7 +306,8 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
         if elements == [None]:
             raise ValueError(f"{where}: a rule needs 'all' or 'any'")
         compiled = tuple(_element(e, groups, apostrophe, replace, where) for e in elements)
-        order = tuple(sorted(range(len(compiled)), key=lambda i: -compiled[i].pattern.count("|")))
+        order = tuple(sorted(range(len(compiled)), key=lambda i: (
+            compiled[i].search(_COMMON_WORDS) is not None, -compiled[i].pattern.count("|"))))
         rules.append(_Rule(raw["id"], raw["category"], compiled, int(raw.get("window", 8)),
                            bool(raw.get("guard", True)), bool(raw.get("ordered", False)), order))
     guard_terms = data.get("guards") or []
