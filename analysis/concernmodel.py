@@ -141,7 +141,11 @@ class ConcernModel:
 
     def probability(self, text: str) -> float:
         """How likely the answer is a disclosure (that of its most worrying piece)."""
-        return max((self._one(piece) for piece in pieces(fold(text))), default=0.0)
+        return self.strongest(text)[0]
+
+    def strongest(self, text: str) -> tuple[float, str]:
+        """The most worrying piece of the answer (folded) and its probability."""
+        return max(((self._one(piece), piece) for piece in pieces(fold(text))), default=(0.0, ""))
 
     def decide(self, probability: float, rule_matched: bool, hypothetical: bool = False) -> bool:
         """Whether an answer goes to the safeguarding lead (the one place rules and model are combined).

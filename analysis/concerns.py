@@ -391,11 +391,12 @@ def find_concerns(text: str, rule_sets: Iterable[RuleSet] | None = None,
     found = list(dict.fromkeys(found))
     if model is None or not folded.strip():
         return tuple(found)
-    probability = model.probability(text)  # type: ignore[attr-defined]
+    probability, piece = model.strongest(text)  # type: ignore[attr-defined]
     if not model.decide(probability, bool(found)):  # type: ignore[attr-defined]
         return ()  # most answers: general talk can only take a flag away, so it is not looked for
-    # "if a friend told me she was hurt I would tell", "we learnt about abuse": general talk
-    hypothetical = any(rs.applies(folded) and rs.talks_hypothetically(folded, folded=True) for rs in rule_sets)
+    # "if a friend told me she was hurt I would tell", "we learnt about abuse": general talk, looked
+    # for in the sentence the model found most worrying ("he hits me. we learnt about abuse" is flagged)
+    hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
     if not model.decide(probability, bool(found), hypothetical):  # type: ignore[attr-defined]
         return ()
     return tuple(found) or (MODEL_CONCERN,)

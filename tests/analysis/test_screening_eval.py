@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from analysis.concernmodel import ConcernModel, fit, labelled_sets, load_model, to_json
-from analysis.concerns import CATEGORIES, MODEL_CONCERN, evaluate, find_concerns
+from analysis.concerns import CATEGORIES, MODEL_CONCERN, evaluate, find_concerns, rules_for
 from analysis.textscreen import screen_text
 
 DATA = Path(__file__).parent / "data" / "screening"
@@ -150,3 +150,12 @@ def test_the_model_flags_what_no_rule_foresaw_and_says_so() -> None:
     assert screen_text("the bus is late again").categories == ()
     # general talk: the model alone never flags it, however sure it is
     assert find_concerns("if a friend told me i would tell a teacher", model=only_model) == ()
+
+
+def test_general_talk_is_looked_for_in_the_sentence_the_model_worries_about() -> None:
+    # a model that worries about one word only, and the English rules (none of which knows it)
+    model = ConcernModel({"w|bonk": (1.0, 10.0)}, -3.0, flag_at=0.65, keep_rule_at=0.1)
+    english = [rules_for("en")]
+    assert find_concerns("bonk. we learnt about it in a lesson", english, model) == (MODEL_CONCERN,)
+    assert find_concerns("bonk we learnt about it in a lesson", english, model) == ()
+    assert find_concerns("we learnt about it in a lesson", english, model) == ()
