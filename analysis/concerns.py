@@ -1,10 +1,13 @@
 """Concern rules: which free-text answers go to the safeguarding lead (S-06, A16).
 
 The rules are data, one YAML file per language in ``analysis/screening/`` (``en.yaml``,
-``fr.yaml`` ...); this module is the small engine that reads them.  Nothing is downloaded and no
-model is used: a child's words are folded to a plain form and matched against patterns that pair
-an act with the person it happens to (or an actor with an act), never a single word, so that
-"children should learn what abuse is" passes while "my uncle touches my private parts" does not.
+``fr.yaml`` ...); this module is the small engine that reads them.  Nothing is downloaded: a
+child's words are folded to a plain form and matched against patterns that pair an act with the
+person it happens to (or an actor with an act), never a single word, so that "children should
+learn what abuse is" passes while "my uncle touches my private parts" does not.  A small
+statistical model shipped with the rules (:mod:`analysis.concernmodel`) reads every answer too:
+it flags wording no rule foresaw, and a rule's match on what it reads as general talk is let
+pass (:func:`find_concerns`).
 
 Folding (:func:`fold`, :func:`words`), the same for a text and for a rule's words:
 
@@ -24,7 +27,9 @@ clitics), or the term may be ``re:`` and a regular expression over the folded wo
 single spaces.  A rule fires when each element of its ``all`` list (a group's name or a list of
 terms) matches within ``window`` words of the others (in that order if ``ordered``), and no
 ``guard`` term (hypothetical or denial: "if someone", "never") stands just before the match, nor
-a ``denials`` term between the words it pairs ("ne m'ont jamais frappé").
+a ``denials`` term between the words it pairs ("ne m'ont jamais frappé").  The file's
+``hypothetical`` terms (conditionals, advice, denials) keep the statistical model
+(:mod:`analysis.concernmodel`) from flagging an answer on its own.
 Every language's rules are applied to every answer in its script: children mix languages
 (Sheng, franglais) and the session language says little.
 
@@ -54,6 +59,7 @@ import yaml
 __all__ = [
     "CATEGORIES",
     "Concern",
+    "MODEL_CONCERN",
     "RuleSet",
     "Score",
     "evaluate",
@@ -77,6 +83,10 @@ _LETTERS = str.maketrans({"ة": "ه", "ى": "ي", "ـ": None, "ک": "ك", "ی": 
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
 _REPEATS = re.compile(r"([^\W\d])\1+")
 _WORD = re.compile(r"\w+")
+#: Words in nearly every answer: an element that matches one of them ("me", "he", "mimi") is looked
+#: for last, so that an answer without the rarer words of a rule is passed over after one search.
+_COMMON_WORDS = ("i me my he she they you we it the a to and is was je moi il elle on le la les de et yo mi "
+                 "el ella que y ni na wa ya mimi yeye wao انا هو هي في من على")
 #: The script a rule file's words are written in (a text with no letter of it is skipped).
 _SCRIPTS = {"latin": re.compile(r"[a-z]"), "arabic": re.compile(r"[\u0600-\u06ff]")}
 
@@ -149,6 +159,15 @@ class RuleSet:
     denial: re.Pattern | None = None
     #: every rule's first-searched element in one pattern: no match, no rule can fire
     trigger: re.Pattern | None = None
+    #: words of a hypothetical, advice or denial ("if a friend told me", "I would tell", "never"):
+    #: an answer with one of them is not flagged by the model alone (the rules still apply)
+    hypothetical: re.Pattern | None = None
+
+    def talks_hypothetically(self, text: str, *, folded: bool = False) -> bool:
+        """Whether ``text`` has a word of this language's ``hypothetical`` list."""
+        if self.hypothetical is None:
+            return False
+        return self.hypothetical.search(" ".join(words(text, self.apostrophe, self.replace, folded=folded))) is not None
 
     def applies(self, folded: str) -> bool:
         """Whether the text is written in this language's script at all (else no rule can match)."""
@@ -287,7 +306,8 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
         if elements == [None]:
             raise ValueError(f"{where}: a rule needs 'all' or 'any'")
         compiled = tuple(_element(e, groups, apostrophe, replace, where) for e in elements)
-        order = tuple(sorted(range(len(compiled)), key=lambda i: -compiled[i].pattern.count("|")))
+        order = tuple(sorted(range(len(compiled)), key=lambda i: (
+            compiled[i].search(_COMMON_WORDS) is not None, -compiled[i].pattern.count("|"))))
         rules.append(_Rule(raw["id"], raw["category"], compiled, int(raw.get("window", 8)),
                            bool(raw.get("guard", True)), bool(raw.get("ordered", False)), order))
     guard_terms = data.get("guards") or []
@@ -300,7 +320,8 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
                    _compile(guard_terms, apostrophe, replace) if guard_terms else None,
                    int(data.get("guard_reach", 3)), _SCRIPTS[script],
                    _compile(denials, apostrophe, replace) if denials else None,
-                   re.compile("|".join(f"(?:{p})" for p in firsts)) if firsts else None)
+                   re.compile("|".join(f"(?:{p})" for p in firsts)) if firsts else None,
+                   _compile(data["hypothetical"], apostrophe, replace) if data.get("hypothetical") else None)
 
 
 def rule_languages() -> tuple[str, ...]:
@@ -333,23 +354,52 @@ def _shared_guards(rule_sets: tuple[RuleSet, ...]) -> dict[str, re.Pattern | Non
             for script, patterns in by_script.items()}
 
 
-def find_concerns(text: str, rule_sets: Iterable[RuleSet] | None = None) -> tuple[Concern, ...]:
-    """Every rule, of every language, that ``text`` matches (empty: no concern).
+#: The concern reported when only the statistical model (:mod:`analysis.concernmodel`) flags an answer.
+MODEL_CONCERN = Concern("model", "statistical", "unclassified")
+_SHIPPED = object()
+
+
+def find_concerns(text: str, rule_sets: Iterable[RuleSet] | None = None,
+                  model: object = _SHIPPED) -> tuple[Concern, ...]:
+    """Why ``text`` goes to the safeguarding lead: the rules it matches, or the model (empty: no concern).
+
+    The rules of every language are matched, then the model reads the answer and
+    :meth:`~analysis.concernmodel.ConcernModel.decide` says whether it is flagged: by the rules
+    it matched, or by :data:`MODEL_CONCERN` when only the model found it.
 
     Parameters
     ----------
     text : str
     rule_sets : iterable of RuleSet, optional
-        Replaces the shipped rules (all languages).
+        Replaces the shipped rules (all languages); the model is then used only if passed.
+    model : ConcernModel or None, optional
+        Replaces the shipped model (:func:`analysis.concernmodel.load_model`); None: rules alone.
     """
     found: list[Concern] = []
     folded = fold(text)
+    if model is _SHIPPED:
+        model = None
+        if rule_sets is None:
+            from .concernmodel import load_model  # the model reads words() from this module
+
+            model = load_model()
     rule_sets = _all_rules() if rule_sets is None else tuple(rule_sets)
     guards = _shared_guards(rule_sets)
     for rule_set in rule_sets:
         if rule_set.applies(folded):
             found.extend(rule_set.find(folded, folded=True, guard=guards[rule_set.script.pattern]))
-    return tuple(dict.fromkeys(found))
+    found = list(dict.fromkeys(found))
+    if model is None or not folded.strip():
+        return tuple(found)
+    probability, piece = model.strongest(text)  # type: ignore[attr-defined]
+    if not model.decide(probability, bool(found)):  # type: ignore[attr-defined]
+        return ()  # most answers: general talk can only take a flag away, so it is not looked for
+    # "if a friend told me she was hurt I would tell", "we learnt about abuse": general talk, looked
+    # for in the sentence the model found most worrying ("he hits me. we learnt about abuse" is flagged)
+    hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
+    if not model.decide(probability, bool(found), hypothetical):  # type: ignore[attr-defined]
+        return ()
+    return tuple(found) or (MODEL_CONCERN,)
 
 
 @dataclass(frozen=True)
@@ -364,7 +414,8 @@ class Score:
     false_alarms: tuple[str, ...]
 
 
-def evaluate(labelled: Iterable[tuple[bool, str]], rule_sets: Iterable[RuleSet] | None = None) -> Score:
+def evaluate(labelled: Iterable[tuple[bool, str]], rule_sets: Iterable[RuleSet] | None = None,
+             model: object = _SHIPPED) -> Score:
     """Recall on the concerns and false-positive rate on the ordinary answers.
 
     Parameters
@@ -373,6 +424,8 @@ def evaluate(labelled: Iterable[tuple[bool, str]], rule_sets: Iterable[RuleSet] 
         ``(is_concern, text)`` pairs.
     rule_sets : iterable of RuleSet, optional
         Replaces the shipped rules.
+    model : ConcernModel or None, optional
+        As for :func:`find_concerns`.
 
     Examples
     --------
@@ -383,7 +436,7 @@ def evaluate(labelled: Iterable[tuple[bool, str]], rule_sets: Iterable[RuleSet] 
     rule_sets = None if rule_sets is None else tuple(rule_sets)
     missed, alarms, n_concern, n_ok = [], [], 0, 0
     for is_concern, text in labelled:
-        flagged = bool(find_concerns(text, rule_sets))
+        flagged = bool(find_concerns(text, rule_sets, model))
         if is_concern:
             n_concern += 1
             if not flagged:

@@ -5,9 +5,8 @@ the side-by-side review page, PO files for translators, and the opening rules pe
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa

@@ -1,0 +1,244 @@
+"""A small statistical second reader for the concern rules (S-06): words children use, weighed.
+
+The rules in ``analysis/screening/`` catch the wording someone has thought of; this model reads
+the rest.  It is a logistic regression over character n-grams (2 to 5 letters, within words) and
+words (single and pairs) of the folded text (:func:`analysis.concerns.words`: case, accents,
+Arabic letter variants and diacritics, repeated letters), weighted by tf-idf, trained offline on
+the labelled sentences in ``tests/analysis/data/screening/`` (all five languages together) by
+
+    python -m analysis.concernmodel --write     # needs scikit-learn (the ``train`` extra)
+
+which writes ``analysis/screening/model.json``: for each n-gram its idf and weight, the intercept
+and the two thresholds.  Nothing is downloaded and scikit-learn is not needed to score: scoring is
+the same arithmetic as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` and
+``LogisticRegression.predict_proba``, done here in plain Python (:meth:`ConcernModel.probability`).
+
+A long answer is read in pieces (each sentence, and windows of :data:`WINDOW` words of a long one),
+and its probability is that of its most worrying piece, so that a disclosure in a long answer is
+not drowned by the rest.
+
+How the rules and the model decide together is :meth:`ConcernModel.decide`: an answer is flagged
+when the model's probability reaches ``flag_at``, or when a rule matched and the probability is
+at least ``keep_rule_at`` (a rule matched on general talk the model reads as ordinary, "we learnt
+about sexual abuse at school", is not flagged); an answer with words of advice, hypotheticals,
+denials or general talk (each rule file's ``hypothetical`` list) needs both, a rule and
+``flag_at``.  The thresholds were chosen by cross-validation across the labelled sets
+(``bench/screening.py --sweep`` prints those figures).
+
+Examples
+--------
+>>> m = load_model()
+>>> m.probability("my uncle touches me at night and says its our secret") > m.flag_at
+True
+>>> m.probability("i would tell my teacher because she listens") < m.keep_rule_at
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import functools
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .concerns import fold, words
+
+__all__ = ["ConcernModel", "WINDOW", "features", "fit", "labelled_sets", "load_model", "pieces"]
+
+#: Words in one piece of a long answer (longer sentences are read in overlapping windows).
+WINDOW = 25
+#: Character n-gram lengths, within words padded by one space each side.
+NGRAMS = (2, 5)
+#: Threshold defaults written into the model file by :func:`fit` (chosen by cross-validation:
+#: see bench/screening.py).
+FLAG_AT = 0.65
+KEEP_RULE_AT = 0.1
+#: Regularisation of the logistic regression (inverse strength) and the n-gram document count
+#: below which an n-gram is left out.
+C = 10.0
+MIN_DF = 2
+_SENTENCE = re.compile(r"[.!?;\n\r؟،]+")
+_MODEL_FILE = "model.json"
+
+
+def features(text: str, *, folded: bool = False) -> list[str]:
+    """The n-grams of one text: letters 2-5 within each word, and the words and word pairs.
+
+    Examples
+    --------
+    >>> features("Hé")
+    [' h', 'he', 'e ', ' he', 'he ', ' he ', 'w|he']
+    """
+    tokens = words(text, folded=folded)
+    out: list[str] = []
+    for token in tokens:
+        out.extend(_letters(token))
+    out.extend("w|" + t for t in tokens)
+    out.extend(f"w|{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
+    return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _letters(token: str) -> tuple[str, ...]:
+    """The character n-grams of one word (the same words come back in answer after answer)."""
+    padded = f" {token} "
+    low, high = NGRAMS
+    return tuple(padded[i:i + n] for n in range(low, min(high, len(padded)) + 1) for i in range(len(padded) - n + 1))
+
+
+def pieces(text: str) -> list[str]:
+    """The sentences of an answer, a long one cut into windows of :data:`WINDOW` words.
+
+    Examples
+    --------
+    >>> pieces("he hits me. i would tell my mum")
+    ['he hits me', 'i would tell my mum']
+    """
+    out = []
+    for sentence in _SENTENCE.split(text):
+        tokens = sentence.split()
+        if not tokens:
+            continue
+        if len(tokens) <= WINDOW:
+            out.append(" ".join(tokens))
+            continue
+        step = WINDOW // 2
+        for start in range(0, len(tokens) - step, step):
+            out.append(" ".join(tokens[start:start + WINDOW]))
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class ConcernModel:
+    """The weights of the model (from :func:`load_model` or :func:`fit`)."""
+
+    #: n-gram -> (idf, weight)
+    terms: dict[str, tuple[float, float]]
+    intercept: float
+    flag_at: float = FLAG_AT
+    keep_rule_at: float = KEEP_RULE_AT
+
+    def _one(self, text: str) -> float:
+        terms = self.terms
+        counts: dict[str, int] = {}
+        for term in features(text, folded=True):
+            if term in terms:
+                counts[term] = counts.get(term, 0) + 1
+        square = dot = 0.0
+        for term, count in counts.items():
+            idf, weight = terms[term]
+            value = (1.0 + math.log(count)) * idf if count > 1 else idf
+            square += value * value
+            dot += value * weight
+        z = self.intercept + (dot / math.sqrt(square) if square else 0.0)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+
+    def probability(self, text: str) -> float:
+        """How likely the answer is a disclosure (that of its most worrying piece)."""
+        return self.strongest(text)[0]
+
+    def strongest(self, text: str) -> tuple[float, str]:
+        """The most worrying piece of the answer (folded) and its probability."""
+        return max(((self._one(piece), piece) for piece in pieces(fold(text))), default=(0.0, ""))
+
+    def decide(self, probability: float, rule_matched: bool, hypothetical: bool = False) -> bool:
+        """Whether an answer goes to the safeguarding lead (the one place rules and model are combined).
+
+        ``hypothetical``: the answer has words of advice, a hypothetical, a denial or general talk
+        (a rule file's ``hypothetical`` list: "if a friend told me ... I would tell", "we learnt
+        about"); then both must agree, a rule and the model's ``flag_at``.
+
+        Examples
+        --------
+        >>> m = ConcernModel({}, 0.0, flag_at=0.7, keep_rule_at=0.2)
+        >>> m.decide(0.9, False), m.decide(0.3, True), m.decide(0.1, True), m.decide(0.9, False, True)
+        (True, True, False, False)
+        """
+        if hypothetical:
+            return rule_matched and probability >= self.flag_at
+        return probability >= self.flag_at or (rule_matched and probability >= self.keep_rule_at)
+
+
+@functools.cache
+def load_model() -> ConcernModel:
+    """The shipped model (``analysis/screening/model.json``), read once per process."""
+    text = (resources.files("analysis") / "screening" / _MODEL_FILE).read_text(encoding="utf-8")
+    return _from_dict(json.loads(text))
+
+
+def _from_dict(data: dict) -> ConcernModel:
+    return ConcernModel({t: (float(v[0]), float(v[1])) for t, v in data["terms"].items()},
+                        float(data["intercept"]), float(data["flag_at"]), float(data["keep_rule_at"]))
+
+
+def fit(rows: Iterable[tuple[bool, str]], *, flag_at: float = FLAG_AT,
+        keep_rule_at: float = KEEP_RULE_AT) -> ConcernModel:
+    """Train the model on ``(is_concern, text)`` pairs (needs scikit-learn: ``pip install .[train]``)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    rows = list(rows)
+    vectorizer = TfidfVectorizer(analyzer=lambda t: features(t, folded=True), min_df=MIN_DF, sublinear_tf=True)
+    matrix = vectorizer.fit_transform([fold(text) for _, text in rows])
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    model.fit(matrix, [bool(label) for label, _ in rows])
+    coef = model.coef_[0]
+    terms = {term: (round(float(vectorizer.idf_[i]), 5), round(float(coef[i]), 5))
+             for term, i in vectorizer.vocabulary_.items() if round(float(coef[i]), 5) != 0.0}
+    return ConcernModel(dict(sorted(terms.items())), round(float(model.intercept_[0]), 5), flag_at, keep_rule_at)
+
+
+def to_json(model: ConcernModel) -> str:
+    """The model file's text (sorted, rounded: the same data gives the same bytes)."""
+    data = {"about": "analysis/concernmodel.py: logistic regression over tf-idf n-grams; "
+                     "written by python -m analysis.concernmodel --write",
+            "flag_at": model.flag_at, "keep_rule_at": model.keep_rule_at, "intercept": model.intercept,
+            "terms": {t: list(v) for t, v in model.terms.items()}}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n"
+
+
+def labelled_sets(folder: Path) -> dict[str, list[tuple[str, bool, str]]]:
+    """The labelled sets under ``folder`` (``tests/analysis/data/screening``): set -> (language, label, text).
+
+    The sets are the main files (``<lang>.tsv``) and each sub-folder (``dev``, ``heldout`` ...).
+    """
+    out: dict[str, list[tuple[str, bool, str]]] = {}
+    for name, sub in [("main", folder)] + sorted((p.name, p) for p in folder.iterdir() if p.is_dir()):
+        rows = []
+        for path in sorted(sub.glob("*.tsv")):
+            with open(path, encoding="utf-8", newline="") as handle:
+                rows.extend((path.stem, row["label"] == "concern", row["text"])
+                            for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+        if rows:
+            out[name] = rows
+    return out
+
+
+def training_rows(folder: Path, sets: Sequence[str] | None = None) -> list[tuple[bool, str]]:
+    """The ``(is_concern, text)`` pairs of the named sets (all when ``sets`` is None)."""
+    return [(label, text) for name, rows in labelled_sets(folder).items() if sets is None or name in sets
+            for _, label, text in rows]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the concern model on the labelled sentences.")
+    parser.add_argument("--data", type=Path,
+                        default=Path(__file__).resolve().parents[1] / "tests" / "analysis" / "data" / "screening")
+    parser.add_argument("--write", action="store_true", help="write analysis/screening/model.json")
+    args = parser.parse_args(argv)
+    model = fit(training_rows(args.data))
+    out = Path(__file__).parent / "screening" / _MODEL_FILE
+    print(f"{len(model.terms)} n-grams")
+    if args.write:
+        out.write_text(to_json(model), encoding="utf-8")
+        print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

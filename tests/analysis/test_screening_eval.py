@@ -1,0 +1,161 @@
+"""How well the concern screener does on the labelled sentences (issue 16), and what each figure
+may claim.
+
+The rules were tuned on every labelled set and the shipped model is trained on all of them, so
+their figures on these sets are bounds that guard against regressions, not a measure of unseen
+wording (tests/analysis/data/screening/README.md).  The fair claim is cross-validated: the model
+trained without a reviewer's set and scored on it, together with the rules.  bench/screening.py
+prints every figure per language and set.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis.concernmodel import ConcernModel, fit, labelled_sets, load_model, to_json
+from analysis.concerns import CATEGORIES, MODEL_CONCERN, evaluate, find_concerns, rules_for
+from analysis.textscreen import screen_text
+
+DATA = Path(__file__).parent / "data" / "screening"
+LANGUAGES = ("en", "fr", "es", "ar", "sw")
+RECALL_AT_LEAST = 0.95
+FALSE_POSITIVES_AT_MOST = 0.10
+
+
+@pytest.fixture(scope="module")
+def sets() -> dict[str, list[tuple[str, bool, str]]]:
+    return labelled_sets(DATA)
+
+
+def _per_language(rows, model=None):
+    kwargs = {} if model is None else {"model": model}
+    return {lang: evaluate(((label, text) for row_lang, label, text in rows if row_lang == lang), **kwargs)
+            for lang in LANGUAGES}
+
+
+def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> None:
+    assert {"main", "dev", "heldout", "heldout-2"} <= set(sets)
+    for name, rows in sets.items():
+        for lang in LANGUAGES:
+            mine = [r for r in rows if r[0] == lang]
+            assert sum(r[1] for r in mine) >= 20 and sum(not r[1] for r in mine) >= 20, (name, lang)
+
+    for lang in LANGUAGES:
+        with open(DATA / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+        assert len(rows) >= 60
+        assert {r["category"] for r in rows if r["label"] == "concern"} == set(CATEGORIES), lang
+
+
+@pytest.mark.parametrize("held_out", ["heldout", "heldout-2"])
+def test_cross_validated_on_each_reviewers_set(sets, held_out: str) -> None:
+    """The model trained without a reviewer's set, with the shipped rules, on that set, per language.
+
+    The reviewers wrote these sets without seeing the rules; the rules have since been tuned on
+    the families they missed, so this claims what the model adds to the rules on wording it was
+    not trained on, not a figure for text nobody has seen (that is the next held-out set's).
+    """
+    others = [(label, text) for name, rows in sets.items() if name != held_out for _, label, text in rows]
+    shipped = load_model()
+    model = fit(others, flag_at=shipped.flag_at, keep_rule_at=shipped.keep_rule_at)
+    for lang, score in _per_language(sets[held_out], model).items():
+        assert score.recall >= RECALL_AT_LEAST, (lang, score.missed)
+        assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, (lang, score.false_alarms)
+
+
+@pytest.mark.parametrize("name", ["main", "dev", "heldout", "heldout-2"])
+def test_the_sets_tuned_on_stay_within_the_bounds(sets, name: str) -> None:
+    """Regression bounds only: the rules and the shipped model have seen these sentences."""
+    for lang, score in _per_language(sets[name]).items():
+        assert score.recall >= RECALL_AT_LEAST, (name, lang, score.missed)
+        assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, (name, lang, score.false_alarms)
+
+
+def test_the_shipped_model_is_the_one_the_labelled_sets_train(sets) -> None:
+    """Relabelling or adding a sentence without running python -m analysis.concernmodel --write fails here."""
+    rows = [(label, text) for rows in sets.values() for _, label, text in rows]
+    shipped = load_model()
+    trained = fit(rows, flag_at=shipped.flag_at, keep_rule_at=shipped.keep_rule_at)
+    assert set(trained.terms) == set(shipped.terms)
+    for _, text in rows[::7]:
+        assert abs(trained.probability(text) - shipped.probability(text)) < 0.01, text
+    assert json.loads(to_json(trained))["flag_at"] == shipped.flag_at
+
+
+def test_scoring_needs_no_training_library() -> None:
+    script = ("import sys; sys.modules['sklearn'] = None\n"
+              "from analysis.concerns import find_concerns\n"
+              "print(bool(find_concerns('my stepdads mate keeps coming in the bathroom when im in there')))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("text", [
+    # second-hand accounts are flagged (the lead's decision): a safeguarding lead must see them
+    "my best mate told me his stepdad beats him with a shoe",
+    "ma cousine m a dit que son voisin la touche quand elle est seule",
+    "mi amiga me dijo que su tio la manosea cuando no hay nadie",
+    "rafiki yangu aliniambia mjomba wake humgusa vibaya usiku",
+    "صاحبتي قالتلي انو جوز خالتها بيلمسها لما تكون لحالها",
+    # a sick child not cared for
+    "my arm has been really swollen for a week and nobody will take me to a doctor",
+    "j ai de la fievre depuis une semaine et personne m emmene chez le medecin",
+    "tengo fiebre desde hace una semana y nadie me lleva al doctor",
+    "nina homa wiki nzima na hakuna anayenipeleka hospitali",
+    "عندي حرارة من اسبوع وما حدا راضي ياخدني عالدكتور",
+    # wishing to be gone, without a word of suicide
+    "i keep thinking everyone would be better off if i wasnt here",
+    "je pense que tout le monde serait mieux sans moi",
+    "pienso que todos estarian mejor sin mi",
+    "nafikiria familia ingekuwa bora bila mimi",
+    "بحس انو الكل رح يكونوا احسن بلايي",
+    # work to pay off a debt
+    "the man who brought me here says i owe him for the journey so i have to keep working",
+    "le monsieur qui m a amene dit que j ai une dette alors je dois travailler sans arret",
+    "el señor que me trajo dice que tengo una deuda y tengo que trabajar sin parar",
+    "mzee aliyenileta anasema nina deni kwa hivyo lazima nifanye kazi bila kupumzika",
+    "الرجل اللي جابني بيقول علي دين ولازم اشتغل بدون ما وقف",
+])
+def test_families_the_held_out_sets_missed_are_flagged_in_new_wording(text: str) -> None:
+    assert screen_text(text).safeguarding, text
+
+
+@pytest.mark.parametrize("text", [
+    "if a friend told me someone hurt her i would tell a teacher",
+    "we learnt about sextortion in class and it was useful",
+    "si une amie me disait qu on la frappe j irais voir un adulte",
+    "en clase nos hablaron del abuso y aprendi mucho",
+    "kama rafiki angeniambia anapigwa ningemwambia mwalimu",
+    "لو صاحبتي قالتلي انو حدا بيضربها بخبر المعلمة",
+    "children get abused online and schools should teach about it",
+    "a chat that answers quickly and does not ask my name",
+])
+def test_general_talk_and_advice_are_not_flagged(text: str) -> None:
+    assert not screen_text(text).safeguarding, screen_text(text).concerns
+
+
+def test_the_model_flags_what_no_rule_foresaw_and_says_so() -> None:
+    text = "i scratch myself until it bleeds when i feel bad"
+    assert find_concerns(text, model=None)  # a rule: this family was added
+    novel = "my mums boyfriend makes me sleep in his bed when she works nights"
+    assert find_concerns(novel, model=load_model()), novel
+    only_model = ConcernModel({}, 5.0, flag_at=0.7, keep_rule_at=0.1)  # reads every answer as a disclosure
+    assert find_concerns("the bus is late again", model=only_model) == (MODEL_CONCERN,)
+    assert screen_text("the bus is late again").categories == ()
+    # general talk: the model alone never flags it, however sure it is
+    assert find_concerns("if a friend told me i would tell a teacher", model=only_model) == ()
+
+
+def test_general_talk_is_looked_for_in_the_sentence_the_model_worries_about() -> None:
+    # a model that worries about one word only, and the English rules (none of which knows it)
+    model = ConcernModel({"w|bonk": (1.0, 10.0)}, -3.0, flag_at=0.65, keep_rule_at=0.1)
+    english = [rules_for("en")]
+    assert find_concerns("bonk. we learnt about it in a lesson", english, model) == (MODEL_CONCERN,)
+    assert find_concerns("bonk we learnt about it in a lesson", english, model) == ()
+    assert find_concerns("we learnt about it in a lesson", english, model) == ()
