@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -446,7 +447,7 @@ class ProfileError(ValueError):
         super().__init__(f"{source} is not a valid country profile:\n{lines}")
 
 
-def _path(parts) -> str:
+def _path(parts: Iterable[str | int]) -> str:
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -455,21 +456,24 @@ def _path(parts) -> str:
 
 def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
     where = _path(err.absolute_path)
-    fix = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
+    schema: Mapping[str, Any] = err.schema if isinstance(err.schema, Mapping) else {}
+    fix = schema.get("description", "")
     v = err.validator
+    validator_value: Any = err.validator_value
+    instance: Any = err.instance
     if v == "required":
-        missing = [p for p in err.validator_value if p not in err.instance]
+        missing = [p for p in validator_value if p not in instance]
         prefix = "" if where == "(top level)" else where + "."
         out = []
         for name in missing:
-            sub = err.schema.get("properties", {}).get(name, {})
+            sub = schema.get("properties", {}).get(name, {})
             out.append(
                 ProfileProblem(prefix + name, "is missing", sub.get("description", "add it"))
             )
         return out
     if v == "additionalProperties":
-        known = sorted(err.schema.get("properties", {}))
-        extra = sorted((str(k) for k in err.instance if k not in known), key=str)
+        known = sorted(schema.get("properties", {}))
+        extra = sorted((str(k) for k in instance if k not in known), key=str)
         prefix = "" if where == "(top level)" else where + "."
         return [
             ProfileProblem(prefix + str(x), "is not a known field",
@@ -477,7 +481,7 @@ def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
             for x in extra
         ]
     if v == "type":
-        want = err.validator_value
+        want = validator_value
         want = " or ".join(want) if isinstance(want, list) else want
         got = type(err.instance).__name__
         hint = fix
@@ -485,7 +489,7 @@ def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
             hint = "put the value in quotes so it is read as text" + (f" ({fix})" if fix else "")
         return [ProfileProblem(where, f"must be {want}, not {got}", hint)]
     if v == "enum":
-        allowed = ", ".join(str(x) for x in err.validator_value if x is not None)
+        allowed = ", ".join(str(x) for x in validator_value if x is not None)
         return [ProfileProblem(where, f"{err.instance!r} is not allowed", f"use one of: {allowed}")]
     if v in ("minimum", "maximum"):
         return [ProfileProblem(where, f"{err.instance!r} is out of range", fix)]
@@ -701,7 +705,7 @@ def profile_from_yaml(text: str, *, source: str = "profile") -> CountryProfile:
     return profile_from_mapping(data if data is not None else {}, source=source)
 
 
-def _bundled_dir():
+def _bundled_dir() -> Traversable:
     return resources.files("consent") / "profiles"
 
 
