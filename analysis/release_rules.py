@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 __all__ = [
     "DEFAULT_K",
@@ -129,6 +129,14 @@ class ReleaseRules:
         """The rules as stored with a release (so a release says what it was made under)."""
         return {"k": int(self.k), "k_low": self.low, "min_denominator": int(self.min_denominator),
                 "flag_denominator": int(self.flag_denominator), "microdata_k": int(self.microdata_k)}
+
+
+@overload
+def _int(config: Mapping[str, Any], name: str, default: int) -> int: ...
+
+
+@overload
+def _int(config: Mapping[str, Any], name: str, default: None) -> int | None: ...
 
 
 def _int(config: Mapping[str, Any], name: str, default: int | None) -> int | None:

@@ -31,6 +31,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from flask_login import current_user
 
 from consent.states import ANSWERING_STATES
+from survey.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -124,7 +125,7 @@ def _enforce() -> Any:
             return redirect(url_for("participate.welcome"))
         return None
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     if rule.kind == "staff" and rule.roles and not current_user.has_role(*rule.roles):
         abort(403)
     if rule.kind == "member" and not (rule.admins and current_user.has_role("admin")):

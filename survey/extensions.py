@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import request
@@ -35,6 +37,12 @@ def _client_key() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # What ``db.Model`` is to a type checker (mypy cannot use an attribute as a base class):
+    # models subclass ``Model``.
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()

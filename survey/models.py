@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from survey.extensions import db
+from survey.extensions import Model
 
 
 def utcnow() -> dt.datetime:
@@ -26,7 +26,7 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff account (administrator, facilitator or analyst).  Never a child."""
 
     __tablename__ = "staff_user"
@@ -69,7 +69,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.roles}>"
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """A signed-in staff session, so that sign-out and idle time-out end it on the server."""
 
     __tablename__ = "staff_session"
@@ -84,7 +84,7 @@ class StaffSession(db.Model):
     user: so.Mapped[User] = so.relationship(back_populates="sessions")
 
 
-class Consultation(db.Model):
+class Consultation(Model):
     """One consultation with a group of children, run from one instrument version."""
 
     __tablename__ = "consultation"
@@ -149,7 +149,7 @@ class Consultation(db.Model):
         return self.age_bands.split()
 
 
-class Membership(db.Model):
+class Membership(Model):
     """Which staff member works on which consultation, and as what."""
 
     __tablename__ = "membership"
@@ -168,7 +168,7 @@ class Membership(db.Model):
     consultation: so.Mapped[Consultation] = so.relationship(back_populates="memberships")
 
 
-class Participant(db.Model):
+class Participant(Model):
     """A code card and the child who uses it: no identity, only a state and an age band."""
 
     __tablename__ = "participant"
@@ -203,7 +203,7 @@ class Participant(db.Model):
     )
 
 
-class AssentEvent(db.Model):
+class AssentEvent(Model):
     """An affirmative assent: which text version a child saw, and the date (C-02, C-06).
 
     Kept apart from answers with no link to the participant (C-10): the participant's
@@ -226,7 +226,7 @@ class AssentEvent(db.Model):
     holder_tag: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One item's answer: a choice code, a number, text, or a JSON list for multi/rank/matrix."""
 
     __tablename__ = "answer"
@@ -244,7 +244,7 @@ class Answer(db.Model):
     participant: so.Mapped[Participant] = so.relationship(back_populates="answers")
 
 
-class PageSave(db.Model):
+class PageSave(Model):
     """A page submission already applied: a repeated POST of the same token stores nothing twice."""
 
     __tablename__ = "page_save"
@@ -256,7 +256,7 @@ class PageSave(db.Model):
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
 
 
-class FacilitationSession(db.Model):
+class FacilitationSession(Model):
     """One facilitated session with a group, and its non-identifying log (F-01, F-03).
 
     Kept apart from responses: no link to any participant; the log holds counts, a setting and
@@ -284,7 +284,7 @@ class FacilitationSession(db.Model):
     summary: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
 
 
-class Signal(db.Model):
+class Signal(Model):
     """"I'd like to talk to someone": a seat label and a time for the facilitator, nothing else.
 
     Deliberately not linked to the participant, so no path leads from a signal to answers (S-07);
@@ -305,7 +305,7 @@ class Signal(db.Model):
     holder_tag: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
 
-class ConcernFlag(db.Model):
+class ConcernFlag(Model):
     """A screened open answer that matched a concern term, for the safeguarding lead (S-06).
 
     It keeps only what the lead needs to help: the concern categories, the date, the question,
@@ -333,7 +333,7 @@ class ConcernFlag(db.Model):
     seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
 
 
-class TextApproval(db.Model):
+class TextApproval(Model):
     """An administrator approved this exact consent-text version (kind, language, band, hash)."""
 
     __tablename__ = "text_approval"
@@ -346,7 +346,7 @@ class TextApproval(db.Model):
     approved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
 
-class InstrumentVersion(db.Model):
+class InstrumentVersion(Model):
     """An instrument version stored in the database, in the native YAML format."""
 
     __tablename__ = "instrument_version"
@@ -361,7 +361,7 @@ class InstrumentVersion(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Staff actions (who did what to which object, when).  Never children's answers."""
 
     __tablename__ = "audit_event"
@@ -383,7 +383,7 @@ class AuditEvent(db.Model):
 # them to a staff account and the records survive an account's removal.
 
 
-class ChecklistAnswer(db.Model):
+class ChecklistAnswer(Model):
     """One answer of the Lundy process checklist or the GC12 self-assessment (P-06)."""
 
     __tablename__ = "checklist_answer"
@@ -404,7 +404,7 @@ class ChecklistAnswer(db.Model):
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
 
 
-class InfluenceEntry(db.Model):
+class InfluenceEntry(Model):
     """One child-derived recommendation and what was decided about it (P-03)."""
 
     __tablename__ = "influence_entry"
@@ -425,7 +425,7 @@ class InfluenceEntry(db.Model):
     recorded_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
 
 
-class FeedbackSheetRecord(db.Model):
+class FeedbackSheetRecord(Model):
     """The staff-written parts of one child-friendly feedback sheet, and its sign-off (A-05).
 
     "What you told us" is not stored: it is computed from released tables whenever the sheet
@@ -459,7 +459,7 @@ class FeedbackSheetRecord(db.Model):
     readability_override: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
 
-class StoredProfile(db.Model):
+class StoredProfile(Model):
     """A country profile uploaded by an administrator (YAML, validated by consent.profiles).
 
     Takes precedence over a bundled profile of the same id; consultations name profiles by id.
@@ -474,7 +474,7 @@ class StoredProfile(db.Model):
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
 
 
-class SigninFailure(db.Model):
+class SigninFailure(Model):
     """Failed staff sign-ins under one key (an account, an account from one client, or one
     client), kept in the database so that every worker process counts the same failures.
 
@@ -492,7 +492,7 @@ class SigninFailure(db.Model):
     blocked_until: so.Mapped[dt.datetime | None] = so.mapped_column()
 
 
-class Release(db.Model):
+class Release(Model):
     """One frozen release of a consultation's results (the release ledger, issue 15).
 
     Pages, reports and feedback sheets show a release, never the live answers.  ``content`` is
@@ -524,7 +524,7 @@ class Release(db.Model):
     )
 
 
-class ReleaseTable(db.Model):
+class ReleaseTable(Model):
     """One table published in a release: its population, size and released cells (JSON)."""
 
     __tablename__ = "release_table"
@@ -540,7 +540,7 @@ class ReleaseTable(db.Model):
     release: so.Mapped[Release] = so.relationship(back_populates="tables")
 
 
-class ExportApproval(db.Model):
+class ExportApproval(Model):
     """Approval of record-level exports that hold answers to sensitive (S2/S3) questions (DP-07).
 
     Who approved, why and when (the day; the audit log's ``export.approve`` event has the

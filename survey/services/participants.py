@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import TYPE_CHECKING, TypeAlias
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -178,10 +179,15 @@ def _row_class(model: type, name: str, *, extra: tuple[tuple[str, type], ...] = 
 
 #: What a child's request reads of their consultation (``band_list`` and ``language_list`` are
 #: the model's own properties).  Services take it wherever they take a Consultation to read.
-ConsultationRow = _row_class(Consultation, "ConsultationRow", properties=("band_list", "language_list"))
 #: What a child's request reads of the participant, with their consultation.  To change the
 #: participant, a service loads the ORM record inside its write transaction (:func:`record_of`).
-ParticipantRow = _row_class(Participant, "ParticipantRow", extra=(("consultation", ConsultationRow),))
+if TYPE_CHECKING:
+    # To a type checker a row reads like the model it copies: the same names and types.
+    ConsultationRow: TypeAlias = Consultation
+    ParticipantRow: TypeAlias = Participant
+else:
+    ConsultationRow = _row_class(Consultation, "ConsultationRow", properties=("band_list", "language_list"))
+    ParticipantRow = _row_class(Participant, "ParticipantRow", extra=(("consultation", ConsultationRow),))
 # Where a row of _live_participant() splits: the participant's columns, then the consultation's.
 _PARTICIPANT_COLUMNS = len(dataclasses.fields(ParticipantRow)) - 1
 _STATE_COLUMN = [field.name for field in dataclasses.fields(ParticipantRow)].index("state")
