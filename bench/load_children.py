@@ -407,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         analyst_password = analyst_password or re.search(r"demo-analyst\s+password: (\S+)", setup.stdout).group(1)
     port = free_port()
     log_path = os.path.join(instance, "server.log")
-    server_log = open(log_path, "w")  # noqa: SIM115 - closed after the run
+    server_log = open(log_path, "w")  # closed after the run
     command = [*sauti, "serve", "--port", str(port)]
     if args.threads is not None:
         command += ["--threads", str(args.threads)]

@@ -662,7 +662,7 @@ def _int(value: float) -> float:
     return float(math.trunc(value))
 
 
-def _call(name: str, args: tuple[_Node, ...], env: _Env) -> Any:  # noqa: C901 - a flat dispatch table
+def _call(name: str, args: tuple[_Node, ...], env: _Env) -> Any:  # a flat dispatch table
     if name == "if":
         branch = args[1] if to_boolean(_eval(args[0], env)) else args[2]
         return _eval(branch, env)

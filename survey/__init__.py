@@ -77,7 +77,7 @@ def _configure_database(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def _without_per_request_limiter_hooks(app: Flask, limiter) -> None:  # noqa: ANN001 - a Limiter
+def _without_per_request_limiter_hooks(app: Flask, limiter) -> None:  # a Limiter
     """Keep Flask-Limiter's storage and strategy, not its per-request hooks.
 
     Attempts are counted by survey/throttle.py under keys of its own and no route declares a
@@ -85,7 +85,7 @@ def _without_per_request_limiter_hooks(app: Flask, limiter) -> None:  # noqa: AN
     context reset at its end would work on nothing for every request (about 2 % of a child's
     request, bench/request_cost.py --instructions).
     """
-    def is_limiters(hook) -> bool:  # noqa: ANN001 - a bound method or a functools.partial
+    def is_limiters(hook) -> bool:  # a bound method or a functools.partial
         return (getattr(hook, "__self__", None) is limiter
                 or (isinstance(hook, functools.partial) and hook.args[:1] == (limiter,)))
 
@@ -139,7 +139,7 @@ def _configure_session_refresh(app: Flask) -> None:
             session["refreshed"] = now  # marks the session modified: the cookie goes out again
 
 
-def _configure_login(app: Flask, login_manager) -> None:  # noqa: ANN001
+def _configure_login(app: Flask, login_manager) -> None:
     from flask_babel import lazy_gettext as _l
 
     from survey.services.accounts import load_session
@@ -159,7 +159,7 @@ def _register_blueprints(app: Flask) -> None:
     class DatabaseInteger(IntegerConverter):
         """``<int:...>`` that no database integer can overflow: a larger number is simply no match (404)."""
 
-        def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003 - werkzeug's signature
+        def __init__(self, map, *args, **kwargs) -> None:  # werkzeug's signature
             kwargs.setdefault("max", 2**31 - 1)  # INTEGER on PostgreSQL
             super().__init__(map, *args, **kwargs)
 

@@ -34,12 +34,12 @@ def _make_app() -> Flask:
     return create_app()
 
 
-def with_appcontext(f):  # noqa: ANN001, ANN201 - a click callback decorator
+def with_appcontext(f):  # a click callback decorator
     """Run the command inside the application, building it only now (Flask's own
     ``with_appcontext``, but Flask is imported when the command runs, not when it loads)."""
 
     @click.pass_context
-    def decorator(ctx: click.Context, /, *args, **kwargs):  # noqa: ANN202
+    def decorator(ctx: click.Context, /, *args, **kwargs):
         from flask import current_app
         from flask.cli import ScriptInfo
 
@@ -170,7 +170,7 @@ def users_set_password(username: str, password_stdin: bool) -> None:
     click.echo(f"Password changed for {user.username}.")
 
 
-def _user_named(username: str):  # noqa: ANN202 - a User
+def _user_named(username: str):  # a User
     import sqlalchemy as sa
 
     from survey.extensions import db
@@ -213,7 +213,7 @@ def instruments_group() -> None:
     """Instruments: validate, import, export and preview (XLSForm or Sauti's YAML)."""
 
 
-def _load_file(path: str):  # noqa: ANN202
+def _load_file(path: str):
     from instruments import InstrumentError, load_instrument
 
     try:

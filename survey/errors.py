@@ -13,7 +13,7 @@ from survey.extensions import db
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # noqa: ANN202
+    def _http_error(error: HTTPException):
         messages = {
             400: _("Something in that request was not right. Please go back and try again."),
             403: _("You do not have access to this page."),
@@ -26,12 +26,12 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", code=error.code, message=message), error.code
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError):  # noqa: ANN202
+    def _csrf_error(error: CSRFError):
         message = _("This form was open too long or was sent twice. Please go back and try again.")
         return render_template("errors/error.html", code=400, message=message), 400
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # noqa: ANN202
+    def _unexpected(error: Exception):
         db.session.rollback()
         if is_storage_full(error):
             # Nothing was written; the same step works once there is space again.

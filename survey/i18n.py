@@ -34,7 +34,7 @@ def select_locale() -> str:
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _request_translations():  # noqa: ANN202 - babel.support.Translations
+def _request_translations():  # babel.support.Translations
     """This request's translations, looked up once per request and locale.
 
     Flask-Babel resolves the context, domain, locale and catalogue on every ``_()`` in a

@@ -26,7 +26,7 @@ def _messages(mo: bytes) -> dict:
     return {m.id: m.string for m in read_mo(io.BytesIO(mo)) if m.id}
 
 
-def _catalogues(folder: str):  # noqa: ANN202
+def _catalogues(folder: str):
     for language in sorted(os.listdir(folder)):
         po_path = os.path.join(folder, language, "LC_MESSAGES", "messages.po")
         if os.path.exists(po_path):

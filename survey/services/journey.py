@@ -117,7 +117,7 @@ class PagePlan:
         """How many shown pages come before this one (for the progress bar)."""
         return sum(1 for i in self.shown if i < index)
 
-    def section_of(self, index: int):  # noqa: ANN201 - an instruments Section
+    def section_of(self, index: int):  # an instruments Section
         return self.view.sections[index]
 
     def end_of_section(self, index: int) -> int:
@@ -223,7 +223,7 @@ def plan(participant: Participant | ParticipantRow, instrument: Instrument, stor
 
 
 def constraint_errors(instrument: Instrument, participant: Participant | ParticipantRow, specs, form,
-                      stored: Mapping[str, str], lang: str) -> bool:  # noqa: ANN001 - page specs and form
+                      stored: Mapping[str, str], lang: str) -> bool:  # page specs and form
     """Check the instrument's own constraints; put each message on its field.  True if any failed.
 
     Type, choice and maximum checks are the form's own (with translated messages); here only
@@ -384,7 +384,7 @@ def _participant_update() -> sa.Update:
 
 
 @functools.cache
-def _upsert_statement(dialect: str):  # noqa: ANN202 - a dialect-specific insert
+def _upsert_statement(dialect: str):  # a dialect-specific insert
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -454,7 +454,7 @@ def stop_and_delete(participant: Participant | ParticipantRow) -> None:
         _delete_everything(session, participant)
 
 
-def _delete_everything(session, participant: Participant) -> None:  # noqa: ANN001
+def _delete_everything(session, participant: Participant) -> None:
     delete_childs_records(session, participant)
 
 

@@ -48,7 +48,7 @@ bp = Blueprint("participate", __name__)
 BUNDLED_MEDIA = os.path.dirname(instruments.bundled.__file__)
 
 
-def UNAVAILABLE_MESSAGE() -> str:  # noqa: N802 - a message, translated when shown
+def UNAVAILABLE_MESSAGE() -> str:  # a message, translated when shown
     return _("Codes cannot be checked just now. Please try again in a minute.")
 
 
@@ -268,7 +268,7 @@ def _page_view(index: int):
                            page_token=secrets.token_hex(16), **layout), status
 
 
-def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:  # noqa: ANN001
+def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
     """The key of an untouched question page among the kept pages, and the objects it is drawn from.
 
     The key holds everything the page's templates read besides the tokens: the band's view of
