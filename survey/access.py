@@ -31,11 +31,11 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from flask_login import current_user
 
 from consent.states import ANSWERING_STATES
+from survey.child_session import CHILD_SESSION_KEY, current_participant
 from survey.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CHILD_SESSION_KEY = "child"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,8 +114,6 @@ def _enforce() -> Any:
     if rule.kind == "public":
         return None
     if rule.kind == "child":
-        from survey.services.participants import current_participant
-
         participant = current_participant()
         if participant is None:
             session.pop(CHILD_SESSION_KEY, None)

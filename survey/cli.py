@@ -20,6 +20,10 @@ from urllib.parse import urlsplit
 
 import click
 
+from survey.catalogues import babel as _babel
+from survey.catalogues import extract as _extract
+from survey.catalogues import paths as _paths
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -535,35 +539,6 @@ def restore_command(source: str, yes: bool) -> None:
 @click.group()
 def translate() -> None:
     """Interface translations: extract, update, compile and check the catalogues."""
-
-
-def _babel(*args: str) -> int:
-    """Run a pybabel command; its exit status (Babel signals some failures by raising)."""
-    from babel.messages.frontend import BaseError, CommandLineInterface
-
-    try:
-        CommandLineInterface().run(["pybabel", "-q", *args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    except BaseError:
-        return 1
-    return 0
-
-
-def _paths() -> tuple[str, str, str]:
-    package = os.path.dirname(__file__)
-    root = os.path.dirname(package)
-    return (os.path.join(root, "babel.cfg"), os.path.join(package, "translations"),
-            os.path.join(package, "translations", "messages.pot"))
-
-
-def _extract(pot: str) -> None:
-    cfg, _, _ = _paths()
-    root = os.path.dirname(cfg)
-    code = _babel("extract", "-F", cfg, "-k", "_l", "--no-location", "--sort-output",
-                  "--omit-header", "-o", pot, os.path.join(root, "survey"))
-    if code:
-        raise click.ClickException("Extraction failed.")
 
 
 @translate.command("extract")

@@ -10,6 +10,8 @@ from pathlib import Path
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
+from survey.catalogues import babel, extract, paths
+
 
 def _compiled(po_path: str, language: str) -> tuple[bytes, list[str], list[str]]:
     """The .mo bytes for a catalogue, with its untranslated and fuzzy message ids."""
@@ -35,10 +37,8 @@ def _catalogues(folder: str):
 
 def compile_catalogues() -> list[str]:
     """Write every language's messages.mo (exactly what :func:`stale_catalogues` expects)."""
-    from survey.cli import _paths
-
     written = []
-    for language, po_path in _catalogues(_paths()[1]):
+    for language, po_path in _catalogues(paths()[1]):
         Path(po_path[:-3] + ".mo").write_bytes(_compiled(po_path, language)[0])
         written.append(language)
     return written
@@ -46,14 +46,12 @@ def compile_catalogues() -> list[str]:
 
 def stale_catalogues() -> list[str]:
     """Return one line per problem; an empty list means the catalogues are current."""
-    from survey.cli import _babel, _extract, _paths
-
-    _, folder, _ = _paths()
+    _, folder, _ = paths()
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         pot = os.path.join(tmp, "messages.pot")
-        _extract(pot)
-        if _babel("update", "--check", "-i", pot, "-d", folder, "--no-fuzzy-matching",
+        extract(pot)
+        if babel("update", "--check", "-i", pot, "-d", folder, "--no-fuzzy-matching",
                   "--omit-header", "--ignore-pot-creation-date"):
             problems.append("a catalogue lacks strings that the code now uses (or keeps removed ones)")
     for language, po_path in _catalogues(folder):
