@@ -16,6 +16,18 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 
 from survey.extensions import Model
+from survey.states import (
+    CardState,
+    ChecklistStatus,
+    ConcernStatus,
+    ConsultationState,
+    Decision,
+    SessionState,
+    SheetState,
+    SignalStatus,
+    State,
+    enum_column,
+)
 
 
 def utcnow() -> dt.datetime:
@@ -132,8 +144,8 @@ class Consultation(Model):
     # (e.g. "feedback sheet, class visit"); overdue = due date passed with no date here.
     feedback_given_on: so.Mapped[dt.date | None] = so.mapped_column()
     feedback_formats: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
-    # draft -> open -> closed -> archived
-    state: so.Mapped[str] = so.mapped_column(sa.String(20), default="draft")
+    state: so.Mapped[str] = so.mapped_column(enum_column(ConsultationState, "state", 20),
+                                             default=ConsultationState.DRAFT)
     created_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
     memberships: so.Mapped[list[Membership]] = so.relationship(
@@ -181,12 +193,13 @@ class Participant(Model):
     # HMAC of the normalised code, keyed with the app secret: indexable, never reversible.
     code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     # issued -> assented -> answering -> completed | withdrawn | declined | expired
-    state: so.Mapped[str] = so.mapped_column(sa.String(20), default="issued")
+    state: so.Mapped[str] = so.mapped_column(enum_column(State, "state", 20), default=State.ISSUED)
     band: so.Mapped[str | None] = so.mapped_column(sa.String(4))
     # The number printed on the card, so a facilitator can mark a card without any name.
     card_number: so.Mapped[int] = so.mapped_column(default=0)
     # Guardian permission for this card: issued | permission_seen | withheld (consent.permission).
-    permission: so.Mapped[str] = so.mapped_column(sa.String(20), default="issued")
+    permission: so.Mapped[str] = so.mapped_column(enum_column(CardState, "permission", 20),
+                                                  default=CardState.ISSUED)
     # Keyed hash of the withdrawal code on the card's tear-off (C-09).
     withdrawal_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
@@ -274,8 +287,7 @@ class FacilitationSession(Model):
     training_attested_on: so.Mapped[dt.date]
     # The safe-space checklist items confirmed at the start, space-separated.
     checklist: so.Mapped[str] = so.mapped_column(sa.String(200))
-    # open -> closed
-    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="open")
+    state: so.Mapped[str] = so.mapped_column(enum_column(SessionState, "state", 10), default=SessionState.OPEN)
     closed_on: so.Mapped[dt.date | None] = so.mapped_column()
     number_present: so.Mapped[int | None] = so.mapped_column()
     incident: so.Mapped[bool] = so.mapped_column(default=False)
@@ -300,8 +312,7 @@ class Signal(Model):
     seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
     # Minutes are enough for "a child at table 3 asked two minutes ago".
     raised_at: so.Mapped[dt.datetime] = so.mapped_column(default=lambda: utcnow().replace(second=0, microsecond=0))
-    # open -> acknowledged -> resolved
-    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
+    status: so.Mapped[str] = so.mapped_column(enum_column(SignalStatus, "status", 20), default=SignalStatus.OPEN)
     holder_tag: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
 
@@ -325,8 +336,8 @@ class ConcernFlag(Model):
     excerpt: so.Mapped[str] = so.mapped_column(sa.Text)
     concerns: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
     flagged_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
-    # open -> reviewed (resolved by the lead on resolved_on)
-    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
+    # reviewed: resolved by the lead on resolved_on
+    status: so.Mapped[str] = so.mapped_column(enum_column(ConcernStatus, "status", 20), default=ConcernStatus.OPEN)
     resolved_on: so.Mapped[dt.date | None] = so.mapped_column()
     session_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("facilitation_session.id", ondelete="SET NULL"))
@@ -397,8 +408,7 @@ class ChecklistAnswer(Model):
     checklist: so.Mapped[str] = so.mapped_column(sa.String(10))
     # The key of the question or requirement (survey.services.programme.LUNDY_QUESTIONS, GC12).
     question: so.Mapped[str] = so.mapped_column(sa.String(40))
-    # yes | partly | no
-    status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    status: so.Mapped[str] = so.mapped_column(enum_column(ChecklistStatus, "status", 10))
     evidence: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     updated_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
@@ -416,8 +426,7 @@ class InfluenceEntry(Model):
     recommendation: so.Mapped[str] = so.mapped_column(sa.Text)
     # The released finding it comes from, in the team's words (never a child's quote).
     source_finding: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    # pending | accepted | partly | rejected
-    decision: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending")
+    decision: so.Mapped[str] = so.mapped_column(enum_column(Decision, "decision", 10), default=Decision.PENDING)
     reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     owner: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
     decided_on: so.Mapped[dt.date | None] = so.mapped_column()
@@ -447,8 +456,7 @@ class FeedbackSheetRecord(Model):
     # One point per line, "what | why".
     cant_change: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     next_update: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    # draft | released
-    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="draft")
+    state: so.Mapped[str] = so.mapped_column(enum_column(SheetState, "state", 10), default=SheetState.DRAFT)
     updated_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
     # The sign-off record (analysis.feedback.SignOff), set when the sheet is released.

@@ -33,12 +33,13 @@ from survey.models import (
 )
 from survey.services import audit
 from survey.services import released as released_cells
+from survey.states import ChecklistStatus, Decision
 
-STATUSES = {"yes": _l("Yes"), "partly": _l("Partly"), "no": _l("No")}
-DECISIONS = {"pending": _l("Pending"), "accepted": _l("Accepted"), "partly": _l("Partly accepted"),
-             "rejected": _l("Not accepted")}
+STATUSES = {ChecklistStatus.YES: _l("Yes"), ChecklistStatus.PARTLY: _l("Partly"), ChecklistStatus.NO: _l("No")}
+DECISIONS = {Decision.PENDING: _l("Pending"), Decision.ACCEPTED: _l("Accepted"),
+             Decision.PARTLY: _l("Partly accepted"), Decision.REJECTED: _l("Not accepted")}
 #: Decisions that need a reason children can be told (P-03: "not" without a reason is refused).
-NEEDS_REASON = frozenset({"partly", "rejected"})
+NEEDS_REASON = frozenset({Decision.PARTLY, Decision.REJECTED})
 
 #: The Lundy checklist questions (reference §2.2, after the Scottish Government's Article 12 study).
 LUNDY_QUESTIONS: dict[str, tuple[str, object]] = {

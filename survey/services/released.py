@@ -24,9 +24,10 @@ from analysis.release_rules import ReleaseRules, rules_from_config
 from survey.extensions import db
 from survey.models import Consultation, Participant, Release
 from survey.services.placeholders import instrument_for_children
+from survey.states import State
 
 #: States a child reaches only after saying Yes (withdrawal comes after assent).
-ASSENTED_STATES = ("assented", "answering", "completed", "withdrawn")
+ASSENTED_STATES = (State.ASSENTED, State.ANSWERING, State.COMPLETED, State.WITHDRAWN)
 
 
 def rules() -> ReleaseRules:
