@@ -8,7 +8,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import request
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -47,4 +46,3 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-limiter = Limiter(key_func=_client_key, key_prefix="sauti")
