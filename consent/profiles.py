@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -266,158 +267,16 @@ class CountryProfile:
 
 # --------------------------------------------------------------------------- schema
 
-_TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
-_LANG = {"type": "string", "pattern": r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"}
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+def _load_schema() -> dict[str, Any]:
+    text = resources.files("consent").joinpath("schema/profile.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
-#: The JSON Schema (2020-12) of a profile file.  ``description`` holds the fix shown on errors.
-PROFILE_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Sauti country profile",
-    "type": "object",
-    "additionalProperties": False,
-    "required": [
-        "id", "name", "is_example", "permission", "own_consent_age", "helplines",
-        "quick_exit_url", "mandatory_reporting", "retention", "disclosure_protocol",
-    ],
-    "properties": {
-        "schema_version": {"const": 1, "description": "use schema_version: 1"},
-        "id": {
-            "type": "string", "pattern": r"^[a-z][a-z0-9_-]{1,40}$",
-            "description": "a short lower-case id such as 'generic' or 'example-ke'",
-        },
-        "name": {**_TEXT, "description": "the profile's display name"},
-        "is_example": {
-            "type": "boolean",
-            "description": "true only for shipped examples; false for a profile in real use",
-        },
-        "notes": {"type": "string"},
-        "languages": {"type": "array", "items": _LANG, "minItems": 1,
-                      "description": "language codes such as en, fr, sw"},
-        "permission": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["mode"],
-            "description": "parental permission: mode plus the fields that mode needs",
-            "properties": {
-                "mode": {
-                    "enum": [m.value for m in PermissionMode],
-                    "description": "one of: " + ", ".join(m.value for m in PermissionMode),
-                },
-                "ethics_reference": {"type": ["string", "null"]},
-                "substitute_protection": {"type": ["string", "null"]},
-                "not_required_from_age": {
-                    "type": ["integer", "null"], "minimum": 8, "maximum": 18,
-                    "description": "an age in whole years between 8 and 18",
-                },
-                "below_age_mode": {
-                    "enum": ["active_opt_in", "passive_opt_out", None],
-                    "description": "active_opt_in or passive_opt_out",
-                },
-            },
-        },
-        "own_consent_age": {
-            "type": "integer", "minimum": 8, "maximum": 18,
-            "description": "the age from which a child's own consent suffices (default 16)",
-        },
-        "data_protection": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "basis": {"type": ["string", "null"]},
-                "gdpr_art8_age": {
-                    "type": ["integer", "null"], "minimum": 13, "maximum": 16,
-                    "description": "GDPR Art. 8 allows ages 13 to 16 only",
-                },
-            },
-        },
-        "helpline_check_days": {
-            "type": "integer", "minimum": 1, "maximum": 365,
-            "description": "how many days a helpline check stays valid (1-365; 90 if left out)",
-        },
-        "helplines": {
-            "type": "array", "minItems": 1,
-            "description": "at least one helpline is needed for the help panel (S-01)",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["name", "number", "hours", "languages", "last_verified"],
-                "properties": {
-                    "name": _TEXT,
-                    "number": {
-                        "type": "string", "pattern": r"^\+?[0-9][0-9 ()\-]{1,24}$",
-                        "description": "the number as text in quotes, digits and spaces only, "
-                                       "e.g. \"116 111\"",
-                    },
-                    "hours": {**_TEXT, "description": "opening hours, e.g. '24 hours'"},
-                    "languages": {"type": "array", "items": _LANG, "minItems": 1,
-                                  "description": "language codes the helpline answers in"},
-                    "last_verified": {
-                        **_DATE,
-                        "description": "the date someone last checked the entry, YYYY-MM-DD",
-                    },
-                    "verified_by": {"type": ["string", "null"]},
-                    "url": {"type": ["string", "null"]},
-                    "text": {"type": ["string", "null"]},
-                    "free": {"type": ["boolean", "null"]},
-                    "age_range": {"type": ["string", "null"]},
-                },
-            },
-        },
-        "quick_exit_url": {
-            "type": "string",
-            "description": "a neutral https:// address such as https://www.bbc.co.uk/weather",
-        },
-        "quick_exit_local": {
-            "type": "boolean",
-            "description": "true to send the quick exit to a neutral page on the Sauti server "
-                           "itself (where there is no internet), else leave it out",
-        },
-        "mandatory_reporting": {
-            "type": "object",
-            "additionalProperties": False,
-            "description": "who must report abuse: status (none, some_roles, everyone, "
-                           "unknown), roles and notes",
-            "required": ["status"],
-            "properties": {
-                "status": {
-                    "enum": [s.value for s in ReportingStatus],
-                    "description": "one of: " + ", ".join(s.value for s in ReportingStatus),
-                },
-                "roles": {"type": "array", "items": _TEXT},
-                "notes": {"type": "string"},
-            },
-        },
-        "retention": {
-            "type": "object",
-            "additionalProperties": False,
-            "description": "incomplete_days (7 recommended), raw_responses_days and, optionally, "
-                           "safeguarding_days (30 if left out)",
-            "required": ["incomplete_days", "raw_responses_days"],
-            "properties": {
-                "incomplete_days": {
-                    "type": "integer", "minimum": 1, "maximum": 30,
-                    "description": "days before incomplete responses are deleted "
-                                   "(1-30; 7 recommended)",
-                },
-                "raw_responses_days": {
-                    "type": "integer", "minimum": 1, "maximum": 3650,
-                    "description": "days after closing before raw responses are deleted",
-                },
-                "safeguarding_days": {
-                    "type": "integer", "minimum": 0, "maximum": 3650,
-                    "description": "days a concern record is kept after the safeguarding lead "
-                                   "resolves it (0-3650; 30 if left out)",
-                },
-            },
-        },
-        "school_name_as_site_code": {"type": "boolean"},
-        "disclosure_protocol": {
-            **_TEXT,
-            "description": "reference to the disclosure protocol document (S-10)",
-        },
-    },
-}
+
+#: The JSON Schema (2020-12) of a profile file (consent/schema/profile.schema.json; its enums
+#: are checked against :class:`PermissionMode` and :class:`ReportingStatus` by the tests).
+#: ``description`` holds the fix shown on errors.
+PROFILE_SCHEMA: dict[str, Any] = _load_schema()
 
 _VALIDATOR = jsonschema.Draft202012Validator(PROFILE_SCHEMA)
 
