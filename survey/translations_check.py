@@ -12,8 +12,11 @@ from babel.messages.pofile import read_po
 
 from survey.catalogues import babel, extract, paths
 
+#: A message id as Babel reads it: a string, or the singular and plural of a plural message.
+MessageId = str | tuple[str, ...] | list[str]
 
-def _compiled(po_path: str, language: str) -> tuple[bytes, list[str], list[str]]:
+
+def _compiled(po_path: str, language: str) -> tuple[bytes, list[MessageId], list[MessageId]]:
     """The .mo bytes for a catalogue, with its untranslated and fuzzy message ids."""
     with open(po_path, "rb") as handle:
         catalog = read_po(handle, locale=language)

@@ -74,7 +74,7 @@ GC12_REQUIREMENTS: dict[str, object] = {
     "h": _l("(h) Safe and sensitive to risk"),
     "i": _l("(i) Accountable"),
 }
-CHECKLISTS = {"lundy": LUNDY_QUESTIONS, "gc12": GC12_REQUIREMENTS}
+CHECKLISTS: dict[str, Mapping[str, object]] = {"lundy": LUNDY_QUESTIONS, "gc12": GC12_REQUIREMENTS}
 MAX_TEXT = 4000
 
 

@@ -376,8 +376,8 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
     local = _local_codebook(consultation, language)
     note = str(_("s: a small number, hidden so that nobody can be recognised."))
     new = max(completed - latest.n_children, 0)
-    common = {"k": pol.k, "funnel": released_funnel, "completed": completed, "release": info, "parts": tuple(parts),
-                  "part": part, "new_children": new}
+    common: dict[str, Any] = {"k": pol.k, "funnel": released_funnel, "completed": completed, "release": info,
+                              "parts": tuple(parts), "part": part, "new_children": new}
     if part == "summary":
         heads = []
         for it in content["items"]:
