@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--title", default="Consultation report")
     r.add_argument("--inputs", type=Path,
                    help="JSON with programme records (funnel, gc12, influence_log, ...)")
-    r.add_argument("--k", type=int, default=DEFAULT_K, help=f"suppress counts below k (min {MIN_K})")
+    r.add_argument("--k", type=int, default=None,
+                   help=f"suppress counts below k (min {MIN_K}; default: SAUTI_DISCLOSURE_K, else {DEFAULT_K})")
     r.add_argument("--no-charts", action="store_true")
     d = sub.add_parser("demo", help="write a synthetic export for trying things out")
     d.add_argument("--out", required=True, type=Path)
@@ -63,50 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _is_wide_export(path: Path, codebook: Path | None) -> bool:
-    """A record-level Sauti export (one row per child) rather than a long-format file."""
-    if codebook is not None and codebook.suffix.lower() == ".json":
-        return False
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".sav"):
-        return True
-    if suffix == ".csv" and path.is_file():
-        with path.open(encoding="utf-8", errors="replace") as fh:
-            header = fh.readline().strip().split(",")
-        return "record" in header and "item" not in header
-    if suffix in (".parquet", ".pq") and path.is_file():
-        import duckdb
-
-        with duckdb.connect() as con:
-            names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
-                                               [str(path)]).fetchall()]
-        return "record" in names and "item" not in names
-    return False
-
-
 def _load(args):
-    from .frames import codebook_from_dict, read_export
+    from .exportfile import read_answers
 
-    codebook = getattr(args, "codebook", None)
-    if _is_wide_export(args.input, codebook):
-        # ``sauti export`` files: CSV/XLSX/SPSS/Parquet with their codebook (CSV or sheet).
-        from .exportfile import read_sauti_export
-
-        return read_sauti_export(args.input, codebook)
-    cb = None
-    if codebook:
-        cb = codebook_from_dict(json.loads(codebook.read_text(encoding="utf-8")))
-    return read_export(args.input, codebook=cb), cb
+    return read_answers(args.input, getattr(args, "codebook", None))
 
 
 def _report(args) -> int:
     from .exports import write_report_xlsx
     from .release import build_release, release_to_report
-    from .release_rules import ReleaseRules
+    from .release_rules import rules_for_report
     from .report import ReportInputs, programme_sections, write_html
 
     start = time.perf_counter()
-    rules = ReleaseRules(k=args.k)  # refused below the minimum, never raised silently
+    rules = rules_for_report(k=args.k)  # as `sauti report`; refused below the minimum, never raised
     long, cb = _load(args)
     _progress(f"read {len(long):,} answers", start)
     extra = json.loads(args.inputs.read_text(encoding="utf-8")) if args.inputs else {}

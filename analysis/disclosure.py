@@ -283,8 +283,8 @@ def suppression_intervals(
         hi = linprog(-c, A_eq=A, b_eq=b, bounds=(0, None), method="highs")
         # An unbounded maximum (a hidden row total, say) means the intruder learns no upper
         # bound at all: the widest possible interval, which protects the cell.
-        low = float(lo.fun) if lo.status == 0 else 0.0
-        high = float(-hi.fun) if hi.status == 0 else float("inf")
+        low = float(lo.fun) if lo.status == 0 and lo.fun is not None else 0.0
+        high = float(-hi.fun) if hi.status == 0 and hi.fun is not None else float("inf")
         out[tuple(cell)] = (low, high)
     return out
 

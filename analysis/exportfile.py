@@ -31,7 +31,7 @@ import pandas as pd
 
 from .frames import RESERVED, RESPONDENT_COLUMNS, ItemMeta, codebook_from_dict, make_long
 
-__all__ = ["EXPORT_SUFFIXES", "read_codebook_file", "read_sauti_export", "unneutralise"]
+__all__ = ["EXPORT_SUFFIXES", "read_answers", "read_codebook_file", "read_sauti_export", "unneutralise"]
 
 #: File types a Sauti export comes in.
 EXPORT_SUFFIXES = (".csv", ".xlsx", ".sav", ".parquet")
@@ -316,3 +316,54 @@ def read_sauti_export(
                              "--codebook")
         cb = read_codebook_file(found)
     return wide_to_long(data, cb, path.name), cb
+
+
+def _is_wide_export(path: Path, codebook: str | Path | None) -> bool:
+    """Read as a record-level Sauti export (one row per child) unless it is a long-format file
+    (an ``item`` column, or a JSON codebook), so that any other file gets the export's messages."""
+    if codebook is not None and Path(codebook).suffix.lower() == ".json":
+        return False
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".sav"):
+        return True
+    if suffix == ".csv" and path.is_file():
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            header = fh.readline().strip().split(",")
+        return "item" not in header
+    if suffix in (".parquet", ".pq") and path.is_file():
+        import duckdb
+
+        with duckdb.connect() as con:
+            names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                               [str(path)]).fetchall()]
+        return "item" not in names
+    return False
+
+
+def read_answers(path: str | Path, codebook: str | Path | None = None
+                 ) -> tuple[pd.DataFrame, dict[str, ItemMeta] | None]:
+    """The answers a report is built from, read from a file: the one loader of both report commands
+    (``sauti report --from-export`` and ``python -m analysis.cli report``).
+
+    A Sauti export (one row per child: ``.csv``, ``.xlsx``, ``.sav`` or ``.parquet``, with its
+    codebook CSV or sheet) goes through :func:`read_sauti_export`; a long-format file (one row per
+    answer) through :func:`analysis.frames.read_export`, with a JSON codebook if one is given
+    (else ``None``: the codebook is inferred later).  Returns ``(long, codebook)``.
+
+    Raises
+    ------
+    ValueError
+        The file is missing, damaged, or does not match its codebook.
+    """
+    from .frames import read_export
+
+    path = Path(path)
+    if _is_wide_export(path, codebook):
+        return read_sauti_export(path, codebook)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    cb = None
+    if codebook is not None:
+        cb = codebook_from_dict(json.loads(Path(codebook).read_text(encoding="utf-8")))
+    return read_export(path, codebook=cb), cb
+

@@ -20,6 +20,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from markupsafe import escape
 
@@ -133,6 +134,7 @@ def findings_from(
     d = rel.data[(rel.data["item"] == item) & (rel.data["kind"] == "valid")]
     d = d[d["percent"].notna()].sort_values("percent", ascending=False).head(top)
     out = []
+    r: Any  # a namedtuple of the table's columns: no stub can type its fields
     for r in d.itertuples():
         text = template.format(share=out_of_ten(float(r.percent), language),
                                answer=_lower_first(meta.label_of(r.answer)))

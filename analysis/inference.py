@@ -485,9 +485,9 @@ def compare_groups(
                              r.n1 + r.n2, r.statistic, r.pvalue, "rank-biserial",
                              r.rank_biserial))
             elif len(t) > 2:
-                r = kruskal_counts(t.to_numpy())
-                rows.append((item, b, "kruskal-wallis", ", ".join(map(str, t.index)), r.n,
-                             r.statistic, r.pvalue, "epsilon-squared", r.epsilon_squared))
+                kw = kruskal_counts(t.to_numpy())
+                rows.append((item, b, "kruskal-wallis", ", ".join(map(str, t.index)), kw.n,
+                             kw.statistic, kw.pvalue, "epsilon-squared", kw.epsilon_squared))
     out = pd.DataFrame(rows, columns=["item", "by", "test", "groups", "n", "statistic",
                                       "pvalue", "effect", "effect_size"])
     out.insert(7, "p_adjusted", adjust_pvalues(out["pvalue"].to_numpy(), adjust))

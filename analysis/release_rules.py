@@ -36,15 +36,19 @@ analysis.release_rules.ReleaseRulesError: The disclosure threshold DISCLOSURE_K 
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 __all__ = [
     "DEFAULT_K",
     "MIN_K",
     "ReleaseRules",
     "ReleaseRulesError",
+    "environment_config",
+    "rules_for_report",
     "rules_from_config",
 ]
 
@@ -131,6 +135,14 @@ class ReleaseRules:
                 "flag_denominator": int(self.flag_denominator), "microdata_k": int(self.microdata_k)}
 
 
+@overload
+def _int(config: Mapping[str, Any], name: str, default: int) -> int: ...
+
+
+@overload
+def _int(config: Mapping[str, Any], name: str, default: None) -> int | None: ...
+
+
 def _int(config: Mapping[str, Any], name: str, default: int | None) -> int | None:
     value = config.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -153,3 +165,29 @@ def rules_from_config(config: Mapping[str, Any]) -> ReleaseRules:
         flag_denominator=_int(config, "DISCLOSURE_FLAG_DENOMINATOR", DEFAULT_FLAG_DENOMINATOR),
         microdata_k=_int(config, "DISCLOSURE_MICRODATA_K", MICRODATA_K),
     )
+
+
+def environment_config(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``SAUTI_DISCLOSURE_*`` variables as the configuration keys the app reads them into.
+
+    >>> environment_config({"SAUTI_DISCLOSURE_K": "12", "HOME": "/home/me"})
+    {'DISCLOSURE_K': '12'}
+    """
+    environ = os.environ if environ is None else environ
+    return {key.removeprefix("SAUTI_"): value for key, value in environ.items()
+            if key.startswith("SAUTI_DISCLOSURE_")}
+
+
+def rules_for_report(config: Mapping[str, Any] | None = None, k: int | None = None) -> ReleaseRules:
+    """The rules a report from a file is made under: the deployment's, with ``--k`` if given.
+
+    ``config`` is the app's configuration (``sauti report``) or, without one, the
+    ``SAUTI_DISCLOSURE_*`` environment (``python -m analysis.cli report``): both commands set k
+    the same way.  A ``k`` below the minimum is refused, never raised silently.
+
+    >>> rules_for_report({"DISCLOSURE_K": "12"}).k, rules_for_report({"DISCLOSURE_K": "12"}, k=7).k
+    (12, 7)
+    """
+    rules = rules_from_config(environment_config() if config is None else config)
+    return rules if k is None else dataclasses.replace(rules, k=k)
+

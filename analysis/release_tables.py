@@ -74,7 +74,7 @@ def table_rows(key: str, population: Mapping[str, Sequence[str]] | None, n: int,
     return rows
 
 
-def _row(key: str, group: str, population, total, cell: Mapping[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+def _row(key: str, group: str, population, total, cell: Mapping[str, Any]) -> dict[str, Any]:
     return {"table": key, "group": group, "population": _population(population),
             "group_total": None if total is None else int(total), "answer": cell["label"],
             "codes": "|".join(str(c) for c in cell.get("codes", ())), "count": cell.get("count"),

@@ -56,7 +56,7 @@ def run(root: Path, args: list[str], repeat: int) -> dict:
         for _ in range(repeat):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
-            done = subprocess.run(  # noqa: S603 - our own interpreter and script
+            done = subprocess.run(  # our own interpreter and script
                 [sys.executable, "-c", RUNNER, str(root), str(count_file), *args],
                 cwd=tmp, capture_output=True, text=True, check=False,
                 env={**os.environ, "SAUTI_INSTANCE_PATH": str(Path(tmp) / "instance")},

@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         analyst_password = analyst_password or re.search(r"demo-analyst\s+password: (\S+)", setup.stdout).group(1)
     port = free_port()
     log_path = os.path.join(instance, "server.log")
-    server_log = open(log_path, "w")  # noqa: SIM115 - closed after the run
+    server_log = open(log_path, "w")  # closed after the run
     command = [*sauti, "serve", "--port", str(port)]
     if args.threads is not None:
         command += ["--threads", str(args.threads)]
@@ -445,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     # The affinity is set in the child before exec, so every worker process the server starts inherits it.
     pin_server = None if server_cpus is None else (lambda: os.sched_setaffinity(0, server_cpus))
     server = subprocess.Popen(command, env=env, stdout=server_log, stderr=subprocess.STDOUT,
-                              preexec_fn=pin_server)  # noqa: PLW1509 - only sched_setaffinity, no threads yet
+                              preexec_fn=pin_server)  # only sched_setaffinity, no threads yet
     if generator_cpus is not None:
         os.sched_setaffinity(0, generator_cpus)
     try:

@@ -44,13 +44,13 @@ from load_children import PAGE_PATH, PAGE_TOKEN, TOKEN, answers_on  # noqa: E402
 class TimedApp:
     """A WSGI wrapper adding the CPU time of each call (response body included) to a list by kind."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001 - a WSGI callable
+    def __init__(self, app) -> None:  # a WSGI callable
         self.app = app
         self.profiler: cProfile.Profile | None = None  # set once the warm-up is done
         self.kind = "other"
         self.times: dict[str, list[float]] = {}
 
-    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204 - WSGI
+    def __call__(self, environ, start_response):  # WSGI
         if self.profiler:
             self.profiler.enable()
         started = time.thread_time()
@@ -61,13 +61,13 @@ class TimedApp:
         return [body]
 
 
-def take_survey(client, timed: TimedApp, code: str) -> int:  # noqa: ANN001 - a Werkzeug test client
+def take_survey(client, timed: TimedApp, code: str) -> int:  # a Werkzeug test client
     """One child from the code to the end; the number of pages saved."""
-    def get(kind: str, path: str):  # noqa: ANN202
+    def get(kind: str, path: str):
         timed.kind = kind
         return client.get(path)
 
-    def post(kind: str, path: str, form: dict):  # noqa: ANN202
+    def post(kind: str, path: str, form: dict):
         timed.kind = kind
         return client.post(path, data=form)
 

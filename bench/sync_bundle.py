@@ -47,7 +47,7 @@ def _config(url: str, secret: str) -> dict:
                                                                        "parallelism": 1}}
 
 
-def _app(url: str, instance: Path, secret: str):  # noqa: ANN202
+def _app(url: str, instance: Path, secret: str):
     from flask_migrate import upgrade
 
     from survey import create_app
@@ -58,7 +58,7 @@ def _app(url: str, instance: Path, secret: str):  # noqa: ANN202
     return app
 
 
-def _open_consultation(app) -> int:  # noqa: ANN001
+def _open_consultation(app) -> int:
     from survey.extensions import db
     from survey.models import Consultation
     from survey.services import consultations, instrument_store, sessions
@@ -78,7 +78,7 @@ def _open_consultation(app) -> int:  # noqa: ANN001
         return consultation.id
 
 
-def _simulate(laptop, children: int) -> int:  # noqa: ANN001
+def _simulate(laptop, children: int) -> int:
     """Write what ``children`` completed journeys write; the number of answers."""
     from survey.extensions import db
     from survey.models import Answer, AssentEvent, PageSave, Participant, new_uuid
@@ -123,7 +123,7 @@ def _serve(env: dict, port: int) -> subprocess.Popen:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
             return server
         except OSError:
             time.sleep(0.3)

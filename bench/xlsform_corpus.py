@@ -56,7 +56,7 @@ def pyxform_accepts(path: Path) -> tuple[bool, str]:
     return True, ""
 
 
-def _reason(issue) -> str:  # noqa: ANN001 - an instruments Issue
+def _reason(issue) -> str:  # an instruments Issue
     """The refusal's reason without the form's own names and values, so that alike ones group."""
     message = re.sub(r"'[^']*'", "'…'", issue.message)
     message = re.sub(r"\$\{[^}]*\}", "${…}", message)

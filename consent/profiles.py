@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -300,173 +302,16 @@ class CountryProfile:
 
 # --------------------------------------------------------------------------- schema
 
-_TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
-_LANG = {"type": "string", "pattern": r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"}
-_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+def _load_schema() -> dict[str, Any]:
+    text = resources.files("consent").joinpath("schema/profile.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
-#: The JSON Schema (2020-12) of a profile file.  ``description`` holds the fix shown on errors.
-PROFILE_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "Sauti country profile",
-    "type": "object",
-    "additionalProperties": False,
-    "required": [
-        "id", "name", "is_example", "permission", "own_consent_age", "helplines",
-        "quick_exit_url", "mandatory_reporting", "retention", "disclosure_protocol",
-    ],
-    "properties": {
-        "schema_version": {"const": 1, "description": "use schema_version: 1"},
-        "id": {
-            "type": "string", "pattern": r"^[a-z][a-z0-9_-]{1,40}$",
-            "description": "a short lower-case id such as 'generic' or 'example-ke'",
-        },
-        "name": {**_TEXT, "description": "the profile's display name"},
-        "is_example": {
-            "type": "boolean",
-            "description": "true only for shipped examples; false for a profile in real use",
-        },
-        "notes": {"type": "string"},
-        "languages": {"type": "array", "items": _LANG, "minItems": 1,
-                      "description": "language codes such as en, fr, sw"},
-        "permission": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["mode"],
-            "description": "parental permission: mode plus the fields that mode needs",
-            "properties": {
-                "mode": {
-                    "enum": [m.value for m in PermissionMode],
-                    "description": "one of: " + ", ".join(m.value for m in PermissionMode),
-                },
-                "ethics_reference": {"type": ["string", "null"]},
-                "substitute_protection": {"type": ["string", "null"]},
-                "not_required_from_age": {
-                    "type": ["integer", "null"], "minimum": 8, "maximum": 18,
-                    "description": "an age in whole years between 8 and 18",
-                },
-                "below_age_mode": {
-                    "enum": ["active_opt_in", "passive_opt_out", None],
-                    "description": "active_opt_in or passive_opt_out",
-                },
-            },
-        },
-        "own_consent_age": {
-            "type": "integer", "minimum": 8, "maximum": 18,
-            "description": "the age from which a child's own consent suffices (default 16)",
-        },
-        "data_protection": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "basis": {"type": ["string", "null"]},
-                "gdpr_art8_age": {
-                    "type": ["integer", "null"], "minimum": 13, "maximum": 16,
-                    "description": "GDPR Art. 8 allows ages 13 to 16 only",
-                },
-            },
-        },
-        "helpline_check_days": {
-            "type": "integer", "minimum": 1, "maximum": 365,
-            "description": "how many days a helpline check stays valid (1-365; 90 if left out)",
-        },
-        "helplines": {
-            "type": "array", "minItems": 1,
-            "description": "at least one helpline is needed for the help panel (S-01)",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["name", "number", "hours", "languages", "last_verified"],
-                "properties": {
-                    "name": _TEXT,
-                    "number": {
-                        "type": "string", "pattern": r"^\+?[0-9][0-9 ()\-]{1,24}$",
-                        "description": "the number as text in quotes, digits and spaces only, "
-                                       "e.g. \"116 111\"",
-                    },
-                    "hours": {**_TEXT, "description": "opening hours, e.g. '24 hours'"},
-                    "languages": {"type": "array", "items": _LANG, "minItems": 1,
-                                  "description": "language codes the helpline answers in"},
-                    "last_verified": {
-                        **_DATE,
-                        "description": "the date someone last checked the entry, YYYY-MM-DD",
-                    },
-                    "verified_by": {"type": ["string", "null"]},
-                    "url": {"type": ["string", "null"]},
-                    "text": {"type": ["string", "null"]},
-                    "free": {"type": ["boolean", "null"]},
-                    "age_range": {"type": ["string", "null"]},
-                    "translations": {
-                        "type": "object",
-                        "description": "the name and hours in each other language children use, "
-                                       "e.g. sw: {name: ..., hours: Saa 24}",
-                        "propertyNames": _LANG,
-                        "additionalProperties": {
-                            "type": "object", "additionalProperties": False,
-                            "properties": {"name": _TEXT, "hours": _TEXT},
-                        },
-                    },
-                },
-            },
-        },
-        "quick_exit_url": {
-            "type": "string",
-            "description": "a neutral https:// address such as https://www.bbc.co.uk/weather",
-        },
-        "quick_exit_local": {
-            "type": "boolean",
-            "description": "true to send the quick exit to a neutral page on the Sauti server "
-                           "itself (where there is no internet), else leave it out",
-        },
-        "mandatory_reporting": {
-            "type": "object",
-            "additionalProperties": False,
-            "description": "who must report abuse: status (none, some_roles, everyone, "
-                           "unknown), roles and notes",
-            "required": ["status"],
-            "properties": {
-                "status": {
-                    "enum": [s.value for s in ReportingStatus],
-                    "description": "one of: " + ", ".join(s.value for s in ReportingStatus),
-                },
-                "roles": {"type": "array", "items": _TEXT},
-                "notes": {"type": "string"},
-            },
-        },
-        "retention": {
-            "type": "object",
-            "additionalProperties": False,
-            "description": "incomplete_days (7 recommended), raw_responses_days and, optionally, "
-                           "safeguarding_days (30 if left out)",
-            "required": ["incomplete_days", "raw_responses_days"],
-            "properties": {
-                "incomplete_days": {
-                    "type": "integer", "minimum": 1, "maximum": 30,
-                    "description": "days before incomplete responses are deleted "
-                                   "(1-30; 7 recommended)",
-                },
-                "raw_responses_days": {
-                    "type": "integer", "minimum": 1, "maximum": 3650,
-                    "description": "days after closing before raw responses are deleted",
-                },
-                "safeguarding_days": {
-                    "type": "integer", "minimum": 0, "maximum": 3650,
-                    "description": "days a concern record is kept after the safeguarding lead "
-                                   "resolves it (0-3650; 30 if left out)",
-                },
-                "field_copy_days": {
-                    "type": "integer", "minimum": 0, "maximum": 90,
-                    "description": "days a field laptop keeps children's records after the central "
-                                   "server confirmed it holds them (0-90; 7 if left out)",
-                },
-            },
-        },
-        "school_name_as_site_code": {"type": "boolean"},
-        "disclosure_protocol": {
-            **_TEXT,
-            "description": "reference to the disclosure protocol document (S-10)",
-        },
-    },
-}
+
+#: The JSON Schema (2020-12) of a profile file (consent/schema/profile.schema.json; its enums
+#: are checked against :class:`PermissionMode` and :class:`ReportingStatus` by the tests).
+#: ``description`` holds the fix shown on errors.
+PROFILE_SCHEMA: dict[str, Any] = _load_schema()
 
 _VALIDATOR = jsonschema.Draft202012Validator(PROFILE_SCHEMA)
 
@@ -496,7 +341,7 @@ class ProfileError(ValueError):
         super().__init__(f"{source} is not a valid country profile:\n{lines}")
 
 
-def _path(parts) -> str:
+def _path(parts: Iterable[str | int]) -> str:
     out = ""
     for p in parts:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
@@ -505,21 +350,24 @@ def _path(parts) -> str:
 
 def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
     where = _path(err.absolute_path)
-    fix = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
+    schema: Mapping[str, Any] = err.schema if isinstance(err.schema, Mapping) else {}
+    fix = schema.get("description", "")
     v = err.validator
+    validator_value: Any = err.validator_value
+    instance: Any = err.instance
     if v == "required":
-        missing = [p for p in err.validator_value if p not in err.instance]
+        missing = [p for p in validator_value if p not in instance]
         prefix = "" if where == "(top level)" else where + "."
         out = []
         for name in missing:
-            sub = err.schema.get("properties", {}).get(name, {})
+            sub = schema.get("properties", {}).get(name, {})
             out.append(
                 ProfileProblem(prefix + name, "is missing", sub.get("description", "add it"))
             )
         return out
     if v == "additionalProperties":
-        known = sorted(err.schema.get("properties", {}))
-        extra = sorted((str(k) for k in err.instance if k not in known), key=str)
+        known = sorted(schema.get("properties", {}))
+        extra = sorted((str(k) for k in instance if k not in known), key=str)
         prefix = "" if where == "(top level)" else where + "."
         return [
             ProfileProblem(prefix + str(x), "is not a known field",
@@ -527,7 +375,7 @@ def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
             for x in extra
         ]
     if v == "type":
-        want = err.validator_value
+        want = validator_value
         want = " or ".join(want) if isinstance(want, list) else want
         got = type(err.instance).__name__
         hint = fix
@@ -535,7 +383,7 @@ def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
             hint = "put the value in quotes so it is read as text" + (f" ({fix})" if fix else "")
         return [ProfileProblem(where, f"must be {want}, not {got}", hint)]
     if v == "enum":
-        allowed = ", ".join(str(x) for x in err.validator_value if x is not None)
+        allowed = ", ".join(str(x) for x in validator_value if x is not None)
         return [ProfileProblem(where, f"{err.instance!r} is not allowed", f"use one of: {allowed}")]
     if v in ("minimum", "maximum"):
         return [ProfileProblem(where, f"{err.instance!r} is out of range", fix)]
@@ -755,7 +603,7 @@ def profile_from_yaml(text: str, *, source: str = "profile") -> CountryProfile:
     return profile_from_mapping(data if data is not None else {}, source=source)
 
 
-def _bundled_dir():
+def _bundled_dir() -> Traversable:
     return resources.files("consent") / "profiles"
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "ANSWERING_STATES",
     "Event",
     "FINAL_STATES",
+    "RESUMABLE_STATES",
     "State",
     "TRANSITIONS",
     "TransitionRefused",
@@ -116,6 +117,9 @@ TRANSITIONS: Mapping[tuple[State, Event], State] = MappingProxyType(_TABLE)
 
 #: States in which answers may be written (the gate's core rule, C-02).
 ANSWERING_STATES: frozenset[State] = frozenset({State.ASSENTED, State.ANSWERING})
+
+#: States in which the card's code lets a child (back) in: before assent, and while answering.
+RESUMABLE_STATES: frozenset[State] = frozenset({State.ISSUED, *ANSWERING_STATES})
 
 #: States no event leaves.
 FINAL_STATES: frozenset[State] = frozenset({State.WITHDRAWN, State.DECLINED, State.EXPIRED})

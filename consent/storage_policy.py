@@ -95,7 +95,8 @@ class ForbiddenRule:
         return any(ts <= tokens for ts in self.token_sets)
 
 
-def _rule(kind, exact, token_sets, requirement, fix) -> ForbiddenRule:
+def _rule(kind: FieldKind, exact: Iterable[str], token_sets: Iterable[str], requirement: str,
+          fix: str) -> ForbiddenRule:
     return ForbiddenRule(
         kind,
         frozenset(exact),

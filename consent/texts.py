@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Protocol
 
 import yaml
@@ -668,7 +669,7 @@ def lint_assent(
             + _PRIVACY_HINT[v],
             "privacy",
         ))
-    for v in sorted(variants - set(_PRIVACY_HINT) - {None}):
+    for v in sorted({v for v in variants if v is not None} - set(_PRIVACY_HINT)):
         issues.append(Issue(
             "unknown_variant",
             f"[privacy {v}] is not a known variant; use anonymous, in_person or identified",
@@ -756,7 +757,7 @@ def _content_warnings(language: str, sections: Iterable[Section]) -> list[Issue]
         return []
     texts: dict[str, str] = {}
     for s in sections:
-        if s.element in hints:
+        if s.element is not None and s.element in hints:
             texts[s.element] = texts.get(s.element, "") + " " + " ".join(
                 x for b in s.blocks for x in _block_strings(b)).lower()
     issues = []
@@ -1141,7 +1142,7 @@ class TextStore(Protocol):
     ) -> ConsentText: ...
 
 
-def _key(kind: TextKind | str, language: str, band: str | None):
+def _key(kind: TextKind | str, language: str, band: str | None) -> tuple[TextKind, str, str | None]:
     return (TextKind(kind), language, band)
 
 
@@ -1160,7 +1161,7 @@ class TextRegistry:
 
     def __init__(self, texts: Iterable[ConsentText] = ()) -> None:
         self._by_id: dict[str, ConsentText] = {}
-        self._by_key: dict[tuple, list[ConsentText]] = {}
+        self._by_key: dict[tuple[TextKind, str, str | None], list[ConsentText]] = {}
         for t in texts:
             self.add(t)
 
@@ -1303,12 +1304,13 @@ def parse_text_file(content: str, *, source: str = "text") -> ConsentText:
         raise ValueError(f"{source}: {exc}") from None
 
 
-def _walk(node) -> Iterator:
+def _walk(node: Traversable) -> Iterator[tuple[str, Traversable]]:
+    """Each ``.txt`` file under ``node`` with the name of the folder it is in."""
     for entry in node.iterdir():
         if entry.is_dir():
             yield from _walk(entry)
         elif entry.name.endswith(".txt"):
-            yield entry
+            yield node.name, entry
 
 
 def bundled_texts() -> TextRegistry:
@@ -1328,6 +1330,6 @@ def _bundled_files() -> tuple[ConsentText, ...]:
     # Texts are immutable, so the parsed files are shared; each registry is new.
     root = resources.files("consent") / "texts"
     return tuple(
-        parse_text_file(entry.read_text("utf-8"), source=f"{entry.parent.name}/{entry.name}")
-        for entry in sorted(_walk(root), key=lambda e: (e.parent.name, e.name))
+        parse_text_file(entry.read_text("utf-8"), source=f"{folder}/{entry.name}")
+        for folder, entry in sorted(_walk(root), key=lambda found: (found[0], found[1].name))
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from instruments.bundled import bundled_names, load_bundled
 from instruments.errors import (
@@ -129,7 +130,7 @@ __all__ = [
 ]
 
 
-def load_instrument(path: str | os.PathLike, **kwargs) -> LoadResult:
+def load_instrument(path: str | os.PathLike[str], **kwargs: Any) -> LoadResult:
     """Load a native (.yaml/.yml) or XLSForm (.xlsx/.xls/.csv/.md) file by extension.
 
     Raises

@@ -18,7 +18,7 @@ False
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -194,7 +194,7 @@ class Report:
     def __len__(self) -> int:
         return len(self.issues)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Issue]:
         return iter(self.issues)
 
     def format(self) -> str:

@@ -154,6 +154,7 @@ def _tokenize(text: str) -> list[_Tok]:
         if match is None:
             raise ExpressionError(f"unexpected character {text[pos]!r}", text, pos)
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN_RE is a named group
         if kind == "refname":  # pragma: no cover - inner group never last
             kind = "ref"
         if kind == "ws":
@@ -182,7 +183,7 @@ _PATH_OPS = ("..", "/", "|", "[", "]", "@")
 _PATH_MESSAGE = "'{}' (XPath paths, unions and predicates) is not supported; use ${{name}} references"
 
 # AST nodes are tuples: (kind, ...). kinds: lit, ref, self, bare, neg, bin, call
-_Node = tuple
+_Node = tuple[Any, ...]
 
 
 class _Parser:
@@ -325,7 +326,7 @@ class _Parser:
         raise self.error("the expression ends too early" if tok.kind == "end" else "unexpected")
 
     @staticmethod
-    def _other_refs(args: list, skip: _Node) -> list:
+    def _other_refs(args: list[Any], skip: _Node) -> list[Any]:
         return [a for a in args if a is not skip and a[0] == "ref"]
 
     def parse_call(self, name_tok: _Tok) -> _Node:
@@ -380,7 +381,7 @@ class Expression:
     """A parsed expression; evaluate it with :meth:`evaluate`."""
 
     text: str
-    tree: tuple = field(repr=False)
+    tree: _Node = field(repr=False)
     references: frozenset[str] = frozenset()
     bare_names: frozenset[str] = frozenset()
     uses_self: bool = False
@@ -518,7 +519,7 @@ class _Env:
     today: _dt.date | None
 
 
-def _normalise(value: Any) -> Any:
+def _normalise(value: Any) -> bool | str | float | list[str]:
     if value is None:
         return ""
     if isinstance(value, bool | str | float):
@@ -548,13 +549,13 @@ def to_number(value: Any) -> float:
     return float(value)
 
 
-def to_string(value: Any) -> str:
+def to_string(raw: Any) -> str:
     """XPath ``string()``: ``3.0`` -> ``'3'``, lists joined by spaces.
 
     >>> to_string(3.0), to_string(["a", "b"]), to_string(None)
     ('3', 'a b', '')
     """
-    value = _normalise(value)
+    value = _normalise(raw)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -584,8 +585,8 @@ def to_boolean(value: Any) -> bool:
     return len(value) > 0
 
 
-def _selection(value: Any) -> list[str]:
-    value = _normalise(value)
+def _selection(raw: Any) -> list[str]:
+    value = _normalise(raw)
     if isinstance(value, list):
         return value
     if isinstance(value, bool | float):
@@ -599,7 +600,7 @@ def _selection(value: Any) -> list[str]:
 _NESTED_REPEAT_RE = re.compile(r"(?:[+*]|\})\??\)(?:[+*]|\{\d*,)")
 
 
-def _compile_regex(pattern: str, text: str = "") -> re.Pattern:
+def _compile_regex(pattern: str, text: str = "") -> re.Pattern[str]:
     if len(pattern) > MAX_REGEX_LENGTH:
         raise ExpressionError(f"regex() patterns are limited to {MAX_REGEX_LENGTH} characters",
                               text)
@@ -614,7 +615,7 @@ def _compile_regex(pattern: str, text: str = "") -> re.Pattern:
 
 
 @lru_cache(maxsize=256)
-def _cached_regex(pattern: str) -> re.Pattern:
+def _cached_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
@@ -715,7 +716,7 @@ def _int(value: float) -> float:
     return float(math.trunc(value))
 
 
-def _call(name: str, args: tuple, env: _Env) -> Any:  # noqa: C901 - a flat dispatch table
+def _call(name: str, args: tuple[_Node, ...], env: _Env) -> Any:  # a flat dispatch table
     if name == "if":
         branch = args[1] if to_boolean(_eval(args[0], env)) else args[2]
         return _eval(branch, env)

@@ -32,7 +32,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -79,7 +79,11 @@ RESERVED_CODES = frozenset({RATHER_NOT_SAY, DONT_KNOW})
 OTHER = "other"
 
 
-class FrozenMap(Mapping):
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenMap(Mapping[K, V]):
     """An immutable, hashable mapping that compares equal to any equal mapping.
 
     Examples
@@ -91,16 +95,18 @@ class FrozenMap(Mapping):
     """
 
     __slots__ = ("_data", "_hash")
+    _data: dict[K, V]
+    _hash: int | None
 
-    def __init__(self, data: Mapping | Iterable | None = None, /, **kwargs: Any):
-        merged = dict(data or {}, **kwargs)
+    def __init__(self, data: Mapping[K, V] | Iterable[tuple[K, V]] | None = None, /, **kwargs: V) -> None:
+        merged: dict[Any, V] = dict(data or {}, **kwargs)
         object.__setattr__(self, "_data", merged)
         object.__setattr__(self, "_hash", None)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: K) -> V:
         return self._data[key]
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[K]:
         return iter(self._data)
 
     def __len__(self) -> int:
@@ -108,9 +114,9 @@ class FrozenMap(Mapping):
 
     def __hash__(self) -> int:
         if self._hash is None:
-            object.__setattr__(
-                self, "_hash", hash(frozenset((k, v) for k, v in self._data.items()))
-            )
+            computed = hash(frozenset((k, v) for k, v in self._data.items()))
+            object.__setattr__(self, "_hash", computed)
+            return computed
         return self._hash
 
     def __eq__(self, other: object) -> bool:
@@ -118,18 +124,18 @@ class FrozenMap(Mapping):
             return dict(self._data) == dict(other)
         return NotImplemented
 
-    def __setattr__(self, name, value):  # pragma: no cover - immutability guard
+    def __setattr__(self, name: str, value: object) -> None:  # pragma: no cover - immutability guard
         raise AttributeError("FrozenMap is immutable")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._data!r})"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[K, V]:
         """A plain ``dict`` copy."""
         return dict(self._data)
 
 
-class Text(FrozenMap):
+class Text(FrozenMap[str, str]):
     """Translated text: language code -> string; empty strings are dropped.
 
     Examples
@@ -143,8 +149,9 @@ class Text(FrozenMap):
 
     __slots__ = ()
 
-    def __init__(self, data: Mapping | Iterable | None = None, /, **kwargs: Any):
-        merged = dict(data or {}, **kwargs)
+    def __init__(self, data: Mapping[str, object] | Iterable[tuple[str, object]] | None = None, /,
+                 **kwargs: object) -> None:
+        merged: dict[Any, object] = dict(data or {}, **kwargs)
         super().__init__({str(k): str(v) for k, v in merged.items() if v not in (None, "")})
 
     def get_for(self, lang: str | None, fallback: Iterable[str | None] = ()) -> str | None:
@@ -155,13 +162,13 @@ class Text(FrozenMap):
         return None
 
 
-def _text(value: Mapping | Text | None) -> Text:
+def _text(value: Mapping[str, object] | None) -> Text:
     if isinstance(value, Text):
         return value
     return Text(value or {})
 
 
-def _bandmap(value: Mapping | None) -> FrozenMap:
+def _bandmap(value: Mapping[str, Mapping[str, object]] | None) -> FrozenMap[str, Text]:
     return FrozenMap({str(k): _text(v) for k, v in (value or {}).items() if v})
 
 
@@ -255,7 +262,7 @@ class Language:
     direction: Direction = Direction.LTR
     status: LanguageStatus = LanguageStatus.DRAFT
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "direction", Direction(self.direction))
         object.__setattr__(self, "status", LanguageStatus(self.status))
 
@@ -337,7 +344,7 @@ class Media:
     audio: Text = field(default_factory=Text)
     image: Text = field(default_factory=Text)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "audio", _text(self.audio))
         object.__setattr__(self, "image", _text(self.image))
 
@@ -357,9 +364,9 @@ class Choice:
     label: Text = field(default_factory=Text)
     media: Media = field(default_factory=Media)
     alt: Text = field(default_factory=Text)
-    extra: FrozenMap = field(default_factory=FrozenMap)
+    extra: Mapping[str, str] = field(default_factory=FrozenMap)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "label", _text(self.label))
         object.__setattr__(self, "alt", _text(self.alt))
         object.__setattr__(self, "extra", FrozenMap({k: str(v) for k, v in self.extra.items()}))
@@ -409,11 +416,11 @@ class Item:
     type: ItemType
     label: Text = field(default_factory=Text)
     hint: Text = field(default_factory=Text)
-    label_bands: FrozenMap = field(default_factory=FrozenMap)
-    hint_bands: FrozenMap = field(default_factory=FrozenMap)
+    label_bands: Mapping[str, Text] = field(default_factory=FrozenMap)
+    hint_bands: Mapping[str, Text] = field(default_factory=FrozenMap)
     shared: bool = True
     choices: str | None = None
-    band_choices: FrozenMap = field(default_factory=FrozenMap)
+    band_choices: Mapping[str, str] = field(default_factory=FrozenMap)
     rows: str | None = None
     relevance: str | None = None
     constraint: str | None = None
@@ -422,7 +429,7 @@ class Item:
     appearance: str | None = None
     default: str | None = None
     calculation: str | None = None
-    parameters: FrozenMap = field(default_factory=FrozenMap)
+    parameters: Mapping[str, str] = field(default_factory=FrozenMap)
     min_band: str | None = None
     max_band: str | None = None
     sensitivity: Sensitivity = Sensitivity.S0
@@ -432,7 +439,7 @@ class Item:
     allow_dont_know: bool = False
     minutes: float | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "type", ItemType(self.type))
         object.__setattr__(self, "sensitivity", Sensitivity.parse(self.sensitivity))
         for name in ("label", "hint", "constraint_message"):
@@ -500,7 +507,7 @@ class Item:
             yield "constraint_message", self.constraint_message
 
 
-def _pick(base: Text, variants: Mapping, lang: str, band: str | None, default: str | None) -> str:
+def _pick(base: Text, variants: Mapping[str, Text], lang: str, band: str | None, default: str | None) -> str:
     for code in (lang, default):
         if code is None:
             continue
@@ -522,7 +529,7 @@ class Page:
     #: The innermost repeat this page belongs to (``None`` outside repeats).
     repeat: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "items", tuple(self.items))
         object.__setattr__(self, "title", _text(self.title))
 
@@ -563,7 +570,7 @@ class Repeat:
     maximum: int = DEFAULT_MAX_REPEATS
     parent: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "title", _text(self.title))
         object.__setattr__(self, "maximum", max(1, min(int(self.maximum), MAX_REPEATS)))
         if self.count is not None:
@@ -627,7 +634,7 @@ class Section:
     relevance: str | None = None
     grouped: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "pages", tuple(self.pages))
         object.__setattr__(self, "title", _text(self.title))
         object.__setattr__(self, "notice", _text(self.notice))
@@ -657,10 +664,10 @@ class Settings:
     mode: str = "consultation"
     ethics_reference: str | None = None
     bands: tuple[AgeBand, ...] = DEFAULT_BANDS
-    time_budget: FrozenMap = field(default_factory=lambda: FrozenMap(DEFAULT_TIME_BUDGET))
+    time_budget: Mapping[str, int] = field(default_factory=lambda: FrozenMap(DEFAULT_TIME_BUDGET))
     audio_fallback: str = "none"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "bands", tuple(self.bands))
         object.__setattr__(
             self, "time_budget", FrozenMap({k: int(v) for k, v in self.time_budget.items()})
@@ -699,11 +706,11 @@ class Instrument:
     languages: tuple[Language, ...] = ()
     settings: Settings = field(default_factory=Settings)
     sections: tuple[Section, ...] = ()
-    choice_lists: FrozenMap = field(default_factory=FrozenMap)
+    choice_lists: Mapping[str, tuple[Choice, ...]] = field(default_factory=FrozenMap)
     description: Text = field(default_factory=Text)
     repeats: tuple[Repeat, ...] = ()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "repeats", tuple(self.repeats))
         object.__setattr__(self, "version", str(self.version))
         object.__setattr__(self, "title", _text(self.title))

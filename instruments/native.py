@@ -29,13 +29,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    import jsonschema
 
 from instruments.errors import InstrumentError, Issue, IssueCode, Severity
 from instruments.loading import LoadResult, finish_load
@@ -73,9 +76,9 @@ FORMAT_VERSION = 1
 # language code ``no`` stay strings.
 # ---------------------------------------------------------------------------
 class _Loader(yaml.SafeLoader):
-    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:  # PyYAML hook
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
             raise yaml.composer.ComposerError(
                 None, None, "YAML aliases (*name) are not allowed in instruments",
                 event.start_mark,
@@ -98,7 +101,7 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-def _str_presenter(dumper, data):
+def _str_presenter(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
@@ -107,7 +110,7 @@ _Dumper.add_representer(str, _str_presenter)
 
 
 @lru_cache(maxsize=1)
-def schema() -> dict:
+def schema() -> dict[str, Any]:
     """The JSON Schema of the native format, as a dict.
 
     >>> schema()["title"]
@@ -116,11 +119,12 @@ def schema() -> dict:
     text = resources.files("instruments").joinpath("schema/instrument.schema.json").read_text(
         encoding="utf-8"
     )
-    return json.loads(text)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 @lru_cache(maxsize=1)
-def _validator():
+def _validator() -> jsonschema.Draft202012Validator:
     import jsonschema
 
     return jsonschema.Draft202012Validator(schema())
@@ -137,11 +141,11 @@ def _text(value: Any, default_language: str) -> Text:
     return Text({str(k): str(v) for k, v in value.items()})
 
 
-def _bandtext(value: Mapping | None, default_language: str) -> dict[str, Text]:
+def _bandtext(value: Mapping[str, Any] | None, default_language: str) -> dict[str, Text]:
     return {str(k): _text(v, default_language) for k, v in (value or {}).items()}
 
 
-def _choice(data: Mapping, lang: str) -> Choice:
+def _choice(data: Mapping[str, Any], lang: str) -> Choice:
     return Choice(
         name=str(data["name"]),
         label=_text(data.get("label"), lang),
@@ -151,7 +155,7 @@ def _choice(data: Mapping, lang: str) -> Choice:
     )
 
 
-def _item(data: Mapping, lang: str) -> Item:
+def _item(data: Mapping[str, Any], lang: str) -> Item:
     def opt(key: str) -> str | None:
         value = data.get(key)
         return None if value is None else str(value)
@@ -186,7 +190,7 @@ def _item(data: Mapping, lang: str) -> Item:
     )
 
 
-def _section(data: Mapping, lang: str) -> Section:
+def _section(data: Mapping[str, Any], lang: str) -> Section:
     if "pages" in data:
         pages = tuple(
             Page(
@@ -211,7 +215,7 @@ def _section(data: Mapping, lang: str) -> Section:
     )
 
 
-def instrument_from_dict(data: Mapping) -> Instrument:
+def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
     """Build an :class:`Instrument` from a dict already valid against :func:`schema`."""
     settings_data = data.get("settings") or {}
     languages = tuple(
@@ -261,7 +265,7 @@ def instrument_from_dict(data: Mapping) -> Instrument:
 # ---------------------------------------------------------------------------
 # model -> dict
 # ---------------------------------------------------------------------------
-def _put(out: dict, key: str, value: Any) -> None:
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
     if value is None or value == {} or value == () or value == []:
         return
     if isinstance(value, Mapping):
@@ -269,7 +273,7 @@ def _put(out: dict, key: str, value: Any) -> None:
     out[key] = value
 
 
-def _choice_to_dict(choice: Choice) -> dict:
+def _choice_to_dict(choice: Choice) -> dict[str, Any]:
     out: dict[str, Any] = {"name": choice.name}
     _put(out, "label", choice.label)
     _put(out, "image", choice.media.image)
@@ -279,7 +283,7 @@ def _choice_to_dict(choice: Choice) -> dict:
     return out
 
 
-def _item_to_dict(item: Item) -> dict:
+def _item_to_dict(item: Item) -> dict[str, Any]:
     out: dict[str, Any] = {"name": item.name, "type": item.type.value}
     _put(out, "label", item.label)
     _put(out, "hint", item.hint)
@@ -311,7 +315,7 @@ def _item_to_dict(item: Item) -> dict:
     return out
 
 
-def _section_to_dict(section: Section) -> dict:
+def _section_to_dict(section: Section) -> dict[str, Any]:
     out: dict[str, Any] = {"name": section.name}
     _put(out, "title", section.title)
     _put(out, "notice", section.notice)
@@ -340,7 +344,7 @@ def _section_to_dict(section: Section) -> dict:
     return out
 
 
-def instrument_to_dict(instrument: Instrument) -> dict:
+def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
     """The plain-dict form of an instrument (what :func:`dump_native` writes)."""
     settings = instrument.settings
     out: dict[str, Any] = {"sauti": FORMAT_VERSION, "id": instrument.id,
@@ -397,7 +401,7 @@ def dump_native(instrument: Instrument) -> str:
 # ---------------------------------------------------------------------------
 # loading
 # ---------------------------------------------------------------------------
-def _read_text(source: str | os.PathLike | bytes) -> tuple[str, str]:
+def _read_text(source: str | os.PathLike[str] | bytes) -> tuple[str, str]:
     """Return (text, origin). A str containing a newline is YAML text, else a path."""
     if isinstance(source, bytes):
         data = source
@@ -443,7 +447,7 @@ def _too_large(origin: str, size: int) -> InstrumentError:
     )
 
 
-def _json_path(parts) -> str:
+def _json_path(parts: Iterable[str | int]) -> str:
     path = ""
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
@@ -472,7 +476,7 @@ def _flow_depth(text: str) -> int:
     return deepest
 
 
-def load_native(source: str | os.PathLike | bytes, *, check: bool = True) -> LoadResult:
+def load_native(source: str | os.PathLike[str] | bytes, *, check: bool = True) -> LoadResult:
     """Load a native YAML instrument from a path, bytes or YAML text.
 
     Parameters

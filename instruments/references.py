@@ -34,7 +34,7 @@ _REF_RE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
 
 def has_answer_references(text: str | None) -> bool:
     """Whether ``text`` shows an earlier answer (so a page drawn with it is the child's own)."""
-    return bool(text) and "${" in text and bool(_REF_RE.search(text))
+    return text is not None and "${" in text and _REF_RE.search(text) is not None
 
 
 def show_answers(text: str, instrument: Instrument, answers: Mapping[str, Any], lang: str,
@@ -44,7 +44,7 @@ def show_answers(text: str, instrument: Instrument, answers: Mapping[str, Any], 
         return text
     default = instrument.settings.default_language
 
-    def one(match: re.Match) -> str:
+    def one(match: re.Match[str]) -> str:
         name = match.group(1)
         value = answers.get(name)
         if value is None or isinstance(value, Mapping) or str(value) in RESERVED_CODES:

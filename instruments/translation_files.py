@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from typing import Any
 
 from instruments.model import Instrument
 
 __all__ = ["export_po", "import_po", "text_nodes"]
 
 
-def text_nodes(data: object, codes: frozenset[str], path: str = "") -> Iterator[tuple[str, dict]]:
+def text_nodes(data: object, codes: frozenset[str], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """Every translatable text in an instrument's native dictionary, with its path.
 
     A text is a mapping whose keys are all language codes of the instrument.
@@ -54,7 +55,7 @@ def text_nodes(data: object, codes: frozenset[str], path: str = "") -> Iterator[
             yield from text_nodes(value, codes, f"{path}/{index}")
 
 
-def _native(instrument: Instrument) -> dict:
+def _native(instrument: Instrument) -> dict[str, Any]:
     from instruments.native import instrument_to_dict
 
     return instrument_to_dict(instrument)
@@ -106,7 +107,7 @@ def import_po(instrument: Instrument, language: str, po: bytes, *, version: str)
     if catalog.locale is not None and str(catalog.locale).split("_")[0] != language.split("-")[0]:
         raise ValueError(f"This file is for {catalog.locale}, not {language}.")
     source = instrument.settings.default_language
-    translated = {(m.context, m.id): m.string for m in catalog
+    translated: dict[tuple[str | None, object], str] = {(m.context, m.id): m.string for m in catalog
                   if m.id and isinstance(m.string, str) and m.string.strip() and not m.fuzzy}
     data = _native(instrument)
     if language not in instrument.language_codes:

@@ -108,7 +108,8 @@ _WPM = {"A": 120.0, "B": 140.0, "C": 170.0}
 _CONDITIONAL_WEIGHT = 0.5
 
 
-def _issue(code, severity, location, message, fix="", blocks=False) -> Issue:
+def _issue(code: IssueCode, severity: Severity, location: str, message: str, fix: str = "",
+           blocks: bool = False) -> Issue:
     return Issue(code, severity, location, message, fix, blocks)
 
 
@@ -298,7 +299,7 @@ def _check_choices(inst: Instrument) -> Iterator[Issue]:
                 yield _issue(IssueCode.MAX_CHOICES_INVALID, E, _loc(item, "max_choices"),
                              f"max_choices only applies to select_multiple, not {item.type}.",
                              "Remove max_choices.")
-            elif item.choices in inst.choice_lists and item.max_choices > len(
+            elif item.choices is not None and item.choices in inst.choice_lists and item.max_choices > len(
                 inst.choice_lists[item.choices]
             ):
                 yield _issue(IssueCode.MAX_CHOICES_INVALID, E, _loc(item, "max_choices"),
@@ -429,7 +430,8 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
     order = {name: index for index, name in enumerate(i.name for i in inst.items)}
     graph: dict[str, set[str]] = {}
 
-    def run(text, where, *, allow_self=False, allow_bare=False, owner=None):
+    def run(text: str | None, where: str, *, allow_self: bool = False, allow_bare: bool = False,
+            owner: Item | None = None) -> Iterator[Issue]:
         if text is None or not str(text).strip():
             return
         problems = expressions.check(text, names, allow_self=allow_self, allow_bare=allow_bare)
@@ -499,7 +501,7 @@ def _check_repeats(inst: Instrument) -> Iterator[Issue]:
                    (r.name for r in inst.repeat_chain(page.repeat)) for page in inst.pages):
             yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, where,
                          "The repeat asks no question.", "Add items to the repeat, or remove it.")
-    chains = []
+    chains: list[tuple[str, ...]] = []
     for page in inst.pages:
         if page.repeat is not None and page.repeat not in known:
             yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, f"page {page.name}",
@@ -525,7 +527,7 @@ def _check_filter_columns(inst: Instrument, item: Item) -> Iterator[Issue]:
     except expressions.ExpressionError:
         return
     columns = {"name"}
-    for list_name in {item.choices, *item.band_choices.values()} - {None}:
+    for list_name in {name for name in (item.choices, *item.band_choices.values()) if name is not None}:
         for choice in inst.choice_lists.get(list_name, ()):
             columns |= set(choice.extra)
     for name in sorted(bare - columns):
@@ -537,7 +539,7 @@ def _check_filter_columns(inst: Instrument, item: Item) -> Iterator[Issue]:
 
 def _cycles(graph: dict[str, set[str]]) -> Iterator[Issue]:
     state: dict[str, int] = {}
-    reported: set[frozenset] = set()
+    reported: set[frozenset[str]] = set()
 
     for start in sorted(graph):
         if state.get(start):
@@ -620,7 +622,7 @@ _NUMERIC_TYPES = (ItemType.INTEGER, ItemType.DECIMAL, ItemType.RANGE)
 
 def _numeric_choices(inst: Instrument, item: Item) -> bool:
     """Whether the item's options are single numbers (a list of ages, not of age groups)."""
-    lists = {item.choices, *item.band_choices.values()} - {None}
+    lists = {name for name in (item.choices, *item.band_choices.values()) if name is not None}
     for list_name in lists:
         choices = [c for c in inst.choice_lists.get(list_name, ()) if c.name not in RESERVED_CODES]
         if len(choices) >= 2 and all(
@@ -850,9 +852,10 @@ def _check_wording(inst: Instrument) -> Iterator[Issue]:
                          f"Band {band} wording uses jargon: {', '.join(sorted(words))}.",
                          "Use everyday words (for example 'tell' instead of 'disclose').")
         label = item.label_for("en")
-        if label and _NEGATION_RE.search(label):
+        negation = _NEGATION_RE.search(label) if label else None
+        if negation:
             yield _issue(IssueCode.NEGATION, W, _loc(item, "label"),
-                         f"The question uses a negation ({_NEGATION_RE.search(label).group()}).",
+                         f"The question uses a negation ({negation.group()}).",
                          "Ask it the positive way if you can; avoid double negatives.")
         if label and _DOUBLE_BARREL_RE.search(label):
             yield _issue(IssueCode.DOUBLE_BARRELLED, W, _loc(item, "label"),

@@ -68,7 +68,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from instruments.errors import InstrumentError, Issue, IssueCode, Report, Severity
 from instruments.loading import LoadResult, finish_load
@@ -81,10 +81,12 @@ from instruments.model import (
     RTL_LANGUAGES,
     AgeBand,
     Choice,
+    Direction,
     Instrument,
     Item,
     ItemType,
     Language,
+    LanguageStatus,
     Media,
     Page,
     Repeat,
@@ -94,6 +96,9 @@ from instruments.model import (
     Text,
     matrix_key,
 )
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
     "MAX_CELLS",
@@ -183,7 +188,7 @@ def _err(code: IssueCode, location: str, message: str, fix: str = FIX_XLSFORM) -
 
 
 def _read_source(
-    source: str | os.PathLike | bytes | BinaryIO, file_type: str | None
+    source: str | os.PathLike[str] | bytes | BinaryIO, file_type: str | None
 ) -> tuple[bytes, str, str]:
     """Return (data, file_type, origin)."""
     origin = "<upload>"
@@ -638,8 +643,8 @@ def _screen_rows(
     placeholders = _placeholders_for_dropped(survey, dropped, origin, warnings)
     if _add_context_rows(survey) or placeholders:
         header = dict((definition.survey_header or [{}])[0] or {})
-        for key in ("type", "name", "calculation", "sauti_context"):
-            header.setdefault(key, None)
+        for column in ("type", "name", "calculation", "sauti_context"):
+            header.setdefault(column, None)
         definition.survey_header = [header]
     definition.survey = survey
     return errors, warnings
@@ -648,7 +653,7 @@ def _screen_rows(
 _REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 
 
-def _qualify_reused_names(survey: list[dict], origin: str, warnings: list[Issue]) -> None:
+def _qualify_reused_names(survey: list[dict[str, Any]], origin: str, warnings: list[Issue]) -> None:
     """pyxform accepts one name in different groups (each is its group's own); Sauti keys an
     answer by the item's name alone, so a name met again is qualified with its group's name."""
     path: list[str] = []
@@ -684,7 +689,7 @@ def _qualify_reused_names(survey: list[dict], origin: str, warnings: list[Issue]
             path.append(name)
 
 
-def _placeholders_for_dropped(survey: list[dict], dropped: Mapping[str, int], origin: str,
+def _placeholders_for_dropped(survey: list[dict[str, Any]], dropped: Mapping[str, int], origin: str,
                               warnings: list[Issue]) -> bool:
     """A label may show ${today} or ${deviceid}, rows Sauti leaves out: pyxform would find
     them, so keep an empty value under that name (a label shows nothing there) and say so.
@@ -707,7 +712,7 @@ def _placeholders_for_dropped(survey: list[dict], dropped: Mapping[str, int], or
     return bool(used)
 
 
-def _add_context_rows(survey: list[dict]) -> bool:
+def _add_context_rows(survey: list[dict[str, Any]]) -> bool:
     """pyxform insists every ${name} exists: give engine context values such as
     ${_setting} a placeholder calculate row (after the real rows, so row numbers stay)."""
     from instruments.expressions import CONTEXT_NAMES
@@ -774,7 +779,7 @@ def _parse_pairs(value: Any) -> dict[str, str]:
 class _Converter:
     """Turns pyxform's dict into an Instrument, collecting issues by row."""
 
-    def __init__(self, form: dict, definition: Any, default_language: str, origin: str):
+    def __init__(self, form: dict[str, Any], definition: Any, default_language: str, origin: str):
         self.form = form
         self.origin = origin
         self.errors: list[Issue] = []
@@ -808,7 +813,7 @@ class _Converter:
         self.generated_counts: set[str] = set()
         self._find_generated_counts(form.get("children", []))
 
-    def _find_generated_counts(self, children: Iterable[Mapping]) -> None:
+    def _find_generated_counts(self, children: Iterable[Mapping[str, Any]]) -> None:
         """pyxform turns a fixed ``repeat_count`` (or an expression) into a calculate row of its
         own, ``<repeat>_count``, before the repeat: the count goes back onto the repeat."""
         children = list(children)
@@ -876,7 +881,7 @@ class _Converter:
         text = str(value).strip()
         return self.band_lookup.get(text.lower(), text)
 
-    def band_texts(self, node: Mapping, prefix: str) -> dict[str, Text]:
+    def band_texts(self, node: Mapping[str, Any], prefix: str) -> dict[str, Text]:
         out = {}
         for key, value in node.items():
             match = re.match(rf"^{prefix}_(\w+)$", str(key), re.I)
@@ -885,7 +890,7 @@ class _Converter:
         return out
 
     # items -----------------------------------------------------------------
-    def item(self, node: Mapping) -> Item | None:
+    def item(self, node: Mapping[str, Any]) -> Item | None:
         name = str(node.get("name"))
         kind = node.get("type")
         bind = node.get("bind") or {}
@@ -1006,7 +1011,7 @@ class _Converter:
             minutes=minutes,
         )
 
-    def matrix(self, group: Mapping) -> Item | None:
+    def matrix(self, group: Mapping[str, Any]) -> Item | None:
         """A table-list group of select_ones named <group>_<row>, else None.
 
         pyxform expands ``table-list`` into a ``field-list`` group holding a
@@ -1061,7 +1066,7 @@ class _Converter:
                            if k in ("audio", "image")}))
 
     # structure ---------------------------------------------------------------
-    def _flatten(self, children: Iterable[Mapping], relevance: str | None) -> list[Item]:
+    def _flatten(self, children: Iterable[Mapping[str, Any]], relevance: str | None) -> list[Item]:
         items: list[Item] = []
         for child in children:
             if str(child.get("name", "")).startswith("reserved_name_for_field_list_labels_"):
@@ -1089,7 +1094,7 @@ class _Converter:
                 items.append(item)
         return items
 
-    def _pages(self, children: Iterable[Mapping], relevance: str | None,
+    def _pages(self, children: Iterable[Mapping[str, Any]], relevance: str | None,
                repeat: str | None = None) -> list[Page]:
         pages: list[Page] = []
         for child in children:
@@ -1126,7 +1131,7 @@ class _Converter:
                 pages.append(Page(item.name, (item,), repeat=repeat))
         return pages
 
-    def _repeat(self, node: Mapping, relevance: str | None, parent: str | None) -> list[Page]:
+    def _repeat(self, node: Mapping[str, Any], relevance: str | None, parent: str | None) -> list[Page]:
         """A ``begin repeat`` group: its pages carry the repeat's name (one level of nesting)."""
         name = str(node.get("name"))
         chain = [r for r in self.repeats if r.name == parent]
@@ -1178,7 +1183,7 @@ class _Converter:
         loose: list[Page] = []
         used = {str(c.get("name")) for c in self.form.get("children", [])}
 
-        def flush():
+        def flush() -> None:
             if loose:
                 name = "main"
                 n = 1
@@ -1212,7 +1217,7 @@ class _Converter:
             name = str(child["name"])
             appearance = str(control.get("appearance") or "").split()
             relevance = (child.get("bind") or {}).get("relevant")
-            common = {
+            common: dict[str, Any] = {
                 "title": self.text(child.get("label")),
                 "notice": self.text(child.get("notice")),
                 "skippable": _truthy(child.get("skippable", "")),
@@ -1262,8 +1267,8 @@ class _Converter:
                          if k not in ("name", "label", "media", "alt") and not isinstance(v, dict)
                          and not _ALT_RE.match(str(k))}
                 alt = self.text(choice.get("alt"))
-                alt = Text(dict(alt, **{_ALT_RE.match(str(k)).group(1): str(v)
-                                        for k, v in choice.items() if _ALT_RE.match(str(k))}))
+                alt = Text(dict(alt, **{match.group(1): str(v) for k, v in choice.items()
+                                        if (match := _ALT_RE.match(str(k)))}))
                 for code in alt:
                     if code not in self.lang_order:
                         self.lang_order.append(code)
@@ -1313,7 +1318,8 @@ class _Converter:
             if status not in {"draft", "translated", "back_translated", "tested", "approved"}:
                 status = "draft"
             direction = "rtl" if code.split("-")[0] in RTL_LANGUAGES else "ltr"
-            languages.append(Language(code, self.lang_names.get(code, ""), direction, status))
+            languages.append(Language(code, self.lang_names.get(code, ""), Direction(direction),
+                                      LanguageStatus(status)))
         budget = {k: int(v) for k, v in _parse_pairs(row.get("sauti_time_budget")).items()
                   if v.isdigit()} or dict(DEFAULT_TIME_BUDGET)
         mode = str(row.get("sauti_mode") or "consultation")
@@ -1403,7 +1409,7 @@ def _explain_function(issue: Issue) -> Issue:
     return replace(issue, fix=f"Rewrite the expression without {name}(): {why}.")
 
 
-def _media_of(node: Mapping) -> Mapping:
+def _media_of(node: Mapping[str, Any]) -> Mapping[str, Any]:
     """The media of a row: ``media::audio`` and ``media::image`` columns. A bare ``media`` column
     (which pyxform ignores) gives a plain text instead of a mapping, and is ignored too."""
     media = node.get("media")
@@ -1429,7 +1435,7 @@ def _pyxform_issue(exc: Exception, origin: str) -> Issue:
 
 
 def import_xlsform(
-    source: str | os.PathLike | bytes | BinaryIO,
+    source: str | os.PathLike[str] | bytes | BinaryIO,
     *,
     file_type: str | None = None,
     default_language: str = "en",
@@ -1520,7 +1526,7 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w\])'\".])/(?:[A-Za-z_][\w.\-]*/)+([A-Za-z_]
 _QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
 
 
-def _rewrite_absolute_paths(form: dict) -> None:
+def _rewrite_absolute_paths(form: dict[str, Any]) -> None:
     """Older forms write ``/data/group/q1`` where XLSForm now writes ``${q1}``: such a path to
     one of the form's own rows becomes the reference (text in quotes is left alone)."""
     names: set[str] = set()
@@ -1561,7 +1567,7 @@ def _fallback_id(origin: str) -> str:
     return stem if re.match(r"^[A-Za-z_]", stem) else "form"
 
 
-def _run_pyxform(definition: Any, origin: str, warnings: list[Issue], fallback: str) -> dict:
+def _run_pyxform(definition: Any, origin: str, warnings: list[Issue], fallback: str) -> dict[str, Any]:
     from pyxform.builder import create_survey_element_from_dict
     from pyxform.errors import PyXFormError
     from pyxform.xls2json import workbook_to_json
@@ -1585,7 +1591,7 @@ def _run_pyxform(definition: Any, origin: str, warnings: list[Issue], fallback: 
                 continue
             warnings.append(Issue(IssueCode.PYXFORM_WARNING, W, origin, line.strip(),
                                   FIX_XLSFORM))
-    return form
+    return dict(form)
 
 
 # ---------------------------------------------------------------------------
@@ -1599,7 +1605,7 @@ def _lang_header(inst: Instrument, code: str) -> str:
     return f"{name} ({code})"
 
 
-def _pairs(mapping: Mapping[str, str]) -> str | None:
+def _pairs(mapping: Mapping[str, object]) -> str | None:
     return " ".join(f"{k}={v}" for k, v in mapping.items()) or None
 
 
@@ -1617,7 +1623,7 @@ class _Sheet:
                 self.header.append(key)
         self.rows.append(clean)
 
-    def write(self, ws) -> None:
+    def write(self, ws: Worksheet) -> None:
         for r, values in enumerate([self.header] + [[row.get(h) for h in self.header]
                                                      for row in self.rows], start=1):
             for c, value in enumerate(values, start=1):
@@ -1635,7 +1641,7 @@ def _texts(inst: Instrument, prefix: str, text: Text) -> dict[str, str]:
 def _item_row(inst: Instrument, item: Item) -> dict[str, Any]:
     if item.type is ItemType.LIKERT:
         type_text = f"select_one {item.choices}"
-        appearance = " ".join(filter(None, [item.appearance, "likert"]))
+        appearance: str | None = " ".join(filter(None, [item.appearance, "likert"]))
     elif item.type is ItemType.SELECT_MULTIPLE:
         type_text, appearance = f"select_multiple {item.choices}", item.appearance
     elif item.type in (ItemType.SELECT_ONE, ItemType.RANK):
@@ -1680,7 +1686,7 @@ def _matrix_rows(inst: Instrument, item: Item) -> list[dict[str, Any]]:
     group.update({"type": "begin_group", "appearance": "table-list", "matrix_rows": item.rows})
     rows = [group]
     for row_choice in inst.rows_for(item):
-        child = {"type": f"select_one {item.choices}",
+        child: dict[str, Any] = {"type": f"select_one {item.choices}",
                  "name": matrix_key(item.name, row_choice.name)}
         child.update(_texts(inst, "label", row_choice.label))
         if item.band_choices:
@@ -1793,7 +1799,7 @@ def _context_names(inst: Instrument) -> set[str]:
     return used
 
 
-def export_xlsform(instrument: Instrument, target: str | os.PathLike | BinaryIO) -> None:
+def export_xlsform(instrument: Instrument, target: str | os.PathLike[str] | BinaryIO) -> None:
     """Write ``instrument`` as an XLSForm workbook (.xlsx).
 
     The file opens in KoboToolbox and ODK (pyxform accepts it); Sauti's own
@@ -1825,15 +1831,15 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike | BinaryIO)
     choices = _Sheet(["list_name", "name"])
     for list_name, items in inst.choice_lists.items():
         for choice in items:
-            row: dict[str, Any] = {"list_name": list_name, "name": choice.name}
-            row.update(_texts(inst, "label", choice.label))
-            row.update(_texts(inst, "media::image", choice.media.image))
-            row.update(_texts(inst, "media::audio", choice.media.audio))
+            choice_row: dict[str, Any] = {"list_name": list_name, "name": choice.name}
+            choice_row.update(_texts(inst, "label", choice.label))
+            choice_row.update(_texts(inst, "media::image", choice.media.image))
+            choice_row.update(_texts(inst, "media::audio", choice.media.audio))
             # one plain column per language: pyxform cannot put translated custom
             # columns of the choices sheet into an XForm
-            row.update({f"alt_{code}": text for code, text in choice.alt.items()})
-            row.update(choice.extra)
-            choices.add(row)
+            choice_row.update({f"alt_{code}": text for code, text in choice.alt.items()})
+            choice_row.update(choice.extra)
+            choices.add(choice_row)
     settings = _Sheet(["form_title", "form_id", "version", "default_language"])
     s = inst.settings
     settings_row: dict[str, Any] = {
@@ -1851,7 +1857,7 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike | BinaryIO)
     settings_row.update(_texts(inst, "sauti_description", inst.description))
     settings.add(settings_row)
     workbook = Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.title = "survey"
     survey.write(sheet)
     choices.write(workbook.create_sheet("choices"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import time
 from collections.abc import Mapping
@@ -77,26 +76,10 @@ def _configure_database(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def _without_per_request_limiter_hooks(app: Flask, limiter) -> None:  # noqa: ANN001 - a Limiter
-    """Keep Flask-Limiter's storage and strategy, not its per-request hooks.
-
-    Attempts are counted by survey/throttle.py under keys of its own and no route declares a
-    limit, so the check before each request, the header and deduction pass after it and the
-    context reset at its end would work on nothing for every request (about 2 % of a child's
-    request, bench/request_cost.py --instructions).
-    """
-    def is_limiters(hook) -> bool:  # noqa: ANN001 - a bound method or a functools.partial
-        return (getattr(hook, "__self__", None) is limiter
-                or (isinstance(hook, functools.partial) and hook.args[:1] == (limiter,)))
-
-    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
-        hooks[None] = [hook for hook in hooks.get(None, []) if not is_limiters(hook)]
-
-
 def _register_extensions(app: Flask) -> None:
-    from survey import access, errors, headers, log_config, serving
+    from survey import access, errors, headers, log_config, serving, throttle
     from survey.database import configure_engine
-    from survey.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from survey.extensions import babel, csrf, db, login_manager, migrate
     from survey.i18n import install_template_gettext, select_locale
 
     db.init_app(app)
@@ -107,8 +90,7 @@ def _register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
-    limiter.init_app(app)
-    _without_per_request_limiter_hooks(app, limiter)
+    throttle.init_app(app)
     _configure_login(app, login_manager)
     _configure_session_refresh(app)
     log_config.init_app(app)
@@ -142,7 +124,7 @@ def _configure_session_refresh(app: Flask) -> None:
             session["refreshed"] = now  # marks the session modified: the cookie goes out again
 
 
-def _configure_login(app: Flask, login_manager) -> None:  # noqa: ANN001
+def _configure_login(app: Flask, login_manager) -> None:
     from flask_babel import lazy_gettext as _l
 
     from survey.services.accounts import load_session
@@ -162,7 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     class DatabaseInteger(IntegerConverter):
         """``<int:...>`` that no database integer can overflow: a larger number is simply no match (404)."""
 
-        def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001, ANN002, ANN003 - werkzeug's signature
+        def __init__(self, map, *args, **kwargs) -> None:  # werkzeug's signature
             kwargs.setdefault("max", 2**31 - 1)  # INTEGER on PostgreSQL
             super().__init__(map, *args, **kwargs)
 

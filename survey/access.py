@@ -37,10 +37,11 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from flask_login import current_user
 
 from consent.states import ANSWERING_STATES
+from survey.child_session import CHILD_SESSION_KEY, current_participant
+from survey.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-CHILD_SESSION_KEY = "child"
 
 #: The roles on a consultation's team.  The owner runs the team (adds and removes members, as an
 #: administrator can); facilitators run sessions; analysts see results; the safeguarding lead
@@ -164,8 +165,6 @@ def _enforce() -> Any:
 
         return enforce(rule.roles)
     if rule.kind == "child":
-        from survey.services.participants import current_participant
-
         participant = current_participant()
         if participant is None:
             session.pop(CHILD_SESSION_KEY, None)
@@ -175,7 +174,7 @@ def _enforce() -> Any:
             return redirect(url_for("participate.welcome"))
         return None
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     if rule.kind == "staff" and rule.roles and not current_user.has_role(*rule.roles):
         abort(403)
     if rule.kind == "member":

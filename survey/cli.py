@@ -20,6 +20,10 @@ from urllib.parse import urlsplit
 
 import click
 
+from survey.catalogues import babel as _babel
+from survey.catalogues import extract as _extract
+from survey.catalogues import paths as _paths
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -34,12 +38,12 @@ def _make_app() -> Flask:
     return create_app()
 
 
-def with_appcontext(f):  # noqa: ANN001, ANN201 - a click callback decorator
+def with_appcontext(f):  # a click callback decorator
     """Run the command inside the application, building it only now (Flask's own
     ``with_appcontext``, but Flask is imported when the command runs, not when it loads)."""
 
     @click.pass_context
-    def decorator(ctx: click.Context, /, *args, **kwargs):  # noqa: ANN202
+    def decorator(ctx: click.Context, /, *args, **kwargs):
         from flask import current_app
         from flask.cli import ScriptInfo
 
@@ -170,7 +174,7 @@ def users_set_password(username: str, password_stdin: bool) -> None:
     click.echo(f"Password changed for {user.username}.")
 
 
-def _user_named(username: str):  # noqa: ANN202 - a User
+def _user_named(username: str):  # a User
     import sqlalchemy as sa
 
     from survey.extensions import db
@@ -213,7 +217,7 @@ def instruments_group() -> None:
     """Instruments: validate, import, export and preview (XLSForm or Sauti's YAML)."""
 
 
-def _load_file(path: str):  # noqa: ANN202
+def _load_file(path: str):
     from instruments import InstrumentError, load_instrument
 
     try:
@@ -399,19 +403,24 @@ def _write_download(consultation_id: int, kind: str, fmt: str, out: str) -> None
     click.echo(f"Wrote {path} ({len(data):,} bytes).")
 
 
-def _report_from_export(path: str, codebook: str | None, fmt: str, out: str) -> None:
-    """The programme report from a Sauti export file, through the same disclosure gate."""
+def _report_from_export(path: str, codebook: str | None, fmt: str, out: str, k: int | None = None) -> None:
+    """The programme report from an export file, through the same disclosure gate.
+
+    The file is read and k is set as ``python -m analysis.cli report`` does
+    (:func:`analysis.exportfile.read_answers`, :func:`analysis.release_rules.rules_for_report`)."""
     import os
     import tempfile
     import time
     from pathlib import Path
 
+    from flask import current_app
+
     from analysis.disclosure import DisclosureError
-    from analysis.exportfile import read_sauti_export
+    from analysis.exportfile import read_answers
     from analysis.exports import write_report_xlsx
     from analysis.release import ReleaseRefused, build_release, release_to_report
+    from analysis.release_rules import ReleaseRulesError, rules_for_report
     from analysis.report import render_html, write_report_pdf
-    from survey.services import releases, reporting
 
     start = time.perf_counter()
 
@@ -421,18 +430,23 @@ def _report_from_export(path: str, codebook: str | None, fmt: str, out: str) -> 
     source = Path(path)
     progress(f"Reading {source.name}...")
     try:
-        long, cb = read_sauti_export(source, codebook)
+        rules = rules_for_report(current_app.config, k)  # the deployment's threshold, or --k
+    except ReleaseRulesError as error:
+        raise click.BadParameter(str(error), param_hint="--k") from error
+    try:
+        long, cb = read_answers(source, codebook)
     except ValueError as error:
         raise click.ClickException(f"This file cannot be used for a report: {error}") from error
-    pol = reporting.policy()  # the same threshold as reports from the database
+    pol = rules.policy()
     children = int(long["response_id"].nunique())
-    progress(f"Read {len(long):,} answers of {children:,} children and {len(cb)} items.")
+    items = len(cb) if cb is not None else int(long["item"].nunique())
+    progress(f"Read {len(long):,} answers of {children:,} children and {items} items.")
     if children < pol.k:
         raise click.ClickException(f"Fewer than {pol.k} children in this file: nothing can be "
                                    "released.")
     progress("Building a protected release of the tables...")
     try:
-        release = build_release(long, cb, releases.rules())
+        release = build_release(long, cb, rules)
         report = release_to_report(release, title=f"Report from {source.name}")
     except ReleaseRefused as error:
         raise click.ClickException(f"No release can be made from this file: {error}") from error
@@ -463,19 +477,24 @@ def _report_from_export(path: str, codebook: str | None, fmt: str, out: str) -> 
 @click.option("--codebook", type=click.Path(dir_okay=False),
               help="The export's codebook CSV (default: the one next to the file, or the workbook's "
                    "codebook sheet).")
+@click.option("--k", type=int, default=None,
+              help="With --from-export: suppress counts below k (default: the deployment's DISCLOSURE_K; "
+                   "never below 5).")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "xlsx"]), default="html", show_default=True)
 @click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False))
 @with_appcontext
 def report_command(consultation_id: int | None, from_export: str | None, codebook: str | None,
-                   fmt: str, out: str) -> None:
+                   k: int | None, fmt: str, out: str) -> None:
     """The programme report of a consultation (or of an export file), with disclosure control applied."""
     if (consultation_id is None) == (from_export is None):
         raise click.UsageError("Give either a CONSULTATION_ID or --from-export FILE.")
     if from_export is not None:
-        _report_from_export(from_export, codebook, fmt, out)
+        _report_from_export(from_export, codebook, fmt, out, k)
         return
     if codebook is not None:
         raise click.UsageError("--codebook goes with --from-export.")
+    if k is not None:
+        raise click.UsageError("--k goes with --from-export.")
     _write_download(consultation_id, "report", fmt, out)
 
 
@@ -570,35 +589,6 @@ def restore_command(source: str, yes: bool) -> None:
 @click.group()
 def translate() -> None:
     """Interface translations: extract, update, compile and check the catalogues."""
-
-
-def _babel(*args: str) -> int:
-    """Run a pybabel command; its exit status (Babel signals some failures by raising)."""
-    from babel.messages.frontend import BaseError, CommandLineInterface
-
-    try:
-        CommandLineInterface().run(["pybabel", "-q", *args])
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    except BaseError:
-        return 1
-    return 0
-
-
-def _paths() -> tuple[str, str, str]:
-    package = os.path.dirname(__file__)
-    root = os.path.dirname(package)
-    return (os.path.join(root, "babel.cfg"), os.path.join(package, "translations"),
-            os.path.join(package, "translations", "messages.pot"))
-
-
-def _extract(pot: str) -> None:
-    cfg, _, _ = _paths()
-    root = os.path.dirname(cfg)
-    code = _babel("extract", "-F", cfg, "-k", "_l", "--no-location", "--sort-output",
-                  "--omit-header", "-o", pot, os.path.join(root, "survey"))
-    if code:
-        raise click.ClickException("Extraction failed.")
 
 
 @translate.command("extract")

@@ -22,7 +22,7 @@ def audio_group() -> None:
     """Read-aloud audio: build it (espeak-ng, opus-tools) and see what has none."""
 
 
-def _instrument(instrument_id: str):  # noqa: ANN202 - (Instrument, bundled?)
+def _instrument(instrument_id: str):  # (Instrument, bundled?)
     from instruments.bundled import bundled_names, load_bundled
 
     if instrument_id in bundled_names():
@@ -36,7 +36,7 @@ def _instrument(instrument_id: str):  # noqa: ANN202 - (Instrument, bundled?)
     return instrument_store.instrument_for_version(record), False
 
 
-def _languages(instrument, wanted: tuple[str, ...]) -> list[str]:  # noqa: ANN001
+def _languages(instrument, wanted: tuple[str, ...]) -> list[str]:
     from instruments.audio import voice_for
 
     codes = list(wanted) or list(instrument.language_codes)
@@ -50,7 +50,7 @@ def _languages(instrument, wanted: tuple[str, ...]) -> list[str]:  # noqa: ANN00
     return [code for code in codes if voice_for(code) is not None]
 
 
-def _translator(lang: str):  # noqa: ANN202
+def _translator(lang: str):
     from flask_babel import force_locale, gettext
 
     def translate(message: str) -> str:

@@ -13,7 +13,7 @@ from survey.cli import instruments_group, with_appcontext
 STATES = ("draft", "translated", "back_translated", "reviewed", "approved")
 
 
-def _record(instrument_id: str, version: str | None):  # noqa: ANN202 - an InstrumentVersion
+def _record(instrument_id: str, version: str | None):  # an InstrumentVersion
     from survey.services import instrument_store
 
     try:

@@ -68,8 +68,6 @@ class DefaultConfig:
 
     # Rate limits.  memory:// works for one process; point it at Redis for several workers.
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = False
-    RATELIMIT_SWALLOW_ERRORS = False
     # Failed staff sign-ins, counted in the database (survey/services/accounts.py): free
     # failures per account from one client, per client, and per account from devices it has
     # never signed in from; then waits that double, up to SIGNIN_MAX_DELAY.

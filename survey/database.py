@@ -93,7 +93,7 @@ def configure_engine(app: Flask) -> None:
     _make_files_private(engine.url.database)
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001 - DB-API objects
+    def _on_connect(dbapi_connection, _record):  # DB-API objects
         # Let SQLAlchemy's "begin" event below emit BEGIN itself (the pysqlite driver's own
         # implicit BEGIN would be DEFERRED and would not honour write_transaction).
         dbapi_connection.isolation_level = None

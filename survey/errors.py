@@ -15,7 +15,7 @@ def init_app(app: Flask) -> None:
     from survey.api import problems
 
     @app.errorhandler(HTTPException)
-    def _http_error(error: HTTPException):  # noqa: ANN202
+    def _http_error(error: HTTPException):
         if problems.is_api_request():  # the API answers in problem details (RFC 9457)
             return problems.from_http_exception(error)
         messages = {
@@ -30,14 +30,14 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", code=error.code, message=message), error.code
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(error: CSRFError):  # noqa: ANN202
+    def _csrf_error(error: CSRFError):
         if problems.is_api_request():
             return problems.problem(400)
         message = _("This form was open too long or was sent twice. Please go back and try again.")
         return render_template("errors/error.html", code=400, message=message), 400
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # noqa: ANN202
+    def _unexpected(error: Exception):
         db.session.rollback()
         if is_storage_full(error):
             # Nothing was written; the same step works once there is space again.

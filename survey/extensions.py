@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import request
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -35,8 +36,13 @@ def _client_key() -> str:
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # What ``db.Model`` is to a type checker (mypy cannot use an attribute as a base class):
+    # models subclass ``Model``.
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
-limiter = Limiter(key_func=_client_key, key_prefix="sauti")

@@ -29,7 +29,7 @@ class ShortTextField(StringField):
     is refused with a short message and never shown back, so a megabyte typed into it does not
     come back as a megabyte page."""
 
-    def __init__(self, label=None, validators=(), *, max_length: int, **kwargs) -> None:  # noqa: ANN001
+    def __init__(self, label=None, validators=(), *, max_length: int, **kwargs) -> None:
         self.max_length = max_length
         too_long = Length(max=max_length, message=_l("That is too long. Check what you typed and try again."))
         super().__init__(label, [*validators, too_long], **kwargs)
@@ -58,7 +58,7 @@ class CodeForm(FlaskForm):
     seat = ShortTextField(_l("Your seat or table number, if the adult asks for it (never your name)"),
                           validators=[Optional()], max_length=20, render_kw={"autocomplete": "off"})
 
-    def validate_seat(self, field) -> None:  # noqa: ANN001 - WTForms inline validator
+    def validate_seat(self, field) -> None:  # WTForms inline validator
         from consent.storage_policy import normalize_station_label
 
         if field.data and field.data.strip():
@@ -124,17 +124,17 @@ class ConsultationForm(FlaskForm):
     #: Set by the settings page when the consultation already has a PIN (blank keeps it).
     has_pin = False
 
-    def validate_session_pin(self, field) -> None:  # noqa: ANN001
+    def validate_session_pin(self, field) -> None:
         if self.facilitated.data and not field.data and not self.has_pin:
             raise ValidationError(_l("A facilitated consultation needs a session PIN."))
         if field.data and not field.data.isdigit():
             raise ValidationError(_l("A session PIN is 4 to 8 digits."))
 
-    def validate_analysis_cutoff(self, field) -> None:  # noqa: ANN001
+    def validate_analysis_cutoff(self, field) -> None:
         if self.feedback_due.data and field.data and field.data > self.feedback_due.data:
             raise ValidationError(_l("The withdrawal cut-off must come before children hear back."))
 
-    def validate_retention_until(self, field) -> None:  # noqa: ANN001
+    def validate_retention_until(self, field) -> None:
         if self.analysis_cutoff.data and field.data and field.data < self.analysis_cutoff.data:
             raise ValidationError(_l("Answers cannot be deleted before the withdrawal cut-off."))
 
@@ -209,7 +209,7 @@ class AgeForm(FlaskForm):
         form.limits = limits
         return form
 
-    def validate_age(self, field) -> None:  # noqa: ANN001 - WTForms inline validator
+    def validate_age(self, field) -> None:  # WTForms inline validator
         if field.data not in {c.value for c in field.choices}:
             raise ValidationError(_l("Please choose your age, or \"I'd rather not say\"."))
 

@@ -63,7 +63,7 @@ def offered_locales() -> list[str]:
     return offered
 
 
-def _request_translations():  # noqa: ANN202 - babel.support.Translations
+def _request_translations():  # babel.support.Translations
     """This request's translations, looked up once per request and locale.
 
     Flask-Babel resolves the context, domain, locale and catalogue on every ``_()`` in a

@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
         g.request_started = time.perf_counter()
 
     @app.after_request
-    def _log_request(response):  # noqa: ANN001, ANN202 - Flask response
+    def _log_request(response):  # Flask response
         """One line for each request refused, failed or slow (INFO); for every request at DEBUG.
 
         As Django's request logger does: a line for every page a child opens would flood a

@@ -15,7 +15,19 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_login import UserMixin
 
-from survey.extensions import db
+from survey.extensions import Model
+from survey.states import (
+    CardState,
+    ChecklistStatus,
+    ConcernStatus,
+    ConsultationState,
+    Decision,
+    SessionState,
+    SheetState,
+    SignalStatus,
+    State,
+    enum_column,
+)
 
 
 def utcnow() -> dt.datetime:
@@ -26,7 +38,7 @@ def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A staff account (administrator, facilitator or analyst).  Never a child."""
 
     __tablename__ = "staff_user"
@@ -69,7 +81,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.roles}>"
 
 
-class StaffSession(db.Model):
+class StaffSession(Model):
     """A signed-in staff session, so that sign-out and idle time-out end it on the server."""
 
     __tablename__ = "staff_session"
@@ -84,7 +96,7 @@ class StaffSession(db.Model):
     user: so.Mapped[User] = so.relationship(back_populates="sessions")
 
 
-class Consultation(db.Model):
+class Consultation(Model):
     """One consultation with a group of children, run from one instrument version."""
 
     __tablename__ = "consultation"
@@ -136,8 +148,8 @@ class Consultation(db.Model):
     # (e.g. "feedback sheet, class visit"); overdue = due date passed with no date here.
     feedback_given_on: so.Mapped[dt.date | None] = so.mapped_column()
     feedback_formats: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
-    # draft -> open -> closed -> archived
-    state: so.Mapped[str] = so.mapped_column(sa.String(20), default="draft")
+    state: so.Mapped[str] = so.mapped_column(enum_column(ConsultationState, "state", 20),
+                                             default=ConsultationState.DRAFT)
     created_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
     memberships: so.Mapped[list[Membership]] = so.relationship(
@@ -153,7 +165,7 @@ class Consultation(db.Model):
         return self.age_bands.split()
 
 
-class Membership(db.Model):
+class Membership(Model):
     """The consultation's team: which staff member works on it, and as what."""
 
     __tablename__ = "membership"
@@ -176,7 +188,7 @@ class Membership(db.Model):
     consultation: so.Mapped[Consultation] = so.relationship(back_populates="memberships")
 
 
-class Participant(db.Model):
+class Participant(Model):
     """A code card and the child who uses it: no identity, only a state and an age band."""
 
     __tablename__ = "participant"
@@ -189,12 +201,13 @@ class Participant(db.Model):
     # HMAC of the normalised code, keyed with the app secret: indexable, never reversible.
     code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     # issued -> assented -> answering -> completed | withdrawn | declined | expired
-    state: so.Mapped[str] = so.mapped_column(sa.String(20), default="issued")
+    state: so.Mapped[str] = so.mapped_column(enum_column(State, "state", 20), default=State.ISSUED)
     band: so.Mapped[str | None] = so.mapped_column(sa.String(4))
     # The number printed on the card, so a facilitator can mark a card without any name.
     card_number: so.Mapped[int] = so.mapped_column(default=0)
     # Guardian permission for this card: issued | permission_seen | withheld (consent.permission).
-    permission: so.Mapped[str] = so.mapped_column(sa.String(20), default="issued")
+    permission: so.Mapped[str] = so.mapped_column(enum_column(CardState, "permission", 20),
+                                                  default=CardState.ISSUED)
     # Keyed hash of the withdrawal code on the card's tear-off (C-09).
     withdrawal_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
@@ -214,7 +227,7 @@ class Participant(db.Model):
     )
 
 
-class AssentEvent(db.Model):
+class AssentEvent(Model):
     """An affirmative assent: which text version a child saw, and the date (C-02, C-06).
 
     Kept apart from answers with no link to the participant (C-10): the participant's
@@ -237,7 +250,7 @@ class AssentEvent(db.Model):
     holder_tag: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
 
-class Answer(db.Model):
+class Answer(Model):
     """One item's answer: a choice code, a number, text, or a JSON list for multi/rank/matrix.
 
     An answer given in a repeat's instance carries its number (``instance`` from 1; 0 outside
@@ -263,7 +276,7 @@ class Answer(db.Model):
     participant: so.Mapped[Participant] = so.relationship(back_populates="answers")
 
 
-class PageSave(db.Model):
+class PageSave(Model):
     """A page submission already applied: a repeated POST of the same token stores nothing twice."""
 
     __tablename__ = "page_save"
@@ -275,7 +288,7 @@ class PageSave(db.Model):
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
 
 
-class FacilitationSession(db.Model):
+class FacilitationSession(Model):
     """One facilitated session with a group, and its non-identifying log (F-01, F-03).
 
     Kept apart from responses: no link to any participant; the log holds counts, a setting and
@@ -293,8 +306,7 @@ class FacilitationSession(db.Model):
     training_attested_on: so.Mapped[dt.date]
     # The safe-space checklist items confirmed at the start, space-separated.
     checklist: so.Mapped[str] = so.mapped_column(sa.String(200))
-    # open -> closed
-    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="open")
+    state: so.Mapped[str] = so.mapped_column(enum_column(SessionState, "state", 10), default=SessionState.OPEN)
     closed_on: so.Mapped[dt.date | None] = so.mapped_column()
     number_present: so.Mapped[int | None] = so.mapped_column()
     incident: so.Mapped[bool] = so.mapped_column(default=False)
@@ -303,7 +315,7 @@ class FacilitationSession(db.Model):
     summary: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
 
 
-class Signal(db.Model):
+class Signal(Model):
     """"I'd like to talk to someone": a seat label and a time for the facilitator, nothing else.
 
     Deliberately not linked to the participant, so no path leads from a signal to answers (S-07);
@@ -319,12 +331,11 @@ class Signal(db.Model):
     seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
     # Minutes are enough for "a child at table 3 asked two minutes ago".
     raised_at: so.Mapped[dt.datetime] = so.mapped_column(default=lambda: utcnow().replace(second=0, microsecond=0))
-    # open -> acknowledged -> resolved
-    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
+    status: so.Mapped[str] = so.mapped_column(enum_column(SignalStatus, "status", 20), default=SignalStatus.OPEN)
     holder_tag: so.Mapped[str | None] = so.mapped_column(sa.String(64), index=True)
 
 
-class ConcernFlag(db.Model):
+class ConcernFlag(Model):
     """A screened open answer that matched a concern term, for the safeguarding lead (S-06).
 
     It keeps only what the lead needs to help: the concern categories, the date, the question,
@@ -344,15 +355,15 @@ class ConcernFlag(db.Model):
     excerpt: so.Mapped[str] = so.mapped_column(sa.Text)
     concerns: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
     flagged_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
-    # open -> reviewed (resolved by the lead on resolved_on)
-    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="open")
+    # reviewed: resolved by the lead on resolved_on
+    status: so.Mapped[str] = so.mapped_column(enum_column(ConcernStatus, "status", 20), default=ConcernStatus.OPEN)
     resolved_on: so.Mapped[dt.date | None] = so.mapped_column()
     session_id: so.Mapped[int | None] = so.mapped_column(
         sa.ForeignKey("facilitation_session.id", ondelete="SET NULL"))
     seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
 
 
-class TextApproval(db.Model):
+class TextApproval(Model):
     """An administrator approved this exact consent-text version (kind, language, band, hash)."""
 
     __tablename__ = "text_approval"
@@ -365,7 +376,7 @@ class TextApproval(db.Model):
     approved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
 
-class InstrumentVersion(db.Model):
+class InstrumentVersion(Model):
     """An instrument version stored in the database, in the native YAML format."""
 
     __tablename__ = "instrument_version"
@@ -380,7 +391,7 @@ class InstrumentVersion(db.Model):
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Staff actions (who did what to which object, when).  Never children's answers."""
 
     __tablename__ = "audit_event"
@@ -402,7 +413,7 @@ class AuditEvent(db.Model):
 # them to a staff account and the records survive an account's removal.
 
 
-class ChecklistAnswer(db.Model):
+class ChecklistAnswer(Model):
     """One answer of the Lundy process checklist or the GC12 self-assessment (P-06)."""
 
     __tablename__ = "checklist_answer"
@@ -416,14 +427,13 @@ class ChecklistAnswer(db.Model):
     checklist: so.Mapped[str] = so.mapped_column(sa.String(10))
     # The key of the question or requirement (survey.services.programme.LUNDY_QUESTIONS, GC12).
     question: so.Mapped[str] = so.mapped_column(sa.String(40))
-    # yes | partly | no
-    status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    status: so.Mapped[str] = so.mapped_column(enum_column(ChecklistStatus, "status", 10))
     evidence: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     updated_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
 
 
-class InfluenceEntry(db.Model):
+class InfluenceEntry(Model):
     """One child-derived recommendation and what was decided about it (P-03)."""
 
     __tablename__ = "influence_entry"
@@ -435,8 +445,7 @@ class InfluenceEntry(db.Model):
     recommendation: so.Mapped[str] = so.mapped_column(sa.Text)
     # The released finding it comes from, in the team's words (never a child's quote).
     source_finding: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    # pending | accepted | partly | rejected
-    decision: so.Mapped[str] = so.mapped_column(sa.String(10), default="pending")
+    decision: so.Mapped[str] = so.mapped_column(enum_column(Decision, "decision", 10), default=Decision.PENDING)
     reason: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     owner: so.Mapped[str] = so.mapped_column(sa.String(120), default="")
     decided_on: so.Mapped[dt.date | None] = so.mapped_column()
@@ -444,7 +453,7 @@ class InfluenceEntry(db.Model):
     recorded_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
 
 
-class FeedbackSheetRecord(db.Model):
+class FeedbackSheetRecord(Model):
     """The staff-written parts of one child-friendly feedback sheet, and its sign-off (A-05).
 
     "What you told us" is not stored: it is computed from released tables whenever the sheet
@@ -466,8 +475,7 @@ class FeedbackSheetRecord(db.Model):
     # One point per line, "what | why".
     cant_change: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     next_update: so.Mapped[str] = so.mapped_column(sa.Text, default="")
-    # draft | released
-    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="draft")
+    state: so.Mapped[str] = so.mapped_column(enum_column(SheetState, "state", 10), default=SheetState.DRAFT)
     updated_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
     # The sign-off record (analysis.feedback.SignOff), set when the sheet is released.
@@ -478,7 +486,7 @@ class FeedbackSheetRecord(db.Model):
     readability_override: so.Mapped[str] = so.mapped_column(sa.Text, default="")
 
 
-class StoredProfile(db.Model):
+class StoredProfile(Model):
     """A country profile uploaded by an administrator (YAML, validated by consent.profiles).
 
     Takes precedence over a bundled profile of the same id; consultations name profiles by id.
@@ -493,7 +501,7 @@ class StoredProfile(db.Model):
     updated_by: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
 
 
-class SigninFailure(db.Model):
+class SigninFailure(Model):
     """Failed staff sign-ins under one key (an account, an account from one client, or one
     client), kept in the database so that every worker process counts the same failures.
 
@@ -511,7 +519,7 @@ class SigninFailure(db.Model):
     blocked_until: so.Mapped[dt.datetime | None] = so.mapped_column()
 
 
-class Release(db.Model):
+class Release(Model):
     """One frozen release of a consultation's results (the release ledger, issue 15).
 
     Pages, reports and feedback sheets show a release, never the live answers.  ``content`` is
@@ -543,7 +551,7 @@ class Release(db.Model):
     )
 
 
-class ReleaseTable(db.Model):
+class ReleaseTable(Model):
     """One table published in a release: its population, size and released cells (JSON)."""
 
     __tablename__ = "release_table"
@@ -559,7 +567,7 @@ class ReleaseTable(db.Model):
     release: so.Mapped[Release] = so.relationship(back_populates="tables")
 
 
-class ExportApproval(db.Model):
+class ExportApproval(Model):
     """Approval of record-level exports that hold answers to sensitive (S2/S3) questions (DP-07).
 
     Who approved, why and when (the day; the audit log's ``export.approve`` event has the
@@ -579,7 +587,7 @@ class ExportApproval(db.Model):
     valid_until: so.Mapped[dt.date] = so.mapped_column()
 
 
-class WrittenAnswerRead(db.Model):
+class WrittenAnswerRead(Model):
     """The safeguarding lead has read this written answer as it now stands.
 
     Screening catches most disclosures but not all (a child may describe what happened without a
@@ -600,7 +608,7 @@ class WrittenAnswerRead(db.Model):
     read_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A personal access token for the API (issue 23), created by a staff member in the console.
 
     Only the SHA-256 of the token is kept (the token itself is shown once, when it is made);
@@ -630,7 +638,7 @@ class ApiToken(db.Model):
         return frozenset(self.scopes.split())
 
 
-class TranslationStep(db.Model):
+class TranslationStep(Model):
     """One step of a translation's review (D-07): a questionnaire language or a consent text
     reached ``state`` (draft, translated, back_translated, reviewed, approved), said by whom and
     when.  The latest step for the exact content (``content_hash``) is the translation's state;
@@ -658,7 +666,7 @@ class TranslationStep(db.Model):
 # them all (one schema).  No table holds anything identifying a child.
 
 
-class SyncPackage(db.Model):
+class SyncPackage(Model):
     """Central: a field package made for one consultation and one site (and one laptop)."""
 
     __tablename__ = "sync_package"
@@ -675,7 +683,7 @@ class SyncPackage(db.Model):
     enrol_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
 
 
-class SyncDevice(db.Model):
+class SyncDevice(Model):
     """Central: a field laptop's registered signing key (Ed25519), for one package."""
 
     __tablename__ = "sync_device"
@@ -693,7 +701,7 @@ class SyncDevice(db.Model):
     last_sequence: so.Mapped[int] = so.mapped_column(default=0)
 
 
-class FieldCard(db.Model):
+class FieldCard(Model):
     """Central: a code card assigned to a site, with its code hashes under the site's key.
 
     The field package carries these hashes (the laptop checks typed codes against them); the
@@ -716,7 +724,7 @@ class FieldCard(db.Model):
     laptop_id: so.Mapped[str | None] = so.mapped_column(sa.String(32))
 
 
-class SyncImport(db.Model):
+class SyncImport(Model):
     """Central: one bundle imported from a device, with the counts of what it changed."""
 
     __tablename__ = "sync_import"
@@ -730,7 +738,7 @@ class SyncImport(db.Model):
     counts: so.Mapped[str] = so.mapped_column(sa.Text, default="{}")
 
 
-class SyncedRecord(db.Model):
+class SyncedRecord(Model):
     """Central: a row made from a bundle, by its global id (``device:kind:local id``).
 
     Concern records, session logs and audit entries have local integer ids on the laptop; this
@@ -745,7 +753,7 @@ class SyncedRecord(db.Model):
     local_id: so.Mapped[str] = so.mapped_column(sa.String(64))
 
 
-class SyncUpload(db.Model):
+class SyncUpload(Model):
     """Central: a bundle arriving in chunks (``sauti sync push``), resumable from ``received``."""
 
     __tablename__ = "sync_upload"
@@ -758,7 +766,7 @@ class SyncUpload(db.Model):
     started_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
 
-class FieldPackage(db.Model):
+class FieldPackage(Model):
     """Laptop: an imported field package, and where this laptop's hand-over stands."""
 
     __tablename__ = "field_package"
@@ -787,7 +795,7 @@ class FieldPackage(db.Model):
     confirmed: so.Mapped[int] = so.mapped_column(default=0)
 
 
-class FieldBundle(db.Model):
+class FieldBundle(Model):
     """Laptop: one bundle made here, and what its signed receipt allows this laptop to delete."""
 
     __tablename__ = "field_bundle"

@@ -113,7 +113,7 @@ class BufferedFront:
     def __rsgi_del__(self, _loop: asyncio.AbstractEventLoop) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
-    async def __rsgi__(self, scope, proto) -> None:  # noqa: ANN001 - Granian's RSGI objects
+    async def __rsgi__(self, scope, proto) -> None:  # Granian's RSGI objects
         if scope.proto != "http":
             return
         headers = scope.headers.items()
@@ -136,7 +136,7 @@ class BufferedFront:
         loop = asyncio.get_running_loop()
         try:
             status, response_headers, content = await loop.run_in_executor(self.pool, self._call, environ)
-        except Exception:  # the app handles its own errors; this is a broken response, never a hang
+        except Exception:  # noqa: BLE001 - the app handles its own errors; this is a broken response, never a hang
             _log.exception("the application raised instead of answering")
             status, response_headers, content = 500, _CLOSE, b"Something went wrong on our side.\n"
         proto.response_bytes(status, response_headers, content)
@@ -148,7 +148,7 @@ class BufferedFront:
                      for part in value.split(",")]
         return forwarded[-self.trusted_proxies] if len(forwarded) >= self.trusted_proxies else peer
 
-    async def _read_body(self, proto, client: str, declared: int | None) -> bytes:  # noqa: ANN001
+    async def _read_body(self, proto, client: str, declared: int | None) -> bytes:
         if declared == 0:
             return b""
         reading = asyncio.ensure_future(self._collect(proto))
@@ -169,7 +169,7 @@ class BufferedFront:
             if not self.slow[client]:
                 del self.slow[client]
 
-    async def _collect(self, proto) -> bytes:  # noqa: ANN001
+    async def _collect(self, proto) -> bytes:
         """The body's chunks as they come, refused (413) as soon as they pass ``max_body``."""
         chunks, size = [], 0
         async for chunk in proto:
@@ -179,7 +179,7 @@ class BufferedFront:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _environ(self, scope, headers: list[tuple[str, str]], body: bytes, client: str,  # noqa: ANN001
+    def _environ(self, scope, headers: list[tuple[str, str]], body: bytes, client: str,
                  port: str) -> dict:
         server_name, server_port = _split_address(scope.server)
         environ = {
@@ -218,7 +218,7 @@ class BufferedFront:
         started: list = []
         chunks: list[bytes] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):  # noqa: ANN001, ANN202
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info=None):
             if exc_info and started:
                 raise exc_info[1].with_traceback(exc_info[2])
             started[:] = [int(status.split(" ", 1)[0]), list(headers)]

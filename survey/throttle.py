@@ -9,13 +9,27 @@ letting guesses through uncounted.  Failed staff sign-ins are counted in the dat
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 from limits import RateLimitItem
 from limits import parse as parse_limit
 from limits.errors import StorageError
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
-from survey.extensions import limiter
+
+def init_app(app: Flask) -> None:
+    """Open the app's store (``RATELIMIT_STORAGE_URI``: ``memory://``, or Redis for several workers).
+
+    The `limits` library counts; nothing else of a rate-limiting extension is needed, since no
+    route declares a limit and no request pays for one.
+    """
+    storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    app.extensions["sauti_throttle"] = FixedWindowRateLimiter(storage)
+
+
+def _limiter() -> FixedWindowRateLimiter:
+    limiter: FixedWindowRateLimiter = current_app.extensions["sauti_throttle"]
+    return limiter
 
 
 class ThrottleUnavailable(Exception):
@@ -23,7 +37,7 @@ class ThrottleUnavailable(Exception):
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    backend = limiter.storage.base_exceptions  # one exception class or a tuple of them
+    backend = _limiter().storage.base_exceptions  # one exception class or a tuple of them
     return (StorageError, *(backend if isinstance(backend, tuple) else (backend,)))
 
 
@@ -36,7 +50,7 @@ def _limit(text: str) -> RateLimitItem:
     """
     item = parse_limit(text)
     workers = int(current_app.config.get("THROTTLE_WORKERS", 1) or 1)
-    if workers > 1 and isinstance(limiter.storage, MemoryStorage):
+    if workers > 1 and isinstance(_limiter().storage, MemoryStorage):
         return type(item)(max(1, item.amount // workers), item.multiples, item.namespace)
     return item
 
@@ -44,7 +58,7 @@ def _limit(text: str) -> RateLimitItem:
 def allowed(limit: str, key: str) -> bool:
     """Whether one more attempt under ``key`` stays within ``limit`` (counts nothing)."""
     try:
-        return limiter.limiter.test(_limit(limit), key)
+        return _limiter().test(_limit(limit), key)
     except _errors() as error:
         raise ThrottleUnavailable from error
 
@@ -52,6 +66,6 @@ def allowed(limit: str, key: str) -> bool:
 def hit(limit: str, key: str) -> bool:
     """Count one attempt; return False when it goes over ``limit``."""
     try:
-        return limiter.limiter.hit(_limit(limit), key)
+        return _limiter().hit(_limit(limit), key)
     except _errors() as error:
         raise ThrottleUnavailable from error

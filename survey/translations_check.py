@@ -10,8 +10,13 @@ from pathlib import Path
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
+from survey.catalogues import babel, extract, paths
 
-def _compiled(po_path: str, language: str) -> tuple[bytes, list[str], list[str]]:
+#: A message id as Babel reads it: a string, or the singular and plural of a plural message.
+MessageId = str | tuple[str, ...] | list[str]
+
+
+def _compiled(po_path: str, language: str) -> tuple[bytes, list[MessageId], list[MessageId]]:
     """The .mo bytes for a catalogue, with its untranslated and fuzzy message ids."""
     with open(po_path, "rb") as handle:
         catalog = read_po(handle, locale=language)
@@ -22,7 +27,7 @@ def _compiled(po_path: str, language: str) -> tuple[bytes, list[str], list[str]]
     return buffer.getvalue(), untranslated, fuzzy
 
 
-def _frozen(value):  # noqa: ANN001, ANN202 - a message id or string: text, or a list for plural forms
+def _frozen(value):  # a message id or string: text, or a list for plural forms
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -31,7 +36,7 @@ def _messages(mo: bytes) -> dict:
     return {_frozen(m.id): _frozen(m.string) for m in read_mo(io.BytesIO(mo)) if m.id}
 
 
-def _catalogues(folder: str):  # noqa: ANN202
+def _catalogues(folder: str):
     for language in sorted(os.listdir(folder)):
         po_path = os.path.join(folder, language, "LC_MESSAGES", "messages.po")
         if os.path.exists(po_path):
@@ -40,10 +45,8 @@ def _catalogues(folder: str):  # noqa: ANN202
 
 def compile_catalogues() -> list[str]:
     """Write every language's messages.mo (exactly what :func:`stale_catalogues` expects)."""
-    from survey.cli import _paths
-
     written = []
-    for language, po_path in _catalogues(_paths()[1]):
+    for language, po_path in _catalogues(paths()[1]):
         Path(po_path[:-3] + ".mo").write_bytes(_compiled(po_path, language)[0])
         written.append(language)
     return written
@@ -51,14 +54,12 @@ def compile_catalogues() -> list[str]:
 
 def stale_catalogues() -> list[str]:
     """Return one line per problem; an empty list means the catalogues are current."""
-    from survey.cli import _babel, _extract, _paths
-
-    _, folder, _ = _paths()
+    _, folder, _ = paths()
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         pot = os.path.join(tmp, "messages.pot")
-        _extract(pot)
-        if _babel("update", "--check", "-i", pot, "-d", folder, "--no-fuzzy-matching",
+        extract(pot)
+        if babel("update", "--check", "-i", pot, "-d", folder, "--no-fuzzy-matching",
                   "--omit-header", "--ignore-pot-creation-date"):
             problems.append("a catalogue lacks strings that the code now uses (or keeps removed ones)")
     for language, po_path in _catalogues(folder):

@@ -74,7 +74,7 @@ def _without_process_environment(wsgi_app: Callable, process_environment: Mappin
     names = tuple(name for name in process_environment
                   if name not in REQUEST_KEYS and not name.startswith("wsgi."))
 
-    def app(environ: dict, start_response: Callable):  # noqa: ANN202 - a WSGI iterable
+    def app(environ: dict, start_response: Callable):  # a WSGI iterable
         for name in names:
             environ.pop(name, None)
         return wsgi_app(environ, start_response)

@@ -57,7 +57,7 @@ def wait_until_serving(url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 - 127.0.0.1 only
+            urllib.request.urlopen(url, timeout=1).close()  # 127.0.0.1 only
             return
         except OSError:
             time.sleep(0.2)

@@ -34,7 +34,7 @@ def _in_languages(instrument: Instrument, languages: tuple[str, ...]) -> Instrum
     return instrument_from_dict(data)
 
 
-def consultation_wording(languages, details: dict) -> dict[str, dict[str, str]]:  # noqa: ANN001
+def consultation_wording(languages, details: dict) -> dict[str, dict[str, str]]:
     """The consultation's own words in its other languages (test wording: the first
     language's words with the language code after them)."""
     from survey.services.translations import CHILD_WORDING

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from instruments.model import Instrument
 
 __all__ = ["bundled_names", "bundled_path", "load_bundled"]
 
@@ -19,7 +24,7 @@ def bundled_names() -> tuple[str, ...]:
                         if p.name.endswith(".yaml")))
 
 
-def bundled_path(name: str = "reporting-mechanisms"):
+def bundled_path(name: str = "reporting-mechanisms") -> Traversable:
     """The resource path of a bundled instrument (``KeyError`` if unknown)."""
     if name not in bundled_names():
         raise KeyError(f"no bundled instrument {name!r}; choose from {bundled_names()}")
@@ -27,7 +32,7 @@ def bundled_path(name: str = "reporting-mechanisms"):
 
 
 @lru_cache(maxsize=8)
-def load_bundled(name: str = "reporting-mechanisms"):
+def load_bundled(name: str = "reporting-mechanisms") -> Instrument:
     """Load a bundled instrument (cached; instruments are immutable).
 
     Examples

@@ -112,7 +112,7 @@ def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda o: (o["tag"], o["path"], o["method"]))
 
 
-def _after_api_request(response):  # noqa: ANN001, ANN202 - a Response
+def _after_api_request(response):  # a Response
     if not is_api_request():
         return response
     response.headers.setdefault("Cache-Control", "private, no-cache")
@@ -124,7 +124,7 @@ def _after_api_request(response):  # noqa: ANN001, ANN202 - a Response
     try:
         api_tokens.note_use(g.get("api_caller"), request.endpoint or "unmatched", g.get("api_audit_ids", ""),
                             response.status_code)
-    except Exception:  # noqa: BLE001 - fail closed: no answer leaves without its audit record
+    except Exception:  # fail closed: no answer leaves without its audit record
         log.warning("an API call could not be recorded in the audit log: answered 503", exc_info=True)
         return problem(503, headers={"Retry-After": "60"})
     return response

@@ -57,7 +57,7 @@ _RESPONSE_NAMES = {304: "NOT_MODIFIED", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 4
                    409: "CONFLICT", 429: "TOO_MANY_REQUESTS"}
 
 
-def _found(function: Callable[..., Any], *args: Any) -> Any:  # noqa: ANN401
+def _found(function: Callable[..., Any], *args: Any) -> Any:
     try:
         return function(*args)
     except api_data.NotFound:

@@ -62,7 +62,7 @@ class PageForm(FlaskForm):
         # with the child's answers instead of an error page.
         csrf = False
 
-        def get_translations(self, form: FlaskForm) -> Translations:  # noqa: ARG002 - WTForms' signature
+        def get_translations(self, form: FlaskForm) -> Translations:  # WTForms' signature
             return _wtforms_translations(str(get_locale()))
 
 

@@ -52,7 +52,7 @@ class _Kept:
         self._entries: OrderedDict[Hashable, tuple[tuple[object, ...], Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _get(self, key: Hashable, sources: tuple[object, ...]) -> Any:  # noqa: ANN401 - whatever was kept
+    def _get(self, key: Hashable, sources: tuple[object, ...]) -> Any:  # whatever was kept
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -65,7 +65,7 @@ class _Kept:
             self._entries.move_to_end(key)
             return value
 
-    def _keep(self, key: Hashable, value: Any, sources: tuple[object, ...]) -> None:  # noqa: ANN401
+    def _keep(self, key: Hashable, value: Any, sources: tuple[object, ...]) -> None:
         with self._lock:
             self._entries[key] = (sources, value)
             self._entries.move_to_end(key)

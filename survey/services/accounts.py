@@ -249,7 +249,7 @@ def is_waiting(user: User) -> bool:
 DEVICE_COOKIE_MAX_AGE = dt.timedelta(days=365)
 
 
-def _device_serializer():  # noqa: ANN202 - itsdangerous.URLSafeTimedSerializer
+def _device_serializer():  # itsdangerous.URLSafeTimedSerializer
     from itsdangerous import URLSafeTimedSerializer
 
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="sauti-staff-device")

@@ -144,7 +144,7 @@ def all_rows(user: User, consultation_id: int, number: int) -> list[dict[str, An
     return rows
 
 
-def _json(text: str) -> Any:  # noqa: ANN401 - JSON
+def _json(text: str) -> Any:  # JSON
     return json.loads(text)
 
 

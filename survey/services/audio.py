@@ -204,7 +204,7 @@ def interface_texts(templates: Path = TEMPLATES) -> tuple[str, ...]:
     return tuple(found)
 
 
-def texts_to_build(instrument: Instrument | None, lang: str, translate=None) -> list[SpokenText]:  # noqa: ANN001
+def texts_to_build(instrument: Instrument | None, lang: str, translate=None) -> list[SpokenText]:
     """The fixed texts of ``instrument`` and of the interface in ``lang`` (``translate`` turns an
     interface text into ``lang``), without repeats."""
     found: dict[str, SpokenText] = {}
@@ -229,7 +229,7 @@ class BuildReport:
 
 
 def build_language(texts: Iterable[SpokenText], voice: Voice, folder: Path, *, prune: bool = False,
-                   index: bool = True, progress=None) -> BuildReport:  # noqa: ANN001
+                   index: bool = True, progress=None) -> BuildReport:
     """Make the files of ``texts`` in ``folder`` (kept when already there), write its index (with
     ``index``) and, with ``prune``, remove files no text names any more."""
     report = BuildReport()
@@ -271,7 +271,7 @@ class Coverage:
 
 
 def coverage(instrument: Instrument, library: Library | None = None,
-             translator=None) -> list[Coverage]:  # noqa: ANN001
+             translator=None) -> list[Coverage]:
     """Per language of ``instrument``: the texts without audio (no recording, no shipped file and,
     given the application's ``library``, none made in its instance folder).  ``translator(lang)``
     gives the interface texts' translation (without it only the instrument's texts count)."""
@@ -328,7 +328,7 @@ class Library:
         self._noted.add(name)
         return name
 
-    def path_of(self, name: str, logger=None) -> Path | None:  # noqa: ANN001
+    def path_of(self, name: str, logger=None) -> Path | None:
         """The file for ``name``: shipped, made here, or made now from its noted words."""
         if not AUDIO_NAME_RE.match(name):
             return None
@@ -455,7 +455,7 @@ def _sound_bytes(data: bytes, suffix: str) -> bool:
     return data[4:8] == b"ftyp"  # .m4a
 
 
-def init_app(app) -> None:  # noqa: ANN001
+def init_app(app) -> None:
     """One :class:`Library` per application, on ``app.extensions['sauti_audio']``."""
     app.extensions["sauti_audio"] = Library(app.instance_path,
                                             float(app.config.get("AUDIO_RESCAN_SECONDS", RESCAN_SECONDS)))
@@ -513,7 +513,7 @@ def audio_rows(instrument: Instrument, lang: str, library: Library) -> list[Audi
 
 
 def upload_recording(instrument: Instrument, lang: str, key: str, file_name: str, data: bytes,
-                     library: Library, actor=None) -> Path:  # noqa: ANN001
+                     library: Library, actor=None) -> Path:
     """Keep a human recording of one text (``ValueError`` with a plain message when refused)."""
     from survey.database import write_transaction
     from survey.services import audit
@@ -528,7 +528,7 @@ def upload_recording(instrument: Instrument, lang: str, key: str, file_name: str
     return path
 
 
-def remove_recording(instrument: Instrument, lang: str, key: str, library: Library, actor=None) -> bool:  # noqa: ANN001
+def remove_recording(instrument: Instrument, lang: str, key: str, library: Library, actor=None) -> bool:
     from survey.database import write_transaction
     from survey.services import audit
 

@@ -7,7 +7,7 @@ import contextlib
 import os
 import shutil
 import sqlite3
-import subprocess  # noqa: S404 - pg_dump/pg_restore, run with fixed arguments and no shell
+import subprocess  # pg_dump/pg_restore, run with fixed arguments and no shell
 import tempfile
 from pathlib import Path
 

@@ -30,7 +30,7 @@ def _ascii(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def code_cards_pdf(cards, start_url: str, withdraw_url: str, profile: CountryProfile, title: str) -> bytes:  # noqa: ANN001
+def code_cards_pdf(cards, start_url: str, withdraw_url: str, profile: CountryProfile, title: str) -> bytes:
     """The PDF bytes for ``cards`` (objects with ``code`` and ``withdrawal_code``)."""
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)

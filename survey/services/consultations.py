@@ -155,7 +155,7 @@ class OpeningRefused(ConsultationError):
 RESEARCH_GATED = frozenset({"S3_NEEDS_RESEARCH", "EXACT_AGE"})
 
 
-def research_problems(consultation: Consultation, instrument) -> list[str]:  # noqa: ANN001 - an Instrument
+def research_problems(consultation: Consultation, instrument) -> list[str]:  # an Instrument
     """What the questionnaire asks that this consultation may not (plain words, with the fix).
 
     An item asking a child's exact age or birth date, or an S3 item, is allowed only when it is
@@ -240,7 +240,7 @@ def set_state(consultation: Consultation, state: str, *, actor: User | None = No
 
         try:
             release_on_close(consultation, actor)
-        except Exception:  # noqa: BLE001 - closing must succeed; the analyst can release later
+        except Exception:  # closing must succeed; the analyst can release later
             logging.getLogger("sauti.releases").exception("the release on close failed")
 
 

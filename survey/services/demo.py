@@ -109,7 +109,7 @@ class DemoLanguageError(ValueError):
     """A language the demonstration consultation cannot run in; the message says which can."""
 
 
-def demo_languages(instrument, requested: list[str] | None) -> list[str]:  # noqa: ANN001 - an Instrument
+def demo_languages(instrument, requested: list[str] | None) -> list[str]:  # an Instrument
     """The demo's languages: the requested ones (each one the bundled questionnaire, Sauti's pages
     and the demo's own words have), else the questionnaire's approved ones."""
     from flask import current_app
@@ -126,7 +126,7 @@ def demo_languages(instrument, requested: list[str] | None) -> list[str]:  # noq
     return list(dict.fromkeys(requested))
 
 
-def approve_for_demo(instrument, record, languages: list[str], bands: list[str]) -> list[str]:  # noqa: ANN001
+def approve_for_demo(instrument, record, languages: list[str], bands: list[str]) -> list[str]:
     """Approve the shipped translations for the demonstration only (labelled so; they never
     count for a real consultation), and return what to tell the person running the demo."""
     from survey.services import translations

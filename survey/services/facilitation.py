@@ -9,8 +9,9 @@ from survey.extensions import db
 from survey.models import ConcernFlag, Participant, Signal, User, utcnow
 from survey.services import audit
 from survey.services.retention import holder_tag
+from survey.states import SignalStatus
 
-SIGNAL_STATES = ("open", "acknowledged", "resolved")
+SIGNAL_STATES: tuple[str, ...] = tuple(SignalStatus)
 
 
 class SignalError(ValueError):

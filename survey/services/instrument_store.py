@@ -190,7 +190,7 @@ class UploadRefused(Exception):
         self.issues = issues
 
 
-def upload(file, *, actor) -> tuple[InstrumentVersion, tuple]:  # noqa: ANN001 - a Werkzeug FileStorage and a User
+def upload(file, *, actor) -> tuple[InstrumentVersion, tuple]:  # a Werkzeug FileStorage and a User
     """Read an uploaded file through the instruments loader (size and row limits, defused XML),
     store it unapproved, and return the record with the validation issues to show."""
     import os
@@ -216,7 +216,7 @@ def upload(file, *, actor) -> tuple[InstrumentVersion, tuple]:  # noqa: ANN001 -
     return record, result.issues
 
 
-def approve(record_id: int, *, actor) -> None:  # noqa: ANN001 - a staff User
+def approve(record_id: int, *, actor) -> None:  # a staff User
     """Approve a stored version for consultations, unless its validation finds errors."""
     from instruments import validate
     from survey.services import audit

@@ -147,7 +147,7 @@ class PagePlan:
         """How many screens come before this one (for the progress bar)."""
         return self.steps.index(step) if step in self.steps else sum(1 for s in self.steps if s[0] < step[0])
 
-    def section_of(self, index: int):  # noqa: ANN201 - an instruments Section
+    def section_of(self, index: int):  # an instruments Section
         return self.view.sections[index]
 
     def end_of_section(self, index: int) -> int:
@@ -312,7 +312,7 @@ def _repeat_plan(view: BandView, answers: Mapping[str, object]) -> PagePlan:
     return PagePlan(view.pages, shown, view, tuple(steps))
 
 
-def more_step_repeat(plan: PagePlan, step: Step):  # noqa: ANN201 - an instruments Repeat
+def more_step_repeat(plan: PagePlan, step: Step):  # an instruments Repeat
     """The repeat whose "add another / that's all" question ``step`` is."""
     index, path, _more = step
     return plan.view.instrument.repeat(plan.view.repeat_chains[index][len(path) - 1])
@@ -343,7 +343,7 @@ def plan_for(participant: Participant | ParticipantRow) -> PagePlan:
 
 
 def constraint_errors(instrument: Instrument, participant: Participant | ParticipantRow, specs, form,
-                      stored: Mapping[str, str], lang: str) -> bool:  # noqa: ANN001 - page specs and form
+                      stored: Mapping[str, str], lang: str) -> bool:  # page specs and form
     """Check the instrument's own constraints; put each message on its field.  True if any failed.
 
     Type, choice and maximum checks are the form's own (with translated messages); here only
@@ -513,7 +513,7 @@ def _participant_update() -> sa.Update:
 
 
 @functools.cache
-def _upsert_statement(dialect: str):  # noqa: ANN202 - a dialect-specific insert
+def _upsert_statement(dialect: str):  # a dialect-specific insert
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -587,7 +587,7 @@ def stop_and_delete(participant: Participant | ParticipantRow) -> None:
         _delete_everything(session, participant)
 
 
-def _delete_everything(session, participant: Participant) -> None:  # noqa: ANN001
+def _delete_everything(session, participant: Participant) -> None:
     delete_childs_records(session, participant)
 
 

@@ -43,7 +43,7 @@ _helper_app: Flask | None = None  # in the helper process: the app its tasks run
 T = TypeVar("T")
 
 
-def run(function: Callable[..., T], *args: Any) -> T:  # noqa: ANN401 - passed through unchanged
+def run(function: Callable[..., T], *args: Any) -> T:  # passed through unchanged
     """``function(*args)`` in the helper process when the app offloads heavy work, else here.
 
     Exceptions raised by the function come back as themselves.
@@ -121,6 +121,6 @@ def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
 
 
 def _call(function: Callable[..., T], args: tuple) -> T:
-    assert _helper_app is not None, "runs only in the helper process"  # noqa: S101 - an invariant
+    assert _helper_app is not None, "runs only in the helper process"  # an invariant
     with _helper_app.app_context():
         return function(*args)

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, g, session, url_for
+from flask import current_app, session, url_for
 from limits import parse as parse_limit
 
 from consent.codes import CodeKind, InvalidCode, format_code, hash_code, new_codes
-from consent.states import Event, transition
-from survey.access import CHILD_SESSION_KEY
+from consent.states import RESUMABLE_STATES, Event, transition
+from survey.child_session import CHILD_SESSION_KEY as CHILD_SESSION_KEY
+from survey.child_session import ConsultationRow as ConsultationRow
+from survey.child_session import ParticipantRow as ParticipantRow
+from survey.child_session import current_participant as current_participant
+from survey.child_session import leave as leave
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Consultation, FieldCard, Participant, User, new_uuid
 from survey.services import audit
 from survey.throttle import ThrottleUnavailable, allowed, hit
-
-# States in which the card's code lets a child (back) in.
-RESUMABLE_STATES = frozenset({"issued", "assented", "answering"})
 
 
 class CodeRefused(Exception):
@@ -185,57 +185,6 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
     return participant
 
 
-def _row_class(model: type, name: str, *, extra: tuple[tuple[str, type], ...] = (),
-               properties: tuple[str, ...] = ()) -> type:
-    """A frozen dataclass with one field per column of ``model`` (same names, same order), plus
-    ``extra`` fields and the model's own read-only ``properties``."""
-    columns = [(prop.key, object) for prop in sa.inspect(model).column_attrs]
-    namespace = {prop: model.__dict__[prop] for prop in properties}
-    cls = dataclasses.make_dataclass(name, [*columns, *extra], frozen=True, slots=True, namespace=namespace)
-    cls.__doc__ = f"A {model.__name__} row as one request read it: read-only, in no ORM session."
-    return cls
-
-
-#: What a child's request reads of their consultation (``band_list`` and ``language_list`` are
-#: the model's own properties).  Services take it wherever they take a Consultation to read.
-ConsultationRow = _row_class(Consultation, "ConsultationRow", properties=("band_list", "language_list"))
-#: What a child's request reads of the participant, with their consultation.  To change the
-#: participant, a service loads the ORM record inside its write transaction (:func:`record_of`).
-ParticipantRow = _row_class(Participant, "ParticipantRow", extra=(("consultation", ConsultationRow),))
-# Where a row of _live_participant() splits: the participant's columns, then the consultation's.
-_PARTICIPANT_COLUMNS = len(dataclasses.fields(ParticipantRow)) - 1
-_STATE_COLUMN = [field.name for field in dataclasses.fields(ParticipantRow)].index("state")
-
-
-@functools.cache
-def _live_participant() -> sa.Select:
-    """Built once: every child's request runs it.  The consultation comes in the same query."""
-    participant, consultation = Participant.__table__, Consultation.__table__
-    return (sa.select(*(participant.c[field.name] for field in dataclasses.fields(ParticipantRow)
-                        if field.name != "consultation"),
-                      *(consultation.c[field.name] for field in dataclasses.fields(ConsultationRow)))
-            .join_from(participant, consultation, participant.c.consultation_id == consultation.c.id)
-            .where(participant.c.id == sa.bindparam("participant_id"), consultation.c.state == "open"))
-
-
-def current_participant() -> ParticipantRow | None:
-    """The participant of this request's child session, if it is still live.
-
-    Read as plain rows, not ORM objects: every child's request starts here, and loading two
-    mapped objects cost more than the rest of a question page's database work together.
-    """
-    if "participant" in g:
-        return g.participant
-    participant_id = session.get(CHILD_SESSION_KEY)
-    participant = None
-    if isinstance(participant_id, str):
-        row = db.session.connection().execute(_live_participant(), {"participant_id": participant_id}).first()
-        if row is not None and row[_STATE_COLUMN] in RESUMABLE_STATES:
-            participant = ParticipantRow(*row[:_PARTICIPANT_COLUMNS], ConsultationRow(*row[_PARTICIPANT_COLUMNS:]))
-    g.participant = participant
-    return participant
-
-
 def record_of(db_session: so.Session, participant: Participant | ParticipantRow) -> Participant:
     """The participant's ORM record in ``db_session`` (inside a write transaction), to change it.
 
@@ -277,13 +226,6 @@ def quick_exit_destination(participant: ParticipantRow | None) -> str:
     if config.get("QUICK_EXIT_LOCAL") or profile.quick_exit_local:
         return url_for("participate.neutral")
     return config.get("QUICK_EXIT_URL") or profile.quick_exit_url
-
-
-def leave() -> None:
-    """Forget the child's session on this device (quick exit, stop, end)."""
-    session.pop(CHILD_SESSION_KEY, None)
-    session.pop("repeat_step", None)  # where the child was in a repeat (views.participate)
-    g.pop("participant", None)
 
 
 def open_consultation_languages() -> list[str]:

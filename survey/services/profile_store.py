@@ -48,7 +48,7 @@ class ProfileEntry:
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(document: str, content_hash: str) -> CountryProfile:  # noqa: ARG001 - the hash keys the cache
+def _parsed(document: str, content_hash: str) -> CountryProfile:  # the hash keys the cache
     return _parse(document, source="stored profile")
 
 

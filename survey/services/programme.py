@@ -32,12 +32,14 @@ from survey.models import (
     User,
 )
 from survey.services import audit
+from survey.services import released as released_cells
+from survey.states import ChecklistStatus, Decision
 
-STATUSES = {"yes": _l("Yes"), "partly": _l("Partly"), "no": _l("No")}
-DECISIONS = {"pending": _l("Pending"), "accepted": _l("Accepted"), "partly": _l("Partly accepted"),
-             "rejected": _l("Not accepted")}
+STATUSES = {ChecklistStatus.YES: _l("Yes"), ChecklistStatus.PARTLY: _l("Partly"), ChecklistStatus.NO: _l("No")}
+DECISIONS = {Decision.PENDING: _l("Pending"), Decision.ACCEPTED: _l("Accepted"),
+             Decision.PARTLY: _l("Partly accepted"), Decision.REJECTED: _l("Not accepted")}
 #: Decisions that need a reason children can be told (P-03: "not" without a reason is refused).
-NEEDS_REASON = frozenset({"partly", "rejected"})
+NEEDS_REASON = frozenset({Decision.PARTLY, Decision.REJECTED})
 
 #: The Lundy checklist questions (reference §2.2, after the Scottish Government's Article 12 study).
 LUNDY_QUESTIONS: dict[str, tuple[str, object]] = {
@@ -72,7 +74,7 @@ GC12_REQUIREMENTS: dict[str, object] = {
     "h": _l("(h) Safe and sensitive to risk"),
     "i": _l("(i) Accountable"),
 }
-CHECKLISTS = {"lundy": LUNDY_QUESTIONS, "gc12": GC12_REQUIREMENTS}
+CHECKLISTS: dict[str, Mapping[str, object]] = {"lundy": LUNDY_QUESTIONS, "gc12": GC12_REQUIREMENTS}
 MAX_TEXT = 4000
 
 
@@ -303,8 +305,6 @@ def visible_consultations(user: User) -> list[Consultation]:
 
 
 def overview(user: User, today: dt.date | None = None) -> list[OverviewRow]:
-    from survey.services import reporting
-
     consultations = visible_consultations(user)
     ids = [c.id for c in consultations]
     influence = influence_counts(ids)
@@ -321,10 +321,10 @@ def overview(user: User, today: dt.date | None = None) -> list[OverviewRow]:
     if ids:
         analyst_of = set(db.session.scalars(sa.select(Membership.consultation_id).where(
             Membership.user_id == user.id, Membership.role == "analyst", Membership.consultation_id.in_(ids))))
-    pol = reporting.policy()
+    pol = released_cells.policy()
     rows = []
     for c in consultations:
-        released = reporting.funnel(c.id, pol)
+        released = released_cells.funnel(c.id, pol)
         row = released.display.iloc[0]
         rows.append(OverviewRow(
             c, tuple((str(stage), str(row[stage])) for stage in released.display.columns),
@@ -399,18 +399,16 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     release has been made yet.  Every share is a published cell of the release.
     """
     from analysis.feedback import _lower_first, findings_from_release
-    from survey.services import releases, reporting
-
-    latest = releases.latest(consultation.id)
+    latest = released_cells.latest(consultation.id)
     if latest is None:
         return []
-    content = releases.content_of(latest)
-    local = reporting._local_codebook(consultation, language)
+    content = released_cells.content_of(latest)
+    local = released_cells.local_codebook(consultation, language)
     out = []
     with force_locale(language):
         for share, item, cell in findings_from_release(content, band, language, top):
-            meta = reporting._meta_for(local, item["item"])
-            answer = _lower_first(reporting._cell_label(cell, meta))
+            meta = released_cells.meta_for(local, item["item"])
+            answer = _lower_first(released_cells.cell_label(cell, meta))
             question = (meta.label if meta is not None and meta.label else item["question"]).rstrip(". ")
             out.append(_("%(share)s of you answered “%(answer)s” to “%(question)s”.",
                          share=share[:1].upper() + share[1:], answer=answer, question=question))

@@ -22,8 +22,9 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import Participant
+from survey.states import State
 
-PARTICIPANT_STATES = ("issued", "assented", "answering", "completed", "withdrawn", "declined", "expired")
+PARTICIPANT_STATES: tuple[str, ...] = tuple(State)
 
 #: Where children are, as the live view shows it: no stage here tells a decision apart.
 LIVE_STAGES: Mapping[str, tuple[str, ...]] = {

@@ -16,14 +16,16 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
 from analysis.release import ReleaseRefused, build_release
-from analysis.release_rules import ReleaseRules, rules_from_config
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Consultation, Release, ReleaseTable, User
 from survey.services import audit
+from survey.services.released import content_of as content_of
+from survey.services.released import latest as latest
+from survey.services.released import ledger as ledger
+from survey.services.released import rules as rules
 
 log = logging.getLogger("sauti.releases")
 
@@ -33,27 +35,6 @@ class ReleaseFailed(RuntimeError):
 
 __all__ = ["ReleaseFailed", "ReleaseRefused", "content_of", "latest", "ledger", "make_release", "release_on_close",
            "rules"]
-
-
-def rules() -> ReleaseRules:
-    """The deployment's release rules (checked once when the app started)."""
-    found = current_app.extensions.get("sauti_release_rules")
-    return found if found is not None else rules_from_config(current_app.config)
-
-
-def ledger(consultation_id: int) -> list[Release]:
-    """Every release of a consultation, oldest first."""
-    return list(db.session.scalars(sa.select(Release).where(Release.consultation_id == consultation_id)
-                                   .order_by(Release.number)))
-
-
-def latest(consultation_id: int) -> Release | None:
-    return db.session.scalar(sa.select(Release).where(Release.consultation_id == consultation_id)
-                             .order_by(Release.number.desc()).limit(1))
-
-
-def content_of(release: Release) -> dict[str, Any]:
-    return json.loads(release.content)
 
 
 def _tables(content: dict[str, Any]) -> list[dict[str, Any]]:

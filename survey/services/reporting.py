@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from analysis.disclosure import DisclosureError, DisclosurePolicy, ReleasedTable, disclose
+from analysis.disclosure import DisclosureError, ReleasedTable
 from analysis.frames import (
     RESERVED,
     ItemMeta,
@@ -42,15 +42,21 @@ from analysis.frames import (
 )
 from survey.extensions import db
 from survey.models import Answer, ConcernFlag, Consultation, Participant, Signal
+from survey.services import released as released_cells
 from survey.services.instrument_store import instrument_for
 from survey.services.placeholders import instrument_for_children
+from survey.services.released import ASSENTED_STATES as ASSENTED_STATES
+from survey.services.released import cell_label as _cell_label
+from survey.services.released import funnel as funnel
+from survey.services.released import funnel_counts as funnel_counts
+from survey.services.released import local_codebook as _local_codebook
+from survey.services.released import meta_for as _meta_for
+from survey.services.released import policy as policy
 
 log = logging.getLogger("sauti.reporting")
 
 #: Only children who reached the end count as responses.
 RESPONSE_STATE = "completed"
-#: States a child reaches only after saying Yes (withdrawal comes after assent).
-ASSENTED_STATES = ("assented", "answering", "completed", "withdrawn")
 #: Items of the bundled instruments that describe the child, copied to the respondent columns.
 RESPONDENT_ITEMS = {"gender": "DM2", "disability": "DM3b"}
 #: The temporary view that gives :func:`read_database` one consultation's completed answers.
@@ -76,36 +82,6 @@ class NotEnoughResponses(LookupError):
 
 class ReportFailed(RuntimeError):
     """The report could not be built; nothing is released (the error is logged)."""
-
-
-def policy() -> DisclosurePolicy:
-    """The table gate's policy from the deployment's release rules (:mod:`analysis.release_rules`)."""
-    from survey.services.releases import rules
-
-    return rules().policy()
-
-
-# ----------------------------------------------------------------------------- counts
-def funnel_counts(consultation_id: int) -> dict[str, int]:
-    """Cards issued, assented, completed, withdrawn, declined (true counts: release via :func:`funnel`)."""
-    rows = dict(db.session.execute(
-        sa.select(Participant.state, sa.func.count())
-        .where(Participant.consultation_id == consultation_id)
-        .group_by(Participant.state)).all())
-    return {
-        "issued": sum(rows.values()),
-        "assented": sum(rows.get(s, 0) for s in ASSENTED_STATES),
-        "completed": rows.get("completed", 0),
-        "withdrawn": rows.get("withdrawn", 0),
-        "declined": rows.get("declined", 0),
-    }
-
-
-def funnel(consultation_id: int, pol: DisclosurePolicy | None = None) -> ReleasedTable:
-    """The participation funnel through the disclosure gate (stages, not parts of a whole)."""
-    counts = funnel_counts(consultation_id)
-    return disclose(pd.Series(counts, name="children"), pol or policy(), margins=False,
-                    title="Participation funnel")
 
 
 def _report_funnel(consultation_id: int) -> dict[str, int]:
@@ -401,35 +377,6 @@ def headline_sentence(headline: Mapping[str, Any] | None, answer: str) -> str | 
     return _("%(share)s children said “%(answer)s” (%(percent)s).", share=share, answer=answer, percent=pct)
 
 
-def _local_codebook(consultation: Consultation, language: str) -> dict[str, ItemMeta]:
-    try:
-        return codebook_from_instrument(instrument_for_children(consultation), language)
-    except Exception:  # noqa: BLE001 - wording only: the release's own English labels stay
-        return {}
-
-
-def _cell_label(cell: Mapping[str, Any], meta: ItemMeta | None) -> str:
-    from analysis.release import NONE
-
-    codes = list(cell["codes"])
-    if codes == [NONE]:
-        return _("No answer")
-    if cell.get("other") or str(cell["label"]).startswith("Other answers"):
-        return _("Other answers or no answer") if NONE in codes else _("Other answers")
-    if meta is None or any(c not in meta.choices and c not in meta.labels for c in codes):
-        return str(cell["label"])
-    if len(codes) == 1:
-        return meta.label_of(codes[0])
-    first, last = meta.label_of(codes[0]), meta.label_of(codes[-1])
-    if len(codes) == 2:
-        return _("%(first)s or %(second)s", first=first, second=last)
-    return _("%(first)s to %(last)s", first=first, last=last)
-
-
-def _meta_for(local: Mapping[str, ItemMeta], item: str) -> ItemMeta | None:
-    return local.get(item) or local.get(item.split("[")[0])
-
-
 def _item_view(it: Mapping[str, Any], local: Mapping[str, ItemMeta], note: str) -> ItemView:
     meta = _meta_for(local, it["item"])
     question = (meta.label if meta is not None and meta.label else it["question"])
@@ -462,16 +409,14 @@ def _dim_label(dim: str) -> str:
 def results_overview(consultation_id: int, part: str = "summary", language: str = "en") -> ResultsOverview:
     """The results page's content: the live funnel, and the requested part of the latest release."""
     from analysis.release import test_rows
-    from survey.services import releases
-
     consultation = _consultation(consultation_id)
-    pol = releases.rules()
+    pol = released_cells.rules()
     released_funnel = funnel(consultation_id, pol.policy())
     completed = funnel_counts(consultation_id)["completed"]
-    latest = releases.latest(consultation_id)
+    latest = released_cells.latest(consultation_id)
     if latest is None:
         return ResultsOverview(pol.k, released_funnel, completed, None, (), "summary")
-    content = releases.content_of(latest)
+    content = released_cells.content_of(latest)
     info = ReleaseInfo(latest.number, latest.made_on.isoformat(), latest.made_by, latest.reason,
                        latest.n_children)
     domains = list(dict.fromkeys(it["domain"] or "items" for it in content["items"]))
@@ -486,8 +431,8 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
     local = _local_codebook(consultation, language)
     note = str(_("s: a small number, hidden so that nobody can be recognised."))
     new = max(completed - latest.n_children, 0)
-    common = {"k": pol.k, "funnel": released_funnel, "completed": completed, "release": info, "parts": tuple(parts),
-                  "part": part, "new_children": new}
+    common: dict[str, Any] = {"k": pol.k, "funnel": released_funnel, "completed": completed, "release": info,
+                              "parts": tuple(parts), "part": part, "new_children": new}
     if part == "summary":
         heads = []
         for it in content["items"]:
@@ -548,12 +493,10 @@ def release_report(consultation: Consultation, charts: bool = False):
     """The programme report of the latest release (:class:`analysis.report.ProgrammeReport`),
     with a chart of each question's published shares where ``charts``."""
     from analysis.release import release_to_report
-    from survey.services import releases
-
-    latest = releases.latest(consultation.id)
+    latest = released_cells.latest(consultation.id)
     if latest is None:
         raise NotEnoughResponses(consultation.id)
-    return release_to_report(releases.content_of(latest), title=consultation.title, number=latest.number,
+    return release_to_report(released_cells.content_of(latest), title=consultation.title, number=latest.number,
                              records=programme_records(consultation), charts=charts)
 
 
@@ -562,7 +505,7 @@ def programme_records(consultation: Consultation) -> list:
     counts): current records, not part of a release."""
     from analysis.report import ReportInputs, programme_sections
     from survey.services.programme import report_inputs
-    from survey.services.releases import rules
+    from survey.services.released import rules
 
     inputs = ReportInputs(title=consultation.title, safeguarding=safeguarding_counts(consultation.id),
                           **report_inputs(consultation))
@@ -584,14 +527,14 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
     """
     from analysis.exports import export_codebook, export_deidentified, neutralise, write_report_xlsx
     from analysis.report import render_html, write_report_pdf
-    from survey.services import export_approvals, releases
+    from survey.services import export_approvals
 
     if fmt not in FORMATS.get(kind, {}):
         raise KeyError(f"{kind}.{fmt}")
     if kind == "codebook":  # the instrument's variables, no answer: nothing to protect
         frame = export_codebook(export_items(codebook_for(consultation))).astype(object).map(neutralise)
         return frame.to_csv(index=False).encode("utf-8")
-    pol = releases.rules()
+    pol = released_cells.rules()
     if kind == "report":
         try:
             report = release_report(consultation, charts=fmt != "xlsx")

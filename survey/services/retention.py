@@ -78,7 +78,7 @@ def holder_tag(participant_id: str) -> str:
     return hmac.new(key, b"holder:" + participant_id.encode(), hashlib.sha256).hexdigest()
 
 
-def delete_childs_records(session, participant: Participant) -> None:  # noqa: ANN001 - a Session
+def delete_childs_records(session, participant: Participant) -> None:  # a Session
     """Delete every row of this child inside the caller's write transaction.
 
     Answers, page saves, the assent event and resolved signals go; an unresolved signal is
@@ -97,7 +97,7 @@ def delete_childs_records(session, participant: Participant) -> None:  # noqa: A
     participant.page_index = 0
 
 
-def concern_context(session, participant, flags: list[ConcernFlag]) -> None:  # noqa: ANN001
+def concern_context(session, participant, flags: list[ConcernFlag]) -> None:
     """Add to new concern records where the child is, in a facilitated session: session and seat.
 
     That, the date, the question, the concern categories and the redacted excerpt are all the

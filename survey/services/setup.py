@@ -104,7 +104,7 @@ DETAIL_NAMES = {
 }
 
 
-def plain_problem(issue, consultation: Consultation) -> Step:  # noqa: ANN001 - a consent.texts.Issue
+def plain_problem(issue, consultation: Consultation) -> Step:  # a consent.texts.Issue
     """One problem of ``consent.opening.check_opening`` as a step in plain words."""
     from survey.services.safeguarding import country_profile
 
@@ -179,7 +179,7 @@ def plain_warning(warning: str) -> str:
     return re.sub(r"\s*\((?:§[^)]*)\)", "", warning)
 
 
-def opening_steps(consultation: Consultation, *, today: dt.date, demo: bool = False):  # noqa: ANN201
+def opening_steps(consultation: Consultation, *, today: dt.date, demo: bool = False):
     """The blocking steps and the opening check itself: ``(steps, check)``."""
     from survey.services.consent_rules import opening_check
     from survey.services.consultations import research_problems

@@ -134,7 +134,7 @@ def _key_file(name: str) -> Path:
     return folder / name
 
 
-def _read_or_make(path: Path, make) -> bytes:  # noqa: ANN001 - a function returning 32/64 bytes
+def _read_or_make(path: Path, make) -> bytes:  # a function returning 32/64 bytes
     try:
         return bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
@@ -158,7 +158,7 @@ def central_fingerprint() -> str:
     return fmt.fingerprint(central_keys().sign_public)
 
 
-def device_key(package_id: str):  # noqa: ANN201 - a nacl SigningKey
+def device_key(package_id: str):  # a nacl SigningKey
     """This laptop's signing key for one package, in ``<instance>/sync/device-<package>.key`` (0600)."""
     import nacl.signing
 
@@ -477,7 +477,7 @@ def _receipt(device: SyncDevice, package: SyncPackage, sequence: int, digest: st
         "counts": counts, "on": today().isoformat()}, central_keys().signing)
 
 
-def _chunks(values: list, size: int = 500):  # noqa: ANN202
+def _chunks(values: list, size: int = 500):
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
@@ -592,7 +592,7 @@ def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: in
     return result
 
 
-def _insert_new(session, table: sa.Table, rows: list[dict], key: str) -> int:  # noqa: ANN001
+def _insert_new(session, table: sa.Table, rows: list[dict], key: str) -> int:
     """Insert the rows whose ``key`` is not stored yet; how many were new."""
     if not rows:
         return 0
@@ -610,7 +610,7 @@ def _insert_new(session, table: sa.Table, rows: list[dict], key: str) -> int:  #
     return len(fresh)
 
 
-def _insert_rows(session, table: sa.Table, rows: list[dict]) -> None:  # noqa: ANN001
+def _insert_rows(session, table: sa.Table, rows: list[dict]) -> None:
     """Insert ``rows`` fast: PostgreSQL's COPY (one statement per row, even pipelined, took
     10 s for a 2,000-child bundle's 86,000 answers), SQLite's executemany."""
     if not rows:
@@ -627,7 +627,7 @@ def _insert_rows(session, table: sa.Table, rows: list[dict]) -> None:  # noqa: A
             copy.write_row(tuple(row[name] for name in names))
 
 
-def _synced(session, global_ids: list[str]) -> dict[str, str]:  # noqa: ANN001
+def _synced(session, global_ids: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for chunk in _chunks(global_ids):
         found.update(session.execute(sa.select(SyncedRecord.global_id, SyncedRecord.local_id)
@@ -635,7 +635,7 @@ def _synced(session, global_ids: list[str]) -> dict[str, str]:  # noqa: ANN001
     return found
 
 
-def _merge_sessions(session, device: SyncDevice, package: SyncPackage, rows: list,  # noqa: ANN001
+def _merge_sessions(session, device: SyncDevice, package: SyncPackage, rows: list,
                     counts: Counter) -> dict[str, int]:
     """Session logs (counts only): new ones added, known ones brought up to date (closed later)."""
     gids = {f"{device.id}:session:{row['id']}": row for row in rows}
@@ -665,7 +665,7 @@ def _merge_sessions(session, device: SyncDevice, package: SyncPackage, rows: lis
     return mapping
 
 
-def _merge_concerns(session, device: SyncDevice, package: SyncPackage, rows: list,  # noqa: ANN001
+def _merge_concerns(session, device: SyncDevice, package: SyncPackage, rows: list,
                     sessions_map: dict[str, int], counts: Counter) -> None:
     gids = {f"{device.id}:concern:{row['id']}": row for row in rows}
     known = _synced(session, list(gids))
@@ -684,7 +684,7 @@ def _merge_concerns(session, device: SyncDevice, package: SyncPackage, rows: lis
         counts["concerns"] += 1
 
 
-def _merge_audit(session, device: SyncDevice, package: SyncPackage, rows: list, counts: Counter) -> None:  # noqa: ANN001
+def _merge_audit(session, device: SyncDevice, package: SyncPackage, rows: list, counts: Counter) -> None:
     gids = {f"{device.id}:audit:{row['id']}": row for row in rows}
     known = _synced(session, list(gids))
     for gid, row in gids.items():

@@ -255,7 +255,7 @@ CHILD_WORDING = ("organisation", "independent_contact", "contact", "audience", "
 _NAMES = frozenset({"organisation"})
 
 
-def _wording(consultation) -> dict:  # noqa: ANN001 - a Consultation or a ConsultationRow
+def _wording(consultation) -> dict:  # a Consultation or a ConsultationRow
     try:
         value = json.loads(consultation.wording or "{}")
     except ValueError:
@@ -263,7 +263,7 @@ def _wording(consultation) -> dict:  # noqa: ANN001 - a Consultation or a Consul
     return value if isinstance(value, dict) else {}
 
 
-def wording_in(consultation, language: str | None) -> dict[str, str]:  # noqa: ANN001
+def wording_in(consultation, language: str | None) -> dict[str, str]:
     """The consultation's child-facing words in ``language`` (its first language: the fields)."""
     words = {name: getattr(consultation, name) or "" for name in CHILD_WORDING}
     if language and language != consultation.language_list[0]:
@@ -272,13 +272,13 @@ def wording_in(consultation, language: str | None) -> dict[str, str]:  # noqa: A
     return words
 
 
-def given_wording(consultation, language: str) -> dict[str, str]:  # noqa: ANN001
+def given_wording(consultation, language: str) -> dict[str, str]:
     """What has been written in ``language`` so far (nothing filled in from another language)."""
     given = _wording(consultation).get(language) or {}
     return {name: str(given.get(name) or "") for name in CHILD_WORDING}
 
 
-def missing_wording(consultation, language: str) -> list[str]:  # noqa: ANN001
+def missing_wording(consultation, language: str) -> list[str]:
     """The fields a consultation has not yet given in ``language``."""
     if language == consultation.language_list[0]:
         return []
@@ -287,7 +287,7 @@ def missing_wording(consultation, language: str) -> list[str]:  # noqa: ANN001
             and (getattr(consultation, name) or "").strip() and not str(given.get(name) or "").strip()]
 
 
-def set_wording(consultation, language: str, values: dict[str, str], *, actor: User | None = None) -> None:  # noqa: ANN001
+def set_wording(consultation, language: str, values: dict[str, str], *, actor: User | None = None) -> None:
     """Keep the consultation's words in one of its other languages."""
     if language not in consultation.language_list[1:]:
         raise TranslationRefused(_("That is not one of this consultation's other languages."))
@@ -315,7 +315,7 @@ def interface_languages() -> tuple[str, ...]:
     return tuple(current_app.config["SUPPORTED_LOCALES"])
 
 
-def language_steps(consultation, instrument: Instrument, *, demo: bool = False) -> list[tuple[str, str]]:  # noqa: ANN001
+def language_steps(consultation, instrument: Instrument, *, demo: bool = False) -> list[tuple[str, str]]:
     """What stops each of the consultation's languages, in plain words with what to do.
 
     A language may open only when a child choosing it reads every page in it: Sauti's own
@@ -374,6 +374,6 @@ def language_steps(consultation, instrument: Instrument, *, demo: bool = False) 
     return problems
 
 
-def language_problems(consultation, instrument: Instrument, *, demo: bool = False) -> list[str]:  # noqa: ANN001
+def language_problems(consultation, instrument: Instrument, *, demo: bool = False) -> list[str]:
     """The messages of :func:`language_steps`."""
     return [message for message, _fix in language_steps(consultation, instrument, demo=demo)]

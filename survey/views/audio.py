@@ -150,7 +150,7 @@ def recorded(instrument_id: str, language: str, file_name: str):
 
 
 @bp.after_app_request
-def _immutable(response):  # noqa: ANN001, ANN202
+def _immutable(response):
     if request.endpoint in ("audio.synthetic", "audio.recorded") and response.status_code in (200, 206, 304):
         response.headers["Cache-Control"] = f"public, max-age={IMMUTABLE_SECONDS}, immutable"
     return response

@@ -35,11 +35,11 @@ bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 SETUP_ROLES = ("owner", "facilitator")
 
 
-def _person(user) -> str:  # noqa: ANN001 - a User
+def _person(user) -> str:  # a User
     return f"{user.display_name} ({user.username})" if user.display_name else user.username
 
 
-def _account_roles(user) -> str:  # noqa: ANN001 - a User
+def _account_roles(user) -> str:  # a User
     names = {"admin": _("administrator"), "facilitator": _("facilitator"), "analyst": _("analyst")}
     return ", ".join(names.get(role, role) for role in sorted(user.role_set))
 
@@ -170,7 +170,7 @@ def change_state(consultation_id: int):
     return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
 
 
-def fix_link(step, consultation: Consultation) -> str | None:  # noqa: ANN001 - a setup.Step
+def fix_link(step, consultation: Consultation) -> str | None:  # a setup.Step
     """The console page that fixes a checklist step, if this person can reach it."""
     from survey.access import permits
 
@@ -323,7 +323,7 @@ def preview(consultation_id: int):
     language = language if language in consultation.language_list else consultation.language_list[0]
     pages = preview_pages(consultation, band, language)
     with force_locale(language):
-        body = Markup(render_template("staff/_preview_pages.html", pages=pages, lang=language))  # noqa: S704 - our template
+        body = Markup(render_template("staff/_preview_pages.html", pages=pages, lang=language))  # noqa: S704 # nosec B704 - our template
     return render_template("staff/preview.html", consultation=consultation, band=band, language=language,
                            body=body, page_count=len(pages), language_name=_language_name,
                            direction=text_direction(language), band_names=_band_names())

@@ -49,7 +49,7 @@ bp = Blueprint("participate", __name__)
 BUNDLED_MEDIA = os.path.dirname(instruments.bundled.__file__)
 
 
-def UNAVAILABLE_MESSAGE() -> str:  # noqa: N802 - a message, translated when shown
+def UNAVAILABLE_MESSAGE() -> str:  # a message, translated when shown
     return _("Codes cannot be checked just now. Please try again in a minute.")
 
 
@@ -169,7 +169,7 @@ def declined():
     return render_template("participate/declined.html")
 
 
-def _step_url(step) -> str:  # noqa: ANN001 - a journey Step
+def _step_url(step) -> str:  # a journey Step
     """The address of one screen: a page, a page in a repeat's instance, or "add another"."""
     index, path, more = step
     if more:
@@ -190,14 +190,14 @@ def _parse_path(text: str) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts)
 
 
-def _then(step) -> str:  # noqa: ANN001 - a journey Step, or "end"
+def _then(step) -> str:  # a journey Step, or "end"
     if step == "end":
         return "end"
     index, path, more = step
     return f"{index}" + (f":{_path_text(path)}" if path else "") + (":more" if more else "")
 
 
-def _step_from_text(text: str):  # noqa: ANN202 - a journey Step or None
+def _step_from_text(text: str):  # a journey Step or None
     """The inverse of :func:`_then` (``None`` for anything else)."""
     index, _sep, rest = str(text).partition(":")
     is_more = rest.endswith("more")
@@ -212,7 +212,7 @@ def _step_from_text(text: str):  # noqa: ANN202 - a journey Step or None
 REPEAT_STEP_KEY = "repeat_step"
 
 
-def _remember_step(participant, step) -> None:  # noqa: ANN001
+def _remember_step(participant, step) -> None:
     if step[1]:
         session[REPEAT_STEP_KEY] = [participant.id, _then(step)]
 
@@ -331,7 +331,7 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
                            page_token=secrets.token_hex(16), **layout), status
 
 
-def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:  # noqa: ANN001
+def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
     """The key of an untouched question page among the kept pages, and the objects it is drawn from.
 
     The key holds everything the page's templates read besides the tokens: the band's view of
@@ -364,7 +364,7 @@ def page_in_repeat(index: int, path: str):
     return _page_view(index, parsed)
 
 
-def _repeat_heading(instrument, page, path: tuple[int, ...], lang: str) -> str | None:  # noqa: ANN001
+def _repeat_heading(instrument, page, path: tuple[int, ...], lang: str) -> str | None:
     """"A friend (2)": which instance of which repeat the child is answering about."""
     if not path or page.repeat is None:
         return None

@@ -22,7 +22,7 @@ from survey.services import translations
 bp = Blueprint("translations", __name__, url_prefix="/admin/translations")
 
 
-def _actor():  # noqa: ANN202 - the signed-in staff User
+def _actor():  # the signed-in staff User
     return current_user._get_current_object()
 
 
@@ -30,7 +30,7 @@ def _reviewer_default() -> str:
     return current_user.display_name or current_user.username
 
 
-def _step_from_form(record_step) -> tuple[bool, int]:  # noqa: ANN001 - a callable(state, by, note)
+def _step_from_form(record_step) -> tuple[bool, int]:  # a callable(state, by, note)
     """Record the posted review step; True when it was recorded, and the status to answer."""
     state = request.form.get("state", "approved")
     try:
@@ -62,7 +62,7 @@ def index():
 
 
 # ----------------------------------------------------------------------------- consent texts
-def _child_text_html(text, language: str) -> Markup:  # noqa: ANN001 - a ConsentText
+def _child_text_html(text, language: str) -> Markup:  # a ConsentText
     """The text as a child reads it on the information page (example values filled in)."""
     from consent.texts import ConfidentialityMode, render_text
     from survey.services.demo import example_text_values
@@ -71,10 +71,10 @@ def _child_text_html(text, language: str) -> Markup:  # noqa: ANN001 - a Consent
         shown = render_text(text, example_text_values(language), mode=ConfidentialityMode.FACILITATED,
                             locale=language)
         html = render_template("translations/_child_text.html", shown=shown, prefix=f"{language}-{text.band or 'all'}")
-        return Markup(html)  # noqa: S704 - drawn by an autoescaping template
+        return Markup(html)  # noqa: S704 # nosec B704 - drawn by an autoescaping template
 
 
-def review_text(text_id: str):  # noqa: ANN201 - a response
+def review_text(text_id: str):  # a response
     """A consent text beside its source-language text, and its review steps (admin.text)."""
     from survey.services.consent_rules import text_registry
 
@@ -106,7 +106,7 @@ def review_text(text_id: str):  # noqa: ANN201 - a response
 
 
 # ----------------------------------------------------------------------------- questionnaires
-def _child_pages_html(instrument, language: str, band: str) -> list[Markup]:  # noqa: ANN001 - an Instrument
+def _child_pages_html(instrument, language: str, band: str) -> list[Markup]:  # an Instrument
     """Each page of the questionnaire as a child of ``band`` sees it in ``language``."""
     from survey.pages.builder import build_page_form
     from survey.services.placeholders import filled_for
@@ -120,7 +120,7 @@ def _child_pages_html(instrument, language: str, band: str) -> list[Markup]:  # 
             form_class, specs = build_page_form(items, filled, language, band)
             form = form_class(formdata=None, prefix=f"{language}{number}-", meta={"csrf": False})
             html = render_template("translations/_child_page.html", form=form, specs=specs)
-            pages.append(Markup(html))  # noqa: S704 - drawn by an autoescaping template
+            pages.append(Markup(html))  # noqa: S704 # nosec B704 - drawn by an autoescaping template
     return pages
 
 

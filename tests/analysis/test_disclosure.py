@@ -271,14 +271,11 @@ def test_differencing_guard_a13():
     g.publish({"disability": ["no"]}, 100)  # the same number again differs by 0
 
 
-def test_large_table_is_fast_and_still_not_recoverable():
-    import time
-
+def test_a_large_table_is_still_not_recoverable():
+    # How fast it is protected (under 5 s) is measured in bench/guard_speed.py.
     rng = np.random.default_rng(7)
     t = rng.choice([0, 2, 4, 7, 12, 15, 30], size=(40, 5))
-    start = time.perf_counter()
     rel = disclose(pd.DataFrame(t))
-    assert time.perf_counter() - start < 5
     bounds, ext = attack_released(t, rel)
     assert len(bounds) > 40  # beyond the LP width audit: the cycle rule alone applies
     for (i, j), (lo, hi) in bounds.items():

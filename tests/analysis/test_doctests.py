@@ -1,22 +1,8 @@
-"""Run every numpydoc Example in analysis/ (also collected by --doctest-modules)."""
+"""analysis/ never imports Flask or pyplot.
 
-import doctest
-import importlib
-import pkgutil
-
-import pytest
-
-import analysis
-
-MODULES = sorted(m.name for m in pkgutil.iter_modules(analysis.__path__, "analysis."))
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_doctests(name):
-    module = importlib.import_module(name)
-    flags = doctest.ELLIPSIS | doctest.IGNORE_EXCEPTION_DETAIL
-    result = doctest.testmod(module, optionflags=flags, report=True)
-    assert result.failed == 0
+Its numpydoc examples run once, collected by pytest's --doctest-modules (pyproject.toml), not
+again here.
+"""
 
 
 def test_analysis_never_imports_flask():

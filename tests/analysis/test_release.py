@@ -3,8 +3,6 @@ pins nothing -- on synthetic classes, schools and districts answering the bundle
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -65,13 +63,11 @@ def _every_number_consistent(rel):
     (2000, BANDS, 8, 0.90),         # a district
 ])
 def test_headlines_at_real_sizes_and_the_intruder_pins_nothing(cb, n, bands, sites, target) -> None:
-    start = time.perf_counter()
     long, rel = _release(cb, n, bands, sites)
     share = items_with_headline(rel)
     assert share >= target, f"{n} children: only {share:.0%} of questions have a headline"
     _every_number_consistent(rel)
     assert intruder_audit([rel]) == []
-    assert time.perf_counter() - start < 30
     # every question appears by its text, never by its code
     for it in rel["items"]:
         assert it["question"] and it["question"] != it["item"].split("[")[0]
@@ -204,12 +200,11 @@ def test_no_answer_column_is_always_accounted_for(cb) -> None:
         assert any(NONE in c["codes"] for c in it["cells"]), it["item"]
 
 
-def test_the_2000_release_is_fast(cb) -> None:
+def test_a_2000_release_breaks_most_questions_down(cb) -> None:
+    # How fast it is built (under 20 s) is measured in bench/guard_speed.py.
     long = skewed_from_codebook(cb, 2000, seed=3, bands=BANDS, n_sites=8)
-    start = time.perf_counter()
     rel = build_release(long, cb, ReleaseRules(), bands=BANDS)
     assert intruder_audit([rel]) == []
-    assert time.perf_counter() - start < 20
     assert np.mean([len(it["breakdowns"]) > 0 for it in rel["items"]]) > 0.5
 
 

@@ -2,7 +2,6 @@
 
 import itertools
 import socket
-import time
 
 import pytest
 
@@ -117,9 +116,8 @@ def test_release_requires_screening_review_and_rules():
         ReleasedQuote("x", "B", "r")
 
 
-def test_throughput_at_least_500_per_second():
+def test_a_batch_gives_one_row_per_text():
+    # The throughput (at least 500 texts a second) is measured in bench/guard_speed.py.
     texts = [t for t, _, _ in corpus()] * 5
-    start = time.perf_counter()
     df = screen_texts(texts, names=NAMES, schools=SCHOOLS)
-    rate = len(texts) / (time.perf_counter() - start)
-    assert len(df) == len(texts) and rate >= 500, rate
+    assert len(df) == len(texts)

@@ -49,7 +49,7 @@ TEXT_ANSWER = "A big button in every game that goes to a real person"
 class Child:
     """One child on one page object; ``given`` maps form field names to what was entered."""
 
-    def __init__(self, page, *, choose: Callable[[dict], object] | None = None) -> None:  # noqa: ANN001
+    def __init__(self, page, *, choose: Callable[[dict], object] | None = None) -> None:
         self.page = page
         self.given: dict[str, object] = {}
         self.turn = 0
@@ -138,7 +138,7 @@ class Child:
         self.page.wait_for_url("**/p/done*")
 
 
-def expected_answers(instrument, given: dict[str, object]) -> dict[str, str]:  # noqa: ANN001
+def expected_answers(instrument, given: dict[str, object]) -> dict[str, str]:
     """What the database should hold for each item, from the fields the child filled in."""
     expected: dict[str, str] = {}
     for item in instrument.items:
@@ -158,7 +158,7 @@ def expected_answers(instrument, given: dict[str, object]) -> dict[str, str]:  #
     return expected
 
 
-def stored_answers(app) -> dict[str, dict[str, str]]:  # noqa: ANN001
+def stored_answers(app) -> dict[str, dict[str, str]]:
     """Every stored answer, by participant id and item."""
     with app.app_context():
         rows = db.session.execute(sa.select(Answer.participant_id, Answer.item, Answer.value)).all()
@@ -168,6 +168,6 @@ def stored_answers(app) -> dict[str, dict[str, str]]:  # noqa: ANN001
         return result
 
 
-def participant_states(app) -> list[str]:  # noqa: ANN001
+def participant_states(app) -> list[str]:
     with app.app_context():
         return sorted(db.session.scalars(sa.select(Participant.state)))

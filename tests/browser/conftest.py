@@ -52,7 +52,7 @@ def page(browser, live_server) -> Iterator:
     page = context.new_page()
     outside: list[str] = []
 
-    def _watch(request) -> None:  # noqa: ANN001
+    def _watch(request) -> None:
         if not request.url.startswith((live_server, "data:", "about:")):
             outside.append(request.url)
 
@@ -124,7 +124,7 @@ def new_phone(browser, live_server) -> Iterator:
     """
     contexts = []
 
-    def factory(**options):  # noqa: ANN202
+    def factory(**options):
         context = browser.new_context(base_url=live_server, **{**PHONE, **options})
         contexts.append(context)
         page = context.new_page()

@@ -12,12 +12,12 @@ from flask import render_template_string
 from survey.pages.builder import build_page_form
 from tests.browser.test_accessibility import _violations
 from tests.survey.test_appearances import PAGE, _items
-from tests.survey.test_appearances import form as form  # noqa: F401 - the fixture
+from tests.survey.test_appearances import form as form  # the fixture
 
 pytestmark = pytest.mark.browser
 
 
-def test_drop_down_and_horizontal_items_pass_axe(app, page, live_server, form) -> None:  # noqa: F811
+def test_drop_down_and_horizontal_items_pass_axe(app, page, live_server, form) -> None:
     with app.test_request_context():
         form_class, specs = build_page_form(_items(form, "more"), form, "en", "B", {"nick": "Ana"})
         items = render_template_string(PAGE, specs=specs, form=form_class())

@@ -45,7 +45,7 @@ _FEATURES_JS = """
 class AxeTour:
     """Runs axe on a page when it shows something no earlier page showed."""
 
-    def __init__(self, page) -> None:  # noqa: ANN001
+    def __init__(self, page) -> None:
         self.page = page
         self.checked: set[str] = set()
         self.problems: dict[str, list[str]] = {}
@@ -68,7 +68,7 @@ def instrument():
     return load_bundled("reporting-mechanisms")
 
 
-def _only_child(app) -> dict[str, str]:  # noqa: ANN001
+def _only_child(app) -> dict[str, str]:
     answers = stored_answers(app)
     assert len(answers) <= 1
     return next(iter(answers.values()), {})
@@ -212,7 +212,7 @@ def test_arabic_oldest_band_completes_right_to_left(app, new_phone, bundled_cons
     assert page.outside_requests == []
 
 
-def _start(page, code: str, *, age: str = "12", lang: str | None = None) -> Child:  # noqa: ANN001
+def _start(page, code: str, *, age: str = "12", lang: str | None = None) -> Child:
     child = Child(page)
     child.enter_code(code, lang=lang)
     child.give_age(age)
@@ -227,7 +227,7 @@ def _answer_pages(child: Child, count: int) -> None:
         child.page.wait_for_url(re.compile(r".*/p/(q/\d+|end)$"))
 
 
-def _assert_shows_given(page, child: Child) -> None:  # noqa: ANN001
+def _assert_shows_given(page, child: Child) -> None:
     """The page shows checked exactly what the child gave on it (and something was given)."""
     checked: dict[str, list[str]] = {}
     for name, value in page.locator("main input:checked").evaluate_all("els => els.map(e => [e.name, e.value])"):

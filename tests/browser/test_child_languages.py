@@ -56,7 +56,7 @@ def demo_codes(app):
 class LanguageTour:
     """Reads each page a child reaches and keeps what is not in the child's language."""
 
-    def __init__(self, page, language: str, direction: str) -> None:  # noqa: ANN001
+    def __init__(self, page, language: str, direction: str) -> None:
         self.page, self.language, self.direction = page, language, direction
         self.foreign: dict[str, list[str]] = {}
         self.pages = 0
@@ -70,7 +70,7 @@ class LanguageTour:
         self.pages += 1
 
 
-def _complete(page, code: str, language: str, direction: str, age: str) -> LanguageTour:  # noqa: ANN001
+def _complete(page, code: str, language: str, direction: str, age: str) -> LanguageTour:
     tour = LanguageTour(page, language, direction)
     # Open boxes are left empty (typing is slow; the words around them are what is checked).
     child = Child(page, choose=lambda group: "" if group["kind"] == "text" else None)

@@ -46,7 +46,7 @@ def pdf_pages_and_text(data: bytes) -> tuple[int, str]:
     return pages, "\n".join(shown)
 
 
-def sign_in(page, username: str) -> None:  # noqa: ANN001
+def sign_in(page, username: str) -> None:
     page.goto("/staff/sign-in")
     page.fill("#username", username)
     page.fill("#password", STRONG_PASSWORD)
@@ -54,7 +54,7 @@ def sign_in(page, username: str) -> None:  # noqa: ANN001
     page.wait_for_url("**/staff/")
 
 
-def flashes(page) -> str:  # noqa: ANN001
+def flashes(page) -> str:
     return " ".join(page.locator(".flash").all_inner_texts())
 
 

@@ -73,21 +73,21 @@ _HEADER_BOTTOM_JS = """
 """
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+def _shot(page, name: str) -> None:
     if os.environ.get("SAUTI_SCREENSHOTS"):
         folder = Path(os.environ["SAUTI_SCREENSHOTS"])
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def _phone(new_phone, **options):  # noqa: ANN001, ANN202
+def _phone(new_phone, **options):
     return new_phone(viewport={"width": WIDTH, "height": HEIGHT}, **options)
 
 
 class Tour:
     """Measures each page it is shown; keeps a screenshot when asked to."""
 
-    def __init__(self, page, name: str) -> None:  # noqa: ANN001
+    def __init__(self, page, name: str) -> None:
         self.page = page
         self.name = name
         self.headers: dict[str, float] = {}
@@ -116,7 +116,7 @@ class Tour:
         return {label: bottom for label, bottom in self.headers.items() if bottom > HEADER_LIMIT}
 
 
-def _walk(page, tour: Tour, code: str, *, age: str, lang: str) -> None:  # noqa: ANN001
+def _walk(page, tour: Tour, code: str, *, age: str, lang: str) -> None:
     page.goto(f"/?lang={lang}")
     tour.measure("start")
     page.fill("#code", code)
@@ -157,7 +157,7 @@ def test_header_and_quick_exit_leave_the_page_to_the_child(app, new_phone, bundl
     assert {name: found for name, found in problems.items() if found} == {}
 
 
-def _to_about(page, code: str, *, age: str, lang: str) -> None:  # noqa: ANN001
+def _to_about(page, code: str, *, age: str, lang: str) -> None:
     page.goto(f"/?lang={lang}")
     page.fill("#code", code)
     page.click("main button[type=submit]")
@@ -167,7 +167,7 @@ def _to_about(page, code: str, *, age: str, lang: str) -> None:  # noqa: ANN001
     page.wait_for_url("**/p/about")
 
 
-def _top_of(page, selector: str) -> float:  # noqa: ANN001
+def _top_of(page, selector: str) -> float:
     return page.evaluate("(s) => document.querySelector(s).getBoundingClientRect().top + window.scrollY", selector)
 
 
@@ -227,7 +227,7 @@ def test_youngest_band_information_keeps_every_part_without_javascript(app, new_
         assert paragraph.lstrip("• ") in shown, paragraph
 
 
-def _to_matrix(page, code: str, *, age: str, lang: str) -> None:  # noqa: ANN001
+def _to_matrix(page, code: str, *, age: str, lang: str) -> None:
     _to_about(page, code, age=age, lang=lang)
     page.click("button[name=decision][value=yes]")
     page.wait_for_url("**/p/q/*")

@@ -14,17 +14,17 @@ import sqlalchemy as sa
 from survey.extensions import db
 from survey.models import Answer
 from tests.browser.test_accessibility import _violations
-from tests.survey.test_repeats import consultation as consultation  # noqa: F401 - the fixture
+from tests.survey.test_repeats import consultation as consultation  # the fixture
 
 pytestmark = pytest.mark.browser
 
 
-def _next(page, url: str) -> None:  # noqa: ANN001
+def _next(page, url: str) -> None:
     page.click("button[name=nav][value=next]")
     page.wait_for_url(re.compile(url))
 
 
-def test_a_child_adds_two_friends_and_says_thats_all(app, page, consultation, issue_codes) -> None:  # noqa: F811
+def test_a_child_adds_two_friends_and_says_thats_all(app, page, consultation, issue_codes) -> None:
     page.goto("/")
     page.fill("#code", issue_codes(consultation, 1)[0])
     page.click("main button[type=submit]")

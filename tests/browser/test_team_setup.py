@@ -30,7 +30,7 @@ def app(make_app):
     return make_app(WTF_CSRF_ENABLED=True)
 
 
-def _organisation_ready(app, tmp_path: Path) -> None:  # noqa: ANN001
+def _organisation_ready(app, tmp_path: Path) -> None:
     """What an administrator did before: English texts approved, the profile checked."""
     from survey.extensions import db
     from survey.models import User
@@ -53,7 +53,7 @@ def test_a_facilitator_creates_staffs_and_opens_a_consultation_and_the_analyst_s
         app, browser, live_server, make_user, tmp_path: Path) -> None:
     shots = os.environ.get("SAUTI_SCREENSHOTS")
 
-    def shot(page, name: str) -> None:  # noqa: ANN001
+    def shot(page, name: str) -> None:
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(shots) / f"{name}.png"), full_page=True)

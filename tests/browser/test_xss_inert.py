@@ -48,10 +48,10 @@ class Watcher:
         self.csp: dict[str, list[str]] = {}
         self.pages = 0
 
-    def watch(self, page) -> None:  # noqa: ANN001
+    def watch(self, page) -> None:
         page.on("dialog", lambda dialog: (self.dialogs.append(f"{page.url}: {dialog.message}"), dialog.dismiss()))
 
-    def inspect(self, page, name: str) -> None:  # noqa: ANN001
+    def inspect(self, page, name: str) -> None:
         page.wait_for_load_state("load")
         page.wait_for_timeout(80)  # autofocus, toggle and media error handlers run just after load
         markers, violations, text = page.evaluate(
@@ -140,7 +140,7 @@ def app(make_app):
     return make_app(DISCLOSURE_K=5)
 
 
-def _seed_child(app, code: str, number: int, answers: list[str]) -> None:  # noqa: ANN001
+def _seed_child(app, code: str, number: int, answers: list[str]) -> None:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = f"10.9.0.{number}"
     assert client.post("/", data={"code": code, "seat": f"T{number}"}).status_code == 302
@@ -304,7 +304,7 @@ def test_payloads_stay_inert_everywhere(app, browser, live_server, make_user, is
     assert watcher.csp == {}
 
 
-def _staff_paths(app, consultation_id: int, user_ids: list[int]) -> list[str]:  # noqa: ANN001
+def _staff_paths(app, consultation_id: int, user_ids: list[int]) -> list[str]:
     """Every GET route of the console whose only arguments are a consultation or a user."""
     paths = []
     with app.test_request_context():

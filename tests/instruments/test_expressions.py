@@ -215,15 +215,12 @@ def test_syntax_errors_raise_expression_error(text, message):
         parse(text)
 
 
-def test_safe_regexes_are_allowed_and_fast():
-    import time
-
-    start = time.perf_counter()
+def test_safe_regexes_are_allowed_and_a_nested_repeat_is_refused():
+    # How fast they answer is measured in bench/guard_speed.py.
     assert evaluate("regex(., '^[a-z]+(-[a-z]+)?$')", {}, current="abc-def") is True
     assert evaluate("regex(., '^(ab)+$')", {}, current="ab" * 1000) is True
     with pytest.raises(ExpressionError):
         evaluate("regex(., ${p})", {"p": "(a+)+$"}, current="a" * 40 + "b")
-    assert time.perf_counter() - start < 1
 
 
 def test_error_reports_position():

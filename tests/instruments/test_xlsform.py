@@ -13,7 +13,6 @@ range, default, unsupported types and columns, hostile files, round trips.
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import pytest
@@ -447,13 +446,11 @@ def test_unsupported_file_type(tmp_path):
 
 
 # ----------------------------------------------------------------------------
-# hostile input: refused quickly with a clear InstrumentError
+# hostile input: refused with a clear InstrumentError (how fast: bench/guard_speed.py)
 # ----------------------------------------------------------------------------
 def _refused(source, code, **kwargs):
-    start = time.perf_counter()
     with pytest.raises(InstrumentError) as info:
         import_xlsform(source, **kwargs)
-    assert time.perf_counter() - start < 5
     assert info.value.code is code, str(info.value)
     return info.value
 

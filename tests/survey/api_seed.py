@@ -23,7 +23,7 @@ class ApiWorld:
     user_ids: dict[str, int]
 
 
-def make_api_world(app, make_user, *, children: int = 30) -> ApiWorld:  # noqa: ANN001
+def make_api_world(app, make_user, *, children: int = 30) -> ApiWorld:
     from survey.models import Consultation, User
     from survey.services import api_tokens, consultations, programme, releases
 

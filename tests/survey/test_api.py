@@ -270,7 +270,7 @@ def test_etags_answer_304_and_lists_are_paginated(app, api: ApiWorld) -> None:
 
 
 # ----------------------------------------------------------------------------- released numbers only
-def _numbers(value, skip=frozenset()) -> list:  # noqa: ANN001
+def _numbers(value, skip=frozenset()) -> list:
     if isinstance(value, bool):
         return []
     if isinstance(value, int | float):

@@ -44,7 +44,7 @@ def fuzzed(make_app, make_user):
     logging.getLogger().addHandler(errors)
     raised: list[str] = []
 
-    def on_exception(sender, exception, **extra) -> None:  # noqa: ANN001, ARG001
+    def on_exception(sender, exception, **extra) -> None:
         raised.append(repr(exception)[:200])
 
     got_request_exception.connect(on_exception, app)
@@ -82,7 +82,7 @@ def test_every_operation_conforms_and_never_fails(fuzzed) -> None:
     assert len(operations) == documented >= 20
     calls: dict[str, dict[int, int]] = {}
 
-    def fuzz(operation, kind: str | None) -> None:  # noqa: ANN001 - an APIOperation
+    def fuzz(operation, kind: str | None) -> None:  # an APIOperation
         strategy = operation.as_strategy(GenerationMode.POSITIVE)
         names = [parameter.name for parameter in operation.path_parameters]
         if names:  # ids that exist (drawn first), so that the fuzz reaches past 404
@@ -95,7 +95,7 @@ def test_every_operation_conforms_and_never_fails(fuzzed) -> None:
         @given(case=strategy)
         @settings(max_examples=per_kind, deadline=None, derandomize=True, database=None,
                   suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
-        def run(case) -> None:  # noqa: ANN001
+        def run(case) -> None:
             token = world.tokens[kind] if kind else None
             # A case whose headers are the invalid part (no Authorization) is sent as generated.
             if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):

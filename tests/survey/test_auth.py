@@ -211,7 +211,7 @@ def test_two_workers_without_redis_allow_the_documented_five_failures(make_app) 
     with first.app_context():
         accounts.create_user("fiona", STRONG_PASSWORD, ["analyst"])
 
-    def client(worker):  # noqa: ANN001, ANN202
+    def client(worker):
         test_client = worker.test_client()
         test_client.environ_base["REMOTE_ADDR"] = "10.1.2.3"
         return test_client

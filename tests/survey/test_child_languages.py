@@ -32,7 +32,7 @@ def demo(app):
         return [card.code for card in result.cards]
 
 
-def _page(client, url: str, language: str, seen: list) -> str:  # noqa: ANN001
+def _page(client, url: str, language: str, seen: list) -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     html = response.get_data(as_text=True)
@@ -40,7 +40,7 @@ def _page(client, url: str, language: str, seen: list) -> str:  # noqa: ANN001
     return html
 
 
-def _walk(app, code: str, language: str, age: int) -> list[tuple[str, str]]:  # noqa: ANN001
+def _walk(app, code: str, language: str, age: int) -> list[tuple[str, str]]:
     """Every page a child sees on the way, in order: (address, HTML)."""
     seen: list[tuple[str, str]] = []
     client = app.test_client()

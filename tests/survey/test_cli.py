@@ -73,7 +73,7 @@ def test_sauti_serve_runs_a_real_server(tmp_path) -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
                     body = response.read().decode()
                     assert response.status == 200
                     assert response.headers["Server"] == "Sauti"

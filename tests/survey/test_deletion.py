@@ -96,7 +96,7 @@ def _row_counts(app) -> dict[str, int]:
                 for table in db.metadata.sorted_tables}
 
 
-def _every_value(app, skip=()):  # noqa: ANN202 - (table, column, text) of every stored value
+def _every_value(app, skip=()):  # (table, column, text) of every stored value
     with app.app_context():
         for table in db.metadata.sorted_tables:
             if table.name in skip:
@@ -322,7 +322,7 @@ def _state(app, participant_id: str) -> str:
         return state
 
 
-def _wait_for(condition, seconds: float = 20) -> bool:  # noqa: ANN001
+def _wait_for(condition, seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():

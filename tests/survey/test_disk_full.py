@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def small_disk(tmp_path):  # noqa: ANN001, ANN201
+def small_disk(tmp_path):
     folder = tmp_path / "small"
     folder.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)], check=True)
@@ -37,13 +37,13 @@ def small_disk(tmp_path):  # noqa: ANN001, ANN201
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
-def _fill(folder) -> None:  # noqa: ANN001
+def _fill(folder) -> None:
     with contextlib.suppress(OSError), open(folder / "filler", "wb", buffering=0) as handle:
         while True:
             handle.write(b"\0" * 4096)
 
 
-def _answers(app) -> dict[str, str]:  # noqa: ANN001
+def _answers(app) -> dict[str, str]:
     with app.app_context():
         return dict(db.session.execute(sa.select(Answer.item, Answer.value)).all())
 
@@ -80,7 +80,7 @@ def test_a_full_disk_reshows_the_page_with_the_answers_and_loses_nothing(make_ap
     assert _answers(app)["who"] == "friend" and set(json.loads(_answers(app)["ways"])) == {"phone", "chat"}
 
 
-def _open_consultation(app) -> int:  # noqa: ANN001
+def _open_consultation(app) -> int:
     """An open, unfacilitated consultation on the test instrument, in ``app``'s database."""
     import datetime as dt
 

@@ -35,7 +35,7 @@ PAGE_TOKEN = re.compile(r'name="page_token" value="([^"]+)"')
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def redirect_request(self, *args, **kwargs):
         return None
 
 

@@ -66,14 +66,14 @@ header_names = st.sampled_from(["Accept-Language", "X-Forwarded-For", "X-Real-IP
 headers = st.dictionaries(header_names, latin, max_size=4)
 
 
-def _argument_strategy(name: str, converter: object, ids: list[int]):  # noqa: ANN202
+def _argument_strategy(name: str, converter: object, ids: list[int]):
     if isinstance(converter, IntegerConverter):
         return st.sampled_from(ids) | st.integers(0, 2**70)
     known = KNOWN_TEXT.get(name, [])
     return (st.sampled_from(known) | text) if known else text
 
 
-def _routes(app, ids: list[int]) -> list[tuple[str, str, object]]:  # noqa: ANN001
+def _routes(app, ids: list[int]) -> list[tuple[str, str, object]]:
     """(endpoint, method, a strategy for its concrete path) for every rule in the URL map."""
     routes = []
     for rule in app.url_map.iter_rules():
@@ -104,7 +104,7 @@ class _Errors(logging.Handler):
         self.records.append(f"{record.name}: {record.getMessage()[:200]}")
 
 
-def _refresh_visitors(app, world, issue_codes) -> dict:  # noqa: ANN001
+def _refresh_visitors(app, world, issue_codes) -> dict:
     """Fresh clients: staff signed in again (accounts re-enabled), the child on a new code."""
     from survey.extensions import db
     from survey.models import User
@@ -122,14 +122,14 @@ def _refresh_visitors(app, world, issue_codes) -> dict:  # noqa: ANN001
     return clients
 
 
-def _fuzz_one_route(endpoint: str, method: str, paths, clients: dict, problems: list) -> int:  # noqa: ANN001
+def _fuzz_one_route(endpoint: str, method: str, paths, clients: dict, problems: list) -> int:
     sent = 0
     bodies = st.just(None) if method == "GET" else (form_data.map(lambda d: (None, d)) | raw_bodies)
 
     @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     @given(path=paths, visitor=st.sampled_from(VISITORS), body=bodies, query=queries, extra_headers=headers)
-    def probe(path, visitor, body, query, extra_headers) -> None:  # noqa: ANN001
+    def probe(path, visitor, body, query, extra_headers) -> None:
         nonlocal sent
         request = {"method": method, "query_string": query, "headers": extra_headers}
         if body is not None:
@@ -150,7 +150,7 @@ def _fuzz_one_route(endpoint: str, method: str, paths, clients: dict, problems: 
     return sent
 
 
-def _fuzz(app, world, issue_codes, routes: list) -> dict:  # noqa: ANN001
+def _fuzz(app, world, issue_codes, routes: list) -> dict:
     """Fuzz ``routes``; report what went wrong, how many requests were sent and how long it took."""
     problems: list[tuple] = []
     raised: list[str] = []
@@ -162,7 +162,7 @@ def _fuzz(app, world, issue_codes, routes: list) -> dict:  # noqa: ANN001
     level = request_log.level
     request_log.setLevel(logging.WARNING)  # fuzzed requests are refused (4xx), each logged at INFO
 
-    def on_exception(sender, exception, **extra) -> None:  # noqa: ANN001, ANN003
+    def on_exception(sender, exception, **extra) -> None:
         raised.append(repr(exception)[:200])
 
     got_request_exception.connect(on_exception, app)
@@ -181,7 +181,7 @@ def _fuzz(app, world, issue_codes, routes: list) -> dict:  # noqa: ANN001
             "sent": sent, "seconds": time.monotonic() - started}
 
 
-def _fuzz_in_child(app, world, issue_codes, routes: list, results) -> None:  # noqa: ANN001
+def _fuzz_in_child(app, world, issue_codes, routes: list, results) -> None:
     from survey.extensions import db
 
     with app.app_context():

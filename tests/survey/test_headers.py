@@ -15,7 +15,7 @@ class _Resources(HTMLParser):
         super().__init__()
         self.loaded: list[str] = []
 
-    def handle_starttag(self, tag, attrs) -> None:  # noqa: ANN001
+    def handle_starttag(self, tag, attrs) -> None:
         attributes = dict(attrs)
         for name in ("src", "srcset", "poster", "data"):
             if attributes.get(name):

@@ -393,7 +393,7 @@ def _measured(step: Callable[[], tuple]) -> dict:
     return {"outcome": outcome, "seconds": seconds, "wall": wall, "megabytes": grown / 1024}
 
 
-def _child(app, client, path: str, filename: str, results) -> None:  # noqa: ANN001
+def _child(app, client, path: str, filename: str, results) -> None:
     from survey.cli import instruments_validate
     from survey.extensions import db
 
@@ -419,7 +419,7 @@ def _child(app, client, path: str, filename: str, results) -> None:  # noqa: ANN
     results.put(json.dumps({"web": _measured(web), "cli": _measured(cli)}))
 
 
-def _run_case(app, client, path: Path, filename: str) -> dict:  # noqa: ANN001
+def _run_case(app, client, path: Path, filename: str) -> dict:
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     process = context.Process(target=_child, args=(app, client, str(path), filename, results))

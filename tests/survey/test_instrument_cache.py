@@ -18,13 +18,13 @@ from survey.services import consultations, instrument_store
 from tests.factories import make_test_instrument
 
 
-def _queries(app):  # noqa: ANN001, ANN202 - a Flask app; a list that fills as SQL runs
+def _queries(app):  # a Flask app; a list that fills as SQL runs
     seen: list[str] = []
     sa.event.listen(db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
     return seen
 
 
-def _consultation_on(instrument) -> Consultation:  # noqa: ANN001 - an Instrument
+def _consultation_on(instrument) -> Consultation:  # an Instrument
     instrument_store.store(instrument, approved=True)
     consultation = consultations.create_consultation(
         title=f"On version {instrument.version}", instrument_id=instrument.id,
@@ -87,7 +87,7 @@ def test_band_views_are_kept_per_instrument_band_and_mode() -> None:
     assert instrument_store.band_view(other, "C").instrument is other
 
 
-def _reference_plan(instrument, band: str, answers: dict) -> tuple[str, ...]:  # noqa: ANN001 - an Instrument
+def _reference_plan(instrument, band: str, answers: dict) -> tuple[str, ...]:  # an Instrument
     """The pages shown, by the instruments package's own rule (visible_items), page by page."""
     from instruments.runtime import visible_items
 

@@ -341,7 +341,7 @@ def test_a_save_racing_a_stop_in_another_tab_keeps_nothing_and_is_no_error(app, 
     page = child.get("/p/q/0").get_data(as_text=True)
     screen = journey.screen_open_answers
 
-    def stopped_meanwhile(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def stopped_meanwhile(*args, **kwargs):
         with db.engine.begin() as connection:  # the other tab's stop, committed first
             connection.execute(sa.update(Participant).values(state="withdrawn"))
         return screen(*args, **kwargs)

@@ -21,7 +21,7 @@ class _Fields(HTMLParser):
         super().__init__()
         self.forms: list[tuple[str, str, list[str]]] = []
 
-    def handle_starttag(self, tag, attrs) -> None:  # noqa: ANN001
+    def handle_starttag(self, tag, attrs) -> None:
         attributes = dict(attrs)
         if tag == "form":
             self.forms.append((attributes.get("action") or "", (attributes.get("method") or "get").lower(), []))

@@ -50,13 +50,13 @@ def _changed(before: dict, after: dict) -> list[str]:
     return [name for name in before if before[name] != after[name]]
 
 
-def _url(rule, arguments: dict) -> str:  # noqa: ANN001
+def _url(rule, arguments: dict) -> str:
     def fill(match: re.Match) -> str:
         return urllib.parse.quote(str(arguments[match.group(1).split(":")[-1]]), safe="/")
     return re.sub(r"<([^>]+)>", fill, rule.rule)
 
 
-def _argument_sets(rule, consultation_id: int, object_id: int) -> list[dict]:  # noqa: ANN001
+def _argument_sets(rule, consultation_id: int, object_id: int) -> list[dict]:
     """Concrete arguments: the given consultation, ``object_id`` for every other integer, and each
     known value for text arguments (so routes are reached past "no such format")."""
     sets = [{}]
@@ -103,7 +103,7 @@ def their_objects(app, world):
     return world.other_consultation
 
 
-def _consultation_rules(app):  # noqa: ANN001
+def _consultation_rules(app):
     for rule in app.url_map.iter_rules():
         if "consultation_id" in rule.arguments:
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):

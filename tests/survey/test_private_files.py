@@ -24,7 +24,7 @@ def _mode(path: Path) -> int:
 
 
 @pytest.fixture
-def usual_umask():  # noqa: ANN201
+def usual_umask():
     previous = os.umask(0o022)  # the common default, which makes new files 0644
     yield
     os.umask(previous)

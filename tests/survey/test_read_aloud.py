@@ -168,7 +168,7 @@ def test_every_page_of_the_bundled_consultation_offers_a_play_control_for_each_t
     # audio) stays within 60 KB; the audio of a page, fetched only on pressing play, about 100 KB.
     loads = sorted(load for load, _ in weights)
     sounds = sorted(sound for _, sound in weights)
-    print(language, "first load max", loads[-1], "audio median", sounds[len(sounds) // 2], "max", sounds[-1])  # noqa: T201
+    print(language, "first load max", loads[-1], "audio median", sounds[len(sounds) // 2], "max", sounds[-1])
     assert loads[-1] <= 60 * 1024, loads[-1]
     assert sounds[len(sounds) // 2] <= 100 * 1024 and sounds[-1] <= 256 * 1024, sounds
 

@@ -45,7 +45,7 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
-def _serve_two_workers(tmp_path, port: int) -> subprocess.Popen:  # noqa: ANN001 - pytest's tmp_path
+def _serve_two_workers(tmp_path, port: int) -> subprocess.Popen:  # pytest's tmp_path
     """`sauti serve --workers 2` on a fresh SQLite file (its output kept in ``server.stdout``)."""
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
@@ -63,7 +63,7 @@ def test_sauti_serve_runs_two_worker_processes(tmp_path) -> None:
         deadline = time.monotonic() + 40
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
                     assert response.status == 200
                     assert response.headers["Server"] == "Sauti"
                     assert "csrf_token" in response.read().decode()
@@ -100,7 +100,7 @@ def test_workers_stop_when_the_server_process_is_killed_outright(tmp_path) -> No
         assert time.monotonic() < deadline, "the workers went on running without their server"
         time.sleep(0.2)
     with pytest.raises(OSError):
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)  # noqa: S310
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
 
 
 def _is_zombie(pid: int) -> bool:
@@ -117,7 +117,7 @@ def test_requests_never_carry_the_server_process_environment() -> None:
 
     seen: dict = {}
 
-    def inner(environ, start_response):  # noqa: ANN001, ANN202 - a WSGI app
+    def inner(environ, start_response):  # a WSGI app
         seen.update(environ)
         start_response("200 OK", [])
         return [b""]

@@ -58,7 +58,7 @@ class _Page(HTMLParser):
         self.links: list[str] = []
         self._hidden = 0
 
-    def handle_starttag(self, tag: str, attrs) -> None:  # noqa: ANN001
+    def handle_starttag(self, tag: str, attrs) -> None:
         if tag in ("script", "style"):
             self._hidden += 1
         if tag == "a":
@@ -81,7 +81,7 @@ def read(html: str) -> _Page:
     return page
 
 
-def _approve_english_texts(admin) -> None:  # noqa: ANN001
+def _approve_english_texts(admin) -> None:
     from survey.services.consent_rules import text_registry
 
     for text in text_registry():
@@ -90,7 +90,7 @@ def _approve_english_texts(admin) -> None:  # noqa: ANN001
                               data={"state": "approved", "by": "Amina Njeri"}).status_code == 303
 
 
-def _upload_checked_profile(admin, profile: str = "generic") -> None:  # noqa: ANN001
+def _upload_checked_profile(admin, profile: str = "generic") -> None:
     real = ((resources.files("consent") / "profiles" / f"{profile}.yaml").read_text("utf-8")
             .replace("is_example: true", "is_example: false")
             .replace("last_verified: 2026-11-29", f"last_verified: {dt.date.today().isoformat()}"))
@@ -99,7 +99,7 @@ def _upload_checked_profile(admin, profile: str = "generic") -> None:  # noqa: A
 
 
 @pytest.fixture
-def people(app, make_user):  # noqa: ANN001, ANN201
+def people(app, make_user):
     make_user("fiona", "facilitator")
     make_user("ana", "analyst")
     make_user("ada", "admin")
@@ -109,7 +109,7 @@ def people(app, make_user):  # noqa: ANN001, ANN201
     return clients
 
 
-def _create(app, client, **extra) -> int:  # noqa: ANN001
+def _create(app, client, **extra) -> int:
     created = client.post("/facilitate/new", data={**FORM, **extra})
     assert created.status_code == 302, created.get_data(as_text=True)
     with app.app_context():
@@ -171,7 +171,7 @@ def test_refusals_of_open_for_children_read_as_plain_sentences(app, people) -> N
     assert {f: developer_words(f) for f in flashes + steps if developer_words(f)} == {}
 
 
-def _user_id(app, username: str) -> int:  # noqa: ANN001
+def _user_id(app, username: str) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(User.id).where(User.username == username))
 
@@ -227,7 +227,7 @@ def test_a_copy_has_the_settings_and_team_and_none_of_the_childrens_data(app, ma
     assert "This is a copy" in client.get(copied.location).get_data(as_text=True)
 
 
-def _row_counts(app) -> dict[str, int]:  # noqa: ANN001
+def _row_counts(app) -> dict[str, int]:
     with app.app_context():
         return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
                 for table in db.metadata.sorted_tables}
@@ -257,7 +257,7 @@ def test_the_preview_shows_each_age_group_and_language_and_stores_nothing(app, p
     assert people["ana"].get(f"/facilitate/{consultation}/preview").status_code == 403
 
 
-def _approve_bundled_arabic(app) -> None:  # noqa: ANN001
+def _approve_bundled_arabic(app) -> None:
     """The bundled translations stay drafts until reviewed; an administrator has reviewed Arabic
     (as the browser tests' bundled_consultation fixture does)."""
     import dataclasses
@@ -285,7 +285,7 @@ def test_every_console_address_leads_somewhere(app, people) -> None:
     assert "/safeguarding/" in fiona.get("/staff/").get_data(as_text=True)
 
 
-def _walk(client, start: list[str], *, skip: tuple[str, ...] = ()) -> dict[str, list]:  # noqa: ANN001
+def _walk(client, start: list[str], *, skip: tuple[str, ...] = ()) -> dict[str, list]:
     """Follow every link of the console from ``start``; each page's status and developer words."""
     seen: dict[str, list] = {}
     queue = list(start)
@@ -325,7 +325,7 @@ def test_the_console_of_a_realistic_setup_shows_no_developer_words(app, people) 
     consultation = _create(app, fiona, session_pin="1357")
     flashes = []
 
-    def flashed(response) -> None:  # noqa: ANN001
+    def flashed(response) -> None:
         flashes.extend(re.findall(r'class="flash[^"]*"[^>]*>(.*?)<', response.get_data(as_text=True), re.S))
 
     flashed(fiona.post(f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True))
@@ -366,7 +366,7 @@ def test_the_console_of_a_realistic_setup_shows_no_developer_words(app, people) 
         assert options == ["English"], (path, options)
 
 
-def _child_takes_part(app, consultation: int, facilitator) -> None:  # noqa: ANN001
+def _child_takes_part(app, consultation: int, facilitator) -> None:
     from survey.services import participants
 
     with app.app_context():

@@ -31,7 +31,7 @@ DECLARED = 200_000  # bytes each slow body claims: a deadline of 13 s
 
 
 @pytest.fixture
-def server(tmp_path):  # noqa: ANN001, ANN201
+def server(tmp_path):
     port = free_port()
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
@@ -90,7 +90,7 @@ class SlowBody(threading.Thread):
 def _timed(url: str, data: bytes | None = None) -> tuple[float, int]:
     started = time.monotonic()
     try:
-        with urllib.request.urlopen(url, data=data, timeout=10) as response:  # noqa: S310 - 127.0.0.1
+        with urllib.request.urlopen(url, data=data, timeout=10) as response:  # 127.0.0.1
             response.read()
             status = response.status
     except urllib.error.HTTPError as error:
@@ -169,7 +169,7 @@ def test_bodies_whole_chunked_or_too_large(server) -> None:
                          + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
     assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
     # Headers and status come back once: no doubled Content-Length from the front.
-    with urllib.request.urlopen(f"http://127.0.0.1:{server}/help", timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://127.0.0.1:{server}/help", timeout=10) as response:
         assert len(response.headers.get_all("Content-Length")) == 1
         assert response.headers["Server"] == "Sauti"
 

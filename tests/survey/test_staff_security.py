@@ -14,7 +14,7 @@ from survey.services import accounts
 from tests.conftest import STRONG_PASSWORD, sign_in
 
 
-def _signed_in(app, username: str, address: str = "10.0.0.1"):  # noqa: ANN001, ANN202
+def _signed_in(app, username: str, address: str = "10.0.0.1"):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = address
     assert sign_in(client, username).status_code == 302

@@ -40,7 +40,7 @@ ATTR = re.compile(r'(\w+)="([^"]*)"')
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
@@ -56,7 +56,7 @@ class Child:
     def call(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         try:
-            with self.opener.open(urllib.request.Request(self.base + path, data=body), timeout=20) as response:  # noqa: S310
+            with self.opener.open(urllib.request.Request(self.base + path, data=body), timeout=20) as response:
                 return response.status, response.headers.get("Location", ""), response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.headers.get("Location", ""), error.read().decode()
@@ -101,13 +101,13 @@ def _run(env: dict, *args: str, stdin: str | None = None, ok: bool = True) -> su
     return done
 
 
-def _app(url: str, instance: str, secret: str):  # noqa: ANN202 - a Flask app on a process's database
+def _app(url: str, instance: str, secret: str):  # a Flask app on a process's database
     from survey import create_app
 
     return create_app({**base_config(url), "SECRET_KEY": secret}, instance_path=instance)
 
 
-def _open_consultation(app, title: str) -> int:  # noqa: ANN001
+def _open_consultation(app, title: str) -> int:
     import datetime as dt
 
     from survey.extensions import db
@@ -131,7 +131,7 @@ def _open_consultation(app, title: str) -> int:  # noqa: ANN001
         return consultation.id
 
 
-def _start_session(app) -> None:  # noqa: ANN001 - the laptop's app, on its SQLite file
+def _start_session(app) -> None:  # the laptop's app, on its SQLite file
     import datetime as dt
 
     from survey.extensions import db
@@ -296,7 +296,7 @@ def test_two_field_laptops_hand_their_childrens_answers_to_the_central_server(tm
                 Participant.code_hash == hash_code(withdrawing[0], bytes.fromhex(package.code_key)))) == 0
 
 
-def _issue_known_codes(central_app, cid: int, site: str, count: int) -> list[tuple[str, str]]:  # noqa: ANN001
+def _issue_known_codes(central_app, cid: int, site: str, count: int) -> list[tuple[str, str]]:
     """Cards for ``site``, issued on the central server as `sauti sync package --cards` does."""
     from survey.extensions import db
     from survey.models import Consultation
@@ -319,7 +319,7 @@ def _as_posted(stored: list) -> dict[str, str]:
     return posted
 
 
-def _upgrade(app, user: str = "") -> None:  # noqa: ANN001
+def _upgrade(app, user: str = "") -> None:
     """Migrate a process's database from here (as `sauti db upgrade`), and make a staff account."""
     from flask_migrate import upgrade
 
@@ -338,7 +338,7 @@ def _stop(servers: list) -> None:
         server.wait(timeout=30)
 
 
-def _dispose(app) -> None:  # noqa: ANN001
+def _dispose(app) -> None:
     from survey.extensions import db
 
     with app.app_context():

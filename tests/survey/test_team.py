@@ -13,19 +13,19 @@ from tests.conftest import sign_in
 from tests.survey.test_consultation_setup import FORM
 
 
-def _created_by(app, client) -> int:  # noqa: ANN001
+def _created_by(app, client) -> int:
     created = client.post("/facilitate/new", data=FORM)
     assert created.status_code == 302, created.get_data(as_text=True)
     with app.app_context():
         return db.session.scalars(sa.select(Consultation.id).order_by(Consultation.id.desc())).first()
 
 
-def _user_id(app, username: str) -> int:  # noqa: ANN001
+def _user_id(app, username: str) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(User.id).where(User.username == username))
 
 
-def _audit(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
+def _audit(app) -> list[tuple[str, str, str]]:
     with app.app_context():
         return [(e.actor_name, e.action, e.target) for e in db.session.scalars(
             sa.select(AuditEvent).where(AuditEvent.action.startswith("team.")).order_by(AuditEvent.id))]
@@ -126,7 +126,7 @@ def test_the_setup_form_staffs_the_consultation(app, make_user) -> None:
     assert roles == [("ana", "analyst"), ("fiona", "facilitator"), ("fiona", "owner"), ("sam", "safeguarding")]
 
 
-def _created_by_with(app, client, **extra) -> int:  # noqa: ANN001
+def _created_by_with(app, client, **extra) -> int:
     created = client.post("/facilitate/new", data={**FORM, **extra})
     assert created.status_code == 302, created.get_data(as_text=True)
     with app.app_context():

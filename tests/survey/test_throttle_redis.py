@@ -36,7 +36,7 @@ SAUTI = [sys.executable, "-c", "from survey.cli import main; main()"]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
@@ -51,7 +51,7 @@ class _Browser:
     def call(self, url: str, data: dict | None = None) -> tuple[int, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         try:
-            with self.opener.open(urllib.request.Request(url, data=body, headers=self.headers),  # noqa: S310
+            with self.opener.open(urllib.request.Request(url, data=body, headers=self.headers),
                                   timeout=20) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:

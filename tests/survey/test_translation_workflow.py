@@ -16,13 +16,13 @@ from survey.models import AuditEvent, Consultation, TextApproval, TranslationSte
 from tests.conftest import STRONG_PASSWORD
 
 
-def _sign_in(app, username: str):  # noqa: ANN001, ANN202
+def _sign_in(app, username: str):
     client = app.test_client()
     assert client.post("/staff/sign-in", data={"username": username, "password": STRONG_PASSWORD}).status_code == 302
     return client
 
 
-def _bundled_record(app) -> int:  # noqa: ANN001
+def _bundled_record(app) -> int:
     from survey.services import instrument_store
 
     with app.app_context():
@@ -54,7 +54,7 @@ def test_the_language_menu_names_each_language_in_itself(app, make_consultation,
 
 
 # ----------------------------------------------------------------------------- opening rules
-def _draft(app, *, languages, country_profile="generic", wording=None) -> int:  # noqa: ANN001
+def _draft(app, *, languages, country_profile="generic", wording=None) -> int:
     from survey.services import consultations, instrument_store
     from survey.services.translations import set_wording
 
@@ -222,7 +222,7 @@ def test_xlsform_label_columns_are_named_for_translators(app, runner, tmp_path) 
 
 # ----------------------------------------------------------------------------- the console
 @pytest.fixture
-def admin(app, make_user):  # noqa: ANN001, ANN201
+def admin(app, make_user):
     make_user("ada", "admin")
     return _sign_in(app, "ada")
 
