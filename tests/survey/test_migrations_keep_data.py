@@ -19,12 +19,13 @@ TABLES = ("staff_user", "consultation", "membership", "participant", "answer", "
           "concern_flag", "signal")
 #: Values a CHECK constraint or a rule needs; other columns get a plain value of their type.
 CHOSEN = {("consultation", "state"): "open", ("participant", "state"): "answering",
-          ("participant", "permission"): "permission_seen", ("membership", "role"): ("facilitator", "analyst", "safeguarding"),
+          ("participant", "permission"): "permission_seen",
+          ("membership", "role"): ("facilitator", "analyst", "safeguarding"),
           ("concern_flag", "status"): "open", ("signal", "status"): "open", ("staff_user", "roles"): "facilitator",
           ("assent_event", "outcome"): "yes", ("consultation", "languages"): "en", ("consultation", "age_bands"): "B"}
 
 
-def _value(table: str, column: sa.Column, row: int):  # noqa: ANN202 - a value of the column's type
+def _value(table: str, column: sa.Column, row: int):  # a value of the column's type
     if (table, column.name) in CHOSEN:
         chosen = CHOSEN[(table, column.name)]
         return chosen[(row - 1) % len(chosen)] if isinstance(chosen, tuple) else chosen
@@ -44,7 +45,7 @@ def _value(table: str, column: sa.Column, row: int):  # noqa: ANN202 - a value o
     return f"{table[:3]}{column.name[:6]}{row}"
 
 
-def _fill(connection, rows_per_table: int = 3) -> dict[str, int]:  # noqa: ANN001 - a Connection
+def _fill(connection, rows_per_table: int = 3) -> dict[str, int]:  # a Connection
     metadata = sa.MetaData()
     metadata.reflect(connection, only=TABLES)
     for name in TABLES:
@@ -57,8 +58,8 @@ def _fill(connection, rows_per_table: int = 3) -> dict[str, int]:  # noqa: ANN00
     return _counts(connection)
 
 
-def _counts(connection) -> dict[str, int]:  # noqa: ANN001 - a Connection
-    return {name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar() for name in TABLES}  # noqa: S608 - fixed names
+def _counts(connection) -> dict[str, int]:  # a Connection
+    return {name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar() for name in TABLES}  # fixed names
 
 
 def test_upgrading_and_downgrading_keeps_every_row(tmp_path) -> None:
