@@ -59,7 +59,7 @@ def _fill(connection, rows_per_table: int = 3) -> dict[str, int]:  # a Connectio
 
 
 def _counts(connection) -> dict[str, int]:  # a Connection
-    return {name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar() for name in TABLES}  # fixed names
+    return {name: connection.execute(sa.text(f"SELECT count(*) FROM {name}")).scalar() for name in TABLES}
 
 
 def test_upgrading_and_downgrading_keeps_every_row(tmp_path) -> None:
