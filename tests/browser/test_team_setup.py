@@ -35,7 +35,8 @@ def _organisation_ready(app, tmp_path: Path) -> None:
     from survey.extensions import db
     from survey.models import User
     from survey.services import instrument_store, profile_store
-    from survey.services.consent_rules import approve_text, text_registry
+    from survey.services.consent_rules import text_registry
+    from survey.services.translations import set_text_state
 
     real = ((resources.files("consent") / "profiles" / "generic.yaml").read_text("utf-8")
             .replace("is_example: true", "is_example: false")
@@ -44,7 +45,7 @@ def _organisation_ready(app, tmp_path: Path) -> None:
         admin = db.session.scalar(db.select(User).where(User.username == "ada"))
         for text in text_registry():
             if text.language == "en":
-                approve_text(text.text_id, admin)
+                set_text_state(text.text_id, "approved", by="Amina Njeri", actor=admin)
         profile_store.upload(real.encode(), actor=admin)
         instrument_store.store_bundled()
 
