@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
+import re
 from html.parser import HTMLParser
 
 from flask import Flask
@@ -135,6 +136,14 @@ def walk(client: FlaskClient, age: int, *, choose: dict[str, str] | None = None,
         posted = client.post(location, data=answers_for(html, age, choose, pick, written))
         assert posted.status_code == 302, (location, posted.status_code, posted.get_data(as_text=True)[:800])
         location = posted.location.removeprefix("http://localhost")
+        if location.startswith("/p/noted"):  # a written answer went to the safeguarding lead
+            noted = client.get(location)
+            assert noted.status_code == 200, noted.status_code
+            seen.pages.append(noted.get_data(as_text=True))
+            onward = re.search(r'href="(/p/(?:q/[^"]+|end))"', seen.pages[-1])
+            assert onward, "the calm page leads nowhere"
+            location = onward.group(1)
+            continue
         if not location.startswith("/p/q/"):
             end = client.get(location)
             seen.end_status = end.status_code
