@@ -54,8 +54,7 @@ __all__ = [
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe qualitative palette.
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-             "#000000")
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 #: ColorBrewer BrBG diverging classes (colour-blind safe), low -> high.
 BRBG = {
     2: ("#d8b365", "#5ab4ac"),
@@ -130,8 +129,9 @@ class ChartResult:
         It starts in English words (a left-to-right sentence), the chart's title quoted
         inside, so that a title in Arabic does not turn the sentence around.
         """
-        reason = ("every number in it comes from a group too small to show without risking "
-                  "that a child could be recognised.")
+        reason = (
+            "every number in it comes from a group too small to show without risking that a child could be recognised."
+        )
         if not self.title:
             return f"This chart is not drawn: {reason}"
         return f"No chart is drawn for \u201c{self.title}\u201d: {reason}"
@@ -150,8 +150,7 @@ class ChartResult:
         buf = io.BytesIO()
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="constrained_layout not applied")
-            self.figure.savefig(buf, format="pdf", metadata={"Creator": None, "Producer": None,
-                                                             "CreationDate": None})
+            self.figure.savefig(buf, format="pdf", metadata={"Creator": None, "Producer": None, "CreationDate": None})
         return buf.getvalue()
 
     def to_svg(self) -> str:
@@ -212,9 +211,11 @@ def likert_chart(
         raise ValueError("likert_chart needs a released frequency table")
     cb = _as_codebook(codebook) or dict(rel.meta.get("codebook", {}))
     d = rel.data[rel.data["kind"] == "valid"]
-    group_cols = [c for c in d.columns if c not in ("item", "answer", "kind", "count",
-                                                     "denominator", "percent", "ci_low",
-                                                     "ci_high", "flag")]
+    group_cols = [
+        c
+        for c in d.columns
+        if c not in ("item", "answer", "kind", "count", "denominator", "percent", "ci_low", "ci_high", "flag")
+    ]
     rows, hidden = [], []
     for keys, block in d.groupby(["item", *group_cols], sort=False, observed=True):
         keys = keys if isinstance(keys, tuple) else (keys,)
@@ -224,8 +225,7 @@ def likert_chart(
         levels = list(meta.choices)
         b = block.set_index("answer").reindex(levels)
         n = b["denominator"].iloc[0]
-        label = _row_label(meta.label or str(item), group, n,
-                           b["flag"].iloc[0] if "flag" in b else "")
+        label = _row_label(meta.label or str(item), group, n, b["flag"].iloc[0] if "flag" in b else "")
         if b["count"].isna().any() or b["percent"].isna().any() or pd.isna(n) or n == 0:
             hidden.append(label)
             continue
@@ -244,8 +244,9 @@ def likert_chart(
         left = -(sum(pct[i] for i in low_idx) + (pct[mid] / 2 if mid is not None else 0))
         for i, code in enumerate(levels):
             lab = meta.label_of(code) if code not in legend_done else None
-            ax.barh(y, pct[i], left=left, color=colors[i], edgecolor="white", linewidth=0.5,
-                    label=lab, gid=f"{item}|{code}")
+            ax.barh(
+                y, pct[i], left=left, color=colors[i], edgecolor="white", linewidth=0.5, label=lab, gid=f"{item}|{code}"
+            )
             legend_done.add(code)
             drawn.append((label, code, pct[i], left))
             left += pct[i]
@@ -255,8 +256,9 @@ def likert_chart(
     ax.set_xticks([-100, -50, 0, 50, 100], ["100 %", "50 %", "0", "50 %", "100 %"])
     ax.invert_yaxis()
     if rows:
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(rows[0][2]),
-                  frameon=False, fontsize="small")
+        ax.legend(
+            loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(rows[0][2]), frameon=False, fontsize="small"
+        )
     ax.set_title(_wrap(title or rel.title, 70, 2), loc="left")
     data = pd.DataFrame(drawn, columns=["row", "answer", "percent", "left"])
     parts = []
@@ -276,7 +278,7 @@ def _split(levels, pct, meta):
     cut = mid if mid is not None else len(levels) // 2
     lo = float(sum(pct[:cut]))
     neu = float(pct[mid]) if mid is not None else 0.0
-    hi = float(sum(pct[(mid + 1 if mid is not None else cut):]))
+    hi = float(sum(pct[(mid + 1 if mid is not None else cut) :]))
     return lo, neu, hi
 
 
@@ -298,9 +300,11 @@ def bar_chart(
     cb = _as_codebook(codebook) or dict(rel.meta.get("codebook", {}))
     meta = cb.get(item) or ItemMeta(item)
     d = rel.data[(rel.data["item"] == item) & (rel.data["kind"] == "valid")]
-    group_cols = [c for c in d.columns if c not in ("item", "answer", "kind", "count",
-                                                     "denominator", "percent", "ci_low",
-                                                     "ci_high", "flag")]
+    group_cols = [
+        c
+        for c in d.columns
+        if c not in ("item", "answer", "kind", "count", "denominator", "percent", "ci_low", "ci_high", "flag")
+    ]
     if group_cols:
         raise ValueError("bar_chart draws an overall table; release it without a breakdown")
     fig, ax = _figure(len(d))
@@ -314,8 +318,15 @@ def bar_chart(
             continue
         ax.barh(y, r.percent, color=OKABE_ITO[0], gid=f"{item}|{r.answer}")
         if pd.notna(r.ci_low):
-            ax.errorbar(r.percent, y, xerr=[[r.percent - r.ci_low], [r.ci_high - r.percent]],
-                        fmt="none", ecolor="#333333", capsize=3, linewidth=0.8)
+            ax.errorbar(
+                r.percent,
+                y,
+                xerr=[[r.percent - r.ci_low], [r.ci_high - r.percent]],
+                fmt="none",
+                ecolor="#333333",
+                capsize=3,
+                linewidth=0.8,
+            )
         ax.text(r.percent + 1, y + 0.25, f"{r.percent:.0f} %", fontsize="small")
         shown.append((label, float(r.percent)))
     ax.set_yticks(range(len(d)), [_wrap(meta.label_of(a), 30, 2) for a in d["answer"]])
@@ -327,14 +338,17 @@ def bar_chart(
     head = title or meta.label or item
     # "(n = 1,615)" stays on one line (no-break spaces).
     ax.set_title(_wrap(f"{head} ({n_text.replace(' ', chr(0xA0))})", 70, 2), loc="left")
-    alt = (f"Bar chart: {head}, {n_text}"
-           + (" (children could choose more than one)" if meta.type == "multi" else "")
-           + ". " + "; ".join(f"{lab} {p:.0f} %" for lab, p in shown) + ".")
+    alt = (
+        f"Bar chart: {head}, {n_text}"
+        + (" (children could choose more than one)" if meta.type == "multi" else "")
+        + ". "
+        + "; ".join(f"{lab} {p:.0f} %" for lab, p in shown)
+        + "."
+    )
     if hidden:
         alt += f" Not shown (small numbers): {', '.join(hidden)}."
     data = pd.DataFrame(shown, columns=["answer", "percent"])
-    return ChartResult(fig, alt, data, f"{NOT_SHOWN}: {', '.join(hidden)}" if hidden else "",
-                       head)
+    return ChartResult(fig, alt, data, f"{NOT_SHOWN}: {', '.join(hidden)}" if hidden else "", head)
 
 
 def release_item_chart(item: Mapping[str, Any]) -> ChartResult:
@@ -423,14 +437,18 @@ def breakdown_chart(released: ReleasedTable, title: str = "") -> ChartResult:
     for j, col in enumerate(t.columns):
         vals = t[col].to_numpy(dtype=float, na_value=np.nan)
         ys = np.arange(len(t)) + j * width
-        ax.barh(ys[~np.isnan(vals)], vals[~np.isnan(vals)], height=width,
-                color=OKABE_ITO[j % len(OKABE_ITO)], label=str(col))
+        ax.barh(
+            ys[~np.isnan(vals)],
+            vals[~np.isnan(vals)],
+            height=width,
+            color=OKABE_ITO[j % len(OKABE_ITO)],
+            label=str(col),
+        )
         for y, v in zip(ys, vals, strict=True):
             if np.isnan(v):
                 ax.text(0, y, " s", va="center", fontsize="x-small")
     for g, r in t.iterrows():
-        parts.append(f"{g}: " + ", ".join(
-            f"{c} {'s' if pd.isna(v) else format(int(v), ',')}" for c, v in r.items()))
+        parts.append(f"{g}: " + ", ".join(f"{c} {'s' if pd.isna(v) else format(int(v), ',')}" for c, v in r.items()))
     ax.set_yticks(np.arange(len(t)) + 0.4 - width / 2, [str(i) for i in t.index])
     ax.invert_yaxis()
     # Legend from explicit swatches (a category hidden everywhere draws no bar to copy a
@@ -438,9 +456,14 @@ def breakdown_chart(released: ReleasedTable, title: str = "") -> ChartResult:
     from matplotlib.patches import Patch
 
     handles = [Patch(color=OKABE_ITO[j % len(OKABE_ITO)], label=str(c)) for j, c in enumerate(t.columns)]
-    ax.legend(handles=handles, frameon=False, fontsize="small", loc="upper center",
-              bbox_to_anchor=(0.5, -0.12 - 0.6 / max(1.0, fig.get_figheight())),
-              ncol=min(len(handles), 5))
+    ax.legend(
+        handles=handles,
+        frameon=False,
+        fontsize="small",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12 - 0.6 / max(1.0, fig.get_figheight())),
+        ncol=min(len(handles), 5),
+    )
     top, bottom = -width / 2 - 0.15, len(t) - 1 + (len(t.columns) - 0.5) * width + 0.15
     ax.set_ylim(bottom, top)
     _count_axis(ax)
@@ -465,15 +488,13 @@ def ranking_chart(
     fig, ax = _figure(len(d))
     parts = []
     names: Sequence[str] = [labels.get(o, o) for o in d["option"]]
-    for y, (name, v, mr) in enumerate(zip(names, d[value], d.get("mean_rank", d[value]),
-                                          strict=True)):
+    for y, (name, v, mr) in enumerate(zip(names, d[value], d.get("mean_rank", d[value]), strict=True)):
         if pd.isna(v):
             ax.text(0, y, " s", va="center")
             parts.append(f"{name} not shown")
             continue
         ax.barh(y, float(v), color=OKABE_ITO[2], gid=str(name))
-        ax.text(float(v), y, f" {float(v):.2f} (mean rank {float(mr):.1f})", va="center",
-                fontsize="small")
+        ax.text(float(v), y, f" {float(v):.2f} (mean rank {float(mr):.1f})", va="center", fontsize="small")
         parts.append(f"{name} {float(v):.2f}")
     ax.set_yticks(range(len(d)), list(names))
     ax.invert_yaxis()

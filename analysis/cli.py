@@ -27,23 +27,31 @@ def _progress(msg: str, start: float) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed so the ``sauti`` CLI can reuse it)."""
-    p = argparse.ArgumentParser(prog="sauti-analysis",
-                                description="Reports and exports with disclosure control.")
+    p = argparse.ArgumentParser(prog="sauti-analysis", description="Reports and exports with disclosure control.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("report", help="programme report from an export file")
-    r.add_argument("--input", required=True, type=Path,
-                   help="long-format file (.csv/.parquet) or a sauti export (.csv/.xlsx/.sav/.parquet)")
+    r.add_argument(
+        "--input",
+        required=True,
+        type=Path,
+        help="long-format file (.csv/.parquet) or a sauti export (.csv/.xlsx/.sav/.parquet)",
+    )
     r.add_argument("--out", required=True, type=Path, help="report .html (or a directory)")
-    r.add_argument("--codebook", type=Path,
-                   help="codebook JSON (long files) or the export's codebook CSV (default: found "
-                        "next to the export, or inferred)")
+    r.add_argument(
+        "--codebook",
+        type=Path,
+        help="codebook JSON (long files) or the export's codebook CSV (default: found next to the export, or inferred)",
+    )
     r.add_argument("--xlsx", type=Path, help="also write the tables to this .xlsx")
     r.add_argument("--pdf", type=Path, help="also write the report to this .pdf")
     r.add_argument("--title", default="Consultation report")
-    r.add_argument("--inputs", type=Path,
-                   help="JSON with programme records (funnel, gc12, influence_log, ...)")
-    r.add_argument("--k", type=int, default=None,
-                   help=f"suppress counts below k (min {MIN_K}; default: SAUTI_DISCLOSURE_K, else {DEFAULT_K})")
+    r.add_argument("--inputs", type=Path, help="JSON with programme records (funnel, gc12, influence_log, ...)")
+    r.add_argument(
+        "--k",
+        type=int,
+        default=None,
+        help=f"suppress counts below k (min {MIN_K}; default: SAUTI_DISCLOSURE_K, else {DEFAULT_K})",
+    )
     r.add_argument("--no-charts", action="store_true")
     d = sub.add_parser("demo", help="write a synthetic export for trying things out")
     d.add_argument("--out", required=True, type=Path)
@@ -106,8 +114,9 @@ def _export(args) -> int:
     start = time.perf_counter()
     long, cb = _load(args)
     _progress(f"read {len(long):,} answers", start)
-    files, rel = export_deidentified(long, args.out_dir, fmt=args.format, keys=args.keys,
-                                     codebook=cb, policy=MicrodataPolicy(k=args.k))
+    files, rel = export_deidentified(
+        long, args.out_dir, fmt=args.format, keys=args.keys, codebook=cb, policy=MicrodataPolicy(k=args.k)
+    )
     for f in files:
         _progress(f"wrote {f}", start)
     print(f"global risk {rel.risk.global_risk:.3%}; {rel.risk.n} records")
@@ -121,8 +130,7 @@ def _demo(args) -> int:
     long = synthetic_long(args.n, seed=args.seed)
     long.to_csv(args.out, index=False)
     if args.codebook:
-        args.codebook.write_text(json.dumps(codebook_to_dict(synthetic_codebook()), indent=1),
-                                 encoding="utf-8")
+        args.codebook.write_text(json.dumps(codebook_to_dict(synthetic_codebook()), indent=1), encoding="utf-8")
     print(f"wrote {len(long):,} answers of {args.n:,} children to {args.out}")
     return 0
 

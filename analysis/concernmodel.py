@@ -89,7 +89,7 @@ def _letters(token: str) -> tuple[str, ...]:
     """The character n-grams of one word (the same words come back in answer after answer)."""
     padded = f" {token} "
     low, high = NGRAMS
-    return tuple(padded[i:i + n] for n in range(low, min(high, len(padded)) + 1) for i in range(len(padded) - n + 1))
+    return tuple(padded[i : i + n] for n in range(low, min(high, len(padded)) + 1) for i in range(len(padded) - n + 1))
 
 
 def pieces(text: str) -> list[str]:
@@ -110,7 +110,7 @@ def pieces(text: str) -> list[str]:
             continue
         step = WINDOW // 2
         for start in range(0, len(tokens) - step, step):
-            out.append(" ".join(tokens[start:start + WINDOW]))
+            out.append(" ".join(tokens[start : start + WINDOW]))
     return out
 
 
@@ -173,12 +173,17 @@ def load_model() -> ConcernModel:
 
 
 def _from_dict(data: dict) -> ConcernModel:
-    return ConcernModel({t: (float(v[0]), float(v[1])) for t, v in data["terms"].items()},
-                        float(data["intercept"]), float(data["flag_at"]), float(data["keep_rule_at"]))
+    return ConcernModel(
+        {t: (float(v[0]), float(v[1])) for t, v in data["terms"].items()},
+        float(data["intercept"]),
+        float(data["flag_at"]),
+        float(data["keep_rule_at"]),
+    )
 
 
-def fit(rows: Iterable[tuple[bool, str]], *, flag_at: float = FLAG_AT,
-        keep_rule_at: float = KEEP_RULE_AT) -> ConcernModel:
+def fit(
+    rows: Iterable[tuple[bool, str]], *, flag_at: float = FLAG_AT, keep_rule_at: float = KEEP_RULE_AT
+) -> ConcernModel:
     """Train the model on ``(is_concern, text)`` pairs (needs scikit-learn: ``pip install .[train]``)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -189,17 +194,24 @@ def fit(rows: Iterable[tuple[bool, str]], *, flag_at: float = FLAG_AT,
     model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
     model.fit(matrix, [bool(label) for label, _ in rows])
     coef = model.coef_[0]
-    terms = {term: (round(float(vectorizer.idf_[i]), 5), round(float(coef[i]), 5))
-             for term, i in vectorizer.vocabulary_.items() if round(float(coef[i]), 5) != 0.0}
+    terms = {
+        term: (round(float(vectorizer.idf_[i]), 5), round(float(coef[i]), 5))
+        for term, i in vectorizer.vocabulary_.items()
+        if round(float(coef[i]), 5) != 0.0
+    }
     return ConcernModel(dict(sorted(terms.items())), round(float(model.intercept_[0]), 5), flag_at, keep_rule_at)
 
 
 def to_json(model: ConcernModel) -> str:
     """The model file's text (sorted, rounded: the same data gives the same bytes)."""
-    data = {"about": "analysis/concernmodel.py: logistic regression over tf-idf n-grams; "
-                     "written by python -m analysis.concernmodel --write",
-            "flag_at": model.flag_at, "keep_rule_at": model.keep_rule_at, "intercept": model.intercept,
-            "terms": {t: list(v) for t, v in model.terms.items()}}
+    data = {
+        "about": "analysis/concernmodel.py: logistic regression over tf-idf n-grams; "
+        "written by python -m analysis.concernmodel --write",
+        "flag_at": model.flag_at,
+        "keep_rule_at": model.keep_rule_at,
+        "intercept": model.intercept,
+        "terms": {t: list(v) for t, v in model.terms.items()},
+    }
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n"
 
 
@@ -213,8 +225,10 @@ def labelled_sets(folder: Path) -> dict[str, list[tuple[str, bool, str]]]:
         rows = []
         for path in sorted(sub.glob("*.tsv")):
             with open(path, encoding="utf-8", newline="") as handle:
-                rows.extend((path.stem, row["label"] == "concern", row["text"])
-                            for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+                rows.extend(
+                    (path.stem, row["label"] == "concern", row["text"])
+                    for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+                )
         if rows:
             out[name] = rows
     return out
@@ -222,14 +236,19 @@ def labelled_sets(folder: Path) -> dict[str, list[tuple[str, bool, str]]]:
 
 def training_rows(folder: Path, sets: Sequence[str] | None = None) -> list[tuple[bool, str]]:
     """The ``(is_concern, text)`` pairs of the named sets (all when ``sets`` is None)."""
-    return [(label, text) for name, rows in labelled_sets(folder).items() if sets is None or name in sets
-            for _, label, text in rows]
+    return [
+        (label, text)
+        for name, rows in labelled_sets(folder).items()
+        if sets is None or name in sets
+        for _, label, text in rows
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the concern model on the labelled sentences.")
-    parser.add_argument("--data", type=Path,
-                        default=Path(__file__).resolve().parents[1] / "tests" / "analysis" / "data" / "screening")
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "analysis" / "data" / "screening"
+    )
     parser.add_argument("--write", action="store_true", help="write analysis/screening/model.json")
     args = parser.parse_args(argv)
     model = fit(training_rows(args.data))

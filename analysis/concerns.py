@@ -72,21 +72,27 @@ __all__ = [
 
 #: The kinds of concern a rule may name (what the safeguarding lead's queue groups by).
 CATEGORIES = (
-    "sexual_abuse", "online_exploitation", "grooming", "physical_abuse", "self_harm", "neglect",
-    "trafficking", "threats",
+    "sexual_abuse",
+    "online_exploitation",
+    "grooming",
+    "physical_abuse",
+    "self_harm",
+    "neglect",
+    "trafficking",
+    "threats",
 )
 
-_DIGITS = {ord(a): str(i) for i, a in enumerate("٠١٢٣٤٥٦٧٨٩")} | {
-    ord(a): str(i) for i, a in enumerate("۰۱۲۳۴۵۶۷۸۹")}
-_LETTERS = str.maketrans({"ة": "ه", "ى": "ي", "ـ": None, "ک": "ك", "ی": "ي", "ٱ": "ا", "ﻻ": "لا"}
-                         | _DIGITS)
+_DIGITS = {ord(a): str(i) for i, a in enumerate("٠١٢٣٤٥٦٧٨٩")} | {ord(a): str(i) for i, a in enumerate("۰۱۲۳۴۵۶۷۸۹")}
+_LETTERS = str.maketrans({"ة": "ه", "ى": "ي", "ـ": None, "ک": "ك", "ی": "ي", "ٱ": "ا", "ﻻ": "لا"} | _DIGITS)
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
 _REPEATS = re.compile(r"([^\W\d])\1+")
 _WORD = re.compile(r"\w+")
 #: Words in nearly every answer: an element that matches one of them ("me", "he", "mimi") is looked
 #: for last, so that an answer without the rarer words of a rule is passed over after one search.
-_COMMON_WORDS = ("i me my he she they you we it the a to and is was je moi il elle on le la les de et yo mi "
-                 "el ella que y ni na wa ya mimi yeye wao انا هو هي في من على")
+_COMMON_WORDS = (
+    "i me my he she they you we it the a to and is was je moi il elle on le la les de et yo mi "
+    "el ella que y ni na wa ya mimi yeye wao انا هو هي في من على"
+)
 #: The script a rule file's words are written in (a text with no letter of it is skipped).
 _SCRIPTS = {"latin": re.compile(r"[a-z]"), "arabic": re.compile(r"[\u0600-\u06ff]")}
 
@@ -103,8 +109,9 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
-def words(text: str, apostrophe: str = "", replace: Mapping[str, tuple[str, ...]] | None = None,
-          *, folded: bool = False) -> list[str]:
+def words(
+    text: str, apostrophe: str = "", replace: Mapping[str, tuple[str, ...]] | None = None, *, folded: bool = False
+) -> list[str]:
     """The folded words of ``text``, repeated letters once, text-speak replaced.
 
     Examples
@@ -192,9 +199,13 @@ class RuleSet:
         def spans(rx: re.Pattern) -> list[tuple[int, int]]:
             key = id(rx)
             if key not in cache:
-                cache[key] = [(bisect.bisect_right(starts, m.start()) - 1,
-                               bisect.bisect_right(starts, max(m.end() - 1, m.start())) - 1)
-                              for m in rx.finditer(joined)]
+                cache[key] = [
+                    (
+                        bisect.bisect_right(starts, m.start()) - 1,
+                        bisect.bisect_right(starts, max(m.end() - 1, m.start())) - 1,
+                    )
+                    for m in rx.finditer(joined)
+                ]
             return cache[key]
 
         guard = self.guard if guard is None else guard
@@ -203,12 +214,18 @@ class RuleSet:
         found = []
         for rule in self.rules:
             if all(spans(rule.elements[i]) for i in rule.probe_order) and self._fires(
-                    rule, [spans(rx) for rx in rule.elements], guards, denials):
+                rule, [spans(rx) for rx in rule.elements], guards, denials
+            ):
                 found.append(Concern(self.language, rule.id, rule.category))
         return found
 
-    def _fires(self, rule: _Rule, hits: list[list[tuple[int, int]]], guards: list[tuple[int, int]],
-               denials: list[tuple[int, int]]) -> bool:
+    def _fires(
+        self,
+        rule: _Rule,
+        hits: list[list[tuple[int, int]]],
+        guards: list[tuple[int, int]],
+        denials: list[tuple[int, int]],
+    ) -> bool:
         for combo in self._near(rule.window, hits):
             first = min(start for start, _ in combo)
             last = max(end for _, end in combo)
@@ -216,8 +233,7 @@ class RuleSet:
                 continue
             if rule.ordered and any(a[0] > b[0] for a, b in itertools.pairwise(combo)):
                 continue
-            if rule.guarded and any(first - self.guard_reach <= g_end < first
-                                    for _, g_end in guards):
+            if rule.guarded and any(first - self.guard_reach <= g_end < first for _, g_end in guards):
                 continue
             if rule.guarded and len(combo) > 1 and any(first < d_start < last for d_start, _ in denials):
                 continue  # "ne m'ont jamais frappé": a denial between the words the rule pairs
@@ -269,8 +285,9 @@ def _compile_terms(terms: Iterable[str], apostrophe: str, replace: Mapping[str, 
     return re.compile(r"(?<!\S)(?:" + body + r")(?!\S)")
 
 
-def _element(spec: object, groups: Mapping[str, list[str]], apostrophe: str,
-             replace: Mapping[str, tuple[str, ...]], where: str) -> re.Pattern:
+def _element(
+    spec: object, groups: Mapping[str, list[str]], apostrophe: str, replace: Mapping[str, tuple[str, ...]], where: str
+) -> re.Pattern:
     if isinstance(spec, str) and spec in groups:
         return _compile(groups[spec], apostrophe, replace)
     if isinstance(spec, str) and spec.isupper():
@@ -306,22 +323,41 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
         if elements == [None]:
             raise ValueError(f"{where}: a rule needs 'all' or 'any'")
         compiled = tuple(_element(e, groups, apostrophe, replace, where) for e in elements)
-        order = tuple(sorted(range(len(compiled)), key=lambda i: (
-            compiled[i].search(_COMMON_WORDS) is not None, -compiled[i].pattern.count("|"))))
-        rules.append(_Rule(raw["id"], raw["category"], compiled, int(raw.get("window", 8)),
-                           bool(raw.get("guard", True)), bool(raw.get("ordered", False)), order))
+        order = tuple(
+            sorted(
+                range(len(compiled)),
+                key=lambda i: (compiled[i].search(_COMMON_WORDS) is not None, -compiled[i].pattern.count("|")),
+            )
+        )
+        rules.append(
+            _Rule(
+                raw["id"],
+                raw["category"],
+                compiled,
+                int(raw.get("window", 8)),
+                bool(raw.get("guard", True)),
+                bool(raw.get("ordered", False)),
+                order,
+            )
+        )
     guard_terms = data.get("guards") or []
     script = data.get("script", "latin")
     if script not in _SCRIPTS:
         raise ValueError(f"{language}: script must be one of {', '.join(_SCRIPTS)}")
     denials = data.get("denials") or []
     firsts = dict.fromkeys(rule.elements[rule.probe_order[0]].pattern for rule in rules)
-    return RuleSet(language, apostrophe, replace, tuple(rules),
-                   _compile(guard_terms, apostrophe, replace) if guard_terms else None,
-                   int(data.get("guard_reach", 3)), _SCRIPTS[script],
-                   _compile(denials, apostrophe, replace) if denials else None,
-                   re.compile("|".join(f"(?:{p})" for p in firsts)) if firsts else None,
-                   _compile(data["hypothetical"], apostrophe, replace) if data.get("hypothetical") else None)
+    return RuleSet(
+        language,
+        apostrophe,
+        replace,
+        tuple(rules),
+        _compile(guard_terms, apostrophe, replace) if guard_terms else None,
+        int(data.get("guard_reach", 3)),
+        _SCRIPTS[script],
+        _compile(denials, apostrophe, replace) if denials else None,
+        re.compile("|".join(f"(?:{p})" for p in firsts)) if firsts else None,
+        _compile(data["hypothetical"], apostrophe, replace) if data.get("hypothetical") else None,
+    )
 
 
 def rule_languages() -> tuple[str, ...]:
@@ -350,8 +386,10 @@ def _shared_guards(rule_sets: tuple[RuleSet, ...]) -> dict[str, re.Pattern | Non
         patterns = by_script.setdefault(rule_set.script.pattern, [])
         if rule_set.guard is not None:
             patterns.append(rule_set.guard.pattern)
-    return {script: re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-            for script, patterns in by_script.items()}
+    return {
+        script: re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+        for script, patterns in by_script.items()
+    }
 
 
 #: The concern reported when only the statistical model (:mod:`analysis.concernmodel`) flags an answer.
@@ -359,8 +397,9 @@ MODEL_CONCERN = Concern("model", "statistical", "unclassified")
 _SHIPPED = object()
 
 
-def find_concerns(text: str, rule_sets: Iterable[RuleSet] | None = None,
-                  model: object = _SHIPPED) -> tuple[Concern, ...]:
+def find_concerns(
+    text: str, rule_sets: Iterable[RuleSet] | None = None, model: object = _SHIPPED
+) -> tuple[Concern, ...]:
     """Why ``text`` goes to the safeguarding lead: the rules it matches, or the model (empty: no concern).
 
     The rules of every language are matched, then the model reads the answer and
@@ -414,8 +453,9 @@ class Score:
     false_alarms: tuple[str, ...]
 
 
-def evaluate(labelled: Iterable[tuple[bool, str]], rule_sets: Iterable[RuleSet] | None = None,
-             model: object = _SHIPPED) -> Score:
+def evaluate(
+    labelled: Iterable[tuple[bool, str]], rule_sets: Iterable[RuleSet] | None = None, model: object = _SHIPPED
+) -> Score:
     """Recall on the concerns and false-positive rate on the ordinary answers.
 
     Parameters
@@ -445,5 +485,11 @@ def evaluate(labelled: Iterable[tuple[bool, str]], rule_sets: Iterable[RuleSet] 
             n_ok += 1
             if flagged:
                 alarms.append(text)
-    return Score(n_concern, n_ok, 1 - len(missed) / n_concern if n_concern else 1.0,
-                 len(alarms) / n_ok if n_ok else 0.0, tuple(missed), tuple(alarms))
+    return Score(
+        n_concern,
+        n_ok,
+        1 - len(missed) / n_concern if n_concern else 1.0,
+        len(alarms) / n_ok if n_ok else 0.0,
+        tuple(missed),
+        tuple(alarms),
+    )

@@ -214,9 +214,11 @@ def frequencies(
     """
     cb = _as_codebook(codebook, long) or infer_codebook(long)
     by = _by_list(by)
-    wanted = list(items) if items is not None else [
-        i for i in long["item"].cat.categories if i in cb and cb[i].type != "text"
-    ]
+    wanted = (
+        list(items)
+        if items is not None
+        else [i for i in long["item"].cat.categories if i in cb and cb[i].type != "text"]
+    )
     counts, cats = frame_counts(long, ["item", *by, "answer"])
     item_cats, group_cats, answer_cats = cats[0], cats[1:-1], cats[-1]
     gshape = tuple(len(g) for g in group_cats)
@@ -253,10 +255,7 @@ def frequencies(
         kind = ["valid"] * nsub + ["rns" if c == RNS else "dk" for c in RESERVED]
         rows = {
             "item": np.repeat(item, ng * len(codes)),
-            **{
-                b: np.repeat([group_cats[k][g[k]] for g in groups], len(codes))
-                for k, b in enumerate(by)
-            },
+            **{b: np.repeat([group_cats[k][g[k]] for g in groups], len(codes)) for k, b in enumerate(by)},
             "answer": np.tile(codes, ng),
             "kind": np.tile(kind, ng),
             "count": block.ravel(),
@@ -265,8 +264,7 @@ def frequencies(
         frames.append(pd.DataFrame(rows))
     if not frames:
         return pd.DataFrame(
-            columns=["item", *by, "answer", "kind", "count", "denominator", "percent",
-                     "ci_low", "ci_high"]
+            columns=["item", *by, "answer", "kind", "count", "denominator", "percent", "ci_low", "ci_high"]
         )
     out = pd.concat(frames, ignore_index=True)
     k = out["count"].to_numpy(dtype=float)
@@ -322,8 +320,7 @@ def _multi_denominators(long, items, by, group_cats, ng):
         bits[rid[mask] * n_items + m[mask]] = True
         on = np.flatnonzero(bits)
         r, k = on // n_items, on % n_items
-        res.append(np.bincount(k * ng + resp_group[r], minlength=n_items * ng)
-                   .reshape(n_items, ng))
+        res.append(np.bincount(k * ng + resp_group[r], minlength=n_items * ng).reshape(n_items, ng))
     for it, k in pos.items():
         out[it] = (res[0][k], res[1][k])
     for it in items:
@@ -372,8 +369,7 @@ def likert_summary(
         keys = keys if isinstance(keys, tuple) else (keys,)
         meta = cb[keys[0]]
         L = len(meta.choices)
-        c = block.set_index("answer")["count"].reindex(list(meta.choices)).fillna(0).to_numpy(
-            dtype=float)
+        c = block.set_index("answer")["count"].reindex(list(meta.choices)).fillna(0).to_numpy(dtype=float)
         n = c.sum()
         ctr = (L + 1) / 2 if center is None else float(center)
         if not (1.5 <= ctr <= L - 0.5) or (ctr * 2) % 1:
@@ -390,5 +386,4 @@ def likert_summary(
         else:
             low = neutral = high = mean = sd = np.nan
         rows.append((*keys, low, neutral, high, mean, sd, int(n)))
-    return pd.DataFrame(rows, columns=["item", *by, "low", "neutral", "high", "mean", "sd",
-                                       "n"])
+    return pd.DataFrame(rows, columns=["item", *by, "low", "neutral", "high", "mean", "sd", "n"])

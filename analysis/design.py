@@ -36,8 +36,7 @@ from scipy import stats
 
 from .frames import ItemMeta, _as_codebook
 
-__all__ = ["DesignEffect", "ICCResult", "design_effect", "design_effects", "icc_oneway",
-           "kish_deff"]
+__all__ = ["DesignEffect", "ICCResult", "design_effect", "design_effects", "icc_oneway", "kish_deff"]
 
 
 @dataclass(frozen=True)
@@ -146,8 +145,7 @@ def design_effect(values, clusters, truncate: bool = True) -> DesignEffect:
     sizes = sizes[sizes > 0]
     deff = kish_deff(sizes, icc) if len(sizes) else float("nan")
     cv = float(sizes.std(ddof=0) / sizes.mean()) if len(sizes) else float("nan")
-    return DesignEffect(float(deff), float(icc), float(m), r.n, float(r.n / deff), r.groups,
-                        cv)
+    return DesignEffect(float(deff), float(icc), float(m), r.n, float(r.n / deff), r.groups, cv)
 
 
 def design_effects(
@@ -161,9 +159,11 @@ def design_effects(
     Returns ``item, indicator, n, clusters, mean_cluster_size, icc, deff, n_effective``.
     """
     cb = _as_codebook(codebook, wide)
-    wanted = list(items) if items is not None else [
-        i for i, m in cb.items() if m.type == "scale" and m.positive and i in wide.columns
-    ]
+    wanted = (
+        list(items)
+        if items is not None
+        else [i for i, m in cb.items() if m.type == "scale" and m.positive and i in wide.columns]
+    )
     rows = []
     clusters = wide[cluster]
     for item in wanted:
@@ -175,7 +175,7 @@ def design_effects(
         codes = s.cat.codes.to_numpy()
         y = np.where(valid_lut[codes], pos_lut[codes], np.nan)
         d = design_effect(y, clusters)
-        rows.append((item, "% positive", d.n, d.clusters, d.mean_cluster_size, d.icc, d.deff,
-                     d.n_effective))
-    return pd.DataFrame(rows, columns=["item", "indicator", "n", "clusters",
-                                       "mean_cluster_size", "icc", "deff", "n_effective"])
+        rows.append((item, "% positive", d.n, d.clusters, d.mean_cluster_size, d.icc, d.deff, d.n_effective))
+    return pd.DataFrame(
+        rows, columns=["item", "indicator", "n", "clusters", "mean_cluster_size", "icc", "deff", "n_effective"]
+    )

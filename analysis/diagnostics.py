@@ -98,8 +98,7 @@ def item_diagnostics(
             answered_any = min(eligible, sub + rns + dk)
             skipped = eligible - answered_any
             rows.append((item, g, eligible, sub, skipped, rns, dk))
-    out = pd.DataFrame(rows, columns=["item", by, "eligible", "answered", "skipped", "rns",
-                                      "dk"])
+    out = pd.DataFrame(rows, columns=["item", by, "eligible", "answered", "skipped", "rns", "dk"])
     den = out["eligible"].where(out["eligible"] > 0)
     out["skip_rate"] = (out["skipped"] / den).round(3)
     out["rns_rate"] = (out["rns"] / den).round(3)

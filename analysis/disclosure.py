@@ -64,8 +64,10 @@ UNRELIABLE = "*"
 _GATE = object()
 
 FOOTNOTES = {
-    "s": ("s: hidden to protect children's privacy - a count from 1 to {k_1}, or another cell "
-          "hidden so that such a count cannot be worked out from the totals."),
+    "s": (
+        "s: hidden to protect children's privacy - a count from 1 to {k_1}, or another cell "
+        "hidden so that such a count cannot be worked out from the totals."
+    ),
     "*": "*: not shown, based on fewer than {min_den} children.",
     "()": "( ): based on {min_den} to {flag_den_1} children; read with care.",
     "sens": "Shares under {low:g} % or over {high:g} % are shown as '<{low:g} %' / '>{high:g} %'.",
@@ -130,8 +132,13 @@ class DisclosurePolicy:
 
     def footnotes(self, sensitive: bool = False) -> tuple[str, ...]:
         """The standard footnotes for a table released under this policy."""
-        fmt = {"k_1": self.k - 1, "min_den": self.min_denominator, "flag_den_1": self.flag_denominator - 1,
-               "low": self.sensitive_low, "high": self.sensitive_high}
+        fmt = {
+            "k_1": self.k - 1,
+            "min_den": self.min_denominator,
+            "flag_den_1": self.flag_denominator - 1,
+            "low": self.sensitive_low,
+            "high": self.sensitive_high,
+        }
         keys = ["s", "*", "()"] + (["sens"] if sensitive else [])
         return tuple(FOOTNOTES[k].format(**fmt) for k in keys)
 
@@ -179,10 +186,7 @@ class ReleasedTable:
 def require_released(obj: Any, what: str = "this output") -> ReleasedTable:
     """Return ``obj`` if it passed the gate, else raise ``TypeError``."""
     if not isinstance(obj, ReleasedTable):
-        raise TypeError(
-            f"{what} accepts only a ReleasedTable from analysis.disclose(), "
-            f"not {type(obj).__name__}"
-        )
+        raise TypeError(f"{what} accepts only a ReleasedTable from analysis.disclose(), not {type(obj).__name__}")
     return obj
 
 
@@ -356,9 +360,11 @@ def secondary_suppression(
     # adding suppression only widens intervals, so a cell found wide enough stays so
     pending = [tuple(x) for x in np.argwhere(primary & mask)]
     for _ in range(R * C):
-        narrow = [(c, lo, hi) for c, (lo, hi) in
-                  suppression_intervals(values, mask, pending).items()
-                  if hi - lo < protection - 1e-9]
+        narrow = [
+            (c, lo, hi)
+            for c, (lo, hi) in suppression_intervals(values, mask, pending).items()
+            if hi - lo < protection - 1e-9
+        ]
         pending = [c for c, _, _ in narrow]
         if not narrow:
             break
@@ -399,7 +405,6 @@ def _close_cycles(values: np.ndarray, mask: np.ndarray, cost: np.ndarray) -> np.
     raise RuntimeError("secondary suppression did not converge")  # pragma: no cover
 
 
-
 def _with_margins(counts: np.ndarray) -> np.ndarray:
     ext = np.zeros((counts.shape[0] + 1, counts.shape[1] + 1), dtype=np.int64)
     ext[:-1, :-1] = counts
@@ -418,9 +423,7 @@ def _primary(ext: np.ndarray, k: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 
 
-def format_percent(
-    pct: float, denominator: float, policy: DisclosurePolicy, sensitive: bool = False
-) -> str:
+def format_percent(pct: float, denominator: float, policy: DisclosurePolicy, sensitive: bool = False) -> str:
     """One percentage as released: reliability and sensitivity coding applied.
 
     Examples
@@ -521,8 +524,7 @@ def disclose(
     if kind == "frequencies":
         return _disclose_frequencies(table, policy, title, codebook, meta, sensitive)
     if kind == "estimates":
-        return _disclose_estimates(table, policy, title, n_column, value_columns, meta,
-                                   sensitive, count_column)
+        return _disclose_estimates(table, policy, title, n_column, value_columns, meta, sensitive, count_column)
     raise ValueError("kind must be 'counts', 'frequencies' or 'estimates'")
 
 
@@ -532,8 +534,7 @@ def _disclose_counts(table, policy, title, sensitive, meta, margins=True) -> Rel
     if one_d:
         frame.index = [table.name if table.name is not None else "count"]
     values = frame.to_numpy()
-    if values.size and (np.any(pd.isna(values)) or np.any(values < 0)
-                        or not np.all(np.equal(np.mod(values, 1), 0))):
+    if values.size and (np.any(pd.isna(values)) or np.any(values < 0) or not np.all(np.equal(np.mod(values, 1), 0))):
         raise DisclosureError("a counts table must hold non-negative whole numbers")
     counts = values.astype(np.int64)
     ext = _with_margins(counts)
@@ -545,12 +546,12 @@ def _disclose_counts(table, policy, title, sensitive, meta, margins=True) -> Rel
         extreme[:, -1] = False
         primary |= extreme & (ext[:, -1:] > 0)
     if margins:
-        mask = secondary_suppression(ext, primary, protection=policy.min_interval) \
-            if primary.any() else primary
+        mask = secondary_suppression(ext, primary, protection=policy.min_interval) if primary.any() else primary
     else:
         mask = primary
-    released = pd.DataFrame(ext, columns=[*map(str, frame.columns), "Total"],
-                            index=[*map(str, frame.index), "Total"]).astype("Int64")
+    released = pd.DataFrame(
+        ext, columns=[*map(str, frame.columns), "Total"], index=[*map(str, frame.index), "Total"]
+    ).astype("Int64")
     released = released.mask(mask)
     if not margins:
         released = released.iloc[:-1, :-1]
@@ -563,9 +564,16 @@ def _disclose_counts(table, policy, title, sensitive, meta, margins=True) -> Rel
     display = released.map(_fmt_count)
     notes = policy.footnotes(sensitive) if mask.any() else ()
     return ReleasedTable(
-        data=released, display=display, kind="counts", title=title, policy=policy,
-        sensitive=sensitive, notes=notes, n_primary=int(primary[: mask_shown.shape[0]].sum()),
-        n_secondary=int((mask_shown & ~primary[: mask_shown.shape[0]]).sum()), meta=meta,
+        data=released,
+        display=display,
+        kind="counts",
+        title=title,
+        policy=policy,
+        sensitive=sensitive,
+        notes=notes,
+        n_primary=int(primary[: mask_shown.shape[0]].sum()),
+        n_secondary=int((mask_shown & ~primary[: mask_shown.shape[0]]).sum()),
+        meta=meta,
         _gate=_GATE,
     )
 
@@ -573,17 +581,20 @@ def _disclose_counts(table, policy, title, sensitive, meta, margins=True) -> Rel
 def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> ReleasedTable:
     cb = _as_codebook(codebook, freq)
     meta.setdefault("codebook", cb)
-    group_cols = [c for c in freq.columns if c not in
-                  ("item", "answer", "kind", "count", "denominator", "percent", "ci_low",
-                   "ci_high")]
+    group_cols = [
+        c
+        for c in freq.columns
+        if c not in ("item", "answer", "kind", "count", "denominator", "percent", "ci_low", "ci_high")
+    ]
     out_parts = []
     n_primary = n_secondary = 0
     for item, block in freq.groupby("item", sort=False, observed=True):
         meta_i = cb.get(item) or ItemMeta(str(item))
         sens = sensitive or meta_i.sensitive
         block = block.copy()
-        gkey = (block[group_cols].astype(str).agg(" / ".join, axis=1) if group_cols
-                else pd.Series("all", index=block.index))
+        gkey = (
+            block[group_cols].astype(str).agg(" / ".join, axis=1) if group_cols else pd.Series("all", index=block.index)
+        )
         block["_g"] = gkey.to_numpy()
         groups = list(dict.fromkeys(block["_g"]))
         valid = block[block["kind"] == "valid"]
@@ -591,8 +602,7 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
         vt = valid.pivot(index="_g", columns="answer", values="count").loc[groups, codes]
         valid_n = valid.groupby("_g", sort=False)["denominator"].first().loc[groups]
         res = block[block["kind"] != "valid"]
-        rt = res.pivot(index="_g", columns="answer", values="count").reindex(
-            index=groups, columns=[RNS, DK]).fillna(0)
+        rt = res.pivot(index="_g", columns="answer", values="count").reindex(index=groups, columns=[RNS, DK]).fillna(0)
         any_n = res.groupby("_g", sort=False)["denominator"].first().reindex(groups).fillna(0)
         # table 1: groups x substantive codes (margins = valid denominators)
         t1 = vt.to_numpy(dtype=np.int64)
@@ -613,10 +623,8 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
         m1, m2 = prim1.copy(), prim2.copy()
         linked = meta_i.type != "multi"
         for _ in range(20):
-            m1 = secondary_suppression(ext1, prim1, protection=policy.min_interval, start=m1) \
-                if m1.any() else m1
-            m2 = secondary_suppression(ext2, prim2, protection=policy.min_interval, start=m2) \
-                if m2.any() else m2
+            m1 = secondary_suppression(ext1, prim1, protection=policy.min_interval, start=m1) if m1.any() else m1
+            m2 = secondary_suppression(ext2, prim2, protection=policy.min_interval, start=m2) if m2.any() else m2
             if not linked:
                 break
             # the substantive denominators appear in both tables
@@ -629,8 +637,7 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
             # the valid denominator is also the base of every choice's percentage
             m1[:-1, :-1] |= m2[:-1, 0][:, None]
         n_primary += int(prim1[:-1, :-1].sum() + prim2[:-1, 1:].sum())
-        n_secondary += int((m1[:-1, :-1] & ~prim1[:-1, :-1]).sum()
-                           + (m2[:-1, 1:] & ~prim2[:-1, 1:]).sum())
+        n_secondary += int((m1[:-1, :-1] & ~prim1[:-1, :-1]).sum() + (m2[:-1, 1:] & ~prim2[:-1, 1:]).sum())
         rows = []
         for r, g in enumerate(groups):
             vn = valid_n.loc[g]
@@ -638,19 +645,19 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
             vn_hidden = bool(m1[r, -1] or m2[r, 0])
             an_hidden = bool(m2[r, -1])
             for c, code in enumerate(codes):
-                rows.append((g, code, "valid", t1[r, c], bool(m1[r, c]), vn, vn_hidden,
-                             bool(prim1[r, c]) and sens))
+                rows.append((g, code, "valid", t1[r, c], bool(m1[r, c]), vn, vn_hidden, bool(prim1[r, c]) and sens))
             for c, code in enumerate((RNS, DK)):
-                rows.append((g, code, "rns" if code == RNS else "dk", t2[r, c + 1],
-                             bool(m2[r, c + 1]), an, an_hidden, False))
-        out = pd.DataFrame(rows, columns=["_g", "answer", "kind", "count", "hidden",
-                                          "denominator", "den_hidden", "coded"])
+                rows.append(
+                    (g, code, "rns" if code == RNS else "dk", t2[r, c + 1], bool(m2[r, c + 1]), an, an_hidden, False)
+                )
+        out = pd.DataFrame(
+            rows, columns=["_g", "answer", "kind", "count", "hidden", "denominator", "den_hidden", "coded"]
+        )
         src = block.set_index(["_g", "answer"])
         pct = src["percent"].reindex(pd.MultiIndex.from_frame(out[["_g", "answer"]]))
         lo = src["ci_low"].reindex(pd.MultiIndex.from_frame(out[["_g", "answer"]]))
         hi = src["ci_high"].reindex(pd.MultiIndex.from_frame(out[["_g", "answer"]]))
-        out["percent"], out["ci_low"], out["ci_high"] = (pct.to_numpy(), lo.to_numpy(),
-                                                         hi.to_numpy())
+        out["percent"], out["ci_low"], out["ci_high"] = (pct.to_numpy(), lo.to_numpy(), hi.to_numpy())
         out.insert(0, "item", item)
         first = block.drop_duplicates("_g").set_index("_g")
         for gc in group_cols:
@@ -660,8 +667,7 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
     full = pd.concat(out_parts, ignore_index=True) if out_parts else pd.DataFrame()
     if full.empty:
         data = freq.iloc[:0].copy()
-        return ReleasedTable(data, data.astype(str), "frequencies", title, policy,
-                             sensitive, (), 0, 0, meta, _GATE)
+        return ReleasedTable(data, data.astype(str), "frequencies", title, policy, sensitive, (), 0, 0, meta, _GATE)
     hide_est = full["hidden"] | full["den_hidden"] | (full["denominator"] < policy.min_denominator)
     data = full[["item", *group_cols, "answer", "kind"]].copy()
     data["count"] = full["count"].astype("Int64").mask(full["hidden"])
@@ -669,19 +675,31 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
     for col in ("percent", "ci_low", "ci_high"):
         data[col] = full[col].astype("Float64").mask(hide_est)
     data["flag"] = np.select(
-        [full["den_hidden"] | (full["hidden"] & ~full["coded"]),
-         full["denominator"] < policy.min_denominator,
-         full["denominator"] < policy.flag_denominator],
-        [SUPPRESSED, UNRELIABLE, "()"], "")
+        [
+            full["den_hidden"] | (full["hidden"] & ~full["coded"]),
+            full["denominator"] < policy.min_denominator,
+            full["denominator"] < policy.flag_denominator,
+        ],
+        [SUPPRESSED, UNRELIABLE, "()"],
+        "",
+    )
     disp = data[["item", *group_cols]].copy().astype(object)
-    disp["answer"] = [(cb.get(i) or ItemMeta(str(i))).label_of(a)
-                      for i, a in zip(data["item"], data["answer"], strict=True)]
+    disp["answer"] = [
+        (cb.get(i) or ItemMeta(str(i))).label_of(a) for i, a in zip(data["item"], data["answer"], strict=True)
+    ]
     disp["n"] = data["count"].map(_fmt_count)
     disp["of"] = data["denominator"].map(_fmt_count)
     texts = []
-    for (p, n_true, hidden, dh, coded, sens, kind) in zip(
-            full["percent"], full["denominator"], full["hidden"], full["den_hidden"],
-            full["coded"], full["sensitive"], full["kind"], strict=True):
+    for p, n_true, hidden, dh, coded, sens, kind in zip(
+        full["percent"],
+        full["denominator"],
+        full["hidden"],
+        full["den_hidden"],
+        full["coded"],
+        full["sensitive"],
+        full["kind"],
+        strict=True,
+    ):
         # "<5 %" coding is for the sensitive answers themselves; a count of "I'd rather not
         # say" shown beside "<5 %" would only contradict it.
         sens = sens and kind == "valid"
@@ -693,24 +711,34 @@ def _disclose_frequencies(freq, policy, title, codebook, meta, sensitive) -> Rel
             texts.append(format_percent(p, n_true, policy, sensitive=bool(sens)))
     disp["percent"] = texts
     ci = []
-    for lo, hi, hide in zip(data["ci_low"], data["ci_high"], hide_est | full["coded"],
-                            strict=True):
+    for lo, hi, hide in zip(data["ci_low"], data["ci_high"], hide_est | full["coded"], strict=True):
         ci.append("" if hide or pd.isna(lo) else f"{lo:.1f}-{hi:.1f}")
     disp["95% CI"] = ci
     any_sens = bool(full["sensitive"].any())
-    return ReleasedTable(data, disp.reset_index(drop=True), "frequencies", title, policy,
-                         any_sens, policy.footnotes(any_sens), n_primary, n_secondary, meta,
-                         _GATE)
+    return ReleasedTable(
+        data,
+        disp.reset_index(drop=True),
+        "frequencies",
+        title,
+        policy,
+        any_sens,
+        policy.footnotes(any_sens),
+        n_primary,
+        n_secondary,
+        meta,
+        _GATE,
+    )
 
 
-def _disclose_estimates(frame, policy, title, n_column, value_columns, meta, sensitive,
-                        count_column=None):
+def _disclose_estimates(frame, policy, title, n_column, value_columns, meta, sensitive, count_column=None):
     if n_column not in frame.columns:
         raise DisclosureError(f"an estimates table needs its denominator column {n_column!r}")
     n = pd.to_numeric(frame[n_column])
-    values = list(value_columns) if value_columns is not None else [
-        c for c in frame.columns if c != n_column and pd.api.types.is_numeric_dtype(frame[c])
-    ]
+    values = (
+        list(value_columns)
+        if value_columns is not None
+        else [c for c in frame.columns if c != n_column and pd.api.types.is_numeric_dtype(frame[c])]
+    )
     small = n < policy.k
     unreliable = n < policy.min_denominator
     values = [c for c in values if c != count_column]
@@ -722,21 +750,30 @@ def _disclose_estimates(frame, policy, title, n_column, value_columns, meta, sen
     for col in values:
         data[col] = data[col].astype("Float64").mask(unreliable | small_num)
     if count_column is not None:
-        data[count_column] = pd.to_numeric(frame[count_column]).astype("Int64").mask(
-            small_num | small)
+        data[count_column] = pd.to_numeric(frame[count_column]).astype("Int64").mask(small_num | small)
     data[n_column] = n.astype("Int64").mask(small)
-    data["flag"] = np.select([small | small_num, unreliable, n < policy.flag_denominator],
-                             [SUPPRESSED, UNRELIABLE, "()"], "")
+    data["flag"] = np.select(
+        [small | small_num, unreliable, n < policy.flag_denominator], [SUPPRESSED, UNRELIABLE, "()"], ""
+    )
     disp = data.astype(object).where(data.notna(), SUPPRESSED)
     for col in values:
         disp[col] = [
-            (SUPPRESSED if f == SUPPRESSED else UNRELIABLE if u else
-             (f"({v:.2f})" if f == "()" else f"{v:.2f}"))
+            (SUPPRESSED if f == SUPPRESSED else UNRELIABLE if u else (f"({v:.2f})" if f == "()" else f"{v:.2f}"))
             for v, u, f in zip(data[col], unreliable, data["flag"], strict=True)
         ]
-    return ReleasedTable(data, disp, "estimates", title, policy, sensitive,
-                         policy.footnotes(sensitive), int((small | small_num).sum()), 0, meta,
-                         _GATE)
+    return ReleasedTable(
+        data,
+        disp,
+        "estimates",
+        title,
+        policy,
+        sensitive,
+        policy.footnotes(sensitive),
+        int((small | small_num).sum()),
+        0,
+        meta,
+        _GATE,
+    )
 
 
 class DifferencingGuard:
@@ -793,7 +830,8 @@ class DifferencingGuard:
                 desc = ", ".join(f"{c} in {sorted(v)}" for c, v in f.items()) or "everyone"
                 raise DisclosureError(
                     f"publishing {n} for {desc} would expose {diff} children by difference "
-                    f"with a published count of {m}; merge groups or leave this out")
+                    f"with a published count of {m}; merge groups or leave this out"
+                )
 
     def publish(self, filt: Mapping[str, Any], n: int) -> None:
         """Check, then record a published population size."""
@@ -801,8 +839,13 @@ class DifferencingGuard:
         self._published.append((self._norm(filt), int(n)))
 
 
-def released_from_release(display: pd.DataFrame, title: str, policy: DisclosurePolicy,
-                          notes: Sequence[str] = (), meta: Mapping[str, Any] | None = None) -> ReleasedTable:
+def released_from_release(
+    display: pd.DataFrame,
+    title: str,
+    policy: DisclosurePolicy,
+    notes: Sequence[str] = (),
+    meta: Mapping[str, Any] | None = None,
+) -> ReleasedTable:
     """Wrap a table of :mod:`analysis.release` (its cells already protected) for the renderers.
 
     ``display`` holds the published text of every cell ("s" for a hidden one); nothing in it
@@ -810,5 +853,16 @@ def released_from_release(display: pd.DataFrame, title: str, policy: DisclosureP
     """
     if not isinstance(display, pd.DataFrame):
         raise TypeError("released_from_release needs the release table's display frame")
-    return ReleasedTable(display.copy(), display.copy(), "counts", title, policy, False, tuple(notes),
-                         int((display == SUPPRESSED).to_numpy().sum()), 0, dict(meta or {}), _GATE)
+    return ReleasedTable(
+        display.copy(),
+        display.copy(),
+        "counts",
+        title,
+        policy,
+        False,
+        tuple(notes),
+        int((display == SUPPRESSED).to_numpy().sum()),
+        0,
+        dict(meta or {}),
+        _GATE,
+    )

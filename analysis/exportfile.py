@@ -52,8 +52,7 @@ def _clean(frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for col in frame.columns:
         s = frame[col]
-        if (s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype)
-                or pd.api.types.is_string_dtype(s.dtype)):
+        if s.dtype == object or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(s.dtype):
             s = s.astype("string").str.replace(_NEUTRALISED, "", n=1, regex=True)
             s = s.mask(s.str.strip().eq(""))
         out[unneutralise(str(col))] = s
@@ -65,8 +64,7 @@ def _codebook_from_frame(frame: pd.DataFrame, source: str) -> dict[str, ItemMeta
     frame = _clean(frame.astype(object).where(frame.notna(), None))
     need = {"variable", "item", "type"}
     if not need <= set(frame.columns):
-        raise ValueError(f"{source}: this is not a Sauti codebook (it needs the columns "
-                         f"{', '.join(sorted(need))})")
+        raise ValueError(f"{source}: this is not a Sauti codebook (it needs the columns {', '.join(sorted(need))})")
     items = frame[frame["item"].notna()]
     cb: dict[str, ItemMeta] = {}
     for name, rows in items.groupby("item", sort=False):
@@ -77,8 +75,7 @@ def _codebook_from_frame(frame: pd.DataFrame, source: str) -> dict[str, ItemMeta
             try:
                 cb.update(codebook_from_dict({name: json.loads(meta_json)}))
             except (ValueError, TypeError) as error:
-                raise ValueError(f"{source}: the metadata of item {name!r} cannot be read "
-                                 f"({error})") from error
+                raise ValueError(f"{source}: the metadata of item {name!r} cannot be read ({error})") from error
             continue
         # An older codebook without the metadata column: choices from the listed values.
         kind = str(first["type"])
@@ -93,9 +90,11 @@ def _codebook_from_frame(frame: pd.DataFrame, source: str) -> dict[str, ItemMeta
         label = str(first.get("label") or "")
         sensitive = str(first.get("class") or "") == "sensitive"
         try:
-            cb[name] = (ItemMeta(name, kind, choices, labels=labels, label=label,
-                                 sensitive=sensitive) if kind != "scale" else
-                        _scale(name, choices, labels, label, sensitive))
+            cb[name] = (
+                ItemMeta(name, kind, choices, labels=labels, label=label, sensitive=sensitive)
+                if kind != "scale"
+                else _scale(name, choices, labels, label, sensitive)
+            )
         except ValueError as error:
             raise ValueError(f"{source}: {error}") from error
     if not cb:
@@ -124,8 +123,7 @@ def read_codebook_file(path: str | Path) -> dict[str, ItemMeta]:
 # ----------------------------------------------------------------------------- the data
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           encoding="utf-8")
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
     except UnicodeDecodeError as error:
         raise ValueError(f"{path.name}: not a UTF-8 text file") from error
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -143,8 +141,7 @@ def _xlsx_sheet(path: Path, sheet: str) -> pd.DataFrame:
         raise ValueError(f"{path.name}: not a readable .xlsx workbook") from error
     try:
         if sheet not in book.sheetnames:
-            raise ValueError(f"{path.name}: the workbook has no {sheet!r} sheet; is it a Sauti "
-                             "export?")
+            raise ValueError(f"{path.name}: the workbook has no {sheet!r} sheet; is it a Sauti export?")
         rows = list(book[sheet].iter_rows(values_only=True))
     finally:
         book.close()
@@ -204,13 +201,13 @@ def _truthy(s: pd.Series, column: str) -> np.ndarray:
 def _codes(s: pd.Series) -> pd.Series:
     """Answer codes as text ("3", not 3.0: SPSS and Parquet may store numeric codes)."""
     if pd.api.types.is_numeric_dtype(s.dtype):
-        return s.map(lambda v: None if pd.isna(v) else
-                     (str(int(v)) if float(v).is_integer() else str(v))).astype("string")
+        return s.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v))).astype(
+            "string"
+        )
     return s.astype("string")
 
 
-def wide_to_long(data: pd.DataFrame, codebook: Mapping[str, ItemMeta],
-                 source: str = "the export") -> pd.DataFrame:
+def wide_to_long(data: pd.DataFrame, codebook: Mapping[str, ItemMeta], source: str = "the export") -> pd.DataFrame:
     """One row per child (an export's data) -> the long frame, validated against the codebook."""
     if "record" not in data.columns:
         raise ValueError(f"{source}: no 'record' column; is this a Sauti export file?")
@@ -220,8 +217,7 @@ def wide_to_long(data: pd.DataFrame, codebook: Mapping[str, ItemMeta],
     rid = rid.astype(np.int64).to_numpy()
     known = [c for c in data.columns if c.partition("/")[0] in codebook]
     if not known:
-        raise ValueError(f"{source}: none of its columns are items of the codebook; is it the "
-                         "right codebook?")
+        raise ValueError(f"{source}: none of its columns are items of the codebook; is it the right codebook?")
     parts = []
     for name, meta in codebook.items():
         if meta.type in ("single", "scale"):
@@ -229,8 +225,11 @@ def wide_to_long(data: pd.DataFrame, codebook: Mapping[str, ItemMeta],
                 continue
             ans = _codes(data[name])
             keep = ans.notna().to_numpy()
-            parts.append(pd.DataFrame({"row": np.flatnonzero(keep), "item": name,
-                                       "answer": ans[keep].to_numpy(), "rank": np.nan}))
+            parts.append(
+                pd.DataFrame(
+                    {"row": np.flatnonzero(keep), "item": name, "answer": ans[keep].to_numpy(), "rank": np.nan}
+                )
+            )
         elif meta.type in ("multi", "rank"):
             for col in (c for c in data.columns if c.partition("/")[0] == name and "/" in c):
                 code = col.partition("/")[2]
@@ -243,14 +242,14 @@ def wide_to_long(data: pd.DataFrame, codebook: Mapping[str, ItemMeta],
                         raise ValueError(f"{source}: column {col!r} should hold ranks (numbers)")
                     keep = r.notna().to_numpy()
                     rank = r.to_numpy(dtype=float)[keep]
-                parts.append(pd.DataFrame({"row": np.flatnonzero(keep), "item": name,
-                                           "answer": code, "rank": rank}))
+                parts.append(pd.DataFrame({"row": np.flatnonzero(keep), "item": name, "answer": code, "rank": rank}))
     if not parts:
         raise ValueError(f"{source}: no answers found")
     rows = pd.concat(parts, ignore_index=True).sort_values(["row"], kind="stable")
     idx = rows["row"].to_numpy()
-    df = pd.DataFrame({"response_id": rid[idx], "item": rows["item"].to_numpy(),
-                       "answer": rows["answer"].astype("string").to_numpy()})
+    df = pd.DataFrame(
+        {"response_id": rid[idx], "item": rows["item"].to_numpy(), "answer": rows["answer"].astype("string").to_numpy()}
+    )
     for col in RESPONDENT_COLUMNS[1:]:
         if col in data.columns:
             df[col] = _codes(data[col]).to_numpy()[idx]
@@ -263,8 +262,7 @@ def wide_to_long(data: pd.DataFrame, codebook: Mapping[str, ItemMeta],
 
 
 def _sibling_codebook(path: Path) -> Path | None:
-    for candidate in (path.with_name(f"{path.stem}_codebook.csv"),
-                      path.with_name(f"{path.stem}-codebook.csv")):
+    for candidate in (path.with_name(f"{path.stem}_codebook.csv"), path.with_name(f"{path.stem}-codebook.csv")):
         if candidate.is_file():
             return candidate
     # ``sauti export`` names them consultation-<id>-export.<ext> / -codebook.csv
@@ -312,8 +310,7 @@ def read_sauti_export(
     else:
         found = _sibling_codebook(path)
         if found is None:
-            raise ValueError(f"{path.name}: its codebook was not found next to it; give it with "
-                             "--codebook")
+            raise ValueError(f"{path.name}: its codebook was not found next to it; give it with --codebook")
         cb = read_codebook_file(found)
     return wide_to_long(data, cb, path.name), cb
 
@@ -334,14 +331,14 @@ def _is_wide_export(path: Path, codebook: str | Path | None) -> bool:
         import duckdb
 
         with duckdb.connect() as con:
-            names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
-                                               [str(path)]).fetchall()]
+            names = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
         return "item" not in names
     return False
 
 
-def read_answers(path: str | Path, codebook: str | Path | None = None
-                 ) -> tuple[pd.DataFrame, dict[str, ItemMeta] | None]:
+def read_answers(
+    path: str | Path, codebook: str | Path | None = None
+) -> tuple[pd.DataFrame, dict[str, ItemMeta] | None]:
     """The answers a report is built from, read from a file: the one loader of both report commands
     (``sauti report --from-export`` and ``python -m analysis.cli report``).
 
@@ -366,4 +363,3 @@ def read_answers(path: str | Path, codebook: str | Path | None = None
     if codebook is not None:
         cb = codebook_from_dict(json.loads(Path(codebook).read_text(encoding="utf-8")))
     return read_export(path, codebook=cb), cb
-

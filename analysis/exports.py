@@ -97,10 +97,15 @@ def _write_frame(ws, df: pd.DataFrame, row0: int, fmts, index: bool) -> int:
 def _workbook(path: Path):
     import xlsxwriter
 
-    return xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                           "strings_to_urls": False,
-                                           "strings_to_numbers": False,
-                                           "nan_inf_to_errors": True})
+    return xlsxwriter.Workbook(
+        str(path),
+        {
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+        },
+    )
 
 
 def write_xlsx(
@@ -116,9 +121,11 @@ def write_xlsx(
     tables = [require_released(t, "write_xlsx") for t in tables]
     path = Path(path)
     wb = _workbook(path)
-    fmts = {"head": wb.add_format({"bold": True, "bg_color": "#EEF3F8", "border": 1}),
-            "title": wb.add_format({"bold": True, "font_size": 12}),
-            "note": wb.add_format({"italic": True, "font_color": "#444444"})}
+    fmts = {
+        "head": wb.add_format({"bold": True, "bg_color": "#EEF3F8", "border": 1}),
+        "title": wb.add_format({"bold": True, "font_size": 12}),
+        "note": wb.add_format({"italic": True, "font_color": "#444444"}),
+    }
     used: set[str] = set()
     log_rows = []
     for t in tables:
@@ -133,8 +140,7 @@ def write_xlsx(
     rows = list((notes or {}).items()) or [("notes", "")]
     _write_frame(ws, pd.DataFrame(rows, columns=["topic", "note"]), 0, fmts, index=False)
     ws = wb.add_worksheet(_sheet_name("SDC log", used))
-    log = pd.DataFrame(log_rows, columns=["table", "kind", "k", "primary suppressions",
-                                          "secondary suppressions"])
+    log = pd.DataFrame(log_rows, columns=["table", "kind", "k", "primary suppressions", "secondary suppressions"])
     end = _write_frame(ws, log, 0, fmts, index=False)
     if sdc_log is not None:
         _write_frame(ws, sdc_log, end + 2, fmts, index=False)
@@ -146,9 +152,11 @@ def write_report_xlsx(report, path: str | Path) -> Path:
     """All released tables of a :class:`~analysis.report.ProgrammeReport` in one workbook."""
     from .report import CAVEAT
 
-    return write_xlsx(path, report.released_tables(),
-                      notes={"Title": report.title, "Generated": report.generated_on,
-                             "About these results": CAVEAT})
+    return write_xlsx(
+        path,
+        report.released_tables(),
+        notes={"Title": report.title, "Generated": report.generated_on, "About these results": CAVEAT},
+    )
 
 
 def write_csv(path: str | Path, table: ReleasedTable) -> Path:
@@ -195,8 +203,7 @@ def codebook_frame(
             rows.append((col, "", col, "respondent", "", cls, ""))
             continue
         if item not in as_json:
-            as_json[item] = json.dumps(codebook_to_dict({item: meta})[item], ensure_ascii=False,
-                                       separators=(",", ":"))
+            as_json[item] = json.dumps(codebook_to_dict({item: meta})[item], ensure_ascii=False, separators=(",", ":"))
         if code:
             values = "True = chosen" if meta.type == "multi" else "rank (1 = first)"
             label = f"{meta.label or item}: {meta.label_of(code)}"
@@ -205,8 +212,7 @@ def codebook_frame(
             label = meta.label or item
         cls = (classes or {}).get(col, "sensitive" if meta.sensitive else "other")
         rows.append((col, item, label, meta.type, values, cls, as_json[item]))
-    return pd.DataFrame(rows, columns=["variable", "item", "label", "type", "values", "class",
-                                       "metadata"])
+    return pd.DataFrame(rows, columns=["variable", "item", "label", "type", "values", "class", "metadata"])
 
 
 def spss_names(columns: Sequence[str]) -> list[str]:
@@ -235,11 +241,16 @@ def _write_sav(data: pd.DataFrame, path: Path) -> None:
     """SPSS .sav: categorical codes as strings, the original column names as variable labels."""
     import pyreadstat
 
-    frame = pd.DataFrame({
-        name: (data[column].astype("string").fillna("").astype(object).map(neutralise)
-               if not pd.api.types.is_numeric_dtype(data[column]) else data[column])
-        for name, column in zip(spss_names(data.columns), data.columns, strict=True)
-    })
+    frame = pd.DataFrame(
+        {
+            name: (
+                data[column].astype("string").fillna("").astype(object).map(neutralise)
+                if not pd.api.types.is_numeric_dtype(data[column])
+                else data[column]
+            )
+            for name, column in zip(spss_names(data.columns), data.columns, strict=True)
+        }
+    )
     pyreadstat.write_sav(frame, str(path), column_labels=[neutralise(str(c)) for c in data.columns])
 
 
@@ -281,14 +292,18 @@ def repeat_tables(
         parent = parents.get(name)
         if parent is not None and parent in index_of:
             lookup = index_of[parent]
-            frame["_parent_index"] = [lookup.get((rec, outer), pd.NA) for rec, outer in
-                                      zip(frame["_record"], frame["parent_instance"], strict=True)]
+            frame["_parent_index"] = [
+                lookup.get((rec, outer), pd.NA)
+                for rec, outer in zip(frame["_record"], frame["parent_instance"], strict=True)
+            ]
             frame["_parent_table_name"] = parent
         else:
             frame["_parent_index"] = frame["_record"]
             frame["_parent_table_name"] = main
-        index_of[name] = {(rec, inst): idx for rec, inst, idx in
-                          zip(frame["_record"], frame["instance"], frame["_index"], strict=True)}
+        index_of[name] = {
+            (rec, inst): idx
+            for rec, inst, idx in zip(frame["_record"], frame["instance"], frame["_index"], strict=True)
+        }
         items = [c for c in frames[name].columns if c not in ("response_id", "parent_instance", "instance")]
         out[name] = frame[["_index", "_parent_table_name", "_parent_index", "instance", *items]]
     return {name: out[name] for name in frames if name in out}
@@ -324,13 +339,15 @@ def write_microdata(
         head = wb.add_format({"bold": True})
         fmts = {"head": head}
         used = {"data", "codebook", "risk"}
-        sheets = [("data", data), *((_sheet_name(name, used), frame)
-                                    for name, frame in (repeats or {}).items()),
-                  ("codebook", cbf), ("risk", risk)]
+        sheets = [
+            ("data", data),
+            *((_sheet_name(name, used), frame) for name, frame in (repeats or {}).items()),
+            ("codebook", cbf),
+            ("risk", risk),
+        ]
         for name, frame in sheets:
             ws = wb.add_worksheet(name)
-            _write_frame(ws, frame.astype(object).where(frame.notna(), None), 0, fmts,
-                         index=False)
+            _write_frame(ws, frame.astype(object).where(frame.notna(), None), 0, fmts, index=False)
         wb.close()
         return [path]
     if fmt == "csv":
@@ -339,8 +356,7 @@ def write_microdata(
             w = csv.writer(fh)
             w.writerow([neutralise(str(c)) for c in data.columns])
             for row in data.itertuples(index=False):
-                w.writerow([neutralise("" if pd.isna(v) else (v if not isinstance(v, str)
-                                                               else v)) for v in row])
+                w.writerow([neutralise("" if pd.isna(v) else (v if not isinstance(v, str) else v)) for v in row])
         out.append(path)
     elif fmt == "sav":
         path = directory / f"{stem}.sav"
@@ -351,11 +367,16 @@ def write_microdata(
 
         path = directory / f"{stem}.parquet"
         # Text is neutralised here too: a Parquet file is often opened through a spreadsheet.
-        safe = pd.DataFrame({
-            neutralise(str(c)): (data[c].astype("string").map(neutralise, na_action="ignore")
-                                 if not (pd.api.types.is_numeric_dtype(data[c])
-                                         or pd.api.types.is_bool_dtype(data[c])) else data[c])
-            for c in data.columns})
+        safe = pd.DataFrame(
+            {
+                neutralise(str(c)): (
+                    data[c].astype("string").map(neutralise, na_action="ignore")
+                    if not (pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]))
+                    else data[c]
+                )
+                for c in data.columns
+            }
+        )
         with duckdb.connect() as con:
             con.register("export_frame", safe)
             if "'" in str(path):
@@ -364,8 +385,7 @@ def write_microdata(
         out.append(path)
     else:
         raise ValueError("fmt must be 'csv', 'xlsx', 'sav' or 'parquet'")
-    extra = [(re.sub(r"[^A-Za-z0-9_.-]", "_", f"repeat_{name}"), frame)
-             for name, frame in (repeats or {}).items()]
+    extra = [(re.sub(r"[^A-Za-z0-9_.-]", "_", f"repeat_{name}"), frame) for name, frame in (repeats or {}).items()]
     for name, frame in (*extra, ("codebook", cbf), ("risk", risk)):
         p = directory / f"{stem}_{name}.csv"
         with p.open("w", newline="", encoding="utf-8") as fh:
@@ -450,8 +470,11 @@ def sensitive_items(codebook: Mapping[str, ItemMeta]) -> list[str]:
 
 #: Merge rules applied to the respondent columns before a microdata release (B.3).
 DEFAULT_MERGES = {
-    "gender": {"another": "another or rather not say", "another_way": "another or rather not say",
-               "_rns": "another or rather not say"},
+    "gender": {
+        "another": "another or rather not say",
+        "another_way": "another or rather not say",
+        "_rns": "another or rather not say",
+    },
     "disability": {"_rns": "no answer", "_dk": "no answer"},
 }
 
@@ -493,8 +516,7 @@ def export_deidentified(
     wide = wide.reset_index(drop=True)
     if repeats:
         wide["_response"] = responses  # kept only to link the repeat tables, then dropped
-    text_cols = [c for c in wide.columns if c.split("/")[0] in cb and
-                 cb[c.split("/")[0]].type == "text"]
+    text_cols = [c for c in wide.columns if c.split("/")[0] in cb and cb[c.split("/")[0]].type == "text"]
     keys = [k for k in keys if k in wide.columns and wide[k].notna().any()]
     rules = DEFAULT_MERGES if merges is None else merges
     log = []
@@ -502,13 +524,11 @@ def export_deidentified(
         wide[k], steps = merge_rare(wide[k], policy.k, rules.get(k))
         log += [f"{k}: {s}" for s in steps]
     if suppress:
-        wide, sup = local_suppression(wide, keys, k=policy.k,
-                                      importance=list(range(len(keys), 0, -1)))
+        wide, sup = local_suppression(wide, keys, k=policy.k, importance=list(range(len(keys), 0, -1)))
         log += [f"{k}: {n} values suppressed" for k, n in sup.items() if n]
     from .frames import RESPONDENT_COLUMNS
 
-    unchecked = [c for c in RESPONDENT_COLUMNS[1:] if c in wide.columns and c not in keys
-                 and c not in keep]
+    unchecked = [c for c in RESPONDENT_COLUMNS[1:] if c in wide.columns and c not in keys and c not in keep]
     released = release_microdata(wide, keys, policy, drop=text_cols + unchecked, seed=seed)
     tables = None
     if repeats:

@@ -47,19 +47,46 @@ __all__ = [
 BAND_GRADE = {"A": 3.0, "B": 5.0, "C": 7.0}
 
 HEADINGS = {
-    "en": ("What you told us", "What will change", "What can't change yet, and why",
-           "When you'll hear from us next", "Where to get help", "Thank you for taking part"),
-    "sw": ("Mlichotuambia", "Kitakachobadilika", "Kisichoweza kubadilika bado, na kwa nini",
-           "Mtasikia kutoka kwetu lini tena", "Mahali pa kupata msaada",
-           "Asante kwa kushiriki"),
-    "fr": ("Ce que vous nous avez dit", "Ce qui va changer",
-           "Ce qui ne peut pas encore changer, et pourquoi", "Quand vous aurez de nos nouvelles",
-           "Où trouver de l'aide", "Merci d'avoir participé"),
-    "es": ("Lo que nos dijisteis", "Lo que va a cambiar", "Lo que aún no puede cambiar, y por qué",
-           "Cuándo volveréis a saber de nosotros", "Dónde encontrar ayuda",
-           "Gracias por participar"),
-    "ar": ("ما قلتموه لنا", "ما الذي سيتغيّر", "ما لا يمكن أن يتغيّر بعد، ولماذا",
-           "متى ستسمعون منّا مرة أخرى", "أين تجد المساعدة", "شكرًا لمشاركتكم"),
+    "en": (
+        "What you told us",
+        "What will change",
+        "What can't change yet, and why",
+        "When you'll hear from us next",
+        "Where to get help",
+        "Thank you for taking part",
+    ),
+    "sw": (
+        "Mlichotuambia",
+        "Kitakachobadilika",
+        "Kisichoweza kubadilika bado, na kwa nini",
+        "Mtasikia kutoka kwetu lini tena",
+        "Mahali pa kupata msaada",
+        "Asante kwa kushiriki",
+    ),
+    "fr": (
+        "Ce que vous nous avez dit",
+        "Ce qui va changer",
+        "Ce qui ne peut pas encore changer, et pourquoi",
+        "Quand vous aurez de nos nouvelles",
+        "Où trouver de l'aide",
+        "Merci d'avoir participé",
+    ),
+    "es": (
+        "Lo que nos dijisteis",
+        "Lo que va a cambiar",
+        "Lo que aún no puede cambiar, y por qué",
+        "Cuándo volveréis a saber de nosotros",
+        "Dónde encontrar ayuda",
+        "Gracias por participar",
+    ),
+    "ar": (
+        "ما قلتموه لنا",
+        "ما الذي سيتغيّر",
+        "ما لا يمكن أن يتغيّر بعد، ولماذا",
+        "متى ستسمعون منّا مرة أخرى",
+        "أين تجد المساعدة",
+        "شكرًا لمشاركتكم",
+    ),
 }
 
 #: The draft warning printed at the top of an unreleased sheet (staff read it, not children).
@@ -136,8 +163,9 @@ def findings_from(
     out = []
     r: Any  # a namedtuple of the table's columns: no stub can type its fields
     for r in d.itertuples():
-        text = template.format(share=out_of_ten(float(r.percent), language),
-                               answer=_lower_first(meta.label_of(r.answer)))
+        text = template.format(
+            share=out_of_ten(float(r.percent), language), answer=_lower_first(meta.label_of(r.answer))
+        )
         out.append(text[:1].upper() + text[1:])
     return out
 
@@ -148,8 +176,11 @@ def _lower_first(label: str) -> str:
     >>> _lower_first("A friend"), _lower_first("I'm not sure"), _lower_first("TV")
     ('a friend', "I'm not sure", 'TV')
     """
-    if not label or (label[0] == "I" and (len(label) == 1 or not label[1].isalpha())) \
-            or (label[:2].isalpha() and label[:2].isupper()):
+    if (
+        not label
+        or (label[0] == "I" and (len(label) == 1 or not label[1].isalpha()))
+        or (label[:2].isalpha() and label[:2].isupper())
+    ):
         return label
     return label[0].lower() + label[1:]
 
@@ -184,8 +215,7 @@ class FeedbackSheet:
 
     def text(self) -> str:
         """All child-facing sentences, for the readability lint."""
-        parts = [*self.told_us, *self.will_change,
-                 *(f"{a}. {b}" for a, b in self.cant_change), self.next_update]
+        parts = [*self.told_us, *self.will_change, *(f"{a}. {b}" for a, b in self.cant_change), self.next_update]
         return " ".join(p if p.rstrip().endswith((".", "!", "?")) else p + "." for p in parts)
 
     @property
@@ -206,11 +236,17 @@ def feedback_sheet(
     title: str = "",
 ) -> FeedbackSheet:
     """A draft feedback sheet; every part of the fixed structure must be filled in."""
-    missing = [name for name, v in (("what you told us", told_us),
-                                    ("what will change", will_change),
-                                    ("what can't change yet", cant_change),
-                                    ("when you'll hear from us", next_update),
-                                    ("where to get help", helplines)) if not v]
+    missing = [
+        name
+        for name, v in (
+            ("what you told us", told_us),
+            ("what will change", will_change),
+            ("what can't change yet", cant_change),
+            ("when you'll hear from us", next_update),
+            ("where to get help", helplines),
+        )
+        if not v
+    ]
     if missing:
         raise ValueError("the feedback sheet needs: " + ", ".join(missing))
     for q in quotes:
@@ -218,14 +254,24 @@ def feedback_sheet(
             raise DisclosureError("quotes must come from release_quote()")
         if band in ("A",):
             raise DisclosureError("band A sheets carry no quotes")
-    sheet = FeedbackSheet(title or HEADINGS.get(language, HEADINGS["en"])[5], band, language,
-                          tuple(told_us), tuple(will_change), tuple(cant_change), next_update,
-                          tuple(helplines), tuple(quotes))
+    sheet = FeedbackSheet(
+        title or HEADINGS.get(language, HEADINGS["en"])[5],
+        band,
+        language,
+        tuple(told_us),
+        tuple(will_change),
+        tuple(cant_change),
+        next_update,
+        tuple(helplines),
+        tuple(quotes),
+    )
     warn = []
     target = BAND_GRADE.get(band)
     if language == "en" and target is not None and sheet.grade > target:
-        warn.append(f"reading grade {sheet.grade:.1f} is above the band {band} target "
-                    f"{target:g}; use shorter sentences and words")
+        warn.append(
+            f"reading grade {sheet.grade:.1f} is above the band {band} target "
+            f"{target:g}; use shorter sentences and words"
+        )
     if language not in HEADINGS:
         warn.append(f"no headings for language {language!r}; English headings used")
     return replace(sheet, warnings=tuple(warn))
@@ -244,10 +290,10 @@ def release_feedback(sheet: FeedbackSheet, signoff: SignOff | None) -> FeedbackS
         raise DisclosureError("a feedback sheet is released only with a sign-off record")
     if not signoff.trauma_screen_done:
         raise DisclosureError("the trauma-screen check must be done before release")
-    if any(w.startswith("reading grade") for w in sheet.warnings) and \
-            not signoff.readability_override:
-        raise DisclosureError("readability is above the band's target; simplify the text or "
-                              "record why it is acceptable")
+    if any(w.startswith("reading grade") for w in sheet.warnings) and not signoff.readability_override:
+        raise DisclosureError(
+            "readability is above the band's target; simplify the text or record why it is acceptable"
+        )
     return replace(sheet, signoff=signoff, released=True)
 
 
@@ -260,13 +306,13 @@ def render_feedback_html(sheet: FeedbackSheet) -> str:
         return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
 
     status = "" if sheet.released else f"<p class='draft'>{DRAFT_NOTICE}</p>"
-    quotes = "".join(f"<blockquote>&ldquo;{esc(q.text)}&rdquo;</blockquote>"
-                     for q in sheet.quotes)
-    cant = "<ul>" + "".join(f"<li><strong>{esc(a)}</strong> {esc(b)}</li>"
-                            for a, b in sheet.cant_change) + "</ul>"
-    helps = "<ul class='help'>" + "".join(
-        f"<li>{esc(n)}: <strong>{esc(num)}</strong></li>" for n, num in sheet.helplines
-    ) + "</ul>"
+    quotes = "".join(f"<blockquote>&ldquo;{esc(q.text)}&rdquo;</blockquote>" for q in sheet.quotes)
+    cant = "<ul>" + "".join(f"<li><strong>{esc(a)}</strong> {esc(b)}</li>" for a, b in sheet.cant_change) + "</ul>"
+    helps = (
+        "<ul class='help'>"
+        + "".join(f"<li>{esc(n)}: <strong>{esc(num)}</strong></li>" for n, num in sheet.helplines)
+        + "</ul>"
+    )
     direction = "rtl" if sheet.language.split("_")[0] in RTL_LANGUAGES else "ltr"
     return f"""<!doctype html><html lang="{esc(sheet.language)}" dir="{direction}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(sheet.title)}</title>
@@ -346,8 +392,7 @@ def render_feedback_pdf(sheet: FeedbackSheet) -> bytes:
     doc.heading(h[1])
     doc.bullets(sheet.will_change)
     doc.heading(h[2])
-    doc.bullets([f"{a} {b}" if a.rstrip()[-1:] in ".!?:\u061f" else f"{a}: {b}"
-                 for a, b in sheet.cant_change])
+    doc.bullets([f"{a} {b}" if a.rstrip()[-1:] in ".!?:\u061f" else f"{a}: {b}" for a, b in sheet.cant_change])
     doc.heading(h[3])
     doc.paragraph(sheet.next_update)
     doc.heading(h[4])

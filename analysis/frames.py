@@ -148,8 +148,7 @@ class ItemMeta:
     positive: tuple[str, ...] = ()
     neutral: str | None = None
     domain: str = ""
-    band_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False,
-                                                        hash=False)
+    band_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.type not in _ITEM_TYPES:
@@ -182,9 +181,7 @@ class _Codebook(dict):
         return self
 
 
-def _as_codebook(
-    codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None, frame: Any = None
-) -> dict:
+def _as_codebook(codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None, frame: Any = None) -> dict:
     if codebook is None:
         attrs = getattr(frame, "attrs", None) or {}
         return _Codebook(attrs.get("codebook") or {})
@@ -205,8 +202,7 @@ def respondent_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """
     s = frame["response_id"]
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return (s.cat.codes.to_numpy().astype(np.int64, copy=False),
-                np.asarray(s.cat.categories))
+        return (s.cat.codes.to_numpy().astype(np.int64, copy=False), np.asarray(s.cat.categories))
     values = s.to_numpy()
     if values.dtype.kind in "iu" and len(values):
         lo, hi = int(values.min()), int(values.max())
@@ -259,7 +255,7 @@ def _scale_meta(name, kind, codes, labels, **kw) -> ItemMeta:
     if kind == "scale" and codes:
         L = len(codes)
         kw.setdefault("neutral", codes[L // 2] if L % 2 else None)
-        kw.setdefault("positive", tuple(codes[(L + 1) // 2:]))
+        kw.setdefault("positive", tuple(codes[(L + 1) // 2 :]))
     return ItemMeta(name, kind, tuple(codes), labels=labels, **kw)
 
 
@@ -275,11 +271,17 @@ def codebook_from_instrument(instrument: Any, language: str = "en") -> dict[str,
     ``<item>_<row>``. Sensitivity S2 and above marks an item sensitive; the domain is the
     letters of the item name (``EV1`` -> ``EV``).
     """
-    mapping = {"select_one": "single", "select_multiple": "multi", "rank": "rank",
-               "likert": "scale", "range": "scale", "text": "text", "matrix": "scale"}
+    mapping = {
+        "select_one": "single",
+        "select_multiple": "multi",
+        "rank": "rank",
+        "likert": "scale",
+        "range": "scale",
+        "text": "text",
+        "matrix": "scale",
+    }
     lists = getattr(instrument, "choice_lists", {}) or {}
-    items = instrument.items() if callable(getattr(instrument, "items", None)) else \
-        getattr(instrument, "items", ())
+    items = instrument.items() if callable(getattr(instrument, "items", None)) else getattr(instrument, "items", ())
     settings = getattr(instrument, "settings", None)
     band_codes = tuple(getattr(settings, "band_codes", ()) or ())
 
@@ -314,13 +316,15 @@ def codebook_from_instrument(instrument: Any, language: str = "en") -> dict[str,
             if tuple(bc) != tuple(codes):
                 band_choices[str(band)] = tuple(bc)
                 labels = {**bl, **labels}
-        shown = tuple(b for b in band_codes if not hasattr(it, "shown_to")
-                      or it.shown_to(b, settings.bands))
+        shown = tuple(b for b in band_codes if not hasattr(it, "shown_to") or it.shown_to(b, settings.bands))
         sens = getattr(it, "sensitivity", 0)
-        common = {"label": text_of(getattr(it, "label", None)),
-                  "sensitive": int(sens) >= 2, "bands": shown if shown != band_codes else (),
-                  "domain": re.sub(r"[^A-Za-z].*$", "", it.name),
-                  "band_choices": band_choices}
+        common = {
+            "label": text_of(getattr(it, "label", None)),
+            "sensitive": int(sens) >= 2,
+            "bands": shown if shown != band_codes else (),
+            "domain": re.sub(r"[^A-Za-z].*$", "", it.name),
+            "band_choices": band_choices,
+        }
         if str(getattr(it, "type", "")) == "matrix" and hasattr(instrument, "rows_for"):
             for row in instrument.rows_for(it):
                 key = f"{it.name}_{row.name}"
@@ -361,17 +365,25 @@ def split_band_variants(
     codes = long["item"].cat.codes.to_numpy().copy()
     band_codes = long["band"].cat.codes.to_numpy()
     for name, meta in cb.items():
-        base = ItemMeta(meta.name, meta.type, meta.choices, labels=meta.labels,
-                        label=meta.label, sensitive=meta.sensitive, bands=meta.bands,
-                        positive=meta.positive, neutral=meta.neutral, domain=meta.domain)
+        base = ItemMeta(
+            meta.name,
+            meta.type,
+            meta.choices,
+            labels=meta.labels,
+            label=meta.label,
+            sensitive=meta.sensitive,
+            bands=meta.bands,
+            positive=meta.positive,
+            neutral=meta.neutral,
+            domain=meta.domain,
+        )
         new_cb[name] = base
         groups: dict[tuple[str, ...], list[str]] = {}
         for band, cs in meta.band_choices.items():
             groups.setdefault(tuple(cs), []).append(band)
         for cs, bs in groups.items():
             vname = f"{name}[{'/'.join(bs)}]"
-            kw = {"label": meta.label, "sensitive": meta.sensitive, "bands": tuple(bs),
-                  "domain": meta.domain}
+            kw = {"label": meta.label, "sensitive": meta.sensitive, "bands": tuple(bs), "domain": meta.domain}
             new_cb[vname] = _scale_meta(vname, meta.type, list(cs), dict(meta.labels), **kw)
             if name not in items:
                 continue
@@ -401,8 +413,7 @@ def _categorical(values: pd.Series, categories: Sequence[str] | None) -> pd.Seri
         extra = sorted(seen - set(cats))
         cats = cats + extra
     if isinstance(s.dtype, pd.CategoricalDtype):
-        return s.cat.set_categories([str(c) for c in cats]) if list(s.cat.categories) != cats \
-            else s
+        return s.cat.set_categories([str(c) for c in cats]) if list(s.cat.categories) != cats else s
     return pd.Series(pd.Categorical(s, categories=cats), index=values.index, name=values.name)
 
 
@@ -535,8 +546,7 @@ def from_wide(
     """
     cb = _as_codebook(codebook)
     missing = set(missing)
-    ids = (wide[id_column] if id_column in wide.columns
-           else pd.Series(np.arange(1, len(wide) + 1), index=wide.index))
+    ids = wide[id_column] if id_column in wide.columns else pd.Series(np.arange(1, len(wide) + 1), index=wide.index)
     ids = ids.reset_index(drop=True)
     if ids.isna().any():
         raise ValueError(f"every row needs a {id_column!r}")
@@ -551,16 +561,21 @@ def from_wide(
             split.setdefault(item, {})[code] = col
     if items is None:
         taken = set(resp) | {id_column}
-        items = ([i for i in cb if i in wide.columns or i in split] if cb else
-                 [c for c in wide.columns if c not in taken])
+        items = (
+            [i for i in cb if i in wide.columns or i in split] if cb else [c for c in wide.columns if c not in taken]
+        )
     frames = []
     for item in items:
         meta = cb.get(item) if cb else None
         if item in split and item not in wide.columns:
             cols = split[item]
             chosen = pd.DataFrame({code: wide[col].map(_truthy) for code, col in cols.items()})
-            rows = [(i, code) for i, r in enumerate(chosen.itertuples(index=False))
-                    for code, on in zip(cols, r, strict=True) if on]
+            rows = [
+                (i, code)
+                for i, r in enumerate(chosen.itertuples(index=False))
+                for code, on in zip(cols, r, strict=True)
+                if on
+            ]
             rows += [(i, None) for i in np.flatnonzero(~chosen.any(axis=1).to_numpy())]
             rows.sort(key=lambda t: t[0])
             pos, answers = [r[0] for r in rows], [r[1] for r in rows]
@@ -589,8 +604,7 @@ def from_wide(
         frames.append(f)
     if not frames:
         raise ValueError("no item columns to take")
-    return make_long(pd.concat(frames, ignore_index=True), codebook=cb or None,
-                     validate=validate)
+    return make_long(pd.concat(frames, ignore_index=True), codebook=cb or None, validate=validate)
 
 
 def _truthy(v) -> bool:
@@ -636,9 +650,7 @@ def substantive(codes: Iterable[str]) -> list[str]:
     return [c for c in codes if c not in RESERVED]
 
 
-def to_wide(
-    long: pd.DataFrame, codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None
-) -> pd.DataFrame:
+def to_wide(long: pd.DataFrame, codebook: Mapping[str, ItemMeta] | Iterable[ItemMeta] | None = None) -> pd.DataFrame:
     """One row per response: respondent columns, then one column per item.
 
     Single and scale items become a categorical column (choices + reserved codes; missing
@@ -682,7 +694,7 @@ def to_wide(
     n_missing_item = int((ic < 0).sum())
     order = order[n_missing_item:]  # rows without an item sort first (code -1)
     for i, item in enumerate(items):
-        blk = order[bounds[i]:bounds[i + 1]]
+        blk = order[bounds[i] : bounds[i + 1]]
         meta = cb.get(item)
         if meta is None or meta.type == "text":
             continue
@@ -708,7 +720,7 @@ def to_wide(
                 cols[f"{item}/{code}"] = arr
         elif meta.type == "rank":
             rk = long["rank"].to_numpy()[blk] if has_rank else np.full(len(blk), np.nan)
-            for j, code in enumerate(codes[:len(codes) - len(RESERVED)]):
+            for j, code in enumerate(codes[: len(codes) - len(RESERVED)]):
                 arr = np.full(n, np.nan)
                 m = mapped == j
                 arr[r[m]] = rk[m]
@@ -755,8 +767,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
     src = _sql_path(path)
     with duckdb.connect() as con:
-        kv = dict(con.execute("SELECT key, value FROM parquet_kv_metadata(?)",
-                              [src]).fetchall())
+        kv = dict(con.execute("SELECT key, value FROM parquet_kv_metadata(?)", [src]).fetchall())
         meta = kv.get(_KV_KEY.encode()) or kv.get(_KV_KEY)
         if meta is not None:
             cats = json.loads(meta.decode() if isinstance(meta, bytes) else meta)
@@ -771,9 +782,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         for i, (name, typ, *_) in enumerate(cols):
             q = '"' + str(name).replace('"', '""') + '"'
             if typ == "VARCHAR" and name != "response_id":
-                vals = [r[0] for r in con.execute(
-                    f"SELECT DISTINCT {q} FROM read_parquet('{src}') "  # noqa: S608 # nosec B608 - quoted name, checked path
-                    f"WHERE {q} IS NOT NULL ORDER BY 1").fetchall()]
+                vals = [
+                    r[0]
+                    for r in con.execute(
+                        f"SELECT DISTINCT {q} FROM read_parquet('{src}') "  # noqa: S608 # nosec B608 - quoted name, checked path
+                        f"WHERE {q} IS NOT NULL ORDER BY 1"
+                    ).fetchall()
+                ]
                 if vals:
                     lit = ", ".join("'" + v.replace("'", "''") + "'" for v in vals)
                     con.execute(f"CREATE TYPE enum_{i} AS ENUM ({lit})")
@@ -805,8 +820,7 @@ def write_parquet(long: pd.DataFrame, path: str | Path) -> Path:
     meta = json.dumps(cats).replace("'", "''")
     with duckdb.connect() as con:
         con.register("snapshot_frame", frame)
-        con.execute(f"COPY snapshot_frame TO '{_sql_path(path)}' "
-                    f"(FORMAT parquet, KV_METADATA {{{_KV_KEY}: '{meta}'}})")
+        con.execute(f"COPY snapshot_frame TO '{_sql_path(path)}' (FORMAT parquet, KV_METADATA {{{_KV_KEY}: '{meta}'}})")
     return path
 
 
@@ -874,13 +888,13 @@ def read_database(
         return sql, params
 
     def read(sql: str, params: list) -> Iterable[pd.DataFrame]:
-        if not hasattr(engine, "cursor") or isinstance(source, str) or \
-                type(engine).__module__.startswith("sqlalchemy"):
+        if not hasattr(engine, "cursor") or isinstance(source, str) or type(engine).__module__.startswith("sqlalchemy"):
             import sqlalchemy as sa
 
             named = sql.replace("?", ":p0") if params else sql
-            return pd.read_sql(sa.text(named), engine, params={"p0": params[0]} if params else None,
-                               chunksize=chunksize)
+            return pd.read_sql(
+                sa.text(named), engine, params={"p0": params[0]} if params else None, chunksize=chunksize
+            )
         return pd.read_sql(sql, engine, params=params or None, chunksize=chunksize)
 
     probe_cols = _table_columns(engine, answers_table, read)
@@ -938,9 +952,17 @@ def codebook_to_dict(codebook: Mapping[str, ItemMeta]) -> dict[str, dict]:
     """
     out = {}
     for name, m in codebook.items():
-        out[name] = {"type": m.type, "choices": list(m.choices), "labels": dict(m.labels),
-                     "label": m.label, "sensitive": m.sensitive, "bands": list(m.bands),
-                     "positive": list(m.positive), "neutral": m.neutral, "domain": m.domain}
+        out[name] = {
+            "type": m.type,
+            "choices": list(m.choices),
+            "labels": dict(m.labels),
+            "label": m.label,
+            "sensitive": m.sensitive,
+            "bands": list(m.bands),
+            "positive": list(m.positive),
+            "neutral": m.neutral,
+            "domain": m.domain,
+        }
         if m.band_choices:
             out[name]["band_choices"] = {b: list(cs) for b, cs in m.band_choices.items()}
     return out
@@ -951,12 +973,18 @@ def codebook_from_dict(data: Mapping[str, Mapping[str, Any]]) -> dict[str, ItemM
     out = {}
     for name, d in data.items():
         out[name] = ItemMeta(
-            name, d.get("type", "single"), tuple(d.get("choices", ())),
-            labels=dict(d.get("labels", {})), label=d.get("label", ""),
-            sensitive=bool(d.get("sensitive", False)), bands=tuple(d.get("bands", ())),
-            positive=tuple(d.get("positive", ())), neutral=d.get("neutral"),
+            name,
+            d.get("type", "single"),
+            tuple(d.get("choices", ())),
+            labels=dict(d.get("labels", {})),
+            label=d.get("label", ""),
+            sensitive=bool(d.get("sensitive", False)),
+            bands=tuple(d.get("bands", ())),
+            positive=tuple(d.get("positive", ())),
+            neutral=d.get("neutral"),
             domain=d.get("domain", ""),
-            band_choices={str(b): tuple(cs) for b, cs in dict(d.get("band_choices") or {}).items()})
+            band_choices={str(b): tuple(cs) for b, cs in dict(d.get("band_choices") or {}).items()},
+        )
     return out
 
 
@@ -992,8 +1020,7 @@ def _stored_code(value: Any) -> Any:
     return value
 
 
-def repeat_frames(instrument: Any, answers: pd.DataFrame, *,
-                  include_text: bool = False) -> dict[str, pd.DataFrame]:
+def repeat_frames(instrument: Any, answers: pd.DataFrame, *, include_text: bool = False) -> dict[str, pd.DataFrame]:
     """One frame per repeat: one row per instance, linked to its response.
 
     Parameters
@@ -1042,13 +1069,15 @@ def repeat_frames(instrument: Any, answers: pd.DataFrame, *,
     for column in ("parent_instance", "instance"):
         df[column] = pd.to_numeric(df[column], errors="coerce").fillna(0).astype(np.int64)
     for repeat in repeats:
-        items = [item for item in instrument.repeat_items(repeat.name)
-                 if str(getattr(item.type, "value", item.type)) not in ("note", "calculate")
-                 and (include_text or str(getattr(item.type, "value", item.type)) != "text")]
+        items = [
+            item
+            for item in instrument.repeat_items(repeat.name)
+            if str(getattr(item.type, "value", item.type)) not in ("note", "calculate")
+            and (include_text or str(getattr(item.type, "value", item.type)) != "text")
+        ]
         names = [item.name for item in items]
         nested = repeat.parent is not None
-        rows = df[df["item"].isin(names) & (df["instance"] > 0)
-                  & ((df["parent_instance"] > 0) == nested)]
+        rows = df[df["item"].isin(names) & (df["instance"] > 0) & ((df["parent_instance"] > 0) == nested)]
         keys = rows[["response_id", "parent_instance", "instance"]]
         # instances added with "add another" and left unanswered still count
         counted = df[(df["item"] == repeat.name)]
@@ -1063,12 +1092,11 @@ def repeat_frames(instrument: Any, answers: pd.DataFrame, *,
         frame = frame.reset_index(drop=True)
         if len(rows):
             wide = rows.assign(answer=rows["answer"].map(_stored_code)).pivot_table(
-                index=["response_id", "parent_instance", "instance"], columns="item", values="answer",
-                aggfunc="first")
-            frame = frame.merge(wide.reset_index(), how="left",
-                                on=["response_id", "parent_instance", "instance"])
+                index=["response_id", "parent_instance", "instance"], columns="item", values="answer", aggfunc="first"
+            )
+            frame = frame.merge(wide.reset_index(), how="left", on=["response_id", "parent_instance", "instance"])
         for name in names:
-            frame[name] = (frame[name] if name in frame else pd.Series(pd.NA, index=frame.index))
+            frame[name] = frame[name] if name in frame else pd.Series(pd.NA, index=frame.index)
             frame[name] = frame[name].astype("string")
         out[repeat.name] = frame[["response_id", "parent_instance", "instance", *names]]
     return out

@@ -166,8 +166,12 @@ def cramers_v_corrected(table) -> float:
 
 def _log_table_prob(t: np.ndarray) -> float:
     rows, cols, n = t.sum(1), t.sum(0), t.sum()
-    return float(special.gammaln(rows + 1).sum() + special.gammaln(cols + 1).sum()
-                 - special.gammaln(n + 1) - special.gammaln(t + 1).sum())
+    return float(
+        special.gammaln(rows + 1).sum()
+        + special.gammaln(cols + 1).sum()
+        - special.gammaln(n + 1)
+        - special.gammaln(t + 1).sum()
+    )
 
 
 def fisher_exact_rxc(table, max_tables: int = 20_000, seed: int = 0) -> tuple[float, str]:
@@ -203,8 +207,7 @@ def fisher_exact_rxc(table, max_tables: int = 20_000, seed: int = 0) -> tuple[fl
     rows, cols = t.sum(1), t.sum(0)
     lp_obs = _log_table_prob(t)
     # constant part of every table's log probability
-    const = float(special.gammaln(rows + 1).sum() + special.gammaln(cols + 1).sum()
-                  - special.gammaln(rows.sum() + 1))
+    const = float(special.gammaln(rows + 1).sum() + special.gammaln(cols + 1).sum() - special.gammaln(rows.sum() + 1))
     R, C = t.shape
     lgam = special.gammaln(np.arange(rows.sum() + 2) + 1)
     total = 0.0
@@ -239,9 +242,7 @@ def fisher_exact_rxc(table, max_tables: int = 20_000, seed: int = 0) -> tuple[fl
     try:
         walk(0, rows.copy(), 0.0)
     except OverflowError:
-        res = stats.fisher_exact(
-            t, method=stats.MonteCarloMethod(n_resamples=9999, rng=np.random.default_rng(seed))
-        )
+        res = stats.fisher_exact(t, method=stats.MonteCarloMethod(n_resamples=9999, rng=np.random.default_rng(seed)))
         return float(res.pvalue), "montecarlo"
     return min(1.0, total), "exact"
 
@@ -251,8 +252,7 @@ def _contingency_test(t: np.ndarray, correction: bool = False):
     t = t[t.sum(1) > 0][:, t.sum(0) > 0]
     n = int(t.sum())
     if t.size == 0 or min(t.shape) < 2:
-        return "none", float("nan"), float("nan"), 0, float("nan"), n, float("nan"), float("nan"), \
-            float("nan")
+        return "none", float("nan"), float("nan"), 0, float("nan"), n, float("nan"), float("nan"), float("nan")
     e = _expected(t)
     chi = stats.chi2_contingency(t, correction=correction)
     v = cramers_v(t)
@@ -260,8 +260,7 @@ def _contingency_test(t: np.ndarray, correction: bool = False):
     min_e = float(e.min())
     share5 = float((e < 5).mean())
     if min_e >= 1 and share5 <= 0.2:
-        return "chi-square", float(chi.statistic), float(chi.pvalue), int(chi.dof), v, n, \
-            min_e, share5, vc
+        return "chi-square", float(chi.statistic), float(chi.pvalue), int(chi.dof), v, n, min_e, share5, vc
     if t.shape == (2, 2):
         p = float(stats.fisher_exact(t).pvalue)
         test = "fisher"
@@ -284,8 +283,7 @@ def _item_group_tables(long, by, items, codebook, include_reserved=False):
         codes = list(meta.choices) + (list(RESERVED) if include_reserved else [])
         idx = [a_pos[c] for c in codes if c in a_pos]
         block = counts[item_cats.index(item)][:, idx]
-        table = pd.DataFrame(block, index=pd.Index(group_cats, name=by),
-                             columns=[c for c in codes if c in a_pos])
+        table = pd.DataFrame(block, index=pd.Index(group_cats, name=by), columns=[c for c in codes if c in a_pos])
         # children who would rather not say their gender (etc.) are not a comparison group
         table = table[~table.index.isin(RESERVED)]
         out[item] = (table, meta)
@@ -340,17 +338,33 @@ def crosstabs(
     """
     cb = _as_codebook(codebook, long) or infer_codebook(long)
     bys = [by] if isinstance(by, str) else list(by)
-    wanted = list(items) if items is not None else [
-        i for i in long["item"].cat.categories if cb.get(i) and cb[i].type in ("single", "scale")
-    ]
+    wanted = (
+        list(items)
+        if items is not None
+        else [i for i in long["item"].cat.categories if cb.get(i) and cb[i].type in ("single", "scale")]
+    )
     rows = []
     for b in bys:
         for item, (table, _) in _item_group_tables(long, b, wanted, cb).items():
             r = _result(table)
-            rows.append((item, b, r.test, r.statistic, r.dof, r.pvalue, r.cramers_v,
-                         r.cramers_v_corrected, r.n, r.min_expected))
-    out = pd.DataFrame(rows, columns=["item", "by", "test", "statistic", "dof", "pvalue",
-                                      "cramers_v", "cramers_v_corrected", "n", "min_expected"])
+            rows.append(
+                (item, b, r.test, r.statistic, r.dof, r.pvalue, r.cramers_v, r.cramers_v_corrected, r.n, r.min_expected)
+            )
+    out = pd.DataFrame(
+        rows,
+        columns=[
+            "item",
+            "by",
+            "test",
+            "statistic",
+            "dof",
+            "pvalue",
+            "cramers_v",
+            "cramers_v_corrected",
+            "n",
+            "min_expected",
+        ],
+    )
     out.insert(6, "p_adjusted", adjust_pvalues(out["pvalue"].to_numpy(), adjust))
     return out
 
@@ -395,8 +409,9 @@ def mann_whitney_counts(c1, c2) -> MannWhitneyResult:
         z = max(z, 0.0)
         p = float(min(1.0, 2 * stats.norm.sf(z)))
         z = math.copysign(z, U1 - mu)
-    return MannWhitneyResult(float(U1), p, float(2 * U1 / (n1 * n2) - 1),
-                             float(U1 / (n1 * n2)), int(n1), int(n2), float(z))
+    return MannWhitneyResult(
+        float(U1), p, float(2 * U1 / (n1 * n2) - 1), float(U1 / (n1 * n2)), int(n1), int(n2), float(z)
+    )
 
 
 def mann_whitney(x, y) -> MannWhitneyResult:
@@ -472,24 +487,48 @@ def compare_groups(
     """
     cb = _as_codebook(codebook, long) or infer_codebook(long)
     bys = [by] if isinstance(by, str) else list(by)
-    wanted = list(items) if items is not None else [
-        i for i in long["item"].cat.categories if cb.get(i) and cb[i].type == "scale"
-    ]
+    wanted = (
+        list(items)
+        if items is not None
+        else [i for i in long["item"].cat.categories if cb.get(i) and cb[i].type == "scale"]
+    )
     rows = []
     for b in bys:
         for item, (table, _) in _item_group_tables(long, b, wanted, cb).items():
             t = table[table.sum(axis=1) > 0]
             if len(t) == 2:
                 r = mann_whitney_counts(t.iloc[0].to_numpy(), t.iloc[1].to_numpy())
-                rows.append((item, b, "mann-whitney", f"{t.index[0]} vs {t.index[1]}",
-                             r.n1 + r.n2, r.statistic, r.pvalue, "rank-biserial",
-                             r.rank_biserial))
+                rows.append(
+                    (
+                        item,
+                        b,
+                        "mann-whitney",
+                        f"{t.index[0]} vs {t.index[1]}",
+                        r.n1 + r.n2,
+                        r.statistic,
+                        r.pvalue,
+                        "rank-biserial",
+                        r.rank_biserial,
+                    )
+                )
             elif len(t) > 2:
                 kw = kruskal_counts(t.to_numpy())
-                rows.append((item, b, "kruskal-wallis", ", ".join(map(str, t.index)), kw.n,
-                             kw.statistic, kw.pvalue, "epsilon-squared", kw.epsilon_squared))
-    out = pd.DataFrame(rows, columns=["item", "by", "test", "groups", "n", "statistic",
-                                      "pvalue", "effect", "effect_size"])
+                rows.append(
+                    (
+                        item,
+                        b,
+                        "kruskal-wallis",
+                        ", ".join(map(str, t.index)),
+                        kw.n,
+                        kw.statistic,
+                        kw.pvalue,
+                        "epsilon-squared",
+                        kw.epsilon_squared,
+                    )
+                )
+    out = pd.DataFrame(
+        rows, columns=["item", "by", "test", "groups", "n", "statistic", "pvalue", "effect", "effect_size"]
+    )
     out.insert(7, "p_adjusted", adjust_pvalues(out["pvalue"].to_numpy(), adjust))
     return out
 

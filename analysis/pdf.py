@@ -39,14 +39,17 @@ __all__ = ["FONT_DIR", "PdfDocument", "is_rtl"]
 #: Where the bundled DejaVu fonts are (inside matplotlib, a dependency already).
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT = "DejaVu"
-_FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf",
-               "BI": "DejaVuSans-BoldOblique.ttf"}
+_FONT_FILES = {
+    "": "DejaVuSans.ttf",
+    "B": "DejaVuSans-Bold.ttf",
+    "I": "DejaVuSans-Oblique.ttf",
+    "BI": "DejaVuSans-BoldOblique.ttf",
+}
 #: Colours (RGB): headings, table header fill, rules, notes, caveat box.
 INK, ACCENT, HEAD_FILL, RULE, MUTED = (26, 26, 26), (11, 61, 102), (232, 239, 246), (190, 190, 190), (85, 85, 85)
 BOX_FILL, BOX_RULE = (255, 248, 225), (230, 159, 0)
 _RTL_BIDI = {"R", "AL"}
-_LANG_TAGS = {"ar": ("arab", "ara"), "fa": ("arab", "fas"), "ur": ("arab", "urd"),
-              "he": ("hebr", "iwr")}
+_LANG_TAGS = {"ar": ("arab", "ara"), "fa": ("arab", "fas"), "ur": ("arab", "urd"), "he": ("hebr", "iwr")}
 
 
 def is_rtl(text: str) -> bool:
@@ -76,8 +79,7 @@ class _Fpdf(FPDF):
             self.set_font(FONT, "", 7.5)
             self.set_text_color(*MUTED)
             self.set_y(8)
-            self.cell(0, 4, self.running_title, align="R" if not self.rtl else "L",
-                      new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(0, 4, self.running_title, align="R" if not self.rtl else "L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             self.set_text_color(*INK)
             self.set_y(self.t_margin)
 
@@ -108,8 +110,7 @@ class PdfDocument:
         Printed beside the page number on every page.
     """
 
-    def __init__(self, title: str = "", language: str = "en", base_size: float = 9.5,
-                 footer: str = "") -> None:
+    def __init__(self, title: str = "", language: str = "en", base_size: float = 9.5, footer: str = "") -> None:
         code = language.split("_")[0].split("-")[0]
         self.language = code
         self.rtl = code in {"ar", "fa", "ur", "he", "ps", "dv", "yi", "ckb"}
@@ -144,9 +145,9 @@ class PdfDocument:
             return
         if needed:
             script, lang = self._script
-            self.pdf.set_text_shaping(use_shaping_engine=True,
-                                      direction="rtl" if self.rtl else None,
-                                      script=script, language=lang)
+            self.pdf.set_text_shaping(
+                use_shaping_engine=True, direction="rtl" if self.rtl else None, script=script, language=lang
+            )
         else:
             self.pdf.set_text_shaping(False)
         self._shaping = needed
@@ -162,23 +163,24 @@ class PdfDocument:
         if self.pdf.will_page_break(height):
             self.pdf.add_page()
 
-    def _write(self, text: str, size: float, style: str = "", colour=INK, height: float | None = None,
-               fill: bool = False) -> None:
+    def _write(
+        self, text: str, size: float, style: str = "", colour=INK, height: float | None = None, fill: bool = False
+    ) -> None:
         pdf = self.pdf
         style = _style_for(text, style)
         self._shape(_complex(text))
         pdf.set_font(FONT, style, size)
         pdf.set_text_color(*colour)
-        pdf.multi_cell(0, height or size * 0.5, text, align=self._block_align(text), fill=fill,
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(
+            0, height or size * 0.5, text, align=self._block_align(text), fill=fill, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         pdf.set_text_color(*INK)
 
     def _lines(self, text: str, size: float, style: str = "", width: float | None = None) -> int:
         style = _style_for(text, style)
         self._shape(_complex(text))
         self.pdf.set_font(FONT, style, size)
-        return len(self.pdf.multi_cell(width or self.pdf.epw, size * 0.5, text, dry_run=True,
-                                       output="LINES"))
+        return len(self.pdf.multi_cell(width or self.pdf.epw, size * 0.5, text, dry_run=True, output="LINES"))
 
     # -- blocks
     def title(self, text: str, size: float = 18) -> None:
@@ -202,8 +204,7 @@ class PdfDocument:
         else:
             self.pdf.ln(1)
 
-    def paragraph(self, text: str, size: float | None = None, style: str = "",
-                  colour=INK, box: bool = False) -> None:
+    def paragraph(self, text: str, size: float | None = None, style: str = "", colour=INK, box: bool = False) -> None:
         """A paragraph of running text; ``box`` draws it on a shaded panel (the caveat)."""
         size = size or self.size
         pdf = self.pdf
@@ -220,8 +221,9 @@ class PdfDocument:
             pdf.line(x, y, x, y + height)
             pdf.set_xy(pdf.l_margin + 3, y + 2)
             pdf.set_font(FONT, _style_for(text, style), size)
-            pdf.multi_cell(pdf.epw - 6, size * 0.5, text, align=self._block_align(text),
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                pdf.epw - 6, size * 0.5, text, align=self._block_align(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
             pdf.set_y(y + height)
         else:
             self._write(text, size, style, colour)
@@ -246,8 +248,9 @@ class PdfDocument:
                 pdf.set_xy(pdf.l_margin, y)
                 pdf.cell(indent, height, "\u2022")
                 pdf.set_xy(pdf.l_margin + indent, y)
-            pdf.multi_cell(pdf.epw - indent, height, item, align=self._block_align(item),
-                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                pdf.epw - indent, height, item, align=self._block_align(item), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
             pdf.ln(1)
         pdf.ln(1)
 
@@ -275,20 +278,20 @@ class PdfDocument:
         size = self.size - 1
         n = len(columns)
         numeric = list(numeric or [False] * n)
-        shaped = (any(_complex(str(t)) for t in columns) or
-                  any(_complex(str(t)) for r in rows for t in r))
+        shaped = any(_complex(str(t)) for t in columns) or any(_complex(str(t)) for r in rows for t in r)
         self._shape(shaped)
         # A wide table is set smaller (down to 6.5 pt) before any word is broken.
-        while size > 6.5 and sum(self._column_widths(columns, rows, size, row_headers, numeric,
-                                                     minimum_only=True)) > pdf.epw:
+        while (
+            size > 6.5
+            and sum(self._column_widths(columns, rows, size, row_headers, numeric, minimum_only=True)) > pdf.epw
+        ):
             size -= 0.5
         if caption:
             self._keep(size * 0.5 * 6 + 10)  # the caption, the header and a row or two
             self._write(caption, self.size + 0.5, "B")
             pdf.ln(1)
             self._shape(shaped)  # the caption set it for its own text
-        widths = self._column_widths(columns, rows, size, bold_first=row_headers,
-                                     numeric=numeric)
+        widths = self._column_widths(columns, rows, size, bold_first=row_headers, numeric=numeric)
         if sum(widths) > pdf.epw - 0.01:  # float rounding: fpdf2 refuses a hair too wide
             widths = [w * (pdf.epw - 0.01) / sum(widths) for w in widths]
         rtl = self.rtl
@@ -300,10 +303,16 @@ class PdfDocument:
         pdf.set_line_width(0.2)
         head_style = FontFace(emphasis="BOLD", fill_color=HEAD_FILL, color=INK)
         with pdf.table(
-            width=sum(widths), col_widths=[widths[j] for j in order], align="RIGHT" if rtl else "LEFT",
-            text_align=aligns, borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-            headings_style=head_style, line_height=size * 0.48, padding=(1.1, 1.6),
-            repeat_headings=1, v_align="TOP",
+            width=sum(widths),
+            col_widths=[widths[j] for j in order],
+            align="RIGHT" if rtl else "LEFT",
+            text_align=aligns,
+            borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+            headings_style=head_style,
+            line_height=size * 0.48,
+            padding=(1.1, 1.6),
+            repeat_headings=1,
+            v_align="TOP",
         ) as table:
             head = table.row()
             for j in order:
@@ -320,9 +329,15 @@ class PdfDocument:
             self.note(note)
         pdf.ln(3)
 
-    def _column_widths(self, columns, rows, size, bold_first: bool = False,
-                       numeric: Sequence[bool] | None = None,
-                       minimum_only: bool = False) -> list[float]:
+    def _column_widths(
+        self,
+        columns,
+        rows,
+        size,
+        bold_first: bool = False,
+        numeric: Sequence[bool] | None = None,
+        minimum_only: bool = False,
+    ) -> list[float]:
         """Automatic table layout, as browsers do it: every column gets at least its minimum
         (its longest word; a whole number, which never wraps, for a numeric column) and the
         rest of the page is shared in proportion to how much more each column would like."""
@@ -339,8 +354,9 @@ class PdfDocument:
                 text = str(r[j])
                 width = pdf.get_string_width(text)
                 want = max(want, width)
-                least = max(least, width if numeric[j] else
-                            max((pdf.get_string_width(w) for w in text.split()), default=0))
+                least = max(
+                    least, width if numeric[j] else max((pdf.get_string_width(w) for w in text.split()), default=0)
+                )
             natural.append(max(want + pad, 8.0))
             minimum.append(max(min(least + pad, 45.0), 8.0))
         if minimum_only:
@@ -402,8 +418,7 @@ class PdfDocument:
             page = writer.pages[page_index]
             scale = width * pt / float(chart_page.mediabox.width)
             bottom = float(page.mediabox.height) - (y + height) * pt
-            page.merge_transformed_page(
-                chart_page, Transformation().scale(scale, scale).translate(x * pt, bottom))
+            page.merge_transformed_page(chart_page, Transformation().scale(scale, scale).translate(x * pt, bottom))
         out = io.BytesIO()
         writer.write(out)
         return out.getvalue()

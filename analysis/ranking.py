@@ -28,9 +28,11 @@ def rank_frame(wide: pd.DataFrame, item: str, codebook=None) -> pd.DataFrame:
     """The ``item/option`` rank columns of a wide frame, renamed to the option codes."""
     cb = _as_codebook(codebook, wide)
     meta = cb.get(item) or ItemMeta(item, "rank")
-    cols = {f"{item}/{c}": c for c in meta.choices} if meta.choices else {
-        c: c.split("/", 1)[1] for c in wide.columns if c.startswith(f"{item}/")
-    }
+    cols = (
+        {f"{item}/{c}": c for c in meta.choices}
+        if meta.choices
+        else {c: c.split("/", 1)[1] for c in wide.columns if c.startswith(f"{item}/")}
+    )
     return wide[list(cols)].rename(columns=cols)
 
 
@@ -65,14 +67,15 @@ def borda(ranks: pd.DataFrame, n_options: int | None = None) -> pd.DataFrame:
         mean_rank = np.where(n_ranked > 0, np.nansum(r, axis=0) / n_ranked, np.nan)
         score = total / n if n else np.full(r.shape[1], np.nan)
         first = 100 * (r == 1).sum(axis=0) / n if n else np.full(r.shape[1], np.nan)
-    out = pd.DataFrame({
-        "option": [str(c) for c in ranks.columns],
-        "borda_total": total.astype(np.int64),
-        "borda_score": np.round(score, 3),
-        "mean_rank": np.round(mean_rank, 3),
-        "pct_first": np.round(first, 3),
-        "n_ranked": n_ranked.astype(np.int64),
-        "n": n,
-    })
-    return out.sort_values(["borda_score", "option"], ascending=[False, True],
-                           kind="mergesort").reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "option": [str(c) for c in ranks.columns],
+            "borda_total": total.astype(np.int64),
+            "borda_score": np.round(score, 3),
+            "mean_rank": np.round(mean_rank, 3),
+            "pct_first": np.round(first, 3),
+            "n_ranked": n_ranked.astype(np.int64),
+            "n": n,
+        }
+    )
+    return out.sort_values(["borda_score", "option"], ascending=[False, True], kind="mergesort").reset_index(drop=True)

@@ -112,8 +112,8 @@ def _merge_adjacent(counts: Sequence[int], k: int, sensitive: bool = False) -> l
             left, right = (sums[j - 1], len(groups[j - 1])), (sums[j + 1], len(groups[j + 1]))
             other = j - 1 if left <= right else j + 1
         a, b = sorted((j, other))
-        groups[a:b + 1] = [groups[a] + groups[b]]
-        sums[a:b + 1] = [sums[a] + sums[b]]
+        groups[a : b + 1] = [groups[a] + groups[b]]
+        sums[a : b + 1] = [sums[a] + sums[b]]
     return groups
 
 
@@ -122,8 +122,11 @@ def _group_label(labels: Sequence[str], ordinal: bool) -> str:
         return labels[0]
     if ordinal:
         first, last = labels[0], labels[-1]
-        return f"{first} or {last[:1].lower() + last[1:]}" if len(labels) == 2 else \
-            f"{first} to {last[:1].lower() + last[1:]}"
+        return (
+            f"{first} or {last[:1].lower() + last[1:]}"
+            if len(labels) == 2
+            else f"{first} to {last[:1].lower() + last[1:]}"
+        )
     return "Other answers"
 
 
@@ -181,20 +184,39 @@ def _item_vectors(wide: pd.DataFrame, name: str, meta: ItemMeta, rows: np.ndarra
     item a boolean matrix of choices and the "no answer" vector."""
     if meta.type in ("single", "scale"):
         col = wide[name].astype(object).to_numpy()[rows] if name in wide else np.full(len(rows), None)
-        out = np.array([c if (c is not None and not (isinstance(c, float) and np.isnan(c))
-                              and c not in (RNS, DK) and c in meta.choices) else NONE for c in col],
-                       dtype=object)
+        out = np.array(
+            [
+                c
+                if (
+                    c is not None
+                    and not (isinstance(c, float) and np.isnan(c))
+                    and c not in (RNS, DK)
+                    and c in meta.choices
+                )
+                else NONE
+                for c in col
+            ],
+            dtype=object,
+        )
         return out
     if meta.type == "rank":
-        ranks = np.column_stack([wide[f"{name}/{c}"].to_numpy()[rows] if f"{name}/{c}" in wide
-                                 else np.full(len(rows), np.nan) for c in meta.choices])
+        ranks = np.column_stack(
+            [
+                wide[f"{name}/{c}"].to_numpy()[rows] if f"{name}/{c}" in wide else np.full(len(rows), np.nan)
+                for c in meta.choices
+            ]
+        )
         first = np.where(ranks == 1, 1, 0)
         out = np.full(len(rows), NONE, dtype=object)
         has = first.sum(axis=1) == 1
         out[has] = np.array(meta.choices, dtype=object)[first[has].argmax(axis=1)]
         return out
-    chosen = np.column_stack([wide[f"{name}/{c}"].to_numpy()[rows] if f"{name}/{c}" in wide
-                              else np.zeros(len(rows), bool) for c in meta.choices])
+    chosen = np.column_stack(
+        [
+            wide[f"{name}/{c}"].to_numpy()[rows] if f"{name}/{c}" in wide else np.zeros(len(rows), bool)
+            for c in meta.choices
+        ]
+    )
     return chosen.astype(bool), ~chosen.any(axis=1)
 
 
@@ -212,8 +234,14 @@ def _single_columns(codes, counts, none, k, ordinal, sensitive, labels):
                 else:
                     groups.append([i])
         for g in groups:
-            cols.append([_group_label([labels[i] for i in g], True), [codes[i] for i in g],
-                         int(sum(counts[i] for i in g)), False])
+            cols.append(
+                [
+                    _group_label([labels[i] for i in g], True),
+                    [codes[i] for i in g],
+                    int(sum(counts[i] for i in g)),
+                    False,
+                ]
+            )
     else:
         order = sorted(range(len(codes)), key=lambda i: -counts[i])
         small = [i for i in order if _small(counts[i], k, sensitive)]
@@ -270,9 +298,16 @@ def _cell_json(cols, total, rules, sensitive):
         pct = None
         if not hidden and total >= rules.min_denominator and total > 0:
             pct = int(round(100 * count / total))
-        out.append({"label": label, "codes": list(members), "count": None if hidden else int(count),
-                    "percent": pct, "coded": _coded(pct, sensitive) if pct is not None else None,
-                    "other": label.startswith("Other answers")})
+        out.append(
+            {
+                "label": label,
+                "codes": list(members),
+                "count": None if hidden else int(count),
+                "percent": pct,
+                "coded": _coded(pct, sensitive) if pct is not None else None,
+                "other": label.startswith("Other answers"),
+            }
+        )
     return out
 
 
@@ -304,8 +339,13 @@ def _headline(cells, kind: str):
             best = c
     if best is None or best["count"] == 0:
         return None
-    return {"answer": best["label"], "percent": best["percent"], "tenths": headline_share(best["percent"]),
-            "kind": kind, "coded": best["coded"]}
+    return {
+        "answer": best["label"],
+        "percent": best["percent"],
+        "tenths": headline_share(best["percent"]),
+        "kind": kind,
+        "coded": best["coded"],
+    }
 
 
 # ----------------------------------------------------------------------------- build
@@ -358,12 +398,18 @@ def build_release(
             raise ReleaseRefused(
                 f"Only {max(n - last, 0)} more children have finished since the last release "
                 f"({last}); at least {k} new children are needed before the next one, so that "
-                "nobody's answers can be worked out by comparing the two.")
+                "nobody's answers can be worked out by comparing the two."
+            )
     dims = {d: _dim_values(wide, d) for d in DIMENSIONS}
     band_order = list(bands) or sorted(dims["band"].unique())
     band_groups = _dimension_groups(dims["band"], "band", k, band_order) or [sorted(dims["band"].unique())]
-    participation = [{"dim": "all", "title": "Children who took part", "rows": [
-        {"label": "All children", "population": {}, "count": n}]}]
+    participation = [
+        {
+            "dim": "all",
+            "title": "Children who took part",
+            "rows": [{"label": "All children", "population": {}, "count": n}],
+        }
+    ]
     groups_of: dict[str, list[list[str]]] = {}
     for dim in DIMENSIONS:
         groups = band_groups if dim == "band" else _dimension_groups(dims[dim], dim, k)
@@ -372,9 +418,20 @@ def build_release(
         if not groups:
             continue
         groups_of[dim] = groups
-        participation.append({"dim": dim, "title": f"Children by {DIM_LABELS[dim]}", "rows": [
-            {"label": _group_label_of(dim, g), "population": {dim: list(g)},
-             "count": int(dims[dim].isin(g).sum())} for g in groups]})
+        participation.append(
+            {
+                "dim": dim,
+                "title": f"Children by {DIM_LABELS[dim]}",
+                "rows": [
+                    {
+                        "label": _group_label_of(dim, g),
+                        "population": {dim: list(g)},
+                        "count": int(dims[dim].isin(g).sum()),
+                    }
+                    for g in groups
+                ],
+            }
+        )
     withheld: list[str] = []
     items = []
     for name, meta in cb.items():
@@ -386,13 +443,17 @@ def build_release(
         rows = np.flatnonzero(dims["band"].isin(elig_bands).to_numpy())
         if len(rows) == 0:
             continue
-        items.append(_item_release(name, meta, wide, rows, dims, elig_bands, sorted(asked),
-                                   groups_of, rules))
+        items.append(_item_release(name, meta, wide, rows, dims, elig_bands, sorted(asked), groups_of, rules))
     release = {
-        "version": FORMAT_VERSION, "made_on": dt.date.today().isoformat(), "n": n,
-        "rules": rules.as_dict(), "dimensions": dict(groups_of.items()),
-        "participation": participation, "items": items,
-        "funnel": _funnel(funnel, k), "withheld": withheld,
+        "version": FORMAT_VERSION,
+        "made_on": dt.date.today().isoformat(),
+        "n": n,
+        "rules": rules.as_dict(),
+        "dimensions": dict(groups_of.items()),
+        "participation": participation,
+        "items": items,
+        "funnel": _funnel(funnel, k),
+        "withheld": withheld,
     }
     _difference_checks(release, previous, k)
     _nested_population_checks(release, rules)
@@ -421,9 +482,18 @@ def _item_release(name, meta, wide, rows, dims, elig_bands, asked, groups_of, ru
     k = rules.k_for(sens)
     total = len(rows)
     labels = [meta.label_of(c) for c in meta.choices]
-    out = {"item": name, "question": meta.label or name, "type": meta.type, "domain": meta.domain,
-           "sensitive": sens, "k": k, "asked_bands": list(asked),
-           "population": {"band": list(elig_bands)}, "total": total, "breakdowns": []}
+    out = {
+        "item": name,
+        "question": meta.label or name,
+        "type": meta.type,
+        "domain": meta.domain,
+        "sensitive": sens,
+        "k": k,
+        "asked_bands": list(asked),
+        "population": {"band": list(elig_bands)},
+        "total": total,
+        "breakdowns": [],
+    }
     if meta.type == "multi":
         chosen, none = _item_vectors(wide, name, meta, rows)
         counts = chosen.sum(axis=0)
@@ -464,8 +534,9 @@ def _item_release(name, meta, wide, rows, dims, elig_bands, asked, groups_of, ru
         return out
     for dim, groups in groups_of.items():
         gvals = dims[dim].to_numpy()[rows]
-        bd = _single_breakdown(values, gvals, groups, cols, k, meta.ordinal, sens,
-                                {c: meta.label_of(c) for c in meta.choices})
+        bd = _single_breakdown(
+            values, gvals, groups, cols, k, meta.ordinal, sens, {c: meta.label_of(c) for c in meta.choices}
+        )
         if bd is not None:
             out["breakdowns"].append(_breakdown_json(dim, groups, gvals, elig_bands, bd, rules))
     return out
@@ -498,9 +569,9 @@ def _single_breakdown(values, gvals, groups, cols, k, ordinal, sens, code_label)
             continue
         if bad[:, -1].any() and none_col:
             return None
-        tot = t[:, :len(colsets)].sum(axis=0)
+        tot = t[:, : len(colsets)].sum(axis=0)
         if ordinal:
-            j = int(np.argwhere(bad[:, :len(colsets)])[0][1]) if bad[:, :len(colsets)].any() else 0
+            j = int(np.argwhere(bad[:, : len(colsets)])[0][1]) if bad[:, : len(colsets)].any() else 0
             if j == 0:
                 other = 1
             elif j == len(colsets) - 1 or tot[j - 1] <= tot[j + 1]:
@@ -520,8 +591,10 @@ def _single_breakdown(values, gvals, groups, cols, k, ordinal, sens, code_label)
     sets = colsets + ([[NONE]] if none_col else [])
     labs = labels + (["No answer"] if none_col else [])
     t = table(sets)
-    return [{"label": lab, "codes": s, "counts": [int(v) for v in t[:, j]]}
-            for j, (lab, s) in enumerate(zip(labs, sets, strict=True))]
+    return [
+        {"label": lab, "codes": s, "counts": [int(v) for v in t[:, j]]}
+        for j, (lab, s) in enumerate(zip(labs, sets, strict=True))
+    ]
 
 
 def _breakdown_json(dim, groups, gvals, elig_bands, cols, rules, multi=False):
@@ -556,8 +629,14 @@ def _test_of(rows):
     if t.shape[0] < 2 or t.shape[1] < 2:
         return None
     chi2, p, df, _ = chi2_contingency(t, correction=False)
-    return {"test": "chi-square", "n": int(t.sum()), "statistic": round(float(chi2), 2), "df": int(df),
-            "p": float(p), "cramers_v": round(float(association(t.astype(int), method="cramer")), 2)}
+    return {
+        "test": "chi-square",
+        "n": int(t.sum()),
+        "statistic": round(float(chi2), 2),
+        "df": int(df),
+        "p": float(p),
+        "cramers_v": round(float(association(t.astype(int), method="cramer")), 2),
+    }
 
 
 # ----------------------------------------------------------------------------- ledger checks
@@ -598,8 +677,15 @@ def _difference_checks(release, previous, k) -> None:
     for n, it in enumerate(release["items"]):
         if risky(it["population"], it["total"]):
             # Not updated: the last published version stays (it tells nothing new); none: withheld.
-            earlier = next((i for old in reversed(previous) for i in old["items"]
-                            if i["item"] == it["item"] and not i.get("withheld")), None)
+            earlier = next(
+                (
+                    i
+                    for old in reversed(previous)
+                    for i in old["items"]
+                    if i["item"] == it["item"] and not i.get("withheld")
+                ),
+                None,
+            )
             if earlier is not None:
                 carried = json.loads(json.dumps(earlier))
                 carried["carried"] = True
@@ -704,8 +790,9 @@ def _match(groups, used, pop) -> np.ndarray:
     return m
 
 
-def intruder_audit(releases: Sequence[Mapping[str, Any]], monotone: bool = True,
-                   items: Sequence[str] | None = None) -> list[dict[str, Any]]:
+def intruder_audit(
+    releases: Sequence[Mapping[str, Any]], monotone: bool = True, items: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
     """Every hidden cell an intruder can pin to one value from the published releases.
 
     The intruder sees every table of every release (oldest first) and solves integer
@@ -729,8 +816,9 @@ def intruder_audit(releases: Sequence[Mapping[str, Any]], monotone: bool = True,
                 names.append(it["item"])
     pinned: list[dict[str, Any]] = []
     for name in names:
-        per_rel = [next((it for it in rel["items"] if it["item"] == name and not it.get("carried")), None)
-                   for rel in releases]
+        per_rel = [
+            next((it for it in rel["items"] if it["item"] == name and not it.get("carried")), None) for rel in releases
+        ]
         if not any(it is not None and any(c["count"] is None for c in it["cells"]) for it in per_rel):
             continue
         try:
@@ -809,8 +897,7 @@ def _audit_item(name, per_rel, releases, used, groups, monotone, pinned) -> None
                 # a choice and "no answer" never together; every answerer chose something
                 for c, code in enumerate(codes):
                     if code != NONE:
-                        add({x_idx(r, g, c): 1, x_idx(r, g, codes.index(NONE)): 1, p_idx(r, g): -1},
-                            -np.inf, 0)
+                        add({x_idx(r, g, c): 1, x_idx(r, g, codes.index(NONE)): 1, p_idx(r, g): -1}, -np.inf, 0)
                 add({**{x_idx(r, g, c): 1 for c in range(C)}, p_idx(r, g): -1}, 0, np.inf)
             else:
                 add({**{x_idx(r, g, c): 1 for c in range(C)}, p_idx(r, g): -1}, 0, 0)
@@ -970,8 +1057,13 @@ def test_rows(release: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def release_to_report(release: Mapping[str, Any], title: str = "Consultation report",
-                      number: int | None = None, records: Sequence[Any] = (), charts: bool = False):
+def release_to_report(
+    release: Mapping[str, Any],
+    title: str = "Consultation report",
+    number: int | None = None,
+    records: Sequence[Any] = (),
+    charts: bool = False,
+):
     """The programme report of a release: every number is a published cell of the release.
 
     ``records`` are further sections that hold no answers (the programme records of
@@ -984,38 +1076,60 @@ def release_to_report(release: Mapping[str, Any], title: str = "Consultation rep
     from .report import DOMAIN_TITLES, ProgrammeRecord, ProgrammeReport, Section
 
     r = release["rules"]
-    policy = DisclosurePolicy(k=r["k"], min_denominator=r["min_denominator"],
-                              flag_denominator=r["flag_denominator"])
-    note_s = (f"s: hidden to protect children's privacy - a count from 1 to {r['k'] - 1} "
-              f"(1 to {r['k_low'] - 1} for questions that are not sensitive), or another cell hidden "
-              "so that it cannot be worked out from the total.")
-    method = Section("About these results", [ProgrammeRecord("Method", ("", ""), (
-        ("Release", f"Release {number} of {release['made_on']}" if number else release["made_on"]),
-        ("Children", f"{release['n']:,} children finished the consultation."),
-        ("Percentages", "Whole numbers, of all children each question was meant for (all age groups "
-                        f"together); not shown when fewer than {r['min_denominator']} children were asked."),
-        ("Small numbers", f"Counts from 1 to {r['k'] - 1} are not published: small answers are merged "
-                          "('Very hard or hard', 'Other answers') or hidden ('s')."),
-        ("Breakdowns", "By age group, gender or site only where every number passes."),
-    ))])
+    policy = DisclosurePolicy(k=r["k"], min_denominator=r["min_denominator"], flag_denominator=r["flag_denominator"])
+    note_s = (
+        f"s: hidden to protect children's privacy - a count from 1 to {r['k'] - 1} "
+        f"(1 to {r['k_low'] - 1} for questions that are not sensitive), or another cell hidden "
+        "so that it cannot be worked out from the total."
+    )
+    method = Section(
+        "About these results",
+        [
+            ProgrammeRecord(
+                "Method",
+                ("", ""),
+                (
+                    ("Release", f"Release {number} of {release['made_on']}" if number else release["made_on"]),
+                    ("Children", f"{release['n']:,} children finished the consultation."),
+                    (
+                        "Percentages",
+                        "Whole numbers, of all children each question was meant for (all age groups "
+                        f"together); not shown when fewer than {r['min_denominator']} children were asked.",
+                    ),
+                    (
+                        "Small numbers",
+                        f"Counts from 1 to {r['k'] - 1} are not published: small answers are merged "
+                        "('Very hard or hard', 'Other answers') or hidden ('s').",
+                    ),
+                    ("Breakdowns", "By age group, gender or site only where every number passes."),
+                ),
+            )
+        ],
+    )
     sections = [method]
     who = Section("Who took part")
     for tab in release["participation"]:
-        disp = pd.DataFrame({"children": [f"{row['count']:,}" for row in tab["rows"]]},
-                            index=[row["label"] for row in tab["rows"]])
+        disp = pd.DataFrame(
+            {"children": [f"{row['count']:,}" for row in tab["rows"]]}, index=[row["label"] for row in tab["rows"]]
+        )
         who.blocks.append(released_from_release(disp, tab["title"], policy))
     if release.get("funnel"):
-        disp = pd.DataFrame({"children": ["s" if s["count"] is None else f"{s['count']:,}"
-                                          for s in release["funnel"]]},
-                            index=[s["stage"] for s in release["funnel"]])
-        who.blocks.append(released_from_release(disp, "Participation funnel", policy,
-                                                [note_s] if (disp == "s").any().any() else []))
+        disp = pd.DataFrame(
+            {"children": ["s" if s["count"] is None else f"{s['count']:,}" for s in release["funnel"]]},
+            index=[s["stage"] for s in release["funnel"]],
+        )
+        who.blocks.append(
+            released_from_release(disp, "Participation funnel", policy, [note_s] if (disp == "s").any().any() else [])
+        )
     sections.append(who)
     sections.extend(records)
-    heads = [(it["question"], headline_text(it) or "No figure: the answers were too spread out or too few.")
-             for it in release["items"]]
-    sections.append(Section("Headlines", [ProgrammeRecord("One line per question", ("question", "headline"),
-                                                         tuple(heads))]))
+    heads = [
+        (it["question"], headline_text(it) or "No figure: the answers were too spread out or too few.")
+        for it in release["items"]
+    ]
+    sections.append(
+        Section("Headlines", [ProgrammeRecord("One line per question", ("question", "headline"), tuple(heads))])
+    )
     domains: dict[str, list] = {}
     for it in release["items"]:
         domains.setdefault(it["domain"] or "Items", []).append(it)
@@ -1023,30 +1137,56 @@ def release_to_report(release: Mapping[str, Any], title: str = "Consultation rep
         sec = Section(f"Results: {DOMAIN_TITLES.get(dom, dom)}")
         for it in items:
             texts = [cell_text(c) for c in it["cells"]]
-            disp = pd.DataFrame({"children": [t[0] for t in texts], "%": [t[1] for t in texts]},
-                                index=[c["label"] for c in it["cells"]])
+            disp = pd.DataFrame(
+                {"children": [t[0] for t in texts], "%": [t[1] for t in texts]}, index=[c["label"] for c in it["cells"]]
+            )
             notes = [note_s] if any(t[0] == "s" for t in texts) else []
-            sec.blocks.append(released_from_release(
-                disp, f"{it['question']} ({it['total']:,} children asked)", policy, notes))
+            sec.blocks.append(
+                released_from_release(disp, f"{it['question']} ({it['total']:,} children asked)", policy, notes)
+            )
             if charts and any(c["count"] is not None for c in it["cells"]):
                 sec.blocks.append(release_item_chart(it))
             for bd in it["breakdowns"]:
                 cols = [c["label"] for c in bd["rows"][0]["cells"]]
                 disp = pd.DataFrame(
-                    [[f"{c['count']:,}" + (f" ({c['percent']} %)" if c["percent"] is not None else "")
-                      for c in row["cells"]] + [f"{row['total']:,}"] for row in bd["rows"]],
-                    columns=[*cols, "children asked"], index=[row["label"] for row in bd["rows"]])
-                sec.blocks.append(released_from_release(
-                    disp, f"{it['question']}, by {DIM_LABELS[bd['dim']]}", policy))
+                    [
+                        [
+                            f"{c['count']:,}" + (f" ({c['percent']} %)" if c["percent"] is not None else "")
+                            for c in row["cells"]
+                        ]
+                        + [f"{row['total']:,}"]
+                        for row in bd["rows"]
+                    ],
+                    columns=[*cols, "children asked"],
+                    index=[row["label"] for row in bd["rows"]],
+                )
+                sec.blocks.append(released_from_release(disp, f"{it['question']}, by {DIM_LABELS[bd['dim']]}", policy))
         sections.append(sec)
     tests = test_rows(release)
     if tests:
-        sections.append(Section("Differences between groups", [ProgrammeRecord(
-            "Chi-square tests of the published breakdowns", ("question", "by", "children", "chi-square", "df",
-                                                              "p (adjusted)", "Cramér's V"),
-            tuple((t["question"], t["by"], f"{t['n']:,}", f"{t['statistic']:.2f}", str(t["df"]),
-                   "<0.001" if t["p_adjusted"] < 0.001 else f"{t['p_adjusted']:.3f}", f"{t['cramers_v']:.2f}")
-                  for t in tests),
-            "Computed from the published numbers only; p-values adjusted (Benjamini-Hochberg).")],
-            intro="Only breakdowns in which every number could be published are tested."))
+        sections.append(
+            Section(
+                "Differences between groups",
+                [
+                    ProgrammeRecord(
+                        "Chi-square tests of the published breakdowns",
+                        ("question", "by", "children", "chi-square", "df", "p (adjusted)", "Cramér's V"),
+                        tuple(
+                            (
+                                t["question"],
+                                t["by"],
+                                f"{t['n']:,}",
+                                f"{t['statistic']:.2f}",
+                                str(t["df"]),
+                                "<0.001" if t["p_adjusted"] < 0.001 else f"{t['p_adjusted']:.3f}",
+                                f"{t['cramers_v']:.2f}",
+                            )
+                            for t in tests
+                        ),
+                        "Computed from the published numbers only; p-values adjusted (Benjamini-Hochberg).",
+                    )
+                ],
+                intro="Only breakdowns in which every number could be published are tested.",
+            )
+        )
     return ProgrammeReport(title, release["made_on"], policy, sections, int(release["n"]))

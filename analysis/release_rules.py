@@ -88,20 +88,24 @@ class ReleaseRules:
     microdata_k: int = MICRODATA_K
 
     def __post_init__(self) -> None:
-        checks = [("DISCLOSURE_K", self.k, MIN_K),
-                  ("DISCLOSURE_K_LOW", self.k_low if self.k_low is not None else self.k, MIN_K),
-                  ("DISCLOSURE_MIN_DENOMINATOR", self.min_denominator, DEFAULT_MIN_DENOMINATOR),
-                  ("DISCLOSURE_MICRODATA_K", self.microdata_k, MICRODATA_K)]
+        checks = [
+            ("DISCLOSURE_K", self.k, MIN_K),
+            ("DISCLOSURE_K_LOW", self.k_low if self.k_low is not None else self.k, MIN_K),
+            ("DISCLOSURE_MIN_DENOMINATOR", self.min_denominator, DEFAULT_MIN_DENOMINATOR),
+            ("DISCLOSURE_MICRODATA_K", self.microdata_k, MICRODATA_K),
+        ]
         for name, value, floor in checks:
             if int(value) < floor:
                 raise ReleaseRulesError(
                     f"The disclosure threshold {name} is {value}, below the minimum of {floor} "
                     f"that Sauti allows for children's data. Set it to {floor} or more "
-                    "(or remove it to use the default).")
+                    "(or remove it to use the default)."
+                )
         if self.k_low is not None and self.k_low > self.k:
             raise ReleaseRulesError(
                 f"DISCLOSURE_K_LOW ({self.k_low}) is meant for non-sensitive items and cannot be "
-                f"higher than DISCLOSURE_K ({self.k}).")
+                f"higher than DISCLOSURE_K ({self.k})."
+            )
         if self.flag_denominator < self.min_denominator:
             raise ReleaseRulesError("DISCLOSURE_FLAG_DENOMINATOR must be at least DISCLOSURE_MIN_DENOMINATOR.")
 
@@ -119,8 +123,11 @@ class ReleaseRules:
         from .disclosure import DisclosurePolicy
 
         k = self.k_for(sensitive)
-        return DisclosurePolicy(k=k, min_denominator=max(self.min_denominator, k),
-                                flag_denominator=max(self.flag_denominator, self.min_denominator, k))
+        return DisclosurePolicy(
+            k=k,
+            min_denominator=max(self.min_denominator, k),
+            flag_denominator=max(self.flag_denominator, self.min_denominator, k),
+        )
 
     def microdata_policy(self):
         """The record-level export gate (:class:`~analysis.sdc.MicrodataPolicy`): k-anonymity of
@@ -131,8 +138,13 @@ class ReleaseRules:
 
     def as_dict(self) -> dict[str, int]:
         """The rules as stored with a release (so a release says what it was made under)."""
-        return {"k": int(self.k), "k_low": self.low, "min_denominator": int(self.min_denominator),
-                "flag_denominator": int(self.flag_denominator), "microdata_k": int(self.microdata_k)}
+        return {
+            "k": int(self.k),
+            "k_low": self.low,
+            "min_denominator": int(self.min_denominator),
+            "flag_denominator": int(self.flag_denominator),
+            "microdata_k": int(self.microdata_k),
+        }
 
 
 @overload
@@ -174,8 +186,7 @@ def environment_config(environ: Mapping[str, str] | None = None) -> dict[str, st
     {'DISCLOSURE_K': '12'}
     """
     environ = os.environ if environ is None else environ
-    return {key.removeprefix("SAUTI_"): value for key, value in environ.items()
-            if key.startswith("SAUTI_DISCLOSURE_")}
+    return {key.removeprefix("SAUTI_"): value for key, value in environ.items() if key.startswith("SAUTI_DISCLOSURE_")}
 
 
 def rules_for_report(config: Mapping[str, Any] | None = None, k: int | None = None) -> ReleaseRules:
@@ -190,4 +201,3 @@ def rules_for_report(config: Mapping[str, Any] | None = None, k: int | None = No
     """
     rules = rules_from_config(environment_config() if config is None else config)
     return rules if k is None else dataclasses.replace(rules, k=k)
-

@@ -27,8 +27,9 @@ def _population(pop: Mapping[str, Sequence[str]] | None) -> str:
     return ";".join(f"{dim}={'|'.join(str(v) for v in values)}" for dim, values in sorted(pop.items()))
 
 
-def table_rows(key: str, population: Mapping[str, Sequence[str]] | None, n: int,
-               cells: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def table_rows(
+    key: str, population: Mapping[str, Sequence[str]] | None, n: int, cells: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """One dict per published cell of a ledger table, with the keys of :data:`COLUMNS`.
 
     Parameters
@@ -68,17 +69,34 @@ def table_rows(key: str, population: Mapping[str, Sequence[str]] | None, n: int,
         elif "codes" in cell:  # an item's cell, for all the children asked
             rows.append(_row(key, "All children asked", population, n, cell))
         else:  # a participation row: a group and its count
-            rows.append({"table": key, "group": cell["label"], "population": _population(cell.get("population")),
-                         "group_total": None, "answer": "", "codes": "", "count": cell.get("count"),
-                         "percent": None, "coded": None})
+            rows.append(
+                {
+                    "table": key,
+                    "group": cell["label"],
+                    "population": _population(cell.get("population")),
+                    "group_total": None,
+                    "answer": "",
+                    "codes": "",
+                    "count": cell.get("count"),
+                    "percent": None,
+                    "coded": None,
+                }
+            )
     return rows
 
 
 def _row(key: str, group: str, population, total, cell: Mapping[str, Any]) -> dict[str, Any]:
-    return {"table": key, "group": group, "population": _population(population),
-            "group_total": None if total is None else int(total), "answer": cell["label"],
-            "codes": "|".join(str(c) for c in cell.get("codes", ())), "count": cell.get("count"),
-            "percent": cell.get("percent"), "coded": cell.get("coded")}
+    return {
+        "table": key,
+        "group": group,
+        "population": _population(population),
+        "group_total": None if total is None else int(total),
+        "answer": cell["label"],
+        "codes": "|".join(str(c) for c in cell.get("codes", ())),
+        "count": cell.get("count"),
+        "percent": cell.get("percent"),
+        "coded": cell.get("coded"),
+    }
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:

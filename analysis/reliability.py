@@ -111,5 +111,4 @@ def cronbach_alpha(data: pd.DataFrame, ci: float = 0.95) -> AlphaResult:
             rest[col] = np.nan
         else:
             rest[col] = float(np.corrcoef(x[:, j], other)[0, 1])
-    return AlphaResult(float(alpha), float(lo), float(hi), int(n), int(k), pd.Series(rest),
-                       bool(alpha < 0.70))
+    return AlphaResult(float(alpha), float(lo), float(hi), int(n), int(k), pd.Series(rest), bool(alpha < 0.70))

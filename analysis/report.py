@@ -69,14 +69,28 @@ LUNDY_DEFAULT = {"Space": "EV1", "Voice": "EV2b", "Audience": "EV3", "Influence"
 #: Headings for the default question bank's domains (child-participation.md §6.2); another
 #: instrument's domain codes are shown as they are.
 DOMAIN_TITLES = {
-    "CX": "Context: devices and private access", "TR": "Trusted people and who children would tell",
-    "AW": "Awareness of help and reporting routes", "CH": "Channel preferences and features",
-    "BA": "Barriers to telling or reporting", "TC": "Trust, confidentiality and control",
-    "AF": "What should happen after reporting", "ID": "Design ideas and information",
-    "EV": "Children's evaluation of the consultation", "DM": "About the children who took part",
+    "CX": "Context: devices and private access",
+    "TR": "Trusted people and who children would tell",
+    "AW": "Awareness of help and reporting routes",
+    "CH": "Channel preferences and features",
+    "BA": "Barriers to telling or reporting",
+    "TC": "Trust, confidentiality and control",
+    "AF": "What should happen after reporting",
+    "ID": "Design ideas and information",
+    "EV": "Children's evaluation of the consultation",
+    "DM": "About the children who took part",
 }
-FUNNEL_ORDER = ("invited", "parent opt-outs", "declined assent", "assented", "started",
-                "completed", "stopped early", "quick exits", "withdrew after submitting")
+FUNNEL_ORDER = (
+    "invited",
+    "parent opt-outs",
+    "declined assent",
+    "assented",
+    "started",
+    "completed",
+    "stopped early",
+    "quick exits",
+    "withdrew after submitting",
+)
 
 
 @dataclass(frozen=True)
@@ -160,16 +174,18 @@ def _participation(long, wide, inputs, policy) -> Section:
     sec = Section("Who took part")
     funnel = dict(inputs.funnel or {})
     funnel.setdefault("started", len(wide))
-    stages = [s for s in FUNNEL_ORDER if s in funnel] + [s for s in funnel if s not in
-                                                         FUNNEL_ORDER]
+    stages = [s for s in FUNNEL_ORDER if s in funnel] + [s for s in funnel if s not in FUNNEL_ORDER]
     missing = [s for s in FUNNEL_ORDER if s not in funnel]
-    rel = disclose(pd.Series({s: int(funnel[s]) for s in stages}, name="children"), policy,
-                   margins=False, title="Participation funnel")
+    rel = disclose(
+        pd.Series({s: int(funnel[s]) for s in stages}, name="children"),
+        policy,
+        margins=False,
+        title="Participation funnel",
+    )
     sec.blocks.append(charts.funnel_chart(rel, title="Participation funnel"))
     sec.blocks.append(rel)
     if missing:
-        sec.blocks.append(_record("Stages not recorded", ("stage", "count"),
-                                  [(s, None) for s in missing]))
+        sec.blocks.append(_record("Stages not recorded", ("stage", "count"), [(s, None) for s in missing]))
     by = [b for b in inputs.breakdowns if b in wide.columns and wide[b].notna().any()]
     for b in by:
         counts = wide.groupby(b, observed=False).size()
@@ -190,9 +206,10 @@ def _participation(long, wide, inputs, policy) -> Section:
 
 
 def _lundy(long, cb, inputs, policy) -> Section:
-    sec = Section("Quality of participation (Lundy model)",
-                  intro="Share of children giving a positive answer to the evaluation "
-                        "questions, by band.")
+    sec = Section(
+        "Quality of participation (Lundy model)",
+        intro="Share of children giving a positive answer to the evaluation questions, by band.",
+    )
     items = dict(inputs.lundy_items or LUNDY_DEFAULT)
     if inputs.lundy_items is None and not any(i in cb for i in items.values()):
         ev = [i for i, m in cb.items() if m.domain == "EV" and m.type == "scale"]
@@ -207,14 +224,12 @@ def _lundy(long, cb, inputs, policy) -> Section:
         freq = frequencies(long, items=wanted, by="band", codebook=cb)
         out = []
         for element, names in variants.items():
-            for band, g in freq[freq["kind"] == "valid"].groupby("band", observed=True,
-                                                                  sort=False):
+            for band, g in freq[freq["kind"] == "valid"].groupby("band", observed=True, sort=False):
                 num = n = 0
                 for name in names:
                     meta = cb[name]
                     # A yes/no item counts "yes"; a scale without marked levels its top level.
-                    pos = set(meta.positive) or (
-                        {"yes"} if "yes" in meta.choices else set(meta.choices[-1:]))
+                    pos = set(meta.positive) or ({"yes"} if "yes" in meta.choices else set(meta.choices[-1:]))
                     f = g[g["item"] == name]
                     if f.empty or int(f["denominator"].iloc[0]) == 0:
                         continue
@@ -222,10 +237,17 @@ def _lundy(long, cb, inputs, policy) -> Section:
                     n += int(f["denominator"].iloc[0])
                 if n:  # bands the item was not asked in are left out
                     out.append((element, present[element], band, num, n, 100 * num / n))
-        est = pd.DataFrame(out, columns=["element", "item", "band", "positive", "n",
-                                         "% positive"])
-        sec.blocks.append(disclose(est, policy, kind="estimates", value_columns=["% positive"],
-                                   count_column="positive", title="Lundy indicators"))
+        est = pd.DataFrame(out, columns=["element", "item", "band", "positive", "n", "% positive"])
+        sec.blocks.append(
+            disclose(
+                est,
+                policy,
+                kind="estimates",
+                value_columns=["% positive"],
+                count_column="positive",
+                title="Lundy indicators",
+            )
+        )
     if rows:
         sec.blocks.append(_record("Indicators not recorded", ("element", "item", "value"), rows))
     return sec
@@ -234,13 +256,31 @@ def _lundy(long, cb, inputs, policy) -> Section:
 def _programme_sections(inputs) -> list[Section]:
     out = []
     chk = inputs.lundy_checklist
-    out.append(Section("Lundy process checklist", [_record(
-        "Process checklist", ("question", "answer and evidence"),
-        list(chk.items()) if chk else [("checklist", None)])]))
+    out.append(
+        Section(
+            "Lundy process checklist",
+            [
+                _record(
+                    "Process checklist",
+                    ("question", "answer and evidence"),
+                    list(chk.items()) if chk else [("checklist", None)],
+                )
+            ],
+        )
+    )
     gc = inputs.gc12
-    out.append(Section("General Comment 12: the nine requirements", [_record(
-        "GC12 self-assessment", ("requirement", "status", "evidence"),
-        [(k, *v) for k, v in gc.items()] if gc else [("self-assessment", None, None)])]))
+    out.append(
+        Section(
+            "General Comment 12: the nine requirements",
+            [
+                _record(
+                    "GC12 self-assessment",
+                    ("requirement", "status", "evidence"),
+                    [(k, *v) for k, v in gc.items()] if gc else [("self-assessment", None, None)],
+                )
+            ],
+        )
+    )
     log = inputs.influence_log
     cols = ("recommendation", "decision", "reason", "date", "owner")
     rows = [tuple(r.get(c) for c in cols) for r in log] if log else [(None,) * 5]
@@ -253,11 +293,24 @@ def _programme_sections(inputs) -> list[Section]:
     days = None
     if fb.get("closed_on") and fb.get("feedback_on"):
         days = (pd.Timestamp(fb["feedback_on"]) - pd.Timestamp(fb["closed_on"])).days
-    out.append(Section("Feedback to children", [_record(
-        "Feedback loop", ("measure", "value"),
-        [("consultation closed", fb.get("closed_on")), ("feedback given", fb.get("feedback_on")),
-         ("days from close to feedback", days), ("formats", fb.get("formats"))],
-        "Target: feedback within 8 weeks of closing.")]))
+    out.append(
+        Section(
+            "Feedback to children",
+            [
+                _record(
+                    "Feedback loop",
+                    ("measure", "value"),
+                    [
+                        ("consultation closed", fb.get("closed_on")),
+                        ("feedback given", fb.get("feedback_on")),
+                        ("days from close to feedback", days),
+                        ("formats", fb.get("formats")),
+                    ],
+                    "Target: feedback within 8 weeks of closing.",
+                )
+            ],
+        )
+    )
     return out
 
 
@@ -271,12 +324,16 @@ def _safeguarding(inputs, policy) -> Section:
     sec = Section("Safeguarding (counts only)")
     sg = inputs.safeguarding
     if sg:
-        sec.blocks.append(disclose(pd.Series({k: int(v) for k, v in sg.items()},
-                                             name="count"), policy, margins=False,
-                                   title="Safeguarding signals"))
+        sec.blocks.append(
+            disclose(
+                pd.Series({k: int(v) for k, v in sg.items()}, name="count"),
+                policy,
+                margins=False,
+                title="Safeguarding signals",
+            )
+        )
     else:
-        sec.blocks.append(_record("Safeguarding signals", ("signal", "count"),
-                                  [("safeguarding log", None)]))
+        sec.blocks.append(_record("Safeguarding signals", ("signal", "count"), [("safeguarding log", None)]))
     return sec
 
 
@@ -289,8 +346,11 @@ def _items(long, wide, cb, inputs, policy, with_charts) -> list[Section]:
     tests = pd.DataFrame()
     if by and scale:
         tests = compare_groups(long, by, items=scale, codebook=cb)
-    ct = crosstabs(long, by, items=[i for i in select if cb[i].type == "single"],
-                   codebook=cb) if by and select else pd.DataFrame()
+    ct = (
+        crosstabs(long, by, items=[i for i in select if cb[i].type == "single"], codebook=cb)
+        if by and select
+        else pd.DataFrame()
+    )
     domains: dict[str, list[str]] = {}
     for i in scale + select:
         domains.setdefault(cb[i].domain or "Items", []).append(i)
@@ -301,44 +361,61 @@ def _items(long, wide, cb, inputs, policy, with_charts) -> list[Section]:
             if cb[i].type == "scale":
                 scales.setdefault(cb[i].choices, []).append(i)
         for same in scales.values() if with_charts else ():  # one chart per answer scale
-            rel = disclose(freq[freq["item"].isin(same)], policy,
-                           codebook={i: cb[i] for i in same}, title=f"{dom} scale items")
-            sec.blocks.append(charts.likert_chart(rel, {i: cb[i] for i in same},
-                                                  title=f"{dom}: how children answered"))
+            rel = disclose(
+                freq[freq["item"].isin(same)], policy, codebook={i: cb[i] for i in same}, title=f"{dom} scale items"
+            )
+            sec.blocks.append(charts.likert_chart(rel, {i: cb[i] for i in same}, title=f"{dom}: how children answered"))
         for item in items:
             meta = cb[item]
-            rel = disclose(freq[freq["item"] == item], policy, codebook={item: meta},
-                           title=f"{item}: {meta.label or item}")
+            rel = disclose(
+                freq[freq["item"] == item], policy, codebook={item: meta}, title=f"{item}: {meta.label or item}"
+            )
             if with_charts and meta.type != "scale":
                 sec.blocks.append(charts.bar_chart(rel, item, {item: meta}))
             sec.blocks.append(rel)
         out.append(sec)
-    sec = Section("Differences between groups",
-                  intro="Scale items: Mann-Whitney (2 groups) or Kruskal-Wallis; choice "
-                        "items: chi-square or Fisher's exact test. p-values adjusted with "
-                        "Benjamini-Hochberg across this section.")
+    sec = Section(
+        "Differences between groups",
+        intro="Scale items: Mann-Whitney (2 groups) or Kruskal-Wallis; choice "
+        "items: chi-square or Fisher's exact test. p-values adjusted with "
+        "Benjamini-Hochberg across this section.",
+    )
     if not tests.empty:
-        sec.blocks.append(disclose(tests[["item", "by", "test", "n", "statistic", "p_adjusted",
-                                          "effect", "effect_size"]], policy, kind="estimates",
-                                   value_columns=["statistic", "p_adjusted", "effect_size"],
-                                   title="Scale items by group"))
+        sec.blocks.append(
+            disclose(
+                tests[["item", "by", "test", "n", "statistic", "p_adjusted", "effect", "effect_size"]],
+                policy,
+                kind="estimates",
+                value_columns=["statistic", "p_adjusted", "effect_size"],
+                title="Scale items by group",
+            )
+        )
     if not ct.empty:
-        sec.blocks.append(disclose(ct[["item", "by", "test", "n", "statistic", "p_adjusted",
-                                       "cramers_v"]], policy, kind="estimates",
-                                   value_columns=["statistic", "p_adjusted", "cramers_v"],
-                                   title="Choice items by group"))
+        sec.blocks.append(
+            disclose(
+                ct[["item", "by", "test", "n", "statistic", "p_adjusted", "cramers_v"]],
+                policy,
+                kind="estimates",
+                value_columns=["statistic", "p_adjusted", "cramers_v"],
+                title="Choice items by group",
+            )
+        )
     out.append(sec)
     ranked = [i for i, m in cb.items() if m.type == "rank"]
     if ranked:
         sec = Section("Ranked items")
         for item in ranked:
             b = borda(rank_frame(wide, item, cb))
-            rel = disclose(b, policy, kind="estimates", n_column="n_ranked",
-                           value_columns=["borda_score", "mean_rank", "pct_first"],
-                           title=f"{item}: {cb[item].label or item}")
+            rel = disclose(
+                b,
+                policy,
+                kind="estimates",
+                n_column="n_ranked",
+                value_columns=["borda_score", "mean_rank", "pct_first"],
+                title=f"{item}: {cb[item].label or item}",
+            )
             if with_charts:
-                sec.blocks.append(charts.ranking_chart(rel, labels=dict(cb[item].labels),
-                                                       title=cb[item].label or item))
+                sec.blocks.append(charts.ranking_chart(rel, labels=dict(cb[item].labels), title=cb[item].label or item))
             sec.blocks.append(rel)
         out.append(sec)
     return out
@@ -347,23 +424,42 @@ def _items(long, wide, cb, inputs, policy, with_charts) -> list[Section]:
 def _quality_sections(long, wide, cb, policy) -> list[Section]:
     diag = item_diagnostics(long, by="band", codebook=cb)
     flagged = diag[diag["flag"]]
-    sec = Section("Item diagnostics",
-                  intro="Items skipped or answered 'I'd rather not say' by more than 20 % "
-                        "of the children they were shown to are flagged for review.")
+    sec = Section(
+        "Item diagnostics",
+        intro="Items skipped or answered 'I'd rather not say' by more than 20 % "
+        "of the children they were shown to are flagged for review.",
+    )
     tab = flagged if not flagged.empty else diag.head(0)
-    sec.blocks.append(disclose(tab[["item", "band", "eligible", "skip_rate", "rns_rate",
-                                    "dk_rate"]], policy, kind="estimates", n_column="eligible",
-                               value_columns=["skip_rate", "rns_rate", "dk_rate"],
-                               title=f"Flagged items ({len(flagged)} of {len(diag)})"))
+    sec.blocks.append(
+        disclose(
+            tab[["item", "band", "eligible", "skip_rate", "rns_rate", "dk_rate"]],
+            policy,
+            kind="estimates",
+            n_column="eligible",
+            value_columns=["skip_rate", "rns_rate", "dk_rate"],
+            title=f"Flagged items ({len(flagged)} of {len(diag)})",
+        )
+    )
     out = [sec]
     if "site" in wide.columns and wide["site"].nunique() > 1:
         de = design_effects(wide, cluster="site", codebook=cb)
         if not de.empty:
-            out.append(Section("Clustering by site", [disclose(
-                de, policy, kind="estimates", value_columns=["icc", "deff", "n_effective"],
-                title="Design effects of % positive")],
-                intro="Children in the same site answer alike; the design effect tells how "
-                      "much wider intervals would be if this were a cluster sample."))
+            out.append(
+                Section(
+                    "Clustering by site",
+                    [
+                        disclose(
+                            de,
+                            policy,
+                            kind="estimates",
+                            value_columns=["icc", "deff", "n_effective"],
+                            title="Design effects of % positive",
+                        )
+                    ],
+                    intro="Children in the same site answer alike; the design effect tells how "
+                    "much wider intervals would be if this were a cluster sample.",
+                )
+            )
     return out
 
 
@@ -397,27 +493,48 @@ def _build_report(long, inputs, codebook, policy, charts_on) -> ProgrammeReport:
     cb = _as_codebook(codebook, long) or infer_codebook(long)
     long, cb = split_band_variants(long, cb)  # e.g. band A's face scale is its own item
     wide = to_wide(long, cb)
-    method = Section("About these results", [_record(
-        "Method", ("", ""),
-        [("Sample", "Everyone who took part (a convenience sample; see the note above)."),
-         ("Intervals", "95 % Wilson score intervals."),
-         ("Small numbers", f"Counts from 1 to {policy.k - 1} are hidden ('s'), and other "
-                           "cells are hidden where needed so that they cannot be worked out "
-                           "from totals."),
-         ("Reliability", f"Percentages based on fewer than {policy.min_denominator} children "
-                         f"are not shown ('*'); {policy.min_denominator} to "
-                         f"{policy.flag_denominator - 1} are in brackets."),
-         ("Tests", "Chi-square (Fisher's exact test when expected counts are small), "
-                   "Mann-Whitney, Kruskal-Wallis; p-values adjusted (Benjamini-Hochberg).")])])
-    sections = [method, _participation(long, wide, inputs, policy),
-                _lundy(long, cb, inputs, policy), *_programme_sections(inputs),
-                _safeguarding(inputs, policy),
-                *_items(long, wide, cb, inputs, policy, charts_on),
-                *_quality_sections(long, wide, cb, policy)]
+    method = Section(
+        "About these results",
+        [
+            _record(
+                "Method",
+                ("", ""),
+                [
+                    ("Sample", "Everyone who took part (a convenience sample; see the note above)."),
+                    ("Intervals", "95 % Wilson score intervals."),
+                    (
+                        "Small numbers",
+                        f"Counts from 1 to {policy.k - 1} are hidden ('s'), and other "
+                        "cells are hidden where needed so that they cannot be worked out "
+                        "from totals.",
+                    ),
+                    (
+                        "Reliability",
+                        f"Percentages based on fewer than {policy.min_denominator} children "
+                        f"are not shown ('*'); {policy.min_denominator} to "
+                        f"{policy.flag_denominator - 1} are in brackets.",
+                    ),
+                    (
+                        "Tests",
+                        "Chi-square (Fisher's exact test when expected counts are small), "
+                        "Mann-Whitney, Kruskal-Wallis; p-values adjusted (Benjamini-Hochberg).",
+                    ),
+                ],
+            )
+        ],
+    )
+    sections = [
+        method,
+        _participation(long, wide, inputs, policy),
+        _lundy(long, cb, inputs, policy),
+        *_programme_sections(inputs),
+        _safeguarding(inputs, policy),
+        *_items(long, wide, cb, inputs, policy, charts_on),
+        *_quality_sections(long, wide, cb, policy),
+    ]
     if inputs.quotes:
         sections.append(Section("In children's words", list(inputs.quotes)))
-    return ProgrammeReport(inputs.title, dt.date.today().isoformat(), policy, sections,
-                           len(wide))
+    return ProgrammeReport(inputs.title, dt.date.today().isoformat(), policy, sections, len(wide))
 
 
 _TEMPLATE = """<!doctype html>
@@ -465,13 +582,25 @@ def _used_notes(df: pd.DataFrame, notes: Sequence[str]) -> list[str]:
 
 #: Column names of the statistics frames as a reader would say them (HTML and PDF only).
 HEADERS = {
-    "p_adjusted": "p (adjusted)", "p_value": "p", "effect_size": "effect size",
-    "cramers_v": "Cramér's V", "cramers_v_corrected": "Cramér's V (bias-corrected)",
-    "skip_rate": "% skipped", "rns_rate": "% rather not say",
-    "dk_rate": "% don't know", "eligible": "shown to", "borda_score": "Borda score",
-    "mean_rank": "mean rank", "pct_first": "% ranked first", "n_ranked": "children who ranked",
-    "icc": "ICC", "deff": "design effect", "clusters": "sites", "mean_cluster_size":
-    "children per site", "n_effective": "effective n", "ci_low": "95% CI low",
+    "p_adjusted": "p (adjusted)",
+    "p_value": "p",
+    "effect_size": "effect size",
+    "cramers_v": "Cramér's V",
+    "cramers_v_corrected": "Cramér's V (bias-corrected)",
+    "skip_rate": "% skipped",
+    "rns_rate": "% rather not say",
+    "dk_rate": "% don't know",
+    "eligible": "shown to",
+    "borda_score": "Borda score",
+    "mean_rank": "mean rank",
+    "pct_first": "% ranked first",
+    "n_ranked": "children who ranked",
+    "icc": "ICC",
+    "deff": "design effect",
+    "clusters": "sites",
+    "mean_cluster_size": "children per site",
+    "n_effective": "effective n",
+    "ci_low": "95% CI low",
     "ci_high": "95% CI high",
 }
 _RATES = {"skip_rate", "rns_rate", "dk_rate"}  # proportions shown as percentages
@@ -511,7 +640,7 @@ def _format_cell(column: str, value: Any) -> tuple[str, bool]:
         if places > 3:  # a raw value (see _precise)
             out = "<0.001" if x < 0.001 else f"{x:.3f}"
         else:
-            out = f"<{0.5 * 10 ** -places:.{places + 1}f}" if x == 0 and places else num
+            out = f"<{0.5 * 10**-places:.{places + 1}f}" if x == 0 and places else num
     elif column == "icc":
         out = f"{x:.3f}"
     elif column in _WHOLE:
@@ -548,8 +677,10 @@ def _precise(block: ReleasedTable) -> pd.DataFrame:
         raw = block.data[col]
         shown = disp[col].astype(str)
         keep = raw.notna() & ~shown.isin([SUPPRESSED, UNRELIABLE])
-        disp[col] = [(f"({float(v):.10f})" if t.startswith("(") else f"{float(v):.10f}") if k else t
-                     for v, t, k in zip(raw, shown, keep, strict=True)]
+        disp[col] = [
+            (f"({float(v):.10f})" if t.startswith("(") else f"{float(v):.10f}") if k else t
+            for v, t, k in zip(raw, shown, keep, strict=True)
+        ]
     return disp
 
 
@@ -565,8 +696,9 @@ def _table_html(df: pd.DataFrame, caption: str, notes: Sequence[str], index: boo
     # The same texts and numeric columns as the PDF (:func:`_table_cells`); a numeric column is
     # right-aligned, header too.
     header, rows, numeric = _table_cells(df, index)
-    head = "".join(f"<th scope='col'{_NUM_CLASS if num else ''}>{esc(h)}</th>"
-                   for h, num in zip(header, numeric, strict=True))
+    head = "".join(
+        f"<th scope='col'{_NUM_CLASS if num else ''}>{esc(h)}</th>" for h, num in zip(header, numeric, strict=True)
+    )
     body = []
     for row in rows:
         cells = []
@@ -583,9 +715,9 @@ def _table_html(df: pd.DataFrame, caption: str, notes: Sequence[str], index: boo
             cells.append(f"<td{cls}>{esc(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = "".join(f"<div>{esc(n)}</div>" for n in notes)
-    return (f"<h3>{esc(caption)}</h3><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>"
-            + (f"<div class='notes'>{note}</div>" if note else ""))
+    return f"<h3>{esc(caption)}</h3><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>" + (
+        f"<div class='notes'>{note}</div>" if note else ""
+    )
 
 
 def _render_block(block, names: _Names | None = None) -> str:
@@ -595,16 +727,14 @@ def _render_block(block, names: _Names | None = None) -> str:
         title = block.title
         if names is not None:
             disp, title = _readable(disp, names), _readable_title(title, names)
-        return _table_html(disp, title, _used_notes(disp, block.notes),
-                           index=block.kind == "counts")
+        return _table_html(disp, title, _used_notes(disp, block.notes), index=block.kind == "counts")
     if isinstance(block, charts.ChartResult):
         if block.empty:
             return f"<p class='notes'>{esc(block.empty_text())}</p>"
         with _readable_chart_title(block, names) if names is not None else nullcontext():
             png = base64.b64encode(block.to_png()).decode("ascii")
         cap = f"<figcaption>{esc(block.caption)}</figcaption>" if block.caption else ""
-        return (f"<figure><img src='data:image/png;base64,{png}' alt='{esc(block.alt_text)}'>"
-                f"{cap}</figure>")
+        return f"<figure><img src='data:image/png;base64,{png}' alt='{esc(block.alt_text)}'>{cap}</figure>"
     if isinstance(block, ProgrammeRecord):
         df = pd.DataFrame(list(block.rows), columns=list(block.columns))
         html = _table_html(df, block.title, [block.note] if block.note else [], index=False)
@@ -646,15 +776,12 @@ def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: i
 
     for section in report.sections:  # refuse before drawing anything
         for block in section.blocks:
-            if not isinstance(block, ReleasedTable | charts.ChartResult | ProgrammeRecord |
-                              ReleasedQuote):
-                raise TypeError("the report renders only released blocks, not "
-                                f"{type(block).__name__}")
+            if not isinstance(block, ReleasedTable | charts.ChartResult | ProgrammeRecord | ReleasedQuote):
+                raise TypeError(f"the report renders only released blocks, not {type(block).__name__}")
     names = _readable_names(report)
     doc = PdfDocument(title=report.title, footer=f"Generated {report.generated_on}")
     doc.title(report.title)
-    doc.paragraph(f"Generated {report.generated_on} from the answers of "
-                  f"{report.n_respondents:,} children.")
+    doc.paragraph(f"Generated {report.generated_on} from the answers of {report.n_respondents:,} children.")
     doc.paragraph(CAVEAT, box=True)
     for section in report.sections:
         doc.heading(section.title)
@@ -665,8 +792,14 @@ def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: i
                 disp = _readable(_block_display(block), names)
                 caption = _readable_title(block.title, names)
                 columns, rows, numeric = _table_cells(disp, block.kind == "counts")
-                doc.table(columns, rows, numeric=numeric, caption=caption,
-                          notes=_used_notes(disp, block.notes), row_headers=block.kind == "counts")
+                doc.table(
+                    columns,
+                    rows,
+                    numeric=numeric,
+                    caption=caption,
+                    notes=_used_notes(disp, block.notes),
+                    row_headers=block.kind == "counts",
+                )
             elif isinstance(block, charts.ChartResult):
                 name = _readable_title(block.title, names) if block.title else ""
                 with _readable_chart_title(block, names):
@@ -674,8 +807,7 @@ def write_report_pdf(report: ProgrammeReport, path: str | Path, rows_per_page: i
             elif isinstance(block, ProgrammeRecord):
                 df = pd.DataFrame(list(block.rows), columns=list(block.columns))
                 columns, rows, numeric = _table_cells(df, False)
-                doc.table(columns, rows, numeric=numeric, caption=block.title,
-                          notes=[block.note] if block.note else [])
+                doc.table(columns, rows, numeric=numeric, caption=block.title, notes=[block.note] if block.note else [])
             else:
                 doc.paragraph(f"\u201c{block.text}\u201d (age group {block.band})", style="I")
     return doc.save(path)
@@ -707,10 +839,12 @@ def _table_cells(df: pd.DataFrame, index: bool) -> tuple[list[str], list[list[st
     """Header texts, formatted rows and which columns are numeric (shared by HTML and PDF)."""
     df = _present(df)
     columns = [str(c) for c in df.columns]
-    formatted = [[_format_cell(c, v) for c, v in zip(columns, row, strict=True)]
-                 for row in df.itertuples(index=False)]
-    numeric = [all(num for text, num in (r[j] for r in formatted) if text) and
-               any(text for text, _ in (r[j] for r in formatted)) for j in range(len(columns))]
+    formatted = [[_format_cell(c, v) for c, v in zip(columns, row, strict=True)] for row in df.itertuples(index=False)]
+    numeric = [
+        all(num for text, num in (r[j] for r in formatted) if text)
+        and any(text for text, _ in (r[j] for r in formatted))
+        for j in range(len(columns))
+    ]
     header = [HEADERS.get(c, c) for c in columns]
     rows = [[text for text, _ in r] for r in formatted]
     if index:
@@ -722,8 +856,12 @@ def _table_cells(df: pd.DataFrame, index: bool) -> tuple[list[str], list[list[st
 
 #: Codes of the respondent columns (band, gender, ...) as a reader would say them, for
 #: breakdowns the report's codebook does not describe.
-ATTRIBUTE_LABELS = {"another_way": "another way", "another": "another way",
-                    "_rns": "rather not say", "_dk": "don't know"}
+ATTRIBUTE_LABELS = {
+    "another_way": "another way",
+    "another": "another way",
+    "_rns": "rather not say",
+    "_dk": "don't know",
+}
 
 
 @dataclass(frozen=True)
@@ -754,8 +892,9 @@ def _readable_names(report: ProgrammeReport) -> _Names:
             for code in meta.choices:
                 seen.setdefault(code, set()).add(meta.label_of(code))
     # A code that means one thing everywhere (never a bare number) is relabelled anywhere.
-    codes = {c: next(iter(labs)) for c, labs in seen.items()
-             if len(labs) == 1 and not c.isdigit() and next(iter(labs)) != c}
+    codes = {
+        c: next(iter(labs)) for c, labs in seen.items() if len(labs) == 1 and not c.isdigit() and next(iter(labs)) != c
+    }
     codes = {**{k: v for k, v in ATTRIBUTE_LABELS.items() if k not in codes}, **codes}
     return _Names(items, answers, codes)
 
@@ -766,12 +905,20 @@ def _readable(df: pd.DataFrame, names: _Names) -> pd.DataFrame:
     answer_item = None
     if "answer" in df.columns:
         if "item" in df.columns:
-            df["answer"] = [names.answers.get(str(i), {}).get(str(a), names.codes.get(str(a), a))
-                            for i, a in zip(df["item"], df["answer"], strict=True)]
+            df["answer"] = [
+                names.answers.get(str(i), {}).get(str(a), names.codes.get(str(a), a))
+                for i, a in zip(df["item"], df["answer"], strict=True)
+            ]
         else:
-            answer_item = next((i for i in names.answers if set(map(str, df["answer"])) <=
-                                set(names.answers[i]) | {"_rns", "_dk", "I'd rather not say",
-                                                         "I don't know"}), None)
+            answer_item = next(
+                (
+                    i
+                    for i in names.answers
+                    if set(map(str, df["answer"]))
+                    <= set(names.answers[i]) | {"_rns", "_dk", "I'd rather not say", "I don't know"}
+                ),
+                None,
+            )
             lookup = names.answers.get(answer_item, {}) if answer_item else {}
             df["answer"] = [lookup.get(str(a), names.codes.get(str(a), a)) for a in df["answer"]]
     for col in ("item", "option"):
@@ -788,7 +935,7 @@ def _readable(df: pd.DataFrame, names: _Names) -> pd.DataFrame:
 
 
 def _readable_title(title: str, names: _Names) -> str:
-    """"EV1: How safe did you feel?" -> "How safe did you feel?" (the code says nothing)."""
+    """ "EV1: How safe did you feel?" -> "How safe did you feel?" (the code says nothing)."""
     code, sep, rest = title.partition(": ")
     if sep and rest and (code in names.items or code in DOMAIN_TITLES or _ITEM_CODE.fullmatch(code)):
         return rest[:1].upper() + rest[1:]

@@ -85,8 +85,7 @@ def frequency_counts(
     elif missing != "wildcard":
         raise ValueError("missing must be 'wildcard' or 'category'")
     isna = codes < 0
-    pattern = (isna * (1 << np.arange(codes.shape[1]))).sum(axis=1) if codes.shape[1] else \
-        np.zeros(n, np.int64)
+    pattern = (isna * (1 << np.arange(codes.shape[1]))).sum(axis=1) if codes.shape[1] else np.zeros(n, np.int64)
     fk = np.zeros(n)
     Fk = np.zeros(n)
     pats = np.unique(pattern)
@@ -172,11 +171,14 @@ class RiskReport:
 
     def summary(self) -> pd.DataFrame:
         """The report as a two-column table (measure, value) for exports."""
-        rows = [("key variables", ", ".join(self.keys)), ("records", self.n),
-                ("global risk", round(self.global_risk, 5)),
-                ("expected re-identifications", round(self.expected_reidentifications, 3)),
-                ("max individual risk", round(self.max_risk, 4)),
-                (f"records with risk > {self.threshold:g}", self.n_above_threshold)]
+        rows = [
+            ("key variables", ", ".join(self.keys)),
+            ("records", self.n),
+            ("global risk", round(self.global_risk, 5)),
+            ("expected re-identifications", round(self.expected_reidentifications, 3)),
+            ("max individual risk", round(self.max_risk, 4)),
+            (f"records with risk > {self.threshold:g}", self.n_above_threshold),
+        ]
         rows += [(f"records violating {k}-anonymity", v) for k, v in self.k_violations.items()]
         rows += [(f"l-diversity of {s}", v) for s, v in self.l_diversity.items()]
         return pd.DataFrame(rows, columns=["measure", "value"])
@@ -193,9 +195,11 @@ class RiskReport:
             vals = frame.loc[bad, key]
             for v, n in vals.value_counts(dropna=False).items():
                 out.append((key, v, int(n), int(vc.get(v, 0))))
-        return pd.DataFrame(out, columns=["variable", "value", "violating_records",
-                                          "records_with_value"]).sort_values(
-            ["records_with_value", "violating_records"]).reset_index(drop=True)
+        return (
+            pd.DataFrame(out, columns=["variable", "value", "violating_records", "records_with_value"])
+            .sort_values(["records_with_value", "violating_records"])
+            .reset_index(drop=True)
+        )
 
 
 def risk_report(
@@ -238,11 +242,16 @@ def risk_report(
         sub = pd.DataFrame({"k": key, "v": vals.to_numpy()}).dropna()
         ldiv[s] = int(sub.groupby("k")["v"].nunique().min()) if len(sub) else 0
     return RiskReport(
-        keys=keys, records=records, global_risk=float(risk.mean()) if len(risk) else 0.0,
+        keys=keys,
+        records=records,
+        global_risk=float(risk.mean()) if len(risk) else 0.0,
         expected_reidentifications=float(risk.sum()),
-        k_violations={int(k): int((fk < k).sum()) for k in k_levels}, n=len(frame),
-        threshold=threshold, n_above_threshold=int((risk > threshold).sum()),
-        max_risk=float(risk.max()) if len(risk) else 0.0, l_diversity=ldiv,
+        k_violations={int(k): int((fk < k).sum()) for k in k_levels},
+        n=len(frame),
+        threshold=threshold,
+        n_above_threshold=int((risk > threshold).sum()),
+        max_risk=float(risk.max()) if len(risk) else 0.0,
+        l_diversity=ldiv,
     )
 
 
@@ -324,13 +333,11 @@ def local_suppression(
         present = np.zeros((len(bad), len(keys)), dtype=bool)
         for j, key in enumerate(keys):
             others = [x for x in keys if x != key]
-            alt, _ = frequency_counts(out, others) if others else (np.full(len(out), len(out)),
-                                                                   None)
+            alt, _ = frequency_counts(out, others) if others else (np.full(len(out), len(out)), None)
             gains[:, j] = alt[bad]
             present[:, j] = out[key].notna().to_numpy()[bad]
         resolves = (gains >= k) & present
-        score = np.where(resolves, 1e12 + np.array(imp)[None, :] * 1e9 + gains,
-                         np.where(present, gains, -1))
+        score = np.where(resolves, 1e12 + np.array(imp)[None, :] * 1e9 + gains, np.where(present, gains, -1))
         choice = score.argmax(axis=1)
         for j, key in enumerate(keys):
             rows = bad[(choice == j) & present[:, j]]
@@ -409,10 +416,10 @@ def release_microdata(
             problems.append(f"{s}: l-diversity {lval} < {policy.l_min}")
     if problems:
         worst = rep.responsible(policy.k, data).head(5)
-        detail = "; ".join(f"{r.variable}={r.value} ({r.records_with_value} records)"
-                           for r in worst.itertuples())
-        raise DisclosureError("microdata refused: " + "; ".join(problems)
-                              + (f". Rarest key values: {detail}" if detail else ""))
+        detail = "; ".join(f"{r.variable}={r.value} ({r.records_with_value} records)" for r in worst.itertuples())
+        raise DisclosureError(
+            "microdata refused: " + "; ".join(problems) + (f". Rarest key values: {detail}" if detail else "")
+        )
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(data))
     data = data.iloc[order].reset_index(drop=True)
@@ -422,4 +429,3 @@ def release_microdata(
         labels = {s: f"site {i + 1}" for i, s in enumerate(rng.permutation(sites))}
         data["site"] = data["site"].map(labels).astype("category")
     return ReleasedMicrodata(data, rep, policy, drop, _GATE)
-

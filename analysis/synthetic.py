@@ -16,8 +16,7 @@ import pandas as pd
 
 from .frames import DK, RNS, ItemMeta, make_long
 
-__all__ = ["DEMOGRAPHICS", "skewed_from_codebook", "synthetic_codebook", "synthetic_from_codebook",
-           "synthetic_long"]
+__all__ = ["DEMOGRAPHICS", "skewed_from_codebook", "synthetic_codebook", "synthetic_from_codebook", "synthetic_long"]
 
 #: Respondent categories and their probabilities in the synthetic data.
 DEMOGRAPHICS: dict[str, tuple[tuple[str, ...], tuple[float, ...]]] = {
@@ -43,19 +42,28 @@ def synthetic_codebook(n_items: int = 30) -> dict[str, ItemMeta]:
     for i in range(1, n_items + 1):
         name = f"q{i:02d}"
         if i == 10:
-            cb[name] = ItemMeta(name, "rank", ("chat", "phone", "teacher", "app"),
-                                label="Rank these ways to ask for help")
+            cb[name] = ItemMeta(
+                name, "rank", ("chat", "phone", "teacher", "app"), label="Rank these ways to ask for help"
+            )
         elif i % 5 == 0:
-            cb[name] = ItemMeta(name, "multi", ("phone", "chat", "sms", "app", "box"),
-                                label=f"Which would you use? ({name})")
+            cb[name] = ItemMeta(
+                name, "multi", ("phone", "chat", "sms", "app", "box"), label=f"Which would you use? ({name})"
+            )
         elif i % 7 == 0:
-            cb[name] = ItemMeta(name, "single", ("yes", "no", "not_sure"),
-                                label=f"Have you heard of it? ({name})", sensitive=i == 14)
+            cb[name] = ItemMeta(
+                name, "single", ("yes", "no", "not_sure"), label=f"Have you heard of it? ({name})", sensitive=i == 14
+            )
         else:
-            cb[name] = ItemMeta(name, "scale", _L5, labels=_L5_LABELS,
-                                label=f"How easy would it be? ({name})",
-                                positive=("4", "5"), neutral="3",
-                                domain="EV" if i > n_items - 3 else "TR")
+            cb[name] = ItemMeta(
+                name,
+                "scale",
+                _L5,
+                labels=_L5_LABELS,
+                label=f"How easy would it be? ({name})",
+                positive=("4", "5"),
+                neutral="3",
+                domain="EV" if i > n_items - 3 else "TR",
+            )
     return cb
 
 
@@ -143,18 +151,16 @@ def synthetic_long(
             n_rows += len(ids)
         item_parts.append(np.full(n_rows, i, dtype=np.int16))
     rank_of_part = dict(rank_parts)
-    ranks = np.concatenate(
-        [np.full(len(p), rank_of_part.get(j, np.nan)) for j, p in enumerate(rid_parts)]
-    )
+    ranks = np.concatenate([np.full(len(p), rank_of_part.get(j, np.nan)) for j, p in enumerate(rid_parts)])
     rid = np.concatenate(rid_parts)
-    df = pd.DataFrame({
-        "response_id": rid.astype(np.int64) + 1,
-        "consultation": pd.Categorical.from_codes(np.zeros(len(rid), np.int8), ["demo"]),
-        "item": pd.Categorical.from_codes(np.concatenate(item_parts), list(cb)),
-        "answer": pd.Categorical.from_codes(
-            np.concatenate(ans_parts).astype(np.int16), answers_cats
-        ),
-    })
+    df = pd.DataFrame(
+        {
+            "response_id": rid.astype(np.int64) + 1,
+            "consultation": pd.Categorical.from_codes(np.zeros(len(rid), np.int8), ["demo"]),
+            "item": pd.Categorical.from_codes(np.concatenate(item_parts), list(cb)),
+            "answer": pd.Categorical.from_codes(np.concatenate(ans_parts).astype(np.int16), answers_cats),
+        }
+    )
     for k, (cats, _) in DEMOGRAPHICS.items():
         df[k] = pd.Categorical.from_codes(resp[k][rid], list(cats))
     df["site"] = pd.Categorical.from_codes(site[rid], [f"S{j + 1:02d}" for j in range(n_sites)])
@@ -224,8 +230,14 @@ def synthetic_from_codebook(
                 ans_parts.append(choices[pick])
                 rank_parts.append(np.full(len(ids), np.nan))
     rid = np.concatenate(rid_parts)
-    df = pd.DataFrame({"response_id": rid + 1, "item": np.concatenate(item_parts),
-                       "answer": np.concatenate(ans_parts), "rank": np.concatenate(rank_parts)})
+    df = pd.DataFrame(
+        {
+            "response_id": rid + 1,
+            "item": np.concatenate(item_parts),
+            "answer": np.concatenate(ans_parts),
+            "rank": np.concatenate(rank_parts),
+        }
+    )
     for k, (cats, _) in DEMOGRAPHICS.items():
         df[k] = np.array(cats, dtype=object)[demo[k][rid]]
     df["band"] = np.array(bands, dtype=object)[band[rid]]
@@ -307,8 +319,14 @@ def skewed_from_codebook(
             pick = rng.choice(m, size=len(sel), p=w / w.sum())
             put(sel, name, choices[pick])
     rid = np.concatenate(rid_parts)
-    df = pd.DataFrame({"response_id": rid + 1, "item": np.concatenate(item_parts),
-                       "answer": np.concatenate(ans_parts), "rank": np.concatenate(rank_parts)})
+    df = pd.DataFrame(
+        {
+            "response_id": rid + 1,
+            "item": np.concatenate(item_parts),
+            "answer": np.concatenate(ans_parts),
+            "rank": np.concatenate(rank_parts),
+        }
+    )
     df["band"] = np.array(bands, dtype=object)[band[rid]]
     df["gender"] = np.array(("girl", "boy", "another", RNS), dtype=object)[gender[rid]]
     df["site"] = np.array([f"S{j + 1:02d}" for j in range(n_sites)], dtype=object)[site[rid]]

@@ -56,34 +56,130 @@ _GATE = object()
 
 #: Titles after which the next word is a name in any case ("mr otieno", "السيد احمد").
 TITLES_ANY_CASE = (
-    "mr", "mrs", "ms", "mx", "dr", "prof", "bw", "bi", "mwl", "tr", "mme", "mlle", "sr", "sra", "srta",
-    "السيد", "السيدة", "الأستاذ", "الأستاذة", "الاستاذ", "الاستاذة", "أستاذ", "أستاذة", "استاذ", "استاذة",
-    "الشيخ", "الشيخة", "الدكتور", "الدكتورة", "دكتور", "دكتورة", "أبلة", "ابلة", "مستر", "مس", "المعلمة",
-    "المعلم", "المدرس", "المدرسة", "الأخت", "الأخ",
+    "mr",
+    "mrs",
+    "ms",
+    "mx",
+    "dr",
+    "prof",
+    "bw",
+    "bi",
+    "mwl",
+    "tr",
+    "mme",
+    "mlle",
+    "sr",
+    "sra",
+    "srta",
+    "السيد",
+    "السيدة",
+    "الأستاذ",
+    "الأستاذة",
+    "الاستاذ",
+    "الاستاذة",
+    "أستاذ",
+    "أستاذة",
+    "استاذ",
+    "استاذة",
+    "الشيخ",
+    "الشيخة",
+    "الدكتور",
+    "الدكتورة",
+    "دكتور",
+    "دكتورة",
+    "أبلة",
+    "ابلة",
+    "مستر",
+    "مس",
+    "المعلمة",
+    "المعلم",
+    "المدرس",
+    "المدرسة",
+    "الأخت",
+    "الأخ",
 )
 #: Titles that are also ordinary words ("my teacher said"): a name follows only when capitalised.
 TITLES_CAPITALISED = (
-    "teacher", "mister", "miss", "madam", "sir", "coach", "pastor", "doctor", "aunty", "auntie", "uncle",
-    "mwalimu", "bwana", "mama", "baba", "madame", "monsieur", "mademoiselle", "maître", "maitre", "maîtresse",
-    "maitresse", "docteur", "m", "señor", "senor", "señora", "senora", "señorita", "senorita", "profesor",
-    "profesora", "profe", "maestro", "maestra", "don", "doña", "dona", "senhor", "senhora", "professor",
+    "teacher",
+    "mister",
+    "miss",
+    "madam",
+    "sir",
+    "coach",
+    "pastor",
+    "doctor",
+    "aunty",
+    "auntie",
+    "uncle",
+    "mwalimu",
+    "bwana",
+    "mama",
+    "baba",
+    "madame",
+    "monsieur",
+    "mademoiselle",
+    "maître",
+    "maitre",
+    "maîtresse",
+    "maitresse",
+    "docteur",
+    "m",
+    "señor",
+    "senor",
+    "señora",
+    "senora",
+    "señorita",
+    "senorita",
+    "profesor",
+    "profesora",
+    "profe",
+    "maestro",
+    "maestra",
+    "don",
+    "doña",
+    "dona",
+    "senhor",
+    "senhora",
+    "professor",
     "professora",
 )
 #: Phrases after which a child gives their own name (the first word is a name in any case).
 NAME_INTRODUCTIONS = (
-    "my name is", "my names are", "my name's", "i am called", "i'm called", "im called", "jina langu ni",
-    "majina yangu ni", "naitwa", "ninaitwa", "je m'appelle", "je m’appelle", "jm'appelle", "jmapelle",
-    "mon nom est", "mon prénom est", "me llamo", "mi nombre es", "meu nome é", "me chamo", "اسمي", "إسمي",
-    "انا اسمي", "أنا اسمي",
+    "my name is",
+    "my names are",
+    "my name's",
+    "i am called",
+    "i'm called",
+    "im called",
+    "jina langu ni",
+    "majina yangu ni",
+    "naitwa",
+    "ninaitwa",
+    "je m'appelle",
+    "je m’appelle",
+    "jm'appelle",
+    "jmapelle",
+    "mon nom est",
+    "mon prénom est",
+    "me llamo",
+    "mi nombre es",
+    "meu nome é",
+    "me chamo",
+    "اسمي",
+    "إسمي",
+    "انا اسمي",
+    "أنا اسمي",
 )
 #: Words that end a name (so "my name is amina and I ..." keeps "and I").
-_NAME_STOP = frozenset("""
+_NAME_STOP = frozenset(
+    """
 and i im i'm am from in at of the a to is was my me we you he she they it na ni niko nina nimesoma ya wa kwa
 et je suis de du le la les un une y yo soy tengo el los las con e eu sou do da و انا أنا من في عمري
 قال قالت قالي يقول لطيف لطيفة كويس كويسة منيح منيحة بيساعد يساعد ساعدني هو هي كان كانت جدا كثير مع على عن لا ما
 هذا هذه اللي الذي التي
 but or so age aged years year old grade class std form darasa miaka ans años anos
-""".split())
+""".split()
+)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -94,9 +190,12 @@ def _title_regex(titles: Iterable[str]) -> re.Pattern:
 
 _ANY_CASE_RE = _title_regex(TITLES_ANY_CASE)
 _CAPITALISED_RE = _title_regex(TITLES_CAPITALISED)
-_INTRODUCTION_RE = re.compile(r"(?<!\w)(?:" + "|".join(
-    re.escape(p).replace(r"\ ", r"\s+") for p in sorted(NAME_INTRODUCTIONS, key=len, reverse=True)) + r")\s*[:,-]?\s*",
-    re.IGNORECASE)
+_INTRODUCTION_RE = re.compile(
+    r"(?<!\w)(?:"
+    + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(NAME_INTRODUCTIONS, key=len, reverse=True))
+    + r")\s*[:,-]?\s*",
+    re.IGNORECASE,
+)
 
 
 def _caseless(word: str) -> bool:
@@ -135,8 +234,11 @@ def _name_after(text: str, start: int, *, first_any_case: bool, lowercase_more: 
 def _redact_introduced_names(text: str) -> str:
     """Names after titles and after "my name is": the title stays, the name becomes ``<NAME>``."""
     spans = []
-    for rx, any_case, more in ((_INTRODUCTION_RE, True, True), (_ANY_CASE_RE, True, False),
-                               (_CAPITALISED_RE, False, False)):
+    for rx, any_case, more in (
+        (_INTRODUCTION_RE, True, True),
+        (_ANY_CASE_RE, True, False),
+        (_CAPITALISED_RE, False, False),
+    ):
         for m in rx.finditer(text):
             end = _name_after(text, m.end(), first_any_case=any_case, lowercase_more=more)
             if end > m.end():
@@ -168,28 +270,45 @@ def parse_name_list(text: str | None) -> list[str]:
             continue
         names.append(entry)
         m = _ANY_CASE_RE.match(entry) or _CAPITALISED_RE.match(entry)
-        if m and entry[m.end():].strip():
-            names.append(entry[m.end():].strip())
+        if m and entry[m.end() :].strip():
+            names.append(entry[m.end() :].strip())
     return list(dict.fromkeys(names))
+
+
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("EMAIL", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("URL", re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|co|"
-                       r"ke|ug|tz|uk|io|me|tv|app|gg|info|africa|fr|es|pt|br)\b(?:/\S*)?",
-                       re.IGNORECASE)),
+    (
+        "URL",
+        re.compile(
+            r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|co|"
+            r"ke|ug|tz|uk|io|me|tv|app|gg|info|africa|fr|es|pt|br)\b(?:/\S*)?",
+            re.IGNORECASE,
+        ),
+    ),
     ("HANDLE", re.compile(r"(?<![\w.])@[A-Za-z0-9_.]{3,30}")),
     ("PHONE", re.compile(r"(?<![\w+])\+?\d(?:[\s().-]?\d){6,14}(?!\w)")),
     ("POSTCODE", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")),
-    ("ADDRESS", re.compile(
-        r"\b\d{1,5},?\s+(?:[A-Z][\w'-]+\s+){0,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|"
-        r"Close|Drive|Way|Crescent)\b"
-        r"|\b(?:P\.?\s?O\.?\s?Box|Sanduku la Posta)\s*\d+"
-        r"|\b(?:Barabara ya|Mtaa wa)\s+[A-Z][\w'-]+"
-        r"|\b\d{1,5},?\s+(?:rue|avenue|boulevard|calle|avenida|rua|travessa)\s+[\w' -]{2,30}"
-        r"|\b(?:rue|calle|rua|avenida)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?\s*,?\s*\d{1,5}",
-        re.IGNORECASE)),
+    (
+        "ADDRESS",
+        re.compile(
+            r"\b\d{1,5},?\s+(?:[A-Z][\w'-]+\s+){0,3}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Ln|"
+            r"Close|Drive|Way|Crescent)\b"
+            r"|\b(?:P\.?\s?O\.?\s?Box|Sanduku la Posta)\s*\d+"
+            r"|\b(?:Barabara ya|Mtaa wa)\s+[A-Z][\w'-]+"
+            r"|\b\d{1,5},?\s+(?:rue|avenue|boulevard|calle|avenida|rua|travessa)\s+[\w' -]{2,30}"
+            r"|\b(?:rue|calle|rua|avenida)\s+[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)?\s*,?\s*\d{1,5}",
+            re.IGNORECASE,
+        ),
+    ),
     ("DATE", re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\b")),
-    ("CLASS", re.compile(r"\b(?:year|grade|class|std|standard|form|darasa|classe|grado|curso|"
-                         r"turma|série)\s*\d+\s?[A-Za-z]?\b", re.IGNORECASE)),
+    (
+        "CLASS",
+        re.compile(
+            r"\b(?:year|grade|class|std|standard|form|darasa|classe|grado|curso|"
+            r"turma|série)\s*\d+\s?[A-Za-z]?\b",
+            re.IGNORECASE,
+        ),
+    ),
 ]
 
 
@@ -232,8 +351,10 @@ def _deny_regex(words: Iterable[str]) -> re.Pattern | None:
     if not words:
         return None
     # a name of several words matches whatever spaces or line breaks stand between its words
-    return re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(re.escape(part) for part in w.split())
-                                               for w in words) + r")(?!\w)", re.IGNORECASE)
+    return re.compile(
+        r"(?<!\w)(?:" + "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in words) + r")(?!\w)",
+        re.IGNORECASE,
+    )
 
 
 def screen_text(
@@ -260,8 +381,7 @@ def screen_text(
     categories = tuple(dict.fromkeys(c.category for c in found_concerns))
     out = text
     found: list[str] = []
-    deny = [(kind, _deny_regex(words)) for kind, words in
-            (("SCHOOL", schools), ("PLACE", places), ("NAME", names))]
+    deny = [(kind, _deny_regex(words)) for kind, words in (("SCHOOL", schools), ("PLACE", places), ("NAME", names))]
     # contact details first (a name inside an e-mail address stays part of the address),
     # then the deny-lists, then the remaining patterns
     steps = _PATTERNS[:4] + [(k, rx) for k, rx in deny if rx is not None] + _PATTERNS[4:]
@@ -290,8 +410,7 @@ def screen_texts(texts: Iterable[str], **kwargs) -> pd.DataFrame:
     rows = []
     for t in texts:
         s = screen_text(t, **kwargs)
-        rows.append((s.redacted, ",".join(s.pii), ",".join(s.concerns), s.safeguarding,
-                     s.words))
+        rows.append((s.redacted, ",".join(s.pii), ",".join(s.concerns), s.safeguarding, s.words))
     return pd.DataFrame(rows, columns=["redacted", "pii", "concerns", "safeguarding", "words"])
 
 
@@ -342,8 +461,9 @@ def release_quote(
     if not released or not reviewer:
         raise DisclosureError("free text is released only after a person has reviewed it")
     if screened.safeguarding:
-        raise DisclosureError("this answer raised a safeguarding concern; it goes to the "
-                              "safeguarding lead, never into a report")
+        raise DisclosureError(
+            "this answer raised a safeguarding concern; it goes to the safeguarding lead, never into a report"
+        )
     if band in set(young_bands):
         raise DisclosureError(f"quotes from band {band} are not used")
     if screened.words > max_words:

@@ -52,18 +52,21 @@ def timed(fn, repeat=1):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" /
-                    "analysis_scale.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "analysis_scale.json")
     args = ap.parse_args(argv)
-    res: dict = {"n_respondents": args.n, "n_items": 30, "python": platform.python_version(),
-                 "machine": platform.machine(), "cores": __import__("os").cpu_count()}
+    res: dict = {
+        "n_respondents": args.n,
+        "n_items": 30,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cores": __import__("os").cpu_count(),
+    }
 
     t_gen, long = timed(lambda: synthetic_long(args.n, n_items=30, n_sites=500, seed=42))
     cb = long.attrs["codebook"]
     res["answer_rows"] = len(long)
     res["generate_s"] = round(t_gen, 3)
-    print(f"generated {len(long):,} answer rows for {args.n:,} children in {t_gen:.1f} s",
-          flush=True)
+    print(f"generated {len(long):,} answer rows for {args.n:,} children in {t_gen:.1f} s", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
         snap = Path(tmp) / "snapshot.parquet"
@@ -83,8 +86,10 @@ def main(argv=None) -> int:
     con.execute("SET threads = 2")
     view = long[["item", "gender", "answer"]]
     con.register("long_view", view)
-    sql = ("SELECT item, gender, answer, count(*) AS n FROM {} "
-           "WHERE answer IS NOT NULL AND gender IS NOT NULL GROUP BY ALL")
+    sql = (
+        "SELECT item, gender, answer, count(*) AS n FROM {} "
+        "WHERE answer IS NOT NULL AND gender IS NOT NULL GROUP BY ALL"
+    )
     t_duck_view, ref = timed(lambda: con.execute(sql.format("long_view")).df(), repeat=3)
     con.execute("CREATE TABLE long_tbl AS SELECT * FROM long_view")
     t_duck_tbl, _ = timed(lambda: con.execute(sql.format("long_tbl")).df(), repeat=3)
@@ -121,19 +126,24 @@ def main(argv=None) -> int:
 
     def duck_stats():
         for by in ("1", "band", "gender"):
-            con.execute(f"SELECT item, {by} AS g, answer, count(*) FROM long_all "
-                        "WHERE answer IS NOT NULL GROUP BY ALL").fetchall()
+            con.execute(
+                f"SELECT item, {by} AS g, answer, count(*) FROM long_all WHERE answer IS NOT NULL GROUP BY ALL"
+            ).fetchall()
         for by in ("band", "gender", "site"):
-            con.execute(f"SELECT item, {by}, answer, count(*) FROM long_all "
-                        "WHERE answer IS NOT NULL GROUP BY ALL").fetchall()
+            con.execute(
+                f"SELECT item, {by}, answer, count(*) FROM long_all WHERE answer IS NOT NULL GROUP BY ALL"
+            ).fetchall()
 
     con.register("long_all_view", long[["item", "band", "gender", "site", "answer"]])
     con.execute("CREATE TABLE long_all AS SELECT * FROM long_all_view")
     t_duck_stats, _ = timed(duck_stats, repeat=3)
     res["duckdb_same_groupbys_s"] = round(t_duck_stats, 3)
     res["statistics_ratio_vs_duckdb_groupbys"] = round(t_stats / t_duck_stats, 2)
-    print(f"statistics {t_stats:.2f} s ({res['statistics_tables']} tables and tests); "
-          f"DuckDB same group-bys {t_duck_stats:.2f} s", flush=True)
+    print(
+        f"statistics {t_stats:.2f} s ({res['statistics_tables']} tables and tests); "
+        f"DuckDB same group-bys {t_duck_stats:.2f} s",
+        flush=True,
+    )
 
     # --- disclosure control ---------------------------------------------------------------
     def sdc():
@@ -144,10 +154,8 @@ def main(argv=None) -> int:
 
     t_sdc, (rels, rep) = timed(sdc)
     res["disclosure_s"] = round(t_sdc, 3)
-    res["risk"] = {"global_risk": round(rep.global_risk, 5),
-                   "violating_5_anonymity": rep.k_violations[5]}
-    t_risk, _ = timed(lambda: risk_report(wide, ["band", "gender", "disability", "site"]),
-                      repeat=3)
+    res["risk"] = {"global_risk": round(rep.global_risk, 5), "violating_5_anonymity": rep.k_violations[5]}
+    t_risk, _ = timed(lambda: risk_report(wide, ["band", "gender", "disability", "site"]), repeat=3)
     res["risk_report_s"] = round(t_risk, 3)
 
     # --- charts ---------------------------------------------------------------------------
@@ -167,10 +175,13 @@ def main(argv=None) -> int:
     # --- the whole report -----------------------------------------------------------------
     del cube, ref, ct, cg, rels
     con.close()
-    inputs = ReportInputs(title="Benchmark consultation",
-                          funnel={"invited": int(args.n * 1.2), "assented": args.n},
-                          safeguarding={"talk to someone": 120, "referrals": 4})
+    inputs = ReportInputs(
+        title="Benchmark consultation",
+        funnel={"invited": int(args.n * 1.2), "assented": args.n},
+        safeguarding={"talk to someone": 120, "referrals": 4},
+    )
     with tempfile.TemporaryDirectory() as tmp:
+
         def full():
             rep = build_report(long, inputs)
             write_html(rep, Path(tmp) / "report.html")

@@ -58,7 +58,10 @@ def run(root: Path, args: list[str], repeat: int) -> dict:
             start = time.perf_counter()
             done = subprocess.run(  # our own interpreter and script
                 [sys.executable, "-c", RUNNER, str(root), str(count_file), *args],
-                cwd=tmp, capture_output=True, text=True, check=False,
+                cwd=tmp,
+                capture_output=True,
+                text=True,
+                check=False,
                 env={**os.environ, "SAUTI_INSTANCE_PATH": str(Path(tmp) / "instance")},
             )
             wall.append(time.perf_counter() - start)
@@ -90,19 +93,29 @@ def main() -> None:
         form = Path(tmp) / "small.md"
         form.write_text(SMALL_FORM, encoding="utf-8")
         bundled = root / "instruments" / "bundled" / "reporting-mechanisms.yaml"
-        cases = [["--help"], ["instruments", "validate", str(form)],
-                 ["instruments", "validate", str(bundled)]]
+        cases = [["--help"], ["instruments", "validate", str(form)], ["instruments", "validate", str(bundled)]]
         results = [run(root, args, options.repeat) for args in cases]
     for r in results:
-        print(f"{r['command']:<58} CPU {r['cpu_s_median']:.2f} s (min {r['cpu_s_min']:.2f}), "
-              f"wall {r['wall_s_median']:.2f} s, {r['modules']} modules, "
-              f"{r['modules_per_cpu_s']} modules/CPU-s, exit {r['exit_codes']}")
+        print(
+            f"{r['command']:<58} CPU {r['cpu_s_median']:.2f} s (min {r['cpu_s_min']:.2f}), "
+            f"wall {r['wall_s_median']:.2f} s, {r['modules']} modules, "
+            f"{r['modules_per_cpu_s']} modules/CPU-s, exit {r['exit_codes']}"
+        )
     options.out.parent.mkdir(parents=True, exist_ok=True)
-    options.out.write_text(json.dumps({
-        "root": str(root), "python": platform.python_version(), "machine": platform.machine(),
-        "note": "2 shared cores; medians of fresh processes; CPU = user + system",
-        "results": results,
-    }, indent=2) + "\n", encoding="utf-8")
+    options.out.write_text(
+        json.dumps(
+            {
+                "root": str(root),
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "note": "2 shared cores; medians of fresh processes; CPU = user + system",
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"wrote {options.out}")
 
 

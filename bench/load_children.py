@@ -176,8 +176,11 @@ class Child:
         await self.request("age_post", "/p/age", {"age": "15", "csrf_token": TOKEN.search(html).group(1)})
         _, _, html = await self.request("about", "/p/about")
         await asyncio.sleep(random.uniform(*think))
-        await self.request("about_post", "/p/about", {"check_0": "0", "check_1": "0", "decision": "yes",
-                                                      "csrf_token": TOKEN.search(html).group(1)})
+        await self.request(
+            "about_post",
+            "/p/about",
+            {"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": TOKEN.search(html).group(1)},
+        )
         index = 0
         for _ in range(200):  # more than the pages of any bundled consultation
             await asyncio.sleep(random.uniform(*think))
@@ -193,8 +196,7 @@ class Child:
                 return
             page_token = PAGE_TOKEN.search(html).group(1)
             answers = answers_on(html)
-            form = {"csrf_token": TOKEN.search(html).group(1), "page_token": page_token, "nav": "next",
-                    **answers}
+            form = {"csrf_token": TOKEN.search(html).group(1), "page_token": page_token, "nav": "next", **answers}
             status, headers, _ = await self.request("save", f"/p/q/{index}", form)
             if status not in (302, 303):
                 self.errors.append(f"save {index}: HTTP {status}")
@@ -208,8 +210,9 @@ class Child:
             if location.endswith("/p/end"):
                 _, _, html = await self.request("end", "/p/end")
                 await asyncio.sleep(random.uniform(*think))
-                status, _, _ = await self.request("end_post", "/p/end", {
-                    "decision": "yes", "csrf_token": TOKEN.search(html).group(1)})
+                status, _, _ = await self.request(
+                    "end_post", "/p/end", {"decision": "yes", "csrf_token": TOKEN.search(html).group(1)}
+                )
                 self.completed = status in (302, 303)
             return
 
@@ -230,8 +233,11 @@ class Analyst:
     async def run(self, children_done: asyncio.Event) -> None:
         try:
             _, _, html = await self.http.request("GET", "/staff/sign-in")
-            status, _, _ = await self.http.request("POST", "/staff/sign-in", {
-                "username": self.username, "password": self.password, "csrf_token": TOKEN.search(html).group(1)})
+            status, _, _ = await self.http.request(
+                "POST",
+                "/staff/sign-in",
+                {"username": self.username, "password": self.password, "csrf_token": TOKEN.search(html).group(1)},
+            )
             _, _, home = await self.http.request("GET", "/staff/")
             found = re.search(r"/reports/(\d+)/", home)
             if status not in (302, 303) or found is None:
@@ -287,8 +293,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def drive(children: list[Child], think: tuple[float, float], ramp_s: float,
-                analyst: Analyst | None = None) -> float:
+async def drive(
+    children: list[Child], think: tuple[float, float], ramp_s: float, analyst: Analyst | None = None
+) -> float:
     started = time.perf_counter()
 
     async def arrive(number: int, child: Child) -> None:
@@ -329,10 +336,16 @@ def check_database(url: str, secret: str, children: list[Child]) -> dict:
         ).fetchone()[0]
         lost_answers = wrong_values = checked = 0
         for child in children:
-            row = connection.execute("SELECT id FROM participant WHERE code_hash = ?",
-                                     (hash_code(child.code, secret),)).fetchone()
-            stored = dict(connection.execute("SELECT item, value FROM answer WHERE participant_id = ?",
-                                             (row[0],)).fetchall()) if row else {}
+            row = connection.execute(
+                "SELECT id FROM participant WHERE code_hash = ?", (hash_code(child.code, secret),)
+            ).fetchone()
+            stored = (
+                dict(
+                    connection.execute("SELECT item, value FROM answer WHERE participant_id = ?", (row[0],)).fetchall()
+                )
+                if row
+                else {}
+            )
             sent: dict[str, str] = {}
             for _token, answers in child.saves:
                 sent.update(answers)
@@ -346,7 +359,7 @@ def check_database(url: str, secret: str, children: list[Child]) -> dict:
                 matrix = next((item for item in stored if name.startswith(item + "_")), None)
                 if matrix is None:
                     lost_answers += 1
-                elif json.loads(stored[matrix]).get(name[len(matrix) + 1:]) != value:
+                elif json.loads(stored[matrix]).get(name[len(matrix) + 1 :]) != value:
                     wrong_values += 1
     finally:
         connection.close()
@@ -354,7 +367,9 @@ def check_database(url: str, secret: str, children: list[Child]) -> dict:
         "page_saves_in_database": len(tokens & acknowledged),
         "lost_saves": len(acknowledged - tokens),
         "stored_but_not_acknowledged": len(tokens - acknowledged),
-        "answers_checked": checked, "lost_answers": lost_answers, "wrong_values": wrong_values,
+        "answers_checked": checked,
+        "lost_answers": lost_answers,
+        "wrong_values": wrong_values,
         "duplicated_answers": duplicated,
     }
 
@@ -369,8 +384,10 @@ def split_cpus(server_cpus: int | None) -> tuple[set[int] | None, set[int] | Non
         return None, None
     available = sorted(os.sched_getaffinity(0))
     if not 0 < server_cpus < len(available):
-        raise SystemExit(f"--server-cpus must be between 1 and {len(available) - 1} on this machine "
-                         f"({len(available)} CPUs available): the generator needs at least one of its own")
+        raise SystemExit(
+            f"--server-cpus must be between 1 and {len(available) - 1} on this machine "
+            f"({len(available)} CPUs available): the generator needs at least one of its own"
+        )
     return set(available[:server_cpus]), set(available[server_cpus:])
 
 
@@ -388,25 +405,51 @@ def cpu_model() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=500)
-    parser.add_argument("--throughput", action="store_true",
-                        help="no think time, 64 connections at once: the maximum page saves per second")
+    parser.add_argument(
+        "--throughput",
+        action="store_true",
+        help="no think time, 64 connections at once: the maximum page saves per second",
+    )
     parser.add_argument("--connections", type=int, default=64, help="connections in throughput mode")
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
-    parser.add_argument("--ramp", type=float, default=30.0,
-                        help="seconds over which the children arrive (a class does not type 500 codes at once)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads running the app per server worker process (default: sauti serve's own)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="server worker processes (default: sauti serve's own default)")
-    parser.add_argument("--server", choices=["sauti", "waitress"], default="sauti",
-                        help="sauti: `sauti serve` as a facilitator runs it; waitress (an old name): "
-                             "`sauti serve --workers 1`, one Granian worker process (sauti serve runs waitress "
-                             "only where Granian cannot be imported)")
-    parser.add_argument("--reports-every", type=float, default=None, metavar="SECONDS",
-                        help="an analyst downloads the PDF report every SECONDS while the children answer")
-    parser.add_argument("--server-cpus", type=int, default=None, metavar="N",
-                        help="pin the server (and its workers) to the first N CPUs and this generator to the "
-                             "others, to see how a slower laptop copes (for example 1 on a 2-core machine)")
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=30.0,
+        help="seconds over which the children arrive (a class does not type 500 codes at once)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads running the app per server worker process (default: sauti serve's own)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="server worker processes (default: sauti serve's own default)"
+    )
+    parser.add_argument(
+        "--server",
+        choices=["sauti", "waitress"],
+        default="sauti",
+        help="sauti: `sauti serve` as a facilitator runs it; waitress (an old name): "
+        "`sauti serve --workers 1`, one Granian worker process (sauti serve runs waitress "
+        "only where Granian cannot be imported)",
+    )
+    parser.add_argument(
+        "--reports-every",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="an analyst downloads the PDF report every SECONDS while the children answer",
+    )
+    parser.add_argument(
+        "--server-cpus",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pin the server (and its workers) to the first N CPUs and this generator to the "
+        "others, to see how a slower laptop copes (for example 1 on a 2-core machine)",
+    )
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     server_cpus, generator_cpus = split_cpus(args.server_cpus)
@@ -416,22 +459,32 @@ def main(argv: list[str] | None = None) -> int:
         args.think = (0.0, 0.0)
         if args.children == parser.get_default("children"):
             args.children = 2 * args.connections  # each connection takes two children through
-    output = args.output or str(ROOT / "bench" / "results" / (
-        "load_children_throughput.json" if args.throughput else "load_children.json"))
+    output = args.output or str(
+        ROOT / "bench" / "results" / ("load_children_throughput.json" if args.throughput else "load_children.json")
+    )
 
     instance = tempfile.mkdtemp(prefix="sauti-load-")
     secret = secrets.token_urlsafe(32)
-    env = {**os.environ, "SAUTI_INSTANCE_PATH": instance, "SAUTI_SECRET_KEY": secret,
-           # The benchmark's 500 codes are entered within seconds from one address.
-           "SAUTI_CODE_ATTEMPTS_PER_CLIENT": json.dumps("100000 per minute"),
-           "SAUTI_CODE_ATTEMPTS_GLOBAL": json.dumps("100000 per minute")}
+    env = {
+        **os.environ,
+        "SAUTI_INSTANCE_PATH": instance,
+        "SAUTI_SECRET_KEY": secret,
+        # The benchmark's 500 codes are entered within seconds from one address.
+        "SAUTI_CODE_ATTEMPTS_PER_CLIENT": json.dumps("100000 per minute"),
+        "SAUTI_CODE_ATTEMPTS_GLOBAL": json.dumps("100000 per minute"),
+    }
     env.setdefault("DATABASE_URL", f"sqlite:///{instance}/sauti.sqlite")
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
     codes: list[str] = []
     analyst_password = None
     while len(codes) < args.children:  # `sauti demo` issues at most 500 cards at a time
-        setup = subprocess.run([*sauti, "demo", "--no-serve", "--codes", str(min(500, args.children - len(codes)))],
-                               env=env, capture_output=True, text=True, check=True)
+        setup = subprocess.run(
+            [*sauti, "demo", "--no-serve", "--codes", str(min(500, args.children - len(codes)))],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         codes += [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
         analyst_password = analyst_password or re.search(r"demo-analyst\s+password: (\S+)", setup.stdout).group(1)
     port = free_port()
@@ -444,8 +497,9 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--workers", str(args.workers)]
     # The affinity is set in the child before exec, so every worker process the server starts inherits it.
     pin_server = None if server_cpus is None else (lambda: os.sched_setaffinity(0, server_cpus))
-    server = subprocess.Popen(command, env=env, stdout=server_log, stderr=subprocess.STDOUT,
-                              preexec_fn=pin_server)  # only sched_setaffinity, no threads yet
+    server = subprocess.Popen(
+        command, env=env, stdout=server_log, stderr=subprocess.STDOUT, preexec_fn=pin_server
+    )  # only sched_setaffinity, no threads yet
     if generator_cpus is not None:
         os.sched_setaffinity(0, generator_cpus)
     try:
@@ -460,9 +514,12 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(0.2)
         time.sleep(1.0)  # let every worker finish starting
         stats: dict = {"latency": []}
-        children = [Child(code, Connection("127.0.0.1", port), stats) for code in codes[:args.children]]
-        analyst = None if args.reports_every is None else Analyst(
-            "demo-analyst", analyst_password, Connection("127.0.0.1", port), args.reports_every)
+        children = [Child(code, Connection("127.0.0.1", port), stats) for code in codes[: args.children]]
+        analyst = (
+            None
+            if args.reports_every is None
+            else Analyst("demo-analyst", analyst_password, Connection("127.0.0.1", port), args.reports_every)
+        )
         cpu_before, server_before = os.times(), server_cpu_seconds(server.pid)
         if args.throughput:
             # 64 connections, each taking children through one after another, no think time.
@@ -472,8 +529,9 @@ def main(argv: list[str] | None = None) -> int:
 
             async def run_lanes() -> float:
                 started = time.perf_counter()
-                await _with_analyst(asyncio.gather(*(lane(children[i::args.connections])
-                                                     for i in range(args.connections))), analyst)
+                await _with_analyst(
+                    asyncio.gather(*(lane(children[i :: args.connections]) for i in range(args.connections))), analyst
+                )
                 return time.perf_counter() - started
 
             elapsed = asyncio.run(run_lanes())
@@ -489,8 +547,11 @@ def main(argv: list[str] | None = None) -> int:
         server_log.close()
     with open(log_path, encoding="utf-8", errors="replace") as handle:
         log_lines = handle.readlines()
-    errors_logged = [line for line in log_lines if '"levelname": "ERROR"' in line or "Traceback" in line
-                     or "database is locked" in line]
+    errors_logged = [
+        line
+        for line in log_lines
+        if '"levelname": "ERROR"' in line or "Traceback" in line or "database is locked" in line
+    ]
     for line in errors_logged[:5]:
         print("server log:", line[:3000], file=sys.stderr)
     client_errors = [e for c in children for e in c.errors] + (analyst.errors if analyst else [])
@@ -506,25 +567,47 @@ def main(argv: list[str] | None = None) -> int:
     saves_ms = sorted(by_kind.get("save", []) + by_kind.get("page", []))
     result = {
         "mode": "throughput" if args.throughput else "children",
-        "children": len(children), "think_seconds": list(args.think),
+        "children": len(children),
+        "think_seconds": list(args.think),
         "connections": args.connections if args.throughput else len(children),
         "database": env["DATABASE_URL"].split(":")[0],
         "server": "sauti serve" + (f" --workers {args.workers}" if args.workers else " (default workers)"),
         "threads_per_worker": args.threads or default_threads(),
-        "requests": len(all_ms), "elapsed_s": round(elapsed, 1),
+        "requests": len(all_ms),
+        "elapsed_s": round(elapsed, 1),
         "requests_per_s": round(len(all_ms) / elapsed, 1),
-        "p50_ms": pct(all_ms, 0.50), "p95_ms": pct(all_ms, 0.95), "p99_ms": pct(all_ms, 0.99),
+        "p50_ms": pct(all_ms, 0.50),
+        "p95_ms": pct(all_ms, 0.95),
+        "p99_ms": pct(all_ms, 0.99),
         "max_ms": round(all_ms[-1], 1) if all_ms else None,
-        "question_page_and_save": {"p50_ms": pct(saves_ms, 0.5), "p95_ms": pct(saves_ms, 0.95),
-                                   "p99_ms": pct(saves_ms, 0.99)},
-        "by_request_type": {kind: {"n": len(v), "p50_ms": pct(sorted(v), 0.5), "p95_ms": pct(sorted(v), 0.95),
-                                   "p99_ms": pct(sorted(v), 0.99), "max_ms": round(max(v), 1)}
-                            for kind, v in sorted(by_kind.items())},
-        **({} if analyst is None else {"analyst_pdf_reports": {
-            "every_s": args.reports_every, "received": len(analyst.latency_ms),
-            "refused_too_few_finished": analyst.not_yet,
-            "p50_ms": pct(sorted(analyst.latency_ms), 0.5),
-            "max_ms": round(max(analyst.latency_ms), 1) if analyst.latency_ms else None}}),
+        "question_page_and_save": {
+            "p50_ms": pct(saves_ms, 0.5),
+            "p95_ms": pct(saves_ms, 0.95),
+            "p99_ms": pct(saves_ms, 0.99),
+        },
+        "by_request_type": {
+            kind: {
+                "n": len(v),
+                "p50_ms": pct(sorted(v), 0.5),
+                "p95_ms": pct(sorted(v), 0.95),
+                "p99_ms": pct(sorted(v), 0.99),
+                "max_ms": round(max(v), 1),
+            }
+            for kind, v in sorted(by_kind.items())
+        },
+        **(
+            {}
+            if analyst is None
+            else {
+                "analyst_pdf_reports": {
+                    "every_s": args.reports_every,
+                    "received": len(analyst.latency_ms),
+                    "refused_too_few_finished": analyst.not_yet,
+                    "p50_ms": pct(sorted(analyst.latency_ms), 0.5),
+                    "max_ms": round(max(analyst.latency_ms), 1) if analyst.latency_ms else None,
+                }
+            }
+        ),
         "surveys_completed": sum(1 for c in children if c.completed),
         "page_saves_acknowledged": acknowledged,
         "page_saves_per_s": round(acknowledged / elapsed, 1),
@@ -534,8 +617,9 @@ def main(argv: list[str] | None = None) -> int:
         "server_errors_logged": len(errors_logged),
         "database_locked_logged": sum("database is locked" in line for line in log_lines),
         "server_cpu_s": None if server_before is None else round(server_after - server_before, 1),
-        "server_cpu_ms_per_request": None if server_before is None or not all_ms else round(
-            1000 * (server_after - server_before) / len(all_ms), 2),
+        "server_cpu_ms_per_request": None
+        if server_before is None or not all_ms
+        else round(1000 * (server_after - server_before) / len(all_ms), 2),
         "generator_cpu_s": round((cpu_after.user - cpu_before.user) + (cpu_after.system - cpu_before.system), 1),
         "load_average_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),
@@ -546,8 +630,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(json.dumps(result, indent=2))
     Path(output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    ok = (not client_errors and not result.get("lost_saves") and not result.get("lost_answers")
-          and not result.get("wrong_values") and not result.get("duplicated_answers"))
+    ok = (
+        not client_errors
+        and not result.get("lost_saves")
+        and not result.get("lost_answers")
+        and not result.get("wrong_values")
+        and not result.get("duplicated_answers")
+    )
     return 0 if ok else 1
 
 

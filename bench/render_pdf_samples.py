@@ -69,11 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             pdf = write_report_pdf(report, out / f"report-{n}-{lang}.pdf")
             drawn = time.perf_counter() - t - built
             pages = _page_count(pdf)
-            wanted = None if args.all_pages else sorted({*range(1, min(6, pages) + 1),
-                                                        max(1, pages - 1), pages})
+            wanted = None if args.all_pages else sorted({*range(1, min(6, pages) + 1), max(1, pages - 1), pages})
             pngs = _png(pdf, wanted, args.dpi)
-            print(f"report n={n} {lang}: {pages} pages, built {built:.1f} s, PDF {drawn:.1f} s, "
-                  f"{len(pngs)} PNGs")
+            print(f"report n={n} {lang}: {pages} pages, built {built:.1f} s, PDF {drawn:.1f} s, {len(pngs)} PNGs")
             for band in ("B", "C"):
                 sheet = sample_feedback(sample, band, lang)
                 path = out / f"feedback-{n}-{band}-{lang}.pdf"

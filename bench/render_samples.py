@@ -41,16 +41,20 @@ def _screenshots(pages: list[tuple[Path, Path, int]], slice_height: int, max_sli
                 page = browser.new_page(viewport={"width": width, "height": slice_height})
                 page.goto(html.resolve().as_uri())
                 # The content's own height (a short sheet gets no empty screen below it).
-                height = int(page.evaluate(
-                    "Math.ceil(document.body.getBoundingClientRect().bottom) + 24"))
+                height = int(page.evaluate("Math.ceil(document.body.getBoundingClientRect().bottom) + 24"))
                 n = min(max_slices, -(-height // slice_height))
                 for i in range(n):
                     target = png if n == 1 else png.with_name(f"{png.stem}-{i + 1:02d}.png")
-                    page.screenshot(path=str(target), clip={"x": 0, "y": i * slice_height,
-                                                            "width": width,
-                                                            "height": min(slice_height,
-                                                                          height - i * slice_height)},
-                                    full_page=True)
+                    page.screenshot(
+                        path=str(target),
+                        clip={
+                            "x": 0,
+                            "y": i * slice_height,
+                            "width": width,
+                            "height": min(slice_height, height - i * slice_height),
+                        },
+                        full_page=True,
+                    )
                     out.append(target)
                 page.close()
         finally:
@@ -64,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--full", action="store_true", help="every report slice and PDF page")
-    ap.add_argument("--keep-sources", action="store_true",
-                    help="keep the rendered .html and .pdf next to the PNGs (several MB)")
+    ap.add_argument(
+        "--keep-sources", action="store_true", help="keep the rendered .html and .pdf next to the PNGs (several MB)"
+    )
     args = ap.parse_args(argv)
 
     from analysis.feedback import render_feedback_html
@@ -79,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     report = sample_report(sample)
     (out / "report.html").write_text(render_html(report), encoding="utf-8")
     write_report_pdf(report, out / "report.pdf")
-    print(f"[{time.perf_counter() - start:5.1f} s] report of {report.n_respondents} children",
-          file=sys.stderr)
+    print(f"[{time.perf_counter() - start:5.1f} s] report of {report.n_respondents} children", file=sys.stderr)
     pages = [(out / "report.html", out / "report.png", 1000)]
     for band in ("A", "B", "C"):
         for lang in ("en", "sw"):
@@ -94,12 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     pngs += _screenshots(pages[1:], 1600, 1)
     if shutil.which("pdftoppm"):
         last = [] if args.full else ["-l", "2"]
-        subprocess.run(["pdftoppm", "-png", "-r", "60", *last, str(out / "report.pdf"),
-                        str(out / "report-pdf")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", *last, str(out / "report.pdf"), str(out / "report-pdf")], check=True
+        )
         pngs += sorted(out.glob("report-pdf-*.png"))
     else:
-        print("pdftoppm not found (apt-get install poppler-utils): PDF pages not rendered",
-              file=sys.stderr)
+        print("pdftoppm not found (apt-get install poppler-utils): PDF pages not rendered", file=sys.stderr)
     for png in pngs:
         print(f"{png.relative_to(out)}\t{png.stat().st_size / 1024:.0f} KB")
     if not args.keep_sources:

@@ -63,6 +63,7 @@ class TimedApp:
 
 def take_survey(client, timed: TimedApp, code: str) -> int:  # a Werkzeug test client
     """One child from the code to the end; the number of pages saved."""
+
     def get(kind: str, path: str):
         timed.kind = kind
         return client.get(path)
@@ -76,8 +77,11 @@ def take_survey(client, timed: TimedApp, code: str) -> int:  # a Werkzeug test c
     html = get("age", "/p/age").text
     post("age_post", "/p/age", {"age": "15", "csrf_token": TOKEN.search(html).group(1)})
     html = get("about", "/p/about").text
-    post("about_post", "/p/about", {"check_0": "0", "check_1": "0", "decision": "yes",
-                                    "csrf_token": TOKEN.search(html).group(1)})
+    post(
+        "about_post",
+        "/p/about",
+        {"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": TOKEN.search(html).group(1)},
+    )
     index, saved = 0, 0
     for _ in range(200):
         response = get("page", f"/p/q/{index}")
@@ -85,8 +89,12 @@ def take_survey(client, timed: TimedApp, code: str) -> int:  # a Werkzeug test c
             index = int(PAGE_PATH.search(response.headers["Location"]).group(1))
             response = get("page", f"/p/q/{index}")
         html = response.text
-        form = {"csrf_token": TOKEN.search(html).group(1), "page_token": PAGE_TOKEN.search(html).group(1),
-                "nav": "next", **answers_on(html)}
+        form = {
+            "csrf_token": TOKEN.search(html).group(1),
+            "page_token": PAGE_TOKEN.search(html).group(1),
+            "nav": "next",
+            **answers_on(html),
+        }
         response = post("save", f"/p/q/{index}", form)
         if response.status_code not in (302, 303):
             raise SystemExit(f"save of page {index} answered {response.status_code}")
@@ -109,17 +117,39 @@ def count_instructions(output: str) -> int:
         with tempfile.TemporaryDirectory() as folder:
             figures = os.path.join(folder, "figures.json")
             run = subprocess.run(
-                ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-                 sys.executable, __file__, "--children", str(children), "--warm-up", "2", "--output", figures],
-                env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True, check=True)
+                [
+                    "valgrind",
+                    "--tool=cachegrind",
+                    "--cache-sim=no",
+                    "--cachegrind-out-file=/dev/null",
+                    sys.executable,
+                    __file__,
+                    "--children",
+                    str(children),
+                    "--warm-up",
+                    "2",
+                    "--output",
+                    figures,
+                ],
+                env={**os.environ, "PYTHONHASHSEED": "0"},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             counts[children] = int(re.search(r"I\s+refs:\s+([\d,]+)", run.stderr).group(1).replace(",", ""))
             result = json.loads(Path(figures).read_text())
             requests[children] = sum(kind["requests"] for kind in result["per_request_type"].values())
     per_request = (counts[11] - counts[1]) / (requests[11] - requests[1])
-    print(f"{per_request / 1e6:.3f} million instructions per request "
-          f"({requests[11] - requests[1]} requests of 10 children)")
-    Path(output).write_text(json.dumps({"instructions_per_request": round(per_request),
-                                        "requests_counted": requests[11] - requests[1]}, indent=2) + "\n")
+    print(
+        f"{per_request / 1e6:.3f} million instructions per request "
+        f"({requests[11] - requests[1]} requests of 10 children)"
+    )
+    Path(output).write_text(
+        json.dumps(
+            {"instructions_per_request": round(per_request), "requests_counted": requests[11] - requests[1]}, indent=2
+        )
+        + "\n"
+    )
     return 0
 
 
@@ -127,10 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=60)
     parser.add_argument("--warm-up", type=int, default=5, help="children taken through first, not counted")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="also print the N functions with the most cumulative time (cProfile)")
-    parser.add_argument("--instructions", action="store_true",
-                        help="instructions executed per request, counted by valgrind (see above)")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N functions with the most cumulative time (cProfile)",
+    )
+    parser.add_argument(
+        "--instructions", action="store_true", help="instructions executed per request, counted by valgrind (see above)"
+    )
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     results = ROOT / "bench" / "results"
@@ -139,14 +175,30 @@ def main(argv: list[str] | None = None) -> int:
     args.output = args.output or str(results / "request_cost.json")
 
     instance = tempfile.mkdtemp(prefix="sauti-cost-")
-    os.environ.update({"SAUTI_INSTANCE_PATH": instance, "SAUTI_SECRET_KEY": secrets.token_urlsafe(32),
-                       "SAUTI_SESSION_COOKIE_SECURE": "false",
-                       "SAUTI_CODE_ATTEMPTS_PER_CLIENT": json.dumps("100000 per minute"),
-                       "SAUTI_CODE_ATTEMPTS_GLOBAL": json.dumps("100000 per minute")})
+    os.environ.update(
+        {
+            "SAUTI_INSTANCE_PATH": instance,
+            "SAUTI_SECRET_KEY": secrets.token_urlsafe(32),
+            "SAUTI_SESSION_COOKIE_SECURE": "false",
+            "SAUTI_CODE_ATTEMPTS_PER_CLIENT": json.dumps("100000 per minute"),
+            "SAUTI_CODE_ATTEMPTS_GLOBAL": json.dumps("100000 per minute"),
+        }
+    )
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{instance}/sauti.sqlite")
-    setup = subprocess.run([sys.executable, "-c", "from survey.cli import main; main()", "demo", "--no-serve",
-                            "--codes", str(args.children + args.warm_up)],
-                           capture_output=True, text=True, check=True)
+    setup = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from survey.cli import main; main()",
+            "demo",
+            "--no-serve",
+            "--codes",
+            str(args.children + args.warm_up),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
 
     from survey.wsgi import create_served_app
@@ -156,21 +208,33 @@ def main(argv: list[str] | None = None) -> int:
     profiler = cProfile.Profile() if args.profile else None
     timed = TimedApp(app.wsgi_app)
     app.wsgi_app = timed
-    for code in codes[:args.warm_up]:
+    for code in codes[: args.warm_up]:
         take_survey(app.test_client(), timed, code)
     timed.times.clear()
     timed.profiler = profiler
-    pages = sum(take_survey(app.test_client(), timed, code) for code in codes[args.warm_up:])
+    pages = sum(take_survey(app.test_client(), timed, code) for code in codes[args.warm_up :])
 
-    summary = {kind: {"requests": len(values), "mean_ms": round(1000 * statistics.fmean(values), 3),
-                      "median_ms": round(1000 * statistics.median(values), 3)}
-               for kind, values in sorted(timed.times.items())}
+    summary = {
+        kind: {
+            "requests": len(values),
+            "mean_ms": round(1000 * statistics.fmean(values), 3),
+            "median_ms": round(1000 * statistics.median(values), 3),
+        }
+        for kind, values in sorted(timed.times.items())
+    }
     every = [value for values in timed.times.values() for value in values]
-    result = {"children": len(codes) - args.warm_up, "pages_saved": pages, "database": "sqlite",
-              "per_request_type": summary, "mean_ms_all_requests": round(1000 * statistics.fmean(every), 3)}
+    result = {
+        "children": len(codes) - args.warm_up,
+        "pages_saved": pages,
+        "database": "sqlite",
+        "per_request_type": summary,
+        "mean_ms_all_requests": round(1000 * statistics.fmean(every), 3),
+    }
     for kind, figures in summary.items():
-        print(f"{kind:11s} {figures['requests']:6d} requests  mean {figures['mean_ms']:7.3f} ms  "
-              f"median {figures['median_ms']:7.3f} ms")
+        print(
+            f"{kind:11s} {figures['requests']:6d} requests  mean {figures['mean_ms']:7.3f} ms  "
+            f"median {figures['median_ms']:7.3f} ms"
+        )
     print(f"all requests: mean {result['mean_ms_all_requests']:.3f} ms")
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
     if profiler:

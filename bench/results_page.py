@@ -39,8 +39,15 @@ def main(argv=None) -> int:
     from tests.release_seed import bundled_consultation, seed_completed
 
     folder = tempfile.mkdtemp(prefix="sauti-bench-")
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench" * 8, "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite"}, instance_path=folder)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench" * 8,
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite",
+        },
+        instance_path=folder,
+    )
     out: dict = {"n_children": args.n, "machine": platform.platform(), "python": platform.python_version()}
     with app.app_context():
         upgrade()
@@ -72,8 +79,11 @@ def main(argv=None) -> int:
             response = client.get(url)
             runs.append(time.perf_counter() - t)
             assert response.status_code == 200
-        timings[slug] = {"median_s": round(statistics.median(runs), 4), "max_s": round(max(runs), 4),
-                         "html_bytes": len(response.get_data())}
+        timings[slug] = {
+            "median_s": round(statistics.median(runs), 4),
+            "max_s": round(max(runs), 4),
+            "html_bytes": len(response.get_data()),
+        }
     out["parts"] = timings
     out["slowest_part_median_s"] = max(v["median_s"] for v in timings.values())
     print(json.dumps(out, indent=2))

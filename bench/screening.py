@@ -35,8 +35,12 @@ from analysis.concerns import find_concerns, rule_languages, rules_for  # noqa: 
 from analysis.textscreen import screen_text  # noqa: E402
 
 DATA = ROOT / "tests" / "analysis" / "data" / "screening"
-NAMES = {"main": "evaluation (written before the rules)", "dev": "development (written while tuning)",
-         "heldout": "first held-out (since tuned on)", "heldout-2": "second held-out"}
+NAMES = {
+    "main": "evaluation (written before the rules)",
+    "dev": "development (written while tuning)",
+    "heldout": "first held-out (since tuned on)",
+    "heldout-2": "second held-out",
+}
 
 
 def score(rows: list[tuple[str, bool, str, bool]]) -> dict:
@@ -47,18 +51,23 @@ def score(rows: list[tuple[str, bool, str, bool]]) -> dict:
         concerns = [r for r in mine if r[1]]
         ordinary = [r for r in mine if not r[1]]
         out[language] = {
-            "concerns": len(concerns), "ordinary": len(ordinary),
+            "concerns": len(concerns),
+            "ordinary": len(ordinary),
             "recall": round(sum(r[3] for r in concerns) / len(concerns), 4) if concerns else 1.0,
             "false_positive_rate": round(sum(r[3] for r in ordinary) / len(ordinary), 4) if ordinary else 0.0,
-            "missed": [r[2] for r in concerns if not r[3]], "false_alarms": [r[2] for r in ordinary if r[3]]}
+            "missed": [r[2] for r in concerns if not r[3]],
+            "false_alarms": [r[2] for r in ordinary if r[3]],
+        }
     return out
 
 
 def show(title: str, figures: dict, verbose: bool) -> None:
     print(f"  {title}")
     for language, f in figures.items():
-        print(f"    {language}: recall {f['recall']:.1%} of {f['concerns']}, "
-              f"false positives {f['false_positive_rate']:.1%} of {f['ordinary']}")
+        print(
+            f"    {language}: recall {f['recall']:.1%} of {f['concerns']}, "
+            f"false positives {f['false_positive_rate']:.1%} of {f['ordinary']}"
+        )
         if verbose and language != "all":
             for text in f["missed"]:
                 print(f"       missed: {text}")
@@ -70,8 +79,10 @@ def hypothetical(text: str, model) -> bool:
     """Whether a language's ``hypothetical`` words keep the model alone from flagging ``text``
     (looked for in its most worrying sentence, as analysis.concerns.find_concerns does)."""
     folded = model.strongest(text)[1]
-    return any(rules_for(lang).applies(folded) and rules_for(lang).talks_hypothetically(folded, folded=True)
-               for lang in rule_languages())
+    return any(
+        rules_for(lang).applies(folded) and rules_for(lang).talks_hypothetically(folded, folded=True)
+        for lang in rule_languages()
+    )
 
 
 def timing(n: int = 2000) -> dict:
@@ -95,9 +106,14 @@ def timing(n: int = 2000) -> dict:
         model.probability(answer)
     model_cpu = time.process_time() - model_cpu
     # wall time depends on what else the machine runs; CPU time less so
-    return {"answers": n, "seconds": round(elapsed, 3), "ms_per_answer": round(1000 * elapsed / n, 3),
-            "cpu_ms_per_answer": round(1000 * cpu / n, 3), "rules_cpu_ms_per_answer": round(1000 * rules_cpu / n, 3),
-            "model_cpu_ms_per_answer": round(1000 * model_cpu / n, 3)}
+    return {
+        "answers": n,
+        "seconds": round(elapsed, 3),
+        "ms_per_answer": round(1000 * elapsed / n, 3),
+        "cpu_ms_per_answer": round(1000 * cpu / n, 3),
+        "rules_cpu_ms_per_answer": round(1000 * rules_cpu / n, 3),
+        "model_cpu_ms_per_answer": round(1000 * model_cpu / n, 3),
+    }
 
 
 def main() -> None:
@@ -107,8 +123,12 @@ def main() -> None:
     args = parser.parse_args()
     sets = labelled_sets(DATA)
     shipped = load_model()
-    results: dict = {"thresholds": {"flag_at": shipped.flag_at, "keep_rule_at": shipped.keep_rule_at},
-                     "shipped": {}, "leave_one_set_out": {}, "rules_alone": {}}
+    results: dict = {
+        "thresholds": {"flag_at": shipped.flag_at, "keep_rule_at": shipped.keep_rule_at},
+        "shipped": {},
+        "leave_one_set_out": {},
+        "rules_alone": {},
+    }
     probabilities: dict[str, list[tuple[float, bool]]] = {}
     for name, rows in sets.items():
         print(f"{NAMES.get(name, name)} set: {name}")
@@ -116,34 +136,42 @@ def main() -> None:
         flagged = [bool(find_concerns(text)) for _, _, text in rows]
         others = [(label, text) for other, more in sets.items() if other != name for _, label, text in more]
         model = fit(others, flag_at=shipped.flag_at, keep_rule_at=shipped.keep_rule_at)
-        probabilities[name] = [(model.probability(text), rule, hypothetical(text, model))
-                               for (_, _, text), rule in zip(rows, rules, strict=True)]
+        probabilities[name] = [
+            (model.probability(text), rule, hypothetical(text, model))
+            for (_, _, text), rule in zip(rows, rules, strict=True)
+        ]
         crossed = [bool(find_concerns(text, model=model)) for _, _, text in rows]
-        for key, title, decisions in (("shipped", "as shipped (rules and model trained on every set)", flagged),
-                                      ("leave_one_set_out", "leave this set out (model trained on the others)",
-                                       crossed),
-                                      ("rules_alone", "rules alone", rules)):
+        for key, title, decisions in (
+            ("shipped", "as shipped (rules and model trained on every set)", flagged),
+            ("leave_one_set_out", "leave this set out (model trained on the others)", crossed),
+            ("rules_alone", "rules alone", rules),
+        ):
             figures = score([(lang, label, text, d) for (lang, label, text), d in zip(rows, decisions, strict=True)])
             show(title, figures, args.show and key != "shipped")
-            results[key][name] = {lang: {k: v for k, v in f.items() if args.show or k not in ("missed",
-                                                                                         "false_alarms")}
-                                  for lang, f in figures.items()}
+            results[key][name] = {
+                lang: {k: v for k, v in f.items() if args.show or k not in ("missed", "false_alarms")}
+                for lang, f in figures.items()
+            }
     if args.sweep:
         print("leave one set out, other thresholds (recall / false positives per set)")
         for flag_at in (0.5, 0.6, 0.65, 0.7, 0.8, 0.9):
             for keep in (0.0, 0.1, 0.2):
                 line = []
                 for name, rows in sets.items():
-                    d = [ConcernModel({}, 0.0, flag_at, keep).decide(p, rule, hypo)
-                         for p, rule, hypo in probabilities[name]]
+                    d = [
+                        ConcernModel({}, 0.0, flag_at, keep).decide(p, rule, hypo)
+                        for p, rule, hypo in probabilities[name]
+                    ]
                     f = score([(lang, label, text, x) for (lang, label, text), x in zip(rows, d, strict=True)])["all"]
                     line.append(f"{name} {f['recall']:.2f}/{f['false_positive_rate']:.2f}")
                 print(f"  flag_at {flag_at} keep_rule_at {keep}: " + "  ".join(line))
                 results.setdefault("sweep_leave_one_set_out", {})[f"flag_at {flag_at} keep_rule_at {keep}"] = line
     results["timing"] = timing()
     t = results["timing"]
-    print(f"screen_text: {t['ms_per_answer']} ms an answer ({t['cpu_ms_per_answer']} ms CPU: rules "
-          f"{t['rules_cpu_ms_per_answer']}, model {t['model_cpu_ms_per_answer']}) over {t['answers']} answers")
+    print(
+        f"screen_text: {t['ms_per_answer']} ms an answer ({t['cpu_ms_per_answer']} ms CPU: rules "
+        f"{t['rules_cpu_ms_per_answer']}, model {t['model_cpu_ms_per_answer']}) over {t['answers']} answers"
+    )
     out = ROOT / "bench" / "results" / "screening.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 

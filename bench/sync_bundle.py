@@ -42,9 +42,14 @@ SECRET = "bench-central-secret-not-for-production"
 
 
 def _config(url: str, secret: str) -> dict:
-    return {"TESTING": True, "SECRET_KEY": secret, "SQLALCHEMY_DATABASE_URI": url, "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_STORAGE_URI": "memory://", "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024,
-                                                                       "parallelism": 1}}
+    return {
+        "TESTING": True,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "ARGON2_PARAMETERS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    }
 
 
 def _app(url: str, instance: Path, secret: str):
@@ -67,12 +72,24 @@ def _open_consultation(app) -> int:
         stored = instrument_store.store_bundled()
         instrument = instrument_store.instrument_for_version(stored)
         consultation = consultations.create_consultation(
-            title="Bench", instrument_id=instrument.id, instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash, languages=["en"], age_bands=["A", "B", "C"],
-            country_profile="example-uk", details={
-                "organisation": "Bench", "contact": "the team", "independent_contact": "the board",
-                "audience": "the council", "influence_scope": "help", "ethics_reference": "REC-1",
-                "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31)})
+            title="Bench",
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash,
+            languages=["en"],
+            age_bands=["A", "B", "C"],
+            country_profile="example-uk",
+            details={
+                "organisation": "Bench",
+                "contact": "the team",
+                "independent_contact": "the board",
+                "audience": "the council",
+                "influence_scope": "help",
+                "ethics_reference": "REC-1",
+                "feedback_due": dt.date(2027, 3, 1),
+                "analysis_cutoff": dt.date(2027, 1, 31),
+            },
+        )
         consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
         sessions.set_pin(db.session.get(Consultation, consultation.id), "2468")
         return consultation.id
@@ -91,22 +108,36 @@ def _simulate(laptop, children: int) -> int:
         instrument = instrument_store.instrument_for(consultation)
         pages = instrument.pages_for_band("B", False)
         today = dt.date.today()
-        ids = list(db.session.scalars(sa.select(Participant.id).where(
-            Participant.consultation_id == consultation.id)))[:children]
+        ids = list(db.session.scalars(sa.select(Participant.id).where(Participant.consultation_id == consultation.id)))[
+            :children
+        ]
         answers, saves, events = [], [], []
         for number, pid in enumerate(ids):
             for page in pages:
                 for item in page.items:
                     choices = [c.name for c in instrument.choices_for(item, "B")]
                     value = choices[number % len(choices)] if choices else "_rns"
-                    answers.append({"id": new_uuid(), "participant_id": pid, "item": item.name, "value": value,
-                                    "saved_on": today})
+                    answers.append(
+                        {"id": new_uuid(), "participant_id": pid, "item": item.name, "value": value, "saved_on": today}
+                    )
                 saves.append({"token": uuid.uuid4().hex, "participant_id": pid, "digest": uuid.uuid4().hex})
-            events.append({"id": new_uuid(), "consultation_id": consultation.id, "text_id": "child_information/en/B",
-                           "text_hash": "0" * 64, "outcome": "yes", "method": "screen", "recorded_on": today,
-                           "holder_tag": holder_tag(pid)})
-        db.session.execute(sa.update(Participant).where(Participant.id.in_(ids)).values(
-            state="completed", band="B", language="en", last_active_on=today))
+            events.append(
+                {
+                    "id": new_uuid(),
+                    "consultation_id": consultation.id,
+                    "text_id": "child_information/en/B",
+                    "text_hash": "0" * 64,
+                    "outcome": "yes",
+                    "method": "screen",
+                    "recorded_on": today,
+                    "holder_tag": holder_tag(pid),
+                }
+            )
+        db.session.execute(
+            sa.update(Participant)
+            .where(Participant.id.in_(ids))
+            .values(state="completed", band="B", language="en", last_active_on=today)
+        )
         db.session.execute(sa.insert(Answer), answers)
         db.session.execute(sa.insert(PageSave), saves)
         db.session.execute(sa.insert(AssentEvent), events)
@@ -117,9 +148,12 @@ def _simulate(laptop, children: int) -> int:
 def _serve(env: dict, port: int) -> subprocess.Popen:
     import urllib.request
 
-    server = subprocess.Popen([sys.executable, "-c", "from survey.cli import main; main()", "serve", "--port",
-                               str(port), "--workers", "1"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from survey.cli import main; main()", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -179,8 +213,12 @@ def main() -> int:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        env = {**os.environ, "DATABASE_URL": central_url, "SAUTI_INSTANCE_PATH": str(folder / "central"),
-               "SAUTI_SECRET_KEY": SECRET}
+        env = {
+            **os.environ,
+            "DATABASE_URL": central_url,
+            "SAUTI_INSTANCE_PATH": str(folder / "central"),
+            "SAUTI_SECRET_KEY": SECRET,
+        }
         server = _serve(env, port)
         base = f"http://127.0.0.1:{port}"
         data = exported.data
@@ -195,9 +233,10 @@ def main() -> int:
         begun = _json.loads(client.post_signed(base, "uploads", start_request))
         offset = 0
         while offset < len(data):
-            piece = data[offset:offset + client.CHUNK_BYTES]
-            answer = _json.loads(client._request("PUT", f"{base}/sync/api/uploads/{begun['upload']}?offset={offset}",
-                                                 piece)[1])
+            piece = data[offset : offset + client.CHUNK_BYTES]
+            answer = _json.loads(
+                client._request("PUT", f"{base}/sync/api/uploads/{begun['upload']}?offset={offset}", piece)[1]
+            )
             offset = int(answer["received"])
         transfer_s = time.perf_counter() - started
         started = time.perf_counter()
@@ -214,19 +253,31 @@ def main() -> int:
             db.session.remove()
             db.engine.dispose()
         result = {
-            "children": args.children, "answers": answers, "answers_stored_centrally": stored,
+            "children": args.children,
+            "answers": answers,
+            "answers_stored_centrally": stored,
             "central_database": "sqlite" if args.sqlite else "postgresql",
-            "bundle_bytes": len(data), "bytes_per_child": round(len(data) / args.children),
-            "export_s": round(export_s, 2), "transfer_s": round(transfer_s, 2), "import_s": round(import_s, 2),
-            "same_bundle_again_s": round(again_s, 2), "already": again.already,
-            "counts": finished["counts"], "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(), "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            "bundle_bytes": len(data),
+            "bytes_per_child": round(len(data) / args.children),
+            "export_s": round(export_s, 2),
+            "transfer_s": round(transfer_s, 2),
+            "import_s": round(import_s, 2),
+            "same_bundle_again_s": round(again_s, 2),
+            "already": again.already,
+            "counts": finished["counts"],
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         }
-        print(f"{args.children:,} children, {answers:,} answers: bundle {len(data) / 1e6:.2f} MB "
-              f"({result['bytes_per_child']} bytes a child)")
-        print(f"export {export_s:.2f} s, transfer (127.0.0.1, 512 KiB pieces) {transfer_s:.2f} s, "
-              f"import {import_s:.2f} s, the same bundle again {again_s:.2f} s")
+        print(
+            f"{args.children:,} children, {answers:,} answers: bundle {len(data) / 1e6:.2f} MB "
+            f"({result['bytes_per_child']} bytes a child)"
+        )
+        print(
+            f"export {export_s:.2f} s, transfer (127.0.0.1, 512 KiB pieces) {transfer_s:.2f} s, "
+            f"import {import_s:.2f} s, the same bundle again {again_s:.2f} s"
+        )
         print(f"stored centrally: {stored:,} answers ({'all' if stored == answers else 'NOT all'})")
         out = ROOT / "bench" / "results" / "sync_bundle.json"
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

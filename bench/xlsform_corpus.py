@@ -36,7 +36,8 @@ BY_DESIGN = re.compile(
     r"format-date-time|digest|uuid|random|randomize|property)\(\)"
     r"|choices come from the answers given in a repeat|choices come from a file attached"
     r"|Nothing is left to ask|answers last saved on this device"
-    r"|which is itself inside a repeat")
+    r"|which is itself inside a repeat"
+)
 
 
 def forms(corpus: Path = CORPUS) -> list[Path]:
@@ -49,8 +50,7 @@ def pyxform_accepts(path: Path) -> tuple[bool, str]:
     from pyxform.xls2xform import convert
 
     try:
-        convert(xlsform=path.read_bytes(), file_type=f".{TYPES[path.suffix.lower()]}", form_name="data",
-                validate=False)
+        convert(xlsform=path.read_bytes(), file_type=f".{TYPES[path.suffix.lower()]}", form_name="data", validate=False)
     except Exception as error:  # noqa: BLE001 - any refusal counts as one
         return False, f"{type(error).__name__}: {str(error).splitlines()[0][:160] if str(error) else ''}"
     return True, ""
@@ -114,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         for reason in reasons:
             by_reason[reason].append(name)
     rate = imported / accepted if accepted else 0.0
-    by_design = sorted(name for name, reasons in _reasons_of(by_reason).items()
-                       if any(BY_DESIGN.search(r) for r in reasons))
+    by_design = sorted(
+        name for name, reasons in _reasons_of(by_reason).items() if any(BY_DESIGN.search(r) for r in reasons)
+    )
     supportable = accepted - len(by_design)
     rate_supportable = imported / supportable if supportable else 0.0
     sources: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
@@ -133,12 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         "rate": round(rate, 4),
         "refused_by_design": len(by_design),
         "rate_without_refusals_by_design": round(rate_supportable, 4),
-        "by_source": {source: {"pyxform_accepts": n, "sauti_imports": ok}
-                      for source, (n, ok) in sorted(sources.items())},
+        "by_source": {
+            source: {"pyxform_accepts": n, "sauti_imports": ok} for source, (n, ok) in sorted(sources.items())
+        },
         "crashes": crashes,
         "target": 0.95,
-        "refusals": {reason: sorted(names) for reason, names in
-                     sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0]))},
+        "refusals": {
+            reason: sorted(names) for reason, names in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        },
         "pyxform_refuses": len(pyxform_refused),
         "seconds": round(time.perf_counter() - started, 1),
         "python": sys.version.split()[0],
@@ -147,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"pyxform accepts:       {accepted}  (refuses {len(pyxform_refused)})")
     print(f"Sauti imports:         {imported}")
     print(f"rate:                  {rate:.1%}  (target 95 %)  crashes: {crashes}")
-    print(f"refused by design:     {len(by_design)} (attached files, device data, times, another "
-          "child's answers, choices made of a child's words, repeats three deep)")
+    print(
+        f"refused by design:     {len(by_design)} (attached files, device data, times, another "
+        "child's answers, choices made of a child's words, repeats three deep)"
+    )
     print(f"rate without those:    {rate_supportable:.1%}")
     print("by source (pyxform accepts / Sauti imports):")
     for source, (n, ok) in sorted(sources.items()):

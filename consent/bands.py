@@ -37,14 +37,9 @@ class Band:
 
     def __post_init__(self) -> None:
         if not self.code or not self.code.isalnum():
-            raise ValueError(
-                f"band code {self.code!r} must be a short alphanumeric code such as 'A'"
-            )
+            raise ValueError(f"band code {self.code!r} must be a short alphanumeric code such as 'A'")
         if self.min_age > self.max_age:
-            raise ValueError(
-                f"band {self.code}: min_age {self.min_age} is above max_age {self.max_age}; "
-                "swap them"
-            )
+            raise ValueError(f"band {self.code}: min_age {self.min_age} is above max_age {self.max_age}; swap them")
 
     def contains(self, age: int) -> bool:
         """Whether ``age`` (whole years) falls in this band."""

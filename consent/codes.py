@@ -172,9 +172,7 @@ def normalize_code(text: str, *, length: int = CODE_LENGTH) -> str:
         raise InvalidCode("a code must be text")
     cleaned = _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).upper()
     if len(cleaned) != length:
-        raise InvalidCode(
-            f"a code has {length} letters and numbers; this one has {len(cleaned)}"
-        )
+        raise InvalidCode(f"a code has {length} letters and numbers; this one has {len(cleaned)}")
     bad = sorted(set(cleaned) - _ALPHABET_SET)
     if bad:
         hint = ""
@@ -213,9 +211,7 @@ def format_code(code: str, *, group: int = GROUP_SIZE, separator: str = SEPARATO
     return separator.join(canonical[i : i + group] for i in range(0, len(canonical), group))
 
 
-def hash_code(
-    code: str, pepper: bytes | str, *, kind: CodeKind | str = CodeKind.PARTICIPATION
-) -> str:
+def hash_code(code: str, pepper: bytes | str, *, kind: CodeKind | str = CodeKind.PARTICIPATION) -> str:
     """Return the hex HMAC-SHA256 of a code, keyed with the application secret (``pepper``).
 
     The code is normalised first, so every typed form of the same code hashes the same.  Store

@@ -127,8 +127,7 @@ def assent_event(
         return None
     ref = _ref(shown)
     kind = ConsentEventType.CONSENT if own_consent else ConsentEventType.ASSENT
-    return ConsentEvent(kind, "yes", ref.text_id, ref.content_hash, ConsentMethod(method), on,
-                        site_code)
+    return ConsentEvent(kind, "yes", ref.text_id, ref.content_hash, ConsentMethod(method), on, site_code)
 
 
 def withdrawal_event(
@@ -148,5 +147,12 @@ def withdrawal_event(
     ...                  on=date(2026, 12, 2)).outcome
     'withdrawn'
     """
-    return ConsentEvent(ConsentEventType.WITHDRAWAL, "withdrawn", assent_ref.text_id,
-                        assent_ref.content_hash, ConsentMethod(method), on, site_code)
+    return ConsentEvent(
+        ConsentEventType.WITHDRAWAL,
+        "withdrawn",
+        assent_ref.text_id,
+        assent_ref.content_hash,
+        ConsentMethod(method),
+        on,
+        site_code,
+    )

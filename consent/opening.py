@@ -101,9 +101,7 @@ def consultation_permission(
     )
 
 
-def check_permission_choice(
-    profile: CountryProfile, permission: ParentalPermission
-) -> list[Issue]:
+def check_permission_choice(profile: CountryProfile, permission: ParentalPermission) -> list[Issue]:
     """Problems with a consultation's permission rule, given its country profile.
 
     Examples
@@ -118,34 +116,39 @@ def check_permission_choice(
     mode = permission.mode
     looser = _STRICTNESS[mode] < _STRICTNESS[profile.permission.mode]
     if not permission.ethics_reference and (
-        looser or mode in (PermissionMode.PASSIVE_OPT_OUT,
-                           PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION)
+        looser or mode in (PermissionMode.PASSIVE_OPT_OUT, PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION)
     ):
-        why = (f"{mode.value} is less protective than the profile's "
-               f"{profile.permission.mode.value}" if looser
-               else f"{mode.value} needs a documented ethics approval (§3.3)")
-        issues.append(Issue(
-            "ethics_reference_missing",
-            f"{why}: record the ethics approval reference for this consultation",
-            "permission",
-        ))
-    if mode is PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION and not (
-        permission.substitute_protection
-    ):
-        issues.append(Issue(
-            "substitute_protection_missing",
-            "a waiver of parental permission needs the substitute protection described "
-            "(e.g. an independent assent monitor or child advocate)",
-            "permission",
-        ))
+        why = (
+            f"{mode.value} is less protective than the profile's {profile.permission.mode.value}"
+            if looser
+            else f"{mode.value} needs a documented ethics approval (§3.3)"
+        )
+        issues.append(
+            Issue(
+                "ethics_reference_missing",
+                f"{why}: record the ethics approval reference for this consultation",
+                "permission",
+            )
+        )
+    if mode is PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION and not (permission.substitute_protection):
+        issues.append(
+            Issue(
+                "substitute_protection_missing",
+                "a waiver of parental permission needs the substitute protection described "
+                "(e.g. an independent assent monitor or child advocate)",
+                "permission",
+            )
+        )
     if mode is PermissionMode.NOT_REQUIRED_FROM_AGE and (
         permission.not_required_from_age is None or permission.below_age_mode is None
     ):
-        issues.append(Issue(
-            "permission_incomplete",
-            "not_required_from_age needs the age and the rule below it (below_age_mode)",
-            "permission",
-        ))
+        issues.append(
+            Issue(
+                "permission_incomplete",
+                "not_required_from_age needs the age and the rule below it (below_age_mode)",
+                "permission",
+            )
+        )
     return issues
 
 
@@ -252,38 +255,41 @@ def check_opening(
     bindings: dict[str, TextRef] = {}
 
     if profile.is_example and not demo:
-        problems.append(Issue(
-            "example_profile",
-            f"The country profile \"{profile.name}\" is an example: its helplines and rules "
-            "have not been checked for a real consultation. Choose your organisation's own "
-            "country profile for this consultation, or ask an administrator to add one under "
-            "Country profiles (marked as not an example, with every helpline checked).",
-            "country_profile",
-        ))
+        problems.append(
+            Issue(
+                "example_profile",
+                f'The country profile "{profile.name}" is an example: its helplines and rules '
+                "have not been checked for a real consultation. Choose your organisation's own "
+                "country profile for this consultation, or ask an administrator to add one under "
+                "Country profiles (marked as not an example, with every helpline checked).",
+                "country_profile",
+            )
+        )
     fresh = helplines_fresh(profile, today, max_helpline_age_days)
     warnings.extend(fresh.warnings)
     if not fresh.ok and not (demo and profile.is_example):
         days = profile.helpline_check_days if max_helpline_age_days is None else max_helpline_age_days
         details = " ".join(w for w in fresh.warnings if w != EXAMPLE_HELPLINES_WARNING)
-        problems.append(Issue(
-            "helplines_stale",
-            f"Children must be shown helplines checked in the last {days} days. {details} "
-            "When an administrator has recorded the new checks under Country profiles, open "
-            "the consultation again.",
-            "helplines",
-        ))
+        problems.append(
+            Issue(
+                "helplines_stale",
+                f"Children must be shown helplines checked in the last {days} days. {details} "
+                "When an administrator has recorded the new checks under Country profiles, open "
+                "the consultation again.",
+                "helplines",
+            )
+        )
     problems.extend(check_permission_choice(profile, permission))
-    if mode is ConfidentialityMode.IDENTIFIED and not str(
-        values.get("ethics_reference") or ""
-    ).strip():
-        problems.append(Issue(
-            "ethics_reference_missing",
-            "identified mode needs an ethics approval: fill in ethics_reference",
-            "mode",
-        ))
+    if mode is ConfidentialityMode.IDENTIFIED and not str(values.get("ethics_reference") or "").strip():
+        problems.append(
+            Issue(
+                "ethics_reference_missing",
+                "identified mode needs an ethics approval: fill in ethics_reference",
+                "mode",
+            )
+        )
     status = profile.mandatory_reporting.status
-    if mode is ConfidentialityMode.ANONYMOUS and status in (ReportingStatus.EVERYONE,
-                                                          ReportingStatus.SOME_ROLES):
+    if mode is ConfidentialityMode.ANONYMOUS and status in (ReportingStatus.EVERYONE, ReportingStatus.SOME_ROLES):
         warnings.append(
             "In this country some adults must report abuse they learn of. If an adult runs "
             "the session in person, use facilitated mode so children are told what happens "
@@ -299,21 +305,27 @@ def check_opening(
         try:
             text = texts.latest(kind, language, band)
         except LookupError:
-            problems.append(Issue(
-                "text_missing", f"there is no {kind.value} text in {language!r}"
-                + (f" for band {band}" if band else "") + ": write or import one", slot,
-            ))
+            problems.append(
+                Issue(
+                    "text_missing",
+                    f"there is no {kind.value} text in {language!r}"
+                    + (f" for band {band}" if band else "")
+                    + ": write or import one",
+                    slot,
+                )
+            )
             return None
         bindings[slot] = text.ref
         if text.status is not TextStatus.APPROVED:
-            message = (f"{text.text_id} is {text.status.value}, not approved"
-                       + (f" ({text.note})" if text.note else ""))
+            message = f"{text.text_id} is {text.status.value}, not approved" + (f" ({text.note})" if text.note else "")
             if require_approved:
-                problems.append(Issue(
-                    "text_not_approved",
-                    message + ": have it reviewed and approved before a real consultation",
-                    text.text_id,
-                ))
+                problems.append(
+                    Issue(
+                        "text_not_approved",
+                        message + ": have it reviewed and approved before a real consultation",
+                        text.text_id,
+                    )
+                )
             else:
                 warnings.append(message)
         return text
@@ -332,14 +344,13 @@ def check_opening(
                     continue
                 for issue in lint_assent(text, mode):
                     if issue.severity == "error":
-                        problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}",
-                                              text.text_id))
+                        problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}", text.text_id))
                 rendered_ok(text)
 
     youngest = min((b.min_age for b in band_objs), default=None)
-    needs_guardian = youngest is not None and effective_mode(
-        profile, min_age=youngest, permission=permission
-    ) is not None
+    needs_guardian = (
+        youngest is not None and effective_mode(profile, min_age=youngest, permission=permission) is not None
+    )
     if needs_guardian and languages:
         pm = permission.mode.value
         if permission.mode is PermissionMode.NOT_REQUIRED_FROM_AGE:
@@ -347,28 +358,29 @@ def check_opening(
         for kind in (TextKind.GUARDIAN_INFORMATION, TextKind.GUARDIAN_CONSENT_FORM):
             found = [lang for lang in languages if _has(texts, kind, lang)]
             if not found:
-                problems.append(Issue(
-                    "text_missing",
-                    f"guardians need a {kind.value} text in one of {', '.join(languages)}",
-                    kind.value,
-                ))
+                problems.append(
+                    Issue(
+                        "text_missing",
+                        f"guardians need a {kind.value} text in one of {', '.join(languages)}",
+                        kind.value,
+                    )
+                )
                 continue
             for lang in languages:
                 if lang not in found:
-                    warnings.append(f"no {kind.value} in {lang!r}: guardians get "
-                                    f"{', '.join(found)}")
+                    warnings.append(f"no {kind.value} in {lang!r}: guardians get {', '.join(found)}")
                     continue
                 text = bind(kind, lang, None)
                 if text is None:  # pragma: no cover - _has said it exists
                     continue
                 for issue in lint_guardian(text, pm):
                     if issue.severity == "error":
-                        problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}",
-                                              text.text_id))
+                        problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}", text.text_id))
                 rendered_ok(text, pm)
 
-    return OpeningCheck(not problems, tuple(problems), tuple(dict.fromkeys(warnings)),
-                        dict(sorted(bindings.items())), permission)
+    return OpeningCheck(
+        not problems, tuple(problems), tuple(dict.fromkeys(warnings)), dict(sorted(bindings.items())), permission
+    )
 
 
 def _has(texts: TextStore, kind: TextKind, language: str) -> bool:

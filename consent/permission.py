@@ -109,9 +109,7 @@ def effective_mode(
     return perm.mode
 
 
-def apply_card_action(
-    state: CardState | str, action: CardAction | str, mode: PermissionMode | str
-) -> CardState:
+def apply_card_action(state: CardState | str, action: CardAction | str, mode: PermissionMode | str) -> CardState:
     """Return a card's state after a facilitator's action.
 
     ``mark_permission_seen`` is meaningful only where forms are collected (``active_opt_in``,
@@ -139,15 +137,12 @@ mark a card withheld if the family opted out
         PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION,
     ):
         raise CardActionRefused(
-            f"in {mode.value} mode no signed form is collected; mark a card withheld if the "
-            "family opted out"
+            f"in {mode.value} mode no signed form is collected; mark a card withheld if the family opted out"
         )
     try:
         return CARD_ACTIONS[(state, action)]
     except KeyError:
-        raise CardActionRefused(
-            f"a card in state {state.value!r} cannot be changed with {action.value!r}"
-        ) from None
+        raise CardActionRefused(f"a card in state {state.value!r} cannot be changed with {action.value!r}") from None
 
 
 class PermissionReason(StrEnum):
@@ -260,6 +255,4 @@ def permission_counts(states: Iterable[CardState | str]) -> PermissionCounts:
     PermissionCounts(issued=2, permission_seen=0, withheld=1)
     """
     c = Counter(CardState(s) for s in states)
-    return PermissionCounts(
-        c[CardState.ISSUED], c[CardState.PERMISSION_SEEN], c[CardState.WITHHELD]
-    )
+    return PermissionCounts(c[CardState.ISSUED], c[CardState.PERMISSION_SEEN], c[CardState.WITHHELD])

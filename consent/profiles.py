@@ -282,9 +282,7 @@ class CountryProfile:
     quick_exit_url: str
     disclosure_protocol: str
     own_consent_age: int = 16
-    mandatory_reporting: MandatoryReporting = field(
-        default_factory=lambda: MandatoryReporting(ReportingStatus.UNKNOWN)
-    )
+    mandatory_reporting: MandatoryReporting = field(default_factory=lambda: MandatoryReporting(ReportingStatus.UNKNOWN))
     retention: RetentionDefaults = field(default_factory=RetentionDefaults)
     school_name_as_site_code: bool = False
     languages: tuple[str, ...] = ("en",)
@@ -301,6 +299,7 @@ class CountryProfile:
 
 
 # --------------------------------------------------------------------------- schema
+
 
 def _load_schema() -> dict[str, Any]:
     text = resources.files("consent").joinpath("schema/profile.schema.json").read_text(encoding="utf-8")
@@ -361,17 +360,16 @@ def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
         out = []
         for name in missing:
             sub = schema.get("properties", {}).get(name, {})
-            out.append(
-                ProfileProblem(prefix + name, "is missing", sub.get("description", "add it"))
-            )
+            out.append(ProfileProblem(prefix + name, "is missing", sub.get("description", "add it")))
         return out
     if v == "additionalProperties":
         known = sorted(schema.get("properties", {}))
         extra = sorted((str(k) for k in instance if k not in known), key=str)
         prefix = "" if where == "(top level)" else where + "."
         return [
-            ProfileProblem(prefix + str(x), "is not a known field",
-                           "check the spelling; known fields: " + ", ".join(known))
+            ProfileProblem(
+                prefix + str(x), "is not a known field", "check the spelling; known fields: " + ", ".join(known)
+            )
             for x in extra
         ]
     if v == "type":
@@ -404,6 +402,7 @@ def _blank(value: Any) -> bool:
 
 def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
     problems: list[ProfileProblem] = []
+
     def section(name: str) -> Mapping[str, Any]:
         value = data.get(name)
         return value if isinstance(value, Mapping) else {}
@@ -412,76 +411,92 @@ def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
     mode = perm.get("mode")
     if mode == PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
         if _blank(perm.get("ethics_reference")):
-            problems.append(ProfileProblem(
-                "permission.ethics_reference",
-                "is required when permission is waived",
-                "give the reference of the ethics committee decision that waived permission",
-            ))
+            problems.append(
+                ProfileProblem(
+                    "permission.ethics_reference",
+                    "is required when permission is waived",
+                    "give the reference of the ethics committee decision that waived permission",
+                )
+            )
         if _blank(perm.get("substitute_protection")):
-            problems.append(ProfileProblem(
-                "permission.substitute_protection",
-                "is required when permission is waived",
-                "describe the protection that replaces parental permission "
-                "(e.g. an independent assent monitor or child advocate), as approved",
-            ))
+            problems.append(
+                ProfileProblem(
+                    "permission.substitute_protection",
+                    "is required when permission is waived",
+                    "describe the protection that replaces parental permission "
+                    "(e.g. an independent assent monitor or child advocate), as approved",
+                )
+            )
     if mode == PermissionMode.NOT_REQUIRED_FROM_AGE:
         if perm.get("not_required_from_age") is None:
-            problems.append(ProfileProblem(
-                "permission.not_required_from_age",
-                "is required for mode not_required_from_age",
-                "give the age (whole years) from which permission is not required",
-            ))
+            problems.append(
+                ProfileProblem(
+                    "permission.not_required_from_age",
+                    "is required for mode not_required_from_age",
+                    "give the age (whole years) from which permission is not required",
+                )
+            )
         if perm.get("below_age_mode") is None:
-            problems.append(ProfileProblem(
-                "permission.below_age_mode",
-                "is required for mode not_required_from_age",
-                "say how permission is obtained below that age: active_opt_in or "
-                "passive_opt_out",
-            ))
+            problems.append(
+                ProfileProblem(
+                    "permission.below_age_mode",
+                    "is required for mode not_required_from_age",
+                    "say how permission is obtained below that age: active_opt_in or passive_opt_out",
+                )
+            )
     else:
         for key in ("not_required_from_age", "below_age_mode"):
             if perm.get(key) is not None:
-                problems.append(ProfileProblem(
-                    f"permission.{key}",
-                    f"only applies to mode not_required_from_age, but mode is {mode}",
-                    "remove it, or change the mode",
-                ))
+                problems.append(
+                    ProfileProblem(
+                        f"permission.{key}",
+                        f"only applies to mode not_required_from_age, but mode is {mode}",
+                        "remove it, or change the mode",
+                    )
+                )
     url = data.get("quick_exit_url")
     if isinstance(url, str):
         parts = urlsplit(url.strip())
         if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
-            problems.append(ProfileProblem(
-                "quick_exit_url",
-                f"{url!r} is not a neutral https:// address",
-                "use a full https:// address of a neutral site, e.g. "
-                "https://www.bbc.co.uk/weather",
-            ))
+            problems.append(
+                ProfileProblem(
+                    "quick_exit_url",
+                    f"{url!r} is not a neutral https:// address",
+                    "use a full https:// address of a neutral site, e.g. https://www.bbc.co.uk/weather",
+                )
+            )
     rep = section("mandatory_reporting")
     if rep.get("status") == ReportingStatus.SOME_ROLES and not rep.get("roles"):
-        problems.append(ProfileProblem(
-            "mandatory_reporting.roles",
-            "is empty but status is some_roles",
-            "list the roles that must report (e.g. teachers, health workers)",
-        ))
+        problems.append(
+            ProfileProblem(
+                "mandatory_reporting.roles",
+                "is empty but status is some_roles",
+                "list the roles that must report (e.g. teachers, health workers)",
+            )
+        )
     ret = section("retention")
     inc, raw = ret.get("incomplete_days"), ret.get("raw_responses_days")
     if isinstance(inc, int) and isinstance(raw, int) and raw < inc:
-        problems.append(ProfileProblem(
-            "retention.raw_responses_days",
-            f"({raw}) is shorter than incomplete_days ({inc})",
-            "keep raw responses at least as long as incomplete ones",
-        ))
+        problems.append(
+            ProfileProblem(
+                "retention.raw_responses_days",
+                f"({raw}) is shorter than incomplete_days ({inc})",
+                "keep raw responses at least as long as incomplete ones",
+            )
+        )
     helplines = data.get("helplines")
     for i, h in enumerate(helplines if isinstance(helplines, list) else []):
         if isinstance(h, dict) and isinstance(h.get("last_verified"), str):
             try:
                 date.fromisoformat(h["last_verified"])
             except ValueError:
-                problems.append(ProfileProblem(
-                    f"helplines[{i}].last_verified",
-                    f"{h['last_verified']!r} is not a real date",
-                    "write the date as YYYY-MM-DD",
-                ))
+                problems.append(
+                    ProfileProblem(
+                        f"helplines[{i}].last_verified",
+                        f"{h['last_verified']!r} is not a real date",
+                        "write the date as YYYY-MM-DD",
+                    )
+                )
     return problems
 
 
@@ -519,8 +534,7 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
     """
     if not isinstance(data, Mapping):
         raise ProfileError(
-            [ProfileProblem("(top level)", "is not a mapping of fields",
-                            "start from consent/profiles/generic.yaml")],
+            [ProfileProblem("(top level)", "is not a mapping of fields", "start from consent/profiles/generic.yaml")],
             source,
         )
     data = _dates_to_text(dict(data))
@@ -615,8 +629,13 @@ def _bundled() -> tuple[CountryProfile, ...]:
             profile = profile_from_yaml(entry.read_text("utf-8"), source=entry.name)
             if profile.id != entry.name.removesuffix(".yaml"):
                 raise ProfileError(
-                    [ProfileProblem("id", f"{profile.id!r} differs from the file name",
-                                    "make the id equal to the file name without .yaml")],
+                    [
+                        ProfileProblem(
+                            "id",
+                            f"{profile.id!r} differs from the file name",
+                            "make the id equal to the file name without .yaml",
+                        )
+                    ],
                     entry.name,
                 )
             out.append(profile)
@@ -658,8 +677,7 @@ def load_profile(path_or_id: str | Path) -> CountryProfile:
     """
     p = Path(path_or_id)
     as_text = str(path_or_id)
-    if (isinstance(path_or_id, Path) or p.suffix in (".yaml", ".yml")
-            or "/" in as_text or "\\" in as_text):
+    if isinstance(path_or_id, Path) or p.suffix in (".yaml", ".yml") or "/" in as_text or "\\" in as_text:
         if not p.is_file():
             raise LookupError(f"no profile file at {str(p)!r}")
         text = p.read_text(encoding="utf-8")
@@ -716,9 +734,7 @@ class FreshnessResult:
         return self.ok
 
 
-def helplines_fresh(
-    profile: CountryProfile, today: date, max_age_days: int | None = None
-) -> FreshnessResult:
+def helplines_fresh(profile: CountryProfile, today: date, max_age_days: int | None = None) -> FreshnessResult:
     """Check that every helpline was verified within ``max_age_days`` days of ``today``.
 
     ``max_age_days`` defaults to the profile's ``helpline_check_days``.  Exactly that many days
@@ -778,8 +794,7 @@ def helplines_for(profile: CountryProfile, language: str) -> tuple[Helpline, ...
     >>> [(h.name, h.hours) for h in helplines_for(load_profile("example-ke"), "sw")]
     [('Childline Kenya', 'Saa 24')]
     """
-    return tuple(h.in_language(language)
-                 for h in sorted(profile.helplines, key=lambda h: language not in h.languages))
+    return tuple(h.in_language(language) for h in sorted(profile.helplines, key=lambda h: language not in h.languages))
 
 
 def helplines_missing_language(profile: CountryProfile, language: str) -> tuple[str, ...]:

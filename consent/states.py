@@ -139,8 +139,7 @@ class TransitionRefused(Exception):
         self.event = event
         allowed = ", ".join(sorted(e.value for e in allowed_events(state))) or "none (final)"
         super().__init__(
-            f"event {event.value!r} is not allowed in state {state.value!r}; "
-            f"allowed events there: {allowed}"
+            f"event {event.value!r} is not allowed in state {state.value!r}; allowed events there: {allowed}"
         )
 
 

@@ -95,8 +95,9 @@ class ForbiddenRule:
         return any(ts <= tokens for ts in self.token_sets)
 
 
-def _rule(kind: FieldKind, exact: Iterable[str], token_sets: Iterable[str], requirement: str,
-          fix: str) -> ForbiddenRule:
+def _rule(
+    kind: FieldKind, exact: Iterable[str], token_sets: Iterable[str], requirement: str, fix: str
+) -> ForbiddenRule:
     return ForbiddenRule(
         kind,
         frozenset(exact),
@@ -107,8 +108,21 @@ def _rule(kind: FieldKind, exact: Iterable[str], token_sets: Iterable[str], requ
 
 
 _PERSON_WORDS = (
-    "child", "pupil", "student", "learner", "parent", "guardian", "caregiver", "carer",
-    "participant", "respondent", "signatory", "mother", "father", "family", "person",
+    "child",
+    "pupil",
+    "student",
+    "learner",
+    "parent",
+    "guardian",
+    "caregiver",
+    "carer",
+    "participant",
+    "respondent",
+    "signatory",
+    "mother",
+    "father",
+    "family",
+    "person",
     "teacher",
 )
 
@@ -116,9 +130,24 @@ _PERSON_WORDS = (
 FORBIDDEN_RULES: tuple[ForbiddenRule, ...] = (
     _rule(
         FieldKind.PERSON_NAME,
-        {"name", "names", "first_name", "firstname", "last_name", "lastname", "surname",
-         "full_name", "fullname", "given_name", "family_name", "forename", "middle_name",
-         "nickname", "maiden_name", "initials"},
+        {
+            "name",
+            "names",
+            "first_name",
+            "firstname",
+            "last_name",
+            "lastname",
+            "surname",
+            "full_name",
+            "fullname",
+            "given_name",
+            "family_name",
+            "forename",
+            "middle_name",
+            "nickname",
+            "maiden_name",
+            "initials",
+        },
         [f"{w} name" for w in _PERSON_WORDS] + [f"{w} initials" for w in _PERSON_WORDS],
         "C-03, DP-01",
         "store no names at all; a card is identified only by its code hash",
@@ -148,13 +177,25 @@ FORBIDDEN_RULES: tuple[ForbiddenRule, ...] = (
     _rule(
         FieldKind.PHONE,
         {"phone", "telephone", "tel", "mobile", "cell", "cellphone", "msisdn", "whatsapp"},
-        ["phone"], "DP-01",
+        ["phone"],
+        "DP-01",
         "store no phone numbers; helplines live in the country profile",
     ),
     _rule(
         FieldKind.POSTAL_ADDRESS,
-        {"address", "home_address", "street", "street_address", "postcode", "post_code",
-         "postal_code", "zip", "zipcode", "zip_code", "house_number"},
+        {
+            "address",
+            "home_address",
+            "street",
+            "street_address",
+            "postcode",
+            "post_code",
+            "postal_code",
+            "zip",
+            "zipcode",
+            "zip_code",
+            "house_number",
+        },
         ["home address", "street", "postcode", "zipcode"],
         "§3.7",
         "store at most a non-identifying site code",
@@ -169,27 +210,53 @@ FORBIDDEN_RULES: tuple[ForbiddenRule, ...] = (
     ),
     _rule(
         FieldKind.IP_ADDRESS,
-        {"ip", "ip_address", "ipaddress", "ip_addr", "remote_addr", "remote_address",
-         "client_ip", "x_forwarded_for", "forwarded_for", "real_ip"},
-        ["ip"], "DP-01",
+        {
+            "ip",
+            "ip_address",
+            "ipaddress",
+            "ip_addr",
+            "remote_addr",
+            "remote_address",
+            "client_ip",
+            "x_forwarded_for",
+            "forwarded_for",
+            "real_ip",
+        },
+        ["ip"],
+        "DP-01",
         "store no IP address (and keep it out of child-facing request logs)",
     ),
     _rule(
         FieldKind.USER_AGENT,
         {"user_agent", "useragent", "ua", "browser", "http_user_agent"},
-        ["user agent", "useragent"], "DP-01",
+        ["user agent", "useragent"],
+        "DP-01",
         "store no user-agent string (and keep it out of child-facing request logs)",
     ),
     _rule(
         FieldKind.DEVICE_FINGERPRINT,
         {"fingerprint", "device_fingerprint", "device_id", "deviceid", "canvas_hash"},
-        ["fingerprint", "device id"], "DP-01, ICO standard 12",
+        ["fingerprint", "device id"],
+        "DP-01, ICO standard 12",
         "store no device identifiers; sessions are server-side and expire",
     ),
     _rule(
         FieldKind.GEOLOCATION,
-        {"lat", "lng", "lon", "long", "latitude", "longitude", "geo", "geolocation", "gps",
-         "coordinates", "coords", "geohash", "geopoint"},
+        {
+            "lat",
+            "lng",
+            "lon",
+            "long",
+            "latitude",
+            "longitude",
+            "geo",
+            "geolocation",
+            "gps",
+            "coordinates",
+            "coords",
+            "geohash",
+            "geopoint",
+        },
         ["latitude", "longitude", "geolocation", "gps", "geohash", "geopoint"],
         "DP-01, ICO standard 10",
         "store no location; at most the site code the facilitator chose",
@@ -197,27 +264,38 @@ FORBIDDEN_RULES: tuple[ForbiddenRule, ...] = (
     _rule(
         FieldKind.REFERRER,
         {"referrer", "referer", "http_referer", "http_referrer", "referrer_url"},
-        ["referrer", "referer"], "DP-01",
+        ["referrer", "referer"],
+        "DP-01",
         "store no referrer",
     ),
     _rule(
         FieldKind.SOCIAL_HANDLE,
-        {"username", "user_name", "handle", "social_handle", "instagram", "tiktok",
-         "snapchat", "facebook", "twitter", "telegram"},
-        ["social handle", "social media"], "S-06, §3.7",
+        {
+            "username",
+            "user_name",
+            "handle",
+            "social_handle",
+            "instagram",
+            "tiktok",
+            "snapchat",
+            "facebook",
+            "twitter",
+            "telegram",
+        },
+        ["social handle", "social media"],
+        "S-06, §3.7",
         "children have no accounts; store no handles",
     ),
     _rule(
         FieldKind.SIGNATURE_OR_MEDIA,
-        {"signature", "photo", "picture", "selfie", "audio_recording", "voice_recording",
-         "video", "recording"},
-        ["signature", "recording", "photo", "selfie"], "§3.6, §3.7, D-04",
+        {"signature", "photo", "picture", "selfie", "audio_recording", "voice_recording", "video", "recording"},
+        ["signature", "recording", "photo", "selfie"],
+        "§3.6, §3.7, D-04",
         "paper permission forms stay with the school; no audio or video of children",
     ),
     _rule(
         FieldKind.PLAIN_CODE,
-        {"code", "participation_code", "withdrawal_code", "card_code", "access_code",
-         "resume_code"},
+        {"code", "participation_code", "withdrawal_code", "card_code", "access_code", "resume_code"},
         [],
         "DP-05, security §2.2",
         "store hash_code(code, secret) in a column named *_hash, never the code itself",
@@ -477,19 +555,36 @@ def normalize_station_label(text: str, *, max_length: int = 8) -> str:
     """
     label = " ".join(str(text).split()).upper()
     if not label or len(label) > max_length or not _LABEL_CHARS.match(label):
-        raise ValueError(
-            f"a seat label is up to {max_length} letters and numbers, like 'T3' or 'Seat 4'"
-        )
+        raise ValueError(f"a seat label is up to {max_length} letters and numbers, like 'T3' or 'Seat 4'")
     if len(label) > 2 and not any(ch.isdigit() for ch in label):
         raise ValueError("a seat label is a number or one or two letters, never a name")
     return label
 
 
-_SCHOOL_WORDS = frozenset({
-    "school", "academy", "primary", "secondary", "college", "high", "grammar", "shule",
-    "msingi", "sekondari", "ecole", "école", "lycee", "lycée", "collège",
-    "escuela", "colegio", "liceo", "instituto", "مدرسة",
-})
+_SCHOOL_WORDS = frozenset(
+    {
+        "school",
+        "academy",
+        "primary",
+        "secondary",
+        "college",
+        "high",
+        "grammar",
+        "shule",
+        "msingi",
+        "sekondari",
+        "ecole",
+        "école",
+        "lycee",
+        "lycée",
+        "collège",
+        "escuela",
+        "colegio",
+        "liceo",
+        "instituto",
+        "مدرسة",
+    }
+)
 
 
 def site_code_problem(code: str, *, school_name_allowed: bool = False) -> str | None:

@@ -43,7 +43,7 @@ from datetime import date
 from enum import StrEnum
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Protocol
+from typing import Any, Protocol
 
 import yaml
 
@@ -144,8 +144,7 @@ PLACEHOLDERS: Mapping[str, str] = {
     "feedback_date": "when children will hear back (P-01)",
     "cutoff_date": "the analysis cut-off date: the last day a withdrawal code works (C-09)",
     "helpline": "the helpline name and number from the country profile",
-    "reporting_role": "who a facilitator must tell about a child in danger (e.g. 'our "
-    "safeguarding lead')",
+    "reporting_role": "who a facilitator must tell about a child in danger (e.g. 'our safeguarding lead')",
     "session_date": "when the consultation takes place (guardian documents)",
     "return_by_date": "the date the reply slip must reach the school (guardian documents)",
     "ethics_reference": "the ethics approval reference (guardian documents)",
@@ -167,27 +166,34 @@ class AssentElement:
 
 #: The twelve elements of §3.4, as section tags.  Element 8's wording depends on the mode.
 ASSENT_ELEMENTS: tuple[AssentElement, ...] = (
-    AssentElement(1, ("who_we_are",), "who we are, and an independent contact",
-                  ("organisation", "independent_contact")),
+    AssentElement(
+        1, ("who_we_are",), "who we are, and an independent contact", ("organisation", "independent_contact")
+    ),
     AssentElement(2, ("what_about",), "what it is about, in plain words"),
-    AssentElement(3, ("what_you_do",), "what you will do and how long it takes",
-                  ("minutes", "pages")),
-    AssentElement(4, ("your_choice",), "it is your choice: say no, stop, skip; nobody will be "
-                  "cross; you can say no even if your parent said yes"),
+    AssentElement(3, ("what_you_do",), "what you will do and how long it takes", ("minutes", "pages")),
+    AssentElement(
+        4,
+        ("your_choice",),
+        "it is your choice: say no, stop, skip; nobody will be cross; you can say no even if your parent said yes",
+    ),
     AssentElement(5, ("no_right_answers",), "there are no right or wrong answers"),
     AssentElement(6, ("who_sees",), "who will (and will not) see your answers"),
-    AssentElement(7, ("what_happens",), "what we do with the answers, who hears them, what can "
-                  "change and when you hear back",
-                  ("audience", "influence_scope", "feedback_date")),
+    AssentElement(
+        7,
+        ("what_happens",),
+        "what we do with the answers, who hears them, what can change and when you hear back",
+        ("audience", "influence_scope", "feedback_date"),
+    ),
     AssentElement(8, ("privacy",), "privacy and its limits, in the wording of the mode"),
-    AssentElement(9, ("might_worry",), "it might make you think about worrying things; how to "
-                  "get help", ("helpline",)),
-    AssentElement(10, ("questions_and_withdrawal",), "how to ask questions and how to withdraw "
-                  "afterwards, with its limits", ("contact", "cutoff_date")),
-    AssentElement(11, ("understanding_check", "choice"), "a check that you understood, then an "
-                  "explicit Yes or No"),
-    AssentElement(12, ("reaffirmation",), "the end question: are you happy for us to use your "
-                  "answers?"),
+    AssentElement(9, ("might_worry",), "it might make you think about worrying things; how to get help", ("helpline",)),
+    AssentElement(
+        10,
+        ("questions_and_withdrawal",),
+        "how to ask questions and how to withdraw afterwards, with its limits",
+        ("contact", "cutoff_date"),
+    ),
+    AssentElement(11, ("understanding_check", "choice"), "a check that you understood, then an explicit Yes or No"),
+    AssentElement(12, ("reaffirmation",), "the end question: are you happy for us to use your answers?"),
 )
 
 #: The parts of the child information a child sees before the understanding check and the Yes
@@ -199,8 +205,15 @@ FIRST_SHOWN: tuple[str, ...] = ("what_about", "your_choice", "who_sees", "privac
 #: Sections of the guardian documents (checked by :func:`lint_guardian`).
 GUARDIAN_ELEMENTS: Mapping[TextKind, tuple[str, ...]] = {
     TextKind.GUARDIAN_INFORMATION: (
-        "who_we_are", "what_about", "what_children_do", "voluntary", "privacy", "safeguarding",
-        "what_happens", "your_choice", "contact",
+        "who_we_are",
+        "what_about",
+        "what_children_do",
+        "voluntary",
+        "privacy",
+        "safeguarding",
+        "what_happens",
+        "your_choice",
+        "contact",
     ),
     TextKind.GUARDIAN_CONSENT_FORM: ("reply",),
 }
@@ -235,8 +248,7 @@ def content_hash(kind: str, language: str, band: str | None, title: str, body: s
     True
     """
     payload = json.dumps(
-        [str(kind), language, band, unicodedata.normalize("NFC", title.strip()),
-         _normalise(body)],
+        [str(kind), language, band, unicodedata.normalize("NFC", title.strip()), _normalise(body)],
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -346,9 +358,15 @@ class ConsentText:
         True
         """
         return {
-            "kind": self.kind.value, "language": self.language, "band": self.band,
-            "version": self.version, "title": self.title, "body": self.body,
-            "status": self.status.value, "note": self.note, "content_hash": self.content_hash,
+            "kind": self.kind.value,
+            "language": self.language,
+            "band": self.band,
+            "version": self.version,
+            "title": self.title,
+            "body": self.body,
+            "status": self.status.value,
+            "note": self.note,
+            "content_hash": self.content_hash,
         }
 
     @classmethod
@@ -361,9 +379,11 @@ class ConsentText:
             If the stored ``content_hash`` does not match the stored content (someone edited
             the row instead of creating a new version).
         """
-        fields_ = {k: record[k] for k in ("kind", "language", "band", "version", "title", "body")}
-        text = cls(**fields_, status=record.get("status", "draft"),  # type: ignore[arg-type]
-                   note=record.get("note") or "")  # type: ignore[arg-type]
+        # A stored row: its values are checked by the dataclass itself (__post_init__).
+        fields_: dict[str, Any] = {k: record[k] for k in ("kind", "language", "band", "version", "title", "body")}
+        fields_["status"] = record.get("status", "draft")
+        fields_["note"] = record.get("note") or ""
+        text = cls(**fields_)
         stored = record.get("content_hash")
         if stored is not None and stored != text.content_hash:
             raise TextVersionMismatch(
@@ -572,16 +592,23 @@ def _common_issues(sections: Iterable[Section]) -> list[Issue]:
     issues = []
     for s in sections:
         if s.element is not None and s.element not in _KNOWN_TAGS:
-            issues.append(Issue(
-                "unknown_element", f"section tag [{s.element}] is not a known element; check "
-                "the spelling (known: " + ", ".join(sorted(_KNOWN_TAGS)) + ")",
-                s.element, "warning",
-            ))
+            issues.append(
+                Issue(
+                    "unknown_element",
+                    f"section tag [{s.element}] is not a known element; check "
+                    "the spelling (known: " + ", ".join(sorted(_KNOWN_TAGS)) + ")",
+                    s.element,
+                    "warning",
+                )
+            )
         for name in sorted(_section_placeholders(s) - set(PLACEHOLDERS)):
-            issues.append(Issue(
-                "unknown_placeholder", f"{{{name}}} is not a known placeholder; known: "
-                + ", ".join(sorted(PLACEHOLDERS)), s.element,
-            ))
+            issues.append(
+                Issue(
+                    "unknown_placeholder",
+                    f"{{{name}}} is not a known placeholder; known: " + ", ".join(sorted(PLACEHOLDERS)),
+                    s.element,
+                )
+            )
     return issues
 
 
@@ -637,78 +664,88 @@ def lint_assent(
     for el in ASSENT_ELEMENTS:
         for p in el.placeholders:
             if p not in present_placeholders:
-                issues.append(Issue(
-                    "missing_placeholder",
-                    f"element {el.number} ({el.title}) needs {{{p}}}: "
-                    f"{PLACEHOLDERS[p]}; add it to the text",
-                    el.tags[0],
-                ))
+                issues.append(
+                    Issue(
+                        "missing_placeholder",
+                        f"element {el.number} ({el.title}) needs {{{p}}}: {PLACEHOLDERS[p]}; add it to the text",
+                        el.tags[0],
+                    )
+                )
         for tag in el.tags:
             if tag == "privacy":
                 continue
             found = by_tag.get(tag)
             if not found:
-                issues.append(Issue(
-                    "missing_element",
-                    f"element {el.number} is missing: {el.title}; add a [{tag}] section",
-                    tag,
-                ))
+                issues.append(
+                    Issue(
+                        "missing_element",
+                        f"element {el.number} is missing: {el.title}; add a [{tag}] section",
+                        tag,
+                    )
+                )
             elif not any(s.blocks for s in found):
-                issues.append(Issue(
-                    "empty_element", f"element {el.number} ([{tag}]) has no text; write it", tag
-                ))
+                issues.append(Issue("empty_element", f"element {el.number} ([{tag}]) has no text; write it", tag))
 
     # element 8: privacy wording for the mode
     privacy = [s for s in all_sections if s.element == "privacy"]
     variants = {s.variant for s in privacy if s.blocks}
     required = PRIVACY_VARIANTS[mode]
     for v in sorted(required - variants):
-        issues.append(Issue(
-            "privacy_wording_missing",
-            f"element 8 is missing: {mode.value} mode needs a [privacy {v}] section "
-            + _PRIVACY_HINT[v],
-            "privacy",
-        ))
+        issues.append(
+            Issue(
+                "privacy_wording_missing",
+                f"element 8 is missing: {mode.value} mode needs a [privacy {v}] section " + _PRIVACY_HINT[v],
+                "privacy",
+            )
+        )
     for v in sorted({v for v in variants if v is not None} - set(_PRIVACY_HINT)):
-        issues.append(Issue(
-            "unknown_variant",
-            f"[privacy {v}] is not a known variant; use anonymous, in_person or identified",
-            "privacy",
-        ))
+        issues.append(
+            Issue(
+                "unknown_variant",
+                f"[privacy {v}] is not a known variant; use anonymous, in_person or identified",
+                "privacy",
+            )
+        )
     if None in variants:
-        issues.append(Issue(
-            "privacy_wording_missing",
-            "a [privacy] section needs a mode variant: [privacy anonymous], "
-            "[privacy in_person] or [privacy identified]",
-            "privacy",
-        ))
+        issues.append(
+            Issue(
+                "privacy_wording_missing",
+                "a [privacy] section needs a mode variant: [privacy anonymous], "
+                "[privacy in_person] or [privacy identified]",
+                "privacy",
+            )
+        )
     for s in privacy:
         if s.variant == "anonymous" and "anonymous" in required:
             if "helpline" not in _section_placeholders(s):
-                issues.append(Issue(
-                    "missing_placeholder",
-                    "[privacy anonymous] must say where help is, since nobody can come to "
-                    "help: add {helpline}",
-                    "privacy",
-                ))
+                issues.append(
+                    Issue(
+                        "missing_placeholder",
+                        "[privacy anonymous] must say where help is, since nobody can come to help: add {helpline}",
+                        "privacy",
+                    )
+                )
         if s.variant in ("in_person", "identified") and s.variant in required:
             if "reporting_role" not in _section_placeholders(s):
-                issues.append(Issue(
-                    "missing_placeholder",
-                    f"[privacy {s.variant}] must say who would be told: add {{reporting_role}}",
-                    "privacy",
-                ))
+                issues.append(
+                    Issue(
+                        "missing_placeholder",
+                        f"[privacy {s.variant}] must say who would be told: add {{reporting_role}}",
+                        "privacy",
+                    )
+                )
 
     # element 11: comprehension check and choice; element 12: re-affirmation
-    items = [b for s in by_tag.get("understanding_check", []) for b in s.blocks
-             if isinstance(b, ComprehensionItem)]
+    items = [b for s in by_tag.get("understanding_check", []) for b in s.blocks if isinstance(b, ComprehensionItem)]
     if "understanding_check" in by_tag and len(items) < 2:
-        issues.append(Issue(
-            "comprehension_too_few",
-            f"element 11 needs at least 2 comprehension questions, found {len(items)}; add "
-            "'? question', '+ right answer', '- other answer', '= explanation' lines",
-            "understanding_check",
-        ))
+        issues.append(
+            Issue(
+                "comprehension_too_few",
+                f"element 11 needs at least 2 comprehension questions, found {len(items)}; add "
+                "'? question', '+ right answer', '- other answer', '= explanation' lines",
+                "understanding_check",
+            )
+        )
     for i, item in enumerate(items, 1):
         problems = []
         if not any(o.correct for o in item.options):
@@ -718,21 +755,26 @@ def lint_assent(
         if not item.explanation:
             problems.append("an explanation ('= ...')")
         if problems:
-            issues.append(Issue(
-                "comprehension_item_incomplete",
-                f"comprehension question {i} ({item.question!r}) needs " + ", ".join(problems),
-                "understanding_check",
-            ))
+            issues.append(
+                Issue(
+                    "comprehension_item_incomplete",
+                    f"comprehension question {i} ({item.question!r}) needs " + ", ".join(problems),
+                    "understanding_check",
+                )
+            )
     for tag in ("choice", "reaffirmation"):
         if tag not in by_tag:
             continue
         values = {b.value for s in by_tag[tag] for b in s.blocks if isinstance(b, Choice)}
         for v in ("yes", "no"):
             if v not in values:
-                issues.append(Issue(
-                    "choice_incomplete",
-                    f"[{tag}] needs a '> {v}: ...' button line", tag,
-                ))
+                issues.append(
+                    Issue(
+                        "choice_incomplete",
+                        f"[{tag}] needs a '> {v}: ...' button line",
+                        tag,
+                    )
+                )
     if isinstance(text, ConsentText):
         issues.extend(_content_warnings(text.language, sections))
     return _ordered(issues)
@@ -742,8 +784,14 @@ def lint_assent(
 #: warnings: tags prove an element is there; these catch an element that lost its substance.
 CONTENT_HINTS: Mapping[str, Mapping[str, tuple[tuple[str, ...], ...]]] = {
     "en": {
-        "your_choice": (("say no",), ("stop",), ("skip",), ("cross", "annoyed", "angry"),
-                        ("marks",), ("parent", "carer", "grown-up")),
+        "your_choice": (
+            ("say no",),
+            ("stop",),
+            ("skip",),
+            ("cross", "annoyed", "angry"),
+            ("marks",),
+            ("parent", "carer", "grown-up"),
+        ),
         "no_right_answers": (("right",), ("wrong",)),
         "who_sees": (("teacher",), ("not",)),
         "might_worry": (("upset",), ("skip",), ("stop",)),
@@ -758,20 +806,24 @@ def _content_warnings(language: str, sections: Iterable[Section]) -> list[Issue]
     texts: dict[str, str] = {}
     for s in sections:
         if s.element is not None and s.element in hints:
-            texts[s.element] = texts.get(s.element, "") + " " + " ".join(
-                x for b in s.blocks for x in _block_strings(b)).lower()
+            texts[s.element] = (
+                texts.get(s.element, "") + " " + " ".join(x for b in s.blocks for x in _block_strings(b)).lower()
+            )
     issues = []
     for tag, groups in hints.items():
         if tag not in texts:
             continue  # reported as missing already
         for group in groups:
             if not any(word in texts[tag] for word in group):
-                issues.append(Issue(
-                    "element_content_weak",
-                    f"[{tag}] does not mention {' / '.join(repr(w) for w in group)}; check it "
-                    "still says what §3.4 asks",
-                    tag, "warning",
-                ))
+                issues.append(
+                    Issue(
+                        "element_content_weak",
+                        f"[{tag}] does not mention {' / '.join(repr(w) for w in group)}; check it "
+                        "still says what §3.4 asks",
+                        tag,
+                        "warning",
+                    )
+                )
     return issues
 
 
@@ -790,9 +842,7 @@ def _ordered(issues: list[Issue]) -> list[Issue]:
     return sorted(issues, key=lambda i: order.get(i.element or "", 99))
 
 
-def lint_guardian(
-    text: ConsentText | str, permission_mode: PermissionMode | str | None = None
-) -> list[Issue]:
+def lint_guardian(text: ConsentText | str, permission_mode: PermissionMode | str | None = None) -> list[Issue]:
     """Check a guardian information letter or reply form.
 
     The letter needs each section of :data:`GUARDIAN_ELEMENTS`; the reply form needs a
@@ -808,42 +858,41 @@ def lint_guardian(
     """
     body, kind = _body_and_kind(text)
     if kind is not None and kind.is_child_facing:
-        raise ValueError(
-            f"lint_guardian checks guardian documents; use lint_assent for {kind.value}"
-        )
+        raise ValueError(f"lint_guardian checks guardian documents; use lint_assent for {kind.value}")
     sections = parse_body(body)
     issues = _common_issues(sections)
     tags = {s.element for s in sections if s.blocks}
     if kind is None:
-        kind = (TextKind.GUARDIAN_CONSENT_FORM if "reply" in tags
-                else TextKind.GUARDIAN_INFORMATION)
+        kind = TextKind.GUARDIAN_CONSENT_FORM if "reply" in tags else TextKind.GUARDIAN_INFORMATION
     if kind is TextKind.GUARDIAN_INFORMATION:
         for tag in GUARDIAN_ELEMENTS[kind]:
             if tag not in tags:
-                issues.append(Issue(
-                    "missing_element", f"the guardian letter needs a [{tag}] section", tag
-                ))
+                issues.append(Issue("missing_element", f"the guardian letter needs a [{tag}] section", tag))
         if permission_mode is not None:
             pm = PermissionMode(permission_mode).value
             choice = {s.variant for s in sections if s.element == "your_choice" and s.blocks}
             if choice and None not in choice and pm not in choice:
-                issues.append(Issue(
-                    "missing_element",
-                    f"the guardian letter needs a [your_choice {pm}] section for {pm} mode",
-                    "your_choice",
-                ))
+                issues.append(
+                    Issue(
+                        "missing_element",
+                        f"the guardian letter needs a [your_choice {pm}] section for {pm} mode",
+                        "your_choice",
+                    )
+                )
     else:
         replies = {s.variant for s in sections if s.element == "reply" and s.blocks}
         if permission_mode is not None:
             pm = PermissionMode(permission_mode).value
             if pm not in replies:
-                issues.append(Issue(
-                    "missing_element",
-                    f"the reply form needs a [reply {pm}] section for {pm} mode", "reply",
-                ))
+                issues.append(
+                    Issue(
+                        "missing_element",
+                        f"the reply form needs a [reply {pm}] section for {pm} mode",
+                        "reply",
+                    )
+                )
         elif not replies:
-            issues.append(Issue("missing_element", "the reply form needs a [reply ...] section",
-                                "reply"))
+            issues.append(Issue("missing_element", "the reply form needs a [reply ...] section", "reply"))
     return issues
 
 
@@ -855,8 +904,7 @@ class MissingValues(KeyError):
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = tuple(sorted(set(names)))
-        details = "; ".join(f"{n}: {PLACEHOLDERS.get(n, 'unknown placeholder')}"
-                            for n in self.names)
+        details = "; ".join(f"{n}: {PLACEHOLDERS.get(n, 'unknown placeholder')}" for n in self.names)
         super().__init__(f"fill in these consultation values before showing the text: {details}")
 
     def __str__(self) -> str:  # KeyError would repr() the message
@@ -899,8 +947,7 @@ class RenderedText:
     @property
     def comprehension_items(self) -> tuple[ComprehensionItem, ...]:
         """The comprehension questions (C-05)."""
-        return tuple(b for s in self.sections for b in s.blocks
-                     if isinstance(b, ComprehensionItem))
+        return tuple(b for s in self.sections for b in s.blocks if isinstance(b, ComprehensionItem))
 
     def prompt(self, element: str) -> tuple[str, ...]:
         """The paragraphs of one section, e.g. the question above the ``[choice]`` buttons.
@@ -912,16 +959,17 @@ class RenderedText:
         >>> render_text(t, {}).prompt("choice")
         ('Do you want to take part?',)
         """
-        return tuple(b.text for s in self.section(element) for b in s.blocks
-                     if isinstance(b, Paragraph))
+        return tuple(b.text for s in self.section(element) for b in s.blocks if isinstance(b, Paragraph))
 
     def choices(self, element: str = "choice") -> tuple[Choice, ...]:
         """The buttons of ``[choice]`` (assent) or ``[reaffirmation]`` (the end question)."""
         return tuple(b for s in self.section(element) for b in s.blocks if isinstance(b, Choice))
 
-    def paragraphs(self, *, exclude: Iterable[str] = ("understanding_check", "choice",
-                                                       "reaffirmation", "facilitator_note"),
-                   ) -> tuple[str, ...]:
+    def paragraphs(
+        self,
+        *,
+        exclude: Iterable[str] = ("understanding_check", "choice", "reaffirmation", "facilitator_note"),
+    ) -> tuple[str, ...]:
         """Paragraphs and list items to show as information, in order (bullets prefixed)."""
         skip = set(exclude)
         out: list[str] = []
@@ -935,9 +983,12 @@ class RenderedText:
                     out.extend(f"• {item}" for item in b.items)
         return tuple(out)
 
-    def first_and_more(self, *, exclude: Iterable[str] = ("understanding_check", "choice", "reaffirmation",
-                                                            "facilitator_note"),
-                       first: Iterable[str] = FIRST_SHOWN) -> tuple[tuple[Section, ...], tuple[Section, ...]]:
+    def first_and_more(
+        self,
+        *,
+        exclude: Iterable[str] = ("understanding_check", "choice", "reaffirmation", "facilitator_note"),
+        first: Iterable[str] = FIRST_SHOWN,
+    ) -> tuple[tuple[Section, ...], tuple[Section, ...]]:
         """The information sections split into those shown first and the rest, each in text order.
 
         Examples
@@ -950,8 +1001,7 @@ class RenderedText:
         """
         skip, wanted = set(exclude), set(first)
         kept = [s for s in self.sections if s.element not in skip]
-        return (tuple(s for s in kept if s.element in wanted),
-                tuple(s for s in kept if s.element not in wanted))
+        return (tuple(s for s in kept if s.element in wanted), tuple(s for s in kept if s.element not in wanted))
 
     @property
     def plain_text(self) -> str:
@@ -1047,12 +1097,13 @@ def render_text(
         raise MissingValues(missing)
     loc = locale or text.language
     formatted = {n: _format_value(values[n], loc) for n in needed}
-    filled = tuple(
-        Section(s.element, s.variant, tuple(_fill_block(b, formatted) for b in s.blocks))
-        for s in sections
-    )
+    filled = tuple(Section(s.element, s.variant, tuple(_fill_block(b, formatted) for b in s.blocks)) for s in sections)
     return RenderedText(
-        text.text_id, text.content_hash, text.kind, text.language, text.band,
+        text.text_id,
+        text.content_hash,
+        text.kind,
+        text.language,
+        text.band,
         _fill(text.title, formatted) if _PLACEHOLDER.search(text.title) else text.title,
         filled,
     )
@@ -1132,13 +1183,18 @@ class TextStore(Protocol):
 
     def latest(self, kind: TextKind | str, language: str, band: str | None) -> ConsentText: ...
 
-    def versions(
-        self, kind: TextKind | str, language: str, band: str | None
-    ) -> tuple[ConsentText, ...]: ...
+    def versions(self, kind: TextKind | str, language: str, band: str | None) -> tuple[ConsentText, ...]: ...
 
     def revise(
-        self, kind: TextKind | str, language: str, band: str | None, *, body: str,
-        title: str | None = None, status: TextStatus | str = TextStatus.DRAFT, note: str = "",
+        self,
+        kind: TextKind | str,
+        language: str,
+        band: str | None,
+        *,
+        body: str,
+        title: str | None = None,
+        status: TextStatus | str = TextStatus.DRAFT,
+        note: str = "",
     ) -> ConsentText: ...
 
 
@@ -1189,9 +1245,7 @@ class TextRegistry:
         except KeyError:
             raise LookupError(f"no text {text_id!r}") from None
 
-    def versions(
-        self, kind: TextKind | str, language: str, band: str | None
-    ) -> tuple[ConsentText, ...]:
+    def versions(self, kind: TextKind | str, language: str, band: str | None) -> tuple[ConsentText, ...]:
         """All versions of one document, oldest first."""
         return tuple(self._by_key.get(_key(kind, language, band), ()))
 
@@ -1199,10 +1253,7 @@ class TextRegistry:
         """The newest version of one document."""
         versions = self.versions(kind, language, band)
         if not versions:
-            raise LookupError(
-                f"no {TextKind(kind).value} text in {language!r}"
-                + (f" for band {band}" if band else "")
-            )
+            raise LookupError(f"no {TextKind(kind).value} text in {language!r}" + (f" for band {band}" if band else ""))
         return versions[-1]
 
     def by_hash(self, digest: str) -> tuple[ConsentText, ...]:
@@ -1210,8 +1261,15 @@ class TextRegistry:
         return tuple(t for t in self._by_id.values() if t.content_hash == digest)
 
     def revise(
-        self, kind: TextKind | str, language: str, band: str | None, *, body: str,
-        title: str | None = None, status: TextStatus | str = TextStatus.DRAFT, note: str = "",
+        self,
+        kind: TextKind | str,
+        language: str,
+        band: str | None,
+        *,
+        body: str,
+        title: str | None = None,
+        status: TextStatus | str = TextStatus.DRAFT,
+        note: str = "",
     ) -> ConsentText:
         """Create the next version of a document from edited content.
 
@@ -1222,9 +1280,14 @@ class TextRegistry:
         versions = self.versions(kind, language, band)
         latest = versions[-1] if versions else None
         new = ConsentText(
-            TextKind(kind), language, band, (latest.version + 1) if latest else 1,
+            TextKind(kind),
+            language,
+            band,
+            (latest.version + 1) if latest else 1,
             title if title is not None else (latest.title if latest else ""),
-            body, TextStatus(status), note,
+            body,
+            TextStatus(status),
+            note,
         )
         if latest is not None and latest.content_hash == new.content_hash:
             return latest

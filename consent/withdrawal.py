@@ -116,9 +116,7 @@ class WithdrawalDecision:
 
 
 def _delete(state: State, event: Event) -> WithdrawalDecision:
-    return WithdrawalDecision(
-        WithdrawalOutcome.DELETED, transition(state, event), DELETE_ON_WITHDRAWAL, event
-    )
+    return WithdrawalDecision(WithdrawalOutcome.DELETED, transition(state, event), DELETE_ON_WITHDRAWAL, event)
 
 
 def _no_answers(state: State) -> bool:

@@ -151,7 +151,8 @@ def load_instrument(path: str | os.PathLike[str], **kwargs: Any) -> LoadResult:
     if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".md"):
         return import_xlsform(Path(path), **kwargs)
     raise InstrumentError.single(
-        IssueCode.FILE_TYPE_UNSUPPORTED, Path(path).name,
+        IssueCode.FILE_TYPE_UNSUPPORTED,
+        Path(path).name,
         f"'{suffix or 'no extension'}' is not an instrument format.",
         "Use a native .yaml file or an XLSForm (.xlsx, .xls, .csv, .md).",
     )

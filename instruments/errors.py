@@ -174,9 +174,7 @@ class Report:
     @property
     def approval_blockers(self) -> tuple[Issue, ...]:
         """Errors plus the warnings that block approval or launch."""
-        return tuple(
-            i for i in self.issues if i.severity is Severity.ERROR or i.blocks_approval
-        )
+        return tuple(i for i in self.issues if i.severity is Severity.ERROR or i.blocks_approval)
 
     @property
     def ok(self) -> bool:
@@ -232,9 +230,7 @@ class InstrumentError(Exception):
         return {i.code for i in self.issues}
 
     @classmethod
-    def single(
-        cls, code: IssueCode, location: str, message: str, fix: str = ""
-    ) -> InstrumentError:
+    def single(cls, code: IssueCode, location: str, message: str, fix: str = "") -> InstrumentError:
         """Build an error carrying one ``error`` issue."""
         return cls([Issue(code, Severity.ERROR, location, message, fix)])
 

@@ -165,7 +165,9 @@ def _tokenize(text: str) -> list[_Tok]:
                 raise ExpressionError(
                     f"${{{name}}} reads the answers last saved on this device, which would be "
                     "another child's: Sauti never does that (last-saved references are not "
-                    "supported)", text, pos
+                    "supported)",
+                    text,
+                    pos,
                 )
             if not _REF_NAME_RE.match(name):
                 raise ExpressionError(f"invalid reference ${{{name}}}", text, pos)
@@ -331,15 +333,12 @@ class _Parser:
 
     def parse_call(self, name_tok: _Tok) -> _Node:
         name = name_tok.value
-        if name == "position" and [t.value for t in self.tokens[self.index:self.index + 3]] == [
-                "(", "..", ")"]:
+        if name == "position" and [t.value for t in self.tokens[self.index : self.index + 3]] == ["(", "..", ")"]:
             # XLSForm's number of the repeat instance being answered (1 outside repeats)
             self.index += 3
             return ("position",)
         if name not in FUNCTIONS:
-            raise self.error(
-                f"unknown function {name}(); supported: {', '.join(sorted(FUNCTIONS))}", name_tok
-            )
+            raise self.error(f"unknown function {name}(); supported: {', '.join(sorted(FUNCTIONS))}", name_tok)
         self.advance()  # (
         self.enter()
         args: list[_Node] = []
@@ -365,8 +364,9 @@ class _Parser:
             # indexed-repeat(${item}, ${repeat}, n[, ${inner repeat}, m]): the answer of one
             # instance; the repeats are named, not read, so they are no references
             if len(args) == 4 or args[0][0] != "ref" or any(a[0] != "ref" for a in args[1::2]):
-                raise self.error("indexed-repeat() takes ${item}, ${repeat}, a number "
-                                 "(and ${inner repeat}, a number)", name_tok)
+                raise self.error(
+                    "indexed-repeat() takes ${item}, ${repeat}, a number (and ${inner repeat}, a number)", name_tok
+                )
             for repeat in args[1::2]:
                 if not any(repeat[1] == other[1] for other in self._other_refs(args, repeat)):
                     self.refs.discard(repeat[1])
@@ -602,12 +602,13 @@ _NESTED_REPEAT_RE = re.compile(r"(?:[+*]|\})\??\)(?:[+*]|\{\d*,)")
 
 def _compile_regex(pattern: str, text: str = "") -> re.Pattern[str]:
     if len(pattern) > MAX_REGEX_LENGTH:
-        raise ExpressionError(f"regex() patterns are limited to {MAX_REGEX_LENGTH} characters",
-                              text)
+        raise ExpressionError(f"regex() patterns are limited to {MAX_REGEX_LENGTH} characters", text)
     if _NESTED_REPEAT_RE.search(pattern):
         raise ExpressionError(
             f"regex pattern {pattern!r} repeats a group that itself repeats; such patterns "
-            "can take very long on some answers", text)
+            "can take very long on some answers",
+            text,
+        )
     try:
         return _cached_regex(pattern)
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
@@ -677,8 +678,7 @@ def _eval(node: _Node, env: _Env) -> Any:
         values = []
         for key, value in env.answers.items():
             name, sep, where = str(key).partition("#")
-            if sep and name == node[2] and (not prefix or where == prefix
-                                              or where.startswith(prefix + ".")):
+            if sep and name == node[2] and (not prefix or where == prefix or where.startswith(prefix + ".")):
                 values.append(_normalise(value))
         answered = [v for v in values if v not in ("", None) and v not in RESERVED_CODES]
         if node[1] == "count":

@@ -38,9 +38,7 @@ class LoadResult:
         return self.warnings + self.report.issues
 
 
-def finish_load(
-    instrument: Instrument, warnings: Iterable[Issue], *, check: bool = True
-) -> LoadResult:
+def finish_load(instrument: Instrument, warnings: Iterable[Issue], *, check: bool = True) -> LoadResult:
     """Validate a freshly built instrument; raise on structural errors."""
     from instruments.validate import STRUCTURAL_CODES, validate
 
@@ -48,9 +46,7 @@ def finish_load(
     if not check:
         return LoadResult(instrument, warnings, Report())
     report = validate(instrument)
-    structural = [
-        i for i in report.issues if i.severity is Severity.ERROR and i.code in STRUCTURAL_CODES
-    ]
+    structural = [i for i in report.issues if i.severity is Severity.ERROR and i.code in STRUCTURAL_CODES]
     if structural:
         raise InstrumentError(structural)
     return LoadResult(instrument, warnings, report)

@@ -149,8 +149,9 @@ class Text(FrozenMap[str, str]):
 
     __slots__ = ()
 
-    def __init__(self, data: Mapping[str, object] | Iterable[tuple[str, object]] | None = None, /,
-                 **kwargs: object) -> None:
+    def __init__(
+        self, data: Mapping[str, object] | Iterable[tuple[str, object]] | None = None, /, **kwargs: object
+    ) -> None:
         merged: dict[Any, object] = dict(data or {}, **kwargs)
         super().__init__({str(k): str(v) for k, v in merged.items() if v not in (None, "")})
 
@@ -199,8 +200,7 @@ class ItemType(enum.StrEnum):
 
 
 _CHOICE_TYPES = frozenset(
-    {ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.RANK, ItemType.LIKERT,
-     ItemType.MATRIX}
+    {ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.RANK, ItemType.LIKERT, ItemType.MATRIX}
 )
 
 
@@ -378,12 +378,18 @@ class Choice:
 
 
 #: Labels of the reserved answers, for instrument languages the app has no catalogue for.
-RESERVED_LABELS: Mapping[str, Text] = FrozenMap({
-    RATHER_NOT_SAY: Text(en="I'd rather not say", fr="Je préfère ne pas répondre",
-                         es="Prefiero no decirlo", ar="أفضّل ألا أجيب", sw="Sipendi kusema"),
-    DONT_KNOW: Text(en="I don't know", fr="Je ne sais pas", es="No lo sé", ar="لا أعرف",
-                    sw="Sijui"),
-})
+RESERVED_LABELS: Mapping[str, Text] = FrozenMap(
+    {
+        RATHER_NOT_SAY: Text(
+            en="I'd rather not say",
+            fr="Je préfère ne pas répondre",
+            es="Prefiero no decirlo",
+            ar="أفضّل ألا أجيب",
+            sw="Sipendi kusema",
+        ),
+        DONT_KNOW: Text(en="I don't know", fr="Je ne sais pas", es="No lo sé", ar="لا أعرف", sw="Sijui"),
+    }
+)
 
 #: The notice every open-text item shows (child-participation.md §6.4 rule 3).
 NO_NAMES_NOTICE = Text(
@@ -447,9 +453,7 @@ class Item:
         object.__setattr__(self, "label_bands", _bandmap(self.label_bands))
         object.__setattr__(self, "hint_bands", _bandmap(self.hint_bands))
         object.__setattr__(self, "band_choices", FrozenMap(self.band_choices))
-        object.__setattr__(
-            self, "parameters", FrozenMap({k: str(v) for k, v in self.parameters.items()})
-        )
+        object.__setattr__(self, "parameters", FrozenMap({k: str(v) for k, v in self.parameters.items()}))
         if not isinstance(self.media, Media):
             object.__setattr__(self, "media", Media(**self.media))
 
@@ -458,9 +462,7 @@ class Item:
         """True when a child answers this item."""
         return self.type.answerable
 
-    def label_for(
-        self, lang: str, band: str | None = None, default_language: str | None = None
-    ) -> str:
+    def label_for(self, lang: str, band: str | None = None, default_language: str | None = None) -> str:
         """The label a child in ``band`` sees in ``lang``.
 
         Fallback order: the band variant in ``lang``; the shared label in
@@ -469,9 +471,7 @@ class Item:
         """
         return _pick(self.label, self.label_bands, lang, band, default_language)
 
-    def hint_for(
-        self, lang: str, band: str | None = None, default_language: str | None = None
-    ) -> str:
+    def hint_for(self, lang: str, band: str | None = None, default_language: str | None = None) -> str:
         """The hint, with the same fallback rules as :meth:`label_for`."""
         return _pick(self.hint, self.hint_bands, lang, band, default_language)
 
@@ -669,9 +669,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bands", tuple(self.bands))
-        object.__setattr__(
-            self, "time_budget", FrozenMap({k: int(v) for k, v in self.time_budget.items()})
-        )
+        object.__setattr__(self, "time_budget", FrozenMap({k: int(v) for k, v in self.time_budget.items()}))
 
     @property
     def band_codes(self) -> tuple[str, ...]:
@@ -787,8 +785,15 @@ class Instrument:
                     pages.append(Page(page.name, kept, page.title, page.relevance, page.repeat))
             if pages:
                 result.append(
-                    Section(section.name, tuple(pages), section.title, section.notice,
-                            section.skippable, section.relevance, section.grouped)
+                    Section(
+                        section.name,
+                        tuple(pages),
+                        section.title,
+                        section.notice,
+                        section.skippable,
+                        section.relevance,
+                        section.grouped,
+                    )
                 )
         return tuple(result)
 
@@ -823,9 +828,7 @@ class Instrument:
 
     def _check_band(self, band: str) -> None:
         if band not in self.settings.band_codes:
-            raise ValueError(
-                f"unknown age band {band!r}; this instrument has {self.settings.band_codes}"
-            )
+            raise ValueError(f"unknown age band {band!r}; this instrument has {self.settings.band_codes}")
 
     def choices_for(self, item: Item | str, band: str | None = None) -> tuple[Choice, ...]:
         """The choices of an item for a band (the band override, else ``choices``)."""
@@ -877,12 +880,20 @@ class Instrument:
         """
         self.language(code)  # KeyError when absent
         languages = tuple(
-            Language(lang.code, lang.name, lang.direction, LanguageStatus(status))
-            if lang.code == code else lang
+            Language(lang.code, lang.name, lang.direction, LanguageStatus(status)) if lang.code == code else lang
             for lang in self.languages
         )
-        return Instrument(self.id, self.version, self.title, languages, self.settings,
-                          self.sections, self.choice_lists, self.description, self.repeats)
+        return Instrument(
+            self.id,
+            self.version,
+            self.title,
+            languages,
+            self.settings,
+            self.sections,
+            self.choice_lists,
+            self.description,
+            self.repeats,
+        )
 
     def label(self, item: Item | str, lang: str, band: str | None = None) -> str:
         """Shortcut for ``item.label_for(lang, band, settings.default_language)``."""

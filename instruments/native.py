@@ -59,8 +59,7 @@ from instruments.model import (
     Text,
 )
 
-__all__ = ["MAX_NATIVE_BYTES", "dump_native", "instrument_from_dict", "instrument_to_dict",
-           "load_native", "schema"]
+__all__ = ["MAX_NATIVE_BYTES", "dump_native", "instrument_from_dict", "instrument_to_dict", "load_native", "schema"]
 
 #: Largest native file accepted (bytes).
 MAX_NATIVE_BYTES = 5 * 1024 * 1024
@@ -80,7 +79,9 @@ class _Loader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in types-PyYAML
             raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed in instruments",
+                None,
+                None,
+                "YAML aliases (*name) are not allowed in instruments",
                 event.start_mark,
             )
         return super().compose_node(parent, index)
@@ -116,9 +117,7 @@ def schema() -> dict[str, Any]:
     >>> schema()["title"]
     'Sauti instrument (native YAML format, version 1)'
     """
-    text = resources.files("instruments").joinpath("schema/instrument.schema.json").read_text(
-        encoding="utf-8"
-    )
+    text = resources.files("instruments").joinpath("schema/instrument.schema.json").read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
@@ -228,10 +227,10 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         for lang in data["languages"]
     )
     default_language = str(settings_data.get("default_language", languages[0].code))
-    bands = tuple(
-        AgeBand(str(b["code"]), int(b["min_age"]), int(b["max_age"]))
-        for b in settings_data.get("bands", ())
-    ) or DEFAULT_BANDS
+    bands = (
+        tuple(AgeBand(str(b["code"]), int(b["min_age"]), int(b["max_age"])) for b in settings_data.get("bands", ()))
+        or DEFAULT_BANDS
+    )
     settings = Settings(
         default_language=default_language,
         mode=settings_data.get("mode", "consultation"),
@@ -254,9 +253,13 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         sections=tuple(_section(s, default_language) for s in data["sections"]),
         choice_lists=choice_lists,
         repeats=tuple(
-            Repeat(name=str(r["name"]), title=_text(r.get("title"), default_language),
-                   count=None if r.get("count") is None else str(r["count"]),
-                   maximum=int(r.get("maximum", DEFAULT_MAX_REPEATS)), parent=r.get("parent"))
+            Repeat(
+                name=str(r["name"]),
+                title=_text(r.get("title"), default_language),
+                count=None if r.get("count") is None else str(r["count"]),
+                maximum=int(r.get("maximum", DEFAULT_MAX_REPEATS)),
+                parent=r.get("parent"),
+            )
             for r in data.get("repeats") or ()
         ),
     )
@@ -325,8 +328,7 @@ def _section_to_dict(section: Section) -> dict[str, Any]:
     if not section.grouped:
         out["grouped"] = False
     simple = all(
-        len(p.items) == 1 and p.items[0].name == p.name and not p.title and not p.relevance
-        and not p.repeat
+        len(p.items) == 1 and p.items[0].name == p.name and not p.title and not p.relevance and not p.repeat
         for p in section.pages
     )
     if simple:
@@ -347,13 +349,11 @@ def _section_to_dict(section: Section) -> dict[str, Any]:
 def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
     """The plain-dict form of an instrument (what :func:`dump_native` writes)."""
     settings = instrument.settings
-    out: dict[str, Any] = {"sauti": FORMAT_VERSION, "id": instrument.id,
-                           "version": instrument.version}
+    out: dict[str, Any] = {"sauti": FORMAT_VERSION, "id": instrument.id, "version": instrument.version}
     _put(out, "title", instrument.title)
     _put(out, "description", instrument.description)
     out["languages"] = [
-        {"code": lang.code, "name": lang.name, "direction": lang.direction.value,
-         "status": lang.status.value}
+        {"code": lang.code, "name": lang.name, "direction": lang.direction.value, "status": lang.status.value}
         for lang in instrument.languages
     ]
     out["settings"] = {
@@ -361,13 +361,11 @@ def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
         "mode": settings.mode,
         "ethics_reference": settings.ethics_reference,
         "audio_fallback": settings.audio_fallback,
-        "bands": [{"code": b.code, "min_age": b.min_age, "max_age": b.max_age}
-                  for b in settings.bands],
+        "bands": [{"code": b.code, "min_age": b.min_age, "max_age": b.max_age} for b in settings.bands],
         "time_budget": dict(settings.time_budget),
     }
     out["choice_lists"] = {
-        name: [_choice_to_dict(c) for c in choices]
-        for name, choices in instrument.choice_lists.items()
+        name: [_choice_to_dict(c) for c in choices] for name, choices in instrument.choice_lists.items()
     }
     out["sections"] = [_section_to_dict(s) for s in instrument.sections]
     if instrument.repeats:
@@ -393,7 +391,10 @@ def dump_native(instrument: Instrument) -> str:
     True
     """
     return yaml.dump(
-        instrument_to_dict(instrument), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+        instrument_to_dict(instrument),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
         width=100,
     )
 
@@ -412,9 +413,11 @@ def _read_text(source: str | os.PathLike[str] | bytes) -> tuple[str, str]:
             data = source.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise InstrumentError.single(
-                IssueCode.FILE_UNREADABLE, origin,
+                IssueCode.FILE_UNREADABLE,
+                origin,
                 f"The text holds an invalid character at position {exc.start}.",
-                "Save the file as UTF-8.") from None
+                "Save the file as UTF-8.",
+            ) from None
     else:
         path = Path(source)
         origin = path.name
@@ -422,7 +425,9 @@ def _read_text(source: str | os.PathLike[str] | bytes) -> tuple[str, str]:
             size = path.stat().st_size
         except OSError as exc:
             raise InstrumentError.single(
-                IssueCode.FILE_UNREADABLE, origin, f"The file cannot be read: {exc.strerror}.",
+                IssueCode.FILE_UNREADABLE,
+                origin,
+                f"The file cannot be read: {exc.strerror}.",
                 "Check the path.",
             ) from None
         if size > MAX_NATIVE_BYTES:
@@ -434,14 +439,17 @@ def _read_text(source: str | os.PathLike[str] | bytes) -> tuple[str, str]:
         return data.decode("utf-8-sig"), origin
     except UnicodeDecodeError as exc:
         raise InstrumentError.single(
-            IssueCode.FILE_UNREADABLE, origin,
-            f"The file is not UTF-8 text (byte {exc.start}).", "Save the file as UTF-8.",
+            IssueCode.FILE_UNREADABLE,
+            origin,
+            f"The file is not UTF-8 text (byte {exc.start}).",
+            "Save the file as UTF-8.",
         ) from None
 
 
 def _too_large(origin: str, size: int) -> InstrumentError:
     return InstrumentError.single(
-        IssueCode.FILE_TOO_LARGE, origin,
+        IssueCode.FILE_TOO_LARGE,
+        origin,
         f"The file is {size:,} bytes; the limit is {MAX_NATIVE_BYTES:,}.",
         "Split the instrument or remove embedded content.",
     )
@@ -501,8 +509,11 @@ def load_native(source: str | os.PathLike[str] | bytes, *, check: bool = True) -
     text, origin = _read_text(source)
     if _flow_depth(text) > MAX_FLOW_DEPTH:
         raise InstrumentError.single(
-            IssueCode.YAML_INVALID, origin,
-            f"The YAML nests brackets more than {MAX_FLOW_DEPTH} deep.", "Flatten the file.")
+            IssueCode.YAML_INVALID,
+            origin,
+            f"The YAML nests brackets more than {MAX_FLOW_DEPTH} deep.",
+            "Flatten the file.",
+        )
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 # nosec B506 - _Loader is a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -510,7 +521,9 @@ def load_native(source: str | os.PathLike[str] | bytes, *, check: bool = True) -
         where = f"{origin}, line {mark.line + 1}, column {mark.column + 1}" if mark else origin
         problem = getattr(exc, "problem", None) or str(exc)
         raise InstrumentError.single(
-            IssueCode.YAML_INVALID, where, f"The YAML cannot be read: {problem}.",
+            IssueCode.YAML_INVALID,
+            where,
+            f"The YAML cannot be read: {problem}.",
             "Fix the indentation or quoting at that line.",
         ) from None
     except RecursionError:
@@ -519,7 +532,8 @@ def load_native(source: str | os.PathLike[str] | bytes, *, check: bool = True) -
         ) from None
     if not isinstance(data, dict):
         raise InstrumentError.single(
-            IssueCode.SCHEMA_INVALID, origin,
+            IssueCode.SCHEMA_INVALID,
+            origin,
             "The file does not hold a Sauti instrument (expected a mapping at the top).",
             "Start from the documented template (sauti: 1, id, version, languages, sections).",
         )
@@ -533,8 +547,7 @@ def load_native(source: str | os.PathLike[str] | bytes, *, check: bool = True) -
             if path.endswith(".required") or "'required'" in message:
                 message = "Items may not be required: nothing a child answers is mandatory."
                 fix = "Remove 'required'."
-            issues.append(Issue(IssueCode.SCHEMA_INVALID, Severity.ERROR, f"{origin}: {path}",
-                                message, fix))
+            issues.append(Issue(IssueCode.SCHEMA_INVALID, Severity.ERROR, f"{origin}: {path}", message, fix))
         raise InstrumentError(issues)
     instrument = instrument_from_dict(data)
     return finish_load(instrument, (), check=check)

@@ -132,12 +132,10 @@ def _fill_item(item: Item, values: Mapping[str, Mapping[str, str]]) -> Item:
 
 
 def _fill_choice(choice: Choice, values: Mapping[str, Mapping[str, str]]) -> Choice:
-    return dataclasses.replace(choice, label=fill_text(choice.label, values),
-                               alt=fill_text(choice.alt, values))
+    return dataclasses.replace(choice, label=fill_text(choice.label, values), alt=fill_text(choice.alt, values))
 
 
-def fill_instrument(instrument: Instrument,
-                    values_by_language: Mapping[str, Mapping[str, str]]) -> Instrument:
+def fill_instrument(instrument: Instrument, values_by_language: Mapping[str, Mapping[str, str]]) -> Instrument:
     """The instrument with every child-facing text's placeholders filled, per language.
 
     Titles, notices, labels, hints, band variants, constraint messages and choices are filled;
@@ -158,11 +156,13 @@ def fill_instrument(instrument: Instrument,
     values = values_by_language
 
     def section(s: Section) -> Section:
-        pages = tuple(dataclasses.replace(p, title=fill_text(p.title, values),
-                                          items=tuple(_fill_item(i, values) for i in p.items))
-                      for p in s.pages)
-        return dataclasses.replace(s, pages=pages, title=fill_text(s.title, values),
-                                   notice=fill_text(s.notice, values))
+        pages = tuple(
+            dataclasses.replace(
+                p, title=fill_text(p.title, values), items=tuple(_fill_item(i, values) for i in p.items)
+            )
+            for p in s.pages
+        )
+        return dataclasses.replace(s, pages=pages, title=fill_text(s.title, values), notice=fill_text(s.notice, values))
 
     def has_placeholder(text: Text) -> bool:
         return any(placeholders_in(value) for value in text.values())
@@ -175,6 +175,7 @@ def fill_instrument(instrument: Instrument,
         instrument,
         title=fill_text(instrument.title, values),
         sections=tuple(section(s) for s in instrument.sections),
-        choice_lists={name: tuple(_fill_choice(c, values) for c in choices)
-                      for name, choices in instrument.choice_lists.items()},
+        choice_lists={
+            name: tuple(_fill_choice(c, values) for c in choices) for name, choices in instrument.choice_lists.items()
+        },
     )

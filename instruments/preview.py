@@ -13,9 +13,7 @@ from instruments.model import (
 __all__ = ["preview_text"]
 
 
-def preview_text(
-    instrument: Instrument, band: str, lang: str | None = None, research_mode: bool = False
-) -> str:
+def preview_text(instrument: Instrument, band: str, lang: str | None = None, research_mode: bool = False) -> str:
     """The pages a child in ``band`` sees in ``lang``, as text.
 
     Examples
@@ -41,15 +39,13 @@ def preview_text(
             lines.append(f"[notice] {notice}" + (" [skip this part]" if section.skippable else ""))
         for page in section.pages:
             number += 1
-            lines.append(f"--- page {number}: {page.name}"
-                         + (f" (if {page.relevance})" if page.relevance else ""))
+            lines.append(f"--- page {number}: {page.name}" + (f" (if {page.relevance})" if page.relevance else ""))
             for item in page.items:
                 if item.type is ItemType.CALCULATE:
                     continue
                 label = item.label_for(lang, band, default)
                 cond = f"  (if {item.relevance})" if item.relevance else ""
-                lines.append(f"{item.name} [{item.type.value}, {item.sensitivity.name}] "
-                             f"{label}{cond}")
+                lines.append(f"{item.name} [{item.type.value}, {item.sensitivity.name}] {label}{cond}")
                 hint = item.hint_for(lang, band, default)
                 if hint:
                     lines.append(f"    hint: {hint}")

@@ -37,8 +37,9 @@ def has_answer_references(text: str | None) -> bool:
     return text is not None and "${" in text and _REF_RE.search(text) is not None
 
 
-def show_answers(text: str, instrument: Instrument, answers: Mapping[str, Any], lang: str,
-                 band: str | None = None) -> str:
+def show_answers(
+    text: str, instrument: Instrument, answers: Mapping[str, Any], lang: str, band: str | None = None
+) -> str:
     """``text`` with each ``${name}`` replaced by the answer to ``name``, as the child sees it."""
     if not has_answer_references(text):
         return text

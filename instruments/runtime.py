@@ -68,8 +68,8 @@ _MESSAGES = {
     "range": "Choose a value from {start} to {end}.",
     "long": "Please write a shorter answer (at most {n} characters).",
     "constraint": "This answer does not look right. Please check it.",
-    "dk": "\"I don't know\" is not offered for this question.",
-    "reserved": "\"I'd rather not say\" cannot be combined with other answers.",
+    "dk": '"I don\'t know" is not offered for this question.',
+    "reserved": '"I\'d rather not say" cannot be combined with other answers.',
 }
 
 
@@ -114,7 +114,8 @@ def visible_items(
         return ()
     allowed = set(instrument.items_for_band(band, research_mode))
     return tuple(
-        item for item in page.items
+        item
+        for item in page.items
         if item in allowed and item.type is not ItemType.CALCULATE and is_relevant(item, answers)
     )
 
@@ -130,10 +131,7 @@ def visible_choices(
     choices = instrument.choices_for(item, band)
     if not item.choice_filter:
         return choices
-    return tuple(
-        c for c in choices
-        if evaluate_bool(item.choice_filter, answers, choice={**c.extra, "name": c.name})
-    )
+    return tuple(c for c in choices if evaluate_bool(item.choice_filter, answers, choice={**c.extra, "name": c.name}))
 
 
 def _message(instrument: Instrument, item: Item, lang: str | None) -> str:
@@ -251,7 +249,7 @@ def instance_values(answers: Mapping[str, Any], path: tuple[int, ...]) -> dict[s
         if "#" not in key:
             continue
         name, where = split_instance_key(key)
-        if where and where == path[:len(where)]:
+        if where and where == path[: len(where)]:
             inner.setdefault(len(where), {})[name] = value
     for depth in sorted(inner):
         out.update(inner[depth])

@@ -74,8 +74,7 @@ def export_po(instrument: Instrument, language: str) -> bytes:
     from babel.messages.pofile import write_po
 
     source = instrument.settings.default_language
-    catalog = Catalog(locale=language, project=f"{instrument.id} {instrument.version}",
-                      fuzzy=False, charset="utf-8")
+    catalog = Catalog(locale=language, project=f"{instrument.id} {instrument.version}", fuzzy=False, charset="utf-8")
     for path, text in text_nodes(_native(instrument), frozenset(instrument.language_codes)):
         if text.get(source):
             catalog.add(text[source], text.get(language, ""), context=path)
@@ -107,8 +106,11 @@ def import_po(instrument: Instrument, language: str, po: bytes, *, version: str)
     if catalog.locale is not None and str(catalog.locale).split("_")[0] != language.split("-")[0]:
         raise ValueError(f"This file is for {catalog.locale}, not {language}.")
     source = instrument.settings.default_language
-    translated: dict[tuple[str | None, object], str] = {(m.context, m.id): m.string for m in catalog
-                  if m.id and isinstance(m.string, str) and m.string.strip() and not m.fuzzy}
+    translated: dict[tuple[str | None, object], str] = {
+        (m.context, m.id): m.string
+        for m in catalog
+        if m.id and isinstance(m.string, str) and m.string.strip() and not m.fuzzy
+    }
     data = _native(instrument)
     if language not in instrument.language_codes:
         raise ValueError(f"The questionnaire has no language {language}; declare it first.")

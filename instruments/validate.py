@@ -81,25 +81,57 @@ READING_TARGETS = {"A": 3.0, "B": 5.0, "C": 7.0}
 #: Words flagged for bands A and B (D-02; child-participation.md §5.2).
 JARGON_WORDS = frozenset(
     {
-        "exploitation", "exploit", "exploited", "perpetrator", "perpetrators", "mechanism",
-        "mechanisms", "disclose", "disclosure", "confidential", "confidentiality",
-        "victimisation", "victimization", "abuse", "grooming", "prevalence", "safeguarding",
-        "stakeholder", "stakeholders", "jurisdiction", "anonymity", "anonymous",
-        "sextortion", "solicitation", "consent", "retaliation",
+        "exploitation",
+        "exploit",
+        "exploited",
+        "perpetrator",
+        "perpetrators",
+        "mechanism",
+        "mechanisms",
+        "disclose",
+        "disclosure",
+        "confidential",
+        "confidentiality",
+        "victimisation",
+        "victimization",
+        "abuse",
+        "grooming",
+        "prevalence",
+        "safeguarding",
+        "stakeholder",
+        "stakeholders",
+        "jurisdiction",
+        "anonymity",
+        "anonymous",
+        "sextortion",
+        "solicitation",
+        "consent",
+        "retaliation",
     }
 )
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
-_NEGATION_RE = re.compile(r"\b(not|never|no one|nobody|nothing|don't|doesn't|didn't|won't|"
-                          r"isn't|aren't|can't|cannot|wouldn't|shouldn't)\b", re.I)
+_NEGATION_RE = re.compile(
+    r"\b(not|never|no one|nobody|nothing|don't|doesn't|didn't|won't|"
+    r"isn't|aren't|can't|cannot|wouldn't|shouldn't)\b",
+    re.I,
+)
 _DOUBLE_BARREL_RE = re.compile(r"\?\s*\S.*\?|\b(and|or) (how|why|what|when|where|who)\b", re.I)
 _WORD_RE = re.compile(r"[A-Za-z']+")
 
 # seconds per item type (answering, excluding reading) for the time estimate
 _TYPE_SECONDS = {
-    ItemType.NOTE: 2, ItemType.SELECT_ONE: 6, ItemType.SELECT_MULTIPLE: 10,
-    ItemType.RANK: 20, ItemType.TEXT: 30, ItemType.INTEGER: 6, ItemType.DECIMAL: 8,
-    ItemType.RANGE: 6, ItemType.LIKERT: 5, ItemType.MATRIX: 3, ItemType.CALCULATE: 0,
+    ItemType.NOTE: 2,
+    ItemType.SELECT_ONE: 6,
+    ItemType.SELECT_MULTIPLE: 10,
+    ItemType.RANK: 20,
+    ItemType.TEXT: 30,
+    ItemType.INTEGER: 6,
+    ItemType.DECIMAL: 8,
+    ItemType.RANGE: 6,
+    ItemType.LIKERT: 5,
+    ItemType.MATRIX: 3,
+    ItemType.CALCULATE: 0,
 }
 # reading speed in words per minute per band (band A listens to the audio at a calm
 # speaking pace; older bands read silently)
@@ -108,8 +140,9 @@ _WPM = {"A": 120.0, "B": 140.0, "C": 170.0}
 _CONDITIONAL_WEIGHT = 0.5
 
 
-def _issue(code: IssueCode, severity: Severity, location: str, message: str, fix: str = "",
-           blocks: bool = False) -> Issue:
+def _issue(
+    code: IssueCode, severity: Severity, location: str, message: str, fix: str = "", blocks: bool = False
+) -> Issue:
     return Issue(code, severity, location, message, fix, blocks)
 
 
@@ -196,31 +229,46 @@ def _check_names(inst: Instrument) -> Iterator[Issue]:
         for page in section.pages:
             for item in page.items:
                 if not _NAME_RE.match(item.name):
-                    yield _issue(IssueCode.INVALID_NAME, E, _loc(item),
-                                 f"'{item.name}' is not a valid name.",
-                                 "Start with a letter or _, then letters, digits, _ - or . "
-                                 "(at most 64 characters).")
+                    yield _issue(
+                        IssueCode.INVALID_NAME,
+                        E,
+                        _loc(item),
+                        f"'{item.name}' is not a valid name.",
+                        "Start with a letter or _, then letters, digits, _ - or . (at most 64 characters).",
+                    )
                 keys = [item.name]
                 if item.type is ItemType.MATRIX:
                     keys += [matrix_key(item.name, r.name) for r in inst.rows_for(item)]
                 for key in keys:
                     if key in seen_items:
-                        yield _issue(IssueCode.DUPLICATE_NAME, E, _loc(item),
-                                     f"The name '{key}' is used twice (also {seen_items[key]}).",
-                                     "Give every item its own name.")
+                        yield _issue(
+                            IssueCode.DUPLICATE_NAME,
+                            E,
+                            _loc(item),
+                            f"The name '{key}' is used twice (also {seen_items[key]}).",
+                            "Give every item its own name.",
+                        )
                     else:
                         seen_items[key] = f"item {item.name}"
-    for kind, names in (("page", [p.name for p in inst.pages]),
-                        ("section", [s.name for s in inst.sections])):
+    for kind, names in (("page", [p.name for p in inst.pages]), ("section", [s.name for s in inst.sections])):
         seen: set[str] = set()
         for name in names:
             if not _NAME_RE.match(name):
-                yield _issue(IssueCode.INVALID_NAME, E, f"{kind} {name}",
-                             f"'{name}' is not a valid {kind} name.",
-                             "Use letters, digits, _ - or . and start with a letter.")
+                yield _issue(
+                    IssueCode.INVALID_NAME,
+                    E,
+                    f"{kind} {name}",
+                    f"'{name}' is not a valid {kind} name.",
+                    "Use letters, digits, _ - or . and start with a letter.",
+                )
             if name in seen:
-                yield _issue(IssueCode.DUPLICATE_NAME, E, f"{kind} {name}",
-                             f"Two {kind}s are called '{name}'.", f"Rename one {kind}.")
+                yield _issue(
+                    IssueCode.DUPLICATE_NAME,
+                    E,
+                    f"{kind} {name}",
+                    f"Two {kind}s are called '{name}'.",
+                    f"Rename one {kind}.",
+                )
             seen.add(name)
     # XLSForm has one namespace: a page may share its name only with its single item,
     # a section only with its single page.
@@ -228,56 +276,88 @@ def _check_names(inst: Instrument) -> Iterator[Issue]:
         for page in section.pages:
             own = len(page.items) == 1 and page.items[0].name == page.name
             if page.name in seen_items and not own:
-                yield _issue(IssueCode.DUPLICATE_NAME, E, f"page {page.name}",
-                             f"The page '{page.name}' has the name of an item.",
-                             "Rename the page (e.g. add '_page').")
+                yield _issue(
+                    IssueCode.DUPLICATE_NAME,
+                    E,
+                    f"page {page.name}",
+                    f"The page '{page.name}' has the name of an item.",
+                    "Rename the page (e.g. add '_page').",
+                )
         own = len(section.pages) == 1 and section.pages[0].name == section.name
         page_names = {p.name for p in inst.pages}
         if not own and (section.name in seen_items or section.name in page_names):
-            yield _issue(IssueCode.DUPLICATE_NAME, E, f"section {section.name}",
-                         f"The section '{section.name}' has the name of a page or item.",
-                         "Rename the section.")
+            yield _issue(
+                IssueCode.DUPLICATE_NAME,
+                E,
+                f"section {section.name}",
+                f"The section '{section.name}' has the name of a page or item.",
+                "Rename the section.",
+            )
 
 
 def _check_choices(inst: Instrument) -> Iterator[Issue]:
     for list_name, choices in inst.choice_lists.items():
         if not choices:
-            yield _issue(IssueCode.EMPTY_CHOICE_LIST, E, f"choice list {list_name}",
-                         f"The choice list '{list_name}' has no choices.",
-                         "Add choices or remove the list.")
+            yield _issue(
+                IssueCode.EMPTY_CHOICE_LIST,
+                E,
+                f"choice list {list_name}",
+                f"The choice list '{list_name}' has no choices.",
+                "Add choices or remove the list.",
+            )
         seen: set[str] = set()
         for choice in choices:
             loc = f"choice list {list_name}, choice {choice.name}"
             if choice.name in RESERVED_CODES:
-                yield _issue(IssueCode.RESERVED_CHOICE_NAME, E, loc,
-                             f"'{choice.name}' is reserved for \"I'd rather not say\" / "
-                             "\"I don't know\".",
-                             "Remove the choice: the engine adds these options itself.")
+                yield _issue(
+                    IssueCode.RESERVED_CHOICE_NAME,
+                    E,
+                    loc,
+                    f"'{choice.name}' is reserved for \"I'd rather not say\" / \"I don't know\".",
+                    "Remove the choice: the engine adds these options itself.",
+                )
             if choice.name in seen:
-                yield _issue(IssueCode.DUPLICATE_CHOICE, E, loc,
-                             f"The choice name '{choice.name}' appears twice in '{list_name}'.",
-                             "Give each choice in a list its own name.")
+                yield _issue(
+                    IssueCode.DUPLICATE_CHOICE,
+                    E,
+                    loc,
+                    f"The choice name '{choice.name}' appears twice in '{list_name}'.",
+                    "Give each choice in a list its own name.",
+                )
             seen.add(choice.name)
             if choice.media.image:
                 for lang in choice.label:
                     if lang not in choice.alt:
-                        yield _issue(IssueCode.CHANNEL_PICTOGRAM, W, loc,
-                                     f"The picture has no alt text in '{lang}'.",
-                                     "Add alt text describing the picture (D-09).", True)
+                        yield _issue(
+                            IssueCode.CHANNEL_PICTOGRAM,
+                            W,
+                            loc,
+                            f"The picture has no alt text in '{lang}'.",
+                            "Add alt text describing the picture (D-09).",
+                            True,
+                        )
         if list_name.startswith("channel"):
             for choice in choices:
                 if not choice.media.image:
-                    yield _issue(IssueCode.CHANNEL_PICTOGRAM, W,
-                                 f"choice list {list_name}, choice {choice.name}",
-                                 "A reporting-channel option has no pictogram.",
-                                 "Add an image (SVG pictogram) with alt text (D-09).", True)
+                    yield _issue(
+                        IssueCode.CHANNEL_PICTOGRAM,
+                        W,
+                        f"choice list {list_name}, choice {choice.name}",
+                        "A reporting-channel option has no pictogram.",
+                        "Add an image (SVG pictogram) with alt text (D-09).",
+                        True,
+                    )
     for item in inst.items:
         lists = []
         if item.type.has_choices:
             if item.choices is None:
-                yield _issue(IssueCode.MISSING_CHOICE_LIST, E, _loc(item, "choices"),
-                             f"A {item.type.value} item needs a choice list.",
-                             "Name a list from the choices sheet.")
+                yield _issue(
+                    IssueCode.MISSING_CHOICE_LIST,
+                    E,
+                    _loc(item, "choices"),
+                    f"A {item.type.value} item needs a choice list.",
+                    "Name a list from the choices sheet.",
+                )
             else:
                 lists.append(item.choices)
         elif item.choices is not None:
@@ -285,26 +365,45 @@ def _check_choices(inst: Instrument) -> Iterator[Issue]:
         lists += list(item.band_choices.values())
         if item.type is ItemType.MATRIX:
             if item.rows is None:
-                yield _issue(IssueCode.MISSING_CHOICE_LIST, E, _loc(item, "rows"),
-                             "A matrix item needs a list of rows.", "Set 'rows' to a list name.")
+                yield _issue(
+                    IssueCode.MISSING_CHOICE_LIST,
+                    E,
+                    _loc(item, "rows"),
+                    "A matrix item needs a list of rows.",
+                    "Set 'rows' to a list name.",
+                )
             else:
                 lists.append(item.rows)
         for name in lists:
             if name not in inst.choice_lists:
-                yield _issue(IssueCode.MISSING_CHOICE_LIST, E, _loc(item, "choices"),
-                             f"The choice list '{name}' does not exist.",
-                             f"Add '{name}' to the choices or fix the spelling.")
+                yield _issue(
+                    IssueCode.MISSING_CHOICE_LIST,
+                    E,
+                    _loc(item, "choices"),
+                    f"The choice list '{name}' does not exist.",
+                    f"Add '{name}' to the choices or fix the spelling.",
+                )
         if item.max_choices is not None:
             if item.type not in (ItemType.SELECT_MULTIPLE, ItemType.RANK):
-                yield _issue(IssueCode.MAX_CHOICES_INVALID, E, _loc(item, "max_choices"),
-                             f"max_choices only applies to select_multiple, not {item.type}.",
-                             "Remove max_choices.")
-            elif item.choices is not None and item.choices in inst.choice_lists and item.max_choices > len(
-                inst.choice_lists[item.choices]
+                yield _issue(
+                    IssueCode.MAX_CHOICES_INVALID,
+                    E,
+                    _loc(item, "max_choices"),
+                    f"max_choices only applies to select_multiple, not {item.type}.",
+                    "Remove max_choices.",
+                )
+            elif (
+                item.choices is not None
+                and item.choices in inst.choice_lists
+                and item.max_choices > len(inst.choice_lists[item.choices])
             ):
-                yield _issue(IssueCode.MAX_CHOICES_INVALID, E, _loc(item, "max_choices"),
-                             f"max_choices {item.max_choices} is more than the number of choices.",
-                             "Lower max_choices.")
+                yield _issue(
+                    IssueCode.MAX_CHOICES_INVALID,
+                    E,
+                    _loc(item, "max_choices"),
+                    f"max_choices {item.max_choices} is more than the number of choices.",
+                    "Lower max_choices.",
+                )
         if item.type is ItemType.RANGE:
             yield from _check_range(item)
 
@@ -316,13 +415,22 @@ def _check_range(item: Item) -> Iterator[Issue]:
         end = float(params.get("end", 10))
         step = float(params.get("step", 1))
     except ValueError:
-        yield _issue(IssueCode.RANGE_INVALID, E, _loc(item, "parameters"),
-                     "start, end and step must be numbers.", "Write e.g. start=1 end=5 step=1.")
+        yield _issue(
+            IssueCode.RANGE_INVALID,
+            E,
+            _loc(item, "parameters"),
+            "start, end and step must be numbers.",
+            "Write e.g. start=1 end=5 step=1.",
+        )
         return
     if step <= 0 or start >= end or (end - start) / step > 1000:
-        yield _issue(IssueCode.RANGE_INVALID, E, _loc(item, "parameters"),
-                     f"The range {start}..{end} step {step} is not usable.",
-                     "Use start < end and a positive step (at most 1000 steps).")
+        yield _issue(
+            IssueCode.RANGE_INVALID,
+            E,
+            _loc(item, "parameters"),
+            f"The range {start}..{end} step {step} is not usable.",
+            "Use start < end and a positive step (at most 1000 steps).",
+        )
 
 
 def _check_bands(inst: Instrument) -> Iterator[Issue]:
@@ -330,17 +438,31 @@ def _check_bands(inst: Instrument) -> Iterator[Issue]:
     codes = inst.settings.band_codes
     for prev, band in zip(bands, bands[1:], strict=False):
         if band.min_age != prev.max_age + 1:
-            yield _issue(IssueCode.BAND_ORDER, E, f"settings, band {band.code}",
-                         f"Band {band.code} does not follow band {prev.code} without gap or "
-                         "overlap.", "Make the bands contiguous, youngest first.")
+            yield _issue(
+                IssueCode.BAND_ORDER,
+                E,
+                f"settings, band {band.code}",
+                f"Band {band.code} does not follow band {prev.code} without gap or overlap.",
+                "Make the bands contiguous, youngest first.",
+            )
     for band in bands:
         if band.min_age > band.max_age:
-            yield _issue(IssueCode.BAND_ORDER, E, f"settings, band {band.code}",
-                         f"Band {band.code} has min_age above max_age.", "Swap the ages.")
+            yield _issue(
+                IssueCode.BAND_ORDER,
+                E,
+                f"settings, band {band.code}",
+                f"Band {band.code} has min_age above max_age.",
+                "Swap the ages.",
+            )
     for key in inst.settings.time_budget:
         if key not in codes:
-            yield _issue(IssueCode.INVALID_BAND, E, "settings, time_budget",
-                         f"Unknown band '{key}' in the time budget.", f"Use one of {codes}.")
+            yield _issue(
+                IssueCode.INVALID_BAND,
+                E,
+                "settings, time_budget",
+                f"Unknown band '{key}' in the time budget.",
+                f"Use one of {codes}.",
+            )
     for item in inst.items:
         used = [("min_band", item.min_band), ("max_band", item.max_band)]
         used += [("label_bands", b) for b in item.label_bands]
@@ -350,35 +472,55 @@ def _check_bands(inst: Instrument) -> Iterator[Issue]:
         for field, code in used:
             if code is not None and code not in codes:
                 bad = True
-                yield _issue(IssueCode.INVALID_BAND, E, _loc(item, field),
-                             f"Unknown age band '{code}'.", f"Use one of {', '.join(codes)}.")
-        if not bad and item.min_band and item.max_band and (
-            codes.index(item.min_band) > codes.index(item.max_band)
-        ):
-            yield _issue(IssueCode.BAND_ORDER, E, _loc(item, "min_band"),
-                         f"min_band {item.min_band} is above max_band {item.max_band}.",
-                         "Swap them.")
+                yield _issue(
+                    IssueCode.INVALID_BAND,
+                    E,
+                    _loc(item, field),
+                    f"Unknown age band '{code}'.",
+                    f"Use one of {', '.join(codes)}.",
+                )
+        if not bad and item.min_band and item.max_band and (codes.index(item.min_band) > codes.index(item.max_band)):
+            yield _issue(
+                IssueCode.BAND_ORDER,
+                E,
+                _loc(item, "min_band"),
+                f"min_band {item.min_band} is above max_band {item.max_band}.",
+                "Swap them.",
+            )
 
 
 def _check_languages(inst: Instrument) -> Iterator[Issue]:
     declared = set(inst.language_codes)
     if inst.settings.default_language not in declared:
-        yield _issue(IssueCode.LANGUAGE_UNKNOWN, E, "settings, default_language",
-                     f"The default language '{inst.settings.default_language}' is not declared.",
-                     "Add it to languages or change default_language.")
+        yield _issue(
+            IssueCode.LANGUAGE_UNKNOWN,
+            E,
+            "settings, default_language",
+            f"The default language '{inst.settings.default_language}' is not declared.",
+            "Add it to languages or change default_language.",
+        )
     unknown: dict[str, list[str]] = {}
     for where, text in child_facing_texts(inst):
         for lang in text:
             if lang not in declared:
                 unknown.setdefault(lang, []).append(where)
     for lang, places in unknown.items():
-        yield _issue(IssueCode.LANGUAGE_UNKNOWN, E, places[0],
-                     f"Text in undeclared language '{lang}' ({len(places)} places: "
-                     f"{_few(places)}).", f"Declare '{lang}' in languages or remove the text.")
+        yield _issue(
+            IssueCode.LANGUAGE_UNKNOWN,
+            E,
+            places[0],
+            f"Text in undeclared language '{lang}' ({len(places)} places: {_few(places)}).",
+            f"Declare '{lang}' in languages or remove the text.",
+        )
     if not inst.approved_languages:
-        yield _issue(IssueCode.NO_APPROVED_LANGUAGE, W, "languages",
-                     "No language is approved yet, so no consultation can launch.",
-                     "Approve a language after review and piloting (D-07).", True)
+        yield _issue(
+            IssueCode.NO_APPROVED_LANGUAGE,
+            W,
+            "languages",
+            "No language is approved yet, so no consultation can launch.",
+            "Approve a language after review and piloting (D-07).",
+            True,
+        )
 
 
 def _few(places: Sequence[str], n: int = 5) -> str:
@@ -419,9 +561,13 @@ def _check_labels(inst: Instrument) -> Iterator[Issue]:
         if item.type is ItemType.CALCULATE:
             continue
         if not item.label_for(default, None, default) and not item.label_bands:
-            yield _issue(IssueCode.MISSING_LABEL, E, _loc(item, "label"),
-                         f"The item has no label in the default language '{default}'.",
-                         f"Add a label::{default} text.")
+            yield _issue(
+                IssueCode.MISSING_LABEL,
+                E,
+                _loc(item, "label"),
+                f"The item has no label in the default language '{default}'.",
+                f"Add a label::{default} text.",
+            )
 
 
 def _check_expressions(inst: Instrument) -> Iterator[Issue]:
@@ -430,16 +576,21 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
     order = {name: index for index, name in enumerate(i.name for i in inst.items)}
     graph: dict[str, set[str]] = {}
 
-    def run(text: str | None, where: str, *, allow_self: bool = False, allow_bare: bool = False,
-            owner: Item | None = None) -> Iterator[Issue]:
+    def run(
+        text: str | None, where: str, *, allow_self: bool = False, allow_bare: bool = False, owner: Item | None = None
+    ) -> Iterator[Issue]:
         if text is None or not str(text).strip():
             return
         problems = expressions.check(text, names, allow_self=allow_self, allow_bare=allow_bare)
         for problem in problems:
-            code = (IssueCode.UNKNOWN_REFERENCE if problem.startswith("unknown reference")
-                    else IssueCode.EXPRESSION_SYNTAX)
-            fix = ("Check the spelling of the name, or add the item." if
-                   code is IssueCode.UNKNOWN_REFERENCE else "Correct the expression.")
+            code = (
+                IssueCode.UNKNOWN_REFERENCE if problem.startswith("unknown reference") else IssueCode.EXPRESSION_SYNTAX
+            )
+            fix = (
+                "Check the spelling of the name, or add the item."
+                if code is IssueCode.UNKNOWN_REFERENCE
+                else "Correct the expression."
+            )
             yield _issue(code, E, where, f"{problem} in {text!r}.", fix)
         if problems:
             return
@@ -454,8 +605,7 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
     for item in inst.items:
         yield from run(item.relevance, _loc(item, "relevance"), owner=item)
         yield from run(item.constraint, _loc(item, "constraint"), allow_self=True)
-        yield from run(item.choice_filter, _loc(item, "choice_filter"), allow_bare=True,
-                       owner=item)
+        yield from run(item.choice_filter, _loc(item, "choice_filter"), allow_bare=True, owner=item)
         yield from _check_filter_columns(inst, item)
         yield from run(item.calculation, _loc(item, "calculation"), owner=item)
         if item.relevance:
@@ -465,9 +615,13 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
                 refs = frozenset()
             later = sorted(r for r in refs if order.get(r, -1) > order[item.name])
             if later:
-                yield _issue(IssueCode.FORWARD_REFERENCE, W, _loc(item, "relevance"),
-                             f"The relevance depends on later item(s) {', '.join(later)}.",
-                             "Move the item after the items it depends on.")
+                yield _issue(
+                    IssueCode.FORWARD_REFERENCE,
+                    W,
+                    _loc(item, "relevance"),
+                    f"The relevance depends on later item(s) {', '.join(later)}.",
+                    "Move the item after the items it depends on.",
+                )
     yield from _cycles(graph)
 
 
@@ -480,42 +634,74 @@ def _check_repeats(inst: Instrument) -> Iterator[Issue]:
     for repeat in inst.repeats:
         where = f"repeat {repeat.name}"
         if repeat.name in item_names:
-            yield _issue(IssueCode.DUPLICATE_NAME, E, where,
-                         f"The repeat '{repeat.name}' has the name of an item.",
-                         "Rename the repeat.")
+            yield _issue(
+                IssueCode.DUPLICATE_NAME,
+                E,
+                where,
+                f"The repeat '{repeat.name}' has the name of an item.",
+                "Rename the repeat.",
+            )
         if repeat.parent is not None and repeat.parent not in known:
-            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, where,
-                         f"The repeat sits in '{repeat.parent}', which is not a repeat.",
-                         "Name an existing repeat as its parent.")
+            yield _issue(
+                IssueCode.REPEAT_UNSUPPORTED,
+                E,
+                where,
+                f"The repeat sits in '{repeat.parent}', which is not a repeat.",
+                "Name an existing repeat as its parent.",
+            )
         elif repeat.depth_in(inst.repeats) > MAX_REPEAT_DEPTH:
-            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, where,
-                         "A repeat sits inside a repeat inside another repeat; Sauti takes one "
-                         "repeat inside another, no deeper.",
-                         "Move the innermost repeat out, or ask its questions once.")
+            yield _issue(
+                IssueCode.REPEAT_UNSUPPORTED,
+                E,
+                where,
+                "A repeat sits inside a repeat inside another repeat; Sauti takes one "
+                "repeat inside another, no deeper.",
+                "Move the innermost repeat out, or ask its questions once.",
+            )
         if repeat.count is not None and not repeat.count.isdigit():
             problems = expressions.check(repeat.count, item_names | set(inst.answer_names()))
             for problem in problems:
-                yield _issue(IssueCode.EXPRESSION_SYNTAX, E, f"{where}, count",
-                             f"{problem} in {repeat.count!r}.", "Correct the expression.")
-        if not any(page.repeat in known and repeat.name in
-                   (r.name for r in inst.repeat_chain(page.repeat)) for page in inst.pages):
-            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, where,
-                         "The repeat asks no question.", "Add items to the repeat, or remove it.")
+                yield _issue(
+                    IssueCode.EXPRESSION_SYNTAX,
+                    E,
+                    f"{where}, count",
+                    f"{problem} in {repeat.count!r}.",
+                    "Correct the expression.",
+                )
+        if not any(
+            page.repeat in known and repeat.name in (r.name for r in inst.repeat_chain(page.repeat))
+            for page in inst.pages
+        ):
+            yield _issue(
+                IssueCode.REPEAT_UNSUPPORTED,
+                E,
+                where,
+                "The repeat asks no question.",
+                "Add items to the repeat, or remove it.",
+            )
     chains: list[tuple[str, ...]] = []
     for page in inst.pages:
         if page.repeat is not None and page.repeat not in known:
-            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, f"page {page.name}",
-                         f"The page belongs to '{page.repeat}', which is not a repeat.",
-                         "Declare the repeat, or take the page out of it.")
+            yield _issue(
+                IssueCode.REPEAT_UNSUPPORTED,
+                E,
+                f"page {page.name}",
+                f"The page belongs to '{page.repeat}', which is not a repeat.",
+                "Declare the repeat, or take the page out of it.",
+            )
             chains.append(())
             continue
         chains.append(tuple(r.name for r in inst.repeat_chain(page.repeat)))
     for repeat in inst.repeats:
         places = [i for i, chain in enumerate(chains) if repeat.name in chain]
         if places and places[-1] - places[0] + 1 != len(places):
-            yield _issue(IssueCode.REPEAT_UNSUPPORTED, E, f"repeat {repeat.name}",
-                         f"The pages of the repeat '{repeat.name}' are not together.",
-                         "Keep every page of a repeat next to one another.")
+            yield _issue(
+                IssueCode.REPEAT_UNSUPPORTED,
+                E,
+                f"repeat {repeat.name}",
+                f"The pages of the repeat '{repeat.name}' are not together.",
+                "Keep every page of a repeat next to one another.",
+            )
 
 
 def _check_filter_columns(inst: Instrument, item: Item) -> Iterator[Issue]:
@@ -531,10 +717,14 @@ def _check_filter_columns(inst: Instrument, item: Item) -> Iterator[Issue]:
         for choice in inst.choice_lists.get(list_name, ()):
             columns |= set(choice.extra)
     for name in sorted(bare - columns):
-        yield _issue(IssueCode.UNKNOWN_REFERENCE, E, _loc(item, "choice_filter"),
-                     f"The choice filter reads '{name}', which is not a column of the choices "
-                     f"(known: {', '.join(sorted(columns))}).",
-                     f"Add a '{name}' column to the choices sheet or fix the filter.")
+        yield _issue(
+            IssueCode.UNKNOWN_REFERENCE,
+            E,
+            _loc(item, "choice_filter"),
+            f"The choice filter reads '{name}', which is not a column of the choices "
+            f"(known: {', '.join(sorted(columns))}).",
+            f"Add a '{name}' column to the choices sheet or fix the filter.",
+        )
 
 
 def _cycles(graph: dict[str, set[str]]) -> Iterator[Issue]:
@@ -552,13 +742,17 @@ def _cycles(graph: dict[str, set[str]]) -> Iterator[Issue]:
             advanced = False
             for child in children:
                 if state.get(child) == 1:
-                    cycle = path[path.index(child):]
+                    cycle = path[path.index(child) :]
                     key = frozenset(cycle)
                     if key not in reported:
                         reported.add(key)
-                        yield _issue(IssueCode.REFERENCE_CYCLE, E, f"item {child}",
-                                     f"Circular reference: {' -> '.join([*cycle, child])}.",
-                                     "Break the cycle: an item cannot depend on itself.")
+                        yield _issue(
+                            IssueCode.REFERENCE_CYCLE,
+                            E,
+                            f"item {child}",
+                            f"Circular reference: {' -> '.join([*cycle, child])}.",
+                            "Break the cycle: an item cannot depend on itself.",
+                        )
                 elif not state.get(child):
                     state[child] = 1
                     path.append(child)
@@ -571,44 +765,53 @@ def _cycles(graph: dict[str, set[str]]) -> Iterator[Issue]:
                 path.pop()
 
 
-def _check_safeguarding(
-    inst: Instrument, research_mode: bool | None, ethics_reference: str | None
-) -> Iterator[Issue]:
+def _check_safeguarding(inst: Instrument, research_mode: bool | None, ethics_reference: str | None) -> Iterator[Issue]:
     research = inst.settings.mode == "research" if research_mode is None else research_mode
     ethics = ethics_reference or inst.settings.ethics_reference
     for item in inst.items:
-        if item.sensitivity >= Sensitivity.S3 and not item.research_only and not (
-            research and ethics
-        ):
-            yield _issue(IssueCode.S3_NEEDS_RESEARCH, E, _loc(item, "sensitivity"),
-                         "An S3 item may only be shown in research mode with an ethics "
-                         "reference (S-08).",
-                         "Mark it research_only, or set mode: research and ethics_reference.")
+        if item.sensitivity >= Sensitivity.S3 and not item.research_only and not (research and ethics):
+            yield _issue(
+                IssueCode.S3_NEEDS_RESEARCH,
+                E,
+                _loc(item, "sensitivity"),
+                "An S3 item may only be shown in research mode with an ethics reference (S-08).",
+                "Mark it research_only, or set mode: research and ethics_reference.",
+            )
     answered = [s for s in inst.sections if any(i.answerable for i in s.items)]
     if answered and answered[-1].sensitivity > Sensitivity.S1:
         last = answered[-1]
-        yield _issue(IssueCode.SENSITIVE_LAST_SECTION, E, f"section {last.name}",
-                     f"The last section contains {last.sensitivity.name} items (S-09).",
-                     "End with a cool-down section of S0/S1 items (e.g. the evaluation).")
+        yield _issue(
+            IssueCode.SENSITIVE_LAST_SECTION,
+            E,
+            f"section {last.name}",
+            f"The last section contains {last.sensitivity.name} items (S-09).",
+            "End with a cool-down section of S0/S1 items (e.g. the evaluation).",
+        )
     for section in inst.sections:
         if section.sensitivity >= Sensitivity.S2 and not (section.notice and section.skippable):
-            yield _issue(IssueCode.SENSITIVE_WITHOUT_NOTICE, E, f"section {section.name}",
-                         f"The section has {section.sensitivity.name} items but no notice with "
-                         "a skip option (S-09).",
-                         "Add a notice ('the next part is about ...; you can skip it') and "
-                         "set skippable.")
+            yield _issue(
+                IssueCode.SENSITIVE_WITHOUT_NOTICE,
+                E,
+                f"section {section.name}",
+                f"The section has {section.sensitivity.name} items but no notice with a skip option (S-09).",
+                "Add a notice ('the next part is about ...; you can skip it') and set skippable.",
+            )
 
 
 # Words that make a question about the child's age or birth, in the shipped languages.
-_AGE_NAME_RE = re.compile(r"(^|[_.\-])(age|ages|age_years|years_old|dob|birth\w*|born|yob)"
-                          r"([_.\-0-9]|$)", re.I)
+_AGE_NAME_RE = re.compile(
+    r"(^|[_.\-])(age|ages|age_years|years_old|dob|birth\w*|born|yob)"
+    r"([_.\-0-9]|$)",
+    re.I,
+)
 _AGE_WORDS_RE = re.compile(
     r"\bhow old\b|\bage\b|\bbirth|\bborn\b|\bbirthday\b"  # en
     r"|\bâge\b|\bnaissance\b|\bes-tu né|\bné\(e\)"  # fr
     r"|\bedad\b|cu[aá]ntos años|\bnaciste\b|\bnacimiento\b"  # es
     r"|\bumri\b|kuzaliwa|ulizaliwa"  # sw
     r"|عمر|تاريخ الميلاد|ولدت|وُلدت|سنة ميلاد",  # ar
-    re.I)
+    re.I,
+)
 # An open question that asks the child's own age or birth (not one that merely says "your age").
 _AGE_QUESTION_RE = re.compile(
     r"\bhow old\b|\bbirth|\bborn\b|what is your age"  # en
@@ -616,7 +819,8 @@ _AGE_QUESTION_RE = re.compile(
     r"|cu[aá]ntos años|naciste|nacimiento"  # es
     r"|umri gani|kuzaliwa|ulizaliwa"  # sw
     r"|كم عمرك|الميلاد|ولدت|وُلدت",  # ar
-    re.I)
+    re.I,
+)
 _NUMERIC_TYPES = (ItemType.INTEGER, ItemType.DECIMAL, ItemType.RANGE)
 
 
@@ -670,20 +874,22 @@ def asks_exact_age(inst: Instrument, item: Item) -> bool:
     return item.type.has_choices and _numeric_choices(inst, item)
 
 
-def _check_kept_age(
-    inst: Instrument, research_mode: bool | None, ethics_reference: str | None
-) -> Iterator[Issue]:
+def _check_kept_age(inst: Instrument, research_mode: bool | None, ethics_reference: str | None) -> Iterator[Issue]:
     research = inst.settings.mode == "research" if research_mode is None else research_mode
     ethics = ethics_reference or inst.settings.ethics_reference
     for item in inst.items:
         if asks_exact_age(inst, item) and not item.research_only and not (research and ethics):
-            yield _issue(IssueCode.EXACT_AGE, E, _loc(item),
-                         f"The item {item.name} asks a child's exact age or date of birth; only "
-                         "the age group may be kept (the age a child gives at the start is "
-                         "turned into the age group and not stored).",
-                         "Remove the item, ask for an age group instead, or mark it "
-                         "research_only so it is asked only in research mode with an ethics "
-                         "approval reference.")
+            yield _issue(
+                IssueCode.EXACT_AGE,
+                E,
+                _loc(item),
+                f"The item {item.name} asks a child's exact age or date of birth; only "
+                "the age group may be kept (the age a child gives at the start is "
+                "turned into the age group and not stored).",
+                "Remove the item, ask for an age group instead, or mark it "
+                "research_only so it is asked only in research mode with an ethics "
+                "approval reference.",
+            )
 
 
 def _check_child_texts(inst: Instrument) -> Iterator[Issue]:
@@ -693,29 +899,42 @@ def _check_child_texts(inst: Instrument) -> Iterator[Issue]:
         used: dict[str, frozenset[str]] = {}
         for lang, value in text.items():
             for number in phone_numbers_in(value):
-                yield _issue(IssueCode.PHONE_NUMBER, E, where,
-                             f"The '{lang}' text of {where} has \"{number}\", which looks like a "
-                             "phone number. Helpline numbers differ between countries and "
-                             "change, so they come from the consultation's country profile.",
-                             "Write {helpline} (or {helplines}) where the number goes: Sauti "
-                             "fills in the country profile's checked helplines when the page is "
-                             "shown. If it is not a phone number, write it in words.")
+                yield _issue(
+                    IssueCode.PHONE_NUMBER,
+                    E,
+                    where,
+                    f"The '{lang}' text of {where} has \"{number}\", which looks like a "
+                    "phone number. Helpline numbers differ between countries and "
+                    "change, so they come from the consultation's country profile.",
+                    "Write {helpline} (or {helplines}) where the number goes: Sauti "
+                    "fills in the country profile's checked helplines when the page is "
+                    "shown. If it is not a phone number, write it in words.",
+                )
             names = placeholders_in(value)
             for name in names:
                 if name not in PLACEHOLDERS:
-                    yield _issue(IssueCode.UNKNOWN_PLACEHOLDER, E, where,
-                                 f"The '{lang}' text of {where} has {{{name}}}, which is not a "
-                                 f"placeholder Sauti knows (known: {known}).",
-                                 "Correct the spelling, or write the words themselves.")
+                    yield _issue(
+                        IssueCode.UNKNOWN_PLACEHOLDER,
+                        E,
+                        where,
+                        f"The '{lang}' text of {where} has {{{name}}}, which is not a "
+                        f"placeholder Sauti knows (known: {known}).",
+                        "Correct the spelling, or write the words themselves.",
+                    )
             used[lang] = frozenset(names)
         if len(set(used.values())) > 1:
             default = inst.settings.default_language
             base = used.get(default, next(iter(used.values())))
             differing = sorted(lang for lang, names in used.items() if names != base)
-            yield _issue(IssueCode.PLACEHOLDER_MISMATCH, W, where,
-                         f"The placeholders of {where} differ between languages "
-                         f"({', '.join(differing)} differ from '{default}').",
-                         "Use the same placeholders in every translation.", True)
+            yield _issue(
+                IssueCode.PLACEHOLDER_MISMATCH,
+                W,
+                where,
+                f"The placeholders of {where} differ between languages "
+                f"({', '.join(differing)} differ from '{default}').",
+                "Use the same placeholders in every translation.",
+                True,
+            )
 
 
 def _check_translations(inst: Instrument, launch: Iterable[str]) -> Iterator[Issue]:
@@ -727,28 +946,47 @@ def _check_translations(inst: Instrument, launch: Iterable[str]) -> Iterator[Iss
         missing = [where for where, t in texts if lang.code not in t]
         if missing:
             severity = E if lang.approved else W
-            yield _issue(IssueCode.MISSING_TRANSLATION, severity, f"language {lang.code}",
-                         f"{len(missing)} text(s) have no '{lang.code}' translation: "
-                         f"{_few(missing)}.",
-                         f"Translate them, or keep '{lang.code}' below approved.", True)
+            yield _issue(
+                IssueCode.MISSING_TRANSLATION,
+                severity,
+                f"language {lang.code}",
+                f"{len(missing)} text(s) have no '{lang.code}' translation: {_few(missing)}.",
+                f"Translate them, or keep '{lang.code}' below approved.",
+                True,
+            )
     if any(i.type is ItemType.TEXT for i in inst.items):
         for lang in inst.languages:
             if lang.code not in NO_NAMES_NOTICE:
-                yield _issue(IssueCode.TEXT_NAMES_NOTICE, W, f"language {lang.code}",
-                             "The \"please don't write names\" notice has no translation in "
-                             f"'{lang.code}'; open-text items will show it in English.",
-                             "Add the translation to instruments.model.NO_NAMES_NOTICE.", True)
+                yield _issue(
+                    IssueCode.TEXT_NAMES_NOTICE,
+                    W,
+                    f"language {lang.code}",
+                    'The "please don\'t write names" notice has no translation in '
+                    f"'{lang.code}'; open-text items will show it in English.",
+                    "Add the translation to instruments.model.NO_NAMES_NOTICE.",
+                    True,
+                )
     for code in launch:
         try:
             lang = inst.language(code)
         except KeyError:
-            yield _issue(IssueCode.LANGUAGE_UNKNOWN, E, f"language {code}",
-                         f"The instrument has no language '{code}'.", "Pick a declared language.")
+            yield _issue(
+                IssueCode.LANGUAGE_UNKNOWN,
+                E,
+                f"language {code}",
+                f"The instrument has no language '{code}'.",
+                "Pick a declared language.",
+            )
             continue
         if lang.status is not LanguageStatus.APPROVED:
-            yield _issue(IssueCode.LANGUAGE_NOT_APPROVED, E, f"language {code}",
-                         f"'{code}' is {lang.status.value}, not approved; it cannot launch (D-07).",
-                         "Finish back-translation and piloting, then approve it.", True)
+            yield _issue(
+                IssueCode.LANGUAGE_NOT_APPROVED,
+                E,
+                f"language {code}",
+                f"'{code}' is {lang.status.value}, not approved; it cannot launch (D-07).",
+                "Finish back-translation and piloting, then approve it.",
+                True,
+            )
 
 
 def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issue]:
@@ -764,22 +1002,33 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
             variant = item.label_bands.get(band)
             langs = [lang for lang in item.label if variant is None or lang not in variant]
             if langs:
-                yield _issue(IssueCode.MISSING_BAND_VARIANT, W, _loc(item, f"label[{band}]"),
-                             f"The item is not shared across bands but has no band-{band} "
-                             f"wording in {', '.join(langs)} (D-01).",
-                             "Add the band variant, or mark the item shared.", True)
+                yield _issue(
+                    IssueCode.MISSING_BAND_VARIANT,
+                    W,
+                    _loc(item, f"label[{band}]"),
+                    f"The item is not shared across bands but has no band-{band} wording in {', '.join(langs)} (D-01).",
+                    "Add the band variant, or mark the item shared.",
+                    True,
+                )
     # D-04 audio
     for lang in inst.approved_languages:
-        missing = [i.name for i in inst.items
-                   if (i.type.answerable or i.type is ItemType.NOTE) and lang.code not in
-                   i.media.audio]
+        missing = [
+            i.name
+            for i in inst.items
+            if (i.type.answerable or i.type is ItemType.NOTE) and lang.code not in i.media.audio
+        ]
         if missing:
             tts = inst.settings.audio_fallback == "tts"
-            yield _issue(IssueCode.MISSING_AUDIO, W, f"language {lang.code}",
-                         f"{len(missing)} item(s) have no recorded audio in '{lang.code}'"
-                         + (" (text-to-speech reads them)" if tts else "")
-                         + f": {_few(missing)}.",
-                         "Record audio for each item and option (D-04).", not tts)
+            yield _issue(
+                IssueCode.MISSING_AUDIO,
+                W,
+                f"language {lang.code}",
+                f"{len(missing)} item(s) have no recorded audio in '{lang.code}'"
+                + (" (text-to-speech reads them)" if tts else "")
+                + f": {_few(missing)}.",
+                "Record audio for each item and option (D-04).",
+                not tts,
+            )
     # D-05 time budget
     for band in codes:
         budget = inst.settings.time_budget.get(band)
@@ -787,10 +1036,14 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
             continue
         minutes = estimate_minutes(inst, band, research)
         if minutes > budget:
-            yield _issue(IssueCode.OVER_TIME_BUDGET, W, f"band {band}",
-                         f"Estimated {minutes:.1f} minutes; the budget is {budget} (D-05).",
-                         "Remove or shorten items for this band, or record an override reason.",
-                         True)
+            yield _issue(
+                IssueCode.OVER_TIME_BUDGET,
+                W,
+                f"band {band}",
+                f"Estimated {minutes:.1f} minutes; the budget is {budget} (D-05).",
+                "Remove or shorten items for this band, or record an override reason.",
+                True,
+            )
     # D-03 scales
     for item in inst.items:
         if item.type not in (ItemType.LIKERT, ItemType.MATRIX):
@@ -802,20 +1055,32 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
             want = 3 if band == codes[0] else 5
             ok_sizes = (3,) if band == codes[0] else (4, 5)
             if choices and len(choices) not in ok_sizes:
-                yield _issue(IssueCode.LIKERT_SCALE, W, _loc(item, f"scale[{band}]"),
-                             f"Band {band} sees a {len(choices)}-point scale; use {want} points "
-                             "(D-03).", "Add a band_choices entry with the right scale.")
+                yield _issue(
+                    IssueCode.LIKERT_SCALE,
+                    W,
+                    _loc(item, f"scale[{band}]"),
+                    f"Band {band} sees a {len(choices)}-point scale; use {want} points (D-03).",
+                    "Add a band_choices entry with the right scale.",
+                )
             if band == codes[0] and choices and not all(c.media.image for c in choices):
-                yield _issue(IssueCode.LIKERT_SCALE, W, _loc(item, f"scale[{band}]"),
-                             "The youngest band's scale should show faces with the text.",
-                             "Use a 3-point list whose choices have face images.")
+                yield _issue(
+                    IssueCode.LIKERT_SCALE,
+                    W,
+                    _loc(item, f"scale[{band}]"),
+                    "The youngest band's scale should show faces with the text.",
+                    "Use a 3-point list whose choices have face images.",
+                )
     # a pre-filled answer is one the child did not give
     for item in inst.items:
         if item.default not in (None, "") and item.type.answerable:
-            yield _issue(IssueCode.DEFAULT_ANSWER, W, _loc(item, "default"),
-                         "A default pre-fills an answer the child did not choose; Sauti "
-                         "stores only answers children give (S-04).",
-                         "Remove the default.")
+            yield _issue(
+                IssueCode.DEFAULT_ANSWER,
+                W,
+                _loc(item, "default"),
+                "A default pre-fills an answer the child did not choose; Sauti "
+                "stores only answers children give (S-04).",
+                "Remove the default.",
+            )
     # D-02 wording (English only)
     if "en" in inst.language_codes:
         yield from _check_wording(inst)
@@ -844,23 +1109,39 @@ def _check_wording(inst: Instrument) -> Iterator[Issue]:
                 if found:
                     jargon_bands[band] = found
         if over:
-            yield _issue(IssueCode.READING_LEVEL, W, _loc(item, "label"),
-                         f"Reading level above target for band(s) {', '.join(over)} (D-02).",
-                         "Use shorter words and sentences, or add a band variant.")
+            yield _issue(
+                IssueCode.READING_LEVEL,
+                W,
+                _loc(item, "label"),
+                f"Reading level above target for band(s) {', '.join(over)} (D-02).",
+                "Use shorter words and sentences, or add a band variant.",
+            )
         for band, words in jargon_bands.items():
-            yield _issue(IssueCode.JARGON, W, _loc(item, f"label[{band}]"),
-                         f"Band {band} wording uses jargon: {', '.join(sorted(words))}.",
-                         "Use everyday words (for example 'tell' instead of 'disclose').")
+            yield _issue(
+                IssueCode.JARGON,
+                W,
+                _loc(item, f"label[{band}]"),
+                f"Band {band} wording uses jargon: {', '.join(sorted(words))}.",
+                "Use everyday words (for example 'tell' instead of 'disclose').",
+            )
         label = item.label_for("en")
         negation = _NEGATION_RE.search(label) if label else None
         if negation:
-            yield _issue(IssueCode.NEGATION, W, _loc(item, "label"),
-                         f"The question uses a negation ({negation.group()}).",
-                         "Ask it the positive way if you can; avoid double negatives.")
+            yield _issue(
+                IssueCode.NEGATION,
+                W,
+                _loc(item, "label"),
+                f"The question uses a negation ({negation.group()}).",
+                "Ask it the positive way if you can; avoid double negatives.",
+            )
         if label and _DOUBLE_BARREL_RE.search(label):
-            yield _issue(IssueCode.DOUBLE_BARRELLED, W, _loc(item, "label"),
-                         "The question may ask two things at once.",
-                         "Split it into two items.")
+            yield _issue(
+                IssueCode.DOUBLE_BARRELLED,
+                W,
+                _loc(item, "label"),
+                "The question may ask two things at once.",
+                "Split it into two items.",
+            )
 
 
 def validate(
@@ -917,8 +1198,11 @@ def validate(
         issues += _check_translations(instrument, launch)
         issues += _check_design(instrument, research_mode)
     elif launch:
-        issues += [i for i in _check_translations(instrument, launch)
-                   if i.code in (IssueCode.LANGUAGE_NOT_APPROVED, IssueCode.LANGUAGE_UNKNOWN)]
+        issues += [
+            i
+            for i in _check_translations(instrument, launch)
+            if i.code in (IssueCode.LANGUAGE_NOT_APPROVED, IssueCode.LANGUAGE_UNKNOWN)
+        ]
     return Report(tuple(issues))
 
 
@@ -948,11 +1232,14 @@ def approve_language(
     from instruments.errors import InstrumentError
 
     candidate = instrument.with_language_status(code, LanguageStatus.APPROVED)
-    report = validate(candidate, launch_languages=[code], research_mode=research_mode,
-                      ethics_reference=ethics_reference)
-    blockers = [i for i in report.approval_blockers
-                if i.severity is Severity.ERROR
-                or not i.location.startswith("language ") or i.location == f"language {code}"]
+    report = validate(
+        candidate, launch_languages=[code], research_mode=research_mode, ethics_reference=ethics_reference
+    )
+    blockers = [
+        i
+        for i in report.approval_blockers
+        if i.severity is Severity.ERROR or not i.location.startswith("language ") or i.location == f"language {code}"
+    ]
     if blockers:
         raise InstrumentError(blockers)
     return candidate

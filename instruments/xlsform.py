@@ -132,15 +132,26 @@ MAX_LINE_CHARS = 100_000
 #: Parts that carry other files or controls: a questionnaire never needs them.
 _ACTIVE_PARTS = re.compile(r"(^|/)(activeX/|embeddings/)", re.IGNORECASE)
 #: Macro parts: never run or read (the sheets are read as plain data), only reported.
-_MACRO_PARTS = re.compile(r"(^|/)(vbaProject[^/]*\.bin|vbaData\.xml|vbaProjectSignature[^/]*)$",
-                          re.IGNORECASE)
+_MACRO_PARTS = re.compile(r"(^|/)(vbaProject[^/]*\.bin|vbaData\.xml|vbaProjectSignature[^/]*)$", re.IGNORECASE)
 
 E, W = Severity.ERROR, Severity.WARNING
 FIX_XLSFORM = "See https://xlsform.org/en/ for the expected layout."
 
 _SUPPORTED_TYPES = {
-    "select_one", "select one", "select_multiple", "select multiple", "select all that apply",
-    "rank", "text", "string", "integer", "int", "decimal", "range", "note", "calculate",
+    "select_one",
+    "select one",
+    "select_multiple",
+    "select multiple",
+    "select all that apply",
+    "rank",
+    "text",
+    "string",
+    "integer",
+    "int",
+    "decimal",
+    "range",
+    "note",
+    "calculate",
 }
 _GROUP_BEGIN = {"begin group", "begin_group"}
 _GROUP_END = {"end group", "end_group"}
@@ -148,31 +159,103 @@ _REPEAT_BEGIN = {"begin repeat", "begin_repeat"}
 _REPEAT_END = {"end repeat", "end_repeat"}
 _LOOPED = {"begin looped group", "end looped group", "looped group"}
 _KNOWN_SURVEY_COLUMNS = {
-    "type", "name", "label", "hint", "relevant", "relevance", "constraint",
-    "constraint_message", "constraint message", "required", "appearance", "choice_filter",
-    "choice filter", "default", "calculation", "parameters", "media", "image", "audio",
-    "sensitivity", "min_band", "max_band", "research_only", "max_choices", "allow_dont_know",
-    "shared", "band_choices", "matrix_rows", "minutes", "notice", "skippable",
-    "sauti_context", "repeat_count", "max_repeats",
+    "type",
+    "name",
+    "label",
+    "hint",
+    "relevant",
+    "relevance",
+    "constraint",
+    "constraint_message",
+    "constraint message",
+    "required",
+    "appearance",
+    "choice_filter",
+    "choice filter",
+    "default",
+    "calculation",
+    "parameters",
+    "media",
+    "image",
+    "audio",
+    "sensitivity",
+    "min_band",
+    "max_band",
+    "research_only",
+    "max_choices",
+    "allow_dont_know",
+    "shared",
+    "band_choices",
+    "matrix_rows",
+    "minutes",
+    "notice",
+    "skippable",
+    "sauti_context",
+    "repeat_count",
+    "max_repeats",
 }
 _LANG_RE = re.compile(r"^\s*(?P<name>.*?)\s*\((?P<code>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\)\s*$")
 _KNOWN_LANGUAGE_NAMES = {
-    "english": "en", "french": "fr", "français": "fr", "francais": "fr", "spanish": "es",
-    "español": "es", "espanol": "es", "arabic": "ar", "العربية": "ar", "swahili": "sw",
-    "kiswahili": "sw", "portuguese": "pt", "português": "pt", "hindi": "hi", "bengali": "bn",
-    "russian": "ru", "chinese": "zh", "german": "de", "deutsch": "de", "italian": "it",
-    "amharic": "am", "somali": "so", "hausa": "ha", "yoruba": "yo", "igbo": "ig", "zulu": "zu",
-    "ukrainian": "uk", "turkish": "tr", "urdu": "ur", "farsi": "fa", "persian": "fa",
-    "dari": "prs", "pashto": "ps", "nepali": "ne", "burmese": "my", "tagalog": "tl",
-    "indonesian": "id", "kinyarwanda": "rw", "luganda": "lg", "tigrinya": "ti", "oromo": "om",
+    "english": "en",
+    "french": "fr",
+    "français": "fr",
+    "francais": "fr",
+    "spanish": "es",
+    "español": "es",
+    "espanol": "es",
+    "arabic": "ar",
+    "العربية": "ar",
+    "swahili": "sw",
+    "kiswahili": "sw",
+    "portuguese": "pt",
+    "português": "pt",
+    "hindi": "hi",
+    "bengali": "bn",
+    "russian": "ru",
+    "chinese": "zh",
+    "german": "de",
+    "deutsch": "de",
+    "italian": "it",
+    "amharic": "am",
+    "somali": "so",
+    "hausa": "ha",
+    "yoruba": "yo",
+    "igbo": "ig",
+    "zulu": "zu",
+    "ukrainian": "uk",
+    "turkish": "tr",
+    "urdu": "ur",
+    "farsi": "fa",
+    "persian": "fa",
+    "dari": "prs",
+    "pashto": "ps",
+    "nepali": "ne",
+    "burmese": "my",
+    "tagalog": "tl",
+    "indonesian": "id",
+    "kinyarwanda": "rw",
+    "luganda": "lg",
+    "tigrinya": "ti",
+    "oromo": "om",
 }
 _FIELD_COLUMNS = {
-    "relevance": "relevant", "label": "label", "hint": "hint", "constraint": "constraint",
-    "constraint_message": "constraint_message", "choice_filter": "choice_filter",
-    "calculation": "calculation", "choices": "type", "min_band": "min_band",
-    "max_band": "max_band", "sensitivity": "sensitivity", "max_choices": "max_choices",
-    "parameters": "parameters", "rows": "matrix_rows", "band_choices": "band_choices",
-    "label_bands": "label_<band>", "hint_bands": "hint_<band>",
+    "relevance": "relevant",
+    "label": "label",
+    "hint": "hint",
+    "constraint": "constraint",
+    "constraint_message": "constraint_message",
+    "choice_filter": "choice_filter",
+    "calculation": "calculation",
+    "choices": "type",
+    "min_band": "min_band",
+    "max_band": "max_band",
+    "sensitivity": "sensitivity",
+    "max_choices": "max_choices",
+    "parameters": "parameters",
+    "rows": "matrix_rows",
+    "band_choices": "band_choices",
+    "label_bands": "label_<band>",
+    "hint_bands": "hint_<band>",
 }
 _TRUE = {"yes", "true", "true()", "1", "y"}
 _FALSE = {"", "no", "false", "false()", "0", "n"}
@@ -187,9 +270,7 @@ def _err(code: IssueCode, location: str, message: str, fix: str = FIX_XLSFORM) -
     return InstrumentError.single(code, location, message, fix)
 
 
-def _read_source(
-    source: str | os.PathLike[str] | bytes | BinaryIO, file_type: str | None
-) -> tuple[bytes, str, str]:
+def _read_source(source: str | os.PathLike[str] | bytes | BinaryIO, file_type: str | None) -> tuple[bytes, str, str]:
     """Return (data, file_type, origin)."""
     origin = "<upload>"
     if isinstance(source, str) and "\n" in source:
@@ -201,8 +282,9 @@ def _read_source(
         try:
             size = path.stat().st_size
         except OSError as exc:
-            raise _err(IssueCode.FILE_UNREADABLE, origin,
-                       f"The file cannot be read: {exc.strerror}.", "Check the path.") from None
+            raise _err(
+                IssueCode.FILE_UNREADABLE, origin, f"The file cannot be read: {exc.strerror}.", "Check the path."
+            ) from None
         if size > MAX_XLSFORM_BYTES:
             raise _too_large(origin, size)
         data = path.read_bytes()
@@ -213,23 +295,28 @@ def _read_source(
         try:
             data = source.read(MAX_XLSFORM_BYTES + 1)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a clear error
-            raise _err(IssueCode.FILE_UNREADABLE, origin, f"The upload cannot be read: {exc}.",
-                       "Upload the file again.") from None
+            raise _err(
+                IssueCode.FILE_UNREADABLE, origin, f"The upload cannot be read: {exc}.", "Upload the file again."
+            ) from None
         origin = Path(getattr(source, "name", "") or "<upload>").name
         if isinstance(data, str):
             data = _encode(data, origin)
     if len(data) > MAX_XLSFORM_BYTES:
         raise _too_large(origin, len(data))
     if not data.strip():
-        raise _err(IssueCode.FILE_UNREADABLE, origin, "The file is empty.",
-                   "Upload an XLSForm (.xlsx, .xls, .csv or .md).")
+        raise _err(
+            IssueCode.FILE_UNREADABLE, origin, "The file is empty.", "Upload an XLSForm (.xlsx, .xls, .csv or .md)."
+        )
     file_type = (file_type or _sniff(data)).lower().lstrip(".")
     if file_type == "xlsm":
         file_type = "xlsx"
     if file_type not in ("xlsx", "xls", "csv", "md"):
-        raise _err(IssueCode.FILE_TYPE_UNSUPPORTED, origin,
-                   f"'.{file_type}' files are not XLSForms.",
-                   "Upload .xlsx, .xls, .csv or .md (or a native .yaml instrument).")
+        raise _err(
+            IssueCode.FILE_TYPE_UNSUPPORTED,
+            origin,
+            f"'.{file_type}' files are not XLSForms.",
+            "Upload .xlsx, .xls, .csv or .md (or a native .yaml instrument).",
+        )
     return data, file_type, origin
 
 
@@ -237,15 +324,21 @@ def _encode(text: str, origin: str) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise _err(IssueCode.FILE_UNREADABLE, origin,
-                   f"The text holds an invalid character at position {exc.start}.",
-                   "Save the form as UTF-8 text.") from None
+        raise _err(
+            IssueCode.FILE_UNREADABLE,
+            origin,
+            f"The text holds an invalid character at position {exc.start}.",
+            "Save the form as UTF-8 text.",
+        ) from None
 
 
 def _too_large(origin: str, size: int) -> InstrumentError:
-    return _err(IssueCode.FILE_TOO_LARGE, origin,
-                f"The file is {size:,} bytes; the limit is {MAX_XLSFORM_BYTES:,}.",
-                "Remove unused sheets, images and formatting, or split the form.")
+    return _err(
+        IssueCode.FILE_TOO_LARGE,
+        origin,
+        f"The file is {size:,} bytes; the limit is {MAX_XLSFORM_BYTES:,}.",
+        "Remove unused sheets, images and formatting, or split the form.",
+    )
 
 
 def _sniff(data: bytes) -> str:
@@ -273,22 +366,35 @@ def _precheck(data: bytes, file_type: str, origin: str) -> list[Issue]:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise _err(IssueCode.FILE_UNREADABLE, origin,
-                       f"The file is not UTF-8 text (byte {exc.start}).",
-                       "Save the CSV/Markdown file as UTF-8.") from None
+            raise _err(
+                IssueCode.FILE_UNREADABLE,
+                origin,
+                f"The file is not UTF-8 text (byte {exc.start}).",
+                "Save the CSV/Markdown file as UTF-8.",
+            ) from None
         lines = text.count("\n") + 1
         if lines > _MAX_TEXT_LINES:
-            raise _err(IssueCode.TOO_MANY_ROWS, origin,
-                       f"The file has {lines:,} lines; the limit is {_MAX_TEXT_LINES:,}.",
-                       "Remove unused rows or split the form.")
+            raise _err(
+                IssueCode.TOO_MANY_ROWS,
+                origin,
+                f"The file has {lines:,} lines; the limit is {_MAX_TEXT_LINES:,}.",
+                "Remove unused rows or split the form.",
+            )
         if "\x00" in text:
-            raise _err(IssueCode.FILE_UNREADABLE, origin, "The file contains binary data.",
-                       "Upload the XLSForm itself, saved as .xlsx, .csv or .md.")
+            raise _err(
+                IssueCode.FILE_UNREADABLE,
+                origin,
+                "The file contains binary data.",
+                "Upload the XLSForm itself, saved as .xlsx, .csv or .md.",
+            )
         longest = max(len(line) for line in text.splitlines() or [""])
         if longest > MAX_LINE_CHARS:
-            raise _err(IssueCode.FILE_UNREADABLE, origin,
-                       f"A line has {longest:,} characters; the limit is {MAX_LINE_CHARS:,}.",
-                       "Shorten the long labels or hints.")
+            raise _err(
+                IssueCode.FILE_UNREADABLE,
+                origin,
+                f"A line has {longest:,} characters; the limit is {MAX_LINE_CHARS:,}.",
+                "Shorten the long labels or hints.",
+            )
     return []
 
 
@@ -301,32 +407,47 @@ def _precheck_xlsx(data: bytes, origin: str) -> list[Issue]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise _err(IssueCode.FILE_UNREADABLE, origin,
-                   f"The file is not a readable .xlsx workbook ({exc}).",
-                   "Open it in a spreadsheet program and save it again as .xlsx.") from None
+        raise _err(
+            IssueCode.FILE_UNREADABLE,
+            origin,
+            f"The file is not a readable .xlsx workbook ({exc}).",
+            "Open it in a spreadsheet program and save it again as .xlsx.",
+        ) from None
     if len(infos) > MAX_ZIP_ENTRIES:
-        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                   f"The workbook has {len(infos)} parts; the limit is {MAX_ZIP_ENTRIES}.",
-                   "Save the form as a plain .xlsx without embedded objects.")
+        raise _err(
+            IssueCode.ARCHIVE_UNSAFE,
+            origin,
+            f"The workbook has {len(infos)} parts; the limit is {MAX_ZIP_ENTRIES}.",
+            "Save the form as a plain .xlsx without embedded objects.",
+        )
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                   f"The workbook unpacks to {total:,} bytes; the limit is "
-                   f"{MAX_UNCOMPRESSED_BYTES:,} (a zip bomb?).",
-                   "Upload the real form; remove huge or hidden sheets.")
+        raise _err(
+            IssueCode.ARCHIVE_UNSAFE,
+            origin,
+            f"The workbook unpacks to {total:,} bytes; the limit is {MAX_UNCOMPRESSED_BYTES:,} (a zip bomb?).",
+            "Upload the real form; remove huge or hidden sheets.",
+        )
     for info in infos:
         ratio = info.file_size // max(1, info.compress_size)
         if info.file_size > 1_000_000 and ratio > MAX_COMPRESSION_RATIO:
-            raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                       f"The part {info.filename} is compressed {ratio}:1, which only zip "
-                       "bombs do.", "Upload the real form.")
+            raise _err(
+                IssueCode.ARCHIVE_UNSAFE,
+                origin,
+                f"The part {info.filename} is compressed {ratio}:1, which only zip bombs do.",
+                "Upload the real form.",
+            )
     for info in infos:
         _check_member(info, origin)
     names = {i.filename for i in infos}
     macros = sorted(n for n in names if _MACRO_PARTS.search(n))
     if "xl/workbook.xml" not in names:
-        raise _err(IssueCode.FILE_UNREADABLE, origin, "The file is a zip but not an .xlsx "
-                   "workbook (no xl/workbook.xml).", "Save the form as .xlsx.")
+        raise _err(
+            IssueCode.FILE_UNREADABLE,
+            origin,
+            "The file is a zip but not an .xlsx workbook (no xl/workbook.xml).",
+            "Save the form as .xlsx.",
+        )
     try:
         for info in infos:
             if not info.filename.endswith((".xml", ".rels", ".vml")):
@@ -340,21 +461,33 @@ def _precheck_xlsx(data: bytes, origin: str) -> list[Issue]:
             if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
                 continue
             survey = info.filename in survey_parts
-            if _scan_xml_part(archive, info, origin, MAX_ROWS + 1 if survey else MAX_CHOICE_ROWS,
-                              "survey sheet" if survey else "") and not macros:
+            if (
+                _scan_xml_part(
+                    archive, info, origin, MAX_ROWS + 1 if survey else MAX_CHOICE_ROWS, "survey sheet" if survey else ""
+                )
+                and not macros
+            ):
                 macros = [info.filename]
     except InstrumentError:
         raise
     except Exception as exc:  # noqa: BLE001 - corrupt archives raise many kinds
-        raise _err(IssueCode.FILE_UNREADABLE, origin,
-                   f"The workbook is damaged ({type(exc).__name__}).",
-                   "Open it in a spreadsheet program and save it again.") from None
+        raise _err(
+            IssueCode.FILE_UNREADABLE,
+            origin,
+            f"The workbook is damaged ({type(exc).__name__}).",
+            "Open it in a spreadsheet program and save it again.",
+        ) from None
     if not macros:
         return []
-    return [Issue(IssueCode.UNSUPPORTED_COLUMN, W, origin,
-                  "The workbook is macro-enabled; its macros were ignored (never run) and "
-                  "only its sheets were read.",
-                  "Nothing to do; to silence this, save the form as a plain .xlsx workbook.")]
+    return [
+        Issue(
+            IssueCode.UNSUPPORTED_COLUMN,
+            W,
+            origin,
+            "The workbook is macro-enabled; its macros were ignored (never run) and only its sheets were read.",
+            "Nothing to do; to silence this, save the form as a plain .xlsx workbook.",
+        )
+    ]
 
 
 def _check_member(info: zipfile.ZipInfo, origin: str) -> None:
@@ -362,18 +495,26 @@ def _check_member(info: zipfile.ZipInfo, origin: str) -> None:
     name = info.filename
     parts = name.replace("\\", "/").split("/")
     if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                   f"The workbook holds a part with an unsafe name ({name[:80]!r}).",
-                   "Upload a workbook saved by a spreadsheet program.")
+        raise _err(
+            IssueCode.ARCHIVE_UNSAFE,
+            origin,
+            f"The workbook holds a part with an unsafe name ({name[:80]!r}).",
+            "Upload a workbook saved by a spreadsheet program.",
+        )
     if info.create_system == 3 and ((info.external_attr >> 16) & 0o170000) == 0o120000:
-        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                   f"The part {name[:80]} is a symbolic link, which workbooks never hold.",
-                   "Upload a workbook saved by a spreadsheet program.")
+        raise _err(
+            IssueCode.ARCHIVE_UNSAFE,
+            origin,
+            f"The part {name[:80]} is a symbolic link, which workbooks never hold.",
+            "Upload a workbook saved by a spreadsheet program.",
+        )
     if _ACTIVE_PARTS.search(name):
-        raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                   f"The workbook contains embedded objects or controls ({name[:80]}); "
-                   "questionnaires never need them.",
-                   "Save the form as a plain .xlsx without embedded objects.")
+        raise _err(
+            IssueCode.ARCHIVE_UNSAFE,
+            origin,
+            f"The workbook contains embedded objects or controls ({name[:80]}); questionnaires never need them.",
+            "Save the form as a plain .xlsx without embedded objects.",
+        )
 
 
 def _survey_parts(archive: zipfile.ZipFile, names: set[str]) -> set[str]:
@@ -389,8 +530,7 @@ def _survey_parts(archive: zipfile.ZipFile, names: set[str]) -> set[str]:
     targets = {r.get("Id"): str(r.get("Target") or "") for r in rels}
     parts = set()
     for sheet in book.iter():
-        if not str(sheet.tag).endswith("}sheet") or str(sheet.get("name", "")).strip().lower() != (
-                "survey"):
+        if not str(sheet.tag).endswith("}sheet") or str(sheet.get("name", "")).strip().lower() != ("survey"):
             continue
         rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
         target = targets.get(rid, "")
@@ -398,8 +538,9 @@ def _survey_parts(archive: zipfile.ZipFile, names: set[str]) -> set[str]:
     return parts
 
 
-def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str,
-                   max_rows: int = MAX_CHOICE_ROWS, sheet: str = "") -> bool:
+def _scan_xml_part(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str, max_rows: int = MAX_CHOICE_ROWS, sheet: str = ""
+) -> bool:
     """Refuse DTDs, entities and oversized sheets; True when the part says "macro-enabled"."""
     macro_enabled = False
     is_sheet = info.filename.startswith("xl/worksheets/")
@@ -413,30 +554,35 @@ def _scan_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str,
                 break
             read += len(chunk)
             if read > MAX_UNCOMPRESSED_BYTES:
-                raise _err(IssueCode.ARCHIVE_UNSAFE, origin,
-                           f"The part {info.filename} unpacks beyond the size limit.",
-                           "Upload the real form.")
+                raise _err(
+                    IssueCode.ARCHIVE_UNSAFE,
+                    origin,
+                    f"The part {info.filename} unpacks beyond the size limit.",
+                    "Upload the real form.",
+                )
             window = tail + chunk
             upper = window.upper()
             if info.filename == "[Content_Types].xml" and b"MACROENABLED" in upper:
                 macro_enabled = True
             if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
-                raise _err(IssueCode.XML_UNSAFE, origin,
-                           f"The part {info.filename} declares a DTD or entities, which "
-                           "spreadsheets never need (an XXE or entity-expansion attack?).",
-                           "Save the form again from a spreadsheet program.")
+                raise _err(
+                    IssueCode.XML_UNSAFE,
+                    origin,
+                    f"The part {info.filename} declares a DTD or entities, which "
+                    "spreadsheets never need (an XXE or entity-expansion attack?).",
+                    "Save the form again from a spreadsheet program.",
+                )
             if is_sheet:
-                rows += window.count(b"<row ") + window.count(b"<row>") - (
-                    tail.count(b"<row ") + tail.count(b"<row>"))
-                cells += window.count(b"<c ") + window.count(b"<c>") - (
-                    tail.count(b"<c ") + tail.count(b"<c>"))
-                if (rows > max_rows or cells > MAX_CELLS
-                        or cells > MAX_CELLS_PER_ROW * max(rows, 1)):
-                    raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {sheet or info.filename}",
-                               f"A sheet has more than {max_rows - bool(sheet):,} rows, "
-                               f"{MAX_CELLS:,} cells or {MAX_CELLS_PER_ROW:,} cells in a row.",
-                               "Delete unused rows and columns (including formatted empty "
-                               "ones) or split the form.")
+                rows += window.count(b"<row ") + window.count(b"<row>") - (tail.count(b"<row ") + tail.count(b"<row>"))
+                cells += window.count(b"<c ") + window.count(b"<c>") - (tail.count(b"<c ") + tail.count(b"<c>"))
+                if rows > max_rows or cells > MAX_CELLS or cells > MAX_CELLS_PER_ROW * max(rows, 1):
+                    raise _err(
+                        IssueCode.TOO_MANY_ROWS,
+                        f"{origin}, {sheet or info.filename}",
+                        f"A sheet has more than {max_rows - bool(sheet):,} rows, "
+                        f"{MAX_CELLS:,} cells or {MAX_CELLS_PER_ROW:,} cells in a row.",
+                        "Delete unused rows and columns (including formatted empty ones) or split the form.",
+                    )
             tail = chunk[-16:]
     return macro_enabled
 
@@ -450,19 +596,26 @@ def _precheck_xls(data: bytes, origin: str) -> None:
             for index in range(book.nsheets):
                 sheet = book.sheet_by_index(index)
                 if sheet.nrows > MAX_CHOICE_ROWS or sheet.nrows * sheet.ncols > MAX_CELLS:
-                    raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, sheet {sheet.name}",
-                               f"The sheet has {sheet.nrows:,} rows and {sheet.ncols:,} columns; "
-                               f"the limits are {MAX_CHOICE_ROWS:,} rows and {MAX_CELLS:,} "
-                               "cells.", "Delete unused rows or split the form.")
+                    raise _err(
+                        IssueCode.TOO_MANY_ROWS,
+                        f"{origin}, sheet {sheet.name}",
+                        f"The sheet has {sheet.nrows:,} rows and {sheet.ncols:,} columns; "
+                        f"the limits are {MAX_CHOICE_ROWS:,} rows and {MAX_CELLS:,} "
+                        "cells.",
+                        "Delete unused rows or split the form.",
+                    )
                 book.unload_sheet(index)
         finally:
             book.release_resources()
     except InstrumentError:
         raise
     except Exception as exc:  # noqa: BLE001 - xlrd raises many kinds on bad files
-        raise _err(IssueCode.FILE_UNREADABLE, origin,
-                   f"The file is not a readable .xls workbook ({type(exc).__name__}: {exc}).",
-                   "Open it in a spreadsheet program and save it as .xlsx.") from None
+        raise _err(
+            IssueCode.FILE_UNREADABLE,
+            origin,
+            f"The file is not a readable .xls workbook ({type(exc).__name__}: {exc}).",
+            "Open it in a spreadsheet program and save it as .xlsx.",
+        ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -508,25 +661,37 @@ def _screen_rows(
     choices = list(definition.choices or [])
     for sheet, rows, limit, fix in (
         ("survey", survey, MAX_ROWS, "Delete unused rows or split the form."),
-        ("choices", choices, MAX_CHOICE_ROWS, "Delete unused rows, or keep only the places "
-         "the consultation needs in a long list."),
+        (
+            "choices",
+            choices,
+            MAX_CHOICE_ROWS,
+            "Delete unused rows, or keep only the places the consultation needs in a long list.",
+        ),
     ):
         if len(rows) > limit:
-            raise _err(IssueCode.TOO_MANY_ROWS, f"{origin}, {sheet} sheet, row {limit + 2}",
-                       f"The {sheet} sheet has {len(rows):,} rows; the limit is {limit:,}.",
-                       fix)
-    for sheet, rows in (("survey", survey), ("choices", choices),
-                        ("settings", list(definition.settings or []))):
+            raise _err(
+                IssueCode.TOO_MANY_ROWS,
+                f"{origin}, {sheet} sheet, row {limit + 2}",
+                f"The {sheet} sheet has {len(rows):,} rows; the limit is {limit:,}.",
+                fix,
+            )
+    for sheet, rows in (("survey", survey), ("choices", choices), ("settings", list(definition.settings or []))):
         for index, row in enumerate(rows):
             longest = _longest_text(row)
             if longest > MAX_CELL_CHARS:
-                raise _err(IssueCode.XLSFORM_INVALID, f"{origin}, {sheet} sheet, row {index + 2}",
-                           f"A cell has {longest:,} characters; the limit is {MAX_CELL_CHARS:,}.",
-                           "Shorten the label or hint; long explanations belong in a notice.")
+                raise _err(
+                    IssueCode.XLSFORM_INVALID,
+                    f"{origin}, {sheet} sheet, row {index + 2}",
+                    f"A cell has {longest:,} characters; the limit is {MAX_CELL_CHARS:,}.",
+                    "Shorten the label or hint; long explanations belong in a notice.",
+                )
     if not survey:
-        raise _err(IssueCode.MISSING_SHEET, origin,
-                   "The form has no 'survey' sheet (or it is empty).",
-                   "Add a sheet called 'survey' with type, name and label columns.")
+        raise _err(
+            IssueCode.MISSING_SHEET,
+            origin,
+            "The form has no 'survey' sheet (or it is empty).",
+            "Add a sheet called 'survey' with type, name and label columns.",
+        )
     bands = {b.lower() for b in band_codes}
     repeats, unsupported, required = [], defaultdict(list), []
     dropped: dict[str, int] = {}
@@ -540,8 +705,7 @@ def _screen_rows(
         if base in _LOOPED or base.startswith("begin looped"):
             repeats.append(rownum)
             continue
-        if base not in _SUPPORTED_TYPES and base not in _GROUP_BEGIN | _GROUP_END | (
-                _REPEAT_BEGIN | _REPEAT_END):
+        if base not in _SUPPORTED_TYPES and base not in _GROUP_BEGIN | _GROUP_END | (_REPEAT_BEGIN | _REPEAT_END):
             unsupported[str(raw_type).split()[0]].append(rownum)
             if row.get("name") not in (None, ""):
                 dropped[str(row["name"]).strip()] = rownum
@@ -562,37 +726,59 @@ def _screen_rows(
                 continue
             unknown_columns[str(header)].append(rownum)
     if repeats:
-        errors.append(Issue(
-            IssueCode.REPEAT_UNSUPPORTED, E, f"{origin}, survey sheet, rows {_rows_text(repeats)}",
-            "Looped groups are not supported.",
-            "Write the looped group as begin repeat/end repeat rows, or as a fixed list of "
-            "items."))
+        errors.append(
+            Issue(
+                IssueCode.REPEAT_UNSUPPORTED,
+                E,
+                f"{origin}, survey sheet, rows {_rows_text(repeats)}",
+                "Looped groups are not supported.",
+                "Write the looped group as begin repeat/end repeat rows, or as a fixed list of items.",
+            )
+        )
     for raw_type, rows in unsupported.items():
-        warnings.append(Issue(
-            IssueCode.UNSUPPORTED_TYPE, W,
-            f"{origin}, survey sheet, column type, rows {_rows_text(rows)}",
-            f"The type '{raw_type}' is not supported (Sauti asks children no dates, locations, "
-            "photos, recordings or device metadata); these rows were left out.",
-            "Remove the rows, or replace them with a supported type."))
+        warnings.append(
+            Issue(
+                IssueCode.UNSUPPORTED_TYPE,
+                W,
+                f"{origin}, survey sheet, column type, rows {_rows_text(rows)}",
+                f"The type '{raw_type}' is not supported (Sauti asks children no dates, locations, "
+                "photos, recordings or device metadata); these rows were left out.",
+                "Remove the rows, or replace them with a supported type.",
+            )
+        )
     if required:
         location = f"{origin}, survey sheet, column required, rows {_rows_text(required)}"
         if strict_required:
-            errors.append(Issue(
-                IssueCode.REQUIRED_ITEM, E, location,
-                "Items are marked required, but nothing a child answers may be mandatory "
-                "(S-04).", "Clear the 'required' column."))
+            errors.append(
+                Issue(
+                    IssueCode.REQUIRED_ITEM,
+                    E,
+                    location,
+                    "Items are marked required, but nothing a child answers may be mandatory (S-04).",
+                    "Clear the 'required' column.",
+                )
+            )
         else:
-            warnings.append(Issue(
-                IssueCode.REQUIRED_DROPPED, W, location,
-                "'required' was dropped: nothing a child answers may be mandatory (S-04); "
-                "every item offers \"I'd rather not say\".",
-                "Clear the 'required' column to silence this warning."))
+            warnings.append(
+                Issue(
+                    IssueCode.REQUIRED_DROPPED,
+                    W,
+                    location,
+                    "'required' was dropped: nothing a child answers may be mandatory (S-04); "
+                    'every item offers "I\'d rather not say".',
+                    "Clear the 'required' column to silence this warning.",
+                )
+            )
     for header, rows in unknown_columns.items():
-        warnings.append(Issue(
-            IssueCode.UNSUPPORTED_COLUMN, W,
-            f"{origin}, survey sheet, column {header}, rows {_rows_text(rows)}",
-            f"The column '{header}' is not used by Sauti and was ignored.",
-            "Remove the column if it is not needed."))
+        warnings.append(
+            Issue(
+                IssueCode.UNSUPPORTED_COLUMN,
+                W,
+                f"{origin}, survey sheet, column {header}, rows {_rows_text(rows)}",
+                f"The column '{header}' is not used by Sauti and was ignored.",
+                "Remove the column if it is not needed.",
+            )
+        )
     settings_row = (definition.settings or [{}])[0] or {}
     allow_duplicates = _truthy(settings_row.get("allow_choice_duplicates", ""))
     seen: dict[tuple[str, str], int] = {}
@@ -608,35 +794,52 @@ def _screen_rows(
             continue
         where = f"{origin}, choices sheet, row {rownum}, column name"
         first = choices[seen[key] - 2]
-        differs = sorted(str(k) for k in set(row) | set(first)
-                         if _column_base(k) not in ("list_name", "list name", "name", "label")
-                         and not _column_base(k).startswith(("label", "media", "image",
-                                                             "audio", "alt"))
-                         and str(row.get(k) or "") != str(first.get(k) or ""))
+        differs = sorted(
+            str(k)
+            for k in set(row) | set(first)
+            if _column_base(k) not in ("list_name", "list name", "name", "label")
+            and not _column_base(k).startswith(("label", "media", "image", "audio", "alt"))
+            and str(row.get(k) or "") != str(first.get(k) or "")
+        )
         if not allow_duplicates:
-            errors.append(Issue(
-                IssueCode.DUPLICATE_CHOICE, E, where,
-                f"The choice '{name}' appears twice in the list '{list_name}' (rows "
-                f"{seen[key]} and {rownum}); answers would be ambiguous.",
-                "Give each choice in a list its own name, or allow repeated names with "
-                "allow_choice_duplicates = yes on the settings sheet."))
+            errors.append(
+                Issue(
+                    IssueCode.DUPLICATE_CHOICE,
+                    E,
+                    where,
+                    f"The choice '{name}' appears twice in the list '{list_name}' (rows "
+                    f"{seen[key]} and {rownum}); answers would be ambiguous.",
+                    "Give each choice in a list its own name, or allow repeated names with "
+                    "allow_choice_duplicates = yes on the settings sheet.",
+                )
+            )
         elif differs:
-            errors.append(Issue(
-                IssueCode.DUPLICATE_CHOICE, E,
-                f"{origin}, choices sheet, row {rownum}, column {differs[0]}",
-                f"The choice '{name}' appears twice in the list '{list_name}' (rows "
-                f"{seen[key]} and {rownum}) with different values in the column "
-                f"'{differs[0]}'; Sauti keeps one choice per name, so one of them would be "
-                "lost.", f"Give the choice on row {rownum} its own name (for example "
-                f"'{name}_{rownum}')."))
+            errors.append(
+                Issue(
+                    IssueCode.DUPLICATE_CHOICE,
+                    E,
+                    f"{origin}, choices sheet, row {rownum}, column {differs[0]}",
+                    f"The choice '{name}' appears twice in the list '{list_name}' (rows "
+                    f"{seen[key]} and {rownum}) with different values in the column "
+                    f"'{differs[0]}'; Sauti keeps one choice per name, so one of them would be "
+                    "lost.",
+                    f"Give the choice on row {rownum} its own name (for example '{name}_{rownum}').",
+                )
+            )
         else:
             # pyxform allows it (allow_choice_duplicates): both rows store the same answer
-            warnings.append(Issue(
-                IssueCode.DUPLICATE_CHOICE, W, where,
-                f"The choice '{name}' appears again in the list '{list_name}' (rows "
-                f"{seen[key]} and {rownum}); the settings allow it and both give the same "
-                f"answer, so row {rownum} was merged into row {seen[key]} and its label is "
-                "not shown.", "Remove the repeated row, or give it its own name."))
+            warnings.append(
+                Issue(
+                    IssueCode.DUPLICATE_CHOICE,
+                    W,
+                    where,
+                    f"The choice '{name}' appears again in the list '{list_name}' (rows "
+                    f"{seen[key]} and {rownum}); the settings allow it and both give the same "
+                    f"answer, so row {rownum} was merged into row {seen[key]} and its label is "
+                    "not shown.",
+                    "Remove the repeated row, or give it its own name.",
+                )
+            )
             choices[index] = {}
     definition.choices = choices
     _qualify_reused_names(survey, origin, warnings)
@@ -677,20 +880,26 @@ def _qualify_reused_names(survey: list[dict[str, Any]], origin: str, warnings: l
                 new += "_"
             taken.add(new)
             survey[index] = dict(row, name=new)
-            warnings.append(Issue(
-                IssueCode.DUPLICATE_NAME, W, f"{origin}, survey sheet, row {index + 2}, column name",
-                f"The name '{name}' is also used on row {first[name][0]} in another group; "
-                f"this one is called '{new}' in Sauti (answers are kept by name, and "
-                f"${{{name}}} means the one on row {first[name][0]}).",
-                f"Give the item its own name (for example '{new}') to silence this."))
+            warnings.append(
+                Issue(
+                    IssueCode.DUPLICATE_NAME,
+                    W,
+                    f"{origin}, survey sheet, row {index + 2}, column name",
+                    f"The name '{name}' is also used on row {first[name][0]} in another group; "
+                    f"this one is called '{new}' in Sauti (answers are kept by name, and "
+                    f"${{{name}}} means the one on row {first[name][0]}).",
+                    f"Give the item its own name (for example '{new}') to silence this.",
+                )
+            )
         elif name not in first:
             first[name] = (index + 2, tuple(path))
         if base in _GROUP_BEGIN | _REPEAT_BEGIN:
             path.append(name)
 
 
-def _placeholders_for_dropped(survey: list[dict[str, Any]], dropped: Mapping[str, int], origin: str,
-                              warnings: list[Issue]) -> bool:
+def _placeholders_for_dropped(
+    survey: list[dict[str, Any]], dropped: Mapping[str, int], origin: str, warnings: list[Issue]
+) -> bool:
     """A label may show ${today} or ${deviceid}, rows Sauti leaves out: pyxform would find
     them, so keep an empty value under that name (a label shows nothing there) and say so.
     An expression that reads one is refused later, by the validator, with its row."""
@@ -702,13 +911,16 @@ def _placeholders_for_dropped(survey: list[dict[str, Any]], dropped: Mapping[str
                     if ref in dropped and _column_base(key) in ("label", "hint"):
                         used[ref].append(index + 2)
     for name, rows in used.items():
-        survey.append({"type": "calculate", "name": name, "calculation": "''",
-                       "sauti_context": "yes"})
-        warnings.append(Issue(
-            IssueCode.UNSUPPORTED_TYPE, W, f"{origin}, survey sheet, column label, "
-            f"row{'s' if len(set(rows)) > 1 else ''} {_rows_text(rows)}",
-            f"The text shows ${{{name}}}, which is row {dropped[name]}, left out; it shows "
-            "nothing there.", f"Remove ${{{name}}} from the text."))
+        survey.append({"type": "calculate", "name": name, "calculation": "''", "sauti_context": "yes"})
+        warnings.append(
+            Issue(
+                IssueCode.UNSUPPORTED_TYPE,
+                W,
+                f"{origin}, survey sheet, column label, row{'s' if len(set(rows)) > 1 else ''} {_rows_text(rows)}",
+                f"The text shows ${{{name}}}, which is row {dropped[name]}, left out; it shows nothing there.",
+                f"Remove ${{{name}}} from the text.",
+            )
+        )
     return bool(used)
 
 
@@ -722,11 +934,9 @@ def _add_context_rows(survey: list[dict[str, Any]]) -> bool:
     for row in survey:
         for value in row.values():
             if isinstance(value, str) and "${_" in value:
-                used |= {m for m in re.findall(r"\$\{\s*(_[A-Za-z]+)\s*\}", value)
-                         if m in CONTEXT_NAMES}
+                used |= {m for m in re.findall(r"\$\{\s*(_[A-Za-z]+)\s*\}", value) if m in CONTEXT_NAMES}
     for name in sorted(used - defined):
-        survey.append({"type": "calculate", "name": name, "calculation": "''",
-                       "sauti_context": "yes"})
+        survey.append({"type": "calculate", "name": name, "calculation": "''", "sauti_context": "yes"})
     return bool(used - defined)
 
 
@@ -789,8 +999,7 @@ class _Converter:
             if row.get("name") is not None and str(row.get("name")) not in self.rows:
                 self.rows[str(row["name"])] = index + 2
         self.choice_rows: dict[tuple[str, str], int] = {}
-        self.choice_columns: set[str] = {str(k) for row in (definition.choices_header or [])[:1]
-                                         for k in (row or {})}
+        self.choice_columns: set[str] = {str(k) for row in (definition.choices_header or [])[:1] for k in (row or {})}
         for index, row in enumerate(definition.choices or []):
             self.choice_columns |= {str(k) for k in row}
             list_name = row.get("list_name", row.get("list name"))
@@ -817,16 +1026,16 @@ class _Converter:
         """pyxform turns a fixed ``repeat_count`` (or an expression) into a calculate row of its
         own, ``<repeat>_count``, before the repeat: the count goes back onto the repeat."""
         children = list(children)
-        calculations = {str(c.get("name")): (c.get("bind") or {}).get("calculate")
-                        for c in children if c.get("type") == "calculate"}
+        calculations = {
+            str(c.get("name")): (c.get("bind") or {}).get("calculate") for c in children if c.get("type") == "calculate"
+        }
         for child in children:
             if child.get("type") == "repeat":
                 count = str((child.get("control") or {}).get("jr:count") or "")
                 match = re.fullmatch(r"\$\{([^}]+)\}", count.strip())
                 if match and match.group(1) not in self.rows and match.group(1) in calculations:
                     self.generated_counts.add(match.group(1))
-                    self.repeat_counts[str(child.get("name"))] = str(
-                        calculations[match.group(1)]).strip()
+                    self.repeat_counts[str(child.get("name"))] = str(calculations[match.group(1)]).strip()
             if child.get("children"):
                 self._find_generated_counts(child["children"])
 
@@ -843,8 +1052,7 @@ class _Converter:
         if value is None:
             return Text()
         if isinstance(value, Mapping):
-            return Text({self._see_lang(str(k)): str(v) for k, v in value.items()
-                         if v not in (None, "")})
+            return Text({self._see_lang(str(k)): str(v) for k, v in value.items() if v not in (None, "")})
         self._see_lang("default")
         return Text({self.default_code: str(value)})
 
@@ -870,9 +1078,15 @@ class _Converter:
             try:
                 bands.append(AgeBand(code, int(low), int(high)))
             except ValueError:
-                self.errors.append(Issue(
-                    IssueCode.INVALID_BAND, E, f"{self.origin}, settings sheet, sauti_bands",
-                    f"'{code}={ages}' is not a band.", "Write e.g. A=8-10 B=11-13 C=14-17."))
+                self.errors.append(
+                    Issue(
+                        IssueCode.INVALID_BAND,
+                        E,
+                        f"{self.origin}, settings sheet, sauti_bands",
+                        f"'{code}={ages}' is not a band.",
+                        "Write e.g. A=8-10 B=11-13 C=14-17.",
+                    )
+                )
         return tuple(bands) or DEFAULT_BANDS
 
     def band(self, value: Any, name: str, column: str) -> str | None:
@@ -898,38 +1112,57 @@ class _Converter:
         appearance = control.get("appearance")
         tokens = str(appearance or "").split()
         type_map = {
-            "select one": ItemType.SELECT_ONE, "select all that apply": ItemType.SELECT_MULTIPLE,
-            "rank": ItemType.RANK, "text": ItemType.TEXT, "string": ItemType.TEXT,
-            "integer": ItemType.INTEGER, "int": ItemType.INTEGER,
-            "decimal": ItemType.DECIMAL, "range": ItemType.RANGE, "note": ItemType.NOTE,
+            "select one": ItemType.SELECT_ONE,
+            "select all that apply": ItemType.SELECT_MULTIPLE,
+            "rank": ItemType.RANK,
+            "text": ItemType.TEXT,
+            "string": ItemType.TEXT,
+            "integer": ItemType.INTEGER,
+            "int": ItemType.INTEGER,
+            "decimal": ItemType.DECIMAL,
+            "range": ItemType.RANGE,
+            "note": ItemType.NOTE,
             "calculate": ItemType.CALCULATE,
         }
         if kind not in type_map:
-            self.warnings.append(Issue(
-                IssueCode.UNSUPPORTED_TYPE, W, self.where(name, "type"),
-                f"The type '{kind}' is not supported; the row was left out.",
-                "Use a supported type."))
+            self.warnings.append(
+                Issue(
+                    IssueCode.UNSUPPORTED_TYPE,
+                    W,
+                    self.where(name, "type"),
+                    f"The type '{kind}' is not supported; the row was left out.",
+                    "Use a supported type.",
+                )
+            )
             return None
         item_type = type_map[kind]
-        if (item_type in (ItemType.INTEGER, ItemType.DECIMAL, ItemType.TEXT) and bind.get("calculate")
-                and not node.get("label")):
+        if (
+            item_type in (ItemType.INTEGER, ItemType.DECIMAL, ItemType.TEXT)
+            and bind.get("calculate")
+            and not node.get("label")
+        ):
             # a question with a calculation and no label asks nothing: ODK shows only its value
             item_type = ItemType.CALCULATE
         source = str(node.get("itemset") or node.get("list_name") or "")
         if item_type.has_choices and source.startswith("${"):
-            self.error(IssueCode.MISSING_CHOICE_LIST, name, "type",
-                       f"The choices come from the answers given in a repeat ({source}): they "
-                       "would be the child's own words, which Sauti never offers back as "
-                       "choices; its choice lists are fixed, written on the choices sheet.",
-                       "Write the choices on the choices sheet and name that list, or ask with "
-                       "a text question.")
+            self.error(
+                IssueCode.MISSING_CHOICE_LIST,
+                name,
+                "type",
+                f"The choices come from the answers given in a repeat ({source}): they "
+                "would be the child's own words, which Sauti never offers back as "
+                "choices; its choice lists are fixed, written on the choices sheet.",
+                "Write the choices on the choices sheet and name that list, or ask with a text question.",
+            )
             return None
         if item_type.has_choices and "search(" in str(appearance or "").replace(" ", ""):
-            self.error(IssueCode.MISSING_CHOICE_LIST, name, "appearance",
-                       f"The choices come from a file attached to the form ({appearance}), which "
-                       "Sauti does not take.",
-                       "Write the choices on the choices sheet and remove search() from the "
-                       "appearance.")
+            self.error(
+                IssueCode.MISSING_CHOICE_LIST,
+                name,
+                "appearance",
+                f"The choices come from a file attached to the form ({appearance}), which Sauti does not take.",
+                "Write the choices on the choices sheet and remove search() from the appearance.",
+            )
             return None
         if item_type is ItemType.SELECT_ONE and "likert" in tokens:
             item_type = ItemType.LIKERT
@@ -940,9 +1173,13 @@ class _Converter:
             try:
                 sensitivity = Sensitivity.parse(node["sensitivity"])
             except ValueError:
-                self.error(IssueCode.INVALID_SENSITIVITY, name, "sensitivity",
-                           f"'{node['sensitivity']}' is not a sensitivity level.",
-                           "Use S0, S1, S2 or S3.")
+                self.error(
+                    IssueCode.INVALID_SENSITIVITY,
+                    name,
+                    "sensitivity",
+                    f"'{node['sensitivity']}' is not a sensitivity level.",
+                    "Use S0, S1, S2 or S3.",
+                )
         max_choices = None
         constraint = bind.get("constraint")
         if node.get("max_choices") not in (None, ""):
@@ -951,9 +1188,13 @@ class _Converter:
                 if max_choices < 1:
                     raise ValueError
             except ValueError:
-                self.error(IssueCode.MAX_CHOICES_INVALID, name, "max_choices",
-                           f"'{node['max_choices']}' is not a whole number above 0.",
-                           "Write e.g. 3.")
+                self.error(
+                    IssueCode.MAX_CHOICES_INVALID,
+                    name,
+                    "max_choices",
+                    f"'{node['max_choices']}' is not a whole number above 0.",
+                    "Write e.g. 3.",
+                )
                 max_choices = None
         if item_type is ItemType.SELECT_MULTIPLE and constraint:
             match = _MAX_SELECTED_RE.match(str(constraint))
@@ -965,10 +1206,15 @@ class _Converter:
             try:
                 minutes = float(node["minutes"])
             except ValueError:
-                self.warnings.append(Issue(
-                    IssueCode.UNSUPPORTED_COLUMN, W, self.where(name, "minutes"),
-                    f"'{node['minutes']}' is not a number of minutes; ignored.",
-                    "Write e.g. 1.5."))
+                self.warnings.append(
+                    Issue(
+                        IssueCode.UNSUPPORTED_COLUMN,
+                        W,
+                        self.where(name, "minutes"),
+                        f"'{node['minutes']}' is not a number of minutes; ignored.",
+                        "Write e.g. 1.5.",
+                    )
+                )
         media = _media_of(node)
         parameters = node.get("parameters") or {}
         relevance = bind.get("relevant")
@@ -981,17 +1227,15 @@ class _Converter:
             name=name,
             type=item_type,
             # a question with only a hint (pyxform takes either) shows the hint as its words
-            label=self.text(node.get("label") or (node.get("hint") if item_type.answerable
-                                                  else None)),
-            hint=self.text(node.get("hint") if node.get("label") or not item_type.answerable
-                           else None),
+            label=self.text(node.get("label") or (node.get("hint") if item_type.answerable else None)),
+            hint=self.text(node.get("hint") if node.get("label") or not item_type.answerable else None),
             label_bands=self.band_texts(node, "label"),
             hint_bands=self.band_texts(node, "hint"),
             shared=str(node.get("shared", "")).strip().lower() not in _FALSE - {""},
-            choices=node.get("list_name") or node.get("itemset") if item_type.has_choices
-            else None,
-            band_choices={self.band_lookup.get(k.lower(), k): v
-                          for k, v in _parse_pairs(node.get("band_choices")).items()},
+            choices=node.get("list_name") or node.get("itemset") if item_type.has_choices else None,
+            band_choices={
+                self.band_lookup.get(k.lower(), k): v for k, v in _parse_pairs(node.get("band_choices")).items()
+            },
             rows=None,
             relevance=relevance,
             constraint=constraint,
@@ -1020,16 +1264,20 @@ class _Converter:
         name = str(group.get("name"))
         control = group.get("control") or {}
         all_children = list(group.get("children", []))
-        generated = [c for c in all_children
-                     if str(c.get("name", "")).startswith("generated_table_list_label_")]
-        reserved = [c for c in all_children
-                    if str(c.get("name", "")).startswith("reserved_name_for_field_list_labels_")]
+        generated = [c for c in all_children if str(c.get("name", "")).startswith("generated_table_list_label_")]
+        reserved = [
+            c for c in all_children if str(c.get("name", "")).startswith("reserved_name_for_field_list_labels_")
+        ]
         if "table-list" not in str(control.get("appearance") or "").split() and not reserved:
             return None
         label = group.get("label") or (generated[0].get("label") if generated else None)
-        children = [c for c in all_children if c not in generated and c not in reserved
-                    and "label" not in str((c.get("control") or {}).get("appearance") or "")
-                    .split()]
+        children = [
+            c
+            for c in all_children
+            if c not in generated
+            and c not in reserved
+            and "label" not in str((c.get("control") or {}).get("appearance") or "").split()
+        ]
         if not children or any(c.get("type") != "select one" for c in children):
             return None
         lists = {c.get("list_name") or c.get("itemset") for c in children}
@@ -1037,33 +1285,55 @@ class _Converter:
         if len(lists) != 1 or not all(str(c.get("name")).startswith(prefix) for c in children):
             return None
         rows_list = group.get("matrix_rows")
-        row_names = [str(c["name"])[len(prefix):] for c in children]
+        row_names = [str(c["name"])[len(prefix) :] for c in children]
         known_rows = self.form.get("choices", {}).get(rows_list) if rows_list else None
         if not known_rows or [str(r.get("name")) for r in known_rows] != row_names:
             rows_list = f"{name}_rows"
             while rows_list in self.form.get("choices", {}):
                 rows_list += "_"
             self.extra_lists[rows_list] = tuple(
-                Choice(row, self.text(c.get("label"))) for row, c in zip(row_names, children,
-                                                                      strict=True))
+                Choice(row, self.text(c.get("label"))) for row, c in zip(row_names, children, strict=True)
+            )
         group = dict(group, label=label)
-        first = self.item(dict(children[0], name=name, label=group.get("label"),
-                               hint=group.get("hint"), bind=group.get("bind") or {},
-                               control={"appearance": None},
-                               **{k: v for k, v in group.items()
-                                  if k in ("sensitivity", "min_band", "max_band",
-                                           "research_only", "allow_dont_know", "shared",
-                                           "band_choices", "minutes")
-                                  or re.match(r"^(label|hint)_", str(k))}))
+        first = self.item(
+            dict(
+                children[0],
+                name=name,
+                label=group.get("label"),
+                hint=group.get("hint"),
+                bind=group.get("bind") or {},
+                control={"appearance": None},
+                **{
+                    k: v
+                    for k, v in group.items()
+                    if k
+                    in (
+                        "sensitivity",
+                        "min_band",
+                        "max_band",
+                        "research_only",
+                        "allow_dont_know",
+                        "shared",
+                        "band_choices",
+                        "minutes",
+                    )
+                    or re.match(r"^(label|hint)_", str(k))
+                },
+            )
+        )
         if first is None:  # pragma: no cover - children are select one
             return None
         self.matrix_group_names.add(name)
         for child in children:
             self.rows.setdefault(str(child["name"]), self.rows.get(name, 0))
-        return replace(first, type=ItemType.MATRIX, rows=rows_list, relevance=(
-            (group.get("bind") or {}).get("relevant")), appearance=None,
-            media=Media(**{k: self.text(v) for k, v in _media_of(group).items()
-                           if k in ("audio", "image")}))
+        return replace(
+            first,
+            type=ItemType.MATRIX,
+            rows=rows_list,
+            relevance=((group.get("bind") or {}).get("relevant")),
+            appearance=None,
+            media=Media(**{k: self.text(v) for k, v in _media_of(group).items() if k in ("audio", "image")}),
+        )
 
     # structure ---------------------------------------------------------------
     def _flatten(self, children: Iterable[Mapping[str, Any]], relevance: str | None) -> list[Item]:
@@ -1072,18 +1342,26 @@ class _Converter:
             if str(child.get("name", "")).startswith("reserved_name_for_field_list_labels_"):
                 continue  # pyxform's table-list header row
             if child.get("type") == "repeat":
-                self.error(IssueCode.REPEAT_UNSUPPORTED, str(child.get("name")), "type",
-                           "A repeat sits inside a group shown as one page (field-list); a "
-                           "page cannot hold a repeat.",
-                           "Move the begin repeat/end repeat rows out of the field-list group, "
-                           "or remove the group's field-list appearance.")
+                self.error(
+                    IssueCode.REPEAT_UNSUPPORTED,
+                    str(child.get("name")),
+                    "type",
+                    "A repeat sits inside a group shown as one page (field-list); a page cannot hold a repeat.",
+                    "Move the begin repeat/end repeat rows out of the field-list group, "
+                    "or remove the group's field-list appearance.",
+                )
                 continue
             if child.get("type") == "group":
                 if child.get("label"):
-                    self.warnings.append(Issue(
-                        IssueCode.UNSUPPORTED_COLUMN, W, self.where(str(child["name"]), "label"),
-                        "A group nested inside a page was flattened; its label is not shown.",
-                        "Move the label to a note item."))
+                    self.warnings.append(
+                        Issue(
+                            IssueCode.UNSUPPORTED_COLUMN,
+                            W,
+                            self.where(str(child["name"]), "label"),
+                            "A group nested inside a page was flattened; its label is not shown.",
+                            "Move the label to a note item.",
+                        )
+                    )
                 inner = (child.get("bind") or {}).get("relevant")
                 items += self._flatten(child.get("children", []), _and(relevance, inner))
                 continue
@@ -1094,8 +1372,9 @@ class _Converter:
                 items.append(item)
         return items
 
-    def _pages(self, children: Iterable[Mapping[str, Any]], relevance: str | None,
-               repeat: str | None = None) -> list[Page]:
+    def _pages(
+        self, children: Iterable[Mapping[str, Any]], relevance: str | None, repeat: str | None = None
+    ) -> list[Page]:
         pages: list[Page] = []
         for child in children:
             name = str(child.get("name"))
@@ -1113,16 +1392,21 @@ class _Converter:
                 elif "field-list" in appearance or "table-list" in appearance:
                     items = self._flatten(child.get("children", []), None)
                     if items:
-                        pages.append(Page(name, tuple(items), self.text(child.get("label")),
-                                          _and(relevance, group_rel), repeat))
+                        pages.append(
+                            Page(name, tuple(items), self.text(child.get("label")), _and(relevance, group_rel), repeat)
+                        )
                 else:
                     if child.get("label"):
-                        self.warnings.append(Issue(
-                            IssueCode.UNSUPPORTED_COLUMN, W, self.where(name, "label"),
-                            "A group nested inside a section was merged into the section; its "
-                            "label is not shown.", "Move the label to a note item."))
-                    pages += self._pages(child.get("children", []), _and(relevance, group_rel),
-                                         repeat)
+                        self.warnings.append(
+                            Issue(
+                                IssueCode.UNSUPPORTED_COLUMN,
+                                W,
+                                self.where(name, "label"),
+                                "A group nested inside a section was merged into the section; its label is not shown.",
+                                "Move the label to a note item.",
+                            )
+                        )
+                    pages += self._pages(child.get("children", []), _and(relevance, group_rel), repeat)
                 continue
             item = self.item(child)
             if item is not None:
@@ -1137,11 +1421,15 @@ class _Converter:
         chain = [r for r in self.repeats if r.name == parent]
         depth = 1 + (chain[0].depth_in(self.repeats) if chain else 0)
         if depth > MAX_REPEAT_DEPTH:
-            self.error(IssueCode.REPEAT_UNSUPPORTED, name, "type",
-                       f"The repeat '{name}' sits inside the repeat '{parent}', which is itself "
-                       "inside a repeat; Sauti takes one repeat inside another, no deeper.",
-                       f"Move the rows of '{name}' out of '{parent}' (end repeat before its "
-                       "begin repeat), or ask its questions once, without begin repeat.")
+            self.error(
+                IssueCode.REPEAT_UNSUPPORTED,
+                name,
+                "type",
+                f"The repeat '{name}' sits inside the repeat '{parent}', which is itself "
+                "inside a repeat; Sauti takes one repeat inside another, no deeper.",
+                f"Move the rows of '{name}' out of '{parent}' (end repeat before its "
+                "begin repeat), or ask its questions once, without begin repeat.",
+            )
             return []
         count = self.repeat_counts.get(name, (node.get("control") or {}).get("jr:count"))
         maximum = DEFAULT_MAX_REPEATS
@@ -1152,30 +1440,43 @@ class _Converter:
                 if not 1 <= maximum <= MAX_REPEATS:
                     raise ValueError
             except ValueError:
-                self.error(IssueCode.REPEAT_UNSUPPORTED, name, "max_repeats",
-                           f"'{raw_max}' is not a number of times from 1 to {MAX_REPEATS}.",
-                           "Write e.g. 5.")
+                self.error(
+                    IssueCode.REPEAT_UNSUPPORTED,
+                    name,
+                    "max_repeats",
+                    f"'{raw_max}' is not a number of times from 1 to {MAX_REPEATS}.",
+                    "Write e.g. 5.",
+                )
         if count is not None and str(count).strip().isdigit() and int(count) > MAX_REPEATS:
-            self.error(IssueCode.REPEAT_UNSUPPORTED, name, "repeat_count",
-                       f"The repeat is asked {count} times; the most is {MAX_REPEATS}.",
-                       f"Write a repeat_count of at most {MAX_REPEATS}.")
-        repeat = Repeat(name, self.text(node.get("label")),
-                        None if count in (None, "") else str(count), maximum, parent)
+            self.error(
+                IssueCode.REPEAT_UNSUPPORTED,
+                name,
+                "repeat_count",
+                f"The repeat is asked {count} times; the most is {MAX_REPEATS}.",
+                f"Write a repeat_count of at most {MAX_REPEATS}.",
+            )
+        repeat = Repeat(
+            name, self.text(node.get("label")), None if count in (None, "") else str(count), maximum, parent
+        )
         self.repeats.append(repeat)
         group_rel = (node.get("bind") or {}).get("relevant")
         appearance = str((node.get("control") or {}).get("appearance") or "").split()
         if "field-list" in appearance:
             items = self._flatten(node.get("children", []), None)
-            pages = [Page(name, tuple(items), Text(), _and(relevance, group_rel), name)] if items \
-                else []
+            pages = [Page(name, tuple(items), Text(), _and(relevance, group_rel), name)] if items else []
         else:
             pages = self._pages(node.get("children", []), _and(relevance, group_rel), name)
         if not pages:
             self.repeats.remove(repeat)
-            self.warnings.append(Issue(
-                IssueCode.UNSUPPORTED_TYPE, W, self.where(name, "type"),
-                "The repeat asks no question (it holds no row Sauti shows); it was left out.",
-                "Add questions to the repeat, or remove its begin repeat and end repeat rows."))
+            self.warnings.append(
+                Issue(
+                    IssueCode.UNSUPPORTED_TYPE,
+                    W,
+                    self.where(name, "type"),
+                    "The repeat asks no question (it holds no row Sauti shows); it was left out.",
+                    "Add questions to the repeat, or remove its begin repeat and end repeat rows.",
+                )
+            )
         return pages
 
     def sections(self) -> tuple[Section, ...]:
@@ -1203,12 +1504,21 @@ class _Converter:
             if child.get("type") == "repeat":
                 flush()
                 relevance = (child.get("bind") or {}).get("relevant")
-                pages = self._repeat(dict(child, bind={k: v for k, v in (
-                    child.get("bind") or {}).items() if k != "relevant"}), None, None)
-                sections.append(Section(str(child["name"]), tuple(pages),
-                                        self.text(child.get("label")),
-                                        self.text(child.get("notice")),
-                                        _truthy(child.get("skippable", "")), relevance))
+                pages = self._repeat(
+                    dict(child, bind={k: v for k, v in (child.get("bind") or {}).items() if k != "relevant"}),
+                    None,
+                    None,
+                )
+                sections.append(
+                    Section(
+                        str(child["name"]),
+                        tuple(pages),
+                        self.text(child.get("label")),
+                        self.text(child.get("notice")),
+                        _truthy(child.get("skippable", "")),
+                        relevance,
+                    )
+                )
                 continue
             if child.get("type") != "group":
                 loose.extend(self._pages([child], None))
@@ -1226,14 +1536,12 @@ class _Converter:
             matrix = self.matrix(child)
             if matrix is not None:
                 common["title"] = Text()
-                sections.append(Section(name, (Page(name, (replace(matrix, relevance=None),)),),
-                                        **common))
+                sections.append(Section(name, (Page(name, (replace(matrix, relevance=None),)),), **common))
             elif "field-list" in appearance or "table-list" in appearance:
                 items = tuple(self._flatten(child.get("children", []), None))
                 sections.append(Section(name, (Page(name, items, common["title"]),), **common))
             else:
-                sections.append(Section(name, tuple(self._pages(child.get("children", []),
-                                                                  None)), **common))
+                sections.append(Section(name, tuple(self._pages(child.get("children", []), None)), **common))
         flush()
         return tuple(s for s in sections if s.pages)
 
@@ -1263,23 +1571,29 @@ class _Converter:
             for choice in choices:
                 choice = {**dict.fromkeys(filter_columns, ""), **choice}
                 media = _media_of(choice)
-                extra = {k: str(v) for k, v in choice.items()
-                         if k not in ("name", "label", "media", "alt") and not isinstance(v, dict)
-                         and not _ALT_RE.match(str(k))}
+                extra = {
+                    k: str(v)
+                    for k, v in choice.items()
+                    if k not in ("name", "label", "media", "alt")
+                    and not isinstance(v, dict)
+                    and not _ALT_RE.match(str(k))
+                }
                 alt = self.text(choice.get("alt"))
-                alt = Text(dict(alt, **{match.group(1): str(v) for k, v in choice.items()
-                                        if (match := _ALT_RE.match(str(k)))}))
+                alt = Text(
+                    dict(alt, **{match.group(1): str(v) for k, v in choice.items() if (match := _ALT_RE.match(str(k)))})
+                )
                 for code in alt:
                     if code not in self.lang_order:
                         self.lang_order.append(code)
-                out.append(Choice(
-                    name=str(choice.get("name")),
-                    label=self.text(choice.get("label")),
-                    media=Media(audio=self.text(media.get("audio")),
-                                image=self.text(media.get("image"))),
-                    alt=alt,
-                    extra=extra,
-                ))
+                out.append(
+                    Choice(
+                        name=str(choice.get("name")),
+                        label=self.text(choice.get("label")),
+                        media=Media(audio=self.text(media.get("audio")), image=self.text(media.get("image"))),
+                        alt=alt,
+                        extra=extra,
+                    )
+                )
             lists[str(list_name)] = tuple(out)
         lists.update(self.extra_lists)
         return lists
@@ -1318,10 +1632,12 @@ class _Converter:
             if status not in {"draft", "translated", "back_translated", "tested", "approved"}:
                 status = "draft"
             direction = "rtl" if code.split("-")[0] in RTL_LANGUAGES else "ltr"
-            languages.append(Language(code, self.lang_names.get(code, ""), Direction(direction),
-                                      LanguageStatus(status)))
-        budget = {k: int(v) for k, v in _parse_pairs(row.get("sauti_time_budget")).items()
-                  if v.isdigit()} or dict(DEFAULT_TIME_BUDGET)
+            languages.append(
+                Language(code, self.lang_names.get(code, ""), Direction(direction), LanguageStatus(status))
+            )
+        budget = {k: int(v) for k, v in _parse_pairs(row.get("sauti_time_budget")).items() if v.isdigit()} or dict(
+            DEFAULT_TIME_BUDGET
+        )
         mode = str(row.get("sauti_mode") or "consultation")
         settings = Settings(
             default_language=self.default_code,
@@ -1329,8 +1645,7 @@ class _Converter:
             ethics_reference=row.get("sauti_ethics_reference") or None,
             bands=self.bands,
             time_budget=budget,
-            audio_fallback="tts" if str(row.get("sauti_audio_fallback", "")).lower() == "tts"
-            else "none",
+            audio_fallback="tts" if str(row.get("sauti_audio_fallback", "")).lower() == "tts" else "none",
         )
         return Instrument(
             id=str(row.get("form_id") or fallback_id),
@@ -1357,21 +1672,20 @@ class _Converter:
             return replace(issue, location=self.where(name, column))
         match = re.match(r"^repeat ([^,]+)(?:, (\w+))?$", loc)
         if match and match.group(1) in self.rows:
-            column = {"count": "repeat_count", "maximum": "max_repeats"}.get(match.group(2) or "",
-                                                                            "type")
+            column = {"count": "repeat_count", "maximum": "max_repeats"}.get(match.group(2) or "", "type")
             return replace(issue, location=self.where(match.group(1), column))
         match = re.match(r"^(section|page) ([^,]+)(?:, (\w+))?$", loc)
         if match:
             kind, name, field = match.groups()
             if name in self.rows:
-                return replace(issue, location=self.where(name, _FIELD_COLUMNS.get(field or "",
-                                                                                  field)))
+                return replace(issue, location=self.where(name, _FIELD_COLUMNS.get(field or "", field)))
         match = re.match(r"^choice list ([^,]+), choice ([^,]+)", loc)
         if match:
             row = self.choice_rows.get((match.group(1), match.group(2)))
             if row:
-                return replace(issue, location=f"{self.origin}, choices sheet, row {row} "
-                                               f"({match.group(1)}/{match.group(2)})")
+                return replace(
+                    issue, location=f"{self.origin}, choices sheet, row {row} ({match.group(1)}/{match.group(2)})"
+                )
         return replace(issue, location=f"{self.origin}: {loc}")
 
 
@@ -1379,7 +1693,7 @@ class _Converter:
 #: server. The fix says what to do instead.
 _FOREIGN_FUNCTIONS = {
     "pulldata": "it reads a CSV file attached to the form, which Sauti does not take; put "
-                "the values in the form (a choice list or a calculate row) instead",
+    "the values in the form (a choice list or a calculate row) instead",
     "instance": "it reads an attached or external list; use a choice list on the choices sheet",
     "digest": "it computes a checksum on the device; remove it",
     "uuid": "it makes an identifier on the device; Sauti gives each answer sheet its own",
@@ -1391,16 +1705,14 @@ _FOREIGN_FUNCTIONS = {
     "format-date-time": "Sauti records no times from children; remove it",
     "date-time": "Sauti records no times from children; remove it",
     "property": "it reads the device's properties; remove it",
-    "position": "only position(..), the number of the repeat instance, is supported; write "
-                "position(..) or remove it",
+    "position": "only position(..), the number of the repeat instance, is supported; write position(..) or remove it",
 }
 
 
 def _explain_function(issue: Issue) -> Issue:
     """An expression using a function Sauti cannot run: say which, why, and what to do."""
     if "answers last saved on this device" in issue.message:
-        return replace(issue, fix="Remove the ${last-saved#...} reference; ask the question "
-                                  "instead.")
+        return replace(issue, fix="Remove the ${last-saved#...} reference; ask the question instead.")
     match = re.match(r"^unknown function ([\w:\-]+)\(\)", issue.message)
     if not match:
         return issue
@@ -1481,15 +1793,17 @@ def import_xlsform(
     except PyXFormError as exc:
         raise InstrumentError([_pyxform_issue(exc, origin)]) from None
     except Exception as exc:  # noqa: BLE001 - hostile files make readers raise anything
-        raise _err(IssueCode.FILE_UNREADABLE, origin,
-                   f"The {kind} file cannot be read ({type(exc).__name__}).",
-                   "Open it in a spreadsheet program and save it again as .xlsx.") from None
+        raise _err(
+            IssueCode.FILE_UNREADABLE,
+            origin,
+            f"The {kind} file cannot be read ({type(exc).__name__}).",
+            "Open it in a spreadsheet program and save it again as .xlsx.",
+        ) from None
     bands = DEFAULT_BANDS
     settings_row = (definition.settings or [{}])[0] or {}
     if settings_row.get("sauti_bands"):
         bands = tuple(AgeBand(k, 0, 0) for k in _parse_pairs(settings_row["sauti_bands"]))
-    errors, warnings = _screen_rows(definition, origin, strict_required,
-                                    [b.code for b in bands])
+    errors, warnings = _screen_rows(definition, origin, strict_required, [b.code for b in bands])
     warnings[:0] = precheck_warnings
     if errors:
         raise InstrumentError(errors)
@@ -1501,18 +1815,19 @@ def import_xlsform(
     except InstrumentError:
         raise
     except RecursionError:
-        raise _err(IssueCode.XLSFORM_INVALID, origin, "Groups are nested too deeply.",
-                   "Flatten the groups.") from None
+        raise _err(IssueCode.XLSFORM_INVALID, origin, "Groups are nested too deeply.", "Flatten the groups.") from None
     except (ValueError, TypeError, KeyError) as exc:
-        raise _err(IssueCode.XLSFORM_INVALID, origin,
-                   f"The form could not be converted: {exc}.", FIX_XLSFORM) from None
+        raise _err(IssueCode.XLSFORM_INVALID, origin, f"The form could not be converted: {exc}.", FIX_XLSFORM) from None
     if converter.errors:
         raise InstrumentError(converter.errors)
     if not instrument.sections:
-        raise _err(IssueCode.XLSFORM_INVALID, f"{origin}, survey sheet",
-                   "Nothing is left to ask: every row is of a kind Sauti leaves out (device "
-                   "data, dates, locations, photos or recordings).",
-                   "Add questions of the kinds Sauti asks (select, text, number, note).")
+        raise _err(
+            IssueCode.XLSFORM_INVALID,
+            f"{origin}, survey sheet",
+            "Nothing is left to ask: every row is of a kind Sauti leaves out (device "
+            "data, dates, locations, photos or recordings).",
+            "Add questions of the kinds Sauti asks (select, text, number, note).",
+        )
     warnings += converter.warnings
     try:
         result = finish_load(instrument, warnings, check=check)
@@ -1543,7 +1858,8 @@ def _rewrite_absolute_paths(form: dict[str, Any]) -> None:
         parts = _QUOTED.split(text)
         for i in range(0, len(parts), 2):  # outside quotes
             parts[i] = _ABSOLUTE_PATH.sub(
-                lambda m: f"${{{m.group(1)}}}" if m.group(1) in names else m.group(0), parts[i])
+                lambda m: f"${{{m.group(1)}}}" if m.group(1) in names else m.group(0), parts[i]
+            )
         return "".join(parts)
 
     stack = list(form.get("children", []))
@@ -1579,18 +1895,19 @@ def _run_pyxform(definition: Any, origin: str, warnings: list[Issue], fallback: 
     except PyXFormError as exc:
         raise InstrumentError([_pyxform_issue(exc, origin)]) from None
     except RecursionError:
-        raise _err(IssueCode.XLSFORM_INVALID, origin, "Groups are nested too deeply.",
-                   "Flatten the groups.") from None
+        raise _err(IssueCode.XLSFORM_INVALID, origin, "Groups are nested too deeply.", "Flatten the groups.") from None
     except Exception as exc:  # noqa: BLE001 - pyxform may raise other errors on odd input
-        raise _err(IssueCode.XLSFORM_INVALID, origin,
-                   f"pyxform could not read the form ({type(exc).__name__}: {exc}).",
-                   FIX_XLSFORM) from None
+        raise _err(
+            IssueCode.XLSFORM_INVALID,
+            origin,
+            f"pyxform could not read the form ({type(exc).__name__}: {exc}).",
+            FIX_XLSFORM,
+        ) from None
     for message in messages:
         for line in str(message).splitlines():
             if not line.strip() or "is missing the survey column" in line and "default" in line:
                 continue
-            warnings.append(Issue(IssueCode.PYXFORM_WARNING, W, origin, line.strip(),
-                                  FIX_XLSFORM))
+            warnings.append(Issue(IssueCode.PYXFORM_WARNING, W, origin, line.strip(), FIX_XLSFORM))
     return dict(form)
 
 
@@ -1624,8 +1941,7 @@ class _Sheet:
         self.rows.append(clean)
 
     def write(self, ws: Worksheet) -> None:
-        for r, values in enumerate([self.header] + [[row.get(h) for h in self.header]
-                                                     for row in self.rows], start=1):
+        for r, values in enumerate([self.header] + [[row.get(h) for h in self.header] for row in self.rows], start=1):
             for c, value in enumerate(values, start=1):
                 if value is None:
                     continue
@@ -1660,34 +1976,51 @@ def _item_row(inst: Instrument, item: Item) -> dict[str, Any]:
     constraint = item.constraint
     if item.max_choices is not None and item.type is ItemType.SELECT_MULTIPLE and not constraint:
         constraint = f"count-selected(.) <= {item.max_choices}"
-    row.update({
-        "relevant": item.relevance, "constraint": constraint, "appearance": appearance,
-        "choice_filter": item.choice_filter, "default": item.default,
-        "calculation": item.calculation,
-        "parameters": " ".join(f"{k}={v}" for k, v in item.parameters.items()) or None,
-        "sensitivity": item.sensitivity.name if item.sensitivity else None,
-        "min_band": item.min_band, "max_band": item.max_band,
-        "research_only": "yes" if item.research_only else None,
-        "max_choices": item.max_choices,
-        "allow_dont_know": "yes" if item.allow_dont_know else None,
-        "shared": None if item.shared else "no",
-        "band_choices": _pairs(item.band_choices),
-        "minutes": item.minutes,
-    })
+    row.update(
+        {
+            "relevant": item.relevance,
+            "constraint": constraint,
+            "appearance": appearance,
+            "choice_filter": item.choice_filter,
+            "default": item.default,
+            "calculation": item.calculation,
+            "parameters": " ".join(f"{k}={v}" for k, v in item.parameters.items()) or None,
+            "sensitivity": item.sensitivity.name if item.sensitivity else None,
+            "min_band": item.min_band,
+            "max_band": item.max_band,
+            "research_only": "yes" if item.research_only else None,
+            "max_choices": item.max_choices,
+            "allow_dont_know": "yes" if item.allow_dont_know else None,
+            "shared": None if item.shared else "no",
+            "band_choices": _pairs(item.band_choices),
+            "minutes": item.minutes,
+        }
+    )
     row.update(_texts(inst, "constraint_message", item.constraint_message))
     return row
 
 
 def _matrix_rows(inst: Instrument, item: Item) -> list[dict[str, Any]]:
     head = _item_row(inst, item)
-    group = {k: v for k, v in head.items()
-             if k not in ("type", "constraint", "choice_filter", "default", "calculation",
-                          "parameters", "max_choices", "appearance")}
+    group = {
+        k: v
+        for k, v in head.items()
+        if k
+        not in (
+            "type",
+            "constraint",
+            "choice_filter",
+            "default",
+            "calculation",
+            "parameters",
+            "max_choices",
+            "appearance",
+        )
+    }
     group.update({"type": "begin_group", "appearance": "table-list", "matrix_rows": item.rows})
     rows = [group]
     for row_choice in inst.rows_for(item):
-        child: dict[str, Any] = {"type": f"select_one {item.choices}",
-                 "name": matrix_key(item.name, row_choice.name)}
+        child: dict[str, Any] = {"type": f"select_one {item.choices}", "name": matrix_key(item.name, row_choice.name)}
         child.update(_texts(inst, "label", row_choice.label))
         if item.band_choices:
             child["band_choices"] = _pairs(item.band_choices)
@@ -1697,27 +2030,30 @@ def _matrix_rows(inst: Instrument, item: Item) -> list[dict[str, Any]]:
 
 
 def _page_rows(inst: Instrument, page: Page, section: Section | None) -> list[dict[str, Any]]:
-    if len(page.items) == 1 and page.items[0].name == page.name and not page.title and (
-        not page.relevance
-    ):
+    if len(page.items) == 1 and page.items[0].name == page.name and not page.title and (not page.relevance):
         item = page.items[0]
-        return _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [
-            _item_row(inst, item)]
-    head: dict[str, Any] = {"type": "begin_group", "name": page.name, "appearance": "field-list",
-                            "relevant": page.relevance}
+        return _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [_item_row(inst, item)]
+    head: dict[str, Any] = {
+        "type": "begin_group",
+        "name": page.name,
+        "appearance": "field-list",
+        "relevant": page.relevance,
+    }
     head.update(_texts(inst, "label", page.title))
     rows = [head]
     for item in page.items:
-        rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [
-            _item_row(inst, item)]
+        rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [_item_row(inst, item)]
     rows.append({"type": "end_group"})
     return rows
 
 
 def _repeat_head(inst: Instrument, repeat: Repeat) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "type": "begin_repeat", "name": repeat.name, "repeat_count": repeat.count,
-        "max_repeats": None if repeat.maximum == DEFAULT_MAX_REPEATS else repeat.maximum}
+        "type": "begin_repeat",
+        "name": repeat.name,
+        "repeat_count": repeat.count,
+        "max_repeats": None if repeat.maximum == DEFAULT_MAX_REPEATS else repeat.maximum,
+    }
     row.update(_texts(inst, "label", repeat.title))
     return row
 
@@ -1728,7 +2064,7 @@ def _pages_rows(inst: Instrument, pages: Iterable[Page], section: Section) -> li
     current: list[str] = []
     for page in pages:
         chain = [r.name for r in inst.repeat_chain(page.repeat)]
-        while current and current != chain[:len(current)]:
+        while current and current != chain[: len(current)]:
             rows.append({"type": "end_repeat"})
             current.pop()
         while len(current) < len(chain):
@@ -1739,8 +2075,7 @@ def _pages_rows(inst: Instrument, pages: Iterable[Page], section: Section) -> li
             # a repeat shown as one page (field-list): its items sit right in the repeat
             rows[-1].update({"appearance": "field-list", "relevant": page.relevance})
             for item in page.items:
-                rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [
-                    _item_row(inst, item)]
+                rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [_item_row(inst, item)]
             continue
         rows += _page_rows(inst, page, section)
     rows += [{"type": "end_repeat"} for _ in current]
@@ -1760,21 +2095,22 @@ def _section_rows(inst: Instrument, section: Section) -> list[dict[str, Any]]:
         return _pages_rows(inst, section.pages, section)
     if len(section.pages) == 1 and section.pages[0].name == section.name:
         page = section.pages[0]
-        if len(page.items) == 1 and page.items[0].name == page.name and (
-            page.items[0].type is ItemType.MATRIX
-        ):
+        if len(page.items) == 1 and page.items[0].name == page.name and (page.items[0].type is ItemType.MATRIX):
             rows = _matrix_rows(inst, page.items[0])
             rows[0].update(extra)
             rows[0]["relevant"] = section.relevance
             return rows
-        head = {"type": "begin_group", "name": section.name, "appearance": "field-list",
-                "relevant": _and(section.relevance, page.relevance)}
+        head = {
+            "type": "begin_group",
+            "name": section.name,
+            "appearance": "field-list",
+            "relevant": _and(section.relevance, page.relevance),
+        }
         head.update(_texts(inst, "label", page.title or section.title))
         head.update(extra)
         rows = [head]
         for item in page.items:
-            rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [
-                _item_row(inst, item)]
+            rows += _matrix_rows(inst, item) if item.type is ItemType.MATRIX else [_item_row(inst, item)]
         return [*rows, {"type": "end_group"}]
     head = {"type": "begin_group", "name": section.name, "relevant": section.relevance}
     head.update(_texts(inst, "label", section.title))
@@ -1823,8 +2159,7 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike[str] | Bina
     survey = _Sheet(["type", "name"])
     for name in sorted(_context_names(inst)):
         # pyxform needs every ${name} to exist; the engine supplies these values
-        survey.add({"type": "calculate", "name": name, "calculation": "''",
-                    "sauti_context": "yes"})
+        survey.add({"type": "calculate", "name": name, "calculation": "''", "sauti_context": "yes"})
     for section in inst.sections:
         for row in _section_rows(inst, section):
             survey.add(row)
@@ -1844,15 +2179,18 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike[str] | Bina
     s = inst.settings
     settings_row: dict[str, Any] = {
         "form_title": inst.title.get_for(s.default_language) or inst.id,
-        "form_id": inst.id, "version": inst.version,
+        "form_id": inst.id,
+        "version": inst.version,
         "default_language": _lang_header(inst, s.default_language),
-        "sauti_mode": s.mode, "sauti_ethics_reference": s.ethics_reference,
+        "sauti_mode": s.mode,
+        "sauti_ethics_reference": s.ethics_reference,
         "sauti_audio_fallback": s.audio_fallback,
         "sauti_bands": " ".join(f"{b.code}={b.min_age}-{b.max_age}" for b in s.bands),
         "sauti_time_budget": _pairs(s.time_budget),
     }
-    settings_row.update({f"sauti_language::{_lang_header(inst, lang.code)}": lang.status.value
-                         for lang in inst.languages})
+    settings_row.update(
+        {f"sauti_language::{_lang_header(inst, lang.code)}": lang.status.value for lang in inst.languages}
+    )
     settings_row.update(_texts(inst, "sauti_title", inst.title))
     settings_row.update(_texts(inst, "sauti_description", inst.description))
     settings.add(settings_row)

@@ -48,8 +48,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: reviews concerns.
 TEAM_ROLES = ("owner", "facilitator", "analyst", "safeguarding")
 #: The account roles each team role needs: someone who loses the account role loses the access.
-MEMBERSHIP_NEEDS = {"owner": ("facilitator", "admin"), "facilitator": ("facilitator",),
-                    "analyst": ("analyst",), "safeguarding": ("facilitator", "admin")}
+MEMBERSHIP_NEEDS = {
+    "owner": ("facilitator", "admin"),
+    "facilitator": ("facilitator",),
+    "analyst": ("analyst",),
+    "safeguarding": ("facilitator", "admin"),
+}
 
 
 def team_roles(user: Any, consultation_id: int) -> frozenset[str]:
@@ -61,8 +65,9 @@ def team_roles(user: Any, consultation_id: int) -> frozenset[str]:
 
     if not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
         return frozenset()
-    held = db.session.scalars(sa.select(Membership.role).where(
-        Membership.user_id == user.id, Membership.consultation_id == consultation_id))
+    held = db.session.scalars(
+        sa.select(Membership.role).where(Membership.user_id == user.id, Membership.consultation_id == consultation_id)
+    )
     return frozenset(role for role in held if user.has_role(*MEMBERSHIP_NEEDS.get(role, (role,))))
 
 
@@ -155,8 +160,7 @@ def _enforce() -> Any:
     rule = rule_for(current_app, request.endpoint)
     g.access_rule = rule
     if rule is None:
-        current_app.logger.error("route without an access rule refused", extra={
-            "endpoint": request.endpoint})
+        current_app.logger.error("route without an access rule refused", extra={"endpoint": request.endpoint})
         abort(403)
     if rule.kind == "public":
         return None

@@ -28,15 +28,29 @@ def paths() -> tuple[str, str, str]:
     """babel.cfg, the translations folder and its messages.pot."""
     package = os.path.dirname(__file__)
     root = os.path.dirname(package)
-    return (os.path.join(root, "babel.cfg"), os.path.join(package, "translations"),
-            os.path.join(package, "translations", "messages.pot"))
+    return (
+        os.path.join(root, "babel.cfg"),
+        os.path.join(package, "translations"),
+        os.path.join(package, "translations", "messages.pot"),
+    )
 
 
 def extract(pot: str) -> None:
     """Write the template of every translatable string of the code and templates to ``pot``."""
     cfg, _, _ = paths()
     root = os.path.dirname(cfg)
-    code = babel("extract", "-F", cfg, "-k", "_l", "--no-location", "--sort-output",
-                 "--omit-header", "-o", pot, os.path.join(root, "survey"))
+    code = babel(
+        "extract",
+        "-F",
+        cfg,
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--omit-header",
+        "-o",
+        pot,
+        os.path.join(root, "survey"),
+    )
     if code:
         raise click.ClickException("Extraction failed.")

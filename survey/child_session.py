@@ -21,8 +21,9 @@ from survey.models import Consultation, Participant
 CHILD_SESSION_KEY = "child"
 
 
-def _row_class(model: type[Any], name: str, *, extra: tuple[tuple[str, Any], ...] = (),
-               properties: tuple[str, ...] = ()) -> Any:  # a dataclass made at run time
+def _row_class(
+    model: type[Any], name: str, *, extra: tuple[tuple[str, Any], ...] = (), properties: tuple[str, ...] = ()
+) -> Any:  # a dataclass made at run time
     """A frozen dataclass with one field per column of ``model`` (same names, same order), plus
     ``extra`` fields and the model's own read-only ``properties``."""
     columns: list[tuple[str, Any]] = [(prop.key, object) for prop in sa.inspect(model).column_attrs]
@@ -54,11 +55,18 @@ _STATE_COLUMN = [field.name for field in dataclasses.fields(_PARTICIPANT_ROW)].i
 def _live_participant() -> sa.Select:
     """Built once: every child's request runs it.  The consultation comes in the same query."""
     participant, consultation = Participant.__table__, Consultation.__table__
-    return (sa.select(*(participant.c[field.name] for field in dataclasses.fields(_PARTICIPANT_ROW)
-                        if field.name != "consultation"),
-                      *(consultation.c[field.name] for field in dataclasses.fields(_CONSULTATION_ROW)))
-            .join_from(participant, consultation, participant.c.consultation_id == consultation.c.id)
-            .where(participant.c.id == sa.bindparam("participant_id"), consultation.c.state == "open"))
+    return (
+        sa.select(
+            *(
+                participant.c[field.name]
+                for field in dataclasses.fields(_PARTICIPANT_ROW)
+                if field.name != "consultation"
+            ),
+            *(consultation.c[field.name] for field in dataclasses.fields(_CONSULTATION_ROW)),
+        )
+        .join_from(participant, consultation, participant.c.consultation_id == consultation.c.id)
+        .where(participant.c.id == sa.bindparam("participant_id"), consultation.c.state == "open")
+    )
 
 
 def current_participant() -> ParticipantRow | None:

@@ -48,8 +48,7 @@ def with_appcontext(f):  # a click callback decorator
         from flask.cli import ScriptInfo
 
         if not current_app:
-            info = ctx.find_object(ScriptInfo) or ScriptInfo(create_app=_make_app,
-                                                             set_debug_flag=False)
+            info = ctx.find_object(ScriptInfo) or ScriptInfo(create_app=_make_app, set_debug_flag=False)
             ctx.with_resource(info.load_app().app_context())
         return ctx.invoke(f, *args, **kwargs)
 
@@ -79,8 +78,7 @@ class _SautiGroup(click.Group):
 
         if not isinstance(ctx.obj, ScriptInfo):
             ctx.obj = ScriptInfo(create_app=_make_app, set_debug_flag=False)
-        return FlaskGroup(create_app=_make_app, load_dotenv=False,
-                          set_debug_flag=False).get_command(ctx, cmd_name)
+        return FlaskGroup(create_app=_make_app, load_dotenv=False, set_debug_flag=False).get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
@@ -114,14 +112,21 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["admin", "facilitator", "analyst"]), help="Repeat for several roles.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["admin", "facilitator", "analyst"]),
+    help="Repeat for several roles.",
+)
 @click.option("--display-name", default="")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--generate-password", is_flag=True, help="Make a random password and print it once.")
 @with_appcontext
-def users_create(username: str, roles: tuple[str, ...], display_name: str,
-                 password_stdin: bool, generate_password: bool) -> None:
+def users_create(
+    username: str, roles: tuple[str, ...], display_name: str, password_stdin: bool, generate_password: bool
+) -> None:
     """Create a staff account with one or more roles."""
     from survey.services import accounts
 
@@ -165,8 +170,11 @@ def users_set_password(username: str, password_stdin: bool) -> None:
     user = db.session.scalar(sa.select(User).where(User.username == accounts.normalise_username(username)))
     if user is None:
         raise click.ClickException(f"No account named {username!r}.")
-    password = (sys.stdin.readline().rstrip("\n") if password_stdin
-                else click.prompt("New password", hide_input=True, confirmation_prompt=True))
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    )
     try:
         accounts.update_user(user, password=password)
     except accounts.AccountError as error:
@@ -241,12 +249,19 @@ def instruments_validate(path: str) -> None:
 
     for row in coverage(result.instrument):
         if row.missing:
-            click.echo(f"AUDIO {row.language}: {len(row.missing)} of {row.texts} texts have no shipped audio "
-                       + ("(`sauti instruments audio status ID` counts recordings and files made here)."
-                          if row.voice else "and there is no voice for this language (the browser reads them)."))
+            click.echo(
+                f"AUDIO {row.language}: {len(row.missing)} of {row.texts} texts have no shipped audio "
+                + (
+                    "(`sauti instruments audio status ID` counts recordings and files made here)."
+                    if row.voice
+                    else "and there is no voice for this language (the browser reads them)."
+                )
+            )
     errors = [i for i in result.issues if i.severity.value == "error"]
-    click.echo(f"{result.instrument.id} {result.instrument.version}: {len(errors)} error(s), "
-               f"{len(result.issues) - len(errors)} warning(s).")
+    click.echo(
+        f"{result.instrument.id} {result.instrument.version}: {len(errors)} error(s), "
+        f"{len(result.issues) - len(errors)} warning(s)."
+    )
     if errors:
         raise SystemExit(1)
 
@@ -254,8 +269,13 @@ def instruments_validate(path: str) -> None:
 @instruments_group.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--approve", is_flag=True, help="Mark the version approved (only if it has no errors).")
-@click.option("--approve-language", "approve_languages", multiple=True, metavar="LANG",
-              help="Also approve this language (repeat for more); needs --reviewer.")
+@click.option(
+    "--approve-language",
+    "approve_languages",
+    multiple=True,
+    metavar="LANG",
+    help="Also approve this language (repeat for more); needs --reviewer.",
+)
 @click.option("--reviewer", default="", help="Who reviewed the languages approved with --approve-language.")
 @with_appcontext
 def instruments_import(path: str, approve: bool, approve_languages: tuple[str, ...], reviewer: str) -> None:
@@ -284,23 +304,30 @@ def instruments_import(path: str, approve: bool, approve_languages: tuple[str, .
     instrument = translations.effective_instrument(instrument_store.instrument_for_version(record))
     ready = [translations.language_name(lang.code, instrument) for lang in instrument.approved_languages]
     if not record.approved:
-        click.echo("Before consultations can use it, approve this version (--approve, or Questionnaires "
-                   "in the console).")
+        click.echo(
+            "Before consultations can use it, approve this version (--approve, or Questionnaires in the console)."
+        )
     if ready:
         click.echo(f"Consultations can open in: {', '.join(ready)}.")
     else:
-        click.echo("No language of this version is approved yet, so no consultation can open in it. "
-                   "After a reviewer has read a language, approve it with:\n"
-                   f"  sauti instruments approve-language {record.instrument_id} LANGUAGE --version "
-                   f"{record.version} --reviewer NAME")
+        click.echo(
+            "No language of this version is approved yet, so no consultation can open in it. "
+            "After a reviewer has read a language, approve it with:\n"
+            f"  sauti instruments approve-language {record.instrument_id} LANGUAGE --version "
+            f"{record.version} --reviewer NAME"
+        )
 
 
 @instruments_group.command("export")
 @click.argument("instrument_id")
 @click.option("--version", "version", default=None, help="Default: the newest stored version.")
 @click.option("--format", "fmt", type=click.Choice(["xlsform", "yaml"]), default="yaml", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output "
-              "for yaml, ID-VERSION.xlsx for xlsform).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="File to write (default: standard output for yaml, ID-VERSION.xlsx for xlsform).",
+)
 @with_appcontext
 def instruments_export(instrument_id: str, version: str | None, fmt: str, output: str | None) -> None:
     """Write a stored instrument as Sauti YAML or as an XLSForm for KoboToolbox and ODK."""
@@ -384,16 +411,20 @@ def _write_download(consultation_id: int, kind: str, fmt: str, out: str) -> None
     try:
         data = reporting.render_download(consultation, kind, fmt)
     except reporting.NotEnoughResponses as error:
-        raise click.ClickException(f"Fewer than {reporting.policy().k} children have completed this "
-                                   "consultation, or no release has been made yet (sauti release make): "
-                                   "nothing can be released yet.") from error
+        raise click.ClickException(
+            f"Fewer than {reporting.policy().k} children have completed this "
+            "consultation, or no release has been made yet (sauti release make): "
+            "nothing can be released yet."
+        ) from error
     except DisclosureError as error:
         raise click.ClickException(f"The disclosure checks refused the {kind}: {error}") from error
     except reporting.ReportFailed as error:
         raise click.ClickException("The report could not be prepared; nothing was released.") from error
     except PermissionError as error:  # export_approvals.ApprovalRequired
-        raise click.ClickException("This export holds answers to sensitive questions: an administrator must "
-                                   "first record who approves it and why (Results, export approval).") from error
+        raise click.ClickException(
+            "This export holds answers to sensitive questions: an administrator must "
+            "first record who approves it and why (Results, export approval)."
+        ) from error
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, f"consultation-{consultation_id}-{kind}.{fmt}")
     with open(path, "wb") as handle:
@@ -442,8 +473,7 @@ def _report_from_export(path: str, codebook: str | None, fmt: str, out: str, k: 
     items = len(cb) if cb is not None else int(long["item"].nunique())
     progress(f"Read {len(long):,} answers of {children:,} children and {items} items.")
     if children < pol.k:
-        raise click.ClickException(f"Fewer than {pol.k} children in this file: nothing can be "
-                                   "released.")
+        raise click.ClickException(f"Fewer than {pol.k} children in this file: nothing can be released.")
     progress("Building a protected release of the tables...")
     try:
         release = build_release(long, cb, rules)
@@ -471,20 +501,29 @@ def _report_from_export(path: str, codebook: str | None, fmt: str, out: str, k: 
 
 @click.command("report")
 @click.argument("consultation_id", type=int, required=False)
-@click.option("--from-export", "from_export", type=click.Path(dir_okay=False),
-              help="Build the report from a Sauti export file (.csv, .xlsx, .sav or .parquet) "
-                   "instead of the database.")
-@click.option("--codebook", type=click.Path(dir_okay=False),
-              help="The export's codebook CSV (default: the one next to the file, or the workbook's "
-                   "codebook sheet).")
-@click.option("--k", type=int, default=None,
-              help="With --from-export: suppress counts below k (default: the deployment's DISCLOSURE_K; "
-                   "never below 5).")
+@click.option(
+    "--from-export",
+    "from_export",
+    type=click.Path(dir_okay=False),
+    help="Build the report from a Sauti export file (.csv, .xlsx, .sav or .parquet) instead of the database.",
+)
+@click.option(
+    "--codebook",
+    type=click.Path(dir_okay=False),
+    help="The export's codebook CSV (default: the one next to the file, or the workbook's codebook sheet).",
+)
+@click.option(
+    "--k",
+    type=int,
+    default=None,
+    help="With --from-export: suppress counts below k (default: the deployment's DISCLOSURE_K; never below 5).",
+)
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "xlsx"]), default="html", show_default=True)
 @click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False))
 @with_appcontext
-def report_command(consultation_id: int | None, from_export: str | None, codebook: str | None,
-                   k: int | None, fmt: str, out: str) -> None:
+def report_command(
+    consultation_id: int | None, from_export: str | None, codebook: str | None, k: int | None, fmt: str, out: str
+) -> None:
     """The programme report of a consultation (or of an export file), with disclosure control applied."""
     if (consultation_id is None) == (from_export is None):
         raise click.UsageError("Give either a CONSULTATION_ID or --from-export FILE.")
@@ -520,8 +559,10 @@ def release_make(consultation_id: int, audience: str) -> None:
         release = releases.make_release(consultation, None, reason="cli", audience=audience)
     except releases.ReleaseRefused as refused:
         raise click.ClickException(f"No release was made: {refused}") from refused
-    click.echo(f"Release {release.number} of consultation {consultation_id}: {release.n_children:,} children, "
-               f"{len(release.tables)} tables.")
+    click.echo(
+        f"Release {release.number} of consultation {consultation_id}: {release.n_children:,} children, "
+        f"{len(release.tables)} tables."
+    )
 
 
 @release_group.command("list")
@@ -532,14 +573,14 @@ def release_list(consultation_id: int) -> None:
     from survey.services import releases
 
     for r in releases.ledger(consultation_id):
-        click.echo(f"{r.number}\t{r.made_on:%Y-%m-%d}\t{r.made_by or '-'}\t{r.audience}\t{r.reason}\t"
-                   f"{r.n_children}")
+        click.echo(f"{r.number}\t{r.made_on:%Y-%m-%d}\t{r.made_by or '-'}\t{r.audience}\t{r.reason}\t{r.n_children}")
 
 
 @click.command("export")
 @click.argument("consultation_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "parquet"]), default="xlsx",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "parquet"]), default="xlsx", show_default=True
+)
 @click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False))
 @with_appcontext
 def export_command(consultation_id: int, fmt: str, out: str) -> None:
@@ -602,8 +643,7 @@ def translate_update() -> None:
     """Extract, then merge new strings into every language's catalogue."""
     _, folder, pot = _paths()
     _extract(pot)
-    if _babel("update", "-i", pot, "-d", folder, "--no-fuzzy-matching", "--omit-header",
-              "--ignore-pot-creation-date"):
+    if _babel("update", "-i", pot, "-d", folder, "--no-fuzzy-matching", "--omit-header", "--ignore-pot-creation-date"):
         raise click.ClickException("Update failed.")
 
 
@@ -634,8 +674,10 @@ def translate_check() -> None:
     for problem in problems:
         click.echo(problem, err=True)
     if problems:
-        raise click.ClickException("Catalogues are out of date: run `sauti translate update` "
-                                   "and `sauti translate compile`, then translate the new strings.")
+        raise click.ClickException(
+            "Catalogues are out of date: run `sauti translate update` "
+            "and `sauti translate compile`, then translate the new strings."
+        )
     click.echo("Catalogues are current.")
 
 
@@ -791,9 +833,16 @@ def _serve_waitress(app: Flask, host: str, port: int, threads: int) -> None:
     # stall, unlike Granian's WSGI interface: survey/serving.py) and drops connections idle for
     # channel_timeout.  Forwarding headers reach the app only when TRUSTED_PROXIES says a proxy
     # is there (survey.serving.init_app applies them).
-    waitress.serve(app, host=host, port=port, threads=threads, ident="Sauti", channel_timeout=30,
-                   clear_untrusted_proxy_headers=not app.config.get("TRUSTED_PROXIES"),
-                   connection_limit=500 if sys.platform == "win32" else 1000)
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="Sauti",
+        channel_timeout=30,
+        clear_untrusted_proxy_headers=not app.config.get("TRUSTED_PROXIES"),
+        connection_limit=500 if sys.platform == "win32" else 1000,
+    )
 
 
 def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int) -> None:
@@ -838,10 +887,15 @@ def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int)
     server = Granian(
         # RSGI, not WSGI: survey.serving.BufferedFront reads every body on the event loop within
         # a deadline before a thread runs the app (Granian's WSGI body read has no time limit).
-        "survey.serving:create_served_front", address=host, port=port, interface=Interfaces.RSGI,
-        workers=workers, backpressure=CONNECTIONS_PER_WORKER,
+        "survey.serving:create_served_front",
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        workers=workers,
+        backpressure=CONNECTIONS_PER_WORKER,
         # Browsers speak HTTP/2 only over TLS, which a proxy in front would terminate.
-        http=HTTPModes.http1, websockets=False,
+        http=HTTPModes.http1,
+        websockets=False,
         http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         # A worker that dies (killed, out of memory) is replaced, as gunicorn's arbiter did;
         # without this, Granian would shut the whole server down.
@@ -850,7 +904,8 @@ def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int)
         # that was still building the app when the stop signal came never stops by itself
         # (Granian 2.8), and Ctrl+C would otherwise wait for ever.
         workers_kill_timeout=WORKERS_KILL_TIMEOUT_S,
-        log_level=LogLevels.warning, log_access=False,
+        log_level=LogLevels.warning,
+        log_access=False,
         log_dictconfig=logging_config(app.config["LOG_LEVEL"], app.config["LOG_JSON"]),
     )
     # The loader is called in each worker; passing the function itself (not a "module:name"
@@ -882,18 +937,27 @@ def _allow_open_files(wanted: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--lan", is_flag=True, help="Let devices on the local network join; prints the address.")
-@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 64),
-              help="Threads per worker process that run the app.")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (Granian).  Default: one per core, at most 2; "
-                   "1 on Windows, or (waitress) without Granian.")
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads per worker process that run the app.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes (Granian).  Default: one per core, at most 2; 1 on Windows, or (waitress) without Granian.",
+)
 @with_appcontext
 def serve(host: str, port: int, lan: bool, threads: int, workers: int | None) -> None:
     """Run the production server: Granian worker processes, or waitress without Granian."""
     from flask import current_app
 
-    _serve(current_app._get_current_object(), host, port, lan, threads,
-           default_workers() if workers is None else workers)
+    _serve(
+        current_app._get_current_object(), host, port, lan, threads, default_workers() if workers is None else workers
+    )
 
 
 @click.command()
@@ -902,8 +966,12 @@ def serve(host: str, port: int, lan: bool, threads: int, workers: int | None) ->
 @click.option("--lan", is_flag=True, help="Let devices on the local network join.")
 @click.option("--codes", "code_count", default=30, show_default=True, type=click.IntRange(1, 500))
 @click.option("--no-serve", is_flag=True, help="Set everything up, print it, and exit.")
-@click.option("--languages", default="", metavar="CODES",
-              help="Comma-separated, e.g. en,sw,ar: the shipped translations are approved for the demo only.")
+@click.option(
+    "--languages",
+    default="",
+    metavar="CODES",
+    help="Comma-separated, e.g. en,sw,ar: the shipped translations are approved for the demo only.",
+)
 @with_appcontext
 def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool, languages: str) -> None:
     """Set up a demonstration (database, consultation, accounts, codes) and serve it."""
@@ -923,14 +991,26 @@ def demo(host: str, port: int, lan: bool, code_count: int, no_serve: bool, langu
     else:
         click.echo(result.describe(f"http://{host}:{port}"))
     if not no_serve:
-        _serve(current_app._get_current_object(), host, port, lan, threads=DEFAULT_THREADS,
-               workers=default_workers())
+        _serve(current_app._get_current_object(), host, port, lan, threads=DEFAULT_THREADS, workers=default_workers())
 
 
 from survey.cli_translations import texts_group  # noqa: E402 - adds to instruments_group
 from survey.sync.cli import sync_group  # noqa: E402 - its commands use with_appcontext, defined above
 
-_COMMANDS = (users, instruments_group, retention, backup_command, report_command, release_group,
-             export_command, restore_command, translate, serve, demo, texts_group, sync_group)
+_COMMANDS = (
+    users,
+    instruments_group,
+    retention,
+    backup_command,
+    report_command,
+    release_group,
+    export_command,
+    restore_command,
+    translate,
+    serve,
+    demo,
+    texts_group,
+    sync_group,
+)
 for _command in _COMMANDS:
     main.add_command(_command)

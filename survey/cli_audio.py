@@ -42,8 +42,9 @@ def _languages(instrument, wanted: tuple[str, ...]) -> list[str]:
     codes = list(wanted) or list(instrument.language_codes)
     unknown = [code for code in codes if code not in instrument.language_codes]
     if unknown:
-        raise click.ClickException(f"The instrument has no language {', '.join(unknown)}; "
-                                   f"it has {', '.join(instrument.language_codes)}.")
+        raise click.ClickException(
+            f"The instrument has no language {', '.join(unknown)}; it has {', '.join(instrument.language_codes)}."
+        )
     for code in codes:
         if voice_for(code) is None:
             click.echo(f"{code}: no voice for this language; the browser reads it aloud where it can.", err=True)
@@ -82,8 +83,10 @@ def audio_build(instrument_id: str, languages: tuple[str, ...]) -> None:
         folder = audio.SHIPPED / lang if bundled else Path(current_app.instance_path) / "audio"
         report = audio.build_language(texts, voice_for(lang), folder, prune=bundled, index=bundled)
         total += report.bytes
-        click.echo(f"{lang}: {report.files} texts, {report.made} made, {report.kept} unchanged, "
-                   f"{report.removed} removed; {report.bytes / 1024:.0f} KiB")
+        click.echo(
+            f"{lang}: {report.files} texts, {report.made} made, {report.kept} unchanged, "
+            f"{report.removed} removed; {report.bytes / 1024:.0f} KiB"
+        )
     if bundled:
         (audio.SHIPPED / audio.TOOLS).write_text(audio.synthesizer_versions() + "\n", encoding="utf-8")
     click.echo(f"Total {total / 1024:.0f} KiB in {audio.SHIPPED if bundled else current_app.instance_path}.")
@@ -99,8 +102,10 @@ def audio_status(instrument_id: str) -> None:
     instrument, _ = _instrument(instrument_id)
     missing_any = False
     for row in audio.coverage(instrument, audio.library(), _translator):
-        click.echo(f"{row.language}: {row.texts} texts, {row.recorded} recorded, {len(row.missing)} without audio"
-                   + ("" if row.voice else " (no voice: the browser reads them)"))
+        click.echo(
+            f"{row.language}: {row.texts} texts, {row.recorded} recorded, {len(row.missing)} without audio"
+            + ("" if row.voice else " (no voice: the browser reads them)")
+        )
         for one in row.missing[:20]:
             click.echo(f"  {one.key or '(interface)'}: {one.text[:70]}")
         missing_any = missing_any or bool(row.missing)

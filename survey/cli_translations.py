@@ -22,8 +22,7 @@ def _record(instrument_id: str, version: str | None):  # an InstrumentVersion
         raise click.ClickException(str(error)) from error
 
 
-def _language_step(instrument_id: str, language: str, state: str, by: str, version: str | None,
-                   note: str) -> None:
+def _language_step(instrument_id: str, language: str, state: str, by: str, version: str | None, note: str) -> None:
     from survey.services import translations
 
     record = _record(instrument_id, version)
@@ -31,8 +30,10 @@ def _language_step(instrument_id: str, language: str, state: str, by: str, versi
         now = translations.set_language_state(record, language, state, by=by, note=note)
     except translations.TranslationRefused as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"{record.instrument_id} {record.version}, {translations.language_name(language)}: "
-               f"{now.label} (by {now.by}, {now.at:%Y-%m-%d %H:%M} UTC).")
+    click.echo(
+        f"{record.instrument_id} {record.version}, {translations.language_name(language)}: "
+        f"{now.label} (by {now.by}, {now.at:%Y-%m-%d %H:%M} UTC)."
+    )
 
 
 @instruments_group.command("approve-language")
@@ -133,11 +134,15 @@ def texts_state(text_id: str, state: str, by: str, note: str) -> None:
 @click.argument("language")
 @click.option("--format", "fmt", type=click.Choice(["po", "xlsform"]), default="po", show_default=True)
 @click.option("--version", default=None, help="Default: the newest stored version.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Default: ID-VERSION-LANGUAGE.po, or ID-VERSION.xlsx")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Default: ID-VERSION-LANGUAGE.po, or ID-VERSION.xlsx",
+)
 @with_appcontext
-def translations_export(instrument_id: str, language: str, fmt: str, version: str | None,
-                        output: str | None) -> None:
+def translations_export(instrument_id: str, language: str, fmt: str, version: str | None, output: str | None) -> None:
     """Write the texts for translating into LANGUAGE: PO (Poedit, Weblate, OmegaT...) or XLSForm."""
     from instruments import export_xlsform
     from instruments.translation_files import export_po
@@ -146,19 +151,24 @@ def translations_export(instrument_id: str, language: str, fmt: str, version: st
     record = _record(instrument_id, version)
     instrument = instrument_store.instrument_for_version(record)
     if language not in instrument.language_codes:
-        raise click.ClickException(f"The questionnaire has no language {language}; its languages are "
-                                   f"{', '.join(instrument.language_codes)}.")
+        raise click.ClickException(
+            f"The questionnaire has no language {language}; its languages are {', '.join(instrument.language_codes)}."
+        )
     if fmt == "xlsform":
         target = output or f"{instrument.id}-{instrument.version}.xlsx"
         export_xlsform(instrument, target)
-        click.echo(f"Wrote {target}: translate the label::…({language}) columns, give the settings sheet "
-                   "a new version, then: sauti instruments import FILE")
+        click.echo(
+            f"Wrote {target}: translate the label::…({language}) columns, give the settings sheet "
+            "a new version, then: sauti instruments import FILE"
+        )
         return
     target = output or f"{instrument.id}-{instrument.version}-{language}.po"
     with open(target, "wb") as handle:
         handle.write(export_po(instrument, language))
-    click.echo(f"Wrote {target}: after translating it, sauti instruments import-language "
-               f"{instrument.id} {language} {target} --version NEW-VERSION")
+    click.echo(
+        f"Wrote {target}: after translating it, sauti instruments import-language "
+        f"{instrument.id} {language} {target} --version NEW-VERSION"
+    )
 
 
 @instruments_group.command("import-language")
@@ -169,8 +179,9 @@ def translations_export(instrument_id: str, language: str, fmt: str, version: st
 @click.option("--from-version", default=None, help="The version the file was exported from (default: newest).")
 @click.option("--by", "by", default="", help="The translator: records the step 'translated'.")
 @with_appcontext
-def translations_import(instrument_id: str, language: str, path: str, new_version: str, from_version: str | None,
-                        by: str) -> None:
+def translations_import(
+    instrument_id: str, language: str, path: str, new_version: str, from_version: str | None, by: str
+) -> None:
     """Read a translated PO file into a new version of the questionnaire."""
     from instruments.translation_files import import_po
     from survey.services import instrument_store, translations
@@ -186,6 +197,8 @@ def translations_import(instrument_id: str, language: str, path: str, new_versio
         raise click.ClickException(str(error)) from error
     if by:
         translations.set_language_state(stored, language, "translated", by=by)
-    click.echo(f"Stored {stored.instrument_id} version {stored.version} with {changed} changed text(s). "
-               f"A reviewer approves it with: sauti instruments approve-language {stored.instrument_id} "
-               f"{language} --version {stored.version} --reviewer NAME")
+    click.echo(
+        f"Stored {stored.instrument_id} version {stored.version} with {changed} changed text(s). "
+        f"A reviewer approves it with: sauti instruments approve-language {stored.instrument_id} "
+        f"{language} --version {stored.version} --reviewer NAME"
+    )

@@ -45,18 +45,33 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class SignInForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)],
-                           render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
-                             render_kw={"autocomplete": "current-password"})
+    username = StringField(
+        _l("Username"), validators=[DataRequired(), Length(max=80)], render_kw={"autocomplete": "username"}
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(), Length(max=256)], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class CodeForm(FlaskForm):
-    code = ShortTextField(_l("Your code"), validators=[DataRequired()], max_length=64,
-                       render_kw={"autocomplete": "off", "autocapitalize": "characters",
-                                  "spellcheck": "false", "inputmode": "text", "dir": "ltr"})
-    seat = ShortTextField(_l("Your seat or table number, if the adult asks for it (never your name)"),
-                          validators=[Optional()], max_length=20, render_kw={"autocomplete": "off"})
+    code = ShortTextField(
+        _l("Your code"),
+        validators=[DataRequired()],
+        max_length=64,
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+            "inputmode": "text",
+            "dir": "ltr",
+        },
+    )
+    seat = ShortTextField(
+        _l("Your seat or table number, if the adult asks for it (never your name)"),
+        validators=[Optional()],
+        max_length=20,
+        render_kw={"autocomplete": "off"},
+    )
 
     def validate_seat(self, field) -> None:  # WTForms inline validator
         from consent.storage_policy import normalize_station_label
@@ -65,8 +80,9 @@ class CodeForm(FlaskForm):
             try:
                 field.data = normalize_station_label(field.data)
             except ValueError as error:
-                raise ValidationError(_l("Use the number on your seat or table, like T3 or Seat 4, "
-                                         "never a name.")) from error
+                raise ValidationError(
+                    _l("Use the number on your seat or table, like T3 or Seat 4, never a name.")
+                ) from error
 
 
 class CodeCardsForm(FlaskForm):
@@ -78,45 +94,71 @@ class ConsultationForm(FlaskForm):
 
     title = StringField(_l("Title (for staff)"), validators=[DataRequired(), Length(max=200)])
     instrument = SelectField(_l("Questionnaire"), validators=[DataRequired()], validate_choice=False)
-    languages = MultiCheckboxField(_l("Languages offered to children"), validators=[DataRequired()],
-                                   validate_choice=False)
-    age_bands = MultiCheckboxField(_l("Age groups"), validators=[DataRequired()], choices=[
-        SelectChoice("A", _l("8 to 10")), SelectChoice("B", _l("11 to 13")), SelectChoice("C", _l("14 to 17"))])
-    country_profile = SelectField(_l("Country profile (consent rules and helplines)"), validators=[DataRequired()],
-                                  validate_choice=False)
-    consent_mode = SelectField(_l("Guardian permission"), choices=[
-        SelectChoice("", _l("As the country profile says")),
-        SelectChoice("active_opt_in", _l("Guardians say yes first (opt-in)")),
-        SelectChoice("passive_opt_out", _l("Guardians may say no (opt-out; needs ethics approval)")),
-    ], validate_choice=True)
+    languages = MultiCheckboxField(
+        _l("Languages offered to children"), validators=[DataRequired()], validate_choice=False
+    )
+    age_bands = MultiCheckboxField(
+        _l("Age groups"),
+        validators=[DataRequired()],
+        choices=[
+            SelectChoice("A", _l("8 to 10")),
+            SelectChoice("B", _l("11 to 13")),
+            SelectChoice("C", _l("14 to 17")),
+        ],
+    )
+    country_profile = SelectField(
+        _l("Country profile (consent rules and helplines)"), validators=[DataRequired()], validate_choice=False
+    )
+    consent_mode = SelectField(
+        _l("Guardian permission"),
+        choices=[
+            SelectChoice("", _l("As the country profile says")),
+            SelectChoice("active_opt_in", _l("Guardians say yes first (opt-in)")),
+            SelectChoice("passive_opt_out", _l("Guardians may say no (opt-out; needs ethics approval)")),
+        ],
+        validate_choice=True,
+    )
     ethics_reference = StringField(_l("Ethics approval reference"), validators=[Optional(), Length(max=200)])
-    setting = SelectField(_l("Setting"), choices=[
-        SelectChoice("school", _l("School")), SelectChoice("community", _l("Community group")),
-        SelectChoice("online", _l("Online"))])
+    setting = SelectField(
+        _l("Setting"),
+        choices=[
+            SelectChoice("school", _l("School")),
+            SelectChoice("community", _l("Community group")),
+            SelectChoice("online", _l("Online")),
+        ],
+    )
     site_code = StringField(_l("Site code (not a school name)"), validators=[Optional(), Length(max=60)])
     facilitated = BooleanField(_l("An adult runs the session in the room"), default=True)
     shared_device = BooleanField(_l("Children share devices"))
     organisation = StringField(_l("Who is asking (your organisation)"), validators=[DataRequired(), Length(max=200)])
     contact = StringField(_l("How children can ask questions later"), validators=[DataRequired(), Length(max=200)])
-    independent_contact = StringField(_l("Someone outside the team to contact with a concern"),
-                                      validators=[DataRequired(), Length(max=200)])
+    independent_contact = StringField(
+        _l("Someone outside the team to contact with a concern"), validators=[DataRequired(), Length(max=200)]
+    )
     purpose = TextAreaField(_l("Why you are asking"), validators=[DataRequired(), Length(max=2000)])
-    audience = TextAreaField(_l("Who will hear the results (decision-makers)"),
-                             validators=[DataRequired(), Length(max=2000)])
-    influence_scope = TextAreaField(_l("What the answers can change, and what they cannot"),
-                                    validators=[DataRequired(), Length(max=2000)])
-    session_pin = PasswordField(_l("Session PIN (4 to 8 digits, asked when a session starts)"),
-                                validators=[Optional(), Length(min=4, max=8)],
-                                render_kw={"inputmode": "numeric", "autocomplete": "new-password"})
+    audience = TextAreaField(
+        _l("Who will hear the results (decision-makers)"), validators=[DataRequired(), Length(max=2000)]
+    )
+    influence_scope = TextAreaField(
+        _l("What the answers can change, and what they cannot"), validators=[DataRequired(), Length(max=2000)]
+    )
+    session_pin = PasswordField(
+        _l("Session PIN (4 to 8 digits, asked when a session starts)"),
+        validators=[Optional(), Length(min=4, max=8)],
+        render_kw={"inputmode": "numeric", "autocomplete": "new-password"},
+    )
     screening_deny_list = TextAreaField(
         _l("Names to remove from open answers (teachers, local places): one a line, or separated by commas"),
-        validators=[Optional(), Length(max=4000)])
+        validators=[Optional(), Length(max=4000)],
+    )
     # The team (choices set by the view from the accounts that may hold each role).
-    facilitators = MultiCheckboxField(_l("Other facilitators (they run sessions with children)"),
-                                      validate_choice=True, choices=[])
+    facilitators = MultiCheckboxField(
+        _l("Other facilitators (they run sessions with children)"), validate_choice=True, choices=[]
+    )
     analysts = MultiCheckboxField(_l("Analysts (they see the results)"), validate_choice=True, choices=[])
-    safeguarding_lead = SelectField(_l("Safeguarding lead (reviews concerns children raise)"),
-                                    validate_choice=True, choices=[], default="")
+    safeguarding_lead = SelectField(
+        _l("Safeguarding lead (reviews concerns children raise)"), validate_choice=True, choices=[], default=""
+    )
     feedback_due = DateField(_l("When children will hear back"), validators=[DataRequired()])
     analysis_cutoff = DateField(_l("Last day a child can withdraw their answers"), validators=[DataRequired()])
     retention_until = DateField(_l("Delete all answers after"), validators=[DataRequired()])
@@ -143,42 +185,65 @@ class TeamMemberForm(FlaskForm):
     """Add someone to a consultation's team (choices set by the view)."""
 
     user = SelectField(_l("Person"), validators=[DataRequired()], validate_choice=True, choices=[])
-    role = SelectField(_l("Role on this consultation"), validators=[DataRequired()], choices=[
-        SelectChoice("analyst", _l("Analyst: sees the results")),
-        SelectChoice("facilitator", _l("Facilitator: runs sessions with children")),
-        SelectChoice("safeguarding", _l("Safeguarding lead: reviews concerns children raise")),
-        SelectChoice("owner", _l("Owner: changes the team")),
-    ])
+    role = SelectField(
+        _l("Role on this consultation"),
+        validators=[DataRequired()],
+        choices=[
+            SelectChoice("analyst", _l("Analyst: sees the results")),
+            SelectChoice("facilitator", _l("Facilitator: runs sessions with children")),
+            SelectChoice("safeguarding", _l("Safeguarding lead: reviews concerns children raise")),
+            SelectChoice("owner", _l("Owner: changes the team")),
+        ],
+    )
 
 
 class SessionStartForm(FlaskForm):
-    pin = PasswordField(_l("Session PIN"), validators=[DataRequired(), Length(max=8)],
-                        render_kw={"inputmode": "numeric", "autocomplete": "off"})
-    checklist = MultiCheckboxField(_l("Safe-space checklist"), validate_choice=False, choices=[
-        SelectChoice("screens_private", _l("Children cannot see each other's screens")),
-        SelectChoice("alternative_activity", _l("Another activity is ready for children who say no")),
-        SelectChoice("help_cards", _l("Help cards with the helpline are ready to hand out")),
-        SelectChoice("referral_contact", _l("I can reach the safeguarding lead during the session")),
-    ])
+    pin = PasswordField(
+        _l("Session PIN"),
+        validators=[DataRequired(), Length(max=8)],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    checklist = MultiCheckboxField(
+        _l("Safe-space checklist"),
+        validate_choice=False,
+        choices=[
+            SelectChoice("screens_private", _l("Children cannot see each other's screens")),
+            SelectChoice("alternative_activity", _l("Another activity is ready for children who say no")),
+            SelectChoice("help_cards", _l("Help cards with the helpline are ready to hand out")),
+            SelectChoice("referral_contact", _l("I can reach the safeguarding lead during the session")),
+        ],
+    )
     trained_on = DateField(_l("Date of my safeguarding training"), validators=[Optional()])
 
 
 class SessionCloseForm(FlaskForm):
     number_present = IntegerField(_l("How many children were present"), validators=[Optional(), NumberRange(0, 1000)])
     incident = BooleanField(_l("A child disclosed harm or was at risk, and was referred"))
-    referral_category = SelectField(_l("Referred to"), validate_choice=True, choices=[
-        SelectChoice("", _l("(no referral)")), SelectChoice("safeguarding_lead", _l("The safeguarding lead")),
-        SelectChoice("helpline", _l("A helpline")), SelectChoice("health", _l("Health services")),
-        SelectChoice("police", _l("The police")), SelectChoice("other", _l("Another service")),
-    ])
+    referral_category = SelectField(
+        _l("Referred to"),
+        validate_choice=True,
+        choices=[
+            SelectChoice("", _l("(no referral)")),
+            SelectChoice("safeguarding_lead", _l("The safeguarding lead")),
+            SelectChoice("helpline", _l("A helpline")),
+            SelectChoice("health", _l("Health services")),
+            SelectChoice("police", _l("The police")),
+            SelectChoice("other", _l("Another service")),
+        ],
+    )
 
 
 class InstrumentUploadForm(FlaskForm):
-    file = FileField(_l("Questionnaire file (XLSForm .xlsx, .xls, .csv, .md, or Sauti .yaml)"), validators=[
-        FileRequired(),
-        FileAllowed(["xlsx", "xlsm", "xls", "csv", "md", "yaml", "yml"], _l("Choose an XLSForm or a Sauti YAML file.")),
-        FileSize(max_size=10 * 1024 * 1024, message=_l("The file is larger than 10 MB.")),
-    ])
+    file = FileField(
+        _l("Questionnaire file (XLSForm .xlsx, .xls, .csv, .md, or Sauti .yaml)"),
+        validators=[
+            FileRequired(),
+            FileAllowed(
+                ["xlsx", "xlsm", "xls", "csv", "md", "yaml", "yml"], _l("Choose an XLSForm or a Sauti YAML file.")
+            ),
+            FileSize(max_size=10 * 1024 * 1024, message=_l("The file is larger than 10 MB.")),
+        ],
+    )
 
 
 class CardActionForm(FlaskForm):
@@ -186,9 +251,12 @@ class CardActionForm(FlaskForm):
 
 
 class WithdrawForm(FlaskForm):
-    code = ShortTextField(_l("The code on the part you tore off"), validators=[DataRequired()], max_length=64,
-                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
-                                  "dir": "ltr"})
+    code = ShortTextField(
+        _l("The code on the part you tore off"),
+        validators=[DataRequired()],
+        max_length=64,
+        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "dir": "ltr"},
+    )
 
 
 class AgeForm(FlaskForm):
@@ -204,14 +272,15 @@ class AgeForm(FlaskForm):
         ages = sorted({a for band in bands for a in range(limits[band][0], limits[band][1] + 1)})
         form = cls()
         form.age.choices = [SelectChoice(str(a), str(a)) for a in ages] + [
-            SelectChoice("rns", _l("I'd rather not say"))]
+            SelectChoice("rns", _l("I'd rather not say"))
+        ]
         form.bands = bands
         form.limits = limits
         return form
 
     def validate_age(self, field) -> None:  # WTForms inline validator
         if field.data not in {c.value for c in field.choices}:
-            raise ValidationError(_l("Please choose your age, or \"I'd rather not say\"."))
+            raise ValidationError(_l('Please choose your age, or "I\'d rather not say".'))
 
     def band_for_answer(self) -> str:
         if self.age.data == "rns":
@@ -229,36 +298,54 @@ def _role_choices() -> list[SelectChoice]:
 class NewUserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
-    password = PasswordField(_l("Password (at least 12 characters)"),
-                             validators=[DataRequired(), Length(min=12, max=256)],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("Password (at least 12 characters)"),
+        validators=[DataRequired(), Length(min=12, max=256)],
+        render_kw={"autocomplete": "new-password"},
+    )
     roles = MultiCheckboxField(_l("Roles"), choices=_role_choices(), validators=[DataRequired()])
 
 
 class EditUserForm(FlaskForm):
     roles = MultiCheckboxField(_l("Roles"), choices=_role_choices(), validators=[DataRequired()])
     active = BooleanField(_l("Account active"))
-    password = PasswordField(_l("New password (leave empty to keep)"),
-                             validators=[Optional(), Length(min=12, max=256)],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        _l("New password (leave empty to keep)"),
+        validators=[Optional(), Length(min=12, max=256)],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class ApiTokenForm(FlaskForm):
     """A new personal access token for the API (survey/services/api_tokens.py)."""
 
-    name = StringField(_l("Name (what will use it, e.g. “Power BI dashboard”)"),
-                       validators=[DataRequired(), Length(max=80)])
+    name = StringField(
+        _l("Name (what will use it, e.g. “Power BI dashboard”)"), validators=[DataRequired(), Length(max=80)]
+    )
     scopes = MultiCheckboxField(_l("What the token may read"), validators=[DataRequired()], choices=[])
-    days = SelectField(_l("Lasts for"), coerce=int, default=90, choices=[
-        SelectChoice(7, _l("7 days")), SelectChoice(30, _l("30 days")), SelectChoice(90, _l("90 days")),
-        SelectChoice(365, _l("1 year"))])
+    days = SelectField(
+        _l("Lasts for"),
+        coerce=int,
+        default=90,
+        choices=[
+            SelectChoice(7, _l("7 days")),
+            SelectChoice(30, _l("30 days")),
+            SelectChoice(90, _l("90 days")),
+            SelectChoice(365, _l("1 year")),
+        ],
+    )
 
 
 class BundleUploadForm(FlaskForm):
     """A field laptop's bundle brought on a USB stick (issue 22: `sauti sync export`)."""
 
-    file = FileField(_l("Bundle file from a field laptop (.sauti)"), validators=[
-        FileRequired(),
-        FileSize(max_size=15 * 1024 * 1024, message=_l("The file is larger than 15 MB: import it with "
-                                                         "`sauti sync import` on the server.")),
-    ])
+    file = FileField(
+        _l("Bundle file from a field laptop (.sauti)"),
+        validators=[
+            FileRequired(),
+            FileSize(
+                max_size=15 * 1024 * 1024,
+                message=_l("The file is larger than 15 MB: import it with `sauti sync import` on the server."),
+            ),
+        ],
+    )

@@ -56,8 +56,7 @@ def offered_locales() -> list[str]:
         from survey.services.participants import current_participant, open_consultation_languages
 
         participant = current_participant()
-        languages = (participant.consultation.language_list if participant is not None
-                     else open_consultation_languages())
+        languages = participant.consultation.language_list if participant is not None else open_consultation_languages()
         offered = [code for code in languages if code in supported] or offered
     g._sauti_offered = offered
     return offered

@@ -21,17 +21,18 @@ _configured = False
 def logging_config(level: str = "INFO", json: bool = True) -> dict:
     """The ``logging.config.dictConfig`` mapping: JSON lines to stderr, servers' loggers quiet."""
     formatter = (
-        {"()": "pythonjsonlogger.json.JsonFormatter",
-         "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"}
-        if json else {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        if json
+        else {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     )
     quiet = {"level": "WARNING", "handlers": ["stderr"], "propagate": False}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                                "formatter": "default"}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "default"}
+        },
         "loggers": {
             # Our loggers write once, to stderr, whatever a server adds to the root logger.
             "sauti": {"level": level, "handlers": ["stderr"], "propagate": False},
@@ -79,12 +80,16 @@ def init_app(app: Flask) -> None:
         ms = round((time.perf_counter() - started) * 1000, 1) if started else None
         level = logging.INFO if response.status_code >= 400 or (ms or 0) >= SLOW_REQUEST_MS else logging.DEBUG
         if request_log.isEnabledFor(level):
-            request_log.log(level, "request", extra={
-                # The endpoint names the route without its arguments (a code in a path or a
-                # query string would otherwise reach the log).
-                "endpoint": request.endpoint or "not_found",
-                "method": request.method,
-                "status": response.status_code,
-                "ms": ms,
-            })
+            request_log.log(
+                level,
+                "request",
+                extra={
+                    # The endpoint names the route without its arguments (a code in a path or a
+                    # query string would otherwise reach the log).
+                    "endpoint": request.endpoint or "not_found",
+                    "method": request.method,
+                    "status": response.status_code,
+                    "ms": ms,
+                },
+            )
         return response

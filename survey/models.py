@@ -87,9 +87,7 @@ class StaffSession(Model):
     __tablename__ = "staff_session"
 
     token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
-    )
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
     created_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
     last_seen_at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow)
 
@@ -148,8 +146,9 @@ class Consultation(Model):
     # (e.g. "feedback sheet, class visit"); overdue = due date passed with no date here.
     feedback_given_on: so.Mapped[dt.date | None] = so.mapped_column()
     feedback_formats: so.Mapped[str] = so.mapped_column(sa.String(200), default="", server_default="")
-    state: so.Mapped[str] = so.mapped_column(enum_column(ConsultationState, "state", 20),
-                                             default=ConsultationState.DRAFT)
+    state: so.Mapped[str] = so.mapped_column(
+        enum_column(ConsultationState, "state", 20), default=ConsultationState.DRAFT
+    )
     created_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
     memberships: so.Mapped[list[Membership]] = so.relationship(
@@ -172,12 +171,8 @@ class Membership(Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "consultation_id", "role"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    user_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
-    )
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     # owner | facilitator | analyst | safeguarding (survey.access.TEAM_ROLES)
     role: so.Mapped[str] = so.mapped_column(sa.String(20))
     # Who put this person on the team, and on which day (the audit log has the full history).
@@ -195,9 +190,7 @@ class Participant(Model):
 
     # Random, so insertion order cannot be recovered from ids (DP-02).
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     # HMAC of the normalised code, keyed with the app secret: indexable, never reversible.
     code_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     # issued -> assented -> answering -> completed | withdrawn | declined | expired
@@ -206,8 +199,7 @@ class Participant(Model):
     # The number printed on the card, so a facilitator can mark a card without any name.
     card_number: so.Mapped[int] = so.mapped_column(default=0)
     # Guardian permission for this card: issued | permission_seen | withheld (consent.permission).
-    permission: so.Mapped[str] = so.mapped_column(enum_column(CardState, "permission", 20),
-                                                  default=CardState.ISSUED)
+    permission: so.Mapped[str] = so.mapped_column(enum_column(CardState, "permission", 20), default=CardState.ISSUED)
     # Keyed hash of the withdrawal code on the card's tear-off (C-09).
     withdrawal_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64), unique=True)
     language: so.Mapped[str | None] = so.mapped_column(sa.String(12))
@@ -239,9 +231,7 @@ class AssentEvent(Model):
     __tablename__ = "assent_event"
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     text_id: so.Mapped[str] = so.mapped_column(sa.String(80))
     text_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     outcome: so.Mapped[str] = so.mapped_column(sa.String(10))
@@ -264,9 +254,7 @@ class Answer(Model):
 
     # Random ids: the order answers were saved in cannot be read back (DP-02).
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
-    participant_id: so.Mapped[str] = so.mapped_column(
-        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
-    )
+    participant_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     item: so.Mapped[str] = so.mapped_column(sa.String(120))
     value: so.Mapped[str] = so.mapped_column(sa.Text)
     saved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
@@ -282,9 +270,7 @@ class PageSave(Model):
     __tablename__ = "page_save"
 
     token: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
-    participant_id: so.Mapped[str] = so.mapped_column(
-        sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True
-    )
+    participant_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("participant.id", ondelete="CASCADE"), index=True)
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
 
 
@@ -298,9 +284,7 @@ class FacilitationSession(Model):
     __tablename__ = "facilitation_session"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     facilitator_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
     started_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     training_attested_on: so.Mapped[dt.date]
@@ -316,7 +300,7 @@ class FacilitationSession(Model):
 
 
 class Signal(Model):
-    """"I'd like to talk to someone": a seat label and a time for the facilitator, nothing else.
+    """ "I'd like to talk to someone": a seat label and a time for the facilitator, nothing else.
 
     Deliberately not linked to the participant, so no path leads from a signal to answers (S-07);
     ``holder_tag`` (as on :class:`AssentEvent`) lets the child's own deletion find it.
@@ -325,9 +309,7 @@ class Signal(Model):
     __tablename__ = "signal"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
     # Minutes are enough for "a child at table 3 asked two minutes ago".
     raised_at: so.Mapped[dt.datetime] = so.mapped_column(default=lambda: utcnow().replace(second=0, microsecond=0))
@@ -348,9 +330,7 @@ class ConcernFlag(Model):
     __tablename__ = "concern_flag"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     item: so.Mapped[str] = so.mapped_column(sa.String(120))
     excerpt: so.Mapped[str] = so.mapped_column(sa.Text)
     concerns: so.Mapped[str] = so.mapped_column(sa.String(400), default="")
@@ -358,8 +338,7 @@ class ConcernFlag(Model):
     # reviewed: resolved by the lead on resolved_on
     status: so.Mapped[str] = so.mapped_column(enum_column(ConcernStatus, "status", 20), default=ConcernStatus.OPEN)
     resolved_on: so.Mapped[dt.date | None] = so.mapped_column()
-    session_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("facilitation_session.id", ondelete="SET NULL"))
+    session_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("facilitation_session.id", ondelete="SET NULL"))
     seat_label: so.Mapped[str] = so.mapped_column(sa.String(20), default="", server_default="")
 
 
@@ -398,9 +377,7 @@ class AuditEvent(Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     at: so.Mapped[dt.datetime] = so.mapped_column(default=utcnow, index=True)
-    actor_id: so.Mapped[int | None] = so.mapped_column(
-        sa.ForeignKey("staff_user.id", ondelete="SET NULL")
-    )
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("staff_user.id", ondelete="SET NULL"))
     actor_name: so.Mapped[str] = so.mapped_column(sa.String(80), default="")
     action: so.Mapped[str] = so.mapped_column(sa.String(60))
     target: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
@@ -420,9 +397,7 @@ class ChecklistAnswer(Model):
     __table_args__ = (sa.UniqueConstraint("consultation_id", "checklist", "question"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     # lundy | gc12
     checklist: so.Mapped[str] = so.mapped_column(sa.String(10))
     # The key of the question or requirement (survey.services.programme.LUNDY_QUESTIONS, GC12).
@@ -439,9 +414,7 @@ class InfluenceEntry(Model):
     __tablename__ = "influence_entry"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     recommendation: so.Mapped[str] = so.mapped_column(sa.Text)
     # The released finding it comes from, in the team's words (never a child's quote).
     source_finding: so.Mapped[str] = so.mapped_column(sa.Text, default="")
@@ -465,9 +438,7 @@ class FeedbackSheetRecord(Model):
     __table_args__ = (sa.UniqueConstraint("consultation_id", "band", "language"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     band: so.Mapped[str] = so.mapped_column(sa.String(4))
     language: so.Mapped[str] = so.mapped_column(sa.String(12))
     # One point per line.
@@ -532,9 +503,7 @@ class Release(Model):
     __table_args__ = (sa.UniqueConstraint("consultation_id", "number"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     number: so.Mapped[int] = so.mapped_column()
     # A date, like every other date stored beside children's answers (no time of day).
     made_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
@@ -578,9 +547,7 @@ class ExportApproval(Model):
     __tablename__ = "export_approval"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     approved_by: so.Mapped[str] = so.mapped_column(sa.String(80))
     reason: so.Mapped[str] = so.mapped_column(sa.Text)
     approved_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
@@ -598,12 +565,8 @@ class WrittenAnswerRead(Model):
 
     __tablename__ = "written_answer_read"
 
-    answer_id: so.Mapped[str] = so.mapped_column(
-        sa.ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True
-    )
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    answer_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True)
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     value_digest: so.Mapped[str] = so.mapped_column(sa.String(64))
     read_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
 
@@ -672,9 +635,7 @@ class SyncPackage(Model):
     __tablename__ = "sync_package"
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True, default=new_uuid)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     site: so.Mapped[str] = so.mapped_column(sa.String(60))
     made_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
     expires_on: so.Mapped[dt.date] = so.mapped_column()
@@ -691,9 +652,7 @@ class SyncDevice(Model):
     # The hex of the first 16 bytes of SHA-256 of the public key.
     id: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
     public_key: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
-    package_id: so.Mapped[str] = so.mapped_column(
-        sa.ForeignKey("sync_package.id", ondelete="CASCADE"), unique=True
-    )
+    package_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("sync_package.id", ondelete="CASCADE"), unique=True)
     # active | revoked
     state: so.Mapped[str] = so.mapped_column(sa.String(10), default="active")
     registered_on: so.Mapped[dt.date] = so.mapped_column(default=lambda: utcnow().date())
@@ -715,9 +674,7 @@ class FieldCard(Model):
     participant_id: so.Mapped[str] = so.mapped_column(
         sa.ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
     )
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     site: so.Mapped[str] = so.mapped_column(sa.String(60), index=True)
     code_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     withdrawal_hash: so.Mapped[str | None] = so.mapped_column(sa.String(64))
@@ -772,9 +729,7 @@ class FieldPackage(Model):
     __tablename__ = "field_package"
 
     id: so.Mapped[str] = so.mapped_column(sa.String(36), primary_key=True)
-    consultation_id: so.Mapped[int] = so.mapped_column(
-        sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
+    consultation_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("consultation.id", ondelete="CASCADE"), index=True)
     central_consultation_id: so.Mapped[int] = so.mapped_column()
     site: so.Mapped[str] = so.mapped_column(sa.String(60))
     central_url: so.Mapped[str] = so.mapped_column(sa.String(300), default="")

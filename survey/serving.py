@@ -98,9 +98,17 @@ class BufferedFront:
         the slow-body limit.
     """
 
-    def __init__(self, wsgi_app: Callable, threads: int, *, max_body: int, trusted_proxies: int = 0,
-                 multiprocess: bool = True, slow_after_s: float = SLOW_AFTER_S,
-                 slow_per_client: int = SLOW_BODIES_PER_CLIENT) -> None:
+    def __init__(
+        self,
+        wsgi_app: Callable,
+        threads: int,
+        *,
+        max_body: int,
+        trusted_proxies: int = 0,
+        multiprocess: bool = True,
+        slow_after_s: float = SLOW_AFTER_S,
+        slow_per_client: int = SLOW_BODIES_PER_CLIENT,
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sauti-app")
         self.max_body = max_body
@@ -144,8 +152,7 @@ class BufferedFront:
     def _client(self, peer: str, headers: list[tuple[str, str]]) -> str:
         if self.trusted_proxies <= 0:
             return peer
-        forwarded = [part.strip() for name, value in headers if name == "x-forwarded-for"
-                     for part in value.split(",")]
+        forwarded = [part.strip() for name, value in headers if name == "x-forwarded-for" for part in value.split(",")]
         return forwarded[-self.trusted_proxies] if len(forwarded) >= self.trusted_proxies else peer
 
     async def _read_body(self, proto, client: str, declared: int | None) -> bytes:
@@ -179,8 +186,7 @@ class BufferedFront:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _environ(self, scope, headers: list[tuple[str, str]], body: bytes, client: str,
-                 port: str) -> dict:
+    def _environ(self, scope, headers: list[tuple[str, str]], body: bytes, client: str, port: str) -> dict:
         server_name, server_port = _split_address(scope.server)
         environ = {
             "REQUEST_METHOD": scope.method,
@@ -273,6 +279,11 @@ def create_served_front() -> BufferedFront:
     threads = int(os.environ.get("SAUTI_SERVE_THREADS", "2"))
     # Each worker process counts its own slow bodies: together they hold no more than the limit.
     workers = max(1, int(app.config.get("THROTTLE_WORKERS", 1) or 1))
-    return BufferedFront(app, threads, max_body=int(app.config["MAX_CONTENT_LENGTH"]),
-                         trusted_proxies=int(app.config.get("TRUSTED_PROXIES", 0) or 0),
-                         multiprocess=workers > 1, slow_per_client=max(1, SLOW_BODIES_PER_CLIENT // workers))
+    return BufferedFront(
+        app,
+        threads,
+        max_body=int(app.config["MAX_CONTENT_LENGTH"]),
+        trusted_proxies=int(app.config.get("TRUSTED_PROXIES", 0) or 0),
+        multiprocess=workers > 1,
+        slow_per_client=max(1, SLOW_BODIES_PER_CLIENT // workers),
+    )

@@ -90,8 +90,15 @@ def enum_column(enum: type[StrEnum], name: str, length: int) -> sa.Enum:
 
     ``name`` names the constraint (``ck_<table>_<name>`` by the naming convention).
     """
-    return sa.Enum(enum, name=name, length=length, native_enum=False, create_constraint=True,
-                   validate_strings=True, values_callable=_values)
+    return sa.Enum(
+        enum,
+        name=name,
+        length=length,
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        values_callable=_values,
+    )
 
 
 def _values(enum: type[StrEnum]) -> list[str]:

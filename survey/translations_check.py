@@ -59,8 +59,17 @@ def stale_catalogues() -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         pot = os.path.join(tmp, "messages.pot")
         extract(pot)
-        if babel("update", "--check", "-i", pot, "-d", folder, "--no-fuzzy-matching",
-                  "--omit-header", "--ignore-pot-creation-date"):
+        if babel(
+            "update",
+            "--check",
+            "-i",
+            pot,
+            "-d",
+            folder,
+            "--no-fuzzy-matching",
+            "--omit-header",
+            "--ignore-pot-creation-date",
+        ):
             problems.append("a catalogue lacks strings that the code now uses (or keeps removed ones)")
     for language, po_path in _catalogues(folder):
         compiled, untranslated, fuzzy = _compiled(po_path, language)

@@ -50,17 +50,30 @@ def create_served_app() -> Flask:
 
     app.wsgi_app = _without_process_environment(app.wsgi_app, os.environ)
     retention_schedule.start(app)  # when `sauti serve` turned it on; one worker runs it
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="sauti-parent-watch",
-                     daemon=True).start()
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="sauti-parent-watch", daemon=True).start()
     return app
 
 
 #: What a request's WSGI environ legitimately holds besides ``HTTP_*`` headers and ``wsgi.*``.
-REQUEST_KEYS = frozenset({
-    "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
-    "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT", "REQUEST_URI",
-    "RAW_URI", "GATEWAY_INTERFACE", "SERVER_SOFTWARE",
-})
+REQUEST_KEYS = frozenset(
+    {
+        "REQUEST_METHOD",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+        "REMOTE_ADDR",
+        "REMOTE_PORT",
+        "REQUEST_URI",
+        "RAW_URI",
+        "GATEWAY_INTERFACE",
+        "SERVER_SOFTWARE",
+    }
+)
 
 
 def _without_process_environment(wsgi_app: Callable, process_environment: Mapping[str, str]) -> Callable:
@@ -71,8 +84,7 @@ def _without_process_environment(wsgi_app: Callable, process_environment: Mappin
     like a header the client sent.  Nothing in Sauti reads them there; removing them keeps an error
     page, a log line or a future debugging aid from ever showing them.
     """
-    names = tuple(name for name in process_environment
-                  if name not in REQUEST_KEYS and not name.startswith("wsgi."))
+    names = tuple(name for name in process_environment if name not in REQUEST_KEYS and not name.startswith("wsgi."))
 
     def app(environ: dict, start_response: Callable):  # a WSGI iterable
         for name in names:

@@ -207,8 +207,16 @@ def make_user(app: Flask):
 def make_consultation(app: Flask):
     from survey.services import consultations
 
-    def factory(title: str = "Consultation", *, state: str = "open", members=(), bands=("A", "B", "C"),
-                languages=("en", "fr"), country_profile="example-uk", **details):
+    def factory(
+        title: str = "Consultation",
+        *,
+        state: str = "open",
+        members=(),
+        bands=("A", "B", "C"),
+        languages=("en", "fr"),
+        country_profile="example-uk",
+        **details,
+    ):
         """A consultation on the test instrument.  The default profile (example-uk) uses passive
         opt-out, so cards need no marking; pass country_profile="generic" for active opt-in."""
         from survey.models import Consultation, User
@@ -218,19 +226,29 @@ def make_consultation(app: Flask):
 
         with app.app_context():
             extra = [code for code in languages if code not in ("en", "fr")]
-            instrument = make_test_instrument("1-" + "-".join(extra) if extra else "1",
-                                              ("en", "fr", *extra))
+            instrument = make_test_instrument("1-" + "-".join(extra) if extra else "1", ("en", "fr", *extra))
             instrument_store.store(instrument, approved=True)
-            defaults = {"organisation": "Test organisation", "contact": "the test team",
-                        "independent_contact": "the ethics board", "audience": "the county council",
-                        "ethics_reference": "REC-TEST-1",
-                        "influence_scope": "how help works",
-                        "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31)}
+            defaults = {
+                "organisation": "Test organisation",
+                "contact": "the test team",
+                "independent_contact": "the ethics board",
+                "audience": "the county council",
+                "ethics_reference": "REC-TEST-1",
+                "influence_scope": "how help works",
+                "feedback_due": dt.date(2027, 3, 1),
+                "analysis_cutoff": dt.date(2027, 1, 31),
+            }
             facilitated = details.pop("facilitated", True)
             consultation = consultations.create_consultation(
-                title=title, instrument_id=instrument.id, instrument_version=instrument.version,
-                instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
-                facilitated=facilitated, country_profile=country_profile, details={**defaults, **details},
+                title=title,
+                instrument_id=instrument.id,
+                instrument_version=instrument.version,
+                instrument_hash=instrument.content_hash,
+                languages=list(languages),
+                age_bands=list(bands),
+                facilitated=facilitated,
+                country_profile=country_profile,
+                details={**defaults, **details},
             )
             for code, words in consultation_wording(languages, {**defaults, **details}).items():
                 set_wording(consultation, code, words)
@@ -245,18 +263,23 @@ def make_consultation(app: Flask):
 
                     record = db.session.get(Consultation, consultation.id)
                     sessions.set_pin(record, SESSION_PIN)
-                    sessions.start(db.session.get(Consultation, consultation.id), pin=SESSION_PIN,
-                                   checklist=list(sessions.CHECKLIST), trained_on=dt.date.today(),
-                                   today=dt.date.today(), actor=None)
+                    sessions.start(
+                        db.session.get(Consultation, consultation.id),
+                        pin=SESSION_PIN,
+                        checklist=list(sessions.CHECKLIST),
+                        trained_on=dt.date.today(),
+                        today=dt.date.today(),
+                        actor=None,
+                    )
             if state in ("closed", "archived"):
                 consultations.set_state(consultation, "closed")
             if state == "archived":
                 from survey.services import programme
 
                 for checklist, questions in programme.CHECKLISTS.items():  # P-06, before archiving
-                    programme.save_checklist(consultation, checklist,
-                                             dict.fromkeys(questions, ("yes", "recorded by the test")),
-                                             actor=None)
+                    programme.save_checklist(
+                        consultation, checklist, dict.fromkeys(questions, ("yes", "recorded by the test")), actor=None
+                    )
                 consultations.set_state(consultation, "archived")
             return consultation.id
 
@@ -310,15 +333,17 @@ def world(app: Flask, make_user, make_consultation, issue_codes) -> World:
         "analyst": make_user("ana", "analyst"),
         "admin": make_user("ada", "admin"),
     }
-    consultation = make_consultation(
-        "Ours", members=[(ids["facilitator"], "facilitator"), (ids["analyst"], "analyst")]
-    )
+    consultation = make_consultation("Ours", members=[(ids["facilitator"], "facilitator"), (ids["analyst"], "analyst")])
     other = make_consultation("Theirs", members=[(ids["other_facilitator"], "facilitator")])
     clients = {}
     for visitor in VISITORS:
         clients[visitor] = app.test_client()
-    for visitor, username in (("facilitator", "fiona"), ("other_facilitator", "omar"),
-                              ("analyst", "ana"), ("admin", "ada")):
+    for visitor, username in (
+        ("facilitator", "fiona"),
+        ("other_facilitator", "omar"),
+        ("analyst", "ana"),
+        ("admin", "ada"),
+    ):
         response = sign_in(clients[visitor], username)
         assert response.status_code == 302, response.get_data(as_text=True)
     code = issue_codes(consultation, 1)[0]

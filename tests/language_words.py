@@ -98,8 +98,13 @@ class _Visible(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list) -> None:
         a = {k: (v or "") for k, v in attrs}
         lang = a.get("lang", "").split("-")[0]
-        skip = (self._skipped() or tag in ("script", "style", "template", "head", "title") or "hidden" in a
-                or a.get("aria-hidden") == "true" or (lang and lang != self.language and tag != "html"))
+        skip = (
+            self._skipped()
+            or tag in ("script", "style", "template", "head", "title")
+            or "hidden" in a
+            or a.get("aria-hidden") == "true"
+            or (lang and lang != self.language and tag != "html")
+        )
         if not skip:
             for name in ("alt", "aria-label", "placeholder", "title"):
                 if a.get(name):

@@ -24,15 +24,22 @@ def bundled_consultation(title: str = "Class consultation", bands=("A", "B", "C"
     instrument = load_bundled()
     instrument_store.store(instrument, approved=True)
     consultation = consultations.create_consultation(
-        title=title, instrument_id=instrument.id, instrument_version=instrument.version,
-        instrument_hash=instrument.content_hash, languages=["en", "fr"], age_bands=list(bands),
-        facilitated=True, country_profile="example-uk",
-        details={"organisation": "Test organisation", "contact": "the team"})
+        title=title,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        instrument_hash=instrument.content_hash,
+        languages=["en", "fr"],
+        age_bands=list(bands),
+        facilitated=True,
+        country_profile="example-uk",
+        details={"organisation": "Test organisation", "contact": "the team"},
+    )
     return consultation.id
 
 
-def seed_completed(consultation_id: int, n: int, *, seed: int = 3, bands=("B",), n_sites: int = 1,
-                   start: int = 0) -> None:
+def seed_completed(
+    consultation_id: int, n: int, *, seed: int = 3, bands=("B",), n_sites: int = 1, start: int = 0
+) -> None:
     """Add ``n`` completed children (ids ``start+1 .. start+n`` of the synthetic draw of ``start+n``).
 
     With the same seed, the first children of a larger draw are not the same as a smaller draw's;
@@ -58,9 +65,20 @@ def seed_completed(consultation_id: int, n: int, *, seed: int = 3, bands=("B",),
     rids = sorted(long["response_id"].unique())
     pid = {r: str(uuid.uuid4()) for r in rids}
     band_of = long.drop_duplicates("response_id").set_index("response_id")["band"].astype(str)
-    db.session.execute(sa.insert(Participant), [
-        {"id": pid[r], "consultation_id": consultation_id, "code_hash": secrets.token_hex(32),
-         "state": "completed", "band": band_of[r], "language": "en"} for r in rids])
+    db.session.execute(
+        sa.insert(Participant),
+        [
+            {
+                "id": pid[r],
+                "consultation_id": consultation_id,
+                "code_hash": secrets.token_hex(32),
+                "state": "completed",
+                "band": band_of[r],
+                "language": "en",
+            }
+            for r in rids
+        ],
+    )
     values: dict[tuple[str, str], object] = {}
     frame = long[["response_id", "item", "answer", "rank"]].astype({"item": str, "answer": str})
     frame = frame.sort_values(["response_id", "item", "rank"], na_position="last")
@@ -73,8 +91,15 @@ def seed_completed(consultation_id: int, n: int, *, seed: int = 3, bands=("B",),
             values.setdefault((p, item), []).append(answer)
         else:
             values[(p, item)] = answer
-    rows = [{"id": str(uuid.uuid4()), "participant_id": p, "item": item,
-             "value": v if isinstance(v, str) else json.dumps(v)} for (p, item), v in values.items()]
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "participant_id": p,
+            "item": item,
+            "value": v if isinstance(v, str) else json.dumps(v),
+        }
+        for (p, item), v in values.items()
+    ]
     for chunk in np.array_split(np.arange(len(rows)), max(1, len(rows) // 20000)):
         db.session.execute(sa.insert(Answer), [rows[i] for i in chunk])
     db.session.commit()

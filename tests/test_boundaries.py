@@ -27,8 +27,7 @@ def test_pure_package_imports_without_forbidden_modules(package: str) -> None:
         loaded = sorted({{name.split(".")[0] for name in sys.modules}})
         print(" ".join(loaded))
     """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     loaded = set(result.stdout.split())
     assert package in loaded

@@ -18,8 +18,11 @@ RUNTIME = {canonicalize_name(Requirement(text).name): Requirement(text) for text
 
 def _imported_distributions() -> set[str]:
     graph = grimp.build_graph("survey", "consent", "instruments", "analysis", include_external_packages=True)
-    external = {module for module in graph.modules if module.split(".")[0] not in
-                {"survey", "consent", "instruments", "analysis"}}
+    external = {
+        module
+        for module in graph.modules
+        if module.split(".")[0] not in {"survey", "consent", "instruments", "analysis"}
+    }
     found = set()
     providers = metadata.packages_distributions()
     for module in external:
@@ -38,8 +41,20 @@ def test_every_imported_library_is_declared_and_every_declared_one_is_imported()
     undeclared = imported - set(RUNTIME) - extras
     assert not undeclared, f"imported but not declared: {sorted(undeclared)}"
     # Declared for what they bring without being imported by name: drivers, fonts' shaping, servers.
-    indirect = {"psycopg", "uharfbuzz", "waitress", "granian", "babel", "pyreadstat", "xlrd", "openpyxl",
-                "xlsxwriter", "python-json-logger", "alembic", "wtforms"}
+    indirect = {
+        "psycopg",
+        "uharfbuzz",
+        "waitress",
+        "granian",
+        "babel",
+        "pyreadstat",
+        "xlrd",
+        "openpyxl",
+        "xlsxwriter",
+        "python-json-logger",
+        "alembic",
+        "wtforms",
+    }
     unused = set(RUNTIME) - imported - indirect
     assert not unused, f"declared but never imported: {sorted(unused)}"
 

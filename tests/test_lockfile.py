@@ -67,12 +67,22 @@ def test_the_audit_says_not_checked_when_no_database_is_reachable(tmp_path) -> N
     with socket.socket() as sock:  # a port on which nothing answers
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}/v1/query"
-    result = subprocess.run(["bash", str(ROOT / ".ci" / "audit")], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "SAUTI_AUDIT_PROBE_URL": closed, "SAUTI_AUDIT_ONLINE": "1"})
+    result = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "audit")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SAUTI_AUDIT_PROBE_URL": closed, "SAUTI_AUDIT_ONLINE": "1"},
+    )
     assert result.returncode == 0
     assert "NOT CHECKED" in result.stdout
     assert "no known vulnerabilities" not in (result.stdout + result.stderr).lower()
     # Without SAUTI_AUDIT_ONLINE the database is not even asked (CI reaches only the registries).
-    offline = subprocess.run(["bash", str(ROOT / ".ci" / "audit")], capture_output=True, text=True, timeout=120,
-                             env={k: v for k, v in os.environ.items() if k != "SAUTI_AUDIT_ONLINE"})
+    offline = subprocess.run(
+        ["bash", str(ROOT / ".ci" / "audit")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "SAUTI_AUDIT_ONLINE"},
+    )
     assert offline.returncode == 0 and "NOT CHECKED" in offline.stdout

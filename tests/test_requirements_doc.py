@@ -36,8 +36,11 @@ def cited_ids(text: str) -> set[str]:
 def _sources() -> list[Path]:
     paths = [ROOT / "README.md"]
     for folder in FOLDERS:
-        paths += [p for p in (ROOT / folder).rglob("*")
-                  if p.is_file() and p.suffix in SUFFIXES and "translations" not in p.parts]
+        paths += [
+            p
+            for p in (ROOT / folder).rglob("*")
+            if p.is_file() and p.suffix in SUFFIXES and "translations" not in p.parts
+        ]
     return [p for p in paths if p != DOC]
 
 

@@ -38,4 +38,5 @@ def test_unit_tests_do_not_time_the_machine() -> None:
         for path in sorted((ROOT / "tests" / folder).rglob("test_*.py")):
             names = {name for _, name in _calls(ast.parse(path.read_text(encoding="utf-8")))}
             assert not names & {"time.perf_counter", "time.monotonic", "time.time"}, (
-                f"{path.relative_to(ROOT)}: measure speed in bench/ (bench/guard_speed.py)")
+                f"{path.relative_to(ROOT)}: measure speed in bench/ (bench/guard_speed.py)"
+            )

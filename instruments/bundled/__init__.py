@@ -20,8 +20,7 @@ def bundled_names() -> tuple[str, ...]:
     True
     """
     folder = resources.files("instruments.bundled")
-    return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir()
-                        if p.name.endswith(".yaml")))
+    return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")))
 
 
 def bundled_path(name: str = "reporting-mechanisms") -> Traversable:

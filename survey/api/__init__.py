@@ -57,13 +57,18 @@ class SautiApi(Api):
         prepare_response(response, self.spec, MEDIA_TYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
-
     def _register_pagination_header(self) -> None:
         # The header is JSON text: documented as a string (an object schema would be read as the
         # "simple" comma-separated form by clients and checkers).
-        self.spec.components.header("PAGINATION", {
-            "description": "Pagination metadata as JSON text: total, total_pages, first_page, last_page, page, "
-                           "previous_page, next_page", "schema": {"type": "string"}}, lazy=True)
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "Pagination metadata as JSON text: total, total_pages, first_page, last_page, page, "
+                "previous_page, next_page",
+                "schema": {"type": "string"},
+            },
+            lazy=True,
+        )
 
 
 docs = Blueprint("api-docs", __name__, url_prefix=PREFIX)
@@ -97,18 +102,29 @@ def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
         for method, op in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
-            params = [p if "$ref" not in p else spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
-                      for p in op.get("parameters", [])]
+            params = [
+                p if "$ref" not in p else spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+                for p in op.get("parameters", [])
+            ]
             scopes = [s for sec in op.get("security", []) for s in next(iter(sec.values()), [])]
             responses = []
             for status, resp in op.get("responses", {}).items():
                 if "$ref" in resp:
                     resp = spec["components"]["responses"][resp["$ref"].rsplit("/", 1)[1]]
                 responses.append((str(status), resp.get("description", ""), sorted(resp.get("content", {}))))
-            out.append({"tag": (op.get("tags") or [""])[0], "method": method.upper(), "path": path,
-                        "summary": op.get("summary", ""), "description": op.get("description", ""),
-                        "scopes": scopes, "parameters": params, "responses": responses,
-                        "anchor": op.get("operationId") or f"{method}-{path}"})
+            out.append(
+                {
+                    "tag": (op.get("tags") or [""])[0],
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "description": op.get("description", ""),
+                    "scopes": scopes,
+                    "parameters": params,
+                    "responses": responses,
+                    "anchor": op.get("operationId") or f"{method}-{path}",
+                }
+            )
     return sorted(out, key=lambda o: (o["tag"], o["path"], o["method"]))
 
 
@@ -122,8 +138,9 @@ def _after_api_request(response):  # a Response
     from survey.services import api_tokens
 
     try:
-        api_tokens.note_use(g.get("api_caller"), request.endpoint or "unmatched", g.get("api_audit_ids", ""),
-                            response.status_code)
+        api_tokens.note_use(
+            g.get("api_caller"), request.endpoint or "unmatched", g.get("api_audit_ids", ""), response.status_code
+        )
     except Exception:  # fail closed: no answer leaves without its audit record
         log.warning("an API call could not be recorded in the audit log: answered 503", exc_info=True)
         return problem(503, headers={"Retry-After": "60"})
@@ -138,10 +155,15 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_VERSION", "1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     api = SautiApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
-    api.spec.components.security_scheme("bearerAuth", {
-        "type": "http", "scheme": "bearer",
-        "description": "A personal access token from the console's API tokens page (scopes: releases:read, "
-                       "records:read, admin)."})
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal access token from the console's API tokens page (scopes: releases:read, "
+            "records:read, admin).",
+        },
+    )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         # Token-authenticated only: the API never reads the session cookie CSRF rides on.

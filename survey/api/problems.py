@@ -19,7 +19,7 @@ MEDIA_TYPE = "application/problem+json"
 DETAILS = {
     400: "The request was not understood.",
     401: "A valid API token is needed: send it as 'Authorization: Bearer <token>'. Tokens are made on "
-         "the 'API tokens' page of the console.",
+    "the 'API tokens' page of the console.",
     403: "This token may not read this. Its scopes, or its owner's roles, do not allow it.",
     404: "There is nothing here, or this token may not see it.",
     405: "This method is not allowed here: the API only reads.",
@@ -46,14 +46,14 @@ def is_api_request() -> bool:
     return request.path == PREFIX or request.path.startswith(PREFIX + "/")
 
 
-def problem(status: int, detail: str | None = None, *, errors: dict | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+def problem(
+    status: int, detail: str | None = None, *, errors: dict | None = None, headers: dict[str, str] | None = None
+) -> Response:
     try:
         title = http.HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
-    body = {"type": "about:blank", "title": title, "status": status,
-            "detail": detail or DETAILS.get(status, title)}
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail or DETAILS.get(status, title)}
     if errors:
         body["errors"] = errors
     response = current_app.response_class(json.dumps(body), status=status, mimetype=MEDIA_TYPE)

@@ -20,8 +20,11 @@ def _n(description: str) -> f.Integer:
 class TokenInfo(_Out):
     token_id = f.Integer(required=True)
     username = f.String(required=True)
-    scopes = f.List(f.String(), required=True, metadata={"description": "The scopes that count now: the token's "
-                                                                         "scopes that its owner's roles still allow"})
+    scopes = f.List(
+        f.String(),
+        required=True,
+        metadata={"description": "The scopes that count now: the token's scopes that its owner's roles still allow"},
+    )
     expires_on = f.Date(required=True)
 
 
@@ -48,8 +51,11 @@ class FunnelStage(_Out):
 
 class ConsultationDetail(Consultation):
     n_children = _n("Children in the latest release")
-    funnel = f.List(f.Nested(FunnelStage), required=True,
-                    metadata={"description": "The participation funnel of the latest release (empty before one)"})
+    funnel = f.List(
+        f.Nested(FunnelStage),
+        required=True,
+        metadata={"description": "The participation funnel of the latest release (empty before one)"},
+    )
 
 
 class TableSummary(_Out):
@@ -84,8 +90,11 @@ class TableRow(_Out):
     codes = f.String(required=True, metadata={"description": "The answer codes merged into this cell, | between"})
     count = _n("Children; null where hidden by disclosure control")
     percent = _n("Whole per cent of group_total; null where hidden or the group is too small")
-    coded = f.String(allow_none=True, required=True,
-                     metadata={"description": "'<5 %' or '>95 %' for sensitive items, in place of the extremes"})
+    coded = f.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "'<5 %' or '>95 %' for sensitive items, in place of the extremes"},
+    )
 
 
 assert tuple(TableRow._declared_fields) == COLUMNS  # one owner of the column names

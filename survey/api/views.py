@@ -27,12 +27,18 @@ CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YAML = "application/yaml; charset=utf-8"
 
-results = Blueprint("api-results", __name__, url_prefix=PREFIX,
-                    description="Released results: consultations, their releases and released tables, instruments.")
-records = Blueprint("api-records", __name__, url_prefix=PREFIX,
-                    description="Programme records: checklists, influence log, feedback.")
-admin = Blueprint("api-admin", __name__, url_prefix=PREFIX,
-                  description="Administration: users, teams and country profiles.")
+results = Blueprint(
+    "api-results",
+    __name__,
+    url_prefix=PREFIX,
+    description="Released results: consultations, their releases and released tables, instruments.",
+)
+records = Blueprint(
+    "api-records", __name__, url_prefix=PREFIX, description="Programme records: checklists, influence log, feedback."
+)
+admin = Blueprint(
+    "api-admin", __name__, url_prefix=PREFIX, description="Administration: users, teams and country profiles."
+)
 meta = Blueprint("api-token", __name__, url_prefix=PREFIX, description="The token itself.")
 BLUEPRINTS = (results, records, admin, meta)
 
@@ -53,8 +59,14 @@ def scoped(*scopes: str) -> Callable[[F], F]:
     return decorate
 
 
-_RESPONSE_NAMES = {304: "NOT_MODIFIED", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-                   409: "CONFLICT", 429: "TOO_MANY_REQUESTS"}
+_RESPONSE_NAMES = {
+    304: "NOT_MODIFIED",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    429: "TOO_MANY_REQUESTS",
+}
 
 
 def _found(function: Callable[..., Any], *args: Any) -> Any:
@@ -87,8 +99,9 @@ def _file_docs(blueprint: Blueprint, media: str, description: str) -> Callable[[
 
     def decorate(view: F) -> F:
         view = blueprint.alt_response(304, response=_RESPONSE_NAMES[304])(view)
-        return blueprint.response(200, schema, content_type=media.split(";")[0], description=description,
-                                  headers={"ETag": "ETAG"})(view)
+        return blueprint.response(
+            200, schema, content_type=media.split(";")[0], description=description, headers={"ETag": "ETAG"}
+        )(view)
 
     return decorate
 
@@ -104,8 +117,12 @@ def token_info():
 
     me = caller()
     record = db.session.get(ApiToken, me.token_id)
-    return {"token_id": me.token_id, "username": me.user.username, "scopes": sorted(me.scopes),
-            "expires_on": record.expires_on}
+    return {
+        "token_id": me.token_id,
+        "username": me.user.username,
+        "scopes": sorted(me.scopes),
+        "expires_on": record.expires_on,
+    }
 
 
 # ----------------------------------------------------------------------------- consultations and releases
@@ -167,10 +184,13 @@ def get_table_csv(consultation_id: int, number: int, key: str):
     """One released table as CSV, with the same columns as its JSON rows."""
     _ids(consultation=consultation_id, release=number)
     found = _found(api_data.table, caller().user, consultation_id, number, key)
-    tag = _found(api_data.release_tag, caller().user, consultation_id, number) + hashlib.sha256(
-        key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return _file(rows_to_csv(found["rows"]).encode("utf-8"), CSV, tag,
-                 f"sauti-{consultation_id}-release-{number}-table.csv")
+    tag = (
+        _found(api_data.release_tag, caller().user, consultation_id, number)
+        + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    )
+    return _file(
+        rows_to_csv(found["rows"]).encode("utf-8"), CSV, tag, f"sauti-{consultation_id}-release-{number}-table.csv"
+    )
 
 
 @results.route("/consultations/<int:consultation_id>/releases/<int:number>/cells.csv")
@@ -197,11 +217,17 @@ def get_export(consultation_id: int):
     except api_data.NotFound:
         abort(404)
     except PermissionError:
-        abort(403, detail="Record-level answers need a current export approval: an administrator records it "
-                          "on the consultation's export approval page.")
+        abort(
+            403,
+            detail="Record-level answers need a current export approval: an administrator records it "
+            "on the consultation's export approval page.",
+        )
     except api_data.NothingToServe:
-        abort(409, detail="The de-identified export cannot be served: too few children, or some would be too "
-                          "easy to recognise.")
+        abort(
+            409,
+            detail="The de-identified export cannot be served: too few children, or some would be too "
+            "easy to recognise.",
+        )
     _ids(consultation=consultation_id, approval=approval_id)
     response = Response(body, content_type=CSV)
     response.headers["Content-Disposition"] = f'attachment; filename="sauti-consultation-{consultation_id}-export.csv"'

@@ -17,8 +17,9 @@ def _metadata():
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=str(database.engine.url), target_metadata=_metadata(),
-                      literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=str(database.engine.url), target_metadata=_metadata(), literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -94,8 +94,10 @@ class PageContext:
 
     def choices(self, item: Item) -> list[SelectChoice]:
         # visible_choices applies the band's list and the item's choice_filter.
-        return [SelectChoice(choice.name, self.label(choice))
-                for choice in visible_choices(self.instrument, item, self.band, self.answers)]
+        return [
+            SelectChoice(choice.name, self.label(choice))
+            for choice in visible_choices(self.instrument, item, self.band, self.answers)
+        ]
 
     def label(self, choice: Choice) -> str | Markup:
         """The choice's words, with its pictogram (and the pictogram's alt text) when it has one."""
@@ -105,8 +107,9 @@ class PageContext:
             return text
         alt = choice.alt.get_for(self.lang, (self.default_language,)) or ""
         source = url_for("participate.media", filename=image)
-        return Markup('<img class="pictogram" src="{}" alt="{}" width="48" height="48"> '
-                      '<span class="choice-text">{}</span>').format(source, alt, text)
+        return Markup(
+            '<img class="pictogram" src="{}" alt="{}" width="48" height="48"> <span class="choice-text">{}</span>'
+        ).format(source, alt, text)
 
 
 def field_name(item: Item, row: str | None = None) -> str:
@@ -120,8 +123,9 @@ def _reserved(item: Item) -> list[SelectChoice]:
 
 def _alone_message(reserved: str) -> str:
     label = RNS_LABEL if reserved == RATHER_NOT_SAY else DK_LABEL
-    return _l("\u201c%(answer)s\u201d can't go with other answers. Please choose it on its own, "
-              "or untick it.", answer=label)
+    return _l(
+        "\u201c%(answer)s\u201d can't go with other answers. Please choose it on its own, or untick it.", answer=label
+    )
 
 
 def _reserved_alone(_form: Any, field: Field) -> None:
@@ -134,6 +138,7 @@ def _reserved_alone(_form: Any, field: Field) -> None:
 
 def _rather_not_say_alone(*names: str) -> Callable[[Any, Field], None]:
     """A ticked "I'd rather not say" next to an answer written or chosen in ``names`` is refused."""
+
     def check(form: Any, field: Field) -> None:
         if field.data and any((form[name].data or "").strip() for name in names):
             raise ValidationError(_alone_message(RATHER_NOT_SAY))
@@ -159,9 +164,11 @@ def _dropdown(item: Item, ctx: PageContext) -> dict[str, Field]:
     # "I'd rather not say" stays a box of its own beside the list, as for text answers.
     choices = ctx.choices(item) + [c for c in _reserved(item) if c.value == DONT_KNOW]
     return {
-        field_name(item): SelectField(choices=[SelectChoice("", _l("(choose)")), *choices],
-                                      validators=[Optional(), _choice_in({c.value for c in choices})],
-                                      validate_choice=False),
+        field_name(item): SelectField(
+            choices=[SelectChoice("", _l("(choose)")), *choices],
+            validators=[Optional(), _choice_in({c.value for c in choices})],
+            validate_choice=False,
+        ),
         "rns_" + item.name: BooleanField(RNS_LABEL),
     }
 
@@ -185,8 +192,7 @@ def _select_multiple(item: Item, ctx: PageContext) -> dict[str, Field]:
                 raise ValidationError(_l("Please choose up to %(n)s answers.", n=limit))
 
         validators.append(at_most)
-    return {field_name(item): MultiCheckboxField(choices=choices, validators=validators,
-                                                 validate_choice=False)}
+    return {field_name(item): MultiCheckboxField(choices=choices, validators=validators, validate_choice=False)}
 
 
 def _rank(item: Item, ctx: PageContext) -> dict[str, Field]:
@@ -195,16 +201,19 @@ def _rank(item: Item, ctx: PageContext) -> dict[str, Field]:
     fields: dict[str, Field] = {}
     for position in range(1, len(choices) + 1):
         fields[f"{field_name(item)}__{position}"] = SelectField(
-            choices=blank + choices, validators=[Optional(), _choice_in({c.value for c in choices})],
-            validate_choice=False)
+            choices=blank + choices,
+            validators=[Optional(), _choice_in({c.value for c in choices})],
+            validate_choice=False,
+        )
     fields["rns_" + item.name] = BooleanField(RNS_LABEL, validators=[_rather_not_say_alone(*fields)])
     return fields
 
 
 def _text(item: Item, ctx: PageContext) -> dict[str, Field]:
     return {
-        field_name(item): TextAreaField(validators=[Optional(), Length(max=TEXT_MAX_LENGTH)],
-                                        render_kw={"maxlength": TEXT_MAX_LENGTH, "rows": 4}),
+        field_name(item): TextAreaField(
+            validators=[Optional(), Length(max=TEXT_MAX_LENGTH)], render_kw={"maxlength": TEXT_MAX_LENGTH, "rows": 4}
+        ),
         "rns_" + item.name: BooleanField(RNS_LABEL, validators=[_rather_not_say_alone(field_name(item))]),
     }
 
@@ -222,8 +231,10 @@ def _number(decimal: bool) -> Callable[[Item, PageContext], dict[str, Field]]:
                 raise ValidationError(message) from error
 
         return {
-            field_name(item): StringField(validators=[Optional(), Length(max=30), is_number],
-                                          render_kw={"inputmode": "decimal" if decimal else "numeric"}),
+            field_name(item): StringField(
+                validators=[Optional(), Length(max=30), is_number],
+                render_kw={"inputmode": "decimal" if decimal else "numeric"},
+            ),
             "rns_" + item.name: BooleanField(RNS_LABEL, validators=[_rather_not_say_alone(field_name(item))]),
         }
 
@@ -264,15 +275,22 @@ FIELD_BUILDERS: Mapping[ItemType, Callable[[Item, PageContext], dict[str, Field]
 }
 
 KIND_OF = {
-    ItemType.SELECT_ONE: "radio", ItemType.LIKERT: "scale", ItemType.RANGE: "radio",
-    ItemType.SELECT_MULTIPLE: "checkboxes", ItemType.RANK: "rank", ItemType.TEXT: "text",
-    ItemType.INTEGER: "number", ItemType.DECIMAL: "number", ItemType.MATRIX: "matrix",
+    ItemType.SELECT_ONE: "radio",
+    ItemType.LIKERT: "scale",
+    ItemType.RANGE: "radio",
+    ItemType.SELECT_MULTIPLE: "checkboxes",
+    ItemType.RANK: "rank",
+    ItemType.TEXT: "text",
+    ItemType.INTEGER: "number",
+    ItemType.DECIMAL: "number",
+    ItemType.MATRIX: "matrix",
     ItemType.NOTE: "note",
 }
 
 
-def build_page_form(items: tuple[Item, ...], instrument: Instrument, lang: str, band: str,
-                    answers: Mapping[str, Any] | None = None) -> tuple[type[PageForm], tuple[FieldSpec, ...]]:
+def build_page_form(
+    items: tuple[Item, ...], instrument: Instrument, lang: str, band: str, answers: Mapping[str, Any] | None = None
+) -> tuple[type[PageForm], tuple[FieldSpec, ...]]:
     """A new form class for ``items`` and how to draw each item.
 
     Examples
@@ -294,21 +312,27 @@ def build_page_form(items: tuple[Item, ...], instrument: Instrument, lang: str, 
             continue
         made = FIELD_BUILDERS.get(item.type, lambda _i, _c: {})(item, ctx)
         attributes.update(made)
-        rows = tuple((row.name, row.label_for(lang, ctx.default_language))
-                     for row in instrument.rows_for(item)) if item.type is ItemType.MATRIX else ()
-        specs.append(FieldSpec(
-            item=item, kind="dropdown" if _is_dropdown(item) else KIND_OF.get(item.type, "note"),
-            # ${name} in the words shows the child's earlier answer (as XLSForm does)
-            label=show_answers(item.label_for(lang, band, ctx.default_language), instrument,
-                               ctx.answers, lang, band),
-            hint=show_answers(item.hint_for(lang, band, ctx.default_language), instrument,
-                              ctx.answers, lang, band),
-            notice=item.notice_for(lang, ctx.default_language),
-            fields=tuple(name for name in made if not name.startswith("rns_")),
-            rns_field=("rns_" + item.name) if "rns_" + item.name in made else None,
-            rows=rows,
-            faces=item.type is ItemType.LIKERT and band == instrument.settings.band_codes[0],
-        ))
+        rows = (
+            tuple((row.name, row.label_for(lang, ctx.default_language)) for row in instrument.rows_for(item))
+            if item.type is ItemType.MATRIX
+            else ()
+        )
+        specs.append(
+            FieldSpec(
+                item=item,
+                kind="dropdown" if _is_dropdown(item) else KIND_OF.get(item.type, "note"),
+                # ${name} in the words shows the child's earlier answer (as XLSForm does)
+                label=show_answers(
+                    item.label_for(lang, band, ctx.default_language), instrument, ctx.answers, lang, band
+                ),
+                hint=show_answers(item.hint_for(lang, band, ctx.default_language), instrument, ctx.answers, lang, band),
+                notice=item.notice_for(lang, ctx.default_language),
+                fields=tuple(name for name in made if not name.startswith("rns_")),
+                rns_field=("rns_" + item.name) if "rns_" + item.name in made else None,
+                rows=rows,
+                faces=item.type is ItemType.LIKERT and band == instrument.settings.band_codes[0],
+            )
+        )
     return type("Page", (PageForm,), attributes), tuple(specs)
 
 

@@ -58,8 +58,7 @@ class _Kept:
             if entry is None:
                 return None
             kept_sources, value = entry
-            if len(kept_sources) != len(sources) or any(
-                    a is not b for a, b in zip(kept_sources, sources, strict=True)):
+            if len(kept_sources) != len(sources) or any(a is not b for a, b in zip(kept_sources, sources, strict=True)):
                 del self._entries[key]  # made from an older instrument or profile
                 return None
             self._entries.move_to_end(key)
@@ -127,8 +126,7 @@ class BuiltForms(_Kept):
     def __init__(self, max_forms: int = MAX_PAGES) -> None:
         super().__init__(max_forms)
 
-    def get_or_build(self, key: Hashable, *, sources: tuple[object, ...],
-                     build: Callable[[], T]) -> T:
+    def get_or_build(self, key: Hashable, *, sources: tuple[object, ...], build: Callable[[], T]) -> T:
         value = self._get(key, sources)
         if value is None:
             value = build()

@@ -39,6 +39,7 @@ def password_hasher() -> PasswordHasher:
 def _dummy_hash() -> str:
     return _hasher_for(tuple(sorted(current_app.config["ARGON2_PARAMETERS"].items())))[1]
 
+
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -63,9 +64,7 @@ def normalise_username(username: str) -> str:
 def validate_roles(roles: list[str] | tuple[str, ...]) -> str:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown or not roles:
-        raise AccountError(
-            f"Unknown role(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ROLES)}."
-        )
+        raise AccountError(f"Unknown role(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ROLES)}.")
     return " ".join(r for r in ROLES if r in roles)
 
 
@@ -84,8 +83,12 @@ def validate_password(password: str) -> None:
 
 
 def create_user(
-    username: str, password: str, roles: list[str] | tuple[str, ...], *,
-    display_name: str = "", actor: User | None = None,
+    username: str,
+    password: str,
+    roles: list[str] | tuple[str, ...],
+    *,
+    display_name: str = "",
+    actor: User | None = None,
 ) -> User:
     """Create a staff account.  Raises :class:`AccountError` with a message for the user."""
     name = normalise_username(username)
@@ -97,8 +100,10 @@ def create_user(
         if session.scalar(sa.select(User.id).where(User.username == name)) is not None:
             raise AccountError(f"The username {name!r} is taken.")
         user = User(
-            username=name, display_name=display_name.strip()[:120],
-            password_hash=password_hasher().hash(password), roles=role_text,
+            username=name,
+            display_name=display_name.strip()[:120],
+            password_hash=password_hasher().hash(password),
+            roles=role_text,
         )
         session.add(user)
         session.flush()
@@ -107,8 +112,12 @@ def create_user(
 
 
 def update_user(
-    user: User, *, roles: list[str] | None = None, active: bool | None = None,
-    password: str | None = None, actor: User | None = None,
+    user: User,
+    *,
+    roles: list[str] | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    actor: User | None = None,
 ) -> None:
     with write_transaction() as session:
         user = session.merge(user)
@@ -171,10 +180,10 @@ def _budgets(username: str, client_key: str, known_device: bool) -> list[_Budget
     config = current_app.config
     account = _account_key(username)
     budgets = [
-        _Budget(_keyed("account-client", account, client_key), int(config["SIGNIN_MAX_FAILURES"]),
-                dt.timedelta(minutes=1)),
-        _Budget(_keyed("client", client_key), int(config["SIGNIN_MAX_FAILURES_PER_CLIENT"]),
-                dt.timedelta(minutes=1)),
+        _Budget(
+            _keyed("account-client", account, client_key), int(config["SIGNIN_MAX_FAILURES"]), dt.timedelta(minutes=1)
+        ),
+        _Budget(_keyed("client", client_key), int(config["SIGNIN_MAX_FAILURES_PER_CLIENT"]), dt.timedelta(minutes=1)),
     ]
     if not known_device:
         budgets.append(_Budget(account, int(config["SIGNIN_MAX_FAILURES_PER_ACCOUNT"]), dt.timedelta(seconds=30)))
@@ -240,8 +249,14 @@ def unlock(user: User, *, actor: User | None = None) -> None:
 
 def is_waiting(user: User) -> bool:
     """Whether sign-ins to ``user``'s account are being delayed for some client just now."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(SigninFailure).where(
-        SigninFailure.account_key == _account_key(user.username), SigninFailure.blocked_until > utcnow())) > 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(SigninFailure)
+            .where(SigninFailure.account_key == _account_key(user.username), SigninFailure.blocked_until > utcnow())
+        )
+        > 0
+    )
 
 
 # A device an account has signed in from before carries a signed cookie naming the account
@@ -313,20 +328,18 @@ def load_session(token: str) -> User | None:
     if record is None:
         return None
     now = utcnow()
-    if (now - record.last_seen_at > current_app.config["STAFF_IDLE_TIMEOUT"]
-            or now - record.created_at > _duration("STAFF_SESSION_LIFETIME")
-            or not record.user.active):
+    if (
+        now - record.last_seen_at > current_app.config["STAFF_IDLE_TIMEOUT"]
+        or now - record.created_at > _duration("STAFF_SESSION_LIFETIME")
+        or not record.user.active
+    ):
         with write_transaction() as session:
             session.execute(sa.delete(StaffSession).where(StaffSession.token_hash == key))
         return None
     if now - record.last_seen_at > dt.timedelta(seconds=30):
         # Refresh at most twice a minute: idle time is measured in minutes, writes are not free.
         with write_transaction() as session:
-            session.execute(
-                sa.update(StaffSession)
-                .where(StaffSession.token_hash == key)
-                .values(last_seen_at=now)
-            )
+            session.execute(sa.update(StaffSession).where(StaffSession.token_hash == key).values(last_seen_at=now))
         record = db.session.get(StaffSession, key)  # signed out meanwhile in another request?
         if record is None:
             return None
@@ -340,9 +353,7 @@ def sign_out(user: User) -> None:
     if not user.session_token:
         return
     with write_transaction() as session:
-        session.execute(
-            sa.delete(StaffSession).where(StaffSession.token_hash == _hash_token(user.session_token))
-        )
+        session.execute(sa.delete(StaffSession).where(StaffSession.token_hash == _hash_token(user.session_token)))
         audit.record(session.merge(user), "signout", f"user:{user.username}")
 
 

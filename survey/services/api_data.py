@@ -57,11 +57,21 @@ def _record_consultation(user: User, consultation_id: int) -> Consultation:
 
 # ----------------------------------------------------------------------------- consultations
 def _metadata(c: Consultation, latest: Release | None) -> dict[str, Any]:
-    return {"id": c.id, "title": c.title, "state": c.state, "instrument_id": c.instrument_id,
-            "instrument_version": c.instrument_version, "languages": c.language_list, "age_bands": c.band_list,
-            "country_profile": c.country_profile, "setting": c.setting, "facilitated": c.facilitated,
-            "created_on": c.created_on, "feedback_due": c.feedback_due,
-            "latest_release": latest.number if latest is not None else None}
+    return {
+        "id": c.id,
+        "title": c.title,
+        "state": c.state,
+        "instrument_id": c.instrument_id,
+        "instrument_version": c.instrument_version,
+        "languages": c.language_list,
+        "age_bands": c.band_list,
+        "country_profile": c.country_profile,
+        "setting": c.setting,
+        "facilitated": c.facilitated,
+        "created_on": c.created_on,
+        "feedback_due": c.feedback_due,
+        "latest_release": latest.number if latest is not None else None,
+    }
 
 
 def consultations(user: User) -> list[dict[str, Any]]:
@@ -77,33 +87,46 @@ def consultation(user: User, consultation_id: int) -> dict[str, Any]:
         out.update(n_children=None, funnel=[])
     else:
         content = releases.content_of(latest)
-        out.update(n_children=latest.n_children, funnel=[{"stage": r["stage"], "count": r["count"]}
-                                                          for r in content.get("funnel", [])])
+        out.update(
+            n_children=latest.n_children,
+            funnel=[{"stage": r["stage"], "count": r["count"]} for r in content.get("funnel", [])],
+        )
     return out
 
 
 # ----------------------------------------------------------------------------- releases
 def _release(user: User, consultation_id: int, number: int) -> Release:
     _result_consultation(user, consultation_id)
-    release = db.session.scalar(sa.select(Release).where(Release.consultation_id == consultation_id,
-                                                         Release.number == number))
+    release = db.session.scalar(
+        sa.select(Release).where(Release.consultation_id == consultation_id, Release.number == number)
+    )
     if release is None:
         raise NotFound(number)
     return release
 
 
 def _entry(release: Release, with_tables: bool) -> dict[str, Any]:
-    out = {"consultation_id": release.consultation_id, "number": release.number, "made_on": release.made_on,
-           "made_by": release.made_by, "audience": release.audience, "reason": release.reason,
-           "n_children": release.n_children, "rules": releases.content_of(release).get("rules", {})}
+    out = {
+        "consultation_id": release.consultation_id,
+        "number": release.number,
+        "made_on": release.made_on,
+        "made_by": release.made_by,
+        "audience": release.audience,
+        "reason": release.reason,
+        "n_children": release.n_children,
+        "rules": releases.content_of(release).get("rules", {}),
+    }
     if with_tables:
         out["tables"] = [{"key": t.key, "title": t.title, "n": t.n} for t in _tables(release)]
     return out
 
 
 def _tables(release: Release) -> list[ReleaseTable]:
-    return list(db.session.scalars(sa.select(ReleaseTable).where(ReleaseTable.release_id == release.id)
-                                   .order_by(ReleaseTable.id)))
+    return list(
+        db.session.scalars(
+            sa.select(ReleaseTable).where(ReleaseTable.release_id == release.id).order_by(ReleaseTable.id)
+        )
+    )
 
 
 def release_list(user: User, consultation_id: int) -> list[dict[str, Any]]:
@@ -119,20 +142,27 @@ def release_entry(user: User, consultation_id: int, number: int) -> dict[str, An
 def release_tag(user: User, consultation_id: int, number: int) -> str:
     """A strong validator for anything read from one release (releases never change)."""
     release = _release(user, consultation_id, number)
-    return hashlib.sha256(f"{release.id}:{release.consultation_id}:{release.number}:{release.content}"
-                          .encode()).hexdigest()[:40]
+    return hashlib.sha256(
+        f"{release.id}:{release.consultation_id}:{release.number}:{release.content}".encode()
+    ).hexdigest()[:40]
 
 
 def table(user: User, consultation_id: int, number: int, key: str) -> dict[str, Any]:
     """One released table as rows with the stable columns of :data:`analysis.release_tables.COLUMNS`."""
     release = _release(user, consultation_id, number)
-    found = db.session.scalar(sa.select(ReleaseTable).where(ReleaseTable.release_id == release.id,
-                                                            ReleaseTable.key == key))
+    found = db.session.scalar(
+        sa.select(ReleaseTable).where(ReleaseTable.release_id == release.id, ReleaseTable.key == key)
+    )
     if found is None:
         raise NotFound(key)
     population = _json(found.population)
-    return {"key": found.key, "title": found.title, "n": found.n, "population": population,
-            "rows": table_rows(found.key, population, found.n, _json(found.cells))}
+    return {
+        "key": found.key,
+        "title": found.title,
+        "n": found.n,
+        "population": population,
+        "rows": table_rows(found.key, population, found.n, _json(found.cells)),
+    }
 
 
 def all_rows(user: User, consultation_id: int, number: int) -> list[dict[str, Any]]:
@@ -173,8 +203,10 @@ def record_level_export(user: User, consultation_id: int, today: dt.date | None 
 def instruments() -> list[dict[str, Any]]:
     from survey.services import instrument_store
 
-    return [{"instrument_id": r.instrument_id, "version": r.version, "content_hash": r.content_hash,
-             "approved": r.approved} for r in instrument_store.stored_versions()]
+    return [
+        {"instrument_id": r.instrument_id, "version": r.version, "content_hash": r.content_hash, "approved": r.approved}
+        for r in instrument_store.stored_versions()
+    ]
 
 
 def instrument_file(instrument_id: str, version: str, fmt: str) -> tuple[bytes, str]:
@@ -186,8 +218,11 @@ def instrument_file(instrument_id: str, version: str, fmt: str) -> tuple[bytes, 
 
     if "\x00" in instrument_id or "\x00" in version:  # PostgreSQL refuses NUL in a query
         raise NotFound(instrument_id)
-    record = db.session.scalar(sa.select(InstrumentVersion).where(InstrumentVersion.instrument_id == instrument_id,
-                                                                  InstrumentVersion.version == version))
+    record = db.session.scalar(
+        sa.select(InstrumentVersion).where(
+            InstrumentVersion.instrument_id == instrument_id, InstrumentVersion.version == version
+        )
+    )
     if record is None:
         raise NotFound(instrument_id)
     instrument = instrument_store.instrument_for_version(record)
@@ -211,58 +246,110 @@ def checklists(user: User, consultation_id: int) -> list[dict[str, Any]]:
         answers = programme.checklist_answers(consultation_id, checklist)
         for key in questions:
             answer = answers.get(key)
-            out.append({"checklist": checklist, "question": key,
-                        "label": str(programme.question_label(checklist, key)),
-                        "status": answer.status if answer else None, "evidence": answer.evidence if answer else "",
-                        "updated_on": answer.updated_on if answer else None,
-                        "updated_by": answer.updated_by if answer else ""})
+            out.append(
+                {
+                    "checklist": checklist,
+                    "question": key,
+                    "label": str(programme.question_label(checklist, key)),
+                    "status": answer.status if answer else None,
+                    "evidence": answer.evidence if answer else "",
+                    "updated_on": answer.updated_on if answer else None,
+                    "updated_by": answer.updated_by if answer else "",
+                }
+            )
     return out
 
 
 def influence(user: User, consultation_id: int) -> list[dict[str, Any]]:
     _record_consultation(user, consultation_id)
-    return [{"id": e.id, "recommendation": e.recommendation, "source_finding": e.source_finding,
-             "decision": e.decision, "reason": e.reason, "owner": e.owner, "decided_on": e.decided_on,
-             "recorded_on": e.recorded_on, "recorded_by": e.recorded_by}
-            for e in programme.influence_entries(consultation_id)]
+    return [
+        {
+            "id": e.id,
+            "recommendation": e.recommendation,
+            "source_finding": e.source_finding,
+            "decision": e.decision,
+            "reason": e.reason,
+            "owner": e.owner,
+            "decided_on": e.decided_on,
+            "recorded_on": e.recorded_on,
+            "recorded_by": e.recorded_by,
+        }
+        for e in programme.influence_entries(consultation_id)
+    ]
 
 
 def feedback(user: User, consultation_id: int) -> dict[str, Any]:
     """The feedback tracker and the sheets' staff-written parts and sign-off."""
     c = _record_consultation(user, consultation_id)
     sheets = programme.sheet_records(consultation_id)
-    return {"due": c.feedback_due, "given_on": c.feedback_given_on, "formats": c.feedback_formats,
-            "overdue": programme.feedback_overdue(c),
-            "sheets": [{"band": s.band, "language": s.language, "state": s.state, "will_change": s.will_change,
-                        "cant_change": s.cant_change, "next_update": s.next_update, "updated_on": s.updated_on,
-                        "reviewer": s.reviewer, "reviewer_role": s.reviewer_role, "signed_on": s.signed_on}
-                       for _key, s in sorted(sheets.items())]}
+    return {
+        "due": c.feedback_due,
+        "given_on": c.feedback_given_on,
+        "formats": c.feedback_formats,
+        "overdue": programme.feedback_overdue(c),
+        "sheets": [
+            {
+                "band": s.band,
+                "language": s.language,
+                "state": s.state,
+                "will_change": s.will_change,
+                "cant_change": s.cant_change,
+                "next_update": s.next_update,
+                "updated_on": s.updated_on,
+                "reviewer": s.reviewer,
+                "reviewer_role": s.reviewer_role,
+                "signed_on": s.signed_on,
+            }
+            for _key, s in sorted(sheets.items())
+        ],
+    }
 
 
 # ----------------------------------------------------------------------------- administration
 def users() -> list[dict[str, Any]]:
-    return [{"id": u.id, "username": u.username, "display_name": u.display_name, "roles": sorted(u.role_set),
-             "active": u.active, "created_on": u.created_at.date()}
-            for u in db.session.scalars(sa.select(User).order_by(User.id))]
+    return [
+        {
+            "id": u.id,
+            "username": u.username,
+            "display_name": u.display_name,
+            "roles": sorted(u.role_set),
+            "active": u.active,
+            "created_on": u.created_at.date(),
+        }
+        for u in db.session.scalars(sa.select(User).order_by(User.id))
+    ]
 
 
 def teams() -> list[dict[str, Any]]:
     """Each consultation and who works on it, as what."""
     members: dict[int, list[dict[str, Any]]] = {}
-    for m, username in db.session.execute(sa.select(Membership, User.username).join(User, User.id == Membership.user_id)
-                                          .order_by(Membership.consultation_id, Membership.id)):
-        members.setdefault(m.consultation_id, []).append({"user_id": m.user_id, "username": username,
-                                                           "role": m.role})
-    return [{"consultation_id": c.id, "title": c.title, "members": members.get(c.id, [])}
-            for c in db.session.scalars(sa.select(Consultation).order_by(Consultation.id))]
+    for m, username in db.session.execute(
+        sa.select(Membership, User.username)
+        .join(User, User.id == Membership.user_id)
+        .order_by(Membership.consultation_id, Membership.id)
+    ):
+        members.setdefault(m.consultation_id, []).append({"user_id": m.user_id, "username": username, "role": m.role})
+    return [
+        {"consultation_id": c.id, "title": c.title, "members": members.get(c.id, [])}
+        for c in db.session.scalars(sa.select(Consultation).order_by(Consultation.id))
+    ]
 
 
 def profiles() -> list[dict[str, Any]]:
     from survey.services import profile_store
 
-    return [{"id": e.profile.id, "name": e.profile.name, "source": e.source, "is_example": e.profile.is_example,
-             "languages": list(e.profile.languages), "helplines": len(e.profile.helplines),
-             "updated_on": e.updated_on} for e in profile_store.entries()]
+    return [
+        {
+            "id": e.profile.id,
+            "name": e.profile.name,
+            "source": e.source,
+            "is_example": e.profile.is_example,
+            "languages": list(e.profile.languages),
+            "helplines": len(e.profile.helplines),
+            "updated_on": e.updated_on,
+        }
+        for e in profile_store.entries()
+    ]
 
 
 def profile_document(profile_id: str) -> str:

@@ -61,8 +61,9 @@ def allowed_scopes(user: User) -> list[str]:
     return [scope for scope in SCOPES if user.has_role(*SCOPE_ROLES[scope])]
 
 
-def create(user: User, *, name: str, scopes: list[str], days: int,
-           today: dt.date | None = None) -> tuple[ApiToken, str]:
+def create(
+    user: User, *, name: str, scopes: list[str], days: int, today: dt.date | None = None
+) -> tuple[ApiToken, str]:
     """Make a token for ``user``; returns the record and the token (shown once, never stored)."""
     wanted = [scope for scope in SCOPES if scope in set(scopes)]
     if not wanted:
@@ -78,8 +79,15 @@ def create(user: User, *, name: str, scopes: list[str], days: int,
     today = today or utcnow().date()
     token = PREFIX + secrets.token_urlsafe(32)
     with write_transaction() as session:
-        record = ApiToken(token_hash=hash_token(token), prefix=token[:len(PREFIX) + 4], user_id=user.id, name=name,
-                          scopes=" ".join(wanted), created_on=today, expires_on=today + dt.timedelta(days=days))
+        record = ApiToken(
+            token_hash=hash_token(token),
+            prefix=token[: len(PREFIX) + 4],
+            user_id=user.id,
+            name=name,
+            scopes=" ".join(wanted),
+            created_on=today,
+            expires_on=today + dt.timedelta(days=days),
+        )
         session.add(record)
         session.flush()
         audit.record(user, "api.token.create", f"token:{record.id} scopes:{record.scopes} until:{record.expires_on}")
@@ -88,8 +96,7 @@ def create(user: User, *, name: str, scopes: list[str], days: int,
 
 def tokens_of(user: User) -> list[ApiToken]:
     """The user's tokens, newest first (revoked and expired ones included, marked as such)."""
-    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id)
-                                   .order_by(ApiToken.id.desc())))
+    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())))
 
 
 def revoke(user: User, token_id: int, today: dt.date | None = None) -> bool:
@@ -119,8 +126,9 @@ def authenticate(token: str, today: dt.date | None = None) -> Caller | None:
     user = record.user
     if user is None or not user.active:
         return None
-    scopes = frozenset(scope for scope in record.scope_set
-                       if scope in SCOPE_ROLES and user.has_role(*SCOPE_ROLES[scope]))
+    scopes = frozenset(
+        scope for scope in record.scope_set if scope in SCOPE_ROLES and user.has_role(*SCOPE_ROLES[scope])
+    )
     return Caller(token_id=record.id, user=user, scopes=scopes)
 
 
@@ -134,9 +142,13 @@ def note_use(caller: Caller | None, endpoint: str, ids: str, status: int) -> Non
         actor = None
         if caller is not None:
             actor = session.get(User, caller.user.id)
-            session.execute(sa.update(ApiToken).where(ApiToken.id == caller.token_id,
-                                                      sa.or_(ApiToken.last_used_on.is_(None),
-                                                             ApiToken.last_used_on != today))
-                            .values(last_used_on=today))
+            session.execute(
+                sa.update(ApiToken)
+                .where(
+                    ApiToken.id == caller.token_id,
+                    sa.or_(ApiToken.last_used_on.is_(None), ApiToken.last_used_on != today),
+                )
+                .values(last_used_on=today)
+            )
         token = f"token:{caller.token_id}" if caller is not None else "token:none"
         audit.record(actor, "api.call", f"{token} {endpoint[:60]} {ids[:80]} {status}".replace("  ", " "))

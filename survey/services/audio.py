@@ -51,8 +51,13 @@ SHIPPED = Path(__file__).resolve().parent.parent / "data" / "audio"
 #: The file in each language folder that says the words of each shipped file.
 INDEX = "index.tsv"
 #: What a recording may be, and how it is served.
-RECORDING_TYPES = {".opus": "audio/ogg", ".ogg": "audio/ogg", ".mp3": "audio/mpeg", ".m4a": "audio/mp4",
-                   ".wav": "audio/wav"}
+RECORDING_TYPES = {
+    ".opus": "audio/ogg",
+    ".ogg": "audio/ogg",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".wav": "audio/wav",
+}
 #: The largest recording accepted (a minute of speech is well under this).
 MAX_RECORDING_BYTES = 3 * 1024 * 1024
 #: How often the recordings folder is looked at again for dropped-in files.
@@ -75,14 +80,19 @@ class SynthesizerMissing(RuntimeError):
 
 def synthesizer_problem() -> str | None:
     """Why audio cannot be made on this machine, in plain words, or ``None`` when it can."""
-    missing = [name for name, package in (("espeak-ng", "espeak-ng"), ("opusenc", "opus-tools"))
-               if shutil.which(name) is None]
+    missing = [
+        name for name, package in (("espeak-ng", "espeak-ng"), ("opusenc", "opus-tools")) if shutil.which(name) is None
+    ]
     if not missing:
         return None
-    return ("Read-aloud audio cannot be made on this computer: "
-            + " and ".join(missing) + " " + ("is" if len(missing) == 1 else "are")
-            + " not installed (on Debian or Ubuntu: apt-get install espeak-ng opus-tools). "
-            "Children's browsers read the words aloud instead where they have a voice.")
+    return (
+        "Read-aloud audio cannot be made on this computer: "
+        + " and ".join(missing)
+        + " "
+        + ("is" if len(missing) == 1 else "are")
+        + " not installed (on Debian or Ubuntu: apt-get install espeak-ng opus-tools). "
+        "Children's browsers read the words aloud instead where they have a voice."
+    )
 
 
 #: The versions the shipped files were made with (the bytes depend on them).
@@ -123,8 +133,22 @@ def synthesize(text: str, voice: Voice) -> bytes:
         # The words go in on standard input: never an argument a text could turn into an option.
         speak = [espeak, "-v", voice.name, "-s", str(voice.speed), "-b", "1", "--stdin", "-w", wav]
         subprocess.run(speak, input=words.encode(), check=True, capture_output=True, timeout=120)  # noqa: S603 # nosec B603
-        encode = [opusenc, "--quiet", "--speech", "--bitrate", str(BITRATE_KBPS), "--comp", "10",
-                  "--downmix-mono", "--padding", "0", "--serial", str(serial), wav, out]
+        encode = [
+            opusenc,
+            "--quiet",
+            "--speech",
+            "--bitrate",
+            str(BITRATE_KBPS),
+            "--comp",
+            "10",
+            "--downmix-mono",
+            "--padding",
+            "0",
+            "--serial",
+            str(serial),
+            wav,
+            out,
+        ]
         subprocess.run(encode, check=True, capture_output=True, timeout=120)  # noqa: S603 # nosec B603
         return Path(out).read_bytes()
 
@@ -228,8 +252,9 @@ class BuildReport:
     bytes: int = 0
 
 
-def build_language(texts: Iterable[SpokenText], voice: Voice, folder: Path, *, prune: bool = False,
-                   index: bool = True, progress=None) -> BuildReport:
+def build_language(
+    texts: Iterable[SpokenText], voice: Voice, folder: Path, *, prune: bool = False, index: bool = True, progress=None
+) -> BuildReport:
     """Make the files of ``texts`` in ``folder`` (kept when already there), write its index (with
     ``index``) and, with ``prune``, remove files no text names any more."""
     report = BuildReport()
@@ -270,8 +295,7 @@ class Coverage:
     missing: tuple[SpokenText, ...]
 
 
-def coverage(instrument: Instrument, library: Library | None = None,
-             translator=None) -> list[Coverage]:
+def coverage(instrument: Instrument, library: Library | None = None, translator=None) -> list[Coverage]:
     """Per language of ``instrument``: the texts without audio (no recording, no shipped file and,
     given the application's ``library``, none made in its instance folder).  ``translator(lang)``
     gives the interface texts' translation (without it only the instrument's texts count)."""
@@ -407,8 +431,11 @@ class Library:
         the files it links, so it is kept per generation)."""
         if not _KEY_RE.match(instrument_id or "") or not _LANG_RE.match(lang or ""):
             return ()
-        return tuple((key, path.stat().st_mtime_ns) for key, path in
-                     sorted(self._recordings_of(instrument_id, lang).items()) if path.exists())
+        return tuple(
+            (key, path.stat().st_mtime_ns)
+            for key, path in sorted(self._recordings_of(instrument_id, lang).items())
+            if path.exists()
+        )
 
     def save_recording(self, instrument_id: str, lang: str, key: str, file_name: str, data: bytes) -> Path:
         """Store an uploaded recording for ``key`` in ``lang`` (replacing any earlier one).
@@ -457,8 +484,9 @@ def _sound_bytes(data: bytes, suffix: str) -> bool:
 
 def init_app(app) -> None:
     """One :class:`Library` per application, on ``app.extensions['sauti_audio']``."""
-    app.extensions["sauti_audio"] = Library(app.instance_path,
-                                            float(app.config.get("AUDIO_RESCAN_SECONDS", RESCAN_SECONDS)))
+    app.extensions["sauti_audio"] = Library(
+        app.instance_path, float(app.config.get("AUDIO_RESCAN_SECONDS", RESCAN_SECONDS))
+    )
 
 
 def library() -> Library:
@@ -512,8 +540,9 @@ def audio_rows(instrument: Instrument, lang: str, library: Library) -> list[Audi
     return rows
 
 
-def upload_recording(instrument: Instrument, lang: str, key: str, file_name: str, data: bytes,
-                     library: Library, actor=None) -> Path:
+def upload_recording(
+    instrument: Instrument, lang: str, key: str, file_name: str, data: bytes, library: Library, actor=None
+) -> Path:
     """Keep a human recording of one text (``ValueError`` with a plain message when refused)."""
     from survey.database import write_transaction
     from survey.services import audit

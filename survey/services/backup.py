@@ -78,8 +78,10 @@ def backup(url: sa.engine.URL, target: str) -> int:
         _check_sqlite_file(target)
     elif url.get_backend_name() == "postgresql":
         try:
-            _run(["pg_dump", "--format=custom", "--no-owner", *_schema_args(url), f"--file={target}",
-                  _libpq_url(url)], url)
+            _run(
+                ["pg_dump", "--format=custom", "--no-owner", *_schema_args(url), f"--file={target}", _libpq_url(url)],
+                url,
+            )
         except BackupError:
             target_path.unlink(missing_ok=True)
             raise
@@ -105,8 +107,18 @@ def restore(url: sa.engine.URL, source: str) -> None:
         os.replace(temporary, live)
     elif url.get_backend_name() == "postgresql":
         _run(["pg_restore", "--list", source], url)  # refuses a truncated or foreign file first
-        _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-              f"--dbname={_libpq_url(url)}", source], url)
+        _run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                f"--dbname={_libpq_url(url)}",
+                source,
+            ],
+            url,
+        )
     else:
         raise BackupError(f"Restores of {url.get_backend_name()} are not supported.")
 
@@ -124,8 +136,9 @@ def _schema_args(url: sa.engine.URL) -> list[str]:
 def _libpq_url(url: sa.engine.URL) -> str:
     """The connection URL for pg_dump/pg_restore, without the password: a command line is
     visible to every user of the machine (``ps``); the password goes in the environment."""
-    without_password = sa.engine.URL.create("postgresql", username=url.username, host=url.host, port=url.port,
-                                            database=url.database, query=url.query)
+    without_password = sa.engine.URL.create(
+        "postgresql", username=url.username, host=url.host, port=url.port, database=url.database, query=url.query
+    )
     return without_password.render_as_string(hide_password=False)
 
 

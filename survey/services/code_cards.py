@@ -61,8 +61,9 @@ def code_cards_pdf(cards, start_url: str, withdraw_url: str, profile: CountryPro
         pdf.cell(60, 8, card.code)
         pdf.set_font("Helvetica", size=7.5)
         pdf.set_xy(x + 4, y + 19)
-        pdf.multi_cell(58, 3.6, _ascii(f"Go to {start_url} or scan the square. "
-                                       f"Help: {helpline.name} {helpline.number}"))
+        pdf.multi_cell(
+            58, 3.6, _ascii(f"Go to {start_url} or scan the square. Help: {helpline.name} {helpline.number}")
+        )
         pdf.image(_qr_png(f"{start_url}?code={card.code}"), x=x + CARD_W - 31, y=y + 3, w=27, h=27)
         pdf.set_font("Helvetica", size=7)
         pdf.set_xy(x + 4, tear_y + 1.5)

@@ -48,8 +48,9 @@ def permission_rule(consultation: Consultation) -> ParentalPermission:
     ethics reference attached (passive opt-out and waivers need one)."""
     profile = country_profile(consultation.country_profile)
     if consultation.consent_mode:
-        return consultation_permission(profile, consultation.consent_mode,
-                                       ethics_reference=consultation.ethics_reference or None)
+        return consultation_permission(
+            profile, consultation.consent_mode, ethics_reference=consultation.ethics_reference or None
+        )
     if consultation.ethics_reference and not profile.permission.ethics_reference:
         return dataclasses.replace(profile.permission, ethics_reference=consultation.ethics_reference)
     return profile.permission
@@ -63,8 +64,9 @@ def research_allowed(consultation: Consultation) -> bool:
     return consultation.research_mode and bool(consultation.ethics_reference.strip())
 
 
-def text_values(consultation: Consultation, instrument: Instrument, band: str | None = None,
-                language: str | None = None) -> dict[str, object]:
+def text_values(
+    consultation: Consultation, instrument: Instrument, band: str | None = None, language: str | None = None
+) -> dict[str, object]:
     """The placeholder values of the consent texts (consent.texts.PLACEHOLDERS), in ``language``
     where the consultation gives its words in it (:func:`survey.services.translations.wording_in`)."""
     from flask_babel import force_locale
@@ -83,8 +85,9 @@ def text_values(consultation: Consultation, instrument: Instrument, band: str | 
     # Each filled-in value is set apart in a right-to-left text (a contact number keeps its order).
     words = {name: isolated(value, language) for name, value in wording_in(consultation, language).items()}
     with force_locale(language or consultation.language_list[0]):
-        reporting_role = (profile.mandatory_reporting.roles[0] if profile.mandatory_reporting.roles
-                          else _("our safeguarding lead"))
+        reporting_role = (
+            profile.mandatory_reporting.roles[0] if profile.mandatory_reporting.roles else _("our safeguarding lead")
+        )
     return {
         **words,
         "minutes": max(1, round(minutes)),
@@ -101,16 +104,24 @@ def text_values(consultation: Consultation, instrument: Instrument, band: str | 
 
 def opening_check(consultation: Consultation, instrument: Instrument, today: dt.date, *, demo: bool) -> OpeningCheck:
     return check_opening(
-        profile=country_profile(consultation.country_profile), today=today, texts=approved_registry(demo=demo),
-        languages=consultation.language_list, bands=consultation.band_list,
-        values=text_values(consultation, instrument), mode=confidentiality_mode(consultation),
-        permission=permission_rule(consultation), require_approved=not demo, demo=demo,
+        profile=country_profile(consultation.country_profile),
+        today=today,
+        texts=approved_registry(demo=demo),
+        languages=consultation.language_list,
+        bands=consultation.band_list,
+        values=text_values(consultation, instrument),
+        mode=confidentiality_mode(consultation),
+        permission=permission_rule(consultation),
+        require_approved=not demo,
+        demo=demo,
     )
 
 
 def bindings_json(check: OpeningCheck) -> str:
-    return json.dumps({slot: {"text_id": ref.text_id, "content_hash": ref.content_hash}
-                       for slot, ref in check.bindings.items()}, sort_keys=True)
+    return json.dumps(
+        {slot: {"text_id": ref.text_id, "content_hash": ref.content_hash} for slot, ref in check.bindings.items()},
+        sort_keys=True,
+    )
 
 
 def bound_text(consultation: Consultation, kind: TextKind, language: str, band: str | None) -> ConsentText:
@@ -127,5 +138,9 @@ def bound_text(consultation: Consultation, kind: TextKind, language: str, band: 
 def may_proceed(participant: Participant) -> PermissionDecision:
     """Whether this card's guardian permission lets the child go on to the assent screen."""
     consultation = participant.consultation
-    return may_proceed_to_assent(country_profile(consultation.country_profile), participant.permission,
-                                 band=band_by_code(participant.band), permission=permission_rule(consultation))
+    return may_proceed_to_assent(
+        country_profile(consultation.country_profile),
+        participant.permission,
+        band=band_by_code(participant.band),
+        permission=permission_rule(consultation),
+    )

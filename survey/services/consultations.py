@@ -15,12 +15,25 @@ from survey.i18n import state_label
 from survey.models import Consultation, Membership, User
 from survey.services import audit
 
-DETAIL_FIELDS = frozenset({
-    "organisation", "contact", "independent_contact", "screening_deny_list", "purpose", "audience",
-    "influence_scope", "feedback_due",
-    "analysis_cutoff", "retention_until", "site_code", "setting", "shared_device", "research_mode",
-    "ethics_reference",
-})
+DETAIL_FIELDS = frozenset(
+    {
+        "organisation",
+        "contact",
+        "independent_contact",
+        "screening_deny_list",
+        "purpose",
+        "audience",
+        "influence_scope",
+        "feedback_due",
+        "analysis_cutoff",
+        "retention_until",
+        "site_code",
+        "setting",
+        "shared_device",
+        "research_mode",
+        "ethics_reference",
+    }
+)
 
 
 class ConsultationError(ValueError):
@@ -47,9 +60,17 @@ def consultations_for(user: User, role: str) -> list[Consultation]:
 
 
 def create_consultation(
-    *, title: str, instrument_id: str, instrument_version: str, instrument_hash: str = "",
-    languages: list[str], age_bands: list[str], country_profile: str = "generic",
-    consent_mode: str = "", facilitated: bool = True, actor: User | None = None,
+    *,
+    title: str,
+    instrument_id: str,
+    instrument_version: str,
+    instrument_hash: str = "",
+    languages: list[str],
+    age_bands: list[str],
+    country_profile: str = "generic",
+    consent_mode: str = "",
+    facilitated: bool = True,
+    actor: User | None = None,
     details: dict | None = None,
 ) -> Consultation:
     """Create a draft consultation.  ``details`` sets further columns (purpose, audience, dates...)."""
@@ -57,10 +78,15 @@ def create_consultation(
         raise ConsultationError(_("A consultation needs a title."))
     with write_transaction() as session:
         consultation = Consultation(
-            title=title.strip()[:200], instrument_id=instrument_id,
-            instrument_version=instrument_version, instrument_hash=instrument_hash,
-            languages=" ".join(languages), age_bands=" ".join(age_bands),
-            country_profile=country_profile, consent_mode=consent_mode, facilitated=facilitated,
+            title=title.strip()[:200],
+            instrument_id=instrument_id,
+            instrument_version=instrument_version,
+            instrument_hash=instrument_hash,
+            languages=" ".join(languages),
+            age_bands=" ".join(age_bands),
+            country_profile=country_profile,
+            consent_mode=consent_mode,
+            facilitated=facilitated,
         )
         for name, value in (details or {}).items():
             if name not in DETAIL_FIELDS:
@@ -74,8 +100,12 @@ def create_consultation(
 
 def role_label(role: str) -> str:
     """A team role in plain words."""
-    return {"owner": _("owner"), "facilitator": _("facilitator"), "analyst": _("analyst"),
-            "safeguarding": _("safeguarding lead")}.get(role, role)
+    return {
+        "owner": _("owner"),
+        "facilitator": _("facilitator"),
+        "analyst": _("analyst"),
+        "safeguarding": _("safeguarding lead"),
+    }.get(role, role)
 
 
 def add_member(consultation: Consultation, user: User, role: str, *, actor: User | None = None) -> bool:
@@ -88,10 +118,15 @@ def add_member(consultation: Consultation, user: User, role: str, *, actor: User
     if not user.active:
         raise ConsultationError(_("%(name)s's account is switched off.", name=user.display_name or user.username))
     if not user.has_role(*MEMBERSHIP_NEEDS[role]):
-        raise ConsultationError(_(
-            "%(name)s cannot be the %(role)s: their account is not a %(needed)s account. An "
-            "administrator can change that under Users.", name=user.display_name or user.username,
-            role=role_label(role), needed=role_label(MEMBERSHIP_NEEDS[role][0])))
+        raise ConsultationError(
+            _(
+                "%(name)s cannot be the %(role)s: their account is not a %(needed)s account. An "
+                "administrator can change that under Users.",
+                name=user.display_name or user.username,
+                role=role_label(role),
+                needed=role_label(MEMBERSHIP_NEEDS[role][0]),
+            )
+        )
     with write_transaction() as session:
         exists = session.scalar(
             sa.select(Membership.id).where(
@@ -102,8 +137,14 @@ def add_member(consultation: Consultation, user: User, role: str, *, actor: User
         )
         if exists is not None:
             return False
-        session.add(Membership(user_id=user.id, consultation_id=consultation.id, role=role,
-                               added_by=actor.username if actor is not None else ""))
+        session.add(
+            Membership(
+                user_id=user.id,
+                consultation_id=consultation.id,
+                role=role,
+                added_by=actor.username if actor is not None else "",
+            )
+        )
         audit.record(actor, "team.add", f"consultation:{consultation.id} user:{user.username} {role}")
     return True
 
@@ -115,11 +156,15 @@ def remove_member(consultation: Consultation, membership_id: int, *, actor: User
         if membership is None or membership.consultation_id != consultation.id:
             raise ConsultationError(_("That person is not on this consultation's team."))
         if membership.role == "owner":
-            owners = session.scalar(sa.select(sa.func.count()).select_from(Membership).where(
-                Membership.consultation_id == consultation.id, Membership.role == "owner"))
+            owners = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Membership)
+                .where(Membership.consultation_id == consultation.id, Membership.role == "owner")
+            )
             if owners <= 1:
-                raise ConsultationError(_(
-                    "A consultation needs an owner. Add another owner first, then remove this one."))
+                raise ConsultationError(
+                    _("A consultation needs an owner. Add another owner first, then remove this one.")
+                )
         username = membership.user.username
         session.delete(membership)
         audit.record(actor, "team.remove", f"consultation:{consultation.id} user:{username} {membership.role}")
@@ -129,9 +174,14 @@ def remove_member(consultation: Consultation, membership_id: int, *, actor: User
 def team(consultation_id: int) -> list[Membership]:
     """The consultation's team, by role then name."""
     order = sa.case({role: rank for rank, role in enumerate(TEAM_ROLES)}, value=Membership.role)
-    return list(db.session.scalars(
-        sa.select(Membership).join(User).where(Membership.consultation_id == consultation_id)
-        .order_by(order, User.username)))
+    return list(
+        db.session.scalars(
+            sa.select(Membership)
+            .join(User)
+            .where(Membership.consultation_id == consultation_id)
+            .order_by(order, User.username)
+        )
+    )
 
 
 def eligible_staff(role: str) -> list[User]:
@@ -165,28 +215,41 @@ def research_problems(consultation: Consultation, instrument) -> list[str]:  # a
     from survey.services.consent_rules import research_allowed
 
     research = research_allowed(consultation)
-    report = validate(instrument, research_mode=research,
-                      ethics_reference=consultation.ethics_reference if research else None, lint=False)
+    report = validate(
+        instrument,
+        research_mode=research,
+        ethics_reference=consultation.ethics_reference if research else None,
+        lint=False,
+    )
     problems = []
     for issue in report.errors:
         if issue.code == "EXACT_AGE":
             name = issue.location.removeprefix("item ")
-            problems.append(_(
-                "The questionnaire asks children their exact age or date of birth (question "
-                "%(name)s), but only the age group may be kept. Use a questionnaire without that "
-                "question, or run the consultation in research mode with an ethics approval "
-                "reference.", name=name))
+            problems.append(
+                _(
+                    "The questionnaire asks children their exact age or date of birth (question "
+                    "%(name)s), but only the age group may be kept. Use a questionnaire without that "
+                    "question, or run the consultation in research mode with an ethics approval "
+                    "reference.",
+                    name=name,
+                )
+            )
         elif issue.code == "S3_NEEDS_RESEARCH":
             name = issue.location.removeprefix("item ").split(",")[0]
-            problems.append(_(
-                "The questionnaire has a very sensitive question (%(name)s) that may only be asked "
-                "in research mode with an ethics approval reference. Use another questionnaire "
-                "version, or run the consultation in research mode.", name=name))
+            problems.append(
+                _(
+                    "The questionnaire has a very sensitive question (%(name)s) that may only be asked "
+                    "in research mode with an ethics approval reference. Use another questionnaire "
+                    "version, or run the consultation in research mode.",
+                    name=name,
+                )
+            )
     return problems
 
 
-def open_consultation(consultation: Consultation, *, today: dt.date | None = None, actor: User | None = None,
-                      demo: bool = False) -> tuple[str, ...]:
+def open_consultation(
+    consultation: Consultation, *, today: dt.date | None = None, actor: User | None = None, demo: bool = False
+) -> tuple[str, ...]:
     """Open a consultation to children after every consent-side check; returns the warnings.
 
     The country profile must be a real one (only a demo may use an example profile) with every
@@ -216,8 +279,13 @@ def set_state(consultation: Consultation, state: str, *, actor: User | None = No
     """Close and archive (opening goes through :func:`open_consultation`, which checks consent)."""
     allowed = {"open": {"closed"}, "closed": {"archived"}}
     if state not in allowed.get(consultation.state, set()):
-        raise ConsultationError(_("A consultation that is %(state)s cannot become %(new)s.",
-                                  state=state_label(consultation.state), new=state_label(state)))
+        raise ConsultationError(
+            _(
+                "A consultation that is %(state)s cannot become %(new)s.",
+                state=state_label(consultation.state),
+                new=state_label(state),
+            )
+        )
     if state == "archived":
         # P-06 asks for the Lundy checklist and the GC12 self-assessment before closing; they are
         # required here instead, because closing is how a self-completion consultation stops
@@ -226,10 +294,13 @@ def set_state(consultation: Consultation, state: str, *, actor: User | None = No
 
         missing = incomplete_checklists(consultation.id)
         if missing:
-            raise ConsultationError(_(
-                "Before archiving, complete the Lundy process checklist and the General Comment 12 "
-                "self-assessment on the programme page (%(count)s questions unanswered).",
-                count=sum(missing.values())))
+            raise ConsultationError(
+                _(
+                    "Before archiving, complete the Lundy process checklist and the General Comment 12 "
+                    "self-assessment on the programme page (%(count)s questions unanswered).",
+                    count=sum(missing.values()),
+                )
+            )
     with write_transaction() as session:
         consultation = session.merge(consultation)
         consultation.state = state
@@ -265,18 +336,28 @@ def _checked_settings(data: dict) -> dict:
     # once everything a child reads in it is there and approved (translations.language_steps).
     absent = [code for code in data["languages"] if code not in instrument.language_codes]
     if absent:
-        raise ConsultationError(_(
-            "This questionnaire has no %(languages)s version. Its languages are: %(offered)s.",
-            languages=", ".join(language_name(code) for code in absent),
-            offered=", ".join(language_name(code, instrument) for code in instrument.language_codes)))
+        raise ConsultationError(
+            _(
+                "This questionnaire has no %(languages)s version. Its languages are: %(offered)s.",
+                languages=", ".join(language_name(code) for code in absent),
+                offered=", ".join(language_name(code, instrument) for code in instrument.language_codes),
+            )
+        )
     return {
-        "title": (data.get("title") or "").strip()[:200], "instrument_id": record.instrument_id,
-        "instrument_version": record.version, "instrument_hash": record.content_hash,
-        "languages": " ".join(data["languages"]), "age_bands": " ".join(data["age_bands"]),
-        "country_profile": profile.id, "consent_mode": data.get("consent_mode") or "",
+        "title": (data.get("title") or "").strip()[:200],
+        "instrument_id": record.instrument_id,
+        "instrument_version": record.version,
+        "instrument_hash": record.content_hash,
+        "languages": " ".join(data["languages"]),
+        "age_bands": " ".join(data["age_bands"]),
+        "country_profile": profile.id,
+        "consent_mode": data.get("consent_mode") or "",
         "facilitated": bool(data.get("facilitated")),
-        **{name: _blank_as_empty(name, data[name]) for name in DETAIL_FIELDS
-           if name in data and name != "research_mode"},
+        **{
+            name: _blank_as_empty(name, data[name])
+            for name in DETAIL_FIELDS
+            if name in data and name != "research_mode"
+        },
     }
 
 
@@ -294,11 +375,17 @@ def create_from_form(data: dict, *, actor: User) -> Consultation:
     settings = _checked_settings(data)
     chosen = _chosen_team(data)
     consultation = create_consultation(
-        title=settings.pop("title"), instrument_id=settings.pop("instrument_id"),
-        instrument_version=settings.pop("instrument_version"), instrument_hash=settings.pop("instrument_hash"),
-        languages=settings.pop("languages").split(), age_bands=settings.pop("age_bands").split(),
-        country_profile=settings.pop("country_profile"), consent_mode=settings.pop("consent_mode"),
-        facilitated=settings.pop("facilitated"), actor=actor, details=settings,
+        title=settings.pop("title"),
+        instrument_id=settings.pop("instrument_id"),
+        instrument_version=settings.pop("instrument_version"),
+        instrument_hash=settings.pop("instrument_hash"),
+        languages=settings.pop("languages").split(),
+        age_bands=settings.pop("age_bands").split(),
+        country_profile=settings.pop("country_profile"),
+        consent_mode=settings.pop("consent_mode"),
+        facilitated=settings.pop("facilitated"),
+        actor=actor,
+        details=settings,
     )
     if data.get("session_pin"):
         from survey.services.sessions import set_pin
@@ -336,11 +423,32 @@ def update_from_form(consultation: Consultation, data: dict, *, actor: User) -> 
 
 
 #: What a clone copies: every setting, never children's data, bindings, state or feedback records.
-CLONED_FIELDS = ("instrument_id", "instrument_version", "instrument_hash", "screening_deny_list", "languages",
-                 "age_bands", "country_profile", "consent_mode", "facilitated", "shared_device", "setting",
-                 "site_code", "research_mode", "ethics_reference", "organisation", "purpose", "audience",
-                 "influence_scope", "contact", "independent_contact", "session_pin_hash", "feedback_due",
-                 "analysis_cutoff", "retention_until")
+CLONED_FIELDS = (
+    "instrument_id",
+    "instrument_version",
+    "instrument_hash",
+    "screening_deny_list",
+    "languages",
+    "age_bands",
+    "country_profile",
+    "consent_mode",
+    "facilitated",
+    "shared_device",
+    "setting",
+    "site_code",
+    "research_mode",
+    "ethics_reference",
+    "organisation",
+    "purpose",
+    "audience",
+    "influence_scope",
+    "contact",
+    "independent_contact",
+    "session_pin_hash",
+    "feedback_due",
+    "analysis_cutoff",
+    "retention_until",
+)
 
 
 def clone(consultation: Consultation, *, actor: User) -> Consultation:
@@ -349,8 +457,10 @@ def clone(consultation: Consultation, *, actor: User) -> Consultation:
     The person cloning owns the copy.  It opens through the same checks as any draft.
     """
     with write_transaction() as session:
-        copy = Consultation(title=_("Copy of %(title)s", title=consultation.title)[:200],
-                            **{name: getattr(consultation, name) for name in CLONED_FIELDS})
+        copy = Consultation(
+            title=_("Copy of %(title)s", title=consultation.title)[:200],
+            **{name: getattr(consultation, name) for name in CLONED_FIELDS},
+        )
         session.add(copy)
         session.flush()
         audit.record(actor, "consultation.clone", f"consultation:{copy.id} from consultation:{consultation.id}")
@@ -372,8 +482,11 @@ def _chosen_team(data: dict) -> list[tuple[str, User]]:
     for role, user_id in chosen:
         user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
         if user is None or not user.active or not user.has_role(*MEMBERSHIP_NEEDS[role]):
-            raise ConsultationError(_(
-                "Someone chosen for the team cannot be the %(role)s. Choose again from the list.",
-                role=role_label(role)))
+            raise ConsultationError(
+                _(
+                    "Someone chosen for the team cannot be the %(role)s. Choose again from the list.",
+                    role=role_label(role),
+                )
+            )
         team.append((role, user))
     return team

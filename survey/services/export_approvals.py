@@ -46,23 +46,29 @@ class ApprovalRequired(PermissionError):
 
 def approvals(consultation_id: int) -> list[ExportApproval]:
     """Every approval recorded for the consultation, newest first."""
-    query = (sa.select(ExportApproval).where(ExportApproval.consultation_id == consultation_id)
-             .order_by(ExportApproval.approved_on.desc(), ExportApproval.id.desc()))
+    query = (
+        sa.select(ExportApproval)
+        .where(ExportApproval.consultation_id == consultation_id)
+        .order_by(ExportApproval.approved_on.desc(), ExportApproval.id.desc())
+    )
     return list(db.session.scalars(query))
 
 
 def current(consultation_id: int, today: dt.date | None = None) -> ExportApproval | None:
     """The newest approval still valid ``today``, if any."""
     today = today or utcnow().date()
-    query = (sa.select(ExportApproval)
-             .where(ExportApproval.consultation_id == consultation_id,
-                    ExportApproval.valid_until >= today)
-             .order_by(ExportApproval.approved_on.desc(), ExportApproval.id.desc()).limit(1))
+    query = (
+        sa.select(ExportApproval)
+        .where(ExportApproval.consultation_id == consultation_id, ExportApproval.valid_until >= today)
+        .order_by(ExportApproval.approved_on.desc(), ExportApproval.id.desc())
+        .limit(1)
+    )
     return db.session.scalars(query).first()
 
 
-def require(consultation_id: int, codebook: Mapping[str, ItemMeta],
-            today: dt.date | None = None) -> ExportApproval | None:
+def require(
+    consultation_id: int, codebook: Mapping[str, ItemMeta], today: dt.date | None = None
+) -> ExportApproval | None:
     """The approval a record-level export of ``codebook``'s items needs (None when none does).
 
     Raises :class:`ApprovalRequired` when the export holds sensitive items and no approval
@@ -77,22 +83,27 @@ def require(consultation_id: int, codebook: Mapping[str, ItemMeta],
     return approval
 
 
-def approve(consultation: Consultation, *, reason: str, actor: User,
-            today: dt.date | None = None) -> ExportApproval:
+def approve(consultation: Consultation, *, reason: str, actor: User, today: dt.date | None = None) -> ExportApproval:
     """Record an administrator's approval (who, why, when), in the database and the audit log."""
     if actor is None or not actor.has_role("admin"):
         raise ApprovalError(_l("Only an administrator can approve exports of sensitive answers."))
     reason = " ".join((reason or "").split())
     if len(reason) < MIN_REASON:
-        raise ApprovalError(_l("Write why the export is needed and who will use it (at least "
-                               "%(n)s characters).", n=MIN_REASON))
+        raise ApprovalError(
+            _l("Write why the export is needed and who will use it (at least %(n)s characters).", n=MIN_REASON)
+        )
     today = today or utcnow().date()
     with write_transaction() as session:
-        record = ExportApproval(consultation_id=consultation.id, approved_by=actor.username,
-                                reason=reason[:2000], approved_on=today,
-                                valid_until=today + dt.timedelta(days=APPROVAL_DAYS - 1))
+        record = ExportApproval(
+            consultation_id=consultation.id,
+            approved_by=actor.username,
+            reason=reason[:2000],
+            approved_on=today,
+            valid_until=today + dt.timedelta(days=APPROVAL_DAYS - 1),
+        )
         session.add(record)
         session.flush()
-        audit.record(actor, "export.approve",
-                     f"consultation:{consultation.id} approval:{record.id} until:{record.valid_until}")
+        audit.record(
+            actor, "export.approve", f"consultation:{consultation.id} approval:{record.id} until:{record.valid_until}"
+        )
     return record

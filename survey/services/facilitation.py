@@ -21,8 +21,13 @@ class SignalError(ValueError):
 def raise_signal(participant: Participant) -> None:
     """A child asks to talk to someone: the facilitator sees the seat label, never answers."""
     with write_transaction() as session:
-        session.add(Signal(consultation_id=participant.consultation_id, seat_label=participant.seat_label,
-                           holder_tag=holder_tag(participant.id)))
+        session.add(
+            Signal(
+                consultation_id=participant.consultation_id,
+                seat_label=participant.seat_label,
+                holder_tag=holder_tag(participant.id),
+            )
+        )
 
 
 def signals(consultation_id: int, *, include_resolved: bool = False) -> list[Signal]:
@@ -46,8 +51,11 @@ def update_signal(consultation_id: int, signal_id: int, status: str, actor: User
 
 
 def signal_counts(consultation_id: int) -> dict[str, int]:
-    rows = db.session.execute(sa.select(Signal.status, sa.func.count()).where(
-        Signal.consultation_id == consultation_id).group_by(Signal.status))
+    rows = db.session.execute(
+        sa.select(Signal.status, sa.func.count())
+        .where(Signal.consultation_id == consultation_id)
+        .group_by(Signal.status)
+    )
     counts = dict.fromkeys(SIGNAL_STATES, 0)
     counts.update(dict(rows.all()))
     return counts
@@ -63,9 +71,11 @@ def card_states(consultation_id: int) -> list[tuple[int, str]]:
     Only what handing cards out needs: cards are matched to named guardian slips, so a card's
     participant state would tell the facilitator what that child decided.
     """
-    rows = db.session.execute(sa.select(Participant.card_number, Participant.permission)
-                              .where(Participant.consultation_id == consultation_id)
-                              .order_by(Participant.card_number))
+    rows = db.session.execute(
+        sa.select(Participant.card_number, Participant.permission)
+        .where(Participant.consultation_id == consultation_id)
+        .order_by(Participant.card_number)
+    )
     return [tuple(row) for row in rows.all()]
 
 
@@ -76,8 +86,11 @@ def apply_card(consultation_id: int, card_number: int, action: str, actor: User)
     from survey.services.consent_rules import permission_rule
 
     with write_transaction() as session:
-        participant = session.scalar(sa.select(Participant).where(
-            Participant.consultation_id == consultation_id, Participant.card_number == card_number))
+        participant = session.scalar(
+            sa.select(Participant).where(
+                Participant.consultation_id == consultation_id, Participant.card_number == card_number
+            )
+        )
         if participant is None:
             raise CardError(f"There is no card number {card_number} in this consultation.")
         if action == "undo" and participant.state != "issued":
@@ -92,8 +105,13 @@ def apply_card(consultation_id: int, card_number: int, action: str, actor: User)
 
 
 def concern_flags(consultation_id: int) -> list[ConcernFlag]:
-    return list(db.session.scalars(sa.select(ConcernFlag).where(ConcernFlag.consultation_id == consultation_id)
-                                   .order_by(ConcernFlag.status, ConcernFlag.id)))
+    return list(
+        db.session.scalars(
+            sa.select(ConcernFlag)
+            .where(ConcernFlag.consultation_id == consultation_id)
+            .order_by(ConcernFlag.status, ConcernFlag.id)
+        )
+    )
 
 
 def review_concern(consultation_id: int, flag_id: int, actor: User) -> None:
@@ -107,7 +125,9 @@ def review_concern(consultation_id: int, flag_id: int, actor: User) -> None:
 
 def open_concern_counts(consultation_ids: list[int]) -> dict[int, int]:
     """How many concerns still wait for the safeguarding lead, per consultation."""
-    rows = db.session.execute(sa.select(ConcernFlag.consultation_id, sa.func.count()).where(
-        ConcernFlag.consultation_id.in_(consultation_ids), ConcernFlag.status == "open")
-        .group_by(ConcernFlag.consultation_id))
+    rows = db.session.execute(
+        sa.select(ConcernFlag.consultation_id, sa.func.count())
+        .where(ConcernFlag.consultation_id.in_(consultation_ids), ConcernFlag.status == "open")
+        .group_by(ConcernFlag.consultation_id)
+    )
     return {consultation_id: count for consultation_id, count in rows}  # noqa: C416 - rows, not pairs

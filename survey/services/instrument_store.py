@@ -27,17 +27,26 @@ class InstrumentMissing(LookupError):
 
 def store(instrument: Instrument, *, approved: bool = False) -> InstrumentVersion:
     """Keep an instrument version; storing the same version twice needs the same content."""
-    existing = db.session.scalar(sa.select(InstrumentVersion).where(
-        InstrumentVersion.instrument_id == instrument.id, InstrumentVersion.version == instrument.version))
+    existing = db.session.scalar(
+        sa.select(InstrumentVersion).where(
+            InstrumentVersion.instrument_id == instrument.id, InstrumentVersion.version == instrument.version
+        )
+    )
     if existing is not None:
         if existing.content_hash != instrument.content_hash:
-            raise ValueError(f"{instrument.id} version {instrument.version} is already stored with "
-                             "different content; give the changed instrument a new version.")
+            raise ValueError(
+                f"{instrument.id} version {instrument.version} is already stored with "
+                "different content; give the changed instrument a new version."
+            )
         return existing
     with write_transaction() as session:
-        record = InstrumentVersion(instrument_id=instrument.id, version=instrument.version,
-                                   content_hash=instrument.content_hash,
-                                   document=dump_native(instrument), approved=approved)
+        record = InstrumentVersion(
+            instrument_id=instrument.id,
+            version=instrument.version,
+            content_hash=instrument.content_hash,
+            document=dump_native(instrument),
+            approved=approved,
+        )
         session.add(record)
     return record
 
@@ -55,8 +64,11 @@ def find(instrument_id: str, version: str | None = None) -> InstrumentVersion:
         query = query.where(InstrumentVersion.version == version)
     record = db.session.scalar(query.order_by(InstrumentVersion.id.desc()).limit(1))
     if record is None:
-        raise LookupError(f"No stored instrument {instrument_id!r}" + (f" version {version!r}" if version else "")
-                          + "; `sauti instruments import FILE` stores one.")
+        raise LookupError(
+            f"No stored instrument {instrument_id!r}"
+            + (f" version {version!r}" if version else "")
+            + "; `sauti instruments import FILE` stores one."
+        )
     return record
 
 
@@ -76,14 +88,16 @@ def instrument_for(consultation: Consultation) -> Instrument:
     Consultations record the content hash of their version; once that version has been read
     and its hash checked, it comes from memory.
     """
-    key = (id(db.engine), consultation.instrument_id, consultation.instrument_version,
-           consultation.instrument_hash)
+    key = (id(db.engine), consultation.instrument_id, consultation.instrument_version, consultation.instrument_hash)
     cached = _BY_VERSION.get(key) if consultation.instrument_hash else None
     if cached is not None:
         return cached
-    record = db.session.scalar(sa.select(InstrumentVersion).where(
-        InstrumentVersion.instrument_id == consultation.instrument_id,
-        InstrumentVersion.version == consultation.instrument_version))
+    record = db.session.scalar(
+        sa.select(InstrumentVersion).where(
+            InstrumentVersion.instrument_id == consultation.instrument_id,
+            InstrumentVersion.version == consultation.instrument_version,
+        )
+    )
     if record is None:
         raise InstrumentMissing(f"{consultation.instrument_id} {consultation.instrument_version}")
     instrument = instrument_for_version(record)
@@ -128,21 +142,28 @@ def band_view(instrument: Instrument, band: str, research_mode: bool = False) ->
     pages = instrument.pages_for_band(band, research_mode)
     section_by_page = {page.name: section for section in instrument.sections for page in section.pages}
     sections = tuple(section_by_page[page.name] for page in pages)
-    expressions = [parse(target.relevance) for target in (*sections, *pages, *(i for p in pages for i in p.items))
-                   if target.relevance]
+    expressions = [
+        parse(target.relevance)
+        for target in (*sections, *pages, *(i for p in pages for i in p.items))
+        if target.relevance
+    ]
     view = BandView(
-        instrument, pages, sections,
+        instrument,
+        pages,
+        sections,
         section_pages=tuple(frozenset(p.name for p in section.pages) for section in sections),
-        shown_items=tuple(tuple(item for item in page.items if item.type is not ItemType.CALCULATE)
-                          for page in pages),
-        has_relevance=tuple(bool(sections[i].relevance or page.relevance
-                                 or any(item.relevance for item in page.items))
-                            for i, page in enumerate(pages)),
+        shown_items=tuple(tuple(item for item in page.items if item.type is not ItemType.CALCULATE) for page in pages),
+        has_relevance=tuple(
+            bool(sections[i].relevance or page.relevance or any(item.relevance for item in page.items))
+            for i, page in enumerate(pages)
+        ),
         items={item.name: item for item in instrument.items},
         relevance_inputs=tuple(sorted(set().union(*(e.references for e in expressions)))),
         relevance_uses_today=any("today" in e.text for e in expressions),
         repeat_chains=tuple(tuple(r.name for r in instrument.repeat_chain(page.repeat)) for page in pages)
-        if instrument.repeats else ())
+        if instrument.repeats
+        else (),
+    )
     with _VIEWS_LOCK:
         if len(_VIEWS) >= 4 * _CACHE_SIZE:
             _VIEWS.clear()
@@ -159,8 +180,11 @@ def offered() -> list[tuple[str, str]]:
     consultations are offered too and stored when first chosen."""
     from instruments import bundled_names
 
-    records = db.session.scalars(sa.select(InstrumentVersion).where(InstrumentVersion.approved.is_(True))
-                                 .order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)).all()
+    records = db.session.scalars(
+        sa.select(InstrumentVersion)
+        .where(InstrumentVersion.approved.is_(True))
+        .order_by(InstrumentVersion.instrument_id, InstrumentVersion.id)
+    ).all()
     options = [(f"{r.instrument_id}@{r.version}", f"{r.instrument_id} {r.version}") for r in records]
     stored = {(r.instrument_id, r.version) for r in records}
     for name in bundled_names():
@@ -233,5 +257,8 @@ def approve(record_id: int, *, actor) -> None:  # a staff User
 
 
 def stored_versions() -> list[InstrumentVersion]:
-    return list(db.session.scalars(sa.select(InstrumentVersion).order_by(
-        InstrumentVersion.instrument_id, InstrumentVersion.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(InstrumentVersion).order_by(InstrumentVersion.instrument_id, InstrumentVersion.id.desc())
+        )
+    )

@@ -82,8 +82,12 @@ def information_text(participant: Participant | ParticipantRow, lang: str) -> Re
     consultation = participant.consultation
     text = bound_text(consultation, TextKind.CHILD_INFORMATION, lang, participant.band)
     instrument = instrument_for(consultation)
-    return render_text(text, text_values(consultation, instrument, participant.band, text.language),
-                       mode=confidentiality_mode(consultation), locale=lang)
+    return render_text(
+        text,
+        text_values(consultation, instrument, participant.band, text.language),
+        mode=confidentiality_mode(consultation),
+        locale=lang,
+    )
 
 
 def record_assent(participant: Participant | ParticipantRow, yes: bool, shown: RenderedText) -> None:
@@ -92,9 +96,15 @@ def record_assent(participant: Participant | ParticipantRow, yes: bool, shown: R
         participant = record_of(session, participant)
         _apply(participant, Event.ASSENT_YES if yes else Event.ASSENT_NO)
         if yes:
-            session.add(AssentEvent(consultation_id=participant.consultation_id, text_id=shown.text_id,
-                                    text_hash=shown.content_hash, outcome="yes",
-                                    holder_tag=holder_tag(participant.id)))
+            session.add(
+                AssentEvent(
+                    consultation_id=participant.consultation_id,
+                    text_id=shown.text_id,
+                    text_hash=shown.content_hash,
+                    outcome="yes",
+                    holder_tag=holder_tag(participant.id),
+                )
+            )
         participant.last_active_on = today()
 
 
@@ -164,7 +174,8 @@ class PagePlan:
 def _answers_query() -> sa.Select:
     table = Answer.__table__
     return sa.select(table.c.item, table.c.value, table.c.parent_instance, table.c.instance).where(
-        table.c.participant_id == sa.bindparam("participant_id"))
+        table.c.participant_id == sa.bindparam("participant_id")
+    )
 
 
 def _path(parent_instance: int, instance: int) -> tuple[int, ...]:
@@ -186,8 +197,10 @@ def answers_of(participant: Participant | ParticipantRow) -> dict[str, str]:
     # On the session's connection, with table columns: every child request runs this, and the
     # ORM's execution path cost three times the query itself (0.19 against 0.06 ms).
     rows = db.session.connection().execute(_answers_query(), {"participant_id": participant.id}).all()
-    return {(item if not instance else instance_key(item, _path(parent, instance))): value
-            for item, value, parent, instance in rows}
+    return {
+        (item if not instance else instance_key(item, _path(parent, instance))): value
+        for item, value, parent, instance in rows
+    }
 
 
 def expression_values(stored: Mapping[str, str]) -> dict[str, object]:
@@ -211,13 +224,20 @@ def view_for(participant: Participant | ParticipantRow, instrument: Instrument) 
     return band_view(instrument, participant.band, research_allowed(participant.consultation))
 
 
-def _with_context(participant: Participant | ParticipantRow, values: Mapping[str, object],
-                  lang: str | None) -> dict[str, object]:
+def _with_context(
+    participant: Participant | ParticipantRow, values: Mapping[str, object], lang: str | None
+) -> dict[str, object]:
     """Answers plus the session context (band, language, setting) that expressions may read."""
     consultation = participant.consultation
-    return {**values, **context(band=participant.band, lang=lang or participant.language,
-                                setting=consultation.setting,
-                                mode="research" if research_allowed(consultation) else "consultation")}
+    return {
+        **values,
+        **context(
+            band=participant.band,
+            lang=lang or participant.language,
+            setting=consultation.setting,
+            mode="research" if research_allowed(consultation) else "consultation",
+        ),
+    }
 
 
 def _shown_items(view: BandView, index: int, answers: Mapping[str, object]) -> tuple[Item, ...]:
@@ -235,8 +255,13 @@ def step_values(values: Mapping[str, object], path: tuple[int, ...]) -> dict[str
     return instance_values(values, path) if path else dict(values)
 
 
-def relevant_items(instrument: Instrument, participant: Participant | ParticipantRow, index: int,
-                   values: Mapping[str, object], lang: str | None = None) -> tuple[Item, ...]:
+def relevant_items(
+    instrument: Instrument,
+    participant: Participant | ParticipantRow,
+    index: int,
+    values: Mapping[str, object],
+    lang: str | None = None,
+) -> tuple[Item, ...]:
     """The items of page ``index`` (of the band's pages) shown now: section, page and item
     relevance, with the session context (band, language, setting) that expressions may read.
 
@@ -319,7 +344,7 @@ def more_step_repeat(plan: PagePlan, step: Step):  # an instruments Repeat
 
 
 def add_instance(participant: Participant | ParticipantRow, plan: PagePlan, step: Step, token: str) -> Step | None:
-    """"Add another": one more instance of the repeat (within its maximum); its first screen."""
+    """ "Add another": one more instance of the repeat (within its maximum); its first screen."""
     repeat = more_step_repeat(plan, step)
     index, path, _more = step
     number = path[-1] + 1
@@ -332,7 +357,7 @@ def add_instance(participant: Participant | ParticipantRow, plan: PagePlan, step
 
 def first_step_of(plan: PagePlan, path: tuple[int, ...]) -> Step | None:
     """The first screen asked in repeat instance ``path`` (or in an instance inside it)."""
-    return next((s for s in plan.steps if s[1][:len(path)] == path and not s[2]), None)
+    return next((s for s in plan.steps if s[1][: len(path)] == path and not s[2]), None)
 
 
 def plan_for(participant: Participant | ParticipantRow) -> PagePlan:
@@ -342,8 +367,9 @@ def plan_for(participant: Participant | ParticipantRow) -> PagePlan:
     return plan(participant, instrument_for_children(participant.consultation), answers_of(participant))
 
 
-def constraint_errors(instrument: Instrument, participant: Participant | ParticipantRow, specs, form,
-                      stored: Mapping[str, str], lang: str) -> bool:  # page specs and form
+def constraint_errors(
+    instrument: Instrument, participant: Participant | ParticipantRow, specs, form, stored: Mapping[str, str], lang: str
+) -> bool:  # page specs and form
     """Check the instrument's own constraints; put each message on its field.  True if any failed.
 
     Type, choice and maximum checks are the form's own (with translated messages); here only
@@ -371,8 +397,9 @@ def _digest(values: Mapping[str, str | None]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
-def screen_open_answers(participant: Participant | ParticipantRow, instrument: Instrument,
-                        values: Mapping[str, str | None]) -> tuple[dict[str, str | None], list[ConcernFlag]]:
+def screen_open_answers(
+    participant: Participant | ParticipantRow, instrument: Instrument, values: Mapping[str, str | None]
+) -> tuple[dict[str, str | None], list[ConcernFlag]]:
     """Screen open-text answers before they are stored (S-06).
 
     Personal information (names on the consultation's deny-list, phone numbers, e-mail and
@@ -391,13 +418,25 @@ def screen_open_answers(participant: Participant | ParticipantRow, instrument: I
         result = screen_text(value, names=names)
         screened[name] = result.redacted
         if result.safeguarding:
-            flags.append(ConcernFlag(consultation_id=participant.consultation_id, item=item.name,
-                                     excerpt=result.redacted, concerns=" ".join(result.concerns)[:400]))
+            flags.append(
+                ConcernFlag(
+                    consultation_id=participant.consultation_id,
+                    item=item.name,
+                    excerpt=result.redacted,
+                    concerns=" ".join(result.concerns)[:400],
+                )
+            )
     return screened, flags
 
 
-def save_page(participant: Participant | ParticipantRow, token: str, page_index: int, values: Mapping[str, str | None],
-              next_index: int | None, flags: list | None = None) -> bool:
+def save_page(
+    participant: Participant | ParticipantRow,
+    token: str,
+    page_index: int,
+    values: Mapping[str, str | None],
+    next_index: int | None,
+    flags: list | None = None,
+) -> bool:
     """Store one page's answers once, whatever number of times it is posted.
 
     ``values`` maps item names to the stored value, or None for an item left empty (its old
@@ -418,8 +457,15 @@ def save_page(participant: Participant | ParticipantRow, token: str, page_index:
         return False
 
 
-def _save_page_once(participant: Participant | ParticipantRow, token: str, digest: str, page_index: int,
-                    values: Mapping[str, str | None], next_index: int | None, flags: list) -> bool:
+def _save_page_once(
+    participant: Participant | ParticipantRow,
+    token: str,
+    digest: str,
+    page_index: int,
+    values: Mapping[str, str | None],
+    next_index: int | None,
+    flags: list,
+) -> bool:
     # Core statements on the write transaction's connection: this runs for every page of every
     # child, and the ORM's flush and reloads were a quarter of a busy server's time.
     participant_id, seen_state = participant.id, State(participant.state)  # read before the write
@@ -428,21 +474,32 @@ def _save_page_once(participant: Participant | ParticipantRow, token: str, diges
         connection = session.connection()
         # The page token's primary key makes a second save of the same page fail here, before
         # anything else is written (save_page then tells a replay from a conflict).
-        connection.execute(_page_save_insert(), {"token": token, "participant_id": participant_id,
-                                                 "digest": digest})
-        _advance(connection, participant_id, seen_state,
-                 page_index if next_index is None else next_index, saved_on)
+        connection.execute(_page_save_insert(), {"token": token, "participant_id": participant_id, "digest": digest})
+        _advance(connection, participant_id, seen_state, page_index if next_index is None else next_index, saved_on)
         cleared = [_columns(key) for key, value in values.items() if value is None]
         if cleared:
-            connection.execute(_answers_delete(), [
-                {"participant_id": participant_id, "item": item, "parent_instance": parent, "instance": instance}
-                for item, parent, instance in cleared])
+            connection.execute(
+                _answers_delete(),
+                [
+                    {"participant_id": participant_id, "item": item, "parent_instance": parent, "instance": instance}
+                    for item, parent, instance in cleared
+                ],
+            )
         rows = []
         for key, value in values.items():
             if value is not None:
                 item, parent, instance = _columns(key)
-                rows.append({"id": new_uuid(), "participant_id": participant_id, "item": item, "value": value,
-                             "saved_on": saved_on, "parent_instance": parent, "instance": instance})
+                rows.append(
+                    {
+                        "id": new_uuid(),
+                        "participant_id": participant_id,
+                        "item": item,
+                        "value": value,
+                        "saved_on": saved_on,
+                        "parent_instance": parent,
+                        "instance": instance,
+                    }
+                )
         if rows:
             # One upsert for the whole page (executemany), not one statement per item.
             connection.execute(_upsert_statement(connection.dialect.name), rows)
@@ -452,8 +509,9 @@ def _save_page_once(participant: Participant | ParticipantRow, token: str, diges
     return True
 
 
-def _advance(connection: sa.Connection, participant_id: str, seen_state: State, page_index: int,
-             saved_on: dt.date) -> None:
+def _advance(
+    connection: sa.Connection, participant_id: str, seen_state: State, page_index: int, saved_on: dt.date
+) -> None:
     """Move the participant through SAVE_PAGE (after START_ANSWERING the first time).
 
     Optimistic: the update applies only if the stored state is still the one this request saw.
@@ -467,13 +525,21 @@ def _advance(connection: sa.Connection, participant_id: str, seen_state: State, 
             raise NotAllowed("answers can only be stored after an affirmative assent")
         new_state = _next_state(state, Event.START_ANSWERING) if state == State.ASSENTED else state
         new_state = _next_state(new_state, Event.SAVE_PAGE)
-        moved = connection.execute(_participant_update(), {
-            "participant_id": participant_id, "seen_state": state.value, "state": new_state.value,
-            "page_index": page_index, "last_active_on": saved_on})
+        moved = connection.execute(
+            _participant_update(),
+            {
+                "participant_id": participant_id,
+                "seen_state": state.value,
+                "state": new_state.value,
+                "page_index": page_index,
+                "last_active_on": saved_on,
+            },
+        )
         if moved.rowcount == 1:
             return
-        stored = connection.execute(sa.select(Participant.__table__.c.state).where(
-            Participant.__table__.c.id == participant_id)).scalar_one_or_none()
+        stored = connection.execute(
+            sa.select(Participant.__table__.c.state).where(Participant.__table__.c.id == participant_id)
+        ).scalar_one_or_none()
         if stored is None:
             break
         state = State(stored)
@@ -490,26 +556,33 @@ def _next_state(state: State, event: Event) -> State:
 @functools.cache
 def _page_save_insert() -> sa.Insert:
     return sa.insert(PageSave.__table__).values(
-        token=sa.bindparam("token"), participant_id=sa.bindparam("participant_id"),
-        digest=sa.bindparam("digest"))
+        token=sa.bindparam("token"), participant_id=sa.bindparam("participant_id"), digest=sa.bindparam("digest")
+    )
 
 
 @functools.cache
 def _answers_delete() -> sa.Delete:
     table = Answer.__table__
-    return sa.delete(table).where(table.c.participant_id == sa.bindparam("participant_id"),
-                                  table.c.item == sa.bindparam("item"),
-                                  table.c.parent_instance == sa.bindparam("parent_instance"),
-                                  table.c.instance == sa.bindparam("instance"))
+    return sa.delete(table).where(
+        table.c.participant_id == sa.bindparam("participant_id"),
+        table.c.item == sa.bindparam("item"),
+        table.c.parent_instance == sa.bindparam("parent_instance"),
+        table.c.instance == sa.bindparam("instance"),
+    )
 
 
 @functools.cache
 def _participant_update() -> sa.Update:
     table = Participant.__table__
-    return (sa.update(table)
-            .where(table.c.id == sa.bindparam("participant_id"), table.c.state == sa.bindparam("seen_state"))
-            .values(state=sa.bindparam("state"), page_index=sa.bindparam("page_index"),
-                    last_active_on=sa.bindparam("last_active_on")))
+    return (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("participant_id"), table.c.state == sa.bindparam("seen_state"))
+        .values(
+            state=sa.bindparam("state"),
+            page_index=sa.bindparam("page_index"),
+            last_active_on=sa.bindparam("last_active_on"),
+        )
+    )
 
 
 @functools.cache
@@ -521,7 +594,8 @@ def _upsert_statement(dialect: str):  # a dialect-specific insert
     statement = insert(Answer.__table__)
     return statement.on_conflict_do_update(
         index_elements=[Answer.participant_id, Answer.item, Answer.parent_instance, Answer.instance],
-        set_={"value": statement.excluded.value, "saved_on": statement.excluded.saved_on})
+        set_={"value": statement.excluded.value, "saved_on": statement.excluded.saved_on},
+    )
 
 
 class Submitted(NamedTuple):
@@ -531,9 +605,19 @@ class Submitted(NamedTuple):
     concern: bool
 
 
-def submit_page(participant: Participant | ParticipantRow, instrument: Instrument, index: int, shown_items: tuple,
-                stored: Mapping[str, str], values: Mapping[str, str | None], *, token: str, going_back: bool,
-                lang: str, path: tuple[int, ...] = ()) -> Submitted:
+def submit_page(
+    participant: Participant | ParticipantRow,
+    instrument: Instrument,
+    index: int,
+    shown_items: tuple,
+    stored: Mapping[str, str],
+    values: Mapping[str, str | None],
+    *,
+    token: str,
+    going_back: bool,
+    lang: str,
+    path: tuple[int, ...] = (),
+) -> Submitted:
     """Screen, store and route one submitted page; the screen to show next.
 
     A ``None`` target means there is no page that way (the end, or the first page when going
@@ -580,7 +664,7 @@ def finish(participant: Participant | ParticipantRow, keep: bool) -> None:
 
 
 def stop_and_delete(participant: Participant | ParticipantRow) -> None:
-    """"Stop and delete my answers": every row of this participant, in one transaction (C-07)."""
+    """ "Stop and delete my answers": every row of this participant, in one transaction (C-07)."""
     with write_transaction() as session:
         participant = record_of(session, participant)
         _apply(participant, Event.WITHDRAW)

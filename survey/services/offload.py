@@ -73,9 +73,12 @@ def _helper(app: Flask) -> ProcessPoolExecutor:
         if pool is None:
             # "spawn": the server worker has threads of its own (Granian's), which a forked child
             # would inherit in whatever state they were in.
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_start_helper,
-                                       initargs=(_picklable_config(app), app.instance_path))
+            pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_helper,
+                initargs=(_picklable_config(app), app.instance_path),
+            )
             app.extensions[_EXTENSION] = pool
         return pool
 

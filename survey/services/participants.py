@@ -64,8 +64,15 @@ def code_hashes(code: str, kind: CodeKind = CodeKind.PARTICIPATION) -> list[str]
     return [hash_code(code, key, kind=kind) for key in (current_app.config["SECRET_KEY"], *field_code_keys())]
 
 
-def issue_codes(consultation: Consultation, count: int, *, actor: User | None = None,
-                permission_seen: bool = False, site: str = "", field_key: bytes | None = None) -> list[CodeCard]:
+def issue_codes(
+    consultation: Consultation,
+    count: int,
+    *,
+    actor: User | None = None,
+    permission_seen: bool = False,
+    site: str = "",
+    field_key: bytes | None = None,
+) -> list[CodeCard]:
     """Create ``count`` code cards; their codes are returned once and stored only as hashes.
 
     ``permission_seen`` marks every new card as having guardian permission (the demo only;
@@ -77,24 +84,44 @@ def issue_codes(consultation: Consultation, count: int, *, actor: User | None = 
         raise ValueError("Codes are issued 1 to 2,000 at a time.")
     codes = new_codes(2 * count)
     with write_transaction() as db_session:
-        first = (db_session.scalar(sa.select(sa.func.max(Participant.card_number)).where(
-            Participant.consultation_id == consultation.id)) or 0) + 1
-        cards = [CodeCard(format_code(a), format_code(b), number)
-                 for number, a, b in zip(range(first, first + count), codes[::2], codes[1::2], strict=True)]
-        records = [Participant(id=new_uuid(), consultation_id=consultation.id, code_hash=code_hash(card.code),
-                               withdrawal_hash=withdrawal_hash(card.withdrawal_code), card_number=card.number,
-                               permission="permission_seen" if permission_seen else "issued", site=site)
-                   for card in cards]
+        first = (
+            db_session.scalar(
+                sa.select(sa.func.max(Participant.card_number)).where(Participant.consultation_id == consultation.id)
+            )
+            or 0
+        ) + 1
+        cards = [
+            CodeCard(format_code(a), format_code(b), number)
+            for number, a, b in zip(range(first, first + count), codes[::2], codes[1::2], strict=True)
+        ]
+        records = [
+            Participant(
+                id=new_uuid(),
+                consultation_id=consultation.id,
+                code_hash=code_hash(card.code),
+                withdrawal_hash=withdrawal_hash(card.withdrawal_code),
+                card_number=card.number,
+                permission="permission_seen" if permission_seen else "issued",
+                site=site,
+            )
+            for card in cards
+        ]
         db_session.add_all(records)
         if field_key is not None:
             db_session.flush()
             db_session.add_all(
-                FieldCard(participant_id=record.id, consultation_id=consultation.id, site=site,
-                          code_hash=hash_code(card.code, field_key),
-                          withdrawal_hash=hash_code(card.withdrawal_code, field_key, kind=CodeKind.WITHDRAWAL))
-                for record, card in zip(records, cards, strict=True))
-        audit.record(actor, "codes.issue", f"consultation:{consultation.id} count:{count}"
-                     + (f" site:{site}" if site else ""))
+                FieldCard(
+                    participant_id=record.id,
+                    consultation_id=consultation.id,
+                    site=site,
+                    code_hash=hash_code(card.code, field_key),
+                    withdrawal_hash=hash_code(card.withdrawal_code, field_key, kind=CodeKind.WITHDRAWAL),
+                )
+                for record, card in zip(records, cards, strict=True)
+            )
+        audit.record(
+            actor, "codes.issue", f"consultation:{consultation.id} count:{count}" + (f" site:{site}" if site else "")
+        )
     return cards
 
 
@@ -114,10 +141,13 @@ def _failure_limits(client_key: str) -> list[tuple[str, str]]:
     """
     config = current_app.config
     per_consultation = parse_limit(config["CODE_FAILURES_PER_CONSULTATION"])
-    open_count = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Consultation).where(Consultation.state == "open")) or 0
-    overall = f"{per_consultation.amount * max(1, open_count)} per {per_consultation.multiples} " \
-              f"{per_consultation.GRANULARITY.name}"
+    open_count = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Consultation).where(Consultation.state == "open")) or 0
+    )
+    overall = (
+        f"{per_consultation.amount * max(1, open_count)} per {per_consultation.multiples} "
+        f"{per_consultation.GRANULARITY.name}"
+    )
     return [(config["CODE_FAILURES_PER_CLIENT"], f"code:client:{client_key}"), (overall, "code:global")]
 
 
@@ -158,9 +188,7 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
         count_code_failure(client_key)
         raise CodeRefused from error
     participant = db.session.scalar(
-        sa.select(Participant)
-        .join(Consultation)
-        .where(Participant.code_hash.in_(hashed), Consultation.state == "open")
+        sa.select(Participant).join(Consultation).where(Participant.code_hash.in_(hashed), Consultation.state == "open")
     )
     if participant is None or participant.state not in RESUMABLE_STATES:
         count_code_failure(client_key)
@@ -232,7 +260,8 @@ def open_consultation_languages() -> list[str]:
     """The languages of the consultations open to children, in their order (for the language
     menu of the start page, before a code says which consultation a child is in)."""
     languages: dict[str, None] = {}
-    for row in db.session.scalars(sa.select(Consultation.languages).where(Consultation.state == "open")
-                                  .order_by(Consultation.id)):
+    for row in db.session.scalars(
+        sa.select(Consultation.languages).where(Consultation.state == "open").order_by(Consultation.id)
+    ):
         languages.update(dict.fromkeys(row.split()))
     return list(languages)

@@ -33,8 +33,10 @@ def filled_for(instrument: Instrument, profile: CountryProfile) -> Instrument:
         return kept[2]
     from survey.i18n import isolated
 
-    values = {code: {name: isolated(value, code) for name, value in helpline_placeholders(profile, code).items()}
-              for code in instrument.language_codes}
+    values = {
+        code: {name: isolated(value, code) for name, value in helpline_placeholders(profile, code).items()}
+        for code in instrument.language_codes
+    }
     filled = fill_instrument(instrument, values)
     with _LOCK:
         if len(_FILLED) >= _KEPT:

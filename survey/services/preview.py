@@ -39,6 +39,9 @@ def preview_pages(consultation: Consultation, band: str, language: str) -> list[
             items: tuple[Item, ...] = page.items
             form_class, specs = build_page_form(items, instrument, language, band, {})
             conditional = tuple(spec.label for spec in specs if spec.item.relevance or page.relevance)
-            pages.append(PreviewPage(len(pages) + 1, notice if position == 0 else None, specs,
-                                     form_class(formdata=None), conditional))
+            pages.append(
+                PreviewPage(
+                    len(pages) + 1, notice if position == 0 else None, specs, form_class(formdata=None), conditional
+                )
+            )
     return pages

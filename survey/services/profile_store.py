@@ -85,8 +85,15 @@ def entries() -> list[ProfileEntry]:
     out = []
     rows = list(db.session.scalars(sa.select(StoredProfile).order_by(StoredProfile.profile_id)))
     for row in rows:
-        out.append(ProfileEntry(_parsed(row.document, row.content_hash), "uploaded", row.updated_on,
-                                row.updated_by, row.profile_id in bundled))
+        out.append(
+            ProfileEntry(
+                _parsed(row.document, row.content_hash),
+                "uploaded",
+                row.updated_on,
+                row.updated_by,
+                row.profile_id in bundled,
+            )
+        )
     uploaded = {row.profile_id for row in rows}
     out.extend(ProfileEntry(p, "bundled") for pid, p in sorted(bundled.items()) if pid not in uploaded)
     return out
@@ -131,20 +138,23 @@ def upload(data: bytes, *, actor: User | None) -> CountryProfile:
     Raises :class:`ProfileUploadError` with every problem consent.profiles found.
     """
     if len(data) > MAX_PROFILE_BYTES:
-        raise ProfileUploadError(_("The file is larger than %(kb)s KB; a country profile is much shorter.",
-                                   kb=MAX_PROFILE_BYTES // 1024))
+        raise ProfileUploadError(
+            _("The file is larger than %(kb)s KB; a country profile is much shorter.", kb=MAX_PROFILE_BYTES // 1024)
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ProfileUploadError(_("The file is not UTF-8 text. Save it as YAML (UTF-8) and upload it again.")) \
-            from None
+        raise ProfileUploadError(
+            _("The file is not UTF-8 text. Save it as YAML (UTF-8) and upload it again.")
+        ) from None
     if "\x00" in text:
         raise ProfileUploadError(_("The file is not a text file."))
     try:
         profile = _parse(text, source="the uploaded file")
     except ProfileError as error:
-        raise ProfileUploadError(_("The profile was not stored: fix these problems and upload it again."),
-                                 error.problems) from None
+        raise ProfileUploadError(
+            _("The profile was not stored: fix these problems and upload it again."), error.problems
+        ) from None
     except (RecursionError, TypeError) as error:  # hostile nesting or keys YAML allows
         raise ProfileUploadError(_("The file could not be read as a country profile.")) from error
     _store(profile, text, actor, "profile.upload")
@@ -171,8 +181,9 @@ def record_verification(profile_id: str, index: int, on: dt.date, *, actor: User
     try:
         profile = profile_from_mapping(data, source=profile_id)
     except ProfileError as error:
-        raise ProfileUploadError(_("The profile has problems to fix first: upload a corrected file."),
-                                 error.problems) from None
+        raise ProfileUploadError(
+            _("The profile has problems to fix first: upload a corrected file."), error.problems
+        ) from None
     new_text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     _store(profile, new_text, actor, "profile.helpline_verified", f"helpline:{index} on:{on.isoformat()}")
     return profile

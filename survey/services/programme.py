@@ -36,8 +36,12 @@ from survey.services import released as released_cells
 from survey.states import ChecklistStatus, Decision
 
 STATUSES = {ChecklistStatus.YES: _l("Yes"), ChecklistStatus.PARTLY: _l("Partly"), ChecklistStatus.NO: _l("No")}
-DECISIONS = {Decision.PENDING: _l("Pending"), Decision.ACCEPTED: _l("Accepted"),
-             Decision.PARTLY: _l("Partly accepted"), Decision.REJECTED: _l("Not accepted")}
+DECISIONS = {
+    Decision.PENDING: _l("Pending"),
+    Decision.ACCEPTED: _l("Accepted"),
+    Decision.PARTLY: _l("Partly accepted"),
+    Decision.REJECTED: _l("Not accepted"),
+}
 #: Decisions that need a reason children can be told (P-03: "not" without a reason is refused).
 NEEDS_REASON = frozenset({Decision.PARTLY, Decision.REJECTED})
 
@@ -45,22 +49,31 @@ NEEDS_REASON = frozenset({Decision.PARTLY, Decision.REJECTED})
 LUNDY_QUESTIONS: dict[str, tuple[str, object]] = {
     "space_sought": ("Space", _l("Were children's views actively sought?")),
     "space_safe": ("Space", _l("Was there a safe space where children could express themselves freely?")),
-    "space_inclusive": ("Space", _l("Were steps taken so that all children could take part, including "
-                                    "shy children and those who find it hard to express themselves?")),
-    "voice_information": ("Voice", _l("Was information presented so that children understood what they "
-                                      "needed to form a view?")),
+    "space_inclusive": (
+        "Space",
+        _l(
+            "Were steps taken so that all children could take part, including "
+            "shy children and those who find it hard to express themselves?"
+        ),
+    ),
+    "voice_information": (
+        "Voice",
+        _l("Was information presented so that children understood what they needed to form a view?"),
+    ),
     "voice_voluntary": ("Voice", _l("Did children know that they did not have to take part?")),
     "voice_options": ("Voice", _l("Did children have a range of ways to express their views?")),
-    "audience_process": ("Audience", _l("Is there a process for communicating children's views to the "
-                                        "people who decide?")),
+    "audience_process": (
+        "Audience",
+        _l("Is there a process for communicating children's views to the people who decide?"),
+    ),
     "audience_known": ("Audience", _l("Do children know who their views are being communicated to?")),
     "audience_access": ("Audience", _l("Can children reach someone with the power to make decisions?")),
-    "influence_considered": ("Influence", _l("Were the views considered by those with the power to make "
-                                             "changes?")),
-    "influence_serious": ("Influence", _l("Are there procedures to make sure the views are taken "
-                                          "seriously?")),
-    "influence_feedback": ("Influence", _l("Have children received feedback explaining the reasons for "
-                                           "the decisions taken?")),
+    "influence_considered": ("Influence", _l("Were the views considered by those with the power to make changes?")),
+    "influence_serious": ("Influence", _l("Are there procedures to make sure the views are taken seriously?")),
+    "influence_feedback": (
+        "Influence",
+        _l("Have children received feedback explaining the reasons for the decisions taken?"),
+    ),
 }
 #: The nine basic requirements of General Comment No. 12, paragraph 134.
 GC12_REQUIREMENTS: dict[str, object] = {
@@ -98,8 +111,11 @@ def question_label(checklist: str, key: str) -> str:
 
 
 def checklist_answers(consultation_id: int, checklist: str) -> dict[str, ChecklistAnswer]:
-    rows = db.session.scalars(sa.select(ChecklistAnswer).where(
-        ChecklistAnswer.consultation_id == consultation_id, ChecklistAnswer.checklist == checklist))
+    rows = db.session.scalars(
+        sa.select(ChecklistAnswer).where(
+            ChecklistAnswer.consultation_id == consultation_id, ChecklistAnswer.checklist == checklist
+        )
+    )
     return {row.question: row for row in rows}
 
 
@@ -114,8 +130,9 @@ def incomplete_checklists(consultation_id: int) -> dict[str, int]:
     return missing
 
 
-def save_checklist(consultation: Consultation, checklist: str, answers: Mapping[str, tuple[str, str]],
-                   *, actor: User | None) -> dict[str, str]:
+def save_checklist(
+    consultation: Consultation, checklist: str, answers: Mapping[str, tuple[str, str]], *, actor: User | None
+) -> dict[str, str]:
     """Save a checklist's answers ({question: (status, evidence)}); returns problems by question.
 
     A question left without a status stays unanswered; a status needs evidence (P-06: "with
@@ -140,8 +157,14 @@ def save_checklist(consultation: Consultation, checklist: str, answers: Mapping[
         return problems
     changed = []
     with write_transaction() as session:
-        existing = {row.question: row for row in session.scalars(sa.select(ChecklistAnswer).where(
-            ChecklistAnswer.consultation_id == consultation.id, ChecklistAnswer.checklist == checklist))}
+        existing = {
+            row.question: row
+            for row in session.scalars(
+                sa.select(ChecklistAnswer).where(
+                    ChecklistAnswer.consultation_id == consultation.id, ChecklistAnswer.checklist == checklist
+                )
+            )
+        }
         for key in CHECKLISTS[checklist]:
             row = existing.get(key)
             if key not in clean:
@@ -159,15 +182,19 @@ def save_checklist(consultation: Consultation, checklist: str, answers: Mapping[
             row.updated_on, row.updated_by = dt.date.today(), _actor_name(actor)
             changed.append(key)
         if changed:
-            audit.record(actor, f"programme.{checklist}",
-                         f"consultation:{consultation.id} " + " ".join(changed))
+            audit.record(actor, f"programme.{checklist}", f"consultation:{consultation.id} " + " ".join(changed))
     return {}
 
 
 # ----------------------------------------------------------------------------- influence log
 def influence_entries(consultation_id: int) -> list[InfluenceEntry]:
-    return list(db.session.scalars(sa.select(InfluenceEntry).where(
-        InfluenceEntry.consultation_id == consultation_id).order_by(InfluenceEntry.id)))
+    return list(
+        db.session.scalars(
+            sa.select(InfluenceEntry)
+            .where(InfluenceEntry.consultation_id == consultation_id)
+            .order_by(InfluenceEntry.id)
+        )
+    )
 
 
 def _influence_values(data: Mapping[str, object]) -> dict:
@@ -180,15 +207,24 @@ def _influence_values(data: Mapping[str, object]) -> dict:
     if decision not in DECISIONS:
         raise ProgrammeError(_("Choose a decision: pending, accepted, partly accepted or not accepted."))
     if decision in NEEDS_REASON and not reason:
-        raise ProgrammeError(_("A recommendation that is not (or only partly) accepted needs the reason, "
-                               "so that children can be told why."))
+        raise ProgrammeError(
+            _(
+                "A recommendation that is not (or only partly) accepted needs the reason, "
+                "so that children can be told why."
+            )
+        )
     if decision != "pending" and decided_on is None:
         decided_on = dt.date.today()
     if decided_on is not None and decided_on > dt.date.today():
         raise ProgrammeError(_("The decision date cannot be in the future."))
-    return {"recommendation": recommendation, "source_finding": _text(str(data.get("source_finding") or "")),
-            "decision": decision, "reason": reason, "owner": _text(str(data.get("owner") or ""), 120),
-            "decided_on": decided_on if decision != "pending" else None}
+    return {
+        "recommendation": recommendation,
+        "source_finding": _text(str(data.get("source_finding") or "")),
+        "decision": decision,
+        "reason": reason,
+        "owner": _text(str(data.get("owner") or ""), 120),
+        "decided_on": decided_on if decision != "pending" else None,
+    }
 
 
 def add_influence(consultation: Consultation, data: Mapping[str, object], *, actor: User | None) -> int:
@@ -197,8 +233,9 @@ def add_influence(consultation: Consultation, data: Mapping[str, object], *, act
         entry = InfluenceEntry(consultation_id=consultation.id, recorded_by=_actor_name(actor), **values)
         session.add(entry)
         session.flush()
-        audit.record(actor, "programme.influence.add",
-                     f"consultation:{consultation.id} entry:{entry.id} {values['decision']}")
+        audit.record(
+            actor, "programme.influence.add", f"consultation:{consultation.id} entry:{entry.id} {values['decision']}"
+        )
         return entry.id
 
 
@@ -208,8 +245,11 @@ def update_influence(entry: InfluenceEntry, data: Mapping[str, object], *, actor
         entry = session.merge(entry)
         for name, value in values.items():
             setattr(entry, name, value)
-        audit.record(actor, "programme.influence.update",
-                     f"consultation:{entry.consultation_id} entry:{entry.id} {values['decision']}")
+        audit.record(
+            actor,
+            "programme.influence.update",
+            f"consultation:{entry.consultation_id} entry:{entry.id} {values['decision']}",
+        )
 
 
 def delete_influence(entry: InfluenceEntry, *, actor: User | None) -> None:
@@ -227,7 +267,8 @@ def influence_counts(consultation_ids: Sequence[int]) -> dict[int, dict[str, int
     rows = db.session.execute(
         sa.select(InfluenceEntry.consultation_id, InfluenceEntry.decision, sa.func.count())
         .where(InfluenceEntry.consultation_id.in_(list(consultation_ids)))
-        .group_by(InfluenceEntry.consultation_id, InfluenceEntry.decision))
+        .group_by(InfluenceEntry.consultation_id, InfluenceEntry.decision)
+    )
     for cid, decision, n in rows:
         out[cid][decision] = int(n)
     return out
@@ -237,26 +278,32 @@ def influence_counts(consultation_ids: Sequence[int]) -> dict[int, dict[str, int
 def feedback_overdue(consultation: Consultation, today: dt.date | None = None) -> bool:
     """P-04: the due date has passed and no feedback date is recorded."""
     today = today or dt.date.today()
-    return bool(consultation.feedback_due and consultation.feedback_due < today
-                and consultation.feedback_given_on is None)
+    return bool(
+        consultation.feedback_due and consultation.feedback_due < today and consultation.feedback_given_on is None
+    )
 
 
-def save_tracker(consultation: Consultation, *, given_on: dt.date | None, formats: str,
-                 actor: User | None) -> None:
+def save_tracker(consultation: Consultation, *, given_on: dt.date | None, formats: str, actor: User | None) -> None:
     if given_on is not None and given_on > dt.date.today():
         raise ProgrammeError(_("The date feedback was given cannot be in the future."))
     with write_transaction() as session:
         record = session.merge(consultation)
         record.feedback_given_on = given_on
         record.feedback_formats = _text(formats, 200)
-        audit.record(actor, "programme.feedback_tracker",
-                     f"consultation:{record.id} given:{given_on.isoformat() if given_on else '-'}")
+        audit.record(
+            actor,
+            "programme.feedback_tracker",
+            f"consultation:{record.id} given:{given_on.isoformat() if given_on else '-'}",
+        )
 
 
 def closed_on(consultation_id: int) -> dt.date | None:
     """When the consultation was closed, from the audit log (the consultation keeps no date)."""
-    at = db.session.scalar(sa.select(sa.func.max(AuditEvent.at)).where(
-        AuditEvent.action == "consultation.closed", AuditEvent.target == f"consultation:{consultation_id}"))
+    at = db.session.scalar(
+        sa.select(sa.func.max(AuditEvent.at)).where(
+            AuditEvent.action == "consultation.closed", AuditEvent.target == f"consultation:{consultation_id}"
+        )
+    )
     return at.date() if at is not None else None
 
 
@@ -269,18 +316,36 @@ def report_inputs(consultation: Consultation) -> dict:
     """
     with force_locale("en"):
         lundy = checklist_answers(consultation.id, "lundy")
-        lundy_rows = {f"{LUNDY_QUESTIONS[k][0]}: {question_label('lundy', k)}":
-                      f"{lundy[k].status}: {lundy[k].evidence}" for k in LUNDY_QUESTIONS if k in lundy}
+        lundy_rows = {
+            f"{LUNDY_QUESTIONS[k][0]}: {question_label('lundy', k)}": f"{lundy[k].status}: {lundy[k].evidence}"
+            for k in LUNDY_QUESTIONS
+            if k in lundy
+        }
         gc12 = checklist_answers(consultation.id, "gc12")
-        gc12_rows = {question_label("gc12", k): (gc12[k].status, gc12[k].evidence)
-                     for k in GC12_REQUIREMENTS if k in gc12}
-        log = [{"recommendation": e.recommendation, "decision": e.decision, "reason": e.reason,
-                "date": e.decided_on.isoformat() if e.decided_on else None, "owner": e.owner}
-               for e in influence_entries(consultation.id)]
-    feedback = {"closed_on": closed_on(consultation.id), "feedback_on": consultation.feedback_given_on,
-                "formats": consultation.feedback_formats or None}
-    return {"lundy_checklist": lundy_rows or None, "gc12": gc12_rows or None,
-            "influence_log": log or None, "feedback": feedback}
+        gc12_rows = {
+            question_label("gc12", k): (gc12[k].status, gc12[k].evidence) for k in GC12_REQUIREMENTS if k in gc12
+        }
+        log = [
+            {
+                "recommendation": e.recommendation,
+                "decision": e.decision,
+                "reason": e.reason,
+                "date": e.decided_on.isoformat() if e.decided_on else None,
+                "owner": e.owner,
+            }
+            for e in influence_entries(consultation.id)
+        ]
+    feedback = {
+        "closed_on": closed_on(consultation.id),
+        "feedback_on": consultation.feedback_given_on,
+        "formats": consultation.feedback_formats or None,
+    }
+    return {
+        "lundy_checklist": lundy_rows or None,
+        "gc12": gc12_rows or None,
+        "influence_log": log or None,
+        "feedback": feedback,
+    }
 
 
 # ----------------------------------------------------------------------------- overview
@@ -311,38 +376,57 @@ def overview(user: User, today: dt.date | None = None) -> list[OverviewRow]:
     sheets = {cid: [0, 0] for cid in ids}
     if ids:
         for cid, state, n in db.session.execute(
-                sa.select(FeedbackSheetRecord.consultation_id, FeedbackSheetRecord.state, sa.func.count())
-                .where(FeedbackSheetRecord.consultation_id.in_(ids))
-                .group_by(FeedbackSheetRecord.consultation_id, FeedbackSheetRecord.state)):
+            sa.select(FeedbackSheetRecord.consultation_id, FeedbackSheetRecord.state, sa.func.count())
+            .where(FeedbackSheetRecord.consultation_id.in_(ids))
+            .group_by(FeedbackSheetRecord.consultation_id, FeedbackSheetRecord.state)
+        ):
             sheets[cid][1] += int(n)
             if state == "released":
                 sheets[cid][0] += int(n)
     analyst_of = set()
     if ids:
-        analyst_of = set(db.session.scalars(sa.select(Membership.consultation_id).where(
-            Membership.user_id == user.id, Membership.role == "analyst", Membership.consultation_id.in_(ids))))
+        analyst_of = set(
+            db.session.scalars(
+                sa.select(Membership.consultation_id).where(
+                    Membership.user_id == user.id, Membership.role == "analyst", Membership.consultation_id.in_(ids)
+                )
+            )
+        )
     pol = released_cells.policy()
     rows = []
     for c in consultations:
         released = released_cells.funnel(c.id, pol)
         row = released.display.iloc[0]
-        rows.append(OverviewRow(
-            c, tuple((str(stage), str(row[stage])) for stage in released.display.columns),
-            bool(released.n_primary), feedback_overdue(c, today), influence[c.id],
-            sheets[c.id][0], sheets[c.id][1], c.id in analyst_of and user.has_role("analyst")))
+        rows.append(
+            OverviewRow(
+                c,
+                tuple((str(stage), str(row[stage])) for stage in released.display.columns),
+                bool(released.n_primary),
+                feedback_overdue(c, today),
+                influence[c.id],
+                sheets[c.id][0],
+                sheets[c.id][1],
+                c.id in analyst_of and user.has_role("analyst"),
+            )
+        )
     return rows
 
 
 # ----------------------------------------------------------------------------- feedback sheets
 def sheet_record(consultation_id: int, band: str, language: str) -> FeedbackSheetRecord | None:
-    return db.session.scalar(sa.select(FeedbackSheetRecord).where(
-        FeedbackSheetRecord.consultation_id == consultation_id, FeedbackSheetRecord.band == band,
-        FeedbackSheetRecord.language == language))
+    return db.session.scalar(
+        sa.select(FeedbackSheetRecord).where(
+            FeedbackSheetRecord.consultation_id == consultation_id,
+            FeedbackSheetRecord.band == band,
+            FeedbackSheetRecord.language == language,
+        )
+    )
 
 
 def sheet_records(consultation_id: int) -> dict[tuple[str, str], FeedbackSheetRecord]:
-    rows = db.session.scalars(sa.select(FeedbackSheetRecord).where(
-        FeedbackSheetRecord.consultation_id == consultation_id))
+    rows = db.session.scalars(
+        sa.select(FeedbackSheetRecord).where(FeedbackSheetRecord.consultation_id == consultation_id)
+    )
     return {(r.band, r.language): r for r in rows}
 
 
@@ -356,25 +440,44 @@ def cant_change_pairs(text: str) -> list[tuple[str, str]]:
     for line in _lines(text):
         what, _sep, why = line.partition("|")
         if not what.strip() or not why.strip():
-            raise ProgrammeError(_("Write each thing that can't change yet on its own line as "
-                                   "“what | why”, for example: “New phones at school | the budget is "
-                                   "decided next year”."))
+            raise ProgrammeError(
+                _(
+                    "Write each thing that can't change yet on its own line as "
+                    "“what | why”, for example: “New phones at school | the budget is "
+                    "decided next year”."
+                )
+            )
         pairs.append((what.strip(), why.strip()))
     return pairs
 
 
-def save_sheet(consultation: Consultation, band: str, language: str, *, will_change: str, cant_change: str,
-               next_update: str, actor: User | None) -> FeedbackSheetRecord:
+def save_sheet(
+    consultation: Consultation,
+    band: str,
+    language: str,
+    *,
+    will_change: str,
+    cant_change: str,
+    next_update: str,
+    actor: User | None,
+) -> FeedbackSheetRecord:
     """Save the staff-written parts of a sheet; a changed released sheet goes back to draft."""
     if band not in consultation.band_list or language not in consultation.language_list:
         raise ProgrammeError(_("This consultation has no such age group or language."))
     cant_change_pairs(cant_change)  # refuse a line without its reason
-    values = {"will_change": "\n".join(_lines(_text(will_change))),
-              "cant_change": "\n".join(_lines(_text(cant_change))), "next_update": _text(next_update, 1000)}
+    values = {
+        "will_change": "\n".join(_lines(_text(will_change))),
+        "cant_change": "\n".join(_lines(_text(cant_change))),
+        "next_update": _text(next_update, 1000),
+    }
     with write_transaction() as session:
-        record = session.scalar(sa.select(FeedbackSheetRecord).where(
-            FeedbackSheetRecord.consultation_id == consultation.id, FeedbackSheetRecord.band == band,
-            FeedbackSheetRecord.language == language))
+        record = session.scalar(
+            sa.select(FeedbackSheetRecord).where(
+                FeedbackSheetRecord.consultation_id == consultation.id,
+                FeedbackSheetRecord.band == band,
+                FeedbackSheetRecord.language == language,
+            )
+        )
         if record is None:
             record = FeedbackSheetRecord(consultation_id=consultation.id, band=band, language=language)
             session.add(record)
@@ -399,6 +502,7 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
     release has been made yet.  Every share is a published cell of the release.
     """
     from analysis.feedback import _lower_first, findings_from_release
+
     latest = released_cells.latest(consultation.id)
     if latest is None:
         return []
@@ -410,8 +514,14 @@ def told_us(consultation: Consultation, band: str, language: str, top: int = 5) 
             meta = released_cells.meta_for(local, item["item"])
             answer = _lower_first(released_cells.cell_label(cell, meta))
             question = (meta.label if meta is not None and meta.label else item["question"]).rstrip(". ")
-            out.append(_("%(share)s of you answered “%(answer)s” to “%(question)s”.",
-                         share=share[:1].upper() + share[1:], answer=answer, question=question))
+            out.append(
+                _(
+                    "%(share)s of you answered “%(answer)s” to “%(question)s”.",
+                    share=share[:1].upper() + share[1:],
+                    answer=answer,
+                    question=question,
+                )
+            )
     return out
 
 
@@ -433,22 +543,44 @@ def build_sheet(consultation: Consultation, record: FeedbackSheetRecord, finding
     with force_locale(record.language):
         title = _("What you told us, and what happens next")
     try:
-        sheet = feedback_sheet(band=record.band, language=record.language, told_us=list(findings),
-                               will_change=_lines(record.will_change),
-                               cant_change=cant_change_pairs(record.cant_change),
-                               next_update=record.next_update.strip(),
-                               helplines=_helplines(consultation, record.language), title=title)
+        sheet = feedback_sheet(
+            band=record.band,
+            language=record.language,
+            told_us=list(findings),
+            will_change=_lines(record.will_change),
+            cant_change=cant_change_pairs(record.cant_change),
+            next_update=record.next_update.strip(),
+            helplines=_helplines(consultation, record.language),
+            title=title,
+        )
     except ValueError as error:
-        raise ProgrammeError(_("The sheet is not complete yet: %(parts)s.",
-                               parts=str(error).split(": ", 1)[-1])) from error
+        raise ProgrammeError(
+            _("The sheet is not complete yet: %(parts)s.", parts=str(error).split(": ", 1)[-1])
+        ) from error
     if record.state == "released":
-        sheet = release_feedback(sheet, SignOff(record.reviewer, record.reviewer_role, record.signed_on,
-                                                record.trauma_screen_done, record.readability_override))
+        sheet = release_feedback(
+            sheet,
+            SignOff(
+                record.reviewer,
+                record.reviewer_role,
+                record.signed_on,
+                record.trauma_screen_done,
+                record.readability_override,
+            ),
+        )
     return sheet
 
 
-def release_sheet(consultation: Consultation, record: FeedbackSheetRecord, *, reviewer: str, role: str,
-                  trauma_screen_done: bool, readability_override: str, actor: User | None) -> None:
+def release_sheet(
+    consultation: Consultation,
+    record: FeedbackSheetRecord,
+    *,
+    reviewer: str,
+    role: str,
+    trauma_screen_done: bool,
+    readability_override: str,
+    actor: User | None,
+) -> None:
     """Sign a sheet off and mark it released (:func:`analysis.feedback.release_feedback` decides)."""
     from analysis.disclosure import DisclosureError
     from analysis.feedback import SignOff, release_feedback
@@ -456,26 +588,39 @@ def release_sheet(consultation: Consultation, record: FeedbackSheetRecord, *, re
     if record.state == "released":
         raise ProgrammeError(_("This sheet is already released. Change its text to sign it off again."))
     sheet = build_sheet(consultation, record)
-    signoff = SignOff(_text(reviewer, 120), _text(role, 80), dt.date.today(), bool(trauma_screen_done),
-                      _text(readability_override, 1000))
+    signoff = SignOff(
+        _text(reviewer, 120),
+        _text(role, 80),
+        dt.date.today(),
+        bool(trauma_screen_done),
+        _text(readability_override, 1000),
+    )
     try:
         release_feedback(sheet, signoff)
     except DisclosureError as error:
         message = str(error)
         if "trauma" in message:
-            raise ProgrammeError(_("Confirm that a person has screened the sheet for anything that could "
-                                   "upset or harm a child (the trauma screen).")) from error
+            raise ProgrammeError(
+                _(
+                    "Confirm that a person has screened the sheet for anything that could "
+                    "upset or harm a child (the trauma screen)."
+                )
+            ) from error
         if "readability" in message:
-            raise ProgrammeError(_("The sheet reads above this age group's level. Simplify the text, or "
-                                   "write why it is acceptable.")) from error
+            raise ProgrammeError(
+                _("The sheet reads above this age group's level. Simplify the text, or write why it is acceptable.")
+            ) from error
         raise ProgrammeError(_("Name the person who reviewed and signed off the sheet.")) from error
     with write_transaction() as session:
         record = session.merge(record)
         record.state = "released"
         record.reviewer, record.reviewer_role, record.signed_on = signoff.reviewer, signoff.role, signoff.on
         record.trauma_screen_done, record.readability_override = True, signoff.readability_override
-        audit.record(actor, "feedback.release",
-                     f"consultation:{consultation.id} sheet:{record.band}/{record.language} by:{signoff.reviewer}")
+        audit.record(
+            actor,
+            "feedback.release",
+            f"consultation:{consultation.id} sheet:{record.band}/{record.language} by:{signoff.reviewer}",
+        )
 
 
 def sheet_pdf(sheet) -> bytes:

@@ -43,14 +43,18 @@ def policy() -> DisclosurePolicy:
 
 def ledger(consultation_id: int) -> list[Release]:
     """Every release of a consultation, oldest first."""
-    return list(db.session.scalars(sa.select(Release).where(Release.consultation_id == consultation_id)
-                                   .order_by(Release.number)))
+    return list(
+        db.session.scalars(
+            sa.select(Release).where(Release.consultation_id == consultation_id).order_by(Release.number)
+        )
+    )
 
 
 def latest(consultation_id: int) -> Release | None:
     """The consultation's newest release, if it has one."""
-    return db.session.scalar(sa.select(Release).where(Release.consultation_id == consultation_id)
-                             .order_by(Release.number.desc()).limit(1))
+    return db.session.scalar(
+        sa.select(Release).where(Release.consultation_id == consultation_id).order_by(Release.number.desc()).limit(1)
+    )
 
 
 def content_of(release: Release) -> dict[str, Any]:
@@ -61,10 +65,13 @@ def content_of(release: Release) -> dict[str, Any]:
 
 def funnel_counts(consultation_id: int) -> dict[str, int]:
     """Cards issued, assented, completed, withdrawn, declined (true counts: release via :func:`funnel`)."""
-    rows: dict[str, int] = dict(db.session.execute(
-        sa.select(Participant.state, sa.func.count())
-        .where(Participant.consultation_id == consultation_id)
-        .group_by(Participant.state)).all())
+    rows: dict[str, int] = dict(
+        db.session.execute(
+            sa.select(Participant.state, sa.func.count())
+            .where(Participant.consultation_id == consultation_id)
+            .group_by(Participant.state)
+        ).all()
+    )
     return {
         "issued": sum(rows.values()),
         "assented": sum(rows.get(s, 0) for s in ASSENTED_STATES),
@@ -77,8 +84,7 @@ def funnel_counts(consultation_id: int) -> dict[str, int]:
 def funnel(consultation_id: int, pol: DisclosurePolicy | None = None) -> ReleasedTable:
     """The participation funnel through the disclosure gate (stages, not parts of a whole)."""
     counts = funnel_counts(consultation_id)
-    return disclose(pd.Series(counts, name="children"), pol or policy(), margins=False,
-                    title="Participation funnel")
+    return disclose(pd.Series(counts, name="children"), pol or policy(), margins=False, title="Participation funnel")
 
 
 def local_codebook(consultation: Consultation, language: str) -> dict[str, ItemMeta]:

@@ -29,31 +29,62 @@ from survey.services.released import rules as rules
 
 log = logging.getLogger("sauti.releases")
 
+
 class ReleaseFailed(RuntimeError):
     """The release could not be built; nothing was stored (the error is logged)."""
 
 
-__all__ = ["ReleaseFailed", "ReleaseRefused", "content_of", "latest", "ledger", "make_release", "release_on_close",
-           "rules"]
+__all__ = [
+    "ReleaseFailed",
+    "ReleaseRefused",
+    "content_of",
+    "latest",
+    "ledger",
+    "make_release",
+    "release_on_close",
+    "rules",
+]
 
 
 def _tables(content: dict[str, Any]) -> list[dict[str, Any]]:
     """One ledger row per published table (key, title, population, n, cells)."""
     out = []
     for tab in content["participation"]:
-        out.append({"key": f"participation:{tab['dim']}", "title": tab["title"], "population": {},
-                    "n": content["n"], "cells": tab["rows"]})
+        out.append(
+            {
+                "key": f"participation:{tab['dim']}",
+                "title": tab["title"],
+                "population": {},
+                "n": content["n"],
+                "cells": tab["rows"],
+            }
+        )
     for it in content["items"]:
-        out.append({"key": f"item:{it['item']}", "title": it["question"], "population": it["population"],
-                    "n": it["total"], "cells": it["cells"]})
+        out.append(
+            {
+                "key": f"item:{it['item']}",
+                "title": it["question"],
+                "population": it["population"],
+                "n": it["total"],
+                "cells": it["cells"],
+            }
+        )
         for bd in it["breakdowns"]:
-            out.append({"key": f"item:{it['item']}:by:{bd['dim']}", "title": it["question"],
-                        "population": it["population"], "n": it["total"], "cells": bd["rows"]})
+            out.append(
+                {
+                    "key": f"item:{it['item']}:by:{bd['dim']}",
+                    "title": it["question"],
+                    "population": it["population"],
+                    "n": it["total"],
+                    "cells": bd["rows"],
+                }
+            )
     return out
 
 
-def make_release(consultation: Consultation, actor: User | None, *, reason: str = "analyst",
-                 audience: str = "programme team") -> Release:
+def make_release(
+    consultation: Consultation, actor: User | None, *, reason: str = "analyst", audience: str = "programme team"
+) -> Release:
     """Build, check and store a new release.  Raises :class:`ReleaseRefused` (nothing stored)."""
     from survey.services import reporting
     from survey.services.instrument_store import instrument_for
@@ -76,16 +107,30 @@ def make_release(consultation: Consultation, actor: User | None, *, reason: str 
         log.exception("the release could not be built", extra={"consultation": consultation.id})
         raise ReleaseFailed(str(error)) from error
     with write_transaction() as session:
-        number = (session.scalar(sa.select(sa.func.max(Release.number))
-                                 .where(Release.consultation_id == consultation.id)) or 0) + 1
-        release = Release(consultation_id=consultation.id, number=number,
-                          made_by=actor.username if actor is not None else "", audience=audience[:120],
-                          reason=reason[:20], n_children=int(content["n"]),
-                          rules=json.dumps(pol.as_dict()), content=json.dumps(content, separators=(",", ":")))
+        number = (
+            session.scalar(sa.select(sa.func.max(Release.number)).where(Release.consultation_id == consultation.id))
+            or 0
+        ) + 1
+        release = Release(
+            consultation_id=consultation.id,
+            number=number,
+            made_by=actor.username if actor is not None else "",
+            audience=audience[:120],
+            reason=reason[:20],
+            n_children=int(content["n"]),
+            rules=json.dumps(pol.as_dict()),
+            content=json.dumps(content, separators=(",", ":")),
+        )
         for tab in _tables(content):
-            release.tables.append(ReleaseTable(key=tab["key"][:200], title=tab["title"],
-                                               population=json.dumps(tab["population"]), n=int(tab["n"]),
-                                               cells=json.dumps(tab["cells"], separators=(",", ":"))))
+            release.tables.append(
+                ReleaseTable(
+                    key=tab["key"][:200],
+                    title=tab["title"],
+                    population=json.dumps(tab["population"]),
+                    n=int(tab["n"]),
+                    cells=json.dumps(tab["cells"], separators=(",", ":")),
+                )
+            )
         session.add(release)
         audit.record(actor, "release.make", f"consultation:{consultation.id} release:{number} {reason}")
     return release

@@ -61,17 +61,22 @@ RESPONSE_STATE = "completed"
 RESPONDENT_ITEMS = {"gender": "DM2", "disability": "DM3b"}
 #: The temporary view that gives :func:`read_database` one consultation's completed answers.
 _VIEW = "sauti_report_answers"
-_COLUMNS = {"response_id": "participant_id", "answer": "value", "site": "site_code",
-            "consultation": "consultation_id"}
+_COLUMNS = {"response_id": "participant_id", "answer": "value", "site": "site_code", "consultation": "consultation_id"}
 
 FORMATS = {
-    "report": {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-    "export": {"csv": "text/csv; charset=utf-8",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               "sav": "application/x-spss-sav", "parquet": "application/vnd.apache.parquet",
-               # one CSV file per table (the answers, each repeat, the codebook), as ODK Central exports
-               "zip": "application/zip"},
+    "report": {
+        "html": "text/html; charset=utf-8",
+        "pdf": "application/pdf",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    },
+    "export": {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "sav": "application/x-spss-sav",
+        "parquet": "application/vnd.apache.parquet",
+        # one CSV file per table (the answers, each repeat, the codebook), as ODK Central exports
+        "zip": "application/zip",
+    },
     "codebook": {"csv": "text/csv; charset=utf-8"},
 }
 
@@ -87,16 +92,28 @@ class ReportFailed(RuntimeError):
 def _report_funnel(consultation_id: int) -> dict[str, int]:
     """The funnel stages a release publishes (counts from 1 to k-1 hidden by the release)."""
     counts = funnel_counts(consultation_id)
-    return {"invited": counts["issued"], "declined assent": counts["declined"],
-            "assented": counts["assented"], "completed": counts["completed"],
-            "withdrew after submitting": counts["withdrawn"]}
+    return {
+        "invited": counts["issued"],
+        "declined assent": counts["declined"],
+        "assented": counts["assented"],
+        "completed": counts["completed"],
+        "withdrew after submitting": counts["withdrawn"],
+    }
 
 
 def safeguarding_counts(consultation_id: int) -> dict[str, int]:
-    signals = db.session.scalar(sa.select(sa.func.count()).select_from(Signal)
-                                .where(Signal.consultation_id == consultation_id)) or 0
-    flags = db.session.scalar(sa.select(sa.func.count()).select_from(ConcernFlag)
-                              .where(ConcernFlag.consultation_id == consultation_id)) or 0
+    signals = (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(Signal).where(Signal.consultation_id == consultation_id)
+        )
+        or 0
+    )
+    flags = (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(ConcernFlag).where(ConcernFlag.consultation_id == consultation_id)
+        )
+        or 0
+    )
     return {"talk-to-someone signals": int(signals), "flagged free text": int(flags)}
 
 
@@ -147,11 +164,21 @@ def read_repeat_answers(consultation_id: int, names: set[str]) -> pd.DataFrame:
     """The completed responses' answers given in repeat instances, and the numbers of instances
     children added (rows under a repeat's name), as :func:`analysis.frames.repeat_frames` reads them."""
     answer, participant = Answer.__table__, Participant.__table__
-    query = (sa.select(answer.c.participant_id.label("response_id"), answer.c.item, answer.c.parent_instance,
-                       answer.c.instance, answer.c.value.label("answer"))
-             .join(participant, participant.c.id == answer.c.participant_id)
-             .where(participant.c.consultation_id == int(consultation_id), participant.c.state == RESPONSE_STATE,
-                    sa.or_(answer.c.instance > 0, answer.c.item.in_(sorted(names)))))
+    query = (
+        sa.select(
+            answer.c.participant_id.label("response_id"),
+            answer.c.item,
+            answer.c.parent_instance,
+            answer.c.instance,
+            answer.c.value.label("answer"),
+        )
+        .join(participant, participant.c.id == answer.c.participant_id)
+        .where(
+            participant.c.consultation_id == int(consultation_id),
+            participant.c.state == RESPONSE_STATE,
+            sa.or_(answer.c.instance > 0, answer.c.item.in_(sorted(names))),
+        )
+    )
     rows = db.session.execute(query).all()
     return pd.DataFrame(rows, columns=["response_id", "item", "parent_instance", "instance", "answer"])
 
@@ -247,8 +274,9 @@ def _long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Ite
     return long, cb, id_map
 
 
-def export_repeats(consultation: Consultation, id_map: Mapping[str, int]) -> tuple[dict[str, pd.DataFrame],
-                                                                                    dict[str, str | None]]:
+def export_repeats(
+    consultation: Consultation, id_map: Mapping[str, int]
+) -> tuple[dict[str, pd.DataFrame], dict[str, str | None]]:
     """The repeat frames of the completed responses (one row per instance, free text left out),
     keyed by the long frame's response ids, and each repeat's outer repeat."""
     instrument = instrument_for_children(consultation)
@@ -286,10 +314,14 @@ def export_frame(long: pd.DataFrame, cb: Mapping[str, ItemMeta]) -> tuple[pd.Dat
 # asking again shows the same numbers until an analyst (or closing) makes a new release.
 
 DOMAIN_TITLES = {
-    "CX": _l("Devices and private access"), "TR": _l("Trusted people"),
-    "AW": _l("Knowing where to get help"), "CH": _l("Ways to ask for help"),
-    "BA": _l("What stops children telling"), "TC": _l("Trust and control"),
-    "AF": _l("What should happen next"), "ID": _l("Ideas and information"),
+    "CX": _l("Devices and private access"),
+    "TR": _l("Trusted people"),
+    "AW": _l("Knowing where to get help"),
+    "CH": _l("Ways to ask for help"),
+    "BA": _l("What stops children telling"),
+    "TC": _l("Trust and control"),
+    "AF": _l("What should happen next"),
+    "ID": _l("Ideas and information"),
     "EV": _l("What children thought of the consultation"),
 }
 
@@ -372,22 +404,26 @@ def headline_sentence(headline: Mapping[str, Any] | None, answer: str) -> str | 
     if headline["kind"] == "chose":
         return _("%(share)s children chose “%(answer)s” (%(percent)s).", share=share, answer=answer, percent=pct)
     if headline["kind"] == "first":
-        return _("%(share)s children put “%(answer)s” first (%(percent)s).", share=share, answer=answer,
-                 percent=pct)
+        return _("%(share)s children put “%(answer)s” first (%(percent)s).", share=share, answer=answer, percent=pct)
     return _("%(share)s children said “%(answer)s” (%(percent)s).", share=share, answer=answer, percent=pct)
 
 
 def _item_view(it: Mapping[str, Any], local: Mapping[str, ItemMeta], note: str) -> ItemView:
     meta = _meta_for(local, it["item"])
-    question = (meta.label if meta is not None and meta.label else it["question"])
+    question = meta.label if meta is not None and meta.label else it["question"]
     if "[" in it["item"]:
         question += " " + _("(age group %(band)s)", band=it["item"].split("[")[1].rstrip("]"))
     cells = []
     for c in it["cells"]:
         pct = c.get("coded") or ("" if c.get("percent") is None else f"{c['percent']} %")
-        cells.append(CellView(_cell_label(c, meta), "s" if c["count"] is None else f"{c['count']:,}",
-                              "" if c["count"] is None else pct,
-                              None if c["count"] is None or c.get("percent") is None else int(c["percent"])))
+        cells.append(
+            CellView(
+                _cell_label(c, meta),
+                "s" if c["count"] is None else f"{c['count']:,}",
+                "" if c["count"] is None else pct,
+                None if c["count"] is None or c.get("percent") is None else int(c["percent"]),
+            )
+        )
     head = None
     if it.get("headline"):
         best = next((c for c in it["cells"] if c["label"] == it["headline"]["answer"]), None)
@@ -395,11 +431,28 @@ def _item_view(it: Mapping[str, Any], local: Mapping[str, ItemMeta], note: str) 
     tables = []
     for bd in it["breakdowns"]:
         header = (str(_("Group")), *(_cell_label(c, meta) for c in bd["rows"][0]["cells"]), str(_("Children asked")))
-        rows = tuple((row["label"], *(f"{c['count']:,}" + (f" ({c['percent']} %)" if c["percent"] is not None else "")
-                                      for c in row["cells"]), f"{row['total']:,}") for row in bd["rows"])
+        rows = tuple(
+            (
+                row["label"],
+                *(
+                    f"{c['count']:,}" + (f" ({c['percent']} %)" if c["percent"] is not None else "")
+                    for c in row["cells"]
+                ),
+                f"{row['total']:,}",
+            )
+            for row in bd["rows"]
+        )
         tables.append(TableView(str(_("By %(dim)s", dim=_dim_label(bd["dim"]))), header, rows))
-    return ItemView(it["item"], question, head, int(it["total"]), tuple(cells), tuple(tables),
-                    bool(it.get("withheld")), bool(it.get("carried")))
+    return ItemView(
+        it["item"],
+        question,
+        head,
+        int(it["total"]),
+        tuple(cells),
+        tuple(tables),
+        bool(it.get("withheld")),
+        bool(it.get("carried")),
+    )
 
 
 def _dim_label(dim: str) -> str:
@@ -409,6 +462,7 @@ def _dim_label(dim: str) -> str:
 def results_overview(consultation_id: int, part: str = "summary", language: str = "en") -> ResultsOverview:
     """The results page's content: the live funnel, and the requested part of the latest release."""
     from analysis.release import test_rows
+
     consultation = _consultation(consultation_id)
     pol = released_cells.rules()
     released_funnel = funnel(consultation_id, pol.policy())
@@ -417,8 +471,7 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
     if latest is None:
         return ResultsOverview(pol.k, released_funnel, completed, None, (), "summary")
     content = released_cells.content_of(latest)
-    info = ReleaseInfo(latest.number, latest.made_on.isoformat(), latest.made_by, latest.reason,
-                       latest.n_children)
+    info = ReleaseInfo(latest.number, latest.made_on.isoformat(), latest.made_by, latest.reason, latest.n_children)
     domains = list(dict.fromkeys(it["domain"] or "items" for it in content["items"]))
     parts = [("summary", str(_("Headlines"))), ("participation", str(_("Who took part")))]
     parts += [(d.lower(), str(DOMAIN_TITLES.get(d, d))) for d in domains]
@@ -431,8 +484,15 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
     local = _local_codebook(consultation, language)
     note = str(_("s: a small number, hidden so that nobody can be recognised."))
     new = max(completed - latest.n_children, 0)
-    common: dict[str, Any] = {"k": pol.k, "funnel": released_funnel, "completed": completed, "release": info,
-                              "parts": tuple(parts), "part": part, "new_children": new}
+    common: dict[str, Any] = {
+        "k": pol.k,
+        "funnel": released_funnel,
+        "completed": completed,
+        "release": info,
+        "parts": tuple(parts),
+        "part": part,
+        "new_children": new,
+    }
     if part == "summary":
         heads = []
         for it in content["items"]:
@@ -444,8 +504,9 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
         for tab in content["participation"]:
             dim = tab["dim"]
             caption = _("Children who took part") if dim == "all" else _("Children by %(dim)s", dim=_dim_label(dim))
-            rows = tuple((row["label"] if dim != "all" else str(_("All children")), f"{row['count']:,}")
-                         for row in tab["rows"])
+            rows = tuple(
+                (row["label"] if dim != "all" else str(_("All children")), f"{row['count']:,}") for row in tab["rows"]
+            )
             tables.append(TableView(str(caption), (str(_("Group")), str(_("Children"))), rows))
         return ResultsOverview(**common, tables=tuple(tables))
     if part == "programme":
@@ -455,25 +516,49 @@ def results_overview(consultation_id: int, part: str = "summary", language: str 
         for section in programme_records(consultation):
             for block in section.blocks:
                 if isinstance(block, ProgrammeRecord):
-                    tables.append(TableView(block.title, tuple(block.columns),
-                                            tuple(tuple(str(v) for v in row) for row in block.rows),
-                                            (block.note,) if block.note else ()))
+                    tables.append(
+                        TableView(
+                            block.title,
+                            tuple(block.columns),
+                            tuple(tuple(str(v) for v in row) for row in block.rows),
+                            (block.note,) if block.note else (),
+                        )
+                    )
                 elif isinstance(block, ReleasedTable):
                     disp = block.display
-                    tables.append(TableView(block.title, (str(_("Signal")), *map(str, disp.columns)),
-                                            tuple((str(i), *map(str, r)) for i, r in zip(disp.index, disp.to_numpy(),
-                                                                                           strict=True))))
+                    tables.append(
+                        TableView(
+                            block.title,
+                            (str(_("Signal")), *map(str, disp.columns)),
+                            tuple((str(i), *map(str, r)) for i, r in zip(disp.index, disp.to_numpy(), strict=True)),
+                        )
+                    )
         return ResultsOverview(**common, tables=tuple(tables))
     if part == "groups":
-        rows = tuple((_meta_for(local, t["item"]).label if _meta_for(local, t["item"]) else t["question"],
-                      _dim_label({"age group": "band"}.get(t["by"], t["by"])), f"{t['n']:,}", f"{t['statistic']:.2f}",
-                      "<0.001" if t["p_adjusted"] < 0.001 else f"{t['p_adjusted']:.3f}", f"{t['cramers_v']:.2f}")
-                     for t in tests)
+        rows = tuple(
+            (
+                _meta_for(local, t["item"]).label if _meta_for(local, t["item"]) else t["question"],
+                _dim_label({"age group": "band"}.get(t["by"], t["by"])),
+                f"{t['n']:,}",
+                f"{t['statistic']:.2f}",
+                "<0.001" if t["p_adjusted"] < 0.001 else f"{t['p_adjusted']:.3f}",
+                f"{t['cramers_v']:.2f}",
+            )
+            for t in tests
+        )
         header = (str(_("Question")), str(_("By")), str(_("Children")), "χ²", str(_("p (adjusted)")), "Cramér's V")
-        return ResultsOverview(**common, tables=(TableView(str(_("Tests of the published breakdowns")), header, rows,
-                                                           (str(_("Computed from the published numbers only.")),)),))
-    items = tuple(_item_view(it, local, note) for it in content["items"]
-                  if (it["domain"] or "items").lower() == part)
+        return ResultsOverview(
+            **common,
+            tables=(
+                TableView(
+                    str(_("Tests of the published breakdowns")),
+                    header,
+                    rows,
+                    (str(_("Computed from the published numbers only.")),),
+                ),
+            ),
+        )
+    items = tuple(_item_view(it, local, note) for it in content["items"] if (it["domain"] or "items").lower() == part)
     return ResultsOverview(**common, items=items)
 
 
@@ -493,11 +578,17 @@ def release_report(consultation: Consultation, charts: bool = False):
     """The programme report of the latest release (:class:`analysis.report.ProgrammeReport`),
     with a chart of each question's published shares where ``charts``."""
     from analysis.release import release_to_report
+
     latest = released_cells.latest(consultation.id)
     if latest is None:
         raise NotEnoughResponses(consultation.id)
-    return release_to_report(released_cells.content_of(latest), title=consultation.title, number=latest.number,
-                             records=programme_records(consultation), charts=charts)
+    return release_to_report(
+        released_cells.content_of(latest),
+        title=consultation.title,
+        number=latest.number,
+        records=programme_records(consultation),
+        charts=charts,
+    )
 
 
 def programme_records(consultation: Consultation) -> list:
@@ -507,8 +598,9 @@ def programme_records(consultation: Consultation) -> list:
     from survey.services.programme import report_inputs
     from survey.services.released import rules
 
-    inputs = ReportInputs(title=consultation.title, safeguarding=safeguarding_counts(consultation.id),
-                          **report_inputs(consultation))
+    inputs = ReportInputs(
+        title=consultation.title, safeguarding=safeguarding_counts(consultation.id), **report_inputs(consultation)
+    )
     return programme_sections(inputs, rules().policy())
 
 
@@ -559,9 +651,15 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
         repeats, parents = export_repeats(consultation, id_map)
-        files, _released = export_deidentified(long, out, fmt="csv" if fmt == "zip" else fmt, codebook=cb,
-                                               policy=pol.microdata_policy(), repeats=repeats or None,
-                                               repeat_parents=parents)
+        files, _released = export_deidentified(
+            long,
+            out,
+            fmt="csv" if fmt == "zip" else fmt,
+            codebook=cb,
+            policy=pol.microdata_policy(),
+            repeats=repeats or None,
+            repeat_parents=parents,
+        )
         if fmt != "zip":
             return files[0].read_bytes()
         buffer = io.BytesIO()
@@ -571,6 +669,18 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
         return buffer.getvalue()
 
 
-__all__ = ["FORMATS", "DisclosureError", "NotEnoughResponses", "ReportFailed", "ResultsOverview", "download",
-           "funnel", "funnel_counts", "long_frame", "read_answers", "release_report", "render_download",
-           "results_overview"]
+__all__ = [
+    "FORMATS",
+    "DisclosureError",
+    "NotEnoughResponses",
+    "ReportFailed",
+    "ResultsOverview",
+    "download",
+    "funnel",
+    "funnel_counts",
+    "long_frame",
+    "read_answers",
+    "release_report",
+    "render_download",
+    "results_overview",
+]

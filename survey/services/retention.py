@@ -103,9 +103,12 @@ def concern_context(session, participant, flags: list[ConcernFlag]) -> None:
     That, the date, the question, the concern categories and the redacted excerpt are all the
     safeguarding lead needs to reach the child; nothing links the record to the participant.
     """
-    session_id = session.scalar(sa.select(FacilitationSession.id).where(
-        FacilitationSession.consultation_id == participant.consultation_id,
-        FacilitationSession.state == "open").order_by(FacilitationSession.id.desc()).limit(1))
+    session_id = session.scalar(
+        sa.select(FacilitationSession.id)
+        .where(FacilitationSession.consultation_id == participant.consultation_id, FacilitationSession.state == "open")
+        .order_by(FacilitationSession.id.desc())
+        .limit(1)
+    )
     for flag in flags:
         flag.session_id = session_id
         flag.seat_label = (participant.seat_label or "") if session_id is not None else ""
@@ -128,14 +131,20 @@ def run_retention(today: dt.date) -> dict[str, int]:
     return dict(counts)
 
 
-def _participants(consultation: Consultation, today: dt.date, incomplete_days: int,
-                  counts: collections.Counter[str]) -> None:
-    participants = db.session.scalars(sa.select(Participant).where(
-        Participant.consultation_id == consultation.id)).all()
+def _participants(
+    consultation: Consultation, today: dt.date, incomplete_days: int, counts: collections.Counter[str]
+) -> None:
+    participants = db.session.scalars(
+        sa.select(Participant).where(Participant.consultation_id == consultation.id)
+    ).all()
     for participant in participants:
         decision = retention_decision(
-            participant.state, last_activity=participant.last_active_on or participant.issued_on,
-            today=today, incomplete_days=incomplete_days, retention_until=consultation.retention_until)
+            participant.state,
+            last_activity=participant.last_active_on or participant.issued_on,
+            today=today,
+            incomplete_days=incomplete_days,
+            retention_until=consultation.retention_until,
+        )
         if not decision.deletes:
             continue
         with write_transaction() as session:
@@ -154,20 +163,29 @@ def _participants(consultation: Consultation, today: dt.date, incomplete_days: i
                 session.execute(sa.delete(model).where(model.consultation_id == consultation.id))
 
 
-def _safeguarding_records(consultation: Consultation, today: dt.date, safeguarding_days: int,
-                          counts: collections.Counter[str]) -> None:
-    resolved = db.session.execute(sa.select(ConcernFlag.id, ConcernFlag.resolved_on).where(
-        ConcernFlag.consultation_id == consultation.id, ConcernFlag.resolved_on.is_not(None))).all()
-    expired = [flag_id for flag_id, resolved_on in resolved
-               if concern_record_expired(resolved_on, today=today, safeguarding_days=safeguarding_days)]
+def _safeguarding_records(
+    consultation: Consultation, today: dt.date, safeguarding_days: int, counts: collections.Counter[str]
+) -> None:
+    resolved = db.session.execute(
+        sa.select(ConcernFlag.id, ConcernFlag.resolved_on).where(
+            ConcernFlag.consultation_id == consultation.id, ConcernFlag.resolved_on.is_not(None)
+        )
+    ).all()
+    expired = [
+        flag_id
+        for flag_id, resolved_on in resolved
+        if concern_record_expired(resolved_on, today=today, safeguarding_days=safeguarding_days)
+    ]
     last_kept = dt.datetime.combine(today - dt.timedelta(days=safeguarding_days), dt.time.min)
     with write_transaction() as session:
         if expired:
             session.execute(sa.delete(ConcernFlag).where(ConcernFlag.id.in_(expired)))
             counts["concern_record_resolved"] += len(expired)
-        signals = session.execute(sa.delete(Signal).where(
-            Signal.consultation_id == consultation.id, Signal.status == "resolved",
-            Signal.raised_at < last_kept)).rowcount
+        signals = session.execute(
+            sa.delete(Signal).where(
+                Signal.consultation_id == consultation.id, Signal.status == "resolved", Signal.raised_at < last_kept
+            )
+        ).rowcount
         if signals:
             counts["signal_resolved"] += signals
 
@@ -176,16 +194,20 @@ def _unlink_after_cutoff(consultation: Consultation, today: dt.date, counts: col
     """After the withdrawal cut-off a completed response can no longer be withdrawn: unlink it."""
     if consultation.analysis_cutoff is None or today <= consultation.analysis_cutoff:
         return
-    ids = db.session.scalars(sa.select(Participant.id).where(
-        Participant.consultation_id == consultation.id, Participant.state == State.COMPLETED.value)).all()
+    ids = db.session.scalars(
+        sa.select(Participant.id).where(
+            Participant.consultation_id == consultation.id, Participant.state == State.COMPLETED.value
+        )
+    ).all()
     tags = [holder_tag(participant_id) for participant_id in ids]
     unlinked = 0
     with write_transaction() as session:
         for start in range(0, len(tags), 500):
-            chunk = tags[start:start + 500]
+            chunk = tags[start : start + 500]
             for model in (AssentEvent, Signal):
-                unlinked += session.execute(sa.update(model).where(model.holder_tag.in_(chunk))
-                                            .values(holder_tag=None)).rowcount
+                unlinked += session.execute(
+                    sa.update(model).where(model.holder_tag.in_(chunk)).values(holder_tag=None)
+                ).rowcount
     if unlinked:
         counts["unlinked_after_cutoff"] += unlinked
 

@@ -48,8 +48,9 @@ class DailyRetention:
         Seconds between looks at the clock.
     """
 
-    def __init__(self, run: Callable[[dt.date], dict[str, int]], *, clock: Clock = utc_now,
-                 check_every: float = 600.0) -> None:
+    def __init__(
+        self, run: Callable[[dt.date], dict[str, int]], *, clock: Clock = utc_now, check_every: float = 600.0
+    ) -> None:
         self._run = run
         self._clock = clock
         self.check_every = check_every
@@ -128,8 +129,9 @@ def start(app: Flask, *, clock: Clock = utc_now, check_every: float | None = Non
         return None
     every = float(app.config["RETENTION_CHECK_SECONDS"] if check_every is None else check_every)
     schedule = DailyRetention(retention_in_app(app), clock=clock, check_every=every)
-    threading.Thread(target=_run_when_elected, args=(schedule, app.instance_path), name="sauti-retention",
-                     daemon=True).start()
+    threading.Thread(
+        target=_run_when_elected, args=(schedule, app.instance_path), name="sauti-retention", daemon=True
+    ).start()
     return schedule
 
 

@@ -24,8 +24,9 @@ def country_profile(profile_id: str) -> CountryProfile:
 
 def help_context_source(consultation: Consultation | None) -> CountryProfile:
     """The country profile a child-facing page takes its helplines and quick exit from."""
-    return country_profile(consultation.country_profile if consultation
-                           else current_app.config["DEFAULT_COUNTRY_PROFILE"])
+    return country_profile(
+        consultation.country_profile if consultation else current_app.config["DEFAULT_COUNTRY_PROFILE"]
+    )
 
 
 def help_context(consultation: Consultation | None, language: str | None = None) -> dict:

@@ -37,12 +37,22 @@ def set_pin(consultation: Consultation, pin: str, actor: User | None = None) -> 
 
 
 def open_session(consultation_id: int) -> FacilitationSession | None:
-    return db.session.scalar(sa.select(FacilitationSession).where(
-        FacilitationSession.consultation_id == consultation_id, FacilitationSession.state == "open"))
+    return db.session.scalar(
+        sa.select(FacilitationSession).where(
+            FacilitationSession.consultation_id == consultation_id, FacilitationSession.state == "open"
+        )
+    )
 
 
-def start(consultation: Consultation, *, pin: str, checklist: list[str], trained_on: dt.date | None,
-          today: dt.date, actor: User | None) -> FacilitationSession:
+def start(
+    consultation: Consultation,
+    *,
+    pin: str,
+    checklist: list[str],
+    trained_on: dt.date | None,
+    today: dt.date,
+    actor: User | None,
+) -> FacilitationSession:
     if consultation.state != "open":
         raise SessionError("Open the consultation before starting a session.")
     if open_session(consultation.id) is not None:
@@ -59,16 +69,27 @@ def start(consultation: Consultation, *, pin: str, checklist: list[str], trained
     if trained_on is None or trained_on > today or today - trained_on > TRAINING_VALID_FOR:
         raise SessionError("Give the date of your safeguarding training (within the last two years).")
     with write_transaction() as session:
-        record = FacilitationSession(consultation_id=consultation.id, facilitator_id=actor.id if actor else None,
-                                     started_on=today,
-                                     training_attested_on=trained_on, checklist=" ".join(CHECKLIST))
+        record = FacilitationSession(
+            consultation_id=consultation.id,
+            facilitator_id=actor.id if actor else None,
+            started_on=today,
+            training_attested_on=trained_on,
+            checklist=" ".join(CHECKLIST),
+        )
         session.add(record)
         audit.record(actor, "session.start", f"consultation:{consultation.id}")
     return record
 
 
-def close(consultation: Consultation, *, number_present: int | None, incident: bool, referral_category: str,
-          today: dt.date, actor: User) -> FacilitationSession:
+def close(
+    consultation: Consultation,
+    *,
+    number_present: int | None,
+    incident: bool,
+    referral_category: str,
+    today: dt.date,
+    actor: User,
+) -> FacilitationSession:
     record = open_session(consultation.id)
     if record is None:
         raise SessionError("No session is running.")
@@ -89,20 +110,34 @@ def close(consultation: Consultation, *, number_present: int | None, incident: b
 
 def _summary(consultation_id: int, since: dt.date, today: dt.date) -> dict:
     """Counts for the log: nothing about any one child."""
-    rows = db.session.execute(sa.select(Participant.state, Participant.band).where(
-        Participant.consultation_id == consultation_id, Participant.last_active_on >= since,
-        Participant.last_active_on <= today)).all()
+    rows = db.session.execute(
+        sa.select(Participant.state, Participant.band).where(
+            Participant.consultation_id == consultation_id,
+            Participant.last_active_on >= since,
+            Participant.last_active_on <= today,
+        )
+    ).all()
     by_state = collections.Counter(state for state, _band in rows)
     by_band = collections.Counter(band for _state, band in rows if band)
-    signals = db.session.scalar(sa.select(sa.func.count()).select_from(Signal).where(
-        Signal.consultation_id == consultation_id,
-        Signal.raised_at >= dt.datetime.combine(since, dt.time.min)))
-    return {"bands": dict(by_band), "completed": by_state.get("completed", 0),
-            "declined": by_state.get("declined", 0),
-            "stopped_early": by_state.get("withdrawn", 0) + by_state.get("answering", 0)
-            + by_state.get("assented", 0), "signals": signals}
+    signals = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Signal)
+        .where(Signal.consultation_id == consultation_id, Signal.raised_at >= dt.datetime.combine(since, dt.time.min))
+    )
+    return {
+        "bands": dict(by_band),
+        "completed": by_state.get("completed", 0),
+        "declined": by_state.get("declined", 0),
+        "stopped_early": by_state.get("withdrawn", 0) + by_state.get("answering", 0) + by_state.get("assented", 0),
+        "signals": signals,
+    }
 
 
 def sessions(consultation_id: int) -> list[FacilitationSession]:
-    return list(db.session.scalars(sa.select(FacilitationSession).where(
-        FacilitationSession.consultation_id == consultation_id).order_by(FacilitationSession.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(FacilitationSession)
+            .where(FacilitationSession.consultation_id == consultation_id)
+            .order_by(FacilitationSession.id.desc())
+        )
+    )

@@ -67,8 +67,12 @@ def document_name(kind: str) -> str:
 def _describe(kind: str, language: str, band: str | None) -> str:
     """E.g. "the information for children aged 11 to 13, in English"."""
     phrase = band_phrase(band)
-    return _("%(document)s%(band)s, in %(language)s", document=document_name(kind),
-             band=(" " + phrase) if phrase else "", language=language_name(language))
+    return _(
+        "%(document)s%(band)s, in %(language)s",
+        document=document_name(kind),
+        band=(" " + phrase) if phrase else "",
+        language=language_name(language),
+    )
 
 
 def text_name(text_id: str) -> str:
@@ -111,24 +115,33 @@ def plain_problem(issue, consultation: Consultation) -> Step:  # a consent.texts
     code, element = issue.code, issue.element
     if code == "example_profile":
         profile = country_profile(consultation.country_profile)
-        return Step(_(
-            "The country profile “%(name)s” is an example: its helplines and rules have not been "
-            "checked for a real consultation. Choose your organisation's own country profile in the "
-            "settings, or ask an administrator to add one under Country profiles.", name=profile.name),
-            "settings")
+        return Step(
+            _(
+                "The country profile “%(name)s” is an example: its helplines and rules have not been "
+                "checked for a real consultation. Choose your organisation's own country profile in the "
+                "settings, or ask an administrator to add one under Country profiles.",
+                name=profile.name,
+            ),
+            "settings",
+        )
     if code == "helplines_stale":
         # consent.opening writes this one in plain words already: the interval, and each stale
         # helpline with the date of its last check.
         profile = country_profile(consultation.country_profile)
         return Step(issue.message, "profile", profile.id, admin_only=True)
     if code == "ethics_reference_missing":
-        return Step(_(
-            "The guardian permission rule you chose needs an ethics approval reference. Add the "
-            "reference in the settings, or choose “As the country profile says”."), "settings")
+        return Step(
+            _(
+                "The guardian permission rule you chose needs an ethics approval reference. Add the "
+                "reference in the settings, or choose “As the country profile says”."
+            ),
+            "settings",
+        )
     if code in ("substitute_protection_missing", "permission_incomplete"):
-        return Step(_(
-            "The guardian permission rule you chose is not complete. Choose another rule in the "
-            "settings."), "settings")
+        return Step(
+            _("The guardian permission rule you chose is not complete. Choose another rule in the settings."),
+            "settings",
+        )
     if code == "no_language":
         return Step(_("Choose at least one language for children in the settings."), "settings")
     if code == "no_band":
@@ -136,46 +149,82 @@ def plain_problem(issue, consultation: Consultation) -> Step:  # a consent.texts
     parts = _text_parts(element)
     if code == "text_missing":
         if parts is None:
-            return Step(_(
-                "There is no %(document)s in any of this consultation's languages. Remove the "
-                "languages that have none in the settings, or ask an administrator to add it.",
-                document=document_name(element or "")), "texts", admin_only=True)
-        return Step(_(
-            "There is no %(what)s yet. Remove that language or age group in the settings, or ask "
-            "an administrator to add the text.", what=_describe(*parts)), "settings")
+            return Step(
+                _(
+                    "There is no %(document)s in any of this consultation's languages. Remove the "
+                    "languages that have none in the settings, or ask an administrator to add it.",
+                    document=document_name(element or ""),
+                ),
+                "texts",
+                admin_only=True,
+            )
+        return Step(
+            _(
+                "There is no %(what)s yet. Remove that language or age group in the settings, or ask "
+                "an administrator to add the text.",
+                what=_describe(*parts),
+            ),
+            "settings",
+        )
     what = _describe(*parts) if parts else _("a consent text")
     if code == "text_not_approved":
-        return Step(_(
-            "%(what)s has not been approved yet. An administrator reads it and approves it before "
-            "children see it.", what=_capital(what)), "text", element or "", admin_only=True)
+        return Step(
+            _(
+                "%(what)s has not been approved yet. An administrator reads it and approves it before children see it.",
+                what=_capital(what),
+            ),
+            "text",
+            element or "",
+            admin_only=True,
+        )
     if code == "missing_value":
-        missing = [DETAIL_NAMES[name]() for name in re.findall(r"(?:text: |; )([a-z_]+): ", issue.message)
-                   if name in DETAIL_NAMES]
-        return Step(_(
-            "%(what)s needs details that are not filled in yet: %(details)s. Fill them in in the settings.",
-            what=_capital(what), details=", ".join(missing) or _("who is asking, who will hear the results, "
-                                                                 "the dates")), "settings")
-    return Step(_(
-        "%(what)s has a problem that must be corrected before children see it. An administrator "
-        "can see what is wrong on its review page.", what=_capital(what)),
-        "text" if parts else "texts", (element or "") if parts else "", admin_only=True)
+        missing = [
+            DETAIL_NAMES[name]()
+            for name in re.findall(r"(?:text: |; )([a-z_]+): ", issue.message)
+            if name in DETAIL_NAMES
+        ]
+        return Step(
+            _(
+                "%(what)s needs details that are not filled in yet: %(details)s. Fill them in in the settings.",
+                what=_capital(what),
+                details=", ".join(missing) or _("who is asking, who will hear the results, the dates"),
+            ),
+            "settings",
+        )
+    return Step(
+        _(
+            "%(what)s has a problem that must be corrected before children see it. An administrator "
+            "can see what is wrong on its review page.",
+            what=_capital(what),
+        ),
+        "text" if parts else "texts",
+        (element or "") if parts else "",
+        admin_only=True,
+    )
 
 
 def plain_warning(warning: str) -> str:
     """A warning of ``check_opening`` without text ids or references to the guidance's sections."""
     if "must report abuse" in warning:
-        return _("In this country some adults must report abuse they learn of. If an adult runs the "
-                 "session in person, choose “An adult runs the session in the room”, so that children "
-                 "are told what happens if they tell that adult something.")
+        return _(
+            "In this country some adults must report abuse they learn of. If an adult runs the "
+            "session in person, choose “An adult runs the session in the room”, so that children "
+            "are told what happens if they tell that adult something."
+        )
     draft = re.match(r"^(\S+/v\d+) is (\w+), not approved", warning)
     if draft and (parts := _text_parts(draft.group(1))):
-        return _("%(what)s is not approved yet: fine for a demonstration, not for a real consultation.",
-                 what=_capital(_describe(*parts)))
+        return _(
+            "%(what)s is not approved yet: fine for a demonstration, not for a real consultation.",
+            what=_capital(_describe(*parts)),
+        )
     guardian = re.match(r"^no (\w+) in '(\w+)': guardians get (.*)$", warning)
     if guardian:
-        return _("There is no %(document)s in %(language)s: parents and carers get it in %(others)s.",
-                 document=document_name(guardian.group(1)), language=language_name(guardian.group(2)),
-                 others=", ".join(language_name(code.strip()) for code in guardian.group(3).split(",")))
+        return _(
+            "There is no %(document)s in %(language)s: parents and carers get it in %(others)s.",
+            document=document_name(guardian.group(1)),
+            language=language_name(guardian.group(2)),
+            others=", ".join(language_name(code.strip()) for code in guardian.group(3).split(",")),
+        )
     return re.sub(r"\s*\((?:§[^)]*)\)", "", warning)
 
 
@@ -191,9 +240,10 @@ def opening_steps(consultation: Consultation, *, today: dt.date, demo: bool = Fa
     steps = [plain_problem(issue, consultation) for issue in check.problems]
     steps += [Step(message, "settings") for message in research_problems(consultation, instrument)]
     # Every language must be complete and approved: a child never meets a page in two languages.
-    steps += [Step(message, fix, consultation.country_profile if fix == "profile" else "",
-                   admin_only=fix in ADMIN_PAGES)
-              for message, fix in language_steps(consultation, instrument, demo=demo)]
+    steps += [
+        Step(message, fix, consultation.country_profile if fix == "profile" else "", admin_only=fix in ADMIN_PAGES)
+        for message, fix in language_steps(consultation, instrument, demo=demo)
+    ]
     return list(dict.fromkeys(steps)), check
 
 
@@ -205,17 +255,38 @@ def team_advice(consultation: Consultation) -> list[Step]:
             held[membership.role] = held.get(membership.role, 0) + 1
     steps = []
     if consultation.facilitated and not held.get("facilitator"):
-        steps.append(Step(_("No facilitator is on the team yet: add the adult who will run the sessions."),
-                          "team", blocking=False))
+        steps.append(
+            Step(
+                _("No facilitator is on the team yet: add the adult who will run the sessions."), "team", blocking=False
+            )
+        )
     if not held.get("safeguarding"):
-        steps.append(Step(_("No one is the safeguarding lead yet: concerns children raise would wait unseen. "
-                            "Name one on the team page."), "team", blocking=False))
+        steps.append(
+            Step(
+                _(
+                    "No one is the safeguarding lead yet: concerns children raise would wait unseen. "
+                    "Name one on the team page."
+                ),
+                "team",
+                blocking=False,
+            )
+        )
     if not held.get("analyst"):
-        steps.append(Step(_("No analyst is on the team yet: nobody will see the results. Add one on the "
-                            "team page."), "team", blocking=False))
+        steps.append(
+            Step(
+                _("No analyst is on the team yet: nobody will see the results. Add one on the team page."),
+                "team",
+                blocking=False,
+            )
+        )
     if consultation.facilitated and not consultation.session_pin_hash:
-        steps.append(Step(_("Set a session PIN in the settings: a session with children cannot start "
-                            "without it."), "settings", blocking=False))
+        steps.append(
+            Step(
+                _("Set a session PIN in the settings: a session with children cannot start without it."),
+                "settings",
+                blocking=False,
+            )
+        )
     return steps
 
 

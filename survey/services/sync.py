@@ -92,17 +92,36 @@ REQUEST_SKEW_S = 15 * 60
 
 #: Consultation columns a field package carries (the laptop's copy is opened with them).
 CONSULTATION_FIELDS = (
-    "title", "instrument_id", "instrument_version", "instrument_hash", "screening_deny_list", "languages",
-    "age_bands", "country_profile", "consent_mode", "facilitated", "shared_device", "setting", "research_mode",
-    "ethics_reference", "organisation", "purpose", "audience", "influence_scope", "contact",
-    "independent_contact", "session_pin_hash", "text_bindings", "feedback_due", "analysis_cutoff",
+    "title",
+    "instrument_id",
+    "instrument_version",
+    "instrument_hash",
+    "screening_deny_list",
+    "languages",
+    "age_bands",
+    "country_profile",
+    "consent_mode",
+    "facilitated",
+    "shared_device",
+    "setting",
+    "research_mode",
+    "ethics_reference",
+    "organisation",
+    "purpose",
+    "audience",
+    "influence_scope",
+    "contact",
+    "independent_contact",
+    "session_pin_hash",
+    "text_bindings",
+    "feedback_due",
+    "analysis_cutoff",
     "retention_until",
 )
 _DATE_FIELDS = ("feedback_due", "analysis_cutoff", "retention_until")
 
 #: Participant states after which a laptop's copy of the child's records is finished with.
-ENDED_STATES = frozenset({State.COMPLETED.value, State.WITHDRAWN.value, State.DECLINED.value,
-                          State.EXPIRED.value})
+ENDED_STATES = frozenset({State.COMPLETED.value, State.WITHDRAWN.value, State.DECLINED.value, State.EXPIRED.value})
 #: Participant states in which a card holds no answers (a withdrawal, a No, an expiry).
 EMPTY_STATES = frozenset({State.WITHDRAWN.value, State.DECLINED.value, State.EXPIRED.value})
 
@@ -195,8 +214,15 @@ def _clean_site(site: str) -> str:
     return site
 
 
-def make_package(consultation: Consultation, site: str, *, cards: int, actor: User | None = None,
-                 days: int = PACKAGE_DAYS, central_url: str = "") -> MadePackage:
+def make_package(
+    consultation: Consultation,
+    site: str,
+    *,
+    cards: int,
+    actor: User | None = None,
+    days: int = PACKAGE_DAYS,
+    central_url: str = "",
+) -> MadePackage:
     """Issue ``cards`` code cards for ``site`` and make a signed field package for one laptop.
 
     ``cards=0`` issues none (a second laptop for a site whose cards exist: it gets them all).
@@ -208,15 +234,24 @@ def make_package(consultation: Consultation, site: str, *, cards: int, actor: Us
         raise SyncRefused("Open the consultation (its consent checks) before making field packages.")
     key = site_key(consultation.id, site)
     printed = participants.issue_codes(consultation, cards, actor=actor, site=site, field_key=key) if cards else []
-    if db.session.scalar(sa.select(sa.func.count()).select_from(FieldCard).where(
-            FieldCard.consultation_id == consultation.id, FieldCard.site == site)) == 0:
+    if (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(FieldCard)
+            .where(FieldCard.consultation_id == consultation.id, FieldCard.site == site)
+        )
+        == 0
+    ):
         raise SyncRefused("This site has no code cards yet: issue some with the package.")
     token = secrets.token_urlsafe(18)
     with write_transaction() as session:
-        package = SyncPackage(consultation_id=consultation.id, site=site,
-                              expires_on=today() + dt.timedelta(days=days),
-                              made_by=actor.username if actor is not None else "",
-                              enrol_hash=hashlib.sha256(token.encode()).hexdigest())
+        package = SyncPackage(
+            consultation_id=consultation.id,
+            site=site,
+            expires_on=today() + dt.timedelta(days=days),
+            made_by=actor.username if actor is not None else "",
+            enrol_hash=hashlib.sha256(token.encode()).hexdigest(),
+        )
         session.add(package)
         session.flush()
         audit.record(actor, "sync.package", f"consultation:{consultation.id} site:{site} new cards:{cards}")
@@ -242,10 +277,17 @@ def package_content(consultation: Consultation, package: SyncPackage, central_ur
 
     keys = central_keys()
     rows = db.session.execute(
-        sa.select(FieldCard.participant_id, FieldCard.code_hash, FieldCard.withdrawal_hash,
-                  Participant.card_number, Participant.permission, Participant.state)
+        sa.select(
+            FieldCard.participant_id,
+            FieldCard.code_hash,
+            FieldCard.withdrawal_hash,
+            Participant.card_number,
+            Participant.permission,
+            Participant.state,
+        )
         .join(Participant, Participant.id == FieldCard.participant_id)
-        .where(FieldCard.consultation_id == consultation.id, FieldCard.site == package.site)).all()
+        .where(FieldCard.consultation_id == consultation.id, FieldCard.site == package.site)
+    ).all()
     record = find(consultation.instrument_id, consultation.instrument_version)
     profile_doc = db.session.get(StoredProfile, consultation.country_profile)
     consultation_fields = {}
@@ -253,22 +295,34 @@ def package_content(consultation: Consultation, package: SyncPackage, central_ur
         value = getattr(consultation, name)
         consultation_fields[name] = value.isoformat() if isinstance(value, dt.date) else value
     content = {
-        "package": package.id, "site": package.site, "made_on": package.made_on.isoformat(),
-        "expires_on": package.expires_on.isoformat(), "central_consultation_id": consultation.id,
+        "package": package.id,
+        "site": package.site,
+        "made_on": package.made_on.isoformat(),
+        "expires_on": package.expires_on.isoformat(),
+        "central_consultation_id": consultation.id,
         "central": {"sign": _hex(keys.sign_public), "box": _hex(keys.box_public), "url": central_url},
         "consultation": consultation_fields,
-        "instrument": {"id": record.instrument_id, "version": record.version, "hash": record.content_hash,
-                       "document": record.document},
-        "profile": {"id": consultation.country_profile,
-                    "document": profile_doc.document if profile_doc is not None else None,
-                    "hash": profile_doc.content_hash if profile_doc is not None else
-                    profile_store._hash(profile_store.document(consultation.country_profile) or "")},
+        "instrument": {
+            "id": record.instrument_id,
+            "version": record.version,
+            "hash": record.content_hash,
+            "document": record.document,
+        },
+        "profile": {
+            "id": consultation.country_profile,
+            "document": profile_doc.document if profile_doc is not None else None,
+            "hash": profile_doc.content_hash
+            if profile_doc is not None
+            else profile_store._hash(profile_store.document(consultation.country_profile) or ""),
+        },
         "texts": json.loads(consultation.text_bindings or "{}"),
         "code_key": _hex(site_key(consultation.id, package.site)),
         # Only cards not used yet: a card used centrally or withdrawn never works on a laptop.
-        "cards": [{"id": pid, "code_hash": code, "withdrawal_hash": withdrawal, "number": number,
-                   "permission": permission}
-                  for pid, code, withdrawal, number, permission, state in rows if state == State.ISSUED.value],
+        "cards": [
+            {"id": pid, "code_hash": code, "withdrawal_hash": withdrawal, "number": number, "permission": permission}
+            for pid, code, withdrawal, number, permission, state in rows
+            if state == State.ISSUED.value
+        ],
     }
     return fmt.sign_document(fmt.PACKAGE_MAGIC, content, keys.signing)
 
@@ -294,8 +348,11 @@ def register_device(package_id: str, public_key: bytes, enrol_token: str) -> Syn
     with write_transaction() as session:
         device = SyncDevice(id=device_id, public_key=_hex(public_key), package_id=package_id)
         session.add(device)
-        audit.record(None, "sync.device.register", f"consultation:{package.consultation_id} site:{package.site} "
-                     f"device:{device_id}")
+        audit.record(
+            None,
+            "sync.device.register",
+            f"consultation:{package.consultation_id} site:{package.site} device:{device_id}",
+        )
     return device
 
 
@@ -309,8 +366,11 @@ def register_request(data: bytes) -> bytes:
         raise SyncRefused(str(error)) from error
     _check_clock(request)
     device = register_device(str(request.get("package", "")), public_key, str(request.get("enrol", "")))
-    return fmt.sign_document(fmt.RECEIPT_MAGIC, {"kind": "registered", "device": device.id,
-                                                 "package": device.package_id}, central_keys().signing)
+    return fmt.sign_document(
+        fmt.RECEIPT_MAGIC,
+        {"kind": "registered", "device": device.id, "package": device.package_id},
+        central_keys().signing,
+    )
 
 
 def revoke_device(device_id: str, actor: User | None = None) -> None:
@@ -323,16 +383,24 @@ def revoke_device(device_id: str, actor: User | None = None) -> None:
 
 
 def devices() -> list[tuple[SyncDevice, SyncPackage]]:
-    return list(db.session.execute(sa.select(SyncDevice, SyncPackage).join(
-        SyncPackage, SyncPackage.id == SyncDevice.package_id).order_by(SyncPackage.site)))
+    return list(
+        db.session.execute(
+            sa.select(SyncDevice, SyncPackage)
+            .join(SyncPackage, SyncPackage.id == SyncDevice.package_id)
+            .order_by(SyncPackage.site)
+        )
+    )
 
 
 def recent_imports(limit: int = 50) -> list[tuple[SyncImport, str, dict]]:
     """The newest imports: the import, its site, and its counts."""
-    rows = db.session.execute(sa.select(SyncImport, SyncPackage.site)
-                              .join(SyncDevice, SyncDevice.id == SyncImport.laptop_id)
-                              .join(SyncPackage, SyncPackage.id == SyncDevice.package_id)
-                              .order_by(SyncImport.id.desc()).limit(limit)).all()
+    rows = db.session.execute(
+        sa.select(SyncImport, SyncPackage.site)
+        .join(SyncDevice, SyncDevice.id == SyncImport.laptop_id)
+        .join(SyncPackage, SyncPackage.id == SyncDevice.package_id)
+        .order_by(SyncImport.id.desc())
+        .limit(limit)
+    ).all()
     return [(row, site, json.loads(row.counts)) for row, site in rows]
 
 
@@ -377,17 +445,27 @@ def device_status(device: SyncDevice) -> bytes:
     rows = db.session.execute(
         sa.select(FieldCard.participant_id, FieldCard.laptop_id, Participant.state)
         .join(Participant, Participant.id == FieldCard.participant_id)
-        .where(FieldCard.consultation_id == package.consultation_id, FieldCard.site == package.site)).all()
+        .where(FieldCard.consultation_id == package.consultation_id, FieldCard.site == package.site)
+    ).all()
     withdrawn, elsewhere = [], []
     for participant_id, used_by, state in rows:
         if state in EMPTY_STATES:
             withdrawn.append(participant_id)
         elif (used_by and used_by != device.id) or (used_by is None and state != State.ISSUED.value):
             elsewhere.append(participant_id)
-    return fmt.sign_document(fmt.RECEIPT_MAGIC, {
-        "kind": "status", "device": device.id, "package": package.id, "last_sequence": device.last_sequence,
-        "withdrawn": sorted(withdrawn), "used_elsewhere": sorted(elsewhere), "on": today().isoformat(),
-    }, central_keys().signing)
+    return fmt.sign_document(
+        fmt.RECEIPT_MAGIC,
+        {
+            "kind": "status",
+            "device": device.id,
+            "package": package.id,
+            "last_sequence": device.last_sequence,
+            "withdrawn": sorted(withdrawn),
+            "used_elsewhere": sorted(elsewhere),
+            "on": today().isoformat(),
+        },
+        central_keys().signing,
+    )
 
 
 def withdraw_field_card(participant: Participant) -> bool:
@@ -439,16 +517,19 @@ def import_bundle(data: bytes, *, actor: User | None = None) -> Imported:
     if not isinstance(sequence, int) or sequence < 1:
         raise SyncRefused("This bundle cannot be read.")
     digest = fmt.digest(data)
-    earlier = db.session.scalar(sa.select(SyncImport).where(SyncImport.laptop_id == device.id,
-                                                            SyncImport.sequence == sequence))
+    earlier = db.session.scalar(
+        sa.select(SyncImport).where(SyncImport.laptop_id == device.id, SyncImport.sequence == sequence)
+    )
     if earlier is not None:
         if earlier.digest != digest:
             raise SyncRefused("A different bundle with this number was already imported: nothing was imported.")
         counts = json.loads(earlier.counts)
         return Imported(_receipt(device, package, sequence, digest, counts), counts, already=True)
     if sequence <= device.last_sequence:
-        raise SyncRefused(f"This bundle is older than one already imported from this laptop "
-                          f"(number {sequence}, newest {device.last_sequence}): nothing was imported.")
+        raise SyncRefused(
+            f"This bundle is older than one already imported from this laptop "
+            f"(number {sequence}, newest {device.last_sequence}): nothing was imported."
+        )
     counts = _merge(device, package, payload, sequence, digest, actor)
     return Imported(_receipt(device, package, sequence, digest, counts), counts)
 
@@ -472,14 +553,24 @@ def _bundle_device(header: dict) -> tuple[SyncDevice | None, SyncPackage, bytes 
 
 
 def _receipt(device: SyncDevice, package: SyncPackage, sequence: int, digest: str, counts: dict) -> bytes:
-    return fmt.sign_document(fmt.RECEIPT_MAGIC, {
-        "kind": "receipt", "device": device.id, "package": package.id, "sequence": sequence, "digest": digest,
-        "counts": counts, "on": today().isoformat()}, central_keys().signing)
+    return fmt.sign_document(
+        fmt.RECEIPT_MAGIC,
+        {
+            "kind": "receipt",
+            "device": device.id,
+            "package": package.id,
+            "sequence": sequence,
+            "digest": digest,
+            "counts": counts,
+            "on": today().isoformat(),
+        },
+        central_keys().signing,
+    )
 
 
 def _chunks(values: list, size: int = 500):
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 def _date(value: Any) -> dt.date | None:
@@ -491,8 +582,9 @@ def _date(value: Any) -> dt.date | None:
         raise SyncRefused("This bundle cannot be read.") from error
 
 
-def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: int, digest: str,
-           actor: User | None) -> dict[str, int]:
+def _merge(
+    device: SyncDevice, package: SyncPackage, payload: dict, sequence: int, digest: str, actor: User | None
+) -> dict[str, int]:
     from survey.services.retention import delete_childs_records, holder_tag
 
     counts: Counter[str] = Counter()
@@ -505,16 +597,20 @@ def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: in
         raise SyncRefused("This bundle cannot be read.") from error
     with write_transaction() as session:
         # Lock the device row (PostgreSQL): two imports from one device never interleave.
-        locked = session.execute(sa.select(SyncDevice).where(SyncDevice.id == device.id)
-                                 .with_for_update()).scalar_one()
+        locked = session.execute(sa.select(SyncDevice).where(SyncDevice.id == device.id).with_for_update()).scalar_one()
         if sequence <= locked.last_sequence:
             raise SyncRefused("This bundle was imported meanwhile: nothing more was imported.")
         cards: dict[str, tuple[FieldCard, Participant]] = {}
         for chunk in _chunks(list(people)):
             for card, participant in session.execute(
-                    sa.select(FieldCard, Participant).join(Participant, Participant.id == FieldCard.participant_id)
-                    .where(FieldCard.participant_id.in_(chunk), FieldCard.consultation_id == package.consultation_id,
-                           FieldCard.site == package.site)):
+                sa.select(FieldCard, Participant)
+                .join(Participant, Participant.id == FieldCard.participant_id)
+                .where(
+                    FieldCard.participant_id.in_(chunk),
+                    FieldCard.consultation_id == package.consultation_id,
+                    FieldCard.site == package.site,
+                )
+            ):
                 cards[participant.id] = (card, participant)
         accepted: set[str] = set()
         for pid, row in people.items():
@@ -560,26 +656,45 @@ def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: in
         # Answers travel as [participant, item, value, saved_on]: their key is participant and
         # item, and the central server gives each its own random id (DP-02).
         try:
-            rows = [{"id": new_uuid(), "participant_id": str(a[0]), "item": str(a[1])[:120], "value": str(a[2]),
-                     "saved_on": _date(a[3]) or today()} for a in answers if str(a[0]) in accepted]
+            rows = [
+                {
+                    "id": new_uuid(),
+                    "participant_id": str(a[0]),
+                    "item": str(a[1])[:120],
+                    "value": str(a[2]),
+                    "saved_on": _date(a[3]) or today(),
+                }
+                for a in answers
+                if str(a[0]) in accepted
+            ]
         except (TypeError, IndexError, KeyError) as error:
             raise SyncRefused("This bundle cannot be read.") from error
         _insert_rows(session, Answer.__table__, rows)
         counts["answers"] = len(rows)
         counts["answers_refused"] = len(answers) - len(rows)
-        saves = [{"token": str(s["token"])[:64], "participant_id": str(s["participant"]),
-                  "digest": str(s["digest"])[:64]} for s in page_saves if str(s.get("participant")) in accepted]
+        saves = [
+            {"token": str(s["token"])[:64], "participant_id": str(s["participant"]), "digest": str(s["digest"])[:64]}
+            for s in page_saves
+            if str(s.get("participant")) in accepted
+        ]
         counts["page_saves"] = _insert_new(session, PageSave.__table__, saves, "token")
         events = []
         for event in assents:
             holder = event.get("participant")
             if holder is not None and str(holder) not in accepted:
                 continue
-            events.append({"id": str(event["id"]), "consultation_id": package.consultation_id,
-                           "text_id": str(event["text_id"])[:80], "text_hash": str(event["text_hash"])[:64],
-                           "outcome": str(event["outcome"])[:10], "method": str(event.get("method") or "screen")[:20],
-                           "recorded_on": _date(event.get("recorded_on")) or today(),
-                           "holder_tag": holder_tag(str(holder)) if holder is not None else None})
+            events.append(
+                {
+                    "id": str(event["id"]),
+                    "consultation_id": package.consultation_id,
+                    "text_id": str(event["text_id"])[:80],
+                    "text_hash": str(event["text_hash"])[:64],
+                    "outcome": str(event["outcome"])[:10],
+                    "method": str(event.get("method") or "screen")[:20],
+                    "recorded_on": _date(event.get("recorded_on")) or today(),
+                    "holder_tag": holder_tag(str(holder)) if holder is not None else None,
+                }
+            )
         counts["assent_events"] = _insert_new(session, AssentEvent.__table__, events, "id")
         sessions_map = _merge_sessions(session, device, package, payload.get("sessions", []), counts)
         _merge_concerns(session, device, package, payload.get("concerns", []), sessions_map, counts)
@@ -587,8 +702,12 @@ def _merge(device: SyncDevice, package: SyncPackage, payload: dict, sequence: in
         locked.last_sequence = sequence
         result = {key: int(value) for key, value in sorted(counts.items()) if value}
         session.add(SyncImport(laptop_id=device.id, sequence=sequence, digest=digest, counts=json.dumps(result)))
-        audit.record(actor, "sync.import", f"consultation:{package.consultation_id} site:{package.site} "
-                     f"bundle:{sequence} " + " ".join(f"{k}:{v}" for k, v in result.items()))
+        audit.record(
+            actor,
+            "sync.import",
+            f"consultation:{package.consultation_id} site:{package.site} "
+            f"bundle:{sequence} " + " ".join(f"{k}:{v}" for k, v in result.items()),
+        )
     return result
 
 
@@ -621,8 +740,7 @@ def _insert_rows(session, table: sa.Table, rows: list[dict]) -> None:
         return
     names = [column.name for column in table.columns if column.name in rows[0]]
     driver = connection.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(
-            f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
+    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row(tuple(row[name] for name in names))
 
@@ -630,25 +748,31 @@ def _insert_rows(session, table: sa.Table, rows: list[dict]) -> None:
 def _synced(session, global_ids: list[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for chunk in _chunks(global_ids):
-        found.update(session.execute(sa.select(SyncedRecord.global_id, SyncedRecord.local_id)
-                                     .where(SyncedRecord.global_id.in_(chunk))).all())
+        found.update(
+            session.execute(
+                sa.select(SyncedRecord.global_id, SyncedRecord.local_id).where(SyncedRecord.global_id.in_(chunk))
+            ).all()
+        )
     return found
 
 
-def _merge_sessions(session, device: SyncDevice, package: SyncPackage, rows: list,
-                    counts: Counter) -> dict[str, int]:
+def _merge_sessions(session, device: SyncDevice, package: SyncPackage, rows: list, counts: Counter) -> dict[str, int]:
     """Session logs (counts only): new ones added, known ones brought up to date (closed later)."""
     gids = {f"{device.id}:session:{row['id']}": row for row in rows}
     known = _synced(session, list(gids))
     mapping: dict[str, int] = {}
     for gid, row in gids.items():
-        values = {"started_on": _date(row.get("started_on")) or today(),
-                  "training_attested_on": _date(row.get("training_attested_on")) or today(),
-                  "checklist": str(row.get("checklist") or "")[:200], "state": str(row.get("state") or "open")[:10],
-                  "closed_on": _date(row.get("closed_on")), "number_present": row.get("number_present"),
-                  "incident": bool(row.get("incident")),
-                  "referral_category": str(row.get("referral_category") or "")[:30],
-                  "summary": json.dumps(row.get("summary") or {})}
+        values = {
+            "started_on": _date(row.get("started_on")) or today(),
+            "training_attested_on": _date(row.get("training_attested_on")) or today(),
+            "checklist": str(row.get("checklist") or "")[:200],
+            "state": str(row.get("state") or "open")[:10],
+            "closed_on": _date(row.get("closed_on")),
+            "number_present": row.get("number_present"),
+            "incident": bool(row.get("incident")),
+            "referral_category": str(row.get("referral_category") or "")[:30],
+            "summary": json.dumps(row.get("summary") or {}),
+        }
         if gid in known:
             record = session.get(FacilitationSession, int(known[gid]))
             if record is not None:
@@ -665,19 +789,24 @@ def _merge_sessions(session, device: SyncDevice, package: SyncPackage, rows: lis
     return mapping
 
 
-def _merge_concerns(session, device: SyncDevice, package: SyncPackage, rows: list,
-                    sessions_map: dict[str, int], counts: Counter) -> None:
+def _merge_concerns(
+    session, device: SyncDevice, package: SyncPackage, rows: list, sessions_map: dict[str, int], counts: Counter
+) -> None:
     gids = {f"{device.id}:concern:{row['id']}": row for row in rows}
     known = _synced(session, list(gids))
     for gid, row in gids.items():
         if gid in known:
             continue
         local_session = row.get("session")
-        record = ConcernFlag(consultation_id=package.consultation_id, item=str(row.get("item") or "")[:120],
-                             excerpt=str(row.get("excerpt") or ""), concerns=str(row.get("concerns") or "")[:400],
-                             flagged_on=_date(row.get("flagged_on")) or today(),
-                             session_id=sessions_map.get(str(local_session)) if local_session is not None else None,
-                             seat_label=str(row.get("seat_label") or "")[:20])
+        record = ConcernFlag(
+            consultation_id=package.consultation_id,
+            item=str(row.get("item") or "")[:120],
+            excerpt=str(row.get("excerpt") or ""),
+            concerns=str(row.get("concerns") or "")[:400],
+            flagged_on=_date(row.get("flagged_on")) or today(),
+            session_id=sessions_map.get(str(local_session)) if local_session is not None else None,
+            seat_label=str(row.get("seat_label") or "")[:20],
+        )
         session.add(record)
         session.flush()
         session.add(SyncedRecord(global_id=gid, kind="concern", local_id=str(record.id)))
@@ -694,9 +823,12 @@ def _merge_audit(session, device: SyncDevice, package: SyncPackage, rows: list, 
             at = dt.datetime.fromisoformat(str(row.get("at")))
         except ValueError:
             at = utcnow()
-        record = AuditEvent(at=at, actor_name=f"{package.site}/{row.get('actor_name') or ''}"[:80],
-                            action=str(row.get("action") or "")[:60],
-                            target=f"field:{package.site} {row.get('target') or ''}"[:200])
+        record = AuditEvent(
+            at=at,
+            actor_name=f"{package.site}/{row.get('actor_name') or ''}"[:80],
+            action=str(row.get("action") or "")[:60],
+            target=f"field:{package.site} {row.get('target') or ''}"[:200],
+        )
         session.add(record)
         session.flush()
         session.add(SyncedRecord(global_id=gid, kind="audit", local_id=str(record.id)))
@@ -713,11 +845,18 @@ def _upload_path(upload_id: str) -> Path:
 
 def start_upload(device: SyncDevice, size: int, digest: str) -> SyncUpload:
     """A resumable upload of one bundle; the same bundle again resumes where it stopped."""
-    if not isinstance(size, int) or not 0 < size <= MAX_BUNDLE_BYTES or not isinstance(digest, str) \
-            or len(digest) != 64:
+    if (
+        not isinstance(size, int)
+        or not 0 < size <= MAX_BUNDLE_BYTES
+        or not isinstance(digest, str)
+        or len(digest) != 64
+    ):
         raise SyncRefused("This bundle is too large, or its description cannot be read.")
-    upload = db.session.scalar(sa.select(SyncUpload).where(SyncUpload.laptop_id == device.id,
-                                                           SyncUpload.digest == digest, SyncUpload.size == size))
+    upload = db.session.scalar(
+        sa.select(SyncUpload).where(
+            SyncUpload.laptop_id == device.id, SyncUpload.digest == digest, SyncUpload.size == size
+        )
+    )
     if upload is not None:
         path = _upload_path(upload.id)
         on_disk = path.stat().st_size if path.exists() else 0
@@ -786,8 +925,15 @@ def finish_upload(upload_id: str) -> Imported:
 
 
 # ============================================================================= laptop: packages
-def import_package(data: bytes, *, enrol_token: str, fingerprint: str = "", central_url: str = "",
-                   facilitators: tuple[str, ...] = (), site: str | None = None) -> FieldPackage:
+def import_package(
+    data: bytes,
+    *,
+    enrol_token: str,
+    fingerprint: str = "",
+    central_url: str = "",
+    facilitators: tuple[str, ...] = (),
+    site: str | None = None,
+) -> FieldPackage:
     """Check a field package and set up its consultation on this laptop (open, with its cards).
 
     The package must be signed by the central server whose key has ``fingerprint`` (or, for a
@@ -803,8 +949,10 @@ def import_package(data: bytes, *, enrol_token: str, fingerprint: str = "", cent
         wanted = fingerprint.replace("-", "").replace(" ", "").lower()
         if wanted:
             if fmt.fingerprint(sign_key).replace("-", "") != wanted:
-                raise SyncRefused("This field package was not signed by the central server you named "
-                                  "(the key fingerprint differs): it was not imported.")
+                raise SyncRefused(
+                    "This field package was not signed by the central server you named "
+                    "(the key fingerprint differs): it was not imported."
+                )
         elif sign_key.hex() not in trusted:
             raise SyncRefused("Give the central server's key fingerprint (--fingerprint) to check this package.")
         content = fmt.open_document(fmt.PACKAGE_MAGIC, data, sign_key, "field package")
@@ -822,11 +970,16 @@ def import_package(data: bytes, *, enrol_token: str, fingerprint: str = "", cent
     registry = consent_rules.text_registry()
     for slot, ref in content["texts"].items():
         if ref["text_id"] not in registry or registry.get(ref["text_id"]).content_hash != ref["content_hash"]:
-            raise SyncRefused(f"This laptop's Sauti has a different version of a consent text ({slot}): "
-                              "install the same Sauti version as the central server.")
+            raise SyncRefused(
+                f"This laptop's Sauti has a different version of a consent text ({slot}): "
+                "install the same Sauti version as the central server."
+            )
     instrument = content["instrument"]
-    existing = db.session.scalar(sa.select(InstrumentVersion).where(
-        InstrumentVersion.instrument_id == instrument["id"], InstrumentVersion.version == instrument["version"]))
+    existing = db.session.scalar(
+        sa.select(InstrumentVersion).where(
+            InstrumentVersion.instrument_id == instrument["id"], InstrumentVersion.version == instrument["version"]
+        )
+    )
     if existing is not None and existing.content_hash != instrument["hash"]:
         raise SyncRefused("This laptop holds a different questionnaire under the same version: it was not imported.")
     profile = content["profile"]
@@ -841,30 +994,60 @@ def import_package(data: bytes, *, enrol_token: str, fingerprint: str = "", cent
         fields[name] = _date(fields.get(name))
     with write_transaction() as session:
         if existing is None:
-            session.add(InstrumentVersion(instrument_id=instrument["id"], version=instrument["version"],
-                                          content_hash=instrument["hash"], document=instrument["document"],
-                                          approved=True))
+            session.add(
+                InstrumentVersion(
+                    instrument_id=instrument["id"],
+                    version=instrument["version"],
+                    content_hash=instrument["hash"],
+                    document=instrument["document"],
+                    approved=True,
+                )
+            )
         if profile["document"] is not None:
             row = session.get(StoredProfile, profile["id"]) or StoredProfile(profile_id=profile["id"])
             row.document, row.content_hash, row.updated_by = profile["document"], profile["hash"], "field package"
             session.add(row)
-        consultation = Consultation(**{k: v for k, v in fields.items() if k in CONSULTATION_FIELDS},
-                                    site_code=str(content["site"]), state="open")
+        consultation = Consultation(
+            **{k: v for k, v in fields.items() if k in CONSULTATION_FIELDS},
+            site_code=str(content["site"]),
+            state="open",
+        )
         session.add(consultation)
         session.flush()
         if cards:
-            session.execute(sa.insert(Participant), [
-                {"id": str(card["id"]), "consultation_id": consultation.id, "code_hash": str(card["code_hash"]),
-                 "withdrawal_hash": card.get("withdrawal_hash"), "card_number": int(card["number"]),
-                 "permission": str(card["permission"]), "site": str(content["site"]), "state": State.ISSUED.value,
-                 "issued_on": today(), "seat_label": "", "page_index": 0} for card in cards])
+            session.execute(
+                sa.insert(Participant),
+                [
+                    {
+                        "id": str(card["id"]),
+                        "consultation_id": consultation.id,
+                        "code_hash": str(card["code_hash"]),
+                        "withdrawal_hash": card.get("withdrawal_hash"),
+                        "card_number": int(card["number"]),
+                        "permission": str(card["permission"]),
+                        "site": str(content["site"]),
+                        "state": State.ISSUED.value,
+                        "issued_on": today(),
+                        "seat_label": "",
+                        "page_index": 0,
+                    }
+                    for card in cards
+                ],
+            )
         key = device_key(str(content["package"]))
-        package = FieldPackage(id=str(content["package"]), consultation_id=consultation.id,
-                               central_consultation_id=int(content["central_consultation_id"]),
-                               site=str(content["site"]), central_url=central_url or content["central"].get("url", ""),
-                               central_sign_key=sign_key.hex(), central_box_key=str(content["central"]["box"]),
-                               code_key=str(content["code_key"]), expires_on=_date(content["expires_on"]),
-                               enrol_token=enrol_token, laptop_id=fmt.device_id(key.verify_key.encode()))
+        package = FieldPackage(
+            id=str(content["package"]),
+            consultation_id=consultation.id,
+            central_consultation_id=int(content["central_consultation_id"]),
+            site=str(content["site"]),
+            central_url=central_url or content["central"].get("url", ""),
+            central_sign_key=sign_key.hex(),
+            central_box_key=str(content["central"]["box"]),
+            code_key=str(content["code_key"]),
+            expires_on=_date(content["expires_on"]),
+            enrol_token=enrol_token,
+            laptop_id=fmt.device_id(key.verify_key.encode()),
+        )
         session.add(package)
         for username in facilitators:
             user = session.scalar(sa.select(User).where(User.username == username))
@@ -873,8 +1056,9 @@ def import_package(data: bytes, *, enrol_token: str, fingerprint: str = "", cent
             from survey.models import Membership
 
             session.add(Membership(user_id=user.id, consultation_id=consultation.id, role="facilitator"))
-        audit.record(None, "sync.package.import", f"consultation:{consultation.id} site:{package.site} "
-                     f"cards:{len(cards)}")
+        audit.record(
+            None, "sync.package.import", f"consultation:{consultation.id} site:{package.site} cards:{len(cards)}"
+        )
     instrument_store.find(instrument["id"], instrument["version"])  # parses on first use
     return package
 
@@ -900,8 +1084,15 @@ def package_named(package_id: str | None) -> FieldPackage:
 
 def registration_request(package: FieldPackage) -> bytes:
     key = device_key(package.id)
-    return fmt.sign_request(key, {"package": package.id, "public_key": key.verify_key.encode().hex(),
-                                  "enrol": package.enrol_token, "at": int(utcnow().timestamp())})
+    return fmt.sign_request(
+        key,
+        {
+            "package": package.id,
+            "public_key": key.verify_key.encode().hex(),
+            "enrol": package.enrol_token,
+            "at": int(utcnow().timestamp()),
+        },
+    )
 
 
 def accept_registration(package: FieldPackage, data: bytes) -> None:
@@ -916,16 +1107,18 @@ def accept_registration(package: FieldPackage, data: bytes) -> None:
 
 def _central_document(package: FieldPackage, data: bytes) -> dict:
     try:
-        return fmt.open_document(fmt.RECEIPT_MAGIC, data, bytes.fromhex(package.central_sign_key),
-                                 "answer from the central server")
+        return fmt.open_document(
+            fmt.RECEIPT_MAGIC, data, bytes.fromhex(package.central_sign_key), "answer from the central server"
+        )
     except fmt.BundleError as error:
         raise SyncRefused(str(error)) from error
 
 
 def device_request(package: FieldPackage, content: dict) -> bytes:
     """A request to the central server, signed by this laptop's device key."""
-    return fmt.sign_request(device_key(package.id), {**content, "device": package.laptop_id,
-                                                     "at": int(utcnow().timestamp())})
+    return fmt.sign_request(
+        device_key(package.id), {**content, "device": package.laptop_id, "at": int(utcnow().timestamp())}
+    )
 
 
 # ============================================================================= laptop: bundles
@@ -940,49 +1133,111 @@ def _collect(package: FieldPackage, concerns_only: bool) -> tuple[dict, list[str
     from survey.services.retention import holder_tag
 
     cid = package.consultation_id
-    concerns = list(db.session.scalars(sa.select(ConcernFlag).where(ConcernFlag.consultation_id == cid)
-                                       .order_by(ConcernFlag.id)))
-    sessions_rows = list(db.session.scalars(sa.select(FacilitationSession).where(
-        FacilitationSession.consultation_id == cid).order_by(FacilitationSession.id)))
+    concerns = list(
+        db.session.scalars(sa.select(ConcernFlag).where(ConcernFlag.consultation_id == cid).order_by(ConcernFlag.id))
+    )
+    sessions_rows = list(
+        db.session.scalars(
+            sa.select(FacilitationSession)
+            .where(FacilitationSession.consultation_id == cid)
+            .order_by(FacilitationSession.id)
+        )
+    )
     payload: dict[str, Any] = {
-        "concerns": [{"id": c.id, "item": c.item, "excerpt": c.excerpt, "concerns": c.concerns,
-                      "flagged_on": c.flagged_on.isoformat(), "session": c.session_id, "seat_label": c.seat_label}
-                     for c in concerns],
-        "sessions": [{"id": s.id, "started_on": s.started_on.isoformat(),
-                      "training_attested_on": s.training_attested_on.isoformat(), "checklist": s.checklist,
-                      "state": s.state, "closed_on": s.closed_on.isoformat() if s.closed_on else None,
-                      "number_present": s.number_present, "incident": s.incident,
-                      "referral_category": s.referral_category, "summary": json.loads(s.summary or "{}")}
-                     for s in sessions_rows],
-        "participants": [], "answers": [], "page_saves": [], "assent_events": [], "audit": [],
+        "concerns": [
+            {
+                "id": c.id,
+                "item": c.item,
+                "excerpt": c.excerpt,
+                "concerns": c.concerns,
+                "flagged_on": c.flagged_on.isoformat(),
+                "session": c.session_id,
+                "seat_label": c.seat_label,
+            }
+            for c in concerns
+        ],
+        "sessions": [
+            {
+                "id": s.id,
+                "started_on": s.started_on.isoformat(),
+                "training_attested_on": s.training_attested_on.isoformat(),
+                "checklist": s.checklist,
+                "state": s.state,
+                "closed_on": s.closed_on.isoformat() if s.closed_on else None,
+                "number_present": s.number_present,
+                "incident": s.incident,
+                "referral_category": s.referral_category,
+                "summary": json.loads(s.summary or "{}"),
+            }
+            for s in sessions_rows
+        ],
+        "participants": [],
+        "answers": [],
+        "page_saves": [],
+        "assent_events": [],
+        "audit": [],
     }
     counts = {"concerns": len(concerns), "sessions": len(sessions_rows)}
     if concerns_only:
         return payload, [], [c.id for c in concerns], counts
-    participants = db.session.execute(sa.select(
-        Participant.id, Participant.state, Participant.band, Participant.language, Participant.seat_label,
-        Participant.page_index, Participant.last_active_on, Participant.permission)
-        .where(Participant.consultation_id == cid)).all()
+    participants = db.session.execute(
+        sa.select(
+            Participant.id,
+            Participant.state,
+            Participant.band,
+            Participant.language,
+            Participant.seat_label,
+            Participant.page_index,
+            Participant.last_active_on,
+            Participant.permission,
+        ).where(Participant.consultation_id == cid)
+    ).all()
     payload["participants"] = [
-        {"id": p.id, "state": p.state, "band": p.band, "language": p.language, "seat_label": p.seat_label,
-         "page_index": p.page_index, "last_active_on": p.last_active_on.isoformat() if p.last_active_on else None,
-         "permission": p.permission} for p in participants if p.state != State.ISSUED.value]
+        {
+            "id": p.id,
+            "state": p.state,
+            "band": p.band,
+            "language": p.language,
+            "seat_label": p.seat_label,
+            "page_index": p.page_index,
+            "last_active_on": p.last_active_on.isoformat() if p.last_active_on else None,
+            "permission": p.permission,
+        }
+        for p in participants
+        if p.state != State.ISSUED.value
+    ]
     used = [p["id"] for p in payload["participants"]]
-    answers = db.session.execute(sa.select(Answer.participant_id, Answer.item, Answer.value,
-                                           Answer.saved_on).join(Participant)
-                                 .where(Participant.consultation_id == cid)).all()
+    answers = db.session.execute(
+        sa.select(Answer.participant_id, Answer.item, Answer.value, Answer.saved_on)
+        .join(Participant)
+        .where(Participant.consultation_id == cid)
+    ).all()
     payload["answers"] = [[pid, item, value, saved_on.isoformat()] for pid, item, value, saved_on in answers]
-    saves = db.session.execute(sa.select(PageSave.token, PageSave.participant_id, PageSave.digest).join(Participant)
-                               .where(Participant.consultation_id == cid)).all()
+    saves = db.session.execute(
+        sa.select(PageSave.token, PageSave.participant_id, PageSave.digest)
+        .join(Participant)
+        .where(Participant.consultation_id == cid)
+    ).all()
     payload["page_saves"] = [{"token": s.token, "participant": s.participant_id, "digest": s.digest} for s in saves]
     tags = {holder_tag(pid): pid for pid in used}
     events = db.session.scalars(sa.select(AssentEvent).where(AssentEvent.consultation_id == cid)).all()
-    payload["assent_events"] = [{"id": e.id, "text_id": e.text_id, "text_hash": e.text_hash, "outcome": e.outcome,
-                                 "method": e.method, "recorded_on": e.recorded_on.isoformat(),
-                                 "participant": tags.get(e.holder_tag or "")} for e in events]
+    payload["assent_events"] = [
+        {
+            "id": e.id,
+            "text_id": e.text_id,
+            "text_hash": e.text_hash,
+            "outcome": e.outcome,
+            "method": e.method,
+            "recorded_on": e.recorded_on.isoformat(),
+            "participant": tags.get(e.holder_tag or ""),
+        }
+        for e in events
+    ]
     entries = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
-    payload["audit"] = [{"id": e.id, "at": e.at.isoformat(), "actor_name": e.actor_name, "action": e.action,
-                         "target": e.target} for e in entries]
+    payload["audit"] = [
+        {"id": e.id, "at": e.at.isoformat(), "actor_name": e.actor_name, "action": e.action, "target": e.target}
+        for e in entries
+    ]
     ended = [[p["id"], p["state"]] for p in payload["participants"] if p["state"] in ENDED_STATES]
     counts.update(participants=len(used), answers=len(answers), assent_events=len(events), audit_entries=len(entries))
     return payload, ended, [c.id for c in concerns], counts
@@ -998,17 +1253,34 @@ def export_bundle(package: FieldPackage, *, concerns_only: bool = False) -> Expo
         record = session.get(FieldPackage, package.id)
         record.sequence += 1
         sequence = record.sequence
-        header = {"v": 1, "device": record.laptop_id, "package": record.id,
-                  "consultation": record.central_consultation_id, "sequence": sequence, "site": record.site,
-                  "made_on": today().isoformat(), "kind": "concerns" if concerns_only else "full"}
+        header = {
+            "v": 1,
+            "device": record.laptop_id,
+            "package": record.id,
+            "consultation": record.central_consultation_id,
+            "sequence": sequence,
+            "site": record.site,
+            "made_on": today().isoformat(),
+            "kind": "concerns" if concerns_only else "full",
+        }
         if not record.registered:
             header["public_key"] = key.verify_key.encode().hex()
             payload["enrol"] = record.enrol_token
         data = fmt.seal_bundle(header, payload, key, bytes.fromhex(record.central_box_key))
-        session.add(FieldBundle(package_id=record.id, sequence=sequence, digest=fmt.digest(data),
-                                finished=json.dumps(ended), concerns=json.dumps(concern_ids)))
-        audit.record(None, "sync.export", f"site:{record.site} bundle:{sequence} "
-                     + " ".join(f"{k}:{v}" for k, v in counts.items()))
+        session.add(
+            FieldBundle(
+                package_id=record.id,
+                sequence=sequence,
+                digest=fmt.digest(data),
+                finished=json.dumps(ended),
+                concerns=json.dumps(concern_ids),
+            )
+        )
+        audit.record(
+            None,
+            "sync.export",
+            f"site:{record.site} bundle:{sequence} " + " ".join(f"{k}:{v}" for k, v in counts.items()),
+        )
     outbox = _key_file(f"bundle-{package.id}-{sequence}.sauti")
     fd = os.open(outbox, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -1027,8 +1299,9 @@ def accept_receipt(package: FieldPackage, data: bytes) -> dict:
         raise SyncRefused("This receipt is not for this laptop.")
     sequence = content.get("sequence")
     with write_transaction() as session:
-        bundle = session.scalar(sa.select(FieldBundle).where(FieldBundle.package_id == package.id,
-                                                             FieldBundle.sequence == sequence))
+        bundle = session.scalar(
+            sa.select(FieldBundle).where(FieldBundle.package_id == package.id, FieldBundle.sequence == sequence)
+        )
         if bundle is None or bundle.digest != content.get("digest"):
             raise SyncRefused("This receipt is for a bundle this laptop did not make.")
         record = session.get(FieldPackage, package.id)
@@ -1036,8 +1309,11 @@ def accept_receipt(package: FieldPackage, data: bytes) -> dict:
             bundle.confirmed_on = today()
             bundle.receipt = data.decode("latin-1")
             counts = content.get("counts") or {}
-            audit.record(None, "sync.receipt", f"site:{record.site} bundle:{sequence} "
-                         + " ".join(f"{k}:{v}" for k, v in sorted(counts.items())))
+            audit.record(
+                None,
+                "sync.receipt",
+                f"site:{record.site} bundle:{sequence} " + " ".join(f"{k}:{v}" for k, v in sorted(counts.items())),
+            )
         record.registered, record.enrol_token = True, ""
         record.confirmed = max(record.confirmed, int(sequence))
     outbox_file(package, int(sequence)).unlink(missing_ok=True)
@@ -1057,22 +1333,29 @@ def apply_status(package: FieldPackage, data: bytes) -> dict[str, int]:
     with write_transaction() as session:
         for pid in content.get("withdrawn", []):
             participant = session.get(Participant, str(pid))
-            if participant is not None and participant.consultation_id == package.consultation_id \
-                    and participant.state not in EMPTY_STATES:
+            if (
+                participant is not None
+                and participant.consultation_id == package.consultation_id
+                and participant.state not in EMPTY_STATES
+            ):
                 delete_childs_records(session, participant)
                 participant.state, participant.withdrawal_hash = State.WITHDRAWN.value, None
                 counts["withdrawn"] += 1
         for pid in content.get("used_elsewhere", []):
             participant = session.get(Participant, str(pid))
-            if participant is not None and participant.consultation_id == package.consultation_id \
-                    and participant.state == State.ISSUED.value:
+            if (
+                participant is not None
+                and participant.consultation_id == package.consultation_id
+                and participant.state == State.ISSUED.value
+            ):
                 participant.state = State.EXPIRED.value
                 counts["used_elsewhere"] += 1
         record = session.get(FieldPackage, package.id)
         record.registered, record.enrol_token = True, ""
         if counts:
-            audit.record(None, "sync.status", f"site:{package.site} "
-                         + " ".join(f"{k}:{v}" for k, v in sorted(counts.items())))
+            audit.record(
+                None, "sync.status", f"site:{package.site} " + " ".join(f"{k}:{v}" for k, v in sorted(counts.items()))
+            )
     return dict(counts)
 
 
@@ -1083,11 +1366,12 @@ def purge_confirmed(on: dt.date) -> dict[str, int]:
     from survey.services.safeguarding import country_profile
 
     counts: Counter[str] = Counter()
-    rows = db.session.execute(sa.select(FieldBundle, FieldPackage, Consultation)
-                              .join(FieldPackage, FieldPackage.id == FieldBundle.package_id)
-                              .join(Consultation, Consultation.id == FieldPackage.consultation_id)
-                              .where(FieldBundle.confirmed_on.is_not(None), FieldBundle.purged.is_(False))
-                              ).all()
+    rows = db.session.execute(
+        sa.select(FieldBundle, FieldPackage, Consultation)
+        .join(FieldPackage, FieldPackage.id == FieldBundle.package_id)
+        .join(Consultation, Consultation.id == FieldPackage.consultation_id)
+        .where(FieldBundle.confirmed_on.is_not(None), FieldBundle.purged.is_(False))
+    ).all()
     for bundle, package, consultation in rows:
         days = country_profile(consultation.country_profile).retention.field_copy_days
         if bundle.confirmed_on + dt.timedelta(days=days) > on:
@@ -1104,6 +1388,10 @@ def purge_confirmed(on: dt.date) -> dict[str, int]:
             for chunk in _chunks(json.loads(bundle.concerns)):
                 counts["concerns"] += session.execute(sa.delete(ConcernFlag).where(ConcernFlag.id.in_(chunk))).rowcount
             session.get(FieldBundle, bundle.id).purged = True
-            audit.record(None, "sync.purge", f"site:{package.site} bundle:{bundle.sequence} "
-                         + " ".join(f"{k}:{v}" for k, v in sorted(counts.items())))
+            audit.record(
+                None,
+                "sync.purge",
+                f"site:{package.site} bundle:{bundle.sequence} "
+                + " ".join(f"{k}:{v}" for k, v in sorted(counts.items())),
+            )
     return dict(counts)

@@ -45,9 +45,14 @@ STATE_LABELS = {
     "approved": _l("approved"),
 }
 #: The files' own status words, as review states.
-_FROM_FILE = {"draft": "draft", "translated": "translated", "back_translated": "back_translated",
-              "tested": "reviewed", "cognitively_tested": "reviewed", "approved": "approved"}
-
+_FROM_FILE = {
+    "draft": "draft",
+    "translated": "translated",
+    "back_translated": "back_translated",
+    "tested": "reviewed",
+    "cognitively_tested": "reviewed",
+    "approved": "approved",
+}
 
 
 class TranslationRefused(ValueError):
@@ -96,8 +101,10 @@ def consent_subject(text: ConsentText) -> str:
 
 def _latest(subject: str, language: str, content_hash: str, *, demo: bool = True) -> TranslationStep | None:
     query = sa.select(TranslationStep).where(
-        TranslationStep.subject == subject, TranslationStep.language == language,
-        TranslationStep.content_hash == content_hash)
+        TranslationStep.subject == subject,
+        TranslationStep.language == language,
+        TranslationStep.content_hash == content_hash,
+    )
     if not demo:
         # A real consultation reads past demonstration-only steps to the last real one.
         query = query.where(TranslationStep.demo_only.is_(False))
@@ -112,16 +119,22 @@ def _state_of(step: TranslationStep | None, file_status: str) -> State:
 
 def history(subject: str, language: str) -> list[TranslationStep]:
     """Every step of one translation, oldest first (all content versions)."""
-    return list(db.session.scalars(sa.select(TranslationStep).where(
-        TranslationStep.subject == subject, TranslationStep.language == language).order_by(TranslationStep.id)))
+    return list(
+        db.session.scalars(
+            sa.select(TranslationStep)
+            .where(TranslationStep.subject == subject, TranslationStep.language == language)
+            .order_by(TranslationStep.id)
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- questionnaires
 def language_state(instrument: Instrument, language: str, *, demo: bool = True) -> State:
     """The review state of one questionnaire language (``demo=False``: demo steps ignored)."""
     file_status = instrument.language(language).status.value
-    return _state_of(_latest(questionnaire_subject(instrument), language, instrument.content_hash, demo=demo),
-                     file_status)
+    return _state_of(
+        _latest(questionnaire_subject(instrument), language, instrument.content_hash, demo=demo), file_status
+    )
 
 
 def effective_instrument(instrument: Instrument, *, demo: bool = False) -> Instrument:
@@ -131,7 +144,8 @@ def effective_instrument(instrument: Instrument, *, demo: bool = False) -> Instr
         approved = language_state(instrument, language.code, demo=demo).approved_for(demo=demo)
         if approved != language.approved:
             result = result.with_language_status(
-                language.code, LanguageStatus.APPROVED if approved else LanguageStatus.TRANSLATED)
+                language.code, LanguageStatus.APPROVED if approved else LanguageStatus.TRANSLATED
+            )
     return result
 
 
@@ -140,23 +154,45 @@ def _check_step(state: str, by: str) -> str:
         raise TranslationRefused(_("The state must be one of: %(states)s.", states=", ".join(STATES)))
     by = " ".join((by or "").split())[:80]
     if not by:
-        raise TranslationRefused(_("Give the name of the person who did this step (for an approval, "
-                                   "the reviewer)."))
+        raise TranslationRefused(_("Give the name of the person who did this step (for an approval, the reviewer)."))
     return by
 
 
-def _record(subject: str, language: str, content_hash: str, state: str, *, by: str, actor: User | None,
-            note: str, demo_only: bool) -> TranslationStep:
-    step = TranslationStep(subject=subject, language=language, content_hash=content_hash, state=state,
-                           by=by, note=(note or "")[:500], demo_only=demo_only)
+def _record(
+    subject: str,
+    language: str,
+    content_hash: str,
+    state: str,
+    *,
+    by: str,
+    actor: User | None,
+    note: str,
+    demo_only: bool,
+) -> TranslationStep:
+    step = TranslationStep(
+        subject=subject,
+        language=language,
+        content_hash=content_hash,
+        state=state,
+        by=by,
+        note=(note or "")[:500],
+        demo_only=demo_only,
+    )
     db.session.add(step)
-    audit.record(actor, "translation." + ("demo_approve" if demo_only else state),
-                 f"{subject} {language} by {by}")
+    audit.record(actor, "translation." + ("demo_approve" if demo_only else state), f"{subject} {language} by {by}")
     return step
 
 
-def set_language_state(record: InstrumentVersion, language: str, state: str, *, by: str,
-                       actor: User | None = None, note: str = "", demo_only: bool = False) -> State:
+def set_language_state(
+    record: InstrumentVersion,
+    language: str,
+    state: str,
+    *,
+    by: str,
+    actor: User | None = None,
+    note: str = "",
+    demo_only: bool = False,
+) -> State:
     """Record a review step of one questionnaire language.  Approving checks that every text
     the children read is translated (and the other approval checks of the questionnaire)."""
     from instruments import InstrumentError
@@ -166,24 +202,45 @@ def set_language_state(record: InstrumentVersion, language: str, state: str, *, 
     by = _check_step(state, by)
     instrument = instrument_for_version(record)
     if language not in instrument.language_codes:
-        raise TranslationRefused(_("This questionnaire has no %(language)s version. Its languages are: "
-                                   "%(names)s.", language=language_name(language),
-                                   names=", ".join(language_name(c, instrument) for c in instrument.language_codes)))
+        raise TranslationRefused(
+            _(
+                "This questionnaire has no %(language)s version. Its languages are: %(names)s.",
+                language=language_name(language),
+                names=", ".join(language_name(c, instrument) for c in instrument.language_codes),
+            )
+        )
     if state == "approved":
         missing = missing_texts(instrument, language)
         if missing:
-            raise TranslationRefused(_(
-                "%(count)s texts of the questionnaire have no %(language)s translation yet (for example "
-                "%(where)s). Translate them, import the file again, then approve.", count=len(missing),
-                language=language_name(language, instrument), where="; ".join(missing[:3])))
+            raise TranslationRefused(
+                _(
+                    "%(count)s texts of the questionnaire have no %(language)s translation yet (for example "
+                    "%(where)s). Translate them, import the file again, then approve.",
+                    count=len(missing),
+                    language=language_name(language, instrument),
+                    where="; ".join(missing[:3]),
+                )
+            )
         try:
             approve_language(instrument, language)
         except InstrumentError as error:
-            raise TranslationRefused(_("It cannot be approved yet: %(problems)s",
-                                       problems=" ".join(issue.message for issue in error.issues[:3]))) from error
+            raise TranslationRefused(
+                _(
+                    "It cannot be approved yet: %(problems)s",
+                    problems=" ".join(issue.message for issue in error.issues[:3]),
+                )
+            ) from error
     with write_transaction():
-        _record(questionnaire_subject(instrument), language, instrument.content_hash, state, by=by,
-                actor=actor, note=note, demo_only=demo_only)
+        _record(
+            questionnaire_subject(instrument),
+            language,
+            instrument.content_hash,
+            state,
+            by=by,
+            actor=actor,
+            note=note,
+            demo_only=demo_only,
+        )
     return language_state(instrument, language)
 
 
@@ -197,7 +254,7 @@ def missing_texts(instrument: Instrument, language: str) -> list[str]:
     if any(item.type is ItemType.TEXT for item in instrument.items) and not NO_NAMES_NOTICE.get(language):
         missing.append("the notice asking children not to write names")
     if any(not label.get(language) for label in RESERVED_LABELS.values()):
-        missing.append("the answers \"I'd rather not say\" and \"I don't know\"")
+        missing.append('the answers "I\'d rather not say" and "I don\'t know"')
     return missing
 
 
@@ -207,11 +264,13 @@ def text_state(text: ConsentText, *, demo: bool = True) -> State:
     steps existed (``text_approval``) still counts."""
     step = _latest(consent_subject(text), text.language, text.content_hash, demo=demo)
     if step is None:
-        legacy = db.session.scalar(sa.select(TextApproval).where(
-            TextApproval.text_id == text.text_id, TextApproval.content_hash == text.content_hash))
+        legacy = db.session.scalar(
+            sa.select(TextApproval).where(
+                TextApproval.text_id == text.text_id, TextApproval.content_hash == text.content_hash
+            )
+        )
         if legacy is not None:
-            return State("approved", legacy.approved_by,
-                         dt.datetime.combine(legacy.approved_on, dt.time()))
+            return State("approved", legacy.approved_by, dt.datetime.combine(legacy.approved_on, dt.time()))
     return _state_of(step, text.status.value)
 
 
@@ -227,8 +286,9 @@ def reviewed_registry(texts: TextRegistry, *, demo: bool = False) -> TextRegistr
     return registry
 
 
-def set_text_state(text_id: str, state: str, *, by: str, actor: User | None = None, note: str = "",
-                   demo_only: bool = False) -> State:
+def set_text_state(
+    text_id: str, state: str, *, by: str, actor: User | None = None, note: str = "", demo_only: bool = False
+) -> State:
     """Record a review step of one consent-text version (its exact wording)."""
     from survey.services.consent_rules import text_registry
 
@@ -237,11 +297,22 @@ def set_text_state(text_id: str, state: str, *, by: str, actor: User | None = No
         raise TranslationRefused(_("There is no such text."))
     text = text_registry().get(text_id)
     with write_transaction() as session:
-        _record(consent_subject(text), text.language, text.content_hash, state, by=by, actor=actor,
-                note=note, demo_only=demo_only)
+        _record(
+            consent_subject(text),
+            text.language,
+            text.content_hash,
+            state,
+            by=by,
+            actor=actor,
+            note=note,
+            demo_only=demo_only,
+        )
         if state == "approved" and not demo_only:
-            exists = session.scalar(sa.select(TextApproval.id).where(
-                TextApproval.text_id == text_id, TextApproval.content_hash == text.content_hash))
+            exists = session.scalar(
+                sa.select(TextApproval.id).where(
+                    TextApproval.text_id == text_id, TextApproval.content_hash == text.content_hash
+                )
+            )
             if exists is None:
                 session.add(TextApproval(text_id=text_id, content_hash=text.content_hash, approved_by=by))
     return text_state(text)
@@ -283,8 +354,11 @@ def missing_wording(consultation, language: str) -> list[str]:
     if language == consultation.language_list[0]:
         return []
     given = _wording(consultation).get(language) or {}
-    return [name for name in CHILD_WORDING if name not in _NAMES
-            and (getattr(consultation, name) or "").strip() and not str(given.get(name) or "").strip()]
+    return [
+        name
+        for name in CHILD_WORDING
+        if name not in _NAMES and (getattr(consultation, name) or "").strip() and not str(given.get(name) or "").strip()
+    ]
 
 
 def set_wording(consultation, language: str, values: dict[str, str], *, actor: User | None = None) -> None:
@@ -333,44 +407,105 @@ def language_steps(consultation, instrument: Instrument, *, demo: bool = False) 
     for code in consultation.language_list:
         name = language_name(code, instrument)
         if code not in interface_languages():
-            problems.append((_("Sauti's own pages (buttons, help and the last pages) are not translated into "
-                              "%(language)s, so children cannot take part in it. Remove %(language)s from "
-                              "the consultation's languages.", language=name), 'settings'))
+            problems.append(
+                (
+                    _(
+                        "Sauti's own pages (buttons, help and the last pages) are not translated into "
+                        "%(language)s, so children cannot take part in it. Remove %(language)s from "
+                        "the consultation's languages.",
+                        language=name,
+                    ),
+                    "settings",
+                )
+            )
             continue
         if code not in instrument.language_codes:
-            problems.append((_("The questionnaire has no %(language)s version. Choose a questionnaire "
-                              "translated into %(language)s, or remove the language.", language=name), 'settings'))
+            problems.append(
+                (
+                    _(
+                        "The questionnaire has no %(language)s version. Choose a questionnaire "
+                        "translated into %(language)s, or remove the language.",
+                        language=name,
+                    ),
+                    "settings",
+                )
+            )
             continue
         missing = missing_texts(instrument, code)
         if missing:
-            problems.append((_("%(count)s texts of the questionnaire are not translated into %(language)s "
-                              "(for example %(where)s). Translate them and import the questionnaire again.",
-                              count=len(missing), language=name, where="; ".join(missing[:3])), 'translations'))
+            problems.append(
+                (
+                    _(
+                        "%(count)s texts of the questionnaire are not translated into %(language)s "
+                        "(for example %(where)s). Translate them and import the questionnaire again.",
+                        count=len(missing),
+                        language=name,
+                        where="; ".join(missing[:3]),
+                    ),
+                    "translations",
+                )
+            )
         state = language_state(instrument, code, demo=demo)
         if not state.approved_for(demo=demo):
-            problems.append((_("The %(language)s questionnaire is %(state)s, not approved. A reviewer who "
-                              "reads %(language)s approves it under Translations.", language=name,
-                              state=state.label), 'translations'))
+            problems.append(
+                (
+                    _(
+                        "The %(language)s questionnaire is %(state)s, not approved. A reviewer who "
+                        "reads %(language)s approves it under Translations.",
+                        language=name,
+                        state=state.label,
+                    ),
+                    "translations",
+                )
+            )
         for band in consultation.band_list:
-            for kind, what in ((TextKind.CHILD_INFORMATION, _("information for children")),
-                               (TextKind.ASSENT_SCRIPT, _("assent script"))):
+            for kind, what in (
+                (TextKind.CHILD_INFORMATION, _("information for children")),
+                (TextKind.ASSENT_SCRIPT, _("assent script")),
+            ):
                 try:
                     texts.latest(kind, code, band)
                 except LookupError:
-                    problems.append((_("There is no %(what)s in %(language)s for age group %(band)s. "
-                                      "Add the translation, or remove %(language)s.", what=what,
-                                      language=name, band=band), 'texts'))
+                    problems.append(
+                        (
+                            _(
+                                "There is no %(what)s in %(language)s for age group %(band)s. "
+                                "Add the translation, or remove %(language)s.",
+                                what=what,
+                                language=name,
+                                band=band,
+                            ),
+                            "texts",
+                        )
+                    )
         absent = missing_wording(consultation, code)
         if absent:
-            problems.append((_("Children choosing %(language)s would read some of this consultation's own "
-                              "words in another language: %(fields)s. Write them in %(language)s under "
-                              "Translations, on the consultation's page.", language=name,
-                              fields="; ".join(str(WORDING_LABELS[field]) for field in absent)), 'wording'))
+            problems.append(
+                (
+                    _(
+                        "Children choosing %(language)s would read some of this consultation's own "
+                        "words in another language: %(fields)s. Write them in %(language)s under "
+                        "Translations, on the consultation's page.",
+                        language=name,
+                        fields="; ".join(str(WORDING_LABELS[field]) for field in absent),
+                    ),
+                    "wording",
+                )
+            )
         lacking = helplines_missing_language(profile, code)
         if lacking:
-            problems.append((_("The country profile does not give the name and opening hours of %(names)s in "
-                              "%(language)s. An administrator adds them to the country profile "
-                              "(translations).", names=", ".join(lacking), language=name), 'profile'))
+            problems.append(
+                (
+                    _(
+                        "The country profile does not give the name and opening hours of %(names)s in "
+                        "%(language)s. An administrator adds them to the country profile "
+                        "(translations).",
+                        names=", ".join(lacking),
+                        language=name,
+                    ),
+                    "profile",
+                )
+            )
     return problems
 
 

@@ -50,8 +50,9 @@ def _text_items(consultation: Consultation) -> dict[str, str]:
     """The consultation's written-answer items and their question, in the instrument's own language."""
     instrument = instrument_for(consultation)
     language = instrument.settings.default_language
-    return {item.name: item.label_for(language, None, language)
-            for item in instrument.items if item.type is ItemType.TEXT}
+    return {
+        item.name: item.label_for(language, None, language) for item in instrument.items if item.type is ItemType.TEXT
+    }
 
 
 def unread(consultation: Consultation, *, page: int = 1) -> tuple[list[WrittenAnswer], int]:
@@ -59,20 +60,30 @@ def unread(consultation: Consultation, *, page: int = 1) -> tuple[list[WrittenAn
     items = _text_items(consultation)
     if not items:
         return [], 0
-    read = dict(db.session.execute(
-        sa.select(WrittenAnswerRead.answer_id, WrittenAnswerRead.value_digest)
-        .where(WrittenAnswerRead.consultation_id == consultation.id)).all())
+    read = dict(
+        db.session.execute(
+            sa.select(WrittenAnswerRead.answer_id, WrittenAnswerRead.value_digest).where(
+                WrittenAnswerRead.consultation_id == consultation.id
+            )
+        ).all()
+    )
     rows = db.session.execute(
         sa.select(Answer.id, Answer.item, Answer.value, Answer.saved_on)
         .join(Participant, Participant.id == Answer.participant_id)
-        .where(Participant.consultation_id == consultation.id, Answer.item.in_(sorted(items)),
-               Answer.value.not_in(sorted(RESERVED_CODES)))
-        .order_by(Answer.saved_on, Answer.item, Answer.id)).all()
-    waiting = [WrittenAnswer(answer_id, items[item], value, saved_on)
-               for answer_id, item, value, saved_on in rows
-               if value.strip() and read.get(answer_id) != _digest(value)]
+        .where(
+            Participant.consultation_id == consultation.id,
+            Answer.item.in_(sorted(items)),
+            Answer.value.not_in(sorted(RESERVED_CODES)),
+        )
+        .order_by(Answer.saved_on, Answer.item, Answer.id)
+    ).all()
+    waiting = [
+        WrittenAnswer(answer_id, items[item], value, saved_on)
+        for answer_id, item, value, saved_on in rows
+        if value.strip() and read.get(answer_id) != _digest(value)
+    ]
     start = (max(page, 1) - 1) * PER_PAGE
-    return waiting[start:start + PER_PAGE], len(waiting)
+    return waiting[start : start + PER_PAGE], len(waiting)
 
 
 def unread_count(consultation: Consultation) -> int:
@@ -89,14 +100,20 @@ def mark_read(consultation_id: int, answer_ids: Iterable[str], actor: User) -> i
         consultation = session.get(Consultation, consultation_id)
         items = _text_items(consultation) if consultation is not None else {}
         rows = session.execute(
-            sa.select(Answer.id, Answer.value).join(Participant, Participant.id == Answer.participant_id)
-            .where(Participant.consultation_id == consultation_id, Answer.id.in_(sorted(wanted)),
-                   Answer.item.in_(sorted(items)))).all()
+            sa.select(Answer.id, Answer.value)
+            .join(Participant, Participant.id == Answer.participant_id)
+            .where(
+                Participant.consultation_id == consultation_id,
+                Answer.id.in_(sorted(wanted)),
+                Answer.item.in_(sorted(items)),
+            )
+        ).all()
         for answer_id, value in rows:
             mark = session.get(WrittenAnswerRead, answer_id)
             if mark is None:
-                session.add(WrittenAnswerRead(answer_id=answer_id, consultation_id=consultation_id,
-                                              value_digest=_digest(value)))
+                session.add(
+                    WrittenAnswerRead(answer_id=answer_id, consultation_id=consultation_id, value_digest=_digest(value))
+                )
             else:
                 mark.value_digest, mark.read_on = _digest(value), dt.date.today()
         if rows:
@@ -113,19 +130,25 @@ def raise_concern(consultation_id: int, answer_id: str, actor: User) -> ConcernF
     """
     with write_transaction() as session:
         found = session.execute(
-            sa.select(Answer, Participant).join(Participant, Participant.id == Answer.participant_id)
-            .where(Answer.id == answer_id, Participant.consultation_id == consultation_id)).first()
+            sa.select(Answer, Participant)
+            .join(Participant, Participant.id == Answer.participant_id)
+            .where(Answer.id == answer_id, Participant.consultation_id == consultation_id)
+        ).first()
         if found is None:
             return None
         answer, participant = found
-        flag = ConcernFlag(consultation_id=consultation_id, item=answer.item, excerpt=answer.value,
-                           concerns=RAISED_BY_READER)
+        flag = ConcernFlag(
+            consultation_id=consultation_id, item=answer.item, excerpt=answer.value, concerns=RAISED_BY_READER
+        )
         concern_context(session, participant, [flag])
         session.add(flag)
         mark = session.get(WrittenAnswerRead, answer_id)
         if mark is None:
-            session.add(WrittenAnswerRead(answer_id=answer_id, consultation_id=consultation_id,
-                                          value_digest=_digest(answer.value)))
+            session.add(
+                WrittenAnswerRead(
+                    answer_id=answer_id, consultation_id=consultation_id, value_digest=_digest(answer.value)
+                )
+            )
         else:
             mark.value_digest = _digest(answer.value)
         session.flush()

@@ -48,7 +48,6 @@ MAX_PAYLOAD_BYTES = 512 * 1024 * 1024
 MAX_HEADER_BYTES = 16 * 1024
 
 
-
 class BundleError(ValueError):
     """A package, bundle or receipt that cannot be trusted or read; the message is for people."""
 
@@ -94,7 +93,7 @@ def fingerprint(public_key: bytes) -> str:
     39
     """
     digest = hashlib.sha256(public_key).hexdigest()[:32]
-    return "-".join(digest[i:i + 4] for i in range(0, 32, 4))
+    return "-".join(digest[i : i + 4] for i in range(0, 32, 4))
 
 
 def device_id(public_key: bytes) -> str:
@@ -137,14 +136,14 @@ def open_document(magic: bytes, data: bytes, public_key: bytes, what: str) -> di
     """The content of a document made by :func:`sign_document`, if ``public_key`` signed it."""
     if not data.startswith(magic):
         raise BundleError(f"This file is not a Sauti {what}.")
-    return _parse(_verify(data[len(magic):], public_key, what), what)
+    return _parse(_verify(data[len(magic) :], public_key, what), what)
 
 
 def unverified_document(magic: bytes, data: bytes, what: str) -> dict:
     """The content of a signed document without checking the signature (to find its signer)."""
     if not data.startswith(magic) or len(data) < len(magic) + 64:
         raise BundleError(f"This file is not a Sauti {what}.")
-    return _parse(data[len(magic) + 64:], what)
+    return _parse(data[len(magic) + 64 :], what)
 
 
 def sign_request(key: nacl.signing.SigningKey, content: dict) -> bytes:
@@ -177,14 +176,14 @@ def _split(message: bytes) -> tuple[dict, bytes]:
     length = int.from_bytes(message[:4], "big")
     if length > MAX_HEADER_BYTES or len(message) < 4 + length:
         raise BundleError("This bundle is incomplete.")
-    return _parse(message[4:4 + length], "bundle"), message[4 + length:]
+    return _parse(message[4 : 4 + length], "bundle"), message[4 + length :]
 
 
 def read_header(data: bytes) -> dict:
     """The bundle's header, not yet checked (to find the device whose key must have signed it)."""
     if not data.startswith(BUNDLE_MAGIC):
         raise BundleError("This file is not a Sauti bundle.")
-    return _split(data[len(BUNDLE_MAGIC) + 64:])[0]
+    return _split(data[len(BUNDLE_MAGIC) + 64 :])[0]
 
 
 def open_bundle(data: bytes, device_public: bytes, central: CentralKeys) -> tuple[dict, dict]:
@@ -194,7 +193,7 @@ def open_bundle(data: bytes, device_public: bytes, central: CentralKeys) -> tupl
     """
     if not data.startswith(BUNDLE_MAGIC):
         raise BundleError("This file is not a Sauti bundle.")
-    header, sealed = _split(_verify(data[len(BUNDLE_MAGIC):], device_public, "bundle"))
+    header, sealed = _split(_verify(data[len(BUNDLE_MAGIC) :], device_public, "bundle"))
     try:
         body = nacl.public.SealedBox(central.box).decrypt(sealed)
     except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, TypeError) as error:

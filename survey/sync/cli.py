@@ -38,17 +38,33 @@ def sync_group() -> None:
 @sync_group.command("package")
 @click.argument("consultation_id", type=int)
 @click.option("--site", required=True, help="The school or centre (a code, never a child's name).")
-@click.option("--cards", default=0, show_default=True, type=click.IntRange(0, 2000),
-              help="New code cards for the site (0: a second laptop for a site that has cards).")
+@click.option(
+    "--cards",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2000),
+    help="New code cards for the site (0: a second laptop for a site that has cards).",
+)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The package file to write.")
 @click.option("--cards-pdf", type=click.Path(dir_okay=False), help="Write the new code cards (PDF) here.")
-@click.option("--start-url", default="http://192.168.1.10:5000",
-              help="The address children's devices open on the laptop (`sauti serve --lan` prints it).")
+@click.option(
+    "--start-url",
+    default="http://192.168.1.10:5000",
+    help="The address children's devices open on the laptop (`sauti serve --lan` prints it).",
+)
 @click.option("--url", "central_url", default="", help="This server's public https:// address.")
 @click.option("--days", default=60, show_default=True, type=click.IntRange(1, 365))
 @with_appcontext
-def package(consultation_id: int, site: str, cards: int, out: str, cards_pdf: str | None, start_url: str,
-            central_url: str, days: int) -> None:
+def package(
+    consultation_id: int,
+    site: str,
+    cards: int,
+    out: str,
+    cards_pdf: str | None,
+    start_url: str,
+    central_url: str,
+    days: int,
+) -> None:
     """Make a signed field package for one laptop at SITE (and print its enrolment code)."""
     from survey.extensions import db
     from survey.models import Consultation
@@ -66,10 +82,16 @@ def package(consultation_id: int, site: str, cards: int, out: str, cards_pdf: st
     _write_private(out, made.data)
     click.echo(f"Wrote the field package to {out}.")
     if made.cards and cards_pdf:
-        _write_private(cards_pdf, code_cards_pdf(made.cards, start_url=start_url.rstrip("/"),
-                                                 withdraw_url=f"{start_url.rstrip('/')}/change",
-                                                 profile=country_profile(consultation.country_profile),
-                                                 title=consultation.title))
+        _write_private(
+            cards_pdf,
+            code_cards_pdf(
+                made.cards,
+                start_url=start_url.rstrip("/"),
+                withdraw_url=f"{start_url.rstrip('/')}/change",
+                profile=country_profile(consultation.country_profile),
+                title=consultation.title,
+            ),
+        )
         click.echo(f"Wrote {len(made.cards)} code cards to {cards_pdf} (the codes are nowhere else).")
     click.echo(f"Enrolment code (give it to the laptop's facilitator, apart from the file): {made.enrol_token}")
     click.echo(f"Central key fingerprint: {made.fingerprint}")
@@ -102,8 +124,10 @@ def devices_command() -> None:
     from survey.services import sync
 
     for device, package_row in sync.devices():
-        click.echo(f"{device.id}\t{package_row.site}\tconsultation {package_row.consultation_id}\t{device.state}\t"
-                   f"bundle {device.last_sequence}")
+        click.echo(
+            f"{device.id}\t{package_row.site}\tconsultation {package_row.consultation_id}\t{device.state}\t"
+            f"bundle {device.last_sequence}"
+        )
 
 
 @sync_group.command("revoke")
@@ -125,14 +149,22 @@ def revoke_command(device_id: str) -> None:
 @click.argument("source", required=False)
 @click.option("--enrol", "enrol_token", default="", help="The package's enrolment code.")
 @click.option("--fingerprint", default="", help="The central server's key fingerprint, to check the package.")
-@click.option("--central", "central_url", default="", help="The central server's https:// address "
-              "(for a package from a file).")
+@click.option(
+    "--central", "central_url", default="", help="The central server's https:// address (for a package from a file)."
+)
 @click.option("--site", default=None, help="Refuse a package meant for another site.")
 @click.option("--facilitator", "facilitators", multiple=True, help="A staff account here to run the sessions.")
 @click.option("--package", "package_id", default=None, help="Which package, when this laptop has several.")
 @with_appcontext
-def pull(source: str | None, enrol_token: str, fingerprint: str, central_url: str, site: str | None,
-         facilitators: tuple[str, ...], package_id: str | None) -> None:
+def pull(
+    source: str | None,
+    enrol_token: str,
+    fingerprint: str,
+    central_url: str,
+    site: str | None,
+    facilitators: tuple[str, ...],
+    package_id: str | None,
+) -> None:
     """Import a field package (SOURCE: its URL, or a file), or, without SOURCE, learn from the
     central server which of the site's cards were used elsewhere or withdrawn."""
     from survey.services import sync
@@ -145,8 +177,14 @@ def pull(source: str | None, enrol_token: str, fingerprint: str, central_url: st
                 central_url = central_url or source.split("/sync/api/")[0]
             else:
                 data = Path(source).read_bytes()
-            package_row = sync.import_package(data, enrol_token=enrol_token, fingerprint=fingerprint,
-                                              central_url=central_url, facilitators=facilitators, site=site)
+            package_row = sync.import_package(
+                data,
+                enrol_token=enrol_token,
+                fingerprint=fingerprint,
+                central_url=central_url,
+                facilitators=facilitators,
+                site=site,
+            )
             click.echo(f"Imported the field package for site {package_row.site}: the consultation is open here.")
         else:
             package_row = sync.package_named(package_id)
@@ -167,8 +205,13 @@ def pull(source: str | None, enrol_token: str, fingerprint: str, central_url: st
 @sync_group.command("push")
 @click.option("--package", "package_id", default=None)
 @click.option("--chunk-size", default=512 * 1024, show_default=True, type=click.IntRange(1024, 4 * 1024 * 1024))
-@click.option("--max-rate", default=0, show_default=True, type=click.IntRange(0),
-              help="Bytes a second at most (0: no limit), to leave a shared link usable.")
+@click.option(
+    "--max-rate",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Bytes a second at most (0: no limit), to leave a shared link usable.",
+)
 @with_appcontext
 def push(package_id: str | None, chunk_size: int, max_rate: int) -> None:
     """Send concern records first, then everything, to the central server (resumes a stopped push)."""
@@ -183,15 +226,21 @@ def push(package_id: str | None, chunk_size: int, max_rate: int) -> None:
         package_row = sync.package_named(package_id)
         if not package_row.central_url:
             raise click.ClickException("No central server address: use `sauti sync export FILE`.")
-        newest = db.session.scalar(sa.select(FieldBundle).where(
-            FieldBundle.package_id == package_row.id, FieldBundle.sequence == package_row.sequence))
+        newest = db.session.scalar(
+            sa.select(FieldBundle).where(
+                FieldBundle.package_id == package_row.id, FieldBundle.sequence == package_row.sequence
+            )
+        )
         pending = []
         kept = sync.outbox_file(package_row, newest.sequence) if newest is not None else None
         if newest is not None and newest.confirmed_on is None and kept.exists():
             pending.append((newest.sequence, kept.read_bytes()))
             click.echo(f"Resuming bundle {newest.sequence}.")
-        elif db.session.scalar(sa.select(sa.func.count()).select_from(ConcernFlag).where(
-                ConcernFlag.consultation_id == package_row.consultation_id)):
+        elif db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ConcernFlag)
+            .where(ConcernFlag.consultation_id == package_row.consultation_id)
+        ):
             made = sync.export_bundle(package_row, concerns_only=True)  # concern records go first
             pending.append((made.sequence, made.data))
         made = sync.export_bundle(sync.package_named(package_row.id))
@@ -222,8 +271,10 @@ def export_command(path: str, package_id: str | None) -> None:
     except sync.SyncRefused as error:
         raise _refused(error) from error
     _write_private(path, made.data)
-    click.echo(f"Wrote bundle {made.sequence} to {path} ({len(made.data):,} bytes, readable only by the "
-               "central server). Bring back the receipt it gives.")
+    click.echo(
+        f"Wrote bundle {made.sequence} to {path} ({len(made.data):,} bytes, readable only by the "
+        "central server). Bring back the receipt it gives."
+    )
 
 
 @sync_group.command("receipt")
@@ -238,5 +289,6 @@ def receipt_command(path: str, package_id: str | None) -> None:
         content = sync.accept_receipt(sync.package_named(package_id), Path(path).read_bytes())
     except sync.SyncRefused as error:
         raise _refused(error) from error
-    click.echo(f"Bundle {content['sequence']} is confirmed; this laptop deletes its copy on the country "
-               "profile's schedule.")
+    click.echo(
+        f"Bundle {content['sequence']} is confirmed; this laptop deletes its copy on the country profile's schedule."
+    )

@@ -44,8 +44,12 @@ def check_url(url: str) -> str:
 
 
 def _request(method: str, url: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(check_url(url), data=body, method=method,  # noqa: S310 - checked above
-                                     headers={"Content-Type": "application/octet-stream", **(headers or {})})
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked by check_url
+        check_url(url),
+        data=body,
+        method=method,
+        headers={"Content-Type": "application/octet-stream", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310 # nosec B310
             return response.status, response.read()
@@ -55,8 +59,9 @@ def _request(method: str, url: str, body: bytes | None = None, headers: dict | N
             answer = json.loads(raw)
         except ValueError:
             answer = {}
-        raise SyncClientError(answer.get("error") or f"The central server answered {error.code}.",
-                              error.code, answer.get("received")) from error
+        raise SyncClientError(
+            answer.get("error") or f"The central server answered {error.code}.", error.code, answer.get("received")
+        ) from error
     except (urllib.error.URLError, OSError) as error:
         raise SyncClientError("The central server cannot be reached just now; try again later.") from error
 
@@ -77,8 +82,15 @@ class Pushed:
     resumed_at: int
 
 
-def push_bundle(central_url: str, data: bytes, start_request: bytes, *, chunk: int = CHUNK_BYTES,
-                max_rate: float = 0.0, progress: Callable[[int, int], None] | None = None) -> Pushed:
+def push_bundle(
+    central_url: str,
+    data: bytes,
+    start_request: bytes,
+    *,
+    chunk: int = CHUNK_BYTES,
+    max_rate: float = 0.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Pushed:
     """Send one bundle in pieces; a push stopped half-way resumes where the server stands.
 
     ``start_request`` is the device-signed ``{"size", "digest"}`` of the bundle: the central
@@ -91,7 +103,7 @@ def push_bundle(central_url: str, data: bytes, start_request: bytes, *, chunk: i
     resumed_at = offset
     began = time.monotonic()
     while offset < len(data):
-        piece = data[offset:offset + chunk]
+        piece = data[offset : offset + chunk]
         try:
             answer = json.loads(_request("PUT", f"{base}/sync/api/uploads/{upload}?offset={offset}", piece)[1])
             offset = int(answer["received"])
@@ -107,8 +119,9 @@ def push_bundle(central_url: str, data: bytes, start_request: bytes, *, chunk: i
             if ahead > 0:
                 time.sleep(ahead)
     answer = json.loads(_request("POST", f"{base}/sync/api/uploads/{upload}/finish", b"")[1])
-    return Pushed(base64.b64decode(answer["receipt"]), answer.get("counts") or {}, bool(answer.get("already")),
-                  resumed_at)
+    return Pushed(
+        base64.b64decode(answer["receipt"]), answer.get("counts") or {}, bool(answer.get("already")), resumed_at
+    )
 
 
 def upload_description(data: bytes) -> dict:

@@ -22,5 +22,19 @@ def blueprints() -> tuple[Blueprint, ...]:
     from survey.views import sync as sync_views
     from survey.views.audio import bp as audio_bp  # read-aloud: the play controls, the audio, the console
 
-    return (participate.bp, auth.bp, staff.bp, facilitate.bp, reports.bp, programme.bp, safeguarding.bp, admin.bp,
-            profiles.bp, tokens.bp, translations.bp, audio_bp, sync_views.bp, sync_views.console)
+    return (
+        participate.bp,
+        auth.bp,
+        staff.bp,
+        facilitate.bp,
+        reports.bp,
+        programme.bp,
+        safeguarding.bp,
+        admin.bp,
+        profiles.bp,
+        tokens.bp,
+        translations.bp,
+        audio_bp,
+        sync_views.bp,
+        sync_views.console,
+    )

@@ -30,8 +30,11 @@ def users():
     if form.validate_on_submit():
         try:
             accounts.create_user(
-                form.username.data, form.password.data, form.roles.data,
-                display_name=form.display_name.data or "", actor=current_user._get_current_object(),
+                form.username.data,
+                form.password.data,
+                form.roles.data,
+                display_name=form.display_name.data or "",
+                actor=current_user._get_current_object(),
             )
         except accounts.AccountError as error:
             form.username.errors.append(str(error))
@@ -53,8 +56,11 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             accounts.update_user(
-                user, roles=form.roles.data, active=form.active.data,
-                password=form.password.data or None, actor=current_user._get_current_object(),
+                user,
+                roles=form.roles.data,
+                active=form.active.data,
+                password=form.password.data or None,
+                actor=current_user._get_current_object(),
             )
         except accounts.AccountError as error:
             form.roles.errors.append(str(error))
@@ -64,8 +70,7 @@ def edit_user(user_id: int):
             return redirect(url_for("admin.users"))
     elif form.is_submitted():
         status = 400
-    return render_template("admin/edit_user.html", form=form, user=user,
-                           waiting=accounts.is_waiting(user)), status
+    return render_template("admin/edit_user.html", form=form, user=user, waiting=accounts.is_waiting(user)), status
 
 
 @bp.route("/users/<int:user_id>/sign-out-everywhere", methods=["POST"])
@@ -93,7 +98,6 @@ class _UserFormData:
         self.password = ""
 
 
-
 @bp.route("/texts")
 @staff("admin")
 def texts():
@@ -119,8 +123,9 @@ def audit_log():
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
     events, more = recent(page=page, per_page=50, action=request.args.get("action", "")[:60])
-    return render_template("admin/audit.html", events=events, page=page, more=more,
-                           action=request.args.get("action", "")[:60])
+    return render_template(
+        "admin/audit.html", events=events, page=page, more=more, action=request.args.get("action", "")[:60]
+    )
 
 
 @bp.route("/instruments", methods=["GET", "POST"])
@@ -141,12 +146,19 @@ def instruments():
             flash(str(refused), "error")
             status = 400
         else:
-            flash(_("Stored %(id)s version %(version)s. Read the report, then approve it.",
-                    id=record.instrument_id, version=record.version), "info")
+            flash(
+                _(
+                    "Stored %(id)s version %(version)s. Read the report, then approve it.",
+                    id=record.instrument_id,
+                    version=record.version,
+                ),
+                "info",
+            )
     elif form.is_submitted():
         status = 400
-    return render_template("admin/instruments.html", form=form, report=report,
-                           records=instrument_store.stored_versions()), status
+    return render_template(
+        "admin/instruments.html", form=form, report=report, records=instrument_store.stored_versions()
+    ), status
 
 
 @bp.route("/instruments/<int:record_id>/approve", methods=["POST"])

@@ -38,16 +38,22 @@ def _plain(text: object) -> str:
     return spoken(str(text or ""))
 
 
-def source_of(text: object, lang: str, *, key: str | None = None, instrument: str | None = None,
-              personal: bool = False) -> tuple[str | None, bool]:
+def source_of(
+    text: object, lang: str, *, key: str | None = None, instrument: str | None = None, personal: bool = False
+) -> tuple[str | None, bool]:
     """The address of the audio for ``text`` in ``lang`` and whether it is a human recording;
     ``(None, False)`` where only the browser's speech synthesis can read it."""
     library = audio.library()
     recorded = library.recording(instrument, lang, key) if not personal else None
     if recorded is not None:
         stat = recorded.stat()
-        return url_for("audio.recorded", instrument_id=instrument, language=lang, file_name=recorded.name,
-                       v=f"{stat.st_size:x}{int(stat.st_mtime):x}"), True
+        return url_for(
+            "audio.recorded",
+            instrument_id=instrument,
+            language=lang,
+            file_name=recorded.name,
+            v=f"{stat.st_size:x}{int(stat.st_mtime):x}",
+        ), True
     if personal:
         return None, False  # the child's own earlier answer: never written to disk
     name = library.url_name(_plain(text), lang)
@@ -62,8 +68,9 @@ def _shows_answers(item: Item) -> bool:
 
 
 @bp.app_template_global()
-def listen(text: object, lang: str | None = None, item: Item | None = None, key: str | None = None,
-           personal: bool = False) -> Markup:
+def listen(
+    text: object, lang: str | None = None, item: Item | None = None, key: str | None = None, personal: bool = False
+) -> Markup:
     """The play control for ``text`` (see the module's notes).
 
     With ``item``, the text is the instrument's (its question, or with ``key`` one of its
@@ -89,7 +96,8 @@ def listen(text: object, lang: str | None = None, item: Item | None = None, key:
     # read-aloud.js puts a "Listen" button (named by aria-label) in place of the native control.
     marks = Markup(" data-recorded") if recorded else Markup("")
     return Markup('<audio class="listen" controls preload="none" src="{}" aria-label="{}"{}></audio>').format(
-        src, name, marks)
+        src, name, marks
+    )
 
 
 @bp.app_template_global("question_text")
@@ -145,8 +153,13 @@ def recorded(instrument_id: str, language: str, file_name: str):
     path = audio.library().recording_file(instrument_id, language, file_name)
     if path is None:
         abort(404)
-    return send_file(path, mimetype=audio.RECORDING_TYPES[path.suffix.lower()], max_age=IMMUTABLE_SECONDS,
-                     conditional=True, etag=True)
+    return send_file(
+        path,
+        mimetype=audio.RECORDING_TYPES[path.suffix.lower()],
+        max_age=IMMUTABLE_SECONDS,
+        conditional=True,
+        etag=True,
+    )
 
 
 @bp.after_app_request
@@ -179,9 +192,15 @@ def console(instrument_id: str):
             return redirect(url_for("audio.console", instrument_id=instrument.id, language=lang), code=303)
         upload = request.files.get("file")
         try:
-            audio.upload_recording(instrument, lang, key, upload.filename if upload else "",
-                                   upload.read(audio.MAX_RECORDING_BYTES + 1) if upload else b"",
-                                   library, actor=actor)
+            audio.upload_recording(
+                instrument,
+                lang,
+                key,
+                upload.filename if upload else "",
+                upload.read(audio.MAX_RECORDING_BYTES + 1) if upload else b"",
+                library,
+                actor=actor,
+            )
         except ValueError as refused:
             flash(str(refused), "error")
             status = 400
@@ -189,5 +208,11 @@ def console(instrument_id: str):
             flash(_("Recording kept: children now hear it instead of the synthetic voice."), "info")
             return redirect(url_for("audio.console", instrument_id=instrument.id, language=lang), code=303)
     rows = audio.audio_rows(instrument, lang, library)
-    return render_template("admin/audio.html", instrument=instrument, language=lang, rows=rows,
-                           problem=audio.synthesizer_problem(), voice=voice_for(lang) is not None), status
+    return render_template(
+        "admin/audio.html",
+        instrument=instrument,
+        language=lang,
+        rows=rows,
+        problem=audio.synthesizer_problem(),
+        voice=voice_for(lang) is not None,
+    ), status

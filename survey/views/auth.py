@@ -38,8 +38,9 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         try:
-            result = accounts.sign_in(form.username.data, form.password.data, _client_key(),
-                                      device=request.cookies.get(_device_cookie_name()))
+            result = accounts.sign_in(
+                form.username.data, form.password.data, _client_key(), device=request.cookies.get(_device_cookie_name())
+            )
         except accounts.SigninThrottled:
             flash(_("Too many failed sign-ins. Wait 15 minutes and try again."), "error")
             status = 429
@@ -51,9 +52,14 @@ def sign_in():
                 # This device is now known to the account: failures from elsewhere never make
                 # it wait (survey/services/accounts.py, "failed sign-ins").
                 response.set_cookie(
-                    _device_cookie_name(), accounts.device_token(result.user.username),
-                    max_age=int(accounts.DEVICE_COOKIE_MAX_AGE.total_seconds()), path="/",
-                    secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True, samesite="Strict")
+                    _device_cookie_name(),
+                    accounts.device_token(result.user.username),
+                    max_age=int(accounts.DEVICE_COOKIE_MAX_AGE.total_seconds()),
+                    path="/",
+                    secure=current_app.config["SESSION_COOKIE_SECURE"],
+                    httponly=True,
+                    samesite="Strict",
+                )
                 return response
             flash(_("That username and password do not match an active account."), "error")
             status = 401

@@ -53,11 +53,13 @@ def _setup_choices(form: ConsultationForm) -> ConsultationForm:
     form.country_profile.choices = [SelectChoice(pid, name) for pid, name in profile_store.choices()]
     form.languages.choices = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
     me = current_user.id
-    form.facilitators.choices = [SelectChoice(str(u.id), _person(u))
-                                 for u in consultations.eligible_staff("facilitator") if u.id != me]
+    form.facilitators.choices = [
+        SelectChoice(str(u.id), _person(u)) for u in consultations.eligible_staff("facilitator") if u.id != me
+    ]
     form.analysts.choices = [SelectChoice(str(u.id), _person(u)) for u in consultations.eligible_staff("analyst")]
     form.safeguarding_lead.choices = [SelectChoice("", _("Me, until I name someone else"))] + [
-        SelectChoice(str(u.id), _person(u)) for u in consultations.eligible_staff("safeguarding")]
+        SelectChoice(str(u.id), _person(u)) for u in consultations.eligible_staff("safeguarding")
+    ]
     return form
 
 
@@ -85,8 +87,10 @@ def new():
             flash(str(error), "error")
             status = 400
         else:
-            flash(_("Draft consultation created. The checklist below says what is still needed before it "
-                    "can open."), "info")
+            flash(
+                _("Draft consultation created. The checklist below says what is still needed before it can open."),
+                "info",
+            )
             return redirect(url_for("facilitate.overview", consultation_id=consultation.id))
     elif form.is_submitted():
         status = 400
@@ -99,16 +103,26 @@ def _settings_data(consultation: Consultation) -> dict:
     key = f"{consultation.instrument_id}@{consultation.instrument_version}"
     offered = dict(instrument_store.offered())
     return {
-        "title": consultation.title, "instrument": key if key in offered else None,
-        "languages": consultation.language_list, "age_bands": consultation.band_list,
-        "country_profile": consultation.country_profile, "consent_mode": consultation.consent_mode,
-        "ethics_reference": consultation.ethics_reference, "setting": consultation.setting,
-        "site_code": consultation.site_code, "facilitated": consultation.facilitated,
-        "shared_device": consultation.shared_device, "organisation": consultation.organisation,
-        "contact": consultation.contact, "independent_contact": consultation.independent_contact,
-        "purpose": consultation.purpose, "audience": consultation.audience,
-        "influence_scope": consultation.influence_scope, "screening_deny_list": consultation.screening_deny_list,
-        "feedback_due": consultation.feedback_due, "analysis_cutoff": consultation.analysis_cutoff,
+        "title": consultation.title,
+        "instrument": key if key in offered else None,
+        "languages": consultation.language_list,
+        "age_bands": consultation.band_list,
+        "country_profile": consultation.country_profile,
+        "consent_mode": consultation.consent_mode,
+        "ethics_reference": consultation.ethics_reference,
+        "setting": consultation.setting,
+        "site_code": consultation.site_code,
+        "facilitated": consultation.facilitated,
+        "shared_device": consultation.shared_device,
+        "organisation": consultation.organisation,
+        "contact": consultation.contact,
+        "independent_contact": consultation.independent_contact,
+        "purpose": consultation.purpose,
+        "audience": consultation.audience,
+        "influence_scope": consultation.influence_scope,
+        "screening_deny_list": consultation.screening_deny_list,
+        "feedback_due": consultation.feedback_due,
+        "analysis_cutoff": consultation.analysis_cutoff,
         "retention_until": consultation.retention_until,
     }
 
@@ -120,13 +134,16 @@ def settings(consultation_id: int):
     from survey.services import consultations
 
     consultation = db.get_or_404(Consultation, consultation_id)
-    form = _setup_choices(ConsultationForm() if request.method == "POST"
-                          else ConsultationForm(data=_settings_data(consultation)))
+    form = _setup_choices(
+        ConsultationForm() if request.method == "POST" else ConsultationForm(data=_settings_data(consultation))
+    )
     form.has_pin = bool(consultation.session_pin_hash)
     status = 200
     if consultation.state != "draft":
-        flash(_("Only a draft consultation's settings can be changed. Make a copy to run it again with "
-                "other settings."), "error")
+        flash(
+            _("Only a draft consultation's settings can be changed. Make a copy to run it again with other settings."),
+            "error",
+        )
         return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
     if form.validate_on_submit():
         try:
@@ -163,8 +180,10 @@ def change_state(consultation_id: int):
             flash(_("The consultation is archived."), "info")
     except consultations.OpeningRefused:
         # The steps themselves are the checklist on the page this redirects to (the same list).
-        flash(_("This consultation cannot open yet. The checklist below says what is missing and where to "
-                "fix it."), "error")
+        flash(
+            _("This consultation cannot open yet. The checklist below says what is missing and where to fix it."),
+            "error",
+        )
     except consultations.ConsultationError as error:
         flash(str(error), "error")
     return redirect(url_for("facilitate.overview", consultation_id=consultation_id), code=303)
@@ -192,8 +211,11 @@ def fix_link(step, consultation: Consultation) -> str | None:  # a setup.Step
         return url_for("translations.index")
     if step.fix == "wording":
         return url_for("translations.wording", consultation_id=consultation.id)
-    return url_for("facilitate.preview", consultation_id=consultation.id) if permits(
-        current_user, consultation.id, SETUP_ROLES, admins=True) else None
+    return (
+        url_for("facilitate.preview", consultation_id=consultation.id)
+        if permits(current_user, consultation.id, SETUP_ROLES, admins=True)
+        else None
+    )
 
 
 def _administrators() -> str:
@@ -202,8 +224,11 @@ def _administrators() -> str:
 
     from survey.models import User
 
-    names = [_person(u) for u in db.session.scalars(sa.select(User).where(User.active.is_(True))
-                                                    .order_by(User.username)) if u.has_role("admin")]
+    names = [
+        _person(u)
+        for u in db.session.scalars(sa.select(User).where(User.active.is_(True)).order_by(User.username))
+        if u.has_role("admin")
+    ]
     return ", ".join(names)
 
 
@@ -216,13 +241,19 @@ def overview(consultation_id: int):
 
     consultation = db.get_or_404(Consultation, consultation_id)
     return render_template(
-        "staff/facilitate.html", consultation=consultation, form=CodeCardsForm(),
-        live=live_counts(consultation_id), decisions=decision_counts(consultation_id),
+        "staff/facilitate.html",
+        consultation=consultation,
+        form=CodeCardsForm(),
+        live=live_counts(consultation_id),
+        decisions=decision_counts(consultation_id),
         safeguarding_lead=permits(current_user, consultation_id, ("safeguarding",)),
         can_facilitate=permits(current_user, consultation_id, ("facilitator",)),
         cards_unreachable=cards_unreachable(),
-        steps=checklist(consultation, today=dt.date.today()), fix_link=fix_link,
-        administrators=_administrators(), language_name=_language_name, band_names=_band_names(),
+        steps=checklist(consultation, today=dt.date.today()),
+        fix_link=fix_link,
+        administrators=_administrators(),
+        language_name=_language_name,
+        band_names=_band_names(),
     )
 
 
@@ -241,15 +272,24 @@ def team(consultation_id: int, form: TeamMemberForm | None = None, status: int =
 
     consultation = db.get_or_404(Consultation, consultation_id)
     form = form or TeamMemberForm()
-    people = {u.id: u for role in ("facilitator", "analyst", "safeguarding")
-              for u in consultations.eligible_staff(role)}
-    form.user.choices = [SelectChoice(str(u.id), f"{_person(u)}: {_account_roles(u)}")
-                         for u in sorted(people.values(), key=lambda u: u.username)]
+    people = {
+        u.id: u for role in ("facilitator", "analyst", "safeguarding") for u in consultations.eligible_staff(role)
+    }
+    form.user.choices = [
+        SelectChoice(str(u.id), f"{_person(u)}: {_account_roles(u)}")
+        for u in sorted(people.values(), key=lambda u: u.username)
+    ]
     return render_template(
-        "staff/team.html", consultation=consultation, form=form, members=consultations.team(consultation_id),
-        manage=may_manage_team(current_user, consultation_id), role_label=consultations.role_label,
-        person=_person, back=url_for("facilitate.overview", consultation_id=consultation_id)
-        if permits(current_user, consultation_id, SETUP_ROLES, admins=True) else url_for("staff.home"),
+        "staff/team.html",
+        consultation=consultation,
+        form=form,
+        members=consultations.team(consultation_id),
+        manage=may_manage_team(current_user, consultation_id),
+        role_label=consultations.role_label,
+        person=_person,
+        back=url_for("facilitate.overview", consultation_id=consultation_id)
+        if permits(current_user, consultation_id, SETUP_ROLES, admins=True)
+        else url_for("staff.home"),
     ), status
 
 
@@ -273,8 +313,11 @@ def add_to_team(consultation_id: int):
     except consultations.ConsultationError as error:
         flash(str(error), "error")
         return team(consultation_id, form=form, status=400)
-    message = (_("%(name)s is now the %(role)s of this consultation.") if added
-               else _("%(name)s was already the %(role)s of this consultation."))
+    message = (
+        _("%(name)s is now the %(role)s of this consultation.")
+        if added
+        else _("%(name)s was already the %(role)s of this consultation.")
+    )
     flash(message % {"name": _person(user), "role": consultations.role_label(form.role.data)}, "info")
     return redirect(url_for("facilitate.team", consultation_id=consultation_id), code=303)
 
@@ -290,8 +333,14 @@ def remove_from_team(consultation_id: int, membership_id: int):
     except consultations.ConsultationError as error:
         flash(str(error), "error")
     else:
-        flash(_("%(name)s is no longer the %(role)s of this consultation.", name=_person(removed.user),
-                role=consultations.role_label(removed.role)), "info")
+        flash(
+            _(
+                "%(name)s is no longer the %(role)s of this consultation.",
+                name=_person(removed.user),
+                role=consultations.role_label(removed.role),
+            ),
+            "info",
+        )
     return redirect(url_for("facilitate.team", consultation_id=consultation_id), code=303)
 
 
@@ -303,8 +352,14 @@ def clone(consultation_id: int):
 
     consultation = db.get_or_404(Consultation, consultation_id)
     copy = consultations.clone(consultation, actor=current_user._get_current_object())
-    flash(_("This is a copy of “%(title)s”, with the same settings and team and no children's answers. "
-            "Change its title and dates in the settings.", title=consultation.title), "info")
+    flash(
+        _(
+            "This is a copy of “%(title)s”, with the same settings and team and no children's answers. "
+            "Change its title and dates in the settings.",
+            title=consultation.title,
+        ),
+        "info",
+    )
     return redirect(url_for("facilitate.overview", consultation_id=copy.id), code=303)
 
 
@@ -324,9 +379,17 @@ def preview(consultation_id: int):
     pages = preview_pages(consultation, band, language)
     with force_locale(language):
         body = Markup(render_template("staff/_preview_pages.html", pages=pages, lang=language))  # noqa: S704 # nosec B704 - our template
-    return render_template("staff/preview.html", consultation=consultation, band=band, language=language,
-                           body=body, page_count=len(pages), language_name=_language_name,
-                           direction=text_direction(language), band_names=_band_names())
+    return render_template(
+        "staff/preview.html",
+        consultation=consultation,
+        band=band,
+        language=language,
+        body=body,
+        page_count=len(pages),
+        language_name=_language_name,
+        direction=text_direction(language),
+        band_names=_band_names(),
+    )
 
 
 def _band_names() -> dict[str, str]:
@@ -348,14 +411,25 @@ def session_mode(consultation_id: int):
     actor = current_user._get_current_object()
     try:
         if running is None and start_form.validate_on_submit():
-            sessions.start(consultation, pin=start_form.pin.data, checklist=start_form.checklist.data or [],
-                           trained_on=start_form.trained_on.data, today=dt.date.today(), actor=actor)
+            sessions.start(
+                consultation,
+                pin=start_form.pin.data,
+                checklist=start_form.checklist.data or [],
+                trained_on=start_form.trained_on.data,
+                today=dt.date.today(),
+                actor=actor,
+            )
             flash(_("The session has started: children can now use their codes."), "info")
             return redirect(url_for("facilitate.session_mode", consultation_id=consultation_id), code=303)
         if running is not None and close_form.validate_on_submit():
-            sessions.close(consultation, number_present=close_form.number_present.data,
-                           incident=close_form.incident.data, referral_category=close_form.referral_category.data,
-                           today=dt.date.today(), actor=actor)
+            sessions.close(
+                consultation,
+                number_present=close_form.number_present.data,
+                incident=close_form.incident.data,
+                referral_category=close_form.referral_category.data,
+                today=dt.date.today(),
+                actor=actor,
+            )
             flash(_("The session is closed and its log is kept."), "info")
             return redirect(url_for("facilitate.session_mode", consultation_id=consultation_id), code=303)
         if request.method == "POST":
@@ -365,10 +439,17 @@ def session_mode(consultation_id: int):
         status = 400
     language = request.args.get("language", consultation.language_list[0])
     return render_template(
-        "staff/session.html", consultation=consultation, running=running, start_form=start_form,
-        close_form=close_form, scripts=_scripts(consultation, language), language=language,
-        profile=country_profile(consultation.country_profile), history=sessions.sessions(consultation_id),
-        session_summary=session_summary, language_name=_language_name,
+        "staff/session.html",
+        consultation=consultation,
+        running=running,
+        start_form=start_form,
+        close_form=close_form,
+        scripts=_scripts(consultation, language),
+        language=language,
+        profile=country_profile(consultation.country_profile),
+        history=sessions.sessions(consultation_id),
+        session_summary=session_summary,
+        language_name=_language_name,
     ), status
 
 
@@ -387,8 +468,14 @@ def _scripts(consultation: Consultation, language: str) -> list:
             text = bound_text(consultation, TextKind.ASSENT_SCRIPT, language, band)
         except LookupError:
             continue
-        scripts.append(render_text(text, text_values(consultation, instrument, band, text.language),
-                                   mode=confidentiality_mode(consultation), locale=language))
+        scripts.append(
+            render_text(
+                text,
+                text_values(consultation, instrument, band, text.language),
+                mode=confidentiality_mode(consultation),
+                locale=language,
+            )
+        )
     return scripts
 
 
@@ -399,8 +486,11 @@ def live(consultation_id: int):
     the facilitator reloads it with its "Refresh now" link)."""
     consultation = db.get_or_404(Consultation, consultation_id)
     return render_template(
-        "staff/live.html", consultation=consultation, live=live_counts(consultation_id),
-        signals=facilitation.signals(consultation_id), now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "staff/live.html",
+        consultation=consultation,
+        live=live_counts(consultation_id),
+        signals=facilitation.signals(consultation_id),
+        now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
     )
 
 
@@ -408,8 +498,9 @@ def live(consultation_id: int):
 @member("facilitator")
 def signal(consultation_id: int, signal_id: int):
     try:
-        facilitation.update_signal(consultation_id, signal_id, request.form.get("status", ""),
-                                   current_user._get_current_object())
+        facilitation.update_signal(
+            consultation_id, signal_id, request.form.get("status", ""), current_user._get_current_object()
+        )
     except facilitation.SignalError as error:
         flash(str(error), "error")
         return redirect(url_for("facilitate.live", consultation_id=consultation_id)), 303
@@ -428,8 +519,9 @@ def cards(consultation_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            facilitation.apply_card(consultation_id, form.card.data, request.form.get("action", ""),
-                                    current_user._get_current_object())
+            facilitation.apply_card(
+                consultation_id, form.card.data, request.form.get("action", ""), current_user._get_current_object()
+            )
         except facilitation.CardError as error:
             form.card.errors.append(str(error))
             status = 400
@@ -440,7 +532,10 @@ def cards(consultation_id: int):
         status = 400
     states = facilitation.card_states(consultation_id)
     return render_template(
-        "staff/cards.html", consultation=consultation, form=form, cards=states,
+        "staff/cards.html",
+        consultation=consultation,
+        form=form,
+        cards=states,
         counts=permission_counts(permission for _number, permission in states),
         mode=permission_rule(consultation).mode.value,
     ), status
@@ -460,19 +555,27 @@ def letter(consultation_id: int):
         language = consultation.language_list[0]
     session_date = _date_arg("session_date", dt.date.today() + dt.timedelta(days=7))
     return_by = _date_arg("return_by", dt.date.today() + dt.timedelta(days=5))
-    values = {**text_values(consultation, instrument_for(consultation), language=language),
-              "session_date": session_date, "return_by_date": return_by}
+    values = {
+        **text_values(consultation, instrument_for(consultation), language=language),
+        "session_date": session_date,
+        "return_by_date": return_by,
+    }
     documents = []
     for kind in (TextKind.GUARDIAN_INFORMATION, TextKind.GUARDIAN_CONSENT_FORM):
         try:
             text = bound_text(consultation, kind, language, None)
         except LookupError:
             continue
-        documents.append(render_text(text, values, permission_mode=permission_rule(consultation).mode,
-                                     locale=language))
-    return render_template("staff/letter.html", consultation=consultation, documents=documents,
-                           language=language, session_date=session_date, return_by=return_by,
-                           language_name=_language_name)
+        documents.append(render_text(text, values, permission_mode=permission_rule(consultation).mode, locale=language))
+    return render_template(
+        "staff/letter.html",
+        consultation=consultation,
+        documents=documents,
+        language=language,
+        session_date=session_date,
+        return_by=return_by,
+        language_name=_language_name,
+    )
 
 
 def _date_arg(name: str, default: dt.date) -> dt.date:
@@ -494,12 +597,20 @@ def codes(consultation_id: int):
     cards = participants.issue_codes(consultation, form.count.data, actor=current_user._get_current_object())
     start_url, withdraw_url = _card_addresses()
     pdf = code_cards_pdf(
-        cards, start_url=start_url, withdraw_url=withdraw_url,
-        profile=country_profile(consultation.country_profile), title=consultation.title,
+        cards,
+        start_url=start_url,
+        withdraw_url=withdraw_url,
+        profile=country_profile(consultation.country_profile),
+        title=consultation.title,
     )
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="code-cards-{consultation_id}.pdf"',
-        "Cache-Control": "no-store"})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="code-cards-{consultation_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _card_addresses() -> tuple[str, str]:
@@ -511,8 +622,7 @@ def _card_addresses() -> tuple[str, str]:
     start, withdraw = url_for("participate.start"), url_for("participate.withdraw")
     if public:
         return (public + start).rstrip("/"), public + withdraw
-    return (url_for("participate.start", _external=True).rstrip("/"),
-            url_for("participate.withdraw", _external=True))
+    return (url_for("participate.start", _external=True).rstrip("/"), url_for("participate.withdraw", _external=True))
 
 
 def cards_unreachable() -> bool:
@@ -520,4 +630,7 @@ def cards_unreachable() -> bool:
     from flask import current_app
 
     return not current_app.config.get("PUBLIC_URL") and request.host.split(":")[0] in (
-        "127.0.0.1", "localhost", "[::1]")
+        "127.0.0.1",
+        "localhost",
+        "[::1]",
+    )

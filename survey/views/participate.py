@@ -76,9 +76,7 @@ def start():
             form.code.errors.append(_("The session has not started yet. Please wait for the adult running it."))
             status = 409
         except participants.CodeRefused:
-            form.code.errors.append(
-                _("We could not find that code. Check the letters on your card and try again.")
-            )
+            form.code.errors.append(_("We could not find that code. Check the letters on your card and try again."))
             status = 400
         else:
             return redirect(url_for("participate.welcome"))
@@ -136,8 +134,7 @@ def about():
         shown = journey.information_text(participant, _locale())
     except (TextVersionMismatch, LookupError):
         # The text the consultation was opened with has changed or gone (C-06): enrol nobody.
-        current_app.logger.error("bound consent text unavailable",
-                                 extra={"consultation": participant.consultation_id})
+        current_app.logger.error("bound consent text unavailable", extra={"consultation": participant.consultation_id})
         return render_template("participate/wait.html"), 409
     questions = shown.comprehension_items
     chosen: dict[int, int] = {}
@@ -159,8 +156,9 @@ def about():
                 return redirect(url_for("participate.welcome"))
             participants.leave()
             return redirect(url_for("participate.declined"))
-    return render_template("participate/about.html", shown=shown, questions=questions,
-                           chosen=chosen, explanations=explanations)
+    return render_template(
+        "participate/about.html", shown=shown, questions=questions, chosen=chosen, explanations=explanations
+    )
 
 
 @bp.route("/p/declined")
@@ -243,26 +241,34 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
     section = plan.section_of(index)
     first_of_section = plan.first_shown_of_section(index) and not path
     layout = {
-        "index": index, "page": page, "position": plan.step_position(step), "total": len(plan.steps), "lang": lang,
-        "section_notice": (section.notice.get_for(lang, (instrument.settings.default_language,))
-                           if first_of_section and section.notice else None),
+        "index": index,
+        "page": page,
+        "position": plan.step_position(step),
+        "total": len(plan.steps),
+        "lang": lang,
+        "section_notice": (
+            section.notice.get_for(lang, (instrument.settings.default_language,))
+            if first_of_section and section.notice
+            else None
+        ),
         "skippable": bool(first_of_section and section.skippable),
         "has_previous": plan.step_before(step) is not None,
-        "repeat_heading": _repeat_heading(instrument, page, path, lang), "path": path,
+        "repeat_heading": _repeat_heading(instrument, page, path, lang),
+        "path": path,
     }
     kept = None
     if request.method == "GET" and untouched(items, stored) and "_flashes" not in session:
         # A page nobody has answered yet looks the same for every child at this point.
         kept = _kept_page(participant, plan, items, layout)
-        html = rendered_pages.get(kept[0], sources=kept[1], csrf=generate_csrf(),
-                                  page_token=secrets.token_hex(16))
+        html = rendered_pages.get(kept[0], sources=kept[1], csrf=generate_csrf(), page_token=secrets.token_hex(16))
         if html is not None:
             return html
     if fixed_choices(items):
         form_class, specs = built_forms.get_or_build(
             (id(plan.view), index, lang, request.script_root, tuple(item.name for item in items)),
             sources=(plan.view,),
-            build=lambda: build_page_form(items, instrument, lang, participant.band, values_so_far))
+            build=lambda: build_page_form(items, instrument, lang, participant.band, values_so_far),
+        )
     else:
         form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
     status = 200
@@ -290,8 +296,18 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
             going_back = request.form.get("nav") == "back"
             token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
             try:
-                submitted = journey.submit_page(participant, instrument, index, items, all_stored, values,
-                                                token=token, going_back=going_back, lang=lang, path=path)
+                submitted = journey.submit_page(
+                    participant,
+                    instrument,
+                    index,
+                    items,
+                    all_stored,
+                    values,
+                    token=token,
+                    going_back=going_back,
+                    lang=lang,
+                    path=path,
+                )
             except journey.PageConflict:
                 abort(409)
             except sa.exc.DBAPIError as error:
@@ -300,8 +316,9 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
                 # Nothing of this page was stored (full disk): the page comes back with the
                 # child's answers in place, to send again in a moment.
                 current_app.logger.error("storage full: a page could not be saved")
-                note = _("Sorry, your answers could not be saved just now. Please wait a moment "
-                         "and press the button again.")
+                note = _(
+                    "Sorry, your answers could not be saved just now. Please wait a moment and press the button again."
+                )
                 status = 503
             except journey.NotAllowed:
                 # Stopped or finished in another tab meanwhile: nothing of this page was kept;
@@ -323,12 +340,14 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
             data.update(form_data_for(spec, stored.get(spec.item.name)))
         form = form_class(formdata=None, data=data)
     if kept is not None:
-        html = render_template("participate/page.html", form=form, specs=specs, note=None,
-                               page_token=PAGE_TOKEN_SLOT, **layout)
+        html = render_template(
+            "participate/page.html", form=form, specs=specs, note=None, page_token=PAGE_TOKEN_SLOT, **layout
+        )
         rendered_pages.keep(kept[0], html, sources=kept[1], csrf=generate_csrf())
         return html.replace(PAGE_TOKEN_SLOT, secrets.token_hex(16)), status
-    return render_template("participate/page.html", form=form, specs=specs, note=note,
-                           page_token=secrets.token_hex(16), **layout), status
+    return render_template(
+        "participate/page.html", form=form, specs=specs, note=note, page_token=secrets.token_hex(16), **layout
+    ), status
 
 
 def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
@@ -339,10 +358,17 @@ def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) 
     the child-facing frame shows (help panel, quick exit, "talk to someone", languages).
     """
     config = current_app.config
-    key = (id(plan.view), _locale(), participant.consultation.facilitated, request.script_root,
-           audio.library().generation(participant.consultation.instrument_id, layout["lang"]),
-           config.get("QUICK_EXIT_URL"), tuple(offered_locales()),
-           tuple(item.name for item in items), *(value for name, value in layout.items() if name != "page"))
+    key = (
+        id(plan.view),
+        _locale(),
+        participant.consultation.facilitated,
+        request.script_root,
+        audio.library().generation(participant.consultation.instrument_id, layout["lang"]),
+        config.get("QUICK_EXIT_URL"),
+        tuple(offered_locales()),
+        tuple(item.name for item in items),
+        *(value for name, value in layout.items() if name != "page"),
+    )
     return key, (plan.view, help_context_source(participant.consultation))
 
 
@@ -365,15 +391,14 @@ def page_in_repeat(index: int, path: str):
 
 
 def _repeat_heading(instrument, page, path: tuple[int, ...], lang: str) -> str | None:
-    """"A friend (2)": which instance of which repeat the child is answering about."""
+    """ "A friend (2)": which instance of which repeat the child is answering about."""
     if not path or page.repeat is None:
         return None
     chain = instrument.repeat_chain(page.repeat)
     parts = []
     for repeat, number in zip(chain, path, strict=False):
         title = repeat.title.get_for(lang, (instrument.settings.default_language, *sorted(repeat.title)))
-        parts.append(_("%(title)s (%(number)s)", title=title, number=number) if title
-                     else _("Number %(n)s", n=number))
+        parts.append(_("%(title)s (%(number)s)", title=title, number=number) if title else _("Number %(n)s", n=number))
     return " · ".join(parts)
 
 
@@ -427,10 +452,17 @@ def more(index: int, path: str):
             return redirect(_step_url(target) if target is not None else url_for("participate.end"))
         else:
             status = 400
-    return render_template("participate/more.html", title=title, count=parsed[-1], maximum=repeat.maximum,
-                           position=plan.step_position(step), total=len(plan.steps),
-                           has_previous=plan.step_before(step) is not None, note=note,
-                           page_token=secrets.token_hex(16)), status
+    return render_template(
+        "participate/more.html",
+        title=title,
+        count=parsed[-1],
+        maximum=repeat.maximum,
+        position=plan.step_position(step),
+        total=len(plan.steps),
+        has_previous=plan.step_before(step) is not None,
+        note=note,
+        page_token=secrets.token_hex(16),
+    ), status
 
 
 @bp.route("/p/noted")
@@ -440,12 +472,22 @@ def concern_noted():
     participant = participants.current_participant()
     then = request.args.get("then", "")
     step = _step_from_text(then)
-    onward = (url_for("participate.end") if then == "end" else _step_url(step) if step is not None
-              else url_for("participate.welcome"))
+    onward = (
+        url_for("participate.end")
+        if then == "end"
+        else _step_url(step)
+        if step is not None
+        else url_for("participate.welcome")
+    )
     shown = journey.information_text(participant, _locale())
-    return render_template("participate/noted.html", onward=onward, privacy=shown.section("privacy"),
-                           privacy_lang=shown.language, privacy_dir=text_direction(shown.language),
-                           facilitated=participant.consultation.facilitated)
+    return render_template(
+        "participate/noted.html",
+        onward=onward,
+        privacy=shown.section("privacy"),
+        privacy_lang=shown.language,
+        privacy_dir=text_direction(shown.language),
+        facilitated=participant.consultation.facilitated,
+    )
 
 
 @bp.route("/p/end", methods=["GET", "POST"])
@@ -465,8 +507,9 @@ def end():
 @bp.route("/p/done")
 @public_child_facing
 def done():
-    return render_template("participate/done.html", kept=request.args.get("kept") == "1",
-                           shared=request.args.get("shared") == "1")
+    return render_template(
+        "participate/done.html", kept=request.args.get("kept") == "1", shared=request.args.get("shared") == "1"
+    )
 
 
 @bp.route("/p/stop", methods=["GET", "POST"])
@@ -499,7 +542,7 @@ def stopped():
 @bp.route("/p/talk", methods=["POST"])
 @child
 def talk():
-    """"I'd like to talk to someone": the facilitator sees this child's seat label, nothing else."""
+    """ "I'd like to talk to someone": the facilitator sees this child's seat label, nothing else."""
     participant = participants.current_participant()
     if not participant.consultation.facilitated:
         return redirect(url_for("participate.help_page"))

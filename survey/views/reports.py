@@ -27,6 +27,7 @@ def index():
     """The consultations this person analyses are listed on the staff home page."""
     return redirect(url_for("staff.home"))
 
+
 FUNNEL_LABELS = {
     "issued": _l("Cards issued"),
     "assented": _l("Said yes (assented)"),
@@ -49,8 +50,11 @@ def overview(consultation_id: int):
     part = (request.args.get("part") or "summary")[:40]
     view = reporting.results_overview(consultation_id, part, language=str(get_locale() or "en"))
     return render_template(
-        "staff/reports.html", consultation=consultation, view=view,
-        funnel_rows=_funnel_rows(view.funnel), k=view.k,
+        "staff/reports.html",
+        consultation=consultation,
+        view=view,
+        funnel_rows=_funnel_rows(view.funnel),
+        k=view.k,
         suppressed=bool(view.funnel.n_primary),
         feedback_overdue=bool(consultation.feedback_due and consultation.feedback_due < dt.date.today()),
     )
@@ -69,8 +73,13 @@ def make_release(consultation_id: int):
         flash(_l("No new release was made: %(reason)s", reason=_refusal(refused)), "error")
         return redirect(url_for("reports.overview", consultation_id=consultation_id), code=303)
     except releases.ReleaseFailed:
-        flash(_l("The results could not be prepared this time, so nothing was released. The participation "
-                 "numbers are still correct. Please tell your Sauti administrator."), "error")
+        flash(
+            _l(
+                "The results could not be prepared this time, so nothing was released. The participation "
+                "numbers are still correct. Please tell your Sauti administrator."
+            ),
+            "error",
+        )
         return redirect(url_for("reports.overview", consultation_id=consultation_id), code=303)
     flash(_l("Release %(number)s is ready. Everyone on the team now sees these results.", number=number), "success")
     return redirect(url_for("reports.overview", consultation_id=consultation_id), code=303)
@@ -82,8 +91,13 @@ def _refusal(refused: Exception) -> str:
     k = releases.rules().k
     text = str(refused)
     if "new children" in text:
-        return str(_l("at least %(k)s more children must finish after the last release, so that nobody's "
-                      "answers can be worked out by comparing the two.", k=k))
+        return str(
+            _l(
+                "at least %(k)s more children must finish after the last release, so that nobody's "
+                "answers can be worked out by comparing the two.",
+                k=k,
+            )
+        )
     return str(_l("at least %(k)s children must finish first.", k=k))
 
 
@@ -104,28 +118,44 @@ def _download(consultation_id: int, kind: str, fmt: str) -> Response:
     try:
         body = offload.run(reporting.download, consultation_id, kind, fmt)
     except reporting.NotEnoughResponses:
-        message = _l("There is no release of these results yet (or fewer than %(k)s children have "
-                     "completed this consultation), so there is nothing that can be downloaded without "
-                     "risking that someone is recognised.", k=reporting.policy().k)
-        return Response(render_template("staff/report_unavailable.html", consultation=consultation,
-                                        message=message), status=409)
+        message = _l(
+            "There is no release of these results yet (or fewer than %(k)s children have "
+            "completed this consultation), so there is nothing that can be downloaded without "
+            "risking that someone is recognised.",
+            k=reporting.policy().k,
+        )
+        return Response(
+            render_template("staff/report_unavailable.html", consultation=consultation, message=message), status=409
+        )
     except reporting.ReportFailed:
-        message = _l("The results could not be prepared this time, so nothing was released. The participation "
-                     "numbers are still correct. Please tell your Sauti administrator.")
-        return Response(render_template("staff/report_unavailable.html", consultation=consultation,
-                                        message=message), status=503)
+        message = _l(
+            "The results could not be prepared this time, so nothing was released. The participation "
+            "numbers are still correct. Please tell your Sauti administrator."
+        )
+        return Response(
+            render_template("staff/report_unavailable.html", consultation=consultation, message=message), status=503
+        )
     except export_approvals.ApprovalRequired:
-        message = _l("This export holds children's answers to sensitive questions, so an administrator "
-                     "must first record who approves it and why. The report, its tables and the codebook "
-                     "are available without approval.")
-        return Response(render_template("staff/report_unavailable.html", consultation=consultation,
-                                        message=message, approval_link=True), status=403)
+        message = _l(
+            "This export holds children's answers to sensitive questions, so an administrator "
+            "must first record who approves it and why. The report, its tables and the codebook "
+            "are available without approval."
+        )
+        return Response(
+            render_template(
+                "staff/report_unavailable.html", consultation=consultation, message=message, approval_link=True
+            ),
+            status=403,
+        )
     except reporting.DisclosureError:
-        message = _l("The de-identified export was refused: some children would still be too easy to "
-                     "recognise from their age band and other details. The report and its tables are "
-                     "still available.")
-        return Response(render_template("staff/report_unavailable.html", consultation=consultation,
-                                        message=message), status=409)
+        message = _l(
+            "The de-identified export was refused: some children would still be too easy to "
+            "recognise from their age band and other details. The report and its tables are "
+            "still available."
+        )
+        return Response(
+            render_template("staff/report_unavailable.html", consultation=consultation, message=message), status=409
+        )
     target = f"consultation:{consultation_id} {kind}.{fmt}"
     if kind == "export":
         approval = export_approvals.current(consultation_id)
@@ -136,7 +166,8 @@ def _download(consultation_id: int, kind: str, fmt: str) -> Response:
     response = Response(body, mimetype=reporting.FORMATS[kind][fmt].split(";")[0])
     response.headers["Content-Type"] = reporting.FORMATS[kind][fmt]
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="sauti-consultation-{consultation_id}-{kind}.{fmt}"')
+        f'attachment; filename="sauti-consultation-{consultation_id}-{kind}.{fmt}"'
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -160,15 +191,21 @@ def codebook(consultation_id: int, fmt: str):
 
 
 class ApprovalForm(FlaskForm):
-    reason = TextAreaField(_l("Why the export is needed, who will use it and how it will be kept safe"),
-                           validators=[DataRequired(), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Why the export is needed, who will use it and how it will be kept safe"),
+        validators=[DataRequired(), Length(max=2000)],
+    )
 
 
 def _approval_page(consultation: Consultation, form: ApprovalForm, status: int = 200, problem: str = ""):
     return render_template(
-        "staff/export_approval.html", consultation=consultation, form=form, problem=problem,
+        "staff/export_approval.html",
+        consultation=consultation,
+        form=form,
+        problem=problem,
         approvals=export_approvals.approvals(consultation.id),
-        current=export_approvals.current(consultation.id), days=export_approvals.APPROVAL_DAYS,
+        current=export_approvals.current(consultation.id),
+        days=export_approvals.APPROVAL_DAYS,
     ), status
 
 
@@ -180,8 +217,7 @@ def export_approval(consultation_id: int):
     form = ApprovalForm()
     if form.validate_on_submit():
         try:
-            export_approvals.approve(consultation, reason=form.reason.data,
-                                     actor=current_user._get_current_object())
+            export_approvals.approve(consultation, reason=form.reason.data, actor=current_user._get_current_object())
         except export_approvals.ApprovalError as error:
             return _approval_page(consultation, form, 400, str(error))
         flash(_l("Approval recorded."), "info")

@@ -22,17 +22,23 @@ def index():
     from survey.services.consultations import consultations_for
 
     leading = consultations_for(current_user, "safeguarding")
-    return render_template("staff/safeguarding_index.html", consultations=leading,
-                           waiting=facilitation.open_concern_counts([c.id for c in leading]))
+    return render_template(
+        "staff/safeguarding_index.html",
+        consultations=leading,
+        waiting=facilitation.open_concern_counts([c.id for c in leading]),
+    )
 
 
 @bp.route("/<int:consultation_id>/")
 @member("safeguarding")
 def queue(consultation_id: int):
     consultation = db.get_or_404(Consultation, consultation_id)
-    return render_template("staff/concerns.html", consultation=consultation,
-                           flags=facilitation.concern_flags(consultation_id),
-                           unread=written_answers.unread_count(consultation))
+    return render_template(
+        "staff/concerns.html",
+        consultation=consultation,
+        flags=facilitation.concern_flags(consultation_id),
+        unread=written_answers.unread_count(consultation),
+    )
 
 
 @bp.route("/<int:consultation_id>/<int:flag_id>", methods=["POST"])
@@ -40,7 +46,6 @@ def queue(consultation_id: int):
 def review(consultation_id: int, flag_id: int):
     facilitation.review_concern(consultation_id, flag_id, current_user._get_current_object())
     return redirect(url_for("safeguarding.queue", consultation_id=consultation_id), code=303)
-
 
 
 @bp.route("/<int:consultation_id>/written")
@@ -52,16 +57,23 @@ def written(consultation_id: int):
     if page < 1:
         abort(404)
     answers, total = written_answers.unread(consultation, page=page)
-    return render_template("staff/written_answers.html", consultation=consultation, answers=answers,
-                           total=total, page=page, per_page=written_answers.PER_PAGE)
+    return render_template(
+        "staff/written_answers.html",
+        consultation=consultation,
+        answers=answers,
+        total=total,
+        page=page,
+        per_page=written_answers.PER_PAGE,
+    )
 
 
 @bp.route("/<int:consultation_id>/written/read", methods=["POST"])
 @member("safeguarding")
 def written_read(consultation_id: int):
     db.get_or_404(Consultation, consultation_id)
-    marked = written_answers.mark_read(consultation_id, request.form.getlist("answer"),
-                                       current_user._get_current_object())
+    marked = written_answers.mark_read(
+        consultation_id, request.form.getlist("answer"), current_user._get_current_object()
+    )
     flash(ngettext("%(num)d answer marked as read.", "%(num)d answers marked as read.", marked), "info")
     return redirect(url_for("safeguarding.written", consultation_id=consultation_id), code=303)
 

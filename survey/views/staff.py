@@ -20,8 +20,11 @@ def home():
     from survey.models import Consultation
 
     running = {c.id: c for role in ("owner", "facilitator") for c in consultations_for(current_user, role)}
-    everything = (list(db.session.scalars(sa.select(Consultation).order_by(Consultation.id.desc())))
-                  if current_user.has_role("admin") else [])
+    everything = (
+        list(db.session.scalars(sa.select(Consultation).order_by(Consultation.id.desc())))
+        if current_user.has_role("admin")
+        else []
+    )
     return render_template(
         "staff/home.html",
         facilitating=sorted(running.values(), key=lambda c: -c.id),

@@ -44,8 +44,7 @@ def _central_url() -> str:
 @public
 def package(package_id: str) -> ResponseReturnValue:
     try:
-        return _signed(sync.package_document(package_id[:36], request.headers.get("X-Sauti-Enrol", ""),
-                                             _central_url()))
+        return _signed(sync.package_document(package_id[:36], request.headers.get("X-Sauti-Enrol", ""), _central_url()))
     except sync.SyncRefused as error:
         return _refused(error, 404)
 
@@ -104,8 +103,9 @@ def finish_upload(upload_id: str) -> ResponseReturnValue:
         return jsonify(error=str(error), received=error.received), 409
     except sync.SyncRefused as error:
         return _refused(error, 422)
-    return jsonify(receipt=base64.b64encode(imported.receipt).decode(), counts=imported.counts,
-                   already=imported.already)
+    return jsonify(
+        receipt=base64.b64encode(imported.receipt).decode(), counts=imported.counts, already=imported.already
+    )
 
 
 # ----------------------------------------------------------------------------- the console
@@ -125,14 +125,22 @@ def laptops() -> ResponseReturnValue:
             status = 400
         else:
             counts = ", ".join(f"{k} {v}" for k, v in imported.counts.items()) or _("nothing new")
-            flash((_("Already imported: %(counts)s.", counts=counts) if imported.already
-                   else _("Imported: %(counts)s.", counts=counts))
-                  + " " + _("Download the receipt below and take it back to the laptop."), "info")
+            flash(
+                (
+                    _("Already imported: %(counts)s.", counts=counts)
+                    if imported.already
+                    else _("Imported: %(counts)s.", counts=counts)
+                )
+                + " "
+                + _("Download the receipt below and take it back to the laptop."),
+                "info",
+            )
             return redirect(url_for("sync_console.laptops"), code=303)
     elif form.is_submitted():
         status = 400
-    return render_template("admin/field_laptops.html", form=form, laptops=sync.devices(),
-                           imports=sync.recent_imports()), status
+    return render_template(
+        "admin/field_laptops.html", form=form, laptops=sync.devices(), imports=sync.recent_imports()
+    ), status
 
 
 @console.route("/imports/<int:import_id>/receipt")
@@ -142,8 +150,14 @@ def receipt(import_id: int) -> ResponseReturnValue:
         data, sequence = sync.receipt_for_import(import_id)
     except sync.SyncRefused:
         return jsonify(error=_("No such import.")), 404
-    return Response(data, mimetype="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="bundle-{sequence}.receipt"', "Cache-Control": "no-store"})
+    return Response(
+        data,
+        mimetype="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="bundle-{sequence}.receipt"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @console.route("/<device_id>/revoke", methods=["POST"])

@@ -17,15 +17,22 @@ bp = Blueprint("tokens", __name__, url_prefix="/staff/api-tokens")
 
 def _form() -> ApiTokenForm:
     form = ApiTokenForm()
-    form.scopes.choices = [SelectChoice(scope, api_tokens.SCOPES[scope])
-                           for scope in api_tokens.allowed_scopes(current_user)]
+    form.scopes.choices = [
+        SelectChoice(scope, api_tokens.SCOPES[scope]) for scope in api_tokens.allowed_scopes(current_user)
+    ]
     return form
 
 
 def _page(form: ApiTokenForm, *, new_token: str | None = None, status: int = 200):
-    return render_template("staff/api_tokens.html", form=form, revoke_form=FlaskForm(), new_token=new_token,
-                           tokens=api_tokens.tokens_of(current_user), is_live=api_tokens.is_live,
-                           scope_labels=api_tokens.SCOPES), status
+    return render_template(
+        "staff/api_tokens.html",
+        form=form,
+        revoke_form=FlaskForm(),
+        new_token=new_token,
+        tokens=api_tokens.tokens_of(current_user),
+        is_live=api_tokens.is_live,
+        scope_labels=api_tokens.SCOPES,
+    ), status
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -34,8 +41,9 @@ def index():
     form = _form()
     if form.validate_on_submit():
         try:
-            _record, token = api_tokens.create(current_user, name=form.name.data, scopes=form.scopes.data,
-                                               days=form.days.data)
+            _record, token = api_tokens.create(
+                current_user, name=form.name.data, scopes=form.scopes.data, days=form.days.data
+            )
         except api_tokens.TokenError as error:
             form.name.errors.append(str(error))
             return _page(form, status=400)

@@ -53,12 +53,23 @@ def index():
     questionnaires = []
     for record in instrument_store.stored_versions():
         instrument = instrument_store.instrument_for_version(record)
-        questionnaires.append((record, instrument, [
-            (language, translations.language_state(instrument, language.code)) for language in instrument.languages]))
+        questionnaires.append(
+            (
+                record,
+                instrument,
+                [
+                    (language, translations.language_state(instrument, language.code))
+                    for language in instrument.languages
+                ],
+            )
+        )
     texts = sorted(text_registry(), key=lambda t: (t.language, t.kind.value, t.band or "", t.version))
-    return render_template("translations/index.html", questionnaires=questionnaires,
-                           texts=[(text, translations.text_state(text)) for text in texts],
-                           language_name=translations.language_name)
+    return render_template(
+        "translations/index.html",
+        questionnaires=questionnaires,
+        texts=[(text, translations.text_state(text)) for text in texts],
+        language_name=translations.language_name,
+    )
 
 
 # ----------------------------------------------------------------------------- consent texts
@@ -68,8 +79,7 @@ def _child_text_html(text, language: str) -> Markup:  # a ConsentText
     from survey.services.demo import example_text_values
 
     with force_locale(language):
-        shown = render_text(text, example_text_values(language), mode=ConfidentialityMode.FACILITATED,
-                            locale=language)
+        shown = render_text(text, example_text_values(language), mode=ConfidentialityMode.FACILITATED, locale=language)
         html = render_template("translations/_child_text.html", shown=shown, prefix=f"{language}-{text.band or 'all'}")
         return Markup(html)  # noqa: S704 # nosec B704 - drawn by an autoescaping template
 
@@ -84,8 +94,9 @@ def review_text(text_id: str):  # a response
     text = registry.get(text_id)
     status = 200
     if request.method == "POST":
-        done, status = _step_from_form(lambda state, by, note: translations.set_text_state(
-            text_id, state, by=by, note=note, actor=_actor()))
+        done, status = _step_from_form(
+            lambda state, by, note: translations.set_text_state(text_id, state, by=by, note=note, actor=_actor())
+        )
         if done:
             return redirect(url_for("admin.text", text_id=text_id), code=303)
     source = None
@@ -99,10 +110,17 @@ def review_text(text_id: str):  # a response
         columns.insert(0, ("en", _child_text_html(source, "en")))
     state = translations.text_state(text)
     return render_template(
-        "translations/text.html", text=text, state=state, columns=columns, direction=text_direction,
-        language_name=translations.language_name, states=translations.STATES, labels=translations.STATE_LABELS,
+        "translations/text.html",
+        text=text,
+        state=state,
+        columns=columns,
+        direction=text_direction,
+        language_name=translations.language_name,
+        states=translations.STATES,
+        labels=translations.STATE_LABELS,
         history=translations.history(translations.consent_subject(text), text.language),
-        reviewer=_reviewer_default()), status
+        reviewer=_reviewer_default(),
+    ), status
 
 
 # ----------------------------------------------------------------------------- questionnaires
@@ -136,8 +154,11 @@ def questionnaire(record_id: int, language: str):
         abort(404)
     status = 200
     if request.method == "POST":
-        done, status = _step_from_form(lambda state, by, note: translations.set_language_state(
-            record, language, state, by=by, note=note, actor=_actor()))
+        done, status = _step_from_form(
+            lambda state, by, note: translations.set_language_state(
+                record, language, state, by=by, note=note, actor=_actor()
+            )
+        )
         if done:
             return redirect(url_for("translations.questionnaire", record_id=record_id, language=language), code=303)
     bands = instrument.settings.band_codes
@@ -146,15 +167,29 @@ def questionnaire(record_id: int, language: str):
         band = bands[0]
     source = instrument.settings.default_language
     shown = _child_pages_html(instrument, language, band)
-    pages = list(zip(_child_pages_html(instrument, source, band), shown, strict=True)) if language != source \
+    pages = (
+        list(zip(_child_pages_html(instrument, source, band), shown, strict=True))
+        if language != source
         else [(None, html) for html in shown]
+    )
     return render_template(
-        "translations/questionnaire.html", record=record, instrument=instrument, language=language, source=source,
-        band=band, bands=bands, pages=pages, direction=text_direction, language_name=translations.language_name,
+        "translations/questionnaire.html",
+        record=record,
+        instrument=instrument,
+        language=language,
+        source=source,
+        band=band,
+        bands=bands,
+        pages=pages,
+        direction=text_direction,
+        language_name=translations.language_name,
         state=translations.language_state(instrument, language),
         missing=translations.missing_texts(instrument, language),
         history=translations.history(translations.questionnaire_subject(instrument), language),
-        states=translations.STATES, labels=translations.STATE_LABELS, reviewer=_reviewer_default()), status
+        states=translations.STATES,
+        labels=translations.STATE_LABELS,
+        reviewer=_reviewer_default(),
+    ), status
 
 
 @bp.route("/questionnaire/<int:record_id>/<language>/po")
@@ -169,8 +204,11 @@ def questionnaire_po(record_id: int, language: str):
     if language not in instrument.language_codes:
         abort(404)
     name = f"{instrument.id}-{instrument.version}-{language}.po"
-    return Response(export_po(instrument, language), mimetype="text/x-gettext-translation",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        export_po(instrument, language),
+        mimetype="text/x-gettext-translation",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 # ----------------------------------------------------------------------------- a consultation's words
@@ -193,8 +231,13 @@ def wording(consultation_id: int):
             flash(_("Saved the %(language)s wording.", language=translations.language_name(language)), "info")
             return redirect(url_for("translations.wording", consultation_id=consultation_id), code=303)
     return render_template(
-        "translations/wording.html", consultation=consultation, others=others,
-        fields=translations.CHILD_WORDING, labels=translations.WORDING_LABELS,
+        "translations/wording.html",
+        consultation=consultation,
+        others=others,
+        fields=translations.CHILD_WORDING,
+        labels=translations.WORDING_LABELS,
         given={code: translations.given_wording(consultation, code) for code in others},
         missing={code: translations.missing_wording(consultation, code) for code in others},
-        direction=text_direction, language_name=translations.language_name), status
+        direction=text_direction,
+        language_name=translations.language_name,
+    ), status

@@ -52,6 +52,7 @@ def test_likert_geometry_matches_raw_data(long):
         assert [p.get_x() for p in ps] == sorted(p.get_x() for p in ps)  # low -> high
         colours = [tuple(round(c, 3) for c in p.get_facecolor()[:3]) for p in ps]
         from matplotlib.colors import to_rgb
+
         assert colours == [tuple(round(c, 3) for c in to_rgb(h)) for h in BRBG[5]]
     assert "Diverging bar chart" in chart.alt_text and "% high" in chart.alt_text
 
@@ -59,8 +60,9 @@ def test_likert_geometry_matches_raw_data(long):
 def test_likert_by_site_hides_suppressed_rows(long):
     rel = disclose(frequencies(long, items=["q01"], by="site"))
     chart = likert_chart(rel)
-    hidden_rows = rel.data[(rel.data["kind"] == "valid")].groupby("site", observed=True)[
-        "count"].apply(lambda s: s.isna().any())
+    hidden_rows = (
+        rel.data[(rel.data["kind"] == "valid")].groupby("site", observed=True)["count"].apply(lambda s: s.isna().any())
+    )
     drawn = len(bars(chart.figure)) // 5
     assert drawn == int((~hidden_rows).sum())
     if hidden_rows.any():
@@ -88,8 +90,7 @@ def test_bar_chart_multi_select(long):
 
 
 def test_funnel_and_breakdown():
-    stages = pd.Series({"invited": 400, "assented": 352, "started": 350, "completed": 301,
-                        "withdrew": 4})
+    stages = pd.Series({"invited": 400, "assented": 352, "started": 350, "completed": 301, "withdrew": 4})
     # as parts of a whole, a lone hidden stage would follow from the total: two are hidden
     assert disclose(stages).data.iloc[0].isna().sum() == 2
     rel = disclose(stages, margins=False)  # a funnel's stages are nested, not a partition
@@ -109,8 +110,7 @@ def test_funnel_and_breakdown():
 
 def test_ranking_chart(long):
     out = borda(rank_frame(to_wide(long), "q10"))
-    rel = disclose(out, kind="estimates", value_columns=["borda_score", "mean_rank"],
-                   title="Ways to ask for help")
+    rel = disclose(out, kind="estimates", value_columns=["borda_score", "mean_rank"], title="Ways to ask for help")
     chart = ranking_chart(rel)
     widths = [p.get_width() for p in bars(chart.figure)]
     np.testing.assert_allclose(widths, out["borda_score"])

@@ -72,8 +72,7 @@ def attack_released(true_counts, released):
     ext[:R, C] = true_counts.sum(1)
     ext[R, :C] = true_counts.sum(0)
     ext[R, C] = true_counts.sum()
-    published = {idx(i, j): float(data[i, j]) for i in range(R + 1) for j in range(C + 1)
-                 if not pd.isna(data[i, j])}
+    published = {idx(i, j): float(data[i, j]) for i in range(R + 1) for j in range(C + 1) if not pd.isna(data[i, j])}
     masked = [idx(i, j) for i in range(R + 1) for j in range(C + 1) if pd.isna(data[i, j])]
     bounds = attack(cons, (R + 1) * (C + 1), published, masked)
     return {(v // (C + 1), v % (C + 1)): b for v, b in bounds.items()}, ext
@@ -148,8 +147,7 @@ def test_secondary_suppression_prefers_cheap_cycle():
 
 def test_reliability_and_sensitive_formatting():
     p = DisclosurePolicy()
-    assert [format_percent(40.0, n, p) for n in (0, 24, 25, 49, 50)] == [
-        "-", "*", "(40.0 %)", "(40.0 %)", "40.0 %"]
+    assert [format_percent(40.0, n, p) for n in (0, 24, 25, 49, 50)] == ["-", "*", "(40.0 %)", "(40.0 %)", "40.0 %"]
     assert format_percent(96.0, 200, p, sensitive=True) == ">95 %"
     assert format_percent(0.0, 200, p, sensitive=True) == "<5 %"
     assert format_percent(0.0, 200, p) == "0.0 %"
@@ -166,8 +164,7 @@ def _freq_fixture():
     cb = [ItemMeta("q", "single", ("yes", "no", "not_sure"))]
     rows = []
     rid = 0
-    for band, counts in {"A": (40, 3, 30, 2, 12), "B": (50, 45, 20, 15, 1),
-                         "C": (8, 10, 9, 0, 0)}.items():
+    for band, counts in {"A": (40, 3, 30, 2, 12), "B": (50, 45, 20, 15, 1), "C": (8, 10, 9, 0, 0)}.items():
         for code, n in zip(("yes", "no", "not_sure", "_rns", "_dk"), counts, strict=True):
             for _ in range(n):
                 rid += 1
@@ -187,8 +184,12 @@ def test_frequencies_gate_protects_linked_tables():
     shown = rel.display.set_index(["band", "answer"])
     assert shown.loc[("C", "no"), "percent"] in ("s", "(37.0 %)")
     # intruder: unknowns are the 3 x 5 cells; published: counts, valid and any denominators
-    truth = long.groupby(["band", "answer"], observed=False).size().unstack()[
-        ["yes", "no", "not_sure", "_rns", "_dk"]].to_numpy()
+    truth = (
+        long.groupby(["band", "answer"], observed=False)
+        .size()
+        .unstack()[["yes", "no", "not_sure", "_rns", "_dk"]]
+        .to_numpy()
+    )
     R, C = truth.shape
     n_vars = R * C
     pub = {}
@@ -240,8 +241,7 @@ def test_frequencies_gate_on_synthetic_by_site_is_attack_proof():
 
 
 def test_estimates_gate():
-    est = pd.DataFrame({"choice": ["a", "b", "c", "d"], "mean_rank": [1.5, 2.0, 2.5, 3.0],
-                        "n": [8, 24, 30, 80]})
+    est = pd.DataFrame({"choice": ["a", "b", "c", "d"], "mean_rank": [1.5, 2.0, 2.5, 3.0], "n": [8, 24, 30, 80]})
     rel = disclose(est, kind="estimates", value_columns=["mean_rank"])
     assert pd.isna(rel.data.loc[0, "n"]) and pd.isna(rel.data.loc[1, "mean_rank"])
     assert rel.display["mean_rank"].tolist() == ["s", "*", "(2.50)", "3.00"]
@@ -297,8 +297,7 @@ def test_unbounded_intruder_interval_counts_as_protected() -> None:
 def test_sensitive_coding_hides_the_count_it_codes_and_leaves_reserved_answers_exact():
     cb = {"BA1": ItemMeta("BA1", "single", ("yes", "no", "maybe"), sensitive=True)}
     answers = ["yes"] * 12 + ["no"] * 380 + ["maybe"] * 17
-    df = pd.DataFrame({"response_id": range(len(answers)), "item": "BA1", "band": "C",
-                       "answer": answers})
+    df = pd.DataFrame({"response_id": range(len(answers)), "item": "BA1", "band": "C", "answer": answers})
     freq = frequencies(make_long(df, cb), items=["BA1"], codebook=cb)
     shown = disclose(freq, DisclosurePolicy(), kind="frequencies", codebook=cb).display
     rows = {r["answer"]: r for _, r in shown.iterrows()}

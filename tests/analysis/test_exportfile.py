@@ -26,21 +26,20 @@ def consultation():
 
 def _item_tables(tables: dict) -> dict:
     # Overall item tables: frequencies, the ranked item, design effects by site.
-    return {k: t.display for k, t in tables.items()
-            if t.kind == "frequencies" or k.startswith(("q10:", "Design effects"))}
+    return {
+        k: t.display for k, t in tables.items() if t.kind == "frequencies" or k.startswith(("q10:", "Design effects"))
+    }
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "sav", "parquet"])
 def test_every_export_format_gives_back_the_same_item_tables(tmp_path, consultation, fmt):
     long, cb, ref = consultation
-    files, released = export_deidentified(long, tmp_path, fmt=fmt, codebook=cb,
-                                          policy=MicrodataPolicy(k=10), seed=5)
+    files, released = export_deidentified(long, tmp_path, fmt=fmt, codebook=cb, policy=MicrodataPolicy(k=10), seed=5)
     back, cb_back = read_sauti_export(files[0])
     assert back["response_id"].nunique() == long["response_id"].nunique() == len(released.frame)
     # The codebook travels whole: positive/neutral codes, sensitivity and domain are kept.
     assert cb_back == cb
-    assert all(cb_back[n].positive == cb[n].positive and cb_back[n].domain == cb[n].domain
-               for n in cb)
+    assert all(cb_back[n].positive == cb[n].positive and cb_back[n].domain == cb[n].domain for n in cb)
     rep = build_report(back, codebook=cb_back, policy=POLICY, charts_on=False)
     got = _item_tables({t.title: t for t in rep.released_tables()})
     want = _item_tables(ref)
@@ -50,33 +49,44 @@ def test_every_export_format_gives_back_the_same_item_tables(tmp_path, consultat
 
 
 def test_neutralised_codes_and_band_variants_survive_the_round_trip(tmp_path):
-    cb = {"EV1": ItemMeta("EV1", "scale", ("no", "bit", "some", "most", "all"),
-                          band_choices={"A": ("nah", "lot")}, label="=SUM(A1)"),
-          "X": ItemMeta("X", "single", ("-1", "+2", "@3"), labels={"-1": "=minus"})}
+    cb = {
+        "EV1": ItemMeta(
+            "EV1", "scale", ("no", "bit", "some", "most", "all"), band_choices={"A": ("nah", "lot")}, label="=SUM(A1)"
+        ),
+        "X": ItemMeta("X", "single", ("-1", "+2", "@3"), labels={"-1": "=minus"}),
+    }
     n = 90
-    df = pd.DataFrame({
-        "response_id": list(range(1, n + 1)) * 2,
-        "item": ["EV1"] * n + ["X"] * n,
-        "answer": [("lot" if i % 2 else "nah") if i < 30 else "most" for i in range(n)]
-        + [("-1", "+2", "@3")[i % 3] for i in range(n)],
-        "band": [("A" if i < 30 else "B") for i in range(n)] * 2,
-    })
+    df = pd.DataFrame(
+        {
+            "response_id": list(range(1, n + 1)) * 2,
+            "item": ["EV1"] * n + ["X"] * n,
+            "answer": [("lot" if i % 2 else "nah") if i < 30 else "most" for i in range(n)]
+            + [("-1", "+2", "@3")[i % 3] for i in range(n)],
+            "band": [("A" if i < 30 else "B") for i in range(n)] * 2,
+        }
+    )
     long = make_long(df, codebook=cb)
     for fmt in ("csv", "xlsx", "sav", "parquet"):
-        files, _ = export_deidentified(long, tmp_path / fmt, fmt=fmt, codebook=cb, keys=("band",),
-                                       policy=MicrodataPolicy(k=10), seed=1)
+        files, _ = export_deidentified(
+            long, tmp_path / fmt, fmt=fmt, codebook=cb, keys=("band",), policy=MicrodataPolicy(k=10), seed=1
+        )
         back, cb_back = read_sauti_export(files[0])
         assert cb_back["EV1"].band_choices == {"A": ("nah", "lot")}
         assert cb_back["EV1"].label == "=SUM(A1)" and cb_back["X"].labels["-1"] == "=minus"
         counts = back.groupby(["item", "answer"], observed=True).size().to_dict()
-        assert counts == {("EV1", "nah"): 15, ("EV1", "lot"): 15, ("EV1", "most"): 60,
-                          ("X", "-1"): 30, ("X", "+2"): 30, ("X", "@3"): 30}, fmt
+        assert counts == {
+            ("EV1", "nah"): 15,
+            ("EV1", "lot"): 15,
+            ("EV1", "most"): 60,
+            ("X", "-1"): 30,
+            ("X", "+2"): 30,
+            ("X", "@3"): 30,
+        }, fmt
 
 
 def test_wrong_or_mangled_files_are_refused_with_a_reason(tmp_path, consultation):
     long, cb, _ = consultation
-    files, _ = export_deidentified(long, tmp_path, fmt="csv", codebook=cb,
-                                   policy=MicrodataPolicy(k=10), seed=5)
+    files, _ = export_deidentified(long, tmp_path, fmt="csv", codebook=cb, policy=MicrodataPolicy(k=10), seed=5)
     data, codebook = files[0], files[1]
     cases = {}
     (tmp_path / "notes.txt").write_text("hello")
@@ -97,8 +107,9 @@ def test_wrong_or_mangled_files_are_refused_with_a_reason(tmp_path, consultation
     with pytest.raises(ValueError, match="not a Sauti codebook"):
         read_sauti_export(data, codebook=tmp_path / "long.csv")
     other = tmp_path / "other_codebook.csv"
-    pd.DataFrame({"variable": ["zz"], "item": ["zz"], "type": ["single"],
-                  "values": ["a = A"]}).to_csv(other, index=False)
+    pd.DataFrame({"variable": ["zz"], "item": ["zz"], "type": ["single"], "values": ["a = A"]}).to_csv(
+        other, index=False
+    )
     with pytest.raises(ValueError, match="none of its columns are items"):
         read_sauti_export(data, codebook=other)
     frame = pd.read_csv(data, dtype=str)

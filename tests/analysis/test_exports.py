@@ -25,8 +25,7 @@ EVIL = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tTAB", "\rCR", '=HYPERLINK("http:/
 
 
 def evil_table():
-    t = pd.DataFrame({e: [40 + i, 30 + i] for i, e in enumerate(EVIL[:4])},
-                     index=["=A1", "@row"])
+    t = pd.DataFrame({e: [40 + i, 30 + i] for i, e in enumerate(EVIL[:4])}, index=["=A1", "@row"])
     return disclose(t, title="=cmd|' /C calc'!A0")
 
 
@@ -76,14 +75,18 @@ def test_unreleased_tables_cannot_be_exported(tmp_path):
 def test_microdata_export_with_codebook(tmp_path):
     rng = np.random.default_rng(0)
     n = 600
-    df = pd.DataFrame({"band": rng.choice(["A", "B"], n), "gender": rng.choice(["girl", "boy"], n),
-                       "site": rng.choice(["x", "y"], n),
-                       "q1": rng.choice(["yes", "no", "=evil"], n)})
+    df = pd.DataFrame(
+        {
+            "band": rng.choice(["A", "B"], n),
+            "gender": rng.choice(["girl", "boy"], n),
+            "site": rng.choice(["x", "y"], n),
+            "q1": rng.choice(["yes", "no", "=evil"], n),
+        }
+    )
     cb = {"q1": ItemMeta("q1", "single", ("yes", "no", "=evil"), label="Heard of it?")}
     rel = release_microdata(df, ["band", "gender", "site"], seed=3)
     files = write_microdata(rel, tmp_path / "csv", cb, fmt="csv")
-    assert [f.name for f in files] == ["sauti_export.csv", "sauti_export_codebook.csv",
-                                       "sauti_export_risk.csv"]
+    assert [f.name for f in files] == ["sauti_export.csv", "sauti_export_codebook.csv", "sauti_export_risk.csv"]
     text = files[0].read_text()
     assert "'=evil" in text and "\n=evil" not in text and ",=evil" not in text
     book = pd.read_csv(files[1])
@@ -126,11 +129,9 @@ def test_export_deidentified_end_to_end(tmp_path):
     # with the site as a key, 3,000 children spread over ~270 keys: global risk > 3 %
     with pytest.raises(DisclosureError, match="global risk"):
         export_deidentified(long, tmp_path / "refused", seed=1)
-    files, rel = export_deidentified(long, tmp_path, fmt="csv", seed=1,
-                                     keys=("band", "gender", "disability"))
+    files, rel = export_deidentified(long, tmp_path, fmt="csv", seed=1, keys=("band", "gender", "disability"))
     names = [f.name for f in files]
-    assert names[:3] == ["sauti_export.csv", "sauti_export_codebook.csv",
-                         "sauti_export_risk.csv"]
+    assert names[:3] == ["sauti_export.csv", "sauti_export_codebook.csv", "sauti_export_risk.csv"]
     assert "sauti_export_treatment_log.csv" in names
     data = pd.read_csv(files[0], dtype=str)
     assert len(data) == 3000 and "response_id" not in data.columns
@@ -145,9 +146,15 @@ def test_spss_export_reads_back_with_pyreadstat(tmp_path):
 
     rng = np.random.default_rng(1)
     n = 400
-    df = pd.DataFrame({"band": rng.choice(["A", "B"], n), "gender": rng.choice(["girl", "boy"], n),
-                       "site": rng.choice(["x", "y"], n), "TR1/friend": rng.choice(["0", "1"], n),
-                       "q1": rng.choice(["yes", "no", "_rns"], n)})
+    df = pd.DataFrame(
+        {
+            "band": rng.choice(["A", "B"], n),
+            "gender": rng.choice(["girl", "boy"], n),
+            "site": rng.choice(["x", "y"], n),
+            "TR1/friend": rng.choice(["0", "1"], n),
+            "q1": rng.choice(["yes", "no", "_rns"], n),
+        }
+    )
     cb = {"q1": ItemMeta("q1", "single", ("yes", "no"), label="Heard of it?")}
     rel = release_microdata(df, ["band", "gender", "site"], seed=3)
     files = write_microdata(rel, tmp_path / "sav", cb, fmt="sav")

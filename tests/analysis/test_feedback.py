@@ -22,21 +22,29 @@ HELP = [("Child helpline", "116 111")]
 
 
 def sheet(band="B", **kw):
-    args = {"band": band,
-            "told_us": ["About 7 out of 10 of you would tell a friend first."],
-            "will_change": ["The chat will be open at night."],
-            "cant_change": [("A phone line in every language.", "We do not have money yet.")],
-            "next_update": "We will come back in March.", "helplines": HELP}
+    args = {
+        "band": band,
+        "told_us": ["About 7 out of 10 of you would tell a friend first."],
+        "will_change": ["The chat will be open at night."],
+        "cant_change": [("A phone line in every language.", "We do not have money yet.")],
+        "next_update": "We will come back in March.",
+        "helplines": HELP,
+    }
     args.update(kw)
     return feedback_sheet(**args)
 
 
 def test_out_of_ten_and_reading_grade():
     assert [out_of_ten(p) for p in (2, 34, 68, 97)] == [
-        "hardly anyone", "about 3 out of 10", "about 7 out of 10", "almost everyone"]
+        "hardly anyone",
+        "about 3 out of 10",
+        "about 7 out of 10",
+        "almost everyone",
+    ]
     easy = reading_grade("You told us. We listened. Thank you.")
-    hard = reading_grade("Institutional accountability mechanisms necessitate comprehensive "
-                         "multidisciplinary consultation procedures.")
+    hard = reading_grade(
+        "Institutional accountability mechanisms necessitate comprehensive multidisciplinary consultation procedures."
+    )
     assert easy < 3 < 12 < hard
 
 
@@ -61,28 +69,36 @@ def test_release_needs_signoff_and_trauma_screen():
     ok = release_feedback(s, SignOff("Dsl", "safeguarding lead", dt.date(2026, 11, 29), True))
     assert ok.released and ok.signoff.reviewer == "Dsl"
     html = render_feedback_html(ok)
-    for heading in ("What you told us", "What will change", "What can't change yet, and why",
-                    "When you'll hear from us next", "Where to get help", "116 111"):
+    for heading in (
+        "What you told us",
+        "What will change",
+        "What can't change yet, and why",
+        "When you'll hear from us next",
+        "Where to get help",
+        "116 111",
+    ):
         assert heading.replace("'", "&#39;") in html
     assert "DRAFT" in render_feedback_html(s) and "DRAFT" not in html
 
 
 def test_readability_lint_blocks_release_without_override():
-    hard = sheet(band="A", told_us=["Institutional accountability mechanisms necessitate "
-                                    "comprehensive multidisciplinary consultation."])
+    hard = sheet(
+        band="A",
+        told_us=["Institutional accountability mechanisms necessitate comprehensive multidisciplinary consultation."],
+    )
     assert hard.warnings
     so = SignOff("Dsl", "lead", dt.date(2026, 11, 29), True)
     with pytest.raises(DisclosureError, match="readability"):
         release_feedback(hard, so)
-    assert release_feedback(hard, SignOff("Dsl", "lead", dt.date(2026, 11, 29), True,
-                                          "read aloud by facilitator")).released
+    assert release_feedback(
+        hard, SignOff("Dsl", "lead", dt.date(2026, 11, 29), True, "read aloud by facilitator")
+    ).released
 
 
 def test_structure_and_quotes_rules():
     with pytest.raises(ValueError, match="what will change"):
         sheet(will_change=[])
-    q = release_quote(screen_text("A chat that is open at night"), released=True,
-                      reviewer="x", band="C")
+    q = release_quote(screen_text("A chat that is open at night"), released=True, reviewer="x", band="C")
     assert sheet(band="C", quotes=[q]).quotes == (q,)
     with pytest.raises(DisclosureError):
         sheet(band="A", quotes=[q])
@@ -94,9 +110,14 @@ def test_structure_and_quotes_rules():
 
 @pytest.mark.parametrize("language", ["en", "fr", "es", "ar", "sw"])
 def test_every_interface_language_has_its_own_headings_and_direction(language):
-    s = feedback_sheet(language=language, **{k: v for k, v in sheet().__dict__.items()
-                                            if k in ("band", "told_us", "will_change", "cant_change",
-                                                     "next_update", "helplines")})
+    s = feedback_sheet(
+        language=language,
+        **{
+            k: v
+            for k, v in sheet().__dict__.items()
+            if k in ("band", "told_us", "will_change", "cant_change", "next_update", "helplines")
+        },
+    )
     html = render_feedback_html(s)
     assert f'lang="{language}"' in html
     assert ('dir="rtl"' in html) == (language == "ar")

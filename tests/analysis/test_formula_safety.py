@@ -28,12 +28,24 @@ from analysis.sdc import MicrodataPolicy
 DANGER = ("=", "+", "-", "@", "\t", "\r")
 CODES = ("=1+1", "+2", "-3", "@4", "\tfive", "\rsix")
 CB = {
-    "q1": ItemMeta("q1", "single", CODES, label="=SUM(A1:A9)",
-                   labels={c: f'=HYPERLINK("http://x/{i}","{i}")' for i, c in enumerate(CODES)}),
+    "q1": ItemMeta(
+        "q1",
+        "single",
+        CODES,
+        label="=SUM(A1:A9)",
+        labels={c: f'=HYPERLINK("http://x/{i}","{i}")' for i, c in enumerate(CODES)},
+    ),
     "m1": ItemMeta("m1", "multi", ("-x", "@y"), labels={"-x": "+minus", "@y": "@at"}, label="-pick"),
     "r1": ItemMeta("r1", "rank", ("=a", "+b", "ok"), labels={"=a": "\tA"}, label="@rank"),
-    "s1": ItemMeta("s1", "scale", ("1", "2", "3"), labels={"1": "-low", "3": "+high"}, label="\rscale",
-                   positive=("3",), neutral="2"),
+    "s1": ItemMeta(
+        "s1",
+        "scale",
+        ("1", "2", "3"),
+        labels={"1": "-low", "3": "+high"},
+        label="\rscale",
+        positive=("3",),
+        neutral="2",
+    ),
 }
 
 
@@ -49,10 +61,14 @@ def planted():
             rows.append((rid, "r1", c, float(pos)))
         rows.append((rid, "s1", str(1 + rid % 3), np.nan))
     df = pd.DataFrame(rows, columns=["response_id", "item", "answer", "rank"])
-    who = pd.DataFrame({"response_id": range(1, n + 1),
-                        "band": ["=A" if i % 2 else "+B" for i in range(n)],
-                        "gender": ["@girl" if i % 3 else "-boy" for i in range(n)],
-                        "site": ["=cmd|' /C calc'!A0" if i % 2 else "@site" for i in range(n)]})
+    who = pd.DataFrame(
+        {
+            "response_id": range(1, n + 1),
+            "band": ["=A" if i % 2 else "+B" for i in range(n)],
+            "gender": ["@girl" if i % 3 else "-boy" for i in range(n)],
+            "site": ["=cmd|' /C calc'!A0" if i % 2 else "@site" for i in range(n)],
+        }
+    )
     return make_long(df.merge(who, on="response_id"), codebook=CB)
 
 
@@ -61,8 +77,9 @@ def _bad(text) -> bool:
 
 
 def test_csv_export_codebook_risk_and_log(tmp_path, planted):
-    files, _ = export_deidentified(planted, tmp_path, fmt="csv", codebook=CB, keys=("band", "gender"),
-                                   policy=MicrodataPolicy(k=5), seed=1)
+    files, _ = export_deidentified(
+        planted, tmp_path, fmt="csv", codebook=CB, keys=("band", "gender"), policy=MicrodataPolicy(k=5), seed=1
+    )
     assert {f.name for f in files} >= {"sauti_export.csv", "sauti_export_codebook.csv", "sauti_export_risk.csv"}
     seen = 0
     for f in files:
@@ -79,12 +96,17 @@ def test_csv_export_codebook_risk_and_log(tmp_path, planted):
 
 
 def test_xlsx_export_has_no_formula_and_no_dangerous_sheet_name(tmp_path, planted):
-    files, _ = export_deidentified(planted, tmp_path, fmt="xlsx", codebook=CB, keys=("band", "gender"),
-                                   policy=MicrodataPolicy(k=5), seed=1)
-    report = write_xlsx(tmp_path / "tables.xlsx", [disclose(pd.DataFrame({"=x": [40, 50]}, index=["@a", "+b"]),
-                                                            title="=cmd|' /C calc'!A0"),
-                                                   disclose(pd.DataFrame({"y": [40]}), title="-2+3")],
-                        notes={"=note": "@x"})
+    files, _ = export_deidentified(
+        planted, tmp_path, fmt="xlsx", codebook=CB, keys=("band", "gender"), policy=MicrodataPolicy(k=5), seed=1
+    )
+    report = write_xlsx(
+        tmp_path / "tables.xlsx",
+        [
+            disclose(pd.DataFrame({"=x": [40, 50]}, index=["@a", "+b"]), title="=cmd|' /C calc'!A0"),
+            disclose(pd.DataFrame({"y": [40]}), title="-2+3"),
+        ],
+        notes={"=note": "@x"},
+    )
     strings = 0
     for path in (files[0], report):
         book = openpyxl.load_workbook(path)
@@ -100,8 +122,9 @@ def test_xlsx_export_has_no_formula_and_no_dangerous_sheet_name(tmp_path, plante
 
 
 def test_spss_values_and_labels(tmp_path, planted):
-    files, _ = export_deidentified(planted, tmp_path, fmt="sav", codebook=CB, keys=("band", "gender"),
-                                   policy=MicrodataPolicy(k=5), seed=1)
+    files, _ = export_deidentified(
+        planted, tmp_path, fmt="sav", codebook=CB, keys=("band", "gender"), policy=MicrodataPolicy(k=5), seed=1
+    )
     frame, meta = pyreadstat.read_sav(str(files[0]))
     for label in meta.column_labels:
         assert not _bad(label), label
@@ -115,8 +138,9 @@ def test_spss_values_and_labels(tmp_path, planted):
 
 
 def test_parquet_text_columns_and_names(tmp_path, planted):
-    files, _ = export_deidentified(planted, tmp_path, fmt="parquet", codebook=CB, keys=("band", "gender"),
-                                   policy=MicrodataPolicy(k=5), seed=1)
+    files, _ = export_deidentified(
+        planted, tmp_path, fmt="parquet", codebook=CB, keys=("band", "gender"), policy=MicrodataPolicy(k=5), seed=1
+    )
     with duckdb.connect() as con:
         rel = con.execute("SELECT * FROM read_parquet(?)", [str(files[0])])
         names = [d[0] for d in rel.description]
@@ -130,7 +154,6 @@ def test_parquet_text_columns_and_names(tmp_path, planted):
 
 
 def test_released_table_csv(tmp_path):
-    path = write_csv(tmp_path / "t.csv", disclose(pd.DataFrame({"=x": [40, 50]}, index=["@a", "\tb"]),
-                                                  title="+t"))
+    path = write_csv(tmp_path / "t.csv", disclose(pd.DataFrame({"=x": [40, 50]}, index=["@a", "\tb"]), title="+t"))
     with path.open(newline="", encoding="utf-8") as fh:
         assert not [c for row in csv.reader(fh) for c in row if _bad(c)]

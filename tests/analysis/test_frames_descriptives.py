@@ -22,12 +22,18 @@ CB = [
 def fixture_long():
     rows = [
         # id, band, gender, item, answer
-        (1, "A", "girl", "q1", "yes"), (1, "A", "girl", "q2", "tv"),
+        (1, "A", "girl", "q1", "yes"),
+        (1, "A", "girl", "q2", "tv"),
         (1, "A", "girl", "q2", "radio"),
-        (2, "A", "boy", "q1", "no"), (2, "A", "boy", "q2", RNS),
-        (3, "B", "girl", "q1", RNS), (3, "B", "girl", "q2", "tv"), (3, "B", "girl", "q3", "4"),
-        (4, "B", "boy", "q1", DK), (4, "B", "boy", "q3", "5"),
-        (5, "B", "girl", "q1", "yes"), (5, "B", "girl", "q2", "phone"),
+        (2, "A", "boy", "q1", "no"),
+        (2, "A", "boy", "q2", RNS),
+        (3, "B", "girl", "q1", RNS),
+        (3, "B", "girl", "q2", "tv"),
+        (3, "B", "girl", "q3", "4"),
+        (4, "B", "boy", "q1", DK),
+        (4, "B", "boy", "q3", "5"),
+        (5, "B", "girl", "q1", "yes"),
+        (5, "B", "girl", "q2", "phone"),
         (5, "B", "girl", "q3", None),
     ]
     df = pd.DataFrame(rows, columns=["response_id", "band", "gender", "item", "answer"])
@@ -61,13 +67,22 @@ def test_proportion_ci_published_values():
 def test_long_frame_schema_and_reserved_codes():
     long = fixture_long()
     assert list(long.columns) == [
-        "response_id", "consultation", "item", "answer", "band", "gender", "disability",
-        "disability_method", "setting", "language", "site"]
+        "response_id",
+        "consultation",
+        "item",
+        "answer",
+        "band",
+        "gender",
+        "disability",
+        "disability_method",
+        "setting",
+        "language",
+        "site",
+    ]
     assert list(long["answer"].cat.categories)[-2:] == [RNS, DK]
     assert isinstance(long["band"].dtype, pd.CategoricalDtype)
     with pytest.raises(ValueError, match="not choices"):
-        make_long(pd.DataFrame({"response_id": [1], "item": ["q1"], "answer": ["maybe"]}),
-                  codebook=CB)
+        make_long(pd.DataFrame({"response_id": [1], "item": ["q1"], "answer": ["maybe"]}), codebook=CB)
     with pytest.raises(ValueError, match="reserved"):
         ItemMeta("x", "single", ("a", RNS))
 
@@ -121,8 +136,7 @@ def test_frequencies_by_group_matches_pandas_and_statsmodels():
     # multi-select denominators: respondents with >= 1 substantive choice, per group
     m = long[(long["item"] == "q05") & ~long["answer"].isin([RNS, DK])]
     ref_den = m.groupby(["band", "gender"], observed=False)["response_id"].nunique()
-    got_den = t[(t["item"] == "q05") & (t["answer"] == "phone")].set_index(
-        ["band", "gender"])["denominator"]
+    got_den = t[(t["item"] == "q05") & (t["answer"] == "phone")].set_index(["band", "gender"])["denominator"]
     for key, val in got_den.items():
         assert val == ref_den.get(key, 0)
 
@@ -166,13 +180,11 @@ def _sqlite_db(path):
 def test_read_database_dbapi_and_url(tmp_path):
     db = tmp_path / "survey.sqlite"
     con = _sqlite_db(db)
-    cols = {"response_id": "resp", "item": "question", "answer": "value",
-            "consultation": "consultation_id"}
+    cols = {"response_id": "resp", "item": "question", "answer": "value", "consultation": "consultation_id"}
     long = read_database(con, "answer_row", "response", columns=cols, codebook=CB, chunksize=4)
     assert len(long) == len(fixture_long())
     assert long.loc[long["response_id"] == 3, "band"].iloc[0] == "B"
-    only = read_database(f"sqlite:///{db}", "answer_row", "response", columns=cols,
-                         consultation="c1", codebook=CB)
+    only = read_database(f"sqlite:///{db}", "answer_row", "response", columns=cols, consultation="c1", codebook=CB)
     assert sorted(only["response_id"].unique()) == [1, 2, 3, 4]
     con.close()
     with pytest.raises(ValueError, match="identifier"):
@@ -213,7 +225,6 @@ def test_likert_summary_hand_computed_and_numpy():
         assert row["high"] == pytest.approx(100 * (x > 3).mean())
     # a centre between levels has no neutral category
     out = likert_summary(long, items=["q01"], center=2.5)
-    assert pd.isna(out.loc[0, "neutral"]) and out.loc[0, "low"] + out.loc[0, "high"] == pytest.approx(
-        100)
+    assert pd.isna(out.loc[0, "neutral"]) and out.loc[0, "low"] + out.loc[0, "high"] == pytest.approx(100)
     with pytest.raises(ValueError):
         likert_summary(long, items=["q01"], center=5)

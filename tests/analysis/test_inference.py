@@ -32,8 +32,7 @@ def long_from_table(table, rows, cols, item="q", by="gender"):
                 rid += 1
                 recs.append((rid, item, g, a))
     df = pd.DataFrame(recs, columns=["response_id", "item", by, "answer"])
-    return make_long(df, codebook=[ItemMeta(item, "single", tuple(cols))],
-                     categories={by: list(rows)})
+    return make_long(df, codebook=[ItemMeta(item, "single", tuple(cols))], categories={by: list(rows)})
 
 
 def test_cramers_v_published_and_scipy():
@@ -118,8 +117,7 @@ def test_fisher_rxc_agrees_with_scipy_monte_carlo():
     t = np.array([[2, 0, 3, 1], [1, 4, 0, 2], [0, 1, 2, 5]])
     p, how = fisher_exact_rxc(t)
     assert how == "exact"
-    mc = stats.fisher_exact(t, method=stats.MonteCarloMethod(
-        n_resamples=40000, rng=np.random.default_rng(1)))
+    mc = stats.fisher_exact(t, method=stats.MonteCarloMethod(n_resamples=40000, rng=np.random.default_rng(1)))
     assert p == pytest.approx(mc.pvalue, abs=0.01)
 
 
@@ -177,7 +175,7 @@ def test_adjust_pvalues_matches_statsmodels(method, sm):
     assert np.isnan(got[1])
     np.testing.assert_allclose(got[[0, 2, 3]], multipletests(p[[0, 2, 3]], method=sm)[1])
     bh = stats.false_discovery_control([0.01, 0.02, 0.03, 0.04, 0.2], method="bh")
-    np.testing.assert_allclose(adjust_pvalues([.01, .02, .03, .04, .2], "bh"), bh)
+    np.testing.assert_allclose(adjust_pvalues([0.01, 0.02, 0.03, 0.04, 0.2], "bh"), bh)
     with pytest.raises(ValueError):
         adjust_pvalues(p, "hs")
 
@@ -192,8 +190,7 @@ def test_bulk_crosstabs_and_compare_groups_match_direct_calls():
     tab = tab.loc[:, (tab.sum() > 0)]
     ref = stats.chi2_contingency(tab.to_numpy(), correction=False)
     assert row["statistic"] == pytest.approx(ref.statistic)
-    assert ct["p_adjusted"].tolist() == pytest.approx(
-        multipletests(ct["pvalue"], method="fdr_bh")[1].tolist())
+    assert ct["p_adjusted"].tolist() == pytest.approx(multipletests(ct["pvalue"], method="fdr_bh")[1].tolist())
     cg = compare_groups(long, "band")
     r = cg[cg["item"] == "q01"].iloc[0]
     scores = wide["answer"].astype(str).astype(int)
@@ -201,8 +198,7 @@ def test_bulk_crosstabs_and_compare_groups_match_direct_calls():
     assert r["test"] == "kruskal-wallis"
     assert r["statistic"] == pytest.approx(ref.statistic)
     cg2 = compare_groups(long[long["band"].isin(["A", "B"])], "band", items=["q02"])
-    sub = long[(long["item"] == "q02") & long["band"].isin(["A", "B"])
-               & ~long["answer"].isin(["_rns", "_dk"])]
+    sub = long[(long["item"] == "q02") & long["band"].isin(["A", "B"]) & ~long["answer"].isin(["_rns", "_dk"])]
     s = sub["answer"].astype(str).astype(int)
     ref = stats.mannwhitneyu(s[sub["band"] == "A"], s[sub["band"] == "B"], method="asymptotic")
     assert cg2.iloc[0]["test"] == "mann-whitney"

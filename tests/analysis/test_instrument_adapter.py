@@ -28,11 +28,17 @@ def test_adapter_maps_types_rows_and_band_lists(codebook):
 
 
 def test_split_band_variants_counts():
-    cb = {"EV1": ItemMeta("EV1", "scale", ("no", "bit", "some", "most", "all"),
-                          band_choices={"A": ("no", "bit", "lot")})}
-    df = pd.DataFrame({"response_id": range(8), "item": "EV1",
-                       "band": ["A", "A", "A", "B", "B", "C", "C", "A"],
-                       "answer": ["lot", "no", "_rns", "most", "all", "no", "some", "bit"]})
+    cb = {
+        "EV1": ItemMeta("EV1", "scale", ("no", "bit", "some", "most", "all"), band_choices={"A": ("no", "bit", "lot")})
+    }
+    df = pd.DataFrame(
+        {
+            "response_id": range(8),
+            "item": "EV1",
+            "band": ["A", "A", "A", "B", "B", "C", "C", "A"],
+            "answer": ["lot", "no", "_rns", "most", "all", "no", "some", "bit"],
+        }
+    )
     long, cb2 = split_band_variants(make_long(df, cb))
     got = long.groupby(["item", "band"], observed=True).size().to_dict()
     assert got == {("EV1", "B"): 2, ("EV1", "C"): 2, ("EV1[A]", "A"): 4}

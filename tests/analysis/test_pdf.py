@@ -67,10 +67,13 @@ def test_table_header_repeats_on_every_page():
     from analysis.pdf import PdfDocument
 
     doc = PdfDocument(title="Long table")
-    rows = [[f"group {i:03d}", f"{i * 7:,}", "a longer description that wraps in its cell"]
-            for i in range(160)]
-    doc.table(["group name", "children counted", "what the group is"], rows,
-              numeric=[False, True, False], caption="Children by group")
+    rows = [[f"group {i:03d}", f"{i * 7:,}", "a longer description that wraps in its cell"] for i in range(160)]
+    doc.table(
+        ["group name", "children counted", "what the group is"],
+        rows,
+        numeric=[False, True, False],
+        caption="Children by group",
+    )
     pages = _pages(doc.output())
     assert len(pages) >= 3
     for text in pages:
@@ -82,8 +85,10 @@ def test_long_heading_wraps_inside_the_page():
     from analysis.pdf import PdfDocument
 
     doc = PdfDocument()
-    long = ("Results: what children said should happen after they report something that made "
-            "them feel unsafe online or offline, by age group and setting")
+    long = (
+        "Results: what children said should happen after they report something that made "
+        "them feel unsafe online or offline, by age group and setting"
+    )
     doc.heading(long)
     reader = PdfReader(io.BytesIO(doc.output()))
     page = reader.pages[0]
@@ -98,19 +103,21 @@ def test_long_heading_wraps_inside_the_page():
     assert len(xs) >= 2  # on two lines or more
     assert all(0 <= x < width for x, _ in xs)
     words = " ".join(t.strip() for _, t in xs).split()
-    assert words[:len(long.split())] == long.split()  # then the page number
+    assert words[: len(long.split())] == long.split()  # then the page number
 
 
 def test_arabic_feedback_sheet_is_extractable_in_reading_order():
     from analysis.feedback import render_feedback_pdf
 
     sheet = feedback_sheet(
-        band="C", language="ar",
+        band="C",
+        language="ar",
         told_us=["حوالي 7 من كل 10 منكم لديهم شخص بالغ يثقون به."],
         will_change=["سيُفتح خط دردشة مجاني للمساعدة في المساء."],
         cant_change=[("صندوق للمخاوف في كل مدرسة", "لا يوجد مال كافٍ بعد")],
         next_update="سنعود إلى مدرستكم في يونيو.",
-        helplines=[("خط مساعدة الأطفال", "116")])
+        helplines=[("خط مساعدة الأطفال", "116")],
+    )
     text = "\n".join(_pages(render_feedback_pdf(sheet)))
     assert "ما قلتموه لنا" in text  # the first heading, in logical order
     assert "لديهم شخص بالغ يثقون به" in text
@@ -121,9 +128,15 @@ def test_served_feedback_pdf_uses_the_renderer():
     """The feedback sheet a programme team downloads (survey.services.programme.sheet_pdf)."""
     from survey.services.programme import sheet_pdf
 
-    sheet = feedback_sheet(band="B", language="ar", told_us=["شكرًا لكم على مشاركتكم."],
-                           will_change=["خط دردشة جديد."], cant_change=[("صندوق", "لا مال")],
-                           next_update="في يونيو.", helplines=[("خط المساعدة", "116")])
+    sheet = feedback_sheet(
+        band="B",
+        language="ar",
+        told_us=["شكرًا لكم على مشاركتكم."],
+        will_change=["خط دردشة جديد."],
+        cant_change=[("صندوق", "لا مال")],
+        next_update="في يونيو.",
+        helplines=[("خط المساعدة", "116")],
+    )
     text = "\n".join(_pages(sheet_pdf(sheet)))
     assert "متى ستسمعون منّا مرة أخرى" in text
     assert "شكرًا لكم على مشاركتكم" in text
@@ -131,8 +144,9 @@ def test_served_feedback_pdf_uses_the_renderer():
 
 def test_count_axes_never_show_negative_zero():
     policy = DisclosurePolicy()
-    hidden = disclose(pd.DataFrame({"girl": [3, 4], "boy": [2, 1]}, index=["A", "B"]), policy,
-                      title="Children by band and gender")
+    hidden = disclose(
+        pd.DataFrame({"girl": [3, 4], "boy": [2, 1]}, index=["A", "B"]), policy, title="Children by band and gender"
+    )
     chart = breakdown_chart(hidden)
     chart.figure.canvas.draw()
     ticks = [t.get_text() for t in chart.figure.axes[0].get_xticklabels()]

@@ -57,11 +57,14 @@ def _every_number_consistent(rel):
             assert row["count"] == 0 or row["count"] >= k
 
 
-@pytest.mark.parametrize(("n", "bands", "sites", "target"), [
-    (30, ("B",), 1, 0.70),          # a class
-    (120, ("B", "C"), 1, 0.90),     # a school year
-    (2000, BANDS, 8, 0.90),         # a district
-])
+@pytest.mark.parametrize(
+    ("n", "bands", "sites", "target"),
+    [
+        (30, ("B",), 1, 0.70),  # a class
+        (120, ("B", "C"), 1, 0.90),  # a school year
+        (2000, BANDS, 8, 0.90),  # a district
+    ],
+)
 def test_headlines_at_real_sizes_and_the_intruder_pins_nothing(cb, n, bands, sites, target) -> None:
     long, rel = _release(cb, n, bands, sites)
     share = items_with_headline(rel)
@@ -76,8 +79,10 @@ def test_headlines_at_real_sizes_and_the_intruder_pins_nothing(cb, n, bands, sit
 def test_the_class_of_30_report_has_question_text_and_plain_headlines(cb) -> None:
     _, rel = _release(cb, 30, ("B",))
     texts = [headline_text(it) for it in rel["items"] if it["headline"]]
-    assert texts and all(t.startswith(("About", "Almost", "Fewer")) and " in 10 children " in t or
-                         t.startswith("Almost all") for t in texts)
+    assert texts and all(
+        t.startswith(("About", "Almost", "Fewer")) and " in 10 children " in t or t.startswith("Almost all")
+        for t in texts
+    )
     from analysis.report import render_html
 
     html = render_html(release_to_report(rel, "Class"))
@@ -95,14 +100,21 @@ def test_rates_are_never_shown_beside_a_hidden_count(cb) -> None:
 
 
 def test_small_categories_are_merged_before_anything_is_hidden() -> None:
-    cb = {"q": ItemMeta("q", "scale", ("1", "2", "3", "4"), label="How hard?",
-                        labels={"1": "Very hard", "2": "Hard", "3": "Easy", "4": "Very easy"})}
+    cb = {
+        "q": ItemMeta(
+            "q",
+            "scale",
+            ("1", "2", "3", "4"),
+            label="How hard?",
+            labels={"1": "Very hard", "2": "Hard", "3": "Easy", "4": "Very easy"},
+        )
+    }
     import pandas as pd
 
     from analysis.frames import make_long
+
     answers = ["1"] * 4 + ["2"] * 8 + ["3"] * 6 + ["4"] * 12
-    long = make_long(pd.DataFrame({"response_id": range(1, 31), "item": "q", "answer": answers,
-                                   "band": "B"}), cb)
+    long = make_long(pd.DataFrame({"response_id": range(1, 31), "item": "q", "answer": answers, "band": "B"}), cb)
     rel = build_release(long, cb, ReleaseRules())
     cells = {c["label"]: c["count"] for c in rel["items"][0]["cells"]}
     assert cells == {"Very hard or hard": 12, "Easy or very easy": 18, "No answer": 0}
@@ -114,16 +126,25 @@ def test_a_hidden_count_cannot_be_worked_out_from_the_total() -> None:
     import pandas as pd
 
     from analysis.frames import make_long
+
     cb = {"q": ItemMeta("q", "single", ("yes", "no", "unsure"), label="Heard of it?")}
     answers = ["yes"] * 20 + ["no"] * 8 + ["unsure"] * 0 + [None] * 2
-    long = make_long(pd.DataFrame({"response_id": range(1, 31), "item": "q",
-                                   "answer": [a if a else "_rns" for a in answers], "band": "B"}), cb)
+    long = make_long(
+        pd.DataFrame(
+            {"response_id": range(1, 31), "item": "q", "answer": [a if a else "_rns" for a in answers], "band": "B"}
+        ),
+        cb,
+    )
     rel = build_release(long, cb, ReleaseRules())
     cells = {c["label"]: c["count"] for c in rel["items"][0]["cells"]}
     assert cells == {"yes": 20, "unsure": 0, "Other answers or no answer": 10}  # merged: nothing to work out
     # with fewer others the small ones are hidden, at least two together
-    long = make_long(pd.DataFrame({"response_id": range(1, 29), "item": "q",
-                                   "answer": ["yes"] * 22 + ["no"] * 4 + ["_rns"] * 2, "band": "B"}), cb)
+    long = make_long(
+        pd.DataFrame(
+            {"response_id": range(1, 29), "item": "q", "answer": ["yes"] * 22 + ["no"] * 4 + ["_rns"] * 2, "band": "B"}
+        ),
+        cb,
+    )
     rel = build_release(long, cb, ReleaseRules())
     cells = {c["label"]: c["count"] for c in rel["items"][0]["cells"]}
     assert cells["yes"] == 22 and sum(v is None for v in cells.values()) >= 2
@@ -161,14 +182,20 @@ def test_a_subgroup_that_grew_by_fewer_than_k_is_withheld(cb) -> None:
     r1 = build_release(long[long["response_id"] <= 2000], cb, ReleaseRules(), bands=BANDS)
     late = long[long["response_id"] > 2000].drop_duplicates("response_id")
     new = list(late[late["site"] == "S01"]["response_id"][:15]) + list(late[late["site"] == "S02"]["response_id"][:5])
-    r2 = build_release(long[(long["response_id"] <= 2000) | long["response_id"].isin(new)], cb, ReleaseRules(),
-                       bands=BANDS, previous=[r1])
+    r2 = build_release(
+        long[(long["response_id"] <= 2000) | long["response_id"].isin(new)],
+        cb,
+        ReleaseRules(),
+        bands=BANDS,
+        previous=[r1],
+    )
     assert r2["n"] == 2020 and "participation by site" in r2["withheld"]
     assert not any(bd["dim"] == "site" for it in r2["items"] if not it.get("carried") for bd in it["breakdowns"])
     assert any(bd["dim"] == "site" for it in r1["items"] for bd in it["breakdowns"])
     carried = [it for it in r2["items"] if it.get("carried")]  # questions of small age groups: as before
-    assert carried and all(it == next(i for i in r1["items"] if i["item"] == it["item"]) | {"carried": True}
-                           for it in carried)
+    assert carried and all(
+        it == next(i for i in r1["items"] if i["item"] == it["item"]) | {"carried": True} for it in carried
+    )
     assert sum(it["headline"] is not None for it in r2["items"]) / len(r2["items"]) >= 0.9
     assert intruder_audit([r1, r2]) == []
 
@@ -213,15 +240,21 @@ def test_a_new_release_that_would_pin_an_earlier_hidden_cell_is_protected() -> N
     import pandas as pd
 
     from analysis.frames import make_long
+
     cb = {"q": ItemMeta("q", "single", ("yes", "no", "unsure"), label="Heard of it?")}
 
     def frame(answers):
-        return make_long(pd.DataFrame({"response_id": range(1, len(answers) + 1), "item": "q",
-                                       "answer": answers, "band": "B"}), cb)
+        return make_long(
+            pd.DataFrame({"response_id": range(1, len(answers) + 1), "item": "q", "answer": answers, "band": "B"}), cb
+        )
 
     r1 = build_release(frame(["yes"] * 22 + ["no"] * 6 + ["_rns"] * 2), cb, ReleaseRules())
     assert {c["label"]: c["count"] for c in r1["items"][0]["cells"]} == {
-        "yes": 22, "no": None, "unsure": 0, "No answer": None}
+        "yes": 22,
+        "no": None,
+        "unsure": 0,
+        "No answer": None,
+    }
     later = frame(["yes"] * 22 + ["no"] * 8 + ["no"] * 10)  # 10 new children; nobody left unanswered
     raw = build_release(later, cb, ReleaseRules(), previous=[r1], audit=False)
     assert intruder_audit([r1, raw]), "the unprotected release pins the earlier hidden cells"
@@ -236,17 +269,29 @@ def test_a_breakdown_that_differs_from_a_published_group_by_a_few_children_is_le
     import pandas as pd
 
     from analysis.frames import make_long
-    cb = {"q": ItemMeta("q", "single", ("yes", "no"), label="Heard of it?", bands=("B", "C")),
-          "p": ItemMeta("p", "single", ("yes", "no"), label="Feel safe?")}
-    kids = ([("A", "girl")] * 20 + [("A", "boy")] * 3 + [("B", "girl")] * 15 + [("B", "boy")] * 23
-            + [("C", "girl")] * 15 + [("C", "boy")] * 24)
+
+    cb = {
+        "q": ItemMeta("q", "single", ("yes", "no"), label="Heard of it?", bands=("B", "C")),
+        "p": ItemMeta("p", "single", ("yes", "no"), label="Feel safe?"),
+    }
+    kids = (
+        [("A", "girl")] * 20
+        + [("A", "boy")] * 3
+        + [("B", "girl")] * 15
+        + [("B", "boy")] * 23
+        + [("C", "girl")] * 15
+        + [("C", "boy")] * 24
+    )
     rows = []
     for rid, (band, gender) in enumerate(kids, start=1):
         rows.append((rid, "p", "yes" if rid % 2 else "no", band, gender))
         if band != "A":
             rows.append((rid, "q", "yes" if rid % 3 else "no", band, gender))
-    long = make_long(pd.DataFrame(rows, columns=["response_id", "item", "answer", "band", "gender"]), cb,
-                     categories={"band": ["A", "B", "C"]})
+    long = make_long(
+        pd.DataFrame(rows, columns=["response_id", "item", "answer", "band", "gender"]),
+        cb,
+        categories={"band": ["A", "B", "C"]},
+    )
     rel = build_release(long, cb, ReleaseRules(), bands=("A", "B", "C"))
     q = next(it for it in rel["items"] if it["item"] == "q")
     p = next(it for it in rel["items"] if it["item"] == "p")
@@ -261,8 +306,13 @@ def test_the_release_funnel_hides_small_stages_and_what_gives_them_back(cb) -> N
     funnel = {"invited": 40, "declined assent": 2, "assented": 33, "completed": 30, "withdrew after submitting": 3}
     rel = build_release(long, cb, ReleaseRules(), bands=BANDS, funnel=funnel)
     shown = {row["stage"]: row["count"] for row in rel["funnel"]}
-    assert shown == {"invited": 40, "declined assent": None, "assented": None, "completed": 30,
-                     "withdrew after submitting": None}
+    assert shown == {
+        "invited": 40,
+        "declined assent": None,
+        "assented": None,
+        "completed": 30,
+        "withdrew after submitting": None,
+    }
 
 
 def test_the_report_charts_draw_only_published_shares(cb, tmp_path) -> None:

@@ -84,25 +84,50 @@ def page(html):
 
 
 def test_the_sample_report_has_every_section(page):
-    for section in ("About these results", "Who took part", "Quality of participation (Lundy model)",
-                    "Lundy process checklist", "General Comment 12: the nine requirements",
-                    "Influence log", "Feedback to children", "Safeguarding (counts only)",
-                    "Differences between groups", "Ranked items", "Item diagnostics",
-                    "Clustering by site"):
+    for section in (
+        "About these results",
+        "Who took part",
+        "Quality of participation (Lundy model)",
+        "Lundy process checklist",
+        "General Comment 12: the nine requirements",
+        "Influence log",
+        "Feedback to children",
+        "Safeguarding (counts only)",
+        "Differences between groups",
+        "Ranked items",
+        "Item diagnostics",
+        "Clustering by site",
+    ):
         assert section in page.h2, section
     assert sum(h.startswith("Results: ") for h in page.h2) >= 5
     # the bundled instrument's domains are named, not shown as codes
     assert "Results: Barriers to telling or reporting" in page.h2 and "Results: BA" not in page.h2
-    assert {"Participation funnel", "Children by band and gender", "Lundy indicators",
-            "Influence log", "GC12 self-assessment", "Safeguarding signals"} <= set(page.h3)
+    assert {
+        "Participation funnel",
+        "Children by band and gender",
+        "Lundy indicators",
+        "Influence log",
+        "GC12 self-assessment",
+        "Safeguarding signals",
+    } <= set(page.h3)
 
 
 def test_no_count_from_1_to_9_is_visible_and_suppression_is_explained(page):
     # Programme records (checklists, logs, method) are not counts of children.
-    records = {"Method", "Process checklist", "GC12 self-assessment", "Influence log", "Feedback loop",
-               "Stages not recorded", "Indicators not recorded"}
-    counts = [(cap, col, text) for cap, col, text in page.cells if cap not in records
-              and col not in ("sites", "children per site")]
+    records = {
+        "Method",
+        "Process checklist",
+        "GC12 self-assessment",
+        "Influence log",
+        "Feedback loop",
+        "Stages not recorded",
+        "Indicators not recorded",
+    }
+    counts = [
+        (cap, col, text)
+        for cap, col, text in page.cells
+        if cap not in records and col not in ("sites", "children per site")
+    ]
     small = [c for c in counts if re.fullmatch(r"\(?[1-9]\)?", c[2])]
     assert not small, small[:5]
     hidden = [c for c in counts if c[2] == "s"]
@@ -123,8 +148,7 @@ def test_every_chart_has_alt_text_and_numbers_are_formatted(html, page):
     assert html.count("s: hidden to protect children&#39;s privacy") >= 2
     # Percentages carry one decimal and a % sign; p-values three decimals; no raw proportions.
     percents = [t for cap, col, t in page.cells if col == "percent" and t not in ("s", "*", "")]
-    assert percents and all(re.fullmatch(r"\(?(<|>)?\d+\.\d %\)?|<5 %|>95 %", t) for t in percents), \
-        percents[:5]
+    assert percents and all(re.fullmatch(r"\(?(<|>)?\d+\.\d %\)?|<5 %|>95 %", t) for t in percents), percents[:5]
     p_values = [t for _, col, t in page.cells if col == "p (adjusted)" and t not in ("s", "*", "")]
     assert p_values and all(re.fullmatch(r"<0\.0+5|[01]\.\d+", t) for t in p_values), p_values[:5]
     assert not [t for _, _, t in page.cells if re.fullmatch(r"-0(\.0+)?", t)]

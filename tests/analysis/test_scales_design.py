@@ -13,8 +13,7 @@ from analysis.ranking import borda, rank_frame
 from analysis.reliability import cronbach_alpha, scale_scores
 from analysis.synthetic import synthetic_long
 
-SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8],
-                          [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
+SHROUT_FLEISS = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
 
 
 def test_alpha_identical_items_is_one():
@@ -27,8 +26,7 @@ def test_alpha_identical_items_is_one():
 def test_alpha_equals_hoyt_anova_from_statsmodels():
     rng = np.random.default_rng(0)
     trait = rng.normal(size=80)
-    data = pd.DataFrame({f"i{j}": np.round(trait + rng.normal(scale=1.0, size=80) + j)
-                         for j in range(5)})
+    data = pd.DataFrame({f"i{j}": np.round(trait + rng.normal(scale=1.0, size=80) + j) for j in range(5)})
     r = cronbach_alpha(data)
     long = data.reset_index().melt(id_vars="index", var_name="item", value_name="y")
     fit = smf.ols("y ~ C(index) + C(item)", data=long).fit()
@@ -91,12 +89,14 @@ def test_design_effects_by_site_on_synthetic():
 
 def test_borda_hand_computed_with_partial_rankings_and_ties():
     # 4 options (m = 4): weights 4, 3, 2, 1; unranked 0
-    ranks = pd.DataFrame({
-        "chat":    [1, 1, 2, np.nan, 1, np.nan],
-        "phone":   [2, 3, 1, np.nan, 2, np.nan],
-        "teacher": [3, 2, 2, np.nan, np.nan, 1],   # tie at 2 for respondent 3
-        "app":     [4, np.nan, np.nan, np.nan, np.nan, 2],
-    })
+    ranks = pd.DataFrame(
+        {
+            "chat": [1, 1, 2, np.nan, 1, np.nan],
+            "phone": [2, 3, 1, np.nan, 2, np.nan],
+            "teacher": [3, 2, 2, np.nan, np.nan, 1],  # tie at 2 for respondent 3
+            "app": [4, np.nan, np.nan, np.nan, np.nan, 2],
+        }
+    )
     out = borda(ranks).set_index("option")
     # chat: 4+4+3+4 = 15; phone: 3+2+4+3 = 12; teacher: 2+3+3+4 = 12; app: 1+3 = 4
     assert out["borda_total"].to_dict() == {"chat": 15, "phone": 12, "teacher": 12, "app": 4}
@@ -119,8 +119,11 @@ def test_rank_frame_from_long():
 
 
 def test_item_diagnostics_fixture():
-    cb = [ItemMeta("q", "single", ("y", "n")), ItemMeta("m", "multi", ("a", "b")),
-          ItemMeta("c", "single", ("y", "n"), bands=("B",))]
+    cb = [
+        ItemMeta("q", "single", ("y", "n")),
+        ItemMeta("m", "multi", ("a", "b")),
+        ItemMeta("c", "single", ("y", "n"), bands=("B",)),
+    ]
     rows = []
     # band A: 10 children; q: 6 answer, 2 rns, 1 dk, 1 skipped; m: 5 children tick a and b
     for i in range(10):
@@ -139,11 +142,9 @@ def test_item_diagnostics_fixture():
     for i in range(4):
         rid = 100 + i
         rows += [(rid, "B", "c", "n"), (rid, "B", "q", "n")]
-    long = make_long(pd.DataFrame(rows, columns=["response_id", "band", "item", "answer"]),
-                     codebook=cb)
+    long = make_long(pd.DataFrame(rows, columns=["response_id", "band", "item", "answer"]), codebook=cb)
     d = item_diagnostics(long).set_index(["item", "band"])
-    assert d.loc[("q", "A"), ["eligible", "answered", "skipped", "rns", "dk"]].tolist() == [
-        10, 6, 1, 2, 1]
+    assert d.loc[("q", "A"), ["eligible", "answered", "skipped", "rns", "dk"]].tolist() == [10, 6, 1, 2, 1]
     assert d.loc[("q", "A"), "rns_rate"] == 0.2 and not d.loc[("q", "A"), "flag"]
     assert d.loc[("m", "A"), ["answered", "skipped", "rns"]].tolist() == [5, 4, 1]
     assert d.loc[("m", "A"), "flag"]

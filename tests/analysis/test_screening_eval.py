@@ -35,8 +35,10 @@ def sets() -> dict[str, list[tuple[str, bool, str]]]:
 
 def _per_language(rows, model=None):
     kwargs = {} if model is None else {"model": model}
-    return {lang: evaluate(((label, text) for row_lang, label, text in rows if row_lang == lang), **kwargs)
-            for lang in LANGUAGES}
+    return {
+        lang: evaluate(((label, text) for row_lang, label, text in rows if row_lang == lang), **kwargs)
+        for lang in LANGUAGES
+    }
 
 
 def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> None:
@@ -89,53 +91,61 @@ def test_the_shipped_model_is_the_one_the_labelled_sets_train(sets) -> None:
 
 
 def test_scoring_needs_no_training_library() -> None:
-    script = ("import sys; sys.modules['sklearn'] = None\n"
-              "from analysis.concerns import find_concerns\n"
-              "print(bool(find_concerns('my stepdads mate keeps coming in the bathroom when im in there')))")
+    script = (
+        "import sys; sys.modules['sklearn'] = None\n"
+        "from analysis.concerns import find_concerns\n"
+        "print(bool(find_concerns('my stepdads mate keeps coming in the bathroom when im in there')))"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "True"
 
 
-@pytest.mark.parametrize("text", [
-    # second-hand accounts are flagged (the lead's decision): a safeguarding lead must see them
-    "my best mate told me his stepdad beats him with a shoe",
-    "ma cousine m a dit que son voisin la touche quand elle est seule",
-    "mi amiga me dijo que su tio la manosea cuando no hay nadie",
-    "rafiki yangu aliniambia mjomba wake humgusa vibaya usiku",
-    "صاحبتي قالتلي انو جوز خالتها بيلمسها لما تكون لحالها",
-    # a sick child not cared for
-    "my arm has been really swollen for a week and nobody will take me to a doctor",
-    "j ai de la fievre depuis une semaine et personne m emmene chez le medecin",
-    "tengo fiebre desde hace una semana y nadie me lleva al doctor",
-    "nina homa wiki nzima na hakuna anayenipeleka hospitali",
-    "عندي حرارة من اسبوع وما حدا راضي ياخدني عالدكتور",
-    # wishing to be gone, without a word of suicide
-    "i keep thinking everyone would be better off if i wasnt here",
-    "je pense que tout le monde serait mieux sans moi",
-    "pienso que todos estarian mejor sin mi",
-    "nafikiria familia ingekuwa bora bila mimi",
-    "بحس انو الكل رح يكونوا احسن بلايي",
-    # work to pay off a debt
-    "the man who brought me here says i owe him for the journey so i have to keep working",
-    "le monsieur qui m a amene dit que j ai une dette alors je dois travailler sans arret",
-    "el señor que me trajo dice que tengo una deuda y tengo que trabajar sin parar",
-    "mzee aliyenileta anasema nina deni kwa hivyo lazima nifanye kazi bila kupumzika",
-    "الرجل اللي جابني بيقول علي دين ولازم اشتغل بدون ما وقف",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # second-hand accounts are flagged (the lead's decision): a safeguarding lead must see them
+        "my best mate told me his stepdad beats him with a shoe",
+        "ma cousine m a dit que son voisin la touche quand elle est seule",
+        "mi amiga me dijo que su tio la manosea cuando no hay nadie",
+        "rafiki yangu aliniambia mjomba wake humgusa vibaya usiku",
+        "صاحبتي قالتلي انو جوز خالتها بيلمسها لما تكون لحالها",
+        # a sick child not cared for
+        "my arm has been really swollen for a week and nobody will take me to a doctor",
+        "j ai de la fievre depuis une semaine et personne m emmene chez le medecin",
+        "tengo fiebre desde hace una semana y nadie me lleva al doctor",
+        "nina homa wiki nzima na hakuna anayenipeleka hospitali",
+        "عندي حرارة من اسبوع وما حدا راضي ياخدني عالدكتور",
+        # wishing to be gone, without a word of suicide
+        "i keep thinking everyone would be better off if i wasnt here",
+        "je pense que tout le monde serait mieux sans moi",
+        "pienso que todos estarian mejor sin mi",
+        "nafikiria familia ingekuwa bora bila mimi",
+        "بحس انو الكل رح يكونوا احسن بلايي",
+        # work to pay off a debt
+        "the man who brought me here says i owe him for the journey so i have to keep working",
+        "le monsieur qui m a amene dit que j ai une dette alors je dois travailler sans arret",
+        "el señor que me trajo dice que tengo una deuda y tengo que trabajar sin parar",
+        "mzee aliyenileta anasema nina deni kwa hivyo lazima nifanye kazi bila kupumzika",
+        "الرجل اللي جابني بيقول علي دين ولازم اشتغل بدون ما وقف",
+    ],
+)
 def test_families_the_held_out_sets_missed_are_flagged_in_new_wording(text: str) -> None:
     assert screen_text(text).safeguarding, text
 
 
-@pytest.mark.parametrize("text", [
-    "if a friend told me someone hurt her i would tell a teacher",
-    "we learnt about sextortion in class and it was useful",
-    "si une amie me disait qu on la frappe j irais voir un adulte",
-    "en clase nos hablaron del abuso y aprendi mucho",
-    "kama rafiki angeniambia anapigwa ningemwambia mwalimu",
-    "لو صاحبتي قالتلي انو حدا بيضربها بخبر المعلمة",
-    "children get abused online and schools should teach about it",
-    "a chat that answers quickly and does not ask my name",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "if a friend told me someone hurt her i would tell a teacher",
+        "we learnt about sextortion in class and it was useful",
+        "si une amie me disait qu on la frappe j irais voir un adulte",
+        "en clase nos hablaron del abuso y aprendi mucho",
+        "kama rafiki angeniambia anapigwa ningemwambia mwalimu",
+        "لو صاحبتي قالتلي انو حدا بيضربها بخبر المعلمة",
+        "children get abused online and schools should teach about it",
+        "a chat that answers quickly and does not ask my name",
+    ],
+)
 def test_general_talk_and_advice_are_not_flagged(text: str) -> None:
     assert not screen_text(text).safeguarding, screen_text(text).concerns
 

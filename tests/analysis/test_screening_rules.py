@@ -30,18 +30,21 @@ def test_every_interface_language_has_concern_rules_and_an_evaluation_set() -> N
         assert (DATA / f"{lang}.tsv").exists(), f"no labelled sentences for {lang}"
 
 
-@pytest.mark.parametrize("text, category", [
-    # the findings of issue 16, word for word
-    ("my uncle touches my private parts and I want to end my life", "sexual_abuse"),
-    ("my uncle touches my private parts and I want to end my life", "self_harm"),
-    ("my stepdad comes into my room at night and does things", "sexual_abuse"),
-    ("a man keeps asking me to send photos of my body", "online_exploitation"),
-    ("he said he will share my photos with everyone if I don't send more", "online_exploitation"),
-    ("عمي يلمسني وبدي موت", "sexual_abuse"),
-    ("ابي يضربني كل يوم", "physical_abuse"),
-    ("أريد أن أنتحر", "self_harm"),
-    ("طلب مني صور عارية", "online_exploitation"),
-])
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        # the findings of issue 16, word for word
+        ("my uncle touches my private parts and I want to end my life", "sexual_abuse"),
+        ("my uncle touches my private parts and I want to end my life", "self_harm"),
+        ("my stepdad comes into my room at night and does things", "sexual_abuse"),
+        ("a man keeps asking me to send photos of my body", "online_exploitation"),
+        ("he said he will share my photos with everyone if I don't send more", "online_exploitation"),
+        ("عمي يلمسني وبدي موت", "sexual_abuse"),
+        ("ابي يضربني كل يوم", "physical_abuse"),
+        ("أريد أن أنتحر", "self_harm"),
+        ("طلب مني صور عارية", "online_exploitation"),
+    ],
+)
 def test_the_disclosures_of_the_issue_are_flagged(text: str, category: str) -> None:
     screened = screen_text(text)
     assert screened.safeguarding and category in screened.categories, screened.concerns
@@ -61,17 +64,30 @@ def test_folding_case_accents_arabic_letters_diacritics_tatweel_and_repeats() ->
 
 
 def test_text_speak_sheng_and_mixed_languages() -> None:
-    for text in ("sum1 on snap wants pics of me wiv no clothes", "im gonna kms", "u cant tell ur mum its our secret",
-                 "uncle ananitouch kwa private parts", "jamaa wa insta ananiitisha nudes", "dadi hunichapa daily",
-                 "jsuis frappée par mon beau pere", "kiero morirme xq nadie me kiere"):
+    for text in (
+        "sum1 on snap wants pics of me wiv no clothes",
+        "im gonna kms",
+        "u cant tell ur mum its our secret",
+        "uncle ananitouch kwa private parts",
+        "jamaa wa insta ananiitisha nudes",
+        "dadi hunichapa daily",
+        "jsuis frappée par mon beau pere",
+        "kiero morirme xq nadie me kiere",
+    ):
         assert screen_text(text).safeguarding, text
 
 
 def test_hypotheticals_advice_and_denials_are_not_disclosures() -> None:
-    for text in ("if someone touched me i would tell my mum", "my dad never hits me",
-                 "children should learn what abuse is", "if a stranger asks for nudes block them",
-                 "si quelqu un me frappe je le dis a la maitresse", "kama mtu akikupiga mwambie mwalimu",
-                 "اذا حدا ضربك احكي للمعلم", "si alguien te pide fotos bloquealo"):
+    for text in (
+        "if someone touched me i would tell my mum",
+        "my dad never hits me",
+        "children should learn what abuse is",
+        "if a stranger asks for nudes block them",
+        "si quelqu un me frappe je le dis a la maitresse",
+        "kama mtu akikupiga mwambie mwalimu",
+        "اذا حدا ضربك احكي للمعلم",
+        "si alguien te pide fotos bloquealo",
+    ):
         assert not screen_text(text).safeguarding, text
 
 
@@ -80,33 +96,41 @@ def test_a_rule_file_is_checked_when_read() -> None:
         parse_rules({"rules": [{"id": "x", "category": "other", "all": [["hit"]]}]}, "xx")
     with pytest.raises(ValueError, match="no group named"):
         parse_rules({"rules": [{"id": "x", "category": "threats", "all": ["NOPE"]}]}, "xx")
-    custom = parse_rules({"groups": {"ME": ["me"]}, "rules": [
-        {"id": "bonk", "category": "physical_abuse", "all": [["bonk*"], "ME"], "window": 2}]}, "xx")
+    custom = parse_rules(
+        {
+            "groups": {"ME": ["me"]},
+            "rules": [{"id": "bonk", "category": "physical_abuse", "all": [["bonk*"], "ME"], "window": 2}],
+        },
+        "xx",
+    )
     assert [c.label for c in find_concerns("he bonks me", [custom])] == ["xx:bonk"]
     assert find_concerns("he bonks the ball at me", [custom]) == ()
 
 
-@pytest.mark.parametrize("text, leaked", [
-    ("Mr Otieno is kind", "Otieno"),
-    ("mr otieno helped me", "otieno"),
-    ("I told Mr. Otieno Kamau", "Kamau"),
-    ("my name is Amina Wanjiru", "Wanjiru"),
-    ("my name is amina wanjiru and i am 9", "wanjiru"),
-    ("Mrs Achieng helped", "Achieng"),
-    ("Ms Njeri and Miss Wambui", "Wambui"),
-    ("Dr Mwangi", "Mwangi"),
-    ("Teacher Otieno listens", "Otieno"),
-    ("mwalimu Kamau anasaidia", "Kamau"),
-    ("Bw Mwangi na Bi Halima", "Halima"),
-    ("M. Dupont est gentil", "Dupont"),
-    ("Mme Durand m'écoute", "Durand"),
-    ("je m'appelle Zoé Martin", "Martin"),
-    ("el Sr. Gómez y la Sra. López", "López"),
-    ("me llamo Carla Pérez y tengo 11", "Pérez"),
-    ("الأستاذ أحمد لطيف", "أحمد"),
-    ("السيد محمود يساعدنا", "محمود"),
-    ("اسمي أمينة", "أمينة"),
-])
+@pytest.mark.parametrize(
+    "text, leaked",
+    [
+        ("Mr Otieno is kind", "Otieno"),
+        ("mr otieno helped me", "otieno"),
+        ("I told Mr. Otieno Kamau", "Kamau"),
+        ("my name is Amina Wanjiru", "Wanjiru"),
+        ("my name is amina wanjiru and i am 9", "wanjiru"),
+        ("Mrs Achieng helped", "Achieng"),
+        ("Ms Njeri and Miss Wambui", "Wambui"),
+        ("Dr Mwangi", "Mwangi"),
+        ("Teacher Otieno listens", "Otieno"),
+        ("mwalimu Kamau anasaidia", "Kamau"),
+        ("Bw Mwangi na Bi Halima", "Halima"),
+        ("M. Dupont est gentil", "Dupont"),
+        ("Mme Durand m'écoute", "Durand"),
+        ("je m'appelle Zoé Martin", "Martin"),
+        ("el Sr. Gómez y la Sra. López", "López"),
+        ("me llamo Carla Pérez y tengo 11", "Pérez"),
+        ("الأستاذ أحمد لطيف", "أحمد"),
+        ("السيد محمود يساعدنا", "محمود"),
+        ("اسمي أمينة", "أمينة"),
+    ],
+)
 def test_names_after_titles_and_introductions_are_removed(text: str, leaked: str) -> None:
     screened = screen_text(text)
     assert leaked not in screened.redacted and "NAME" in screened.pii, screened.redacted
@@ -119,7 +143,12 @@ def test_ordinary_words_after_titles_are_kept() -> None:
 
 def test_the_facilitators_list_takes_names_of_several_words() -> None:
     assert parse_name_list("Mrs Achieng\nKibera Hope Academy, Baraka;Otieno") == [
-        "Mrs Achieng", "Achieng", "Kibera Hope Academy", "Baraka", "Otieno"]
+        "Mrs Achieng",
+        "Achieng",
+        "Kibera Hope Academy",
+        "Baraka",
+        "Otieno",
+    ]
     assert parse_name_list("") == [] and parse_name_list(None) == []
     names = parse_name_list("Mrs Achieng\nKibera Hope Academy")
     redacted = screen_text("Achieng and mrs  achieng said Kibera Hope\nAcademy is far", names=names).redacted

@@ -16,8 +16,7 @@ from analysis.sdc import (
 )
 
 # SDC Practice Guide, Table 4.1: (f_k, F_k) of 10 weighted records and the published r_k
-GUIDE = [(2, 360), (2, 360), (1, 215), (2, 152), (1, 186), (2, 152), (1, 180), (1, 215),
-         (2, 262), (2, 262)]
+GUIDE = [(2, 360), (2, 360), (1, 215), (2, 152), (1, 186), (2, 152), (1, 180), (1, 215), (2, 262), (2, 262)]
 GUIDE_RISK = [0.0054, 0.0054, 0.0251, 0.0126, 0.0282, 0.0126, 0.0290, 0.0251, 0.0074, 0.0074]
 
 
@@ -44,8 +43,9 @@ def test_sdc_practice_guide_example():
 
 def test_unweighted_global_risk_is_distinct_keys_over_n():
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"band": rng.integers(0, 3, 5000), "gender": rng.integers(0, 4, 5000),
-                       "site": rng.integers(0, 60, 5000)})
+    df = pd.DataFrame(
+        {"band": rng.integers(0, 3, 5000), "gender": rng.integers(0, 4, 5000), "site": rng.integers(0, 60, 5000)}
+    )
     rep = risk_report(df, ["band", "gender", "site"])
     distinct = len(df.drop_duplicates())
     assert rep.global_risk == pytest.approx(distinct / len(df), rel=1e-12)
@@ -55,8 +55,9 @@ def test_unweighted_global_risk_is_distinct_keys_over_n():
 
 
 def test_missing_values_are_wildcards_guide_semantics():
-    df = pd.DataFrame({"region": ["r1", "r1", "r1"], "gender": ["f", "f", "f"],
-                       "education": ["primary", "secondary", None]})
+    df = pd.DataFrame(
+        {"region": ["r1", "r1", "r1"], "gender": ["f", "f", "f"], "education": ["primary", "secondary", None]}
+    )
     fk, _ = frequency_counts(df, ["region", "gender", "education"])
     assert fk.tolist() == [2, 2, 3]  # the NA record matches both keys
     fk_cat, _ = frequency_counts(df, ["region", "gender", "education"], missing="category")
@@ -82,8 +83,7 @@ def test_wildcard_counts_match_brute_force():
 
 def test_l_diversity_against_groupby():
     rng = np.random.default_rng(2)
-    df = pd.DataFrame({"band": rng.integers(0, 3, 400), "site": rng.integers(0, 20, 400),
-                       "q": rng.integers(0, 2, 400)})
+    df = pd.DataFrame({"band": rng.integers(0, 3, 400), "site": rng.integers(0, 20, 400), "q": rng.integers(0, 2, 400)})
     df.loc[(df["band"] == 0) & (df["site"] == 0), "q"] = 1
     rep = risk_report(df, ["band", "site"], sensitive=["q"])
     assert rep.l_diversity["q"] == df.groupby(["band", "site"])["q"].nunique().min() == 1
@@ -92,12 +92,13 @@ def test_l_diversity_against_groupby():
 def test_local_suppression_reaches_k_anonymity():
     rng = np.random.default_rng(3)
     n = 4000
-    df = pd.DataFrame({
-        "band": pd.Categorical(rng.choice(["A", "B", "C"], n)),
-        "gender": pd.Categorical(rng.choice(["girl", "boy", "another", "_rns"], n,
-                                            p=[.48, .48, .02, .02])),
-        "site": pd.Categorical(rng.choice([f"s{i}" for i in range(40)], n)),
-    })
+    df = pd.DataFrame(
+        {
+            "band": pd.Categorical(rng.choice(["A", "B", "C"], n)),
+            "gender": pd.Categorical(rng.choice(["girl", "boy", "another", "_rns"], n, p=[0.48, 0.48, 0.02, 0.02])),
+            "site": pd.Categorical(rng.choice([f"s{i}" for i in range(40)], n)),
+        }
+    )
     before = risk_report(df, ["band", "gender", "site"]).k_violations[5]
     assert before > 0
     out, log = local_suppression(df, ["band", "gender", "site"], k=5, importance=[3, 1, 2])
@@ -116,17 +117,20 @@ def test_merge_rare_then_risk_drops():
 def test_microdata_gate_refuses_then_releases():
     rng = np.random.default_rng(4)
     n = 3000
-    df = pd.DataFrame({"band": rng.choice(["A", "B", "C"], n),
-                       "gender": rng.choice(["girl", "boy"], n),
-                       "site": rng.choice(["north", "south", "east"], n),
-                       "q1": rng.choice(["yes", "no"], n),
-                       "text": ["free text"] * n})
+    df = pd.DataFrame(
+        {
+            "band": rng.choice(["A", "B", "C"], n),
+            "gender": rng.choice(["girl", "boy"], n),
+            "site": rng.choice(["north", "south", "east"], n),
+            "q1": rng.choice(["yes", "no"], n),
+            "text": ["free text"] * n,
+        }
+    )
     df.loc[0, "gender"] = "another"
     with pytest.raises(DisclosureError, match="anonymity.*gender=another"):
         release_microdata(df, ["band", "gender", "site"], drop=["text"])
     ok = df.drop(index=0)
-    rel = release_microdata(ok, ["band", "gender", "site"], sensitive=["q1"], drop=["text"],
-                            seed=1)
+    rel = release_microdata(ok, ["band", "gender", "site"], sensitive=["q1"], drop=["text"], seed=1)
     assert isinstance(rel, ReleasedMicrodata)
     assert "text" not in rel.frame.columns and rel.dropped == ("text",)
     assert set(rel.frame["site"].astype(str)) == {"site 1", "site 2", "site 3"}

@@ -74,11 +74,14 @@ def _bergsma(t: np.ndarray) -> float:
     return math.sqrt(phi2 / min(rt - 1, kt - 1))
 
 
-@pytest.mark.parametrize("table", [
-    [[10, 20], [30, 5]],
-    [[12, 7, 3], [4, 9, 11], [6, 6, 6]],
-    [[30, 1, 2, 8], [5, 22, 3, 1]],
-])
+@pytest.mark.parametrize(
+    "table",
+    [
+        [[10, 20], [30, 5]],
+        [[12, 7, 3], [4, 9, 11], [6, 6, 6]],
+        [[30, 1, 2, 8], [5, 22, 3, 1]],
+    ],
+)
 def test_cramers_v_plain_and_bias_corrected(table):
     t = np.array(table)
     assert cramers_v(t) == pytest.approx(association(t, method="cramer", correction=False))
@@ -100,10 +103,17 @@ def test_bias_corrected_v_is_near_zero_without_association():
 
 
 def test_crosstabs_report_both_vs():
-    long = make_long(pd.DataFrame({
-        "response_id": range(65), "item": "q", "gender": ["girl"] * 30 + ["boy"] * 35,
-        "answer": ["yes"] * 10 + ["no"] * 20 + ["yes"] * 30 + ["no"] * 5}),
-        codebook=[ItemMeta("q", "single", ("yes", "no"))])
+    long = make_long(
+        pd.DataFrame(
+            {
+                "response_id": range(65),
+                "item": "q",
+                "gender": ["girl"] * 30 + ["boy"] * 35,
+                "answer": ["yes"] * 10 + ["no"] * 20 + ["yes"] * 30 + ["no"] * 5,
+            }
+        ),
+        codebook=[ItemMeta("q", "single", ("yes", "no"))],
+    )
     row = crosstabs(long, "gender", items=["q"]).iloc[0]
     assert row["cramers_v"] == pytest.approx(0.5367, abs=1e-4)
     assert row["cramers_v_corrected"] == pytest.approx(_bergsma(np.array([[30, 5], [10, 20]])))
@@ -111,21 +121,24 @@ def test_crosstabs_report_both_vs():
 
 def test_likert_neutral_is_na_on_an_even_scale():
     cb = [ItemMeta("q", "scale", ("1", "2", "3", "4"))]
-    long = make_long(pd.DataFrame({"response_id": range(8), "item": "q",
-                                   "answer": ["1", "2", "2", "3", "3", "4", "4", "4"]}),
-                     codebook=cb)
+    long = make_long(
+        pd.DataFrame({"response_id": range(8), "item": "q", "answer": ["1", "2", "2", "3", "3", "4", "4", "4"]}),
+        codebook=cb,
+    )
     row = likert_summary(long).iloc[0]
     assert pd.isna(row["neutral"])  # there is no middle level: not "0 % neutral"
     assert row["low"] == pytest.approx(37.5) and row["high"] == pytest.approx(62.5)
-    odd = make_long(pd.DataFrame({"response_id": range(3), "item": "q",
-                                  "answer": ["1", "2", "3"]}),
-                    codebook=[ItemMeta("q", "scale", ("1", "2", "3"))])
+    odd = make_long(
+        pd.DataFrame({"response_id": range(3), "item": "q", "answer": ["1", "2", "3"]}),
+        codebook=[ItemMeta("q", "scale", ("1", "2", "3"))],
+    )
     assert likert_summary(odd).iloc[0]["neutral"] == pytest.approx(100 / 3)
 
 
 def test_make_long_accepts_a_repeated_index():
-    part = pd.DataFrame({"response_id": [1, 2, 3], "item": "q", "answer": ["yes", "no", "yes"],
-                         "band": ["A", "B", "B"]})
+    part = pd.DataFrame(
+        {"response_id": [1, 2, 3], "item": "q", "answer": ["yes", "no", "yes"], "band": ["A", "B", "B"]}
+    )
     both = pd.concat([part, part.assign(response_id=[4, 5, 6])])  # index 0, 1, 2, 0, 1, 2
     long = make_long(both, codebook=[ItemMeta("q", "single", ("yes", "no"))])
     assert list(long["response_id"]) == [1, 2, 3, 4, 5, 6]
@@ -134,20 +147,38 @@ def test_make_long_accepts_a_repeated_index():
 
 
 def test_from_wide_round_trip_and_tool_layouts():
-    cb = {"q1": ItemMeta("q1", "single", ("yes", "no")),
-          "q2": ItemMeta("q2", "multi", ("tv", "radio", "phone"))}
-    original = make_long(pd.DataFrame({
-        "response_id": [1, 1, 2, 2, 2, 3, 3],
-        "item": ["q1", "q2", "q1", "q2", "q2", "q1", "q2"],
-        "answer": ["yes", "tv", "_rns", "tv", "radio", None, "phone"],
-        "band": ["A", "A", "B", "B", "B", "B", "B"]}), codebook=cb)
+    cb = {"q1": ItemMeta("q1", "single", ("yes", "no")), "q2": ItemMeta("q2", "multi", ("tv", "radio", "phone"))}
+    original = make_long(
+        pd.DataFrame(
+            {
+                "response_id": [1, 1, 2, 2, 2, 3, 3],
+                "item": ["q1", "q2", "q1", "q2", "q2", "q1", "q2"],
+                "answer": ["yes", "tv", "_rns", "tv", "radio", None, "phone"],
+                "band": ["A", "A", "B", "B", "B", "B", "B"],
+            }
+        ),
+        codebook=cb,
+    )
     # Kobo/ODK's default: one column, choices separated by spaces.
-    spaced = pd.DataFrame({"response_id": [1, 2, 3], "band": ["A", "B", "B"],
-                           "q1": ["yes", "_rns", None], "q2": ["tv", "tv radio", "phone"]})
+    spaced = pd.DataFrame(
+        {
+            "response_id": [1, 2, 3],
+            "band": ["A", "B", "B"],
+            "q1": ["yes", "_rns", None],
+            "q2": ["tv", "tv radio", "phone"],
+        }
+    )
     # Their "split" option: one 0/1 column per choice.
-    split = pd.DataFrame({"response_id": [1, 2, 3], "band": ["A", "B", "B"],
-                          "q1": ["yes", "_rns", ""], "q2/tv": [1, 1, 0], "q2/radio": [0, 1, 0],
-                          "q2/phone": [0, 0, 1]})
+    split = pd.DataFrame(
+        {
+            "response_id": [1, 2, 3],
+            "band": ["A", "B", "B"],
+            "q1": ["yes", "_rns", ""],
+            "q2/tv": [1, 1, 0],
+            "q2/radio": [0, 1, 0],
+            "q2/phone": [0, 0, 1],
+        }
+    )
     want = frequencies(original, codebook=cb)
     for wide in (spaced, split):
         long = frames.from_wide(wide, codebook=cb)

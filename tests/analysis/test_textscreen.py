@@ -16,23 +16,33 @@ from analysis.textscreen import (
 
 NAMES = ["Amina", "Wanjiru", "Otieno", "Chidi", "Fatuma", "Baraka", "Lucía", "João"]
 SCHOOLS = ["Kibera Hope Academy", "St Mary's Primary", "Escola Viva"]
-PHONES = ["0712 345 678", "+254 712 345 678", "07123 456789", "+44 7700 900123",
-          "0800-123-4567", "+33 6 12 34 56 78", "(020) 7946 0958"]
+PHONES = [
+    "0712 345 678",
+    "+254 712 345 678",
+    "07123 456789",
+    "+44 7700 900123",
+    "0800-123-4567",
+    "+33 6 12 34 56 78",
+    "(020) 7946 0958",
+]
 EMAILS = ["amina.k@mail.com", "big_boi99@yahoo.co.uk", "x+y@school.ac.ke"]
 URLS = ["https://tiktok.com/@bigboi.99", "www.example.org/page", "instagram.com/wanjiru_k"]
 HANDLES = ["@amina_2011", "@bigboi.99", "@chidi.o"]
 TEMPLATES = {
-    "PHONE": ["call me on {}", "nipigie {}", "appelle-moi au {}", "mi número es {}",
-              "meu número {} ok"],
+    "PHONE": ["call me on {}", "nipigie {}", "appelle-moi au {}", "mi número es {}", "meu número {} ok"],
     "EMAIL": ["write to {}", "niandikie {}", "écris à {} stp"],
     "URL": ["see {} for my videos", "angalia {}"],
     "HANDLE": ["follow me {}", "DM {} on insta"],
-    "NAME": ["my friend {} told a teacher", "{} helped me", "I would tell {} first",
-             "rafiki yangu {} alisema", "mon amie {} m'a aidé"],
+    "NAME": [
+        "my friend {} told a teacher",
+        "{} helped me",
+        "I would tell {} first",
+        "rafiki yangu {} alisema",
+        "mon amie {} m'a aidé",
+    ],
     "SCHOOL": ["at {} we have a worry box", "{} should have posters"],
 }
-VALUES = {"PHONE": PHONES, "EMAIL": EMAILS, "URL": URLS, "HANDLE": HANDLES, "NAME": NAMES,
-          "SCHOOL": SCHOOLS}
+VALUES = {"PHONE": PHONES, "EMAIL": EMAILS, "URL": URLS, "HANDLE": HANDLES, "NAME": NAMES, "SCHOOL": SCHOOLS}
 
 
 def corpus():
@@ -47,6 +57,7 @@ def corpus():
 def offline(monkeypatch):
     def refuse(*a, **k):
         raise OSError("network used by the screener")
+
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
 
@@ -88,9 +99,14 @@ def test_patterns_in_several_languages():
 
 
 def test_concerns_flagged_before_redaction():
-    for text, lang in [("my uncle touched me", "en"), ("baba ananipiga kila siku", "sw"),
-                       ("il me frappe", "fr"), ("mi padrastro me pega", "es"),
-                       ("ele me bate", "pt"), ("I want to kill myself", "en")]:
+    for text, lang in [
+        ("my uncle touched me", "en"),
+        ("baba ananipiga kila siku", "sw"),
+        ("il me frappe", "fr"),
+        ("mi padrastro me pega", "es"),
+        ("ele me bate", "pt"),
+        ("I want to kill myself", "en"),
+    ]:
         s = screen_text(text)
         assert s.safeguarding and any(c.startswith(lang) for c in s.concerns), text
     assert not screen_text("I would use the chat because it is private").safeguarding

@@ -110,7 +110,7 @@ class Child:
             self.page.check(f"input[name='{name}']")
             self.given[name] = True
         elif group["kind"] == "checkbox":
-            for value in (wanted if isinstance(wanted, list) else [wanted]):
+            for value in wanted if isinstance(wanted, list) else [wanted]:
                 self.page.check(f"input[name='{name}'][value='{value}']")
             self.given[name] = list(wanted) if isinstance(wanted, list) else [wanted]
         elif group["kind"] == "text":
@@ -144,8 +144,11 @@ def expected_answers(instrument, given: dict[str, object]) -> dict[str, str]:
     for item in instrument.items:
         name = "q_" + item.name
         if item.type is ItemType.MATRIX:
-            rows = {row.name: given["q_" + matrix_key(item.name, row.name)]
-                    for row in instrument.rows_for(item) if "q_" + matrix_key(item.name, row.name) in given}
+            rows = {
+                row.name: given["q_" + matrix_key(item.name, row.name)]
+                for row in instrument.rows_for(item)
+                if "q_" + matrix_key(item.name, row.name) in given
+            }
             if rows:
                 expected[item.name] = json.dumps(rows, sort_keys=True)
         elif given.get("rns_" + item.name):

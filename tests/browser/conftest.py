@@ -16,8 +16,15 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("SAUTI_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -81,21 +88,35 @@ def bundled_consultation(app):
 
     def factory(*, languages=("en", "ar"), bands=("A", "B", "C"), facilitated=False, **details) -> int:
         bundled = load_bundled("reporting-mechanisms")
-        instrument = dataclasses.replace(bundled, languages=tuple(
-            dataclasses.replace(language, status="approved") for language in bundled.languages))
+        instrument = dataclasses.replace(
+            bundled, languages=tuple(dataclasses.replace(language, status="approved") for language in bundled.languages)
+        )
         today = dt.date.today()
-        defaults = {"organisation": "Test organisation", "contact": "the test team",
-                    "independent_contact": "the ethics board", "audience": "the county council",
-                    "purpose": "To learn how children would like to ask for help.",
-                    "influence_scope": "how help works", "setting": "community", "ethics_reference": "REC-TEST-1",
-                    "feedback_due": today + dt.timedelta(days=60),
-                    "analysis_cutoff": today + dt.timedelta(days=30)}
+        defaults = {
+            "organisation": "Test organisation",
+            "contact": "the test team",
+            "independent_contact": "the ethics board",
+            "audience": "the county council",
+            "purpose": "To learn how children would like to ask for help.",
+            "influence_scope": "how help works",
+            "setting": "community",
+            "ethics_reference": "REC-TEST-1",
+            "feedback_due": today + dt.timedelta(days=60),
+            "analysis_cutoff": today + dt.timedelta(days=30),
+        }
         with app.app_context():
             instrument_store.store(instrument, approved=True)
             consultation = consultations.create_consultation(
-                title="Bundled", instrument_id=instrument.id, instrument_version=instrument.version,
-                instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
-                facilitated=facilitated, country_profile="example-uk", details={**defaults, **details})
+                title="Bundled",
+                instrument_id=instrument.id,
+                instrument_version=instrument.version,
+                instrument_hash=instrument.content_hash,
+                languages=list(languages),
+                age_bands=list(bands),
+                facilitated=facilitated,
+                country_profile="example-uk",
+                details={**defaults, **details},
+            )
             from survey.services.translations import set_wording
             from tests.factories import consultation_wording
 
@@ -105,15 +126,20 @@ def bundled_consultation(app):
             if facilitated:
                 record = db.session.get(Consultation, consultation.id)
                 sessions.set_pin(record, SESSION_PIN)
-                sessions.start(db.session.get(Consultation, consultation.id), pin=SESSION_PIN,
-                               checklist=list(sessions.CHECKLIST), trained_on=today, today=today, actor=None)
+                sessions.start(
+                    db.session.get(Consultation, consultation.id),
+                    pin=SESSION_PIN,
+                    checklist=list(sessions.CHECKLIST),
+                    trained_on=today,
+                    today=today,
+                    actor=None,
+                )
             return consultation.id
 
     return factory
 
 
-PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True,
-         "has_touch": True}
+PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture
@@ -129,8 +155,14 @@ def new_phone(browser, live_server) -> Iterator:
         contexts.append(context)
         page = context.new_page()
         page.outside_requests = []
-        page.on("request", lambda request: None if request.url.startswith((live_server, "data:", "about:"))
-                else page.outside_requests.append(request.url))
+        page.on(
+            "request",
+            lambda request: (
+                None
+                if request.url.startswith((live_server, "data:", "about:"))
+                else page.outside_requests.append(request.url)
+            ),
+        )
         return page
 
     yield factory

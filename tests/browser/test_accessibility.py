@@ -9,8 +9,10 @@ from tests.conftest import STRONG_PASSWORD
 
 pytestmark = pytest.mark.browser
 
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-           "resultTypes": ["violations"]}
+WCAG_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
 
 
 def _violations(page) -> list[str]:
@@ -81,8 +83,11 @@ def test_staff_pages_pass_axe(page, app, world) -> None:
     from survey.services import consultations
 
     with app.app_context():  # fiona is also this consultation's safeguarding lead
-        consultations.add_member(db.session.get(Consultation, world.consultation),
-                                 db.session.get(User, world.user_ids["facilitator"]), "safeguarding")
+        consultations.add_member(
+            db.session.get(Consultation, world.consultation),
+            db.session.get(User, world.user_ids["facilitator"]),
+            "safeguarding",
+        )
     problems = {"/staff/sign-in": None}
     page.goto("/staff/sign-in")
     problems["/staff/sign-in"] = _violations(page)
@@ -93,8 +98,12 @@ def test_staff_pages_pass_axe(page, app, world) -> None:
     page.goto("/staff/sign-in")
     page.context.clear_cookies()
     _sign_in(page, "fiona")
-    for path in (f"/facilitate/{world.consultation}/", f"/safeguarding/{world.consultation}/",
-                 f"/safeguarding/{world.consultation}/written", "/no-such-page"):
+    for path in (
+        f"/facilitate/{world.consultation}/",
+        f"/safeguarding/{world.consultation}/",
+        f"/safeguarding/{world.consultation}/written",
+        "/no-such-page",
+    ):
         page.goto(path)
         problems[path] = _violations(page)
     assert {path: found for path, found in problems.items() if found} == {}
@@ -119,8 +128,9 @@ def test_quick_exit_by_keyboard_replaces_history(page, world, issue_codes) -> No
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_child_pages_fit_a_320_px_phone_without_sideways_scrolling(browser, live_server, make_consultation,
-                                                                   issue_codes, language: str) -> None:
+def test_child_pages_fit_a_320_px_phone_without_sideways_scrolling(
+    browser, live_server, make_consultation, issue_codes, language: str
+) -> None:
     consultation = make_consultation("Ours", languages=("en", "ar"))
     context = browser.new_context(base_url=live_server, viewport={"width": 320, "height": 640})
     page = context.new_page()

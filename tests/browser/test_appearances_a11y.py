@@ -22,9 +22,11 @@ def test_drop_down_and_horizontal_items_pass_axe(app, page, live_server, form) -
         form_class, specs = build_page_form(_items(form, "more"), form, "en", "B", {"nick": "Ana"})
         items = render_template_string(PAGE, specs=specs, form=form_class())
     page.goto("/help")  # the site's origin, so the stylesheet loads as on a child's page
-    page.set_content(f'<!doctype html><html lang="en"><head><title>Questions</title>'
-                     f'<link rel="stylesheet" href="{live_server}/static/css/sauti.css"></head>'
-                     f'<body><main><form method="post">{items}</form></main></body></html>')
+    page.set_content(
+        f'<!doctype html><html lang="en"><head><title>Questions</title>'
+        f'<link rel="stylesheet" href="{live_server}/static/css/sauti.css"></head>'
+        f'<body><main><form method="post">{items}</form></main></body></html>'
+    )
     assert page.locator("select[name=q_home]").count() == 1
     page.select_option("select[name=q_home]", "village")
     assert _violations(page) == []

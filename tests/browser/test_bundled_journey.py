@@ -74,8 +74,9 @@ def _only_child(app) -> dict[str, str]:
     return next(iter(answers.values()), {})
 
 
-def test_english_youngest_band_completes_with_skips(app, new_phone, bundled_consultation, issue_codes,
-                                                      instrument) -> None:
+def test_english_youngest_band_completes_with_skips(
+    app, new_phone, bundled_consultation, issue_codes, instrument
+) -> None:
     consultation = bundled_consultation()
     page = new_phone()
     axe = AxeTour(page)
@@ -116,14 +117,14 @@ def test_english_youngest_band_completes_with_skips(app, new_phone, bundled_cons
             tried_maximum = True
             limit = groups["q_TR1"]["limit"]
             assert limit == 3
-            for value in groups["q_TR1"]["values"][:limit + 1]:
+            for value in groups["q_TR1"]["values"][: limit + 1]:
                 page.check(f"input[name=q_TR1][value='{value}']")
             page.click("button[name=nav][value=next]")
             page.wait_for_load_state()
             assert page.locator(".errors").inner_text().strip() == "Please choose up to 3 answers."
             assert page.locator("input[name=q_TR1]:checked").count() == limit + 1
             axe.check_if_new()
-            for value in groups["q_TR1"]["values"][:limit + 1]:
+            for value in groups["q_TR1"]["values"][: limit + 1]:
                 page.uncheck(f"input[name=q_TR1][value='{value}']")
         if page.locator(".options.faces").count():
             seen_faces = True
@@ -160,8 +161,9 @@ def test_english_youngest_band_completes_with_skips(app, new_phone, bundled_cons
     assert page.outside_requests == []
 
 
-def test_arabic_oldest_band_completes_right_to_left(app, new_phone, bundled_consultation, issue_codes,
-                                                     instrument) -> None:
+def test_arabic_oldest_band_completes_right_to_left(
+    app, new_phone, bundled_consultation, issue_codes, instrument
+) -> None:
     consultation = bundled_consultation()
     page = new_phone()
     axe = AxeTour(page)
@@ -298,8 +300,9 @@ def test_quick_exit_by_button_and_by_keyboard(app, new_phone, bundled_consultati
         assert page.url.endswith("/"), how
 
 
-def test_resume_on_a_new_device_lands_on_the_page_left(app, browser, live_server, new_phone,
-                                                       bundled_consultation, issue_codes) -> None:
+def test_resume_on_a_new_device_lands_on_the_page_left(
+    app, browser, live_server, new_phone, bundled_consultation, issue_codes
+) -> None:
     code = issue_codes(bundled_consultation(), 1)[0]
     page = new_phone()
     child = _start(page, code)
@@ -347,8 +350,9 @@ def test_works_with_javascript_turned_off(app, new_phone, bundled_consultation, 
     _answer_pages(child, 4)
     assert participant_states(app)[0] in ("answering", "assented")
     stored = _only_child(app)
-    assert stored and stored == {item: value for item, value in expected_answers(instrument, child.given).items()
-                                 if item in stored}
+    assert stored and stored == {
+        item: value for item, value in expected_answers(instrument, child.given).items() if item in stored
+    }
     # Without scripts the quick exit is a plain link that still lands somewhere neutral.
     page.click(".quick-exit-button")
     page.wait_for_url("**/notes")
@@ -356,8 +360,9 @@ def test_works_with_javascript_turned_off(app, new_phone, bundled_consultation, 
     assert page.url.endswith("/")
 
 
-def test_shared_device_returns_to_the_start_and_keeps_nothing(app, new_phone, bundled_consultation,
-                                                              issue_codes) -> None:
+def test_shared_device_returns_to_the_start_and_keeps_nothing(
+    app, new_phone, bundled_consultation, issue_codes
+) -> None:
     page = new_phone()
     child = _start(page, issue_codes(bundled_consultation(shared_device=True), 1)[0])
     page.goto("/p/end")

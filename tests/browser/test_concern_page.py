@@ -11,8 +11,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("language", ["en", "ar"])
-def test_the_calm_page_after_a_disclosure_passes_axe_and_leads_on(page, make_consultation, issue_codes,
-                                                                  language: str) -> None:
+def test_the_calm_page_after_a_disclosure_passes_axe_and_leads_on(
+    page, make_consultation, issue_codes, language: str
+) -> None:
     consultation = make_consultation(languages=("en", "ar"))
     page.goto(f"/?lang={language}")
     _enter_code(page, issue_codes(consultation, 1)[0])

@@ -58,8 +58,9 @@ def flashes(page) -> str:
     return " ".join(page.locator(".flash").all_inner_texts())
 
 
-def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_server, new_phone, make_user,
-                                                              tmp_path: Path) -> None:
+def test_facilitator_from_sign_in_to_a_closed_logged_session(
+    app, browser, live_server, new_phone, make_user, tmp_path: Path
+) -> None:
     from survey.services import instrument_store
 
     make_user("fiona", "facilitator")
@@ -119,9 +120,13 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         problems["texts"] = _violations(reviewer)
         rows = reviewer.locator("table:has(caption:text-is('Every version')) tbody tr").evaluate_all(
             "rows => rows.map(r => [r.querySelector('a').getAttribute('href'),"
-            " ...Array.from(r.querySelectorAll('td')).slice(1).map(td => td.textContent.trim())])")
-        needed = [href for href, language, band, _version, status in rows
-                  if language == "English" and band in ("B", "-") and status != "approved"]
+            " ...Array.from(r.querySelectorAll('td')).slice(1).map(td => td.textContent.trim())])"
+        )
+        needed = [
+            href
+            for href, language, band, _version, status in rows
+            if language == "English" and band in ("B", "-") and status != "approved"
+        ]
         assert len(needed) >= 3
         for href in needed:
             reviewer.goto(href)
@@ -141,9 +146,13 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         assert "is an example" in refused and "Country profiles" in refused and "is_example" not in refused
         # The administrator uploads the organisation's checked profile under the same id.
         checked = tmp_path / "profile.yaml"
-        checked.write_text((resources.files("consent") / "profiles" / "example-uk.yaml").read_text("utf-8")
-                           .replace("is_example: true", "is_example: false")
-                           .replace("last_verified: 2026-11-29", f"last_verified: {today.isoformat()}"), "utf-8")
+        checked.write_text(
+            (resources.files("consent") / "profiles" / "example-uk.yaml")
+            .read_text("utf-8")
+            .replace("is_example: true", "is_example: false")
+            .replace("last_verified: 2026-11-29", f"last_verified: {today.isoformat()}"),
+            "utf-8",
+        )
         reviewer.goto("/admin/profiles/")
         reviewer.set_input_files("input[type=file]", str(checked))
         reviewer.click("main form button[type=submit]")
@@ -210,9 +219,12 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         signal = page.locator("li.signal")
         assert signal.count() == 1 and "TABLE 4" in signal.inner_text() and "NEW" in signal.inner_text()
         # Where children are is counted (never what they decided): one in progress, eleven cards unused.
-        stages = dict(page.locator("table:has(caption:text('Children by stage')) tbody tr").evaluate_all(
-            "rows => rows.map(r => [r.querySelector('th').textContent.trim(),"
-            " r.querySelector('td').textContent.trim()])"))
+        stages = dict(
+            page.locator("table:has(caption:text('Children by stage')) tbody tr").evaluate_all(
+                "rows => rows.map(r => [r.querySelector('th').textContent.trim(),"
+                " r.querySelector('td').textContent.trim()])"
+            )
+        )
         assert stages == {"not started yet": "11", "in progress": "1", "ended": "0"}, stages
         live_text = page.locator("main").inner_text()
         assert "Mobile phone" not in live_text  # counts and seats, never answers
@@ -260,8 +272,9 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(app, browser, live_
         admin.close()
 
 
-def test_analyst_sees_summaries_and_downloads_the_report(app, make_app, browser, live_server, make_user,
-                                                         make_consultation, issue_codes) -> None:
+def test_analyst_sees_summaries_and_downloads_the_report(
+    app, make_app, browser, live_server, make_user, make_consultation, issue_codes
+) -> None:
     analyst = make_user("ana", "analyst")
     facilitator = make_user("fiona", "facilitator")
     consultation = make_consultation("Spring round", members=[(analyst, "analyst"), (facilitator, "facilitator")])

@@ -109,8 +109,7 @@ class Tour:
         if self.shots:
             self.shots.mkdir(parents=True, exist_ok=True)
             safe = re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-") or "start"
-            self.page.screenshot(path=str(self.shots / f"{self.name}-{self.count:02d}-{safe}.png"),
-                                 full_page=True)
+            self.page.screenshot(path=str(self.shots / f"{self.name}-{self.count:02d}-{safe}.png"), full_page=True)
 
     def too_tall(self) -> dict[str, float]:
         return {label: bottom for label, bottom in self.headers.items() if bottom > HEADER_LIMIT}
@@ -143,17 +142,20 @@ def _walk(page, tour: Tour, code: str, *, age: str, lang: str) -> None:
 
 
 @pytest.mark.parametrize(("lang", "age", "facilitated"), [("en", "9", False), ("ar", "15", True)])
-def test_header_and_quick_exit_leave_the_page_to_the_child(app, new_phone, bundled_consultation, issue_codes,
-                                                          lang: str, age: str, facilitated: bool) -> None:
+def test_header_and_quick_exit_leave_the_page_to_the_child(
+    app, new_phone, bundled_consultation, issue_codes, lang: str, age: str, facilitated: bool
+) -> None:
     consultation = bundled_consultation(facilitated=facilitated)
     page = _phone(new_phone)
     tour = Tour(page, f"{lang}-{age}")
     code = issue_codes(consultation, 1)[0]
     _walk(page, tour, code, age=age, lang=lang)
     assert tour.count > 20
-    problems = {"header taller than a fifth of the screen": tour.too_tall(),
-                "quick exit over the page's content": tour.overlaps,
-                "wider than the screen": tour.wide}
+    problems = {
+        "header taller than a fifth of the screen": tour.too_tall(),
+        "quick exit over the page's content": tour.overlaps,
+        "wider than the screen": tour.wide,
+    }
     assert {name: found for name, found in problems.items() if found} == {}
 
 
@@ -172,8 +174,9 @@ def _top_of(page, selector: str) -> float:
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_youngest_band_reaches_yes_within_two_screens(app, new_phone, bundled_consultation, issue_codes,
-                                                      lang: str) -> None:
+def test_youngest_band_reaches_yes_within_two_screens(
+    app, new_phone, bundled_consultation, issue_codes, lang: str
+) -> None:
     consultation = bundled_consultation()
     page = _phone(new_phone)
     _to_about(page, issue_codes(consultation, 1)[0], age="9", lang=lang)
@@ -195,8 +198,9 @@ def test_youngest_band_reaches_yes_within_two_screens(app, new_phone, bundled_co
     assert _violations(page) == []
 
 
-def test_youngest_band_reaches_yes_in_every_language_in_a_session(app, new_phone, bundled_consultation,
-                                                                 issue_codes) -> None:
+def test_youngest_band_reaches_yes_in_every_language_in_a_session(
+    app, new_phone, bundled_consultation, issue_codes
+) -> None:
     languages = ("en", "fr", "es", "ar", "sw")
     consultation = bundled_consultation(languages=languages, facilitated=True)
     tops = {}
@@ -207,8 +211,9 @@ def test_youngest_band_reaches_yes_in_every_language_in_a_session(app, new_phone
     assert {lang: top for lang, top in tops.items() if top > YES_LIMIT_FACILITATED} == {}, tops
 
 
-def test_youngest_band_information_keeps_every_part_without_javascript(app, new_phone, bundled_consultation,
-                                                                       issue_codes) -> None:
+def test_youngest_band_information_keeps_every_part_without_javascript(
+    app, new_phone, bundled_consultation, issue_codes
+) -> None:
     import sqlalchemy as sa
 
     from survey.extensions import db
@@ -238,8 +243,7 @@ def _to_matrix(page, code: str, *, age: str, lang: str) -> None:
 
 
 @pytest.mark.parametrize(("lang", "age"), [("en", "9"), ("en", "15"), ("ar", "15")])
-def test_comfort_matrix_a_row_at_a_time(app, new_phone, bundled_consultation, issue_codes, lang: str,
-                                        age: str) -> None:
+def test_comfort_matrix_a_row_at_a_time(app, new_phone, bundled_consultation, issue_codes, lang: str, age: str) -> None:
     consultation = bundled_consultation()
     page = _phone(new_phone)
     _to_matrix(page, issue_codes(consultation, 1)[0], age=age, lang=lang)

@@ -62,17 +62,28 @@ def _device(browser, live_server: str, *, javascript: bool, internet: bool = Tru
         if event.get("resourceType") == "Document":
             outside.append(url)
         if internet:
-            devtools.send("Fetch.fulfillRequest", {
-                "requestId": request_id, "responseCode": 200,
-                "responseHeaders": [{"name": "Content-Type", "value": "text/html; charset=utf-8"}],
-                "body": base64.b64encode(NEUTRAL_SITE.encode()).decode()})
+            devtools.send(
+                "Fetch.fulfillRequest",
+                {
+                    "requestId": request_id,
+                    "responseCode": 200,
+                    "responseHeaders": [{"name": "Content-Type", "value": "text/html; charset=utf-8"}],
+                    "body": base64.b64encode(NEUTRAL_SITE.encode()).decode(),
+                },
+            )
         else:
             devtools.send("Fetch.failRequest", {"requestId": request_id, "errorReason": "InternetDisconnected"})
 
     devtools.on("Fetch.requestPaused", paused)
     devtools.send("Fetch.enable", {"patterns": [{"urlPattern": "*", "requestStage": "Request"}]})
-    page.on("console", lambda message: problems.append(message.text)
-            if "Content Security Policy" in message.text or "form-action" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if "Content Security Policy" in message.text or "form-action" in message.text
+            else None
+        ),
+    )
     return context, page, outside, problems
 
 
@@ -104,8 +115,9 @@ def _assert_no_question_after(page, question_url: str) -> None:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 @pytest.mark.parametrize("profile_id", SHIPPED_PROFILES)
-def test_the_quick_exit_reaches_the_profiles_neutral_site(app, browser, live_server, make_consultation,
-                                                          profile_id: str, javascript: bool) -> None:
+def test_the_quick_exit_reaches_the_profiles_neutral_site(
+    app, browser, live_server, make_consultation, profile_id: str, javascript: bool
+) -> None:
     destination = load_profile(profile_id).quick_exit_url
     code = _codes(app, make_consultation(country_profile=profile_id, facilitated=False))[0]
     context, page, outside, problems = _device(browser, live_server, javascript=javascript)
@@ -121,8 +133,9 @@ def test_the_quick_exit_reaches_the_profiles_neutral_site(app, browser, live_ser
         context.close()
 
 
-def test_shift_three_times_reaches_the_profiles_neutral_site(browser, live_server, make_consultation,
-                                                             issue_codes) -> None:
+def test_shift_three_times_reaches_the_profiles_neutral_site(
+    browser, live_server, make_consultation, issue_codes
+) -> None:
     destination = load_profile("example-uk").quick_exit_url
     code = issue_codes(make_consultation(facilitated=False), 1)[0]
     context, page, outside, problems = _device(browser, live_server, javascript=True)
@@ -139,7 +152,8 @@ def test_shift_three_times_reaches_the_profiles_neutral_site(browser, live_serve
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_on_a_lan_without_internet_the_exit_lands_on_the_neutral_page_here(
-        app, browser, live_server, make_consultation, monkeypatch, javascript: bool) -> None:
+    app, browser, live_server, make_consultation, monkeypatch, javascript: bool
+) -> None:
     from survey import cli
 
     # `sauti serve --lan` in a room with no internet: the outside cannot be reached.

@@ -35,11 +35,15 @@ def test_one_tap_on_listen_plays_the_audio_and_nothing_plays_before(page, bundle
     assert _violations(page) == []
 
     page.locator("main .listen-button").first.click()
-    page.wait_for_function("() => { const a = document.querySelector('main audio.listen');"
-                           " return a.currentTime > 0 || a.ended; }", timeout=15000)
+    page.wait_for_function(
+        "() => { const a = document.querySelector('main audio.listen'); return a.currentTime > 0 || a.ended; }",
+        timeout=15000,
+    )
     assert len(fetched) == 1 and fetched[0].startswith(page.url.split("/p/")[0] + "/audio/")
-    assert page.evaluate("document.querySelector('main .listen-button').classList.contains('playing')"
-                         " || document.querySelector('main audio.listen').ended")
+    assert page.evaluate(
+        "document.querySelector('main .listen-button').classList.contains('playing')"
+        " || document.querySelector('main audio.listen').ended"
+    )
     assert page.outside_requests == []
 
 

@@ -49,5 +49,10 @@ def test_a_child_adds_two_friends_and_says_thats_all(app, page, consultation, is
     assert page.outside_requests == []
     with app.app_context():
         rows = set(db.session.execute(sa.select(Answer.item, Answer.instance, Answer.value)).all())
-    assert rows == {("n", 0, "1"), ("online", 1, "yes"), ("often", 1, "weekly"), ("online", 2, "no"),
-                    ("friends", 0, "2")}
+    assert rows == {
+        ("n", 0, "1"),
+        ("online", 1, "yes"),
+        ("often", 1, "weekly"),
+        ("online", 2, "no"),
+        ("friends", 0, "2"),
+    }

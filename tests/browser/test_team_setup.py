@@ -38,9 +38,12 @@ def _organisation_ready(app, tmp_path: Path) -> None:
     from survey.services.consent_rules import text_registry
     from survey.services.translations import set_text_state
 
-    real = ((resources.files("consent") / "profiles" / "generic.yaml").read_text("utf-8")
-            .replace("is_example: true", "is_example: false")
-            .replace("last_verified: 2026-11-29", f"last_verified: {dt.date.today().isoformat()}"))
+    real = (
+        (resources.files("consent") / "profiles" / "generic.yaml")
+        .read_text("utf-8")
+        .replace("is_example: true", "is_example: false")
+        .replace("last_verified: 2026-11-29", f"last_verified: {dt.date.today().isoformat()}")
+    )
     with app.app_context():
         admin = db.session.scalar(db.select(User).where(User.username == "ada"))
         for text in text_registry():
@@ -51,7 +54,8 @@ def _organisation_ready(app, tmp_path: Path) -> None:
 
 
 def test_a_facilitator_creates_staffs_and_opens_a_consultation_and_the_analyst_sees_it(
-        app, browser, live_server, make_user, tmp_path: Path) -> None:
+    app, browser, live_server, make_user, tmp_path: Path
+) -> None:
     shots = os.environ.get("SAUTI_SCREENSHOTS")
 
     def shot(page, name: str) -> None:

@@ -21,9 +21,12 @@ def test_translation_pages_pass_axe(app, page, make_user, make_consultation) -> 
         record = instrument_store.store_bundled().id
     _sign_in(page, "ada")
     problems = {}
-    for path in ("/admin/translations/", "/admin/texts/child_information/ar/B/v2",
-                 f"/admin/translations/questionnaire/{record}/sw?band=A",
-                 f"/admin/translations/consultation/{consultation}"):
+    for path in (
+        "/admin/translations/",
+        "/admin/texts/child_information/ar/B/v2",
+        f"/admin/translations/questionnaire/{record}/sw?band=A",
+        f"/admin/translations/consultation/{consultation}",
+    ):
         page.goto(path)
         assert page.locator("h1").count() == 1, path
         problems[path] = _violations(page)

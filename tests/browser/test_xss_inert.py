@@ -56,7 +56,8 @@ class Watcher:
         page.wait_for_timeout(80)  # autofocus, toggle and media error handlers run just after load
         markers, violations, text = page.evaluate(
             "() => [Object.keys(window).filter(k => k.startsWith('__xss_')), window.__csp || [],"
-            " document.body ? document.body.innerText : '']")
+            " document.body ? document.body.innerText : '']"
+        )
         self.pages += 1
         if markers:
             self.markers[name] = markers
@@ -110,24 +111,31 @@ def hostile_instrument(feed: Feed, version: str = "1") -> Instrument:
         return Text(en=feed.take(count))
 
     pages = []
-    choice_lists = {"scale": tuple(Choice(f"s{n}", text(1)) for n in range(3)),
-                    "rows": tuple(Choice(f"r{n}", text(1)) for n in range(3))}
+    choice_lists = {
+        "scale": tuple(Choice(f"s{n}", text(1)) for n in range(3)),
+        "rows": tuple(Choice(f"r{n}", text(1)) for n in range(3)),
+    }
     for n in range(8):
         choice_lists[f"l{n}"] = tuple(Choice(f"c{k}", text(2)) for k in range(3))
         items = [
             Item(name=f"pick{n}", type="select_one", label=text(4), hint=text(3), choices=f"l{n}"),
-            Item(name=f"say{n}", type="text", label=text(1), constraint=". != 'never'",
-                 constraint_message=text(1)),
+            Item(name=f"say{n}", type="text", label=text(1), constraint=". != 'never'", constraint_message=text(1)),
         ]
         if n == 0:
             items.append(Item(name="grid", type="matrix", label=text(2), choices="scale", rows="rows"))
             items.append(Item(name="note0", type="note", label=text(3)))
         pages.append(Page(f"p{n}", tuple(items)))
     return Instrument(
-        id="hostile", version=version, title=text(2), description=text(3),
-        languages=(Language("en", "English", status="approved"),), choice_lists=choice_lists,
-        sections=(Section("s1", tuple(pages[:4]), title=text(2), notice=text(3), skippable=True),
-                  Section("s2", tuple(pages[4:]), title=text(2))),
+        id="hostile",
+        version=version,
+        title=text(2),
+        description=text(3),
+        languages=(Language("en", "English", status="approved"),),
+        choice_lists=choice_lists,
+        sections=(
+            Section("s1", tuple(pages[:4]), title=text(2), notice=text(3), skippable=True),
+            Section("s2", tuple(pages[4:]), title=text(2)),
+        ),
     )
 
 
@@ -180,34 +188,64 @@ def test_payloads_stay_inert_everywhere(app, browser, live_server, make_user, is
     with app.app_context():
         # Staff display names (the username itself allows only letters, digits and . _ - @).
         name_feed = Feed()
-        user_ids = [accounts.create_user(f"user{n}", STRONG_PASSWORD, ["facilitator"],
-                                         display_name=name_feed.take(3, limit=120)).id for n in range(12)]
+        user_ids = [
+            accounts.create_user(
+                f"user{n}", STRONG_PASSWORD, ["facilitator"], display_name=name_feed.take(3, limit=120)
+            ).id
+            for n in range(12)
+        ]
         instrument_store.store(instrument, approved=True)
         consultation_feed = Feed()
-        details = {name: consultation_feed.take(40, limit=column_limit(name))
-                   for name in ("organisation", "contact", "independent_contact", "purpose", "audience",
-                                "influence_scope", "ethics_reference", "site_code", "screening_deny_list")}
+        details = {
+            name: consultation_feed.take(40, limit=column_limit(name))
+            for name in (
+                "organisation",
+                "contact",
+                "independent_contact",
+                "purpose",
+                "audience",
+                "influence_scope",
+                "ethics_reference",
+                "site_code",
+                "screening_deny_list",
+            )
+        }
         consultation = consultations.create_consultation(
-            title=consultation_feed.take(3, limit=200), instrument_id=instrument.id,
-            instrument_version=instrument.version, instrument_hash=instrument.content_hash,
-            languages=["en"], age_bands=["B"], facilitated=True, country_profile="example-uk",
-            details={**details, "feedback_due": today + dt.timedelta(days=60),
-                     "analysis_cutoff": today + dt.timedelta(days=30)})
+            title=consultation_feed.take(3, limit=200),
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash,
+            languages=["en"],
+            age_bands=["B"],
+            facilitated=True,
+            country_profile="example-uk",
+            details={
+                **details,
+                "feedback_due": today + dt.timedelta(days=60),
+                "analysis_cutoff": today + dt.timedelta(days=30),
+            },
+        )
         for role in ("facilitator", "analyst", "safeguarding"):
             consultations.add_member(consultation, db.session.get(User, admin_id), role)
         consultations.open_consultation(consultation, today=today, demo=True)
         record = db.session.get(Consultation, consultation.id)
         sessions.set_pin(record, SESSION_PIN)
-        sessions.start(db.session.get(Consultation, consultation.id), pin=SESSION_PIN,
-                       checklist=list(sessions.CHECKLIST), trained_on=today, today=today, actor=None)
+        sessions.start(
+            db.session.get(Consultation, consultation.id),
+            pin=SESSION_PIN,
+            checklist=list(sessions.CHECKLIST),
+            trained_on=today,
+            today=today,
+            actor=None,
+        )
         cid = consultation.id
     # Children's open answers: all the payloads, spread over six children; one is also a concern.
     pieces = chunks(TEXT_LIMIT - 30)
     codes = issue_codes(cid, 7)
     for number, code in enumerate(codes[:6], start=1):
-        mine = pieces[number - 1::6]
+        mine = pieces[number - 1 :: 6]
         if number == 2:
-            mine = ["he hurts me at home " + mine[0][:TEXT_LIMIT - 30], *mine[1:]]
+            mine = ["he hurts me at home " + mine[0][: TEXT_LIMIT - 30], *mine[1:]]
         _seed_child(app, code, number, mine)
 
     watcher = Watcher()
@@ -258,8 +296,10 @@ def test_payloads_stay_inert_everywhere(app, browser, live_server, make_user, is
         assert report.status == 200
         html = report.text()
         assert "&lt;script&gt;" in html or "&lt;img" in html  # the labels are there, escaped
-        page.route("**/downloaded-report.html", lambda route: route.fulfill(
-            status=200, body=html, content_type="text/html; charset=utf-8"))
+        page.route(
+            "**/downloaded-report.html",
+            lambda route: route.fulfill(status=200, body=html, content_type="text/html; charset=utf-8"),
+        )
         page.goto("/downloaded-report.html")
         inspect(page, "report.html")
     finally:
@@ -336,9 +376,15 @@ def test_the_watcher_sees_a_payload_that_runs(browser, live_server) -> None:
         watcher.inspect(page, "raw")
         assert watcher.dialogs and watcher.markers["raw"]
         # The same payloads on a page served with the app's CSP are blocked, and the block is seen.
-        page.route("**/csp.html", lambda route: route.fulfill(
-            status=200, body=raw, content_type="text/html",
-            headers={"Content-Security-Policy": "default-src 'self'; script-src 'self'"}))
+        page.route(
+            "**/csp.html",
+            lambda route: route.fulfill(
+                status=200,
+                body=raw,
+                content_type="text/html",
+                headers={"Content-Security-Policy": "default-src 'self'; script-src 'self'"},
+            ),
+        )
         page.goto("/csp.html")
         watcher.inspect(page, "csp")
         assert watcher.csp["csp"] and "csp" not in watcher.markers

@@ -159,9 +159,7 @@ def test_hash_depends_on_pepper_and_kind():
     a = hash_code(code, b"one")
     assert a != hash_code(code, b"two")
     assert a != hash_code(code, b"one", kind=CodeKind.WITHDRAWAL)
-    assert hash_code(code, b"one", kind="withdrawal") == hash_code(
-        code, b"one", kind=CodeKind.WITHDRAWAL
-    )
+    assert hash_code(code, b"one", kind="withdrawal") == hash_code(code, b"one", kind=CodeKind.WITHDRAWAL)
     assert code.replace("-", "") not in a
 
 

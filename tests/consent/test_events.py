@@ -24,7 +24,12 @@ DAY = date(2026, 11, 29)
 def test_yes_is_recorded_with_version_and_date():
     e = assent_event(REF, said_yes=True, on=DAY, site_code="S-07")
     assert (e.event_type, e.outcome, e.text_id, e.content_hash, e.event_date, e.site_code) == (
-        ConsentEventType.ASSENT, "yes", REF.text_id, REF.content_hash, DAY, "S-07"
+        ConsentEventType.ASSENT,
+        "yes",
+        REF.text_id,
+        REF.content_hash,
+        DAY,
+        "S-07",
     )
     assert e.method is ConsentMethod.ELECTRONIC_TAP
 
@@ -41,8 +46,18 @@ def test_own_consent_and_method():
 
 def test_from_a_rendered_text():
     text = bundled_texts().latest("child_information", "en", "A")
-    names = ("organisation", "independent_contact", "contact", "minutes", "pages", "audience",
-             "influence_scope", "feedback_date", "cutoff_date", "helpline")
+    names = (
+        "organisation",
+        "independent_contact",
+        "contact",
+        "minutes",
+        "pages",
+        "audience",
+        "influence_scope",
+        "feedback_date",
+        "cutoff_date",
+        "helpline",
+    )
     values = dict.fromkeys(names, "x")
     shown = render_text(text, values)
     e = assent_event(shown, said_yes=True, on=DAY)
@@ -67,14 +82,19 @@ def test_withdrawal_event():
     ],
 )
 def test_event_validation(kwargs, error):
-    args = {"event_type": "assent", "outcome": "yes", "text_id": REF.text_id,
-                "content_hash": REF.content_hash, "method": "electronic_tap", "event_date": DAY}
+    args = {
+        "event_type": "assent",
+        "outcome": "yes",
+        "text_id": REF.text_id,
+        "content_hash": REF.content_hash,
+        "method": "electronic_tap",
+        "event_date": DAY,
+    }
     args.update(kwargs)
     with pytest.raises(error):
         ConsentEvent(**args)
 
 
 def test_event_fields_pass_the_storage_policy():
-    columns = [(f.name, "Date" if f.name == "event_date" else "String")
-               for f in dataclasses.fields(ConsentEvent)]
+    columns = [(f.name, "Date" if f.name == "event_date" else "String") for f in dataclasses.fields(ConsentEvent)]
     assert forbidden_columns({"consent_events": columns}) == []

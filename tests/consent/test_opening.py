@@ -13,20 +13,26 @@ from consent.texts import TextRegistry, bundled_texts
 
 TODAY = date(2026, 11, 29)
 VALUES = {
-    "organisation": "Org", "independent_contact": "the ethics board", "contact": "0700 000",
-    "minutes": 15, "pages": 8, "audience": "the council",
-    "influence_scope": "school posters, not the law", "feedback_date": date(2027, 3, 1),
-    "cutoff_date": date(2027, 1, 15), "helpline": "116 111",
-    "reporting_role": "our safeguarding lead", "session_date": date(2026, 12, 3),
-    "return_by_date": date(2026, 12, 1), "ethics_reference": "REC-1",
+    "organisation": "Org",
+    "independent_contact": "the ethics board",
+    "contact": "0700 000",
+    "minutes": 15,
+    "pages": 8,
+    "audience": "the council",
+    "influence_scope": "school posters, not the law",
+    "feedback_date": date(2027, 3, 1),
+    "cutoff_date": date(2027, 1, 15),
+    "helpline": "116 111",
+    "reporting_role": "our safeguarding lead",
+    "session_date": date(2026, 12, 3),
+    "return_by_date": date(2026, 12, 1),
+    "ethics_reference": "REC-1",
 }
 GENERIC = load_profile("generic")
 
 
 def real_profile(days_since_verified=10, **changes):
-    helpline = dataclasses.replace(
-        GENERIC.helplines[0], last_verified=TODAY - timedelta(days=days_since_verified)
-    )
+    helpline = dataclasses.replace(GENERIC.helplines[0], last_verified=TODAY - timedelta(days=days_since_verified))
     return dataclasses.replace(GENERIC, is_example=False, helplines=(helpline,), **changes)
 
 
@@ -40,8 +46,14 @@ def approved_texts() -> TextRegistry:
 
 
 def run(**kw):
-    args = {"profile": real_profile(), "today": TODAY, "texts": approved_texts(),
-            "languages": ["en"], "bands": ["A", "B", "C"], "values": VALUES}
+    args = {
+        "profile": real_profile(),
+        "today": TODAY,
+        "texts": approved_texts(),
+        "languages": ["en"],
+        "bands": ["A", "B", "C"],
+        "values": VALUES,
+    }
     args.update(kw)
     return check_opening(**args)
 
@@ -55,9 +67,14 @@ def test_real_consultation_with_approved_texts_opens():
     assert check.ok and bool(check)
     assert check.problems == () and check.warnings == ()
     assert sorted(check.bindings) == [
-        "assent_script/en/A", "assent_script/en/B", "assent_script/en/C",
-        "child_information/en/A", "child_information/en/B", "child_information/en/C",
-        "guardian_consent_form/en/-", "guardian_information/en/-",
+        "assent_script/en/A",
+        "assent_script/en/B",
+        "assent_script/en/C",
+        "child_information/en/A",
+        "child_information/en/B",
+        "child_information/en/C",
+        "guardian_consent_form/en/-",
+        "guardian_information/en/-",
     ]
     ref = check.bindings["assent_script/en/B"]
     assert ref.text_id == "assent_script/en/B/v1" and len(ref.content_hash) == 64
@@ -73,8 +90,9 @@ def test_stale_helplines_block(days, ok):
 
 
 def test_demo_opens_with_examples_and_drafts_but_says_so():
-    check = run(profile=GENERIC, texts=bundled_texts(), require_approved=False,
-                today=TODAY + timedelta(days=3650), demo=True)
+    check = run(
+        profile=GENERIC, texts=bundled_texts(), require_approved=False, today=TODAY + timedelta(days=3650), demo=True
+    )
     assert check.ok
     assert any("examples to replace" in w.lower() for w in check.warnings)
     assert any("draft, not approved" in w for w in check.warnings)
@@ -118,8 +136,7 @@ def test_draft_texts_block_a_real_consultation():
     assert len(check.problems) == 8
 
 
-@pytest.mark.parametrize("missing", ["audience", "influence_scope", "feedback_date",
-                                     "cutoff_date", "helpline"])
+@pytest.mark.parametrize("missing", ["audience", "influence_scope", "feedback_date", "cutoff_date", "helpline"])
 def test_missing_p02_values_block(missing):
     check = run(values={k: v for k, v in VALUES.items() if k != missing})
     assert codes(check) == ["missing_value"]
@@ -134,23 +151,25 @@ def test_mode_needs_its_values():
 
 def test_identified_mode_needs_an_ethics_reference():
     values = dict(VALUES, ethics_reference="")
-    check = run(values=values, mode="identified", bands=["C"],
-                profile=real_profile(own_consent_age=14))
+    check = run(values=values, mode="identified", bands=["C"], profile=real_profile(own_consent_age=14))
     assert "ethics_reference_missing" in codes(check)
 
 
 def test_missing_language_texts_block():
     check = run(languages=["en", "xx"])
     assert "text_missing" in codes(check)
-    assert any("child_information" in i.message and "'xx'" in i.message
-               for i in check.problems)
+    assert any("child_information" in i.message and "'xx'" in i.message for i in check.problems)
 
 
 def test_a_text_failing_the_lint_blocks():
     reg = approved_texts()
-    bad = reg.revise("child_information", "en", "B",
-                     body=reg.latest("child_information", "en", "B").body.replace(
-                         "[no_right_answers]", "[no_right_answer]"), status="approved")
+    bad = reg.revise(
+        "child_information",
+        "en",
+        "B",
+        body=reg.latest("child_information", "en", "B").body.replace("[no_right_answers]", "[no_right_answer]"),
+        status="approved",
+    )
     check = run(texts=reg)
     assert "missing_element" in codes(check)
     assert all(i.element == bad.text_id for i in check.problems if i.code == "missing_element")
@@ -189,15 +208,25 @@ def test_guardian_text_in_another_language_is_a_warning():
         ("active_opt_in", "passive_opt_out", {"ethics_reference": "REC-9"}, []),
         ("passive_opt_out", "active_opt_in", {}, []),  # stricter is always allowed
         ("passive_opt_out", "passive_opt_out", {}, ["ethics_reference_missing"]),
-        ("active_opt_in", "waived_with_substitute_protection", {"ethics_reference": "REC"},
-         ["substitute_protection_missing"]),
-        ("active_opt_in", "waived_with_substitute_protection",
-         {"ethics_reference": "REC", "substitute_protection": "assent monitor"}, []),
-        ("active_opt_in", "not_required_from_age", {"ethics_reference": "REC"},
-         ["permission_incomplete"]),
-        ("active_opt_in", "not_required_from_age",
-         {"not_required_from_age": 13, "below_age_mode": "active_opt_in"},
-         ["ethics_reference_missing"]),
+        (
+            "active_opt_in",
+            "waived_with_substitute_protection",
+            {"ethics_reference": "REC"},
+            ["substitute_protection_missing"],
+        ),
+        (
+            "active_opt_in",
+            "waived_with_substitute_protection",
+            {"ethics_reference": "REC", "substitute_protection": "assent monitor"},
+            [],
+        ),
+        ("active_opt_in", "not_required_from_age", {"ethics_reference": "REC"}, ["permission_incomplete"]),
+        (
+            "active_opt_in",
+            "not_required_from_age",
+            {"not_required_from_age": 13, "below_age_mode": "active_opt_in"},
+            ["ethics_reference_missing"],
+        ),
     ],
 )
 def test_permission_choice(profile_mode, choice, fields, expected):
@@ -231,19 +260,18 @@ def test_bindings_refuse_a_later_edit():
 def test_mandated_reporters_and_anonymous_mode_warns():
     from consent.profiles import MandatoryReporting, ReportingStatus
 
-    profile = real_profile(mandatory_reporting=MandatoryReporting(
-        ReportingStatus.SOME_ROLES, ("teachers",)))
+    profile = real_profile(mandatory_reporting=MandatoryReporting(ReportingStatus.SOME_ROLES, ("teachers",)))
     check = run(profile=profile, mode="anonymous")
     assert check.ok
     assert any("facilitated mode" in w for w in check.warnings)
-    assert not any("facilitated mode" in w for w in run(profile=profile,
-                                                         mode="facilitated").warnings)
+    assert not any("facilitated mode" in w for w in run(profile=profile, mode="facilitated").warnings)
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "es", "sw", "ar"])
 @pytest.mark.parametrize("mode", ["anonymous", "facilitated"])
 def test_every_bundled_language_opens_a_demo(language, mode):
-    check = run(profile=GENERIC, texts=bundled_texts(), languages=[language],
-                require_approved=False, mode=mode, demo=True)
+    check = run(
+        profile=GENERIC, texts=bundled_texts(), languages=[language], require_approved=False, mode=mode, demo=True
+    )
     assert check.ok, check.problems
     assert len(check.bindings) == 8

@@ -34,47 +34,71 @@ def profile(mode: str, own_consent_age: int = 16, **perm):
 
 ACTIVE = profile("active_opt_in")
 PASSIVE = profile("passive_opt_out")
-WAIVED = profile("waived_with_substitute_protection", ethics_reference="REC-1",
-                 substitute_protection="assent monitor")
-FROM_13_ACTIVE = profile("not_required_from_age", not_required_from_age=13,
-                         below_age_mode=PermissionMode.ACTIVE_OPT_IN)
-FROM_13_PASSIVE = profile("not_required_from_age", not_required_from_age=13,
-                          below_age_mode=PermissionMode.PASSIVE_OPT_OUT)
+WAIVED = profile("waived_with_substitute_protection", ethics_reference="REC-1", substitute_protection="assent monitor")
+FROM_13_ACTIVE = profile("not_required_from_age", not_required_from_age=13, below_age_mode=PermissionMode.ACTIVE_OPT_IN)
+FROM_13_PASSIVE = profile(
+    "not_required_from_age", not_required_from_age=13, below_age_mode=PermissionMode.PASSIVE_OPT_OUT
+)
 ACTIVE_18 = profile("active_opt_in", own_consent_age=18)
 
 Y, N = True, False
 # (profile, age, {card state: (allowed, reason)})
 CASES = [
-    ("active", ACTIVE, 12, {"issued": (N, "awaiting_permission"),
-                            "permission_seen": (Y, "permission_seen"),
-                            "withheld": (N, "withheld")}),
-    ("active-15", ACTIVE, 15, {"issued": (N, "awaiting_permission"),
-                               "permission_seen": (Y, "permission_seen"),
-                               "withheld": (N, "withheld")}),
-    ("active-16-own", ACTIVE, 16, {"issued": (Y, "own_consent_age"),
-                                   "permission_seen": (Y, "own_consent_age"),
-                                   "withheld": (N, "withheld")}),
-    ("active18-17", ACTIVE_18, 17, {"issued": (N, "awaiting_permission"),
-                                    "permission_seen": (Y, "permission_seen"),
-                                    "withheld": (N, "withheld")}),
-    ("passive", PASSIVE, 9, {"issued": (Y, "not_opted_out"),
-                             "permission_seen": (Y, "not_opted_out"),
-                             "withheld": (N, "withheld")}),
-    ("passive-17", PASSIVE, 17, {"issued": (Y, "own_consent_age"),
-                                 "permission_seen": (Y, "own_consent_age"),
-                                 "withheld": (N, "withheld")}),
-    ("waived", WAIVED, 10, {"issued": (Y, "waived"),
-                            "permission_seen": (Y, "waived"),
-                            "withheld": (N, "withheld")}),
-    ("from13-active-12", FROM_13_ACTIVE, 12, {"issued": (N, "awaiting_permission"),
-                                              "permission_seen": (Y, "permission_seen"),
-                                              "withheld": (N, "withheld")}),
-    ("from13-active-13", FROM_13_ACTIVE, 13, {"issued": (Y, "not_required"),
-                                              "permission_seen": (Y, "not_required"),
-                                              "withheld": (N, "withheld")}),
-    ("from13-passive-8", FROM_13_PASSIVE, 8, {"issued": (Y, "not_opted_out"),
-                                              "permission_seen": (Y, "not_opted_out"),
-                                              "withheld": (N, "withheld")}),
+    (
+        "active",
+        ACTIVE,
+        12,
+        {"issued": (N, "awaiting_permission"), "permission_seen": (Y, "permission_seen"), "withheld": (N, "withheld")},
+    ),
+    (
+        "active-15",
+        ACTIVE,
+        15,
+        {"issued": (N, "awaiting_permission"), "permission_seen": (Y, "permission_seen"), "withheld": (N, "withheld")},
+    ),
+    (
+        "active-16-own",
+        ACTIVE,
+        16,
+        {"issued": (Y, "own_consent_age"), "permission_seen": (Y, "own_consent_age"), "withheld": (N, "withheld")},
+    ),
+    (
+        "active18-17",
+        ACTIVE_18,
+        17,
+        {"issued": (N, "awaiting_permission"), "permission_seen": (Y, "permission_seen"), "withheld": (N, "withheld")},
+    ),
+    (
+        "passive",
+        PASSIVE,
+        9,
+        {"issued": (Y, "not_opted_out"), "permission_seen": (Y, "not_opted_out"), "withheld": (N, "withheld")},
+    ),
+    (
+        "passive-17",
+        PASSIVE,
+        17,
+        {"issued": (Y, "own_consent_age"), "permission_seen": (Y, "own_consent_age"), "withheld": (N, "withheld")},
+    ),
+    ("waived", WAIVED, 10, {"issued": (Y, "waived"), "permission_seen": (Y, "waived"), "withheld": (N, "withheld")}),
+    (
+        "from13-active-12",
+        FROM_13_ACTIVE,
+        12,
+        {"issued": (N, "awaiting_permission"), "permission_seen": (Y, "permission_seen"), "withheld": (N, "withheld")},
+    ),
+    (
+        "from13-active-13",
+        FROM_13_ACTIVE,
+        13,
+        {"issued": (Y, "not_required"), "permission_seen": (Y, "not_required"), "withheld": (N, "withheld")},
+    ),
+    (
+        "from13-passive-8",
+        FROM_13_PASSIVE,
+        8,
+        {"issued": (Y, "not_opted_out"), "permission_seen": (Y, "not_opted_out"), "withheld": (N, "withheld")},
+    ),
 ]
 FLAT = [
     (cid, prof, age, state, allowed, reason)
@@ -83,8 +107,9 @@ FLAT = [
 ]
 
 
-@pytest.mark.parametrize(("prof", "age", "state", "allowed", "reason"),
-                         [f[1:] for f in FLAT], ids=[f"{f[0]}-{f[3]}" for f in FLAT])
+@pytest.mark.parametrize(
+    ("prof", "age", "state", "allowed", "reason"), [f[1:] for f in FLAT], ids=[f"{f[0]}-{f[3]}" for f in FLAT]
+)
 def test_decision_table(prof, age, state, allowed, reason):
     decision = may_proceed_to_assent(prof, state, age=age)
     assert decision.allowed is allowed
@@ -98,11 +123,16 @@ def test_a_withheld_card_never_proceeds():
             assert not may_proceed_to_assent(prof, CardState.WITHHELD, age=age)
 
 
-@pytest.mark.parametrize(("band", "state", "allowed"), [
-    ("A", "issued", False), ("B", "issued", False),
-    # band C (14-17) straddles own-consent age 16: treated as its youngest (14)
-    ("C", "issued", False), ("C", "permission_seen", True),
-])
+@pytest.mark.parametrize(
+    ("band", "state", "allowed"),
+    [
+        ("A", "issued", False),
+        ("B", "issued", False),
+        # band C (14-17) straddles own-consent age 16: treated as its youngest (14)
+        ("C", "issued", False),
+        ("C", "permission_seen", True),
+    ],
+)
 def test_band_uses_its_lowest_age(band, state, allowed):
     assert may_proceed_to_assent(ACTIVE, state, band=band_by_code(band)).allowed is allowed
 
@@ -127,9 +157,7 @@ def test_effective_mode():
 
 def test_bundled_profiles_decide():
     uk = load_profile("example-uk")
-    assert may_proceed_to_assent(uk, "issued", band=DEFAULT_BANDS[0]).reason.value == (
-        "not_opted_out"
-    )
+    assert may_proceed_to_assent(uk, "issued", band=DEFAULT_BANDS[0]).reason.value == ("not_opted_out")
     ke = load_profile("example-ke")
     assert not may_proceed_to_assent(ke, "issued", age=17)
 
@@ -176,9 +204,7 @@ def test_counts_only():
     assert counts.total == 4
     assert permission_counts([]) == PermissionCounts()
     # the record holds counts, nothing else
-    assert [f.name for f in dataclasses.fields(PermissionCounts)] == [
-        "issued", "permission_seen", "withheld"
-    ]
+    assert [f.name for f in dataclasses.fields(PermissionCounts)] == ["issued", "permission_seen", "withheld"]
 
 
 def test_consultation_rule_overrides_the_profile():
@@ -188,7 +214,8 @@ def test_consultation_rule_overrides_the_profile():
     assert may_proceed_to_assent(PASSIVE, "issued", age=12).allowed
     decision = may_proceed_to_assent(PASSIVE, "issued", age=12, permission=stricter)
     assert decision.reason is PermissionReason.AWAITING_PERMISSION
-    waived = consultation_permission(ACTIVE, "waived_with_substitute_protection",
-                                     ethics_reference="REC", substitute_protection="monitor")
+    waived = consultation_permission(
+        ACTIVE, "waived_with_substitute_protection", ethics_reference="REC", substitute_protection="monitor"
+    )
     decision = may_proceed_to_assent(ACTIVE, "issued", age=9, permission=waived)
     assert decision.reason is PermissionReason.WAIVED

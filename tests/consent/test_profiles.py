@@ -149,84 +149,117 @@ DELETE = object()
 
 RULES = [
     # (case id, mutation, field named, words in the message or fix)
-    ("waived-needs-ethics-ref",
-     _set("permission", {"mode": "waived_with_substitute_protection",
-                         "substitute_protection": "An independent assent monitor is present"}),
-     "permission.ethics_reference", "ethics committee"),
-    ("waived-needs-substitute",
-     _set("permission", {"mode": "waived_with_substitute_protection",
-                         "ethics_reference": "IRB-2026-17"}),
-     "permission.substitute_protection", "describe the protection"),
-    ("waived-blank-substitute",
-     _set("permission", {"mode": "waived_with_substitute_protection",
-                         "ethics_reference": "IRB-2026-17", "substitute_protection": "   "}),
-     "permission.substitute_protection", "is required"),
-    ("from-age-needs-age",
-     _set("permission", {"mode": "not_required_from_age", "below_age_mode": "active_opt_in"}),
-     "permission.not_required_from_age", "give the age"),
-    ("from-age-needs-below-mode",
-     _set("permission", {"mode": "not_required_from_age", "not_required_from_age": 13}),
-     "permission.below_age_mode", "active_opt_in or passive_opt_out"),
-    ("age-only-with-from-age-mode",
-     _set("permission", {"mode": "active_opt_in", "not_required_from_age": 13}),
-     "permission.not_required_from_age", "only applies"),
-    ("unknown-mode", _set("permission.mode", "opt_sideways"), "permission.mode",
-     "use one of: active_opt_in"),
-    ("below-mode-not-waived",
-     _set("permission", {"mode": "not_required_from_age", "not_required_from_age": 13,
-                         "below_age_mode": "waived_with_substitute_protection"}),
-     "permission.below_age_mode", "use one of"),
+    (
+        "waived-needs-ethics-ref",
+        _set(
+            "permission",
+            {
+                "mode": "waived_with_substitute_protection",
+                "substitute_protection": "An independent assent monitor is present",
+            },
+        ),
+        "permission.ethics_reference",
+        "ethics committee",
+    ),
+    (
+        "waived-needs-substitute",
+        _set("permission", {"mode": "waived_with_substitute_protection", "ethics_reference": "IRB-2026-17"}),
+        "permission.substitute_protection",
+        "describe the protection",
+    ),
+    (
+        "waived-blank-substitute",
+        _set(
+            "permission",
+            {
+                "mode": "waived_with_substitute_protection",
+                "ethics_reference": "IRB-2026-17",
+                "substitute_protection": "   ",
+            },
+        ),
+        "permission.substitute_protection",
+        "is required",
+    ),
+    (
+        "from-age-needs-age",
+        _set("permission", {"mode": "not_required_from_age", "below_age_mode": "active_opt_in"}),
+        "permission.not_required_from_age",
+        "give the age",
+    ),
+    (
+        "from-age-needs-below-mode",
+        _set("permission", {"mode": "not_required_from_age", "not_required_from_age": 13}),
+        "permission.below_age_mode",
+        "active_opt_in or passive_opt_out",
+    ),
+    (
+        "age-only-with-from-age-mode",
+        _set("permission", {"mode": "active_opt_in", "not_required_from_age": 13}),
+        "permission.not_required_from_age",
+        "only applies",
+    ),
+    ("unknown-mode", _set("permission.mode", "opt_sideways"), "permission.mode", "use one of: active_opt_in"),
+    (
+        "below-mode-not-waived",
+        _set(
+            "permission",
+            {
+                "mode": "not_required_from_age",
+                "not_required_from_age": 13,
+                "below_age_mode": "waived_with_substitute_protection",
+            },
+        ),
+        "permission.below_age_mode",
+        "use one of",
+    ),
     ("own-consent-age-low", _set("own_consent_age", 5), "own_consent_age", "out of range"),
     ("own-consent-age-high", _set("own_consent_age", 21), "own_consent_age", "out of range"),
     ("own-consent-age-missing", _set("own_consent_age", DELETE), "own_consent_age", "missing"),
-    ("gdpr-age-range", _set("data_protection", {"gdpr_art8_age": 12}),
-     "data_protection.gdpr_art8_age", "13 to 16"),
+    ("gdpr-age-range", _set("data_protection", {"gdpr_art8_age": 12}), "data_protection.gdpr_art8_age", "13 to 16"),
     ("no-helplines", _set("helplines", []), "helplines", "at least one helpline"),
-    ("helpline-number-unquoted", _set("helplines.0.number", 116111), "helplines[0].number",
-     "in quotes"),
-    ("helpline-number-letters", _set("helplines.0.number", "call us"), "helplines[0].number",
-     "digits and spaces"),
-    ("helpline-no-date", _set("helplines.0.last_verified", DELETE),
-     "helplines[0].last_verified", "YYYY-MM-DD"),
-    ("helpline-bad-date", _set("helplines.0.last_verified", "2026-02-30"),
-     "helplines[0].last_verified", "not a real date"),
-    ("helpline-date-text", _set("helplines.0.last_verified", "last week"),
-     "helplines[0].last_verified", "YYYY-MM-DD"),
-    ("helpline-no-languages", _set("helplines.0.languages", []), "helplines[0].languages",
-     "language codes"),
+    ("helpline-number-unquoted", _set("helplines.0.number", 116111), "helplines[0].number", "in quotes"),
+    ("helpline-number-letters", _set("helplines.0.number", "call us"), "helplines[0].number", "digits and spaces"),
+    ("helpline-no-date", _set("helplines.0.last_verified", DELETE), "helplines[0].last_verified", "YYYY-MM-DD"),
+    (
+        "helpline-bad-date",
+        _set("helplines.0.last_verified", "2026-02-30"),
+        "helplines[0].last_verified",
+        "not a real date",
+    ),
+    ("helpline-date-text", _set("helplines.0.last_verified", "last week"), "helplines[0].last_verified", "YYYY-MM-DD"),
+    ("helpline-no-languages", _set("helplines.0.languages", []), "helplines[0].languages", "language codes"),
     ("helpline-typo", _set("helplines.0.nmber", "1"), "helplines[0].nmber", "check the spelling"),
-    ("quick-exit-http", _set("quick_exit_url", "http://www.bbc.co.uk/weather"), "quick_exit_url",
-     "https://"),
+    ("quick-exit-http", _set("quick_exit_url", "http://www.bbc.co.uk/weather"), "quick_exit_url", "https://"),
     ("quick-exit-relative", _set("quick_exit_url", "/weather"), "quick_exit_url", "https://"),
-    ("quick-exit-creds", _set("quick_exit_url", "https://u:p@example.org/"), "quick_exit_url",
-     "neutral"),
-    ("reporting-roles", _set("mandatory_reporting", {"status": "some_roles"}),
-     "mandatory_reporting.roles", "list the roles"),
-    ("reporting-status", _set("mandatory_reporting", {"status": "maybe"}),
-     "mandatory_reporting.status", "use one of"),
-    ("retention-incomplete-zero", _set("retention.incomplete_days", 0),
-     "retention.incomplete_days", "out of range"),
-    ("retention-incomplete-long", _set("retention.incomplete_days", 90),
-     "retention.incomplete_days", "7 recommended"),
-    ("retention-raw-shorter", _set("retention.raw_responses_days", 3),
-     "retention.raw_responses_days", "at least as long"),
-    ("no-disclosure-protocol", _set("disclosure_protocol", DELETE), "disclosure_protocol",
-     "S-10"),
-    ("empty-disclosure-protocol", _set("disclosure_protocol", ""), "disclosure_protocol",
-     "S-10"),
+    ("quick-exit-creds", _set("quick_exit_url", "https://u:p@example.org/"), "quick_exit_url", "neutral"),
+    (
+        "reporting-roles",
+        _set("mandatory_reporting", {"status": "some_roles"}),
+        "mandatory_reporting.roles",
+        "list the roles",
+    ),
+    ("reporting-status", _set("mandatory_reporting", {"status": "maybe"}), "mandatory_reporting.status", "use one of"),
+    ("retention-incomplete-zero", _set("retention.incomplete_days", 0), "retention.incomplete_days", "out of range"),
+    ("retention-incomplete-long", _set("retention.incomplete_days", 90), "retention.incomplete_days", "7 recommended"),
+    (
+        "retention-raw-shorter",
+        _set("retention.raw_responses_days", 3),
+        "retention.raw_responses_days",
+        "at least as long",
+    ),
+    ("no-disclosure-protocol", _set("disclosure_protocol", DELETE), "disclosure_protocol", "S-10"),
+    ("empty-disclosure-protocol", _set("disclosure_protocol", ""), "disclosure_protocol", "S-10"),
     ("is-example-missing", _set("is_example", DELETE), "is_example", "true only for shipped"),
     ("is-example-text", _set("is_example", "yes"), "is_example", "must be boolean"),
     ("bad-id", _set("id", "Test Land"), "id", "lower-case id"),
     ("blank-name", _set("name", "   "), "name", "is blank"),
     ("blank-helpline-name", _set("helplines.0.name", " "), "helplines[0].name", "is blank"),
     ("unknown-top-field", _set("helpline", []), "helpline", "known fields"),
-    ("school-name-flag-type", _set("school_name_as_site_code", "no"), "school_name_as_site_code",
-     "must be boolean"),
+    ("school-name-flag-type", _set("school_name_as_site_code", "no"), "school_name_as_site_code", "must be boolean"),
 ]
 
 
-@pytest.mark.parametrize(("mutate", "field", "words"), [r[1:] for r in RULES],
-                         ids=[r[0] for r in RULES])
+@pytest.mark.parametrize(("mutate", "field", "words"), [r[1:] for r in RULES], ids=[r[0] for r in RULES])
 def test_each_validation_rule_names_field_and_fix(mutate, field, words):
     data = copy.deepcopy(valid())
     mutate(data)
@@ -243,10 +276,12 @@ def test_each_validation_rule_names_field_and_fix(mutate, field, words):
 def test_valid_modes():
     for perm in (
         {"mode": "passive_opt_out"},
-        {"mode": "waived_with_substitute_protection", "ethics_reference": "REC 26/0042",
-         "substitute_protection": "An independent child advocate attends every session"},
-        {"mode": "not_required_from_age", "not_required_from_age": 13,
-         "below_age_mode": "passive_opt_out"},
+        {
+            "mode": "waived_with_substitute_protection",
+            "ethics_reference": "REC 26/0042",
+            "substitute_protection": "An independent child advocate attends every session",
+        },
+        {"mode": "not_required_from_age", "not_required_from_age": 13, "below_age_mode": "passive_opt_out"},
     ):
         data = valid()
         data["permission"] = perm
@@ -300,8 +335,7 @@ def test_yaml_dates_accepted_as_written():
 def real(verified: date, *more: date) -> CountryProfile:
     data = valid()
     data["helplines"] = [
-        {**data["helplines"][0], "name": f"Line {i}", "last_verified": d}
-        for i, d in enumerate((verified, *more))
+        {**data["helplines"][0], "name": f"Line {i}", "last_verified": d} for i, d in enumerate((verified, *more))
     ]
     return profile_from_mapping(data)
 

@@ -22,9 +22,28 @@ from consent.texts import (
 
 markup_lines = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["[who_we_are]", "[privacy anonymous]", "[privacy]", "[choice]",
-                     "[understanding_check]", "? Q", "+ yes", "- no", "= why", "> yes: Y",
-                     "> no: N", "* item", "", "{audience}", "{", "}", "[x y z]", "[]"]),
+    st.sampled_from(
+        [
+            "[who_we_are]",
+            "[privacy anonymous]",
+            "[privacy]",
+            "[choice]",
+            "[understanding_check]",
+            "? Q",
+            "+ yes",
+            "- no",
+            "= why",
+            "> yes: Y",
+            "> no: N",
+            "* item",
+            "",
+            "{audience}",
+            "{",
+            "}",
+            "[x y z]",
+            "[]",
+        ]
+    ),
 )
 bodies = st.lists(markup_lines, max_size=30).map("\n".join)
 
@@ -62,16 +81,33 @@ def test_typed_codes_fail_only_with_invalid_code(typed):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10) | st.dates(),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
 )
 
 
-@given(st.dictionaries(st.sampled_from(
-    ["id", "name", "is_example", "permission", "own_consent_age", "helplines",
-     "quick_exit_url", "mandatory_reporting", "retention", "disclosure_protocol", "other"])
-    | st.integers(), json_values, max_size=10))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "id",
+                "name",
+                "is_example",
+                "permission",
+                "own_consent_age",
+                "helplines",
+                "quick_exit_url",
+                "mandatory_reporting",
+                "retention",
+                "disclosure_protocol",
+                "other",
+            ]
+        )
+        | st.integers(),
+        json_values,
+        max_size=10,
+    )
+)
 @settings(max_examples=200, deadline=None)
 def test_profile_validation_only_raises_profile_error(data):
     try:
@@ -82,9 +118,20 @@ def test_profile_validation_only_raises_profile_error(data):
             assert p.field and p.message
 
 
-@pytest.mark.parametrize("text", ["", "\x00", "id: [", "last_verified: 2026-13-45", "1: 2",
-                                  "- 1\n- 2", "a: b: c", "!!python/object:os.system x",
-                                  "&a [*a]"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\x00",
+        "id: [",
+        "last_verified: 2026-13-45",
+        "1: 2",
+        "- 1\n- 2",
+        "a: b: c",
+        "!!python/object:os.system x",
+        "&a [*a]",
+    ],
+)
 def test_profile_yaml_junk(text):
     with pytest.raises(ProfileError):
         profile_from_yaml(text)
@@ -96,9 +143,17 @@ def test_yaml_tags_are_not_executed():
         profile_from_yaml(yaml.dump({"id": object()}))
 
 
-@pytest.mark.parametrize("content", ["", "---\n", "---\n---\n", "---\n: :\n---\nbody",
-                                     "---\nkind: x\nd: 2026-13-45\n---\nb",
-                                     "---\nkind: nope\nlanguage: en\nversion: 1\ntitle: t\n---\nb"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "",
+        "---\n",
+        "---\n---\n",
+        "---\n: :\n---\nbody",
+        "---\nkind: x\nd: 2026-13-45\n---\nb",
+        "---\nkind: nope\nlanguage: en\nversion: 1\ntitle: t\n---\nb",
+    ],
+)
 def test_text_file_junk(content):
     with pytest.raises(ValueError):
         parse_text_file(content)

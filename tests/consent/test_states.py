@@ -18,9 +18,7 @@ from consent.states import (
 )
 
 R = None  # refused
-ISS, ASS, ANS, COM, WDR, DEC, EXP = (
-    "issued", "assented", "answering", "completed", "withdrawn", "declined", "expired"
-)
+ISS, ASS, ANS, COM, WDR, DEC, EXP = ("issued", "assented", "answering", "completed", "withdrawn", "declined", "expired")
 
 # Written out by hand from the rules in child-participation.md (C-02, C-07, C-08, C-09, §4.4);
 # deliberately not derived from TRANSITIONS, so the table checks the implementation.
@@ -35,15 +33,19 @@ EXPECTED = {
     EXP: (R,) * 10,
 }  # fmt: skip
 EVENT_ORDER = (
-    "assent_yes", "assent_no", "start_answering", "save_page", "complete", "reaffirm_no",
-    "withdraw", "withdraw_by_code", "quick_exit", "expire",
+    "assent_yes",
+    "assent_no",
+    "start_answering",
+    "save_page",
+    "complete",
+    "reaffirm_no",
+    "withdraw",
+    "withdraw_by_code",
+    "quick_exit",
+    "expire",
 )
 
-CASES = [
-    (state, event, EXPECTED[state][i])
-    for state in EXPECTED
-    for i, event in enumerate(EVENT_ORDER)
-]
+CASES = [(state, event, EXPECTED[state][i]) for state in EXPECTED for i, event in enumerate(EVENT_ORDER)]
 
 
 def test_table_covers_every_state_and_event():
@@ -52,8 +54,7 @@ def test_table_covers_every_state_and_event():
     assert len(CASES) == len(State) * len(Event) == 70
 
 
-@pytest.mark.parametrize(("state", "event", "expected"), CASES,
-                         ids=[f"{s}-{e}" for s, e, _ in CASES])
+@pytest.mark.parametrize(("state", "event", "expected"), CASES, ids=[f"{s}-{e}" for s, e, _ in CASES])
 def test_every_pair(state, event, expected):
     if expected is None:
         with pytest.raises(TransitionRefused) as info:

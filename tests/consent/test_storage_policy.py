@@ -21,27 +21,64 @@ from consent.storage_policy import (
 # A fake schema, as the app's test would build it from SQLAlchemy metadata:
 # {table: [(column name, type(col.type).__name__)]}
 CLEAN = {
-    "responses": [("id", "Uuid"), ("consultation_id", "Integer"), ("band", "String"),
-                  ("language", "String"), ("state", "String"), ("started_on", "Date"),
-                  ("assent_text_id", "String"), ("withdrawal_code_hash", "String")],
-    "answers": [("id", "Uuid"), ("response_id", "Uuid"), ("item", "String"),
-                ("value", "Text"), ("reserved_code", "String")],
-    "cards": [("id", "Integer"), ("code_hash", "String"), ("card_state", "String"),
-              ("station_label", "String"), ("site_code", "String")],
-    "consent_events": [("id", "Uuid"), ("text_id", "String"), ("text_hash", "String"),
-                       ("event_type", "String"), ("method", "String"), ("outcome", "String"),
-                       ("event_date", "Date")],
+    "responses": [
+        ("id", "Uuid"),
+        ("consultation_id", "Integer"),
+        ("band", "String"),
+        ("language", "String"),
+        ("state", "String"),
+        ("started_on", "Date"),
+        ("assent_text_id", "String"),
+        ("withdrawal_code_hash", "String"),
+    ],
+    "answers": [
+        ("id", "Uuid"),
+        ("response_id", "Uuid"),
+        ("item", "String"),
+        ("value", "Text"),
+        ("reserved_code", "String"),
+    ],
+    "cards": [
+        ("id", "Integer"),
+        ("code_hash", "String"),
+        ("card_state", "String"),
+        ("station_label", "String"),
+        ("site_code", "String"),
+    ],
+    "consent_events": [
+        ("id", "Uuid"),
+        ("text_id", "String"),
+        ("text_hash", "String"),
+        ("event_type", "String"),
+        ("method", "String"),
+        ("outcome", "String"),
+        ("event_date", "Date"),
+    ],
 }
 
 DIRTY = {
-    "responses": [("id", "Uuid"), ("ip_address", "String"), ("user_agent", "Text"),
-                  ("submitted_at", "DateTime"), ("referrer", "String"),
-                  ("latitude", "Float"), ("device_fingerprint", "String")],
-    "participants": [("child_first_name", "String"), ("surname", "String"),
-                     ("date_of_birth", "Date"), ("age", "Integer"), ("email", "String"),
-                     ("parent_phone", "String"), ("home_address", "String"),
-                     ("student_id", "String"), ("instagram", "String"),
-                     ("code", "String"), ("guardian_signature", "LargeBinary")],
+    "responses": [
+        ("id", "Uuid"),
+        ("ip_address", "String"),
+        ("user_agent", "Text"),
+        ("submitted_at", "DateTime"),
+        ("referrer", "String"),
+        ("latitude", "Float"),
+        ("device_fingerprint", "String"),
+    ],
+    "participants": [
+        ("child_first_name", "String"),
+        ("surname", "String"),
+        ("date_of_birth", "Date"),
+        ("age", "Integer"),
+        ("email", "String"),
+        ("parent_phone", "String"),
+        ("home_address", "String"),
+        ("student_id", "String"),
+        ("instagram", "String"),
+        ("code", "String"),
+        ("guardian_signature", "LargeBinary"),
+    ],
     "consent_events": [("created", "TIMESTAMP WITH TIME ZONE"), ("recorded", "TIME")],
 }
 EXPECTED_DIRTY = {
@@ -96,9 +133,23 @@ def test_accepts_any_iterables():
 
 @pytest.mark.parametrize(
     "name",
-    ["instrument_name", "school_name", "file_name", "site_code", "code_hash", "station_label",
-     "band", "language", "consultation_id", "description", "zip_archive_id", "item_code",
-     "started_on", "reserved_code", "state"],
+    [
+        "instrument_name",
+        "school_name",
+        "file_name",
+        "site_code",
+        "code_hash",
+        "station_label",
+        "band",
+        "language",
+        "consultation_id",
+        "description",
+        "zip_archive_id",
+        "item_code",
+        "started_on",
+        "reserved_code",
+        "state",
+    ],
 )
 def test_innocent_names_pass(name):
     assert classify_field(name, "String") is None
@@ -133,17 +184,25 @@ def test_forbidden_names(name, kind):
 
 @pytest.mark.parametrize(
     ("type_name", "forbidden"),
-    [("DateTime", True), ("DATETIME", True), ("TIMESTAMP", True),
-     ("TIMESTAMP WITHOUT TIME ZONE", True), ("Time", True), ("datetime", True),
-     ("Date", False), ("DATE", False), ("Interval", False), ("String", False)],
+    [
+        ("DateTime", True),
+        ("DATETIME", True),
+        ("TIMESTAMP", True),
+        ("TIMESTAMP WITHOUT TIME ZONE", True),
+        ("Time", True),
+        ("datetime", True),
+        ("Date", False),
+        ("DATE", False),
+        ("Interval", False),
+        ("String", False),
+    ],
 )
 def test_time_types(type_name, forbidden):
     assert (classify_field("when", type_name) is FieldKind.EXACT_TIMESTAMP) is forbidden
 
 
 def test_log_keys_can_be_checked_too():
-    record = {"levelname": "INFO", "path": "/s/page", "status": 200, "remote_addr": "1.2.3.4",
-              "http_user_agent": "x"}
+    record = {"levelname": "INFO", "path": "/s/page", "status": 200, "remote_addr": "1.2.3.4", "http_user_agent": "x"}
     assert {k for k in record if classify_field(k)} == {"remote_addr", "http_user_agent"}
 
 
@@ -173,8 +232,7 @@ def test_coarsen_rejects_other_types():
 
 @pytest.mark.parametrize(
     ("age", "band"),
-    [(7, None), (8, "A"), (10, "A"), (11, "B"), (13, "B"), (14, "C"), (17, "C"), (18, None),
-     (0, None), (-1, None)],
+    [(7, None), (8, "A"), (10, "A"), (11, "B"), (13, "B"), (14, "C"), (17, "C"), (18, None), (0, None), (-1, None)],
 )
 def test_age_to_default_band(age, band):
     got = age_to_band(age)
@@ -214,15 +272,18 @@ def test_band_helpers():
 # ---------------------------------------------------------------- join paths (C-10)
 
 SEPARATED = [
-    ("answer", "response"), ("response", "consultation"), ("response", "consent_text"),
-    ("consent_event", "consent_text"), ("consent_event", "consultation"),
-    ("card", "consultation"), ("session_log", "consultation"),
+    ("answer", "response"),
+    ("response", "consultation"),
+    ("response", "consent_text"),
+    ("consent_event", "consent_text"),
+    ("consent_event", "consultation"),
+    ("card", "consultation"),
+    ("session_log", "consultation"),
 ]
 
 
 def test_no_join_path_when_stores_are_separate():
-    assert join_paths(SEPARATED, "answer", ["consent_event"],
-                      ignore=["consultation", "consent_text"]) == []
+    assert join_paths(SEPARATED, "answer", ["consent_event"], ignore=["consultation", "consent_text"]) == []
 
 
 def test_shared_tables_are_paths_unless_ignored():
@@ -234,8 +295,7 @@ def test_shared_tables_are_paths_unless_ignored():
 
 def test_a_foreign_key_between_the_stores_is_found():
     linked = [*SEPARATED, ("consent_event", "card"), ("response", "card")]
-    paths = join_paths(linked, "answer", ["consent_event"], ignore=["consultation",
-                                                                  "consent_text"])
+    paths = join_paths(linked, "answer", ["consent_event"], ignore=["consultation", "consent_text"])
     assert paths == [("answer", "response", "card", "consent_event")]
 
 
@@ -247,24 +307,31 @@ def test_direction_does_not_matter_and_limits_apply():
     assert join_paths([("a", "a")], "a", ["a"]) == []
 
 
-@pytest.mark.parametrize(("typed", "label"), [("4", "4"), ("b", "B"), (" seat 12 ", "SEAT 12"),
-                                              ("t-3", "T-3"), ("AB", "AB")])
+@pytest.mark.parametrize(
+    ("typed", "label"), [("4", "4"), ("b", "B"), (" seat 12 ", "SEAT 12"), ("t-3", "T-3"), ("AB", "AB")]
+)
 def test_station_labels(typed, label):
     assert normalize_station_label(typed) == label
 
 
-@pytest.mark.parametrize("typed", ["Amina", "john", "", "   ", "Table twelve 12", "4; drop",
-                                   "<b>1</b>"])
+@pytest.mark.parametrize("typed", ["Amina", "john", "", "   ", "Table twelve 12", "4; drop", "<b>1</b>"])
 def test_station_labels_refuse_names_and_junk(typed):
     with pytest.raises(ValueError):
         normalize_station_label(typed)
 
 
-@pytest.mark.parametrize(("code", "allowed", "ok"), [
-    ("NRB-07", False, True), ("SITE 3", False, True),
-    ("Kilimani Primary School", False, False), ("Shule ya Msingi Olympic", False, False),
-    ("École Jules Ferry", False, False), ("Kilimani Primary School", True, True),
-    ("", False, False), ("x" * 41, True, False),
-])
+@pytest.mark.parametrize(
+    ("code", "allowed", "ok"),
+    [
+        ("NRB-07", False, True),
+        ("SITE 3", False, True),
+        ("Kilimani Primary School", False, False),
+        ("Shule ya Msingi Olympic", False, False),
+        ("École Jules Ferry", False, False),
+        ("Kilimani Primary School", True, True),
+        ("", False, False),
+        ("x" * 41, True, False),
+    ],
+)
 def test_site_codes(code, allowed, ok):
     assert (site_code_problem(code, school_name_allowed=allowed) is None) is ok

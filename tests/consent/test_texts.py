@@ -82,10 +82,8 @@ def test_same_content_same_hash_different_content_different_hash():
     assert a.content_hash == b.content_hash  # version is not content
     assert letter(status="approved").content_hash == a.content_hash  # nor is status
     assert letter("[contact]\nWrite to us.\n").content_hash != a.content_hash
-    assert ConsentText("guardian_information", "fr", None, 1, "Letter",
-                       a.body).content_hash != a.content_hash
-    assert ConsentText("guardian_information", "en", None, 1, "Letter 2",
-                       a.body).content_hash != a.content_hash
+    assert ConsentText("guardian_information", "fr", None, 1, "Letter", a.body).content_hash != a.content_hash
+    assert ConsentText("guardian_information", "en", None, 1, "Letter 2", a.body).content_hash != a.content_hash
 
 
 def test_hash_is_sha256_and_normalised():
@@ -93,9 +91,7 @@ def test_hash_is_sha256_and_normalised():
     assert re.fullmatch(r"[0-9a-f]{64}", t.content_hash)
     assert t.content_hash == letter().content_hash
     # NFC: "é" composed vs decomposed
-    assert content_hash("x", "fr", None, "T", "caf\u00e9") == content_hash(
-        "x", "fr", None, "T", "cafe\u0301"
-    )
+    assert content_hash("x", "fr", None, "T", "caf\u00e9") == content_hash("x", "fr", None, "T", "cafe\u0301")
 
 
 def test_editing_creates_a_new_version():
@@ -172,8 +168,14 @@ def test_lookup_errors():
     ],
 )
 def test_text_validation(kwargs, message):
-    args = {"kind": "child_information", "language": "en", "band": "A", "version": 1,
-            "title": "T", "body": "[choice]\n> yes: Yes\n"}
+    args = {
+        "kind": "child_information",
+        "language": "en",
+        "band": "A",
+        "version": 1,
+        "title": "T",
+        "body": "[choice]\n> yes: Yes\n",
+    }
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         ConsentText(**args)
@@ -269,8 +271,7 @@ def test_guardian_form_renders_the_modes_reply(registry, pm):
     assert [s.variant for s in r.section("reply")] == [pm.value]
     if pm is PermissionMode.PASSIVE_OPT_OUT:
         assert "do NOT want" in r.plain_text
-    letter_ = render_text(registry.latest("guardian_information", "en", None), VALUES,
-                          permission_mode=pm)
+    letter_ = render_text(registry.latest("guardian_information", "en", None), VALUES, permission_mode=pm)
     assert [s.variant for s in letter_.section("your_choice")] == [pm.value]
 
 
@@ -364,12 +365,8 @@ def test_element_11_needs_both_parts(tag):
 
 
 def test_lint_flags_an_empty_element():
-    body = reference_body().replace(
-        "There are no right or wrong answers. We want to know what you think.\n", ""
-    )
-    assert [(i.code, i.element) for i in lint_assent(body)] == [
-        ("empty_element", "no_right_answers")
-    ]
+    body = reference_body().replace("There are no right or wrong answers. We want to know what you think.\n", "")
+    assert [(i.code, i.element) for i in lint_assent(body)] == [("empty_element", "no_right_answers")]
 
 
 @pytest.mark.parametrize(
@@ -405,8 +402,7 @@ def test_unknown_privacy_variant_is_flagged():
 def test_reporting_wording_must_name_who_is_told(mode):
     body = reference_body().replace("{reporting_role}", "someone")
     issues = lint_assent(body, mode)
-    assert any(i.code == "missing_placeholder" and "reporting_role" in i.message
-               for i in issues)
+    assert any(i.code == "missing_placeholder" and "reporting_role" in i.message for i in issues)
     assert not list(lint_assent(body, "anonymous"))
 
 
@@ -414,9 +410,7 @@ def test_reporting_wording_must_name_who_is_told(mode):
 def test_p02_placeholders_required(placeholder):
     body = reference_body().replace("{" + placeholder + "}", "soon")
     issues = lint_assent(body)
-    assert [(i.code, placeholder in i.message) for i in issues] == [
-        ("missing_placeholder", True)
-    ]
+    assert [(i.code, placeholder in i.message) for i in issues] == [("missing_placeholder", True)]
 
 
 @pytest.mark.parametrize(
@@ -425,8 +419,7 @@ def test_p02_placeholders_required(placeholder):
 )
 def test_element_placeholders_required(placeholder):
     body = reference_body().replace("{" + placeholder + "}", "x")
-    assert any(i.code == "missing_placeholder" and placeholder in i.message
-               for i in lint_assent(body))
+    assert any(i.code == "missing_placeholder" and placeholder in i.message for i in lint_assent(body))
 
 
 def test_unknown_placeholder_and_tag_flagged():
@@ -450,11 +443,12 @@ def test_comprehension_needs_two_complete_items():
     assert "right answer" in lint_assent(no_right)[0].message
 
 
-@pytest.mark.parametrize(("tag", "value"), [("choice", "no"), ("choice", "yes"),
-                                            ("reaffirmation", "no"), ("reaffirmation", "yes")])
+@pytest.mark.parametrize(
+    ("tag", "value"), [("choice", "no"), ("choice", "yes"), ("reaffirmation", "no"), ("reaffirmation", "yes")]
+)
 def test_choice_buttons_required(tag, value):
     body = reference_body()
-    section = body[body.index(f"[{tag}]"):]
+    section = body[body.index(f"[{tag}]") :]
     line = next(ln for ln in section.split("\n") if ln.startswith(f"> {value}:"))
     issues = lint_assent(body.replace(line + "\n", "", 1))
     assert [(i.code, i.element) for i in issues] == [("choice_incomplete", tag)]
@@ -472,8 +466,7 @@ def test_guardian_lint():
     assert [(i.code, i.element) for i in raw] == [("missing_element", "reply")]
     letter_issues = lint_guardian(letter("[contact]\nCall us.\n"))
     assert {"who_we_are", "privacy", "voluntary"} <= {i.element for i in letter_issues}
-    form = ConsentText("guardian_consent_form", "en", None, 1, "Slip",
-                       "[reply active_opt_in]\nSign here.\n")
+    form = ConsentText("guardian_consent_form", "en", None, 1, "Slip", "[reply active_opt_in]\nSign here.\n")
     assert lint_guardian(form, "active_opt_in") == []
     assert lint_guardian(form, "passive_opt_out")[0].message.endswith("passive_opt_out mode")
 
@@ -490,8 +483,7 @@ def test_parse_body_blocks():
     kinds = [type(b).__name__ for b in sections[1].blocks]
     assert kinds == ["Paragraph", "BulletList", "Paragraph"]
     item = sections[2].blocks[0]
-    assert item == ComprehensionItem("Q1", (Option("right", True), Option("wrong", False)),
-                                     "because")
+    assert item == ComprehensionItem("Q1", (Option("right", True), Option("wrong", False)), "because")
 
 
 def test_text_file_errors():
@@ -513,7 +505,10 @@ def test_placeholders_documented():
 
 def test_kinds():
     assert {k.value for k in TextKind} == {
-        "child_information", "assent_script", "guardian_information", "guardian_consent_form"
+        "child_information",
+        "assent_script",
+        "guardian_information",
+        "guardian_consent_form",
     }
 
 
@@ -535,8 +530,7 @@ def test_translations_have_the_same_structure_as_english(registry):
     for t in translated:
         english = registry.latest(t.kind, "en", t.band)
         assert _shape(t) == _shape(english), t.text_id
-        assert "review" in t.note.lower() or "relire" in t.note.lower() \
-            or "revis" in t.note.lower(), t.text_id
+        assert "review" in t.note.lower() or "relire" in t.note.lower() or "revis" in t.note.lower(), t.text_id
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -595,20 +589,21 @@ def test_anonymous_wording_must_point_to_help():
     assert lint_assent(body, "identified") == []
 
 
-@pytest.mark.parametrize(("element", "phrase", "replacement"), [
-    ("your_choice", "say no", "answer"),
-    ("your_choice", "skip any question you don't want to answer", "take your time"),
-    ("your_choice", "Nobody will be cross with you, and it won't affect your marks",
-     "It is fine"),
-    ("who_sees", "Your teacher, your classmates", "Your classmates"),
-])
+@pytest.mark.parametrize(
+    ("element", "phrase", "replacement"),
+    [
+        ("your_choice", "say no", "answer"),
+        ("your_choice", "skip any question you don't want to answer", "take your time"),
+        ("your_choice", "Nobody will be cross with you, and it won't affect your marks", "It is fine"),
+        ("who_sees", "Your teacher, your classmates", "Your classmates"),
+    ],
+)
 def test_english_content_hints_warn(element, phrase, replacement):
     text = bundled_texts().latest("child_information", "en", "B")
     assert phrase in text.body
     edited = ConsentText(text.kind, "en", "B", 2, text.title, text.body.replace(phrase, replacement))
     issues = lint_assent(edited)
-    assert issues and all(i.severity == "warning" and i.code == "element_content_weak"
-                          for i in issues)
+    assert issues and all(i.severity == "warning" and i.code == "element_content_weak" for i in issues)
     assert {i.element for i in issues} == {element}
     # a raw string (no language) gets no content hints
     assert lint_assent(edited.body) == []

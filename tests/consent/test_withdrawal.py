@@ -50,13 +50,9 @@ def test_stop_and_delete(state, outcome, new_state):
 @pytest.mark.parametrize("state", ["assented", "answering"])
 def test_reaffirmation(state):
     yes = reaffirmation_decision(state, happy_to_use=True)
-    assert (yes.outcome, yes.new_state, yes.delete) == (
-        WithdrawalOutcome.KEPT, State.COMPLETED, frozenset()
-    )
+    assert (yes.outcome, yes.new_state, yes.delete) == (WithdrawalOutcome.KEPT, State.COMPLETED, frozenset())
     no = reaffirmation_decision(state, happy_to_use=False)  # C-08
-    assert (no.outcome, no.new_state, no.delete) == (
-        WithdrawalOutcome.DELETED, State.WITHDRAWN, EVERYTHING
-    )
+    assert (no.outcome, no.new_state, no.delete) == (WithdrawalOutcome.DELETED, State.WITHDRAWN, EVERYTHING)
 
 
 @pytest.mark.parametrize("state", ["issued", "completed", "withdrawn", "declined", "expired"])
@@ -125,10 +121,8 @@ def test_incomplete_window(state, days_since, reason):
 
 def test_incomplete_window_configurable():
     today = DAY + timedelta(days=3)
-    assert retention_decision("answering", last_activity=DAY, today=today,
-                              incomplete_days=2).deletes
-    assert not retention_decision("answering", last_activity=DAY, today=today,
-                                  incomplete_days=3).deletes
+    assert retention_decision("answering", last_activity=DAY, today=today, incomplete_days=2).deletes
+    assert not retention_decision("answering", last_activity=DAY, today=today, incomplete_days=3).deletes
     with pytest.raises(ValueError):
         retention_decision("answering", last_activity=DAY, today=today, incomplete_days=-1)
 
@@ -137,8 +131,7 @@ def test_incomplete_window_configurable():
 def test_retention_date(state):
     until = date(2027, 12, 31)
     on = retention_decision(state, last_activity=DAY, today=until, retention_until=until)
-    after = retention_decision(state, last_activity=DAY, today=until + timedelta(days=1),
-                               retention_until=until)
+    after = retention_decision(state, last_activity=DAY, today=until + timedelta(days=1), retention_until=until)
     assert after.reason is RetentionReason.RETENTION_DATE_PASSED and after.delete == EVERYTHING
     if state in (State.ASSENTED, State.ANSWERING):
         assert on.reason is RetentionReason.INCOMPLETE_WINDOW_PASSED

@@ -23,8 +23,9 @@ def workbook_bytes(sheets: dict[str, list[list]]) -> bytes:
     return buffer.getvalue()
 
 
-def rewrite_zip(data: bytes, replace: dict[str, bytes], add: dict[str, bytes] | None = None,
-                compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+def rewrite_zip(
+    data: bytes, replace: dict[str, bytes], add: dict[str, bytes] | None = None, compression: int = zipfile.ZIP_DEFLATED
+) -> bytes:
     """Copy an .xlsx, replacing or adding parts."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", compression) as dst:

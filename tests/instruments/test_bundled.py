@@ -23,18 +23,43 @@ from instruments.bundled import pictogram_svg
 
 # ID -> (bands, sensitivity) from the §6.3 table
 BANK = {
-    "CX1": ("ABC", "S0"), "CX2": ("BC", "S1"),
-    "TR1": ("ABC", "S2"), "TR2": ("BC", "S2"), "TR3": ("ABC", "S1"), "TR4": ("ABC", "S2"),
-    "AW1": ("ABC", "S0"), "AW2": ("ABC", "S0"), "AW3": ("ABC", "S0"), "AW4": ("BC", "S0"),
-    "CH1": ("ABC", "S2"), "CH2": ("ABC", "S2"), "CH3": ("ABC", "S2"), "CH4": ("BC", "S0"),
-    "CH5": ("BC", "S1"), "CH6": ("ABC", "S0"),
-    "BA1": ("ABC", "S2"), "BA2": ("BC", "S2"), "BA3": ("BC", "S2"), "BA4": ("C", "S3"),
-    "TC1": ("ABC", "S0"), "TC2": ("BC", "S2"), "TC3": ("ABC", "S1"),
-    "AF1": ("BC", "S2"), "AF2": ("BC", "S0"), "AF3": ("BC", "S1"), "AF4": ("A", "S2"),
-    "ID1": ("ABC", "S0"), "ID2": ("ABC", "S0"),
-    "EV1": ("ABC", "S1"), "EV2": ("ABC", "S0"), "EV3": ("ABC", "S0"), "EV4": ("ABC", "S0"),
+    "CX1": ("ABC", "S0"),
+    "CX2": ("BC", "S1"),
+    "TR1": ("ABC", "S2"),
+    "TR2": ("BC", "S2"),
+    "TR3": ("ABC", "S1"),
+    "TR4": ("ABC", "S2"),
+    "AW1": ("ABC", "S0"),
+    "AW2": ("ABC", "S0"),
+    "AW3": ("ABC", "S0"),
+    "AW4": ("BC", "S0"),
+    "CH1": ("ABC", "S2"),
+    "CH2": ("ABC", "S2"),
+    "CH3": ("ABC", "S2"),
+    "CH4": ("BC", "S0"),
+    "CH5": ("BC", "S1"),
+    "CH6": ("ABC", "S0"),
+    "BA1": ("ABC", "S2"),
+    "BA2": ("BC", "S2"),
+    "BA3": ("BC", "S2"),
+    "BA4": ("C", "S3"),
+    "TC1": ("ABC", "S0"),
+    "TC2": ("BC", "S2"),
+    "TC3": ("ABC", "S1"),
+    "AF1": ("BC", "S2"),
+    "AF2": ("BC", "S0"),
+    "AF3": ("BC", "S1"),
+    "AF4": ("A", "S2"),
+    "ID1": ("ABC", "S0"),
+    "ID2": ("ABC", "S0"),
+    "EV1": ("ABC", "S1"),
+    "EV2": ("ABC", "S0"),
+    "EV3": ("ABC", "S0"),
+    "EV4": ("ABC", "S0"),
     "EV5": ("ABC", "S1"),
-    "DM2": ("ABC", "S1"), "DM3": ("ABC", "S1"), "DM4": ("ABC", "S1"),
+    "DM2": ("ABC", "S1"),
+    "DM3": ("ABC", "S1"),
+    "DM4": ("ABC", "S1"),
 }
 # DM1 (the age) is not asked: the age group comes from the age given at the start, and only the
 # group is kept (issue 16).
@@ -70,8 +95,14 @@ def test_bands_and_sensitivity_follow_the_bank(inst, item_id):
 
 
 def test_band_counts_match_section_6_3(inst):
-    core = {b: {i.name for i in inst.items_for_band(b) if re.fullmatch(r"[A-Z]{2}\d", i.name)
-                and not i.name.startswith("DM")} for b in "ABC"}
+    core = {
+        b: {
+            i.name
+            for i in inst.items_for_band(b)
+            if re.fullmatch(r"[A-Z]{2}\d", i.name) and not i.name.startswith("DM")
+        }
+        for b in "ABC"
+    }
     optional = {"CH6", "ID2"}
     assert len(core["A"] - optional) == 20
     assert len(core["B"] - optional) == 30
@@ -83,8 +114,7 @@ def test_band_counts_match_section_6_3(inst):
 def test_passes_its_own_lint_with_zero_errors(inst):
     report = validate(inst)
     assert report.errors == ()
-    assert report.codes() <= {IssueCode.MISSING_AUDIO, IssueCode.READING_LEVEL,
-                              IssueCode.NEGATION}
+    assert report.codes() <= {IssueCode.MISSING_AUDIO, IssueCode.READING_LEVEL, IssueCode.NEGATION}
     # the only accepted approval blocker-free state for English
     assert validate(inst, launch_languages=["en"]).ok
     assert not validate(inst, launch_languages=["fr"]).ok
@@ -93,8 +123,11 @@ def test_passes_its_own_lint_with_zero_errors(inst):
 def test_youngest_band_reads_at_its_target(inst):
     """Issue 16: no item reaches 8-10-year-olds above the lint's grade target, in any language."""
     report = validate(inst)
-    too_hard = [f"{issue.location}: {issue.message}" for issue in report.issues
-                if issue.code is IssueCode.READING_LEVEL and re.search(r"\bA \(grade", issue.message)]
+    too_hard = [
+        f"{issue.location}: {issue.message}"
+        for issue in report.issues
+        if issue.code is IssueCode.READING_LEVEL and re.search(r"\bA \(grade", issue.message)
+    ]
     assert too_hard == []
     for item in inst.items_for_band("A"):
         for code in inst.language_codes:
@@ -108,9 +141,13 @@ def test_youngest_band_reads_at_its_target(inst):
 
 def test_languages_and_statuses(inst):
     status = {lang.code: lang.status for lang in inst.languages}
-    assert status == {"en": LanguageStatus.APPROVED, "fr": LanguageStatus.TRANSLATED,
-                      "es": LanguageStatus.TRANSLATED, "ar": LanguageStatus.TRANSLATED,
-                      "sw": LanguageStatus.TRANSLATED}
+    assert status == {
+        "en": LanguageStatus.APPROVED,
+        "fr": LanguageStatus.TRANSLATED,
+        "es": LanguageStatus.TRANSLATED,
+        "ar": LanguageStatus.TRANSLATED,
+        "sw": LanguageStatus.TRANSLATED,
+    }
     assert inst.language("ar").direction.value == "rtl"
     for item in inst.items:
         for code in inst.language_codes:
@@ -119,8 +156,17 @@ def test_languages_and_statuses(inst):
 
 def test_order_puts_the_sensitive_block_in_the_middle_after_a_notice(inst):
     names = [s.name for s in inst.sections]
-    assert names == ["devices", "trust", "awareness", "channels", "barriers", "after", "ideas",
-                     "about_you", "evaluation"]
+    assert names == [
+        "devices",
+        "trust",
+        "awareness",
+        "channels",
+        "barriers",
+        "after",
+        "ideas",
+        "about_you",
+        "evaluation",
+    ]
     barriers = inst.sections[names.index("barriers")]
     assert barriers.skippable and "skip" in barriers.notice["en"]
     assert {i.name for i in barriers.items} >= {"BA1", "BA2", "BA3", "BA4", "TC2"}
@@ -150,8 +196,9 @@ def test_skip_logic(inst):
     tr2 = inst.item("TR2")
     answers = {"TR1": ["parent", "friend"]}
     assert evaluate_bool(tr2.relevance, answers)
-    shown = [c.name for c in inst.choices_for(tr2, "B")
-             if evaluate_bool(tr2.choice_filter, answers, choice={"name": c.name})]
+    shown = [
+        c.name for c in inst.choices_for(tr2, "B") if evaluate_bool(tr2.choice_filter, answers, choice={"name": c.name})
+    ]
     assert shown == ["parent", "friend"]
     assert not evaluate_bool(tr2.relevance, {"TR1": RATHER_NOT_SAY})
     assert evaluate_bool(inst.item("CH1_other").relevance, {"CH1": "chat other"})

@@ -177,8 +177,9 @@ def test_choice_filter_reads_bare_names_from_the_choice():
 def test_today_and_choice_name():
     assert evaluate("today()", {}, today=dt.date(2026, 11, 29)) == "2026-11-29"
     labels = {("yes", "q"): "Yes!"}
-    assert evaluate("jr:choice-name(${q}, '${q}')", {"q": "yes"},
-                    choice_name=lambda v, item: labels[(v, item)]) == "Yes!"
+    assert (
+        evaluate("jr:choice-name(${q}, '${q}')", {"q": "yes"}, choice_name=lambda v, item: labels[(v, item)]) == "Yes!"
+    )
 
 
 def test_empty_relevance_is_true():
@@ -234,9 +235,7 @@ def test_references_and_static_check():
     assert expr.references == {"a", "b", "_setting"}
     assert check(expr.text, {"a", "b"}) == []
     assert check(expr.text, {"a"}) == ["unknown reference ${b}"]
-    assert check(". > 1", {"a"}) == [
-        "'.' (the current value) is only meaningful in a constraint"
-    ]
+    assert check(". > 1", {"a"}) == ["'.' (the current value) is only meaningful in a constraint"]
     assert check(". > 1", set(), allow_self=True) == []
     assert "bare name" in check("county = 'x'", set())[0]
     assert check("county = 'x'", set(), allow_bare=True) == []
@@ -249,9 +248,24 @@ def test_no_eval_is_used():
 
 
 _ALPHABET = st.sampled_from(
-    list("${}()'\". ,=!<>+-*/|[]@#:_0123456789abcxyz\n\t") + [
-        "and ", "or ", "div ", "mod ", "not(", "selected(", "count-selected(", "if(",
-        "regex(", "${a}", "${b}", "coalesce(", "int(", ".", "'x'", "1.5",
+    list("${}()'\". ,=!<>+-*/|[]@#:_0123456789abcxyz\n\t")
+    + [
+        "and ",
+        "or ",
+        "div ",
+        "mod ",
+        "not(",
+        "selected(",
+        "count-selected(",
+        "if(",
+        "regex(",
+        "${a}",
+        "${b}",
+        "coalesce(",
+        "int(",
+        ".",
+        "'x'",
+        "1.5",
     ]
 )
 
@@ -280,9 +294,17 @@ def test_arbitrary_unicode_parses_or_raises_expression_error(text):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(st.none(), st.integers(), st.floats(allow_nan=True), st.text(max_size=10),
-                 st.lists(st.text(max_size=5), max_size=4), st.booleans()),
-       st.sampled_from([e for e, _ in TABLE]))
+@given(
+    st.one_of(
+        st.none(),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.text(max_size=10),
+        st.lists(st.text(max_size=5), max_size=4),
+        st.booleans(),
+    ),
+    st.sampled_from([e for e, _ in TABLE]),
+)
 def test_evaluation_is_total_over_answer_values(value, expression):
     answers = dict.fromkeys(ANSWERS, value)
     try:

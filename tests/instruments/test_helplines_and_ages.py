@@ -24,16 +24,22 @@ def bundled():
 
 # ----------------------------------------------------------------------------- the bundled one
 def test_the_bundled_instrument_writes_no_phone_number_in_any_language(bundled) -> None:
-    found = [(where, lang, phone_numbers_in(value)) for where, text in child_facing_texts(bundled)
-             for lang, value in text.items() if phone_numbers_in(value)]
+    found = [
+        (where, lang, phone_numbers_in(value))
+        for where, text in child_facing_texts(bundled)
+        for lang, value in text.items()
+        if phone_numbers_in(value)
+    ]
     assert found == []
     codes = validate(bundled).codes()
     assert IssueCode.PHONE_NUMBER not in codes and IssueCode.UNKNOWN_PLACEHOLDER not in codes
     assert IssueCode.PLACEHOLDER_MISMATCH not in codes
 
 
-@pytest.mark.parametrize(("item", "band", "placeholder"),
-                         [("AW1", None, "{helpline}"), ("AW1", "A", "{helpline}"), ("EV5_help", None, "{helplines}")])
+@pytest.mark.parametrize(
+    ("item", "band", "placeholder"),
+    [("AW1", None, "{helpline}"), ("AW1", "A", "{helpline}"), ("EV5_help", None, "{helplines}")],
+)
 def test_the_bundled_helpline_texts_use_the_placeholder_in_every_language(bundled, item, band, placeholder) -> None:
     for lang in LANGS:
         assert placeholder in bundled.item(item).label_for(lang, band), (item, band, lang)
@@ -62,21 +68,44 @@ def test_filling_uses_each_languages_values(bundled) -> None:
 
 # ----------------------------------------------------------------------------- the lint
 BASE = {
-    "sauti": 1, "id": "t", "version": "1",
-    "languages": [{"code": "en", "name": "English", "status": "approved"},
-                  {"code": "fr", "name": "Français", "status": "translated"},
-                  {"code": "ar", "name": "العربية", "direction": "rtl", "status": "translated"}],
+    "sauti": 1,
+    "id": "t",
+    "version": "1",
+    "languages": [
+        {"code": "en", "name": "English", "status": "approved"},
+        {"code": "fr", "name": "Français", "status": "translated"},
+        {"code": "ar", "name": "العربية", "direction": "rtl", "status": "translated"},
+    ],
     "settings": {"audio_fallback": "tts"},
-    "choice_lists": {"yn": [{"name": "yes", "label": {"en": "Yes", "fr": "Oui", "ar": "نعم"}},
-                            {"name": "no", "label": {"en": "No", "fr": "Non", "ar": "لا"}}]},
-    "sections": [{"name": "main", "items": [
-        {"name": "q1", "type": "select_one", "choices": "yn",
-         "label": {"en": "Do you know a helpline?", "fr": "Connais-tu une ligne ?", "ar": "هل تعرف خطاً؟"},
-         "hint": {"en": "Any one.", "fr": "N'importe laquelle.", "ar": "أي واحد."}},
-        {"name": "n1", "type": "note",
-         "label": {"en": "You can call {helplines}.", "fr": "Tu peux appeler {helplines}.",
-                   "ar": "يمكنك الاتصال بـ {helplines}."}},
-    ]}],
+    "choice_lists": {
+        "yn": [
+            {"name": "yes", "label": {"en": "Yes", "fr": "Oui", "ar": "نعم"}},
+            {"name": "no", "label": {"en": "No", "fr": "Non", "ar": "لا"}},
+        ]
+    },
+    "sections": [
+        {
+            "name": "main",
+            "items": [
+                {
+                    "name": "q1",
+                    "type": "select_one",
+                    "choices": "yn",
+                    "label": {"en": "Do you know a helpline?", "fr": "Connais-tu une ligne ?", "ar": "هل تعرف خطاً؟"},
+                    "hint": {"en": "Any one.", "fr": "N'importe laquelle.", "ar": "أي واحد."},
+                },
+                {
+                    "name": "n1",
+                    "type": "note",
+                    "label": {
+                        "en": "You can call {helplines}.",
+                        "fr": "Tu peux appeler {helplines}.",
+                        "ar": "يمكنك الاتصال بـ {helplines}.",
+                    },
+                },
+            ],
+        }
+    ],
 }
 
 
@@ -89,8 +118,11 @@ def _codes_with(change) -> list:
 def test_the_lint_knows_the_placeholders() -> None:
     assert set(PLACEHOLDERS) == {"helpline", "helplines"}
     issues = _codes_with(lambda d: None)
-    assert not [i for i in issues if i.code in (IssueCode.PHONE_NUMBER, IssueCode.UNKNOWN_PLACEHOLDER,
-                                                IssueCode.PLACEHOLDER_MISMATCH)]
+    assert not [
+        i
+        for i in issues
+        if i.code in (IssueCode.PHONE_NUMBER, IssueCode.UNKNOWN_PLACEHOLDER, IssueCode.PLACEHOLDER_MISMATCH)
+    ]
     unknown = _codes_with(lambda d: d["sections"][0]["items"][1]["label"].update(fr="Appelle {numero}."))
     [issue] = [i for i in unknown if i.code is IssueCode.UNKNOWN_PLACEHOLDER]
     assert issue.severity is Severity.ERROR and "item n1" in issue.location and "'fr'" in issue.message
@@ -102,17 +134,23 @@ def _set(path, lang, value):
         for key in path:
             target = target[key]
         target[lang] = value
+
     return change
 
 
-@pytest.mark.parametrize(("where", "path", "location"), [
-    ("label", ("sections", 0, "items", 0, "label"), "item q1, label"),
-    ("hint", ("sections", 0, "items", 0, "hint"), "item q1, hint"),
-    ("note", ("sections", 0, "items", 1, "label"), "item n1, label"),
-    ("choice", ("choice_lists", "yn", 0, "label"), "choice list yn, choice yes"),
-])
-@pytest.mark.parametrize(("lang", "number"), [("en", "116 111"), ("fr", "0800 1111"), ("ar", "116"),
-                                              ("fr", "+254 722 178 177"), ("ar", "١١٦ ١١١")])
+@pytest.mark.parametrize(
+    ("where", "path", "location"),
+    [
+        ("label", ("sections", 0, "items", 0, "label"), "item q1, label"),
+        ("hint", ("sections", 0, "items", 0, "hint"), "item q1, hint"),
+        ("note", ("sections", 0, "items", 1, "label"), "item n1, label"),
+        ("choice", ("choice_lists", "yn", 0, "label"), "choice list yn, choice yes"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("lang", "number"),
+    [("en", "116 111"), ("fr", "0800 1111"), ("ar", "116"), ("fr", "+254 722 178 177"), ("ar", "١١٦ ١١١")],
+)
 def test_the_lint_refuses_a_phone_number_in_child_facing_text(where, path, location, lang, number) -> None:
     issues = _codes_with(_set(path, lang, f"Call {number} now"))
     found = [i for i in issues if i.code is IssueCode.PHONE_NUMBER]
@@ -137,22 +175,34 @@ def _with(item: Item, choices: dict | None = None, **settings):
     inst = instrument_from_dict(copy.deepcopy(BASE))
     lists = {**inst.choice_lists, **(choices or {})}
     extra = Section("about", (Page(item.name, (item,)),))
-    return dataclasses.replace(inst, sections=(*inst.sections, extra), choice_lists=lists,
-                               settings=dataclasses.replace(inst.settings, **settings))
+    return dataclasses.replace(
+        inst,
+        sections=(*inst.sections, extra),
+        choice_lists=lists,
+        settings=dataclasses.replace(inst.settings, **settings),
+    )
 
 
-@pytest.mark.parametrize(("item", "choices"), [
-    (Item("age", "integer", Text(en="How old are you?")), None),
-    (Item("q9", "integer", Text(en="How old are you?", fr="Quel âge as-tu ?")), None),
-    (Item("child_age", "decimal", Text(en="Your age")), None),
-    (Item("q8", "text", Text(en="When were you born?")), None),
-    (Item("q7", "text", Text(en="What is your date of birth?")), None),
-    (Item("q5", "text", Text(fr="Quel âge as-tu ?", en="Tell us about you")), None),
-    (Item("DM1", "select_one", Text(en="How old are you?"), choices="ages"), {"ages": _ages("8", "9", "10")}),
-    (Item("yob", "select_one", Text(en="Which year were you born?"), choices="years"),
-     {"years": _ages("2012", "2013", "2014")}),
-    (Item("q6", "range", Text(sw="Una umri gani?", en="How many years?"), parameters={"start": 8, "end": 17}), None),
-])
+@pytest.mark.parametrize(
+    ("item", "choices"),
+    [
+        (Item("age", "integer", Text(en="How old are you?")), None),
+        (Item("q9", "integer", Text(en="How old are you?", fr="Quel âge as-tu ?")), None),
+        (Item("child_age", "decimal", Text(en="Your age")), None),
+        (Item("q8", "text", Text(en="When were you born?")), None),
+        (Item("q7", "text", Text(en="What is your date of birth?")), None),
+        (Item("q5", "text", Text(fr="Quel âge as-tu ?", en="Tell us about you")), None),
+        (Item("DM1", "select_one", Text(en="How old are you?"), choices="ages"), {"ages": _ages("8", "9", "10")}),
+        (
+            Item("yob", "select_one", Text(en="Which year were you born?"), choices="years"),
+            {"years": _ages("2012", "2013", "2014")},
+        ),
+        (
+            Item("q6", "range", Text(sw="Una umri gani?", en="How many years?"), parameters={"start": 8, "end": 17}),
+            None,
+        ),
+    ],
+)
 def test_an_item_asking_the_exact_age_is_refused_outside_research_mode(item, choices) -> None:
     inst = _with(item, choices)
     assert asks_exact_age(inst, item)
@@ -168,14 +218,19 @@ def test_an_item_asking_the_exact_age_is_refused_outside_research_mode(item, cho
     assert IssueCode.EXACT_AGE not in validate(in_research).codes()
 
 
-@pytest.mark.parametrize(("item", "choices"), [
-    (Item("band", "select_one", Text(en="How old are you?"), choices="bands"),
-     {"bands": (Choice("a", Text(en="8-10")), Choice("b", Text(en="11-13")))}),
-    (Item("times", "integer", Text(en="How many times?")), None),
-    (Item("BA4", "likert", Text(en="Would a young person your age tell someone?"), choices="yn"), None),
-    (Item("older", "integer", Text(en="How many people could you tell?")), None),
-    (Item("idea", "text", Text(en="What would help a young person your age to tell?")), None),
-])
+@pytest.mark.parametrize(
+    ("item", "choices"),
+    [
+        (
+            Item("band", "select_one", Text(en="How old are you?"), choices="bands"),
+            {"bands": (Choice("a", Text(en="8-10")), Choice("b", Text(en="11-13")))},
+        ),
+        (Item("times", "integer", Text(en="How many times?")), None),
+        (Item("BA4", "likert", Text(en="Would a young person your age tell someone?"), choices="yn"), None),
+        (Item("older", "integer", Text(en="How many people could you tell?")), None),
+        (Item("idea", "text", Text(en="What would help a young person your age to tell?")), None),
+    ],
+)
 def test_questions_that_keep_no_exact_age_pass(item, choices) -> None:
     inst = _with(item, choices)
     assert not asks_exact_age(inst, item)

@@ -39,8 +39,13 @@ def test_bands():
 
 
 def test_label_fallbacks():
-    item = Item("q", ItemType.TEXT, label=Text(en="Long question", fr="Question longue"),
-                label_bands={"A": Text(en="Short")}, hint=Text(en="Hint"))
+    item = Item(
+        "q",
+        ItemType.TEXT,
+        label=Text(en="Long question", fr="Question longue"),
+        label_bands={"A": Text(en="Short")},
+        hint=Text(en="Hint"),
+    )
     assert item.label_for("en", "A") == "Short"
     assert item.label_for("fr", "A", "en") == "Question longue"
     assert item.label_for("sw", "A", "en") == "Short"
@@ -86,23 +91,28 @@ def test_content_hash_tracks_what_children_see_only():
     inst = load_bundled()
     base = inst.content_hash
     approved = dataclasses.replace(
-        inst, version="9", languages=tuple(dataclasses.replace(lang, status="approved")
-                                           for lang in inst.languages))
+        inst, version="9", languages=tuple(dataclasses.replace(lang, status="approved") for lang in inst.languages)
+    )
     assert approved.content_hash == base
     first = inst.sections[0]
     page = first.pages[0]
     item = dataclasses.replace(page.items[0], label=Text(dict(page.items[0].label, en="Changed")))
-    changed = dataclasses.replace(inst, sections=(
-        dataclasses.replace(first, pages=(dataclasses.replace(page, items=(item,)),
-                                          *first.pages[1:])), *inst.sections[1:]))
+    changed = dataclasses.replace(
+        inst,
+        sections=(
+            dataclasses.replace(first, pages=(dataclasses.replace(page, items=(item,)), *first.pages[1:])),
+            *inst.sections[1:],
+        ),
+    )
     assert changed.content_hash != base
-    reordered = dataclasses.replace(inst, sections=(inst.sections[1], inst.sections[0],
-                                                    *inst.sections[2:]))
+    reordered = dataclasses.replace(inst, sections=(inst.sections[1], inst.sections[0], *inst.sections[2:]))
     assert reordered.content_hash != base
 
 
 def test_importing_instruments_never_imports_flask_or_survey():
-    code = ("import sys, instruments; instruments.load_bundled(); "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'survey')]; "
-            "assert not bad, bad")
+    code = (
+        "import sys, instruments; instruments.load_bundled(); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'survey')]; "
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -80,16 +80,15 @@ def test_path_loading(tmp_path):
     [
         ("sauti: 1\nid: [oops\n", IssueCode.YAML_INVALID, "line"),
         ("- just\n- a list\n", IssueCode.SCHEMA_INVALID, "top"),
-        (MINIMAL.replace("type: select_one", "type: photo"), IssueCode.SCHEMA_INVALID,
-         "sections[0].items[0].type"),
-        (MINIMAL.replace("choices: yn}", "choices: yn, required: true}"),
-         IssueCode.SCHEMA_INVALID, "required"),
-        (MINIMAL.replace("sensitivity", "x").replace("choices: yn}",
-                                                      "choices: yn, sensitivity: S9}"),
-         IssueCode.SCHEMA_INVALID, "sensitivity"),
+        (MINIMAL.replace("type: select_one", "type: photo"), IssueCode.SCHEMA_INVALID, "sections[0].items[0].type"),
+        (MINIMAL.replace("choices: yn}", "choices: yn, required: true}"), IssueCode.SCHEMA_INVALID, "required"),
+        (
+            MINIMAL.replace("sensitivity", "x").replace("choices: yn}", "choices: yn, sensitivity: S9}"),
+            IssueCode.SCHEMA_INVALID,
+            "sensitivity",
+        ),
         ("a: &x [1]\nb: *x\n", IssueCode.YAML_INVALID, "line"),
-        (MINIMAL.replace("choices: yn}", "choices: nope}"), IssueCode.MISSING_CHOICE_LIST,
-         "item q1"),
+        (MINIMAL.replace("choices: yn}", "choices: nope}"), IssueCode.MISSING_CHOICE_LIST, "item q1"),
     ],
 )
 def test_errors_are_coded_and_located(text, code, where):
@@ -134,9 +133,11 @@ def test_too_large_and_binary(tmp_path):
 _names = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True)
 # words joined by single spaces: XLSForm readers collapse runs of whitespace
 # and pyxform straightens typographic quotes (‘ ’ “ ”)
-_word = st.text(alphabet=st.characters(categories=("L", "N", "P"),
-                                       exclude_characters="\u2018\u2019\u201c\u201d"),
-                min_size=1, max_size=8)
+_word = st.text(
+    alphabet=st.characters(categories=("L", "N", "P"), exclude_characters="\u2018\u2019\u201c\u201d"),
+    min_size=1,
+    max_size=8,
+)
 _words = st.lists(_word, min_size=1, max_size=4).map(" ".join)
 _texts = st.builds(lambda en, fr: Text(en=en, fr=fr), _words, st.one_of(st.none(), _words))
 
@@ -146,20 +147,25 @@ def instruments_(draw):
     names = draw(st.lists(_names, min_size=1, max_size=6, unique=True))
     items = []
     for name in names:
-        kind = draw(st.sampled_from([ItemType.TEXT, ItemType.SELECT_ONE, ItemType.INTEGER,
-                                     ItemType.NOTE, ItemType.SELECT_MULTIPLE]))
-        items.append(Item(
-            name=name,
-            type=kind,
-            label=draw(_texts),
-            hint=draw(st.one_of(st.just(Text()), _texts)),
-            label_bands=draw(st.dictionaries(st.sampled_from("ABC"), _texts, max_size=2)),
-            choices="yn" if kind.has_choices else None,
-            min_band=draw(st.sampled_from([None, "A", "B", "C"])),
-            sensitivity=draw(st.sampled_from(["S0", "S1"])),
-            allow_dont_know=draw(st.booleans()),
-            max_choices=2 if kind is ItemType.SELECT_MULTIPLE and draw(st.booleans()) else None,
-        ))
+        kind = draw(
+            st.sampled_from(
+                [ItemType.TEXT, ItemType.SELECT_ONE, ItemType.INTEGER, ItemType.NOTE, ItemType.SELECT_MULTIPLE]
+            )
+        )
+        items.append(
+            Item(
+                name=name,
+                type=kind,
+                label=draw(_texts),
+                hint=draw(st.one_of(st.just(Text()), _texts)),
+                label_bands=draw(st.dictionaries(st.sampled_from("ABC"), _texts, max_size=2)),
+                choices="yn" if kind.has_choices else None,
+                min_band=draw(st.sampled_from([None, "A", "B", "C"])),
+                sensitivity=draw(st.sampled_from(["S0", "S1"])),
+                allow_dont_know=draw(st.booleans()),
+                max_choices=2 if kind is ItemType.SELECT_MULTIPLE and draw(st.booleans()) else None,
+            )
+        )
     split = draw(st.integers(min_value=1, max_value=len(items)))
     pages = tuple(Page(i.name, (i,)) for i in items[:split])
     pages2 = (Page("rest_page", tuple(items[split:])),) if items[split:] else ()
@@ -168,10 +174,12 @@ def instruments_(draw):
         sections += (Section("s_two", pages2),)
     choices = (Choice("yes", draw(_texts)), Choice("no", draw(_texts)))
     return Instrument(
-        id="prop", version=str(draw(st.integers(0, 99))), title=draw(_texts),
-        languages=(Language("en", "English", status="approved"),
-                   Language("fr", "Français", status="translated")),
-        sections=sections, choice_lists={"yn": choices},
+        id="prop",
+        version=str(draw(st.integers(0, 99))),
+        title=draw(_texts),
+        languages=(Language("en", "English", status="approved"), Language("fr", "Français", status="translated")),
+        sections=sections,
+        choice_lists={"yn": choices},
     )
 
 

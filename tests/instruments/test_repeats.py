@@ -58,8 +58,11 @@ def test_one_repeat_inside_another_is_kept_with_its_group():
     rooms, things = inst.repeats
     assert things.parent == "rooms" and rooms.parent is None
     assert [s.name for s in inst.sections] == ["home"]
-    assert [(p.name, p.repeat) for p in inst.pages] == [("shared", "rooms"), ("thing", "things"),
-                                                         ("how_many", "things")]
+    assert [(p.name, p.repeat) for p in inst.pages] == [
+        ("shared", "rooms"),
+        ("thing", "things"),
+        ("how_many", "things"),
+    ]
     # pyxform's own calculate row for the fixed count is not an item
     assert "rooms_count" not in {i.name for i in inst.items}
     assert [r.name for r in inst.repeat_chain("things")] == ["rooms", "things"]
@@ -78,20 +81,26 @@ def test_a_repeat_three_deep_is_refused_naming_sheet_row_column_and_fix():
 
 
 def test_a_repeat_inside_a_one_page_group_and_a_bad_maximum_are_refused_with_their_rows():
-    sheets = {"survey": [["type", "name", "label", "appearance", "max_repeats"],
-                         ["begin_group", "page", "One page", "field-list", None],
-                         ["begin_repeat", "pets", "A pet", None, None],
-                         ["text", "pet", "Which pet?", None, None],
-                         ["end_repeat", None, None, None, None],
-                         ["end_group", None, None, None, None],
-                         ["begin_repeat", "toys", "A toy", None, "lots"],
-                         ["text", "toy", "Which toy?", None, None],
-                         ["end_repeat", None, None, None, None]]}
+    sheets = {
+        "survey": [
+            ["type", "name", "label", "appearance", "max_repeats"],
+            ["begin_group", "page", "One page", "field-list", None],
+            ["begin_repeat", "pets", "A pet", None, None],
+            ["text", "pet", "Which pet?", None, None],
+            ["end_repeat", None, None, None, None],
+            ["end_group", None, None, None, None],
+            ["begin_repeat", "toys", "A toy", None, "lots"],
+            ["text", "toy", "Which toy?", None, None],
+            ["end_repeat", None, None, None, None],
+        ]
+    }
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     locations = [i.location for i in refused.value.issues]
-    assert locations == ["<upload>, survey sheet, row 3, column type (pets)",
-                         "<upload>, survey sheet, row 7, column max_repeats (toys)"]
+    assert locations == [
+        "<upload>, survey sheet, row 3, column type (pets)",
+        "<upload>, survey sheet, row 7, column max_repeats (toys)",
+    ]
     assert all(i.fix for i in refused.value.issues)
 
 
@@ -106,13 +115,17 @@ def test_export_to_xlsform_and_import_again_gives_the_same_instrument(name):
 
 
 def test_a_repeat_shown_as_one_page_round_trips_and_a_top_level_repeat_keeps_its_relevance():
-    sheets = {"survey": [["type", "name", "label", "appearance", "relevant"],
-                         ["select_one yn", "pets_at_home", "Are there pets at home?", None, None],
-                         ["begin_repeat", "pets", "A pet", "field-list", "${pets_at_home} = 'yes'"],
-                         ["text", "pet", "Which pet?", None, None],
-                         ["integer", "legs", "How many legs?", None, None],
-                         ["end_repeat", None, None, None, None]],
-              "choices": [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]}
+    sheets = {
+        "survey": [
+            ["type", "name", "label", "appearance", "relevant"],
+            ["select_one yn", "pets_at_home", "Are there pets at home?", None, None],
+            ["begin_repeat", "pets", "A pet", "field-list", "${pets_at_home} = 'yes'"],
+            ["text", "pet", "Which pet?", None, None],
+            ["integer", "legs", "How many legs?", None, None],
+            ["end_repeat", None, None, None, None],
+        ],
+        "choices": [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]],
+    }
     inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
     (page,) = [p for p in inst.pages if p.repeat == "pets"]
     assert [i.name for i in page.items] == ["pet", "legs"]
@@ -125,9 +138,15 @@ def test_a_repeat_shown_as_one_page_round_trips_and_a_top_level_repeat_keeps_its
 def test_the_validator_refuses_scattered_pages_unknown_repeats_and_clashing_names():
     inst = _load("friends.md")
     pages = list(inst.sections[1].pages)
-    scattered = replace(inst, sections=(
-        inst.sections[0], replace(inst.sections[1], pages=(pages[0], )),
-        replace(inst.sections[2], pages=(*inst.sections[2].pages, replace(pages[1])))) + inst.sections[3:])
+    scattered = replace(
+        inst,
+        sections=(
+            inst.sections[0],
+            replace(inst.sections[1], pages=(pages[0],)),
+            replace(inst.sections[2], pages=(*inst.sections[2].pages, replace(pages[1]))),
+        )
+        + inst.sections[3:],
+    )
     codes = validate(scattered).codes()
     assert IssueCode.REPEAT_UNSUPPORTED in codes
     unknown = replace(inst, repeats=inst.repeats[1:])
@@ -140,8 +159,16 @@ def test_the_validator_refuses_scattered_pages_unknown_repeats_and_clashing_name
 def test_position_indexed_repeat_sum_and_count_read_the_instances():
     from instruments.expressions import evaluate
 
-    answers = {"n": "2", "age#1": "9", "age#2": "12", "toy#2.1": "ball", "toy#2.2": "_rns",
-               "legs#1.1": "4", "legs#2.1": "2", "legs#2.2": "100"}
+    answers = {
+        "n": "2",
+        "age#1": "9",
+        "age#2": "12",
+        "toy#2.1": "ball",
+        "toy#2.2": "_rns",
+        "legs#1.1": "4",
+        "legs#2.1": "2",
+        "legs#2.2": "100",
+    }
     inside = instance_values(answers, (2,))
     assert evaluate("position(..)", inside) == 2
     assert evaluate("indexed-repeat(${age}, ${kids}, position(..) - 1)", inside) == "9"
@@ -152,11 +179,15 @@ def test_position_indexed_repeat_sum_and_count_read_the_instances():
 
 def test_forms_as_people_write_them_import(tmp_path):
     """pyxform's ways of writing things that Sauti reads the same way (issue 19, the corpus)."""
-    sheets = {"survey": [["type", "name", "label", "hint", "relevant", "calculation"],
-                         ["string", "nick", "Your nickname?", None, None, None],
-                         ["integer", "n", None, "How many pets?", None, None],
-                         ["integer", "twice", None, None, None, "/data/n * 2"],
-                         ["text", "why", "Why?", None, "/data/n > 0 and ${nick} != '/a/b'", None]]}
+    sheets = {
+        "survey": [
+            ["type", "name", "label", "hint", "relevant", "calculation"],
+            ["string", "nick", "Your nickname?", None, None, None],
+            ["integer", "n", None, "How many pets?", None, None],
+            ["integer", "twice", None, None, None, "/data/n * 2"],
+            ["text", "why", "Why?", None, "/data/n > 0 and ${nick} != '/a/b'", None],
+        ]
+    }
     inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
     assert inst.item("nick").type.value == "text"
     assert inst.item("n").label["en"] == "How many pets?" and not inst.item("n").hint
@@ -165,21 +196,25 @@ def test_forms_as_people_write_them_import(tmp_path):
 
 
 def test_what_sauti_cannot_take_is_refused_saying_why():
-    search = {"survey": [["type", "name", "label", "appearance"],
-                         ["select_one c1", "fruit", "Fruit?", "search('fruits')"]],
-              "choices": [["list_name", "name", "label"], ["c1", "id", "label"]]}
+    search = {
+        "survey": [["type", "name", "label", "appearance"], ["select_one c1", "fruit", "Fruit?", "search('fruits')"]],
+        "choices": [["list_name", "name", "label"], ["c1", "id", "label"]],
+    }
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(search), file_type="xlsx")
     (issue,) = refused.value.issues
     assert "column appearance" in issue.location and "attached" in issue.message
-    nothing = {"survey": [["type", "name", "label"], ["deviceid", "deviceid", None],
-                          ["start", "start", None]]}
+    nothing = {"survey": [["type", "name", "label"], ["deviceid", "deviceid", None], ["start", "start", None]]}
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(nothing), file_type="xlsx")
     assert "Nothing is left to ask" in refused.value.issues[0].message
-    timed = {"survey": [["type", "name", "label", "calculation"],
-                        ["calculate", "seed", None, "once(decimal-date-time(now()))"],
-                        ["text", "q", "Q", None]]}
+    timed = {
+        "survey": [
+            ["type", "name", "label", "calculation"],
+            ["calculate", "seed", None, "once(decimal-date-time(now()))"],
+            ["text", "q", "Q", None],
+        ]
+    }
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(timed), file_type="xlsx")
     assert "no times" in refused.value.issues[0].fix
@@ -204,11 +239,15 @@ def test_every_corpus_form_with_repeats_round_trips_or_is_refused_with_a_locatio
 
 
 def test_a_repeat_count_sauti_cannot_read_is_refused_with_its_row_and_column():
-    sheets = {"survey": [["type", "name", "label", "repeat_count"],
-                         ["integer", "n", "How many?", None],
-                         ["begin_repeat", "pets", "A pet", "pulldata('pets', 'n', 'id', ${n})"],
-                         ["text", "pet", "Which pet?", None],
-                         ["end_repeat", None, None, None]]}
+    sheets = {
+        "survey": [
+            ["type", "name", "label", "repeat_count"],
+            ["integer", "n", "How many?", None],
+            ["begin_repeat", "pets", "A pet", "pulldata('pets', 'n', 'id', ${n})"],
+            ["text", "pet", "Which pet?", None],
+            ["end_repeat", None, None, None],
+        ]
+    }
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     locations = [i.location for i in refused.value.issues]
@@ -217,7 +256,9 @@ def test_a_repeat_count_sauti_cannot_read_is_refused_with_its_row_and_column():
 
 def test_a_bare_media_column_is_ignored_as_pyxform_ignores_it():
     """Found by the corpus (pyxform's test_sheet_columns): it crashed the importer."""
-    sheets = {"survey": [["type", "name", "label", "media"], ["text", "c", "C", "m.png"]],
-              "choices": [["list_name", "name", "label", "media"], ["l", "a", "A", "a.png"]]}
+    sheets = {
+        "survey": [["type", "name", "label", "media"], ["text", "c", "C", "m.png"]],
+        "choices": [["list_name", "name", "label", "media"], ["l", "a", "A", "a.png"]],
+    }
     inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
     assert not inst.item("c").media and inst.choice_lists["l"][0].media == inst.item("c").media

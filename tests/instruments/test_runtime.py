@@ -93,7 +93,9 @@ def test_visible_choices_and_calculations():
     assert [c.name for c in visible_choices(bundled, ba2, "C", answers)] == ["trouble", "revenge"]
     assert check_answer(bundled, ba2, "embarrassed", answers, band="C") is not None
     assert check_answer(bundled, ba2, "revenge", answers, band="C") is None
-    md = ("| survey |\n| | type | name | label | calculation |\n| | integer | a | A | |\n"
-          "| | calculate | b | | ${a} + 1 |\n| | calculate | c | | ${b} * 2 |\n")
+    md = (
+        "| survey |\n| | type | name | label | calculation |\n| | integer | a | A | |\n"
+        "| | calculate | b | | ${a} + 1 |\n| | calculate | c | | ${b} * 2 |\n"
+    )
     assert calculate_all(import_xlsform(md).instrument, {"a": 1}) == {"b": 2.0, "c": 4.0}
     assert calculate_all(import_xlsform(md).instrument, {"a": RATHER_NOT_SAY})["b"] != 1

@@ -37,8 +37,7 @@ BASE = {
         {
             "name": "main",
             "items": [
-                {"name": "q1", "type": "select_one", "label": "Do you like school?",
-                 "choices": "yn"},
+                {"name": "q1", "type": "select_one", "label": "Do you like school?", "choices": "yn"},
                 {"name": "q2", "type": "text", "label": "What is fun?"},
             ],
         }
@@ -67,6 +66,7 @@ def _mutate(fn):
         d = base()
         fn(d)
         return report_codes(d, **kwargs)
+
     return run
 
 
@@ -82,12 +82,12 @@ def _cycle(d):
 def _two_languages(status):
     def fn(d):
         d["languages"].append({"code": "fr", "name": "Français", "status": status})
+
     return fn
 
 
 def _sensitive_block(d, notice=False):
-    item = {"name": "hard", "type": "select_one", "label": "Would you tell?", "choices": "yn",
-            "sensitivity": "S2"}
+    item = {"name": "hard", "type": "select_one", "label": "Would you tell?", "choices": "yn", "sensitivity": "S2"}
     section = {"name": "hard", "items": [item]}
     if notice:
         section.update(notice="The next part is hard. You can skip it.", skippable=True)
@@ -96,8 +96,7 @@ def _sensitive_block(d, notice=False):
 
 def _likert(d):
     d["choice_lists"]["five"] = [{"name": str(i), "label": f"Point {i}"} for i in range(5)]
-    items(d).append({"name": "scale", "type": "likert", "label": "Is school fun?",
-                     "choices": "five"})
+    items(d).append({"name": "scale", "type": "likert", "label": "Is school fun?", "choices": "five"})
 
 
 def _xlsform_codes(md, **kwargs):
@@ -107,6 +106,7 @@ def _xlsform_codes(md, **kwargs):
         except InstrumentError as exc:
             return exc.codes
         return {w.code for w in result.warnings} | result.report.codes()
+
     return run
 
 
@@ -117,6 +117,7 @@ def _native_codes(text):
         except InstrumentError as exc:
             return exc.codes
         return set()
+
     return run
 
 
@@ -127,10 +128,12 @@ def _xlsx_codes(data):
         except InstrumentError as exc:
             return exc.codes
         return set()
+
     return run
 
 
 _XLSX = workbook_bytes(SIMPLE_SHEETS)
+
 
 def _two_languages_placeholder(d):
     d["languages"].append({"code": "fr", "name": "Français", "status": "translated"})
@@ -143,24 +146,26 @@ TRIGGERS = {
     IssueCode.INVALID_NAME: _mutate(lambda d: items(d)[1].update(name="1bad")),
     IssueCode.MISSING_CHOICE_LIST: _mutate(lambda d: items(d)[0].update(choices="nope")),
     IssueCode.EMPTY_CHOICE_LIST: _mutate(lambda d: d["choice_lists"].update(empty=[])),
-    IssueCode.DUPLICATE_CHOICE: _mutate(
-        lambda d: d["choice_lists"]["yn"].append({"name": "yes", "label": "Yes!"})),
+    IssueCode.DUPLICATE_CHOICE: _mutate(lambda d: d["choice_lists"]["yn"].append({"name": "yes", "label": "Yes!"})),
     IssueCode.RESERVED_CHOICE_NAME: _mutate(
-        lambda d: d["choice_lists"]["yn"].append({"name": "_rns", "label": "Skip"})),
+        lambda d: d["choice_lists"]["yn"].append({"name": "_rns", "label": "Skip"})
+    ),
     IssueCode.EXPRESSION_SYNTAX: _mutate(lambda d: items(d)[1].update(relevance="${q1} = = 1")),
     IssueCode.UNKNOWN_REFERENCE: _mutate(lambda d: items(d)[1].update(relevance="${nope} = 1")),
-    IssueCode.FORWARD_REFERENCE: _mutate(
-        lambda d: items(d)[0].update(relevance="string-length(${q2}) > 0")),
+    IssueCode.FORWARD_REFERENCE: _mutate(lambda d: items(d)[0].update(relevance="string-length(${q2}) > 0")),
     IssueCode.REFERENCE_CYCLE: _mutate(_cycle),
     IssueCode.INVALID_BAND: _mutate(lambda d: items(d)[1].update(min_band="Z")),
     IssueCode.BAND_ORDER: _mutate(lambda d: items(d)[1].update(min_band="C", max_band="A")),
     IssueCode.MAX_CHOICES_INVALID: _mutate(lambda d: items(d)[0].update(max_choices=2)),
-    IssueCode.RANGE_INVALID: _mutate(lambda d: items(d).append(
-        {"name": "r", "type": "range", "label": "How much?",
-         "parameters": {"start": 5, "end": 1}})),
+    IssueCode.RANGE_INVALID: _mutate(
+        lambda d: items(d).append(
+            {"name": "r", "type": "range", "label": "How much?", "parameters": {"start": 5, "end": 1}}
+        )
+    ),
     IssueCode.MISSING_LABEL: _mutate(lambda d: items(d)[1].pop("label")),
     IssueCode.LANGUAGE_UNKNOWN: _mutate(
-        lambda d: items(d)[1].update(label={"en": "What is fun?", "de": "Was macht Spaß?"})),
+        lambda d: items(d)[1].update(label={"en": "What is fun?", "de": "Was macht Spaß?"})
+    ),
     # safeguarding
     IssueCode.S3_NEEDS_RESEARCH: _mutate(lambda d: items(d)[0].update(sensitivity="S3")),
     IssueCode.SENSITIVE_LAST_SECTION: _mutate(lambda d: items(d)[0].update(sensitivity="S2")),
@@ -169,27 +174,28 @@ TRIGGERS = {
     IssueCode.PHONE_NUMBER: _mutate(lambda d: items(d)[1].update(label="Call 116 111?")),
     IssueCode.UNKNOWN_PLACEHOLDER: _mutate(lambda d: items(d)[1].update(label="Call {hotline}?")),
     IssueCode.PLACEHOLDER_MISMATCH: _mutate(_two_languages_placeholder),
-    IssueCode.EXACT_AGE: _mutate(lambda d: items(d).append(
-        {"name": "age", "type": "integer", "label": "How old are you?"})),
+    IssueCode.EXACT_AGE: _mutate(
+        lambda d: items(d).append({"name": "age", "type": "integer", "label": "How old are you?"})
+    ),
     # lint
     IssueCode.MISSING_TRANSLATION: _mutate(_two_languages("translated")),
     IssueCode.MISSING_BAND_VARIANT: _mutate(lambda d: items(d)[1].update(shared=False)),
     IssueCode.MISSING_AUDIO: _mutate(lambda d: None),
     IssueCode.OVER_TIME_BUDGET: _mutate(lambda d: items(d)[1].update(minutes=30)),
-    IssueCode.READING_LEVEL: _mutate(lambda d: items(d)[1].update(
-        label="Which organisational characteristics would increase your confidence?")),
-    IssueCode.JARGON: _mutate(lambda d: items(d)[1].update(
-        label="Who would you disclose it to?")),
+    IssueCode.READING_LEVEL: _mutate(
+        lambda d: items(d)[1].update(label="Which organisational characteristics would increase your confidence?")
+    ),
+    IssueCode.JARGON: _mutate(lambda d: items(d)[1].update(label="Who would you disclose it to?")),
     IssueCode.NEGATION: _mutate(lambda d: items(d)[1].update(label="Why would you not tell?")),
-    IssueCode.DOUBLE_BARRELLED: _mutate(lambda d: items(d)[1].update(
-        label="Do you like school? Do you like home?")),
+    IssueCode.DOUBLE_BARRELLED: _mutate(lambda d: items(d)[1].update(label="Do you like school? Do you like home?")),
     IssueCode.LIKERT_SCALE: _mutate(_likert),
-    IssueCode.CHANNEL_PICTOGRAM: _mutate(lambda d: d["choice_lists"].update(
-        channels=[{"name": "phone", "label": "Phone"}])),
-    IssueCode.TEXT_NAMES_NOTICE: _mutate(lambda d: d["languages"].append(
-        {"code": "pt", "name": "Português", "status": "draft"})),
-    IssueCode.LANGUAGE_NOT_APPROVED: lambda: _mutate(_two_languages("translated"))(
-        launch_languages=["fr"]),
+    IssueCode.CHANNEL_PICTOGRAM: _mutate(
+        lambda d: d["choice_lists"].update(channels=[{"name": "phone", "label": "Phone"}])
+    ),
+    IssueCode.TEXT_NAMES_NOTICE: _mutate(
+        lambda d: d["languages"].append({"code": "pt", "name": "Português", "status": "draft"})
+    ),
+    IssueCode.LANGUAGE_NOT_APPROVED: lambda: _mutate(_two_languages("translated"))(launch_languages=["fr"]),
     IssueCode.NO_APPROVED_LANGUAGE: _mutate(lambda d: d["languages"][0].update(status="draft")),
     IssueCode.DEFAULT_ANSWER: _mutate(lambda d: items(d)[1].update(default="fun")),
     # reading native files
@@ -198,39 +204,40 @@ TRIGGERS = {
     # reading XLSForms
     IssueCode.FILE_TOO_LARGE: _xlsx_codes(b"x" * (10 * 1024 * 1024 + 1)),
     IssueCode.FILE_UNREADABLE: _xlsx_codes(b"PK\x03\x04garbage"),
-    IssueCode.FILE_TYPE_UNSUPPORTED: lambda: _xlsform_codes(io.BytesIO(b"x"),
-                                                            file_type="pdf")(),
-    IssueCode.ARCHIVE_UNSAFE: _xlsx_codes(rewrite_zip(
-        _XLSX, {}, add={"xl/media/big.bin": b"\0" * (70 * 1024 * 1024)})),
-    IssueCode.XML_UNSAFE: _xlsx_codes(rewrite_zip(
-        _XLSX, {"xl/styles.xml": b'<!DOCTYPE x [<!ENTITY e "e">]><styleSheet/>'})),
-    IssueCode.TOO_MANY_ROWS: _xlsform_codes(
-        "| survey |\n| | type | name | label |\n" + "| | note | n | x |\n" * 20000),
-    IssueCode.XLSFORM_INVALID: _xlsform_codes(
-        "| survey |\n| | type | name | label |\n| | integer | | No name |\n"),
-    IssueCode.MISSING_SHEET: _xlsform_codes(
-        "| choices |\n| | list_name | name | label |\n| | yn | yes | Yes |\n"),
+    IssueCode.FILE_TYPE_UNSUPPORTED: lambda: _xlsform_codes(io.BytesIO(b"x"), file_type="pdf")(),
+    IssueCode.ARCHIVE_UNSAFE: _xlsx_codes(rewrite_zip(_XLSX, {}, add={"xl/media/big.bin": b"\0" * (70 * 1024 * 1024)})),
+    IssueCode.XML_UNSAFE: _xlsx_codes(
+        rewrite_zip(_XLSX, {"xl/styles.xml": b'<!DOCTYPE x [<!ENTITY e "e">]><styleSheet/>'})
+    ),
+    IssueCode.TOO_MANY_ROWS: _xlsform_codes("| survey |\n| | type | name | label |\n" + "| | note | n | x |\n" * 20000),
+    IssueCode.XLSFORM_INVALID: _xlsform_codes("| survey |\n| | type | name | label |\n| | integer | | No name |\n"),
+    IssueCode.MISSING_SHEET: _xlsform_codes("| choices |\n| | list_name | name | label |\n| | yn | yes | Yes |\n"),
     IssueCode.REPEAT_UNSUPPORTED: _xlsform_codes(
         "| survey |\n| | type | name | label |\n| | begin_repeat | r | R |\n"
         "| | begin_repeat | r2 | R2 |\n| | begin_repeat | r3 | R3 |\n"
         "| | text | t | T |\n| | end_repeat | | |\n| | end_repeat | | |\n"
-        "| | end_repeat | | |\n"),
+        "| | end_repeat | | |\n"
+    ),
     IssueCode.UNSUPPORTED_TYPE: _xlsform_codes(
-        "| survey |\n| | type | name | label |\n| | date | d | When? |\n| | note | n | Hi |\n"),
+        "| survey |\n| | type | name | label |\n| | date | d | When? |\n| | note | n | Hi |\n"
+    ),
     IssueCode.UNSUPPORTED_COLUMN: _xlsform_codes(
-        "| survey |\n| | type | name | label | read_only |\n| | text | t | T | yes |\n"),
+        "| survey |\n| | type | name | label | read_only |\n| | text | t | T | yes |\n"
+    ),
     IssueCode.REQUIRED_DROPPED: _xlsform_codes(
-        "| survey |\n| | type | name | label | required |\n| | text | t | T | yes |\n"),
+        "| survey |\n| | type | name | label | required |\n| | text | t | T | yes |\n"
+    ),
     IssueCode.REQUIRED_ITEM: _xlsform_codes(
-        "| survey |\n| | type | name | label | required |\n| | text | t | T | yes |\n",
-        strict_required=True),
-    IssueCode.DUPLICATE_CHOICE: _mutate(
-        lambda d: d["choice_lists"]["yn"].append({"name": "no", "label": "No!"})),
+        "| survey |\n| | type | name | label | required |\n| | text | t | T | yes |\n", strict_required=True
+    ),
+    IssueCode.DUPLICATE_CHOICE: _mutate(lambda d: d["choice_lists"]["yn"].append({"name": "no", "label": "No!"})),
     IssueCode.PYXFORM_WARNING: _xlsform_codes(
         "| survey |\n| | type | name | label::English (en) | label::Français (fr) "
-        "| hint::English (en) |\n| | text | t | T | T | A hint |\n"),
+        "| hint::English (en) |\n| | text | t | T | T | A hint |\n"
+    ),
     IssueCode.INVALID_SENSITIVITY: _xlsform_codes(
-        "| survey |\n| | type | name | label | sensitivity |\n| | text | t | T | S7 |\n"),
+        "| survey |\n| | type | name | label | sensitivity |\n| | text | t | T | S7 |\n"
+    ),
 }
 
 
@@ -270,8 +277,7 @@ def test_s3_allowed_in_research_mode_with_ethics_reference_or_research_only():
     items(d)[0]["sensitivity"] = "S3"
     assert IssueCode.S3_NEEDS_RESEARCH in report_codes(d)
     assert IssueCode.S3_NEEDS_RESEARCH in report_codes(d, research_mode=True)
-    assert IssueCode.S3_NEEDS_RESEARCH not in report_codes(
-        d, research_mode=True, ethics_reference="ERC-2026-14")
+    assert IssueCode.S3_NEEDS_RESEARCH not in report_codes(d, research_mode=True, ethics_reference="ERC-2026-14")
     d["settings"].update(mode="research", ethics_reference="ERC-2026-14")
     assert IssueCode.S3_NEEDS_RESEARCH not in report_codes(d)
     d = base()
@@ -301,8 +307,7 @@ def test_missing_translation_is_an_error_for_approved_languages():
 
 def test_missing_audio_blocks_approval_without_tts():
     d = base()
-    assert not validate(instrument_from_dict(d)).by_code(IssueCode.MISSING_AUDIO)[0] \
-        .blocks_approval
+    assert not validate(instrument_from_dict(d)).by_code(IssueCode.MISSING_AUDIO)[0].blocks_approval
     d["settings"]["audio_fallback"] = "none"
     issue = validate(instrument_from_dict(d)).by_code(IssueCode.MISSING_AUDIO)[0]
     assert issue.blocks_approval
@@ -318,13 +323,14 @@ def test_lint_can_be_switched_off():
 
 
 def test_xlsform_issues_name_sheet_row_and_column():
-    md = ("| survey |\n| | type | name | label | relevant |\n"
-          "| | integer | age | Age | |\n| | text | why | Why? | ${age} > 1 and ${ghost} = 2 |\n")
+    md = (
+        "| survey |\n| | type | name | label | relevant |\n"
+        "| | integer | age | Age | |\n| | text | why | Why? | ${age} > 1 and ${ghost} = 2 |\n"
+    )
     with pytest.raises(InstrumentError) as info:
         import_xlsform(md)
     issue = info.value.issues[0]
-    assert "survey sheet, row 3, column relevant (why)" in issue.location or \
-        "row 3" in issue.location
+    assert "survey sheet, row 3, column relevant (why)" in issue.location or "row 3" in issue.location
     assert issue.fix
 
 
@@ -345,7 +351,8 @@ def test_time_estimate_and_grade_level():
     assert estimate_minutes(inst, "A") > estimate_minutes(inst, "C")
     assert grade_level("") == 0.0
     assert grade_level("Do you like it?") < grade_level(
-        "Do institutional accountability mechanisms adequately incorporate perspectives?")
+        "Do institutional accountability mechanisms adequately incorporate perspectives?"
+    )
 
 
 def test_report_helpers():

@@ -33,16 +33,32 @@ from instruments.xlsform import MAX_ROWS, MAX_XLSFORM_BYTES
 from .conftest import SIMPLE_SHEETS, rewrite_zip, workbook_bytes
 
 # X1 multilingual with audio columns
-_ML_HEADER = " | ".join([
-    "| | type", "name", "label::English (en)", "label::Français (fr)", "hint::English (en)",
-    "hint::Français (fr)", "media::audio::English (en)", "media::audio::Français (fr)",
-    "media::image::English (en) |",
-])
-_ML_SAFE = " | ".join([
-    "| | select_one yn", "safe", "Do you feel safe at school?",
-    "Te sens-tu en sécurité à l'école ?", "Pick one.", "Choisis une réponse.", "safe_en.mp3",
-    "safe_fr.mp3", "school.png |",
-])
+_ML_HEADER = " | ".join(
+    [
+        "| | type",
+        "name",
+        "label::English (en)",
+        "label::Français (fr)",
+        "hint::English (en)",
+        "hint::Français (fr)",
+        "media::audio::English (en)",
+        "media::audio::Français (fr)",
+        "media::image::English (en) |",
+    ]
+)
+_ML_SAFE = " | ".join(
+    [
+        "| | select_one yn",
+        "safe",
+        "Do you feel safe at school?",
+        "Te sens-tu en sécurité à l'école ?",
+        "Pick one.",
+        "Choisis une réponse.",
+        "safe_en.mp3",
+        "safe_fr.mp3",
+        "school.png |",
+    ]
+)
 MULTILINGUAL = f"""
 | survey |
 {_ML_HEADER}
@@ -234,9 +250,11 @@ def test_x3_cascading_choice_filter():
     assert [c.extra.get("region") for c in choices] == ["north", "north", "south"]
     from instruments import evaluate_bool
 
-    shown = [c.name for c in choices
-             if evaluate_bool(district.choice_filter, {"region": "north"},
-                              choice={"name": c.name, **c.extra})]
+    shown = [
+        c.name
+        for c in choices
+        if evaluate_bool(district.choice_filter, {"region": "north"}, choice={"name": c.name, **c.extra})
+    ]
     assert shown == ["n1", "n2"]
 
 
@@ -303,12 +321,12 @@ def test_unknown_reference_is_located():
 
 
 def test_kobo_style_form_drops_what_is_unsupported_with_warnings():
-    result = import_xlsform(KOBO_STYLE.replace("| | calculate | double | | | | | |",
-                                               "| | note | double | Done | | | | |"))
+    result = import_xlsform(
+        KOBO_STYLE.replace("| | calculate | double | | | | | |", "| | note | double | Done | | | | |")
+    )
     inst = result.instrument
     codes = {w.code for w in result.warnings}
-    assert {IssueCode.UNSUPPORTED_TYPE, IssueCode.REQUIRED_DROPPED,
-            IssueCode.UNSUPPORTED_COLUMN} <= codes
+    assert {IssueCode.UNSUPPORTED_TYPE, IssueCode.REQUIRED_DROPPED, IssueCode.UNSUPPORTED_COLUMN} <= codes
     types = [w for w in result.warnings if w.code is IssueCode.UNSUPPORTED_TYPE]
     assert any("start" in w.message and "row" in w.location for w in types)
     assert any("geopoint" in w.message and "rows 4" in w.location for w in types)
@@ -486,8 +504,9 @@ def test_xxe_xlsx():
     with zipfile.ZipFile(io.BytesIO(base)) as archive:
         shared = archive.read("xl/worksheets/sheet1.xml")
     evil = shared.replace(
-        b"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>",
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>', 1,
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+        1,
     )
     if evil == shared:  # openpyxl writes a different prolog: prepend instead
         evil = b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' + shared
@@ -500,8 +519,10 @@ def test_billion_laughs_in_workbook_xml():
     base = workbook_bytes(SIMPLE_SHEETS)
     with zipfile.ZipFile(io.BytesIO(base)) as archive:
         workbook = archive.read("xl/workbook.xml")
-    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-              b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    )
     body = workbook.split(b"?>", 1)[1] if workbook.startswith(b"<?xml") else workbook
     data = rewrite_zip(base, {"xl/workbook.xml": laughs + body})
     _refused(data, IssueCode.XML_UNSAFE)
@@ -531,16 +552,19 @@ def test_deeply_nested_groups_do_not_crash(depth):
     assert [i.name for i in result.instrument.items] == ["n"]
 
 
-@pytest.mark.parametrize("junk", [
-    "| survey |\n| | type | name |\n| | integer |  |\n",
-    "| survey |\n| | name | label |\n| | q | Q |\n",
-    "| settings |\n| | form_id |\n| | x |\n",
-    "| survey |\n| | type | name | label |\n| | select_one | q | Q |\n",
-    "| survey |\n| | type | name | label |\n| | begin_group | g | G |\n",
-    "| survey |\n| | type | name | label |\n| | end_group | | |\n",
-    "just some text\nwith lines\n",
-    "a,b,c\n1,2,3\n",
-])
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "| survey |\n| | type | name |\n| | integer |  |\n",
+        "| survey |\n| | name | label |\n| | q | Q |\n",
+        "| settings |\n| | form_id |\n| | x |\n",
+        "| survey |\n| | type | name | label |\n| | select_one | q | Q |\n",
+        "| survey |\n| | type | name | label |\n| | begin_group | g | G |\n",
+        "| survey |\n| | type | name | label |\n| | end_group | | |\n",
+        "just some text\nwith lines\n",
+        "a,b,c\n1,2,3\n",
+    ],
+)
 def test_malformed_forms_raise_instrument_error_only(junk):
     with pytest.raises(InstrumentError):
         import_xlsform(junk)
@@ -587,11 +611,16 @@ def test_real_xls_file_imports_like_the_xlsx(tmp_path):
     from .xls_writer import ole_wrap, xls_bytes
 
     sheets = {
-        "survey": [["type", "name", "label::English (en)", "label::Kiswahili (sw)", "relevant"],
-                   ["select_one yn", "likes", "Do you like school?", "Unapenda shule?", None],
-                   ["text", "why", "Why?", "Kwa nini?", "${likes} = 'yes'"]],
-        "choices": [["list_name", "name", "label::English (en)", "label::Kiswahili (sw)"],
-                    ["yn", "yes", "Yes", "Ndiyo"], ["yn", "no", "No", "Hapana"]],
+        "survey": [
+            ["type", "name", "label::English (en)", "label::Kiswahili (sw)", "relevant"],
+            ["select_one yn", "likes", "Do you like school?", "Unapenda shule?", None],
+            ["text", "why", "Why?", "Kwa nini?", "${likes} = 'yes'"],
+        ],
+        "choices": [
+            ["list_name", "name", "label::English (en)", "label::Kiswahili (sw)"],
+            ["yn", "yes", "Yes", "Ndiyo"],
+            ["yn", "no", "No", "Hapana"],
+        ],
     }
     path = tmp_path / "form.xls"
     path.write_bytes(ole_wrap(xls_bytes(sheets)))
@@ -638,33 +667,87 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _cell = st.one_of(
-    st.sampled_from([
-        "", "text", "integer", "note", "select_one yn", "select_multiple yn", "rank yn",
-        "begin_group", "end_group", "begin_repeat", "calculate", "range", "date",
-        "select_one nope", "q1", "q2", "g", "${q1} = 'yes'", "${q9}", ". > 3", "S2", "S9", "B",
-        "Z", "yes", "field-list", "table-list", "likert", "start=1 end=5", "1 + ", "((",
-    ]),
+    st.sampled_from(
+        [
+            "",
+            "text",
+            "integer",
+            "note",
+            "select_one yn",
+            "select_multiple yn",
+            "rank yn",
+            "begin_group",
+            "end_group",
+            "begin_repeat",
+            "calculate",
+            "range",
+            "date",
+            "select_one nope",
+            "q1",
+            "q2",
+            "g",
+            "${q1} = 'yes'",
+            "${q9}",
+            ". > 3",
+            "S2",
+            "S9",
+            "B",
+            "Z",
+            "yes",
+            "field-list",
+            "table-list",
+            "likert",
+            "start=1 end=5",
+            "1 + ",
+            "((",
+        ]
+    ),
     st.text(alphabet=st.characters(exclude_characters="|\n\r"), max_size=12),
 )
 
 
 _typed_row = st.tuples(
-    st.sampled_from(["text", "integer", "decimal", "note", "select_one yn", "select_multiple yn",
-                     "rank yn", "begin_group", "end_group", "range", "calculate",
-                     "select_one yn or_other", "date", "begin_repeat", "end_repeat"]),
+    st.sampled_from(
+        [
+            "text",
+            "integer",
+            "decimal",
+            "note",
+            "select_one yn",
+            "select_multiple yn",
+            "rank yn",
+            "begin_group",
+            "end_group",
+            "range",
+            "calculate",
+            "select_one yn or_other",
+            "date",
+            "begin_repeat",
+            "end_repeat",
+        ]
+    ),
     st.sampled_from(["q1", "q2", "q3", "g", "g_a", "g_b", "1x", ""]),
     st.sampled_from(["Label", "", "Étiquette", "سؤال"]),
-    st.sampled_from(["", "${q1} = 'yes'", "${q2} > 1", "${q3}", "${q9}", "selected(${q1}, 'no')",
-                     "(", ". > 1", "count-selected(${q2}) > 1"]),
+    st.sampled_from(
+        [
+            "",
+            "${q1} = 'yes'",
+            "${q2} > 1",
+            "${q3}",
+            "${q9}",
+            "selected(${q1}, 'no')",
+            "(",
+            ". > 1",
+            "count-selected(${q2}) > 1",
+        ]
+    ),
     st.sampled_from(["", "S0", "S2", "S3", "x"]),
     st.sampled_from(["", "field-list", "table-list", "likert", "minimal"]),
 ).map(list)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(_typed_row, st.lists(_cell, min_size=6, max_size=6)),
-                min_size=1, max_size=8),
-       st.booleans())
+@given(st.lists(st.one_of(_typed_row, st.lists(_cell, min_size=6, max_size=6)), min_size=1, max_size=8), st.booleans())
 def test_fuzzed_markdown_forms_never_crash(rows, with_choices):
     header = "| | type | name | label | relevant | sensitivity | appearance |"
     body = "\n".join("| | " + " | ".join(c.strip() for c in row) + " |" for row in rows)

@@ -44,12 +44,18 @@ def test_repeated_choice_names_allowed_by_the_settings_are_merged_with_a_warning
 
 def test_repeated_choice_names_that_a_filter_tells_apart_are_refused_with_the_column():
     sheets = {
-        "survey": [["type", "name", "label", "choice_filter"],
-                   ["select_one region", "region", "Region?", None],
-                   ["select_one place", "place", "Place?", "region=${region}"]],
-        "choices": [["list_name", "name", "label", "region"], ["region", "n", "North", None],
-                    ["region", "s", "South", None], ["place", "other", "Other", "n"],
-                    ["place", "other", "Other", "s"]],
+        "survey": [
+            ["type", "name", "label", "choice_filter"],
+            ["select_one region", "region", "Region?", None],
+            ["select_one place", "place", "Place?", "region=${region}"],
+        ],
+        "choices": [
+            ["list_name", "name", "label", "region"],
+            ["region", "n", "North", None],
+            ["region", "s", "South", None],
+            ["place", "other", "Other", "n"],
+            ["place", "other", "Other", "s"],
+        ],
         "settings": [["allow_choice_duplicates"], ["yes"]],
     }
     with pytest.raises(InstrumentError) as refused:
@@ -60,17 +66,17 @@ def test_repeated_choice_names_that_a_filter_tells_apart_are_refused_with_the_co
 
 
 def test_a_long_location_list_is_read_and_a_longer_one_refused_with_the_row():
-    rows = [["list_name", "name", "label"]] + [["village", f"v{i}", f"Village {i}"]
-                                               for i in range(19_999)]
-    sheets = {"survey": [["type", "name", "label"], ["select_one village", "home", "Where?"]],
-              "choices": rows}
+    rows = [["list_name", "name", "label"]] + [["village", f"v{i}", f"Village {i}"] for i in range(19_999)]
+    sheets = {"survey": [["type", "name", "label"], ["select_one village", "home", "Where?"]], "choices": rows}
     started = time.process_time()
     result = import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     assert len(result.instrument.choice_lists["village"]) == 19_999
     assert time.process_time() - started < 30
-    md = ("| survey |\n| | type | name | label |\n| | select_one v | home | Where? |\n"
-          "| choices |\n| | list_name | name | label |\n"
-          + "".join(f"| | v | v{i} | V {i} |\n" for i in range(MAX_CHOICE_ROWS + 5)))
+    md = (
+        "| survey |\n| | type | name | label |\n| | select_one v | home | Where? |\n"
+        "| choices |\n| | list_name | name | label |\n"
+        + "".join(f"| | v | v{i} | V {i} |\n" for i in range(MAX_CHOICE_ROWS + 5))
+    )
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(md)
     issue = refused.value.issues[0]
@@ -95,14 +101,17 @@ def _macro_enabled(data: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         types = archive.read("[Content_Types].xml").replace(
             b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
-    return rewrite_zip(data, {"[Content_Types].xml": types},
-                       add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512})
+            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        )
+    return rewrite_zip(
+        data,
+        {"[Content_Types].xml": types},
+        add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512},
+    )
 
 
 def test_a_macro_enabled_workbook_is_read_with_its_macros_ignored(tmp_path):
-    sheets = {"survey": [["type", "name", "label"], ["select_one yn", "likes", "Like it?"]],
-              "choices": YN}
+    sheets = {"survey": [["type", "name", "label"], ["select_one yn", "likes", "Like it?"]], "choices": YN}
     path = tmp_path / "form.xlsm"
     path.write_bytes(_macro_enabled(workbook_bytes(sheets)))
     result = import_xlsform(path)
@@ -116,10 +125,17 @@ def test_a_macro_enabled_workbook_is_read_with_its_macros_ignored(tmp_path):
 
 
 def test_a_name_used_in_two_groups_is_qualified_with_its_group():
-    sheets = {"survey": [["type", "name", "label"], ["begin_group", "home", "At home"],
-                         ["text", "why", "Why?"], ["end_group", None, None],
-                         ["begin_group", "school", "At school"], ["text", "why", "And why here?"],
-                         ["end_group", None, None]]}
+    sheets = {
+        "survey": [
+            ["type", "name", "label"],
+            ["begin_group", "home", "At home"],
+            ["text", "why", "Why?"],
+            ["end_group", None, None],
+            ["begin_group", "school", "At school"],
+            ["text", "why", "And why here?"],
+            ["end_group", None, None],
+        ]
+    }
     result = import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     assert [i.name for i in result.instrument.items] == ["why", "school_why"]
     (warning,) = _codes(result, IssueCode.DUPLICATE_NAME)
@@ -127,9 +143,14 @@ def test_a_name_used_in_two_groups_is_qualified_with_its_group():
 
 
 def test_a_label_showing_a_left_out_row_is_read_and_an_expression_reading_it_refused():
-    sheets = {"survey": [["type", "name", "label", "relevant"], ["today", "today", None, None],
-                         ["text", "nick", "What should we call you?", None],
-                         ["note", "hi", "Hello ${nick}, today is ${today}.", None]]}
+    sheets = {
+        "survey": [
+            ["type", "name", "label", "relevant"],
+            ["today", "today", None, None],
+            ["text", "nick", "What should we call you?", None],
+            ["note", "hi", "Hello ${nick}, today is ${today}.", None],
+        ]
+    }
     result = import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     assert result.instrument.item("hi").label["en"] == "Hello ${nick}, today is ${today}."
     assert any("${today}" in w.message and "row 4" in w.location for w in result.warnings)
@@ -141,11 +162,14 @@ def test_a_label_showing_a_left_out_row_is_read_and_an_expression_reading_it_ref
 
 
 def test_a_choice_filter_may_read_a_column_left_empty_in_its_list():
-    sheets = {"survey": [["type", "name", "label", "choice_filter"],
-                         ["select_one region", "region", "Region?", None],
-                         ["select_one yn", "ok", "Is that right?", "filter=${region} or filter=''"]],
-              "choices": [["list_name", "name", "label", "filter"], ["region", "n", "North", "x"],
-                          *YN[1:]]}
+    sheets = {
+        "survey": [
+            ["type", "name", "label", "choice_filter"],
+            ["select_one region", "region", "Region?", None],
+            ["select_one yn", "ok", "Is that right?", "filter=${region} or filter=''"],
+        ],
+        "choices": [["list_name", "name", "label", "filter"], ["region", "n", "North", "x"], *YN[1:]],
+    }
     result = import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     from instruments.runtime import visible_choices
 
@@ -154,8 +178,13 @@ def test_a_choice_filter_may_read_a_column_left_empty_in_its_list():
 
 
 def test_a_function_sauti_cannot_run_is_refused_saying_what_to_do():
-    sheets = {"survey": [["type", "name", "label", "calculation"], ["text", "hh", "Household?", None],
-                         ["calculate", "size", None, "pulldata('households', 'size', 'id', ${hh})"]]}
+    sheets = {
+        "survey": [
+            ["type", "name", "label", "calculation"],
+            ["text", "hh", "Household?", None],
+            ["calculate", "size", None, "pulldata('households', 'size', 'id', ${hh})"],
+        ]
+    }
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     issue = refused.value.issues[0]

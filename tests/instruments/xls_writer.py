@@ -12,14 +12,17 @@ import struct
 def rec(rtype, data):
     return struct.pack("<HH", rtype, len(data)) + data
 
+
 def bof(kind):
     # BIFF8 BOF: version 0x0600, type, build, year, history, lowest version
     return rec(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 0x0600))
+
 
 def ustr(text, lenlen):
     raw = text.encode("utf-16-le")
     head = struct.pack("<B" if lenlen == 1 else "<H", len(text))
     return head + b"\x01" + raw
+
 
 def xls_bytes(sheets):
     """A bare BIFF8 workbook stream (no OLE container): xlrd reads it."""
@@ -34,11 +37,13 @@ def xls_bytes(sheets):
         body += rec(0x000A, b"")
         sheet_streams.append(body)
     names = list(sheets)
+
     def globals_(offsets):
         g = bof(0x0005)
         for name, off in zip(names, offsets, strict=True):
             g += rec(0x0085, struct.pack("<IBB", off, 0, 0) + ustr(name, 1))
         return g + rec(0x000A, b"")
+
     size = len(globals_([0] * len(names)))
     offsets, pos = [], size
     for s in sheet_streams:
@@ -66,17 +71,30 @@ def ole_wrap(stream: bytes, name: str = "Workbook") -> bytes:
 
     def entry(ename, etype, child, start, length):
         raw = (ename + "\0").encode("utf-16-le") if ename else b""
-        return (raw.ljust(64, b"\0") + struct.pack("<HBB", len(raw), etype, 1)
-                + struct.pack("<III", NOSTREAM, NOSTREAM, child) + b"\0" * 16
-                + struct.pack("<I", 0) + b"\0" * 16 + struct.pack("<III", start, length, 0))
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBB", len(raw), etype, 1)
+            + struct.pack("<III", NOSTREAM, NOSTREAM, child)
+            + b"\0" * 16
+            + struct.pack("<I", 0)
+            + b"\0" * 16
+            + struct.pack("<III", start, length, 0)
+        )
 
-    directory = (entry("Root Entry", 5, 1, ENDOFCHAIN, 0) + entry(name, 2, NOSTREAM, 0, size)
-                 + entry("", 0, NOSTREAM, 0, 0) + entry("", 0, NOSTREAM, 0, 0))
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16
-              + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
-              + struct.pack("<IIIIIIIII", 0, fat_count, dir_sector, 0, 4096, ENDOFCHAIN, 0,
-                            ENDOFCHAIN, 0)
-              + struct.pack(f"<{fat_count}I", *fat_sectors)
-              + struct.pack("<I", FREESECT) * (109 - fat_count))
+    directory = (
+        entry("Root Entry", 5, 1, ENDOFCHAIN, 0)
+        + entry(name, 2, NOSTREAM, 0, size)
+        + entry("", 0, NOSTREAM, 0, 0)
+        + entry("", 0, NOSTREAM, 0, 0)
+    )
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIIIIIIII", 0, fat_count, dir_sector, 0, 4096, ENDOFCHAIN, 0, ENDOFCHAIN, 0)
+        + struct.pack(f"<{fat_count}I", *fat_sectors)
+        + struct.pack("<I", FREESECT) * (109 - fat_count)
+    )
     assert len(header) == 512 and len(directory) == 512
     return header + stream + directory + struct.pack(f"<{len(fat)}I", *fat)

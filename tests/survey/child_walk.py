@@ -70,8 +70,9 @@ class Walk:
     end_status: int = 0
 
 
-def answers_for(html: str, age: int, choose: dict[str, str] | None = None, pick: int = 0,
-                written: str = OPEN_ANSWER) -> dict[str, object]:
+def answers_for(
+    html: str, age: int, choose: dict[str, str] | None = None, pick: int = 0, written: str = OPEN_ANSWER
+) -> dict[str, object]:
     """The form data a child who answers everything sends for this page (option ``pick`` of
     each question, counting round; the first by default; ``written`` in every text box)."""
     choose = choose or {}
@@ -115,15 +116,22 @@ def enter(app: Flask, code: str, age: int, language: str = "en") -> FlaskClient:
     assert client.post("/p/age", data={"age": str(age)}).status_code == 302
     about = client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes"})
     if about.status_code == 200:  # a wrong comprehension answer explains once, then lets go on
-        about = client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes",
-                                              "explained": "1"})
+        about = client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes", "explained": "1"})
     assert about.status_code == 302, about.get_data(as_text=True)[:500]
     return client
 
 
-def walk(client: FlaskClient, age: int, *, choose: dict[str, str] | None = None,
-         language: str | None = None, pick: int = 0, finish: bool = True, limit: int = 200,
-         written: str = OPEN_ANSWER) -> Walk:
+def walk(
+    client: FlaskClient,
+    age: int,
+    *,
+    choose: dict[str, str] | None = None,
+    language: str | None = None,
+    pick: int = 0,
+    finish: bool = True,
+    limit: int = 200,
+    written: str = OPEN_ANSWER,
+) -> Walk:
     """Answer every page, then say the answers may be used; returns the pages' HTML in order."""
     seen = Walk()
     suffix = f"?lang={language}" if language else ""
@@ -155,8 +163,9 @@ def walk(client: FlaskClient, age: int, *, choose: dict[str, str] | None = None,
     raise AssertionError("the walk did not reach the end")
 
 
-def open_bundled(app: Flask, *, country_profile: str, bands=("A", "B", "C"),
-                 languages=("en",), **details: object) -> int:
+def open_bundled(
+    app: Flask, *, country_profile: str, bands=("A", "B", "C"), languages=("en",), **details: object
+) -> int:
     """A running consultation on the bundled instrument as shipped (opened the demo's way,
     since the bundled consent texts are drafts until an administrator approves them)."""
     from survey.extensions import db
@@ -166,14 +175,28 @@ def open_bundled(app: Flask, *, country_profile: str, bands=("A", "B", "C"),
     with app.app_context():
         stored = instrument_store.store_bundled()
         instrument = instrument_store.instrument_for_version(stored)
-        values = {"organisation": "Test organisation", "contact": "the test team",
-                  "independent_contact": "the ethics board", "audience": "the county council",
-                  "influence_scope": "how help works", "feedback_due": dt.date(2027, 3, 1),
-                  "analysis_cutoff": dt.date(2027, 1, 31), "ethics_reference": "REC-TEST-1", **details}
+        values = {
+            "organisation": "Test organisation",
+            "contact": "the test team",
+            "independent_contact": "the ethics board",
+            "audience": "the county council",
+            "influence_scope": "how help works",
+            "feedback_due": dt.date(2027, 3, 1),
+            "analysis_cutoff": dt.date(2027, 1, 31),
+            "ethics_reference": "REC-TEST-1",
+            **details,
+        }
         consultation = consultations.create_consultation(
-            title="Bundled", instrument_id=instrument.id, instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash, languages=list(languages), age_bands=list(bands),
-            country_profile=country_profile, facilitated=True, details=values)
+            title="Bundled",
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash,
+            languages=list(languages),
+            age_bands=list(bands),
+            country_profile=country_profile,
+            facilitated=True,
+            details=values,
+        )
         # The shipped translations are drafts: approved here for a demonstration only.
         from survey.services.demo import approve_for_demo
         from survey.services.translations import set_wording
@@ -185,9 +208,14 @@ def open_bundled(app: Flask, *, country_profile: str, bands=("A", "B", "C"),
         consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
         record = db.session.get(Consultation, consultation.id)
         sessions.set_pin(record, "246810")
-        sessions.start(db.session.get(Consultation, consultation.id), pin="246810",
-                       checklist=list(sessions.CHECKLIST), trained_on=dt.date.today(),
-                       today=dt.date.today(), actor=None)
+        sessions.start(
+            db.session.get(Consultation, consultation.id),
+            pin="246810",
+            checklist=list(sessions.CHECKLIST),
+            trained_on=dt.date.today(),
+            today=dt.date.today(),
+            actor=None,
+        )
         return consultation.id
 
 
@@ -198,6 +226,5 @@ def cards(app: Flask, consultation_id: int, count: int) -> list[str]:
     from survey.services import participants
 
     with app.app_context():
-        issued = participants.issue_codes(db.session.get(Consultation, consultation_id), count,
-                                          permission_seen=True)
+        issued = participants.issue_codes(db.session.get(Consultation, consultation_id), count, permission_seen=True)
         return [card.code for card in issued]

@@ -8,8 +8,7 @@ from flask import Flask
 from survey.access import AccessRule, rule_for
 from tests.conftest import VISITORS, World
 
-ROLE_OF = {"facilitator": "facilitator", "other_facilitator": "facilitator",
-           "analyst": "analyst", "admin": "admin"}
+ROLE_OF = {"facilitator": "facilitator", "other_facilitator": "facilitator", "analyst": "analyst", "admin": "admin"}
 
 
 def expected_allowed(rule: AccessRule, visitor: str) -> bool:
@@ -34,21 +33,40 @@ def expected_allowed(rule: AccessRule, visitor: str) -> bool:
 
 
 def url_arguments(world: World, arguments: set[str]) -> dict:
-    values = {"consultation_id": world.consultation, "user_id": world.user_ids["facilitator"],
-              "filename": "css/sauti.css", "index": 0, "signal_id": 1,
-              "text_id": "child_information/en/A/v1", "flag_id": 1, "answer_id": "an-answer", "fmt": "html",
-              "record_id": 1,
-              # programme records and country profiles
-              "kind": "lundy", "entry_id": 1, "band": "A", "language": "en", "profile_id": "generic",
-              # the API and its tokens
-              "number": 1, "key": "participation:all", "version": "1", "token_id": 1,
-              "membership_id": 999999,  # no such member: nobody is removed mid-walk
-              "path": "1",  # a repeat instance
-              # read-aloud audio (and the API's instrument downloads)
-              "name": "0" * 24 + ".opus", "instrument_id": "reporting-mechanisms", "file_name": "AW1.ogg",
-              # field laptops' endpoints (issue 22)
-              "package_id": "no-such-package", "upload_id": "no-such-upload", "import_id": 1,
-              "device_id": "no-such-laptop"}
+    values = {
+        "consultation_id": world.consultation,
+        "user_id": world.user_ids["facilitator"],
+        "filename": "css/sauti.css",
+        "index": 0,
+        "signal_id": 1,
+        "text_id": "child_information/en/A/v1",
+        "flag_id": 1,
+        "answer_id": "an-answer",
+        "fmt": "html",
+        "record_id": 1,
+        # programme records and country profiles
+        "kind": "lundy",
+        "entry_id": 1,
+        "band": "A",
+        "language": "en",
+        "profile_id": "generic",
+        # the API and its tokens
+        "number": 1,
+        "key": "participation:all",
+        "version": "1",
+        "token_id": 1,
+        "membership_id": 999999,  # no such member: nobody is removed mid-walk
+        "path": "1",  # a repeat instance
+        # read-aloud audio (and the API's instrument downloads)
+        "name": "0" * 24 + ".opus",
+        "instrument_id": "reporting-mechanisms",
+        "file_name": "AW1.ogg",
+        # field laptops' endpoints (issue 22)
+        "package_id": "no-such-package",
+        "upload_id": "no-such-upload",
+        "import_id": 1,
+        "device_id": "no-such-laptop",
+    }
     missing = arguments - values.keys()
     assert not missing, f"teach this test a value for URL arguments {missing}"
     return {name: values[name] for name in arguments}
@@ -99,8 +117,7 @@ def test_every_route_against_every_visitor(app: Flask, world: World) -> None:
             refused = was_refused(response, rule)
             response.close()  # static files are streamed from an open file
             if response.status_code >= 500 or allowed == refused:
-                problems.append((method, url, visitor, response.status_code,
-                                 response.headers.get("Location")))
+                problems.append((method, url, visitor, response.status_code, response.headers.get("Location")))
             checked += 1
     assert problems == []
     assert checked >= len(VISITORS) * 10
@@ -129,8 +146,7 @@ def test_sign_out_everywhere_routes(app: Flask, world: World, visitor: str) -> N
 
 def test_child_session_reaches_no_staff_route(world: World) -> None:
     child = world.clients["child"]
-    for path in ("/staff/", "/admin/users", f"/facilitate/{world.consultation}/",
-                 f"/reports/{world.consultation}/"):
+    for path in ("/staff/", "/admin/users", f"/facilitate/{world.consultation}/", f"/reports/{world.consultation}/"):
         response = child.get(path)
         assert response.status_code == 302 and "/staff/sign-in" in response.location
 

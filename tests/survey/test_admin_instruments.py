@@ -35,8 +35,9 @@ BROKEN = """
 
 
 def _upload(client, text: str, name: str = "form.md"):
-    return client.post("/admin/instruments", data={"file": (io.BytesIO(text.encode()), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/instruments", data={"file": (io.BytesIO(text.encode()), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_upload_report_and_approval(app, make_user) -> None:

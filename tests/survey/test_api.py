@@ -39,8 +39,14 @@ def _scope_of(operation: dict) -> tuple[str, ...]:
 
 
 def _concrete(path: str, api: ApiWorld, key: str) -> str:
-    values = {"consultation_id": api.consultation, "number": api.release, "key": key,
-              "instrument_id": "reporting-mechanisms", "version": "1.1.0", "profile_id": "generic"}
+    values = {
+        "consultation_id": api.consultation,
+        "number": api.release,
+        "key": key,
+        "instrument_id": "reporting-mechanisms",
+        "version": "1.1.0",
+        "profile_id": "generic",
+    }
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 
@@ -55,9 +61,11 @@ def _approve(app, api: ApiWorld, consultation_id: int | None = None) -> None:
     from survey.services import export_approvals
 
     with app.app_context():
-        export_approvals.approve(db.session.get(Consultation, consultation_id or api.consultation),
-                                 actor=db.session.get(User, api.user_ids["owner"]),
-                                 reason="The programme's evaluation team analyses the answers offline.")
+        export_approvals.approve(
+            db.session.get(Consultation, consultation_id or api.consultation),
+            actor=db.session.get(User, api.user_ids["owner"]),
+            reason="The programme's evaluation team analyses the answers offline.",
+        )
 
 
 # ----------------------------------------------------------------------------- scopes
@@ -68,8 +76,7 @@ def test_each_scope_reaches_exactly_its_resources(app, api: ApiWorld) -> None:
     _approve(app, api)
     key = _a_table_key(app, api)
     spec = _spec(client)
-    operations = [(path, op) for path, item in spec["paths"].items() for method, op in item.items()
-                  if method == "get"]
+    operations = [(path, op) for path, item in spec["paths"].items() for method, op in item.items() if method == "get"]
     assert len(operations) >= 20
     scopes_seen = set()
     for path, operation in operations:
@@ -88,8 +95,11 @@ def test_each_scope_reaches_exactly_its_resources(app, api: ApiWorld) -> None:
             assert response.status_code == expected, (url, kind, response.get_data(as_text=True)[:200])
     assert scopes_seen == {"releases:read", "records:read", "admin"}
     # Every operation the app serves is in the document, and the other way round.
-    served = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("api-")
-              and not rule.endpoint.startswith("api-docs.")}
+    served = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api-") and not rule.endpoint.startswith("api-docs.")
+    }
     documented = {re.sub(r"\{(\w+)\}", r"<\1>", p) for p, _ in operations}
     assert {re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", r) for r in served} == documented
 
@@ -107,8 +117,7 @@ def test_a_token_is_never_worth_more_than_its_owner(app, api: ApiWorld) -> None:
         owner.roles = "analyst"
         db.session.commit()
     assert client.get(f"{API}/admin/users", headers=bearer(token)).status_code == 403
-    assert client.get(f"{API}/token", headers=bearer(token)).get_json()["scopes"] == ["records:read",
-                                                                                      "releases:read"]
+    assert client.get(f"{API}/token", headers=bearer(token)).get_json()["scopes"] == ["records:read", "releases:read"]
     with app.app_context():
         db.session.execute(sa.update(User).where(User.id == api.user_ids["owner"]).values(active=False))
         db.session.commit()
@@ -124,15 +133,15 @@ def test_a_token_made_in_the_console_is_shown_once_stored_hashed_and_revocable(a
     assert "releases:read" in page and 'value="admin"' not in page  # an analyst cannot give admin
     refused = client.post("/staff/api-tokens/", data={"name": "Dashboard", "scopes": ["admin"], "days": "30"})
     assert refused.status_code == 400
-    made = client.post("/staff/api-tokens/", data={"name": "Power BI dashboard", "scopes": ["releases:read"],
-                                                   "days": "30"})
+    made = client.post(
+        "/staff/api-tokens/", data={"name": "Power BI dashboard", "scopes": ["releases:read"], "days": "30"}
+    )
     assert made.status_code == 201
     token = re.search(r'value="(sauti_[A-Za-z0-9_-]{43})"', made.get_data(as_text=True)).group(1)
     with app.app_context():
         record = db.session.scalars(sa.select(ApiToken)).one()
         assert record.token_hash == hashlib.sha256(token.encode()).hexdigest()
-        assert token not in json.dumps([getattr(record, c.name, None) for c in ApiToken.__table__.columns],
-                                       default=str)
+        assert token not in json.dumps([getattr(record, c.name, None) for c in ApiToken.__table__.columns], default=str)
         assert record.expires_on == dt.date.today() + dt.timedelta(days=30)
         assert db.session.scalars(sa.select(AuditEvent.action)).all()[-1] == "api.token.create"
     assert token not in client.get("/staff/api-tokens/").get_data(as_text=True)  # shown once only
@@ -147,9 +156,11 @@ def test_an_expired_token_and_a_session_cookie_do_not_authenticate(app, api: Api
     token = api.tokens["releases"]
     assert client.get(f"{API}/consultations", headers=bearer(token)).status_code == 200
     with app.app_context():
-        db.session.execute(sa.update(ApiToken).where(ApiToken.token_hash == hashlib.sha256(token.encode())
-                                                     .hexdigest()).values(expires_on=dt.date.today()
-                                                                          - dt.timedelta(days=1)))
+        db.session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.token_hash == hashlib.sha256(token.encode()).hexdigest())
+            .values(expires_on=dt.date.today() - dt.timedelta(days=1))
+        )
         db.session.commit()
     assert client.get(f"{API}/consultations", headers=bearer(token)).status_code == 401
     signed_in = app.test_client()
@@ -170,8 +181,10 @@ def test_csrf_exemption_covers_the_token_api_only(make_app, make_user) -> None:
     assert {"api-results", "api-records", "api-admin", "api-token"} <= set(exempt)
     assert not any(name in exempt for name in ("tokens", "staff", "reports", "admin", "auth", "api-docs"))
     sign_in(client, "ana")  # a console form without its CSRF token is still refused
-    assert client.post("/staff/api-tokens/", data={"name": "x", "scopes": ["releases:read"],
-                                                   "days": "30"}).status_code == 400
+    assert (
+        client.post("/staff/api-tokens/", data={"name": "x", "scopes": ["releases:read"], "days": "30"}).status_code
+        == 400
+    )
 
 
 # ----------------------------------------------------------------------------- errors, limits, audit
@@ -215,17 +228,33 @@ def test_every_call_is_in_the_audit_log_with_ids_only(app, api: ApiWorld) -> Non
     with app.app_context():
         before = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
         token_id = db.session.scalar(sa.select(ApiToken.id).where(ApiToken.name == "releases"))
-    calls = [(f"{API}/consultations/{api.consultation}/releases/{api.release}", "releases", 200),
-             (f"{API}/admin/users", "releases", 403), (f"{API}/consultations?x=secret-query", None, 401)]
+    calls = [
+        (f"{API}/consultations/{api.consultation}/releases/{api.release}", "releases", 200),
+        (f"{API}/admin/users", "releases", 403),
+        (f"{API}/consultations?x=secret-query", None, 401),
+    ]
     for url, kind, status in calls:
-        assert client.get(url, headers={**bearer(api.tokens[kind] if kind else None),
-                                        "X-Forwarded-For": "10.9.8.7", "User-Agent": "agent-007"}).status_code == status
+        assert (
+            client.get(
+                url,
+                headers={
+                    **bearer(api.tokens[kind] if kind else None),
+                    "X-Forwarded-For": "10.9.8.7",
+                    "User-Agent": "agent-007",
+                },
+            ).status_code
+            == status
+        )
     with app.app_context():
-        events = db.session.execute(sa.select(AuditEvent.action, AuditEvent.target, AuditEvent.actor_name)
-                                    .where(AuditEvent.id > before).order_by(AuditEvent.id)).all()
+        events = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.target, AuditEvent.actor_name)
+            .where(AuditEvent.id > before)
+            .order_by(AuditEvent.id)
+        ).all()
     assert [e.action for e in events] == ["api.call"] * 3
-    assert events[0].target == (f"token:{token_id} api-results.get_release consultation:{api.consultation} "
-                                f"release:{api.release} 200")
+    assert events[0].target == (
+        f"token:{token_id} api-results.get_release consultation:{api.consultation} release:{api.release} 200"
+    )
     assert events[1].target == f"token:{token_id} api-admin.list_users 403" and events[0].actor_name == "olu"
     assert events[2].target == "token:none api-results.list_consultations 401" and events[2].actor_name == ""
     text = " ".join(e.target for e in events)
@@ -252,11 +281,15 @@ def test_etags_answer_304_and_lists_are_paginated(app, api: ApiWorld) -> None:
     client = app.test_client()
     headers = bearer(api.tokens["all"])
     key = _a_table_key(app, api)
-    for url in (f"{API}/consultations/{api.consultation}", f"{API}/consultations/{api.consultation}/releases",
-                f"{API}/consultations/{api.consultation}/releases/{api.release}/tables/{key}",
-                f"{API}/consultations/{api.consultation}/releases/{api.release}/tables/{key}.csv",
-                f"{API}/consultations/{api.consultation}/releases/{api.release}/cells.csv",
-                f"{API}/instruments/reporting-mechanisms/1.1.0.yaml", f"{API}/admin/users"):
+    for url in (
+        f"{API}/consultations/{api.consultation}",
+        f"{API}/consultations/{api.consultation}/releases",
+        f"{API}/consultations/{api.consultation}/releases/{api.release}/tables/{key}",
+        f"{API}/consultations/{api.consultation}/releases/{api.release}/tables/{key}.csv",
+        f"{API}/consultations/{api.consultation}/releases/{api.release}/cells.csv",
+        f"{API}/instruments/reporting-mechanisms/1.1.0.yaml",
+        f"{API}/admin/users",
+    ):
         first = client.get(url, headers=headers)
         assert first.status_code == 200 and first.headers["ETag"], url
         again = client.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
@@ -265,8 +298,15 @@ def test_etags_answer_304_and_lists_are_paginated(app, api: ApiWorld) -> None:
     page = client.get(f"{API}/admin/users?page=2&page_size=1", headers=headers)
     assert [u["username"] for u in page.get_json()] == ["ana"]
     meta = json.loads(page.headers["X-Pagination"])
-    assert meta == {"total": 3, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 2, "previous_page": 1,
-                    "next_page": 3}
+    assert meta == {
+        "total": 3,
+        "total_pages": 3,
+        "first_page": 1,
+        "last_page": 3,
+        "page": 2,
+        "previous_page": 1,
+        "next_page": 3,
+    }
 
 
 # ----------------------------------------------------------------------------- released numbers only
@@ -311,10 +351,12 @@ def test_no_number_served_is_absent_from_the_release_it_belongs_to(make_app, mak
             body = client.get(url, headers=headers).get_json()
             out[table["key"]] = _numbers(body)
             csv_text = client.get(url + ".csv", headers=headers).get_data(as_text=True)
-            assert _csv_numbers(csv_text) == [n for row in body["rows"] for n in
-                                              (row["group_total"], row["count"], row["percent"]) if n is not None]
-        out["cells.csv"] = _csv_numbers(client.get(f"{base}/releases/{api.release}/cells.csv",
-                                                   headers=headers).get_data(as_text=True))
+            assert _csv_numbers(csv_text) == [
+                n for row in body["rows"] for n in (row["group_total"], row["count"], row["percent"]) if n is not None
+            ]
+        out["cells.csv"] = _csv_numbers(
+            client.get(f"{base}/releases/{api.release}/cells.csv", headers=headers).get_data(as_text=True)
+        )
         return out
 
     first = served()
@@ -322,8 +364,7 @@ def test_no_number_served_is_absent_from_the_release_it_belongs_to(make_app, mak
         release = db.session.scalars(sa.select(Release).where(Release.consultation_id == api.consultation)).one()
         content = json.loads(release.content)
     in_release = set(_numbers(content)) | {release.n_children}
-    absent = {where: sorted(set(numbers) - in_release) for where, numbers in first.items()
-              if set(numbers) - in_release}
+    absent = {where: sorted(set(numbers) - in_release) for where, numbers in first.items() if set(numbers) - in_release}
     assert absent == {}
     assert sum(len(n) for n in first.values()) > 500  # the check saw the tables' numbers
     assert first["consultation"].count(30) >= 3  # the funnel of the release (invited, assented, completed)
@@ -360,10 +401,12 @@ def test_the_export_needs_an_approval_and_passes_its_gate(app, answered_many, ma
     other = client.get(f"{API}/consultations/{world.other_consultation}/export.csv", headers=bearer(token))
     assert other.status_code == 404  # not the analyst's consultation
     with app.app_context():
-        target = db.session.scalars(sa.select(AuditEvent.target).where(AuditEvent.action == "api.call")
-                                    .order_by(AuditEvent.id.desc())).all()
-    assert any(re.search(rf"api-results.get_export consultation:{world.consultation} approval:\d+ 200", t)
-               for t in target)
+        target = db.session.scalars(
+            sa.select(AuditEvent.target).where(AuditEvent.action == "api.call").order_by(AuditEvent.id.desc())
+        ).all()
+    assert any(
+        re.search(rf"api-results.get_export consultation:{world.consultation} approval:\d+ 200", t) for t in target
+    )
 
 
 # ----------------------------------------------------------------------------- the document and its page
@@ -372,8 +415,10 @@ def test_the_openapi_document_and_its_page_are_served_from_this_host(app) -> Non
     spec = _spec(client)
     assert spec["openapi"] == "3.1.0"
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": spec["components"]["securitySchemes"]["bearerAuth"]
-        ["description"]}
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["bearerAuth"]["description"],
+    }
     page = client.get(f"{API}/docs")
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)

@@ -56,10 +56,19 @@ def fuzzed(make_app, make_user):
         from survey.models import Consultation, User
         from survey.services import export_approvals
 
-        export_approvals.approve(db.session.get(Consultation, world.consultation), actor=db.session.get(
-            User, world.user_ids["owner"]), reason="The programme's evaluation team analyses the answers offline.")
-    known = {"consultation_id": world.consultation, "number": world.release, "key": key,
-             "instrument_id": "reporting-mechanisms", "version": "1.1.0", "profile_id": "example-ke"}
+        export_approvals.approve(
+            db.session.get(Consultation, world.consultation),
+            actor=db.session.get(User, world.user_ids["owner"]),
+            reason="The programme's evaluation team analyses the answers offline.",
+        )
+    known = {
+        "consultation_id": world.consultation,
+        "number": world.release,
+        "key": key,
+        "instrument_id": "reporting-mechanisms",
+        "version": "1.1.0",
+        "profile_id": "example-ke",
+    }
     yield app, world, known, errors, raised
     got_request_exception.disconnect(on_exception, app)
     logging.getLogger().removeHandler(errors)
@@ -86,15 +95,22 @@ def test_every_operation_conforms_and_never_fails(fuzzed) -> None:
         strategy = operation.as_strategy(GenerationMode.POSITIVE)
         names = [parameter.name for parameter in operation.path_parameters]
         if names:  # ids that exist (drawn first), so that the fuzz reaches past 404
-            strategy = operation.as_strategy(GenerationMode.POSITIVE,
-                                             path_parameters={n: known[n] for n in names}) | strategy
+            strategy = (
+                operation.as_strategy(GenerationMode.POSITIVE, path_parameters={n: known[n] for n in names}) | strategy
+            )
         if names or operation.query:
             strategy = strategy | operation.as_strategy(GenerationMode.NEGATIVE)
         statuses = calls.setdefault(operation.label, {})
 
         @given(case=strategy)
-        @settings(max_examples=per_kind, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+        @settings(
+            max_examples=per_kind,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+        )
         def run(case) -> None:
             token = world.tokens[kind] if kind else None
             # A case whose headers are the invalid part (no Authorization) is sent as generated.

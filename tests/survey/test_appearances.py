@@ -22,21 +22,29 @@ def _items(instrument, page_name):
     return next(p for p in instrument.pages if p.name == page_name).items
 
 
-PAGE = ('{% from "macros/items.html" import render_item %}'
-        '{% for spec in specs %}{{ render_item(spec, form) }}{% endfor %}')
+PAGE = (
+    '{% from "macros/items.html" import render_item %}{% for spec in specs %}{{ render_item(spec, form) }}{% endfor %}'
+)
 
 
 @pytest.fixture
 def form():
     sheets = {
-        "survey": [["type", "name", "label", "appearance"],
-                   ["text", "nick", "What should we call you?", None],
-                   ["begin_group", "more", "More", "field-list"],
-                   ["select_one place", "home", "Where do you live, ${nick}?", "minimal"],
-                   ["select_one yn", "likes", "Do you like it there?", "horizontal"],
-                   ["end_group", None, None, None]],
-        "choices": [["list_name", "name", "label"], ["place", "town", "A town"],
-                    ["place", "village", "A village"], ["yn", "yes", "Yes"], ["yn", "no", "No"]],
+        "survey": [
+            ["type", "name", "label", "appearance"],
+            ["text", "nick", "What should we call you?", None],
+            ["begin_group", "more", "More", "field-list"],
+            ["select_one place", "home", "Where do you live, ${nick}?", "minimal"],
+            ["select_one yn", "likes", "Do you like it there?", "horizontal"],
+            ["end_group", None, None, None],
+        ],
+        "choices": [
+            ["list_name", "name", "label"],
+            ["place", "town", "A town"],
+            ["place", "village", "A village"],
+            ["yn", "yes", "Yes"],
+            ["yn", "no", "No"],
+        ],
     }
     return import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
 
@@ -47,7 +55,7 @@ def test_minimal_is_a_drop_down_and_horizontal_puts_choices_side_by_side(app, fo
         form_class, specs = build_page_form(items, form, "en", "B", {"nick": "Ana"})
         html = render_template_string(PAGE, specs=specs, form=form_class())
     assert [s.kind for s in specs] == ["dropdown", "radio"]
-    select = html[html.index("<select"):html.index("</select>")]
+    select = html[html.index("<select") : html.index("</select>")]
     assert 'name="q_home"' in select and "A village" in select and "_rns" not in select
     assert 'type="radio" value="town"' not in html  # not radio buttons any more
     assert "I&#39;d rather not say" in html or "I'd rather not say" in html  # still offered, apart

@@ -42,8 +42,9 @@ def test_weaker_hash_is_upgraded_at_sign_in(make_app) -> None:
     weak = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
     app = make_app(ARGON2_PARAMETERS={"time_cost": 2, "memory_cost": 2048, "parallelism": 1})
     with app.app_context():
-        db.session.add(User(username="old", roles="analyst",
-                            password_hash=PasswordHasher(**weak).hash(STRONG_PASSWORD)))
+        db.session.add(
+            User(username="old", roles="analyst", password_hash=PasswordHasher(**weak).hash(STRONG_PASSWORD))
+        )
         db.session.commit()
     assert sign_in(app.test_client(), "old").status_code == 302
     with app.app_context():
@@ -56,16 +57,17 @@ def test_production_parameters_are_argon2_cffi_defaults() -> None:
 
     default = PasswordHasher()
     assert DefaultConfig.ARGON2_PARAMETERS == {
-        "time_cost": default.time_cost, "memory_cost": default.memory_cost,
-        "parallelism": default.parallelism}
+        "time_cost": default.time_cost,
+        "memory_cost": default.memory_cost,
+        "parallelism": default.parallelism,
+    }
 
 
 def test_idle_staff_session_times_out_after_30_minutes(app, client, make_user) -> None:
     make_user("ana", "analyst")
     sign_in(client, "ana")
     with app.app_context():
-        db.session.execute(sa.update(StaffSession).values(
-            last_seen_at=utcnow() - dt.timedelta(minutes=31)))
+        db.session.execute(sa.update(StaffSession).values(last_seen_at=utcnow() - dt.timedelta(minutes=31)))
         db.session.commit()
     response = client.get("/staff/")
     assert response.status_code == 302 and "/staff/sign-in" in response.location
@@ -77,8 +79,7 @@ def test_active_session_survives_29_minutes(app, client, make_user) -> None:
     make_user("ana", "analyst")
     sign_in(client, "ana")
     with app.app_context():
-        db.session.execute(sa.update(StaffSession).values(
-            last_seen_at=utcnow() - dt.timedelta(minutes=29)))
+        db.session.execute(sa.update(StaffSession).values(last_seen_at=utcnow() - dt.timedelta(minutes=29)))
         db.session.commit()
     assert client.get("/staff/").status_code == 200
 
@@ -105,7 +106,8 @@ def test_repeated_failures_are_throttled_even_with_the_right_password(app, make_
     assert ghost.status_code == 429
     with app.app_context():
         failures = db.session.scalar(
-            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "signin.failed"))
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "signin.failed")
+        )
     assert failures == 10
 
 
@@ -127,8 +129,9 @@ def test_sign_in_failures_are_counted_in_the_database_whatever_the_rate_limit_st
 
 def test_open_redirect_is_refused(client, make_user) -> None:
     make_user("fiona", "facilitator")
-    response = client.post("/staff/sign-in?next=//evil.example/", data={
-        "username": "fiona", "password": STRONG_PASSWORD})
+    response = client.post(
+        "/staff/sign-in?next=//evil.example/", data={"username": "fiona", "password": STRONG_PASSWORD}
+    )
     assert response.status_code == 302 and response.location == "/staff/"
 
 
@@ -142,8 +145,9 @@ def test_forms_need_a_csrf_token(make_app, make_user) -> None:
     refused = client.post("/staff/sign-in", data={"username": "fiona", "password": STRONG_PASSWORD})
     assert refused.status_code == 400
     token = csrf_token_from(client.get("/staff/sign-in").get_data(as_text=True))
-    accepted = client.post("/staff/sign-in", data={
-        "username": "fiona", "password": STRONG_PASSWORD, "csrf_token": token})
+    accepted = client.post(
+        "/staff/sign-in", data={"username": "fiona", "password": STRONG_PASSWORD, "csrf_token": token}
+    )
     assert accepted.status_code == 302
 
 
@@ -156,8 +160,7 @@ def test_session_fixation_is_useless(make_app) -> None:
     client = app.test_client()
     token = csrf_token_from(client.get("/staff/sign-in").get_data(as_text=True))
     planted = client.get_cookie("sauti").value
-    client.post("/staff/sign-in", data={"username": "fiona", "password": STRONG_PASSWORD,
-                                        "csrf_token": token})
+    client.post("/staff/sign-in", data={"username": "fiona", "password": STRONG_PASSWORD, "csrf_token": token})
     assert client.get_cookie("sauti").value != planted
     attacker = app.test_client()
     attacker.set_cookie("sauti", planted)
@@ -171,11 +174,12 @@ def test_admin_manages_users(app, make_user) -> None:
     sign_in(admin, "ada")
     page = admin.get("/admin/users")
     assert page.status_code == 200 and b"fiona" in page.data
-    created = admin.post("/admin/users", data={
-        "username": "Ben", "display_name": "Ben K", "password": STRONG_PASSWORD, "roles": ["analyst"]})
+    created = admin.post(
+        "/admin/users",
+        data={"username": "Ben", "display_name": "Ben K", "password": STRONG_PASSWORD, "roles": ["analyst"]},
+    )
     assert created.status_code == 302
-    duplicate = admin.post("/admin/users", data={
-        "username": "ben", "password": STRONG_PASSWORD, "roles": ["analyst"]})
+    duplicate = admin.post("/admin/users", data={"username": "ben", "password": STRONG_PASSWORD, "roles": ["analyst"]})
     assert duplicate.status_code == 400 and b"taken" in duplicate.data
     short = admin.post("/admin/users", data={"username": "cy", "password": "short", "roles": ["analyst"]})
     assert short.status_code == 400
@@ -216,8 +220,10 @@ def test_two_workers_without_redis_allow_the_documented_five_failures(make_app) 
         test_client.environ_base["REMOTE_ADDR"] = "10.1.2.3"
         return test_client
 
-    statuses = [sign_in(client(worker), "fiona", "wrong password!").status_code
-                for worker in (first, second, first, second, first)]
+    statuses = [
+        sign_in(client(worker), "fiona", "wrong password!").status_code
+        for worker in (first, second, first, second, first)
+    ]
     assert statuses == [401] * 5  # the old code answered 429 from the third on
     assert sign_in(client(second), "fiona").status_code == 429
     assert sign_in(client(first), "fiona").status_code == 429

@@ -13,8 +13,9 @@ from survey.models import AuditEvent
 
 def _count(app) -> int:
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "load.write"))
+        return db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "load.write")
+        )
 
 
 def test_backup_under_load_holds_every_acknowledged_write_and_restores(app, runner, tmp_path) -> None:
@@ -74,8 +75,9 @@ def test_a_truncated_or_foreign_backup_is_refused(app, runner, tmp_path) -> None
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) >= 0
 
 
-def test_answers_acknowledged_before_a_backup_under_load_are_all_restored(app, runner, make_consultation,
-                                                                          issue_codes, tmp_path) -> None:
+def test_answers_acknowledged_before_a_backup_under_load_are_all_restored(
+    app, runner, make_consultation, issue_codes, tmp_path
+) -> None:
     """Children save pages through the app while `sauti backup` runs; every page save that got
     its 302 before the backup began is in the restored copy, with its answers."""
     from survey.models import Answer, PageSave
@@ -95,8 +97,9 @@ def test_answers_acknowledged_before_a_backup_under_load_are_all_restored(app, r
                 _assent(child)
                 for index in range(3):
                     token = _token(child.get(f"/p/q/{index}").get_data(as_text=True))
-                    response = child.post(f"/p/q/{index}", data={
-                        **_answers_for(index, CHILDREN[2]), "page_token": token, "nav": "next"})
+                    response = child.post(
+                        f"/p/q/{index}", data={**_answers_for(index, CHILDREN[2]), "page_token": token, "nav": "next"}
+                    )
                     if response.status_code == 302:
                         acknowledged.append(token)
             except Exception as error:  # noqa: BLE001 - reported below

@@ -53,8 +53,10 @@ def _walk(app, code: str, language: str, age: int) -> list[tuple[str, str]]:
     # A wrong comprehension answer: the explanation comes back in the child's language too.
     wrong = client.post("/p/about", data={"check_0": "1", "check_1": "1"})
     seen.append(("/p/about (explained)", wrong.get_data(as_text=True)))
-    assert client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes",
-                                         "explained": "1"}).status_code == 302
+    assert (
+        client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes", "explained": "1"}).status_code
+        == 302
+    )
     for side in ("/help", "/p/upset", "/p/stop"):
         _page(client, side, language, seen)
     location = "/p/q/0"

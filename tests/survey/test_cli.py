@@ -16,13 +16,14 @@ from tests.conftest import free_port
 
 
 def test_users_create_and_list(app, runner) -> None:
-    result = runner.invoke(args=["users", "create", "Fiona", "--role", "facilitator", "--role", "analyst",
-                                 "--password-stdin"], input="a long enough password\n")
+    result = runner.invoke(
+        args=["users", "create", "Fiona", "--role", "facilitator", "--role", "analyst", "--password-stdin"],
+        input="a long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     listing = runner.invoke(args=["users", "list"])
     assert "fiona\tfacilitator analyst\tactive" in listing.output
-    refused = runner.invoke(args=["users", "create", "x", "--role", "admin", "--password-stdin"],
-                            input="short\n")
+    refused = runner.invoke(args=["users", "create", "x", "--role", "admin", "--password-stdin"], input="short\n")
     assert refused.exit_code != 0 and "12 characters" in refused.output
     bad_role = runner.invoke(args=["users", "create", "y", "--role", "king", "--password-stdin"])
     assert bad_role.exit_code == 2
@@ -48,8 +49,11 @@ def test_demo_sets_everything_up(app, runner) -> None:
         consultation = db.session.scalar(sa.select(Consultation))
         assert consultation.state == "open"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 5
-        assert {u.username for u in db.session.scalars(sa.select(User))} == {"demo-facilitator", "demo-analyst",
-                                                                               "demo-admin"}
+        assert {u.username for u in db.session.scalars(sa.select(User))} == {
+            "demo-facilitator",
+            "demo-analyst",
+            "demo-admin",
+        }
     # A printed code lets a child in.
     client = app.test_client()
     assert client.post("/", data={"code": codes[0].lower()}).status_code == 302
@@ -62,13 +66,17 @@ def test_demo_sets_everything_up(app, runner) -> None:
 
 def test_sauti_serve_runs_a_real_server(tmp_path) -> None:
     port = free_port()
-    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
+    env = {
+        **os.environ,
+        "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+    }
     env.pop("SAUTI_SECRET_KEY", None)
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
     subprocess.run([*sauti, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-    server = subprocess.Popen([*sauti, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [*sauti, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -99,15 +107,18 @@ def test_instruments_validate_import_export_preview(app, runner, tmp_path) -> No
     valid = runner.invoke(args=["instruments", "validate", bundled])
     assert valid.exit_code == 0 and "0 error(s)" in valid.output
     broken = tmp_path / "broken.md"
-    broken.write_text("| survey |        |      |       |\n|        | type   | name | label |\n"
-                      "|        | select_one nowhere | q1 | Pick |\n")
+    broken.write_text(
+        "| survey |        |      |       |\n|        | type   | name | label |\n"
+        "|        | select_one nowhere | q1 | Pick |\n"
+    )
     refused = runner.invoke(args=["instruments", "validate", str(broken)])
     assert refused.exit_code != 0
     imported = runner.invoke(args=["instruments", "import", bundled, "--approve"])
     assert imported.exit_code == 0 and "Stored reporting-mechanisms" in imported.output
     target = tmp_path / "out.xlsx"
-    exported = runner.invoke(args=["instruments", "export", "reporting-mechanisms", "--format", "xlsform",
-                                   "-o", str(target)])
+    exported = runner.invoke(
+        args=["instruments", "export", "reporting-mechanisms", "--format", "xlsform", "-o", str(target)]
+    )
     assert exported.exit_code == 0 and target.stat().st_size > 1000
     again = runner.invoke(args=["instruments", "validate", str(target)])
     assert again.exit_code == 0, again.output

@@ -29,10 +29,15 @@ print(json.dumps({"code": code, "heavy": heavy, "modules": len(sys.modules)}), f
 
 
 def _run(*args: str, tmp_path: Path) -> tuple[str, dict]:
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=60, check=False,
-                          env={"PATH": "/usr/bin:/bin", "SAUTI_INSTANCE_PATH": str(tmp_path / "i"),
-                               "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "SAUTI_INSTANCE_PATH": str(tmp_path / "i"), "PYTHONPATH": str(ROOT)},
+    )
     return done.stdout, json.loads(done.stderr.strip().splitlines()[-1])
 
 

@@ -35,8 +35,9 @@ def test_missing_p01_values_refuse_opening(app, make_consultation) -> None:
     consultation = make_consultation(state="draft", languages=("en",), audience="")
     with app.app_context():
         with pytest.raises(consultations.OpeningRefused, match="who will hear the results"):
-            consultations.open_consultation(db.session.get(Consultation, consultation),
-                                            today=dt.date.today(), demo=True)
+            consultations.open_consultation(
+                db.session.get(Consultation, consultation), today=dt.date.today(), demo=True
+            )
 
 
 def test_a_changed_text_is_refused_after_binding(app, make_consultation, issue_codes) -> None:
@@ -62,8 +63,9 @@ def test_active_opt_in_needs_the_form_seen_before_assent(app, world, make_consul
 
     consultation = make_consultation(country_profile="generic", languages=("en",))
     with app.app_context():
-        db.session.add(Membership(user_id=world.user_ids["facilitator"], consultation_id=consultation,
-                                  role="facilitator"))
+        db.session.add(
+            Membership(user_id=world.user_ids["facilitator"], consultation_id=consultation, role="facilitator")
+        )
         db.session.commit()
     cards = issue_codes.cards(consultation, 2)
     child = app.test_client()
@@ -73,14 +75,21 @@ def test_active_opt_in_needs_the_form_seen_before_assent(app, world, make_consul
     assert "Please see the adult running this session" in waiting.get_data(as_text=True)
     assert child.post("/p/about", data={"decision": "yes"}).status_code == 200
     with app.app_context():
-        assert db.session.scalars(sa.select(Participant.state).where(
-            Participant.card_number == cards[0].number, Participant.consultation_id == consultation)).one() == "issued"
+        assert (
+            db.session.scalars(
+                sa.select(Participant.state).where(
+                    Participant.card_number == cards[0].number, Participant.consultation_id == consultation
+                )
+            ).one()
+            == "issued"
+        )
 
     facilitator = world.clients["facilitator"]
     page = facilitator.get(f"/facilitate/{consultation}/cards")
     assert page.status_code == 200 and "Form seen" in page.get_data(as_text=True)
-    marked = facilitator.post(f"/facilitate/{consultation}/cards",
-                              data={"card": str(cards[0].number), "action": "mark_permission_seen"})
+    marked = facilitator.post(
+        f"/facilitate/{consultation}/cards", data={"card": str(cards[0].number), "action": "mark_permission_seen"}
+    )
     assert marked.status_code == 303
     unknown = facilitator.post(f"/facilitate/{consultation}/cards", data={"card": "999", "action": "mark_withheld"})
     assert unknown.status_code == 400 and "no card number 999" in unknown.get_data(as_text=True)
@@ -93,7 +102,8 @@ def test_active_opt_in_needs_the_form_seen_before_assent(app, world, make_consul
 
 def test_guardian_letter_prints_the_bound_versions_with_the_consultations_values(world) -> None:
     page = world.clients["facilitator"].get(
-        f"/facilitate/{world.consultation}/letter?session_date=2027-02-03&return_by=2027-01-30")
+        f"/facilitate/{world.consultation}/letter?session_date=2027-02-03&return_by=2027-01-30"
+    )
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     for value in ("the county council", "REC-TEST-1", "the ethics board", "2027"):

@@ -13,13 +13,24 @@ from survey.models import Consultation, Membership
 from tests.conftest import sign_in
 
 FORM = {
-    "title": "Grade 6, Kibera", "instrument": "bundled:reporting-mechanisms", "languages": ["en"],
-    "age_bands": ["B"], "country_profile": "generic", "consent_mode": "", "setting": "school",
-    "site_code": "NRB-07", "facilitated": "y", "organisation": "Helping Hands",
-    "contact": "0700 000 000", "independent_contact": "the county ethics board",
-    "purpose": "To learn how children want to ask for help.", "audience": "the county children's officer",
-    "influence_scope": "how help desks explain themselves; not the law", "feedback_due": "2027-03-01",
-    "analysis_cutoff": "2027-01-31", "retention_until": "2027-12-31",
+    "title": "Grade 6, Kibera",
+    "instrument": "bundled:reporting-mechanisms",
+    "languages": ["en"],
+    "age_bands": ["B"],
+    "country_profile": "generic",
+    "consent_mode": "",
+    "setting": "school",
+    "site_code": "NRB-07",
+    "facilitated": "y",
+    "organisation": "Helping Hands",
+    "contact": "0700 000 000",
+    "independent_contact": "the county ethics board",
+    "purpose": "To learn how children want to ask for help.",
+    "audience": "the county children's officer",
+    "influence_scope": "how help desks explain themselves; not the law",
+    "feedback_due": "2027-03-01",
+    "analysis_cutoff": "2027-01-31",
+    "retention_until": "2027-12-31",
 }
 
 
@@ -90,11 +101,20 @@ def test_once_an_admin_approves_the_texts_the_consultation_opens(app, make_user)
     # (issue 16).  The administrator uploads a checked copy under the same id, and it opens.
     refused = facilitator.post(f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True)
     assert "is an example" in refused.get_data(as_text=True)
-    real = ((resources.files("consent") / "profiles" / "generic.yaml").read_text("utf-8")
-            .replace("is_example: true", "is_example: false")
-            .replace("last_verified: 2026-11-29", f"last_verified: {dt.date.today().isoformat()}"))
-    assert admin.post("/admin/profiles/", data={"file": (io.BytesIO(real.encode()), "generic.yaml")},
-                      content_type="multipart/form-data").status_code == 302
+    real = (
+        (resources.files("consent") / "profiles" / "generic.yaml")
+        .read_text("utf-8")
+        .replace("is_example: true", "is_example: false")
+        .replace("last_verified: 2026-11-29", f"last_verified: {dt.date.today().isoformat()}")
+    )
+    assert (
+        admin.post(
+            "/admin/profiles/",
+            data={"file": (io.BytesIO(real.encode()), "generic.yaml")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 302
+    )
     opened = facilitator.post(f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True)
     assert "The consultation is open" in opened.get_data(as_text=True)
     with app.app_context():

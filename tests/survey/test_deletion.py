@@ -49,27 +49,48 @@ def _bundled_consultation(app, *, facilitated: bool = True, **details) -> int:
     from survey.services import consultations, instrument_store, sessions
 
     bundled = load_bundled("reporting-mechanisms")
-    instrument = dataclasses.replace(bundled, languages=tuple(
-        dataclasses.replace(language, status="approved") for language in bundled.languages))
+    instrument = dataclasses.replace(
+        bundled, languages=tuple(dataclasses.replace(language, status="approved") for language in bundled.languages)
+    )
     today = dt.date.today()
-    values = {"organisation": "Test organisation", "contact": "the test team",
-              "independent_contact": "the ethics board", "audience": "the county council",
-              "purpose": "To learn how children would like to ask for help.",
-              "influence_scope": "how help works", "setting": "community", "ethics_reference": "REC-TEST-1",
-              "feedback_due": today + dt.timedelta(days=60), "analysis_cutoff": today + dt.timedelta(days=30),
-              **details}
+    values = {
+        "organisation": "Test organisation",
+        "contact": "the test team",
+        "independent_contact": "the ethics board",
+        "audience": "the county council",
+        "purpose": "To learn how children would like to ask for help.",
+        "influence_scope": "how help works",
+        "setting": "community",
+        "ethics_reference": "REC-TEST-1",
+        "feedback_due": today + dt.timedelta(days=60),
+        "analysis_cutoff": today + dt.timedelta(days=30),
+        **details,
+    }
     with app.app_context():
         instrument_store.store(instrument, approved=True)
         consultation = consultations.create_consultation(
-            title="Bundled", instrument_id=instrument.id, instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash, languages=["en"], age_bands=["A", "B", "C"],
-            facilitated=facilitated, country_profile="example-uk", details=values)
+            title="Bundled",
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash,
+            languages=["en"],
+            age_bands=["A", "B", "C"],
+            facilitated=facilitated,
+            country_profile="example-uk",
+            details=values,
+        )
         consultations.open_consultation(consultation, today=today, demo=True)
         if facilitated:
             record = db.session.get(Consultation, consultation.id)
             sessions.set_pin(record, SESSION_PIN)
-            sessions.start(db.session.get(Consultation, consultation.id), pin=SESSION_PIN,
-                           checklist=list(sessions.CHECKLIST), trained_on=today, today=today, actor=None)
+            sessions.start(
+                db.session.get(Consultation, consultation.id),
+                pin=SESSION_PIN,
+                checklist=list(sessions.CHECKLIST),
+                trained_on=today,
+                today=today,
+                actor=None,
+            )
         return consultation.id
 
 
@@ -81,8 +102,9 @@ def _answer_open_questions_until(child, item: str, text: str) -> None:
         assert match, f"the walk left the questions at {location}"
         page = child.get(match.group(0)).get_data(as_text=True)
         boxes = re.findall(r'<textarea[^>]*name="(q_[^"]+)"', page)
-        response = child.post(match.group(0), data={**dict.fromkeys(boxes, text),
-                                                    "page_token": _token(page), "nav": "next"})
+        response = child.post(
+            match.group(0), data={**dict.fromkeys(boxes, text), "page_token": _token(page), "nav": "next"}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         if f"q_{item}" in boxes:
             return
@@ -92,8 +114,10 @@ def _answer_open_questions_until(child, item: str, text: str) -> None:
 
 def _row_counts(app) -> dict[str, int]:
     with app.app_context():
-        return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
-                for table in db.metadata.sorted_tables}
+        return {
+            table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+        }
 
 
 def _every_value(app, skip=()):  # (table, column, text) of every stored value
@@ -142,8 +166,13 @@ def test_stop_and_delete_leaves_only_the_note_for_the_safeguarding_lead(app, mak
     assert grown == {"concern_flag": flags, "signal": 1, "audit_event": 1}
     with app.app_context():
         participant = db.session.scalars(sa.select(Participant)).one()
-        assert (participant.state, participant.band, participant.language, participant.seat_label,
-                participant.page_index) == ("withdrawn", None, None, "", 0)
+        assert (
+            participant.state,
+            participant.band,
+            participant.language,
+            participant.seat_label,
+            participant.page_index,
+        ) == ("withdrawn", None, None, "", 0)
         kept_signal = db.session.scalars(sa.select(Signal)).one()
         assert kept_signal.status == "open" and kept_signal.holder_tag is None  # unlinked
         session_id = db.session.scalar(sa.select(FacilitationSession.id))
@@ -163,7 +192,8 @@ def test_stop_and_delete_leaves_only_the_note_for_the_safeguarding_lead(app, mak
 
 
 def test_the_concern_record_goes_after_the_lead_resolves_it_and_the_profiles_period(
-        app, runner, make_user, make_consultation, issue_codes) -> None:
+    app, runner, make_user, make_consultation, issue_codes
+) -> None:
     from consent.profiles import load_profile
 
     days = load_profile("example-uk").retention.safeguarding_days
@@ -173,8 +203,7 @@ def test_the_concern_record_goes_after_the_lead_resolves_it_and_the_profiles_per
     with app.app_context():
         from survey.services import consultations
 
-        consultations.add_member(db.session.get(Consultation, consultation), db.session.get(User, lead),
-                                 "safeguarding")
+        consultations.add_member(db.session.get(Consultation, consultation), db.session.get(User, lead), "safeguarding")
     child = app.test_client()
     child.post("/", data={"code": issue_codes(consultation, 1)[0]})
     _assent(child)
@@ -185,7 +214,7 @@ def test_the_concern_record_goes_after_the_lead_resolves_it_and_the_profiles_per
 
     with app.app_context():
         flag_id = db.session.scalars(sa.select(ConcernFlag.id)).one()
-        assert run_retention(dt.date.today() + dt.timedelta(days=3650)) .get("concern_record_resolved") is None
+        assert run_retention(dt.date.today() + dt.timedelta(days=3650)).get("concern_record_resolved") is None
         assert db.session.get(ConcernFlag, flag_id) is not None  # unresolved: never lost to a clock
     from tests.conftest import sign_in
 
@@ -268,8 +297,9 @@ def test_a_deleted_answer_is_gone_from_the_sqlite_files(app, runner, test_databa
 
 
 @pytest.mark.postgres
-def test_retention_vacuums_the_deleted_answer_out_of_the_postgresql_table(app, runner, test_database,
-                                                                         issue_codes) -> None:
+def test_retention_vacuums_the_deleted_answer_out_of_the_postgresql_table(
+    app, runner, test_database, issue_codes
+) -> None:
     if test_database.backend != "postgresql":
         pytest.skip("runs with DATABASE_URL=postgresql://...")
     consultation = _bundled_consultation(app, facilitated=False)
@@ -281,9 +311,14 @@ def test_retention_vacuums_the_deleted_answer_out_of_the_postgresql_table(app, r
     def table_file_holds_canary() -> bool:
         with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("CHECKPOINT")  # the table file on disk, not shared buffers
-            return bool(connection.execute(sa.text(
-                "SELECT position(CAST(:canary AS bytea) IN pg_read_binary_file(pg_relation_filepath('answer')))"),
-                {"canary": CANARY}).scalar())
+            return bool(
+                connection.execute(
+                    sa.text(
+                        "SELECT position(CAST(:canary AS bytea) IN pg_read_binary_file(pg_relation_filepath('answer')))"
+                    ),
+                    {"canary": CANARY},
+                ).scalar()
+            )
 
     assert table_file_holds_canary()
     child.post("/p/stop", data={"choice": "delete"})
@@ -308,8 +343,7 @@ def _stale_child(app, consultation: int, issue_codes) -> str:
     _assent(child)
     _post_page(child, 0, {"q_who": "parent"})
     with app.app_context():
-        participant = db.session.scalars(sa.select(Participant).where(
-            Participant.state == "answering")).one()
+        participant = db.session.scalars(sa.select(Participant).where(Participant.state == "answering")).one()
         participant.last_active_on = dt.date.today() - dt.timedelta(days=8)
         db.session.commit()
         return participant.id
@@ -388,20 +422,26 @@ def test_sauti_serve_and_demo_run_retention_in_one_process(tmp_path, command) ->
     env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": f"sqlite:///{database}"}
     env.pop("SAUTI_RETENTION_SCHEDULE", None)
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
-    subprocess.run([*sauti, "demo", "--no-serve", "--codes", "2"], env=env, check=True, capture_output=True,
-                   timeout=180)
+    subprocess.run(
+        [*sauti, "demo", "--no-serve", "--codes", "2"], env=env, check=True, capture_output=True, timeout=180
+    )
     stale = (dt.date.today() - dt.timedelta(days=30)).isoformat()
     with sqlite3.connect(database) as connection:  # a child who stopped answering a month ago
-        connection.execute("UPDATE participant SET state = 'answering', last_active_on = ? "
-                           "WHERE card_number = (SELECT min(card_number) FROM participant)", (stale,))
+        connection.execute(
+            "UPDATE participant SET state = 'answering', last_active_on = ? "
+            "WHERE card_number = (SELECT min(card_number) FROM participant)",
+            (stale,),
+        )
     port = free_port()
     log = tmp_path / "server.log"
     with open(log, "wb") as sink:
-        server = subprocess.Popen([*sauti, *command, "--port", str(port)], env=env, stdout=sink,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [*sauti, *command, "--port", str(port)], env=env, stdout=sink, stderr=subprocess.STDOUT
+        )
     try:
-        assert _wait_for(lambda: '"retention run"' in log.read_text(errors="replace"), 120), \
-            log.read_text(errors="replace")[-3000:]
+        assert _wait_for(lambda: '"retention run"' in log.read_text(errors="replace"), 120), log.read_text(
+            errors="replace"
+        )[-3000:]
         time.sleep(3)  # time enough for a second process to run it too, were there one
     finally:
         server.terminate()

@@ -68,7 +68,10 @@ def test_cards_made_on_127_0_0_1_without_lan_are_flagged(app, runner, monkeypatc
         consultation = db.session.scalar(sa.select(Consultation.id))
     client = app.test_client()
     here = "http://127.0.0.1:5000"
-    client.post("/staff/sign-in", base_url=here, data={
-        "username": "demo-facilitator", "password": _password(result.output, "demo-facilitator")})
+    client.post(
+        "/staff/sign-in",
+        base_url=here,
+        data={"username": "demo-facilitator", "password": _password(result.output, "demo-facilitator")},
+    )
     page = client.get(f"/facilitate/{consultation}/", base_url=here).get_data(as_text=True)
     assert "phones and tablets cannot reach it" in page and "--lan" in page

@@ -23,7 +23,8 @@ from tests.survey.test_journey import _assent, _post_page, _token
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="mounts a small tmpfs (root) under the SQLite database")
+    reason="mounts a small tmpfs (root) under the SQLite database",
+)
 
 
 @pytest.fixture
@@ -48,8 +49,7 @@ def _answers(app) -> dict[str, str]:
         return dict(db.session.execute(sa.select(Answer.item, Answer.value)).all())
 
 
-def test_a_full_disk_reshows_the_page_with_the_answers_and_loses_nothing(make_app, test_database,
-                                                                        small_disk) -> None:
+def test_a_full_disk_reshows_the_page_with_the_answers_and_loses_nothing(make_app, test_database, small_disk) -> None:
     database = small_disk / "sauti.sqlite"
     shutil.copy(test_database.template, database)
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
@@ -90,12 +90,24 @@ def _open_consultation(app) -> int:
     instrument = make_test_instrument()
     instrument_store.store(instrument, approved=True)
     consultation = consultations.create_consultation(
-        title="Small disk", instrument_id=instrument.id, instrument_version=instrument.version,
-        instrument_hash=instrument.content_hash, languages=["en"], age_bands=["A", "B", "C"],
-        facilitated=False, country_profile="example-uk",
-        details={"organisation": "Test organisation", "contact": "the test team",
-                 "independent_contact": "the ethics board", "audience": "the county council",
-                 "ethics_reference": "REC-TEST-1", "influence_scope": "how help works",
-                 "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31)})
+        title="Small disk",
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        instrument_hash=instrument.content_hash,
+        languages=["en"],
+        age_bands=["A", "B", "C"],
+        facilitated=False,
+        country_profile="example-uk",
+        details={
+            "organisation": "Test organisation",
+            "contact": "the test team",
+            "independent_contact": "the ethics board",
+            "audience": "the county council",
+            "ethics_reference": "REC-TEST-1",
+            "influence_scope": "how help works",
+            "feedback_due": dt.date(2027, 3, 1),
+            "analysis_cutoff": dt.date(2027, 1, 31),
+        },
+    )
     consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
     return consultation.id

@@ -41,11 +41,16 @@ def server(tmp_path):
 
 
 def _serve_demo(tmp_path, url: str):
-    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
-           "SAUTI_SESSION_COOKIE_SECURE": "false"}
+    env = {
+        **os.environ,
+        "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": url,
+        "SAUTI_SESSION_COOKIE_SECURE": "false",
+    }
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
-    setup = subprocess.run([*sauti, "demo", "--no-serve", "--codes", "2"], env=env, capture_output=True, text=True,
-                           check=True, timeout=180)
+    setup = subprocess.run(
+        [*sauti, "demo", "--no-serve", "--codes", "2"], env=env, capture_output=True, text=True, check=True, timeout=180
+    )
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -70,8 +75,12 @@ def test_ten_concurrent_identical_posts_store_once_and_an_altered_replay_gets_40
     radios = _radios(html)
     choices = {name: values[0] for name, values in radios.items()}
     assert choices, "the first page has no choice question to answer"
-    data = {**choices, "csrf_token": TOKEN.search(html).group(1), "page_token": PAGE_TOKEN.search(html).group(1),
-            "nav": "next"}
+    data = {
+        **choices,
+        "csrf_token": TOKEN.search(html).group(1),
+        "page_token": PAGE_TOKEN.search(html).group(1),
+        "nav": "next",
+    }
     barrier = threading.Barrier(10)
     statuses: list[int] = []
 
@@ -86,8 +95,9 @@ def test_ten_concurrent_identical_posts_store_once_and_an_altered_replay_gets_40
         thread.join(timeout=60)
     assert sorted(statuses) == [302] * 10
     with engine.connect() as connection:
-        saves = connection.execute(sa.text("SELECT COUNT(*) FROM page_save WHERE token = :t"),
-                                   {"t": data["page_token"]}).scalar()
+        saves = connection.execute(
+            sa.text("SELECT COUNT(*) FROM page_save WHERE token = :t"), {"t": data["page_token"]}
+        ).scalar()
         answers = dict(connection.execute(sa.text("SELECT item, COUNT(*) FROM answer GROUP BY item")).all())
     assert saves == 1
     assert answers and set(answers.values()) == {1}  # one row per item, whatever the ten did
@@ -99,6 +109,7 @@ def test_ten_concurrent_identical_posts_store_once_and_an_altered_replay_gets_40
     status, _, _ = child.call("/p/q/0", {**data, name: changed})
     assert status == 409
     with engine.connect() as connection:
-        stored = connection.execute(sa.text("SELECT value FROM answer WHERE item = :i"),
-                                    {"i": name.removeprefix("q_")}).scalar()
+        stored = connection.execute(
+            sa.text("SELECT value FROM answer WHERE item = :i"), {"i": name.removeprefix("q_")}
+        ).scalar()
     assert choices[name] in stored and changed not in stored

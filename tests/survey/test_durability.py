@@ -42,8 +42,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class _Child:
     def __init__(self, base: str, code: str) -> None:
         self.base, self.code = base, code
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  _NoRedirect)
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect
+        )
         self.acknowledged: list[str] = []
 
     def call(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
@@ -78,8 +79,9 @@ class _Child:
                         time.sleep(0.1)
                     continue
                 token = PAGE_TOKEN.search(html).group(1)
-                status, _, location = self.call(f"/p/q/{index}", {
-                    "csrf_token": TOKEN.search(html).group(1), "page_token": token, "nav": "next"})
+                status, _, location = self.call(
+                    f"/p/q/{index}", {"csrf_token": TOKEN.search(html).group(1), "page_token": token, "nav": "next"}
+                )
                 if status == 302:
                     self.acknowledged.append(token)
                     match = re.search(r"/p/q/(\d+)", location)
@@ -89,8 +91,9 @@ class _Child:
 
 
 def _start(command: list[str], env: dict, base: str) -> subprocess.Popen:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     wait_until_serving(base + "/")
     return process
 
@@ -104,11 +107,22 @@ def scratch_url(tmp_path) -> Iterator[str]:
 def test_kill_nine_three_times_loses_no_acknowledged_answer(tmp_path, scratch_url: str) -> None:
     instance = tmp_path / "instance"
     postgres, url = _postgres_url(), scratch_url
-    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(instance), "DATABASE_URL": url,
-           "SAUTI_CODE_ATTEMPTS_PER_CLIENT": '"100000 per minute"', "SAUTI_CODE_ATTEMPTS_GLOBAL": '"100000 per minute"'}
+    env = {
+        **os.environ,
+        "SAUTI_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": url,
+        "SAUTI_CODE_ATTEMPTS_PER_CLIENT": '"100000 per minute"',
+        "SAUTI_CODE_ATTEMPTS_GLOBAL": '"100000 per minute"',
+    }
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
-    setup = subprocess.run([*sauti, "demo", "--no-serve", "--codes", "12"], env=env, capture_output=True,
-                           text=True, check=True, timeout=180)
+    setup = subprocess.run(
+        [*sauti, "demo", "--no-serve", "--codes", "12"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=180,
+    )
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -119,6 +133,7 @@ def test_kill_nine_three_times_loses_no_acknowledged_answer(tmp_path, scratch_ur
     threads = [threading.Thread(target=child.run, args=(stop,)) for child in children]
     for thread in threads:
         thread.start()
+
     def wait_for_saves(count: int) -> None:
         # Kill only once the children have saved more pages since the last kill (a busy
         # machine is slower; the test waits for real work instead of a fixed time).
@@ -148,7 +163,8 @@ def test_kill_nine_three_times_loses_no_acknowledged_answer(tmp_path, scratch_ur
         stored = set(connection.exec_driver_sql("SELECT token FROM page_save").scalars())
         duplicates = connection.exec_driver_sql(
             "SELECT COUNT(*) FROM (SELECT participant_id, item FROM answer GROUP BY participant_id, item "
-            "HAVING COUNT(*) > 1) AS twice").scalar()
+            "HAVING COUNT(*) > 1) AS twice"
+        ).scalar()
     engine.dispose()
     assert set(acknowledged) <= stored
     assert len(acknowledged) == len(set(acknowledged)) and duplicates == 0

@@ -24,8 +24,7 @@ answered_many = test_reports.answered_many
 
 def _downloads(app) -> list[str]:
     with app.app_context():
-        return list(db.session.scalars(sa.select(AuditEvent.target)
-                                       .where(AuditEvent.action == "report.download")))
+        return list(db.session.scalars(sa.select(AuditEvent.target).where(AuditEvent.action == "report.download")))
 
 
 def test_the_codebook_is_never_refused(app, world: World, issue_codes) -> None:

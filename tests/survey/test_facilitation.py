@@ -33,27 +33,38 @@ def test_talk_to_someone_reaches_only_this_consultations_facilitator(app, world:
     with app.app_context():
         signal = db.session.scalars(sa.select(Signal)).one()
         # holder_tag is a keyed hash the facilitator never sees: only the child's deletion uses it.
-        assert set(Signal.__table__.columns.keys()) == {"id", "consultation_id", "seat_label", "raised_at", "status",
-                                                        "holder_tag"}
+        assert set(Signal.__table__.columns.keys()) == {
+            "id",
+            "consultation_id",
+            "seat_label",
+            "raised_at",
+            "status",
+            "holder_tag",
+        }
     # Another consultation's facilitator cannot act on it through their own consultation's address.
     world.clients["other_facilitator"].post(
-        f"/facilitate/{world.other_consultation}/signals/{signal.id}", data={"status": "resolved"})
+        f"/facilitate/{world.other_consultation}/signals/{signal.id}", data={"status": "resolved"}
+    )
     with app.app_context():
         assert db.session.get(Signal, signal.id).status == "open"
-    world.clients["facilitator"].post(f"/facilitate/{world.consultation}/signals/{signal.id}",
-                                      data={"status": "acknowledged"})
-    world.clients["facilitator"].post(f"/facilitate/{world.consultation}/signals/{signal.id}",
-                                      data={"status": "resolved"})
+    world.clients["facilitator"].post(
+        f"/facilitate/{world.consultation}/signals/{signal.id}", data={"status": "acknowledged"}
+    )
+    world.clients["facilitator"].post(
+        f"/facilitate/{world.consultation}/signals/{signal.id}", data={"status": "resolved"}
+    )
     with app.app_context():
         assert db.session.get(Signal, signal.id).status == "resolved"
-    assert "TABLE 3" not in world.clients["facilitator"].get(
-        f"/facilitate/{world.consultation}/live").get_data(as_text=True)
+    assert "TABLE 3" not in world.clients["facilitator"].get(f"/facilitate/{world.consultation}/live").get_data(
+        as_text=True
+    )
 
 
 def test_the_seat_label_is_short_and_never_reaches_self_completion(app, make_consultation, issue_codes) -> None:
     consultation = make_consultation(facilitated=False)
-    long = app.test_client().post("/", data={"code": issue_codes(consultation, 1)[0],
-                                             "seat": "Amina Mwangi sitting at the back row"})
+    long = app.test_client().post(
+        "/", data={"code": issue_codes(consultation, 1)[0], "seat": "Amina Mwangi sitting at the back row"}
+    )
     page = long.get_data(as_text=True)
     # Refused in plain words, and what was typed is never shown back (issue 18: long input).
     assert long.status_code == 400 and "That is too long" in page and "Amina" not in page
@@ -94,8 +105,12 @@ def test_code_cards_pdf_holds_working_codes(app, world: World) -> None:
     # Analysts cannot print cards; nor can a facilitator of another consultation.
     analyst = world.clients["analyst"].post(f"/facilitate/{world.consultation}/codes", data={"count": "1"})
     assert analyst.status_code == 403
-    assert world.clients["other_facilitator"].post(
-        f"/facilitate/{world.consultation}/codes", data={"count": "1"}).status_code == 403
+    assert (
+        world.clients["other_facilitator"]
+        .post(f"/facilitate/{world.consultation}/codes", data={"count": "1"})
+        .status_code
+        == 403
+    )
 
 
 def test_code_card_count_is_checked(world: World) -> None:

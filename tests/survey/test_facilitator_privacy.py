@@ -42,8 +42,7 @@ def decided(app, world: World, issue_codes) -> World:
         assent(child)
         assert child.post("/p/end", data={"decision": "yes"}).status_code == 302
     no = child_at_information()
-    assert no.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "no"}).location.endswith(
-        "/p/declined")
+    assert no.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "no"}).location.endswith("/p/declined")
     for _ in range(2):
         child = child_at_information()
         assent(child)
@@ -54,8 +53,10 @@ def decided(app, world: World, issue_codes) -> World:
 def _rows(html: str, caption: str) -> dict[str, str]:
     table = re.search(r"<caption>" + re.escape(caption) + r"</caption>(.*?)</table>", unescape(html), re.S)
     assert table, f"no table {caption!r}"
-    return {head.strip(): cell.strip()
-            for head, cell in re.findall(r'<th scope="row">([^<]*)</th>\s*<td>([^<]*)</td>', table.group(1))}
+    return {
+        head.strip(): cell.strip()
+        for head, cell in re.findall(r'<th scope="row">([^<]*)</th>\s*<td>([^<]*)</td>', table.group(1))
+    }
 
 
 def test_the_cards_page_shows_no_childs_decision(decided: World) -> None:
@@ -90,8 +91,10 @@ def test_the_live_view_shows_where_children_are_but_no_decision(decided: World) 
 
 def test_the_session_log_hides_small_counts_of_decisions(decided: World) -> None:
     facilitator = decided.clients["facilitator"]
-    response = facilitator.post(f"/facilitate/{decided.consultation}/session",
-                                data={"close-number_present": "15", "close-referral_category": ""})
+    response = facilitator.post(
+        f"/facilitate/{decided.consultation}/session",
+        data={"close-number_present": "15", "close-referral_category": ""},
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     html = facilitator.get(f"/facilitate/{decided.consultation}/session").get_data(as_text=True)
     log = re.search(r"<caption>Session log</caption>(.*?)</table>", html, re.S).group(1)

@@ -12,8 +12,12 @@ def test_development_key_is_refused_outside_debug_and_testing(tmp_path, monkeypa
     monkeypatch.delenv("SAUTI_SECRET_KEY", raising=False)
     with pytest.raises(InsecureConfiguration, match="development secret key"):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=str(tmp_path))
-    assert create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"},
-                      instance_path=str(tmp_path)).config["SECRET_KEY"] == DEV_SECRET_KEY
+    assert (
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=str(tmp_path)).config[
+            "SECRET_KEY"
+        ]
+        == DEV_SECRET_KEY
+    )
 
 
 def test_instance_file_then_environment_then_argument(tmp_path, monkeypatch) -> None:
@@ -27,8 +31,9 @@ def test_instance_file_then_environment_then_argument(tmp_path, monkeypatch) -> 
     assert app.config["SECRET_KEY"] == "from-environment"
     assert app.config["SIGNIN_MAX_FAILURES"] == 3
     assert app.config["WTF_CSRF_ENABLED"] is True
-    app = create_app({"SECRET_KEY": "from-argument", "SQLALCHEMY_DATABASE_URI": "sqlite://"},
-                     instance_path=str(tmp_path))
+    app = create_app(
+        {"SECRET_KEY": "from-argument", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=str(tmp_path)
+    )
     assert app.config["SECRET_KEY"] == "from-argument"
 
 
@@ -36,8 +41,10 @@ def test_database_url_chooses_the_database(tmp_path) -> None:
     values = environment_overrides({"DATABASE_URL": "postgres://u@127.0.0.1/db"})
     assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@127.0.0.1/db"
     assert normalise_database_url("sqlite:///x.sqlite") == "sqlite:///x.sqlite"
-    assert environment_overrides({"SAUTI_REDIS_URL": "redis://127.0.0.1:6379/0"})[
-        "RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    assert (
+        environment_overrides({"SAUTI_REDIS_URL": "redis://127.0.0.1:6379/0"})["RATELIMIT_STORAGE_URI"]
+        == "redis://127.0.0.1:6379/0"
+    )
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch) -> None:

@@ -28,41 +28,145 @@ from tests.conftest import sign_in
 
 EXAMPLES = int(os.environ.get("SAUTI_FUZZ_EXAMPLES", "25"))
 VISITORS = ("child", "anonymous", "admin", "facilitator")
-FIELD_NAMES = ["code", "seat", "age", "decision", "check_0", "check_1", "explained", "nav", "page_token",
-               "q_who", "q_feel", "q_ways", "q_grid__safe", "q_order__1", "rns_ideas", "choice", "username",
-               "password", "roles", "display_name", "active", "count", "card", "action", "status", "to",
-               "title", "instrument", "languages", "age_bands", "country_profile", "feedback_due", "csrf_token",
-               "pin", "checklist", "trained_on", "file", "text", "note", "date", "band", "language", "next",
-               "reason", "confirm", "state", "withdrawal_code", "receipt", "summary", "response"]
+FIELD_NAMES = [
+    "code",
+    "seat",
+    "age",
+    "decision",
+    "check_0",
+    "check_1",
+    "explained",
+    "nav",
+    "page_token",
+    "q_who",
+    "q_feel",
+    "q_ways",
+    "q_grid__safe",
+    "q_order__1",
+    "rns_ideas",
+    "choice",
+    "username",
+    "password",
+    "roles",
+    "display_name",
+    "active",
+    "count",
+    "card",
+    "action",
+    "status",
+    "to",
+    "title",
+    "instrument",
+    "languages",
+    "age_bands",
+    "country_profile",
+    "feedback_due",
+    "csrf_token",
+    "pin",
+    "checklist",
+    "trained_on",
+    "file",
+    "text",
+    "note",
+    "date",
+    "band",
+    "language",
+    "next",
+    "reason",
+    "confirm",
+    "state",
+    "withdrawal_code",
+    "receipt",
+    "summary",
+    "response",
+]
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghijklmnopqrstuvwxyz-_ ILOU"
 # Where a route takes a string, a value that matches real data, so that the fuzz reaches past the
 # "no such thing" answer too.
-KNOWN_TEXT = {"fmt": ["html", "pdf", "xlsx", "csv", "sav", "parquet", "json"], "band": ["A", "B", "C"],
-              "language": ["en", "fr", "ar"], "profile_id": ["generic", "example-uk"],
-              "text_id": ["child_information/en/A/v1"], "filename": ["css/sauti.css", "../../etc/passwd"],
-              "kind": ["safe-space", "debrief", "before", "after"]}
+KNOWN_TEXT = {
+    "fmt": ["html", "pdf", "xlsx", "csv", "sav", "parquet", "json"],
+    "band": ["A", "B", "C"],
+    "language": ["en", "fr", "ar"],
+    "profile_id": ["generic", "example-uk"],
+    "text_id": ["child_information/en/A/v1"],
+    "filename": ["css/sauti.css", "../../etc/passwd"],
+    "kind": ["safe-space", "debrief", "before", "after"],
+}
 
 # Fixed alphabets draw much faster than st.characters(); they still hold controls, NUL, RTL,
 # combining marks, emoji and quotes.
-UNICODE = ("abcAZ09 _-./\\%&?=#<>\"'`;:!@+*~^$()[]{}|,\x00\x01\t\n\r\x7f\x85\xa0é\u0301\u200b\u200e\u202e"
-           "\u0627\u0644\u05d0\u4e2d\ufeff\ufffd\U0001f600")
+UNICODE = (
+    "abcAZ09 _-./\\%&?=#<>\"'`;:!@+*~^$()[]{}|,\x00\x01\t\n\r\x7f\x85\xa0é\u0301\u200b\u200e\u202e"
+    "\u0627\u0644\u05d0\u4e2d\ufeff\ufffd\U0001f600"
+)
 text = st.text(alphabet=UNICODE, max_size=40) | st.sampled_from(["", " ", "a" * 5000, "\U0001f600" * 300])
-latin = st.text(alphabet="".join(chr(c) for c in range(0x20, 0x100) if c != 0x7f), max_size=60)
+latin = st.text(alphabet="".join(chr(c) for c in range(0x20, 0x100) if c != 0x7F), max_size=60)
 codes = st.text(alphabet=CODE_ALPHABET, min_size=0, max_size=16)
-values = text | codes | st.sampled_from(["", "0", "-1", "99999999999999999999999", "yes", "no", "next", "back",
-                                         "on", "A", "en", "1e308", "NaN", "<script>alert(1)</script>",
-                                         "' OR 1=1 --", "\x00", "../../etc/passwd", "=HYPERLINK(\"x\")"])
+values = (
+    text
+    | codes
+    | st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "99999999999999999999999",
+            "yes",
+            "no",
+            "next",
+            "back",
+            "on",
+            "A",
+            "en",
+            "1e308",
+            "NaN",
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "\x00",
+            "../../etc/passwd",
+            '=HYPERLINK("x")',
+        ]
+    )
+)
 form_data = st.dictionaries(st.sampled_from(FIELD_NAMES) | text, values | st.lists(values, max_size=3), max_size=8)
-raw_bodies = st.tuples(st.sampled_from(["application/json", "multipart/form-data", "multipart/form-data; boundary=x",
-                                        "application/x-www-form-urlencoded", "text/plain", "application/xml",
-                                        "application/octet-stream"]) | latin,
-                       st.binary(max_size=300))
-queries = st.dictionaries(st.sampled_from(["code", "lang", "next", "kept", "shared", "deleted", "page", "action",
-                                           "band", "language", "q"]) | text, values, max_size=3)
-header_names = st.sampled_from(["Accept-Language", "X-Forwarded-For", "X-Real-IP", "Cookie", "Referer", "Origin",
-                                "User-Agent", "Accept", "If-Modified-Since", "Range", "X-Requested-With",
-                                "Forwarded", "Content-Language"]) \
-    | st.text(alphabet="ABCXYZabcxyz-", min_size=1, max_size=12)
+raw_bodies = st.tuples(
+    st.sampled_from(
+        [
+            "application/json",
+            "multipart/form-data",
+            "multipart/form-data; boundary=x",
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "application/xml",
+            "application/octet-stream",
+        ]
+    )
+    | latin,
+    st.binary(max_size=300),
+)
+queries = st.dictionaries(
+    st.sampled_from(["code", "lang", "next", "kept", "shared", "deleted", "page", "action", "band", "language", "q"])
+    | text,
+    values,
+    max_size=3,
+)
+header_names = st.sampled_from(
+    [
+        "Accept-Language",
+        "X-Forwarded-For",
+        "X-Real-IP",
+        "Cookie",
+        "Referer",
+        "Origin",
+        "User-Agent",
+        "Accept",
+        "If-Modified-Since",
+        "Range",
+        "X-Requested-With",
+        "Forwarded",
+        "Content-Language",
+    ]
+) | st.text(alphabet="ABCXYZabcxyz-", min_size=1, max_size=12)
 headers = st.dictionaries(header_names, latin, max_size=4)
 
 
@@ -85,6 +189,7 @@ def _routes(app, ids: list[int]) -> list[tuple[str, str, object]]:
             def fill(match: re.Match) -> str:
                 name = match.group(1).split(":")[-1]
                 return urllib.parse.quote(str(arguments[name]), safe="/" if name in path_like else "")
+
             return re.sub(r"<([^>]+)>", fill, template)
 
         paths = st.fixed_dictionaries(parts).map(build) if parts else st.just(template)
@@ -126,8 +231,9 @@ def _fuzz_one_route(endpoint: str, method: str, paths, clients: dict, problems: 
     sent = 0
     bodies = st.just(None) if method == "GET" else (form_data.map(lambda d: (None, d)) | raw_bodies)
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(path=paths, visitor=st.sampled_from(VISITORS), body=bodies, query=queries, extra_headers=headers)
     def probe(path, visitor, body, query, extra_headers) -> None:
         nonlocal sent
@@ -177,8 +283,13 @@ def _fuzz(app, world, issue_codes, routes: list) -> dict:
         for logger in loggers:
             logger.removeHandler(handler)
         request_log.setLevel(level)
-    return {"problems": [repr(p) for p in problems], "raised": raised, "logged": sorted(set(handler.records)),
-            "sent": sent, "seconds": time.monotonic() - started}
+    return {
+        "problems": [repr(p) for p in problems],
+        "raised": raised,
+        "logged": sorted(set(handler.records)),
+        "sent": sent,
+        "seconds": time.monotonic() - started,
+    }
 
 
 def _fuzz_in_child(app, world, issue_codes, routes: list, results) -> None:
@@ -189,8 +300,15 @@ def _fuzz_in_child(app, world, issue_codes, routes: list, results) -> None:
     try:
         results.put(_fuzz(app, world, issue_codes, routes))
     except BaseException as error:  # noqa: BLE001 - reported to the parent as a failure
-        results.put({"problems": [f"the fuzzing process failed: {error!r}"], "raised": [], "logged": [],
-                     "sent": 0, "seconds": 0})
+        results.put(
+            {
+                "problems": [f"the fuzzing process failed: {error!r}"],
+                "raised": [],
+                "logged": [],
+                "sent": 0,
+                "seconds": 0,
+            }
+        )
 
 
 def test_no_route_answers_500_to_arbitrary_input(app, world, issue_codes) -> None:
@@ -210,8 +328,10 @@ def test_no_route_answers_500_to_arbitrary_input(app, world, issue_codes) -> Non
         if child.is_alive():
             child.kill()
     sent = mine["sent"] + theirs["sent"]
-    print(f"fuzz: {len(routes)} routes x {EXAMPLES} examples = {sent} requests in "
-          f"{max(mine['seconds'], theirs['seconds']):.0f} s (two processes)")
+    print(
+        f"fuzz: {len(routes)} routes x {EXAMPLES} examples = {sent} requests in "
+        f"{max(mine['seconds'], theirs['seconds']):.0f} s (two processes)"
+    )
     assert mine["problems"] + theirs["problems"] == []
     assert mine["raised"] + theirs["raised"] == []
     assert mine["logged"] + theirs["logged"] == []

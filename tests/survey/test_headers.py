@@ -28,9 +28,18 @@ class _Resources(HTMLParser):
 
 def _pages(world: World):
     for visitor, client in world.clients.items():
-        for path in ("/", "/help", "/notes", "/p/", "/staff/sign-in", "/staff/", "/admin/users",
-                     f"/facilitate/{world.consultation}/", f"/reports/{world.consultation}/",
-                     "/no-such-page"):
+        for path in (
+            "/",
+            "/help",
+            "/notes",
+            "/p/",
+            "/staff/sign-in",
+            "/staff/",
+            "/admin/users",
+            f"/facilitate/{world.consultation}/",
+            f"/reports/{world.consultation}/",
+            "/no-such-page",
+        ):
             yield visitor, path, client.get(path)
 
 

@@ -19,8 +19,11 @@ from survey.extensions import db
 from survey.models import Consultation
 from tests.survey.child_walk import cards, enter, open_bundled, walk
 
-PROFILE_LINES = {"example-ke": "Childline Kenya (116)", "example-uk": "Childline (0800 1111)",
-                 "generic": "Child helpline (116 111)"}
+PROFILE_LINES = {
+    "example-ke": "Childline Kenya (116)",
+    "example-uk": "Childline (0800 1111)",
+    "generic": "Child helpline (116 111)",
+}
 
 
 def _pages_with(walked, words: str) -> list[str]:
@@ -55,8 +58,10 @@ def test_the_helpline_is_filled_in_the_childs_language(app) -> None:
     consultation = open_bundled(app, country_profile="example-ke", languages=("en", "sw"))
     code = cards(app, consultation, 1)[0]
     walked = walk(enter(app, code, 12, language="sw"), 12, choose={"EV5": "not_good"}, language="sw")
-    assert _pages_with(walked, "Je, umewahi kusikia kuhusu simu au gumzo la bure")[0].count(
-        "kama Childline Kenya (116)?") == 1
+    assert (
+        _pages_with(walked, "Je, umewahi kusikia kuhusu simu au gumzo la bure")[0].count("kama Childline Kenya (116)?")
+        == 1
+    )
     assert "au kupiga simu ya msaada: Childline Kenya (116)." in "".join(walked.pages)
 
 
@@ -66,8 +71,9 @@ def test_an_uploaded_profile_changes_the_helpline_in_questions_at_once(app, worl
     assert _pages_with(first, "like Childline Kenya (116)?")
     text = (resources.files("consent") / "profiles" / "example-ke.yaml").read_text("utf-8")
     changed = text.replace('number: "116"', 'number: "0800 720 600"')
-    upload = world.clients["admin"].post("/admin/profiles/", data={"file": (io.BytesIO(changed.encode()), "p.yaml")},
-                                         content_type="multipart/form-data")
+    upload = world.clients["admin"].post(
+        "/admin/profiles/", data={"file": (io.BytesIO(changed.encode()), "p.yaml")}, content_type="multipart/form-data"
+    )
     assert upload.status_code == 302
     second = walk(enter(app, cards(app, consultation, 1)[0], 9), 9)
     assert _pages_with(second, "like Childline Kenya (0800 720 600)?")
@@ -89,13 +95,26 @@ def _draft(app, profile: str, **details) -> int:
 
     with app.app_context():
         record = instrument_store.store_bundled()
-        values = {"organisation": "Helping Hands", "contact": "the team", "independent_contact": "the board",
-                  "audience": "the council", "influence_scope": "how help desks work",
-                  "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31), **details}
+        values = {
+            "organisation": "Helping Hands",
+            "contact": "the team",
+            "independent_contact": "the board",
+            "audience": "the council",
+            "influence_scope": "how help desks work",
+            "feedback_due": dt.date(2027, 3, 1),
+            "analysis_cutoff": dt.date(2027, 1, 31),
+            **details,
+        }
         consultation = consultations.create_consultation(
-            title=f"On {profile}", instrument_id=record.instrument_id, instrument_version=record.version,
-            instrument_hash=record.content_hash, languages=["en"], age_bands=["A", "B", "C"],
-            country_profile=profile, details=values)
+            title=f"On {profile}",
+            instrument_id=record.instrument_id,
+            instrument_version=record.version,
+            instrument_hash=record.content_hash,
+            languages=["en"],
+            age_bands=["A", "B", "C"],
+            country_profile=profile,
+            details=values,
+        )
         return consultation.id
 
 
@@ -103,14 +122,19 @@ def _press_open(app, world, consultation: int) -> str:
     from survey.models import Membership
 
     with app.app_context():
-        exists = db.session.scalar(sa.select(Membership.id).where(
-            Membership.consultation_id == consultation, Membership.user_id == world.user_ids["facilitator"]))
+        exists = db.session.scalar(
+            sa.select(Membership.id).where(
+                Membership.consultation_id == consultation, Membership.user_id == world.user_ids["facilitator"]
+            )
+        )
         if exists is None:
-            db.session.add(Membership(user_id=world.user_ids["facilitator"], consultation_id=consultation,
-                                      role="facilitator"))
+            db.session.add(
+                Membership(user_id=world.user_ids["facilitator"], consultation_id=consultation, role="facilitator")
+            )
             db.session.commit()
-    page = world.clients["facilitator"].post(f"/facilitate/{consultation}/state", data={"to": "open"},
-                                             follow_redirects=True)
+    page = world.clients["facilitator"].post(
+        f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True
+    )
     assert page.status_code == 200
     return page.get_data(as_text=True)
 
@@ -122,16 +146,20 @@ def _state(app, consultation: int) -> str:
 
 def _real_profile(verified: dt.date, profile_id: str = "test-land", check_days: int | None = None) -> bytes:
     text = (resources.files("consent") / "profiles" / "generic.yaml").read_text("utf-8")
-    text = (text.replace("id: generic", f"id: {profile_id}").replace("is_example: true", "is_example: false")
-            .replace("last_verified: 2026-11-29", f"last_verified: {verified.isoformat()}"))
+    text = (
+        text.replace("id: generic", f"id: {profile_id}")
+        .replace("is_example: true", "is_example: false")
+        .replace("last_verified: 2026-11-29", f"last_verified: {verified.isoformat()}")
+    )
     if check_days is not None:
         text = text.replace("helpline_check_days: 90", f"helpline_check_days: {check_days}")
     return text.encode("utf-8")
 
 
 def _upload(admin, data: bytes):
-    return admin.post("/admin/profiles/", data={"file": (io.BytesIO(data), "profile.yaml")},
-                      content_type="multipart/form-data")
+    return admin.post(
+        "/admin/profiles/", data={"file": (io.BytesIO(data), "profile.yaml")}, content_type="multipart/form-data"
+    )
 
 
 @pytest.mark.parametrize("profile", ["generic", "example-ke", "example-uk"])
@@ -165,8 +193,12 @@ def test_helplines_older_than_the_profiles_interval_refuse_opening(app, world) -
     assert _state(app, consultation) == "draft"
     assert "checked in the last 30 days" in html and "Country profiles" in html
     assert "helplines_stale" not in html and "last_verified" not in html
-    assert admin.post("/admin/profiles/test-land/helplines/0/verified",
-                      data={"verified_on": dt.date.today().isoformat()}).status_code == 302
+    assert (
+        admin.post(
+            "/admin/profiles/test-land/helplines/0/verified", data={"verified_on": dt.date.today().isoformat()}
+        ).status_code
+        == 302
+    )
     assert "The consultation is open" in _press_open(app, world, consultation)
 
 
@@ -186,15 +218,20 @@ def _with_age_question(research_only: bool = False):
     from tests.factories import make_test_instrument
 
     base = make_test_instrument(version="age-1" if not research_only else "age-2")
-    age = Item(name="age_years", type="integer", label=Text(en="How old are you?", fr="Quel âge as-tu ?"),
-               research_only=research_only)
+    age = Item(
+        name="age_years",
+        type="integer",
+        label=Text(en="How old are you?", fr="Quel âge as-tu ?"),
+        research_only=research_only,
+    )
     extra = Section("about", (Page("age_years", (age,)),), title=Text(en="About you"))
     return dataclasses.replace(base, sections=(extra, *base.sections))
 
 
 @pytest.mark.parametrize("research_only", [False, True])
-def test_a_questionnaire_asking_the_exact_age_opens_only_in_research_mode(app, make_consultation,
-                                                                          research_only) -> None:
+def test_a_questionnaire_asking_the_exact_age_opens_only_in_research_mode(
+    app, make_consultation, research_only
+) -> None:
     from survey.services import consultations, instrument_store
 
     instrument = _with_age_question(research_only)

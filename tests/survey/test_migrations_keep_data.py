@@ -15,14 +15,30 @@ import sqlalchemy as sa
 from survey.extensions import db
 
 OLD = "9c41e7d2b6a3"  # the schema of the first release with the release ledger and export approvals
-TABLES = ("staff_user", "consultation", "membership", "participant", "answer", "page_save", "assent_event",
-          "concern_flag", "signal")
+TABLES = (
+    "staff_user",
+    "consultation",
+    "membership",
+    "participant",
+    "answer",
+    "page_save",
+    "assent_event",
+    "concern_flag",
+    "signal",
+)
 #: Values a CHECK constraint or a rule needs; other columns get a plain value of their type.
-CHOSEN = {("consultation", "state"): "open", ("participant", "state"): "answering",
-          ("participant", "permission"): "permission_seen",
-          ("membership", "role"): ("facilitator", "analyst", "safeguarding"),
-          ("concern_flag", "status"): "open", ("signal", "status"): "open", ("staff_user", "roles"): "facilitator",
-          ("assent_event", "outcome"): "yes", ("consultation", "languages"): "en", ("consultation", "age_bands"): "B"}
+CHOSEN = {
+    ("consultation", "state"): "open",
+    ("participant", "state"): "answering",
+    ("participant", "permission"): "permission_seen",
+    ("membership", "role"): ("facilitator", "analyst", "safeguarding"),
+    ("concern_flag", "status"): "open",
+    ("signal", "status"): "open",
+    ("staff_user", "roles"): "facilitator",
+    ("assent_event", "outcome"): "yes",
+    ("consultation", "languages"): "en",
+    ("consultation", "age_bands"): "B",
+}
 
 
 def _value(table: str, column: sa.Column, row: int):  # a value of the column's type
@@ -51,10 +67,17 @@ def _fill(connection, rows_per_table: int = 3) -> dict[str, int]:  # a Connectio
     for name in TABLES:
         table = metadata.tables[name]
         per = 1 if name in ("staff_user", "consultation") else rows_per_table
-        connection.execute(table.insert(), [
-            {column.name: _value(name, column, row) for column in table.columns
-             if not (column.nullable and not column.primary_key)}
-            for row in range(1, per + 1)])
+        connection.execute(
+            table.insert(),
+            [
+                {
+                    column.name: _value(name, column, row)
+                    for column in table.columns
+                    if not (column.nullable and not column.primary_key)
+                }
+                for row in range(1, per + 1)
+            ],
+        )
     return _counts(connection)
 
 

@@ -31,8 +31,12 @@ from tests.survey.test_journey import _assent, _post_page
 # Tables a refused request may still touch: the audit trail (a refusal is logged) and the
 # signed-in staff member's own server-side session (last seen).
 MAY_CHANGE = {"audit_event", "staff_session"}
-TEXT_VALUES = {"fmt": ["html", "pdf", "xlsx", "csv", "sav", "parquet", "json", "md", "txt"],
-               "band": ["A", "B", "C"], "language": ["en", "fr"], "kind": ["safe-space", "debrief", "before"]}
+TEXT_VALUES = {
+    "fmt": ["html", "pdf", "xlsx", "csv", "sav", "parquet", "json", "md", "txt"],
+    "band": ["A", "B", "C"],
+    "language": ["en", "fr"],
+    "kind": ["safe-space", "debrief", "before"],
+}
 CANARY = "QUOKKA7731"
 
 
@@ -53,6 +57,7 @@ def _changed(before: dict, after: dict) -> list[str]:
 def _url(rule, arguments: dict) -> str:
     def fill(match: re.Match) -> str:
         return urllib.parse.quote(str(arguments[match.group(1).split(":")[-1]]), safe="/")
+
     return re.sub(r"<([^>]+)>", fill, rule.rule)
 
 
@@ -94,11 +99,13 @@ def their_objects(app, world):
 
     with app.app_context():
         theirs = world.other_consultation
-        db.session.add_all([
-            Signal(consultation_id=theirs, seat_label="table 3"),
-            ConcernFlag(consultation_id=theirs, item="ideas", excerpt="their excerpt", concerns="harm"),
-            InfluenceEntry(consultation_id=theirs, recommendation="their recommendation"),
-        ])
+        db.session.add_all(
+            [
+                Signal(consultation_id=theirs, seat_label="table 3"),
+                ConcernFlag(consultation_id=theirs, item="ideas", excerpt="their excerpt", concerns="harm"),
+                InfluenceEntry(consultation_id=theirs, recommendation="their recommendation"),
+            ]
+        )
         db.session.commit()
     return world.other_consultation
 
@@ -124,8 +131,11 @@ def test_staff_of_one_consultation_reach_nothing_of_another(app, world, insider,
             url = _url(rule, arguments)
             for name, client in visitors.items():
                 before = _snapshot(app) if method == "POST" else None
-                response = client.open(url, method=method, data={"status": "resolved", "recommendation": "x",
-                                                                 "decision": "accepted", "count": "5"})
+                response = client.open(
+                    url,
+                    method=method,
+                    data={"status": "resolved", "recommendation": "x", "decision": "accepted", "count": "5"},
+                )
                 response.close()
                 checked += 1
                 status = response.status_code
@@ -147,10 +157,16 @@ def _complete_with_free_text(app, code: str, address: str) -> None:
     child.environ_base["REMOTE_ADDR"] = address
     assert child.post("/", data={"code": code}).status_code == 302
     _assent(child, age="12")
-    answers = {0: {"q_who": "helpline", "q_feel": "4"},
-               1: {"q_ways": ["phone"], "q_why_helpline": f"because {CANARY} said so",
-                   "q_ideas": f"my idea is {CANARY}", "q_times": "3"},
-               2: {"q_grid_safe": "4", "q_grid_easy": "3", "q_order__1": "chat"}}
+    answers = {
+        0: {"q_who": "helpline", "q_feel": "4"},
+        1: {
+            "q_ways": ["phone"],
+            "q_why_helpline": f"because {CANARY} said so",
+            "q_ideas": f"my idea is {CANARY}",
+            "q_times": "3",
+        },
+        2: {"q_grid_safe": "4", "q_grid_easy": "3", "q_order__1": "chat"},
+    }
     index = 0
     for _ in range(6):
         response = _post_page(child, index, answers.get(index, {"q_older": "2"}))
@@ -225,8 +241,13 @@ def test_a_staff_session_planted_before_sign_in_is_useless_after_it(make_app, ma
     client = app.test_client()
     token = csrf_token_from(client.get("/staff/sign-in").get_data(as_text=True))
     planted = client.get_cookie("sauti").value
-    assert client.post("/staff/sign-in", data={"username": "fiona", "password": "correct horse battery staple",
-                                               "csrf_token": token}).status_code == 302
+    assert (
+        client.post(
+            "/staff/sign-in",
+            data={"username": "fiona", "password": "correct horse battery staple", "csrf_token": token},
+        ).status_code
+        == 302
+    )
     assert client.get_cookie("sauti").value != planted
     assert client.get("/staff/").status_code == 200
     attacker = app.test_client()
@@ -241,23 +262,40 @@ def test_every_state_changing_staff_post_needs_a_csrf_token(make_app, world, ins
     admin, member = app.test_client(), app.test_client()
     for client, username in ((admin, "ada"), (member, "insa")):
         token = csrf_token_from(client.get("/staff/sign-in").get_data(as_text=True))
-        assert client.post("/staff/sign-in", data={"username": username, "password": "correct horse battery staple",
-                                                   "csrf_token": token}).status_code == 302
+        assert (
+            client.post(
+                "/staff/sign-in",
+                data={"username": username, "password": "correct horse battery staple", "csrf_token": token},
+            ).status_code
+            == 302
+        )
     problems, checked = [], 0
     for url_rule in app.url_map.iter_rules():
         rule = rule_for(app, url_rule.endpoint)
         if "POST" not in url_rule.methods or rule.kind not in ("staff", "member"):
             continue
         client = member if rule.kind == "member" else admin
-        values = {"consultation_id": world.consultation, "user_id": world.user_ids["facilitator"],
-                  "record_id": 1, "text_id": "child_information/en/A/v1", "profile_id": "generic"}
+        values = {
+            "consultation_id": world.consultation,
+            "user_id": world.user_ids["facilitator"],
+            "record_id": 1,
+            "text_id": "child_information/en/A/v1",
+            "profile_id": "generic",
+        }
         arguments = _argument_sets(url_rule, world.consultation, 1)[0]
         arguments.update({k: v for k, v in values.items() if k in url_rule.arguments})
         url = _url(url_rule, arguments)
         for forged in (None, "forged-token"):
             before = _snapshot(app)
-            data = {"status": "resolved", "count": "3", "roles": ["admin"], "username": "mallory",
-                    "password": "correct horse battery staple", "title": "Evil", "recommendation": "x"}
+            data = {
+                "status": "resolved",
+                "count": "3",
+                "roles": ["admin"],
+                "username": "mallory",
+                "password": "correct horse battery staple",
+                "title": "Evil",
+                "recommendation": "x",
+            }
             if forged:
                 data["csrf_token"] = forged
             response = member.post(url, data=data) if client is member else admin.post(url, data=data)

@@ -70,7 +70,7 @@ def _fake_client(folder: Path, name: str) -> Path:
     script = folder / name
     script.write_text(f"""#!{sys.executable}
 import os, sys, json
-with open({str(folder / (name + '.json'))!r}, "w") as out:
+with open({str(folder / (name + ".json"))!r}, "w") as out:
     json.dump({{"argv": sys.argv, "PGPASSWORD": os.environ.get("PGPASSWORD")}}, out)
 for argument in sys.argv:
     if argument.startswith("--file="):
@@ -80,8 +80,7 @@ for argument in sys.argv:
     return folder / (name + ".json")
 
 
-def test_backup_and_restore_pass_the_postgres_password_in_the_environment(tmp_path, monkeypatch,
-                                                                         usual_umask) -> None:
+def test_backup_and_restore_pass_the_postgres_password_in_the_environment(tmp_path, monkeypatch, usual_umask) -> None:
     import json
 
     bin_folder = tmp_path / "bin"

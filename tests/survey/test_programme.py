@@ -16,8 +16,11 @@ LUNDY_KEYS = ("space_sought", "space_safe", "voice_voluntary")
 
 def _audit(app, prefix: str) -> list[tuple[str, str, str]]:
     with app.app_context():
-        rows = db.session.execute(sa.select(AuditEvent.actor_name, AuditEvent.action, AuditEvent.target)
-                                  .where(AuditEvent.action.startswith(prefix)).order_by(AuditEvent.id))
+        rows = db.session.execute(
+            sa.select(AuditEvent.actor_name, AuditEvent.action, AuditEvent.target)
+            .where(AuditEvent.action.startswith(prefix))
+            .order_by(AuditEvent.id)
+        )
         return [tuple(r) for r in rows]
 
 
@@ -35,8 +38,11 @@ def test_who_may_reach_a_consultations_programme_records(app, world: World, make
         from survey.models import User
         from survey.services import consultations
 
-        consultations.add_member(db.session.get(Consultation, world.other_consultation),
-                                 db.session.scalar(sa.select(User).where(User.username == "bea")), "analyst")
+        consultations.add_member(
+            db.session.get(Consultation, world.other_consultation),
+            db.session.scalar(sa.select(User).where(User.username == "bea")),
+            "analyst",
+        )
     bea = app.test_client()
     sign_in(bea, "bea")
     assert bea.get(ours).status_code == 403
@@ -65,17 +71,31 @@ def test_the_overview_lists_only_the_analysts_consultations(app, world: World) -
 def test_lundy_checklist_needs_evidence_and_is_audited(app, world: World) -> None:
     analyst = world.clients["analyst"]
     url = f"/programme/{world.consultation}/checklist/lundy"
-    refused = analyst.post(url, data={"status-space_sought": "yes", "evidence-space_sought": "",
-                                      "status-space_safe": "maybe", "evidence-space_safe": "x"})
+    refused = analyst.post(
+        url,
+        data={
+            "status-space_sought": "yes",
+            "evidence-space_sought": "",
+            "status-space_safe": "maybe",
+            "evidence-space_safe": "x",
+        },
+    )
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
     assert "Say what shows this" in html and "Choose yes, partly or no." in html
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ChecklistAnswer)) == 0
-    saved = analyst.post(url, data={
-        "status-space_sought": "yes", "evidence-space_sought": "Class votes on the questions",
-        "status-space_safe": "partly", "evidence-space_safe": "Screens private in 2 of 3 rooms",
-        "status-voice_voluntary": "no", "evidence-voice_voluntary": "Teacher present at one site"})
+    saved = analyst.post(
+        url,
+        data={
+            "status-space_sought": "yes",
+            "evidence-space_sought": "Class votes on the questions",
+            "status-space_safe": "partly",
+            "evidence-space_safe": "Screens private in 2 of 3 rooms",
+            "status-voice_voluntary": "no",
+            "evidence-voice_voluntary": "Teacher present at one site",
+        },
+    )
     assert saved.status_code == 302
     page = analyst.get(f"/programme/{world.consultation}/").get_data(as_text=True)
     assert "Screens private in 2 of 3 rooms" in page and "Last changed on" in page
@@ -83,10 +103,24 @@ def test_lundy_checklist_needs_evidence_and_is_audited(app, world: World) -> Non
         rows = {r.question: (r.status, r.updated_by) for r in db.session.scalars(sa.select(ChecklistAnswer))}
     assert rows == {"space_sought": ("yes", "ana"), "space_safe": ("partly", "ana"), "voice_voluntary": ("no", "ana")}
     # Clearing an answer removes it; saving the same again changes nothing and records nothing.
-    analyst.post(url, data={"status-space_sought": "yes", "evidence-space_sought": "Class votes on the questions",
-                            "status-space_safe": "partly", "evidence-space_safe": "Screens private in 2 of 3 rooms"})
-    analyst.post(url, data={"status-space_sought": "yes", "evidence-space_sought": "Class votes on the questions",
-                            "status-space_safe": "partly", "evidence-space_safe": "Screens private in 2 of 3 rooms"})
+    analyst.post(
+        url,
+        data={
+            "status-space_sought": "yes",
+            "evidence-space_sought": "Class votes on the questions",
+            "status-space_safe": "partly",
+            "evidence-space_safe": "Screens private in 2 of 3 rooms",
+        },
+    )
+    analyst.post(
+        url,
+        data={
+            "status-space_sought": "yes",
+            "evidence-space_sought": "Class votes on the questions",
+            "status-space_safe": "partly",
+            "evidence-space_safe": "Screens private in 2 of 3 rooms",
+        },
+    )
     events = _audit(app, "programme.lundy")
     assert [e[0] for e in events] == ["ana", "ana"]
     assert events[0][2] == f"consultation:{world.consultation} space_sought space_safe voice_voluntary"
@@ -107,14 +141,21 @@ def test_gc12_self_assessment_and_unknown_checklists(app, world: World) -> None:
 def test_influence_log_decisions_need_reasons(app, world: World) -> None:
     analyst = world.clients["analyst"]
     base = f"/programme/{world.consultation}/influence"
-    refused = analyst.post(base, data={"recommendation": "A helpline poster in every classroom",
-                                       "decision": "rejected", "reason": ""})
+    refused = analyst.post(
+        base, data={"recommendation": "A helpline poster in every classroom", "decision": "rejected", "reason": ""}
+    )
     assert refused.status_code == 400
     assert "needs the reason" in refused.get_data(as_text=True)
     assert analyst.post(base, data={"recommendation": "", "decision": "pending"}).status_code == 400
     assert analyst.post(base, data={"recommendation": "x", "decision": "maybe"}).status_code == 400
-    ok = analyst.post(base, data={"recommendation": "A helpline poster in every classroom",
-                                  "decision": "accepted", "owner": "Head teachers"})
+    ok = analyst.post(
+        base,
+        data={
+            "recommendation": "A helpline poster in every classroom",
+            "decision": "accepted",
+            "owner": "Head teachers",
+        },
+    )
     assert ok.status_code == 302
     pending = analyst.post(base, data={"recommendation": "Chat-based reporting", "decision": "pending"})
     assert pending.status_code == 302
@@ -123,14 +164,31 @@ def test_influence_log_decisions_need_reasons(app, world: World) -> None:
         assert first.decided_on == dt.date.today() and second.decided_on is None
     edit = f"{base}/{second.id}"
     assert analyst.get(edit).status_code == 200
-    assert analyst.post(edit, data={"recommendation": "Chat-based reporting", "decision": "partly",
-                                    "reason": ""}).status_code == 400
-    assert analyst.post(edit, data={"recommendation": "Chat-based reporting", "decision": "partly",
-                                    "reason": "Only during school hours this year",
-                                    "decided_on": "2026-11-01"}).status_code == 302
+    assert (
+        analyst.post(
+            edit, data={"recommendation": "Chat-based reporting", "decision": "partly", "reason": ""}
+        ).status_code
+        == 400
+    )
+    assert (
+        analyst.post(
+            edit,
+            data={
+                "recommendation": "Chat-based reporting",
+                "decision": "partly",
+                "reason": "Only during school hours this year",
+                "decided_on": "2026-11-01",
+            },
+        ).status_code
+        == 302
+    )
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
-    assert analyst.post(edit, data={"recommendation": "Chat-based reporting", "decision": "accepted",
-                                    "decided_on": future}).status_code == 400
+    assert (
+        analyst.post(
+            edit, data={"recommendation": "Chat-based reporting", "decision": "accepted", "decided_on": future}
+        ).status_code
+        == 400
+    )
     # An entry of another consultation is not reachable through ours.
     assert analyst.get(f"/programme/{world.consultation}/influence/999").status_code == 404
     overview = analyst.get("/programme/").get_data(as_text=True)
@@ -139,8 +197,12 @@ def test_influence_log_decisions_need_reasons(app, world: World) -> None:
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(InfluenceEntry)) == 1
     actions = [e[1] for e in _audit(app, "programme.influence")]
-    assert actions == ["programme.influence.add", "programme.influence.add", "programme.influence.update",
-                       "programme.influence.delete"]
+    assert actions == [
+        "programme.influence.add",
+        "programme.influence.add",
+        "programme.influence.update",
+        "programme.influence.delete",
+    ]
 
 
 # ----------------------------------------------------------------------------- feedback tracker
@@ -157,8 +219,9 @@ def test_overdue_feedback_is_flagged_until_a_date_is_recorded(app, world: World)
     assert refused.status_code == 400 and "cannot be in the future" in refused.get_data(as_text=True)
     assert analyst.post(f"/programme/{world.consultation}/tracker", data={"given_on": "not a date"}).status_code == 400
     today = dt.date.today().isoformat()
-    saved = analyst.post(f"/programme/{world.consultation}/tracker",
-                         data={"given_on": today, "formats": "feedback sheet, class visit"})
+    saved = analyst.post(
+        f"/programme/{world.consultation}/tracker", data={"given_on": today, "formats": "feedback sheet, class visit"}
+    )
     assert saved.status_code == 302
     overview = analyst.get("/programme/").get_data(as_text=True)
     assert "Overdue" not in overview and f"given {today}" in overview
@@ -178,23 +241,39 @@ def test_overview_funnel_passes_the_disclosure_gate(app, world: World, issue_cod
 def test_programme_records_reach_the_report(app, answered: World) -> None:  # noqa: F811
     analyst = answered.clients["analyst"]
     cid = answered.consultation
-    analyst.post(f"/programme/{cid}/checklist/lundy", data={
-        "status-influence_feedback": "partly", "evidence-influence_feedback": "Sheets for bands B and C"})
+    analyst.post(
+        f"/programme/{cid}/checklist/lundy",
+        data={"status-influence_feedback": "partly", "evidence-influence_feedback": "Sheets for bands B and C"},
+    )
     analyst.post(f"/programme/{cid}/checklist/gc12", data={"status-h": "yes", "evidence-h": "Helplines checked"})
-    analyst.post(f"/programme/{cid}/influence", data={"recommendation": "Posters with the helpline number",
-                                                      "decision": "rejected", "reason": "No budget before June",
-                                                      "owner": "Programme lead"})
-    analyst.post(f"/programme/{cid}/tracker", data={"given_on": dt.date.today().isoformat(),
-                                                    "formats": "feedback sheet"})
+    analyst.post(
+        f"/programme/{cid}/influence",
+        data={
+            "recommendation": "Posters with the helpline number",
+            "decision": "rejected",
+            "reason": "No budget before June",
+            "owner": "Programme lead",
+        },
+    )
+    analyst.post(
+        f"/programme/{cid}/tracker", data={"given_on": dt.date.today().isoformat(), "formats": "feedback sheet"}
+    )
     from tests.survey.test_reports import release
 
     assert release(analyst, cid).status_code == 303
     report = analyst.get(f"/reports/{cid}/report.html")
     assert report.status_code == 200
     html = report.get_data(as_text=True)
-    for text in ("Sheets for bands B and C", "Influence: Have children received feedback", "Helplines checked",
-                 "(h) Safe and sensitive to risk", "Posters with the helpline number", "No budget before June",
-                 "rejected: 1", "feedback sheet"):
+    for text in (
+        "Sheets for bands B and C",
+        "Influence: Have children received feedback",
+        "Helplines checked",
+        "(h) Safe and sensitive to risk",
+        "Posters with the helpline number",
+        "No budget before June",
+        "rejected: 1",
+        "feedback sheet",
+    ):
         assert text in html, text
     page = analyst.get(f"/reports/{cid}/?part=programme").get_data(as_text=True)
     assert "Posters with the helpline number" in page

@@ -19,12 +19,17 @@ def released_many(answered_many: World) -> World:  # noqa: F811
     assert release(answered_many.clients["analyst"], answered_many.consultation).status_code == 303
     return answered_many
 
-SIMPLE = {"will_change": "Every class gets a help card.\nWe will tell the head.",
-          "cant_change": "A new phone line | It costs too much this year.",
-          "next_update": "We will come back in June."}
 
-HARD = ("Comprehensive institutional reconfiguration necessitates multidimensional organisational "
-        "consultation regarding confidentiality considerations.")
+SIMPLE = {
+    "will_change": "Every class gets a help card.\nWe will tell the head.",
+    "cant_change": "A new phone line | It costs too much this year.",
+    "next_update": "We will come back in June.",
+}
+
+HARD = (
+    "Comprehensive institutional reconfiguration necessitates multidimensional organisational "
+    "consultation regarding confidentiality considerations."
+)
 
 
 def _sheet(client, cid: int, band: str = "B", language: str = "en"):
@@ -54,14 +59,23 @@ def test_band_findings_in_words(app, released_many: World) -> None:
     page = _sheet(released_many.clients["analyst"], released_many.consultation, "B").get_data(as_text=True)
     findings = re.findall(r"<li>([^<]*of you answered[^<]*)</li>", page)  # 36 children in band B
     assert 1 <= len(findings) <= 5
-    assert all(re.match(r"(About \d+ out of 10|Almost everyone|Hardly anyone) of you answered “", f)
-               for f in findings), findings
+    assert all(
+        re.match(r"(About \d+ out of 10|Almost everyone|Hardly anyone) of you answered “", f) for f in findings
+    ), findings
     assert not re.search(r"\b36\b", " ".join(findings))  # shares in words, never counts
     # A French sheet is a French document, whatever the analyst's own language.
     analyst, cid = released_many.clients["analyst"], released_many.consultation
-    assert analyst.post(f"/programme/{cid}/feedback/B/fr", data={
-        "will_change": "Chaque classe aura une carte d'aide.", "cant_change": "Une ligne | Trop cher.",
-        "next_update": "En juin."}).status_code == 302
+    assert (
+        analyst.post(
+            f"/programme/{cid}/feedback/B/fr",
+            data={
+                "will_change": "Chaque classe aura une carte d'aide.",
+                "cant_change": "Une ligne | Trop cher.",
+                "next_update": "En juin.",
+            },
+        ).status_code
+        == 302
+    )
     french = analyst.get(f"/programme/{cid}/feedback/B/fr/sheet.html").get_data(as_text=True)
     assert '<html lang="fr" dir="ltr">' in french and "Ce que vous nous avez dit" in french
     assert "Qui (fr)?" in french and "a friend (fr)" in french  # the instrument's French wording
@@ -116,10 +130,20 @@ def test_sheet_is_released_only_after_a_complete_sign_off(app, released_many: Wo
     with app.app_context():
         record = db.session.scalar(sa.select(FeedbackSheetRecord))
         assert (record.state, record.reviewer, record.trauma_screen_done) == ("draft", "", False)
-        actions = list(db.session.scalars(sa.select(AuditEvent.action).where(
-            AuditEvent.action.startswith("feedback.")).order_by(AuditEvent.id)))
-    assert actions == ["feedback.edit", "feedback.download", "feedback.download", "feedback.edit",
-                       "feedback.release", "feedback.download", "feedback.edit"]
+        actions = list(
+            db.session.scalars(
+                sa.select(AuditEvent.action).where(AuditEvent.action.startswith("feedback.")).order_by(AuditEvent.id)
+            )
+        )
+    assert actions == [
+        "feedback.edit",
+        "feedback.download",
+        "feedback.download",
+        "feedback.edit",
+        "feedback.release",
+        "feedback.download",
+        "feedback.edit",
+    ]
 
 
 def _warnings(app, cid: int) -> tuple[str, ...]:

@@ -53,7 +53,8 @@ def _to_information(client, code: str) -> None:
 
 @pytest.mark.parametrize("profile_id", SHIPPED_PROFILES)
 def test_the_quick_exit_is_a_get_without_a_token_to_the_profiles_own_site(
-        real_app, make_consultation, issue_codes, profile_id) -> None:
+    real_app, make_consultation, issue_codes, profile_id
+) -> None:
     consultation = make_consultation(country_profile=profile_id, facilitated=False)
     child = real_app.test_client()
     _to_information(child, issue_codes(consultation, 1)[0])
@@ -71,8 +72,7 @@ def test_the_quick_exit_is_a_get_without_a_token_to_the_profiles_own_site(
     assert "/p/about" not in (child.get("/p/").location or "")
 
 
-def test_a_quick_exit_posted_without_a_token_still_ends_the_session(real_app, make_consultation,
-                                                                     issue_codes) -> None:
+def test_a_quick_exit_posted_without_a_token_still_ends_the_session(real_app, make_consultation, issue_codes) -> None:
     """A page opened before the link existed posts a form: no token must keep the child in."""
     consultation = make_consultation(facilitated=False)
     child = real_app.test_client()
@@ -84,8 +84,9 @@ def test_a_quick_exit_posted_without_a_token_still_ends_the_session(real_app, ma
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_leaving_before_assent_is_not_a_no_and_the_card_still_works(real_app, make_consultation, issue_codes,
-                                                                      method) -> None:
+def test_leaving_before_assent_is_not_a_no_and_the_card_still_works(
+    real_app, make_consultation, issue_codes, method
+) -> None:
     consultation = make_consultation(facilitated=False)
     code = issue_codes(consultation, 1)[0]
     child = real_app.test_client()
@@ -115,8 +116,7 @@ def test_stopping_before_assent_leaves_the_card_usable(real_app, make_consultati
     assert _enter(real_app.test_client(), code).location.endswith("/p/")
 
 
-def test_a_quick_exit_ends_only_this_devices_child_session(real_app, make_consultation, issue_codes,
-                                                            make_user) -> None:
+def test_a_quick_exit_ends_only_this_devices_child_session(real_app, make_consultation, issue_codes, make_user) -> None:
     from tests.conftest import csrf_token_from
 
     consultation = make_consultation(facilitated=False)
@@ -127,8 +127,13 @@ def test_a_quick_exit_ends_only_this_devices_child_session(real_app, make_consul
     make_user("fiona", "facilitator")
     staff = real_app.test_client()
     token = csrf_token_from(staff.get("/staff/sign-in").get_data(as_text=True))
-    assert staff.post("/staff/sign-in", data={"username": "fiona", "password": "correct horse battery staple",
-                                              "csrf_token": token}).status_code == 302
+    assert (
+        staff.post(
+            "/staff/sign-in",
+            data={"username": "fiona", "password": "correct horse battery staple", "csrf_token": token},
+        ).status_code
+        == 302
+    )
     assert first.get("/leave").status_code == 303
     assert staff.get("/leave").status_code == 303
     # The other child and the signed-in adult are untouched; no state changed anywhere.
@@ -144,8 +149,7 @@ def test_a_shared_tablet_still_goes_back_to_the_start(real_app, make_consultatio
     assert child.get("/leave").location == "/"
 
 
-def test_offline_the_quick_exit_lands_on_the_neutral_page_served_here(make_app, make_consultation,
-                                                                      issue_codes) -> None:
+def test_offline_the_quick_exit_lands_on_the_neutral_page_served_here(make_app, make_consultation, issue_codes) -> None:
     app = make_app(QUICK_EXIT_URL="", QUICK_EXIT_LOCAL=True)
     consultation = make_consultation(facilitated=False)
     child = app.test_client()
@@ -154,8 +158,9 @@ def test_offline_the_quick_exit_lands_on_the_neutral_page_served_here(make_app, 
     assert child.get("/p/").location.endswith("/")
 
 
-def test_a_country_profile_can_send_the_quick_exit_to_the_neutral_page(real_app, make_consultation,
-                                                                       issue_codes) -> None:
+def test_a_country_profile_can_send_the_quick_exit_to_the_neutral_page(
+    real_app, make_consultation, issue_codes
+) -> None:
     from survey.services import profile_store
 
     data = yaml.safe_load((Path(__file__).parents[2] / "consent" / "profiles" / "example-ke.yaml").read_text())
@@ -179,8 +184,9 @@ def test_the_neutral_page_says_nothing_of_sauti_a_survey_or_a_child(real_app, la
     assert re.search(r"<title>[^<]+</title>", html)
 
 
-def test_the_information_step_says_what_the_quick_exit_does_and_cannot_do(real_app, make_consultation,
-                                                                          issue_codes) -> None:
+def test_the_information_step_says_what_the_quick_exit_does_and_cannot_do(
+    real_app, make_consultation, issue_codes
+) -> None:
     from flask_babel import force_locale, gettext
 
     consultation = make_consultation(facilitated=False, languages=LANGUAGES)
@@ -192,10 +198,13 @@ def test_the_information_step_says_what_the_quick_exit_does_and_cannot_do(real_a
         _to_information(child, code)
         html = child.get("/p/about").get_data(as_text=True)
         with real_app.test_request_context(), force_locale(lang):
-            limits = gettext("It cannot clean this device's history everywhere, and someone who uses this device "
-                             "after you may still find that you were here. When you have finished, close this tab.")
-            coming_back = gettext("Leaving like this is not saying no: you can come back later with the code on "
-                                  "your card.")
+            limits = gettext(
+                "It cannot clean this device's history everywhere, and someone who uses this device "
+                "after you may still find that you were here. When you have finished, close this tab."
+            )
+            coming_back = gettext(
+                "Leaving like this is not saying no: you can come back later with the code on your card."
+            )
         assert (limits in html.replace("&#39;", "'")) and (coming_back in html.replace("&#39;", "'")), lang
         assert (english in limits) == (lang == "en"), f"{lang} is not translated"
 

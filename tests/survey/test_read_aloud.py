@@ -70,8 +70,9 @@ class _Page(HTMLParser):
             if tag == "audio":
                 assert "controls" in a, "without scripts the audio control must show"
                 assert "autoplay" not in a, "nothing plays by itself"
-            control = Control(a.get("src"), a.get("preload"), a.get("aria-label") or a.get("data-label", ""),
-                              a.get("data-text", ""))
+            control = Control(
+                a.get("src"), a.get("preload"), a.get("aria-label") or a.get("data-label", ""), a.get("data-text", "")
+            )
             self.controls.append(control)
             if self._open_choice is not None and self._open_choice.control is None:
                 self._open_choice.control = control
@@ -117,7 +118,7 @@ def read_page(html: str) -> _Page:
 def _main(html: str) -> str:
     """The page's own content (the header and help panel are checked once, separately)."""
     start = html.index("<main")
-    return html[start:html.index("</main>", start)]
+    return html[start : html.index("</main>", start)]
 
 
 def _question_slots(page: _Page) -> list[Slot]:
@@ -162,7 +163,7 @@ def test_every_page_of_the_bundled_consultation_offers_a_play_control_for_each_t
                 assert shipped or HELPLINE_WORDS.search(words), (language, band, slot.words, words)
             weights.append((_first_load(client, html, assets), _audio_bytes(page, html)))
             # The help panel (helplines of the country profile) and the header: heard too.
-            panel = read_page(html[html.index('<aside class="help-panel"'):])
+            panel = read_page(html[html.index('<aside class="help-panel"') :])
             assert len(panel.controls) == 2 and all(c.src for c in panel.controls)
         end = read_page(_main(walked.pages[-1]))
         assert all(s.control is not None for s in end.slots if s.what in ("p", "h1", "h2")), language
@@ -288,14 +289,31 @@ def test_every_shipped_audio_file_decodes_and_lasts_as_long_as_its_words(tmp_pat
         pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
     files = tmp_path / "files.txt"
     files.write_text("\n".join(listing), encoding="utf-8")
-    result = subprocess.run(["ffmpeg", "-v", "error", "-xerror", "-f", "concat", "-safe", "0", "-i", str(files),
-                             "-f", "null", "-"], capture_output=True, timeout=300, check=False)
+    result = subprocess.run(
+        ["ffmpeg", "-v", "error", "-xerror", "-f", "concat", "-safe", "0", "-i", str(files), "-f", "null", "-"],
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0 and not result.stderr, result.stderr[-500:]
     # ffprobe agrees with the durations read above (one file per language).
     for language in LANGUAGES:
         path = next((audio.SHIPPED / language).glob("*.opus"))
-        probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_name,channels",
-                                "-of", "default=nw=1", str(path)], capture_output=True, text=True, check=True)
+        probe = subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration:stream=codec_name,channels",
+                "-of",
+                "default=nw=1",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert "codec_name=opus" in probe.stdout and "channels=1" in probe.stdout
         seconds = float(re.search(r"duration=([\d.]+)", probe.stdout).group(1))
         assert abs(seconds - _ogg_duration(path.read_bytes())) < 0.05
@@ -369,14 +387,23 @@ def test_a_recording_uploaded_or_dropped_in_replaces_the_synthetic_voice(make_ap
     assert console.status_code == 200 and f'value="{option_key}"' in console.get_data(as_text=True)
 
     voice = audio.synthesize("Hello, this is a person reading.", VOICES["en"])
-    refused = admin.post("/admin/instruments/reporting-mechanisms/audio", content_type="multipart/form-data",
-                         data={"language": "en", "key": option_key, "file": (io.BytesIO(b"not sound"), "a.ogg")})
+    refused = admin.post(
+        "/admin/instruments/reporting-mechanisms/audio",
+        content_type="multipart/form-data",
+        data={"language": "en", "key": option_key, "file": (io.BytesIO(b"not sound"), "a.ogg")},
+    )
     assert refused.status_code == 400 and "not a sound file" in refused.get_data(as_text=True)
-    unknown = admin.post("/admin/instruments/reporting-mechanisms/audio", content_type="multipart/form-data",
-                         data={"language": "en", "key": "nope", "file": (io.BytesIO(voice), "a.ogg")})
+    unknown = admin.post(
+        "/admin/instruments/reporting-mechanisms/audio",
+        content_type="multipart/form-data",
+        data={"language": "en", "key": "nope", "file": (io.BytesIO(voice), "a.ogg")},
+    )
     assert unknown.status_code == 400
-    kept = admin.post("/admin/instruments/reporting-mechanisms/audio", content_type="multipart/form-data",
-                      data={"language": "en", "key": option_key, "file": (io.BytesIO(voice), "reading.opus")})
+    kept = admin.post(
+        "/admin/instruments/reporting-mechanisms/audio",
+        content_type="multipart/form-data",
+        data={"language": "en", "key": option_key, "file": (io.BytesIO(voice), "reading.opus")},
+    )
     assert kept.status_code == 303
     # Dropped in by hand, named by the question's key.
     folder = Path(app.instance_path) / "recordings" / "reporting-mechanisms" / "en"
@@ -384,8 +411,10 @@ def test_a_recording_uploaded_or_dropped_in_replaces_the_synthetic_voice(make_ap
 
     page = read_page(child.get("/p/q/0").get_data(as_text=True))
     recorded = [c for c in page.controls if c.src and "/audio/recorded/" in c.src]
-    assert {c.src.split("?")[0].rsplit("/", 1)[-1] for c in recorded} == {f"{option_key}.opus",
-                                                                          f"{item_key(item, 'B')}.ogg"}
+    assert {c.src.split("?")[0].rsplit("/", 1)[-1] for c in recorded} == {
+        f"{option_key}.opus",
+        f"{item_key(item, 'B')}.ogg",
+    }
     html = child.get("/p/q/0").get_data(as_text=True)
     assert html.count(" data-recorded") == 2  # labelled as recordings
     with child.get(recorded[0].src) as response:
@@ -397,8 +426,9 @@ def test_a_recording_uploaded_or_dropped_in_replaces_the_synthetic_voice(make_ap
     status = app.test_cli_runner().invoke(args=["instruments", "audio", "status", "reporting-mechanisms"])
     assert "en: " in status.output and ", 2 recorded, 0 without audio" in status.output, status.output
 
-    removed = admin.post("/admin/instruments/reporting-mechanisms/audio",
-                         data={"language": "en", "key": option_key, "action": "delete"})
+    removed = admin.post(
+        "/admin/instruments/reporting-mechanisms/audio", data={"language": "en", "key": option_key, "action": "delete"}
+    )
     assert removed.status_code == 303
     html = child.get("/p/q/0").get_data(as_text=True)
     assert html.count(" data-recorded") == 1

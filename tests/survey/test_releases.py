@@ -25,7 +25,7 @@ def _parts(client, cid: int) -> dict[str, str]:
 
 def _results(html: str) -> str:
     """The released results of a page (the live funnel left out)."""
-    return html[html.index('id="release"'):]
+    return html[html.index('id="release"') :]
 
 
 @pytest.fixture
@@ -37,16 +37,16 @@ def class_of(app, world: World):
     def make(n: int, *, seed: int = 3, bands=("B",)) -> int:
         with app.app_context():
             cid = bundled_consultation()
-            consultations.add_member(db.session.get(Consultation, cid),
-                                     db.session.get(User, world.user_ids["analyst"]), "analyst")
+            consultations.add_member(
+                db.session.get(Consultation, cid), db.session.get(User, world.user_ids["analyst"]), "analyst"
+            )
             seed_completed(cid, n, seed=seed, bands=bands)
         return cid
 
     return make
 
 
-def test_one_more_child_changes_nothing_until_a_release_and_a_release_waits_for_k(app, world: World,
-                                                                                 class_of) -> None:
+def test_one_more_child_changes_nothing_until_a_release_and_a_release_waits_for_k(app, world: World, class_of) -> None:
     """The review's case: between 10 and 11 children, cells went from 0 to "s" and pinned the 11th."""
     analyst = world.clients["analyst"]
     cid = class_of(20)
@@ -71,8 +71,9 @@ def test_one_more_child_changes_nothing_until_a_release_and_a_release_waits_for_
         assert intruder_audit(contents) == []  # nothing pinned across both releases
 
 
-def test_a_class_of_30_gets_question_text_headlines_and_no_rate_beside_a_hidden_count(app, world: World,
-                                                                                     class_of) -> None:
+def test_a_class_of_30_gets_question_text_headlines_and_no_rate_beside_a_hidden_count(
+    app, world: World, class_of
+) -> None:
     analyst = world.clients["analyst"]
     cid = class_of(30)
     assert release(analyst, cid).status_code == 303
@@ -112,8 +113,12 @@ def test_the_ledger_holds_every_published_table_as_published(app, world: World, 
         ev1 = next(i for i in content["items"] if i["item"] == "EV1")
         assert json.loads(tables["item:EV1"].cells) == ev1["cells"]
         assert json.loads(rel.rules)["k"] == 10
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                                 .where(AuditEvent.action == "release.make")) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "release.make")
+            )
+            == 1
+        )
 
 
 def test_closing_a_consultation_makes_a_release(app, world: World, class_of) -> None:

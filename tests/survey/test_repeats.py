@@ -29,14 +29,26 @@ def consultation(app):
     with app.app_context():
         instrument_store.store(instrument, approved=True)
         consultation = consultations.create_consultation(
-            title="Repeats", instrument_id=instrument.id, instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash, languages=["en"], age_bands=["B"],
-            facilitated=False, country_profile="example-uk",
-            details={"organisation": "Test organisation", "contact": "the test team",
-                     "independent_contact": "the ethics board", "audience": "the county council",
-                     "influence_scope": "how help works", "setting": "community",
-                     "ethics_reference": "REC-TEST-1", "feedback_due": today + dt.timedelta(days=60),
-                     "analysis_cutoff": today + dt.timedelta(days=30)})
+            title="Repeats",
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash,
+            languages=["en"],
+            age_bands=["B"],
+            facilitated=False,
+            country_profile="example-uk",
+            details={
+                "organisation": "Test organisation",
+                "contact": "the test team",
+                "independent_contact": "the ethics board",
+                "audience": "the county council",
+                "influence_scope": "how help works",
+                "setting": "community",
+                "ethics_reference": "REC-TEST-1",
+                "feedback_due": today + dt.timedelta(days=60),
+                "analysis_cutoff": today + dt.timedelta(days=30),
+            },
+        )
         consultations.open_consultation(consultation, today=today, demo=True)
         return consultation.id
 
@@ -95,8 +107,14 @@ def test_a_child_adds_two_friends_says_thats_all_and_goes_back_without_losing_an
     assert _post(child, "/p/q/3/2", {"q_safe": "no"}, nav="back") == "/p/q/3/1"
     assert _post(child, "/p/q/3/1", {"q_safe": "yes"}, nav="back") == "/p/more/2/2"
     assert _answers(app) == {
-        ("n", 0, 0, "2"), ("online", 0, 1, "yes"), ("often", 0, 1, "daily"), ("friends", 0, 0, "2"),
-        ("online", 0, 2, "no"), ("safe", 0, 1, "yes"), ("safe", 0, 2, "no")}
+        ("n", 0, 0, "2"),
+        ("online", 0, 1, "yes"),
+        ("often", 0, 1, "daily"),
+        ("friends", 0, 0, "2"),
+        ("online", 0, 2, "no"),
+        ("safe", 0, 1, "yes"),
+        ("safe", 0, 2, "no"),
+    }
 
 
 def test_the_maximum_ends_the_adding_and_no_instance_past_it_is_reachable(app, child):
@@ -129,16 +147,21 @@ def test_the_export_has_a_table_per_repeat_linked_to_each_record(app, consultati
     expected_friends = expected_places = 0
     with app.app_context():
         for number, card in enumerate(cards):
-            participant = db.session.scalar(sa.select(Participant).where(Participant.card_number == card.number,
-                                                                         Participant.consultation_id == consultation))
+            participant = db.session.scalar(
+                sa.select(Participant).where(
+                    Participant.card_number == card.number, Participant.consultation_id == consultation
+                )
+            )
             participant.state, participant.band = "completed", "B"
             friends, places = number % 3 + 1, number % 2
             rows = [("n", 0, 0, str(places)), ("friends", 0, 0, str(friends)), ("liked", 0, 0, "yes")]
             rows += [("online", 0, k, "yes" if k == 1 else "no") for k in range(1, friends + 1)]
             rows += [("often", 0, 1, "weekly")]
             rows += [("safe", 0, k, "yes") for k in range(1, places + 1)]
-            db.session.add_all(Answer(participant_id=participant.id, item=item, parent_instance=parent,
-                                      instance=instance, value=value) for item, parent, instance, value in rows)
+            db.session.add_all(
+                Answer(participant_id=participant.id, item=item, parent_instance=parent, instance=instance, value=value)
+                for item, parent, instance, value in rows
+            )
             expected_friends += friends
             expected_places += places
         db.session.commit()
@@ -179,17 +202,28 @@ def test_the_plan_of_a_repeat_inside_a_repeat_asks_each_inner_instance_of_each_o
     shared, thing, how_many = range(3)
     plan = _repeat_plan(view, {"things#2": "2", "thing#2.2": "kite"})
     assert plan.steps == (
-        (shared, (1,), False), (thing, (1, 1), False), (how_many, (1, 1), True),
-        (shared, (2,), False), (thing, (2, 1), False), (thing, (2, 2), False), (how_many, (2, 2), False),
-        (how_many, (2, 2), True))
+        (shared, (1,), False),
+        (thing, (1, 1), False),
+        (how_many, (1, 1), True),
+        (shared, (2,), False),
+        (thing, (2, 1), False),
+        (thing, (2, 2), False),
+        (how_many, (2, 2), False),
+        (how_many, (2, 2), True),
+    )
     assert plan.step_after((how_many, (1, 1), True)) == (shared, (2,), False)
     assert plan.step_before((shared, (2,), False)) == (how_many, (1, 1), True)
 
 
 def test_after_a_concern_the_child_goes_on_to_the_same_repeat_instance(child):
     """The calm page after an answer sent to the safeguarding lead leads back into the repeat."""
-    for then, onward in (("1:2", "/p/q/1/2"), ("2:2:more", "/p/more/2/2"), ("4", "/p/q/4"),
-                         ("1:x", "/p/"), ("end", "/p/end")):
+    for then, onward in (
+        ("1:2", "/p/q/1/2"),
+        ("2:2:more", "/p/more/2/2"),
+        ("4", "/p/q/4"),
+        ("1:x", "/p/"),
+        ("end", "/p/end"),
+    ):
         html = child.get(f"/p/noted?then={then}").get_data(as_text=True)
         assert f'href="{onward}"' in html, then
 

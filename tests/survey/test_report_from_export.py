@@ -22,12 +22,19 @@ def _item_sheets(sheets: dict[str, list[tuple]], items: set[str]) -> dict[str, l
     # A question's table is titled "<question> (<n> children asked)"; band or gender breakdowns
     # ("<question>, by gender") are not compared, since the export merges and locally suppresses
     # those key columns.
-    return {rows[0][0]: rows for rows in sheets.values()
-            if rows and isinstance(rows[0][0], str) and rows[0][0].endswith(" children asked)")}
+    return {
+        rows[0][0]: rows
+        for rows in sheets.values()
+        if rows and isinstance(rows[0][0], str) and rows[0][0].endswith(" children asked)")
+    }
 
 
 def test_report_from_each_export_format_matches_the_database_report(
-        app, runner, answered_many: World, tmp_path) -> None:  # noqa: F811
+    app,
+    runner,
+    answered_many: World,  # noqa: F811 - the fixture
+    tmp_path,
+) -> None:
     consultation = answered_many.consultation
     assert runner.invoke(args=["release", "make", str(consultation)]).exit_code == 0
     approve_exports(answered_many)  # the test instrument has S2 items (DP-07)
@@ -41,8 +48,9 @@ def test_report_from_each_export_format_matches_the_database_report(
         assert exported.exit_code == 0, exported.output
         export = folder / f"consultation-{consultation}-export.{fmt}"
         codebook = [] if fmt == "xlsx" else ["--codebook", str(folder / f"consultation-{consultation}-codebook.csv")]
-        result = runner.invoke(args=["report", "--from-export", str(export), *codebook,
-                                     "--format", "xlsx", "--out", str(folder / "out")])
+        result = runner.invoke(
+            args=["report", "--from-export", str(export), *codebook, "--format", "xlsx", "--out", str(folder / "out")]
+        )
         assert result.exit_code == 0, result.output
         assert "Read " in result.output and "children" in result.output  # progress on stderr
         got = _sheets(folder / "out" / f"consultation-{consultation}-export-report.xlsx")
@@ -55,19 +63,30 @@ def test_report_from_each_export_format_matches_the_database_report(
     assert compared >= 4 * 6
     # The HTML and PDF come from the same file too (the codebook found next to the CSV).
     for fmt in ("html", "pdf"):
-        result = runner.invoke(args=["report", "--from-export",
-                                     str(tmp_path / "csv" / f"consultation-{consultation}-export.csv"),
-                                     "--format", fmt, "--out", str(tmp_path / "more")])
+        result = runner.invoke(
+            args=[
+                "report",
+                "--from-export",
+                str(tmp_path / "csv" / f"consultation-{consultation}-export.csv"),
+                "--format",
+                fmt,
+                "--out",
+                str(tmp_path / "more"),
+            ]
+        )
         assert result.exit_code == 0, result.output
     html = (tmp_path / "more" / f"consultation-{consultation}-export-report.html").read_text(encoding="utf-8")
     assert "<h1>" in html and "participant" not in html.lower()
     assert (tmp_path / "more" / f"consultation-{consultation}-export-report.pdf").read_bytes()[:5] == b"%PDF-"
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"not,a,sauti\nexport,at,all\n", "codebook was not found"),
-    (b"\xff\xfe\x00garbage", "not a UTF-8 text file"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not,a,sauti\nexport,at,all\n", "codebook was not found"),
+        (b"\xff\xfe\x00garbage", "not a UTF-8 text file"),
+    ],
+)
 def test_a_wrong_file_is_refused_with_a_clear_message(app, runner, tmp_path, content, message) -> None:
     path = tmp_path / "thing.csv"
     path.write_bytes(content)
@@ -87,8 +106,16 @@ def test_report_needs_exactly_one_source(app, runner, tmp_path) -> None:
 
 def test_a_small_file_releases_nothing(app, runner, tmp_path) -> None:
     pd.DataFrame({"record": [1, 2, 3], "q": ["a", "b", "a"]}).to_csv(tmp_path / "few.csv", index=False)
-    pd.DataFrame({"variable": ["q"], "item": ["q"], "label": ["Q"], "type": ["single"],
-                  "values": ["a = A; b = B"], "class": ["other"]}).to_csv(tmp_path / "few_codebook.csv", index=False)
+    pd.DataFrame(
+        {
+            "variable": ["q"],
+            "item": ["q"],
+            "label": ["Q"],
+            "type": ["single"],
+            "values": ["a = A; b = B"],
+            "class": ["other"],
+        }
+    ).to_csv(tmp_path / "few_codebook.csv", index=False)
     result = runner.invoke(args=["report", "--from-export", str(tmp_path / "few.csv"), "--out", str(tmp_path)])
     assert result.exit_code != 0 and "Fewer than 10 children" in result.output
     assert not list(tmp_path.glob("*-report.*"))

@@ -18,20 +18,35 @@ from tests.survey.test_journey import _assent, _post_page
 ROUTES = ("/", "/report.html", "/report.pdf", "/report.xlsx", "/export.csv", "/export.xlsx", "/codebook.csv")
 # (age, who, feel, ways, grid_safe, order): band A is 8-10, B 11-13, C 14-17.  Band A children
 # leave the scale question empty (band A answers it on a face scale of its own).
-CHILDREN = [
-    ("9", "friend", None, ["phone"], "4", ["chat", "phone"]),
-    ("10", "parent", None, ["chat", "person"], "4", ["person"]),
-] + [
-    ("12", "friend" if i < 8 else "parent", "4" if i < 9 else "5", ["phone"] if i < 10 else ["chat", "person"],
-     "4" if i < 10 else "2", ["chat", "phone"] if i < 10 else ["person"])
-    for i in range(11)
-] + [
-    ("15", "friend" if i < 3 else "helpline", "4", ["phone", "person"], "4", ["chat"]) for i in range(5)
-]
+CHILDREN = (
+    [
+        ("9", "friend", None, ["phone"], "4", ["chat", "phone"]),
+        ("10", "parent", None, ["chat", "person"], "4", ["person"]),
+    ]
+    + [
+        (
+            "12",
+            "friend" if i < 8 else "parent",
+            "4" if i < 9 else "5",
+            ["phone"] if i < 10 else ["chat", "person"],
+            "4" if i < 10 else "2",
+            ["chat", "phone"] if i < 10 else ["person"],
+        )
+        for i in range(11)
+    ]
+    + [("15", "friend" if i < 3 else "helpline", "4", ["phone", "person"], "4", ["chat"]) for i in range(5)]
+)
 #: Spread-out answers with a small band: every cell small (see the last page test).
 SPREAD = [("9", "friend", "happy", ["phone"], "4", ["chat"]), ("10", "parent", "sad", ["chat"], "2", ["phone"])] + [
-    ("12", ("friend", "parent", "helpline")[i % 3], str(1 + i % 5), [("phone", "chat", "person")[i % 3]],
-     str(1 + (i * 2) % 5), [("chat", "phone", "person")[i % 3]]) for i in range(16)
+    (
+        "12",
+        ("friend", "parent", "helpline")[i % 3],
+        str(1 + i % 5),
+        [("phone", "chat", "person")[i % 3]],
+        str(1 + (i * 2) % 5),
+        [("chat", "phone", "person")[i % 3]],
+    )
+    for i in range(16)
 ]
 
 
@@ -99,21 +114,33 @@ def approve_exports(world: World) -> None:
     """An administrator records the approval that sensitive record-level exports need (DP-07)."""
     response = world.clients["admin"].post(
         f"/reports/{world.consultation}/export-approval",
-        data={"reason": "The university partner analyses the answers for the ministry briefing."})
+        data={"reason": "The university partner analyses the answers for the ministry briefing."},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
 def _db_counts(app, consultation_id: int) -> dict[str, int]:
     with app.app_context():
-        rows = dict(db.session.execute(
-            sa.select(Participant.state, sa.func.count())
-            .where(Participant.consultation_id == consultation_id).group_by(Participant.state)).all())
-        bands = dict(db.session.execute(
-            sa.select(Participant.band, sa.func.count())
-            .where(Participant.consultation_id == consultation_id, Participant.state == "completed")
-            .group_by(Participant.band)).all())
-    return {"issued": sum(rows.values()), "completed": rows.get("completed", 0),
-            "declined": rows.get("declined", 0), **{f"band {b}": n for b, n in bands.items()}}
+        rows = dict(
+            db.session.execute(
+                sa.select(Participant.state, sa.func.count())
+                .where(Participant.consultation_id == consultation_id)
+                .group_by(Participant.state)
+            ).all()
+        )
+        bands = dict(
+            db.session.execute(
+                sa.select(Participant.band, sa.func.count())
+                .where(Participant.consultation_id == consultation_id, Participant.state == "completed")
+                .group_by(Participant.band)
+            ).all()
+        )
+    return {
+        "issued": sum(rows.values()),
+        "completed": rows.get("completed", 0),
+        "declined": rows.get("declined", 0),
+        **{f"band {b}": n for b, n in bands.items()},
+    }
 
 
 def _row(html: str, label: str) -> list[str]:
@@ -212,11 +239,14 @@ def test_downloads_parse_carry_no_identifiers_and_are_audited(app, answered_many
         secrets_ += [p.code_hash for p in db.session.scalars(sa.select(Participant))]
     assert release(analyst, answered.consultation).status_code == 303
     approve_exports(answered)
-    expected_types = {"report.html": "text/html", "report.pdf": "application/pdf",
-                      "report.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      "export.csv": "text/csv",
-                      "export.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      "codebook.csv": "text/csv"}
+    expected_types = {
+        "report.html": "text/html",
+        "report.pdf": "application/pdf",
+        "report.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "export.csv": "text/csv",
+        "export.xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "codebook.csv": "text/csv",
+    }
     for name, mimetype in expected_types.items():
         response = analyst.get(f"{base}/{name}")
         assert response.status_code == 200, (name, response.get_data(as_text=True)[:500])
@@ -226,8 +256,9 @@ def test_downloads_parse_carry_no_identifiers_and_are_audited(app, answered_many
         body = response.get_data()
         if name.endswith(".xlsx"):
             book = openpyxl.load_workbook(io.BytesIO(body))
-            text = " ".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
-                            for c in row if c is not None)
+            text = " ".join(
+                str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None
+            )
             if name == "export.xlsx":
                 assert {"data", "codebook"} <= set(book.sheetnames)
         elif name.endswith(".csv"):
@@ -247,10 +278,11 @@ def test_downloads_parse_carry_no_identifiers_and_are_audited(app, answered_many
         for secret in secrets_:
             assert secret not in text, name
     with app.app_context():
-        targets = sorted(db.session.scalars(sa.select(AuditEvent.target)
-                                            .where(AuditEvent.action == "report.download")))
-    assert targets == sorted(f"consultation:{answered.consultation} {name}"
-                             + (" approval:1" if name.startswith("export") else "") for name in expected_types)
+        targets = sorted(db.session.scalars(sa.select(AuditEvent.target).where(AuditEvent.action == "report.download")))
+    assert targets == sorted(
+        f"consultation:{answered.consultation} {name}" + (" approval:1" if name.startswith("export") else "")
+        for name in expected_types
+    )
 
 
 def test_facilitators_are_refused_every_reports_route(world: World) -> None:
@@ -288,8 +320,12 @@ def test_under_the_threshold_the_page_says_so_and_offers_nothing(app, world: Wor
         assert refused.status_code == 409, route
         assert "attachment" not in refused.headers.get("Content-Disposition", "")
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
-                                 .where(AuditEvent.action == "report.download")) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "report.download")
+            )
+            == 0
+        )
 
 
 def test_an_empty_consultation_renders(world: World) -> None:
@@ -308,13 +344,13 @@ def test_a_record_level_export_too_risky_for_few_children_is_refused_plainly(app
         assert "too easy to recognise" in response.get_data(as_text=True)
     assert analyst.get(f"/reports/{answered.consultation}/report.xlsx").status_code == 200
     with app.app_context():
-        targets = list(db.session.scalars(sa.select(AuditEvent.target)
-                                          .where(AuditEvent.action == "report.download")))
+        targets = list(db.session.scalars(sa.select(AuditEvent.target).where(AuditEvent.action == "report.download")))
     assert targets == [f"consultation:{answered.consultation} report.xlsx"]
 
 
-def test_when_the_report_cannot_be_built_nothing_is_released_and_nothing_breaks(app, answered: World,
-                                                                                 monkeypatch) -> None:
+def test_when_the_report_cannot_be_built_nothing_is_released_and_nothing_breaks(
+    app, answered: World, monkeypatch
+) -> None:
     from survey.services import releases
 
     def broken(*_args, **_kwargs):
@@ -349,12 +385,22 @@ def test_record_level_exports_leave_demographic_items_to_the_checked_key_columns
     from analysis.frames import ItemMeta, make_long
     from survey.services.reporting import export_frame
 
-    cb = {"DM1": ItemMeta("DM1", "single", ("9", "10"), domain="DM"),
-          "DM2": ItemMeta("DM2", "single", ("girl", "boy"), domain="DM"),
-          "TR1": ItemMeta("TR1", "multi", ("friend", "parent"), domain="TR")}
-    long = make_long(pd.DataFrame({"response_id": [1, 1, 1, 2], "item": ["DM1", "DM2", "TR1", "TR1"],
-                                   "answer": ["9", "girl", "friend", "parent"], "gender": ["girl"] * 3 + [None]}),
-                     codebook=cb)
+    cb = {
+        "DM1": ItemMeta("DM1", "single", ("9", "10"), domain="DM"),
+        "DM2": ItemMeta("DM2", "single", ("girl", "boy"), domain="DM"),
+        "TR1": ItemMeta("TR1", "multi", ("friend", "parent"), domain="TR"),
+    }
+    long = make_long(
+        pd.DataFrame(
+            {
+                "response_id": [1, 1, 1, 2],
+                "item": ["DM1", "DM2", "TR1", "TR1"],
+                "answer": ["9", "girl", "friend", "parent"],
+                "gender": ["girl"] * 3 + [None],
+            }
+        ),
+        codebook=cb,
+    )
     out, kept = export_frame(long, cb)
     assert list(kept) == ["TR1"] and list(out["item"].cat.categories) == ["TR1"]
     assert len(out) == 2 and "gender" in out.columns
@@ -392,8 +438,10 @@ def test_sauti_report_and_export_commands(app, runner, answered_many: World, tmp
     spss, _meta = pyreadstat.read_sav(str(tmp_path / "sav" / f"consultation-{consultation}-export.sav"))
     import duckdb
 
-    parquet_rows = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [
-        str(tmp_path / "parquet" / f"consultation-{consultation}-export.parquet")]).fetchone()[0]
+    parquet_rows = duckdb.execute(
+        "SELECT count(*) FROM read_parquet(?)",
+        [str(tmp_path / "parquet" / f"consultation-{consultation}-export.parquet")],
+    ).fetchone()[0]
     assert len(spss) == parquet_rows == len(frame)
     too_few = runner.invoke(args=["report", str(answered_many.other_consultation), "--out", str(tmp_path)])
     assert too_few.exit_code != 0 and "Fewer than" in too_few.output
@@ -427,7 +475,8 @@ def test_the_served_app_makes_reports_in_a_helper_process_at_lower_priority(app,
                 assert "too easy to recognise" in offloaded.get_data(as_text=True)
         page = analyst.get(base + "/").get_data(as_text=True)
         assert "from the answers of 18 children" in page
-        assert _table(page, "Children at each stage") == _table(in_place["/"].get_data(as_text=True),
-                                                                 "Children at each stage")
+        assert _table(page, "Children at each stage") == _table(
+            in_place["/"].get_data(as_text=True), "Children at each stage"
+        )
     finally:
         offload.shutdown(app)

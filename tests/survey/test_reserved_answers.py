@@ -33,14 +33,26 @@ def bundled(app):
     with app.app_context():
         instrument_store.store(instrument, approved=True)
         consultation = consultations.create_consultation(
-            title="Bundled", instrument_id=instrument.id, instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash, languages=["en"], age_bands=["A", "B", "C"],
-            facilitated=False, country_profile="example-uk",
-            details={"organisation": "Test organisation", "contact": "the test team",
-                     "independent_contact": "the ethics board", "audience": "the county council",
-                     "influence_scope": "how help works", "setting": "community", "ethics_reference": "REC-TEST-1",
-                     "feedback_due": today + dt.timedelta(days=60),
-                     "analysis_cutoff": today + dt.timedelta(days=30)})
+            title="Bundled",
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash,
+            languages=["en"],
+            age_bands=["A", "B", "C"],
+            facilitated=False,
+            country_profile="example-uk",
+            details={
+                "organisation": "Test organisation",
+                "contact": "the test team",
+                "independent_contact": "the ethics board",
+                "audience": "the county council",
+                "influence_scope": "how help works",
+                "setting": "community",
+                "ethics_reference": "REC-TEST-1",
+                "feedback_due": today + dt.timedelta(days=60),
+                "analysis_cutoff": today + dt.timedelta(days=30),
+            },
+        )
         consultations.open_consultation(consultation, today=today, demo=True)
         return consultation.id
 
@@ -82,8 +94,9 @@ def _stored(app, item: str) -> str | None:
 
 def test_rather_not_say_with_other_choices_is_refused(app, child) -> None:
     index, text = _page_with(child, "q_TR1")
-    response = child.post(f"/p/q/{index}", data={"q_TR1": ["parent", "_rns"], "page_token": _token(text),
-                                                 "nav": "next"})
+    response = child.post(
+        f"/p/q/{index}", data={"q_TR1": ["parent", "_rns"], "page_token": _token(text), "nav": "next"}
+    )
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
     assert RNS_ALONE in page
@@ -96,8 +109,7 @@ def test_rather_not_say_with_other_choices_is_refused(app, child) -> None:
 def test_dont_know_with_other_choices_or_with_rather_not_say_is_refused(app, child) -> None:
     index, text = _page_with(child, "q_TR1")
     for combination, message in ((["_dk", "friend"], DK_ALONE), (["_dk", "_rns"], RNS_ALONE)):
-        response = child.post(f"/p/q/{index}", data={"q_TR1": combination, "page_token": _token(text),
-                                                     "nav": "next"})
+        response = child.post(f"/p/q/{index}", data={"q_TR1": combination, "page_token": _token(text), "nav": "next"})
         assert response.status_code == 400
         assert message in html.unescape(response.get_data(as_text=True))
     assert _stored(app, "TR1") is None
@@ -109,8 +121,10 @@ def test_dont_know_with_other_choices_or_with_rather_not_say_is_refused(app, chi
 
 def test_rather_not_say_beside_a_written_answer_is_refused(app, child) -> None:
     index, text = _page_with(child, "q_ID2")
-    response = child.post(f"/p/q/{index}", data={"q_ID2": "A button in every game", "rns_ID2": "y",
-                                                 "page_token": _token(text), "nav": "next"})
+    response = child.post(
+        f"/p/q/{index}",
+        data={"q_ID2": "A button in every game", "rns_ID2": "y", "page_token": _token(text), "nav": "next"},
+    )
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
     assert RNS_ALONE in page and "A button in every game" in page

@@ -10,11 +10,22 @@ from survey.extensions import db
 # staff username and times of staff actions; children's tables may hold neither.
 IDENTIFYING = re.compile(
     r"(^|_)(name|first_?name|last_?name|surname|dob|birth|email|phone|mobile|address|ip|ip_address|"
-    r"user_?agent|referr?er|geo|latitude|longitude|location|fingerprint)(_|$)", re.I)
+    r"user_?agent|referr?er|geo|latitude|longitude|location|fingerprint)(_|$)",
+    re.I,
+)
 # Staff records (failed staff sign-ins and API tokens among them), plus signals: a seat label and a minute for the
 # facilitator, linked to no participant.
-STAFF_TABLES = {"staff_user", "staff_session", "audit_event", "membership", "instrument_version", "signal",
-                "signin_failure", "api_token", "translation_step"}
+STAFF_TABLES = {
+    "staff_user",
+    "staff_session",
+    "audit_event",
+    "membership",
+    "instrument_version",
+    "signal",
+    "signin_failure",
+    "api_token",
+    "translation_step",
+}
 
 
 def test_children_tables_hold_no_identifying_columns() -> None:
@@ -33,8 +44,10 @@ def test_children_tables_keep_dates_not_times() -> None:
 
     timed = [
         f"{table.name}.{column.name}"
-        for table in db.metadata.sorted_tables if table.name not in STAFF_TABLES
-        for column in table.columns if isinstance(column.type, sa.DateTime)
+        for table in db.metadata.sorted_tables
+        if table.name not in STAFF_TABLES
+        for column in table.columns
+        if isinstance(column.type, sa.DateTime)
     ]
     assert timed == []
 
@@ -54,8 +67,11 @@ def test_participant_ids_are_random_not_sequential(app, make_consultation, issue
 
 
 def _child_tables() -> dict:
-    return {table.name: [(c.name, type(c.type).__name__) for c in table.columns]
-            for table in db.metadata.sorted_tables if table.name not in STAFF_TABLES}
+    return {
+        table.name: [(c.name, type(c.type).__name__) for c in table.columns]
+        for table in db.metadata.sorted_tables
+        if table.name not in STAFF_TABLES
+    }
 
 
 def test_consent_policy_finds_nothing_forbidden_in_childrens_tables() -> None:
@@ -69,11 +85,13 @@ def test_no_join_path_leads_from_an_answer_to_a_consent_record_or_a_person() -> 
     """C-10: consent records are apart from responses; staff identities are out of reach."""
     from consent.storage_policy import join_paths
 
-    foreign_keys = [(table.name, fk.column.table.name)
-                    for table in db.metadata.sorted_tables for fk in table.foreign_keys]
+    foreign_keys = [
+        (table.name, fk.column.table.name) for table in db.metadata.sorted_tables for fk in table.foreign_keys
+    ]
     # A consultation is shared by every child in it: a join through it links no one to anyone.
-    paths = join_paths(foreign_keys, "answer", ["assent_event", "signal", "staff_user", "audit_event"],
-                       ignore=["consultation"])
+    paths = join_paths(
+        foreign_keys, "answer", ["assent_event", "signal", "staff_user", "audit_event"], ignore=["consultation"]
+    )
     assert paths == []
 
 
@@ -129,8 +147,9 @@ def test_a_child_answering_every_bundled_page_leaves_only_the_age_group(app) -> 
     _assert_no_age_or_birth_date_kept(app, load_bundled(), ages)
 
 
-def test_a_child_answering_every_test_instrument_page_leaves_only_the_age_group(app, make_consultation,
-                                                                                issue_codes) -> None:
+def test_a_child_answering_every_test_instrument_page_leaves_only_the_age_group(
+    app, make_consultation, issue_codes
+) -> None:
     from tests.factories import make_test_instrument
     from tests.survey.child_walk import enter, walk
 

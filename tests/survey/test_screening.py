@@ -10,23 +10,22 @@ from tests.conftest import sign_in
 from tests.survey.test_journey import _assent, _post_page
 
 
-def test_personal_information_is_redacted_before_it_is_stored(app, make_user, make_consultation,
-                                                              issue_codes) -> None:
+def test_personal_information_is_redacted_before_it_is_stored(app, make_user, make_consultation, issue_codes) -> None:
     consultation = make_consultation(screening_deny_list="Amina\nBaraka")
     child = app.test_client()
     child.post("/", data={"code": issue_codes(consultation, 1)[0]})
     _assent(child)
     _post_page(child, 0, {"q_who": "friend"})
-    _post_page(child, 1, {"q_ideas": "Amina said call 0722 123 456 or mail amina@example.org",
-                          "q_why_helpline": ""})
+    _post_page(child, 1, {"q_ideas": "Amina said call 0722 123 456 or mail amina@example.org", "q_why_helpline": ""})
     with app.app_context():
         stored = db.session.scalars(sa.select(Answer.value).where(Answer.item == "ideas")).one()
     assert "0722" not in stored and "example.org" not in stored and "Amina" not in stored
     assert "<PHONE>" in stored and "<EMAIL>" in stored and "<NAME>" in stored
 
 
-def test_concerns_reach_the_safeguarding_lead_with_no_link_to_the_child(app, make_user, make_consultation,
-                                                                         issue_codes) -> None:
+def test_concerns_reach_the_safeguarding_lead_with_no_link_to_the_child(
+    app, make_user, make_consultation, issue_codes
+) -> None:
     lead = make_user("sam", "facilitator")
     consultation = make_consultation()
     from survey.services import consultations
@@ -34,8 +33,7 @@ def test_concerns_reach_the_safeguarding_lead_with_no_link_to_the_child(app, mak
     with app.app_context():
         from survey.models import User
 
-        consultations.add_member(db.session.get(Consultation, consultation), db.session.get(User, lead),
-                                 "safeguarding")
+        consultations.add_member(db.session.get(Consultation, consultation), db.session.get(User, lead), "safeguarding")
     child = app.test_client()
     child.post("/", data={"code": issue_codes(consultation, 1)[0]})
     _assent(child)
@@ -45,8 +43,17 @@ def test_concerns_reach_the_safeguarding_lead_with_no_link_to_the_child(app, mak
         flag = db.session.scalars(sa.select(ConcernFlag)).one()
         assert flag.consultation_id == consultation and flag.status == "open"
         assert set(ConcernFlag.__table__.columns.keys()) == {
-            "id", "consultation_id", "item", "excerpt", "concerns", "flagged_on", "status",
-            "resolved_on", "session_id", "seat_label"}
+            "id",
+            "consultation_id",
+            "item",
+            "excerpt",
+            "concerns",
+            "flagged_on",
+            "status",
+            "resolved_on",
+            "session_id",
+            "seat_label",
+        }
     client = app.test_client()
     sign_in(client, "sam")
     page = client.get(f"/safeguarding/{consultation}/")
@@ -82,12 +89,12 @@ def _lead_of(app, consultation, make_user) -> None:
 
     lead = make_user("sam", "facilitator")
     with app.app_context():
-        consultations.add_member(db.session.get(Consultation, consultation), db.session.get(User, lead),
-                                 "safeguarding")
+        consultations.add_member(db.session.get(Consultation, consultation), db.session.get(User, lead), "safeguarding")
 
 
 def test_a_written_disclosure_reaches_the_lead_at_once_and_the_child_sees_a_calm_page(
-        app, make_user, make_consultation, issue_codes) -> None:
+    app, make_user, make_consultation, issue_codes
+) -> None:
     consultation = make_consultation()  # the bundled example-uk profile
     _lead_of(app, consultation, make_user)
     child = _child_at_ideas(app, consultation, issue_codes, age="9")
@@ -125,7 +132,8 @@ def test_an_ordinary_answer_goes_straight_on(app, make_consultation, issue_codes
 
 
 def test_the_calm_page_in_a_self_completed_consultation_has_no_talk_button_and_is_translated(
-        app, make_consultation, issue_codes) -> None:
+    app, make_consultation, issue_codes
+) -> None:
     consultation = make_consultation(facilitated=False, languages=("en", "fr", "ar", "sw", "es"))
     child = _child_at_ideas(app, consultation, issue_codes, age="12")
     response = _post_page(child, 1, {"q_ideas": "my stepdad comes into my room at night and does things"})
@@ -134,14 +142,19 @@ def test_the_calm_page_in_a_self_completed_consultation_has_no_talk_button_and_i
     assert "Thank you for telling us" in html and 'action="/p/talk"' not in html
     # the consultation's own words on what can and cannot happen (anonymous self-completion)
     assert "come to help you because of something you answer here" in html
-    for lang, words in (("fr", "Merci de nous l’avoir dit"), ("es", "Gracias por contárnoslo"),
-                        ("ar", "شكرًا لأنك أخبرتنا"), ("sw", "Asante kwa kutuambia")):
+    for lang, words in (
+        ("fr", "Merci de nous l’avoir dit"),
+        ("es", "Gracias por contárnoslo"),
+        ("ar", "شكرًا لأنك أخبرتنا"),
+        ("sw", "Asante kwa kutuambia"),
+    ):
         page = child.get(response.location + f"&lang={lang}").get_data(as_text=True)
         assert words in page, lang
 
 
 def test_the_calm_page_leads_to_the_end_after_the_last_page_and_refuses_nothing_odd(
-        app, make_consultation, issue_codes) -> None:
+    app, make_consultation, issue_codes
+) -> None:
     consultation = make_consultation()
     child = _child_at_ideas(app, consultation, issue_codes, age="12")
     _post_page(child, 1, {"q_ideas": "ok"})
@@ -156,15 +169,21 @@ def test_the_calm_page_leads_to_the_end_after_the_last_page_and_refuses_nothing_
     assert other.get("/p/noted?then=2").status_code in (302, 303)
 
 
-def test_names_of_several_words_and_titles_are_removed_before_storing(app, make_consultation,
-                                                                      issue_codes) -> None:
+def test_names_of_several_words_and_titles_are_removed_before_storing(app, make_consultation, issue_codes) -> None:
     consultation = make_consultation(screening_deny_list="Mrs Achieng, Kibera Hope Academy\nBaraka")
     child = _child_at_ideas(app, consultation, issue_codes, age="12")
-    _post_page(child, 1, {"q_ideas": "Achieng and Mr Otieno at Kibera Hope Academy, my name is Amina Wanjiru",
-                          "q_why_helpline": "I told Mrs Achieng and Baraka"})
+    _post_page(
+        child,
+        1,
+        {
+            "q_ideas": "Achieng and Mr Otieno at Kibera Hope Academy, my name is Amina Wanjiru",
+            "q_why_helpline": "I told Mrs Achieng and Baraka",
+        },
+    )
     with app.app_context():
-        stored = " ".join(db.session.scalars(sa.select(Answer.value).where(
-            Answer.item.in_(("ideas", "why_helpline")))).all())
+        stored = " ".join(
+            db.session.scalars(sa.select(Answer.value).where(Answer.item.in_(("ideas", "why_helpline")))).all()
+        )
     for leaked in ("Achieng", "Otieno", "Kibera", "Amina", "Wanjiru", "Baraka"):
         assert leaked not in stored, stored
     assert "<NAME>" in stored and "<SCHOOL>" not in stored
@@ -188,8 +207,9 @@ def test_stored_lists_of_names_keep_their_meaning_after_the_upgrade() -> None:
     spec.loader.exec_module(migration)
     engine = sa.create_engine("sqlite://")
     with engine.begin() as connection:
-        connection.execute(sa.text("CREATE TABLE consultation (id INTEGER PRIMARY KEY, "
-                                   "screening_deny_list TEXT NOT NULL DEFAULT '')"))
+        connection.execute(
+            sa.text("CREATE TABLE consultation (id INTEGER PRIMARY KEY, screening_deny_list TEXT NOT NULL DEFAULT '')")
+        )
         connection.execute(sa.text("INSERT INTO consultation VALUES (1, 'Amina Baraka  Otieno,'), (2, '')"))
         with Operations.context(MigrationContext.configure(connection)):
             migration.upgrade()

@@ -47,12 +47,19 @@ def _children_of(pid: int) -> list[int]:
 
 def _serve_two_workers(tmp_path, port: int) -> subprocess.Popen:  # pytest's tmp_path
     """`sauti serve --workers 2` on a fresh SQLite file (its output kept in ``server.stdout``)."""
-    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}"}
+    env = {
+        **os.environ,
+        "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+    }
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
     subprocess.run([*sauti, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-    return subprocess.Popen([*sauti, "serve", "--port", str(port), "--workers", "2"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [*sauti, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="counts worker processes through /proc")
@@ -122,10 +129,21 @@ def test_requests_never_carry_the_server_process_environment() -> None:
         start_response("200 OK", [])
         return [b""]
 
-    process = {"SAUTI_SECRET_KEY": "s3cret", "DATABASE_URL": "postgresql://u:pw@db/x", "HTTP_PROXY": "http://evil",
-               "PATH_INFO": "/from-the-environment", "HOME": "/root"}
-    request = {**process, "REQUEST_METHOD": "GET", "PATH_INFO": "/p/q/1", "HTTP_HOST": "127.0.0.1",
-               "REMOTE_ADDR": "127.0.0.1", "wsgi.url_scheme": "http"}
+    process = {
+        "SAUTI_SECRET_KEY": "s3cret",
+        "DATABASE_URL": "postgresql://u:pw@db/x",
+        "HTTP_PROXY": "http://evil",
+        "PATH_INFO": "/from-the-environment",
+        "HOME": "/root",
+    }
+    request = {
+        **process,
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/p/q/1",
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+    }
     _without_process_environment(inner, process)(request, lambda *_: None)
     assert not {"SAUTI_SECRET_KEY", "DATABASE_URL", "HTTP_PROXY", "HOME"} & set(seen)
     assert seen["PATH_INFO"] == "/p/q/1" and seen["HTTP_HOST"] == "127.0.0.1" and seen["REQUEST_METHOD"] == "GET"
@@ -143,11 +161,13 @@ def test_the_helper_process_ends_when_its_server_worker_dies(tmp_path) -> None:
         f"'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/unused.sqlite'}}, instance_path={str(tmp_path)!r})\n"
         "    with app.app_context():\n"
         "        print(offload.run(os.getpid), flush=True)\n"
-        "    os._exit(0)  # as a SIGKILLed worker: no atexit, no pool shutdown\n")
+        "    os._exit(0)  # as a SIGKILLed worker: no atexit, no pool shutdown\n"
+    )
     with open(tmp_path / "stderr.txt", "w") as stderr:
         # Not subprocess.run: a helper left behind would keep its stdout open for ever.
-        worker = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=stderr,
-                                  text=True, cwd=ROOT)
+        worker = subprocess.Popen(
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT
+        )
         line = worker.stdout.readline()
         worker.stdout.close()
         assert worker.wait(timeout=120) == 0, (tmp_path / "stderr.txt").read_text()

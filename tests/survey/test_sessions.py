@@ -16,13 +16,15 @@ CHECKLIST = ["screens_private", "alternative_activity", "help_cards", "referral_
 
 
 def _close(world: World, **data) -> object:
-    return world.clients["facilitator"].post(f"/facilitate/{world.consultation}/session",
-                                             data={f"close-{k}": v for k, v in data.items()})
+    return world.clients["facilitator"].post(
+        f"/facilitate/{world.consultation}/session", data={f"close-{k}": v for k, v in data.items()}
+    )
 
 
 def _start(world: World, **data) -> object:
-    return world.clients["facilitator"].post(f"/facilitate/{world.consultation}/session",
-                                             data={f"start-{k}": v for k, v in data.items()})
+    return world.clients["facilitator"].post(
+        f"/facilitate/{world.consultation}/session", data={f"start-{k}": v for k, v in data.items()}
+    )
 
 
 def test_codes_work_only_while_a_session_runs(app, world: World, issue_codes) -> None:
@@ -57,12 +59,24 @@ def test_closing_keeps_a_log_of_counts_only(app, world: World) -> None:
     assert missing_referral.status_code == 400
     assert _close(world, number_present="20", incident="y", referral_category="helpline").status_code == 303
     with app.app_context():
-        record = db.session.scalars(sa.select(FacilitationSession).where(
-            FacilitationSession.consultation_id == world.consultation)).one()
+        record = db.session.scalars(
+            sa.select(FacilitationSession).where(FacilitationSession.consultation_id == world.consultation)
+        ).one()
         assert record.state == "closed" and record.incident and record.referral_category == "helpline"
         summary = json.loads(record.summary)
         # The world's child entered a code today; nothing in the log names or links to them.
         assert set(summary) == {"bands", "completed", "declined", "stopped_early", "signals"}
         assert set(FacilitationSession.__table__.columns.keys()) == {
-            "id", "consultation_id", "facilitator_id", "started_on", "training_attested_on", "checklist",
-            "state", "closed_on", "number_present", "incident", "referral_category", "summary"}
+            "id",
+            "consultation_id",
+            "facilitator_id",
+            "started_on",
+            "training_attested_on",
+            "checklist",
+            "state",
+            "closed_on",
+            "number_present",
+            "incident",
+            "referral_category",
+            "summary",
+        }

@@ -37,16 +37,22 @@ DEVELOPER_WORDS = {
 
 def developer_words(text: str) -> list[tuple[str, str]]:
     """Each (kind, match) of developer words in ``text``."""
-    return [(kind, match.group(0)) for kind, pattern in DEVELOPER_WORDS.items()
-            for match in pattern.finditer(text)]
+    return [(kind, match.group(0)) for kind, pattern in DEVELOPER_WORDS.items() for match in pattern.finditer(text)]
 
 
 def test_the_checker_catches_what_issue_17_found() -> None:
-    found = developer_words("error: [child_information/en/B/v1] is draft, see child-participation.md §3.4 "
-                            "(text_not_approved); S-04 and DP-07; log: {}")
+    found = developer_words(
+        "error: [child_information/en/B/v1] is draft, see child-participation.md §3.4 "
+        "(text_not_approved); S-04 and DP-07; log: {}"
+    )
     assert {kind for kind, _word in found} == set(DEVELOPER_WORDS)
-    assert developer_words("The information for children aged 11 to 13, in English, has not been "
-                           "approved yet. Site NRB-07, card ABCD-EFGH-JKLM, 2027-03-01.") == []
+    assert (
+        developer_words(
+            "The information for children aged 11 to 13, in English, has not been "
+            "approved yet. Site NRB-07, card ABCD-EFGH-JKLM, 2027-03-01."
+        )
+        == []
+    )
 
 
 class _Page(HTMLParser):
@@ -86,16 +92,27 @@ def _approve_english_texts(admin) -> None:
 
     for text in text_registry():
         if text.language == "en" and text.band in ("B", None):
-            assert admin.post(f"/admin/texts/{text.text_id}",
-                              data={"state": "approved", "by": "Amina Njeri"}).status_code == 303
+            assert (
+                admin.post(f"/admin/texts/{text.text_id}", data={"state": "approved", "by": "Amina Njeri"}).status_code
+                == 303
+            )
 
 
 def _upload_checked_profile(admin, profile: str = "generic") -> None:
-    real = ((resources.files("consent") / "profiles" / f"{profile}.yaml").read_text("utf-8")
-            .replace("is_example: true", "is_example: false")
-            .replace("last_verified: 2026-11-29", f"last_verified: {dt.date.today().isoformat()}"))
-    assert admin.post("/admin/profiles/", data={"file": (io.BytesIO(real.encode()), f"{profile}.yaml")},
-                      content_type="multipart/form-data").status_code == 302
+    real = (
+        (resources.files("consent") / "profiles" / f"{profile}.yaml")
+        .read_text("utf-8")
+        .replace("is_example: true", "is_example: false")
+        .replace("last_verified: 2026-11-29", f"last_verified: {dt.date.today().isoformat()}")
+    )
+    assert (
+        admin.post(
+            "/admin/profiles/",
+            data={"file": (io.BytesIO(real.encode()), f"{profile}.yaml")},
+            content_type="multipart/form-data",
+        ).status_code
+        == 302
+    )
 
 
 @pytest.fixture
@@ -135,8 +152,9 @@ def test_the_checklist_says_what_blocks_opening_and_links_to_each_fix(app, peopl
     for href in set(fixes):
         assert fiona.get(href).status_code == 200, href
     # An administrator sees links to the pages only administrators reach.
-    admin_fixes = re.findall(r'<a href="([^"]+)">Fix this</a>', ada.get(f"/facilitate/{consultation}/").get_data(
-        as_text=True))
+    admin_fixes = re.findall(
+        r'<a href="([^"]+)">Fix this</a>', ada.get(f"/facilitate/{consultation}/").get_data(as_text=True)
+    )
     assert any(href.startswith("/admin/texts/child_information/en/B/") for href in admin_fixes)
     for href in set(admin_fixes):
         assert ada.get(href).status_code == 200, href
@@ -181,14 +199,17 @@ def test_a_drafts_settings_are_changed_on_the_same_form(app, people) -> None:
     consultation = _create(app, fiona, session_pin="1357")
     form = fiona.get(f"/facilitate/{consultation}/settings").get_data(as_text=True)
     assert 'value="Grade 6, Kibera"' in form and "Step 4: the dates" in form
-    changed = fiona.post(f"/facilitate/{consultation}/settings",
-                         data={**FORM, "title": "Grade 7, Kibera", "age_bands": ["B", "C"]})
+    changed = fiona.post(
+        f"/facilitate/{consultation}/settings", data={**FORM, "title": "Grade 7, Kibera", "age_bands": ["B", "C"]}
+    )
     assert changed.status_code == 303, changed.get_data(as_text=True)
     with app.app_context():
         record = db.session.get(Consultation, consultation)
         assert (record.title, record.age_bands, bool(record.session_pin_hash)) == ("Grade 7, Kibera", "B C", True)
-        assert db.session.scalar(sa.select(AuditEvent.actor_name).where(
-            AuditEvent.action == "consultation.settings")) == "fiona"
+        assert (
+            db.session.scalar(sa.select(AuditEvent.actor_name).where(AuditEvent.action == "consultation.settings"))
+            == "fiona"
+        )
     # A language still in review may be chosen for a draft; the checklist then says what stops it.
     draft = fiona.post(f"/facilitate/{consultation}/settings", data={**FORM, "languages": ["en", "sw"]})
     assert draft.status_code == 303, draft.get_data(as_text=True)
@@ -198,14 +219,16 @@ def test_a_drafts_settings_are_changed_on_the_same_form(app, people) -> None:
     assert people["ana"].get(f"/facilitate/{consultation}/settings").status_code == 403
 
 
-def test_a_copy_has_the_settings_and_team_and_none_of_the_childrens_data(app, make_user, make_consultation,
-                                                                       issue_codes) -> None:
+def test_a_copy_has_the_settings_and_team_and_none_of_the_childrens_data(
+    app, make_user, make_consultation, issue_codes
+) -> None:
     make_user("fiona", "facilitator")
     make_user("ana", "analyst")
     with app.app_context():
         fiona, ana = (db.session.scalar(sa.select(User.id).where(User.username == n)) for n in ("fiona", "ana"))
-    original = make_consultation("Spring group", members=[(fiona, "owner"), (fiona, "facilitator"),
-                                                          (ana, "analyst")], site_code="NRB-07")
+    original = make_consultation(
+        "Spring group", members=[(fiona, "owner"), (fiona, "facilitator"), (ana, "analyst")], site_code="NRB-07"
+    )
     issue_codes(original, 5)
     client = app.test_client()
     sign_in(client, "fiona")
@@ -216,21 +239,40 @@ def test_a_copy_has_the_settings_and_team_and_none_of_the_childrens_data(app, ma
     with app.app_context():
         a, b = db.session.get(Consultation, original), db.session.get(Consultation, copy)
         assert b.title == "Copy of Spring group" and b.state == "draft" and b.text_bindings == "{}"
-        for name in ("instrument_id", "instrument_version", "languages", "age_bands", "country_profile",
-                     "organisation", "purpose", "site_code", "feedback_due", "session_pin_hash"):
+        for name in (
+            "instrument_id",
+            "instrument_version",
+            "languages",
+            "age_bands",
+            "country_profile",
+            "organisation",
+            "purpose",
+            "site_code",
+            "feedback_due",
+            "session_pin_hash",
+        ):
             assert getattr(a, name) == getattr(b, name), name
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant).where(
-            Participant.consultation_id == copy)) == 0
-        team = sorted(db.session.execute(sa.select(User.username, Membership.role).join(User).where(
-            Membership.consultation_id == copy)).all())
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Participant).where(Participant.consultation_id == copy)
+            )
+            == 0
+        )
+        team = sorted(
+            db.session.execute(
+                sa.select(User.username, Membership.role).join(User).where(Membership.consultation_id == copy)
+            ).all()
+        )
         assert team == [("ana", "analyst"), ("fiona", "facilitator"), ("fiona", "owner")]
     assert "This is a copy" in client.get(copied.location).get_data(as_text=True)
 
 
 def _row_counts(app) -> dict[str, int]:
     with app.app_context():
-        return {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
-                for table in db.metadata.sorted_tables}
+        return {
+            table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+            for table in db.metadata.sorted_tables
+        }
 
 
 def test_the_preview_shows_each_age_group_and_language_and_stores_nothing(app, people) -> None:
@@ -266,8 +308,9 @@ def _approve_bundled_arabic(app) -> None:
     from survey.services import instrument_store
 
     bundled = load_bundled("reporting-mechanisms")
-    instrument = dataclasses.replace(bundled, languages=tuple(
-        dataclasses.replace(language, status="approved") for language in bundled.languages))
+    instrument = dataclasses.replace(
+        bundled, languages=tuple(dataclasses.replace(language, status="approved") for language in bundled.languages)
+    )
     with app.app_context():
         instrument_store.store(instrument, approved=True)
 
@@ -307,8 +350,9 @@ def _walk(client, start: list[str], *, skip: tuple[str, ...] = ()) -> dict[str, 
         for href in page.links:
             target = urljoin(url, href)
             parts = urlsplit(target)
-            if parts.netloc or not parts.path.startswith(("/staff", "/facilitate", "/reports", "/programme",
-                                                          "/safeguarding", "/admin")):
+            if parts.netloc or not parts.path.startswith(
+                ("/staff", "/facilitate", "/reports", "/programme", "/safeguarding", "/admin")
+            ):
                 continue
             if re.search(r"\.(pdf|xlsx|csv|zip|json)$", parts.path) or parts.path.endswith("sign-out"):
                 continue
@@ -332,26 +376,45 @@ def test_the_console_of_a_realistic_setup_shows_no_developer_words(app, people) 
     _approve_english_texts(ada)
     flashed(fiona.post(f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True))
     _upload_checked_profile(ada)
-    flashed(fiona.post(f"/facilitate/{consultation}/team/add", data={"user": str(_user_id(app, "ana")),
-                                                                      "role": "analyst"}, follow_redirects=True))
+    flashed(
+        fiona.post(
+            f"/facilitate/{consultation}/team/add",
+            data={"user": str(_user_id(app, "ana")), "role": "analyst"},
+            follow_redirects=True,
+        )
+    )
     flashed(fiona.post(f"/facilitate/{consultation}/state", data={"to": "open"}, follow_redirects=True))
     # A session with a child in it, closed with its log.
-    flashed(fiona.post(f"/facilitate/{consultation}/session", follow_redirects=True, data={
-        "start-pin": "1357", "start-checklist": ["screens_private", "alternative_activity", "help_cards",
-                                                "referral_contact"],
-        "start-trained_on": (dt.date.today() - dt.timedelta(days=30)).isoformat()}))
+    flashed(
+        fiona.post(
+            f"/facilitate/{consultation}/session",
+            follow_redirects=True,
+            data={
+                "start-pin": "1357",
+                "start-checklist": ["screens_private", "alternative_activity", "help_cards", "referral_contact"],
+                "start-trained_on": (dt.date.today() - dt.timedelta(days=30)).isoformat(),
+            },
+        )
+    )
     _child_takes_part(app, consultation, fiona)
-    flashed(fiona.post(f"/facilitate/{consultation}/session", follow_redirects=True, data={
-        "close-number_present": "1", "close-referral_category": ""}))
+    flashed(
+        fiona.post(
+            f"/facilitate/{consultation}/session",
+            follow_redirects=True,
+            data={"close-number_present": "1", "close-referral_category": ""},
+        )
+    )
     flashed(fiona.post(f"/facilitate/{consultation}/clone", follow_redirects=True))
     assert any("cannot open yet" in f for f in flashes) and any("is open" in f for f in flashes)
     problems = {f: developer_words(f) for f in flashes if developer_words(f)}
     assert problems == {}
 
     everything = {}
-    starts = {"fiona": ["/staff/", f"/facilitate/{consultation}/", "/safeguarding/"],
-              "ana": ["/staff/", f"/reports/{consultation}/", "/programme/"],
-              "ada": ["/staff/", f"/facilitate/{consultation}/", "/admin/users"]}
+    starts = {
+        "fiona": ["/staff/", f"/facilitate/{consultation}/", "/safeguarding/"],
+        "ana": ["/staff/", f"/reports/{consultation}/", "/programme/"],
+        "ada": ["/staff/", f"/facilitate/{consultation}/", "/admin/users"],
+    }
     for name, client in (("fiona", fiona), ("ana", ana), ("ada", ada)):
         # The review of consent texts and the audit log show text names to administrators on
         # purpose (the translation workflow of issue 17 owns those pages), and the read-aloud page
@@ -393,11 +456,13 @@ def test_opening_warnings_are_plain_words(app) -> None:
     fewer languages, mandatory reporting) lose their text ids and section references."""
     from survey.services.setup import plain_warning
 
-    warnings = ["child_information/en/B/v1 is draft, not approved (Written by the maintainers.)",
-                "no guardian_information in 'sw': guardians get en, fr",
-                "In this country some adults must report abuse they learn of. If an adult runs the "
-                "session in person, use facilitated mode so children are told what happens if they "
-                "tell that adult something (§4.1, §9.6)."]
+    warnings = [
+        "child_information/en/B/v1 is draft, not approved (Written by the maintainers.)",
+        "no guardian_information in 'sw': guardians get en, fr",
+        "In this country some adults must report abuse they learn of. If an adult runs the "
+        "session in person, use facilitated mode so children are told what happens if they "
+        "tell that adult something (§4.1, §9.6).",
+    ]
     with app.test_request_context():
         shown = [plain_warning(warning) for warning in warnings]
     assert shown[0].startswith("The information for children aged 11 to 13, in English is not approved yet")

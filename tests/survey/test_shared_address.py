@@ -13,7 +13,8 @@ from consent.codes import new_code
 
 
 def test_sixty_children_behind_one_address_get_in_and_ten_thousand_guesses_do_not(
-        app, make_consultation, issue_codes) -> None:
+    app, make_consultation, issue_codes
+) -> None:
     consultation = make_consultation()
     codes = issue_codes(consultation, 61)
     started = time.monotonic()
@@ -62,8 +63,7 @@ def test_a_trusted_proxy_reports_the_client(make_app) -> None:
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = "127.0.0.1"  # nginx on the same machine
         for _ in range(12):
-            response = client.post("/", data={"code": new_code()},
-                                   headers={"X-Forwarded-For": f"10.0.0.{device + 1}"})
+            response = client.post("/", data={"code": new_code()}, headers={"X-Forwarded-For": f"10.0.0.{device + 1}"})
             statuses.append(response.status_code)
     # Each device behind the proxy has its own ten failures a minute.
     assert statuses == ([400] * 10 + [429] * 2) * 2
@@ -71,8 +71,10 @@ def test_a_trusted_proxy_reports_the_client(make_app) -> None:
 
 def test_without_trusted_proxies_forwarded_addresses_are_ignored(app) -> None:
     client = app.test_client()
-    statuses = [client.post("/", data={"code": new_code()},
-                            headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code for n in range(12)]
+    statuses = [
+        client.post("/", data={"code": new_code()}, headers={"X-Forwarded-For": f"10.0.0.{n}"}).status_code
+        for n in range(12)
+    ]
     assert statuses == [400] * 10 + [429] * 2
 
 

@@ -24,8 +24,7 @@ import pytest
 from survey.serving import SLOW_BODIES_PER_CLIENT, body_deadline
 from tests.conftest import free_port, wait_until_serving
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(sys.platform != "linux", reason="binds client sockets to 127.0.0.N")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="binds client sockets to 127.0.0.N")]
 
 DECLARED = 200_000  # bytes each slow body claims: a deadline of 13 s
 
@@ -33,14 +32,22 @@ DECLARED = 200_000  # bytes each slow body claims: a deadline of 13 s
 @pytest.fixture
 def server(tmp_path):
     port = free_port()
-    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
-           "SAUTI_CODE_FAILURES_PER_CLIENT": '"100000 per minute"',
-           "SAUTI_CODE_FAILURES_PER_CONSULTATION": '"100000 per minute"'}
+    env = {
+        **os.environ,
+        "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite'}",
+        "SAUTI_CODE_FAILURES_PER_CLIENT": '"100000 per minute"',
+        "SAUTI_CODE_FAILURES_PER_CONSULTATION": '"100000 per minute"',
+    }
     sauti = [sys.executable, "-c", "from survey.cli import main; main()"]
     subprocess.run([*sauti, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-    process = subprocess.Popen([*sauti, "serve", "--port", str(port), "--workers", "2"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [*sauti, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/notes", seconds=60)
         yield port
@@ -67,8 +74,10 @@ class SlowBody(threading.Thread):
         sock.bind((self.source, 0))
         sock.connect(("127.0.0.1", self.port))
         started = time.monotonic()
-        sock.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                     + f"Content-Length: {DECLARED}\r\n\r\n".encode())
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {DECLARED}\r\n\r\n".encode()
+        )
         sock.settimeout(self.every_s)
         try:
             while not self.stop.is_set():
@@ -117,8 +126,10 @@ def test_fifty_slow_bodies_do_not_stall_other_children(server) -> None:
     held = sum(connection.is_alive() for connection in slow)
     latencies.sort()
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
-    print(f"\nslow connections held: {held}; other requests: {len(latencies)}, "
-          f"p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms")
+    print(
+        f"\nslow connections held: {held}; other requests: {len(latencies)}, "
+        f"p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+    )
     assert held == 50
     assert set(statuses) <= {200, 400}, statuses
     assert p95 < 1.0
@@ -158,15 +169,23 @@ def _raw(port: int, request: bytes) -> bytes:
 def test_bodies_whole_chunked_or_too_large(server) -> None:
     # Declared larger than MAX_CONTENT_LENGTH (16 MB): refused before a byte of it is read.
     started = time.monotonic()
-    reply = _raw(server, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                         b"Content-Length: 17000000\r\n\r\n")
+    reply = _raw(
+        server,
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 17000000\r\n\r\n",
+    )
     assert reply.startswith(b"HTTP/1.1 413") and time.monotonic() - started < 5
     assert b"connection: close" in reply.lower()
     # A chunked body reaches the app whole: a wrong code, so the form was read (400).
     body = b"code=ZZZZ-ZZZZ-ZZZZ"
-    reply = _raw(server, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-                         + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    reply = _raw(
+        server,
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n",
+    )
     assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
     # Headers and status come back once: no doubled Content-Length from the front.
     with urllib.request.urlopen(f"http://127.0.0.1:{server}/help", timeout=10) as response:

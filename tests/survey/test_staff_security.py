@@ -27,8 +27,9 @@ def test_a_session_ends_after_its_absolute_lifetime_however_active(app, make_use
     client = _signed_in(app, "fiona")
     with app.app_context():
         # Signed in 13 hours ago and busy ever since: never idle, but past the 12-hour lifetime.
-        db.session.execute(sa.update(StaffSession).values(created_at=utcnow() - dt.timedelta(hours=13),
-                                                          last_seen_at=utcnow()))
+        db.session.execute(
+            sa.update(StaffSession).values(created_at=utcnow() - dt.timedelta(hours=13), last_seen_at=utcnow())
+        )
         db.session.commit()
     response = client.get("/staff/")
     assert response.status_code == 302 and "/staff/sign-in" in response.location
@@ -88,8 +89,12 @@ def test_waits_grow_with_each_failure_and_are_bounded(app, make_user) -> None:
         sign_in(client, "fiona", "wrong password!")
         with app.app_context():
             rows = list(db.session.scalars(sa.select(SigninFailure)))
-            waits.append(max((row.blocked_until - row.last_failure_at for row in rows if row.blocked_until),
-                             default=dt.timedelta(0)))
+            waits.append(
+                max(
+                    (row.blocked_until - row.last_failure_at for row in rows if row.blocked_until),
+                    default=dt.timedelta(0),
+                )
+            )
             # Let the wait pass, so the next attempt is evaluated.
             db.session.execute(sa.update(SigninFailure).values(blocked_until=None))
             db.session.commit()
@@ -118,8 +123,7 @@ def test_over_https_the_cookie_has_the_host_prefix_and_hsts_is_sent(make_app, ma
         accounts.create_user("fiona", STRONG_PASSWORD, ["facilitator"])
     client = app.test_client()
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.0.0.3"}
-    response = client.post("/staff/sign-in", data={"username": "fiona", "password": STRONG_PASSWORD},
-                           headers=https)
+    response = client.post("/staff/sign-in", data={"username": "fiona", "password": STRONG_PASSWORD}, headers=https)
     assert response.status_code == 302
     cookies = response.headers.getlist("Set-Cookie")
     session_cookie = next(c for c in cookies if c.startswith("__Host-sauti="))

@@ -48,10 +48,16 @@ def test_the_migrated_database_has_each_check_constraint(app) -> None:
             assert f"ck_{table}_{column}" in names, (table, names)
 
 
-@pytest.mark.parametrize(("table", "column"), [("consultation", "state"), ("participant", "state"),
-                                               ("participant", "permission"), ("facilitation_session", "state")])
-def test_the_database_refuses_a_value_no_enum_has(app, make_consultation, issue_codes, table: str,
-                                                  column: str) -> None:
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("consultation", "state"),
+        ("participant", "state"),
+        ("participant", "permission"),
+        ("facilitation_session", "state"),
+    ],
+)
+def test_the_database_refuses_a_value_no_enum_has(app, make_consultation, issue_codes, table: str, column: str) -> None:
     issue_codes(make_consultation(), 1)  # an open, facilitated consultation with a session and a card
     with app.app_context():
         with db.engine.connect() as connection:

@@ -67,8 +67,7 @@ def _package(central, consultation_id: int, site: str = "school-1", cards: int =
 
 def _provision(laptop, made, **options):
     with laptop.app_context():
-        package = sync.import_package(made.data, enrol_token=made.enrol_token, fingerprint=made.fingerprint,
-                                      **options)
+        package = sync.import_package(made.data, enrol_token=made.enrol_token, fingerprint=made.fingerprint, **options)
         _start_session(laptop, package.consultation_id)
         return package.id
 
@@ -77,9 +76,14 @@ def _start_session(laptop, consultation_id: int) -> None:
     from survey.services import sessions
 
     with laptop.app_context():
-        sessions.start(db.session.get(Consultation, consultation_id), pin=SESSION_PIN,
-                       checklist=list(sessions.CHECKLIST), trained_on=dt.date.today(), today=dt.date.today(),
-                       actor=None)
+        sessions.start(
+            db.session.get(Consultation, consultation_id),
+            pin=SESSION_PIN,
+            checklist=list(sessions.CHECKLIST),
+            trained_on=dt.date.today(),
+            today=dt.date.today(),
+            actor=None,
+        )
 
 
 def _export(laptop, package_id: str, **options) -> bytes:
@@ -94,13 +98,19 @@ def _import(central, data: bytes):
 
 def _central_answers(central, consultation_id: int) -> list[tuple[str, str]]:
     with central.app_context():
-        return sorted((pid, item) for pid, item in db.session.execute(
-            sa.select(Answer.participant_id, Answer.item).join(Participant).where(
-                Participant.consultation_id == consultation_id)))
+        return sorted(
+            (pid, item)
+            for pid, item in db.session.execute(
+                sa.select(Answer.participant_id, Answer.item)
+                .join(Participant)
+                .where(Participant.consultation_id == consultation_id)
+            )
+        )
 
 
-def test_a_field_package_sets_up_the_consultation_and_its_cards_on_the_laptop(central, make_consultation,
-                                                                             make_laptop) -> None:
+def test_a_field_package_sets_up_the_consultation_and_its_cards_on_the_laptop(
+    central, make_consultation, make_laptop
+) -> None:
     cid = make_consultation()
     made = _package(central, cid)
     assert len(made.cards) == 6
@@ -118,7 +128,8 @@ def test_a_field_package_sets_up_the_consultation_and_its_cards_on_the_laptop(ce
 
 
 def test_a_package_changed_expired_for_another_site_or_signed_by_another_key_is_refused(
-        central, make_consultation, make_laptop) -> None:
+    central, make_consultation, make_laptop
+) -> None:
     cid = make_consultation()
     made = _package(central, cid)
     laptop = make_laptop()
@@ -127,10 +138,11 @@ def test_a_package_changed_expired_for_another_site_or_signed_by_another_key_is_
     other_key = fmt.fingerprint(fmt.new_central_keys().sign_public)
     with laptop.app_context():
         for data, fingerprint, site, words in (
-                (bytes(flipped), made.fingerprint, None, "changed or damaged"),
-                (made.data, other_key, None, "not signed by the central server"),
-                (made.data, made.fingerprint, "school-2", "is for site"),
-                (made.data, "", None, "fingerprint")):
+            (bytes(flipped), made.fingerprint, None, "changed or damaged"),
+            (made.data, other_key, None, "not signed by the central server"),
+            (made.data, made.fingerprint, "school-2", "is for site"),
+            (made.data, "", None, "fingerprint"),
+        ):
             with pytest.raises(sync.SyncRefused, match=words):
                 sync.import_package(data, enrol_token=made.enrol_token, fingerprint=fingerprint, site=site)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Consultation)) == 0
@@ -139,15 +151,19 @@ def test_a_package_changed_expired_for_another_site_or_signed_by_another_key_is_
 
         db.session.get(SyncPackage, made.package_id).expires_on = dt.date.today() - dt.timedelta(days=1)
         db.session.commit()
-        content = fmt.unverified_document(fmt.PACKAGE_MAGIC, sync.package_content(
-            db.session.get(Consultation, cid), db.session.get(SyncPackage, made.package_id)), "package")
+        content = fmt.unverified_document(
+            fmt.PACKAGE_MAGIC,
+            sync.package_content(db.session.get(Consultation, cid), db.session.get(SyncPackage, made.package_id)),
+            "package",
+        )
         expired = fmt.sign_document(fmt.PACKAGE_MAGIC, content, sync.central_keys().signing)
     with laptop.app_context(), pytest.raises(sync.SyncRefused, match="expired"):
         sync.import_package(expired, enrol_token=made.enrol_token, fingerprint=made.fingerprint)
 
 
-def test_bundles_merge_once_withdrawal_wins_and_a_card_serves_one_device(central, make_consultation,
-                                                                         make_laptop) -> None:
+def test_bundles_merge_once_withdrawal_wins_and_a_card_serves_one_device(
+    central, make_consultation, make_laptop
+) -> None:
     cid = make_consultation()
     made = _package(central, cid, cards=6)
     second = _package(central, cid, cards=0)  # a second laptop for the same site: the same cards
@@ -200,8 +216,9 @@ def test_bundles_merge_once_withdrawal_wins_and_a_card_serves_one_device(central
     assert taken.post("/", data={"code": codes[0]}).status_code != 302
 
 
-def test_a_withdrawal_on_the_central_server_wins_over_answers_arriving_later(central, make_consultation,
-                                                                            make_laptop, client) -> None:
+def test_a_withdrawal_on_the_central_server_wins_over_answers_arriving_later(
+    central, make_consultation, make_laptop, client
+) -> None:
     cid = make_consultation()
     made = _package(central, cid, cards=2)
     laptop = make_laptop()
@@ -214,8 +231,11 @@ def test_a_withdrawal_on_the_central_server_wins_over_answers_arriving_later(cen
     result = _import(central, _export(laptop, package_id))
     assert result.counts["withdrawn_before_arrival"] == 1
     with central.app_context():
-        states = dict(db.session.execute(
-            sa.select(Participant.card_number, Participant.state).where(Participant.consultation_id == cid)).all())
+        states = dict(
+            db.session.execute(
+                sa.select(Participant.card_number, Participant.state).where(Participant.consultation_id == cid)
+            ).all()
+        )
         assert states[1] == "withdrawn" and states[2] == "completed"
         kept = {pid for pid, _ in _central_answers(central, cid)}
         withdrawn_id = db.session.scalar(sa.select(Participant.id).where(Participant.card_number == 1))
@@ -225,12 +245,17 @@ def test_a_withdrawal_on_the_central_server_wins_over_answers_arriving_later(cen
     with laptop.app_context():
         counts = sync.apply_status(sync.package_named(package_id), status)
         assert counts == {"withdrawn": 1}
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(
-            Answer.participant_id == withdrawn_id)) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Answer).where(Answer.participant_id == withdrawn_id)
+            )
+            == 0
+        )
 
 
 def test_a_bundle_changed_replayed_out_of_order_revoked_or_for_another_consultation_changes_nothing(
-        central, make_consultation, make_laptop) -> None:
+    central, make_consultation, make_laptop
+) -> None:
     cid = make_consultation()
     other = make_consultation("Another")
     made = _package(central, cid, cards=3)
@@ -252,8 +277,12 @@ def test_a_bundle_changed_replayed_out_of_order_revoked_or_for_another_consultat
     with laptop.app_context():
         package = sync.package_named(package_id)
         header = fmt.read_header(two)
-        forged = fmt.seal_bundle({**header, "consultation": other, "sequence": 9}, {"participants": []},
-                                 sync.device_key(package_id), bytes.fromhex(package.central_box_key))
+        forged = fmt.seal_bundle(
+            {**header, "consultation": other, "sequence": 9},
+            {"participants": []},
+            sync.device_key(package_id),
+            bytes.fromhex(package.central_box_key),
+        )
     with pytest.raises(sync.SyncRefused, match="another consultation"):
         _import(central, forged)
     assert other_made.package_id  # the other consultation has its own package and device slot
@@ -272,7 +301,8 @@ def test_a_bundle_changed_replayed_out_of_order_revoked_or_for_another_consultat
 
 
 def test_concerns_alone_go_first_and_the_receipt_lets_the_laptop_delete_its_copy(
-        central, make_consultation, make_laptop, monkeypatch) -> None:
+    central, make_consultation, make_laptop, monkeypatch
+) -> None:
     cid = make_consultation()
     made = _package(central, cid, cards=2)
     laptop = make_laptop()
@@ -280,8 +310,14 @@ def test_concerns_alone_go_first_and_the_receipt_lets_the_laptop_delete_its_copy
     walk(enter(laptop, made.cards[0].code, 12), 12)
     walk(enter(laptop, made.cards[1].code, 12), 12)
     with laptop.app_context():
-        db.session.add(ConcernFlag(consultation_id=sync.package_named(package_id).consultation_id, item="q",
-                                   excerpt="someone hurts me", concerns="abuse"))
+        db.session.add(
+            ConcernFlag(
+                consultation_id=sync.package_named(package_id).consultation_id,
+                item="q",
+                excerpt="someone hurts me",
+                concerns="abuse",
+            )
+        )
         db.session.commit()
     concerns = _import(central, _export(laptop, package_id, concerns_only=True))
     assert concerns.counts == {"concerns": 1, "sessions": 1}  # the session the lead needs to find the child
@@ -303,8 +339,9 @@ def test_concerns_alone_go_first_and_the_receipt_lets_the_laptop_delete_its_copy
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ConcernFlag)) == 0
         assert all(b.purged for b in db.session.scalars(sa.select(FieldBundle)))
         # A receipt signed by anyone else is refused.
-        forged = fmt.sign_document(fmt.RECEIPT_MAGIC, json.loads(json.dumps({"kind": "receipt"})),
-                                   fmt.new_central_keys().signing)
+        forged = fmt.sign_document(
+            fmt.RECEIPT_MAGIC, json.loads(json.dumps({"kind": "receipt"})), fmt.new_central_keys().signing
+        )
         with pytest.raises(sync.SyncRefused, match="signature"):
             sync.accept_receipt(package, forged)
     assert _import(central, _export(laptop, package_id)).counts["withdrawals"] == 1
@@ -315,7 +352,8 @@ def test_concerns_alone_go_first_and_the_receipt_lets_the_laptop_delete_its_copy
 
 
 def test_synced_answers_reach_the_release_with_sites_as_a_disaggregation_small_sites_hidden(
-        central, make_consultation, make_laptop) -> None:
+    central, make_consultation, make_laptop
+) -> None:
     """Part 5: the release ledger reads synced answers like central ones; a site is a group
     that the disclosure rules suppress when small (here 2 children beside 11)."""
     from survey.services import releases, reporting
@@ -339,7 +377,8 @@ def test_synced_answers_reach_the_release_with_sites_as_a_disaggregation_small_s
 
 
 def test_an_administrator_imports_a_bundle_in_the_console_and_downloads_its_receipt(
-        central, make_consultation, make_laptop, make_user) -> None:
+    central, make_consultation, make_laptop, make_user
+) -> None:
     import io
 
     from tests.conftest import sign_in

@@ -31,9 +31,13 @@ from tests.conftest import SESSION_PIN, TEST_SECRET, base_config, free_port, wai
 
 # The central server runs on PostgreSQL: this runs in the PostgreSQL run (CI's second), where the
 # server is known to be there, and is skipped in the SQLite run.
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
-    reason="runs with DATABASE_URL=postgresql://... (the central server's database)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+        reason="runs with DATABASE_URL=postgresql://... (the central server's database)",
+    ),
+]
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 SAUTI = [sys.executable, "-c", "from survey.cli import main; main()"]
@@ -53,8 +57,9 @@ class Child:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  _NoRedirect)
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect
+        )
         self.acknowledged: dict[str, str] = {}  # item -> value, for every save answered with a redirect
 
     def call(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
@@ -83,9 +88,15 @@ class Child:
                 name, value = attrs.get("name", ""), attrs.get("value", "")
                 if attrs.get("type") == "radio" and name.startswith("q_") and value and not value.startswith("_"):
                     answers.setdefault(name, value)
-            status, location, _ = self.call(f"/p/q/{index}", {
-                "csrf_token": TOKEN.search(html).group(1), "page_token": PAGE_TOKEN.search(html).group(1),
-                "nav": "next", **answers})
+            status, location, _ = self.call(
+                f"/p/q/{index}",
+                {
+                    "csrf_token": TOKEN.search(html).group(1),
+                    "page_token": PAGE_TOKEN.search(html).group(1),
+                    "nav": "next",
+                    **answers,
+                },
+            )
             assert status in (302, 303), status
             self.acknowledged.update({name[2:]: value for name, value in answers.items()})
             match = re.search(r"/p/q/(\d+)", location)
@@ -123,13 +134,24 @@ def _open_consultation(app, title: str) -> int:
         instrument = make_test_instrument()
         instrument_store.store(instrument, approved=True)
         consultation = consultations.create_consultation(
-            title=title, instrument_id=instrument.id, instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash, languages=["en"], age_bands=["A", "B", "C"],
-            country_profile="example-uk", details={
-                "organisation": "Test organisation", "contact": "the test team",
-                "independent_contact": "the ethics board", "audience": "the county council",
-                "ethics_reference": "REC-TEST-1", "influence_scope": "how help works",
-                "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31)})
+            title=title,
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_hash=instrument.content_hash,
+            languages=["en"],
+            age_bands=["A", "B", "C"],
+            country_profile="example-uk",
+            details={
+                "organisation": "Test organisation",
+                "contact": "the test team",
+                "independent_contact": "the ethics board",
+                "audience": "the county council",
+                "ethics_reference": "REC-TEST-1",
+                "influence_scope": "how help works",
+                "feedback_due": dt.date(2027, 3, 1),
+                "analysis_cutoff": dt.date(2027, 1, 31),
+            },
+        )
         consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
         sessions.set_pin(db.session.get(Consultation, consultation.id), SESSION_PIN)
         return consultation.id
@@ -144,13 +166,23 @@ def _start_session(app) -> None:  # the laptop's app, on its SQLite file
 
     with app.app_context():
         consultation = db.session.scalars(sa.select(Consultation)).one()
-        sessions.start(consultation, pin=SESSION_PIN, checklist=list(sessions.CHECKLIST),
-                       trained_on=dt.date.today(), today=dt.date.today(), actor=None)
+        sessions.start(
+            consultation,
+            pin=SESSION_PIN,
+            checklist=list(sessions.CHECKLIST),
+            trained_on=dt.date.today(),
+            today=dt.date.today(),
+            actor=None,
+        )
 
 
 def _serve(servers: list, env: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen([*SAUTI, "serve", "--port", str(port), "--workers", "1"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*SAUTI, "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     servers.append(server)
     wait_until_serving(f"http://127.0.0.1:{port}/", seconds=60)
     return server
@@ -184,8 +216,12 @@ def test_two_field_laptops_hand_their_childrens_answers_to_the_central_server(tm
     from survey.sync import bundle as fmt
 
     base_env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    central_env = {**base_env, "DATABASE_URL": central_database, "SAUTI_INSTANCE_PATH": str(tmp_path / "central"),
-                   "SAUTI_SECRET_KEY": TEST_SECRET}
+    central_env = {
+        **base_env,
+        "DATABASE_URL": central_database,
+        "SAUTI_INSTANCE_PATH": str(tmp_path / "central"),
+        "SAUTI_SECRET_KEY": TEST_SECRET,
+    }
     central_app = _app(central_database, str(tmp_path / "central"), TEST_SECRET)
     _upgrade(central_app)
     cid = _open_consultation(central_app, "Field consultation")
@@ -201,16 +237,43 @@ def test_two_field_laptops_hand_their_childrens_answers_to_the_central_server(tm
         codes = {site: _issue_known_codes(central_app, cid, site, 4) for site in ("school-1", "school-2")}
         laptops = {}
         for site in ("school-1", "school-2"):
-            made = _run(central_env, "sync", "package", str(cid), "--site", site, "--cards", "0", "--out",
-                        str(tmp_path / f"{site}.package"), "--url", central).stdout
-            env = {**base_env, "DATABASE_URL": f"sqlite:///{tmp_path / site}.sqlite",
-                   "SAUTI_INSTANCE_PATH": str(tmp_path / site), "SAUTI_SECRET_KEY": f"{site}-secret-not-for-production"}
+            made = _run(
+                central_env,
+                "sync",
+                "package",
+                str(cid),
+                "--site",
+                site,
+                "--cards",
+                "0",
+                "--out",
+                str(tmp_path / f"{site}.package"),
+                "--url",
+                central,
+            ).stdout
+            env = {
+                **base_env,
+                "DATABASE_URL": f"sqlite:///{tmp_path / site}.sqlite",
+                "SAUTI_INSTANCE_PATH": str(tmp_path / site),
+                "SAUTI_SECRET_KEY": f"{site}-secret-not-for-production",
+            }
             app = _app(env["DATABASE_URL"], env["SAUTI_INSTANCE_PATH"], env["SAUTI_SECRET_KEY"])
             stack.callback(lambda app=app: _dispose(app))
             _upgrade(app, user="fiona")
-            pulled = _run(env, "sync", "pull", _value(made, "Pull address"), "--enrol", _value(made, "Enrolment code"),
-                          "--fingerprint", _value(made, "Central key fingerprint"), "--site", site,
-                          "--facilitator", "fiona").stdout
+            pulled = _run(
+                env,
+                "sync",
+                "pull",
+                _value(made, "Pull address"),
+                "--enrol",
+                _value(made, "Enrolment code"),
+                "--fingerprint",
+                _value(made, "Central key fingerprint"),
+                "--site",
+                site,
+                "--facilitator",
+                "fiona",
+            ).stdout
             assert "registered with the central server" in pulled
             _start_session(app)
             laptops[site] = {"env": env, "app": app, "port": free_port()}
@@ -228,8 +291,12 @@ def test_two_field_laptops_hand_their_childrens_answers_to_the_central_server(tm
 
         # school-2 pushes over the network, slowly; the push is killed half-way and resumed.
         env_2 = laptops["school-2"]["env"]
-        slow = subprocess.Popen([*SAUTI, "sync", "push", "--chunk-size", "1024", "--max-rate", "2048"], env=env_2,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        slow = subprocess.Popen(
+            [*SAUTI, "sync", "push", "--chunk-size", "1024", "--max-rate", "2048"],
+            env=env_2,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         with central_app.app_context():
             deadline = time.monotonic() + 60
             while not db.session.scalar(sa.select(sa.func.max(SyncUpload.received))):
@@ -258,9 +325,12 @@ def test_two_field_laptops_hand_their_childrens_answers_to_the_central_server(tm
         # A bundle signed by school-1's own key but for another consultation is refused whole.
         with laptops["school-1"]["app"].app_context():
             package = sync.only_package()
-            forged = fmt.seal_bundle({**fmt.read_header(data), "consultation": other_cid, "sequence": 99},
-                                     {"participants": []}, sync.device_key(package.id),
-                                     bytes.fromhex(package.central_box_key))
+            forged = fmt.seal_bundle(
+                {**fmt.read_header(data), "consultation": other_cid, "sequence": 99},
+                {"participants": []},
+                sync.device_key(package.id),
+                bytes.fromhex(package.central_box_key),
+            )
         with central_app.app_context(), pytest.raises(sync.SyncRefused, match="another consultation"):
             sync.import_bundle(forged)
         _run(env_1, "sync", "receipt", str(stick) + ".receipt")
@@ -268,20 +338,27 @@ def test_two_field_laptops_hand_their_childrens_answers_to_the_central_server(tm
         assert "withdrawn 1" in _run(env_1, "sync", "pull").stdout
 
         with central_app.app_context():
-            withdrawn = db.session.scalar(sa.select(Participant).where(
-                Participant.code_hash == hash_code(withdrawing[0], TEST_SECRET)))
+            withdrawn = db.session.scalar(
+                sa.select(Participant).where(Participant.code_hash == hash_code(withdrawing[0], TEST_SECRET))
+            )
             assert withdrawn.state == "withdrawn"
-            assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(
-                Answer.participant_id == withdrawn.id)) == 0
+            assert (
+                db.session.scalar(
+                    sa.select(sa.func.count()).select_from(Answer).where(Answer.participant_id == withdrawn.id)
+                )
+                == 0
+            )
             for site, taken in children.items():
                 for code, child in taken:
                     if code == withdrawing[0]:
                         continue
-                    participant = db.session.scalar(sa.select(Participant).where(
-                        Participant.code_hash == hash_code(code, TEST_SECRET)))
+                    participant = db.session.scalar(
+                        sa.select(Participant).where(Participant.code_hash == hash_code(code, TEST_SECRET))
+                    )
                     assert participant.state == "completed" and participant.site == site
-                    stored = db.session.execute(sa.select(Answer.item, Answer.value).where(
-                        Answer.participant_id == participant.id)).all()
+                    stored = db.session.execute(
+                        sa.select(Answer.item, Answer.value).where(Answer.participant_id == participant.id)
+                    ).all()
                     assert len(stored) == len({item for item, _ in stored})  # each answer once
                     assert _as_posted(stored) == child.acknowledged  # every acknowledged answer, as given
             imports = db.session.scalars(sa.select(SyncImport)).all()
@@ -293,8 +370,15 @@ def test_two_field_laptops_hand_their_childrens_answers_to_the_central_server(tm
         with laptops["school-1"]["app"].app_context():
             actions = db.session.scalars(sa.select(AuditEvent.action)).all()
             assert {"sync.export", "sync.receipt", "sync.status"} <= set(actions)
-            assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer).join(Participant).where(
-                Participant.code_hash == hash_code(withdrawing[0], bytes.fromhex(package.code_key)))) == 0
+            assert (
+                db.session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(Answer)
+                    .join(Participant)
+                    .where(Participant.code_hash == hash_code(withdrawing[0], bytes.fromhex(package.code_key)))
+                )
+                == 0
+            )
 
 
 def _issue_known_codes(central_app, cid: int, site: str, count: int) -> list[tuple[str, str]]:

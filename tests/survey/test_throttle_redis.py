@@ -44,15 +44,15 @@ class _Browser:
     """One device: its own cookies; forms are fetched first for their CSRF token."""
 
     def __init__(self, headers: dict | None = None) -> None:
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  _NoRedirect)
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect
+        )
         self.headers = headers or {}
 
     def call(self, url: str, data: dict | None = None) -> tuple[int, str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         try:
-            with self.opener.open(urllib.request.Request(url, data=body, headers=self.headers),
-                                  timeout=20) as response:
+            with self.opener.open(urllib.request.Request(url, data=body, headers=self.headers), timeout=20) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -72,22 +72,38 @@ def database(tmp_path_factory):
 
 
 def _demo_database(tmp_path, url: str) -> tuple[dict, list[str]]:
-    env = {**os.environ, "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"), "DATABASE_URL": url,
-           "SAUTI_SESSION_COOKIE_SECURE": "false"}
-    setup = subprocess.run([*SAUTI, "demo", "--no-serve", "--codes", "3"], env=env, capture_output=True, text=True,
-                           check=True, timeout=180)
+    env = {
+        **os.environ,
+        "SAUTI_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": url,
+        "SAUTI_SESSION_COOKIE_SECURE": "false",
+    }
+    setup = subprocess.run(
+        [*SAUTI, "demo", "--no-serve", "--codes", "3"], env=env, capture_output=True, text=True, check=True, timeout=180
+    )
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
-    subprocess.run([*SAUTI, "users", "create", "fiona", "--role", "facilitator", "--password-stdin"], env=env,
-                   input=STRONG_PASSWORD + "\n", capture_output=True, text=True, check=True, timeout=60)
+    subprocess.run(
+        [*SAUTI, "users", "create", "fiona", "--role", "facilitator", "--password-stdin"],
+        env=env,
+        input=STRONG_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     return env, codes
 
 
 def _serve(stack: ExitStack, env: dict, storage: str) -> str:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen([*SAUTI, "serve", "--port", str(port), "--workers", "1"],
-                               env={**env, "SAUTI_RATELIMIT_STORAGE_URI": storage}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [*SAUTI, "serve", "--port", str(port), "--workers", "1"],
+        env={**env, "SAUTI_RATELIMIT_STORAGE_URI": storage},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
     def stop() -> None:
         os.killpg(process.pid, signal.SIGTERM)
@@ -124,21 +140,29 @@ def test_limits_hold_across_two_processes_sharing_redis(database) -> None:
         assert statuses[10:] == [429] * 20
         assert any(b"code:client:" in key for key in store.keys())
         # Forged forwarding headers do not make a new client: still refused unseen.
-        forged = [_Browser({"X-Forwarded-For": f"198.51.100.{n}", "X-Real-IP": f"198.51.100.{n}"}).form(
-            servers[n % 2] + "/", {"code": _wrong_code(100 + n)})[0] for n in range(20)]
+        forged = [
+            _Browser({"X-Forwarded-For": f"198.51.100.{n}", "X-Real-IP": f"198.51.100.{n}"}).form(
+                servers[n % 2] + "/", {"code": _wrong_code(100 + n)}
+            )[0]
+            for n in range(20)
+        ]
         assert forged == [429] * 20
 
         # Sign-in failures for one name, alternating: the sixth attempt is refused on either
         # process, even with the right password.
-        sign_ins = [_Browser().form(servers[n % 2] + "/staff/sign-in",
-                                    {"username": "fiona", "password": "wrong password!!"})[0] for n in range(5)]
+        sign_ins = [
+            _Browser().form(servers[n % 2] + "/staff/sign-in", {"username": "fiona", "password": "wrong password!!"})[0]
+            for n in range(5)
+        ]
         assert sign_ins == [401] * 5
         for base in servers:
             status, html = _Browser().form(base + "/staff/sign-in", {"username": "fiona", "password": STRONG_PASSWORD})
             assert status == 429 and "Too many failed sign-ins" in html
         # Another name is not locked out by fiona's failures (the per-name limit is per name).
-        assert _Browser().form(servers[1] + "/staff/sign-in",
-                               {"username": "nobody", "password": "wrong password!!"})[0] == 401
+        assert (
+            _Browser().form(servers[1] + "/staff/sign-in", {"username": "nobody", "password": "wrong password!!"})[0]
+            == 401
+        )
     store.flushdb()
     store.close()
 

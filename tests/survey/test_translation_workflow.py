@@ -61,12 +61,23 @@ def _draft(app, *, languages, country_profile="generic", wording=None) -> int:
     with app.app_context():
         record = instrument_store.store_bundled()
         consultation = consultations.create_consultation(
-            title="Kisumu", instrument_id=record.instrument_id, instrument_version=record.version,
-            instrument_hash=record.content_hash, languages=list(languages), age_bands=["B"],
+            title="Kisumu",
+            instrument_id=record.instrument_id,
+            instrument_version=record.version,
+            instrument_hash=record.content_hash,
+            languages=list(languages),
+            age_bands=["B"],
             country_profile=country_profile,
-            details={"organisation": "Helping Hands", "contact": "the team", "independent_contact": "the board",
-                     "audience": "the council", "influence_scope": "how help desks work",
-                     "feedback_due": dt.date(2027, 3, 1), "analysis_cutoff": dt.date(2027, 1, 31)})
+            details={
+                "organisation": "Helping Hands",
+                "contact": "the team",
+                "independent_contact": "the board",
+                "audience": "the council",
+                "influence_scope": "how help desks work",
+                "feedback_due": dt.date(2027, 3, 1),
+                "analysis_cutoff": dt.date(2027, 1, 31),
+            },
+        )
         for code, words in (wording or {}).items():
             set_wording(consultation, code, words)
         return consultation.id
@@ -83,8 +94,15 @@ def _problems(app, consultation: int, *, demo: bool) -> list[str]:
         return []
 
 
-SW_WORDS = {"sw": {"organisation": "Mikono ya Msaada", "contact": "timu", "independent_contact": "bodi",
-                   "audience": "baraza", "influence_scope": "jinsi madawati ya msaada yanavyofanya kazi"}}
+SW_WORDS = {
+    "sw": {
+        "organisation": "Mikono ya Msaada",
+        "contact": "timu",
+        "independent_contact": "bodi",
+        "audience": "baraza",
+        "influence_scope": "jinsi madawati ya msaada yanavyofanya kazi",
+    }
+}
 
 
 def test_a_consultation_cannot_open_in_a_language_with_anything_missing(app) -> None:
@@ -127,8 +145,9 @@ def test_a_demo_only_approval_never_opens_a_real_consultation(app, runner) -> No
     real = _draft(app, languages=("en", "sw"), wording=SW_WORDS)
     assert any("Kiswahili questionnaire is translated, not approved" in p for p in _problems(app, real, demo=False))
     # A reviewer approves the language for real: that problem goes (the texts' own approvals remain).
-    result = runner.invoke(args=["instruments", "approve-language", "reporting-mechanisms", "sw",
-                                 "--reviewer", "Amina Njeri"])
+    result = runner.invoke(
+        args=["instruments", "approve-language", "reporting-mechanisms", "sw", "--reviewer", "Amina Njeri"]
+    )
     assert result.exit_code == 0, result.output
     assert not any("questionnaire" in p for p in _problems(app, real, demo=False))
 
@@ -138,11 +157,22 @@ def test_approve_language_records_the_reviewer_when_and_the_audit_log(app, runne
     _bundled_record(app)
     refused = runner.invoke(args=["instruments", "approve-language", "reporting-mechanisms", "sw"])
     assert refused.exit_code != 0 and "--reviewer" in refused.output
-    step = runner.invoke(args=["instruments", "language-state", "reporting-mechanisms", "sw", "back_translated",
-                               "--by", "Juma Otieno"])
+    step = runner.invoke(
+        args=["instruments", "language-state", "reporting-mechanisms", "sw", "back_translated", "--by", "Juma Otieno"]
+    )
     assert step.exit_code == 0, step.output
-    approved = runner.invoke(args=["instruments", "approve-language", "reporting-mechanisms", "sw",
-                                   "--reviewer", "Amina Njeri", "--note", "pilot with 12 children"])
+    approved = runner.invoke(
+        args=[
+            "instruments",
+            "approve-language",
+            "reporting-mechanisms",
+            "sw",
+            "--reviewer",
+            "Amina Njeri",
+            "--note",
+            "pilot with 12 children",
+        ]
+    )
     assert approved.exit_code == 0 and "Kiswahili: approved (by Amina Njeri" in approved.output
     listing = runner.invoke(args=["instruments", "languages", "reporting-mechanisms"])
     assert "Kiswahili: approved (by Amina Njeri" in listing.output
@@ -161,16 +191,33 @@ def test_import_with_approve_says_what_to_do_and_can_approve_languages(app, runn
     from instruments import dump_native, load_bundled
 
     bundled = load_bundled()
-    drafts = dataclasses.replace(bundled, version="2.0.0", languages=tuple(
-        dataclasses.replace(language, status="draft") for language in bundled.languages))
+    drafts = dataclasses.replace(
+        bundled,
+        version="2.0.0",
+        languages=tuple(dataclasses.replace(language, status="draft") for language in bundled.languages),
+    )
     path = tmp_path / "form.yaml"
     path.write_text(dump_native(drafts), encoding="utf-8")
     first = runner.invoke(args=["instruments", "import", str(path), "--approve"])
     assert first.exit_code == 0, first.output
-    assert ("sauti instruments approve-language reporting-mechanisms LANGUAGE --version 2.0.0 --reviewer NAME"
-            in first.output)
-    again = runner.invoke(args=["instruments", "import", str(path), "--approve", "--approve-language", "en",
-                                "--approve-language", "sw", "--reviewer", "Amina Njeri"])
+    assert (
+        "sauti instruments approve-language reporting-mechanisms LANGUAGE --version 2.0.0 --reviewer NAME"
+        in first.output
+    )
+    again = runner.invoke(
+        args=[
+            "instruments",
+            "import",
+            str(path),
+            "--approve",
+            "--approve-language",
+            "en",
+            "--approve-language",
+            "sw",
+            "--reviewer",
+            "Amina Njeri",
+        ]
+    )
     assert again.exit_code == 0, again.output
     assert "Consultations can open in: English, Kiswahili." in again.output
 
@@ -196,8 +243,19 @@ def test_po_files_go_out_to_translators_and_come_back_as_a_new_version(app, runn
     assert b'msgctxt "title"' in po and b'msgstr "Watoto wanapaswa kuombaje msaada?"' in po
     old, new = b'msgstr "Watoto wanapaswa kuombaje msaada?"', b'msgstr "Watoto waombe msaada vipi?"'
     target.write_bytes(po.replace(old, new))
-    imported = runner.invoke(args=["instruments", "import-language", "reporting-mechanisms", "sw", str(target),
-                                   "--version", "1.1.1-sw", "--by", "Juma Otieno"])
+    imported = runner.invoke(
+        args=[
+            "instruments",
+            "import-language",
+            "reporting-mechanisms",
+            "sw",
+            str(target),
+            "--version",
+            "1.1.1-sw",
+            "--by",
+            "Juma Otieno",
+        ]
+    )
     assert imported.exit_code == 0 and "1 changed text(s)" in imported.output
     from survey.services import instrument_store, translations
 
@@ -213,8 +271,9 @@ def test_xlsform_label_columns_are_named_for_translators(app, runner, tmp_path) 
 
     _bundled_record(app)
     target = tmp_path / "form.xlsx"
-    result = runner.invoke(args=["instruments", "export-language", "reporting-mechanisms", "sw", "--format",
-                                 "xlsform", "-o", str(target)])
+    result = runner.invoke(
+        args=["instruments", "export-language", "reporting-mechanisms", "sw", "--format", "xlsform", "-o", str(target)]
+    )
     assert result.exit_code == 0, result.output
     headers = [cell.value for cell in next(openpyxl.load_workbook(target)["survey"].iter_rows(max_row=1))]
     assert "label::Kiswahili (sw)" in headers and "label::العربية (ar)" in headers
@@ -259,8 +318,12 @@ def test_the_questionnaire_review_page_draws_each_page_and_approves(app, admin) 
     page = admin.get(f"/admin/translations/questionnaire/{record}/ar?band=A").get_data(as_text=True)
     assert 'lang="ar" dir="rtl"' in page and "pictograms/face-sad.svg" in page
     assert "أفضّل ألّا أقول" in page  # "I'd rather not say" in Arabic, as the child's page shows it
-    assert admin.post(f"/admin/translations/questionnaire/{record}/ar",
-                      data={"state": "reviewed", "by": "Layla Haddad"}).status_code == 303
+    assert (
+        admin.post(
+            f"/admin/translations/questionnaire/{record}/ar", data={"state": "reviewed", "by": "Layla Haddad"}
+        ).status_code
+        == 303
+    )
     index = admin.get("/admin/translations/").get_data(as_text=True)
     assert "reviewed" in index and "Layla Haddad" in index
 
@@ -269,9 +332,10 @@ def test_the_consultation_words_are_written_per_language(app, make_user, admin) 
     consultation = _draft(app, languages=("en", "sw"))
     page = admin.get(f"/admin/translations/consultation/{consultation}")
     assert page.status_code == 200 and "Kiswahili" in page.get_data(as_text=True)
-    saved = admin.post(f"/admin/translations/consultation/{consultation}",
-                       data={"language": "sw", **{f"sw-{k}": v for k, v in SW_WORDS["sw"].items()}})
+    saved = admin.post(
+        f"/admin/translations/consultation/{consultation}",
+        data={"language": "sw", **{f"sw-{k}": v for k, v in SW_WORDS["sw"].items()}},
+    )
     assert saved.status_code == 303
     assert not any("own words" in p for p in _problems(app, consultation, demo=True))
-    assert admin.post(f"/admin/translations/consultation/{consultation}",
-                      data={"language": "en"}).status_code == 400
+    assert admin.post(f"/admin/translations/consultation/{consultation}", data={"language": "en"}).status_code == 400

@@ -64,7 +64,8 @@ def test_the_participation_code_is_not_a_withdrawal_code(app, make_consultation,
 
 
 def test_retention_expires_incomplete_responses_and_removes_everything_after_the_date(
-        app, runner, make_consultation, issue_codes) -> None:
+    app, runner, make_consultation, issue_codes
+) -> None:
     consultation = make_consultation()
     _complete(app, consultation, issue_codes)
     code = issue_codes(consultation, 1)[0]
@@ -73,8 +74,11 @@ def test_retention_expires_incomplete_responses_and_removes_everything_after_the
     _assent(child)
     _post_page(child, 0, {"q_who": "parent"})  # then the child never comes back
     with app.app_context():
-        db.session.execute(sa.update(Participant).where(Participant.state == "answering").values(
-            last_active_on=dt.date.today() - dt.timedelta(days=8)))
+        db.session.execute(
+            sa.update(Participant)
+            .where(Participant.state == "answering")
+            .values(last_active_on=dt.date.today() - dt.timedelta(days=8))
+        )
         db.session.commit()
     result = runner.invoke(args=["retention", "run"])
     assert result.exit_code == 0 and "1 (incomplete_window_passed)" in result.output

@@ -23,8 +23,11 @@ def _bundled_with_lead(app, make_user) -> int:
     make_user("lead", "facilitator")
     consultation = open_bundled(app, country_profile="example-ke")
     with app.app_context():
-        consultations.add_member(db.session.get(Consultation, consultation),
-                                 db.session.scalar(sa.select(User).where(User.username == "lead")), "safeguarding")
+        consultations.add_member(
+            db.session.get(Consultation, consultation),
+            db.session.scalar(sa.select(User).where(User.username == "lead")),
+            "safeguarding",
+        )
     return consultation
 
 
@@ -103,8 +106,12 @@ def test_only_the_safeguarding_lead_reads_them(app, make_user) -> None:
         assert other.post(f"/safeguarding/{consultation}/written/{answer_id}/concern").status_code == 403
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(WrittenAnswerRead)) == 0
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(ConcernFlag)
-                                 .where(ConcernFlag.concerns == "raised-by-reader")) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(ConcernFlag).where(ConcernFlag.concerns == "raised-by-reader")
+            )
+            == 0
+        )
 
 
 def test_answers_of_another_consultation_or_made_up_ids_change_nothing(app, make_user) -> None:
