@@ -157,6 +157,10 @@ def is_child_facing(rule: AccessRule | None) -> bool:
 def _enforce() -> Any:
     if request.endpoint is None:  # 404/405: nothing to protect, the error handler answers
         return None
+    if any(isinstance(value, str) and "\x00" in value for value in (request.view_args or {}).values()):
+        # No id or name Sauti stores holds a NUL, and PostgreSQL refuses one in a query (a 500):
+        # such a URL names nothing, for every route at once.
+        abort(404)
     rule = rule_for(current_app, request.endpoint)
     g.access_rule = rule
     if rule is None:

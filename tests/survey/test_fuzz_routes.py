@@ -336,3 +336,26 @@ def test_no_route_answers_500_to_arbitrary_input(app, world, issue_codes) -> Non
     assert mine["raised"] + theirs["raised"] == []
     assert mine["logged"] + theirs["logged"] == []
     assert sent >= len(routes) * EXAMPLES * 0.95
+
+
+def test_a_nul_in_any_text_url_argument_names_nothing(app, world) -> None:
+    """Every route with a text argument, given one holding a NUL, as an administrator: a 404.
+
+    PostgreSQL refuses NUL in a query (SQLite does not), so the random run above found it only
+    now and then, on PostgreSQL: here every such route gets one on every run, on both databases.
+    """
+    admin = world.clients["admin"]
+    checked = []
+    for rule in app.url_map.iter_rules():
+        texts = [name for name, conv in rule._converters.items() if not isinstance(conv, IntegerConverter)]
+        if not texts or rule.endpoint == "static" or "GET" not in rule.methods:
+            continue
+        arguments = {name: "x\x00y" if name in texts else world.consultation for name in rule.arguments}
+        path = rule.rule
+        for name, value in arguments.items():
+            path = re.sub(rf"<(?:[^>:]+:)?{name}>", urllib.parse.quote(str(value), safe=""), path)
+        response = admin.get(path)
+        response.close()
+        checked.append((rule.endpoint, response.status_code))
+    assert len(checked) >= 10
+    assert [(endpoint, status) for endpoint, status in checked if status >= 500] == []
