@@ -147,6 +147,10 @@ class BufferedFront:
         except Exception:  # noqa: BLE001 - the app handles its own errors; this is a broken response, never a hang
             _log.exception("the application raised instead of answering")
             status, response_headers, content = 500, _CLOSE, b"Something went wrong on our side.\n"
+        if too_large and not any(name.lower() == "connection" for name, _ in response_headers):
+            # The body was never read, so the connection cannot carry another request: say so
+            # ourselves rather than leave it to the server's own timing.
+            response_headers = [*response_headers, ("connection", "close")]
         proto.response_bytes(status, response_headers, content)
 
     def _client(self, peer: str, headers: list[tuple[str, str]]) -> str:
