@@ -1,0 +1,230 @@
+"""Checking a profile file: the JSON Schema (``consent/schema/profile.schema.json``), the rules a
+schema cannot say, and each problem in plain words with its fix (:class:`ProfileProblem`)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from consent.profiles.model import PermissionMode, ReportingStatus
+
+# --------------------------------------------------------------------------- schema
+
+
+def _load_schema() -> dict[str, Any]:
+    text = resources.files("consent").joinpath("schema/profile.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+#: The JSON Schema (2020-12) of a profile file (consent/schema/profile.schema.json; its enums
+#: are checked against :class:`PermissionMode` and :class:`ReportingStatus` by the tests).
+#: ``description`` holds the fix shown on errors.
+PROFILE_SCHEMA: dict[str, Any] = _load_schema()
+
+_VALIDATOR = jsonschema.Draft202012Validator(PROFILE_SCHEMA)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileProblem:
+    """One problem in a profile: the field (dotted path), what is wrong and how to fix it."""
+
+    field: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" + (f"; fix: {self.fix}" if self.fix else "")
+
+
+class ProfileError(ValueError):
+    """A profile failed validation.  :attr:`problems` lists every problem found."""
+
+    def __init__(self, problems: list[ProfileProblem], source: str = "profile") -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{source} is not a valid country profile:\n{lines}")
+
+
+def _path(parts: Iterable[str | int]) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
+    where = _path(err.absolute_path)
+    schema: Mapping[str, Any] = err.schema if isinstance(err.schema, Mapping) else {}
+    fix = schema.get("description", "")
+    v = err.validator
+    validator_value: Any = err.validator_value
+    instance: Any = err.instance
+    if v == "required":
+        missing = [p for p in validator_value if p not in instance]
+        prefix = "" if where == "(top level)" else where + "."
+        out = []
+        for name in missing:
+            sub = schema.get("properties", {}).get(name, {})
+            out.append(ProfileProblem(prefix + name, "is missing", sub.get("description", "add it")))
+        return out
+    if v == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        extra = sorted((str(k) for k in instance if k not in known), key=str)
+        prefix = "" if where == "(top level)" else where + "."
+        return [
+            ProfileProblem(
+                prefix + str(x), "is not a known field", "check the spelling; known fields: " + ", ".join(known)
+            )
+            for x in extra
+        ]
+    if v == "type":
+        want = validator_value
+        want = " or ".join(want) if isinstance(want, list) else want
+        got = type(err.instance).__name__
+        hint = fix
+        if want == "string" and isinstance(err.instance, int | float):
+            hint = "put the value in quotes so it is read as text" + (f" ({fix})" if fix else "")
+        return [ProfileProblem(where, f"must be {want}, not {got}", hint)]
+    if v == "enum":
+        allowed = ", ".join(str(x) for x in validator_value if x is not None)
+        return [ProfileProblem(where, f"{err.instance!r} is not allowed", f"use one of: {allowed}")]
+    if v in ("minimum", "maximum"):
+        return [ProfileProblem(where, f"{err.instance!r} is out of range", fix)]
+    if v == "minItems":
+        return [ProfileProblem(where, "is empty", fix or "add at least one entry")]
+    if v == "minLength":
+        return [ProfileProblem(where, "is empty", fix or "fill it in")]
+    if v == "pattern":
+        if isinstance(err.instance, str) and not err.instance.strip():
+            return [ProfileProblem(where, "is blank", fix or "fill it in")]
+        return [ProfileProblem(where, f"{err.instance!r} is not in the expected form", fix)]
+    return [ProfileProblem(where, err.message, fix)]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
+    problems: list[ProfileProblem] = []
+
+    def section(name: str) -> Mapping[str, Any]:
+        value = data.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    perm = section("permission")
+    mode = perm.get("mode")
+    if mode == PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
+        if _blank(perm.get("ethics_reference")):
+            problems.append(
+                ProfileProblem(
+                    "permission.ethics_reference",
+                    "is required when permission is waived",
+                    "give the reference of the ethics committee decision that waived permission",
+                )
+            )
+        if _blank(perm.get("substitute_protection")):
+            problems.append(
+                ProfileProblem(
+                    "permission.substitute_protection",
+                    "is required when permission is waived",
+                    "describe the protection that replaces parental permission "
+                    "(e.g. an independent assent monitor or child advocate), as approved",
+                )
+            )
+    if mode == PermissionMode.NOT_REQUIRED_FROM_AGE:
+        if perm.get("not_required_from_age") is None:
+            problems.append(
+                ProfileProblem(
+                    "permission.not_required_from_age",
+                    "is required for mode not_required_from_age",
+                    "give the age (whole years) from which permission is not required",
+                )
+            )
+        if perm.get("below_age_mode") is None:
+            problems.append(
+                ProfileProblem(
+                    "permission.below_age_mode",
+                    "is required for mode not_required_from_age",
+                    "say how permission is obtained below that age: active_opt_in or passive_opt_out",
+                )
+            )
+    else:
+        for key in ("not_required_from_age", "below_age_mode"):
+            if perm.get(key) is not None:
+                problems.append(
+                    ProfileProblem(
+                        f"permission.{key}",
+                        f"only applies to mode not_required_from_age, but mode is {mode}",
+                        "remove it, or change the mode",
+                    )
+                )
+    url = data.get("quick_exit_url")
+    if isinstance(url, str):
+        parts = urlsplit(url.strip())
+        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+            problems.append(
+                ProfileProblem(
+                    "quick_exit_url",
+                    f"{url!r} is not a neutral https:// address",
+                    "use a full https:// address of a neutral site, e.g. https://www.bbc.co.uk/weather",
+                )
+            )
+    rep = section("mandatory_reporting")
+    if rep.get("status") == ReportingStatus.SOME_ROLES and not rep.get("roles"):
+        problems.append(
+            ProfileProblem(
+                "mandatory_reporting.roles",
+                "is empty but status is some_roles",
+                "list the roles that must report (e.g. teachers, health workers)",
+            )
+        )
+    ret = section("retention")
+    inc, raw = ret.get("incomplete_days"), ret.get("raw_responses_days")
+    if isinstance(inc, int) and isinstance(raw, int) and raw < inc:
+        problems.append(
+            ProfileProblem(
+                "retention.raw_responses_days",
+                f"({raw}) is shorter than incomplete_days ({inc})",
+                "keep raw responses at least as long as incomplete ones",
+            )
+        )
+    helplines = data.get("helplines")
+    for i, h in enumerate(helplines if isinstance(helplines, list) else []):
+        if isinstance(h, dict) and isinstance(h.get("last_verified"), str):
+            try:
+                date.fromisoformat(h["last_verified"])
+            except ValueError:
+                problems.append(
+                    ProfileProblem(
+                        f"helplines[{i}].last_verified",
+                        f"{h['last_verified']!r} is not a real date",
+                        "write the date as YYYY-MM-DD",
+                    )
+                )
+    return problems
+
+
+def profile_schema() -> dict[str, Any]:
+    """A deep copy of :data:`PROFILE_SCHEMA` (e.g. to publish for editors).
+
+    Examples
+    --------
+    >>> import json
+    >>> json.loads(json.dumps(profile_schema()))["title"]
+    'Sauti country profile'
+    """
+    return copy.deepcopy(PROFILE_SCHEMA)
