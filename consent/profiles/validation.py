@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -118,104 +118,119 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
-    problems: list[ProfileProblem] = []
+def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name)
+    return value if isinstance(value, Mapping) else {}
 
-    def section(name: str) -> Mapping[str, Any]:
-        value = data.get(name)
-        return value if isinstance(value, Mapping) else {}
 
-    perm = section("permission")
+def _waiver_documented(data: Mapping[str, Any]) -> Iterator[ProfileProblem]:
+    """A waived permission names the ethics decision and the protection that replaces it."""
+    perm = _section(data, "permission")
+    if perm.get("mode") != PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
+        return
+    if _blank(perm.get("ethics_reference")):
+        yield ProfileProblem(
+            "permission.ethics_reference",
+            "is required when permission is waived",
+            "give the reference of the ethics committee decision that waived permission",
+        )
+    if _blank(perm.get("substitute_protection")):
+        yield ProfileProblem(
+            "permission.substitute_protection",
+            "is required when permission is waived",
+            "describe the protection that replaces parental permission "
+            "(e.g. an independent assent monitor or child advocate), as approved",
+        )
+
+
+def _age_rule_complete(data: Mapping[str, Any]) -> Iterator[ProfileProblem]:
+    """``not_required_from_age`` needs its age and the mode below it; other modes neither."""
+    perm = _section(data, "permission")
     mode = perm.get("mode")
-    if mode == PermissionMode.WAIVED_WITH_SUBSTITUTE_PROTECTION:
-        if _blank(perm.get("ethics_reference")):
-            problems.append(
-                ProfileProblem(
-                    "permission.ethics_reference",
-                    "is required when permission is waived",
-                    "give the reference of the ethics committee decision that waived permission",
-                )
-            )
-        if _blank(perm.get("substitute_protection")):
-            problems.append(
-                ProfileProblem(
-                    "permission.substitute_protection",
-                    "is required when permission is waived",
-                    "describe the protection that replaces parental permission "
-                    "(e.g. an independent assent monitor or child advocate), as approved",
-                )
-            )
     if mode == PermissionMode.NOT_REQUIRED_FROM_AGE:
         if perm.get("not_required_from_age") is None:
-            problems.append(
-                ProfileProblem(
-                    "permission.not_required_from_age",
-                    "is required for mode not_required_from_age",
-                    "give the age (whole years) from which permission is not required",
-                )
+            yield ProfileProblem(
+                "permission.not_required_from_age",
+                "is required for mode not_required_from_age",
+                "give the age (whole years) from which permission is not required",
             )
         if perm.get("below_age_mode") is None:
-            problems.append(
-                ProfileProblem(
-                    "permission.below_age_mode",
-                    "is required for mode not_required_from_age",
-                    "say how permission is obtained below that age: active_opt_in or passive_opt_out",
-                )
+            yield ProfileProblem(
+                "permission.below_age_mode",
+                "is required for mode not_required_from_age",
+                "say how permission is obtained below that age: active_opt_in or passive_opt_out",
             )
-    else:
-        for key in ("not_required_from_age", "below_age_mode"):
-            if perm.get(key) is not None:
-                problems.append(
-                    ProfileProblem(
-                        f"permission.{key}",
-                        f"only applies to mode not_required_from_age, but mode is {mode}",
-                        "remove it, or change the mode",
-                    )
-                )
+        return
+    for key in ("not_required_from_age", "below_age_mode"):
+        if perm.get(key) is not None:
+            yield ProfileProblem(
+                f"permission.{key}",
+                f"only applies to mode not_required_from_age, but mode is {mode}",
+                "remove it, or change the mode",
+            )
+
+
+def _quick_exit_neutral(data: Mapping[str, Any]) -> Iterator[ProfileProblem]:
     url = data.get("quick_exit_url")
-    if isinstance(url, str):
-        parts = urlsplit(url.strip())
-        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
-            problems.append(
-                ProfileProblem(
-                    "quick_exit_url",
-                    f"{url!r} is not a neutral https:// address",
-                    "use a full https:// address of a neutral site, e.g. https://www.bbc.co.uk/weather",
-                )
-            )
-    rep = section("mandatory_reporting")
-    if rep.get("status") == ReportingStatus.SOME_ROLES and not rep.get("roles"):
-        problems.append(
-            ProfileProblem(
-                "mandatory_reporting.roles",
-                "is empty but status is some_roles",
-                "list the roles that must report (e.g. teachers, health workers)",
-            )
+    if not isinstance(url, str):
+        return
+    parts = urlsplit(url.strip())
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        yield ProfileProblem(
+            "quick_exit_url",
+            f"{url!r} is not a neutral https:// address",
+            "use a full https:// address of a neutral site, e.g. https://www.bbc.co.uk/weather",
         )
-    ret = section("retention")
+
+
+def _reporting_roles_named(data: Mapping[str, Any]) -> Iterator[ProfileProblem]:
+    rep = _section(data, "mandatory_reporting")
+    if rep.get("status") == ReportingStatus.SOME_ROLES and not rep.get("roles"):
+        yield ProfileProblem(
+            "mandatory_reporting.roles",
+            "is empty but status is some_roles",
+            "list the roles that must report (e.g. teachers, health workers)",
+        )
+
+
+def _retention_ordered(data: Mapping[str, Any]) -> Iterator[ProfileProblem]:
+    ret = _section(data, "retention")
     inc, raw = ret.get("incomplete_days"), ret.get("raw_responses_days")
     if isinstance(inc, int) and isinstance(raw, int) and raw < inc:
-        problems.append(
-            ProfileProblem(
-                "retention.raw_responses_days",
-                f"({raw}) is shorter than incomplete_days ({inc})",
-                "keep raw responses at least as long as incomplete ones",
-            )
+        yield ProfileProblem(
+            "retention.raw_responses_days",
+            f"({raw}) is shorter than incomplete_days ({inc})",
+            "keep raw responses at least as long as incomplete ones",
         )
+
+
+def _helpline_dates_real(data: Mapping[str, Any]) -> Iterator[ProfileProblem]:
     helplines = data.get("helplines")
     for i, h in enumerate(helplines if isinstance(helplines, list) else []):
         if isinstance(h, dict) and isinstance(h.get("last_verified"), str):
             try:
                 date.fromisoformat(h["last_verified"])
             except ValueError:
-                problems.append(
-                    ProfileProblem(
-                        f"helplines[{i}].last_verified",
-                        f"{h['last_verified']!r} is not a real date",
-                        "write the date as YYYY-MM-DD",
-                    )
+                yield ProfileProblem(
+                    f"helplines[{i}].last_verified",
+                    f"{h['last_verified']!r} is not a real date",
+                    "write the date as YYYY-MM-DD",
                 )
-    return problems
+
+
+#: The rules a JSON Schema cannot say, checked after it, in the order their problems are listed.
+RULE_CHECKS: tuple[Callable[[Mapping[str, Any]], Iterable[ProfileProblem]], ...] = (
+    _waiver_documented,
+    _age_rule_complete,
+    _quick_exit_neutral,
+    _reporting_roles_named,
+    _retention_ordered,
+    _helpline_dates_real,
+)
+
+
+def _rule_problems(data: Mapping[str, Any]) -> list[ProfileProblem]:
+    return [problem for check in RULE_CHECKS for problem in check(data)]
 
 
 def profile_schema() -> dict[str, Any]:
