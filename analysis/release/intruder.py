@@ -85,111 +85,144 @@ class _Infeasible(Exception):
     pass
 
 
-def _audit_item(name, per_rel, releases, used, groups, monotone, pinned) -> None:
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    G, R = len(groups), len(releases)
-    meta = next(it for it in per_rel if it is not None)
-    multi = meta["type"] == "multi"
-    codes = []
+def _item_codes(per_rel) -> list[str]:
+    """Every answer code the question's published cells name (headline and first breakdown row)."""
+    codes: list[str] = []
     for it in per_rel:
         if it is None:
             continue
-        for c in it["cells"]:
-            for code in c["codes"]:
-                if code not in codes:
-                    codes.append(code)
-        for bd in it["breakdowns"]:
-            for r in bd["rows"][:1]:
-                for c in r["cells"]:
-                    for code in c["codes"]:
-                        if code not in codes:
-                            codes.append(code)
+        rows = [it["cells"]] + [r["cells"] for bd in it["breakdowns"] for r in bd["rows"][:1]]
+        for cells in rows:
+            for c in cells:
+                for code in c["codes"]:
+                    if code not in codes:
+                        codes.append(code)
     if NONE not in codes:
         codes.append(NONE)
-    C = len(codes)
-    # variables: P[r, g] then X[r, g, c]
-    nP = R * G
-    nvar = nP + R * G * C
+    return codes
 
-    def p_idx(r, g):
-        return r * G + g
 
-    def x_idx(r, g, c):
-        return nP + (r * G + g) * C + c
+class _Programme:
+    """The intruder's integer programme for one question: variables ``P[r, g]`` (children of
+    group ``g`` in release ``r``), then ``X[r, g, c]`` (of them, those with answer ``c``); each
+    published number is a row of equations."""
 
-    rows_A, lo, hi = [], [], []
+    def __init__(self, releases, groups, used, codes) -> None:
+        self.groups, self.used, self.codes = groups, used, codes
+        self.G, self.R, self.C = len(groups), len(releases), len(codes)
+        self.nP = self.R * self.G
+        self.nvar = self.nP + self.R * self.G * self.C
+        self.rows_A: list[np.ndarray] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.upper = np.full(self.nvar, np.inf)
 
-    def add(coefs: dict[int, float], low: float, high: float):
-        v = np.zeros(nvar)
+    def p_idx(self, r, g):
+        return r * self.G + g
+
+    def x_idx(self, r, g, c):
+        return self.nP + (r * self.G + g) * self.C + c
+
+    def add(self, coefs: dict[int, float], low: float, high: float) -> None:
+        v = np.zeros(self.nvar)
         for i, a in coefs.items():
             v[i] += a
-        rows_A.append(v)
-        lo.append(low)
-        hi.append(high)
+        self.rows_A.append(v)
+        self.lo.append(low)
+        self.hi.append(high)
 
-    upper = np.full(nvar, np.inf)
-    for r, rel in enumerate(releases):
+    def match(self, pop) -> np.ndarray:
+        return np.flatnonzero(_match(self.groups, self.used, pop))
+
+    def add_participation(self, r, rel) -> None:
+        """The published counts of children, by group."""
         for tab in rel["participation"]:
             for row in tab["rows"]:
                 if row["count"] is None:
                     continue
-                m = np.flatnonzero(_match(groups, used, row["population"]))
-                add({p_idx(r, g): 1 for g in m}, row["count"], row["count"])
-        it = per_rel[r]
-        if it is None:
-            continue
+                self.add({self.p_idx(r, g): 1 for g in self.match(row["population"])}, row["count"], row["count"])
+
+    def add_answerers(self, r, it, multi: bool) -> None:
+        """Only the asked age groups answer; each child gives one answer (several with ``multi``)."""
+        codes, C = self.codes, self.C
         asked = set(it.get("asked_bands") or [])
-        bi = used.index("band") if "band" in used else None
-        for g, grp in enumerate(groups):
+        bi = self.used.index("band") if "band" in self.used else None
+        none = codes.index(NONE)
+        for g, grp in enumerate(self.groups):
             if bi is not None and asked and grp[bi] not in asked:
                 for c, code in enumerate(codes):
                     if code != NONE:
-                        upper[x_idx(r, g, c)] = 0
+                        self.upper[self.x_idx(r, g, c)] = 0
+            everyone = {**{self.x_idx(r, g, c): 1 for c in range(C)}, self.p_idx(r, g): -1}
             if multi:
                 # a choice and "no answer" never together; every answerer chose something
                 for c, code in enumerate(codes):
                     if code != NONE:
-                        add({x_idx(r, g, c): 1, x_idx(r, g, codes.index(NONE)): 1, p_idx(r, g): -1}, -np.inf, 0)
-                add({**{x_idx(r, g, c): 1 for c in range(C)}, p_idx(r, g): -1}, 0, np.inf)
+                        self.add({self.x_idx(r, g, c): 1, self.x_idx(r, g, none): 1, self.p_idx(r, g): -1}, -np.inf, 0)
+                self.add(everyone, 0, np.inf)
             else:
-                add({**{x_idx(r, g, c): 1 for c in range(C)}, p_idx(r, g): -1}, 0, 0)
-        m_pop = np.flatnonzero(_match(groups, used, it["population"]))
-        add({p_idx(r, g): 1 for g in m_pop}, it["total"], it["total"])
+                self.add(everyone, 0, 0)
+
+    def add_cells(self, r, it) -> None:
+        """The question's published total, headline cells and breakdowns."""
+        m_pop = self.match(it["population"])
+        self.add({self.p_idx(r, g): 1 for g in m_pop}, it["total"], it["total"])
         for cell in it["cells"]:
             if cell["count"] is None:
                 continue
-            cs = [codes.index(c) for c in cell["codes"]]
-            add({x_idx(r, g, c): 1 for g in m_pop for c in cs}, cell["count"], cell["count"])
+            cs = [self.codes.index(c) for c in cell["codes"]]
+            self.add({self.x_idx(r, g, c): 1 for g in m_pop for c in cs}, cell["count"], cell["count"])
         for bd in it["breakdowns"]:
             for row in bd["rows"]:
-                m = np.flatnonzero(_match(groups, used, row["population"]))
-                add({p_idx(r, g): 1 for g in m}, row["total"], row["total"])
+                m = self.match(row["population"])
+                self.add({self.p_idx(r, g): 1 for g in m}, row["total"], row["total"])
                 for cell in row["cells"]:
-                    cs = [codes.index(c) for c in cell["codes"]]
-                    add({x_idx(r, g, c): 1 for g in m for c in cs}, cell["count"], cell["count"])
+                    cs = [self.codes.index(c) for c in cell["codes"]]
+                    self.add({self.x_idx(r, g, c): 1 for g in m for c in cs}, cell["count"], cell["count"])
+
+    def add_growth(self) -> None:
+        """Counts only grow from one release to the next."""
+        for r in range(1, self.R):
+            for g in range(self.G):
+                self.add({self.p_idx(r, g): 1, self.p_idx(r - 1, g): -1}, 0, np.inf)
+                for c in range(self.C):
+                    self.add({self.x_idx(r, g, c): 1, self.x_idx(r - 1, g, c): -1}, 0, np.inf)
+
+
+def _audit_item(name, per_rel, releases, used, groups, monotone, pinned) -> None:
+    meta = next(it for it in per_rel if it is not None)
+    prog = _Programme(releases, groups, used, _item_codes(per_rel))
+    for r, rel in enumerate(releases):
+        prog.add_participation(r, rel)
+        it = per_rel[r]
+        if it is None:
+            continue
+        prog.add_answerers(r, it, meta["type"] == "multi")
+        prog.add_cells(r, it)
     if monotone:
-        for r in range(1, R):
-            for g in range(G):
-                add({p_idx(r, g): 1, p_idx(r - 1, g): -1}, 0, np.inf)
-                for c in range(C):
-                    add({x_idx(r, g, c): 1, x_idx(r - 1, g, c): -1}, 0, np.inf)
-    A = np.array(rows_A)
-    cons = LinearConstraint(A, np.array(lo), np.array(hi))
-    bounds = Bounds(np.zeros(nvar), upper)
-    integrality = np.ones(nvar)
+        prog.add_growth()
+    pinned.extend(_pinned_cells(prog, per_rel, name, monotone))
+
+
+def _pinned_cells(prog: _Programme, per_rel, name, monotone) -> list[dict[str, Any]]:
+    """Each hidden cell whose smallest and largest feasible values are equal."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    cons = LinearConstraint(np.array(prog.rows_A), np.array(prog.lo), np.array(prog.hi))
+    bounds = Bounds(np.zeros(prog.nvar), prog.upper)
+    integrality = np.ones(prog.nvar)
+    found = []
     for r, it in enumerate(per_rel):
         if it is None:
             continue
-        m_pop = np.flatnonzero(_match(groups, used, it["population"]))
+        m_pop = prog.match(it["population"])
         for cell in it["cells"]:
             if cell["count"] is not None:
                 continue
-            cs = [codes.index(c) for c in cell["codes"]]
-            obj = np.zeros(nvar)
+            obj = np.zeros(prog.nvar)
             for g in m_pop:
-                for c in cs:
-                    obj[x_idx(r, g, c)] = 1
+                for c in [prog.codes.index(c) for c in cell["codes"]]:
+                    obj[prog.x_idx(r, g, c)] = 1
             a = milp(obj, constraints=cons, integrality=integrality, bounds=bounds)
             b = milp(-obj, constraints=cons, integrality=integrality, bounds=bounds)
             if a.status != 0:
@@ -199,7 +232,8 @@ def _audit_item(name, per_rel, releases, used, groups, monotone, pinned) -> None
             low = round(a.fun)
             high = np.inf if b.status != 0 else round(-b.fun)
             if low == high:
-                pinned.append({"release": r, "item": name, "cell": cell["label"], "value": int(low)})
+                found.append({"release": r, "item": name, "cell": cell["label"], "value": int(low)})
+    return found
 
 
 def _protect_pinned(release, previous, wide, dims, cb, rules) -> None:
