@@ -66,52 +66,93 @@ def _path(parts: Iterable[str | int]) -> str:
 
 
 def _schema_problem(err: jsonschema.ValidationError) -> list[ProfileProblem]:
-    where = _path(err.absolute_path)
     schema: Mapping[str, Any] = err.schema if isinstance(err.schema, Mapping) else {}
     fix = schema.get("description", "")
-    v = err.validator
-    validator_value: Any = err.validator_value
+    explain = _SCHEMA_EXPLAINED.get(str(err.validator))
+    if explain is None:
+        return [ProfileProblem(_path(err.absolute_path), err.message, fix)]
+    return explain(err, _path(err.absolute_path), schema, fix)
+
+
+_SchemaError = jsonschema.ValidationError
+_Schema = Mapping[str, Any]
+
+
+def _prefix(where: str) -> str:
+    return "" if where == "(top level)" else where + "."
+
+
+def _missing(err: _SchemaError, where: str, schema: _Schema, fix: str) -> list[ProfileProblem]:
     instance: Any = err.instance
-    if v == "required":
-        missing = [p for p in validator_value if p not in instance]
-        prefix = "" if where == "(top level)" else where + "."
-        out = []
-        for name in missing:
-            sub = schema.get("properties", {}).get(name, {})
-            out.append(ProfileProblem(prefix + name, "is missing", sub.get("description", "add it")))
-        return out
-    if v == "additionalProperties":
-        known = sorted(schema.get("properties", {}))
-        extra = sorted((str(k) for k in instance if k not in known), key=str)
-        prefix = "" if where == "(top level)" else where + "."
-        return [
-            ProfileProblem(
-                prefix + str(x), "is not a known field", "check the spelling; known fields: " + ", ".join(known)
-            )
-            for x in extra
-        ]
-    if v == "type":
-        want = validator_value
-        want = " or ".join(want) if isinstance(want, list) else want
-        got = type(err.instance).__name__
-        hint = fix
-        if want == "string" and isinstance(err.instance, int | float):
-            hint = "put the value in quotes so it is read as text" + (f" ({fix})" if fix else "")
-        return [ProfileProblem(where, f"must be {want}, not {got}", hint)]
-    if v == "enum":
-        allowed = ", ".join(str(x) for x in validator_value if x is not None)
-        return [ProfileProblem(where, f"{err.instance!r} is not allowed", f"use one of: {allowed}")]
-    if v in ("minimum", "maximum"):
-        return [ProfileProblem(where, f"{err.instance!r} is out of range", fix)]
-    if v == "minItems":
-        return [ProfileProblem(where, "is empty", fix or "add at least one entry")]
-    if v == "minLength":
-        return [ProfileProblem(where, "is empty", fix or "fill it in")]
-    if v == "pattern":
-        if isinstance(err.instance, str) and not err.instance.strip():
-            return [ProfileProblem(where, "is blank", fix or "fill it in")]
-        return [ProfileProblem(where, f"{err.instance!r} is not in the expected form", fix)]
-    return [ProfileProblem(where, err.message, fix)]
+    required: Any = err.validator_value
+    missing = [p for p in required if p not in instance]
+    properties = schema.get("properties", {})
+    return [
+        ProfileProblem(_prefix(where) + name, "is missing", properties.get(name, {}).get("description", "add it"))
+        for name in missing
+    ]
+
+
+def _unknown(err: _SchemaError, where: str, schema: _Schema, fix: str) -> list[ProfileProblem]:
+    known = sorted(schema.get("properties", {}))
+    instance: Any = err.instance
+    extra = sorted((str(k) for k in instance if k not in known), key=str)
+    hint = "check the spelling; known fields: " + ", ".join(known)
+    return [ProfileProblem(_prefix(where) + str(x), "is not a known field", hint) for x in extra]
+
+
+def _wrong_type(
+    err: jsonschema.ValidationError, where: str, schema: Mapping[str, Any], fix: str
+) -> list[ProfileProblem]:
+    want: Any = err.validator_value
+    want = " or ".join(want) if isinstance(want, list) else want
+    hint = fix
+    if want == "string" and isinstance(err.instance, int | float):
+        hint = "put the value in quotes so it is read as text" + (f" ({fix})" if fix else "")
+    return [ProfileProblem(where, f"must be {want}, not {type(err.instance).__name__}", hint)]
+
+
+def _not_allowed(
+    err: jsonschema.ValidationError, where: str, schema: Mapping[str, Any], fix: str
+) -> list[ProfileProblem]:
+    validator_value: Any = err.validator_value
+    allowed = ", ".join(str(x) for x in validator_value if x is not None)
+    return [ProfileProblem(where, f"{err.instance!r} is not allowed", f"use one of: {allowed}")]
+
+
+def _out_of_range(
+    err: jsonschema.ValidationError, where: str, schema: Mapping[str, Any], fix: str
+) -> list[ProfileProblem]:
+    return [ProfileProblem(where, f"{err.instance!r} is out of range", fix)]
+
+
+def _no_items(err: _SchemaError, where: str, schema: _Schema, fix: str) -> list[ProfileProblem]:
+    return [ProfileProblem(where, "is empty", fix or "add at least one entry")]
+
+
+def _no_text(err: _SchemaError, where: str, schema: _Schema, fix: str) -> list[ProfileProblem]:
+    return [ProfileProblem(where, "is empty", fix or "fill it in")]
+
+
+def _bad_form(err: _SchemaError, where: str, schema: _Schema, fix: str) -> list[ProfileProblem]:
+    if isinstance(err.instance, str) and not err.instance.strip():
+        return [ProfileProblem(where, "is blank", fix or "fill it in")]
+    return [ProfileProblem(where, f"{err.instance!r} is not in the expected form", fix)]
+
+
+#: What each JSON Schema keyword's failure means, in plain words with its fix (any other keyword:
+#: jsonschema's own message).
+_SCHEMA_EXPLAINED: Mapping[str, Callable[[_SchemaError, str, _Schema, str], list[ProfileProblem]]] = {
+    "required": _missing,
+    "additionalProperties": _unknown,
+    "type": _wrong_type,
+    "enum": _not_allowed,
+    "minimum": _out_of_range,
+    "maximum": _out_of_range,
+    "minItems": _no_items,
+    "minLength": _no_text,
+    "pattern": _bad_form,
+}
 
 
 def _blank(value: Any) -> bool:
