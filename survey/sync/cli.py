@@ -220,7 +220,7 @@ def push(package_id: str | None, chunk_size: int, max_rate: int) -> None:
     from survey.extensions import db
     from survey.models import ConcernFlag, FieldBundle
     from survey.services import sync
-    from survey.sync import client
+    from survey.sync import autopush, client
 
     try:
         package_row = sync.package_named(package_id)
@@ -246,10 +246,7 @@ def push(package_id: str | None, chunk_size: int, max_rate: int) -> None:
         made = sync.export_bundle(sync.package_named(package_row.id))
         pending.append((made.sequence, made.data))
         for sequence, data in pending:
-            package_row = sync.package_named(package_row.id)
-            start = sync.device_request(package_row, client.upload_description(data))
-            pushed = client.push_bundle(package_row.central_url, data, start, chunk=chunk_size, max_rate=max_rate)
-            sync.accept_receipt(sync.package_named(package_row.id), pushed.receipt)
+            pushed = autopush.send(package_row.id, data, chunk=chunk_size, max_rate=max_rate)
             counts = ", ".join(f"{k} {v}" for k, v in pushed.counts.items()) or "nothing new"
             click.echo(f"Bundle {sequence} confirmed by the central server: {counts}.")
         status = client.post_signed(package_row.central_url, "status", sync.device_request(package_row, {}))

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 # Models callers reach through this module (survey.sync.cli, tests).
 from survey.models import Consultation, SyncDevice
-from survey.services.sync.bundles import Exported, export_bundle, outbox_file
+from survey.services.sync.bundles import Exported, export_bundle, outbox_file, unsent_concerns, waiting_bundle
 from survey.services.sync.common import (
     CONSULTATION_FIELDS,
     EMPTY_STATES,
@@ -91,6 +91,8 @@ from survey.services.sync.provisioning import (
 from survey.services.sync.receipts import accept_receipt, apply_status, purge_confirmed
 
 __all__ = [
+    "unsent_concerns",
+    "waiting_bundle",
     "CONSULTATION_FIELDS",
     "Consultation",
     "EMPTY_STATES",

@@ -199,3 +199,31 @@ def export_bundle(package: FieldPackage, *, concerns_only: bool = False) -> Expo
 
 def outbox_file(package: FieldPackage, sequence: int) -> Path:
     return _key_file(f"bundle-{package.id}-{sequence}.sauti")
+
+
+def unsent_concerns(package: FieldPackage) -> list[int]:
+    """Concern records of this laptop that no bundle the central server confirmed has carried."""
+    carried: set[int] = set()
+    confirmed = sa.select(FieldBundle.concerns).where(
+        FieldBundle.package_id == package.id, FieldBundle.confirmed_on.is_not(None)
+    )
+    for listed in db.session.scalars(confirmed):
+        carried.update(json.loads(listed))
+    ids = db.session.scalars(
+        sa.select(ConcernFlag.id).where(ConcernFlag.consultation_id == package.consultation_id).order_by(ConcernFlag.id)
+    )
+    return [concern for concern in ids if concern not in carried]
+
+
+def waiting_bundle(package: FieldPackage) -> tuple[int, bytes] | None:
+    """The newest bundle made here, if the central server has not confirmed it and it is still
+    in the outbox: a push resumes it rather than making another."""
+    newest = db.session.scalar(
+        sa.select(FieldBundle).where(FieldBundle.package_id == package.id, FieldBundle.sequence == package.sequence)
+    )
+    if newest is None or newest.confirmed_on is not None:
+        return None
+    try:
+        return newest.sequence, outbox_file(package, newest.sequence).read_bytes()
+    except FileNotFoundError:
+        return None
