@@ -28,10 +28,12 @@ central, make_laptop = merge.central, merge.make_laptop  # the fixtures: a centr
 
 
 def _concern(laptop, package_id: str, excerpt: str) -> None:
+    from survey.database import write_transaction
+
     with laptop.app_context():
         consultation_id = sync.package_named(package_id).consultation_id
-        db.session.add(ConcernFlag(consultation_id=consultation_id, item="ideas", excerpt=excerpt, concerns="abuse"))
-        db.session.commit()
+        with write_transaction() as session:  # as the concern service writes, beside the pusher's writes
+            session.add(ConcernFlag(consultation_id=consultation_id, item="ideas", excerpt=excerpt, concerns="abuse"))
 
 
 def _central_excerpts(central) -> list[str]:
