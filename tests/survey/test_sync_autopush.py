@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
@@ -25,6 +26,8 @@ from tests.survey.child_walk import enter, walk
 from tests.survey.test_sync_merge import _package, _provision
 
 central, make_laptop = merge.central, merge.make_laptop  # the fixtures: a central app, laptop apps
+
+pytestmark = pytest.mark.slow  # a child's whole walk and a real HTTP server
 
 
 def _concern(laptop, package_id: str, excerpt: str) -> None:
