@@ -167,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--instructions", action="store_true", help="instructions executed per request, counted by valgrind (see above)"
     )
+    parser.add_argument(
+        "--encrypted", action="store_true", help="the database encrypted as on a field laptop (`sauti sync protect`)"
+    )
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     results = ROOT / "bench" / "results"
@@ -200,6 +203,16 @@ def main(argv: list[str] | None = None) -> int:
         check=True,
     )
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
+    if args.encrypted:
+        passphrase = secrets.token_urlsafe(16)
+        subprocess.run(
+            [sys.executable, "-c", "from survey.cli import main; main()", "sync", "protect", "--passphrase-stdin"],
+            input=passphrase + "\n",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        os.environ["SAUTI_DATABASE_PASSPHRASE"] = passphrase
 
     from survey.wsgi import create_served_app
 
@@ -226,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "children": len(codes) - args.warm_up,
         "pages_saved": pages,
-        "database": "sqlite",
+        "database": "sqlcipher" if args.encrypted else "sqlite",
         "per_request_type": summary,
         "mean_ms_all_requests": round(1000 * statistics.fmean(every), 3),
     }
