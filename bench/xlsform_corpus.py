@@ -34,7 +34,7 @@ TYPES = {".md": "md", ".csv": "csv", ".xlsx": "xlsx", ".xls": "xls", ".xlsm": "x
 BY_DESIGN = re.compile(
     r"unknown function (instance|pulldata|now|decimal-date-time|decimal-time|date-time|"
     r"format-date-time|digest|uuid|random|randomize|property)\(\)"
-    r"|choices come from the answers given in a repeat|choices come from a file attached"
+    r"|choices come from the answers given in a repeat|choices come from a file attached|Sauti takes no files attached"
     r"|Nothing is left to ask|answers last saved on this device"
     r"|which is itself inside a repeat"
 )

@@ -53,8 +53,8 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -197,6 +197,9 @@ class _Parser:
         self.refs: set[str] = set()
         self.bare: set[str] = set()
         self.uses_self = False
+        self.lookups: set[tuple[str, str]] = set()
+        self.in_lookup = 0
+        self.lookup_columns: set[str] = set()
 
     # helpers
     @property
@@ -319,13 +322,62 @@ class _Parser:
             raise self.error(f"unexpected {tok.value!r}")
         if tok.kind == "name":
             self.advance()
+            if tok.value == "instance" and self.is_op("("):
+                return self.parse_lookup(tok)
+            if (
+                tok.value == "position"
+                and self.in_lookup
+                and [t.value for t in self.tokens[self.index : self.index + 2]] == ["(", ")"]
+            ):
+                self.index += 2
+                return ("lookup_position",)
             if self.is_op("("):
                 return self.parse_call(tok)
             if tok.value in ("and", "or", "div", "mod"):
                 raise self.error(f"{tok.value!r} needs something on its left", tok)
-            self.bare.add(tok.value)
+            if self.in_lookup:
+                self.lookup_columns.add(tok.value)
+            else:
+                self.bare.add(tok.value)
             return ("bare", tok.value)
         raise self.error("the expression ends too early" if tok.kind == "end" else "unexpected")
+
+    def _expect(self, kind: str, value: str | None, what: str) -> _Tok:
+        tok = self.tok
+        if tok.kind != kind or (value is not None and tok.value != value):
+            raise self.error(f"{what} expected in instance('list')/root/item[...]/column")
+        return self.advance()
+
+    def parse_lookup(self, name_tok: _Tok) -> _Node:
+        """``instance('list')/root/item[filter]...[n]/column``: a column of the first choice of
+        ``list`` (on the choices sheet) that passes every filter; empty when none does. Inside
+        a filter, bare names read the choice's columns and ``position()`` is its place."""
+        self.advance()  # (
+        list_name = self._expect("string", None, "a list name in quotes").value
+        self._expect("op", ")", "')'")
+        for part in ("root", "item"):
+            self._expect("op", "/", "'/'")
+            self._expect("name", part, f"'{part}'")
+        filters: list[_Node] = []
+        columns: set[str] = set()
+        while self.is_op("["):
+            self.advance()
+            self.enter()
+            self.in_lookup += 1
+            outer, self.lookup_columns = self.lookup_columns, set()
+            try:
+                filters.append(self.parse_or())
+                columns |= self.lookup_columns
+            finally:
+                self.lookup_columns = outer
+                self.in_lookup -= 1
+                self.depth -= 1
+            self._expect("op", "]", "']'")
+        self._expect("op", "/", "'/'")
+        column = self._expect("name", None, "a column name").value
+        for name in {column, *columns}:
+            self.lookups.add((list_name, name))
+        return ("lookup", list_name, tuple(filters), column)
 
     @staticmethod
     def _other_refs(args: list[Any], skip: _Node) -> list[Any]:
@@ -385,6 +437,8 @@ class Expression:
     references: frozenset[str] = frozenset()
     bare_names: frozenset[str] = frozenset()
     uses_self: bool = False
+    #: (choice list, column) pairs read by ``instance('list')/root/item[...]/column`` look-ups
+    lookups: frozenset[tuple[str, str]] = frozenset()
 
     def evaluate(
         self,
@@ -393,6 +447,7 @@ class Expression:
         choice: Mapping[str, Any] | None = None,
         choice_name: Callable[[str, str], str] | None = None,
         today: _dt.date | None = None,
+        choice_lists: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> Any:
         """Evaluate against ``answers``.
 
@@ -410,8 +465,12 @@ class Expression:
             ``choice_name(value, item_name) -> label`` for ``jr:choice-name``.
         today : date, optional
             The date ``today()`` returns (default: the real date).
+        choice_lists : mapping, optional
+            Choice list name -> its choices as mappings (``name``, ``label`` and the extra
+            columns), read by ``instance('list')/root/item[...]/column`` look-ups (empty
+            without it).
         """
-        env = _Env(answers, current, choice, choice_name, today)
+        env = _Env(answers, current, choice, choice_name, today, choice_lists or {})
         return _eval(self.tree, env)
 
     def evaluate_bool(self, answers: Mapping[str, Any], **kwargs: Any) -> bool:
@@ -448,6 +507,7 @@ def parse(text: str) -> Expression:
         references=frozenset(parser.refs),
         bare_names=frozenset(parser.bare),
         uses_self=parser.uses_self,
+        lookups=frozenset(parser.lookups),
     )
 
 
@@ -517,6 +577,8 @@ class _Env:
     choice: Mapping[str, Any] | None
     choice_name: Callable[[str, str], str] | None
     today: _dt.date | None
+    choice_lists: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    position: int = 0
 
 
 def _normalise(value: Any) -> bool | str | float | list[str]:
@@ -691,6 +753,10 @@ def _eval(node: _Node, env: _Env) -> Any:
             return ""
         key = f"{node[1]}#{'.'.join(str(int(n)) for n in numbers)}"
         return _normalise(env.answers.get(key))
+    if kind == "lookup":
+        return _lookup(node, env)
+    if kind == "lookup_position":
+        return float(env.position)
     if kind == "bare":
         if env.choice is None:
             return ""
@@ -708,6 +774,22 @@ def _eval(node: _Node, env: _Env) -> Any:
             return _compare(op, left, right)
         return _arith(op, left, right)
     return _call(node[1], node[2], env)
+
+
+def _lookup(node: _Node, env: _Env) -> Any:
+    """Evaluate ``instance('list')/root/item[...]/column`` (see :meth:`_Parser.parse_lookup`)."""
+    _, list_name, filters, column = node
+    rows = list(env.choice_lists.get(list_name, ()))
+    for condition in filters:
+        kept = []
+        for position, row in enumerate(rows, start=1):
+            value = _eval(condition, replace(env, choice=row, position=position))
+            # XPath: a number as the whole filter means "the one at that place"
+            passed = to_number(value) == position if isinstance(value, float) else to_boolean(value)
+            if passed:
+                kept.append(row)
+        rows = kept
+    return _normalise(rows[0].get(column)) if rows else ""
 
 
 def _int(value: float) -> float:

@@ -215,10 +215,15 @@ def calculate_all(instrument: Instrument, answers: Mapping[str, Any]) -> dict[st
     """
     values: dict[str, Any] = {}
     merged = dict(answers)
+    default = instrument.settings.default_language
+    lists = {
+        name: [{**c.extra, "name": c.name, "label": c.label_for(default, default)} for c in choices]
+        for name, choices in instrument.choice_lists.items()
+    }
     for item in instrument.items:
         if item.type is ItemType.CALCULATE and item.calculation:
             try:
-                result = evaluate(item.calculation, merged)
+                result = evaluate(item.calculation, merged, choice_lists=lists)
             except ExpressionError:
                 result = ""
             values[item.name] = result

@@ -594,7 +594,9 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
             yield _issue(code, E, where, f"{problem} in {text!r}.", fix)
         if problems:
             return
-        refs = expressions.parse(text).references
+        parsed = expressions.parse(text)
+        yield from _check_lookups(inst, parsed, where)
+        refs = parsed.references
         if owner is not None:
             graph.setdefault(owner.name, set()).update(r for r in refs if r in order)
 
@@ -623,6 +625,32 @@ def _check_expressions(inst: Instrument) -> Iterator[Issue]:
                     "Move the item after the items it depends on.",
                 )
     yield from _cycles(graph)
+
+
+def _check_lookups(inst: Instrument, parsed: expressions.Expression, where: str) -> Iterator[Issue]:
+    """``instance('list')/root/item[...]/column`` reads a list of the choices sheet and its columns."""
+    for list_name in sorted({name for name, _ in parsed.lookups}):
+        choices = inst.choice_lists.get(list_name)
+        if choices is None:
+            yield _issue(
+                IssueCode.MISSING_CHOICE_LIST,
+                E,
+                where,
+                f"instance('{list_name}') reads the list '{list_name}', which is not on the choices sheet "
+                "(Sauti takes no files attached to a form, such as xml-external or csv-external).",
+                f"Write the list '{list_name}' on the choices sheet, or fix the name.",
+            )
+            continue
+        columns = {"name", "label"} | {column for choice in choices for column in choice.extra}
+        for column in sorted(c for name, c in parsed.lookups if name == list_name and c not in columns):
+            yield _issue(
+                IssueCode.UNKNOWN_REFERENCE,
+                E,
+                where,
+                f"instance('{list_name}') reads the column '{column}', which the list '{list_name}' does not "
+                f"have (known: {', '.join(sorted(columns))}).",
+                f"Add a '{column}' column to the choices sheet or fix the expression.",
+            )
 
 
 def _check_repeats(inst: Instrument) -> Iterator[Issue]:

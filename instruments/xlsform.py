@@ -693,7 +693,7 @@ def _screen_rows(
             "Add a sheet called 'survey' with type, name and label columns.",
         )
     bands = {b.lower() for b in band_codes}
-    repeats, unsupported, required = [], defaultdict(list), []
+    repeats, unsupported, required, acknowledged = [], defaultdict(list), [], []
     dropped: dict[str, int] = {}
     unknown_columns: dict[str, list[int]] = defaultdict(list)
     for index, row in enumerate(survey):
@@ -705,6 +705,11 @@ def _screen_rows(
         if base in _LOOPED or base.startswith("begin looped"):
             repeats.append(rownum)
             continue
+        if base in ("trigger", "acknowledge"):
+            # an "OK" to tap: shown as a note, nothing is stored
+            row = survey[index] = dict(row, type="note")
+            acknowledged.append(rownum)
+            base = "note"
         if base not in _SUPPORTED_TYPES and base not in _GROUP_BEGIN | _GROUP_END | (_REPEAT_BEGIN | _REPEAT_END):
             unsupported[str(raw_type).split()[0]].append(rownum)
             if row.get("name") not in (None, ""):
@@ -744,6 +749,16 @@ def _screen_rows(
                 f"The type '{raw_type}' is not supported (Sauti asks children no dates, locations, "
                 "photos, recordings or device metadata); these rows were left out.",
                 "Remove the rows, or replace them with a supported type.",
+            )
+        )
+    if acknowledged:
+        warnings.append(
+            Issue(
+                IssueCode.UNSUPPORTED_TYPE,
+                W,
+                f"{origin}, survey sheet, column type, rows {_rows_text(acknowledged)}",
+                'A trigger (an "OK" to tap) is shown as a note: Sauti stores nothing for it.',
+                "Use the type note to silence this warning.",
             )
         )
     if required:
@@ -842,6 +857,7 @@ def _screen_rows(
             )
             choices[index] = {}
     definition.choices = choices
+    _forget_last_saved(survey, origin, warnings)
     _qualify_reused_names(survey, origin, warnings)
     placeholders = _placeholders_for_dropped(survey, dropped, origin, warnings)
     if _add_context_rows(survey) or placeholders:
@@ -854,6 +870,40 @@ def _screen_rows(
 
 
 _REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
+_LAST_SAVED_RE = re.compile(r"\$\{\s*last-saved#[^}]*\}")
+_TEXT_COLUMNS = ("label", "hint", "constraint_message", "constraint message", "guidance_hint")
+
+
+def _forget_last_saved(survey: list[dict[str, Any]], origin: str, warnings: list[Issue]) -> None:
+    """``${last-saved#q}`` reads the answers last saved on the device: another child's. Sauti
+    never reads them; such a reference is read as empty, as on a device where no form was saved
+    yet (a default made of one is dropped), and a warning names the rows."""
+    rows: list[int] = []
+    for index, row in enumerate(survey):
+        changed = dict(row)
+        for key, value in row.items():
+            if not isinstance(value, str) or not _LAST_SAVED_RE.search(value):
+                continue
+            base = _column_base(key)
+            if base == "default" and _LAST_SAVED_RE.fullmatch(value.strip()):
+                changed.pop(key)
+            else:
+                changed[key] = _LAST_SAVED_RE.sub("" if base in _TEXT_COLUMNS else "''", value)
+        if changed != row:
+            survey[index] = changed
+            rows.append(index + 2)
+    if rows:
+        warnings.append(
+            Issue(
+                IssueCode.UNSUPPORTED_COLUMN,
+                W,
+                f"{origin}, survey sheet, row{'s' if len(rows) > 1 else ''} {_rows_text(rows)}",
+                "${last-saved#...} reads the answers last saved on the device, which would be another "
+                "child's: Sauti never reads them, so it is read as empty here (as on a device where "
+                "nothing was saved yet).",
+                "Remove the ${last-saved#...} references; ask the question instead.",
+            )
+        )
 
 
 def _qualify_reused_names(survey: list[dict[str, Any]], origin: str, warnings: list[Issue]) -> None:
@@ -1223,11 +1273,28 @@ class _Converter:
             relevance = re.sub(r"\.\./([A-Za-z_][A-Za-z0-9_.\-]*)", r"${\1}", relevance)
         if item_type is ItemType.RANGE:
             parameters = {k: v for k, v in parameters.items() if k in ("start", "end", "step")}
+        label = node.get("label") or (node.get("hint") if item_type.answerable else None)
+        if not label and item_type.answerable and not self.band_texts(node, "label"):
+            # pyxform takes a question without words (ODK shows only its media, if any)
+            label = name
+            self.warnings.append(
+                Issue(
+                    IssueCode.MISSING_LABEL,
+                    W,
+                    self.where(name, "label"),
+                    f"The question has no label (words to read), only a name: Sauti shows '{name}'"
+                    + (" beside its picture or recording." if media else "."),
+                    "Write the question in the label column.",
+                )
+            )
+        choice_filter = node.get("choice_filter")
+        if choice_filter and item_type.has_choices:
+            choice_filter = self._known_filter(name, str(choice_filter), node)
         return Item(
             name=name,
             type=item_type,
             # a question with only a hint (pyxform takes either) shows the hint as its words
-            label=self.text(node.get("label") or (node.get("hint") if item_type.answerable else None)),
+            label=self.text(label),
             hint=self.text(node.get("hint") if node.get("label") or not item_type.answerable else None),
             label_bands=self.band_texts(node, "label"),
             hint_bands=self.band_texts(node, "hint"),
@@ -1240,7 +1307,7 @@ class _Converter:
             relevance=relevance,
             constraint=constraint,
             constraint_message=self.text(bind.get("jr:constraintMsg")),
-            choice_filter=node.get("choice_filter"),
+            choice_filter=choice_filter,
             appearance=appearance,
             default=None if node.get("default") is None else str(node.get("default")),
             calculation=bind.get("calculate"),
@@ -1254,6 +1321,31 @@ class _Converter:
             allow_dont_know=_truthy(node.get("allow_dont_know", "")),
             minutes=minutes,
         )
+
+    def _known_filter(self, name: str, choice_filter: str, node: Mapping[str, Any]) -> str | None:
+        """The choice filter, or None when it reads a column the choices sheet does not have:
+        ODK would read that column as empty, so the filter would hide every choice; Sauti shows
+        them all and says so."""
+        from instruments.expressions import ExpressionError, parse
+
+        try:
+            bare = parse(choice_filter).bare_names
+        except ExpressionError:
+            return choice_filter  # the validator names the problem
+        missing = sorted(bare - self.choice_columns - {"name"})
+        if not missing:
+            return choice_filter
+        self.warnings.append(
+            Issue(
+                IssueCode.UNKNOWN_REFERENCE,
+                W,
+                self.where(name, "choice_filter"),
+                f"The choice filter reads '{missing[0]}', which is not a column of the choices sheet, so "
+                "it would hide every choice; Sauti leaves the filter out and shows all the choices.",
+                f"Add a '{missing[0]}' column to the choices sheet, or write ${{{missing[0]}}} to read an answer.",
+            )
+        )
+        return None
 
     def matrix(self, group: Mapping[str, Any]) -> Item | None:
         """A table-list group of select_ones named <group>_<row>, else None.

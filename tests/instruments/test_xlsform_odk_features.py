@@ -1,0 +1,123 @@
+"""XLSForm features of ODK forms that pyxform accepts and Sauti imports (issue 19): each with a
+small workbook written with openpyxl, the way an author's form arrives."""
+
+from __future__ import annotations
+
+import pytest
+
+from instruments import InstrumentError, IssueCode, ItemType, import_xlsform
+from instruments.runtime import calculate_all, visible_choices
+
+from .conftest import workbook_bytes
+
+YN = [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]
+
+
+def _imported(survey: list[list], choices: list[list] | None = None):
+    sheets = {"survey": survey, "choices": choices or YN}
+    return import_xlsform(workbook_bytes(sheets), file_type="xlsx")
+
+
+def _warnings(result, code: IssueCode) -> list:
+    return [i for i in result.issues if i.code is code and i.severity.value == "warning"]
+
+
+def test_last_saved_references_read_as_empty_with_a_warning_naming_the_rows():
+    result = _imported(
+        [
+            ["type", "name", "label", "relevant", "default", "calculation"],
+            ["integer", "score", "Your score?", None, "${last-saved#score}", None],
+            ["text", "why", "Why?", "${last-saved#score} < 12", None, None],
+            ["calculate", "older", None, None, None, "${last-saved#score} + 1"],
+        ]
+    )
+    inst = result.instrument
+    assert inst.item("score").default is None  # another child's answer is never offered
+    assert "last-saved" not in (inst.item("why").relevance or "")
+    assert "last-saved" not in (inst.item("older").calculation or "")
+    [warning] = [i for i in result.issues if "last-saved" in i.message]
+    assert "survey sheet, rows 2-4" in warning.location or "rows 2, 3, 4" in warning.location
+    assert "another child's" in warning.message
+
+
+def test_a_lookup_in_a_choice_list_reads_the_label_of_the_matching_choice():
+    result = _imported(
+        [
+            ["type", "name", "label", "calculation"],
+            ["integer", "pick", "Which number?", None],
+            ["calculate", "fruit", None, "instance('fruits')/root/item[index = ${pick}]/label"],
+            ["calculate", "second", None, "instance('fruits')/root/item[index > 1][position() = 2]/name"],
+            ["note", "say", "You chose ${fruit}", None],
+        ],
+        [
+            ["list_name", "name", "label", "index"],
+            ["fruits", "mango", "Mango", "1"],
+            ["fruits", "banana", "Banana", "2"],
+            ["fruits", "lemon", "Lemon", "3"],
+        ],
+    )
+    values = calculate_all(result.instrument, {"pick": "2"})
+    assert values == {"fruit": "Banana", "second": "lemon"}
+
+
+def test_a_lookup_in_a_list_from_an_attached_file_is_refused_with_its_row_and_the_fix():
+    with pytest.raises(InstrumentError) as info:
+        _imported(
+            [
+                ["type", "name", "label", "calculation"],
+                ["xml-external", "places", None, None],
+                ["text", "q", "Your words", None],
+                ["calculate", "place", None, "instance('places')/root/item[name = 'x']/label"],
+            ]
+        )
+    issue = next(i for i in info.value.issues if i.code is IssueCode.MISSING_CHOICE_LIST)
+    assert "survey sheet, row 4, column calculation (place)" in issue.location
+    assert "no files attached" in issue.message
+    assert "choices sheet" in issue.fix
+
+
+def test_a_lookup_reading_a_column_the_list_lacks_is_refused():
+    with pytest.raises(InstrumentError) as info:
+        _imported(
+            [
+                ["type", "name", "label", "calculation"],
+                ["text", "q", "Your words", None],
+                ["calculate", "c", None, "instance('yn')/root/item[index = 1]/label"],
+            ]
+        )
+    issue = next(i for i in info.value.issues if i.code is IssueCode.UNKNOWN_REFERENCE)
+    assert "row 3, column calculation (c)" in issue.location
+    assert "'index'" in issue.message
+
+
+def test_a_trigger_is_shown_as_a_note_and_stores_nothing():
+    result = _imported([["type", "name", "label"], ["trigger", "ok", "Tap OK when ready"], ["text", "q", "Words"]])
+    assert result.instrument.item("ok").type is ItemType.NOTE
+    [warning] = [i for i in result.issues if "trigger" in i.message]
+    assert "rows 2" in warning.location
+
+
+def test_a_question_without_words_shows_its_name_with_a_warning():
+    result = _imported(
+        [
+            ["type", "name", "label", "media::image", "hint"],
+            ["text", "a", None, None, "Tell us"],
+            ["text", "c", None, "m.png", None],
+        ]
+    )
+    inst = result.instrument
+    assert inst.item("a").label_for("en") == "Tell us"  # the hint stands in for the words
+    assert inst.item("c").label_for("en") == "c"
+    [warning] = _warnings(result, IssueCode.MISSING_LABEL)
+    assert "row 3, column label (c)" in warning.location
+
+
+def test_a_choice_filter_on_a_column_the_choices_lack_is_left_out_with_a_warning():
+    result = _imported([["type", "name", "label", "choice_filter"], ["select_one yn", "q1", "Question 1", "q1 != ''"]])
+    inst = result.instrument
+    item = inst.item("q1")
+    assert item.choice_filter is None
+    assert [c.name for c in visible_choices(inst, item, None, {})] == ["yes", "no"]
+    [warning] = _warnings(result, IssueCode.UNKNOWN_REFERENCE)
+    assert "row 2, column choice_filter (q1)" in warning.location
+    assert "shows all the choices" in warning.message
