@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from analysis import repeat_items
 from analysis.disclosure import DisclosureError, ReleasedTable
 from analysis.frames import (
     RESERVED,
@@ -251,13 +252,42 @@ def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Item
     return long, cb
 
 
-def _long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, ItemMeta], dict[str, int]]:
-    """:func:`long_frame`, and the random integer that replaced each participant id."""
+def _with_repeat_items(
+    consultation: Consultation, raw: pd.DataFrame, expanded: pd.DataFrame, cb: dict[str, ItemMeta]
+) -> tuple[pd.DataFrame, dict[str, ItemMeta]]:
+    """Add the choice questions asked in repeat instances, counted per child
+    (:func:`analysis.repeat_items.by_child`), to the expanded answers and the codebook."""
+    in_repeats = {n: m for n, m in codebook_for(consultation, repeats=True).items() if n not in cb}
+    if not in_repeats or raw.empty:
+        return expanded, cb
+    answers = read_repeat_answers(consultation.id, set())
+    answers = answers[answers["instance"] > 0]
+    rows, metas = repeat_items.by_child(answers, in_repeats)
+    if rows.empty:
+        return expanded, cb
+    # each child's own columns (band, language, setting, site) from the answers outside repeats
+    people = raw.drop(columns=[c for c in ("item", "answer", "rank") if c in raw.columns])
+    people = people.drop_duplicates("response_id").assign(_key=lambda d: d["response_id"].astype(str))
+    rows = rows.assign(_key=rows["response_id"].astype(str)).drop(columns=["response_id"])
+    rows = rows.merge(people, on="_key", how="inner").drop(columns=["_key"]).assign(rank=np.nan)
+    return pd.concat([expanded, rows[list(expanded.columns)]], ignore_index=True), {**cb, **metas}
+
+
+def _long_frame(
+    consultation: Consultation, *, repeat_items_by_child: bool = True
+) -> tuple[pd.DataFrame, dict[str, ItemMeta], dict[str, int]]:
+    """:func:`long_frame`, and the random integer that replaced each participant id.
+
+    Choice questions asked in repeats are counted per child (the results page and the report);
+    ``repeat_items_by_child=False`` leaves them out (the record-level export has a table per
+    repeat instead)."""
     instrument = instrument_for(consultation)
     cb = codebook_for(consultation)
     types = {item.name: str(getattr(item.type, "value", item.type)) for item in instrument.items}
     raw = read_answers(consultation.id)
     expanded = _expand(raw, cb, types)
+    if repeat_items_by_child and instrument.repeats:
+        expanded, cb = _with_repeat_items(consultation, raw, expanded, cb)
     # Participant ids stop here: integers in a random order take their place.
     ids = pd.unique(expanded["response_id"].astype(str))
     order = np.random.default_rng(secrets.randbits(64)).permutation(len(ids)) + 1
@@ -646,7 +676,7 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
     export_approvals.require(consultation.id, export_items(codebook_for(consultation, repeats=True)))
     with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
         out = Path(folder)
-        long, cb, id_map = _long_frame(consultation)
+        long, cb, id_map = _long_frame(consultation, repeat_items_by_child=False)
         long, cb = export_frame(long, cb)
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
