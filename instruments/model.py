@@ -27,12 +27,11 @@ Examples
 from __future__ import annotations
 
 import enum
-import functools
-import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from instruments.serialise import content_hash as _content_hash
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -912,20 +911,3 @@ class Instrument:
         left out, so approving a translation does not change the hash.
         """
         return _content_hash(self)
-
-
-@functools.lru_cache(maxsize=64)
-def _content_hash(instrument: Instrument) -> str:
-    from instruments.native import instrument_to_dict
-
-    data = instrument_to_dict(instrument)
-    data.pop("version", None)
-    data.pop("description", None)
-    for lang in data.get("languages", []):
-        lang.pop("status", None)
-        lang.pop("name", None)
-    settings = data.get("settings", {})
-    for key in ("ethics_reference", "mode", "time_budget"):
-        settings.pop(key, None)
-    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
