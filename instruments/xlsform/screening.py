@@ -35,10 +35,31 @@ from instruments.xlsform.common import (
     _truthy,
 )
 
-
 # ---------------------------------------------------------------------------
 # 3-4. raw rows and screening
 # ---------------------------------------------------------------------------
+#: ODK's metadata types: what the device knows, never asked. Sauti leaves them out and says it
+#: never records them.
+_DEVICE_DATA = frozenset(
+    {
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "subscriberid",
+        "simserial",
+        "phonenumber",
+        "username",
+        "email",
+        "audit",
+        "start-geopoint",
+        "background-geopoint",
+        "background-audio",
+        "imei",
+    }
+)
+
+
 def _screen_rows(
     definition: Any, origin: str, strict_required: bool, band_codes: Iterable[str]
 ) -> tuple[list[Issue], list[Issue]]:
@@ -129,13 +150,23 @@ def _screen_rows(
             )
         )
     for raw_type, rows in unsupported.items():
+        if raw_type.lower() in _DEVICE_DATA:
+            message = (
+                f"'{raw_type}' is data about the device or the person using it, which Sauti never "
+                "records (no device identifiers, phone numbers, accounts, times or places are kept "
+                "about a child); these rows were left out and nothing is collected for them."
+            )
+        else:
+            message = (
+                f"The type '{raw_type}' is not supported (Sauti asks children no dates, locations, "
+                "photos, recordings or device metadata); these rows were left out."
+            )
         warnings.append(
             Issue(
                 IssueCode.UNSUPPORTED_TYPE,
                 W,
                 f"{origin}, survey sheet, column type, rows {_rows_text(rows)}",
-                f"The type '{raw_type}' is not supported (Sauti asks children no dates, locations, "
-                "photos, recordings or device metadata); these rows were left out.",
+                message,
                 "Remove the rows, or replace them with a supported type.",
             )
         )
@@ -245,6 +276,7 @@ def _screen_rows(
             )
             choices[index] = {}
     definition.choices = choices
+    _note_unshown_media(survey, choices, origin, warnings)
     _forget_last_saved(survey, origin, warnings)
     _qualify_reused_names(survey, origin, warnings)
     placeholders = _placeholders_for_dropped(survey, dropped, origin, warnings)
@@ -255,6 +287,33 @@ def _screen_rows(
         definition.survey_header = [header]
     definition.survey = survey
     return errors, warnings
+
+
+_UNSHOWN_MEDIA_RE = re.compile(r"^(?:media\s*::\s*)?(video|big-image)\b", re.IGNORECASE)
+
+
+def _note_unshown_media(
+    survey: list[dict[str, Any]], choices: list[dict[str, Any]], origin: str, warnings: list[Issue]
+) -> None:
+    """Videos and big images (``media::video``, ``media::big-image``): Sauti shows a picture and
+    plays a recording, nothing else, so they are left out with a warning naming the rows."""
+    for sheet, rows in (("survey", survey), ("choices", choices)):
+        found: dict[str, list[int]] = defaultdict(list)
+        for index, row in enumerate(rows):
+            for header, value in row.items():
+                if value not in (None, "") and _UNSHOWN_MEDIA_RE.match(str(header)):
+                    found[str(header)].append(index + 2)
+        for header, numbers in found.items():
+            warnings.append(
+                Issue(
+                    IssueCode.UNSUPPORTED_COLUMN,
+                    W,
+                    f"{origin}, {sheet} sheet, column {header}, rows {_rows_text(numbers)}",
+                    f"The column '{header}' names files Sauti does not show (it shows one picture "
+                    "and plays one recording per question or choice); they were left out.",
+                    "Use the media::image or media::audio column instead.",
+                )
+            )
 
 
 _REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")

@@ -121,3 +121,33 @@ def test_a_choice_filter_on_a_column_the_choices_lack_is_left_out_with_a_warning
     [warning] = _warnings(result, IssueCode.UNKNOWN_REFERENCE)
     assert "row 2, column choice_filter (q1)" in warning.location
     assert "shows all the choices" in warning.message
+
+
+def test_device_data_is_left_out_with_a_warning_that_sauti_never_records_it():
+    result = _imported(
+        [
+            ["type", "name", "label"],
+            ["start", "start", None],
+            ["deviceid", "deviceid", None],
+            ["phonenumber", "phone", None],
+            ["text", "q", "Words"],
+        ]
+    )
+    assert [i.name for i in result.instrument.items] == ["q"]
+    device = [i for i in result.issues if i.code is IssueCode.UNSUPPORTED_TYPE]
+    assert len(device) == 3
+    assert all("never records" in i.message and "device identifiers" in i.message for i in device)
+    assert "column type, rows 3" in next(i.location for i in device if "'deviceid'" in i.message)
+
+
+def test_videos_are_left_out_with_a_warning_naming_the_column_and_rows():
+    result = _imported(
+        [["type", "name", "label", "media::video", "media::image"], ["select_one yn", "q", "Pick", "q.mkv", "q.png"]],
+        [["list_name", "name", "label", "media::video"], ["yn", "yes", "Yes", "y.mkv"], ["yn", "no", "No", None]],
+    )
+    assert result.instrument.item("q").media.image  # the picture is kept
+    videos = [i for i in result.issues if "does not show" in i.message]
+    assert [i.location.split(", ", 1)[1] for i in videos] == [
+        "survey sheet, column media::video, rows 2",
+        "choices sheet, column media::video, rows 2",
+    ]
