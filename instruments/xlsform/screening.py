@@ -120,7 +120,8 @@ def _screen_rows(
             acknowledged.append(rownum)
             base = "note"
         if base not in _SUPPORTED_TYPES and base not in _GROUP_BEGIN | _GROUP_END | (_REPEAT_BEGIN | _REPEAT_END):
-            unsupported[str(raw_type).split()[0]].append(rownum)
+            kind = "begin loop" if base.startswith(("begin loop", "end loop")) else str(raw_type).split()[0]
+            unsupported[kind].append(rownum)
             if row.get("name") not in (None, ""):
                 dropped[str(row["name"]).strip()] = rownum
             survey[index] = {}
@@ -150,7 +151,12 @@ def _screen_rows(
             )
         )
     for raw_type, rows in unsupported.items():
-        if raw_type.lower() in _DEVICE_DATA:
+        if raw_type == "begin loop":
+            message = (
+                "A loop over a choice list (begin loop ... end loop) is not repeated: Sauti asks "
+                "its questions once, not once for each choice; the begin and end rows were left out."
+            )
+        elif raw_type.lower() in _DEVICE_DATA:
             message = (
                 f"'{raw_type}' is data about the device or the person using it, which Sauti never "
                 "records (no device identifiers, phone numbers, accounts, times or places are kept "

@@ -151,3 +151,17 @@ def test_videos_are_left_out_with_a_warning_naming_the_column_and_rows():
         "survey sheet, column media::video, rows 2",
         "choices sheet, column media::video, rows 2",
     ]
+
+
+def test_a_loop_over_a_choice_list_says_its_questions_are_asked_once():
+    result = _imported(
+        [
+            ["type", "name", "label"],
+            ["begin loop over yn", "each", None],
+            ["integer", "total", "How many?"],
+            ["end loop", None, None],
+        ]
+    )
+    [warning] = [i for i in result.issues if i.code is IssueCode.UNSUPPORTED_TYPE]
+    assert "asks its questions once" in warning.message and "rows 2, 4" in warning.location
+    assert "device" not in warning.message  # 'end loop' is no metadata 'end' row
