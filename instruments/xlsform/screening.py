@@ -284,6 +284,7 @@ def _screen_rows(
     definition.choices = choices
     _note_unshown_media(survey, choices, origin, warnings)
     _forget_last_saved(survey, origin, warnings)
+    _siblings_as_references(survey)
     _qualify_reused_names(survey, origin, warnings)
     placeholders = _placeholders_for_dropped(survey, dropped, origin, warnings)
     if _add_context_rows(survey) or placeholders:
@@ -320,6 +321,33 @@ def _note_unshown_media(
                     "Use the media::image or media::audio column instead.",
                 )
             )
+
+
+_SIBLING_RE = re.compile(r"(?<![\w.)\]/])\.\./([A-Za-z_][A-Za-z0-9_\-]*)(?![\w(/\[])")
+_EXPRESSION_COLUMNS = ("relevant", "relevance", "constraint", "calculation", "choice_filter", "choice filter")
+
+
+def _siblings_as_references(survey: list[dict[str, Any]]) -> None:
+    """``../total`` in an expression is the item ``total`` beside this one in its group (an XPath
+    relative path): the same as ``${total}``, which in a repeat also means this instance's. A
+    name used more than once is left alone (the validator names the expression)."""
+    counts: dict[str, int] = defaultdict(int)
+    for row in survey:
+        if row.get("name") not in (None, ""):
+            counts[str(row["name"]).strip()] += 1
+
+    def reference(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"${{{name}}}" if counts.get(name) == 1 else match.group(0)
+
+    for index, row in enumerate(survey):
+        changed = {
+            key: _SIBLING_RE.sub(reference, value)
+            for key, value in row.items()
+            if isinstance(value, str) and "../" in value and _column_base(key) in _EXPRESSION_COLUMNS
+        }
+        if changed:
+            survey[index] = {**row, **changed}
 
 
 _REF_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")

@@ -165,3 +165,18 @@ def test_a_loop_over_a_choice_list_says_its_questions_are_asked_once():
     [warning] = [i for i in result.issues if i.code is IssueCode.UNSUPPORTED_TYPE]
     assert "asks its questions once" in warning.message and "rows 2, 4" in warning.location
     assert "device" not in warning.message  # 'end loop' is no metadata 'end' row
+
+
+def test_a_relative_path_to_an_item_beside_this_one_reads_as_its_reference():
+    result = _imported(
+        [
+            ["type", "name", "label", "constraint", "relevant"],
+            ["begin repeat", "vehicles", "A vehicle", None, None],
+            ["integer", "total", "How many do you have?", None, None],
+            ["integer", "working", "How many work?", ". <= ../total", "../total > 0"],
+            ["end repeat", None, None, None, None],
+        ]
+    )
+    item = result.instrument.item("working")
+    assert (item.constraint, item.relevance) == (". <= ${total}", "${total} > 0")
+    assert not [i for i in result.issues if i.severity.value == "error"]
