@@ -160,6 +160,15 @@ class Item:
             return False
         return self.max_band is None or band_at_least(self.max_band, band, bands)
 
+    @property
+    def answers_as_choices(self) -> str | None:
+        """The item whose answers in a repeat's instances are this select's choices
+        (XLSForm ``select_one ${name}``), else None: ``choices`` is then ``${name}``."""
+        choices = self.choices or ""
+        if choices.startswith("${") and choices.endswith("}"):
+            return choices[2:-1].strip() or None
+        return None
+
     def list_for(self, band: str | None = None) -> str | None:
         """The choice-list name used for ``band`` (band override or ``choices``)."""
         if band is not None and band in self.band_choices:

@@ -153,6 +153,8 @@ def _check_choices(inst: Instrument) -> Iterator[Issue]:
                     f"A {item.type.value} item needs a choice list.",
                     "Name a list from the choices sheet.",
                 )
+            elif item.answers_as_choices is not None:
+                yield from _check_answers_as_choices(inst, item, item.answers_as_choices)
             else:
                 lists.append(item.choices)
         elif item.choices is not None:
@@ -201,6 +203,28 @@ def _check_choices(inst: Instrument) -> Iterator[Issue]:
                 )
         if item.type is ItemType.RANGE:
             yield from _check_range(item)
+
+
+def _check_answers_as_choices(inst: Instrument, item: Item, source: str) -> Iterator[Issue]:
+    """``select_one ${name}``: ``name`` is a question asked in a repeat, outside this select's
+    own instance (the child's earlier answers, one choice per instance)."""
+    asked = {i.name: r.name for r in inst.repeats for i in inst.repeat_items(r.name)}
+    if source not in asked:
+        yield _issue(
+            IssueCode.MISSING_CHOICE_LIST,
+            E,
+            _loc(item, "choices"),
+            f"The choices come from ${{{source}}}, which is not a question asked in a repeat.",
+            "Name a question asked in a repeat (begin repeat), or a list from the choices sheet.",
+        )
+    elif asked.get(item.name) == asked[source]:
+        yield _issue(
+            IssueCode.MISSING_CHOICE_LIST,
+            E,
+            _loc(item, "choices"),
+            f"The choices come from ${{{source}}}, asked in the same repeat as this question.",
+            "Ask this question after the repeat (end repeat), or in another repeat.",
+        )
 
 
 def _check_range(item: Item) -> Iterator[Issue]:

@@ -66,18 +66,6 @@ class _ItemConverter(_ConverterBase):
         ):
             # a question with a calculation and no label asks nothing: ODK shows only its value
             item_type = ItemType.CALCULATE
-        source = str(node.get("itemset") or node.get("list_name") or "")
-        if item_type.has_choices and source.startswith("${"):
-            self.error(
-                IssueCode.MISSING_CHOICE_LIST,
-                name,
-                "type",
-                f"The choices come from the answers given in a repeat ({source}): they "
-                "would be the child's own words, which Sauti never offers back as "
-                "choices; its choice lists are fixed, written on the choices sheet.",
-                "Write the choices on the choices sheet and name that list, or ask with a text question.",
-            )
-            return None
         if item_type.has_choices and "search(" in str(appearance or "").replace(" ", ""):
             self.error(
                 IssueCode.MISSING_CHOICE_LIST,

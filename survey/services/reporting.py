@@ -120,7 +120,9 @@ def safeguarding_counts(consultation_id: int) -> dict[str, int]:
 
 # ----------------------------------------------------------------------------- the frame
 def codebook_for(consultation: Consultation, *, repeats: bool = False) -> dict[str, ItemMeta]:
-    """The instrument's items as analysis metadata, free text left out (never released unread).
+    """The instrument's items as analysis metadata, free text left out (never released unread),
+    and so are selects whose choices are the child's own answers in a repeat (``select_one
+    ${name}``: their codes are instance numbers; the words are the child's).
 
     Items asked in a repeat's instances describe an instance, not a child: they are left out
     (the export's repeat tables carry them) unless ``repeats`` is true.
@@ -128,6 +130,8 @@ def codebook_for(consultation: Consultation, *, repeats: bool = False) -> dict[s
     instrument = instrument_for_children(consultation)  # {helpline} filled
     cb = codebook_from_instrument(instrument)
     left_out = set() if repeats else repeat_item_names(instrument)
+    # choices made of a child's own answers (select_one ${name}): instance numbers, no codes
+    left_out |= {item.name for item in instrument.items if item.answers_as_choices is not None}
     return {name: meta for name, meta in cb.items() if meta.type != "text" and name not in left_out}
 
 

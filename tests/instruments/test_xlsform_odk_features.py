@@ -180,3 +180,77 @@ def test_a_relative_path_to_an_item_beside_this_one_reads_as_its_reference():
     item = result.instrument.item("working")
     assert (item.constraint, item.relevance) == (". <= ${total}", "${total} > 0")
     assert not [i for i in result.issues if i.severity.value == "error"]
+
+
+FRIENDS = [
+    ["type", "name", "label", "choice_filter"],
+    ["begin repeat", "friends", "A friend", None],
+    ["text", "nick", "Their nickname", None],
+    ["select_one yn", "online", "Do you talk online?", None],
+    ["end repeat", None, None, None],
+    ["select_one ${nick}", "best", "Who do you talk to most?", None],
+    ["select_one ${nick}", "online_ones", "Who do you talk to online most?", "${online} = 'yes'"],
+]
+
+
+def test_choices_made_of_the_answers_in_a_repeat_are_that_childs_answers_one_per_instance():
+    from instruments.runtime import check_answer
+
+    inst = _imported(FRIENDS).instrument
+    best, online_ones = inst.item("best"), inst.item("online_ones")
+    assert best.answers_as_choices == "nick"
+    answers = {"nick#1": "Jo", "online#1": "yes", "nick#2": "_rns", "nick#3": "Sam", "online#3": "no"}
+    assert [(c.name, c.label_for("fr")) for c in visible_choices(inst, best, "B", answers)] == [
+        ("1", "Jo"),
+        ("3", "Sam"),
+    ]
+    # the filter reads each instance's own answers
+    assert [c.name for c in visible_choices(inst, online_ones, "B", answers)] == ["1"]
+    assert check_answer(inst, best, "3", answers) is None
+    assert check_answer(inst, best, "2", answers) is not None  # "I'd rather not say" gives no choice
+    assert visible_choices(inst, best, "B", {}) == ()  # another child's answers are never there
+
+
+def test_in_a_repeat_inside_another_the_choices_come_from_the_same_outer_instance():
+    inst = _imported(
+        [
+            ["type", "name", "label"],
+            ["begin repeat", "homes", "A home"],
+            ["begin repeat", "people", "Someone who lives there"],
+            ["text", "who", "Their name"],
+            ["end repeat", None, None],
+            ["begin repeat", "helpers", "Someone who helps"],
+            ["select_one ${who}", "helper", "Who helps?"],
+            ["end repeat", None, None],
+            ["end repeat", None, None],
+        ]
+    ).instrument
+    answers = {"who#1.1": "Ana", "who#1.2": "Ben", "who#2.1": "Cy", "_path": (2, 1)}
+    assert [(c.name, c.label_for("en")) for c in visible_choices(inst, inst.item("helper"), "B", answers)] == [
+        ("1", "Cy")
+    ]
+
+
+def test_choices_made_of_answers_survive_the_native_and_xlsform_round_trips(tmp_path):
+    from instruments import dump_native, export_xlsform, load_native
+
+    inst = _imported(FRIENDS).instrument
+    assert load_native(dump_native(inst)).instrument.item("best").choices == "${nick}"
+    path = tmp_path / "friends.xlsx"
+    export_xlsform(inst, path)
+    assert import_xlsform(path).instrument.item("best").answers_as_choices == "nick"
+
+
+def test_choices_made_of_answers_asked_in_their_own_repeat_are_refused_with_the_row():
+    with pytest.raises(InstrumentError) as info:
+        _imported(
+            [
+                ["type", "name", "label"],
+                ["begin repeat", "friends", "A friend"],
+                ["text", "nick", "Their nickname"],
+                ["select_one ${nick}", "same", "Which one?"],
+                ["end repeat", None, None],
+            ]
+        )
+    issue = next(i for i in info.value.issues if i.code is IssueCode.MISSING_CHOICE_LIST)
+    assert "row 4" in issue.location and "same repeat" in issue.message
