@@ -18,6 +18,8 @@ CUT = [
     ("survey.cli", "survey.translations_check"),
     # the child's session lives in survey.child_session
     ("survey.services.participants", "survey.access"),
+    # the content hash lives next to the serialiser (instruments.serialise), not in the model
+    ("instruments.native", "instruments.model"),
 ]
 
 

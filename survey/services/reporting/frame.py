@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from analysis import repeat_items
 from analysis.frames import (
     RESERVED,
     ItemMeta,
@@ -95,7 +96,9 @@ def safeguarding_counts(consultation_id: int) -> dict[str, int]:
 
 # ----------------------------------------------------------------------------- the frame
 def codebook_for(consultation: Consultation, *, repeats: bool = False) -> dict[str, ItemMeta]:
-    """The instrument's items as analysis metadata, free text left out (never released unread).
+    """The instrument's items as analysis metadata, free text left out (never released unread),
+    and so are selects whose choices are the child's own answers in a repeat (``select_one
+    ${name}``: their codes are instance numbers; the words are the child's).
 
     Items asked in a repeat's instances describe an instance, not a child: they are left out
     (the export's repeat tables carry them) unless ``repeats`` is true.
@@ -103,6 +106,8 @@ def codebook_for(consultation: Consultation, *, repeats: bool = False) -> dict[s
     instrument = instrument_for_children(consultation)  # {helpline} filled
     cb = codebook_from_instrument(instrument)
     left_out = set() if repeats else repeat_item_names(instrument)
+    # choices made of a child's own answers (select_one ${name}): instance numbers, no codes
+    left_out |= {item.name for item in instrument.items if item.answers_as_choices is not None}
     return {name: meta for name, meta in cb.items() if meta.type != "text" and name not in left_out}
 
 
@@ -227,13 +232,42 @@ def long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, Item
     return long, cb
 
 
-def _long_frame(consultation: Consultation) -> tuple[pd.DataFrame, dict[str, ItemMeta], dict[str, int]]:
-    """:func:`long_frame`, and the random integer that replaced each participant id."""
+def _with_repeat_items(
+    consultation: Consultation, raw: pd.DataFrame, expanded: pd.DataFrame, cb: dict[str, ItemMeta]
+) -> tuple[pd.DataFrame, dict[str, ItemMeta]]:
+    """Add the choice questions asked in repeat instances, counted per child
+    (:func:`analysis.repeat_items.by_child`), to the expanded answers and the codebook."""
+    in_repeats = {n: m for n, m in codebook_for(consultation, repeats=True).items() if n not in cb}
+    if not in_repeats or raw.empty:
+        return expanded, cb
+    answers = read_repeat_answers(consultation.id, set())
+    answers = answers[answers["instance"] > 0]
+    rows, metas = repeat_items.by_child(answers, in_repeats)
+    if rows.empty:
+        return expanded, cb
+    # each child's own columns (band, language, setting, site) from the answers outside repeats
+    people = raw.drop(columns=[c for c in ("item", "answer", "rank") if c in raw.columns])
+    people = people.drop_duplicates("response_id").assign(_key=lambda d: d["response_id"].astype(str))
+    rows = rows.assign(_key=rows["response_id"].astype(str)).drop(columns=["response_id"])
+    rows = rows.merge(people, on="_key", how="inner").drop(columns=["_key"]).assign(rank=np.nan)
+    return pd.concat([expanded, rows[list(expanded.columns)]], ignore_index=True), {**cb, **metas}
+
+
+def _long_frame(
+    consultation: Consultation, *, repeat_items_by_child: bool = True
+) -> tuple[pd.DataFrame, dict[str, ItemMeta], dict[str, int]]:
+    """:func:`long_frame`, and the random integer that replaced each participant id.
+
+    Choice questions asked in repeats are counted per child (the results page and the report);
+    ``repeat_items_by_child=False`` leaves them out (the record-level export has a table per
+    repeat instead)."""
     instrument = instrument_for(consultation)
     cb = codebook_for(consultation)
     types = {item.name: str(getattr(item.type, "value", item.type)) for item in instrument.items}
     raw = read_answers(consultation.id)
     expanded = _expand(raw, cb, types)
+    if repeat_items_by_child and instrument.repeats:
+        expanded, cb = _with_repeat_items(consultation, raw, expanded, cb)
     # Participant ids stop here: integers in a random order take their place.
     ids = pd.unique(expanded["response_id"].astype(str))
     order = np.random.default_rng(secrets.randbits(64)).permutation(len(ids)) + 1

@@ -376,7 +376,7 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
     export_approvals.require(consultation.id, export_items(codebook_for(consultation, repeats=True)))
     with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
         out = Path(folder)
-        long, cb, id_map = _long_frame(consultation)
+        long, cb, id_map = _long_frame(consultation, repeat_items_by_child=False)
         long, cb = export_frame(long, cb)
         if int(long["response_id"].nunique()) < pol.k:
             raise NotEnoughResponses(consultation.id)
