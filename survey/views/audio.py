@@ -93,11 +93,10 @@ def listen(
     if src is None:
         # Read by the browser's own voice only (read-aloud.js); without scripts the words are on the screen.
         return Markup('<span class="listen" lang="{}" data-text="{}" data-label="{}"></span>').format(lang, words, name)
-    # read-aloud.js puts a "Listen" button (named by aria-label) in place of the native control.
+    # A link the browser plays without scripts; read-aloud.js makes it a button that plays in
+    # place.  Its text is its name.  Written tersely: it is repeated for every text of a page.
     marks = Markup(" data-recorded") if recorded else Markup("")
-    return Markup('<audio class="listen" controls preload="none" src="{}" aria-label="{}"{}></audio>').format(
-        src, name, marks
-    )
+    return Markup('<a class=listen href="{}"{}>{}</a>').format(src, marks, name)
 
 
 @bp.app_template_global("question_text")
