@@ -1,4 +1,5 @@
-// Read aloud: see survey/views/audio.py.  Small on purpose: it is in every child page's first load.
+// Read aloud, as survey/views/audio.py describes: each "Listen" link becomes a button that plays in
+// place (one tap; a second stops), or the browser's voice.  Small: every child page loads it.
 (function (d, S) {
   var A = new Audio(), on;
   function stop() {
@@ -10,7 +11,7 @@
   function say(c) {
     var h = c.parentNode.cloneNode(true), u;
     h.querySelectorAll(".listen,input,textarea,.errors").forEach(function (n) { n.remove(); });
-    u = new SpeechSynthesisUtterance(c.getAttribute("data-text") || h.textContent);
+    u = new SpeechSynthesisUtterance(c.dataset.text || h.textContent);
     u.lang = c.closest("[lang]").lang;
     u.rate = 0.9;
     u.onend = stop;
@@ -30,7 +31,7 @@
     if (!c.href) {
       if (!S) return c.remove();
       c.tabIndex = 0;
-      c.textContent = c.getAttribute("data-label");
+      c.textContent = c.dataset.label;
     }
     c.setAttribute("role", "button");
     if (b && /^(LEGEND|H1|H2)$/.test(b.tagName)) {
@@ -47,5 +48,5 @@
     if (c.classList.contains("listen") && /^( |Enter)$/.test(e.key)) e.preventDefault(), play(c);
   });
   A.onended = stop;
-  addEventListener("pagehide", stop);
+  addEventListener("pagehide", stop);  // quick exit included
 })(document, window.speechSynthesis);
