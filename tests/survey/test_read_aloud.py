@@ -409,6 +409,11 @@ def test_a_recording_uploaded_or_dropped_in_replaces_the_synthetic_voice(make_ap
     sign_in(admin, "ada")
     console = admin.get("/admin/instruments/reporting-mechanisms/audio?language=en")
     assert console.status_code == 200 and f'value="{option_key}"' in console.get_data(as_text=True)
+    # Each text is named in plain words (which question, which part), its key only as a file name.
+    shown = console.get_data(as_text=True)
+    assert f"<td>{item.name}</td>" not in shown and f"<td>{option_key}</td>" not in shown
+    assert re.search(r"<td>Question \d+: an answer<br>", shown) and f"File name: {option_key}.ogg" in shown
+    assert re.search(r'<option value="[^"]+">Question \d+: ', shown)
 
     voice = audio.synthesize("Hello, this is a person reading.", VOICES["en"])
     refused = admin.post(
