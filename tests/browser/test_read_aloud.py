@@ -69,6 +69,7 @@ def test_without_javascript_each_listen_is_a_link_the_browser_plays(new_phone, b
     links = page.locator("main").get_by_role("link", name="Listen")
     assert links.count() >= 3 and links.count() == page.locator("main .listen").count()
     assert fetched == []  # nothing is fetched before a press
+    page.locator("main input[type=checkbox]").first.check()
     with page.expect_navigation() as navigation:
         links.first.click()
     response = navigation.value
@@ -76,6 +77,9 @@ def test_without_javascript_each_listen_is_a_link_the_browser_plays(new_phone, b
     assert "immutable" in response.headers["cache-control"]
     assert len(fetched) >= 1 and all(url == response.url for url in fetched)
     assert page.locator("video").count() == 1  # the browser's own player, for the file
+    page.go_back()  # and back on the page, the answer already given is still there
+    page.wait_for_url("**/p/q/0")
+    assert page.locator("main input[type=checkbox]").first.is_checked()
 
 
 def test_the_recordings_console_passes_axe(page, world) -> None:
