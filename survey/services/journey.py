@@ -53,11 +53,15 @@ def _apply(participant: Participant, event: Event) -> None:
 
 
 # ----------------------------------------------------------------------------- band and language
-def set_band(participant: Participant | ParticipantRow, band: str) -> None:
+def set_band(participant: Participant | ParticipantRow, band: str, *, language: str | None = None) -> None:
+    """Store the child's age band (and, in the same write, the language they read in)."""
     if band not in participant.consultation.band_list:
         raise NotAllowed("That age group is not part of this consultation.")
     with write_transaction() as session:
-        record_of(session, participant).band = band
+        record = record_of(session, participant)
+        record.band = band
+        if language in participant.consultation.language_list:
+            record.language = language
 
 
 def set_language(participant: Participant | ParticipantRow, language: str) -> None:
@@ -90,11 +94,20 @@ def information_text(participant: Participant | ParticipantRow, lang: str) -> Re
     )
 
 
-def record_assent(participant: Participant | ParticipantRow, yes: bool, shown: RenderedText) -> None:
-    """Yes stores an assent event (text version, date, outcome); No stores only the state."""
+def record_assent(
+    participant: Participant | ParticipantRow, yes: bool, shown: RenderedText, *, language: str | None = None
+) -> None:
+    """Yes stores an assent event (text version, date, outcome); No stores only the state.
+
+    ``language``, when the consultation offers it, is stored in the same write as the one the
+    child read the information in.
+    """
+    offered = participant.consultation.language_list
     with write_transaction() as session:
         participant = record_of(session, participant)
         _apply(participant, Event.ASSENT_YES if yes else Event.ASSENT_NO)
+        if language in offered:
+            participant.language = language
         if yes:
             session.add(
                 AssentEvent(
@@ -358,6 +371,15 @@ def add_instance(participant: Participant | ParticipantRow, plan: PagePlan, step
 def first_step_of(plan: PagePlan, path: tuple[int, ...]) -> Step | None:
     """The first screen asked in repeat instance ``path`` (or in an instance inside it)."""
     return next((s for s in plan.steps if s[1][: len(path)] == path and not s[2]), None)
+
+
+def first_step(participant: Participant | ParticipantRow) -> Step | None:
+    """The first screen of a child who has just said Yes (nothing answered yet); None if the
+    band is shown no page at all."""
+    from survey.services.placeholders import instrument_for_children
+
+    steps = plan(participant, instrument_for_children(participant.consultation), {}).steps
+    return steps[0] if steps else None
 
 
 def plan_for(participant: Participant | ParticipantRow) -> PagePlan:

@@ -79,7 +79,7 @@ def start():
             form.code.errors.append(_("We could not find that code. Check the letters on your card and try again."))
             status = 400
         else:
-            return redirect(url_for("participate.welcome"))
+            return redirect(_next_screen(participants.current_participant()))
     elif form.is_submitted():
         status = 400
     return render_template("participate/start.html", form=form), status
@@ -91,16 +91,30 @@ def welcome():
     """Send the child to where they are in their journey (also how a closed tab resumes)."""
     participant = participants.current_participant()
     journey.set_language(participant, _locale())
+    return redirect(_next_screen(participant))
+
+
+def _next_screen(participant) -> str:  # a ParticipantRow
+    """The address of the screen the child is at: age, information and assent, or their page.
+
+    The one place that orders the journey's first steps.  Every step's POST redirects here
+    directly (never through ``/p/``, which is only how a closed tab resumes).  A consultation
+    with one age band sets it without asking, so the child goes straight to the information.
+    """
     if participant.band is None:
-        return redirect(url_for("participate.age"))
+        bands = participant.consultation.band_list
+        if len(bands) != 1:
+            return url_for("participate.age")
+        journey.set_band(participant, bands[0], language=_locale())
+        return url_for("participate.about")
     if participant.state == State.ISSUED:
-        return redirect(url_for("participate.about"))
+        return url_for("participate.about")
     last = session.get(REPEAT_STEP_KEY)
     if isinstance(last, list) and len(last) == 2 and last[0] == participant.id:
         step = _step_from_text(last[1])
         if step is not None and step[0] == participant.page_index:
-            return redirect(_step_url(step))  # back in the repeat instance the child was answering
-    return redirect(url_for("participate.page", index=participant.page_index))
+            return _step_url(step)  # back in the repeat instance the child was answering
+    return url_for("participate.page", index=participant.page_index)
 
 
 @bp.route("/p/age", methods=["GET", "POST"])
@@ -109,12 +123,13 @@ def age():
     participant = participants.current_participant()
     bands = participant.consultation.band_list
     if len(bands) == 1:
-        journey.set_band(participant, bands[0])
-        return redirect(url_for("participate.welcome"))
+        return redirect(_next_screen(participant))
     form = AgeForm.for_bands(bands)
     if form.validate_on_submit():
-        journey.set_band(participant, form.band_for_answer())
-        return redirect(url_for("participate.welcome"))
+        journey.set_band(participant, form.band_for_answer(), language=_locale())
+        if participant.state == State.ISSUED:
+            return redirect(url_for("participate.about"))
+        return redirect(_next_screen(participant))
     return render_template("participate/age.html", form=form), 400 if form.is_submitted() else 200
 
 
@@ -151,9 +166,10 @@ def about():
         already_explained = request.form.get("explained") == "1"
         # A wrong answer explains again, once; it never stops the child from choosing.
         if decision in ("yes", "no") and (not explanations or already_explained):
-            journey.record_assent(participant, decision == "yes", shown)
+            journey.record_assent(participant, decision == "yes", shown, language=_locale())
             if decision == "yes":
-                return redirect(url_for("participate.welcome"))
+                first = journey.first_step(participant)
+                return redirect(_step_url(first) if first is not None else url_for("participate.end"))
             participants.leave()
             return redirect(url_for("participate.declined"))
     return render_template(
