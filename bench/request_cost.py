@@ -115,9 +115,7 @@ def take_survey(client, timed: TimedApp, code: str) -> tuple[int, int]:  # a Wer
         elif where == "/p/age":
             path, response = post(where, {"age": "15", "csrf_token": token})
         elif where == "/p/about":
-            path, response = post(
-                where, {"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": token}
-            )
+            path, response = post(where, {"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": token})
         elif PAGE_PATH.search(where):
             form = {
                 "csrf_token": token,
@@ -285,7 +283,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{kind:11s} {figures['requests']:6d} requests  mean {figures['mean_ms']:7.3f} ms  "
             f"median {figures['median_ms']:7.3f} ms"
         )
-    print(f"all requests: mean {result['mean_ms_all_requests']:.3f} ms; {result['requests_per_child']} requests a child")
+    print(
+        f"all requests: mean {result['mean_ms_all_requests']:.3f} ms; {result['requests_per_child']} requests a child"
+    )
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
     if profiler and args.profile_out:
         profiler.dump_stats(args.profile_out)

@@ -32,12 +32,12 @@ import instruments.bundled
 from consent.states import State
 from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
+from survey.child_cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
 from survey.database import is_storage_full
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.i18n import offered_locales, text_direction
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
-from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
 from survey.services import audio, facilitation, journey, participants
 from survey.services.consent_rules import may_proceed
 from survey.services.placeholders import instrument_for_children
