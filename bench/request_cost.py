@@ -25,7 +25,6 @@ import argparse
 import cProfile
 import json
 import os
-import platform
 import pstats
 import re
 import secrets
@@ -40,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load_children import PAGE_PATH, PAGE_TOKEN, TOKEN, answers_on  # noqa: E402
+from load_children import PAGE_PATH, PAGE_TOKEN, TOKEN, answers_on, cpu_model, kind_of  # noqa: E402
 
 
 class TimedApp:
@@ -61,22 +60,6 @@ class TimedApp:
         if self.profiler:
             self.profiler.disable()
         return [body]
-
-
-def kind_of(method: str, path: str) -> str:
-    """The request type a figure is counted under, from the address (as a browser would go)."""
-    path = path.split("?")[0]
-    if path == "/":
-        name = "start"
-    elif path.startswith("/p/q/"):
-        name = "page"
-    elif path in ("/p/age", "/p/about", "/p/end", "/p/done"):
-        name = path.removeprefix("/p/")
-    else:
-        name = "hop"  # /p/ and anything else a redirect passes through
-    if method == "POST":
-        return "save" if name == "page" else f"{name}_post"
-    return name
 
 
 def take_survey(client, timed: TimedApp, code: str) -> tuple[int, int]:  # a Werkzeug test client
@@ -132,17 +115,6 @@ def take_survey(client, timed: TimedApp, code: str) -> tuple[int, int]:  # a Wer
         else:
             raise SystemExit(f"unexpected page {path} ({response.status_code})")
     raise SystemExit("the survey did not end")
-
-
-def cpu_model() -> str:
-    """The processor's name (Linux /proc/cpuinfo), as the results should state it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def count_instructions(output: str) -> int:
