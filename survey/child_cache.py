@@ -189,7 +189,7 @@ built_forms = BuiltForms()
 
 # ----------------------------------------------------------------------------- translations
 @functools.lru_cache(maxsize=16)
-def wtforms_translations(locale: str) -> Translations:
+def wtforms_translations(locale: str) -> NullTranslations:
     """WTForms' own messages in ``locale`` (Flask-WTF would read the catalogue from disk on every
     request; it never changes while the server runs)."""
     return Translations.load(messages_path(), [locale], domain="wtforms")
@@ -246,5 +246,6 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         signer = self._signers.get(key)
         if signer is None:
             signer = super().get_signing_serializer(app)
-            self._signers = {key: signer}  # a new secret key replaces the old signer
+            if signer is not None:
+                self._signers = {key: signer}  # a new secret key replaces the old signer
         return signer

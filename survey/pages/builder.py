@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from babel.support import Translations
+from babel.support import NullTranslations
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -55,7 +55,7 @@ class PageForm(FlaskForm):
         # with the child's answers instead of an error page.
         csrf = False
 
-        def get_translations(self, form: FlaskForm) -> Translations:  # WTForms' signature
+        def get_translations(self, form: FlaskForm) -> NullTranslations:  # WTForms' signature
             return wtforms_translations(str(get_locale()))
 
 

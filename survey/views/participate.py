@@ -38,7 +38,7 @@ from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.i18n import offered_locales, text_direction
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
-from survey.services import audio, facilitation, journey, participants
+from survey.services import audio, facilitation, journey, page_plan, participants
 from survey.services.consent_rules import may_proceed
 from survey.services.placeholders import instrument_for_children
 from survey.services.safeguarding import help_context_source
@@ -168,7 +168,7 @@ def about():
         if decision in ("yes", "no") and (not explanations or already_explained):
             journey.record_assent(participant, decision == "yes", shown, language=_locale())
             if decision == "yes":
-                first = journey.first_step(participant)
+                first = page_plan.first_step(participant)
                 return redirect(_step_url(first) if first is not None else url_for("participate.end"))
             participants.leave()
             return redirect(url_for("participate.declined"))
@@ -234,8 +234,8 @@ def _remember_step(participant, step) -> None:
 def _page_view(index: int, path: tuple[int, ...] = ()):
     participant = participants.current_participant()
     instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
-    all_stored = journey.answers_of(participant)
-    plan = journey.plan(participant, instrument, all_stored)
+    all_stored = page_plan.answers_of(participant)
+    plan = page_plan.plan(participant, instrument, all_stored)
     step = (index, path, False)
     if step not in plan.steps:
         # Out of range, or not relevant any more: go to the nearest page that is shown.
@@ -247,13 +247,13 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
         if following is None:
             return redirect(url_for("participate.end"))
         return redirect(_step_url(following))
-    stored = journey.step_values(all_stored, path)
+    stored = page_plan.step_values(all_stored, path)
     _remember_step(participant, step)
     lang = journey.content_language(participant, _locale())
     g.audio_lang, g.audio_instrument, g.audio_band = lang, instrument.id, participant.band  # for the play controls
     page = plan.all_pages[index]
-    values_so_far = journey.expression_values(stored)
-    items = journey.relevant_items(instrument, participant, index, values_so_far, lang)
+    values_so_far = page_plan.expression_values(stored)
+    items = page_plan.relevant_items(instrument, participant, index, values_so_far, lang)
     section = plan.section_of(index)
     first_of_section = plan.first_shown_of_section(index) and not path
     layout = {
@@ -366,7 +366,7 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
     ), status
 
 
-def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
+def _kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
     """The key of an untouched question page among the kept pages, and the objects it is drawn from.
 
     The key holds everything the page's templates read besides the tokens: the band's view of
@@ -427,7 +427,7 @@ def more(index: int, path: str):
     if parsed is None:
         abort(404)
     participant = participants.current_participant()
-    plan = journey.plan_for(participant)
+    plan = page_plan.plan_for(participant)
     step = (index, parsed, True)
     if step not in plan.steps:
         # Already answered (another was added, or the maximum reached): back to the journey.
@@ -435,7 +435,7 @@ def more(index: int, path: str):
         return redirect(_step_url(following) if following is not None else url_for("participate.end"))
     _remember_step(participant, step)
     instrument = plan.view.instrument
-    repeat = journey.more_step_repeat(plan, step)
+    repeat = page_plan.more_step_repeat(plan, step)
     lang = journey.content_language(participant, _locale())
     title = repeat.title.get_for(lang, (instrument.settings.default_language, *sorted(repeat.title)))
     status, note = 200, None
