@@ -57,7 +57,7 @@ WINDOW = 25
 NGRAMS = (2, 5)
 #: Threshold defaults written into the model file by :func:`fit` (chosen by cross-validation:
 #: see bench/screening.py).
-FLAG_AT = 0.6
+FLAG_AT = 0.55
 KEEP_RULE_AT = 0.3
 #: Regularisation of the logistic regression (inverse strength) and the n-gram document count
 #: below which an n-gram is left out (chosen by leave-one-set-out: ``--cross-check``).
