@@ -22,8 +22,13 @@ when the model's probability reaches ``flag_at``, or when a rule matched and the
 at least ``keep_rule_at`` (a rule matched on general talk the model reads as ordinary, "we learnt
 about sexual abuse at school", is not flagged); an answer with words of advice, hypotheticals,
 denials or general talk (each rule file's ``hypothetical`` list) needs both, a rule and
-``flag_at``.  The thresholds were chosen by cross-validation across the labelled sets
-(``bench/screening.py --sweep`` prints those figures).
+``flag_at``.  The thresholds, the regularisation and ``MIN_DF`` were chosen by leaving each
+reviewer's set out of the training in turn (never in-sample):
+
+    python -m analysis.concernmodel --cross-check [--show] [--sweep] [--exclude developers]
+
+prints recall and false positives per language for the rules alone, the model alone and both
+(:func:`cross_check`); ``bench/screening.py`` does the same for every set and times screening.
 
 Examples
 --------
