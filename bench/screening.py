@@ -1,7 +1,7 @@
 """Recall and false-positive rate of the concern screener per language and set, cross-validated.
 
 Reads the labelled sets in tests/analysis/data/screening/ (see its README): the main files
-<lang>.tsv, dev/, developers/, heldout/, heldout-2/ and heldout-3/ (each <lang>.tsv: label,
+<lang>.tsv, dev/, developers/, heldout/, heldout-2/, heldout-3/ and heldout-4/ (each <lang>.tsv: label,
 [category,] text), and prints,
 per set and language:
 
@@ -44,6 +44,7 @@ NAMES = {
     "heldout": "first held-out (since tuned on)",
     "heldout-2": "second held-out (since tuned on)",
     "heldout-3": "third held-out (model since trained on it)",
+    "heldout-4": "fourth held-out (model since trained on it)",
     "developers": "written by the developers (training only)",
 }
 

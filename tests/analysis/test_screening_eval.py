@@ -88,6 +88,23 @@ def test_cross_validated_on_the_third_reviewers_set() -> None:
         assert recall >= 0.9 and false_alarms <= 0.15, (lang, result)
 
 
+@pytest.mark.slow
+def test_cross_validated_on_the_fourth_reviewers_set() -> None:
+    """heldout-4, left out of the model's training, read by the shipped rules and thresholds.
+
+    Written by a reviewer who saw neither the rules nor the model, and scored once before anything
+    was tuned on it: 96 % recall and 9.3 % false alarms over 300 sentences (en 97/0, fr 93/10,
+    es 93/10, ar 100/13, sw 97/13; README).  No rule has been written from its misses yet, so
+    until one is this left-out figure still describes wording the screener has not seen.
+    """
+    readings = cross_check(DATA, ["heldout-4"])["heldout-4"]
+    result = figures(readings, readers(load_model())["rules and model"])
+    recall, false_alarms = result.pop("all")
+    assert recall >= RECALL_AT_LEAST and false_alarms <= FALSE_POSITIVES_AT_MOST, result
+    for lang, (recall, false_alarms) in result.items():
+        assert recall >= 0.9 and false_alarms <= 0.15, (lang, result)
+
+
 @pytest.mark.parametrize("name", ["main", "dev", "developers", "heldout", "heldout-2", "heldout-3"])
 def test_the_sets_tuned_on_stay_within_the_bounds(sets, name: str) -> None:
     """Regression bounds only: the rules and the shipped model have seen these sentences."""
@@ -217,3 +234,11 @@ def test_general_talk_is_looked_for_in_the_sentence_the_model_worries_about() ->
     assert find_concerns("bonk. we learnt about it in a lesson", english, model) == (MODEL_CONCERN,)
     assert find_concerns("bonk we learnt about it in a lesson", english, model) == ()
     assert find_concerns("we learnt about it in a lesson", english, model) == ()
+
+
+def test_the_model_knows_the_languages_it_learnt_and_leaves_other_rules_alone(sets) -> None:
+    """A rule in a language with no labelled sentences (pt) keeps its flag whatever the model reads."""
+    from analysis.concernmodel import MODEL_LANGUAGES
+
+    assert {lang for rows in sets.values() for lang, _label, _text in rows} == MODEL_LANGUAGES
+    assert find_concerns("ele me bate todos os dias"), "a Portuguese rule's match was overruled"
