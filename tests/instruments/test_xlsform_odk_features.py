@@ -254,3 +254,19 @@ def test_choices_made_of_answers_asked_in_their_own_repeat_are_refused_with_the_
         )
     issue = next(i for i in info.value.issues if i.code is IssueCode.MISSING_CHOICE_LIST)
     assert "row 4" in issue.location and "same repeat" in issue.message
+
+
+def test_a_time_stamp_from_the_clock_and_a_random_order_are_left_out_with_warnings():
+    result = _imported(
+        [
+            ["type", "name", "label", "parameters", "calculation"],
+            ["calculate", "seed", None, None, "once(decimal-date-time(now()))"],
+            ["select_one yn", "q", "Pick one", "randomize=true, seed=${seed}", None],
+        ]
+    )
+    inst = result.instrument
+    assert [i.name for i in inst.items] == ["q"] and not inst.item("q").parameters
+    clock = next(i for i in result.issues if "clock" in i.message)
+    assert "column calculation, rows 2" in clock.location and "never records" in clock.message
+    order = next(i for i in result.issues if "randomize" in i.message)
+    assert "column parameters, rows 3" in order.location
