@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.concernmodel import ConcernModel, fit, labelled_sets, load_model, to_json
+from analysis.concernmodel import ConcernModel, cross_check, figures, fit, labelled_sets, load_model, readers, to_json
 from analysis.concerns import CATEGORIES, MODEL_CONCERN, evaluate, find_concerns, rules_for
 from analysis.textscreen import screen_text
 
@@ -71,7 +71,24 @@ def test_cross_validated_on_each_reviewers_set(sets, held_out: str) -> None:
         assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, (lang, score.false_alarms)
 
 
-@pytest.mark.parametrize("name", ["main", "dev", "heldout", "heldout-2", "heldout-3"])
+@pytest.mark.slow
+def test_cross_validated_on_the_third_reviewers_set() -> None:
+    """heldout-3, left out of the model's training, read by the shipped rules and thresholds.
+
+    Scored before any tuning it gave 87 % recall and 18 % false alarms (README).  Its misses were
+    read while the developers' set and the cover-story rules were written, so this is a
+    regression bound on the leave-one-set-out figure (96 % / 7 % when written), not a claim about
+    unseen wording: that is the next reviewer's set.
+    """
+    readings = cross_check(DATA, ["heldout-3"])["heldout-3"]
+    result = figures(readings, readers(load_model())["rules and model"])
+    recall, false_alarms = result.pop("all")
+    assert recall >= RECALL_AT_LEAST and false_alarms <= FALSE_POSITIVES_AT_MOST, result
+    for lang, (recall, false_alarms) in result.items():
+        assert recall >= 0.9 and false_alarms <= 0.15, (lang, result)
+
+
+@pytest.mark.parametrize("name", ["main", "dev", "developers", "heldout", "heldout-2", "heldout-3"])
 def test_the_sets_tuned_on_stay_within_the_bounds(sets, name: str) -> None:
     """Regression bounds only: the rules and the shipped model have seen these sentences."""
     for lang, score in _per_language(sets[name]).items():
@@ -131,6 +148,37 @@ def test_scoring_needs_no_training_library() -> None:
 )
 def test_families_the_held_out_sets_missed_are_flagged_in_new_wording(text: str) -> None:
     assert screen_text(text).safeguarding, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i told my teacher i walked into a door but it was my dad",
+        "i said i slipped in the shower but really it was my stepmum",
+        "j ai dit a la maitresse que je me suis cogne a la porte mais c etait mon pere",
+        "le dije al profe q me resbale en el baño pero fue mi padrastro",
+        "nilimwambia mwalimu niliteleza bafuni lakini ni dad",
+        "قلت للاستاذ اني خبطت في الباب بس هو اللي عمل كده",
+    ],
+)
+def test_a_cover_story_for_an_injury_is_a_concern_in_every_language(text: str) -> None:
+    assert {c.category for c in find_concerns(text, model=None)} == {"physical_abuse"}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a rule matches the words ("kill me"), the model reads a joke: not flagged
+        "my mum is going to kill me when she sees my phone bill haha",
+        "my little sister threw a sock at me lol",
+        "im so bored of this",
+        "ma soeur ma lance une chaussette mdr",
+        "mi hermanita me aventó un calcetín jajaja",
+        "اختي رمتني بالشراب ههههه",
+    ],
+)
+def test_jokes_and_everyday_complaints_are_not_flagged(text: str) -> None:
+    assert not screen_text(text).safeguarding, screen_text(text).concerns
 
 
 @pytest.mark.parametrize(

@@ -1,27 +1,48 @@
-"""Rendered question pages, kept per process for the common case: a page nobody has answered yet.
+"""What a child's request does not work out again: every cache of the child's path, in one place.
 
-Drawing a question page (the form class, its fields and the templates around them) was about
-half of a busy server's work per page.  Children in one consultation see the same page, in
+Only things that never change once made are kept, each for as long as the objects it was made
+from are the very same ones:
+
+- :data:`rendered_pages`: question pages nobody has answered yet, drawn once per process and
+  reused with fresh tokens (:class:`RenderedPages`);
+- :data:`built_forms`: page form classes and their field specs (:class:`BuiltForms`);
+- :func:`wtforms_translations`: WTForms' own messages, read from disk once per language;
+- :func:`install_template_gettext`: the request's translations looked up once per request and
+  locale for the templates' ``_()``, through Flask-Babel's public API only;
+- :class:`SignedCookieSessions`: the session cookie's signer made once per secret key, with the
+  C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds).
+
+Pages: drawing a question page (the form class, its fields and the templates around them) was
+about half of a busy server's work per page.  Children in one consultation see the same page, in
 the same language, with the same progress, so a page that shows no stored answer, no error and
 no message is drawn once and then reused.  What differs per child and per request, the CSRF
-token and the page token, is put in on the way out.
+token and the page token, is put in on the way out.  Only untouched pages are kept: a page
+showing an earlier answer, an error or a note, or whose choices depend on earlier answers
+(``choice_filter``, or choices made of them), is drawn every time.  Each entry keeps the instrument view and country
+profile it was drawn from and is used only while they are the very same objects, so a new
+instrument version or an uploaded profile never shows a stale page.
 
-Only untouched pages are kept: a page showing an earlier answer, an error or a note, or whose
-choices depend on earlier answers (``choice_filter``, or choices made of them), is drawn every time.  The page's form
-class (which holds no answers) is kept the same way for every page without a choice filter.
-Each entry keeps the instrument view and country profile it was drawn from and is used only
-while they are the very same objects, so a new instrument version or an uploaded profile never
-shows a stale page.
+Kept elsewhere, with the objects they belong to: the band's view of an instrument and its page
+plans (:mod:`survey.services.instrument_store`), the instrument with the country profile's
+helplines filled in (:mod:`survey.services.placeholders`).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from babel.support import NullTranslations, Translations
+from flask import Flask, g
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import get_locale, get_translations
+from itsdangerous import URLSafeTimedSerializer
 from markupsafe import Markup
+from wtforms.i18n import messages_path
 
 from instruments.model import Item
 from instruments.references import has_answer_references
@@ -39,7 +60,7 @@ MAX_PAGES = 1024
 T = TypeVar("T")
 
 
-class _Kept:
+class KeptBySource:
     """A bounded, thread-safe map whose entries are valid only while their source objects are.
 
     Each entry keeps the objects it was made from (an instrument view, a country profile); it
@@ -79,7 +100,7 @@ class _Kept:
         return len(self._entries)
 
 
-class RenderedPages(_Kept):
+class RenderedPages(KeptBySource):
     """Drawn question pages, with stand-ins for the tokens.
 
     Examples
@@ -107,7 +128,7 @@ class RenderedPages(_Kept):
         self._keep(key, html.replace(csrf, CSRF_SLOT) if csrf else html, sources)
 
 
-class BuiltForms(_Kept):
+class BuiltForms(KeptBySource):
     """Page form classes and their field specs, built once per page, language and band.
 
     A form class holds no answers (each request makes its own instance), so pages whose
@@ -165,3 +186,67 @@ def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:
 #: The pages and page forms this process keeps.
 rendered_pages = RenderedPages()
 built_forms = BuiltForms()
+
+
+# ----------------------------------------------------------------------------- translations
+@functools.lru_cache(maxsize=16)
+def wtforms_translations(locale: str) -> NullTranslations:
+    """WTForms' own messages in ``locale`` (Flask-WTF would read the catalogue from disk on every
+    request; it never changes while the server runs)."""
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _request_translations() -> NullTranslations:
+    """This request's translations, looked up once per request and locale.
+
+    Flask-Babel resolves the context, domain, locale and catalogue on every ``_()`` in a
+    template (a third of a question page's rendering).  The translations are kept in ``g`` with
+    the locale object they were looked up for, and looked up again when ``get_locale()`` gives
+    another one (``force_locale``: feedback sheets in another language).
+    """
+    locale = get_locale()
+    kept = g.get("_sauti_translations")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._sauti_translations = (locale, translations)
+    return translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """The templates' ``_()`` and friends through :func:`_request_translations` (Jinja's own
+    ``install_gettext_callables``; same behaviour as Flask-Babel's, one look-up per request)."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # the i18n extension's
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+    )
+
+
+# ----------------------------------------------------------------------------- the session cookie
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signer made once per secret key.
+
+    Flask makes a new signer for every request (and itsdangerous serialises an empty dict to
+    check each new one), and signs with a Python-level SHA-1, which takes HMAC's slow path.  The
+    signature is the same (HMAC-SHA1, Flask's salt and key derivation), so cookies issued by
+    either stay valid; only the hash is the C one.  Set as ``app.session_interface``.
+    """
+
+    digest_method = staticmethod(hashlib.sha1)
+
+    def __init__(self) -> None:
+        self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:  # Flask's hook
+        if not app.secret_key:
+            return None
+        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signer = self._signers.get(key)
+        if signer is None:
+            signer = super().get_signing_serializer(app)
+            if signer is not None:
+                self._signers = {key: signer}  # a new secret key replaces the old signer
+        return signer
