@@ -139,8 +139,9 @@ def visible_choices(
 
 def answers_as_choices(instrument: Instrument, item: Item, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
     """The choices of a ``select_one ${name}`` item: one per instance of the repeat ``name`` is
-    asked in (within the outer instance this item is answered in, for a repeat inside another),
-    named by the instance's number and showing the answer the child gave there. Instances left
+    asked in (within the outer instance this item is answered in, for a repeat inside another;
+    every instance for an item asked after both), named by the instance's number (``2.1`` for
+    one inside another, read from outside both) and showing the answer the child gave there. Instances left
     unanswered or answered "I'd rather not say" give none. The ``choice_filter`` reads each
     instance's answers (``${age}`` is that instance's ``age``).
 
@@ -163,15 +164,21 @@ def answers_as_choices(instrument: Instrument, item: Item, answers: Mapping[str,
     found: list[tuple[tuple[int, ...], str]] = []
     for key, value in answers.items():
         name, path = split_instance_key(str(key))
-        if name != source or not path or path[:-1] != here[: len(path) - 1]:
-            continue
+        outer = path[:-1]
+        if name != source or not path or outer[: len(here)] != here[: len(outer)]:
+            continue  # another outer instance than the one this item is answered in
         if value in (None, "") or value in RESERVED_CODES or not isinstance(value, str | int | float):
             continue
         if item.choice_filter and not evaluate_bool(item.choice_filter, instance_values(answers, path)):
             continue
         found.append((path, str(value)))
     language = instrument.settings.default_language
-    return tuple(Choice(str(path[-1]), Text({language: text})) for path, text in sorted(found))
+    # named by the instance's number, or its path below what this item shares with it
+    # ("2.1": the first person of the second home, for a question after both repeats)
+    return tuple(
+        Choice(".".join(str(n) for n in path[min(len(here), len(path) - 1) :]), Text({language: text}))
+        for path, text in sorted(found)
+    )
 
 
 def _message(instrument: Instrument, item: Item, lang: str | None) -> str:

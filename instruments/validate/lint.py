@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from instruments.errors import Issue, IssueCode
 from instruments.model import (
@@ -79,10 +79,9 @@ def _check_translations(inst: Instrument, launch: Iterable[str]) -> Iterator[Iss
             )
 
 
-def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issue]:
+def _band_variants(inst: Instrument, _research: bool) -> Iterator[Issue]:
+    """D-01: an item not shared across bands has each band's wording."""
     codes = inst.settings.band_codes
-    research = bool(research_mode)
-    # D-01 band variants
     for item in inst.items:
         if item.shared or not item.type.answerable and item.type is not ItemType.NOTE:
             continue
@@ -100,7 +99,10 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
                     "Add the band variant, or mark the item shared.",
                     True,
                 )
-    # D-04 audio
+
+
+def _audio(inst: Instrument, _research: bool) -> Iterator[Issue]:
+    """D-04: recorded audio for every item in each approved language."""
     for lang in inst.approved_languages:
         missing = [
             i.name
@@ -119,7 +121,11 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
                 "Record audio for each item and option (D-04).",
                 not tts,
             )
-    # D-05 time budget
+
+
+def _time_budget(inst: Instrument, research: bool) -> Iterator[Issue]:
+    """D-05: the estimated minutes within each band's budget."""
+    codes = inst.settings.band_codes
     for band in codes:
         budget = inst.settings.time_budget.get(band)
         if budget is None:
@@ -134,7 +140,11 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
                 "Remove or shorten items for this band, or record an override reason.",
                 True,
             )
-    # D-03 scales
+
+
+def _scales(inst: Instrument, _research: bool) -> Iterator[Issue]:
+    """D-03: 3 points with faces for the youngest band, 4-5 for the others."""
+    codes = inst.settings.band_codes
     for item in inst.items:
         if item.type not in (ItemType.LIKERT, ItemType.MATRIX):
             continue
@@ -160,7 +170,10 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
                     "The youngest band's scale should show faces with the text.",
                     "Use a 3-point list whose choices have face images.",
                 )
-    # a pre-filled answer is one the child did not give
+
+
+def _defaults(inst: Instrument, _research: bool) -> Iterator[Issue]:
+    """A pre-filled answer is one the child did not give (S-04)."""
     for item in inst.items:
         if item.default not in (None, "") and item.type.answerable:
             yield _issue(
@@ -171,9 +184,29 @@ def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issu
                 "stores only answers children give (S-04).",
                 "Remove the default.",
             )
-    # D-02 wording (English only)
+
+
+def _wording_in_english(inst: Instrument, _research: bool) -> Iterator[Issue]:
+    """D-02: the wording lint (English only)."""
     if "en" in inst.language_codes:
         yield from _check_wording(inst)
+
+
+#: The design lint, one small check a row, in the order its issues are reported; each takes the
+#: instrument and whether the consultation runs in research mode.
+_DESIGN_CHECKS: tuple[Callable[[Instrument, bool], Iterator[Issue]], ...] = (
+    _band_variants,
+    _audio,
+    _time_budget,
+    _scales,
+    _defaults,
+    _wording_in_english,
+)
+
+
+def _check_design(inst: Instrument, research_mode: bool | None) -> Iterator[Issue]:
+    for check in _DESIGN_CHECKS:
+        yield from check(inst, bool(research_mode))
 
 
 def _check_wording(inst: Instrument) -> Iterator[Issue]:

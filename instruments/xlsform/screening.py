@@ -38,6 +38,9 @@ from instruments.xlsform.common import (
 # ---------------------------------------------------------------------------
 # 3-4. raw rows and screening
 # ---------------------------------------------------------------------------
+_CLOCK_RE = re.compile(r"\b(now|decimal-date-time|decimal-time|date-time|format-date-time)\s*\(")
+_SEED_RE = re.compile(r"\b(randomize|seed)\s*=\s*(\$\{[^}]*\}|[^\s,;]*)", re.IGNORECASE)
+
 #: ODK's metadata types: what the device knows, never asked. Sauti leaves them out and says it
 #: never records them.
 _DEVICE_DATA = frozenset(
@@ -103,6 +106,8 @@ def _screen_rows(
         )
     bands = {b.lower() for b in band_codes}
     repeats, unsupported, required, acknowledged = [], defaultdict(list), [], []
+    clock: list[int] = []
+    shuffled: list[int] = []
     dropped: dict[str, int] = {}
     unknown_columns: dict[str, list[int]] = defaultdict(list)
     for index, row in enumerate(survey):
@@ -114,6 +119,18 @@ def _screen_rows(
         if base in _LOOPED or base.startswith("begin looped"):
             repeats.append(rownum)
             continue
+        if base == "calculate" and _CLOCK_RE.search(str(row.get("calculation") or "")):
+            # a time stamp from the device's clock: device data, never recorded
+            clock.append(rownum)
+            if row.get("name") not in (None, ""):
+                dropped[str(row["name"]).strip()] = rownum
+            survey[index] = {}
+            continue
+        parameters = str(row.get("parameters") or "")
+        if "randomize" in parameters.replace(" ", "").lower() or "seed" in parameters.lower():
+            # Sauti shows choices in the form's order: the seed (often the device's clock) goes
+            row = survey[index] = dict(row, parameters=_SEED_RE.sub("", parameters).strip(" ,;"))
+            shuffled.append(rownum)
         if base in ("trigger", "acknowledge"):
             # an "OK" to tap: shown as a note, nothing is stored
             row = survey[index] = dict(row, type="note")
@@ -174,6 +191,28 @@ def _screen_rows(
                 f"{origin}, survey sheet, column type, rows {_rows_text(rows)}",
                 message,
                 "Remove the rows, or replace them with a supported type.",
+            )
+        )
+    if clock:
+        warnings.append(
+            Issue(
+                IssueCode.UNSUPPORTED_TYPE,
+                W,
+                f"{origin}, survey sheet, column calculation, rows {_rows_text(clock)}",
+                "The calculation reads the device's clock (now(), decimal-date-time() ...): a time "
+                "stamp, which Sauti never records about a child; these rows were left out.",
+                "Remove the rows (today() is allowed: it gives the date, not the time).",
+            )
+        )
+    if shuffled:
+        warnings.append(
+            Issue(
+                IssueCode.UNSUPPORTED_COLUMN,
+                W,
+                f"{origin}, survey sheet, column parameters, rows {_rows_text(shuffled)}",
+                "randomize and seed are not applied: Sauti shows the choices in the order of the "
+                "choices sheet, the same for every child.",
+                "Remove randomize and seed from the parameters column.",
             )
         )
     if acknowledged:

@@ -254,3 +254,36 @@ def test_choices_made_of_answers_asked_in_their_own_repeat_are_refused_with_the_
         )
     issue = next(i for i in info.value.issues if i.code is IssueCode.MISSING_CHOICE_LIST)
     assert "row 4" in issue.location and "same repeat" in issue.message
+
+
+def test_a_time_stamp_from_the_clock_and_a_random_order_are_left_out_with_warnings():
+    result = _imported(
+        [
+            ["type", "name", "label", "parameters", "calculation"],
+            ["calculate", "seed", None, None, "once(decimal-date-time(now()))"],
+            ["select_one yn", "q", "Pick one", "randomize=true, seed=${seed}", None],
+        ]
+    )
+    inst = result.instrument
+    assert [i.name for i in inst.items] == ["q"] and not inst.item("q").parameters
+    clock = next(i for i in result.issues if "clock" in i.message)
+    assert "column calculation, rows 2" in clock.location and "never records" in clock.message
+    order = next(i for i in result.issues if "randomize" in i.message)
+    assert "column parameters, rows 3" in order.location
+
+
+def test_after_both_repeats_the_choices_are_every_inner_instance_named_by_its_path():
+    inst = _imported(
+        [
+            ["type", "name", "label"],
+            ["begin repeat", "homes", "A home"],
+            ["begin repeat", "people", "Someone who lives there"],
+            ["text", "who", "Their name"],
+            ["end repeat", None, None],
+            ["end repeat", None, None],
+            ["select_one ${who}", "closest", "Who are you closest to?"],
+        ]
+    ).instrument
+    answers = {"who#1.1": "Ana", "who#1.2": "Ben", "who#2.1": "Cy"}
+    choices = visible_choices(inst, inst.item("closest"), "B", answers)
+    assert [(c.name, c.label_for("en")) for c in choices] == [("1.1", "Ana"), ("1.2", "Ben"), ("2.1", "Cy")]
