@@ -37,29 +37,10 @@ def _difference_checks(release, previous, k) -> None:
     def risky(pop, size):
         return any(0 < abs(size - s) < k for s in before.get(_pkey(pop), ()))
 
-    for tab in release["participation"]:
-        if any(risky(r["population"], r["count"]) for r in tab["rows"]):
-            tab["rows"] = [] if tab["dim"] != "all" else tab["rows"]
-            release["withheld"].append(f"participation by {tab['dim']}")
-    release["participation"] = [t for t in release["participation"] if t["rows"]]
+    _withhold_changed_participation(release, risky)
     for n, it in enumerate(release["items"]):
         if risky(it["population"], it["total"]):
-            # Not updated: the last published version stays (it tells nothing new); none: withheld.
-            earlier = next(
-                (
-                    i
-                    for old in reversed(previous)
-                    for i in old["items"]
-                    if i["item"] == it["item"] and not i.get("withheld")
-                ),
-                None,
-            )
-            if earlier is not None:
-                carried = json.loads(json.dumps(earlier))
-                carried["carried"] = True
-                release["items"][n] = carried
-            else:
-                _hide_item(it)
+            release["items"][n] = _carried_or_hidden(it, previous)
             release["withheld"].append(it["item"])
             continue
         keep = []
@@ -71,35 +52,69 @@ def _difference_checks(release, previous, k) -> None:
         it["breakdowns"] = keep
 
 
-def _nested_population_checks(release, rules) -> None:
-    """Within the release: no two published groups, one inside the other, may differ by 1 to k-1
-    children (:class:`~analysis.disclosure.DifferencingGuard`); a table that would is left out."""
-    from analysis.disclosure import DifferencingGuard, DisclosureError
+def _withhold_changed_participation(release, risky) -> None:
+    """A participation table with a changed group is withheld (the overall count stays)."""
+    for tab in release["participation"]:
+        if any(risky(r["population"], r["count"]) for r in tab["rows"]):
+            tab["rows"] = [] if tab["dim"] != "all" else tab["rows"]
+            release["withheld"].append(f"participation by {tab['dim']}")
+    release["participation"] = [t for t in release["participation"] if t["rows"]]
 
-    guard = DifferencingGuard(rules.policy())
-    seen: dict[tuple, int] = {}
 
-    def publish_all(rows) -> bool:
+def _carried_or_hidden(it, previous):
+    """A question whose population changed too little: its last published version stays (it tells
+    nothing new), marked ``carried``; never published before, it is hidden."""
+    earlier = next(
+        (i for old in reversed(previous) for i in old["items"] if i["item"] == it["item"] and not i.get("withheld")),
+        None,
+    )
+    if earlier is None:
+        _hide_item(it)
+        return it
+    carried = json.loads(json.dumps(earlier))
+    carried["carried"] = True
+    return carried
+
+
+class _NestedGroups:
+    """The groups published so far in this release, each checked against the others by a
+    :class:`~analysis.disclosure.DifferencingGuard` before it is published."""
+
+    def __init__(self, rules) -> None:
+        from analysis.disclosure import DifferencingGuard
+
+        self.guard = DifferencingGuard(rules.policy())
+        self.seen: dict[tuple, int] = {}
+
+    def publish_all(self, rows) -> bool:
+        """Publish every new group of a table, or none when one would differ from another by too few."""
+        from analysis.disclosure import DisclosureError
+
         fresh = {}
         for pop, n in rows:
             key = _pkey(pop)
-            if key in seen or key in fresh:
+            if key in self.seen or key in fresh:
                 continue
             fresh[key] = (pop, n)
         try:
             for pop, n in fresh.values():
-                guard.check(pop, n)
+                self.guard.check(pop, n)
         except DisclosureError:
             return False
         for key, (pop, n) in fresh.items():
-            guard.publish(pop, n)
-            seen[key] = n
+            self.guard.publish(pop, n)
+            self.seen[key] = n
         return True
 
-    publish_all([({}, release["n"])])
+
+def _nested_population_checks(release, rules) -> None:
+    """Within the release: no two published groups, one inside the other, may differ by 1 to k-1
+    children (:class:`~analysis.disclosure.DifferencingGuard`); a table that would is left out."""
+    groups = _NestedGroups(rules)
+    groups.publish_all([({}, release["n"])])
     kept = []
     for tab in release["participation"]:
-        if publish_all([(r["population"], r["count"]) for r in tab["rows"]]):
+        if groups.publish_all([(r["population"], r["count"]) for r in tab["rows"]]):
             kept.append(tab)
         else:
             release["withheld"].append(f"participation by {tab['dim']}")
@@ -107,13 +122,13 @@ def _nested_population_checks(release, rules) -> None:
     for it in release["items"]:
         if it.get("carried"):
             continue
-        if not publish_all([(it["population"], it["total"])]):
+        if not groups.publish_all([(it["population"], it["total"])]):
             _hide_item(it)
             release["withheld"].append(it["item"])
             continue
         keep = []
         for bd in it["breakdowns"]:
-            if publish_all([(r["population"], r["total"]) for r in bd["rows"]]):
+            if groups.publish_all([(r["population"], r["total"]) for r in bd["rows"]]):
                 keep.append(bd)
             else:
                 release["withheld"].append(f"{it['item']} by {bd['dim']}")

@@ -133,6 +133,17 @@ def save_checklist(
     """
     if checklist not in CHECKLISTS:
         raise ProgrammeError(_("There is no such checklist."))
+    clean, problems = _checked_answers(checklist, answers)
+    if problems:
+        return problems
+    _store_checklist(consultation, checklist, clean, actor=actor)
+    return {}
+
+
+def _checked_answers(
+    checklist: str, answers: Mapping[str, tuple[str, str]]
+) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """The answers given, cleaned, and a problem for each answer without a status or evidence."""
     problems: dict[str, str] = {}
     clean: dict[str, tuple[str, str]] = {}
     for key in CHECKLISTS[checklist]:
@@ -146,8 +157,13 @@ def save_checklist(
             problems[key] = _("Say what shows this (the evidence), in a sentence or two.")
         else:
             clean[key] = (status, evidence)
-    if problems:
-        return problems
+    return clean, problems
+
+
+def _store_checklist(
+    consultation: Consultation, checklist: str, clean: Mapping[str, tuple[str, str]], *, actor: User | None
+) -> None:
+    """Write the changed answers, delete the withdrawn ones, and audit which questions changed."""
     changed = []
     with write_transaction() as session:
         existing = {
@@ -176,7 +192,6 @@ def save_checklist(
             changed.append(key)
         if changed:
             audit.record(actor, f"programme.{checklist}", f"consultation:{consultation.id} " + " ".join(changed))
-    return {}
 
 
 # ----------------------------------------------------------------------------- influence log

@@ -347,29 +347,48 @@ def render_download(consultation: Consultation, kind: str, fmt: str) -> bytes:
     without an approval and :class:`analysis.disclosure.DisclosureError` when the microdata gate
     refuses the export.
     """
-    from analysis.exports import export_codebook, export_deidentified, neutralise, write_report_xlsx
-    from analysis.report import render_html, write_report_pdf
-    from survey.services import export_approvals
-
     if fmt not in FORMATS.get(kind, {}):
         raise KeyError(f"{kind}.{fmt}")
     if kind == "codebook":  # the instrument's variables, no answer: nothing to protect
-        frame = export_codebook(export_items(codebook_for(consultation))).astype(object).map(neutralise)
-        return frame.to_csv(index=False).encode("utf-8")
+        return _codebook_csv(consultation)
     pol = released_cells.rules()
     if kind == "report":
-        try:
-            report = release_report(consultation, charts=fmt != "xlsx")
-        except (TypeError, ValueError, KeyError) as error:
-            log.exception("the release report could not be rendered", extra={"consultation": consultation.id})
-            raise ReportFailed(consultation.id) from error
-        with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
-            out = Path(folder)
-            if fmt == "html":
-                return render_html(report).encode("utf-8")
-            if fmt == "pdf":
-                return write_report_pdf(report, out / "report.pdf").read_bytes()
-            return write_report_xlsx(report, out / "report.xlsx").read_bytes()
+        return _report_bytes(consultation, fmt)
+    return _export_bytes(consultation, fmt, pol)
+
+
+def _codebook_csv(consultation: Consultation) -> bytes:
+    from analysis.exports import export_codebook, neutralise
+
+    frame = export_codebook(export_items(codebook_for(consultation))).astype(object).map(neutralise)
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def _report_bytes(consultation: Consultation, fmt: str) -> bytes:
+    """The programme report of the latest release, as html, pdf or xlsx."""
+    from analysis.exports import write_report_xlsx
+    from analysis.report import render_html, write_report_pdf
+
+    try:
+        report = release_report(consultation, charts=fmt != "xlsx")
+    except (TypeError, ValueError, KeyError) as error:
+        log.exception("the release report could not be rendered", extra={"consultation": consultation.id})
+        raise ReportFailed(consultation.id) from error
+    with tempfile.TemporaryDirectory(prefix="sauti-report-") as folder:
+        out = Path(folder)
+        if fmt == "html":
+            return render_html(report).encode("utf-8")
+        if fmt == "pdf":
+            return write_report_pdf(report, out / "report.pdf").read_bytes()
+        return write_report_xlsx(report, out / "report.xlsx").read_bytes()
+
+
+def _export_bytes(consultation: Consultation, fmt: str, pol) -> bytes:
+    """The de-identified answers (one file, or a zip with the repeat tables), through the
+    microdata gate and, with sensitive items, a current approval."""
+    from analysis.exports import export_deidentified
+    from survey.services import export_approvals
+
     if funnel_counts(consultation.id)["completed"] < pol.k:
         raise NotEnoughResponses(consultation.id)
     # Items asked in repeats leave in the repeat tables: their sensitivity counts too.
