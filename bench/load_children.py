@@ -3,7 +3,7 @@
 Starts ``sauti serve`` (Granian; SQLite by default, set DATABASE_URL for PostgreSQL) on
 127.0.0.1, then lets N children (band C, age 15), arriving over the first 30 s, work through
 code -> age -> assent -> every page -> the end, each reading every screen for 1-3 s before
-answering it.
+answering it, and following every redirect as a phone's browser does.
 Each child is one keep-alive connection, as a phone's browser is; the generator is one asyncio
 process with a small HTTP/1.1 client, so that it takes little of the CPU it shares with the server.
 
@@ -142,10 +142,12 @@ class Child:
         self.code, self.http, self.stats = code, connection, stats
         self.saves: list[tuple[str, dict[str, str]]] = []  # acknowledged (page token, answers sent)
         self.completed = False
+        self.requests = 0
         self.errors: list[str] = []
 
     async def request(self, kind: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
         started = time.perf_counter()
+        self.requests += 1
         try:
             status, headers, text = await self.http.request("POST" if form is not None else "GET", path, form)
         except (OSError, asyncio.IncompleteReadError, ValueError) as error:
@@ -166,55 +168,72 @@ class Child:
         finally:
             self.http.close()
 
+    async def _get(self, path: str) -> tuple[str, int, str]:
+        """GET ``path`` and follow its redirects as a browser does; the address reached, status, page."""
+        for _ in range(10):
+            status, headers, html = await self.request(kind_of("GET", path), path)
+            if status not in (302, 303):
+                return path, status, html
+            path = urllib.parse.urlsplit(headers.get("location", ""))._replace(scheme="", netloc="").geturl()
+        raise ValueError(f"more than 10 redirects, last to {path}")
+
+    async def _post(self, path: str, form: dict) -> tuple[str, int, str]:
+        """POST a form and follow the redirect that answers it (any other answer is an error)."""
+        status, headers, _ = await self.request(kind_of("POST", path), path, form)
+        if status not in (302, 303):
+            self.errors.append(f"{kind_of('POST', path)} {path}: HTTP {status}")
+            raise ValueError(f"POST {path} answered {status}")
+        return await self._get(urllib.parse.urlsplit(headers["location"])._replace(scheme="", netloc="").geturl())
+
     async def _run(self, think: tuple[float, float]) -> None:
         # Every screen is read before it is answered: the think time comes before each POST.
-        _, _, html = await self.request("start", "/")
-        await asyncio.sleep(random.uniform(*think))
-        await self.request("start_post", "/", {"code": self.code, "csrf_token": TOKEN.search(html).group(1)})
-        _, _, html = await self.request("age", "/p/age")
-        await asyncio.sleep(random.uniform(*think))
-        await self.request("age_post", "/p/age", {"age": "15", "csrf_token": TOKEN.search(html).group(1)})
-        _, _, html = await self.request("about", "/p/about")
-        await asyncio.sleep(random.uniform(*think))
-        await self.request(
-            "about_post",
-            "/p/about",
-            {"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": TOKEN.search(html).group(1)},
-        )
-        index = 0
-        for _ in range(200):  # more than the pages of any bundled consultation
+        path, status, html = await self._get("/")
+        for _ in range(300):  # more than the screens of any bundled consultation
+            where = path.split("?")[0]
+            if where == "/p/done":
+                self.completed = status == 200
+                return
+            token = TOKEN.search(html)
+            if status != 200 or token is None:
+                self.errors.append(f"{where}: HTTP {status}")
+                return
             await asyncio.sleep(random.uniform(*think))
-            status, headers, html = await self.request("page", f"/p/q/{index}")
-            if status in (302, 303):
-                match = PAGE_PATH.search(headers.get("location", ""))
-                if not match:
-                    break
-                index = int(match.group(1))
-                status, headers, html = await self.request("page", f"/p/q/{index}")
-            if status != 200 or not PAGE_TOKEN.search(html):
-                self.errors.append(f"page {index}: HTTP {status}")
-                return
-            page_token = PAGE_TOKEN.search(html).group(1)
-            answers = answers_on(html)
-            form = {"csrf_token": TOKEN.search(html).group(1), "page_token": page_token, "nav": "next", **answers}
-            status, headers, _ = await self.request("save", f"/p/q/{index}", form)
-            if status not in (302, 303):
-                self.errors.append(f"save {index}: HTTP {status}")
-                return
-            self.saves.append((page_token, answers))
-            location = headers.get("location", "")
-            match = PAGE_PATH.search(location)
-            if match:
-                index = int(match.group(1))
+            form: dict[str, str] = {"csrf_token": token.group(1)}
+            if where == "/":
+                form["code"] = self.code
+            elif where == "/p/age":
+                form["age"] = "15"
+            elif where == "/p/about":
+                form.update({"check_0": "0", "check_1": "0", "decision": "yes"})
+            elif where == "/p/end":
+                form["decision"] = "yes"
+            elif PAGE_PATH.search(where) and PAGE_TOKEN.search(html):
+                answers = answers_on(html)
+                page_token = PAGE_TOKEN.search(html).group(1)
+                form.update({"page_token": page_token, "nav": "next", **answers})
+                path, status, html = await self._post(where, form)
+                self.saves.append((page_token, answers))  # acknowledged: the save was answered with a redirect
                 continue
-            if location.endswith("/p/end"):
-                _, _, html = await self.request("end", "/p/end")
-                await asyncio.sleep(random.uniform(*think))
-                status, _, _ = await self.request(
-                    "end_post", "/p/end", {"decision": "yes", "csrf_token": TOKEN.search(html).group(1)}
-                )
-                self.completed = status in (302, 303)
-            return
+            else:
+                self.errors.append(f"unexpected page {path} (HTTP {status})")
+                return
+            path, status, html = await self._post(where, form)
+
+
+def kind_of(method: str, path: str) -> str:
+    """The request type a latency is counted under, from the address (a browser's way through)."""
+    path = path.split("?")[0]
+    if path == "/":
+        name = "start"
+    elif path.startswith("/p/q/"):
+        name = "page"
+    elif path in ("/p/age", "/p/about", "/p/end", "/p/done"):
+        name = path.removeprefix("/p/")
+    else:
+        name = "hop"  # /p/ and anything else a redirect only passes through
+    if method == "POST":
+        return "save" if name == "page" else f"{name}_post"
+    return name
 
 
 class Analyst:
@@ -609,6 +628,9 @@ def main(argv: list[str] | None = None) -> int:
             }
         ),
         "surveys_completed": sum(1 for c in children if c.completed),
+        "requests_per_completed_child": round(
+            sum(c.requests for c in children if c.completed) / max(1, sum(1 for c in children if c.completed)), 1
+        ),
         "page_saves_acknowledged": acknowledged,
         "page_saves_per_s": round(acknowledged / elapsed, 1),
         **check_database(env["DATABASE_URL"], secret, children),

@@ -4,8 +4,9 @@ The load benchmark (``load_children.py``) says how the whole server copes; this 
 a child's requests costs the app itself, which is what decides the former on a 2-core machine.
 It builds the app as a server worker does (:func:`survey.wsgi.create_served_app`), on a fresh
 instance folder with ``sauti demo`` data, and takes N children through the bundled band-C
-consultation with Werkzeug's test client.  Only the time inside the app's WSGI callable is counted
-(the test client's own work is not), as CPU time of the calling thread.
+consultation with Werkzeug's test client, following every redirect as a browser does (a redirect
+that only passes the child on counts as a request, under "hop").  Only the time inside the app's
+WSGI callable is counted (the test client's own work is not), as CPU time of the calling thread.
 
     .venv/bin/python bench/request_cost.py                # 60 children, figures per request type
     .venv/bin/python bench/request_cost.py --profile 40   # and the 40 costliest functions (cProfile)
@@ -38,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from load_children import PAGE_PATH, PAGE_TOKEN, TOKEN, answers_on  # noqa: E402
+from load_children import PAGE_PATH, PAGE_TOKEN, TOKEN, answers_on, cpu_model, kind_of  # noqa: E402
 
 
 class TimedApp:
@@ -61,51 +62,59 @@ class TimedApp:
         return [body]
 
 
-def take_survey(client, timed: TimedApp, code: str) -> int:  # a Werkzeug test client
-    """One child from the code to the end; the number of pages saved."""
+def take_survey(client, timed: TimedApp, code: str) -> tuple[int, int]:  # a Werkzeug test client
+    """One child from the code to the thank-you page, following every redirect as a browser
+    does; the number of pages saved and of requests made."""
+    requests = 0
 
-    def get(kind: str, path: str):
-        timed.kind = kind
-        return client.get(path)
+    def get(path: str):
+        nonlocal requests
+        for _ in range(10):
+            timed.kind = kind_of("GET", path)
+            requests += 1
+            response = client.get(path)
+            if response.status_code not in (302, 303):
+                return path, response
+            path = response.headers["Location"]
+        raise SystemExit(f"more than 10 redirects from {path}")
 
-    def post(kind: str, path: str, form: dict):
-        timed.kind = kind
-        return client.post(path, data=form)
-
-    html = get("start", "/").text
-    post("start_post", "/", {"code": code, "csrf_token": TOKEN.search(html).group(1)})
-    html = get("age", "/p/age").text
-    post("age_post", "/p/age", {"age": "15", "csrf_token": TOKEN.search(html).group(1)})
-    html = get("about", "/p/about").text
-    post(
-        "about_post",
-        "/p/about",
-        {"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": TOKEN.search(html).group(1)},
-    )
-    index, saved = 0, 0
-    for _ in range(200):
-        response = get("page", f"/p/q/{index}")
-        if response.status_code in (302, 303):
-            index = int(PAGE_PATH.search(response.headers["Location"]).group(1))
-            response = get("page", f"/p/q/{index}")
-        html = response.text
-        form = {
-            "csrf_token": TOKEN.search(html).group(1),
-            "page_token": PAGE_TOKEN.search(html).group(1),
-            "nav": "next",
-            **answers_on(html),
-        }
-        response = post("save", f"/p/q/{index}", form)
+    def post(path: str, form: dict):
+        nonlocal requests
+        timed.kind = kind_of("POST", path)
+        requests += 1
+        response = client.post(path, data=form)
         if response.status_code not in (302, 303):
-            raise SystemExit(f"save of page {index} answered {response.status_code}")
-        saved += 1
-        match = PAGE_PATH.search(response.headers["Location"])
-        if not match:
-            break
-        index = int(match.group(1))
-    html = get("end", "/p/end").text
-    post("end_post", "/p/end", {"decision": "yes", "csrf_token": TOKEN.search(html).group(1)})
-    return saved
+            raise SystemExit(f"POST {path} answered {response.status_code}")
+        return get(response.headers["Location"])
+
+    path, response = get("/")
+    saved = 0
+    for _ in range(300):
+        html = response.text
+        token = TOKEN.search(html).group(1) if TOKEN.search(html) else ""
+        where = path.split("?")[0]
+        if where == "/":
+            path, response = post("/", {"code": code, "csrf_token": token})
+        elif where == "/p/age":
+            path, response = post(where, {"age": "15", "csrf_token": token})
+        elif where == "/p/about":
+            path, response = post(where, {"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": token})
+        elif PAGE_PATH.search(where):
+            form = {
+                "csrf_token": token,
+                "page_token": PAGE_TOKEN.search(html).group(1),
+                "nav": "next",
+                **answers_on(html),
+            }
+            path, response = post(where, form)
+            saved += 1
+        elif where == "/p/end":
+            path, response = post(where, {"decision": "yes", "csrf_token": token})
+        elif where == "/p/done":
+            return saved, requests
+        else:
+            raise SystemExit(f"unexpected page {path} ({response.status_code})")
+    raise SystemExit("the survey did not end")
 
 
 def count_instructions(output: str, encrypted: bool = False) -> int:
@@ -140,14 +149,22 @@ def count_instructions(output: str, encrypted: bool = False) -> int:
             counts[children] = int(re.search(r"I\s+refs:\s+([\d,]+)", run.stderr).group(1).replace(",", ""))
             result = json.loads(Path(figures).read_text())
             requests[children] = sum(kind["requests"] for kind in result["per_request_type"].values())
-    per_request = (counts[11] - counts[1]) / (requests[11] - requests[1])
+    counted = requests[11] - requests[1]
+    per_request = (counts[11] - counts[1]) / counted
     print(
-        f"{per_request / 1e6:.3f} million instructions per request "
-        f"({requests[11] - requests[1]} requests of 10 children)"
+        f"{per_request / 1e6:.3f} million instructions per request ({counted} requests of 10 children: "
+        f"{counted / 10:g} a child, {(counts[11] - counts[1]) / 10 / 1e6:.1f} million instructions a child)"
     )
     Path(output).write_text(
         json.dumps(
-            {"instructions_per_request": round(per_request), "requests_counted": requests[11] - requests[1]}, indent=2
+            {
+                "instructions_per_request": round(per_request),
+                "requests_counted": counted,
+                "requests_per_child": counted / 10,
+                "instructions_per_child": round((counts[11] - counts[1]) / 10),
+                "cpu_model": cpu_model(),
+            },
+            indent=2,
         )
         + "\n"
     )
@@ -165,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="also print the N functions with the most cumulative time (cProfile)",
     )
+    parser.add_argument("--profile-out", default=None, metavar="FILE", help="write the cProfile statistics to FILE")
     parser.add_argument(
         "--instructions", action="store_true", help="instructions executed per request, counted by valgrind (see above)"
     )
@@ -237,14 +255,15 @@ def main(argv: list[str] | None = None) -> int:
 
     app = create_served_app()
     app.logger.disabled = True
-    profiler = cProfile.Profile() if args.profile else None
+    profiler = cProfile.Profile() if args.profile or args.profile_out else None
     timed = TimedApp(app.wsgi_app)
     app.wsgi_app = timed
     for code in codes[: args.warm_up]:
         take_survey(app.test_client(), timed, code)
     timed.times.clear()
     timed.profiler = profiler
-    pages = sum(take_survey(app.test_client(), timed, code) for code in codes[args.warm_up :])
+    walks = [take_survey(app.test_client(), timed, code) for code in codes[args.warm_up :]]
+    pages = sum(saved for saved, _requests in walks)
 
     summary = {
         kind: {
@@ -258,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "children": len(codes) - args.warm_up,
         "pages_saved": pages,
+        "requests_per_child": round(statistics.fmean(requests for _saved, requests in walks), 2),
         "database": "sqlcipher" if args.encrypted else "sqlite",
         "per_request_type": summary,
         "mean_ms_all_requests": round(1000 * statistics.fmean(every), 3),
@@ -267,9 +287,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{kind:11s} {figures['requests']:6d} requests  mean {figures['mean_ms']:7.3f} ms  "
             f"median {figures['median_ms']:7.3f} ms"
         )
-    print(f"all requests: mean {result['mean_ms_all_requests']:.3f} ms")
+    print(
+        f"all requests: mean {result['mean_ms_all_requests']:.3f} ms; {result['requests_per_child']} requests a child"
+    )
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n")
-    if profiler:
+    if profiler and args.profile_out:
+        profiler.dump_stats(args.profile_out)
+    if profiler and args.profile:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
     return 0
 

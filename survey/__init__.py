@@ -78,9 +78,10 @@ def _configure_database(app: Flask) -> None:
 
 def _register_extensions(app: Flask) -> None:
     from survey import access, errors, headers, log_config, serving, throttle
+    from survey.child_cache import SignedCookieSessions, install_template_gettext
     from survey.database import configure_engine
     from survey.extensions import babel, csrf, db, login_manager, migrate
-    from survey.i18n import install_template_gettext, select_locale
+    from survey.i18n import select_locale
 
     db.init_app(app)
     with app.app_context():
@@ -95,6 +96,7 @@ def _register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
+    app.session_interface = SignedCookieSessions()
     throttle.init_app(app)
     _configure_login(app, login_manager)
     _configure_session_refresh(app)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, has_request_context, request, session
-from flask_babel import get_translations
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 
 from survey.config import RTL_LANGUAGES
@@ -60,36 +59,6 @@ def offered_locales() -> list[str]:
         offered = [code for code in languages if code in supported] or offered
     g._sauti_offered = offered
     return offered
-
-
-def _request_translations():  # babel.support.Translations
-    """This request's translations, looked up once per request and locale.
-
-    Flask-Babel resolves the context, domain, locale and catalogue on every ``_()`` in a
-    template (about 60 microseconds each, a third of a question page's rendering).  The cached
-    object is reused while the request's locale object is the same one, so ``force_locale``
-    (feedback sheets in another language) still switches catalogues.
-    """
-    babel_context = g.get("_flask_babel")
-    locale = getattr(babel_context, "babel_locale", None)
-    cached = g.get("_sauti_translations")
-    if cached is not None and locale is not None and cached[0] is locale:
-        return cached[1]
-    translations = get_translations()
-    babel_context = g.get("_flask_babel")  # get_translations may have created it
-    g._sauti_translations = (getattr(babel_context, "babel_locale", None), translations)
-    return translations
-
-
-def install_template_gettext(app: Flask) -> None:
-    """Replace Flask-Babel's template callables (same behaviour, one look-up per request)."""
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _request_translations().ugettext(s),
-        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: _request_translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
-    )
 
 
 def text_direction(locale: str) -> str:

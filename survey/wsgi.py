@@ -8,7 +8,7 @@ other ``SAUTI_*`` settings.  ``sauti serve`` puts its serve-time settings there 
 Granian, so every worker gets them:
 
 - ``SAUTI_INSTANCE_PATH``: the instance folder the command used;
-- ``SAUTI_SESSION_COOKIE_SECURE=false``: the server speaks plain HTTP (see ``survey.cli._serve``);
+- ``SAUTI_SESSION_COOKIE_SECURE=false``: the server speaks plain HTTP (see ``survey.cli.serving._serve``);
 - ``SAUTI_THROTTLE_WORKERS``: the number of worker processes, among which
   :mod:`survey.throttle` divides the code-guess limits when there is no shared (Redis) store.
 

@@ -348,5 +348,5 @@ def world(app: Flask, make_user, make_consultation, issue_codes) -> World:
         assert response.status_code == 302, response.get_data(as_text=True)
     code = issue_codes(consultation, 1)[0]
     response = clients["child"].post("/", data={"code": code})
-    assert response.status_code == 302 and response.location.endswith("/p/")
+    assert response.status_code == 302 and response.location.endswith(("/p/age", "/p/about"))
     return World(consultation, other, ids, clients)

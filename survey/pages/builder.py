@@ -15,12 +15,11 @@ two being kept silently.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from babel.support import Translations
+from babel.support import NullTranslations
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -35,23 +34,17 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.i18n import messages_path
 from wtforms.validators import Length, Optional, ValidationError
 
 from instruments.model import DONT_KNOW, RATHER_NOT_SAY, Choice, Instrument, Item, ItemType, matrix_key
 from instruments.references import show_answers
 from instruments.runtime import visible_choices
+from survey.child_cache import wtforms_translations
 from survey.forms import MultiCheckboxField
 
 TEXT_MAX_LENGTH = 500
 RNS_LABEL = _l("I'd rather not say")
 DK_LABEL = _l("I don't know")
-
-
-@functools.lru_cache(maxsize=16)
-def _wtforms_translations(locale: str) -> Translations:
-    # Flask-WTF would read WTForms' catalogue from disk on every request; it never changes.
-    return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class PageForm(FlaskForm):
@@ -62,8 +55,8 @@ class PageForm(FlaskForm):
         # with the child's answers instead of an error page.
         csrf = False
 
-        def get_translations(self, form: FlaskForm) -> Translations:  # WTForms' signature
-            return _wtforms_translations(str(get_locale()))
+        def get_translations(self, form: FlaskForm) -> NullTranslations:  # WTForms' signature
+            return wtforms_translations(str(get_locale()))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,13 +32,13 @@ import instruments.bundled
 from consent.states import State
 from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
+from survey.child_cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
 from survey.database import is_storage_full
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.i18n import offered_locales, text_direction
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
-from survey.pages.cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
-from survey.services import audio, facilitation, journey, participants
+from survey.services import audio, facilitation, journey, page_plan, participants
 from survey.services.consent_rules import may_proceed
 from survey.services.placeholders import instrument_for_children
 from survey.services.safeguarding import help_context_source
@@ -79,7 +79,7 @@ def start():
             form.code.errors.append(_("We could not find that code. Check the letters on your card and try again."))
             status = 400
         else:
-            return redirect(url_for("participate.welcome"))
+            return redirect(_next_screen(participants.current_participant()))
     elif form.is_submitted():
         status = 400
     return render_template("participate/start.html", form=form), status
@@ -91,16 +91,30 @@ def welcome():
     """Send the child to where they are in their journey (also how a closed tab resumes)."""
     participant = participants.current_participant()
     journey.set_language(participant, _locale())
+    return redirect(_next_screen(participant))
+
+
+def _next_screen(participant) -> str:  # a ParticipantRow
+    """The address of the screen the child is at: age, information and assent, or their page.
+
+    The one place that orders the journey's first steps.  Every step's POST redirects here
+    directly (never through ``/p/``, which is only how a closed tab resumes).  A consultation
+    with one age band sets it without asking, so the child goes straight to the information.
+    """
     if participant.band is None:
-        return redirect(url_for("participate.age"))
+        bands = participant.consultation.band_list
+        if len(bands) != 1:
+            return url_for("participate.age")
+        journey.set_band(participant, bands[0], language=_locale())
+        return url_for("participate.about")
     if participant.state == State.ISSUED:
-        return redirect(url_for("participate.about"))
+        return url_for("participate.about")
     last = session.get(REPEAT_STEP_KEY)
     if isinstance(last, list) and len(last) == 2 and last[0] == participant.id:
         step = _step_from_text(last[1])
         if step is not None and step[0] == participant.page_index:
-            return redirect(_step_url(step))  # back in the repeat instance the child was answering
-    return redirect(url_for("participate.page", index=participant.page_index))
+            return _step_url(step)  # back in the repeat instance the child was answering
+    return url_for("participate.page", index=participant.page_index)
 
 
 @bp.route("/p/age", methods=["GET", "POST"])
@@ -109,12 +123,13 @@ def age():
     participant = participants.current_participant()
     bands = participant.consultation.band_list
     if len(bands) == 1:
-        journey.set_band(participant, bands[0])
-        return redirect(url_for("participate.welcome"))
+        return redirect(_next_screen(participant))
     form = AgeForm.for_bands(bands)
     if form.validate_on_submit():
-        journey.set_band(participant, form.band_for_answer())
-        return redirect(url_for("participate.welcome"))
+        journey.set_band(participant, form.band_for_answer(), language=_locale())
+        if participant.state == State.ISSUED:
+            return redirect(url_for("participate.about"))
+        return redirect(_next_screen(participant))
     return render_template("participate/age.html", form=form), 400 if form.is_submitted() else 200
 
 
@@ -151,9 +166,10 @@ def about():
         already_explained = request.form.get("explained") == "1"
         # A wrong answer explains again, once; it never stops the child from choosing.
         if decision in ("yes", "no") and (not explanations or already_explained):
-            journey.record_assent(participant, decision == "yes", shown)
+            journey.record_assent(participant, decision == "yes", shown, language=_locale())
             if decision == "yes":
-                return redirect(url_for("participate.welcome"))
+                first = page_plan.first_step(participant)
+                return redirect(_step_url(first) if first is not None else url_for("participate.end"))
             participants.leave()
             return redirect(url_for("participate.declined"))
     return render_template(
@@ -218,8 +234,8 @@ def _remember_step(participant, step) -> None:
 def _page_view(index: int, path: tuple[int, ...] = ()):
     participant = participants.current_participant()
     instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
-    all_stored = journey.answers_of(participant)
-    plan = journey.plan(participant, instrument, all_stored)
+    all_stored = page_plan.answers_of(participant)
+    plan = page_plan.plan(participant, instrument, all_stored)
     step = (index, path, False)
     if step not in plan.steps:
         # Out of range, or not relevant any more: go to the nearest page that is shown.
@@ -231,13 +247,13 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
         if following is None:
             return redirect(url_for("participate.end"))
         return redirect(_step_url(following))
-    stored = journey.step_values(all_stored, path)
+    stored = page_plan.step_values(all_stored, path)
     _remember_step(participant, step)
     lang = journey.content_language(participant, _locale())
     g.audio_lang, g.audio_instrument, g.audio_band = lang, instrument.id, participant.band  # for the play controls
     page = plan.all_pages[index]
-    values_so_far = journey.expression_values(stored)
-    items = journey.relevant_items(instrument, participant, index, values_so_far, lang)
+    values_so_far = page_plan.expression_values(stored)
+    items = page_plan.relevant_items(instrument, participant, index, values_so_far, lang)
     section = plan.section_of(index)
     first_of_section = plan.first_shown_of_section(index) and not path
     layout = {
@@ -350,7 +366,7 @@ def _page_view(index: int, path: tuple[int, ...] = ()):
     ), status
 
 
-def _kept_page(participant, plan: journey.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
+def _kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
     """The key of an untouched question page among the kept pages, and the objects it is drawn from.
 
     The key holds everything the page's templates read besides the tokens: the band's view of
@@ -411,7 +427,7 @@ def more(index: int, path: str):
     if parsed is None:
         abort(404)
     participant = participants.current_participant()
-    plan = journey.plan_for(participant)
+    plan = page_plan.plan_for(participant)
     step = (index, parsed, True)
     if step not in plan.steps:
         # Already answered (another was added, or the maximum reached): back to the journey.
@@ -419,7 +435,7 @@ def more(index: int, path: str):
         return redirect(_step_url(following) if following is not None else url_for("participate.end"))
     _remember_step(participant, step)
     instrument = plan.view.instrument
-    repeat = journey.more_step_repeat(plan, step)
+    repeat = page_plan.more_step_repeat(plan, step)
     lang = journey.content_language(participant, _locale())
     title = repeat.title.get_for(lang, (instrument.settings.default_language, *sorted(repeat.title)))
     status, note = 200, None

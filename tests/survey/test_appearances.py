@@ -13,8 +13,8 @@ from werkzeug.datastructures import MultiDict
 
 from instruments import import_xlsform
 from instruments.model import RATHER_NOT_SAY
+from survey.child_cache import fixed_choices
 from survey.pages.builder import build_page_form, stored_value_for
-from survey.pages.cache import fixed_choices
 from tests.instruments.conftest import workbook_bytes
 
 

@@ -1,4 +1,4 @@
-"""Question pages drawn once and reused (survey/pages/cache.py) look exactly as if drawn afresh."""
+"""Question pages drawn once and reused (survey/child_cache.py) look exactly as if drawn afresh."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import pytest
 
 from consent.profiles import load_profile
-from survey.pages.cache import rendered_pages
+from survey.child_cache import rendered_pages
 
 TOKENS = re.compile(r'(name="(?:csrf_token|page_token)" value=")[^"]+"')
 

@@ -195,7 +195,7 @@ def test_the_plan_of_a_repeat_inside_a_repeat_asks_each_inner_instance_of_each_o
     """rooms (repeat_count 2) holds things (the child adds them): every step in order, with
     "add another" after the last thing of each room."""
     from survey.services.instrument_store import band_view
-    from survey.services.journey import _repeat_plan
+    from survey.services.page_plan import _repeat_plan
 
     inst = import_xlsform(FORMS / "nested.md").instrument
     view = band_view(inst, "B")

@@ -1,0 +1,252 @@
+"""What a child's request does not work out again: every cache of the child's path, in one place.
+
+Only things that never change once made are kept, each for as long as the objects it was made
+from are the very same ones:
+
+- :data:`rendered_pages`: question pages nobody has answered yet, drawn once per process and
+  reused with fresh tokens (:class:`RenderedPages`);
+- :data:`built_forms`: page form classes and their field specs (:class:`BuiltForms`);
+- :func:`wtforms_translations`: WTForms' own messages, read from disk once per language;
+- :func:`install_template_gettext`: the request's translations looked up once per request and
+  locale for the templates' ``_()``, through Flask-Babel's public API only;
+- :class:`SignedCookieSessions`: the session cookie's signer made once per secret key, with the
+  C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds).
+
+Pages: drawing a question page (the form class, its fields and the templates around them) was
+about half of a busy server's work per page.  Children in one consultation see the same page, in
+the same language, with the same progress, so a page that shows no stored answer, no error and
+no message is drawn once and then reused.  What differs per child and per request, the CSRF
+token and the page token, is put in on the way out.  Only untouched pages are kept: a page
+showing an earlier answer, an error or a note, or whose choices depend on earlier answers
+(``choice_filter``, or choices made of them), is drawn every time.  Each entry keeps the instrument view and country
+profile it was drawn from and is used only while they are the very same objects, so a new
+instrument version or an uploaded profile never shows a stale page.
+
+Kept elsewhere, with the objects they belong to: the band's view of an instrument and its page
+plans (:mod:`survey.services.instrument_store`), the instrument with the country profile's
+helplines filled in (:mod:`survey.services.placeholders`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from babel.support import NullTranslations, Translations
+from flask import Flask, g
+from flask.sessions import SecureCookieSessionInterface
+from flask_babel import get_locale, get_translations
+from itsdangerous import URLSafeTimedSerializer
+from markupsafe import Markup
+from wtforms.i18n import messages_path
+
+from instruments.model import Item
+from instruments.references import has_answer_references
+
+#: Stand-ins for the per-request values in a kept page.  Neither can appear in a page otherwise:
+#: templates escape every "<" that comes from data (so the page token's stand-in is passed to
+#: the template as markup).
+CSRF_SLOT = "<csrf-token>"
+PAGE_TOKEN_SLOT = Markup("<page-token>")
+
+#: Pages kept per process (about 20 KB each): every page of a 40-page consultation in five
+#: languages and three age bands, with room to spare.
+MAX_PAGES = 1024
+
+T = TypeVar("T")
+
+
+class KeptBySource:
+    """A bounded, thread-safe map whose entries are valid only while their source objects are.
+
+    Each entry keeps the objects it was made from (an instrument view, a country profile); it
+    is used only while the caller passes the very same objects, so a new instrument version or
+    an uploaded profile never brings back something made from the old one.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[tuple[object, ...], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _get(self, key: Hashable, sources: tuple[object, ...]) -> Any:  # whatever was kept
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            kept_sources, value = entry
+            if len(kept_sources) != len(sources) or any(a is not b for a, b in zip(kept_sources, sources, strict=True)):
+                del self._entries[key]  # made from an older instrument or profile
+                return None
+            self._entries.move_to_end(key)
+            return value
+
+    def _keep(self, key: Hashable, value: Any, sources: tuple[object, ...]) -> None:
+        with self._lock:
+            self._entries[key] = (sources, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class RenderedPages(KeptBySource):
+    """Drawn question pages, with stand-ins for the tokens.
+
+    Examples
+    --------
+    >>> pages = RenderedPages(max_pages=2)
+    >>> view = object()
+    >>> pages.keep(("p", 1), "<input value='TOKEN'> <page-token>", sources=(view,), csrf="TOKEN")
+    >>> pages.get(("p", 1), sources=(view,), csrf="new", page_token="abc")
+    "<input value='new'> abc"
+    >>> pages.get(("p", 1), sources=(object(),), csrf="new", page_token="abc") is None
+    True
+    """
+
+    def __init__(self, max_pages: int = MAX_PAGES) -> None:
+        super().__init__(max_pages)
+
+    def get(self, key: Hashable, *, sources: tuple[object, ...], csrf: str, page_token: str) -> str | None:
+        html = self._get(key, sources)
+        if html is None:
+            return None
+        return html.replace(CSRF_SLOT, csrf).replace(PAGE_TOKEN_SLOT, page_token)
+
+    def keep(self, key: Hashable, html: str, *, sources: tuple[object, ...], csrf: str) -> None:
+        """Keep ``html``, drawn with ``PAGE_TOKEN_SLOT`` as its page token and ``csrf`` as its token."""
+        self._keep(key, html.replace(csrf, CSRF_SLOT) if csrf else html, sources)
+
+
+class BuiltForms(KeptBySource):
+    """Page form classes and their field specs, built once per page, language and band.
+
+    A form class holds no answers (each request makes its own instance), so pages whose
+    choices do not depend on earlier answers share one.
+
+    Examples
+    --------
+    >>> forms = BuiltForms(max_forms=4)
+    >>> view = object()
+    >>> forms.get_or_build(("p", 1), sources=(view,), build=lambda: "built")
+    'built'
+    >>> forms.get_or_build(("p", 1), sources=(view,), build=lambda: "built again")
+    'built'
+    """
+
+    def __init__(self, max_forms: int = MAX_PAGES) -> None:
+        super().__init__(max_forms)
+
+    def get_or_build(self, key: Hashable, *, sources: tuple[object, ...], build: Callable[[], T]) -> T:
+        value = self._get(key, sources)
+        if value is None:
+            value = build()
+            self._keep(key, value, sources)
+        return value
+
+
+def fixed_choices(items: Iterable[Item]) -> bool:
+    """Whether ``items`` look the same whatever was answered before: no choice filter, no
+    choices made of earlier answers (``select_one ${name}``), and no earlier answer shown in
+    their words (``${name}``, which is one child's own)."""
+    return not any(item.choice_filter or item.answers_as_choices or _shows_answers(item) for item in items)
+
+
+def _shows_answers(item: Item) -> bool:
+    texts = [*item.label.values(), *item.hint.values()]
+    for variants in (item.label_bands, item.hint_bands):
+        for text in variants.values():
+            texts += text.values()
+    return any(has_answer_references(t) for t in texts)
+
+
+def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:
+    """Whether a page of ``items`` can come from the kept pages: none answered, none filtered.
+
+    Examples
+    --------
+    >>> from instruments.model import Item, Text
+    >>> q = Item(name="q1", type="select_one", label=Text(en="Pick"), choices="yn")
+    >>> untouched([q], {}), untouched([q], {"q1": "yes"})
+    (True, False)
+    """
+    return fixed_choices(items) and not any(item.name in stored for item in items)
+
+
+#: The pages and page forms this process keeps.
+rendered_pages = RenderedPages()
+built_forms = BuiltForms()
+
+
+# ----------------------------------------------------------------------------- translations
+@functools.lru_cache(maxsize=16)
+def wtforms_translations(locale: str) -> NullTranslations:
+    """WTForms' own messages in ``locale`` (Flask-WTF would read the catalogue from disk on every
+    request; it never changes while the server runs)."""
+    return Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _request_translations() -> NullTranslations:
+    """This request's translations, looked up once per request and locale.
+
+    Flask-Babel resolves the context, domain, locale and catalogue on every ``_()`` in a
+    template (a third of a question page's rendering).  The translations are kept in ``g`` with
+    the locale object they were looked up for, and looked up again when ``get_locale()`` gives
+    another one (``force_locale``: feedback sheets in another language).
+    """
+    locale = get_locale()
+    kept = g.get("_sauti_translations")
+    if kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    g._sauti_translations = (locale, translations)
+    return translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """The templates' ``_()`` and friends through :func:`_request_translations` (Jinja's own
+    ``install_gettext_callables``; same behaviour as Flask-Babel's, one look-up per request)."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # the i18n extension's
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+    )
+
+
+# ----------------------------------------------------------------------------- the session cookie
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signer made once per secret key.
+
+    Flask makes a new signer for every request (and itsdangerous serialises an empty dict to
+    check each new one), and signs with a Python-level SHA-1, which takes HMAC's slow path.  The
+    signature is the same (HMAC-SHA1, Flask's salt and key derivation), so cookies issued by
+    either stay valid; only the hash is the C one.  Set as ``app.session_interface``.
+    """
+
+    digest_method = staticmethod(hashlib.sha1)
+
+    def __init__(self) -> None:
+        self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:  # Flask's hook
+        if not app.secret_key:
+            return None
+        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signer = self._signers.get(key)
+        if signer is None:
+            signer = super().get_signing_serializer(app)
+            if signer is not None:
+                self._signers = {key: signer}  # a new secret key replaces the old signer
+        return signer
