@@ -147,6 +147,9 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: i
         if workers > 1:
             click.echo("Several workers need Granian (pip install granian); serving with one process.")
         click.echo(f"Sauti is running at http://{shown}:{port}/ (press Ctrl+C to stop)")
+        from survey.sync import autopush
+
+        autopush.start(app)  # as each Granian worker does (survey/wsgi.py): concern records go first
         _serve_waitress(app, host, port, threads)
         return
     if workers > 1 and sys.platform == "win32":
