@@ -1,5 +1,9 @@
 """Backups: SQLite through its online backup API (safe while children are answering), PostgreSQL
-through pg_dump.  A restore refuses a file that is damaged or is not a Sauti database."""
+through pg_dump.  A restore refuses a file that is damaged or is not a Sauti database.
+
+A field laptop whose data ``sauti sync protect`` encrypted is backed up encrypted with the same
+key (SQLCipher's backup API between two keyed connections): a backup never holds the children's
+answers readable, and it opens only where the laptop's key does."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 
 class BackupError(Exception):
@@ -24,18 +29,40 @@ def _sqlite_path(url: sa.engine.URL) -> str:
     return url.database
 
 
-def _check_sqlite_file(path: str) -> None:
-    """Refuse a truncated or foreign file: integrity check, then Sauti's own tables."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
-            result = connection.execute("PRAGMA integrity_check").fetchone()[0]
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as error:
-        raise BackupError(f"{path} is not a readable SQLite database ({error}).") from error
-    if result != "ok":
-        raise BackupError(f"{path} is damaged: {result}.")
-    if not {"alembic_version", "answer", "participant", "consultation"} <= tables:
-        raise BackupError(f"{path} is not a Sauti database.")
+class _Files:
+    """How this deployment's SQLite files are opened: plain, or with the laptop's key."""
+
+    def __init__(self, live: str) -> None:
+        self.key: bytes | None = None
+        self.errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+        if has_app_context():
+            from survey.sync import protect
+
+            self.key = protect.instance_key(current_app.instance_path, live, current_app.config.get("DATABASE_KEY"))
+            if self.key is not None:
+                self.errors = (sqlite3.Error, protect.sqlcipher().Error)
+
+    def connect(self, path: str, *, read_only: bool = False):  # a DB-API connection
+        if self.key is None:
+            return sqlite3.connect(f"file:{path}?mode=ro", uri=True) if read_only else sqlite3.connect(path, timeout=30)
+        from survey.sync import protect
+
+        return protect.connect(path, self.key, timeout=30)
+
+    def check(self, path: str) -> None:
+        """Refuse a truncated or foreign file: integrity check, then Sauti's own tables."""
+        try:
+            with contextlib.closing(self.connect(path, read_only=True)) as connection:
+                result = connection.execute("PRAGMA integrity_check").fetchone()[0]
+                tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except self.errors as error:
+            if self.key is not None:
+                raise BackupError(f"{path} is not a backup this laptop's key opens.") from error
+            raise BackupError(f"{path} is not a readable SQLite database ({error}).") from error
+        if result != "ok":
+            raise BackupError(f"{path} is damaged: {result}.")
+        if not {"alembic_version", "answer", "participant", "consultation"} <= tables:
+            raise BackupError(f"{path} is not a Sauti database.")
 
 
 def _create_private(target: str) -> None:
@@ -62,20 +89,21 @@ def backup(url: sa.engine.URL, target: str) -> int:
     live = _sqlite_path(url) if url.get_backend_name() == "sqlite" else None
     _create_private(target)
     if live is not None:
-        source = sqlite3.connect(live, timeout=30)
-        destination = sqlite3.connect(target)
+        files = _Files(live)
+        source = files.connect(live)
+        destination = files.connect(target)
         try:
             # The online backup API copies pages while writers keep going: every transaction
             # committed before it finishes is in the copy, consistently.
             source.backup(destination, pages=1024)
-        except sqlite3.Error as error:
+        except files.errors as error:
             destination.close()
             target_path.unlink(missing_ok=True)
             raise BackupError(f"The backup could not be written ({error}).") from error
         finally:
             destination.close()
             source.close()
-        _check_sqlite_file(target)
+        files.check(target)
     elif url.get_backend_name() == "postgresql":
         try:
             _run(
@@ -93,8 +121,8 @@ def restore(url: sa.engine.URL, source: str) -> None:
     if not Path(source).is_file():
         raise BackupError(f"There is no backup file at {source}.")
     if url.get_backend_name() == "sqlite":
-        _check_sqlite_file(source)
         live = _sqlite_path(url)
+        _Files(live).check(source)
         # Copy into a temporary file beside the live one, then swap: a failure leaves the
         # live database as it was.
         folder = os.path.dirname(os.path.abspath(live))

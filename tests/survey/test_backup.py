@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from survey.database import write_transaction
@@ -147,3 +149,40 @@ def test_a_backup_one_kib_short_is_refused_and_the_database_is_unchanged(app, ru
     result = runner.invoke(args=["restore", str(short), "--yes"])
     assert result.exit_code != 0
     assert _count(app) == 201  # the live database is exactly as it was, the later row included
+
+
+def test_a_protected_laptop_is_backed_up_encrypted_and_restored(make_app, tmp_path) -> None:
+    """A laptop encrypted by `sauti sync protect` (issue 22): the backup is written (it failed with
+    "file is not a database"), holds nothing readable without the laptop's key, and restores."""
+    import secrets
+
+    from survey.models import User
+    from survey.sync import protect
+
+    app = make_app()
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("field laptops run on SQLite")  # the PostgreSQL run backs up with pg_dump (above)
+    with app.app_context():
+        from survey.services import accounts
+
+        accounts.create_user("keeper-of-cards", "a long enough password 1", ["admin"])
+        live = db.engine.url.database
+        db.session.remove()
+        db.engine.dispose()
+    key = secrets.token_bytes(32)
+    protect.encrypt_database(live, key)
+    protect.write_private(protect.key_file(app.instance_path), protect.seal_key(key, "heron at the well 42"))
+    laptop = make_app(DATABASE_KEY=key.hex())
+    runner = laptop.test_cli_runner()
+    target = tmp_path / "laptop-backup.db"
+
+    written = runner.invoke(args=["backup", str(target)])
+    assert written.exit_code == 0, written.output
+    assert b"keeper-of-cards" not in target.read_bytes()
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(target).execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    restored = runner.invoke(args=["restore", str(target), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    with laptop.app_context():
+        assert db.session.scalar(sa.select(User.username).where(User.username == "keeper-of-cards"))
