@@ -22,8 +22,13 @@ when the model's probability reaches ``flag_at``, or when a rule matched and the
 at least ``keep_rule_at`` (a rule matched on general talk the model reads as ordinary, "we learnt
 about sexual abuse at school", is not flagged); an answer with words of advice, hypotheticals,
 denials or general talk (each rule file's ``hypothetical`` list) needs both, a rule and
-``flag_at``.  The thresholds were chosen by cross-validation across the labelled sets
-(``bench/screening.py --sweep`` prints those figures).
+``flag_at``.  The thresholds, the regularisation and ``MIN_DF`` were chosen by leaving each
+reviewer's set out of the training in turn (never in-sample):
+
+    python -m analysis.concernmodel --cross-check [--show] [--sweep] [--exclude developers]
+
+prints recall and false positives per language for the rules alone, the model alone and both
+(:func:`cross_check`); ``bench/screening.py`` does the same for every set and times screening.
 
 Examples
 --------
@@ -42,7 +47,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -57,12 +62,15 @@ WINDOW = 25
 NGRAMS = (2, 5)
 #: Threshold defaults written into the model file by :func:`fit` (chosen by cross-validation:
 #: see bench/screening.py).
-FLAG_AT = 0.65
-KEEP_RULE_AT = 0.1
+FLAG_AT = 0.55
+KEEP_RULE_AT = 0.3
+#: The languages the model learnt from (the labelled sets'); a rule of any other language (pt) is
+#: never overruled by it: the model has not read a word of that language.
+MODEL_LANGUAGES = frozenset({"en", "fr", "es", "ar", "sw"})
 #: Regularisation of the logistic regression (inverse strength) and the n-gram document count
-#: below which an n-gram is left out.
-C = 10.0
-MIN_DF = 2
+#: below which an n-gram is left out (chosen by leave-one-set-out: ``--cross-check``).
+C = 30.0
+MIN_DF = 1
 _SENTENCE = re.compile(r"[.!?;\n\r؟،]+")
 _MODEL_FILE = "model.json"
 
@@ -195,9 +203,9 @@ def fit(
     model.fit(matrix, [bool(label) for label, _ in rows])
     coef = model.coef_[0]
     terms = {
-        term: (round(float(vectorizer.idf_[i]), 5), round(float(coef[i]), 5))
+        term: (round(float(vectorizer.idf_[i]), 4), round(float(coef[i]), 4))
         for term, i in vectorizer.vocabulary_.items()
-        if round(float(coef[i]), 5) != 0.0
+        if round(float(coef[i]), 4) != 0.0
     }
     return ConcernModel(dict(sorted(terms.items())), round(float(model.intercept_[0]), 5), flag_at, keep_rule_at)
 
@@ -244,13 +252,125 @@ def training_rows(folder: Path, sets: Sequence[str] | None = None) -> list[tuple
     ]
 
 
+#: The sets written by reviewers who saw neither the rules nor the model (scored by :func:`cross_check`).
+REVIEWERS_SETS = ("heldout", "heldout-2", "heldout-3", "heldout-4")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One held-out sentence as :func:`cross_check` read it."""
+
+    language: str
+    concern: bool
+    text: str
+    rule: bool
+    probability: float
+    hypothetical: bool
+
+
+def cross_check(
+    folder: Path, held_out: Sequence[str] = REVIEWERS_SETS, exclude: Sequence[str] = ()
+) -> dict[str, list[Reading]]:
+    """Leave one set out: for each set in ``held_out``, a model trained on every other set reads it.
+
+    ``exclude``: sets never trained on (``developers``: what the figures were before it was written).
+
+    The rules cannot be un-tuned (they have been tuned on every set): for them only a set scored
+    before any tuning on it says something about unseen wording.
+
+    Returns
+    -------
+    dict
+        set name -> one :class:`Reading` per sentence (the decision is :meth:`ConcernModel.decide`).
+    """
+    from .concerns import find_concerns, rule_languages, rules_for
+
+    sets = labelled_sets(folder)
+    rule_sets = [rules_for(lang) for lang in rule_languages()]
+    out = {}
+    for name in held_out:
+        model = fit(
+            [
+                (label, text)
+                for other, rows in sets.items()
+                if other != name and other not in exclude
+                for _, label, text in rows
+            ]
+        )
+        readings = []
+        for language, label, text in sets[name]:
+            probability, piece = model.strongest(text)
+            hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
+            rule = bool(find_concerns(text, rule_sets, None))
+            readings.append(Reading(language, label, text, rule, probability, hypothetical))
+        out[name] = readings
+    return out
+
+
+def figures(readings: Iterable[Reading], decide: Callable[[Reading], bool]) -> dict[str, tuple[float, float]]:
+    """Per language and ``all``: (recall, false-positive rate) of the decisions ``decide`` takes."""
+    readings = list(readings)
+    out = {}
+    for language in sorted({r.language for r in readings}) + ["all"]:
+        mine = [r for r in readings if language in ("all", r.language)]
+        concerns = [decide(r) for r in mine if r.concern]
+        ordinary = [decide(r) for r in mine if not r.concern]
+        out[language] = (
+            sum(concerns) / len(concerns) if concerns else 1.0,
+            sum(ordinary) / len(ordinary) if ordinary else 0.0,
+        )
+    return out
+
+
+def readers(model: ConcernModel) -> dict[str, Callable[[Reading], bool]]:
+    """The three ways of reading an answer that :func:`cross_check` reports: rules, model, both."""
+    return {
+        "rules alone": lambda r: r.rule,
+        "model alone": lambda r: r.probability >= model.flag_at and not r.hypothetical,
+        "rules and model": lambda r: model.decide(r.probability, r.rule, r.hypothetical),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Train the concern model on the labelled sentences.")
     parser.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "analysis" / "data" / "screening"
     )
     parser.add_argument("--write", action="store_true", help="write analysis/screening/model.json")
+    parser.add_argument(
+        "--cross-check",
+        action="store_true",
+        help="leave each reviewer's set out in turn and print recall / false positives per language",
+    )
+    parser.add_argument("--show", action="store_true", help="with --cross-check: the sentences read wrongly")
+    parser.add_argument(
+        "--exclude", action="append", default=[], help="with --cross-check: a set never trained on (repeatable)"
+    )
+    parser.add_argument("--sweep", action="store_true", help="with --cross-check: rules and model at other thresholds")
     args = parser.parse_args(argv)
+    if args.cross_check:
+        shipped = load_model()
+        for name, readings in cross_check(args.data, exclude=args.exclude).items():
+            without = "".join(f", not {x}" for x in args.exclude)
+            print(f"{name} left out (model trained on every other set{without})")
+            for reader, decide in readers(shipped).items():
+                line = "  ".join(f"{lang} {r:.0%}/{f:.0%}" for lang, (r, f) in figures(readings, decide).items())
+                print(f"  {reader:16} recall/false positives: {line}")
+            if args.show:
+                decide = readers(shipped)["rules and model"]
+                for r in readings:
+                    if decide(r) != r.concern:
+                        kind = "missed" if r.concern else "flagged"
+                        print(f"    {kind} {r.language} rule={int(r.rule)} p={r.probability:.2f}: {r.text}")
+            if args.sweep:
+                for flag_at in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75):
+                    for keep in (0.1, 0.2, 0.3, 0.4):
+                        decide = readers(ConcernModel({}, 0.0, flag_at, keep))["rules and model"]
+                        line = "  ".join(
+                            f"{lang} {r:.0%}/{f:.0%}" for lang, (r, f) in figures(readings, decide).items()
+                        )
+                        print(f"    flag_at {flag_at} keep_rule_at {keep}: {line}")
+        return
     model = fit(training_rows(args.data))
     out = Path(__file__).parent / "screening" / _MODEL_FILE
     print(f"{len(model.terms)} n-grams")

@@ -430,6 +430,10 @@ def find_concerns(
     found = list(dict.fromkeys(found))
     if model is None or not folded.strip():
         return tuple(found)
+    from .concernmodel import MODEL_LANGUAGES
+
+    if any(concern.language not in MODEL_LANGUAGES for concern in found):
+        return tuple(found)  # a language the model never learnt: it cannot take the rule's flag away
     probability, piece = model.strongest(text)  # type: ignore[attr-defined]
     if not model.decide(probability, bool(found)):  # type: ignore[attr-defined]
         return ()  # most answers: general talk can only take a flag away, so it is not looked for

@@ -117,7 +117,7 @@ def take_survey(client, timed: TimedApp, code: str) -> tuple[int, int]:  # a Wer
     raise SystemExit("the survey did not end")
 
 
-def count_instructions(output: str) -> int:
+def count_instructions(output: str, encrypted: bool = False) -> int:
     """Instructions per request: this script under cachegrind with 1 and with 11 children."""
     if shutil.which("valgrind") is None:
         raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
@@ -139,6 +139,7 @@ def count_instructions(output: str) -> int:
                     "2",
                     "--output",
                     figures,
+                    *(["--encrypted"] if encrypted else []),
                 ],
                 env={**os.environ, "PYTHONHASHSEED": "0"},
                 capture_output=True,
@@ -185,12 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--instructions", action="store_true", help="instructions executed per request, counted by valgrind (see above)"
     )
+    parser.add_argument(
+        "--encrypted", action="store_true", help="the database encrypted as on a field laptop (`sauti sync protect`)"
+    )
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
     results = ROOT / "bench" / "results"
     if args.instructions:
-        return count_instructions(args.output or str(results / "request_cost_instructions.json"))
-    args.output = args.output or str(results / "request_cost.json")
+        name = "request_cost_instructions_encrypted.json" if args.encrypted else "request_cost_instructions.json"
+        return count_instructions(args.output or str(results / name), args.encrypted)
+    args.output = args.output or str(
+        results / ("request_cost_encrypted.json" if args.encrypted else "request_cost.json")
+    )
 
     instance = tempfile.mkdtemp(prefix="sauti-cost-")
     os.environ.update(
@@ -218,6 +225,31 @@ def main(argv: list[str] | None = None) -> int:
         check=True,
     )
     codes = [line.split()[0] for line in setup.stdout.splitlines() if "withdrawal:" in line]
+    if args.encrypted:
+        passphrase = secrets.token_urlsafe(16)
+        subprocess.run(
+            [sys.executable, "-c", "from survey.cli import main; main()", "sync", "protect", "--passphrase-stdin"],
+            input=passphrase + "\n",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        # The key unsealed once in a helper (as `sauti serve` hands it to its workers): Argon2id
+        # is a start-up cost, not a request's, and would take minutes under valgrind.
+        unsealed = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from survey.sync import protect; "
+                "print(protect.open_key(protect.key_file(sys.argv[1]).read_bytes(), sys.argv[2]).hex())",
+                instance,
+                passphrase,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        os.environ["SAUTI_DATABASE_KEY"] = unsealed.stdout.strip()
 
     from survey.wsgi import create_served_app
 
@@ -246,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         "children": len(codes) - args.warm_up,
         "pages_saved": pages,
         "requests_per_child": round(statistics.fmean(requests for _saved, requests in walks), 2),
-        "database": "sqlite",
+        "database": "sqlcipher" if args.encrypted else "sqlite",
         "per_request_type": summary,
         "mean_ms_all_requests": round(1000 * statistics.fmean(every), 3),
     }

@@ -16,6 +16,7 @@ Prints the figures and writes bench/results/sync_bundle.json.
 
     .venv/bin/python bench/sync_bundle.py                 # 2,000 children
     .venv/bin/python bench/sync_bundle.py --children 500  # fewer
+    .venv/bin/python bench/sync_bundle.py --encrypted     # the laptop's database encrypted first
 """
 
 from __future__ import annotations
@@ -169,6 +170,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=2000)
     parser.add_argument("--sqlite", action="store_true", help="the central server on SQLite, not PostgreSQL")
+    parser.add_argument(
+        "--encrypted", action="store_true", help="the laptop's database encrypted (`sauti sync protect`) before export"
+    )
     args = parser.parse_args()
 
     import json as _json
@@ -199,6 +203,18 @@ def main() -> int:
         with laptop.app_context():
             sync.import_package(made.data, enrol_token=made.enrol_token, fingerprint=made.fingerprint)
         answers = _simulate(laptop, args.children)
+        if args.encrypted:  # as `sauti sync protect` does, with the key handed on as `sauti serve` does
+            from survey.sync import protect
+
+            with laptop.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            key = os.urandom(32)
+            protect.write_private(folder / "laptop" / protect.KEY_FILE, protect.seal_key(key, "bench passphrase"))
+            protect.encrypt_database(str(folder / "laptop.sqlite"), key)
+            os.environ[protect.KEY_VARIABLE] = key.hex()
+            laptop_url = f"sqlite:///{folder / 'laptop.sqlite'}"
+            laptop = _app(laptop_url, folder / "laptop", "bench-laptop-secret-not-for-prod")
 
         with laptop.app_context():
             started = time.perf_counter()
@@ -257,6 +273,7 @@ def main() -> int:
             "answers": answers,
             "answers_stored_centrally": stored,
             "central_database": "sqlite" if args.sqlite else "postgresql",
+            "laptop_database": "sqlcipher" if args.encrypted else "sqlite",
             "bundle_bytes": len(data),
             "bytes_per_child": round(len(data) / args.children),
             "export_s": round(export_s, 2),
@@ -279,7 +296,7 @@ def main() -> int:
             f"import {import_s:.2f} s, the same bundle again {again_s:.2f} s"
         )
         print(f"stored centrally: {stored:,} answers ({'all' if stored == answers else 'NOT all'})")
-        out = ROOT / "bench" / "results" / "sync_bundle.json"
+        out = ROOT / "bench" / "results" / ("sync_bundle_encrypted.json" if args.encrypted else "sync_bundle.json")
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         return 0 if stored == answers else 1
     finally:

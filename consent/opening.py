@@ -24,7 +24,7 @@ which the app stores on the consultation and checks again at enrolment
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -245,67 +245,57 @@ def check_opening(
     >>> refused.ok, refused.problems[0].code
     (False, 'example_profile')
     """
-    mode = ConfidentialityMode(mode)
     known_bands = tuple(all_bands)
-    band_objs = [b if isinstance(b, Band) else band_by_code(b, known_bands) for b in bands]
-    languages = list(dict.fromkeys(languages))
-    permission = permission or profile.permission
-    problems: list[Issue] = []
-    warnings: list[str] = []
-    bindings: dict[str, TextRef] = {}
+    opening = _Opening(
+        profile=profile,
+        today=today,
+        texts=texts,
+        languages=list(dict.fromkeys(languages)),
+        bands=[b if isinstance(b, Band) else band_by_code(b, known_bands) for b in bands],
+        values=values,
+        mode=ConfidentialityMode(mode),
+        permission=permission or profile.permission,
+        require_approved=require_approved,
+        max_helpline_age_days=max_helpline_age_days,
+        demo=demo,
+    )
+    for check in OPENING_CHECKS:
+        check(opening)
+    return OpeningCheck(
+        not opening.problems,
+        tuple(opening.problems),
+        tuple(dict.fromkeys(opening.warnings)),
+        dict(sorted(opening.bindings.items())),
+        opening.permission,
+    )
 
-    if profile.is_example and not demo:
-        problems.append(
-            Issue(
-                "example_profile",
-                f'The country profile "{profile.name}" is an example: its helplines and rules '
-                "have not been checked for a real consultation. Choose your organisation's own "
-                "country profile for this consultation, or ask an administrator to add one under "
-                "Country profiles (marked as not an example, with every helpline checked).",
-                "country_profile",
-            )
-        )
-    fresh = helplines_fresh(profile, today, max_helpline_age_days)
-    warnings.extend(fresh.warnings)
-    if not fresh.ok and not (demo and profile.is_example):
-        days = profile.helpline_check_days if max_helpline_age_days is None else max_helpline_age_days
-        details = " ".join(w for w in fresh.warnings if w != EXAMPLE_HELPLINES_WARNING)
-        problems.append(
-            Issue(
-                "helplines_stale",
-                f"Children must be shown helplines checked in the last {days} days. {details} "
-                "When an administrator has recorded the new checks under Country profiles, open "
-                "the consultation again.",
-                "helplines",
-            )
-        )
-    problems.extend(check_permission_choice(profile, permission))
-    if mode is ConfidentialityMode.IDENTIFIED and not str(values.get("ethics_reference") or "").strip():
-        problems.append(
-            Issue(
-                "ethics_reference_missing",
-                "identified mode needs an ethics approval: fill in ethics_reference",
-                "mode",
-            )
-        )
-    status = profile.mandatory_reporting.status
-    if mode is ConfidentialityMode.ANONYMOUS and status in (ReportingStatus.EVERYONE, ReportingStatus.SOME_ROLES):
-        warnings.append(
-            "In this country some adults must report abuse they learn of. If an adult runs "
-            "the session in person, use facilitated mode so children are told what happens "
-            "if they tell that adult something (§4.1, §9.6)."
-        )
-    if not languages:
-        problems.append(Issue("no_language", "offer at least one language", "languages"))
-    if not band_objs:
-        problems.append(Issue("no_band", "offer at least one age band", "bands"))
 
-    def bind(kind: TextKind, language: str, band: str | None) -> ConsentText | None:
+@dataclass(slots=True)
+class _Opening:
+    """What the checks of :data:`OPENING_CHECKS` read, and the findings they add to."""
+
+    profile: CountryProfile
+    today: date
+    texts: TextStore
+    languages: list[str]
+    bands: list[Band]
+    values: Mapping[str, object]
+    mode: ConfidentialityMode
+    permission: ParentalPermission
+    require_approved: bool
+    max_helpline_age_days: int | None
+    demo: bool
+    problems: list[Issue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    bindings: dict[str, TextRef] = field(default_factory=dict)
+
+    def bind(self, kind: TextKind, language: str, band: str | None) -> ConsentText | None:
+        """The latest text of a slot, bound to the consultation; a problem when it is missing."""
         slot = _slot(kind, language, band)
         try:
-            text = texts.latest(kind, language, band)
+            text = self.texts.latest(kind, language, band)
         except LookupError:
-            problems.append(
+            self.problems.append(
                 Issue(
                     "text_missing",
                     f"there is no {kind.value} text in {language!r}"
@@ -315,11 +305,11 @@ def check_opening(
                 )
             )
             return None
-        bindings[slot] = text.ref
+        self.bindings[slot] = text.ref
         if text.status is not TextStatus.APPROVED:
             message = f"{text.text_id} is {text.status.value}, not approved" + (f" ({text.note})" if text.note else "")
-            if require_approved:
-                problems.append(
+            if self.require_approved:
+                self.problems.append(
                     Issue(
                         "text_not_approved",
                         message + ": have it reviewed and approved before a real consultation",
@@ -327,60 +317,140 @@ def check_opening(
                     )
                 )
             else:
-                warnings.append(message)
+                self.warnings.append(message)
         return text
 
-    def rendered_ok(text: ConsentText, permission_mode: str | None = None) -> None:
-        try:
-            render_text(text, values, mode=mode, permission_mode=permission_mode)
-        except MissingValues as exc:
-            problems.append(Issue("missing_value", f"{text.text_id}: {exc}", text.text_id))
+    def lint_errors(self, text: ConsentText, issues: Iterable[Issue]) -> None:
+        for issue in issues:
+            if issue.severity == "error":
+                self.problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}", text.text_id))
 
-    for language in languages:
-        for band in band_objs:
+    def rendered_ok(self, text: ConsentText, permission_mode: str | None = None) -> None:
+        try:
+            render_text(text, self.values, mode=self.mode, permission_mode=permission_mode)
+        except MissingValues as exc:
+            self.problems.append(Issue("missing_value", f"{text.text_id}: {exc}", text.text_id))
+
+
+def _not_an_example(c: _Opening) -> None:
+    """A real consultation never opens on an example profile."""
+    if c.profile.is_example and not c.demo:
+        c.problems.append(
+            Issue(
+                "example_profile",
+                f'The country profile "{c.profile.name}" is an example: its helplines and rules '
+                "have not been checked for a real consultation. Choose your organisation's own "
+                "country profile for this consultation, or ask an administrator to add one under "
+                "Country profiles (marked as not an example, with every helpline checked).",
+                "country_profile",
+            )
+        )
+
+
+def _helplines_checked(c: _Opening) -> None:
+    """Every helpline checked recently (an example's stale helplines are warnings in a demo)."""
+    fresh = helplines_fresh(c.profile, c.today, c.max_helpline_age_days)
+    c.warnings.extend(fresh.warnings)
+    if not fresh.ok and not (c.demo and c.profile.is_example):
+        days = c.profile.helpline_check_days if c.max_helpline_age_days is None else c.max_helpline_age_days
+        details = " ".join(w for w in fresh.warnings if w != EXAMPLE_HELPLINES_WARNING)
+        c.problems.append(
+            Issue(
+                "helplines_stale",
+                f"Children must be shown helplines checked in the last {days} days. {details} "
+                "When an administrator has recorded the new checks under Country profiles, open "
+                "the consultation again.",
+                "helplines",
+            )
+        )
+
+
+def _permission_allowed(c: _Opening) -> None:
+    c.problems.extend(check_permission_choice(c.profile, c.permission))
+
+
+def _ethics_reference(c: _Opening) -> None:
+    """Identified mode needs an ethics approval."""
+    if c.mode is ConfidentialityMode.IDENTIFIED and not str(c.values.get("ethics_reference") or "").strip():
+        c.problems.append(
+            Issue(
+                "ethics_reference_missing", "identified mode needs an ethics approval: fill in ethics_reference", "mode"
+            )
+        )
+
+
+def _reporting_duty(c: _Opening) -> None:
+    """Anonymous mode where adults must report: a warning to choose facilitated mode."""
+    status = c.profile.mandatory_reporting.status
+    if c.mode is ConfidentialityMode.ANONYMOUS and status in (ReportingStatus.EVERYONE, ReportingStatus.SOME_ROLES):
+        c.warnings.append(
+            "In this country some adults must report abuse they learn of. If an adult runs "
+            "the session in person, use facilitated mode so children are told what happens "
+            "if they tell that adult something (§4.1, §9.6)."
+        )
+
+
+def _offers_something(c: _Opening) -> None:
+    if not c.languages:
+        c.problems.append(Issue("no_language", "offer at least one language", "languages"))
+    if not c.bands:
+        c.problems.append(Issue("no_band", "offer at least one age band", "bands"))
+
+
+def _child_texts(c: _Opening) -> None:
+    """Each language and band: the information sheet and assent script, linted and filled."""
+    for language in c.languages:
+        for band in c.bands:
             for kind in (TextKind.CHILD_INFORMATION, TextKind.ASSENT_SCRIPT):
-                text = bind(kind, language, band.code)
+                text = c.bind(kind, language, band.code)
                 if text is None:
                     continue
-                for issue in lint_assent(text, mode):
-                    if issue.severity == "error":
-                        problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}", text.text_id))
-                rendered_ok(text)
+                c.lint_errors(text, lint_assent(text, c.mode))
+                c.rendered_ok(text)
 
-    youngest = min((b.min_age for b in band_objs), default=None)
+
+def _guardian_texts(c: _Opening) -> None:
+    """Where guardians take part: their letter and reply form in at least one offered language."""
+    youngest = min((b.min_age for b in c.bands), default=None)
     needs_guardian = (
-        youngest is not None and effective_mode(profile, min_age=youngest, permission=permission) is not None
+        youngest is not None and effective_mode(c.profile, min_age=youngest, permission=c.permission) is not None
     )
-    if needs_guardian and languages:
-        pm = permission.mode.value
-        if permission.mode is PermissionMode.NOT_REQUIRED_FROM_AGE:
-            pm = permission.below_age_mode.value if permission.below_age_mode else pm
-        for kind in (TextKind.GUARDIAN_INFORMATION, TextKind.GUARDIAN_CONSENT_FORM):
-            found = [lang for lang in languages if _has(texts, kind, lang)]
-            if not found:
-                problems.append(
-                    Issue(
-                        "text_missing",
-                        f"guardians need a {kind.value} text in one of {', '.join(languages)}",
-                        kind.value,
-                    )
+    if not (needs_guardian and c.languages):
+        return
+    pm = c.permission.mode.value
+    if c.permission.mode is PermissionMode.NOT_REQUIRED_FROM_AGE:
+        pm = c.permission.below_age_mode.value if c.permission.below_age_mode else pm
+    for kind in (TextKind.GUARDIAN_INFORMATION, TextKind.GUARDIAN_CONSENT_FORM):
+        found = [lang for lang in c.languages if _has(c.texts, kind, lang)]
+        if not found:
+            c.problems.append(
+                Issue(
+                    "text_missing", f"guardians need a {kind.value} text in one of {', '.join(c.languages)}", kind.value
                 )
+            )
+            continue
+        for lang in c.languages:
+            if lang not in found:
+                c.warnings.append(f"no {kind.value} in {lang!r}: guardians get {', '.join(found)}")
                 continue
-            for lang in languages:
-                if lang not in found:
-                    warnings.append(f"no {kind.value} in {lang!r}: guardians get {', '.join(found)}")
-                    continue
-                text = bind(kind, lang, None)
-                if text is None:  # pragma: no cover - _has said it exists
-                    continue
-                for issue in lint_guardian(text, pm):
-                    if issue.severity == "error":
-                        problems.append(Issue(issue.code, f"{text.text_id}: {issue.message}", text.text_id))
-                rendered_ok(text, pm)
+            text = c.bind(kind, lang, None)
+            if text is None:  # pragma: no cover - _has said it exists
+                continue
+            c.lint_errors(text, lint_guardian(text, pm))
+            c.rendered_ok(text, pm)
 
-    return OpeningCheck(
-        not problems, tuple(problems), tuple(dict.fromkeys(warnings)), dict(sorted(bindings.items())), permission
-    )
+
+#: The checks of :func:`check_opening`, in the order their findings are listed.
+OPENING_CHECKS: tuple[Callable[[_Opening], None], ...] = (
+    _not_an_example,
+    _helplines_checked,
+    _permission_allowed,
+    _ethics_reference,
+    _reporting_duty,
+    _offers_something,
+    _child_texts,
+    _guardian_texts,
+)
 
 
 def _has(texts: TextStore, kind: TextKind, language: str) -> bool:

@@ -42,6 +42,7 @@ from instruments.model import (
     Page,
     Repeat,
     Section,
+    Text,
     split_instance_key,
 )
 
@@ -128,10 +129,56 @@ def visible_choices(
     Inside the filter, bare names read the choice's ``name`` and extra
     columns (XLSForm convention), e.g. ``selected(${TR1}, name)``.
     """
+    if item.answers_as_choices is not None:
+        return answers_as_choices(instrument, item, answers)
     choices = instrument.choices_for(item, band)
     if not item.choice_filter:
         return choices
     return tuple(c for c in choices if evaluate_bool(item.choice_filter, answers, choice={**c.extra, "name": c.name}))
+
+
+def answers_as_choices(instrument: Instrument, item: Item, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
+    """The choices of a ``select_one ${name}`` item: one per instance of the repeat ``name`` is
+    asked in (within the outer instance this item is answered in, for a repeat inside another;
+    every instance for an item asked after both), named by the instance's number (``2.1`` for
+    one inside another, read from outside both) and showing the answer the child gave there. Instances left
+    unanswered or answered "I'd rather not say" give none. The ``choice_filter`` reads each
+    instance's answers (``${age}`` is that instance's ``age``).
+
+    >>> from instruments import import_xlsform
+    >>> md = '''
+    ... | survey |
+    ... | | type | name | label |
+    ... | | begin repeat | friends | A friend |
+    ... | | text | nick | Their nickname |
+    ... | | end repeat | | |
+    ... | | select_one ${nick} | best | Who do you talk to most? |
+    ... '''
+    >>> inst = import_xlsform(md).instrument
+    >>> answers = {"nick#1": "Jo", "nick#2": "_rns", "nick#3": "Sam"}
+    >>> [(c.name, c.label_for("en")) for c in answers_as_choices(inst, inst.item("best"), answers)]
+    [('1', 'Jo'), ('3', 'Sam')]
+    """
+    source = item.answers_as_choices
+    here = tuple(answers.get(INSTANCE_PATH) or ())
+    found: list[tuple[tuple[int, ...], str]] = []
+    for key, value in answers.items():
+        name, path = split_instance_key(str(key))
+        outer = path[:-1]
+        if name != source or not path or outer[: len(here)] != here[: len(outer)]:
+            continue  # another outer instance than the one this item is answered in
+        if value in (None, "") or value in RESERVED_CODES or not isinstance(value, str | int | float):
+            continue
+        if item.choice_filter and not evaluate_bool(item.choice_filter, instance_values(answers, path)):
+            continue
+        found.append((path, str(value)))
+    language = instrument.settings.default_language
+    # named by the instance's number, or its path below what this item shares with it
+    # ("2.1": the first person of the second home, for a question after both repeats)
+    return tuple(
+        Choice(".".join(str(n) for n in path[min(len(here), len(path) - 1) :]), Text({language: text}))
+        for path, text in sorted(found)
+    )
 
 
 def _message(instrument: Instrument, item: Item, lang: str | None) -> str:
@@ -215,10 +262,15 @@ def calculate_all(instrument: Instrument, answers: Mapping[str, Any]) -> dict[st
     """
     values: dict[str, Any] = {}
     merged = dict(answers)
+    default = instrument.settings.default_language
+    lists = {
+        name: [{**c.extra, "name": c.name, "label": c.label_for(default, default)} for c in choices]
+        for name, choices in instrument.choice_lists.items()
+    }
     for item in instrument.items:
         if item.type is ItemType.CALCULATE and item.calculation:
             try:
-                result = evaluate(item.calculation, merged)
+                result = evaluate(item.calculation, merged, choice_lists=lists)
             except ExpressionError:
                 result = ""
             values[item.name] = result

@@ -18,7 +18,7 @@ the same language, with the same progress, so a page that shows no stored answer
 no message is drawn once and then reused.  What differs per child and per request, the CSRF
 token and the page token, is put in on the way out.  Only untouched pages are kept: a page
 showing an earlier answer, an error or a note, or whose choices depend on earlier answers
-(``choice_filter``), is drawn every time.  Each entry keeps the instrument view and country
+(``choice_filter``, or choices made of them), is drawn every time.  Each entry keeps the instrument view and country
 profile it was drawn from and is used only while they are the very same objects, so a new
 instrument version or an uploaded profile never shows a stale page.
 
@@ -156,9 +156,10 @@ class BuiltForms(KeptBySource):
 
 
 def fixed_choices(items: Iterable[Item]) -> bool:
-    """Whether ``items`` look the same whatever was answered before: no choice filter, and no
-    earlier answer shown in their words (``${name}``, which is one child's own)."""
-    return not any(item.choice_filter or _shows_answers(item) for item in items)
+    """Whether ``items`` look the same whatever was answered before: no choice filter, no
+    choices made of earlier answers (``select_one ${name}``), and no earlier answer shown in
+    their words (``${name}``, which is one child's own)."""
+    return not any(item.choice_filter or item.answers_as_choices or _shows_answers(item) for item in items)
 
 
 def _shows_answers(item: Item) -> bool:

@@ -103,6 +103,9 @@ class DefaultConfig:
     # (survey/services/retention_schedule.py).  SAUTI_RETENTION_SCHEDULE=false leaves it to cron.
     RETENTION_SCHEDULE = False
     RETENTION_CHECK_SECONDS = 600
+    # A field laptop's server pushes unsent concern records to the central server this often
+    # (seconds; longer after failures), whenever it can be reached (survey/sync/autopush.py); 0: off.
+    SYNC_CONCERN_PUSH_SECONDS = 30
 
     LOG_LEVEL = "INFO"
     LOG_JSON = True

@@ -80,8 +80,19 @@ def is_sqlite(url: str | sa.engine.URL) -> bool:
 
 
 def sqlite_engine_options(app: Flask) -> dict:
-    """Engine options that make the driver leave transaction control to our listeners."""
-    return {"connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000}}
+    """Engine options that make the driver leave transaction control to our listeners.
+
+    A field laptop whose database ``sauti sync protect`` encrypted (:mod:`survey.sync.protect`)
+    connects through SQLCipher, each connection keyed before SQLAlchemy reads anything.
+    """
+    from survey.sync import protect
+
+    timeout = app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000
+    database = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database
+    key = protect.instance_key(app.instance_path, database, app.config.get("DATABASE_KEY"))
+    if key is None or not database:
+        return {"connect_args": {"timeout": timeout}}
+    return {"module": protect.sqlcipher(), "creator": lambda: protect.connect(database, key, timeout=timeout)}
 
 
 def configure_engine(app: Flask) -> None:
@@ -164,7 +175,8 @@ def is_storage_full(error: BaseException) -> bool:
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         code = getattr(error, "sqlite_errorcode", 0) or 0
-        if isinstance(error, sqlite3.Error) and code & 0xFF == sqlite3.SQLITE_FULL:
+        driver_error = isinstance(error, sqlite3.Error) or type(error).__module__.startswith("sqlcipher3")
+        if driver_error and code & 0xFF == sqlite3.SQLITE_FULL:
             return True
         if getattr(error, "sqlstate", None) == "53100" or getattr(error, "pgcode", None) == "53100":
             return True

@@ -624,7 +624,7 @@ class TranslationStep(Model):
 
 # ----------------------------------------------------------------------------- field laptops
 # Issue 22: laptops in schools run `sauti serve` on SQLite without internet and hand their data
-# to the central server in signed, encrypted bundles (survey/sync/, survey/services/sync.py).
+# to the central server in signed, encrypted bundles (survey/sync/, survey/services/sync/).
 # The first four tables live on the central server, the last two on a laptop; both sides have
 # them all (one schema).  No table holds anything identifying a child.
 

@@ -8,7 +8,7 @@ other ``SAUTI_*`` settings.  ``sauti serve`` puts its serve-time settings there 
 Granian, so every worker gets them:
 
 - ``SAUTI_INSTANCE_PATH``: the instance folder the command used;
-- ``SAUTI_SESSION_COOKIE_SECURE=false``: the server speaks plain HTTP (see ``survey.cli._serve``);
+- ``SAUTI_SESSION_COOKIE_SECURE=false``: the server speaks plain HTTP (see ``survey.cli.serving._serve``);
 - ``SAUTI_THROTTLE_WORKERS``: the number of worker processes, among which
   :mod:`survey.throttle` divides the code-guess limits when there is no shared (Redis) store.
 
@@ -36,6 +36,7 @@ def create_served_app() -> Flask:
     """Build the app for one server worker process."""
     from survey import create_app
     from survey.services import retention_schedule
+    from survey.sync import autopush as sync_autopush
 
     app = create_app()
     if "SAUTI_OFFLOAD_HEAVY_WORK" not in os.environ:
@@ -50,6 +51,7 @@ def create_served_app() -> Flask:
 
     app.wsgi_app = _without_process_environment(app.wsgi_app, os.environ)
     retention_schedule.start(app)  # when `sauti serve` turned it on; one worker runs it
+    sync_autopush.start(app)  # a field laptop: concern records go first whenever there is a connection
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="sauti-parent-watch", daemon=True).start()
     return app
 

@@ -18,6 +18,8 @@ CUT = [
     ("survey.cli", "survey.translations_check"),
     # the child's session lives in survey.child_session
     ("survey.services.participants", "survey.access"),
+    # the content hash lives next to the serialiser (instruments.serialise), not in the model
+    ("instruments.native", "instruments.model"),
 ]
 
 
@@ -28,5 +30,6 @@ def graph() -> grimp.ImportGraph:
 
 @pytest.mark.parametrize(("importer", "imported"), CUT)
 def test_the_cut_circle_stays_cut(graph: grimp.ImportGraph, importer: str, imported: str) -> None:
-    chain = graph.find_shortest_chain(importer=imported, imported=importer)
-    assert chain is None, " -> ".join(chain or ())
+    # as packages: survey.cli is a package of one module per command group
+    chains = graph.find_shortest_chains(importer=imported, imported=importer, as_packages=True)
+    assert not chains, [" -> ".join(chain) for chain in chains]

@@ -220,7 +220,7 @@ def push(package_id: str | None, chunk_size: int, max_rate: int) -> None:
     from survey.extensions import db
     from survey.models import ConcernFlag, FieldBundle
     from survey.services import sync
-    from survey.sync import client
+    from survey.sync import autopush, client
 
     try:
         package_row = sync.package_named(package_id)
@@ -246,10 +246,7 @@ def push(package_id: str | None, chunk_size: int, max_rate: int) -> None:
         made = sync.export_bundle(sync.package_named(package_row.id))
         pending.append((made.sequence, made.data))
         for sequence, data in pending:
-            package_row = sync.package_named(package_row.id)
-            start = sync.device_request(package_row, client.upload_description(data))
-            pushed = client.push_bundle(package_row.central_url, data, start, chunk=chunk_size, max_rate=max_rate)
-            sync.accept_receipt(sync.package_named(package_row.id), pushed.receipt)
+            pushed = autopush.send(package_row.id, data, chunk=chunk_size, max_rate=max_rate)
             counts = ", ".join(f"{k} {v}" for k, v in pushed.counts.items()) or "nothing new"
             click.echo(f"Bundle {sequence} confirmed by the central server: {counts}.")
         status = client.post_signed(package_row.central_url, "status", sync.device_request(package_row, {}))
@@ -292,3 +289,71 @@ def receipt_command(path: str, package_id: str | None) -> None:
     click.echo(
         f"Bundle {content['sequence']} is confirmed; this laptop deletes its copy on the country profile's schedule."
     )
+
+
+# --------------------------------------------------------------------------- laptop: encryption
+def _new_passphrase(from_stdin: bool) -> str:
+    import sys
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("New passphrase for this laptop's data", hide_input=True, confirmation_prompt=True)
+
+
+@sync_group.command("protect")
+@click.option("--passphrase-stdin", is_flag=True, help="Read the passphrase from standard input.")
+@with_appcontext
+def protect_command(passphrase_stdin: bool) -> None:
+    """Encrypt this laptop's database: from now on Sauti starts only with its passphrase.
+
+    Stop `sauti serve` first.  Keep the passphrase apart from the laptop (a facilitator's
+    notebook, the programme team): without it nobody can open the data, not even you.
+    """
+    import nacl.utils
+    from flask import current_app
+
+    from survey.database import write_transaction
+    from survey.extensions import db
+    from survey.services import audit
+    from survey.sync import protect
+
+    database = db.engine.url.database
+    if db.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        raise click.ClickException("Only a laptop's own database (SQLite) is protected this way.")
+    path = protect.key_file(current_app.instance_path)
+    if path.exists():
+        raise click.ClickException("This laptop's data is encrypted already (`sauti sync passphrase` changes it).")
+    passphrase = _new_passphrase(passphrase_stdin)
+    key = nacl.utils.random(32)
+    sealed = protect.seal_key(key, passphrase)
+    with write_transaction():
+        audit.record(None, "sync.protect", "database:encrypted")
+    db.session.remove()
+    db.engine.dispose()
+    protect.write_private(path, sealed)
+    try:
+        protect.encrypt_database(database, key)
+    except BaseException:
+        path.unlink(missing_ok=True)  # the plain file is untouched until the encrypted copy is checked
+        raise
+    click.echo(
+        "This laptop's data is encrypted. Sauti now asks for the passphrase when it starts; "
+        "keep the passphrase apart from the laptop."
+    )
+
+
+@sync_group.command("passphrase")
+@click.option("--passphrase-stdin", is_flag=True, help="Read the new passphrase from standard input.")
+@with_appcontext
+def passphrase_command(passphrase_stdin: bool) -> None:
+    """Change the passphrase of this laptop's encrypted data (the data itself is unchanged)."""
+    from flask import current_app
+
+    from survey.sync import protect
+
+    path = protect.key_file(current_app.instance_path)
+    raw = os.environ.get(protect.KEY_VARIABLE, "")
+    if not path.exists() or not raw:
+        raise click.ClickException("This laptop's data is not encrypted: `sauti sync protect` does that.")
+    protect.write_private(path, protect.seal_key(bytes.fromhex(raw), _new_passphrase(passphrase_stdin)))
+    click.echo("The passphrase is changed; the old one no longer opens this laptop's data.")

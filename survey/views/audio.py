@@ -1,10 +1,12 @@
 """Read-aloud: the play control beside each child-facing text, and the audio it plays.
 
-``listen(text, ...)`` (a template global) draws a plain ``<audio controls preload="none">``
-named "Listen" in the page's language, which works without JavaScript and fetches nothing until
-pressed; ``static/js/read-aloud.js`` puts a "Listen" button of that name in its place (one tap
-plays; where no file can be had it reads the words with the browser's speech synthesis).  ``said(text)``
-is the text followed by its control.  Nothing plays by itself.
+``listen(text, ...)`` (a template global) draws a plain link to the audio, its text "Listen" in
+the page's language: without JavaScript the browser plays the file, and nothing is fetched until
+it is pressed.  ``static/js/read-aloud.js`` makes each a button of that name that plays in place,
+at the end of the question or heading it reads (one tap plays, a second stops; where no file can
+be had or played it reads the words with the browser's speech synthesis, where it has a voice).
+Both are kept small: they are in the first load of every child page (a test holds the largest
+question page under 34,000 bytes).  ``said(text)`` is the text followed by its control.
 
 Audio is served from this host only (:mod:`survey.services.audio` says where each file comes
 from), as immutable: a synthetic file's name is a hash of its words and voice, and a
@@ -93,11 +95,10 @@ def listen(
     if src is None:
         # Read by the browser's own voice only (read-aloud.js); without scripts the words are on the screen.
         return Markup('<span class="listen" lang="{}" data-text="{}" data-label="{}"></span>').format(lang, words, name)
-    # read-aloud.js puts a "Listen" button (named by aria-label) in place of the native control.
+    # A link the browser plays without scripts; read-aloud.js makes it a button that plays in
+    # place.  Its text is its name.  Written tersely: it is repeated for every text of a page.
     marks = Markup(" data-recorded") if recorded else Markup("")
-    return Markup('<audio class="listen" controls preload="none" src="{}" aria-label="{}"{}></audio>').format(
-        src, name, marks
-    )
+    return Markup('<a class=listen href="{}"{}>{}</a>').format(src, marks, name)
 
 
 @bp.app_template_global("question_text")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.concernmodel import ConcernModel, fit, labelled_sets, load_model, to_json
+from analysis.concernmodel import ConcernModel, cross_check, figures, fit, labelled_sets, load_model, readers, to_json
 from analysis.concerns import CATEGORIES, MODEL_CONCERN, evaluate, find_concerns, rules_for
 from analysis.textscreen import screen_text
 
@@ -71,7 +71,41 @@ def test_cross_validated_on_each_reviewers_set(sets, held_out: str) -> None:
         assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, (lang, score.false_alarms)
 
 
-@pytest.mark.parametrize("name", ["main", "dev", "heldout", "heldout-2", "heldout-3"])
+@pytest.mark.slow
+def test_cross_validated_on_the_third_reviewers_set() -> None:
+    """heldout-3, left out of the model's training, read by the shipped rules and thresholds.
+
+    Scored before any tuning it gave 87 % recall and 18 % false alarms (README).  Its misses were
+    read while the developers' set and the cover-story rules were written, so this is a
+    regression bound on the leave-one-set-out figure (96 % / 7 % when written), not a claim about
+    unseen wording: that is the next reviewer's set.
+    """
+    readings = cross_check(DATA, ["heldout-3"])["heldout-3"]
+    result = figures(readings, readers(load_model())["rules and model"])
+    recall, false_alarms = result.pop("all")
+    assert recall >= RECALL_AT_LEAST and false_alarms <= FALSE_POSITIVES_AT_MOST, result
+    for lang, (recall, false_alarms) in result.items():
+        assert recall >= 0.9 and false_alarms <= 0.15, (lang, result)
+
+
+@pytest.mark.slow
+def test_cross_validated_on_the_fourth_reviewers_set() -> None:
+    """heldout-4, left out of the model's training, read by the shipped rules and thresholds.
+
+    Written by a reviewer who saw neither the rules nor the model, and scored once before anything
+    was tuned on it: 96 % recall and 9.3 % false alarms over 300 sentences (en 97/0, fr 93/10,
+    es 93/10, ar 100/13, sw 97/13; README).  No rule has been written from its misses yet, so
+    until one is this left-out figure still describes wording the screener has not seen.
+    """
+    readings = cross_check(DATA, ["heldout-4"])["heldout-4"]
+    result = figures(readings, readers(load_model())["rules and model"])
+    recall, false_alarms = result.pop("all")
+    assert recall >= RECALL_AT_LEAST and false_alarms <= FALSE_POSITIVES_AT_MOST, result
+    for lang, (recall, false_alarms) in result.items():
+        assert recall >= 0.9 and false_alarms <= 0.15, (lang, result)
+
+
+@pytest.mark.parametrize("name", ["main", "dev", "developers", "heldout", "heldout-2", "heldout-3"])
 def test_the_sets_tuned_on_stay_within_the_bounds(sets, name: str) -> None:
     """Regression bounds only: the rules and the shipped model have seen these sentences."""
     for lang, score in _per_language(sets[name]).items():
@@ -136,6 +170,37 @@ def test_families_the_held_out_sets_missed_are_flagged_in_new_wording(text: str)
 @pytest.mark.parametrize(
     "text",
     [
+        "i told my teacher i walked into a door but it was my dad",
+        "i said i slipped in the shower but really it was my stepmum",
+        "j ai dit a la maitresse que je me suis cogne a la porte mais c etait mon pere",
+        "le dije al profe q me resbale en el baño pero fue mi padrastro",
+        "nilimwambia mwalimu niliteleza bafuni lakini ni dad",
+        "قلت للاستاذ اني خبطت في الباب بس هو اللي عمل كده",
+    ],
+)
+def test_a_cover_story_for_an_injury_is_a_concern_in_every_language(text: str) -> None:
+    assert {c.category for c in find_concerns(text, model=None)} == {"physical_abuse"}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a rule matches the words ("kill me"), the model reads a joke: not flagged
+        "my mum is going to kill me when she sees my phone bill haha",
+        "my little sister threw a sock at me lol",
+        "im so bored of this",
+        "ma soeur ma lance une chaussette mdr",
+        "mi hermanita me aventó un calcetín jajaja",
+        "اختي رمتني بالشراب ههههه",
+    ],
+)
+def test_jokes_and_everyday_complaints_are_not_flagged(text: str) -> None:
+    assert not screen_text(text).safeguarding, screen_text(text).concerns
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "if a friend told me someone hurt her i would tell a teacher",
         "we learnt about sextortion in class and it was useful",
         "si une amie me disait qu on la frappe j irais voir un adulte",
@@ -169,3 +234,11 @@ def test_general_talk_is_looked_for_in_the_sentence_the_model_worries_about() ->
     assert find_concerns("bonk. we learnt about it in a lesson", english, model) == (MODEL_CONCERN,)
     assert find_concerns("bonk we learnt about it in a lesson", english, model) == ()
     assert find_concerns("we learnt about it in a lesson", english, model) == ()
+
+
+def test_the_model_knows_the_languages_it_learnt_and_leaves_other_rules_alone(sets) -> None:
+    """A rule in a language with no labelled sentences (pt) keeps its flag whatever the model reads."""
+    from analysis.concernmodel import MODEL_LANGUAGES
+
+    assert {lang for rows in sets.values() for lang, _label, _text in rows} == MODEL_LANGUAGES
+    assert find_concerns("ele me bate todos os dias"), "a Portuguese rule's match was overruled"

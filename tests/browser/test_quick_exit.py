@@ -154,7 +154,7 @@ def test_shift_three_times_reaches_the_profiles_neutral_site(
 def test_on_a_lan_without_internet_the_exit_lands_on_the_neutral_page_here(
     app, browser, live_server, make_consultation, monkeypatch, javascript: bool
 ) -> None:
-    from survey import cli
+    from survey.cli import serving as cli
 
     # `sauti serve --lan` in a room with no internet: the outside cannot be reached.
     monkeypatch.setattr(cli, "outside_reachable", lambda url: False)

@@ -41,11 +41,11 @@ def test_the_demo_has_an_administrator_and_a_staffed_team(app, runner) -> None:
 
 
 def test_with_lan_the_cards_carry_the_network_address(app, runner, monkeypatch) -> None:
-    import survey.cli
+    import survey.cli.serving
 
     monkeypatch.setenv("SAUTI_PUBLIC_URL", "")
     monkeypatch.delenv("SAUTI_PUBLIC_URL")  # restored (absent) afterwards: the demo sets it
-    monkeypatch.setattr(survey.cli, "lan_address", lambda: "192.168.1.23")
+    monkeypatch.setattr(survey.cli.serving, "lan_address", lambda: "192.168.1.23")
     result = runner.invoke(args=["demo", "--no-serve", "--lan", "--codes", "2"])
     assert result.exit_code == 0, result.output
     assert "http://192.168.1.23:5000/ with one of these codes" in result.output

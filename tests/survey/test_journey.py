@@ -60,8 +60,8 @@ def test_information_screen_tells_the_child_what_p02_requires(child) -> None:
     html = child.get("/p/about").get_data(as_text=True)
     for value in ("the county council", "how help works", "2027", "January 31"):
         assert value in html
-    # Read-aloud is an enhancement: the button stays hidden unless a script can speak.
-    assert "Read this to me" in html
+    # Read aloud: the part before the choice is heard from the title's play control.
+    assert re.search(r'<h1>[^<]*</h1><a class=listen href="/audio/', html)
 
 
 def test_whole_journey_stores_answers_with_codes_and_only_the_band(app, child) -> None:

@@ -210,7 +210,7 @@ def test_the_information_step_says_what_the_quick_exit_does_and_cannot_do(
 
 
 def test_lan_without_internet_sends_the_quick_exit_to_the_neutral_page(app, monkeypatch) -> None:
-    from survey import cli
+    from survey.cli import serving as cli
 
     checked: list[str] = []
     monkeypatch.setattr(cli, "outside_reachable", lambda url: checked.append(url) or False)
@@ -229,7 +229,7 @@ def test_lan_without_internet_sends_the_quick_exit_to_the_neutral_page(app, monk
 
 
 def test_lan_with_internet_keeps_the_profiles_site(app, monkeypatch) -> None:
-    from survey import cli
+    from survey.cli import serving as cli
 
     monkeypatch.setattr(cli, "outside_reachable", lambda url: True)
     monkeypatch.setenv("SAUTI_QUICK_EXIT_LOCAL", "false")  # put back as it was afterwards

@@ -33,9 +33,8 @@ HELPLINE_WORDS = re.compile(r"\d{3}|Test organisation")
 
 @dataclasses.dataclass
 class Control:
-    src: str | None  # the audio's address; None: the browser's voice only
-    preload: str | None
-    name: str  # the accessible name of the control and of the button read-aloud.js puts in its place
+    src: str | None  # the audio's address (a link the browser plays); None: the browser's voice only
+    name: str  # the accessible name: the link's text, or data-label (read-aloud.js makes it the text)
     text: str  # data-text, for the browser's voice
 
 
@@ -62,17 +61,17 @@ class _Page(HTMLParser):
         self._words: list[list[str]] = []
         self._open_choice: Slot | None = None
         self._last: Slot | None = None
+        self._in_control: Control | None = None
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         a = {k: v or "" for k, v in attrs}
         classes = a.get("class", "").split()
-        if tag in ("audio", "span") and "listen" in classes:
-            if tag == "audio":
-                assert "controls" in a, "without scripts the audio control must show"
-                assert "autoplay" not in a, "nothing plays by itself"
-            control = Control(
-                a.get("src"), a.get("preload"), a.get("aria-label") or a.get("data-label", ""), a.get("data-text", "")
-            )
+        assert tag not in ("audio", "video", "iframe"), "nothing is fetched or played before a press"
+        if tag in ("a", "span") and "listen" in classes:
+            if tag == "a":
+                assert set(a) <= {"class", "href", "data-recorded"}, a  # a plain link, nothing else
+            control = Control(a.get("href"), a.get("data-label", ""), a.get("data-text", ""))
+            self._in_control = control
             self.controls.append(control)
             if self._open_choice is not None and self._open_choice.control is None:
                 self._open_choice.control = control
@@ -90,6 +89,9 @@ class _Page(HTMLParser):
             self.slots.append(self._open_choice)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in ("a", "span") and self._in_control is not None:
+            self._in_control = None
+            return
         if tag == "div" and self._open_choice is not None:
             self._open_choice = None
         if self._stack and self._stack[-1][0] == tag:
@@ -105,7 +107,9 @@ class _Page(HTMLParser):
                 self.slots.append(self._last)
 
     def handle_data(self, data: str) -> None:
-        if self._words:
+        if self._in_control is not None:  # the control's own name is not part of the text it reads
+            self._in_control.name += data
+        elif self._words:
             self._words[-1].append(data)
 
 
@@ -157,7 +161,6 @@ def test_every_page_of_the_bundled_consultation_offers_a_play_control_for_each_t
                 assert slot.control is not None, (language, band, number, slot)
                 assert slot.control.name == LISTEN[language]
                 assert slot.control.src and slot.control.src.startswith("/audio/"), slot
-                assert slot.control.preload == "none"  # fetched only when the child presses play
                 shipped, words = _is_shipped_or_noted(library, slot.control.src)
                 # Only words filled in from the consultation's country profile are made here.
                 assert shipped or HELPLINE_WORDS.search(words), (language, band, slot.words, words)
@@ -167,22 +170,43 @@ def test_every_page_of_the_bundled_consultation_offers_a_play_control_for_each_t
             assert len(panel.controls) == 2 and all(c.src for c in panel.controls)
         end = read_page(_main(walked.pages[-1]))
         assert all(s.control is not None for s in end.slots if s.what in ("p", "h1", "h2")), language
-    # Page weight: the first load of a question page (the page, its stylesheet and scripts; no
-    # audio) stays within 60 KB; the audio of a page, fetched only on pressing play, about 100 KB.
+    # Page weight: the first load of a question page (the page, its stylesheet, scripts and
+    # pictures; no audio) stays near what it was before read-aloud (the largest, a matrix of faces,
+    # about 29,000 bytes in English and 29,700 in Arabic; with an <audio> per text and a 6 KB
+    # script it was 38,247 and 38,993); the audio of a page, fetched only on pressing play, about 100 KB.
     loads = sorted(load for load, _ in weights)
     sounds = sorted(sound for _, sound in weights)
-    print(language, "first load max", loads[-1], "audio median", sounds[len(sounds) // 2], "max", sounds[-1])
-    assert loads[-1] <= 60 * 1024, loads[-1]
+    print(language, "first load max", loads[-1], "median", loads[len(loads) // 2], end=" ")
+    print("audio median", sounds[len(sounds) // 2], "max", sounds[-1])
+    assert loads[-1] <= FIRST_LOAD_BYTES, (language, loads[-1])
     assert sounds[len(sounds) // 2] <= 100 * 1024 and sounds[-1] <= 256 * 1024, sounds
 
 
-_ASSET_RE = re.compile(r'<(?:link rel="stylesheet" href|script src)="([^"]+)"')
+#: The largest question page's first load now (33,254 bytes, Arabic), and a little room.
+FIRST_LOAD_BYTES = 34_000
+
+
+def test_the_play_control_and_its_script_stay_small(app) -> None:
+    """What read-aloud adds to each text of a page and to every child page's first load (it was
+    an <audio> of 117 bytes per text and a 6 KB script)."""
+    from flask import render_template_string
+
+    words = instrument_texts(load_bundled(), "en")[0].text
+    with app.test_request_context("/"):
+        html = render_template_string("{{ listen(words, lang='en') }}", words=words)
+    assert html.startswith('<a class=listen href="/audio/') and html.endswith(">Listen</a>"), html
+    assert len(html.encode()) <= 70, html
+    assert (Path(app.static_folder) / "js" / "read-aloud.js").stat().st_size <= 2048
+
+
+_ASSET_RE = re.compile(r'<(?:link rel="stylesheet" href|script src|img [^>]*?src)="([^"]+)"')
 
 
 def _first_load(client, html: str, assets: dict[str, int]) -> int:
-    """Bytes a browser fetches to show the page: the page, its stylesheet and scripts."""
+    """Bytes a browser fetches to show the page: the page, its stylesheet, scripts and pictures
+    (each counted on every page, as if nothing were cached)."""
     total = len(html.encode())
-    for url in _ASSET_RE.findall(html):
+    for url in set(_ASSET_RE.findall(html)):  # each address fetched once
         if url not in assets:
             with client.get(url) as response:
                 assets[url] = len(response.data)
@@ -385,6 +409,11 @@ def test_a_recording_uploaded_or_dropped_in_replaces_the_synthetic_voice(make_ap
     sign_in(admin, "ada")
     console = admin.get("/admin/instruments/reporting-mechanisms/audio?language=en")
     assert console.status_code == 200 and f'value="{option_key}"' in console.get_data(as_text=True)
+    # Each text is named in plain words (which question, which part), its key only as a file name.
+    shown = console.get_data(as_text=True)
+    assert f"<td>{item.name}</td>" not in shown and f"<td>{option_key}</td>" not in shown
+    assert re.search(r"<td>Question \d+: an answer<br>", shown) and f"File name: {option_key}.ogg" in shown
+    assert re.search(r'<option value="[^"]+">Question \d+: ', shown)
 
     voice = audio.synthesize("Hello, this is a person reading.", VOICES["en"])
     refused = admin.post(

@@ -1,125 +1,52 @@
-// Read aloud.  An enhancement only: without scripts each text has a plain audio control that
-// fetches nothing until pressed, and the page is complete without either.
-//  - Each ".listen" control: the native audio control gives way to one "Listen" button (named
-//    by the server, in the page's language); one tap plays (a second tap stops); nothing plays
-//    by itself.  Where the file cannot be had, or there is none (a text with the child's own
-//    earlier answer), the browser's own speech synthesis reads the words, where it has a voice.
-//  - "Read this to me" on the information page reads the whole block with that voice.
-// Nothing is sent anywhere (no microphone); the audio comes from this server only.
-(function () {
-  "use strict";
-  var speech = ("speechSynthesis" in window && typeof SpeechSynthesisUtterance !== "undefined")
-    ? window.speechSynthesis : null;
-  var playing = null;  // the audio element playing now
-
-  function langOf(node) {
-    var holder = node.closest("[lang]");
-    return (holder && holder.getAttribute("lang")) || document.documentElement.lang || "en";
+// Read aloud, as survey/views/audio.py describes: each "Listen" link becomes a button that plays in
+// place (one tap; a second stops), or the browser's voice.  Small: every child page loads it.
+(function (d, S) {
+  var A = new Audio(), on;
+  function stop() {
+    A.pause();
+    if (S) S.cancel();
+    if (on) on.classList.remove("playing");
+    on = null;
   }
-
-  function hasVoice(lang) {
-    if (!speech) { return false; }
-    var voices = speech.getVoices();
-    if (!voices.length) { return true; }  // not loaded yet: try, the browser picks a default
-    var base = lang.split("-")[0].toLowerCase();
-    return voices.some(function (v) { return (v.lang || "").toLowerCase().split(/[-_]/)[0] === base; });
+  function say(c) {
+    var h = c.parentNode.cloneNode(true), u;
+    h.querySelectorAll(".listen,input,textarea,.errors").forEach(function (n) { n.remove(); });
+    u = new SpeechSynthesisUtterance(c.dataset.text || h.textContent);
+    u.lang = c.closest("[lang]").lang;
+    u.rate = 0.9;
+    u.onend = stop;
+    S.speak(u);
   }
-
-  function stopAll() {
-    if (playing) { playing.pause(); playing = null; }
-    if (speech) { speech.cancel(); }
-    document.querySelectorAll(".listen-button.playing").forEach(function (b) { b.classList.remove("playing"); });
+  function play(c) {
+    if (c == on) return stop();
+    stop();
+    on = c;
+    c.classList.add("playing");
+    if (!c.href) return say(c);
+    A.src = c.href;
+    A.play().catch(function () { if (on == c) S ? say(c) : stop(); });
   }
-
-  function say(words, lang, button) {
-    if (!speech || !words) { return; }
-    var utterance = new SpeechSynthesisUtterance(words);
-    utterance.lang = lang;
-    utterance.rate = 0.9;
-    utterance.onend = function () { button.classList.remove("playing"); };
-    button.classList.add("playing");
-    speech.speak(utterance);
-  }
-
-  // The words beside a control, for the speech fallback: its holder's text without the controls
-  // (the legend or label just before it, where it follows one).
-  function wordsNear(control) {
-    if (control.hasAttribute("data-text")) { return control.getAttribute("data-text"); }
-    var before = control.previousElementSibling;
-    var holder = before && /^(LEGEND|LABEL|P|H1|H2)$/.test(before.tagName) ? before : control.parentNode;
-    var copy = holder.cloneNode(true);
-    copy.querySelectorAll(".listen, .listen-button, input, select, textarea, ul.errors").forEach(function (n) { n.remove(); });
-    return (copy.textContent || "").replace(/\s+/g, " ").trim();
-  }
-
-  // Each control: <audio class="listen" controls preload="none" aria-label="Listen"> (a file), or
-  // <span class="listen" data-text data-label> (the browser's voice only).
-  document.querySelectorAll(".listen").forEach(function (control) {
-    var audio = control.tagName === "AUDIO" ? control : null;
-    var lang = langOf(control);
-    if (!audio && !hasVoice(lang)) { return; }  // no file and no voice: the words stay on screen
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "listen-button";
-    // Named, not labelled with text: the heading or question it sits in keeps its own words.
-    button.setAttribute("aria-label", control.getAttribute(audio ? "aria-label" : "data-label") || "Listen");
-    var before = control.previousElementSibling;
-    if (before && /^(LEGEND|H1|H2)$/.test(before.tagName)) {
-      // At the end of the question or heading it reads, so it takes no line of its own; a
-      // question keeps its own words as its name.
-      if (before.tagName === "LEGEND" && !before.parentNode.hasAttribute("aria-label")) {
-        before.parentNode.setAttribute("aria-label", before.textContent.replace(/\s+/g, " ").trim());
-      }
-      before.appendChild(button);
-    } else {
-      control.parentNode.insertBefore(button, control);
+  d.querySelectorAll(".listen").forEach(function (c) {
+    var b = c.previousElementSibling;
+    if (!c.href) {
+      if (!S) return c.remove();
+      c.tabIndex = 0;
+      c.textContent = c.dataset.label;
     }
-    if (audio) {
-      audio.controls = false;
-      audio.hidden = true;
-      audio.addEventListener("ended", function () { button.classList.remove("playing"); playing = null; });
+    c.setAttribute("role", "button");
+    if (b && /^(LEGEND|H1|H2)$/.test(b.tagName)) {
+      if (b.tagName == "LEGEND") b.parentNode.setAttribute("aria-label", b.textContent.trim());
+      b.appendChild(c);
     }
-    button.addEventListener("click", function () {
-      var again = button.classList.contains("playing");
-      stopAll();
-      if (again) { return; }  // a second tap stops
-      if (!audio || audio.getAttribute("data-failed")) { say(wordsNear(control), lang, button); return; }
-      button.classList.add("playing");
-      playing = audio;
-      audio.currentTime = 0;
-      var started = audio.play();
-      if (started && started.catch) {
-        started.catch(function () {
-          // No file here (or it cannot be played): the browser's own voice, where it has one.
-          audio.setAttribute("data-failed", "1");
-          button.classList.remove("playing");
-          playing = null;
-          if (hasVoice(lang)) { say(wordsNear(control), lang, button); }
-        });
-      }
-    });
   });
-
-  if (speech) {
-    document.querySelectorAll("[data-read-aloud]").forEach(function (slot) {
-      var target = document.querySelector(slot.getAttribute("data-read-aloud"));
-      var button = slot.querySelector("button");
-      if (!target || !button) { return; }
-      slot.hidden = false;
-      button.addEventListener("click", function () {
-        stopAll();
-        // The button may sit inside what it reads: its own words (and the play controls) are not read out.
-        var controls = [slot].concat(Array.prototype.slice.call(target.querySelectorAll(".listen, .listen-button")));
-        var shown = controls.map(function (n) { var was = n.hidden; n.hidden = true; return was; });
-        var words = target.innerText;
-        controls.forEach(function (n, i) { n.hidden = shown[i]; });
-        var utterance = new SpeechSynthesisUtterance(words);
-        utterance.lang = document.documentElement.lang || "en";
-        utterance.rate = 0.9;
-        speech.speak(utterance);
-      });
-    });
-  }
-  // Stop when the child leaves the page (quick exit included).
-  window.addEventListener("pagehide", stopAll);
-})();
+  d.addEventListener("click", function (e) {
+    var c = e.target.closest(".listen");
+    if (c) e.preventDefault(), play(c);
+  });
+  d.addEventListener("keydown", function (e) {
+    var c = e.target;
+    if (c.classList.contains("listen") && /^( |Enter)$/.test(e.key)) e.preventDefault(), play(c);
+  });
+  A.onended = stop;
+  addEventListener("pagehide", stop);  // quick exit included
+})(document, window.speechSynthesis);
