@@ -75,15 +75,15 @@ def current_participant() -> ParticipantRow | None:
     Read as plain rows, not ORM objects: every child's request starts here, and loading two
     mapped objects cost more than the rest of a question page's database work together.
     """
-    if "participant" in g:
-        return g.participant
     participant_id = session.get(CHILD_SESSION_KEY)
+    if "participant" in g and g.get("participant_id") == participant_id:
+        return g.participant  # read already, for the same child session (not one entered since)
     participant = None
     if isinstance(participant_id, str):
         row = db.session.connection().execute(_live_participant(), {"participant_id": participant_id}).first()
         if row is not None and row[_STATE_COLUMN] in RESUMABLE_STATES:
             participant = _PARTICIPANT_ROW(*row[:_PARTICIPANT_COLUMNS], _CONSULTATION_ROW(*row[_PARTICIPANT_COLUMNS:]))
-    g.participant = participant
+    g.participant, g.participant_id = participant, participant_id
     return participant
 
 

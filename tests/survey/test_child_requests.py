@@ -127,3 +127,18 @@ def test_a_child_who_says_no_is_never_shown_a_question(app, make_consultation, i
     path, response = browser.get("/p/q/0")
     assert path == "/" and 'name="code"' in response.get_data(as_text=True)
     assert not [r for r in browser.requests if r[1].startswith("/p/q/") and r[2] == 200]
+
+
+def test_a_code_entered_after_the_participant_was_read_in_the_same_request_is_seen(
+    app, make_consultation, issue_codes
+) -> None:
+    """The code's POST reads "no child yet" (the language choice does), then enters the code:
+    the next screen is worked out for the child just entered, not for the remembered nobody."""
+    from survey.services import participants
+
+    consultation = make_consultation()
+    code = issue_codes(consultation, 1)[0]
+    with app.test_request_context("/", method="POST"):
+        assert participants.current_participant() is None
+        participants.enter_code(code, "10.0.0.1")
+        assert participants.current_participant() is not None
