@@ -34,8 +34,10 @@
       c.textContent = c.dataset.label;
     }
     c.setAttribute("role", "button");
-    if (b && /^(LEGEND|H1|H2)$/.test(b.tagName)) {
-      if (b.tagName == "LEGEND") b.parentNode.setAttribute("aria-label", b.textContent.trim());
+    // beside a question's words, its group named by those words alone; a heading keeps its own
+    // name (a button inside an h1 would make it "Thank you! Listen")
+    if (b && b.tagName == "LEGEND") {
+      b.parentNode.setAttribute("aria-label", b.textContent.trim());
       b.appendChild(c);
     }
   });
