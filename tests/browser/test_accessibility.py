@@ -50,7 +50,8 @@ def test_child_pages_pass_axe(page, make_consultation, issue_codes, language: st
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     problems["/p/about"] = _violations(page)
     page.check("#check_0_1")  # a wrong answer: the explanation comes back, accessibly
-    page.click("button[name=decision][value=yes]")
+    with page.expect_navigation():  # axe reads the page the POST answered, not a half-loaded one
+        page.click("button[name=decision][value=yes]")
     problems["/p/about (explained)"] = _violations(page)
     page.click("button[name=decision][value=yes]")
     page.wait_for_url("**/p/q/0")
@@ -71,7 +72,8 @@ def test_child_pages_pass_axe(page, make_consultation, issue_codes, language: st
     # A wrong code shows an error message that must be accessible too.
     page.goto("/")
     page.fill("#code", "AAAA-BBBB-CCCC")
-    page.click("form:not([data-quick-exit]) button[type=submit]")
+    with page.expect_navigation():
+        page.click("form:not([data-quick-exit]) button[type=submit]")
     problems["/ (error)"] = _violations(page)
     assert {path: found for path, found in problems.items() if found} == {}
     assert page.outside_requests == []
