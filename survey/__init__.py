@@ -32,6 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
 
     instance_path = instance_path or os.environ.get("SAUTI_INSTANCE_PATH") or os.path.abspath("instance")
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    # Block tags leave no blank lines or indentation behind: about 1 KB less on a child's phone per page.
+    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
     app.config.from_object(DefaultConfig)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_mapping(environment_overrides())

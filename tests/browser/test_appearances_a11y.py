@@ -24,7 +24,7 @@ def test_drop_down_and_horizontal_items_pass_axe(app, page, live_server, form) -
     page.goto("/help")  # the site's origin, so the stylesheet loads as on a child's page
     page.set_content(
         f'<!doctype html><html lang="en"><head><title>Questions</title>'
-        f'<link rel="stylesheet" href="{live_server}/static/css/sauti.css"></head>'
+        f'<link rel="stylesheet" href="{live_server}/static/css/sauti.min.css"></head>'
         f'<body><main><form method="post">{items}</form></main></body></html>'
     )
     assert page.locator("select[name=q_home]").count() == 1
