@@ -10,6 +10,7 @@ def blueprints() -> tuple[Blueprint, ...]:
         admin,
         auth,
         facilitate,
+        fieldwork,  # noqa: F401  # its routes join facilitate.bp before it is registered
         participate,
         profiles,
         programme,
