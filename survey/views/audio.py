@@ -26,7 +26,7 @@ from instruments.audio import item_key, question_text, spoken, voice_for
 from instruments.model import Item
 from instruments.references import has_answer_references
 from survey.access import public_child_facing, staff
-from survey.services import audio
+from survey.services import audio, audio_console
 
 bp = Blueprint("audio", __name__)
 
@@ -176,7 +176,7 @@ def console(instrument_id: str):
     """Each text of a questionnaire in one language and where its audio comes from; upload or
     remove a human recording, which children then hear instead of the synthetic voice."""
     try:
-        instrument = audio.instrument_for_console(instrument_id)
+        instrument = audio_console.instrument_for_console(instrument_id)
     except LookupError:
         abort(404)
     lang = request.values.get("language", "")
@@ -188,12 +188,12 @@ def console(instrument_id: str):
     if request.method == "POST":
         key = request.form.get("key", "")[:130]
         if request.form.get("action") == "delete":
-            if audio.remove_recording(instrument, lang, key, library, actor=actor):
+            if audio_console.remove_recording(instrument, lang, key, library, actor=actor):
                 flash(_("Recording removed: children hear the synthetic voice again."), "info")
             return redirect(url_for("audio.console", instrument_id=instrument.id, language=lang), code=303)
         upload = request.files.get("file")
         try:
-            audio.upload_recording(
+            audio_console.upload_recording(
                 instrument,
                 lang,
                 key,
@@ -208,7 +208,7 @@ def console(instrument_id: str):
         else:
             flash(_("Recording kept: children now hear it instead of the synthetic voice."), "info")
             return redirect(url_for("audio.console", instrument_id=instrument.id, language=lang), code=303)
-    rows = audio.audio_rows(instrument, lang, library)
+    rows = audio_console.audio_rows(instrument, lang, library)
     return render_template(
         "admin/audio.html",
         instrument=instrument,
