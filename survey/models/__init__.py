@@ -10,6 +10,7 @@ answers, safeguarding, audit), :mod:`~survey.models.records` (what staff record)
 :mod:`~survey.models.field` (field laptops).  Import them from here.
 """
 
+from survey.extensions import Model
 from survey.models.core import (
     Answer,
     AssentEvent,
@@ -53,6 +54,7 @@ from survey.models.records import (
 )
 
 __all__ = [
+    "Model",
     "Answer",
     "ApiToken",
     "AssentEvent",
