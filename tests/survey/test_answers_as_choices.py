@@ -44,3 +44,23 @@ def test_the_page_offers_this_childs_answers_and_stores_the_instance_number(app)
     assert "Jo" in html and "Sam" in html
     assert "Jo" not in other and "Sam" not in other  # another child never sees these words
     assert not fixed_choices(items)  # so the shared page cache never keeps this page
+
+
+def test_the_childs_own_words_as_choices_are_read_by_the_browser_never_written_or_served(app):
+    """Each choice is what the child typed (a friend's nickname, perhaps the person who hurts
+    them): its play control is the browser's own voice; no file under the instance folder holds
+    the words, and no /audio/ address is made from them (anyone could ask for it)."""
+    from pathlib import Path
+
+    inst = _instrument()
+    items = next(p for p in inst.pages if p.name == "best").items
+    nickname = "the coach at football club"
+    with app.test_request_context(method="POST"):
+        form_class, specs = build_page_form(items, inst, "en", "B", {"nick#1": nickname, "nick#2": "Sam"})
+        html = render_template_string(PAGE, specs=specs, form=form_class())
+    at = html.index(f">{nickname}</label>")
+    control = html[at : at + 300]
+    assert '<span class="listen"' in control.split("</div>")[0], control
+    assert 'class=listen href="/audio/' not in control.split("</div>")[0], control
+    written = [p for p in Path(app.instance_path).rglob("*") if p.is_file() and nickname.encode() in p.read_bytes()]
+    assert written == [], written
