@@ -67,6 +67,14 @@ KEEP_RULE_AT = 0.3
 #: The languages the model learnt from (the labelled sets'); a rule of any other language (pt) is
 #: never overruled by it: the model has not read a word of that language.
 MODEL_LANGUAGES = frozenset({"en", "fr", "es", "ar", "sw"})
+#: The only category whose rule match the model may take back when it reads the answer as
+#: ordinary: threats are said figuratively every day ("my mum will kill me if I fail maths haha").
+#: A rule match of any other category (touching, images, grooming, hitting, self-harm, neglect,
+#: trafficking) stands whatever the model reads, unless the answer talks hypothetically: a
+#: disclosure inside a long ordinary answer, or a short one ("mwalimu anatupiga", the teacher
+#: beats us), can read as ordinary to the model and was dropped.  Recall first: a false alarm
+#: costs the lead a minute ("my brother hit me with a pillow lol"); a missed disclosure, a child.
+MODEL_MAY_OVERRULE = frozenset({"threats"})
 #: Regularisation of the logistic regression (inverse strength) and the n-gram document count
 #: below which an n-gram is left out (chosen by leave-one-set-out: ``--cross-check``).
 C = 30.0
@@ -155,7 +163,9 @@ class ConcernModel:
         """The most worrying piece of the answer (folded) and its probability."""
         return max(((self._one(piece), piece) for piece in pieces(fold(text))), default=(0.0, ""))
 
-    def decide(self, probability: float, rule_matched: bool, hypothetical: bool = False) -> bool:
+    def decide(
+        self, probability: float, rule_matched: bool, hypothetical: bool = False, overrulable: bool = True
+    ) -> bool:
         """Whether an answer goes to the safeguarding lead (the one place rules and model are combined).
 
         ``hypothetical``: the answer has words of advice, a hypothetical, a denial or general talk
@@ -170,6 +180,8 @@ class ConcernModel:
         """
         if hypothetical:
             return rule_matched and probability >= self.flag_at
+        if rule_matched and not overrulable:  # only MODEL_MAY_OVERRULE's categories are taken back
+            return True
         return probability >= self.flag_at or (rule_matched and probability >= self.keep_rule_at)
 
 
@@ -266,6 +278,7 @@ class Reading:
     rule: bool
     probability: float
     hypothetical: bool
+    overrulable: bool = True
 
 
 def cross_check(
@@ -301,8 +314,9 @@ def cross_check(
         for language, label, text in sets[name]:
             probability, piece = model.strongest(text)
             hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
-            rule = bool(find_concerns(text, rule_sets, None))
-            readings.append(Reading(language, label, text, rule, probability, hypothetical))
+            found = find_concerns(text, rule_sets, None)
+            overrulable = all(c.category in MODEL_MAY_OVERRULE for c in found)
+            readings.append(Reading(language, label, text, bool(found), probability, hypothetical, overrulable))
         out[name] = readings
     return out
 
@@ -327,7 +341,7 @@ def readers(model: ConcernModel) -> dict[str, Callable[[Reading], bool]]:
     return {
         "rules alone": lambda r: r.rule,
         "model alone": lambda r: r.probability >= model.flag_at and not r.hypothetical,
-        "rules and model": lambda r: model.decide(r.probability, r.rule, r.hypothetical),
+        "rules and model": lambda r: model.decide(r.probability, r.rule, r.hypothetical, r.overrulable),
     }
 
 

@@ -430,17 +430,18 @@ def find_concerns(
     found = list(dict.fromkeys(found))
     if model is None or not folded.strip():
         return tuple(found)
-    from .concernmodel import MODEL_LANGUAGES
+    from .concernmodel import MODEL_LANGUAGES, MODEL_MAY_OVERRULE
 
     if any(concern.language not in MODEL_LANGUAGES for concern in found):
         return tuple(found)  # a language the model never learnt: it cannot take the rule's flag away
     probability, piece = model.strongest(text)  # type: ignore[attr-defined]
-    if not model.decide(probability, bool(found)):  # type: ignore[attr-defined]
+    overrulable = all(concern.category in MODEL_MAY_OVERRULE for concern in found)
+    if not model.decide(probability, bool(found), overrulable=overrulable):  # type: ignore[attr-defined]
         return ()  # most answers: general talk can only take a flag away, so it is not looked for
     # "if a friend told me she was hurt I would tell", "we learnt about abuse": general talk, looked
     # for in the sentence the model found most worrying ("he hits me. we learnt about abuse" is flagged)
     hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
-    if not model.decide(probability, bool(found), hypothetical):  # type: ignore[attr-defined]
+    if not model.decide(probability, bool(found), hypothetical, overrulable):  # type: ignore[attr-defined]
         return ()
     return tuple(found) or (MODEL_CONCERN,)
 

@@ -83,9 +83,10 @@ def test_cross_validated_on_the_third_reviewers_set() -> None:
     readings = cross_check(DATA, ["heldout-3"])["heldout-3"]
     result = figures(readings, readers(load_model())["rules and model"])
     recall, false_alarms = result.pop("all")
-    assert recall >= RECALL_AT_LEAST and false_alarms <= FALSE_POSITIVES_AT_MOST, result
+    # 98.7 % / 12.7 % since a rule's match of hitting, neglect or abuse stands whatever the model reads
+    assert recall >= RECALL_AT_LEAST and false_alarms <= 0.13, result
     for lang, (recall, false_alarms) in result.items():
-        assert recall >= 0.9 and false_alarms <= 0.15, (lang, result)
+        assert recall >= 0.9 and false_alarms <= 0.2, (lang, result)
 
 
 @pytest.mark.slow
@@ -94,15 +95,19 @@ def test_cross_validated_on_the_fourth_reviewers_set() -> None:
 
     Written by a reviewer who saw neither the rules nor the model, and scored once before anything
     was tuned on it: 96 % recall and 9.3 % false alarms over 300 sentences (en 97/0, fr 93/10,
-    es 93/10, ar 100/13, sw 97/13; README).  No rule has been written from its misses yet, so
-    until one is this left-out figure still describes wording the screener has not seen.
+    es 93/10, ar 100/13, sw 97/13; README).  Then a safety change, made for sentences an
+    independent code review wrote (not for this set): a rule match of touching, images, grooming,
+    hitting, self-harm, neglect or trafficking stands whatever the model reads (a disclosure inside a
+    long ordinary answer, or "mwalimu anatupiga", had been dropped).  Left out, the set now reads
+    95.3 % / 14.7 % (es 93/17, sw 93/20): more false alarms (play fights), which a person reads
+    anyway.  These bounds hold that: a regression bound, no longer a blind figure.
     """
     readings = cross_check(DATA, ["heldout-4"])["heldout-4"]
     result = figures(readings, readers(load_model())["rules and model"])
     recall, false_alarms = result.pop("all")
-    assert recall >= RECALL_AT_LEAST and false_alarms <= FALSE_POSITIVES_AT_MOST, result
+    assert recall >= RECALL_AT_LEAST and false_alarms <= 0.15, result
     for lang, (recall, false_alarms) in result.items():
-        assert recall >= 0.9 and false_alarms <= 0.15, (lang, result)
+        assert recall >= 0.9 and false_alarms <= 0.2, (lang, result)
 
 
 @pytest.mark.parametrize("name", ["main", "dev", "developers", "heldout", "heldout-2", "heldout-3"])
@@ -242,3 +247,18 @@ def test_the_model_knows_the_languages_it_learnt_and_leaves_other_rules_alone(se
 
     assert {lang for rows in sets.values() for lang, _label, _text in rows} == MODEL_LANGUAGES
     assert find_concerns("ele me bate todos os dias"), "a Portuguese rule's match was overruled"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # found by an independent review: rule matches the model read as ordinary (0.09-0.28)
+        "i like football and my friends are nice and my teacher is kind but my uncle touches me sometimes",
+        "nalala barabarani kwa sababu nyumbani si salama",
+        "le maître nous frappe",
+        "mwalimu anatupiga",
+        "el profesor nos pega",
+    ],
+)
+def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> None:
+    assert screen_text(text).safeguarding, text
