@@ -169,6 +169,25 @@ def _run_when_elected(pusher: ConcernPusher) -> None:
 _held: dict[str, int] = {}
 
 
+def serving_here(instance_path: str) -> bool:
+    """Whether a `sauti serve` of this instance is running: one of its workers holds the pusher's lock."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: not known
+        return False
+    path = os.path.join(instance_path, "sync-push.lock")
+    if path in _held or not os.path.exists(path):
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing releases a lock this call took
+    return False
+
+
 def _take_lock(instance_path: str) -> bool:
     try:
         import fcntl

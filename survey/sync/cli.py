@@ -323,6 +323,10 @@ def protect_command(passphrase_stdin: bool) -> None:
     path = protect.key_file(current_app.instance_path)
     if path.exists():
         raise click.ClickException("This laptop's data is encrypted already (`sauti sync passphrase` changes it).")
+    from survey.sync.autopush import serving_here
+
+    if serving_here(current_app.instance_path):  # children mid-survey would get error pages
+        raise click.ClickException("Sauti is serving children from this laptop: stop `sauti serve` first.")
     passphrase = _new_passphrase(passphrase_stdin)
     key = nacl.utils.random(32)
     sealed = protect.seal_key(key, passphrase)
