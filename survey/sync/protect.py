@@ -151,6 +151,7 @@ def instance_key(instance_path: str, database: str | None, config_key: object = 
     passphrase = os.environ.get(PASSPHRASE_VARIABLE)
     if passphrase is not None:
         key = open_key(sealed, passphrase)
+        os.environ.pop(PASSPHRASE_VARIABLE, None)  # programs started from here need the key, never the passphrase
     elif sys.stdin is not None and sys.stdin.isatty():
         for attempt in range(_TRIES):
             typed = click.prompt("Passphrase of this laptop's data", hide_input=True, err=True)

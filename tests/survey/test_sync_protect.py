@@ -136,6 +136,7 @@ def test_a_protected_laptop_reveals_nothing_without_its_passphrase_and_works_wit
         {**{k: v for k, v in laptop.config.items() if k.isupper()}, "SQLALCHEMY_ENGINE_OPTIONS": {}},
         instance_path=laptop.instance_path,
     )
+    assert "SAUTI_DATABASE_PASSPHRASE" not in os.environ  # programs started from here get the key only
     monkeypatch.setenv("SAUTI_DATABASE_KEY", os.environ.pop("SAUTI_DATABASE_KEY"))  # undone after the test
     try:
         with opened.app_context():
