@@ -87,7 +87,9 @@ def listen(
     if item is not None:
         lang = lang or g.get("audio_lang")
         instrument = g.get("audio_instrument")
-        personal = personal or (key is None and _shows_answers(item))
+        # the child's own earlier answers: in the question's words (${name}), or as its choices
+        # (select_one ${name}: each option is what the child typed) — never written to disk
+        personal = personal or (key is None and _shows_answers(item)) or item.answers_as_choices is not None
         key = item_key(item, g.get("audio_band")) if key is None else f"{item.name}.{key}"
     lang = lang or str(get_locale())
     src, recorded = source_of(words, lang, key=key, instrument=instrument, personal=personal)
