@@ -26,12 +26,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, instance_path: str | 
     :param instance_path: the folder holding ``config.py`` and the SQLite file; defaults to
         ``$SAUTI_INSTANCE_PATH`` or ``./instance``.
     """
-    from flask import Flask
-
+    from survey.child_cache import SautiFlask
     from survey.log_config import configure_logging
 
     instance_path = instance_path or os.environ.get("SAUTI_INSTANCE_PATH") or os.path.abspath("instance")
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = SautiFlask(__name__, instance_path=instance_path, instance_relative_config=True)
     # Block tags leave no blank lines or indentation behind: about 1 KB less on a child's phone per page.
     app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
     app.config.from_object(DefaultConfig)

@@ -30,11 +30,17 @@ SECURITY_HEADERS = {
 }
 
 
+#: The header names in lower case, with their (name, value): looked up once per response.
+_BY_LOWER_NAME = {name.lower(): (name, value) for name, value in SECURITY_HEADERS.items()}
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def _set_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+        # As ``setdefault`` for each header (a view's own value stays), in one pass: a setdefault
+        # per header searched and checked the header list twice each, on every response.
+        present = {name.lower() for name, _value in response.headers}
+        response.headers.extend([header for lower, header in _BY_LOWER_NAME.items() if lower not in present])
         if response.mimetype == "text/html":
             # Pages may show a child's answers: never keep them in a shared device's cache.
             response.headers["Cache-Control"] = "no-store"

@@ -35,6 +35,7 @@ SERVER_HEADER = "Sauti"
 def create_served_app() -> Flask:
     """Build the app for one server worker process."""
     from survey import create_app
+    from survey.child_cache import settle_startup_objects
     from survey.services import retention_schedule
     from survey.sync import autopush as sync_autopush
 
@@ -53,6 +54,7 @@ def create_served_app() -> Flask:
     retention_schedule.start(app)  # when `sauti serve` turned it on; one worker runs it
     sync_autopush.start(app)  # a field laptop: concern records go first whenever there is a connection
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), name="sauti-parent-watch", daemon=True).start()
+    settle_startup_objects()  # last: everything built above stays out of full collections
     return app
 
 

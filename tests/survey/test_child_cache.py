@@ -37,3 +37,35 @@ def test_a_new_secret_key_makes_a_new_signer_and_refuses_the_old_cookies() -> No
 
 def test_the_app_uses_the_kept_signer(app) -> None:
     assert isinstance(app.session_interface, SignedCookieSessions)
+
+
+def test_the_app_runs_async_views_still_and_checks_plain_functions_once(app) -> None:
+    from survey.child_cache import SautiFlask
+
+    assert isinstance(app, SautiFlask)
+
+    def plain() -> str:
+        return "plain"
+
+    async def waited() -> str:
+        return "waited"
+
+    assert app.ensure_sync(plain) is plain
+    assert app.ensure_sync(plain) is app.ensure_sync(plain)
+    # A coroutine still goes to Flask's own handling (without the 'async' extra: its refusal).
+    with pytest.raises(RuntimeError, match="async"):
+        app.ensure_sync(waited)
+
+
+def test_a_header_a_view_sets_itself_is_kept_and_the_others_added(app) -> None:
+    from survey.headers import SECURITY_HEADERS
+
+    response = app.response_class("x", mimetype="text/html")
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    with app.test_request_context("/"):
+        response = app.process_response(response)
+    assert response.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    for name, value in SECURITY_HEADERS.items():
+        if name != "Content-Security-Policy":
+            assert response.headers.getlist(name) == [value]
+    assert response.headers["Cache-Control"] == "no-store"
