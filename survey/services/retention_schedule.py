@@ -26,6 +26,8 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from survey import process_lock
+
 log = logging.getLogger("sauti.retention")
 
 Clock = Callable[[], dt.datetime]
@@ -137,29 +139,7 @@ def start(app: Flask, *, clock: Clock = utc_now, check_every: float | None = Non
 
 def _run_when_elected(schedule: DailyRetention, instance_path: str) -> None:
     while not schedule.stopped:
-        if _take_lock(instance_path):
+        if process_lock.hold(instance_path, "retention"):
             schedule.run_forever()
             return
         schedule.wait()
-
-
-_held_locks: dict[str, int] = {}
-
-
-def _take_lock(instance_path: str) -> bool:
-    """Take this instance's retention lock for the life of the process (True if taken)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: one server process, nothing to agree with
-        return True
-    path = os.path.join(instance_path, "retention.lock")
-    if path in _held_locks:
-        return True
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return False
-    _held_locks[path] = fd  # released by the kernel when this process ends
-    return True

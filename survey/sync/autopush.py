@@ -21,11 +21,11 @@ the records again into a new one.  Only the kind of an error is logged, never co
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 from flask import Flask
 
+from survey import process_lock
 from survey.sync import client
 
 log = logging.getLogger("sauti.sync")
@@ -160,47 +160,12 @@ def start(app: Flask) -> ConcernPusher | None:
 
 def _run_when_elected(pusher: ConcernPusher) -> None:
     while not pusher.stopped:
-        if _take_lock(pusher.app.instance_path):
+        if process_lock.hold(pusher.app.instance_path, "sync-push"):
             pusher.run_forever()
             return
         pusher._stop.wait(pusher.check_every)
 
 
-_held: dict[str, int] = {}
-
-
 def serving_here(instance_path: str) -> bool:
     """Whether a `sauti serve` of this instance is running: one of its workers holds the pusher's lock."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: not known
-        return False
-    path = os.path.join(instance_path, "sync-push.lock")
-    if path in _held or not os.path.exists(path):
-        return False
-    fd = os.open(path, os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    finally:
-        os.close(fd)  # closing releases a lock this call took
-    return False
-
-
-def _take_lock(instance_path: str) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows: one server process
-        return True
-    path = os.path.join(instance_path, "sync-push.lock")
-    if path in _held:
-        return True
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return False
-    _held[path] = fd  # released by the kernel when this process ends
-    return True
+    return process_lock.held_elsewhere(instance_path, "sync-push")
