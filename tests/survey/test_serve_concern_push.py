@@ -6,8 +6,6 @@ waitress path builds no worker app, so `sauti serve` starts it itself (issue 22)
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from survey.cli import serving
@@ -18,14 +16,18 @@ def test_serving_with_waitress_starts_the_concern_pusher(make_app, monkeypatch) 
     app = make_app(SYNC_CONCERN_PUSH_SECONDS=30)
     if not is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
         pytest.skip("the pusher runs on a field laptop's SQLite only")  # the PostgreSQL run covers the central side
+    from survey.services import retention_schedule
+    from survey.sync import autopush
+
     served: list[str] = []
     monkeypatch.setattr(serving, "_has_granian", lambda: False)
-    # the real waitress would block this test; what matters is what was started before it
+    # the real waitress would block this test, and the real threads outlive it: what matters is
+    # what `sauti serve` starts before it serves
     monkeypatch.setattr(serving, "_serve_waitress", lambda *args: served.append("waitress"))
-    before = {t for t in threading.enumerate() if t.name == "sauti-concern-push"}
+    monkeypatch.setattr(autopush, "start", lambda started_app: served.append("concern pusher"))
+    monkeypatch.setattr(retention_schedule, "enable", lambda *args, **kwargs: None)
     serving._serve(app, "127.0.0.1", 0, False, 4)
-    started = {t for t in threading.enumerate() if t.name == "sauti-concern-push"} - before
-    assert served == ["waitress"] and started, "no concern pusher beside waitress"
+    assert served == ["concern pusher", "waitress"], "no concern pusher beside waitress"
 
 
 def test_a_laptop_is_not_encrypted_while_it_serves_children(make_app, tmp_path) -> None:
@@ -60,5 +62,7 @@ def test_a_laptop_is_not_encrypted_while_it_serves_children(make_app, tmp_path) 
     finally:
         holder.kill()
         holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
     assert result.exit_code != 0 and "stop `sauti serve` first" in result.output, result.output
     assert not protect.key_file(app.instance_path).exists()
