@@ -444,6 +444,7 @@ CLONED_FIELDS = (
     "influence_scope",
     "contact",
     "independent_contact",
+    "wording",
     "session_pin_hash",
     "feedback_due",
     "analysis_cutoff",

@@ -250,6 +250,9 @@ def test_a_copy_has_the_settings_and_team_and_none_of_the_childrens_data(
             "site_code",
             "feedback_due",
             "session_pin_hash",
+            # the words in the consultation's other languages (a copy once lost them: it could
+            # not open in French until they were written again)
+            "wording",
         ):
             assert getattr(a, name) == getattr(b, name), name
         assert (
@@ -469,3 +472,15 @@ def test_opening_warnings_are_plain_words(app) -> None:
     assert "parents and carers get it in English, French" in shown[1] and "Swahili" in shown[1]
     assert "An adult runs the session in the room" in shown[2]
     assert [developer_words(text) for text in shown] == [[], [], []]
+
+
+def test_every_consultation_column_is_either_copied_or_named_as_left_behind() -> None:
+    """A new setting must be considered for copies and field packages (both use CLONED_FIELDS):
+    the consultation's other-language words were once left out of both."""
+    from survey.models import Consultation
+    from survey.services.consultations import CLONED_FIELDS
+
+    columns = {column.key for column in Consultation.__mapper__.column_attrs}
+    left_behind = {"id", "title", "text_bindings", "state", "created_on", "feedback_given_on", "feedback_formats"}
+    assert columns - set(CLONED_FIELDS) == left_behind
+    assert set(CLONED_FIELDS) <= columns

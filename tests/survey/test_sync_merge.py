@@ -120,6 +120,11 @@ def test_a_field_package_sets_up_the_consultation_and_its_cards_on_the_laptop(
         package = sync.package_named(package_id)
         consultation = db.session.get(Consultation, package.consultation_id)
         assert consultation.state == "open" and consultation.site_code == "school-1"
+        # A child choosing French on the laptop reads the consultation's French words (the
+        # package once left them behind and the laptop showed the English ones).
+        assert json.loads(consultation.wording)["fr"]["audience"]
+        with central.app_context():
+            assert consultation.wording == db.session.get(Consultation, cid).wording
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 6
     # The child's code from the printed card works on the laptop (hashes under the site's key).
     walk(enter(laptop, made.cards[0].code, 12), 12)

@@ -15,6 +15,7 @@ from flask import current_app
 from consent.states import State
 from survey.extensions import db
 from survey.models import FieldPackage, utcnow
+from survey.services.consultations import CLONED_FIELDS
 from survey.sync import bundle as fmt
 
 #: Days a field package can be imported and used after it was made, unless told otherwise.
@@ -24,34 +25,10 @@ MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 #: How far a device's signed request may be from the central server's clock (seconds).
 REQUEST_SKEW_S = 15 * 60
 
-#: Consultation columns a field package carries (the laptop's copy is opened with them).
-CONSULTATION_FIELDS = (
-    "title",
-    "instrument_id",
-    "instrument_version",
-    "instrument_hash",
-    "screening_deny_list",
-    "languages",
-    "age_bands",
-    "country_profile",
-    "consent_mode",
-    "facilitated",
-    "shared_device",
-    "setting",
-    "research_mode",
-    "ethics_reference",
-    "organisation",
-    "purpose",
-    "audience",
-    "influence_scope",
-    "contact",
-    "independent_contact",
-    "session_pin_hash",
-    "text_bindings",
-    "feedback_due",
-    "analysis_cutoff",
-    "retention_until",
-)
+#: Consultation columns a field package carries: the settings a clone copies (one owner:
+#: ``CLONED_FIELDS``) but the site, which the package names for the laptop, plus the title and the
+#: approved texts' bindings.
+CONSULTATION_FIELDS = ("title", *(name for name in CLONED_FIELDS if name != "site_code"), "text_bindings")
 _DATE_FIELDS = ("feedback_due", "analysis_cutoff", "retention_until")
 
 #: Participant states after which a laptop's copy of the child's records is finished with.
