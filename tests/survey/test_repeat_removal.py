@@ -319,3 +319,23 @@ def test_removing_every_pet_offers_add_one_and_adding_again_works(app, issue_cod
     assert 'value="cat" checked' not in child.get("/p/q/0/1").get_data(as_text=True)
     assert _add_pet(child, "/p/q/0/1", "dog", "4") == "/p/more/0/1"
     assert ("pets", 0, 0, "1") in _rows(app) and ("kind", 0, 1, "dog") in _rows(app)
+
+
+def test_a_removal_reaches_only_the_childs_own_answers(app, issue_codes):
+    """The address names no child: whoever posts it removes from their own pets, never another's."""
+    consultation = _open(app, PETS)
+    first, second = (_enter(app, code) for code in issue_codes(consultation, 2))
+    for child, kind in ((first, "dog"), (second, "cat")):
+        location = _add_pet(child, "/p/q/0/1", kind, "4")
+        location = _add_pet(child, _post(child, location, {}, nav="add"), kind, "3")
+        assert location == "/p/more/0/2"
+    assert _post(second, "/p/more/0/2/remove/1", {}, nav="yes") == "/p/more/0/1"
+    with app.app_context():
+        rows = db.session.execute(sa.select(Answer.participant_id, Answer.item, Answer.instance, Answer.value)).all()
+    by_child: dict[str, set] = {}
+    for participant_id, item, instance, value in rows:
+        by_child.setdefault(participant_id, set()).add((item, instance, value))
+    assert sorted(by_child.values(), key=len) == [
+        {("pets", 0, "1"), ("kind", 1, "cat"), ("legs", 1, "3")},
+        {("pets", 0, "2"), ("kind", 1, "dog"), ("legs", 1, "4"), ("kind", 2, "dog"), ("legs", 2, "3")},
+    ]
