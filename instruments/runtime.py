@@ -316,7 +316,8 @@ def instance_count(repeat: Repeat, values: Mapping[str, Any]) -> int:
 
     With ``count`` (XLSForm ``repeat_count``) its value, from 0 to the repeat's maximum
     (a reserved answer or nothing counts as 0); without it, the number the child reached with
-    "add another", stored under the repeat's own name (1 before any), up to the maximum.
+    "add another", stored under the repeat's own name (1 before any), up to the maximum; a
+    stored 0 means the child removed every instance they had.
 
     >>> instance_count(Repeat("kids", count="${n}", maximum=5), {"n": "3"})
     3
@@ -324,6 +325,8 @@ def instance_count(repeat: Repeat, values: Mapping[str, Any]) -> int:
     5
     >>> instance_count(Repeat("kids"), {}), instance_count(Repeat("kids"), {"kids": "4"})
     (1, 4)
+    >>> instance_count(Repeat("kids"), {"kids": "0"})
+    0
     """
     if repeat.count is not None:
         try:
@@ -336,4 +339,6 @@ def instance_count(repeat: Repeat, values: Mapping[str, Any]) -> int:
     number = to_number(values.get(repeat.name, 1))
     if math.isnan(number) or math.isinf(number):
         return 1
+    if number == 0 and repeat.name in values:
+        return 0  # every instance removed (survey.services.repeat_removal)
     return max(1, min(int(number), repeat.maximum))

@@ -225,8 +225,8 @@ def plan(participant: Participant | ParticipantRow, instrument: Instrument, stor
 
 def _repeat_plan(view: BandView, answers: Mapping[str, object]) -> PagePlan:
     """The plan of an instrument with repeats: each repeat's pages once per instance, and after
-    the last instance of a repeat the child sizes, the "add another / that's all" step (unless the
-    maximum is reached).  Worked out afresh on each request (it depends on every answer)."""
+    the last instance of a repeat the child sizes, the "add another / that's all" step (with no
+    "add another" once the maximum is reached).  Worked out afresh on each request (it depends on every answer)."""
     instrument, chains = view.instrument, view.repeat_chains
     steps: list[Step] = []
 
@@ -246,15 +246,28 @@ def _repeat_plan(view: BandView, answers: Mapping[str, object]) -> PagePlan:
                 j += 1
             repeat = instrument.repeat(name)
             count = instance_count(repeat, values)
+            if not count and repeat.child_controlled:
+                _emptied_repeat_step(walk, steps, block, path)
             for number in range(1, count + 1):
                 before = len(steps)
                 walk(block, (*path, number))
-                if number == count and repeat.child_controlled and count < repeat.maximum and len(steps) > before:
+                # at the maximum too: no "add another" there, but the list with "Remove" (repeat_removal.py)
+                if number == count and repeat.child_controlled and len(steps) > before:
                     steps.append((block[-1], (*path, number), True))
 
     walk(list(range(len(view.pages))), ())
     shown = tuple(dict.fromkeys(index for index, _path, more in steps if not more))
     return PagePlan(view.pages, shown, view, tuple(steps))
+
+
+def _emptied_repeat_step(walk, steps: list[Step], block: list[int], path: tuple[int, ...]) -> None:
+    """A repeat the child sized and then removed every instance of (repeat_removal.py): only its
+    "add one / that's all" step, numbered 0, if a first instance would show a page."""
+    before = len(steps)
+    walk(block, (*path, 1))
+    if len(steps) > before:
+        del steps[before:]
+        steps.append((block[-1], (*path, 0), True))
 
 
 def more_step_repeat(plan: PagePlan, step: Step):  # an instruments Repeat

@@ -35,7 +35,7 @@ from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.i18n import text_direction
 from survey.services import facilitation, journey, page_plan, participants
 from survey.services.consent_rules import may_proceed
-from survey.views import question_pages
+from survey.views import question_pages, repeat_removal
 
 bp = Blueprint("participate", __name__)
 
@@ -245,9 +245,11 @@ def more(index: int, path: str):
             return redirect(question_pages.step_url(target) if target is not None else url_for("participate.end"))
         else:
             status = 400
+    stored = page_plan.answers_of(participant)
     return render_template(
         "participate/more.html",
         title=title,
+        instances=repeat_removal.instances_on_more_page(plan, step, stored, lang),
         count=parsed[-1],
         maximum=repeat.maximum,
         position=plan.step_position(step),
@@ -256,6 +258,14 @@ def more(index: int, path: str):
         note=note,
         page_token=secrets.token_hex(16),
     ), status
+
+
+@bp.route("/p/more/<int:index>/<path>/remove/<int:number>", methods=["GET", "POST"])
+@child_assented
+@csrf.exempt  # checked inside, so that a stale token re-shows the question instead of an error
+def remove_instance(index: int, path: str, number: int):
+    """ "Remove" on the "add another" page: one confirmation, then that instance is gone."""
+    return repeat_removal.removal_view(index, path, number)
 
 
 @bp.route("/p/noted")

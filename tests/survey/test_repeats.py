@@ -125,9 +125,14 @@ def test_the_maximum_ends_the_adding_and_no_instance_past_it_is_reachable(app, c
         if number < 3:
             assert location == f"/p/more/2/{number}"
             location = _post(child, location, {}, nav="add")
-    # the third friend is the most the form allows: no "add another", and no places (n = 0)
-    assert location == "/p/q/4"
-    assert child.get("/p/more/2/3").status_code == 302
+    # the third friend is the most the form allows: the list (to remove one) but no "add
+    # another"; a posted "add" adds nothing; then no places (n = 0)
+    assert location == "/p/more/2/3"
+    most = child.get(location).get_data(as_text=True)
+    assert "Add another" not in most and "Remove" in most
+    assert _post(child, location, {}, nav="add") == "/p/q/4"
+    assert _post(child, location, {}, nav="done") == "/p/q/4"
+    assert child.get("/p/more/2/4").status_code == 302
     assert child.get("/p/q/1/4").status_code == 302
     assert child.get("/p/q/1/x").status_code == 404
     assert ("friends", 0, 0, "3") in _answers(app)
