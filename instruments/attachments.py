@@ -118,7 +118,7 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
     except csv.Error as error:
         raise AttachmentError(f"The first line cannot be read as CSV ({error}).") from None
     _check_header(header)
-    rows = []
+    rows: list[dict[str, str]] = []
     try:
         for number, cells in enumerate(reader, start=2):
             if not any(c.strip() for c in cells):
@@ -162,7 +162,7 @@ def _xml_rows(data: bytes) -> list[dict[str, str]]:
         ) from None
     except ParseError as error:
         raise AttachmentError(f"The XML file is not well formed ({error}).") from None
-    rows = []
+    rows: list[dict[str, str]] = []
     for number, element in enumerate(root, start=1):
         if len(rows) >= MAX_ATTACHMENT_ROWS:
             raise AttachmentError(f"The file has more than {MAX_ATTACHMENT_ROWS:,} items; the limit is that many.")

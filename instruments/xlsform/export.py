@@ -69,8 +69,10 @@ def _texts(inst: Instrument, prefix: str, text: Text) -> dict[str, str]:
 
 
 def _item_row(inst: Instrument, item: Item) -> dict[str, Any]:
-    spec = parse_spec(inst.settings.attachments[item.choices]) if item.choices in inst.settings.attachments else None
+    attached = inst.settings.attachments.get(item.choices) if item.choices else None
+    spec = parse_spec(attached) if attached else None
     parameters = dict(item.parameters)
+    appearance: str | None
     if spec is not None and spec.kind == "file":
         # select_one_from_file: the choices come from the attached file
         kind = "select_multiple" if item.type is ItemType.SELECT_MULTIPLE else "select_one"
@@ -81,7 +83,7 @@ def _item_row(inst: Instrument, item: Item) -> dict[str, Any]:
             parameters["label"] = spec.labels[""]
     elif item.type is ItemType.LIKERT:
         type_text = f"select_one {item.choices}"
-        appearance: str | None = " ".join(filter(None, [item.appearance, "likert"]))
+        appearance = " ".join(filter(None, [item.appearance, "likert"]))
     elif item.type is ItemType.SELECT_MULTIPLE:
         type_text, appearance = f"select_multiple {item.choices}", item.appearance
     elif item.type in (ItemType.SELECT_ONE, ItemType.RANK):
@@ -285,9 +287,8 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike[str] | Bina
     inst = instrument
     survey = _Sheet(["type", "name"])
     for list_name, text in inst.settings.attachments.items():
-        spec = parse_spec(text)
-        if spec.kind == "lookup":  # read by instance('name')/root/item[...] look-ups
-            kind = "xml-external" if spec.file.lower().endswith(".xml") else "csv-external"
+        if (external := parse_spec(text)).kind == "lookup":  # read by instance('name')/root/item[...] look-ups
+            kind = "xml-external" if external.file.lower().endswith(".xml") else "csv-external"
             survey.add({"type": kind, "name": list_name})
     for name in sorted(_context_names(inst)):
         # pyxform needs every ${name} to exist; the engine supplies these values

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -197,8 +198,7 @@ def _rewrite_pulldata(form: dict[str, Any]) -> dict[str, list[str]]:
         if isinstance(bind, dict):
             for key in ("relevant", "constraint", "calculate"):
                 if isinstance(bind.get(key), str) and "pulldata" in bind[key]:
-                    row = str(node.get("name"))
-                    bind[key] = _PULLDATA.sub(lambda m, row=row: swap(m, row), bind[key])
+                    bind[key] = _PULLDATA.sub(functools.partial(swap, row=str(node.get("name"))), bind[key])
     return read
 
 
