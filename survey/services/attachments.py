@@ -136,12 +136,9 @@ def upload(record_id: int, file_name: str, data: bytes, *, actor) -> InstrumentA
             )
         )
     if len(data) > MAX_ATTACHMENT_BYTES:
+        size, limit = f"{len(data):,}", f"{MAX_ATTACHMENT_BYTES:,}"
         raise AttachmentRefused(
-            _(
-                "The file is too large (%(size)s bytes); the limit is %(limit)s.",
-                size=f"{len(data):,}",
-                limit=f"{MAX_ATTACHMENT_BYTES:,}",
-            )
+            _("The file is too large (%(size)s bytes); the limit is %(limit)s.", size=size, limit=limit)
         )
     try:
         rows = read_rows(data, file_name)
