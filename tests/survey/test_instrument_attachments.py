@@ -160,6 +160,9 @@ def test_a_missing_attachment_blocks_opening_with_a_plain_reason(app, admin):
         assert step.target == str(record.id)
         assert any(s.fix == "attachments" for s in checklist(consultation, today=dt.date.today()))
         assert db.session.get(Consultation, consultation_id).state == "draft"
+    # the consultation's page shows the step in plain words, linked to the files page
+    page = admin.get(f"/facilitate/{consultation_id}/").get_data(as_text=True)
+    assert "which has not been uploaded yet" in page and f"/admin/instruments/{record.id}/files" in page
 
 
 def test_the_uploaded_file_gives_the_child_its_choices_filtered_and_analysis_its_labels(app, admin, issue_codes):
