@@ -242,8 +242,9 @@ def opening_steps(consultation: Consultation, *, today: dt.date, demo: bool = Fa
     # Choices from a file attached to the form: the questionnaire waits for each file.
     from survey.services.attachments import opening_problems
 
-    record_id, waiting = opening_problems(consultation)
-    steps += [Step(message, "attachments", str(record_id), admin_only=True) for message in waiting]
+    if instrument.settings.attachments:
+        record_id, waiting = opening_problems(consultation)
+        steps += [Step(message, "attachments", str(record_id), admin_only=True) for message in waiting]
     # Every language must be complete and approved: a child never meets a page in two languages.
     steps += [
         Step(message, fix, consultation.country_profile if fix == "profile" else "", admin_only=fix in ADMIN_PAGES)

@@ -21,6 +21,7 @@ from survey.extensions import db
 from survey.models import Answer, InstrumentAttachment, InstrumentVersion
 from tests.conftest import sign_in
 from tests.instruments.conftest import workbook_bytes
+from tests.survey.test_sync_merge import make_laptop  # noqa: F401 - a fixture
 
 FORM = {
     "survey": [
@@ -254,3 +255,24 @@ def test_an_xml_list_in_odks_item_format_is_taken(app, admin):
     from instruments.attachments import read_rows
 
     assert read_rows(xml, "towns.xml")[1] == {"name": "mom", "label": "Mombasa", "region": "south"}
+
+
+def test_a_field_package_carries_the_files_so_the_laptop_offers_the_same_choices(app, admin, make_laptop):  # noqa: F811
+    """A field laptop runs the consultation offline: the package brings the uploaded files."""
+    from survey.models import Consultation
+    from survey.services import sync
+    from survey.services.instrument_store import instrument_for
+
+    record = _record(app)
+    consultation_id = _consultation(app, record)
+    assert _upload(admin, record.id, TOWNS.encode()).status_code == 303
+    _open(app, consultation_id)
+    with app.app_context():
+        made = sync.make_package(db.session.get(Consultation, consultation_id), "school-1", cards=1)
+    laptop = make_laptop()
+    with laptop.app_context():
+        package = sync.import_package(made.data, enrol_token=made.enrol_token, fingerprint=made.fingerprint)
+        consultation = db.session.get(Consultation, package.consultation_id)
+        towns = instrument_for(consultation).choices_for(instrument_for(consultation).item("town"))
+        assert [c.name for c in towns] == ["kis", "eld", "mom", "hyp"]
+        assert towns[0].extra["region"] == "north"
