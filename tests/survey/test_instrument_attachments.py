@@ -276,3 +276,39 @@ def test_a_field_package_carries_the_files_so_the_laptop_offers_the_same_choices
         towns = instrument_for(consultation).choices_for(instrument_for(consultation).item("town"))
         assert [c.name for c in towns] == ["kis", "eld", "mom", "hyp"]
         assert towns[0].extra["region"] == "north"
+
+
+@pytest.mark.parametrize("form", ["file", "search", "external"])
+def test_a_form_waiting_for_its_files_survives_export_and_import_unchanged(form):
+    from instruments import export_xlsform
+
+    sheets = {
+        "file": FORM,
+        "search": {
+            "survey": [
+                ["type", "name", "label::en", "label::fr", "appearance"],
+                ["select_one c1", "q1", "Q1", "Q1 fr", "search('my_file', 'contains', 'kind', 'x')"],
+            ],
+            "choices": [
+                ["list_name", "name", "label::en", "label::fr"],
+                ["c1", "id", "en_col", "fr_col"],
+                ["c1", "0", "Z", "Z"],
+            ],
+        },
+        "external": {
+            "survey": [
+                ["type", "name", "label", "calculation"],
+                ["csv-external", "places", None, None],
+                ["text", "q", "Your town", None],
+                ["calculate", "p", None, "pulldata('people', 'age', 'id', ${q})"],
+                ["calculate", "r", None, "instance('places')/root/item[name = ${q}]/region"],
+            ]
+        },
+    }[form]
+    inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
+    buffer = io.BytesIO()
+    export_xlsform(inst, buffer)
+    again = import_xlsform(buffer.getvalue(), file_type="xlsx").instrument
+    # (language names aside: a bare label::fr column names no language)
+    assert (again.items, again.choice_lists, again.settings) == (inst.items, inst.choice_lists, inst.settings)
+    assert again.settings.attachments
