@@ -227,7 +227,9 @@ def _label_columns(spec: AttachmentSpec, columns: set[str], default_language: st
         match = _LANG.match(column)
         if match:
             found[(match.group("code") or match.group("bare")).strip()] = column
-    return found or {default_language: "label"}
+    if "label" in columns or not found:
+        found.setdefault(default_language, "label")
+    return found
 
 
 def choices_from(spec: AttachmentSpec, rows: Sequence[Mapping[str, str]], default_language: str) -> tuple[Choice, ...]:

@@ -312,3 +312,11 @@ def test_a_form_waiting_for_its_files_survives_export_and_import_unchanged(form)
     # (language names aside: a bare label::fr column names no language)
     assert (again.items, again.choice_lists, again.settings) == (inst.items, inst.choice_lists, inst.settings)
     assert again.settings.attachments
+
+
+def test_a_file_gives_labels_in_each_language_it_has_a_column_for():
+    from instruments.attachments import AttachmentSpec, choices_from, read_rows
+
+    rows = read_rows("name,label,label::Français (fr),region\nkis,Kisumu,Kisoumou,north\n".encode(), "towns.csv")
+    (kisumu,) = choices_from(AttachmentSpec("towns.csv"), rows, "en")
+    assert dict(kisumu.label) == {"en": "Kisumu", "fr": "Kisoumou"} and dict(kisumu.extra) == {"region": "north"}
