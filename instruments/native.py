@@ -238,6 +238,7 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
         bands=bands,
         time_budget=settings_data.get("time_budget", DEFAULT_TIME_BUDGET),
         audio_fallback=settings_data.get("audio_fallback", "none"),
+        attachments=settings_data.get("attachments") or {},
     )
     choice_lists = {
         str(name): tuple(_choice(c, default_language) for c in choices)

@@ -120,6 +120,8 @@ def instrument_to_dict(instrument: Instrument) -> dict[str, Any]:
         "bands": [{"code": b.code, "min_age": b.min_age, "max_age": b.max_age} for b in settings.bands],
         "time_budget": dict(settings.time_budget),
     }
+    if settings.attachments:
+        out["settings"]["attachments"] = dict(settings.attachments)
     out["choice_lists"] = {
         name: [_choice_to_dict(c) for c in choices] for name, choices in instrument.choice_lists.items()
     }

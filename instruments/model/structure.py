@@ -136,10 +136,16 @@ class Settings:
     bands: tuple[AgeBand, ...] = DEFAULT_BANDS
     time_budget: Mapping[str, int] = field(default_factory=lambda: FrozenMap(DEFAULT_TIME_BUDGET))
     audio_fallback: str = "none"
+    #: Choice lists whose choices come from a file attached to the form (ODK's
+    #: ``select_one_from_file``, ``search()``, ``xml-external``/``csv-external``): list name ->
+    #: the file's name and the columns read (see :mod:`instruments.attachments`). The lists wait
+    #: for their files, uploaded in the console.
+    attachments: Mapping[str, str] = field(default_factory=FrozenMap)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bands", tuple(self.bands))
         object.__setattr__(self, "time_budget", FrozenMap({k: int(v) for k, v in self.time_budget.items()}))
+        object.__setattr__(self, "attachments", FrozenMap({str(k): str(v) for k, v in self.attachments.items()}))
 
     @property
     def band_codes(self) -> tuple[str, ...]:

@@ -96,11 +96,14 @@ def _check_lookups(inst: Instrument, parsed: expressions.Expression, where: str)
                 IssueCode.MISSING_CHOICE_LIST,
                 E,
                 where,
-                f"instance('{list_name}') reads the list '{list_name}', which is not on the choices sheet "
-                "(Sauti takes no files attached to a form, such as xml-external or csv-external).",
-                f"Write the list '{list_name}' on the choices sheet, or fix the name.",
+                f"instance('{list_name}') reads the list '{list_name}', which is neither on the choices sheet "
+                "nor a file attached to the form.",
+                f"Write the list '{list_name}' on the choices sheet, add an xml-external or csv-external row "
+                f"named '{list_name}' for an attached file, or fix the name.",
             )
             continue
+        if list_name in inst.settings.attachments and not choices:
+            continue  # the list waits for its file: its columns are known once it is uploaded
         columns = {"name", "label"} | {column for choice in choices for column in choice.extra}
         for column in sorted(c for name, c in parsed.lookups if name == list_name and c not in columns):
             yield _issue(
@@ -202,6 +205,8 @@ def _check_filter_columns(inst: Instrument, item: Item) -> Iterator[Issue]:
         return
     columns = {"name"}
     for list_name in {name for name in (item.choices, *item.band_choices.values()) if name is not None}:
+        if list_name in inst.settings.attachments:
+            return  # the file's columns: checked when it is uploaded (instruments.attachments.fill)
         for choice in inst.choice_lists.get(list_name, ()):
             columns |= set(choice.extra)
     for name in sorted(bare - columns):

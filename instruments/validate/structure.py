@@ -92,7 +92,7 @@ def _check_names(inst: Instrument) -> Iterator[Issue]:
 
 def _check_choices(inst: Instrument) -> Iterator[Issue]:
     for list_name, choices in inst.choice_lists.items():
-        if not choices:
+        if not choices and list_name not in inst.settings.attachments:  # else it waits for its file
             yield _issue(
                 IssueCode.EMPTY_CHOICE_LIST,
                 E,
@@ -192,6 +192,7 @@ def _check_choices(inst: Instrument) -> Iterator[Issue]:
             elif (
                 item.choices is not None
                 and item.choices in inst.choice_lists
+                and item.choices not in inst.settings.attachments
                 and item.max_choices > len(inst.choice_lists[item.choices])
             ):
                 yield _issue(

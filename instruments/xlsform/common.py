@@ -55,6 +55,12 @@ _SUPPORTED_TYPES = {
     "range",
     "note",
     "calculate",
+    # choices from a file attached to the form: the list waits for the file (see
+    # instruments.attachments)
+    "select_one_from_file",
+    "select_multiple_from_file",
+    "xml-external",
+    "csv-external",
 }
 _GROUP_BEGIN = {"begin group", "begin_group"}
 _GROUP_END = {"end group", "end_group"}

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from instruments.errors import Issue
+from instruments.errors import Issue, IssueCode
 from instruments.model import (
     DEFAULT_TIME_BUDGET,
     RTL_LANGUAGES,
@@ -24,7 +24,7 @@ from instruments.model import (
 if TYPE_CHECKING:
     pass
 
-from instruments.xlsform.common import _ALT_RE, _FIELD_COLUMNS, _lang_code, _media_of, _parse_pairs
+from instruments.xlsform.common import _ALT_RE, _FIELD_COLUMNS, W, _lang_code, _media_of, _parse_pairs, _rows_text
 from instruments.xlsform.converter_pages import _PageConverter
 
 
@@ -84,6 +84,22 @@ class _Converter(_PageConverter):
         lists.update(self.extra_lists)
         return lists
 
+    def _warn_attachments(self) -> None:
+        """One warning per attached file, naming the rows that read it."""
+        for file, rows in sorted(self.attachment_rows.items()):
+            self.warnings.append(
+                Issue(
+                    IssueCode.ATTACHMENT_EXPECTED,
+                    W,
+                    f"{self.origin}, survey sheet"
+                    + (f", row{'s' * (len(rows) > 1)} {_rows_text(sorted(rows))}" if rows else ""),
+                    f"The choices or values of these rows come from the file '{file}', attached to the form. "
+                    "The questionnaire waits for it: a consultation cannot open until it is uploaded.",
+                    "Upload the file on the Questionnaires page (a CSV with name and label columns, or "
+                    "ODK's XML list).",
+                )
+            )
+
     def settings_text(self, prefix: str) -> Text:
         values = {}
         for key, value in self.settings_row.items():
@@ -132,7 +148,9 @@ class _Converter(_PageConverter):
             bands=self.bands,
             time_budget=budget,
             audio_fallback="tts" if str(row.get("sauti_audio_fallback", "")).lower() == "tts" else "none",
+            attachments=self.attachments,
         )
+        self._warn_attachments()
         return Instrument(
             id=str(row.get("form_id") or fallback_id),
             version=str(row.get("version") or self.form.get("version") or "1"),
@@ -178,9 +196,10 @@ class _Converter(_PageConverter):
 #: Functions of ODK forms that read what Sauti never has: attached files, the device, the
 #: server. The fix says what to do instead.
 _FOREIGN_FUNCTIONS = {
-    "pulldata": "it reads a CSV file attached to the form, which Sauti does not take; put "
-    "the values in the form (a choice list or a calculate row) instead",
-    "instance": "it reads an attached or external list; use a choice list on the choices sheet",
+    "pulldata": "only pulldata('file', 'column', 'key column', value) is read, from the file "
+    "attached to the form; write it so, or put the values on the choices sheet",
+    "instance": "instance('name') reads a choice list, or a file attached to the form declared by an "
+    "xml-external or csv-external row",
     "digest": "it computes a checksum on the device; remove it",
     "uuid": "it makes an identifier on the device; Sauti gives each answer sheet its own",
     "random": "Sauti does not randomise in expressions; remove it",

@@ -54,11 +54,27 @@ class _ConverterBase:
         self.bands = self._bands()
         self.band_lookup = {b.code.lower(): b.code for b in self.bands}
         self.extra_lists: dict[str, tuple[Choice, ...]] = {}
+        #: Lists whose choices come from an attached file: list name -> spec; file -> rows.
+        self.attachments: dict[str, str] = {}
+        self.attachment_rows: dict[str, list[int]] = {}
+        self.searched_lists: set[str] = set()
         self.matrix_group_names: set[str] = set()
         self.repeats: list[Repeat] = []
         self.repeat_counts: dict[str, str] = {}
         self.generated_counts: set[str] = set()
         self._find_generated_counts(form.get("children", []))
+
+    def attach(self, list_name: str, spec: str, row_name: str | None) -> None:
+        """Record that ``list_name`` waits for the file in ``spec`` (read by ``row_name``)."""
+        from instruments.attachments import parse_spec
+
+        self.attachments.setdefault(list_name, spec)
+        rows = self.attachment_rows.setdefault(parse_spec(spec).file, [])
+        row = self.rows.get(str(row_name)) if row_name is not None else None
+        if row is not None and row not in rows:
+            rows.append(row)
+        if list_name not in (self.form.get("choices") or {}):
+            self.extra_lists.setdefault(list_name, ())
 
     def _find_generated_counts(self, children: Iterable[Mapping[str, Any]]) -> None:
         """pyxform turns a fixed ``repeat_count`` (or an expression) into a calculate row of its

@@ -19,8 +19,13 @@ from instruments.model import (
 if TYPE_CHECKING:
     pass
 
+from instruments.attachments import SUFFIXES
 from instruments.xlsform.common import _FALSE, _MAX_SELECTED_RE, W, _media_of, _parse_pairs, _truthy
 from instruments.xlsform.converter_base import _ConverterBase
+
+_FILE_SUFFIXES = (*SUFFIXES, ".geojson")
+_SEARCH_RE = re.compile(r"search\s*\(([^)]*)\)")
+_ARG_RE = re.compile(r"'[^']*'|\"[^\"]*\"|\$\{[^}]*\}|[^,\s]+")
 
 
 class _ItemConverter(_ConverterBase):
@@ -47,6 +52,12 @@ class _ItemConverter(_ConverterBase):
             "note": ItemType.NOTE,
             "calculate": ItemType.CALCULATE,
         }
+        if kind in ("xml-external", "csv-external"):
+            # a file attached to the form, read by instance('name')/root/item[...] look-ups
+            from instruments.attachments import make_spec
+
+            self.attach(name, make_spec(f"{name}.{'xml' if kind == 'xml-external' else 'csv'}", kind="lookup"), name)
+            return None
         if kind not in type_map:
             self.warnings.append(
                 Issue(
@@ -66,15 +77,20 @@ class _ItemConverter(_ConverterBase):
         ):
             # a question with a calculation and no label asks nothing: ODK shows only its value
             item_type = ItemType.CALCULATE
-        if item_type.has_choices and "search(" in str(appearance or "").replace(" ", ""):
-            self.error(
-                IssueCode.MISSING_CHOICE_LIST,
-                name,
-                "appearance",
-                f"The choices come from a file attached to the form ({appearance}), which Sauti does not take.",
-                "Write the choices on the choices sheet and remove search() from the appearance.",
-            )
-            return None
+        list_name = node.get("list_name") or node.get("itemset") if item_type.has_choices else None
+        parameters = node.get("parameters") or {}
+        search_filter = None
+        if item_type.has_choices and str(node.get("itemset") or "").lower().endswith(_FILE_SUFFIXES):
+            list_name, parameters = self._from_file(name, str(node["itemset"]), dict(parameters))
+            if list_name is None:
+                return None
+        elif item_type.has_choices and "search(" in str(appearance or "").replace(" ", ""):
+            found = self._search(name, str(appearance), str(list_name))
+            if found is None:
+                return None
+            search_filter = found or None
+            appearance = _SEARCH_RE.sub("", str(appearance)).strip() or None
+            tokens = str(appearance or "").split()
         if item_type is ItemType.SELECT_ONE and "likert" in tokens:
             item_type = ItemType.LIKERT
             tokens = [t for t in tokens if t != "likert"]
@@ -127,7 +143,6 @@ class _ItemConverter(_ConverterBase):
                     )
                 )
         media = _media_of(node)
-        parameters = node.get("parameters") or {}
         relevance = bind.get("relevant")
         if relevance and name not in self.rows:
             # a row pyxform generated (or_other): its relevance uses a relative path
@@ -149,8 +164,10 @@ class _ItemConverter(_ConverterBase):
                 )
             )
         choice_filter = node.get("choice_filter")
-        if choice_filter and item_type.has_choices:
+        if choice_filter and item_type.has_choices and list_name not in self.attachments:
             choice_filter = self._known_filter(name, str(choice_filter), node)
+        if search_filter:
+            choice_filter = f"({choice_filter}) and ({search_filter})" if choice_filter else search_filter
         return Item(
             name=name,
             type=item_type,
@@ -160,7 +177,7 @@ class _ItemConverter(_ConverterBase):
             label_bands=self.band_texts(node, "label"),
             hint_bands=self.band_texts(node, "hint"),
             shared=str(node.get("shared", "")).strip().lower() not in _FALSE - {""},
-            choices=node.get("list_name") or node.get("itemset") if item_type.has_choices else None,
+            choices=list_name,
             band_choices={
                 self.band_lookup.get(k.lower(), k): v for k, v in _parse_pairs(node.get("band_choices")).items()
             },
@@ -182,6 +199,90 @@ class _ItemConverter(_ConverterBase):
             allow_dont_know=_truthy(node.get("allow_dont_know", "")),
             minutes=minutes,
         )
+
+    def _from_file(self, name: str, file: str, parameters: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+        """``select_one_from_file cities.csv``: the list that waits for the file, named after it
+        (and after the columns, when ``value=``/``label=`` parameters pick others)."""
+        from instruments.attachments import make_spec
+
+        if not file.lower().endswith(SUFFIXES):
+            self.error(
+                IssueCode.MISSING_CHOICE_LIST,
+                name,
+                "type",
+                f"The choices come from '{file}', a map file (GeoJSON); Sauti asks children no places.",
+                "Put the choices in a CSV file (name,label columns) or on the choices sheet.",
+            )
+            return None, parameters
+        value = str(parameters.pop("value", "name") or "name")
+        label = str(parameters.pop("label", "label") or "label")
+        stem = re.sub(r"[^A-Za-z0-9_.\-]", "_", file.rsplit(".", 1)[0])
+        if not re.match(r"^[A-Za-z_]", stem):
+            stem = f"file_{stem}"
+        key = stem if (value, label) == ("name", "label") else f"{stem}__{value}__{label}"
+        key = re.sub(r"[^A-Za-z0-9_.\-]", "_", key)[:64]
+        self.attach(key, make_spec(file, value, {"": label}), name)
+        return key, parameters
+
+    def _search(self, name: str, appearance: str, list_name: str) -> str | None:
+        """``search('cities'[, 'matches', 'column', value ...])``: the choices come from
+        ``cities.csv``; the choices sheet's first row of the list names the value and label
+        columns, its other rows are choices shown as well. Returns the filter ('' for none),
+        or None after an error."""
+        from instruments.attachments import make_spec
+
+        match = _SEARCH_RE.search(appearance)
+        args = _ARG_RE.findall(match.group(1)) if match else []
+        if not args or not args[0].startswith(("'", '"')):
+            self.error(
+                IssueCode.MISSING_CHOICE_LIST,
+                name,
+                "appearance",
+                f"'{appearance}' does not name the file the choices come from.",
+                "Write search('file name') with the name in quotes.",
+            )
+            return None
+        file = args[0][1:-1].strip()
+        file = file if file.lower().endswith(".csv") else f"{file}.csv"
+        sheet = (self.form.get("choices") or {}).get(list_name) or []
+        if list_name not in self.searched_lists:
+            if not sheet:
+                self.error(
+                    IssueCode.MISSING_CHOICE_LIST,
+                    name,
+                    "appearance",
+                    f"search() needs the list '{list_name}' on the choices sheet: its first row names the columns.",
+                    f"Add a row for '{list_name}' whose name and label are the file's value and label columns.",
+                )
+                return None
+            first, rest = sheet[0], sheet[1:]
+            labels = dict(self.text(first.get("label"))) or {"": "label"}
+            self.attach(list_name, make_spec(file, str(first.get("name") or "name"), labels, kind="search"), name)
+            self.form["choices"][list_name] = rest
+            self.searched_lists.add(list_name)
+        else:
+            self.attach(list_name, self.attachments[list_name], name)
+        filters = args[1:]
+        if not filters:
+            return ""
+        mode = filters[0].strip("'\"").lower()
+        pairs = filters[1:]
+        function = {"contains": "contains", "startswith": "starts-with", "endswith": "ends-with"}.get(mode)
+        if (mode == "matches" and pairs and len(pairs) % 2 == 0) or (function and len(pairs) == 2):
+            terms = []
+            for column, value in zip(pairs[::2], pairs[1::2], strict=True):
+                column = column.strip("'\"")
+                terms.append(f"{column} = {value}" if mode == "matches" else f"{function}({column}, {value})")
+            return " and ".join(terms)
+        self.error(
+            IssueCode.MISSING_CHOICE_LIST,
+            name,
+            "appearance",
+            f"'{appearance}' filters the file in a way Sauti cannot do on its server.",
+            "Use search('file', 'matches', 'column', value), or 'contains', 'startswith' or 'endswith' with "
+            "one column and one value; or a choice_filter.",
+        )
+        return None
 
     def _known_filter(self, name: str, choice_filter: str, node: Mapping[str, Any]) -> str | None:
         """The choice filter, or None when it reads a column the choices sheet does not have:

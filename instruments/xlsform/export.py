@@ -21,6 +21,7 @@ from instruments.model import (
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+from instruments.attachments import parse_spec
 from instruments.xlsform.common import _and
 
 
@@ -68,15 +69,30 @@ def _texts(inst: Instrument, prefix: str, text: Text) -> dict[str, str]:
 
 
 def _item_row(inst: Instrument, item: Item) -> dict[str, Any]:
-    if item.type is ItemType.LIKERT:
+    attached = inst.settings.attachments.get(item.choices) if item.choices else None
+    spec = parse_spec(attached) if attached else None
+    parameters = dict(item.parameters)
+    appearance: str | None
+    if spec is not None and spec.kind == "file":
+        # select_one_from_file: the choices come from the attached file
+        kind = "select_multiple" if item.type is ItemType.SELECT_MULTIPLE else "select_one"
+        type_text, appearance = f"{kind}_from_file {spec.file}", item.appearance
+        if spec.value != "name":
+            parameters["value"] = spec.value
+        if spec.labels.get("", "label") != "label":
+            parameters["label"] = spec.labels[""]
+    elif item.type is ItemType.LIKERT:
         type_text = f"select_one {item.choices}"
-        appearance: str | None = " ".join(filter(None, [item.appearance, "likert"]))
+        appearance = " ".join(filter(None, [item.appearance, "likert"]))
     elif item.type is ItemType.SELECT_MULTIPLE:
         type_text, appearance = f"select_multiple {item.choices}", item.appearance
     elif item.type in (ItemType.SELECT_ONE, ItemType.RANK):
         type_text, appearance = f"{item.type.value} {item.choices}", item.appearance
     else:
         type_text, appearance = item.type.value, item.appearance
+    if spec is not None and spec.kind == "search":
+        stem = spec.file[:-4] if spec.file.lower().endswith(".csv") else spec.file
+        appearance = " ".join(filter(None, [appearance, f"search('{stem}')"]))
     row: dict[str, Any] = {"type": type_text, "name": item.name}
     row.update(_texts(inst, "label", item.label))
     row.update(_texts(inst, "hint", item.hint))
@@ -97,7 +113,7 @@ def _item_row(inst: Instrument, item: Item) -> dict[str, Any]:
             "choice_filter": item.choice_filter,
             "default": item.default,
             "calculation": item.calculation,
-            "parameters": " ".join(f"{k}={v}" for k, v in item.parameters.items()) or None,
+            "parameters": " ".join(f"{k}={v}" for k, v in parameters.items()) or None,
             "sensitivity": item.sensitivity.name if item.sensitivity else None,
             "min_band": item.min_band,
             "max_band": item.max_band,
@@ -270,6 +286,10 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike[str] | Bina
 
     inst = instrument
     survey = _Sheet(["type", "name"])
+    for list_name, text in inst.settings.attachments.items():
+        if (external := parse_spec(text)).kind == "lookup":  # read by instance('name')/root/item[...] look-ups
+            kind = "xml-external" if external.file.lower().endswith(".xml") else "csv-external"
+            survey.add({"type": kind, "name": list_name})
     for name in sorted(_context_names(inst)):
         # pyxform needs every ${name} to exist; the engine supplies these values
         survey.add({"type": "calculate", "name": name, "calculation": "''", "sauti_context": "yes"})
@@ -277,7 +297,15 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike[str] | Bina
         for row in _section_rows(inst, section):
             survey.add(row)
     choices = _Sheet(["list_name", "name"])
+    s_default = inst.settings.default_language
     for list_name, items in inst.choice_lists.items():
+        spec = parse_spec(inst.settings.attachments[list_name]) if list_name in inst.settings.attachments else None
+        if spec is not None and spec.kind != "search":
+            continue  # the choices are in the attached file
+        if spec is not None:  # search(): the first row names the file's value and label columns
+            head: dict[str, Any] = {"list_name": list_name, "name": spec.value}
+            head.update(_texts(inst, "label", Text({code or s_default: c for code, c in spec.labels.items()})))
+            choices.add(head)
         for choice in items:
             choice_row: dict[str, Any] = {"list_name": list_name, "name": choice.name}
             choice_row.update(_texts(inst, "label", choice.label))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -97,7 +98,13 @@ def import_xlsform(
         raise InstrumentError(errors)
     form = _run_pyxform(definition, origin, warnings, _fallback_id(origin))
     _rewrite_absolute_paths(form)
+    pulled = _rewrite_pulldata(form)
     converter = _Converter(form, definition, default_language, origin)
+    for file, row_names in pulled.items():
+        from instruments.attachments import make_spec
+
+        for row_name in row_names:
+            converter.attach(file, make_spec(f"{file}.csv", kind="lookup"), row_name)
     try:
         instrument = converter.instrument(_fallback_id(origin))
     except InstrumentError:
@@ -164,6 +171,35 @@ def _rewrite_absolute_paths(form: dict[str, Any]) -> None:
         control = node.get("control")
         if isinstance(control, dict) and "jr:count" in control:
             control["jr:count"] = fix(control["jr:count"])
+
+
+_PULLDATA = re.compile(
+    r"pulldata\(\s*'([A-Za-z_][\w.\-]*)'\s*,\s*'([^']+)'\s*,\s*'([^']+)'\s*,\s*"
+    r"(\$\{[^}]*\}|'[^']*'|[\w.]+)\s*\)"
+)
+
+
+def _rewrite_pulldata(form: dict[str, Any]) -> dict[str, list[str]]:
+    """``pulldata('file', 'column', 'key', value)`` reads the attached ``file.csv``: it becomes
+    the look-up ``instance('file')/root/item[key = value]/column`` that Sauti evaluates on its
+    server. Returns the files read and the rows that read them."""
+    read: dict[str, list[str]] = {}
+
+    def swap(match: re.Match[str], row: str) -> str:
+        file, column, key, value = match.groups()
+        read.setdefault(file, []).append(row)
+        return f"instance('{file}')/root/item[{key} = {value}]/{column}"
+
+    stack = list(form.get("children", []))
+    while stack:
+        node = stack.pop()
+        stack += node.get("children", []) or []
+        bind = node.get("bind")
+        if isinstance(bind, dict):
+            for key in ("relevant", "constraint", "calculate"):
+                if isinstance(bind.get(key), str) and "pulldata" in bind[key]:
+                    bind[key] = _PULLDATA.sub(functools.partial(swap, row=str(node.get("name"))), bind[key])
+    return read
 
 
 def _fallback_id(origin: str) -> str:

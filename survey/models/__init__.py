@@ -11,6 +11,7 @@ answers, safeguarding, audit), :mod:`~survey.models.records` (what staff record)
 """
 
 from survey.extensions import Model
+from survey.models.attachments import InstrumentAttachment
 from survey.models.core import (
     Answer,
     AssentEvent,
@@ -59,6 +60,7 @@ __all__ = [
     "ApiToken",
     "AssentEvent",
     "AuditEvent",
+    "InstrumentAttachment",
     "ChecklistAnswer",
     "ConcernFlag",
     "Consultation",

@@ -73,7 +73,14 @@ def find(instrument_id: str, version: str | None = None) -> InstrumentVersion:
 
 
 def instrument_for_version(record: InstrumentVersion) -> Instrument:
-    return _parse(record.content_hash, record.document)
+    """The stored version, with the choice lists that come from attached files filled from the
+    files uploaded so far (see :mod:`survey.services.attachments`)."""
+    instrument = _parse(record.content_hash, record.document)
+    if not instrument.settings.attachments:
+        return instrument
+    from survey.services.attachments import filled
+
+    return filled(record, instrument)[0]
 
 
 #: (database, instrument id, version, content hash) -> the parsed instrument.  Keyed by the
@@ -100,8 +107,15 @@ def instrument_for(consultation: Consultation) -> Instrument:
     )
     if record is None:
         raise InstrumentMissing(f"{consultation.instrument_id} {consultation.instrument_version}")
-    instrument = instrument_for_version(record)
-    if consultation.instrument_hash and record.content_hash == consultation.instrument_hash:
+    instrument = _parse(record.content_hash, record.document)
+    complete = True
+    if instrument.settings.attachments:
+        from survey.services.attachments import filled
+
+        # a list still waiting for its file, or a draft whose files may yet be replaced: not kept
+        instrument, complete = filled(record, instrument)
+        complete = complete and consultation.state != "draft"
+    if consultation.instrument_hash and record.content_hash == consultation.instrument_hash and complete:
         if len(_BY_VERSION) >= _CACHE_SIZE:
             _BY_VERSION.clear()
         _BY_VERSION[key] = instrument

@@ -239,6 +239,12 @@ def opening_steps(consultation: Consultation, *, today: dt.date, demo: bool = Fa
     check = opening_check(consultation, instrument, today, demo=demo)
     steps = [plain_problem(issue, consultation) for issue in check.problems]
     steps += [Step(message, "settings") for message in research_problems(consultation, instrument)]
+    # Choices from a file attached to the form: the questionnaire waits for each file.
+    from survey.services.attachments import opening_problems
+
+    if instrument.settings.attachments:
+        record_id, waiting = opening_problems(consultation)
+        steps += [Step(message, "attachments", str(record_id), admin_only=True) for message in waiting]
     # Every language must be complete and approved: a child never meets a page in two languages.
     steps += [
         Step(message, fix, consultation.country_profile if fix == "profile" else "", admin_only=fix in ADMIN_PAGES)

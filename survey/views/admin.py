@@ -156,8 +156,52 @@ def instruments():
             )
     elif form.is_submitted():
         status = 400
+    from survey.services import attachments
+
+    records = instrument_store.stored_versions()
+    waiting = {}  # version -> the number of files it still waits for (versions that take files)
+    for record in records:
+        files = attachments.status(record)
+        if files:
+            waiting[record.id] = sum(1 for _name, stored in files if stored is None)
+    return render_template("admin/instruments.html", form=form, report=report, records=records, waiting=waiting), status
+
+
+@bp.route("/instruments/<int:record_id>/files", methods=["GET", "POST"])
+@staff("admin")
+def instrument_attachments(record_id: int):
+    """The files a questionnaire version takes its choices from: which are missing, upload one."""
+    from instruments.attachments import MAX_ATTACHMENT_ROWS
+    from survey.models import InstrumentVersion
+    from survey.services import attachments
+
+    record = db.get_or_404(InstrumentVersion, record_id)
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        file_name = request.form.get("file_name", "")[:200]
+        if upload is None or not upload.filename:
+            flash(_("Choose the file to upload."), "error")
+            status = 400
+        else:
+            try:
+                data = upload.stream.read(attachments.MAX_ATTACHMENT_BYTES + 1)
+            finally:
+                upload.close()  # a large upload is spooled to a temporary file
+            try:
+                attachments.upload(record_id, file_name, data, actor=current_user._get_current_object())
+            except attachments.AttachmentRefused as refused:
+                flash(str(refused), "error")
+                status = 400
+            else:
+                flash(_("Stored %(file)s.", file=file_name), "info")
+                return redirect(url_for("admin.instrument_attachments", record_id=record_id), code=303)
     return render_template(
-        "admin/instruments.html", form=form, report=report, records=instrument_store.stored_versions()
+        "admin/instrument_files.html",
+        record=record,
+        files=attachments.status(record),
+        limit=attachments.MAX_ATTACHMENT_BYTES,
+        max_rows=MAX_ATTACHMENT_ROWS,
     ), status
 
 

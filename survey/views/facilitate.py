@@ -197,6 +197,8 @@ def fix_link(step, consultation: Consultation) -> str | None:  # a setup.Step
         return url_for("admin.text", text_id=step.target)
     if step.fix == "texts":
         return url_for("admin.texts")
+    if step.fix == "attachments" and step.target:
+        return url_for("admin.instrument_attachments", record_id=int(step.target))
     if step.fix == "profile" and step.target:
         return url_for("profiles.detail", profile_id=step.target)
     if step.fix == "profiles":

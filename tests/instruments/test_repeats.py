@@ -197,13 +197,18 @@ def test_forms_as_people_write_them_import(tmp_path):
 
 def test_what_sauti_cannot_take_is_refused_saying_why():
     search = {
-        "survey": [["type", "name", "label", "appearance"], ["select_one c1", "fruit", "Fruit?", "search('fruits')"]],
+        "survey": [
+            ["type", "name", "label", "appearance"],
+            ["select_one c1", "fruit", "Fruit?", "search('fruits', 'fuzzy', 'kind', 'x')"],
+        ],
         "choices": [["list_name", "name", "label"], ["c1", "id", "label"]],
     }
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(search), file_type="xlsx")
     (issue,) = refused.value.issues
-    assert "column appearance" in issue.location and "attached" in issue.message
+    # choices from an attached file wait for it (instruments.attachments), but a search Sauti
+    # cannot do on its server is refused
+    assert "column appearance" in issue.location and "cannot do on its server" in issue.message
     nothing = {"survey": [["type", "name", "label"], ["deviceid", "deviceid", None], ["start", "start", None]]}
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(nothing), file_type="xlsx")
@@ -244,7 +249,7 @@ def test_a_repeat_count_sauti_cannot_read_is_refused_with_its_row_and_column():
         "survey": [
             ["type", "name", "label", "repeat_count"],
             ["integer", "n", "How many?", None],
-            ["begin_repeat", "pets", "A pet", "pulldata('pets', 'n', 'id', ${n})"],
+            ["begin_repeat", "pets", "A pet", "pulldata('pets', 'n')"],
             ["text", "pet", "Which pet?", None],
             ["end_repeat", None, None, None],
         ]

@@ -231,6 +231,9 @@ TRIGGERS = {
         "| survey |\n| | type | name | label | required |\n| | text | t | T | yes |\n", strict_required=True
     ),
     IssueCode.DUPLICATE_CHOICE: _mutate(lambda d: d["choice_lists"]["yn"].append({"name": "no", "label": "No!"})),
+    IssueCode.ATTACHMENT_EXPECTED: _xlsform_codes(
+        "| survey |\n| | type | name | label |\n| | select_one_from_file towns.csv | t | Town? |\n"
+    ),
     IssueCode.PYXFORM_WARNING: _xlsform_codes(
         "| survey |\n| | type | name | label::English (en) | label::Français (fr) "
         "| hint::English (en) |\n| | text | t | T | T | A hint |\n"

@@ -182,7 +182,7 @@ def test_a_function_sauti_cannot_run_is_refused_saying_what_to_do():
         "survey": [
             ["type", "name", "label", "calculation"],
             ["text", "hh", "Household?", None],
-            ["calculate", "size", None, "pulldata('households', 'size', 'id', ${hh})"],
+            ["calculate", "size", None, "pulldata('households', 'size')"],
         ]
     }
     with pytest.raises(InstrumentError) as refused:
@@ -191,3 +191,9 @@ def test_a_function_sauti_cannot_run_is_refused_saying_what_to_do():
     assert "row 3" in issue.location and "column calculation" in issue.location
     assert "pulldata()" in issue.message
     assert "without pulldata()" in issue.fix and "attached" in issue.fix
+    # the four-argument pulldata() reads the attached file: the form waits for it
+    sheets["survey"][2][3] = "pulldata('households', 'size', 'id', ${hh})"
+    result = import_xlsform(workbook_bytes(sheets), file_type="xlsx")
+    assert result.instrument.item("size").calculation == "instance('households')/root/item[id = ${hh}]/size"
+    (waiting,) = [i for i in result.issues if i.code is IssueCode.ATTACHMENT_EXPECTED]
+    assert "households.csv" in waiting.message and "row 3" in waiting.location

@@ -60,20 +60,20 @@ def test_a_lookup_in_a_choice_list_reads_the_label_of_the_matching_choice():
     assert values == {"fruit": "Banana", "second": "lemon"}
 
 
-def test_a_lookup_in_a_list_from_an_attached_file_is_refused_with_its_row_and_the_fix():
+def test_a_lookup_in_a_list_neither_on_the_sheet_nor_attached_is_refused_with_its_row_and_the_fix():
     with pytest.raises(InstrumentError) as info:
         _imported(
             [
                 ["type", "name", "label", "calculation"],
                 ["xml-external", "places", None, None],
                 ["text", "q", "Your words", None],
-                ["calculate", "place", None, "instance('places')/root/item[name = 'x']/label"],
+                ["calculate", "place", None, "instance('towns')/root/item[name = 'x']/label"],
             ]
         )
     issue = next(i for i in info.value.issues if i.code is IssueCode.MISSING_CHOICE_LIST)
     assert "survey sheet, row 4, column calculation (place)" in issue.location
-    assert "no files attached" in issue.message
-    assert "choices sheet" in issue.fix
+    assert "nor a file attached" in issue.message
+    assert "choices sheet" in issue.fix and "xml-external" in issue.fix
 
 
 def test_a_lookup_reading_a_column_the_list_lacks_is_refused():

@@ -18,6 +18,7 @@ from survey.models import (
     Consultation,
     FieldCard,
     FieldPackage,
+    InstrumentAttachment,
     InstrumentVersion,
     Participant,
     StoredProfile,
@@ -157,6 +158,13 @@ def package_content(consultation: Consultation, package: SyncPackage, central_ur
             "version": record.version,
             "hash": record.content_hash,
             "document": record.document,
+            # the files some choice lists come from (survey.services.attachments)
+            "attachments": [
+                {"filename": f.filename, "rows": f.rows_json, "sha256": f.sha256, "row_count": f.row_count}
+                for f in db.session.scalars(
+                    sa.select(InstrumentAttachment).where(InstrumentAttachment.instrument_version_id == record.id)
+                )
+            ],
         },
         "profile": {
             "id": consultation.country_profile,
@@ -395,15 +403,34 @@ def import_package(
         fields[name] = _date(fields.get(name))
     with write_transaction() as session:
         if existing is None:
-            session.add(
-                InstrumentVersion(
-                    instrument_id=instrument["id"],
-                    version=instrument["version"],
-                    content_hash=instrument["hash"],
-                    document=instrument["document"],
-                    approved=True,
+            existing = InstrumentVersion(
+                instrument_id=instrument["id"],
+                version=instrument["version"],
+                content_hash=instrument["hash"],
+                document=instrument["document"],
+                approved=True,
+            )
+            session.add(existing)
+            session.flush()
+        held = set(
+            session.scalars(
+                sa.select(InstrumentAttachment.filename).where(
+                    InstrumentAttachment.instrument_version_id == existing.id
                 )
             )
+        )
+        for attached in instrument.get("attachments") or []:
+            if attached["filename"] not in held:
+                session.add(
+                    InstrumentAttachment(
+                        instrument_version_id=existing.id,
+                        filename=attached["filename"],
+                        rows_json=attached["rows"],
+                        row_count=int(attached.get("row_count", 0)),
+                        sha256=attached["sha256"],
+                        uploaded_by="field package",
+                    )
+                )
         if profile["document"] is not None:
             row = session.get(StoredProfile, profile["id"]) or StoredProfile(profile_id=profile["id"])
             row.document, row.content_hash, row.updated_by = profile["document"], profile["hash"], "field package"
