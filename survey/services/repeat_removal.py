@@ -11,20 +11,27 @@ and ``indexed-repeat()`` read instance numbers, and so do the answers to ``selec
 questions, which are renumbered here as well.
 
 A repeat with ``repeat_count`` is sized by the form, not the child: nothing of it can be removed.
+
+A removal is bound to what the child saw: the confirmation page carries a :class:`Seen` (the
+number of instances and a keyed digest of that instance's answers) and the write transaction
+refuses (:class:`ListChanged`) when either is no longer so, as when another tab removed or
+added one and a different instance now has that number.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from typing import cast
 
 import sqlalchemy as sa
+from flask import current_app
 
 from consent.states import State, may_store_answers
-from instruments.model import RESERVED_CODES, Instrument, Item, ItemType, Repeat, instance_key
+from instruments.model import RESERVED_CODES, Instrument, Item, ItemType, Repeat, Sensitivity, instance_key
 from instruments.runtime import instance_count
 from survey.database import write_transaction
 from survey.extensions import db
@@ -50,6 +57,21 @@ class RemovalConflict(Exception):
     """The same page token came back asking for another removal (a replayed, altered request)."""
 
 
+class ListChanged(Exception):
+    """The instances are no longer as the child saw them: another number of them, or other
+    answers in the one of that number (another tab removed or added one meanwhile)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Seen:
+    """What the confirmation page showed: how many instances there were, a keyed digest of the
+    answers of the one to remove, and whether it held written (open text) answers."""
+
+    count: int
+    digest: str
+    written: bool = False
+
+
 @dataclasses.dataclass(frozen=True)
 class Listed:
     """One instance on the "add another" page: its number and the answer that recalls it."""
@@ -72,8 +94,13 @@ def removable(instrument: Instrument, repeat_name: str, outer: tuple[int, ...]) 
 def listed(
     instrument: Instrument, repeat: Repeat, outer: tuple[int, ...], count: int, stored: Mapping[str, str], lang: str
 ) -> list[Listed]:
-    """Each instance so far with a short summary: its first answered question's answer."""
-    items = [item for item in instrument.repeat_items(repeat.name) if item.type not in _NOT_SHOWN]
+    """Each instance so far with a short summary: the answer to its first answered choice question.
+
+    The list may be on a shared screen, so only choice questions that are not sensitive (below
+    S2) recall an instance; never written (free text) or number answers, nor a choice of another
+    repeat's instance.  An instance without one has no summary (its heading alone).
+    """
+    items = [item for item in instrument.repeat_items(repeat.name) if _may_recall(item)]
     out = []
     for number in range(1, count + 1):
         path = (*outer, number)
@@ -88,7 +115,11 @@ def listed(
     return out
 
 
-_NOT_SHOWN = frozenset({ItemType.NOTE, ItemType.CALCULATE, ItemType.MATRIX})
+_SHOWN = frozenset({ItemType.SELECT_ONE, ItemType.SELECT_MULTIPLE, ItemType.RANK, ItemType.LIKERT})
+
+
+def _may_recall(item: Item) -> bool:
+    return item.type in _SHOWN and item.answers_as_choices is None and item.sensitivity < Sensitivity.S2
 
 
 def _shown(instrument: Instrument, item: Item, value: str, lang: str) -> str:
@@ -100,10 +131,9 @@ def _shown(instrument: Instrument, item: Item, value: str, lang: str) -> str:
             decoded = None
         if isinstance(decoded, list):
             codes = [str(code) for code in decoded if str(code) not in RESERVED_CODES]
-    if item.answers_as_choices is None:
-        labels = {choice.name: choice for choice in instrument.choices_for(item)}
-        fallback = (instrument.settings.default_language,)
-        codes = [labels[c].label.get_for(lang, fallback) or c if c in labels else c for c in codes]
+    labels = {choice.name: choice for choice in instrument.choices_for(item)}
+    fallback = (instrument.settings.default_language,)
+    codes = [labels[c].label.get_for(lang, fallback) or c if c in labels else c for c in codes]
     text = ", ".join(codes)
     return text if len(text) <= SUMMARY_LENGTH else text[: SUMMARY_LENGTH - 1].rstrip() + "…"
 
@@ -115,6 +145,7 @@ def remove_instance(
     outer: tuple[int, ...],
     number: int,
     token: str,
+    seen: Seen,
 ) -> bool:
     """Delete instance ``number`` of ``repeat_name`` (inside ``outer``) and renumber the later ones.
 
@@ -123,10 +154,12 @@ def remove_instance(
     ${name}``) follow them, and the stored number of instances goes down by one.  Returns False
     when ``token`` was already applied (a double click): nothing is removed twice.  Raises
     :class:`NotRemovable` for a repeat_count repeat or an instance that does not exist,
-    :class:`RemovalRefused` when the participant's state takes no answers.
+    :class:`RemovalRefused` when the participant's state takes no answers, :class:`ListChanged`
+    when the instances are not as ``seen`` (from :func:`seen_now` when the page was shown).
     """
     repeat = removable(instrument, repeat_name, outer)
-    digest = hashlib.sha256(json.dumps(["remove", repeat.name, list(outer), number]).encode()).hexdigest()
+    bound = ["remove", repeat.name, list(outer), number, seen.count, seen.digest]
+    digest = hashlib.sha256(json.dumps(bound).encode()).hexdigest()
     try:
         with write_transaction() as session:
             connection = session.connection()
@@ -135,10 +168,10 @@ def remove_instance(
                     token=token, participant_id=participant.id, digest=digest
                 )
             )
-            _remove(connection, participant.id, instrument, repeat, outer, number)
+            _remove(connection, participant.id, instrument, repeat, outer, number, seen)
     except sa.exc.IntegrityError:
-        seen = db.session.get(PageSave, token)
-        if seen is None or seen.digest != digest or seen.participant_id != participant.id:
+        saved = db.session.get(PageSave, token)
+        if saved is None or saved.digest != digest or saved.participant_id != participant.id:
             raise RemovalConflict from None
         return False
     return True
@@ -151,6 +184,7 @@ def _remove(
     repeat: Repeat,
     outer: tuple[int, ...],
     number: int,
+    seen: Seen,
 ) -> None:
     table = cast(sa.Table, Answer.__table__)
     state = connection.execute(
@@ -166,9 +200,10 @@ def _remove(
     count = instance_count(repeat, {} if stored is None else {repeat.name: stored})
     if not 1 <= number <= count:
         raise NotRemovable(f"{repeat.name} has no instance {number}")
-    inner = [r for r in instrument.repeats if r.parent == repeat.name]
-    own = [item.name for item in instrument.repeat_items(repeat.name)] + [r.name for r in inner]
-    nested = [item.name for r in inner for item in instrument.repeat_items(r.name)]
+    now = _seen(connection, participant_id, instrument, repeat, outer, number)
+    if (now.count, now.digest) != (seen.count, seen.digest):
+        raise ListChanged(f"{repeat.name} is not as the child saw it")
+    own, nested = _names(instrument, repeat)
     parent = outer[0] if outer else 0
     level = (table.c.item.in_(own)) & (table.c.parent_instance == parent)
 
@@ -211,6 +246,73 @@ def _remove(
         )
     else:
         connection.execute(sa.update(table).where(mine & count_row).values(value=left, saved_on=today()))
+
+
+def seen_now(
+    participant: Participant | ParticipantRow,
+    instrument: Instrument,
+    repeat_name: str,
+    outer: tuple[int, ...],
+    number: int,
+) -> Seen:
+    """What the confirmation page shows the child now (put in its form, given back to
+    :func:`remove_instance`); :class:`NotRemovable` for a repeat the form sizes."""
+    repeat = removable(instrument, repeat_name, outer)
+    return _seen(db.session.connection(), participant.id, instrument, repeat, outer, number)
+
+
+def applied(participant: Participant | ParticipantRow, token: str) -> bool:
+    """True when this page token already removed an instance for this child (a second press)."""
+    saved = db.session.get(PageSave, token[:64]) if token else None
+    return saved is not None and saved.participant_id == participant.id
+
+
+def _names(instrument: Instrument, repeat: Repeat) -> tuple[list[str], list[str]]:
+    """The items (and inner repeat counts) of an instance, and those of the instances inside it."""
+    inner = [r for r in instrument.repeats if r.parent == repeat.name]
+    own = [item.name for item in instrument.repeat_items(repeat.name)] + [r.name for r in inner]
+    nested = [item.name for r in inner for item in instrument.repeat_items(r.name)]
+    return own, nested
+
+
+def _seen(
+    connection: sa.Connection,
+    participant_id: str,
+    instrument: Instrument,
+    repeat: Repeat,
+    outer: tuple[int, ...],
+    number: int,
+) -> Seen:
+    """The number of instances and the answers of instance ``number`` (the rows a removal deletes)."""
+    table = cast(sa.Table, Answer.__table__)
+    mine = table.c.participant_id == participant_id
+    count_item, count_parent, count_instance = answer_columns(instance_key(repeat.name, outer))
+    stored = connection.execute(
+        sa.select(table.c.value).where(
+            mine,
+            table.c.item == count_item,
+            table.c.parent_instance == count_parent,
+            table.c.instance == count_instance,
+        )
+    ).scalar_one_or_none()
+    count = instance_count(repeat, {} if stored is None else {repeat.name: stored})
+    own, nested = _names(instrument, repeat)
+    parent = outer[0] if outer else 0
+    where = table.c.item.in_(own) & (table.c.parent_instance == parent) & (table.c.instance == number)
+    if nested:
+        where |= table.c.item.in_(nested) & (table.c.parent_instance == number)
+    rows = sorted(
+        (str(item), int(parent_instance), int(instance), str(value))
+        for item, parent_instance, instance, value in connection.execute(
+            sa.select(table.c.item, table.c.parent_instance, table.c.instance, table.c.value).where(mine & where)
+        )
+    )
+    # Keyed: short choice answers could otherwise be guessed back from a plain hash in the page.
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, json.dumps([participant_id, count, rows]).encode(), hashlib.sha256).hexdigest()
+    text = {item.name for item in instrument.items if item.type is ItemType.TEXT}
+    written = any(item in text and value not in ("", *RESERVED_CODES) for item, _p, _i, value in rows)
+    return Seen(count, digest, written)
 
 
 def _follow_references(

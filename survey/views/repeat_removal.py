@@ -2,14 +2,16 @@
 one confirmation ("Remove A friend (2)? Its answers will be deleted." Yes / No).
 
 No JavaScript: "Remove" is a link to the confirmation page, whose one form (with the CSRF and
-page tokens) does it.  :mod:`survey.views.participate` routes here, behind the consent gate.
+page tokens, and what the page showed: the number of instances and a digest of that one's
+answers) does it.  When the list changed meanwhile (another tab), nothing is removed and the
+child sees the list again.  :mod:`survey.views.participate` routes here, behind the consent gate.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -64,11 +66,13 @@ def removal_view(index: int, path_text: str, number: int):
     if step not in plan.steps:
         # Not where this child is now (a second press of Yes, or another tab added or removed
         # one meanwhile): to this repeat's "add another" page as it is now.
-        following = next((s for s in plan.steps if s[2] and s[0] == index and s[1][:-1] == path[:-1]), None)
-        following = following or next((s for s in plan.steps if s[0] >= index), None)
-        return redirect(question_pages.step_url(following) if following is not None else url_for("participate.end"))
+        pressed = request.method == "POST" and request.form.get("nav") == "yes"
+        if pressed and not repeat_removal.applied(participant, request.form.get("page_token", "")):
+            flash(_("This list changed. Please check it again."), "error")
+        return _list_as_it_is(plan, index, path)
     if not 1 <= number <= path[-1]:
         abort(404)
+    repeat_name = chains[index][len(path) - 1]
     back = question_pages.step_url(step)
     lang = journey.content_language(participant, str(get_locale()))
     heading = question_pages.repeat_heading(instrument, plan.all_pages[index], (*path[:-1], number), lang)
@@ -88,10 +92,14 @@ def removal_view(index: int, path_text: str, number: int):
             return redirect(back)
         elif nav == "yes":
             token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
+            seen = _seen_in(request.form)
             try:
-                repeat_removal.remove_instance(
-                    participant, instrument, chains[index][len(path) - 1], path[:-1], number, token
-                )
+                if seen is None:
+                    raise repeat_removal.ListChanged("the page did not say what it showed")
+                repeat_removal.remove_instance(participant, instrument, repeat_name, path[:-1], number, token, seen)
+            except repeat_removal.ListChanged:
+                flash(_("This list changed. Please check it again."), "error")
+                return _list_as_it_is(page_plan.plan_for(participant), index, path)
             except repeat_removal.RemovalConflict:
                 abort(409)
             except repeat_removal.NotRemovable:
@@ -102,10 +110,27 @@ def removal_view(index: int, path_text: str, number: int):
             return redirect(question_pages.step_url(fewer))
         else:
             status = 400
+    seen = repeat_removal.seen_now(participant, instrument, repeat_name, path[:-1], number)
     return render_template(
         "participate/remove.html",
         heading=heading,
         back=back,
         note=note,
         page_token=secrets.token_hex(16),
+        seen=seen,
     ), status
+
+
+def _seen_in(form) -> repeat_removal.Seen | None:
+    """What the confirmation page showed, as its form gives it back; None when it does not."""
+    count, digest = form.get("seen_count", ""), form.get("seen", "")
+    if not count.isdigit() or len(count) > 4 or not digest or len(digest) > 64:
+        return None
+    return repeat_removal.Seen(int(count), digest)
+
+
+def _list_as_it_is(plan: page_plan.PagePlan, index: int, path: tuple[int, ...]):
+    """To this repeat's "add another" page as it is now (or on, when there is none)."""
+    following = next((s for s in plan.steps if s[2] and s[0] == index and s[1][:-1] == path[:-1]), None)
+    following = following or next((s for s in plan.steps if s[0] >= index), None)
+    return redirect(question_pages.step_url(following) if following is not None else url_for("participate.end"))

@@ -1,5 +1,6 @@
 """A child adds three pets, removes the second and goes on, in Chromium with and without
-JavaScript; the "add another" list and the "Remove ...?" question pass axe (WCAG 2.2 AA).
+JavaScript; the "add another" list (also as shown again after a stale second tab's Yes) and the
+"Remove ...?" question pass axe (WCAG 2.2 AA).
 
 The form is the XLSForm of ``tests/survey/test_repeat_removal.py`` (pets the child adds, up to 5).
 """
@@ -47,6 +48,8 @@ def test_a_child_removes_the_second_of_three_pets(app, browser, live_server, iss
         assert listed.count() == 3 and "Cat" in listed.nth(1).inner_text()
         if javascript:
             assert _violations(page) == []
+        other_tab = context.new_page()  # the same question, open in a second tab
+        other_tab.goto("/p/more/0/3/remove/2")
         page.get_by_role("link", name="Remove A pet (2)").click()
         page.wait_for_url(re.compile(r".*/p/more/0/3/remove/2$"))
         assert page.locator("h1").inner_text() == "Remove A pet (2)?"
@@ -55,6 +58,13 @@ def test_a_child_removes_the_second_of_three_pets(app, browser, live_server, iss
         page.click("button[name=nav][value=yes]")
         page.wait_for_url(re.compile(r".*/p/more/0/2$"))
         assert [text.split(":")[1].split("Remove")[0].strip() for text in listed.all_inner_texts()] == ["Dog", "Fish"]
+        # Yes in the stale tab removes nothing (not the fish) and shows the list again
+        other_tab.click("button[name=nav][value=yes]")
+        other_tab.wait_for_url(re.compile(r".*/p/more/0/2$"))
+        assert "This list changed. Please check it again." in other_tab.locator("main").inner_text()
+        assert other_tab.locator("ul.instances li").count() == 2
+        if javascript:
+            assert _violations(other_tab) == []
         page.click("button[name=nav][value=done]")
         page.wait_for_url(re.compile(r".*/p/q/1/1$"))
     finally:

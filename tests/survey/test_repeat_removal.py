@@ -107,10 +107,17 @@ def _token(body: str) -> str:
     return re.search(r'name="page_token" value="([^"]+)"', body).group(1)
 
 
+def _hidden(body: str) -> dict[str, str]:
+    """The page token and, on a "Remove ...?" page, what it showed (as a browser sends them back)."""
+    fields = dict(re.findall(r'type="hidden" name="(page_token|seen_count|seen)" value="([^"]*)"', body))
+    assert "page_token" in fields
+    return fields
+
+
 def _post(child, location: str, data: dict, nav: str = "next") -> str:
     page = child.get(location)
     assert page.status_code == 200, (location, page.status_code)
-    response = child.post(location, data={**data, "nav": nav, "page_token": _token(page.get_data(as_text=True))})
+    response = child.post(location, data={**data, "nav": nav, **_hidden(page.get_data(as_text=True))})
     assert response.status_code == 302, (location, response.status_code, response.get_data(as_text=True)[:500])
     return response.location.removeprefix("http://localhost")
 
@@ -159,18 +166,32 @@ def homes_child(app, issue_codes):
     return _store(app, HOME_ROWS)
 
 
-def _remove(app, participant_id, repeat, outer, number, token="t-1"):
+def _seen(app, participant_id, repeat, outer, number):
+    """What a confirmation page shown now would carry."""
     from survey.services import repeat_removal
     from survey.services.placeholders import instrument_for_children
 
     with app.test_request_context():
         participant = db.session.get(Participant, participant_id)
         instrument = instrument_for_children(participant.consultation)
-        return repeat_removal.remove_instance(participant, instrument, repeat, outer, number, token)
+        return repeat_removal.seen_now(participant, instrument, repeat, outer, number)
+
+
+def _remove(app, participant_id, repeat, outer, number, token="t-1", seen=None):
+    from survey.services import repeat_removal
+    from survey.services.placeholders import instrument_for_children
+
+    if seen is None:
+        seen = _seen(app, participant_id, repeat, outer, number)
+    with app.test_request_context():
+        participant = db.session.get(Participant, participant_id)
+        instrument = instrument_for_children(participant.consultation)
+        return repeat_removal.remove_instance(participant, instrument, repeat, outer, number, token, seen)
 
 
 def test_removing_a_home_deletes_its_answers_and_its_people_and_renumbers_the_later_home(app, homes_child):
-    assert _remove(app, homes_child, "homes", (), 2) is True
+    seen = _seen(app, homes_child, "homes", (), 2)
+    assert _remove(app, homes_child, "homes", (), 2, seen=seen) is True
     assert _rows(app) == {
         ("homes", 0, 0, "2"),
         ("shared", 0, 1, "yes"),
@@ -185,7 +206,7 @@ def test_removing_a_home_deletes_its_answers_and_its_people_and_renumbers_the_la
         # the removed home's person is no longer chosen
     }
     # a second press of the same button removes nothing more
-    assert _remove(app, homes_child, "homes", (), 2) is False
+    assert _remove(app, homes_child, "homes", (), 2, seen=seen) is False
     assert ("homes", 0, 0, "2") in _rows(app)
 
 
