@@ -32,9 +32,9 @@ a ``denials`` term between the words it pairs ("ne m'ont jamais frappé").  The 
 (:mod:`analysis.concernmodel`) from flagging an answer on its own.  Its ``idioms`` are everyday
 figures of speech and game or play talk that borrow the words of harm ("my mum will kill me if I
 fail", "he beats me at fifa", "je meurs de faim", "hit me with a pillow"): their words are taken
-out of the answer before the rules read it (:func:`neutralise`), so that no rule fires on them and
-the rest of the answer is read as it is; the model reads the whole answer and learns idioms from
-the labelled sentences.
+out of the answer before the rules and the model read it (:func:`neutralise`), so that they count
+for nothing and the rest of the answer is read as it is (the model is trained on the sentences as
+written).
 Every language's rules are applied to every answer in its script: children mix languages
 (Sheng, franglais) and the session language says little.
 
@@ -315,8 +315,8 @@ def _compile_idioms(terms: Iterable[str], groups: Mapping[str, list[str]]) -> re
 def neutralise(folded: str, rule_sets: Iterable[RuleSet] | None = None) -> str:
     """``folded`` with the idioms of the rule sets (all shipped ones by default) taken out.
 
-    What the rules read: "my brother beats me at fifa lol" says nothing of harm, and the rest of
-    the answer is read as it stands.
+    What the rules and the model read: "my brother beats me at fifa lol" says nothing of harm,
+    and the rest of the answer is read as it stands.
 
     Examples
     --------
@@ -494,7 +494,7 @@ def find_concerns(
 
     if any(concern.language not in MODEL_LANGUAGES for concern in found):
         return tuple(found)  # a language the model never learnt: it cannot take the rule's flag away
-    probability, piece = model.strongest(text)  # type: ignore[attr-defined]
+    probability, piece = model.strongest(folded)  # type: ignore[attr-defined]
     overrulable = all(concern.category in MODEL_MAY_OVERRULE for concern in found)
     if not model.decide(probability, bool(found), overrulable=overrulable):  # type: ignore[attr-defined]
         return ()  # most answers: general talk can only take a flag away, so it is not looked for

@@ -239,3 +239,13 @@ def test_neutralise_takes_out_only_the_idiom() -> None:
 )
 def test_the_fifth_round_families_are_flagged_by_the_rules(text: str, category: str) -> None:
     assert category in {c.category for c in find_concerns(text, model=None)}, find_concerns(text, model=None)
+
+
+def test_an_idiom_counts_for_nothing_with_the_model_either() -> None:
+    """The model reads the answer with the idiom taken out, and a disclosure beside it still counts."""
+    from analysis.concernmodel import load_model
+
+    model = load_model()
+    text = "my dad is gonna kill me if i fail maths"
+    assert model.probability(neutralise(fold(text))) < model.probability(text)
+    assert screen_text("my brother beats me at fifa but my stepdad touches me at night").safeguarding
