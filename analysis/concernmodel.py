@@ -315,7 +315,7 @@ def cross_check(
             probability, piece = model.strongest(neutralise(fold(text), rule_sets))
             hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
             found = find_concerns(text, rule_sets, None)
-            overrulable = all(c.category in MODEL_MAY_OVERRULE for c in found)
+            overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
             readings.append(Reading(language, label, text, bool(found), probability, hypothetical, overrulable))
         out[name] = readings
     return out

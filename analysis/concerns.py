@@ -492,10 +492,10 @@ def find_concerns(
         return tuple(found)
     from .concernmodel import MODEL_LANGUAGES, MODEL_MAY_OVERRULE
 
-    if any(concern.language not in MODEL_LANGUAGES for concern in found):
-        return tuple(found)  # a language the model never learnt: it cannot take the rule's flag away
     probability, piece = model.strongest(folded)  # type: ignore[attr-defined]
-    overrulable = all(concern.category in MODEL_MAY_OVERRULE for concern in found)
+    # a rule of a language the model never learnt (pt) is not taken back by it either; like every
+    # rule, it still gives way to general talk ("si un ami parlait de suicide je le dirais")
+    overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
     if not model.decide(probability, bool(found), overrulable=overrulable):  # type: ignore[attr-defined]
         return ()  # most answers: general talk can only take a flag away, so it is not looked for
     # "if a friend told me she was hurt I would tell", "we learnt about abuse": general talk, looked
