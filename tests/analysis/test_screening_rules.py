@@ -235,6 +235,14 @@ def test_neutralise_takes_out_only_the_idiom() -> None:
         ("ابوي طلع الحزام مرة ثانية", "physical_abuse"),
         ("they said if he tells the teacher they will break his arm", "threats"),
         ("wamesema akiambia mwalimu watamvunja mkono", "threats"),
+        ("my stepgrandad pulls me onto his lap and it feels wrong", "sexual_abuse"),
+        ("el vecino me sube a sus piernas y me da asco", "sexual_abuse"),
+        ("mon parrain me prend sur ses genoux et je suis mal a l aise", "sexual_abuse"),
+        ("mjomba huniweka mapajani na sipendi", "sexual_abuse"),
+        ("خالي بيحطني بحضنه وبحس انو غلط", "sexual_abuse"),
+        ("at home im the one who gets beaten not my sister", "physical_abuse"),
+        ("chez moi c est moi qui prend les claques", "physical_abuse"),
+        ("en mi casa el que recibe los golpes soy yo", "physical_abuse"),
     ],
 )
 def test_the_fifth_round_families_are_flagged_by_the_rules(text: str, category: str) -> None:
