@@ -296,7 +296,7 @@ def cross_check(
     dict
         set name -> one :class:`Reading` per sentence (the decision is :meth:`ConcernModel.decide`).
     """
-    from .concerns import find_concerns, rule_languages, rules_for
+    from .concerns import find_concerns, neutralise, rule_languages, rules_for
 
     sets = labelled_sets(folder)
     rule_sets = [rules_for(lang) for lang in rule_languages()]
@@ -312,10 +312,10 @@ def cross_check(
         )
         readings = []
         for language, label, text in sets[name]:
-            probability, piece = model.strongest(text)
+            probability, piece = model.strongest(neutralise(fold(text), rule_sets))
             hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
             found = find_concerns(text, rule_sets, None)
-            overrulable = all(c.category in MODEL_MAY_OVERRULE for c in found)
+            overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
             readings.append(Reading(language, label, text, bool(found), probability, hypothetical, overrulable))
         out[name] = readings
     return out

@@ -29,7 +29,12 @@ terms) matches within ``window`` words of the others (in that order if ``ordered
 ``guard`` term (hypothetical or denial: "if someone", "never") stands just before the match, nor
 a ``denials`` term between the words it pairs ("ne m'ont jamais frappé").  The file's
 ``hypothetical`` terms (conditionals, advice, denials) keep the statistical model
-(:mod:`analysis.concernmodel`) from flagging an answer on its own.
+(:mod:`analysis.concernmodel`) from flagging an answer on its own.  Its ``idioms`` are everyday
+figures of speech and game or play talk that borrow the words of harm ("my mum will kill me if I
+fail", "he beats me at fifa", "je meurs de faim", "hit me with a pillow"): their words are taken
+out of the answer before the rules and the model read it (:func:`neutralise`), so that they count
+for nothing and the rest of the answer is read as it is (the model is trained on the sentences as
+written).
 Every language's rules are applied to every answer in its script: children mix languages
 (Sheng, franglais) and the session language says little.
 
@@ -65,6 +70,7 @@ __all__ = [
     "evaluate",
     "find_concerns",
     "fold",
+    "neutralise",
     "rule_languages",
     "rules_for",
     "words",
@@ -169,6 +175,8 @@ class RuleSet:
     #: words of a hypothetical, advice or denial ("if a friend told me", "I would tell", "never"):
     #: an answer with one of them is not flagged by the model alone (the rules still apply)
     hypothetical: re.Pattern | None = None
+    #: everyday idioms and game or play talk over the folded text (:func:`neutralise`)
+    idioms: re.Pattern | None = None
 
     def talks_hypothetically(self, text: str, *, folded: bool = False) -> bool:
         """Whether ``text`` has a word of this language's ``hypothetical`` list."""
@@ -270,6 +278,57 @@ def _term_pattern(term: str, apostrophe: str, replace: Mapping[str, tuple[str, .
     return " ".join(parts)
 
 
+_IDIOM_GAP = r"[\W_]+"
+
+
+def _idiom_word(word: str, groups: Mapping[str, list[str]]) -> str:
+    """One word of an idiom over the folded text: ``a/b`` alternatives, ``*`` any letters, ``...``
+    up to three words, a name of ``idiom_groups`` any of its terms; each letter may be repeated
+    (stretched spelling is not folded in the text the idioms are taken out of)."""
+    if word == "...":
+        return r"(?:\w+[\W_]+){0,3}?"
+    if word in groups:
+        return "(?:" + "|".join(_idiom_sequence(term, {}) for term in groups[word]) + ")"
+    alternatives = []
+    for part in word.split("/"):
+        head, tail = part.startswith("*"), part.endswith("*") and len(part) > 1
+        core = _REPEATS.sub(r"\1", fold(part.strip("*")))
+        letters = "".join(re.escape(c) + "+" for c in core)
+        alternatives.append((r"\w*" if head else "") + letters + (r"\w*" if tail else ""))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _idiom_sequence(term: str, groups: Mapping[str, list[str]]) -> str:
+    body, previous = "", None
+    for word in term.split():
+        part = _idiom_word(word, groups)
+        body += part if previous in (None, "...") else _IDIOM_GAP + part
+        previous = word
+    return body
+
+
+def _compile_idioms(terms: Iterable[str], groups: Mapping[str, list[str]]) -> re.Pattern:
+    body = "|".join(_idiom_sequence(term, groups) for term in terms)
+    return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)")
+
+
+def neutralise(folded: str, rule_sets: Iterable[RuleSet] | None = None) -> str:
+    """``folded`` with the idioms of the rule sets (all shipped ones by default) taken out.
+
+    What the rules and the model read: "my brother beats me at fifa lol" says nothing of harm,
+    and the rest of the answer is read as it stands.
+
+    Examples
+    --------
+    >>> neutralise(fold("My mum will KILL me if I fail maths, but my uncle hits me"))
+    'my mum will   maths, but my uncle hits me'
+    """
+    for rule_set in _all_rules() if rule_sets is None else rule_sets:
+        if rule_set.idioms is not None and rule_set.applies(folded):
+            folded = rule_set.idioms.sub(" ", folded)
+    return folded
+
+
 @functools.lru_cache(maxsize=4096)
 def _compile_cached(terms: tuple[str, ...], apostrophe: str, replace: tuple) -> re.Pattern:
     return _compile_terms(terms, apostrophe, dict(replace))
@@ -357,6 +416,7 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
         _compile(denials, apostrophe, replace) if denials else None,
         re.compile("|".join(f"(?:{p})" for p in firsts)) if firsts else None,
         _compile(data["hypothetical"], apostrophe, replace) if data.get("hypothetical") else None,
+        _compile_idioms(data["idioms"], data.get("idiom_groups") or {}) if data.get("idioms") else None,
     )
 
 
@@ -415,7 +475,6 @@ def find_concerns(
         Replaces the shipped model (:func:`analysis.concernmodel.load_model`); None: rules alone.
     """
     found: list[Concern] = []
-    folded = fold(text)
     if model is _SHIPPED:
         model = None
         if rule_sets is None:
@@ -423,19 +482,20 @@ def find_concerns(
 
             model = load_model()
     rule_sets = _all_rules() if rule_sets is None else tuple(rule_sets)
+    folded = neutralise(fold(text), rule_sets)
     guards = _shared_guards(rule_sets)
     for rule_set in rule_sets:
         if rule_set.applies(folded):
             found.extend(rule_set.find(folded, folded=True, guard=guards[rule_set.script.pattern]))
     found = list(dict.fromkeys(found))
-    if model is None or not folded.strip():
+    if model is None or not text.strip():
         return tuple(found)
     from .concernmodel import MODEL_LANGUAGES, MODEL_MAY_OVERRULE
 
-    if any(concern.language not in MODEL_LANGUAGES for concern in found):
-        return tuple(found)  # a language the model never learnt: it cannot take the rule's flag away
-    probability, piece = model.strongest(text)  # type: ignore[attr-defined]
-    overrulable = all(concern.category in MODEL_MAY_OVERRULE for concern in found)
+    probability, piece = model.strongest(folded)  # type: ignore[attr-defined]
+    # a rule of a language the model never learnt (pt) is not taken back by it either; like every
+    # rule, it still gives way to general talk ("si un ami parlait de suicide je le dirais")
+    overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
     if not model.decide(probability, bool(found), overrulable=overrulable):  # type: ignore[attr-defined]
         return ()  # most answers: general talk can only take a flag away, so it is not looked for
     # "if a friend told me she was hurt I would tell", "we learnt about abuse": general talk, looked

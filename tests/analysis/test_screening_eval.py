@@ -71,43 +71,46 @@ def test_cross_validated_on_each_reviewers_set(sets, held_out: str) -> None:
         assert score.false_positive_rate <= FALSE_POSITIVES_AT_MOST, (lang, score.false_alarms)
 
 
+@pytest.fixture(scope="module")
+def left_out() -> dict:
+    """heldout-3 and heldout-4, each read by the rules and a model trained without it (one training each)."""
+    return cross_check(DATA, ["heldout-3", "heldout-4"])
+
+
 @pytest.mark.slow
-def test_cross_validated_on_the_third_reviewers_set() -> None:
+def test_cross_validated_on_the_third_reviewers_set(left_out) -> None:
     """heldout-3, left out of the model's training, read by the shipped rules and thresholds.
 
     Scored before any tuning it gave 87 % recall and 18 % false alarms (README).  Its misses were
-    read while the developers' set and the cover-story rules were written, so this is a
-    regression bound on the leave-one-set-out figure (96 % / 7 % when written), not a claim about
-    unseen wording: that is the next reviewer's set.
+    read while the developers' set and the cover-story rules were written, and its false alarms
+    while the idioms of the fifth round were written, so this is a regression bound on the
+    leave-one-set-out figure (98.7 % / 12.7 % before the fifth round, 100 % / 4 % after: every
+    language at least 95 % / at most 10 %), not a claim about unseen wording.
     """
-    readings = cross_check(DATA, ["heldout-3"])["heldout-3"]
-    result = figures(readings, readers(load_model())["rules and model"])
+    result = figures(left_out["heldout-3"], readers(load_model())["rules and model"])
     recall, false_alarms = result.pop("all")
-    # 98.7 % / 12.7 % since a rule's match of hitting, neglect or abuse stands whatever the model reads
-    assert recall >= RECALL_AT_LEAST and false_alarms <= 0.13, result
+    assert recall >= RECALL_AT_LEAST and false_alarms <= 0.06, result
     for lang, (recall, false_alarms) in result.items():
-        assert recall >= 0.9 and false_alarms <= 0.2, (lang, result)
+        assert recall >= RECALL_AT_LEAST and false_alarms <= FALSE_POSITIVES_AT_MOST, (lang, result)
 
 
 @pytest.mark.slow
-def test_cross_validated_on_the_fourth_reviewers_set() -> None:
+def test_cross_validated_on_the_fourth_reviewers_set(left_out) -> None:
     """heldout-4, left out of the model's training, read by the shipped rules and thresholds.
 
     Written by a reviewer who saw neither the rules nor the model, and scored once before anything
-    was tuned on it: 96 % recall and 9.3 % false alarms over 300 sentences (en 97/0, fr 93/10,
-    es 93/10, ar 100/13, sw 97/13; README).  Then a safety change, made for sentences an
-    independent code review wrote (not for this set): a rule match of touching, images, grooming,
-    hitting, self-harm, neglect or trafficking stands whatever the model reads (a disclosure inside a
-    long ordinary answer, or "mwalimu anatupiga", had been dropped).  Left out, the set now reads
-    95.3 % / 14.7 % (es 93/17, sw 93/20): more false alarms (play fights), which a person reads
-    anyway.  These bounds hold that: a regression bound, no longer a blind figure.
+    was tuned on it: 96 % recall and 9.3 % false alarms over 300 sentences (README).  After the
+    rule matches of every category but threats were made to stand (an independent review), it read
+    95.3 % / 14.7 % (es 93/17, sw 93/20).  The fifth round (idioms and game talk taken out before
+    reading, general talk, the families it missed, developers' sentences) was written after reading
+    its errors: 100 % / 4 % (every language at least 95 % / at most 10 %).  A regression bound, no
+    longer a blind figure.
     """
-    readings = cross_check(DATA, ["heldout-4"])["heldout-4"]
-    result = figures(readings, readers(load_model())["rules and model"])
+    result = figures(left_out["heldout-4"], readers(load_model())["rules and model"])
     recall, false_alarms = result.pop("all")
-    assert recall >= RECALL_AT_LEAST and false_alarms <= 0.15, result
+    assert recall >= RECALL_AT_LEAST and false_alarms <= 0.06, result
     for lang, (recall, false_alarms) in result.items():
-        assert recall >= 0.9 and false_alarms <= 0.2, (lang, result)
+        assert recall >= RECALL_AT_LEAST and false_alarms <= FALSE_POSITIVES_AT_MOST, (lang, result)
 
 
 @pytest.mark.parametrize("name", ["main", "dev", "developers", "heldout", "heldout-2", "heldout-3"])
@@ -213,6 +216,8 @@ def test_jokes_and_everyday_complaints_are_not_flagged(text: str) -> None:
         "kama rafiki angeniambia anapigwa ningemwambia mwalimu",
         "لو صاحبتي قالتلي انو حدا بيضربها بخبر المعلمة",
         "children get abused online and schools should teach about it",
+        # a Portuguese rule ("suicid*") matches French too: it gives way to general talk as every rule does
+        "si une copine me parlait de suicide j en parlerais a la cpe",
         "a chat that answers quickly and does not ask my name",
     ],
 )

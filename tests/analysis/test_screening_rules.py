@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import survey
-from analysis.concerns import find_concerns, fold, parse_rules, rule_languages, rules_for, words
+from analysis.concerns import find_concerns, fold, neutralise, parse_rules, rule_languages, rules_for, words
 from analysis.textscreen import parse_name_list, screen_text
 
 DATA = Path(__file__).parent / "data" / "screening"
@@ -153,3 +153,107 @@ def test_the_facilitators_list_takes_names_of_several_words() -> None:
     names = parse_name_list("Mrs Achieng\nKibera Hope Academy")
     redacted = screen_text("Achieng and mrs  achieng said Kibera Hope\nAcademy is far", names=names).redacted
     assert "chieng" not in redacted and "Kibera" not in redacted and "far" in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # idioms and game or play talk (fifth round): no rule fires on them, in any language
+        "my sister destroys me at mario kart every single time",
+        "my dad is gonna murder me when he sees my phone bill lol",
+        "my cousin threw a water balloon at me haha",
+        "im literally dying of boredom in maths",
+        "mon cousin me defonce a fortnite a chaque fois",
+        "ma mere va me tuer si je rate encore le bus",
+        "ma soeur m a tape avec un oreiller trop fort mdr",
+        "mi papa me va a matar si pierdo otra vez las llaves",
+        "mi prima me aventó con un cojin jajaja",
+        "hoy me toca lavar los trastes",
+        "me muero de risa con mis amigos",
+        "kaka hunifunga kila mara kwa fifa",
+        "dada alinipiga na pillow tukicheza",
+        "baba ataniua nikipoteza simu tena",
+        "اخوي يغلبني كل مرة بفيفا",
+        "اختي ضربتني بالمخدة واحنا بنلعب",
+        "امي رح تقتلني اذا رسبت بالرياضيات",
+        "اموت على الشوكولا",
+    ],
+)
+def test_idioms_and_game_talk_fire_no_rule(text: str) -> None:
+    assert find_concerns(text, model=None) == (), find_concerns(text, model=None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the same words said of harm, or of a threat for telling: the idioms are narrow
+        "my stepdad said he will kill me if i tell anyone",
+        "my dad beats me at home when he is drunk",
+        "il a dit qu il va me tuer si je le dis",
+        "mi padrastro me va a matar si le cuento a alguien",
+        "baba ananipiga kila siku nyumbani",
+        "رح يقتلني اذا قلت لحدا",
+    ],
+)
+def test_the_idioms_leave_disclosures_with_the_same_words_alone(text: str) -> None:
+    assert find_concerns(text, model=None), text
+
+
+def test_neutralise_takes_out_only_the_idiom() -> None:
+    assert neutralise(fold("He BEATS me at FIFA lol")).split() == ["he", "lol"]
+    assert neutralise(fold("my mum will kiiill me if i fail")).split() == ["my", "mum", "will"]
+    assert neutralise(fold("he beats me at home")) == "he beats me at home"
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        # families of the fourth reviewer's misses, in wording of their own, in every language
+        ("honestly im just tired of living", "self_harm"),
+        ("je suis fatiguee de vivre", "self_harm"),
+        ("estoy cansada de vivir la verdad", "self_harm"),
+        ("nimechoka kuishi kabisa", "self_harm"),
+        ("تعبت من الحياه خلاص", "self_harm"),
+        ("no one washes my clothes and the kids say i smell", "neglect"),
+        ("personne lave mes vetements depuis des semaines", "neglect"),
+        ("nadie lava mi ropa y en la escuela se burlan", "neglect"),
+        ("hakuna anayenifulia nguo na shuleni wananicheka", "neglect"),
+        ("محدا بيغسل تيابي وبالمدرسة بيضحكوا علي", "neglect"),
+        (
+            "they brought me here saying i would go to school but i look after their kids and sleep on the floor",
+            "trafficking",
+        ),
+        ("ils m ont amene ici pour aller a l ecole mais je fais le menage et je dors par terre", "trafficking"),
+        ("me trajeron para estudiar pero cuido a sus hijos y duermo en el suelo", "trafficking"),
+        ("walinileta mjini nisome shule lakini nalea watoto wao bila malipo", "trafficking"),
+        ("جابوني عشان ادرس بس انا بربي ولادهم وبنام على الارض", "trafficking"),
+        ("a mi hermano lo tienen de halcon en la colonia", "trafficking"),
+        ("my dad took off his belt again last night", "physical_abuse"),
+        ("mon beau pere a sorti sa ceinture hier", "physical_abuse"),
+        ("mi mama saco la chancla otra vez y me dejo marcas", "physical_abuse"),
+        ("baba alitoa mkanda jana usiku", "physical_abuse"),
+        ("ابوي طلع الحزام مرة ثانية", "physical_abuse"),
+        ("they said if he tells the teacher they will break his arm", "threats"),
+        ("wamesema akiambia mwalimu watamvunja mkono", "threats"),
+        ("my stepgrandad pulls me onto his lap and it feels wrong", "sexual_abuse"),
+        ("el vecino me sube a sus piernas y me da asco", "sexual_abuse"),
+        ("mon parrain me prend sur ses genoux et je suis mal a l aise", "sexual_abuse"),
+        ("mjomba huniweka mapajani na sipendi", "sexual_abuse"),
+        ("خالي بيحطني بحضنه وبحس انو غلط", "sexual_abuse"),
+        ("at home im the one who gets beaten not my sister", "physical_abuse"),
+        ("chez moi c est moi qui prend les claques", "physical_abuse"),
+        ("en mi casa el que recibe los golpes soy yo", "physical_abuse"),
+    ],
+)
+def test_the_fifth_round_families_are_flagged_by_the_rules(text: str, category: str) -> None:
+    assert category in {c.category for c in find_concerns(text, model=None)}, find_concerns(text, model=None)
+
+
+def test_an_idiom_counts_for_nothing_with_the_model_either() -> None:
+    """The model reads the answer with the idiom taken out, and a disclosure beside it still counts."""
+    from analysis.concernmodel import load_model
+
+    model = load_model()
+    text = "my dad is gonna kill me if i fail maths"
+    assert model.probability(neutralise(fold(text))) < model.probability(text)
+    assert screen_text("my brother beats me at fifa but my stepdad touches me at night").safeguarding
