@@ -58,10 +58,21 @@ def touches_database(path: Path, fixturenames: Iterable[str]) -> bool:
     return (len(parts) > 2 and parts[0] == "tests" and parts[1] in APP_TEST_FOLDERS) or "test_database" in fixturenames
 
 
+# Tests of a minute or more in CI besides those marked slow (thousands of requests each).
+LONG_TESTS = (
+    "tests/survey/test_api_fuzz.py::",
+    "tests/survey/test_fuzz_routes.py::test_no_route_answers_500_to_arbitrary_input",
+    "tests/survey/test_code_guessing.py::test_ten_thousand_guesses_get_nowhere",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if touches_database(item.path, getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.database)
+    # The long tests first (the order is otherwise kept): with two workers, one long test queued
+    # last would leave the other worker idle for its whole length at the end of the run.
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.nodeid.startswith(LONG_TESTS)))
 
 
 @pytest.fixture(autouse=True)
