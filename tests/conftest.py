@@ -199,7 +199,7 @@ class TestDatabase:
             return
         # Empty tables as a fresh schema has them, and every sequence back at 1.  DELETE in the
         # order of the foreign keys, on the tables a test wrote to only: TRUNCATE of every table
-        # made new files for each table and index, about half a second a test.
+        # made new files for each table and index: about a second a test, 30 ms with DELETE.
         with app.app_context():
             tables = [t.name for t in reversed(db.metadata.sorted_tables)]
             with db.engine.begin() as connection:
