@@ -3,6 +3,12 @@
 The database is SQLite by default.  With ``DATABASE_URL`` set to a PostgreSQL URL (as CI does on
 its second run) every test runs against the real server instead: the schema is migrated once per
 test run into a private schema, and each test starts from empty tables.
+
+Every test that can touch a database is marked ``database`` here, at collection (see
+:func:`touches_database`); CI's PostgreSQL run selects them with ``-m database``.  The others
+(pure analysis, instruments and consent functions, static checks on files) give the same result
+on either database, so they run once, on SQLite.  A test left unmarked that builds the app or
+connects to a database server fails (:func:`_database_free_tests_stay_free`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import re
 import shutil
 import socket
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,6 +36,71 @@ from survey.extensions import db
 TEST_SECRET = "test-secret-key-not-for-production"
 STRONG_PASSWORD = "correct horse battery staple"
 SESSION_PIN = "2468"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# The folders of the Flask app's tests (tests/survey, tests/browser): all of them run on both
+# databases, including the few that need no fixture (servers and the CLI in subprocesses, which
+# take their database from DATABASE_URL).
+APP_TEST_FOLDERS = ("survey", "browser")
+
+
+def touches_database(path: Path, fixturenames: Iterable[str]) -> bool:
+    """Whether a test can touch a database, so that it must run on PostgreSQL as well as SQLite.
+
+    Yes when it requests the test database through any fixture (``app``, ``client``, ``runner``,
+    ``make_app``, ``world``, the factories, ``live_server``, ``page`` ... all depend on
+    ``test_database``), or when it is one of the Flask app's tests (``tests/survey``,
+    ``tests/browser``).  Tests elsewhere (``tests/analysis``, ``tests/instruments``,
+    ``tests/consent``, the doctests of those packages, the static checks in ``tests/``) are pure.
+    """
+    parts = path.resolve().relative_to(ROOT).parts if path.resolve().is_relative_to(ROOT) else ()
+    return (len(parts) > 2 and parts[0] == "tests" and parts[1] in APP_TEST_FOLDERS) or "test_database" in fixturenames
+
+
+# Tests of a minute or more in CI besides those marked slow (thousands of requests each).
+LONG_TESTS = (
+    "tests/survey/test_api_fuzz.py::",
+    "tests/survey/test_fuzz_routes.py::test_no_route_answers_500_to_arbitrary_input",
+    "tests/survey/test_code_guessing.py::test_ten_thousand_guesses_get_nowhere",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if touches_database(item.path, getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
+    # The long tests first (the order is otherwise kept): with two workers, one long test queued
+    # last would leave the other worker idle for its whole length at the end of the run.
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or item.nodeid.startswith(LONG_TESTS)))
+
+
+@pytest.fixture(autouse=True)
+def _database_free_tests_stay_free(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test not marked ``database`` fails when it builds the Flask app (pushes an app context)
+    or connects to a database server: it would then need the PostgreSQL run too."""
+    if request.node.get_closest_marker("database"):
+        yield
+        return
+    from flask import appcontext_pushed
+
+    seen: list[str] = []
+
+    def app_built(sender: Flask, **_: object) -> None:
+        seen.append(f"pushed a context of the Flask app {sender.name!r}")
+
+    def connected(dbapi_connection: object, record: object) -> None:
+        seen.append(f"connected to a database with {type(dbapi_connection).__module__}")
+
+    appcontext_pushed.connect(app_built)
+    sa.event.listen(sa.pool.Pool, "connect", connected)
+    try:
+        yield
+    finally:
+        appcontext_pushed.disconnect(app_built)
+        sa.event.remove(sa.pool.Pool, "connect", connected)
+    server = [what for what in seen if "sqlite" not in what]
+    assert not server, f"{request.node.nodeid} is not marked database but {server[0]}: see touches_database"
 
 
 def _postgres_url() -> str | None:
@@ -126,26 +197,50 @@ class TestDatabase:
     def reset(self, app: Flask) -> None:
         if self.backend != "postgresql":
             return
+        # Empty tables as a fresh schema has them, and every sequence back at 1.  DELETE in the
+        # order of the foreign keys, on the tables a test wrote to only: TRUNCATE of every table
+        # made new files for each table and index: about a second a test, 30 ms with DELETE.
         with app.app_context():
             tables = [t.name for t in reversed(db.metadata.sorted_tables)]
             with db.engine.begin() as connection:
-                connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+                written = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
+                holding = set(connection.exec_driver_sql(written).scalars())
+                for name in tables:
+                    if name in holding:
+                        connection.exec_driver_sql(f"DELETE FROM {name}")
+                used = connection.exec_driver_sql(
+                    "SELECT sequencename FROM pg_sequences"
+                    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+                ).scalars()
+                for sequence in list(used):
+                    connection.exec_driver_sql(f"SELECT setval('{sequence}', 1, false)")
 
 
 @pytest.fixture(scope="session")
-def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, migrated once per run: copy it for a database of one's own (the
+    SQLite run's test databases; field laptops on either run)."""
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    template = folder / "template.sqlite"
+    migrate_database(f"sqlite:///{template}", folder / "instance")
+    return template
+
+
+@pytest.fixture(scope="session")
+def test_database(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[TestDatabase]:
     postgres = _postgres_url()
     folder = tmp_path_factory.mktemp("db-template")
     if postgres is None:
-        template = folder / "template.sqlite"
-        migrate_database(f"sqlite:///{template}", folder / "instance")
-        yield TestDatabase("sqlite", template=template)
+        yield TestDatabase("sqlite", template=request.getfixturevalue("sqlite_template"))
         return
     schema = f"sauti_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
     engine = sa.create_engine(postgres)
     with engine.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = with_search_path(postgres, schema)
+    # Commits of the tests' own connections do not wait for the WAL's flush to disk (about 3 ms
+    # each): only a crash of the PostgreSQL server could lose them, and no test crashes it.
+    options = f"-csearch_path={schema} -csynchronous_commit=off"
+    url = sa.engine.make_url(postgres).update_query_dict({"options": options}).render_as_string(hide_password=False)
     try:
         migrate_database(url, folder / "instance")
         yield TestDatabase("postgresql", url=url)

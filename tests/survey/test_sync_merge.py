@@ -29,7 +29,7 @@ from survey.models import (
 )
 from survey.services import sync
 from survey.sync import bundle as fmt
-from tests.conftest import SESSION_PIN, base_config, migrate_database
+from tests.conftest import SESSION_PIN, base_config
 from tests.survey.child_walk import enter, walk
 
 
@@ -39,15 +39,12 @@ def central(app):
 
 
 @pytest.fixture
-def make_laptop(test_database, tmp_path):
+def make_laptop(sqlite_template, tmp_path):
     made = []
 
     def factory(name: str = "laptop"):
         target = tmp_path / f"{name}.sqlite"
-        if test_database.template is not None:
-            shutil.copy(test_database.template, target)
-        else:
-            migrate_database(f"sqlite:///{target}", tmp_path / f"{name}-migrate")
+        shutil.copy(sqlite_template, target)  # migrated once per run, on either database
         config = {**base_config(f"sqlite:///{target}"), "SECRET_KEY": f"{name}-secret-not-for-production"}
         laptop = create_app(config, instance_path=str(tmp_path / f"{name}-instance"))
         made.append(laptop)
