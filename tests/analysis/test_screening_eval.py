@@ -267,3 +267,28 @@ def test_the_model_knows_the_languages_it_learnt_and_leaves_other_rules_alone(se
 )
 def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> None:
     assert screen_text(text).safeguarding, text
+
+
+#: The fifth reviewer's set (December 2026), kept out of every training run: ``unseen/`` is not
+#: a set :func:`labelled_sets` reads.  Blind score of the shipped build, per language (recall,
+#: false alarms): what unseen wording gets, measured once before anyone read its errors.
+FIFTH_SET_BLIND = {"en": (29, 5), "fr": (30, 2), "es": (30, 3), "ar": (27, 10), "sw": (29, 7)}
+
+
+def test_the_fifth_reviewers_set_is_never_trained_on_and_holds_its_blind_score(sets) -> None:
+    """heldout-5 (300 sentences, written by a reviewer who never saw the screener), scored once,
+    blind, on the build that shipped it: 96.7 % recall, 18 % false alarms (en 97/17, fr 100/7,
+    es 100/10, ar 90/33, sw 97/23; the build before this session's screening work: 96.7 % / 20.7 %).
+    Short everyday answers in Arabic and Swahili ("nothing else, thanks") are read by the model
+    alone as worrying; a shorter-answers threshold was tried and dropped because it lost short real
+    disclosures in the development set.  This bounds regressions until the next round trains on it.
+    """
+    assert "heldout-5" not in sets and "unseen" not in sets
+    folder = DATA / "unseen" / "heldout-5"
+    for lang, (caught, false_alarms) in FIFTH_SET_BLIND.items():
+        with open(folder / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
+            rows = [(r["label"] == "concern", r["text"]) for r in csv.DictReader(handle, delimiter="\t")]
+        assert sum(label for label, _ in rows) == 30 and len(rows) == 60, lang
+        flagged = [(label, bool(find_concerns(text))) for label, text in rows]
+        assert sum(f for label, f in flagged if label) >= caught, lang
+        assert sum(f for label, f in flagged if not label) <= false_alarms, lang
