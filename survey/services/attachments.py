@@ -58,7 +58,7 @@ def _fill(record: InstrumentVersion, instrument: Instrument) -> tuple[Instrument
     complete = all(name in stored for name in expected_files(instrument))
     if not stored:
         return instrument, complete, ""
-    key = (record.content_hash, tuple(sorted((name, row.sha256) for name, row in stored.items())))
+    key = _key(record, stored)
     found = _FILLED.get(key)
     if found is None:
         try:
@@ -78,22 +78,31 @@ def filled(record: InstrumentVersion, instrument: Instrument) -> tuple[Instrumen
     return found, complete
 
 
-def problems(instrument: Instrument, base: Instrument | None = None) -> list[str]:
-    """What stops a filled instrument reaching children: validation errors (those ``base``, the
-    instrument before its files, does not have already) and lists too long for one page."""
+def _reasons(instrument: Instrument, base: Instrument | None) -> tuple[str, ...]:
     from instruments import validate
 
     known = {(i.code, i.location, i.message) for i in validate(base).errors} if base is not None else set()
-    out = [
-        _("With its files, the questionnaire has a problem to fix: %(why)s", why=issue.message)
-        for issue in validate(instrument).errors
-        if (issue.code, issue.location, issue.message) not in known
-    ]
-    out += [
+    found = [i.message for i in validate(instrument).errors if (i.code, i.location, i.message) not in known]
+    return (*found, *shown_problems(instrument))
+
+
+#: The _FILLED key of a stored version -> what stops it reaching children (the checklist asks
+#: on every page of the consultation; a 10,000-row list takes a fifth of a second to validate).
+_REASONS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, ...]] = {}
+
+
+def _key(record: InstrumentVersion, stored: dict[str, InstrumentAttachment]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return record.content_hash, tuple(sorted((name, row.sha256) for name, row in stored.items()))
+
+
+def problems(instrument: Instrument, base: Instrument | None = None) -> list[str]:
+    """What stops a filled instrument reaching children, in plain words: validation errors
+    (those ``base``, the instrument before its files, does not have already) and lists too long
+    for one page (:func:`instruments.attachments.shown_problems`)."""
+    return [
         _("With its files, the questionnaire has a problem to fix: %(why)s", why=why)
-        for why in shown_problems(instrument)
+        for why in _reasons(instrument, base)
     ]
-    return out
 
 
 def status(record: InstrumentVersion) -> list[tuple[str, InstrumentAttachment | None]]:
@@ -139,7 +148,14 @@ def opening_problems(consultation: Consultation) -> tuple[int | None, list[str]]
                 why=why,
             )
         ]
-    return record.id, problems(instrument)
+    key = _key(record, _stored(record.id))
+    if key not in _REASONS:
+        if len(_REASONS) >= 32:
+            _REASONS.clear()
+        _REASONS[key] = _reasons(instrument, None)
+    return record.id, [
+        _("With its files, the questionnaire has a problem to fix: %(why)s", why=why) for why in _REASONS[key]
+    ]
 
 
 def upload(record_id: int, file_name: str, data: bytes, *, actor) -> Uploaded:  # a staff User
