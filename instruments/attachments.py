@@ -357,17 +357,19 @@ def fill(instrument: Instrument, rows_by_file: Mapping[str, Sequence[Mapping[str
         When a file does not have what a list reads (see :func:`choices_from`).
     """
     lists = dict(instrument.choice_lists)
+    own = dict(instrument.settings.attached_from)  # filled again: the sheet's own stay first
     default_language = instrument.settings.default_language
     for list_name, text in instrument.settings.attachments.items():
         spec = parse_spec(text)
         if spec.file not in rows_by_file:
             continue
-        static = lists.get(list_name, ())
+        static = lists.get(list_name, ())[: own.get(list_name)]
         from_file = choices_from(spec, rows_by_file[spec.file], default_language)
         _check_columns(instrument, list_name, spec, rows_by_file[spec.file])
         names = {c.name for c in static}
         lists[list_name] = tuple(static) + tuple(c for c in from_file if c.name not in names)
-    return replace(instrument, choice_lists=lists)
+        own[list_name] = len(static)
+    return replace(instrument, choice_lists=lists, settings=replace(instrument.settings, attached_from=own))
 
 
 def _filter_columns(choice_filter: str) -> tuple[str, ...] | None:

@@ -302,8 +302,10 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike[str] | Bina
         spec = parse_spec(inst.settings.attachments[list_name]) if list_name in inst.settings.attachments else None
         if spec is not None and spec.lookup:
             continue  # the rows are in the attached file
-        # a list from a file keeps the choices the choices sheet adds (the instrument given is
-        # the stored one, not filled from its files: survey.services.api_data exports that one)
+        # a list from a file keeps the choices the choices sheet adds, not the file's rows (an
+        # instrument filled from its files remembers how many are the sheet's own)
+        if spec is not None:
+            items = items[: inst.settings.attached_from.get(list_name)]
         if (
             spec is not None and spec.kind == "search"
         ):  # search(): the first row names the file's value and label columns

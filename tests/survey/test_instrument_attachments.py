@@ -427,6 +427,17 @@ def test_export_keeps_a_file_lists_own_choices_and_the_api_exports_the_stored_ve
     export_xlsform(inst, buffer)
     again = import_xlsform(buffer.getvalue(), file_type="xlsx").instrument
     assert again.choice_lists["towns"] == inst.choice_lists["towns"] and again.content_hash == inst.content_hash
+    # an instrument filled from its file exports as the form it came from, too
+    from instruments.attachments import fill, read_rows
+
+    rows = read_rows(TOWNS.encode(), "towns.csv")
+    full = fill(inst, {"towns.csv": rows})
+    assert [c.name for c in full.choice_lists["towns"]] == ["none", "kis", "eld", "mom", "hyp"]
+    assert fill(full, {"towns.csv": rows}).choice_lists == full.choice_lists  # filling again adds nothing
+    buffer = io.BytesIO()
+    export_xlsform(full, buffer)
+    again = import_xlsform(buffer.getvalue(), file_type="xlsx").instrument
+    assert again.choice_lists["towns"] == inst.choice_lists["towns"] and again.content_hash == inst.content_hash
     # the API's export of a version whose file is uploaded is that version, not the filled lists
     record = _record(app)
     assert _upload(admin, record.id, TOWNS.encode()).status_code == 303
