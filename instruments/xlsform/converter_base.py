@@ -64,7 +64,7 @@ class _ConverterBase:
         self.generated_counts: set[str] = set()
         self._find_generated_counts(form.get("children", []))
 
-    def attach(self, list_name: str, spec: str, row_name: str | None) -> None:
+    def attach(self, list_name: str, spec: str, row_name: str | None, column: str = "type") -> None:
         """Record that ``list_name`` waits for the file in ``spec`` (read by ``row_name``)."""
         from instruments.attachments import name_problem, parse_spec
 
@@ -73,7 +73,7 @@ class _ConverterBase:
             self.error(
                 IssueCode.MISSING_CHOICE_LIST,
                 str(row_name),
-                "type",
+                column,
                 problem,
                 "Give the file and its columns shorter names, in the form and in the file.",
             )

@@ -413,7 +413,12 @@ def test_a_file_name_longer_than_the_console_keeps_is_refused_at_import():
     with pytest.raises(InstrumentError) as refused:
         import_xlsform(workbook_bytes(sheets), file_type="xlsx")
     (issue,) = [i for i in refused.value.issues if "characters" in i.message]
-    assert "row 2" in issue.location and str(MAX_NAME_LENGTH) in issue.message and "shorter" in issue.fix
+    assert (
+        "row 2" in issue.location
+        and "appearance" in issue.location
+        and str(MAX_NAME_LENGTH) in issue.message
+        and "shorter" in issue.fix
+    )
 
 
 def test_export_keeps_a_file_lists_own_choices_and_the_api_exports_the_stored_version(app, admin):
