@@ -10,7 +10,11 @@ lists with :func:`fill` when the instrument is read; a consultation cannot open 
 missing. Everything happens on the server: nothing is fetched from anywhere.
 
 A spec is the file name, then ``value=COLUMN`` and ``label=COLUMN`` (``label::fr=COLUMN`` for a
-language) when the columns are not ``name`` and ``label``.
+language) when the columns are not ``name`` and ``label``. Each name is percent-escaped
+(:func:`urllib.parse.quote`) so that a space, ``%`` or ``=`` in a file or column name survives.
+
+A child never meets a list longer than :data:`MAX_SHOWN_CHOICES` on one page
+(:func:`shown_problems`): a file that would show more is refused on upload and blocks opening.
 
 Examples
 --------
@@ -29,6 +33,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from urllib.parse import quote, unquote
 
 from instruments.model import Choice, Instrument
 from instruments.model.texts import RESERVED_CODES, FrozenMap, Text
@@ -41,6 +46,12 @@ MAX_ATTACHMENT_ROWS = 10_000
 MAX_ATTACHMENT_COLUMNS = 50
 #: The longest cell an attached file may hold, in characters.
 MAX_ATTACHMENT_CELL = 2_000
+#: The longest file or column name a form may read (the console stores file names in 200 characters).
+MAX_NAME_LENGTH = 200
+#: The most choices one question may show a child on one page, once its choice filter has
+#: picked them: a longer list is slow to load on a cheap phone and hard to read. The one place
+#: this limit is kept (docs/instruments.md, "Attached files").
+MAX_SHOWN_CHOICES = 200
 #: The kinds of file a list can come from.
 SUFFIXES = (".csv", ".xml")
 
@@ -70,15 +81,26 @@ class AttachmentSpec:
         return self.kind == "lookup"
 
 
+def _q(name: str) -> str:
+    return quote(name, safe="!\"#$&'()*+,-./:;<>?@[\\]^_`{|}~")
+
+
 def make_spec(file: str, value: str = "name", labels: Mapping[str, str] | None = None, *, kind: str = "file") -> str:
-    """The spec string of :class:`AttachmentSpec` (what the instrument stores)."""
-    parts = [file] if kind == "file" else [file, kind]
+    """The spec string of :class:`AttachmentSpec` (what the instrument stores).
+
+    >>> spec = make_spec("my towns.csv", "town id", {"": "town name"}, kind="search")
+    >>> spec
+    'my%20towns.csv search value=town%20id label=town%20name'
+    >>> parse_spec(spec).file, parse_spec(spec).labels[""]
+    ('my towns.csv', 'town name')
+    """
+    parts = [_q(file)] if kind == "file" else [_q(file), kind]
     if value != "name":
-        parts.append(f"value={value}")
+        parts.append(f"value={_q(value)}")
     for code, column in sorted((labels or {}).items()):
         if code == "" and column == "label":
             continue
-        parts.append(f"label::{code}={column}" if code else f"label={column}")
+        parts.append(f"label::{_q(code)}={_q(column)}" if code else f"label={_q(column)}")
     return " ".join(parts)
 
 
@@ -90,12 +112,20 @@ def parse_spec(spec: str) -> AttachmentSpec:
     for part in parts:
         key, _, column = part.partition("=")
         if key == "value":
-            value = column
+            value = unquote(column)
         elif key == "label":
-            labels[""] = column
+            labels[""] = unquote(column)
         elif key.startswith("label::"):
-            labels[key.removeprefix("label::")] = column
-    return AttachmentSpec(file, value, FrozenMap(labels), kind)
+            labels[unquote(key.removeprefix("label::"))] = unquote(column)
+    return AttachmentSpec(unquote(file), value, FrozenMap(labels), kind)
+
+
+def name_problem(spec: AttachmentSpec) -> str | None:
+    """Why the file or column names of ``spec`` cannot be used (too long), or None."""
+    for name in (spec.file, spec.value, *spec.labels.values()):
+        if len(name) > MAX_NAME_LENGTH:
+            return f"The name '{name[:40]}...' has {len(name)} characters; the limit is {MAX_NAME_LENGTH}."
+    return None
 
 
 def expected_files(instrument: Instrument) -> tuple[str, ...]:
@@ -166,8 +196,8 @@ def _xml_rows(data: bytes) -> list[dict[str, str]]:
     for number, element in enumerate(root, start=1):
         if len(rows) >= MAX_ATTACHMENT_ROWS:
             raise AttachmentError(f"The file has more than {MAX_ATTACHMENT_ROWS:,} items; the limit is that many.")
-        row = {
-            str(child.tag): _checked_cell((child.text or "").strip(), f"Item {number}, {child.tag}")
+        row = {  # the whole text, child elements' included (<label>A<b>bold</b> tail</label>)
+            str(child.tag): _checked_cell("".join(child.itertext()).strip(), f"Item {number}, {child.tag}")
             for child in element
             if isinstance(child.tag, str)
         }
@@ -235,10 +265,15 @@ def _label_columns(spec: AttachmentSpec, columns: set[str], default_language: st
 def choices_from(spec: AttachmentSpec, rows: Sequence[Mapping[str, str]], default_language: str) -> tuple[Choice, ...]:
     """The choices of one list read from the file's rows.
 
+    A look-up file (read by ``instance()``/``pulldata()`` on any columns) may repeat values and
+    have no labels; a list shown to children may not, and each choice needs a label in the
+    form's default language (else the child would see the bare code).
+
     Raises
     ------
     AttachmentError
-        When the value or label column is missing, a value is empty, repeated or reserved.
+        When the value or label column is missing, a value is empty, repeated or reserved, or a
+        label is empty.
     """
     columns = set().union(*(row.keys() for row in rows)) if rows else set()
     labels = _label_columns(spec, columns, default_language)
@@ -250,23 +285,32 @@ def choices_from(spec: AttachmentSpec, rows: Sequence[Mapping[str, str]], defaul
                 + "."
             )
     used = {spec.value, *labels.values()}
+    main_label = labels.get(default_language) or next(iter(labels.values()), "label")
     seen: set[str] = set()
     out = []
     for number, row in enumerate(rows, start=2):
         name = str(row.get(spec.value, "")).strip() or (str(number - 1) if spec.lookup else "")
         if not name:
             raise AttachmentError(f"Row {number} of {spec.file} has no value in the '{spec.value}' column.")
-        if name in seen:
-            raise AttachmentError(f"The value '{name}' appears twice in {spec.file} (row {number}).")
-        if name in RESERVED_CODES:
-            raise AttachmentError(
-                f"The value '{name}' (row {number} of {spec.file}) is kept for Sauti's own answers; use another."
-            )
+        if not spec.lookup:
+            if name in seen:
+                raise AttachmentError(f"The value '{name}' appears twice in {spec.file} (row {number}).")
+            if name in RESERVED_CODES:
+                raise AttachmentError(
+                    f"The value '{name}' (row {number} of {spec.file}) is kept for Sauti's own answers; use another."
+                )
+            if not str(row.get(main_label, "")).strip():
+                raise AttachmentError(
+                    f"Row {number} of {spec.file} has no label in the '{main_label}' column: a child would see "
+                    f"only the code '{name}'. Write the label."
+                )
         seen.add(name)
         out.append(
             Choice(
                 name=name,
-                label=Text({code: row.get(column, "") for code, column in labels.items() if row.get(column)}),
+                label=Text(
+                    {code: row.get(column, "") for code, column in labels.items() if str(row.get(column, "")).strip()}
+                ),
                 extra={k: v for k, v in row.items() if k not in used},
             )
         )
@@ -313,14 +357,62 @@ def fill(instrument: Instrument, rows_by_file: Mapping[str, Sequence[Mapping[str
         When a file does not have what a list reads (see :func:`choices_from`).
     """
     lists = dict(instrument.choice_lists)
+    own = dict(instrument.settings.attached_from)  # filled again: the sheet's own stay first
     default_language = instrument.settings.default_language
     for list_name, text in instrument.settings.attachments.items():
         spec = parse_spec(text)
         if spec.file not in rows_by_file:
             continue
-        static = lists.get(list_name, ())
+        static = lists.get(list_name, ())[: own.get(list_name)]
         from_file = choices_from(spec, rows_by_file[spec.file], default_language)
         _check_columns(instrument, list_name, spec, rows_by_file[spec.file])
         names = {c.name for c in static}
         lists[list_name] = tuple(static) + tuple(c for c in from_file if c.name not in names)
-    return replace(instrument, choice_lists=lists)
+        own[list_name] = len(static)
+    return replace(instrument, choice_lists=lists, settings=replace(instrument.settings, attached_from=own))
+
+
+def _filter_columns(choice_filter: str) -> tuple[str, ...] | None:
+    from instruments.expressions import ExpressionError, parse
+
+    try:
+        return tuple(sorted(parse(choice_filter).bare_names))
+    except ExpressionError:
+        return None
+
+
+def shown_problems(instrument: Instrument) -> list[str]:
+    """Questions that could show a child more than :data:`MAX_SHOWN_CHOICES` choices from a file.
+
+    A question without a choice filter shows its whole list. With one, the choices are grouped
+    by the file's columns the filter reads (``region = ${region}`` reads ``region``); the largest
+    group is what one page can show when the filter compares those columns for equality, the
+    usual case (a filter such as ``contains()`` is counted the same way).
+
+    Returns
+    -------
+    list of str
+        One plain-words message per question over the limit.
+    """
+    out = []
+    for item in instrument.items:
+        text = instrument.settings.attachments.get(item.choices) if item.choices else None
+        if item.choices is None or text is None or parse_spec(text).lookup:
+            continue
+        choices = instrument.choice_lists.get(item.choices, ())
+        columns = _filter_columns(item.choice_filter) if item.choice_filter else ()
+        if columns:
+            groups: dict[tuple[str, ...], int] = {}
+            for choice in choices:
+                key = tuple(choice.name if c == "name" else choice.extra.get(c, "") for c in columns)
+                groups[key] = groups.get(key, 0) + 1
+            largest = max(groups.values(), default=0)
+        else:
+            largest = len(choices)
+        if largest > MAX_SHOWN_CHOICES:
+            out.append(
+                f"The question '{item.name}' could show a child {largest:,} choices on one page; the limit is "
+                f"{MAX_SHOWN_CHOICES}. Add a choice filter (for example an earlier question on the region) "
+                "so that fewer choices are shown at once, or split the file."
+            )
+    return out

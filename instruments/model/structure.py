@@ -141,11 +141,16 @@ class Settings:
     #: the file's name and the columns read (see :mod:`instruments.attachments`). The lists wait
     #: for their files, uploaded in the console.
     attachments: Mapping[str, str] = field(default_factory=FrozenMap)
+    #: In an instrument filled from its files (:func:`instruments.attachments.fill`): list name ->
+    #: how many of its first choices the choices sheet gave (the rest came from the file), so
+    #: that an export writes only the sheet's own. Not stored, not hashed, not compared.
+    attached_from: Mapping[str, int] = field(default_factory=FrozenMap, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bands", tuple(self.bands))
         object.__setattr__(self, "time_budget", FrozenMap({k: int(v) for k, v in self.time_budget.items()}))
         object.__setattr__(self, "attachments", FrozenMap({str(k): str(v) for k, v in self.attachments.items()}))
+        object.__setattr__(self, "attached_from", FrozenMap({str(k): int(v) for k, v in self.attached_from.items()}))
 
     @property
     def band_codes(self) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from instruments.attachments import parse_spec
 from instruments.errors import Issue, IssueCode
 from instruments.model import (
     RESERVED_CODES,
@@ -100,6 +101,8 @@ def _check_choices(inst: Instrument) -> Iterator[Issue]:
                 f"The choice list '{list_name}' has no choices.",
                 "Add choices or remove the list.",
             )
+        if list_name in inst.settings.attachments and parse_spec(inst.settings.attachments[list_name]).lookup:
+            continue  # a look-up file's rows, read by any column: its names may repeat
         seen: set[str] = set()
         for choice in choices:
             loc = f"choice list {list_name}, choice {choice.name}"

@@ -64,10 +64,20 @@ class _ConverterBase:
         self.generated_counts: set[str] = set()
         self._find_generated_counts(form.get("children", []))
 
-    def attach(self, list_name: str, spec: str, row_name: str | None) -> None:
+    def attach(self, list_name: str, spec: str, row_name: str | None, column: str = "type") -> None:
         """Record that ``list_name`` waits for the file in ``spec`` (read by ``row_name``)."""
-        from instruments.attachments import parse_spec
+        from instruments.attachments import name_problem, parse_spec
 
+        problem = name_problem(parse_spec(spec))
+        if problem is not None and row_name is not None:
+            self.error(
+                IssueCode.MISSING_CHOICE_LIST,
+                str(row_name),
+                column,
+                problem,
+                "Give the file and its columns shorter names, in the form and in the file.",
+            )
+            return
         self.attachments.setdefault(list_name, spec)
         rows = self.attachment_rows.setdefault(parse_spec(spec).file, [])
         row = self.rows.get(str(row_name)) if row_name is not None else None

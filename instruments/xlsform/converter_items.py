@@ -257,7 +257,8 @@ class _ItemConverter(_ConverterBase):
                 return None
             first, rest = sheet[0], sheet[1:]
             labels = dict(self.text(first.get("label"))) or {"": "label"}
-            self.attach(list_name, make_spec(file, str(first.get("name") or "name"), labels, kind="search"), name)
+            spec = make_spec(file, str(first.get("name") or "name"), labels, kind="search")
+            self.attach(list_name, spec, name, "appearance")
             self.form["choices"][list_name] = rest
             self.searched_lists.add(list_name)
         else:

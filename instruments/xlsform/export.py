@@ -300,9 +300,15 @@ def export_xlsform(instrument: Instrument, target: str | os.PathLike[str] | Bina
     s_default = inst.settings.default_language
     for list_name, items in inst.choice_lists.items():
         spec = parse_spec(inst.settings.attachments[list_name]) if list_name in inst.settings.attachments else None
-        if spec is not None and spec.kind != "search":
-            continue  # the choices are in the attached file
-        if spec is not None:  # search(): the first row names the file's value and label columns
+        if spec is not None and spec.lookup:
+            continue  # the rows are in the attached file
+        # a list from a file keeps the choices the choices sheet adds, not the file's rows (an
+        # instrument filled from its files remembers how many are the sheet's own)
+        if spec is not None:
+            items = items[: inst.settings.attached_from.get(list_name)]
+        if (
+            spec is not None and spec.kind == "search"
+        ):  # search(): the first row names the file's value and label columns
             head: dict[str, Any] = {"list_name": list_name, "name": spec.value}
             head.update(_texts(inst, "label", Text({code or s_default: c for code, c in spec.labels.items()})))
             choices.add(head)

@@ -225,7 +225,9 @@ def instrument_file(instrument_id: str, version: str, fmt: str) -> tuple[bytes, 
     )
     if record is None:
         raise NotFound(instrument_id)
-    instrument = instrument_store.instrument_for_version(record)
+    # the version as stored (labelled with its hash), not filled from its files: they are not
+    # part of the form, and an export of the filled lists would not import as the same version
+    instrument = instrument_store._parse(record.content_hash, record.document)
     if fmt == "yaml":
         return dump_native(instrument).encode("utf-8"), record.content_hash
     out = io.BytesIO()

@@ -13,6 +13,7 @@ a consultation using the version has opened (children's answers name its values)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
@@ -25,6 +26,7 @@ from instruments.attachments import (
     expected_files,
     fill,
     read_rows,
+    shown_problems,
 )
 from instruments.model import Instrument
 from survey.database import write_transaction
@@ -43,28 +45,64 @@ def _stored(record_id: int) -> dict[str, InstrumentAttachment]:
     return {row.filename: row for row in rows}
 
 
-#: (version's content hash, each file's name and hash) -> the filled instrument.
-_FILLED: dict[tuple[str, tuple[tuple[str, str], ...]], Instrument] = {}
+#: (version's content hash, each file's name and hash) -> the filled instrument, whether it could be
+#: filled, and why not (the file's own words). Kept together: a list that could not be filled is
+#: never later taken for a complete one.
+_FILLED: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[Instrument, bool, str]] = {}
+
+
+def _fill(record: InstrumentVersion, instrument: Instrument) -> tuple[Instrument, bool, str]:
+    """The instrument filled from the stored files, whether every file it waits for is there and
+    filled its lists, and why a stored file could not fill them ("" when it could)."""
+    stored = _stored(record.id)
+    complete = all(name in stored for name in expected_files(instrument))
+    if not stored:
+        return instrument, complete, ""
+    key = _key(record, stored)
+    found = _FILLED.get(key)
+    if found is None:
+        try:
+            found = (fill(instrument, {name: json.loads(row.rows_json) for name, row in stored.items()}), True, "")
+        except AttachmentError as error:  # checked on upload; a list that no longer fits stays waiting
+            found = (instrument, False, str(error))
+        if len(_FILLED) >= 32:
+            _FILLED.clear()
+        _FILLED[key] = found
+    return found[0], complete and found[1], found[2]
 
 
 def filled(record: InstrumentVersion, instrument: Instrument) -> tuple[Instrument, bool]:
     """The instrument with its attached lists filled from the files uploaded so far, and whether
-    every file it waits for is there."""
-    stored = _stored(record.id)
-    complete = all(name in stored for name in expected_files(instrument))
-    if not stored:
-        return instrument, complete
-    key = (record.content_hash, tuple(sorted((name, row.sha256) for name, row in stored.items())))
-    found = _FILLED.get(key)
-    if found is None:
-        try:
-            found = fill(instrument, {name: json.loads(row.rows_json) for name, row in stored.items()})
-        except AttachmentError:  # checked on upload; a list that no longer fits stays waiting
-            found, complete = instrument, False
-        if len(_FILLED) >= 32:
-            _FILLED.clear()
-        _FILLED[key] = found
+    every file it waits for is there and filled its lists."""
+    found, complete, _why = _fill(record, instrument)
     return found, complete
+
+
+def _reasons(instrument: Instrument, base: Instrument | None) -> tuple[str, ...]:
+    from instruments import validate
+
+    known = {(i.code, i.location, i.message) for i in validate(base).errors} if base is not None else set()
+    found = [i.message for i in validate(instrument).errors if (i.code, i.location, i.message) not in known]
+    return (*found, *shown_problems(instrument))
+
+
+#: The _FILLED key of a stored version -> what stops it reaching children (the checklist asks
+#: on every page of the consultation; a 10,000-row list takes a fifth of a second to validate).
+_REASONS: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, ...]] = {}
+
+
+def _key(record: InstrumentVersion, stored: dict[str, InstrumentAttachment]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return record.content_hash, tuple(sorted((name, row.sha256) for name, row in stored.items()))
+
+
+def problems(instrument: Instrument, base: Instrument | None = None) -> list[str]:
+    """What stops a filled instrument reaching children, in plain words: validation errors
+    (those ``base``, the instrument before its files, does not have already) and lists too long
+    for one page (:func:`instruments.attachments.shown_problems`)."""
+    return [
+        _("With its files, the questionnaire has a problem to fix: %(why)s", why=why)
+        for why in _reasons(instrument, base)
+    ]
 
 
 def status(record: InstrumentVersion) -> list[tuple[str, InstrumentAttachment | None]]:
@@ -90,7 +128,7 @@ def opening_problems(consultation: Consultation) -> tuple[int | None, list[str]]
     )
     if record is None:
         return None, []
-    return record.id, [
+    out = [
         _(
             "Some questions take their choices from the file %(file)s, which has not been uploaded yet. "
             "An administrator uploads it on the questionnaire's files page.",
@@ -98,17 +136,38 @@ def opening_problems(consultation: Consultation) -> tuple[int | None, list[str]]
         )
         for name in missing(record)
     ]
+    if out:
+        return record.id, out
+    from survey.services.instrument_store import _parse
+
+    instrument, complete, why = _fill(record, _parse(record.content_hash, record.document))
+    if not complete:
+        return record.id, [
+            _(
+                "A file uploaded for this questionnaire no longer fills its choices: %(why)s Upload it again.",
+                why=why,
+            )
+        ]
+    key = _key(record, _stored(record.id))
+    if key not in _REASONS:
+        if len(_REASONS) >= 32:
+            _REASONS.clear()
+        _REASONS[key] = _reasons(instrument, None)
+    return record.id, [
+        _("With its files, the questionnaire has a problem to fix: %(why)s", why=why) for why in _REASONS[key]
+    ]
 
 
-def upload(record_id: int, file_name: str, data: bytes, *, actor) -> InstrumentAttachment:  # a staff User
+def upload(record_id: int, file_name: str, data: bytes, *, actor) -> Uploaded:  # a staff User
     """Check and keep one attached file of a stored version (replacing an earlier upload).
 
     Raises
     ------
     AttachmentRefused
         For a file the version does not wait for, a version already used by an opened
-        consultation, or a file that is too large, malformed, unsafe or lacks a column the form
-        reads.
+        consultation, a file that is too large, malformed, unsafe or lacks a column the form
+        reads, or one with which the questionnaire would not pass validation or would show a
+        child too many choices at once (the limit: :data:`instruments.attachments.MAX_SHOWN_CHOICES`).
     """
     from survey.services import audit
     from survey.services.instrument_store import _parse
@@ -142,9 +201,14 @@ def upload(record_id: int, file_name: str, data: bytes, *, actor) -> InstrumentA
         )
     try:
         rows = read_rows(data, file_name)
-        fill(base, {file_name: rows})
+        stored_rows = {name: json.loads(row.rows_json) for name, row in _stored(record.id).items()}
+        after = fill(base, {**stored_rows, file_name: rows})
     except AttachmentError as error:
         raise AttachmentRefused(_("The file cannot be used: %(why)s", why=str(error))) from error
+    found = problems(after, base)
+    if found:
+        raise AttachmentRefused(found[0])
+    before = _fill(record, base)[0].content_hash
     stored = _stored(record.id).get(file_name)
     with write_transaction() as session:
         row = session.merge(stored) if stored is not None else InstrumentAttachment(instrument_version_id=record.id)
@@ -158,4 +222,29 @@ def upload(record_id: int, file_name: str, data: bytes, *, actor) -> InstrumentA
         audit.record(
             actor, "instrument.attachment", f"instrument:{record.instrument_id} {record.version} {file_name}"[:200]
         )
-    return row
+    return Uploaded(row, approvals_lost=before != after.content_hash and _approvals_recorded(base, before))
+
+
+@dataclasses.dataclass(frozen=True)
+class Uploaded:
+    """A stored file, and whether language approvals given before no longer count (they were
+    given to the questionnaire as it was before this file changed its choices)."""
+
+    row: InstrumentAttachment
+    approvals_lost: bool
+
+
+def _approvals_recorded(instrument: Instrument, content_hash: str) -> bool:
+    from survey.models import TranslationStep
+    from survey.services.translations import questionnaire_subject
+
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(TranslationStep)
+            .where(
+                TranslationStep.subject == questionnaire_subject(instrument),
+                TranslationStep.content_hash == content_hash,
+            )
+        )
+    )

@@ -171,7 +171,7 @@ def instruments():
 @staff("admin")
 def instrument_attachments(record_id: int):
     """The files a questionnaire version takes its choices from: which are missing, upload one."""
-    from instruments.attachments import MAX_ATTACHMENT_ROWS
+    from instruments.attachments import MAX_ATTACHMENT_ROWS, MAX_NAME_LENGTH
     from survey.models import InstrumentVersion
     from survey.services import attachments
 
@@ -179,7 +179,7 @@ def instrument_attachments(record_id: int):
     status = 200
     if request.method == "POST":
         upload = request.files.get("file")
-        file_name = request.form.get("file_name", "")[:200]
+        file_name = request.form.get("file_name", "")[: MAX_NAME_LENGTH + 1]  # a longer one is no form's
         if upload is None or not upload.filename:
             flash(_("Choose the file to upload."), "error")
             status = 400
@@ -189,12 +189,20 @@ def instrument_attachments(record_id: int):
             finally:
                 upload.close()  # a large upload is spooled to a temporary file
             try:
-                attachments.upload(record_id, file_name, data, actor=current_user._get_current_object())
+                uploaded = attachments.upload(record_id, file_name, data, actor=current_user._get_current_object())
             except attachments.AttachmentRefused as refused:
                 flash(str(refused), "error")
                 status = 400
             else:
                 flash(_("Stored %(file)s.", file=file_name), "info")
+                if uploaded.approvals_lost:
+                    flash(
+                        _(
+                            "The file changed the questionnaire's choices, so the approvals of its languages "
+                            "given before no longer count. Review each language and approve it again."
+                        ),
+                        "warning",
+                    )
                 return redirect(url_for("admin.instrument_attachments", record_id=record_id), code=303)
     return render_template(
         "admin/instrument_files.html",

@@ -320,3 +320,249 @@ def test_a_file_gives_labels_in_each_language_it_has_a_column_for():
     rows = read_rows("name,label,label::Français (fr),region\nkis,Kisumu,Kisoumou,north\n".encode(), "towns.csv")
     (kisumu,) = choices_from(AttachmentSpec("towns.csv"), rows, "en")
     assert dict(kisumu.label) == {"en": "Kisumu", "fr": "Kisoumou"} and dict(kisumu.extra) == {"region": "north"}
+
+
+# ----------------------------------------------------------------------------- review fixes
+def _store_rows(app, record_id: int, rows: list[dict[str, str]]) -> None:
+    """A file stored without the upload's checks (as an earlier release or a package could)."""
+    import hashlib
+
+    with app.app_context():
+        db.session.add(
+            InstrumentAttachment(
+                instrument_version_id=record_id,
+                filename="towns.csv",
+                rows_json=json.dumps(rows),
+                row_count=len(rows),
+                sha256=hashlib.sha256(json.dumps(rows).encode()).hexdigest(),
+                uploaded_by="test",
+            )
+        )
+        db.session.commit()
+
+
+def _opening_steps(app, consultation_id: int) -> list[str]:
+    from survey.models import Consultation
+    from survey.services import consultations
+
+    with app.app_context():
+        consultation = db.session.get(Consultation, consultation_id)
+        with pytest.raises(consultations.OpeningRefused) as refused:
+            consultations.open_consultation(consultation, today=dt.date.today(), demo=True)
+        assert db.session.get(Consultation, consultation_id).state == "draft"
+        return [s.message for s in refused.value.steps if s.fix == "attachments"]
+
+
+def test_a_file_uploaded_after_approval_is_validated_with_the_questionnaire(app, admin):
+    record = _record(app)
+    assert admin.post(f"/admin/instruments/{record.id}/approve").status_code == 303
+    consultation_id = _consultation(app, record)
+    response = _upload(admin, record.id, b"name,label,region\nc,Call Peter on 0712345678,north\n")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "phone number" in text.lower() and "Traceback" not in text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(InstrumentAttachment)) == 0
+    # a file stored without that check does not reach children: opening validates too
+    _store_rows(app, record.id, [{"name": "c", "label": "Call Peter on 0712345678", "region": "north"}])
+    (step,) = _opening_steps(app, consultation_id)
+    assert "phone number" in step.lower()
+
+
+def test_a_stored_file_that_cannot_fill_its_list_blocks_opening_every_time(app, admin):
+    from survey.models import Consultation
+    from survey.services import attachments
+    from survey.services.instrument_store import _parse
+
+    record = _record(app)
+    consultation_id = _consultation(app, record)
+    _store_rows(app, record.id, [{"name": "kis", "label": "Kisumu"}])  # no 'region' column: the filter reads it
+    for _ in range(2):  # the second read comes from the cache: still not complete
+        with app.app_context():
+            stored = db.session.get(InstrumentVersion, record.id)
+            instrument, complete = attachments.filled(stored, _parse(stored.content_hash, stored.document))
+            assert complete is False and instrument.choice_lists["towns"] == ()
+    (step,) = _opening_steps(app, consultation_id)
+    assert "region" in step and "Upload it again" in step
+    with app.app_context():
+        assert db.session.get(Consultation, consultation_id).state == "draft"
+
+
+def test_file_and_column_names_with_spaces_are_kept_whole():
+    from instruments.attachments import fill, read_rows
+
+    sheets = {
+        "survey": [["type", "name", "label", "appearance"], ["select_one c1", "q", "Q", "search('my towns')"]],
+        "choices": [["list_name", "name", "label"], ["c1", "town id", "town name"]],
+    }
+    inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
+    assert expected_files(inst) == ("my towns.csv",)
+    filled = fill(inst, {"my towns.csv": read_rows(b"town id,town name\nk,Kisumu\n", "my towns.csv")})
+    assert [(c.name, c.label_for("en", "en")) for c in filled.choice_lists["c1"]] == [("k", "Kisumu")]
+
+
+def test_a_file_name_longer_than_the_console_keeps_is_refused_at_import():
+    from instruments import InstrumentError
+    from instruments.attachments import MAX_NAME_LENGTH
+
+    long_name = "a" * (MAX_NAME_LENGTH + 1)
+    sheets = {
+        "survey": [["type", "name", "label", "appearance"], ["select_one c1", "q", "Q", f"search('{long_name}')"]],
+        "choices": [["list_name", "name", "label"], ["c1", "name", "label"]],
+    }
+    with pytest.raises(InstrumentError) as refused:
+        import_xlsform(workbook_bytes(sheets), file_type="xlsx")
+    (issue,) = [i for i in refused.value.issues if "characters" in i.message]
+    assert (
+        "row 2" in issue.location
+        and "appearance" in issue.location
+        and str(MAX_NAME_LENGTH) in issue.message
+        and "shorter" in issue.fix
+    )
+
+
+def test_export_keeps_a_file_lists_own_choices_and_the_api_exports_the_stored_version(app, admin):
+    from instruments import export_xlsform
+    from survey.services import api_data
+
+    sheets = dict(FORM, choices=[*FORM["choices"], ["towns", "none", "None of these"]])
+    inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
+    assert [c.name for c in inst.choice_lists["towns"]] == ["none"]
+    buffer = io.BytesIO()
+    export_xlsform(inst, buffer)
+    again = import_xlsform(buffer.getvalue(), file_type="xlsx").instrument
+    assert again.choice_lists["towns"] == inst.choice_lists["towns"] and again.content_hash == inst.content_hash
+    # an instrument filled from its file exports as the form it came from, too
+    from instruments.attachments import fill, read_rows
+
+    rows = read_rows(TOWNS.encode(), "towns.csv")
+    full = fill(inst, {"towns.csv": rows})
+    assert [c.name for c in full.choice_lists["towns"]] == ["none", "kis", "eld", "mom", "hyp"]
+    assert fill(full, {"towns.csv": rows}).choice_lists == full.choice_lists  # filling again adds nothing
+    buffer = io.BytesIO()
+    export_xlsform(full, buffer)
+    again = import_xlsform(buffer.getvalue(), file_type="xlsx").instrument
+    assert again.choice_lists["towns"] == inst.choice_lists["towns"] and again.content_hash == inst.content_hash
+    # the API's export of a version whose file is uploaded is that version, not the filled lists
+    record = _record(app)
+    assert _upload(admin, record.id, TOWNS.encode()).status_code == 303
+    with app.app_context():
+        data, content_hash = api_data.instrument_file(record.instrument_id, record.version, "xlsx")
+    exported = import_xlsform(data, file_type="xlsx").instrument
+    assert exported.content_hash == content_hash == record.content_hash
+    assert exported.choice_lists["towns"] == ()
+
+
+def test_a_lookup_file_may_repeat_its_name_column():
+    from instruments import validate
+    from instruments.attachments import fill, read_rows
+
+    sheets = {
+        "survey": [
+            ["type", "name", "label", "calculation"],
+            ["csv-external", "places", None, None],
+            ["text", "q", "Your town", None],
+            ["calculate", "p", None, "pulldata('people', 'age', 'id', ${q})"],
+            ["calculate", "r", None, "instance('places')/root/item[name = ${q}]/region"],
+        ]
+    }
+    inst = import_xlsform(workbook_bytes(sheets), file_type="xlsx").instrument
+    filled = fill(
+        inst,
+        {
+            "places.csv": read_rows(b"name,region\nnbo,central\nnbo,east\n", "places.csv"),
+            "people.csv": read_rows(b"id,name,age\n1,Amina,12\n2,Amina,13\n", "people.csv"),
+        },
+    )
+    assert len(filled.choice_lists["places"]) == 2
+    assert not validate(filled).errors
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"name,label,region\na,A,north\nb,,north\n", "towns.csv"),
+        (b"<root><item><name>a</name><label></label><region>north</region></item></root>", "towns.xml"),
+        (
+            b"<root><item><name>a</name><label>A</label></item><item><name>b</name><region>n</region></item></root>",
+            "towns.xml",
+        ),
+    ],
+    ids=["csv-empty", "xml-empty", "xml-no-label"],
+)
+def test_a_choice_without_a_label_is_refused_with_its_row(data, name):
+    from instruments.attachments import AttachmentError, AttachmentSpec, choices_from, read_rows
+
+    with pytest.raises(AttachmentError) as refused:
+        choices_from(AttachmentSpec(name), read_rows(data, name), "en")
+    assert "no label" in str(refused.value) and ("Row 3" in str(refused.value) or name.endswith(".xml"))
+
+
+def test_an_xml_label_with_markup_inside_keeps_all_its_text():
+    from instruments.attachments import read_rows
+
+    rows = read_rows(b"<root><item><name>a</name><label>A <b>bold</b> tail</label></item></root>", "t.xml")
+    assert rows[0]["label"] == "A bold tail"
+
+
+def test_a_list_too_long_for_one_page_is_refused_on_upload_and_at_opening(app, admin):
+    from instruments.attachments import MAX_SHOWN_CHOICES
+
+    record = _record(app)
+    consultation_id = _consultation(app, record)
+    over = MAX_SHOWN_CHOICES + 1
+
+    def word(i: int) -> str:  # labels in letters: digits could look like a phone number
+        return "".join(chr(97 + int(d)) for d in str(i))
+
+    big = "name,label,region\n" + "".join(f"t{i},Town {word(i)},north\n" for i in range(over))
+    response = _upload(admin, record.id, big.encode())
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert f"{over:,} choices" in text and "choice filter" in text
+    # the same number of towns split over two regions: the filter shows at most half on a page
+    split = "name,label,region\n" + "".join(
+        f"t{i},Town {word(i)},{'north' if i % 2 else 'south'}\n" for i in range(over)
+    )
+    assert _upload(admin, record.id, split.encode()).status_code == 303
+    with app.app_context():
+        db.session.execute(sa.delete(InstrumentAttachment))
+        db.session.commit()
+    _store_rows(app, record.id, [{"name": f"t{i}", "label": f"Town {word(i)}", "region": "north"} for i in range(over)])
+    (step,) = _opening_steps(app, consultation_id)
+    assert f"{over:,} choices" in step
+
+
+def _approve_english(app, record_id: int) -> None:
+    """An approval step recorded for the questionnaire as it reads now (the review's record)."""
+    from survey.models import TranslationStep
+    from survey.services import translations
+    from survey.services.instrument_store import instrument_for_version
+
+    with app.app_context():
+        instrument = instrument_for_version(db.session.get(InstrumentVersion, record_id))
+        subject = translations.questionnaire_subject(instrument)
+        db.session.add(
+            TranslationStep(
+                subject=subject,
+                language="en",
+                content_hash=instrument.content_hash,
+                state="approved",
+                by="R",
+                note="",
+                demo_only=False,
+            )
+        )
+        db.session.commit()
+
+
+def test_the_files_page_says_when_a_file_undoes_the_language_approvals(app, admin):
+    record = _record(app)
+    _approve_english(app, record.id)
+    assert _upload(admin, record.id, TOWNS.encode()).status_code == 303
+    page = admin.get(f"/admin/instruments/{record.id}/files").get_data(as_text=True)
+    assert "approvals of its languages" in page and "approve it again" in page
+    # the same file again changes nothing: no such message
+    _approve_english(app, record.id)
+    assert _upload(admin, record.id, TOWNS.encode()).status_code == 303
+    assert "approve it again" not in admin.get(f"/admin/instruments/{record.id}/files").get_data(as_text=True)
