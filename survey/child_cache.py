@@ -10,7 +10,8 @@ from are the very same ones:
 - :func:`install_template_gettext`: the request's translations looked up once per request and
   locale for the templates' ``_()``, through Flask-Babel's public API only;
 - :class:`SignedCookieSessions`: the session cookie's signer made once per secret key, with the
-  C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds);
+  C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds),
+  and a cookie already checked read again without checking its signature again (its age still is);
 - :class:`SautiFlask`: Flask, with the check that a hook or view is not a coroutine made once
   per function instead of once per call (about a dozen per request);
 - :func:`settle_startup_objects`: what a server worker built at start-up (the app, its models,
@@ -37,6 +38,7 @@ import functools
 import gc
 import hashlib
 import threading
+import time
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
@@ -44,9 +46,10 @@ from typing import Any, TypeVar
 
 from babel.support import NullTranslations, Translations
 from flask import Flask, g
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 from flask_babel import get_locale, get_translations
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
 from wtforms.i18n import messages_path
 
@@ -58,6 +61,9 @@ from instruments.references import has_answer_references
 #: the template as markup).
 CSRF_SLOT = "<csrf-token>"
 PAGE_TOKEN_SLOT = Markup("<page-token>")
+
+#: Session cookies kept checked per process (a few hundred bytes each; about one per child).
+OPENED_COOKIES_KEPT = 4096
 
 #: Pages kept per process (about 20 KB each): every page of a 40-page consultation in five
 #: languages and three age bands, with room to spare.
@@ -245,6 +251,39 @@ class SignedCookieSessions(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+        self._opened: dict[str, tuple[URLSafeTimedSerializer, int, Any]] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:  # Flask's hook
+        """The session in the request's cookie, as Flask's own ``open_session`` reads it.
+
+        A cookie is re-signed only every few minutes, so a child's phone sends the same one on
+        many requests in a row.  Its signature is checked (and its payload decoded) the first
+        time; after that the decoded payload is taken from :data:`OPENED_COOKIES_KEPT` kept
+        cookies, for the same signer only, and the cookie's age is checked on every request as
+        itsdangerous does (an expired cookie opens an empty session, as in Flask).  Each request
+        gets its own copy of the payload.
+        """
+        signer = self.get_signing_serializer(app)
+        if signer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        kept = self._opened.get(value)
+        if kept is None or kept[0] is not signer:
+            try:
+                data, signed_at = signer.loads(value, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            kept = (signer, int(signed_at.timestamp()), data)
+            if len(self._opened) >= OPENED_COOKIES_KEPT:
+                self._opened.clear()  # rarely: a worker sees about one cookie a child
+            self._opened[value] = kept
+        age = int(time.time()) - kept[1]
+        if age > max_age or age < 0:
+            return self.session_class()  # expired: itsdangerous's SignatureExpired, as Flask answers it
+        return self.session_class(_copy_json(kept[2]))
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:  # Flask's hook
         if not app.secret_key:
@@ -256,6 +295,15 @@ class SignedCookieSessions(SecureCookieSessionInterface):
             if signer is not None:
                 self._signers = {key: signer}  # a new secret key replaces the old signer
         return signer
+
+
+def _copy_json(value: Any) -> Any:
+    """``value`` with its dicts and lists copied (a session's payload: the rest is immutable)."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
 
 
 # ----------------------------------------------------------------------------- the start-up heap

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import g, session
 
 from consent.states import RESUMABLE_STATES
-from survey.extensions import db
+from survey import child_connection
 from survey.models import Consultation, Participant
 
 #: The session key that holds the participant's id (nothing else about the child is kept there).
@@ -80,7 +80,7 @@ def current_participant() -> ParticipantRow | None:
         return g.participant  # read already, for the same child session (not one entered since)
     participant = None
     if isinstance(participant_id, str):
-        row = db.session.connection().execute(_live_participant(), {"participant_id": participant_id}).first()
+        row = child_connection.connection().execute(_live_participant(), {"participant_id": participant_id}).first()
         if row is not None and row[_STATE_COLUMN] in RESUMABLE_STATES:
             participant = _PARTICIPANT_ROW(*row[:_PARTICIPANT_COLUMNS], _CONSULTATION_ROW(*row[_PARTICIPANT_COLUMNS:]))
     g.participant, g.participant_id = participant, participant_id

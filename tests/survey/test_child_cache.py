@@ -69,3 +69,42 @@ def test_a_header_a_view_sets_itself_is_kept_and_the_others_added(app) -> None:
         if name != "Content-Security-Policy":
             assert response.headers.getlist(name) == [value]
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def _open(interface: SignedCookieSessions, app: Flask, cookie: str):
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}) as ctx:
+        return interface.open_session(app, ctx.request)
+
+
+def test_a_cookie_read_again_opens_the_same_session_without_checking_its_signature_again() -> None:
+    app = _app("a secret of some length")
+    kept = SignedCookieSessions()
+    cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"child": "p-1", "step": [1, "2"]})
+    signer = kept.get_signing_serializer(app)
+    checked = []
+    real_loads = signer.loads
+    signer.loads = lambda *args, **kwargs: checked.append(1) or real_loads(*args, **kwargs)
+    first = _open(kept, app, cookie)
+    assert dict(first) == {"child": "p-1", "step": [1, "2"]}
+    first["step"].append("changed by a view")  # each request has its own copy
+    first["child"] = "p-2"
+    assert dict(_open(kept, app, cookie)) == {"child": "p-1", "step": [1, "2"]}
+    assert len(checked) == 1
+
+
+def test_a_forged_an_expired_or_an_old_key_cookie_opens_an_empty_session(monkeypatch) -> None:
+    import time
+
+    app = _app("the first secret key")
+    app.permanent_session_lifetime = 60
+    kept = SignedCookieSessions()
+    cookie = kept.get_signing_serializer(app).dumps({"child": "p-1"})
+    assert dict(_open(kept, app, cookie)) == {"child": "p-1"}
+    assert dict(_open(kept, app, cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))) == {}
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 120)  # the kept cookie has expired meanwhile
+    assert dict(_open(kept, app, cookie)) == {}
+    monkeypatch.setattr(time, "time", lambda: now)
+    assert dict(_open(kept, app, cookie)) == {"child": "p-1"}
+    app.secret_key = "the second secret key"
+    assert dict(_open(kept, app, cookie)) == {}

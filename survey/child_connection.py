@@ -1,0 +1,81 @@
+"""A child's request on one Core connection: no ORM session on the question pages' path.
+
+Every request of a child reads their participant row and, on a question page, their answers;
+a save writes three or four statements.  None of that needs the ORM's unit of work, and going
+through the request's ``Session`` (its transaction bookkeeping, its connection look-up per
+statement, its close at the end of the request) cost about as much as the statements.  So the
+child's path runs on one SQLAlchemy Core ``Connection`` per request:
+
+- :func:`connection` gives the request's connection (checked out of the engine's pool on first
+  use; reads on it see one snapshot until a write begins);
+- :func:`write` runs a block as one write transaction on it, committed once, in the same
+  writers' queue as :func:`survey.database.write_transaction` (on SQLite ``BEGIN IMMEDIATE``,
+  one writer at a time across threads and worker processes);
+- the connection goes back to the pool when the request ends (``init_app``), rolling back
+  whatever read transaction it had open.
+
+Services that change a participant through the ORM (assent, the end question, stopping) keep
+:func:`survey.database.write_transaction`; they load the record inside their own transaction, so
+they never act on what this connection read.  On SQLite (WAL) and PostgreSQL (read committed) a
+read transaction open here blocks none of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from flask import Flask, g
+
+from survey.database import BEFORE_WRITE, writers_turn
+from survey.extensions import db
+
+_KEY = "_sauti_child_connection"
+_WRITING = "_sauti_child_writing"
+
+
+def connection() -> sa.Connection:
+    """This request's Core connection (the same one for every call within the request)."""
+    found = g.get(_KEY)
+    if found is None:
+        found = db.engine.connect()
+        setattr(g, _KEY, found)
+    return found
+
+
+@contextlib.contextmanager
+def write() -> Iterator[sa.Connection]:
+    """One write transaction on :func:`connection`: committed when the block ends, rolled back
+    (nothing kept) if it raises.  A read transaction still open is ended first, so on SQLite the
+    write starts with the writer's lock in hand and reads the newest data."""
+    found = connection()
+    if found.in_transaction():
+        found.commit()  # only reads so far: nothing to keep, but the snapshot ends here
+    with writers_turn(found), found.begin():
+        setattr(g, _WRITING, True)  # so that nothing ends this transaction half-way (_end_reads)
+        try:
+            yield found
+        finally:
+            setattr(g, _WRITING, False)
+
+
+def _end_reads() -> None:
+    """End the read transaction open on this request's connection (before another connection
+    writes: on SQLite a snapshot kept open would not see that write)."""
+    found = g.get(_KEY) if g else None
+    if found is not None and found.in_transaction() and not g.get(_WRITING):
+        found.commit()
+
+
+def _close(_error: BaseException | None = None) -> None:
+    found = g.pop(_KEY, None)
+    if found is not None:
+        found.close()  # back to the pool; an open read transaction is rolled back
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_close)
+
+
+BEFORE_WRITE.append(_end_reads)
