@@ -37,10 +37,11 @@ _WRITING = "_sauti_child_writing"
 
 def connection() -> sa.Connection:
     """This request's Core connection (the same one for every call within the request)."""
-    found = g.get(_KEY)
+    here = g._get_current_object()
+    found = here.get(_KEY)
     if found is None:
         found = db.engine.connect()
-        setattr(g, _KEY, found)
+        setattr(here, _KEY, found)
     return found
 
 

@@ -78,6 +78,7 @@ def remember_step(participant, step) -> None:
 
 
 def page_view(index: int, path: tuple[int, ...] = ()):
+    asked = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up, not eight
     participant = participants.current_participant()
     instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
     all_stored = page_plan.answers_of(participant)
@@ -96,7 +97,8 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     stored = page_plan.step_values(all_stored, path)
     remember_step(participant, step)
     lang = journey.content_language(participant, _locale())
-    g.audio_lang, g.audio_instrument, g.audio_band = lang, instrument.id, participant.band  # for the play controls
+    here = g._get_current_object()  # for the play controls:
+    here.audio_lang, here.audio_instrument, here.audio_band = lang, instrument.id, participant.band
     page = plan.all_pages[index]
     values_so_far = page_plan.expression_values(stored)
     items = page_plan.relevant_items(instrument, participant, index, values_so_far, lang)
@@ -119,7 +121,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         "path": path,
     }
     kept = None
-    if request.method == "GET" and untouched(items, stored) and "_flashes" not in session:
+    if asked.method == "GET" and untouched(items, stored) and "_flashes" not in session:
         # A page nobody has answered yet looks the same for every child at this point.
         kept = kept_page(participant, plan, items, layout)
         html = rendered_pages.get(kept[0], sources=kept[1], csrf=generate_csrf(), page_token=secrets.token_hex(16))
@@ -127,7 +129,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
             return html
     if fixed_choices(items):
         form_class, specs = built_forms.get_or_build(
-            (id(plan.view), index, lang, request.script_root, tuple(item.name for item in items)),
+            (id(plan.view), index, lang, asked.script_root, tuple(item.name for item in items)),
             sources=(plan.view,),
             build=lambda: build_page_form(items, instrument, lang, participant.band, values_so_far),
         )
@@ -135,19 +137,19 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
     status = 200
     note = None
-    if request.method == "POST":
+    if asked.method == "POST":
         form = form_class()
         csrf_ok = True
         if current_app.config["WTF_CSRF_ENABLED"]:
             try:
-                validate_csrf(request.form.get("csrf_token"))
+                validate_csrf(asked.form.get("csrf_token"))
             except (ValidationError, CSRFError):
                 csrf_ok = False
         if not csrf_ok:
             # The page comes back with the child's answers in place; nothing is lost.
             note = _("Sorry, that did not go through. Please press the button again.")
             status = 400
-        elif request.form.get("nav") == "skip_section":
+        elif asked.form.get("nav") == "skip_section":
             nxt = plan.step_after((plan.end_of_section(index), (), True))
             while nxt is not None and nxt[0] <= plan.end_of_section(index):
                 nxt = plan.step_after(nxt)
@@ -155,8 +157,8 @@ def page_view(index: int, path: tuple[int, ...] = ()):
             return redirect(step_url(nxt) if nxt is not None else url_for("participate.end"))
         elif form.validate() and not journey.constraint_errors(instrument, participant, specs, form, stored, lang):
             values = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
-            going_back = request.form.get("nav") == "back"
-            token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
+            going_back = asked.form.get("nav") == "back"
+            token = asked.form.get("page_token", "")[:64] or secrets.token_hex(16)
             try:
                 submitted = journey.submit_page(
                     participant,
