@@ -82,7 +82,8 @@ def current_participant() -> ParticipantRow | None:
         return kept["participant"]  # read already, for the same child session (not one entered since)
     participant = None
     if isinstance(participant_id, str):
-        row = child_connection.connection().execute(_live_participant(), {"participant_id": participant_id}).first()
+        found = child_connection.rows(_live_participant(), {"participant_id": participant_id})
+        row = found[0] if found else None
         if row is not None and row[_STATE_COLUMN] in RESUMABLE_STATES:
             participant = _PARTICIPANT_ROW(*row[:_PARTICIPANT_COLUMNS], _CONSULTATION_ROW(*row[_PARTICIPANT_COLUMNS:]))
     here.participant, here.participant_id = participant, participant_id

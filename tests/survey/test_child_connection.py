@@ -86,3 +86,24 @@ def test_a_write_that_fails_keeps_nothing_and_the_connection_goes_on(app, make_c
         except RuntimeError:
             pass
         assert child_connection.connection().execute(query).scalar_one() == before
+
+
+def test_rows_read_through_the_driver_are_what_sqlalchemy_reads(app, make_consultation, issue_codes) -> None:
+    """Dates, booleans, enums and NULLs come back as SQLAlchemy's own execution gives them."""
+    from survey.child_session import _live_participant
+    from survey.services.page_plan import _answers_query
+
+    _at_first_page(app, make_consultation, issue_codes)
+    with app.test_request_context("/"):
+        participant_id = db.session.scalar(sa.select(Participant.id))
+        with write_transaction() as session:
+            session.add(Answer(participant_id=participant_id, item="q_extra", value="1", instance=2))
+        for query in (_live_participant(), _answers_query()):
+            expected = [tuple(row) for row in db.session.execute(query, {"participant_id": participant_id})]
+            db.session.commit()
+            found = child_connection.rows(query, {"participant_id": participant_id})
+            assert found == expected
+            assert [[type(value) for value in row] for row in found] == [
+                [type(value) for value in row] for row in expected
+            ]
+        assert child_connection.rows(_live_participant(), {"participant_id": "nobody"}) == []
