@@ -12,6 +12,8 @@ from are the very same ones:
 - :class:`SignedCookieSessions`: the session cookie's signer made once per secret key, with the
   C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds),
   and a cookie already checked read again without checking its signature again (its age still is);
+- :data:`form_tokens`: a session's signed form (CSRF) token, made by Flask-WTF and reused on
+  the question pages for up to a minute, and recognised when it comes back (:class:`FormTokens`);
 - :class:`SautiFlask`: Flask, with the check that a hook or view is not a coroutine made once
   per function instead of once per call (about a dozen per request);
 - :func:`settle_startup_objects`: what a server worker built at start-up (the app, its models,
@@ -37,6 +39,7 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import hmac
 import threading
 import time
 import types
@@ -45,12 +48,14 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from babel.support import NullTranslations, Translations
-from flask import Flask, g
+from flask import Flask, current_app, g, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from flask_babel import get_locale, get_translations
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
+from wtforms import ValidationError
 from wtforms.i18n import messages_path
 
 from instruments.model import Item
@@ -304,6 +309,70 @@ def _copy_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy_json(item) for item in value]
     return value
+
+
+# ----------------------------------------------------------------------------- form tokens
+#: A question page's signed form token is reused for the same session this long (seconds).
+FORM_TOKEN_REUSE_S = 60
+
+
+class FormTokens:
+    """The signed form (CSRF) tokens of the question pages, made by Flask-WTF and reused.
+
+    Flask-WTF signs the session's raw token afresh for every page (an HMAC and a timestamp),
+    and checks the signature of every token posted back.  A kept question page takes the
+    session's signed token made within the last :data:`FORM_TOKEN_REUSE_S` seconds instead (as
+    if the page had been drawn that much earlier), and a posted token that is exactly the one
+    kept for this session's raw token and secret is accepted without verifying its signature
+    again, its age still checked against ``WTF_CSRF_TIME_LIMIT``; any other token goes to
+    Flask-WTF's :func:`~flask_wtf.csrf.validate_csrf`.  Tokens are kept per raw token (one per
+    child session), at most :data:`OPENED_COOKIES_KEPT`.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, Any], tuple[str, float]] = {}
+
+    @staticmethod
+    def _key() -> tuple[str, Any] | None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
+        raw = session.get(app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
+        if not isinstance(raw, str):
+            return None
+        return raw, app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+
+    def token(self) -> str:
+        """A signed token for this session's forms (Flask-WTF's :func:`~flask_wtf.csrf.generate_csrf`)."""
+        key = self._key()
+        kept = self._kept.get(key) if key is not None else None
+        now = time.time()
+        if kept is not None and 0 <= now - kept[1] < FORM_TOKEN_REUSE_S:
+            return kept[0]
+        signed = generate_csrf()
+        key = self._key()  # generate_csrf makes the session's raw token if there was none
+        if key is not None:
+            if len(self._kept) >= OPENED_COOKIES_KEPT:
+                self._kept.clear()
+            self._kept[key] = (signed, now)
+        return signed
+
+    def accepted(self, posted: object) -> bool:
+        """Whether ``posted`` is a valid form token for this session (as ``validate_csrf`` says)."""
+        key = self._key()
+        kept = self._kept.get(key) if key is not None else None
+        if kept is not None and isinstance(posted, str) and hmac.compare_digest(posted, kept[0]):
+            limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
+            return limit is None or 0 <= time.time() - kept[1] <= limit
+        try:
+            validate_csrf(posted)
+        except (ValidationError, CSRFError):
+            return False
+        return True
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+
+form_tokens = FormTokens()
 
 
 # ----------------------------------------------------------------------------- the start-up heap

@@ -72,7 +72,7 @@ class _Compiled(NamedTuple):
     positions: tuple[str, ...] | None  # the parameters' order, for a positional paramstyle
     fixed: dict[str, Any]  # values written in the statement, as the driver takes them
     bind: dict[str, Callable[[Any], Any] | None]  # the caller's parameters' processors
-    results: tuple[Callable[[Any], Any] | None, ...]  # one per column
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, processor) where there is one
 
 
 _compiled: dict[tuple[object, ...], _Compiled] = {}
@@ -93,9 +93,9 @@ def _compile(statement: sa.Select, dialect: sa.Dialect) -> _Compiled:
             fixed[name] = processor(parameter.value) if processor else parameter.value
         else:
             bind[name] = processor
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in statement.selected_columns
-    )
+    types = [column.type.dialect_impl(dialect) for column in statement.selected_columns]
+    processors = [column_type.result_processor(dialect, None) for column_type in types]
+    results = tuple((position, process) for position, process in enumerate(processors) if process is not None)
     positions = tuple(compiled.positiontup or ()) if compiled.positional else None
     found = _Compiled(compiled.string, positions, fixed, bind, results)
     with _compiling:
@@ -123,16 +123,16 @@ def rows(statement: sa.Select, parameters: Mapping[str, Any]) -> list[tuple[Any,
         fetched = cursor.fetchall()
     finally:
         cursor.close()
-    processors = query.results
-    if not any(processors):
+    if not query.results:
         return [tuple(row) for row in fetched]
-    return [
-        tuple(
-            value if process is None or value is None else process(value)
-            for process, value in zip(processors, row, strict=True)
-        )
-        for row in fetched
-    ]
+    converted = []
+    for row in fetched:
+        values_of_row = list(row)
+        for position, process in query.results:
+            if values_of_row[position] is not None:
+                values_of_row[position] = process(values_of_row[position])
+        converted.append(tuple(values_of_row))
+    return converted
 
 
 def _end_reads() -> None:

@@ -13,10 +13,9 @@ import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from wtforms import ValidationError
+from flask_wtf.csrf import generate_csrf
 
-from survey.child_cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
+from survey.child_cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, form_tokens, rendered_pages, untouched
 from survey.database import is_storage_full
 from survey.i18n import offered_locales
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
@@ -124,7 +123,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     if asked.method == "GET" and untouched(items, stored) and "_flashes" not in session:
         # A page nobody has answered yet looks the same for every child at this point.
         kept = kept_page(participant, plan, items, layout)
-        html = rendered_pages.get(kept[0], sources=kept[1], csrf=generate_csrf(), page_token=secrets.token_hex(16))
+        html = rendered_pages.get(kept[0], sources=kept[1], csrf=form_tokens.token(), page_token=secrets.token_hex(16))
         if html is not None:
             return html
     if fixed_choices(items):
@@ -139,12 +138,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     note = None
     if asked.method == "POST":
         form = form_class()
-        csrf_ok = True
-        if current_app.config["WTF_CSRF_ENABLED"]:
-            try:
-                validate_csrf(asked.form.get("csrf_token"))
-            except (ValidationError, CSRFError):
-                csrf_ok = False
+        csrf_ok = not current_app.config["WTF_CSRF_ENABLED"] or form_tokens.accepted(asked.form.get("csrf_token"))
         if not csrf_ok:
             # The page comes back with the child's answers in place; nothing is lost.
             note = _("Sorry, that did not go through. Please press the button again.")

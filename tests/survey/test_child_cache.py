@@ -108,3 +108,41 @@ def test_a_forged_an_expired_or_an_old_key_cookie_opens_an_empty_session(monkeyp
     assert dict(_open(kept, app, cookie)) == {"child": "p-1"}
     app.secret_key = "the second secret key"
     assert dict(_open(kept, app, cookie)) == {}
+
+
+def _csrf_app() -> Flask:
+    app = _app("a secret of some length")
+    app.config.update(WTF_CSRF_ENABLED=True, WTF_CSRF_TIME_LIMIT=600)
+    return app
+
+
+def test_a_sessions_form_token_is_reused_for_a_minute_and_accepted_as_flask_wtf_would(monkeypatch) -> None:
+    import time
+
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    from survey.child_cache import FormTokens
+
+    app, tokens = _csrf_app(), FormTokens()
+    with app.test_request_context("/"):
+        first = tokens.token()
+        raw = session["csrf_token"]
+        assert tokens.accepted(first)
+        assert not tokens.accepted(first[:-3] + "abc") and not tokens.accepted("") and not tokens.accepted(None)
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw  # the same child session, a later request
+        assert tokens.token() == first
+        assert tokens.accepted(first)
+        assert tokens.accepted(generate_csrf())  # a token Flask-WTF signed itself: checked by Flask-WTF
+    with app.test_request_context("/"):
+        assert not tokens.accepted(first)  # another session: its raw token differs
+        assert tokens.token() != first
+    now = time.time()
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        monkeypatch.setattr(time, "time", lambda: now + 120)
+        assert tokens.accepted(first)  # within WTF_CSRF_TIME_LIMIT
+        assert tokens.token() != first  # but no longer handed out again
+        monkeypatch.setattr(time, "time", lambda: now + 700)
+        assert not tokens.accepted(first)  # past WTF_CSRF_TIME_LIMIT
