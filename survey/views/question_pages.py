@@ -95,7 +95,8 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         return redirect(step_url(following))
     stored = page_plan.step_values(all_stored, path)
     remember_step(participant, step)
-    lang = journey.content_language(participant, _locale())
+    locale = _locale()
+    lang = journey.content_language(participant, locale)
     here = g._get_current_object()  # for the play controls:
     here.audio_lang, here.audio_instrument, here.audio_band = lang, instrument.id, participant.band
     page = plan.all_pages[index]
@@ -122,7 +123,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     kept = None
     if asked.method == "GET" and untouched(items, stored) and "_flashes" not in session:
         # A page nobody has answered yet looks the same for every child at this point.
-        kept = kept_page(participant, plan, items, layout)
+        kept = kept_page(participant, plan, items, layout, locale)
         html = rendered_pages.get(kept[0], sources=kept[1], csrf=form_tokens.token(), page_token=secrets.token_hex(16))
         if html is not None:
             return html
@@ -208,7 +209,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     ), status
 
 
-def kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
+def kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict, locale: str) -> tuple[tuple, tuple]:
     """The key of an untouched question page among the kept pages, and the objects it is drawn from.
 
     The key holds everything the page's templates read besides the tokens: the band's view of
@@ -218,7 +219,7 @@ def kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict)
     config = current_app.config
     key = (
         id(plan.view),
-        _locale(),
+        locale,
         participant.consultation.facilitated,
         request.script_root,
         audio.library().generation(participant.consultation.instrument_id, layout["lang"]),
