@@ -26,7 +26,7 @@ def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = offered_locales()
-    asked = request._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
+    asked = request._get_current_object()  # one proxy look-up
     explicit = asked.args.get("lang", "")
     if explicit in supported:
         session[LOCALE_SESSION_KEY] = explicit
@@ -50,7 +50,7 @@ def offered_locales() -> list[str]:
     offered = here.get("_sauti_offered")
     if offered is not None:
         return offered
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
+    app = current_app._get_current_object()  # one proxy look-up
     supported = list(app.config["SUPPORTED_LOCALES"])
     offered = supported
     from survey.access import is_child_facing, rule_for

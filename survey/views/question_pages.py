@@ -77,7 +77,7 @@ def remember_step(participant, step) -> None:
 
 
 def page_view(index: int, path: tuple[int, ...] = ()):
-    asked = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up, not eight
+    asked = request._get_current_object()  # one proxy look-up, not eight
     participant = participants.current_participant()
     instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
     all_stored = page_plan.answers_of(participant)
