@@ -6,6 +6,8 @@ from are the very same ones:
 - :data:`rendered_pages`: question pages nobody has answered yet, drawn once per process and
   reused with fresh tokens (:class:`RenderedPages`);
 - :data:`built_forms`: page form classes and their field specs (:class:`BuiltForms`);
+- :data:`instrument_figures`: an instrument's pages and minutes for a band, as the consent texts
+  say them (:class:`KeptValues`);
 - :func:`wtforms_translations`: WTForms' own messages, read from disk once per language;
 - :func:`install_template_gettext`: the request's translations looked up once per request and
   locale for the templates' ``_()``, through Flask-Babel's public API only;
@@ -145,6 +147,28 @@ class RenderedPages(KeptBySource):
         self._keep(key, html.replace(csrf, CSRF_SLOT) if csrf else html, sources)
 
 
+class KeptValues(KeptBySource):
+    """Values worked out from an instrument (or other immutable sources), kept while those are
+    the very same objects.
+
+    Examples
+    --------
+    >>> kept = KeptValues(max_entries=4)
+    >>> view = object()
+    >>> kept.get_or_build(("minutes", "B"), sources=(view,), build=lambda: 12)
+    12
+    >>> kept.get_or_build(("minutes", "B"), sources=(view,), build=lambda: 13)
+    12
+    """
+
+    def get_or_build(self, key: Hashable, *, sources: tuple[object, ...], build: Callable[[], T]) -> T:
+        value = self._get(key, sources)
+        if value is None:
+            value = build()
+            self._keep(key, value, sources)
+        return value
+
+
 class BuiltForms(KeptBySource):
     """Page form classes and their field specs, built once per page, language and band.
 
@@ -203,6 +227,10 @@ def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:
 #: The pages and page forms this process keeps.
 rendered_pages = RenderedPages()
 built_forms = BuiltForms()
+#: What the information and end pages say of an instrument for a band (its pages and the
+#: minutes it takes, :func:`survey.services.consent_rules.text_values`): estimating the minutes
+#: reads every text of the instrument, several milliseconds, three times a child.
+instrument_figures = KeptValues(max_entries=256)
 
 
 # ----------------------------------------------------------------------------- translations

@@ -146,3 +146,31 @@ def test_a_sessions_form_token_is_reused_for_a_minute_and_accepted_as_flask_wtf_
         assert tokens.token() != first  # but no longer handed out again
         monkeypatch.setattr(time, "time", lambda: now + 700)
         assert not tokens.accepted(first)  # past WTF_CSRF_TIME_LIMIT
+
+
+def test_the_consent_texts_minutes_are_estimated_once_per_instrument_and_band(
+    app, make_consultation, monkeypatch
+) -> None:
+    import copy
+
+    from survey.services import consent_rules
+    from survey.services.instrument_store import instrument_for
+
+    estimated = []
+    real = consent_rules.estimate_minutes
+    monkeypatch.setattr(consent_rules, "estimate_minutes", lambda *args: estimated.append(args[1:]) or real(*args))
+    from survey.extensions import db
+    from survey.models import Consultation
+
+    consultation_id = make_consultation()
+    with app.test_request_context("/"):
+        consultation = db.session.get(Consultation, consultation_id)
+        instrument = instrument_for(consultation)
+        estimated.clear()  # opening the consultation estimated every band
+        first = consent_rules.text_values(consultation, instrument, "B", "en")
+        again = consent_rules.text_values(consultation, instrument, "B", "en")
+        assert (first["minutes"], first["pages"]) == (again["minutes"], again["pages"])
+        assert len(estimated) == 1
+        other = copy.copy(instrument)  # another version of the instrument is estimated afresh
+        assert consent_rules.text_values(consultation, other, "B", "en")["minutes"] == first["minutes"]
+        assert len(estimated) == 2
