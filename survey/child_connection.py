@@ -56,6 +56,10 @@ def write() -> Iterator[sa.Connection]:
     """One write transaction on :func:`connection`: committed when the block ends, rolled back
     (nothing kept) if it raises.  A read transaction still open is ended first, so on SQLite the
     write starts with the writer's lock in hand and reads the newest data."""
+    if db.session.registry.has():
+        session = db.session()
+        if session.in_transaction():
+            session.commit()  # the ORM session's reads too: none of its snapshot outlives this write
     found = connection()
     if found.in_transaction():
         found.commit()  # only reads so far: nothing to keep, but the snapshot ends here

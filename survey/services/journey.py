@@ -228,8 +228,10 @@ def save_page(
     except sa.exc.IntegrityError:
         # Another request with the same token committed first (a double click reaching two
         # workers at once): it stored the page; this one stores nothing.
-        seen = db.session.get(PageSave, token)
-        if seen is None or seen.digest != digest or seen.participant_id != participant.id:
+        # Read on the request's own connection, now outside any transaction: the ORM session
+        # may hold a snapshot from before the other request committed (SQLite).
+        seen = child_connection.rows(_page_save_query(), {"token": token})
+        if not seen or seen[0] != (digest, participant.id):
             raise PageConflict from None
         return False
 
@@ -332,6 +334,12 @@ def _next_state(state: State, event: Event) -> State:
         return transition(state, event)
     except TransitionRefused as error:
         raise NotAllowed(str(error)) from error
+
+
+@functools.cache
+def _page_save_query() -> sa.Select:
+    table = PageSave.__table__
+    return sa.select(table.c.digest, table.c.participant_id).where(table.c.token == sa.bindparam("token"))
 
 
 @functools.cache

@@ -107,3 +107,24 @@ def test_rows_read_through_the_driver_are_what_sqlalchemy_reads(app, make_consul
                 [type(value) for value in row] for row in expected
             ]
         assert child_connection.rows(_live_participant(), {"participant_id": "nobody"}) == []
+
+
+def test_a_page_stored_meanwhile_by_another_request_is_a_replay_not_a_conflict(
+    app, make_consultation, issue_codes
+) -> None:
+    """The request's ORM session may hold a read snapshot from before the other request
+    committed (SQLite): telling a replay from a conflict must not read through it."""
+    from survey.models import PageSave
+    from survey.services import journey
+
+    _at_first_page(app, make_consultation, issue_codes)
+    values = {"q_who": "parent"}
+    with app.test_request_context("/"):
+        participant = db.session.scalars(sa.select(Participant)).one()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(PageSave)) == 0  # the snapshot
+        with db.engine.begin() as other:  # a double click's twin, committed first
+            other.execute(
+                sa.insert(PageSave.__table__),
+                {"token": "twin-token", "participant_id": participant.id, "digest": journey._digest(values)},
+            )
+        assert journey.save_page(participant, "twin-token", 0, values, 1) is False
