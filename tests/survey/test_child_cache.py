@@ -153,6 +153,7 @@ def test_the_consent_texts_minutes_are_estimated_once_per_instrument_and_band(
 ) -> None:
     import copy
 
+    from survey.child_cache import instrument_figures
     from survey.services import consent_rules
     from survey.services.instrument_store import instrument_for
 
@@ -167,6 +168,7 @@ def test_the_consent_texts_minutes_are_estimated_once_per_instrument_and_band(
         consultation = db.session.get(Consultation, consultation_id)
         instrument = instrument_for(consultation)
         estimated.clear()  # opening the consultation estimated every band
+        instrument_figures.clear()  # and another test may have kept this instrument's figures
         first = consent_rules.text_values(consultation, instrument, "B", "en")
         again = consent_rules.text_values(consultation, instrument, "B", "en")
         assert (first["minutes"], first["pages"]) == (again["minutes"], again["pages"])
