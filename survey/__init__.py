@@ -78,7 +78,7 @@ def _configure_database(app: Flask) -> None:
 
 
 def _register_extensions(app: Flask) -> None:
-    from survey import access, errors, headers, log_config, serving, throttle
+    from survey import access, child_connection, errors, headers, log_config, serving, throttle
     from survey.child_cache import SignedCookieSessions, install_template_gettext
     from survey.database import configure_engine
     from survey.extensions import babel, csrf, db, login_manager, migrate
@@ -87,6 +87,7 @@ def _register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(app)
+    child_connection.init_app(app)
     migrate.init_app(
         app,
         db,

@@ -155,13 +155,15 @@ def is_child_facing(rule: AccessRule | None) -> bool:
 
 
 def _enforce() -> Any:
-    if request.endpoint is None:  # 404/405: nothing to protect, the error handler answers
+    asked = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up, not five
+    endpoint = asked.endpoint
+    if endpoint is None:  # 404/405: nothing to protect, the error handler answers
         return None
-    if any(isinstance(value, str) and "\x00" in value for value in (request.view_args or {}).values()):
+    if any(isinstance(value, str) and "\x00" in value for value in (asked.view_args or {}).values()):
         # No id or name Sauti stores holds a NUL, and PostgreSQL refuses one in a query (a 500):
         # such a URL names nothing, for every route at once.
         abort(404)
-    rule = rule_for(current_app, request.endpoint)
+    rule = rule_for(current_app, endpoint)
     g.access_rule = rule
     if rule is None:
         current_app.logger.error("route without an access rule refused", extra={"endpoint": request.endpoint})

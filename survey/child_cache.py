@@ -6,11 +6,16 @@ from are the very same ones:
 - :data:`rendered_pages`: question pages nobody has answered yet, drawn once per process and
   reused with fresh tokens (:class:`RenderedPages`);
 - :data:`built_forms`: page form classes and their field specs (:class:`BuiltForms`);
+- :data:`instrument_figures`: an instrument's pages and minutes for a band, as the consent texts
+  say them (:class:`KeptValues`);
 - :func:`wtforms_translations`: WTForms' own messages, read from disk once per language;
 - :func:`install_template_gettext`: the request's translations looked up once per request and
   locale for the templates' ``_()``, through Flask-Babel's public API only;
 - :class:`SignedCookieSessions`: the session cookie's signer made once per secret key, with the
-  C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds);
+  C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds),
+  and a cookie already checked read again without checking its signature again (its age still is);
+- :data:`form_tokens`: a session's signed form (CSRF) token, made by Flask-WTF and reused on
+  the question pages for up to a minute, and recognised when it comes back (:class:`FormTokens`);
 - :class:`SautiFlask`: Flask, with the check that a hook or view is not a coroutine made once
   per function instead of once per call (about a dozen per request);
 - :func:`settle_startup_objects`: what a server worker built at start-up (the app, its models,
@@ -36,18 +41,23 @@ from __future__ import annotations
 import functools
 import gc
 import hashlib
+import hmac
 import threading
+import time
 import types
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from babel.support import NullTranslations, Translations
-from flask import Flask, g
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, current_app, g, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request
 from flask_babel import get_locale, get_translations
-from itsdangerous import URLSafeTimedSerializer
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
+from wtforms import ValidationError
 from wtforms.i18n import messages_path
 
 from instruments.model import Item
@@ -58,6 +68,9 @@ from instruments.references import has_answer_references
 #: the template as markup).
 CSRF_SLOT = "<csrf-token>"
 PAGE_TOKEN_SLOT = Markup("<page-token>")
+
+#: Session cookies kept checked per process (a few hundred bytes each; about one per child).
+OPENED_COOKIES_KEPT = 4096
 
 #: Pages kept per process (about 20 KB each): every page of a 40-page consultation in five
 #: languages and three age bands, with room to spare.
@@ -134,6 +147,28 @@ class RenderedPages(KeptBySource):
         self._keep(key, html.replace(csrf, CSRF_SLOT) if csrf else html, sources)
 
 
+class KeptValues(KeptBySource):
+    """Values worked out from an instrument (or other immutable sources), kept while those are
+    the very same objects.
+
+    Examples
+    --------
+    >>> kept = KeptValues(max_entries=4)
+    >>> view = object()
+    >>> kept.get_or_build(("minutes", "B"), sources=(view,), build=lambda: 12)
+    12
+    >>> kept.get_or_build(("minutes", "B"), sources=(view,), build=lambda: 13)
+    12
+    """
+
+    def get_or_build(self, key: Hashable, *, sources: tuple[object, ...], build: Callable[[], T]) -> T:
+        value = self._get(key, sources)
+        if value is None:
+            value = build()
+            self._keep(key, value, sources)
+        return value
+
+
 class BuiltForms(KeptBySource):
     """Page form classes and their field specs, built once per page, language and band.
 
@@ -192,6 +227,10 @@ def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:
 #: The pages and page forms this process keeps.
 rendered_pages = RenderedPages()
 built_forms = BuiltForms()
+#: What the information and end pages say of an instrument for a band (its pages and the
+#: minutes it takes, :func:`survey.services.consent_rules.text_values`): estimating the minutes
+#: reads every text of the instrument, several milliseconds, three times a child.
+instrument_figures = KeptValues(max_entries=256)
 
 
 # ----------------------------------------------------------------------------- translations
@@ -245,6 +284,39 @@ class SignedCookieSessions(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._signers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}
+        self._opened: dict[str, tuple[URLSafeTimedSerializer, int, Any]] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:  # Flask's hook
+        """The session in the request's cookie, as Flask's own ``open_session`` reads it.
+
+        A cookie is re-signed only every few minutes, so a child's phone sends the same one on
+        many requests in a row.  Its signature is checked (and its payload decoded) the first
+        time; after that the decoded payload is taken from :data:`OPENED_COOKIES_KEPT` kept
+        cookies, for the same signer only, and the cookie's age is checked on every request as
+        itsdangerous does (an expired cookie opens an empty session, as in Flask).  Each request
+        gets its own copy of the payload.
+        """
+        signer = self.get_signing_serializer(app)
+        if signer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        kept = self._opened.get(value)
+        if kept is None or kept[0] is not signer:
+            try:
+                data, signed_at = signer.loads(value, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            kept = (signer, int(signed_at.timestamp()), data)
+            if len(self._opened) >= OPENED_COOKIES_KEPT:
+                self._opened.clear()  # rarely: a worker sees about one cookie a child
+            self._opened[value] = kept
+        age = int(time.time()) - kept[1]
+        if age > max_age or age < 0:
+            return self.session_class()  # expired: itsdangerous's SignatureExpired, as Flask answers it
+        return self.session_class(_copy_json(kept[2]))
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:  # Flask's hook
         if not app.secret_key:
@@ -256,6 +328,79 @@ class SignedCookieSessions(SecureCookieSessionInterface):
             if signer is not None:
                 self._signers = {key: signer}  # a new secret key replaces the old signer
         return signer
+
+
+def _copy_json(value: Any) -> Any:
+    """``value`` with its dicts and lists copied (a session's payload: the rest is immutable)."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
+
+
+# ----------------------------------------------------------------------------- form tokens
+#: A question page's signed form token is reused for the same session this long (seconds).
+FORM_TOKEN_REUSE_S = 60
+
+
+class FormTokens:
+    """The signed form (CSRF) tokens of the question pages, made by Flask-WTF and reused.
+
+    Flask-WTF signs the session's raw token afresh for every page (an HMAC and a timestamp),
+    and checks the signature of every token posted back.  A kept question page takes the
+    session's signed token made within the last :data:`FORM_TOKEN_REUSE_S` seconds instead (as
+    if the page had been drawn that much earlier), and a posted token that is exactly the one
+    kept for this session's raw token and secret is accepted without verifying its signature
+    again, its age still checked against ``WTF_CSRF_TIME_LIMIT``; any other token goes to
+    Flask-WTF's :func:`~flask_wtf.csrf.validate_csrf`.  Tokens are kept per raw token (one per
+    child session), at most :data:`OPENED_COOKIES_KEPT`.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, Any], tuple[str, float]] = {}
+
+    @staticmethod
+    def _key() -> tuple[str, Any] | None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
+        raw = session.get(app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
+        if not isinstance(raw, str):
+            return None
+        return raw, app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+
+    def token(self) -> str:
+        """A signed token for this session's forms (Flask-WTF's :func:`~flask_wtf.csrf.generate_csrf`)."""
+        key = self._key()
+        kept = self._kept.get(key) if key is not None else None
+        now = time.time()
+        if kept is not None and 0 <= now - kept[1] < FORM_TOKEN_REUSE_S:
+            return kept[0]
+        signed = generate_csrf()
+        key = self._key()  # generate_csrf makes the session's raw token if there was none
+        if key is not None:
+            if len(self._kept) >= OPENED_COOKIES_KEPT:
+                self._kept.clear()
+            self._kept[key] = (signed, now)
+        return signed
+
+    def accepted(self, posted: object) -> bool:
+        """Whether ``posted`` is a valid form token for this session (as ``validate_csrf`` says)."""
+        key = self._key()
+        kept = self._kept.get(key) if key is not None else None
+        if kept is not None and isinstance(posted, str) and hmac.compare_digest(posted, kept[0]):
+            limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
+            return limit is None or 0 <= time.time() - kept[1] <= limit
+        try:
+            validate_csrf(posted)
+        except (ValidationError, CSRFError):
+            return False
+        return True
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+
+form_tokens = FormTokens()
 
 
 # ----------------------------------------------------------------------------- the start-up heap

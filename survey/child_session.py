@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import g, session
 
 from consent.states import RESUMABLE_STATES
-from survey.extensions import db
+from survey import child_connection
 from survey.models import Consultation, Participant
 
 #: The session key that holds the participant's id (nothing else about the child is kept there).
@@ -75,15 +75,18 @@ def current_participant() -> ParticipantRow | None:
     Read as plain rows, not ORM objects: every child's request starts here, and loading two
     mapped objects cost more than the rest of a question page's database work together.
     """
+    here = g._get_current_object()  # one look-up through the proxy, not six
     participant_id = session.get(CHILD_SESSION_KEY)
-    if "participant" in g and g.get("participant_id") == participant_id:
-        return g.participant  # read already, for the same child session (not one entered since)
+    kept = here.__dict__
+    if "participant" in kept and kept.get("participant_id") == participant_id:
+        return kept["participant"]  # read already, for the same child session (not one entered since)
     participant = None
     if isinstance(participant_id, str):
-        row = db.session.connection().execute(_live_participant(), {"participant_id": participant_id}).first()
+        found = child_connection.rows(_live_participant(), {"participant_id": participant_id})
+        row = found[0] if found else None
         if row is not None and row[_STATE_COLUMN] in RESUMABLE_STATES:
             participant = _PARTICIPANT_ROW(*row[:_PARTICIPANT_COLUMNS], _CONSULTATION_ROW(*row[_PARTICIPANT_COLUMNS:]))
-    g.participant, g.participant_id = participant, participant_id
+    here.participant, here.participant_id = participant, participant_id
     return participant
 
 

@@ -18,7 +18,7 @@ import contextlib
 import contextvars
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 try:
     import fcntl
@@ -123,6 +123,12 @@ def configure_engine(app: Flask) -> None:
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
+#: Called before :func:`write_transaction` begins: the ends of other read transactions this
+#: request has open on its own connections (:mod:`survey.child_connection`), so that reads after
+#: the write see it, on SQLite too.
+BEFORE_WRITE: list[Callable[[], None]] = []
+
+
 @contextlib.contextmanager
 def write_transaction() -> Iterator[so.Session]:
     """Run the block as one write transaction and commit it; roll back on any error.
@@ -133,14 +139,29 @@ def write_transaction() -> Iterator[so.Session]:
     session = db.session()  # the request's Session behind the scoped proxy
     if session.in_transaction():
         session.commit()
-    bind = session.get_bind()
+    for end_reads in BEFORE_WRITE:
+        end_reads()
+    with writers_turn(session.get_bind()):
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextlib.contextmanager
+def writers_turn(bind: sa.Engine | sa.Connection) -> Iterator[None]:
+    """This thread's turn to write: on SQLite, queued behind the other writers of this process
+    and of the others (see ``_sqlite_writer``), and a transaction begun inside starts with
+    ``BEGIN IMMEDIATE``.  Nested turns (a write inside a write) do not queue again."""
     queue = not _immediate.get() and bind.dialect.name == "sqlite"
     lock_fd = None
     token = _immediate.set(True)
     if queue:
         _sqlite_writer.acquire()
         try:
-            lock_fd = _process_lock(bind.url.database)
+            lock_fd = _process_lock(bind.engine.url.database)
             if lock_fd is not None:
                 fcntl.flock(lock_fd, fcntl.LOCK_EX)
         except BaseException:
@@ -148,11 +169,7 @@ def write_transaction() -> Iterator[so.Session]:
             _immediate.reset(token)
             raise
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        yield
     finally:
         _immediate.reset(token)
         if queue:

@@ -26,14 +26,15 @@ def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = offered_locales()
-    explicit = request.args.get("lang", "")
+    asked = request._get_current_object()  # one proxy look-up
+    explicit = asked.args.get("lang", "")
     if explicit in supported:
         session[LOCALE_SESSION_KEY] = explicit
         return explicit
     remembered = session.get(LOCALE_SESSION_KEY)
     if remembered in supported:
         return remembered
-    best = request.accept_languages.best_match(supported)
+    best = asked.accept_languages.best_match(supported)
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     return best or (default if default in supported else supported[0])
 
@@ -45,19 +46,23 @@ def offered_locales() -> list[str]:
     consultation opened, to have every text a child reads); a child-facing page before a code is
     entered offers the languages of the open consultations; staff pages offer every catalogue.
     """
-    if "_sauti_offered" in g:
-        return g._sauti_offered
-    supported = list(current_app.config["SUPPORTED_LOCALES"])
+    here = g._get_current_object()
+    offered = here.get("_sauti_offered")
+    if offered is not None:
+        return offered
+    app = current_app._get_current_object()  # one proxy look-up
+    supported = list(app.config["SUPPORTED_LOCALES"])
     offered = supported
     from survey.access import is_child_facing, rule_for
 
-    if request.endpoint and is_child_facing(rule_for(current_app, request.endpoint)):
+    endpoint = request.endpoint
+    if endpoint and is_child_facing(rule_for(app, endpoint)):
         from survey.services.participants import current_participant, open_consultation_languages
 
         participant = current_participant()
         languages = participant.consultation.language_list if participant is not None else open_consultation_languages()
         offered = [code for code in languages if code in supported] or offered
-    g._sauti_offered = offered
+    here._sauti_offered = offered
     return offered
 
 

@@ -25,6 +25,7 @@ from consent.texts import (
 )
 from instruments.model import Instrument
 from instruments.validate import estimate_minutes
+from survey.child_cache import instrument_figures
 from survey.models import Consultation, Participant
 from survey.services.safeguarding import country_profile
 
@@ -80,8 +81,14 @@ def text_values(
     helpline = helplines_for(profile, language)[0] if language else profile.helplines[0]
     research = research_allowed(consultation)
     bands = [band] if band else consultation.band_list
-    pages = max(len(instrument.pages_for_band(b, research)) for b in bands)
-    minutes = max(estimate_minutes(instrument, b, research) for b in bands)
+    pages, minutes = instrument_figures.get_or_build(
+        ("pages and minutes", id(instrument), tuple(bands), research),
+        sources=(instrument,),
+        build=lambda: (
+            max(len(instrument.pages_for_band(b, research)) for b in bands),
+            max(estimate_minutes(instrument, b, research) for b in bands),
+        ),
+    )
     # Each filled-in value is set apart in a right-to-left text (a contact number keeps its order).
     words = {name: isolated(value, language) for name, value in wording_in(consultation, language).items()}
     with force_locale(language or consultation.language_list[0]):

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from analysis.textscreen import parse_name_list, screen_text  # imported with the app, not on a child's first answer
 from consent.codes import InvalidCode
@@ -23,6 +24,7 @@ from consent.texts import RenderedText, TextKind, render_text
 from consent.withdrawal import WithdrawalOutcome, withdraw_by_code
 from instruments.model import RESERVED_CODES, Instrument, ItemType, instance_key, split_instance_key
 from instruments.runtime import check_answer
+from survey import child_connection
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import Answer, AssentEvent, ConcernFlag, PageSave, Participant, new_uuid
@@ -226,8 +228,10 @@ def save_page(
     except sa.exc.IntegrityError:
         # Another request with the same token committed first (a double click reaching two
         # workers at once): it stored the page; this one stores nothing.
-        seen = db.session.get(PageSave, token)
-        if seen is None or seen.digest != digest or seen.participant_id != participant.id:
+        # Read on the request's own connection, now outside any transaction: the ORM session
+        # may hold a snapshot from before the other request committed (SQLite).
+        seen = child_connection.rows(_page_save_query(), {"token": token})
+        if not seen or seen[0] != (digest, participant.id):
             raise PageConflict from None
         return False
 
@@ -241,12 +245,12 @@ def _save_page_once(
     next_index: int | None,
     flags: list,
 ) -> bool:
-    # Core statements on the write transaction's connection: this runs for every page of every
-    # child, and the ORM's flush and reloads were a quarter of a busy server's time.
+    # Core statements on the request's Core connection (survey.child_connection), one commit:
+    # this runs for every page of every child, and the ORM's flush and reloads were a quarter
+    # of a busy server's time, its session bookkeeping as much as the statements again.
     participant_id, seen_state = participant.id, State(participant.state)  # read before the write
     saved_on = today()
-    with write_transaction() as session:
-        connection = session.connection()
+    with child_connection.write() as connection:
         # The page token's primary key makes a second save of the same page fail here, before
         # anything else is written (save_page then tells a replay from a conflict).
         connection.execute(_page_save_insert(), {"token": token, "participant_id": participant_id, "digest": digest})
@@ -279,8 +283,12 @@ def _save_page_once(
             # One upsert for the whole page (executemany), not one statement per item.
             connection.execute(_upsert_statement(connection.dialect.name), rows)
         if flags:
-            concern_context(session, participant, flags)
-        session.add_all(flags)
+            # Rare (an answer for the safeguarding lead): the concern records are ORM objects,
+            # written by a session joined to this same transaction.
+            with so.Session(bind=connection) as session:
+                concern_context(session, participant, flags)
+                session.add_all(flags)
+                session.flush()
     return True
 
 
@@ -326,6 +334,12 @@ def _next_state(state: State, event: Event) -> State:
         return transition(state, event)
     except TransitionRefused as error:
         raise NotAllowed(str(error)) from error
+
+
+@functools.cache
+def _page_save_query() -> sa.Select:
+    table = PageSave.__table__
+    return sa.select(table.c.digest, table.c.participant_id).where(table.c.token == sa.bindparam("token"))
 
 
 @functools.cache

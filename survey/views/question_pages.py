@@ -13,10 +13,9 @@ import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from wtforms import ValidationError
+from flask_wtf.csrf import generate_csrf
 
-from survey.child_cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, rendered_pages, untouched
+from survey.child_cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, form_tokens, rendered_pages, untouched
 from survey.database import is_storage_full
 from survey.i18n import offered_locales
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
@@ -78,6 +77,7 @@ def remember_step(participant, step) -> None:
 
 
 def page_view(index: int, path: tuple[int, ...] = ()):
+    asked = request._get_current_object()  # one proxy look-up, not eight
     participant = participants.current_participant()
     instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
     all_stored = page_plan.answers_of(participant)
@@ -95,8 +95,10 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         return redirect(step_url(following))
     stored = page_plan.step_values(all_stored, path)
     remember_step(participant, step)
-    lang = journey.content_language(participant, _locale())
-    g.audio_lang, g.audio_instrument, g.audio_band = lang, instrument.id, participant.band  # for the play controls
+    locale = _locale()
+    lang = journey.content_language(participant, locale)
+    here = g._get_current_object()  # for the play controls:
+    here.audio_lang, here.audio_instrument, here.audio_band = lang, instrument.id, participant.band
     page = plan.all_pages[index]
     values_so_far = page_plan.expression_values(stored)
     items = page_plan.relevant_items(instrument, participant, index, values_so_far, lang)
@@ -119,15 +121,15 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         "path": path,
     }
     kept = None
-    if request.method == "GET" and untouched(items, stored) and "_flashes" not in session:
+    if asked.method == "GET" and untouched(items, stored) and "_flashes" not in session:
         # A page nobody has answered yet looks the same for every child at this point.
-        kept = kept_page(participant, plan, items, layout)
-        html = rendered_pages.get(kept[0], sources=kept[1], csrf=generate_csrf(), page_token=secrets.token_hex(16))
+        kept = kept_page(participant, plan, items, layout, locale)
+        html = rendered_pages.get(kept[0], sources=kept[1], csrf=form_tokens.token(), page_token=secrets.token_hex(16))
         if html is not None:
             return html
     if fixed_choices(items):
         form_class, specs = built_forms.get_or_build(
-            (id(plan.view), index, lang, request.script_root, tuple(item.name for item in items)),
+            (id(plan.view), index, lang, asked.script_root, tuple(item.name for item in items)),
             sources=(plan.view,),
             build=lambda: build_page_form(items, instrument, lang, participant.band, values_so_far),
         )
@@ -135,19 +137,14 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         form_class, specs = build_page_form(items, instrument, lang, participant.band, values_so_far)
     status = 200
     note = None
-    if request.method == "POST":
+    if asked.method == "POST":
         form = form_class()
-        csrf_ok = True
-        if current_app.config["WTF_CSRF_ENABLED"]:
-            try:
-                validate_csrf(request.form.get("csrf_token"))
-            except (ValidationError, CSRFError):
-                csrf_ok = False
+        csrf_ok = not current_app.config["WTF_CSRF_ENABLED"] or form_tokens.accepted(asked.form.get("csrf_token"))
         if not csrf_ok:
             # The page comes back with the child's answers in place; nothing is lost.
             note = _("Sorry, that did not go through. Please press the button again.")
             status = 400
-        elif request.form.get("nav") == "skip_section":
+        elif asked.form.get("nav") == "skip_section":
             nxt = plan.step_after((plan.end_of_section(index), (), True))
             while nxt is not None and nxt[0] <= plan.end_of_section(index):
                 nxt = plan.step_after(nxt)
@@ -155,8 +152,8 @@ def page_view(index: int, path: tuple[int, ...] = ()):
             return redirect(step_url(nxt) if nxt is not None else url_for("participate.end"))
         elif form.validate() and not journey.constraint_errors(instrument, participant, specs, form, stored, lang):
             values = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
-            going_back = request.form.get("nav") == "back"
-            token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
+            going_back = asked.form.get("nav") == "back"
+            token = asked.form.get("page_token", "")[:64] or secrets.token_hex(16)
             try:
                 submitted = journey.submit_page(
                     participant,
@@ -212,7 +209,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     ), status
 
 
-def kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict) -> tuple[tuple, tuple]:
+def kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict, locale: str) -> tuple[tuple, tuple]:
     """The key of an untouched question page among the kept pages, and the objects it is drawn from.
 
     The key holds everything the page's templates read besides the tokens: the band's view of
@@ -222,7 +219,7 @@ def kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict)
     config = current_app.config
     key = (
         id(plan.view),
-        _locale(),
+        locale,
         participant.consultation.facilitated,
         request.script_root,
         audio.library().generation(participant.consultation.instrument_id, layout["lang"]),

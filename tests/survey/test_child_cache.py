@@ -69,3 +69,110 @@ def test_a_header_a_view_sets_itself_is_kept_and_the_others_added(app) -> None:
         if name != "Content-Security-Policy":
             assert response.headers.getlist(name) == [value]
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def _open(interface: SignedCookieSessions, app: Flask, cookie: str):
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}) as ctx:
+        return interface.open_session(app, ctx.request)
+
+
+def test_a_cookie_read_again_opens_the_same_session_without_checking_its_signature_again() -> None:
+    app = _app("a secret of some length")
+    kept = SignedCookieSessions()
+    cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"child": "p-1", "step": [1, "2"]})
+    signer = kept.get_signing_serializer(app)
+    checked = []
+    real_loads = signer.loads
+    signer.loads = lambda *args, **kwargs: checked.append(1) or real_loads(*args, **kwargs)
+    first = _open(kept, app, cookie)
+    assert dict(first) == {"child": "p-1", "step": [1, "2"]}
+    first["step"].append("changed by a view")  # each request has its own copy
+    first["child"] = "p-2"
+    assert dict(_open(kept, app, cookie)) == {"child": "p-1", "step": [1, "2"]}
+    assert len(checked) == 1
+
+
+def test_a_forged_an_expired_or_an_old_key_cookie_opens_an_empty_session(monkeypatch) -> None:
+    import time
+
+    app = _app("the first secret key")
+    app.permanent_session_lifetime = 60
+    kept = SignedCookieSessions()
+    cookie = kept.get_signing_serializer(app).dumps({"child": "p-1"})
+    assert dict(_open(kept, app, cookie)) == {"child": "p-1"}
+    assert dict(_open(kept, app, cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))) == {}
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 120)  # the kept cookie has expired meanwhile
+    assert dict(_open(kept, app, cookie)) == {}
+    monkeypatch.setattr(time, "time", lambda: now)
+    assert dict(_open(kept, app, cookie)) == {"child": "p-1"}
+    app.secret_key = "the second secret key"
+    assert dict(_open(kept, app, cookie)) == {}
+
+
+def _csrf_app() -> Flask:
+    app = _app("a secret of some length")
+    app.config.update(WTF_CSRF_ENABLED=True, WTF_CSRF_TIME_LIMIT=600)
+    return app
+
+
+def test_a_sessions_form_token_is_reused_for_a_minute_and_accepted_as_flask_wtf_would(monkeypatch) -> None:
+    import time
+
+    from flask import session
+    from flask_wtf.csrf import generate_csrf
+
+    from survey.child_cache import FormTokens
+
+    app, tokens = _csrf_app(), FormTokens()
+    with app.test_request_context("/"):
+        first = tokens.token()
+        raw = session["csrf_token"]
+        assert tokens.accepted(first)
+        assert not tokens.accepted(first[:-3] + "abc") and not tokens.accepted("") and not tokens.accepted(None)
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw  # the same child session, a later request
+        assert tokens.token() == first
+        assert tokens.accepted(first)
+        assert tokens.accepted(generate_csrf())  # a token Flask-WTF signed itself: checked by Flask-WTF
+    with app.test_request_context("/"):
+        assert not tokens.accepted(first)  # another session: its raw token differs
+        assert tokens.token() != first
+    now = time.time()
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        monkeypatch.setattr(time, "time", lambda: now + 120)
+        assert tokens.accepted(first)  # within WTF_CSRF_TIME_LIMIT
+        assert tokens.token() != first  # but no longer handed out again
+        monkeypatch.setattr(time, "time", lambda: now + 700)
+        assert not tokens.accepted(first)  # past WTF_CSRF_TIME_LIMIT
+
+
+def test_the_consent_texts_minutes_are_estimated_once_per_instrument_and_band(
+    app, make_consultation, monkeypatch
+) -> None:
+    import copy
+
+    from survey.child_cache import instrument_figures
+    from survey.services import consent_rules
+    from survey.services.instrument_store import instrument_for
+
+    estimated = []
+    real = consent_rules.estimate_minutes
+    monkeypatch.setattr(consent_rules, "estimate_minutes", lambda *args: estimated.append(args[1:]) or real(*args))
+    from survey.extensions import db
+    from survey.models import Consultation
+
+    consultation_id = make_consultation()
+    with app.test_request_context("/"):
+        consultation = db.session.get(Consultation, consultation_id)
+        instrument = instrument_for(consultation)
+        estimated.clear()  # opening the consultation estimated every band
+        instrument_figures.clear()  # and another test may have kept this instrument's figures
+        first = consent_rules.text_values(consultation, instrument, "B", "en")
+        again = consent_rules.text_values(consultation, instrument, "B", "en")
+        assert (first["minutes"], first["pages"]) == (again["minutes"], again["pages"])
+        assert len(estimated) == 1
+        other = copy.copy(instrument)  # another version of the instrument is estimated afresh
+        assert consent_rules.text_values(consultation, other, "B", "en")["minutes"] == first["minutes"]
+        assert len(estimated) == 2

@@ -263,6 +263,42 @@ def test_an_expired_form_token_reshows_the_page_with_the_answers(
     assert _answers(app) == {}
 
 
+def test_a_kept_pages_form_token_saves_for_its_own_child_only(make_app, make_consultation, issue_codes) -> None:
+    """Kept pages carry a form token reused per session (survey.child_cache.FormTokens): the
+    child's own comes back accepted, another child's is refused and stores nothing."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    codes = issue_codes(make_consultation(), 2)
+
+    def at_first_page(code: str):
+        client = app.test_client()
+
+        def token_of(path: str) -> str:
+            html = client.get(path).get_data(as_text=True)
+            return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+        client.post("/", data={"code": code, "csrf_token": token_of("/")})
+        client.post("/p/age", data={"age": "12", "csrf_token": token_of("/p/age")})
+        client.post(
+            "/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes", "csrf_token": token_of("/p/about")}
+        )
+        html = client.get("/p/q/0").get_data(as_text=True)  # the second child's comes from the kept pages
+        return client, html, re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+    first, first_page, first_token = at_first_page(codes[0])
+    second, second_page, second_token = at_first_page(codes[1])
+    assert first_token != second_token
+    refused = second.post(
+        "/p/q/0", data={"q_who": "parent", "csrf_token": first_token, "page_token": _token(second_page), "nav": "next"}
+    )
+    assert refused.status_code == 400 and _answers(app) == {}
+    again = second.get("/p/q/0").get_data(as_text=True)
+    assert re.search(r'name="csrf_token"[^>]*value="([^"]+)"', again).group(1) == second_token  # reused
+    saved = second.post(
+        "/p/q/0", data={"q_who": "parent", "csrf_token": second_token, "page_token": _token(again), "nav": "next"}
+    )
+    assert saved.status_code in (302, 303) and _answers(app) == {"who": "parent"}
+
+
 DENY_LIST = ("abuse", "exploitation", "sexual", "report", "violence")
 
 

@@ -1,0 +1,160 @@
+"""A child's request on one Core connection: no ORM session on the question pages' path.
+
+Every request of a child reads their participant row and, on a question page, their answers;
+a save writes three or four statements.  None of that needs the ORM's unit of work, and going
+through the request's ``Session`` (its transaction bookkeeping, its connection look-up per
+statement, its close at the end of the request) cost about as much as the statements.  So the
+child's path runs on one SQLAlchemy Core ``Connection`` per request:
+
+- :func:`connection` gives the request's connection (checked out of the engine's pool on first
+  use; reads on it see one snapshot until a write begins);
+- :func:`write` runs a block as one write transaction on it, committed once, in the same
+  writers' queue as :func:`survey.database.write_transaction` (on SQLite ``BEGIN IMMEDIATE``,
+  one writer at a time across threads and worker processes);
+- :func:`rows` runs one of the child's two reads (their participant, their answers) on the
+  driver's own cursor: the statement is compiled once per dialect, and the column types' own
+  result processors (dates, booleans, enums) turn the driver's values into what SQLAlchemy
+  would give, without SQLAlchemy's execution machinery (about 90 Python calls a statement);
+- the connection goes back to the pool when the request ends (``init_app``), rolling back
+  whatever read transaction it had open.
+
+Services that change a participant through the ORM (assent, the end question, stopping) keep
+:func:`survey.database.write_transaction`; they load the record inside their own transaction, so
+they never act on what this connection read.  On SQLite (WAL) and PostgreSQL (read committed) a
+read transaction open here blocks none of them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from flask import Flask, g
+
+from survey.database import BEFORE_WRITE, writers_turn
+from survey.extensions import db
+
+_KEY = "_sauti_child_connection"
+_WRITING = "_sauti_child_writing"
+
+
+def connection() -> sa.Connection:
+    """This request's Core connection (the same one for every call within the request)."""
+    here = g._get_current_object()
+    found = here.get(_KEY)
+    if found is None:
+        found = db.engine.connect()
+        setattr(here, _KEY, found)
+    return found
+
+
+@contextlib.contextmanager
+def write() -> Iterator[sa.Connection]:
+    """One write transaction on :func:`connection`: committed when the block ends, rolled back
+    (nothing kept) if it raises.  A read transaction still open is ended first, so on SQLite the
+    write starts with the writer's lock in hand and reads the newest data."""
+    if db.session.registry.has():
+        session = db.session()
+        if session.in_transaction():
+            session.commit()  # the ORM session's reads too: none of its snapshot outlives this write
+    found = connection()
+    if found.in_transaction():
+        found.commit()  # only reads so far: nothing to keep, but the snapshot ends here
+    with writers_turn(found), found.begin():
+        setattr(g, _WRITING, True)  # so that nothing ends this transaction half-way (_end_reads)
+        try:
+            yield found
+        finally:
+            setattr(g, _WRITING, False)
+
+
+class _Compiled(NamedTuple):
+    sql: str
+    positions: tuple[str, ...] | None  # the parameters' order, for a positional paramstyle
+    fixed: dict[str, Any]  # values written in the statement, as the driver takes them
+    bind: dict[str, Callable[[Any], Any] | None]  # the caller's parameters' processors
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column, processor) where there is one
+
+
+_compiled: dict[tuple[object, ...], _Compiled] = {}
+_compiling = threading.Lock()
+
+
+def _compile(statement: sa.Select, dialect: sa.Dialect) -> _Compiled:
+    key = (statement, type(dialect), dialect.paramstyle)
+    found = _compiled.get(key)
+    if found is not None:
+        return found
+    compiled = statement.compile(dialect=dialect)
+    fixed: dict[str, Any] = {}
+    bind: dict[str, Callable[[Any], Any] | None] = {}
+    for name, parameter in compiled.binds.items():
+        processor = parameter.type.dialect_impl(dialect).bind_processor(dialect)
+        if parameter.callable is None and parameter.value is not None:
+            fixed[name] = processor(parameter.value) if processor else parameter.value
+        else:
+            bind[name] = processor
+    types = [column.type.dialect_impl(dialect) for column in statement.selected_columns]
+    processors = [column_type.result_processor(dialect, None) for column_type in types]
+    results = tuple((position, process) for position, process in enumerate(processors) if process is not None)
+    positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+    found = _Compiled(compiled.string, positions, fixed, bind, results)
+    with _compiling:
+        _compiled[key] = found
+    return found
+
+
+def rows(statement: sa.Select, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows ``statement`` selects, as SQLAlchemy would give them, read on this request's
+    connection through the driver's cursor (``statement`` is kept: build it once).
+
+    Outside a transaction of this connection, as the child's reads are, SQLite reads in
+    autocommit (no snapshot is kept) and PostgreSQL in the driver's own transaction, which ends
+    with the request (read committed: every statement sees what was committed before it).
+    """
+    found = connection()
+    query = _compile(statement, found.dialect)
+    values = dict(query.fixed)
+    for name, processor in query.bind.items():
+        value = parameters[name]
+        values[name] = processor(value) if processor else value
+    cursor = found.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a DB-API connection
+    try:
+        cursor.execute(query.sql, tuple(values[name] for name in query.positions) if query.positions else values)
+        fetched = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not query.results:
+        return [tuple(row) for row in fetched]
+    converted = []
+    for row in fetched:
+        values_of_row = list(row)
+        for position, process in query.results:
+            if values_of_row[position] is not None:
+                values_of_row[position] = process(values_of_row[position])
+        converted.append(tuple(values_of_row))
+    return converted
+
+
+def _end_reads() -> None:
+    """End the read transaction open on this request's connection (before another connection
+    writes: on SQLite a snapshot kept open would not see that write)."""
+    found = g.get(_KEY) if g else None
+    if found is not None and found.in_transaction() and not g.get(_WRITING):
+        found.commit()
+
+
+def _close(_error: BaseException | None = None) -> None:
+    found = g.pop(_KEY, None)
+    if found is not None:
+        found.close()  # back to the pool; an open read transaction is rolled back
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(_close)
+
+
+BEFORE_WRITE.append(_end_reads)
