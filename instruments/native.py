@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -274,14 +276,32 @@ def dump_native(instrument: Instrument) -> str:
     >>> from instruments import load_bundled
     >>> dump_native(load_bundled()).startswith("sauti: 1")
     True
+
+    Notes
+    -----
+    The YAML text of the last few documents is kept, keyed by the ``repr`` of the whole document
+    (every value, its type and its order): the same document is serialised once per process
+    (about 60 ms for the bundled instrument), and any change to it is serialised afresh.
     """
-    return yaml.dump(
-        instrument_to_dict(instrument),
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=100,
-    )
+    data = instrument_to_dict(instrument)
+    key = repr(data)
+    with _DUMPS_LOCK:
+        text = _DUMPS.get(key)
+        if text is not None:
+            _DUMPS.move_to_end(key)
+            return text
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    with _DUMPS_LOCK:
+        _DUMPS[key] = text
+        while len(_DUMPS) > _DUMPS_KEPT:
+            _DUMPS.popitem(last=False)
+    return text
+
+
+#: The YAML text of recently dumped documents, by the ``repr`` of the document (see dump_native).
+_DUMPS: OrderedDict[str, str] = OrderedDict()
+_DUMPS_KEPT = 8
+_DUMPS_LOCK = threading.Lock()
 
 
 # ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from consent.texts.kinds import _PERMISSION_VARIANTS, PRIVACY_VARIANTS, ConfidentialityMode
 
@@ -123,8 +124,12 @@ class _SectionBuilder:
         return Section(self.element, self.variant, tuple(self.blocks))
 
 
+@lru_cache(maxsize=512)
 def parse_body(body: str) -> tuple[Section, ...]:
     """Parse a body into sections (see the module docstring for the markup).
+
+    The sections are immutable, so the parse of each body is kept (by the body itself): opening a
+    consultation lints and renders every consent text, each parsing its body several times.
 
     Examples
     --------

@@ -41,6 +41,54 @@ class SautiApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    # The OpenAPI document is built when first asked for (:func:`spec_dict`), not with every app:
+    # describing the API's views cost about a fifth of ``create_app``, and most apps (every test's)
+    # never serve it.  ``self.spec`` stays None until then.
+    def _init_spec(self, **spec_kwargs: Any) -> None:
+        self._deferred_spec_kwargs = spec_kwargs
+        self._documented: list[tuple[Any, str, Any]] = []
+
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:  # flask-smorest's signature
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._documented.append((blp, name, parameters))
+
+    def build_spec(self) -> dict[str, Any]:
+        """The OpenAPI document of this app's API, built afresh (see :func:`spec_dict`)."""
+        super()._init_spec(**self._deferred_spec_kwargs)
+        self.spec.components.security_scheme(
+            "bearerAuth",
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A personal access token from the console's API tokens page (scopes: releases:read, "
+                "records:read, admin).",
+            },
+        )
+        for blp, name, parameters in self._documented:
+            blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+            self.spec.tag({"name": name, "description": blp.description})
+        return self.spec.to_dict()
+
+    def spec_key(self) -> tuple:
+        """Everything the document depends on besides the code: the API's settings and the
+        API's routes as this app has them."""
+        names = {name for _, name, _ in self._documented}
+        settings = tuple(
+            sorted(
+                (key, repr(value)) for key, value in self._app.config.items() if key.startswith(("API_", "OPENAPI_"))
+            )
+        )
+        routes = tuple(
+            sorted(
+                (rule.rule, rule.endpoint, tuple(sorted(rule.methods or ())))
+                for rule in self._app.url_map.iter_rules()
+                if rule.endpoint.split(".", 1)[0] in names
+            )
+        )
+        return (repr(self._deferred_spec_kwargs), tuple(sorted(names)), settings, routes)
+
     def _register_error_handlers(self) -> None:
         return None
 
@@ -87,10 +135,21 @@ def documentation():
     return render_template("api/docs.html", spec=spec_dict(), operations=_operations(spec_dict()))
 
 
+#: OpenAPI documents already built in this process, by :meth:`SautiApi.spec_key`: the document
+#: depends only on the code and on the key, so each app with the same settings shares one.
+#: Read-only: callers never change the dict they are given.
+_SPECS: dict[tuple, dict[str, Any]] = {}
+
+
 def spec_dict() -> dict[str, Any]:
+    """The app's OpenAPI document (built once per process for each set of API settings)."""
     cached = current_app.extensions.get("sauti_api_spec")
     if cached is None:
-        cached = current_app.extensions["sauti_api"].spec.to_dict()
+        api: SautiApi = current_app.extensions["sauti_api"]
+        key = api.spec_key()
+        cached = _SPECS.get(key)
+        if cached is None:
+            cached = _SPECS[key] = api.build_spec()
         current_app.extensions["sauti_api_spec"] = cached
     return cached
 
@@ -155,15 +214,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("API_VERSION", "1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     api = SautiApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
-    api.spec.components.security_scheme(
-        "bearerAuth",
-        {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A personal access token from the console's API tokens page (scopes: releases:read, "
-            "records:read, admin).",
-        },
-    )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
         # Token-authenticated only: the API never reads the session cookie CSRF rides on.

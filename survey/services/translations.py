@@ -263,22 +263,48 @@ def text_state(text: ConsentText, *, demo: bool = True) -> State:
     """The review state of one consent-text version.  An approval recorded before the review
     steps existed (``text_approval``) still counts."""
     step = _latest(consent_subject(text), text.language, text.content_hash, demo=demo)
+    legacy = None
     if step is None:
         legacy = db.session.scalar(
             sa.select(TextApproval).where(
                 TextApproval.text_id == text.text_id, TextApproval.content_hash == text.content_hash
             )
         )
-        if legacy is not None:
-            return State("approved", legacy.approved_by, dt.datetime.combine(legacy.approved_on, dt.time()))
+    return _text_state_of(text, step, legacy)
+
+
+def _text_state_of(text: ConsentText, step: TranslationStep | None, legacy: TextApproval | None) -> State:
+    if step is None and legacy is not None:
+        return State("approved", legacy.approved_by, dt.datetime.combine(legacy.approved_on, dt.time()))
     return _state_of(step, text.status.value)
+
+
+def _text_states(texts: list[ConsentText], *, demo: bool) -> list[State]:
+    """:func:`text_state` of each text, in two queries (one per text cost ~0.5 s per opening)."""
+    steps = sa.select(TranslationStep).where(TranslationStep.subject.in_({consent_subject(t) for t in texts}))
+    if not demo:
+        steps = steps.where(TranslationStep.demo_only.is_(False))
+    latest = {
+        (s.subject, s.language, s.content_hash): s for s in db.session.scalars(steps.order_by(TranslationStep.id))
+    }
+    approvals = sa.select(TextApproval).where(TextApproval.text_id.in_({t.text_id for t in texts}))
+    legacy = {(a.text_id, a.content_hash): a for a in db.session.scalars(approvals)}  # unique pairs
+    return [
+        _text_state_of(
+            text,
+            latest.get((consent_subject(text), text.language, text.content_hash)),
+            legacy.get((text.text_id, text.content_hash)),
+        )
+        for text in texts
+    ]
 
 
 def reviewed_registry(texts: TextRegistry, *, demo: bool = False) -> TextRegistry:
     """The texts, each ``approved`` exactly when its review says so."""
     registry = TextRegistry(list(texts))
-    for text in texts:
-        approved = text_state(text, demo=demo).approved_for(demo=demo)
+    every = list(texts)
+    for text, state in zip(every, _text_states(every, demo=demo), strict=True):
+        approved = state.approved_for(demo=demo)
         if approved and text.status is not TextStatus.APPROVED:
             registry.with_status(text.text_id, TextStatus.APPROVED)
         elif not approved and text.status is TextStatus.APPROVED:
