@@ -158,9 +158,6 @@ def _register_blueprints(app: Flask) -> None:
             super().__init__(map, *args, **kwargs)
 
     app.url_map.converters["int"] = DatabaseInteger
-    from survey.url_rules import LazyBuildRule
-
-    app.url_rule_class = LazyBuildRule  # URL builders compiled when first used (survey/url_rules.py)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     from survey import api
