@@ -13,6 +13,7 @@ answers, safeguarding, audit), :mod:`~survey.models.records` (what staff record)
 from survey.extensions import Model
 from survey.models.attachments import InstrumentAttachment
 from survey.models.core import (
+    CLONED_FIELDS,
     Answer,
     AssentEvent,
     AuditEvent,
@@ -55,6 +56,7 @@ from survey.models.records import (
 )
 
 __all__ = [
+    "CLONED_FIELDS",
     "Model",
     "Answer",
     "ApiToken",

@@ -155,6 +155,37 @@ class Consultation(Model):
         return self.age_bands.split()
 
 
+#: A consultation's settings: what a copy takes (services.consultations.clone) and, but the site, what
+#: a field package carries (services.sync); never children's data, bindings, state or feedback records.
+CLONED_FIELDS = (
+    "instrument_id",
+    "instrument_version",
+    "instrument_hash",
+    "screening_deny_list",
+    "languages",
+    "age_bands",
+    "country_profile",
+    "consent_mode",
+    "facilitated",
+    "shared_device",
+    "setting",
+    "site_code",
+    "research_mode",
+    "ethics_reference",
+    "organisation",
+    "purpose",
+    "audience",
+    "influence_scope",
+    "contact",
+    "independent_contact",
+    "wording",
+    "session_pin_hash",
+    "feedback_due",
+    "analysis_cutoff",
+    "retention_until",
+)
+
+
 class Membership(Model):
     """The consultation's team: which staff member works on it, and as what."""
 

@@ -12,7 +12,7 @@ from survey.access import MEMBERSHIP_NEEDS, TEAM_ROLES, permits
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.i18n import state_label
-from survey.models import Consultation, Membership, User
+from survey.models import CLONED_FIELDS, Consultation, Membership, User
 from survey.services import audit
 
 DETAIL_FIELDS = frozenset(
@@ -422,34 +422,6 @@ def update_from_form(consultation: Consultation, data: dict, *, actor: User) -> 
     return record
 
 
-#: What a clone copies: every setting, never children's data, bindings, state or feedback records.
-CLONED_FIELDS = (
-    "instrument_id",
-    "instrument_version",
-    "instrument_hash",
-    "screening_deny_list",
-    "languages",
-    "age_bands",
-    "country_profile",
-    "consent_mode",
-    "facilitated",
-    "shared_device",
-    "setting",
-    "site_code",
-    "research_mode",
-    "ethics_reference",
-    "organisation",
-    "purpose",
-    "audience",
-    "influence_scope",
-    "contact",
-    "independent_contact",
-    "wording",
-    "session_pin_hash",
-    "feedback_due",
-    "analysis_cutoff",
-    "retention_until",
-)
 
 
 def clone(consultation: Consultation, *, actor: User) -> Consultation:

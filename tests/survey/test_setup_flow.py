@@ -477,8 +477,7 @@ def test_opening_warnings_are_plain_words(app) -> None:
 def test_every_consultation_column_is_either_copied_or_named_as_left_behind() -> None:
     """A new setting must be considered for copies and field packages (both use CLONED_FIELDS):
     the consultation's other-language words were once left out of both."""
-    from survey.models import Consultation
-    from survey.services.consultations import CLONED_FIELDS
+    from survey.models import CLONED_FIELDS, Consultation
 
     columns = {column.key for column in Consultation.__mapper__.column_attrs}
     left_behind = {"id", "title", "text_bindings", "state", "created_on", "feedback_given_on", "feedback_formats"}

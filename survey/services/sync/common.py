@@ -14,8 +14,7 @@ from flask import current_app
 
 from consent.states import State
 from survey.extensions import db
-from survey.models import FieldPackage, utcnow
-from survey.services.consultations import CLONED_FIELDS
+from survey.models import CLONED_FIELDS, FieldPackage, utcnow
 from survey.sync import bundle as fmt
 
 #: Days a field package can be imported and used after it was made, unless told otherwise.
