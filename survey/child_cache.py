@@ -42,6 +42,8 @@ import functools
 import gc
 import hashlib
 import hmac
+import re
+import secrets
 import threading
 import time
 import types
@@ -68,6 +70,17 @@ from instruments.references import has_answer_references
 #: the template as markup).
 CSRF_SLOT = "<csrf-token>"
 PAGE_TOKEN_SLOT = Markup("<page-token>")
+#: What a page token sent back may be (the pages make 32 hex digits): printable ASCII, so that a
+#: NUL or other control character never reaches the database (PostgreSQL refused it with a 500).
+_PAGE_TOKEN = re.compile(r"[!-~]{1,64}")
+
+
+def posted_page_token(form: Mapping[str, str]) -> str:
+    """The page token a child's form sent back (a double click's twin carries the same), or a
+    fresh one when none or a malformed one came."""
+    posted = form.get("page_token", "")
+    return posted if _PAGE_TOKEN.fullmatch(posted) else secrets.token_hex(16)
+
 
 #: Session cookies kept checked per process (a few hundred bytes each; about one per child).
 OPENED_COOKIES_KEPT = 4096
@@ -387,7 +400,7 @@ class FormTokens:
         """Whether ``posted`` is a valid form token for this session (as ``validate_csrf`` says)."""
         key = self._key()
         kept = self._kept.get(key) if key is not None else None
-        if kept is not None and isinstance(posted, str) and hmac.compare_digest(posted, kept[0]):
+        if kept is not None and isinstance(posted, str) and hmac.compare_digest(posted.encode(), kept[0].encode()):
             limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
             return limit is None or 0 <= time.time() - kept[1] <= limit
         try:

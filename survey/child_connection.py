@@ -153,6 +153,12 @@ def _close(_error: BaseException | None = None) -> None:
         found.close()  # back to the pool; an open read transaction is rolled back
 
 
+def release() -> None:
+    """Give this request's connection back to the pool now (an error page is then drawn with a
+    connection free, even when the pool had none left)."""
+    _close()
+
+
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from survey import child_connection
 from survey.database import is_storage_full
 from survey.extensions import db
 
@@ -39,14 +41,19 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         db.session.rollback()
-        if is_storage_full(error):
-            # Nothing was written; the same step works once there is space again.
-            app.logger.error("storage full: a write was refused")
+        child_connection.release()  # with the session's, so the error page can read what it shows
+        if is_storage_full(error) or isinstance(error, sa.exc.TimeoutError):
+            # Nothing was written; the same step works once there is space (or a free database
+            # connection: every one in the pool was in use for the pool's whole timeout) again.
+            app.logger.error("storage full or no database connection free: a request was refused")
             if problems.is_api_request():
                 return problems.problem(503, headers={"Retry-After": "60"})
             message = _("The server is busy for a moment. Please go back and try again in a minute.")
-            response = render_template("errors/error.html", code=503, message=message), 503
-            return (*response, {"Retry-After": "60"})
+            try:
+                body = render_template("errors/error.html", code=503, message=message)
+            except sa.exc.TimeoutError:  # not even a connection for the page's help box: the words alone
+                body = message
+            return body, 503, {"Retry-After": "60"}
         app.logger.exception("unhandled error")
         if problems.is_api_request():
             return problems.problem(500)

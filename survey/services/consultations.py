@@ -422,8 +422,6 @@ def update_from_form(consultation: Consultation, data: dict, *, actor: User) -> 
     return record
 
 
-
-
 def clone(consultation: Consultation, *, actor: User) -> Consultation:
     """A new draft with the same settings and team; no children, codes, answers or records.
 

@@ -30,6 +30,7 @@ import instruments.bundled
 from consent.states import State
 from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
+from survey.child_cache import posted_page_token
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.i18n import text_direction
@@ -235,7 +236,7 @@ def more(index: int, path: str):
             journey.move_to(participant, after[0] if after is not None else index)
             return redirect(question_pages.step_url(after) if after is not None else url_for("participate.end"))
         elif nav == "add":
-            token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
+            token = posted_page_token(request.form)
             try:
                 target = journey.add_instance(participant, plan, step, token)
             except journey.PageConflict:

@@ -15,7 +15,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from survey.child_cache import PAGE_TOKEN_SLOT, built_forms, fixed_choices, form_tokens, rendered_pages, untouched
+from survey.child_cache import (
+    PAGE_TOKEN_SLOT,
+    built_forms,
+    fixed_choices,
+    form_tokens,
+    posted_page_token,
+    rendered_pages,
+    untouched,
+)
 from survey.database import is_storage_full
 from survey.i18n import offered_locales
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
@@ -153,7 +161,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         elif form.validate() and not journey.constraint_errors(instrument, participant, specs, form, stored, lang):
             values = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
             going_back = asked.form.get("nav") == "back"
-            token = asked.form.get("page_token", "")[:64] or secrets.token_hex(16)
+            token = posted_page_token(asked.form)
             try:
                 submitted = journey.submit_page(
                     participant,

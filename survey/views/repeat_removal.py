@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
+from survey.child_cache import posted_page_token
 from survey.services import journey, page_plan, participants, repeat_removal
 from survey.views import question_pages
 
@@ -67,7 +68,7 @@ def removal_view(index: int, path_text: str, number: int):
         # Not where this child is now (a second press of Yes, or another tab added or removed
         # one meanwhile): to this repeat's "add another" page as it is now.
         pressed = request.method == "POST" and request.form.get("nav") == "yes"
-        if pressed and not repeat_removal.applied(participant, request.form.get("page_token", "")):
+        if pressed and not repeat_removal.applied(participant, posted_page_token(request.form)):
             flash(_("This list changed. Please check it again."), "error")
         return _list_as_it_is(plan, index, path)
     if not 1 <= number <= path[-1]:
@@ -91,7 +92,7 @@ def removal_view(index: int, path_text: str, number: int):
         elif nav == "no":
             return redirect(back)
         elif nav == "yes":
-            token = request.form.get("page_token", "")[:64] or secrets.token_hex(16)
+            token = posted_page_token(request.form)
             seen = _seen_in(request.form)
             try:
                 if seen is None:

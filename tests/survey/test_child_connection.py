@@ -128,3 +128,64 @@ def test_a_page_stored_meanwhile_by_another_request_is_a_replay_not_a_conflict(
                 {"token": "twin-token", "participant_id": participant.id, "digest": journey._digest(values)},
             )
         assert journey.save_page(participant, "twin-token", 0, values, 1) is False
+
+
+def _first_page_with_form_tokens(app, make_consultation, issue_codes):
+    """A child at their first question, in an app that checks form tokens as served apps do."""
+    from tests.conftest import csrf_token_from
+
+    client = app.test_client()
+    page = client.get("/")
+    code = issue_codes(make_consultation(), 1)[0]
+    assert client.post(
+        "/", data={"code": code, "csrf_token": csrf_token_from(page.get_data(as_text=True))}
+    ).status_code in (302, 303)
+    page = client.get("/p/age")
+    client.post("/p/age", data={"age": "12", "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    page = client.get("/p/about")
+    about = {
+        "check_0": "0",
+        "check_1": "0",
+        "decision": "yes",
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+    }
+    path = client.post("/p/about", data=about).location.removeprefix("http://localhost")
+    assert path.startswith("/p/q/"), path
+    return client, path, client.get(path)
+
+
+def test_a_malformed_page_token_or_form_token_is_never_a_500(make_app, make_consultation, issue_codes) -> None:
+    """An independent review: a form token with a non-ASCII letter gave a 500 once a page's token
+    was kept (hmac.compare_digest refuses such strings), and a page token with a NUL byte a 500
+    on PostgreSQL (its text columns refuse NUL)."""
+    from tests.conftest import csrf_token_from
+
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client, path, page = _first_page_with_form_tokens(app, make_consultation, issue_codes)
+    html = page.get_data(as_text=True)
+    answered = answers_for(html, age=12)
+    assert client.post(path, data={**answered, "csrf_token": "ü"}).status_code == 400
+    saved = client.post(path, data={**answered, "csrf_token": csrf_token_from(html), "page_token": "ab\x00cd"})
+    assert saved.status_code in (302, 303)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) > 0
+
+
+def test_the_pool_holds_two_connections_for_each_serving_thread_and_an_empty_pool_is_a_503(
+    make_app, make_consultation, issue_codes, monkeypatch
+) -> None:
+    """A child's request can hold two connections at once (its Core connection and the ORM
+    session's): with eight threads a worker and the default pool of five, half of a class
+    entering their codes at once got 500s (an independent review)."""
+    monkeypatch.setenv("SAUTI_SERVE_THREADS", "8")
+    with make_app().app_context():
+        assert db.engine.pool.size() == 16
+    monkeypatch.delenv("SAUTI_SERVE_THREADS")
+    starved = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2})
+    client = starved.test_client()
+    code = issue_codes(make_consultation(), 1)[0]
+    entered = client.post("/", data={"code": code})
+    assert entered.status_code in (302, 303, 503)
+    if entered.status_code != 503:
+        entered = client.get(entered.location.removeprefix("http://localhost"))
+    assert entered.status_code in (200, 503) and entered.status_code != 500
