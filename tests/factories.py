@@ -51,6 +51,48 @@ def consultation_wording(languages, details: dict) -> dict[str, dict[str, str]]:
     }
 
 
+def new_consultation(
+    title: str,
+    instrument_id: str,
+    version: str,
+    content_hash: str,
+    *,
+    bands: tuple[str, ...] = ("B",),
+    open_now: bool = True,
+) -> int:
+    """An unfacilitated English consultation on a stored questionnaire version (call inside an
+    app context), opened as a demo unless ``open_now`` is false; returns its id."""
+    import datetime as dt
+
+    from survey.services import consultations
+
+    today = dt.date.today()
+    consultation = consultations.create_consultation(
+        title=title,
+        instrument_id=instrument_id,
+        instrument_version=version,
+        instrument_hash=content_hash,
+        languages=["en"],
+        age_bands=list(bands),
+        facilitated=False,
+        country_profile="example-uk",
+        details={
+            "organisation": "Test organisation",
+            "contact": "the test team",
+            "independent_contact": "the ethics board",
+            "audience": "the county council",
+            "influence_scope": "how help works",
+            "setting": "community",
+            "ethics_reference": "REC-TEST-1",
+            "feedback_due": today + dt.timedelta(days=60),
+            "analysis_cutoff": today + dt.timedelta(days=30),
+        },
+    )
+    if open_now:
+        consultations.open_consultation(consultation, today=today, demo=True)
+    return consultation.id
+
+
 def _test_instrument(version: str) -> Instrument:
     return Instrument(
         id="test-instrument",

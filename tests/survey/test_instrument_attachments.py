@@ -20,6 +20,7 @@ from instruments.attachments import MAX_ATTACHMENT_BYTES, expected_files
 from survey.extensions import db
 from survey.models import Answer, InstrumentAttachment, InstrumentVersion
 from tests.conftest import sign_in
+from tests.factories import new_consultation
 from tests.instruments.conftest import workbook_bytes
 from tests.survey.test_sync_merge import make_laptop  # noqa: F401 - a fixture
 
@@ -105,34 +106,10 @@ def _upload(client, record_id: int, data: bytes, name: str = "towns.csv"):
 
 
 def _consultation(app, record: InstrumentVersion) -> int:
-    from survey.services import consultations
-
-    today = dt.date.today()
     with app.app_context():
         db.session.get(InstrumentVersion, record.id).approved = True
         db.session.commit()
-        consultation = consultations.create_consultation(
-            title="Towns",
-            instrument_id=record.instrument_id,
-            instrument_version=record.version,
-            instrument_hash=record.content_hash,
-            languages=["en"],
-            age_bands=["B"],
-            facilitated=False,
-            country_profile="example-uk",
-            details={
-                "organisation": "Test organisation",
-                "contact": "the test team",
-                "independent_contact": "the ethics board",
-                "audience": "the county council",
-                "influence_scope": "how help works",
-                "setting": "community",
-                "ethics_reference": "REC-TEST-1",
-                "feedback_due": today + dt.timedelta(days=60),
-                "analysis_cutoff": today + dt.timedelta(days=30),
-            },
-        )
-        return consultation.id
+        return new_consultation("Towns", record.instrument_id, record.version, record.content_hash, open_now=False)
 
 
 def _open(app, consultation_id: int) -> None:

@@ -6,7 +6,6 @@ them with the test client, and the service is checked against the rows in the da
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 from instruments import import_xlsform
 from survey.extensions import db
 from survey.models import Answer, Participant
+from tests.factories import new_consultation
 
 PETS = """
 | survey |
@@ -62,35 +62,12 @@ HOMES = """
 
 
 def _open(app, form: str) -> int:
-    from survey.services import consultations, instrument_store
+    from survey.services import instrument_store
 
     instrument = import_xlsform(form).instrument
-    today = dt.date.today()
     with app.app_context():
         instrument_store.store(instrument, approved=True)
-        consultation = consultations.create_consultation(
-            title="Removing",
-            instrument_id=instrument.id,
-            instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash,
-            languages=["en"],
-            age_bands=["B"],
-            facilitated=False,
-            country_profile="example-uk",
-            details={
-                "organisation": "Test organisation",
-                "contact": "the test team",
-                "independent_contact": "the ethics board",
-                "audience": "the county council",
-                "influence_scope": "how help works",
-                "setting": "community",
-                "ethics_reference": "REC-TEST-1",
-                "feedback_due": today + dt.timedelta(days=60),
-                "analysis_cutoff": today + dt.timedelta(days=30),
-            },
-        )
-        consultations.open_consultation(consultation, today=today, demo=True)
-        return consultation.id
+        return new_consultation("Removing", instrument.id, instrument.version, instrument.content_hash)
 
 
 def _enter(app, code: str, *, assent: bool = True):

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import Answer
+from tests.factories import new_consultation
 
 from .test_repeats import (
     FORMS,
@@ -69,39 +70,15 @@ def test_repeat_questions_are_counted_per_child_in_the_release_and_the_report(ap
 def test_a_select_made_of_a_childs_answers_stays_out_of_the_results_and_the_release_works(app, issue_codes):
     """``select_one ${nick}``: its codes are instance numbers and its words the child's own, so
     the results, the report and the per-child export leave it out; the rest is released."""
-    import datetime as dt
 
     from instruments import import_xlsform
     from survey.models import Consultation, Participant
-    from survey.services import consultations, instrument_store, releases, reporting
+    from survey.services import instrument_store, releases, reporting
 
     instrument = import_xlsform(FORMS / "best_friend.md").instrument
-    today = dt.date.today()
     with app.app_context():
         instrument_store.store(instrument, approved=True)
-        record = consultations.create_consultation(
-            title="Best friend",
-            instrument_id=instrument.id,
-            instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash,
-            languages=["en"],
-            age_bands=["B"],
-            facilitated=False,
-            country_profile="example-uk",
-            details={
-                "organisation": "Test organisation",
-                "contact": "the test team",
-                "independent_contact": "the ethics board",
-                "audience": "the county council",
-                "influence_scope": "how help works",
-                "setting": "community",
-                "ethics_reference": "REC-TEST-1",
-                "feedback_due": today + dt.timedelta(days=60),
-                "analysis_cutoff": today + dt.timedelta(days=30),
-            },
-        )
-        consultations.open_consultation(record, today=today, demo=True)
-        consultation_id = record.id
+        consultation_id = new_consultation("Best friend", instrument.id, instrument.version, instrument.content_hash)
     cards = issue_codes.cards(consultation_id, 40)
     with app.app_context():
         for number, card in enumerate(cards):

@@ -6,7 +6,6 @@ stored as an administrator's upload is; the child goes through it with the test 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 
@@ -16,41 +15,19 @@ import sqlalchemy as sa
 from instruments import import_xlsform
 from survey.extensions import db
 from survey.models import Answer
+from tests.factories import new_consultation
 
 FORMS = Path(__file__).parents[1] / "instruments" / "data" / "repeats"
 
 
 @pytest.fixture
 def consultation(app):
-    from survey.services import consultations, instrument_store
+    from survey.services import instrument_store
 
     instrument = import_xlsform(FORMS / "friends.md").instrument
-    today = dt.date.today()
     with app.app_context():
         instrument_store.store(instrument, approved=True)
-        consultation = consultations.create_consultation(
-            title="Repeats",
-            instrument_id=instrument.id,
-            instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash,
-            languages=["en"],
-            age_bands=["B"],
-            facilitated=False,
-            country_profile="example-uk",
-            details={
-                "organisation": "Test organisation",
-                "contact": "the test team",
-                "independent_contact": "the ethics board",
-                "audience": "the county council",
-                "influence_scope": "how help works",
-                "setting": "community",
-                "ethics_reference": "REC-TEST-1",
-                "feedback_due": today + dt.timedelta(days=60),
-                "analysis_cutoff": today + dt.timedelta(days=30),
-            },
-        )
-        consultations.open_consultation(consultation, today=today, demo=True)
-        return consultation.id
+        return new_consultation("Repeats", instrument.id, instrument.version, instrument.content_hash)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from instruments.bundled import load_bundled
 from survey.extensions import db
 from survey.models import Answer
+from tests.factories import new_consultation
 
 RNS_ALONE = "\u201cI'd rather not say\u201d can't go with other answers."
 DK_ALONE = "\u201cI don't know\u201d can't go with other answers."
@@ -24,37 +25,15 @@ DK_ALONE = "\u201cI don't know\u201d can't go with other answers."
 
 @pytest.fixture
 def bundled(app):
-    import datetime as dt
 
-    from survey.services import consultations, instrument_store
+    from survey.services import instrument_store
 
     instrument = load_bundled("reporting-mechanisms")  # English is approved as shipped
-    today = dt.date.today()
     with app.app_context():
         instrument_store.store(instrument, approved=True)
-        consultation = consultations.create_consultation(
-            title="Bundled",
-            instrument_id=instrument.id,
-            instrument_version=instrument.version,
-            instrument_hash=instrument.content_hash,
-            languages=["en"],
-            age_bands=["A", "B", "C"],
-            facilitated=False,
-            country_profile="example-uk",
-            details={
-                "organisation": "Test organisation",
-                "contact": "the test team",
-                "independent_contact": "the ethics board",
-                "audience": "the county council",
-                "influence_scope": "how help works",
-                "setting": "community",
-                "ethics_reference": "REC-TEST-1",
-                "feedback_due": today + dt.timedelta(days=60),
-                "analysis_cutoff": today + dt.timedelta(days=30),
-            },
+        return new_consultation(
+            "Bundled", instrument.id, instrument.version, instrument.content_hash, bands=("A", "B", "C")
         )
-        consultations.open_consultation(consultation, today=today, demo=True)
-        return consultation.id
 
 
 @pytest.fixture
