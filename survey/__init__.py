@@ -75,8 +75,13 @@ def _configure_database(app: Flask) -> None:
         options.setdefault("pool_pre_ping", True)
     # A child's request can hold two connections at once (its own Core connection and the ORM
     # session's, survey/child_connection.py): two in the pool for each thread serving requests.
-    threads = int(os.environ.get("SAUTI_SERVE_THREADS", "2") or 2)
-    options.setdefault("pool_size", max(5, 2 * threads))
+    # (An in-memory SQLite database has one connection, shared: no pool to size.)
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")):
+        threads = int(os.environ.get("SAUTI_SERVE_THREADS", "2") or 2)
+        options.setdefault("pool_size", max(5, 2 * threads))
     # Error messages would otherwise quote SQL parameters, that is, children's answers.
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 

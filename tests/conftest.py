@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -85,12 +86,16 @@ def _database_free_tests_stay_free(request: pytest.FixtureRequest) -> Iterator[N
     from flask import appcontext_pushed
 
     seen: list[str] = []
+    # Only this test's own thread: a server thread another test left behind may still be working.
+    mine = threading.get_ident()
 
     def app_built(sender: Flask, **_: object) -> None:
-        seen.append(f"pushed a context of the Flask app {sender.name!r}")
+        if threading.get_ident() == mine:
+            seen.append(f"pushed a context of the Flask app {sender.name!r}")
 
     def connected(dbapi_connection: object, record: object) -> None:
-        seen.append(f"connected to a database with {type(dbapi_connection).__module__}")
+        if threading.get_ident() == mine:
+            seen.append(f"connected to a database with {type(dbapi_connection).__module__}")
 
     appcontext_pushed.connect(app_built)
     sa.event.listen(sa.pool.Pool, "connect", connected)
