@@ -416,6 +416,11 @@ class FormTokens:
 form_tokens = FormTokens()
 
 
+def form_token_accepted(form: Mapping[str, str]) -> bool:
+    """Whether a child's form came back with a valid form token (or the app checks none)."""
+    return not current_app.config["WTF_CSRF_ENABLED"] or form_tokens.accepted(form.get("csrf_token"))
+
+
 # ----------------------------------------------------------------------------- the start-up heap
 def settle_startup_objects() -> None:
     """Leave the objects a worker made at start-up out of the garbage collector's full passes.

@@ -23,14 +23,12 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
-from wtforms import ValidationError
 
 import instruments.bundled
 from consent.states import State
 from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
-from survey.child_cache import posted_page_token
+from survey.child_cache import form_token_accepted, posted_page_token
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.i18n import text_direction
@@ -218,12 +216,7 @@ def more(index: int, path: str):
     title = repeat.title.get_for(lang, (instrument.settings.default_language, *sorted(repeat.title)))
     status, note = 200, None
     if request.method == "POST":
-        csrf_ok = True
-        if current_app.config["WTF_CSRF_ENABLED"]:
-            try:
-                validate_csrf(request.form.get("csrf_token"))
-            except (ValidationError, CSRFError):
-                csrf_ok = False
+        csrf_ok = form_token_accepted(request.form)
         nav = request.form.get("nav")
         if not csrf_ok:
             note = _("Sorry, that did not go through. Please press the button again.")

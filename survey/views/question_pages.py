@@ -19,6 +19,7 @@ from survey.child_cache import (
     PAGE_TOKEN_SLOT,
     built_forms,
     fixed_choices,
+    form_token_accepted,
     form_tokens,
     posted_page_token,
     rendered_pages,
@@ -147,7 +148,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     note = None
     if asked.method == "POST":
         form = form_class()
-        csrf_ok = not current_app.config["WTF_CSRF_ENABLED"] or form_tokens.accepted(asked.form.get("csrf_token"))
+        csrf_ok = form_token_accepted(asked.form)
         if not csrf_ok:
             # The page comes back with the child's answers in place; nothing is lost.
             note = _("Sorry, that did not go through. Please press the button again.")

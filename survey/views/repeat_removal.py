@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
-from wtforms import ValidationError
 
-from survey.child_cache import posted_page_token
+from survey.child_cache import form_token_accepted, posted_page_token
 from survey.services import journey, page_plan, participants, repeat_removal
 from survey.views import question_pages
 
@@ -79,12 +77,7 @@ def removal_view(index: int, path_text: str, number: int):
     heading = question_pages.repeat_heading(instrument, plan.all_pages[index], (*path[:-1], number), lang)
     status, note = 200, None
     if request.method == "POST":
-        csrf_ok = True
-        if current_app.config["WTF_CSRF_ENABLED"]:
-            try:
-                validate_csrf(request.form.get("csrf_token"))
-            except (ValidationError, CSRFError):
-                csrf_ok = False
+        csrf_ok = form_token_accepted(request.form)
         nav = request.form.get("nav")
         if not csrf_ok:
             note = _("Sorry, that did not go through. Please press the button again.")
