@@ -147,8 +147,9 @@ def test_one_address_holds_at_most_four_slow_bodies(server) -> None:
         time.sleep(0.05)
     time.sleep(3.5)  # slow after 1 s: the fifth and later are refused then
     refused = [connection for connection in slow if connection.status == 429]
-    # Two worker processes, each holding its half: four held in all, whichever worker took which.
-    assert len(refused) == 10 - SLOW_BODIES_PER_CLIENT
+    # Two worker processes, each holding its half (two): at most four held in all, fewer when the
+    # kernel handed one worker fewer than two of the ten (CI once saw 1 + 2 held, 7 refused).
+    assert 10 - SLOW_BODIES_PER_CLIENT <= len(refused) <= 10 - SLOW_BODIES_PER_CLIENT // 2
     assert all(connection.closed_after < 4 for connection in refused)
     for connection in slow:
         connection.stop.set()
