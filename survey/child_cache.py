@@ -182,7 +182,7 @@ class KeptValues(KeptBySource):
         return value
 
 
-class BuiltForms(KeptBySource):
+class BuiltForms(KeptValues):
     """Page form classes and their field specs, built once per page, language and band.
 
     A form class holds no answers (each request makes its own instance), so pages whose
@@ -200,13 +200,6 @@ class BuiltForms(KeptBySource):
 
     def __init__(self, max_forms: int = MAX_PAGES) -> None:
         super().__init__(max_forms)
-
-    def get_or_build(self, key: Hashable, *, sources: tuple[object, ...], build: Callable[[], T]) -> T:
-        value = self._get(key, sources)
-        if value is None:
-            value = build()
-            self._keep(key, value, sources)
-        return value
 
 
 def fixed_choices(items: Iterable[Item]) -> bool:

@@ -6,6 +6,7 @@ import functools
 import io
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -136,6 +137,15 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w\])'\".])/(?:[A-Za-z_][\w.\-]*/)+([A-Za-z_]
 _QUOTED = re.compile(r"('[^']*'|\"[^\"]*\")")
 
 
+def _nodes(form: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every survey element of a pyxform form dictionary, groups and repeats included."""
+    stack = list(form.get("children", []))
+    while stack:
+        node = stack.pop()
+        stack += node.get("children", []) or []
+        yield node
+
+
 def _rewrite_absolute_paths(form: dict[str, Any]) -> None:
     """Older forms write ``/data/group/q1`` where XLSForm now writes ``${q1}``: such a path to
     one of the form's own rows becomes the reference (text in quotes is left alone)."""
@@ -157,10 +167,7 @@ def _rewrite_absolute_paths(form: dict[str, Any]) -> None:
             )
         return "".join(parts)
 
-    stack = list(form.get("children", []))
-    while stack:
-        node = stack.pop()
-        stack += node.get("children", []) or []
+    for node in _nodes(form):
         bind = node.get("bind")
         if isinstance(bind, dict):
             for key in ("relevant", "constraint", "calculate"):
@@ -190,10 +197,7 @@ def _rewrite_pulldata(form: dict[str, Any]) -> dict[str, list[str]]:
         read.setdefault(file, []).append(row)
         return f"instance('{file}')/root/item[{key} = {value}]/{column}"
 
-    stack = list(form.get("children", []))
-    while stack:
-        node = stack.pop()
-        stack += node.get("children", []) or []
+    for node in _nodes(form):
         bind = node.get("bind")
         if isinstance(bind, dict):
             for key in ("relevant", "constraint", "calculate"):
