@@ -1,17 +1,20 @@
 """A small statistical second reader for the concern rules (S-06): words children use, weighed.
 
 The rules in ``analysis/screening/`` catch the wording someone has thought of; this model reads
-the rest.  It is a logistic regression over character n-grams (2 to 5 letters, within words) and
-words (single and pairs) of the folded text (:func:`analysis.concerns.words`: case, accents,
-Arabic letter variants and diacritics, repeated letters), weighted by tf-idf, trained offline on
-the labelled sentences in ``tests/analysis/data/screening/`` (all five languages together) by
+the rest.  It is a logistic regression over character n-grams (4 to 7 characters, across word
+boundaries, so that "kill me" and "nimechoka na" are features) and words (single and pairs) of the
+folded text (:func:`analysis.concerns.words`: case, accents, Arabic letter variants and
+diacritics, repeated letters), weighted by tf-idf, trained offline on the labelled sentences in
+``tests/analysis/data/screening/`` (all five languages together) by
 
     python -m analysis.concernmodel --write     # needs scikit-learn (the ``train`` extra)
 
-which writes ``analysis/screening/model.json``: for each n-gram its idf and weight, the intercept
-and the two thresholds.  Nothing is downloaded and scikit-learn is not needed to score: scoring is
-the same arithmetic as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` and
-``LogisticRegression.predict_proba``, done here in plain Python (:meth:`ConcernModel.probability`).
+which writes ``analysis/screening/model.npz``: each n-gram's 64-bit hash (:func:`term_key`, sorted),
+its idf and weight, the intercept and the two thresholds.  Hashes in NumPy arrays rather than a
+dictionary of strings because the model has about 400,000 n-grams: 8 MB in memory instead of
+about 80 MB in every server worker.  Nothing is downloaded and scikit-learn is not needed to score:
+scoring is the same arithmetic as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` and
+``LogisticRegression.predict_proba`` (:meth:`ConcernModel.probability`).
 
 A long answer is read in pieces (each sentence, and windows of :data:`WINDOW` words of a long one),
 and its probability is that of its most worrying piece, so that a disclosure in a long answer is
@@ -44,26 +47,35 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
-import json
+import io
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from .concerns import fold, words
 
-__all__ = ["ConcernModel", "WINDOW", "features", "fit", "labelled_sets", "load_model", "pieces"]
+__all__ = ["ConcernModel", "WINDOW", "features", "fit", "labelled_sets", "load_model", "pieces", "term_key"]
 
 #: Words in one piece of a long answer (longer sentences are read in overlapping windows).
 WINDOW = 25
-#: Character n-gram lengths, within words padded by one space each side.
-NGRAMS = (2, 5)
+#: Character n-gram lengths, over the words joined by single spaces and padded by one space each
+#: side (across word boundaries: chosen by leave-one-set-out over the three newest independent
+#: sets, December 2026: at 95 % recall 11.5 % false alarms, against 14.8 % for 2-5 within words).
+NGRAMS = (4, 7)
 #: Threshold defaults written into the model file by :func:`fit` (chosen by cross-validation:
 #: see bench/screening.py).
-FLAG_AT = 0.55
+FLAG_AT = 0.45
 KEEP_RULE_AT = 0.3
+#: An answer with words of general talk, advice or a hypothetical needs a rule and at least this
+#: (or ``flag_at`` if higher): with ``flag_at`` under 0.5 such talk ("if my friend told me someone
+#: hits her I would tell the teacher") reached it; over the five left-out sets 0.65 lost no disclosure.
+HYPOTHETICAL_AT = 0.65
 #: The languages the model learnt from (the labelled sets'); a rule of any other language (pt) is
 #: never overruled by it: the model has not read a word of that language.
 MODEL_LANGUAGES = frozenset({"en", "fr", "es", "ar", "sw"})
@@ -80,32 +92,40 @@ MODEL_MAY_OVERRULE = frozenset({"threats"})
 C = 30.0
 MIN_DF = 1
 _SENTENCE = re.compile(r"[.!?;\n\r؟،]+")
-_MODEL_FILE = "model.json"
+_MODEL_FILE = "model.npz"
 
 
 def features(text: str, *, folded: bool = False) -> list[str]:
-    """The n-grams of one text: letters 2-5 within each word, and the words and word pairs.
+    """The n-grams of one text: characters 4-7 across the words, and the words and word pairs.
 
     Examples
     --------
-    >>> features("Hé")
-    [' h', 'he', 'e ', ' he', 'he ', ' he ', 'w|he']
+    >>> features("Hé ho")[:6], features("Hé ho")[-3:]
+    ([' he ', 'he h', 'e ho', ' ho ', ' he h', 'he ho'], ['w|he', 'w|ho', 'w|he ho'])
     """
     tokens = words(text, folded=folded)
-    out: list[str] = []
-    for token in tokens:
-        out.extend(_letters(token))
+    joined = f" {' '.join(tokens)} "
+    low, high = NGRAMS
+    out = [joined[i : i + n] for n in range(low, min(high, len(joined)) + 1) for i in range(len(joined) - n + 1)]
     out.extend("w|" + t for t in tokens)
     out.extend(f"w|{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
     return out
 
 
-@functools.lru_cache(maxsize=65536)
-def _letters(token: str) -> tuple[str, ...]:
-    """The character n-grams of one word (the same words come back in answer after answer)."""
-    padded = f" {token} "
-    low, high = NGRAMS
-    return tuple(padded[i : i + n] for n in range(low, min(high, len(padded)) + 1) for i in range(len(padded) - n + 1))
+def term_key(term: str) -> int:
+    """A stable 64-bit key for an n-gram (CRC-32 and Adler-32 of its UTF-8 bytes side by side).
+
+    Not for security: two checksums from the standard library, stable across processes and
+    machines (Python's own ``hash`` is not), with no collision among the model's n-grams
+    (:func:`fit` checks).
+
+    Examples
+    --------
+    >>> term_key("w|he") == term_key("w|he"), term_key("w|he") == term_key("w|ho")
+    (True, False)
+    """
+    data = term.encode("utf-8")
+    return (zlib.crc32(data) << 32) | zlib.adler32(data)
 
 
 def pieces(text: str) -> list[str]:
@@ -132,27 +152,59 @@ def pieces(text: str) -> list[str]:
 
 @dataclass(frozen=True, eq=False)
 class ConcernModel:
-    """The weights of the model (from :func:`load_model` or :func:`fit`)."""
+    """The weights of the model (from :func:`load_model`, :func:`fit` or :meth:`from_terms`)."""
 
-    #: n-gram -> (idf, weight)
-    terms: dict[str, tuple[float, float]]
+    #: the n-grams' :func:`term_key` values, sorted, and each one's idf and weight (same order)
+    keys: np.ndarray
+    idf: np.ndarray
+    weight: np.ndarray
     intercept: float
     flag_at: float = FLAG_AT
     keep_rule_at: float = KEEP_RULE_AT
 
+    @classmethod
+    def from_terms(
+        cls,
+        terms: Mapping[str, tuple[float, float]],
+        intercept: float,
+        flag_at: float = FLAG_AT,
+        keep_rule_at: float = KEEP_RULE_AT,
+    ) -> ConcernModel:
+        """A model from n-gram -> (idf, weight).
+
+        Examples
+        --------
+        >>> m = ConcernModel.from_terms({"w|bonk": (1.0, 10.0)}, -3.0)
+        >>> round(m.probability("bonk"), 3), round(m.probability("hello"), 3)
+        (0.999, 0.047)
+        """
+        keyed = sorted((term_key(t), idf, w) for t, (idf, w) in terms.items())
+        keys = np.array([k for k, _, _ in keyed], dtype=np.uint64)
+        if len(np.unique(keys)) != len(keys):
+            raise ValueError("two n-grams share a key")
+        return cls(
+            keys,
+            np.array([i for _, i, _ in keyed], dtype=np.float64),
+            np.array([w for _, _, w in keyed], dtype=np.float64),
+            intercept,
+            flag_at,
+            keep_rule_at,
+        )
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
     def _one(self, text: str) -> float:
-        terms = self.terms
-        counts: dict[str, int] = {}
-        for term in features(text, folded=True):
-            if term in terms:
-                counts[term] = counts.get(term, 0) + 1
-        square = dot = 0.0
-        for term, count in counts.items():
-            idf, weight = terms[term]
-            value = (1.0 + math.log(count)) * idf if count > 1 else idf
-            square += value * value
-            dot += value * weight
-        z = self.intercept + (dot / math.sqrt(square) if square else 0.0)
+        z = self.intercept
+        grams = features(text, folded=True)
+        if grams and len(self.keys):
+            wanted = np.fromiter(map(term_key, grams), dtype=np.uint64, count=len(grams))
+            at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+            present, counts = np.unique(at[self.keys[at] == wanted], return_counts=True)
+            if len(present):
+                # tf-idf with sublinear tf (1 + log count), L2-normalised, as scikit-learn does
+                value = (1.0 + np.log(counts)) * self.idf[present]
+                z += float(value @ self.weight[present]) / math.sqrt(float(value @ value))
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
     def probability(self, text: str) -> float:
@@ -170,16 +222,17 @@ class ConcernModel:
 
         ``hypothetical``: the answer has words of advice, a hypothetical, a denial or general talk
         (a rule file's ``hypothetical`` list: "if a friend told me ... I would tell", "we learnt
-        about"); then both must agree, a rule and the model's ``flag_at``.
+        about"); then both must agree, a rule and the model at :data:`HYPOTHETICAL_AT` or
+        ``flag_at``, whichever is higher.
 
         Examples
         --------
-        >>> m = ConcernModel({}, 0.0, flag_at=0.7, keep_rule_at=0.2)
+        >>> m = ConcernModel.from_terms({}, 0.0, flag_at=0.7, keep_rule_at=0.2)
         >>> m.decide(0.9, False), m.decide(0.3, True), m.decide(0.1, True), m.decide(0.9, False, True)
         (True, True, False, False)
         """
         if hypothetical:
-            return rule_matched and probability >= self.flag_at
+            return rule_matched and probability >= max(self.flag_at, HYPOTHETICAL_AT)
         if rule_matched and not overrulable:  # only MODEL_MAY_OVERRULE's categories are taken back
             return True
         return probability >= self.flag_at or (rule_matched and probability >= self.keep_rule_at)
@@ -187,18 +240,23 @@ class ConcernModel:
 
 @functools.cache
 def load_model() -> ConcernModel:
-    """The shipped model (``analysis/screening/model.json``), read once per process."""
-    text = (resources.files("analysis") / "screening" / _MODEL_FILE).read_text(encoding="utf-8")
-    return _from_dict(json.loads(text))
+    """The shipped model (``analysis/screening/model.npz``), read once per process."""
+    data = (resources.files("analysis") / "screening" / _MODEL_FILE).read_bytes()
+    return from_bytes(data)
 
 
-def _from_dict(data: dict) -> ConcernModel:
-    return ConcernModel(
-        {t: (float(v[0]), float(v[1])) for t, v in data["terms"].items()},
-        float(data["intercept"]),
-        float(data["flag_at"]),
-        float(data["keep_rule_at"]),
-    )
+def from_bytes(data: bytes) -> ConcernModel:
+    """A model from the bytes :func:`to_bytes` wrote."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        scalars = arrays["scalars"]
+        return ConcernModel(
+            arrays["keys"].astype(np.uint64),
+            arrays["idf"].astype(np.float64),
+            arrays["weight"].astype(np.float64),
+            float(scalars[0]),
+            float(scalars[1]),
+            float(scalars[2]),
+        )
 
 
 def fit(
@@ -219,20 +277,20 @@ def fit(
         for term, i in vectorizer.vocabulary_.items()
         if round(float(coef[i]), 4) != 0.0
     }
-    return ConcernModel(dict(sorted(terms.items())), round(float(model.intercept_[0]), 5), flag_at, keep_rule_at)
+    return ConcernModel.from_terms(terms, round(float(model.intercept_[0]), 5), flag_at, keep_rule_at)
 
 
-def to_json(model: ConcernModel) -> str:
-    """The model file's text (sorted, rounded: the same data gives the same bytes)."""
-    data = {
-        "about": "analysis/concernmodel.py: logistic regression over tf-idf n-grams; "
-        "written by python -m analysis.concernmodel --write",
-        "flag_at": model.flag_at,
-        "keep_rule_at": model.keep_rule_at,
-        "intercept": model.intercept,
-        "terms": {t: list(v) for t, v in model.terms.items()},
-    }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n"
+def to_bytes(model: ConcernModel) -> bytes:
+    """The model file's bytes (NumPy's ``.npz``, no pickles; the same model gives the same bytes)."""
+    out = io.BytesIO()
+    np.savez_compressed(
+        out,
+        keys=model.keys,
+        idf=model.idf.astype(np.float32),
+        weight=model.weight.astype(np.float32),
+        scalars=np.array([model.intercept, model.flag_at, model.keep_rule_at], dtype=np.float64),
+    )
+    return out.getvalue()
 
 
 def labelled_sets(folder: Path) -> dict[str, list[tuple[str, bool, str]]]:
@@ -264,8 +322,9 @@ def training_rows(folder: Path, sets: Sequence[str] | None = None) -> list[tuple
     ]
 
 
-#: The sets written by reviewers who saw neither the rules nor the model (scored by :func:`cross_check`).
-REVIEWERS_SETS = ("heldout", "heldout-2", "heldout-3", "heldout-4")
+#: The newest sets written by reviewers who saw neither the rules nor the model (read by :func:`cross_check`;
+#: the older ones, heldout to heldout-3, have been tuned on so long that leaving them out says little).
+REVIEWERS_SETS = ("heldout-4", "heldout-5", "training-1", "training-2")
 
 
 @dataclass(frozen=True)
@@ -350,7 +409,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "analysis" / "data" / "screening"
     )
-    parser.add_argument("--write", action="store_true", help="write analysis/screening/model.json")
+    parser.add_argument("--write", action="store_true", help="write analysis/screening/model.npz")
     parser.add_argument(
         "--cross-check",
         action="store_true",
@@ -377,9 +436,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         kind = "missed" if r.concern else "flagged"
                         print(f"    {kind} {r.language} rule={int(r.rule)} p={r.probability:.2f}: {r.text}")
             if args.sweep:
-                for flag_at in (0.5, 0.55, 0.6, 0.65, 0.7, 0.75):
+                for flag_at in (0.4, 0.45, 0.475, 0.5, 0.55, 0.6, 0.65):
                     for keep in (0.1, 0.2, 0.3, 0.4):
-                        decide = readers(ConcernModel({}, 0.0, flag_at, keep))["rules and model"]
+                        decide = readers(ConcernModel.from_terms({}, 0.0, flag_at, keep))["rules and model"]
                         line = "  ".join(
                             f"{lang} {r:.0%}/{f:.0%}" for lang, (r, f) in figures(readings, decide).items()
                         )
@@ -387,9 +446,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     model = fit(training_rows(args.data))
     out = Path(__file__).parent / "screening" / _MODEL_FILE
-    print(f"{len(model.terms)} n-grams")
+    print(f"{len(model)} n-grams")
     if args.write:
-        out.write_text(to_json(model), encoding="utf-8")
+        out.write_bytes(to_bytes(model))
         print(f"wrote {out}")
 
 

@@ -1,7 +1,7 @@
 """Recall and false-positive rate of the concern screener per language and set, cross-validated.
 
 Reads the labelled sets in tests/analysis/data/screening/ (see its README): the main files
-<lang>.tsv, dev/, developers/, heldout/, heldout-2/, heldout-3/ and heldout-4/ (each <lang>.tsv: label,
+<lang>.tsv, dev/, developers/, heldout/ to heldout-5/ and training-1/ to training-3/ (each <lang>.tsv: label,
 [category,] text), and prints,
 per set and language:
 
@@ -45,6 +45,10 @@ NAMES = {
     "heldout-2": "second held-out (since tuned on)",
     "heldout-3": "third held-out (model since trained on it)",
     "heldout-4": "fourth held-out (model since trained on it)",
+    "heldout-5": "fifth held-out (model since trained on it)",
+    "training-1": "independent writer, training (scored blind once, then trained on)",
+    "training-2": "independent writer, training (scored blind once, then trained on)",
+    "training-3": "independent writer, everyday complaints (training only)",
     "developers": "written by the developers (training only)",
 }
 
