@@ -8,6 +8,8 @@ from are the very same ones:
 - :data:`built_forms`: page form classes and their field specs (:class:`BuiltForms`);
 - :data:`instrument_figures`: an instrument's pages and minutes for a band, as the consent texts
   say them (:class:`KeptValues`);
+- :func:`fixed_choices`: whether an item looks the same whatever was answered before, per item
+  object;
 - :func:`wtforms_translations`: WTForms' own messages, read from disk once per language;
 - :func:`install_template_gettext`: the request's translations looked up once per request and
   locale for the templates' ``_()``, through Flask-Babel's public API only;
@@ -202,11 +204,27 @@ class BuiltForms(KeptValues):
         super().__init__(max_forms)
 
 
+#: Whether each item looks the same whatever was answered before, by the item's identity (the
+#: item is kept with its answer, so a new object never takes an old one's): the question pages
+#: ask it of their items twice a request, and it reads every text of the item.
+_fixed_items: dict[int, tuple[Item, bool]] = {}
+FIXED_ITEMS_KEPT = 8192
+
+
 def fixed_choices(items: Iterable[Item]) -> bool:
     """Whether ``items`` look the same whatever was answered before: no choice filter, no
     choices made of earlier answers (``select_one ${name}``), and no earlier answer shown in
     their words (``${name}``, which is one child's own)."""
-    return not any(item.choice_filter or item.answers_as_choices or _shows_answers(item) for item in items)
+    for item in items:
+        kept = _fixed_items.get(id(item))
+        if kept is None or kept[0] is not item:
+            kept = (item, not (item.choice_filter or item.answers_as_choices or _shows_answers(item)))
+            if len(_fixed_items) >= FIXED_ITEMS_KEPT:
+                _fixed_items.clear()  # rarely: many instrument versions in one process
+            _fixed_items[id(item)] = kept
+        if not kept[1]:
+            return False
+    return True
 
 
 def _shows_answers(item: Item) -> bool:
