@@ -47,9 +47,7 @@ def test_explicit_choice_then_session_then_accept_language(client) -> None:
     assert client.get("/?lang=xx").status_code == 200
 
 
-def test_a_browser_s_languages_are_matched_against_what_this_child_may_use(
-    app, make_consultation, issue_codes
-) -> None:
+def test_a_browser_s_languages_are_matched_against_what_this_child_may_use(app, make_consultation, issue_codes) -> None:
     """The same Accept-Language header (its best match kept per header and offered languages)
     gives French to a child whose consultation offers it and English to one whose does not."""
     header = {"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.5"}
