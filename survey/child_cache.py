@@ -6,8 +6,12 @@ from are the very same ones:
 - :data:`rendered_pages`: question pages nobody has answered yet, drawn once per process and
   reused with fresh tokens (:class:`RenderedPages`);
 - :data:`built_forms`: page form classes and their field specs (:class:`BuiltForms`);
+- :data:`kept_screens`: the child's other screens that look the same for every child at that
+  point (age, information, end, thank-you), kept by what they show (:func:`kept_screen`);
 - :data:`instrument_figures`: an instrument's pages and minutes for a band, as the consent texts
   say them (:class:`KeptValues`);
+- :func:`fixed_choices`: whether an item looks the same whatever was answered before, per item
+  object;
 - :func:`wtforms_translations`: WTForms' own messages, read from disk once per language;
 - :func:`install_template_gettext`: the request's translations looked up once per request and
   locale for the templates' ``_()``, through Flask-Babel's public API only;
@@ -202,11 +206,27 @@ class BuiltForms(KeptValues):
         super().__init__(max_forms)
 
 
+#: Whether each item looks the same whatever was answered before, by the item's identity (the
+#: item is kept with its answer, so a new object never takes an old one's): the question pages
+#: ask it of their items twice a request, and it reads every text of the item.
+_fixed_items: dict[int, tuple[Item, bool]] = {}
+FIXED_ITEMS_KEPT = 8192
+
+
 def fixed_choices(items: Iterable[Item]) -> bool:
     """Whether ``items`` look the same whatever was answered before: no choice filter, no
     choices made of earlier answers (``select_one ${name}``), and no earlier answer shown in
     their words (``${name}``, which is one child's own)."""
-    return not any(item.choice_filter or item.answers_as_choices or _shows_answers(item) for item in items)
+    for item in items:
+        kept = _fixed_items.get(id(item))
+        if kept is None or kept[0] is not item:
+            kept = (item, not (item.choice_filter or item.answers_as_choices or _shows_answers(item)))
+            if len(_fixed_items) >= FIXED_ITEMS_KEPT:
+                _fixed_items.clear()  # rarely: many instrument versions in one process
+            _fixed_items[id(item)] = kept
+        if not kept[1]:
+            return False
+    return True
 
 
 def _shows_answers(item: Item) -> bool:
@@ -232,11 +252,71 @@ def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:
 
 #: The pages and page forms this process keeps.
 rendered_pages = RenderedPages()
+#: The child's other screens (age, information, end, thank-you), kept by what they show
+#: (:func:`kept_screen`).
+kept_screens = RenderedPages()
 built_forms = BuiltForms()
 #: What the information and end pages say of an instrument for a band (its pages and the
 #: minutes it takes, :func:`survey.services.consent_rules.text_values`): estimating the minutes
 #: reads every text of the instrument, several milliseconds, three times a child.
 instrument_figures = KeptValues(max_entries=256)
+
+
+# ----------------------------------------------------------------------------- other screens
+#: Template values that belong to the request, not to what a page shows: never part of a key.
+_REQUEST_VALUES = frozenset({"request", "session", "g", "config", "current_user"})
+
+
+def _frozen(value: Any) -> Hashable:
+    """``value`` as a key part (lists as tuples); a value that cannot be one raises TypeError."""
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    hash(value)
+    return value
+
+
+def kept_screen(template: str, key: Hashable, **context: Any) -> str:
+    """``render_template(template, **context)``, drawn once and reused while it shows the same.
+
+    For the child's screens that are the same for every child at the same point (the age
+    question, the information, the end question, the thank-you page).  ``key`` is the caller's
+    statement of everything in ``context`` the page shows (the values themselves, compared by
+    value); the rest of the key is made here from what the context processors give the page
+    (language, offered languages, helplines, quick exit, whether a child session is on: every
+    value, so that one added later counts too) and the application root.  A page with a
+    message to flash, or whose frame values cannot be compared, is drawn every time.  The
+    form (CSRF) token is put in on the way out (:data:`form_tokens`), as on a kept question page.
+    """
+    from flask import render_template, request
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
+    if "_flashes" in session:
+        return render_template(template, **context)
+    frame: dict[str, Any] = {}
+    app.update_template_context(frame)
+    try:
+        shown = tuple(
+            sorted(
+                (name, _frozen(value))
+                for name, value in frame.items()
+                if name not in _REQUEST_VALUES and not callable(value)
+            )
+        )
+        # The app itself is a source (its settings draw the forms: whether they carry a token).
+        full_key = (template, request.script_root, app.config["WTF_CSRF_ENABLED"], _frozen(key), shown)
+        hash(full_key)
+    except TypeError:
+        return render_template(template, **context)
+    html = kept_screens._get(full_key, (app,))
+    if html is not None:
+        return html.replace(CSRF_SLOT, form_tokens.token()) if CSRF_SLOT in html else html
+    html = render_template(template, **context)
+    # The token the page was drawn with, if it drew one (a page that drew none made no session
+    # token, and asking for one here would add it to the cookie).
+    field = app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    token = generate_csrf() if session.get(field) else ""
+    kept_screens.keep(full_key, html, sources=(app,), csrf=token)
+    return html
 
 
 # ----------------------------------------------------------------------------- translations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from survey.config import RTL_LANGUAGES
 
@@ -27,16 +29,40 @@ def select_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = offered_locales()
     asked = request._get_current_object()  # one proxy look-up
-    explicit = asked.args.get("lang", "")
+    explicit = asked.args.get("lang", "") if asked.query_string else ""
     if explicit in supported:
         session[LOCALE_SESSION_KEY] = explicit
         return explicit
     remembered = session.get(LOCALE_SESSION_KEY)
     if remembered in supported:
         return remembered
-    best = asked.accept_languages.best_match(supported)
+    best = _best_match(asked.headers.get("Accept-Language", ""), supported)
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     return best or (default if default in supported else supported[0])
+
+
+#: Accept-Language headers' best matches among the offered languages: a browser sends the
+#: same header on every request, and parsing it was a tenth of choosing the language.
+_best_matches: dict[tuple[str, tuple[str, ...]], str | None] = {}
+_HEADERS_KEPT = 1024
+_HEADER_KEPT_LENGTH = 200
+
+
+def _best_match(header: str, supported: list[str]) -> str | None:
+    """``request.accept_languages.best_match(supported)`` for the header ``header``.
+
+    >>> _best_match("fr-CH, fr;q=0.9, en;q=0.8", ["en", "fr"]), _best_match("", ["en"])
+    ('fr', None)
+    """
+    key = (header, tuple(supported))
+    if key in _best_matches:
+        return _best_matches[key]
+    best = parse_accept_header(header, LanguageAccept).best_match(supported)
+    if len(header) <= _HEADER_KEPT_LENGTH:  # a long header (never a browser's) is not kept
+        if len(_best_matches) >= _HEADERS_KEPT:
+            _best_matches.clear()
+        _best_matches[key] = best
+    return best
 
 
 def offered_locales() -> list[str]:

@@ -390,12 +390,12 @@ class Library:
 
     # -- recordings
     def _recordings_of(self, instrument_id: str, lang: str) -> dict[str, Path]:
-        folder = self.recordings / instrument_id / lang
         key = (instrument_id, lang)
         now = time.monotonic()
         seen = self._scanned.get(key)
         if seen is not None and now - seen[0] < self.rescan_seconds:
             return self._recorded.get(key, {})
+        folder = self.recordings / instrument_id / lang  # only when scanning: every kept page asks
         found: dict[str, Path] = {}
         if folder.is_dir():
             for path in sorted(folder.iterdir()):

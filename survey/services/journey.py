@@ -253,11 +253,13 @@ def _save_page_once(
     with child_connection.write() as connection:
         # The page token's primary key makes a second save of the same page fail here, before
         # anything else is written (save_page then tells a replay from a conflict).
-        connection.execute(_page_save_insert(), {"token": token, "participant_id": participant_id, "digest": digest})
+        child_connection.execute(
+            _page_save_insert(), {"token": token, "participant_id": participant_id, "digest": digest}
+        )
         _advance(connection, participant_id, seen_state, page_index if next_index is None else next_index, saved_on)
         cleared = [answer_columns(key) for key, value in values.items() if value is None]
         if cleared:
-            connection.execute(
+            child_connection.execute(
                 _answers_delete(),
                 [
                     {"participant_id": participant_id, "item": item, "parent_instance": parent, "instance": instance}
@@ -281,7 +283,7 @@ def _save_page_once(
                 )
         if rows:
             # One upsert for the whole page (executemany), not one statement per item.
-            connection.execute(_upsert_statement(connection.dialect.name), rows)
+            child_connection.execute(_upsert_statement(connection.dialect.name), rows)
         if flags:
             # Rare (an answer for the safeguarding lead): the concern records are ORM objects,
             # written by a session joined to this same transaction.
@@ -308,7 +310,7 @@ def _advance(
             raise NotAllowed("answers can only be stored after an affirmative assent")
         new_state = _next_state(state, Event.START_ANSWERING) if state == State.ASSENTED else state
         new_state = _next_state(new_state, Event.SAVE_PAGE)
-        moved = connection.execute(
+        moved = child_connection.execute(
             _participant_update(),
             {
                 "participant_id": participant_id,
@@ -318,7 +320,7 @@ def _advance(
                 "last_active_on": saved_on,
             },
         )
-        if moved.rowcount == 1:
+        if moved == 1:
             return
         stored = connection.execute(
             sa.select(Participant.__table__.c.state).where(Participant.__table__.c.id == participant_id)

@@ -28,7 +28,7 @@ import instruments.bundled
 from consent.states import State
 from consent.texts import TextVersionMismatch, check_answer
 from survey.access import child, child_assented, public_child_facing
-from survey.child_cache import form_token_accepted, posted_page_token
+from survey.child_cache import form_token_accepted, kept_screen, posted_page_token
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
 from survey.i18n import text_direction
@@ -75,6 +75,9 @@ def start():
             return redirect(_next_screen(participants.current_participant()))
     elif form.is_submitted():
         status = 400
+    elif not form.code.data:
+        # The same empty code box for everyone (a code from a card's QR code is drawn every time).
+        return kept_screen("participate/start.html", "start", form=form)
     return render_template("participate/start.html", form=form), status
 
 
@@ -123,7 +126,10 @@ def age():
         if participant.state == State.ISSUED:
             return redirect(url_for("participate.about"))
         return redirect(_next_screen(participant))
-    return render_template("participate/age.html", form=form), 400 if form.is_submitted() else 200
+    if not form.is_submitted():
+        limits = current_app.config["AGE_BANDS"]
+        return kept_screen("participate/age.html", tuple((band, *limits[band]) for band in bands), form=form)
+    return render_template("participate/age.html", form=form), 400
 
 
 @bp.route("/p/about", methods=["GET", "POST"])
@@ -165,6 +171,11 @@ def about():
                 return redirect(question_pages.step_url(first) if first is not None else url_for("participate.end"))
             participants.leave()
             return redirect(url_for("participate.declined"))
+    if not chosen and not explanations:
+        # As every child of this band and language first sees it.
+        return kept_screen(
+            "participate/about.html", shown, shown=shown, questions=questions, chosen=chosen, explanations=explanations
+        )
     return render_template(
         "participate/about.html", shown=shown, questions=questions, chosen=chosen, explanations=explanations
     )
@@ -298,15 +309,15 @@ def end():
         shared = {"shared": "1"} if participant.consultation.shared_device else {}
         return redirect(url_for("participate.done", kept="1" if keep else "0", **shared))
     shown = journey.information_text(participant, _locale())
-    return render_template("participate/end.html", choices=shown.choices("reaffirmation"))
+    choices = shown.choices("reaffirmation")
+    return kept_screen("participate/end.html", choices, choices=choices)
 
 
 @bp.route("/p/done")
 @public_child_facing
 def done():
-    return render_template(
-        "participate/done.html", kept=request.args.get("kept") == "1", shared=request.args.get("shared") == "1"
-    )
+    kept, shared = request.args.get("kept") == "1", request.args.get("shared") == "1"
+    return kept_screen("participate/done.html", (kept, shared), kept=kept, shared=shared)
 
 
 @bp.route("/p/stop", methods=["GET", "POST"])

@@ -176,3 +176,20 @@ def test_the_consent_texts_minutes_are_estimated_once_per_instrument_and_band(
         other = copy.copy(instrument)  # another version of the instrument is estimated afresh
         assert consent_rules.text_values(consultation, other, "B", "en")["minutes"] == first["minutes"]
         assert len(estimated) == 2
+
+
+def test_whether_a_page_looks_the_same_for_everyone_is_answered_per_item_object() -> None:
+    """fixed_choices keeps its answer per item object: an item of a new instrument version (a
+    new object, here with a choice filter or an earlier answer in its words) gets its own."""
+    import dataclasses
+
+    from instruments.model import Item, Text
+    from survey.child_cache import fixed_choices
+
+    plain = Item(name="q1", type="select_one", label=Text(en="Pick"), choices="yn")
+    assert fixed_choices([plain]) and fixed_choices([plain])
+    filtered = dataclasses.replace(plain, choice_filter="region = ${where}")
+    assert not fixed_choices([plain, filtered])
+    personal = dataclasses.replace(plain, label=Text(en="You said ${name}: pick"))
+    assert not fixed_choices([personal])
+    assert fixed_choices([plain])

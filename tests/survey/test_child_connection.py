@@ -109,6 +109,94 @@ def test_rows_read_through_the_driver_are_what_sqlalchemy_reads(app, make_consul
         assert child_connection.rows(_live_participant(), {"participant_id": "nobody"}) == []
 
 
+def test_writes_through_the_driver_store_what_sqlalchemy_stores(app, make_consultation, issue_codes) -> None:
+    """A save's statements on the driver's cursor (child_connection.execute): the same rows as
+    SQLAlchemy's own execution writes, a duplicate key is SQLAlchemy's IntegrityError without
+    the answers in its message, and a statement missing a column's default goes through
+    SQLAlchemy, which fills it in."""
+    from survey.services.journey import _page_save_insert, _participant_update, _upsert_statement
+
+    _at_first_page(app, make_consultation, issue_codes)
+    answers = Answer.__table__
+    with app.test_request_context("/"):
+        participant_id = db.session.scalar(sa.select(Participant.id))
+        state = db.session.scalar(sa.select(Participant.state).where(Participant.id == participant_id))
+        db.session.commit()
+        today = dt.date.today()
+        rows = [
+            {
+                "id": f"driver-{n}",
+                "participant_id": participant_id,
+                "item": f"q_driver_{n}",
+                "value": "secret answer",
+                "saved_on": today,
+                "parent_instance": 0,
+                "instance": n,
+            }
+            for n in (1, 2)
+        ]
+        with child_connection.write() as connection:
+            assert child_connection.execute(_upsert_statement(connection.dialect.name), rows) == 2
+            changed = child_connection.execute(
+                _participant_update(),
+                {
+                    "participant_id": participant_id,
+                    "seen_state": state.value if hasattr(state, "value") else state,
+                    "state": state.value if hasattr(state, "value") else state,
+                    "page_index": 3,
+                    "last_active_on": today,
+                },
+            )
+            assert changed == 1
+            assert (
+                child_connection.execute(
+                    _participant_update(),
+                    {
+                        "participant_id": participant_id,
+                        "seen_state": "expired",  # not the state it is in: nothing changes
+                        "state": "expired",
+                        "page_index": 9,
+                        "last_active_on": today,
+                    },
+                )
+                == 0
+            )
+            # No id given: SQLAlchemy's execution fills in the column's default (a random id).
+            child_connection.execute(
+                sa.insert(answers),
+                {"participant_id": participant_id, "item": "q_default", "value": "2", "saved_on": today},
+            )
+        stored = db.session.execute(
+            sa.select(answers.c.id, answers.c.item, answers.c.value, answers.c.saved_on, answers.c.instance).where(
+                answers.c.item.in_(["q_driver_1", "q_driver_2", "q_default"])
+            )
+        ).all()
+        assert sorted((row.item, row.value, row.saved_on, row.instance) for row in stored) == [
+            ("q_default", "2", today, 0),
+            ("q_driver_1", "secret answer", today, 1),
+            ("q_driver_2", "secret answer", today, 2),
+        ]
+        assert all(row.id for row in stored)
+        assert db.session.scalar(sa.select(Participant.page_index).where(Participant.id == participant_id)) == 3
+        db.session.commit()
+        token = {"token": "t" * 32, "participant_id": participant_id, "digest": "d"}
+        with child_connection.write():
+            child_connection.execute(_page_save_insert(), token)
+        try:
+            with child_connection.write():
+                child_connection.execute(_page_save_insert(), {**token, "digest": "secret answer"})
+        except sa.exc.IntegrityError as error:
+            assert "secret answer" not in str(error)
+        else:
+            raise AssertionError("a second save of the same page token was stored")
+        try:
+            child_connection.execute(_page_save_insert(), token)
+        except RuntimeError:
+            pass  # outside write(): refused, nothing written
+        else:
+            raise AssertionError("a write outside a write transaction was run")
+
+
 def test_a_page_stored_meanwhile_by_another_request_is_a_replay_not_a_conflict(
     app, make_consultation, issue_codes
 ) -> None:

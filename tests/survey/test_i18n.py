@@ -47,5 +47,20 @@ def test_explicit_choice_then_session_then_accept_language(client) -> None:
     assert client.get("/?lang=xx").status_code == 200
 
 
+def test_a_browser_s_languages_are_matched_against_what_this_child_may_use(app, make_consultation, issue_codes) -> None:
+    """The same Accept-Language header (its best match kept per header and offered languages)
+    gives French to a child whose consultation offers it and English to one whose does not."""
+    header = {"Accept-Language": "fr-CH, fr;q=0.9, en;q=0.5"}
+    shown = {}
+    for languages in (("en", "fr"), ("en",)):
+        client = app.test_client()
+        code = issue_codes(make_consultation(languages=languages), 1)[0]
+        assert client.post("/", data={"code": code}, headers=header).status_code == 302
+        shown[languages] = _lang_and_dir(client.get("/p/age", headers=header).get_data(as_text=True))[0]
+    assert shown == {("en", "fr"): "fr", ("en",): "en"}
+    long_header = {"Accept-Language": "de;q=0.1, " * 40 + "fr"}  # fr: offered by an open consultation
+    assert _lang_and_dir(app.test_client().get("/", headers=long_header).get_data(as_text=True))[0] == "fr"
+
+
 def test_catalogues_are_current_and_compiled() -> None:
     assert stale_catalogues() == []
