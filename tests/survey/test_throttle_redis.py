@@ -1,13 +1,14 @@
 """Throttling shared across real server processes through Redis, and failing closed without it.
 
 Two `sauti serve --workers 1` servers (one Granian worker process each) on 127.0.0.1 share one
-database and one Redis (127.0.0.1:6379, database 13, emptied first).  Requests alternate between
-them, so a limit that each process kept in its own memory would let twice as many attempts
-through: the test shows the combined limit holds (10 code guesses a minute per client; 5 failed
-sign-ins per name), and that forged X-Forwarded-For / X-Real-IP headers make no new client
-(the server passes the connection's own address, whatever the headers say).  Then a server
-whose Redis is a closed port refuses every code, even a real one, saying the service is briefly
-unavailable (503): never unlimited; sign-in, counted in the database, goes on working and limited.
+database and one Redis (127.0.0.1:6379, database 13 on SQLite and 14 on PostgreSQL, emptied first:
+CI runs the two at the same time).  Requests alternate between them, so a limit that each process
+kept in its own memory would let twice as many attempts through: the test shows the combined limit
+holds (10 code guesses a minute per client; 5 failed sign-ins per name), and that forged
+X-Forwarded-For / X-Real-IP headers make no new client (the server passes the connection's own
+address, whatever the headers say).  Then a server whose Redis is a closed port refuses every
+code, even a real one, saying the service is briefly unavailable (503): never unlimited; sign-in,
+counted in the database, goes on working and limited.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from contextlib import ExitStack
 import pytest
 import redis
 
-from tests.conftest import STRONG_PASSWORD, free_port, scratch_database_url, wait_until_serving
+from tests.conftest import STRONG_PASSWORD, _postgres_url, free_port, scratch_database_url, wait_until_serving
 
 pytestmark = pytest.mark.slow
 
-REDIS_DB = 13
+# One Redis database per test database: CI's SQLite and PostgreSQL runs go at the same time, and
+# each empties its own and counts only its own guesses.
+REDIS_DB = 14 if _postgres_url() else 13
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SAUTI = [sys.executable, "-c", "from survey.cli import main; main()"]
 
