@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -202,10 +203,21 @@ def _rank(item: Item, ctx: PageContext) -> dict[str, Field]:
     return fields
 
 
+#: Control characters no keyboard types (tab and line breaks stay): taken out of what a child
+#: writes, as a pasted NUL reached the database and PostgreSQL refused it with a 500.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _without_control_characters(value: Any) -> Any:
+    return _CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+
+
 def _text(item: Item, ctx: PageContext) -> dict[str, Field]:
     return {
         field_name(item): TextAreaField(
-            validators=[Optional(), Length(max=TEXT_MAX_LENGTH)], render_kw={"maxlength": TEXT_MAX_LENGTH, "rows": 4}
+            validators=[Optional(), Length(max=TEXT_MAX_LENGTH)],
+            filters=[_without_control_characters],
+            render_kw={"maxlength": TEXT_MAX_LENGTH, "rows": 4},
         ),
         "rns_" + item.name: BooleanField(RNS_LABEL, validators=[_rather_not_say_alone(field_name(item))]),
     }
@@ -226,6 +238,7 @@ def _number(decimal: bool) -> Callable[[Item, PageContext], dict[str, Field]]:
         return {
             field_name(item): StringField(
                 validators=[Optional(), Length(max=30), is_number],
+                filters=[_without_control_characters],
                 render_kw={"inputmode": "decimal" if decimal else "numeric"},
             ),
             "rns_" + item.name: BooleanField(RNS_LABEL, validators=[_rather_not_say_alone(field_name(item))]),

@@ -156,9 +156,11 @@ def about():
     if request.method == "POST":
         for number, item in enumerate(questions):
             raw = request.form.get(f"check_{number}", "")
-            if raw.isdigit() and int(raw) < len(item.options):
-                chosen[number] = int(raw)
-                outcome = check_answer(item, int(raw))
+            # the option's number as the page sends it ("²" and 5,000 digits pass isdigit(), not int())
+            options = {str(index): index for index in range(len(item.options))}
+            if raw in options:
+                chosen[number] = options[raw]
+                outcome = check_answer(item, options[raw])
                 if not outcome.correct:
                     explanations[number] = outcome.explain_again or ""
         decision = request.form.get("decision")

@@ -1,0 +1,40 @@
+"""Bad input from a child's browser gets a plain 4xx or the page again, never a 500 (found by an
+independent review, December 2026; each failed on the code before its fix)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from survey.extensions import db
+from survey.models import Answer
+from tests.survey.child_walk import answers_for, enter
+
+
+@pytest.mark.parametrize("raw", ["²", "9" * 5000], ids=["superscript-two", "5000-digits"])
+def test_an_odd_comprehension_answer_is_a_4xx_not_a_500(app, make_consultation, issue_codes, raw) -> None:
+    """/p/about: ``raw.isdigit()`` is true for "²" and for 5000 digits, and ``int(raw)`` then
+    raises ValueError (survey/views/participate.py, about())."""
+    client = app.test_client()
+    assert client.post("/", data={"code": issue_codes(make_consultation(), 1)[0]}).status_code == 302
+    assert client.post("/p/age", data={"age": "12"}).status_code == 302
+    answered = client.post("/p/about", data={"check_0": raw, "check_1": "0", "decision": "yes"})
+    assert answered.status_code < 500
+
+
+def test_a_nul_in_a_written_answer_is_taken_out_not_a_500(app, make_consultation, issue_codes) -> None:
+    """PostgreSQL refuses NUL in text: the page save raised DataError, a 500; SQLite stored the NUL.
+    Control characters no keyboard types are taken out of what a child writes; the rest is kept."""
+    client = enter(app, issue_codes(make_consultation(), 1)[0], 12)
+    location = "/p/q/0"
+    for _ in range(40):
+        html = client.get(location).get_data(as_text=True)
+        data = answers_for(html, 12, written="my answer\x00here")
+        saved = client.post(location, data=data)
+        assert saved.status_code == 302, (location, saved.status_code)
+        location = saved.location.removeprefix("http://localhost")
+        if not location.startswith("/p/q/"):
+            break
+    with app.app_context():
+        written = [v for v in db.session.scalars(sa.select(Answer.value)) if "answer" in v]
+    assert written and all(v == "my answerhere" for v in written), written
