@@ -25,8 +25,8 @@ when the model's probability reaches ``flag_at``, or when a rule matched and the
 at least ``keep_rule_at`` (a rule matched on general talk the model reads as ordinary, "we learnt
 about sexual abuse at school", is not flagged); an answer with words of advice, hypotheticals,
 denials or general talk (each rule file's ``hypothetical`` list) needs both, a rule and
-``flag_at``.  The thresholds, the regularisation and ``MIN_DF`` were chosen by leaving each
-reviewer's set out of the training in turn (never in-sample):
+:data:`HYPOTHETICAL_AT` (or ``flag_at`` if higher).  The thresholds, the regularisation and
+``MIN_DF`` were chosen by leaving each reviewer's set out of the training in turn (never in-sample):
 
     python -m analysis.concernmodel --cross-check [--show] [--sweep] [--exclude developers]
 
