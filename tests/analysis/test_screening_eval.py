@@ -68,21 +68,24 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
 
 #: The independent sets a model trained without them reads (leave one set out), and what it must
 #: keep reading on each: (recall at least, false alarms at most) over the set, and per language.
-#: heldout-4 and heldout-5 were written by reviewers who never saw the screener; training-1 and
-#: training-2 by two more (December 2026, session 10), scored blind on the build of the day before
-#: joining the training: 92.3 % / 19.1 % and 91.6 % / 16.8 % (README).  The rules were tuned on
-#: heldout-4's and heldout-5's errors, never on training-1's or training-2's; so on the last two
-#: these are the nearest thing to unseen-wording figures the labelled sets give (the blind one is
-#: heldout-6's, below).  Regression bounds: a change that reads any of them worse fails here.
+#: heldout-4, heldout-5 and heldout-6 were written by reviewers who never saw the screener;
+#: training-1 and training-2 by two more (December 2026, session 10), scored blind on the build of
+#: the day before joining the training.  The rules were tuned on heldout-4's and heldout-5's errors,
+#: never on the others'; heldout-6 was scored blind once (96.0 % / 10.7 %, session 10) before it
+#: joined the training in session 11.  These are the nearest thing to unseen-wording figures the
+#: labelled sets give (the blind one is heldout-7's, below).  Regression bounds: a change that reads
+#: any of them worse fails here.
 LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    # measured (session 10): 98.7 % / 6.7 %, every language at least 93.3 % / at most 16.7 % (ar)
-    "heldout-4": ((0.98, 0.07), (0.93, 0.17)),
-    # 99.3 % / 10 %; at least 96.7 % / at most 16.7 % (en, sw)
-    "heldout-5": ((0.99, 0.10), (0.96, 0.17)),
-    # 93.7 % / 13.3 %; at least 86.7 % (ar) / at most 17.8 % (ar)
-    "training-1": ((0.93, 0.14), (0.86, 0.18)),
-    # 96 % / 11.8 %; at least 90.9 % (ar) / at most 13.7 % (sw)
-    "training-2": ((0.95, 0.12), (0.90, 0.14)),
+    # measured (session 11): 100 % / 5.3 %, every language 100 % / at most 13.3 % (ar)
+    "heldout-4": ((0.99, 0.06), (0.99, 0.14)),
+    # 100 % / 9.3 %; every language 100 % / at most 13.3 % (en, sw)
+    "heldout-5": ((0.99, 0.10), (0.99, 0.14)),
+    # 95.7 % / 9.6 %; at least 91.7 % (ar) / at most 12.2 % (ar)
+    "training-1": ((0.95, 0.10), (0.91, 0.13)),
+    # 95.6 % / 10.1 %; at least 92.7 % (es, fr) / at most 12.6 % (ar, sw)
+    "training-2": ((0.95, 0.11), (0.92, 0.13)),
+    # 96.0 % / 10.7 %; at least 94.3 % (ar, en) / at most 17.8 % (ar)
+    "heldout-6": ((0.95, 0.11), (0.94, 0.18)),
 }
 
 
@@ -104,7 +107,9 @@ def test_cross_validated_on_the_independent_sets(left_out, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["main", "dev", "developers", "heldout", "heldout-2", "heldout-3", "heldout-4", "heldout-5"]
+    "name",
+    ["main", "dev", "developers", "heldout", "heldout-2", "heldout-3", "heldout-4", "heldout-5", "heldout-6"]
+    + [f"training-{n}" for n in range(1, 6)],
 )
 def test_the_sets_tuned_on_stay_within_the_bounds(sets, name: str) -> None:
     """Regression bounds only: the rules and the shipped model have seen these sentences."""
@@ -262,25 +267,28 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
     assert screen_text(text).safeguarding, text
 
 
-#: The sixth reviewer's set (December 2026, session 10; 400 sentences, 175 disclosures), kept out of
-#: every training run: ``unseen/`` is not a set :func:`labelled_sets` reads.  Blind score of the
-#: build that shipped it, per language (disclosures caught of 35, false alarms of 45): what unseen
+#: The seventh reviewer's set (December 2026, session 11; 550 sentences, 250 disclosures), kept out
+#: of every training run: ``unseen/`` is not a set :func:`labelled_sets` reads.  Blind score of the
+#: build that shipped it, per language (disclosures caught of 50, false alarms of 60): what unseen
 #: wording gets, measured once, before anyone read its sentences or errors.
-SIXTH_SET_BLIND = {"en": (34, 3), "fr": (34, 5), "es": (34, 2), "ar": (33, 7), "sw": (33, 7)}
+SEVENTH_SET_BLIND = {"en": (50, 4), "fr": (48, 9), "es": (48, 11), "ar": (47, 6), "sw": (49, 7)}
 
 
-def test_the_sixth_reviewers_set_is_never_trained_on_and_holds_its_blind_score(sets) -> None:
-    """heldout-6, written by a reviewer who never saw the screener, code or any earlier set, scored
-    once, blind, on the build that shipped it: 96.0 % recall, 10.7 % false alarms (en 97/7, fr 97/11,
-    es 97/4, ar 94/16, sw 94/16); the build before this round's screening work read it at 93.1 % /
-    20.0 %.  This bounds regressions until a later round trains on it; heldout-5, the set before it,
-    is now training material."""
-    assert "heldout-6" not in sets and "unseen" not in sets
-    folder = DATA / "unseen" / "heldout-6"
-    for lang, (caught, false_alarms) in SIXTH_SET_BLIND.items():
+def test_the_seventh_reviewers_set_is_never_trained_on_and_holds_its_blind_score(sets) -> None:
+    """heldout-7, written by a reviewer who never saw the screener, code or any earlier set, scored
+    once, blind, on the build that shipped it: 96.8 % recall, 12.3 % false alarms (en 100/6.7,
+    fr 96/15.0, es 96/18.3, ar 94/10.0, sw 98/11.7); the session-10 build read it at 96.8 % / 14.7 %.
+    This bounds regressions until a later round trains on it; heldout-6, the set before it, is now
+    training material."""
+    assert "heldout-7" not in sets and "unseen" not in sets
+    folder = DATA / "unseen" / "heldout-7"
+    for lang, (caught, false_alarms) in SEVENTH_SET_BLIND.items():
         with open(folder / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
-            rows = [(r["label"] == "concern", r["text"]) for r in csv.DictReader(handle, delimiter="\t")]
-        assert sum(label for label, _ in rows) == 35 and len(rows) == 80, lang
+            rows = [
+                (r["label"] == "concern", r["text"])
+                for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            ]
+        assert sum(label for label, _ in rows) == 50 and len(rows) == 110, lang
         flagged = [(label, bool(find_concerns(text))) for label, text in rows]
         assert sum(f for label, f in flagged if label) >= caught, lang
         assert sum(f for label, f in flagged if not label) <= false_alarms, lang
