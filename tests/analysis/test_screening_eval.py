@@ -176,6 +176,21 @@ def test_families_the_held_out_sets_missed_are_flagged_in_new_wording(text: str)
 @pytest.mark.parametrize(
     "text",
     [
+        # found by an independent black-box review (session 11), typed into the running demo
+        "jveux crever",  # I wanna die
+        "je veux crever",
+        "حدا لمس اماكني الخاصة",  # someone touched my private parts ("someone" is not "nobody")
+        "ما حدا بيطعمني",  # nobody feeds me
+    ],
+)
+def test_disclosures_the_review_typed_are_found_by_a_rule(text: str) -> None:
+    assert find_concerns(text, model=None), text
+    assert screen_text(text).safeguarding, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "i told my teacher i walked into a door but it was my dad",
         "i said i slipped in the shower but really it was my stepmum",
         "j ai dit a la maitresse que je me suis cogne a la porte mais c etait mon pere",
