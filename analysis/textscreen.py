@@ -11,7 +11,8 @@ Offline, rule and deny-list based (no model downloads, no network). The screener
    phone numbers (7+ digits), postcodes, street addresses, dates, class codes, full names after
    "my name is" / "naitwa" / "je m'appelle" / "me llamo" / "اسمي" and after titles ("Mr",
    "Mrs", "Dr", "Teacher", "Mwalimu", "Bw", "Bi", "M.", "Mme", "Sr", "Sra", "الأستاذ", "السيد"
-   ...), and the consultation's deny-lists (names of one or several words: staff, schools,
+   ...) and capitalised after relationship words ("my friend", "rafiki yangu", "mi amiga"), full
+   names of two or three capitalised words ("Kevin Omondi"), and the consultation's deny-lists (names of one or several words: staff, schools,
    places; see :func:`parse_name_list`) -> ``<EMAIL>``, ``<NAME>`` ...
 
 Free text is released only through :func:`release_quote`: screened by this module, reviewed
@@ -142,6 +143,31 @@ TITLES_CAPITALISED = (
     "senhora",
     "professor",
     "professora",
+    # the people children name most (a name follows only when capitalised: "my friend Amina Hassan")
+    "friend",
+    "neighbour",
+    "neighbor",
+    "cousin",
+    "classmate",
+    "stepdad",
+    "stepmum",
+    "stepmom",
+    "ami",
+    "amie",
+    "copain",
+    "copine",
+    "voisin",
+    "voisine",
+    "cousine",
+    "amigo",
+    "amiga",
+    "vecino",
+    "vecina",
+    "primo",
+    "prima",
+    "rafiki",
+    "jirani",
+    "binamu",
 )
 #: Phrases after which a child gives their own name (the first word is a name in any case).
 NAME_INTRODUCTIONS = (
@@ -176,11 +202,51 @@ _NAME_STOP = frozenset(
 and i im i'm am from in at of the a to is was my me we you he she they it na ni niko nina nimesoma ya wa kwa
 et je suis de du le la les un une y yo soy tengo el los las con e eu sou do da و انا أنا من في عمري
 قال قالت قالي يقول لطيف لطيفة كويس كويسة منيح منيحة بيساعد يساعد ساعدني هو هي كان كانت جدا كثير مع على عن لا ما
-هذا هذه اللي الذي التي
+هذا هذه اللي الذي التي او أو
 but or so age aged years year old grade class std form darasa miaka ans años anos
 """.split()
 )
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
+#: Two or three capitalised words in a row ("Kevin Omondi", "María González"): a full name, unless
+#: a word is an ordinary one (_NAME_STOP) or one of these: apps, helplines and the calendar, which
+#: children name with capitals and which identify nobody.  Written by hand: no offline
+#: name-recognition library covers Swahili and Sheng, and the loss from a product name taken out
+#: is small beside a child's full name kept.
+_NOT_NAMES = frozenset(
+    """
+i free fire among us tik tok whats app whatsapp google snap chat snapchat instagram facebook youtube roblox minecraft
+fortnite call duty child children helpline line international save plan world vision unicef police station
+monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+september october november december god allah jesus
+""".split()
+)
+_TITLE_WORDS = frozenset(t.lower() for t in (*TITLES_ANY_CASE, *TITLES_CAPITALISED))
+
+
+def _full_names(text: str) -> list[tuple[int, int]]:
+    """Spans of two or three capitalised words in a row (see :data:`_NOT_NAMES`)."""
+    spans: list[tuple[int, int]] = []
+    run: list[re.Match] = []
+
+    def close() -> None:
+        if len(run) >= 2:
+            spans.append((run[0].start(), run[min(len(run), 3) - 1].end()))
+        run.clear()
+
+    for m in _WORD.finditer(text):
+        word = m.group(0)
+        key = word.lower().strip("'’-")
+        capitalised = word[0].isupper() and not word.isupper() and len(word) > 1
+        ordinary = key in _NAME_STOP or key in _NOT_NAMES or key in _TITLE_WORDS
+        joined = bool(run) and re.fullmatch(r"[ \t]+", text[run[-1].end() : m.start()]) is not None
+        if not joined:
+            close()
+        if capitalised and not ordinary:
+            run.append(m)
+        else:
+            close()
+    close()
+    return spans
 
 
 def _title_regex(titles: Iterable[str]) -> re.Pattern:
@@ -243,6 +309,7 @@ def _redact_introduced_names(text: str) -> str:
             end = _name_after(text, m.end(), first_any_case=any_case, lowercase_more=more)
             if end > m.end():
                 spans.append((m.end(), end))
+    spans.extend(_full_names(text))
     out, last = [], 0
     for start, end in sorted(spans):
         if start < last:

@@ -137,3 +137,30 @@ def test_a_batch_gives_one_row_per_text():
     texts = [t for t, _, _ in corpus()] * 5
     df = screen_texts(texts, names=NAMES, schools=SCHOOLS)
     assert len(df) == len(texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        # found by an independent review (session 11): full names without a title were kept
+        ("my friend Amina Hassan would help me", "my friend <NAME> would help me"),
+        ("I'd ask my best friend Sarah Johnson", "I'd ask my best friend <NAME>"),
+        ("Kevin Omondi from class can help", "<NAME> from class can help"),
+        ("mi amiga María González me ayudaría", "mi amiga <NAME> me ayudaría"),
+        ("rafiki yangu Baraka Mutua angenisaidia", "rafiki yangu <NAME> angenisaidia"),
+        ("our neighbour Peter Otieno touches me", "our neighbour <NAME> touches me"),
+        ("my friend's dad, Mark Evans, sends me messages", "my friend's dad, <NAME>, sends me messages"),
+        ("mon amie Chloé Martin dit que", "mon amie <NAME> dit que"),
+        ("Jean-Pierre Mbala me frappe", "<NAME> me frappe"),
+        # the title stays, and the Arabic "or" after a name is not part of it
+        ("I told Mr Otieno Kamau", "I told Mr <NAME>"),
+        ("أخبر الأستاذ محمد العلي أو المعلمة", "أخبر الأستاذ <NAME> أو المعلمة"),
+        # capitals that name nobody stay
+        ("I would call Child Helpline or use WhatsApp", "I would call Child Helpline or use WhatsApp"),
+        ("On Monday I told my Mum And Dad", "On Monday I told my Mum And Dad"),
+        ("Free Fire is fun, I Love it", "Free Fire is fun, I Love it"),
+        ("My friend is nice", "My friend is nice"),
+    ],
+)
+def test_full_names_are_removed_with_or_without_a_title(text: str, redacted: str) -> None:
+    assert screen_text(text).redacted == redacted
