@@ -12,8 +12,9 @@ Offline, rule and deny-list based (no model downloads, no network). The screener
    "my name is" / "naitwa" / "je m'appelle" / "me llamo" / "اسمي" and after titles ("Mr",
    "Mrs", "Dr", "Teacher", "Mwalimu", "Bw", "Bi", "M.", "Mme", "Sr", "Sra", "الأستاذ", "السيد"
    ...) and capitalised after relationship words ("my friend", "rafiki yangu", "mi amiga"), full
-   names of two or three capitalised words ("Kevin Omondi"), and the consultation's deny-lists (names of one or several words: staff, schools,
-   places; see :func:`parse_name_list`) -> ``<EMAIL>``, ``<NAME>`` ...
+   names of two or three capitalised words ("Kevin Omondi"), and the consultation's deny-lists
+   (names of one or several words: staff, schools, places; see :func:`parse_name_list`) ->
+   ``<EMAIL>``, ``<NAME>`` ...
 
 Free text is released only through :func:`release_quote`: screened by this module, reviewed
 by a person (the reviewer's decision is passed in), with no concern flag, from band B or C,
