@@ -11,7 +11,6 @@ import secrets
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
@@ -26,7 +25,7 @@ from survey.child_cache import (
     untouched,
 )
 from survey.database import is_storage_full
-from survey.i18n import offered_locales
+from survey.i18n import locale_code, offered_locales
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
 from survey.services import audio, journey, page_plan, participants
 from survey.services.placeholders import instrument_for_children
@@ -34,7 +33,7 @@ from survey.services.safeguarding import help_context_source
 
 
 def _locale() -> str:
-    return str(get_locale())
+    return locale_code()
 
 
 def step_url(step) -> str:  # a journey Step
