@@ -5,6 +5,8 @@ from are the very same ones:
 
 - :data:`rendered_pages`: question pages nobody has answered yet, drawn once per process and
   reused with fresh tokens (:class:`RenderedPages`);
+- :data:`answered_pages`: question pages showing only earlier answers picked from the page's
+  own choices, kept by those choices (:func:`shown_choices`);
 - :data:`built_forms`: page form classes and their field specs (:class:`BuiltForms`);
 - :data:`kept_screens`: the child's other screens that look the same for every child at that
   point (age, information, end, thank-you), kept by what they show (:func:`kept_screen`);
@@ -29,11 +31,14 @@ Pages: drawing a question page (the form class, its fields and the templates aro
 about half of a busy server's work per page.  Children in one consultation see the same page, in
 the same language, with the same progress, so a page that shows no stored answer, no error and
 no message is drawn once and then reused.  What differs per child and per request, the CSRF
-token and the page token, is put in on the way out.  Only untouched pages are kept: a page
-showing an earlier answer, an error or a note, or whose choices depend on earlier answers
-(``choice_filter``, or choices made of them), is drawn every time.  Each entry keeps the instrument view and country
-profile it was drawn from and is used only while they are the very same objects, so a new
-instrument version or an uploaded profile never shows a stale page.
+token and the page token, is put in on the way out.  A page showing earlier answers that are
+all picks among its own fixed choices (a single or multiple choice: the same few values for
+everyone) is kept too, apart, by those picks (:data:`answered_pages`).  A page showing any other
+earlier answer (words or numbers the child gave), an error or a note, or whose choices depend on
+earlier answers (``choice_filter``, or choices made of them), is drawn every time.  Each entry
+keeps the instrument view and country profile it was drawn from and is used only while they are
+the very same objects, so a new instrument version or an uploaded profile never shows a stale
+page.
 
 Kept elsewhere, with the objects they belong to: the band's view of an instrument and its page
 plans (:mod:`survey.services.instrument_store`), the instrument with the country profile's
@@ -46,6 +51,7 @@ import functools
 import gc
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import threading
@@ -66,7 +72,7 @@ from markupsafe import Markup
 from wtforms import ValidationError
 from wtforms.i18n import messages_path
 
-from instruments.model import Item
+from instruments.model import RESERVED_CODES, Instrument, Item, ItemType
 from instruments.references import has_answer_references
 
 #: Stand-ins for the per-request values in a kept page.  Neither can appear in a page otherwise:
@@ -250,8 +256,64 @@ def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:
     return fixed_choices(items) and not any(item.name in stored for item in items)
 
 
+#: The longest stored answer a kept page may show (a multiple choice's JSON list of choice names).
+SHOWN_CHOICES_MAX_LENGTH = 400
+
+
+def shown_choices(instrument: Instrument, items: Sequence[Item], stored: Mapping[str, object]) -> tuple | None:
+    """What the earlier answers on a page of ``items`` show, when each is a pick among the item's
+    own choices (a single or multiple choice, a scale): ``(name, stored value)`` for each
+    answered item, ``()`` for an untouched page; ``None`` when any answer is something else
+    (words, a number, a ranking, a grid), so the page is drawn every time.  Ask only for
+    ``items`` that pass :func:`fixed_choices`.
+
+    Examples
+    --------
+    >>> from instruments.model import Choice, Instrument, Item, Page, Section, Text
+    >>> q = Item(name="q1", type="select_one", label=Text(en="Pick"), choices="yn")
+    >>> many = Item(name="q2", type="select_multiple", label=Text(en="Pick"), choices="yn")
+    >>> words = Item(name="q3", type="text", label=Text(en="Say"))
+    >>> yn = (Choice("yes", Text(en="Yes")), Choice("no", Text(en="No")))
+    >>> instrument = Instrument(
+    ...     id="i", version="1", sections=(Section("s", (Page("p", (q, many, words)),)),), choice_lists={"yn": yn}
+    ... )
+    >>> shown_choices(instrument, [q, many], {"q1": "yes", "q2": '["no", "yes"]'})
+    (('q1', 'yes'), ('q2', '["no", "yes"]'))
+    >>> shown_choices(instrument, [q], {"q1": "maybe"}) is None, shown_choices(instrument, [q, words], {"q3": "hi"})
+    (True, None)
+    >>> shown_choices(instrument, [q, words], {})
+    ()
+    """
+    shown = []
+    for item in items:
+        value = stored.get(item.name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > SHOWN_CHOICES_MAX_LENGTH:
+            return None
+        if item.type in (ItemType.SELECT_ONE, ItemType.LIKERT):
+            picked: object = [value]
+        elif item.type is ItemType.SELECT_MULTIPLE:
+            try:
+                picked = [value] if value in RESERVED_CODES else json.loads(value)
+            except ValueError:
+                return None
+        else:
+            return None
+        lists = {item.choices, *item.band_choices.values()}
+        names = {choice.name for name in lists for choice in instrument.choice_lists.get(name or "", ())}
+        names |= RESERVED_CODES
+        if not isinstance(picked, list) or not all(isinstance(name, str) and name in names for name in picked):
+            return None
+        shown.append((item.name, value))
+    return tuple(shown)
+
+
 #: The pages and page forms this process keeps.
 rendered_pages = RenderedPages()
+#: Question pages showing earlier answers picked among their own choices (:func:`shown_choices`),
+#: apart from the untouched pages so that many combinations of answers never push those out.
+answered_pages = RenderedPages()
 #: The child's other screens (age, information, end, thank-you), kept by what they show
 #: (:func:`kept_screen`).
 kept_screens = RenderedPages()
