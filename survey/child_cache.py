@@ -20,6 +20,7 @@ from are the very same ones:
 - :class:`SignedCookieSessions`: the session cookie's signer made once per secret key, with the
   C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds),
   and a cookie already checked read again without checking its signature again (its age still is);
+  a session the request did not change saved without working out the cookie's settings;
 - :data:`form_tokens`: a session's signed form (CSRF) token, made by Flask-WTF and reused on
   the question pages for up to a minute, and recognised when it comes back (:class:`FormTokens`);
 - :class:`SautiFlask`: Flask, with the check that a hook or view is not a coroutine made once
@@ -63,8 +64,8 @@ from typing import Any, TypeVar
 
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, session
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask.wrappers import Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request, Response
 from flask_babel import get_locale, get_translations
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -465,6 +466,19 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if age > max_age or age < 0:
             return self.session_class()  # expired: itsdangerous's SignatureExpired, as Flask answers it
         return self.session_class(_copy_json(kept[2]))
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:  # Flask's hook
+        """Flask's own ``save_session``, with its usual outcome on most responses done directly:
+        a session not changed by the request (and not to be re-sent on every response) only adds
+        ``Vary: Cookie`` if it was read, as Flask does, without first working out the seven
+        cookie settings and parsing the ``Vary`` header that a response then does not use."""
+        if session.modified or (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            super().save_session(app, session, response)
+        elif session.accessed:
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")
+            else:
+                response.headers["Vary"] = "Cookie"  # what ``vary.add`` writes to a response without one
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:  # Flask's hook
         if not app.secret_key:
