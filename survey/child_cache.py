@@ -14,6 +14,8 @@ from are the very same ones:
   say them (:class:`KeptValues`);
 - :func:`fixed_choices`: whether an item looks the same whatever was answered before, per item
   object;
+- :data:`addresses`: the question pages' addresses built by ``url_for``, per app, application
+  root and arguments (:class:`KeptAddresses`);
 - :func:`wtforms_translations`: WTForms' own messages, read from disk once per language;
 - :func:`install_template_gettext`: the request's translations looked up once per request and
   locale for the templates' ``_()``, through Flask-Babel's public API only;
@@ -380,6 +382,62 @@ def kept_screen(template: str, key: Hashable, **context: Any) -> str:
     token = generate_csrf() if session.get(field) else ""
     kept_screens.keep(full_key, html, sources=(app,), csrf=token)
     return html
+
+
+# ----------------------------------------------------------------------------- addresses
+#: Addresses kept per process: a consultation's question pages, repeat instances and "add
+#: another" screens under each application root (a few hundred), with room to spare.
+ADDRESSES_KEPT = 4096
+
+
+class KeptAddresses:
+    """Addresses of the child's screens, built by Flask's ``url_for`` once and then kept.
+
+    After each of a child's saves the app answers with the address of the next screen; building
+    it walks Werkzeug's URL rules every time, for the same few hundred addresses.  A relative
+    address depends only on the app's URL map, the application root and the arguments, so it is
+    kept by those (per app).  Where the app adds URL defaults or matches hosts it is built every
+    time.
+
+    Examples
+    --------
+    >>> app = Flask("example")
+    >>> app.add_url_rule("/p/q/<int:index>", "page", lambda index: "")
+    >>> addresses = KeptAddresses()
+    >>> with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/sauti"}):
+    ...     addresses.url_for("page", index=3), addresses.url_for("page", index=3)
+    ('/sauti/p/q/3', '/sauti/p/q/3')
+    >>> len(addresses)
+    1
+    """
+
+    def __init__(self, max_entries: int = ADDRESSES_KEPT) -> None:
+        self.max_entries = max_entries
+        self._kept: dict[tuple[Any, ...], tuple[Flask, str]] = {}
+
+    def url_for(self, endpoint: str, **values: Any) -> str:
+        """``flask.url_for(endpoint, **values)`` (a relative address, inside a request)."""
+        from flask import request, url_for
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
+        if app.url_default_functions or app.url_map.host_matching:
+            return url_for(endpoint, **values)
+        key = (id(app), request.script_root, endpoint, *sorted(values.items()))
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is app:
+            return kept[1]
+        address = url_for(endpoint, **values)
+        if len(self._kept) >= self.max_entries:
+            self._kept.clear()  # rarely: many consultations' pages under many roots
+        self._kept[key] = (app, address)
+        return address
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+#: The question pages' addresses (:func:`survey.views.question_pages.step_url`).
+addresses = KeptAddresses()
 
 
 # ----------------------------------------------------------------------------- translations

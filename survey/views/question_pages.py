@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 
 from survey.child_cache import (
     PAGE_TOKEN_SLOT,
+    addresses,
     answered_pages,
     built_forms,
     fixed_choices,
@@ -41,10 +42,10 @@ def step_url(step) -> str:  # a journey Step
     """The address of one screen: a page, a page in a repeat's instance, or "add another"."""
     index, path, more = step
     if more:
-        return url_for("participate.more", index=index, path=path_text(path))
+        return addresses.url_for("participate.more", index=index, path=path_text(path))
     if path:
-        return url_for("participate.page_in_repeat", index=index, path=path_text(path))
-    return url_for("participate.page", index=index)
+        return addresses.url_for("participate.page_in_repeat", index=index, path=path_text(path))
+    return addresses.url_for("participate.page", index=index)
 
 
 def path_text(path: tuple[int, ...]) -> str:
