@@ -5,6 +5,8 @@ from are the very same ones:
 
 - :data:`rendered_pages`: question pages nobody has answered yet, drawn once per process and
   reused with fresh tokens (:class:`RenderedPages`);
+- :data:`answered_pages`: question pages showing only earlier answers picked from the page's
+  own choices, kept by those choices (:func:`shown_choices`);
 - :data:`built_forms`: page form classes and their field specs (:class:`BuiltForms`);
 - :data:`kept_screens`: the child's other screens that look the same for every child at that
   point (age, information, end, thank-you), kept by what they show (:func:`kept_screen`);
@@ -12,12 +14,15 @@ from are the very same ones:
   say them (:class:`KeptValues`);
 - :func:`fixed_choices`: whether an item looks the same whatever was answered before, per item
   object;
+- :data:`addresses`: the question pages' addresses built by ``url_for``, per app, application
+  root and arguments (:class:`KeptAddresses`);
 - :func:`wtforms_translations`: WTForms' own messages, read from disk once per language;
 - :func:`install_template_gettext`: the request's translations looked up once per request and
   locale for the templates' ``_()``, through Flask-Babel's public API only;
 - :class:`SignedCookieSessions`: the session cookie's signer made once per secret key, with the
   C implementation of the same HMAC-SHA1 signature Flask uses (cookies stay valid across builds),
   and a cookie already checked read again without checking its signature again (its age still is);
+  a session the request did not change saved without working out the cookie's settings;
 - :data:`form_tokens`: a session's signed form (CSRF) token, made by Flask-WTF and reused on
   the question pages for up to a minute, and recognised when it comes back (:class:`FormTokens`);
 - :class:`SautiFlask`: Flask, with the check that a hook or view is not a coroutine made once
@@ -29,11 +34,14 @@ Pages: drawing a question page (the form class, its fields and the templates aro
 about half of a busy server's work per page.  Children in one consultation see the same page, in
 the same language, with the same progress, so a page that shows no stored answer, no error and
 no message is drawn once and then reused.  What differs per child and per request, the CSRF
-token and the page token, is put in on the way out.  Only untouched pages are kept: a page
-showing an earlier answer, an error or a note, or whose choices depend on earlier answers
-(``choice_filter``, or choices made of them), is drawn every time.  Each entry keeps the instrument view and country
-profile it was drawn from and is used only while they are the very same objects, so a new
-instrument version or an uploaded profile never shows a stale page.
+token and the page token, is put in on the way out.  A page showing earlier answers that are
+all picks among its own fixed choices (a single or multiple choice: the same few values for
+everyone) is kept too, apart, by those picks (:data:`answered_pages`).  A page showing any other
+earlier answer (words or numbers the child gave), an error or a note, or whose choices depend on
+earlier answers (``choice_filter``, or choices made of them), is drawn every time.  Each entry
+keeps the instrument view and country profile it was drawn from and is used only while they are
+the very same objects, so a new instrument version or an uploaded profile never shows a stale
+page.
 
 Kept elsewhere, with the objects they belong to: the band's view of an instrument and its page
 plans (:mod:`survey.services.instrument_store`), the instrument with the country profile's
@@ -46,6 +54,7 @@ import functools
 import gc
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import threading
@@ -57,8 +66,8 @@ from typing import Any, TypeVar
 
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, session
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask.wrappers import Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request, Response
 from flask_babel import get_locale, get_translations
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -66,7 +75,7 @@ from markupsafe import Markup
 from wtforms import ValidationError
 from wtforms.i18n import messages_path
 
-from instruments.model import Item
+from instruments.model import RESERVED_CODES, Instrument, Item, ItemType
 from instruments.references import has_answer_references
 
 #: Stand-ins for the per-request values in a kept page.  Neither can appear in a page otherwise:
@@ -250,8 +259,64 @@ def untouched(items: Sequence[Item], stored: Mapping[str, str]) -> bool:
     return fixed_choices(items) and not any(item.name in stored for item in items)
 
 
+#: The longest stored answer a kept page may show (a multiple choice's JSON list of choice names).
+SHOWN_CHOICES_MAX_LENGTH = 400
+
+
+def shown_choices(instrument: Instrument, items: Sequence[Item], stored: Mapping[str, object]) -> tuple | None:
+    """What the earlier answers on a page of ``items`` show, when each is a pick among the item's
+    own choices (a single or multiple choice, a scale): ``(name, stored value)`` for each
+    answered item, ``()`` for an untouched page; ``None`` when any answer is something else
+    (words, a number, a ranking, a grid), so the page is drawn every time.  Ask only for
+    ``items`` that pass :func:`fixed_choices`.
+
+    Examples
+    --------
+    >>> from instruments.model import Choice, Instrument, Item, Page, Section, Text
+    >>> q = Item(name="q1", type="select_one", label=Text(en="Pick"), choices="yn")
+    >>> many = Item(name="q2", type="select_multiple", label=Text(en="Pick"), choices="yn")
+    >>> words = Item(name="q3", type="text", label=Text(en="Say"))
+    >>> yn = (Choice("yes", Text(en="Yes")), Choice("no", Text(en="No")))
+    >>> instrument = Instrument(
+    ...     id="i", version="1", sections=(Section("s", (Page("p", (q, many, words)),)),), choice_lists={"yn": yn}
+    ... )
+    >>> shown_choices(instrument, [q, many], {"q1": "yes", "q2": '["no", "yes"]'})
+    (('q1', 'yes'), ('q2', '["no", "yes"]'))
+    >>> shown_choices(instrument, [q], {"q1": "maybe"}) is None, shown_choices(instrument, [q, words], {"q3": "hi"})
+    (True, None)
+    >>> shown_choices(instrument, [q, words], {})
+    ()
+    """
+    shown = []
+    for item in items:
+        value = stored.get(item.name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > SHOWN_CHOICES_MAX_LENGTH:
+            return None
+        if item.type in (ItemType.SELECT_ONE, ItemType.LIKERT):
+            picked: object = [value]
+        elif item.type is ItemType.SELECT_MULTIPLE:
+            try:
+                picked = [value] if value in RESERVED_CODES else json.loads(value)
+            except ValueError:
+                return None
+        else:
+            return None
+        lists = {item.choices, *item.band_choices.values()}
+        names = {choice.name for name in lists for choice in instrument.choice_lists.get(name or "", ())}
+        names |= RESERVED_CODES
+        if not isinstance(picked, list) or not all(isinstance(name, str) and name in names for name in picked):
+            return None
+        shown.append((item.name, value))
+    return tuple(shown)
+
+
 #: The pages and page forms this process keeps.
 rendered_pages = RenderedPages()
+#: Question pages showing earlier answers picked among their own choices (:func:`shown_choices`),
+#: apart from the untouched pages so that many combinations of answers never push those out.
+answered_pages = RenderedPages()
 #: The child's other screens (age, information, end, thank-you), kept by what they show
 #: (:func:`kept_screen`).
 kept_screens = RenderedPages()
@@ -317,6 +382,62 @@ def kept_screen(template: str, key: Hashable, **context: Any) -> str:
     token = generate_csrf() if session.get(field) else ""
     kept_screens.keep(full_key, html, sources=(app,), csrf=token)
     return html
+
+
+# ----------------------------------------------------------------------------- addresses
+#: Addresses kept per process: a consultation's question pages, repeat instances and "add
+#: another" screens under each application root (a few hundred), with room to spare.
+ADDRESSES_KEPT = 4096
+
+
+class KeptAddresses:
+    """Addresses of the child's screens, built by Flask's ``url_for`` once and then kept.
+
+    After each of a child's saves the app answers with the address of the next screen; building
+    it walks Werkzeug's URL rules every time, for the same few hundred addresses.  A relative
+    address depends only on the app's URL map, the application root and the arguments, so it is
+    kept by those (per app).  Where the app adds URL defaults or matches hosts it is built every
+    time.
+
+    Examples
+    --------
+    >>> app = Flask("example")
+    >>> app.add_url_rule("/p/q/<int:index>", "page", lambda index: "")
+    >>> addresses = KeptAddresses()
+    >>> with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/sauti"}):
+    ...     addresses.url_for("page", index=3), addresses.url_for("page", index=3)
+    ('/sauti/p/q/3', '/sauti/p/q/3')
+    >>> len(addresses)
+    1
+    """
+
+    def __init__(self, max_entries: int = ADDRESSES_KEPT) -> None:
+        self.max_entries = max_entries
+        self._kept: dict[tuple[Any, ...], tuple[Flask, str]] = {}
+
+    def url_for(self, endpoint: str, **values: Any) -> str:
+        """``flask.url_for(endpoint, **values)`` (a relative address, inside a request)."""
+        from flask import request, url_for
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
+        if app.url_default_functions or app.url_map.host_matching:
+            return url_for(endpoint, **values)
+        key = (id(app), request.script_root, endpoint, *sorted(values.items()))
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] is app:
+            return kept[1]
+        address = url_for(endpoint, **values)
+        if len(self._kept) >= self.max_entries:
+            self._kept.clear()  # rarely: many consultations' pages under many roots
+        self._kept[key] = (app, address)
+        return address
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+#: The question pages' addresses (:func:`survey.views.question_pages.step_url`).
+addresses = KeptAddresses()
 
 
 # ----------------------------------------------------------------------------- translations
@@ -403,6 +524,19 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if age > max_age or age < 0:
             return self.session_class()  # expired: itsdangerous's SignatureExpired, as Flask answers it
         return self.session_class(_copy_json(kept[2]))
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:  # Flask's hook
+        """Flask's own ``save_session``, with its usual outcome on most responses done directly:
+        a session not changed by the request (and not to be re-sent on every response) only adds
+        ``Vary: Cookie`` if it was read, as Flask does, without first working out the seven
+        cookie settings and parsing the ``Vary`` header that a response then does not use."""
+        if session.modified or (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            super().save_session(app, session, response)
+        elif session.accessed:
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")
+            else:
+                response.headers["Vary"] = "Cookie"  # what ``vary.add`` writes to a response without one
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:  # Flask's hook
         if not app.secret_key:

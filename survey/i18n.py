@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from flask import current_app, g, has_request_context, request, session
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -21,7 +23,43 @@ LANGUAGE_NAMES = {
 }
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """Flask-Babel's locale selector: the Babel locale of :func:`choose_locale`'s choice, one
+    object per language code for the process (:func:`kept_locale`)."""
+    return kept_locale(choose_locale())
+
+
+#: One Babel ``Locale`` per language code, with its code: Flask-Babel parses the selector's string
+#: into a new ``Locale`` on every request (``Locale.parse`` returns a ``Locale`` given one as it
+#: is), and ``str()`` of a locale works its identifier out again each time it is asked.
+_kept_locales: dict[str, Locale] = {}
+_locale_codes: dict[int, tuple[Locale, str]] = {}
+
+
+def kept_locale(code: str) -> Locale:
+    """The process's one ``Locale`` for ``code`` (codes come from the configured languages).
+
+    >>> kept_locale("fr") is kept_locale("fr"), str(kept_locale("fr"))
+    (True, 'fr')
+    """
+    locale = _kept_locales.get(code)
+    if locale is None:
+        locale = Locale.parse(code)
+        if len(_kept_locales) < 64:  # the configured languages: a handful
+            _kept_locales[code] = locale
+            _locale_codes[id(locale)] = (locale, str(locale))
+    return locale
+
+
+def locale_code() -> str:
+    """``str(get_locale())``: this request's language code (as Flask-Babel gives it: a
+    ``force_locale`` block counts), without working the identifier out again."""
+    locale = get_locale()
+    known = _locale_codes.get(id(locale))
+    return known[1] if known is not None and known[0] is locale else str(locale)
+
+
+def choose_locale() -> str:
     """An explicit ``?lang=`` choice, then the session's, then Accept-Language, then the default,
     among the languages this request may use (:func:`offered_locales`); outside a request (the
     command line), the default."""

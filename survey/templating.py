@@ -8,7 +8,7 @@ from flask import Flask, current_app, request
 from flask_babel import get_locale
 
 from survey.access import is_child_facing, rule_for
-from survey.i18n import LANGUAGE_NAMES, offered_locales, state_label, text_direction
+from survey.i18n import LANGUAGE_NAMES, locale_code, offered_locales, state_label, text_direction
 from survey.services.participants import current_participant
 from survey.services.safeguarding import help_context
 
@@ -31,7 +31,7 @@ def language_query(child_facing: bool) -> str:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals() -> dict:
-        locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+        locale = locale_code() if get_locale() is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
         # From the endpoint, not from the access hook: an error raised before the hook ran
         # (a CSRF failure, say) must still get the child's page layout.
         child_facing = is_child_facing(rule_for(current_app, request.endpoint))

@@ -16,7 +16,6 @@ recording's address carries its size and time.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -26,6 +25,7 @@ from instruments.audio import item_key, question_text, spoken, voice_for
 from instruments.model import Item
 from instruments.references import has_answer_references
 from survey.access import public_child_facing, staff
+from survey.i18n import locale_code
 from survey.services import audio, audio_console
 
 bp = Blueprint("audio", __name__)
@@ -91,7 +91,7 @@ def listen(
         # (select_one ${name}: each option is what the child typed) — never written to disk
         personal = personal or (key is None and _shows_answers(item)) or item.answers_as_choices is not None
         key = item_key(item, g.get("audio_band")) if key is None else f"{item.name}.{key}"
-    lang = lang or str(get_locale())
+    lang = lang or locale_code()
     src, recorded = source_of(words, lang, key=key, instrument=instrument, personal=personal)
     name = _("Listen")
     if src is None:

@@ -21,7 +21,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 import instruments.bundled
@@ -31,7 +30,7 @@ from survey.access import child, child_assented, public_child_facing
 from survey.child_cache import form_token_accepted, kept_screen, posted_page_token
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
-from survey.i18n import text_direction
+from survey.i18n import locale_code, text_direction
 from survey.services import facilitation, journey, page_plan, participants
 from survey.services.consent_rules import may_proceed
 from survey.views import question_pages, repeat_removal
@@ -47,7 +46,7 @@ def UNAVAILABLE_MESSAGE() -> str:  # a message, translated when shown
 
 
 def _locale() -> str:
-    return str(get_locale())
+    return locale_code()
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -11,22 +11,23 @@ import secrets
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from survey.child_cache import (
     PAGE_TOKEN_SLOT,
+    addresses,
+    answered_pages,
     built_forms,
     fixed_choices,
     form_token_accepted,
     form_tokens,
     posted_page_token,
     rendered_pages,
-    untouched,
+    shown_choices,
 )
 from survey.database import is_storage_full
-from survey.i18n import offered_locales
+from survey.i18n import locale_code, offered_locales
 from survey.pages.builder import build_page_form, form_data_for, stored_value_for
 from survey.services import audio, journey, page_plan, participants
 from survey.services.placeholders import instrument_for_children
@@ -34,17 +35,17 @@ from survey.services.safeguarding import help_context_source
 
 
 def _locale() -> str:
-    return str(get_locale())
+    return locale_code()
 
 
 def step_url(step) -> str:  # a journey Step
     """The address of one screen: a page, a page in a repeat's instance, or "add another"."""
     index, path, more = step
     if more:
-        return url_for("participate.more", index=index, path=path_text(path))
+        return addresses.url_for("participate.more", index=index, path=path_text(path))
     if path:
-        return url_for("participate.page_in_repeat", index=index, path=path_text(path))
-    return url_for("participate.page", index=index)
+        return addresses.url_for("participate.page_in_repeat", index=index, path=path_text(path))
+    return addresses.url_for("participate.page", index=index)
 
 
 def path_text(path: tuple[int, ...]) -> str:
@@ -130,10 +131,14 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         "path": path,
     }
     kept = None
-    if asked.method == "GET" and untouched(items, stored) and "_flashes" not in session:
-        # A page nobody has answered yet looks the same for every child at this point.
-        kept = kept_page(participant, plan, items, layout, locale)
-        html = rendered_pages.get(kept[0], sources=kept[1], csrf=form_tokens.token(), page_token=secrets.token_hex(16))
+    shown = shown_choices(instrument, items, stored) if asked.method == "GET" and fixed_choices(items) else None
+    if shown is not None and "_flashes" not in session:
+        # A page nobody has answered yet looks the same for every child at this point; one
+        # showing only picks among its own choices, the same for every child who picked them.
+        pages = answered_pages if shown else rendered_pages
+        key, sources = kept_page(participant, plan, items, layout, locale, shown)
+        kept = (pages, key, sources)
+        html = pages.get(key, sources=sources, csrf=form_tokens.token(), page_token=secrets.token_hex(16))
         if html is not None:
             return html
     if fixed_choices(items):
@@ -211,19 +216,23 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         html = render_template(
             "participate/page.html", form=form, specs=specs, note=None, page_token=PAGE_TOKEN_SLOT, **layout
         )
-        rendered_pages.keep(kept[0], html, sources=kept[1], csrf=generate_csrf())
+        kept[0].keep(kept[1], html, sources=kept[2], csrf=generate_csrf())
         return html.replace(PAGE_TOKEN_SLOT, secrets.token_hex(16)), status
     return render_template(
         "participate/page.html", form=form, specs=specs, note=note, page_token=secrets.token_hex(16), **layout
     ), status
 
 
-def kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict, locale: str) -> tuple[tuple, tuple]:
-    """The key of an untouched question page among the kept pages, and the objects it is drawn from.
+def kept_page(
+    participant, plan: page_plan.PagePlan, items: tuple, layout: dict, locale: str, shown: tuple = ()
+) -> tuple[tuple, tuple]:
+    """The key of a question page among the kept pages, and the objects it is drawn from.
 
     The key holds everything the page's templates read besides the tokens: the band's view of
-    the instrument and the page's items, the interface language, the layout values, and what
-    the child-facing frame shows (help panel, quick exit, "talk to someone", languages).
+    the instrument and the page's items, the earlier answers it shows (``shown``, picks among
+    its choices: :func:`survey.child_cache.shown_choices`), the interface language, the layout
+    values, and what the child-facing frame shows (help panel, quick exit, "talk to someone",
+    languages).
     """
     config = current_app.config
     key = (
@@ -235,6 +244,7 @@ def kept_page(participant, plan: page_plan.PagePlan, items: tuple, layout: dict,
         config.get("QUICK_EXIT_URL"),
         tuple(offered_locales()),
         tuple(item.name for item in items),
+        shown,
         *(value for name, value in layout.items() if name != "page"),
     )
     return key, (plan.view, help_context_source(participant.consultation))

@@ -193,3 +193,92 @@ def test_whether_a_page_looks_the_same_for_everyone_is_answered_per_item_object(
     personal = dataclasses.replace(plain, label=Text(en="You said ${name}: pick"))
     assert not fixed_choices([personal])
     assert fixed_choices([plain])
+
+
+@pytest.mark.parametrize("refresh_each_request", [False, True])
+@pytest.mark.parametrize("vary", [None, "Accept-Language"])
+def test_saving_a_session_sets_the_same_headers_as_flask(refresh_each_request: bool, vary: str | None) -> None:
+    from flask import Response
+    from flask.sessions import SecureCookieSession
+
+    app = _app("a secret of some length")
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = refresh_each_request
+
+    def sessions():  # every kind of session a request can end with
+        yield SecureCookieSession()  # never touched
+        read = SecureCookieSession({"child": "p-1"})
+        read.get("child")
+        yield read
+        for permanent in (False, True):
+            changed = SecureCookieSession({"child": "p-1"})
+            changed.permanent = permanent  # (marks it changed, as in a request)
+            yield changed
+            kept = SecureCookieSession({"child": "p-1", "_permanent": permanent})
+            kept.get("child")
+            yield kept
+        emptied = SecureCookieSession({"child": "p-1"})
+        emptied.pop("child")
+        yield emptied
+        empty_read = SecureCookieSession()
+        empty_read.get("child")
+        yield empty_read
+
+    def headers(interface, session) -> list[tuple[str, str]]:
+        response = Response("page", headers={"Vary": vary} if vary else {})
+        with app.test_request_context():
+            interface.save_session(app, session, response)
+        # A cookie's signature and expiry hold the time: compared by name and settings.
+        return [
+            (name, value if name != "Set-Cookie" else [part.split("=")[0] for part in value.split("; ")])
+            for name, value in response.headers
+        ]
+
+    cases = list(sessions())
+    for flasks, ours in zip(cases, sessions(), strict=True):
+        assert headers(SignedCookieSessions(), ours) == headers(SecureCookieSessionInterface(), flasks)
+    said = [dict(headers(SignedCookieSessions(), session)).get("Vary", "") for session in sessions()]
+    assert any("Cookie" in value for value in said) and any("Cookie" not in value for value in said)
+
+
+def test_kept_addresses_are_the_addresses_url_for_builds(app) -> None:
+    from flask import url_for
+
+    from survey.child_cache import KeptAddresses
+    from survey.views.question_pages import step_url
+
+    addresses = KeptAddresses()
+    steps = [(0, (), False), (12, (), False), (3, (2,), False), (3, (2, 1), False), (4, (1,), True)]
+    for root in ("", "/sauti", "/other"):
+        with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": root}):
+            for _ in range(2):  # built, then kept
+                assert [addresses.url_for("participate.page", index=i) for i in (0, 7)] == [
+                    url_for("participate.page", index=i) for i in (0, 7)
+                ]
+                assert addresses.url_for("participate.more", index=4, path="1") == url_for(
+                    "participate.more", index=4, path="1"
+                )
+            assert step_url(steps[0]) == f"{root}/p/q/0"
+            assert [step_url(step) for step in steps] == [
+                f"{root}/p/q/0",
+                f"{root}/p/q/12",
+                f"{root}/p/q/3/2",
+                f"{root}/p/q/3/2.1",
+                f"{root}/p/more/4/1",
+            ]
+    assert len(addresses) == 9  # three addresses under each of three roots
+
+
+def test_kept_addresses_are_bounded_and_never_cross_apps() -> None:
+    from flask import Flask
+
+    from survey.child_cache import KeptAddresses
+
+    addresses = KeptAddresses(max_entries=3)
+    first, second = Flask("first"), Flask("second")
+    first.add_url_rule("/a/<int:n>", "a", lambda n: "")
+    second.add_url_rule("/b/<int:n>", "a", lambda n: "")
+    with first.test_request_context("/"):
+        assert [addresses.url_for("a", n=n) for n in range(5)] == [f"/a/{n}" for n in range(5)]
+    assert len(addresses) <= 3
+    with second.test_request_context("/"):
+        assert addresses.url_for("a", n=4) == "/b/4"

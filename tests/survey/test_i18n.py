@@ -64,3 +64,21 @@ def test_a_browser_s_languages_are_matched_against_what_this_child_may_use(app, 
 
 def test_catalogues_are_current_and_compiled() -> None:
     assert stale_catalogues() == []
+
+
+def test_one_babel_locale_per_language_and_its_code_as_babel_says(app) -> None:
+    from babel import Locale
+    from flask_babel import force_locale, get_locale
+
+    from survey.i18n import kept_locale, locale_code
+
+    for code in app.config["SUPPORTED_LOCALES"]:
+        assert kept_locale(code) is kept_locale(code) and kept_locale(code) == Locale.parse(code)
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        chosen = get_locale()
+        assert chosen is kept_locale("fr") and locale_code() == str(chosen) == "fr"
+        with force_locale("sw"):  # feedback sheets in another language
+            assert locale_code() == str(get_locale()) == "sw"
+        assert locale_code() == "fr"
+    with app.test_request_context("/?lang=ar"):
+        assert locale_code() == "ar" and get_locale() is kept_locale("ar")

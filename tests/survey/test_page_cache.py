@@ -89,3 +89,76 @@ def test_an_uploaded_profile_shows_at_once_on_kept_pages(app, consultation, issu
         profile_store.upload(text.encode(), actor=None)
     after = child.get("/p/q/0").get_data(as_text=True)
     assert "Kept Page Line" in after and bundled.helplines[0].name not in after
+
+
+def _answered(app, consultation, issue_codes, who: str, **more: str):
+    """A child who answered the first page with ``who`` (and ``more``), back on it."""
+    child = _assented_child(app, consultation, issue_codes)
+    html = child.get("/p/q/0").get_data(as_text=True)
+    saved = child.post("/p/q/0", data={"q_who": who, "page_token": _page_token(html), "nav": "next", **more})
+    assert saved.status_code == 302
+    return child
+
+
+def test_a_page_showing_picked_answers_is_kept_by_the_picks(app, consultation, issue_codes) -> None:
+    from survey.child_cache import answered_pages
+
+    parents = [_answered(app, consultation, issue_codes, "parent") for _ in range(2)]
+    friend = _answered(app, consultation, issue_codes, "friend")
+    answered_pages.clear()
+    fresh = parents[0].get("/p/q/0").get_data(as_text=True)  # drawn with the answer, and kept
+    assert len(answered_pages) == 1
+    kept = parents[1].get("/p/q/0").get_data(as_text=True)  # the same picks: the kept page
+    assert len(answered_pages) == 1
+    assert _masked(kept) == _masked(fresh)
+    assert re.search(r'<input checked[^>]*value="parent"', kept)
+    assert "<page-token>" not in kept and "<csrf-token>" not in kept
+    # Another pick is another page; nobody else's pick ever shows.
+    other = friend.get("/p/q/0").get_data(as_text=True)
+    assert len(answered_pages) == 2
+    assert re.search(r'<input checked[^>]*value="friend"', other) and 'checked value="parent"' not in other
+    assert not re.search(r'<input checked[^>]*value="parent"', other)
+    # A scale answered as well makes yet another page, kept by both picks.
+    both = _answered(app, consultation, issue_codes, "parent", q_feel="1").get("/p/q/0").get_data(as_text=True)
+    assert len(answered_pages) == 3 and _masked(both) != _masked(fresh)
+    # The kept page, drawn afresh with nothing kept, is the same page.
+    answered_pages.clear()
+    assert _masked(parents[1].get("/p/q/0").get_data(as_text=True)) == _masked(fresh)
+    # An untouched page is still the untouched one.
+    untouched = _assented_child(app, consultation, issue_codes).get("/p/q/0").get_data(as_text=True)
+    assert "<input checked" not in untouched
+
+
+def test_a_page_showing_a_childs_own_words_is_never_kept(app, consultation, issue_codes) -> None:
+    from survey.child_cache import answered_pages
+
+    child = _assented_child(app, consultation, issue_codes)
+    first = child.get("/p/q/0").get_data(as_text=True)
+    child.post("/p/q/0", data={"q_who": "friend", "page_token": _page_token(first), "nav": "next"})
+    html = child.get("/p/q/1").get_data(as_text=True)
+    saved = child.post(
+        "/p/q/1", data={"q_ways": "chat", "q_ideas": "my own idea", "page_token": _page_token(html), "nav": "next"}
+    )
+    assert saved.status_code == 302
+    answered_pages.clear()
+    back = child.get("/p/q/1").get_data(as_text=True)
+    assert "my own idea" in back
+    assert len(answered_pages) == 0
+
+
+def test_an_uploaded_profile_shows_at_once_on_kept_answered_pages(app, consultation, issue_codes) -> None:
+    from survey.child_cache import answered_pages
+    from survey.services import profile_store
+
+    child = _answered(app, consultation, issue_codes, "parent")
+    answered_pages.clear()
+    before = child.get("/p/q/0").get_data(as_text=True)
+    assert len(answered_pages) == 1
+    bundled = load_profile("example-uk")
+    assert bundled.helplines and bundled.helplines[0].name in before
+    with app.app_context():
+        text = profile_store.document("example-uk").replace(bundled.helplines[0].name, "Kept Answered Line")
+        profile_store.upload(text.encode(), actor=None)
+    after = child.get("/p/q/0").get_data(as_text=True)
+    assert "Kept Answered Line" in after and bundled.helplines[0].name not in after
+    assert re.search(r'<input checked[^>]*value="parent"', after)
