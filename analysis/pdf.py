@@ -34,7 +34,7 @@ import matplotlib
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, XPos, YPos
 
-__all__ = ["FONT_DIR", "PdfDocument", "is_rtl"]
+__all__ = ["FONT", "FONT_DIR", "FONT_MONO", "PdfDocument", "add_fonts", "is_rtl", "needs_shaping", "set_shaping"]
 
 #: Where the bundled DejaVu fonts are (inside matplotlib, a dependency already).
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -45,11 +45,43 @@ _FONT_FILES = {
     "I": "DejaVuSans-Oblique.ttf",
     "BI": "DejaVuSans-BoldOblique.ttf",
 }
+#: A fixed-width face for codes to be typed (code cards): same family, embedded like the rest.
+FONT_MONO = "DejaVuMono"
+_MONO_FILES = {"": "DejaVuSansMono.ttf", "B": "DejaVuSansMono-Bold.ttf"}
 #: Colours (RGB): headings, table header fill, rules, notes, caveat box.
 INK, ACCENT, HEAD_FILL, RULE, MUTED = (26, 26, 26), (11, 61, 102), (232, 239, 246), (190, 190, 190), (85, 85, 85)
 BOX_FILL, BOX_RULE = (255, 248, 225), (230, 159, 0)
 _RTL_BIDI = {"R", "AL"}
 _LANG_TAGS = {"ar": ("arab", "ara"), "fa": ("arab", "fas"), "ur": ("arab", "urd"), "he": ("hebr", "iwr")}
+_RTL_LANGUAGES = {"ar", "fa", "ur", "he", "ps", "dv", "yi", "ckb"}
+
+
+def add_fonts(pdf: FPDF, *, mono: bool = False) -> None:
+    """Register the bundled DejaVu faces on ``pdf`` as ``FONT`` (and ``FONT_MONO`` with ``mono``).
+
+    Every printed output uses this, so the PDFs share one set of font files (embedded, subset):
+    Latin, Kiswahili and Arabic in one face.
+    """
+    for style, name in _FONT_FILES.items():
+        pdf.add_font(FONT, style, str(FONT_DIR / name))
+    for style, name in _MONO_FILES.items() if mono else ():
+        pdf.add_font(FONT_MONO, style, str(FONT_DIR / name))
+
+
+def set_shaping(pdf: FPDF, text: str, language: str = "") -> None:
+    """HarfBuzz shaping on ``pdf`` for ``text`` in ``language``: on (joined, right to left) for
+    a right-to-left language or text with a complex script, off for plain Latin text.
+
+    For pages that set short texts in several languages (code cards); :class:`PdfDocument`
+    keeps its own page direction.
+    """
+    code = language.split("_")[0].split("-")[0]
+    rtl = code in _RTL_LANGUAGES
+    if rtl or needs_shaping(text):
+        script, lang = _LANG_TAGS.get(code, (None, None))
+        pdf.set_text_shaping(use_shaping_engine=True, direction="rtl" if rtl else None, script=script, language=lang)
+    else:
+        pdf.set_text_shaping(False)
 
 
 def is_rtl(text: str) -> bool:
@@ -113,11 +145,10 @@ class PdfDocument:
     def __init__(self, title: str = "", language: str = "en", base_size: float = 9.5, footer: str = "") -> None:
         code = language.split("_")[0].split("-")[0]
         self.language = code
-        self.rtl = code in {"ar", "fa", "ur", "he", "ps", "dv", "yi", "ckb"}
+        self.rtl = code in _RTL_LANGUAGES
         self.size = base_size
         pdf = _Fpdf(title, footer, self.rtl)
-        for style, name in _FONT_FILES.items():
-            pdf.add_font(FONT, style, str(FONT_DIR / name))
+        add_fonts(pdf)
         self._script = _LANG_TAGS.get(code, (None, None))
         self._shaping: bool | None = None
         pdf.set_margins(18, 16, 18)
@@ -168,7 +199,7 @@ class PdfDocument:
     ) -> None:
         pdf = self.pdf
         style = _style_for(text, style)
-        self._shape(_complex(text))
+        self._shape(needs_shaping(text))
         pdf.set_font(FONT, style, size)
         pdf.set_text_color(*colour)
         pdf.multi_cell(
@@ -178,7 +209,7 @@ class PdfDocument:
 
     def _lines(self, text: str, size: float, style: str = "", width: float | None = None) -> int:
         style = _style_for(text, style)
-        self._shape(_complex(text))
+        self._shape(needs_shaping(text))
         self.pdf.set_font(FONT, style, size)
         return len(self.pdf.multi_cell(width or self.pdf.epw, size * 0.5, text, dry_run=True, output="LINES"))
 
@@ -235,7 +266,7 @@ class PdfDocument:
         pdf = self.pdf
         indent, height = size * 0.45, size * 0.55
         for item in items:
-            self._shape(_complex(item))
+            self._shape(needs_shaping(item))
             pdf.set_font(FONT, "", size)
             pdf.set_text_color(*INK)
             self._keep(height * 2)
@@ -278,7 +309,7 @@ class PdfDocument:
         size = self.size - 1
         n = len(columns)
         numeric = list(numeric or [False] * n)
-        shaped = any(_complex(str(t)) for t in columns) or any(_complex(str(t)) for r in rows for t in r)
+        shaped = any(needs_shaping(str(t)) for t in columns) or any(needs_shaping(str(t)) for r in rows for t in r)
         self._shape(shaped)
         # A wide table is set smaller (down to 6.5 pt) before any word is broken.
         while (
@@ -429,13 +460,13 @@ class PdfDocument:
         return path
 
 
-def _complex(text: str) -> bool:
+def needs_shaping(text: str) -> bool:
     """Whether ``text`` holds a character beyond Latin, Greek and Cyrillic (shaping needed).
 
     Hebrew to the South and South-East Asian scripts (U+0590-U+1CFF) and the Hebrew and
     Arabic presentation forms (U+FB1D-U+FEFF); punctuation such as bullets and quotes is not.
 
-    >>> _complex("\u2022 Girls: 45 %"), _complex("Élève"), _complex("ما قلتموه")
+    >>> needs_shaping("\u2022 Girls: 45 %"), needs_shaping("Élève"), needs_shaping("ما قلتموه")
     (False, False, True)
     """
     return any(0x0590 <= ord(ch) <= 0x1CFF or 0xFB1D <= ord(ch) <= 0xFEFF for ch in text)
@@ -447,7 +478,7 @@ def _style_for(text: str, style: str) -> str:
     >>> _style_for("A quote", "I"), _style_for("ما قلتموه", "BI")
     ('I', 'B')
     """
-    return style.replace("I", "") if _complex(text) else style
+    return style.replace("I", "") if needs_shaping(text) else style
 
 
 def _has_strong_ltr(text: str) -> bool:

@@ -90,6 +90,7 @@ def package(
                 withdraw_url=f"{start_url.rstrip('/')}/change",
                 profile=country_profile(consultation.country_profile),
                 title=consultation.title,
+                languages=consultation.language_list,
             ),
         )
         click.echo(f"Wrote {len(made.cards)} code cards to {cards_pdf} (the codes are nowhere else).")

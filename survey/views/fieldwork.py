@@ -231,6 +231,7 @@ def codes(consultation_id: int):
         withdraw_url=withdraw_url,
         profile=country_profile(consultation.country_profile),
         title=consultation.title,
+        languages=consultation.language_list,
     )
     return Response(
         pdf,

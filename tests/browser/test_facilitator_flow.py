@@ -9,8 +9,8 @@ every form is submitted exactly as a browser submits it.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
-import zlib
 from importlib import resources
 from pathlib import Path
 
@@ -33,17 +33,12 @@ def app(make_app):
 
 
 def pdf_pages_and_text(data: bytes) -> tuple[int, str]:
-    """Page count and the text shown, from a PDF made with the core fonts (no PDF library needed)."""
+    """Page count and the text shown, read back as a copy-and-paste would (fonts are embedded)."""
+    from pypdf import PdfReader
+
     assert data.startswith(b"%PDF-")
-    pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
-    shown = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            content = zlib.decompress(stream)
-        except zlib.error:
-            content = stream
-        shown += [s.decode("latin-1") for s in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", content)]
-    return pages, "\n".join(shown)
+    pages = PdfReader(io.BytesIO(data)).pages
+    return len(pages), "\n".join(page.extract_text() or "" for page in pages).replace("\u00a0", " ")
 
 
 def sign_in(page, username: str) -> None:
@@ -192,9 +187,9 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(
         assert pages == 2  # ten cards a page
         codes = re.findall(rf"\b({CODE})\b", text)
         assert len(codes) == 24 and len(set(codes)) == 24  # a code and a withdrawal code per card
-        assert text.count("Your code:") == 12
+        assert text.count("Your code") == 12
         assert "0800 1111" in text  # the country profile's helpline on every card
-        code = re.search(rf"Your code:\n({CODE})", text).group(1)
+        code = re.search(rf"Your code[^\n]*\n({CODE})", text).group(1)
 
         # ------------------------------------------------------------ a child joins and asks to talk
         child = new_phone()
@@ -254,7 +249,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(
         # Codes work only while a session runs.
         late = new_phone()
         late.goto("/")
-        late.fill("#code", re.findall(rf"Your code:\n({CODE})", text)[1])
+        late.fill("#code", re.findall(rf"Your code[^\n]*\n({CODE})", text)[1])
         late.click("main button[type=submit]")
         assert "The session has not started yet" in late.locator("main").inner_text()
 
