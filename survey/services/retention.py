@@ -91,6 +91,15 @@ def delete_childs_records(session, participant: Participant) -> None:  # a Sessi
     session.execute(sa.delete(AssentEvent).where(AssentEvent.holder_tag == tag))
     session.execute(sa.delete(Signal).where(Signal.holder_tag == tag, Signal.status == "resolved"))
     session.execute(sa.update(Signal).where(Signal.holder_tag == tag).values(holder_tag=None))
+    forget_card_details(participant)
+
+
+def forget_card_details(participant: Participant) -> None:
+    """Empty what the child gave on the way: age band, language, seat label and page position.
+
+    Done with every deletion, and as a card enters a state that is only a count
+    (:data:`consent.withdrawal.COUNT_ONLY_STATES`, a No at the information step among them).
+    """
     participant.band = None
     participant.language = None
     participant.seat_label = ""
