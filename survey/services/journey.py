@@ -46,6 +46,7 @@ from survey.services.page_plan import (
 )
 from survey.services.participants import ParticipantRow, record_of
 from survey.services.retention import (
+    clear_deleted_from_log,
     concern_context,
     delete_childs_records,
     forget_card_details,
@@ -461,6 +462,8 @@ def finish(participant: Participant | ParticipantRow, keep: bool) -> None:
         _apply(participant, Event.COMPLETE if keep else Event.REAFFIRM_NO)
         if not keep:
             _delete_everything(session, participant)
+    if not keep:
+        clear_deleted_from_log()
 
 
 def stop_and_delete(participant: Participant | ParticipantRow) -> None:
@@ -469,6 +472,7 @@ def stop_and_delete(participant: Participant | ParticipantRow) -> None:
         participant = record_of(session, participant)
         _apply(participant, Event.WITHDRAW)
         _delete_everything(session, participant)
+    clear_deleted_from_log()
 
 
 def _delete_everything(session, participant: Participant) -> None:
@@ -503,4 +507,5 @@ def withdraw_with_code(code: str) -> WithdrawalOutcome:
             _delete_everything(session, participant)
             participant.state = decision.new_state.value
             participant.withdrawal_hash = None  # nothing is left for the code to reach
+        clear_deleted_from_log()
     return decision.outcome
