@@ -24,6 +24,7 @@ from enum import StrEnum
 from consent.states import ANSWERING_STATES, Event, State, transition
 
 __all__ = [
+    "COUNT_ONLY_STATES",
     "DELETE_ON_WITHDRAWAL",
     "DataKind",
     "KEPT_AFTER_WITHDRAWAL",
@@ -72,6 +73,12 @@ DELETE_ON_WITHDRAWAL: frozenset[DataKind] = frozenset(DataKind)
 #: is not linked to the participant; :func:`concern_record_expired` says when it goes.  The
 #: child is told that such a short note may be kept so that someone can help.
 KEPT_AFTER_WITHDRAWAL: tuple[str, ...] = ("card_state", "unresolved_signal", "concern_record")
+
+#: States in which a card is a count and nothing more: a No at the information step, a
+#: withdrawal, an expiry.  The participant row keeps its state and dates, never what the child
+#: gave on the way (age band, language, seat label, page position), which goes as the card
+#: enters the state: the page after a No says "nothing you did here has been kept".
+COUNT_ONLY_STATES: frozenset[State] = frozenset({State.DECLINED, State.WITHDRAWN, State.EXPIRED})
 
 
 class WithdrawalOutcome(StrEnum):

@@ -4,7 +4,8 @@ SQLite is the laptop default, so it is tuned for many children saving at once:
 WAL (readers never wait for the writer), ``busy_timeout`` so a writer waits its turn instead of
 failing, foreign keys on, ``synchronous=FULL`` so an acknowledged answer survives a power cut, and
 ``secure_delete`` so a deleted answer is overwritten with zeros rather than left readable in the
-file's free space (the retention run's checkpoint then empties the write-ahead log).
+file's free space (a checkpoint after each child's deletion, and the retention run's, then
+empties the write-ahead log: :mod:`survey.services.retention`).
 
 Writes go through :func:`write_transaction`, which on SQLite starts with ``BEGIN IMMEDIATE``: the
 write lock is taken up front, so two writers never both hold a read snapshot and then deadlock

@@ -4,6 +4,7 @@ name no school."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # --------------------------------------------------------------------------- labels and codes
 
@@ -15,7 +16,9 @@ def normalize_station_label(text: str, *, max_length: int = 8) -> str:
 
     The label is shown on the facilitator's live view, so it must never be a name.  Accepted:
     up to ``max_length`` letters, digits, spaces and hyphens, containing a digit (``"Seat 4"``,
-    ``"T3"``) or no longer than two characters (``"B"``).  Anything else is refused.
+    ``"T3"``) or no longer than two characters (``"B"``).  Anything else is refused.  Digits of
+    any script (Arabic-Indic ``"١٢"``, Devanagari, ...) are the same numbers: they are stored as
+    ASCII digits, as the facilitator's view shows them.
 
     Raises
     ------
@@ -26,12 +29,15 @@ def normalize_station_label(text: str, *, max_length: int = 8) -> str:
     --------
     >>> normalize_station_label("  seat 4 ")
     'SEAT 4'
+    >>> normalize_station_label("١٢")
+    '12'
     >>> normalize_station_label("Amina")
     Traceback (most recent call last):
     ...
     ValueError: a seat label is a number or one or two letters, never a name
     """
     label = " ".join(str(text).split()).upper()
+    label = "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in label)
     if not label or len(label) > max_length or not _LABEL_CHARS.match(label):
         raise ValueError(f"a seat label is up to {max_length} letters and numbers, like 'T3' or 'Seat 4'")
     if len(label) > 2 and not any(ch.isdigit() for ch in label):

@@ -130,6 +130,7 @@ def _public_url(app: Flask, address: str) -> None:
 def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: int = 1) -> None:
     from survey.services import retention_schedule
 
+    _end_command_session()
     retention_schedule.enable(app, here=not _has_granian())  # daily, without cron (README, "Retention")
     if lan:
         host = "0.0.0.0"  # noqa: S104 # nosec B104 - --lan exists to let the classroom's devices join
@@ -150,6 +151,7 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: i
         from survey.sync import autopush
 
         autopush.start(app)  # as each Granian worker does (survey/wsgi.py): concern records go first
+        _end_command_session()
         _serve_waitress(app, host, port, threads)
         return
     if workers > 1 and sys.platform == "win32":
@@ -158,6 +160,21 @@ def _serve(app: Flask, host: str, port: int, lan: bool, threads: int, workers: i
     several = f" with {workers} worker processes" if workers > 1 else ""
     click.echo(f"Sauti is running at http://{shown}:{port}/{several} (press Ctrl+C to stop)")
     _serve_granian(app, host, port, threads, workers)
+
+
+def _end_command_session() -> None:
+    """End the command's own database session before the server starts, and again just before
+    it serves.
+
+    ``sauti demo`` (and whatever ``sauti serve`` read on the way) used the session of the
+    command's app context, which stays open while the server runs.  On SQLite its last read
+    kept a snapshot open for the life of the process: no checkpoint could pass it, so the
+    write-ahead log grew without end and kept every deleted answer in its old pages until the
+    server stopped.  Removing the session rolls that read back and returns its connection.
+    """
+    from survey.extensions import db
+
+    db.session.remove()
 
 
 def _serve_waitress(app: Flask, host: str, port: int, threads: int) -> None:
@@ -220,7 +237,9 @@ def _serve_granian(app: Flask, host: str, port: int, threads: int, workers: int)
     # On a free-threaded Python, Granian's workers are threads of one process sharing one memory.
     os.environ["SAUTI_THROTTLE_WORKERS"] = str(workers if Granian is MPServer else 1)
     os.environ["SAUTI_SERVE_THREADS"] = str(threads)
-    # Workers are forked on Linux: no database connection of this process may cross the fork.
+    # Workers are forked on Linux: no database connection of this process may cross the fork,
+    # nor stay open here (a read transaction held in this process blocks every checkpoint).
+    _end_command_session()
     with app.app_context():
         db.engine.dispose()
     _allow_open_files(CONNECTIONS_PER_WORKER + 256)  # per process: each worker has its own

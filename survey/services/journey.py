@@ -21,7 +21,7 @@ from analysis.textscreen import parse_name_list, screen_text  # imported with th
 from consent.codes import InvalidCode
 from consent.states import Event, State, TransitionRefused, may_store_answers, transition
 from consent.texts import RenderedText, TextKind, render_text
-from consent.withdrawal import WithdrawalOutcome, withdraw_by_code
+from consent.withdrawal import COUNT_ONLY_STATES, WithdrawalOutcome, withdraw_by_code
 from instruments.model import RESERVED_CODES, Instrument, ItemType, instance_key, split_instance_key
 from instruments.runtime import check_answer
 from survey import child_connection
@@ -45,7 +45,13 @@ from survey.services.page_plan import (
     view_for,
 )
 from survey.services.participants import ParticipantRow, record_of
-from survey.services.retention import concern_context, delete_childs_records, holder_tag
+from survey.services.retention import (
+    clear_deleted_from_log,
+    concern_context,
+    delete_childs_records,
+    forget_card_details,
+    holder_tag,
+)
 
 
 class PageConflict(Exception):
@@ -58,9 +64,12 @@ class NotAllowed(Exception):
 
 def _apply(participant: Participant, event: Event) -> None:
     try:
-        participant.state = transition(State(participant.state), event).value
+        new_state = transition(State(participant.state), event)
     except TransitionRefused as error:
         raise NotAllowed(str(error)) from error
+    participant.state = new_state.value
+    if new_state in COUNT_ONLY_STATES:
+        forget_card_details(participant)
 
 
 # ----------------------------------------------------------------------------- band and language
@@ -108,16 +117,17 @@ def information_text(participant: Participant | ParticipantRow, lang: str) -> Re
 def record_assent(
     participant: Participant | ParticipantRow, yes: bool, shown: RenderedText, *, language: str | None = None
 ) -> None:
-    """Yes stores an assent event (text version, date, outcome); No stores only the state.
+    """Yes stores an assent event (text version, date, outcome); No stores only the state, and
+    the band, language and seat label the child gave go (a declined card is only a count).
 
-    ``language``, when the consultation offers it, is stored in the same write as the one the
-    child read the information in.
+    On a Yes, ``language``, when the consultation offers it, is stored in the same write as the
+    one the child read the information in.
     """
     offered = participant.consultation.language_list
     with write_transaction() as session:
         participant = record_of(session, participant)
         _apply(participant, Event.ASSENT_YES if yes else Event.ASSENT_NO)
-        if language in offered:
+        if yes and language in offered:
             participant.language = language
         if yes:
             session.add(
@@ -452,6 +462,8 @@ def finish(participant: Participant | ParticipantRow, keep: bool) -> None:
         _apply(participant, Event.COMPLETE if keep else Event.REAFFIRM_NO)
         if not keep:
             _delete_everything(session, participant)
+    if not keep:
+        clear_deleted_from_log()
 
 
 def stop_and_delete(participant: Participant | ParticipantRow) -> None:
@@ -460,6 +472,7 @@ def stop_and_delete(participant: Participant | ParticipantRow) -> None:
         participant = record_of(session, participant)
         _apply(participant, Event.WITHDRAW)
         _delete_everything(session, participant)
+    clear_deleted_from_log()
 
 
 def _delete_everything(session, participant: Participant) -> None:
@@ -494,4 +507,5 @@ def withdraw_with_code(code: str) -> WithdrawalOutcome:
             _delete_everything(session, participant)
             participant.state = decision.new_state.value
             participant.withdrawal_hash = None  # nothing is left for the code to reach
+        clear_deleted_from_log()
     return decision.outcome

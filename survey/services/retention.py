@@ -4,7 +4,9 @@ What goes and when is decided in :mod:`consent.withdrawal`; this module applies 
 
 * :func:`delete_childs_records` is the one place a child's rows are deleted, for
   stop-and-delete, "No, please delete them", the withdrawal code and the incomplete window:
-  answers, page saves, the assent event and the child's resolved "talk to someone" signals.
+  answers, page saves, the assent event and the child's resolved "talk to someone" signals
+  (after a child's own deletion :func:`clear_deleted_from_log` empties SQLite's write-ahead
+  log at once).
   Assent events and signals are not linked to the participant (C-10, S-07); they carry a
   ``holder_tag``, a keyed hash of the participant's id (:func:`holder_tag`), that only the app
   (holding the secret key) can compute.  An unresolved signal is unlinked and kept until the
@@ -31,6 +33,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import threading
 import time
 
 import sqlalchemy as sa
@@ -64,6 +67,8 @@ VACUUM_LOCK_TIMEOUT = "5s"
 #: SQLite's checkpoint: how long each attempt waits for readers (ms), and how many attempts.
 CHECKPOINT_WAIT_MS = 500
 CHECKPOINT_ATTEMPTS = 5
+#: The one try right after a child's delete, within their request (:func:`clear_deleted_from_log`).
+AFTER_DELETE_WAIT_MS = 250
 
 
 def holder_tag(participant_id: str) -> str:
@@ -91,6 +96,15 @@ def delete_childs_records(session, participant: Participant) -> None:  # a Sessi
     session.execute(sa.delete(AssentEvent).where(AssentEvent.holder_tag == tag))
     session.execute(sa.delete(Signal).where(Signal.holder_tag == tag, Signal.status == "resolved"))
     session.execute(sa.update(Signal).where(Signal.holder_tag == tag).values(holder_tag=None))
+    forget_card_details(participant)
+
+
+def forget_card_details(participant: Participant) -> None:
+    """Empty what the child gave on the way: age band, language, seat label and page position.
+
+    Done with every deletion, and as a card enters a state that is only a count
+    (:data:`consent.withdrawal.COUNT_ONLY_STATES`, a No at the information step among them).
+    """
     participant.band = None
     participant.language = None
     participant.seat_label = ""
@@ -212,6 +226,72 @@ def _unlink_after_cutoff(consultation: Consultation, today: dt.date, counts: col
         counts["unlinked_after_cutoff"] += unlinked
 
 
+def clear_deleted_from_log() -> None:
+    """After one child's records were deleted in a running server (stop-and-delete, "No, please
+    delete them", the withdrawal code): on SQLite, empty the write-ahead log now.
+
+    ``secure_delete`` zeroes the rows in the pages it writes, but the log still holds the pages
+    as they were before, words and all, until a checkpoint copies the new ones back and a
+    ``TRUNCATE`` empties it.  One short try here, in the writers' queue so that no save is
+    waiting on it for long; if a reader keeps it waiting, a background thread tries again as
+    the retention run does.  PostgreSQL's deleted rows go at the retention run's ``VACUUM
+    FULL`` (README, "Retention"): rewriting tables at every child's delete would stop the others.
+    """
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    from survey.database import writers_turn
+
+    try:
+        with writers_turn(engine):
+            done = _checkpoint(engine, wait_ms=AFTER_DELETE_WAIT_MS, attempts=1)
+    except (sa.exc.SQLAlchemyError, engine.dialect.loaded_dbapi.Error):  # the child's delete is done: no error page
+        log.exception("checkpoint after a deletion failed")
+        return
+    if not done:
+        threading.Thread(target=_checkpoint_later, args=(engine,), name="sauti-checkpoint", daemon=True).start()
+
+
+def _checkpoint_later(engine: sa.Engine) -> None:
+    try:
+        done = _checkpoint(engine, wait_ms=CHECKPOINT_WAIT_MS, attempts=CHECKPOINT_ATTEMPTS)
+    except (sa.exc.SQLAlchemyError, engine.dialect.loaded_dbapi.Error):
+        log.exception("checkpoint after a deletion failed")
+        return
+    if not done:
+        log.warning("checkpoint after a deletion deferred: the database was busy")
+
+
+def _checkpoint(engine: sa.Engine, *, wait_ms: int, attempts: int) -> bool:
+    """A ``TRUNCATE`` checkpoint of the SQLite database; whether it went through.
+
+    On a driver connection of its own, outside any transaction (a checkpoint cannot pass a read
+    snapshot its own connection holds).  It waits for readers to finish: ``wait_ms`` each
+    time, ``attempts`` times, rather than the server's 10 s busy timeout holding up saves.
+    """
+    connection = engine.raw_connection()
+    try:
+        driver = connection.driver_connection
+        cursor = driver.cursor()
+        try:
+            (restore,) = cursor.execute("PRAGMA busy_timeout").fetchall()[0]
+            cursor.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+            try:
+                for attempt in range(attempts):
+                    (busy, _log_pages, _copied) = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()[0]
+                    if not busy:
+                        return True
+                    if attempt + 1 < attempts:
+                        time.sleep(attempt + 1)
+                return False
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(restore)}")
+        finally:
+            cursor.close()
+    finally:
+        connection.close()
+
+
 def make_deleted_unreadable() -> None:
     """Make deleted rows' bytes unreadable in the database files (best effort; logs, never raises).
 
@@ -226,26 +306,7 @@ def make_deleted_unreadable() -> None:
     engine = db.engine
     try:
         if engine.dialect.name == "sqlite":
-            # On the driver's connection, outside any transaction (a checkpoint cannot pass a
-            # read snapshot this connection holds).
-            # A TRUNCATE checkpoint waits for readers to finish: a short wait, a few times,
-            # rather than the server's 10 s busy timeout holding up children's saves.
-            connection = engine.raw_connection()
-            try:
-                driver = connection.driver_connection
-                (restore,) = driver.execute("PRAGMA busy_timeout").fetchone()
-                driver.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
-                try:
-                    for attempt in range(CHECKPOINT_ATTEMPTS):
-                        busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                        if not (busy and busy[0]):
-                            break
-                        time.sleep(attempt + 1)
-                finally:
-                    driver.execute(f"PRAGMA busy_timeout = {int(restore)}")
-            finally:
-                connection.close()
-            if busy and busy[0]:
+            if not _checkpoint(engine, wait_ms=CHECKPOINT_WAIT_MS, attempts=CHECKPOINT_ATTEMPTS):
                 log.warning("retention checkpoint deferred: the database was busy")
         elif engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

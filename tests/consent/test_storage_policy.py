@@ -308,7 +308,17 @@ def test_direction_does_not_matter_and_limits_apply():
 
 
 @pytest.mark.parametrize(
-    ("typed", "label"), [("4", "4"), ("b", "B"), (" seat 12 ", "SEAT 12"), ("t-3", "T-3"), ("AB", "AB")]
+    ("typed", "label"),
+    [
+        ("4", "4"),
+        ("b", "B"),
+        (" seat 12 ", "SEAT 12"),
+        ("t-3", "T-3"),
+        ("AB", "AB"),
+        ("١٢", "12"),  # Arabic-Indic digits: the same seat, kept in ASCII digits
+        ("T ۳", "T 3"),  # Persian
+        ("१२", "12"),  # Devanagari
+    ],
 )
 def test_station_labels(typed, label):
     assert normalize_station_label(typed) == label

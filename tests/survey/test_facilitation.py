@@ -127,3 +127,26 @@ def test_a_name_is_refused_as_a_seat_label(app, make_consultation, issue_codes) 
     consultation = make_consultation()
     response = app.test_client().post("/", data={"code": issue_codes(consultation, 1)[0], "seat": "Amina"})
     assert response.status_code == 400 and "never a name" in response.get_data(as_text=True)
+
+
+def test_a_seat_number_in_arabic_indic_digits_is_taken_and_kept_as_ascii(app, world: World, issue_codes) -> None:
+    # An Arabic keyboard types "١٢" for 12: the same seat number, shown to the facilitator as 12.
+    child = _child_at_seat(app, world.consultation, issue_codes, "١٢")
+    assert child.post("/p/talk").status_code == 200
+    with app.app_context():
+        assert db.session.scalars(sa.select(Participant.seat_label).where(Participant.seat_label != "")).all() == ["12"]
+
+
+def test_a_no_at_the_information_step_keeps_no_band_seat_or_language(app, world: World, issue_codes) -> None:
+    # The page after a No says nothing the child did was kept: the card is a count, as after
+    # stop-and-delete.
+    child = _child_at_seat(app, world.consultation, issue_codes, "B29")
+    assert child.post("/p/age", data={"age": "15"}).status_code == 302
+    assert child.post("/p/about", data={"decision": "no"}).location.endswith("/p/declined")
+    with app.app_context():
+        row = db.session.execute(
+            sa.select(Participant.band, Participant.seat_label, Participant.language, Participant.page_index).where(
+                Participant.state == "declined"
+            )
+        ).one()
+    assert tuple(row) == (None, "", None, 0)
