@@ -5,7 +5,9 @@ The system never holds a parent's or child's name.  Permission is tracked on the
 * ``active_opt_in``: the facilitator marks each card whose signed paper form they have seen
   (``permission_seen``); the signed forms stay with the school;
 * ``passive_opt_out``: the school keeps back the cards of children whose parents opted out;
-  the facilitator marks them ``withheld`` so they cannot be used and can be counted;
+  the facilitator marks them ``withheld`` so they cannot be used and can be counted (a card
+  already in use is stopped and its answers deleted, as the child's withdrawal code would:
+  :func:`consent.withdrawal.withdraw_by_code`);
 * ``waived_with_substitute_protection``: no permission step; the substitute protection in the
   profile applies;
 * ``not_required_from_age``: from that age no permission step; below it, ``below_age_mode``.
@@ -60,7 +62,8 @@ class CardAction(StrEnum):
     MARK_PERMISSION_SEEN = "mark_permission_seen"
     MARK_WITHHELD = "mark_withheld"
     UNDO = "undo"
-    """Back to ``issued`` (a mis-tap); only before the card has been used."""
+    """Back to ``issued`` (a mis-tap).  It changes the card's permission only: answers deleted
+    because the card was withheld stay deleted, and a card used up stays used up."""
 
 
 _ACTIONS: dict[tuple[CardState, CardAction], CardState] = {

@@ -191,6 +191,10 @@ def withdraw_by_code(state: State | str, *, cutoff: date, today: date) -> Withdr
 
     Notes
     -----
+    A guardian who withholds permission for a card already in use is decided the same way
+    (the facilitator marks the card withheld): a guardian's No reaches exactly as far as the
+    child's own withdrawal code.
+
     A code entered before completion (e.g. after a quick exit) deletes like "stop and delete".
     For an unknown code, or ``NOTHING_TO_DELETE``, show the same neutral message so the page
     does not reveal which codes exist.

@@ -177,8 +177,8 @@ def _enforce() -> Any:
     if rule.kind == "child":
         participant = current_participant()
         if participant is None:
-            session.pop(CHILD_SESSION_KEY, None)
-            return redirect(url_for("participate.start"))
+            ended = stopped_card(session.pop(CHILD_SESSION_KEY, None))
+            return redirect(url_for("participate.card_stopped" if ended else "participate.start"))
         if rule.arg == "assented" and participant.state not in ANSWERING_STATES:
             # The consent gate: no page of questions, and no answer, before an affirmative assent.
             return redirect(url_for("participate.welcome"))
@@ -192,6 +192,26 @@ def _enforce() -> Any:
         if consultation_id is None or not permits(current_user, consultation_id, rule.roles, admins=rule.admins):
             abort(403)
     return None
+
+
+def stopped_card(participant_id: Any) -> bool:
+    """Whether this device's child session ended because the card's permission was withheld.
+
+    Asked only when the session no longer holds a live participant (not on every request).  A
+    guardian's withholding ends a child's session wherever they are
+    (:func:`survey.services.journey.guardian_withheld`); the child then sees a calm page that
+    says their answers were deleted and blames nobody, instead of the code box without a word.
+    """
+    import sqlalchemy as sa
+
+    from survey.extensions import db
+    from survey.models import Participant
+    from survey.states import CardState
+
+    if not isinstance(participant_id, str):
+        return False
+    permission = db.session.scalar(sa.select(Participant.permission).where(Participant.id == participant_id))
+    return permission == CardState.WITHHELD
 
 
 def init_app(app: Flask) -> None:

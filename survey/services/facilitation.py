@@ -8,7 +8,7 @@ from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import ConcernFlag, Participant, Signal, User, utcnow
 from survey.services import audit
-from survey.services.retention import holder_tag
+from survey.services.retention import clear_deleted_from_log, holder_tag
 from survey.states import SignalStatus
 
 SIGNAL_STATES: tuple[str, ...] = tuple(SignalStatus)
@@ -81,8 +81,9 @@ def card_states(consultation_id: int) -> list[tuple[int, str]]:
 
 def apply_card(consultation_id: int, card_number: int, action: str, actor: User) -> str:
     """Mark a card's guardian permission (active opt-in: form seen; passive: withheld)."""
-    from consent.permission import CardActionRefused, apply_card_action
+    from consent.permission import CardActionRefused, CardState, apply_card_action
     from survey.models import Consultation
+    from survey.services import journey
     from survey.services.consent_rules import permission_rule
 
     with write_transaction() as session:
@@ -93,15 +94,24 @@ def apply_card(consultation_id: int, card_number: int, action: str, actor: User)
         )
         if participant is None:
             raise CardError(f"There is no card number {card_number} in this consultation.")
-        if action == "undo" and participant.state != "issued":
-            raise CardError("This card has already been used; its permission can no longer change.")
         mode = permission_rule(session.get(Consultation, consultation_id)).mode
+        # Only the card's permission and the consultation's rule decide the answer, never what
+        # the child did with the card: the same action gets the same response on a card that
+        # was used and one that was not, so trying card numbers tells the facilitator nothing.
         try:
             participant.permission = apply_card_action(participant.permission, action, mode).value
         except (CardActionRefused, ValueError) as error:
             raise CardError(str(error)) from error
+        if participant.permission == CardState.WITHHELD:
+            # A guardian's No is honoured on a card already in use too: the child is stopped
+            # and their answers deleted as a withdrawal deletes them.  Undoing it later gives
+            # the card its permission back, not the deleted answers (the card stays used up).
+            journey.guardian_withheld(session, participant)
         audit.record(actor, f"card.{action}", f"consultation:{consultation_id} card:{card_number}")
-        return participant.permission
+        permission = participant.permission
+    if permission == CardState.WITHHELD:
+        clear_deleted_from_log()  # whatever was deleted leaves SQLite's log too (and costs a used card nothing visible)
+    return permission
 
 
 def concern_flags(consultation_id: int) -> list[ConcernFlag]:

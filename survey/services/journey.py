@@ -21,7 +21,7 @@ from analysis.textscreen import parse_name_list, screen_text  # imported with th
 from consent.codes import InvalidCode
 from consent.states import Event, State, TransitionRefused, may_store_answers, transition
 from consent.texts import RenderedText, TextKind, render_text
-from consent.withdrawal import COUNT_ONLY_STATES, WithdrawalOutcome, withdraw_by_code
+from consent.withdrawal import COUNT_ONLY_STATES, WithdrawalDecision, WithdrawalOutcome, withdraw_by_code
 from instruments.model import RESERVED_CODES, Instrument, ItemType, instance_key, split_instance_key
 from instruments.runtime import check_answer
 from survey import child_connection
@@ -503,9 +503,28 @@ def withdraw_with_code(code: str) -> WithdrawalOutcome:
         return WithdrawalOutcome.DELETED
     if decision.deletes:
         with write_transaction() as session:
-            participant = session.merge(participant)
-            _delete_everything(session, participant)
-            participant.state = decision.new_state.value
-            participant.withdrawal_hash = None  # nothing is left for the code to reach
+            _carry_out(session, session.merge(participant), decision)
         clear_deleted_from_log()
     return decision.outcome
+
+
+def guardian_withheld(session: so.Session, participant: Participant) -> None:
+    """A guardian withheld permission for this card: it takes effect whatever the child has done.
+
+    Called inside the caller's write transaction (the facilitator's card action).  The answers
+    go exactly as the child's own withdrawal code would delete them (:func:`withdraw_by_code`:
+    everything before completion; after it, until the analysis cut-off), and the card can no
+    longer be used: a child in the middle of the survey is stopped at their next request
+    (:func:`survey.access.stopped_card`).  Nothing of this is shown to the facilitator.
+    """
+    cutoff = participant.consultation.analysis_cutoff or dt.date.max
+    decision = withdraw_by_code(participant.state, cutoff=cutoff, today=today())
+    if decision.deletes:
+        _carry_out(session, participant, decision)
+
+
+def _carry_out(session: so.Session, participant: Participant, decision: WithdrawalDecision) -> None:
+    """Delete what ``decision`` says in the caller's transaction and record the new state."""
+    _delete_everything(session, participant)
+    participant.state = decision.new_state.value  # set whenever it deletes
+    participant.withdrawal_hash = None  # nothing is left for the code to reach

@@ -182,6 +182,14 @@ def about():
     )
 
 
+@bp.route("/p/ended")
+@public_child_facing
+def card_stopped():
+    """Where a child's session ends when their card can no longer be used (its permission was
+    withheld while they were answering): their answers are deleted, and it is nothing they did."""
+    return render_template("participate/wait.html", ended=True)
+
+
 @bp.route("/p/declined")
 @public_child_facing
 def declined():

@@ -75,16 +75,17 @@ def test_decisions_are_counts_with_small_ones_hidden_on_the_overview(decided: Wo
     html = decided.clients["facilitator"].get(f"/facilitate/{decided.consultation}/").get_data(as_text=True)
     endings = _rows(html, "How children's cards ended")
     assert endings["said no"] == "s" and endings["withdrew"] == "s"  # 1 and 2 are under the threshold (10)
-    # Nor can they be worked out from what is shown: the total and the rest.
-    assert endings["finished"] == "s" and endings["Total"] == "14"
+    # Nor can they be worked out from what is shown: the total and the rest.  The total is of the
+    # children who began, the "ended" stage: one with the Noes in it would give them back.
+    assert endings["finished"] == "s" and endings["Total"] == "13"
     assert "so small a number could point to one child" in html
     stages = _rows(html, "Children by stage")
-    assert stages == {"not started yet": "1", "in progress": "0", "ended": "14"}
+    assert stages == {"not started yet": "2", "in progress": "0", "ended": "13"}
 
 
 def test_the_live_view_shows_where_children_are_but_no_decision(decided: World) -> None:
     html = decided.clients["facilitator"].get(f"/facilitate/{decided.consultation}/live").get_data(as_text=True)
-    assert _rows(html, "Children by stage") == {"not started yet": "1", "in progress": "0", "ended": "14"}
+    assert _rows(html, "Children by stage") == {"not started yet": "2", "in progress": "0", "ended": "13"}
     for word in DECISION_WORDS:
         assert f">{word}" not in html, word
 
@@ -101,6 +102,36 @@ def test_the_session_log_hides_small_counts_of_decisions(decided: World) -> None
     assert "said no: s" in log and "finished: s" in log
     assert not re.search(r"said no: \d|declined", log)
     assert "{" not in log  # no raw record
+
+
+def test_a_no_is_counted_as_not_started_on_every_facilitator_view(app, world: World, issue_codes) -> None:
+    """Only assent moves a card to "in progress", and only a child who began moves to "ended":
+    the exact stage counts, refreshed every 15 seconds, cannot tell a No as it happens."""
+    facilitator = world.clients["facilitator"]
+
+    def stages() -> list[dict[str, str]]:
+        pages = (f"/facilitate/{world.consultation}/", f"/facilitate/{world.consultation}/live")
+        return [_rows(facilitator.get(page).get_data(as_text=True), "Children by stage") for page in pages]
+
+    def at_information():
+        client = app.test_client()
+        assert client.post("/", data={"code": issue_codes(world.consultation, 1)[0]}).status_code == 302
+        client.post("/p/age", data={"age": "12"})
+        return client
+
+    no, yes = at_information(), at_information()
+    before = stages()
+    assert before[0] == before[1] == {"not started yet": "3", "in progress": "0", "ended": "0"}
+    assert no.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "no"}).location.endswith("/p/declined")
+    assert stages() == before
+    yes.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes"})
+    assert stages()[1] == {"not started yet": "2", "in progress": "1", "ended": "0"}
+    yes.post("/p/stop", data={"choice": "delete"})
+    assert stages()[1] == {"not started yet": "2", "in progress": "0", "ended": "1"}
+    # Nor does the endings table give the No back: its total is the children who began.
+    overview = facilitator.get(f"/facilitate/{world.consultation}/").get_data(as_text=True)
+    endings = _rows(overview, "How children's cards ended")
+    assert endings["said no"] == "s" and endings["Total"] == "s"
 
 
 def test_a_waiting_child_is_impossible_to_miss_without_scripts(app, world: World) -> None:
