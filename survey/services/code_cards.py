@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import io
 
-import segno
-from fpdf import FPDF
-
 from consent.profiles import CountryProfile
 
 CARD_W, CARD_H = 95.0, 55.0  # mm: 2 columns x 5 rows on A4 with margins
@@ -19,6 +16,8 @@ MARGIN_X, MARGIN_Y = 10.0, 11.0
 
 
 def _qr_png(text: str) -> io.BytesIO:
+    import segno  # here, with fpdf: only a card sheet needs it
+
     buffer = io.BytesIO()
     segno.make(text, error="m").save(buffer, kind="png", scale=4, border=1)
     buffer.seek(0)
@@ -32,6 +31,8 @@ def _ascii(text: str) -> str:
 
 def code_cards_pdf(cards, start_url: str, withdraw_url: str, profile: CountryProfile, title: str) -> bytes:
     """The PDF bytes for ``cards`` (objects with ``code`` and ``withdrawal_code``)."""
+    from fpdf import FPDF  # here, not at start-up: fpdf and its fonts take 0.3 s to import
+
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_title("Sauti code cards")
