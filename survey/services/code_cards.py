@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-import segno
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from fpdf import FPDF
 
-from analysis.pdf import FONT, FONT_MONO, add_fonts, set_shaping
 from consent.profiles import CountryProfile
 from survey.config import RTL_LANGUAGES
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 CARD_W, MIN_CARD_H = 95.0, 55.0  # mm: 2 columns x up to 5 rows on A4 with margins
 MARGIN_X, MARGIN_Y = 10.0, 11.0
@@ -39,6 +39,8 @@ GREY = (90, 90, 90)
 
 
 def _qr_png(text: str) -> io.BytesIO:
+    import segno  # here, with fpdf: only a card sheet needs it
+
     buffer = io.BytesIO()
     segno.make(text, error="m").save(buffer, kind="png", scale=4, border=1)
     buffer.seek(0)
@@ -68,6 +70,8 @@ def _card_texts(languages: Sequence[str], helpline) -> list[tuple[str, str, str,
 def _paragraph(pdf: FPDF, x: float, y: float, text: str, language: str, size: float, line: float, dry: bool) -> float:
     """Set ``text`` in a block ``TEXT_W`` wide at (x, y), right-aligned when it reads right to left;
     its height in mm (only measured when ``dry``)."""
+    from analysis.pdf import FONT, set_shaping
+
     set_shaping(pdf, text, language)
     pdf.set_font(FONT, "", size)
     align = "R" if language in RTL_LANGUAGES else "L"
@@ -79,9 +83,12 @@ def _paragraph(pdf: FPDF, x: float, y: float, text: str, language: str, size: fl
     return pdf.get_y() - y
 
 
-def _fit(pdf: FPDF, text: str, width: float, size: float, family: str = FONT, style: str = "") -> str:
+def _fit(pdf: FPDF, text: str, width: float, size: float, family: str | None = None, style: str = "") -> str:
     """Set the font at ``size``, or smaller (to 4.5 pt) so ``text`` fits in ``width`` on one line;
     ``text``, cut short with "…" if it still does not fit."""
+    from analysis.pdf import FONT
+
+    family = family or FONT
     pdf.set_font(family, style, size)
     while size > 4.5 and pdf.get_string_width(text) > width:
         size -= 0.25
@@ -102,6 +109,11 @@ def code_cards_pdf(
     """The PDF bytes for ``cards`` (objects with ``code``, ``withdrawal_code`` and ``number``),
     the child's words in each of ``languages`` (the consultation's), the page's note to the
     facilitator in the current locale."""
+    # here, not at start-up: fpdf and its fonts take 0.3 s to import, and building the app needs neither
+    from fpdf import FPDF
+
+    from analysis.pdf import FONT_MONO, add_fonts, set_shaping
+
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     add_fonts(pdf, mono=True)
     pdf.set_auto_page_break(False)

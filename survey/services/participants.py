@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -129,8 +130,8 @@ class CodeCheckUnavailable(Exception):
     """Wrong codes cannot be counted just now (the shared store is down): no code is checked."""
 
 
-def _failure_limits(client_key: str) -> list[tuple[str, str]]:
-    """The failed-tries budgets a wrong code counts against.
+def _failure_limits(client_key: str) -> Iterator[tuple[str, str]]:
+    """The failed-tries budgets a wrong code counts against, the client's own first.
 
     Only failures count: a class behind one school address (NAT, or the reverse proxy in
     front) enters thirty right codes in a minute, and right codes cost nobody anything.  The
@@ -138,8 +139,13 @@ def _failure_limits(client_key: str) -> list[tuple[str, str]]:
     open consultations (``CODE_FAILURES_PER_CONSULTATION`` each), bounds guessing from many
     addresses, so that the chance of hitting any card of a consultation stays below
     cards × budget × lifetime / code space (docs/SECURITY.md).
+
+    The server-wide budget is worked out (a count of the open consultations) only when it is
+    asked for: a device over its own budget, a guesser's every try after the tenth, is refused
+    without it.
     """
     config = current_app.config
+    yield config["CODE_FAILURES_PER_CLIENT"], f"code:client:{client_key}"
     per_consultation = parse_limit(config["CODE_FAILURES_PER_CONSULTATION"])
     open_count = (
         db.session.scalar(sa.select(sa.func.count()).select_from(Consultation).where(Consultation.state == "open")) or 0
@@ -148,7 +154,7 @@ def _failure_limits(client_key: str) -> list[tuple[str, str]]:
         f"{per_consultation.amount * max(1, open_count)} per {per_consultation.multiples} "
         f"{per_consultation.GRANULARITY.name}"
     )
-    return [(config["CODE_FAILURES_PER_CLIENT"], f"code:client:{client_key}"), (overall, "code:global")]
+    yield overall, "code:global"
 
 
 def _check_budget(client_key: str) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
 import sqlalchemy as sa
 
 from survey.extensions import db
@@ -66,6 +65,8 @@ def release_counts(counts: Mapping[str, int], title: str) -> dict[str, str]:
     Through :func:`analysis.disclosure.disclose` at the reports' threshold: a count from 1 to
     k - 1 shows as "s", and so does whatever else would give it back from the total.
     """
+    import pandas as pd  # here, not at start-up: pandas takes 0.6 s to import
+
     from analysis.disclosure import disclose
     from survey.services.reporting import policy
 

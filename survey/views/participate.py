@@ -8,6 +8,7 @@ consent gate lives (``@child_assented``).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 
 from flask import (
@@ -22,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import escape
 
 import instruments.bundled
 from consent.states import State
@@ -59,17 +61,15 @@ def start():
         try:
             participants.enter_code(form.code.data, _client_key(), seat_label=form.seat.data or "")
         except participants.CodeAttemptsThrottled:
-            form.code.errors.append(_("Too many tries. Please wait a minute, or ask the adult with you."))
-            status = 429
+            return _code_refused(form, _("Too many tries. Please wait a minute, or ask the adult with you."), 429)
         except participants.CodeCheckUnavailable:
-            form.code.errors.append(UNAVAILABLE_MESSAGE())
-            status = 503
+            return _code_refused(form, UNAVAILABLE_MESSAGE(), 503)
         except participants.SessionNotStarted:
-            form.code.errors.append(_("The session has not started yet. Please wait for the adult running it."))
-            status = 409
+            message = _("The session has not started yet. Please wait for the adult running it.")
+            return _code_refused(form, message, 409)
         except participants.CodeRefused:
-            form.code.errors.append(_("We could not find that code. Check the letters on your card and try again."))
-            status = 400
+            message = _("We could not find that code. Check the letters on your card and try again.")
+            return _code_refused(form, message, 400)
         else:
             return redirect(_next_screen(participants.current_participant()))
     elif form.is_submitted():
@@ -78,6 +78,28 @@ def start():
         # The same empty code box for everyone (a code from a card's QR code is drawn every time).
         return kept_screen("participate/start.html", "start", form=form)
     return render_template("participate/start.html", form=form), status
+
+
+#: Stand-ins for what the child typed, in the code box kept with a refusal (:func:`_code_refused`).
+#: Escaped as every value in a form is, neither can appear in the page otherwise.
+_TYPED = {"code": "<typed-code>", "seat": "<typed-seat>"}
+_TYPED_SLOT = re.compile("|".join(re.escape(str(escape(slot))) for slot in _TYPED.values()))
+
+
+def _code_refused(form: CodeForm, message: str, status: int) -> tuple[str, int]:
+    """The code box again, with ``message`` under the code and what the child typed in the boxes.
+
+    The page is drawn once per message and frame (:func:`~survey.child_cache.kept_screen`) with
+    stand-ins in the boxes, and each refusal puts back the code and seat it was sent, escaped as
+    the form escapes them: the very page a fresh drawing gives.  Refusing a guess costs a
+    string replacement, not a page: after its tenth wrong code a minute, a device guessing cards
+    gets only refusals, thousands of them a minute if it keeps trying.
+    """
+    shown = CodeForm(formdata=None, data=_TYPED)
+    shown.code.errors = [message]
+    html = kept_screen("participate/start.html", ("refused", message), form=shown)
+    typed = {str(escape(slot)): str(escape(form[name]._value())) for name, slot in _TYPED.items()}
+    return _TYPED_SLOT.sub(lambda found: typed[found.group(0)], html), status
 
 
 @bp.route("/p/")

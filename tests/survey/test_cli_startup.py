@@ -65,3 +65,29 @@ def test_validate_reads_the_form_without_the_application(tmp_path):
 def test_flask_commands_still_reach_the_application(tmp_path):
     out, probe = _run("db", "--help", tmp_path=tmp_path)
     assert probe["code"] == 0 and "upgrade" in out
+
+
+APP_PROBE = """\
+import json, sys
+from survey import create_app
+create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, instance_path=sys.argv[1])
+heavy = ("scipy", "statsmodels", "matplotlib", "pandas", "fpdf", "segno")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+"""
+
+
+def test_building_the_app_leaves_the_statistics_and_card_libraries_unloaded(tmp_path):
+    """A served worker, and every command that builds the app, starts without SciPy (about 2 s:
+    the ``analysis`` package's names load when first used), fpdf or segno (code cards), which
+    only reports and card sheets need."""
+    done = subprocess.run(
+        [sys.executable, "-c", APP_PROBE, str(tmp_path / "i")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not {"scipy", "statsmodels", "matplotlib", "fpdf", "segno"} & set(loaded), loaded
