@@ -13,10 +13,13 @@ WSGI callable is counted (the test client's own work is not), as CPU time of the
     .venv/bin/python bench/request_cost.py --instructions # instructions per request (needs valgrind)
 
 The machine's speed drifts by up to 40 % over minutes on shared virtual machines: compare two
-builds in alternating runs, not against a figure from another hour.  ``--instructions`` does not
-drift: it runs this script twice under valgrind's cachegrind (1 child, then 11, after the same
+builds in alternating runs, not against a figure from another hour.  ``--instructions`` drifts
+much less: it runs this script twice under valgrind's cachegrind (1 child, then 11, after the same
 warm-up) and divides the difference in instructions executed by the requests of the 10 extra
-children, so two builds can be compared at any time, on any load (about two minutes).
+children (about two minutes on a quiet machine).  Some work runs on the clock (the country
+profile read again every 30 s, the form token made every minute, the cookie re-signed every 10
+minutes), so a run slowed down by other load counts a little more of it (3.83 M against 3.67 M
+for the same build, at a load average of 10-16 against 4): count two builds side by side.
 """
 
 from __future__ import annotations
