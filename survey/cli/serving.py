@@ -172,9 +172,12 @@ def _end_command_session() -> None:
     write-ahead log grew without end and kept every deleted answer in its old pages until the
     server stopped.  Removing the session rolls that read back and returns its connection.
     """
+    from flask import has_app_context
+
     from survey.extensions import db
 
-    db.session.remove()
+    if has_app_context():  # a command's; a server built elsewhere has none to end
+        db.session.remove()
 
 
 def _serve_waitress(app: Flask, host: str, port: int, threads: int) -> None:

@@ -140,7 +140,7 @@ def test_a_seat_number_in_arabic_indic_digits_is_taken_and_kept_as_ascii(app, wo
 def test_a_no_at_the_information_step_keeps_no_band_seat_or_language(app, world: World, issue_codes) -> None:
     # The page after a No says nothing the child did was kept: the card is a count, as after
     # stop-and-delete.
-    child = _child_at_seat(app, world.consultation, issue_codes, "B29")
+    child = _child_at_seat(app, world.consultation, issue_codes, "D29")
     assert child.post("/p/age", data={"age": "15"}).status_code == 302
     assert child.post("/p/about", data={"decision": "no"}).location.endswith("/p/declined")
     with app.app_context():
