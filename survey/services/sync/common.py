@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from consent.states import State
+from consent.withdrawal import COUNT_ONLY_STATES
 from survey.extensions import db
 from survey.models import CLONED_FIELDS, FieldPackage, utcnow
 from survey.sync import bundle as fmt
@@ -32,8 +33,9 @@ _DATE_FIELDS = ("feedback_due", "analysis_cutoff", "retention_until")
 
 #: Participant states after which a laptop's copy of the child's records is finished with.
 ENDED_STATES = frozenset({State.COMPLETED.value, State.WITHDRAWN.value, State.DECLINED.value, State.EXPIRED.value})
-#: Participant states in which a card holds no answers (a withdrawal, a No, an expiry).
-EMPTY_STATES = frozenset({State.WITHDRAWN.value, State.DECLINED.value, State.EXPIRED.value})
+#: Participant states in which a card holds no answers (a withdrawal, a No, an expiry): consent's
+#: count-only states, as stored.
+EMPTY_STATES = frozenset(state.value for state in COUNT_ONLY_STATES)
 
 
 class SyncRefused(Exception):
