@@ -255,6 +255,77 @@ def test_a_withdrawal_on_the_central_server_wins_over_answers_arriving_later(
         )
 
 
+def _permission_and_state(app, card_number: int) -> tuple[str, str]:
+    with app.app_context():
+        row = db.session.execute(
+            sa.select(Participant.permission, Participant.state).where(Participant.card_number == card_number)
+        ).one()
+        return row.permission, row.state
+
+
+def test_a_guardians_no_given_centrally_while_the_card_is_out_stops_the_laptops_answers(
+    central, make_consultation, make_laptop
+) -> None:
+    from survey.services import facilitation
+
+    cid = make_consultation()
+    made = _package(central, cid, cards=3)
+    laptop = make_laptop()
+    package_id = _provision(laptop, made)
+    walk(enter(laptop, made.cards[0].code, 12), 12)
+    walk(enter(laptop, made.cards[1].code, 12), 12)
+    # The guardian's No for card 1 reaches the central office while the card is out on the
+    # laptop (used there, nothing of it here yet); card 3 is withheld before anyone used it.
+    with central.app_context():
+        assert facilitation.apply_card(cid, 1, "mark_withheld", None) == "withheld"
+        assert facilitation.apply_card(cid, 3, "mark_withheld", None) == "withheld"
+    result = _import(central, _export(laptop, package_id))
+    with central.app_context():
+        kept = {pid for pid, _ in _central_answers(central, cid)}
+        withheld_id = db.session.scalar(sa.select(Participant.id).where(Participant.card_number == 1))
+        assert withheld_id not in kept and len(kept) == 1
+    permission, state = _permission_and_state(central, 1)
+    assert permission == "withheld" and state in sync.EMPTY_STATES  # the bundle did not undo the No
+    assert result.counts.get("withheld_before_arrival") == 1 and result.counts["participants_completed"] == 1
+    with central.app_context():
+        status = sync.device_status(db.session.scalars(sa.select(sync.SyncDevice)).one())
+    # The laptop learns at its next pull: its copy of card 1 goes, and card 3 no longer opens there.
+    with laptop.app_context():
+        assert sync.apply_status(sync.package_named(package_id), status) == {"withdrawn": 2}
+        withheld_answers = sa.select(sa.func.count()).select_from(Answer).where(Answer.participant_id == withheld_id)
+        assert db.session.scalar(withheld_answers) == 0
+    refused = laptop.test_client()
+    refused.environ_base["REMOTE_ADDR"] = "10.99.0.2"
+    assert refused.post("/", data={"code": made.cards[2].code}).status_code != 302
+
+
+def test_a_guardians_no_given_on_the_laptop_reaches_the_central_server(central, make_consultation, make_laptop) -> None:
+    from survey.services import facilitation
+
+    cid = make_consultation()
+    made = _package(central, cid, cards=2)
+    laptop = make_laptop()
+    package_id = _provision(laptop, made)
+    # The laptop's facilitator marks card 1 withheld before it is handed out; nobody used it.
+    with laptop.app_context():
+        consultation_id = sync.package_named(package_id).consultation_id
+        assert facilitation.apply_card(consultation_id, 1, "mark_withheld", None) == "withheld"
+    result = _import(central, _export(laptop, package_id))
+    assert _permission_and_state(central, 1) == ("withheld", "issued")
+    assert result.counts.get("withheld") == 1
+    # On the central server too the card no longer leads past the information step; card 2 does.
+    child = central.test_client()
+    child.environ_base["REMOTE_ADDR"] = "10.99.0.3"
+    assert child.post("/", data={"code": made.cards[0].code}).status_code == 302
+    assert child.post("/p/age", data={"age": "12"}).status_code == 302
+    yes = {"check_0": "0", "check_1": "0", "decision": "yes", "explained": "1"}
+    about = child.post("/p/about", data=yes, follow_redirects=True)
+    assert 'name="page_token"' not in about.get_data(as_text=True)  # no question page follows
+    with central.app_context():
+        assert _permission_and_state(central, 1)[1] == "issued"
+    walk(enter(central, made.cards[1].code, 12), 12)
+
+
 def test_a_bundle_changed_replayed_out_of_order_revoked_or_for_another_consultation_changes_nothing(
     central, make_consultation, make_laptop
 ) -> None:

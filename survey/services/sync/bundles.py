@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from consent.permission import CardState
 from consent.states import State
 from survey.database import write_transaction
 from survey.extensions import db
@@ -113,7 +114,8 @@ def _collect(package: FieldPackage, concerns_only: bool) -> tuple[dict, list[str
             "permission": p.permission,
         }
         for p in participants
-        if p.state != State.ISSUED.value
+        # An unused card travels only when a guardian withheld it here: that No holds everywhere.
+        if p.state != State.ISSUED.value or p.permission == CardState.WITHHELD
     ]
     used = [p["id"] for p in payload["participants"]]
     answers = db.session.execute(

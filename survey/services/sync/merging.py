@@ -12,7 +12,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from consent.permission import CardState
 from consent.states import State
+from consent.withdrawal import withdraw_by_code
 from survey.database import write_transaction
 from survey.extensions import db
 from survey.models import (
@@ -33,7 +35,7 @@ from survey.models import (
     new_uuid,
     utcnow,
 )
-from survey.services import audit
+from survey.services import audit, journey
 from survey.services.sync.common import (
     EMPTY_STATES,
     MAX_BUNDLE_BYTES,
@@ -180,6 +182,12 @@ def _merge(
                 counts["cards_unknown"] += 1
                 continue
             card, participant = found
+            if row.get("permission") == CardState.WITHHELD and participant.permission != CardState.WITHHELD:
+                # A guardian's No given to the laptop's facilitator holds everywhere: the card
+                # stops here too, and whatever it holds here goes as the laptop's copy went.
+                participant.permission = CardState.WITHHELD.value
+                journey.guardian_withheld(session, participant)
+                counts["withheld"] += 1
             if state == State.ISSUED.value and card.laptop_id != device.id:
                 continue  # not used on this laptop: nothing to say about it
             if card.laptop_id is None:
@@ -200,13 +208,28 @@ def _merge(
                 participant.withdrawal_hash = None
                 counts["withdrawals"] += 1
                 continue
+            if participant.permission == CardState.WITHHELD:
+                # Withheld here while the card was out on the laptop: the answers arriving are
+                # decided as the withholding would have decided them had they been here.
+                cutoff = participant.consultation.analysis_cutoff or dt.date.max
+                try:
+                    decision = withdraw_by_code(state, cutoff=cutoff, today=today())
+                except ValueError as error:
+                    raise SyncRefused("This bundle cannot be read.") from error
+                if decision.deletes:
+                    delete_childs_records(session, participant)
+                    participant.state = decision.new_state.value
+                    participant.withdrawal_hash = None
+                    counts["withheld_before_arrival"] += 1
+                    continue
             participant.state = state
             participant.band = row.get("band")
             participant.language = row.get("language")
             participant.seat_label = str(row.get("seat_label") or "")[:20]
             participant.page_index = int(row.get("page_index") or 0)
             participant.last_active_on = _date(row.get("last_active_on"))
-            participant.permission = str(row.get("permission") or participant.permission)[:20]
+            if participant.permission != CardState.WITHHELD:  # a guardian's No is never undone by a bundle
+                participant.permission = str(row.get("permission") or participant.permission)[:20]
             accepted.add(pid)
             counts[f"participants_{state}"] += 1
         session.flush()

@@ -11,6 +11,7 @@ import secrets
 
 import sqlalchemy as sa
 
+from consent.permission import CardState
 from consent.states import State
 from survey.database import write_transaction
 from survey.extensions import db
@@ -291,13 +292,15 @@ def device_status(device: SyncDevice) -> bytes:
     """What a laptop must learn at its next pull, signed: cards used elsewhere or withdrawn."""
     package = db.session.get(SyncPackage, device.package_id)
     rows = db.session.execute(
-        sa.select(FieldCard.participant_id, FieldCard.laptop_id, Participant.state)
+        sa.select(FieldCard.participant_id, FieldCard.laptop_id, Participant.state, Participant.permission)
         .join(Participant, Participant.id == FieldCard.participant_id)
         .where(FieldCard.consultation_id == package.consultation_id, FieldCard.site == package.site)
     ).all()
     withdrawn, elsewhere = [], []
-    for participant_id, used_by, state in rows:
-        if state in EMPTY_STATES:
+    for participant_id, used_by, state, permission in rows:
+        # A guardian's No given here reaches the laptop as a withdrawal: its copy goes, the card
+        # stops (a card finished and combined before the No keeps its answers, here and there).
+        if state in EMPTY_STATES or (permission == CardState.WITHHELD and state != State.COMPLETED.value):
             withdrawn.append(participant_id)
         elif (used_by and used_by != device.id) or (used_by is None and state != State.ISSUED.value):
             elsewhere.append(participant_id)
