@@ -5,8 +5,12 @@ Arabic (right to left, oldest band):
 
 * the header (with the quick-exit button) takes at most a fifth of the screen, and no page is
   wider than the screen;
-* the quick-exit button never lies over a question, an answer or its label, at any point
-  while each page is scrolled from top to bottom;
+* the quick-exit button is on the screen, whole, at every point while each page is scrolled
+  from top to bottom (a child mid-page can leave without scrolling back up), and never lies over
+  a question, an answer or its label: it sits in a bar across the top of the screen, under which
+  the page passes only as it leaves the screen;
+* going back through the page with the keyboard (Shift+Tab) never leaves the focused control
+  hidden under that bar;
 * the youngest band's information page brings the Yes button within about two screens, with
   everything else one tap away under "Tell me more";
 * the comfort matrix (7 rows) stays a manageable length, each row its own group.
@@ -36,17 +40,30 @@ YES_LIMIT_FACILITATED = 1650
 MATRIX_LIMIT = 2600
 
 #: Scrolls the page from top to bottom in small steps; at each step lists every input, label,
-#: legend or button of the main content that the quick-exit control overlaps.
+#: legend or button of the main content that the quick-exit control overlaps, and every step at
+#: which the quick-exit button is not wholly on the screen.  A control that is a bar across the
+#: whole width at the screen's top edge (or lies inside one) covers nothing: what passes beneath
+#: it is leaving the screen, as it would past the top edge itself.
 _OVERLAPS_JS = """
 (step) => {
+  const inTopBar = r => Array.from(document.querySelectorAll(".quick-exit")).some(bar => {
+    const b = bar.getBoundingClientRect();
+    return b.top <= 0.5 && b.left <= 0.5 && b.right >= window.innerWidth - 0.5
+      && r.top >= b.top - 0.5 && r.bottom <= b.bottom + 0.5;
+  });
   const exits = () => Array.from(document.querySelectorAll("[data-quick-exit], .quick-exit-button, .quick-exit"))
-    .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0);
+    .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0 && !inTopBar(r));
+  const button = document.querySelector("[data-quick-exit]");
   const content = Array.from(document.querySelectorAll(
     "main input, main label, main legend, main button, main textarea, main select, main summary"));
   const hits = [];
   const bottom = document.documentElement.scrollHeight;
   for (let y = 0; y <= bottom; y += step) {
     window.scrollTo(0, y);
+    const b = button.getBoundingClientRect();
+    if (b.top < -0.5 || b.bottom > window.innerHeight + 0.5 || b.height === 0) {
+      hits.push(`${window.scrollY}: the quick-exit button is off the screen`);
+    }
     for (const exit of exits()) {
       for (const el of content) {
         const r = el.getBoundingClientRect();
@@ -60,6 +77,20 @@ _OVERLAPS_JS = """
   }
   window.scrollTo(0, 0);
   return hits;
+}
+"""
+
+#: From the bottom of the page, Shift+Tab back through every control: where one is given the
+#: focus under the bar that holds the quick exit (the bar's own controls apart).
+_FOCUS_HIDDEN_JS = """
+() => {
+  const bar = document.querySelector(".quick-exit");
+  const active = document.activeElement;
+  if (!bar || !active || bar.contains(active) || !document.querySelector("main").contains(active)) { return null; }
+  const r = active.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) { return null; }
+  const words = (active.textContent || active.value || active.name || "").trim().slice(0, 30);
+  return r.top < bar.getBoundingClientRect().bottom - 0.5 ? `${active.tagName.toLowerCase()} "${words}"` : null;
 }
 """
 
@@ -104,12 +135,31 @@ class Tour:
         if width > WIDTH:
             self.wide[label] = width
         hits = self.page.evaluate(_OVERLAPS_JS, 40)
+        hits += self._hidden_by_the_bar()
         if hits:
             self.overlaps[label] = hits[:5]
         if self.shots:
             self.shots.mkdir(parents=True, exist_ok=True)
             safe = re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-") or "start"
             self.page.screenshot(path=str(self.shots / f"{self.name}-{self.count:02d}-{safe}.png"), full_page=True)
+
+    def _hidden_by_the_bar(self) -> list[str]:
+        """Shift+Tab from the page's end back to its top; the controls that got the focus unseen."""
+        page = self.page
+        page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.evaluate(
+            "() => Array.from(document.querySelectorAll('a[href], button, input, textarea, summary')).pop()?.focus()"
+        )
+        hidden = []
+        for _ in range(120):
+            page.keyboard.press("Shift+Tab")
+            found = page.evaluate(_FOCUS_HIDDEN_JS)
+            if found:
+                hidden.append(f"focused under the bar: {found}")
+            if page.evaluate("() => document.querySelector('.quick-exit').contains(document.activeElement)"):
+                break
+        page.evaluate("() => window.scrollTo(0, 0)")
+        return hidden
 
     def too_tall(self) -> dict[str, float]:
         return {label: bottom for label, bottom in self.headers.items() if bottom > HEADER_LIMIT}

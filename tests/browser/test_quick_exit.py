@@ -150,6 +150,27 @@ def test_shift_three_times_reaches_the_profiles_neutral_site(
         context.close()
 
 
+def test_capitals_and_shift_tab_are_not_the_shift_key_three_times(
+    browser, live_server, make_consultation, issue_codes
+) -> None:
+    """Shift as part of another key (a capital letter, Shift+Tab back through the page) is not a
+    quick exit: a child typing "My Uncle Juma" or going back with the keyboard stays on the page."""
+    code = issue_codes(make_consultation(facilitated=False), 1)[0]
+    context, page, outside, problems = _device(browser, live_server, javascript=True)
+    try:
+        question = _to_question(page, code)
+        for key in ("Shift+M", "y", "Shift+U", "Shift+J", "Shift+Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"):
+            page.keyboard.press(key)
+        page.wait_for_timeout(500)
+        assert page.url == question and outside == []
+        # Three presses of Shift alone still leave, whatever came before them.
+        for _ in range(3):
+            page.keyboard.press("Shift")
+        page.wait_for_url(load_profile("example-uk").quick_exit_url)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
 def test_on_a_lan_without_internet_the_exit_lands_on_the_neutral_page_here(
     app, browser, live_server, make_consultation, monkeypatch, javascript: bool

@@ -1,7 +1,7 @@
 // Quick exit: the button is a plain link to /leave, which ends the child's session and
 // redirects somewhere neutral, with or without this script.  With it, the page is blanked at
-// once, Shift pressed three times within five seconds does the same, and the navigation
-// replaces this page in the history, so Back does not return here.
+// once, Shift pressed three times in a row within five seconds does the same, and the
+// navigation replaces this page in the history, so Back does not return here.
 (function () {
   "use strict";
   var link = document.querySelector("a[data-quick-exit]");
@@ -17,13 +17,16 @@
     window.location.replace(link.href);
   }
   // Also for a click meant to open a new tab: this page must not stay open.  The help panel at
-  // the foot of the page has a second link, as the top one scrolls away on a long page.
+  // the foot of the page has a second link.
   Array.prototype.forEach.call(
     document.querySelectorAll("a[data-quick-exit], a[data-quick-exit-also]"),
     function (each) { each.addEventListener("click", leave); });
   var presses = [];
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Shift" || event.repeat) { return; }
+    // Only Shift on its own counts: any other key between the presses starts the count again, so
+    // a capital letter typed in an answer or Shift+Tab back through the page never leaves it.
+    if (event.key !== "Shift") { presses = []; return; }
+    if (event.repeat) { return; }
     var now = Date.now();
     presses = presses.filter(function (t) { return now - t <= 5000; });
     presses.push(now);
