@@ -1,7 +1,7 @@
 """Recall and false-positive rate of the concern screener per language and set, cross-validated.
 
 Reads the labelled sets in tests/analysis/data/screening/ (see its README): the main files
-<lang>.tsv, dev/, developers/, heldout/ to heldout-6/ and training-1/ to training-5/ (each <lang>.tsv: label,
+<lang>.tsv, dev/, developers/, heldout/ to heldout-7/ and training-1/ to training-6/ (each <lang>.tsv: label,
 [category,] text), and prints,
 per set and language:
 
@@ -52,6 +52,8 @@ NAMES = {
     "training-3": "independent writer, everyday complaints (training only)",
     "training-4": "independent writer, hard negatives (scored blind once, then trained on)",
     "training-5": "independent writer, subtle disclosures and idioms (scored blind once, then trained on)",
+    "heldout-7": "seventh held-out (scored blind once, then trained on)",
+    "training-6": "independent writer, hard negatives fr/es/sw and Arabic (scored blind once, then trained on)",
     "developers": "written by the developers (training only)",
 }
 

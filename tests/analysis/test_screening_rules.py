@@ -255,5 +255,7 @@ def test_an_idiom_counts_for_nothing_with_the_model_either() -> None:
 
     model = load_model()
     text = "my dad is gonna kill me if i fail maths"
-    assert model.probability(neutralise(fold(text))) < model.probability(text)
+    neutral = neutralise(fold(text))
+    assert "kill" not in neutral and "dad" in neutral  # the idiom goes, the rest is still read
+    assert model.probability(neutral) < model.flag_at and not screen_text(text).safeguarding
     assert screen_text("my brother beats me at fifa but my stepdad touches me at night").safeguarding
