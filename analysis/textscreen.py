@@ -269,6 +269,15 @@ def _caseless(word: str) -> bool:
     return word[0].lower() == word[0].upper()
 
 
+#: An Arabic word that says what was done is never taken for a name after a title: a verb with
+#: "me"/"us" on it ("يضربني", "بيضربنا") or a word with a stem of harm ("ضربني", "لمسني"), so
+#: "الاستاذ احمد يضربني" keeps "hits me"; names such as "تهاني" or "اماني" stay names.  (Arabic
+#: has no capitals to tell a name from a verb.)
+_ARABIC_VERB_OF_HARM = re.compile(
+    r"^(?:[يتبن]\S*(?<!ا)(?:ني|نا)|\S*(?:ضرب|لمس|تحرش|حرش|اغتصب|غتصب|حسس|بوس|باس|هدد|عذب|حرق|صور)\S*)$"
+)
+
+
 def _name_after(text: str, start: int, *, first_any_case: bool, lowercase_more: bool) -> int:
     """The end of the name (of up to three words) that starts at ``start``, or ``start`` if none.
 
@@ -283,7 +292,9 @@ def _name_after(text: str, start: int, *, first_any_case: bool, lowercase_more: 
             break
         word = m.group(0)
         if _caseless(word):
-            ok = count == 0 and first_any_case or count > 0 and not word.startswith("و")
+            ok = (count == 0 and first_any_case or count > 0 and not word.startswith("و")) and not (
+                _ARABIC_VERB_OF_HARM.match(word)
+            )
         elif word[0].isupper():
             ok = True
         else:
