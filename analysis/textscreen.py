@@ -196,11 +196,40 @@ NAME_INTRODUCTIONS = (
     "إسمي",
     "انا اسمي",
     "أنا اسمي",
+    "ismi",
+    "esmi",
+)
+#: Words that introduce someone else's name ("my teacher is called otieno"): the next word is a
+#: name in any case, but only that one (a verb may follow: "anaitwa otieno ananipiga").
+OTHERS_NAME_INTRODUCTIONS = (
+    "is called",
+    "was called",
+    "he's called",
+    "she's called",
+    "named",
+    "his name is",
+    "her name is",
+    "anaitwa",
+    "aliitwa",
+    "jina lake ni",
+    "s'appelle",
+    "s’appelle",
+    "sappelle",
+    "se llama",
+    "se llamaba",
+    "اسمه",
+    "اسمها",
+    "إسمه",
+    "إسمها",
+    "ismo",
+    "esmo",
+    "isma",
+    "esmha",
 )
 #: Words that end a name (so "my name is amina and I ..." keeps "and I").
 _NAME_STOP = frozenset(
     """
-and i im i'm am from in at of the a to is was my me we you he she they it na ni niko nina nimesoma ya wa kwa
+and i im i'm am from in at of the a to is was my me we you he she they it na ni niko nina nimesoma ya wa kwa w
 et je suis de du le la les un une y yo soy tengo el los las con e eu sou do da و انا أنا من في عمري
 قال قالت قالي يقول لطيف لطيفة كويس كويسة منيح منيحة بيساعد يساعد ساعدني هو هي كان كانت جدا كثير مع على عن لا ما
 هذا هذه اللي الذي التي او أو
@@ -257,12 +286,19 @@ def _title_regex(titles: Iterable[str]) -> re.Pattern:
 
 _ANY_CASE_RE = _title_regex(TITLES_ANY_CASE)
 _CAPITALISED_RE = _title_regex(TITLES_CAPITALISED)
-_INTRODUCTION_RE = re.compile(
-    r"(?<!\w)(?:"
-    + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(NAME_INTRODUCTIONS, key=len, reverse=True))
-    + r")\s*[:,-]?\s*",
-    re.IGNORECASE,
-)
+
+
+def _introduction_regex(phrases: Iterable[str]) -> re.Pattern:
+    return re.compile(
+        r"(?<!\w)(?:"
+        + "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+        + r")\s*[:,-]?\s*",
+        re.IGNORECASE,
+    )
+
+
+_INTRODUCTION_RE = _introduction_regex(NAME_INTRODUCTIONS)
+_OTHERS_INTRODUCTION_RE = _introduction_regex(OTHERS_NAME_INTRODUCTIONS)
 
 
 def _caseless(word: str) -> bool:
@@ -314,6 +350,7 @@ def _redact_introduced_names(text: str) -> str:
     spans = []
     for rx, any_case, more in (
         (_INTRODUCTION_RE, True, True),
+        (_OTHERS_INTRODUCTION_RE, True, False),
         (_ANY_CASE_RE, True, False),
         (_CAPITALISED_RE, False, False),
     ):
@@ -429,11 +466,31 @@ def _deny_regex(words: Iterable[str]) -> re.Pattern | None:
     words = sorted({w.strip() for w in words if w and w.strip()}, key=len, reverse=True)
     if not words:
         return None
-    # a name of several words matches whatever spaces or line breaks stand between its words
+    # a name of several words matches whatever spaces, line breaks or hyphens stand between its words
     return re.compile(
-        r"(?<!\w)(?:" + "|".join(r"\s+".join(re.escape(part) for part in w.split()) for w in words) + r")(?!\w)",
+        r"(?<!\w)(?:" + "|".join(r"[\s-]+".join(re.escape(part) for part in w.split()) for w in words) + r")(?!\w)",
         re.IGNORECASE,
     )
+
+
+def _with_each_part(names: Iterable[str]) -> list[str]:
+    """A person's listed name and each of its parts ("Otieno Wekesa": "Otieno", "Wekesa"), as a
+    child may write either; titles and ordinary words ("and", "de") are not parts.
+
+    Examples
+    --------
+    >>> _with_each_part(["Mr Otieno Wekesa", "Amina"])
+    ['Mr Otieno Wekesa', 'Otieno', 'Wekesa', 'Amina']
+    """
+    out: list[str] = []
+    for name in names:
+        out.append(name)
+        parts = name.split()
+        if len(parts) > 1:
+            out.extend(
+                p for p in parts if len(p) > 2 and p.lower().strip(".") not in _TITLE_WORDS | _NAME_STOP | _NOT_NAMES
+            )
+    return list(dict.fromkeys(out))
 
 
 def screen_text(
@@ -460,7 +517,8 @@ def screen_text(
     categories = tuple(dict.fromkeys(c.category for c in found_concerns))
     out = text
     found: list[str] = []
-    deny = [(kind, _deny_regex(words)) for kind, words in (("SCHOOL", schools), ("PLACE", places), ("NAME", names))]
+    lists = (("SCHOOL", schools), ("PLACE", places), ("NAME", _with_each_part(names)))
+    deny = [(kind, _deny_regex(words)) for kind, words in lists]
     # contact details first (a name inside an e-mail address stays part of the address),
     # then the deny-lists, then the remaining patterns
     steps = _PATTERNS[:4] + [(k, rx) for k, rx in deny if rx is not None] + _PATTERNS[4:]
