@@ -332,6 +332,12 @@ def test_before_the_code_a_deployments_pinned_profile_wins_over_several(make_app
         assert "United Kingdom" not in html, address  # one country: no heading
 
 
+def test_before_the_code_the_quick_exit_goes_to_the_open_consultations_profiles_site(make_app) -> None:
+    app = make_app(QUICK_EXIT_URL="")  # the tests pin one; a deployment leaves it to the profile
+    open_bundled(app, country_profile="example-ke")
+    assert app.test_client().get("/leave").location == "https://www.bbc.com/weather"  # example-ke's
+
+
 def test_before_the_code_the_generic_example_only_when_nothing_is_known(app) -> None:
     for address, html in _before_the_code(app).items():
         assert 'href="tel:116111"' in html, address
