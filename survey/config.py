@@ -83,8 +83,11 @@ class DefaultConfig:
     # Calls per API token (survey/api/auth.py), counted in the same store.
     API_RATE_LIMIT = "120 per minute"
 
-    # The country profile of pages seen before a child has entered a code (consent/profiles/).
-    DEFAULT_COUNTRY_PROFILE = "generic"
+    # The deployment's own country profile (consent/profiles/ id or an uploaded one), pinned for the
+    # pages seen before a child has entered a code when the open consultations use several profiles
+    # or none is open.  Empty: those pages show the open consultations' profiles' helplines, and
+    # the generic example only when nothing is open (survey/services/safeguarding.py).
+    DEFAULT_COUNTRY_PROFILE = ""
     # Where the quick exit goes.  Empty: the consultation's country profile decides.
     QUICK_EXIT_URL = ""
     # True: the quick exit goes to the neutral page this server serves (/notes), for a room with

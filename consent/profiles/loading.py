@@ -116,6 +116,7 @@ def profile_from_mapping(data: Mapping[str, Any], *, source: str = "profile") ->
         ),
         quick_exit_url=data["quick_exit_url"].strip(),
         quick_exit_local=data.get("quick_exit_local", False),
+        country=data.get("country"),
         disclosure_protocol=data["disclosure_protocol"].strip(),
         own_consent_age=data["own_consent_age"],
         mandatory_reporting=MandatoryReporting(

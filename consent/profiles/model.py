@@ -191,6 +191,9 @@ class CountryProfile:
         At least one.
     quick_exit_url : str
         Neutral https address the quick exit goes to.
+    country : str or None
+        The country's ISO 3166-1 alpha-2 code (``KE``); its name, in the child's language, heads
+        the helplines where a page shows several countries' helplines.
     quick_exit_local : bool
         Send the quick exit to the neutral page the Sauti server serves itself instead
         (where children's devices have no internet; default no).
@@ -238,6 +241,7 @@ class CountryProfile:
     gdpr_art8_age: int | None = None
     notes: str = ""
     quick_exit_local: bool = False
+    country: str | None = None
 
     @property
     def permission_mode(self) -> PermissionMode:

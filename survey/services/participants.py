@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, session, url_for
+from flask import current_app, g, has_request_context, session, url_for
 from limits import parse as parse_limit
 
 from consent.codes import CodeKind, InvalidCode, format_code, hash_code, new_codes
@@ -262,12 +262,35 @@ def quick_exit_destination(participant: ParticipantRow | None) -> str:
     return config.get("QUICK_EXIT_URL") or profile.quick_exit_url
 
 
+def _open_consultations() -> tuple[tuple[str, str], ...]:
+    """Each consultation open to children as (its languages, its country profile), oldest first;
+    read once a request (the start page asks for both)."""
+    here = g._get_current_object() if has_request_context() else None
+    rows = here.get("_sauti_open_consultations") if here is not None else None
+    if rows is None:
+        rows = tuple(
+            (languages, profile)
+            for languages, profile in db.session.execute(
+                sa.select(Consultation.languages, Consultation.country_profile)
+                .where(Consultation.state == "open")
+                .order_by(Consultation.id)
+            )
+        )
+        if here is not None:
+            here._sauti_open_consultations = rows
+    return rows
+
+
 def open_consultation_languages() -> list[str]:
     """The languages of the consultations open to children, in their order (for the language
     menu of the start page, before a code says which consultation a child is in)."""
     languages: dict[str, None] = {}
-    for row in db.session.scalars(
-        sa.select(Consultation.languages).where(Consultation.state == "open").order_by(Consultation.id)
-    ):
+    for row, _profile in _open_consultations():
         languages.update(dict.fromkeys(row.split()))
     return list(languages)
+
+
+def open_consultation_profiles() -> list[str]:
+    """The country profiles of the consultations open to children, each once, oldest first (for
+    the helplines of the pages before a code: ``safeguarding.pre_code_profiles``)."""
+    return list(dict.fromkeys(profile for _languages, profile in _open_consultations()))

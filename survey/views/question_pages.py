@@ -154,7 +154,12 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     if asked.method == "POST":
         form = form_class()
         csrf_ok = form_token_accepted(asked.form)
-        if not csrf_ok:
+        if asked.form.get("nav") == "language":
+            # The language menu sent the page (to this address with ?lang=): the page comes back
+            # in the new language with what the child ticked or typed in place.  Nothing is saved
+            # or checked, and it is not Next: the page token stays unused for the real send.
+            pass
+        elif not csrf_ok:
             # The page comes back with the child's answers in place; nothing is lost.
             note = _("Sorry, that did not go through. Please press the button again.")
             status = 400

@@ -328,7 +328,7 @@ def test_switching_language_mid_survey_keeps_answers(app, new_phone, bundled_con
     before = stored_answers(app)
     at = page.url
     page.click("details.language-menu summary")  # the languages fold into one button
-    page.click("nav.languages a[hreflang=ar]")
+    page.click("nav.languages [lang=ar]")  # a button sending the page on a question page
     page.wait_for_url(re.compile(r".*/p/q/\d+\?lang=ar$"))
     assert page.url.split("?")[0] == at
     assert page.locator("html").get_attribute("dir") == "rtl"
@@ -338,7 +338,7 @@ def test_switching_language_mid_survey_keeps_answers(app, new_phone, bundled_con
     assert page.locator("html").get_attribute("dir") == "rtl"  # the choice is remembered
     _assert_shows_given(page, child)
     page.click("details.language-menu summary")
-    page.click("nav.languages a[hreflang=en]")
+    page.click("nav.languages [lang=en]")
     page.wait_for_url("**?lang=en")
     assert page.locator("html").get_attribute("dir") == "ltr"
     assert stored_answers(app) == before

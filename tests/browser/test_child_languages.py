@@ -107,3 +107,56 @@ def test_a_child_completes_the_consultation_entirely_in_arabic(app, new_phone, d
     assert number.get_attribute("dir") == "ltr" and re.fullmatch(r"116 111", number.inner_text())
     assert participant_states(app).count("completed") == 1
     assert page.outside_requests == []
+
+
+def _shown_answers(page) -> tuple[set, dict]:
+    checked = page.locator("main input:checked").evaluate_all("els => els.map(e => e.name + '=' + e.value)")
+    typed = page.locator("main textarea").evaluate_all("els => Object.fromEntries(els.map(e => [e.name, e.value]))")
+    return set(checked), typed
+
+
+def _choose_language(page, language: str) -> None:
+    page.click("details.language-menu summary")  # the languages fold into one button
+    page.click(f"nav.languages [lang={language}]")
+    page.wait_for_url(re.compile(rf".*/p/q/\d+\?lang={language}$"))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_switching_language_keeps_the_ticks_and_words_of_the_page(
+    app, new_phone, bundled_consultation, issue_codes, javascript
+) -> None:
+    """F13 (independent review, December 2026): choosing a language on a question page lost what
+    the child had ticked or typed there.  The page comes back in the new language with it, with
+    or without JavaScript; nothing is saved until Next."""
+    from tests.browser.child import TEXT_ANSWER, stored_answers
+
+    page = new_phone(java_script_enabled=javascript)
+    child = Child(page)
+    child.enter_code(issue_codes(bundled_consultation(languages=("en", "sw", "ar")), 1)[0])
+    child.give_age("12")
+    child.assent()
+    child.answer_page()  # ticks on the first page, not sent
+    ticked, _typed = _shown_answers(page)
+    assert ticked
+    at = page.url
+    _choose_language(page, "sw")
+    assert page.url.split("?")[0] == at
+    assert page.locator("html").get_attribute("lang") == "sw"
+    assert _shown_answers(page)[0] == ticked
+    assert stored_answers(app) == {}
+    while not page.locator("main textarea").count():  # on to a page with a text box
+        child.answer_page()
+        page.click("button[name=nav][value=next]")
+        page.wait_for_url(re.compile(r".*/p/q/\d+$"))
+    before = stored_answers(app)
+    child.answer_page()  # typed words (and any ticks), not sent
+    ticked, typed = _shown_answers(page)
+    assert set(typed.values()) == {TEXT_ANSWER}
+    _choose_language(page, "ar")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert _shown_answers(page) == (ticked, typed)
+    assert stored_answers(app) == before
+    page.click("button[name=nav][value=next]")  # Next saves them, in the chosen language
+    page.wait_for_url(re.compile(r".*/p/(q/\d+|end|noted.*)$"))
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert TEXT_ANSWER in [value for answers in stored_answers(app).values() for value in answers.values()]

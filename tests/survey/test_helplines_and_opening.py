@@ -271,3 +271,74 @@ def test_the_feedback_sheet_quotes_questions_with_the_countrys_helpline(app) -> 
         findings = told_us(db.session.get(Consultation, consultation), "A", "en", top=100)
     assert findings and not [f for f in findings if "{helpline" in f or "116 111" in f]
     assert [f for f in findings if "like Childline Kenya (116)?" in f]
+
+
+# ----------------------------------------------------------------------------- before the code
+#: The child pages a child can reach before typing a code: start, Help, "I feel upset", and the
+#: withdrawal page a child may use at home after a worrying session.
+BEFORE_THE_CODE = ("/", "/help", "/p/upset", "/change")
+
+
+def _close(app, consultation: int) -> None:
+    from survey.services import consultations
+
+    with app.app_context():
+        consultations.set_state(db.session.get(Consultation, consultation), "closed")
+
+
+def _before_the_code(app, language: str = "en") -> dict[str, str]:
+    client = app.test_client()
+    pages = {}
+    for address in BEFORE_THE_CODE:
+        response = client.get(f"{address}?lang={language}")
+        assert response.status_code == 200, address
+        pages[address] = response.get_data(as_text=True)
+    return pages
+
+
+@pytest.mark.parametrize("language", ["en", "sw"])
+def test_before_the_code_a_child_reads_the_only_open_consultations_helpline(app, language) -> None:
+    """F10: with one Kenyan consultation open (and the generic one closed), the start page, Help,
+    "I feel upset" and the withdrawal page give Kenya's helpline, not the example 116 111."""
+    _close(app, open_bundled(app, country_profile="generic", languages=("en", "sw")))
+    open_bundled(app, country_profile="example-ke", languages=("en", "sw"))
+    for address, html in _before_the_code(app, language).items():
+        assert 'href="tel:116"' in html, address
+        assert "Childline Kenya" in html, address
+        assert "116 111" not in html and "tel:116111" not in html, address
+        assert "Check locally" not in html, address
+
+
+def test_before_the_code_each_open_countrys_helplines_under_its_name(app) -> None:
+    """F10: consultations open on two countries' profiles: each country's helplines, under the
+    country's name in the child's language; never the generic example in their place."""
+    open_bundled(app, country_profile="example-ke", languages=("en", "sw"))
+    open_bundled(app, country_profile="example-uk", languages=("en", "sw"))
+    for language, names in {"en": ("Kenya", "United Kingdom"), "sw": ("Kenya", "Ufalme wa Muungano")}.items():
+        for address, html in _before_the_code(app, language).items():
+            assert 'href="tel:116"' in html and 'href="tel:08001111"' in html, address
+            assert html.index(names[0]) < html.index("Childline Kenya") < html.index(names[1]), address
+            assert "116 111" not in html, address
+
+
+def test_before_the_code_a_deployments_pinned_profile_wins_over_several(make_app) -> None:
+    """F10: a deployment that pins its country profile (DEFAULT_COUNTRY_PROFILE) shows that one's
+    helplines before the code when the open consultations use several profiles."""
+    app = make_app(DEFAULT_COUNTRY_PROFILE="example-uk")
+    open_bundled(app, country_profile="example-ke")
+    open_bundled(app, country_profile="example-uk")
+    for address, html in _before_the_code(app).items():
+        assert 'href="tel:08001111"' in html and "Childline Kenya" not in html, address
+        assert "United Kingdom" not in html, address  # one country: no heading
+
+
+def test_before_the_code_the_quick_exit_goes_to_the_open_consultations_profiles_site(make_app) -> None:
+    app = make_app(QUICK_EXIT_URL="")  # the tests pin one; a deployment leaves it to the profile
+    open_bundled(app, country_profile="example-ke")
+    assert app.test_client().get("/leave").location == "https://www.bbc.com/weather"  # example-ke's
+
+
+def test_before_the_code_the_generic_example_only_when_nothing_is_known(app) -> None:
+    for address, html in _before_the_code(app).items():
+        assert 'href="tel:116111"' in html, address
+        assert "These helpline details are examples" in html, address
