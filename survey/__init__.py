@@ -87,7 +87,7 @@ def _configure_database(app: Flask) -> None:
 
 
 def _register_extensions(app: Flask) -> None:
-    from survey import access, child_connection, errors, headers, log_config, serving, throttle
+    from survey import access, child_connection, errors, headers, log_config, serving, throttle, uploads
     from survey.child_cache import SignedCookieSessions, install_template_gettext
     from survey.database import configure_engine
     from survey.extensions import babel, csrf, db, login_manager, migrate
@@ -113,6 +113,7 @@ def _register_extensions(app: Flask) -> None:
     _configure_session_refresh(app)
     log_config.init_app(app)
     access.init_app(app)
+    uploads.init_app(app)  # after the access check: a stranger's post is refused for who, not what
     headers.init_app(app)
     serving.init_app(app)
     errors.init_app(app)

@@ -75,13 +75,14 @@ def build_release(
     k = int(rules.k)
     n = len(wide)
     if n < k:
-        raise ReleaseRefused(f"Only {n} children have finished; at least {k} are needed for a release.")
+        # No small count in the message (it reaches logs): below k a count is shown only as "s".
+        raise ReleaseRefused(f"Fewer than {k} children have finished; at least {k} are needed for a release.")
     if previous:
         last = int(previous[-1]["n"])
         if n - last < k:
             raise ReleaseRefused(
-                f"Only {max(n - last, 0)} more children have finished since the last release "
-                f"({last}); at least {k} new children are needed before the next one, so that "
+                f"Fewer than {k} more children have finished since the last release; "
+                f"at least {k} new children are needed before the next one, so that "
                 "nobody's answers can be worked out by comparing the two."
             )
     dims = {d: _dim_values(wide, d) for d in DIMENSIONS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from survey.database import write_transaction
 from survey.extensions import db
@@ -79,29 +80,45 @@ def card_states(consultation_id: int) -> list[tuple[int, str]]:
     return [tuple(row) for row in rows.all()]
 
 
-def apply_card(consultation_id: int, card_number: int, action: str, actor: User) -> str:
-    """Mark a card's guardian permission (active opt-in: form seen; passive: withheld)."""
-    from consent.permission import CardActionRefused, CardState, apply_card_action
+def _card_after(session: so.Session, consultation_id: int, card_number: int, action: str) -> tuple[Participant, str]:
+    """The card and its permission after ``action``; :class:`CardError` where it is refused.
+
+    Only the card's permission and the consultation's rule decide the answer, never what the
+    child did with the card: the same action gets the same response on a card that was used
+    and one that was not, so trying card numbers tells the facilitator nothing.
+    """
+    from consent.permission import CardActionRefused, apply_card_action
     from survey.models import Consultation
-    from survey.services import journey
     from survey.services.consent_rules import permission_rule
 
-    with write_transaction() as session:
-        participant = session.scalar(
-            sa.select(Participant).where(
-                Participant.consultation_id == consultation_id, Participant.card_number == card_number
-            )
+    participant = session.scalar(
+        sa.select(Participant).where(
+            Participant.consultation_id == consultation_id, Participant.card_number == card_number
         )
-        if participant is None:
-            raise CardError(f"There is no card number {card_number} in this consultation.")
-        mode = permission_rule(session.get(Consultation, consultation_id)).mode
-        # Only the card's permission and the consultation's rule decide the answer, never what
-        # the child did with the card: the same action gets the same response on a card that
-        # was used and one that was not, so trying card numbers tells the facilitator nothing.
-        try:
-            participant.permission = apply_card_action(participant.permission, action, mode).value
-        except (CardActionRefused, ValueError) as error:
-            raise CardError(str(error)) from error
+    )
+    if participant is None:
+        raise CardError(f"There is no card number {card_number} in this consultation.")
+    mode = permission_rule(session.get(Consultation, consultation_id)).mode
+    try:
+        return participant, apply_card_action(participant.permission, action, mode).value
+    except (CardActionRefused, ValueError) as error:
+        raise CardError(str(error)) from error
+
+
+def check_card(consultation_id: int, card_number: int, action: str) -> None:
+    """Raise :class:`CardError` as :func:`apply_card` would, changing nothing (before a confirmation)."""
+    _card_after(db.session(), consultation_id, card_number, action)
+    db.session.rollback()  # end the read
+
+
+def apply_card(consultation_id: int, card_number: int, action: str, actor: User) -> str:
+    """Mark a card's guardian permission (active opt-in: form seen; passive: withheld)."""
+    from consent.permission import CardState
+    from survey.services import journey
+
+    with write_transaction() as session:
+        participant, permission = _card_after(session, consultation_id, card_number, action)
+        participant.permission = permission
         if participant.permission == CardState.WITHHELD:
             # A guardian's No is honoured on a card already in use too: the child is stopped
             # and their answers deleted as a withdrawal deletes them.  Undoing it later gives

@@ -483,7 +483,10 @@ def withdraw_with_code(code: str) -> WithdrawalOutcome:
     """The withdrawal code from the card's tear-off (C-09): deletes until the analysis cut-off.
 
     An unknown code and a card with nothing to delete get the same outcome, so the page does
-    not reveal which codes exist.
+    not reveal which codes exist; the page shows it as it shows a deletion, so that whoever holds
+    the printed card sheet cannot tell a used card from an unused one.  After the analysis
+    cut-off every card gets the cut-off's outcome, whatever its state (a card still being
+    answered is deleted all the same), for the same reason.
     """
     from consent.codes import CodeKind
     from survey.services.participants import code_hashes
@@ -505,6 +508,8 @@ def withdraw_with_code(code: str) -> WithdrawalOutcome:
         with write_transaction() as session:
             _carry_out(session, session.merge(participant), decision)
         clear_deleted_from_log()
+    if today() > cutoff:
+        return WithdrawalOutcome.ALREADY_COMBINED
     return decision.outcome
 
 

@@ -93,7 +93,9 @@ def make_release(
     previous = [content_of(r) for r in ledger(consultation.id)]
     completed = reporting.funnel_counts(consultation.id)["completed"]
     if completed < pol.k:
-        raise ReleaseRefused(f"Only {completed} children have finished; at least {pol.k} are needed for a release.")
+        # Not the count itself: below the threshold it is a small count, which every page shows
+        # only as "s" (and this message reaches the server's log, the facilitator's screen).
+        raise ReleaseRefused(f"Fewer than {pol.k} children have finished; at least {pol.k} are needed for a release.")
     long, cb = reporting.long_frame(consultation)
     bands = tuple(instrument_for(consultation).settings.band_codes)
     funnel = reporting._report_funnel(consultation.id)

@@ -11,6 +11,7 @@ from survey.extensions import db
 from survey.forms import EditUserForm, NewUserForm
 from survey.models import User
 from survey.services import accounts
+from survey.uploads import accepts_files
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -130,6 +131,7 @@ def audit_log():
 
 @bp.route("/instruments", methods=["GET", "POST"])
 @staff("admin")
+@accepts_files("file")
 def instruments():
     """Upload an XLSForm or a Sauti YAML file, read its validation report, approve a version."""
     from survey.forms import InstrumentUploadForm
@@ -169,6 +171,7 @@ def instruments():
 
 @bp.route("/instruments/<int:record_id>/files", methods=["GET", "POST"])
 @staff("admin")
+@accepts_files("file")
 def instrument_attachments(record_id: int):
     """The files a questionnaire version takes its choices from: which are missing, upload one."""
     from instruments.attachments import MAX_ATTACHMENT_ROWS, MAX_NAME_LENGTH

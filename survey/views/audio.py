@@ -27,6 +27,7 @@ from instruments.references import has_answer_references
 from survey.access import public_child_facing, staff
 from survey.i18n import locale_code
 from survey.services import audio, audio_console
+from survey.uploads import accepts_files
 
 bp = Blueprint("audio", __name__)
 
@@ -174,6 +175,7 @@ def _immutable(response):
 
 @bp.route("/admin/instruments/<instrument_id>/audio", methods=["GET", "POST"])
 @staff("admin")
+@accepts_files("file")
 def console(instrument_id: str):
     """Each text of a questionnaire in one language and where its audio comes from; upload or
     remove a human recording, which children then hear instead of the synthetic voice."""

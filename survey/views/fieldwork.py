@@ -147,14 +147,23 @@ def cards(consultation_id: int):
     form = CardActionForm()
     status = 200
     if form.validate_on_submit():
+        action = request.form.get("action", "")
+        actor = current_user._get_current_object()
+        # Withholding deletes whatever a child answered with the card, and no Undo brings it
+        # back: the number is confirmed on a page of its own first.  That page is the same for
+        # every card, used or not (nothing a child did is shown per card).
+        confirming = action == "mark_withheld" and request.form.get("confirm") != str(form.card.data)
         try:
-            facilitation.apply_card(
-                consultation_id, form.card.data, request.form.get("action", ""), current_user._get_current_object()
-            )
+            if confirming:
+                facilitation.check_card(consultation_id, form.card.data, action)
+            else:
+                facilitation.apply_card(consultation_id, form.card.data, action, actor)
         except facilitation.CardError as error:
             form.card.errors.append(str(error))
             status = 400
         else:
+            if confirming:
+                return render_template("staff/card_withhold.html", consultation=consultation, form=form)
             flash(_("Card %(n)s updated.", n=form.card.data), "info")
             return redirect(url_for("facilitate.cards", consultation_id=consultation_id), code=303)
     elif form.is_submitted():

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired
 from consent.profiles import DEFAULT_MAX_HELPLINE_AGE_DAYS, helplines_fresh
 from survey.access import staff
 from survey.services import profile_store
+from survey.uploads import accepts_files
 
 bp = Blueprint("profiles", __name__, url_prefix="/admin/profiles")
 
@@ -49,6 +50,7 @@ def _list_page(form: ProfileUploadForm, *, status: int = 200, problems=(), messa
 
 @bp.route("/", methods=["GET", "POST"])
 @staff("admin")
+@accepts_files("file")
 def index():
     form = ProfileUploadForm()
     if form.validate_on_submit():

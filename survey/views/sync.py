@@ -19,6 +19,7 @@ from flask_login import current_user
 from survey.access import public, staff
 from survey.extensions import csrf
 from survey.services import sync
+from survey.uploads import accepts_files
 
 bp = Blueprint("sync", __name__, url_prefix="/sync/api")
 csrf.exempt(bp)
@@ -111,6 +112,7 @@ def finish_upload(upload_id: str) -> ResponseReturnValue:
 # ----------------------------------------------------------------------------- the console
 @console.route("/", methods=["GET", "POST"])
 @staff("admin")
+@accepts_files("file")
 def laptops() -> ResponseReturnValue:
     """Registered field laptops, their imports, and an upload for a bundle carried by hand."""
     from survey.forms import BundleUploadForm

@@ -76,5 +76,5 @@ def test_withdrawal_code_after_finishing(app, page, world, issue_codes) -> None:
     page.wait_for_url("**/change")
     page.fill("#code", card.withdrawal_code.lower().replace("-", " "))
     page.click("main button[type=submit]")
-    assert "Your answers have been deleted" in page.content()
+    assert "Anything kept with this code has been deleted" in page.content()
     assert _answers(app) == []

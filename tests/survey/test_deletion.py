@@ -247,7 +247,7 @@ def test_withdrawal_code_and_retention_delete_the_assent_event_too(app, make_con
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AssentEvent)) == 2
     page = app.test_client().post("/change", data={"code": card.withdrawal_code})
-    assert "Your answers have been deleted" in page.get_data(as_text=True)
+    assert "Anything kept with this code has been deleted" in page.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AssentEvent)) == 1
         counts = run_retention(dt.date.today() + dt.timedelta(days=8))

@@ -52,6 +52,11 @@ def _stored(app, consultation: int, number: int) -> tuple[str, int, int]:
         return participant.state, answers, assents
 
 
+def _withhold(number: int) -> dict[str, str]:
+    """The form that withholds card ``number``, its number confirmed."""
+    return {"card": str(number), "action": "mark_withheld", "confirm": str(number)}
+
+
 def _first_page_saved(client) -> str:
     page = client.get("/p/q/0")
     assert page.status_code == 200
@@ -69,9 +74,7 @@ def test_a_child_mid_survey_whose_card_is_withheld_is_stopped_and_their_answers_
     state, answers, assents = _stored(app, consultation, number)
     assert state == "answering" and answers > 0 and assents == 1
 
-    withheld = world.clients["facilitator"].post(
-        f"/facilitate/{consultation}/cards", data={"card": str(number), "action": "mark_withheld"}
-    )
+    withheld = world.clients["facilitator"].post(f"/facilitate/{consultation}/cards", data=_withhold(number))
     assert withheld.status_code == 303
 
     # The child's next save stores nothing and ends their session on a calm page.
@@ -92,9 +95,7 @@ def test_a_save_in_flight_when_the_card_is_withheld_is_not_kept(app, world: Worl
     code, number = _card(app, consultation)
     child = enter(app, code, 12)
     page = child.get("/p/q/0").get_data(as_text=True)
-    world.clients["facilitator"].post(
-        f"/facilitate/{consultation}/cards", data={"card": str(number), "action": "mark_withheld"}
-    )
+    world.clients["facilitator"].post(f"/facilitate/{consultation}/cards", data=_withhold(number))
     saved = child.post("/p/q/0", data=answers_for(page, 12))
     assert saved.status_code == 302 and saved.location.endswith("/p/ended")
     assert _stored(app, consultation, number) == ("withdrawn", 0, 0)
@@ -106,9 +107,7 @@ def test_a_finished_card_that_is_withheld_loses_its_answers_before_the_cutoff(ap
     walk(enter(app, code, 12), 12)
     state, answers, _assents = _stored(app, consultation, number)
     assert state == "completed" and answers > 0
-    world.clients["facilitator"].post(
-        f"/facilitate/{consultation}/cards", data={"card": str(number), "action": "mark_withheld"}
-    )
+    world.clients["facilitator"].post(f"/facilitate/{consultation}/cards", data=_withhold(number))
     assert _stored(app, consultation, number) == ("withdrawn", 0, 0)
 
 
@@ -138,10 +137,15 @@ def _answers(facilitator, consultation: int, number: int) -> list[tuple[int, str
 
     seen = []
     for action in ACTIONS:
-        response = facilitator.post(f"/facilitate/{consultation}/cards", data={"card": str(number), "action": action})
-        location = response.headers.get("Location", "").replace(f"/facilitate/{consultation}/", "/facilitate/ID/")
-        shown = facilitator.get(response.location) if response.status_code == 303 else response
-        seen.append((response.status_code, location, plain(shown.get_data(as_text=True))))
+        data = {"card": str(number), "action": action}
+        while True:
+            response = facilitator.post(f"/facilitate/{consultation}/cards", data=data)
+            location = response.headers.get("Location", "").replace(f"/facilitate/{consultation}/", "/facilitate/ID/")
+            shown = facilitator.get(response.location) if response.status_code == 303 else response
+            seen.append((response.status_code, location, plain(shown.get_data(as_text=True))))
+            if action != "mark_withheld" or response.status_code != 200 or "confirm" in data:
+                break
+            data["confirm"] = str(number)  # withholding is confirmed on a page of its own first
     return seen
 
 
@@ -158,9 +162,40 @@ def test_card_actions_answer_the_same_for_used_and_unused_cards(app, world: Worl
     walk(enter(app, code, 12), 12)
 
     expected = _answers(facilitator, unused, 1)
-    assert [status for status, _location, _page in expected] == [303, 400, 303, 303, 400, 303, 400, 303, 400, 303, 303]
-    assert "Card 1 updated." in expected[0][2]
+    statuses = [status for status, _location, _page in expected]
+    assert statuses == [200, 303, 400, 303, 303, 400, 303, 400, 200, 303, 400, 303, 303]
+    assert "Withhold card 1?" in expected[0][2] and "Card 1 updated." in expected[1][2]
     for used in (mid_survey, finished):
         answers = _answers(facilitator, used, 1)
         for step, (theirs, ours) in enumerate(zip(answers, expected, strict=True)):
-            assert theirs == ours, (ACTIONS[step], step)
+            assert theirs == ours, step
+
+
+def test_withholding_a_card_asks_first_and_deletes_nothing_until_confirmed(app, world: World) -> None:
+    """F6 (review, December 2026): "Withhold this card" deleted a child's answers at once, with
+    no confirmation, and a mistyped number deleted another child's.  Now the number is
+    confirmed on a page of its own, without JavaScript, which says what withholding deletes."""
+    facilitator = world.clients["facilitator"]
+    consultation = _consultation(app, world)
+    code, number = _card(app, consultation)
+    _first_page_saved(enter(app, code, 12))
+    before = _stored(app, consultation, number)
+    assert before[0] == "answering" and before[1] > 0
+    cards_page = f"/facilitate/{consultation}/cards"
+
+    asked = facilitator.post(cards_page, data={"card": str(number), "action": "mark_withheld"})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and f"Withhold card {number}?" in html
+    assert "whatever was answered with it is deleted now, and Undo cannot bring it back" in html
+    assert f'name="confirm" value="{number}"' in html and f"Yes, withhold card {number}" in html
+    assert "<script" not in html.split("<main", 1)[1].split("</main>", 1)[0]
+    assert _stored(app, consultation, number) == before
+
+    # A confirmation for another number (a stale or altered form) asks again; nothing is deleted.
+    other = facilitator.post(cards_page, data={"card": str(number), "action": "mark_withheld", "confirm": "999"})
+    assert other.status_code == 200 and f"Withhold card {number}?" in other.get_data(as_text=True)
+    assert _stored(app, consultation, number) == before
+
+    done = facilitator.post(cards_page, data=_withhold(number))
+    assert done.status_code == 303
+    assert _stored(app, consultation, number) == ("withdrawn", 0, 0)

@@ -166,3 +166,33 @@ def test_a_class_of_25_gets_a_feedback_sheet(app, world: World, class_of) -> Non
         findings = told_us(db.session.get(Consultation, cid), "B", "en")
     assert len(findings) == 5
     assert all(re.match(r"(About \d out of 10|Almost everyone) of you answered “", f) for f in findings), findings
+
+
+def test_closing_with_too_few_children_logs_no_small_count(app, world: World, class_of) -> None:
+    """F11 (review, December 2026): closing logged "Only 1 children have finished" on the
+    facilitator's own terminal, a count every page shows only as "s"."""
+    import logging
+
+    from survey.services import consultations, releases
+
+    logged: list[str] = []
+
+    class Kept(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            logged.append(record.getMessage())
+
+    kept = Kept()
+    logging.getLogger("sauti.releases").addHandler(kept)
+    try:
+        cid = class_of(1)
+        with app.app_context():
+            consultation = db.session.get(Consultation, cid)
+            consultation.state = "open"
+            db.session.commit()
+            consultations.set_state(db.session.get(Consultation, cid), "closed")
+            assert releases.ledger(cid) == []
+            k = releases.rules().k
+    finally:
+        logging.getLogger("sauti.releases").removeHandler(kept)
+    refused = f"Fewer than {k} children have finished; at least {k} are needed for a release."
+    assert logged == [f"no release on close: {refused}"]

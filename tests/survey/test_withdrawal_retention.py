@@ -10,6 +10,14 @@ from survey.extensions import db
 from survey.models import Answer, Consultation, Participant
 from tests.survey.test_journey import _answers, _assent, _post_page
 
+DELETED = "Anything kept with this code has been deleted"
+
+
+def _main(page) -> str:
+    """The page's main content (the help panel and the language menu left out)."""
+    html = page.get_data(as_text=True)
+    return html[html.index("<main") : html.index("</main>")]
+
 
 def _complete(app, consultation, issue_codes):
     card = issue_codes.cards(consultation, 1)[0]
@@ -34,7 +42,7 @@ def test_withdrawal_code_deletes_until_the_cutoff(app, make_consultation, issue_
     card = _complete(app, consultation, issue_codes)
     assert _answers(app) == {"who": "friend"}
     page = app.test_client().post("/change", data={"code": card.withdrawal_code.lower()})
-    assert page.status_code == 200 and "Your answers have been deleted" in page.get_data(as_text=True)
+    assert page.status_code == 200 and DELETED in page.get_data(as_text=True)
     assert _answers(app) == {}
     with app.app_context():
         participant = db.session.scalars(sa.select(Participant)).one()
@@ -42,8 +50,8 @@ def test_withdrawal_code_deletes_until_the_cutoff(app, make_consultation, issue_
     # The code has nothing left to reach; the answer is the same as for an unknown code.
     again = app.test_client().post("/change", data={"code": card.withdrawal_code})
     unknown = app.test_client().post("/change", data={"code": "AAAA-BBBB-CCCC"})
-    assert "Nothing to delete" in again.get_data(as_text=True)
-    assert "Nothing to delete" in unknown.get_data(as_text=True)
+    assert DELETED in again.get_data(as_text=True)
+    assert _main(again) == _main(unknown) == _main(page)
 
 
 def test_after_the_cutoff_the_answers_are_already_combined(app, make_consultation, issue_codes) -> None:
@@ -51,7 +59,33 @@ def test_after_the_cutoff_the_answers_are_already_combined(app, make_consultatio
     card = _complete(app, consultation, issue_codes)
     _set(app, consultation, analysis_cutoff=dt.date.today() - dt.timedelta(days=1))
     page = app.test_client().post("/change", data={"code": card.withdrawal_code})
-    assert "already mixed in" in page.get_data(as_text=True)
+    assert "The last day to take answers out has passed" in page.get_data(as_text=True)
+    assert _answers(app) == {"who": "friend"}
+
+
+def test_the_withdrawal_page_does_not_tell_a_used_card_from_an_unused_one(app, make_consultation, issue_codes) -> None:
+    """F7 (review, December 2026): a used card's code answered "Your answers have been deleted",
+    an unused card's "Nothing to delete", so whoever holds the printed card sheet could learn
+    which children took part.  Both answer the same page, byte for byte, and so does a code
+    that is no card; only the used card's answers are gone."""
+    consultation = make_consultation(analysis_cutoff=dt.date.today())
+    used = _complete(app, consultation, issue_codes)
+    unused = issue_codes.cards(consultation, 1)[0]
+    pages = [
+        app.test_client().post("/change", data={"code": code})
+        for code in (used.withdrawal_code, unused.withdrawal_code, "AAAA-BBBB-CCCC")
+    ]
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert pages[0].get_data() == pages[1].get_data() == pages[2].get_data()
+    assert DELETED in pages[0].get_data(as_text=True)
+    assert _answers(app) == {}
+    # After the cut-off: the same honest page for the finished card and the unused one.
+    _set(app, consultation, analysis_cutoff=dt.date.today() - dt.timedelta(days=1))
+    finished = _complete(app, consultation, issue_codes)
+    spare = issue_codes.cards(consultation, 1)[0]
+    late = [app.test_client().post("/change", data={"code": c.withdrawal_code}) for c in (finished, spare)]
+    assert late[0].get_data() == late[1].get_data()
+    assert "The last day to take answers out has passed" in late[0].get_data(as_text=True)
     assert _answers(app) == {"who": "friend"}
 
 
@@ -59,7 +93,7 @@ def test_the_participation_code_is_not_a_withdrawal_code(app, make_consultation,
     consultation = make_consultation()
     card = _complete(app, consultation, issue_codes)
     page = app.test_client().post("/change", data={"code": card.code})
-    assert "Nothing to delete" in page.get_data(as_text=True)
+    assert DELETED in page.get_data(as_text=True)
     assert _answers(app) == {"who": "friend"}
 
 
