@@ -183,9 +183,11 @@ def test_every_page_of_the_bundled_consultation_offers_a_play_control_for_each_t
     assert sounds[len(sounds) // 2] <= 100 * 1024 and sounds[-1] <= 256 * 1024, sounds
 
 
-#: The largest question page's first load now (30,219 bytes, Arabic; 29,473 in English: the
+#: The largest question page's first load now (31,047 bytes, Arabic; 30,301 in English: the
 #: controls, with block tags that leave no whitespace and the minified stylesheet), and a little room.
-FIRST_LOAD_BYTES = 30_500
+#: It was 30,219 before session 12 gave the quick exit a bar that stays on the screen and made the
+#: language menu's entries buttons that keep the page's answers (about 830 bytes together).
+FIRST_LOAD_BYTES = 31_500
 
 
 def test_the_play_control_and_its_script_stay_small(app) -> None:
