@@ -54,6 +54,7 @@ NAMES = {
     "training-5": "independent writer, subtle disclosures and idioms (scored blind once, then trained on)",
     "heldout-7": "seventh held-out (scored blind once, then trained on)",
     "training-6": "independent writer, hard negatives fr/es/sw and Arabic (scored blind once, then trained on)",
+    "training-7": "independent writer, Arabizi only (training only)",
     "developers": "written by the developers (training only)",
 }
 
