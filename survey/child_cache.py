@@ -561,7 +561,7 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if session.modified or (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
             super().save_session(app, session, response)
         elif session.accessed:
-            if "Vary" in response.headers:
+            if response.headers.getlist("Vary"):  # as ``in``, without raising and catching a KeyError
                 response.vary.add("Cookie")
             else:
                 response.headers["Vary"] = "Cookie"  # what ``vary.add`` writes to a response without one
@@ -688,13 +688,22 @@ class SautiRequest(Request):
     expression and an unquote per cookie: about a twentieth of a question page's request
     cycle).  The parsed cookies are an ``ImmutableMultiDict``, which nobody can change, so
     the same one is handed to every request that sends the same header.
+
+    ``started`` is when the request object was made (``time.perf_counter()``), which the
+    request log's milliseconds count from (:mod:`survey.log_config`, without a hook of its own).
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = time.perf_counter()
 
     _parsed_cookies: dict[str, ImmutableMultiDict[str, str]] = {}
 
     @cached_property
     def cookies(self) -> ImmutableMultiDict[str, str]:  # Werkzeug's property, the same value
-        header = ";".join(self.headers.getlist("Cookie"))
+        # ``";".join(self.headers.getlist("Cookie"))`` as Werkzeug writes it: a WSGI request has
+        # at most the one, which ``getlist`` finds by going through every header of the request.
+        header = self.environ.get("HTTP_COOKIE", "")
         kept = SautiRequest._parsed_cookies
         found = kept.get(header)
         if found is not None:
