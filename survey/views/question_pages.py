@@ -153,7 +153,9 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     status = 200
     note = None
     if asked.method == "POST":
-        form = form_class()
+        # The posted fields as they are (a page has no file field, and a child's browser posts a
+        # form, never JSON): Flask-WTF would look the request up three times to find them.
+        form = form_class(formdata=asked.form)
         csrf_ok = form_token_accepted(asked.form)
         if not csrf_ok:
             # The page comes back with the child's answers in place; nothing is lost.
@@ -246,7 +248,7 @@ def kept_page(
         tuple(offered_locales()),
         tuple(item.name for item in items),
         shown,
-        *(value for name, value in layout.items() if name != "page"),
+        *[value for name, value in layout.items() if name != "page"],
     )
     return key, (plan.view, help_context_source(participant.consultation))
 
