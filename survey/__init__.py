@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -110,7 +109,6 @@ def _register_extensions(app: Flask) -> None:
     app.session_interface = SignedCookieSessions()
     throttle.init_app(app)
     _configure_login(app, login_manager)
-    _configure_session_refresh(app)
     log_config.init_app(app)
     access.init_app(app)
     uploads.init_app(app)  # after the access check: a stranger's post is refused for who, not what
@@ -124,23 +122,6 @@ def _register_extensions(app: Flask) -> None:
     from survey.services import audio
 
     audio.init_app(app)
-
-
-#: A permanent session's cookie is re-issued (new expiry) when it is this old, not on every
-#: response: signing the cookie again on every request cost about 3 % of a busy server's time.
-SESSION_REFRESH_AFTER_S = 600
-
-
-def _configure_session_refresh(app: Flask) -> None:
-    from flask import session
-
-    @app.before_request
-    def _refresh_session_now_and_then() -> None:
-        if not session.permanent:
-            return
-        now = int(time.time())
-        if now - session.get("refreshed", 0) >= SESSION_REFRESH_AFTER_S:
-            session["refreshed"] = now  # marks the session modified: the cookie goes out again
 
 
 def _configure_login(app: Flask, login_manager) -> None:

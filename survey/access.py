@@ -23,6 +23,11 @@ Kinds of rule:
     an API call carrying a live personal access token with every one of ``scopes``
     (:mod:`survey.api.auth`); the staff session cookie counts for nothing here.
 
+The same hook first checks a form's CSRF token (Flask-WTF's ``protect``, with its ``exempt``
+views and blueprints), only on the methods that change something (``WTF_CSRF_METHODS``):
+``WTF_CSRF_CHECK_DEFAULT`` is off, Flask-WTF's documented way to call ``protect`` from the app's
+own hook, so that a GET no longer runs Flask-WTF's hook with its five context look-ups.
+
 The team check itself is :func:`permits`, the one place that says who may do what on a
 consultation; views and templates that show or hide a link ask it too.
 """
@@ -38,7 +43,7 @@ from flask_login import current_user
 
 from consent.states import ANSWERING_STATES
 from survey.child_session import CHILD_SESSION_KEY, current_participant
-from survey.extensions import login_manager
+from survey.extensions import csrf, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,6 +164,9 @@ def _enforce() -> Any:
     endpoint = asked.endpoint
     if endpoint is None:  # 404/405: nothing to protect, the error handler answers
         return None
+    config = current_app.config
+    if asked.method in config["WTF_CSRF_METHODS"] and config["WTF_CSRF_ENABLED"]:
+        csrf.protect(apply_exemptions=True)  # a CSRFError (400) for a missing or wrong token
     if any(isinstance(value, str) and "\x00" in value for value in (asked.view_args or {}).values()):
         # No id or name Sauti stores holds a NUL, and PostgreSQL refuses one in a query (a 500):
         # such a URL names nothing, for every route at once.

@@ -26,7 +26,8 @@ from are the very same ones:
 - :data:`form_tokens`: a session's signed form (CSRF) token, made by Flask-WTF and reused on
   the question pages for up to a minute, and recognised when it comes back (:class:`FormTokens`);
 - :class:`SautiFlask`: Flask, with the check that a hook or view is not a coroutine made once
-  per function instead of once per call (about a dozen per request);
+  per function instead of once per call (about a dozen per request), and requests whose
+  ``Cookie`` header is parsed once per process, not once per request (:class:`SautiRequest`);
 - :func:`settle_startup_objects`: what a server worker built at start-up (the app, its models,
   instruments, catalogues) is left out of the garbage collector's full passes.
 
@@ -72,6 +73,9 @@ from flask_babel import get_locale, get_translations
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.http import parse_cookie
+from werkzeug.utils import cached_property
 from wtforms import ValidationError
 from wtforms.i18n import messages_path
 
@@ -94,6 +98,13 @@ def posted_page_token(form: Mapping[str, str]) -> str:
     posted = form.get("page_token", "")
     return posted if _PAGE_TOKEN.fullmatch(posted) else secrets.token_hex(16)
 
+
+#: A permanent session's cookie is re-issued (new expiry) when it is this old, not on every
+#: response: signing the cookie again on every request cost about 3 % of a busy server's time
+#: (``SESSION_REFRESH_EACH_REQUEST`` is off; :meth:`SignedCookieSessions.open_session`).
+SESSION_REFRESH_AFTER_S = 600
+#: The session key holding when the cookie was last re-issued (seconds since the epoch).
+REFRESHED_KEY = "refreshed"
 
 #: Session cookies kept checked per process (a few hundred bytes each; about one per child).
 OPENED_COOKIES_KEPT = 4096
@@ -501,29 +512,46 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         time; after that the decoded payload is taken from :data:`OPENED_COOKIES_KEPT` kept
         cookies, for the same signer only, and the cookie's age is checked on every request as
         itsdangerous does (an expired cookie opens an empty session, as in Flask).  Each request
-        gets its own copy of the payload.
+        gets its own copy of the payload.  A permanent session last re-issued
+        :data:`SESSION_REFRESH_AFTER_S` or more ago is marked changed, so that its cookie goes
+        out again with a new expiry (:meth:`_refreshed`).
         """
         signer = self.get_signing_serializer(app)
         if signer is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
+        now = int(time.time())
         if not value:
-            return self.session_class()
+            return self._refreshed(self.session_class(), now)
         max_age = int(app.permanent_session_lifetime.total_seconds())
         kept = self._opened.get(value)
         if kept is None or kept[0] is not signer:
             try:
                 data, signed_at = signer.loads(value, max_age=max_age, return_timestamp=True)
             except BadSignature:
-                return self.session_class()
+                return self._refreshed(self.session_class(), now)
             kept = (signer, int(signed_at.timestamp()), data)
             if len(self._opened) >= OPENED_COOKIES_KEPT:
                 self._opened.clear()  # rarely: a worker sees about one cookie a child
             self._opened[value] = kept
-        age = int(time.time()) - kept[1]
+        age = now - kept[1]
         if age > max_age or age < 0:
-            return self.session_class()  # expired: itsdangerous's SignatureExpired, as Flask answers it
-        return self.session_class(_copy_json(kept[2]))
+            return self._refreshed(
+                self.session_class(), now
+            )  # expired: itsdangerous's SignatureExpired, as Flask answers it
+        return self._refreshed(self.session_class(_copy_json(kept[2])), now)
+
+    @staticmethod
+    def _refreshed(session: SecureCookieSession, now: int) -> SecureCookieSession:
+        """``session``, marked changed if it is permanent and was last re-issued
+        :data:`SESSION_REFRESH_AFTER_S` or more ago (a session marked permanent during a request
+        is re-issued by that request anyway).  It is marked accessed, as the request hook that
+        did this before (through the ``session`` proxy) left every session: every response
+        varies by ``Cookie``, as before."""
+        session.accessed = True
+        if session.permanent and now - session.get(REFRESHED_KEY, 0) >= SESSION_REFRESH_AFTER_S:
+            session[REFRESHED_KEY] = now  # marks the session modified: the cookie goes out again
+        return session
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:  # Flask's hook
         """Flask's own ``save_session``, with its usual outcome on most responses done directly:
@@ -533,7 +561,7 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if session.modified or (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
             super().save_session(app, session, response)
         elif session.accessed:
-            if "Vary" in response.headers:
+            if response.headers.getlist("Vary"):  # as ``in``, without raising and catching a KeyError
                 response.vary.add("Cookie")
             else:
                 response.headers["Vary"] = "Cookie"  # what ``vary.add`` writes to a response without one
@@ -645,24 +673,86 @@ def settle_startup_objects() -> None:
 
 
 # ----------------------------------------------------------------------------- the app class
+#: Cookie headers kept parsed per process (a few hundred bytes each; about one per child).
+COOKIE_HEADERS_KEPT = 4096
+#: A longer Cookie header (never one of Sauti's: its session cookie is a few hundred bytes) is
+#: parsed every time and not kept.
+COOKIE_HEADER_KEPT_LENGTH = 2048
+
+
+class SautiRequest(Request):
+    """Flask's request, with its cookies parsed once per ``Cookie`` header and process.
+
+    A child's phone sends the same ``Cookie`` header on many requests in a row (the session
+    cookie is re-signed every few minutes), and Werkzeug parses it afresh on each (a regular
+    expression and an unquote per cookie: about a twentieth of a question page's request
+    cycle).  The parsed cookies are an ``ImmutableMultiDict``, which nobody can change, so
+    the same one is handed to every request that sends the same header.
+
+    ``started`` is when the request object was made (``time.perf_counter()``), which the
+    request log's milliseconds count from (:mod:`survey.log_config`, without a hook of its own).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.started = time.perf_counter()
+
+    _parsed_cookies: dict[str, ImmutableMultiDict[str, str]] = {}
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict[str, str]:  # Werkzeug's property, the same value
+        # ``";".join(self.headers.getlist("Cookie"))`` as Werkzeug writes it: a WSGI request has
+        # at most the one, which ``getlist`` finds by going through every header of the request.
+        header = self.environ.get("HTTP_COOKIE", "")
+        kept = SautiRequest._parsed_cookies
+        found = kept.get(header)
+        if found is not None:
+            return found
+        parsed: Any = parse_cookie(header, cls=self.dict_storage_class)
+        if len(header) <= COOKIE_HEADER_KEPT_LENGTH and type(parsed) is ImmutableMultiDict:
+            if len(kept) >= COOKIE_HEADERS_KEPT:
+                kept.clear()  # rarely: a worker sees about one header a child
+            kept[header] = parsed
+        return parsed
+
+
 class SautiFlask(Flask):
-    """Flask, with :meth:`ensure_sync` answered once per plain function.
+    """Flask, with :meth:`ensure_sync` answered once per plain function or method.
 
     Flask asks ``inspect.iscoroutinefunction`` of every ``before_request``, ``after_request``
     and teardown hook and of the view, on every request (a dozen times each).  A plain
-    function's answer never changes, so it is kept; anything else (a bound method, a partial)
-    is asked every time, as Flask does.  ``ensure_sync`` is Flask's documented override point
-    for how views and hooks are run; async views, if one is ever added, are still wrapped.
+    function's answer never changes, nor does a method's bound to a plain function (the hooks
+    Flask-Login and Flask-SQLAlchemy register are such methods, the same object on every
+    request), so it is kept, for at most :data:`ENSURED_KEPT` of them; anything else (a
+    partial, a callable object) is asked every time, as Flask does.  ``ensure_sync`` is
+    Flask's documented override point for how views and hooks are run; async views, if one is
+    ever added, are still wrapped.  Its requests are :class:`SautiRequest` (``request_class``,
+    Flask's documented attribute).
     """
+
+    request_class = SautiRequest
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._ensured: dict[Callable[..., Any], Callable[..., Any]] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:  # Flask's hook
-        ensured = self._ensured.get(func) if type(func) is types.FunctionType else None
+        kind = type(func)
+        keep = kind is types.FunctionType or (
+            kind is types.MethodType and type(func.__func__) is types.FunctionType  # type: ignore[attr-defined]
+        )
+        ensured = None
+        if keep:
+            try:
+                ensured = self._ensured.get(func)
+            except TypeError:  # a method of an object that cannot be hashed
+                keep = False
         if ensured is None:
             ensured = super().ensure_sync(func)
-            if type(func) is types.FunctionType:
+            if keep and len(self._ensured) < ENSURED_KEPT:
                 self._ensured[func] = ensured
         return ensured
+
+
+#: Views and hooks whose ``ensure_sync`` answer is kept per app (an app has a few hundred views).
+ENSURED_KEPT = 4096

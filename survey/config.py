@@ -43,7 +43,7 @@ class DefaultConfig:
     # `sauti serve` turns this off only for --lan and says so.  Server deployments keep it on.
     SESSION_COOKIE_SECURE = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=2)
-    # The cookie is re-issued every few minutes by survey._configure_session_refresh instead.
+    # The cookie is re-issued every few minutes by survey.child_cache.SignedCookieSessions instead.
     SESSION_REFRESH_EACH_REQUEST = False
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
     # However active, a staff session ends this long after sign-in (OWASP ASVS 7.3.2).
@@ -55,6 +55,8 @@ class DefaultConfig:
     # expired-form error page.
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_ENABLED = True
+    # Checked by the access hook (survey/access.py) on POST, PUT, PATCH and DELETE only.
+    WTF_CSRF_CHECK_DEFAULT = False
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 

@@ -43,7 +43,11 @@ class ProblemSchema(ma.Schema):
 
 
 def is_api_request() -> bool:
-    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+    path = request.path  # one look-up through the proxy: every response asks
+    return path == PREFIX or path.startswith(_UNDER_PREFIX)
+
+
+_UNDER_PREFIX = PREFIX + "/"
 
 
 def problem(

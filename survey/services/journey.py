@@ -433,13 +433,14 @@ def submit_page(
     # Open answers are screened before storing: no personal information reaches the database.
     values, flags = screen_open_answers(participant, instrument, values)
     merged = {**stored, **{name: value for name, value in values.items() if value is not None}}
-    new_plan = plan(participant, instrument, merged)  # relevance may change with these answers
+    merged_values = expression_values(merged)
+    new_plan = plan(participant, instrument, merged, merged_values)  # relevance may change with these answers
     here: Step = (index, path, False)
     target = new_plan.step_before(here) if going_back else new_plan.step_after(here)
     stay = False
     if not going_back:
         shown_now = {item.name for item in shown_items}
-        after = relevant_items(instrument, participant, index, step_values(expression_values(merged), path), lang)
+        after = relevant_items(instrument, participant, index, step_values(merged_values, path), lang)
         stay = any(item.name not in shown_now for item in after)
     save_page(participant, token, index, values, None if target is None else target[0], flags)
     # A replayed page (a double click) stores nothing again, but its answer did go to the lead:

@@ -44,6 +44,8 @@ class PagePlan:
     view: BandView | None = dataclasses.field(default=None, compare=False)
     #: Every screen in order; outside repeats one per shown page.
     steps: tuple[Step, ...] = ()
+    #: :meth:`first_shown_of_section` by page index, worked out once per plan (plans are kept).
+    _first_of_section: dict[int, bool] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.steps:
@@ -86,8 +88,13 @@ class PagePlan:
         return max([index, *(i for i, page in enumerate(self.all_pages) if page.name in names)])
 
     def first_shown_of_section(self, index: int) -> bool:
-        names = self.view.section_pages[index]
-        return not any(i < index and self.all_pages[i].name in names for i in self.shown)
+        """Whether no shown page before page ``index`` is in its section (its notice shows)."""
+        first = self._first_of_section.get(index)
+        if first is None:
+            names = self.view.section_pages[index]
+            first = not any(i < index and self.all_pages[i].name in names for i in self.shown)
+            self._first_of_section[index] = first
+        return first
 
 
 @functools.cache
@@ -197,8 +204,14 @@ def relevant_items(
 PLANS_KEPT = 4096
 
 
-def plan(participant: Participant | ParticipantRow, instrument: Instrument, stored: Mapping[str, str]) -> PagePlan:
-    """Which of the band's pages this child is shown, given the answers stored so far.
+def plan(
+    participant: Participant | ParticipantRow,
+    instrument: Instrument,
+    stored: Mapping[str, str],
+    values: Mapping[str, object] | None = None,
+) -> PagePlan:
+    """Which of the band's pages this child is shown, given the answers stored so far
+    (``values``: :func:`expression_values` of ``stored``, when the caller has worked them out).
 
     Every page request needs the plan (progress bar, Back and Next), and working it out means
     evaluating every relevance of every page.  It depends only on the values relevance reads
@@ -206,10 +219,10 @@ def plan(participant: Participant | ParticipantRow, instrument: Instrument, stor
     worked out once per combination of those and kept with the band's view.
     """
     view = view_for(participant, instrument)
-    answers = _with_context(participant, expression_values(stored), None)
+    answers = _with_context(participant, expression_values(stored) if values is None else values, None)
     if view.repeat_chains:
         return _repeat_plan(view, answers)
-    key = tuple(repr(answers.get(name)) for name in view.relevance_inputs)
+    key = tuple(map(repr, map(answers.get, view.relevance_inputs)))  # no Python frame per input
     if view.relevance_uses_today:
         key += (today(),)
     found = view.plans.get(key)

@@ -166,7 +166,7 @@ def recorded(instrument_id: str, language: str, file_name: str):
     )
 
 
-@bp.after_app_request
+@bp.after_request  # this blueprint's responses only: no other request pays for the check
 def _immutable(response):
     if request.endpoint in ("audio.synthetic", "audio.recorded") and response.status_code in (200, 206, 304):
         response.headers["Cache-Control"] = f"public, max-age={IMMUTABLE_SECONDS}, immutable"

@@ -91,7 +91,8 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     participant = participants.current_participant()
     instrument = instrument_for_children(participant.consultation)  # helplines from the country profile
     all_stored = page_plan.answers_of(participant)
-    plan = page_plan.plan(participant, instrument, all_stored)
+    all_values = page_plan.expression_values(all_stored)  # decoded once, for the plan and the page
+    plan = page_plan.plan(participant, instrument, all_stored, all_values)
     step = (index, path, False)
     if step not in plan.steps:
         # Out of range, or not relevant any more: go to the nearest page that is shown.
@@ -110,7 +111,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     here = g._get_current_object()  # for the play controls:
     here.audio_lang, here.audio_instrument, here.audio_band = lang, instrument.id, participant.band
     page = plan.all_pages[index]
-    values_so_far = page_plan.expression_values(stored)
+    values_so_far = page_plan.expression_values(stored) if path else all_values
     items = page_plan.relevant_items(instrument, participant, index, values_so_far, lang)
     section = plan.section_of(index)
     first_of_section = plan.first_shown_of_section(index) and not path
@@ -152,7 +153,9 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     status = 200
     note = None
     if asked.method == "POST":
-        form = form_class()
+        # The posted fields as they are (a page has no file field, and a child's browser posts a
+        # form, never JSON): Flask-WTF would look the request up three times to find them.
+        form = form_class(formdata=asked.form)
         csrf_ok = form_token_accepted(asked.form)
         if asked.form.get("nav") == "language":
             # The language menu sent the page (to this address with ?lang=): the page comes back
@@ -250,7 +253,7 @@ def kept_page(
         tuple(offered_locales()),
         tuple(item.name for item in items),
         shown,
-        *(value for name, value in layout.items() if name != "page"),
+        *[value for name, value in layout.items() if name != "page"],
     )
     return key, (plan.view, help_context_source(participant.consultation))
 

@@ -239,3 +239,49 @@ def test_audit_log_shows_staff_actions_to_admins_only(app, world) -> None:
     assert "codes.issue" in filtered and "user.create" not in filtered
     assert world.clients["analyst"].get("/admin/audit").status_code == 403
     assert world.clients["admin"].get("/admin/audit?page=abc&action=%25").status_code == 200
+
+
+def _post_routes(app) -> list[tuple[str, str]]:
+    """Every route that takes a POST, with made-up arguments, as (endpoint, path)."""
+    routes = []
+    with app.test_request_context():
+        from flask import url_for
+
+        for rule in app.url_map.iter_rules():
+            if "POST" not in (rule.methods or ()):
+                continue
+            values = {
+                name: 1 if "int" in type(conv).__name__.lower() else "x" for name, conv in rule._converters.items()
+            }
+            routes.append((rule.endpoint, url_for(rule.endpoint, **values)))
+    return routes
+
+
+def test_every_form_route_refuses_a_post_without_a_token_unless_it_checks_its_own(make_app) -> None:
+    """CSRF is checked by the access hook (``WTF_CSRF_CHECK_DEFAULT`` is off): every POST route
+    refuses a form without a token (400) before anything else runs, except the routes marked
+    exempt because they check the token themselves or take none (the child's pages, the API's
+    and the field laptops' token-authenticated calls)."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    assert app.config["WTF_CSRF_CHECK_DEFAULT"] is False
+    client = app.test_client()
+    unchecked = set()
+    for endpoint, path in _post_routes(app):
+        response = client.post(path, data={"x": "1"})
+        if response.status_code != 400 or b"open too long" not in response.data:
+            unchecked.add(endpoint.split(".")[0] if endpoint.startswith(("api", "sync")) else endpoint)
+    assert unchecked == EXEMPT_FROM_THE_HOOK, unchecked
+    # A GET is never asked for a token.
+    assert client.get("/staff/sign-in").status_code == 200
+
+
+#: ``csrf.exempt``: the question pages check the token themselves (a stale one shows the page
+#: again), leaving only ends this device's own child session, field laptops sign their calls.
+EXEMPT_FROM_THE_HOOK = {
+    "participate.leave",
+    "participate.more",
+    "participate.page",
+    "participate.page_in_repeat",
+    "participate.remove_instance",
+    "sync",
+}

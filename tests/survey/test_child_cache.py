@@ -57,6 +57,48 @@ def test_the_app_runs_async_views_still_and_checks_plain_functions_once(app) -> 
         app.ensure_sync(waited)
 
 
+def test_a_method_hook_is_checked_once_and_an_async_method_still_refused(app) -> None:
+    class Hooks:
+        def plain(self) -> str:
+            return "plain"
+
+        async def waited(self) -> str:
+            return "waited"
+
+    hooks = Hooks()
+    bound = hooks.plain
+    assert app.ensure_sync(bound) is bound
+    assert bound in app._ensured  # kept: the same answer on every request
+    with pytest.raises(RuntimeError, match="async"):
+        app.ensure_sync(hooks.waited)
+
+
+def test_a_method_of_an_unhashable_object_is_run_all_the_same(app) -> None:
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def plain(self) -> str:
+            return "plain"
+
+    bound = Unhashable().plain
+    assert app.ensure_sync(bound)() == "plain"
+
+
+def test_the_same_cookie_header_is_parsed_once_and_read_the_same(app) -> None:
+    header = 'session=abc.def; lang="fr"; other=1'
+    with app.test_request_context("/", headers={"Cookie": header}) as first:
+        cookies = first.request.cookies
+    with app.test_request_context("/", headers={"Cookie": header}) as second:
+        assert second.request.cookies is cookies  # parsed once, the same immutable mapping
+    assert dict(cookies) == {"session": "abc.def", "lang": "fr", "other": "1"}
+    with pytest.raises(TypeError):
+        cookies["session"] = "forged"  # type: ignore[index]  # nobody can change what others read
+    with app.test_request_context("/", headers={"Cookie": "session=xyz"}) as third:
+        assert third.request.cookies["session"] == "xyz"
+    with app.test_request_context("/") as none:
+        assert dict(none.request.cookies) == {}
+
+
 def test_a_header_a_view_sets_itself_is_kept_and_the_others_added(app) -> None:
     from survey.headers import SECURITY_HEADERS
 
@@ -282,3 +324,22 @@ def test_kept_addresses_are_bounded_and_never_cross_apps() -> None:
     assert len(addresses) <= 3
     with second.test_request_context("/"):
         assert addresses.url_for("a", n=4) == "/b/4"
+
+
+def test_a_permanent_session_is_reissued_every_ten_minutes_not_on_every_request() -> None:
+    import time
+
+    from survey.child_cache import REFRESHED_KEY, SESSION_REFRESH_AFTER_S
+
+    app = _app("a secret of some length")
+    kept = SignedCookieSessions()
+    signer = kept.get_signing_serializer(app)
+    now = int(time.time())
+    stale = _open(kept, app, signer.dumps({"_permanent": True, REFRESHED_KEY: now - SESSION_REFRESH_AFTER_S}))
+    assert stale.modified and stale[REFRESHED_KEY] >= now  # its cookie goes out again, with a new expiry
+    fresh = _open(kept, app, signer.dumps({"_permanent": True, REFRESHED_KEY: now - 5}))
+    assert not fresh.modified and fresh.accessed  # read (Vary: Cookie), not sent again
+    passing = _open(kept, app, signer.dumps({"child": "p-1"}))
+    assert not passing.modified and REFRESHED_KEY not in passing  # not permanent: never re-issued
+    empty = _open(kept, app, "")
+    assert not empty.modified and empty.accessed
