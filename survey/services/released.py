@@ -63,7 +63,7 @@ def content_of(release: Release) -> dict[str, Any]:
 
 
 def funnel_counts(consultation_id: int) -> dict[str, int]:
-    """Cards issued, assented, completed, withdrawn, declined (true counts: release via :func:`funnel`)."""
+    """Cards issued, assented, completed, withdrawn, declined: true counts (released: `progress.funnel`)."""
     rows: dict[str, int] = dict(
         db.session.execute(
             sa.select(Participant.state, sa.func.count())
