@@ -113,18 +113,22 @@ def release_parts(counts: Mapping[str, int], k: int | None = None) -> dict[str, 
     """``counts`` (parts of one whole) as a facilitator may see them: no total.
 
     A part is shown only when it and the rest of the whole are both at least k; otherwise it
-    is "s", zero included (an exact 0 beside a hidden part tells as much as the part).  So no
-    shown part is small, no shown part is the whole minus a small one, and, with no total
-    published, a hidden part is never the difference of two shown figures.
+    is "s", zero included (an exact 0 beside a hidden part tells as much as the part).  The
+    whole is not published, but a facilitator may know it (the children present, the cards
+    handed out), so a part is never hidden alone: the smallest shown part goes with it.  So
+    no shown part is small, and no hidden part is the whole minus the shown ones.
 
     >>> release_parts({"finished": 12, "said no": 1, "stopped": 0}, k=5)
     {'finished': 's', 'said no': 's', 'stopped': 's'}
     >>> release_parts({"finished": 12, "said no": 6, "stopped": 0}, k=5)
-    {'finished': '12', 'said no': '6', 'stopped': 's'}
+    {'finished': '12', 'said no': 's', 'stopped': 's'}
     """
     k = threshold() if k is None else int(k)
     whole = sum(int(n) for n in counts.values())
-    return {str(name): str(int(n)) if int(n) >= k and whole - int(n) >= k else HIDDEN for name, n in counts.items()}
+    shown = {str(name): int(n) for name, n in counts.items() if int(n) >= k and whole - int(n) >= k}
+    if len(counts) - len(shown) == 1 and shown:
+        del shown[min(shown, key=lambda name: (shown[name], name))]
+    return {str(name): str(shown[str(name)]) if str(name) in shown else HIDDEN for name in counts}
 
 
 def session_summary(summary_json: str, k: int | None = None) -> dict[str, dict[str, str] | str]:
@@ -162,14 +166,18 @@ def funnel_hidden(counts: Mapping[str, int], k: int) -> set[str]:
     """The live funnel's stages hidden beyond what the gate hides (counts 1 to k - 1).
 
     A decision stage at 0 (an exact 0 that turns into "s" tells when the first child made
-    that choice); and "assented" whenever "withdrawn" is hidden: a child who said yes either
-    finished, withdrew or is still answering, so once nobody answers "assented" minus
-    "completed" would give the hidden withdrawals back (the release's funnel does the same,
-    :func:`analysis.release.build_release`).
+    that choice); a decision never hidden alone, since the cards handed out are known (as
+    :func:`release_parts`: the smaller other one of "withdrawn" and "declined" goes with it,
+    "completed" only when both are hidden already); and "assented" whenever "withdrawn" is
+    hidden: a child who said yes either finished, withdrew or is still answering, so once
+    nobody answers "assented" minus "completed" would give the hidden withdrawals back (the
+    release's funnel does the same, :func:`analysis.release.build_release`).
     """
-    hidden = {stage for stage in FUNNEL_DECISIONS if int(counts.get(stage, 0)) == 0}
-    withdrawn = int(counts.get("withdrawn", 0))
-    if withdrawn < k:
+    hidden = {stage for stage in FUNNEL_DECISIONS if int(counts.get(stage, 0)) < k}
+    if len(hidden) == 1:
+        others = [stage for stage in ("withdrawn", "declined") if stage not in hidden]
+        hidden.add(others[0] if len(others) == 1 else min(others, key=lambda stage: int(counts.get(stage, 0))))
+    if "withdrawn" in hidden:
         hidden.add("assented")
     return hidden
 
@@ -178,7 +186,7 @@ def funnel(consultation_id: int, pol: DisclosurePolicy | None = None) -> Release
     """The participation funnel (stages, not parts of a whole) through the disclosure gate.
 
     What :func:`funnel_hidden` hides goes to the gate as 1, a count it always hides, so the
-    true number never reaches the table.
+    true number never reaches the table (the gate hides 1 to k - 1 by itself as well).
     """
     import pandas as pd  # here, not at start-up: pandas takes 0.6 s to import
 

@@ -162,12 +162,14 @@ def test_a_session_log_shows_a_part_only_when_it_and_the_rest_reach_k() -> None:
     assert release_parts({"completed": 12, "stopped_early": 0, "declined": 0}, k=10) == dict.fromkeys(
         ("completed", "stopped_early", "declined"), "s"
     )
-    assert release_parts({"a": 30, "b": 10, "c": 0}, k=10) == {"a": "30", "b": "10", "c": "s"}
+    assert release_parts({"a": 30, "b": 10, "c": 10}, k=10) == {"a": "30", "b": "10", "c": "10"}
+    # Never one part hidden alone: the children present are known, so it would be the rest.
+    assert release_parts({"a": 30, "b": 10, "c": 0}, k=10) == {"a": "30", "b": "s", "c": "s"}
     # Bands all shown give the number who began; with "finished" shown and "stopped early"
     # hidden, that would give "stopped early" back: the bands are hidden too.
     log = {"completed": 30, "stopped_early": 3, "declined": 10, "bands": {"B": 16, "C": 17}, "signals": 1}
     shown = session_summary(json.dumps(log), k=10)
-    assert shown["endings"] == {"completed": "30", "stopped_early": "s", "declined": "10"}
+    assert shown["endings"] == {"completed": "30", "stopped_early": "s", "declined": "s"}
     assert shown["bands"] == {"B": "s", "C": "s"}
     log |= {"stopped_early": 13, "bands": {"B": 20, "C": 23}}
     assert session_summary(json.dumps(log), k=10)["bands"] == {"B": "20", "C": "23"}
