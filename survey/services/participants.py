@@ -19,7 +19,7 @@ from survey.child_session import current_participant as current_participant
 from survey.child_session import leave as leave
 from survey.database import write_transaction
 from survey.extensions import db
-from survey.models import Consultation, FieldCard, Participant, User, new_uuid
+from survey.models import Consultation, FieldCard, Participant, User, new_uuid, utcnow
 from survey.services import audit
 from survey.throttle import ThrottleUnavailable, allowed, hit
 
@@ -205,9 +205,17 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
         if open_session(participant.consultation_id) is None:
             raise SessionNotStarted
     seat_label = " ".join(seat_label.split())[:20]
-    if seat_label and participant.consultation.facilitated and seat_label != participant.seat_label:
+    new_seat = bool(seat_label and participant.consultation.facilitated and seat_label != participant.seat_label)
+    entered_on = utcnow().date()
+    if new_seat or participant.last_active_on != entered_on:
+        # The date the code was entered: the card is "in progress" on the live view from now,
+        # before the child reads anything, so that their Yes or No moves no figure there
+        # (services.progress).  A date only, as every other date kept about a card.
         with write_transaction() as db_session:
-            db_session.merge(participant).seat_label = seat_label
+            record = db_session.merge(participant)
+            record.last_active_on = entered_on
+            if new_seat:
+                record.seat_label = seat_label
     language = session.get("lang")
     session.clear()
     # On a shared device the cookie ends with the browser; elsewhere it lasts up to 2 hours

@@ -1,44 +1,59 @@
 """What a facilitator may see of a consultation's children: counts, never one child's decisions.
 
-Cards are matched to named guardian slips, so anything shown per card, or any small count of a
-decision, would tell a teacher which child said no or withdrew.  So:
+Cards are matched to named guardian slips and the facilitator watches the room, so any figure
+that moves when one child decides, any small count of a decision, and any two figures whose
+difference is such a count would tell a teacher which child said no or withdrew.  The rule,
+for every facilitator page, PDF and download (and the analysts' live funnel, so that someone
+holding both roles learns nothing more):
 
 * per card, only what handing cards out needs: its number and its guardian permission
   (:func:`survey.services.facilitation.card_states`);
-* live, only whether children are still going: not started (a No before assent included),
-  in progress, ended (:func:`live_counts`), with no decision in it;
-* decisions (finished, said no, withdrew, expired) only as counts through the one disclosure
-  gate, :func:`analysis.disclosure.disclose`, at the threshold reports use
-  (:func:`survey.services.reporting.policy`), with their total published and protected, so that
-  no small count can be worked out from the others (:func:`decision_counts`).
+* live, one figure: children **in progress** (:func:`live_view`), the cards whose code was
+  entered today and that have not reached the end or been stopped.  A card moves in when its
+  code is typed (:func:`survey.services.participants.enter_code`), before the child reads
+  anything, and a No at the information step keeps it there for the rest of the day, like a
+  Yes: no figure moves with the Yes or No.  Finishing (keep or delete) and "stop and delete"
+  move it out alike.  It is shown from k up, "s" below (0 included): once the room is empty,
+  what stays in progress is the Noes and those who left unfinished.  "Not started" and
+  "ended" are not shown: with the number of cards printed and an analyst's "completed" they
+  would give back the children who withdrew;
+* decisions (finished, said no, stopped or withdrew) never live: only in a closed session's log
+  (:func:`session_summary`), where each count is a part of the session's whole and is shown
+  only when it and the rest of the whole are both at least k (:func:`release_parts`): zero
+  is hidden like 1 to k - 1, no total is shown, and a second table of the same children (the
+  band mix) is hidden where its total would give a hidden part back;
+* the analysts' live funnel (:func:`funnel`), the one page a facilitator who is also an
+  analyst could set beside these: a decision stage at 0 is hidden, and "assented" whenever
+  "withdrawn" is hidden (:func:`funnel_hidden`).
+
+k is the consultation's disclosure threshold, the one reports use
+(:func:`survey.services.released.policy`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Participant
+from survey.models import Participant, utcnow
 from survey.states import State
+
+if TYPE_CHECKING:
+    from analysis.disclosure import DisclosurePolicy, ReleasedTable
 
 PARTICIPANT_STATES: tuple[str, ...] = tuple(State)
 
-#: Where children are, as the live view shows it: no stage here tells a decision apart.  A
-#: child who said No before assent stays "not started", like a card not yet used: only assent
-#: moves a card to "in progress", and only a child who had begun moves to "ended".  Otherwise
-#: the exact live counts, refreshed every 15 seconds, would show each No as it happens.
+#: The one live stage, and the states of a card counted in it once its code was entered today.
+#: ``declined`` is here on purpose: a No must move no figure (see the module's docstring).
 LIVE_STAGES: Mapping[str, tuple[str, ...]] = {
-    "not_started": ("issued", "declined"),
-    "in_progress": ("assented", "answering"),
-    "ended": ("completed", "withdrawn", "expired"),
+    "in_progress": ("issued", "assented", "answering", "declined"),
 }
-
-#: The endings of children who had begun: released with their total, which is the live "ended".
-BEGUN_ENDINGS = LIVE_STAGES["ended"]
-#: The endings a child chose (or let happen): shown to facilitators only through the gate.
-DECISIONS: tuple[str, ...] = ("completed", "declined", "withdrawn", "expired")
+#: The marker "s": hidden, as a count from 1 to k - 1 and a zero are.
+HIDDEN = "s"
 
 
 def participation_counts(consultation_id: int) -> dict[str, int]:
@@ -53,62 +68,133 @@ def participation_counts(consultation_id: int) -> dict[str, int]:
     return counts
 
 
-def live_counts(consultation_id: int) -> dict[str, int]:
-    """Children not started, in progress and ended: how the room is doing, exact."""
-    counts = participation_counts(consultation_id)
-    return {stage: sum(counts.get(state, 0) for state in states) for stage, states in LIVE_STAGES.items()}
+def live_counts(consultation_id: int, today: dt.date | None = None) -> dict[str, int]:
+    """Children in progress: cards whose code was entered ``today`` and that have not ended, exact.
+
+    A card's ``last_active_on`` is set when its code is entered, and again by each later step.
+    """
+    day = today or utcnow().date()
+    return {
+        stage: int(
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Participant)
+                .where(
+                    Participant.consultation_id == consultation_id,
+                    Participant.last_active_on == day,
+                    Participant.state.in_(states),
+                )
+            )
+            or 0
+        )
+        for stage, states in LIVE_STAGES.items()
+    }
 
 
-def release_counts(counts: Mapping[str, int], title: str) -> dict[str, str]:
-    """``counts`` (parts of one whole) as a facilitator may see them, with their total.
+def live_view(consultation_id: int, k: int | None = None) -> dict[str, str]:
+    """:func:`live_counts` as a facilitator sees them: each shown from k up, "s" below (0 too).
 
-    Through :func:`analysis.disclosure.disclose` at the reports' threshold: a count from 1 to
-    k - 1 shows as "s", and so does whatever else would give it back from the total.
+    Noes stay in progress for the day, so once the room is empty what is left in progress is
+    children who said no or left without finishing: a small number of them would be a count
+    of Noes, and a 0 would say that nobody said no.
+    """
+    k = threshold() if k is None else int(k)
+    return {stage: str(n) if n >= k else HIDDEN for stage, n in live_counts(consultation_id).items()}
+
+
+def threshold() -> int:
+    """k: the consultation's disclosure threshold, the one reports use."""
+    from survey.services.released import policy
+
+    return int(policy().k)
+
+
+def release_parts(counts: Mapping[str, int], k: int | None = None) -> dict[str, str]:
+    """``counts`` (parts of one whole) as a facilitator may see them: no total.
+
+    A part is shown only when it and the rest of the whole are both at least k; otherwise it
+    is "s", zero included (an exact 0 beside a hidden part tells as much as the part).  The
+    whole is not published, but a facilitator may know it (the children present, the cards
+    handed out), so a part is never hidden alone: the smallest shown part goes with it.  So
+    no shown part is small, and no hidden part is the whole minus the shown ones.
+
+    >>> release_parts({"finished": 12, "said no": 1, "stopped": 0}, k=5)
+    {'finished': 's', 'said no': 's', 'stopped': 's'}
+    >>> release_parts({"finished": 12, "said no": 6, "stopped": 0}, k=5)
+    {'finished': '12', 'said no': 's', 'stopped': 's'}
+    """
+    k = threshold() if k is None else int(k)
+    whole = sum(int(n) for n in counts.values())
+    shown = {str(name): int(n) for name, n in counts.items() if int(n) >= k and whole - int(n) >= k}
+    if len(counts) - len(shown) == 1 and shown:
+        del shown[min(shown, key=lambda name: (shown[name], name))]
+    return {str(name): str(shown[str(name)]) if str(name) in shown else HIDDEN for name in counts}
+
+
+def session_summary(summary_json: str, k: int | None = None) -> dict[str, dict[str, str] | str]:
+    """A closed session's log counts as a facilitator may see them (F-03).
+
+    The log keeps true counts (``services.sessions``), fixed when the session closed: shown,
+    its endings (finished, stopped early, said no) and its band mix go through
+    :func:`release_parts`.  The bands are of the children who began (finished or stopped
+    early), so where they are all shown their sum is that number, and one of those two
+    endings shown without the other would be given back: then the bands are hidden too.
+    """
+    import json
+
+    k = threshold() if k is None else int(k)
+    summary = json.loads(summary_json or "{}")
+    ending_names = ("completed", "stopped_early", "declined")
+    endings = release_parts({name: int(summary.get(name, 0)) for name in ending_names}, k)
+    bands = {str(band): int(n) for band, n in sorted((summary.get("bands") or {}).items())}
+    shown_bands = release_parts(bands, k) if bands else {}
+    began_shown = [endings[name] != HIDDEN for name in ("completed", "stopped_early")]
+    if shown_bands and HIDDEN not in shown_bands.values() and began_shown[0] != began_shown[1]:
+        shown_bands = dict.fromkeys(shown_bands, HIDDEN)
+    return {
+        "endings": endings,
+        "bands": shown_bands,
+        "signals": str(int(summary.get("signals", 0))),
+    }
+
+
+#: The analysts' live funnel: its stages of decisions, hidden at zero like a small count.
+FUNNEL_DECISIONS = ("completed", "withdrawn", "declined")
+
+
+def funnel_hidden(counts: Mapping[str, int], k: int) -> set[str]:
+    """The live funnel's stages hidden beyond what the gate hides (counts 1 to k - 1).
+
+    A decision stage at 0 (an exact 0 that turns into "s" tells when the first child made
+    that choice); a decision never hidden alone, since the cards handed out are known (as
+    :func:`release_parts`: the smaller other one of "withdrawn" and "declined" goes with it,
+    "completed" only when both are hidden already); and "assented" whenever "withdrawn" is
+    hidden: a child who said yes either finished, withdrew or is still answering, so once
+    nobody answers "assented" minus "completed" would give the hidden withdrawals back (the
+    release's funnel does the same, :func:`analysis.release.build_release`).
+    """
+    hidden = {stage for stage in FUNNEL_DECISIONS if int(counts.get(stage, 0)) < k}
+    if len(hidden) == 1:
+        others = [stage for stage in ("withdrawn", "declined") if stage not in hidden]
+        hidden.add(others[0] if len(others) == 1 else min(others, key=lambda stage: int(counts.get(stage, 0))))
+    if "withdrawn" in hidden:
+        hidden.add("assented")
+    return hidden
+
+
+def funnel(consultation_id: int, pol: DisclosurePolicy | None = None) -> ReleasedTable:
+    """The participation funnel (stages, not parts of a whole) through the disclosure gate.
+
+    What :func:`funnel_hidden` hides goes to the gate as 1, a count it always hides, so the
+    true number never reaches the table (the gate hides 1 to k - 1 by itself as well).
     """
     import pandas as pd  # here, not at start-up: pandas takes 0.6 s to import
 
     from analysis.disclosure import disclose
-    from survey.services.reporting import policy
+    from survey.services.released import funnel_counts, policy
 
-    released = disclose(pd.Series(dict(counts), name="children", dtype="int64"), policy(), title=title)
-    return {str(name): str(value) for name, value in released.display.iloc[0].items()}
-
-
-def release_count(count: int, title: str) -> str:
-    """One count as a facilitator may see it: "s" from 1 to k - 1 (see :func:`release_counts`)."""
-    return release_counts({"count": count}, title)["count"]
-
-
-def decision_counts(consultation_id: int) -> dict[str, str]:
-    """Finished, withdrew, expired and their total, then said no, released (see :func:`release_counts`).
-
-    Said no goes through the gate on its own: the total of the others is the live "ended"
-    count, so a total that held the Noes too would give their number back, however small.
-    """
-    counts = participation_counts(consultation_id)
-    return {
-        **release_counts({state: counts[state] for state in BEGUN_ENDINGS}, "How children's cards ended"),
-        "declined": release_count(counts["declined"], "Children who said no"),
-    }
-
-
-def session_summary(summary_json: str) -> dict[str, dict[str, str] | str]:
-    """A closed session's log counts as a facilitator may see them.
-
-    The log keeps true counts (``services.sessions``); shown, its endings and its age bands
-    go through :func:`release_counts` like every other count of children.
-    """
-    import json
-
-    summary = json.loads(summary_json or "{}")
-    endings = {name: int(summary.get(name, 0)) for name in ("completed", "stopped_early")}
-    bands = {str(band): int(n) for band, n in sorted((summary.get("bands") or {}).items())}
-    return {
-        # Said no on its own, as in decision_counts: the others' total is no way to it.
-        "endings": {
-            **release_counts(endings, "How children's sessions ended"),
-            "declined": release_count(int(summary.get("declined", 0)), "Children who said no"),
-        },
-        "bands": release_counts(bands, "Children by age band") if bands else {},
-        "signals": str(int(summary.get("signals", 0))),
-    }
+    pol = pol or policy()
+    counts = funnel_counts(consultation_id)
+    hidden = funnel_hidden(counts, int(pol.k))
+    stages = {stage: 1 if stage in hidden else n for stage, n in counts.items()}
+    return disclose(pd.Series(stages, name="children"), pol, margins=False, title="Participation funnel")

@@ -13,12 +13,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from analysis.disclosure import DisclosurePolicy, ReleasedTable, disclose
+from analysis.disclosure import DisclosurePolicy
 from analysis.frames import ItemMeta, codebook_from_instrument
 from analysis.release_rules import ReleaseRules, rules_from_config
 from survey.extensions import db
@@ -64,7 +63,7 @@ def content_of(release: Release) -> dict[str, Any]:
 
 
 def funnel_counts(consultation_id: int) -> dict[str, int]:
-    """Cards issued, assented, completed, withdrawn, declined (true counts: release via :func:`funnel`)."""
+    """Cards issued, assented, completed, withdrawn, declined: true counts (released: `progress.funnel`)."""
     rows: dict[str, int] = dict(
         db.session.execute(
             sa.select(Participant.state, sa.func.count())
@@ -79,12 +78,6 @@ def funnel_counts(consultation_id: int) -> dict[str, int]:
         "withdrawn": rows.get("withdrawn", 0),
         "declined": rows.get("declined", 0),
     }
-
-
-def funnel(consultation_id: int, pol: DisclosurePolicy | None = None) -> ReleasedTable:
-    """The participation funnel through the disclosure gate (stages, not parts of a whole)."""
-    counts = funnel_counts(consultation_id)
-    return disclose(pd.Series(counts, name="children"), pol or policy(), margins=False, title="Participation funnel")
 
 
 def local_codebook(consultation: Consultation, language: str) -> dict[str, ItemMeta]:

@@ -120,7 +120,7 @@ def _summary(consultation_id: int, since: dt.date, today: dt.date) -> dict:
     by_state = collections.Counter(state for state, _band in rows)
     # Age bands of the children who began: a No's band would let the bands' total give the
     # number of Noes back (services.progress releases that number on its own).
-    by_band = collections.Counter(band for state, band in rows if band and state != "declined")
+    by_band = collections.Counter(band for state, band in rows if band and state not in ("declined", "issued"))
     signals = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Signal)

@@ -19,7 +19,7 @@ from survey.forms import (
 )
 from survey.i18n import LANGUAGE_NAMES, text_direction
 from survey.models import Consultation
-from survey.services.progress import decision_counts, live_counts
+from survey.services.progress import live_view
 
 bp = Blueprint("facilitate", __name__, url_prefix="/facilitate")
 
@@ -240,8 +240,7 @@ def overview(consultation_id: int):
         "staff/facilitate.html",
         consultation=consultation,
         form=CodeCardsForm(),
-        live=live_counts(consultation_id),
-        decisions=decision_counts(consultation_id),
+        live=live_view(consultation_id),
         safeguarding_lead=permits(current_user, consultation_id, ("safeguarding",)),
         can_facilitate=permits(current_user, consultation_id, ("facilitator",)),
         cards_unreachable=cards_unreachable(),

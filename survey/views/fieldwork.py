@@ -21,7 +21,7 @@ from survey.forms import (
 from survey.models import Consultation
 from survey.services import facilitation, participants
 from survey.services.code_cards import code_cards_pdf
-from survey.services.progress import live_counts, session_summary
+from survey.services.progress import live_view, session_summary
 from survey.services.safeguarding import country_profile
 from survey.services.setup import language_name
 from survey.views.facilitate import bp, overview
@@ -117,7 +117,7 @@ def live(consultation_id: int):
     return render_template(
         "staff/live.html",
         consultation=consultation,
-        live=live_counts(consultation_id),
+        live=live_view(consultation_id),
         signals=facilitation.signals(consultation_id),
         now=dt.datetime.now(dt.UTC).replace(tzinfo=None),
     )

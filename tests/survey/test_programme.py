@@ -233,7 +233,9 @@ def test_overview_funnel_passes_the_disclosure_gate(app, world: World, issue_cod
 
     decline_child(app, issue_codes(world.consultation, 12)[0], "10.7.0.1")  # 13 cards with the world's child
     html = world.clients["analyst"].get("/programme/").get_data(as_text=True)
-    assert "13 · 0 · 0 · 0 · s" in html  # the one child who said no is a small count: hidden
+    # The one child who said no is a small count, and a decision at 0 is hidden like one
+    # (services.progress.funnel_hidden); so is "assented" while "withdrawn" is hidden.
+    assert "13 · s · s · s · s" in html
     assert "s: hidden, a small number." in html
 
 

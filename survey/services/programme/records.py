@@ -24,7 +24,7 @@ from survey.models import (
     Membership,
     User,
 )
-from survey.services import audit
+from survey.services import audit, progress
 from survey.services import released as released_cells
 from survey.states import ChecklistStatus, Decision
 
@@ -403,7 +403,7 @@ def overview(user: User, today: dt.date | None = None) -> list[OverviewRow]:
     pol = released_cells.policy()
     rows = []
     for c in consultations:
-        released = released_cells.funnel(c.id, pol)
+        released = progress.funnel(c.id, pol)
         row = released.display.iloc[0]
         rows.append(
             OverviewRow(

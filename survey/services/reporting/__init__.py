@@ -17,8 +17,8 @@ Two parts: :mod:`~survey.services.reporting.frame` (the answers as the analysis 
 from __future__ import annotations
 
 from analysis.disclosure import DisclosureError as DisclosureError
+from survey.services.progress import funnel as funnel
 from survey.services.released import ASSENTED_STATES as ASSENTED_STATES
-from survey.services.released import funnel as funnel
 from survey.services.released import funnel_counts as funnel_counts
 from survey.services.released import policy as policy
 from survey.services.reporting.frame import (

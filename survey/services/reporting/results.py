@@ -22,8 +22,9 @@ from analysis.frames import (
 from survey.extensions import db
 from survey.models import Consultation
 from survey.services import released as released_cells
+from survey.services.progress import funnel
 from survey.services.released import cell_label as _cell_label
-from survey.services.released import funnel, funnel_counts
+from survey.services.released import funnel_counts
 from survey.services.released import local_codebook as _local_codebook
 from survey.services.released import meta_for as _meta_for
 from survey.services.reporting.frame import (
