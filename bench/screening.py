@@ -55,6 +55,7 @@ NAMES = {
     "heldout-7": "seventh held-out (scored blind once, then trained on)",
     "training-6": "independent writer, hard negatives fr/es/sw and Arabic (scored blind once, then trained on)",
     "training-7": "independent writer, Arabizi only (training only)",
+    "training-8": "independent writer, short everyday sentences about family (training only)",
     "developers": "written by the developers (training only)",
 }
 

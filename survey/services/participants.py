@@ -208,7 +208,7 @@ def enter_code(code: str, client_key: str, *, seat_label: str = "") -> Participa
     new_seat = bool(seat_label and participant.consultation.facilitated and seat_label != participant.seat_label)
     entered_on = utcnow().date()
     if new_seat or participant.last_active_on != entered_on:
-        # The date the code was entered: the card is "in progress" on the live view from now,
+        # The date the code was entered: the card counts as "started today" on the live view from now,
         # before the child reads anything, so that their Yes or No moves no figure there
         # (services.progress).  A date only, as every other date kept about a card.
         with write_transaction() as db_session:

@@ -8,15 +8,14 @@ holding both roles learns nothing more):
 
 * per card, only what handing cards out needs: its number and its guardian permission
   (:func:`survey.services.facilitation.card_states`);
-* live, one figure: children **in progress** (:func:`live_view`), the cards whose code was
-  entered today and that have not reached the end or been stopped.  A card moves in when its
-  code is typed (:func:`survey.services.participants.enter_code`), before the child reads
-  anything, and a No at the information step keeps it there for the rest of the day, like a
-  Yes: no figure moves with the Yes or No.  Finishing (keep or delete) and "stop and delete"
-  move it out alike.  It is shown from k up, "s" below (0 included): once the room is empty,
-  what stays in progress is the Noes and those who left unfinished.  "Not started" and
-  "ended" are not shown: with the number of cards printed and an analyst's "completed" they
-  would give back the children who withdrew;
+* live, one figure: children who **started today** (:func:`live_view`), the cards whose code
+  was entered today.  A card moves in when its code is typed
+  (:func:`survey.services.participants.enter_code`), before the child reads anything, and
+  nothing takes it out that day: not the Yes or No, not finishing (keep or delete), not
+  "stop for now" or "stop and delete", not a withdrawal code or a guardian's withholding (an
+  independent review saw "in progress" drop only for the ones that deleted).  It is shown from
+  k up, "s" below (0 included).  "Not started" and "ended" are not shown: with the number of
+  cards printed and an analyst's "completed" they would give back the children who withdrew;
 * decisions (finished, said no, stopped or withdrew) never live: only in a closed session's log
   (:func:`session_summary`), where each count is a part of the session's whole and is shown
   only when it and the rest of the whole are both at least k (:func:`release_parts`): zero
@@ -47,10 +46,10 @@ if TYPE_CHECKING:
 
 PARTICIPANT_STATES: tuple[str, ...] = tuple(State)
 
-#: The one live stage, and the states of a card counted in it once its code was entered today.
-#: ``declined`` is here on purpose: a No must move no figure (see the module's docstring).
+#: The one live stage, and the states of a card counted in it once its code was entered today:
+#: every state, so that no decision, deletion or withdrawal moves it (see the module's docstring).
 LIVE_STAGES: Mapping[str, tuple[str, ...]] = {
-    "in_progress": ("issued", "assented", "answering", "declined"),
+    "started_today": PARTICIPANT_STATES,
 }
 #: The marker "s": hidden, as a count from 1 to k - 1 and a zero are.
 HIDDEN = "s"
@@ -69,7 +68,7 @@ def participation_counts(consultation_id: int) -> dict[str, int]:
 
 
 def live_counts(consultation_id: int, today: dt.date | None = None) -> dict[str, int]:
-    """Children in progress: cards whose code was entered ``today`` and that have not ended, exact.
+    """Children who started today: cards whose code was entered ``today``, whatever came after, exact.
 
     A card's ``last_active_on`` is set when its code is entered, and again by each later step.
     """
@@ -94,9 +93,7 @@ def live_counts(consultation_id: int, today: dt.date | None = None) -> dict[str,
 def live_view(consultation_id: int, k: int | None = None) -> dict[str, str]:
     """:func:`live_counts` as a facilitator sees them: each shown from k up, "s" below (0 too).
 
-    Noes stay in progress for the day, so once the room is empty what is left in progress is
-    children who said no or left without finishing: a small number of them would be a count
-    of Noes, and a 0 would say that nobody said no.
+    A small number would be the few children of a small room, and a 0 that nobody has come yet.
     """
     k = threshold() if k is None else int(k)
     return {stage: str(n) if n >= k else HIDDEN for stage, n in live_counts(consultation_id).items()}

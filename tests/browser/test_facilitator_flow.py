@@ -213,7 +213,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(
         assert page.locator("text=Refresh now").count() == 1  # and without scripts, a link
         signal = page.locator("li.signal")
         assert signal.count() == 1 and "TABLE 4" in signal.inner_text() and "NEW" in signal.inner_text()
-        # Where children are is counted (never what they decided): one in progress, a number
+        # Where children are is counted (never what they decided): one started today, a number
         # under the threshold, so hidden (services.progress).
         stages = dict(
             page.locator("table:has(caption:text('Children by stage')) tbody tr").evaluate_all(
@@ -221,7 +221,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(
                 " r.querySelector('td').textContent.trim()])"
             )
         )
-        assert stages == {"in progress": "s"}, stages
+        assert stages == {"started today": "s"}, stages
         live_text = page.locator("main").inner_text()
         assert "Mobile phone" not in live_text  # counts and seats, never answers
         assert _violations(page) == []

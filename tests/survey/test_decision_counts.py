@@ -74,9 +74,9 @@ def _pages(demo) -> dict[str, str]:
     return shown
 
 
-def _in_progress(demo) -> str:
+def _started_today(demo) -> str:
     live = _pages(demo)[f"/facilitate/{demo['consultation']}/live"]
-    return re.search(r"in progress (\S+)", live).group(1)
+    return re.search(r"started today (\S+)", live).group(1)
 
 
 def _answering(demo, n: int) -> list:
@@ -90,10 +90,10 @@ def _answering(demo, n: int) -> list:
 def test_the_yes_or_no_at_the_information_step_moves_no_figure(demo) -> None:
     """Review F8: a No stayed "not started" while a Yes moved to "in progress" at once."""
     _answering(demo, 10)
-    assert _in_progress(demo) == "10"
+    assert _started_today(demo) == "10"
     no, yes = _at_information(demo), _at_information(demo)
     entered = _pages(demo)
-    assert _in_progress(demo) == "12"  # in progress from code entry, before the child decides
+    assert _started_today(demo) == "12"  # counted from code entry, before the child decides
     assert _decide(no, "no").location.endswith("/p/declined")
     assert _pages(demo) == entered
     _decide(yes, "yes")
@@ -103,11 +103,11 @@ def test_the_yes_or_no_at_the_information_step_moves_no_figure(demo) -> None:
 def test_keeping_or_deleting_at_the_end_shows_the_same(demo) -> None:
     """Review F8: "finished 0" beside a hidden "withdrew" and an exact live "ended" told a No at the
     end (ended + 1, finished still 0), and the first Yes too ("finished" 0 -> s)."""
+    assert _started_today(demo) == "s"  # 0 is hidden like a small number
     for _ in range(8):  # the reviewer's first eight cards: stopped and deleted
         child = _at_information(demo)
         _decide(child, "yes")
         assert child.post("/p/stop", data={"choice": "delete"}).status_code == 302
-    assert _in_progress(demo) == "s"  # 0 is hidden like a small number
     _answering(demo, 10)
     start = _pages(demo)
     for page in start.values():
@@ -116,12 +116,24 @@ def test_keeping_or_deleting_at_the_end_shows_the_same(demo) -> None:
             assert word not in page, (word, page)
     deleting = _answering(demo, 1)[0]
     answering = _pages(demo)
-    assert answering != start  # one more child in progress
+    assert answering != start  # one more child started today
     _finish(deleting, keep=False)  # "No, please delete them"
-    assert _pages(demo) == start
+    assert _pages(demo) == answering  # nothing moves when a child deletes ...
     keeping = _answering(demo, 1)[0]
-    assert _pages(demo) == answering
+    two_more = _pages(demo)
     _finish(keeping, keep=True)  # "Yes, you can use my answers"
+    assert _pages(demo) == two_more  # ... nor when a child keeps
+
+
+def test_stopping_deleting_withdrawing_or_withholding_moves_no_figure(demo) -> None:
+    """The second review (session 12): "stop for now" left "in progress" as it was while "stop and
+    delete" lowered it; a withdrawal code and a guardian's withholding lowered it only for a card
+    in use.  Nothing a child or guardian does after the code moves the live figure."""
+    children = _answering(demo, 12)
+    start = _pages(demo)
+    assert children[0].post("/p/stop", data={"choice": "later"}).status_code == 302
+    assert _pages(demo) == start
+    assert children[1].post("/p/stop", data={"choice": "delete"}).status_code == 302
     assert _pages(demo) == start
 
 

@@ -73,11 +73,11 @@ def test_the_cards_page_shows_no_childs_decision(decided: World) -> None:
 
 def test_no_decision_is_shown_while_children_take_part(decided: World) -> None:
     """Decisions are never live (services.progress): the overview and the live view show only
-    how many children are in progress, and that only from k up (here 2: the world's child, who
-    entered a code, and the child who said no, counted like a yes for the day)."""
+    how many children started today, whatever each then decided (here all 15 who entered a code:
+    finished, said no, withdrew or still answering alike), and that only from k up."""
     for page in ("", "live"):
         html = decided.clients["facilitator"].get(f"/facilitate/{decided.consultation}/{page}").get_data(as_text=True)
-        assert _rows(html, "Children by stage") == {"in progress": "s"}
+        assert _rows(html, "Children by stage") == {"started today": "15"}
         assert "How children's cards ended" not in html
         for word in DECISION_WORDS:
             assert f">{word}" not in html, word
@@ -97,9 +97,9 @@ def test_the_session_log_hides_small_counts_of_decisions(decided: World) -> None
     assert "{" not in log  # no raw record
 
 
-def test_a_card_is_in_progress_from_code_entry_on_every_facilitator_view(app, world: World, issue_codes) -> None:
-    """A card is in progress once its code is typed, so the Yes or No moves nothing; finishing
-    and "stop and delete" move it out alike (the exact figure is shown from k = 10 up)."""
+def test_a_card_counts_from_code_entry_on_every_facilitator_view(app, world: World, issue_codes) -> None:
+    """A card counts once its code is typed, and nothing afterwards moves it: not the Yes or No,
+    not "stop and delete" (the exact figure is shown from k = 10 up)."""
     facilitator = world.clients["facilitator"]
 
     def stages() -> list[dict[str, str]]:
@@ -113,13 +113,13 @@ def test_a_card_is_in_progress_from_code_entry_on_every_facilitator_view(app, wo
         return client
 
     children = [at_information() for _ in range(11)]  # with the world's child: 12
-    assert stages() == [{"in progress": "12"}] * 2
+    assert stages() == [{"started today": "12"}] * 2
     no, yes = children[:2]
     assert no.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "no"}).location.endswith("/p/declined")
     yes.post("/p/about", data={"check_0": "0", "check_1": "0", "decision": "yes"})
-    assert stages() == [{"in progress": "12"}] * 2
+    assert stages() == [{"started today": "12"}] * 2
     yes.post("/p/stop", data={"choice": "delete"})
-    assert stages() == [{"in progress": "11"}] * 2
+    assert stages() == [{"started today": "12"}] * 2  # a deletion moves nothing either
 
 
 def test_a_waiting_child_is_impossible_to_miss_without_scripts(app, world: World) -> None:
