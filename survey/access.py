@@ -159,6 +159,29 @@ def is_child_facing(rule: AccessRule | None) -> bool:
     return rule is not None and (rule.kind == "child" or rule.arg == "child-facing")
 
 
+def request_is_child_facing(app: Flask, endpoint: str | None, path: str) -> bool:
+    """Whether this request's page is a child's: its route's rule, or, for an address no route
+    matches (a mistyped link, a half-remembered address), a child's unless every route under its
+    first path segment is for staff.  A child who mistypes an address still gets the quick exit
+    and the helplines; ``/staff/nonsense`` keeps the staff layout."""
+    if endpoint is not None:
+        return is_child_facing(rule_for(app, endpoint))
+    return path.lstrip("/").split("/", 1)[0] not in _staff_only_segments(app)
+
+
+def _staff_only_segments(app: Flask) -> frozenset[str]:
+    known = app.extensions.get("sauti_staff_only_segments")
+    if known is None:
+        child_seen: dict[str, bool] = {}
+        for url_rule in app.url_map.iter_rules():
+            segment = url_rule.rule.lstrip("/").split("/", 1)[0]
+            here = is_child_facing(rule_for(app, url_rule.endpoint))
+            child_seen[segment] = child_seen.get(segment, False) or here
+        known = frozenset(segment for segment, child in child_seen.items() if segment and not child)
+        app.extensions["sauti_staff_only_segments"] = known
+    return known
+
+
 def _enforce() -> Any:
     asked = request._get_current_object()  # type: ignore[attr-defined]  # one proxy look-up, not five
     endpoint = asked.endpoint

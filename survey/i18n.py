@@ -117,10 +117,9 @@ def offered_locales() -> list[str]:
     app = current_app._get_current_object()  # one proxy look-up
     supported = list(app.config["SUPPORTED_LOCALES"])
     offered = supported
-    from survey.access import is_child_facing, rule_for
+    from survey.access import request_is_child_facing
 
-    endpoint = request.endpoint
-    if endpoint and is_child_facing(rule_for(app, endpoint)):
+    if request_is_child_facing(app, request.endpoint, request.path):
         from survey.services.participants import current_participant, open_consultation_languages
 
         participant = current_participant()

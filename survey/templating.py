@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 
-from survey.access import is_child_facing, rule_for
+from survey.access import request_is_child_facing
 from survey.i18n import LANGUAGE_NAMES, locale_code, offered_locales, state_label, text_direction
 from survey.services.participants import current_participant
 from survey.services.safeguarding import help_context
@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
         locale = locale_code() if get_locale() is not None else current_app.config["BABEL_DEFAULT_LOCALE"]
         # From the endpoint, not from the access hook: an error raised before the hook ran
         # (a CSRF failure, say) must still get the child's page layout.
-        child_facing = is_child_facing(rule_for(current_app, request.endpoint))
+        child_facing = request_is_child_facing(current_app, request.endpoint, request.path)
         values = {
             "current_locale": locale,
             "text_direction": text_direction(locale),

@@ -6,6 +6,7 @@ import functools
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app
+from flask_babel import gettext
 
 from consent.profiles import CountryProfile, load_profile
 from survey.models import Consultation
@@ -58,13 +59,17 @@ def help_context_source(consultation: Consultation | None) -> CountryProfile:
 
 
 def country_name(profile: CountryProfile, language: str | None) -> str:
-    """The profile's country by name in ``language`` (Babel's CLDR names), else the profile's name."""
+    """The profile's country by name in ``language`` (Babel's CLDR names); "Other countries" for
+    a profile that names no country (the generic example: a child never reads a profile's
+    internal name, such as "Generic profile (example, replace before use)")."""
     if profile.country:
         try:
-            return Locale.parse((language or "en").replace("-", "_")).territories.get(profile.country) or profile.name
+            named = Locale.parse((language or "en").replace("-", "_")).territories.get(profile.country)
         except (ValueError, UnknownLocaleError):
-            return profile.name
-    return profile.name
+            named = None
+        if named:
+            return named
+    return gettext("Other countries")
 
 
 def help_context(consultation: Consultation | None, language: str | None = None) -> dict:

@@ -39,7 +39,7 @@ def test_child_pages_pass_axe(page, make_consultation, issue_codes, language: st
     # A child is offered only the consultation's languages (issue 17): this one offers Arabic.
     code = issue_codes(make_consultation("Ours", languages=("en", "ar")), 1)[0]
     problems = {}
-    for path in (f"/?lang={language}", "/help", "/notes"):
+    for path in (f"/?lang={language}", "/help", "/notes", "/hepl"):  # /hepl: a mistyped address (404)
         page.goto(path)
         problems[path] = _violations(page)
     _enter_code(page, code)

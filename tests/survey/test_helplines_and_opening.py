@@ -342,3 +342,37 @@ def test_before_the_code_the_generic_example_only_when_nothing_is_known(app) -> 
     for address, html in _before_the_code(app).items():
         assert 'href="tel:116111"' in html, address
         assert "These helpline details are examples" in html, address
+
+
+@pytest.mark.parametrize("address", ["/p/qq/3", "/hepl", "/p/q/2/nowhere/else"])
+def test_a_mistyped_child_address_gets_the_quick_exit_and_the_helplines(app, address) -> None:
+    """Second review: a child who mistypes or half-remembers an address got the staff layout's
+    "There is no page here", without the quick exit or any helpline.  Now the child's layout, in
+    the open consultation's language, with its country's helplines."""
+    open_bundled(app, country_profile="example-ke", languages=("en", "sw"))
+    response = app.test_client().get(f"{address}?lang=sw")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "data-quick-exit" in html and 'href="/leave"' in html
+    assert 'href="tel:116"' in html and "Childline Kenya" in html
+    assert 'lang="sw"' in html
+
+
+def test_a_mistyped_staff_address_keeps_the_staff_layout(app) -> None:
+    html = app.test_client().get("/staff/nonsense").get_data(as_text=True)
+    assert "data-quick-exit" not in html and "Childline" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "other"), [("en", "Other countries"), ("fr", "Autres pays"), ("sw", "Nchi nyingine")]
+)
+def test_before_the_code_the_generic_profiles_helplines_come_under_other_countries(app, language, other) -> None:
+    """Second review: with the generic example and a Kenyan consultation open, the generic
+    profile's helplines came under its internal name ("Generic profile (example, replace before
+    use)") as a heading a child reads.  Now under "Other countries", in the child's language."""
+    open_bundled(app, country_profile="generic", languages=("en", "fr", "sw"))
+    open_bundled(app, country_profile="example-ke", languages=("en", "fr", "sw"))
+    for address, html in _before_the_code(app, language).items():
+        assert "Generic profile" not in html and "replace before use" not in html, address
+        assert f"<strong>{other}</strong>" in html, address
+        assert 'href="tel:116"' in html and 'href="tel:116111"' in html, address
