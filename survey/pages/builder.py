@@ -342,6 +342,23 @@ def build_page_form(
     return type("Page", (PageForm,), attributes), tuple(specs)
 
 
+#: The hidden field by which a page's form says which questions it showed.
+SHOWN_FIELD = "on_page"
+
+
+def was_sent(spec: FieldSpec, formdata: Any) -> bool:
+    """Whether a posted page carries this question: it said it showed it, or any of its fields came.
+
+    A browser always sends a text box and cannot untick a radio button; only boxes to tick go
+    missing when a child unticks them all, and the page's ``on_page`` field says they were there.
+    A page with none of them (a stale copy, a replay, a broken client) was not answered, and the
+    saved answer stays.
+    """
+    if spec.item.name in formdata.getlist(SHOWN_FIELD):
+        return True
+    return any(name in formdata for name in (*spec.fields, spec.rns_field) if name)
+
+
 def stored_value_for(spec: FieldSpec, form: FlaskForm) -> str | None:
     """What to store for one item from a validated form; None when the child skipped it."""
     item = spec.item

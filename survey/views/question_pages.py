@@ -28,7 +28,7 @@ from survey.child_cache import (
 )
 from survey.database import is_storage_full
 from survey.i18n import locale_code, offered_locales
-from survey.pages.builder import build_page_form, form_data_for, stored_value_for
+from survey.pages.builder import SHOWN_FIELD, build_page_form, form_data_for, stored_value_for, was_sent
 from survey.services import audio, journey, page_plan, participants
 from survey.services.placeholders import instrument_for_children
 from survey.services.safeguarding import help_context_source
@@ -130,6 +130,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         "has_previous": plan.step_before(step) is not None,
         "repeat_heading": repeat_heading(instrument, page, path, lang),
         "path": path,
+        "shown_field": SHOWN_FIELD,
     }
     kept = None
     shown = shown_choices(instrument, items, stored) if asked.method == "GET" and fixed_choices(items) else None
@@ -173,7 +174,11 @@ def page_view(index: int, path: tuple[int, ...] = ()):
             journey.move_to(participant, nxt[0] if nxt is not None else index)
             return redirect(step_url(nxt) if nxt is not None else url_for("participate.end"))
         elif form.validate() and not journey.constraint_errors(instrument, participant, specs, form, stored, lang):
-            values = {spec.item.name: stored_value_for(spec, form) for spec in specs if spec.kind != "note"}
+            values = {
+                spec.item.name: stored_value_for(spec, form)
+                for spec in specs
+                if spec.kind != "note" and was_sent(spec, asked.form)
+            }
             going_back = asked.form.get("nav") == "back"
             token = posted_page_token(asked.form)
             try:

@@ -52,7 +52,9 @@ def _assent(child, age: str = "12"):
 def _post_page(child, index: int, data: dict, nav: str = "next"):
     page = child.get(f"/p/q/{index}")
     assert page.status_code == 200, page.status_code
-    return child.post(f"/p/q/{index}", data={**data, "page_token": _token(page.get_data(as_text=True)), "nav": nav})
+    html = page.get_data(as_text=True)
+    shown = re.findall(r'name="on_page" value="([^"]+)"', html)  # sent by the browser with every page
+    return child.post(f"/p/q/{index}", data={**data, "on_page": shown, "page_token": _token(html), "nav": nav})
 
 
 def test_information_screen_tells_the_child_what_p02_requires(child) -> None:
