@@ -69,9 +69,13 @@ WINDOW = 25
 #: sets, December 2026: at 95 % recall 11.5 % false alarms, against 14.8 % for 2-5 within words).
 NGRAMS = (4, 7)
 #: Threshold defaults written into the model file by :func:`fit` (chosen by cross-validation:
-#: see bench/screening.py).
-FLAG_AT = 0.45
-KEEP_RULE_AT = 0.3
+#: see bench/screening.py).  Session 13: with 1,720 more ordinary answers and disclosures
+#: (training-9, training-10) and :data:`RULE_STANDS_FROM`, leaving each of seven independent sets
+#: out in turn: 0.45 / 0.3 read 95.3 % recall, 9.1 % false alarms; 0.4 / 0.2, 96.3 % and 10.6 %
+#: (the six sets of ``LEFT_OUT_BOUNDS``: 96.8 % / 7.0 %, as much recall as session 12's 0.45 / 0.3
+#: with 9.1 % false alarms); chosen for recall, before any blind set was scored with it.
+FLAG_AT = 0.4
+KEEP_RULE_AT = 0.2
 #: An answer with words of general talk, advice or a hypothetical needs a rule and at least this
 #: (or ``flag_at`` if higher): with ``flag_at`` under 0.5 such talk ("if my friend told me someone
 #: hits her I would tell the teacher") reached it; over the five left-out sets 0.65 lost no disclosure.
@@ -80,13 +84,21 @@ HYPOTHETICAL_AT = 0.65
 #: never overruled by it: the model has not read a word of that language.
 MODEL_LANGUAGES = frozenset({"en", "fr", "es", "ar", "sw"})
 #: The only category whose rule match the model may take back when it reads the answer as
-#: ordinary: threats are said figuratively every day ("my mum will kill me if I fail maths haha").
-#: A rule match of any other category (touching, images, grooming, hitting, self-harm, neglect,
-#: trafficking) stands whatever the model reads, unless the answer talks hypothetically: a
-#: disclosure inside a long ordinary answer, or a short one ("mwalimu anatupiga", the teacher
-#: beats us), can read as ordinary to the model and was dropped.  Recall first: a false alarm
+#: ordinary (under ``keep_rule_at``): threats are said figuratively every day ("my mum will kill
+#: me if I fail maths haha").  A rule match of any other category (touching, images, grooming,
+#: hitting, self-harm, neglect, trafficking) stands unless the answer talks hypothetically or the
+#: model reads it as plainly ordinary (under :data:`RULE_STANDS_FROM`): a disclosure inside a long
+#: ordinary answer, or a short one ("mwalimu anatupiga", the teacher beats us), can read as
+#: ordinary to the model at 0.1-0.3 and was dropped.  Recall first: a false alarm
 #: costs the lead a minute ("my brother hit me with a pillow lol"); a missed disclosure, a child.
 MODEL_MAY_OVERRULE = frozenset({"threats"})
+#: Below this probability the model takes back a rule's match of any category, in a language it
+#: learnt: the answer reads as plainly ordinary ("my dad would beat anyone who hurt me haha", "i
+#: want to learn self defence so nobody hurts me").  Chosen by leaving each of seven independent
+#: sets out in turn (December 2026, session 13, 2,100 sentences): at 0.1, 60 false alarms of 1,060
+#: ordinary answers taken back (11.8 % -> 9.9 %) for one disclosure of 1,040 (recall 95.7 % either
+#: way); the disclosures a rule finds sit above it (13 between 0.1 and 0.3, none of the review's).
+RULE_STANDS_FROM = 0.1
 #: Regularisation of the logistic regression (inverse strength) and the n-gram document count
 #: below which an n-gram is left out (chosen by leave-one-set-out: ``--cross-check``).
 C = 30.0
@@ -216,25 +228,37 @@ class ConcernModel:
         return max(((self._one(piece), piece) for piece in pieces(fold(text))), default=(0.0, ""))
 
     def decide(
-        self, probability: float, rule_matched: bool, hypothetical: bool = False, overrulable: bool = True
+        self,
+        probability: float,
+        rule_matched: bool,
+        hypothetical: bool = False,
+        overrulable: bool = True,
+        learnt_language: bool = True,
     ) -> bool:
         """Whether an answer goes to the safeguarding lead (the one place rules and model are combined).
 
         ``hypothetical``: the answer has words of advice, a hypothetical, a denial or general talk
         (a rule file's ``hypothetical`` list: "if a friend told me ... I would tell", "we learnt
         about"); then both must agree, a rule and the model at :data:`HYPOTHETICAL_AT` or
-        ``flag_at``, whichever is higher.
+        ``flag_at``, whichever is higher.  ``overrulable``: every rule that matched is of
+        :data:`MODEL_MAY_OVERRULE`'s categories (taken back under ``keep_rule_at``); any other
+        stands from :data:`RULE_STANDS_FROM`, and whatever the model reads when a rule of a
+        language it never learnt matched (``learnt_language`` False).
 
         Examples
         --------
         >>> m = ConcernModel.from_terms({}, 0.0, flag_at=0.7, keep_rule_at=0.2)
         >>> m.decide(0.9, False), m.decide(0.3, True), m.decide(0.1, True), m.decide(0.9, False, True)
         (True, True, False, False)
+        >>> m.decide(0.15, True, overrulable=False), m.decide(0.05, True, overrulable=False)
+        (True, False)
+        >>> m.decide(0.05, True, overrulable=False, learnt_language=False)
+        True
         """
         if hypothetical:
             return rule_matched and probability >= max(self.flag_at, HYPOTHETICAL_AT)
         if rule_matched and not overrulable:  # only MODEL_MAY_OVERRULE's categories are taken back
-            return True
+            return not learnt_language or probability >= RULE_STANDS_FROM
         return probability >= self.flag_at or (rule_matched and probability >= self.keep_rule_at)
 
 
@@ -338,6 +362,7 @@ class Reading:
     probability: float
     hypothetical: bool
     overrulable: bool = True
+    learnt_language: bool = True
 
 
 def cross_check(
@@ -375,7 +400,8 @@ def cross_check(
             hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
             found = find_concerns(text, rule_sets, None)
             overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
-            readings.append(Reading(language, label, text, bool(found), probability, hypothetical, overrulable))
+            learnt = all(c.language in MODEL_LANGUAGES for c in found)
+            readings.append(Reading(language, label, text, bool(found), probability, hypothetical, overrulable, learnt))
         out[name] = readings
     return out
 
@@ -400,7 +426,9 @@ def readers(model: ConcernModel) -> dict[str, Callable[[Reading], bool]]:
     return {
         "rules alone": lambda r: r.rule,
         "model alone": lambda r: r.probability >= model.flag_at and not r.hypothetical,
-        "rules and model": lambda r: model.decide(r.probability, r.rule, r.hypothetical, r.overrulable),
+        "rules and model": lambda r: model.decide(
+            r.probability, r.rule, r.hypothetical, r.overrulable, r.learnt_language
+        ),
     }
 
 

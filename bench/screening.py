@@ -56,6 +56,8 @@ NAMES = {
     "training-6": "independent writer, hard negatives fr/es/sw and Arabic (scored blind once, then trained on)",
     "training-7": "independent writer, Arabizi only (training only)",
     "training-8": "independent writer, short everyday sentences about family (training only)",
+    "training-9": "five independent writers, hard negatives in every language (training only)",
+    "training-10": "two independent writers, Arabic everyday life and opinions (training only)",
     "developers": "written by the developers (training only)",
 }
 

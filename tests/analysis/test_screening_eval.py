@@ -56,8 +56,8 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
         # training-3 is training material only: everyday complaints, with a few disclosures in the same words
         # training-8: short everyday sentences about family, with a few disclosures in the same words
         least = 10 if name in ("training-3", "training-8") else 20
-        # training-7 is Arabic in Latin letters (Arabizi) only
-        for lang in ("ar",) if name == "training-7" else LANGUAGES:
+        # training-7 is Arabic in Latin letters (Arabizi) only; training-10 Arabic ordinary answers
+        for lang in ("ar",) if name in ("training-7", "training-10") else LANGUAGES:
             mine = [r for r in rows if r[0] == lang]
             assert sum(r[1] for r in mine) >= least and sum(not r[1] for r in mine) >= 20, (name, lang)
 
@@ -78,18 +78,19 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
 #: These are the nearest thing to unseen-wording figures the labelled sets give (the blind one is
 #: heldout-8's, below).  Regression bounds: a change that reads any of them worse fails here.
 LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    # measured (session 12): 99.3 % / 4.7 %, every language at least 96.7 % (ar) / at most 13.3 % (ar)
-    "heldout-4": ((0.99, 0.05), (0.96, 0.14)),
-    # 99.3 % / 10.0 %; at least 96.7 % (ar) / at most 13.3 % (ar, en, sw)
-    "heldout-5": ((0.99, 0.11), (0.96, 0.14)),
-    # 95.3 % / 8.7 %; at least 91.7 % (ar) / at most 11.1 % (en)
-    "training-1": ((0.95, 0.09), (0.91, 0.12)),
-    # 96.0 % / 8.0 %; at least 92.7 % (fr) / at most 9.5 % (ar)
-    "training-2": ((0.95, 0.09), (0.92, 0.10)),
-    # 95.4 % / 11.6 %; at least 91.4 % (ar) / at most 22.2 % (ar)
-    "heldout-6": ((0.95, 0.12), (0.91, 0.23)),
-    # 95.6 % / 11.7 %; at least 94.0 % (es, fr) / at most 18.3 % (fr); blind in session 11: 96.8 / 12.3
-    "heldout-7": ((0.95, 0.12), (0.93, 0.19)),
+    # measured (session 13: with training-9 and training-10, RULE_STANDS_FROM, flag_at 0.4,
+    # keep_rule_at 0.2): 100 % / 6.7 %, every language at least 100 % / at most 16.7 % (ar)
+    "heldout-4": ((0.99, 0.07), (0.99, 0.17)),
+    # 99.3 % / 4.7 %; at least 96.7 % (en) / at most 10.0 % (en)
+    "heldout-5": ((0.99, 0.05), (0.96, 0.11)),
+    # 95.0 % / 6.2 %; at least 90.0 % (ar) / at most 8.9 % (en)
+    "training-1": ((0.95, 0.07), (0.89, 0.09)),
+    # 97.1 % / 6.3 %; at least 94.5 % (en, fr) / at most 8.4 % (es)
+    "training-2": ((0.97, 0.07), (0.94, 0.09)),
+    # 95.4 % / 9.3 %; at least 91.4 % (en) / at most 15.6 % (ar)
+    "heldout-6": ((0.95, 0.10), (0.91, 0.16)),
+    # 96.0 % / 10.0 %; at least 92.0 % (ar, fr) / at most 16.7 % (es); blind in session 11: 96.8 / 12.3
+    "heldout-7": ((0.95, 0.11), (0.91, 0.17)),
 }
 
 
@@ -124,7 +125,7 @@ def test_cross_validated_on_the_independent_sets(left_out, name: str) -> None:
         "heldout-6",
         "heldout-7",
     ]
-    + [f"training-{n}" for n in range(1, 9)],
+    + [f"training-{n}" for n in range(1, 11)],
 )
 def test_the_sets_tuned_on_stay_within_the_bounds(sets, name: str) -> None:
     """Regression bounds only: the rules and the shipped model have seen these sentences."""
@@ -228,6 +229,9 @@ def test_a_cover_story_for_an_injury_is_a_concern_in_every_language(text: str) -
         "ma soeur ma lance une chaussette mdr",
         "mi hermanita me aventó un calcetín jajaja",
         "اختي رمتني بالشراب ههههه",
+        # second review (F3): a hitting rule's match the model reads as plainly ordinary (under
+        # RULE_STANDS_FROM) was flagged while only threats could be taken back
+        "my dad would beat anyone who hurt me haha",
     ],
 )
 def test_jokes_and_everyday_complaints_are_not_flagged(text: str) -> None:
@@ -297,31 +301,47 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
     assert screen_text(text).safeguarding, text
 
 
-#: The eighth reviewer's set (December 2026, session 12; 550 sentences, 250 disclosures), kept out
-#: of every training run: ``unseen/`` is not a set :func:`labelled_sets` reads.  Blind score of the
-#: build that shipped it, per language (disclosures caught of 50, false alarms of 60): what unseen
-#: wording gets, measured once, before anyone read its sentences or errors.
-EIGHTH_SET_BLIND = {"en": (50, 5), "fr": (49, 5), "es": (50, 4), "ar": (50, 12), "sw": (50, 6)}
+#: The sets under ``unseen/``, each written by an independent writer who saw no file of the
+#: project, kept out of every training run (``unseen/`` is not a set :func:`labelled_sets` reads),
+#: never tuned on, their sentences and errors never read: per set and language (disclosures of,
+#: caught, ordinary answers of, flagged) as the shipped screener reads them.  Every blind scoring
+#: of each set is in the data README; none chose between two builds.
+#: heldout-8 (session 12): scored blind six times; as shipped in session 12, 99.6 % / 10.7 %
+#: (Arabic 20.0 %).  heldout-9 (session 13, five languages, half the ordinary answers hard
+#: negatives): 100 % / 14.3 % on the session-12 build (Arabic 16.7 %).  heldout-10 (session 13,
+#: Arabic only, 150 sentences): 100 % / 23.0 % on the session-12 build.
+BLIND_SCORES = {
+    "heldout-8": {
+        "en": (50, 50, 60, 7),
+        "fr": (50, 49, 60, 4),
+        "es": (50, 50, 60, 4),
+        "ar": (50, 49, 60, 8),
+        "sw": (50, 50, 60, 5),
+    },
+    "heldout-9": {
+        "en": (40, 40, 60, 2),
+        "fr": (40, 40, 60, 6),
+        "es": (40, 40, 60, 4),
+        "ar": (40, 40, 60, 7),
+        "sw": (40, 40, 60, 6),
+    },
+    "heldout-10": {"ar": (50, 50, 100, 14)},
+}
 
 
-def test_the_eighth_reviewers_set_is_never_trained_on_and_holds_its_blind_score(sets) -> None:
-    """heldout-8, written by a reviewer who never saw the screener, code or any earlier set, scored
-    blind, on the build that shipped it: 99.6 % recall, 10.7 % false alarms (en 100/8.3, fr 98/8.3,
-    es 100/6.7, ar 100/20.0, sw 100/10.0).  Scored blind three times before: the session-11 build
-    99.2 % / 11.0 %; this session's model before the Arabizi set (training-7) joined, 99.6 % / 10.7 %
-    (Arabic 16.7 %); with it, before the family set (training-8), 100 % / 11.0 % (Arabic 21.7 %).
-    Every figure measured is in the data README; none was chosen by it.
-    This bounds regressions until a later round trains on it; heldout-7, the set before it, is now
-    training material."""
-    assert "heldout-8" not in sets and "unseen" not in sets
-    folder = DATA / "unseen" / "heldout-8"
-    for lang, (caught, false_alarms) in EIGHTH_SET_BLIND.items():
-        with open(folder / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
+@pytest.mark.parametrize("name", list(BLIND_SCORES))
+def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, name: str) -> None:
+    """Regression bounds from the blind scores of the shipped build (session 13: heldout-8 99.2 % /
+    9.3 %, heldout-9 100 % / 8.3 %, heldout-10 100 % / 14.0 %); a later round that trains on one of
+    them moves it out of ``unseen/`` and out of this table."""
+    assert name not in sets and "unseen" not in sets
+    for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():
+        with open(DATA / "unseen" / name / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
             rows = [
                 (r["label"] == "concern", r["text"])
                 for r in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
             ]
-        assert sum(label for label, _ in rows) == 50 and len(rows) == 110, lang
+        assert sum(label for label, _ in rows) == disclosures and len(rows) == disclosures + ordinary, lang
         flagged = [(label, bool(find_concerns(text))) for label, text in rows]
         assert sum(f for label, f in flagged if label) >= caught, lang
-        assert sum(f for label, f in flagged if not label) <= false_alarms, lang
+        assert sum(f for label, f in flagged if not label) <= flagged_at_most, lang
