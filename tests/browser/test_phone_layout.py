@@ -86,11 +86,12 @@ _FOCUS_HIDDEN_JS = """
 () => {
   const bar = document.querySelector(".quick-exit");
   const active = document.activeElement;
-  if (!bar || !active || bar.contains(active) || !document.querySelector("main").contains(active)) { return null; }
+  const inTheBar = Boolean(bar && active && bar.contains(active));
+  if (!bar || !active || inTheBar || !document.querySelector("main").contains(active)) { return [null, inTheBar]; }
   const r = active.getBoundingClientRect();
-  if (r.width === 0 || r.height === 0) { return null; }
+  if (r.width === 0 || r.height === 0) { return [null, false]; }
   const words = (active.textContent || active.value || active.name || "").trim().slice(0, 30);
-  return r.top < bar.getBoundingClientRect().bottom - 0.5 ? `${active.tagName.toLowerCase()} "${words}"` : null;
+  return [r.top < bar.getBoundingClientRect().bottom - 0.5 ? `${active.tagName.toLowerCase()} "${words}"` : null, false];
 }
 """
 
@@ -153,10 +154,10 @@ class Tour:
         hidden = []
         for _ in range(120):
             page.keyboard.press("Shift+Tab")
-            found = page.evaluate(_FOCUS_HIDDEN_JS)
+            found, in_the_bar = page.evaluate(_FOCUS_HIDDEN_JS)  # one round trip a key press
             if found:
                 hidden.append(f"focused under the bar: {found}")
-            if page.evaluate("() => document.querySelector('.quick-exit').contains(document.activeElement)"):
+            if in_the_bar:
                 break
         page.evaluate("() => window.scrollTo(0, 0)")
         return hidden
