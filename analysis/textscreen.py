@@ -238,8 +238,8 @@ but or so age aged years year old grade class std form darasa miaka ans años an
 )
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 #: Two or three capitalised words in a row ("Kevin Omondi", "María González"): a full name, unless
-#: a word is an ordinary one (_NAME_STOP) or one of these: apps, helplines and the calendar, which
-#: children name with capitals and which identify nobody.  Written by hand: no offline
+#: a word is an ordinary one (_NAME_STOP) or one of these: apps, helplines, the calendar, family
+#: words and school subjects, which children write with capitals and which identify nobody.  Written by hand: no offline
 #: name-recognition library covers Swahili and Sheng, and the loss from a product name taken out
 #: is small beside a child's full name kept.
 _NOT_NAMES = frozenset(
@@ -248,19 +248,39 @@ i free fire among us tik tok whats app whatsapp google snap chat snapchat instag
 fortnite call duty child children helpline line international save plan world vision unicef police station
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 september october november december god allah jesus
+mum mom dad daddy mummy mommy papa maman mamá mami papá papi grandma grandpa granny nan nana bro sis
+english maths math science french kiswahili swahili arabic spanish
 """.split()
 )
 _TITLE_WORDS = frozenset(t.lower() for t in (*TITLES_ANY_CASE, *TITLES_CAPITALISED))
 
 
+#: What stands between the names of a list ("Wanjiru, Achieng and Peter", "Juma na Baraka",
+#: "Marie et Paul", "Ana y Luis").
+_LIST_JOIN = re.compile(r"\s*,\s*(?:(?:and|na|et|y|e|&)\s+)?|\s+(?:and|na|et|y|e|&)\s+", re.IGNORECASE)
+
+
 def _full_names(text: str) -> list[tuple[int, int]]:
-    """Spans of two or three capitalised words in a row (see :data:`_NOT_NAMES`)."""
+    """Spans of two or three capitalised words in a row, and of each capitalised word of a list
+    of two or more ("Wanjiru, Achieng and Peter beat me": single names that each identify
+    someone once they stand together); see :data:`_NOT_NAMES`."""
     spans: list[tuple[int, int]] = []
     run: list[re.Match] = []
+    listed: list[tuple[int, int]] = []  # the runs of capitalised words of the list being read
+
+    def close_list() -> None:
+        if len(listed) >= 2:
+            spans.extend(span for span in listed if span not in spans)
+        listed.clear()
 
     def close() -> None:
-        if len(run) >= 2:
-            spans.append((run[0].start(), run[min(len(run), 3) - 1].end()))
+        if run:
+            span = (run[0].start(), run[min(len(run), 3) - 1].end())
+            if len(run) >= 2:
+                spans.append(span)
+            if listed and _LIST_JOIN.fullmatch(text[listed[-1][1] : span[0]]) is None:
+                close_list()
+            listed.append(span)
         run.clear()
 
     for m in _WORD.finditer(text):
@@ -275,8 +295,11 @@ def _full_names(text: str) -> list[tuple[int, int]]:
             run.append(m)
         else:
             close()
+            if not (listed and key in ("and", "na", "et", "y", "e")):
+                close_list()
     close()
-    return spans
+    close_list()
+    return sorted(spans)
 
 
 def _title_regex(titles: Iterable[str]) -> re.Pattern:

@@ -172,7 +172,15 @@ def test_a_batch_gives_one_row_per_text():
         ("المدرب اسمه سامي", "المدرب اسمه <NAME>"),
         ("ismi fatima w 3omri 12", "ismi <NAME> w 3omri 12"),
         ("I called my mum", "I called my mum"),
+        # single names in a list (second review, session 12: each reached the lead)
+        ("Wanjiru, Achieng and Peter beat me", "<NAME>, <NAME> and <NAME> beat me"),
+        ("Juma na Baraka wananipiga", "<NAME> na <NAME> wananipiga"),
+        ("Marie et Paul me frappent", "<NAME> et <NAME> me frappent"),
+        ("Ana y Luis me pegan", "<NAME> y <NAME> me pegan"),
+        ("Kevin Omondi and Peter hurt me", "<NAME> and <NAME> hurt me"),
         # capitals that name nobody stay
+        ("I like TikTok, Snapchat and YouTube", "I like TikTok, Snapchat and YouTube"),
+        ("my Mum, Dad and Nana know", "my Mum, Dad and Nana know"),
         ("I would call Child Helpline or use WhatsApp", "I would call Child Helpline or use WhatsApp"),
         ("On Monday I told my Mum And Dad", "On Monday I told my Mum And Dad"),
         ("Free Fire is fun, I Love it", "Free Fire is fun, I Love it"),

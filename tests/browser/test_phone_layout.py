@@ -91,7 +91,8 @@ _FOCUS_HIDDEN_JS = """
   const r = active.getBoundingClientRect();
   if (r.width === 0 || r.height === 0) { return [null, false]; }
   const words = (active.textContent || active.value || active.name || "").trim().slice(0, 30);
-  return [r.top < bar.getBoundingClientRect().bottom - 0.5 ? `${active.tagName.toLowerCase()} "${words}"` : null, false];
+  const under = r.top < bar.getBoundingClientRect().bottom - 0.5;
+  return [under ? `${active.tagName.toLowerCase()} "${words}"` : null, false];
 }
 """
 
