@@ -60,7 +60,17 @@ import numpy as np
 
 from .concerns import fold, words
 
-__all__ = ["ConcernModel", "WINDOW", "features", "fit", "labelled_sets", "load_model", "pieces", "term_key"]
+__all__ = [
+    "ConcernModel",
+    "WINDOW",
+    "features",
+    "fit",
+    "labelled_sets",
+    "load_model",
+    "may_give_way",
+    "pieces",
+    "term_key",
+]
 
 #: Words in one piece of a long answer (longer sentences are read in overlapping windows).
 WINDOW = 25
@@ -69,10 +79,10 @@ WINDOW = 25
 #: sets, December 2026: at 95 % recall 11.5 % false alarms, against 14.8 % for 2-5 within words).
 NGRAMS = (4, 7)
 #: Threshold defaults written into the model file by :func:`fit` (chosen by cross-validation:
-#: see bench/screening.py).  Session 13: with 1,720 more ordinary answers and disclosures
-#: (training-9, training-10) and :data:`RULE_STANDS_FROM`, leaving each of seven independent sets
-#: out in turn: 0.45 / 0.3 read 95.3 % recall, 9.1 % false alarms; 0.4 / 0.2, 96.3 % and 10.6 %
-#: (the six sets of ``LEFT_OUT_BOUNDS``: 96.8 % / 7.0 %, as much recall as session 12's 0.45 / 0.3
+#: see bench/screening.py).  Session 13: with 2,740 more ordinary answers and disclosures
+#: (training-9, training-10) and :data:`RULE_STANDS_FROM` (then for every answer), leaving each
+#: of seven independent sets out in turn: 0.45 / 0.3 read 95.3 % recall, 9.1 % false alarms;
+#: 0.4 / 0.2, 96.3 % and 10.6 % (the six sets of ``LEFT_OUT_BOUNDS``: 96.8 % / 7.0 %, as much recall as session 12's 0.45 / 0.3
 #: with 9.1 % false alarms); chosen for recall, before any blind set was scored with it.
 FLAG_AT = 0.4
 KEEP_RULE_AT = 0.2
@@ -92,13 +102,41 @@ MODEL_LANGUAGES = frozenset({"en", "fr", "es", "ar", "sw"})
 #: ordinary to the model at 0.1-0.3 and was dropped.  Recall first: a false alarm
 #: costs the lead a minute ("my brother hit me with a pillow lol"); a missed disclosure, a child.
 MODEL_MAY_OVERRULE = frozenset({"threats"})
-#: Below this probability the model takes back a rule's match of any category, in a language it
-#: learnt: the answer reads as plainly ordinary ("my dad would beat anyone who hurt me haha", "i
-#: want to learn self defence so nobody hurts me").  Chosen by leaving each of seven independent
-#: sets out in turn (December 2026, session 13, 2,100 sentences): at 0.1, 60 false alarms of 1,060
-#: ordinary answers taken back (11.8 % -> 9.9 %) for one disclosure of 1,040 (recall 95.7 % either
-#: way); the disclosures a rule finds sit above it (13 between 0.1 and 0.3, none of the review's).
+#: Below this probability the model takes back a rule's match (:func:`may_give_way` says which):
+#: the answer reads as plainly ordinary ("my dad would beat anyone who hurt me haha, he is so
+#: protective", "the school taught us that blackmail is a crime and the victim is not to
+#: blame").  Chosen by leaving each of seven independent sets out in turn (December 2026, session
+#: 13, 2,100 sentences): 48 false alarms of 1,060 ordinary answers taken back for one disclosure
+#: of 1,040.
 RULE_STANDS_FROM = 0.1
+#: A rule's match stands whatever the model reads in an answer shorter than this (words): the
+#: model reads short first-person disclosures lowest ("i got raped" 0.10, "nilipigwa" 0.02, found
+#: by a review), and the false alarms the floor takes back are nearly all longer (64 of 66).
+GIVE_WAY_FROM_WORDS = 8
+#: The categories whose rule match the model never takes back, however ordinary it reads.
+ALWAYS_STANDS = frozenset({"sexual_abuse", "self_harm"})
+
+
+def may_give_way(found: Iterable, folded_text: str) -> bool:
+    """Whether rule matches ``found`` (:class:`analysis.concerns.Concern`) may be taken back by the
+    model under :data:`RULE_STANDS_FROM`: an answer of :data:`GIVE_WAY_FROM_WORDS` words or more,
+    no match of :data:`ALWAYS_STANDS`, every rule of a language the model learnt.
+
+    Examples
+    --------
+    >>> from analysis.concerns import Concern
+    >>> hit = Concern("en", "hit_me", "physical_abuse")
+    >>> may_give_way([hit], "i got hit"), may_give_way([hit], "my dad would beat anyone who hurt me he is kind")
+    (False, True)
+    >>> may_give_way([Concern("en", "touch", "sexual_abuse")], "my uncle touches me but i like football a lot")
+    False
+    """
+    found = list(found)
+    return len(folded_text.split()) >= GIVE_WAY_FROM_WORDS and all(
+        c.language in MODEL_LANGUAGES and c.category not in ALWAYS_STANDS for c in found
+    )
+
+
 #: Regularisation of the logistic regression (inverse strength) and the n-gram document count
 #: below which an n-gram is left out (chosen by leave-one-set-out: ``--cross-check``).
 C = 30.0
@@ -233,7 +271,7 @@ class ConcernModel:
         rule_matched: bool,
         hypothetical: bool = False,
         overrulable: bool = True,
-        learnt_language: bool = True,
+        may_give_way: bool = True,
     ) -> bool:
         """Whether an answer goes to the safeguarding lead (the one place rules and model are combined).
 
@@ -242,8 +280,8 @@ class ConcernModel:
         about"); then both must agree, a rule and the model at :data:`HYPOTHETICAL_AT` or
         ``flag_at``, whichever is higher.  ``overrulable``: every rule that matched is of
         :data:`MODEL_MAY_OVERRULE`'s categories (taken back under ``keep_rule_at``); any other
-        stands from :data:`RULE_STANDS_FROM`, and whatever the model reads when a rule of a
-        language it never learnt matched (``learnt_language`` False).
+        stands from :data:`RULE_STANDS_FROM`, and whatever the model reads where
+        :func:`may_give_way` says no (``may_give_way`` False).
 
         Examples
         --------
@@ -252,13 +290,13 @@ class ConcernModel:
         (True, True, False, False)
         >>> m.decide(0.15, True, overrulable=False), m.decide(0.05, True, overrulable=False)
         (True, False)
-        >>> m.decide(0.05, True, overrulable=False, learnt_language=False)
+        >>> m.decide(0.05, True, overrulable=False, may_give_way=False)
         True
         """
         if hypothetical:
             return rule_matched and probability >= max(self.flag_at, HYPOTHETICAL_AT)
         if rule_matched and not overrulable:  # only MODEL_MAY_OVERRULE's categories are taken back
-            return not learnt_language or probability >= RULE_STANDS_FROM
+            return not may_give_way or probability >= RULE_STANDS_FROM
         return probability >= self.flag_at or (rule_matched and probability >= self.keep_rule_at)
 
 
@@ -362,7 +400,7 @@ class Reading:
     probability: float
     hypothetical: bool
     overrulable: bool = True
-    learnt_language: bool = True
+    may_give_way: bool = True
 
 
 def cross_check(
@@ -400,8 +438,10 @@ def cross_check(
             hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
             found = find_concerns(text, rule_sets, None)
             overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
-            learnt = all(c.language in MODEL_LANGUAGES for c in found)
-            readings.append(Reading(language, label, text, bool(found), probability, hypothetical, overrulable, learnt))
+            gives_way = may_give_way(found, fold(text))
+            readings.append(
+                Reading(language, label, text, bool(found), probability, hypothetical, overrulable, gives_way)
+            )
         out[name] = readings
     return out
 
@@ -426,9 +466,7 @@ def readers(model: ConcernModel) -> dict[str, Callable[[Reading], bool]]:
     return {
         "rules alone": lambda r: r.rule,
         "model alone": lambda r: r.probability >= model.flag_at and not r.hypothetical,
-        "rules and model": lambda r: model.decide(
-            r.probability, r.rule, r.hypothetical, r.overrulable, r.learnt_language
-        ),
+        "rules and model": lambda r: model.decide(r.probability, r.rule, r.hypothetical, r.overrulable, r.may_give_way),
     }
 
 

@@ -490,19 +490,19 @@ def find_concerns(
     found = list(dict.fromkeys(found))
     if model is None or not text.strip():
         return tuple(found)
-    from .concernmodel import MODEL_LANGUAGES, MODEL_MAY_OVERRULE
+    from .concernmodel import MODEL_LANGUAGES, MODEL_MAY_OVERRULE, may_give_way
 
     probability, piece = model.strongest(folded)  # type: ignore[attr-defined]
     # a rule of a language the model never learnt (pt) is not taken back by it either; like every
     # rule, it still gives way to general talk ("si un ami parlait de suicide je le dirais")
     overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
-    learnt = all(c.language in MODEL_LANGUAGES for c in found)
-    if not model.decide(probability, bool(found), overrulable=overrulable, learnt_language=learnt):  # type: ignore[attr-defined]
+    gives_way = may_give_way(found, folded)  # short answers and the gravest kinds: the rule stands
+    if not model.decide(probability, bool(found), overrulable=overrulable, may_give_way=gives_way):  # type: ignore[attr-defined]
         return ()  # most answers: general talk can only take a flag away, so it is not looked for
     # "if a friend told me she was hurt I would tell", "we learnt about abuse": general talk, looked
     # for in the sentence the model found most worrying ("he hits me. we learnt about abuse" is flagged)
     hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
-    if not model.decide(probability, bool(found), hypothetical, overrulable, learnt):  # type: ignore[attr-defined]
+    if not model.decide(probability, bool(found), hypothetical, overrulable, gives_way):  # type: ignore[attr-defined]
         return ()
     return tuple(found) or (MODEL_CONCERN,)
 

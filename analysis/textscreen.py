@@ -238,8 +238,8 @@ but or so age aged years year old grade class std form darasa miaka ans años an
 )
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 #: Two or three capitalised words in a row ("Kevin Omondi", "María González"): a full name, unless
-#: a word is an ordinary one (_NAME_STOP) or one of these: apps, helplines, the calendar, family
-#: words and school subjects, which children write with capitals and which identify nobody.  Written by hand: no offline
+#: a word is an ordinary one (_NAME_STOP) or one of these: apps, helplines and the calendar, which
+#: children name with capitals and which identify nobody.  Written by hand: no offline
 #: name-recognition library covers Swahili and Sheng, and the loss from a product name taken out
 #: is small beside a child's full name kept.
 _NOT_NAMES = frozenset(
@@ -248,39 +248,61 @@ i free fire among us tik tok whats app whatsapp google snap chat snapchat instag
 fortnite call duty child children helpline line international save plan world vision unicef police station
 monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
 september october november december god allah jesus
-mum mom dad daddy mummy mommy papa maman mamá mami papá papi grandma grandpa granny nan nana bro sis
-english maths math science french kiswahili swahili arabic spanish
+""".split()
+)
+#: Capitalised words that are not a name when they stand alone in a list ("my Mum, Dad and Nana",
+#: "History, Geography and Art", "Yesterday, Peter and John"): family words, school subjects,
+#: sports, feasts and words that open a sentence.  Before a name they still count ("Grandma
+#: Wanjiku", "Papa Diouf": the two-word rule).
+_NOT_LISTED = frozenset(
+    """
+mum mom dad daddy mummy mommy papa maman mama mamá mami papá papi grandma grandpa granny nan nana bro sis aunty uncle
+english maths math science history geography art music french kiswahili swahili arabic spanish religion biology
+chemistry physics football netball volleyball basketball tennis swimming athletics chess christmas easter eid ramadan
+yesterday today tomorrow sorry please ok okay yes no hello hi hey well also then sometimes maybe thanks bye
 """.split()
 )
 _TITLE_WORDS = frozenset(t.lower() for t in (*TITLES_ANY_CASE, *TITLES_CAPITALISED))
 
 
 #: What stands between the names of a list ("Wanjiru, Achieng and Peter", "Juma na Baraka",
-#: "Marie et Paul", "Ana y Luis").
-_LIST_JOIN = re.compile(r"\s*,\s*(?:(?:and|na|et|y|e|&)\s+)?|\s+(?:and|na|et|y|e|&)\s+", re.IGNORECASE)
+#: "Marie et Paul", "Ana y Luis", "Ahmed w Omar"); a list counts only with a conjunction in it, so
+#: that "Yesterday, Peter hit me" and "Nairobi, Kenya" are not lists of names.
+_CONJUNCTION = r"(?:and|na|et|y|e|w|&)"
+_LIST_JOIN = re.compile(rf"\s*[,،]\s*(?:{_CONJUNCTION}\s+)?|\s+{_CONJUNCTION}\s+", re.IGNORECASE)
+_CONJOINED = re.compile(rf"(?<!\w){_CONJUNCTION}(?!\w)", re.IGNORECASE)
 
 
 def _full_names(text: str) -> list[tuple[int, int]]:
     """Spans of two or three capitalised words in a row, and of each capitalised word of a list
-    of two or more ("Wanjiru, Achieng and Peter beat me": single names that each identify
-    someone once they stand together); see :data:`_NOT_NAMES`."""
+    of two or more joined by a conjunction ("Wanjiru, Achieng and Peter beat me": single names
+    that each identify someone once they stand together); see :data:`_NOT_NAMES` and
+    :data:`_NOT_LISTED`."""
     spans: list[tuple[int, int]] = []
     run: list[re.Match] = []
     listed: list[tuple[int, int]] = []  # the runs of capitalised words of the list being read
+    joins: list[str] = []  # what stands between them
 
     def close_list() -> None:
-        if len(listed) >= 2:
+        if len(listed) >= 2 and any(_CONJOINED.search(join) for join in joins):
             spans.extend(span for span in listed if span not in spans)
         listed.clear()
+        joins.clear()
 
     def close() -> None:
         if run:
             span = (run[0].start(), run[min(len(run), 3) - 1].end())
             if len(run) >= 2:
                 spans.append(span)
-            if listed and _LIST_JOIN.fullmatch(text[listed[-1][1] : span[0]]) is None:
+            between = text[listed[-1][1] : span[0]] if listed else ""
+            if listed and _LIST_JOIN.fullmatch(between) is None:
                 close_list()
-            listed.append(span)
+            if len(run) == 1 and run[0].group(0).lower() in _NOT_LISTED:
+                close_list()  # "Mum", "Maths", "Yesterday": not a name in a list, and it ends one
+            else:
+                if listed:
+                    joins.append(between)
+                listed.append(span)
         run.clear()
 
     for m in _WORD.finditer(text):
@@ -295,7 +317,7 @@ def _full_names(text: str) -> list[tuple[int, int]]:
             run.append(m)
         else:
             close()
-            if not (listed and key in ("and", "na", "et", "y", "e")):
+            if not (listed and _CONJOINED.fullmatch(key)):
                 close_list()
     close()
     close_list()

@@ -351,8 +351,10 @@ def was_sent(spec: FieldSpec, formdata: Any) -> bool:
 
     A browser always sends a text box and cannot untick a radio button; only boxes to tick go
     missing when a child unticks them all, and the page's ``on_page`` field says they were there.
-    A page with none of them (a stale copy, a replay, a broken client) was not answered, and the
-    saved answer stays.
+    A send with none of a question's fields and no word of it (a replayed or hand-made request, a
+    page drawn before ``on_page`` existed) did not answer it, and the saved answer stays.  (A
+    second tab drawn before the answer was saved sends ``on_page`` and clears it: the later send
+    wins, as anywhere else.)
     """
     if spec.item.name in formdata.getlist(SHOWN_FIELD):
         return True

@@ -78,14 +78,15 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
 #: These are the nearest thing to unseen-wording figures the labelled sets give (the blind one is
 #: heldout-8's, below).  Regression bounds: a change that reads any of them worse fails here.
 LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    # measured (session 13: with training-9 and training-10, RULE_STANDS_FROM, flag_at 0.4,
-    # keep_rule_at 0.2): 100 % / 6.7 %, every language at least 100 % / at most 16.7 % (ar)
+    # measured (session 13: with training-9 and training-10, RULE_STANDS_FROM as may_give_way
+    # allows, flag_at 0.4, keep_rule_at 0.2): 100 % / 6.7 %, every language at least 100 % /
+    # at most 16.7 % (ar)
     "heldout-4": ((0.99, 0.07), (0.99, 0.17)),
-    # 99.3 % / 4.7 %; at least 96.7 % (en) / at most 10.0 % (en)
-    "heldout-5": ((0.99, 0.05), (0.96, 0.11)),
-    # 95.0 % / 6.2 %; at least 90.0 % (ar) / at most 8.9 % (en)
-    "training-1": ((0.95, 0.07), (0.89, 0.09)),
-    # 97.1 % / 6.3 %; at least 94.5 % (en, fr) / at most 8.4 % (es)
+    # 99.3 % / 6.0 %; at least 96.7 % (en) / at most 10.0 % (en)
+    "heldout-5": ((0.99, 0.07), (0.96, 0.11)),
+    # 95.0 % / 6.9 %; at least 90.0 % (ar) / at most 10.0 % (en)
+    "training-1": ((0.95, 0.07), (0.89, 0.11)),
+    # 97.1 % / 6.7 %; at least 94.5 % (en, fr) / at most 8.4 % (es, sw)
     "training-2": ((0.97, 0.07), (0.94, 0.09)),
     # 95.4 % / 9.3 %; at least 91.4 % (en) / at most 15.6 % (ar)
     "heldout-6": ((0.95, 0.10), (0.91, 0.16)),
@@ -295,6 +296,18 @@ def test_the_model_knows_the_languages_it_learnt_and_leaves_other_rules_alone(se
         "le maître nous frappe",
         "mwalimu anatupiga",
         "el profesor nos pega",
+        # found by a code review (session 13): short first-person disclosures the model reads
+        # lowest (0.01-0.10), dropped while the floor applied to answers of any length and kind
+        "I got raped",
+        "i was raped haha",
+        "i was molested",
+        "i got abused as a kid",
+        "i was groomed online",
+        "i got hit",
+        "nilipigwa",
+        "اتعرضت للاغتصاب",
+        "تم الاعتداء علي",
+        "lo zio mi violenta",
     ],
 )
 def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> None:
@@ -316,24 +329,24 @@ BLIND_SCORES = {
         "fr": (50, 49, 60, 4),
         "es": (50, 50, 60, 4),
         "ar": (50, 49, 60, 8),
-        "sw": (50, 50, 60, 5),
+        "sw": (50, 50, 60, 6),
     },
     "heldout-9": {
-        "en": (40, 40, 60, 2),
+        "en": (40, 40, 60, 3),
         "fr": (40, 40, 60, 6),
-        "es": (40, 40, 60, 4),
+        "es": (40, 40, 60, 5),
         "ar": (40, 40, 60, 7),
-        "sw": (40, 40, 60, 6),
+        "sw": (40, 40, 60, 9),
     },
-    "heldout-10": {"ar": (50, 50, 100, 14)},
+    "heldout-10": {"ar": (50, 50, 100, 16)},
 }
 
 
 @pytest.mark.parametrize("name", list(BLIND_SCORES))
 def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, name: str) -> None:
     """Regression bounds from the blind scores of the shipped build (session 13: heldout-8 99.2 % /
-    9.3 %, heldout-9 100 % / 8.3 %, heldout-10 100 % / 14.0 %); a later round that trains on one of
-    them moves it out of ``unseen/`` and out of this table."""
+    9.7 %, heldout-9 100 % / 10.0 %, heldout-10 100 % / 16.0 %); a later round that trains on one
+    of them moves it out of ``unseen/`` and out of this table."""
     assert name not in sets and "unseen" not in sets
     for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():
         with open(DATA / "unseen" / name / f"{lang}.tsv", encoding="utf-8", newline="") as handle:

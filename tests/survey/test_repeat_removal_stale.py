@@ -135,11 +135,16 @@ def _friends(app, issue_codes):
     sensitive answer, one only by where they met."""
     consultation = _open(app, FRIENDS)
     child = _enter(app, issue_codes(consultation, 1)[0])
-    location = _post(child, "/p/q/0/1", {"q_called": "the boy next door", "q_unsafe": "yes", "q_met": "school"})
-    if location.startswith("/p/noted"):  # "Thank you for telling us", then on
-        location = re.search(r'href="(/p/more/0/1)"', child.get(location).get_data(as_text=True)).group(1)
-    location = _post(child, _post(child, location, {}, nav="add"), {"q_called": "my cousin", "q_unsafe": "no"})
-    location = _post(child, _post(child, location, {}, nav="add"), {"q_met": "park"})
+
+    def onward(location: str) -> str:
+        if location.startswith("/p/noted"):  # the screener sent the words on: "Thank you for telling us", then on
+            page = child.get(location).get_data(as_text=True)
+            location = re.search(r'href="(/p/(?:more|q)/[^"]+)"', page).group(1)
+        return location
+
+    location = onward(_post(child, "/p/q/0/1", {"q_called": "the boy next door", "q_unsafe": "yes", "q_met": "school"}))
+    location = onward(_post(child, _post(child, location, {}, nav="add"), {"q_called": "my cousin", "q_unsafe": "no"}))
+    location = onward(_post(child, _post(child, location, {}, nav="add"), {"q_met": "park"}))
     assert location == "/p/more/0/3"
     return child
 
