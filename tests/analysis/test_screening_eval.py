@@ -79,19 +79,19 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
 #: heldout-8's, below).  Regression bounds: a change that reads any of them worse fails here.
 LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     # measured (session 13: with training-9 and training-10, RULE_STANDS_FROM as may_give_way
-    # allows, flag_at 0.4, keep_rule_at 0.2): 100 % / 6.7 %, every language at least 100 % /
-    # at most 16.7 % (ar)
-    "heldout-4": ((0.99, 0.07), (0.99, 0.17)),
-    # 99.3 % / 6.0 %; at least 96.7 % (en) / at most 10.0 % (en)
-    "heldout-5": ((0.99, 0.07), (0.96, 0.11)),
-    # 95.0 % / 6.9 %; at least 90.0 % (ar) / at most 10.0 % (en)
-    "training-1": ((0.95, 0.07), (0.89, 0.11)),
-    # 97.1 % / 6.7 %; at least 94.5 % (en, fr) / at most 8.4 % (es, sw)
-    "training-2": ((0.97, 0.07), (0.94, 0.09)),
-    # 95.4 % / 9.3 %; at least 91.4 % (en) / at most 15.6 % (ar)
-    "heldout-6": ((0.95, 0.10), (0.91, 0.16)),
-    # 96.0 % / 10.0 %; at least 92.0 % (ar, fr) / at most 16.7 % (es); blind in session 11: 96.8 / 12.3
-    "heldout-7": ((0.95, 0.11), (0.91, 0.17)),
+    # allows, flag_at 0.4, keep_rule_at 0.2): 98.7 % / 6.0 %, every language at least 96.7 %
+    # (ar, sw) / at most 16.7 % (ar)
+    "heldout-4": ((0.98, 0.07), (0.96, 0.17)),
+    # 99.3 % / 7.3 %; at least 96.7 % (en) / at most 10.0 % (en, es)
+    "heldout-5": ((0.99, 0.08), (0.96, 0.11)),
+    # 94.7 % / 7.1 %; at least 90.0 % (ar) / at most 8.9 % (en)
+    "training-1": ((0.94, 0.08), (0.89, 0.09)),
+    # 96.7 % / 6.3 %; at least 92.7 % (fr) / at most 8.4 % (es)
+    "training-2": ((0.96, 0.07), (0.92, 0.09)),
+    # 95.4 % / 8.9 %; at least 91.4 % (ar) / at most 13.3 % (ar)
+    "heldout-6": ((0.95, 0.09), (0.91, 0.14)),
+    # 95.6 % / 9.7 %; at least 92.0 % (ar, fr) / at most 16.7 % (es); blind in session 11: 96.8 / 12.3
+    "heldout-7": ((0.95, 0.10), (0.91, 0.17)),
 }
 
 
@@ -288,6 +288,20 @@ def test_the_model_knows_the_languages_it_learnt_and_leaves_other_rules_alone(se
 
 
 @pytest.mark.parametrize(
+    "text", ["my uncle", "my coach", "mon oncle", "ma cousine", "mjomba", "mi tio", "ابن عمي", "عمي", "my godfather"]
+)
+def test_a_person_named_alone_is_not_a_concern(text: str) -> None:
+    """ "Who would you tell?" is answered by naming someone; the model alone read "my uncle" (0.64),
+    "ابن عمي" (0.71), "mon oncle" as a worry (session 13)."""
+    assert not find_concerns(text), text
+
+
+@pytest.mark.parametrize("text", ["save me", "aidez moi", "nisaidieni", "ابي اموت", "im hurting"])
+def test_a_short_call_for_help_is_a_concern(text: str) -> None:
+    assert find_concerns(text), text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         # found by an independent review: rule matches the model read as ordinary (0.09-0.28)
@@ -325,27 +339,27 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
 #: Arabic only, 150 sentences): 100 % / 23.0 % on the session-12 build.
 BLIND_SCORES = {
     "heldout-8": {
-        "en": (50, 50, 60, 7),
+        "en": (50, 50, 60, 5),
         "fr": (50, 49, 60, 4),
         "es": (50, 50, 60, 4),
-        "ar": (50, 49, 60, 8),
+        "ar": (50, 48, 60, 7),
         "sw": (50, 50, 60, 6),
     },
     "heldout-9": {
         "en": (40, 40, 60, 3),
-        "fr": (40, 40, 60, 6),
+        "fr": (40, 40, 60, 7),
         "es": (40, 40, 60, 5),
         "ar": (40, 40, 60, 7),
-        "sw": (40, 40, 60, 9),
+        "sw": (40, 40, 60, 11),
     },
-    "heldout-10": {"ar": (50, 50, 100, 16)},
+    "heldout-10": {"ar": (50, 50, 100, 15)},
 }
 
 
 @pytest.mark.parametrize("name", list(BLIND_SCORES))
 def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, name: str) -> None:
-    """Regression bounds from the blind scores of the shipped build (session 13: heldout-8 99.2 % /
-    9.7 %, heldout-9 100 % / 10.0 %, heldout-10 100 % / 16.0 %); a later round that trains on one
+    """Regression bounds from the blind scores of the shipped build (session 13: heldout-8 98.8 % /
+    8.7 %, heldout-9 100 % / 11.0 %, heldout-10 100 % / 15.0 %); a later round that trains on one
     of them moves it out of ``unseen/`` and out of this table."""
     assert name not in sets and "unseen" not in sets
     for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():
