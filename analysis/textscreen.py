@@ -65,7 +65,6 @@ TITLES_ANY_CASE = (
     "dr",
     "prof",
     "bw",
-    "bi",
     "mwl",
     "tr",
     "mme",
@@ -169,6 +168,22 @@ TITLES_CAPITALISED = (
     "rafiki",
     "jirani",
     "binamu",
+    # Swahili "Bi" (Mrs) only when capitalised: Arabizi "bi" is a verb's prefix ("baba bi drabni",
+    # dad hits me: the verb was taken for a name, a review found)
+    "bi",
+    # someone named as another's relative ("baba yake Amina", Amina's father)
+    "baba yake",
+    "mama yake",
+    "kaka yake",
+    "dada yake",
+    "mjomba yake",
+    "rafiki yake",
+    "baba wa",
+    "mama wa",
+    "kaka wa",
+    "dada wa",
+    "mjomba wa",
+    "rafiki wa",
 )
 #: Phrases after which a child gives their own name (the first word is a name in any case).
 NAME_INTRODUCTIONS = (
@@ -273,6 +288,13 @@ _LIST_JOIN = re.compile(rf"\s*[,،]\s*(?:{_CONJUNCTION}\s+)?|\s+{_CONJUNCTION}\s
 _CONJOINED = re.compile(rf"(?<!\w){_CONJUNCTION}(?!\w)", re.IGNORECASE)
 
 
+_POSSESSIVE = re.compile(r"(.+)['’]s")
+#: Capitalised words before "'s" that own nothing, or nobody's name: contractions and pronouns.
+_NOT_OWNERS = frozenset(
+    "it let that he she what there here who where how everyone nobody somebody someone today".split()
+)
+
+
 def _full_names(text: str) -> list[tuple[int, int]]:
     """Spans of two or three capitalised words in a row, and of each capitalised word of a list
     of two or more joined by a conjunction ("Wanjiru, Achieng and Peter beat me": single names
@@ -310,6 +332,13 @@ def _full_names(text: str) -> list[tuple[int, int]]:
         key = word.lower().strip("'’-")
         capitalised = word[0].isupper() and not word.isupper() and len(word) > 1
         ordinary = key in _NAME_STOP or key in _NOT_NAMES or key in _TITLE_WORDS
+        owner = _POSSESSIVE.fullmatch(word)
+        if capitalised and owner and owner.group(1).lower() not in _NOT_OWNERS | _NOT_NAMES | _NOT_LISTED:
+            # "Fatima's dad touched me": a capitalised word that owns something is someone's name
+            close()
+            close_list()
+            spans.append((m.start(), m.start() + len(owner.group(1))))
+            continue
         joined = bool(run) and re.fullmatch(r"[ \t]+", text[run[-1].end() : m.start()]) is not None
         if not joined:
             close()

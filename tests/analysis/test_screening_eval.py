@@ -233,6 +233,9 @@ def test_a_cover_story_for_an_injury_is_a_concern_in_every_language(text: str) -
         # second review (F3): a hitting rule's match the model reads as plainly ordinary (under
         # RULE_STANDS_FROM) was flagged while only threats could be taken back
         "my dad would beat anyone who hurt me haha",
+        # black-box review, session 13: "butt*" read "buttons", a Portuguese "surr*" read "survey"
+        "touch screen buttons that are big",
+        "this survey is killing me lol jk",
     ],
 )
 def test_jokes_and_everyday_complaints_are_not_flagged(text: str) -> None:
@@ -296,7 +299,9 @@ def test_a_person_named_alone_is_not_a_concern(text: str) -> None:
     assert not find_concerns(text), text
 
 
-@pytest.mark.parametrize("text", ["save me", "aidez moi", "nisaidieni", "ابي اموت", "im hurting"])
+@pytest.mark.parametrize(
+    "text", ["save me", "aidez moi", "nisaidieni", "ابي اموت", "im hurting", "nimelazimishwa kuolewa"]
+)
 def test_a_short_call_for_help_is_a_concern(text: str) -> None:
     assert find_concerns(text), text
 
@@ -340,7 +345,7 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
 BLIND_SCORES = {
     "heldout-8": {
         "en": (50, 50, 60, 5),
-        "fr": (50, 49, 60, 4),
+        "fr": (50, 49, 60, 3),
         "es": (50, 50, 60, 4),
         "ar": (50, 48, 60, 7),
         "sw": (50, 50, 60, 6),
@@ -359,7 +364,7 @@ BLIND_SCORES = {
 @pytest.mark.parametrize("name", list(BLIND_SCORES))
 def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, name: str) -> None:
     """Regression bounds from the blind scores of the shipped build (session 13: heldout-8 98.8 % /
-    8.7 %, heldout-9 100 % / 11.0 %, heldout-10 100 % / 15.0 %); a later round that trains on one
+    8.3 %, heldout-9 100 % / 11.0 %, heldout-10 100 % / 15.0 %); a later round that trains on one
     of them moves it out of ``unseen/`` and out of this table."""
     assert name not in sets and "unseen" not in sets
     for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():

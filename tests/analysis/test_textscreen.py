@@ -190,6 +190,13 @@ def test_a_batch_gives_one_row_per_text():
         # before a name, a family word still makes a full name (the review: "Grandma Wanjiku" was
         # kept while family words were taken for words that name nobody)
         ("Grandma Wanjiku hits me", "<NAME> hits me"),
+        # black-box review, session 13: a possessive name and a Swahili "X's father" reached the
+        # lead; an Arabizi verb after "bi" was taken for a name, hiding what was reported
+        ("Fatima's dad touched me at her house", "<NAME>'s dad touched me at her house"),
+        ("baba yake Amina alinigusa", "baba yake <NAME> alinigusa"),
+        ("baba bi drabni kel yom", "baba bi drabni kel yom"),
+        ("Bi Achieng ananipiga", "Bi <NAME> ananipiga"),
+        ("It's my uncle, Mum's friend too", "It's my uncle, Mum's friend too"),
         ("Papa Diouf me frappe", "<NAME> me frappe"),
         ("I would call Child Helpline or use WhatsApp", "I would call Child Helpline or use WhatsApp"),
         ("On Monday I told my Mum And Dad", "On Monday I told my Mum And Dad"),
