@@ -132,7 +132,6 @@ def may_give_way(found: Iterable, folded_text: str) -> bool:
     >>> may_give_way([Concern("en", "touch", "sexual_abuse")], "my uncle touches me but i like football a lot")
     False
     """
-    found = list(found)
     return len(folded_text.split()) >= GIVE_WAY_FROM_WORDS and all(
         c.language in MODEL_LANGUAGES and c.category not in ALWAYS_STANDS for c in found
     )
@@ -435,11 +434,12 @@ def cross_check(
         )
         readings = []
         for language, label, text in sets[name]:
-            probability, piece = model.strongest(neutralise(fold(text), rule_sets))
+            folded = neutralise(fold(text), rule_sets)  # as find_concerns reads it
+            probability, piece = model.strongest(folded)
             hypothetical = any(rs.applies(piece) and rs.talks_hypothetically(piece, folded=True) for rs in rule_sets)
             found = find_concerns(text, rule_sets, None)
             overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
-            gives_way = may_give_way(found, fold(text))
+            gives_way = may_give_way(found, folded)
             readings.append(
                 Reading(language, label, text, bool(found), probability, hypothetical, overrulable, gives_way)
             )

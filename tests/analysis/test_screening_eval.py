@@ -86,11 +86,11 @@ LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "heldout-5": ((0.99, 0.08), (0.96, 0.11)),
     # 94.7 % / 7.1 %; at least 90.0 % (ar) / at most 8.9 % (en)
     "training-1": ((0.94, 0.08), (0.89, 0.09)),
-    # 96.7 % / 6.3 %; at least 92.7 % (fr) / at most 8.4 % (es)
+    # 96.7 % / 6.1 %; at least 92.7 % (fr) / at most 8.4 % (es)
     "training-2": ((0.96, 0.07), (0.92, 0.09)),
     # 95.4 % / 8.9 %; at least 91.4 % (ar) / at most 13.3 % (ar)
     "heldout-6": ((0.95, 0.09), (0.91, 0.14)),
-    # 95.6 % / 9.7 %; at least 92.0 % (ar, fr) / at most 16.7 % (es); blind in session 11: 96.8 / 12.3
+    # 95.6 % / 9.3 %; at least 92.0 % (ar, fr) / at most 16.7 % (es); blind in session 11: 96.8 / 12.3
     "heldout-7": ((0.95, 0.10), (0.91, 0.17)),
 }
 
