@@ -94,6 +94,10 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     all_values = page_plan.expression_values(all_stored)  # decoded once, for the plan and the page
     plan = page_plan.plan(participant, instrument, all_stored, all_values)
     step = (index, path, False)
+    if index >= len(plan.all_pages) and participant.page_index < len(plan.all_pages):
+        # No such page (a mistyped or made-up address, /p/q/99): back to the page the child is
+        # at, not on to the end question, whose "No, delete them" deletes every answer.
+        return redirect(url_for("participate.page", index=participant.page_index))
     if step not in plan.steps:
         # Out of range, or not relevant any more: go to the nearest page that is shown.
         following = plan.step_after((index - 1, path, False)) if index >= 0 else None

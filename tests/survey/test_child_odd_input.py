@@ -90,3 +90,21 @@ def test_a_file_in_an_answer_is_a_400_and_the_saved_answers_stay(app, make_consu
     with app.app_context():
         after = sorted(tuple(row) for row in db.session.execute(sa.select(Answer.item, Answer.value)))
     assert after == before and any(value == OPEN_ANSWER for _, value in after)
+
+
+def test_a_page_number_past_the_last_goes_back_to_the_childs_page_not_to_the_end(app) -> None:
+    """Black-box review (session 13): /p/q/99, typed by mistake, showed the end question ("Are you
+    happy for us to use your answers?" and "No, please delete them") ten pages early."""
+    from tests.survey.child_walk import cards, open_bundled
+
+    consultation = open_bundled(app, country_profile="example-ke")
+    client = enter(app, cards(app, consultation, 1)[0], 12)
+    location = "/p/q/0"
+    for _ in range(2):
+        sent = client.post(location, data=answers_for(client.get(location).get_data(as_text=True), 12))
+        location = sent.location.removeprefix("http://localhost")
+    assert location.startswith("/p/q/")
+    for wrong in ("/p/q/99", "/p/q/99/1"):
+        answered = client.get(wrong)
+        assert answered.status_code == 302, wrong
+        assert answered.location.removeprefix("http://localhost") == location, (wrong, answered.location)
