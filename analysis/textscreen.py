@@ -289,9 +289,12 @@ _CONJOINED = re.compile(rf"(?<!\w){_CONJUNCTION}(?!\w)", re.IGNORECASE)
 
 
 _POSSESSIVE = re.compile(r"(.+)['’]s")
-#: Capitalised words before "'s" that own nothing, or nobody's name: contractions and pronouns.
-_NOT_OWNERS = frozenset(
-    "it let that he she what there here who where how everyone nobody somebody someone today".split()
+#: Capitalised words before "'s" that own nothing, or nobody's name: contractions and pronouns,
+#: and the words that are never a name alone.
+_NOT_OWNERS = (
+    frozenset("it let that he she what there here who where how everyone nobody somebody someone today".split())
+    | _NOT_NAMES
+    | _NOT_LISTED
 )
 
 
@@ -333,7 +336,7 @@ def _full_names(text: str) -> list[tuple[int, int]]:
         capitalised = word[0].isupper() and not word.isupper() and len(word) > 1
         ordinary = key in _NAME_STOP or key in _NOT_NAMES or key in _TITLE_WORDS
         owner = _POSSESSIVE.fullmatch(word)
-        if capitalised and owner and owner.group(1).lower() not in _NOT_OWNERS | _NOT_NAMES | _NOT_LISTED:
+        if capitalised and owner and owner.group(1).lower() not in _NOT_OWNERS:
             # "Fatima's dad touched me": a capitalised word that owns something is someone's name
             close()
             close_list()
