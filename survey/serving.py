@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from flask import Flask, Response, request
+from flask import Flask
 
 #: Granian's limit on the time to read a request's headers (milliseconds).
 HEADER_READ_TIMEOUT_MS = 10_000
@@ -42,10 +42,6 @@ BODY_MIN_BYTES_PER_S = 64 * 1024
 #: A body still arriving after this long is "slow"; one client may have this many slow at once.
 SLOW_AFTER_S = 1.0
 SLOW_BODIES_PER_CLIENT = 4
-
-#: ``Strict-Transport-Security`` on responses served over HTTPS: browsers then never try plain
-#: HTTP for this host for a year.  Sent only over HTTPS (RFC 6797 §7.2).
-HSTS = "max-age=31536000"
 
 
 def init_app(app: Flask) -> None:
@@ -69,12 +65,6 @@ def init_app(app: Flask) -> None:
         if not name.startswith("__Host-"):
             app.config["SESSION_COOKIE_NAME"] = "__Host-" + name
         app.config["SESSION_COOKIE_PATH"] = "/"
-
-    @app.after_request
-    def _hsts(response: Response) -> Response:
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        return response
 
 
 def body_deadline(declared_length: int | None) -> float:

@@ -25,11 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from flask import Flask, Response
-
-#: The ``Server`` header: no server name or version for anyone to look up.  Granian would
-#: otherwise send "granian"; a header the app sets replaces it.
-SERVER_HEADER = "Sauti"
+from flask import Flask
 
 
 def create_served_app() -> Flask:
@@ -44,11 +40,6 @@ def create_served_app() -> Flask:
         app.config["OFFLOAD_HEAVY_WORK"] = True  # reports never hold up children's pages
     # Python's default switch interval (5 ms) is left alone: 1 ms measured worse under load (four
     # threads a worker then take turns five times as often; README, "Performance").
-
-    @app.after_request
-    def _server_header(response: Response) -> Response:
-        response.headers["Server"] = SERVER_HEADER
-        return response
 
     app.wsgi_app = _without_process_environment(app.wsgi_app, os.environ)
     retention_schedule.start(app)  # when `sauti serve` turned it on; one worker runs it

@@ -99,18 +99,29 @@ def test_the_same_cookie_header_is_parsed_once_and_read_the_same(app) -> None:
         assert dict(none.request.cookies) == {}
 
 
-def test_a_header_a_view_sets_itself_is_kept_and_the_others_added(app) -> None:
-    from survey.headers import SECURITY_HEADERS
+def test_a_header_a_view_sets_itself_is_kept_and_the_others_added() -> None:
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Response as PlainResponse
 
-    response = app.response_class("x", mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    with app.test_request_context("/"):
-        response = app.process_response(response)
+    from survey.headers import SECURITY_HEADERS, SecurityHeaders
+
+    def view(environ, start_response):  # a WSGI app setting its own policy and cache rule
+        page = PlainResponse("x", mimetype="text/html")
+        page.headers["Content-Security-Policy"] = "default-src 'none'"
+        page.headers["Cache-Control"] = "max-age=600"
+        page.headers["Server"] = "granian"
+        return page(environ, start_response)
+
+    response = Client(SecurityHeaders(view)).get("/")
     assert response.headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
     for name, value in SECURITY_HEADERS.items():
         if name != "Content-Security-Policy":
             assert response.headers.getlist(name) == [value]
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers.getlist("Cache-Control") == ["no-store"]  # a page is never cached
+    assert response.headers.getlist("Server") == ["Sauti"]
+    assert "Strict-Transport-Security" not in response.headers
+    over_https = Client(SecurityHeaders(view)).get("/", base_url="https://localhost/")
+    assert over_https.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def _open(interface: SignedCookieSessions, app: Flask, cookie: str):
