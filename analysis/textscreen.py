@@ -98,6 +98,42 @@ TITLES_ANY_CASE = (
     "المدرسة",
     "الأخت",
     "الأخ",
+    # relatives and friends: Arabic has no capitals, so the next word is taken for a name unless it
+    # is a common word or a verb of harm ("عمي أحمد يلمسني" -> "عمي <NAME> يلمسني", a review found
+    # the name kept; "عمي يضربني" stays whole)
+    "عمي",
+    "عمتي",
+    "خالي",
+    "خالتي",
+    "جدي",
+    "جدتي",
+    "ابن عمي",
+    "بنت عمي",
+    "ابن خالي",
+    "بنت خالي",
+    "ابن خالتي",
+    "بنت خالتي",
+    "ابن عمتي",
+    "بنت عمتي",
+    "جاري",
+    "جارتي",
+    "جارنا",
+    "جارتنا",
+    "صاحبي",
+    "صاحبتي",
+    "صديقي",
+    "صديقتي",
+    "زميلي",
+    "زميلتي",
+    "رفيقي",
+    "رفيقتي",
+    "جوز امي",
+    "زوج امي",
+    "زوج أمي",
+    "مرات ابوي",
+    "مرات أبوي",
+    "زوجة ابي",
+    "زوجة أبي",
 )
 #: Titles that are also ordinary words ("my teacher said"): a name follows only when capitalised.
 TITLES_CAPITALISED = (
@@ -248,6 +284,8 @@ and i im i'm am from in at of the a to is was my me we you he she they it na ni 
 et je suis de du le la les un une y yo soy tengo el los las con e eu sou do da و انا أنا من في عمري
 قال قالت قالي يقول لطيف لطيفة كويس كويسة منيح منيحة بيساعد يساعد ساعدني هو هي كان كانت جدا كثير مع على عن لا ما
 هذا هذه اللي الذي التي او أو
+الله دايما دايمًا دائما دائمًا دايم كل بس كمان ايضا أيضا طيب طيبة حلو حلوة كتير كثيرا شوي شوية مرة مره يوم امبارح امس أمس
+اليوم بكرة بكره قاللي قالتلي قالت قلي قلتلها قلتله عندو عنده عندها عندي بيت البيت
 but or so age aged years year old grade class std form darasa miaka ans años anos
 """.split()
 )
@@ -383,11 +421,11 @@ def _caseless(word: str) -> bool:
 
 
 #: An Arabic word that says what was done is never taken for a name after a title: a verb with
-#: "me"/"us" on it ("يضربني", "بيضربنا") or a word with a stem of harm ("ضربني", "لمسني"), so
-#: "الاستاذ احمد يضربني" keeps "hits me"; names such as "تهاني" or "اماني" stay names.  (Arabic
-#: has no capitals to tell a name from a verb.)
+#: "me"/"us" or "to me"/"to us" on it ("يضربني", "بيضربنا", "بيبعتلي") or a word with a stem of
+#: harm ("ضربني", "لمسني"), so "الاستاذ احمد يضربني" keeps "hits me"; names such as "تهاني" or
+#: "اماني" stay names.  (Arabic has no capitals to tell a name from a verb.)
 _ARABIC_VERB_OF_HARM = re.compile(
-    r"^(?:[يتبن]\S*(?<!ا)(?:ني|نا)|\S*(?:ضرب|لمس|تحرش|حرش|اغتصب|غتصب|حسس|بوس|باس|هدد|عذب|حرق|صور)\S*)$"
+    r"^(?:[يتبن]\S*(?<!ا)(?:ني|نا)|[يتبن]\S+(?:لي|لنا)|\S*(?:ضرب|لمس|تحرش|حرش|اغتصب|غتصب|حسس|بوس|باس|هدد|عذب|حرق|صور)\S*)$"
 )
 
 

@@ -243,6 +243,9 @@ def test_neutralise_takes_out_only_the_idiom() -> None:
         ("at home im the one who gets beaten not my sister", "physical_abuse"),
         ("chez moi c est moi qui prend les claques", "physical_abuse"),
         ("en mi casa el que recibe los golpes soy yo", "physical_abuse"),
+        # session 14: a sister or cousin "is being beaten" (the passive) was read by no rule
+        ("بنت عمي سارة بتتضرب", "physical_abuse"),
+        ("اخويا بيتضرب في البيت", "physical_abuse"),
     ],
 )
 def test_the_fifth_round_families_are_flagged_by_the_rules(text: str, category: str) -> None:

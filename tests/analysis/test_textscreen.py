@@ -202,6 +202,14 @@ def test_a_batch_gives_one_row_per_text():
         ("On Monday I told my Mum And Dad", "On Monday I told my Mum And Dad"),
         ("Free Fire is fun, I Love it", "Free Fire is fun, I Love it"),
         ("My friend is nice", "My friend is nice"),
+        # session 14: an Arabic name after a relative or a friend reached the lead (Arabic has no
+        # capitals to mark it); the verb that says what was done stays
+        ("عمي أحمد يلمسني", "عمي <NAME> يلمسني"),
+        ("بنت عمي سارة بتتضرب", "بنت عمي <NAME> بتتضرب"),
+        ("جارنا خالد بيبعتلي صور", "جارنا <NAME> بيبعتلي صور"),
+        ("عمي يضربني", "عمي يضربني"),
+        ("خالتي طيبة", "خالتي طيبة"),
+        ("عمي دايما بيضربني", "عمي دايما بيضربني"),
     ],
 )
 def test_full_names_are_removed_with_or_without_a_title(text: str, redacted: str) -> None:
