@@ -58,6 +58,7 @@ NAMES = {
     "training-8": "independent writer, short everyday sentences about family (training only)",
     "training-9": "five independent writers, hard negatives in every language (training only)",
     "training-10": "two independent writers, Arabic everyday life and opinions (training only)",
+    "training-11": "two independent writers, hard negatives ar/fr/sw (scored blind once, then trained on)",
     "developers": "written by the developers (training only)",
 }
 
