@@ -59,6 +59,9 @@ NAMES = {
     "training-9": "five independent writers, hard negatives in every language (training only)",
     "training-10": "two independent writers, Arabic everyday life and opinions (training only)",
     "training-11": "two independent writers, hard negatives ar/fr/sw (scored blind once, then trained on)",
+    "training-12": "two writers, hard negatives en/es, long answers ar/fr/sw (scored blind once, then trained on)",
+    "training-13": "two writers, Arabic everyday life, en/fr/es/sw mixed answers (scored blind once, then trained on)",
+    "training-14": "two writers, answers to the consultation's questions (scored blind once, then trained on)",
     "developers": "written by the developers (training only)",
 }
 

@@ -80,22 +80,20 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
 #: These are the nearest thing to unseen-wording figures the labelled sets give (the blind one is
 #: heldout-8's, below).  Regression bounds: a change that reads any of them worse fails here.
 LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    # measured (session 13: with training-9 and training-10, RULE_STANDS_FROM as may_give_way
-    # allows, flag_at 0.4, keep_rule_at 0.2): 98.7 % / 6.0 %, every language at least 96.7 %
-    # (ar, sw) / at most 16.7 % (ar)
-    "heldout-4": ((0.98, 0.07), (0.96, 0.17)),
-    # 99.3 % / 7.3 %; at least 96.7 % (en) / at most 10.0 % (en, es)
-    "heldout-5": ((0.99, 0.08), (0.96, 0.11)),
-    # 94.7 % / 7.1 %; at least 90.0 % (ar) / at most 8.9 % (en); with training-11 (session 14)
-    # 94.7 % / 7.1 %, French 88.3 % (one sentence of 60 fewer)
-    "training-1": ((0.94, 0.08), (0.88, 0.09)),
-    # 96.7 % / 6.1 %; at least 92.7 % (fr) / at most 8.4 % (es)
-    # session 14, with training-11: Spanish false alarms 9.5 %, French recall 90.9 % (one sentence of 55 fewer)
-    "training-2": ((0.96, 0.07), (0.90, 0.10)),
-    # 95.4 % / 8.9 %; at least 91.4 % (ar) / at most 13.3 % (ar)
-    "heldout-6": ((0.95, 0.09), (0.91, 0.14)),
-    # 95.6 % / 9.3 %; at least 92.0 % (ar, fr) / at most 16.7 % (es); blind in session 11: 96.8 / 12.3
-    "heldout-7": ((0.95, 0.10), (0.91, 0.17)),
+    # measured (session 14: with training-11 to training-14 and the Arabic rules of that round,
+    # flag_at 0.4, keep_rule_at 0.2): 98.0 % / 3.3 % (session 13: 98.7 / 6.0), every language at
+    # least 93.3 % (ar: one sentence of 30 fewer than session 13) / at most 3.3 %
+    "heldout-4": ((0.98, 0.04), (0.93, 0.04)),
+    # 98.7 % / 5.3 % (99.3 / 7.3); at least 96.7 % (ar, en) / at most 10.0 % (es)
+    "heldout-5": ((0.98, 0.06), (0.96, 0.10)),
+    # 94.7 % / 5.8 % (94.7 / 7.1); at least 90.0 % (fr) / at most 8.9 % (es)
+    "training-1": ((0.94, 0.06), (0.90, 0.09)),
+    # 95.6 % / 5.9 % (96.7 / 6.1); at least 90.9 % (fr) / at most 8.4 % (es)
+    "training-2": ((0.95, 0.06), (0.90, 0.09)),
+    # 95.4 % / 7.6 % (95.4 / 8.9); at least 91.4 % (ar) / at most 8.9 % (ar, en, fr)
+    "heldout-6": ((0.95, 0.08), (0.91, 0.09)),
+    # 96.4 % / 7.0 % (95.6 / 9.3); at least 92.0 % (fr) / at most 11.7 % (es); blind in session 11: 96.8 / 12.3
+    "heldout-7": ((0.96, 0.07), (0.92, 0.12)),
 }
 
 
@@ -346,38 +344,61 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
 #: (Arabic 20.0 %).  heldout-9 (session 13, five languages, half the ordinary answers hard
 #: negatives): 100 % / 14.3 % on the session-12 build (Arabic 16.7 %).  heldout-10 (session 13,
 #: Arabic only, 150 sentences): 100 % / 23.0 % on the session-12 build.  heldout-11 (session 14,
-#: five languages, Arabic 150 sentences): 97.1 % / 14.4 % on the session-13 build.
+#: five languages, Arabic 150 sentences): 97.1 % / 14.4 % on the session-13 build; heldout-12,
+#: heldout-13 and heldout-14 (session 14, 600 sentences each): 99.1 % / 15.7 %, 98.5 % / 14.5 % and
+#: 96.0 % / 7.5 % on the session-13 build (every scoring is in the data README).
 BLIND_SCORES = {
     "heldout-8": {
-        "en": (50, 50, 60, 6),
+        "en": (50, 50, 60, 3),
         "fr": (50, 49, 60, 3),
-        "es": (50, 50, 60, 4),
-        "ar": (50, 48, 60, 6),
+        "es": (50, 50, 60, 2),
+        "ar": (50, 48, 60, 3),
         "sw": (50, 50, 60, 7),
     },
     "heldout-9": {
         "en": (40, 40, 60, 3),
         "fr": (40, 40, 60, 6),
         "es": (40, 40, 60, 5),
-        "ar": (40, 40, 60, 8),
-        "sw": (40, 40, 60, 8),
+        "ar": (40, 40, 60, 6),
+        "sw": (40, 40, 60, 7),
     },
-    "heldout-10": {"ar": (50, 50, 100, 14)},
+    "heldout-10": {"ar": (50, 49, 100, 10)},
     "heldout-11": {
-        "en": (40, 39, 60, 10),
-        "fr": (40, 38, 60, 6),
-        "es": (40, 40, 60, 9),
-        "ar": (50, 48, 100, 12),
+        "en": (40, 39, 60, 5),
+        "fr": (40, 39, 60, 4),
+        "es": (40, 40, 60, 2),
+        "ar": (50, 47, 100, 6),
         "sw": (40, 39, 60, 5),
+    },
+    "heldout-12": {
+        "en": (45, 45, 75, 8),
+        "fr": (45, 45, 75, 9),
+        "es": (45, 45, 75, 8),
+        "ar": (45, 44, 75, 9),
+        "sw": (45, 45, 75, 4),
+    },
+    "heldout-13": {
+        "en": (40, 40, 80, 9),
+        "fr": (40, 38, 80, 7),
+        "es": (40, 40, 80, 2),
+        "ar": (40, 38, 80, 7),
+        "sw": (40, 40, 80, 9),
+    },
+    "heldout-14": {
+        "en": (40, 39, 80, 5),
+        "fr": (40, 40, 80, 8),
+        "es": (40, 38, 80, 2),
+        "ar": (40, 38, 80, 2),
+        "sw": (40, 38, 80, 1),
     },
 }
 
 
 @pytest.mark.parametrize("name", list(BLIND_SCORES))
 def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, name: str) -> None:
-    """Regression bounds from the blind scores of the shipped build (session 14, with training-11:
-    heldout-8 98.8 % / 8.7 %, heldout-9 100 % / 10.0 %, heldout-10 100 % / 14.0 %, heldout-11
-    97.1 % / 12.4 %); a later round that trains on one
+    """Regression bounds from the blind scores of the shipped build (session 14, with training-11 to
+    training-14: the seven sets together 98.4 % / 7.5 %, every language at least 96.5 % / at most
+    8.9 %); a later round that trains on one
     of them moves it out of ``unseen/`` and out of this table."""
     assert name not in sets and "unseen" not in sets
     for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():

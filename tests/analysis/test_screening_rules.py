@@ -246,10 +246,43 @@ def test_neutralise_takes_out_only_the_idiom() -> None:
         # session 14: a sister or cousin "is being beaten" (the passive) was read by no rule
         ("بنت عمي سارة بتتضرب", "physical_abuse"),
         ("اخويا بيتضرب في البيت", "physical_abuse"),
+        # session 14: disclosures that leaving each independent set out still missed (training sets)
+        ("رسلت ليهو صوره وهسي داير قروش", "online_exploitation"),
+        ("بعثتلو تصويرة وتوا يحب فلوس", "online_exploitation"),
+        ("سووا لي صورة مفبركة بالذكاء الاصطناعي وقاعدين يتداولونها بالمدرسة", "online_exploitation"),
+        ("خويا لكبير يدير فيا حوايج ماشي مليحة", "sexual_abuse"),
+        ("ويمكنني الحديث عما يفعله بي زوج امي", "sexual_abuse"),
+        ("اخوي الصغير عيان شديد وابوي رافض يوديهو الدكتور", "neglect"),
+        ("قالي ايلا هدرت نقتلك", "threats"),
+        ("قال لو كلمت زول بكتلني", "threats"),
+        ("رحت للسطح امس عشان انط بس خفت", "self_harm"),
+        ("كتبت رسالة لاختي الصغيرة احسن لو صار لي شي", "self_harm"),
+        ("عم فكر كيف بدي ودع صحابي من دون ما يحسوا", "self_harm"),
+        ("ابوي اذا عرف بيقتلني فعلا مو مزح", "threats"),
+        ("بتقول يوم الخميس الداية جاية تطاهرني زي اختي", "physical_abuse"),
+        ("ils veulent m exciser pendant les vacances", "physical_abuse"),
+        ("wanataka kunikeketa likizo hii", "physical_abuse"),
     ],
 )
 def test_the_fifth_round_families_are_flagged_by_the_rules(text: str, category: str) -> None:
     assert category in {c.category for c in find_concerns(text, model=None)}, find_concerns(text, model=None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the session-14 Arabic rules' ordinary neighbours: a grandmother's Eid money for photos, a
+        # boy's circumcision feast, a birthday letter, a coach's help, a child afraid of needles
+        "بعثت صور العيد لجدتي وبعتتلي فلوس العيدية",
+        "طهروا اخوي الصغير الاسبوع الماضي وعملنا عزومة",
+        "كتبت رسالة لصاحبتي بعيد ميلادها",
+        "اللي عمله فيني المدرب خلاني العب احسن",
+        "مش عايز اروح للدكتور بخاف من الابر",
+        "ودعت صحابي قبل ما نسافر وكان يوم حلو",
+    ],
+)
+def test_the_session_14_rules_leave_ordinary_answers_alone(text: str) -> None:
+    assert not find_concerns(text, model=None), find_concerns(text, model=None)
 
 
 def test_an_idiom_counts_for_nothing_with_the_model_either() -> None:
