@@ -98,9 +98,13 @@ TITLES_ANY_CASE = (
     "المدرسة",
     "الأخت",
     "الأخ",
-    # relatives and friends: Arabic has no capitals, so the next word is taken for a name unless it
-    # is a common word or a verb of harm ("عمي أحمد يلمسني" -> "عمي <NAME> يلمسني", a review found
-    # the name kept; "عمي يضربني" stays whole)
+)
+#: Arabic words for a relative or a friend ("عمي أحمد يلمسني"): Arabic has no capitals to mark a
+#: name, so the word after one is taken for a name only when the word after it says what was done
+#: (a verb: :data:`_ARABIC_VERB`) and it is not one itself, nor a common word or an ``ال`` word.
+#: Taking any next word (a first version) took the act itself out: "عمي دخل غرفتي" became
+#: "عمي <NAME>" (a review found).
+ARABIC_RELATIVES = (
     "عمي",
     "عمتي",
     "خالي",
@@ -134,6 +138,13 @@ TITLES_ANY_CASE = (
     "مرات أبوي",
     "زوجة ابي",
     "زوجة أبي",
+    "عمو",
+    "خالو",
+    "ستي",
+    "ابن الجيران",
+    "بنت الجيران",
+    "صاحب ابوي",
+    "صاحبة امي",
 )
 #: Titles that are also ordinary words ("my teacher said"): a name follows only when capitalised.
 TITLES_CAPITALISED = (
@@ -284,7 +295,7 @@ and i im i'm am from in at of the a to is was my me we you he she they it na ni 
 et je suis de du le la les un une y yo soy tengo el los las con e eu sou do da و انا أنا من في عمري
 قال قالت قالي يقول لطيف لطيفة كويس كويسة منيح منيحة بيساعد يساعد ساعدني هو هي كان كانت جدا كثير مع على عن لا ما
 هذا هذه اللي الذي التي او أو
-الله دايما دايمًا دائما دائمًا دايم كل بس كمان ايضا أيضا طيب طيبة حلو حلوة كتير كثيرا شوي شوية مرة مره يوم امبارح امس أمس
+دايما دايمًا دائما دائمًا دايم كل بس كمان ايضا أيضا طيب طيبة حلو حلوة كتير كثيرا شوي شوية مرة مره يوم امبارح امس أمس
 اليوم بكرة بكره قاللي قالتلي قالت قلي قلتلها قلتله عندو عنده عندها عندي بيت البيت
 but or so age aged years year old grade class std form darasa miaka ans años anos
 """.split()
@@ -421,12 +432,56 @@ def _caseless(word: str) -> bool:
 
 
 #: An Arabic word that says what was done is never taken for a name after a title: a verb with
-#: "me"/"us" or "to me"/"to us" on it ("يضربني", "بيضربنا", "بيبعتلي") or a word with a stem of
+#: "me"/"us" on it, or "to me"/"to us" after a present prefix ("يضربني", "بيضربنا", "بيبعتلي"), or a word with a stem of
 #: harm ("ضربني", "لمسني"), so "الاستاذ احمد يضربني" keeps "hits me"; names such as "تهاني" or
 #: "اماني" stay names.  (Arabic has no capitals to tell a name from a verb.)
 _ARABIC_VERB_OF_HARM = re.compile(
-    r"^(?:[يتبن]\S*(?<!ا)(?:ني|نا)|[يتبن]\S+(?:لي|لنا)|\S*(?:ضرب|لمس|تحرش|حرش|اغتصب|غتصب|حسس|بوس|باس|هدد|عذب|حرق|صور)\S*)$"
+    r"^(?:[يتبن]\S*(?<!ا)(?:ني|نا)|[بعحه][يتن]\S+(?:لي|لنا)|\S*(?:ضرب|لمس|تحرش|حرش|اغتصب|غتصب|حسس|بوس|باس|هدد|عذب|حرق|صور)\S*)$"
 )
+
+
+#: A word that reads as a verb, after a relative's name: one of :data:`_ARABIC_VERB_OF_HARM`, a
+#: present tense ("بيعمل", "يدخل", "عم ياخدني", "كيضربني") or a verb with "me" on it ("خنقني").
+_ARABIC_VERB = re.compile(r"^(?:[وف]?(?:ب|ع|ك|ح|ه|بي|بت|بن)?[يتن]\S{2,}|\S{2,}(?:ني|وني|تني)|عم|رح|راح|صار|كان)$")
+#: ... and as the name itself, only a verb beyond doubt: names begin with ي, ت and ن too ("يوسف",
+#: "تامر", "نادر"), so a bare present tense is not enough there.
+_ARABIC_VERB_SURE = re.compile(r"^(?:[وف]?(?:ب|ع|ك|ح|ه|بي|بت|بن)[يتن]\S{2,}|\S{2,}(?:ني|وني|تني)|عم|رح|راح|صار|كان)$")
+_ARABIC_RELATIVE_RE = re.compile(
+    r"(?:(?<=\s)|^)[وف]?(?:"
+    + "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(ARABIC_RELATIVES, key=len, reverse=True))
+    + r")\s+"
+)
+
+
+def _relatives_names(text: str) -> list[tuple[int, int]]:
+    """Spans of names right after an Arabic word for a relative or friend, when a verb follows.
+
+    >>> t = "عمي أحمد يلمسني"
+    >>> [t[a:b] for a, b in _relatives_names(t)]
+    ['أحمد']
+    >>> t = "عمي يوسف بيضربني"
+    >>> [t[a:b] for a, b in _relatives_names(t)]
+    ['يوسف']
+    >>> _relatives_names("عمي دخل غرفتي بالليل"), _relatives_names("عمي الكبير بيضربني")
+    ([], [])
+    """
+    spans = []
+    for m in _ARABIC_RELATIVE_RE.finditer(text):
+        name = _WORD.match(text, m.end())
+        if name is None or not _caseless(name.group(0)):
+            continue
+        word = name.group(0)
+        if (
+            word in _NAME_STOP
+            or word.startswith("ال")
+            or _ARABIC_VERB_OF_HARM.match(word)
+            or _ARABIC_VERB_SURE.match(word)
+        ):
+            continue
+        after = re.match(r"\s+([^\W\d_][\w'’-]*)", text[name.end() :])
+        if after and (_ARABIC_VERB_OF_HARM.match(after.group(1)) or _ARABIC_VERB.match(after.group(1))):
+            spans.append((name.start(), name.end()))
+    return spans
 
 
 def _name_after(text: str, start: int, *, first_any_case: bool, lowercase_more: bool) -> int:
@@ -474,6 +529,7 @@ def _redact_introduced_names(text: str) -> str:
             if end > m.end():
                 spans.append((m.end(), end))
     spans.extend(_full_names(text))
+    spans.extend(_relatives_names(text))
     out, last = [], 0
     for start, end in sorted(spans):
         if start < last:

@@ -262,6 +262,11 @@ def test_neutralise_takes_out_only_the_idiom() -> None:
         ("بتقول يوم الخميس الداية جاية تطاهرني زي اختي", "physical_abuse"),
         ("ils veulent m exciser pendant les vacances", "physical_abuse"),
         ("wanataka kunikeketa likizo hii", "physical_abuse"),
+        # and from the code review of those rules
+        ("ماما بدها تطهرني الصيف الجاي", "physical_abuse"),
+        ("عمتي قالت لازم يختنوني", "physical_abuse"),
+        ("ارسلت له صوري وهو الان يطلب مني فلوس", "online_exploitation"),
+        ("عمي بيعمل فيا حاجات مش كويسه", "sexual_abuse"),
     ],
 )
 def test_the_fifth_round_families_are_flagged_by_the_rules(text: str, category: str) -> None:
@@ -279,6 +284,20 @@ def test_the_fifth_round_families_are_flagged_by_the_rules(text: str, category: 
         "اللي عمله فيني المدرب خلاني العب احسن",
         "مش عايز اروح للدكتور بخاف من الابر",
         "ودعت صحابي قبل ما نسافر وكان يوم حلو",
+        # the code review's: a doctor's tests, a teacher's kindness, a trampoline, an airport, a
+        # letter to a grandfather who died, a child or grandfather who will not go to the doctor,
+        # a lesson, a brother's circumcision feast, an injection, the times table
+        "دار فيا الطبيب شي فحوصات وقال انا بخير",
+        "الاستاذ عمل فيا حاجه حلوه يوم عيد ميلادي",
+        "رحت النادي عشان انط على الترامبولين",
+        "ودعت صاحبي في المطار بدون ما يحسوا اني زعلانه",
+        "بكتب رساله لجدي اللي مات لما اموت اشوفه بالجنه",
+        "رافض اروح للدكتور لاني خايف من الابره",
+        "جدي مريض بس مش راضي يروح المستشفى",
+        "اختي سألت عن الختان في المدرسة",
+        "اختي فرحانه بختان اخوي الصغير",
+        "اختي اتضربت ابرة في المستشفى",
+        "لو كلمت الاستاذ بيشرحلي جدول الضرب",
     ],
 )
 def test_the_session_14_rules_leave_ordinary_answers_alone(text: str) -> None:
