@@ -3,7 +3,7 @@
 The headers are added by :class:`SecurityHeaders`, a WSGI layer around the Flask app, not by
 ``after_request`` hooks: they are the same on every response, and as hooks they cost each of a
 child's requests three hook calls, a context look-up and Werkzeug's checks of every value
-(about 4 % of a question page's work; issue 24).  The layer sits inside the trusted-proxy fix
+(about 3 % of a request's instructions; issue 24).  The layer sits inside the trusted-proxy fix
 (:mod:`survey.serving`), so it sees the scheme the proxy reported.
 """
 
