@@ -432,8 +432,8 @@ def _caseless(word: str) -> bool:
 
 
 #: An Arabic word that says what was done is never taken for a name after a title: a verb with
-#: "me"/"us" on it, or "to me"/"to us" after a present prefix ("يضربني", "بيضربنا", "بيبعتلي"), or a word with a stem of
-#: harm ("ضربني", "لمسني"), so "الاستاذ احمد يضربني" keeps "hits me"; names such as "تهاني" or
+#: "me"/"us" on it, or "to me"/"to us" after a present prefix ("يضربني", "بيضربنا", "بيبعتلي"),
+#: or a word with a stem of harm ("ضربني", "لمسني"), so "الاستاذ احمد يضربني" keeps "hits me"; names such as "تهاني" or
 #: "اماني" stay names.  (Arabic has no capitals to tell a name from a verb.)
 _ARABIC_VERB_OF_HARM = re.compile(
     r"^(?:[يتبن]\S*(?<!ا)(?:ني|نا)|[بعحه][يتن]\S+(?:لي|لنا)|\S*(?:ضرب|لمس|تحرش|حرش|اغتصب|غتصب|حسس|بوس|باس|هدد|عذب|حرق|صور)\S*)$"
@@ -442,10 +442,13 @@ _ARABIC_VERB_OF_HARM = re.compile(
 
 #: A word that reads as a verb, after a relative's name: one of :data:`_ARABIC_VERB_OF_HARM`, a
 #: present tense ("بيعمل", "يدخل", "عم ياخدني", "كيضربني") or a verb with "me" on it ("خنقني").
-_ARABIC_VERB = re.compile(r"^(?:[وف]?(?:ب|ع|ك|ح|ه|بي|بت|بن)?[يتن]\S{2,}|\S{2,}(?:ني|وني|تني)|عم|رح|راح|صار|كان)$")
-#: ... and as the name itself, only a verb beyond doubt: names begin with ي, ت and ن too ("يوسف",
-#: "تامر", "نادر"), so a bare present tense is not enough there.
-_ARABIC_VERB_SURE = re.compile(r"^(?:[وف]?(?:ب|ع|ك|ح|ه|بي|بت|بن)[يتن]\S{2,}|\S{2,}(?:ني|وني|تني)|عم|رح|راح|صار|كان)$")
+#: As the name itself, only a verb beyond doubt (:data:`_ARABIC_VERB_SURE`): names begin with ي,
+#: ت and ن too ("يوسف", "تامر", "نادر"), so there the present tense needs its prefix ("بي", "ع" ...).
+_PRESENT_PREFIX = r"[وف]?(?:ب|ع|ك|ح|ه|بي|بت|بن)"
+_VERB_OTHERWISE = r"\S{2,}(?:ني|وني|تني)|عم|رح|راح|صار|كان"
+_ARABIC_VERB = re.compile(rf"^(?:{_PRESENT_PREFIX}?[يتن]\S{{2,}}|{_VERB_OTHERWISE})$")
+_ARABIC_VERB_SURE = re.compile(rf"^(?:{_PRESENT_PREFIX}[يتن]\S{{2,}}|{_VERB_OTHERWISE})$")
+_NEXT_WORD = re.compile(r"\s+([^\W\d_][\w'’-]*)")
 _ARABIC_RELATIVE_RE = re.compile(
     r"(?:(?<=\s)|^)[وف]?(?:"
     + "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(ARABIC_RELATIVES, key=len, reverse=True))
@@ -478,7 +481,7 @@ def _relatives_names(text: str) -> list[tuple[int, int]]:
             or _ARABIC_VERB_SURE.match(word)
         ):
             continue
-        after = re.match(r"\s+([^\W\d_][\w'’-]*)", text[name.end() :])
+        after = _NEXT_WORD.match(text, name.end())
         if after and (_ARABIC_VERB_OF_HARM.match(after.group(1)) or _ARABIC_VERB.match(after.group(1))):
             spans.append((name.start(), name.end()))
     return spans
