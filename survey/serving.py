@@ -33,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from flask import Flask
 
+from survey.headers import with_security_headers
+
 #: Granian's limit on the time to read a request's headers (milliseconds).
 HEADER_READ_TIMEOUT_MS = 10_000
 #: Every body gets this long, plus the time its declared size takes at ``BODY_MIN_BYTES_PER_S``
@@ -124,7 +126,7 @@ class BufferedFront:
             # own "too large" page (413) without touching the body.
             body = b"" if too_large else await self._read_body(proto, client, declared)
         except _Refused as refused:
-            proto.response_bytes(refused.status, _CLOSE, refused.message)
+            proto.response_bytes(refused.status, _refusal_headers(scope.scheme), refused.message)
             return
         except RuntimeError:  # Granian's ProtocolClosed/ProtocolError: the client went away
             return
@@ -136,7 +138,8 @@ class BufferedFront:
             status, response_headers, content = await loop.run_in_executor(self.pool, self._call, environ)
         except Exception:  # noqa: BLE001 - the app handles its own errors; this is a broken response, never a hang
             _log.exception("the application raised instead of answering")
-            status, response_headers, content = 500, _CLOSE, b"Something went wrong on our side.\n"
+            status, content = 500, b"Something went wrong on our side.\n"
+            response_headers = _refusal_headers(scope.scheme)
         if too_large and not any(name.lower() == "connection" for name, _ in response_headers):
             # The body was never read, so the connection cannot carry another request: say so
             # ourselves rather than leave it to the server's own timing.
@@ -236,6 +239,12 @@ class BufferedFront:
 
 _log = logging.getLogger("survey.serving")
 _CLOSE = [("content-type", "text/plain; charset=utf-8"), ("connection", "close")]
+
+
+def _refusal_headers(scheme: str) -> list[tuple[str, str]]:
+    """The headers of the front's own answers (408, 413, 429, 500): the security headers every
+    answer of the app carries, with ``Connection: close``."""
+    return with_security_headers(_CLOSE, scheme == "https")
 
 
 class _Refused(Exception):

@@ -66,6 +66,7 @@ class SlowBody(threading.Thread):
         super().__init__(daemon=True)
         self.port, self.source, self.every_s = port, source, every_s
         self.status: int | None = None
+        self.reply = b""  # the start of the answer: status line and headers
         self.closed_after: float | None = None
         self.stop = threading.Event()
 
@@ -82,12 +83,13 @@ class SlowBody(threading.Thread):
         try:
             while not self.stop.is_set():
                 try:
-                    reply = sock.recv(64)
+                    reply = sock.recv(4096)
                 except TimeoutError:
                     sock.sendall(b"x")
                     continue
                 if reply.startswith(b"HTTP/1.1 "):
                     self.status = int(reply[9:12])
+                    self.reply = reply
                 break
         except OSError:
             pass
@@ -151,6 +153,11 @@ def test_one_address_holds_at_most_four_slow_bodies(server) -> None:
     # kernel handed one worker fewer than two of the ten (CI once saw 1 + 2 held, 7 refused).
     assert 10 - SLOW_BODIES_PER_CLIENT <= len(refused) <= 10 - SLOW_BODIES_PER_CLIENT // 2
     assert all(connection.closed_after < 4 for connection in refused)
+    # The front's own refusals carry the same security headers as the app's answers.
+    for connection in refused:
+        head = connection.reply.lower()
+        assert b"content-security-policy: default-src 'self'" in head, head
+        assert b"x-content-type-options: nosniff" in head and b"server: sauti" in head, head
     for connection in slow:
         connection.stop.set()
 
