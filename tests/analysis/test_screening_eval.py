@@ -80,20 +80,20 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
 #: These are the nearest thing to unseen-wording figures the labelled sets give (the blind one is
 #: heldout-8's, below).  Regression bounds: a change that reads any of them worse fails here.
 LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    # measured (session 14: with training-11 to training-14 and the Arabic rules of that round,
-    # flag_at 0.4, keep_rule_at 0.2): 98.0 % / 3.3 % (session 13: 98.7 / 6.0), every language at
-    # least 93.3 % (ar: one sentence of 30 fewer than session 13) / at most 3.3 %
-    "heldout-4": ((0.98, 0.04), (0.93, 0.04)),
-    # 98.7 % / 5.3 % (99.3 / 7.3); at least 96.7 % (ar, en) / at most 10.0 % (es)
+    # measured (session 15: with training-11 to training-15 and the rules of that round, flag_at
+    # 0.4, keep_rule_at 0.2; session 14 in brackets): 98.0 % / 2.7 % (98.0 / 3.3), every language
+    # at least 93.3 % (ar) / at most 3.3 %
+    "heldout-4": ((0.98, 0.03), (0.93, 0.04)),
+    # 98.7 % / 5.3 % (98.7 / 5.3); at least 96.7 % (ar, en) / at most 10.0 % (es)
     "heldout-5": ((0.98, 0.06), (0.96, 0.10)),
-    # 94.7 % / 5.8 % (94.7 / 7.1); at least 90.0 % (fr) / at most 8.9 % (es)
-    "training-1": ((0.94, 0.06), (0.90, 0.09)),
-    # 95.6 % / 5.9 % (96.7 / 6.1); at least 90.9 % (fr) / at most 8.4 % (es)
-    "training-2": ((0.95, 0.06), (0.90, 0.09)),
-    # 95.4 % / 7.6 % (95.4 / 8.9); at least 91.4 % (ar) / at most 8.9 % (ar, en, fr)
-    "heldout-6": ((0.95, 0.08), (0.91, 0.09)),
-    # 96.4 % / 7.0 % (95.6 / 9.3); at least 92.0 % (fr) / at most 11.7 % (es); blind in session 11: 96.8 / 12.3
-    "heldout-7": ((0.96, 0.07), (0.92, 0.12)),
+    # 94.3 % / 5.3 % (94.7 / 5.8); at least 90.0 % (fr) / at most 6.7 % (en, es)
+    "training-1": ((0.94, 0.06), (0.90, 0.07)),
+    # 96.0 % / 4.8 % (95.6 / 5.9); at least 92.7 % (fr) / at most 7.4 % (sw)
+    "training-2": ((0.96, 0.05), (0.92, 0.08)),
+    # 95.4 % / 6.7 % (95.4 / 7.6); at least 91.4 % (ar) / at most 8.9 % (ar, fr)
+    "heldout-6": ((0.95, 0.07), (0.91, 0.09)),
+    # 97.6 % / 6.7 % (96.4 / 7.0); at least 96.0 % (ar, es, fr) / at most 11.7 % (es); blind in session 11: 96.8 / 12.3
+    "heldout-7": ((0.97, 0.07), (0.96, 0.12)),
 }
 
 
@@ -205,6 +205,92 @@ def test_families_the_held_out_sets_missed_are_flagged_in_new_wording(text: str)
 def test_disclosures_the_review_typed_are_found_by_a_rule(text: str) -> None:
     assert find_concerns(text, model=None), text
     assert screen_text(text).safeguarding, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # session 15: families that models trained without the set read as ordinary (under 0.4),
+        # with no rule to hold them; written again in other words, so the rule is what is tested
+        "honestly i want to die for real this time",  # "to die for" (praise) took the words away
+        "my stepmum rubs pepper in my eyes when i forget the dishes",
+        "a boy filmed me in the changing room when i was getting changed and sent it round",
+        "mon beau pere defonce ma petite soeur quand il a bu",
+        "ma tante m attache au lit quand elle sort",
+        "notre mere nous affame depuis que papa est parti",
+        "mes parents m ont fiancee a un homme de quarante ans",
+        "le voisin m offre du credit en cachette et me dit de venir chez lui",
+        "me salen moretones y los tapo con maquillaje para que no pregunten",
+        "mi hermana de 14 esta embarazada del novio de mi mama",
+        "wazazi wamepokea mahari yangu na mimi niko darasa la saba",
+        "nimechoka nataka nijitupe mtoni",
+        "mama wa kambo hunilaza nje usiku",
+        "msaada naumizwa na mjomba",
+        "بعطيني رصيد اذا بعتله صور جسمي",
+        "عمي بدو يجوزني لابن صاحبه وانا ١٣ سنه",
+        "le moniteur m a chicote avec une ceinture",
+        "في زلمه غريب بيلحقني من المدرسه للبيت كل يوم",
+        "وزعت كل اغراضي على صحباتي لاني ما رح احتاجهم بعد العيد",
+        # found by the code review of these rules: the same families in other words
+        "someone hid a phone in the changing rooms and filmed us",
+        "my teacher records us when we get changed for swimming",
+        "my friend in year 8 got pregnant by her teacher",
+        "la niña de mi salon esta esperando un bebe del entrenador",
+        "nalazwa nje kama mbwa mama akikasirika",
+        "nataka nilale kwa reli treni inipitie",
+        "je me fais defoncer par mon beau pere",
+        "il m a attachee a une chaise toute la nuit",
+        "وزعت ملابسي وكتبي على صحباتي لاني رايحه ومش راجعه",
+    ],
+)
+def test_disclosures_left_out_models_missed_are_found_by_a_rule(text: str) -> None:
+    assert find_concerns(text, model=None), text
+    assert screen_text(text).safeguarding, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the same words in answers that disclose nothing (session 15's rules must not flag them)
+        "the pizza at that place is to die for",
+        "a view to die for from the hill behind our school",
+        "ma mere m attache les cheveux avant l ecole",
+        "on prepare un cadeau en secret pour la fete des meres",
+        "je me suis defonce au sport hier",
+        "mon frere defonce mon score a fortnite",
+        "mon cousin defonce mes lego",
+        "kwa fortnite napigwa risasi kila mara lol",
+        "mahari ni desturi ya zamani kwetu",
+        "we learnt that people can film you in a changing room so we should be careful",
+        "في اللعبه الوحش يلحقني وانا اهرب",
+        "عطيت كتبي القديمه لاختي الصغيره ما رح احتاجهم بالصف السابع",
+        "رح نعزل وكل اغراضي بالكراتين، مش هكون موجود بالمدرسه هاي السنه الجايه",
+        # found by the code review of these rules: ordinary answers its first version flagged
+        "i got chilli in my eyes when i was helping mum cook and it really stung",
+        "my little brother got pepper in my eyes by accident when we were making salsa",
+        "some soldiers want to die for their country",
+        "i took pictures of the new showers in the changing room for my dt project",
+        "mon petit frere me defonce a fifa",
+        "je m attache au prof facilement",
+        "mon grand pere me donne de l argent en secret pour acheter des bonbons",
+        "le basket m affame grave",
+        "ma grande soeur est fiancee a un homme super sympa",
+        "mi mama esta embarazada de mi papa otra vez jaja",
+        "la profe de mate esta embarazada de su esposo",
+        "yo me tapo con maquillaje los granos antes de ir a la escuela",
+        "tapo los moretones de las rodillas porque me caigo mucho en patineta",
+        "arsenal tunapigwa kila wiki bana",
+        "napigwa na baridi sana asubuhi nikienda shule",
+        "naumizwa na viatu vipya vya shule",
+        "nikiolewa nataka mahari yangu iwe kubwa sana lol",
+        "لما انتقلنا على بيت جديد عطيت كل حاجاتي لابن عمي لاني مش هحتاجها هناك",
+        "المدافع يلحقني طول الماتش وما حدا بيقدر يسبقني",
+        "خالي يعطيني رصيد ودايما نصور صور عند القلعه",
+        "بدي ابوي يزوجني بنت حلال لما اكبر",
+    ],
+)
+def test_the_words_of_session_15_rules_in_ordinary_answers_are_not_flagged(text: str) -> None:
+    assert not find_concerns(text, model=None), text
 
 
 @pytest.mark.parametrize(
@@ -346,60 +432,76 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
 #: Arabic only, 150 sentences): 100 % / 23.0 % on the session-12 build.  heldout-11 (session 14,
 #: five languages, Arabic 150 sentences): 97.1 % / 14.4 % on the session-13 build; heldout-12,
 #: heldout-13 and heldout-14 (session 14, 600 sentences each): 99.1 % / 15.7 %, 98.5 % / 14.5 % and
-#: 96.0 % / 7.5 % on the session-13 build (every scoring is in the data README).
+#: 96.0 % / 7.5 % on the session-13 build; heldout-15 and heldout-16 (session 15, 600 sentences
+#: each, heldout-16 mostly children of 8-12): 99.5 % / 5.5 % and 94.5 % / 6.8 % on the session-14
+#: build (every scoring is in the data README).
 BLIND_SCORES = {
     "heldout-8": {
         "en": (50, 50, 60, 3),
-        "fr": (50, 49, 60, 3),
-        "es": (50, 50, 60, 2),
+        "fr": (50, 49, 60, 1),
+        "es": (50, 50, 60, 3),
         "ar": (50, 48, 60, 3),
         "sw": (50, 50, 60, 7),
     },
     "heldout-9": {
-        "en": (40, 40, 60, 3),
+        "en": (40, 40, 60, 2),
         "fr": (40, 40, 60, 6),
         "es": (40, 40, 60, 5),
         "ar": (40, 40, 60, 6),
-        "sw": (40, 40, 60, 7),
+        "sw": (40, 39, 60, 7),
     },
-    "heldout-10": {"ar": (50, 49, 100, 10)},
+    "heldout-10": {"ar": (50, 50, 100, 11)},
     "heldout-11": {
-        "en": (40, 39, 60, 5),
+        "en": (40, 39, 60, 4),
         "fr": (40, 39, 60, 4),
         "es": (40, 40, 60, 2),
-        "ar": (50, 47, 100, 6),
-        "sw": (40, 39, 60, 5),
+        "ar": (50, 47, 100, 5),
+        "sw": (40, 39, 60, 6),
     },
     "heldout-12": {
-        "en": (45, 45, 75, 8),
+        "en": (45, 45, 75, 7),
         "fr": (45, 45, 75, 9),
-        "es": (45, 45, 75, 8),
-        "ar": (45, 44, 75, 9),
-        "sw": (45, 45, 75, 4),
+        "es": (45, 45, 75, 7),
+        "ar": (45, 44, 75, 10),
+        "sw": (45, 44, 75, 4),
     },
     "heldout-13": {
-        "en": (40, 40, 80, 9),
+        "en": (40, 40, 80, 7),
         "fr": (40, 38, 80, 7),
         "es": (40, 40, 80, 2),
         "ar": (40, 38, 80, 7),
         "sw": (40, 40, 80, 9),
     },
     "heldout-14": {
-        "en": (40, 39, 80, 5),
-        "fr": (40, 40, 80, 8),
-        "es": (40, 38, 80, 2),
-        "ar": (40, 38, 80, 2),
-        "sw": (40, 38, 80, 1),
+        "en": (40, 38, 80, 5),
+        "fr": (40, 40, 80, 7),
+        "es": (40, 38, 80, 3),
+        "ar": (40, 38, 80, 3),
+        "sw": (40, 38, 80, 2),
+    },
+    "heldout-15": {
+        "en": (40, 40, 80, 3),
+        "fr": (40, 40, 80, 3),
+        "es": (40, 40, 80, 3),
+        "ar": (40, 39, 80, 4),
+        "sw": (40, 40, 80, 6),
+    },
+    "heldout-16": {
+        "en": (40, 38, 80, 8),
+        "fr": (40, 38, 80, 4),
+        "es": (40, 38, 80, 4),
+        "ar": (40, 37, 80, 4),
+        "sw": (40, 38, 80, 5),
     },
 }
 
 
 @pytest.mark.parametrize("name", list(BLIND_SCORES))
 def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, name: str) -> None:
-    """Regression bounds from the blind scores of the shipped build (session 14, with training-11 to
-    training-14: the seven sets together 98.4 % / 7.5 %, every language at least 96.5 % / at most
-    8.9 %); a later round that trains on one
-    of them moves it out of ``unseen/`` and out of this table."""
+    """Regression bounds from the blind scores of the shipped build (session 15, with training-11 to
+    training-15: the nine sets together 97.9 % / 6.9 %, every language at least 96.5 % / at most
+    8.0 %); a later round that trains on one of them moves it out of ``unseen/`` and out of this
+    table."""
     assert name not in sets and "unseen" not in sets
     for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():
         with open(DATA / "unseen" / name / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
