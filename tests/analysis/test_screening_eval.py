@@ -200,16 +200,6 @@ def test_families_the_held_out_sets_missed_are_flagged_in_new_wording(text: str)
         "je veux crever",
         "حدا لمس اماكني الخاصة",  # someone touched my private parts ("someone" is not "nobody")
         "ما حدا بيطعمني",  # nobody feeds me
-    ],
-)
-def test_disclosures_the_review_typed_are_found_by_a_rule(text: str) -> None:
-    assert find_concerns(text, model=None), text
-    assert screen_text(text).safeguarding, text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         # session 15: families that models trained without the set read as ordinary (under 0.4),
         # with no rule to hold them; written again in other words, so the rule is what is tested
         "honestly i want to die for real this time",  # "to die for" (praise) took the words away
@@ -249,7 +239,7 @@ def test_disclosures_the_review_typed_are_found_by_a_rule(text: str) -> None:
         "وزعت ملابسي وكتبي على صحباتي لاني رايحه ومش راجعه",
     ],
 )
-def test_disclosures_left_out_models_missed_are_found_by_a_rule(text: str) -> None:
+def test_disclosures_the_reviews_found_are_found_by_a_rule(text: str) -> None:
     assert find_concerns(text, model=None), text
     assert screen_text(text).safeguarding, text
 
