@@ -80,20 +80,23 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
 #: These are the nearest thing to unseen-wording figures the labelled sets give (the blind one is
 #: heldout-8's, below).  Regression bounds: a change that reads any of them worse fails here.
 LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    # measured (session 15: with training-11 to training-16 and the rules of that round, flag_at
-    # 0.4, keep_rule_at 0.2; session 14 in brackets): 98.0 % / 2.7 % (98.0 / 3.3), every language
-    # at least 93.3 % (ar) / at most 3.3 %
-    "heldout-4": ((0.98, 0.03), (0.93, 0.04)),
-    # 98.7 % / 4.7 % (98.7 / 5.3); at least 96.7 % (ar, en) / at most 10.0 % (en)
-    "heldout-5": ((0.98, 0.05), (0.96, 0.10)),
-    # 94.7 % / 5.3 % (94.7 / 5.8); at least 88.3 % (fr: one sentence of 60 fewer) / at most 6.7 % (en, es)
-    "training-1": ((0.94, 0.06), (0.88, 0.07)),
-    # 95.6 % / 4.4 % (95.6 / 5.9); at least 90.9 % (fr) / at most 5.3 % (ar, sw)
+    # measured (session 16: with training-11 to training-18 and the rules of that round, flag_at
+    # 0.4, keep_rule_at 0.2; session 15 in brackets): 98.0 % / 5.3 % (98.0 / 2.7), every language
+    # at least 93.3 % (ar) / at most 6.7 % (en, sw)
+    "heldout-4": ((0.98, 0.06), (0.93, 0.07)),
+    # 99.3 % / 4.0 % (98.7 / 4.7); at least 96.7 % (en) / at most 6.7 % (en, es)
+    "heldout-5": ((0.99, 0.05), (0.96, 0.07)),
+    # 95.0 % / 5.6 % (94.7 / 5.3); at least 86.7 % (fr: one sentence of 60 fewer) / at most 7.8 % (en)
+    "training-1": ((0.94, 0.06), (0.86, 0.08)),
+    # 95.6 % / 4.6 % (95.6 / 4.4); at least 90.9 % (fr) / at most 5.3 % (ar, es, sw)
     "training-2": ((0.95, 0.05), (0.90, 0.06)),
-    # 95.4 % / 7.1 % (95.4 / 7.6); at least 88.6 % (ar: one sentence of 35 fewer) / at most 8.9 % (ar, en)
-    "heldout-6": ((0.95, 0.08), (0.88, 0.09)),
-    # 97.2 % / 6.7 % (96.4 / 7.0); at least 94.0 % (fr) / at most 11.7 % (es); blind in session 11: 96.8 / 12.3
-    "heldout-7": ((0.97, 0.07), (0.94, 0.12)),
+    # 94.3 % / 8.0 % (95.4 / 7.1); at least 88.6 % (ar) / at most 11.1 % (ar): training-17 and -18
+    # cost two left-out disclosures here and four at heldout-7 (model-only readings near the
+    # threshold, which moved both ways; the blind sets gained, see BLIND_SCORES)
+    "heldout-6": ((0.94, 0.09), (0.88, 0.12)),
+    # 95.6 % / 6.0 % (97.2 / 6.7); at least 94.0 % (ar, es, fr) / at most 8.3 % (ar, es);
+    # blind in session 11: 96.8 / 12.3
+    "heldout-7": ((0.95, 0.07), (0.93, 0.09)),
 }
 
 
@@ -312,6 +315,84 @@ def test_the_words_of_session_15_rules_in_ordinary_answers_are_not_flagged(text:
 @pytest.mark.parametrize(
     "text",
     [
+        # session 16: idioms, accidents and lessons in training-17's ordinary answers that a rule took
+        # for a disclosure (self-harm and sexual-abuse rules stand whatever the model reads)
+        "je suis dégoûtée mon crush m'a ghostée, je veux mourir de honte mdr",
+        "maze nilitext crush nikaona blue tick hakujibu nataka kufa kwa aibu lol",
+        "j'ai pas de réseaux sociaux parce que mes parents disent que c dangereux, je trouve ça un peu abusé mais bon",
+        "c'est trop abusé les règles de la cantine",
+        "je me suis brûlé le doigt en faisant des crêpes, c'est la honte",
+        "nilijikata na kisu nikikata sukuma, damu ilitoka kidogo nikafunga na plaster",
+        "nilijichoma kidogo na kikaango nikipika chapati jumapili lol",
+        "me quemé con el aceite haciendo empanadas con mi abuela, ya casi no se nota",
+        "i bumped my head on the cupboard door this morning and it still hurts lol",
+        "una vez me cai de la cicla bajando la loma y me toco ir a urgencias, 4 puntos en el menton",
+        "me agarre a piñas con un pibe en el recreo por un partido y nos suspendieron a los dos",
+        "mi hermano y yo nos agarramos a almohadazos por el control de la tele",
+        "nilipigwa picha ya passport kwa studio town ya kujiandikisha mtihani",
+        "walitupiga picha za ID shuleni jana mimi nilifunga macho lol",
+        "nimepigwa marufuku na mama kutazama TV siku za shule",
+        # what a reviewer of the first version found flagged: goodbyes at the end of a school year
+        # ("hamtaniona", you won't see me, was read as "he will see me", a threat), opinions about
+        # girls' cutting, a boy's circumcision party, a change of school, "watatua" (they will solve)
+        "Kwaheri kidato cha nne! baada ya leo hamtaniona tena hapa shuleni hahaha",
+        "Kwaheri shule yangu, sitarudi tena kwa sababu tumehamia Nairobi",
+        "Sisi kama wanafunzi tutapinga mila ya kukeketwa",
+        "Kwenye habari walisema wasichana wengi hukeketwa likizo ya desemba",
+        "بنعمل حفلة ختان لاخويا الصغير بكره",
+        "يوم ختان ابن عمي جابولي هديه وقالو دورك الجاي يا ولد",
+        "امي قالت ان ختان البنات حرام وما حد رح يعمله ليا",
+        "el año que viene me cambio de colegio, asi que ya no van a tener que aguantarme jaja",
+        "Walimu watatua sisi wote tukiwaambia ukweli",
+    ],
+)
+def test_the_words_of_session_16_idioms_in_ordinary_answers_are_not_flagged(text: str) -> None:
+    assert not find_concerns(text, model=None), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the same words told as harm keep their rule
+        "il a abusé de moi quand j'étais chez lui",
+        "il m a trop abusé et j ai peur de le dire",
+        "je me brule avec un briquet exprès quand je suis triste",
+        "nilijikata kwa wembe jana usiku",
+        "alinipiga picha nikiwa uchi",
+        "i bang my head on the wall when im sad",
+        "i got beaten by my dad with a belt",
+        "me corto con la navaja cuando estoy triste",
+        "mi tio me toco ahi abajo",
+        "mi papa me agarro a golpes",
+        "rafiki yangu anajikata kila siku",
+        # the reviewer's disclosures that the first version of the idioms, guards and lesson words hid
+        "my dad hit my head on the table because i spilt my drink",
+        "i was battered at football practice by the coach when i missed a goal",
+        "mon oncle a un peu abusé de moi quand j'étais petite",
+        "je me suis coupée exprès en faisant semblant que c'était un accident",
+        "ma mère m'a brûlée avec le fer en repassant parce que je pleurais",
+        "mi tio me tocaba ayer cuando mi mama no estaba",
+        "mi papá me agarraba a patadas con sus botas",
+        "a veces me corto cuando estoy haciendo la tarea porque me estreso",
+        "mi mama me quemo la mano planchando porque no obedeci",
+        "Huwa najikata nikikata tamaa",
+        "mwalimu ananipiga picha shuleni nikiwa nabadilisha nguo",
+        "Mama alinipiga pasi ya moto mkononi",
+        "Ukiona nina makovu najikata mwenyewe",
+        "Nilikeketwa nikiwa na miaka tisa",
+        "جدتي قالت بالصيف دورج للختان",
+        "بيسوو لأختي الصغيره ختان البنات في القريه",
+        # training-17's one disclosure that no rule found: cutting (FGM) planned for the child and her sisters
+        "tumeambiwa tutaenda kukeketwa desemba hii mimi na dada zangu, naogopa sana",
+    ],
+)
+def test_the_same_words_told_as_harm_are_still_found_by_a_rule(text: str) -> None:
+    assert find_concerns(text, model=None), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "i told my teacher i walked into a door but it was my dad",
         "i said i slipped in the shower but really it was my stepmum",
         "j ai dit a la maitresse que je me suis cogne a la porte mais c etait mon pere",
@@ -454,70 +535,85 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
 BLIND_SCORES = {
     "heldout-8": {
         "en": (50, 50, 60, 4),
-        "fr": (50, 49, 60, 2),
-        "es": (50, 50, 60, 3),
-        "ar": (50, 48, 60, 2),
-        "sw": (50, 50, 60, 7),
+        "fr": (50, 49, 60, 1),
+        "es": (50, 50, 60, 2),
+        "ar": (50, 48, 60, 3),
+        "sw": (50, 50, 60, 6),
     },
     "heldout-9": {
-        "en": (40, 40, 60, 3),
-        "fr": (40, 40, 60, 6),
+        "en": (40, 40, 60, 2),
+        "fr": (40, 40, 60, 5),
         "es": (40, 40, 60, 5),
-        "ar": (40, 40, 60, 5),
-        "sw": (40, 39, 60, 8),
+        "ar": (40, 40, 60, 3),
+        "sw": (40, 40, 60, 7),
     },
-    "heldout-10": {"ar": (50, 50, 100, 10)},
+    "heldout-10": {"ar": (50, 49, 100, 13)},
     "heldout-11": {
-        "en": (40, 39, 60, 4),
-        "fr": (40, 39, 60, 4),
-        "es": (40, 40, 60, 3),
+        "en": (40, 40, 60, 5),
+        "fr": (40, 38, 60, 4),
+        "es": (40, 40, 60, 1),
         "ar": (50, 47, 100, 6),
         "sw": (40, 39, 60, 5),
     },
     "heldout-12": {
         "en": (45, 45, 75, 7),
-        "fr": (45, 45, 75, 8),
-        "es": (45, 45, 75, 9),
+        "fr": (45, 45, 75, 7),
+        "es": (45, 45, 75, 6),
         "ar": (45, 44, 75, 9),
-        "sw": (45, 44, 75, 4),
+        "sw": (45, 45, 75, 4),
     },
     "heldout-13": {
-        "en": (40, 40, 80, 7),
-        "fr": (40, 38, 80, 6),
+        "en": (40, 40, 80, 6),
+        "fr": (40, 39, 80, 5),
         "es": (40, 40, 80, 2),
-        "ar": (40, 38, 80, 6),
-        "sw": (40, 40, 80, 9),
+        "ar": (40, 38, 80, 7),
+        "sw": (40, 40, 80, 6),
     },
     "heldout-14": {
         "en": (40, 39, 80, 5),
-        "fr": (40, 40, 80, 5),
-        "es": (40, 38, 80, 2),
+        "fr": (40, 39, 80, 6),
+        "es": (40, 39, 80, 3),
         "ar": (40, 38, 80, 2),
         "sw": (40, 39, 80, 1),
     },
     "heldout-15": {
         "en": (40, 40, 80, 4),
-        "fr": (40, 40, 80, 3),
-        "es": (40, 40, 80, 4),
-        "ar": (40, 39, 80, 6),
-        "sw": (40, 40, 80, 6),
+        "fr": (40, 40, 80, 4),
+        "es": (40, 40, 80, 3),
+        "ar": (40, 39, 80, 5),
+        "sw": (40, 40, 80, 5),
     },
     "heldout-16": {
         "en": (40, 38, 80, 8),
-        "fr": (40, 39, 80, 7),
-        "es": (40, 38, 80, 4),
-        "ar": (40, 37, 80, 4),
-        "sw": (40, 39, 80, 5),
+        "fr": (40, 39, 80, 4),
+        "es": (40, 39, 80, 3),
+        "ar": (40, 38, 80, 5),
+        "sw": (40, 40, 80, 5),
+    },
+    "heldout-17": {
+        "en": (40, 40, 80, 9),
+        "fr": (40, 40, 80, 8),
+        "es": (40, 40, 80, 8),
+        "ar": (60, 57, 120, 12),
+        "sw": (40, 39, 80, 3),
+    },
+    "heldout-18": {
+        "en": (40, 39, 80, 11),
+        "fr": (40, 38, 80, 6),
+        "es": (40, 39, 80, 9),
+        "ar": (60, 57, 120, 8),
+        "sw": (40, 37, 80, 9),
     },
 }
 
 
 @pytest.mark.parametrize("name", list(BLIND_SCORES))
 def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, name: str) -> None:
-    """Regression bounds from the blind scores of the shipped build (session 15, with training-11 to
-    training-16: the nine sets together 98.2 % / 7.0 %, every language at least 96.5 % / at most
-    7.8 %); a later round that trains on one of them moves it out of ``unseen/`` and out of this
-    table."""
+    """Regression bounds from the blind scores of the shipped build (session 16, with training-11 to
+    training-18: the eleven sets together 98.1 % / 7.1 %, every language at least 96.1 % / at most
+    8.3 %; heldout-17 and heldout-18 were first scored on session 15's build at 97.3 % / 11.1 % and
+    94.1 % / 10.9 %); a later round that trains on one of them moves it out of ``unseen/`` and out of
+    this table."""
     assert name not in sets and "unseen" not in sets
     for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():
         with open(DATA / "unseen" / name / f"{lang}.tsv", encoding="utf-8", newline="") as handle:
