@@ -342,6 +342,10 @@ def test_the_words_of_session_15_rules_in_ordinary_answers_are_not_flagged(text:
         "بنعمل حفلة ختان لاخويا الصغير بكره",
         "يوم ختان ابن عمي جابولي هديه وقالو دورك الجاي يا ولد",
         "امي قالت ان ختان البنات حرام وما حد رح يعمله ليا",
+        # words inside words: "انخفاض" (a fall), "الدوري" (a league), "عليك" (on you), "الطهور" (purity)
+        "انخفاض مستوى الدوري هالسنه وفريقي خسر",
+        "الطهور شطر الايمان وانا بحكي لاختي دايما",
+        "ختان البنات حرام عليك يا جدتي",
         "el año que viene me cambio de colegio, asi que ya no van a tener que aguantarme jaja",
         "Walimu watatua sisi wote tukiwaambia ukweli",
     ],
