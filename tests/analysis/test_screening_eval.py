@@ -306,15 +306,6 @@ def test_disclosures_the_reviews_found_are_found_by_a_rule(text: str) -> None:
         "كل ملابسي القديمه عطيتها للجمعيه لاني ما رح احتاجها بعد العيد",
         "الدكتور بيعطيني دوا وعمل صوره اشعه لصدري",
         "en escalade le moniteur nous attache avec une corde pour pas tomber",
-    ],
-)
-def test_the_words_of_session_15_rules_in_ordinary_answers_are_not_flagged(text: str) -> None:
-    assert not find_concerns(text, model=None), text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         # session 16: idioms, accidents and lessons in training-17's ordinary answers that a rule took
         # for a disclosure (self-harm and sexual-abuse rules stand whatever the model reads)
         "je suis dégoûtée mon crush m'a ghostée, je veux mourir de honte mdr",
@@ -350,7 +341,7 @@ def test_the_words_of_session_15_rules_in_ordinary_answers_are_not_flagged(text:
         "Walimu watatua sisi wote tukiwaambia ukweli",
     ],
 )
-def test_the_words_of_session_16_idioms_in_ordinary_answers_are_not_flagged(text: str) -> None:
+def test_the_words_of_reviewed_rules_in_ordinary_answers_are_not_flagged(text: str) -> None:
     assert not find_concerns(text, model=None), text
 
 
