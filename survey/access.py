@@ -26,7 +26,9 @@ Kinds of rule:
 The same hook first checks a form's CSRF token (Flask-WTF's ``protect``, with its ``exempt``
 views and blueprints), only on the methods that change something (``WTF_CSRF_METHODS``):
 ``WTF_CSRF_CHECK_DEFAULT`` is off, Flask-WTF's documented way to call ``protect`` from the app's
-own hook, so that a GET no longer runs Flask-WTF's hook with its five context look-ups.
+own hook, so that a GET no longer runs Flask-WTF's hook with its five context look-ups.  A
+view marked :func:`checks_own_form_token` (the question pages) is exempt and checks its token
+itself; the hook does not call ``protect`` for it at all.
 
 The team check itself is :func:`permits`, the one place that says who may do what on a
 consultation; views and templates that show or hide a link ask it too.
@@ -129,6 +131,15 @@ def child_assented(view: F) -> F:
     return _declare(AccessRule("child", arg="assented"))(view)
 
 
+def checks_own_form_token(view: F) -> F:
+    """A view that checks its form's CSRF token itself (a question page, so that a stale token
+    shows the page again with the child's answers instead of an error page): Flask-WTF's
+    ``exempt``, and the hook does not ask Flask-WTF at all (its exemption look-up reads the
+    request through five context proxies, on every saved page)."""
+    view.__sauti_own_form_token__ = True  # type: ignore[attr-defined]
+    return csrf.exempt(view)
+
+
 def staff(*roles: str) -> Callable[[F], F]:
     return _declare(AccessRule("staff", roles=roles))
 
@@ -187,15 +198,20 @@ def _enforce() -> Any:
     endpoint = asked.endpoint
     if endpoint is None:  # 404/405: nothing to protect, the error handler answers
         return None
-    config = current_app.config
-    if asked.method in config["WTF_CSRF_METHODS"] and config["WTF_CSRF_ENABLED"]:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
+    if (
+        asked.method in config["WTF_CSRF_METHODS"]
+        and config["WTF_CSRF_ENABLED"]
+        and not getattr(app.view_functions.get(endpoint), "__sauti_own_form_token__", False)
+    ):
         csrf.protect(apply_exemptions=True)  # a CSRFError (400) for a missing or wrong token
     if any(isinstance(value, str) and "\x00" in value for value in (asked.view_args or {}).values()):
         # No id or name Sauti stores holds a NUL, and PostgreSQL refuses one in a query (a 500):
         # such a URL names nothing, for every route at once.
         abort(404)
-    rule = rule_for(current_app, endpoint)
-    g.access_rule = rule
+    rule = rule_for(app, endpoint)
+    g._get_current_object().access_rule = rule
     if rule is None:
         current_app.logger.error("route without an access rule refused", extra={"endpoint": request.endpoint})
         abort(403)

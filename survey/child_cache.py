@@ -67,6 +67,7 @@ from typing import Any, TypeVar
 
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, session
+from flask.ctx import RequestContext
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 from flask_babel import get_locale, get_translations
@@ -366,7 +367,8 @@ def kept_screen(template: str, key: Hashable, **context: Any) -> str:
     from flask import render_template, request
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
-    if "_flashes" in session:
+    kept_session = session._get_current_object()  # type: ignore[attr-defined]
+    if "_flashes" in kept_session:
         return render_template(template, **context)
     frame: dict[str, Any] = {}
     app.update_template_context(frame)
@@ -379,7 +381,8 @@ def kept_screen(template: str, key: Hashable, **context: Any) -> str:
             )
         )
         # The app itself is a source (its settings draw the forms: whether they carry a token).
-        full_key = (template, request.script_root, app.config["WTF_CSRF_ENABLED"], _frozen(key), shown)
+        root = request._get_current_object().script_root  # type: ignore[attr-defined]
+        full_key = (template, root, app.config["WTF_CSRF_ENABLED"], _frozen(key), shown)
         hash(full_key)
     except TypeError:
         return render_template(template, **context)
@@ -390,7 +393,7 @@ def kept_screen(template: str, key: Hashable, **context: Any) -> str:
     # The token the page was drawn with, if it drew one (a page that drew none made no session
     # token, and asking for one here would add it to the cookie).
     field = app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
-    token = generate_csrf() if session.get(field) else ""
+    token = generate_csrf() if kept_session.get(field) else ""
     kept_screens.keep(full_key, html, sources=(app,), csrf=token)
     return html
 
@@ -433,7 +436,8 @@ class KeptAddresses:
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
         if app.url_default_functions or app.url_map.host_matching:
             return url_for(endpoint, **values)
-        key = (id(app), request.script_root, endpoint, *sorted(values.items()))
+        root = request._get_current_object().script_root  # type: ignore[attr-defined]
+        key = (id(app), root, endpoint, *sorted(values.items()))
         kept = self._kept.get(key)
         if kept is not None and kept[0] is app:
             return kept[1]
@@ -468,11 +472,12 @@ def _request_translations() -> NullTranslations:
     another one (``force_locale``: feedback sheets in another language).
     """
     locale = get_locale()
-    kept = g.get("_sauti_translations")
+    here = g._get_current_object()
+    kept = here.get("_sauti_translations")
     if kept is not None and kept[0] is locale:
         return kept[1]
     translations = get_translations()
-    g._sauti_translations = (locale, translations)
+    here._sauti_translations = (locale, translations)
     return translations
 
 
@@ -611,7 +616,7 @@ class FormTokens:
     @staticmethod
     def _key() -> tuple[str, Any] | None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]  # werkzeug's LocalProxy
-        raw = session.get(app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token")
+        raw = session._get_current_object().get(app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token")  # type: ignore[attr-defined]
         if not isinstance(raw, str):
             return None
         return raw, app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
@@ -636,7 +641,7 @@ class FormTokens:
         key = self._key()
         kept = self._kept.get(key) if key is not None else None
         if kept is not None and isinstance(posted, str) and hmac.compare_digest(posted.encode(), kept[0].encode()):
-            limit = current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
+            limit = current_app._get_current_object().config.get("WTF_CSRF_TIME_LIMIT", 3600)  # type: ignore[attr-defined]
             return limit is None or 0 <= time.time() - kept[1] <= limit
         try:
             validate_csrf(posted)
@@ -653,7 +658,8 @@ form_tokens = FormTokens()
 
 def form_token_accepted(form: Mapping[str, str]) -> bool:
     """Whether a child's form came back with a valid form token (or the app checks none)."""
-    return not current_app.config["WTF_CSRF_ENABLED"] or form_tokens.accepted(form.get("csrf_token"))
+    config = current_app._get_current_object().config  # type: ignore[attr-defined]
+    return not config["WTF_CSRF_ENABLED"] or form_tokens.accepted(form.get("csrf_token"))
 
 
 # ----------------------------------------------------------------------------- the start-up heap
@@ -728,6 +734,11 @@ class SautiFlask(Flask):
     Flask's documented override point for how views and hooks are run; async views, if one is
     ever added, are still wrapped.  Its requests are :class:`SautiRequest` (``request_class``,
     Flask's documented attribute).
+
+    Each request is given the app's form limits (``MAX_CONTENT_LENGTH``, ``MAX_FORM_MEMORY_SIZE``,
+    ``MAX_FORM_PARTS``) through Flask's own per-request setters when its context is made, read
+    from the app's configuration as Flask would read them: otherwise each reading asks
+    ``current_app`` through Werkzeug's proxy (about six of them a saved page).
     """
 
     request_class = SautiRequest
@@ -735,6 +746,14 @@ class SautiFlask(Flask):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._ensured: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def request_context(self, environ: dict[str, Any]) -> RequestContext:  # Flask's hook
+        context = super().request_context(environ)
+        asked, config = context.request, self.config
+        asked.max_content_length = config.get("MAX_CONTENT_LENGTH")
+        asked.max_form_memory_size = config.get("MAX_FORM_MEMORY_SIZE")
+        asked.max_form_parts = config.get("MAX_FORM_PARTS")
+        return context
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:  # Flask's hook
         kind = type(func)

@@ -76,7 +76,7 @@ def current_participant() -> ParticipantRow | None:
     mapped objects cost more than the rest of a question page's database work together.
     """
     here = g._get_current_object()  # one look-up through the proxy, not six
-    participant_id = session.get(CHILD_SESSION_KEY)
+    participant_id = session._get_current_object().get(CHILD_SESSION_KEY)  # type: ignore[attr-defined]
     kept = here.__dict__
     if "participant" in kept and kept.get("participant_id") == participant_id:
         return kept["participant"]  # read already, for the same child session (not one entered since)

@@ -67,15 +67,16 @@ def choose_locale() -> str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = offered_locales()
     asked = request._get_current_object()  # one proxy look-up
+    kept = session._get_current_object()
     explicit = asked.args.get("lang", "") if asked.query_string else ""
     if explicit in supported:
-        session[LOCALE_SESSION_KEY] = explicit
+        kept[LOCALE_SESSION_KEY] = explicit
         return explicit
-    remembered = session.get(LOCALE_SESSION_KEY)
+    remembered = kept.get(LOCALE_SESSION_KEY)
     if remembered in supported:
         return remembered
     best = _best_match(asked.headers.get("Accept-Language", ""), supported)
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    default = current_app._get_current_object().config["BABEL_DEFAULT_LOCALE"]
     return best or (default if default in supported else supported[0])
 
 
@@ -119,7 +120,8 @@ def offered_locales() -> list[str]:
     offered = supported
     from survey.access import request_is_child_facing
 
-    if request_is_child_facing(app, request.endpoint, request.path):
+    asked = request._get_current_object()
+    if request_is_child_facing(app, asked.endpoint, asked.path):
         from survey.services.participants import current_participant, open_consultation_languages
 
         participant = current_participant()

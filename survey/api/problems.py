@@ -43,7 +43,7 @@ class ProblemSchema(ma.Schema):
 
 
 def is_api_request() -> bool:
-    path = request.path  # one look-up through the proxy: every response asks
+    path = request._get_current_object().path  # type: ignore[attr-defined]  # every response asks
     return path == PREFIX or path.startswith(_UNDER_PREFIX)
 
 

@@ -56,8 +56,12 @@ class PageForm(FlaskForm):
         # with the child's answers instead of an error page.
         csrf = False
 
+        #: The page's language code, when the view gives it (``meta={"locale_code": ...}``): it
+        #: has it already, and asking Flask-Babel again reads its context through two proxies.
+        locale_code: str | None = None
+
         def get_translations(self, form: FlaskForm) -> NullTranslations:  # WTForms' signature
-            return wtforms_translations(str(get_locale()))
+            return wtforms_translations(self.locale_code or str(get_locale()))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -492,4 +492,4 @@ def init_app(app) -> None:
 def library() -> Library:
     from flask import current_app
 
-    return current_app.extensions["sauti_audio"]
+    return current_app._get_current_object().extensions["sauti_audio"]

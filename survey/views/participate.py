@@ -28,7 +28,7 @@ from markupsafe import escape
 import instruments.bundled
 from consent.states import State
 from consent.texts import TextVersionMismatch, check_answer
-from survey.access import child, child_assented, public_child_facing
+from survey.access import checks_own_form_token, child, child_assented, public_child_facing
 from survey.child_cache import form_token_accepted, kept_screen, posted_page_token
 from survey.extensions import _client_key, csrf
 from survey.forms import AgeForm, CodeForm, WithdrawForm
@@ -220,14 +220,14 @@ def declined():
 
 @bp.route("/p/q/<int:index>", methods=["GET", "POST"])
 @child_assented
-@csrf.exempt  # checked inside, so that a stale token re-shows the page instead of an error
+@checks_own_form_token
 def page(index: int):
     return question_pages.page_view(index)
 
 
 @bp.route("/p/q/<int:index>/<path>", methods=["GET", "POST"])
 @child_assented
-@csrf.exempt  # checked inside, so that a stale token re-shows the page instead of an error
+@checks_own_form_token
 def page_in_repeat(index: int, path: str):
     """A page asked once per instance of a repeat: ``path`` is the instance (``2``, or ``2.1``)."""
     parsed = question_pages.parse_path(path)
@@ -238,7 +238,7 @@ def page_in_repeat(index: int, path: str):
 
 @bp.route("/p/more/<int:index>/<path>", methods=["GET", "POST"])
 @child_assented
-@csrf.exempt  # checked inside, so that a stale token re-shows the page instead of an error
+@checks_own_form_token
 def more(index: int, path: str):
     """After the last instance of a repeat the child sizes: "Add another" or "That's all"."""
     parsed = question_pages.parse_path(path)
@@ -298,7 +298,7 @@ def more(index: int, path: str):
 
 @bp.route("/p/more/<int:index>/<path>/remove/<int:number>", methods=["GET", "POST"])
 @child_assented
-@csrf.exempt  # checked inside, so that a stale token re-shows the question instead of an error
+@checks_own_form_token
 def remove_instance(index: int, path: str, number: int):
     """ "Remove" on the "add another" page: one confirmation, then that instance is gone."""
     return repeat_removal.removal_view(index, path, number)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response
 
 from survey.child_cache import (
     PAGE_TOKEN_SLOT,
@@ -86,6 +87,12 @@ def remember_step(participant, step) -> None:
         session[REPEAT_STEP_KEY] = [participant.id, then_text(step)]
 
 
+def go_to(location: str) -> Response:
+    """``flask.redirect(location)``: the app's redirect, found without Flask's two look-ups
+    through the ``current_app`` proxy (a redirect answers every saved page)."""
+    return current_app._get_current_object().redirect(location)
+
+
 def page_view(index: int, path: tuple[int, ...] = ()):
     asked = request._get_current_object()  # one proxy look-up, not eight
     participant = participants.current_participant()
@@ -97,7 +104,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     if index >= len(plan.all_pages) and participant.page_index < len(plan.all_pages):
         # No such page (a mistyped or made-up address, /p/q/99): back to the page the child is
         # at, not on to the end question, whose "No, delete them" deletes every answer.
-        return redirect(url_for("participate.page", index=participant.page_index))
+        return go_to(url_for("participate.page", index=participant.page_index))
     if step not in plan.steps:
         # Out of range, or not relevant any more: go to the nearest page that is shown.
         following = plan.step_after((index - 1, path, False)) if index >= 0 else None
@@ -106,8 +113,8 @@ def page_view(index: int, path: tuple[int, ...] = ()):
         if following is None and path:
             following = next((s for s in plan.steps if s[0] >= index), None)
         if following is None:
-            return redirect(url_for("participate.end"))
-        return redirect(step_url(following))
+            return go_to(url_for("participate.end"))
+        return go_to(step_url(following))
     stored = page_plan.step_values(all_stored, path)
     remember_step(participant, step)
     locale = _locale()
@@ -138,7 +145,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     }
     kept = None
     shown = shown_choices(instrument, items, stored) if asked.method == "GET" and fixed_choices(items) else None
-    if shown is not None and "_flashes" not in session:
+    if shown is not None and "_flashes" not in session._get_current_object():
         # A page nobody has answered yet looks the same for every child at this point; one
         # showing only picks among its own choices, the same for every child who picked them.
         pages = answered_pages if shown else rendered_pages
@@ -160,7 +167,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
     if asked.method == "POST":
         # The posted fields as they are (a page has no file field, and a child's browser posts a
         # form, never JSON): Flask-WTF would look the request up three times to find them.
-        form = form_class(formdata=asked.form)
+        form = form_class(formdata=asked.form, meta={"locale_code": locale})
         csrf_ok = form_token_accepted(asked.form)
         if asked.form.get("nav") == "language":
             # The language menu sent the page (to this address with ?lang=): the page comes back
@@ -176,7 +183,7 @@ def page_view(index: int, path: tuple[int, ...] = ()):
             while nxt is not None and nxt[0] <= plan.end_of_section(index):
                 nxt = plan.step_after(nxt)
             journey.move_to(participant, nxt[0] if nxt is not None else index)
-            return redirect(step_url(nxt) if nxt is not None else url_for("participate.end"))
+            return go_to(step_url(nxt) if nxt is not None else url_for("participate.end"))
         elif form.validate() and not journey.constraint_errors(instrument, participant, specs, form, stored, lang):
             values = {
                 spec.item.name: stored_value_for(spec, form)
@@ -213,22 +220,22 @@ def page_view(index: int, path: tuple[int, ...] = ()):
             except journey.NotAllowed:
                 # Stopped or finished in another tab meanwhile: nothing of this page was kept;
                 # the journey's start sends the child wherever their state now allows.
-                return redirect(url_for("participate.welcome"))
+                return go_to(url_for("participate.welcome"))
             else:
                 target = submitted.target
                 if target is None:
                     target = step if going_back else "end"
                 if submitted.concern:
                     # What the child wrote went to the safeguarding lead: say so, calmly, before going on.
-                    return redirect(url_for("participate.concern_noted", then=then_text(target)))
-                return redirect(url_for("participate.end") if target == "end" else step_url(target))
+                    return go_to(url_for("participate.concern_noted", then=then_text(target)))
+                return go_to(url_for("participate.end") if target == "end" else step_url(target))
         else:
             status = 400
     else:
         data = {}
         for spec in specs:
             data.update(form_data_for(spec, stored.get(spec.item.name)))
-        form = form_class(formdata=None, data=data)
+        form = form_class(formdata=None, data=data, meta={"locale_code": locale})
     if kept is not None:
         html = render_template(
             "participate/page.html", form=form, specs=specs, note=None, page_token=PAGE_TOKEN_SLOT, **layout
@@ -251,12 +258,12 @@ def kept_page(
     values, and what the child-facing frame shows (help panel, quick exit, "talk to someone",
     languages).
     """
-    config = current_app.config
+    config = current_app._get_current_object().config
     key = (
         id(plan.view),
         locale,
         participant.consultation.facilitated,
-        request.script_root,
+        request._get_current_object().script_root,
         audio.library().generation(participant.consultation.instrument_id, layout["lang"]),
         config.get("QUICK_EXIT_URL"),
         tuple(offered_locales()),

@@ -354,3 +354,23 @@ def test_a_permanent_session_is_reissued_every_ten_minutes_not_on_every_request(
     assert not passing.modified and REFRESHED_KEY not in passing  # not permanent: never re-issued
     empty = _open(kept, app, "")
     assert not empty.modified and empty.accessed
+
+
+def test_each_request_gets_the_apps_form_limits_as_they_are_set_now(app) -> None:
+    """The served app gives every request its form limits when the request is made (Flask
+    would look them up through ``current_app`` on each reading): the app's settings, changed
+    after start-up too, still bound a POST."""
+    from flask import request
+
+    app.config.update(MAX_CONTENT_LENGTH=2_000, MAX_FORM_MEMORY_SIZE=300, MAX_FORM_PARTS=4)
+    with app.test_request_context("/", method="POST"):
+        assert (request.max_content_length, request.max_form_memory_size, request.max_form_parts) == (2_000, 300, 4)
+    client = app.test_client()
+    assert client.post("/", data={"code": "x" * 3_000}).status_code == 413
+    big_field = {"code": "x" * 400}  # one field over the memory limit
+    assert client.post("/", data=big_field, content_type="multipart/form-data").status_code == 413
+    assert (
+        client.post("/", data={f"field{n}": "1" for n in range(6)}, content_type="multipart/form-data").status_code
+        == 413
+    )
+    assert client.post("/", data={"code": "ABCD"}).status_code != 413
