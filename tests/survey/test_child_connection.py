@@ -277,3 +277,61 @@ def test_the_pool_holds_two_connections_for_each_serving_thread_and_an_empty_poo
     if entered.status_code != 503:
         entered = client.get(entered.location.removeprefix("http://localhost"))
     assert entered.status_code in (200, 503) and entered.status_code != 500
+
+
+def _kept_or_checked_out(app) -> tuple[sa.Connection, bool]:
+    """One request's child connection; whether it is still out of the pool after the request."""
+    with app.test_request_context("/"):
+        found = child_connection.connection()
+        found.execute(sa.select(sa.func.count()).select_from(Answer)).scalar_one()  # SQLAlchemy begins a transaction
+        assert found.in_transaction()
+        engine = db.engine
+    return found, engine.pool.checkedout() > 0
+
+
+def test_on_sqlite_a_thread_keeps_its_connection_and_each_request_ends_with_nothing_open(app) -> None:
+    """On SQLite the child's connection stays with the thread from one request to the next (no
+    check-out and check-in per request), ended as a check-in would end it; on PostgreSQL each
+    request checks one out, pinged by the pool, and gives it back."""
+    first, still_out = _kept_or_checked_out(app)
+    second, _ = _kept_or_checked_out(app)
+    sqlite = first.dialect.name == "sqlite"
+    assert still_out is sqlite
+    assert (second is first) is sqlite
+    for found in (first, second):
+        assert not found.in_transaction()  # what the request read is not held
+        if sqlite:
+            assert not found.connection.dbapi_connection.in_transaction
+        else:
+            assert found.closed
+
+
+def test_a_kept_connection_that_was_invalidated_or_belongs_to_another_app_is_replaced(make_app) -> None:
+    first_app, second_app = make_app(), make_app()
+    first, _ = _kept_or_checked_out(first_app)
+    with first_app.test_request_context("/"):
+        child_connection.connection().invalidate()  # as SQLAlchemy does when the driver's connection broke
+    replaced, _ = _kept_or_checked_out(first_app)
+    assert replaced is not first and not replaced.invalidated
+    other, _ = _kept_or_checked_out(second_app)
+    assert other is not replaced
+    if other.dialect.name == "sqlite":
+        assert replaced.closed  # one kept connection a thread: the other app's took its place
+    with second_app.test_request_context("/"):
+        assert child_connection.connection().execute(sa.select(sa.literal(1))).scalar_one() == 1
+
+
+def test_a_threads_kept_connection_goes_back_to_the_pool_when_the_thread_ends(app) -> None:
+    import gc
+    import threading
+
+    with app.app_context():
+        engine = db.engine
+    before = engine.pool.checkedout()
+    seen: list[bool] = []
+    worker = threading.Thread(target=lambda: seen.append(_kept_or_checked_out(app)[1]))
+    worker.start()
+    worker.join()
+    gc.collect()
+    assert len(seen) == 1
+    assert engine.pool.checkedout() == before
