@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from instruments import dump_native, load_bundled, load_native
 from instruments.expressions import parse
 from instruments.model import Instrument, Item, ItemType, Page, Section
-from survey.database import write_transaction
+from survey.database import database_key, write_transaction
 from survey.extensions import db
 from survey.models import Consultation, InstrumentVersion
 
@@ -84,7 +84,7 @@ def instrument_for_version(record: InstrumentVersion) -> Instrument:
 
 
 #: (database, instrument id, version, content hash) -> the parsed instrument.  Keyed by the
-#: engine too, so that two databases in one process (tests) never share an entry.
+#: app too (`database_key`), so that two databases in one process (tests) never share an entry.
 _BY_VERSION: dict[tuple[int, str, str, str], Instrument] = {}
 _CACHE_SIZE = 32
 
@@ -95,7 +95,7 @@ def instrument_for(consultation: Consultation) -> Instrument:
     Consultations record the content hash of their version; once that version has been read
     and its hash checked, it comes from memory.
     """
-    key = (id(db.engine), consultation.instrument_id, consultation.instrument_version, consultation.instrument_hash)
+    key = (database_key(), consultation.instrument_id, consultation.instrument_version, consultation.instrument_hash)
     cached = _BY_VERSION.get(key) if consultation.instrument_hash else None
     if cached is not None:
         return cached

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 
 from consent.profiles import CountryProfile, ProfileError, ProfileProblem, bundled_profiles, profile_from_mapping
 from consent.profiles import profile_from_yaml as _parse
-from survey.database import write_transaction
+from survey.database import database_key, write_transaction
 from survey.extensions import db
 from survey.models import StoredProfile, User
 from survey.services import audit
@@ -66,7 +66,7 @@ _RECENT: dict[tuple[int, str], tuple[float, CountryProfile | None]] = {}
 
 def stored(profile_id: str) -> CountryProfile | None:
     """The uploaded profile with this id, or None.  Parsed once per stored version."""
-    key = (id(db.engine), profile_id)  # two databases in one process (tests) never share an entry
+    key = (database_key(), profile_id)
     now = time.monotonic()
     recent = _RECENT.get(key)
     if recent is not None and recent[0] > now:
