@@ -32,6 +32,8 @@ read transaction open here blocks none of them.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,6 +44,8 @@ from flask import Flask, current_app, g, has_app_context
 
 from survey.database import BEFORE_WRITE, writers_turn
 from survey.extensions import db
+
+log = logging.getLogger(__name__)
 
 _KEY = "_sauti_child_connection"
 _WRITING = "_sauti_child_writing"
@@ -58,57 +62,101 @@ def connection() -> sa.Connection:
 
 
 class _Kept:
-    """A thread's kept SQLite connection to an app's database, closed (checked in) when the
-    thread ends or another app's connection takes its place."""
+    """A thread's kept SQLite connection to an app's database, out of the pool's count (detached:
+    it never takes a connection the ORM session needs), closed when the thread ends or another
+    app's connection takes its place."""
 
     def __init__(self, app: Flask, engine: sa.Engine) -> None:
         self.app = app  # Flask-SQLAlchemy gives an app the one engine for its whole life
+        self.engine, self.pool = engine, engine.pool  # dispose() gives the engine a new pool
         self.connection = engine.connect()
+        self.connection.detach()
+        self.dbapi = self.connection.connection.dbapi_connection  # SQLAlchemy would swap it on revalidating
         self.close = weakref.finalize(self, self.connection.close)  # once, whichever comes first
+        _all_kept.add(self)
+
+    def usable_for(self, app: Flask) -> bool:
+        found = self.connection
+        return self.app is app and self.engine.pool is self.pool and not found.closed and not found.invalidated
 
 
 #: On SQLite each thread keeps its Core connection from one of its requests to the next, to
 #: one app's database at a time: checking a connection out of the pool and back in (SQLAlchemy's
-#: bookkeeping, events and the reset on return) cost about 3 % of a child's request.  A kept
-#: connection ends each request as a checked-in one would (:func:`_close`: its transactions
-#: rolled back) and is dropped whenever it was invalidated.  Only on SQLite, a file on this
-#: machine: on PostgreSQL every request checks one out, and the pool pings it first, so a
-#: server that restarted costs no child a page.  Each thread holds one connection of the pool
-#: for good, which the pool's size allows for (``survey._configure_database``).
+#: bookkeeping, events and the reset on return) cost about 3 % of a child's request.  The kept
+#: connection is detached from the pool, so the pool's size (survey._configure_database) still
+#: serves every thread's ORM session however many threads a server runs.  It ends each request
+#: as a check-in would (:func:`_close`: its transactions rolled back), and is dropped when it was
+#: invalidated, when the engine was disposed of (a new pool), when ending a request failed, and
+#: in a forked child (which must not use its parent's SQLite connections).  Only on SQLite, a
+#: file on this machine, through the pool SQLAlchemy gives a file (``QueuePool``; an in-memory
+#: database has its one shared connection): on PostgreSQL every request checks one out, and the
+#: pool pings it first, so a server that restarted costs no child a page.
 _kept = threading.local()
+_all_kept: weakref.WeakSet[_Kept] = weakref.WeakSet()
 
 
 def _kept_connection(app: Flask) -> sa.Connection:
     """This thread's kept connection to ``app``'s database on SQLite; elsewhere a new one."""
     kept: _Kept | None = getattr(_kept, "slot", None)
     if kept is not None:
-        if kept.app is app and not kept.connection.closed and not kept.connection.invalidated:
+        if kept.usable_for(app):
             return kept.connection
-        _kept.slot = None
-        kept.close()
+        _discard(kept)
     engine = db.engine
-    if engine.dialect.name != "sqlite":
+    if engine.dialect.name != "sqlite" or not isinstance(engine.pool, sa.pool.QueuePool):
         return engine.connect()
     kept = _kept.slot = _Kept(app, engine)
     return kept.connection
 
 
 def _forget_kept(found: sa.Connection) -> bool:
-    """Whether ``found`` is this thread's kept connection (then ended as a check-in would
-    end it, or, if that fails, closed and forgotten)."""
+    """Whether ``found`` is this thread's kept connection, then ended as a check-in would end
+    it: its transaction rolled back (an inactive one too: a commit that failed outside a
+    ``with`` block leaves one, which ``in_transaction()`` does not report), then whatever the
+    driver holds.  One invalidated during the request, or given a new DB-API connection by
+    SQLAlchemy (which would be the pool's), is discarded.  If ending it fails, it is discarded
+    and, as the pool does on a failed reset, the failure is logged, not raised: the request's
+    answer (a save already committed) stands."""
     kept: _Kept | None = getattr(_kept, "slot", None)
     if kept is None or kept.connection is not found:
         return False
     try:
-        if found.in_transaction():
-            found.rollback()
-        if not found.invalidated:
-            found.connection.dbapi_connection.rollback()  # type: ignore[union-attr]  # what the driver began itself
+        if found.invalidated or found.connection.dbapi_connection is not kept.dbapi:
+            _discard(kept)
+            return True
+        found.rollback()
+        kept.dbapi.rollback()  # type: ignore[union-attr]
+    except Exception:
+        _discard(kept)
+        log.warning("a kept database connection could not be ended cleanly: discarded", exc_info=True)
     except BaseException:
-        _kept.slot = None
-        kept.close()
+        _discard(kept)
         raise
     return True
+
+
+def _discard(kept: _Kept) -> None:
+    """Forget this thread's kept connection and close it (invalidate it if closing fails)."""
+    if getattr(_kept, "slot", None) is kept:
+        _kept.slot = None
+    kept.close.detach()
+    try:
+        kept.connection.close()
+    except sa.exc.SQLAlchemyError:
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            kept.connection.invalidate()
+
+
+def _drop_kept_in_child() -> None:
+    """In a forked child: forget the parent's kept connections without closing them (SQLite:
+    a connection must not be used, or closed, across a fork), as SQLAlchemy's
+    ``dispose(close=False)`` leaves the parent's pooled ones."""
+    for kept in list(_all_kept):
+        kept.close.detach()
+    _kept.slot = None
+
+
+os.register_at_fork(after_in_child=_drop_kept_in_child)
 
 
 @contextlib.contextmanager
@@ -191,7 +239,8 @@ def rows(statement: sa.Select, parameters: Mapping[str, Any]) -> list[tuple[Any,
     """
     found = connection()
     query = _compile(statement, found.dialect)
-    cursor = found.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a DB-API connection
+    # The DB-API connection: a kept one is detached from the pool, which leaves it no driver_connection.
+    cursor = found.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(query.sql, _driver_values(query, parameters))
         fetched = cursor.fetchall()
@@ -239,7 +288,8 @@ def execute(statement: sa.Executable, parameters: Mapping[str, Any] | Sequence[M
         return found.execute(statement, parameters).rowcount
     values = [_driver_values(query, one) for one in sets]
     dbapi = found.dialect.loaded_dbapi
-    cursor = found.connection.driver_connection.cursor()  # type: ignore[union-attr]  # a DB-API connection
+    # The DB-API connection: a kept one is detached from the pool, which leaves it no driver_connection.
+    cursor = found.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if many:
             cursor.executemany(query.sql, values)
@@ -269,13 +319,27 @@ def _end_reads() -> None:
 
 def _close(_error: BaseException | None = None) -> None:
     found = g._get_current_object().pop(_KEY, None)
-    if found is not None and not _forget_kept(found):
-        found.close()  # back to the pool; an open read transaction is rolled back
+    if found is None or _forget_kept(found):
+        return
+    try:
+        if not found.invalidated:
+            # What the pool's reset would do, done here because SQLAlchemy skips that reset when
+            # a commit failed outside a ``with`` block (its transaction inactive, the database's
+            # still open): an inactive transaction cleared, then the driver's rolled back.
+            found.rollback()
+            found.connection.dbapi_connection.rollback()
+        found.close()  # back to the pool
+    except Exception:
+        # As for a kept one: the request's answer stands, the connection is not used again.
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            found.invalidate()
+        log.warning("a database connection could not be ended cleanly: discarded", exc_info=True)
 
 
 def release() -> None:
-    """Give this request's connection back to the pool now (an error page is then drawn with a
-    connection free, even when the pool had none left)."""
+    """End this request's use of its connection now: back to the pool, or on SQLite ended and
+    left with its thread, outside the pool (an error page is then drawn with a connection free,
+    even when the pool had none left)."""
     _close()
 
 

@@ -81,7 +81,7 @@ def database_key() -> int:
     never share an entry.  The app's identity, since Flask-SQLAlchemy gives an app one engine for
     its whole life; asking for ``db.engine`` instead costs about three times as much, on every
     child's page (the helplines' profile, the instrument)."""
-    return id(current_app._get_current_object())
+    return id(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def is_sqlite(url: str | sa.engine.URL) -> bool:
@@ -128,8 +128,11 @@ def configure_engine(app: Flask) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         # Straight to the driver: every request begins at least one transaction, and going
-        # through SQLAlchemy's statement execution for a bare BEGIN cost about 0.1 ms each.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        # through SQLAlchemy's statement execution for a bare BEGIN cost about 0.1 ms each.  The
+        # DB-API connection (the driver's own for SQLite's drivers): a child's kept connection is
+        # detached from the pool, which leaves it no ``driver_connection`` (child_connection.py).
+        dbapi_connection = connection.connection.dbapi_connection
+        dbapi_connection.execute("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
 #: Called before :func:`write_transaction` begins: the ends of other read transactions this

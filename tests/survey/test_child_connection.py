@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -280,7 +281,7 @@ def test_the_pool_holds_two_connections_for_each_serving_thread_and_an_empty_poo
 
 
 def _kept_or_checked_out(app) -> tuple[sa.Connection, bool]:
-    """One request's child connection; whether it is still out of the pool after the request."""
+    """One request's child connection; whether the pool counts a connection out after the request."""
     with app.test_request_context("/"):
         found = child_connection.connection()
         found.execute(sa.select(sa.func.count()).select_from(Answer)).scalar_one()  # SQLAlchemy begins a transaction
@@ -291,12 +292,12 @@ def _kept_or_checked_out(app) -> tuple[sa.Connection, bool]:
 
 def test_on_sqlite_a_thread_keeps_its_connection_and_each_request_ends_with_nothing_open(app) -> None:
     """On SQLite the child's connection stays with the thread from one request to the next (no
-    check-out and check-in per request), ended as a check-in would end it; on PostgreSQL each
-    request checks one out, pinged by the pool, and gives it back."""
+    check-out and check-in per request), outside the pool's count, ended as a check-in would end
+    it; on PostgreSQL each request checks one out, pinged by the pool, and gives it back."""
     first, still_out = _kept_or_checked_out(app)
     second, _ = _kept_or_checked_out(app)
     sqlite = first.dialect.name == "sqlite"
-    assert still_out is sqlite
+    assert not still_out  # a kept connection takes none of the pool's (the ORM session's)
     assert (second is first) is sqlite
     for found in (first, second):
         assert not found.in_transaction()  # what the request read is not held
@@ -304,6 +305,109 @@ def test_on_sqlite_a_thread_keeps_its_connection_and_each_request_ends_with_noth
             assert not found.connection.dbapi_connection.in_transaction
         else:
             assert found.closed
+
+
+def test_kept_connections_never_use_up_the_pool_the_sessions_need(make_app) -> None:
+    """A server thread holds its kept connection for good: with a pool of one connection, two
+    threads that served a child's page each still leave it to the ORM session (waitress runs up
+    to 64 threads on a pool sized for Granian's two)."""
+    import threading
+
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 2})
+    served, finish = threading.Barrier(3), threading.Event()
+
+    def serve_a_page() -> None:
+        _kept_or_checked_out(app)
+        served.wait()
+        finish.wait(30)  # the thread lives on with its kept connection
+
+    workers = [threading.Thread(target=serve_a_page) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        served.wait(30)
+        _kept_or_checked_out(app)  # and this thread's own
+        with app.app_context():
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 0
+            db.session.remove()
+    finally:
+        finish.set()
+        for worker in workers:
+            worker.join()
+
+
+def test_a_commit_that_failed_outside_a_block_leaves_the_next_request_able_to_write(app) -> None:
+    """SQLAlchemy leaves an inactive transaction on a connection whose commit() failed outside a
+    ``with`` block (``in_transaction()`` then says no): the end of the request clears it, or
+    every later save on that thread would fail."""
+
+    def failing_commit(_connection) -> None:  # SQLAlchemy's commit event
+        raise sa.exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    with app.test_request_context("/"):
+        found = child_connection.connection()
+        found.execute(sa.select(sa.literal(1)))  # SQLAlchemy begins a transaction
+        sa.event.listen(found, "commit", failing_commit)
+        try:
+            with pytest.raises(sa.exc.OperationalError):
+                found.commit()
+        finally:
+            sa.event.remove(found, "commit", failing_commit)
+    if found.dialect.name != "sqlite":  # PostgreSQL: a connection a request, given back
+        assert found.closed
+        return
+    with app.test_request_context("/"), child_connection.write() as connection:
+        assert connection.execute(sa.select(sa.literal(1))).scalar_one() == 1
+
+
+def test_a_request_whose_connection_cannot_be_ended_still_answers_and_the_next_gets_a_fresh_one(app, caplog) -> None:
+    """As the pool does when resetting a connection fails: logged, the connection closed, the
+    request's answer (a save already committed) unchanged."""
+
+    def failing_rollback(_connection) -> None:  # SQLAlchemy's rollback event
+        raise sa.exc.OperationalError("ROLLBACK", {}, Exception("disk I/O error"))
+
+    with app.test_request_context("/"):
+        broken = child_connection.connection()
+        broken.execute(sa.select(sa.literal(1)))  # SQLAlchemy begins a transaction, rolled back at the end
+        sa.event.listen(broken, "rollback", failing_rollback)
+    if broken.dialect.name == "sqlite":
+        assert broken.closed or broken.invalidated
+        assert "could not be ended cleanly" in caplog.text
+    with app.test_request_context("/"):
+        assert child_connection.connection() is not broken
+        assert child_connection.connection().execute(sa.select(sa.literal(1))).scalar_one() == 1
+
+
+def test_a_kept_connection_is_not_used_after_the_engine_is_disposed_of_or_in_a_forked_child(app) -> None:
+    """``engine.dispose()`` (before a backup is restored, before a server forks its workers) and
+    a fork: the parent's SQLite connection is never used again there."""
+    import os
+
+    first, _ = _kept_or_checked_out(app)
+    with app.app_context():
+        db.engine.dispose()
+    after_dispose, _ = _kept_or_checked_out(app)
+    assert after_dispose is not first
+    if after_dispose.dialect.name != "sqlite":
+        return
+    assert first.closed
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: reports whether it was handed its parent's connection
+        try:
+            with app.test_request_context("/"):
+                inherited = child_connection.connection() is after_dispose
+            os.write(writing, b"inherited" if inherited else b"fresh")
+        finally:
+            os._exit(0)
+    os.close(writing)
+    told = os.read(reading, 64)
+    os.close(reading)
+    os.waitpid(child, 0)
+    assert told == b"fresh"
+    with app.test_request_context("/"):
+        assert child_connection.connection() is after_dispose  # the parent keeps its own
 
 
 def test_a_kept_connection_that_was_invalidated_or_belongs_to_another_app_is_replaced(make_app) -> None:
