@@ -183,6 +183,9 @@ def test_the_served_app_sends_reports_to_the_helper_process(monkeypatch, tmp_pat
 
     monkeypatch.setenv("SAUTI_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("SAUTI_SECRET_KEY", "k" * 40)
+    # No field laptop's concern push: its thread would outlive this test, trying every 30 s a
+    # database that has no tables and logging after pytest has closed its output.
+    monkeypatch.setenv("SAUTI_SYNC_CONCERN_PUSH_SECONDS", "0")
     monkeypatch.delenv("SAUTI_OFFLOAD_HEAVY_WORK", raising=False)
     assert create_served_app().config["OFFLOAD_HEAVY_WORK"] is True
     monkeypatch.setenv("SAUTI_OFFLOAD_HEAVY_WORK", "false")
