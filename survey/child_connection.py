@@ -85,7 +85,7 @@ class _Kept:
 #: bookkeeping, events and the reset on return) cost about 3 % of a child's request.  The kept
 #: connection is detached from the pool, so the pool's size (survey._configure_database) still
 #: serves every thread's ORM session however many threads a server runs.  It ends each request
-#: as a check-in would (:func:`_close`: its transactions rolled back), and is dropped when it was
+#: as a check-in would (:func:`_close`), and is dropped when it was
 #: invalidated, when the engine was disposed of (a new pool), when ending a request failed, and
 #: in a forked child (which must not use its parent's SQLite connections).  Only on SQLite, a
 #: file on this machine, through the pool SQLAlchemy gives a file (``QueuePool``; an in-memory
@@ -107,32 +107,6 @@ def _kept_connection(app: Flask) -> sa.Connection:
         return engine.connect()
     kept = _kept.slot = _Kept(app, engine)
     return kept.connection
-
-
-def _forget_kept(found: sa.Connection) -> bool:
-    """Whether ``found`` is this thread's kept connection, then ended as a check-in would end
-    it: its transaction rolled back (an inactive one too: a commit that failed outside a
-    ``with`` block leaves one, which ``in_transaction()`` does not report), then whatever the
-    driver holds.  One invalidated during the request, or given a new DB-API connection by
-    SQLAlchemy (which would be the pool's), is discarded.  If ending it fails, it is discarded
-    and, as the pool does on a failed reset, the failure is logged, not raised: the request's
-    answer (a save already committed) stands."""
-    kept: _Kept | None = getattr(_kept, "slot", None)
-    if kept is None or kept.connection is not found:
-        return False
-    try:
-        if found.invalidated or found.connection.dbapi_connection is not kept.dbapi:
-            _discard(kept)
-            return True
-        found.rollback()
-        kept.dbapi.rollback()  # type: ignore[union-attr]
-    except Exception:
-        _discard(kept)
-        log.warning("a kept database connection could not be ended cleanly: discarded", exc_info=True)
-    except BaseException:
-        _discard(kept)
-        raise
-    return True
 
 
 def _discard(kept: _Kept) -> None:
@@ -318,22 +292,44 @@ def _end_reads() -> None:
 
 
 def _close(_error: BaseException | None = None) -> None:
+    """End the request's connection as the pool's check-in would: its transaction rolled back
+    (an inactive one too: a commit that failed outside a ``with`` block leaves one, which
+    ``in_transaction()`` does not report and after which SQLAlchemy skips the pool's reset),
+    then whatever the driver holds; a pooled one then goes back to the pool, this thread's kept
+    one stays.  A kept one invalidated during the request, or given a new DB-API connection by
+    SQLAlchemy (which would be the pool's), is discarded.  If ending it fails, it is discarded
+    and, as the pool does on a failed reset, the failure is logged, not raised: the request's
+    answer (a save already committed) stands."""
     found = g._get_current_object().pop(_KEY, None)
-    if found is None or _forget_kept(found):
+    if found is None:
         return
+    kept: _Kept | None = getattr(_kept, "slot", None)
+    if kept is not None and kept.connection is not found:
+        kept = None
+
+    def drop() -> None:
+        if kept is not None:
+            _discard(kept)
+        else:  # a pooled one is not used again, nor goes back as it is
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                found.invalidate()
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                found.close()
+
     try:
-        if not found.invalidated:
-            # What the pool's reset would do, done here because SQLAlchemy skips that reset when
-            # a commit failed outside a ``with`` block (its transaction inactive, the database's
-            # still open): an inactive transaction cleared, then the driver's rolled back.
-            found.rollback()
-            found.connection.dbapi_connection.rollback()
-        found.close()  # back to the pool
+        if found.invalidated or (kept is not None and found.connection.dbapi_connection is not kept.dbapi):
+            drop()
+            return
+        found.rollback()
+        found.connection.dbapi_connection.rollback()
+        if kept is None:
+            found.close()  # back to the pool
     except Exception:
-        # As for a kept one: the request's answer stands, the connection is not used again.
-        with contextlib.suppress(sa.exc.SQLAlchemyError):
-            found.invalidate()
+        drop()
         log.warning("a database connection could not be ended cleanly: discarded", exc_info=True)
+    except BaseException:
+        drop()
+        raise
 
 
 def release() -> None:
