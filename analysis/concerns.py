@@ -134,11 +134,14 @@ def words(
 
 @dataclass(frozen=True)
 class Concern:
-    """One rule that matched: its language, id and category."""
+    """One rule that matched: its language, id and category, and whether its rule file says the
+    match stands whatever the model reads, as sexual abuse's and self-harm's do (``stands: true``:
+    a threat tied to telling)."""
 
     language: str
     rule: str
     category: str
+    stands: bool = False
 
     @property
     def label(self) -> str:
@@ -156,6 +159,8 @@ class _Rule:
     #: the elements in the order their matches are looked for: the longest lists (acts) first,
     #: pronoun lists last, so that an answer with no act is passed over after one search
     probe_order: tuple[int, ...] = ()
+    #: the rule file's ``stands``: the model may not take this match back as it may a threat's
+    stands: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -224,7 +229,7 @@ class RuleSet:
             if all(spans(rule.elements[i]) for i in rule.probe_order) and self._fires(
                 rule, [spans(rx) for rx in rule.elements], guards, denials
             ):
-                found.append(Concern(self.language, rule.id, rule.category))
+                found.append(Concern(self.language, rule.id, rule.category, rule.stands))
         return found
 
     def _fires(
@@ -397,6 +402,7 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
                 bool(raw.get("guard", True)),
                 bool(raw.get("ordered", False)),
                 order,
+                bool(raw.get("stands", False)),
             )
         )
     guard_terms = data.get("guards") or []
@@ -490,12 +496,10 @@ def find_concerns(
     found = list(dict.fromkeys(found))
     if model is None or not text.strip():
         return tuple(found)
-    from .concernmodel import MODEL_LANGUAGES, MODEL_MAY_OVERRULE, may_give_way
+    from .concernmodel import may_give_way, may_overrule
 
     probability, piece = model.strongest(folded)  # type: ignore[attr-defined]
-    # a rule of a language the model never learnt (pt) is not taken back by it either; like every
-    # rule, it still gives way to general talk ("si un ami parlait de suicide je le dirais")
-    overrulable = all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
+    overrulable = may_overrule(found)
     gives_way = may_give_way(found, folded)  # short answers and the gravest kinds: the rule stands
     if not model.decide(probability, bool(found), overrulable=overrulable, may_give_way=gives_way):  # type: ignore[attr-defined]
         return ()  # most answers: general talk can only take a flag away, so it is not looked for
