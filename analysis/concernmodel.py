@@ -93,8 +93,8 @@ NGRAMS = (4, 7)
 #: Session 16, with training-17 and training-18, fourteen sets left out: 0.4 / 0.2 read 96.9 % recall
 #: (Arabic 96.6 %), 10.1 % false alarms (Arabic 13.1 %); 0.45 / 0.2, 96.5 % and 9.0 %: unchanged, for
 #: recall (the twelve blind sets read 98.0 % / 7.6 % with 0.4 / 0.2).  Session 18, with training-19
-#: and training-20, sixteen sets left out: 0.4 / 0.2 read 97.1 % recall (Arabic 97.0 %), 9.1 % false
-#: alarms (Arabic 11.8 %); 0.35 / 0.2, 97.6 % and 10.3 %: unchanged (C from 10 to 1,000 and
+#: to training-21, seventeen sets left out: 0.4 / 0.2 read 97.1 % recall (Arabic 96.9 %), 9.1 % false
+#: alarms (Arabic 11.4 %); 0.35 / 0.2, 97.7 % and 10.2 %: unchanged (C from 10 to 1,000 and
 #: naive-Bayes-weighted n-grams moved neither figure beyond a few tenths at the same recall).
 FLAG_AT = 0.4
 KEEP_RULE_AT = 0.2
@@ -131,9 +131,8 @@ ALWAYS_STANDS = frozenset({"sexual_abuse", "self_harm"})
 
 def may_overrule(found: Iterable) -> bool:
     """Whether the model may take back rule matches ``found`` under ``keep_rule_at``: every one of
-    :data:`MODEL_MAY_OVERRULE`'s categories, of a language the model learnt (a pt rule is not taken
-    back: the model never read pt; like every rule it still gives way to general talk), and not
-    marked ``stands`` by its rule file (a threat tied to telling: "il va me tuer si je parle").
+    :data:`MODEL_MAY_OVERRULE`'s categories and of a language the model learnt (a pt rule is not
+    taken back: the model never read pt; like every rule it still gives way to general talk).
 
     Examples
     --------
@@ -141,17 +140,16 @@ def may_overrule(found: Iterable) -> bool:
     >>> threat, hit = Concern("en", "threat_harm", "threats"), Concern("en", "hit_me", "physical_abuse")
     >>> may_overrule([threat]), may_overrule([hit]), may_overrule([threat, hit])
     (True, False, False)
-    >>> may_overrule([Concern("fr", "menace_si_il_parle", "threats", stands=True)])
+    >>> may_overrule([Concern("pt", "ameaca", "threats")])
     False
     """
-    return all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES and not c.stands for c in found)
+    return all(c.category in MODEL_MAY_OVERRULE and c.language in MODEL_LANGUAGES for c in found)
 
 
 def may_give_way(found: Iterable, folded_text: str) -> bool:
     """Whether rule matches ``found`` (:class:`analysis.concerns.Concern`) may be taken back by the
     model under :data:`RULE_STANDS_FROM`: an answer of :data:`GIVE_WAY_FROM_WORDS` words or more,
-    no match of :data:`ALWAYS_STANDS` nor of a rule its file marks ``stands``, every rule of a
-    language the model learnt.
+    no match of :data:`ALWAYS_STANDS`, every rule of a language the model learnt.
 
     Examples
     --------
@@ -163,7 +161,7 @@ def may_give_way(found: Iterable, folded_text: str) -> bool:
     False
     """
     return len(folded_text.split()) >= GIVE_WAY_FROM_WORDS and all(
-        c.language in MODEL_LANGUAGES and c.category not in ALWAYS_STANDS and not c.stands for c in found
+        c.language in MODEL_LANGUAGES and c.category not in ALWAYS_STANDS for c in found
     )
 
 

@@ -134,14 +134,11 @@ def words(
 
 @dataclass(frozen=True)
 class Concern:
-    """One rule that matched: its language, id and category, and whether its rule file says the
-    match stands whatever the model reads, as sexual abuse's and self-harm's do (``stands: true``:
-    a threat tied to telling)."""
+    """One rule that matched: its language, id and category."""
 
     language: str
     rule: str
     category: str
-    stands: bool = False
 
     @property
     def label(self) -> str:
@@ -159,8 +156,6 @@ class _Rule:
     #: the elements in the order their matches are looked for: the longest lists (acts) first,
     #: pronoun lists last, so that an answer with no act is passed over after one search
     probe_order: tuple[int, ...] = ()
-    #: the rule file's ``stands``: the model may not take this match back as it may a threat's
-    stands: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,7 +224,7 @@ class RuleSet:
             if all(spans(rule.elements[i]) for i in rule.probe_order) and self._fires(
                 rule, [spans(rx) for rx in rule.elements], guards, denials
             ):
-                found.append(Concern(self.language, rule.id, rule.category, rule.stands))
+                found.append(Concern(self.language, rule.id, rule.category))
         return found
 
     def _fires(
@@ -402,7 +397,6 @@ def parse_rules(data: Mapping, language: str) -> RuleSet:
                 bool(raw.get("guard", True)),
                 bool(raw.get("ordered", False)),
                 order,
-                bool(raw.get("stands", False)),
             )
         )
     guard_terms = data.get("guards") or []
