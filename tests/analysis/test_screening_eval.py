@@ -408,6 +408,8 @@ def test_the_child_who_wants_to_kill_herself_is_still_self_harm(text: str) -> No
 @pytest.mark.parametrize(
     "text",
     [
+        # session 18: what two reviews found the dropped changes would lose.  A threat from someone
+        # else (French "va me tuer", read as self-harm, which stands) ...
         "mon pere va me tuer si je parle",
         "il a dit qu'il va me tuer si je raconte à quelqu'un",
         "ma mère dit qu'elle va me tuer et après elle me frappe vraiment avec le fil",
@@ -416,15 +418,6 @@ def test_the_child_who_wants_to_kill_herself_is_still_self_harm(text: str) -> No
         "il va me tuer si jamais je parle",
         "si jamais je parle il va me tuer",
         "mon oncle allait me tuer si je parlais",
-    ],
-)
-def test_a_threat_from_someone_else_is_still_a_concern(text: str) -> None:
-    assert find_concerns(text), text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         # a review of session 18's first version, which read "nobody ... me" as a denial (dropped):
         # the denial, and "nobody" or "personne" in other roles, beside a disclosure
         "nobody hurts me i just cut myself when im sad",
@@ -454,7 +447,7 @@ def test_a_threat_from_someone_else_is_still_a_concern(text: str) -> None:
         "محد يضربني غير ابوي لما يعصب",
     ],
 )
-def test_nobody_but_someone_is_still_a_disclosure(text: str) -> None:
+def test_what_the_dropped_rule_changes_would_have_lost_is_flagged(text: str) -> None:
     assert find_concerns(text), text
 
 
