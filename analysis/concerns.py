@@ -366,11 +366,19 @@ def _element(
 def parse_rules(data: Mapping, language: str) -> RuleSet:
     """Compile one language's rule file (already read from YAML)."""
     apostrophe = data.get("apostrophe", "")
-    replace = {}
+    replace: dict[str, tuple[str, ...]] = {}
+    spelt: dict[str, str] = {}
     for key, value in (data.get("replace") or {}).items():
         folded = words(str(key), apostrophe)
         if len(folded) != 1:
             raise ValueError(f"{language}: replace key {key!r} must be one word")
+        # Keys are looked up after repeated letters are folded: "tt" would replace every "t" (the
+        # elided "te"), and of "mm" and "m" only the last would count.
+        if len(folded[0]) == 1 and folded[0] != fold(str(key)):
+            raise ValueError(f"{language}: replace key {key!r} reads as the single letter {folded[0]!r}")
+        if folded[0] in spelt:
+            raise ValueError(f"{language}: replace keys {spelt[folded[0]]!r} and {key!r} read as the same word")
+        spelt[folded[0]] = str(key)
         replace[folded[0]] = tuple(words(str(value), apostrophe))
     groups = {name: list(terms) for name, terms in (data.get("groups") or {}).items()}
     rules = []

@@ -107,6 +107,19 @@ def test_a_rule_file_is_checked_when_read() -> None:
     assert find_concerns("he bonks the ball at me", [custom]) == ()
 
 
+def test_a_replace_key_that_repeated_letters_would_change_is_refused() -> None:
+    # Text-speak keys are looked up after repeated letters are folded: "tt" (tout) became "t", so
+    # every elided "t'" read as "tout"; "mm" (meme) and "m" (me) were the same key.
+    with pytest.raises(ValueError, match="single letter"):
+        parse_rules({"replace": {"tt": "tout"}}, "xx")
+    with pytest.raises(ValueError, match="same word"):
+        parse_rules({"replace": {"msee": "mtu", "mse": "mtu"}}, "xx")
+    french = rules_for("fr")
+    assert words("il t'a dit de pas le dire", french.apostrophe, french.replace) == [
+        "il", "t", "a", "dit", "de", "pas", "le", "dire",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "text, leaked",
     [
