@@ -58,13 +58,15 @@ def test_every_set_has_every_language_and_the_main_set_every_category(sets) -> N
         least = 10 if name in ("training-3", "training-8") else 20
         # training-7 is Arabic in Latin letters (Arabizi) only; training-10 Arabic ordinary answers;
         # training-11 Arabic, French and Kiswahili (the languages with the most false alarms);
-        # training-20 English hard ordinary answers, Kiswahili and Arabic; training-21 all but English
+        # training-20 English hard ordinary answers, Kiswahili and Arabic; training-21 all but English;
+        # training-22 Arabic and English hard ordinary answers
         only = {
             "training-7": ("ar",),
             "training-10": ("ar",),
             "training-11": ("ar", "fr", "sw"),
             "training-20": ("ar", "en", "sw"),
             "training-21": ("ar", "fr", "es", "sw"),
+            "training-22": ("ar", "en"),
         }
         for lang in only.get(name, LANGUAGES):
             mine = [r for r in rows if r[0] == lang]
@@ -154,6 +156,24 @@ def test_the_shipped_model_is_the_one_the_labelled_sets_train(sets) -> None:
         assert abs(trained.probability(text) - shipped.probability(text)) < 0.01, text
     assert to_bytes(trained) == to_bytes(shipped)
     assert from_bytes(to_bytes(trained)).flag_at == shipped.flag_at
+
+
+def test_leaving_a_set_out_reads_it_with_the_model_trained_on_the_others(tmp_path: Path) -> None:
+    # cross_check counts the n-grams of every set once and keeps, for each fold, the rows and
+    # n-grams of the other sets: the model must be the one fit() trains on those sets alone.
+    sets = labelled_sets(DATA)
+    for name in ("heldout-4", "training-1", "training-2"):
+        (tmp_path / name).mkdir()
+        for lang in ("en", "ar"):
+            rows = [(label, text) for row_lang, label, text in sets[name] if row_lang == lang][:40]
+            lines = ["label\ttext"] + [f"{'concern' if label else 'ok'}\t{text}" for label, text in rows]
+            (tmp_path / name / f"{lang}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    small = labelled_sets(tmp_path)
+    left_out = cross_check(tmp_path, ["training-1"])["training-1"]
+    alone = fit([(label, text) for name in ("heldout-4", "training-2") for _, label, text in small[name]])
+    assert [r.text for r in left_out] == [text for _, _, text in small["training-1"]]
+    for reading in left_out:
+        assert reading.probability == pytest.approx(alone.probability(reading.text), abs=1e-9), reading.text
 
 
 def test_scoring_needs_no_training_library() -> None:
