@@ -46,7 +46,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import functools
+import hashlib
 import io
 import math
 import re
@@ -182,9 +184,10 @@ MIN_DF = 1
 #: Where the solver stops.  At scikit-learn's default (1e-4) L-BFGS stopped after about 20
 #: iterations, 1.3 % above the optimum, so the weights depended on the path it took: adding 800
 #: Arabic and English sentences moved Kiswahili answers' readings (leaving sets out, false alarms
-#: 9.1 -> 9.8 %).  At 1e-6 (about 80 iterations) a fit is within a few millionths of the optimum
-#: and a new set moves the other sets' figures by tenths.
-TOL = 1e-6
+#: 9.1 -> 9.8 %).  At 1e-6 a fit on one thread and one on two still read answers up to 0.027 apart
+#: (C 100); at 1e-8 (about 300 iterations, a minute) 0.0003, so a test's fit reads as the shipped
+#: one on any machine.  The fit runs on one thread (:func:`_fit_counts`) for the same reason.
+TOL = 1e-8
 _SENTENCE = re.compile(r"[.!?;\n\r؟،]+")
 _MODEL_FILE = "model.npz"
 
@@ -255,6 +258,8 @@ class ConcernModel:
     intercept: float
     flag_at: float = FLAG_AT
     keep_rule_at: float = KEEP_RULE_AT
+    #: :func:`training_fingerprint` of what :func:`fit` trained it on ("" when not from fit)
+    trained_on: str = ""
 
     @classmethod
     def from_terms(
@@ -383,6 +388,7 @@ def from_bytes(data: bytes) -> ConcernModel:
             float(scalars[0]),
             float(scalars[1]),
             float(scalars[2]),
+            str(arrays["trained_on"]) if "trained_on" in arrays.files else "",
         )
 
 
@@ -391,9 +397,28 @@ def fit(
 ) -> ConcernModel:
     """Train the model on ``(is_concern, text)`` pairs (needs scikit-learn: ``pip install .[train]``)."""
     rows = list(rows)
-    return _fit_counts(
+    model = _fit_counts(
         _Counts.of([text for _, text in rows]), [bool(label) for label, _ in rows], flag_at, keep_rule_at
     )
+    return dataclasses.replace(model, trained_on=training_fingerprint(rows))
+
+
+def training_fingerprint(rows: Iterable[tuple[bool, str]]) -> str:
+    """What a model is trained on, as a SHA-256: the ``(is_concern, text)`` rows and the settings.
+
+    The shipped model carries it, so that a sentence added or relabelled without training again is
+    found exactly, on any machine (the weights themselves differ in their last bits from one BLAS
+    to another).
+
+    Examples
+    --------
+    >>> training_fingerprint([(True, "he hits me")]) == training_fingerprint([(False, "he hits me")])
+    False
+    """
+    digest = hashlib.sha256(f"C={C} tol={TOL} min_df={MIN_DF} ngrams={NGRAMS} window={WINDOW}\n".encode())
+    for label, text in rows:
+        digest.update(f"{int(bool(label))}\t{text}\n".encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -424,12 +449,14 @@ class _Counts:
 def _fit_counts(counts: _Counts, labels: Sequence[bool], flag_at: float, keep_rule_at: float) -> ConcernModel:
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
     present = np.flatnonzero(counts.matrix.getnnz(axis=0) >= max(MIN_DF, 1))
     tfidf = TfidfTransformer(sublinear_tf=True)
     matrix = tfidf.fit_transform(counts.matrix[:, present])
     model = LogisticRegression(C=C, tol=TOL, max_iter=5000, class_weight="balanced")
-    model.fit(matrix, list(labels))
+    with threadpool_limits(1):  # the same sums in the same order however many cores BLAS finds
+        model.fit(matrix, list(labels))
     weight = np.round(model.coef_[0], 4)
     used = np.flatnonzero(weight != 0.0)
     return ConcernModel.from_arrays(
@@ -451,6 +478,7 @@ def to_bytes(model: ConcernModel) -> bytes:
         idf=model.idf.astype(np.float32),
         weight=model.weight.astype(np.float32),
         scalars=np.array([model.intercept, model.flag_at, model.keep_rule_at], dtype=np.float64),
+        trained_on=np.array(model.trained_on),
     )
     return out.getvalue()
 
