@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until_serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="Granian's worker processes")]
 
@@ -131,6 +131,8 @@ def demo(tmp_path):
         while '"retention run"' not in log.read_text(errors="replace"):  # serving, start-up run done
             assert server.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
             time.sleep(0.2)
+        # The start-up retention run can finish before Granian listens on the port.
+        wait_until_serving(f"http://127.0.0.1:{port}/", 60)
         yield port, database, CODES.findall(log.read_text()), log
     finally:
         server.terminate()
