@@ -181,13 +181,16 @@ def may_give_way(found: Iterable, folded_text: str) -> bool:
 #: :data:`FLAG_AT` for session 19's choice of C with the solver run to the optimum).
 C = 100.0
 MIN_DF = 1
-#: Where the solver stops.  At scikit-learn's default (1e-4) L-BFGS stopped after about 20
-#: iterations, 1.3 % above the optimum, so the weights depended on the path it took: adding 800
-#: Arabic and English sentences moved Kiswahili answers' readings (leaving sets out, false alarms
-#: 9.1 -> 9.8 %).  At 1e-6 a fit on one thread and one on two still read answers up to 0.027 apart
-#: (C 100); at 1e-8 (about 300 iterations, a minute) 0.0003, so a test's fit reads as the shipped
-#: one on any machine.  The fit runs on one thread (:func:`_fit_counts`) for the same reason.
-TOL = 1e-8
+#: The solver and where it stops.  At scikit-learn's default (L-BFGS, 1e-4) the fit stopped after
+#: about 20 iterations, 1.3 % above the optimum, so the weights depended on the path it took:
+#: adding 800 Arabic and English sentences moved Kiswahili answers' readings (leaving sets out,
+#: false alarms 9.1 -> 9.8 %).  L-BFGS to 1e-8 (session 19: about 300 iterations, a minute) read
+#: answers within 0.0003 on one thread and two, but still 0.0015 from the optimum.  Newton-CG
+#: (session 20) reaches it in nine iterations, four times faster: to 1e-10 it reads every
+#: training answer within 1e-6 of a fit to 1e-12, on one thread or two, so a test's fit reads as
+#: the shipped one on any machine.  The fit runs on one thread (:func:`_fit_counts`) all the same.
+SOLVER = "newton-cg"
+TOL = 1e-10
 _SENTENCE = re.compile(r"[.!?;\n\r؟،]+")
 _MODEL_FILE = "model.npz"
 
@@ -415,7 +418,8 @@ def training_fingerprint(rows: Iterable[tuple[bool, str]]) -> str:
     >>> training_fingerprint([(True, "he hits me")]) == training_fingerprint([(False, "he hits me")])
     False
     """
-    digest = hashlib.sha256(f"C={C} tol={TOL} min_df={MIN_DF} ngrams={NGRAMS} window={WINDOW}\n".encode())
+    settings = f"C={C} solver={SOLVER} tol={TOL} min_df={MIN_DF} ngrams={NGRAMS} window={WINDOW}\n"
+    digest = hashlib.sha256(settings.encode())
     for label, text in rows:
         digest.update(f"{int(bool(label))}\t{text}\n".encode())
     return digest.hexdigest()
@@ -454,7 +458,7 @@ def _fit_counts(counts: _Counts, labels: Sequence[bool], flag_at: float, keep_ru
     present = np.flatnonzero(counts.matrix.getnnz(axis=0) >= max(MIN_DF, 1))
     tfidf = TfidfTransformer(sublinear_tf=True)
     matrix = tfidf.fit_transform(counts.matrix[:, present])
-    model = LogisticRegression(C=C, tol=TOL, max_iter=5000, class_weight="balanced")
+    model = LogisticRegression(C=C, solver=SOLVER, tol=TOL, max_iter=1000, class_weight="balanced")
     with threadpool_limits(1):  # the same sums in the same order however many cores BLAS finds
         model.fit(matrix, list(labels))
     weight = np.round(model.coef_[0], 4)

@@ -158,12 +158,12 @@ def test_the_shipped_model_is_the_one_the_labelled_sets_train(sets) -> None:
     assert shipped.trained_on == training_fingerprint(rows)
     # Trained again here, the weights may differ in their last bits (another BLAS, another number
     # of threads), so that a weight of about 0.00005 rounds to nothing on one machine and not on
-    # another: the same n-grams within a thousandth, the same readings within a hundredth.
+    # another: the same n-grams within a thousandth, the same readings within a thousandth.
     trained = fit(rows, flag_at=shipped.flag_at, keep_rule_at=shipped.keep_rule_at)
     assert trained.trained_on == shipped.trained_on
     assert len(np.intersect1d(trained.keys, shipped.keys)) >= 0.999 * max(len(trained), len(shipped))
     for _, text in rows[::7]:
-        assert abs(trained.probability(text) - shipped.probability(text)) < 0.01, text
+        assert abs(trained.probability(text) - shipped.probability(text)) < 0.001, text
     again = from_bytes(to_bytes(trained))
     assert (again.flag_at, again.trained_on, len(again)) == (shipped.flag_at, shipped.trained_on, len(trained))
 
@@ -204,7 +204,7 @@ def test_the_model_is_fitted_to_its_optimum() -> None:
     terms = {term: (float(vectorizer.idf_[i]), float(weights[i])) for term, i in vectorizer.vocabulary_.items()}
     reference = ConcernModel.from_terms(terms, float(optimum.intercept_[0]))
     for _, text in rows[::5]:
-        assert trained.probability(text) == pytest.approx(reference.probability(text), abs=0.005), text
+        assert trained.probability(text) == pytest.approx(reference.probability(text), abs=0.001), text
 
 
 def test_scoring_needs_no_training_library() -> None:
@@ -726,7 +726,7 @@ BLIND_SCORES = {
     },
     "heldout-19": {
         "en": (40, 40, 80, 10),
-        "fr": (40, 40, 80, 13),
+        "fr": (40, 40, 80, 14),
         "es": (40, 38, 80, 9),
         "ar": (60, 57, 120, 6),
         "sw": (40, 40, 80, 7),
@@ -761,7 +761,7 @@ BLIND_SCORES = {
     },
     "heldout-24": {
         "en": (40, 40, 80, 5),
-        "fr": (40, 40, 80, 8),
+        "fr": (40, 40, 80, 9),
         "es": (40, 40, 80, 4),
         "ar": (60, 59, 120, 10),
         "sw": (40, 40, 80, 5),
