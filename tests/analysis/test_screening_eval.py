@@ -773,6 +773,15 @@ BLIND_SCORES = {
         "ar": (60, 59, 120, 15),
         "sw": (40, 40, 80, 7),
     },
+    # Session 20, scored first on session 19's build: 96.8 % / 9.6 %; a third of its disclosures told
+    # indirectly (in the past, inside an opinion, in euphemisms, in the adult's quoted words).
+    "heldout-26": {
+        "en": (40, 39, 78, 6),
+        "fr": (40, 40, 80, 5),
+        "es": (40, 39, 78, 12),
+        "ar": (60, 57, 120, 13),
+        "sw": (40, 38, 80, 6),
+    },
 }
 
 
