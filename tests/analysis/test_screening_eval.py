@@ -651,7 +651,8 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
 #: French self-harm change (dropped) printed the eight French ordinary answers of these sets that
 #: it stopped flagging ("ma mere va me tuer ... mdr"): the only unseen sentences read.
 #: heldout-24 and heldout-25 (session 19, 660 each, three writers a set) read 99.1 % / 6.6 % and
-#: 98.2 % / 10.1 % on the session-18 build before anything changed.
+#: 98.2 % / 10.1 % on the session-18 build before anything changed; heldout-26 (session 20, 656,
+#: a third of the disclosures told indirectly) 96.8 % / 9.6 % on the session-19 build.
 BLIND_SCORES = {
     "heldout-8": {
         "en": (50, 50, 60, 1),
@@ -775,8 +776,6 @@ BLIND_SCORES = {
         "ar": (60, 59, 120, 13),
         "sw": (40, 40, 80, 7),
     },
-    # Session 20, scored first on session 19's build: 96.8 % / 9.6 %; a third of its disclosures told
-    # indirectly (in the past, inside an opinion, in euphemisms, in the adult's quoted words).
     "heldout-26": {
         "en": (40, 39, 78, 6),
         "fr": (40, 40, 80, 4),
