@@ -107,8 +107,8 @@ LEFT_OUT_BOUNDS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     # 96.0 % / 5.3 % (96.6 / 4.9); at least 91.4 % (ar: one disclosure of 35 fewer with training-25) /
     # at most 8.9 % (ar)
     "heldout-6": ((0.95, 0.06), (0.91, 0.09)),
-    # 98.0 % / 5.0 % (97.6 / 5.0); at least 96.0 % (ar, es) / at most 10.0 % (es: one false alarm of 30
-    # more with training-25); blind in session 11: 96.8 / 12.3
+    # 98.0 % / 5.0 % (97.6 / 5.0); at least 96.0 % (ar, es) / at most 10.0 % (es: two false alarms of
+    # 60 more with training-25, 4 -> 6); blind in session 11: 96.8 / 12.3
     "heldout-7": ((0.97, 0.05), (0.93, 0.10)),
 }
 
@@ -191,7 +191,7 @@ def test_leaving_a_set_out_reads_it_with_the_model_trained_on_the_others(tmp_pat
 def test_the_model_is_fitted_to_its_optimum() -> None:
     # At scikit-learn's default tolerance L-BFGS stopped about 1 % above the optimum and the
     # weights depended on the path it took: a set joining the training moved the readings of
-    # answers it had nothing to do with.  A fit run much further must read the same.
+    # answers it had nothing to do with.  Another solver (L-BFGS) run to 1e-10 must read the same.
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -207,6 +207,16 @@ def test_the_model_is_fitted_to_its_optimum() -> None:
     reference = ConcernModel.from_terms(terms, float(optimum.intercept_[0]))
     for _, text in rows[::5]:
         assert trained.probability(text) == pytest.approx(reference.probability(text), abs=0.001), text
+
+
+def test_a_fit_that_stops_short_of_the_optimum_fails(monkeypatch) -> None:
+    # scikit-learn only warns when the solver stops short; such a model must never be written.
+    from analysis import concernmodel
+
+    rows = [(label, text) for _, label, text in labelled_sets(DATA)["heldout-4"]]
+    monkeypatch.setattr(concernmodel, "MAX_ITER", 1)
+    with pytest.raises(RuntimeError, match="stopped short"):
+        fit(rows)
 
 
 def test_scoring_needs_no_training_library() -> None:
@@ -650,7 +660,7 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
 #: 10.0 % on the session-17 build (every scoring is in the data README).  Session 18's check of a
 #: French self-harm change (dropped) printed the eight French ordinary answers of these sets that
 #: it stopped flagging ("ma mere va me tuer ... mdr"): the only unseen sentences read.
-#: heldout-24 and heldout-25 (session 19, 660 each, three writers a set) read 99.1 % / 6.6 % and
+#: heldout-24 and heldout-25 (session 19, 660 and 656, three writers a set) read 99.1 % / 6.6 % and
 #: 98.2 % / 10.1 % on the session-18 build before anything changed; heldout-26 (session 20, 656,
 #: a third of the disclosures told indirectly) 96.8 % / 9.6 % on the session-19 build.
 BLIND_SCORES = {
@@ -791,7 +801,7 @@ def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, n
     """Regression bounds from the blind scores of the shipped build (session 20, with training-11 to
     training-25, C 100 fitted to the optimum by Newton-CG, flag_at 0.35: the nineteen sets together
     98.6 % / 7.0 %, every language at least 97.9 % / at most 7.9 %; session 19's build read them at
-    98.7 % / 7.3 %); a later round that trains on one of them moves it out of ``unseen/`` and out of
+    98.7 % / 7.2 %); a later round that trains on one of them moves it out of ``unseen/`` and out of
     this table."""
     assert name not in sets and "unseen" not in sets
     for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():
