@@ -128,7 +128,7 @@ def demo(tmp_path):
         )
     try:
         deadline = time.monotonic() + 120
-        while '"retention run"' not in log.read_text(errors="replace"):  # serving, start-up run done
+        while '"retention run"' not in log.read_text(errors="replace"):  # the start-up run is done
             assert server.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
             time.sleep(0.2)
         # The start-up retention run can finish before Granian listens on the port.
