@@ -17,7 +17,8 @@ def test_api_token_and_documentation_pages_pass_axe(page, world) -> None:
     _sign_in(page, "ana")
     page.goto("/staff/api-tokens/")
     problems["tokens, none yet"] = _violations(page)
-    page.click("form button[type=submit] >> text=Make the token")  # nothing filled in: the errors
+    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
+        page.click("form button[type=submit] >> text=Make the token")  # nothing filled in: the errors
     problems["tokens, refused"] = _violations(page)
     page.fill("#name", "Power BI dashboard")
     page.check("input[name=scopes][value='releases:read']")

@@ -20,7 +20,8 @@ def test_programme_pages_pass_axe(page, answered_many) -> None:  # noqa: F811
     problems["records"] = _violations(page)
     # A checklist answer without its evidence: the page comes back with the message.
     page.check("#lundy-space_sought-yes")
-    page.click("section[aria-labelledby=lundy] button[type=submit]")
+    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
+        page.click("section[aria-labelledby=lundy] button[type=submit]")
     assert page.locator("#lundy-space_sought-error").is_visible()
     problems["records with an error"] = _violations(page)
     page.fill("#recommendation", "Posters with the helpline number")
@@ -45,7 +46,8 @@ def test_programme_pages_pass_axe(page, answered_many) -> None:  # noqa: F811
     assert page.locator("#signoff").count() == 1
     problems["sheet preview"] = _violations(page)
     page.fill("#reviewer", "Dana")
-    page.click("section[aria-labelledby=signoff] button[type=submit]")  # no trauma screen: refused
+    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
+        page.click("section[aria-labelledby=signoff] button[type=submit]")  # no trauma screen: refused
     assert page.locator("[role=alert]").count() == 1
     problems["sign-off refused"] = _violations(page)
     assert {name: found for name, found in problems.items() if found} == {}
@@ -60,7 +62,8 @@ def test_profile_admin_pages_pass_axe(page, world, tmp_path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\n", encoding="utf-8")
     page.set_input_files("#file", str(bad))
-    page.click("section[aria-labelledby=upload] button[type=submit]")
+    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
+        page.click("section[aria-labelledby=upload] button[type=submit]")
     assert page.locator("[role=alert] li").count() > 1
     problems["upload refused"] = _violations(page)
     page.goto("/admin/profiles/example-ke")
