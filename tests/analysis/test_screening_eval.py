@@ -662,7 +662,8 @@ def test_a_disclosure_a_rule_finds_is_not_taken_back_by_the_model(text: str) -> 
 #: it stopped flagging ("ma mere va me tuer ... mdr"): the only unseen sentences read.
 #: heldout-24 and heldout-25 (session 19, 660 and 656, three writers a set) read 99.1 % / 6.6 % and
 #: 98.2 % / 10.1 % on the session-18 build before anything changed; heldout-26 (session 20, 656,
-#: a third of the disclosures told indirectly) 96.8 % / 9.6 % on the session-19 build.
+#: a third of the disclosures told indirectly) 96.8 % / 9.6 % on the session-19 build; heldout-27
+#: (session 21, 659, the same brief) 96.8 % / 6.2 % on the session-20 build (Kiswahili 90.0 %).
 BLIND_SCORES = {
     "heldout-8": {
         "en": (50, 50, 60, 1),
@@ -792,6 +793,13 @@ BLIND_SCORES = {
         "es": (40, 40, 78, 8),
         "ar": (60, 58, 120, 10),
         "sw": (40, 38, 80, 6),
+    },
+    "heldout-27": {
+        "en": (40, 38, 79, 7),
+        "fr": (40, 40, 80, 2),
+        "es": (40, 40, 80, 2),
+        "ar": (60, 59, 120, 7),
+        "sw": (40, 36, 80, 9),
     },
 }
 
