@@ -317,38 +317,6 @@ def test_the_session_14_rules_leave_ordinary_answers_alone(text: str) -> None:
     assert not find_concerns(text, model=None), find_concerns(text, model=None)
 
 
-@pytest.mark.parametrize(
-    "text, category",
-    [
-        # Kiswahili told of a group the child is in (-tu-, "us"): a teacher or coach who does it
-        # to several children at once
-        ("mwalimu wa hesabu anatugusa wasichana nyuma ya darasa", "sexual_abuse"),
-        ("ustadh hutuguza sehemu za siri tukiwa peke yetu", "sexual_abuse"),
-        ("kocha anatushika vibaya tukioga", "sexual_abuse"),
-        ("teacher wa tuition anatuonyesha video za ngono kwa simu yake", "online_exploitation"),
-        ("jamaa wa insta ananionyesha video za ngono", "online_exploitation"),
-    ],
-)
-def test_kiswahili_harm_done_to_us_is_flagged_by_the_rules(text: str, category: str) -> None:
-    assert category in {c.category for c in find_concerns(text, model=None)}, find_concerns(text, model=None)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # "touched" as "moved": a film, a story or a question is the subject, not a person
-        "tuliangalia filamu ya bongo kuhusu watoto wa mitaani, ilinigusa sana",
-        "hadithi ya yule msichana ilinigusa moyo",
-        "suala hili linatugusa watoto wote",
-        "maneno ya mwalimu yalinigusa",
-        # a lesson on sex education shown to the class
-        "mwalimu alituonyesha video ya sex education",
-    ],
-)
-def test_kiswahili_moved_by_a_story_is_not_touched(text: str) -> None:
-    assert not find_concerns(text, model=None), find_concerns(text, model=None)
-
-
 def test_an_idiom_counts_for_nothing_with_the_model_either() -> None:
     """The model reads the answer with the idiom taken out, and a disclosure beside it still counts."""
     from analysis.concernmodel import load_model
