@@ -809,7 +809,7 @@ def test_the_unseen_sets_are_never_trained_on_and_hold_their_blind_score(sets, n
     """Regression bounds from the blind scores of the shipped build (session 21, with training-11 to
     training-27, C 100 fitted to the optimum by Newton-CG, flag_at 0.35: the twenty sets together
     98.5 % / 6.7 %, every language at least 97.8 % / at most 7.6 %; session 20's build read them at
-    98.5 % / 6.8 %); a later round that trains on one of them moves it out of ``unseen/`` and out of
+    98.6 % / 6.8 %); a later round that trains on one of them moves it out of ``unseen/`` and out of
     this table."""
     assert name not in sets and "unseen" not in sets
     for lang, (disclosures, caught, ordinary, flagged_at_most) in BLIND_SCORES[name].items():

@@ -206,6 +206,14 @@ def test_idioms_and_game_talk_fire_no_rule(text: str) -> None:
         "mi padrastro me va a matar si le cuento a alguien",
         "baba ananipiga kila siku nyumbani",
         "رح يقتلني اذا قلت لحدا",
+        # Kiswahili "-nigusa" with a body part, "his thing" or an insult for a man as the subject:
+        # the noun classes of "a film moved me" (ilinigusa), so an idiom for that would take these
+        # out (tried in session 21 and taken back after a review)
+        "mikono yake ilinigusa kifuani tukiwa peke yetu",
+        "kitu chake kilinigusa mapajani",
+        "lile jitu la duka lilinigusa vibaya",
+        "vidole vyake vilinigusa ndani ya chupi yangu",
+        "kijitu kile cha jirani kimenigusa tena leo",
     ],
 )
 def test_the_idioms_leave_disclosures_with_the_same_words_alone(text: str) -> None:

@@ -22,7 +22,8 @@ def test_api_token_and_documentation_pages_pass_axe(page, world) -> None:
     problems["tokens, refused"] = _violations(page)
     page.fill("#name", "Power BI dashboard")
     page.check("input[name=scopes][value='releases:read']")
-    page.click("form button[type=submit] >> text=Make the token")
+    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
+        page.click("form button[type=submit] >> text=Make the token")
     assert page.locator("#new-token").input_value().startswith("sauti_")
     problems["tokens, new token shown"] = _violations(page)
     assert {name: found for name, found in problems.items() if found} == {}

@@ -28,7 +28,8 @@ def test_programme_pages_pass_axe(page, answered_many) -> None:  # noqa: F811
     page.select_option("#decision", "accepted")
     page.click("section[aria-labelledby=influence] button[type=submit]")
     page.wait_for_url(f"**/programme/{cid}/#influence")
-    page.click("text=Edit")
+    with page.expect_navigation(wait_until="load"):  # axe reads the entry's page, loaded
+        page.click("text=Edit")
     problems["influence entry"] = _violations(page)
     # The sheet's findings come from the latest release: the analyst makes one first.
     page.goto(f"/reports/{cid}")
