@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.navigation import click_and_load
 from tests.conftest import STRONG_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -50,8 +51,7 @@ def test_child_pages_pass_axe(page, make_consultation, issue_codes, language: st
     assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
     problems["/p/about"] = _violations(page)
     page.check("#check_0_1")  # a wrong answer: the explanation comes back, accessibly
-    with page.expect_navigation():  # axe reads the page the POST answered, not a half-loaded one
-        page.click("button[name=decision][value=yes]")
+    click_and_load(page, "button[name=decision][value=yes]")
     problems["/p/about (explained)"] = _violations(page)
     page.click("button[name=decision][value=yes]")
     page.wait_for_url("**/p/q/0")
@@ -72,8 +72,7 @@ def test_child_pages_pass_axe(page, make_consultation, issue_codes, language: st
     # A wrong code shows an error message that must be accessible too.
     page.goto("/")
     page.fill("#code", "AAAA-BBBB-CCCC")
-    with page.expect_navigation():
-        page.click("form:not([data-quick-exit]) button[type=submit]")
+    click_and_load(page, "form:not([data-quick-exit]) button[type=submit]")
     problems["/ (error)"] = _violations(page)
     assert {path: found for path, found in problems.items() if found} == {}
     assert page.outside_requests == []

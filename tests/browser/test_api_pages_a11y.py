@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.navigation import click_and_load
 from tests.browser.test_accessibility import _sign_in, _violations
 
 pytestmark = pytest.mark.browser
@@ -17,13 +18,11 @@ def test_api_token_and_documentation_pages_pass_axe(page, world) -> None:
     _sign_in(page, "ana")
     page.goto("/staff/api-tokens/")
     problems["tokens, none yet"] = _violations(page)
-    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
-        page.click("form button[type=submit] >> text=Make the token")  # nothing filled in: the errors
+    click_and_load(page, "form button[type=submit] >> text=Make the token")  # nothing filled in: the errors
     problems["tokens, refused"] = _violations(page)
     page.fill("#name", "Power BI dashboard")
     page.check("input[name=scopes][value='releases:read']")
-    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
-        page.click("form button[type=submit] >> text=Make the token")
+    click_and_load(page, "form button[type=submit] >> text=Make the token")
     assert page.locator("#new-token").input_value().startswith("sauti_")
     problems["tokens, new token shown"] = _violations(page)
     assert {name: found for name, found in problems.items() if found} == {}

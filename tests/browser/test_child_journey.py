@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.models import Answer, Participant
+from tests.browser.navigation import click_and_load
 
 pytestmark = pytest.mark.browser
 
@@ -75,9 +76,6 @@ def test_withdrawal_code_after_finishing(app, page, world, issue_codes) -> None:
     page.click("text=Finished already and changed your mind?")
     page.wait_for_url("**/change")
     page.fill("#code", card.withdrawal_code.lower().replace("-", " "))
-    # The answer comes back on the same address, so wait for the page the POST answered;
-    # reading the page at once raced the navigation and read an empty document in CI.
-    with page.expect_navigation(wait_until="load"):
-        page.click("main button[type=submit]")
+    click_and_load(page, "main button[type=submit]")
     assert "Anything kept with this code has been deleted" in page.content()
     assert _answers(app) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.navigation import click_and_load
 from tests.browser.test_accessibility import _sign_in, _violations
 from tests.survey.test_reports import answered_many  # noqa: F401 - fixture
 
@@ -20,16 +21,14 @@ def test_programme_pages_pass_axe(page, answered_many) -> None:  # noqa: F811
     problems["records"] = _violations(page)
     # A checklist answer without its evidence: the page comes back with the message.
     page.check("#lundy-space_sought-yes")
-    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
-        page.click("section[aria-labelledby=lundy] button[type=submit]")
+    click_and_load(page, "section[aria-labelledby=lundy] button[type=submit]")
     assert page.locator("#lundy-space_sought-error").is_visible()
     problems["records with an error"] = _violations(page)
     page.fill("#recommendation", "Posters with the helpline number")
     page.select_option("#decision", "accepted")
     page.click("section[aria-labelledby=influence] button[type=submit]")
     page.wait_for_url(f"**/programme/{cid}/#influence")
-    with page.expect_navigation(wait_until="load"):  # axe reads the entry's page, loaded
-        page.click("text=Edit")
+    click_and_load(page, "text=Edit")
     problems["influence entry"] = _violations(page)
     # The sheet's findings come from the latest release: the analyst makes one first.
     page.goto(f"/reports/{cid}")
@@ -47,8 +46,7 @@ def test_programme_pages_pass_axe(page, answered_many) -> None:  # noqa: F811
     assert page.locator("#signoff").count() == 1
     problems["sheet preview"] = _violations(page)
     page.fill("#reviewer", "Dana")
-    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
-        page.click("section[aria-labelledby=signoff] button[type=submit]")  # no trauma screen: refused
+    click_and_load(page, "section[aria-labelledby=signoff] button[type=submit]")  # no trauma screen: refused
     assert page.locator("[role=alert]").count() == 1
     problems["sign-off refused"] = _violations(page)
     assert {name: found for name, found in problems.items() if found} == {}
@@ -63,8 +61,7 @@ def test_profile_admin_pages_pass_axe(page, world, tmp_path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\n", encoding="utf-8")
     page.set_input_files("#file", str(bad))
-    with page.expect_navigation(wait_until="load"):  # read the page the POST answered
-        page.click("section[aria-labelledby=upload] button[type=submit]")
+    click_and_load(page, "section[aria-labelledby=upload] button[type=submit]")
     assert page.locator("[role=alert] li").count() > 1
     problems["upload refused"] = _violations(page)
     page.goto("/admin/profiles/example-ke")

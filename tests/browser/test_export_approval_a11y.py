@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.navigation import click_and_load
 from tests.browser.test_accessibility import _sign_in, _violations
 
 pytestmark = pytest.mark.browser
@@ -15,13 +16,11 @@ def test_export_approval_page_passes_axe(page, world) -> None:
     page.goto(path)
     problems = {"empty": _violations(page)}
     page.fill("textarea[name=reason]", "too short")
-    with page.expect_navigation(wait_until="load"):  # axe reads the page the POST answered, styled
-        page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     problems["refused"] = _violations(page)
     assert page.locator("[role=alert]").count() == 1
     page.fill("textarea[name=reason]", "The university partner analyses the answers for the ministry.")
-    with page.expect_navigation(wait_until="load"):  # axe reads the page the POST answered, styled
-        page.click("main form button[type=submit]")
+    click_and_load(page, "main form button[type=submit]")
     assert "approved by ada until" in page.content()
     problems["recorded"] = _violations(page)
     assert {name: found for name, found in problems.items() if found} == {}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.navigation import click_and_load
 from tests.browser.test_accessibility import _violations
 from tests.conftest import STRONG_PASSWORD
 from tests.survey.test_reports import CHILDREN, complete_child
@@ -70,8 +71,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(
         page.click("text=Create a consultation")
         page.wait_for_url("**/facilitate/new")
         problems = {"new": _violations(page)}
-        with page.expect_navigation(wait_until="load"):  # read the page the POST answered
-            page.click("main form button[type=submit]")  # nothing filled in: every problem explained
+        click_and_load(page, "main form button[type=submit]")  # nothing filled in: every problem explained
         assert page.locator(".errors").count() >= 5
         problems["new (errors)"] = _violations(page)
 
@@ -162,8 +162,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(
         # ------------------------------------------------------------ start a session
         page.click("text=Session: start, scripts, close")
         page.wait_for_url("**/session")
-        with page.expect_navigation(wait_until="load"):  # read the page the POST answered
-            page.click("main form button[type=submit]")  # nothing ticked, no PIN: refused, explained
+        click_and_load(page, "main form button[type=submit]")  # nothing ticked, no PIN: refused, explained
         assert page.locator(".errors, .flash-error").count() > 0
         for box in page.locator("input[name='start-checklist']").all():
             box.check()
@@ -202,8 +201,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(
         child.wait_for_url("**/p/about")  # one age band: not asked
         child.click("button[name=decision][value=yes]")
         child.wait_for_url("**/p/q/*")
-        with child.expect_navigation(wait_until="load"):  # read the page the POST answered
-            child.click("text=I'd like to talk to someone")
+        click_and_load(child, "text=I'd like to talk to someone")
         assert child.locator("h1").inner_text() == "An adult will come to you"
         assert "TABLE 4" in child.locator("main").inner_text()  # seat labels are normalised
         assert _violations(child) == []
@@ -254,8 +252,7 @@ def test_facilitator_from_sign_in_to_a_closed_logged_session(
         late = new_phone()
         late.goto("/")
         late.fill("#code", re.findall(rf"Your code[^\n]*\n({CODE})", text)[1])
-        with late.expect_navigation(wait_until="load"):  # read the page the POST answered
-            late.click("main button[type=submit]")
+        click_and_load(late, "main button[type=submit]")
         assert "The session has not started yet" in late.locator("main").inner_text()
 
         problems["session (closed, with log)"] = _violations(page)
